@@ -1,0 +1,74 @@
+// 2×2 symmetric algebra packed as vec3 (xx, xy, yy): eigen-decomposition, solve, the natural
+// gradient and the angle. CPU twin (generic f32/f64): `src/math/sym2.rs`; read its module docs
+// for why λ_min = det/λ_max with a compensated determinant.
+
+const SINGULAR_CONDITION: f32 = 1e12;
+const DEGREES_PER_RADIAN: f32 = 57.29577951308232;
+const INV_SQRT2: f32 = 0.7071067811865476;
+
+// det = xx·yy − xy² by Kahan's fma scheme. If a backend does not fuse fma the correction is
+// zero and we get the plain formula, still fine in the rotated basis where xy² ≪ xx·yy.
+fn sym2_det(m: vec3<f32>) -> f32 {
+    let w = m.y * m.y;
+    let product_error = fma(-m.y, m.y, w);
+    return fma(m.x, m.z, -w) + product_error;
+}
+
+struct Eigen2 {
+    lambda_max: f32,
+    lambda_min: f32,
+    q_max: vec2<f32>,
+}
+
+fn sym2_eigen(m: vec3<f32>) -> Eigen2 {
+    let mean = 0.5 * (m.x + m.z);
+    let half_gap = 0.5 * (m.x - m.z);
+    let radius = sqrt(half_gap * half_gap + m.y * m.y);
+    let lambda_max = mean + radius;
+    var lambda_min = 0.0;
+    if lambda_max > 0.0 {
+        lambda_min = max(sym2_det(m) / lambda_max, 0.0);
+    }
+    let phi = 0.5 * atan2(2.0 * m.y, m.x - m.z);
+    return Eigen2(lambda_max, lambda_min, vec2<f32>(cos(phi), sin(phi)));
+}
+
+fn sym2_solve(m: vec3<f32>, g: vec2<f32>) -> vec2<f32> {
+    let det = sym2_det(m);
+    return vec2<f32>(m.z * g.x - m.y * g.y, m.x * g.y - m.y * g.x) / det;
+}
+
+// A symmetric matrix from the rotated (u, v) basis to the standard basis (R M Rᵀ,
+// R = [[1, 1], [1, −1]]/√2); R is an involution so this also maps back.
+fn sym2_rotate_basis(m: vec3<f32>) -> vec3<f32> {
+    let mean = 0.5 * (m.x + m.z);
+    return vec3<f32>(mean + m.y, 0.5 * (m.x - m.z), mean - m.y);
+}
+
+fn rotate_vector(v: vec2<f32>) -> vec2<f32> {
+    return vec2<f32>(v.x + v.y, v.x - v.y) * INV_SQRT2;
+}
+
+// (F + λI)⁻¹g; `defined` is false when F + λI is singular to working precision.
+struct NaturalGradient {
+    value: vec2<f32>,
+    defined: bool,
+}
+
+fn natural_gradient(fisher: vec3<f32>, damping: f32, g: vec2<f32>) -> NaturalGradient {
+    let damped = fisher + vec3<f32>(damping, 0.0, damping);
+    let eig = sym2_eigen(damped);
+    if !(eig.lambda_min * SINGULAR_CONDITION > eig.lambda_max) {
+        return NaturalGradient(vec2<f32>(0.0), false);
+    }
+    return NaturalGradient(sym2_solve(damped, g), true);
+}
+
+// Angle between a and b in degrees by atan2(|a×b|, a·b); negative when undefined (a zero vector).
+fn angle_deg(a: vec2<f32>, b: vec2<f32>) -> f32 {
+    if all(a == vec2<f32>(0.0)) || all(b == vec2<f32>(0.0)) {
+        return -1.0;
+    }
+    let cross = a.x * b.y - a.y * b.x;
+    return atan2(abs(cross), dot(a, b)) * DEGREES_PER_RADIAN;
+}

@@ -1,0 +1,80 @@
+//! The `fisherflow` command line: subcommands, their options, and the mapping from errors to
+//! exit codes (2: the input was wrong and nothing was written; 1: something failed while
+//! running).
+
+pub mod fim;
+
+use clap::{Parser, Subcommand};
+
+/// An error with the exit code it should produce.
+#[derive(Debug)]
+pub struct CliError {
+    /// 2 for bad input, 1 for failures while running.
+    pub code: i32,
+    /// The message for stderr.
+    pub error: anyhow::Error,
+}
+
+impl CliError {
+    /// Bad input: exit code 2.
+    pub fn input(error: impl Into<anyhow::Error>) -> Self {
+        Self {
+            code: 2,
+            error: error.into(),
+        }
+    }
+
+    /// A failure while running: exit code 1.
+    pub fn runtime(error: impl Into<anyhow::Error>) -> Self {
+        Self {
+            code: 1,
+            error: error.into(),
+        }
+    }
+}
+
+/// Result of a subcommand.
+pub type CliResult = Result<(), CliError>;
+
+/// fisherflow: where Euclidean and natural gradient descent part ways on a Gaussian mixture.
+#[derive(Debug, Parser)]
+#[command(name = "fisherflow", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do; without a subcommand the viewer opens.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Evaluate F, eigenvalues, κ, L, ∇L and the natural gradient at points (CPU f64 or GPU).
+    Fim(fim::FimArgs),
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> CliResult {
+    match cli.command {
+        Some(Command::Fim(args)) => fim::run(&args),
+        None => Err(CliError::input(anyhow::anyhow!(
+            "the viewer is not built yet; run `fisherflow fim --help`"
+        ))),
+    }
+}
+
+/// Parses "A,B" into two finite numbers (used by --target, --probe, --start).
+pub fn parse_pair(text: &str) -> Result<[f64; 2], String> {
+    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+    let [a, b] = parts.as_slice() else {
+        return Err(format!("expected two numbers as A,B, got `{text}`"));
+    };
+    let parse = |s: &str| -> Result<f64, String> {
+        let v: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
+        if v.is_finite() {
+            Ok(v)
+        } else {
+            Err(format!("`{s}` is not finite"))
+        }
+    };
+    Ok([parse(a)?, parse(b)?])
+}

@@ -1,0 +1,386 @@
+//! Dispatches `shaders/fim_field.wgsl`: the FIM field over a grid into a storage buffer that
+//! the render pipelines read directly, or a list of points for `fisherflow fim --device gpu`.
+//!
+//! [`FimFieldPipeline`] is built once per device. [`FieldData`] owns the uniform, the node
+//! table and the output buffer for one grid capacity; re-dispatching for a new σ, target or
+//! view only rewrites the uniform. Reading back ([`FieldData::read_cells`]) is for tests, the
+//! CLI and the benchmark; the viewer never does it.
+
+use wgpu::util::DeviceExt;
+
+use crate::gpu::context::{GpuContext, GpuError};
+use crate::gpu::gpu_data::{FieldCell, FieldParams, PointInput};
+use crate::gpu::shader;
+use crate::math::QuadratureRule;
+
+/// Invocations per workgroup; must equal `WORKGROUP_SIZE` in the shader.
+pub const WORKGROUP_SIZE: u32 = 64;
+
+/// Pipelines and layout of the FIM field stage.
+pub struct FimFieldPipeline {
+    bind_group_layout: wgpu::BindGroupLayout,
+    field_pipeline: wgpu::ComputePipeline,
+    points_pipeline: wgpu::ComputePipeline,
+}
+
+impl FimFieldPipeline {
+    /// Compiles the shader and builds both entry points' pipelines.
+    pub fn new(device: &wgpu::Device) -> Self {
+        let storage = |binding, read_only| wgpu::BindGroupLayoutEntry {
+            binding,
+            visibility: wgpu::ShaderStages::COMPUTE,
+            ty: wgpu::BindingType::Buffer {
+                ty: wgpu::BufferBindingType::Storage { read_only },
+                has_dynamic_offset: false,
+                min_binding_size: None,
+            },
+            count: None,
+        };
+        let bind_group_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("fim_field layout"),
+            entries: &[
+                wgpu::BindGroupLayoutEntry {
+                    binding: 0,
+                    visibility: wgpu::ShaderStages::COMPUTE,
+                    ty: wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Uniform,
+                        has_dynamic_offset: false,
+                        min_binding_size: wgpu::BufferSize::new(size_of::<FieldParams>() as u64),
+                    },
+                    count: None,
+                },
+                storage(1, true),
+                storage(2, false),
+                storage(3, true),
+            ],
+        });
+        let layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("fim_field pipeline layout"),
+            bind_group_layouts: &[Some(&bind_group_layout)],
+            ..Default::default()
+        });
+        let module = shader::create_module(device, "fim_field.wgsl");
+        let pipeline = |entry: &str| {
+            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(entry),
+                layout: Some(&layout),
+                module: &module,
+                entry_point: Some(entry),
+                compilation_options: Default::default(),
+                cache: None,
+            })
+        };
+        Self {
+            field_pipeline: pipeline("field"),
+            points_pipeline: pipeline("points"),
+            bind_group_layout,
+        }
+    }
+}
+
+/// Which entry point a dispatch runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldMode {
+    /// A grid over the view (`field`).
+    Grid,
+    /// The uploaded point list (`points`).
+    Points,
+}
+
+/// Buffers for one grid capacity and node count.
+pub struct FieldData {
+    params_buffer: wgpu::Buffer,
+    nodes_buffer: wgpu::Buffer,
+    cells_buffer: wgpu::Buffer,
+    points_buffer: wgpu::Buffer,
+    bind_group: wgpu::BindGroup,
+    capacity: u32,
+    panel_nodes: u32,
+}
+
+/// Bytes of the output for `cells` cells.
+pub fn cells_bytes(cells: u32) -> u64 {
+    cells as u64 * size_of::<FieldCell>() as u64
+}
+
+/// Checks that a field of `cells` cells fits one storage binding on `device`; the error names
+/// the limit and what to do.
+pub fn check_capacity(device: &wgpu::Device, cells: u32) -> Result<(), GpuError> {
+    let limits = device.limits();
+    let needed = cells_bytes(cells);
+    let binding = limits.max_storage_buffer_binding_size;
+    let (limit, available) = if binding < limits.max_buffer_size {
+        ("max_storage_buffer_binding_size", binding)
+    } else {
+        ("max_buffer_size", limits.max_buffer_size)
+    };
+    if needed > available {
+        let max_side = ((available / size_of::<FieldCell>() as u64) as f64).sqrt() as u64;
+        return Err(GpuError::Limit {
+            what: format!("a FIM field of {cells} cells"),
+            needed,
+            limit,
+            available,
+            hint: format!("use a grid of at most {max_side}×{max_side} cells on this device"),
+        });
+    }
+    Ok(())
+}
+
+/// The largest square grid side this device can hold in one field buffer.
+pub fn max_grid_side(device: &wgpu::Device) -> u32 {
+    let limits = device.limits();
+    let bytes = limits
+        .max_storage_buffer_binding_size
+        .min(limits.max_buffer_size);
+    ((bytes / size_of::<FieldCell>() as u64) as f64).sqrt() as u32
+}
+
+impl FieldData {
+    /// Allocates for up to `capacity` cells with the given quadrature rule.
+    pub fn new(
+        ctx: &GpuContext,
+        pipeline: &FimFieldPipeline,
+        capacity: u32,
+        rule: &QuadratureRule,
+    ) -> Result<Self, GpuError> {
+        let capacity = capacity.max(1);
+        check_capacity(&ctx.device, capacity)?;
+        let device = &ctx.device;
+        let params_buffer = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("fim_field params"),
+            size: size_of::<FieldParams>() as u64,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let nodes_buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("gauss-legendre nodes"),
+            contents: bytemuck::cast_slice(&rule.panel_rule().table_f32()),
+            usage: wgpu::BufferUsages::STORAGE,
+        });
+        let cells_buffer = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("fim_field cells"),
+            size: cells_bytes(capacity),
+            // VERTEX: the ellipse and arrow pipelines read cells as instance data.
+            usage: wgpu::BufferUsages::STORAGE
+                | wgpu::BufferUsages::VERTEX
+                | wgpu::BufferUsages::COPY_SRC,
+            mapped_at_creation: false,
+        });
+        let points_buffer = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("fim_field point inputs"),
+            size: capacity as u64 * size_of::<PointInput>() as u64,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("fim_field bind group"),
+            layout: &pipeline.bind_group_layout,
+            entries: &[
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: params_buffer.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 1,
+                    resource: nodes_buffer.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 2,
+                    resource: cells_buffer.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 3,
+                    resource: points_buffer.as_entire_binding(),
+                },
+            ],
+        });
+        Ok(Self {
+            params_buffer,
+            nodes_buffer,
+            cells_buffer,
+            points_buffer,
+            bind_group,
+            capacity,
+            panel_nodes: rule.panel_rule().nodes.len() as u32,
+        })
+    }
+
+    /// The output buffer (`array<FieldCell>`), bound by the renderer.
+    pub fn cells_buffer(&self) -> &wgpu::Buffer {
+        &self.cells_buffer
+    }
+
+    /// The node table (`array<vec2<f32>>`), shared with the particle stage.
+    pub fn nodes_buffer(&self) -> &wgpu::Buffer {
+        &self.nodes_buffer
+    }
+
+    /// Cells this data can hold.
+    pub fn capacity(&self) -> u32 {
+        self.capacity
+    }
+
+    /// Gauss–Legendre nodes per panel (Q/2) of the node table.
+    pub fn panel_nodes(&self) -> u32 {
+        self.panel_nodes
+    }
+
+    /// Uploads the point list for [`FieldMode::Points`].
+    pub fn upload_points(&self, queue: &wgpu::Queue, points: &[PointInput]) {
+        assert!(
+            points.len() as u32 <= self.capacity,
+            "point list exceeds FieldData capacity"
+        );
+        queue.write_buffer(&self.points_buffer, 0, bytemuck::cast_slice(points));
+    }
+
+    /// Writes `params` and records the dispatch into `encoder`. `params.panel_nodes` is set
+    /// from the node table.
+    pub fn encode(
+        &self,
+        queue: &wgpu::Queue,
+        encoder: &mut wgpu::CommandEncoder,
+        pipeline: &FimFieldPipeline,
+        mode: FieldMode,
+        params: &FieldParams,
+        timestamp_writes: Option<wgpu::ComputePassTimestampWrites<'_>>,
+    ) {
+        assert!(
+            params.cell_count <= self.capacity,
+            "dispatch exceeds FieldData capacity"
+        );
+        let params = FieldParams {
+            panel_nodes: self.panel_nodes,
+            ..*params
+        };
+        queue.write_buffer(&self.params_buffer, 0, bytemuck::bytes_of(&params));
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some("fim_field"),
+            timestamp_writes,
+        });
+        pass.set_pipeline(match mode {
+            FieldMode::Grid => &pipeline.field_pipeline,
+            FieldMode::Points => &pipeline.points_pipeline,
+        });
+        pass.set_bind_group(0, &self.bind_group, &[]);
+        let (x, y) = dispatch_size(params.cell_count, 65_535);
+        pass.dispatch_workgroups(x, y, 1);
+    }
+
+    /// Reads `count` cells back (tests, CLI, benchmark).
+    pub fn read_cells(&self, ctx: &GpuContext, count: u32) -> Result<Vec<FieldCell>, GpuError> {
+        let bytes = ctx.read_buffer(&self.cells_buffer, cells_bytes(count.max(1)))?;
+        let mut cells: Vec<FieldCell> = bytemuck::pod_collect_to_vec(&bytes);
+        cells.truncate(count as usize);
+        Ok(cells)
+    }
+}
+
+/// Workgroup grid (x, y) covering `cells` invocations with x ≤ `max_per_dimension`; the shader
+/// linearises it back (`linear_index`).
+pub fn dispatch_size(cells: u32, max_per_dimension: u32) -> (u32, u32) {
+    let groups = cells.div_ceil(WORKGROUP_SIZE).max(1);
+    let x = groups.min(max_per_dimension);
+    (x, groups.div_ceil(x))
+}
+
+/// Parameters for a `columns × rows` grid of cells tiling [view_min, view_max].
+#[allow(clippy::too_many_arguments)]
+pub fn grid_params(
+    view_min: [f32; 2],
+    view_max: [f32; 2],
+    columns: u32,
+    rows: u32,
+    sigma: f32,
+    target: [f32; 2],
+    damping: f32,
+) -> FieldParams {
+    FieldParams {
+        view_min,
+        cell_size: [
+            (view_max[0] - view_min[0]) / columns as f32,
+            (view_max[1] - view_min[1]) / rows as f32,
+        ],
+        target,
+        grid: [columns, rows],
+        sigma,
+        damping,
+        panel_nodes: 0,
+        cell_count: columns * rows,
+        _pad: [0; 4],
+    }
+}
+
+/// Evaluates a grid on the GPU and reads it back: one dispatch, one readback.
+pub fn evaluate_grid(
+    ctx: &GpuContext,
+    params: &FieldParams,
+    rule: &QuadratureRule,
+) -> Result<Vec<FieldCell>, GpuError> {
+    let pipeline = FimFieldPipeline::new(&ctx.device);
+    let data = FieldData::new(ctx, &pipeline, params.cell_count, rule)?;
+    let mut encoder = ctx
+        .device
+        .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("fim grid"),
+        });
+    data.encode(
+        &ctx.queue,
+        &mut encoder,
+        &pipeline,
+        FieldMode::Grid,
+        params,
+        None,
+    );
+    ctx.queue.submit([encoder.finish()]);
+    data.read_cells(ctx, params.cell_count)
+}
+
+/// Evaluates a list of points on the GPU in one dispatch and reads them back.
+pub fn evaluate_points(
+    ctx: &GpuContext,
+    points: &[PointInput],
+    damping: f32,
+    rule: &QuadratureRule,
+) -> Result<Vec<FieldCell>, GpuError> {
+    let count = points.len() as u32;
+    let pipeline = FimFieldPipeline::new(&ctx.device);
+    let data = FieldData::new(ctx, &pipeline, count, rule)?;
+    data.upload_points(&ctx.queue, points);
+    let params = FieldParams {
+        damping,
+        cell_count: count,
+        grid: [count.max(1), 1],
+        ..Default::default()
+    };
+    let mut encoder = ctx
+        .device
+        .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("fim points"),
+        });
+    data.encode(
+        &ctx.queue,
+        &mut encoder,
+        &pipeline,
+        FieldMode::Points,
+        &params,
+        None,
+    );
+    ctx.queue.submit([encoder.finish()]);
+    data.read_cells(ctx, count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dispatch_covers_every_cell_within_limits() {
+        for cells in [1, 63, 64, 65, 1 << 20, 5_000_000] {
+            let (x, y) = dispatch_size(cells, 65_535);
+            assert!(x <= 65_535);
+            assert!(x as u64 * y as u64 * WORKGROUP_SIZE as u64 >= cells as u64);
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! f32 mirror of `shaders/fim_field.wgsl`: the FIM field over a grid (or a point list),
+//! multi-threaded with rayon. This is the benchmark's fair CPU opponent: the same rule, the
+//! same node count, the same f32 arithmetic as the kernel.
+
+use rayon::prelude::*;
+
+use super::gmm::{fisher_rotated, gradient_rotated_and_loss, make_theta};
+use crate::gpu::gpu_data::{FieldCell, FieldParams, PointInput, flags};
+use crate::math::sym2::{Sym2, angle_deg, natural_gradient, rotate_vector};
+
+/// Everything at one θ, as the shader's `evaluate_cell`.
+pub fn evaluate_cell(
+    mu: [f32; 2],
+    sigma: f32,
+    target: [f32; 2],
+    has_target: bool,
+    damping: f32,
+    nodes: &[[f32; 2]],
+) -> FieldCell {
+    let th = make_theta(mu, sigma);
+    let [uu, uv, vv] = fisher_rotated(&th, nodes);
+    let f_rot = Sym2::new(uu, uv, vv);
+    let eig = f_rot.eigen();
+    let standard = f_rot.rotate_basis();
+    let mut out = FieldCell {
+        theta: mu,
+        eigenvalues: [eig.lambda_max, eig.lambda_min],
+        fisher: [
+            standard.xx,
+            standard.xy,
+            standard.yy,
+            eig.lambda_max * eig.lambda_min,
+        ],
+        q_max: rotate_vector(eig.q_max),
+        ..FieldCell::default()
+    };
+    let mut cell_flags = 0;
+    let mut kappa = 0.0;
+    if eig.lambda_min > 0.0 {
+        kappa = eig.lambda_max / eig.lambda_min;
+    } else {
+        cell_flags |= flags::KAPPA_INFINITE;
+    }
+    out.rotated = [uu, uv, vv, kappa];
+    if has_target {
+        cell_flags |= flags::HAS_TARGET;
+        let mid = 0.5 * (mu[0] + mu[1]);
+        let [gu, gv, loss] = gradient_rotated_and_loss(&th, mid, target, nodes);
+        out.grad = rotate_vector([gu, gv]);
+        out.loss = loss;
+        match natural_gradient(&f_rot, damping, [gu, gv]) {
+            Some(n) => {
+                out.natgrad = rotate_vector(n);
+                match angle_deg(out.grad, out.natgrad) {
+                    Some(a) => out.angle_deg = a,
+                    None => cell_flags |= flags::ANGLE_UNDEFINED,
+                }
+            }
+            None => cell_flags |= flags::NATGRAD_UNDEFINED | flags::ANGLE_UNDEFINED,
+        }
+    }
+    out.flags = cell_flags;
+    out
+}
+
+/// The cell centre of grid cell `index`, as the shader computes it.
+pub fn cell_centre(params: &FieldParams, index: u32) -> [f32; 2] {
+    let column = index % params.grid[0];
+    let row = index / params.grid[0];
+    [
+        params.view_min[0] + (column as f32 + 0.5) * params.cell_size[0],
+        params.view_min[1] + (row as f32 + 0.5) * params.cell_size[1],
+    ]
+}
+
+/// The whole field (entry point `field`), evaluated in parallel into `out`
+/// (`params.cell_count` cells).
+pub fn field_into(params: &FieldParams, nodes: &[[f32; 2]], out: &mut [FieldCell]) {
+    let count = params.cell_count as usize;
+    out[..count]
+        .par_iter_mut()
+        .enumerate()
+        .for_each(|(index, cell)| {
+            let mu = cell_centre(params, index as u32);
+            *cell = evaluate_cell(mu, params.sigma, params.target, true, params.damping, nodes);
+        });
+}
+
+/// The whole field as a new vector.
+pub fn field(params: &FieldParams, nodes: &[[f32; 2]]) -> Vec<FieldCell> {
+    let mut out = vec![FieldCell::default(); params.cell_count as usize];
+    field_into(params, nodes, &mut out);
+    out
+}
+
+/// Arbitrary points (entry point `points`).
+pub fn points(params: &FieldParams, nodes: &[[f32; 2]], inputs: &[PointInput]) -> Vec<FieldCell> {
+    inputs
+        .par_iter()
+        .map(|p| {
+            evaluate_cell(
+                p.theta,
+                p.sigma,
+                p.target,
+                p.has_target != 0,
+                params.damping,
+                nodes,
+            )
+        })
+        .collect()
+}

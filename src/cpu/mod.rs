@@ -1,0 +1,6 @@
+//! CPU mirrors of the WGSL compute stages, in f32, multi-threaded with rayon. Each file reads
+//! side by side with its shader (same function names, same constants): the GPU tests compare
+//! against the f64 reference in [`crate::math`], and the benchmark races these against the GPU.
+
+pub mod fim_field;
+pub mod gmm;

@@ -1,0 +1,7 @@
+//! GPU plumbing shared by the compute stages and the renderer: device selection
+//! ([`context`]), byte layouts shared with WGSL ([`gpu_data`]) and shader loading with the
+//! include splice ([`shader`]).
+
+pub mod context;
+pub mod gpu_data;
+pub mod shader;

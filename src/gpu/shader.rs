@@ -1,0 +1,83 @@
+//! WGSL sources, embedded in the binary, and the one preprocessor feature we allow: a line
+//! `// #include <common/name.wgsl>` is replaced by that file (each file at most once per
+//! shader, recursively). Being a comment, the directive leaves every file valid WGSL syntax.
+
+use std::collections::HashSet;
+
+/// Every WGSL file under `shaders/`, by path relative to that folder.
+pub const SOURCES: &[(&str, &str)] = &[
+    (
+        "common/gmm.wgsl",
+        include_str!("../../shaders/common/gmm.wgsl"),
+    ),
+    (
+        "common/sym2.wgsl",
+        include_str!("../../shaders/common/sym2.wgsl"),
+    ),
+    (
+        "fim_field.wgsl",
+        include_str!("../../shaders/fim_field.wgsl"),
+    ),
+];
+
+const INCLUDE_PREFIX: &str = "// #include <";
+
+/// The source of `name` with every include spliced in.
+///
+/// # Panics
+/// When `name` or an included file is not in [`SOURCES`]: shader names are compile-time
+/// constants of this crate, and the shader validation test splices every file.
+pub fn spliced(name: &str) -> String {
+    let mut seen = HashSet::new();
+    let mut out = String::new();
+    splice_into(name, &mut seen, &mut out);
+    out
+}
+
+fn raw(name: &str) -> &'static str {
+    SOURCES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, s)| *s)
+        .unwrap_or_else(|| panic!("shader `{name}` is not embedded in gpu::shader::SOURCES"))
+}
+
+fn splice_into(name: &str, seen: &mut HashSet<String>, out: &mut String) {
+    if !seen.insert(name.to_owned()) {
+        return;
+    }
+    for line in raw(name).lines() {
+        match line
+            .trim()
+            .strip_prefix(INCLUDE_PREFIX)
+            .and_then(|r| r.strip_suffix('>'))
+        {
+            Some(include) => splice_into(include, seen, out),
+            None => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+}
+
+/// Creates a labelled shader module from a spliced source.
+pub fn create_module(device: &wgpu::Device, name: &str) -> wgpu::ShaderModule {
+    device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        label: Some(name),
+        source: wgpu::ShaderSource::Wgsl(spliced(name).into()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn includes_are_spliced_once() {
+        let s = spliced("fim_field.wgsl");
+        assert!(!s.contains(INCLUDE_PREFIX));
+        assert_eq!(s.matches("fn sym2_det").count(), 1);
+        assert_eq!(s.matches("fn stable_tanh").count(), 1);
+    }
+}

@@ -1,0 +1,222 @@
+//! `fisherflow fim` end to end: JSON round trips on CPU and GPU, stdin input, the readable
+//! summary, and exit code 2 with an empty stdout and a message naming the field and point for
+//! every kind of bad input.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn fisherflow(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fisherflow"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run fisherflow");
+    let mut pipe = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        pipe.write_all(text.as_bytes()).unwrap();
+    }
+    drop(pipe);
+    child.wait_with_output().unwrap()
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
+}
+
+const POINTS: &str = r#"[
+  {"mu1": 0.1, "mu2": -0.1, "sigma": 1, "target": [-1.5, 0.5]},
+  {"mu1": 0, "mu2": 0, "sigma": 1, "target": [-1, 1]},
+  {"mu1": 2, "mu2": -3, "sigma": 0.5}
+]"#;
+
+fn points_file() -> tempfile::NamedTempFile {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    file.write_all(POINTS.as_bytes()).unwrap();
+    file
+}
+
+#[test]
+fn cpu_json_has_the_documented_shape_and_values() {
+    let file = points_file();
+    let v = json(&fisherflow(
+        &[
+            "fim",
+            "--points",
+            file.path().to_str().unwrap(),
+            "--device",
+            "cpu",
+            "--json",
+        ],
+        None,
+    ));
+    assert_eq!(v["device"], "cpu");
+    let points = v["points"].as_array().unwrap();
+    assert_eq!(points.len(), 3, "one entry per input point, in order");
+    let p0 = &points[0];
+    assert_eq!(p0["mu1"], 0.1);
+    // Values from shared/reference/public_points.json (30-digit quadrature).
+    let f11 = p0["fisher"][0][0].as_f64().unwrap();
+    assert!((f11 / 0.2524273312506397 - 1.0).abs() < 1e-9);
+    let angle = p0["angle_deg"].as_f64().unwrap();
+    assert!((angle / 71.64785248479315 - 1.0).abs() < 1e-9);
+    assert_eq!(p0["natgrad"].as_array().unwrap().len(), 2);
+    // On the diagonal κ is infinite and the natural gradient undefined: null, never NaN.
+    assert!(points[1]["kappa"].is_null());
+    assert!(points[1]["natgrad"].is_null());
+    assert!(points[1]["angle_deg"].is_null());
+    // Without a target there is no loss part at all.
+    assert!(points[2].get("kl").is_none() && points[2].get("grad").is_none());
+    assert!(points[2]["kappa"].as_f64().unwrap() > 1.0);
+}
+
+#[test]
+fn gpu_json_agrees_with_cpu() {
+    if common::gpu().is_none() {
+        return;
+    }
+    let file = points_file();
+    let path = file.path().to_str().unwrap();
+    let cpu = json(&fisherflow(
+        &["fim", "--points", path, "--device", "cpu", "--json"],
+        None,
+    ));
+    let gpu = json(&fisherflow(
+        &["fim", "--points", path, "--device", "gpu", "--json"],
+        None,
+    ));
+    let device = gpu["device"].as_str().unwrap();
+    assert_ne!(device, "cpu");
+    assert!(!device.is_empty());
+    for (c, g) in cpu["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(gpu["points"].as_array().unwrap())
+    {
+        let scale = c["eigenvalues"][0].as_f64().unwrap();
+        for i in 0..2 {
+            for j in 0..2 {
+                let (a, b) = (
+                    c["fisher"][i][j].as_f64().unwrap(),
+                    g["fisher"][i][j].as_f64().unwrap(),
+                );
+                assert!((a - b).abs() <= 1e-4 * scale, "F{i}{j}: cpu {a} gpu {b}");
+            }
+        }
+        assert_eq!(c["kappa"].is_null(), g["kappa"].is_null());
+        assert_eq!(c["natgrad"].is_null(), g["natgrad"].is_null());
+    }
+}
+
+#[test]
+fn points_from_stdin_and_single_point_summary() {
+    let v = json(&fisherflow(
+        &["fim", "--points", "-", "--json"],
+        Some(POINTS),
+    ));
+    assert_eq!(v["points"].as_array().unwrap().len(), 3);
+    let out = fisherflow(
+        &[
+            "fim", "--mu1", "0", "--mu2", "0.01", "--sigma", "1", "--target", "-1,1",
+        ],
+        None,
+    );
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for needle in ["κ", "eigenvalues", "natural grad", "angle", "2.000049997e4"] {
+        assert!(text.contains(needle), "summary lacks `{needle}`:\n{text}");
+    }
+}
+
+fn assert_bad_input(args: &[&str], stdin: Option<&str>, mentions: &[&str]) {
+    let out = fisherflow(args, stdin);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "args {args:?}: stderr {stderr}");
+    assert!(out.stdout.is_empty(), "args {args:?}: stdout must be empty");
+    for m in mentions {
+        assert!(
+            stderr.contains(m),
+            "args {args:?}: stderr lacks `{m}`:\n{stderr}"
+        );
+    }
+}
+
+#[test]
+fn bad_input_exits_2_with_nothing_on_stdout() {
+    let single = |extra: &[&str]| {
+        let mut a = vec!["fim", "--mu1", "0", "--mu2", "1"];
+        a.extend_from_slice(extra);
+        a.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let cases: Vec<(Vec<String>, Option<&str>, Vec<&str>)> = vec![
+        (single(&["--sigma", "0"]), None, vec!["sigma"]),
+        (single(&["--sigma", "-1"]), None, vec!["sigma"]),
+        (single(&["--sigma", "NaN"]), None, vec!["sigma"]),
+        (
+            vec!["fim", "--mu1", "inf", "--mu2", "1", "--sigma", "1"]
+                .into_iter()
+                .map(String::from)
+                .collect(),
+            None,
+            vec!["mu1"],
+        ),
+        (
+            single(&["--sigma", "1", "--damping", "-0.1"]),
+            None,
+            vec!["damping"],
+        ),
+        (
+            single(&["--sigma", "1", "--device", "tpu"]),
+            None,
+            vec!["tpu"],
+        ),
+        (
+            single(&["--sigma", "1", "--nodes", "63"]),
+            None,
+            vec!["nodes"],
+        ),
+        (
+            single(&["--sigma", "1", "--target", "1"]),
+            None,
+            vec!["target"],
+        ),
+    ];
+    for (args, stdin, mentions) in &cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        assert_bad_input(&args, *stdin, mentions);
+    }
+    let stdin_cases: [(&str, &[&str]); 6] = [
+        ("[{\"mu1\": 0, \"mu2\": 1, \"sigma\": 1", &["JSON"]),
+        ("{\"mu1\": 0}", &["array"]),
+        (
+            "[{\"mu1\": 0, \"mu2\": 1, \"sigma\": 1}, {\"mu1\": 0, \"sigma\": 1}]",
+            &["point 1", "mu2"],
+        ),
+        (
+            "[{\"mu1\": 0, \"mu2\": 1, \"sigma\": -2}]",
+            &["point 0", "sigma"],
+        ),
+        ("[{\"mu1\": 0, \"mu2\": 1e999, \"sigma\": 1}]", &["JSON"]),
+        (
+            "[{\"mu1\": 0, \"mu2\": 1, \"sigma\": 1, \"target\": [1]}]",
+            &["point 0"],
+        ),
+    ];
+    for (text, mentions) in stdin_cases {
+        assert_bad_input(&["fim", "--points", "-", "--json"], Some(text), mentions);
+    }
+    assert_bad_input(
+        &["fim", "--points", "/nonexistent/points.json"],
+        None,
+        &["/nonexistent/points.json"],
+    );
+}
