@@ -9,13 +9,9 @@
 // `src/gpu/gpu_data.rs` (FieldParams, FieldCell, PointInput byte layouts).
 
 // #include <common/gmm.wgsl>
+// #include <common/field_cell.wgsl>
 
 const WORKGROUP_SIZE: u32 = 64u;
-
-const FLAG_KAPPA_INFINITE: u32 = 1u;
-const FLAG_NATGRAD_UNDEFINED: u32 = 2u;
-const FLAG_ANGLE_UNDEFINED: u32 = 4u;
-const FLAG_HAS_TARGET: u32 = 8u;
 
 struct FieldParams {
     view_min: vec2<f32>,     // (μ1, μ2) of the grid's lower-left corner
@@ -27,22 +23,6 @@ struct FieldParams {
     panel_nodes: u32,        // n = Q/2 Gauss–Legendre nodes per panel
     cell_count: u32,         // cells (or points) to evaluate
     _pad: vec4<u32>,
-}
-
-struct FieldCell {
-    theta: vec2<f32>,        // (μ1, μ2)
-    eigenvalues: vec2<f32>,  // (λ_max, λ_min)
-    fisher: vec4<f32>,       // (F11, F12, F22, det F), standard basis
-    rotated: vec4<f32>,      // (F_uu, F_uv, F_vv, κ); κ = 0 when infinite (FLAG_KAPPA_INFINITE)
-    q_max: vec2<f32>,        // unit eigenvector of λ_max, standard basis
-    grad: vec2<f32>,         // ∇L
-    natgrad: vec2<f32>,      // (F + λI)⁻¹∇L; 0 when undefined (FLAG_NATGRAD_UNDEFINED)
-    loss: f32,               // L = KL(p_θ* ‖ p_θ)
-    angle_deg: f32,          // angle between ∇L and the natural gradient
-    flags: u32,
-    _pad0: u32,              // scalars, not vec3: a vec3 would align to 16 and grow the struct
-    _pad1: u32,
-    _pad2: u32,
 }
 
 struct PointInput {
@@ -58,7 +38,7 @@ struct PointInput {
 @group(0) @binding(2) var<storage, read_write> cells: array<FieldCell>;
 @group(0) @binding(3) var<storage, read> point_inputs: array<PointInput>;
 
-// Everything at one θ; shared by both entry points and by the particle stage's CPU mirror.
+// Everything at one θ; shared by both entry points (CPU twin: cpu::fim_field::evaluate_cell).
 fn evaluate_cell(mu: vec2<f32>, sigma: f32, target_theta: vec2<f32>, has_target: bool) -> FieldCell {
     let th = make_theta(mu, sigma);
     let f_rot = fisher_rotated(th, params.panel_nodes);

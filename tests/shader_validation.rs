@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use fisherflow::gpu::shader::{SOURCES, spliced};
+use fisherflow::gpu::shader::{SOURCES, spliced, spliced_with_files};
 
 fn wgsl_files(dir: &Path, prefix: &str, out: &mut Vec<String>) {
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -50,22 +50,14 @@ fn every_entry_shader_validates_and_every_common_file_is_used() {
     let mut failures = Vec::new();
     let mut used_common = std::collections::HashSet::new();
     for (name, _) in SOURCES.iter().filter(|(n, _)| !n.starts_with("common/")) {
-        let source = spliced(name);
-        for (common, text) in SOURCES.iter().filter(|(n, _)| n.starts_with("common/")) {
-            if source.contains(
-                text.lines()
-                    .find(|l| l.starts_with("fn "))
-                    .unwrap_or("\u{0}"),
-            ) {
-                used_common.insert(*common);
-            }
-        }
+        let (source, files) = spliced_with_files(name);
+        used_common.extend(files);
         if let Err(e) = validate(name, &source) {
             failures.push(e);
         }
     }
     for (common, _) in SOURCES.iter().filter(|(n, _)| n.starts_with("common/")) {
-        if !used_common.contains(common) {
+        if !used_common.contains(*common) {
             failures.push(format!(
                 "{common} is included by no entry shader, so it is never validated"
             ));

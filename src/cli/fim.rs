@@ -171,10 +171,16 @@ pub fn parse_points_json(text: &str) -> Result<Vec<PointInput>, CliError> {
 fn warn_unknown_fields(index: usize, value: &serde_json::Value) {
     const KNOWN: [&str; 4] = ["mu1", "mu2", "sigma", "target"];
     if let Some(object) = value.as_object() {
-        let unknown: Vec<&str> =
-            object.keys().map(String::as_str).filter(|k| !KNOWN.contains(k)).collect();
+        let unknown: Vec<&str> = object
+            .keys()
+            .map(String::as_str)
+            .filter(|k| !KNOWN.contains(k))
+            .collect();
         if !unknown.is_empty() {
-            eprintln!("note: point {index}: ignoring field(s) {}", unknown.join(", "));
+            eprintln!(
+                "note: point {index}: ignoring field(s) {}",
+                unknown.join(", ")
+            );
         }
     }
 }

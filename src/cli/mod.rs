@@ -3,6 +3,7 @@
 //! running).
 
 pub mod fim;
+pub mod view;
 
 use clap::{Parser, Subcommand};
 
@@ -50,15 +51,20 @@ pub struct Cli {
 pub enum Command {
     /// Evaluate F, eigenvalues, κ, L, ∇L and the natural gradient at points (CPU f64 or GPU).
     Fim(fim::FimArgs),
+    /// Open the viewer (the default); options set the scene or automate a screenshot.
+    View(view::ViewArgs),
 }
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> CliResult {
     match cli.command {
         Some(Command::Fim(args)) => fim::run(&args),
-        None => Err(CliError::input(anyhow::anyhow!(
-            "the viewer is not built yet; run `fisherflow fim --help`"
-        ))),
+        Some(Command::View(args)) => view::run(&args),
+        None => view::run(&view::ViewArgs {
+            width: 1400,
+            height: 900,
+            ..Default::default()
+        }),
     }
 }
 

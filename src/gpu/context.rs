@@ -73,6 +73,9 @@ pub enum GpuError {
     /// Mapping a buffer back to the CPU failed.
     #[error("reading a buffer back from the GPU failed: {0}")]
     Readback(String),
+    /// A scene or option value the GPU path cannot use.
+    #[error("{0}")]
+    InvalidInput(String),
     /// A request exceeds a device limit; says which one.
     #[error("{what} needs {needed} bytes but this device's `{limit}` is {available}; {hint}")]
     Limit {

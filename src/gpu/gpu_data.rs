@@ -104,3 +104,85 @@ pub struct PointInput {
 const _: () = assert!(std::mem::size_of::<FieldParams>() == 64);
 const _: () = assert!(std::mem::size_of::<FieldCell>() == 96);
 const _: () = assert!(std::mem::size_of::<PointInput>() == 32);
+
+/// Must match `View` in `shaders/common/view.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct ViewUniform {
+    /// World point at the canvas centre.
+    pub center: [f32; 2],
+    /// Clip-space units per world unit, x and y.
+    pub ndc_per_world: [f32; 2],
+    /// Canvas size in physical pixels.
+    pub viewport_px: [f32; 2],
+    /// World units per physical pixel.
+    pub world_per_px: f32,
+    /// Physical pixels per logical point.
+    pub px_per_point: f32,
+}
+
+/// Must match `EllipseParams` in `shaders/ellipses.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct EllipseParams {
+    /// The level ε of δᵀFδ = ε.
+    pub epsilon: f32,
+    /// Largest drawn semi-axis (world units).
+    pub cap: f32,
+    /// log10 κ at the top of the colour map.
+    pub log_kappa_top: f32,
+    /// Fill opacity.
+    pub opacity: f32,
+}
+
+/// Must match `ArrowParams` in `shaders/arrows.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct ArrowParams {
+    /// Arrow length in physical pixels (both arrows).
+    pub length_px: f32,
+    /// Shaft width in physical pixels.
+    pub shaft_px: f32,
+    /// Head length in physical pixels.
+    pub head_px: f32,
+    /// Padding.
+    pub _pad: f32,
+    /// Colour of −∇L (linear RGBA).
+    pub euclid_color: [f32; 4],
+    /// Colour of the natural descent direction (linear RGBA).
+    pub natural_color: [f32; 4],
+}
+
+/// One instance of `Segment` in `shaders/lines.wgsl` (vertex attributes 0..=3).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct LineInstance {
+    /// World start.
+    pub start: [f32; 2],
+    /// World end.
+    pub end: [f32; 2],
+    /// Linear RGBA, straight alpha.
+    pub color: [f32; 4],
+    /// (width px, dash period px; 0 = solid).
+    pub style: [f32; 2],
+}
+
+/// One instance of `Marker` in `shaders/markers.wgsl` (vertex attributes 0..=3).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct MarkerInstance {
+    /// World centre.
+    pub center: [f32; 2],
+    /// (radius px, ring width px).
+    pub size: [f32; 2],
+    /// Fill, linear RGBA straight alpha.
+    pub fill: [f32; 4],
+    /// Ring, linear RGBA straight alpha.
+    pub ring: [f32; 4],
+}
+
+const _: () = assert!(std::mem::size_of::<ViewUniform>() == 32);
+const _: () = assert!(std::mem::size_of::<EllipseParams>() == 16);
+const _: () = assert!(std::mem::size_of::<ArrowParams>() == 48);
+const _: () = assert!(std::mem::size_of::<LineInstance>() == 40);
+const _: () = assert!(std::mem::size_of::<MarkerInstance>() == 48);

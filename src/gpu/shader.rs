@@ -7,6 +7,14 @@ use std::collections::HashSet;
 /// Every WGSL file under `shaders/`, by path relative to that folder.
 pub const SOURCES: &[(&str, &str)] = &[
     (
+        "common/colormap.wgsl",
+        include_str!("../../shaders/common/colormap.wgsl"),
+    ),
+    (
+        "common/field_cell.wgsl",
+        include_str!("../../shaders/common/field_cell.wgsl"),
+    ),
+    (
         "common/gmm.wgsl",
         include_str!("../../shaders/common/gmm.wgsl"),
     ),
@@ -15,9 +23,17 @@ pub const SOURCES: &[(&str, &str)] = &[
         include_str!("../../shaders/common/sym2.wgsl"),
     ),
     (
+        "common/view.wgsl",
+        include_str!("../../shaders/common/view.wgsl"),
+    ),
+    ("arrows.wgsl", include_str!("../../shaders/arrows.wgsl")),
+    ("ellipses.wgsl", include_str!("../../shaders/ellipses.wgsl")),
+    (
         "fim_field.wgsl",
         include_str!("../../shaders/fim_field.wgsl"),
     ),
+    ("lines.wgsl", include_str!("../../shaders/lines.wgsl")),
+    ("markers.wgsl", include_str!("../../shaders/markers.wgsl")),
 ];
 
 const INCLUDE_PREFIX: &str = "// #include <";
@@ -28,10 +44,15 @@ const INCLUDE_PREFIX: &str = "// #include <";
 /// When `name` or an included file is not in [`SOURCES`]: shader names are compile-time
 /// constants of this crate, and the shader validation test splices every file.
 pub fn spliced(name: &str) -> String {
+    spliced_with_files(name).0
+}
+
+/// The spliced source of `name` and every file that went into it (itself included).
+pub fn spliced_with_files(name: &str) -> (String, HashSet<String>) {
     let mut seen = HashSet::new();
     let mut out = String::new();
     splice_into(name, &mut seen, &mut out);
-    out
+    (out, seen)
 }
 
 fn raw(name: &str) -> &'static str {

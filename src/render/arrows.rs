@@ -1,0 +1,111 @@
+//! The probe's two arrows (`shaders/arrows.wgsl`), read from the GPU-evaluated probe cell.
+
+use super::pipeline::{QuadPipeline, uniform_buffer, uniform_entry};
+use crate::gpu::gpu_data::ArrowParams;
+
+/// The arrow pipeline, its parameters and its bind group (rebuilt when the probe buffer
+/// changes).
+pub struct ArrowRenderer {
+    pipeline: wgpu::RenderPipeline,
+    layout: wgpu::BindGroupLayout,
+    params_buffer: wgpu::Buffer,
+    bind_group: wgpu::BindGroup,
+}
+
+impl ArrowRenderer {
+    /// Builds the pipeline reading the probe cell from `probe_buffer`.
+    pub fn new(
+        device: &wgpu::Device,
+        view_buffer: &wgpu::Buffer,
+        probe_buffer: &wgpu::Buffer,
+        format: wgpu::TextureFormat,
+    ) -> Self {
+        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("arrows layout"),
+            entries: &[
+                uniform_entry(0),
+                uniform_entry(1),
+                wgpu::BindGroupLayoutEntry {
+                    binding: 2,
+                    visibility: wgpu::ShaderStages::VERTEX,
+                    ty: wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Storage { read_only: true },
+                        has_dynamic_offset: false,
+                        min_binding_size: None,
+                    },
+                    count: None,
+                },
+            ],
+        });
+        let params_buffer = uniform_buffer(device, "arrow params", &ArrowParams::default());
+        let bind_group = Self::bind(device, &layout, view_buffer, &params_buffer, probe_buffer);
+        let pipeline = QuadPipeline {
+            shader_file: "arrows.wgsl",
+            layout: &layout,
+            instances: None,
+            format,
+        }
+        .build(device);
+        Self {
+            pipeline,
+            layout,
+            params_buffer,
+            bind_group,
+        }
+    }
+
+    fn bind(
+        device: &wgpu::Device,
+        layout: &wgpu::BindGroupLayout,
+        view_buffer: &wgpu::Buffer,
+        params_buffer: &wgpu::Buffer,
+        probe_buffer: &wgpu::Buffer,
+    ) -> wgpu::BindGroup {
+        device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("arrows bind group"),
+            layout,
+            entries: &[
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: view_buffer.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 1,
+                    resource: params_buffer.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 2,
+                    resource: probe_buffer.as_entire_binding(),
+                },
+            ],
+        })
+    }
+
+    /// Writes this frame's parameters.
+    pub fn prepare(&self, queue: &wgpu::Queue, params: &ArrowParams) {
+        queue.write_buffer(&self.params_buffer, 0, bytemuck::bytes_of(params));
+    }
+
+    /// Draws both arrows (instance 0: −∇L, instance 1: natural).
+    pub fn draw(&self, pass: &mut wgpu::RenderPass<'_>) {
+        pass.set_pipeline(&self.pipeline);
+        pass.set_bind_group(0, &self.bind_group, &[]);
+        pass.draw(0..4, 0..2);
+    }
+
+    /// Points the arrows at a new probe buffer (after the probe data was reallocated).
+    pub fn rebind(
+        &mut self,
+        device: &wgpu::Device,
+        view_buffer: &wgpu::Buffer,
+        probe_buffer: &wgpu::Buffer,
+    ) {
+        self.bind_group = Self::bind(
+            device,
+            &self.layout,
+            view_buffer,
+            &self.params_buffer,
+            probe_buffer,
+        );
+    }
+}

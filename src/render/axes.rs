@@ -1,0 +1,79 @@
+//! Axis geometry for the canvas: "nice" tick positions and the line segments of the axes,
+//! tick grid and the diagonal μ1 = μ2 (drawn by the line pipeline; the labels are drawn by the
+//! egui overlay from the same ticks).
+
+use super::colormap::{linear_rgba, palette};
+use crate::gpu::gpu_data::LineInstance;
+
+/// Tick values covering [lo, hi] with a 1-2-5 step giving about `target` ticks.
+pub fn ticks(lo: f64, hi: f64, target: usize) -> (Vec<f64>, f64) {
+    let span = (hi - lo).abs().max(1e-12);
+    let raw = span / target.max(1) as f64;
+    let magnitude = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * magnitude)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * magnitude);
+    let first = (lo / step).ceil() as i64;
+    let last = (hi / step).floor() as i64;
+    ((first..=last).map(|i| i as f64 * step).collect(), step)
+}
+
+/// The axes, the tick grid and the dashed diagonal for the visible rectangle.
+pub fn axis_lines(lo: [f64; 2], hi: [f64; 2], px_per_point: f32) -> Vec<LineInstance> {
+    let mut out = Vec::new();
+    let grid = linear_rgba(palette::GRID, 1.0);
+    let axis = linear_rgba(palette::AXIS, 0.9);
+    let width = px_per_point;
+    let seg = |a: [f64; 2], b: [f64; 2], color, w: f32, dash: f32| LineInstance {
+        start: [a[0] as f32, a[1] as f32],
+        end: [b[0] as f32, b[1] as f32],
+        color,
+        style: [w, dash],
+    };
+    for (axis_index, count) in [(0usize, 8usize), (1, 8)] {
+        let (values, _) = ticks(lo[axis_index], hi[axis_index], count);
+        for v in values {
+            let (a, b) = if axis_index == 0 {
+                ([v, lo[1]], [v, hi[1]])
+            } else {
+                ([lo[0], v], [hi[0], v])
+            };
+            out.push(seg(a, b, grid, width, 0.0));
+        }
+    }
+    // The coordinate axes μ1 = 0 and μ2 = 0 where visible.
+    if lo[0] < 0.0 && hi[0] > 0.0 {
+        out.push(seg([0.0, lo[1]], [0.0, hi[1]], axis, 1.5 * width, 0.0));
+    }
+    if lo[1] < 0.0 && hi[1] > 0.0 {
+        out.push(seg([lo[0], 0.0], [hi[0], 0.0], axis, 1.5 * width, 0.0));
+    }
+    // The diagonal, where F is singular: dashed, across the whole view.
+    let d_lo = lo[0].min(lo[1]);
+    let d_hi = hi[0].max(hi[1]);
+    out.push(seg(
+        [d_lo, d_lo],
+        [d_hi, d_hi],
+        linear_rgba(palette::DIAGONAL, 0.85),
+        2.0 * width,
+        12.0 * px_per_point,
+    ));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_are_nice_and_inside() {
+        let (t, step) = ticks(-4.2, 4.2, 10);
+        assert_eq!(step, 1.0);
+        assert_eq!(t.first(), Some(&-4.0));
+        assert_eq!(t.last(), Some(&4.0));
+        let (_, step) = ticks(0.0, 0.013, 5);
+        assert!((step - 0.005).abs() < 1e-15 || (step - 0.002).abs() < 1e-15);
+    }
+}

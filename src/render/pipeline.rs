@@ -1,0 +1,198 @@
+//! Building blocks shared by the render pipelines: instanced-quad pipelines with premultiplied
+//! alpha blending, uniform bind-group layouts, and a growable instance buffer.
+
+use crate::gpu::shader;
+
+/// Describes an instanced triangle-strip quad pipeline.
+pub struct QuadPipeline<'a> {
+    /// Label and shader file (`shaders/<file>`), entry points `vs_main` / `fs_main`.
+    pub shader_file: &'a str,
+    /// Bind group 0.
+    pub layout: &'a wgpu::BindGroupLayout,
+    /// Per-instance vertex data, if any.
+    pub instances: Option<wgpu::VertexBufferLayout<'a>>,
+    /// Colour target format.
+    pub format: wgpu::TextureFormat,
+}
+
+impl QuadPipeline<'_> {
+    /// Creates the pipeline: 4-vertex strips, no culling, premultiplied-alpha blending.
+    pub fn build(self, device: &wgpu::Device) -> wgpu::RenderPipeline {
+        let module = shader::create_module(device, self.shader_file);
+        let layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some(self.shader_file),
+            bind_group_layouts: &[Some(self.layout)],
+            ..Default::default()
+        });
+        device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+            label: Some(self.shader_file),
+            layout: Some(&layout),
+            vertex: wgpu::VertexState {
+                module: &module,
+                entry_point: Some("vs_main"),
+                compilation_options: Default::default(),
+                buffers: &[self.instances],
+            },
+            primitive: wgpu::PrimitiveState {
+                topology: wgpu::PrimitiveTopology::TriangleStrip,
+                ..Default::default()
+            },
+            depth_stencil: None,
+            multisample: wgpu::MultisampleState::default(),
+            fragment: Some(wgpu::FragmentState {
+                module: &module,
+                entry_point: Some("fs_main"),
+                compilation_options: Default::default(),
+                targets: &[Some(wgpu::ColorTargetState {
+                    format: self.format,
+                    blend: Some(wgpu::BlendState::PREMULTIPLIED_ALPHA_BLENDING),
+                    write_mask: wgpu::ColorWrites::ALL,
+                })],
+            }),
+            multiview_mask: None,
+            cache: None,
+        })
+    }
+}
+
+/// A bind-group layout entry for a uniform buffer visible to both render stages.
+pub fn uniform_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::VERTEX_FRAGMENT,
+        ty: wgpu::BindingType::Buffer {
+            ty: wgpu::BufferBindingType::Uniform,
+            has_dynamic_offset: false,
+            min_binding_size: None,
+        },
+        count: None,
+    }
+}
+
+/// A uniform buffer holding one `T`, created with its contents.
+pub fn uniform_buffer<T: bytemuck::Pod>(
+    device: &wgpu::Device,
+    label: &str,
+    value: &T,
+) -> wgpu::Buffer {
+    use wgpu::util::DeviceExt;
+    device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+        label: Some(label),
+        contents: bytemuck::bytes_of(value),
+        usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+    })
+}
+
+/// A vertex buffer of instances that grows (by doubling) when more are written.
+pub struct InstanceBuffer {
+    label: &'static str,
+    buffer: wgpu::Buffer,
+    capacity_bytes: u64,
+    count: u32,
+}
+
+impl InstanceBuffer {
+    /// An empty buffer with room for `initial_bytes`.
+    pub fn new(device: &wgpu::Device, label: &'static str, initial_bytes: u64) -> Self {
+        let capacity_bytes = initial_bytes.max(256);
+        Self {
+            label,
+            buffer: Self::allocate(device, label, capacity_bytes),
+            capacity_bytes,
+            count: 0,
+        }
+    }
+
+    fn allocate(device: &wgpu::Device, label: &str, size: u64) -> wgpu::Buffer {
+        device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size,
+            usage: wgpu::BufferUsages::VERTEX | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        })
+    }
+
+    /// Replaces the contents with `items`.
+    pub fn write<T: bytemuck::Pod>(
+        &mut self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        items: &[T],
+    ) {
+        let bytes: &[u8] = bytemuck::cast_slice(items);
+        if bytes.len() as u64 > self.capacity_bytes {
+            self.capacity_bytes = (bytes.len() as u64).next_power_of_two();
+            self.buffer = Self::allocate(device, self.label, self.capacity_bytes);
+        }
+        if !bytes.is_empty() {
+            queue.write_buffer(&self.buffer, 0, bytes);
+        }
+        self.count = items.len() as u32;
+    }
+
+    /// The buffer to bind.
+    pub fn buffer(&self) -> &wgpu::Buffer {
+        &self.buffer
+    }
+
+    /// Instances written last.
+    pub fn count(&self) -> u32 {
+        self.count
+    }
+}
+
+/// An instanced-quad pipeline whose only bind group is the view, with its instance buffer:
+/// what the line and marker stages both are.
+pub struct InstancedQuads {
+    pipeline: wgpu::RenderPipeline,
+    instances: InstanceBuffer,
+}
+
+impl InstancedQuads {
+    /// Builds the pipeline from `shader_file` with instances of `stride` bytes and `attributes`.
+    pub fn new(
+        device: &wgpu::Device,
+        view_layout: &wgpu::BindGroupLayout,
+        format: wgpu::TextureFormat,
+        shader_file: &'static str,
+        stride: u64,
+        attributes: &[wgpu::VertexAttribute],
+    ) -> Self {
+        let pipeline = QuadPipeline {
+            shader_file,
+            layout: view_layout,
+            instances: Some(wgpu::VertexBufferLayout {
+                array_stride: stride,
+                step_mode: wgpu::VertexStepMode::Instance,
+                attributes,
+            }),
+            format,
+        }
+        .build(device);
+        Self {
+            pipeline,
+            instances: InstanceBuffer::new(device, shader_file, 16 * 1024),
+        }
+    }
+
+    /// Uploads this frame's instances.
+    pub fn prepare<T: bytemuck::Pod>(
+        &mut self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        items: &[T],
+    ) {
+        self.instances.write(device, queue, items);
+    }
+
+    /// Draws the uploaded instances.
+    pub fn draw(&self, pass: &mut wgpu::RenderPass<'_>, view_group: &wgpu::BindGroup) {
+        if self.instances.count() == 0 {
+            return;
+        }
+        pass.set_pipeline(&self.pipeline);
+        pass.set_bind_group(0, view_group, &[]);
+        pass.set_vertex_buffer(0, self.instances.buffer().slice(..));
+        pass.draw(0..4, 0..self.instances.count());
+    }
+}

@@ -1,0 +1,485 @@
+//! The frame loop: winit events → egui (panels, canvas interaction, scene edits) → the scene
+//! renderer draws into the canvas texture → egui draws the window → present.
+//!
+//! No GPU→CPU read-back happens in the loop; the only read-back is a screenshot the user (P)
+//! or the `--screenshot` option asked for. A zero-sized (minimised) window renders nothing;
+//! lost or outdated surfaces are reconfigured and the frame skipped.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, anyhow};
+use winit::application::ApplicationHandler;
+use winit::event::WindowEvent;
+use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop};
+use winit::window::{Window, WindowId};
+
+use super::ui::{self, FrameContext, UiState};
+use crate::gpu::context::{BackendChoice, GpuContext};
+use crate::output::write_atomically;
+use crate::render::target::{Image, RenderTarget};
+use crate::render::{CANVAS_FORMAT, FrameInfo, SceneRenderer};
+use crate::scene::Scene;
+
+/// How the viewer is started.
+#[derive(Clone, Debug)]
+pub struct ViewOptions {
+    /// The initial scene.
+    pub scene: Scene,
+    /// Render this many frames, then exit (automation).
+    pub frames: Option<u32>,
+    /// Save the last frame (whole window) to this PNG before exiting.
+    pub screenshot: Option<PathBuf>,
+    /// Force a backend.
+    pub backend: Option<BackendChoice>,
+    /// Initial window size in logical pixels.
+    pub size: [u32; 2],
+}
+
+/// Opens the window and runs until it is closed (or the automation frames are done).
+pub fn run(options: ViewOptions) -> anyhow::Result<()> {
+    let event_loop = EventLoop::new().context(
+        "cannot open a window: no display found (set DISPLAY, or run headless under `xvfb-run`)",
+    )?;
+    let mut app = App::new(options);
+    event_loop
+        .run_app(&mut app)
+        .context("the window's event loop failed")?;
+    app.outcome
+}
+
+struct Graphics {
+    window: Arc<Window>,
+    surface: wgpu::Surface<'static>,
+    config: wgpu::SurfaceConfiguration,
+    ctx: GpuContext,
+    egui_ctx: egui::Context,
+    egui_state: egui_winit::State,
+    egui_renderer: egui_wgpu::Renderer,
+    scene_renderer: SceneRenderer,
+    canvas: RenderTarget,
+    canvas_texture: egui::TextureId,
+    adapter: String,
+}
+
+struct App {
+    options: ViewOptions,
+    scene: Scene,
+    ui_state: UiState,
+    gfx: Option<Graphics>,
+    info: FrameInfo,
+    frames: u32,
+    last_frame: Option<Instant>,
+    frame_ms: f64,
+    frame_times: Vec<f64>,
+    outcome: anyhow::Result<()>,
+}
+
+impl App {
+    fn new(options: ViewOptions) -> Self {
+        Self {
+            scene: options.scene.clone(),
+            options,
+            ui_state: UiState::default(),
+            gfx: None,
+            info: FrameInfo::default(),
+            frames: 0,
+            last_frame: None,
+            frame_ms: 0.0,
+            frame_times: Vec::new(),
+            outcome: Ok(()),
+        }
+    }
+
+    fn fail(&mut self, event_loop: &ActiveEventLoop, error: anyhow::Error) {
+        self.outcome = Err(error);
+        event_loop.exit();
+    }
+
+    fn init_graphics(&self, event_loop: &ActiveEventLoop) -> anyhow::Result<Graphics> {
+        let [w, h] = self.options.size;
+        let window = Arc::new(
+            event_loop
+                .create_window(
+                    Window::default_attributes()
+                        .with_title("fisherflow: Fisher geometry of a Gaussian mixture")
+                        .with_inner_size(winit::dpi::LogicalSize::new(w as f64, h as f64)),
+                )
+                .context("cannot create the window")?,
+        );
+        let mut desc = wgpu::InstanceDescriptor::new_with_display_handle_from_env(Box::new(
+            event_loop.owned_display_handle(),
+        ));
+        if let Some(backend) = self.options.backend {
+            desc.backends = backend.into();
+        }
+        let backends = desc.backends;
+        let instance = wgpu::Instance::new(desc);
+        let surface = instance
+            .create_surface(window.clone())
+            .context("cannot create a surface")?;
+        let ctx = GpuContext::for_surface(instance, backends, &surface)?;
+        let size = window.inner_size();
+        let caps = surface.get_capabilities(&ctx.adapter);
+        // egui-wgpu wants a non-sRGB framebuffer (it blends in gamma space).
+        let format = caps
+            .formats
+            .iter()
+            .copied()
+            .find(|f| !f.is_srgb())
+            .or_else(|| caps.formats.first().copied())
+            .ok_or_else(|| anyhow!("the surface supports no texture format"))?;
+        let config = wgpu::SurfaceConfiguration {
+            usage: wgpu::TextureUsages::RENDER_ATTACHMENT,
+            format,
+            width: size.width.max(1),
+            height: size.height.max(1),
+            present_mode: wgpu::PresentMode::AutoVsync,
+            desired_maximum_frame_latency: 2,
+            alpha_mode: caps.alpha_modes[0],
+            view_formats: vec![],
+            color_space: Default::default(),
+        };
+        if size.width > 0 && size.height > 0 {
+            surface.configure(&ctx.device, &config);
+        }
+        let egui_ctx = egui::Context::default();
+        super::setup_egui(&egui_ctx);
+        let egui_state = egui_winit::State::new(
+            egui_ctx.clone(),
+            egui::ViewportId::ROOT,
+            &*window,
+            Some(window.scale_factor() as f32),
+            window.theme(),
+            Some(ctx.device.limits().max_texture_dimension_2d as usize),
+        );
+        let mut egui_renderer = egui_wgpu::Renderer::new(&ctx.device, format, Default::default());
+        let scene_renderer = SceneRenderer::new(&ctx, CANVAS_FORMAT)?;
+        let canvas = RenderTarget::new(&ctx.device, [1, 1], CANVAS_FORMAT, "canvas");
+        let canvas_texture = egui_renderer.register_native_texture(
+            &ctx.device,
+            &canvas.gamma_view,
+            wgpu::FilterMode::Nearest,
+        );
+        let adapter = ctx.describe();
+        log::info!("viewer on {adapter}, surface {format:?}");
+        Ok(Graphics {
+            window,
+            surface,
+            config,
+            ctx,
+            egui_ctx,
+            egui_state,
+            egui_renderer,
+            scene_renderer,
+            canvas,
+            canvas_texture,
+            adapter,
+        })
+    }
+
+    /// One frame. Returns Ok(true) when a frame was presented.
+    fn redraw(&mut self) -> anyhow::Result<bool> {
+        let Some(gfx) = self.gfx.as_mut() else {
+            return Ok(false);
+        };
+        if gfx.config.width == 0 || gfx.config.height == 0 {
+            return Ok(false);
+        }
+        let raw_input = gfx.egui_state.take_egui_input(&gfx.window);
+        let frame_context = FrameContext {
+            canvas_texture: Some(gfx.canvas_texture),
+            info: self.info,
+            adapter: &gfx.adapter,
+            frame_ms: self.frame_ms,
+        };
+        let scene = &mut self.scene;
+        let ui_state = &mut self.ui_state;
+        let mut full_output = gfx.egui_ctx.run_ui(raw_input, |ui| {
+            ui::show(ui, scene, ui_state, &frame_context)
+        });
+        gfx.egui_state.handle_platform_output(
+            &gfx.window,
+            std::mem::take(&mut full_output.platform_output),
+        );
+        let ppp = full_output.pixels_per_point;
+
+        // The canvas texture follows the canvas rectangle egui laid out this frame.
+        let canvas_rect = self
+            .ui_state
+            .canvas_rect
+            .unwrap_or(egui::Rect::from_min_size(
+                egui::Pos2::ZERO,
+                egui::vec2(gfx.config.width as f32, gfx.config.height as f32) / ppp,
+            ));
+        let canvas_px = [
+            ((canvas_rect.width() * ppp).round() as u32).max(1),
+            ((canvas_rect.height() * ppp).round() as u32).max(1),
+        ];
+        if gfx.canvas.size != canvas_px {
+            gfx.canvas = RenderTarget::new(&gfx.ctx.device, canvas_px, CANVAS_FORMAT, "canvas");
+            gfx.egui_renderer.update_egui_texture_from_wgpu_texture(
+                &gfx.ctx.device,
+                &gfx.canvas.gamma_view,
+                wgpu::FilterMode::Nearest,
+                gfx.canvas_texture,
+            );
+        }
+        let mut encoder = gfx
+            .ctx
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("frame"),
+            });
+        self.info = gfx.scene_renderer.render(
+            &gfx.ctx,
+            &mut encoder,
+            &gfx.canvas.view,
+            gfx.canvas.size,
+            ppp,
+            &self.scene,
+        )?;
+
+        let frame = match gfx.surface.get_current_texture() {
+            wgpu::CurrentSurfaceTexture::Success(t)
+            | wgpu::CurrentSurfaceTexture::Suboptimal(t) => t,
+            wgpu::CurrentSurfaceTexture::Outdated | wgpu::CurrentSurfaceTexture::Lost => {
+                gfx.surface.configure(&gfx.ctx.device, &gfx.config);
+                full_output.drop_without_applying_deltas();
+                gfx.ctx.queue.submit([encoder.finish()]);
+                return Ok(false);
+            }
+            wgpu::CurrentSurfaceTexture::Timeout
+            | wgpu::CurrentSurfaceTexture::Occluded
+            | wgpu::CurrentSurfaceTexture::Validation => {
+                full_output.drop_without_applying_deltas();
+                gfx.ctx.queue.submit([encoder.finish()]);
+                return Ok(false);
+            }
+        };
+        let surface_view = frame
+            .texture
+            .create_view(&wgpu::TextureViewDescriptor::default());
+        let screen = egui_wgpu::ScreenDescriptor {
+            size_in_pixels: [gfx.config.width, gfx.config.height],
+            pixels_per_point: ppp,
+        };
+        let paint_jobs = gfx
+            .egui_ctx
+            .tessellate(std::mem::take(&mut full_output.shapes), ppp);
+        for (id, deltas) in full_output.textures_delta.set.drain() {
+            for delta in deltas {
+                gfx.egui_renderer
+                    .update_texture(&gfx.ctx.device, &gfx.ctx.queue, id, &delta);
+            }
+        }
+        let mut command_buffers = gfx.egui_renderer.update_buffers(
+            &gfx.ctx.device,
+            &gfx.ctx.queue,
+            &mut encoder,
+            &paint_jobs,
+            &screen,
+        );
+        encode_egui(
+            &gfx.egui_renderer,
+            &mut encoder,
+            &surface_view,
+            &paint_jobs,
+            &screen,
+        );
+
+        let last_automated = self.options.frames.is_some_and(|n| self.frames + 1 >= n);
+        let wants_screenshot = self.ui_state.screenshot_requested
+            || (last_automated && self.options.screenshot.is_some());
+        let screenshot_target = wants_screenshot.then(|| {
+            let target = RenderTarget::new(
+                &gfx.ctx.device,
+                [gfx.config.width, gfx.config.height],
+                gfx.config.format,
+                "screenshot",
+            );
+            encode_egui(
+                &gfx.egui_renderer,
+                &mut encoder,
+                &target.view,
+                &paint_jobs,
+                &screen,
+            );
+            target
+        });
+        command_buffers.push(encoder.finish());
+        gfx.ctx.queue.submit(command_buffers);
+        gfx.window.pre_present_notify();
+        gfx.ctx.queue.present(frame);
+        for id in full_output.textures_delta.free.drain() {
+            gfx.egui_renderer.free_texture(&id);
+        }
+
+        if let Some(target) = screenshot_target {
+            let image = target.read(&gfx.ctx)?;
+            self.save_screenshot(image, last_automated)?;
+        }
+        let now = Instant::now();
+        if let Some(previous) = self.last_frame.replace(now) {
+            let ms = now.duration_since(previous).as_secs_f64() * 1e3;
+            self.frame_ms = if self.frame_ms == 0.0 {
+                ms
+            } else {
+                0.9 * self.frame_ms + 0.1 * ms
+            };
+            self.frame_times.push(ms);
+        }
+        self.frames += 1;
+        Ok(true)
+    }
+
+    fn save_screenshot(&mut self, image: Image, automated: bool) -> anyhow::Result<()> {
+        let path = match (&self.options.screenshot, automated) {
+            (Some(path), true) => path.clone(),
+            _ => {
+                let stamp = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_millis())
+                    .unwrap_or_default();
+                PathBuf::from(format!("fisherflow-{stamp}.png"))
+            }
+        };
+        let png = image
+            .to_png()
+            .context("cannot encode the screenshot as PNG")?;
+        if self.ui_state.screenshot_requested {
+            self.ui_state.screenshot_requested = false;
+            let shown = std::fs::canonicalize(
+                path.parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or(".".as_ref()),
+            )
+            .map(|dir| dir.join(path.file_name().unwrap_or_default()))
+            .unwrap_or_else(|_| path.clone());
+            match write_atomically(&path, &png) {
+                Ok(()) => {
+                    if let Some(gfx) = &self.gfx {
+                        self.ui_state.toast(
+                            &gfx.egui_ctx,
+                            format!("screenshot saved to {}", shown.display()),
+                        );
+                    }
+                }
+                Err(e) => {
+                    if let Some(gfx) = &self.gfx {
+                        self.ui_state
+                            .toast(&gfx.egui_ctx, format!("screenshot failed: {e:#}"));
+                    }
+                }
+            }
+            if !automated {
+                return Ok(());
+            }
+        }
+        if automated && let Some(path) = &self.options.screenshot {
+            write_atomically(path, &png)?;
+        }
+        Ok(())
+    }
+
+    /// Median and 95th percentile of the frame intervals so far (automation report).
+    fn frame_stats(&self) -> Option<(f64, f64)> {
+        let mut t = self.frame_times.clone();
+        if t.is_empty() {
+            return None;
+        }
+        t.sort_by(f64::total_cmp);
+        Some((
+            t[t.len() / 2],
+            t[((t.len() as f64 * 0.95) as usize).min(t.len() - 1)],
+        ))
+    }
+}
+
+fn encode_egui(
+    renderer: &egui_wgpu::Renderer,
+    encoder: &mut wgpu::CommandEncoder,
+    view: &wgpu::TextureView,
+    paint_jobs: &[egui::ClippedPrimitive],
+    screen: &egui_wgpu::ScreenDescriptor,
+) {
+    let pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+        label: Some("egui"),
+        color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+            view,
+            depth_slice: None,
+            resolve_target: None,
+            ops: wgpu::Operations {
+                load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
+                store: wgpu::StoreOp::Store,
+            },
+        })],
+        ..Default::default()
+    });
+    renderer.render(&mut pass.forget_lifetime(), paint_jobs, screen);
+}
+
+impl ApplicationHandler for App {
+    fn resumed(&mut self, event_loop: &ActiveEventLoop) {
+        if self.gfx.is_some() {
+            return;
+        }
+        match self.init_graphics(event_loop) {
+            Ok(gfx) => {
+                gfx.window.request_redraw();
+                self.gfx = Some(gfx);
+            }
+            Err(e) => self.fail(event_loop, e),
+        }
+    }
+
+    fn window_event(&mut self, event_loop: &ActiveEventLoop, _id: WindowId, event: WindowEvent) {
+        let Some(gfx) = self.gfx.as_mut() else { return };
+        let response = gfx.egui_state.on_window_event(&gfx.window, &event);
+        match event {
+            WindowEvent::CloseRequested => event_loop.exit(),
+            WindowEvent::Resized(size) => {
+                gfx.config.width = size.width;
+                gfx.config.height = size.height;
+                if size.width > 0 && size.height > 0 {
+                    gfx.surface.configure(&gfx.ctx.device, &gfx.config);
+                    gfx.window.request_redraw();
+                }
+            }
+            WindowEvent::RedrawRequested => {
+                match self.redraw() {
+                    Ok(_) => {}
+                    Err(e) => return self.fail(event_loop, e),
+                }
+                if let Some(n) = self.options.frames
+                    && self.frames >= n
+                {
+                    if let Some((median, p95)) = self.frame_stats() {
+                        eprintln!(
+                            "rendered {} frames: median {median:.1} ms/frame, p95 {p95:.1} ms ({} cells)",
+                            self.frames, self.info.cells
+                        );
+                    }
+                    event_loop.exit();
+                }
+                return;
+            }
+            _ => {}
+        }
+        if response.repaint {
+            gfx.window.request_redraw();
+        }
+    }
+
+    fn about_to_wait(&mut self, event_loop: &ActiveEventLoop) {
+        let Some(gfx) = &self.gfx else { return };
+        // Automation renders back to back; otherwise egui says when it needs the next frame.
+        let continuous = self.options.frames.is_some() || self.ui_state.toast.is_some();
+        let repaint = continuous || gfx.egui_ctx.has_requested_repaint();
+        event_loop.set_control_flow(ControlFlow::Wait);
+        if repaint {
+            gfx.window.request_redraw();
+        }
+    }
+}

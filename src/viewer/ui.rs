@@ -1,0 +1,594 @@
+//! The viewer's egui layer: the side panel (controls and numbers), the canvas widget (the
+//! scene texture, with pan, zoom, handle dragging and probe placement), the density strip,
+//! the help overlay and toasts. Everything here edits the [`Scene`]; nothing draws the plane
+//! itself. Pure egui, so the kittest tests drive it without a window.
+
+use egui::{Color32, FontId, Key, Pos2, Rect, RichText, Sense, Stroke, pos2, vec2};
+
+use super::numbers::{self, PanelNumbers};
+use super::overlay::{self, color, screen_to_world, world_to_screen};
+use crate::render::colormap::palette;
+use crate::render::ellipses::CAP_CELLS;
+use crate::render::{FrameInfo, HANDLE_RADIUS_PT};
+use crate::scene::{MAX_GRID, MIN_GRID, SIGMA_RANGE, Scene};
+
+/// What the pointer is dragging on the canvas or the density strip.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Drag {
+    /// The target handle θ*.
+    Target,
+    /// The twin handle (μ2*, μ1*).
+    Twin,
+    /// The view.
+    Pan,
+    /// A μ* marker on the density strip (0: μ1*, 1: μ2*).
+    DensityMarker(usize),
+}
+
+/// State of the UI that is not part of the scene.
+#[derive(Default)]
+pub struct UiState {
+    /// The help overlay is open.
+    pub show_help: bool,
+    /// A message and the time (egui seconds) until which it shows.
+    pub toast: Option<(String, f64)>,
+    /// The drag in progress.
+    pub drag: Option<Drag>,
+    /// The canvas rectangle of the last frame, in points.
+    pub canvas_rect: Option<Rect>,
+    /// A screenshot was asked for (P or the button); the app saves it and clears this.
+    pub screenshot_requested: bool,
+    numbers: Option<(NumbersKey, PanelNumbers)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct NumbersKey {
+    sigma: f64,
+    target: [f64; 2],
+    probe: Option<[f64; 2]>,
+    damping: f64,
+    epsilon: f64,
+    cap: f64,
+}
+
+/// Per-frame facts from the app that the UI displays.
+pub struct FrameContext<'a> {
+    /// The canvas texture, once the renderer has one.
+    pub canvas_texture: Option<egui::TextureId>,
+    /// What the renderer did last frame.
+    pub info: FrameInfo,
+    /// Adapter name and backend.
+    pub adapter: &'a str,
+    /// Smoothed frame time, milliseconds.
+    pub frame_ms: f64,
+}
+
+impl UiState {
+    /// Shows a message for a few seconds.
+    pub fn toast(&mut self, ctx: &egui::Context, message: impl Into<String>) {
+        let now = ctx.input(|i| i.time);
+        self.toast = Some((message.into(), now + 5.0));
+    }
+
+    /// The panel numbers for the current scene (recomputed only when their inputs change).
+    pub fn numbers(&mut self, scene: &Scene, info: &FrameInfo) -> &PanelNumbers {
+        let key = NumbersKey {
+            sigma: scene.sigma,
+            target: scene.target,
+            probe: scene.probe,
+            damping: scene.damping,
+            epsilon: info.epsilon,
+            cap: CAP_CELLS * info.cell,
+        };
+        if self.numbers.as_ref().is_none_or(|(k, _)| *k != key) {
+            let computed = numbers::compute(scene, key.epsilon, key.cap);
+            self.numbers = Some((key, computed));
+        }
+        &self.numbers.as_ref().expect("filled just above").1
+    }
+}
+
+/// Lays out the whole window: side panel, density strip, canvas.
+pub fn show(ui: &mut egui::Ui, scene: &mut Scene, state: &mut UiState, frame: &FrameContext<'_>) {
+    handle_keys(ui, scene, state);
+    egui::Panel::left("controls")
+        .resizable(true)
+        .default_size(300.0)
+        .show(ui, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| side_panel(ui, scene, state, frame));
+        });
+    egui::Panel::bottom("density")
+        .resizable(false)
+        .exact_size(150.0)
+        .show(ui, |ui| {
+            density_strip(ui, scene, state);
+        });
+    egui::CentralPanel::no_frame().show(ui, |ui| canvas(ui, scene, state, frame));
+    help_window(ui, state);
+    toast(ui, state);
+}
+
+fn handle_keys(ui: &egui::Ui, scene: &mut Scene, state: &mut UiState) {
+    if ui.ctx().egui_wants_keyboard_input() {
+        return;
+    }
+    let pressed = |key| ui.input(|i| i.key_pressed(key));
+    if pressed(Key::R) {
+        let grid = scene.grid;
+        *scene = Scene {
+            grid,
+            ..Scene::default()
+        };
+        state.toast(ui.ctx(), "scene reset (R)");
+    }
+    if pressed(Key::F) {
+        scene.fit_view();
+    }
+    if pressed(Key::P) {
+        state.screenshot_requested = true;
+    }
+    if pressed(Key::H) {
+        state.show_help = !state.show_help;
+    }
+    if pressed(Key::Escape) {
+        state.show_help = false;
+    }
+}
+
+/// Labelled numeric editor (the label names it for accessibility and tests).
+fn labelled_drag(ui: &mut egui::Ui, label: &str, value: &mut f64, speed: f64) -> egui::Response {
+    ui.horizontal(|ui| {
+        let l = ui.label(label);
+        ui.add(egui::DragValue::new(value).speed(speed).max_decimals(4))
+            .labelled_by(l.id)
+    })
+    .inner
+}
+
+fn side_panel(ui: &mut egui::Ui, scene: &mut Scene, state: &mut UiState, frame: &FrameContext<'_>) {
+    ui.heading("fisherflow");
+    ui.label(RichText::new("½N(μ1, σ²) + ½N(μ2, σ²) over the (μ1, μ2) plane").small());
+    ui.separator();
+
+    ui.strong("Model");
+    ui.add(
+        egui::Slider::new(&mut scene.sigma, SIGMA_RANGE.0..=SIGMA_RANGE.1)
+            .logarithmic(true)
+            .text("σ"),
+    );
+    ui.add(
+        egui::Slider::new(&mut scene.damping, 0.0..=10.0)
+            .logarithmic(true)
+            .smallest_positive(1e-4)
+            .text("damping λ"),
+    );
+    let t = &mut scene.target;
+    labelled_drag(ui, "target μ1*", &mut t[0], 0.01);
+    labelled_drag(ui, "target μ2*", &mut t[1], 0.01);
+
+    ui.separator();
+    ui.strong("Field");
+    let limit = frame.info.max_grid.clamp(MIN_GRID, MAX_GRID);
+    ui.add(
+        egui::Slider::new(&mut scene.grid, MIN_GRID..=limit.max(1024.min(MAX_GRID)))
+            .logarithmic(true)
+            .text("grid"),
+    );
+    if scene.grid > frame.info.max_grid {
+        ui.colored_label(
+            Color32::from_rgb(255, 170, 60),
+            format!("device limit: {} (using it)", frame.info.max_grid),
+        );
+    } else {
+        ui.label(
+            RichText::new(format!(
+                "cells across the view height; device limit {}",
+                frame.info.max_grid
+            ))
+            .small(),
+        );
+    }
+    egui::ComboBox::from_label("quadrature nodes")
+        .selected_text(scene.nodes.to_string())
+        .show_ui(ui, |ui| {
+            for q in [16, 32, 48, 64, 96, 128] {
+                ui.selectable_value(&mut scene.nodes, q, q.to_string());
+            }
+        });
+    ui.add(
+        egui::Slider::new(&mut scene.ellipse_scale, 0.1..=4.0)
+            .logarithmic(true)
+            .text("ellipse scale"),
+    );
+
+    ui.separator();
+    ui.strong("Layers");
+    ui.horizontal_wrapped(|ui| {
+        let l = &mut scene.layers;
+        ui.checkbox(&mut l.ellipses, "ellipses");
+        ui.checkbox(&mut l.axes, "axes");
+        ui.checkbox(&mut l.handles, "handles");
+        ui.checkbox(&mut l.probe, "probe");
+        ui.checkbox(&mut l.legend, "legend");
+    });
+    ui.horizontal(|ui| {
+        if ui.button("Fit view (F)").clicked() {
+            scene.fit_view();
+        }
+        if ui.button("Screenshot (P)").clicked() {
+            state.screenshot_requested = true;
+        }
+        if ui.button("Help (H)").clicked() {
+            state.show_help = !state.show_help;
+        }
+    });
+
+    let numbers = state.numbers(scene, &frame.info).clone();
+    ui.separator();
+    target_numbers(ui, &numbers);
+    ui.separator();
+    probe_numbers(ui, scene, &numbers);
+    ui.separator();
+    ui.strong("Performance");
+    ui.label(format!(
+        "{:.1} ms/frame · {} cells",
+        frame.frame_ms, frame.info.cells
+    ));
+    ui.label(RichText::new(frame.adapter).small());
+}
+
+fn mono(text: impl Into<String>) -> RichText {
+    RichText::new(text).font(FontId::monospace(11.5))
+}
+
+fn fmt(v: f64) -> String {
+    format!("{v:>11.4e}")
+}
+
+fn fmt_kappa(k: Option<f64>) -> String {
+    k.map_or("∞ (singular)".to_owned(), |k| format!("{k:.4e}"))
+}
+
+fn target_numbers(ui: &mut egui::Ui, n: &PanelNumbers) {
+    let t = &n.target;
+    ui.strong(format!("At θ* = ({:.3}, {:.3})", t.theta[0], t.theta[1]));
+    let matrix = |ui: &mut egui::Ui, name: &str, m: &crate::math::Sym2<f64>| {
+        ui.label(mono(format!(
+            "{name} [{} {}]\n{:w$} [{} {}]",
+            fmt(m.xx),
+            fmt(m.xy),
+            "",
+            fmt(m.xy),
+            fmt(m.yy),
+            w = name.chars().count()
+        )));
+    };
+    matrix(ui, "F  = E[ssᵀ] ", &t.score_form);
+    matrix(ui, "F  = −E[∇²]", &t.hessian_form);
+    ui.label(mono(format!(
+        "max |difference| = {:.1e}",
+        t.forms_difference
+    )));
+    ui.label(mono(format!(
+        "λmax = {}  λmin = {}",
+        fmt(t.eigen.lambda_max),
+        fmt(t.eigen.lambda_min)
+    )));
+    ui.label(mono(format!("κ = {}", fmt_kappa(t.eigen.condition()))));
+    ui.label(mono(format!("det F = {:.4e}", t.det)));
+}
+
+fn probe_numbers(ui: &mut egui::Ui, scene: &mut Scene, n: &PanelNumbers) {
+    let Some(p) = &n.probe else {
+        ui.strong("Probe");
+        ui.label("Click the canvas to place a probe.");
+        return;
+    };
+    ui.horizontal(|ui| {
+        ui.strong(format!("Probe θ = ({:.3}, {:.3})", p.theta[0], p.theta[1]));
+        if ui.small_button("clear").clicked() {
+            scene.probe = None;
+        }
+    });
+    ui.label(mono(format!("L = KL(p* ‖ p) = {:.5e}", p.loss)));
+    ui.label(
+        mono(format!(
+            "∇L      = ({}, {})",
+            fmt(p.grad[0]),
+            fmt(p.grad[1])
+        ))
+        .color(color(palette::EUCLID)),
+    );
+    let nat = p
+        .natgrad
+        .map_or("undefined: F + λI singular".to_owned(), |g| {
+            format!("({}, {})", fmt(g[0]), fmt(g[1]))
+        });
+    ui.label(mono(format!("F⁻¹∇L   = {nat}")).color(color(palette::NATURAL)));
+    ui.label(mono(format!(
+        "angle Δθ = {}",
+        p.angle_deg
+            .map_or("undefined".to_owned(), |a| format!("{a:.3}°"))
+    )));
+    ui.label(mono(format!("κ at probe = {}", fmt_kappa(p.kappa))));
+    ui.label(mono("KL(p_θ ‖ p_θ+δ) vs ½δᵀFδ, δ along the long axis:"));
+    for (name, check) in [
+        ("drawn ellipse", &p.kl_on_glyph),
+        ("δᵀFδ = 1e-6 ", &p.kl_small),
+    ] {
+        if check.quadratic > 0.0 {
+            ui.label(mono(format!(
+                " {name}: {:.4e} vs {:.4e} ({:+.2}%)",
+                check.exact,
+                check.quadratic,
+                100.0 * (check.exact / check.quadratic - 1.0)
+            )));
+        }
+    }
+}
+
+fn canvas(ui: &mut egui::Ui, scene: &mut Scene, state: &mut UiState, frame: &FrameContext<'_>) {
+    let rect = ui.max_rect();
+    state.canvas_rect = Some(rect);
+    let response = ui.allocate_rect(rect, Sense::click_and_drag());
+    let painter = ui.painter_at(rect);
+    if let Some(texture) = frame.canvas_texture {
+        painter.image(
+            texture,
+            rect,
+            Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0)),
+            Color32::WHITE,
+        );
+    } else {
+        painter.rect_filled(rect, 0.0, color(palette::BACKGROUND));
+    }
+
+    let handle_at = |pos: Pos2, scene: &Scene| -> Option<Drag> {
+        let pick = HANDLE_RADIUS_PT + 4.0;
+        [(Drag::Target, scene.target), (Drag::Twin, scene.twin())]
+            .into_iter()
+            .find(|(_, w)| world_to_screen(scene, rect, *w).distance(pos) <= pick)
+            .map(|(d, _)| d)
+    };
+    if response.drag_started()
+        && let Some(origin) = ui.input(|i| i.pointer.press_origin())
+    {
+        state.drag = Some(if scene.layers.handles {
+            handle_at(origin, scene).unwrap_or(Drag::Pan)
+        } else {
+            Drag::Pan
+        });
+    }
+    if response.dragged()
+        && let Some(pos) = response.interact_pointer_pos()
+    {
+        match state.drag {
+            Some(Drag::Target) => scene.target = screen_to_world(scene, rect, pos),
+            Some(Drag::Twin) => {
+                let w = screen_to_world(scene, rect, pos);
+                scene.target = [w[1], w[0]];
+            }
+            Some(Drag::Pan) => {
+                let d = response.drag_delta();
+                scene.camera.pan_pixels([d.x, d.y], rect.height());
+            }
+            _ => {}
+        }
+    }
+    if response.drag_stopped() {
+        state.drag = None;
+    }
+    if response.clicked()
+        && let Some(pos) = response.interact_pointer_pos()
+    {
+        scene.probe = Some(screen_to_world(scene, rect, pos));
+    }
+    if let Some(hover) = response.hover_pos() {
+        let (scroll, zoom) = ui.input(|i| (i.smooth_scroll_delta.y, i.zoom_delta()));
+        let factor = (scroll as f64 * 0.002).exp() * zoom as f64;
+        if factor != 1.0 {
+            scene.camera.zoom_about(
+                factor,
+                [hover.x - rect.left(), hover.y - rect.top()],
+                [rect.width(), rect.height()],
+            );
+        }
+        if state.drag.is_none() && scene.layers.handles && handle_at(hover, scene).is_some() {
+            ui.ctx().set_cursor_icon(egui::CursorIcon::Grab);
+        }
+    }
+    if matches!(state.drag, Some(Drag::Target | Drag::Twin)) {
+        ui.ctx().set_cursor_icon(egui::CursorIcon::Grabbing);
+    }
+    let angle = state
+        .numbers(scene, &frame.info)
+        .probe
+        .as_ref()
+        .and_then(|p| p.angle_deg);
+    overlay::draw(
+        &painter,
+        rect,
+        scene,
+        &overlay::OverlayInput {
+            info: &frame.info,
+            probe_angle_deg: angle,
+        },
+    );
+}
+
+/// Density of ½N(a, σ²) + ½N(b, σ²) and its components at x.
+fn mixture_density(x: f64, means: [f64; 2], sigma: f64) -> [f64; 3] {
+    let n = |m: f64| {
+        0.5 * (-0.5 * ((x - m) / sigma).powi(2)).exp()
+            / (sigma * (2.0 * std::f64::consts::PI).sqrt())
+    };
+    let (a, b) = (n(means[0]), n(means[1]));
+    [a + b, a, b]
+}
+
+fn density_strip(ui: &mut egui::Ui, scene: &mut Scene, state: &mut UiState) {
+    let (response, painter) = ui.allocate_painter(ui.available_size(), Sense::hover());
+    let rect = response.rect.shrink2(vec2(30.0, 8.0));
+    painter.rect_filled(response.rect, 0.0, Color32::from_rgb(24, 26, 32));
+    let mut xs = vec![scene.target[0], scene.target[1]];
+    if let Some(p) = scene.probe {
+        xs.extend(p);
+    }
+    let lo = xs.iter().cloned().fold(f64::INFINITY, f64::min) - 4.0 * scene.sigma;
+    let hi = xs.iter().cloned().fold(f64::NEG_INFINITY, f64::max) + 4.0 * scene.sigma;
+    let axis_y = rect.bottom() - 16.0;
+    let to_x = |x: f64| rect.left() + ((x - lo) / (hi - lo)) as f32 * rect.width();
+    let from_x = |px: f32| lo + (px - rect.left()) as f64 / rect.width() as f64 * (hi - lo);
+    let samples = 320;
+    let grid: Vec<f64> = (0..=samples)
+        .map(|i| lo + (hi - lo) * i as f64 / samples as f64)
+        .collect();
+    let mut curves = vec![(scene.target, Color32::WHITE)];
+    if let Some(p) = scene.probe {
+        curves.push((p, color(palette::NATURAL)));
+    }
+    let peak = curves
+        .iter()
+        .flat_map(|(m, _)| grid.iter().map(|&x| mixture_density(x, *m, scene.sigma)[0]))
+        .fold(1e-12, f64::max);
+    let to_y = |d: f64| axis_y - (d / peak) as f32 * (axis_y - rect.top() - 4.0);
+    painter.line_segment(
+        [pos2(rect.left(), axis_y), pos2(rect.right(), axis_y)],
+        Stroke::new(1.0, Color32::from_gray(120)),
+    );
+    for (means, c) in &curves {
+        for k in 0..3 {
+            let points: Vec<Pos2> = grid
+                .iter()
+                .map(|&x| pos2(to_x(x), to_y(mixture_density(x, *means, scene.sigma)[k])))
+                .collect();
+            let stroke = if k == 0 {
+                Stroke::new(2.0, *c)
+            } else {
+                Stroke::new(1.0, c.gamma_multiply(0.55))
+            };
+            painter.line(points, stroke);
+        }
+    }
+    painter.text(
+        rect.left_top(),
+        egui::Align2::LEFT_TOP,
+        "p(x | θ*)",
+        FontId::proportional(12.0),
+        Color32::WHITE,
+    );
+    if scene.probe.is_some() {
+        painter.text(
+            rect.left_top() + vec2(70.0, 0.0),
+            egui::Align2::LEFT_TOP,
+            "p(x | probe)",
+            FontId::proportional(12.0),
+            color(palette::NATURAL),
+        );
+    }
+    painter.text(
+        pos2(rect.right(), axis_y + 2.0),
+        egui::Align2::RIGHT_TOP,
+        "x",
+        FontId::proportional(12.0),
+        Color32::GRAY,
+    );
+    // Draggable μ* markers on the x axis.
+    for k in 0..2 {
+        let x = to_x(scene.target[k]);
+        let marker = Rect::from_center_size(pos2(x, axis_y + 6.0), vec2(16.0, 14.0));
+        let id = ui.make_persistent_id(("density marker", k));
+        let r = ui.interact(marker, id, Sense::drag());
+        let name = if k == 0 { "μ1*" } else { "μ2*" };
+        r.widget_info(|| {
+            egui::WidgetInfo::labeled(egui::Role::Slider, true, format!("{name} marker"))
+        });
+        let c = if k == 0 {
+            color(palette::TARGET)
+        } else {
+            color(palette::TWIN)
+        };
+        painter.add(egui::Shape::convex_polygon(
+            vec![
+                pos2(x, axis_y),
+                pos2(x - 6.0, axis_y + 10.0),
+                pos2(x + 6.0, axis_y + 10.0),
+            ],
+            c,
+            Stroke::NONE,
+        ));
+        painter.text(
+            pos2(x + 8.0, axis_y + 2.0),
+            egui::Align2::LEFT_TOP,
+            name,
+            FontId::proportional(11.0),
+            c,
+        );
+        if r.drag_started() {
+            state.drag = Some(Drag::DensityMarker(k));
+        }
+        if r.dragged()
+            && let Some(pos) = r.interact_pointer_pos()
+        {
+            scene.target[k] = from_x(pos.x);
+        }
+        if r.drag_stopped() {
+            state.drag = None;
+        }
+        if r.hovered() {
+            ui.ctx().set_cursor_icon(egui::CursorIcon::ResizeHorizontal);
+        }
+    }
+}
+
+/// Every key binding, for the help overlay and the README.
+pub const BINDINGS: &[(&str, &str)] = &[
+    (
+        "drag a handle",
+        "move θ* and its twin together (they may meet on the diagonal)",
+    ),
+    ("drag empty canvas", "pan"),
+    ("wheel / pinch", "zoom around the cursor"),
+    ("click", "place the probe (arrows −∇L red, −F⁻¹∇L cyan)"),
+    ("drag μ* on the strip", "move one target mean"),
+    ("F", "fit the view to the handles and probe"),
+    ("R", "reset the scene"),
+    ("P", "save a screenshot PNG of the window"),
+    ("H", "toggle this help"),
+    ("Esc", "close this help"),
+];
+
+fn help_window(ui: &egui::Ui, state: &mut UiState) {
+    let mut open = state.show_help;
+    egui::Window::new("Help").open(&mut open).collapsible(false).resizable(false).show(ui, |ui| {
+        egui::Grid::new("bindings").striped(true).show(ui, |ui| {
+            for (key, what) in BINDINGS {
+                ui.label(RichText::new(*key).strong());
+                ui.label(*what);
+                ui.end_row();
+            }
+        });
+        ui.separator();
+        ui.label("Ellipses: level sets δᵀF(θ)δ = ε of the Fisher metric, coloured by log₁₀ κ.");
+        ui.label("Near μ1 = μ2, F loses rank: ellipses stretch along (1, −1) and get capped (hatched).");
+    });
+    state.show_help = open;
+}
+
+fn toast(ui: &egui::Ui, state: &mut UiState) {
+    let now = ui.input(|i| i.time);
+    match &state.toast {
+        Some((message, until)) if *until > now => {
+            let message = message.clone();
+            egui::Area::new(egui::Id::unique("fisherflow toast"))
+                .anchor(egui::Align2::CENTER_BOTTOM, vec2(0.0, -170.0))
+                .show(ui, |ui| {
+                    egui::Frame::popup(ui.style()).show(ui, |ui| ui.label(message));
+                });
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_millis(250));
+        }
+        Some(_) => state.toast = None,
+        None => {}
+    }
+}

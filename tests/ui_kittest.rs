@@ -1,0 +1,242 @@
+//! The viewer's egui layer driven with egui_kittest (no window, no GPU): sliders, handle
+//! dragging (on the canvas and on the density strip), probe placement, keys; each test
+//! asserts the scene state the interaction must produce.
+
+use egui::accesskit::Role;
+use egui::{Event, Modifiers, PointerButton, Pos2, vec2};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use fisherflow::render::FrameInfo;
+use fisherflow::scene::Scene;
+use fisherflow::viewer::overlay::world_to_screen;
+use fisherflow::viewer::setup_egui;
+use fisherflow::viewer::ui::{self, FrameContext, UiState};
+
+type State = (Scene, UiState);
+
+fn harness(scene: Scene) -> Harness<'static, State> {
+    let info = FrameInfo {
+        cells: 1000,
+        grid: 32,
+        max_grid: 900,
+        field_recomputed: false,
+        epsilon: 6e-3,
+        cell: 0.25,
+    };
+    Harness::builder()
+        .with_size(vec2(1400.0, 900.0))
+        .with_context_setup(setup_egui)
+        .build_ui_state(
+            move |ui, (scene, state): &mut State| {
+                let frame = FrameContext {
+                    canvas_texture: None,
+                    info,
+                    adapter: "test",
+                    frame_ms: 0.0,
+                };
+                ui::show(ui, scene, state, &frame);
+            },
+            (scene, UiState::default()),
+        )
+}
+
+fn press(h: &Harness<'_, State>, pos: Pos2, pressed: bool) {
+    h.event(Event::PointerButton {
+        pos,
+        button: PointerButton::Primary,
+        pressed,
+        modifiers: Modifiers::NONE,
+    });
+}
+
+/// Drags with the primary button from `from` to `to` in a few steps.
+fn drag(h: &mut Harness<'_, State>, from: Pos2, to: Pos2) {
+    h.hover_at(from);
+    h.run();
+    press(h, from, true);
+    h.run();
+    for k in 1..=5 {
+        h.hover_at(from + (to - from) * (k as f32 / 5.0));
+        h.run();
+    }
+    press(h, to, false);
+    h.run();
+}
+
+fn canvas_point(h: &Harness<'_, State>, world: [f64; 2]) -> Pos2 {
+    let (scene, state) = h.state();
+    world_to_screen(scene, state.canvas_rect.expect("canvas laid out"), world)
+}
+
+#[test]
+fn sliders_edit_the_scene() {
+    let mut h = harness(Scene::default());
+    h.run();
+    h.get_by_role_and_label(Role::Slider, "σ")
+        .set_value_accesskit(0.5);
+    h.get_by_role_and_label(Role::Slider, "grid")
+        .set_value_accesskit(256.0);
+    h.get_by_role_and_label(Role::Slider, "ellipse scale")
+        .set_value_accesskit(2.0);
+    h.get_by_role_and_label(Role::Slider, "damping λ")
+        .set_value_accesskit(0.1);
+    h.run();
+    let scene = &h.state().0;
+    assert_eq!(scene.sigma, 0.5);
+    assert_eq!(scene.grid, 256);
+    assert_eq!(scene.ellipse_scale, 2.0);
+    assert_eq!(scene.damping, 0.1);
+}
+
+#[test]
+fn dragging_the_target_moves_both_handles_and_can_reach_the_diagonal() {
+    let mut h = harness(Scene::default());
+    h.run();
+    let start = h.state().0.target;
+    let from = canvas_point(&h, start);
+    let to = canvas_point(&h, [0.5, 0.5]);
+    drag(&mut h, from, to);
+    let scene = &h.state().0;
+    assert!(
+        (scene.target[0] - 0.5).abs() < 0.02 && (scene.target[1] - 0.5).abs() < 0.02,
+        "{:?}",
+        scene.target
+    );
+    assert_eq!(
+        scene.twin(),
+        [scene.target[1], scene.target[0]],
+        "the twin is the swapped target"
+    );
+    // On (or a hair from) the diagonal the panel reports the divergence of κ.
+    let on_diagonal = Scene {
+        target: [0.5, 0.5],
+        ..scene.clone()
+    };
+    let mut h = harness(on_diagonal);
+    h.run();
+    assert!(
+        h.query_by_label_contains("κ = ∞").is_some(),
+        "κ must read ∞ on the diagonal"
+    );
+}
+
+#[test]
+fn dragging_the_twin_moves_the_target_swapped() {
+    let mut h = harness(Scene::default());
+    h.run();
+    let twin = h.state().0.twin();
+    let from = canvas_point(&h, twin);
+    let to = canvas_point(&h, [2.0, -1.0]);
+    drag(&mut h, from, to);
+    let target = h.state().0.target;
+    assert!(
+        (target[0] + 1.0).abs() < 0.02 && (target[1] - 2.0).abs() < 0.02,
+        "{target:?}"
+    );
+}
+
+#[test]
+fn dragging_empty_canvas_pans_and_clicking_places_the_probe() {
+    let mut h = harness(Scene {
+        probe: None,
+        ..Scene::default()
+    });
+    h.run();
+    let rect = h.state().1.canvas_rect.unwrap();
+    let from = rect.center() + vec2(0.0, 150.0);
+    let before = h.state().0.camera.center;
+    drag(&mut h, from, from + vec2(100.0, 0.0));
+    let after = h.state().0.camera.center;
+    assert!(
+        after[0] < before[0],
+        "dragging right moves the view left: {before:?} → {after:?}"
+    );
+    assert_eq!(h.state().0.probe, None, "a drag is not a click");
+
+    let click = rect.center() + vec2(40.0, -60.0);
+    h.hover_at(click);
+    h.run();
+    press(&h, click, true);
+    h.run();
+    press(&h, click, false);
+    h.run();
+    let probe = h.state().0.probe.expect("a click places the probe");
+    let expected = fisherflow::viewer::overlay::screen_to_world(&h.state().0, rect, click);
+    assert!((probe[0] - expected[0]).abs() < 1e-9 && (probe[1] - expected[1]).abs() < 1e-9);
+}
+
+#[test]
+fn density_strip_markers_move_one_mean() {
+    let mut h = harness(Scene::default());
+    h.run();
+    let marker = h.get_by_label("μ1* marker").rect();
+    let from = marker.center();
+    let before = h.state().0.target;
+    drag(&mut h, from, from + vec2(80.0, 0.0));
+    let after = h.state().0.target;
+    assert!(after[0] > before[0] + 0.1, "{before:?} → {after:?}");
+    assert_eq!(after[1], before[1], "only μ1* moves");
+}
+
+#[test]
+fn keys_fit_reset_and_toggle_help() {
+    let mut scene = Scene::default();
+    scene.camera.center = [50.0, 50.0];
+    scene.sigma = 0.3;
+    let mut h = harness(scene);
+    h.run();
+    h.key_press(egui::Key::F);
+    h.run();
+    let c = h.state().0.camera.center;
+    assert!(
+        c[0].abs() < 5.0 && c[1].abs() < 5.0,
+        "F fits the view to the handles: {c:?}"
+    );
+    h.key_press(egui::Key::H);
+    h.run();
+    assert!(h.state().1.show_help);
+    assert!(
+        h.query_by_label_contains("toggle this help").is_some(),
+        "help lists the bindings"
+    );
+    h.key_press(egui::Key::R);
+    h.run();
+    assert_eq!(
+        h.state().0.sigma,
+        Scene::default().sigma,
+        "R resets the scene"
+    );
+    h.key_press(egui::Key::P);
+    h.run();
+    assert!(h.state().1.screenshot_requested);
+}
+
+#[test]
+fn wheel_zooms_around_the_cursor() {
+    let mut h = harness(Scene::default());
+    h.run();
+    let rect = h.state().1.canvas_rect.unwrap();
+    let at = rect.center() + vec2(120.0, 80.0);
+    let world_before = fisherflow::viewer::overlay::screen_to_world(&h.state().0, rect, at);
+    let half_before = h.state().0.camera.half_height;
+    h.hover_at(at);
+    h.run();
+    h.event(Event::MouseWheel {
+        unit: egui::MouseWheelUnit::Point,
+        delta: vec2(0.0, 120.0),
+        modifiers: Modifiers::NONE,
+        phase: egui::TouchPhase::Move,
+        source: egui::MouseWheelSource::Wheel,
+    });
+    h.run();
+    let scene = &h.state().0;
+    assert!(
+        scene.camera.half_height < half_before,
+        "scrolling up zooms in"
+    );
+    let world_after = fisherflow::viewer::overlay::screen_to_world(scene, rect, at);
+    assert!(
+        (world_after[0] - world_before[0]).abs() < 1e-6
+            && (world_after[1] - world_before[1]).abs() < 1e-6
+    );
+}
