@@ -131,6 +131,108 @@ impl Default for Layers {
     }
 }
 
+/// Which gradient flow the particles follow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum FlowMode {
+    /// dθ/dt = −(F + λI)⁻¹∇L (cyan).
+    Natural,
+    /// dθ/dt = −∇L (red).
+    Euclidean,
+    /// Both, in pairs from the same seeds.
+    Both,
+}
+
+impl FlowMode {
+    /// The shader's `mode` value.
+    pub fn code(self) -> u32 {
+        match self {
+            FlowMode::Natural => 0,
+            FlowMode::Euclidean => 1,
+            FlowMode::Both => 2,
+        }
+    }
+}
+
+/// The time integrator of the flow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Integrator {
+    /// Classical fourth-order Runge–Kutta.
+    Rk4,
+    /// Forward Euler (for comparison).
+    Euler,
+}
+
+impl Integrator {
+    /// The shader's `integrator` value.
+    pub fn code(self) -> u32 {
+        match self {
+            Integrator::Rk4 => 0,
+            Integrator::Euler => 1,
+        }
+    }
+}
+
+/// How particles are coloured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ParticleColor {
+    /// Cyan natural, red Euclidean.
+    Mode,
+    /// By Fisher–Rao speed √(θ̇ᵀFθ̇) on the colour map (log scale).
+    Speed,
+}
+
+/// Smallest and largest particle counts the UI offers.
+pub const PARTICLE_RANGE: (u32, u32) = (1_000, 1 << 20);
+
+/// Flow mode settings.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Flow {
+    /// Particles are advected and drawn (Space toggles).
+    pub enabled: bool,
+    /// Natural, Euclidean or both.
+    pub mode: FlowMode,
+    /// Particle count; absent = chosen for the adapter (8k on a CPU adapter, 256k otherwise).
+    pub particles: Option<u32>,
+    /// Time step per integration step.
+    pub dt: f64,
+    /// Integration steps per frame.
+    pub steps_per_frame: u32,
+    /// RK4 or Euler.
+    pub integrator: Integrator,
+    /// Speed cap in Fisher–Rao units per unit time.
+    pub speed_cap: f64,
+    /// Mean particle lifetime in steps.
+    pub max_age: u32,
+    /// Trail fade per frame (1 = no trails).
+    pub fade: f64,
+    /// Colour by mode or by Fisher–Rao speed.
+    pub color: ParticleColor,
+    /// Seed of the deterministic spawn.
+    pub seed: u32,
+}
+
+impl Default for Flow {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            mode: FlowMode::Both,
+            particles: None,
+            dt: 0.05,
+            steps_per_frame: 1,
+            integrator: Integrator::Rk4,
+            speed_cap: 4.0,
+            max_age: 400,
+            fade: 0.08,
+            color: ParticleColor::Mode,
+            seed: 1,
+        }
+    }
+}
+
 /// Everything the picture depends on.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -155,6 +257,8 @@ pub struct Scene {
     pub camera: Camera,
     /// Layer toggles.
     pub layers: Layers,
+    /// Flow mode.
+    pub flow: Flow,
 }
 
 impl Default for Scene {
@@ -169,6 +273,7 @@ impl Default for Scene {
             nodes: DEFAULT_NODES_F32,
             camera: Camera::default(),
             layers: Layers::default(),
+            flow: Flow::default(),
         }
     }
 }
@@ -234,6 +339,36 @@ impl Scene {
                     self.nodes
                 ),
             );
+        }
+        let f = &self.flow;
+        if f.particles
+            .is_some_and(|n| !(PARTICLE_RANGE.0..=PARTICLE_RANGE.1).contains(&n))
+        {
+            return err(
+                "flow.particles",
+                format!("must be from {} to {}", PARTICLE_RANGE.0, PARTICLE_RANGE.1),
+            );
+        }
+        if !(f.dt.is_finite() && f.dt > 0.0 && f.dt <= 10.0) {
+            return err("flow.dt", format!("must be in (0, 10], got {}", f.dt));
+        }
+        if !(1..=64).contains(&f.steps_per_frame) {
+            return err(
+                "flow.steps_per_frame",
+                format!("must be from 1 to 64, got {}", f.steps_per_frame),
+            );
+        }
+        if !(f.speed_cap.is_finite() && f.speed_cap > 0.0) {
+            return err(
+                "flow.speed_cap",
+                format!("must be a positive number, got {}", f.speed_cap),
+            );
+        }
+        if f.max_age == 0 {
+            return err("flow.max_age", "must be at least 1".into());
+        }
+        if !(f.fade.is_finite() && f.fade > 0.0 && f.fade <= 1.0) {
+            return err("flow.fade", format!("must be in (0, 1], got {}", f.fade));
         }
         let c = &self.camera;
         if !(finite2(c.center) && c.half_height.is_finite() && c.half_height > 0.0) {

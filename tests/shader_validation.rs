@@ -87,6 +87,25 @@ fn wgsl_struct_sizes_match_gpu_data() {
 }
 
 #[test]
+fn particle_struct_sizes_match_gpu_data() {
+    use fisherflow::gpu::gpu_data::{FlowParams, Particle};
+    let source = spliced("particles.wgsl");
+    let module = validate("particles.wgsl", &source).unwrap();
+    let mut layouter = naga::proc::Layouter::default();
+    layouter.update(module.to_ctx()).unwrap();
+    let size_of_struct = |wanted: &str| {
+        let (handle, _) = module
+            .types
+            .iter()
+            .find(|(_, t)| t.name.as_deref() == Some(wanted))
+            .unwrap();
+        layouter[handle].size as usize
+    };
+    assert_eq!(size_of_struct("FlowParams"), size_of::<FlowParams>());
+    assert_eq!(size_of_struct("Particle"), size_of::<Particle>());
+}
+
+#[test]
 fn validator_rejects_a_broken_shader() {
     // Negative control: a type error must be reported, or the test above proves nothing.
     let broken = spliced("fim_field.wgsl").replace(

@@ -20,6 +20,7 @@ fn harness(scene: Scene) -> Harness<'static, State> {
         grid: 32,
         max_grid: 900,
         field_recomputed: false,
+        particles: 0,
         epsilon: 6e-3,
         cell: 0.25,
     };
@@ -33,6 +34,7 @@ fn harness(scene: Scene) -> Harness<'static, State> {
                     info,
                     adapter: "test",
                     frame_ms: 0.0,
+                    default_particles: 16_384,
                 };
                 ui::show(ui, scene, state, &frame);
             },
@@ -80,12 +82,15 @@ fn sliders_edit_the_scene() {
         .set_value_accesskit(2.0);
     h.get_by_role_and_label(Role::Slider, "damping λ")
         .set_value_accesskit(0.1);
+    h.get_by_role_and_label(Role::Slider, "particles")
+        .set_value_accesskit(65536.0);
     h.run();
     let scene = &h.state().0;
     assert_eq!(scene.sigma, 0.5);
     assert_eq!(scene.grid, 256);
     assert_eq!(scene.ellipse_scale, 2.0);
     assert_eq!(scene.damping, 0.1);
+    assert_eq!(scene.flow.particles, Some(65536));
 }
 
 #[test]
@@ -209,6 +214,10 @@ fn keys_fit_reset_and_toggle_help() {
     h.key_press(egui::Key::P);
     h.run();
     assert!(h.state().1.screenshot_requested);
+    assert!(!h.state().0.flow.enabled);
+    h.key_press(egui::Key::Space);
+    h.run();
+    assert!(h.state().0.flow.enabled, "Space turns flow on");
 }
 
 #[test]

@@ -108,6 +108,25 @@ fn accumulate_target(th: Theta, centre_y: f32, other_y: f32, panel_nodes: u32) -
     return 0.5 * sums;
 }
 
+// ½·E_{N(c, σ²)}[(U, V)] for one target component: ∇L without the loss (the flow's hot path).
+fn accumulate_score(th: Theta, centre_y: f32, panel_nodes: u32) -> vec2<f32> {
+    let split = panel_split(centre_y, th.sigma);
+    var sums = vec2<f32>(0.0);
+    for (var panel = 0u; panel < 2u; panel++) {
+        let lo = select(split, -TRUNCATION_SIGMAS, panel == 0u);
+        let hi = select(TRUNCATION_SIGMAS, split, panel == 0u);
+        let half_width = 0.5 * (hi - lo);
+        let middle = 0.5 * (hi + lo);
+        for (var j = 0u; j < panel_nodes; j++) {
+            let node = quadrature_nodes[j];
+            let t = middle + half_width * node.x;
+            let w = half_width * node.y * INV_SQRT_2PI * exp(-0.5 * t * t);
+            sums += w * scaled_rotated_scores(th, centre_y + th.sigma * t);
+        }
+    }
+    return 0.5 * sums;
+}
+
 // F in the rotated basis, packed (F_uu, F_uv, F_vv).
 fn fisher_rotated(th: Theta, panel_nodes: u32) -> vec3<f32> {
     let sums = accumulate_fisher(th, th.half_delta, panel_nodes)
@@ -125,4 +144,11 @@ fn gradient_rotated_and_loss(th: Theta, mid: f32, target_theta: vec2<f32>, panel
     // g = −E[(u, v)] with u = U/(σ²√2) = U·(2/(2σ²))/√2.
     let score_scale = 2.0 * th.inv_two_sigma_sq * INV_SQRT2;
     return vec3<f32>(-sums.x * score_scale, -sums.y * score_scale, sums.z);
+}
+
+// ∇L in the rotated basis only (no loss): same sums as above without the log terms.
+fn gradient_rotated(th: Theta, mid: f32, target_theta: vec2<f32>, panel_nodes: u32) -> vec2<f32> {
+    let sums = accumulate_score(th, target_theta.x - mid, panel_nodes)
+        + accumulate_score(th, target_theta.y - mid, panel_nodes);
+    return -sums * (2.0 * th.inv_two_sigma_sq * INV_SQRT2);
 }

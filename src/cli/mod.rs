@@ -3,6 +3,7 @@
 //! running).
 
 pub mod fim;
+pub mod trace;
 pub mod view;
 
 use clap::{Parser, Subcommand};
@@ -53,6 +54,8 @@ pub enum Command {
     Fim(fim::FimArgs),
     /// Open the viewer (the default); options set the scene or automate a screenshot.
     View(view::ViewArgs),
+    /// One trajectory of the natural or Euclidean gradient flow (particle kernel or its mirror).
+    Trace(trace::TraceArgs),
 }
 
 /// Runs the parsed command line.
@@ -60,6 +63,7 @@ pub fn run(cli: Cli) -> CliResult {
     match cli.command {
         Some(Command::Fim(args)) => fim::run(&args),
         Some(Command::View(args)) => view::run(&args),
+        Some(Command::Trace(args)) => trace::run(&args),
         None => view::run(&view::ViewArgs {
             width: 1400,
             height: 900,

@@ -35,6 +35,15 @@ pub struct ViewArgs {
     /// Ellipse display scale.
     #[arg(long, allow_negative_numbers = true)]
     pub ellipse_scale: Option<f64>,
+    /// Start with flow mode on.
+    #[arg(long)]
+    pub flow: bool,
+    /// Flow: which gradient the particles follow.
+    #[arg(long, value_enum)]
+    pub flow_mode: Option<crate::scene::FlowMode>,
+    /// Flow: number of particles (1000..=1048576; default by adapter).
+    #[arg(long)]
+    pub particles: Option<u32>,
     /// Render this many frames, then exit 0.
     #[arg(long)]
     pub frames: Option<u32>,
@@ -87,9 +96,22 @@ pub fn scene_from_args(args: &ViewArgs) -> Result<Scene, CliError> {
     if let Some(v) = args.ellipse_scale {
         scene.ellipse_scale = v;
     }
-    scene
-        .validate()
-        .map_err(|e| CliError::input(anyhow!("--{}", e.to_string().replace('_', "-"))))?;
+    scene.flow.enabled |= args.flow;
+    if let Some(v) = args.flow_mode {
+        scene.flow.mode = v;
+    }
+    if let Some(v) = args.particles {
+        scene.flow.particles = Some(v);
+    }
+    scene.validate().map_err(|e| {
+        let option = e
+            .field
+            .rsplit('.')
+            .next()
+            .unwrap_or(e.field)
+            .replace('_', "-");
+        CliError::input(anyhow!("--{option}: {}", e.message))
+    })?;
     if args.scene.is_none()
         && (args.target.is_some() || args.probe.is_some() || args.sigma.is_some())
     {

@@ -3,3 +3,4 @@
 //! the scene.
 
 pub mod fim_field;
+pub mod particles;

@@ -113,6 +113,17 @@ pub fn accumulate_target(th: &Theta, centre_y: f32, other_y: f32, nodes: &[[f32;
     sums.map(|s| 0.5 * s)
 }
 
+/// ½·E_{N(c, σ²)}[(U, V)]: ∇L's sums without the loss (the flow's hot path).
+pub fn accumulate_score(th: &Theta, centre_y: f32, nodes: &[[f32; 2]]) -> [f32; 2] {
+    let mut sums = [0.0f32; 2];
+    for_each_node(centre_y, th.sigma, nodes, |w, t| {
+        let [u, v] = scaled_rotated_scores(th, centre_y + th.sigma * t);
+        sums[0] += w * u;
+        sums[1] += w * v;
+    });
+    sums.map(|s| 0.5 * s)
+}
+
 /// F in the rotated basis, (F_uu, F_uv, F_vv).
 pub fn fisher_rotated(th: &Theta, nodes: &[[f32; 2]]) -> [f32; 3] {
     let a = accumulate_fisher(th, th.half_delta, nodes);
@@ -142,6 +153,14 @@ pub fn gradient_rotated_and_loss(
         -(a[1] + b[1]) * score_scale,
         a[2] + b[2],
     ]
+}
+
+/// ∇L in the rotated basis only (no loss).
+pub fn gradient_rotated(th: &Theta, mid: f32, target: [f32; 2], nodes: &[[f32; 2]]) -> [f32; 2] {
+    let a = accumulate_score(th, target[0] - mid, nodes);
+    let b = accumulate_score(th, target[1] - mid, nodes);
+    let scale = 2.0 * th.inv_two_sigma_sq * INV_SQRT2;
+    [-(a[0] + b[0]) * scale, -(a[1] + b[1]) * scale]
 }
 
 #[cfg(test)]

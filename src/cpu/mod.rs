@@ -4,3 +4,4 @@
 
 pub mod fim_field;
 pub mod gmm;
+pub mod particles;

@@ -186,3 +186,110 @@ const _: () = assert!(std::mem::size_of::<EllipseParams>() == 16);
 const _: () = assert!(std::mem::size_of::<ArrowParams>() == 48);
 const _: () = assert!(std::mem::size_of::<LineInstance>() == 40);
 const _: () = assert!(std::mem::size_of::<MarkerInstance>() == 48);
+
+/// Must match `FlowParams` in `shaders/particles.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct FlowParams {
+    /// θ*.
+    pub target: [f32; 2],
+    /// Spawn and keep-alive rectangle, lower-left.
+    pub view_min: [f32; 2],
+    /// Spawn and keep-alive rectangle, upper-right.
+    pub view_max: [f32; 2],
+    /// σ.
+    pub sigma: f32,
+    /// Damping λ.
+    pub damping: f32,
+    /// Time step.
+    pub dt: f32,
+    /// Speed cap in Fisher–Rao units per unit time.
+    pub speed_cap: f32,
+    /// Respawn within this distance of θ* or its twin.
+    pub converge_radius: f32,
+    /// Mean lifetime in steps.
+    pub max_age: u32,
+    /// Gauss–Legendre nodes per panel (Q/2).
+    pub panel_nodes: u32,
+    /// Number of particles.
+    pub count: u32,
+    /// 0 RK4, 1 Euler.
+    pub integrator: u32,
+    /// 0 natural, 1 Euclidean, 2 both.
+    pub mode: u32,
+    /// Seed of the deterministic spawn hash.
+    pub seed: u32,
+    /// Bit set of [`flow_flags`].
+    pub flags: u32,
+    /// Padding.
+    pub _pad: [u32; 2],
+}
+
+/// Bits of [`FlowParams::flags`].
+pub mod flow_flags {
+    /// No respawn (one trajectory, `fisherflow trace`).
+    pub const TRACE: u32 = 1;
+    /// This dispatch spawns every particle afresh (generation 0).
+    pub const SPAWN_FRESH: u32 = 2;
+}
+
+/// Must match `Particle` in `shaders/particles.wgsl`; also the instance layout the particle
+/// draw pipeline reads.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct Particle {
+    /// Current position θ.
+    pub position: [f32; 2],
+    /// Position before the last step.
+    pub previous: [f32; 2],
+    /// Fisher–Rao path length from spawn to `position` (left Riemann sum of `speed`·dt).
+    pub length: f32,
+    /// Fisher–Rao speed at `previous`.
+    pub speed: f32,
+    /// Steps since spawn.
+    pub age: u32,
+    /// 0 natural, 1 Euclidean.
+    pub mode: u32,
+    /// Respawn counter.
+    pub generation: u32,
+    /// Steps this generation may live.
+    pub lifetime: u32,
+    /// 1 once spawned.
+    pub alive: u32,
+    /// Padding.
+    pub _pad: u32,
+}
+
+const _: () = assert!(std::mem::size_of::<FlowParams>() == 80);
+const _: () = assert!(std::mem::size_of::<Particle>() == 48);
+
+/// Must match `ParticleStyle` in `shaders/particle_draw.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct ParticleStyle {
+    /// Natural flow colour (linear RGBA).
+    pub natural_color: [f32; 4],
+    /// Euclidean flow colour (linear RGBA).
+    pub euclid_color: [f32; 4],
+    /// Streak radius in physical pixels.
+    pub radius_px: f32,
+    /// 0: by mode, 1: by Fisher–Rao speed.
+    pub color_by_speed: u32,
+    /// log10 speed at the bottom of the colour map.
+    pub log_speed_min: f32,
+    /// log10 speed at the top.
+    pub log_speed_max: f32,
+}
+
+/// Must match `TrailParams` in `shaders/trails.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct TrailParams {
+    /// Fraction of the trail removed per frame.
+    pub fade: f32,
+    /// Padding.
+    pub _pad: [f32; 3],
+}
+
+const _: () = assert!(std::mem::size_of::<ParticleStyle>() == 48);
+const _: () = assert!(std::mem::size_of::<TrailParams>() == 16);

@@ -19,6 +19,10 @@ pub const SOURCES: &[(&str, &str)] = &[
         include_str!("../../shaders/common/gmm.wgsl"),
     ),
     (
+        "common/random.wgsl",
+        include_str!("../../shaders/common/random.wgsl"),
+    ),
+    (
         "common/sym2.wgsl",
         include_str!("../../shaders/common/sym2.wgsl"),
     ),
@@ -34,6 +38,15 @@ pub const SOURCES: &[(&str, &str)] = &[
     ),
     ("lines.wgsl", include_str!("../../shaders/lines.wgsl")),
     ("markers.wgsl", include_str!("../../shaders/markers.wgsl")),
+    (
+        "particle_draw.wgsl",
+        include_str!("../../shaders/particle_draw.wgsl"),
+    ),
+    (
+        "particles.wgsl",
+        include_str!("../../shaders/particles.wgsl"),
+    ),
+    ("trails.wgsl", include_str!("../../shaders/trails.wgsl")),
 ];
 
 const INCLUDE_PREFIX: &str = "// #include <";

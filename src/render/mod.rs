@@ -20,16 +20,20 @@ pub mod colormap;
 pub mod ellipses;
 pub mod lines;
 pub mod markers;
+pub mod particle_draw;
 pub mod pipeline;
 pub mod target;
+pub mod trails;
 
 use crate::compute::fim_field::{FieldData, FieldMode, FimFieldPipeline, grid_params};
+use crate::compute::particles::{ParticleData, ParticlePipeline};
 use crate::gpu::context::{GpuContext, GpuError};
 use crate::gpu::gpu_data::{
-    ArrowParams, EllipseParams, FieldCell, FieldParams, MarkerInstance, PointInput, ViewUniform,
+    ArrowParams, EllipseParams, FieldCell, FieldParams, FlowParams, MarkerInstance, ParticleStyle,
+    PointInput, ViewUniform,
 };
 use crate::math::QuadratureRule;
-use crate::scene::Scene;
+use crate::scene::{Camera, ParticleColor, Scene};
 use colormap::{linear_rgba, palette};
 use pipeline::{InstancedQuads, uniform_buffer, uniform_entry};
 
@@ -83,10 +87,60 @@ pub struct FrameInfo {
     pub max_grid: u32,
     /// Whether the field was recomputed this frame.
     pub field_recomputed: bool,
+    /// Particles advected this frame (0 when flow is off).
+    pub particles: u32,
     /// The ellipse level ε.
     pub epsilon: f64,
     /// Cell size (world units).
     pub cell: f64,
+}
+
+/// What a particle set was spawned with; a change respawns every particle.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct ParticleKey {
+    count: u32,
+    seed: u32,
+    mode: u32,
+    nodes: u32,
+}
+
+/// What the trails show; a change clears them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct TrailKey {
+    camera: Camera,
+    size: [u32; 2],
+    particles: ParticleKey,
+}
+
+/// Particle count when the scene leaves it to the adapter: a CPU rasteriser gets fewer.
+pub fn default_particle_count(device_type: wgpu::DeviceType) -> u32 {
+    match device_type {
+        wgpu::DeviceType::Cpu => 8 * 1024,
+        _ => 256 * 1024,
+    }
+}
+
+/// Respawn radius around θ* and its twin, in σ.
+pub const CONVERGE_RADIUS_SIGMAS: f64 = 0.03;
+
+/// The flow uniform for a scene (the particles' spawn rectangle is the visible view).
+pub fn flow_params(scene: &Scene, view_min: [f64; 2], view_max: [f64; 2]) -> FlowParams {
+    let f = &scene.flow;
+    FlowParams {
+        target: [scene.target[0] as f32, scene.target[1] as f32],
+        view_min: [view_min[0] as f32, view_min[1] as f32],
+        view_max: [view_max[0] as f32, view_max[1] as f32],
+        sigma: scene.sigma as f32,
+        damping: scene.damping as f32,
+        dt: f.dt as f32,
+        speed_cap: f.speed_cap as f32,
+        converge_radius: (CONVERGE_RADIUS_SIGMAS * scene.sigma) as f32,
+        max_age: f.max_age,
+        integrator: f.integrator.code(),
+        mode: f.mode.code(),
+        seed: f.seed,
+        ..FlowParams::default()
+    }
 }
 
 /// Everything that determines the field buffer's contents.
@@ -111,6 +165,12 @@ pub struct SceneRenderer {
     arrows: arrows::ArrowRenderer,
     lines: InstancedQuads,
     markers: InstancedQuads,
+    flow: ParticlePipeline,
+    particles: Option<(ParticleData, ParticleKey)>,
+    particle_renderer: particle_draw::ParticleRenderer,
+    trails: trails::Trails,
+    trail_key: Option<TrailKey>,
+    default_particles: u32,
 }
 
 impl SceneRenderer {
@@ -140,6 +200,16 @@ impl SceneRenderer {
             arrows: arrows::ArrowRenderer::new(device, &view_buffer, probe.cells_buffer(), format),
             lines: lines::line_renderer(device, &view_layout, format),
             markers: markers::marker_renderer(device, &view_layout, format),
+            flow: ParticlePipeline::new(device),
+            particles: None,
+            particle_renderer: particle_draw::ParticleRenderer::new(
+                device,
+                &view_buffer,
+                trails::TRAIL_FORMAT,
+            ),
+            trails: trails::Trails::new(device, format),
+            trail_key: None,
+            default_particles: default_particle_count(ctx.info.device_type),
             fim,
             rule,
             field: None,
@@ -238,6 +308,8 @@ impl SceneRenderer {
         self.markers
             .prepare(&ctx.device, &ctx.queue, &markers_for(scene, px_per_point));
 
+        let particles = self.update_particles(ctx, encoder, scene, size_px, px_per_point)?;
+
         let background = linear_rgba(palette::BACKGROUND, 1.0);
         // Passes carry labels instead of encoder-level debug groups: Mesa 22.3 lavapipe (what
         // CI runs) crashed in vkCmdBeginDebugUtilsLabelEXT on a group around the field pass.
@@ -267,6 +339,9 @@ impl SceneRenderer {
                 self.ellipses
                     .draw(&mut pass, field.cells_buffer(), layout.cells());
             }
+            if particles > 0 {
+                self.trails.composite(&mut pass);
+            }
             if scene.layers.probe && scene.probe.is_some() {
                 self.arrows.draw(&mut pass);
             }
@@ -277,9 +352,88 @@ impl SceneRenderer {
             grid,
             max_grid,
             field_recomputed,
+            particles,
             epsilon,
             cell: layout.cell,
         })
+    }
+
+    /// The particle count the scene asks for (or the adapter's default).
+    pub fn particle_count(&self, scene: &Scene) -> u32 {
+        scene.flow.particles.unwrap_or(self.default_particles)
+    }
+
+    /// The particle state buffer and count, when flow is running (tests, captures).
+    pub fn particle_buffer(&self) -> Option<(&wgpu::Buffer, u32)> {
+        self.particles
+            .as_ref()
+            .map(|(d, _)| (d.current_buffer(), d.count()))
+    }
+
+    /// Flow: (re)spawn when the particle set changed, step, and draw the streaks into the
+    /// trail texture. Returns the number of particles advected.
+    fn update_particles(
+        &mut self,
+        ctx: &GpuContext,
+        encoder: &mut wgpu::CommandEncoder,
+        scene: &Scene,
+        size_px: [u32; 2],
+        px_per_point: f32,
+    ) -> Result<u32, GpuError> {
+        if !(scene.flow.enabled && scene.layers.particles) {
+            self.particles = None;
+            self.trail_key = None;
+            return Ok(0);
+        }
+        let (lo, hi) = scene
+            .camera
+            .visible_rect([size_px[0] as f32, size_px[1] as f32]);
+        let params = flow_params(scene, lo, hi);
+        let key = ParticleKey {
+            count: self.particle_count(scene),
+            seed: scene.flow.seed,
+            mode: scene.flow.mode.code(),
+            nodes: scene.nodes,
+        };
+        if self.particles.as_ref().is_none_or(|(_, k)| *k != key) {
+            let mut data = ParticleData::new(ctx, &self.flow, key.count, &self.rule)?;
+            data.spawn(ctx, &self.flow, &params);
+            self.particles = Some((data, key));
+        }
+        let (data, _) = self.particles.as_mut().expect("spawned just above");
+        data.encode_steps(
+            &ctx.queue,
+            encoder,
+            &self.flow,
+            &params,
+            scene.flow.steps_per_frame,
+            |_, _, _| {},
+        );
+        let resized = self.trails.ensure_size(&ctx.device, size_px);
+        let trail_key = TrailKey {
+            camera: scene.camera,
+            size: size_px,
+            particles: key,
+        };
+        let clear = resized || self.trail_key != Some(trail_key) || scene.flow.fade >= 1.0;
+        self.trail_key = Some(trail_key);
+        self.particle_renderer.prepare(
+            &ctx.queue,
+            &ParticleStyle {
+                natural_color: linear_rgba(palette::NATURAL, 0.85),
+                euclid_color: linear_rgba(palette::EUCLID, 0.55),
+                radius_px: 1.2 * px_per_point,
+                color_by_speed: (scene.flow.color == ParticleColor::Speed) as u32,
+                log_speed_min: particle_draw::LOG_SPEED_RANGE.0,
+                log_speed_max: particle_draw::LOG_SPEED_RANGE.1,
+            },
+        );
+        let mut pass = self
+            .trails
+            .begin(&ctx.queue, encoder, scene.flow.fade as f32, clear);
+        self.particle_renderer
+            .draw(&mut pass, data.current_buffer(), data.count());
+        Ok(data.count())
     }
 
     /// Replaces the node table (and with it the field and probe buffers) when Q changed.

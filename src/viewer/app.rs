@@ -193,6 +193,10 @@ impl App {
             info: self.info,
             adapter: &gfx.adapter,
             frame_ms: self.frame_ms,
+            default_particles: gfx.scene_renderer.particle_count(&Scene {
+                flow: Default::default(),
+                ..Scene::default()
+            }),
         };
         let scene = &mut self.scene;
         let ui_state = &mut self.ui_state;
@@ -475,7 +479,9 @@ impl ApplicationHandler for App {
     fn about_to_wait(&mut self, event_loop: &ActiveEventLoop) {
         let Some(gfx) = &self.gfx else { return };
         // Automation renders back to back; otherwise egui says when it needs the next frame.
-        let continuous = self.options.frames.is_some() || self.ui_state.toast.is_some();
+        let continuous = self.options.frames.is_some()
+            || self.ui_state.toast.is_some()
+            || self.scene.flow.enabled;
         let repaint = continuous || gfx.egui_ctx.has_requested_repaint();
         event_loop.set_control_flow(ControlFlow::Wait);
         if repaint {

@@ -132,6 +132,9 @@ pub fn draw(painter: &egui::Painter, rect: Rect, scene: &Scene, input: &OverlayI
     }
     if scene.layers.legend {
         draw_legend(painter, rect, input.info);
+        if input.info.particles > 0 {
+            draw_flow_legend(painter, rect, scene);
+        }
     }
 }
 
@@ -233,4 +236,81 @@ fn draw_legend(painter: &egui::Painter, rect: Rect, info: &FrameInfo) {
     };
     arrow(y, color(palette::EUCLID), "−∇L  Euclidean descent");
     arrow(y + 15.0, color(palette::NATURAL), "−F⁻¹∇L  natural descent");
+}
+
+fn draw_flow_legend(painter: &egui::Painter, rect: Rect, scene: &Scene) {
+    use crate::render::particle_draw::LOG_SPEED_RANGE;
+    use crate::scene::ParticleColor;
+    let small = FontId::proportional(11.0);
+    let text = Color32::from_gray(225);
+    let width = 190.0;
+    let origin = pos2(rect.right() - width - 10.0, rect.top() + 168.0);
+    painter.rect_filled(
+        Rect::from_min_size(origin, vec2(width, 50.0)),
+        6.0,
+        Color32::from_black_alpha(170),
+    );
+    let x = origin.x + 10.0;
+    let y = origin.y + 8.0;
+    match scene.flow.color {
+        ParticleColor::Mode => {
+            painter.circle_filled(pos2(x + 4.0, y + 6.0), 3.0, color(palette::NATURAL));
+            painter.text(
+                pos2(x + 14.0, y),
+                Align2::LEFT_TOP,
+                "particles on −F⁻¹∇L (natural)",
+                small.clone(),
+                text,
+            );
+            painter.circle_filled(pos2(x + 4.0, y + 22.0), 3.0, color(palette::EUCLID));
+            painter.text(
+                pos2(x + 14.0, y + 16.0),
+                Align2::LEFT_TOP,
+                "particles on −∇L (Euclidean)",
+                small.clone(),
+                text,
+            );
+        }
+        ParticleColor::Speed => {
+            painter.text(
+                pos2(x, y),
+                Align2::LEFT_TOP,
+                "particle colour: log₁₀ Fisher–Rao speed",
+                small.clone(),
+                text,
+            );
+            let bar = Rect::from_min_size(pos2(x, y + 15.0), vec2(width - 20.0, 8.0));
+            for i in 0..40 {
+                let t = i as f32 / 40.0;
+                let c = colormap_srgb(t + 0.0125);
+                let r = Rect::from_min_max(
+                    pos2(bar.left() + bar.width() * t, bar.top()),
+                    pos2(bar.left() + bar.width() * (t + 0.025) + 0.5, bar.bottom()),
+                );
+                painter.rect_filled(
+                    r,
+                    0.0,
+                    Color32::from_rgb(
+                        (c[0] * 255.0) as u8,
+                        (c[1] * 255.0) as u8,
+                        (c[2] * 255.0) as u8,
+                    ),
+                );
+            }
+            painter.text(
+                bar.left_bottom() + vec2(0.0, 1.0),
+                Align2::LEFT_TOP,
+                format!("{}", LOG_SPEED_RANGE.0),
+                small.clone(),
+                text,
+            );
+            painter.text(
+                bar.right_bottom() + vec2(0.0, 1.0),
+                Align2::RIGHT_TOP,
+                format!("{}", LOG_SPEED_RANGE.1),
+                small.clone(),
+                text,
+            );
+        }
+    }
 }

@@ -61,6 +61,8 @@ pub struct FrameContext<'a> {
     pub adapter: &'a str,
     /// Smoothed frame time, milliseconds.
     pub frame_ms: f64,
+    /// Particle count used when the scene leaves it to the adapter.
+    pub default_particles: u32,
 }
 
 impl UiState {
@@ -126,6 +128,9 @@ fn handle_keys(ui: &egui::Ui, scene: &mut Scene, state: &mut UiState) {
     }
     if pressed(Key::P) {
         state.screenshot_requested = true;
+    }
+    if pressed(Key::Space) {
+        scene.flow.enabled = !scene.flow.enabled;
     }
     if pressed(Key::H) {
         state.show_help = !state.show_help;
@@ -202,6 +207,9 @@ fn side_panel(ui: &mut egui::Ui, scene: &mut Scene, state: &mut UiState, frame: 
     );
 
     ui.separator();
+    flow_controls(ui, scene, frame);
+
+    ui.separator();
     ui.strong("Layers");
     ui.horizontal_wrapped(|ui| {
         let l = &mut scene.layers;
@@ -235,6 +243,62 @@ fn side_panel(ui: &mut egui::Ui, scene: &mut Scene, state: &mut UiState, frame: 
         frame.frame_ms, frame.info.cells
     ));
     ui.label(RichText::new(frame.adapter).small());
+}
+
+fn flow_controls(ui: &mut egui::Ui, scene: &mut Scene, frame: &FrameContext<'_>) {
+    use crate::scene::{FlowMode, Integrator, PARTICLE_RANGE, ParticleColor};
+    let flow = &mut scene.flow;
+    ui.horizontal(|ui| {
+        ui.strong("Flow");
+        ui.checkbox(&mut flow.enabled, "run (Space)");
+    });
+    ui.horizontal(|ui| {
+        ui.selectable_value(&mut flow.mode, FlowMode::Natural, "natural");
+        ui.selectable_value(&mut flow.mode, FlowMode::Euclidean, "Euclidean");
+        ui.selectable_value(&mut flow.mode, FlowMode::Both, "both");
+    });
+    let shown = flow.particles.unwrap_or(frame.default_particles);
+    let mut count = shown;
+    ui.add(
+        egui::Slider::new(&mut count, PARTICLE_RANGE.0..=PARTICLE_RANGE.1)
+            .logarithmic(true)
+            .text("particles"),
+    );
+    // Only an edit pins the count; untouched, the adapter's default stays in charge.
+    if count != shown {
+        flow.particles = Some(count);
+    }
+    ui.add(
+        egui::Slider::new(&mut flow.dt, 0.001..=1.0)
+            .logarithmic(true)
+            .text("step dt"),
+    );
+    ui.add(egui::Slider::new(&mut flow.steps_per_frame, 1..=16).text("steps/frame"));
+    ui.add(
+        egui::Slider::new(&mut flow.speed_cap, 0.05..=50.0)
+            .logarithmic(true)
+            .text("speed cap (Fisher–Rao)"),
+    );
+    ui.add(
+        egui::Slider::new(&mut flow.fade, 0.005..=1.0)
+            .logarithmic(true)
+            .text("trail fade"),
+    );
+    ui.horizontal(|ui| {
+        ui.selectable_value(&mut flow.integrator, Integrator::Rk4, "RK4");
+        ui.selectable_value(&mut flow.integrator, Integrator::Euler, "Euler");
+        ui.separator();
+        ui.selectable_value(&mut flow.color, ParticleColor::Mode, "colour: mode");
+        ui.selectable_value(&mut flow.color, ParticleColor::Speed, "speed");
+    });
+    ui.horizontal(|ui| {
+        let l = ui.label("seed");
+        ui.add(egui::DragValue::new(&mut flow.seed))
+            .labelled_by(l.id);
+        if ui.button("respawn").clicked() {
+            flow.seed = flow.seed.wrapping_add(1);
+        }
+    });
 }
 
 fn mono(text: impl Into<String>) -> RichText {
@@ -551,6 +615,10 @@ pub const BINDINGS: &[(&str, &str)] = &[
     ("wheel / pinch", "zoom around the cursor"),
     ("click", "place the probe (arrows −∇L red, −F⁻¹∇L cyan)"),
     ("drag μ* on the strip", "move one target mean"),
+    (
+        "Space",
+        "flow on/off: particles follow −F⁻¹∇L (cyan) and −∇L (red)",
+    ),
     ("F", "fit the view to the handles and probe"),
     ("R", "reset the scene"),
     ("P", "save a screenshot PNG of the window"),

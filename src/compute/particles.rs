@@ -1,0 +1,305 @@
+//! Dispatches `shaders/particles.wgsl`: the flow step for every particle, ping-ponging between
+//! two storage buffers that the particle draw pipeline reads as instance vertex buffers.
+//!
+//! [`ParticlePipeline`] is built once per device; [`ParticleData`] owns the buffers for one
+//! particle count. [`ParticleData::spawn`] seeds every particle (its own submission, since its
+//! uniform differs from the steps'), [`ParticleData::encode_steps`] records steps. Reading
+//! back is for tests, `fisherflow trace` and the benchmark only.
+
+use wgpu::util::DeviceExt;
+
+use crate::compute::fim_field::dispatch_size;
+use crate::gpu::context::{GpuContext, GpuError};
+use crate::gpu::gpu_data::{FlowParams, Particle, flow_flags};
+use crate::gpu::shader;
+use crate::math::QuadratureRule;
+
+/// The flow step pipeline.
+pub struct ParticlePipeline {
+    layout: wgpu::BindGroupLayout,
+    pipeline: wgpu::ComputePipeline,
+}
+
+impl ParticlePipeline {
+    /// Compiles the shader.
+    pub fn new(device: &wgpu::Device) -> Self {
+        let entry = |binding, ty| wgpu::BindGroupLayoutEntry {
+            binding,
+            visibility: wgpu::ShaderStages::COMPUTE,
+            ty: wgpu::BindingType::Buffer {
+                ty,
+                has_dynamic_offset: false,
+                min_binding_size: None,
+            },
+            count: None,
+        };
+        let storage = |read_only| wgpu::BufferBindingType::Storage { read_only };
+        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("particles layout"),
+            entries: &[
+                entry(0, wgpu::BufferBindingType::Uniform),
+                entry(1, storage(true)),
+                entry(2, storage(true)),
+                entry(3, storage(false)),
+            ],
+        });
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("particles pipeline layout"),
+            bind_group_layouts: &[Some(&layout)],
+            ..Default::default()
+        });
+        let module = shader::create_module(device, "particles.wgsl");
+        let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some("particles step"),
+            layout: Some(&pipeline_layout),
+            module: &module,
+            entry_point: Some("step"),
+            compilation_options: Default::default(),
+            cache: None,
+        });
+        Self { layout, pipeline }
+    }
+}
+
+/// Particle buffers (ping-pong), uniforms and bind groups for one particle count.
+pub struct ParticleData {
+    buffers: [wgpu::Buffer; 2],
+    step_params: wgpu::Buffer,
+    spawn_params: wgpu::Buffer,
+    /// Bind groups: [0] reads buffer 0 writes 1, [1] reads 1 writes 0; spawn writes buffer 0.
+    step_groups: [wgpu::BindGroup; 2],
+    spawn_group: wgpu::BindGroup,
+    /// Index of the buffer holding the latest state.
+    current: usize,
+    count: u32,
+    panel_nodes: u32,
+}
+
+impl ParticleData {
+    /// Allocates buffers for `count` particles (not yet spawned) with the rule's node table.
+    pub fn new(
+        ctx: &GpuContext,
+        pipeline: &ParticlePipeline,
+        count: u32,
+        rule: &QuadratureRule,
+    ) -> Result<Self, GpuError> {
+        let device = &ctx.device;
+        let bytes = count.max(1) as u64 * size_of::<Particle>() as u64;
+        let limits = device.limits();
+        if bytes
+            > limits
+                .max_storage_buffer_binding_size
+                .min(limits.max_buffer_size)
+        {
+            return Err(GpuError::Limit {
+                what: format!("{count} particles"),
+                needed: bytes,
+                limit: "max_storage_buffer_binding_size",
+                available: limits
+                    .max_storage_buffer_binding_size
+                    .min(limits.max_buffer_size),
+                hint: "use fewer particles".into(),
+            });
+        }
+        let buffer = |label| {
+            device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size: bytes,
+                usage: wgpu::BufferUsages::STORAGE
+                    | wgpu::BufferUsages::VERTEX
+                    | wgpu::BufferUsages::COPY_SRC
+                    | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            })
+        };
+        let buffers = [buffer("particles A"), buffer("particles B")];
+        let uniform = |label| {
+            device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size: size_of::<FlowParams>() as u64,
+                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            })
+        };
+        let step_params = uniform("flow step params");
+        let spawn_params = uniform("flow spawn params");
+        let nodes = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("flow gauss-legendre nodes"),
+            contents: bytemuck::cast_slice(&rule.panel_rule().table_f32()),
+            usage: wgpu::BufferUsages::STORAGE,
+        });
+        let group =
+            |params: &wgpu::Buffer, source: &wgpu::Buffer, destination: &wgpu::Buffer, label| {
+                device.create_bind_group(&wgpu::BindGroupDescriptor {
+                    label: Some(label),
+                    layout: &pipeline.layout,
+                    entries: &[
+                        wgpu::BindGroupEntry {
+                            binding: 0,
+                            resource: params.as_entire_binding(),
+                        },
+                        wgpu::BindGroupEntry {
+                            binding: 1,
+                            resource: nodes.as_entire_binding(),
+                        },
+                        wgpu::BindGroupEntry {
+                            binding: 2,
+                            resource: source.as_entire_binding(),
+                        },
+                        wgpu::BindGroupEntry {
+                            binding: 3,
+                            resource: destination.as_entire_binding(),
+                        },
+                    ],
+                })
+            };
+        let step_groups = [
+            group(&step_params, &buffers[0], &buffers[1], "flow A→B"),
+            group(&step_params, &buffers[1], &buffers[0], "flow B→A"),
+        ];
+        let spawn_group = group(&spawn_params, &buffers[1], &buffers[0], "flow spawn");
+        Ok(Self {
+            buffers,
+            step_params,
+            spawn_params,
+            step_groups,
+            spawn_group,
+            current: 0,
+            count,
+            panel_nodes: rule.panel_rule().nodes.len() as u32,
+        })
+    }
+
+    /// Number of particles.
+    pub fn count(&self) -> u32 {
+        self.count
+    }
+
+    /// The buffer holding the latest state (bind as the particle instance buffer).
+    pub fn current_buffer(&self) -> &wgpu::Buffer {
+        &self.buffers[self.current]
+    }
+
+    fn dispatch(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        pipeline: &ParticlePipeline,
+        group: &wgpu::BindGroup,
+    ) {
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some("particles"),
+            timestamp_writes: None,
+        });
+        pass.set_pipeline(&pipeline.pipeline);
+        pass.set_bind_group(0, group, &[]);
+        let (x, y) = dispatch_size(self.count, 65_535);
+        pass.dispatch_workgroups(x, y, 1);
+    }
+
+    /// Spawns every particle (generation 0) from `params.seed`; submits on its own.
+    pub fn spawn(&mut self, ctx: &GpuContext, pipeline: &ParticlePipeline, params: &FlowParams) {
+        let params = self.complete(params, flow_flags::SPAWN_FRESH);
+        ctx.queue
+            .write_buffer(&self.spawn_params, 0, bytemuck::bytes_of(&params));
+        let mut encoder = ctx
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("flow spawn"),
+            });
+        self.dispatch(&mut encoder, pipeline, &self.spawn_group);
+        ctx.queue.submit([encoder.finish()]);
+        self.current = 0;
+    }
+
+    fn complete(&self, params: &FlowParams, extra_flags: u32) -> FlowParams {
+        FlowParams {
+            count: self.count,
+            panel_nodes: self.panel_nodes,
+            flags: params.flags | extra_flags,
+            ..*params
+        }
+    }
+
+    /// Writes the step uniform and records `steps` steps. After each step, `after_step` may
+    /// record work on the new state (trace copies it out).
+    pub fn encode_steps(
+        &mut self,
+        queue: &wgpu::Queue,
+        encoder: &mut wgpu::CommandEncoder,
+        pipeline: &ParticlePipeline,
+        params: &FlowParams,
+        steps: u32,
+        mut after_step: impl FnMut(&mut wgpu::CommandEncoder, &wgpu::Buffer, u32),
+    ) {
+        let params = self.complete(params, 0);
+        queue.write_buffer(&self.step_params, 0, bytemuck::bytes_of(&params));
+        for k in 0..steps {
+            self.dispatch(encoder, pipeline, &self.step_groups[self.current]);
+            self.current = 1 - self.current;
+            after_step(encoder, &self.buffers[self.current], k);
+        }
+    }
+
+    /// Reads the current state back (tests, trace, benchmark).
+    pub fn read(&self, ctx: &GpuContext) -> Result<Vec<Particle>, GpuError> {
+        let bytes = ctx.read_buffer(
+            self.current_buffer(),
+            self.count as u64 * size_of::<Particle>() as u64,
+        )?;
+        Ok(bytemuck::pod_collect_to_vec(&bytes))
+    }
+}
+
+/// One trajectory by the particle kernel: `steps` steps from `start` with TRACE set; returns
+/// the states after spawn and after each step (steps + 1 records, the first at the start).
+pub fn trace(
+    ctx: &GpuContext,
+    params: &FlowParams,
+    rule: &QuadratureRule,
+    start: [f32; 2],
+    mode: u32,
+    steps: u32,
+) -> Result<Vec<Particle>, GpuError> {
+    let pipeline = ParticlePipeline::new(&ctx.device);
+    let mut data = ParticleData::new(ctx, &pipeline, 1, rule)?;
+    let first = Particle {
+        position: start,
+        previous: start,
+        mode,
+        lifetime: u32::MAX,
+        alive: 1,
+        ..Particle::default()
+    };
+    ctx.queue
+        .write_buffer(&data.buffers[0], 0, bytemuck::bytes_of(&first));
+    data.current = 0;
+    let stride = size_of::<Particle>() as u64;
+    let history = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("trace history"),
+        size: stride * (steps as u64 + 1),
+        usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::COPY_SRC,
+        mapped_at_creation: false,
+    });
+    let mut encoder = ctx
+        .device
+        .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("trace"),
+        });
+    let params = FlowParams {
+        flags: flow_flags::TRACE,
+        ..*params
+    };
+    data.encode_steps(
+        &ctx.queue,
+        &mut encoder,
+        &pipeline,
+        &params,
+        steps + 1,
+        |encoder, state, k| {
+            encoder.copy_buffer_to_buffer(state, 0, &history, k as u64 * stride, stride);
+        },
+    );
+    ctx.queue.submit([encoder.finish()]);
+    let bytes = ctx.read_buffer(&history, stride * (steps as u64 + 1))?;
+    Ok(bytemuck::pod_collect_to_vec(&bytes))
+}

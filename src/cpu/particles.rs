@@ -1,0 +1,198 @@
+//! f32 mirror of `shaders/particles.wgsl`: one flow step for every particle (RK4 or Euler,
+//! Fisher–Rao speed cap, displacement limit, deterministic respawn), multi-threaded with
+//! rayon. Same names and constants as the shader; the tests compare the two step by step and
+//! the benchmark races them.
+
+use rayon::prelude::*;
+
+use super::gmm::{fisher_rotated, gradient_rotated, make_theta};
+use crate::gpu::gpu_data::{FlowParams, Particle, flow_flags};
+use crate::math::sym2::{Sym2, natural_gradient, rotate_vector};
+
+/// `mode` values.
+pub const MODE_NATURAL: u32 = 0;
+/// `mode` values.
+pub const MODE_EUCLIDEAN: u32 = 1;
+/// `mode` values: natural and Euclidean pairs from the same seeds.
+pub const MODE_BOTH: u32 = 2;
+/// `integrator` values.
+pub const INTEGRATOR_RK4: u32 = 0;
+/// `integrator` values.
+pub const INTEGRATOR_EULER: u32 = 1;
+/// Largest displacement per step, in σ.
+pub const MAX_STEP_SIGMAS: f32 = 0.25;
+/// Largest displacement per step, as a fraction of |Δ| = |μ1 − μ2|.
+pub const MAX_STEP_DELTA_FRACTION: f32 = 0.35;
+
+/// The shader's integer hash (PCG, Jarzynski & Olano 2020).
+pub fn pcg_hash(input: u32) -> u32 {
+    let state = input.wrapping_mul(747796405).wrapping_add(2891336453);
+    let word = ((state >> ((state >> 28) + 4)) ^ state).wrapping_mul(277803737);
+    (word >> 22) ^ word
+}
+
+/// A uniform float in [0, 1) from a hash value.
+pub fn unit_float(h: u32) -> f32 {
+    (h >> 8) as f32 * (1.0 / 16777216.0)
+}
+
+/// Hash of (seed, stream, generation, salt).
+pub fn hash4(seed: u32, stream: u32, generation: u32, salt: u32) -> u32 {
+    pcg_hash(seed ^ pcg_hash(stream ^ pcg_hash(generation ^ pcg_hash(salt))))
+}
+
+/// The velocity field at θ: the limited velocity and its Fisher–Rao speed.
+#[derive(Clone, Copy, Debug)]
+pub struct Velocity {
+    /// The limited velocity.
+    pub v: [f32; 2],
+    /// Its Fisher–Rao speed.
+    pub speed: f32,
+    /// False where the natural gradient is undefined.
+    pub defined: bool,
+}
+
+/// The shader's `velocity`.
+pub fn velocity(params: &FlowParams, nodes: &[[f32; 2]], theta: [f32; 2], mode: u32) -> Velocity {
+    let th = make_theta(theta, params.sigma);
+    let [uu, uv, vv] = fisher_rotated(&th, nodes);
+    let f_rot = Sym2::new(uu, uv, vv);
+    let mid = 0.5 * (theta[0] + theta[1]);
+    let g = gradient_rotated(&th, mid, params.target, nodes);
+    let mut defined = true;
+    let mut v_rot = [-g[0], -g[1]];
+    if mode == MODE_NATURAL {
+        match natural_gradient(&f_rot, params.damping, g) {
+            Some(n) => v_rot = [-n[0], -n[1]],
+            None => {
+                defined = false;
+                v_rot = [0.0, 0.0];
+            }
+        }
+    }
+    let fv = [uu * v_rot[0] + uv * v_rot[1], uv * v_rot[0] + vv * v_rot[1]];
+    let raw_speed = (v_rot[0] * fv[0] + v_rot[1] * fv[1]).max(0.0).sqrt();
+    let mut scale = 1.0;
+    if raw_speed > params.speed_cap {
+        scale = params.speed_cap / raw_speed;
+    }
+    let limit =
+        (MAX_STEP_SIGMAS * params.sigma).min(MAX_STEP_DELTA_FRACTION * (theta[0] - theta[1]).abs());
+    let step = v_rot[0].hypot(v_rot[1]) * scale * params.dt;
+    if step > limit {
+        scale *= limit / step;
+    }
+    let v = rotate_vector(v_rot);
+    Velocity {
+        v: [v[0] * scale, v[1] * scale],
+        speed: raw_speed * scale,
+        defined,
+    }
+}
+
+fn finite2(p: [f32; 2]) -> bool {
+    p[0].abs() < 1e30 && p[1].abs() < 1e30
+}
+
+/// The shader's `spawn`.
+pub fn spawn(params: &FlowParams, index: u32, generation: u32) -> Particle {
+    let (mode, stream) = if params.mode == MODE_BOTH {
+        (index & 1, index >> 1)
+    } else {
+        (params.mode, index)
+    };
+    let rx = unit_float(hash4(params.seed, stream, generation, 0));
+    let ry = unit_float(hash4(params.seed, stream, generation, 1));
+    let rl = unit_float(hash4(params.seed, stream, generation, 2));
+    let position = [
+        params.view_min[0] + (params.view_max[0] - params.view_min[0]) * rx,
+        params.view_min[1] + (params.view_max[1] - params.view_min[1]) * ry,
+    ];
+    Particle {
+        position,
+        previous: position,
+        mode,
+        generation,
+        lifetime: ((params.max_age as f32 * (0.5 + rl)) as u32).max(1),
+        alive: 1,
+        ..Particle::default()
+    }
+}
+
+fn should_respawn(params: &FlowParams, p: &Particle, velocity_defined: bool) -> bool {
+    let [x, y] = p.position;
+    let outside = x < params.view_min[0]
+        || y < params.view_min[1]
+        || x > params.view_max[0]
+        || y > params.view_max[1];
+    let t = params.target;
+    let dist = |a: [f32; 2]| (x - a[0]).hypot(y - a[1]);
+    let converged = dist(t) < params.converge_radius || dist([t[1], t[0]]) < params.converge_radius;
+    p.age >= p.lifetime || outside || converged || !velocity_defined || !finite2(p.position)
+}
+
+/// One step of one particle (the shader's `step` for one index).
+pub fn step_particle(
+    params: &FlowParams,
+    nodes: &[[f32; 2]],
+    index: u32,
+    p: &Particle,
+) -> Particle {
+    if params.flags & flow_flags::SPAWN_FRESH != 0 {
+        return spawn(params, index, 0);
+    }
+    let trace = params.flags & flow_flags::TRACE != 0;
+    let h = params.dt;
+    let at = |pos: [f32; 2], k: [f32; 2], s: f32| [pos[0] + s * k[0], pos[1] + s * k[1]];
+    let k1 = velocity(params, nodes, p.position, p.mode);
+    let mut next = at(p.position, k1.v, h);
+    if params.integrator == INTEGRATOR_RK4 {
+        let k2 = velocity(params, nodes, at(p.position, k1.v, 0.5 * h), p.mode);
+        let k3 = velocity(params, nodes, at(p.position, k2.v, 0.5 * h), p.mode);
+        let k4 = velocity(params, nodes, at(p.position, k3.v, h), p.mode);
+        let sum = |c: usize| k1.v[c] + 2.0 * k2.v[c] + 2.0 * k3.v[c] + k4.v[c];
+        next = [
+            p.position[0] + (h / 6.0) * sum(0),
+            p.position[1] + (h / 6.0) * sum(1),
+        ];
+    }
+    let mut out = *p;
+    out.previous = p.position;
+    out.speed = k1.speed;
+    out.length = p.length + k1.speed * h;
+    out.position = next;
+    out.age = p.age + 1;
+    if !trace && should_respawn(params, &out, k1.defined) {
+        out = spawn(params, index, p.generation + 1);
+    }
+    out
+}
+
+/// One step for every particle: `destination[i] = step(source[i])`, in parallel.
+pub fn step(
+    params: &FlowParams,
+    nodes: &[[f32; 2]],
+    source: &[Particle],
+    destination: &mut [Particle],
+) {
+    let count = params.count as usize;
+    destination[..count]
+        .par_iter_mut()
+        .enumerate()
+        .for_each(|(i, out)| {
+            *out = step_particle(params, nodes, i as u32, &source[i]);
+        });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_is_deterministic_and_spread() {
+        assert_eq!(hash4(7, 1, 2, 3), hash4(7, 1, 2, 3));
+        assert_ne!(hash4(7, 1, 2, 3), hash4(8, 1, 2, 3));
+        let mean: f32 = (0..10_000).map(|i| unit_float(pcg_hash(i))).sum::<f32>() / 10_000.0;
+        assert!((mean - 0.5).abs() < 0.01, "{mean}");
+    }
+}

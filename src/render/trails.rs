@@ -1,0 +1,202 @@
+//! The trail accumulation texture (`shaders/trails.wgsl`): faded each frame, drawn into by the
+//! particles, composited over the scene. Cleared whenever what it shows stops matching the
+//! view (camera, canvas size or particle set changed).
+
+use super::pipeline::{uniform_buffer, uniform_entry};
+use crate::gpu::gpu_data::TrailParams;
+use crate::gpu::shader;
+
+/// Format of the accumulation texture: float, so repeated fading decays to zero instead of
+/// getting stuck at 8-bit rounding.
+pub const TRAIL_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba16Float;
+
+/// Trail texture and the fade / composite pipelines.
+pub struct Trails {
+    fade_pipeline: wgpu::RenderPipeline,
+    composite_pipeline: wgpu::RenderPipeline,
+    /// The fade pass binds only the uniform, the composite only the texture: a bind group
+    /// holding the texture may not be set while the texture is the pass's attachment.
+    composite_layout: wgpu::BindGroupLayout,
+    fade_group: wgpu::BindGroup,
+    params: wgpu::Buffer,
+    texture: Option<(wgpu::TextureView, [u32; 2], wgpu::BindGroup)>,
+}
+
+impl Trails {
+    /// Builds the pipelines; `scene_format` is the format the composite draws into.
+    pub fn new(device: &wgpu::Device, scene_format: wgpu::TextureFormat) -> Self {
+        let fade_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("trails fade layout"),
+            entries: &[uniform_entry(0)],
+        });
+        let composite_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("trails composite layout"),
+            entries: &[wgpu::BindGroupLayoutEntry {
+                binding: 1,
+                visibility: wgpu::ShaderStages::FRAGMENT,
+                ty: wgpu::BindingType::Texture {
+                    sample_type: wgpu::TextureSampleType::Float { filterable: false },
+                    view_dimension: wgpu::TextureViewDimension::D2,
+                    multisampled: false,
+                },
+                count: None,
+            }],
+        });
+        let module = shader::create_module(device, "trails.wgsl");
+        let fullscreen = |label, entry, format, blend, layout: &wgpu::BindGroupLayout| {
+            let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: Some(label),
+                bind_group_layouts: &[Some(layout)],
+                ..Default::default()
+            });
+            device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+                label: Some(label),
+                layout: Some(&pipeline_layout),
+                vertex: wgpu::VertexState {
+                    module: &module,
+                    entry_point: Some("vs_fullscreen"),
+                    compilation_options: Default::default(),
+                    buffers: &[],
+                },
+                primitive: wgpu::PrimitiveState::default(),
+                depth_stencil: None,
+                multisample: wgpu::MultisampleState::default(),
+                fragment: Some(wgpu::FragmentState {
+                    module: &module,
+                    entry_point: Some(entry),
+                    compilation_options: Default::default(),
+                    targets: &[Some(wgpu::ColorTargetState {
+                        format,
+                        blend: Some(blend),
+                        write_mask: wgpu::ColorWrites::ALL,
+                    })],
+                }),
+                multiview_mask: None,
+                cache: None,
+            })
+        };
+        // dst ← dst·(1 − fade) on every channel.
+        let fade_blend = wgpu::BlendComponent {
+            src_factor: wgpu::BlendFactor::Zero,
+            dst_factor: wgpu::BlendFactor::OneMinusSrcAlpha,
+            operation: wgpu::BlendOperation::Add,
+        };
+        let params = uniform_buffer(device, "trail params", &TrailParams::default());
+        let fade_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("trails fade bind group"),
+            layout: &fade_layout,
+            entries: &[wgpu::BindGroupEntry {
+                binding: 0,
+                resource: params.as_entire_binding(),
+            }],
+        });
+        Self {
+            fade_pipeline: fullscreen(
+                "trails fade",
+                "fs_fade",
+                TRAIL_FORMAT,
+                wgpu::BlendState {
+                    color: fade_blend,
+                    alpha: fade_blend,
+                },
+                &fade_layout,
+            ),
+            composite_pipeline: fullscreen(
+                "trails composite",
+                "fs_composite",
+                scene_format,
+                wgpu::BlendState::PREMULTIPLIED_ALPHA_BLENDING,
+                &composite_layout,
+            ),
+            params,
+            fade_group,
+            composite_layout,
+            texture: None,
+        }
+    }
+
+    /// Makes sure the texture has `size`; returns true when it was (re)created (and is clear).
+    pub fn ensure_size(&mut self, device: &wgpu::Device, size: [u32; 2]) -> bool {
+        if self.texture.as_ref().is_some_and(|(_, s, _)| *s == size) {
+            return false;
+        }
+        let texture = device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("trails"),
+            size: wgpu::Extent3d {
+                width: size[0],
+                height: size[1],
+                depth_or_array_layers: 1,
+            },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: TRAIL_FORMAT,
+            usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::TEXTURE_BINDING,
+            view_formats: &[],
+        });
+        let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
+        let group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("trails bind group"),
+            layout: &self.composite_layout,
+            entries: &[wgpu::BindGroupEntry {
+                binding: 1,
+                resource: wgpu::BindingResource::TextureView(&view),
+            }],
+        });
+        self.texture = Some((view, size, group));
+        true
+    }
+
+    /// Begins this frame's pass on the trail texture: cleared when `clear`, else faded by
+    /// `fade`. The caller draws the particles into the returned pass.
+    pub fn begin<'e>(
+        &self,
+        queue: &wgpu::Queue,
+        encoder: &'e mut wgpu::CommandEncoder,
+        fade: f32,
+        clear: bool,
+    ) -> wgpu::RenderPass<'e> {
+        let (view, _, _) = self.texture.as_ref().expect("ensure_size is called first");
+        queue.write_buffer(
+            &self.params,
+            0,
+            bytemuck::bytes_of(&TrailParams {
+                fade,
+                _pad: [0.0; 3],
+            }),
+        );
+        let load = if clear {
+            wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT)
+        } else {
+            wgpu::LoadOp::Load
+        };
+        let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+            label: Some("trails"),
+            color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                view,
+                depth_slice: None,
+                resolve_target: None,
+                ops: wgpu::Operations {
+                    load,
+                    store: wgpu::StoreOp::Store,
+                },
+            })],
+            ..Default::default()
+        });
+        if !clear {
+            pass.set_pipeline(&self.fade_pipeline);
+            pass.set_bind_group(0, &self.fade_group, &[]);
+            pass.draw(0..3, 0..1);
+        }
+        pass
+    }
+
+    /// Lays the trails over the scene in `pass`.
+    pub fn composite(&self, pass: &mut wgpu::RenderPass<'_>) {
+        if let Some((_, _, group)) = &self.texture {
+            pass.set_pipeline(&self.composite_pipeline);
+            pass.set_bind_group(0, group, &[]);
+            pass.draw(0..3, 0..1);
+        }
+    }
+}
