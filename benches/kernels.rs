@@ -1,1 +1,138 @@
-fn main() {}
+//! Criterion benches of the compute kernels: the FIM field (GPU kernel, f32 CPU mirror on all
+//! cores, f64 reference) and one flow step (GPU kernel, CPU mirror). GPU timings include the
+//! submission and the wait (`device.poll`), and for the field the read-back too.
+//! `fisherflow bench` is the fuller benchmark with errors and percentiles.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use fisherflow::compute::fim_field::{FieldData, FieldMode, FimFieldPipeline, grid_params};
+use fisherflow::compute::particles::{ParticleData, ParticlePipeline};
+use fisherflow::cpu;
+use fisherflow::gpu::context::{AdapterPreference, GpuContext, GpuOptions};
+use fisherflow::gpu::gpu_data::{FieldCell, FieldParams, Particle};
+use fisherflow::math::quadrature::DEFAULT_NODES_F32;
+use fisherflow::math::{PointInput, QuadratureRule, evaluate_point};
+use fisherflow::render::flow_params;
+use fisherflow::scene::Scene;
+
+fn context() -> GpuContext {
+    GpuContext::new_headless(GpuOptions {
+        backend: None,
+        preference: AdapterPreference::HighPerformance,
+    })
+    .unwrap_or_else(|e| panic!("the GPU benches need an adapter: {e}"))
+}
+
+fn fim(c: &mut Criterion) {
+    let ctx = context();
+    let rule = QuadratureRule::new(DEFAULT_NODES_F32).unwrap();
+    let table = rule.panel_rule().table_f32();
+    let pipeline = FimFieldPipeline::new(&ctx.device);
+    let mut group = c.benchmark_group("fim_field");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(5))
+        .warm_up_time(Duration::from_secs(1));
+    for grid in [64u32, 256] {
+        let params = FieldParams {
+            panel_nodes: table.len() as u32,
+            ..grid_params([-5.0, -5.0], [5.0, 5.0], grid, grid, 1.0, [-1.5, 1.0], 0.0)
+        };
+        group.throughput(Throughput::Elements(params.cell_count as u64));
+        let data = FieldData::new(&ctx, &pipeline, params.cell_count, &rule).unwrap();
+        group.bench_with_input(BenchmarkId::new("gpu", grid), &params, |b, params| {
+            b.iter(|| {
+                let mut encoder = ctx.device.create_command_encoder(&Default::default());
+                data.encode(
+                    &ctx.queue,
+                    &mut encoder,
+                    &pipeline,
+                    FieldMode::Grid,
+                    params,
+                    None,
+                );
+                ctx.queue.submit([encoder.finish()]);
+                black_box(data.read_cells(&ctx, params.cell_count).unwrap());
+            })
+        });
+        let mut out = vec![FieldCell::default(); params.cell_count as usize];
+        group.bench_with_input(
+            BenchmarkId::new("cpu-f32-mt", grid),
+            &params,
+            |b, params| b.iter(|| cpu::fim_field::field_into(black_box(params), &table, &mut out)),
+        );
+        if grid <= 64 {
+            group.bench_with_input(BenchmarkId::new("cpu-f64", grid), &params, |b, params| {
+                b.iter(|| {
+                    for i in 0..params.cell_count {
+                        let mu = cpu::fim_field::cell_centre(params, i);
+                        let input = PointInput {
+                            mu1: mu[0] as f64,
+                            mu2: mu[1] as f64,
+                            sigma: 1.0,
+                            target: Some([-1.5, 1.0]),
+                        };
+                        black_box(evaluate_point(&input, &rule, 0.0));
+                    }
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+fn particles(c: &mut Criterion) {
+    let ctx = context();
+    let rule = QuadratureRule::new(DEFAULT_NODES_F32).unwrap();
+    let table = rule.panel_rule().table_f32();
+    let pipeline = ParticlePipeline::new(&ctx.device);
+    let mut group = c.benchmark_group("particle_step");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(5))
+        .warm_up_time(Duration::from_secs(1));
+    let count = 16_384u32;
+    let params = fisherflow::gpu::gpu_data::FlowParams {
+        count,
+        ..flow_params(&Scene::default(), [-4.0, -4.0], [4.0, 4.0])
+    };
+    group.throughput(Throughput::Elements(count as u64));
+    let mut data = ParticleData::new(&ctx, &pipeline, count, &rule).unwrap();
+    data.spawn(&ctx, &pipeline, &params);
+    group.bench_function(BenchmarkId::new("gpu", count), |b| {
+        b.iter(|| {
+            let mut encoder = ctx.device.create_command_encoder(&Default::default());
+            data.encode_steps(
+                &ctx.queue,
+                &mut encoder,
+                &pipeline,
+                &params,
+                1,
+                None,
+                |_, _, _| {},
+            );
+            ctx.queue.submit([encoder.finish()]);
+            ctx.wait().unwrap();
+        })
+    });
+    let cpu_params = fisherflow::gpu::gpu_data::FlowParams {
+        panel_nodes: table.len() as u32,
+        ..params
+    };
+    let mut a: Vec<Particle> = (0..count)
+        .map(|i| cpu::particles::spawn(&cpu_params, i, 0))
+        .collect();
+    let mut b2 = vec![Particle::default(); count as usize];
+    group.bench_function(BenchmarkId::new("cpu-f32-mt", count), |b| {
+        b.iter(|| {
+            cpu::particles::step(&cpu_params, &table, &a, &mut b2);
+            std::mem::swap(&mut a, &mut b2);
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, fim, particles);
+criterion_main!(benches);

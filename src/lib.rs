@@ -2,6 +2,7 @@
 //! compute shaders and drawn in real time.
 //!
 //! * [`cli`]: the command line;
+//! * [`bench`]: the GPU-vs-CPU benchmark;
 //! * [`math`]: the f64 reference (MATH.md made executable);
 //! * [`cpu`]: f32 multi-threaded mirrors of the WGSL compute stages;
 //! * [`gpu`]: device selection, shared byte layouts, shader loading;
@@ -12,6 +13,7 @@
 
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod cli;
 pub mod compute;
 pub mod cpu;

@@ -14,7 +14,8 @@
 //! undefined), since a silently finite value where the reference has none is an error too.
 
 use crate::gpu::gpu_data::FieldCell;
-use crate::math::PointReport;
+use crate::math::point::TargetReport;
+use crate::math::{PointInput, PointReport};
 
 /// Tolerances of issue #2 for the f32 paths.
 #[derive(Clone, Copy, Debug)]
@@ -98,12 +99,44 @@ fn relative_vector_error(a: [f64; 2], b: [f64; 2], floor: f64) -> f64 {
     diff / b[0].hypot(b[1]).max(floor)
 }
 
+/// The f64 record of an f32 cell evaluated at `input` (the GPU path of `fisherflow fim`).
+pub fn report_from_cell(input: &PointInput, cell: &FieldCell) -> PointReport {
+    let f = cell.fisher.map(f64::from);
+    PointReport {
+        mu1: input.mu1,
+        mu2: input.mu2,
+        sigma: input.sigma,
+        fisher: [[f[0], f[1]], [f[1], f[2]]],
+        eigenvalues: cell.eigenvalues.map(f64::from),
+        kappa: cell.kappa().map(f64::from),
+        target: input.target,
+        loss: input.target.map(|_| TargetReport {
+            kl: cell.loss as f64,
+            grad: cell.grad.map(f64::from),
+            natgrad: cell.natgrad().map(|n| n.map(f64::from)),
+            angle_deg: cell.angle().map(f64::from),
+        }),
+    }
+}
+
 /// Errors of an f32 cell against the f64 reference at the same inputs.
 pub fn cell_errors(cell: &FieldCell, reference: &PointReport, tol: &Tolerances) -> CellErrors {
-    let f = cell.fisher.map(f64::from);
+    let input = PointInput {
+        mu1: reference.mu1,
+        mu2: reference.mu2,
+        sigma: reference.sigma,
+        target: reference.target,
+    };
+    report_errors(&report_from_cell(&input, cell), reference, tol)
+}
+
+/// Errors of any evaluation (f32 turned f64, or f64 at another node count) against the
+/// reference at the same inputs.
+pub fn report_errors(got: &PointReport, reference: &PointReport, tol: &Tolerances) -> CellErrors {
+    let f = got.fisher;
     let r = reference.fisher;
     let scale = reference.eigenvalues[0];
-    let fisher = [(f[0], r[0][0]), (f[1], r[0][1]), (f[2], r[1][1])]
+    let fisher = [(f[0][0], r[0][0]), (f[0][1], r[0][1]), (f[1][1], r[1][1])]
         .iter()
         .map(|(a, b)| (a - b).abs())
         .fold(0.0, f64::max)
@@ -111,29 +144,25 @@ pub fn cell_errors(cell: &FieldCell, reference: &PointReport, tol: &Tolerances) 
     let delta_over_sigma = (reference.mu1 - reference.mu2).abs() / reference.sigma;
     let ref_lmin = reference.eigenvalues[1];
     let lambda_min = (delta_over_sigma >= tol.lambda_min_from_delta && ref_lmin > 0.0)
-        .then(|| (cell.eigenvalues[1] as f64 - ref_lmin).abs() / ref_lmin);
-    let mut flags_agree = cell.kappa().is_some() == reference.kappa.is_some();
+        .then(|| (got.eigenvalues[1] - ref_lmin).abs() / ref_lmin);
+    let mut flags_agree = got.kappa.is_some() == reference.kappa.is_some();
     let (mut grad, mut natgrad, mut angle_deg) = (None, None, None);
-    if let Some(loss) = &reference.loss {
+    if let (Some(mine), Some(loss)) = (&got.loss, &reference.loss) {
         let sigma = reference.sigma;
         grad = Some(relative_vector_error(
-            cell.grad.map(f64::from),
+            mine.grad,
             loss.grad,
             VECTOR_FLOOR / sigma,
         ));
-        match (cell.natgrad(), loss.natgrad) {
+        match (mine.natgrad, loss.natgrad) {
             (Some(n), Some(nr)) => {
-                natgrad = Some(relative_vector_error(
-                    n.map(f64::from),
-                    nr,
-                    VECTOR_FLOOR * sigma,
-                ))
+                natgrad = Some(relative_vector_error(n, nr, VECTOR_FLOOR * sigma))
             }
             (None, None) => {}
             _ => flags_agree = false,
         }
-        if let (Some(a), Some(ar)) = (cell.angle(), loss.angle_deg) {
-            angle_deg = Some((a as f64 - ar).abs());
+        if let (Some(a), Some(ar)) = (mine.angle_deg, loss.angle_deg) {
+            angle_deg = Some((a - ar).abs());
         }
     }
     CellErrors {

@@ -41,7 +41,15 @@ fn run_gpu(ctx: &GpuContext, p: &FlowParams, steps: u32) -> Vec<Particle> {
     let mut data = ParticleData::new(ctx, &pipeline, p.count, &rule()).unwrap();
     data.spawn(ctx, &pipeline, p);
     let mut encoder = ctx.device.create_command_encoder(&Default::default());
-    data.encode_steps(&ctx.queue, &mut encoder, &pipeline, p, steps, |_, _, _| {});
+    data.encode_steps(
+        &ctx.queue,
+        &mut encoder,
+        &pipeline,
+        p,
+        steps,
+        None,
+        |_, _, _| {},
+    );
     ctx.queue.submit([encoder.finish()]);
     data.read(ctx).unwrap()
 }

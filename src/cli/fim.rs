@@ -13,12 +13,12 @@ use serde::Serialize;
 use super::{CliError, CliResult, parse_pair};
 use crate::compute::fim_field::evaluate_points;
 use crate::gpu::context::{BackendChoice, GpuContext, GpuOptions};
-use crate::gpu::gpu_data::{self, FieldCell};
-use crate::math::point::TargetReport;
+use crate::gpu::gpu_data;
 use crate::math::quadrature::{DEFAULT_NODES_F32, DEFAULT_NODES_F64};
 use crate::math::{
     PointInput, PointReport, QuadratureRule, evaluate_point, validate_damping, validate_finite,
 };
+use crate::verify::report_from_cell;
 
 /// Where to evaluate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -224,26 +224,6 @@ fn evaluate_on_gpu(
         .map(|(p, c)| report_from_cell(p, c))
         .collect();
     Ok((ctx.describe(), reports))
-}
-
-/// The CLI record of a GPU-evaluated point.
-pub fn report_from_cell(input: &PointInput, cell: &FieldCell) -> PointReport {
-    let f = cell.fisher.map(f64::from);
-    PointReport {
-        mu1: input.mu1,
-        mu2: input.mu2,
-        sigma: input.sigma,
-        fisher: [[f[0], f[1]], [f[1], f[2]]],
-        eigenvalues: cell.eigenvalues.map(f64::from),
-        kappa: cell.kappa().map(f64::from),
-        target: input.target,
-        loss: input.target.map(|_| TargetReport {
-            kl: cell.loss as f64,
-            grad: cell.grad.map(f64::from),
-            natgrad: cell.natgrad().map(|n| n.map(f64::from)),
-            angle_deg: cell.angle().map(f64::from),
-        }),
-    }
 }
 
 fn summary(output: &FimOutput, nodes: u32, damping: f64) -> String {

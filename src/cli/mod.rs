@@ -2,6 +2,7 @@
 //! exit codes (2: the input was wrong and nothing was written; 1: something failed while
 //! running).
 
+pub mod bench;
 pub mod fim;
 pub mod trace;
 pub mod view;
@@ -56,6 +57,8 @@ pub enum Command {
     View(view::ViewArgs),
     /// One trajectory of the natural or Euclidean gradient flow (particle kernel or its mirror).
     Trace(trace::TraceArgs),
+    /// Benchmark GPU against CPU: FIM field, particle advection, frame loop.
+    Bench(bench::BenchArgs),
 }
 
 /// Runs the parsed command line.
@@ -64,6 +67,7 @@ pub fn run(cli: Cli) -> CliResult {
         Some(Command::Fim(args)) => fim::run(&args),
         Some(Command::View(args)) => view::run(&args),
         Some(Command::Trace(args)) => trace::run(&args),
+        Some(Command::Bench(args)) => bench::run(&args),
         None => view::run(&view::ViewArgs {
             width: 1400,
             height: 900,

@@ -12,6 +12,7 @@ use crate::compute::fim_field::dispatch_size;
 use crate::gpu::context::{GpuContext, GpuError};
 use crate::gpu::gpu_data::{FlowParams, Particle, flow_flags};
 use crate::gpu::shader;
+use crate::gpu::timing::GpuTimer;
 use crate::math::QuadratureRule;
 
 /// The flow step pipeline.
@@ -185,10 +186,11 @@ impl ParticleData {
         encoder: &mut wgpu::CommandEncoder,
         pipeline: &ParticlePipeline,
         group: &wgpu::BindGroup,
+        timestamp_writes: Option<wgpu::ComputePassTimestampWrites<'_>>,
     ) {
         let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
             label: Some("particles"),
-            timestamp_writes: None,
+            timestamp_writes,
         });
         pass.set_pipeline(&pipeline.pipeline);
         pass.set_bind_group(0, group, &[]);
@@ -206,7 +208,7 @@ impl ParticleData {
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                 label: Some("flow spawn"),
             });
-        self.dispatch(&mut encoder, pipeline, &self.spawn_group);
+        self.dispatch(&mut encoder, pipeline, &self.spawn_group, None);
         ctx.queue.submit([encoder.finish()]);
         self.current = 0;
     }
@@ -221,7 +223,9 @@ impl ParticleData {
     }
 
     /// Writes the step uniform and records `steps` steps. After each step, `after_step` may
-    /// record work on the new state (trace copies it out).
+    /// record work on the new state (trace copies it out). With a timer, step k writes its
+    /// pass's start and end into timestamp pair k (the benchmark).
+    #[allow(clippy::too_many_arguments)]
     pub fn encode_steps(
         &mut self,
         queue: &wgpu::Queue,
@@ -229,12 +233,18 @@ impl ParticleData {
         pipeline: &ParticlePipeline,
         params: &FlowParams,
         steps: u32,
+        timer: Option<&GpuTimer>,
         mut after_step: impl FnMut(&mut wgpu::CommandEncoder, &wgpu::Buffer, u32),
     ) {
         let params = self.complete(params, 0);
         queue.write_buffer(&self.step_params, 0, bytemuck::bytes_of(&params));
         for k in 0..steps {
-            self.dispatch(encoder, pipeline, &self.step_groups[self.current]);
+            self.dispatch(
+                encoder,
+                pipeline,
+                &self.step_groups[self.current],
+                timer.map(|t| t.compute_pass(k)),
+            );
             self.current = 1 - self.current;
             after_step(encoder, &self.buffers[self.current], k);
         }
@@ -295,6 +305,7 @@ pub fn trace(
         &pipeline,
         &params,
         steps + 1,
+        None,
         |encoder, state, k| {
             encoder.copy_buffer_to_buffer(state, 0, &history, k as u64 * stride, stride);
         },

@@ -5,3 +5,4 @@
 pub mod context;
 pub mod gpu_data;
 pub mod shader;
+pub mod timing;

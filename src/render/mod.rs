@@ -173,6 +173,12 @@ pub struct SceneRenderer {
     default_particles: u32,
 }
 
+/// A frame's layout and what the renderer reports about it.
+struct FramePlan {
+    layout: GridLayout,
+    info: FrameInfo,
+}
+
 impl SceneRenderer {
     /// Builds every pipeline for targets of `format`.
     pub fn new(ctx: &GpuContext, format: wgpu::TextureFormat) -> Result<Self, GpuError> {
@@ -256,13 +262,70 @@ impl SceneRenderer {
         px_per_point: f32,
         scene: &Scene,
     ) -> Result<FrameInfo, GpuError> {
+        let mut plan = self.plan_frame(ctx, size_px, px_per_point, scene);
+        plan.info.field_recomputed = self.encode_field_stage(ctx, encoder, scene, &plan)?;
+        plan.info.particles = self.update_particles(ctx, encoder, scene, size_px, px_per_point)?;
+        self.encode_draw_stage(encoder, target, scene, &plan);
+        Ok(plan.info)
+    }
+
+    /// The same frame with each stage submitted on its own and waited for, timing the wall
+    /// clock of [field and probe, particles and trails, scene pass] in milliseconds (the
+    /// benchmark's frame split; works on adapters without timestamp queries).
+    pub fn render_timed(
+        &mut self,
+        ctx: &GpuContext,
+        target: &wgpu::TextureView,
+        size_px: [u32; 2],
+        px_per_point: f32,
+        scene: &Scene,
+    ) -> Result<(FrameInfo, [f64; 3]), GpuError> {
+        let mut times = [0.0; 3];
+        let mut timed = |stage: usize,
+                         record: &mut dyn FnMut(
+            &mut wgpu::CommandEncoder,
+        ) -> Result<(), GpuError>| {
+            let start = std::time::Instant::now();
+            let mut encoder = ctx
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("timed stage"),
+                });
+            record(&mut encoder)?;
+            ctx.queue.submit([encoder.finish()]);
+            ctx.wait()?;
+            times[stage] = start.elapsed().as_secs_f64() * 1e3;
+            Ok::<(), GpuError>(())
+        };
+        let mut plan = self.plan_frame(ctx, size_px, px_per_point, scene);
+        timed(0, &mut |e| {
+            plan.info.field_recomputed = self.encode_field_stage(ctx, e, scene, &plan)?;
+            Ok(())
+        })?;
+        timed(1, &mut |e| {
+            plan.info.particles = self.update_particles(ctx, e, scene, size_px, px_per_point)?;
+            Ok(())
+        })?;
+        timed(2, &mut |e| {
+            self.encode_draw_stage(e, target, scene, &plan);
+            Ok(())
+        })?;
+        Ok((plan.info, times))
+    }
+
+    /// Grid layout and the per-frame uniforms and instance lists (view, ellipse level, arrow
+    /// style, axes, markers).
+    fn plan_frame(
+        &mut self,
+        ctx: &GpuContext,
+        size_px: [u32; 2],
+        px_per_point: f32,
+        scene: &Scene,
+    ) -> FramePlan {
         let size = [size_px[0].max(1) as f32, size_px[1].max(1) as f32];
         let max_grid = self.max_grid(&ctx.device, size);
         let grid = scene.grid.min(max_grid);
         let layout = GridLayout::for_view(scene, size, grid);
-        let field_recomputed = self.update_field(ctx, encoder, scene, &layout)?;
-        self.update_probe(ctx, encoder, scene)?;
-
         let camera = &scene.camera;
         let world_per_px = camera.world_per_pixel(size[1]);
         let view = ViewUniform {
@@ -307,55 +370,82 @@ impl SceneRenderer {
         self.lines.prepare(&ctx.device, &ctx.queue, &lines);
         self.markers
             .prepare(&ctx.device, &ctx.queue, &markers_for(scene, px_per_point));
+        FramePlan {
+            layout,
+            info: FrameInfo {
+                cells: layout.cells(),
+                grid,
+                max_grid,
+                field_recomputed: false,
+                particles: 0,
+                epsilon,
+                cell: layout.cell,
+            },
+        }
+    }
 
-        let particles = self.update_particles(ctx, encoder, scene, size_px, px_per_point)?;
+    /// The field and probe dispatches (only when their inputs changed); true if the field was
+    /// recomputed.
+    fn encode_field_stage(
+        &mut self,
+        ctx: &GpuContext,
+        encoder: &mut wgpu::CommandEncoder,
+        scene: &Scene,
+        plan: &FramePlan,
+    ) -> Result<bool, GpuError> {
+        let recomputed = self.update_field(ctx, encoder, scene, &plan.layout)?;
+        self.update_probe(ctx, encoder, scene)?;
+        Ok(recomputed)
+    }
 
+    /// The scene pass: clear, axes, ellipses, trails, arrows, markers.
+    fn encode_draw_stage(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        target: &wgpu::TextureView,
+        scene: &Scene,
+        plan: &FramePlan,
+    ) {
         let background = linear_rgba(palette::BACKGROUND, 1.0);
         // Passes carry labels instead of encoder-level debug groups: Mesa 22.3 lavapipe (what
         // CI runs) crashed in vkCmdBeginDebugUtilsLabelEXT on a group around the field pass.
+        let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+            label: Some("scene"),
+            color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                view: target,
+                depth_slice: None,
+                resolve_target: None,
+                ops: wgpu::Operations {
+                    load: wgpu::LoadOp::Clear(wgpu::Color {
+                        r: background[0] as f64,
+                        g: background[1] as f64,
+                        b: background[2] as f64,
+                        a: 1.0,
+                    }),
+                    store: wgpu::StoreOp::Store,
+                },
+            })],
+            ..Default::default()
+        });
+        self.lines.draw(&mut pass, &self.view_group);
+        if scene.layers.ellipses
+            && let Some(field) = &self.field
         {
-            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-                label: Some("scene"),
-                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                    view: target,
-                    depth_slice: None,
-                    resolve_target: None,
-                    ops: wgpu::Operations {
-                        load: wgpu::LoadOp::Clear(wgpu::Color {
-                            r: background[0] as f64,
-                            g: background[1] as f64,
-                            b: background[2] as f64,
-                            a: 1.0,
-                        }),
-                        store: wgpu::StoreOp::Store,
-                    },
-                })],
-                ..Default::default()
-            });
-            self.lines.draw(&mut pass, &self.view_group);
-            if scene.layers.ellipses
-                && let Some(field) = &self.field
-            {
-                self.ellipses
-                    .draw(&mut pass, field.cells_buffer(), layout.cells());
-            }
-            if particles > 0 {
-                self.trails.composite(&mut pass);
-            }
-            if scene.layers.probe && scene.probe.is_some() {
-                self.arrows.draw(&mut pass);
-            }
-            self.markers.draw(&mut pass, &self.view_group);
+            self.ellipses
+                .draw(&mut pass, field.cells_buffer(), plan.layout.cells());
         }
-        Ok(FrameInfo {
-            cells: layout.cells(),
-            grid,
-            max_grid,
-            field_recomputed,
-            particles,
-            epsilon,
-            cell: layout.cell,
-        })
+        if plan.info.particles > 0 {
+            self.trails.composite(&mut pass);
+        }
+        if scene.layers.probe && scene.probe.is_some() {
+            self.arrows.draw(&mut pass);
+        }
+        self.markers.draw(&mut pass, &self.view_group);
+    }
+
+    /// Forgets the field so the next frame recomputes it (benchmarking the "dragging" case).
+    pub fn invalidate_field(&mut self) {
+        self.field_key = None;
     }
 
     /// The particle count the scene asks for (or the adapter's default).
@@ -407,6 +497,7 @@ impl SceneRenderer {
             &self.flow,
             &params,
             scene.flow.steps_per_frame,
+            None,
             |_, _, _| {},
         );
         let resized = self.trails.ensure_size(&ctx.device, size_px);

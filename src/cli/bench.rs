@@ -1,0 +1,112 @@
+//! `fisherflow bench`: the GPU-vs-CPU benchmark; prints a table, optionally writes JSON.
+
+use std::path::PathBuf;
+
+use anyhow::anyhow;
+use clap::Args;
+
+use super::{CliError, CliResult};
+use crate::bench::{self, BenchConfig, FimPath};
+use crate::gpu::context::{BackendChoice, GpuContext, GpuOptions};
+use crate::math::quadrature::validate_nodes;
+use crate::output::write_atomically;
+
+/// Options of `fisherflow bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// A short run (under a minute on llvmpipe): small grids, one node count, 4k particles.
+    #[arg(long)]
+    pub quick: bool,
+    /// Write the results as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Grid sides, comma-separated (default 64,256,1024; quick 64,128).
+    #[arg(long, value_delimiter = ',')]
+    pub grids: Option<Vec<u32>>,
+    /// Nodes per component, comma-separated (default 32,64; quick 64).
+    #[arg(long, value_delimiter = ',')]
+    pub nodes: Option<Vec<u32>>,
+    /// FIM paths, comma-separated.
+    #[arg(long, value_delimiter = ',', value_enum)]
+    pub paths: Option<Vec<FimPath>>,
+    /// Timed repeats per measurement (at least 5).
+    #[arg(long)]
+    pub repeats: Option<usize>,
+    /// Particle counts, comma-separated (default 16384,262144,1048576; quick 4096).
+    #[arg(long, value_delimiter = ',')]
+    pub particles: Option<Vec<u32>>,
+    /// Force a graphics backend.
+    #[arg(long, value_enum)]
+    pub backend: Option<BackendChoice>,
+}
+
+/// Runs `fisherflow bench`.
+pub fn run(args: &BenchArgs) -> CliResult {
+    let mut config = if args.quick {
+        BenchConfig::quick()
+    } else {
+        BenchConfig::full()
+    };
+    if let Some(g) = &args.grids {
+        if g.is_empty() || g.iter().any(|&n| !(1..=4096).contains(&n)) {
+            return Err(CliError::input(anyhow!(
+                "--grids: each side must be from 1 to 4096"
+            )));
+        }
+        config.grids = g.clone();
+    }
+    if let Some(n) = &args.nodes {
+        for &q in n {
+            validate_nodes(q).map_err(CliError::input)?;
+        }
+        config.nodes = n.clone();
+    }
+    if let Some(p) = &args.paths {
+        config.paths = p.clone();
+    }
+    if let Some(r) = args.repeats {
+        if r < 5 {
+            return Err(CliError::input(anyhow!(
+                "--repeats must be at least 5, got {r}"
+            )));
+        }
+        config.repeats = r;
+    }
+    if let Some(p) = &args.particles {
+        if p.iter().any(|&n| !(1..=1 << 24).contains(&n)) {
+            return Err(CliError::input(anyhow!(
+                "--particles: each count must be from 1 to 16777216"
+            )));
+        }
+        config.particles = p.clone();
+    }
+    if let Some(path) = &args.json {
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(".".as_ref());
+        if !dir.is_dir() {
+            return Err(CliError::input(anyhow!(
+                "--json: folder {} does not exist",
+                dir.display()
+            )));
+        }
+    }
+    let ctx = GpuContext::new_headless(GpuOptions {
+        backend: args.backend,
+        ..Default::default()
+    })
+    .map_err(CliError::runtime)?;
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    let report = bench::run(&ctx, &config, |message| bar.set_message(message.to_owned()))
+        .map_err(CliError::runtime)?;
+    bar.finish_and_clear();
+    print!("{}", bench::table(&report));
+    if let Some(path) = &args.json {
+        let text = serde_json::to_string_pretty(&report).map_err(CliError::runtime)?;
+        write_atomically(path, text.as_bytes()).map_err(CliError::runtime)?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
