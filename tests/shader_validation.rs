@@ -114,3 +114,32 @@ fn validator_rejects_a_broken_shader() {
     );
     assert!(validate("broken", &broken).is_err());
 }
+
+#[test]
+fn workgroup_sizes_match_the_dispatch_code() {
+    for (shader, rust) in [
+        (
+            "fim_field.wgsl",
+            fisherflow::compute::fim_field::WORKGROUP_SIZE,
+        ),
+        (
+            "particles.wgsl",
+            fisherflow::compute::particles::WORKGROUP_SIZE,
+        ),
+    ] {
+        let source = spliced(shader);
+        let line = source
+            .lines()
+            .find(|l| l.starts_with("const WORKGROUP_SIZE: u32 = "))
+            .unwrap_or_else(|| panic!("{shader} declares no WORKGROUP_SIZE"));
+        let value: u32 = line
+            .trim_start_matches("const WORKGROUP_SIZE: u32 = ")
+            .trim_end_matches("u;")
+            .parse()
+            .unwrap();
+        assert_eq!(
+            value, rust,
+            "{shader}: WGSL {value} vs Rust {rust}: dispatches would skip or repeat work"
+        );
+    }
+}

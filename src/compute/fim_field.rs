@@ -264,7 +264,7 @@ impl FieldData {
             FieldMode::Points => &pipeline.points_pipeline,
         });
         pass.set_bind_group(0, &self.bind_group, &[]);
-        let (x, y) = dispatch_size(params.cell_count, 65_535);
+        let (x, y) = dispatch_size(params.cell_count, WORKGROUP_SIZE, 65_535);
         pass.dispatch_workgroups(x, y, 1);
     }
 
@@ -277,10 +277,10 @@ impl FieldData {
     }
 }
 
-/// Workgroup grid (x, y) covering `cells` invocations with x ≤ `max_per_dimension`; the shader
-/// linearises it back (`linear_index`).
-pub fn dispatch_size(cells: u32, max_per_dimension: u32) -> (u32, u32) {
-    let groups = cells.div_ceil(WORKGROUP_SIZE).max(1);
+/// Workgroup grid (x, y) covering `cells` invocations of workgroups of `workgroup_size` with
+/// x ≤ `max_per_dimension`; the shader linearises it back (`linear_index`).
+pub fn dispatch_size(cells: u32, workgroup_size: u32, max_per_dimension: u32) -> (u32, u32) {
+    let groups = cells.div_ceil(workgroup_size).max(1);
     let x = groups.min(max_per_dimension);
     (x, groups.div_ceil(x))
 }
@@ -378,7 +378,7 @@ mod tests {
     #[test]
     fn dispatch_covers_every_cell_within_limits() {
         for cells in [1, 63, 64, 65, 1 << 20, 5_000_000] {
-            let (x, y) = dispatch_size(cells, 65_535);
+            let (x, y) = dispatch_size(cells, WORKGROUP_SIZE, 65_535);
             assert!(x <= 65_535);
             assert!(x as u64 * y as u64 * WORKGROUP_SIZE as u64 >= cells as u64);
         }

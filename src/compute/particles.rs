@@ -15,6 +15,9 @@ use crate::gpu::shader;
 use crate::gpu::timing::GpuTimer;
 use crate::math::QuadratureRule;
 
+/// Invocations per workgroup; must equal `WORKGROUP_SIZE` in `particles.wgsl`.
+pub const WORKGROUP_SIZE: u32 = 64;
+
 /// The flow step pipeline.
 pub struct ParticlePipeline {
     layout: wgpu::BindGroupLayout,
@@ -194,7 +197,7 @@ impl ParticleData {
         });
         pass.set_pipeline(&pipeline.pipeline);
         pass.set_bind_group(0, group, &[]);
-        let (x, y) = dispatch_size(self.count, 65_535);
+        let (x, y) = dispatch_size(self.count, WORKGROUP_SIZE, 65_535);
         pass.dispatch_workgroups(x, y, 1);
     }
 
