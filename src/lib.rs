@@ -3,6 +3,7 @@
 //!
 //! * [`cli`]: the command line;
 //! * [`bench`]: the GPU-vs-CPU benchmark;
+//! * [`capture`]: scripted, headless demo captures;
 //! * [`math`]: the f64 reference (MATH.md made executable);
 //! * [`cpu`]: f32 multi-threaded mirrors of the WGSL compute stages;
 //! * [`gpu`]: device selection, shared byte layouts, shader loading;
@@ -14,6 +15,7 @@
 #![warn(missing_docs)]
 
 pub mod bench;
+pub mod capture;
 pub mod cli;
 pub mod compute;
 pub mod cpu;

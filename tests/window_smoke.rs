@@ -121,6 +121,17 @@ fn real_window_renders_and_saves_a_screenshot() {
 #[test]
 fn bad_view_options_exit_2_before_opening_a_window() {
     let binary = env!("CARGO_BIN_EXE_fisherflow");
+    let dir = tempfile::tempdir().unwrap();
+    let bad_scene = dir.path().join("bad.toml");
+    std::fs::write(&bad_scene, "sigma = 1.0\ngridd = 4\n").unwrap();
+    let out = Command::new(binary)
+        .args(["view", "--scene", bad_scene.to_str().unwrap()])
+        .env_remove("DISPLAY")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("gridd") && stderr.contains("line 2"), "{stderr}");
     for (args, mention) in [
         (vec!["view", "--sigma", "-1"], "sigma"),
         (vec!["view", "--grid", "3"], "grid"),

@@ -3,6 +3,7 @@
 //! running).
 
 pub mod bench;
+pub mod capture;
 pub mod fim;
 pub mod trace;
 pub mod view;
@@ -59,6 +60,8 @@ pub enum Command {
     Trace(trace::TraceArgs),
     /// Benchmark GPU against CPU: FIM field, particle advection, frame loop.
     Bench(bench::BenchArgs),
+    /// Render a scenario to PNG frames, a GIF or an MP4, headless.
+    Capture(capture::CaptureArgs),
 }
 
 /// Runs the parsed command line.
@@ -68,6 +71,7 @@ pub fn run(cli: Cli) -> CliResult {
         Some(Command::View(args)) => view::run(&args),
         Some(Command::Trace(args)) => trace::run(&args),
         Some(Command::Bench(args)) => bench::run(&args),
+        Some(Command::Capture(args)) => capture::run(&args),
         None => view::run(&view::ViewArgs {
             width: 1400,
             height: 900,

@@ -73,7 +73,14 @@ struct App {
     last_frame: Option<Instant>,
     frame_ms: f64,
     frame_times: Vec<f64>,
+    recording: Option<Recording>,
     outcome: anyhow::Result<()>,
+}
+
+/// A live session being recorded: the scene at each frame, with its time.
+struct Recording {
+    started: Instant,
+    snapshots: Vec<(f64, Scene)>,
 }
 
 impl App {
@@ -88,6 +95,7 @@ impl App {
             last_frame: None,
             frame_ms: 0.0,
             frame_times: Vec::new(),
+            recording: None,
             outcome: Ok(()),
         }
     }
@@ -208,6 +216,10 @@ impl App {
             std::mem::take(&mut full_output.platform_output),
         );
         let ppp = full_output.pixels_per_point;
+        self.handle_requests();
+        let Some(gfx) = self.gfx.as_mut() else {
+            return Ok(false);
+        };
 
         // The canvas texture follows the canvas rectangle egui laid out this frame.
         let canvas_rect = self
@@ -336,6 +348,95 @@ impl App {
         }
         self.frames += 1;
         Ok(true)
+    }
+
+    /// Scene save/load and recording, asked for by the UI this frame.
+    fn handle_requests(&mut self) {
+        let Some(gfx) = &self.gfx else { return };
+        let ctx = gfx.egui_ctx.clone();
+        let path = PathBuf::from(&self.ui_state.scene_path);
+        if std::mem::take(&mut self.ui_state.save_requested) {
+            let result = toml::to_string(&self.scene)
+                .map_err(anyhow::Error::from)
+                .and_then(|text| write_atomically(&path, text.as_bytes()));
+            let message = match result {
+                Ok(()) => format!("scene saved to {}", path.display()),
+                Err(e) => format!("could not save the scene: {e:#}"),
+            };
+            self.ui_state.toast(&ctx, message);
+        }
+        if std::mem::take(&mut self.ui_state.load_requested) {
+            match crate::cli::view::load_scene(&path) {
+                Ok(scene) => {
+                    self.scene = scene;
+                    self.ui_state
+                        .toast(&ctx, format!("scene loaded from {}", path.display()));
+                }
+                Err(e) => self
+                    .ui_state
+                    .toast(&ctx, format!("could not load the scene: {e:#}")),
+            }
+        }
+        if let Some(recording) = &mut self.recording {
+            recording.snapshots.push((
+                recording.started.elapsed().as_secs_f64(),
+                self.scene.clone(),
+            ));
+        }
+        if std::mem::take(&mut self.ui_state.record_toggle_requested) {
+            match self.recording.take() {
+                None => {
+                    self.recording = Some(Recording {
+                        started: Instant::now(),
+                        snapshots: vec![(0.0, self.scene.clone())],
+                    });
+                    self.ui_state
+                        .toast(&ctx, "recording… press V again to stop");
+                }
+                Some(recording) => {
+                    let message = match self.finish_recording(recording) {
+                        Ok(message) => message,
+                        Err(e) => format!("recording failed: {e:#}"),
+                    };
+                    self.ui_state.toast(&ctx, message);
+                }
+            }
+        }
+        self.ui_state.recording = self.recording.is_some();
+    }
+
+    /// Saves a recording as a scenario and renders it to a GIF with the capture pipeline.
+    fn finish_recording(&mut self, recording: Recording) -> anyhow::Result<String> {
+        let gfx = self.gfx.as_ref().ok_or_else(|| anyhow!("no GPU"))?;
+        let size = gfx.canvas.size;
+        // Even sizes, at most 1280 wide, same aspect as the canvas.
+        let scale = (1280.0 / size[0] as f64).min(1.0);
+        let even = |v: f64| ((v / 2.0).round() as u32 * 2).max(16);
+        let scenario = recording_scenario(
+            &recording.snapshots,
+            [even(size[0] as f64 * scale), even(size[1] as f64 * scale)],
+        );
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        let toml_path = PathBuf::from(format!("fisherflow-rec-{stamp}.toml"));
+        let gif_path = toml_path.with_extension("gif");
+        write_atomically(&toml_path, toml::to_string(&scenario)?.as_bytes())?;
+        let summary = crate::capture::capture(
+            &gfx.ctx,
+            &scenario,
+            &gif_path,
+            crate::capture::Format::Gif,
+            false,
+            |_, _| {},
+        )?;
+        Ok(format!(
+            "recorded {} frames: {} (replay with fisherflow capture --scenario {} --out …)",
+            summary.frames,
+            gif_path.display(),
+            toml_path.display()
+        ))
     }
 
     fn save_screenshot(&mut self, image: Image, automated: bool) -> anyhow::Result<()> {
@@ -487,5 +588,40 @@ impl ApplicationHandler for App {
         if repaint {
             gfx.window.request_redraw();
         }
+    }
+}
+
+/// A scenario replaying recorded scene snapshots: the first as the initial scene, one keyframe
+/// per snapshot, 30 frames per second.
+pub fn recording_scenario(snapshots: &[(f64, Scene)], size: [u32; 2]) -> crate::capture::Scenario {
+    use crate::capture::scenario::Keyframe;
+    let duration = snapshots.last().map_or(0.0, |(t, _)| *t).max(1.0 / 30.0);
+    let keyframes = snapshots
+        .iter()
+        .map(|(time, s)| Keyframe {
+            time: time.min(duration),
+            sigma: Some(s.sigma),
+            target: Some(s.target),
+            probe: s.probe,
+            grid: Some(s.grid),
+            ellipse_scale: Some(s.ellipse_scale),
+            damping: Some(s.damping),
+            camera: Some(s.camera),
+            flow: Some(s.flow.enabled),
+            flow_mode: Some(s.flow.mode),
+            particles: s.flow.particles,
+        })
+        .collect();
+    crate::capture::Scenario {
+        duration,
+        fps: 30,
+        width: size[0],
+        height: size[1],
+        overlay: true,
+        scene: snapshots
+            .first()
+            .map(|(_, s)| s.clone())
+            .unwrap_or_default(),
+        keyframes,
     }
 }

@@ -37,6 +37,8 @@ pub struct OverlayInput<'a> {
     pub info: &'a FrameInfo,
     /// The angle between the arrows at the probe, if defined.
     pub probe_angle_deg: Option<f64>,
+    /// κ(F) at θ*, None when infinite (shown beside the target handle).
+    pub target_kappa: Option<f64>,
 }
 
 /// Draws the overlay for `scene` on the canvas `rect`.
@@ -113,7 +115,18 @@ pub fn draw(painter: &egui::Painter, rect: Rect, scene: &Scene, input: &OverlayI
                 c,
             );
         };
-        label(scene.target, "θ*", color(palette::TARGET));
+        let kappa = input.target_kappa.map_or("∞".to_owned(), |k| {
+            if k < 1e4 {
+                format!("{k:.1}")
+            } else {
+                format!("{k:.1e}")
+            }
+        });
+        label(
+            scene.target,
+            &format!("θ*   κ = {kappa}"),
+            color(palette::TARGET),
+        );
         label(scene.twin(), "twin", color(palette::TWIN));
     }
     if let (true, Some(p)) = (scene.layers.probe, scene.probe) {

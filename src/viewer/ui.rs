@@ -26,7 +26,6 @@ pub enum Drag {
 }
 
 /// State of the UI that is not part of the scene.
-#[derive(Default)]
 pub struct UiState {
     /// The help overlay is open.
     pub show_help: bool,
@@ -38,7 +37,35 @@ pub struct UiState {
     pub canvas_rect: Option<Rect>,
     /// A screenshot was asked for (P or the button); the app saves it and clears this.
     pub screenshot_requested: bool,
+    /// Start or stop recording was asked for (V or the button); the app handles it.
+    pub record_toggle_requested: bool,
+    /// Set by the app while a recording runs.
+    pub recording: bool,
+    /// Path of the scene file for save and load.
+    pub scene_path: String,
+    /// Save (or load) of `scene_path` was asked for; the app handles it.
+    pub save_requested: bool,
+    /// See `save_requested`.
+    pub load_requested: bool,
     numbers: Option<(NumbersKey, PanelNumbers)>,
+}
+
+impl Default for UiState {
+    fn default() -> Self {
+        Self {
+            show_help: false,
+            toast: None,
+            drag: None,
+            canvas_rect: None,
+            screenshot_requested: false,
+            record_toggle_requested: false,
+            recording: false,
+            scene_path: "fisherflow-scene.toml".to_owned(),
+            save_requested: false,
+            load_requested: false,
+            numbers: None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -108,6 +135,17 @@ pub fn show(ui: &mut egui::Ui, scene: &mut Scene, state: &mut UiState, frame: &F
     egui::CentralPanel::no_frame().show(ui, |ui| canvas(ui, scene, state, frame));
     help_window(ui, state);
     toast(ui, state);
+    if state.recording {
+        egui::Area::new(egui::Id::unique("fisherflow recording"))
+            .anchor(egui::Align2::RIGHT_BOTTOM, vec2(-12.0, -160.0))
+            .show(ui, |ui| {
+                ui.label(
+                    RichText::new("● REC")
+                        .color(Color32::from_rgb(255, 60, 60))
+                        .strong(),
+                );
+            });
+    }
 }
 
 fn handle_keys(ui: &egui::Ui, scene: &mut Scene, state: &mut UiState) {
@@ -131,6 +169,9 @@ fn handle_keys(ui: &egui::Ui, scene: &mut Scene, state: &mut UiState) {
     }
     if pressed(Key::Space) {
         scene.flow.enabled = !scene.flow.enabled;
+    }
+    if pressed(Key::V) {
+        state.record_toggle_requested = true;
     }
     if pressed(Key::H) {
         state.show_help = !state.show_help;
@@ -230,6 +271,28 @@ fn side_panel(ui: &mut egui::Ui, scene: &mut Scene, state: &mut UiState, frame: 
             state.show_help = !state.show_help;
         }
     });
+
+    ui.separator();
+    ui.strong("Scene file and recording");
+    ui.horizontal(|ui| {
+        let l = ui.label("file");
+        ui.add(egui::TextEdit::singleline(&mut state.scene_path).desired_width(150.0))
+            .labelled_by(l.id);
+        if ui.button("Save").clicked() {
+            state.save_requested = true;
+        }
+        if ui.button("Load").clicked() {
+            state.load_requested = true;
+        }
+    });
+    let record_label = if state.recording {
+        "■ Stop recording (V)"
+    } else {
+        "● Record (V)"
+    };
+    if ui.button(record_label).clicked() {
+        state.record_toggle_requested = true;
+    }
 
     let numbers = state.numbers(scene, &frame.info).clone();
     ui.separator();
@@ -464,20 +527,13 @@ fn canvas(ui: &mut egui::Ui, scene: &mut Scene, state: &mut UiState, frame: &Fra
     if matches!(state.drag, Some(Drag::Target | Drag::Twin)) {
         ui.ctx().set_cursor_icon(egui::CursorIcon::Grabbing);
     }
-    let angle = state
-        .numbers(scene, &frame.info)
-        .probe
-        .as_ref()
-        .and_then(|p| p.angle_deg);
-    overlay::draw(
-        &painter,
-        rect,
-        scene,
-        &overlay::OverlayInput {
-            info: &frame.info,
-            probe_angle_deg: angle,
-        },
-    );
+    let numbers = state.numbers(scene, &frame.info);
+    let input = overlay::OverlayInput {
+        info: &frame.info,
+        probe_angle_deg: numbers.probe.as_ref().and_then(|p| p.angle_deg),
+        target_kappa: numbers.target.eigen.condition(),
+    };
+    overlay::draw(&painter, rect, scene, &input);
 }
 
 /// Density of ½N(a, σ²) + ½N(b, σ²) and its components at x.
@@ -622,6 +678,10 @@ pub const BINDINGS: &[(&str, &str)] = &[
     ("F", "fit the view to the handles and probe"),
     ("R", "reset the scene"),
     ("P", "save a screenshot PNG of the window"),
+    (
+        "V",
+        "start / stop recording: saves the session as a scenario TOML and renders it to a GIF",
+    ),
     ("H", "toggle this help"),
     ("Esc", "close this help"),
 ];
