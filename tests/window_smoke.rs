@@ -131,7 +131,10 @@ fn bad_view_options_exit_2_before_opening_a_window() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("gridd") && stderr.contains("line 2"), "{stderr}");
+    assert!(
+        stderr.contains("gridd") && stderr.contains("line 2"),
+        "{stderr}"
+    );
     for (args, mention) in [
         (vec!["view", "--sigma", "-1"], "sigma"),
         (vec!["view", "--grid", "3"], "grid"),
