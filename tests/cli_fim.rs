@@ -220,3 +220,34 @@ fn bad_input_exits_2_with_nothing_on_stdout() {
         &["/nonexistent/points.json"],
     );
 }
+
+#[test]
+fn no_adapter_on_the_chosen_backend_says_what_to_install() {
+    // This test is about adapter selection, so it picks a backend Linux CI cannot have.
+    if !cfg!(target_os = "linux") {
+        return;
+    }
+    let out = fisherflow(
+        &[
+            "fim",
+            "--mu1",
+            "0",
+            "--mu2",
+            "1",
+            "--sigma",
+            "1",
+            "--device",
+            "gpu",
+            "--backend",
+            "dx12",
+        ],
+        None,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert!(
+        stderr.contains("no GPU adapter found") && stderr.contains("mesa-vulkan-drivers"),
+        "{stderr}"
+    );
+}

@@ -140,12 +140,13 @@ fn gpu_points_kernel_matches_reference_data() {
     refs.extend(common::load_reference("reference_points.json"));
     let inputs: Vec<PointInput> = refs
         .iter()
-        .map(|r| PointInput {
-            theta: [r.mu1 as f32, r.mu2 as f32],
-            target: r.target.map_or([0.0; 2], |t| [t[0] as f32, t[1] as f32]),
-            sigma: r.sigma as f32,
-            has_target: r.target.is_some() as u32,
-            _pad: [0; 2],
+        .map(|r| {
+            PointInput::from(&math::PointInput {
+                mu1: r.mu1,
+                mu2: r.mu2,
+                sigma: r.sigma,
+                target: r.target,
+            })
         })
         .collect();
     let cells = evaluate_points(&ctx, &inputs, 0.0, &rule).unwrap();
@@ -222,4 +223,30 @@ fn comparator_rejects_slightly_perturbed_results() {
             "perturbing {what} must fail exactly one cell"
         );
     }
+}
+
+#[test]
+fn a_field_beyond_the_device_limit_is_refused_naming_the_limit() {
+    let Some(ctx) = common::gpu() else { return };
+    let pipeline = fisherflow::compute::fim_field::FimFieldPipeline::new(&ctx.device);
+    let rule = QuadratureRule::new(DEFAULT_NODES_F32).unwrap();
+    let limits = ctx.device.limits();
+    let max_cells = limits
+        .max_storage_buffer_binding_size
+        .min(limits.max_buffer_size)
+        / 96;
+    let too_many = (max_cells + 1).min(u32::MAX as u64) as u32;
+    let err = match fisherflow::compute::fim_field::FieldData::new(&ctx, &pipeline, too_many, &rule)
+    {
+        Ok(_) => panic!("a field of {too_many} cells must be refused"),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        err.contains("max_storage_buffer_binding_size") || err.contains("max_buffer_size"),
+        "{err}"
+    );
+    assert!(
+        err.contains("grid of at most"),
+        "the message says what to do: {err}"
+    );
 }

@@ -66,43 +66,42 @@ fn every_entry_shader_validates_and_every_common_file_is_used() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
-#[test]
-fn wgsl_struct_sizes_match_gpu_data() {
-    use fisherflow::gpu::gpu_data::{FieldCell, FieldParams, PointInput};
-    let source = spliced("fim_field.wgsl");
-    let module = validate("fim_field.wgsl", &source).unwrap();
+/// The size naga's layouter gives the WGSL struct `name` in `shader`.
+fn wgsl_struct_size(shader: &str, name: &str) -> usize {
+    let source = spliced(shader);
+    let module = validate(shader, &source).unwrap();
     let mut layouter = naga::proc::Layouter::default();
     layouter.update(module.to_ctx()).unwrap();
-    let size_of_struct = |wanted: &str| {
-        let (handle, _) = module
-            .types
-            .iter()
-            .find(|(_, t)| t.name.as_deref() == Some(wanted))
-            .unwrap_or_else(|| panic!("struct {wanted} not in shader"));
-        layouter[handle].size as usize
-    };
-    assert_eq!(size_of_struct("FieldParams"), size_of::<FieldParams>());
-    assert_eq!(size_of_struct("FieldCell"), size_of::<FieldCell>());
-    assert_eq!(size_of_struct("PointInput"), size_of::<PointInput>());
+    let (handle, _) = module
+        .types
+        .iter()
+        .find(|(_, t)| t.name.as_deref() == Some(name))
+        .unwrap_or_else(|| panic!("struct {name} not in {shader}"));
+    layouter[handle].size as usize
 }
 
 #[test]
-fn particle_struct_sizes_match_gpu_data() {
-    use fisherflow::gpu::gpu_data::{FlowParams, Particle};
-    let source = spliced("particles.wgsl");
-    let module = validate("particles.wgsl", &source).unwrap();
-    let mut layouter = naga::proc::Layouter::default();
-    layouter.update(module.to_ctx()).unwrap();
-    let size_of_struct = |wanted: &str| {
-        let (handle, _) = module
-            .types
-            .iter()
-            .find(|(_, t)| t.name.as_deref() == Some(wanted))
-            .unwrap();
-        layouter[handle].size as usize
-    };
-    assert_eq!(size_of_struct("FlowParams"), size_of::<FlowParams>());
-    assert_eq!(size_of_struct("Particle"), size_of::<Particle>());
+fn wgsl_struct_sizes_match_gpu_data() {
+    use fisherflow::gpu::gpu_data::*;
+    let cases = [
+        ("fim_field.wgsl", "FieldParams", size_of::<FieldParams>()),
+        ("fim_field.wgsl", "FieldCell", size_of::<FieldCell>()),
+        ("fim_field.wgsl", "PointInput", size_of::<PointInput>()),
+        ("particles.wgsl", "FlowParams", size_of::<FlowParams>()),
+        ("particles.wgsl", "Particle", size_of::<Particle>()),
+        ("ellipses.wgsl", "EllipseParams", size_of::<EllipseParams>()),
+        ("arrows.wgsl", "ArrowParams", size_of::<ArrowParams>()),
+        ("lines.wgsl", "View", size_of::<ViewUniform>()),
+        (
+            "particle_draw.wgsl",
+            "ParticleStyle",
+            size_of::<ParticleStyle>(),
+        ),
+        ("trails.wgsl", "TrailParams", size_of::<TrailParams>()),
+    ];
+    for (shader, name, rust) in cases {
+        assert_eq!(wgsl_struct_size(shader, name), rust, "{shader}: {name}");
+    }
 }
 
 #[test]

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::anyhow;
 use clap::Args;
 
-use super::{CliError, CliResult};
+use super::{CliError, CliResult, require_parent_folder};
 use crate::bench::{self, BenchConfig, FimPath};
 use crate::gpu::context::{BackendChoice, GpuContext, GpuOptions};
 use crate::math::quadrature::validate_nodes;
@@ -81,16 +81,7 @@ pub fn run(args: &BenchArgs) -> CliResult {
         config.particles = p.clone();
     }
     if let Some(path) = &args.json {
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(".".as_ref());
-        if !dir.is_dir() {
-            return Err(CliError::input(anyhow!(
-                "--json: folder {} does not exist",
-                dir.display()
-            )));
-        }
+        require_parent_folder("--json", path)?;
     }
     let ctx = GpuContext::new_headless(GpuOptions {
         backend: args.backend,

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::anyhow;
 use clap::Args;
 
-use super::{CliError, CliResult};
+use super::{CliError, CliResult, require_parent_folder};
 use crate::capture::{self, CANCELLED, Format, Scenario};
 use crate::gpu::context::{BackendChoice, GpuContext, GpuOptions};
 
@@ -78,17 +78,7 @@ pub fn run(args: &CaptureArgs) -> CliResult {
             args.out.display()
         )));
     }
-    let dir = args
-        .out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(".".as_ref());
-    if !dir.is_dir() {
-        return Err(CliError::input(anyhow!(
-            "--out: folder {} does not exist",
-            dir.display()
-        )));
-    }
+    require_parent_folder("--out", &args.out)?;
     if format == Format::Mp4 && !capture::ffmpeg_available() {
         return Err(CliError::input(anyhow!(
             "MP4 output needs ffmpeg on PATH (Debian: sudo apt-get install ffmpeg); or use --format gif or png"

@@ -205,13 +205,7 @@ fn evaluate_on_gpu(
     }
     let inputs: Vec<gpu_data::PointInput> = points
         .iter()
-        .map(|p| gpu_data::PointInput {
-            theta: [p.mu1 as f32, p.mu2 as f32],
-            target: p.target.map_or([0.0; 2], |t| [t[0] as f32, t[1] as f32]),
-            sigma: p.sigma as f32,
-            has_target: p.target.is_some() as u32,
-            _pad: [0; 2],
-        })
+        .map(gpu_data::PointInput::from)
         .collect();
     let cells = if inputs.is_empty() {
         Vec::new()

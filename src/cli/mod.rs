@@ -96,3 +96,20 @@ pub fn parse_pair(text: &str) -> Result<[f64; 2], String> {
     };
     Ok([parse(a)?, parse(b)?])
 }
+
+/// Exit code 2 unless the folder that would hold `path` exists (checked before any work, so a
+/// typo costs nothing).
+pub fn require_parent_folder(option: &str, path: &std::path::Path) -> Result<(), CliError> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(".".as_ref());
+    if dir.is_dir() {
+        Ok(())
+    } else {
+        Err(CliError::input(anyhow::anyhow!(
+            "{option}: folder {} does not exist; create it or choose another path",
+            dir.display()
+        )))
+    }
+}

@@ -167,14 +167,7 @@ pub fn trace_cpu(
         flags: flow_flags::TRACE,
         ..*params
     };
-    let mut state = Particle {
-        position: start,
-        previous: start,
-        mode,
-        lifetime: u32::MAX,
-        alive: 1,
-        ..Particle::default()
-    };
+    let mut state = Particle::trace_start(start, mode);
     (0..=steps)
         .map(|_| {
             state = step_particle(&params, &nodes, 0, &state);

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, anyhow};
 use clap::Args;
 
-use super::{CliError, CliResult, parse_pair};
+use super::{CliError, CliResult, parse_pair, require_parent_folder};
 use crate::gpu::context::BackendChoice;
 use crate::scene::Scene;
 use crate::viewer::{self, ViewOptions};
@@ -132,16 +132,7 @@ pub fn run(args: &ViewArgs) -> CliResult {
         )));
     }
     if let Some(path) = &args.screenshot {
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(".".as_ref());
-        if !dir.is_dir() {
-            return Err(CliError::input(anyhow!(
-                "--screenshot: folder {} does not exist; create it or choose another path",
-                dir.display()
-            )));
-        }
+        require_parent_folder("--screenshot", path)?;
     }
     let frames = args.frames.or(args.screenshot.as_ref().map(|_| 3));
     viewer::run(ViewOptions {

@@ -275,14 +275,7 @@ pub fn trace(
 ) -> Result<Vec<Particle>, GpuError> {
     let pipeline = ParticlePipeline::new(&ctx.device);
     let mut data = ParticleData::new(ctx, &pipeline, 1, rule)?;
-    let first = Particle {
-        position: start,
-        previous: start,
-        mode,
-        lifetime: u32::MAX,
-        alive: 1,
-        ..Particle::default()
-    };
+    let first = Particle::trace_start(start, mode);
     ctx.queue
         .write_buffer(&data.buffers[0], 0, bytemuck::bytes_of(&first));
     data.current = 0;

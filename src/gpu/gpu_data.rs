@@ -101,6 +101,19 @@ pub struct PointInput {
     pub _pad: [u32; 2],
 }
 
+impl From<&crate::math::PointInput> for PointInput {
+    /// The f32 kernel input of an f64 point (f64 values rounded to f32).
+    fn from(p: &crate::math::PointInput) -> Self {
+        Self {
+            theta: [p.mu1 as f32, p.mu2 as f32],
+            target: p.target.map_or([0.0; 2], |t| [t[0] as f32, t[1] as f32]),
+            sigma: p.sigma as f32,
+            has_target: p.target.is_some() as u32,
+            _pad: [0; 2],
+        }
+    }
+}
+
 const _: () = assert!(std::mem::size_of::<FieldParams>() == 64);
 const _: () = assert!(std::mem::size_of::<FieldCell>() == 96);
 const _: () = assert!(std::mem::size_of::<PointInput>() == 32);
@@ -258,6 +271,20 @@ pub struct Particle {
     pub alive: u32,
     /// Padding.
     pub _pad: u32,
+}
+
+impl Particle {
+    /// A particle at `start` that never ages out: the first state of a trace.
+    pub fn trace_start(start: [f32; 2], mode: u32) -> Self {
+        Self {
+            position: start,
+            previous: start,
+            mode,
+            lifetime: u32::MAX,
+            alive: 1,
+            ..Self::default()
+        }
+    }
 }
 
 const _: () = assert!(std::mem::size_of::<FlowParams>() == 80);

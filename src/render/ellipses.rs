@@ -6,7 +6,7 @@
 //! the honest level set δᵀF(θ)δ = ε, so KL(p_θ ‖ p_θ+δ) ≈ ε/2 on each outline. Semi-axes
 //! longer than [`CAP_CELLS`] cells are clamped (and drawn hatched).
 
-use super::pipeline::{QuadPipeline, uniform_buffer, uniform_entry};
+use super::pipeline::{QuadPipeline, ViewAndParams};
 use crate::gpu::gpu_data::{EllipseParams, FieldCell};
 
 /// Largest drawn semi-axis, in cells.
@@ -34,25 +34,10 @@ impl EllipseRenderer {
         view_buffer: &wgpu::Buffer,
         format: wgpu::TextureFormat,
     ) -> Self {
-        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("ellipses layout"),
-            entries: &[uniform_entry(0), uniform_entry(1)],
-        });
-        let params_buffer = uniform_buffer(device, "ellipse params", &EllipseParams::default());
-        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("ellipses bind group"),
-            layout: &layout,
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: view_buffer.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: params_buffer.as_entire_binding(),
-                },
-            ],
-        });
+        let bindings = ViewAndParams::new::<EllipseParams>(device, "ellipses", view_buffer);
+        let layout = bindings.layout;
+        let params_buffer = bindings.params;
+        let bind_group = bindings.group;
         // Offsets of the FieldCell fields the shader reads (see gpu_data::FieldCell).
         let attributes = [
             wgpu::VertexAttribute {

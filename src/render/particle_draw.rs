@@ -1,7 +1,7 @@
 //! Flow particles as streaks (`shaders/particle_draw.wgsl`), instanced straight from the
 //! particle state buffer.
 
-use super::pipeline::{QuadPipeline, uniform_buffer, uniform_entry};
+use super::pipeline::{QuadPipeline, ViewAndParams};
 use crate::gpu::gpu_data::{Particle, ParticleStyle};
 
 /// Range of the speed colour map, log10 of Fisher–Rao speed.
@@ -21,25 +21,10 @@ impl ParticleRenderer {
         view_buffer: &wgpu::Buffer,
         format: wgpu::TextureFormat,
     ) -> Self {
-        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("particle draw layout"),
-            entries: &[uniform_entry(0), uniform_entry(1)],
-        });
-        let style_buffer = uniform_buffer(device, "particle style", &ParticleStyle::default());
-        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("particle draw bind group"),
-            layout: &layout,
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: view_buffer.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: style_buffer.as_entire_binding(),
-                },
-            ],
-        });
+        let bindings = ViewAndParams::new::<ParticleStyle>(device, "particle draw", view_buffer);
+        let layout = bindings.layout;
+        let style_buffer = bindings.params;
+        let bind_group = bindings.group;
         // Offsets of the Particle fields the shader reads (see gpu_data::Particle).
         let attributes = [
             wgpu::VertexAttribute {

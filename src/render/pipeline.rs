@@ -83,6 +83,51 @@ pub fn uniform_buffer<T: bytemuck::Pod>(
     })
 }
 
+/// Bind group 0 of the stages that read the shared view (binding 0) and a uniform of their own
+/// (binding 1).
+pub struct ViewAndParams {
+    /// The layout (for the pipeline).
+    pub layout: wgpu::BindGroupLayout,
+    /// The stage's own uniform.
+    pub params: wgpu::Buffer,
+    /// The bind group.
+    pub group: wgpu::BindGroup,
+}
+
+impl ViewAndParams {
+    /// Creates the layout, a zeroed `T` uniform and the bind group, labelled `label`.
+    pub fn new<T: bytemuck::Pod + Default>(
+        device: &wgpu::Device,
+        label: &str,
+        view_buffer: &wgpu::Buffer,
+    ) -> Self {
+        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some(label),
+            entries: &[uniform_entry(0), uniform_entry(1)],
+        });
+        let params = uniform_buffer(device, label, &T::default());
+        let group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(label),
+            layout: &layout,
+            entries: &[
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: view_buffer.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 1,
+                    resource: params.as_entire_binding(),
+                },
+            ],
+        });
+        Self {
+            layout,
+            params,
+            group,
+        }
+    }
+}
+
 /// A vertex buffer of instances that grows (by doubling) when more are written.
 pub struct InstanceBuffer {
     label: &'static str,

@@ -151,6 +151,24 @@ pub fn draw(painter: &egui::Painter, rect: Rect, scene: &Scene, input: &OverlayI
     }
 }
 
+/// The colour map as a horizontal bar filling `bar` (sRGB anchors, as the shaders use).
+fn color_bar(painter: &egui::Painter, bar: Rect) {
+    let steps = 48;
+    for i in 0..steps {
+        let t0 = i as f32 / steps as f32;
+        let c = colormap_srgb(t0 + 0.5 / steps as f32);
+        let r = Rect::from_min_max(
+            pos2(bar.left() + bar.width() * t0, bar.top()),
+            pos2(
+                bar.left() + bar.width() * (t0 + 1.0 / steps as f32) + 0.5,
+                bar.bottom(),
+            ),
+        );
+        let rgb = |v: f32| (v * 255.0).round() as u8;
+        painter.rect_filled(r, 0.0, Color32::from_rgb(rgb(c[0]), rgb(c[1]), rgb(c[2])));
+    }
+}
+
 fn fmt_tick(v: f64, step: f64) -> String {
     let decimals = (-step.log10().floor()).max(0.0) as usize;
     format!("{v:.decimals$}")
@@ -173,29 +191,8 @@ fn draw_legend(painter: &egui::Painter, rect: Rect, info: &FrameInfo) {
         text,
     );
     y += 16.0;
-    // The colour bar as a strip of small rects (sRGB anchors, as in the shader).
     let bar = Rect::from_min_size(pos2(x, y), vec2(width - 20.0, 10.0));
-    let steps = 48;
-    for i in 0..steps {
-        let t0 = i as f32 / steps as f32;
-        let c = colormap_srgb(t0 + 0.5 / steps as f32);
-        let r = Rect::from_min_max(
-            pos2(bar.left() + bar.width() * t0, bar.top()),
-            pos2(
-                bar.left() + bar.width() * (t0 + 1.0 / steps as f32) + 0.5,
-                bar.bottom(),
-            ),
-        );
-        painter.rect_filled(
-            r,
-            0.0,
-            Color32::from_rgb(
-                (c[0] * 255.0) as u8,
-                (c[1] * 255.0) as u8,
-                (c[2] * 255.0) as u8,
-            ),
-        );
-    }
+    color_bar(painter, bar);
     y += 12.0;
     for k in 0..=LOG_KAPPA_TOP as i32 {
         let tx = bar.left() + bar.width() * k as f32 / LOG_KAPPA_TOP;
@@ -293,23 +290,7 @@ fn draw_flow_legend(painter: &egui::Painter, rect: Rect, scene: &Scene) {
                 text,
             );
             let bar = Rect::from_min_size(pos2(x, y + 15.0), vec2(width - 20.0, 8.0));
-            for i in 0..40 {
-                let t = i as f32 / 40.0;
-                let c = colormap_srgb(t + 0.0125);
-                let r = Rect::from_min_max(
-                    pos2(bar.left() + bar.width() * t, bar.top()),
-                    pos2(bar.left() + bar.width() * (t + 0.025) + 0.5, bar.bottom()),
-                );
-                painter.rect_filled(
-                    r,
-                    0.0,
-                    Color32::from_rgb(
-                        (c[0] * 255.0) as u8,
-                        (c[1] * 255.0) as u8,
-                        (c[2] * 255.0) as u8,
-                    ),
-                );
-            }
+            color_bar(painter, bar);
             painter.text(
                 bar.left_bottom() + vec2(0.0, 1.0),
                 Align2::LEFT_TOP,
