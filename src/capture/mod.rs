@@ -204,6 +204,7 @@ enum Sink {
     Gif {
         encoder: gif::Encoder<std::io::BufWriter<std::fs::File>>,
         delay: u16,
+        previous: Option<Vec<u8>>,
     },
     Mp4 {
         child: Child,
@@ -219,17 +220,35 @@ impl Sink {
                     .with_context(|| format!("cannot write {}", path.display()))?;
                 *written += 1;
             }
-            Sink::Gif { encoder, delay } => {
+            Sink::Gif {
+                encoder,
+                delay,
+                previous,
+            } => {
+                // Pixels unchanged since the last frame become transparent and the last frame
+                // is kept underneath: static parts (the ellipse field, the axes) then cost
+                // almost nothing after the first frame. Our frames are opaque, so alpha 0 is
+                // free to mean "unchanged".
+                let mut pixels = image.rgba.clone();
+                if let Some(before) = previous.as_ref() {
+                    for (px, old) in pixels.chunks_exact_mut(4).zip(before.chunks_exact(4)) {
+                        if px == old {
+                            px.copy_from_slice(&[0, 0, 0, 0]);
+                        }
+                    }
+                }
                 let mut frame = gif::Frame::from_rgba_speed(
                     image.width as u16,
                     image.height as u16,
-                    &mut image.rgba,
+                    &mut pixels,
                     10,
                 );
                 frame.delay = *delay;
+                frame.dispose = gif::DisposalMethod::Keep;
                 encoder
                     .write_frame(&frame)
                     .context("cannot encode a GIF frame")?;
+                *previous = Some(std::mem::take(&mut image.rgba));
             }
             Sink::Mp4 { child } => {
                 let stdin = child
@@ -329,6 +348,7 @@ pub fn capture(
             Sink::Gif {
                 encoder,
                 delay: (100.0 / scenario.fps as f64).round().max(1.0) as u16,
+                previous: None,
             }
         }
         Format::Mp4 => {

@@ -203,10 +203,7 @@ fn evaluate_on_gpu(
                 .map_err(CliError::input)?;
         }
     }
-    let inputs: Vec<gpu_data::PointInput> = points
-        .iter()
-        .map(gpu_data::PointInput::from)
-        .collect();
+    let inputs: Vec<gpu_data::PointInput> = points.iter().map(gpu_data::PointInput::from).collect();
     let cells = if inputs.is_empty() {
         Vec::new()
     } else {
