@@ -64,22 +64,26 @@ fn panel_split(component_centre_y: f32, sigma: f32) -> f32 {
     return select(0.0, split, abs(split) < TRUNCATION_SIGMAS);
 }
 
+// Node k of one component's 2n quadrature nodes (k < n: panel [−T, split], else
+// [split, T]): (t in σ units, weight with φ(t) folded in). CPU twin: `for_each_node`.
+fn component_node(split: f32, k: u32, panel_nodes: u32) -> vec2<f32> {
+    let first = k < panel_nodes;
+    let lo = select(split, -TRUNCATION_SIGMAS, first);
+    let hi = select(TRUNCATION_SIGMAS, split, first);
+    let node = quadrature_nodes[select(k - panel_nodes, k, first)];
+    let half_width = 0.5 * (hi - lo);
+    let t = 0.5 * (hi + lo) + half_width * node.x;
+    return vec2<f32>(t, half_width * node.y * INV_SQRT_2PI * exp(-0.5 * t * t));
+}
+
 // ½·E_{N(c, σ²)}[(U², U·V, V²)]: one component's share of the score-square sums.
 fn accumulate_fisher(th: Theta, centre_y: f32, panel_nodes: u32) -> vec3<f32> {
     let split = panel_split(centre_y, th.sigma);
     var sums = vec3<f32>(0.0);
-    for (var panel = 0u; panel < 2u; panel++) {
-        let lo = select(split, -TRUNCATION_SIGMAS, panel == 0u);
-        let hi = select(TRUNCATION_SIGMAS, split, panel == 0u);
-        let half_width = 0.5 * (hi - lo);
-        let middle = 0.5 * (hi + lo);
-        for (var j = 0u; j < panel_nodes; j++) {
-            let node = quadrature_nodes[j];
-            let t = middle + half_width * node.x;
-            let w = half_width * node.y * INV_SQRT_2PI * exp(-0.5 * t * t);
-            let uv = scaled_rotated_scores(th, centre_y + th.sigma * t);
-            sums += w * vec3<f32>(uv.x * uv.x, uv.x * uv.y, uv.y * uv.y);
-        }
+    for (var k = 0u; k < 2u * panel_nodes; k++) {
+        let node = component_node(split, k, panel_nodes);
+        let uv = scaled_rotated_scores(th, centre_y + th.sigma * node.x);
+        sums += node.y * vec3<f32>(uv.x * uv.x, uv.x * uv.y, uv.y * uv.y);
     }
     return 0.5 * sums;
 }
@@ -89,21 +93,13 @@ fn accumulate_fisher(th: Theta, centre_y: f32, panel_nodes: u32) -> vec3<f32> {
 fn accumulate_target(th: Theta, centre_y: f32, other_y: f32, panel_nodes: u32) -> vec3<f32> {
     let split = panel_split(centre_y, th.sigma);
     var sums = vec3<f32>(0.0);
-    for (var panel = 0u; panel < 2u; panel++) {
-        let lo = select(split, -TRUNCATION_SIGMAS, panel == 0u);
-        let hi = select(TRUNCATION_SIGMAS, split, panel == 0u);
-        let half_width = 0.5 * (hi - lo);
-        let middle = 0.5 * (hi + lo);
-        for (var j = 0u; j < panel_nodes; j++) {
-            let node = quadrature_nodes[j];
-            let t = middle + half_width * node.x;
-            let w = half_width * node.y * INV_SQRT_2PI * exp(-0.5 * t * t);
-            let y = centre_y + th.sigma * t;
-            let uv = scaled_rotated_scores(th, y);
-            let log_target = log_mixture_kernel(centre_y, other_y, y, th.inv_two_sigma_sq);
-            let log_model = log_mixture_kernel(th.half_delta, -th.half_delta, y, th.inv_two_sigma_sq);
-            sums += w * vec3<f32>(uv.x, uv.y, log_target - log_model);
-        }
+    for (var k = 0u; k < 2u * panel_nodes; k++) {
+        let node = component_node(split, k, panel_nodes);
+        let y = centre_y + th.sigma * node.x;
+        let uv = scaled_rotated_scores(th, y);
+        let log_target = log_mixture_kernel(centre_y, other_y, y, th.inv_two_sigma_sq);
+        let log_model = log_mixture_kernel(th.half_delta, -th.half_delta, y, th.inv_two_sigma_sq);
+        sums += node.y * vec3<f32>(uv.x, uv.y, log_target - log_model);
     }
     return 0.5 * sums;
 }
@@ -112,17 +108,9 @@ fn accumulate_target(th: Theta, centre_y: f32, other_y: f32, panel_nodes: u32) -
 fn accumulate_score(th: Theta, centre_y: f32, panel_nodes: u32) -> vec2<f32> {
     let split = panel_split(centre_y, th.sigma);
     var sums = vec2<f32>(0.0);
-    for (var panel = 0u; panel < 2u; panel++) {
-        let lo = select(split, -TRUNCATION_SIGMAS, panel == 0u);
-        let hi = select(TRUNCATION_SIGMAS, split, panel == 0u);
-        let half_width = 0.5 * (hi - lo);
-        let middle = 0.5 * (hi + lo);
-        for (var j = 0u; j < panel_nodes; j++) {
-            let node = quadrature_nodes[j];
-            let t = middle + half_width * node.x;
-            let w = half_width * node.y * INV_SQRT_2PI * exp(-0.5 * t * t);
-            sums += w * scaled_rotated_scores(th, centre_y + th.sigma * t);
-        }
+    for (var k = 0u; k < 2u * panel_nodes; k++) {
+        let node = component_node(split, k, panel_nodes);
+        sums += node.y * scaled_rotated_scores(th, centre_y + th.sigma * node.x);
     }
     return 0.5 * sums;
 }
