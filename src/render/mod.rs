@@ -232,11 +232,6 @@ impl SceneRenderer {
         self.format
     }
 
-    /// The field buffer of the last frame (for stages that read it, and for tests).
-    pub fn field_buffer(&self) -> Option<&wgpu::Buffer> {
-        self.field.as_ref().map(|f| f.cells_buffer())
-    }
-
     /// The largest grid density (cells across the view height) that fits the device at this
     /// canvas aspect.
     pub fn max_grid(&self, device: &wgpu::Device, size_px: [f32; 2]) -> u32 {
@@ -451,13 +446,6 @@ impl SceneRenderer {
     /// The particle count the scene asks for (or the adapter's default).
     pub fn particle_count(&self, scene: &Scene) -> u32 {
         scene.flow.particles.unwrap_or(self.default_particles)
-    }
-
-    /// The particle state buffer and count, when flow is running (tests, captures).
-    pub fn particle_buffer(&self) -> Option<(&wgpu::Buffer, u32)> {
-        self.particles
-            .as_ref()
-            .map(|(d, _)| (d.current_buffer(), d.count()))
     }
 
     /// Flow: (re)spawn when the particle set changed, step, and draw the streaks into the
