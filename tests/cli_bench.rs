@@ -1,10 +1,20 @@
 //! `fisherflow bench --quick --json` as a smoke test: the JSON has the documented shape and
 //! the f32 paths' errors are within 1e-3 of the f64 reference. Timings are never checked.
-//! Bad options exit 2 and write nothing.
+//! Bad options exit 2 and write nothing. Every run is under a time limit.
 
 mod common;
 
 use std::process::Command;
+use std::time::Duration;
+
+use common::process::run_with_timeout;
+
+/// `bench --quick` is "under a minute on llvmpipe" in release; the test profile is slower.
+/// Past this something hangs rather than runs slowly.
+const BENCH_LIMIT: Duration = Duration::from_secs(420);
+
+/// Bad options fail before any work.
+const QUICK_LIMIT: Duration = Duration::from_secs(30);
 
 #[test]
 fn quick_bench_writes_the_documented_json() {
@@ -13,10 +23,16 @@ fn quick_bench_writes_the_documented_json() {
     }
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("out.json");
-    let out = Command::new(env!("CARGO_BIN_EXE_fisherflow"))
-        .args(["bench", "--quick", "--json", path.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let out = run_with_timeout(
+        Command::new(env!("CARGO_BIN_EXE_fisherflow")).args([
+            "bench",
+            "--quick",
+            "--json",
+            path.to_str().unwrap(),
+        ]),
+        None,
+        BENCH_LIMIT,
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -53,7 +69,19 @@ fn quick_bench_writes_the_documented_json() {
             let err = r["max_rel_error"].as_f64().unwrap();
             assert!(err <= 1e-3, "{path} error {err} above 1e-3");
             assert!(r["median_ms"].as_f64().unwrap() > 0.0);
+            // A grid side N is N² cells (the documented meaning, not the bench's own count).
+            let n = r["grid"].as_u64().unwrap();
+            assert_eq!(r["cells"].as_u64(), Some(n * n), "{path}: {r}");
         }
+        // --quick measures the documented grids: 64 and 128 (f64 only at 64, it is slow).
+        let mut grids: Vec<u64> = fim
+            .iter()
+            .filter(|r| r["path"] == path)
+            .map(|r| r["grid"].as_u64().unwrap())
+            .collect();
+        grids.dedup();
+        let want: &[u64] = if path == "cpu-f64" { &[64] } else { &[64, 128] };
+        assert_eq!(grids, want, "{path} grids");
     }
     let particles = v["particles"].as_array().unwrap();
     assert!(
@@ -89,10 +117,11 @@ fn bad_bench_options_exit_2_and_write_nothing() {
         if !args.contains(&"--json") {
             all.extend(["--json", path.to_str().unwrap()]);
         }
-        let out = Command::new(env!("CARGO_BIN_EXE_fisherflow"))
-            .args(&all)
-            .output()
-            .unwrap();
+        let out = run_with_timeout(
+            Command::new(env!("CARGO_BIN_EXE_fisherflow")).args(&all),
+            None,
+            QUICK_LIMIT,
+        );
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains(mention), "{args:?}: {stderr}");

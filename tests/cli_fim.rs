@@ -1,26 +1,39 @@
 //! `fisherflow fim` end to end: JSON round trips on CPU and GPU, stdin input, the readable
 //! summary, and exit code 2 with an empty stdout and a message naming the field and point for
-//! every kind of bad input.
+//! every kind of bad input. Every run is under a time limit; arrays compared element by
+//! element must have the same length first (a shortened result fails, see the control).
 
 mod common;
 
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use common::process::run_with_timeout;
+
+/// A handful of points on either device, including adapter start-up on lavapipe: seconds.
+const FIM_LIMIT: Duration = Duration::from_secs(120);
 
 fn fisherflow(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fisherflow"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run fisherflow");
-    let mut pipe = child.stdin.take().unwrap();
-    if let Some(text) = stdin {
-        pipe.write_all(text.as_bytes()).unwrap();
-    }
-    drop(pipe);
-    child.wait_with_output().unwrap()
+    run_with_timeout(
+        Command::new(env!("CARGO_BIN_EXE_fisherflow")).args(args),
+        // Without input stdin is empty (/dev/null): `--points -` then reads EOF.
+        stdin.map(str::as_bytes),
+        FIM_LIMIT,
+    )
+}
+
+/// Pairs of `a` and `b` after asserting they have the same length: `zip` alone would stop at
+/// the shorter one and pass a truncated result.
+fn zip_exact<'a, T>(a: &'a [T], b: &'a [T], what: &str) -> impl Iterator<Item = (&'a T, &'a T)> {
+    assert_eq!(
+        a.len(),
+        b.len(),
+        "{what}: lengths differ ({} against {})",
+        a.len(),
+        b.len()
+    );
+    a.iter().zip(b)
 }
 
 fn json(out: &Output) -> serde_json::Value {
@@ -96,12 +109,12 @@ fn gpu_json_agrees_with_cpu() {
     let device = gpu["device"].as_str().unwrap();
     assert_ne!(device, "cpu");
     assert!(!device.is_empty());
-    for (c, g) in cpu["points"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .zip(gpu["points"].as_array().unwrap())
-    {
+    let (cpu_points, gpu_points) = (
+        cpu["points"].as_array().unwrap(),
+        gpu["points"].as_array().unwrap(),
+    );
+    assert_eq!(cpu_points.len(), 3, "one CPU result per input point");
+    for (c, g) in zip_exact(cpu_points, gpu_points, "CPU and GPU points") {
         let scale = c["eigenvalues"][0].as_f64().unwrap();
         for i in 0..2 {
             for j in 0..2 {
@@ -115,6 +128,20 @@ fn gpu_json_agrees_with_cpu() {
         assert_eq!(c["kappa"].is_null(), g["kappa"].is_null());
         assert_eq!(c["natgrad"].is_null(), g["natgrad"].is_null());
     }
+}
+
+#[test]
+fn zip_exact_rejects_a_shortened_result() {
+    // The negative control of the length check above: a result missing its last point.
+    let full = [1.0, 2.0, 3.0];
+    assert_eq!(zip_exact(&full, &full, "same").count(), 3);
+    let panic = std::panic::catch_unwind(|| zip_exact(&full, &full[..2], "points").count())
+        .expect_err("a shortened array must fail");
+    let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(
+        message.contains("points: lengths differ (3 against 2)"),
+        "{message}"
+    );
 }
 
 #[test]

@@ -1,5 +1,8 @@
 //! `fisherflow view` (and `fisherflow` with no subcommand): the native viewer, with options to
-//! set the initial scene and to automate it (render N frames, save the last, exit).
+//! set the initial scene and to automate it (render N frames, save the last, exit). Two hidden
+//! options exist for the window tests: `--automation-resize` resizes (or "minimises") the real
+//! window at given frames, `--automation-stall-limit` shortens how long automation waits for a
+//! frame before giving up.
 
 use std::path::PathBuf;
 
@@ -9,6 +12,7 @@ use clap::Args;
 use super::{CliError, CliResult, parse_pair, require_parent_folder};
 use crate::gpu::context::BackendChoice;
 use crate::scene::Scene;
+use crate::viewer::app::{AUTOMATION_STALL_LIMIT, ResizeStep};
 use crate::viewer::{self, ViewOptions};
 
 /// Options of `fisherflow view`.
@@ -59,6 +63,58 @@ pub struct ViewArgs {
     /// Force a graphics backend (default: WGPU_BACKEND, else any).
     #[arg(long, value_enum)]
     pub backend: Option<BackendChoice>,
+    /// Tests only: resize the window before the given redraws, e.g. "10:1x1,20:2400x1600,30:0x0"
+    /// (redraw:WIDTHxHEIGHT in physical pixels, redraws ascending; 0x0 simulates minimising).
+    /// Needs --frames.
+    #[arg(long, hide = true, value_parser = parse_resize_steps, value_name = "SPEC")]
+    pub automation_resize: Option<ResizeSpec>,
+    /// Tests only: seconds without a presented frame after which --frames gives up (default 60).
+    #[arg(long, hide = true, value_name = "SECONDS")]
+    pub automation_stall_limit: Option<f64>,
+}
+
+/// Largest size `--automation-resize` may ask for: within what X11 and wgpu surfaces allow
+/// everywhere, far beyond any screen (X lets a window be larger than its screen).
+const MAX_AUTOMATION_SIZE: u32 = 8192;
+
+/// The steps of `--automation-resize` (a newtype: clap would read a bare `Vec` as a repeated
+/// option).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResizeSpec(pub Vec<ResizeStep>);
+
+/// Parses `--automation-resize`: "TICK:WxH" entries separated by commas, ticks strictly
+/// ascending, each side 1..=8192, or 0x0 (simulated minimise).
+pub fn parse_resize_steps(text: &str) -> Result<ResizeSpec, String> {
+    let mut steps: Vec<ResizeStep> = Vec::new();
+    for entry in text.split(',').map(str::trim) {
+        let bad =
+            |why: &str| format!("`{entry}`: {why} (expected REDRAW:WIDTHxHEIGHT, e.g. 10:1x1)");
+        let (tick, size) = entry.split_once(':').ok_or_else(|| bad("no `:`"))?;
+        let tick: u32 = tick
+            .parse()
+            .map_err(|_| bad("the redraw is not a whole number"))?;
+        let (w, h) = size
+            .split_once('x')
+            .ok_or_else(|| bad("no `x` in the size"))?;
+        let side = |v: &str| -> Result<u32, String> {
+            v.parse::<u32>()
+                .map_err(|_| bad("the size is not two whole numbers"))
+        };
+        let size = [side(w)?, side(h)?];
+        let zero = size == [0, 0];
+        if !zero && !size.iter().all(|v| (1..=MAX_AUTOMATION_SIZE).contains(v)) {
+            return Err(bad(&format!(
+                "each side must be 1..={MAX_AUTOMATION_SIZE}, or the size 0x0"
+            )));
+        }
+        if let Some(previous) = steps.last()
+            && tick <= previous.tick
+        {
+            return Err(bad("redraws must be strictly ascending"));
+        }
+        steps.push(ResizeStep { tick, size });
+    }
+    Ok(ResizeSpec(steps))
 }
 
 /// Reads a scene TOML file, naming the line and field of any error.
@@ -135,12 +191,48 @@ pub fn run(args: &ViewArgs) -> CliResult {
         require_parent_folder("--screenshot", path)?;
     }
     let frames = args.frames.or(args.screenshot.as_ref().map(|_| 3));
+    let resize_steps = args
+        .automation_resize
+        .clone()
+        .map(|spec| spec.0)
+        .unwrap_or_default();
+    if let Some(last) = resize_steps.last() {
+        // Redraws include skipped ones, so a step before redraw N always runs before the N-th
+        // presented frame ends the run.
+        match frames {
+            None => {
+                return Err(CliError::input(anyhow!(
+                    "--automation-resize needs --frames"
+                )));
+            }
+            Some(n) if last.tick >= n => {
+                return Err(CliError::input(anyhow!(
+                    "--automation-resize: redraw {} is not before --frames {n}",
+                    last.tick
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+    let stall_limit = match args.automation_stall_limit {
+        None => AUTOMATION_STALL_LIMIT,
+        Some(s) if s.is_finite() && (0.1..=3600.0).contains(&s) => {
+            std::time::Duration::from_secs_f64(s)
+        }
+        Some(s) => {
+            return Err(CliError::input(anyhow!(
+                "--automation-stall-limit must be 0.1..=3600 seconds, got {s}"
+            )));
+        }
+    };
     viewer::run(ViewOptions {
         scene,
         frames,
         screenshot: args.screenshot.clone(),
         backend: args.backend,
         size: [args.width, args.height],
+        resize_steps,
+        stall_limit,
     })
     .map_err(CliError::runtime)
 }

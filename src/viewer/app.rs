@@ -4,13 +4,21 @@
 //! No GPU→CPU read-back happens in the loop; the only read-back is a screenshot the user (P)
 //! or the `--screenshot` option asked for. A zero-sized (minimised) window renders nothing;
 //! lost or outdated surfaces are reconfigured and the frame skipped.
+//!
+//! Under automation (`--frames N`) nothing may wait forever: a surface that cannot be acquired
+//! [`MAX_CONSECUTIVE_SURFACE_FAILURES`] frames in a row, or no frame presented for
+//! [`AUTOMATION_STALL_LIMIT`] (a window left at zero size, redraws that never come), ends the
+//! run with an error saying what failed. The automation also reports the window's real size
+//! and scale factor, and can resize the window at given frames ([`ResizeStep`]) so tests
+//! exercise resizing and minimising on a real window.
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow};
 use winit::application::ApplicationHandler;
+use winit::dpi::PhysicalSize;
 use winit::event::WindowEvent;
 use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop};
 use winit::window::{Window, WindowId};
@@ -35,6 +43,189 @@ pub struct ViewOptions {
     pub backend: Option<BackendChoice>,
     /// Initial window size in logical pixels.
     pub size: [u32; 2],
+    /// Automation: resize the window at these frame attempts (ascending ticks).
+    pub resize_steps: Vec<ResizeStep>,
+    /// Automation: give up when no frame was presented for this long
+    /// ([`AUTOMATION_STALL_LIMIT`] unless a test shortens it).
+    pub stall_limit: Duration,
+}
+
+/// An automated resize: before frame attempt `tick` (counting every redraw, presented or
+/// not, from 0), ask for an inner size of `size` physical pixels. `[0, 0]` cannot be asked of
+/// X11 (it refuses a zero height) and there may be no window manager to minimise with, so it
+/// is fed to the app's own event handler as `WindowEvent::Resized(0×0)`, exactly what a
+/// minimised window delivers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ResizeStep {
+    /// Frame attempt at which the resize is requested.
+    pub tick: u32,
+    /// Requested inner size in physical pixels; `[0, 0]` simulates minimising.
+    pub size: [u32; 2],
+}
+
+/// Under `--frames`, this many surface acquisitions failing in a row (timeout, occluded,
+/// outdated, lost, validation) end the run with an error. A resize or a compositor hiccup fails
+/// a handful in a row; at 60 Hz 120 is two seconds of nothing, long past any transient. The
+/// interactive viewer keeps trying (a covered window can legitimately stay occluded).
+pub const MAX_CONSECUTIVE_SURFACE_FAILURES: u32 = 120;
+
+/// Under `--frames`, no frame presented for this long ends the run with an error: a window
+/// left minimised (zero size: frames are skipped, which is not a failure) or redraw requests
+/// the platform never answers. Generous, since the first frame on a software rasteriser
+/// compiles every pipeline; a healthy run presents a frame every few hundred ms at worst.
+pub const AUTOMATION_STALL_LIMIT: Duration = Duration::from_secs(60);
+
+/// What one redraw did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FrameOutcome {
+    /// A frame was presented.
+    Presented,
+    /// Nothing to draw into: no graphics yet, or a zero-size (minimised) window. Not a failure.
+    Skipped,
+    /// The surface texture could not be acquired; the reason, for the message.
+    SurfaceFailed(&'static str),
+}
+
+/// Frames of one automation phase (from one resize step to the next), for the exit report.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Phase {
+    /// The redraw at which the phase began.
+    tick: u32,
+    /// The size asked for (None: the size the window opened with).
+    request: Option<[u32; 2]>,
+    /// Frames presented, and how many of those had the requested size.
+    presented: u32,
+    presented_at_request: u32,
+    /// Redraws with nothing to draw into (zero size).
+    skipped: u32,
+    /// Redraws whose surface could not be acquired.
+    failed: u32,
+}
+
+/// The outcome of every redraw: consecutive surface failures, the time of the last presented
+/// frame, and the per-phase counts the automation reports at exit.
+#[derive(Debug)]
+struct FrameLedger {
+    /// Redraws so far, presented or not (the clock of the resize steps).
+    ticks: u32,
+    /// Surface acquisitions failed since the last presented frame, and the last reason.
+    consecutive_failures: u32,
+    last_failure: &'static str,
+    /// When the last frame was presented (or the ledger started): the stall clock.
+    last_progress: Instant,
+    /// Phase 0 runs at the size the window opened with; each resize step starts another.
+    phases: Vec<Phase>,
+}
+
+impl FrameLedger {
+    fn new(now: Instant) -> Self {
+        Self {
+            ticks: 0,
+            consecutive_failures: 0,
+            last_failure: "",
+            last_progress: now,
+            phases: vec![Phase::default()],
+        }
+    }
+
+    /// Starts the phase of a resize step at the current tick.
+    fn begin_phase(&mut self, request: [u32; 2]) {
+        self.phases.push(Phase {
+            tick: self.ticks,
+            request: Some(request),
+            ..Phase::default()
+        });
+    }
+
+    /// Counts one redraw. `size` is the presented frame's size. Under automation, fails after
+    /// [`MAX_CONSECUTIVE_SURFACE_FAILURES`] failed acquisitions in a row; a presented frame
+    /// resets the count, a skipped one (zero size) leaves it alone.
+    fn record(
+        &mut self,
+        outcome: FrameOutcome,
+        size: Option<[u32; 2]>,
+        automated: bool,
+        now: Instant,
+    ) -> anyhow::Result<()> {
+        self.ticks += 1;
+        let phase = self.phases.last_mut().expect("phase 0 always exists");
+        match outcome {
+            FrameOutcome::Presented => {
+                phase.presented += 1;
+                if phase.request.is_some() && phase.request == size {
+                    phase.presented_at_request += 1;
+                }
+                self.consecutive_failures = 0;
+                self.last_progress = now;
+            }
+            FrameOutcome::Skipped => phase.skipped += 1,
+            FrameOutcome::SurfaceFailed(reason) => {
+                phase.failed += 1;
+                self.consecutive_failures += 1;
+                self.last_failure = reason;
+                if automated && self.consecutive_failures >= MAX_CONSECUTIVE_SURFACE_FAILURES {
+                    return Err(anyhow!(
+                        "the window's surface could not be acquired for {} frames in a row \
+                         (last: {reason}); under --frames the viewer stops instead of waiting \
+                         forever. Make sure the window is visible on a working display, try \
+                         another backend (--backend gl or --backend vulkan), and check the GPU \
+                         driver (vulkaninfo --summary)",
+                        self.consecutive_failures
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Under automation: an error when no frame has been presented for `limit`, saying why
+    /// (`zero_size`: the window is minimised, so every frame is skipped).
+    fn stalled(
+        &self,
+        now: Instant,
+        limit: Duration,
+        zero_size: bool,
+        done: u32,
+        wanted: u32,
+    ) -> Option<anyhow::Error> {
+        let idle = now.saturating_duration_since(self.last_progress);
+        if idle < limit {
+            return None;
+        }
+        let why = if zero_size {
+            "the window has zero size (minimised), so every frame is skipped".to_owned()
+        } else if self.consecutive_failures > 0 {
+            format!(
+                "the surface could not be acquired ({} times in a row, last: {})",
+                self.consecutive_failures, self.last_failure
+            )
+        } else {
+            "no redraw arrived (is the window hidden?)".to_owned()
+        };
+        Some(anyhow!(
+            "no frame presented for {:.0} s under --frames ({done} of {wanted} done): {why}. \
+             Restore or show the window, or render without a window with `fisherflow capture`",
+            idle.as_secs_f64()
+        ))
+    }
+
+    /// The automation report, one line per phase (parsed by tests/window_smoke.rs).
+    fn report(&self) -> String {
+        self.phases
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let request = p
+                    .request
+                    .map_or("none".to_owned(), |[w, h]| format!("{w}x{h}"));
+                format!(
+                    "automation phase {i}: tick {}, request {request}, presented {}, \
+                     presented at request {}, skipped {}, failed {}\n",
+                    p.tick, p.presented, p.presented_at_request, p.skipped, p.failed
+                )
+            })
+            .collect()
+    }
 }
 
 /// Opens the window and runs until it is closed (or the automation frames are done).
@@ -75,6 +266,10 @@ struct App {
     frame_times: Vec<f64>,
     recording: Option<Recording>,
     outcome: anyhow::Result<()>,
+    /// Every redraw's outcome: the automation's failure limits and its report.
+    ledger: FrameLedger,
+    /// Size of the last presented frame, in pixels.
+    last_presented: Option<[u32; 2]>,
 }
 
 /// A live session being recorded: the scene at each frame, with its time.
@@ -97,6 +292,8 @@ impl App {
             frame_times: Vec::new(),
             recording: None,
             outcome: Ok(()),
+            ledger: FrameLedger::new(Instant::now()),
+            last_presented: None,
         }
     }
 
@@ -187,13 +384,13 @@ impl App {
         })
     }
 
-    /// One frame. Returns Ok(true) when a frame was presented.
-    fn redraw(&mut self) -> anyhow::Result<bool> {
+    /// One frame: presented, skipped (nothing to draw into) or failed to get a surface.
+    fn redraw(&mut self) -> anyhow::Result<FrameOutcome> {
         let Some(gfx) = self.gfx.as_mut() else {
-            return Ok(false);
+            return Ok(FrameOutcome::Skipped);
         };
         if gfx.config.width == 0 || gfx.config.height == 0 {
-            return Ok(false);
+            return Ok(FrameOutcome::Skipped);
         }
         let raw_input = gfx.egui_state.take_egui_input(&gfx.window);
         let frame_context = FrameContext {
@@ -218,7 +415,7 @@ impl App {
         let ppp = full_output.pixels_per_point;
         self.handle_requests();
         let Some(gfx) = self.gfx.as_mut() else {
-            return Ok(false);
+            return Ok(FrameOutcome::Skipped);
         };
 
         // The canvas texture follows the canvas rectangle egui laid out this frame.
@@ -257,21 +454,31 @@ impl App {
             &self.scene,
         )?;
 
-        let frame = match gfx.surface.get_current_texture() {
+        let failure = match gfx.surface.get_current_texture() {
             wgpu::CurrentSurfaceTexture::Success(t)
-            | wgpu::CurrentSurfaceTexture::Suboptimal(t) => t,
-            wgpu::CurrentSurfaceTexture::Outdated | wgpu::CurrentSurfaceTexture::Lost => {
-                gfx.surface.configure(&gfx.ctx.device, &gfx.config);
+            | wgpu::CurrentSurfaceTexture::Suboptimal(t) => Ok(t),
+            wgpu::CurrentSurfaceTexture::Outdated => Err("outdated"),
+            wgpu::CurrentSurfaceTexture::Lost => Err("lost"),
+            wgpu::CurrentSurfaceTexture::Timeout => Err("timeout"),
+            wgpu::CurrentSurfaceTexture::Occluded => Err("occluded"),
+            wgpu::CurrentSurfaceTexture::Validation => Err("validation error"),
+        };
+        let frame = match failure {
+            Ok(frame) => frame,
+            Err(reason) => {
+                if matches!(reason, "outdated" | "lost") {
+                    // The window may have changed size before its Resized event arrived:
+                    // configure for the size it has now (never 0, which wgpu rejects).
+                    let size = gfx.window.inner_size();
+                    if size.width > 0 && size.height > 0 {
+                        gfx.config.width = size.width;
+                        gfx.config.height = size.height;
+                        gfx.surface.configure(&gfx.ctx.device, &gfx.config);
+                    }
+                }
                 full_output.drop_without_applying_deltas();
                 gfx.ctx.queue.submit([encoder.finish()]);
-                return Ok(false);
-            }
-            wgpu::CurrentSurfaceTexture::Timeout
-            | wgpu::CurrentSurfaceTexture::Occluded
-            | wgpu::CurrentSurfaceTexture::Validation => {
-                full_output.drop_without_applying_deltas();
-                gfx.ctx.queue.submit([encoder.finish()]);
-                return Ok(false);
+                return Ok(FrameOutcome::SurfaceFailed(reason));
             }
         };
         let surface_view = frame
@@ -332,6 +539,7 @@ impl App {
             gfx.egui_renderer.free_texture(&id);
         }
 
+        let presented_size = [gfx.config.width, gfx.config.height];
         if let Some(target) = screenshot_target {
             let image = target.read(&gfx.ctx)?;
             self.save_screenshot(image, last_automated)?;
@@ -347,7 +555,8 @@ impl App {
             self.frame_times.push(ms);
         }
         self.frames += 1;
-        Ok(true)
+        self.last_presented = Some(presented_size);
+        Ok(FrameOutcome::Presented)
     }
 
     /// Scene save/load and recording, asked for by the UI this frame.
@@ -488,6 +697,62 @@ impl App {
         Ok(())
     }
 
+    /// Automation: the resize steps due at this redraw. A size the window already has gets no
+    /// event from X11, and a zero size cannot be asked of it: both go straight to our own
+    /// event handler as the `Resized` the platform would send, as does a size the platform
+    /// applied synchronously.
+    fn apply_resize_steps(&mut self, event_loop: &ActiveEventLoop, id: WindowId) {
+        while let Some(step) = self
+            .options
+            .resize_steps
+            .get(self.ledger.phases.len() - 1)
+            .copied()
+            && step.tick <= self.ledger.ticks
+        {
+            self.ledger.begin_phase(step.size);
+            let Some(gfx) = &self.gfx else { return };
+            let window = gfx.window.clone();
+            let size = PhysicalSize::new(step.size[0], step.size[1]);
+            let applied = if step.size == [0, 0] || window.inner_size() == size {
+                Some(size)
+            } else {
+                window.request_inner_size(size)
+            };
+            eprintln!(
+                "automation: tick {} resize to {}x{}{}",
+                step.tick,
+                size.width,
+                size.height,
+                if step.size == [0, 0] {
+                    " (simulated minimise)"
+                } else {
+                    ""
+                }
+            );
+            if let Some(size) = applied {
+                self.window_event(event_loop, id, WindowEvent::Resized(size));
+            }
+        }
+    }
+
+    /// Automation's exit report on stderr: the window's real size and scale factor (a tiling
+    /// or HiDPI desktop may not give what was asked for), the size of the last frame (what a
+    /// screenshot holds) and, when resizing, each phase's frame counts.
+    fn report_window(&self) {
+        let Some(gfx) = &self.gfx else { return };
+        let inner = gfx.window.inner_size();
+        let [w, h] = self.last_presented.unwrap_or([0, 0]);
+        eprintln!(
+            "window: inner size {}x{} px, scale factor {}, last frame {w}x{h} px",
+            inner.width,
+            inner.height,
+            gfx.window.scale_factor()
+        );
+        if !self.options.resize_steps.is_empty() {
+            eprint!("{}", self.ledger.report());
+        }
+    }
+
     /// Median and 95th percentile of the frame intervals so far (automation report).
     fn frame_stats(&self) -> Option<(f64, f64)> {
         let mut t = self.frame_times.clone();
@@ -534,12 +799,14 @@ impl ApplicationHandler for App {
             Ok(gfx) => {
                 gfx.window.request_redraw();
                 self.gfx = Some(gfx);
+                // The stall clock starts once there is a window to present to.
+                self.ledger.last_progress = Instant::now();
             }
             Err(e) => self.fail(event_loop, e),
         }
     }
 
-    fn window_event(&mut self, event_loop: &ActiveEventLoop, _id: WindowId, event: WindowEvent) {
+    fn window_event(&mut self, event_loop: &ActiveEventLoop, id: WindowId, event: WindowEvent) {
         let Some(gfx) = self.gfx.as_mut() else { return };
         let response = gfx.egui_state.on_window_event(&gfx.window, &event);
         match event {
@@ -553,9 +820,15 @@ impl ApplicationHandler for App {
                 }
             }
             WindowEvent::RedrawRequested => {
-                match self.redraw() {
-                    Ok(_) => {}
+                self.apply_resize_steps(event_loop, id);
+                let outcome = match self.redraw() {
+                    Ok(outcome) => outcome,
                     Err(e) => return self.fail(event_loop, e),
+                };
+                let size = self.last_presented;
+                let automated = self.options.frames.is_some();
+                if let Err(e) = self.ledger.record(outcome, size, automated, Instant::now()) {
+                    return self.fail(event_loop, e);
                 }
                 if let Some(n) = self.options.frames
                     && self.frames >= n
@@ -566,6 +839,7 @@ impl ApplicationHandler for App {
                             self.frames, self.info.cells
                         );
                     }
+                    self.report_window();
                     event_loop.exit();
                 }
                 return;
@@ -584,10 +858,27 @@ impl ApplicationHandler for App {
             || self.ui_state.toast.is_some()
             || self.scene.flow.enabled;
         let repaint = continuous || gfx.egui_ctx.has_requested_repaint();
-        event_loop.set_control_flow(ControlFlow::Wait);
         if repaint {
             gfx.window.request_redraw();
         }
+        let Some(wanted) = self.options.frames else {
+            event_loop.set_control_flow(ControlFlow::Wait);
+            return;
+        };
+        // Automation wakes at least once a second even when no event comes, so a run that
+        // stopped making progress is noticed and ended instead of waiting forever.
+        let now = Instant::now();
+        let zero_size = gfx.config.width == 0 || gfx.config.height == 0;
+        if let Some(e) = self.ledger.stalled(
+            now,
+            self.options.stall_limit,
+            zero_size,
+            self.frames,
+            wanted,
+        ) {
+            return self.fail(event_loop, e);
+        }
+        event_loop.set_control_flow(ControlFlow::WaitUntil(now + Duration::from_secs(1)));
     }
 }
 
@@ -623,5 +914,118 @@ pub fn recording_scenario(snapshots: &[(f64, Scene)], size: [u32; 2]) -> crate::
             .map(|(_, s)| s.clone())
             .unwrap_or_default(),
         keyframes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FAILED: FrameOutcome = FrameOutcome::SurfaceFailed("timeout");
+
+    #[test]
+    fn consecutive_surface_failures_end_automation_and_a_presented_frame_resets_them() {
+        let t0 = Instant::now();
+        let mut ledger = FrameLedger::new(t0);
+        for _ in 1..MAX_CONSECUTIVE_SURFACE_FAILURES {
+            ledger.record(FAILED, None, true, t0).unwrap();
+        }
+        // One short of the limit, a presented frame starts the count again.
+        ledger
+            .record(FrameOutcome::Presented, Some([8, 8]), true, t0)
+            .unwrap();
+        for _ in 1..MAX_CONSECUTIVE_SURFACE_FAILURES {
+            ledger.record(FAILED, None, true, t0).unwrap();
+        }
+        // A skipped (zero-size) frame is neither a failure nor a success.
+        ledger
+            .record(FrameOutcome::Skipped, None, true, t0)
+            .unwrap();
+        let error = ledger
+            .record(FrameOutcome::SurfaceFailed("occluded"), None, true, t0)
+            .expect_err("the 120th failure in a row ends the run")
+            .to_string();
+        assert!(
+            error.contains("120 frames in a row")
+                && error.contains("occluded")
+                && error.contains("--backend"),
+            "{error}"
+        );
+        assert_eq!(
+            ledger.phases[0].failed,
+            2 * MAX_CONSECUTIVE_SURFACE_FAILURES - 1
+        );
+        assert_eq!(
+            (ledger.phases[0].presented, ledger.phases[0].skipped),
+            (1, 1)
+        );
+    }
+
+    #[test]
+    fn the_interactive_viewer_keeps_trying() {
+        let t0 = Instant::now();
+        let mut ledger = FrameLedger::new(t0);
+        for _ in 0..10 * MAX_CONSECUTIVE_SURFACE_FAILURES {
+            ledger.record(FAILED, None, false, t0).unwrap();
+        }
+    }
+
+    #[test]
+    fn automation_without_a_presented_frame_stalls_after_the_limit() {
+        let t0 = Instant::now();
+        let limit = Duration::from_secs(60);
+        let mut ledger = FrameLedger::new(t0);
+        assert!(
+            ledger
+                .stalled(t0 + Duration::from_secs(59), limit, true, 0, 5)
+                .is_none()
+        );
+        let error = ledger
+            .stalled(t0 + Duration::from_secs(61), limit, true, 0, 5)
+            .expect("61 s without a frame")
+            .to_string();
+        assert!(
+            error.contains("zero size") && error.contains("0 of 5"),
+            "{error}"
+        );
+        ledger
+            .record(
+                FrameOutcome::Presented,
+                Some([8, 8]),
+                true,
+                t0 + Duration::from_secs(61),
+            )
+            .unwrap();
+        assert!(
+            ledger
+                .stalled(t0 + Duration::from_secs(62), limit, false, 1, 5)
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn phases_count_frames_at_the_requested_size() {
+        let t0 = Instant::now();
+        let mut ledger = FrameLedger::new(t0);
+        ledger
+            .record(FrameOutcome::Presented, Some([100, 80]), true, t0)
+            .unwrap();
+        ledger.begin_phase([1, 1]);
+        // The first frame after a request may still have the old size.
+        for size in [[100, 80], [1, 1], [1, 1]] {
+            ledger
+                .record(FrameOutcome::Presented, Some(size), true, t0)
+                .unwrap();
+        }
+        ledger.begin_phase([0, 0]);
+        ledger
+            .record(FrameOutcome::Skipped, None, true, t0)
+            .unwrap();
+        assert_eq!(
+            ledger.report(),
+            "automation phase 0: tick 0, request none, presented 1, presented at request 0, skipped 0, failed 0\n\
+             automation phase 1: tick 1, request 1x1, presented 3, presented at request 2, skipped 0, failed 0\n\
+             automation phase 2: tick 4, request 0x0, presented 0, presented at request 0, skipped 1, failed 0\n"
+        );
     }
 }
