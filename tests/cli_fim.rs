@@ -159,7 +159,15 @@ fn points_from_stdin_and_single_point_summary() {
     );
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    for needle in ["κ", "eigenvalues", "natural grad", "angle", "2.000049997e4"] {
+    // κ and the angle at (0, 0.01) from shared/reference/public_points.json (30-digit
+    // quadrature): 20000.4999708349 and 44.998090082594864°.
+    for needle in [
+        "κ",
+        "eigenvalues",
+        "natural grad",
+        "2.000049997e4",
+        "44.998090°",
+    ] {
         assert!(text.contains(needle), "summary lacks `{needle}`:\n{text}");
     }
 }

@@ -533,27 +533,84 @@ fn timeout_helper_kills_the_whole_process_group() {
         Duration::from_secs(1),
     )
     .expect_err("the shell waits for its sleep");
-    assert!(start.elapsed() < Duration::from_secs(10));
-    let pid: u32 = String::from_utf8_lossy(&error.stdout)
-        .trim()
-        .parse()
-        .unwrap_or_else(|_| panic!("the shell printed its child's pid: {error}"));
-    // Killed: gone, or a zombie until init reaps it.
+    assert_group_gone(error.pgid);
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "the pipes closed with the group: {:?}",
+        start.elapsed()
+    );
+    assert!(
+        !error.stdout.is_empty(),
+        "what the shell wrote before the kill is kept"
+    );
+}
+
+/// Processes of group `pgid` still alive (zombies, dead but not yet reaped, excluded).
+fn live_members(pgid: u32) -> Vec<String> {
+    let mut alive = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // "pid (comm) state ppid pgrp ...": comm may hold spaces, so split after the ')'.
+        let Some((head, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        if fields.len() > 2 && fields[2] == pgid.to_string() && fields[0] != "Z" {
+            alive.push(format!("{head})"));
+        }
+    }
+    alive
+}
+
+/// Waits up to 5 s for every process of group `pgid` to die; panics naming the survivors.
+fn assert_group_gone(pgid: u32) {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let alive = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .ok()
-            .and_then(|stat| stat.rsplit(')').next().map(|s| s.trim().to_owned()))
-            .is_some_and(|rest| !rest.starts_with('Z'));
-        if !alive {
-            break;
+        let alive = live_members(pgid);
+        if alive.is_empty() {
+            return;
         }
         assert!(
             Instant::now() < deadline,
-            "the grandchild sleep {pid} survived"
+            "left behind in process group {pgid}: {alive:?}"
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+#[test]
+fn a_viewer_under_xvfb_run_killed_at_the_limit_leaves_nothing_behind() {
+    // What the window tests rely on when a viewer hangs: the helper kills xvfb-run's whole
+    // process group, so neither the Xvfb server nor the viewer outlives the test.
+    if !xvfb_run_available() {
+        if std::env::var("FISHERFLOW_SKIP_GPU_TESTS").as_deref() == Ok("1") {
+            return;
+        }
+        panic!("this test needs xvfb-run (apt-get install xvfb xauth)");
+    }
+    let start = Instant::now();
+    let error = try_run_with_timeout(
+        Command::new("xvfb-run")
+            .args(["-a", "-s", "-screen 0 640x480x24"])
+            .arg(env!("CARGO_BIN_EXE_fisherflow"))
+            .args(["view", "--grid", "16", "--width", "320", "--height", "200"])
+            .args(["--frames", "1000000"])
+            .env_remove("WAYLAND_DISPLAY")
+            // The viewer logs "viewer on <adapter>" once its window and device are up.
+            .env("RUST_LOG", "fisherflow=info"),
+        None,
+        Duration::from_secs(8),
+    )
+    .expect_err("a million frames take longer than 8 s");
+    assert!(start.elapsed() < Duration::from_secs(20));
+    assert_group_gone(error.pgid);
+    let stderr = String::from_utf8_lossy(&error.stderr);
+    assert!(
+        stderr.contains("viewer on"),
+        "the viewer was running when the limit struck:\n{stderr}"
+    );
 }
 
 #[test]

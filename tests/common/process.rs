@@ -27,6 +27,8 @@ pub struct TimedOut {
     pub command: String,
     /// The limit it ran past.
     pub limit: Duration,
+    /// The process group that was killed (the child's pid).
+    pub pgid: u32,
     /// Stdout written before the kill (possibly incomplete).
     pub stdout: Vec<u8>,
     /// Stderr written before the kill (possibly incomplete).
@@ -110,6 +112,7 @@ fn run(
         return Ok(Err(TimedOut {
             command,
             limit,
+            pgid,
             stdout: stdout.recv_timeout(DRAIN_GRACE).unwrap_or_default(),
             stderr: stderr.recv_timeout(DRAIN_GRACE).unwrap_or_default(),
         }));
