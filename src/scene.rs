@@ -1,6 +1,12 @@
 //! The scene state: the single source of truth that the UI edits, a capture scenario drives
 //! and the renderer draws. Plain data with serde, so a live session can be saved as TOML and
 //! replayed as a scenario.
+//!
+//! Interactive edits go through [`Scene::apply`] with a [`SceneEdit`]: the viewer's widgets,
+//! canvas gestures and keys, and the soak test (`tests/soak.rs`) that replays thousands of
+//! random edits. `apply` clamps every value to the range the UI offers (the `*_RANGE`
+//! constants below, the camera's zoom and coordinate limits), so no edit sequence can leave
+//! the scene invalid or outside what the renderer was tested with.
 
 use serde::{Deserialize, Serialize};
 
@@ -12,6 +18,25 @@ pub const SIGMA_RANGE: (f64, f64) = (0.05, 5.0);
 pub const MIN_GRID: u32 = 8;
 /// Largest grid density offered when the device allows it.
 pub const MAX_GRID: u32 = 2048;
+/// Damping λ the UI offers (log slider with a zero end).
+pub const DAMPING_RANGE: (f64, f64) = (0.0, 10.0);
+/// Ellipse display scale the UI offers.
+pub const ELLIPSE_SCALE_RANGE: (f64, f64) = (0.1, 4.0);
+/// Flow time step the UI offers.
+pub const DT_RANGE: (f64, f64) = (0.001, 1.0);
+/// Integration steps per frame the UI offers.
+pub const STEPS_PER_FRAME_RANGE: (u32, u32) = (1, 16);
+/// Fisher–Rao speed cap the UI offers.
+pub const SPEED_CAP_RANGE: (f64, f64) = (0.05, 50.0);
+/// Trail fade per frame the UI offers (1 = no trails).
+pub const FADE_RANGE: (f64, f64) = (0.005, 1.0);
+/// Quadrature node counts the UI's menu offers (any even count in MIN_NODES..=MAX_NODES is
+/// valid; these are the useful ones).
+pub const NODE_CHOICES: [u32; 6] = [16, 32, 48, 64, 96, 128];
+/// Largest |coordinate| of a world point an edit may set (target, probe, camera centre). Far
+/// beyond any interesting θ, and small enough that f32 positions and the squares the kernels
+/// form stay finite.
+pub const WORLD_LIMIT: f64 = 1e6;
 
 /// The 2-D view of the (μ1, μ2) plane: equal scaling on both axes.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -33,6 +58,27 @@ impl Default for Camera {
 }
 
 impl Camera {
+    /// Smallest and largest half-height the camera zooms to. Deep enough for the floating-origin
+    /// tests (1e-5 around (3, −2), 1e-3 around (300, −200)) with a decade to spare, and out to
+    /// where the whole plane the coordinates may reach ([`WORLD_LIMIT`]) fits in the view.
+    pub const HALF_HEIGHT_RANGE: (f64, f64) = (1e-6, 1e6);
+
+    /// The same camera with its half-height in [`Camera::HALF_HEIGHT_RANGE`] and its centre
+    /// within ±[`WORLD_LIMIT`] (non-finite values fall back to the default camera's).
+    pub fn clamped(self) -> Self {
+        let fallback = Camera::default();
+        let half_height = if self.half_height.is_finite() {
+            self.half_height
+                .clamp(Self::HALF_HEIGHT_RANGE.0, Self::HALF_HEIGHT_RANGE.1)
+        } else {
+            fallback.half_height
+        };
+        Self {
+            center: clamp_world(self.center).unwrap_or(fallback.center),
+            half_height,
+        }
+    }
+
     /// World units per physical pixel for a canvas `height_px` tall.
     pub fn world_per_pixel(&self, height_px: f32) -> f64 {
         2.0 * self.half_height / height_px.max(1.0) as f64
@@ -66,21 +112,31 @@ impl Camera {
         ]
     }
 
-    /// Zooms by `factor` (> 1 zooms in) keeping the world point under `pixel` fixed.
+    /// Zooms by `factor` (> 1 zooms in) keeping the world point under `pixel` fixed, within
+    /// [`Camera::HALF_HEIGHT_RANGE`]; a factor that is not a positive finite number is ignored.
     pub fn zoom_about(&mut self, factor: f64, pixel: [f32; 2], size_px: [f32; 2]) {
+        if !(factor.is_finite() && factor > 0.0) || !pixel.iter().all(|p| p.is_finite()) {
+            return;
+        }
         let anchor = self.pixel_to_world(pixel, size_px);
-        self.half_height = (self.half_height / factor).clamp(1e-4, 1e4);
+        self.half_height =
+            (self.half_height / factor).clamp(Self::HALF_HEIGHT_RANGE.0, Self::HALF_HEIGHT_RANGE.1);
         let moved = self.pixel_to_world(pixel, size_px);
         self.center[0] += anchor[0] - moved[0];
         self.center[1] += anchor[1] - moved[1];
+        *self = self.clamped();
     }
 
     /// Moves the view by a pixel delta (dragging the canvas by `delta_px` moves the world with
-    /// the pointer).
+    /// the pointer); the centre stops at ±[`WORLD_LIMIT`].
     pub fn pan_pixels(&mut self, delta_px: [f32; 2], height_px: f32) {
+        if !delta_px.iter().all(|d| d.is_finite()) {
+            return;
+        }
         let s = self.world_per_pixel(height_px);
         self.center[0] -= delta_px[0] as f64 * s;
         self.center[1] += delta_px[1] as f64 * s;
+        *self = self.clamped();
     }
 
     /// A camera showing both handles and the diagonal between them with a margin.
@@ -97,6 +153,7 @@ impl Camera {
             center: [0.5 * (lo[0] + hi[0]), 0.5 * (lo[1] + hi[1])],
             half_height: half,
         }
+        .clamped()
     }
 }
 
@@ -288,7 +345,150 @@ pub struct SceneError {
     pub message: String,
 }
 
+/// One interactive change to a [`Scene`]: what a widget, a canvas gesture or a key asks for.
+/// [`Scene::apply`] carries it out, clamped to the UI's ranges.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum SceneEdit {
+    /// σ, clamped to [`SIGMA_RANGE`].
+    SetSigma(f64),
+    /// Damping λ, clamped to [`DAMPING_RANGE`].
+    SetDamping(f64),
+    /// The target θ* (dragging either handle or a density-strip marker); coordinates clamped
+    /// to ±[`WORLD_LIMIT`].
+    SetTarget([f64; 2]),
+    /// Place the probe (a click) or clear it (None); coordinates clamped to ±[`WORLD_LIMIT`].
+    SetProbe(Option<[f64; 2]>),
+    /// Grid density, clamped to [`MIN_GRID`]..=[`MAX_GRID`].
+    SetGrid(u32),
+    /// Quadrature nodes per component, made even and clamped to MIN_NODES..=MAX_NODES.
+    SetNodes(u32),
+    /// Ellipse display scale, clamped to [`ELLIPSE_SCALE_RANGE`].
+    SetEllipseScale(f64),
+    /// Which layers are drawn.
+    SetLayers(Layers),
+    /// Flow on or off.
+    SetFlow(bool),
+    /// Flow on/off toggle (Space).
+    ToggleFlow,
+    /// Natural, Euclidean or both.
+    SetFlowMode(FlowMode),
+    /// Particle count (None: the adapter's default), clamped to [`PARTICLE_RANGE`].
+    SetParticles(Option<u32>),
+    /// Flow time step, clamped to [`DT_RANGE`].
+    SetDt(f64),
+    /// Integration steps per frame, clamped to [`STEPS_PER_FRAME_RANGE`].
+    SetStepsPerFrame(u32),
+    /// Fisher–Rao speed cap, clamped to [`SPEED_CAP_RANGE`].
+    SetSpeedCap(f64),
+    /// Trail fade, clamped to [`FADE_RANGE`].
+    SetFade(f64),
+    /// RK4 or Euler.
+    SetIntegrator(Integrator),
+    /// Colour particles by mode or by speed.
+    SetParticleColor(ParticleColor),
+    /// Seed of the particle spawn.
+    SetSeed(u32),
+    /// Zoom by `factor` (> 1 zooms in) about `pixel` of a canvas of `size` pixels (wheel,
+    /// pinch); the half-height stays in [`Camera::HALF_HEIGHT_RANGE`].
+    ZoomAbout {
+        /// Zoom factor; not a positive finite number: no change.
+        factor: f64,
+        /// The fixed point, pixels from the canvas' top-left corner.
+        pixel: [f32; 2],
+        /// Canvas size in pixels.
+        size: [f32; 2],
+    },
+    /// Drag the view by `delta_px` on a canvas `height_px` tall.
+    Pan {
+        /// Pointer movement in pixels (y down).
+        delta_px: [f32; 2],
+        /// Canvas height in pixels.
+        height_px: f32,
+    },
+    /// Frame both handles and the probe (F).
+    FitView,
+    /// Back to the default scene, keeping the grid density (R).
+    Reset,
+}
+
+/// `v` with each coordinate clamped to ±[`WORLD_LIMIT`]; None when one is NaN.
+fn clamp_world(v: [f64; 2]) -> Option<[f64; 2]> {
+    v.iter()
+        .all(|x| !x.is_nan())
+        .then(|| v.map(|x| x.clamp(-WORLD_LIMIT, WORLD_LIMIT)))
+}
+
+/// `v` clamped to `range`, or `current` when `v` is NaN (a NaN from a widget changes nothing).
+fn clamp_f64(v: f64, range: (f64, f64), current: f64) -> f64 {
+    if v.is_nan() {
+        current
+    } else {
+        v.clamp(range.0, range.1)
+    }
+}
+
 impl Scene {
+    /// Applies one interactive edit, clamped to the UI's ranges; an edit with a NaN in it
+    /// changes nothing. A scene that was valid stays valid.
+    pub fn apply(&mut self, edit: SceneEdit) {
+        use crate::math::quadrature::{MAX_NODES, MIN_NODES};
+        let flow = &mut self.flow;
+        match edit {
+            SceneEdit::SetSigma(v) => self.sigma = clamp_f64(v, SIGMA_RANGE, self.sigma),
+            SceneEdit::SetDamping(v) => self.damping = clamp_f64(v, DAMPING_RANGE, self.damping),
+            SceneEdit::SetTarget(t) => {
+                if let Some(t) = clamp_world(t) {
+                    self.target = t;
+                }
+            }
+            SceneEdit::SetProbe(None) => self.probe = None,
+            SceneEdit::SetProbe(Some(p)) => {
+                if let Some(p) = clamp_world(p) {
+                    self.probe = Some(p);
+                }
+            }
+            SceneEdit::SetGrid(n) => self.grid = n.clamp(MIN_GRID, MAX_GRID),
+            SceneEdit::SetNodes(n) => self.nodes = (n & !1).clamp(MIN_NODES, MAX_NODES),
+            SceneEdit::SetEllipseScale(v) => {
+                self.ellipse_scale = clamp_f64(v, ELLIPSE_SCALE_RANGE, self.ellipse_scale)
+            }
+            SceneEdit::SetLayers(layers) => self.layers = layers,
+            SceneEdit::SetFlow(on) => flow.enabled = on,
+            SceneEdit::ToggleFlow => flow.enabled = !flow.enabled,
+            SceneEdit::SetFlowMode(mode) => flow.mode = mode,
+            SceneEdit::SetParticles(n) => {
+                flow.particles = n.map(|n| n.clamp(PARTICLE_RANGE.0, PARTICLE_RANGE.1))
+            }
+            SceneEdit::SetDt(v) => flow.dt = clamp_f64(v, DT_RANGE, flow.dt),
+            SceneEdit::SetStepsPerFrame(n) => {
+                flow.steps_per_frame = n.clamp(STEPS_PER_FRAME_RANGE.0, STEPS_PER_FRAME_RANGE.1)
+            }
+            SceneEdit::SetSpeedCap(v) => {
+                flow.speed_cap = clamp_f64(v, SPEED_CAP_RANGE, flow.speed_cap)
+            }
+            SceneEdit::SetFade(v) => flow.fade = clamp_f64(v, FADE_RANGE, flow.fade),
+            SceneEdit::SetIntegrator(integrator) => flow.integrator = integrator,
+            SceneEdit::SetParticleColor(color) => flow.color = color,
+            SceneEdit::SetSeed(seed) => flow.seed = seed,
+            SceneEdit::ZoomAbout {
+                factor,
+                pixel,
+                size,
+            } => self.camera.zoom_about(factor, pixel, size),
+            SceneEdit::Pan {
+                delta_px,
+                height_px,
+            } => self.camera.pan_pixels(delta_px, height_px),
+            SceneEdit::FitView => self.fit_view(),
+            SceneEdit::Reset => {
+                *self = Scene {
+                    grid: self.grid,
+                    ..Scene::default()
+                }
+            }
+        }
+    }
+
     /// The label-swapped twin of the target.
     pub fn twin(&self) -> [f64; 2] {
         [self.target[1], self.target[0]]
@@ -398,6 +598,10 @@ mod tests {
         };
         let size = [800.0, 600.0];
         let w = cam.pixel_to_world([123.0, 456.0], size);
+        // By hand: 6 world units over 600 px is 0.01 per pixel; the pixel is (123 − 400,
+        // 456 − 300) from the centre, and y points down on screen.
+        let expected = [1.0 + (123.0 - 400.0) * 0.01, -2.0 - (456.0 - 300.0) * 0.01];
+        assert!((w[0] - expected[0]).abs() < 1e-12 && (w[1] - expected[1]).abs() < 1e-12);
         let p = cam.world_to_pixel(w, size);
         assert!((p[0] - 123.0).abs() < 1e-3 && (p[1] - 456.0).abs() < 1e-3);
         // One pixel is the same world distance along both axes.
@@ -410,11 +614,144 @@ mod tests {
     fn zoom_keeps_the_point_under_the_cursor() {
         let mut cam = Camera::default();
         let size = [640.0, 480.0];
-        let before = cam.pixel_to_world([100.0, 50.0], size);
         cam.zoom_about(1.7, [100.0, 50.0], size);
-        let after = cam.pixel_to_world([100.0, 50.0], size);
-        assert!((before[0] - after[0]).abs() < 1e-9 && (before[1] - after[1]).abs() < 1e-9);
         assert!((cam.half_height - 4.0 / 1.7).abs() < 1e-12);
+        // By hand: the pixel is (−220, −190) px from the centre. Before, at 8/480 world units
+        // per pixel, it shows (−220·8/480, 190·8/480); after, at 8/(480·1.7), the centre must
+        // sit so that the same pixel still shows that point.
+        let (before, after) = (8.0 / 480.0, 8.0 / (480.0 * 1.7));
+        let anchor = [-220.0 * before, 190.0 * before];
+        let center = [anchor[0] + 220.0 * after, anchor[1] - 190.0 * after];
+        assert!(
+            (cam.center[0] - center[0]).abs() < 1e-12 && (cam.center[1] - center[1]).abs() < 1e-12,
+            "{:?} vs {center:?}",
+            cam.center
+        );
+    }
+
+    #[test]
+    fn zoom_and_pan_stop_at_the_camera_limits() {
+        let size = [160.0, 120.0];
+        let mut cam = Camera::default();
+        cam.zoom_about(1e30, [80.0, 60.0], size);
+        assert_eq!(cam.half_height, 1e-6, "deepest zoom");
+        cam.zoom_about(1e-30, [0.0, 0.0], size);
+        assert_eq!(cam.half_height, 1e6, "widest zoom");
+        // At the widest zoom a 1e5-pixel drag would move the centre by 1e9: it stops at the
+        // coordinate limit. Dragging left and down moves the view right and up.
+        cam.pan_pixels([-1e5, 1e5], size[1]);
+        assert_eq!(cam.center, [WORLD_LIMIT, WORLD_LIMIT]);
+        // Nonsense input changes nothing.
+        let before = cam;
+        cam.zoom_about(f64::NAN, [80.0, 60.0], size);
+        cam.zoom_about(0.0, [80.0, 60.0], size);
+        cam.zoom_about(-2.0, [80.0, 60.0], size);
+        cam.pan_pixels([f32::NAN, 1.0], size[1]);
+        assert_eq!(cam, before);
+    }
+
+    #[test]
+    fn apply_sets_values_within_the_ui_ranges() {
+        let mut scene = Scene::default();
+        scene.apply(SceneEdit::SetSigma(0.7));
+        assert_eq!(scene.sigma, 0.7);
+        scene.apply(SceneEdit::SetSigma(1e-9));
+        assert_eq!(
+            scene.sigma, 0.05,
+            "σ below the slider's range clamps to 0.05"
+        );
+        scene.apply(SceneEdit::SetSigma(1e9));
+        assert_eq!(scene.sigma, 5.0);
+        scene.apply(SceneEdit::SetSigma(f64::NAN));
+        assert_eq!(scene.sigma, 5.0, "NaN changes nothing");
+        scene.apply(SceneEdit::SetDamping(-1.0));
+        assert_eq!(scene.damping, 0.0);
+        scene.apply(SceneEdit::SetDamping(1e3));
+        assert_eq!(scene.damping, 10.0);
+        scene.apply(SceneEdit::SetGrid(3));
+        assert_eq!(scene.grid, 8);
+        scene.apply(SceneEdit::SetGrid(1_000_000));
+        assert_eq!(scene.grid, 2048);
+        scene.apply(SceneEdit::SetNodes(17));
+        assert_eq!(scene.nodes, 16, "odd node counts round down to even");
+        scene.apply(SceneEdit::SetNodes(1));
+        assert_eq!(scene.nodes, 4);
+        scene.apply(SceneEdit::SetNodes(10_000));
+        assert_eq!(scene.nodes, 512);
+        scene.apply(SceneEdit::SetEllipseScale(100.0));
+        assert_eq!(scene.ellipse_scale, 4.0);
+        scene.apply(SceneEdit::SetParticles(Some(10)));
+        assert_eq!(scene.flow.particles, Some(1000));
+        scene.apply(SceneEdit::SetParticles(Some(u32::MAX)));
+        assert_eq!(scene.flow.particles, Some(1 << 20));
+        scene.apply(SceneEdit::SetDt(0.0));
+        assert_eq!(scene.flow.dt, 0.001);
+        scene.apply(SceneEdit::SetStepsPerFrame(0));
+        assert_eq!(scene.flow.steps_per_frame, 1);
+        scene.apply(SceneEdit::SetStepsPerFrame(99));
+        assert_eq!(scene.flow.steps_per_frame, 16);
+        scene.apply(SceneEdit::SetSpeedCap(0.0));
+        assert_eq!(scene.flow.speed_cap, 0.05);
+        scene.apply(SceneEdit::SetFade(2.0));
+        assert_eq!(scene.flow.fade, 1.0);
+        scene.apply(SceneEdit::SetTarget([0.25, 0.25]));
+        assert_eq!(scene.target, [0.25, 0.25], "the diagonal is allowed");
+        scene.apply(SceneEdit::SetTarget([1e9, -1e9]));
+        assert_eq!(scene.target, [1e6, -1e6]);
+        scene.apply(SceneEdit::SetTarget([f64::NAN, 0.0]));
+        assert_eq!(scene.target, [1e6, -1e6], "NaN changes nothing");
+        scene.apply(SceneEdit::SetProbe(Some([2.0, f64::INFINITY])));
+        assert_eq!(scene.probe, Some([2.0, 1e6]));
+        scene.apply(SceneEdit::SetProbe(None));
+        assert_eq!(scene.probe, None);
+        assert!(!scene.flow.enabled);
+        scene.apply(SceneEdit::ToggleFlow);
+        assert!(scene.flow.enabled);
+        scene.apply(SceneEdit::SetFlow(false));
+        assert!(!scene.flow.enabled);
+        assert!(scene.validate().is_ok());
+    }
+
+    #[test]
+    fn apply_zoom_pan_fit_and_reset() {
+        let mut scene = Scene {
+            grid: 64,
+            sigma: 0.3,
+            ..Scene::default()
+        };
+        scene.apply(SceneEdit::ZoomAbout {
+            factor: 2.0,
+            pixel: [80.0, 60.0],
+            size: [160.0, 120.0],
+        });
+        // Zooming about the canvas centre halves the half-height and keeps the centre.
+        assert_eq!(scene.camera.half_height, 2.0);
+        assert_eq!(scene.camera.center, [0.0, 0.0]);
+        scene.apply(SceneEdit::Pan {
+            delta_px: [30.0, -15.0],
+            height_px: 120.0,
+        });
+        // 4 world units over 120 px; dragging right and up moves the view left and down.
+        let c = scene.camera.center;
+        assert!(
+            (c[0] + 1.0).abs() < 1e-12 && (c[1] + 0.5).abs() < 1e-12,
+            "{c:?}"
+        );
+        scene.apply(SceneEdit::FitView);
+        // Target (−1.5, 1) and probe (1.2, 0.4): the box [−1.5, 1.2] × [−1.5, 1] around the
+        // handles and probe, half its larger side (1.35) plus 2.5σ = 0.75.
+        assert!((scene.camera.center[0] + 0.15).abs() < 1e-12);
+        assert!((scene.camera.center[1] + 0.25).abs() < 1e-12);
+        assert!((scene.camera.half_height - 2.1).abs() < 1e-12);
+        scene.apply(SceneEdit::Reset);
+        assert_eq!(
+            scene,
+            Scene {
+                grid: 64,
+                ..Scene::default()
+            },
+            "reset keeps the grid density only"
+        );
     }
 
     #[test]

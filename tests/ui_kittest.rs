@@ -8,7 +8,6 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use fisherflow::render::FrameInfo;
 use fisherflow::scene::Scene;
-use fisherflow::viewer::overlay::world_to_screen;
 use fisherflow::viewer::setup_egui;
 use fisherflow::viewer::ui::{self, FrameContext, UiState};
 
@@ -65,9 +64,30 @@ fn drag(h: &mut Harness<'_, State>, from: Pos2, to: Pos2) {
     h.run();
 }
 
+/// Where `world` shows on the canvas, worked out here from the camera and the canvas rectangle
+/// rather than with the UI's own `world_to_screen`: the camera's centre is at the rectangle's
+/// centre, 2·half_height world units span its height, and screen y points down.
 fn canvas_point(h: &Harness<'_, State>, world: [f64; 2]) -> Pos2 {
     let (scene, state) = h.state();
-    world_to_screen(scene, state.canvas_rect.expect("canvas laid out"), world)
+    let rect = state.canvas_rect.expect("canvas laid out");
+    let px_per_world = rect.height() as f64 / (2.0 * scene.camera.half_height);
+    let c = scene.camera.center;
+    rect.center()
+        + vec2(
+            ((world[0] - c[0]) * px_per_world) as f32,
+            (-(world[1] - c[1]) * px_per_world) as f32,
+        )
+}
+
+/// The inverse of [`canvas_point`], by hand in the same way: the world point under `pos`.
+fn world_at(scene: &Scene, rect: egui::Rect, pos: Pos2) -> [f64; 2] {
+    let world_per_px = 2.0 * scene.camera.half_height / rect.height() as f64;
+    let d = pos - rect.center();
+    let c = scene.camera.center;
+    [
+        c[0] + d.x as f64 * world_per_px,
+        c[1] - d.y as f64 * world_per_px,
+    ]
 }
 
 #[test]
@@ -166,8 +186,17 @@ fn dragging_empty_canvas_pans_and_clicking_places_the_probe() {
     press(&h, click, false);
     h.run();
     let probe = h.state().0.probe.expect("a click places the probe");
-    let expected = fisherflow::viewer::overlay::screen_to_world(&h.state().0, rect, click);
-    assert!((probe[0] - expected[0]).abs() < 1e-9 && (probe[1] - expected[1]).abs() < 1e-9);
+    // (40, −60) points from the centre: right and up, at the panned camera's scale.
+    let scene = &h.state().0;
+    let world_per_px = 2.0 * scene.camera.half_height / rect.height() as f64;
+    let expected = [
+        scene.camera.center[0] + 40.0 * world_per_px,
+        scene.camera.center[1] + 60.0 * world_per_px,
+    ];
+    assert!(
+        (probe[0] - expected[0]).abs() < 1e-9 && (probe[1] - expected[1]).abs() < 1e-9,
+        "{probe:?} vs {expected:?}"
+    );
 }
 
 #[test]
@@ -226,7 +255,7 @@ fn wheel_zooms_around_the_cursor() {
     h.run();
     let rect = h.state().1.canvas_rect.unwrap();
     let at = rect.center() + vec2(120.0, 80.0);
-    let world_before = fisherflow::viewer::overlay::screen_to_world(&h.state().0, rect, at);
+    let world_before = world_at(&h.state().0, rect, at);
     let half_before = h.state().0.camera.half_height;
     h.hover_at(at);
     h.run();
@@ -243,7 +272,7 @@ fn wheel_zooms_around_the_cursor() {
         scene.camera.half_height < half_before,
         "scrolling up zooms in"
     );
-    let world_after = fisherflow::viewer::overlay::screen_to_world(scene, rect, at);
+    let world_after = world_at(scene, rect, at);
     assert!(
         (world_after[0] - world_before[0]).abs() < 1e-6
             && (world_after[1] - world_before[1]).abs() < 1e-6

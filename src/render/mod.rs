@@ -438,6 +438,24 @@ impl SceneRenderer {
         self.markers.draw(&mut pass, &self.view_group);
     }
 
+    /// Reads back the cells of the last computed field and the last computed probe cell (None
+    /// before any probe): for tests, such as the soak's finiteness check. Waits for the GPU; the
+    /// frame loop never calls it.
+    pub fn read_field_and_probe(
+        &self,
+        ctx: &GpuContext,
+    ) -> Result<(Vec<FieldCell>, Option<FieldCell>), GpuError> {
+        let field = match (&self.field, &self.field_key) {
+            (Some(field), Some(key)) => field.read_cells(ctx, key.params.cell_count)?,
+            _ => Vec::new(),
+        };
+        let probe = match self.probe_key {
+            Some(_) => self.probe.read_cells(ctx, 1)?.first().copied(),
+            None => None,
+        };
+        Ok((field, probe))
+    }
+
     /// Forgets the field so the next frame recomputes it (benchmarking the "dragging" case).
     pub fn invalidate_field(&mut self) {
         self.field_key = None;

@@ -1,7 +1,10 @@
 //! The viewer's egui layer: the side panel (controls and numbers), the canvas widget (the
 //! scene texture, with pan, zoom, handle dragging and probe placement), the density strip,
-//! the help overlay and toasts. Everything here edits the [`Scene`]; nothing draws the plane
-//! itself. Pure egui, so the kittest tests drive it without a window.
+//! the help overlay and toasts. Everything here edits the [`Scene`], and only through
+//! [`Scene::apply`] (widgets work on a copy of the value and apply a [`SceneEdit`] when it
+//! changed), so the UI obeys the same clamps as the soak test that replays random edits.
+//! Nothing here draws the plane itself. Pure egui, so the kittest tests drive it without a
+//! window.
 
 use egui::{Color32, FontId, Key, Pos2, Rect, RichText, Sense, Stroke, pos2, vec2};
 
@@ -10,7 +13,10 @@ use super::overlay::{self, color, screen_to_world, world_to_screen};
 use crate::render::colormap::palette;
 use crate::render::ellipses::CAP_CELLS;
 use crate::render::{FrameInfo, HANDLE_RADIUS_PT};
-use crate::scene::{MAX_GRID, MIN_GRID, SIGMA_RANGE, Scene};
+use crate::scene::{
+    DAMPING_RANGE, DT_RANGE, ELLIPSE_SCALE_RANGE, FADE_RANGE, MAX_GRID, MIN_GRID, NODE_CHOICES,
+    SIGMA_RANGE, SPEED_CAP_RANGE, STEPS_PER_FRAME_RANGE, Scene, SceneEdit,
+};
 
 /// What the pointer is dragging on the canvas or the density strip.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -154,21 +160,17 @@ fn handle_keys(ui: &egui::Ui, scene: &mut Scene, state: &mut UiState) {
     }
     let pressed = |key| ui.input(|i| i.key_pressed(key));
     if pressed(Key::R) {
-        let grid = scene.grid;
-        *scene = Scene {
-            grid,
-            ..Scene::default()
-        };
+        scene.apply(SceneEdit::Reset);
         state.toast(ui.ctx(), "scene reset (R)");
     }
     if pressed(Key::F) {
-        scene.fit_view();
+        scene.apply(SceneEdit::FitView);
     }
     if pressed(Key::P) {
         state.screenshot_requested = true;
     }
     if pressed(Key::Space) {
-        scene.flow.enabled = !scene.flow.enabled;
+        scene.apply(SceneEdit::ToggleFlow);
     }
     if pressed(Key::V) {
         state.record_toggle_requested = true;
@@ -178,6 +180,23 @@ fn handle_keys(ui: &egui::Ui, scene: &mut Scene, state: &mut UiState) {
     }
     if pressed(Key::Escape) {
         state.show_help = false;
+    }
+}
+
+/// Shows a widget on a copy of the value `get` reads and applies `edit(copy)` when the widget
+/// changed it:
+/// the scene is only ever written through [`Scene::apply`].
+fn edit_copy<T: Clone + PartialEq>(
+    scene: &mut Scene,
+    get: impl FnOnce(&Scene) -> T,
+    widget: impl FnOnce(&mut T),
+    edit: impl FnOnce(T) -> SceneEdit,
+) {
+    let value = get(scene);
+    let mut copy = value.clone();
+    widget(&mut copy);
+    if copy != value {
+        scene.apply(edit(copy));
     }
 }
 
@@ -197,28 +216,55 @@ fn side_panel(ui: &mut egui::Ui, scene: &mut Scene, state: &mut UiState, frame: 
     ui.separator();
 
     ui.strong("Model");
-    ui.add(
-        egui::Slider::new(&mut scene.sigma, SIGMA_RANGE.0..=SIGMA_RANGE.1)
-            .logarithmic(true)
-            .text("σ"),
+    edit_copy(
+        scene,
+        |s| s.sigma,
+        |v| {
+            ui.add(
+                egui::Slider::new(v, SIGMA_RANGE.0..=SIGMA_RANGE.1)
+                    .logarithmic(true)
+                    .text("σ"),
+            );
+        },
+        SceneEdit::SetSigma,
     );
-    ui.add(
-        egui::Slider::new(&mut scene.damping, 0.0..=10.0)
-            .logarithmic(true)
-            .smallest_positive(1e-4)
-            .text("damping λ"),
+    edit_copy(
+        scene,
+        |s| s.damping,
+        |v| {
+            ui.add(
+                egui::Slider::new(v, DAMPING_RANGE.0..=DAMPING_RANGE.1)
+                    .logarithmic(true)
+                    .smallest_positive(1e-4)
+                    .text("damping λ"),
+            );
+        },
+        SceneEdit::SetDamping,
     );
-    let t = &mut scene.target;
-    labelled_drag(ui, "target μ1*", &mut t[0], 0.01);
-    labelled_drag(ui, "target μ2*", &mut t[1], 0.01);
+    edit_copy(
+        scene,
+        |s| s.target,
+        |t| {
+            labelled_drag(ui, "target μ1*", &mut t[0], 0.01);
+            labelled_drag(ui, "target μ2*", &mut t[1], 0.01);
+        },
+        SceneEdit::SetTarget,
+    );
 
     ui.separator();
     ui.strong("Field");
     let limit = frame.info.max_grid.clamp(MIN_GRID, MAX_GRID);
-    ui.add(
-        egui::Slider::new(&mut scene.grid, MIN_GRID..=limit.max(1024.min(MAX_GRID)))
-            .logarithmic(true)
-            .text("grid"),
+    edit_copy(
+        scene,
+        |s| s.grid,
+        |v| {
+            ui.add(
+                egui::Slider::new(v, MIN_GRID..=limit.max(1024.min(MAX_GRID)))
+                    .logarithmic(true)
+                    .text("grid"),
+            );
+        },
+        SceneEdit::SetGrid,
     );
     if scene.grid > frame.info.max_grid {
         ui.colored_label(
@@ -234,17 +280,31 @@ fn side_panel(ui: &mut egui::Ui, scene: &mut Scene, state: &mut UiState, frame: 
             .small(),
         );
     }
-    egui::ComboBox::from_label("quadrature nodes")
-        .selected_text(scene.nodes.to_string())
-        .show_ui(ui, |ui| {
-            for q in [16, 32, 48, 64, 96, 128] {
-                ui.selectable_value(&mut scene.nodes, q, q.to_string());
-            }
-        });
-    ui.add(
-        egui::Slider::new(&mut scene.ellipse_scale, 0.1..=4.0)
-            .logarithmic(true)
-            .text("ellipse scale"),
+    edit_copy(
+        scene,
+        |s| s.nodes,
+        |nodes| {
+            egui::ComboBox::from_label("quadrature nodes")
+                .selected_text(nodes.to_string())
+                .show_ui(ui, |ui| {
+                    for q in NODE_CHOICES {
+                        ui.selectable_value(nodes, q, q.to_string());
+                    }
+                });
+        },
+        SceneEdit::SetNodes,
+    );
+    edit_copy(
+        scene,
+        |s| s.ellipse_scale,
+        |v| {
+            ui.add(
+                egui::Slider::new(v, ELLIPSE_SCALE_RANGE.0..=ELLIPSE_SCALE_RANGE.1)
+                    .logarithmic(true)
+                    .text("ellipse scale"),
+            );
+        },
+        SceneEdit::SetEllipseScale,
     );
 
     ui.separator();
@@ -252,17 +312,23 @@ fn side_panel(ui: &mut egui::Ui, scene: &mut Scene, state: &mut UiState, frame: 
 
     ui.separator();
     ui.strong("Layers");
-    ui.horizontal_wrapped(|ui| {
-        let l = &mut scene.layers;
-        ui.checkbox(&mut l.ellipses, "ellipses");
-        ui.checkbox(&mut l.axes, "axes");
-        ui.checkbox(&mut l.handles, "handles");
-        ui.checkbox(&mut l.probe, "probe");
-        ui.checkbox(&mut l.legend, "legend");
-    });
+    edit_copy(
+        scene,
+        |s| s.layers,
+        |l| {
+            ui.horizontal_wrapped(|ui| {
+                ui.checkbox(&mut l.ellipses, "ellipses");
+                ui.checkbox(&mut l.axes, "axes");
+                ui.checkbox(&mut l.handles, "handles");
+                ui.checkbox(&mut l.probe, "probe");
+                ui.checkbox(&mut l.legend, "legend");
+            });
+        },
+        SceneEdit::SetLayers,
+    );
     ui.horizontal(|ui| {
         if ui.button("Fit view (F)").clicked() {
-            scene.fit_view();
+            scene.apply(SceneEdit::FitView);
         }
         if ui.button("Screenshot (P)").clicked() {
             state.screenshot_requested = true;
@@ -310,7 +376,9 @@ fn side_panel(ui: &mut egui::Ui, scene: &mut Scene, state: &mut UiState, frame: 
 
 fn flow_controls(ui: &mut egui::Ui, scene: &mut Scene, frame: &FrameContext<'_>) {
     use crate::scene::{FlowMode, Integrator, PARTICLE_RANGE, ParticleColor};
-    let flow = &mut scene.flow;
+    // The widgets edit a copy; each field they changed becomes one edit below.
+    let before = scene.flow;
+    let mut flow = before;
     ui.horizontal(|ui| {
         ui.strong("Flow");
         ui.checkbox(&mut flow.enabled, "run (Space)");
@@ -327,23 +395,25 @@ fn flow_controls(ui: &mut egui::Ui, scene: &mut Scene, frame: &FrameContext<'_>)
             .logarithmic(true)
             .text("particles"),
     );
-    // Only an edit pins the count; untouched, the adapter's default stays in charge.
-    if count != shown {
-        flow.particles = Some(count);
-    }
     ui.add(
-        egui::Slider::new(&mut flow.dt, 0.001..=1.0)
+        egui::Slider::new(&mut flow.dt, DT_RANGE.0..=DT_RANGE.1)
             .logarithmic(true)
             .text("step dt"),
     );
-    ui.add(egui::Slider::new(&mut flow.steps_per_frame, 1..=16).text("steps/frame"));
     ui.add(
-        egui::Slider::new(&mut flow.speed_cap, 0.05..=50.0)
+        egui::Slider::new(
+            &mut flow.steps_per_frame,
+            STEPS_PER_FRAME_RANGE.0..=STEPS_PER_FRAME_RANGE.1,
+        )
+        .text("steps/frame"),
+    );
+    ui.add(
+        egui::Slider::new(&mut flow.speed_cap, SPEED_CAP_RANGE.0..=SPEED_CAP_RANGE.1)
             .logarithmic(true)
             .text("speed cap (Fisher–Rao)"),
     );
     ui.add(
-        egui::Slider::new(&mut flow.fade, 0.005..=1.0)
+        egui::Slider::new(&mut flow.fade, FADE_RANGE.0..=FADE_RANGE.1)
             .logarithmic(true)
             .text("trail fade"),
     );
@@ -362,6 +432,23 @@ fn flow_controls(ui: &mut egui::Ui, scene: &mut Scene, frame: &FrameContext<'_>)
             flow.seed = flow.seed.wrapping_add(1);
         }
     });
+    let edits = [
+        (flow.enabled != before.enabled).then_some(SceneEdit::SetFlow(flow.enabled)),
+        (flow.mode != before.mode).then_some(SceneEdit::SetFlowMode(flow.mode)),
+        // Only an edit pins the count; untouched, the adapter's default stays in charge.
+        (count != shown).then_some(SceneEdit::SetParticles(Some(count))),
+        (flow.dt != before.dt).then_some(SceneEdit::SetDt(flow.dt)),
+        (flow.steps_per_frame != before.steps_per_frame)
+            .then_some(SceneEdit::SetStepsPerFrame(flow.steps_per_frame)),
+        (flow.speed_cap != before.speed_cap).then_some(SceneEdit::SetSpeedCap(flow.speed_cap)),
+        (flow.fade != before.fade).then_some(SceneEdit::SetFade(flow.fade)),
+        (flow.integrator != before.integrator).then_some(SceneEdit::SetIntegrator(flow.integrator)),
+        (flow.color != before.color).then_some(SceneEdit::SetParticleColor(flow.color)),
+        (flow.seed != before.seed).then_some(SceneEdit::SetSeed(flow.seed)),
+    ];
+    for edit in edits.into_iter().flatten() {
+        scene.apply(edit);
+    }
 }
 
 fn mono(text: impl Into<String>) -> RichText {
@@ -414,7 +501,7 @@ fn probe_numbers(ui: &mut egui::Ui, scene: &mut Scene, n: &PanelNumbers) {
     ui.horizontal(|ui| {
         ui.strong(format!("Probe θ = ({:.3}, {:.3})", p.theta[0], p.theta[1]));
         if ui.small_button("clear").clicked() {
-            scene.probe = None;
+            scene.apply(SceneEdit::SetProbe(None));
         }
     });
     ui.label(mono(format!("L = KL(p* ‖ p) = {:.5e}", p.loss)));
@@ -490,14 +577,19 @@ fn canvas(ui: &mut egui::Ui, scene: &mut Scene, state: &mut UiState, frame: &Fra
         && let Some(pos) = response.interact_pointer_pos()
     {
         match state.drag {
-            Some(Drag::Target) => scene.target = screen_to_world(scene, rect, pos),
+            Some(Drag::Target) => {
+                scene.apply(SceneEdit::SetTarget(screen_to_world(scene, rect, pos)));
+            }
             Some(Drag::Twin) => {
                 let w = screen_to_world(scene, rect, pos);
-                scene.target = [w[1], w[0]];
+                scene.apply(SceneEdit::SetTarget([w[1], w[0]]));
             }
             Some(Drag::Pan) => {
                 let d = response.drag_delta();
-                scene.camera.pan_pixels([d.x, d.y], rect.height());
+                scene.apply(SceneEdit::Pan {
+                    delta_px: [d.x, d.y],
+                    height_px: rect.height(),
+                });
             }
             _ => {}
         }
@@ -508,17 +600,17 @@ fn canvas(ui: &mut egui::Ui, scene: &mut Scene, state: &mut UiState, frame: &Fra
     if response.clicked()
         && let Some(pos) = response.interact_pointer_pos()
     {
-        scene.probe = Some(screen_to_world(scene, rect, pos));
+        scene.apply(SceneEdit::SetProbe(Some(screen_to_world(scene, rect, pos))));
     }
     if let Some(hover) = response.hover_pos() {
         let (scroll, zoom) = ui.input(|i| (i.smooth_scroll_delta.y, i.zoom_delta()));
         let factor = (scroll as f64 * 0.002).exp() * zoom as f64;
         if factor != 1.0 {
-            scene.camera.zoom_about(
+            scene.apply(SceneEdit::ZoomAbout {
                 factor,
-                [hover.x - rect.left(), hover.y - rect.top()],
-                [rect.width(), rect.height()],
-            );
+                pixel: [hover.x - rect.left(), hover.y - rect.top()],
+                size: [rect.width(), rect.height()],
+            });
         }
         if state.drag.is_none() && scene.layers.handles && handle_at(hover, scene).is_some() {
             ui.ctx().set_cursor_icon(egui::CursorIcon::Grab);
@@ -650,7 +742,9 @@ fn density_strip(ui: &mut egui::Ui, scene: &mut Scene, state: &mut UiState) {
         if r.dragged()
             && let Some(pos) = r.interact_pointer_pos()
         {
-            scene.target[k] = from_x(pos.x);
+            let mut target = scene.target;
+            target[k] = from_x(pos.x);
+            scene.apply(SceneEdit::SetTarget(target));
         }
         if r.drag_stopped() {
             state.drag = None;
