@@ -67,10 +67,10 @@ fn fim(c: &mut Criterion) {
             group.bench_with_input(BenchmarkId::new("cpu-f64", grid), &params, |b, params| {
                 b.iter(|| {
                     for i in 0..params.cell_count {
-                        let mu = cpu::fim_field::cell_centre(params, i);
+                        let mu = params.cell_theta(i);
                         let input = PointInput {
-                            mu1: mu[0] as f64,
-                            mu2: mu[1] as f64,
+                            mu1: mu[0],
+                            mu2: mu[1],
                             sigma: 1.0,
                             target: Some([-1.5, 1.0]),
                         };

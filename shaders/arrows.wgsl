@@ -13,6 +13,8 @@ struct ArrowParams {
     _pad: f32,
     euclid_color: vec4<f32>,
     natural_color: vec4<f32>,
+    anchor: vec2<f32>,  // the probe minus the view centre, formed in f64
+    _pad2: vec2<f32>,
 }
 
 @group(0) @binding(0) var<uniform> view: View;
@@ -47,8 +49,8 @@ fn vs_main(@builtin(vertex_index) vertex: u32, @builtin(instance_index) instance
     let half_width = 0.4 * arrow.head_px + 2.0;
     let along = mix(-2.0, arrow.length_px + 2.0, corner.x);
     let across = mix(-half_width, half_width, corner.y);
-    let world = cell.theta + (d * along + perpendicular(d) * across) * view.world_per_px;
-    out.position = world_to_clip(view, world);
+    let from_center = arrow.anchor + (d * along + perpendicular(d) * across) * view.world_per_px;
+    out.position = offset_to_clip(view, from_center);
     out.local_px = vec2<f32>(along, across);
     out.color = color;
     return out;

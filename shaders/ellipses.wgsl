@@ -54,13 +54,15 @@ fn vs_main(@builtin(vertex_index) vertex: u32, cell: CellAttributes) -> VertexOu
     let corner = vec2<f32>(f32(vertex & 1u), f32(vertex >> 1u)) * 2.0 - 1.0;
     let pad = 1.5 * view.world_per_px;
     let local = corner * (vec2<f32>(along_max.x, along_min.x) + pad);
-    let world = cell.theta + cell.q_max * local.x + perpendicular(cell.q_max) * local.y;
+    // cell.theta is the offset from the field's floating origin (see common/view.wgsl).
+    let from_center = (cell.theta + view.field_origin) + cell.q_max * local.x
+        + perpendicular(cell.q_max) * local.y;
     var t = 1.0;
     if (cell.flags & FLAG_KAPPA_INFINITE) == 0u {
         t = log(max(cell.rotated.w, 1.0)) / (log(10.0) * ellipse.log_kappa_top);
     }
     var out: VertexOut;
-    out.position = world_to_clip(view, world);
+    out.position = offset_to_clip(view, from_center);
     out.local = local;
     out.semi_axes = vec2<f32>(along_max.x, along_min.x);
     out.color = colormap(t);

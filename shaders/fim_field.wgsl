@@ -13,21 +13,27 @@
 
 const WORKGROUP_SIZE: u32 = 64u;
 
+// Cells sit at small f32 offsets from a floating origin O (see FieldParams in
+// src/gpu/gpu_data.rs): Δ = Δ₀ + (offset₁ − offset₂) and the target relative to θ's
+// midpoint are formed from quantities the CPU took in f64, so neither the cell spacing nor
+// Δ = μ1 − μ2 loses precision when the view is tiny or far from (0, 0).
 struct FieldParams {
-    view_min: vec2<f32>,     // (μ1, μ2) of the grid's lower-left corner
-    cell_size: vec2<f32>,    // extent of one cell along μ1 and μ2
-    target_theta: vec2<f32>, // θ* for ∇L (field mode)
+    origin_hi: vec2<f32>,    // O = hi + lo (the CPU side's; the kernel needs only Δ₀, target_y0)
+    origin_lo: vec2<f32>,
+    cell_size: vec2<f32>,    // cell (c, r) sits at offset ((c + ½)·size₁, (r + ½)·size₂) from O
+    target_y0: vec2<f32>,    // (t1 − m̄₀, t2 − m̄₀), m̄₀ = (O1 + O2)/2
     grid: vec2<u32>,         // columns, rows
     sigma: f32,
     damping: f32,
     panel_nodes: u32,        // n = Q/2 Gauss–Legendre nodes per panel
     cell_count: u32,         // cells (or points) to evaluate
-    _pad: vec4<u32>,
+    origin_delta: f32,       // Δ₀ = O1 − O2
+    _pad: u32,
 }
 
 struct PointInput {
-    theta: vec2<f32>,
-    target_theta: vec2<f32>,
+    theta: vec2<f32>,        // offset from O (O = 0 for `fisherflow fim`: absolute θ)
+    target_y0: vec2<f32>,    // θ* − m̄₀ (θ* when O = 0)
     sigma: f32,
     has_target: u32,
     _pad: vec2<u32>,
@@ -38,13 +44,14 @@ struct PointInput {
 @group(0) @binding(2) var<storage, read_write> cells: array<FieldCell>;
 @group(0) @binding(3) var<storage, read> point_inputs: array<PointInput>;
 
-// Everything at one θ; shared by both entry points (CPU twin: cpu::fim_field::evaluate_cell).
-fn evaluate_cell(mu: vec2<f32>, sigma: f32, target_theta: vec2<f32>, has_target: bool) -> FieldCell {
-    let th = make_theta(mu, sigma);
+// Everything at θ = O + offset; shared by both entry points (CPU twin:
+// cpu::fim_field::evaluate_cell). `target_y0` is θ* relative to O's midpoint.
+fn evaluate_cell(offset: vec2<f32>, sigma: f32, target_y0: vec2<f32>, has_target: bool) -> FieldCell {
+    let th = theta_from_half_delta(0.5 * (params.origin_delta + (offset.x - offset.y)), sigma);
     let f_rot = fisher_rotated(th, params.panel_nodes);
     let eig = sym2_eigen(f_rot);
     var out: FieldCell;
-    out.theta = mu;
+    out.theta = offset;
     out.eigenvalues = vec2<f32>(eig.lambda_max, eig.lambda_min);
     out.fisher = vec4<f32>(sym2_rotate_basis(f_rot), eig.lambda_max * eig.lambda_min);
     var flags = 0u;
@@ -58,8 +65,9 @@ fn evaluate_cell(mu: vec2<f32>, sigma: f32, target_theta: vec2<f32>, has_target:
     out.q_max = rotate_vector(eig.q_max);
     if has_target {
         flags |= FLAG_HAS_TARGET;
-        let mid = 0.5 * (mu.x + mu.y);
-        let g_and_loss = gradient_rotated_and_loss(th, mid, target_theta, params.panel_nodes);
+        // θ's midpoint is m̄₀ + (offset₁ + offset₂)/2: the target in θ's y frame follows.
+        let target_y = target_y0 - vec2<f32>(0.5 * (offset.x + offset.y));
+        let g_and_loss = gradient_rotated_and_loss(th, target_y, params.panel_nodes);
         let g_rot = g_and_loss.xy;
         let nat = natural_gradient(f_rot, params.damping, g_rot);
         out.grad = rotate_vector(g_rot);
@@ -93,8 +101,8 @@ fn field(@builtin(global_invocation_id) gid: vec3<u32>,
     }
     let column = index % params.grid.x;
     let row = index / params.grid.x;
-    let mu = params.view_min + (vec2<f32>(f32(column), f32(row)) + 0.5) * params.cell_size;
-    cells[index] = evaluate_cell(mu, params.sigma, params.target_theta, true);
+    let offset = (vec2<f32>(f32(column), f32(row)) + 0.5) * params.cell_size;
+    cells[index] = evaluate_cell(offset, params.sigma, params.target_y0, true);
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -105,5 +113,5 @@ fn points(@builtin(global_invocation_id) gid: vec3<u32>,
         return;
     }
     let p = point_inputs[index];
-    cells[index] = evaluate_cell(p.theta, p.sigma, p.target_theta, p.has_target != 0u);
+    cells[index] = evaluate_cell(p.theta, p.sigma, p.target_y0, p.has_target != 0u);
 }

@@ -6,8 +6,8 @@
 @group(0) @binding(0) var<uniform> view: View;
 
 struct Segment {
-    @location(0) start: vec2<f32>,      // world
-    @location(1) end: vec2<f32>,        // world
+    @location(0) start: vec2<f32>,      // offset from the view centre, world units
+    @location(1) end: vec2<f32>,        // offset from the view centre
     @location(2) color: vec4<f32>,      // linear, straight alpha
     @location(3) style: vec2<f32>,      // (width px, dash period px; 0 = solid)
 }
@@ -28,9 +28,9 @@ fn vs_main(@builtin(vertex_index) vertex: u32, seg: Segment) -> VertexOut {
     let corner = vec2<f32>(f32(vertex & 1u), f32(vertex >> 1u));
     let along_px = mix(-1.0, length_world / view.world_per_px + 1.0, corner.x);
     let across_px = mix(-half_width_px, half_width_px, corner.y);
-    let world = seg.start + (direction * along_px + perpendicular(direction) * across_px) * view.world_per_px;
+    let from_center = seg.start + (direction * along_px + perpendicular(direction) * across_px) * view.world_per_px;
     var out: VertexOut;
-    out.position = world_to_clip(view, world);
+    out.position = offset_to_clip(view, from_center);
     out.local_px = vec2<f32>(along_px, across_px);
     out.color = seg.color;
     out.style = seg.style;

@@ -6,7 +6,7 @@
 @group(0) @binding(0) var<uniform> view: View;
 
 struct Marker {
-    @location(0) center: vec2<f32>,     // world
+    @location(0) center: vec2<f32>,     // offset from the view centre, world units
     @location(1) size: vec2<f32>,       // (radius px, ring width px)
     @location(2) fill: vec4<f32>,       // linear, straight alpha
     @location(3) ring: vec4<f32>,
@@ -25,7 +25,7 @@ fn vs_main(@builtin(vertex_index) vertex: u32, m: Marker) -> VertexOut {
     let corner = vec2<f32>(f32(vertex & 1u), f32(vertex >> 1u)) * 2.0 - 1.0;
     let local_px = corner * (m.size.x + 1.5);
     var out: VertexOut;
-    out.position = world_to_clip(view, m.center + local_px * vec2<f32>(1.0, -1.0) * view.world_per_px);
+    out.position = offset_to_clip(view, m.center + local_px * vec2<f32>(1.0, -1.0) * view.world_per_px);
     out.local_px = local_px;
     out.size = m.size;
     out.fill = m.fill;

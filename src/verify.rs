@@ -3,15 +3,25 @@
 //!
 //! Measures, per cell, against the reference at the *same* (f32-rounded) inputs:
 //! * `fisher`: max_ij |F_ij − F*_ij| / ‖F*‖₂ (‖F*‖₂ = λ_max);
-//! * `lambda_min`: |λ_min − λ*_min| / λ*_min, only where |Δ| ≥ 0.01σ;
+//! * `lambda_min` and `kappa`: |x − x*| / x*, only where |Δ| ≥ `lambda_min_from_delta`·σ
+//!   (closer to the diagonal λ_min is below what f32 inputs determine: rounding θ to f32 moves
+//!   Δ by up to 6e-8·|θ|, and λ_min ∝ Δ²);
+//! * `loss`: |L − L*| / max(L*, `LOSS_FLOOR`), i.e. relative, or absolute below the floor
+//!   (L vanishes at θ* and its twin, where only an absolute error means anything);
 //! * `grad`, `natgrad`: ‖g − g*‖ / max(‖g*‖, floor) (vectors). The floor (1e-4/σ for ∇L,
 //!   1e-4·σ for the natural gradient) keeps "relative" meaningful where the reference vanishes
 //!   (at the minima, on the diagonal with a symmetric target): ∇L is a sum of O(1/σ) terms, so
 //!   f32 can resolve it only to ~1e-7/σ absolute;
 //! * `angle_deg`: |α − α*| in degrees.
 //!
-//! A cell also fails when its flags disagree with the reference (κ infinite, natural gradient
-//! undefined), since a silently finite value where the reference has none is an error too.
+//! A cell fails outright — whatever the measures say — when any value it reports is NaN or
+//! infinite, or when a quantity is present on one side and absent on the other (κ finite
+//! against infinite — unless the finite κ ≥ `singular_kappa`, singular to working precision
+//! too —, a natural gradient or an angle defined against undefined, a loss block against
+//! none): a silently finite value where the reference has none is an error too, and a
+//! NaN must never score "0 error" (`f64::max` skips NaN, so every maximum here is taken with
+//! [`max_nan`], which keeps it). Result arrays of different lengths fail as a whole rather than
+//! being compared up to the shorter one.
 
 use crate::gpu::gpu_data::FieldCell;
 use crate::math::point::TargetReport;
@@ -24,14 +34,23 @@ pub struct Tolerances {
     pub fisher: f64,
     /// Relative λ_min error where |Δ|/σ ≥ `lambda_min_from_delta`.
     pub lambda_min: f64,
-    /// The |Δ|/σ below which λ_min is not held to `lambda_min`.
+    /// The |Δ|/σ below which λ_min and κ are not held to their tolerances.
     pub lambda_min_from_delta: f64,
+    /// Relative κ error where |Δ|/σ ≥ `lambda_min_from_delta`.
+    pub kappa: f64,
+    /// Relative L error (absolute below [`LOSS_FLOOR`]).
+    pub loss: f64,
     /// Relative ∇L error.
     pub grad: f64,
     /// Relative natural-gradient error.
     pub natgrad: f64,
     /// Absolute angle error in degrees.
     pub angle_deg: f64,
+    /// A κ this large counts as singular: a finite κ ≥ this on one side and an infinite κ on
+    /// the other agree. (A cell 1e-11 from the diagonal has κ ≈ 1e20 in f64, while f32 forms
+    /// its Δ as exactly 0: both say "singular to working precision", the natural gradient's
+    /// own threshold.)
+    pub singular_kappa: f64,
 }
 
 impl Default for Tolerances {
@@ -40,51 +59,91 @@ impl Default for Tolerances {
             fisher: 1e-4,
             lambda_min: 1e-3,
             lambda_min_from_delta: 0.01,
+            kappa: 1e-3,
+            loss: 1e-3,
             grad: 1e-3,
             natgrad: 1e-3,
             angle_deg: 0.1,
+            singular_kappa: 1e12,
         }
     }
 }
 
+/// The L below which the loss error is absolute: with the default 1e-3 tolerance, an error
+/// of 1e-6 is accepted where L* < 1e-3 (f32 sums of O(1) log terms resolve L to ~1e-7).
+pub const LOSS_FLOOR: f64 = 1e-3;
+
+/// The largest of two errors, NaN if either is NaN (`f64::max` would drop the NaN).
+pub fn max_nan(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else {
+        a.max(b)
+    }
+}
+
+fn max_opt(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(max_nan(x, y)),
+        (x, y) => x.or(y),
+    }
+}
+
 /// The error measures of one cell (None where the quantity is not compared).
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CellErrors {
     /// See module docs.
     pub fisher: f64,
     /// See module docs.
     pub lambda_min: Option<f64>,
     /// See module docs.
+    pub kappa: Option<f64>,
+    /// See module docs.
+    pub loss: Option<f64>,
+    /// See module docs.
     pub grad: Option<f64>,
     /// See module docs.
     pub natgrad: Option<f64>,
     /// See module docs.
     pub angle_deg: Option<f64>,
-    /// Whether κ-infinite and natural-gradient-defined agree with the reference.
-    pub flags_agree: bool,
+    /// Why the cell fails regardless of its measures: a non-finite value, or a quantity
+    /// present on one side only (see module docs). None when both sides agree on what exists.
+    pub mismatch: Option<String>,
 }
 
 impl CellErrors {
-    /// The largest relative error among F, λ_min, ∇L and the natural gradient (what the
-    /// benchmark reports as `max_rel_error`).
+    /// The largest relative error among F, λ_min, κ, L, ∇L and the natural gradient (what the
+    /// benchmark reports as `max_rel_error`): NaN if any is NaN, infinite on a mismatch.
     pub fn max_relative(&self) -> f64 {
-        [Some(self.fisher), self.lambda_min, self.grad, self.natgrad]
-            .into_iter()
-            .flatten()
-            .fold(0.0, f64::max)
+        if self.mismatch.is_some() {
+            return f64::INFINITY;
+        }
+        [
+            Some(self.fisher),
+            self.lambda_min,
+            self.kappa,
+            self.loss,
+            self.grad,
+            self.natgrad,
+        ]
+        .into_iter()
+        .flatten()
+        .fold(0.0, max_nan)
     }
 
-    /// Which tolerance is exceeded, if any.
+    /// Which rule is broken, if any (the first one found).
     pub fn violation(&self, tol: &Tolerances) -> Option<String> {
+        if let Some(why) = &self.mismatch {
+            return Some(why.clone());
+        }
         let over = |name: &str, err: Option<f64>, limit: f64| {
             err.filter(|e| e.is_nan() || *e > limit)
                 .map(|e| format!("{name} error {e:.3e} > {limit:e}"))
         };
-        if !self.flags_agree {
-            return Some("flags (κ infinite / natural gradient defined) disagree".to_owned());
-        }
         over("F", Some(self.fisher), tol.fisher)
             .or_else(|| over("λ_min", self.lambda_min, tol.lambda_min))
+            .or_else(|| over("κ", self.kappa, tol.kappa))
+            .or_else(|| over("L", self.loss, tol.loss))
             .or_else(|| over("∇L", self.grad, tol.grad))
             .or_else(|| over("natural gradient", self.natgrad, tol.natgrad))
             .or_else(|| over("angle (degrees)", self.angle_deg, tol.angle_deg))
@@ -130,6 +189,51 @@ pub fn cell_errors(cell: &FieldCell, reference: &PointReport, tol: &Tolerances) 
     report_errors(&report_from_cell(&input, cell), reference, tol)
 }
 
+/// Every value a report carries, named (for the non-finite rule).
+fn named_values(report: &PointReport) -> Vec<(&'static str, f64)> {
+    let f = report.fisher;
+    let mut values = vec![
+        ("F11", f[0][0]),
+        ("F12", f[0][1]),
+        ("F21", f[1][0]),
+        ("F22", f[1][1]),
+        ("λ_max", report.eigenvalues[0]),
+        ("λ_min", report.eigenvalues[1]),
+    ];
+    if let Some(k) = report.kappa {
+        values.push(("κ", k));
+    }
+    if let Some(loss) = &report.loss {
+        values.extend([("L", loss.kl), ("∇L₁", loss.grad[0]), ("∇L₂", loss.grad[1])]);
+        if let Some(n) = loss.natgrad {
+            values.extend([("ñ₁", n[0]), ("ñ₂", n[1])]);
+        }
+        if let Some(a) = loss.angle_deg {
+            values.push(("angle", a));
+        }
+    }
+    values
+}
+
+fn first_non_finite(report: &PointReport) -> Option<&'static str> {
+    named_values(report)
+        .into_iter()
+        .find(|(_, v)| !v.is_finite())
+        .map(|(name, _)| name)
+}
+
+/// "present here, absent there" for an optional quantity.
+fn presence(name: &str, got: bool, reference: bool) -> Option<String> {
+    (got != reference).then(|| {
+        let side = |present| if present { "present" } else { "null" };
+        format!(
+            "{name} is {} but {} in the reference",
+            side(got),
+            side(reference)
+        )
+    })
+}
+
 /// Errors of any evaluation (f32 turned f64, or f64 at another node count) against the
 /// reference at the same inputs.
 pub fn report_errors(got: &PointReport, reference: &PointReport, tol: &Tolerances) -> CellErrors {
@@ -139,80 +243,154 @@ pub fn report_errors(got: &PointReport, reference: &PointReport, tol: &Tolerance
     let fisher = [(f[0][0], r[0][0]), (f[0][1], r[0][1]), (f[1][1], r[1][1])]
         .iter()
         .map(|(a, b)| (a - b).abs())
-        .fold(0.0, f64::max)
+        .fold(0.0, max_nan)
         / scale;
     let delta_over_sigma = (reference.mu1 - reference.mu2).abs() / reference.sigma;
+    let spectrum_checked = delta_over_sigma >= tol.lambda_min_from_delta;
     let ref_lmin = reference.eigenvalues[1];
-    let lambda_min = (delta_over_sigma >= tol.lambda_min_from_delta && ref_lmin > 0.0)
+    let lambda_min = (spectrum_checked && ref_lmin > 0.0)
         .then(|| (got.eigenvalues[1] - ref_lmin).abs() / ref_lmin);
-    let mut flags_agree = got.kappa.is_some() == reference.kappa.is_some();
-    let (mut grad, mut natgrad, mut angle_deg) = (None, None, None);
-    if let (Some(mine), Some(loss)) = (&got.loss, &reference.loss) {
+    let kappa = match (got.kappa, reference.kappa) {
+        (Some(k), Some(kr)) if spectrum_checked => Some((k - kr).abs() / kr),
+        _ => None,
+    };
+    let mut mismatch = first_non_finite(got)
+        .map(|name| format!("{name} is not finite"))
+        .or_else(|| {
+            first_non_finite(reference).map(|name| format!("reference {name} is not finite"))
+        })
+        .or_else(|| {
+            // Finite against infinite is a mismatch unless the finite κ is itself singular to
+            // working precision (see `Tolerances::singular_kappa`).
+            let singular = |k: Option<f64>| k.is_none_or(|k| k >= tol.singular_kappa);
+            if singular(got.kappa) && singular(reference.kappa) {
+                None
+            } else {
+                presence("κ", got.kappa.is_some(), reference.kappa.is_some())
+            }
+        })
+        .or_else(|| {
+            presence(
+                "the loss block",
+                got.loss.is_some(),
+                reference.loss.is_some(),
+            )
+        });
+    let (mut loss, mut grad, mut natgrad, mut angle_deg) = (None, None, None, None);
+    if let (Some(mine), Some(theirs)) = (&got.loss, &reference.loss) {
         let sigma = reference.sigma;
+        loss = Some((mine.kl - theirs.kl).abs() / theirs.kl.abs().max(LOSS_FLOOR));
         grad = Some(relative_vector_error(
             mine.grad,
-            loss.grad,
+            theirs.grad,
             VECTOR_FLOOR / sigma,
         ));
-        match (mine.natgrad, loss.natgrad) {
-            (Some(n), Some(nr)) => {
-                natgrad = Some(relative_vector_error(n, nr, VECTOR_FLOOR * sigma))
-            }
-            (None, None) => {}
-            _ => flags_agree = false,
+        if let (Some(n), Some(nr)) = (mine.natgrad, theirs.natgrad) {
+            natgrad = Some(relative_vector_error(n, nr, VECTOR_FLOOR * sigma));
         }
-        if let (Some(a), Some(ar)) = (mine.angle_deg, loss.angle_deg) {
+        if let (Some(a), Some(ar)) = (mine.angle_deg, theirs.angle_deg) {
             angle_deg = Some((a - ar).abs());
         }
+        mismatch = mismatch
+            .or_else(|| {
+                presence(
+                    "the natural gradient",
+                    mine.natgrad.is_some(),
+                    theirs.natgrad.is_some(),
+                )
+            })
+            .or_else(|| {
+                presence(
+                    "the angle",
+                    mine.angle_deg.is_some(),
+                    theirs.angle_deg.is_some(),
+                )
+            });
     }
     CellErrors {
         fisher,
         lambda_min,
+        kappa,
+        loss,
         grad,
         natgrad,
         angle_deg,
-        flags_agree,
+        mismatch,
     }
 }
 
 /// Worst errors over many cells and the failures, at most `max_failures` listed.
 #[derive(Clone, Debug, Default)]
 pub struct Comparison {
-    /// Largest of each measure.
+    /// Largest of each measure (NaN where any cell's was NaN).
     pub worst: CellErrors,
     /// Largest relative error of all (benchmark's `max_rel_error`).
     pub max_relative: f64,
     /// Cells compared.
     pub cells: usize,
-    /// "cell i at θ: what" for failing cells.
+    /// "cell i at θ: what" for failing cells; a length mismatch is one failure for the whole.
     pub failures: Vec<String>,
 }
 
-/// Compares cells with references one to one.
+/// Compares cells with references one to one. Arrays of different lengths fail as a whole
+/// (nothing is compared, `max_relative` is infinite).
 pub fn compare(cells: &[FieldCell], references: &[PointReport], tol: &Tolerances) -> Comparison {
-    assert_eq!(
-        cells.len(),
-        references.len(),
-        "compare needs one reference per cell"
-    );
+    let errors: Vec<CellErrors> = cells
+        .iter()
+        .zip(references)
+        .map(|(cell, reference)| cell_errors(cell, reference, tol))
+        .collect();
+    summarize(&errors, references, cells.len(), tol)
+}
+
+/// Compares reports with references one to one (the CLI's and the benchmark's view).
+pub fn compare_reports(
+    got: &[PointReport],
+    references: &[PointReport],
+    tol: &Tolerances,
+) -> Comparison {
+    let errors: Vec<CellErrors> = got
+        .iter()
+        .zip(references)
+        .map(|(g, reference)| report_errors(g, reference, tol))
+        .collect();
+    summarize(&errors, references, got.len(), tol)
+}
+
+fn summarize(
+    errors: &[CellErrors],
+    references: &[PointReport],
+    got_len: usize,
+    tol: &Tolerances,
+) -> Comparison {
+    if got_len != references.len() {
+        return Comparison {
+            worst: CellErrors::default(),
+            max_relative: f64::INFINITY,
+            cells: 0,
+            failures: vec![format!(
+                "length mismatch: {got_len} results against {} references",
+                references.len()
+            )],
+        };
+    }
     let mut out = Comparison {
-        cells: cells.len(),
+        cells: errors.len(),
         ..Default::default()
     };
-    out.worst.flags_agree = true;
-    let max_opt = |a: Option<f64>, b: Option<f64>| match (a, b) {
-        (Some(x), Some(y)) => Some(x.max(y)),
-        (x, y) => x.or(y),
-    };
-    for (i, (cell, reference)) in cells.iter().zip(references).enumerate() {
-        let e = cell_errors(cell, reference, tol);
-        out.max_relative = out.max_relative.max(e.max_relative());
-        out.worst.fisher = out.worst.fisher.max(e.fisher);
-        out.worst.lambda_min = max_opt(out.worst.lambda_min, e.lambda_min);
-        out.worst.grad = max_opt(out.worst.grad, e.grad);
-        out.worst.natgrad = max_opt(out.worst.natgrad, e.natgrad);
-        out.worst.angle_deg = max_opt(out.worst.angle_deg, e.angle_deg);
-        out.worst.flags_agree &= e.flags_agree;
+    for (i, (e, reference)) in errors.iter().zip(references).enumerate() {
+        out.max_relative = max_nan(out.max_relative, e.max_relative());
+        let w = &mut out.worst;
+        w.fisher = max_nan(w.fisher, e.fisher);
+        w.lambda_min = max_opt(w.lambda_min, e.lambda_min);
+        w.kappa = max_opt(w.kappa, e.kappa);
+        w.loss = max_opt(w.loss, e.loss);
+        w.grad = max_opt(w.grad, e.grad);
+        w.natgrad = max_opt(w.natgrad, e.natgrad);
+        w.angle_deg = max_opt(w.angle_deg, e.angle_deg);
+        if w.mismatch.is_none() {
+            w.mismatch.clone_from(&e.mismatch);
+        }
         if let Some(why) = e.violation(tol) {
             out.failures.push(format!(
                 "cell {i} at θ=({}, {}), σ={}: {why}",

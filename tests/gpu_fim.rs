@@ -6,41 +6,58 @@ mod common;
 
 use fisherflow::compute::fim_field::{evaluate_grid, evaluate_points, grid_params};
 use fisherflow::cpu;
-use fisherflow::gpu::gpu_data::{FieldCell, FieldParams, PointInput};
+use fisherflow::gpu::gpu_data::{FieldCell, FieldParams, PointInput, flags};
 use fisherflow::math::quadrature::{DEFAULT_NODES_F32, DEFAULT_NODES_F64};
 use fisherflow::math::{self, PointReport, QuadratureRule};
 use fisherflow::verify::{Tolerances, compare};
 
-/// The f64 reference at exactly the inputs the f32 path saw.
-fn references(cells: &[FieldCell], sigma: f32, target: [f32; 2], damping: f64) -> Vec<PointReport> {
+/// The f64 reference at exactly the positions the f32 path evaluated: O + offset (f64), the
+/// target from the same parameters.
+fn references(params: &FieldParams, damping: f64) -> Vec<PointReport> {
     let rule = QuadratureRule::new(DEFAULT_NODES_F64).unwrap();
-    cells
-        .iter()
-        .map(|c| {
+    let target = params.target();
+    (0..params.cell_count)
+        .map(|i| {
+            let mu = params.cell_theta(i);
             let input = math::PointInput {
-                mu1: c.theta[0] as f64,
-                mu2: c.theta[1] as f64,
-                sigma: sigma as f64,
-                target: Some([target[0] as f64, target[1] as f64]),
+                mu1: mu[0],
+                mu2: mu[1],
+                sigma: params.sigma as f64,
+                target: Some(target),
             };
             math::evaluate_point(&input, &rule, damping)
         })
         .collect()
 }
 
-/// Grids that put cells 0.01σ from the diagonal (the view is shifted by 0.01σ along μ1, so
-/// the cells on the grid's diagonal have Δ = 0.01σ) and cells 10σ and more apart.
+/// |Δ|/σ of a reference.
+fn delta_sigmas(r: &PointReport) -> f64 {
+    ((r.mu1 - r.mu2) / r.sigma).abs()
+}
+
+/// The test grids: each is shifted along μ1 so that the cells on its diagonal sit between
+/// 0.01σ and 0.02σ from μ1 = μ2 (where λ_min is held to 1e-3 and is not hidden by damping:
+/// every grid with such cells has damping 0), and reaches cells 10σ and more apart. The
+/// fourth is a deep zoom far from (0, 0) (a 0.1σ-wide view at (300, 300)): there the cell
+/// spacing is 1/48 of 0.1 and Δ must come out of the floating origin, not of f32 absolutes.
+/// The fifth keeps damping 0.05 on a grid whose near-diagonal cells are farther out, to
+/// check the damped natural gradient. The sixth is the deep zoom at its hardest: σ = 0.05
+/// in a 0.004-wide view at (300, 300), where f32 absolutes (spacing 3e-5) could not even
+/// tell Δ = 0.01σ = 5e-4 to 10%.
 fn test_grids() -> Vec<FieldParams> {
     let mut grids = Vec::new();
-    for (sigma, half_width, target, damping) in [
-        (1.0f32, 5.5f32, [0.5f32, -1.5f32], 0.0f32),
-        (0.3, 3.3, [-0.2, 0.4], 0.0),
-        (2.5, 13.75, [3.0, 3.5], 0.05),
+    for (sigma, half_width, centre, shift_sigmas, target, damping) in [
+        (1.0f32, 5.5f64, [0.0, 0.0], 0.015, [0.5, -1.5], 0.0f32),
+        (0.3, 3.3, [0.0, 0.0], 0.012, [-0.2, 0.4], 0.0),
+        (2.5, 13.75, [0.0, 0.0], 0.018, [3.0, 3.5], 0.0),
+        (1.0, 0.05, [300.0, 300.0], 0.014, [299.0, 301.5], 0.0),
+        (2.5, 13.75, [0.0, 0.0], 0.3, [3.0, 3.5], 0.05),
+        (0.05, 0.002, [300.0, 300.0], 0.015, [299.9, 300.1], 0.0),
     ] {
-        let shift = 0.01 * sigma;
+        let shift = shift_sigmas * sigma as f64;
         grids.push(grid_params(
-            [-half_width + shift, -half_width],
-            [half_width + shift, half_width],
+            [centre[0] - half_width + shift, centre[1] - half_width],
+            [centre[0] + half_width + shift, centre[1] + half_width],
             48,
             48,
             sigma,
@@ -52,29 +69,53 @@ fn test_grids() -> Vec<FieldParams> {
 }
 
 fn check_grid(cells: &[FieldCell], params: &FieldParams, what: &str) {
-    let refs = references(cells, params.sigma, params.target, params.damping as f64);
+    assert_eq!(
+        cells.len(),
+        params.cell_count as usize,
+        "{what}: cell count"
+    );
+    let refs = references(params, params.damping as f64);
+    let tol = Tolerances::default();
+    // The hard cells must be there *and* be checked: near-diagonal cells whose λ_min and κ
+    // the comparator holds to their tolerances (not exempt), and cells ≥ 10σ apart.
     let near_diagonal = refs
         .iter()
-        .filter(|r| ((r.mu1 - r.mu2) / r.sigma).abs() < 0.0101)
+        .filter(|r| (0.01..=0.02).contains(&delta_sigmas(r)))
         .count();
-    let far = refs
+    let far = refs.iter().filter(|r| delta_sigmas(r) >= 10.0).count();
+    let per_cell = cells
         .iter()
-        .filter(|r| ((r.mu1 - r.mu2) / r.sigma).abs() >= 10.0)
+        .zip(&refs)
+        .map(|(c, r)| fisherflow::verify::cell_errors(c, r, &tol));
+    let near_checked = per_cell
+        .zip(&refs)
+        .filter(|(e, r)| {
+            (0.01..=0.02).contains(&delta_sigmas(r)) && e.lambda_min.is_some() && e.kappa.is_some()
+        })
         .count();
+    let minimum_near = if params.damping == 0.0 { 40 } else { 0 };
+    // Wide grids must also reach cells ≥ 10σ apart; deep zooms cannot.
+    let width_sigmas = params.cell_size[0] as f64 * params.grid[0] as f64 / params.sigma as f64;
+    let minimum_far = if width_sigmas >= 20.0 { 2 } else { 0 };
     assert!(
-        near_diagonal >= 40 && far >= 2,
-        "grid lacks the hard cells ({near_diagonal}, {far})"
+        near_checked >= minimum_near && near_checked == near_diagonal && far >= minimum_far,
+        "{what}: grid lacks checked hard cells (near-diagonal {near_diagonal}, of them checked \
+         {near_checked}, ≥10σ apart {far})"
     );
-    let result = compare(cells, &refs, &Tolerances::default());
+    let result = compare(cells, &refs, &tol);
     eprintln!(
-        "{what} σ={}: {} cells, worst F {:.2e}, λmin {:.2e}, ∇L {:.2e}, ñ {:.2e}, angle {:.2e}°",
+        "{what} σ={} λ={}: {} cells ({near_checked} at 0.01–0.02σ), worst F {:.2e}, λmin {:.2e}, \
+         κ {:.2e}, L {:.2e}, ∇L {:.2e}, ñ {:.2e}, angle {:.2e}°",
         params.sigma,
+        params.damping,
         result.cells,
         result.worst.fisher,
-        result.worst.lambda_min.unwrap_or(0.0),
-        result.worst.grad.unwrap_or(0.0),
-        result.worst.natgrad.unwrap_or(0.0),
-        result.worst.angle_deg.unwrap_or(0.0)
+        result.worst.lambda_min.unwrap_or(f64::NAN),
+        result.worst.kappa.unwrap_or(f64::NAN),
+        result.worst.loss.unwrap_or(f64::NAN),
+        result.worst.grad.unwrap_or(f64::NAN),
+        result.worst.natgrad.unwrap_or(f64::NAN),
+        result.worst.angle_deg.unwrap_or(f64::NAN)
     );
     assert!(
         result.failures.is_empty(),
@@ -113,23 +154,67 @@ fn gpu_and_cpu_mirror_agree_closely() {
     let Some(ctx) = common::gpu() else { return };
     let rule = QuadratureRule::new(DEFAULT_NODES_F32).unwrap();
     let nodes = rule.panel_rule().table_f32();
-    let params = FieldParams {
-        panel_nodes: nodes.len() as u32,
-        ..test_grids()[0]
-    };
-    let gpu = evaluate_grid(&ctx, &params, &rule).unwrap();
-    let cpu = cpu::fim_field::field(&params, &nodes);
-    for (g, c) in gpu.iter().zip(&cpu) {
-        assert_eq!(g.theta, c.theta, "same cell centres");
-        assert_eq!(g.flags, c.flags, "same flags at {:?}", g.theta);
-        let scale = c.eigenvalues[0];
-        for k in 0..3 {
-            assert!(
-                (g.fisher[k] - c.fisher[k]).abs() <= 2e-5 * scale,
-                "{g:?} vs {c:?}"
-            );
+    for grid in [test_grids()[0], test_grids()[3]] {
+        let params = FieldParams {
+            panel_nodes: nodes.len() as u32,
+            ..grid
+        };
+        let gpu = evaluate_grid(&ctx, &params, &rule).unwrap();
+        let cpu = cpu::fim_field::field(&params, &nodes);
+        assert_eq!(gpu.len(), cpu.len(), "one GPU cell per mirror cell");
+        assert_eq!(gpu.len(), params.cell_count as usize);
+        for (g, c) in gpu.iter().zip(&cpu) {
+            assert_eq!(g.theta, c.theta, "same cell offsets");
+            assert_eq!(g.flags, c.flags, "same flags at {:?}", g.theta);
+            let scale = c.eigenvalues[0];
+            for k in 0..3 {
+                assert!(
+                    (g.fisher[k] - c.fisher[k]).abs() <= 2e-5 * scale,
+                    "{g:?} vs {c:?}"
+                );
+            }
         }
     }
+}
+
+#[test]
+fn absolute_f32_positions_fail_where_the_floating_origin_passes() {
+    // Negative control of the floating origin: the deep zoom grid at (300, 300), evaluated by
+    // the same mirror at f32 *absolute* positions (what the kernel did before: spacing 3e-5
+    // there, against Δ = 0.01σ = 5e-4), must miss the f64 reference at the cells' true
+    // positions by far more than the tolerance; the floating-origin grid passes (above).
+    let rule = QuadratureRule::new(DEFAULT_NODES_F32).unwrap();
+    let nodes = rule.panel_rule().table_f32();
+    let grid = test_grids()[5];
+    let target = grid.target();
+    let absolute: Vec<PointInput> = (0..grid.cell_count)
+        .map(|i| {
+            let mu = grid.cell_theta(i);
+            PointInput::from(&math::PointInput {
+                mu1: mu[0],
+                mu2: mu[1],
+                sigma: grid.sigma as f64,
+                target: Some(target),
+            })
+        })
+        .collect();
+    let point_params = FieldParams {
+        panel_nodes: nodes.len() as u32,
+        ..FieldParams::default()
+    };
+    let cells = cpu::fim_field::points(&point_params, &nodes, &absolute);
+    let result = compare(&cells, &references(&grid, 0.0), &Tolerances::default());
+    eprintln!(
+        "absolute f32 positions at (300, 300): {} of {} cells fail, worst λ_min error {:.2e}",
+        result.failures.len(),
+        result.cells,
+        result.worst.lambda_min.unwrap_or(f64::NAN)
+    );
+    assert!(
+        result.failures.len() > 100 && result.worst.lambda_min.is_some_and(|e| e > 1e-2),
+        "absolute f32 positions should fail here: {:?}",
+        &result.failures[..result.failures.len().min(3)]
+    );
 }
 
 #[test]
@@ -182,9 +267,14 @@ fn gpu_points_kernel_matches_reference_data() {
     assert!(direct.failures.is_empty(), "{:#?}", direct.failures);
 }
 
+/// One negative control: how to break a cell, and words the failure must contain (so each
+/// control fails for its own rule, not by accident through another).
+type Perturbation = (&'static str, fn(&mut FieldCell), &'static str);
+
 #[test]
 fn comparator_rejects_slightly_perturbed_results() {
-    // Negative control: the comparator used above must fail on results just outside tolerance.
+    // Negative controls: the comparator used above must fail on results just outside each
+    // tolerance, on NaN and infinities, on flags that disagree, and on a shortened array.
     let rule = QuadratureRule::new(DEFAULT_NODES_F32).unwrap();
     let nodes = rule.panel_rule().table_f32();
     let params = FieldParams {
@@ -192,37 +282,123 @@ fn comparator_rejects_slightly_perturbed_results() {
         ..test_grids()[0]
     };
     let cells = cpu::fim_field::field(&params, &nodes);
-    let refs = references(&cells, params.sigma, params.target, 0.0);
+    let refs = references(&params, 0.0);
     let tol = Tolerances::default();
     assert!(
         compare(&cells, &refs, &tol).failures.is_empty(),
         "the unperturbed mirror passes"
     );
-    let i = 1000;
-    type Perturbation = (&'static str, fn(&mut FieldCell));
-    let perturbations: [Perturbation; 5] = [
-        ("F11 by 2e-4·‖F‖", |c| {
-            c.fisher[0] += 2e-4 * c.eigenvalues[0]
-        }),
-        ("λ_min by 2e-3", |c| c.eigenvalues[1] *= 1.002),
-        ("∇L by 2e-3", |c| {
-            c.grad[0] += 2e-3 * c.grad[0].hypot(c.grad[1])
-        }),
-        ("ñ by 2e-3", |c| {
-            c.natgrad[1] += 2e-3 * c.natgrad[0].hypot(c.natgrad[1])
-        }),
-        ("angle by 0.2°", |c| c.angle_deg += 0.2),
+    // A generic cell, and a near-diagonal one (0.015σ) whose λ_min is checked.
+    let generic = 1000;
+    let near = (0..refs.len())
+        .find(|&i| (0.01..=0.02).contains(&delta_sigmas(&refs[i])) && refs[i].mu1 > 1.0)
+        .expect("a near-diagonal cell");
+    let perturbations: [Perturbation; 13] = [
+        (
+            "F11 by 2e-4·‖F‖",
+            |c| c.fisher[0] += 2e-4 * c.eigenvalues[0],
+            "F error",
+        ),
+        (
+            "λ_min by 2e-3",
+            |c| c.eigenvalues[1] *= 1.002,
+            "λ_min error",
+        ),
+        ("κ by 2e-3", |c| c.rotated[3] *= 1.002, "κ error"),
+        ("L by 2e-3", |c| c.loss *= 1.002, "L error"),
+        (
+            "∇L by 2e-3",
+            |c| c.grad[0] += 2e-3 * c.grad[0].hypot(c.grad[1]),
+            "∇L error",
+        ),
+        (
+            "ñ by 2e-3",
+            |c| c.natgrad[1] += 2e-3 * c.natgrad[0].hypot(c.natgrad[1]),
+            "natural gradient error",
+        ),
+        ("angle by 0.2°", |c| c.angle_deg += 0.2, "angle"),
+        ("F11 NaN", |c| c.fisher[0] = f32::NAN, "F11 is not finite"),
+        ("L NaN", |c| c.loss = f32::NAN, "L is not finite"),
+        (
+            "∇L infinite",
+            |c| c.grad[1] = f32::INFINITY,
+            "∇L₂ is not finite",
+        ),
+        (
+            "κ flagged infinite",
+            |c| c.flags |= flags::KAPPA_INFINITE,
+            "κ is null",
+        ),
+        (
+            "ñ flagged undefined",
+            |c| c.flags |= flags::NATGRAD_UNDEFINED,
+            "natural gradient is null",
+        ),
+        (
+            "angle flagged undefined",
+            |c| c.flags |= flags::ANGLE_UNDEFINED,
+            "angle is null",
+        ),
     ];
-    for (what, perturb) in perturbations {
-        let mut bad = cells.clone();
-        perturb(&mut bad[i]);
-        let result = compare(&bad, &refs, &tol);
-        assert_eq!(
-            result.failures.len(),
-            1,
-            "perturbing {what} must fail exactly one cell"
-        );
+    for (index, where_) in [
+        (generic, "a generic cell"),
+        (near, "a cell 0.015σ from the diagonal"),
+    ] {
+        for (what, perturb, expected) in perturbations {
+            let mut bad = cells.clone();
+            perturb(&mut bad[index]);
+            let result = compare(&bad, &refs, &tol);
+            assert_eq!(
+                result.failures.len(),
+                1,
+                "perturbing {what} at {where_} must fail exactly one cell: {:?}",
+                result.failures
+            );
+            assert!(
+                result.failures[0].contains(expected),
+                "perturbing {what} at {where_} must fail for its own rule ({expected}): {}",
+                result.failures[0]
+            );
+            eprintln!("control {what} at {where_}: {}", result.failures[0]);
+        }
     }
+    // The reverse flag mismatch: a cell that claims a natural gradient where the reference
+    // (at a singular point, on the diagonal) has none.
+    let singular = math::evaluate_point(
+        &math::PointInput {
+            mu1: 0.5,
+            mu2: 0.5,
+            sigma: 1.0,
+            target: Some([-1.0, 1.0]),
+        },
+        &QuadratureRule::new(DEFAULT_NODES_F64).unwrap(),
+        0.0,
+    );
+    assert!(singular.kappa.is_none(), "the diagonal is singular");
+    let mut finite = cells[generic];
+    finite.flags &= !(flags::KAPPA_INFINITE | flags::NATGRAD_UNDEFINED | flags::ANGLE_UNDEFINED);
+    let result = compare(&[finite], &[singular], &tol);
+    assert!(
+        result.failures.len() == 1 && result.failures[0].contains("κ is present but null"),
+        "a finite κ against a singular reference fails: {:?}",
+        result.failures
+    );
+    // A shortened array fails as a whole (no silent zip truncation), and so does a longer one.
+    let short = compare(&cells[..cells.len() - 1], &refs, &tol);
+    assert!(
+        short.failures.len() == 1 && short.failures[0].contains("length mismatch"),
+        "{:?}",
+        short.failures
+    );
+    assert!(short.max_relative.is_infinite());
+    let mut long = cells.clone();
+    long.push(cells[0]);
+    assert!(compare(&long, &refs, &tol).failures[0].contains("length mismatch"));
+    // NaN is never "0 error" in the summary either.
+    let mut nan = cells.clone();
+    nan[generic].grad[0] = f32::NAN;
+    let result = compare(&nan, &refs, &tol);
+    assert!(!result.max_relative.is_finite(), "{}", result.max_relative);
 }
 
 #[test]

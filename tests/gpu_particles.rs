@@ -72,8 +72,11 @@ fn run_cpu(p: &FlowParams, steps: u32) -> Vec<Particle> {
 }
 
 /// Fraction of particles whose GPU and CPU states agree: same generation and positions within
-/// `tolerance` (σ = 1).
+/// `tolerance` (σ = 1). Different lengths agree nowhere (no silent zip truncation).
 fn agreement(gpu: &[Particle], cpu: &[Particle], tolerance: f32) -> f64 {
+    if gpu.len() != cpu.len() || gpu.is_empty() {
+        return 0.0;
+    }
     let ok = gpu
         .iter()
         .zip(cpu)
@@ -86,39 +89,84 @@ fn agreement(gpu: &[Particle], cpu: &[Particle], tolerance: f32) -> f64 {
     ok as f64 / gpu.len() as f64
 }
 
+/// The particle comparator: at least 99% of particles in the same generation at positions
+/// within 1e-4σ (f32 on both sides; the rare misses are respawn decisions at a threshold's
+/// edge). Err says how far off it was.
+fn mirror_matches(gpu: &[Particle], cpu: &[Particle]) -> Result<f64, String> {
+    let fraction = agreement(gpu, cpu, 1e-4);
+    if fraction >= 0.99 {
+        Ok(fraction)
+    } else {
+        Err(format!(
+            "only {:.2}% agree within 1e-4σ ({} GPU particles against {} mirror particles)",
+            100.0 * fraction,
+            gpu.len(),
+            cpu.len()
+        ))
+    }
+}
+
+/// Particles that have moved since they spawned (so a comparison means something).
+fn moved(state: &[Particle]) -> usize {
+    state
+        .iter()
+        .filter(|q| q.age > 0 && q.position != q.previous)
+        .count()
+}
+
 #[test]
 fn gpu_steps_match_the_cpu_mirror() {
     let Some(ctx) = common::gpu() else { return };
-    // Tolerance: positions within 1e-4σ for at least 99% of 4096 particles after 40 RK4 steps
-    // (f32 on both sides; the rare misses are respawn decisions at a threshold's edge).
     let p = params(4096, 7, MODE_BOTH);
-    let gpu = run_gpu(&ctx, &p, 40);
-    let cpu = run_cpu(&p, 40);
-    assert_eq!(gpu.len(), cpu.len());
-    let moved = gpu
-        .iter()
-        .filter(|q| q.age > 0 && q.position != q.previous)
-        .count();
-    assert!(moved > 3000, "particles must actually move: {moved}");
-    let fraction = agreement(&gpu, &cpu, 1e-4);
-    let max_diff = gpu
-        .iter()
-        .zip(&cpu)
-        .filter(|(g, c)| g.generation == c.generation)
-        .map(|(g, c)| {
-            (g.position[0] - c.position[0])
-                .abs()
-                .max((g.position[1] - c.position[1]).abs())
-        })
-        .fold(0.0f32, f32::max);
-    eprintln!(
-        "gpu vs cpu mirror: {:.3}% agree within 1e-4σ; worst same-generation difference {max_diff:.2e}",
-        100.0 * fraction
-    );
-    assert!(fraction >= 0.99, "only {:.2}% agree", 100.0 * fraction);
-    // Negative control: the comparison notices a different seed.
-    let other = run_cpu(&params(4096, 8, MODE_BOTH), 40);
-    assert!(agreement(&gpu, &other, 1e-3) < 0.05);
+    // Mid-trajectory (6 RK4 steps, t = 0.3: particles are still far from the minima, where
+    // an integration error shows) and later (40 steps, t = 2).
+    for steps in [6, 40] {
+        let gpu = run_gpu(&ctx, &p, steps);
+        let cpu = run_cpu(&p, steps);
+        assert_eq!(gpu.len(), cpu.len());
+        let moving = moved(&gpu);
+        assert!(moving > 3000, "particles must actually move: {moving}");
+        let max_diff = gpu
+            .iter()
+            .zip(&cpu)
+            .filter(|(g, c)| g.generation == c.generation)
+            .map(|(g, c)| {
+                (g.position[0] - c.position[0])
+                    .abs()
+                    .max((g.position[1] - c.position[1]).abs())
+            })
+            .fold(0.0f32, |a, b| if b.is_nan() { f32::NAN } else { a.max(b) });
+        let verdict = mirror_matches(&gpu, &cpu);
+        eprintln!(
+            "gpu vs cpu mirror after {steps} steps: {verdict:?}; worst same-generation \
+             difference {max_diff:.2e}"
+        );
+        verdict.unwrap();
+        assert!(max_diff.is_finite());
+    }
+    // Negative controls, mid-trajectory: the comparator rejects a mirror that differs in the
+    // integrator (Euler against RK4), in dt by 1%, in the seed, and a shortened state.
+    let gpu = run_gpu(&ctx, &p, 6);
+    let euler = FlowParams {
+        integrator: mirror::INTEGRATOR_EULER,
+        ..p
+    };
+    let longer_dt = FlowParams {
+        dt: p.dt * 1.01,
+        ..p
+    };
+    let mut short = run_cpu(&p, 6);
+    short.pop();
+    for (what, other) in [
+        ("Euler instead of RK4", run_cpu(&euler, 6)),
+        ("dt × 1.01", run_cpu(&longer_dt, 6)),
+        ("another seed", run_cpu(&params(4096, 8, MODE_BOTH), 6)),
+        ("a state one particle short", short),
+    ] {
+        let verdict = mirror_matches(&gpu, &other);
+        eprintln!("control {what}: {verdict:?}");
+        assert!(verdict.is_err(), "{what} must be rejected: {verdict:?}");
+    }
 }
 
 fn side(p: [f64; 2]) -> f64 {
@@ -164,6 +212,13 @@ fn natural_flow_reaches_the_minimum_on_its_side_and_never_crosses_the_diagonal()
                 "{name} from {start:?} ends at {end:?}, {d} from {expected:?}"
             );
         }
+        // Mid-trajectory too, not only once both sit at the minimum.
+        assert_eq!(gpu.len(), cpu.len(), "same number of states");
+        let (g, c) = (gpu[20].position, cpu[20].position);
+        assert!(
+            (g[0] - c[0]).abs() < 1e-4 && (g[1] - c[1]).abs() < 1e-4,
+            "from {start:?} at step 20: gpu {g:?} vs cpu {c:?}"
+        );
         let (g, c) = (gpu.last().unwrap().position, cpu.last().unwrap().position);
         assert!(
             (g[0] - c[0]).abs() < 1e-4 && (g[1] - c[1]).abs() < 1e-4,

@@ -15,11 +15,19 @@ fn fisher(m: &Mixture) -> Sym2<f64> {
     fisher_rotated(m, &rule()).rotate_basis()
 }
 
+/// Largest entry difference, NaN if any entry is NaN (so `max_diff(..) < tol` fails on NaN;
+/// `f64::max` would drop it).
 fn max_diff(a: &Sym2<f64>, b: &Sym2<f64>) -> f64 {
-    (a.xx - b.xx)
-        .abs()
-        .max((a.xy - b.xy).abs())
-        .max((a.yy - b.yy).abs())
+    [a.xx - b.xx, a.xy - b.xy, a.yy - b.yy]
+        .into_iter()
+        .map(f64::abs)
+        .fold(0.0, fisherflow::verify::max_nan)
+}
+
+#[test]
+fn max_diff_does_not_hide_nan() {
+    let nan = Sym2::new(1.0, f64::NAN, 1.0);
+    assert!(!(max_diff(&nan, &Sym2::new(1.0, 0.0, 1.0)) < 1.0));
 }
 
 #[test]
@@ -177,9 +185,16 @@ fn gradient_vanishes_at_the_target_and_its_twin_only() {
             g[0].abs() < 1e-13 && g[1].abs() < 1e-13,
             "θ={theta:?}: {g:?}"
         );
-        let l = kl_divergence(&Mixture::new(theta[0], theta[1], 0.7), target, &rule());
-        assert!(l.abs() < 1e-14);
     }
+    // L itself against a closed form: with μ1 = μ2 each mixture is one Gaussian, and
+    // KL(N(m*, σ²) ‖ N(m, σ²)) = (m − m*)²/(2σ²) = 0.25/0.98 for m* = 0.3, m = −0.2, σ = 0.7.
+    let l = kl_divergence(&Mixture::new(-0.2, -0.2, 0.7), [0.3, 0.3], &rule());
+    assert!((l - 0.25 / 0.98).abs() < 1e-12, "KL {l}");
+    let off = kl_divergence(&Mixture::new(-0.8, 0.2, 0.7), target, &rule());
+    assert!(
+        off > 1e-3,
+        "negative control: L > 0 away from the minima: {off}"
+    );
     let g = gradient(&Mixture::new(-0.8, 0.2, 0.7), target, &rule());
     assert!(g[0].hypot(g[1]) > 1e-2, "negative control: not a minimum");
 }

@@ -95,10 +95,14 @@ fn check_loss(
     }
 }
 
-fn run(file: &str) -> Vec<String> {
+/// Checks every point of `file`, which must hold `expected_points` (an empty or truncated
+/// file would otherwise pass with no failures).
+fn run(file: &str, expected_points: usize) -> Vec<String> {
     let rule = QuadratureRule::new(128).unwrap();
     let mut failures = Vec::new();
-    for (i, want) in common::load_reference(file).iter().enumerate() {
+    let points = common::load_reference(file);
+    assert_eq!(points.len(), expected_points, "{file}: number of points");
+    for (i, want) in points.iter().enumerate() {
         let input = PointInput {
             mu1: want.mu1,
             mu2: want.mu2,
@@ -118,13 +122,13 @@ fn run(file: &str) -> Vec<String> {
 
 #[test]
 fn cpu_f64_matches_public_reference_points() {
-    let failures = run("public_points.json");
+    let failures = run("public_points.json", 7);
     assert!(failures.is_empty(), "{failures:#?}");
 }
 
 #[test]
 fn cpu_f64_matches_stress_reference_points() {
-    let failures = run("reference_points.json");
+    let failures = run("reference_points.json", 12);
     assert!(failures.is_empty(), "{failures:#?}");
 }
 

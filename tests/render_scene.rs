@@ -134,6 +134,17 @@ fn near_the_diagonal_ellipses_are_long_along_1_minus_1_and_clamp_marked() {
     let (_, anisotropy) = structure_tensor(&image, |p| !is_color(p, palette::BACKGROUND, 6));
     let clamped = count_near(&image, palette::CLAMPED, 40);
     let path = keep(&image, "far_from_diagonal");
+    // A blank (or all-glyph) image would score anisotropy 0: require the glyphs to be there.
+    // 256 glyphs of radius ≈ 0.45·25 px ≈ 11 px are ≈ 100k pixels; any drawn field has >10k.
+    let glyph_pixels = image
+        .rgba
+        .chunks(4)
+        .filter(|p| !is_color([p[0], p[1], p[2], p[3]], palette::BACKGROUND, 6))
+        .count();
+    assert!(
+        (10_000..150_000).contains(&glyph_pixels),
+        "the glyphs are drawn: {glyph_pixels} pixels: {path}"
+    );
     assert!(
         anisotropy < 1.2,
         "far ellipses must be round, anisotropy {anisotropy}: {path}"
@@ -264,4 +275,144 @@ fn probe_arrows_point_along_the_descent_directions() {
     );
     assert!(centroid(&image, palette::EUCLID, centre).is_none());
     assert!(centroid(&image, palette::NATURAL, centre).is_none());
+}
+
+/// The runs of `inside` pixels along one line of the image: (first, last) pixel of each run.
+fn runs(inside: &[bool]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, &v) in inside.iter().chain([false].iter()).enumerate() {
+        match (v, start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                out.push((s, i - 1));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// (median spacing of the runs' centres, worst deviation of a spacing from it, worst
+/// deviation of a run's width from the median width), over the runs that do not touch the
+/// image edge.
+fn spacing_regularity(runs: &[(usize, usize)], len: usize) -> (f64, f64, f64) {
+    let inner: Vec<(usize, usize)> = runs
+        .iter()
+        .copied()
+        .filter(|&(a, b)| a > 0 && b + 1 < len)
+        .collect();
+    assert!(
+        inner.len() >= 3,
+        "too few glyph runs to measure a lattice: {runs:?}"
+    );
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let centres: Vec<f64> = inner.iter().map(|&(a, b)| 0.5 * (a + b) as f64).collect();
+    let spacings: Vec<f64> = centres.windows(2).map(|w| w[1] - w[0]).collect();
+    let widths: Vec<f64> = inner.iter().map(|&(a, b)| (b - a) as f64).collect();
+    let spacing = median(spacings.clone());
+    let width = median(widths.clone());
+    let worst_spacing = spacings
+        .iter()
+        .map(|s| (s - spacing).abs())
+        .fold(0.0, f64::max);
+    let worst_width = widths.iter().map(|w| (w - width).abs()).fold(0.0, f64::max);
+    (spacing, worst_spacing, worst_width)
+}
+
+/// The glyph lattice of an ellipses-only render, measured along the pixel row and column with
+/// the most glyph pixels (the glyphs' equators): (spacing, worst spacing deviation, worst width
+/// deviation) for each direction.
+fn glyph_lattice(image: &Image) -> [(f64, f64, f64); 2] {
+    // Glyph pixels: more than half covered (the fill differs from the background by ~88 in
+    // blue), so the antialiased rims of neighbouring glyphs (2.5 px apart) do not merge.
+    let glyph = |p: [u8; 4]| !is_color(p, palette::BACKGROUND, 44);
+    let (w, h) = (image.width as usize, image.height as usize);
+    let row_mask = |y: usize| -> Vec<bool> {
+        (0..w)
+            .map(|x| glyph(image.pixel(x as u32, y as u32)))
+            .collect()
+    };
+    let column_mask = |x: usize| -> Vec<bool> {
+        (0..h)
+            .map(|y| glyph(image.pixel(x as u32, y as u32)))
+            .collect()
+    };
+    let count = |m: &Vec<bool>| m.iter().filter(|v| **v).count();
+    let best_row = (0..h).max_by_key(|&y| count(&row_mask(y))).unwrap();
+    let best_column = (0..w).max_by_key(|&x| count(&column_mask(x))).unwrap();
+    [
+        spacing_regularity(&runs(&row_mask(best_row)), w),
+        spacing_regularity(&runs(&column_mask(best_column)), h),
+    ]
+}
+
+#[test]
+fn deep_zoom_keeps_the_glyph_lattice_regular() {
+    let Some(ctx) = common::gpu() else { return };
+    // Negative control of the measure: one glyph moved by 3 px (what f32 absolute positions
+    // did here: at (3, −2) an f32 step is 2.4e-7, a fifth of a 25 px cell of a 2e-5 view).
+    let mut mask = vec![false; 400];
+    for k in 0..16 {
+        let centre = 12 + 25 * k + if k == 7 { 3 } else { 0 };
+        for m in mask.iter_mut().take(centre + 10).skip(centre - 10) {
+            *m = true;
+        }
+    }
+    let (_, bad_spacing, _) = spacing_regularity(&runs(&mask), 400);
+    assert!(
+        bad_spacing >= 2.5,
+        "the measure sees a 3 px shift: {bad_spacing}"
+    );
+    // And that is what absolute f32 cell positions (the kernel before the floating origin:
+    // view_min + (c + ½)·cell in f32) give at (3, −2) with a 2e-5-high view: spacings off by
+    // more than the 1 px this test allows.
+    let (view_min, cell) = (3.0f64 - 1e-5, 2e-5 / 16.0);
+    let px_of = |c: u32| {
+        let x = view_min as f32 + (c as f32 + 0.5) * cell as f32;
+        (x as f64 - view_min) / cell * 25.0
+    };
+    let worst_f32 = (0..15)
+        .map(|c| (px_of(c + 1) - px_of(c) - 25.0).abs())
+        .fold(0.0, f64::max);
+    assert!(
+        worst_f32 > 1.0,
+        "f32 absolutes would be irregular: {worst_f32}"
+    );
+
+    // 16 cells across 400 px: a lattice of exactly 25 px (hand-computed: 400/16).
+    for (name, center, half_height) in [
+        ("deep_zoom_3_-2", [3.0, -2.0], 1e-5),
+        ("deep_zoom_300_-200", [300.0, -200.0], 1e-3),
+    ] {
+        let scene = ellipses_only(Scene {
+            sigma: 1.0,
+            grid: 16,
+            camera: Camera {
+                center,
+                half_height,
+            },
+            ..Scene::default()
+        });
+        let image = render(&ctx, &scene);
+        let path = keep(&image, name);
+        for (axis, (spacing, worst_spacing, worst_width)) in ["μ1 (row)", "μ2 (column)"]
+            .iter()
+            .zip(glyph_lattice(&image))
+        {
+            eprintln!(
+                "{name} along {axis}: spacing {spacing} px, worst spacing deviation \
+                 {worst_spacing} px, worst width deviation {worst_width} px"
+            );
+            assert!(
+                (spacing - 25.0).abs() <= 0.5 && worst_spacing <= 1.0 && worst_width <= 1.0,
+                "{name} along {axis}: irregular glyph lattice (spacing {spacing}, worst \
+                 deviation {worst_spacing}, width deviation {worst_width}): {path}"
+            );
+        }
+    }
 }

@@ -142,3 +142,186 @@ fn workgroup_sizes_match_the_dispatch_code() {
         );
     }
 }
+
+/// The vertex inputs of `entry` in `shader`: location → (member name, byte size of its type).
+fn vertex_inputs(shader: &str, entry: &str) -> std::collections::HashMap<u32, (String, u32)> {
+    let source = spliced(shader);
+    let module = validate(shader, &source).unwrap();
+    let mut layouter = naga::proc::Layouter::default();
+    layouter.update(module.to_ctx()).unwrap();
+    let function = &module
+        .entry_points
+        .iter()
+        .find(|e| e.name == entry)
+        .unwrap_or_else(|| panic!("{shader} has no entry point {entry}"))
+        .function;
+    let mut out = std::collections::HashMap::new();
+    for argument in &function.arguments {
+        if let naga::TypeInner::Struct { members, .. } = &module.types[argument.ty].inner {
+            for m in members {
+                if let Some(naga::Binding::Location { location, .. }) = m.binding {
+                    let name = m.name.clone().unwrap_or_default();
+                    out.insert(location, (name, layouter[m.ty].size));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The members of the WGSL struct `name` in `shader`: name → (offset, byte size), as naga lays
+/// the struct out (storage layout rules), independently of the Rust side.
+fn struct_members(shader: &str, name: &str) -> std::collections::HashMap<String, (u32, u32)> {
+    let source = spliced(shader);
+    let module = validate(shader, &source).unwrap();
+    let mut layouter = naga::proc::Layouter::default();
+    layouter.update(module.to_ctx()).unwrap();
+    let (_, ty) = module
+        .types
+        .iter()
+        .find(|(_, t)| t.name.as_deref() == Some(name))
+        .unwrap_or_else(|| panic!("struct {name} not in {shader}"));
+    let naga::TypeInner::Struct { members, .. } = &ty.inner else {
+        panic!("{name} is not a struct");
+    };
+    members
+        .iter()
+        .map(|m| {
+            (
+                m.name.clone().unwrap_or_default(),
+                (m.offset, layouter[m.ty].size),
+            )
+        })
+        .collect()
+}
+
+/// Checks an instance attribute table against the shader's vertex inputs (same locations, same
+/// sizes), against the WGSL storage struct the buffer really holds (same offsets, by member
+/// name), and against the Rust stride. Returns every mismatch.
+fn check_attributes(
+    shader: &str,
+    attributes: &[wgpu::VertexAttribute],
+    storage: Option<(&str, &str)>,
+    stride: usize,
+) -> Result<(), Vec<String>> {
+    let inputs = vertex_inputs(shader, "vs_main");
+    let members = storage.map(|(file, name)| struct_members(file, name));
+    let mut problems = Vec::new();
+    for a in attributes {
+        let size = a.format.size() as u32;
+        let Some((name, input_size)) = inputs.get(&a.shader_location) else {
+            problems.push(format!(
+                "{shader}: no vertex input at location {}",
+                a.shader_location
+            ));
+            continue;
+        };
+        if *input_size != size {
+            problems.push(format!(
+                "{shader}: location {} ({name}) is {input_size} bytes in WGSL, {size} in Rust",
+                a.shader_location
+            ));
+        }
+        if a.offset as usize + size as usize > stride {
+            problems.push(format!(
+                "{shader}: {name} runs past the {stride}-byte stride"
+            ));
+        }
+        if let (Some(members), Some((file, struct_name))) = (&members, storage) {
+            match members.get(name) {
+                Some(&(offset, member_size)) => {
+                    if offset as u64 != a.offset || member_size != size {
+                        problems.push(format!(
+                            "{shader}: {name} read at byte {} ({size} bytes) but {file}'s \
+                             {struct_name} has it at byte {offset} ({member_size} bytes)",
+                            a.offset
+                        ));
+                    }
+                }
+                None => problems.push(format!("{file}: {struct_name} has no member {name}")),
+            }
+        }
+    }
+    if inputs.len() != attributes.len() {
+        problems.push(format!(
+            "{shader}: {} vertex inputs, {} attributes",
+            inputs.len(),
+            attributes.len()
+        ));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
+}
+
+#[test]
+fn vertex_attributes_match_the_wgsl_layouts() {
+    use fisherflow::gpu::gpu_data::*;
+    use fisherflow::render::{ellipses, lines, markers, particle_draw};
+    let cases: [(&str, &[wgpu::VertexAttribute], Option<(&str, &str)>, usize); 4] = [
+        (
+            "ellipses.wgsl",
+            &ellipses::CELL_ATTRIBUTES,
+            Some(("ellipses.wgsl", "FieldCell")),
+            size_of::<FieldCell>(),
+        ),
+        (
+            "particle_draw.wgsl",
+            &particle_draw::PARTICLE_ATTRIBUTES,
+            Some(("particles.wgsl", "Particle")),
+            size_of::<Particle>(),
+        ),
+        (
+            "lines.wgsl",
+            &lines::LINE_ATTRIBUTES,
+            None,
+            size_of::<LineInstance>(),
+        ),
+        (
+            "markers.wgsl",
+            &markers::MARKER_ATTRIBUTES,
+            None,
+            size_of::<MarkerInstance>(),
+        ),
+    ];
+    for (shader, attributes, storage, stride) in cases {
+        if let Err(problems) = check_attributes(shader, attributes, storage, stride) {
+            panic!("{}", problems.join("\n"));
+        }
+    }
+    // Negative controls: reading q_max from where rotated lives, a wrong width, and a
+    // missing attribute must each be caught.
+    let mut shifted = ellipses::CELL_ATTRIBUTES;
+    shifted[3].offset = ellipses::CELL_ATTRIBUTES[2].offset;
+    let errors = check_attributes(
+        "ellipses.wgsl",
+        &shifted,
+        Some(("ellipses.wgsl", "FieldCell")),
+        size_of::<FieldCell>(),
+    )
+    .unwrap_err();
+    assert!(errors[0].contains("q_max read at byte 32"), "{errors:?}");
+    let mut narrow = particle_draw::PARTICLE_ATTRIBUTES;
+    narrow[2].format = wgpu::VertexFormat::Float32x2;
+    let errors = check_attributes(
+        "particle_draw.wgsl",
+        &narrow,
+        Some(("particles.wgsl", "Particle")),
+        size_of::<Particle>(),
+    )
+    .unwrap_err();
+    assert!(errors[0].contains("speed"), "{errors:?}");
+    let errors = check_attributes(
+        "lines.wgsl",
+        &lines::LINE_ATTRIBUTES[..3],
+        None,
+        size_of::<LineInstance>(),
+    )
+    .unwrap_err();
+    assert!(
+        errors[0].contains("4 vertex inputs, 3 attributes"),
+        "{errors:?}"
+    );
+}

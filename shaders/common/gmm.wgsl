@@ -39,7 +39,13 @@ struct Theta {
 }
 
 fn make_theta(mu: vec2<f32>, sigma: f32) -> Theta {
-    return Theta(0.5 * (mu.x - mu.y), sigma, 0.5 / (sigma * sigma));
+    return theta_from_half_delta(0.5 * (mu.x - mu.y), sigma);
+}
+
+// The same from Δ/2 alone: the field kernel forms Δ from a floating origin's Δ₀ and the
+// cell's small offset, so Δ keeps its precision where μ1 and μ2 are large.
+fn theta_from_half_delta(half_delta: f32, sigma: f32) -> Theta {
+    return Theta(half_delta, sigma, 0.5 / (sigma * sigma));
 }
 
 // (σ²√2·u, σ²√2·v): the rotated scores u = (s1+s2)/√2, v = (s1−s2)/√2 up to a constant,
@@ -123,11 +129,11 @@ fn fisher_rotated(th: Theta, panel_nodes: u32) -> vec3<f32> {
     return sums * (2.0 * th.inv_two_sigma_sq * th.inv_two_sigma_sq);
 }
 
-// (∇L in the rotated basis (g_u, g_v), L) for the target θ* = (t1, t2), given in absolute
-// coordinates together with θ's midpoint.
-fn gradient_rotated_and_loss(th: Theta, mid: f32, target_theta: vec2<f32>, panel_nodes: u32) -> vec3<f32> {
-    let t1 = target_theta.x - mid;
-    let t2 = target_theta.y - mid;
+// (∇L in the rotated basis (g_u, g_v), L) for the target θ* = (t1, t2), given in the y frame
+// (relative to θ's midpoint: target_y = (t1 − m̄, t2 − m̄)).
+fn gradient_rotated_and_loss(th: Theta, target_y: vec2<f32>, panel_nodes: u32) -> vec3<f32> {
+    let t1 = target_y.x;
+    let t2 = target_y.y;
     let sums = accumulate_target(th, t1, t2, panel_nodes) + accumulate_target(th, t2, t1, panel_nodes);
     // g = −E[(u, v)] with u = U/(σ²√2) = U·(2/(2σ²))/√2.
     let score_scale = 2.0 * th.inv_two_sigma_sq * INV_SQRT2;

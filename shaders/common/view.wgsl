@@ -2,16 +2,32 @@
 // scaling on both axes. Rust twin: `ViewUniform` in src/gpu/gpu_data.rs, filled by
 // src/render/mod.rs from the scene's camera.
 
+//
+// Deep zoom: an f32 world position near (300, −200) has a spacing of 3e-5, coarser than a
+// pixel once the view is 1e-3 high. So everything but the particles is handed to the vertex
+// shaders as an offset from the view centre, formed in f64 on the CPU (lines, markers, the
+// probe's anchor) or as a field cell's offset from the field's floating origin plus
+// `field_origin` (= origin − centre, formed in f64). Only the particles, which the flow
+// kernel integrates in absolute coordinates, go through `world_to_clip`.
+
 struct View {
-    center: vec2<f32>,         // world point at the canvas centre
+    center: vec2<f32>,         // world point at the canvas centre (particles only)
     ndc_per_world: vec2<f32>,  // clip-space units per world unit, x and y
     viewport_px: vec2<f32>,    // canvas size in physical pixels
     world_per_px: f32,         // world units per physical pixel (same on both axes)
     px_per_point: f32,         // physical pixels per logical point (HiDPI)
+    field_origin: vec2<f32>,   // the field's floating origin minus the centre
+    _pad: vec2<f32>,
 }
 
+// Clip position of a point `offset` world units from the view centre.
+fn offset_to_clip(v: View, offset: vec2<f32>) -> vec4<f32> {
+    return vec4<f32>(offset * v.ndc_per_world, 0.0, 1.0);
+}
+
+// Clip position of an absolute world point (particles).
 fn world_to_clip(v: View, p: vec2<f32>) -> vec4<f32> {
-    return vec4<f32>((p - v.center) * v.ndc_per_world, 0.0, 1.0);
+    return offset_to_clip(v, p - v.center);
 }
 
 // The unit vector turned by +90°.

@@ -285,31 +285,31 @@ pub fn dispatch_size(cells: u32, workgroup_size: u32, max_per_dimension: u32) ->
     (x, groups.div_ceil(x))
 }
 
-/// Parameters for a `columns × rows` grid of cells tiling [view_min, view_max].
+/// Parameters for a `columns × rows` grid of cells tiling [view_min, view_max], with the
+/// floating origin at `view_min` (positions in f64: see [`FieldParams`]).
 #[allow(clippy::too_many_arguments)]
 pub fn grid_params(
-    view_min: [f32; 2],
-    view_max: [f32; 2],
+    view_min: [f64; 2],
+    view_max: [f64; 2],
     columns: u32,
     rows: u32,
     sigma: f32,
-    target: [f32; 2],
+    target: [f64; 2],
     damping: f32,
 ) -> FieldParams {
     FieldParams {
-        view_min,
         cell_size: [
-            (view_max[0] - view_min[0]) / columns as f32,
-            (view_max[1] - view_min[1]) / rows as f32,
+            ((view_max[0] - view_min[0]) / columns as f64) as f32,
+            ((view_max[1] - view_min[1]) / rows as f64) as f32,
         ],
-        target,
         grid: [columns, rows],
         sigma,
         damping,
         panel_nodes: 0,
         cell_count: columns * rows,
-        _pad: [0; 4],
+        ..FieldParams::default()
     }
+    .with_origin(view_min, target)
 }
 
 /// Evaluates a grid on the GPU and reads it back: one dispatch, one readback.
@@ -377,10 +377,23 @@ mod tests {
 
     #[test]
     fn dispatch_covers_every_cell_within_limits() {
-        for cells in [1, 63, 64, 65, 1 << 20, 5_000_000] {
+        // Hand-computed for 64-wide workgroups: ⌈cells/64⌉ groups, split into rows of at
+        // most 65 535 (5 000 000 cells: 78 125 groups → 65 535 × 2).
+        assert_eq!(WORKGROUP_SIZE, 64);
+        for (cells, expected) in [
+            (1, (1, 1)),
+            (63, (1, 1)),
+            (64, (1, 1)),
+            (65, (2, 1)),
+            (1 << 20, (16_384, 1)),
+            (5_000_000, (65_535, 2)),
+        ] {
             let (x, y) = dispatch_size(cells, WORKGROUP_SIZE, 65_535);
-            assert!(x <= 65_535);
-            assert!(x as u64 * y as u64 * WORKGROUP_SIZE as u64 >= cells as u64);
+            assert_eq!((x, y), expected, "{cells} cells");
+            // Covers every cell, overshooting by less than one row of groups.
+            let invocations = x as u64 * y as u64 * WORKGROUP_SIZE as u64;
+            assert!(invocations >= cells as u64);
+            assert!(invocations < cells as u64 + x as u64 * WORKGROUP_SIZE as u64);
         }
     }
 }

@@ -4,26 +4,29 @@
 
 use rayon::prelude::*;
 
-use super::gmm::{fisher_rotated, gradient_rotated_and_loss, make_theta};
+use super::gmm::{fisher_rotated, gradient_rotated_and_loss, theta_from_half_delta};
 use crate::gpu::gpu_data::{FieldCell, FieldParams, PointInput, flags};
 use crate::math::sym2::{Sym2, angle_deg, natural_gradient, rotate_vector};
 
-/// Everything at one θ, as the shader's `evaluate_cell`.
+/// Everything at θ = O + `offset`, as the shader's `evaluate_cell`: Δ from the origin's
+/// `origin_delta` (Δ₀) plus the offset's difference, the target given relative to O's
+/// midpoint (`target_y0`; see [`FieldParams`]).
 pub fn evaluate_cell(
-    mu: [f32; 2],
+    offset: [f32; 2],
+    origin_delta: f32,
     sigma: f32,
-    target: [f32; 2],
+    target_y0: [f32; 2],
     has_target: bool,
     damping: f32,
     nodes: &[[f32; 2]],
 ) -> FieldCell {
-    let th = make_theta(mu, sigma);
+    let th = theta_from_half_delta(0.5 * (origin_delta + (offset[0] - offset[1])), sigma);
     let [uu, uv, vv] = fisher_rotated(&th, nodes);
     let f_rot = Sym2::new(uu, uv, vv);
     let eig = f_rot.eigen();
     let standard = f_rot.rotate_basis();
     let mut out = FieldCell {
-        theta: mu,
+        theta: offset,
         eigenvalues: [eig.lambda_max, eig.lambda_min],
         fisher: [
             standard.xx,
@@ -44,8 +47,10 @@ pub fn evaluate_cell(
     out.rotated = [uu, uv, vv, kappa];
     if has_target {
         cell_flags |= flags::HAS_TARGET;
-        let mid = 0.5 * (mu[0] + mu[1]);
-        let [gu, gv, loss] = gradient_rotated_and_loss(&th, mid, target, nodes);
+        // θ's midpoint is m̄₀ + (offset₁ + offset₂)/2: the target in θ's y frame follows.
+        let shift = 0.5 * (offset[0] + offset[1]);
+        let target_y = [target_y0[0] - shift, target_y0[1] - shift];
+        let [gu, gv, loss] = gradient_rotated_and_loss(&th, target_y, nodes);
         out.grad = rotate_vector([gu, gv]);
         out.loss = loss;
         match natural_gradient(&f_rot, damping, [gu, gv]) {
@@ -63,16 +68,6 @@ pub fn evaluate_cell(
     out
 }
 
-/// The cell centre of grid cell `index`, as the shader computes it.
-pub fn cell_centre(params: &FieldParams, index: u32) -> [f32; 2] {
-    let column = index % params.grid[0];
-    let row = index / params.grid[0];
-    [
-        params.view_min[0] + (column as f32 + 0.5) * params.cell_size[0],
-        params.view_min[1] + (row as f32 + 0.5) * params.cell_size[1],
-    ]
-}
-
 /// The whole field (entry point `field`), evaluated in parallel into `out`
 /// (`params.cell_count` cells).
 pub fn field_into(params: &FieldParams, nodes: &[[f32; 2]], out: &mut [FieldCell]) {
@@ -81,8 +76,15 @@ pub fn field_into(params: &FieldParams, nodes: &[[f32; 2]], out: &mut [FieldCell
         .par_iter_mut()
         .enumerate()
         .for_each(|(index, cell)| {
-            let mu = cell_centre(params, index as u32);
-            *cell = evaluate_cell(mu, params.sigma, params.target, true, params.damping, nodes);
+            *cell = evaluate_cell(
+                params.cell_offset(index as u32),
+                params.origin_delta,
+                params.sigma,
+                params.target_y0,
+                true,
+                params.damping,
+                nodes,
+            );
         });
 }
 
@@ -100,6 +102,7 @@ pub fn points(params: &FieldParams, nodes: &[[f32; 2]], inputs: &[PointInput]) -
         .map(|p| {
             evaluate_cell(
                 p.theta,
+                params.origin_delta,
                 p.sigma,
                 p.target,
                 p.has_target != 0,

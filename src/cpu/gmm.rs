@@ -36,8 +36,13 @@ pub struct Theta {
 
 /// θ = `mu` with standard deviation `sigma`, in the y frame.
 pub fn make_theta(mu: [f32; 2], sigma: f32) -> Theta {
+    theta_from_half_delta(0.5 * (mu[0] - mu[1]), sigma)
+}
+
+/// The same from Δ/2 alone (the field's floating origin forms Δ from Δ₀ and a small offset).
+pub fn theta_from_half_delta(half_delta: f32, sigma: f32) -> Theta {
     Theta {
-        half_delta: 0.5 * (mu[0] - mu[1]),
+        half_delta,
         sigma,
         inv_two_sigma_sq: 0.5 / (sigma * sigma),
     }
@@ -136,15 +141,10 @@ pub fn fisher_rotated(th: &Theta, nodes: &[[f32; 2]]) -> [f32; 3] {
     ]
 }
 
-/// (g_u, g_v, L): ∇L in the rotated basis and the loss, for target θ* in absolute coordinates.
-pub fn gradient_rotated_and_loss(
-    th: &Theta,
-    mid: f32,
-    target: [f32; 2],
-    nodes: &[[f32; 2]],
-) -> [f32; 3] {
-    let t1 = target[0] - mid;
-    let t2 = target[1] - mid;
+/// (g_u, g_v, L): ∇L in the rotated basis and the loss, for target θ* given in the y frame
+/// (`target_y` = (t1 − m̄, t2 − m̄), relative to θ's midpoint).
+pub fn gradient_rotated_and_loss(th: &Theta, target_y: [f32; 2], nodes: &[[f32; 2]]) -> [f32; 3] {
+    let [t1, t2] = target_y;
     let a = accumulate_target(th, t1, t2, nodes);
     let b = accumulate_target(th, t2, t1, nodes);
     let score_scale = 2.0 * th.inv_two_sigma_sq * INV_SQRT2;

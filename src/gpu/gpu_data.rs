@@ -5,15 +5,25 @@
 use bytemuck::{Pod, Zeroable};
 
 /// Must match `FieldParams` in `shaders/fim_field.wgsl`.
+///
+/// Cells are placed by a *floating origin* O (an f64 point, the grid's lower-left corner for
+/// a field): the kernel works in small f32 offsets from O and gets Δ = μ1 − μ2 from Δ₀ =
+/// O1 − O2 (formed in f64) plus the offset's difference, so cell spacing stays regular and Δ
+/// keeps its precision at any zoom and at any distance from (0, 0). O itself travels as a
+/// hi + lo pair of f32 for the CPU side (tests, the benchmark: [`FieldParams::cell_theta`]);
+/// the kernel needs only Δ₀ and the target relative to O's midpoint.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
 pub struct FieldParams {
-    /// (μ1, μ2) of the grid's lower-left corner.
-    pub view_min: [f32; 2],
-    /// Extent of one cell along μ1 and μ2.
+    /// O as f32 (hi part): O = hi + lo exactly to ~1e-14 relative.
+    pub origin_hi: [f32; 2],
+    /// O − hi, rounded to f32.
+    pub origin_lo: [f32; 2],
+    /// Extent of one cell along μ1 and μ2 (field mode: cell (c, r) sits at offset
+    /// ((c + ½)·size₁, (r + ½)·size₂) from O).
     pub cell_size: [f32; 2],
-    /// θ* for ∇L.
-    pub target: [f32; 2],
+    /// θ* relative to O's midpoint m̄₀ = (O1 + O2)/2: (t1 − m̄₀, t2 − m̄₀), formed in f64.
+    pub target_y0: [f32; 2],
     /// Columns, rows.
     pub grid: [u32; 2],
     /// σ.
@@ -24,8 +34,62 @@ pub struct FieldParams {
     pub panel_nodes: u32,
     /// Cells (or points) to evaluate.
     pub cell_count: u32,
-    /// Padding to the WGSL struct's 16-byte alignment.
-    pub _pad: [u32; 4],
+    /// Δ₀ = O1 − O2, formed in f64.
+    pub origin_delta: f32,
+    /// Padding to the WGSL struct's 16-byte multiple.
+    pub _pad: u32,
+}
+
+impl FieldParams {
+    /// Sets the floating origin O (f64) and everything derived from it, with the target θ*.
+    pub fn with_origin(mut self, origin: [f64; 2], target: [f64; 2]) -> Self {
+        let hi = origin.map(|v| v as f32);
+        self.origin_hi = hi;
+        self.origin_lo = [
+            (origin[0] - hi[0] as f64) as f32,
+            (origin[1] - hi[1] as f64) as f32,
+        ];
+        let mid = 0.5 * (origin[0] + origin[1]);
+        self.target_y0 = [(target[0] - mid) as f32, (target[1] - mid) as f32];
+        self.origin_delta = (origin[0] - origin[1]) as f32;
+        self
+    }
+
+    /// The floating origin O in f64.
+    pub fn origin(&self) -> [f64; 2] {
+        [
+            self.origin_hi[0] as f64 + self.origin_lo[0] as f64,
+            self.origin_hi[1] as f64 + self.origin_lo[1] as f64,
+        ]
+    }
+
+    /// The offset from O of grid cell `index`, computed exactly as the kernel does (f32).
+    pub fn cell_offset(&self, index: u32) -> [f32; 2] {
+        let column = index % self.grid[0];
+        let row = index / self.grid[0];
+        [
+            (column as f32 + 0.5) * self.cell_size[0],
+            (row as f32 + 0.5) * self.cell_size[1],
+        ]
+    }
+
+    /// The θ = O + offset of grid cell `index` in f64: where the f64 reference must be
+    /// evaluated to compare with the kernel's cell.
+    pub fn cell_theta(&self, index: u32) -> [f64; 2] {
+        let o = self.origin();
+        let d = self.cell_offset(index);
+        [o[0] + d[0] as f64, o[1] + d[1] as f64]
+    }
+
+    /// The target θ* in f64 (O's midpoint plus `target_y0`).
+    pub fn target(&self) -> [f64; 2] {
+        let o = self.origin();
+        let mid = 0.5 * (o[0] + o[1]);
+        [
+            mid + self.target_y0[0] as f64,
+            mid + self.target_y0[1] as f64,
+        ]
+    }
 }
 
 /// Bits of [`FieldCell::flags`] (the `FLAG_*` constants of `fim_field.wgsl`).
@@ -44,7 +108,8 @@ pub mod flags {
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
 pub struct FieldCell {
-    /// (μ1, μ2).
+    /// (μ1, μ2) − O: the cell's offset from the field's floating origin (see
+    /// [`FieldParams`]); absolute θ for `fisherflow fim`'s points, whose origin is (0, 0).
     pub theta: [f32; 2],
     /// (λ_max, λ_min).
     pub eigenvalues: [f32; 2],
@@ -89,9 +154,10 @@ impl FieldCell {
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
 pub struct PointInput {
-    /// (μ1, μ2).
+    /// (μ1, μ2) − O, O the dispatch's floating origin ((0, 0) for `fisherflow fim`).
     pub theta: [f32; 2],
-    /// θ*, ignored unless `has_target` ≠ 0.
+    /// θ* − m̄₀, m̄₀ the origin's midpoint (θ* itself when O = 0); ignored unless
+    /// `has_target` ≠ 0.
     pub target: [f32; 2],
     /// σ.
     pub sigma: f32,
@@ -122,7 +188,8 @@ const _: () = assert!(std::mem::size_of::<PointInput>() == 32);
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
 pub struct ViewUniform {
-    /// World point at the canvas centre.
+    /// World point at the canvas centre (f32: only the particles, which live in absolute
+    /// coordinates, use it; everything else is drawn as offsets from the centre).
     pub center: [f32; 2],
     /// Clip-space units per world unit, x and y.
     pub ndc_per_world: [f32; 2],
@@ -132,6 +199,11 @@ pub struct ViewUniform {
     pub world_per_px: f32,
     /// Physical pixels per logical point.
     pub px_per_point: f32,
+    /// The field's floating origin minus the view centre, formed in f64 (field cells are
+    /// drawn at `theta + field_origin` from the centre).
+    pub field_origin: [f32; 2],
+    /// Padding to the WGSL struct's 16-byte multiple.
+    pub _pad: [f32; 2],
 }
 
 /// Must match `EllipseParams` in `shaders/ellipses.wgsl`.
@@ -164,15 +236,19 @@ pub struct ArrowParams {
     pub euclid_color: [f32; 4],
     /// Colour of the natural descent direction (linear RGBA).
     pub natural_color: [f32; 4],
+    /// The probe minus the view centre, formed in f64 (where both arrows start).
+    pub anchor: [f32; 2],
+    /// Padding to the WGSL struct's 16-byte multiple.
+    pub _pad2: [f32; 2],
 }
 
 /// One instance of `Segment` in `shaders/lines.wgsl` (vertex attributes 0..=3).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
 pub struct LineInstance {
-    /// World start.
+    /// Start, as an offset from the view centre (world units, formed in f64).
     pub start: [f32; 2],
-    /// World end.
+    /// End, as an offset from the view centre.
     pub end: [f32; 2],
     /// Linear RGBA, straight alpha.
     pub color: [f32; 4],
@@ -184,7 +260,7 @@ pub struct LineInstance {
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
 pub struct MarkerInstance {
-    /// World centre.
+    /// Centre, as an offset from the view centre (world units, formed in f64).
     pub center: [f32; 2],
     /// (radius px, ring width px).
     pub size: [f32; 2],
@@ -194,9 +270,9 @@ pub struct MarkerInstance {
     pub ring: [f32; 4],
 }
 
-const _: () = assert!(std::mem::size_of::<ViewUniform>() == 32);
+const _: () = assert!(std::mem::size_of::<ViewUniform>() == 48);
 const _: () = assert!(std::mem::size_of::<EllipseParams>() == 16);
-const _: () = assert!(std::mem::size_of::<ArrowParams>() == 48);
+const _: () = assert!(std::mem::size_of::<ArrowParams>() == 64);
 const _: () = assert!(std::mem::size_of::<LineInstance>() == 40);
 const _: () = assert!(std::mem::size_of::<MarkerInstance>() == 48);
 

@@ -56,10 +56,7 @@ mod tests {
             let hess = fisher_hessian_form(&m, &rule);
             let scale = score.max_abs();
             for (x, y) in [(rot, score), (hess, score)] {
-                let err = (x.xx - y.xx)
-                    .abs()
-                    .max((x.xy - y.xy).abs())
-                    .max((x.yy - y.yy).abs());
+                let err = x.max_abs_difference(&y);
                 assert!(err <= 1e-12 * scale, "θ=({a},{b}) σ={s}: {x:?} vs {y:?}");
             }
         }

@@ -76,9 +76,19 @@ impl<T: Float> Sym2<T> {
         Self::new(self.xx + lambda, self.xy, self.yy + lambda)
     }
 
-    /// Largest absolute entry, the scale for entry-wise tolerances.
+    /// Largest absolute entry, the scale for entry-wise tolerances; NaN if any entry is NaN
+    /// (`max` alone would drop it and let a NaN matrix pass a tolerance check).
     pub fn max_abs(&self) -> T {
+        let entries = [self.xx, self.xy, self.yy];
+        if entries.iter().any(|v| v.is_nan()) {
+            return T::nan();
+        }
         self.xx.abs().max(self.xy.abs()).max(self.yy.abs())
+    }
+
+    /// Largest absolute entry of `self − other`, NaN if any entry is NaN.
+    pub fn max_abs_difference(&self, other: &Self) -> T {
+        Self::new(self.xx - other.xx, self.xy - other.xy, self.yy - other.yy).max_abs()
     }
 
     /// Entries as a row-major 2×2 array.
@@ -199,7 +209,11 @@ mod tests {
         let r = m.rotate_basis();
         assert!((r.xy).abs() < 1e-16 && (r.xx - 0.5).abs() < 1e-16 && (r.yy - 0.3).abs() < 1e-16);
         let back = r.rotate_basis();
-        assert!((back.xx - m.xx).abs() < 1e-16 && (back.xy - m.xy).abs() < 1e-16);
+        assert!((back.xx - 0.4).abs() < 1e-16 && (back.xy - 0.1).abs() < 1e-16);
+        assert!((back.yy - 0.4).abs() < 1e-16);
+        // NaN is never a small difference.
+        let nan = Sym2::new(1.0, f64::NAN, 1.0);
+        assert!(nan.max_abs().is_nan() && !(nan.max_abs_difference(&m) < 1.0));
     }
 
     #[test]

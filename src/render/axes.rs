@@ -20,15 +20,21 @@ pub fn ticks(lo: f64, hi: f64, target: usize) -> (Vec<f64>, f64) {
     ((first..=last).map(|i| i as f64 * step).collect(), step)
 }
 
-/// The axes, the tick grid and the dashed diagonal for the visible rectangle.
-pub fn axis_lines(lo: [f64; 2], hi: [f64; 2], px_per_point: f32) -> Vec<LineInstance> {
+/// The axes, the tick grid and the dashed diagonal for the visible rectangle, as offsets from
+/// the view centre `center` (formed in f64, so deep zooms stay exact).
+pub fn axis_lines(
+    lo: [f64; 2],
+    hi: [f64; 2],
+    center: [f64; 2],
+    px_per_point: f32,
+) -> Vec<LineInstance> {
     let mut out = Vec::new();
     let grid = linear_rgba(palette::GRID, 1.0);
     let axis = linear_rgba(palette::AXIS, 0.9);
     let width = px_per_point;
     let seg = |a: [f64; 2], b: [f64; 2], color, w: f32, dash: f32| LineInstance {
-        start: [a[0] as f32, a[1] as f32],
-        end: [b[0] as f32, b[1] as f32],
+        start: [(a[0] - center[0]) as f32, (a[1] - center[1]) as f32],
+        end: [(b[0] - center[0]) as f32, (b[1] - center[1]) as f32],
         color,
         style: [w, dash],
     };

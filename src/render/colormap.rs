@@ -68,12 +68,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn colormap_ends_and_midpoint() {
-        assert_eq!(colormap_srgb(0.0), COLORMAP_ANCHORS[0]);
-        assert_eq!(colormap_srgb(1.0), COLORMAP_ANCHORS[6]);
-        assert_eq!(colormap_srgb(2.0), COLORMAP_ANCHORS[6], "clamped above");
-        let mid = colormap_srgb(0.5);
-        assert!((mid[1] - COLORMAP_ANCHORS[3][1]).abs() < 1e-6);
+    fn colormap_ends_midpoint_and_interpolation() {
+        // Hand literals (the viridis-like anchors as designed), not the table itself.
+        let close = |a: [f32; 3], b: [f32; 3]| (0..3).all(|i| (a[i] - b[i]).abs() < 1e-6);
+        assert!(close(colormap_srgb(0.0), [0.243, 0.290, 0.537]));
+        assert!(close(colormap_srgb(1.0), [0.992, 0.906, 0.145]));
+        assert!(
+            close(colormap_srgb(2.0), [0.992, 0.906, 0.145]),
+            "clamped above"
+        );
+        assert!(close(colormap_srgb(0.5), [0.122, 0.620, 0.537]));
+        // t = 1/12 is halfway between the first two anchors (six segments).
+        assert!(close(colormap_srgb(1.0 / 12.0), [0.2175, 0.349, 0.547]));
+        assert!(
+            !close(colormap_srgb(0.1), [0.2175, 0.349, 0.547]),
+            "negative control"
+        );
     }
 
     #[test]

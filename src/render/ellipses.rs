@@ -6,7 +6,7 @@
 //! the honest level set δᵀF(θ)δ = ε, so KL(p_θ ‖ p_θ+δ) ≈ ε/2 on each outline. Semi-axes
 //! longer than [`CAP_CELLS`] cells are clamped (and drawn hatched).
 
-use super::pipeline::{QuadPipeline, ViewAndParams};
+use super::pipeline::{QuadPipeline, ViewAndParams, attribute};
 use crate::gpu::gpu_data::{EllipseParams, FieldCell};
 
 /// Largest drawn semi-axis, in cells.
@@ -27,6 +27,21 @@ pub struct EllipseRenderer {
     bind_group: wgpu::BindGroup,
 }
 
+/// The [`FieldCell`] fields `ellipses.wgsl` reads as instance attributes (locations 0–4 of
+/// its `CellAttributes`); the shader validation test checks each offset against naga's
+/// layout of the WGSL `FieldCell`.
+pub const CELL_ATTRIBUTES: [wgpu::VertexAttribute; 5] = {
+    use std::mem::offset_of;
+    use wgpu::VertexFormat::{Float32x2, Float32x4, Uint32};
+    [
+        attribute(Float32x2, offset_of!(FieldCell, theta), 0),
+        attribute(Float32x2, offset_of!(FieldCell, eigenvalues), 1),
+        attribute(Float32x4, offset_of!(FieldCell, rotated), 2),
+        attribute(Float32x2, offset_of!(FieldCell, q_max), 3),
+        attribute(Uint32, offset_of!(FieldCell, flags), 4),
+    ]
+};
+
 impl EllipseRenderer {
     /// Builds the pipeline; `view_buffer` is the shared view uniform.
     pub fn new(
@@ -38,41 +53,13 @@ impl EllipseRenderer {
         let layout = bindings.layout;
         let params_buffer = bindings.params;
         let bind_group = bindings.group;
-        // Offsets of the FieldCell fields the shader reads (see gpu_data::FieldCell).
-        let attributes = [
-            wgpu::VertexAttribute {
-                format: wgpu::VertexFormat::Float32x2,
-                offset: 0,
-                shader_location: 0,
-            },
-            wgpu::VertexAttribute {
-                format: wgpu::VertexFormat::Float32x2,
-                offset: 8,
-                shader_location: 1,
-            },
-            wgpu::VertexAttribute {
-                format: wgpu::VertexFormat::Float32x4,
-                offset: 32,
-                shader_location: 2,
-            },
-            wgpu::VertexAttribute {
-                format: wgpu::VertexFormat::Float32x2,
-                offset: 48,
-                shader_location: 3,
-            },
-            wgpu::VertexAttribute {
-                format: wgpu::VertexFormat::Uint32,
-                offset: 80,
-                shader_location: 4,
-            },
-        ];
         let pipeline = QuadPipeline {
             shader_file: "ellipses.wgsl",
             layout: &layout,
             instances: Some(wgpu::VertexBufferLayout {
                 array_stride: size_of::<FieldCell>() as u64,
                 step_mode: wgpu::VertexStepMode::Instance,
-                attributes: &attributes,
+                attributes: &CELL_ATTRIBUTES,
             }),
             format,
         }
@@ -98,20 +85,5 @@ impl EllipseRenderer {
         pass.set_bind_group(0, &self.bind_group, &[]);
         pass.set_vertex_buffer(0, cells_buffer.slice(..));
         pass.draw(0..4, 0..cells);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn field_cell_offsets_match_the_attributes() {
-        let cell = FieldCell::default();
-        let base = &cell as *const FieldCell as usize;
-        assert_eq!(&cell.eigenvalues as *const _ as usize - base, 8);
-        assert_eq!(&cell.rotated as *const _ as usize - base, 32);
-        assert_eq!(&cell.q_max as *const _ as usize - base, 48);
-        assert_eq!(&cell.flags as *const _ as usize - base, 80);
     }
 }

@@ -1,7 +1,19 @@
 //! Line segments of constant pixel width (`shaders/lines.wgsl`): axes, tick grid, the diagonal.
 
-use super::pipeline::InstancedQuads;
+use super::pipeline::{InstancedQuads, attribute};
 use crate::gpu::gpu_data::LineInstance;
+
+/// The [`LineInstance`] fields as attributes 0–3 of `lines.wgsl`'s `Segment`.
+pub const LINE_ATTRIBUTES: [wgpu::VertexAttribute; 4] = {
+    use std::mem::offset_of;
+    use wgpu::VertexFormat::{Float32x2, Float32x4};
+    [
+        attribute(Float32x2, offset_of!(LineInstance, start), 0),
+        attribute(Float32x2, offset_of!(LineInstance, end), 1),
+        attribute(Float32x4, offset_of!(LineInstance, color), 2),
+        attribute(Float32x2, offset_of!(LineInstance, style), 3),
+    ]
+};
 
 /// The line stage: instances are [`LineInstance`].
 pub fn line_renderer(
@@ -15,6 +27,6 @@ pub fn line_renderer(
         format,
         "lines.wgsl",
         size_of::<LineInstance>() as u64,
-        &wgpu::vertex_attr_array![0 => Float32x2, 1 => Float32x2, 2 => Float32x4, 3 => Float32x2],
+        &LINE_ATTRIBUTES,
     )
 }

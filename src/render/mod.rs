@@ -158,7 +158,7 @@ pub struct SceneRenderer {
     field: Option<FieldData>,
     field_key: Option<FieldKey>,
     probe: FieldData,
-    probe_key: Option<(PointInput, f32, u32)>,
+    probe_key: Option<(FieldParams, PointInput, u32)>,
     view_buffer: wgpu::Buffer,
     view_group: wgpu::BindGroup,
     ellipses: ellipses::EllipseRenderer,
@@ -332,6 +332,11 @@ impl SceneRenderer {
             viewport_px: size,
             world_per_px: world_per_px as f32,
             px_per_point,
+            field_origin: [
+                (layout.origin[0] - camera.center[0]) as f32,
+                (layout.origin[1] - camera.center[1]) as f32,
+            ],
+            _pad: [0.0; 2],
         };
         ctx.queue
             .write_buffer(&self.view_buffer, 0, bytemuck::bytes_of(&view));
@@ -354,17 +359,25 @@ impl SceneRenderer {
                 _pad: 0.0,
                 euclid_color: linear_rgba(palette::EUCLID, 1.0),
                 natural_color: linear_rgba(palette::NATURAL, 1.0),
+                anchor: scene.probe.map_or([0.0; 2], |p| {
+                    [
+                        (p[0] - camera.center[0]) as f32,
+                        (p[1] - camera.center[1]) as f32,
+                    ]
+                }),
+                _pad2: [0.0; 2],
             },
         );
         let (lo, hi) = camera.visible_rect(size);
         let lines = if scene.layers.axes {
-            axes::axis_lines(lo, hi, px_per_point)
+            axes::axis_lines(lo, hi, camera.center, px_per_point)
         } else {
             Vec::new()
         };
         self.lines.prepare(&ctx.device, &ctx.queue, &lines);
         self.markers
             .prepare(&ctx.device, &ctx.queue, &markers_for(scene, px_per_point));
+        // (Marker and line positions are offsets from the view centre: see common/view.wgsl.)
         FramePlan {
             layout,
             info: FrameInfo {
@@ -557,16 +570,18 @@ impl SceneRenderer {
         layout: &GridLayout,
     ) -> Result<bool, GpuError> {
         self.ensure_rule(ctx, scene.nodes)?;
+        // The floating origin is the grid's lower-left corner, a multiple of the cell size:
+        // it moves only when a pan crosses a cell, so the cached field stays valid otherwise.
         let params = grid_params(
-            [layout.origin[0] as f32, layout.origin[1] as f32],
+            layout.origin,
             [
-                (layout.origin[0] + layout.columns as f64 * layout.cell) as f32,
-                (layout.origin[1] + layout.rows as f64 * layout.cell) as f32,
+                layout.origin[0] + layout.columns as f64 * layout.cell,
+                layout.origin[1] + layout.rows as f64 * layout.cell,
             ],
             layout.columns,
             layout.rows,
             scene.sigma as f32,
-            [scene.target[0] as f32, scene.target[1] as f32],
+            scene.target,
             scene.damping as f32,
         );
         let key = FieldKey {
@@ -614,24 +629,27 @@ impl SceneRenderer {
         let Some(probe) = scene.probe else {
             return Ok(());
         };
-        let input = PointInput {
-            theta: [probe[0] as f32, probe[1] as f32],
-            target: [scene.target[0] as f32, scene.target[1] as f32],
-            sigma: scene.sigma as f32,
-            has_target: 1,
-            _pad: [0; 2],
-        };
-        let key = (input, scene.damping as f32, scene.nodes);
-        if self.probe_key == Some(key) {
-            return Ok(());
-        }
-        self.probe.upload_points(&ctx.queue, &[input]);
+        // The probe is its own floating origin (offset 0), so its Δ is formed in f64 and
+        // stays exact however close to the diagonal and far from (0, 0) it sits.
         let params = FieldParams {
             damping: scene.damping as f32,
             cell_count: 1,
             grid: [1, 1],
             ..Default::default()
+        }
+        .with_origin(probe, scene.target);
+        let input = PointInput {
+            theta: [0.0, 0.0],
+            target: params.target_y0,
+            sigma: scene.sigma as f32,
+            has_target: 1,
+            _pad: [0; 2],
         };
+        let key = (params, input, scene.nodes);
+        if self.probe_key == Some(key) {
+            return Ok(());
+        }
+        self.probe.upload_points(&ctx.queue, &[input]);
         self.probe.encode(
             &ctx.queue,
             encoder,
@@ -650,7 +668,9 @@ pub const HANDLE_RADIUS_PT: f32 = 7.0;
 
 fn markers_for(scene: &Scene, px_per_point: f32) -> Vec<MarkerInstance> {
     let mut out = Vec::new();
-    let at = |p: [f64; 2]| [p[0] as f32, p[1] as f32];
+    // Offsets from the view centre, formed in f64 (deep zoom: see common/view.wgsl).
+    let c = scene.camera.center;
+    let at = |p: [f64; 2]| [(p[0] - c[0]) as f32, (p[1] - c[1]) as f32];
     if scene.layers.handles {
         let r = HANDLE_RADIUS_PT * px_per_point;
         out.push(MarkerInstance {

@@ -1,7 +1,7 @@
 //! Flow particles as streaks (`shaders/particle_draw.wgsl`), instanced straight from the
 //! particle state buffer.
 
-use super::pipeline::{QuadPipeline, ViewAndParams};
+use super::pipeline::{QuadPipeline, ViewAndParams, attribute};
 use crate::gpu::gpu_data::{Particle, ParticleStyle};
 
 /// Range of the speed colour map, log10 of Fisher–Rao speed.
@@ -14,6 +14,20 @@ pub struct ParticleRenderer {
     bind_group: wgpu::BindGroup,
 }
 
+/// The [`Particle`] fields `particle_draw.wgsl` reads as instance attributes (locations 0–3
+/// of its `ParticleAttributes`); the shader validation test checks each offset against naga's
+/// layout of the WGSL `Particle` in particles.wgsl.
+pub const PARTICLE_ATTRIBUTES: [wgpu::VertexAttribute; 4] = {
+    use std::mem::offset_of;
+    use wgpu::VertexFormat::{Float32, Float32x2, Uint32};
+    [
+        attribute(Float32x2, offset_of!(Particle, position), 0),
+        attribute(Float32x2, offset_of!(Particle, previous), 1),
+        attribute(Float32, offset_of!(Particle, speed), 2),
+        attribute(Uint32, offset_of!(Particle, mode), 3),
+    ]
+};
+
 impl ParticleRenderer {
     /// Builds the pipeline drawing into targets of `format` (the trail texture).
     pub fn new(
@@ -25,36 +39,13 @@ impl ParticleRenderer {
         let layout = bindings.layout;
         let style_buffer = bindings.params;
         let bind_group = bindings.group;
-        // Offsets of the Particle fields the shader reads (see gpu_data::Particle).
-        let attributes = [
-            wgpu::VertexAttribute {
-                format: wgpu::VertexFormat::Float32x2,
-                offset: 0,
-                shader_location: 0,
-            },
-            wgpu::VertexAttribute {
-                format: wgpu::VertexFormat::Float32x2,
-                offset: 8,
-                shader_location: 1,
-            },
-            wgpu::VertexAttribute {
-                format: wgpu::VertexFormat::Float32,
-                offset: 20,
-                shader_location: 2,
-            },
-            wgpu::VertexAttribute {
-                format: wgpu::VertexFormat::Uint32,
-                offset: 28,
-                shader_location: 3,
-            },
-        ];
         let pipeline = QuadPipeline {
             shader_file: "particle_draw.wgsl",
             layout: &layout,
             instances: Some(wgpu::VertexBufferLayout {
                 array_stride: size_of::<Particle>() as u64,
                 step_mode: wgpu::VertexStepMode::Instance,
-                attributes: &attributes,
+                attributes: &PARTICLE_ATTRIBUTES,
             }),
             format,
         }
@@ -77,19 +68,5 @@ impl ParticleRenderer {
         pass.set_bind_group(0, &self.bind_group, &[]);
         pass.set_vertex_buffer(0, particles.slice(..));
         pass.draw(0..4, 0..count);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn particle_offsets_match_the_attributes() {
-        let p = Particle::default();
-        let base = &p as *const Particle as usize;
-        assert_eq!(&p.previous as *const _ as usize - base, 8);
-        assert_eq!(&p.speed as *const _ as usize - base, 20);
-        assert_eq!(&p.mode as *const _ as usize - base, 28);
     }
 }

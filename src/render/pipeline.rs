@@ -241,3 +241,17 @@ impl InstancedQuads {
         pass.draw(0..4, 0..self.instances.count());
     }
 }
+
+/// A vertex attribute at a struct field's byte offset (`std::mem::offset_of!`), usable in the
+/// `const` attribute tables of the instanced pipelines.
+pub const fn attribute(
+    format: wgpu::VertexFormat,
+    offset: usize,
+    shader_location: u32,
+) -> wgpu::VertexAttribute {
+    wgpu::VertexAttribute {
+        format,
+        offset: offset as u64,
+        shader_location,
+    }
+}

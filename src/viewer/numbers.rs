@@ -78,10 +78,7 @@ pub fn compute(scene: &Scene, epsilon: f64, cap: f64) -> PanelNumbers {
     let hessian_form = fisher_hessian_form(&star, &rule);
     let f_rot = fisher_rotated(&star, &rule);
     let eigen = f_rot.eigen();
-    let forms_difference = (score_form.xx - hessian_form.xx)
-        .abs()
-        .max((score_form.xy - hessian_form.xy).abs())
-        .max((score_form.yy - hessian_form.yy).abs());
+    let forms_difference = score_form.max_abs_difference(&hessian_form);
     let target = TargetNumbers {
         theta: scene.target,
         score_form,
