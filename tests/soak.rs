@@ -528,7 +528,10 @@ impl<'a> Rig<'a> {
         }
     }
 
+    /// Buffers and textures alive once the GPU is idle (a poll frees what was dropped while a
+    /// submission still used it, such as the read-back's staging buffer).
     fn memory(&self) -> GpuMemory {
+        self.ctx.wait().expect("the GPU went idle");
         GpuMemory::read(&self.ctx.device)
     }
 }
