@@ -9,8 +9,9 @@
 //!
 //! Every child runs under a time limit (`common::process`); this file also tests that helper.
 //!
-//! Needs a display or `xvfb-run` (Debian: xvfb, xauth); like the GPU tests it fails rather
-//! than skips without one, unless FISHERFLOW_SKIP_GPU_TESTS=1 is set by hand.
+//! Needs a display or `xvfb-run` (Debian: xvfb, xauth), and `xvfb-run` for the resize tests
+//! (a desktop's window manager may refuse their sizes); like the GPU tests they fail rather
+//! than skip without one, unless FISHERFLOW_SKIP_GPU_TESTS=1 is set by hand.
 
 mod common;
 
@@ -33,9 +34,9 @@ const QUICK_LIMIT: Duration = Duration::from_secs(30);
 enum Display {
     /// Whatever display the session has (DISPLAY or WAYLAND_DISPLAY), else a private Xvfb.
     Any,
-    /// A private Xvfb when xvfb-run exists: no window manager, so resize requests are applied
-    /// exactly as asked (a tiling window manager would override them).
-    PreferPrivateXvfb,
+    /// A private Xvfb, required: no window manager, so resize requests are applied exactly as
+    /// asked (a desktop's window manager, tiling ones above all, may override them).
+    PrivateXvfb,
 }
 
 fn xvfb_run_available() -> bool {
@@ -51,7 +52,7 @@ fn viewer_command(args: &[&str], display: Display) -> Option<(Command, bool)> {
     let binary = env!("CARGO_BIN_EXE_fisherflow");
     let session =
         std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
-    let xvfb = (display == Display::PreferPrivateXvfb || !session) && xvfb_run_available();
+    let xvfb = (display == Display::PrivateXvfb || !session) && xvfb_run_available();
     if xvfb {
         let mut c = Command::new("xvfb-run");
         c.args(["-a", "-s", "-screen 0 1600x1000x24", binary])
@@ -60,7 +61,7 @@ fn viewer_command(args: &[&str], display: Display) -> Option<(Command, bool)> {
             .env_remove("WAYLAND_DISPLAY");
         return Some((c, true));
     }
-    if session {
+    if session && display == Display::Any {
         let mut c = Command::new(binary);
         c.args(args);
         return Some((c, false));
@@ -69,7 +70,15 @@ fn viewer_command(args: &[&str], display: Display) -> Option<(Command, bool)> {
         eprintln!("FISHERFLOW_SKIP_GPU_TESTS=1: skipping the window test");
         return None;
     }
-    panic!("the window test needs a display or xvfb-run (apt-get install xvfb xauth)");
+    match display {
+        Display::Any => {
+            panic!("the window test needs a display or xvfb-run (apt-get install xvfb xauth)")
+        }
+        Display::PrivateXvfb => panic!(
+            "the resize tests need xvfb-run, a private X server without a window manager \
+             (apt-get install xvfb xauth)"
+        ),
+    }
 }
 
 /// Runs the viewer with `args` under the time limit; None when skipped by hand.
@@ -322,7 +331,7 @@ fn real_window_keeps_rendering_through_resizes_to_1x1_large_and_back() {
         "8:1x1,16:2400x1600,24:900x600",
         shot.to_str().unwrap(),
     );
-    let Some((out, _)) = run_viewer(&args, Display::PreferPrivateXvfb) else {
+    let Some((out, _)) = run_viewer(&args, Display::PrivateXvfb) else {
         return;
     };
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -365,7 +374,7 @@ fn minimised_window_skips_frames_and_resumes() {
     // notice by itself, as it does when a real minimised window is restored.
     // 20 frames: 6 before the minimise, at least 14 after the restore.
     let args = small_scene_args("20", "6:0x0,16:640x400", shot.to_str().unwrap());
-    let Some((out, _)) = run_viewer(&args, Display::PreferPrivateXvfb) else {
+    let Some((out, _)) = run_viewer(&args, Display::PrivateXvfb) else {
         return;
     };
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -400,7 +409,7 @@ fn automation_left_minimised_gives_up_with_a_message() {
     let mut args = small_scene_args("10", "3:0x0", shot.to_str().unwrap());
     args.extend(["--automation-stall-limit", "2"]);
     let start = Instant::now();
-    let Some((out, _)) = run_viewer(&args, Display::PreferPrivateXvfb) else {
+    let Some((out, _)) = run_viewer(&args, Display::PrivateXvfb) else {
         return;
     };
     let stderr = String::from_utf8_lossy(&out.stderr);
