@@ -115,7 +115,7 @@ impl Camera {
     /// Zooms by `factor` (> 1 zooms in) keeping the world point under `pixel` fixed, within
     /// [`Camera::HALF_HEIGHT_RANGE`]; a factor that is not a positive finite number is ignored.
     pub fn zoom_about(&mut self, factor: f64, pixel: [f32; 2], size_px: [f32; 2]) {
-        if !(factor.is_finite() && factor > 0.0) || !pixel.iter().all(|p| p.is_finite()) {
+        if !(factor.is_finite() && factor > 0.0 && pixel.iter().all(|p| p.is_finite())) {
             return;
         }
         let anchor = self.pixel_to_world(pixel, size_px);
