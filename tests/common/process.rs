@@ -93,15 +93,17 @@ fn run(
         .process_group(0)
         .spawn()?;
     let pgid = child.id();
-    // Written from a thread: a child that does not read its input must not block us.
-    let writer = stdin.map(|bytes| {
+    // Written from a thread, never joined: a child (or a grandchild holding the pipe) that
+    // does not read its input must not block us. The thread ends when the last reader closes
+    // the pipe.
+    if let Some(bytes) = stdin {
         let mut pipe = child.stdin.take().expect("stdin was piped");
         let bytes = bytes.to_vec();
         thread::spawn(move || {
             // A child that exits without reading everything closes the pipe: not our error.
             let _ = pipe.write_all(&bytes);
-        })
-    });
+        });
+    }
     let stdout = drain(child.stdout.take().expect("stdout was piped"));
     let stderr = drain(child.stderr.take().expect("stderr was piped"));
 
@@ -117,9 +119,6 @@ fn run(
             stderr: stderr.recv_timeout(DRAIN_GRACE).unwrap_or_default(),
         }));
     };
-    if let Some(writer) = writer {
-        let _ = writer.join();
-    }
     // The child has exited; its pipes close when every process holding them has too. A
     // leftover member of its group (say an Xvfb that outlived xvfb-run) would keep them open:
     // kill the group then, rather than wait for it.
