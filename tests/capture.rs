@@ -504,6 +504,11 @@ fn arrows_markers_and_text_scale_with_pixels_per_point() {
     let measure = |size: [u32; 2], ppp: f32| {
         let plain = render_at(&ctx, &probe_only, size, ppp, false);
         let full = render_at(&ctx, &scene, size, ppp, true);
+        // Kept for a look when a ratio drifts.
+        let keep = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-output");
+        std::fs::create_dir_all(&keep).unwrap();
+        let name = format!("ppp{ppp}_{}x{}.png", size[0], size[1]);
+        std::fs::write(keep.join(name), full.to_png().unwrap()).unwrap();
         use fisherflow::render::colormap::palette;
         let [red, cyan, marker] = footprints(&plain, [palette::EUCLID, palette::NATURAL, 0xffffff]);
         Sizes {
