@@ -67,8 +67,9 @@ fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
     let head = max(max(head_start - along, along - arrow.length_px), (across - half_at) * 0.93);
     let d = min(shaft, head);
     let coverage = clamp(0.5 - d, 0.0, 1.0);
-    // A dark rim 1 px wide keeps the arrows readable over any ellipse colour.
-    let rim = clamp(d + 1.5, 0.0, 1.0);
+    // A dark rim one logical point wide (px_per_point pixels, so it keeps its weight on HiDPI)
+    // keeps the arrows readable over any ellipse colour.
+    let rim = clamp(1.0 + (d + 0.5) / view.px_per_point, 0.0, 1.0);
     let rgb = mix(in.color.rgb, vec3<f32>(0.0), rim * 0.8);
     let alpha = coverage * in.color.a;
     if alpha <= 0.0 {

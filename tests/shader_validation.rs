@@ -260,7 +260,14 @@ fn check_attributes(
 fn vertex_attributes_match_the_wgsl_layouts() {
     use fisherflow::gpu::gpu_data::*;
     use fisherflow::render::{ellipses, lines, markers, particle_draw};
-    let cases: [(&str, &[wgpu::VertexAttribute], Option<(&str, &str)>, usize); 4] = [
+    /// (shader, attribute table, the WGSL struct the buffer holds, Rust stride).
+    type Case<'a> = (
+        &'a str,
+        &'a [wgpu::VertexAttribute],
+        Option<(&'a str, &'a str)>,
+        usize,
+    );
+    let cases: [Case; 4] = [
         (
             "ellipses.wgsl",
             &ellipses::CELL_ATTRIBUTES,
