@@ -684,10 +684,13 @@ fn soak_random_edits_render_without_errors_nan_or_memory_growth() {
     eprintln!("GPU memory at the warm-up plateau: {}", report.plateau);
     eprintln!("GPU memory peak during the soak:  {}", report.peak);
     eprintln!("GPU memory at the end:            {}", report.end);
-    assert_eq!(report.frames, config.edits / config.render_every);
+    // Every rendered frame read back and checked a whole field: at least the smallest grid's
+    // cells (8 across the height of a canvas no narrower than 96×160 px: ≥ 8·4 cells).
     assert!(
-        report.cells_checked > 0,
-        "no field cell was read back and checked"
+        report.cells_checked >= report.frames * 32 && report.frames > 0,
+        "{} cells checked over {} frames: some frame checked no field",
+        report.cells_checked,
+        report.frames
     );
     let missing = report.coverage.missing();
     assert!(

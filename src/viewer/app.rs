@@ -968,6 +968,11 @@ mod tests {
         for _ in 0..10 * MAX_CONSECUTIVE_SURFACE_FAILURES {
             ledger.record(FAILED, None, false, t0).unwrap();
         }
+        // Still counting (the interactive viewer keeps trying, it does not stop recording).
+        assert_eq!(
+            ledger.phases[0].failed,
+            10 * MAX_CONSECUTIVE_SURFACE_FAILURES
+        );
     }
 
     #[test]
