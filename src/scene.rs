@@ -188,48 +188,7 @@ impl Default for Layers {
     }
 }
 
-/// Which gradient flow the particles follow.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum FlowMode {
-    /// dθ/dt = −(F + λI)⁻¹∇L (cyan).
-    Natural,
-    /// dθ/dt = −∇L (red).
-    Euclidean,
-    /// Both, in pairs from the same seeds.
-    Both,
-}
-
-impl FlowMode {
-    /// The shader's `mode` value.
-    pub fn code(self) -> u32 {
-        match self {
-            FlowMode::Natural => 0,
-            FlowMode::Euclidean => 1,
-            FlowMode::Both => 2,
-        }
-    }
-}
-
-/// The time integrator of the flow.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Integrator {
-    /// Classical fourth-order Runge–Kutta.
-    Rk4,
-    /// Forward Euler (for comparison).
-    Euler,
-}
-
-impl Integrator {
-    /// The shader's `integrator` value.
-    pub fn code(self) -> u32 {
-        match self {
-            Integrator::Rk4 => 0,
-            Integrator::Euler => 1,
-        }
-    }
-}
+pub use crate::gpu::gpu_data::{FlowMode, Integrator};
 
 /// How particles are coloured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -578,6 +537,20 @@ impl Scene {
             );
         }
         Ok(())
+    }
+
+    /// Reads and validates a scene TOML (the viewer's Save format); errors name the file and
+    /// the line or field.
+    pub fn load(path: &std::path::Path) -> anyhow::Result<Scene> {
+        use anyhow::Context;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read scene {}", path.display()))?;
+        let scene: Scene =
+            toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        scene
+            .validate()
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        Ok(scene)
     }
 
     /// Frames both handles, the diagonal between them and the probe.

@@ -273,8 +273,9 @@ fn a_recorded_session_replays_as_a_scenario() {
 /// into a `size`-pixel target, then (if `overlay`) the egui overlay on top, exactly as
 /// `capture::FrameRenderer::render` does at its fixed ppp 1.
 fn render_at(ctx: &GpuContext, scene: &Scene, size: [u32; 2], ppp: f32, overlay: bool) -> Image {
+    use fisherflow::numbers;
+    use fisherflow::overlay::{self as ov, setup_egui};
     use fisherflow::render::ellipses::CAP_CELLS;
-    use fisherflow::viewer::{numbers, overlay as ov, setup_egui};
     let mut renderer = SceneRenderer::new(ctx, CANVAS_FORMAT).unwrap();
     let target = RenderTarget::new(&ctx.device, size, CANVAS_FORMAT, "ppp test");
     let mut encoder = ctx

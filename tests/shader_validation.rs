@@ -332,3 +332,69 @@ fn vertex_attributes_match_the_wgsl_layouts() {
         "{errors:?}"
     );
 }
+
+/// The value of `const NAME: u32 = …u;` in the spliced `shader`.
+fn wgsl_u32_const(shader: &str, name: &str) -> Option<u32> {
+    let prefix = format!("const {name}: u32 = ");
+    spliced(shader).lines().find_map(|line| {
+        let rest = line.trim().strip_prefix(&prefix)?;
+        let value = rest.split(';').next()?.trim().trim_end_matches('u');
+        value.parse().ok()
+    })
+}
+
+#[test]
+fn integer_codes_match_the_wgsl_constants() {
+    use fisherflow::gpu::gpu_data::{FlowMode, Integrator, flags, flow_flags};
+    let cases = [
+        ("particles.wgsl", "MODE_NATURAL", FlowMode::Natural.code()),
+        (
+            "particles.wgsl",
+            "MODE_EUCLIDEAN",
+            FlowMode::Euclidean.code(),
+        ),
+        ("particles.wgsl", "MODE_BOTH", FlowMode::Both.code()),
+        ("particles.wgsl", "INTEGRATOR_RK4", Integrator::Rk4.code()),
+        (
+            "particles.wgsl",
+            "INTEGRATOR_EULER",
+            Integrator::Euler.code(),
+        ),
+        (
+            "fim_field.wgsl",
+            "FLAG_KAPPA_INFINITE",
+            flags::KAPPA_INFINITE,
+        ),
+        (
+            "fim_field.wgsl",
+            "FLAG_NATGRAD_UNDEFINED",
+            flags::NATGRAD_UNDEFINED,
+        ),
+        (
+            "fim_field.wgsl",
+            "FLAG_ANGLE_UNDEFINED",
+            flags::ANGLE_UNDEFINED,
+        ),
+        ("fim_field.wgsl", "FLAG_HAS_TARGET", flags::HAS_TARGET),
+        ("particles.wgsl", "FLAG_TRACE", flow_flags::TRACE),
+        ("particles.wgsl", "SPAWN_FRESH", flow_flags::SPAWN_FRESH),
+    ];
+    let mut problems = Vec::new();
+    for (shader, name, rust) in cases {
+        match wgsl_u32_const(shader, name) {
+            Some(wgsl) if wgsl == rust => {}
+            Some(wgsl) => problems.push(format!("{shader}: {name} = {wgsl}, Rust says {rust}")),
+            None => problems.push(format!("{shader} declares no `const {name}: u32`")),
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    // Negative controls of the reader: a name the shader lacks, and a constant it has.
+    assert_eq!(wgsl_u32_const("particles.wgsl", "MODE_NONEXISTENT"), None);
+    assert_eq!(wgsl_u32_const("particles.wgsl", "MODE_BOTH"), Some(2));
+    // Names round-trip and a wrong one lists the choices.
+    for mode in FlowMode::ALL {
+        assert_eq!(mode.name().parse::<FlowMode>().unwrap(), mode);
+    }
+    let err = "sideways".parse::<FlowMode>().unwrap_err().to_string();
+    assert!(err.contains("natural, euclidean, both"), "{err}");
+}

@@ -6,9 +6,9 @@ use egui::accesskit::Role;
 use egui::{Event, Modifiers, PointerButton, Pos2, vec2};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use fisherflow::overlay::setup_egui;
 use fisherflow::render::FrameInfo;
 use fisherflow::scene::Scene;
-use fisherflow::viewer::setup_egui;
 use fisherflow::viewer::ui::{self, FrameContext, UiState};
 
 type State = (Scene, UiState);

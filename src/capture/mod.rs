@@ -16,12 +16,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::{Context, anyhow, bail};
 
 use crate::gpu::context::GpuContext;
+use crate::numbers;
 use crate::output::temporary_sibling;
+use crate::overlay::{self, setup_egui};
 use crate::render::ellipses::CAP_CELLS;
 use crate::render::target::{Image, RenderTarget};
 use crate::render::{CANVAS_FORMAT, SceneRenderer};
 use crate::scene::Scene;
-use crate::viewer::{numbers, overlay, setup_egui};
 pub use scenario::Scenario;
 
 /// Output format.

@@ -38,7 +38,7 @@ pub struct TraceArgs {
     #[arg(long, value_enum, default_value_t = Mode::Natural)]
     pub mode: Mode,
     /// Time integrator.
-    #[arg(long, value_enum, default_value_t = Integrator::Rk4)]
+    #[arg(long, default_value_t = Integrator::Rk4, value_name = "rk4|euler")]
     pub integrator: Integrator,
     /// Time step.
     #[arg(long, default_value_t = 0.05, allow_negative_numbers = true)]

@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, anyhow};
+use anyhow::anyhow;
 use clap::Args;
 
 use super::{CliError, CliResult, parse_pair, require_parent_folder};
@@ -43,7 +43,7 @@ pub struct ViewArgs {
     #[arg(long)]
     pub flow: bool,
     /// Flow: which gradient the particles follow.
-    #[arg(long, value_enum)]
+    #[arg(long, value_name = "natural|euclidean|both")]
     pub flow_mode: Option<crate::scene::FlowMode>,
     /// Flow: number of particles (1000..=1048576; default by adapter).
     #[arg(long)]
@@ -117,21 +117,10 @@ pub fn parse_resize_steps(text: &str) -> Result<ResizeSpec, String> {
     Ok(ResizeSpec(steps))
 }
 
-/// Reads a scene TOML file, naming the line and field of any error.
-pub fn load_scene(path: &PathBuf) -> anyhow::Result<Scene> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read scene {}", path.display()))?;
-    let scene: Scene = toml::from_str(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
-    scene
-        .validate()
-        .map_err(|e| anyhow!("{}: {e}", path.display()))?;
-    Ok(scene)
-}
-
 /// The initial scene from the options.
 pub fn scene_from_args(args: &ViewArgs) -> Result<Scene, CliError> {
     let mut scene = match &args.scene {
-        Some(path) => load_scene(path).map_err(CliError::input)?,
+        Some(path) => Scene::load(path).map_err(CliError::input)?,
         None => Scene::default(),
     };
     if let Some(v) = args.sigma {

@@ -6,19 +6,19 @@
 use rayon::prelude::*;
 
 use super::gmm::{fisher_rotated, gradient_rotated, make_theta};
-use crate::gpu::gpu_data::{FlowParams, Particle, flow_flags};
+use crate::gpu::gpu_data::{FlowMode, FlowParams, Integrator, Particle, flow_flags};
 use crate::math::sym2::{Sym2, natural_gradient, rotate_vector};
 
+/// `mode` values (the codes of [`FlowMode`]).
+pub const MODE_NATURAL: u32 = FlowMode::Natural.code();
 /// `mode` values.
-pub const MODE_NATURAL: u32 = 0;
-/// `mode` values.
-pub const MODE_EUCLIDEAN: u32 = 1;
+pub const MODE_EUCLIDEAN: u32 = FlowMode::Euclidean.code();
 /// `mode` values: natural and Euclidean pairs from the same seeds.
-pub const MODE_BOTH: u32 = 2;
+pub const MODE_BOTH: u32 = FlowMode::Both.code();
+/// `integrator` values (the codes of [`Integrator`]).
+pub const INTEGRATOR_RK4: u32 = Integrator::Rk4.code();
 /// `integrator` values.
-pub const INTEGRATOR_RK4: u32 = 0;
-/// `integrator` values.
-pub const INTEGRATOR_EULER: u32 = 1;
+pub const INTEGRATOR_EULER: u32 = Integrator::Euler.code();
 /// Largest displacement per step, in σ.
 pub const MAX_STEP_SIGMAS: f32 = 0.25;
 /// Largest displacement per step, as a fraction of |Δ| = |μ1 − μ2|.

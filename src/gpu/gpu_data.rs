@@ -3,6 +3,115 @@
 //! test checks the WGSL sizes against these.
 
 use bytemuck::{Pod, Zeroable};
+use serde::{Deserialize, Serialize};
+
+/// Which gradient flow the particles follow. The discriminants are the `MODE_*` constants of
+/// `shaders/particles.wgsl` (a shader validation test reads them back).
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FlowMode {
+    /// dθ/dt = −(F + λI)⁻¹∇L (cyan).
+    Natural = 0,
+    /// dθ/dt = −∇L (red).
+    Euclidean = 1,
+    /// Both, in pairs from the same seeds.
+    Both = 2,
+}
+
+impl FlowMode {
+    /// Every mode, in code order.
+    pub const ALL: [FlowMode; 3] = [FlowMode::Natural, FlowMode::Euclidean, FlowMode::Both];
+
+    /// The shader's `mode` value.
+    pub const fn code(self) -> u32 {
+        self as u32
+    }
+
+    /// The name used in files and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            FlowMode::Natural => "natural",
+            FlowMode::Euclidean => "euclidean",
+            FlowMode::Both => "both",
+        }
+    }
+}
+
+/// The time integrator of the flow. Discriminants: `INTEGRATOR_*` of `shaders/particles.wgsl`.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Integrator {
+    /// Classical fourth-order Runge–Kutta.
+    Rk4 = 0,
+    /// Forward Euler (for comparison).
+    Euler = 1,
+}
+
+impl Integrator {
+    /// Every integrator, in code order.
+    pub const ALL: [Integrator; 2] = [Integrator::Rk4, Integrator::Euler];
+
+    /// The shader's `integrator` value.
+    pub const fn code(self) -> u32 {
+        self as u32
+    }
+
+    /// The name used in files and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Integrator::Rk4 => "rk4",
+            Integrator::Euler => "euler",
+        }
+    }
+}
+
+/// A name that is not one of an enum's; says which are.
+#[derive(Debug, thiserror::Error)]
+#[error("`{given}` is not one of: {choices}")]
+pub struct UnknownName {
+    /// What was given.
+    pub given: String,
+    /// The accepted names, comma-separated.
+    pub choices: String,
+}
+
+fn parse_named<T: Copy>(s: &str, all: &[T], name: fn(T) -> &'static str) -> Result<T, UnknownName> {
+    all.iter()
+        .copied()
+        .find(|v| name(*v).eq_ignore_ascii_case(s))
+        .ok_or_else(|| UnknownName {
+            given: s.to_owned(),
+            choices: all.iter().map(|v| name(*v)).collect::<Vec<_>>().join(", "),
+        })
+}
+
+impl std::fmt::Display for FlowMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::fmt::Display for Integrator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for FlowMode {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_named(s, &Self::ALL, Self::name)
+    }
+}
+
+impl std::str::FromStr for Integrator {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_named(s, &Self::ALL, Self::name)
+    }
+}
 
 /// Must match `FieldParams` in `shaders/fim_field.wgsl`.
 ///

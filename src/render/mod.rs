@@ -12,7 +12,7 @@
 //!    buffer), handles, probe arrows (read straight from the probe buffer).
 //!
 //! Nothing is read back from the GPU. Text (tick labels, legends, the angle) is the egui
-//! overlay's job; see `viewer::overlay`.
+//! overlay's job (the `overlay` module, above this one).
 
 pub mod arrows;
 pub mod axes;

@@ -350,7 +350,7 @@ impl App {
             surface.configure(&ctx.device, &config);
         }
         let egui_ctx = egui::Context::default();
-        super::setup_egui(&egui_ctx);
+        crate::overlay::setup_egui(&egui_ctx);
         let egui_state = egui_winit::State::new(
             egui_ctx.clone(),
             egui::ViewportId::ROOT,
@@ -575,7 +575,7 @@ impl App {
             self.ui_state.toast(&ctx, message);
         }
         if std::mem::take(&mut self.ui_state.load_requested) {
-            match crate::cli::view::load_scene(&path) {
+            match Scene::load(&path) {
                 Ok(scene) => {
                     self.scene = scene;
                     self.ui_state

@@ -8,8 +8,8 @@
 
 use egui::{Color32, FontId, Key, Pos2, Rect, RichText, Sense, Stroke, pos2, vec2};
 
-use super::numbers::{self, PanelNumbers};
-use super::overlay::{self, color, screen_to_world, world_to_screen};
+use crate::numbers::{self, PanelNumbers};
+use crate::overlay::{self, color, screen_to_world, world_to_screen};
 use crate::render::colormap::palette;
 use crate::render::ellipses::CAP_CELLS;
 use crate::render::{FrameInfo, HANDLE_RADIUS_PT};

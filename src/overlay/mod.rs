@@ -1,6 +1,11 @@
 //! Text and legends over the canvas, drawn with egui's painter: tick labels, axis names,
 //! handle labels, the probe's angle, the κ colour bar and the ε / clamping / arrow legend.
 //! The same function serves the viewer and captures, so a capture shows the same labels.
+//! Lives below both (the viewer records through the capture pipeline, so neither may own it).
+
+pub mod fonts;
+
+pub use fonts::setup_egui;
 
 use egui::{Align2, Color32, FontId, Pos2, Rect, Stroke, pos2, vec2};
 
