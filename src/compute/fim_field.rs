@@ -10,6 +10,7 @@ use wgpu::util::DeviceExt;
 
 use crate::gpu::context::{GpuContext, GpuError};
 use crate::gpu::gpu_data::{FieldCell, FieldParams, PointInput};
+use crate::gpu::limits;
 use crate::gpu::shader;
 use crate::math::QuadratureRule;
 
@@ -106,34 +107,27 @@ pub fn cells_bytes(cells: u32) -> u64 {
 /// Checks that a field of `cells` cells fits one storage binding on `device`; the error names
 /// the limit and what to do.
 pub fn check_capacity(device: &wgpu::Device, cells: u32) -> Result<(), GpuError> {
-    let limits = device.limits();
-    let needed = cells_bytes(cells);
-    let binding = limits.max_storage_buffer_binding_size;
-    let (limit, available) = if binding < limits.max_buffer_size {
-        ("max_storage_buffer_binding_size", binding)
-    } else {
-        ("max_buffer_size", limits.max_buffer_size)
-    };
-    if needed > available {
-        let max_side = ((available / size_of::<FieldCell>() as u64) as f64).sqrt() as u64;
-        return Err(GpuError::Limit {
-            what: format!("a FIM field of {cells} cells"),
-            needed,
-            limit,
-            available,
-            hint: format!("use a grid of at most {max_side}×{max_side} cells on this device"),
-        });
-    }
-    Ok(())
+    limits::check_storage(
+        &device.limits(),
+        || format!("a FIM field of {cells} cells"),
+        cells as u64,
+        size_of::<FieldCell>() as u64,
+        |max_cells| {
+            let side = (max_cells as f64).sqrt() as u64;
+            format!("use a grid of at most {side}×{side} cells on this device")
+        },
+    )
+}
+
+/// The most field cells one buffer can hold on this device.
+pub fn max_cells(device: &wgpu::Device) -> u32 {
+    limits::max_storage_elements(&device.limits(), size_of::<FieldCell>() as u64)
+        .min(u32::MAX as u64) as u32
 }
 
 /// The largest square grid side this device can hold in one field buffer.
 pub fn max_grid_side(device: &wgpu::Device) -> u32 {
-    let limits = device.limits();
-    let bytes = limits
-        .max_storage_buffer_binding_size
-        .min(limits.max_buffer_size);
-    ((bytes / size_of::<FieldCell>() as u64) as f64).sqrt() as u32
+    (max_cells(device) as f64).sqrt() as u32
 }
 
 impl FieldData {

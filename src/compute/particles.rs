@@ -89,22 +89,13 @@ impl ParticleData {
     ) -> Result<Self, GpuError> {
         let device = &ctx.device;
         let bytes = count.max(1) as u64 * size_of::<Particle>() as u64;
-        let limits = device.limits();
-        if bytes
-            > limits
-                .max_storage_buffer_binding_size
-                .min(limits.max_buffer_size)
-        {
-            return Err(GpuError::Limit {
-                what: format!("{count} particles"),
-                needed: bytes,
-                limit: "max_storage_buffer_binding_size",
-                available: limits
-                    .max_storage_buffer_binding_size
-                    .min(limits.max_buffer_size),
-                hint: "use fewer particles".into(),
-            });
-        }
+        crate::gpu::limits::check_storage(
+            &device.limits(),
+            || format!("{count} particles"),
+            count.max(1) as u64,
+            size_of::<Particle>() as u64,
+            |most| format!("use at most {most} particles on this device"),
+        )?;
         let buffer = |label| {
             device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some(label),

@@ -4,5 +4,6 @@
 
 pub mod context;
 pub mod gpu_data;
+pub mod limits;
 pub mod shader;
 pub mod timing;

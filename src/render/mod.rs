@@ -235,11 +235,7 @@ impl SceneRenderer {
     /// The largest grid density (cells across the view height) that fits the device at this
     /// canvas aspect.
     pub fn max_grid(&self, device: &wgpu::Device, size_px: [f32; 2]) -> u32 {
-        let limits = device.limits();
-        let bytes = limits
-            .max_storage_buffer_binding_size
-            .min(limits.max_buffer_size);
-        let max_cells = bytes / size_of::<FieldCell>() as u64;
+        let max_cells = crate::compute::fim_field::max_cells(device);
         let aspect = (size_px[0] / size_px[1].max(1.0)).max(1e-3) as f64;
         // cells ≈ (g·aspect + 1)(g + 1); solve for g conservatively.
         let g = ((max_cells as f64 / aspect).sqrt() - 2.0).floor();
@@ -596,7 +592,8 @@ impl SceneRenderer {
             // Grow with headroom so panning (which changes the count by a row or column)
             // does not reallocate every frame.
             let capacity = cells.saturating_add(cells / 4).max(1024);
-            let capacity = capacity.min(cells.max(self.max_cells(&ctx.device)));
+            let capacity =
+                capacity.min(cells.max(crate::compute::fim_field::max_cells(&ctx.device)));
             self.field = Some(FieldData::new(ctx, &self.fim, capacity, &self.rule)?);
         }
         let field = self.field.as_ref().expect("allocated just above");
@@ -610,14 +607,6 @@ impl SceneRenderer {
         );
         self.field_key = Some(key);
         Ok(true)
-    }
-
-    fn max_cells(&self, device: &wgpu::Device) -> u32 {
-        let limits = device.limits();
-        let bytes = limits
-            .max_storage_buffer_binding_size
-            .min(limits.max_buffer_size);
-        (bytes / size_of::<FieldCell>() as u64).min(u32::MAX as u64) as u32
     }
 
     fn update_probe(
