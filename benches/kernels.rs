@@ -14,8 +14,8 @@ use fisherflow::gpu::context::{AdapterPreference, GpuContext, GpuOptions};
 use fisherflow::gpu::gpu_data::{FieldCell, FieldParams, Particle};
 use fisherflow::math::quadrature::DEFAULT_NODES_F32;
 use fisherflow::math::{PointInput, QuadratureRule, evaluate_point};
-use fisherflow::render::flow_params;
 use fisherflow::scene::Scene;
+use fisherflow::simulation::flow_params;
 
 fn context() -> GpuContext {
     GpuContext::new_headless(GpuOptions {

@@ -27,8 +27,9 @@ use crate::gpu::timing::GpuTimer;
 use crate::math::quadrature::DEFAULT_NODES_F64;
 use crate::math::{PointInput, PointReport, QuadratureRule, evaluate_point};
 use crate::render::target::RenderTarget;
-use crate::render::{CANVAS_FORMAT, SceneRenderer, flow_params};
+use crate::render::{CANVAS_FORMAT, SceneRenderer};
 use crate::scene::{Camera, Scene};
+use crate::simulation::flow_params;
 use crate::verify::{Tolerances, compare_reports, report_from_cell};
 
 /// A path of the FIM benchmark.
@@ -600,7 +601,7 @@ fn bench_frames(
         let mut cells = 0;
         for frame in 0..3 + config.frame_count {
             if case.field_every_frame {
-                renderer.invalidate_field();
+                renderer.simulation_mut().invalidate_field();
             }
             let (info, stages) =
                 renderer.render_timed(ctx, &target.view, target.size, 1.0, &scene)?;

@@ -461,6 +461,7 @@ impl<'a> Rig<'a> {
         ctx.wait().map_err(|e| e.to_string())?;
         let (cells, probe) = self
             .renderer
+            .simulation()
             .read_field_and_probe(ctx)
             .map_err(|e| format!("read-back failed: {e}"))?;
         if cells.len() != info.cells as usize {

@@ -3,9 +3,8 @@
 //!
 //! How it works, per frame ([`SceneRenderer::render`]):
 //! 1. derive the field grid from the camera (square cells, origin snapped to multiples of the
-//!    cell size so panning does not shimmer) and, only when σ, target, damping, nodes or the
-//!    grid changed, dispatch `fim_field.wgsl` over it; likewise a one-point dispatch for the
-//!    probe;
+//!    cell size so panning does not shimmer) and let the [`Simulation`] record its compute
+//!    dispatches (field and probe when their inputs changed, the particles' steps);
 //! 2. write the small per-frame uniforms and instance lists (view, ellipse level, axes,
 //!    markers);
 //! 3. one render pass: clear, tick grid and axes, ellipses (instanced straight from the field
@@ -25,56 +24,17 @@ pub mod pipeline;
 pub mod target;
 pub mod trails;
 
-use crate::compute::fim_field::{FieldData, FieldMode, FimFieldPipeline, grid_params};
-use crate::compute::particles::{ParticleData, ParticlePipeline};
 use crate::gpu::context::{GpuContext, GpuError};
 use crate::gpu::gpu_data::{
-    ArrowParams, EllipseParams, FieldCell, FieldParams, FlowParams, MarkerInstance, ParticleStyle,
-    PointInput, ViewUniform,
+    ArrowParams, EllipseParams, MarkerInstance, ParticleStyle, ViewUniform,
 };
-use crate::math::QuadratureRule;
 use crate::scene::{Camera, ParticleColor, Scene};
+use crate::simulation::{GridLayout, ParticleKey, Simulation};
 use colormap::{linear_rgba, palette};
 use pipeline::{InstancedQuads, uniform_buffer, uniform_entry};
 
 /// The colour format of every target the scene is drawn into (sRGB: shaders output linear).
 pub const CANVAS_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8UnormSrgb;
-
-/// The field grid for a camera: square cells of size `cell`, origin snapped to the cell grid.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct GridLayout {
-    /// World position of the grid's lower-left corner.
-    pub origin: [f64; 2],
-    /// Cell edge length (world units).
-    pub cell: f64,
-    /// Cells along μ1.
-    pub columns: u32,
-    /// Cells along μ2.
-    pub rows: u32,
-}
-
-impl GridLayout {
-    /// The grid covering the view of `scene` on a canvas of `size_px`, with `density` cells
-    /// across the view height.
-    pub fn for_view(scene: &Scene, size_px: [f32; 2], density: u32) -> Self {
-        let (lo, hi) = scene.camera.visible_rect(size_px);
-        let cell = 2.0 * scene.camera.half_height / density.max(1) as f64;
-        let origin = [(lo[0] / cell).floor() * cell, (lo[1] / cell).floor() * cell];
-        let columns = ((hi[0] - origin[0]) / cell).ceil().max(1.0) as u32;
-        let rows = ((hi[1] - origin[1]) / cell).ceil().max(1.0) as u32;
-        Self {
-            origin,
-            cell,
-            columns,
-            rows,
-        }
-    }
-
-    /// Number of cells.
-    pub fn cells(&self) -> u32 {
-        self.columns * self.rows
-    }
-}
 
 /// What the renderer did this frame (for the UI and the tests).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -95,15 +55,6 @@ pub struct FrameInfo {
     pub cell: f64,
 }
 
-/// What a particle set was spawned with; a change respawns every particle.
-#[derive(Clone, Copy, Debug, PartialEq)]
-struct ParticleKey {
-    count: u32,
-    seed: u32,
-    mode: u32,
-    nodes: u32,
-}
-
 /// What the trails show; a change clears them.
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct TrailKey {
@@ -112,65 +63,22 @@ struct TrailKey {
     particles: ParticleKey,
 }
 
-/// Particle count when the scene leaves it to the adapter: a CPU rasteriser gets fewer.
-pub fn default_particle_count(device_type: wgpu::DeviceType) -> u32 {
-    match device_type {
-        wgpu::DeviceType::Cpu => 8 * 1024,
-        _ => 256 * 1024,
-    }
-}
-
-/// Respawn radius around θ* and its twin, in σ.
-pub const CONVERGE_RADIUS_SIGMAS: f64 = 0.03;
-
-/// The flow uniform for a scene (the particles' spawn rectangle is the visible view).
-pub fn flow_params(scene: &Scene, view_min: [f64; 2], view_max: [f64; 2]) -> FlowParams {
-    let f = &scene.flow;
-    FlowParams {
-        target: [scene.target[0] as f32, scene.target[1] as f32],
-        view_min: [view_min[0] as f32, view_min[1] as f32],
-        view_max: [view_max[0] as f32, view_max[1] as f32],
-        sigma: scene.sigma as f32,
-        damping: scene.damping as f32,
-        dt: f.dt as f32,
-        speed_cap: f.speed_cap as f32,
-        converge_radius: (CONVERGE_RADIUS_SIGMAS * scene.sigma) as f32,
-        max_age: f.max_age,
-        integrator: f.integrator.code(),
-        mode: f.mode.code(),
-        seed: f.seed,
-        ..FlowParams::default()
-    }
-}
-
-/// Everything that determines the field buffer's contents.
-#[derive(Clone, Copy, Debug, PartialEq)]
-struct FieldKey {
-    params: FieldParams,
-    nodes: u32,
-}
-
 /// Pipelines and per-scene GPU data for drawing scenes.
 pub struct SceneRenderer {
     format: wgpu::TextureFormat,
-    fim: FimFieldPipeline,
-    rule: QuadratureRule,
-    field: Option<FieldData>,
-    field_key: Option<FieldKey>,
-    probe: FieldData,
-    probe_key: Option<(FieldParams, PointInput, u32)>,
+    /// The compute stages (field, probe, particles): the renderer only draws what they hold.
+    sim: Simulation,
+    /// The simulation's probe generation the arrows are bound to.
+    probe_bound: u64,
     view_buffer: wgpu::Buffer,
     view_group: wgpu::BindGroup,
     ellipses: ellipses::EllipseRenderer,
     arrows: arrows::ArrowRenderer,
     lines: InstancedQuads,
     markers: InstancedQuads,
-    flow: ParticlePipeline,
-    particles: Option<(ParticleData, ParticleKey)>,
     particle_renderer: particle_draw::ParticleRenderer,
     trails: trails::Trails,
     trail_key: Option<TrailKey>,
-    default_particles: u32,
 }
 
 /// A frame's layout and what the renderer reports about it.
@@ -183,10 +91,7 @@ impl SceneRenderer {
     /// Builds every pipeline for targets of `format`.
     pub fn new(ctx: &GpuContext, format: wgpu::TextureFormat) -> Result<Self, GpuError> {
         let device = &ctx.device;
-        let fim = FimFieldPipeline::new(device);
-        let rule = QuadratureRule::new(crate::math::quadrature::DEFAULT_NODES_F32)
-            .expect("the default node count is valid");
-        let probe = FieldData::new(ctx, &fim, 1, &rule)?;
+        let sim = Simulation::new(ctx)?;
         let view_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("view layout"),
             entries: &[uniform_entry(0)],
@@ -203,11 +108,9 @@ impl SceneRenderer {
         Ok(Self {
             format,
             ellipses: ellipses::EllipseRenderer::new(device, &view_buffer, format),
-            arrows: arrows::ArrowRenderer::new(device, &view_buffer, probe.cells_buffer(), format),
+            arrows: arrows::ArrowRenderer::new(device, &view_buffer, sim.probe_buffer(), format),
             lines: lines::line_renderer(device, &view_layout, format),
             markers: markers::marker_renderer(device, &view_layout, format),
-            flow: ParticlePipeline::new(device),
-            particles: None,
             particle_renderer: particle_draw::ParticleRenderer::new(
                 device,
                 &view_buffer,
@@ -215,13 +118,8 @@ impl SceneRenderer {
             ),
             trails: trails::Trails::new(device, format),
             trail_key: None,
-            default_particles: default_particle_count(ctx.info.device_type),
-            fim,
-            rule,
-            field: None,
-            field_key: None,
-            probe,
-            probe_key: None,
+            probe_bound: sim.probe_generation(),
+            sim,
             view_buffer,
             view_group,
         })
@@ -235,11 +133,7 @@ impl SceneRenderer {
     /// The largest grid density (cells across the view height) that fits the device at this
     /// canvas aspect.
     pub fn max_grid(&self, device: &wgpu::Device, size_px: [f32; 2]) -> u32 {
-        let max_cells = crate::compute::fim_field::max_cells(device);
-        let aspect = (size_px[0] / size_px[1].max(1.0)).max(1e-3) as f64;
-        // cells ≈ (g·aspect + 1)(g + 1); solve for g conservatively.
-        let g = ((max_cells as f64 / aspect).sqrt() - 2.0).floor();
-        g.clamp(1.0, u32::MAX as f64) as u32
+        crate::simulation::max_grid(device, size_px)
     }
 
     /// Records this frame: compute dispatches when inputs changed, then the render pass into
@@ -397,9 +291,13 @@ impl SceneRenderer {
         scene: &Scene,
         plan: &FramePlan,
     ) -> Result<bool, GpuError> {
-        let recomputed = self.update_field(ctx, encoder, scene, &plan.layout)?;
-        self.update_probe(ctx, encoder, scene)?;
-        Ok(recomputed)
+        let report = self.sim.update(ctx, encoder, scene, &plan.layout)?;
+        if self.sim.probe_generation() != self.probe_bound {
+            self.arrows
+                .rebind(&ctx.device, &self.view_buffer, self.sim.probe_buffer());
+            self.probe_bound = self.sim.probe_generation();
+        }
+        Ok(report.field_recomputed)
     }
 
     /// The scene pass: clear, axes, ellipses, trails, arrows, markers.
@@ -433,10 +331,9 @@ impl SceneRenderer {
         });
         self.lines.draw(&mut pass, &self.view_group);
         if scene.layers.ellipses
-            && let Some(field) = &self.field
+            && let Some((cells, count)) = self.sim.field()
         {
-            self.ellipses
-                .draw(&mut pass, field.cells_buffer(), plan.layout.cells());
+            self.ellipses.draw(&mut pass, cells, count);
         }
         if plan.info.particles > 0 {
             self.trails.composite(&mut pass);
@@ -447,36 +344,8 @@ impl SceneRenderer {
         self.markers.draw(&mut pass, &self.view_group);
     }
 
-    /// Reads back the cells of the last computed field and the last computed probe cell (None
-    /// before any probe): for tests, such as the soak's finiteness check. Waits for the GPU; the
-    /// frame loop never calls it.
-    pub fn read_field_and_probe(
-        &self,
-        ctx: &GpuContext,
-    ) -> Result<(Vec<FieldCell>, Option<FieldCell>), GpuError> {
-        let field = match (&self.field, &self.field_key) {
-            (Some(field), Some(key)) => field.read_cells(ctx, key.params.cell_count)?,
-            _ => Vec::new(),
-        };
-        let probe = match self.probe_key {
-            Some(_) => self.probe.read_cells(ctx, 1)?.first().copied(),
-            None => None,
-        };
-        Ok((field, probe))
-    }
-
-    /// Forgets the field so the next frame recomputes it (benchmarking the "dragging" case).
-    pub fn invalidate_field(&mut self) {
-        self.field_key = None;
-    }
-
-    /// The particle count the scene asks for (or the adapter's default).
-    pub fn particle_count(&self, scene: &Scene) -> u32 {
-        scene.flow.particles.unwrap_or(self.default_particles)
-    }
-
-    /// Flow: (re)spawn when the particle set changed, step, and draw the streaks into the
-    /// trail texture. Returns the number of particles advected.
+    /// Flow: the simulation steps the particles, then their streaks are drawn into the trail
+    /// texture. Returns the number of particles advected.
     fn update_particles(
         &mut self,
         ctx: &GpuContext,
@@ -485,36 +354,14 @@ impl SceneRenderer {
         size_px: [u32; 2],
         px_per_point: f32,
     ) -> Result<u32, GpuError> {
-        if !(scene.flow.enabled && scene.layers.particles) {
-            self.particles = None;
-            self.trail_key = None;
-            return Ok(0);
-        }
         let (lo, hi) = scene
             .camera
             .visible_rect([size_px[0] as f32, size_px[1] as f32]);
-        let params = flow_params(scene, lo, hi);
-        let key = ParticleKey {
-            count: self.particle_count(scene),
-            seed: scene.flow.seed,
-            mode: scene.flow.mode.code(),
-            nodes: scene.nodes,
+        let Some((particles, count, key)) = self.sim.step_particles(ctx, encoder, scene, lo, hi)?
+        else {
+            self.trail_key = None;
+            return Ok(0);
         };
-        if self.particles.as_ref().is_none_or(|(_, k)| *k != key) {
-            let mut data = ParticleData::new(ctx, &self.flow, key.count, &self.rule)?;
-            data.spawn(ctx, &self.flow, &params);
-            self.particles = Some((data, key));
-        }
-        let (data, _) = self.particles.as_mut().expect("spawned just above");
-        data.encode_steps(
-            &ctx.queue,
-            encoder,
-            &self.flow,
-            &params,
-            scene.flow.steps_per_frame,
-            None,
-            |_, _, _| {},
-        );
         let resized = self.trails.ensure_size(&ctx.device, size_px);
         let trail_key = TrailKey {
             camera: scene.camera,
@@ -537,118 +384,18 @@ impl SceneRenderer {
         let mut pass = self
             .trails
             .begin(&ctx.queue, encoder, scene.flow.fade as f32, clear);
-        self.particle_renderer
-            .draw(&mut pass, data.current_buffer(), data.count());
-        Ok(data.count())
+        self.particle_renderer.draw(&mut pass, particles, count);
+        Ok(count)
     }
 
-    /// Replaces the node table (and with it the field and probe buffers) when Q changed.
-    fn ensure_rule(&mut self, ctx: &GpuContext, nodes: u32) -> Result<(), GpuError> {
-        if self.rule.nodes_per_component() == nodes {
-            return Ok(());
-        }
-        self.rule =
-            QuadratureRule::new(nodes).map_err(|e| GpuError::InvalidInput(e.to_string()))?;
-        self.field = None;
-        self.field_key = None;
-        self.probe = FieldData::new(ctx, &self.fim, 1, &self.rule)?;
-        self.probe_key = None;
-        self.arrows
-            .rebind(&ctx.device, &self.view_buffer, self.probe.cells_buffer());
-        Ok(())
+    /// The compute stages, for read-backs in tests and the benchmark.
+    pub fn simulation(&self) -> &Simulation {
+        &self.sim
     }
 
-    fn update_field(
-        &mut self,
-        ctx: &GpuContext,
-        encoder: &mut wgpu::CommandEncoder,
-        scene: &Scene,
-        layout: &GridLayout,
-    ) -> Result<bool, GpuError> {
-        self.ensure_rule(ctx, scene.nodes)?;
-        // The floating origin is the grid's lower-left corner, a multiple of the cell size:
-        // it moves only when a pan crosses a cell, so the cached field stays valid otherwise.
-        let params = grid_params(
-            layout.origin,
-            [
-                layout.origin[0] + layout.columns as f64 * layout.cell,
-                layout.origin[1] + layout.rows as f64 * layout.cell,
-            ],
-            layout.columns,
-            layout.rows,
-            scene.sigma as f32,
-            scene.target,
-            scene.damping as f32,
-        );
-        let key = FieldKey {
-            params,
-            nodes: scene.nodes,
-        };
-        if self.field_key == Some(key) {
-            return Ok(false);
-        }
-        let cells = layout.cells();
-        if self.field.as_ref().is_none_or(|f| f.capacity() < cells) {
-            // Grow with headroom so panning (which changes the count by a row or column)
-            // does not reallocate every frame.
-            let capacity = cells.saturating_add(cells / 4).max(1024);
-            let capacity =
-                capacity.min(cells.max(crate::compute::fim_field::max_cells(&ctx.device)));
-            self.field = Some(FieldData::new(ctx, &self.fim, capacity, &self.rule)?);
-        }
-        let field = self.field.as_ref().expect("allocated just above");
-        field.encode(
-            &ctx.queue,
-            encoder,
-            &self.fim,
-            FieldMode::Grid,
-            &params,
-            None,
-        );
-        self.field_key = Some(key);
-        Ok(true)
-    }
-
-    fn update_probe(
-        &mut self,
-        ctx: &GpuContext,
-        encoder: &mut wgpu::CommandEncoder,
-        scene: &Scene,
-    ) -> Result<(), GpuError> {
-        let Some(probe) = scene.probe else {
-            return Ok(());
-        };
-        // The probe is its own floating origin (offset 0), so its Δ is formed in f64 and
-        // stays exact however close to the diagonal and far from (0, 0) it sits.
-        let params = FieldParams {
-            damping: scene.damping as f32,
-            cell_count: 1,
-            grid: [1, 1],
-            ..Default::default()
-        }
-        .with_origin(probe, scene.target);
-        let input = PointInput {
-            theta: [0.0, 0.0],
-            target: params.target_y0,
-            sigma: scene.sigma as f32,
-            has_target: 1,
-            _pad: [0; 2],
-        };
-        let key = (params, input, scene.nodes);
-        if self.probe_key == Some(key) {
-            return Ok(());
-        }
-        self.probe.upload_points(&ctx.queue, &[input]);
-        self.probe.encode(
-            &ctx.queue,
-            encoder,
-            &self.fim,
-            FieldMode::Points,
-            &params,
-            None,
-        );
-        self.probe_key = Some(key);
-        Ok(())
+    /// The compute stages, mutable (the benchmark invalidates the field).
+    pub fn simulation_mut(&mut self) -> &mut Simulation {
+        &mut self.sim
     }
 }
 

@@ -398,7 +398,7 @@ impl App {
             info: self.info,
             adapter: &gfx.adapter,
             frame_ms: self.frame_ms,
-            default_particles: gfx.scene_renderer.particle_count(&Scene {
+            default_particles: gfx.scene_renderer.simulation().particle_count(&Scene {
                 flow: Default::default(),
                 ..Scene::default()
             }),

@@ -1,0 +1,368 @@
+//! The simulation stage: every compute dispatch a frame needs, apart from drawing. It owns the
+//! FIM field over the view's grid, the one-point probe evaluation and the flow's particles,
+//! with the cache keys that decide when each is recomputed, and hands the renderer the buffers
+//! to draw from. A new compute stage (geodesics, optimizer paths) is one more member here; the
+//! draw code does not change.
+//!
+//! Per frame ([`Simulation::update`]): the field is dispatched only when σ, the target,
+//! damping, the node count or the grid changed; the probe likewise; particles are (re)spawned
+//! when their set changed and stepped every frame while the flow runs. Nothing is read back
+//! (except [`Simulation::read_field_and_probe`], for tests).
+
+use crate::compute::fim_field::{FieldData, FieldMode, FimFieldPipeline, grid_params};
+use crate::compute::particles::{ParticleData, ParticlePipeline};
+use crate::gpu::context::{GpuContext, GpuError};
+use crate::gpu::gpu_data::{FieldCell, FieldParams, FlowParams, PointInput};
+use crate::math::QuadratureRule;
+use crate::scene::Scene;
+
+/// The field grid for a camera: square cells of size `cell`, origin snapped to the cell grid.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GridLayout {
+    /// World position of the grid's lower-left corner.
+    pub origin: [f64; 2],
+    /// Cell edge length (world units).
+    pub cell: f64,
+    /// Cells along μ1.
+    pub columns: u32,
+    /// Cells along μ2.
+    pub rows: u32,
+}
+
+impl GridLayout {
+    /// The grid covering the view of `scene` on a canvas of `size_px`, with `density` cells
+    /// across the view height.
+    pub fn for_view(scene: &Scene, size_px: [f32; 2], density: u32) -> Self {
+        let (lo, hi) = scene.camera.visible_rect(size_px);
+        let cell = 2.0 * scene.camera.half_height / density.max(1) as f64;
+        let origin = [(lo[0] / cell).floor() * cell, (lo[1] / cell).floor() * cell];
+        let columns = ((hi[0] - origin[0]) / cell).ceil().max(1.0) as u32;
+        let rows = ((hi[1] - origin[1]) / cell).ceil().max(1.0) as u32;
+        Self {
+            origin,
+            cell,
+            columns,
+            rows,
+        }
+    }
+
+    /// Number of cells.
+    pub fn cells(&self) -> u32 {
+        self.columns * self.rows
+    }
+}
+
+/// What a particle set was spawned with; a change respawns every particle.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ParticleKey {
+    /// Particles.
+    pub count: u32,
+    /// Spawn seed.
+    pub seed: u32,
+    /// Flow mode code.
+    pub mode: u32,
+    /// Quadrature nodes per component.
+    pub nodes: u32,
+}
+
+/// Particle count when the scene leaves it to the adapter: a CPU rasteriser gets fewer.
+pub fn default_particle_count(device_type: wgpu::DeviceType) -> u32 {
+    match device_type {
+        wgpu::DeviceType::Cpu => 8 * 1024,
+        _ => 256 * 1024,
+    }
+}
+
+/// Respawn radius around θ* and its twin, in σ.
+pub const CONVERGE_RADIUS_SIGMAS: f64 = 0.03;
+
+/// The flow uniform for a scene (the particles' spawn rectangle is the visible view).
+pub fn flow_params(scene: &Scene, view_min: [f64; 2], view_max: [f64; 2]) -> FlowParams {
+    let f = &scene.flow;
+    FlowParams {
+        target: [scene.target[0] as f32, scene.target[1] as f32],
+        view_min: [view_min[0] as f32, view_min[1] as f32],
+        view_max: [view_max[0] as f32, view_max[1] as f32],
+        sigma: scene.sigma as f32,
+        damping: scene.damping as f32,
+        dt: f.dt as f32,
+        speed_cap: f.speed_cap as f32,
+        converge_radius: (CONVERGE_RADIUS_SIGMAS * scene.sigma) as f32,
+        max_age: f.max_age,
+        integrator: f.integrator.code(),
+        mode: f.mode.code(),
+        seed: f.seed,
+        ..FlowParams::default()
+    }
+}
+
+/// Everything that determines the field buffer's contents.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct FieldKey {
+    params: FieldParams,
+    nodes: u32,
+}
+
+/// The largest grid density (cells across the view height) whose field fits one buffer on
+/// `device` at the aspect of a canvas of `size_px`.
+pub fn max_grid(device: &wgpu::Device, size_px: [f32; 2]) -> u32 {
+    let max_cells = crate::compute::fim_field::max_cells(device);
+    let aspect = (size_px[0] / size_px[1].max(1.0)).max(1e-3) as f64;
+    // cells ≈ (g·aspect + 1)(g + 1); solve for g conservatively.
+    let g = ((max_cells as f64 / aspect).sqrt() - 2.0).floor();
+    g.clamp(1.0, u32::MAX as f64) as u32
+}
+
+/// The compute stages of a frame and their cached inputs.
+pub struct Simulation {
+    fim: FimFieldPipeline,
+    rule: QuadratureRule,
+    field: Option<FieldData>,
+    field_key: Option<FieldKey>,
+    probe: FieldData,
+    probe_key: Option<(FieldParams, PointInput, u32)>,
+    probe_generation: u64,
+    flow: ParticlePipeline,
+    particles: Option<(ParticleData, ParticleKey)>,
+    default_particles: u32,
+}
+
+/// What the simulation did this frame.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct SimulationReport {
+    /// The field was dispatched this frame.
+    pub field_recomputed: bool,
+}
+
+impl Simulation {
+    /// Builds the compute pipelines and the probe's buffers.
+    pub fn new(ctx: &GpuContext) -> Result<Self, GpuError> {
+        let fim = FimFieldPipeline::new(&ctx.device);
+        let rule = QuadratureRule::new(crate::math::quadrature::DEFAULT_NODES_F32)
+            .expect("the default node count is valid");
+        let probe = FieldData::new(ctx, &fim, 1, &rule)?;
+        Ok(Self {
+            flow: ParticlePipeline::new(&ctx.device),
+            fim,
+            rule,
+            field: None,
+            field_key: None,
+            probe,
+            probe_key: None,
+            probe_generation: 0,
+            particles: None,
+            default_particles: default_particle_count(ctx.info.device_type),
+        })
+    }
+
+    /// The field and probe dispatches for this frame (only when their inputs changed).
+    pub fn update(
+        &mut self,
+        ctx: &GpuContext,
+        encoder: &mut wgpu::CommandEncoder,
+        scene: &Scene,
+        layout: &GridLayout,
+    ) -> Result<SimulationReport, GpuError> {
+        let field_recomputed = self.update_field(ctx, encoder, scene, layout)?;
+        self.update_probe(ctx, encoder, scene)?;
+        Ok(SimulationReport { field_recomputed })
+    }
+
+    /// The field's cell buffer and the number of valid cells, once a field was computed.
+    pub fn field(&self) -> Option<(&wgpu::Buffer, u32)> {
+        match (&self.field, &self.field_key) {
+            (Some(field), Some(key)) => Some((field.cells_buffer(), key.params.cell_count)),
+            _ => None,
+        }
+    }
+
+    /// The probe's one-cell buffer (always allocated; meaningful once a probe was evaluated).
+    pub fn probe_buffer(&self) -> &wgpu::Buffer {
+        self.probe.cells_buffer()
+    }
+
+    /// Bumped whenever the probe buffer is replaced (a node-count change): bind groups made
+    /// from [`Simulation::probe_buffer`] must be rebuilt when it moves.
+    pub fn probe_generation(&self) -> u64 {
+        self.probe_generation
+    }
+
+    /// Steps the particles of `scene` (spawning them when their set changed) over the spawn
+    /// rectangle [`view_min`, `view_max`]. Returns the particle buffer, the count and the key
+    /// of the set, or None when the flow is off (the particles are then dropped).
+    pub fn step_particles(
+        &mut self,
+        ctx: &GpuContext,
+        encoder: &mut wgpu::CommandEncoder,
+        scene: &Scene,
+        view_min: [f64; 2],
+        view_max: [f64; 2],
+    ) -> Result<Option<(&wgpu::Buffer, u32, ParticleKey)>, GpuError> {
+        if !(scene.flow.enabled && scene.layers.particles) {
+            self.particles = None;
+            return Ok(None);
+        }
+        let params = flow_params(scene, view_min, view_max);
+        let key = ParticleKey {
+            count: self.particle_count(scene),
+            seed: scene.flow.seed,
+            mode: scene.flow.mode.code(),
+            nodes: scene.nodes,
+        };
+        if self.particles.as_ref().is_none_or(|(_, k)| *k != key) {
+            let mut data = ParticleData::new(ctx, &self.flow, key.count, &self.rule)?;
+            data.spawn(ctx, &self.flow, &params);
+            self.particles = Some((data, key));
+        }
+        let (data, _) = self.particles.as_mut().expect("spawned just above");
+        data.encode_steps(
+            &ctx.queue,
+            encoder,
+            &self.flow,
+            &params,
+            scene.flow.steps_per_frame,
+            None,
+            |_, _, _| {},
+        );
+        Ok(Some((data.current_buffer(), data.count(), key)))
+    }
+
+    /// Reads back the cells of the last computed field and the last computed probe cell (None
+    /// before any probe): for tests, such as the soak's finiteness check. Waits for the GPU; the
+    /// frame loop never calls it.
+    pub fn read_field_and_probe(
+        &self,
+        ctx: &GpuContext,
+    ) -> Result<(Vec<FieldCell>, Option<FieldCell>), GpuError> {
+        let field = match (&self.field, &self.field_key) {
+            (Some(field), Some(key)) => field.read_cells(ctx, key.params.cell_count)?,
+            _ => Vec::new(),
+        };
+        let probe = match self.probe_key {
+            Some(_) => self.probe.read_cells(ctx, 1)?.first().copied(),
+            None => None,
+        };
+        Ok((field, probe))
+    }
+
+    /// Forgets the field so the next frame recomputes it (benchmarking the "dragging" case).
+    pub fn invalidate_field(&mut self) {
+        self.field_key = None;
+    }
+
+    /// The particle count the scene asks for (or the adapter's default).
+    pub fn particle_count(&self, scene: &Scene) -> u32 {
+        scene.flow.particles.unwrap_or(self.default_particles)
+    }
+
+    /// Replaces the node table (and with it the field and probe buffers) when Q changed.
+    fn ensure_rule(&mut self, ctx: &GpuContext, nodes: u32) -> Result<(), GpuError> {
+        if self.rule.nodes_per_component() == nodes {
+            return Ok(());
+        }
+        self.rule =
+            QuadratureRule::new(nodes).map_err(|e| GpuError::InvalidInput(e.to_string()))?;
+        self.field = None;
+        self.field_key = None;
+        self.probe = FieldData::new(ctx, &self.fim, 1, &self.rule)?;
+        self.probe_key = None;
+        // The probe buffer is new: whoever draws from it must bind it again.
+        self.probe_generation += 1;
+        Ok(())
+    }
+
+    /// Dispatches the field over `layout` when its inputs changed; true if it did.
+    fn update_field(
+        &mut self,
+        ctx: &GpuContext,
+        encoder: &mut wgpu::CommandEncoder,
+        scene: &Scene,
+        layout: &GridLayout,
+    ) -> Result<bool, GpuError> {
+        self.ensure_rule(ctx, scene.nodes)?;
+        // The floating origin is the grid's lower-left corner, a multiple of the cell size:
+        // it moves only when a pan crosses a cell, so the cached field stays valid otherwise.
+        let params = grid_params(
+            layout.origin,
+            [
+                layout.origin[0] + layout.columns as f64 * layout.cell,
+                layout.origin[1] + layout.rows as f64 * layout.cell,
+            ],
+            layout.columns,
+            layout.rows,
+            scene.sigma as f32,
+            scene.target,
+            scene.damping as f32,
+        );
+        let key = FieldKey {
+            params,
+            nodes: scene.nodes,
+        };
+        if self.field_key == Some(key) {
+            return Ok(false);
+        }
+        let cells = layout.cells();
+        if self.field.as_ref().is_none_or(|f| f.capacity() < cells) {
+            // Grow with headroom so panning (which changes the count by a row or column)
+            // does not reallocate every frame.
+            let capacity = cells.saturating_add(cells / 4).max(1024);
+            let capacity =
+                capacity.min(cells.max(crate::compute::fim_field::max_cells(&ctx.device)));
+            self.field = Some(FieldData::new(ctx, &self.fim, capacity, &self.rule)?);
+        }
+        let field = self.field.as_ref().expect("allocated just above");
+        field.encode(
+            &ctx.queue,
+            encoder,
+            &self.fim,
+            FieldMode::Grid,
+            &params,
+            None,
+        );
+        self.field_key = Some(key);
+        Ok(true)
+    }
+
+    /// Dispatches the one-point probe evaluation when its inputs changed.
+    fn update_probe(
+        &mut self,
+        ctx: &GpuContext,
+        encoder: &mut wgpu::CommandEncoder,
+        scene: &Scene,
+    ) -> Result<(), GpuError> {
+        let Some(probe) = scene.probe else {
+            return Ok(());
+        };
+        // The probe is its own floating origin (offset 0), so its Δ is formed in f64 and
+        // stays exact however close to the diagonal and far from (0, 0) it sits.
+        let params = FieldParams {
+            damping: scene.damping as f32,
+            cell_count: 1,
+            grid: [1, 1],
+            ..Default::default()
+        }
+        .with_origin(probe, scene.target);
+        let input = PointInput {
+            theta: [0.0, 0.0],
+            target: params.target_y0,
+            sigma: scene.sigma as f32,
+            has_target: 1,
+            _pad: [0; 2],
+        };
+        let key = (params, input, scene.nodes);
+        if self.probe_key == Some(key) {
+            return Ok(());
+        }
+        self.probe.upload_points(&ctx.queue, &[input]);
+        self.probe.encode(
+            &ctx.queue,
+            encoder,
+            &self.fim,
+            FieldMode::Points,
+            &params,
+            None,
+        );
+        self.probe_key = Some(key);
+        Ok(())
+    }
+}
