@@ -9,15 +9,25 @@
 //!   natural gradient, angle), written to stay accurate for near-zero and near-equal eigenvalues;
 //! * [`loss`]: L = KL(p_θ* ‖ p_θ) and ∇L;
 //! * [`point`]: everything above at one point, the record `fisherflow fim` prints.
+//!
+//! The general model π N(μ1, σ1²) + (1 − π) N(μ2, σ2²) on any 2-parameter slice:
+//!
+//! * [`model`]: the [`Model`], [`Param`] and [`Slice`] types (validation, label swap, twin);
+//! * [`general`]: its scores, full 5×5 Fisher matrix, slice block, L, ∇L, ñ and empirical
+//!   Fisher, with the quadrature rule that splits where the responsibilities switch.
 
 pub mod fisher;
+pub mod general;
 pub mod loss;
 pub mod mixture;
+pub mod model;
 pub mod point;
 pub mod quadrature;
 pub mod sym2;
 
+pub use general::{GeneralInput, GeneralReport, evaluate_general};
 pub use mixture::Mixture;
+pub use model::{Model, ModelError, Param, Slice};
 pub use point::{PointInput, PointReport, evaluate_point};
 pub use quadrature::QuadratureRule;
 pub use sym2::{Eigen, Sym2};

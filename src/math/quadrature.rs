@@ -177,6 +177,36 @@ impl QuadratureRule {
         acc
     }
 
+    /// E_{x∼N(center, σ²)}[f(x)] restricted to [edges[0], edges[last]], for K quantities at
+    /// once: one Gauss–Legendre panel (Q/2 nodes, [`Self::panel_rule`]) between each pair of
+    /// consecutive edges. The caller chooses truncation and splits (the general model's rule,
+    /// `math::general`); edges must be ascending.
+    pub fn panel_expectation<const K: usize>(
+        &self,
+        center: f64,
+        sigma: f64,
+        edges: &[f64],
+        mut f: impl FnMut(f64) -> [f64; K],
+    ) -> [f64; K] {
+        let mut acc = [0.0; K];
+        let norm = 1.0 / (sigma * (2.0 * std::f64::consts::PI).sqrt());
+        for w in edges.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            let half = 0.5 * (b - a);
+            let mid = 0.5 * (a + b);
+            for (&xi, &omega) in self.panel.nodes.iter().zip(&self.panel.weights) {
+                let x = mid + half * xi;
+                let t = (x - center) / sigma;
+                let weight = half * omega * norm * (-0.5 * t * t).exp();
+                let values = f(x);
+                for (sum, v) in acc.iter_mut().zip(values) {
+                    *sum += weight * v;
+                }
+            }
+        }
+        acc
+    }
+
     /// E under the equal-weight mixture ½N(c1, σ²) + ½N(c2, σ²).
     pub fn mixture_expectation<const K: usize>(
         &self,
