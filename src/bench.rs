@@ -21,13 +21,14 @@ use serde::Serialize;
 use crate::compute::fim_field::{FieldData, FieldMode, FimFieldPipeline, grid_params};
 use crate::compute::particles::{ParticleData, ParticlePipeline};
 use crate::cpu;
+use crate::frame::FrameRenderer;
 use crate::gpu::context::{GpuContext, GpuError};
 use crate::gpu::gpu_data::{FieldCell, FieldParams, FlowParams, Particle};
 use crate::gpu::timing::GpuTimer;
 use crate::math::quadrature::DEFAULT_NODES_F64;
 use crate::math::{PointInput, PointReport, QuadratureRule, evaluate_point};
+use crate::render::CANVAS_FORMAT;
 use crate::render::target::RenderTarget;
-use crate::render::{CANVAS_FORMAT, SceneRenderer};
 use crate::scene::{Camera, Scene};
 use crate::simulation::flow_params;
 use crate::verify::{Tolerances, compare_reports, report_from_cell};
@@ -579,7 +580,9 @@ fn bench_frames(
             "frame loop {}×{} grid {} particles {}",
             case.width, case.height, case.grid, case.particles
         ));
-        let mut renderer = SceneRenderer::new(ctx, CANVAS_FORMAT)?;
+        // The frame renderer every consumer uses, its stages timed one by one.
+        let mut frames = FrameRenderer::new(ctx, false)?;
+        let renderer = frames.scene_renderer_mut();
         let target = RenderTarget::new(
             &ctx.device,
             [case.width, case.height],

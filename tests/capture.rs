@@ -15,8 +15,7 @@ use std::time::Duration;
 
 use common::process::run_with_timeout;
 use fisherflow::gpu::context::GpuContext;
-use fisherflow::render::target::{Image, RenderTarget};
-use fisherflow::render::{CANVAS_FORMAT, SceneRenderer};
+use fisherflow::render::target::Image;
 use fisherflow::scene::Scene;
 
 /// A capture of a few small frames takes seconds on lavapipe; past this it hangs.
@@ -269,87 +268,11 @@ fn a_recorded_session_replays_as_a_scenario() {
     );
 }
 
-/// One frame through the capture path's pieces at `ppp` pixels per point: the scene renderer
-/// into a `size`-pixel target, then (if `overlay`) the egui overlay on top, exactly as
-/// `capture::FrameRenderer::render` does at its fixed ppp 1.
+/// One frame at `ppp` pixels per point through the one frame renderer captures use (scene,
+/// then the egui overlay when `overlay`), read back.
 fn render_at(ctx: &GpuContext, scene: &Scene, size: [u32; 2], ppp: f32, overlay: bool) -> Image {
-    use fisherflow::numbers;
-    use fisherflow::overlay::{self as ov, setup_egui};
-    use fisherflow::render::ellipses::CAP_CELLS;
-    let mut renderer = SceneRenderer::new(ctx, CANVAS_FORMAT).unwrap();
-    let target = RenderTarget::new(&ctx.device, size, CANVAS_FORMAT, "ppp test");
-    let mut encoder = ctx
-        .device
-        .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
-    let info = renderer
-        .render(ctx, &mut encoder, &target.view, size, ppp, scene)
-        .unwrap();
-    let mut buffers = Vec::new();
-    let mut egui_renderer =
-        egui_wgpu::Renderer::new(&ctx.device, CANVAS_FORMAT, Default::default());
-    if overlay {
-        let egui_ctx = egui::Context::default();
-        setup_egui(&egui_ctx);
-        // The canvas in points: the same logical canvas at any ppp.
-        let rect = egui::Rect::from_min_size(
-            egui::Pos2::ZERO,
-            egui::vec2(size[0] as f32, size[1] as f32) / ppp,
-        );
-        let mut raw = egui::RawInput {
-            screen_rect: Some(rect),
-            ..Default::default()
-        };
-        raw.viewports.insert(
-            egui::ViewportId::ROOT,
-            egui::ViewportInfo {
-                native_pixels_per_point: Some(ppp),
-                ..Default::default()
-            },
-        );
-        let numbers = numbers::compute(scene, info.epsilon, CAP_CELLS * info.cell);
-        let mut output = egui_ctx.run_ui(raw, |ui| {
-            ov::draw(
-                ui.painter(),
-                rect,
-                scene,
-                &ov::OverlayInput {
-                    info: &info,
-                    probe_angle_deg: numbers.probe.as_ref().and_then(|p| p.angle_deg),
-                    target_kappa: numbers.target.eigen.condition(),
-                },
-            );
-        });
-        assert_eq!(output.pixels_per_point, ppp, "egui took the ppp");
-        let jobs = egui_ctx.tessellate(std::mem::take(&mut output.shapes), ppp);
-        let screen = egui_wgpu::ScreenDescriptor {
-            size_in_pixels: size,
-            pixels_per_point: ppp,
-        };
-        for (id, deltas) in output.textures_delta.set.drain() {
-            for delta in deltas {
-                egui_renderer.update_texture(&ctx.device, &ctx.queue, id, &delta);
-            }
-        }
-        buffers =
-            egui_renderer.update_buffers(&ctx.device, &ctx.queue, &mut encoder, &jobs, &screen);
-        let pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-            label: Some("overlay"),
-            color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                view: &target.view,
-                depth_slice: None,
-                resolve_target: None,
-                ops: wgpu::Operations {
-                    load: wgpu::LoadOp::Load,
-                    store: wgpu::StoreOp::Store,
-                },
-            })],
-            ..Default::default()
-        });
-        egui_renderer.render(&mut pass.forget_lifetime(), &jobs, &screen);
-    }
-    buffers.push(encoder.finish());
-    ctx.queue.submit(buffers);
-    target.read(ctx).unwrap()
+    let mut frames = fisherflow::frame::FrameRenderer::new(ctx, overlay).unwrap();
+    frames.render_image(ctx, size, ppp, scene).unwrap().1
 }
 
 /// sRGB byte to linear light.

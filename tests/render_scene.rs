@@ -5,27 +5,21 @@
 
 mod common;
 
+use fisherflow::frame::FrameRenderer;
 use fisherflow::gpu::context::GpuContext;
 use fisherflow::math::fisher::fisher_rotated;
 use fisherflow::math::loss::gradient_rotated;
 use fisherflow::math::sym2::{natural_gradient, rotate_vector};
 use fisherflow::math::{Mixture, QuadratureRule};
 use fisherflow::render::colormap::palette;
-use fisherflow::render::target::{Image, RenderTarget};
-use fisherflow::render::{CANVAS_FORMAT, SceneRenderer};
+use fisherflow::render::target::Image;
 use fisherflow::scene::{Camera, Layers, Scene};
 
 const SIZE: [u32; 2] = [400, 400];
 
 fn render(ctx: &GpuContext, scene: &Scene) -> Image {
-    let mut renderer = SceneRenderer::new(ctx, CANVAS_FORMAT).unwrap();
-    let target = RenderTarget::new(&ctx.device, SIZE, CANVAS_FORMAT, "test");
-    let mut encoder = ctx.device.create_command_encoder(&Default::default());
-    renderer
-        .render(ctx, &mut encoder, &target.view, SIZE, 1.0, scene)
-        .unwrap();
-    ctx.queue.submit([encoder.finish()]);
-    target.read(ctx).unwrap()
+    let mut frames = FrameRenderer::new(ctx, false).unwrap();
+    frames.render_image(ctx, SIZE, 1.0, scene).unwrap().1
 }
 
 /// Keeps the image for inspection when an assertion is about to fail.

@@ -15,14 +15,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, anyhow, bail};
 
+use crate::frame::FrameRenderer;
 use crate::gpu::context::GpuContext;
-use crate::numbers;
 use crate::output::temporary_sibling;
-use crate::overlay::{self, setup_egui};
-use crate::render::ellipses::CAP_CELLS;
-use crate::render::target::{Image, RenderTarget};
-use crate::render::{CANVAS_FORMAT, SceneRenderer};
-use crate::scene::Scene;
+use crate::render::target::Image;
 pub use scenario::Scenario;
 
 /// Output format.
@@ -54,107 +50,6 @@ impl Format {
 
 /// Set from a Ctrl-C handler; the frame loop stops and cleans up.
 pub static CANCELLED: AtomicBool = AtomicBool::new(false);
-
-/// Renders scenes offscreen, with the overlay drawn by egui like in the viewer.
-pub struct FrameRenderer {
-    renderer: SceneRenderer,
-    target: RenderTarget,
-    overlay: Option<(egui::Context, egui_wgpu::Renderer)>,
-}
-
-impl FrameRenderer {
-    /// A renderer for frames of `size` pixels.
-    pub fn new(ctx: &GpuContext, size: [u32; 2], overlay: bool) -> anyhow::Result<Self> {
-        let renderer = SceneRenderer::new(ctx, CANVAS_FORMAT)?;
-        let target = RenderTarget::new(&ctx.device, size, CANVAS_FORMAT, "capture");
-        let overlay = overlay.then(|| {
-            let egui_ctx = egui::Context::default();
-            setup_egui(&egui_ctx);
-            (
-                egui_ctx,
-                egui_wgpu::Renderer::new(&ctx.device, CANVAS_FORMAT, Default::default()),
-            )
-        });
-        Ok(Self {
-            renderer,
-            target,
-            overlay,
-        })
-    }
-
-    /// Renders one frame of `scene` and reads it back.
-    pub fn render(&mut self, ctx: &GpuContext, scene: &Scene) -> anyhow::Result<Image> {
-        let size = self.target.size;
-        let mut encoder = ctx
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("capture frame"),
-            });
-        let info = self
-            .renderer
-            .render(ctx, &mut encoder, &self.target.view, size, 1.0, scene)?;
-        let mut extra = Vec::new();
-        if let Some((egui_ctx, egui_renderer)) = &mut self.overlay {
-            let rect = egui::Rect::from_min_size(
-                egui::Pos2::ZERO,
-                egui::vec2(size[0] as f32, size[1] as f32),
-            );
-            let numbers = numbers::compute(scene, info.epsilon, CAP_CELLS * info.cell);
-            let angle = numbers.probe.as_ref().and_then(|p| p.angle_deg);
-            let target_kappa = numbers.target.eigen.condition();
-            let raw = egui::RawInput {
-                screen_rect: Some(rect),
-                ..Default::default()
-            };
-            let mut output = egui_ctx.run_ui(raw, |ui| {
-                overlay::draw(
-                    ui.painter(),
-                    rect,
-                    scene,
-                    &overlay::OverlayInput {
-                        info: &info,
-                        probe_angle_deg: angle,
-                        target_kappa,
-                    },
-                );
-            });
-            let jobs = egui_ctx.tessellate(std::mem::take(&mut output.shapes), 1.0);
-            let screen = egui_wgpu::ScreenDescriptor {
-                size_in_pixels: size,
-                pixels_per_point: 1.0,
-            };
-            for (id, deltas) in output.textures_delta.set.drain() {
-                for delta in deltas {
-                    egui_renderer.update_texture(&ctx.device, &ctx.queue, id, &delta);
-                }
-            }
-            extra =
-                egui_renderer.update_buffers(&ctx.device, &ctx.queue, &mut encoder, &jobs, &screen);
-            {
-                let pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-                    label: Some("capture overlay"),
-                    color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                        view: &self.target.view,
-                        depth_slice: None,
-                        resolve_target: None,
-                        ops: wgpu::Operations {
-                            load: wgpu::LoadOp::Load,
-                            store: wgpu::StoreOp::Store,
-                        },
-                    })],
-                    ..Default::default()
-                });
-                egui_renderer.render(&mut pass.forget_lifetime(), &jobs, &screen);
-            }
-            for id in output.textures_delta.free.drain() {
-                egui_renderer.free_texture(&id);
-            }
-        }
-        extra.push(encoder.finish());
-        ctx.queue.submit(extra);
-        Ok(self.target.read(ctx)?)
-    }
-}
 
 /// A temporary output that disappears unless committed.
 struct Pending {
@@ -392,7 +287,7 @@ pub fn capture(
             Sink::Mp4 { child }
         }
     };
-    let mut renderer = FrameRenderer::new(ctx, [width, height], scenario.overlay)?;
+    let mut renderer = FrameRenderer::new(ctx, scenario.overlay)?;
     let frames = scenario.frame_count();
     let start = std::time::Instant::now();
     for k in 0..frames {
@@ -400,7 +295,7 @@ pub fn capture(
             bail!("cancelled; nothing was written");
         }
         let scene = scenario.scene_at(k as f64 / scenario.fps as f64);
-        let mut image = renderer.render(ctx, &scene)?;
+        let (_, mut image) = renderer.render_image(ctx, [width, height], 1.0, &scene)?;
         sink.push(&mut image)?;
         progress(k + 1, frames);
     }

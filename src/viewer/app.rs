@@ -24,10 +24,11 @@ use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop};
 use winit::window::{Window, WindowId};
 
 use super::ui::{self, FrameContext, UiState};
+use crate::frame::FrameRenderer;
 use crate::gpu::context::{BackendChoice, GpuContext};
 use crate::output::write_atomically;
 use crate::render::target::{Image, RenderTarget};
-use crate::render::{CANVAS_FORMAT, FrameInfo, SceneRenderer};
+use crate::render::{CANVAS_FORMAT, FrameInfo};
 use crate::scene::Scene;
 
 /// How the viewer is started.
@@ -248,7 +249,9 @@ struct Graphics {
     egui_ctx: egui::Context,
     egui_state: egui_winit::State,
     egui_renderer: egui_wgpu::Renderer,
-    scene_renderer: SceneRenderer,
+    /// The one frame renderer, without its overlay: the window's egui UI draws the labels
+    /// over the canvas widget itself.
+    frames: FrameRenderer,
     canvas: RenderTarget,
     canvas_texture: egui::TextureId,
     adapter: String,
@@ -360,7 +363,7 @@ impl App {
             Some(ctx.device.limits().max_texture_dimension_2d as usize),
         );
         let mut egui_renderer = egui_wgpu::Renderer::new(&ctx.device, format, Default::default());
-        let scene_renderer = SceneRenderer::new(&ctx, CANVAS_FORMAT)?;
+        let frames = FrameRenderer::new(&ctx, false)?;
         let canvas = RenderTarget::new(&ctx.device, [1, 1], CANVAS_FORMAT, "canvas");
         let canvas_texture = egui_renderer.register_native_texture(
             &ctx.device,
@@ -377,7 +380,7 @@ impl App {
             egui_ctx,
             egui_state,
             egui_renderer,
-            scene_renderer,
+            frames,
             canvas,
             canvas_texture,
             adapter,
@@ -393,16 +396,19 @@ impl App {
             return Ok(FrameOutcome::Skipped);
         }
         let raw_input = gfx.egui_state.take_egui_input(&gfx.window);
-        let frame_context = FrameContext {
-            canvas_texture: Some(gfx.canvas_texture),
-            info: self.info,
-            adapter: &gfx.adapter,
-            frame_ms: self.frame_ms,
-            default_particles: gfx.scene_renderer.simulation().particle_count(&Scene {
-                flow: Default::default(),
-                ..Scene::default()
-            }),
-        };
+        let frame_context =
+            FrameContext {
+                canvas_texture: Some(gfx.canvas_texture),
+                info: self.info,
+                adapter: &gfx.adapter,
+                frame_ms: self.frame_ms,
+                default_particles: gfx.frames.scene_renderer().simulation().particle_count(
+                    &Scene {
+                        flow: Default::default(),
+                        ..Scene::default()
+                    },
+                ),
+            };
         let scene = &mut self.scene;
         let ui_state = &mut self.ui_state;
         let mut full_output = gfx.egui_ctx.run_ui(raw_input, |ui| {
@@ -445,7 +451,7 @@ impl App {
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                 label: Some("frame"),
             });
-        self.info = gfx.scene_renderer.render(
+        let (info, overlay_buffers) = gfx.frames.encode(
             &gfx.ctx,
             &mut encoder,
             &gfx.canvas.view,
@@ -453,6 +459,11 @@ impl App {
             ppp,
             &self.scene,
         )?;
+        debug_assert!(
+            overlay_buffers.is_empty(),
+            "the window's frames have no overlay"
+        );
+        self.info = info;
 
         let failure = match gfx.surface.get_current_texture() {
             wgpu::CurrentSurfaceTexture::Success(t)

@@ -1,0 +1,190 @@
+//! The one frame renderer: a [`Scene`] drawn by the [`SceneRenderer`], then (optionally) the
+//! egui overlay of labels and legends on top, into any colour target at any pixels-per-point,
+//! with an optional read-back. The window's canvas, captures, the tests and the benchmark all
+//! draw through it, so a capture, a screenshot and a test see the same pixels.
+//!
+//! The viewer draws its overlay as part of its own egui UI (over the canvas widget), so it asks
+//! for frames without the overlay; captures and tests ask for it.
+
+use crate::gpu::context::{GpuContext, GpuError};
+use crate::numbers;
+use crate::overlay::{self, setup_egui};
+use crate::render::ellipses::CAP_CELLS;
+use crate::render::target::{Image, RenderTarget};
+use crate::render::{CANVAS_FORMAT, FrameInfo, SceneRenderer};
+use crate::scene::Scene;
+
+/// The egui context and renderer that paint the overlay offscreen.
+struct OverlayPainter {
+    egui: egui::Context,
+    renderer: egui_wgpu::Renderer,
+}
+
+/// Draws frames: the scene, and the overlay when built with one.
+pub struct FrameRenderer {
+    scene: SceneRenderer,
+    overlay: Option<OverlayPainter>,
+    /// The offscreen target of [`FrameRenderer::render_image`], kept between frames.
+    target: Option<RenderTarget>,
+}
+
+impl FrameRenderer {
+    /// Builds the pipelines for targets in [`CANVAS_FORMAT`], with the overlay when `overlay`.
+    pub fn new(ctx: &GpuContext, overlay: bool) -> Result<Self, GpuError> {
+        let scene = SceneRenderer::new(ctx, CANVAS_FORMAT)?;
+        let overlay = overlay.then(|| {
+            let egui = egui::Context::default();
+            setup_egui(&egui);
+            OverlayPainter {
+                egui,
+                renderer: egui_wgpu::Renderer::new(&ctx.device, CANVAS_FORMAT, Default::default()),
+            }
+        });
+        Ok(Self {
+            scene,
+            overlay,
+            target: None,
+        })
+    }
+
+    /// The scene renderer (its simulation, grid limits).
+    pub fn scene_renderer(&self) -> &SceneRenderer {
+        &self.scene
+    }
+
+    /// The scene renderer, mutable.
+    pub fn scene_renderer_mut(&mut self) -> &mut SceneRenderer {
+        &mut self.scene
+    }
+
+    /// Records one frame of `scene` into `target` (`size_px` physical pixels, `px_per_point`
+    /// pixels per logical point): the scene pass, then the overlay pass if there is one.
+    /// Returns what the renderer did and the command buffers egui needs submitted before
+    /// `encoder`'s.
+    pub fn encode(
+        &mut self,
+        ctx: &GpuContext,
+        encoder: &mut wgpu::CommandEncoder,
+        target: &wgpu::TextureView,
+        size_px: [u32; 2],
+        px_per_point: f32,
+        scene: &Scene,
+    ) -> Result<(FrameInfo, Vec<wgpu::CommandBuffer>), GpuError> {
+        let info = self
+            .scene
+            .render(ctx, encoder, target, size_px, px_per_point, scene)?;
+        let Some(painter) = &mut self.overlay else {
+            return Ok((info, Vec::new()));
+        };
+        // The canvas in points: the same logical canvas at any pixels-per-point.
+        let rect = egui::Rect::from_min_size(
+            egui::Pos2::ZERO,
+            egui::vec2(size_px[0] as f32, size_px[1] as f32) / px_per_point,
+        );
+        let mut raw = egui::RawInput {
+            screen_rect: Some(rect),
+            ..Default::default()
+        };
+        raw.viewports.insert(
+            egui::ViewportId::ROOT,
+            egui::ViewportInfo {
+                native_pixels_per_point: Some(px_per_point),
+                ..Default::default()
+            },
+        );
+        let panel = numbers::compute(scene, info.epsilon, CAP_CELLS * info.cell);
+        let input = overlay::OverlayInput {
+            info: &info,
+            probe_angle_deg: panel.probe.as_ref().and_then(|p| p.angle_deg),
+            target_kappa: panel.target.eigen.condition(),
+        };
+        let mut output = painter.egui.run_ui(raw, |ui| {
+            overlay::draw(ui.painter(), rect, scene, &input);
+        });
+        let jobs = painter
+            .egui
+            .tessellate(std::mem::take(&mut output.shapes), px_per_point);
+        let screen = egui_wgpu::ScreenDescriptor {
+            size_in_pixels: size_px,
+            pixels_per_point: px_per_point,
+        };
+        for (id, deltas) in output.textures_delta.set.drain() {
+            for delta in deltas {
+                painter
+                    .renderer
+                    .update_texture(&ctx.device, &ctx.queue, id, &delta);
+            }
+        }
+        let buffers =
+            painter
+                .renderer
+                .update_buffers(&ctx.device, &ctx.queue, encoder, &jobs, &screen);
+        {
+            let pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+                label: Some("overlay"),
+                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                    view: target,
+                    depth_slice: None,
+                    resolve_target: None,
+                    ops: wgpu::Operations {
+                        load: wgpu::LoadOp::Load,
+                        store: wgpu::StoreOp::Store,
+                    },
+                })],
+                ..Default::default()
+            });
+            painter
+                .renderer
+                .render(&mut pass.forget_lifetime(), &jobs, &screen);
+        }
+        for id in output.textures_delta.free.drain() {
+            painter.renderer.free_texture(&id);
+        }
+        Ok((info, buffers))
+    }
+
+    /// Renders one frame offscreen at `size_px` and `px_per_point` and reads it back (captures,
+    /// tests). The target is reused while the size stays the same.
+    pub fn render_image(
+        &mut self,
+        ctx: &GpuContext,
+        size_px: [u32; 2],
+        px_per_point: f32,
+        scene: &Scene,
+    ) -> Result<(FrameInfo, Image), GpuError> {
+        if self.target.as_ref().is_none_or(|t| t.size != size_px) {
+            self.target = Some(RenderTarget::new(
+                &ctx.device,
+                size_px,
+                CANVAS_FORMAT,
+                "frame",
+            ));
+        }
+        let target = self.target.take().expect("created just above");
+        let mut encoder = ctx
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("frame"),
+            });
+        let result = self.encode(
+            ctx,
+            &mut encoder,
+            &target.view,
+            size_px,
+            px_per_point,
+            scene,
+        );
+        let (info, mut buffers) = match result {
+            Ok(r) => r,
+            Err(e) => {
+                self.target = Some(target);
+                return Err(e);
+            }
+        };
+        buffers.push(encoder.finish());
+        ctx.queue.submit(buffers);
+        let image = target.read(ctx);
+        self.target = Some(target);
+        Ok((info, image?))
+    }
+}
