@@ -20,37 +20,56 @@
 //! held) the π score, and so the π row and column of F, are NaN: undefined, never used.
 //!
 //! # Quadrature rule
-//! Every expectation is E_p[f] = π E_{N1}[f] + (1 − π) E_{N2}[f] (a component of weight 0 is
+//! Every expectation is E_p\[f\] = π E_{N1}\[f\] + (1 − π) E_{N2}\[f\] (a component of weight 0 is
 //! skipped), each E_{Nc} a Gauss–Legendre sum on panels over [μc − Tσc, μc + Tσc]:
 //!
 //! * **splits** at the component centre μc and at every *switch point* of each mixture whose
 //!   responsibilities enter the integrand (the model's; for expectations under the target also
-//!   the target's, since log p* switches there too): the real roots r of ℓ, plus *graded* splits
-//!   at r ± 3w and r ± 12w with w = 1/|ℓ'(r)| the logistic's width, plus the vertex −b/(2a) of ℓ
-//!   when σ1 ≠ σ2 (where the inner component's responsibility peaks; near it when the two roots
-//!   nearly merge). The logistic's poles lie π·w off the real axis beside each root; the graded
-//!   splits keep every panel short compared with its distance to the nearest pole, which is what
-//!   Gauss–Legendre convergence depends on. Splits outside the window are dropped.
+//!   the target's, since log p* switches there too): the real roots r of ℓ with *graded* splits
+//!   at r ± 3w and r ± 12w, w = 1/|ℓ'(r)| the logistic's width; and, when σ1 ≠ σ2, the vertex
+//!   v = −b/(2a) of ℓ with graded splits at v ± 3s and v ± 12s, s = 1/√(2|a|) (where the narrower
+//!   component's responsibility peaks, a bump of width ≈ σ_narrow even when it never reaches ½,
+//!   e.g. π = 1e-3, σ1 = 0.1σ2). The logistic's poles lie π·w off the real axis beside each root;
+//!   the graded splits keep every panel short against its distance to the nearest pole or bump,
+//!   which is what Gauss–Legendre convergence depends on. Splits outside the window are dropped.
+//!   Without the grading (roots and vertex only) Q = 128 still leaves 1e-6 (a σ2 = 0.1σ1 point);
+//!   with a single ±6w level, Q = 96 is needed for 1e-10.
 //! * **truncation** T is derived from the integrand. Every integrand here is φc times a function
 //!   g bounded by a quartic in z = (x − μc)/σc times max(1/π, 1/(1 − π))² (the π score is bounded
-//!   by 1/min(π, 1 − π), the σ scores by (z² + 1)/σ, and F_ππ's integrand (1 − π)φ2·s_π² is the
-//!   one that reaches that bound: where the other component takes over, s_π ≈ 1/π, which is how
-//!   ∫φ1²/φ2 diverges as π → 0 when σ1 ≥ √2σ2). So T is the smallest value with
-//!   Q(T)·(1 + T²)² ≤ 1e-18·m², Q the standard normal tail and m the smallest positive weight among
-//!   the mixtures involved: T ≈ 9.9 at m = ½ and ≈ 11.2 at m = 1e-3, versus the seed's fixed 8.
-//!   (At m = 1e-3, σ1 = 2σ2 the N2 integrand of F_ππ peaks near 4.5σ2, where the two components'
-//!   weighted densities cross, and is still 5e-9 of its peak at 8σ2: T = 8 would lose 1e-9.)
+//!   by 1/min(π, 1 − π), the σ scores by (z² + 1)/σ; F_ππ's integrand (1 − π)φ2·s_π² is the one
+//!   that reaches that bound, since where component 1 takes over s_π ≈ 1/π: this is how
+//!   ∫φ1²/φ2 diverges as π → 0 when σ1 ≥ √2σ2, its mass moving out to where πφ1 and (1 − π)φ2
+//!   cross). So T is the smallest value with Q(T)·(1 + T²)² ≤ 1e-18·m², Q the standard normal
+//!   tail and m the smallest positive weight of the mixtures involved: T ≈ 9.7 at m = 1 (one
+//!   Gaussian), 9.9 at m = ½, 11.1 at m = 1e-3 (the seed's rule uses 8). Measured: with T fixed
+//!   at 8 the (pi, mu1) reference point at π = 1e-3, σ1 = 2σ2 stalls at 4e-11 on F_ππ (λ_min
+//!   2e-10) for every node count; with the derived T it reaches 5e-13.
 //! * **nodes**: each panel gets the Q/2-point Gauss–Legendre rule of the `QuadratureRule` passed
-//!   in (Q = "nodes per component" of the seed's rule, where there are always two panels); here a
-//!   component window has 2 to 14 panels, so the evaluations per component are (panels)·Q/2.
+//!   in (Q as in the seed's rule, which always has exactly two panels). A window here has 2 to 17
+//!   panels under the model (F), up to 32 under the target (model and target splits together), so
+//!   the evaluations per component are (panels)·Q/2.
 //!
-//! Measured worst relative error against the 30-digit references (tests/data/general_points.json
-//! and the public file, every F entry, eigenvalue, KL, ∇L, ñ and EF entry, relative to the
-//! quantity's own scale; `cargo test --release --test general_model -- --ignored --nocapture`
-//! prints this table):
+//! Measured worst error against the 30-digit references (the 33 points of
+//! tests/data/general_points.json and the 5 public ones; every F entry relative to λ_max, every
+//! EF entry to EF's largest, ∇L and ñ components to the vector's norm, λ's and L to themselves;
+//! `cargo test --release --test general_model -- --ignored --nocapture error_table` prints it):
 //!
-//! TABLE
+//! | Q | nodes/panel | evaluations/component, F (max panels) | under p* (max panels) | worst F, λ_max, L, ∇L, EF | worst λ_min, ñ (κ ≤ 1e4) | worst λ_min, ñ (κ > 1e4) |
+//! |---|---|---|---|---|---|---|
+//! | 16 | 8 | 136 (17) | 256 (32) | 1.6e-1 | 3.5e-2 | 3.0e-2 |
+//! | 24 | 12 | 204 (17) | 384 (32) | 1.6e-4 | 1.6e-4 | 2.0e-4 |
+//! | 32 | 16 | 272 (17) | 512 (32) | 6.8e-7 | 6.8e-7 | 7.7e-7 |
+//! | 48 | 24 | 408 (17) | 768 (32) | 2.5e-13 | 2.4e-13 | 3.6e-10 |
+//! | **64** | 32 | 544 (17) | 1024 (32) | 4.9e-13 | 3.5e-15 | 9.5e-11 |
+//! | 96 | 48 | 816 (17) | 1536 (32) | 2.2e-13 | 2.3e-15 | 1.0e-10 |
+//! | 128 | 64 | 1088 (17) | 2048 (32) | 2.4e-13 | 4.0e-15 | 3.4e-10 |
+//! | 256 | 128 | 2176 (17) | 4096 (32) | 1.3e-12 | 5.5e-15 | 1.6e-11 |
 //!
+//! From Q = 48 on the errors are rounding, not quadrature: the 2e-13 floor is ∇L at the
+//! (mu1, mu2) point with Δ = 0.001σ and π = 0.3 (a small difference of O(1) terms), and the last
+//! column (the eight points with κ from 1e4 to 4e6: the diagonal at Δ = 0.001σ, π = 1e-3 on a
+//! slice with π) is λ_min = det/λ_max losing κ·ε in the determinant. Q = 32 is the cliff (the
+//! worst case there is F at means 40 apart with σ1 ≠ σ2); Q = 64 is the default for margin.
 //! The default is [`DEFAULT_NODES_GENERAL`].
 
 use serde::{Deserialize, Serialize};
@@ -286,7 +305,6 @@ impl GeneralMixture {
             d[im][im] = r * (z2 - 1.0) / v;
             d[im][is] = r * z * (z2 - 3.0) / v;
             d[is][is] = r * (z2 * z2 - 5.0 * z2 + 2.0) / v;
-            d[is][im] = d[im][is];
         }
         // ∂π∂(μ1, σ1) p / p = ∂φ1/p = (r1/π)·∂φ1/φ1; component 2 with a minus sign; ∂π²p = 0.
         let (g1, g2) = if self.on_weight_boundary() {
@@ -300,10 +318,8 @@ impl GeneralMixture {
         d[0][3] = g1 * (z1 * z1 - 1.0) / m.sigma1;
         d[0][2] = g2 * z2 / m.sigma2;
         d[0][4] = g2 * (z2 * z2 - 1.0) / m.sigma2;
-        for j in 1..5 {
-            d[j][0] = d[0][j];
-        }
-        std::array::from_fn(|i| std::array::from_fn(|j| d[i][j] - s[i] * s[j]))
+        // d is filled on and above the diagonal; read it symmetrically.
+        std::array::from_fn(|i| std::array::from_fn(|j| d[i.min(j)][i.max(j)] - s[i] * s[j]))
     }
 }
 
@@ -450,7 +466,7 @@ pub fn score_mean(model: &Model, target: &Model, rule: &QuadratureRule) -> [f64;
     expectation(rule, &t, &[&g, &t], |x| g.scores(x))
 }
 
-/// ∇L = −E_{p*}[s] in slice coordinates (slice order).
+/// ∇L = −E_{p*}\[s\] in slice coordinates (slice order).
 pub fn gradient(model: &Model, slice: &Slice, target: &Model, rule: &QuadratureRule) -> [f64; 2] {
     slice_vector(&score_mean(model, target, rule), slice).map(|v| -v)
 }
