@@ -186,6 +186,33 @@ fn own_general_points_match() {
     check_file("general_points.json", OWN_POINTS);
 }
 
+/// Negative controls for the reference check: it fails a coarse rule and a reversed slice order.
+#[test]
+fn reference_check_rejects_wrong_answers() {
+    let points = load("general_points.json");
+    let failing = |q: &QuadratureRule, p: &RefPoint| errors(p, q).iter().any(|(_, e, a)| e > a);
+    // Q = 16 (8 nodes per panel) is far from converged on the hard points.
+    let coarse = QuadratureRule::new(16).unwrap();
+    assert!(points.iter().filter(|p| failing(&coarse, p)).count() >= 5);
+    // The same point read in the other slice order is a different block (and gradient).
+    let q = rule();
+    for p in points.iter().filter(|p| p.fisher[0][0] != p.fisher[1][1]) {
+        let reversed = RefPoint {
+            label: p.label.clone(),
+            model: p.model,
+            slice: Slice::new(p.slice.b, p.slice.a).unwrap(),
+            target: p.target,
+            fisher: p.fisher,
+            eigenvalues: p.eigenvalues,
+            kl: p.kl,
+            grad: p.grad,
+            natgrad: p.natgrad,
+            empirical_fisher: p.empirical_fisher,
+        };
+        assert!(failing(&q, &reversed), "{}", p.name());
+    }
+}
+
 #[test]
 fn own_points_cover_every_preset_slice_and_hard_case() {
     let points = load("general_points.json");
@@ -661,4 +688,53 @@ fn slice_block_is_in_slice_order() {
         ab.xx != ab.yy,
         "negative control: the two orders are distinguishable"
     );
+}
+
+/// What the general path does near the seed's diagonal (σ1 = σ2, π = ½), against the rotated
+/// fast path: λ_min = det/λ_max from standard-basis entries loses about κ·ε (measured: 4e-13 at
+/// Δ = 0.01σ, 1e-11 at 1e-3σ, 1e-8 at 1e-4σ, 3e-6 at 1e-5σ, 4e-4 at 1e-6σ, 2e-2 at 1e-7σ, and
+/// λ_min = 0, κ = ∞ at 1e-8σ where the rotated path still has 2.5e-17). ñ is undefined
+/// (κ > 1e12) in both from Δ = 1e-6σ on. The seed's slice keeps the rotated path.
+#[test]
+fn near_the_seed_diagonal_the_general_path_loses_kappa_epsilon() {
+    let q = rule();
+    for (d, defined) in [
+        (1e-2, true),
+        (1e-3, true),
+        (1e-4, true),
+        (1e-5, true),
+        (1e-6, false),
+    ] {
+        let seed = evaluate_point(
+            &PointInput {
+                mu1: 0.3,
+                mu2: 0.3 + d,
+                sigma: 1.0,
+                target: Some([-1.0, 1.0]),
+            },
+            &QuadratureRule::new(128).unwrap(),
+            0.0,
+        );
+        let r = evaluate_general(
+            &GeneralInput {
+                model: Model::seed(0.3, 0.3 + d, 1.0),
+                slice: Slice::SEED,
+                target: Some(Model::seed(-1.0, 1.0, 1.0)),
+            },
+            &q,
+            0.0,
+        );
+        let kappa = seed.kappa.unwrap();
+        let err = (r.eigenvalues[1] / seed.eigenvalues[1] - 1.0).abs();
+        assert!(
+            err <= kappa * 1e-14,
+            "Δ={d}: λ_min error {err:.1e}, κ {kappa:.1e}"
+        );
+        let (a, b) = (r.loss.unwrap().natgrad, seed.loss.unwrap().natgrad);
+        assert_eq!((a.is_some(), b.is_some()), (defined, defined), "Δ={d}");
+        if d == 1e-6 {
+            // Negative control: here the general path is visibly worse than the rotated one.
+            assert!(err > 1e-6, "Δ={d}: {err:.1e}");
+        }
+    }
 }

@@ -4,9 +4,9 @@
 //! (MATH.md, "The general two-component mixture and its slices"). The seed's rotated-basis path
 //! (`math::fisher`, `math::point`) stays the accuracy-critical path for the seed's slice; this
 //! one agrees with it there to ~1e-13 in the entries, but near the seed's diagonal it
-//! computes λ_min as det/λ_max from standard-basis entries, so λ_min (and ñ) carry the
-//! entries' quadrature error amplified by κ: at Δ = 0.001σ (κ ≈ 2e6) λ_min is good to ~1e-7
-//! relative, not 1e-12.
+//! computes λ_min as det/λ_max from standard-basis entries, which loses about κ·ε: against the
+//! rotated path λ_min is off by 1e-11 at Δ = 0.001σ (κ = 2e6), 1e-8 at 1e-4σ, 3e-6 at 1e-5σ,
+//! 4e-4 at 1e-6σ (where ñ is undefined in both, κ > 1e12), and it reads 0 (κ = ∞) at 1e-8σ.
 //!
 //! # Responsibilities
 //! r1 = logistic(ℓ), r2 = logistic(−ℓ) with the log-ratio

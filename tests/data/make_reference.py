@@ -5,6 +5,9 @@ midpoint). Same schema as ../shared/reference/public_points.json.
 
 Needs `pip install mpmath`. Run from the repository root:
     python3 tests/data/make_reference.py > tests/data/reference_points.json
+With --general it writes the general model's points instead (schema of
+../shared/reference/public_general_points.json; see the second half of this file):
+    python3 tests/data/make_reference.py --general > tests/data/general_points.json
 
 Eigenvalues use F11 = F22 (exact for this model, see MATH.md): lambda = F11 +- F12 at 30 digits.
 That symmetry is used only here, to build the oracle; the code under test never assumes it.
