@@ -11,7 +11,8 @@ use fisherflow::render::FrameInfo;
 use fisherflow::scene::Scene;
 use fisherflow::viewer::ui::{self, FrameContext, UiState};
 
-type State = (Scene, UiState);
+/// The scene, the UI state, and every command the panels returned for the app.
+type State = (Scene, UiState, Vec<ui::Command>);
 
 fn harness(scene: Scene) -> Harness<'static, State> {
     let info = FrameInfo {
@@ -27,7 +28,7 @@ fn harness(scene: Scene) -> Harness<'static, State> {
         .with_size(vec2(1400.0, 900.0))
         .with_context_setup(setup_egui)
         .build_ui_state(
-            move |ui, (scene, state): &mut State| {
+            move |ui, (scene, state, requests): &mut State| {
                 let frame = FrameContext {
                     canvas_texture: None,
                     info,
@@ -35,9 +36,11 @@ fn harness(scene: Scene) -> Harness<'static, State> {
                     frame_ms: 0.0,
                     default_particles: 16_384,
                 };
-                ui::show(ui, scene, state, &frame);
+                let commands = ui::show(ui, scene, state, &frame);
+                // Keep what the panels asked of the app, for the assertions.
+                requests.extend(commands);
             },
-            (scene, UiState::default()),
+            (scene, UiState::default(), Vec::new()),
         )
 }
 
@@ -68,7 +71,7 @@ fn drag(h: &mut Harness<'_, State>, from: Pos2, to: Pos2) {
 /// rather than with the UI's own `world_to_screen`: the camera's centre is at the rectangle's
 /// centre, 2·half_height world units span its height, and screen y points down.
 fn canvas_point(h: &Harness<'_, State>, world: [f64; 2]) -> Pos2 {
-    let (scene, state) = h.state();
+    let (scene, state, _) = h.state();
     let rect = state.canvas_rect.expect("canvas laid out");
     let px_per_world = rect.height() as f64 / (2.0 * scene.camera.half_height);
     let c = scene.camera.center;
@@ -243,7 +246,17 @@ fn keys_fit_reset_and_toggle_help() {
     );
     h.key_press(egui::Key::P);
     h.run();
-    assert!(h.state().1.screenshot_requested);
+    assert!(
+        h.state().2.contains(&ui::Command::Screenshot),
+        "P asks the app for a screenshot"
+    );
+    assert!(
+        !h.state()
+            .2
+            .iter()
+            .any(|c| matches!(c, ui::Command::Edit(_))),
+        "scene edits are applied by show, not passed on"
+    );
     assert!(!h.state().0.flow.enabled);
     h.key_press(egui::Key::Space);
     h.run();
@@ -278,4 +291,27 @@ fn wheel_zooms_around_the_cursor() {
         (world_after[0] - world_before[0]).abs() < 1e-6
             && (world_after[1] - world_before[1]).abs() < 1e-6
     );
+}
+
+#[test]
+fn buttons_return_commands_for_the_app() {
+    let mut h = harness(Scene::default());
+    h.run();
+    assert!(h.state().2.is_empty(), "no command before any click");
+    for (label, expected) in [
+        ("Save", ui::Command::SaveScene),
+        ("Load", ui::Command::LoadScene),
+        ("● Record (V)", ui::Command::ToggleRecording),
+        ("Screenshot (P)", ui::Command::Screenshot),
+    ] {
+        h.get_by_label(label).click();
+        h.run();
+        assert!(
+            h.state().2.contains(&expected),
+            "{label} asks the app for {expected:?}: {:?}",
+            h.state().2
+        );
+    }
+    // The scene itself is untouched by these requests (the app carries them out).
+    assert_eq!(h.state().0, Scene::default());
 }

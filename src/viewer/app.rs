@@ -261,6 +261,8 @@ struct App {
     options: ViewOptions,
     scene: Scene,
     ui_state: UiState,
+    /// A screenshot the user asked for (P or the button), taken at the end of the next frame.
+    screenshot_pending: bool,
     gfx: Option<Graphics>,
     info: FrameInfo,
     frames: u32,
@@ -287,6 +289,7 @@ impl App {
             scene: options.scene.clone(),
             options,
             ui_state: UiState::default(),
+            screenshot_pending: false,
             gfx: None,
             info: FrameInfo::default(),
             frames: 0,
@@ -411,15 +414,16 @@ impl App {
             };
         let scene = &mut self.scene;
         let ui_state = &mut self.ui_state;
+        let mut commands = Vec::new();
         let mut full_output = gfx.egui_ctx.run_ui(raw_input, |ui| {
-            ui::show(ui, scene, ui_state, &frame_context)
+            commands = ui::show(ui, scene, ui_state, &frame_context);
         });
         gfx.egui_state.handle_platform_output(
             &gfx.window,
             std::mem::take(&mut full_output.platform_output),
         );
         let ppp = full_output.pixels_per_point;
-        self.handle_requests();
+        self.handle_commands(commands);
         let Some(gfx) = self.gfx.as_mut() else {
             return Ok(FrameOutcome::Skipped);
         };
@@ -524,8 +528,8 @@ impl App {
         );
 
         let last_automated = self.options.frames.is_some_and(|n| self.frames + 1 >= n);
-        let wants_screenshot = self.ui_state.screenshot_requested
-            || (last_automated && self.options.screenshot.is_some());
+        let wants_screenshot =
+            self.screenshot_pending || (last_automated && self.options.screenshot.is_some());
         let screenshot_target = wants_screenshot.then(|| {
             let target = RenderTarget::new(
                 &gfx.ctx.device,
@@ -570,12 +574,17 @@ impl App {
         Ok(FrameOutcome::Presented)
     }
 
-    /// Scene save/load and recording, asked for by the UI this frame.
-    fn handle_requests(&mut self) {
+    /// The UI's commands for the app this frame (its scene edits are already applied): the
+    /// screenshot, scene save/load and recording; and the recording's snapshot of this frame.
+    fn handle_commands(&mut self, commands: Vec<ui::Command>) {
         let Some(gfx) = &self.gfx else { return };
         let ctx = gfx.egui_ctx.clone();
         let path = PathBuf::from(&self.ui_state.scene_path);
-        if std::mem::take(&mut self.ui_state.save_requested) {
+        let wants = |c: ui::Command| commands.contains(&c);
+        if wants(ui::Command::Screenshot) {
+            self.screenshot_pending = true;
+        }
+        if wants(ui::Command::SaveScene) {
             let result = toml::to_string(&self.scene)
                 .map_err(anyhow::Error::from)
                 .and_then(|text| write_atomically(&path, text.as_bytes()));
@@ -585,7 +594,7 @@ impl App {
             };
             self.ui_state.toast(&ctx, message);
         }
-        if std::mem::take(&mut self.ui_state.load_requested) {
+        if wants(ui::Command::LoadScene) {
             match Scene::load(&path) {
                 Ok(scene) => {
                     self.scene = scene;
@@ -603,7 +612,7 @@ impl App {
                 self.scene.clone(),
             ));
         }
-        if std::mem::take(&mut self.ui_state.record_toggle_requested) {
+        if wants(ui::Command::ToggleRecording) {
             match self.recording.take() {
                 None => {
                     self.recording = Some(Recording {
@@ -673,8 +682,8 @@ impl App {
         let png = image
             .to_png()
             .context("cannot encode the screenshot as PNG")?;
-        if self.ui_state.screenshot_requested {
-            self.ui_state.screenshot_requested = false;
+        if self.screenshot_pending {
+            self.screenshot_pending = false;
             let shown = std::fs::canonicalize(
                 path.parent()
                     .filter(|p| !p.as_os_str().is_empty())

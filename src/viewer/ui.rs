@@ -41,18 +41,10 @@ pub struct UiState {
     pub drag: Option<Drag>,
     /// The canvas rectangle of the last frame, in points.
     pub canvas_rect: Option<Rect>,
-    /// A screenshot was asked for (P or the button); the app saves it and clears this.
-    pub screenshot_requested: bool,
-    /// Start or stop recording was asked for (V or the button); the app handles it.
-    pub record_toggle_requested: bool,
     /// Set by the app while a recording runs.
     pub recording: bool,
     /// Path of the scene file for save and load.
     pub scene_path: String,
-    /// Save (or load) of `scene_path` was asked for; the app handles it.
-    pub save_requested: bool,
-    /// See `save_requested`.
-    pub load_requested: bool,
     numbers: Option<(NumbersKey, PanelNumbers)>,
 }
 
@@ -63,12 +55,8 @@ impl Default for UiState {
             toast: None,
             drag: None,
             canvas_rect: None,
-            screenshot_requested: false,
-            record_toggle_requested: false,
             recording: false,
             scene_path: "fisherflow-scene.toml".to_owned(),
-            save_requested: false,
-            load_requested: false,
             numbers: None,
         }
     }
@@ -124,21 +112,62 @@ impl UiState {
 }
 
 /// Lays out the whole window: side panel, density strip, canvas.
-pub fn show(ui: &mut egui::Ui, scene: &mut Scene, state: &mut UiState, frame: &FrameContext<'_>) {
-    handle_keys(ui, scene, state);
-    egui::Panel::left("controls")
-        .resizable(true)
-        .default_size(300.0)
-        .show(ui, |ui| {
-            egui::ScrollArea::vertical().show(ui, |ui| side_panel(ui, scene, state, frame));
-        });
-    egui::Panel::bottom("density")
-        .resizable(false)
-        .exact_size(150.0)
-        .show(ui, |ui| {
-            density_strip(ui, scene, state);
-        });
-    egui::CentralPanel::no_frame().show(ui, |ui| canvas(ui, scene, state, frame));
+/// What a panel asks for: a scene edit, or something only the app can do.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// Edit the scene (applied through [`Scene::apply`], in order, after the panels ran).
+    Edit(SceneEdit),
+    /// Save a screenshot of the window (P, or the button).
+    Screenshot,
+    /// Save the scene to `UiState::scene_path`.
+    SaveScene,
+    /// Load the scene from `UiState::scene_path`.
+    LoadScene,
+    /// Start or stop recording (V, or the button).
+    ToggleRecording,
+}
+
+/// Lays out the whole window: side panel, density strip, canvas. Each panel returns the
+/// commands its widgets produced; the scene edits among them are applied here, in one place,
+/// and the rest are returned for the app (screenshot, save, load, recording).
+pub fn show(
+    ui: &mut egui::Ui,
+    scene: &mut Scene,
+    state: &mut UiState,
+    frame: &FrameContext<'_>,
+) -> Vec<Command> {
+    let mut commands = handle_keys(ui, state);
+    let current = scene.clone();
+    commands.extend(
+        egui::Panel::left("controls")
+            .resizable(true)
+            .default_size(300.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .show(ui, |ui| side_panel(ui, &current, state, frame))
+                    .inner
+            })
+            .inner,
+    );
+    commands.extend(
+        egui::Panel::bottom("density")
+            .resizable(false)
+            .exact_size(150.0)
+            .show(ui, |ui| density_strip(ui, &current, state))
+            .inner,
+    );
+    commands.extend(
+        egui::CentralPanel::no_frame()
+            .show(ui, |ui| canvas(ui, &current, state, frame))
+            .inner,
+    );
+    let mut for_app = Vec::new();
+    for command in commands {
+        match command {
+            Command::Edit(edit) => scene.apply(edit),
+            other => for_app.push(other),
+        }
+    }
     help_window(ui, state);
     toast(ui, state);
     if state.recording {
@@ -152,28 +181,30 @@ pub fn show(ui: &mut egui::Ui, scene: &mut Scene, state: &mut UiState, frame: &F
                 );
             });
     }
+    for_app
 }
 
-fn handle_keys(ui: &egui::Ui, scene: &mut Scene, state: &mut UiState) {
+fn handle_keys(ui: &egui::Ui, state: &mut UiState) -> Vec<Command> {
+    let mut out = Vec::new();
     if ui.ctx().egui_wants_keyboard_input() {
-        return;
+        return out;
     }
     let pressed = |key| ui.input(|i| i.key_pressed(key));
     if pressed(Key::R) {
-        scene.apply(SceneEdit::Reset);
+        out.push(Command::Edit(SceneEdit::Reset));
         state.toast(ui.ctx(), "scene reset (R)");
     }
     if pressed(Key::F) {
-        scene.apply(SceneEdit::FitView);
+        out.push(Command::Edit(SceneEdit::FitView));
     }
     if pressed(Key::P) {
-        state.screenshot_requested = true;
+        out.push(Command::Screenshot);
     }
     if pressed(Key::Space) {
-        scene.apply(SceneEdit::ToggleFlow);
+        out.push(Command::Edit(SceneEdit::ToggleFlow));
     }
     if pressed(Key::V) {
-        state.record_toggle_requested = true;
+        out.push(Command::ToggleRecording);
     }
     if pressed(Key::H) {
         state.show_help = !state.show_help;
@@ -181,13 +212,15 @@ fn handle_keys(ui: &egui::Ui, scene: &mut Scene, state: &mut UiState) {
     if pressed(Key::Escape) {
         state.show_help = false;
     }
+    out
 }
 
 /// Shows a widget on a copy of the value `get` reads and applies `edit(copy)` when the widget
 /// changed it:
 /// the scene is only ever written through [`Scene::apply`].
 fn edit_copy<T: Clone + PartialEq>(
-    scene: &mut Scene,
+    out: &mut Vec<Command>,
+    scene: &Scene,
     get: impl FnOnce(&Scene) -> T,
     widget: impl FnOnce(&mut T),
     edit: impl FnOnce(T) -> SceneEdit,
@@ -196,7 +229,7 @@ fn edit_copy<T: Clone + PartialEq>(
     let mut copy = value.clone();
     widget(&mut copy);
     if copy != value {
-        scene.apply(edit(copy));
+        out.push(Command::Edit(edit(copy)));
     }
 }
 
@@ -210,13 +243,20 @@ fn labelled_drag(ui: &mut egui::Ui, label: &str, value: &mut f64, speed: f64) ->
     .inner
 }
 
-fn side_panel(ui: &mut egui::Ui, scene: &mut Scene, state: &mut UiState, frame: &FrameContext<'_>) {
+fn side_panel(
+    ui: &mut egui::Ui,
+    scene: &Scene,
+    state: &mut UiState,
+    frame: &FrameContext<'_>,
+) -> Vec<Command> {
+    let mut out = Vec::new();
     ui.heading("fisherflow");
     ui.label(RichText::new("½N(μ1, σ²) + ½N(μ2, σ²) over the (μ1, μ2) plane").small());
     ui.separator();
 
     ui.strong("Model");
     edit_copy(
+        &mut out,
         scene,
         |s| s.sigma,
         |v| {
@@ -229,6 +269,7 @@ fn side_panel(ui: &mut egui::Ui, scene: &mut Scene, state: &mut UiState, frame: 
         SceneEdit::SetSigma,
     );
     edit_copy(
+        &mut out,
         scene,
         |s| s.damping,
         |v| {
@@ -242,6 +283,7 @@ fn side_panel(ui: &mut egui::Ui, scene: &mut Scene, state: &mut UiState, frame: 
         SceneEdit::SetDamping,
     );
     edit_copy(
+        &mut out,
         scene,
         |s| s.target,
         |t| {
@@ -255,6 +297,7 @@ fn side_panel(ui: &mut egui::Ui, scene: &mut Scene, state: &mut UiState, frame: 
     ui.strong("Field");
     let limit = frame.info.max_grid.clamp(MIN_GRID, MAX_GRID);
     edit_copy(
+        &mut out,
         scene,
         |s| s.grid,
         |v| {
@@ -281,6 +324,7 @@ fn side_panel(ui: &mut egui::Ui, scene: &mut Scene, state: &mut UiState, frame: 
         );
     }
     edit_copy(
+        &mut out,
         scene,
         |s| s.nodes,
         |nodes| {
@@ -295,6 +339,7 @@ fn side_panel(ui: &mut egui::Ui, scene: &mut Scene, state: &mut UiState, frame: 
         SceneEdit::SetNodes,
     );
     edit_copy(
+        &mut out,
         scene,
         |s| s.ellipse_scale,
         |v| {
@@ -308,11 +353,12 @@ fn side_panel(ui: &mut egui::Ui, scene: &mut Scene, state: &mut UiState, frame: 
     );
 
     ui.separator();
-    flow_controls(ui, scene, frame);
+    out.extend(flow_controls(ui, scene, frame));
 
     ui.separator();
     ui.strong("Layers");
     edit_copy(
+        &mut out,
         scene,
         |s| s.layers,
         |l| {
@@ -328,10 +374,10 @@ fn side_panel(ui: &mut egui::Ui, scene: &mut Scene, state: &mut UiState, frame: 
     );
     ui.horizontal(|ui| {
         if ui.button("Fit view (F)").clicked() {
-            scene.apply(SceneEdit::FitView);
+            out.push(Command::Edit(SceneEdit::FitView));
         }
         if ui.button("Screenshot (P)").clicked() {
-            state.screenshot_requested = true;
+            out.push(Command::Screenshot);
         }
         if ui.button("Help (H)").clicked() {
             state.show_help = !state.show_help;
@@ -345,10 +391,10 @@ fn side_panel(ui: &mut egui::Ui, scene: &mut Scene, state: &mut UiState, frame: 
         ui.add(egui::TextEdit::singleline(&mut state.scene_path).desired_width(150.0))
             .labelled_by(l.id);
         if ui.button("Save").clicked() {
-            state.save_requested = true;
+            out.push(Command::SaveScene);
         }
         if ui.button("Load").clicked() {
-            state.load_requested = true;
+            out.push(Command::LoadScene);
         }
     });
     let record_label = if state.recording {
@@ -357,14 +403,14 @@ fn side_panel(ui: &mut egui::Ui, scene: &mut Scene, state: &mut UiState, frame: 
         "● Record (V)"
     };
     if ui.button(record_label).clicked() {
-        state.record_toggle_requested = true;
+        out.push(Command::ToggleRecording);
     }
 
     let numbers = state.numbers(scene, &frame.info).clone();
     ui.separator();
     target_numbers(ui, &numbers);
     ui.separator();
-    probe_numbers(ui, scene, &numbers);
+    out.extend(probe_numbers(ui, &numbers));
     ui.separator();
     ui.strong("Performance");
     ui.label(format!(
@@ -372,9 +418,11 @@ fn side_panel(ui: &mut egui::Ui, scene: &mut Scene, state: &mut UiState, frame: 
         frame.frame_ms, frame.info.cells
     ));
     ui.label(RichText::new(frame.adapter).small());
+    out
 }
 
-fn flow_controls(ui: &mut egui::Ui, scene: &mut Scene, frame: &FrameContext<'_>) {
+fn flow_controls(ui: &mut egui::Ui, scene: &Scene, frame: &FrameContext<'_>) -> Vec<Command> {
+    let mut out = Vec::new();
     use crate::scene::{FlowMode, Integrator, PARTICLE_RANGE, ParticleColor};
     // The widgets edit a copy; each field they changed becomes one edit below.
     let before = scene.flow;
@@ -447,8 +495,9 @@ fn flow_controls(ui: &mut egui::Ui, scene: &mut Scene, frame: &FrameContext<'_>)
         (flow.seed != before.seed).then_some(SceneEdit::SetSeed(flow.seed)),
     ];
     for edit in edits.into_iter().flatten() {
-        scene.apply(edit);
+        out.push(Command::Edit(edit));
     }
+    out
 }
 
 fn mono(text: impl Into<String>) -> RichText {
@@ -492,16 +541,17 @@ fn target_numbers(ui: &mut egui::Ui, n: &PanelNumbers) {
     ui.label(mono(format!("det F = {:.4e}", t.det)));
 }
 
-fn probe_numbers(ui: &mut egui::Ui, scene: &mut Scene, n: &PanelNumbers) {
+fn probe_numbers(ui: &mut egui::Ui, n: &PanelNumbers) -> Vec<Command> {
+    let mut out = Vec::new();
     let Some(p) = &n.probe else {
         ui.strong("Probe");
         ui.label("Click the canvas to place a probe.");
-        return;
+        return out;
     };
     ui.horizontal(|ui| {
         ui.strong(format!("Probe θ = ({:.3}, {:.3})", p.theta[0], p.theta[1]));
         if ui.small_button("clear").clicked() {
-            scene.apply(SceneEdit::SetProbe(None));
+            out.push(Command::Edit(SceneEdit::SetProbe(None)));
         }
     });
     ui.label(mono(format!("L = KL(p* ‖ p) = {:.5e}", p.loss)));
@@ -539,9 +589,16 @@ fn probe_numbers(ui: &mut egui::Ui, scene: &mut Scene, n: &PanelNumbers) {
             )));
         }
     }
+    out
 }
 
-fn canvas(ui: &mut egui::Ui, scene: &mut Scene, state: &mut UiState, frame: &FrameContext<'_>) {
+fn canvas(
+    ui: &mut egui::Ui,
+    scene: &Scene,
+    state: &mut UiState,
+    frame: &FrameContext<'_>,
+) -> Vec<Command> {
+    let mut out = Vec::new();
     let rect = ui.max_rect();
     state.canvas_rect = Some(rect);
     let response = ui.allocate_rect(rect, Sense::click_and_drag());
@@ -578,18 +635,20 @@ fn canvas(ui: &mut egui::Ui, scene: &mut Scene, state: &mut UiState, frame: &Fra
     {
         match state.drag {
             Some(Drag::Target) => {
-                scene.apply(SceneEdit::SetTarget(screen_to_world(scene, rect, pos)));
+                out.push(Command::Edit(SceneEdit::SetTarget(screen_to_world(
+                    scene, rect, pos,
+                ))));
             }
             Some(Drag::Twin) => {
                 let w = screen_to_world(scene, rect, pos);
-                scene.apply(SceneEdit::SetTarget([w[1], w[0]]));
+                out.push(Command::Edit(SceneEdit::SetTarget([w[1], w[0]])));
             }
             Some(Drag::Pan) => {
                 let d = response.drag_delta();
-                scene.apply(SceneEdit::Pan {
+                out.push(Command::Edit(SceneEdit::Pan {
                     delta_px: [d.x, d.y],
                     height_px: rect.height(),
-                });
+                }));
             }
             _ => {}
         }
@@ -600,17 +659,19 @@ fn canvas(ui: &mut egui::Ui, scene: &mut Scene, state: &mut UiState, frame: &Fra
     if response.clicked()
         && let Some(pos) = response.interact_pointer_pos()
     {
-        scene.apply(SceneEdit::SetProbe(Some(screen_to_world(scene, rect, pos))));
+        out.push(Command::Edit(SceneEdit::SetProbe(Some(screen_to_world(
+            scene, rect, pos,
+        )))));
     }
     if let Some(hover) = response.hover_pos() {
         let (scroll, zoom) = ui.input(|i| (i.smooth_scroll_delta.y, i.zoom_delta()));
         let factor = (scroll as f64 * 0.002).exp() * zoom as f64;
         if factor != 1.0 {
-            scene.apply(SceneEdit::ZoomAbout {
+            out.push(Command::Edit(SceneEdit::ZoomAbout {
                 factor,
                 pixel: [hover.x - rect.left(), hover.y - rect.top()],
                 size: [rect.width(), rect.height()],
-            });
+            }));
         }
         if state.drag.is_none() && scene.layers.handles && handle_at(hover, scene).is_some() {
             ui.ctx().set_cursor_icon(egui::CursorIcon::Grab);
@@ -626,6 +687,7 @@ fn canvas(ui: &mut egui::Ui, scene: &mut Scene, state: &mut UiState, frame: &Fra
         target_kappa: numbers.target.eigen.condition(),
     };
     overlay::draw(&painter, rect, scene, &input);
+    out
 }
 
 /// Density of ½N(a, σ²) + ½N(b, σ²) and its components at x.
@@ -638,7 +700,8 @@ fn mixture_density(x: f64, means: [f64; 2], sigma: f64) -> [f64; 3] {
     [a + b, a, b]
 }
 
-fn density_strip(ui: &mut egui::Ui, scene: &mut Scene, state: &mut UiState) {
+fn density_strip(ui: &mut egui::Ui, scene: &Scene, state: &mut UiState) -> Vec<Command> {
+    let mut out = Vec::new();
     let (response, painter) = ui.allocate_painter(ui.available_size(), Sense::hover());
     let rect = response.rect.shrink2(vec2(30.0, 8.0));
     painter.rect_filled(response.rect, 0.0, Color32::from_rgb(24, 26, 32));
@@ -744,7 +807,7 @@ fn density_strip(ui: &mut egui::Ui, scene: &mut Scene, state: &mut UiState) {
         {
             let mut target = scene.target;
             target[k] = from_x(pos.x);
-            scene.apply(SceneEdit::SetTarget(target));
+            out.push(Command::Edit(SceneEdit::SetTarget(target)));
         }
         if r.drag_stopped() {
             state.drag = None;
@@ -753,6 +816,7 @@ fn density_strip(ui: &mut egui::Ui, scene: &mut Scene, state: &mut UiState) {
             ui.ctx().set_cursor_icon(egui::CursorIcon::ResizeHorizontal);
         }
     }
+    out
 }
 
 /// Every key binding, for the help overlay and the README.
