@@ -24,7 +24,7 @@ use fisherflow::math::{
 use serde::Deserialize;
 
 const REL: f64 = 1e-8;
-const OWN_POINTS: usize = 33;
+const OWN_POINTS: usize = 35;
 const PUBLIC_POINTS: usize = 5;
 
 fn rule() -> QuadratureRule {

@@ -42,14 +42,14 @@
 //!   cross). So T is the smallest value with Q(T)·(1 + T²)² ≤ 1e-18·m², Q the standard normal
 //!   tail and m the smallest positive weight of the mixtures involved: T ≈ 9.7 at m = 1 (one
 //!   Gaussian), 9.9 at m = ½, 11.1 at m = 1e-3 (the seed's rule uses 8). Measured: with T fixed
-//!   at 8 the (pi, mu1) reference point at π = 1e-3, σ1 = 2σ2 stalls at 4e-11 on F_ππ (λ_min
-//!   2e-10) for every node count; with the derived T it reaches 5e-13.
+//!   at 8 the (pi, mu1) point at π = 1e-3, σ1 = 2σ2 (and its mirror on (pi, mu2)) stalls at
+//!   4e-11 on F_ππ (λ_min 2e-10) for every node count; with the derived T it reaches 5e-13.
 //! * **nodes**: each panel gets the Q/2-point Gauss–Legendre rule of the `QuadratureRule` passed
 //!   in (Q as in the seed's rule, which always has exactly two panels). A window here has 2 to 17
 //!   panels under the model (F), up to 32 under the target (model and target splits together), so
 //!   the evaluations per component are (panels)·Q/2.
 //!
-//! Measured worst error against the 30-digit references (the 33 points of
+//! Measured worst error against the 30-digit references (the 35 points of
 //! tests/data/general_points.json and the 5 public ones; every F entry relative to λ_max, every
 //! EF entry to EF's largest, ∇L and ñ components to the vector's norm, λ's and L to themselves;
 //! `cargo test --release --test general_model -- --ignored --nocapture error_table` prints it):

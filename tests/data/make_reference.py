@@ -290,6 +290,10 @@ GENERAL_POINTS = [
        gm(0.5, 0, 0, 1, 1)),
     gp("(pi, mu1) at pi = 1e-3, means 20 apart", gm(1e-3, -10, 10, 1, 1), ("pi", "mu1"),
        gm(0.5, -9, 10, 1, 1)),
+    gp("(pi, sigma1) at pi = 1e-3, sigma1 = 3 sigma2 (F_pipi mass far out in N2)",
+       gm(1e-3, 0, 0.5, 3, 1), ("pi", "sigma1"), gm(0.05, 0, 0.5, 2, 1)),
+    gp("(pi, mu2) at pi = 1 - 1e-3, sigma2 = 2 sigma1 (the mirror)", gm(0.999, 0, 0, 1, 2),
+       ("pi", "mu2"), gm(0.9, 0, 1, 1, 2)),
 ]
 
 
