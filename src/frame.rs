@@ -93,10 +93,12 @@ impl FrameRenderer {
             },
         );
         let panel = numbers::compute(scene, info.epsilon, CAP_CELLS * info.cell);
+        let legends = self.scene.legends(scene, &info);
         let input = overlay::OverlayInput {
             info: &info,
             probe_angle_deg: panel.probe.as_ref().and_then(|p| p.angle_deg),
             target_kappa: panel.target.eigen.condition(),
+            legends: &legends,
         };
         let mut output = painter.egui.run_ui(raw, |ui| {
             overlay::draw(ui.painter(), rect, scene, &input);

@@ -35,6 +35,7 @@ fn harness(scene: Scene) -> Harness<'static, State> {
                     adapter: "test",
                     frame_ms: 0.0,
                     default_particles: 16_384,
+                    legends: &[],
                 };
                 let commands = ui::show(ui, scene, state, &frame);
                 // Keep what the panels asked of the app, for the assertions.

@@ -12,7 +12,7 @@ use egui::{Align2, Color32, FontId, Pos2, Rect, Stroke, pos2, vec2};
 use crate::render::FrameInfo;
 use crate::render::axes::ticks;
 use crate::render::colormap::{colormap_srgb, palette};
-use crate::render::ellipses::{CAP_CELLS, LOG_KAPPA_TOP};
+use crate::render::layer::{Legend, LegendItem, SwatchShape};
 use crate::scene::Scene;
 
 /// An egui colour from a palette hex.
@@ -44,6 +44,8 @@ pub struct OverlayInput<'a> {
     pub probe_angle_deg: Option<f64>,
     /// κ(F) at θ*, None when infinite (shown beside the target handle).
     pub target_kappa: Option<f64>,
+    /// The layers' legend boxes, back to front (`SceneRenderer::legends`).
+    pub legends: &'a [Legend],
 }
 
 /// Draws the overlay for `scene` on the canvas `rect`.
@@ -149,10 +151,7 @@ pub fn draw(painter: &egui::Painter, rect: Rect, scene: &Scene, input: &OverlayI
         painter.galley(pos, galley, Color32::WHITE);
     }
     if scene.layers.legend {
-        draw_legend(painter, rect, input.info);
-        if input.info.particles > 0 {
-            draw_flow_legend(painter, rect, scene);
-        }
+        draw_legends(painter, rect, input.legends);
     }
 }
 
@@ -179,137 +178,89 @@ fn fmt_tick(v: f64, step: f64) -> String {
     format!("{v:.decimals$}")
 }
 
-fn draw_legend(painter: &egui::Painter, rect: Rect, info: &FrameInfo) {
-    let small = FontId::proportional(11.0);
-    let text = Color32::from_gray(225);
-    let width = 190.0;
-    let origin = pos2(rect.right() - width - 10.0, rect.top() + 10.0);
-    let box_rect = Rect::from_min_size(origin, vec2(width, 150.0));
-    painter.rect_filled(box_rect, 6.0, Color32::from_black_alpha(170));
-    let mut y = origin.y + 8.0;
-    let x = origin.x + 10.0;
-    painter.text(
-        pos2(x, y),
-        Align2::LEFT_TOP,
-        "ellipse colour: log₁₀ κ(F)",
-        small.clone(),
-        text,
-    );
-    y += 16.0;
-    let bar = Rect::from_min_size(pos2(x, y), vec2(width - 20.0, 10.0));
-    color_bar(painter, bar);
-    y += 12.0;
-    for k in 0..=LOG_KAPPA_TOP as i32 {
-        let tx = bar.left() + bar.width() * k as f32 / LOG_KAPPA_TOP;
-        let label = if k == LOG_KAPPA_TOP as i32 {
-            format!("{k}+, ∞")
-        } else {
-            k.to_string()
-        };
-        painter.text(pos2(tx, y), Align2::CENTER_TOP, label, small.clone(), text);
+/// Height of a legend line in points.
+fn legend_item_height(item: &LegendItem) -> f32 {
+    match item {
+        LegendItem::ColorBar { .. } => 30.0,
+        LegendItem::Text(_) => 15.0,
+        LegendItem::Swatch { .. } => 16.0,
     }
-    y += 18.0;
-    painter.text(
-        pos2(x, y),
-        Align2::LEFT_TOP,
-        format!("level set δᵀFδ = ε = {:.2e}", info.epsilon),
-        small.clone(),
-        text,
-    );
-    y += 15.0;
-    painter.text(
-        pos2(x, y),
-        Align2::LEFT_TOP,
-        format!("(KL ≈ ε/2 = {:.1e} on each outline)", info.epsilon / 2.0),
-        small.clone(),
-        text,
-    );
-    y += 17.0;
-    painter.rect_stroke(
-        Rect::from_min_size(pos2(x, y), vec2(14.0, 10.0)),
-        2.0,
-        Stroke::new(2.0, color(palette::CLAMPED)),
-        egui::StrokeKind::Inside,
-    );
-    painter.text(
-        pos2(x + 20.0, y - 1.0),
-        Align2::LEFT_TOP,
-        format!("semi-axis capped at {CAP_CELLS} cells"),
-        small.clone(),
-        text,
-    );
-    y += 17.0;
-    let arrow = |y: f32, c: Color32, label: &str| {
-        painter.arrow(pos2(x, y + 6.0), vec2(16.0, 0.0), Stroke::new(2.5, c));
-        painter.text(
-            pos2(x + 22.0, y),
-            Align2::LEFT_TOP,
-            label,
-            small.clone(),
-            text,
-        );
-    };
-    arrow(y, color(palette::EUCLID), "−∇L  Euclidean descent");
-    arrow(y + 15.0, color(palette::NATURAL), "−F⁻¹∇L  natural descent");
 }
 
-fn draw_flow_legend(painter: &egui::Painter, rect: Rect, scene: &Scene) {
-    use crate::render::particle_draw::LOG_SPEED_RANGE;
-    use crate::scene::ParticleColor;
+/// The layers' legend boxes, stacked down the canvas's top-right corner.
+fn draw_legends(painter: &egui::Painter, rect: Rect, legends: &[Legend]) {
     let small = FontId::proportional(11.0);
     let text = Color32::from_gray(225);
     let width = 190.0;
-    let origin = pos2(rect.right() - width - 10.0, rect.top() + 168.0);
-    painter.rect_filled(
-        Rect::from_min_size(origin, vec2(width, 50.0)),
-        6.0,
-        Color32::from_black_alpha(170),
-    );
-    let x = origin.x + 10.0;
-    let y = origin.y + 8.0;
-    match scene.flow.color {
-        ParticleColor::Mode => {
-            painter.circle_filled(pos2(x + 4.0, y + 6.0), 3.0, color(palette::NATURAL));
-            painter.text(
-                pos2(x + 14.0, y),
-                Align2::LEFT_TOP,
-                "particles on −F⁻¹∇L (natural)",
-                small.clone(),
-                text,
-            );
-            painter.circle_filled(pos2(x + 4.0, y + 22.0), 3.0, color(palette::EUCLID));
-            painter.text(
-                pos2(x + 14.0, y + 16.0),
-                Align2::LEFT_TOP,
-                "particles on −∇L (Euclidean)",
-                small.clone(),
-                text,
-            );
+    let x = rect.right() - width;
+    let mut top = rect.top() + 10.0;
+    for legend in legends {
+        let title_height = if legend.title.is_some() { 16.0 } else { 0.0 };
+        let height = 14.0 + title_height + legend.items.iter().map(legend_item_height).sum::<f32>();
+        let box_rect = Rect::from_min_size(pos2(x - 10.0, top), vec2(width, height));
+        painter.rect_filled(box_rect, 6.0, Color32::from_black_alpha(170));
+        let left = box_rect.left() + 10.0;
+        let mut y = top + 8.0;
+        if let Some(title) = &legend.title {
+            painter.text(pos2(left, y), Align2::LEFT_TOP, title, small.clone(), text);
+            y += title_height;
         }
-        ParticleColor::Speed => {
-            painter.text(
-                pos2(x, y),
-                Align2::LEFT_TOP,
-                "particle colour: log₁₀ Fisher–Rao speed",
-                small.clone(),
-                text,
-            );
-            let bar = Rect::from_min_size(pos2(x, y + 15.0), vec2(width - 20.0, 8.0));
-            color_bar(painter, bar);
-            painter.text(
-                bar.left_bottom() + vec2(0.0, 1.0),
-                Align2::LEFT_TOP,
-                format!("{}", LOG_SPEED_RANGE.0),
-                small.clone(),
-                text,
-            );
-            painter.text(
-                bar.right_bottom() + vec2(0.0, 1.0),
-                Align2::RIGHT_TOP,
-                format!("{}", LOG_SPEED_RANGE.1),
-                small.clone(),
-                text,
-            );
+        for item in &legend.items {
+            match item {
+                LegendItem::ColorBar { ticks } => {
+                    let bar = Rect::from_min_size(pos2(left, y), vec2(width - 20.0, 10.0));
+                    color_bar(painter, bar);
+                    let last = ticks.len().saturating_sub(1).max(1) as f32;
+                    for (k, label) in ticks.iter().enumerate() {
+                        let tx = bar.left() + bar.width() * k as f32 / last;
+                        let align = match k {
+                            0 if ticks.len() == 2 => Align2::LEFT_TOP,
+                            1 if ticks.len() == 2 => Align2::RIGHT_TOP,
+                            _ => Align2::CENTER_TOP,
+                        };
+                        painter.text(pos2(tx, y + 12.0), align, label, small.clone(), text);
+                    }
+                }
+                LegendItem::Text(line) => {
+                    painter.text(pos2(left, y), Align2::LEFT_TOP, line, small.clone(), text);
+                }
+                LegendItem::Swatch {
+                    color: hex,
+                    shape,
+                    label,
+                } => {
+                    let c = color(*hex);
+                    match shape {
+                        SwatchShape::Outline => {
+                            painter.rect_stroke(
+                                Rect::from_min_size(pos2(left, y + 1.0), vec2(14.0, 10.0)),
+                                2.0,
+                                Stroke::new(2.0, c),
+                                egui::StrokeKind::Inside,
+                            );
+                        }
+                        SwatchShape::Arrow => {
+                            painter.arrow(
+                                pos2(left, y + 6.0),
+                                vec2(16.0, 0.0),
+                                Stroke::new(2.5, c),
+                            );
+                        }
+                        SwatchShape::Dot => {
+                            painter.circle_filled(pos2(left + 4.0, y + 6.0), 3.0, c);
+                        }
+                    }
+                    painter.text(
+                        pos2(left + 22.0, y),
+                        Align2::LEFT_TOP,
+                        label,
+                        small.clone(),
+                        text,
+                    );
+                }
+            }
+            y += legend_item_height(item);
         }
+        top += height + 8.0;
     }
 }

@@ -1,7 +1,11 @@
 //! The probe's two arrows (`shaders/arrows.wgsl`), read from the GPU-evaluated probe cell.
 
+use super::FrameInfo;
+use super::colormap::{linear_rgba, palette};
+use super::layer::{Layer, LayerFrame, Legend, LegendItem, SwatchShape};
 use super::pipeline::{QuadPipeline, uniform_buffer, uniform_entry};
 use crate::gpu::gpu_data::ArrowParams;
+use crate::scene::Scene;
 
 /// The arrow pipeline, its parameters and its bind group (rebuilt when the probe buffer
 /// changes).
@@ -107,5 +111,57 @@ impl ArrowRenderer {
             &self.params_buffer,
             probe_buffer,
         );
+    }
+}
+
+impl Layer for ArrowRenderer {
+    fn name(&self) -> &'static str {
+        "probe arrows"
+    }
+
+    fn prepare(&mut self, frame: &LayerFrame<'_>) {
+        let ppp = frame.px_per_point;
+        let center = frame.scene.camera.center;
+        ArrowRenderer::prepare(
+            self,
+            &frame.ctx.queue,
+            &ArrowParams {
+                length_px: 90.0 * ppp,
+                shaft_px: 4.0 * ppp,
+                head_px: 16.0 * ppp,
+                _pad: 0.0,
+                euclid_color: linear_rgba(palette::EUCLID, 1.0),
+                natural_color: linear_rgba(palette::NATURAL, 1.0),
+                // The probe as an offset from the view centre, formed in f64 (deep zoom).
+                anchor: frame.scene.probe.map_or([0.0; 2], |p| {
+                    [(p[0] - center[0]) as f32, (p[1] - center[1]) as f32]
+                }),
+                _pad2: [0.0; 2],
+            },
+        );
+    }
+
+    fn draw(&self, pass: &mut wgpu::RenderPass<'_>, frame: &LayerFrame<'_>) {
+        if frame.scene.layers.probe && frame.scene.probe.is_some() {
+            ArrowRenderer::draw(self, pass);
+        }
+    }
+
+    fn legend(&self, scene: &Scene, _info: &FrameInfo) -> Option<Legend> {
+        (scene.layers.probe && scene.probe.is_some()).then(|| Legend {
+            title: None,
+            items: vec![
+                LegendItem::Swatch {
+                    color: palette::EUCLID,
+                    shape: SwatchShape::Arrow,
+                    label: "−∇L  Euclidean descent".into(),
+                },
+                LegendItem::Swatch {
+                    color: palette::NATURAL,
+                    shape: SwatchShape::Arrow,
+                    label: "−F⁻¹∇L  natural descent".into(),
+                },
+            ],
+        })
     }
 }

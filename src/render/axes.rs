@@ -3,6 +3,8 @@
 //! egui overlay from the same ticks).
 
 use super::colormap::{linear_rgba, palette};
+use super::layer::{Layer, LayerFrame};
+use super::pipeline::InstancedQuads;
 use crate::gpu::gpu_data::LineInstance;
 
 /// Tick values covering [lo, hi] with a 1-2-5 step giving about `target` ticks.
@@ -67,6 +69,50 @@ pub fn axis_lines(
         12.0 * px_per_point,
     ));
     out
+}
+
+/// The axes layer: tick grid, coordinate axes and the dashed diagonal, drawn with the line
+/// pipeline (`lines.wgsl`); the tick labels are the overlay's.
+pub struct AxesLayer {
+    quads: InstancedQuads,
+    view_group: wgpu::BindGroup,
+}
+
+impl AxesLayer {
+    /// Builds the line pipeline for targets of `format`.
+    pub fn new(
+        device: &wgpu::Device,
+        view_layout: &wgpu::BindGroupLayout,
+        view_group: &wgpu::BindGroup,
+        format: wgpu::TextureFormat,
+    ) -> Self {
+        Self {
+            quads: super::lines::line_renderer(device, view_layout, format),
+            view_group: view_group.clone(),
+        }
+    }
+}
+
+impl Layer for AxesLayer {
+    fn name(&self) -> &'static str {
+        "axes"
+    }
+
+    fn prepare(&mut self, frame: &LayerFrame<'_>) {
+        let camera = &frame.scene.camera;
+        let (lo, hi) = camera.visible_rect(frame.size_px);
+        let lines = if frame.scene.layers.axes {
+            axis_lines(lo, hi, camera.center, frame.px_per_point)
+        } else {
+            Vec::new()
+        };
+        self.quads
+            .prepare(&frame.ctx.device, &frame.ctx.queue, &lines);
+    }
+
+    fn draw(&self, pass: &mut wgpu::RenderPass<'_>, _frame: &LayerFrame<'_>) {
+        self.quads.draw(pass, &self.view_group);
+    }
 }
 
 #[cfg(test)]

@@ -6,8 +6,11 @@
 //! the honest level set δᵀF(θ)δ = ε, so KL(p_θ ‖ p_θ+δ) ≈ ε/2 on each outline. Semi-axes
 //! longer than [`CAP_CELLS`] cells are clamped (and drawn hatched).
 
+use super::FrameInfo;
+use super::layer::{Layer, LayerFrame, Legend, LegendItem, SwatchShape};
 use super::pipeline::{QuadPipeline, ViewAndParams, attribute};
 use crate::gpu::gpu_data::{EllipseParams, FieldCell};
+use crate::scene::Scene;
 
 /// Largest drawn semi-axis, in cells.
 pub const CAP_CELLS: f64 = 2.0;
@@ -85,5 +88,61 @@ impl EllipseRenderer {
         pass.set_bind_group(0, &self.bind_group, &[]);
         pass.set_vertex_buffer(0, cells_buffer.slice(..));
         pass.draw(0..4, 0..cells);
+    }
+}
+
+impl Layer for EllipseRenderer {
+    fn name(&self) -> &'static str {
+        "ellipses"
+    }
+
+    fn prepare(&mut self, frame: &LayerFrame<'_>) {
+        EllipseRenderer::prepare(
+            self,
+            &frame.ctx.queue,
+            &EllipseParams {
+                epsilon: frame.info.epsilon as f32,
+                cap: (CAP_CELLS * frame.layout.cell) as f32,
+                log_kappa_top: LOG_KAPPA_TOP,
+                opacity: 0.85,
+            },
+        );
+    }
+
+    fn draw(&self, pass: &mut wgpu::RenderPass<'_>, frame: &LayerFrame<'_>) {
+        if frame.scene.layers.ellipses
+            && let Some((cells, count)) = frame.sim.field()
+        {
+            EllipseRenderer::draw(self, pass, cells, count);
+        }
+    }
+
+    fn legend(&self, scene: &Scene, info: &FrameInfo) -> Option<Legend> {
+        scene.layers.ellipses.then(|| Legend {
+            title: Some("ellipse colour: log₁₀ κ(F)".into()),
+            items: vec![
+                LegendItem::ColorBar {
+                    ticks: (0..=LOG_KAPPA_TOP as i32)
+                        .map(|k| {
+                            if k == LOG_KAPPA_TOP as i32 {
+                                format!("{k}+, ∞")
+                            } else {
+                                k.to_string()
+                            }
+                        })
+                        .collect(),
+                },
+                LegendItem::Text(format!("level set δᵀFδ = ε = {:.2e}", info.epsilon)),
+                LegendItem::Text(format!(
+                    "(KL ≈ ε/2 = {:.1e} on each outline)",
+                    info.epsilon / 2.0
+                )),
+                LegendItem::Swatch {
+                    color: super::colormap::palette::CLAMPED,
+                    shape: SwatchShape::Outline,
+                    label: format!("semi-axis capped at {CAP_CELLS} cells"),
+                },
+            ],
+        })
     }
 }

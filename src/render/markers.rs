@@ -1,7 +1,11 @@
 //! Round markers of constant pixel size (`shaders/markers.wgsl`): the handles and the probe.
 
+use super::HANDLE_RADIUS_PT;
+use super::colormap::{linear_rgba, palette};
+use super::layer::{Layer, LayerFrame};
 use super::pipeline::{InstancedQuads, attribute};
 use crate::gpu::gpu_data::MarkerInstance;
+use crate::scene::Scene;
 
 /// The [`MarkerInstance`] fields as attributes 0–3 of `markers.wgsl`'s `Marker`.
 pub const MARKER_ATTRIBUTES: [wgpu::VertexAttribute; 4] = {
@@ -29,4 +33,75 @@ pub fn marker_renderer(
         size_of::<MarkerInstance>() as u64,
         &MARKER_ATTRIBUTES,
     )
+}
+
+/// The markers layer: θ*, its twin and the probe as round markers of constant pixel size.
+pub struct MarkerLayer {
+    quads: InstancedQuads,
+    view_group: wgpu::BindGroup,
+}
+
+impl MarkerLayer {
+    /// Builds the marker pipeline for targets of `format`.
+    pub fn new(
+        device: &wgpu::Device,
+        view_layout: &wgpu::BindGroupLayout,
+        view_group: &wgpu::BindGroup,
+        format: wgpu::TextureFormat,
+    ) -> Self {
+        Self {
+            quads: marker_renderer(device, view_layout, format),
+            view_group: view_group.clone(),
+        }
+    }
+}
+
+impl Layer for MarkerLayer {
+    fn name(&self) -> &'static str {
+        "markers"
+    }
+
+    fn prepare(&mut self, frame: &LayerFrame<'_>) {
+        self.quads.prepare(
+            &frame.ctx.device,
+            &frame.ctx.queue,
+            &markers_for(frame.scene, frame.px_per_point),
+        );
+    }
+
+    fn draw(&self, pass: &mut wgpu::RenderPass<'_>, _frame: &LayerFrame<'_>) {
+        self.quads.draw(pass, &self.view_group);
+    }
+}
+
+/// The marker instances of a scene, as offsets from the view centre formed in f64 (deep zoom:
+/// see common/view.wgsl).
+fn markers_for(scene: &Scene, px_per_point: f32) -> Vec<MarkerInstance> {
+    let mut out = Vec::new();
+    let c = scene.camera.center;
+    let at = |p: [f64; 2]| [(p[0] - c[0]) as f32, (p[1] - c[1]) as f32];
+    if scene.layers.handles {
+        let r = HANDLE_RADIUS_PT * px_per_point;
+        out.push(MarkerInstance {
+            center: at(scene.twin()),
+            size: [r, 2.5 * px_per_point],
+            fill: linear_rgba(palette::TWIN, 0.25),
+            ring: linear_rgba(palette::TWIN, 1.0),
+        });
+        out.push(MarkerInstance {
+            center: at(scene.target),
+            size: [r, 2.5 * px_per_point],
+            fill: linear_rgba(palette::TARGET, 0.9),
+            ring: linear_rgba(0x000000, 1.0),
+        });
+    }
+    if let (true, Some(p)) = (scene.layers.probe, scene.probe) {
+        out.push(MarkerInstance {
+            center: at(p),
+            size: [4.0 * px_per_point, 1.5 * px_per_point],
+            fill: linear_rgba(0xffffff, 1.0),
+            ring: linear_rgba(0x000000, 1.0),
+        });
+    }
+    out
 }

@@ -17,6 +17,7 @@ pub mod arrows;
 pub mod axes;
 pub mod colormap;
 pub mod ellipses;
+pub mod layer;
 pub mod lines;
 pub mod markers;
 pub mod particle_draw;
@@ -25,13 +26,12 @@ pub mod target;
 pub mod trails;
 
 use crate::gpu::context::{GpuContext, GpuError};
-use crate::gpu::gpu_data::{
-    ArrowParams, EllipseParams, MarkerInstance, ParticleStyle, ViewUniform,
-};
+use crate::gpu::gpu_data::{ParticleStyle, ViewUniform};
 use crate::scene::{Camera, ParticleColor, Scene};
 use crate::simulation::{GridLayout, ParticleKey, Simulation};
 use colormap::{linear_rgba, palette};
-use pipeline::{InstancedQuads, uniform_buffer, uniform_entry};
+use layer::{Layer, LayerFrame, Legend};
+use pipeline::{uniform_buffer, uniform_entry};
 
 /// The colour format of every target the scene is drawn into (sRGB: shaders output linear).
 pub const CANVAS_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8UnormSrgb;
@@ -71,20 +71,52 @@ pub struct SceneRenderer {
     /// The simulation's probe generation the arrows are bound to.
     probe_bound: u64,
     view_buffer: wgpu::Buffer,
-    view_group: wgpu::BindGroup,
-    ellipses: ellipses::EllipseRenderer,
-    arrows: arrows::ArrowRenderer,
-    lines: InstancedQuads,
-    markers: InstancedQuads,
+    /// The drawable layers, back to front.
+    layers: Layers,
     particle_renderer: particle_draw::ParticleRenderer,
-    trails: trails::Trails,
     trail_key: Option<TrailKey>,
 }
 
 /// A frame's layout and what the renderer reports about it.
 struct FramePlan {
     layout: GridLayout,
+    size_px: [f32; 2],
+    px_per_point: f32,
     info: FrameInfo,
+}
+
+/// The drawable layers. Each is one file implementing [`Layer`]; a new one is a field here and
+/// an entry in both lists below.
+struct Layers {
+    axes: axes::AxesLayer,
+    ellipses: ellipses::EllipseRenderer,
+    trails: trails::Trails,
+    arrows: arrows::ArrowRenderer,
+    markers: markers::MarkerLayer,
+}
+
+impl Layers {
+    /// Back to front: the order they are drawn in.
+    fn list(&self) -> [&dyn Layer; 5] {
+        [
+            &self.axes,
+            &self.ellipses,
+            &self.trails,
+            &self.arrows,
+            &self.markers,
+        ]
+    }
+
+    /// The same, mutable (for `prepare`).
+    fn list_mut(&mut self) -> [&mut dyn Layer; 5] {
+        [
+            &mut self.axes,
+            &mut self.ellipses,
+            &mut self.trails,
+            &mut self.arrows,
+            &mut self.markers,
+        ]
+    }
 }
 
 impl SceneRenderer {
@@ -107,21 +139,27 @@ impl SceneRenderer {
         });
         Ok(Self {
             format,
-            ellipses: ellipses::EllipseRenderer::new(device, &view_buffer, format),
-            arrows: arrows::ArrowRenderer::new(device, &view_buffer, sim.probe_buffer(), format),
-            lines: lines::line_renderer(device, &view_layout, format),
-            markers: markers::marker_renderer(device, &view_layout, format),
+            layers: Layers {
+                axes: axes::AxesLayer::new(device, &view_layout, &view_group, format),
+                ellipses: ellipses::EllipseRenderer::new(device, &view_buffer, format),
+                trails: trails::Trails::new(device, format),
+                arrows: arrows::ArrowRenderer::new(
+                    device,
+                    &view_buffer,
+                    sim.probe_buffer(),
+                    format,
+                ),
+                markers: markers::MarkerLayer::new(device, &view_layout, &view_group, format),
+            },
             particle_renderer: particle_draw::ParticleRenderer::new(
                 device,
                 &view_buffer,
                 trails::TRAIL_FORMAT,
             ),
-            trails: trails::Trails::new(device, format),
             trail_key: None,
             probe_bound: sim.probe_generation(),
             sim,
             view_buffer,
-            view_group,
         })
     }
 
@@ -150,7 +188,7 @@ impl SceneRenderer {
         let mut plan = self.plan_frame(ctx, size_px, px_per_point, scene);
         plan.info.field_recomputed = self.encode_field_stage(ctx, encoder, scene, &plan)?;
         plan.info.particles = self.update_particles(ctx, encoder, scene, size_px, px_per_point)?;
-        self.encode_draw_stage(encoder, target, scene, &plan);
+        self.encode_draw_stage(ctx, encoder, target, scene, &plan);
         Ok(plan.info)
     }
 
@@ -192,14 +230,13 @@ impl SceneRenderer {
             Ok(())
         })?;
         timed(2, &mut |e| {
-            self.encode_draw_stage(e, target, scene, &plan);
+            self.encode_draw_stage(ctx, e, target, scene, &plan);
             Ok(())
         })?;
         Ok((plan.info, times))
     }
 
-    /// Grid layout and the per-frame uniforms and instance lists (view, ellipse level, arrow
-    /// style, axes, markers).
+    /// Grid layout and the view uniform (the layers prepare their own data in the draw stage).
     fn plan_frame(
         &mut self,
         ctx: &GpuContext,
@@ -231,45 +268,10 @@ impl SceneRenderer {
         ctx.queue
             .write_buffer(&self.view_buffer, 0, bytemuck::bytes_of(&view));
         let epsilon = ellipses::ellipse_epsilon(layout.cell, scene.ellipse_scale, scene.sigma);
-        self.ellipses.prepare(
-            &ctx.queue,
-            &EllipseParams {
-                epsilon: epsilon as f32,
-                cap: (ellipses::CAP_CELLS * layout.cell) as f32,
-                log_kappa_top: ellipses::LOG_KAPPA_TOP,
-                opacity: 0.85,
-            },
-        );
-        self.arrows.prepare(
-            &ctx.queue,
-            &ArrowParams {
-                length_px: 90.0 * px_per_point,
-                shaft_px: 4.0 * px_per_point,
-                head_px: 16.0 * px_per_point,
-                _pad: 0.0,
-                euclid_color: linear_rgba(palette::EUCLID, 1.0),
-                natural_color: linear_rgba(palette::NATURAL, 1.0),
-                anchor: scene.probe.map_or([0.0; 2], |p| {
-                    [
-                        (p[0] - camera.center[0]) as f32,
-                        (p[1] - camera.center[1]) as f32,
-                    ]
-                }),
-                _pad2: [0.0; 2],
-            },
-        );
-        let (lo, hi) = camera.visible_rect(size);
-        let lines = if scene.layers.axes {
-            axes::axis_lines(lo, hi, camera.center, px_per_point)
-        } else {
-            Vec::new()
-        };
-        self.lines.prepare(&ctx.device, &ctx.queue, &lines);
-        self.markers
-            .prepare(&ctx.device, &ctx.queue, &markers_for(scene, px_per_point));
-        // (Marker and line positions are offsets from the view centre: see common/view.wgsl.)
         FramePlan {
             layout,
+            size_px: size,
+            px_per_point,
             info: FrameInfo {
                 cells: layout.cells(),
                 grid,
@@ -293,21 +295,35 @@ impl SceneRenderer {
     ) -> Result<bool, GpuError> {
         let report = self.sim.update(ctx, encoder, scene, &plan.layout)?;
         if self.sim.probe_generation() != self.probe_bound {
-            self.arrows
+            self.layers
+                .arrows
                 .rebind(&ctx.device, &self.view_buffer, self.sim.probe_buffer());
             self.probe_bound = self.sim.probe_generation();
         }
         Ok(report.field_recomputed)
     }
 
-    /// The scene pass: clear, axes, ellipses, trails, arrows, markers.
+    /// The scene pass: every layer prepares its data, then clear and draw them back to front.
     fn encode_draw_stage(
-        &self,
+        &mut self,
+        ctx: &GpuContext,
         encoder: &mut wgpu::CommandEncoder,
         target: &wgpu::TextureView,
         scene: &Scene,
         plan: &FramePlan,
     ) {
+        let frame = LayerFrame {
+            ctx,
+            scene,
+            sim: &self.sim,
+            layout: &plan.layout,
+            size_px: plan.size_px,
+            px_per_point: plan.px_per_point,
+            info: &plan.info,
+        };
+        for layer in self.layers.list_mut() {
+            layer.prepare(&frame);
+        }
         let background = linear_rgba(palette::BACKGROUND, 1.0);
         // Passes carry labels instead of encoder-level debug groups: Mesa 22.3 lavapipe (what
         // CI runs) crashed in vkCmdBeginDebugUtilsLabelEXT on a group around the field pass.
@@ -329,19 +345,27 @@ impl SceneRenderer {
             })],
             ..Default::default()
         });
-        self.lines.draw(&mut pass, &self.view_group);
-        if scene.layers.ellipses
-            && let Some((cells, count)) = self.sim.field()
-        {
-            self.ellipses.draw(&mut pass, cells, count);
+        for layer in self.layers.list() {
+            layer.draw(&mut pass, &frame);
         }
-        if plan.info.particles > 0 {
-            self.trails.composite(&mut pass);
+    }
+
+    /// What the overlay's legend shows for `scene` after a frame that reported `info`: one
+    /// box per layer that has something to say, back to front (none when the legend is off).
+    pub fn legends(&self, scene: &Scene, info: &FrameInfo) -> Vec<Legend> {
+        if !scene.layers.legend {
+            return Vec::new();
         }
-        if scene.layers.probe && scene.probe.is_some() {
-            self.arrows.draw(&mut pass);
-        }
-        self.markers.draw(&mut pass, &self.view_group);
+        self.layers
+            .list()
+            .iter()
+            .filter_map(|layer| layer.legend(scene, info))
+            .collect()
+    }
+
+    /// The layers' names, back to front.
+    pub fn layer_names(&self) -> Vec<&'static str> {
+        self.layers.list().iter().map(|l| l.name()).collect()
     }
 
     /// Flow: the simulation steps the particles, then their streaks are drawn into the trail
@@ -362,7 +386,7 @@ impl SceneRenderer {
             self.trail_key = None;
             return Ok(0);
         };
-        let resized = self.trails.ensure_size(&ctx.device, size_px);
+        let resized = self.layers.trails.ensure_size(&ctx.device, size_px);
         let trail_key = TrailKey {
             camera: scene.camera,
             size: size_px,
@@ -382,6 +406,7 @@ impl SceneRenderer {
             },
         );
         let mut pass = self
+            .layers
             .trails
             .begin(&ctx.queue, encoder, scene.flow.fade as f32, clear);
         self.particle_renderer.draw(&mut pass, particles, count);
@@ -401,34 +426,3 @@ impl SceneRenderer {
 
 /// Marker radius of the handles in logical points (also the UI's pick radius).
 pub const HANDLE_RADIUS_PT: f32 = 7.0;
-
-fn markers_for(scene: &Scene, px_per_point: f32) -> Vec<MarkerInstance> {
-    let mut out = Vec::new();
-    // Offsets from the view centre, formed in f64 (deep zoom: see common/view.wgsl).
-    let c = scene.camera.center;
-    let at = |p: [f64; 2]| [(p[0] - c[0]) as f32, (p[1] - c[1]) as f32];
-    if scene.layers.handles {
-        let r = HANDLE_RADIUS_PT * px_per_point;
-        out.push(MarkerInstance {
-            center: at(scene.twin()),
-            size: [r, 2.5 * px_per_point],
-            fill: linear_rgba(palette::TWIN, 0.25),
-            ring: linear_rgba(palette::TWIN, 1.0),
-        });
-        out.push(MarkerInstance {
-            center: at(scene.target),
-            size: [r, 2.5 * px_per_point],
-            fill: linear_rgba(palette::TARGET, 0.9),
-            ring: linear_rgba(0x000000, 1.0),
-        });
-    }
-    if let (true, Some(p)) = (scene.layers.probe, scene.probe) {
-        out.push(MarkerInstance {
-            center: at(p),
-            size: [4.0 * px_per_point, 1.5 * px_per_point],
-            fill: linear_rgba(0xffffff, 1.0),
-            ring: linear_rgba(0x000000, 1.0),
-        });
-    }
-    out
-}

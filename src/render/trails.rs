@@ -2,9 +2,12 @@
 //! particles, composited over the scene. Cleared whenever what it shows stops matching the
 //! view (camera, canvas size or particle set changed).
 
+use super::FrameInfo;
+use super::layer::{Layer, LayerFrame, Legend, LegendItem, SwatchShape};
 use super::pipeline::{uniform_buffer, uniform_entry};
 use crate::gpu::gpu_data::TrailParams;
 use crate::gpu::shader;
+use crate::scene::{ParticleColor, Scene};
 
 /// Format of the accumulation texture: float, so repeated fading decays to zero instead of
 /// getting stuck at 8-bit rounding.
@@ -198,5 +201,55 @@ impl Trails {
             pass.set_bind_group(0, group, &[]);
             pass.draw(0..3, 0..1);
         }
+    }
+}
+
+/// The flow layer: the trail texture (the particles' streaks, drawn into it by the particle
+/// pipeline before the scene pass) composited over the scene.
+impl Layer for Trails {
+    fn name(&self) -> &'static str {
+        "flow trails"
+    }
+
+    fn prepare(&mut self, _frame: &LayerFrame<'_>) {}
+
+    fn draw(&self, pass: &mut wgpu::RenderPass<'_>, frame: &LayerFrame<'_>) {
+        if frame.info.particles > 0 {
+            self.composite(pass);
+        }
+    }
+
+    fn legend(&self, scene: &Scene, info: &FrameInfo) -> Option<Legend> {
+        use super::colormap::palette;
+        use super::particle_draw::LOG_SPEED_RANGE;
+        if info.particles == 0 {
+            return None;
+        }
+        Some(match scene.flow.color {
+            ParticleColor::Mode => Legend {
+                title: None,
+                items: vec![
+                    LegendItem::Swatch {
+                        color: palette::NATURAL,
+                        shape: SwatchShape::Dot,
+                        label: "particles on −F⁻¹∇L (natural)".into(),
+                    },
+                    LegendItem::Swatch {
+                        color: palette::EUCLID,
+                        shape: SwatchShape::Dot,
+                        label: "particles on −∇L (Euclidean)".into(),
+                    },
+                ],
+            },
+            ParticleColor::Speed => Legend {
+                title: Some("particle colour: log₁₀ Fisher–Rao speed".into()),
+                items: vec![LegendItem::ColorBar {
+                    ticks: vec![
+                        format!("{}", LOG_SPEED_RANGE.0),
+                        format!("{}", LOG_SPEED_RANGE.1),
+                    ],
+                }],
+            },
+        })
     }
 }

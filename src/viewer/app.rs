@@ -265,6 +265,8 @@ struct App {
     screenshot_pending: bool,
     gfx: Option<Graphics>,
     info: FrameInfo,
+    /// The layers' legends after the last frame (drawn by the UI's overlay).
+    legends: Vec<crate::render::layer::Legend>,
     frames: u32,
     last_frame: Option<Instant>,
     frame_ms: f64,
@@ -292,6 +294,7 @@ impl App {
             screenshot_pending: false,
             gfx: None,
             info: FrameInfo::default(),
+            legends: Vec::new(),
             frames: 0,
             last_frame: None,
             frame_ms: 0.0,
@@ -403,6 +406,7 @@ impl App {
             FrameContext {
                 canvas_texture: Some(gfx.canvas_texture),
                 info: self.info,
+                legends: &self.legends,
                 adapter: &gfx.adapter,
                 frame_ms: self.frame_ms,
                 default_particles: gfx.frames.scene_renderer().simulation().particle_count(
@@ -468,6 +472,7 @@ impl App {
             "the window's frames have no overlay"
         );
         self.info = info;
+        self.legends = gfx.frames.scene_renderer().legends(&self.scene, &self.info);
 
         let failure = match gfx.surface.get_current_texture() {
             wgpu::CurrentSurfaceTexture::Success(t)

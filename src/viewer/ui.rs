@@ -84,6 +84,8 @@ pub struct FrameContext<'a> {
     pub frame_ms: f64,
     /// Particle count used when the scene leaves it to the adapter.
     pub default_particles: u32,
+    /// The layers' legend boxes of the last frame (`SceneRenderer::legends`).
+    pub legends: &'a [crate::render::layer::Legend],
 }
 
 impl UiState {
@@ -685,6 +687,7 @@ fn canvas(
         info: &frame.info,
         probe_angle_deg: numbers.probe.as_ref().and_then(|p| p.angle_deg),
         target_kappa: numbers.target.eigen.condition(),
+        legends: frame.legends,
     };
     overlay::draw(&painter, rect, scene, &input);
     out

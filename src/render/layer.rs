@@ -1,0 +1,87 @@
+//! The shape every drawable layer shares: `prepare` (write this frame's uniforms and instance
+//! lists), `draw` (record into the scene pass) and `legend` (what the overlay says about it).
+//! The renderer keeps its layers in one ordered list ([`super::SceneRenderer`]'s
+//! `layers_mut`), drawn back to front; a new overlay is one new file implementing [`Layer`]
+//! and one entry in that list.
+
+use crate::gpu::context::GpuContext;
+use crate::scene::Scene;
+use crate::simulation::{GridLayout, Simulation};
+
+use super::FrameInfo;
+
+/// What a layer may read while preparing and drawing a frame.
+pub struct LayerFrame<'a> {
+    /// The device and queue.
+    pub ctx: &'a GpuContext,
+    /// The scene being drawn.
+    pub scene: &'a Scene,
+    /// The compute stages' buffers (field, probe, particles).
+    pub sim: &'a Simulation,
+    /// The field grid of this frame.
+    pub layout: &'a GridLayout,
+    /// The canvas size in physical pixels.
+    pub size_px: [f32; 2],
+    /// Physical pixels per logical point.
+    pub px_per_point: f32,
+    /// What the renderer did this frame (ε, particles advected, …).
+    pub info: &'a FrameInfo,
+}
+
+/// A swatch's shape in a legend line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SwatchShape {
+    /// A small rectangle outline (the clamp marking).
+    Outline,
+    /// A short arrow.
+    Arrow,
+    /// A dot.
+    Dot,
+}
+
+/// One line of a legend.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LegendItem {
+    /// The shared colour map as a bar, with tick labels spread evenly under it.
+    ColorBar {
+        /// Tick labels, left to right.
+        ticks: Vec<String>,
+    },
+    /// A line of text.
+    Text(String),
+    /// A coloured mark (palette hex) and its label.
+    Swatch {
+        /// sRGB hex colour.
+        color: u32,
+        /// Its shape.
+        shape: SwatchShape,
+        /// What it marks.
+        label: String,
+    },
+}
+
+/// One legend box of the overlay.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Legend {
+    /// Its heading, if any.
+    pub title: Option<String>,
+    /// Its lines, top to bottom.
+    pub items: Vec<LegendItem>,
+}
+
+/// A drawable layer of the scene pass.
+pub trait Layer {
+    /// A short name (debugging, tests).
+    fn name(&self) -> &'static str;
+
+    /// Writes this frame's uniforms and instance lists.
+    fn prepare(&mut self, frame: &LayerFrame<'_>);
+
+    /// Records the layer into the scene pass (nothing when it has nothing to show).
+    fn draw(&self, pass: &mut wgpu::RenderPass<'_>, frame: &LayerFrame<'_>);
+
+    /// What the overlay's legend says about this layer this frame, if anything.
+    fn legend(&self, _scene: &Scene, _info: &FrameInfo) -> Option<Legend> {
+        None
+    }
+}
