@@ -98,6 +98,17 @@ fn wgsl_struct_sizes_match_gpu_data() {
             size_of::<ParticleStyle>(),
         ),
         ("trails.wgsl", "TrailParams", size_of::<TrailParams>()),
+        (
+            "fim_general.wgsl",
+            "GeneralParams",
+            size_of::<fisherflow::gpu::general_data::GeneralParams>(),
+        ),
+        (
+            "fim_general.wgsl",
+            "GeneralPointInput",
+            size_of::<fisherflow::gpu::general_data::GeneralPointInput>(),
+        ),
+        ("fim_general.wgsl", "FieldCell", size_of::<FieldCell>()),
     ];
     for (shader, name, rust) in cases {
         assert_eq!(wgsl_struct_size(shader, name), rust, "{shader}: {name}");

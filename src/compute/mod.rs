@@ -3,4 +3,5 @@
 //! the scene.
 
 pub mod fim_field;
+pub mod general;
 pub mod particles;

@@ -3,5 +3,6 @@
 //! against the f64 reference in [`crate::math`], and the benchmark races these against the GPU.
 
 pub mod fim_field;
+pub mod general;
 pub mod gmm;
 pub mod particles;

@@ -3,6 +3,7 @@
 //! include splice ([`shader`]).
 
 pub mod context;
+pub mod general_data;
 pub mod gpu_data;
 pub mod limits;
 pub mod shader;

@@ -19,6 +19,10 @@ pub const SOURCES: &[(&str, &str)] = &[
         include_str!("../../shaders/common/gmm.wgsl"),
     ),
     (
+        "common/gmm_general.wgsl",
+        include_str!("../../shaders/common/gmm_general.wgsl"),
+    ),
+    (
         "common/random.wgsl",
         include_str!("../../shaders/common/random.wgsl"),
     ),
@@ -35,6 +39,10 @@ pub const SOURCES: &[(&str, &str)] = &[
     (
         "fim_field.wgsl",
         include_str!("../../shaders/fim_field.wgsl"),
+    ),
+    (
+        "fim_general.wgsl",
+        include_str!("../../shaders/fim_general.wgsl"),
     ),
     ("lines.wgsl", include_str!("../../shaders/lines.wgsl")),
     ("markers.wgsl", include_str!("../../shaders/markers.wgsl")),

@@ -1,0 +1,277 @@
+//! Dispatches `shaders/fim_general.wgsl`: the general two-component mixture's slice block of
+//! F, ∇L, L and the natural gradient at a list of points (each with its own model, slice and
+//! optional target), into the seed's `FieldCell` records.
+//!
+//! [`GeneralPipeline`] is built once per device; [`GeneralData`] owns the uniform, the node
+//! table, the inputs and the output for one capacity. [`evaluate_general_points`] does one
+//! upload, one dispatch and one read-back.
+//!
+//! # The f32 rule (the f64 rule of `math::general`, cut to what f32 needs)
+//! * responsibilities as logistics of the quadratic log-ratio ℓ (never a ratio of densities);
+//!   the π score as (r1/π)(1 − φ2/φ1) or its mirror, which keeps its precision where the
+//!   components coincide;
+//! * panel splits at the component centre, the real roots of ℓ and (σ1 ≠ σ2) its vertex, with
+//!   graded splits at ±3 and ±12 widths (the f64 levels), from the model for F and from model
+//!   and target for ∇L and L; at most `GENERAL_MAX_SPLITS` = 20 per window, inserted in
+//!   priority order (centre, roots and vertices, near grades, far grades). F's windows need at
+//!   most 16, so only the target pass can drop splits — far grades first — and then the cell
+//!   carries [`FLAG_SPLITS_DROPPED`](crate::gpu::general_data::FLAG_SPLITS_DROPPED);
+//! * truncation T from Q(T)(1 + T²)² ≤ 1e-12·m² (m the smallest weight), clamped to [6, 16]σ;
+//! * n Gauss–Legendre nodes per panel from the `QuadratureRule` (Q/2), each panel summed on its
+//!   own before it joins the total;
+//! * F in the standard basis, and where κ > 30 a second pass in that block's eigenbasis, so
+//!   λ_min is a sum of squares rather than a cancelling determinant.
+//!
+//! Cost per point (integrand evaluations): (panels under the model)·n for F, twice that where
+//! κ > 30, plus (panels under the target)·n with a target; `tests/gpu_general.rs` prints the
+//! measured counts and times.
+
+use wgpu::util::DeviceExt;
+
+use crate::gpu::context::{GpuContext, GpuError};
+use crate::gpu::general_data::{GeneralParams, GeneralPointInput};
+use crate::gpu::gpu_data::FieldCell;
+use crate::gpu::limits;
+use crate::gpu::shader;
+use crate::math::QuadratureRule;
+
+use super::fim_field::dispatch_size;
+
+/// Invocations per workgroup; must equal `WORKGROUP_SIZE` in the shader.
+pub const WORKGROUP_SIZE: u32 = 64;
+
+/// Default Q (nodes per component and panel pair; n = Q/2 per panel) for the f32 general
+/// path: 32, i.e. 16 nodes per panel (`tests/gpu_general.rs` measures it against the issue's
+/// tolerances on every preset slice).
+pub const DEFAULT_NODES_GENERAL_F32: u32 = 32;
+
+/// Pipeline and layout of the general stage.
+pub struct GeneralPipeline {
+    bind_group_layout: wgpu::BindGroupLayout,
+    points_pipeline: wgpu::ComputePipeline,
+}
+
+impl GeneralPipeline {
+    /// Compiles the shader and builds the `points` pipeline.
+    pub fn new(device: &wgpu::Device) -> Self {
+        let storage = |binding, read_only| wgpu::BindGroupLayoutEntry {
+            binding,
+            visibility: wgpu::ShaderStages::COMPUTE,
+            ty: wgpu::BindingType::Buffer {
+                ty: wgpu::BufferBindingType::Storage { read_only },
+                has_dynamic_offset: false,
+                min_binding_size: None,
+            },
+            count: None,
+        };
+        let bind_group_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("fim_general layout"),
+            entries: &[
+                wgpu::BindGroupLayoutEntry {
+                    binding: 0,
+                    visibility: wgpu::ShaderStages::COMPUTE,
+                    ty: wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Uniform,
+                        has_dynamic_offset: false,
+                        min_binding_size: wgpu::BufferSize::new(size_of::<GeneralParams>() as u64),
+                    },
+                    count: None,
+                },
+                storage(1, true),
+                storage(2, false),
+                storage(3, true),
+            ],
+        });
+        let layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("fim_general pipeline layout"),
+            bind_group_layouts: &[Some(&bind_group_layout)],
+            ..Default::default()
+        });
+        let module = shader::create_module(device, "fim_general.wgsl");
+        let points_pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some("fim_general points"),
+            layout: Some(&layout),
+            module: &module,
+            entry_point: Some("points"),
+            compilation_options: Default::default(),
+            cache: None,
+        });
+        Self {
+            bind_group_layout,
+            points_pipeline,
+        }
+    }
+}
+
+/// Checks that `points` inputs and cells fit one storage binding each on `device`.
+pub fn check_capacity(device: &wgpu::Device, points: u32) -> Result<(), GpuError> {
+    let limits = device.limits();
+    let hint = |max: u64| format!("evaluate at most {max} general points per dispatch");
+    limits::check_storage(
+        &limits,
+        || format!("{points} general points' results"),
+        points as u64,
+        size_of::<FieldCell>() as u64,
+        hint,
+    )?;
+    limits::check_storage(
+        &limits,
+        || format!("{points} general points' inputs"),
+        points as u64,
+        size_of::<GeneralPointInput>() as u64,
+        hint,
+    )
+}
+
+/// Buffers for one capacity and node count.
+pub struct GeneralData {
+    params_buffer: wgpu::Buffer,
+    cells_buffer: wgpu::Buffer,
+    points_buffer: wgpu::Buffer,
+    bind_group: wgpu::BindGroup,
+    capacity: u32,
+    panel_nodes: u32,
+}
+
+impl GeneralData {
+    /// Allocates for up to `capacity` points with the given quadrature rule.
+    pub fn new(
+        ctx: &GpuContext,
+        pipeline: &GeneralPipeline,
+        capacity: u32,
+        rule: &QuadratureRule,
+    ) -> Result<Self, GpuError> {
+        let capacity = capacity.max(1);
+        check_capacity(&ctx.device, capacity)?;
+        let device = &ctx.device;
+        let params_buffer = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("fim_general params"),
+            size: size_of::<GeneralParams>() as u64,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let nodes_buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("fim_general gauss-legendre nodes"),
+            contents: bytemuck::cast_slice(&rule.panel_rule().table_f32()),
+            usage: wgpu::BufferUsages::STORAGE,
+        });
+        let cells_buffer = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("fim_general cells"),
+            size: capacity as u64 * size_of::<FieldCell>() as u64,
+            // VERTEX: the renderer may draw these cells as it draws the seed field's.
+            usage: wgpu::BufferUsages::STORAGE
+                | wgpu::BufferUsages::VERTEX
+                | wgpu::BufferUsages::COPY_SRC,
+            mapped_at_creation: false,
+        });
+        let points_buffer = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("fim_general point inputs"),
+            size: capacity as u64 * size_of::<GeneralPointInput>() as u64,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("fim_general bind group"),
+            layout: &pipeline.bind_group_layout,
+            entries: &[
+                bind_entry(0, &params_buffer),
+                bind_entry(1, &nodes_buffer),
+                bind_entry(2, &cells_buffer),
+                bind_entry(3, &points_buffer),
+            ],
+        });
+        Ok(Self {
+            params_buffer,
+            cells_buffer,
+            points_buffer,
+            bind_group,
+            capacity,
+            panel_nodes: rule.panel_rule().nodes.len() as u32,
+        })
+    }
+
+    /// The output buffer (`array<FieldCell>`).
+    pub fn cells_buffer(&self) -> &wgpu::Buffer {
+        &self.cells_buffer
+    }
+
+    /// Points this data can hold.
+    pub fn capacity(&self) -> u32 {
+        self.capacity
+    }
+
+    /// Uploads the inputs, writes the uniform and records the dispatch into `encoder`.
+    pub fn encode(
+        &self,
+        queue: &wgpu::Queue,
+        encoder: &mut wgpu::CommandEncoder,
+        pipeline: &GeneralPipeline,
+        points: &[GeneralPointInput],
+        damping: f32,
+    ) {
+        let count = points.len() as u32;
+        assert!(
+            count <= self.capacity,
+            "point list exceeds GeneralData capacity"
+        );
+        queue.write_buffer(&self.points_buffer, 0, bytemuck::cast_slice(points));
+        let params = GeneralParams {
+            damping,
+            panel_nodes: self.panel_nodes,
+            point_count: count,
+            _pad: 0,
+        };
+        queue.write_buffer(&self.params_buffer, 0, bytemuck::bytes_of(&params));
+        encoder.push_debug_group("fim_general");
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("fim_general"),
+                timestamp_writes: None,
+            });
+            pass.set_pipeline(&pipeline.points_pipeline);
+            pass.set_bind_group(0, &self.bind_group, &[]);
+            let (x, y) = dispatch_size(count, WORKGROUP_SIZE, 65_535);
+            pass.dispatch_workgroups(x, y, 1);
+        }
+        encoder.pop_debug_group();
+    }
+
+    /// Reads `count` cells back.
+    pub fn read_cells(&self, ctx: &GpuContext, count: u32) -> Result<Vec<FieldCell>, GpuError> {
+        let bytes = ctx.read_buffer(
+            &self.cells_buffer,
+            count.max(1) as u64 * size_of::<FieldCell>() as u64,
+        )?;
+        let mut cells: Vec<FieldCell> = bytemuck::pod_collect_to_vec(&bytes);
+        cells.truncate(count as usize);
+        Ok(cells)
+    }
+}
+
+fn bind_entry(binding: u32, buffer: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {
+    wgpu::BindGroupEntry {
+        binding,
+        resource: buffer.as_entire_binding(),
+    }
+}
+
+/// Evaluates general points on the GPU in one dispatch and reads them back (one cell per
+/// point, in order).
+pub fn evaluate_general_points(
+    ctx: &GpuContext,
+    points: &[GeneralPointInput],
+    damping: f32,
+    rule: &QuadratureRule,
+) -> Result<Vec<FieldCell>, GpuError> {
+    let count = points.len() as u32;
+    let pipeline = GeneralPipeline::new(&ctx.device);
+    let data = GeneralData::new(ctx, &pipeline, count, rule)?;
+    let mut encoder = ctx
+        .device
+        .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("fim_general points"),
+        });
+    data.encode(&ctx.queue, &mut encoder, &pipeline, points, damping);
+    ctx.queue.submit([encoder.finish()]);
+    data.read_cells(ctx, count)
+}

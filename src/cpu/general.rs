@@ -1,0 +1,612 @@
+//! f32 mirror of `shaders/fim_general.wgsl` and `shaders/common/gmm_general.wgsl`: the general
+//! two-component mixture's slice block of F, ∇L, L and the natural gradient at a list of
+//! points, multi-threaded with rayon over points. Same names, same constants, same order of
+//! operations as the shaders (read them side by side); the 2×2 algebra is the generic
+//! [`crate::math::sym2`] (mirror of `shaders/common/sym2.wgsl`) and `stable_tanh` the seed
+//! mirror's. The rule itself (splits, grades, truncation, the refinement pass) is documented
+//! in the shaders' headers and in `src/compute/general.rs`.
+
+use rayon::prelude::*;
+
+use super::gmm::stable_tanh;
+use crate::gpu::general_data::{FLAG_SPLITS_DROPPED, GeneralPointInput};
+use crate::gpu::gpu_data::{FieldCell, flags};
+use crate::math::sym2::{Sym2, angle_deg, natural_gradient};
+
+/// Index of π in ψ (`PARAM_PI`).
+pub const PARAM_PI: u32 = 0;
+/// At most this many splits (centre included) inside one window (`GENERAL_MAX_SPLITS`).
+pub const GENERAL_MAX_SPLITS: usize = 20;
+/// Splits plus the window's two ends (`GENERAL_MAX_EDGES`).
+pub const GENERAL_MAX_EDGES: usize = GENERAL_MAX_SPLITS + 2;
+/// Near graded splits, in widths (`GRADE_NEAR`).
+pub const GRADE_NEAR: f32 = 3.0;
+/// Far graded splits, in widths (`GRADE_FAR`).
+pub const GRADE_FAR: f32 = 12.0;
+/// Tail bound of the truncation rule (`GENERAL_TAIL`).
+pub const GENERAL_TAIL: f32 = 1e-12;
+/// Smallest truncation, in σ (`TRUNCATION_MIN`).
+pub const TRUNCATION_MIN: f32 = 6.0;
+/// Largest truncation, in σ (`TRUNCATION_MAX`).
+pub const TRUNCATION_MAX: f32 = 16.0;
+/// κ of the standard-basis block above which F is accumulated again in its eigenbasis
+/// (`REFINE_KAPPA`).
+pub const REFINE_KAPPA: f32 = 30.0;
+/// ln √(2π).
+pub const LN_SQRT_2PI: f32 = 0.918_938_5;
+/// √(2π).
+pub const SQRT_2PI: f32 = 2.506_628_3;
+/// ℓ on the weight boundary (`SATURATED_LOG_RATIO`).
+pub const SATURATED_LOG_RATIO: f32 = 1e30;
+
+/// One mixture in the y frame (`Mixture`).
+#[derive(Clone, Copy, Debug)]
+pub struct Mixture {
+    /// (π, 1 − π).
+    pub weight: [f32; 2],
+    /// (μ1, μ2) − the frame origin.
+    pub mean: [f32; 2],
+    /// (σ1, σ2).
+    pub sigma: [f32; 2],
+    /// ln w_c − ln σ_c − ln √(2π).
+    pub log_norm: [f32; 2],
+    /// ln(φ1/φ2) = (a·y' + b)·y' + c_phi, y' = y − mean[0].
+    pub a: f32,
+    /// See `a`.
+    pub b: f32,
+    /// See `a`.
+    pub c_phi: f32,
+    /// ln π − ln(1 − π).
+    pub logit_w: f32,
+    /// π = 0 or 1.
+    pub boundary: bool,
+}
+
+/// `make_mixture`.
+pub fn make_mixture(pi: f32, mean: [f32; 2], sigma: [f32; 2]) -> Mixture {
+    let boundary = pi <= 0.0 || pi >= 1.0;
+    let d = mean[0] - mean[1];
+    let v1 = sigma[0] * sigma[0];
+    let v2 = sigma[1] * sigma[1];
+    let (log_norm, logit_w) = if !boundary {
+        (
+            [
+                pi.ln() - sigma[0].ln() - LN_SQRT_2PI,
+                (1.0 - pi).ln() - sigma[1].ln() - LN_SQRT_2PI,
+            ],
+            pi.ln() - (1.0 - pi).ln(),
+        )
+    } else {
+        (
+            [-sigma[0].ln() - LN_SQRT_2PI, -sigma[1].ln() - LN_SQRT_2PI],
+            if pi >= 1.0 {
+                SATURATED_LOG_RATIO
+            } else {
+                -SATURATED_LOG_RATIO
+            },
+        )
+    };
+    Mixture {
+        weight: [pi, 1.0 - pi],
+        mean,
+        sigma,
+        log_norm,
+        a: 0.5 * (sigma[0] - sigma[1]) * (sigma[0] + sigma[1]) / (v1 * v2),
+        b: d / v2,
+        c_phi: (sigma[1] / sigma[0]).ln() + 0.5 * d * d / v2,
+        logit_w,
+        boundary,
+    }
+}
+
+/// `log_phi_ratio`: ln(φ1(y)/φ2(y)).
+#[inline]
+pub fn log_phi_ratio(m: &Mixture, y: f32) -> f32 {
+    let yp = y - m.mean[0];
+    (m.a * yp + m.b) * yp + m.c_phi
+}
+
+/// `logistic`: 1/(1 + e^{−x}) without forming e^{+|x|}.
+#[inline]
+pub fn logistic(x: f32) -> f32 {
+    let e = (-x.abs()).exp();
+    if x >= 0.0 {
+        1.0 / (1.0 + e)
+    } else {
+        e / (1.0 + e)
+    }
+}
+
+/// `one_minus_exp`: 1 − e^{−u} for u ≥ 0.
+#[inline]
+pub fn one_minus_exp(u: f32) -> f32 {
+    let t = stable_tanh(0.5 * u);
+    2.0 * t / (1.0 + t)
+}
+
+/// `mixture_log_density`: ln p(y).
+#[inline]
+pub fn mixture_log_density(m: &Mixture, y: f32) -> f32 {
+    let z1 = (y - m.mean[0]) / m.sigma[0];
+    let z2 = (y - m.mean[1]) / m.sigma[1];
+    let e1 = m.log_norm[0] - 0.5 * z1 * z1;
+    let e2 = m.log_norm[1] - 0.5 * z2 * z2;
+    if m.boundary {
+        return if m.weight[0] >= 1.0 { e1 } else { e2 };
+    }
+    let hi = e1.max(e2);
+    hi + (1.0 + (-(e1 - e2).abs()).exp()).ln()
+}
+
+/// `NodeState`: what the scores at one node are built from.
+#[derive(Clone, Copy, Debug)]
+pub struct NodeState {
+    /// (r1, r2).
+    pub r: [f32; 2],
+    /// ((y − μ1)/σ1, (y − μ2)/σ2).
+    pub z: [f32; 2],
+    /// ln(φ1/φ2).
+    pub log_phi: f32,
+}
+
+/// `node_state`.
+#[inline]
+pub fn node_state(m: &Mixture, y: f32) -> NodeState {
+    let lphi = log_phi_ratio(m, y);
+    let l = lphi + m.logit_w;
+    NodeState {
+        r: [logistic(l), logistic(-l)],
+        z: [(y - m.mean[0]) / m.sigma[0], (y - m.mean[1]) / m.sigma[1]],
+        log_phi: lphi,
+    }
+}
+
+/// `score`: ∂ log p / ∂ψ_k (k a `Param::index`).
+#[inline]
+pub fn score(m: &Mixture, s: &NodeState, k: u32) -> f32 {
+    match k {
+        0 => {
+            if s.log_phi >= 0.0 {
+                s.r[0] / m.weight[0] * one_minus_exp(s.log_phi)
+            } else {
+                -s.r[1] / m.weight[1] * one_minus_exp(-s.log_phi)
+            }
+        }
+        1 => s.r[0] * s.z[0] / m.sigma[0],
+        2 => s.r[1] * s.z[1] / m.sigma[1],
+        3 => s.r[0] * (s.z[0] * s.z[0] - 1.0) / m.sigma[0],
+        _ => s.r[1] * (s.z[1] * s.z[1] - 1.0) / m.sigma[1],
+    }
+}
+
+/// `truncation_sigmas`: T from the smallest positive weight.
+pub fn truncation_sigmas(min_weight: f32) -> f32 {
+    let w = min_weight.clamp(1e-12, 1.0);
+    let bound = GENERAL_TAIL * w * w;
+    let mut t: f32 = 8.0;
+    for _ in 0..6 {
+        let poly = (1.0 + t * t) * (1.0 + t * t) / (t * SQRT_2PI);
+        t = (2.0 * (poly / bound).ln()).sqrt();
+    }
+    t.clamp(TRUNCATION_MIN, TRUNCATION_MAX)
+}
+
+/// `min_weight`.
+pub fn min_weight(m: &Mixture) -> f32 {
+    if m.boundary {
+        return 1.0;
+    }
+    m.weight[0].min(m.weight[1])
+}
+
+/// `Window`: ascending panel edges of one component's window.
+#[derive(Clone, Copy, Debug)]
+pub struct Window {
+    /// Edges, `count` in use.
+    pub edges: [f32; GENERAL_MAX_EDGES],
+    /// Edges in use.
+    pub count: usize,
+    /// Splits inside the window that did not fit.
+    pub dropped: u32,
+}
+
+/// `make_window`.
+pub fn make_window(lo: f32, hi: f32) -> Window {
+    let mut edges = [0.0; GENERAL_MAX_EDGES];
+    edges[0] = lo;
+    edges[1] = hi;
+    Window {
+        edges,
+        count: 2,
+        dropped: 0,
+    }
+}
+
+/// `insert_split`: sorted insertion; ignores splits outside the open window or equal to an
+/// edge, counts those that do not fit.
+pub fn insert_split(w: &mut Window, x: f32) {
+    let n = w.count;
+    if !(x > w.edges[0] && x < w.edges[n - 1]) {
+        return;
+    }
+    if n >= GENERAL_MAX_EDGES {
+        w.dropped += 1;
+        return;
+    }
+    let mut i = n - 1;
+    loop {
+        let e = w.edges[i];
+        if e == x {
+            for j in i + 1..n {
+                w.edges[j] = w.edges[j + 1];
+            }
+            return;
+        }
+        if e < x {
+            break;
+        }
+        w.edges[i + 1] = e;
+        i -= 1;
+    }
+    w.edges[i + 1] = x;
+    w.count = n + 1;
+}
+
+/// `SwitchPoints`: the real roots of ℓ and the logistic's widths there.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SwitchPoints {
+    /// Positions (y frame).
+    pub x: [f32; 2],
+    /// 1/|ℓ'| (0 where ℓ' = 0).
+    pub width: [f32; 2],
+    /// 0, 1 or 2.
+    pub count: usize,
+}
+
+/// `switch_points`.
+pub fn switch_points(m: &Mixture) -> SwitchPoints {
+    let mut out = SwitchPoints::default();
+    if m.boundary {
+        return out;
+    }
+    let (a, b, c) = (m.a, m.b, m.c_phi + m.logit_w);
+    let mut ys = [0.0f32; 2];
+    if a == 0.0 {
+        if b != 0.0 {
+            ys[0] = -c / b;
+            out.count = 1;
+        }
+    } else {
+        let disc = b * b - 4.0 * a * c;
+        if disc >= 0.0 {
+            let q = -0.5 * (b + if b >= 0.0 { disc.sqrt() } else { -disc.sqrt() });
+            if q == 0.0 {
+                out.count = 1;
+            } else {
+                ys = [q / a, c / q];
+                out.count = 2;
+            }
+        }
+    }
+    out.x = ys.map(|y| m.mean[0] + y);
+    out.width = ys.map(|y| {
+        let slope = (2.0 * a * y + b).abs();
+        if slope > 0.0 { 1.0 / slope } else { 0.0 }
+    });
+    out
+}
+
+/// `insert_primary`: roots and vertex.
+pub fn insert_primary(w: &mut Window, m: &Mixture) {
+    let sp = switch_points(m);
+    for i in 0..sp.count {
+        insert_split(w, sp.x[i]);
+    }
+    if !m.boundary && m.a != 0.0 {
+        insert_split(w, m.mean[0] - m.b / (2.0 * m.a));
+    }
+}
+
+/// `insert_grades`: ±k·width around the roots and the vertex.
+pub fn insert_grades(w: &mut Window, m: &Mixture, k: f32) {
+    let sp = switch_points(m);
+    for i in 0..sp.count {
+        if sp.width[i] > 0.0 {
+            insert_split(w, sp.x[i] - k * sp.width[i]);
+            insert_split(w, sp.x[i] + k * sp.width[i]);
+        }
+    }
+    if !m.boundary && m.a != 0.0 {
+        let v = m.mean[0] - m.b / (2.0 * m.a);
+        let s = 1.0 / (2.0 * m.a.abs()).sqrt();
+        insert_split(w, v - k * s);
+        insert_split(w, v + k * s);
+    }
+}
+
+/// `component_window`: splits in priority order (centre, primaries, near grades, far grades).
+pub fn component_window(
+    under: &Mixture,
+    c: usize,
+    t: f32,
+    first: &Mixture,
+    second: Option<&Mixture>,
+) -> Window {
+    let centre = under.mean[c];
+    let half = t * under.sigma[c];
+    let mut w = make_window(centre - half, centre + half);
+    insert_split(&mut w, centre);
+    insert_primary(&mut w, first);
+    if let Some(s) = second {
+        insert_primary(&mut w, s);
+    }
+    insert_grades(&mut w, first, GRADE_NEAR);
+    if let Some(s) = second {
+        insert_grades(&mut w, s, GRADE_NEAR);
+    }
+    insert_grades(&mut w, first, GRADE_FAR);
+    if let Some(s) = second {
+        insert_grades(&mut w, s, GRADE_FAR);
+    }
+    w
+}
+
+/// `PassSums`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PassSums {
+    /// The three sums.
+    pub sums: [f32; 3],
+    /// Integrand evaluations.
+    pub nodes: u32,
+    /// Splits dropped over all windows.
+    pub dropped: u32,
+}
+
+/// Visits the nodes of every panel of component `c`'s window under `under`: `f(weight, y)`
+/// per node, panel sums added to the component sum (the shader's two-level sum). Returns the
+/// component sum and the evaluations.
+fn window_sums(
+    under: &Mixture,
+    c: usize,
+    w: &Window,
+    nodes: &[[f32; 2]],
+    mut f: impl FnMut(f32) -> [f32; 3],
+) -> ([f32; 3], u32) {
+    let mut component = [0.0f32; 3];
+    let mut count = 0;
+    for p in 0..w.count - 1 {
+        let (lo, hi) = (w.edges[p], w.edges[p + 1]);
+        let half_width = 0.5 * (hi - lo);
+        let middle = 0.5 * (hi + lo);
+        let mut panel = [0.0f32; 3];
+        for node in nodes {
+            let y = middle + half_width * node[0];
+            let zc = (y - under.mean[c]) / under.sigma[c];
+            let weight =
+                half_width * node[1] * (-0.5 * zc * zc).exp() / (SQRT_2PI * under.sigma[c]);
+            let v = f(y);
+            for k in 0..3 {
+                panel[k] += weight * v[k];
+            }
+        }
+        for k in 0..3 {
+            component[k] += panel[k];
+        }
+        count += nodes.len() as u32;
+    }
+    (component, count)
+}
+
+/// `fisher_pass`: E_model[(p1², p1·p2, p2²)], p = B·(s_a, s_b), B given by its rows.
+pub fn fisher_pass(
+    m: &Mixture,
+    slice: [u32; 2],
+    basis: [[f32; 2]; 2],
+    t: f32,
+    nodes: &[[f32; 2]],
+) -> PassSums {
+    let mut out = PassSums::default();
+    for c in 0..2 {
+        if m.weight[c] <= 0.0 {
+            continue;
+        }
+        let w = component_window(m, c, t, m, None);
+        out.dropped += w.dropped;
+        let (component, count) = window_sums(m, c, &w, nodes, |y| {
+            let st = node_state(m, y);
+            let s = [score(m, &st, slice[0]), score(m, &st, slice[1])];
+            let q = [
+                basis[0][0] * s[0] + basis[0][1] * s[1],
+                basis[1][0] * s[0] + basis[1][1] * s[1],
+            ];
+            [q[0] * q[0], q[0] * q[1], q[1] * q[1]]
+        });
+        out.nodes += count;
+        for (sum, part) in out.sums.iter_mut().zip(component) {
+            *sum += m.weight[c] * part;
+        }
+    }
+    out
+}
+
+/// `target_pass`: E_target[(s_a, s_b, ln p* − ln p)].
+pub fn target_pass(
+    m: &Mixture,
+    target_mix: &Mixture,
+    slice: [u32; 2],
+    t: f32,
+    nodes: &[[f32; 2]],
+) -> PassSums {
+    let mut out = PassSums::default();
+    for c in 0..2 {
+        if target_mix.weight[c] <= 0.0 {
+            continue;
+        }
+        let w = component_window(target_mix, c, t, m, Some(target_mix));
+        out.dropped += w.dropped;
+        let (component, count) = window_sums(target_mix, c, &w, nodes, |y| {
+            let st = node_state(m, y);
+            let log_ratio = mixture_log_density(target_mix, y) - mixture_log_density(m, y);
+            [score(m, &st, slice[0]), score(m, &st, slice[1]), log_ratio]
+        });
+        out.nodes += count;
+        for (sum, part) in out.sums.iter_mut().zip(component) {
+            *sum += target_mix.weight[c] * part;
+        }
+    }
+    out
+}
+
+fn mat_vec(b: [[f32; 2]; 2], v: [f32; 2]) -> [f32; 2] {
+    [
+        b[0][0] * v[0] + b[0][1] * v[1],
+        b[1][0] * v[0] + b[1][1] * v[1],
+    ]
+}
+
+fn transpose(b: [[f32; 2]; 2]) -> [[f32; 2]; 2] {
+    [[b[0][0], b[1][0]], [b[0][1], b[1][1]]]
+}
+
+/// Everything at one point, as the shader's `evaluate_general_point`; also returns the
+/// integrand evaluations it made (the cost per point).
+pub fn evaluate_general_point_counted(
+    p: &GeneralPointInput,
+    damping: f32,
+    nodes: &[[f32; 2]],
+) -> (FieldCell, u32) {
+    let psi = p.model;
+    let slice = [p.slice_a, p.slice_b];
+    let origin = psi[1];
+    let m = make_mixture(psi[0], [0.0, psi[2] - origin], [psi[3], psi[4]]);
+    let mut cell_flags = 0;
+    let mut dropped = 0;
+    let identity = [[1.0, 0.0], [0.0, 1.0]];
+
+    let t_model = truncation_sigmas(min_weight(&m));
+    let first = fisher_pass(&m, slice, identity, t_model, nodes);
+    let mut evaluations = first.nodes;
+    dropped += first.dropped;
+    let [xx, xy, yy] = first.sums;
+    let mut f_std = Sym2::new(xx, xy, yy);
+    let eig1 = f_std.eigen();
+    let (mut lambda, mut q_max) = ([eig1.lambda_max, eig1.lambda_min], eig1.q_max);
+    let mut basis = identity;
+    let mut f_acc = f_std;
+    // Written so that a NaN eigenvalue also refines (as the shader's `!(… > …)`).
+    let well_conditioned = eig1.lambda_min * REFINE_KAPPA > eig1.lambda_max;
+    if !well_conditioned {
+        let q = eig1.q_max;
+        basis = [[q[0], q[1]], [-q[1], q[0]]];
+        let second = fisher_pass(&m, slice, basis, t_model, nodes);
+        evaluations += second.nodes;
+        dropped += second.dropped;
+        let [gxx, gxy, gyy] = second.sums;
+        f_acc = Sym2::new(gxx, gxy, gyy);
+        let e2 = f_acc.eigen();
+        // F = Bᵀ G B.
+        let bt = transpose(basis);
+        let g = [[gxx, gxy], [gxy, gyy]];
+        let gb = [
+            mat_vec(g, [basis[0][0], basis[1][0]]),
+            mat_vec(g, [basis[0][1], basis[1][1]]),
+        ]; // columns of G·B
+        let f00 = bt[0][0] * gb[0][0] + bt[0][1] * gb[0][1];
+        let f01 = bt[1][0] * gb[0][0] + bt[1][1] * gb[0][1];
+        let f11 = bt[1][0] * gb[1][0] + bt[1][1] * gb[1][1];
+        f_std = Sym2::new(f00, f01, f11);
+        lambda = [e2.lambda_max, e2.lambda_min];
+        q_max = mat_vec(bt, e2.q_max);
+    }
+
+    let mut out = FieldCell {
+        theta: [psi[slice[0] as usize], psi[slice[1] as usize]],
+        eigenvalues: lambda,
+        fisher: [f_std.xx, f_std.xy, f_std.yy, lambda[0] * lambda[1]],
+        q_max,
+        ..FieldCell::default()
+    };
+    let mut kappa = 0.0;
+    if lambda[1] > 0.0 {
+        kappa = lambda[0] / lambda[1];
+    } else {
+        cell_flags |= flags::KAPPA_INFINITE;
+    }
+    let r = f_std.rotate_basis();
+    out.rotated = [r.xx, r.xy, r.yy, kappa];
+
+    if p.has_target != 0 {
+        cell_flags |= flags::HAS_TARGET;
+        let t = p.target;
+        let target_mix = make_mixture(t[0], [t[1] - origin, t[2] - origin], [t[3], t[4]]);
+        let t_target = truncation_sigmas(min_weight(&m).min(min_weight(&target_mix)));
+        let tp = target_pass(&m, &target_mix, slice, t_target, nodes);
+        evaluations += tp.nodes;
+        dropped += tp.dropped;
+        let grad = [-tp.sums[0], -tp.sums[1]];
+        out.grad = grad;
+        out.loss = tp.sums[2];
+        match natural_gradient(&f_acc, damping, mat_vec(basis, grad)) {
+            Some(n) => {
+                out.natgrad = mat_vec(transpose(basis), n);
+                match angle_deg(out.grad, out.natgrad) {
+                    Some(a) => out.angle_deg = a,
+                    None => cell_flags |= flags::ANGLE_UNDEFINED,
+                }
+            }
+            None => cell_flags |= flags::NATGRAD_UNDEFINED | flags::ANGLE_UNDEFINED,
+        }
+    }
+    if dropped > 0 {
+        cell_flags |= FLAG_SPLITS_DROPPED;
+    }
+    out.flags = cell_flags;
+    (out, evaluations)
+}
+
+/// Everything at one point (`evaluate_general_point`).
+pub fn evaluate_general_point(
+    p: &GeneralPointInput,
+    damping: f32,
+    nodes: &[[f32; 2]],
+) -> FieldCell {
+    evaluate_general_point_counted(p, damping, nodes).0
+}
+
+/// Every point (entry point `points`), in parallel.
+pub fn points(inputs: &[GeneralPointInput], damping: f32, nodes: &[[f32; 2]]) -> Vec<FieldCell> {
+    inputs
+        .par_iter()
+        .map(|p| evaluate_general_point(p, damping, nodes))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_stay_sorted_and_count_what_does_not_fit() {
+        let mut w = make_window(-10.0, 10.0);
+        for x in [3.0, -2.0, 3.0, 11.0, -10.0, 0.5, 7.0] {
+            insert_split(&mut w, x);
+        }
+        // 3.0 once, 11 and −10 outside: edges −10, −2, 0.5, 3, 7, 10.
+        assert_eq!(&w.edges[..w.count], &[-10.0, -2.0, 0.5, 3.0, 7.0, 10.0]);
+        assert_eq!(w.dropped, 0);
+        for i in 0..30 {
+            insert_split(&mut w, -9.5 + 0.6 * i as f32);
+        }
+        assert_eq!(w.count, GENERAL_MAX_EDGES);
+        assert!(w.dropped > 0);
+        assert!(w.edges[..w.count].windows(2).all(|p| p[0] < p[1]));
+    }
+
+    #[test]
+    fn truncation_matches_the_rule_by_hand() {
+        // Q(T)(1 + T²)² ≤ 1e-12·m²: at m = ½, T ≈ 8.6; at m = 1e-3 wider.
+        let t = truncation_sigmas(0.5);
+        assert!((8.2..9.0).contains(&t), "{t}");
+        assert!(truncation_sigmas(1e-3) > t + 0.8);
+    }
+}
