@@ -17,13 +17,15 @@ mod common;
 
 use fisherflow::compute::general::{DEFAULT_NODES_GENERAL_F32, evaluate_general_points};
 use fisherflow::cpu;
-use fisherflow::gpu::general_data::GeneralPointInput;
+use fisherflow::gpu::general_data::{FLAG_SPLITS_DROPPED, GeneralPointInput};
 use fisherflow::gpu::gpu_data::{FieldCell, flags};
 use fisherflow::math::general::{DEFAULT_NODES_GENERAL, GeneralReport, evaluate_general};
 use fisherflow::math::point::TargetReport;
+use fisherflow::math::sym2::angle_deg;
 use fisherflow::math::{GeneralInput, Model, Param, PointReport, QuadratureRule, Slice};
 use fisherflow::verify::{Comparison, Tolerances, compare_reports};
 use rayon::prelude::*;
+use serde::Deserialize;
 
 /// The general tolerances (module docs).
 fn general_tolerances() -> Tolerances {
@@ -352,4 +354,458 @@ fn gpu_matches_f64_on_every_preset_slice() {
         let cells = evaluate_general_points(&ctx, &points, 0.0, &f32_rule()).unwrap();
         check_preset(&format!("gpu {}", preset.name), &cells, &refs);
     }
+}
+
+/// A 30-digit general reference record (`tests/data/*general_points.json`).
+#[derive(Debug, Deserialize)]
+struct RefPoint {
+    #[serde(default)]
+    label: String,
+    model: Model,
+    slice: Slice,
+    #[serde(default)]
+    target: Option<Model>,
+    fisher: [[f64; 2]; 2],
+    eigenvalues: [f64; 2],
+    #[serde(default)]
+    kl: Option<f64>,
+    #[serde(default)]
+    grad: Option<[f64; 2]>,
+    #[serde(default)]
+    natgrad: Option<[f64; 2]>,
+}
+
+fn load(name: &str) -> Vec<RefPoint> {
+    let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// The 30-digit record as the comparator's (κ from the eigenvalues; the angle from ∇L, ñ).
+fn ref_report(r: &RefPoint) -> PointReport {
+    let [l_max, l_min] = r.eigenvalues;
+    PointReport {
+        mu1: r.model.get(r.slice.a),
+        mu2: r.model.get(r.slice.b),
+        sigma: scale(&r.model),
+        fisher: r.fisher,
+        eigenvalues: r.eigenvalues,
+        kappa: (l_min > 0.0).then(|| l_max / l_min),
+        target: r.target.map(|t| [t.get(r.slice.a), t.get(r.slice.b)]),
+        loss: r.target.map(|_| TargetReport {
+            kl: r.kl.expect("kl with a target"),
+            grad: r.grad.expect("grad with a target"),
+            natgrad: r.natgrad,
+            angle_deg: r
+                .natgrad
+                .and_then(|n| angle_deg(r.grad.expect("grad with a target"), n)),
+        }),
+    }
+}
+
+/// The 30-digit references (our 35 points and the 5 public ones), at their f64 inputs: the
+/// kernel sees them rounded to f32, which moves each value by ~1e-7 relative times its
+/// sensitivity — inside the f32 tolerances wherever κ ≤ 1e3 (the near-diagonal points beyond
+/// that fall under the singular rule).
+#[test]
+fn thirty_digit_references_on_gpu_and_mirror() {
+    let mut points = load("general_points.json");
+    points.extend(load("public_general_points.json"));
+    let inputs: Vec<GeneralPointInput> = points
+        .iter()
+        .map(|r| GeneralPointInput::new(&r.model, &r.slice, r.target.as_ref()))
+        .collect();
+    let refs: Vec<PointReport> = points.iter().map(ref_report).collect();
+    let tol = general_tolerances();
+    let mirror = cpu::general::points(&inputs, 0.0, &nodes());
+    let mut runs = vec![("cpu-f32", mirror)];
+    if let Some(ctx) = common::gpu() {
+        runs.push((
+            "gpu",
+            evaluate_general_points(&ctx, &inputs, 0.0, &f32_rule()).unwrap(),
+        ));
+    }
+    for (what, cells) in runs {
+        let result = compare_cells(&cells, &refs, &tol);
+        let well = refs
+            .iter()
+            .filter(|r| r.kappa.is_some_and(|k| k <= 1e3))
+            .count();
+        eprintln!("{}", summary(&format!("{what} 30-digit"), &result, well, 0));
+        let labelled: Vec<String> = result
+            .failures
+            .iter()
+            .map(|f| {
+                let i: usize = f["cell ".len()..]
+                    .split(' ')
+                    .next()
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                format!("{} — {f}", points[i].label)
+            })
+            .collect();
+        assert!(labelled.is_empty(), "{what}: {labelled:#?}");
+    }
+}
+
+/// The general kernel on the seed's slice (π = ½, σ1 = σ2) agrees with the seed kernel
+/// (rotated basis) within f32 tolerance wherever κ ≤ 1e3 (|Δ| ≳ 0.05σ); nearer the diagonal
+/// the seed kernel keeps its own, tighter targets and the general one falls under the
+/// singular rule.
+#[test]
+fn seed_slice_agrees_with_the_seed_kernel() {
+    let Some(ctx) = common::gpu() else { return };
+    use fisherflow::compute::fim_field::evaluate_points;
+    use fisherflow::gpu::gpu_data::PointInput;
+    use fisherflow::math::quadrature::DEFAULT_NODES_F32;
+    let sigma = 0.8;
+    let target = [-0.7, 1.2];
+    let mut thetas = grid(&linspace(-2.5, 2.5, 12), &linspace(-2.5, 2.5, 12));
+    thetas.extend(near_diagonal(sigma));
+    let seed_inputs: Vec<PointInput> = thetas
+        .iter()
+        .map(|&[mu1, mu2]| {
+            PointInput::from(&fisherflow::math::PointInput {
+                mu1,
+                mu2,
+                sigma,
+                target: Some(target),
+            })
+        })
+        .collect();
+    let general_inputs: Vec<GeneralPointInput> = thetas
+        .iter()
+        .map(|&[mu1, mu2]| {
+            GeneralPointInput::new(
+                &Model::seed(mu1, mu2, sigma),
+                &slice(Param::Mu1, Param::Mu2),
+                Some(&Model::seed(target[0], target[1], sigma)),
+            )
+        })
+        .collect();
+    let seed = evaluate_points(
+        &ctx,
+        &seed_inputs,
+        0.0,
+        &QuadratureRule::new(DEFAULT_NODES_F32).unwrap(),
+    )
+    .unwrap();
+    let general = evaluate_general_points(&ctx, &general_inputs, 0.0, &f32_rule()).unwrap();
+    assert_eq!(seed.len(), general.len());
+    let mut checked = 0;
+    let mut worst = [0.0f64; 5];
+    for (i, (s, g)) in seed.iter().zip(&general).enumerate() {
+        let kappa = s.kappa().map_or(f64::INFINITY, f64::from);
+        if kappa > 1e3 {
+            // Both must call it singular or nearly so.
+            assert!(
+                g.kappa().is_none_or(|k| k >= 5e2),
+                "point {i} {:?}: seed κ {kappa:.2e}, general κ {:?}",
+                thetas[i],
+                g.kappa()
+            );
+            continue;
+        }
+        checked += 1;
+        let rel = |a: f32, b: f32, scale: f32| ((a - b).abs() / scale) as f64;
+        let vec_rel = |a: [f32; 2], b: [f32; 2]| {
+            ((a[0] - b[0]).hypot(a[1] - b[1]) / b[0].hypot(b[1]).max(1e-4)) as f64
+        };
+        let scale = s.eigenvalues[0];
+        let errors = [
+            (0..3)
+                .map(|k| rel(g.fisher[k], s.fisher[k], scale))
+                .fold(0.0, f64::max),
+            rel(g.eigenvalues[1], s.eigenvalues[1], s.eigenvalues[1]),
+            rel(g.loss, s.loss, s.loss.max(1e-3)),
+            vec_rel(g.grad, s.grad),
+            vec_rel(g.natgrad, s.natgrad),
+        ];
+        for (w, e) in worst.iter_mut().zip(errors) {
+            *w = w.max(e);
+        }
+        let limits = [2e-4, 2e-3, 2e-3, 2e-3, 2e-3];
+        for (name, (e, l)) in ["F", "λ_min", "L", "∇L", "ñ"]
+            .iter()
+            .zip(errors.iter().zip(limits))
+        {
+            assert!(
+                *e <= l,
+                "point {i} {:?}: {name} differs by {e:.2e} (> {l:e}): seed {s:?} general {g:?}",
+                thetas[i]
+            );
+        }
+        assert_eq!(s.flags, g.flags, "point {i}: flags");
+    }
+    eprintln!(
+        "general vs seed kernel on the seed slice: {checked} points with κ ≤ 1e3, worst F {:.1e}, \
+         λmin {:.1e}, L {:.1e}, ∇L {:.1e}, ñ {:.1e}",
+        worst[0], worst[1], worst[2], worst[3], worst[4]
+    );
+    assert!(checked >= 150, "only {checked} points compared");
+}
+
+/// f32 behaviour at the singular sets, stated and checked on the GPU and the mirror:
+/// * (μ1, μ2) at μ1 = μ2 with σ1 = σ2 (any π): F is singular; the kernel reports it as
+///   singular (κ infinite) or with κ ≥ 1e3, and its small eigenvector is the null direction
+///   (1 − π, −π)/‖·‖ to 1e-3;
+/// * with σ1 ≠ σ2 the same diagonal is regular: κ finite, ≤ 1e3, λ_min within 1e-3;
+/// * (π, μ1) as π → 0: the μ1 row and column vanish — F_μ1μ1 and F_πμ1 stay within 1e-3
+///   (relative to themselves) of the f64 values down to π = 1e-5, and F_μ1μ1 falls by at least
+///   9× per decade of π (between π and π²: π²∫φ1²z²/p while πφ1 < (1 − π)φ2 over the bulk).
+#[test]
+fn singular_sets_in_f32() {
+    let ctx = common::gpu();
+    let run = |inputs: &[GeneralPointInput]| -> Vec<(&'static str, Vec<FieldCell>)> {
+        let mut out = vec![("cpu-f32", cpu::general::points(inputs, 0.0, &nodes()))];
+        if let Some(ctx) = &ctx {
+            out.push((
+                "gpu",
+                evaluate_general_points(ctx, inputs, 0.0, &f32_rule()).unwrap(),
+            ));
+        }
+        out
+    };
+    // The diagonal with σ1 = σ2.
+    let mu_slice = slice(Param::Mu1, Param::Mu2);
+    let mut inputs = Vec::new();
+    for pi in [0.5, 0.3, 0.05] {
+        for mu in [-2.0, 0.0, 0.4, 3.0] {
+            let m = Model {
+                pi,
+                mu1: mu,
+                mu2: mu,
+                sigma1: 0.7,
+                sigma2: 0.7,
+            };
+            inputs.push(GeneralPointInput::new(&m, &mu_slice, None));
+        }
+    }
+    for (what, cells) in run(&inputs) {
+        for (p, c) in inputs.iter().zip(&cells) {
+            let pi = p.model[0];
+            assert!(
+                c.kappa().is_none_or(|k| k >= 1e3),
+                "{what} π={pi}: κ {:?} on the singular diagonal",
+                c.kappa()
+            );
+            let q_min = [-c.q_max[1], c.q_max[0]];
+            let null = [1.0 - pi, -pi];
+            let norm = null[0].hypot(null[1]);
+            let cross = (q_min[0] * null[1] - q_min[1] * null[0]) / norm;
+            assert!(
+                cross.abs() < 1e-3,
+                "{what} π={pi}: small eigenvector {q_min:?} is not along (1 − π, −π)"
+            );
+        }
+    }
+    // The same diagonal with σ1 ≠ σ2: regular.
+    let inputs: Vec<GeneralPointInput> = [0.5, 0.3]
+        .iter()
+        .map(|&pi| {
+            let m = Model {
+                pi,
+                mu1: 0.2,
+                mu2: 0.2,
+                sigma1: 0.8,
+                sigma2: 1.6,
+            };
+            GeneralPointInput::new(&m, &mu_slice, None)
+        })
+        .collect();
+    let refs: Vec<PointReport> = references(&inputs, 0.0).iter().map(point_report).collect();
+    for (what, cells) in run(&inputs) {
+        for (c, r) in cells.iter().zip(&refs) {
+            let k = c.kappa().expect("σ1 ≠ σ2: regular") as f64;
+            assert!(k < 1e3, "{what}: κ {k}");
+            let rel = (c.eigenvalues[1] as f64 - r.eigenvalues[1]).abs() / r.eigenvalues[1];
+            assert!(rel < 1e-3, "{what}: λ_min off by {rel:.2e}");
+        }
+    }
+    // π → 0 on (π, μ1): the μ1 row vanishes like π.
+    let pi_slice = slice(Param::Pi, Param::Mu1);
+    let pis = [1e-2, 1e-3, 1e-4, 1e-5];
+    let inputs: Vec<GeneralPointInput> = pis
+        .iter()
+        .map(|&pi| {
+            let m = Model {
+                pi,
+                mu1: -0.5,
+                mu2: 1.0,
+                sigma1: 1.0,
+                sigma2: 1.0,
+            };
+            GeneralPointInput::new(&m, &pi_slice, None)
+        })
+        .collect();
+    let refs = references(&inputs, 0.0);
+    for (what, cells) in run(&inputs) {
+        for ((c, r), pi) in cells.iter().zip(&refs).zip(pis) {
+            let f_mu = c.fisher[2] as f64;
+            let f_mu_ref = r.fisher[1][1];
+            let f_cross = c.fisher[1] as f64;
+            let f_cross_ref = r.fisher[0][1];
+            assert!(
+                ((f_mu - f_mu_ref) / f_mu_ref).abs() < 1e-3,
+                "{what} π={pi}: F_μ1μ1 {f_mu:e} vs {f_mu_ref:e}"
+            );
+            assert!(
+                ((f_cross - f_cross_ref) / f_cross_ref).abs() < 1e-3,
+                "{what} π={pi}: F_πμ1 {f_cross:e} vs {f_cross_ref:e}"
+            );
+        }
+        for pair in cells.windows(2) {
+            let ratio = pair[0].fisher[2] / pair[1].fisher[2];
+            assert!(
+                ratio >= 9.0,
+                "{what}: F_μ1μ1 falls by only {ratio} per decade of π"
+            );
+        }
+    }
+}
+
+/// The half-plane oracle: at π = 1 on (μ1, σ1), F = diag(1/σ², 2/σ²) exactly.
+#[test]
+fn half_plane_is_diag_one_two_over_sigma_squared() {
+    let preset = presets().remove(1);
+    let inputs = inputs(&preset);
+    let mut runs = vec![("cpu-f32", cpu::general::points(&inputs, 0.0, &nodes()))];
+    if let Some(ctx) = common::gpu() {
+        runs.push((
+            "gpu",
+            evaluate_general_points(&ctx, &inputs, 0.0, &f32_rule()).unwrap(),
+        ));
+    }
+    for (what, cells) in runs {
+        for (p, c) in inputs.iter().zip(&cells) {
+            let s = p.model[3] as f64;
+            let exact = [1.0 / (s * s), 0.0, 2.0 / (s * s)];
+            for k in 0..3 {
+                let e = (c.fisher[k] as f64 - exact[k]).abs() / exact[2];
+                assert!(e < 1e-5, "{what} σ={s}: F entry {k} off by {e:.2e}");
+            }
+        }
+    }
+}
+
+/// The GPU and the mirror agree closely on every preset (same flags; F within 2e-5 of ‖F‖).
+#[test]
+fn gpu_and_mirror_agree_closely() {
+    let Some(ctx) = common::gpu() else { return };
+    for preset in presets() {
+        let points = inputs(&preset);
+        let gpu = evaluate_general_points(&ctx, &points, 0.0, &f32_rule()).unwrap();
+        let cpu = cpu::general::points(&points, 0.0, &nodes());
+        assert_eq!(gpu.len(), cpu.len());
+        for (i, (g, c)) in gpu.iter().zip(&cpu).enumerate() {
+            assert_eq!(g.theta, c.theta, "{}: point {i}", preset.name);
+            // κ near the 1e3/∞ boundary may differ in the flag; compare it where regular.
+            if c.kappa().is_some_and(|k| k < 1e3) {
+                assert_eq!(g.flags, c.flags, "{}: point {i} flags", preset.name);
+            }
+            for k in 0..3 {
+                assert!(
+                    (g.fisher[k] - c.fisher[k]).abs() <= 2e-5 * c.eigenvalues[0],
+                    "{}: point {i}: {g:?} vs {c:?}",
+                    preset.name
+                );
+            }
+        }
+    }
+}
+
+/// Negative controls: the comparator, fed the kernel's own good cells with one thing wrong,
+/// must reject each — a perturbed F entry, a NaN, a flag mismatch, a wrong slice order — and
+/// name what is wrong.
+#[test]
+fn comparator_rejects_wrong_general_results() {
+    let preset = presets().remove(4); // (mu1, sigma2): regular everywhere
+    let points = inputs(&preset);
+    let refs: Vec<PointReport> = references(&points, 0.0).iter().map(point_report).collect();
+    let good = match common::gpu() {
+        Some(ctx) => evaluate_general_points(&ctx, &points, 0.0, &f32_rule()).unwrap(),
+        None => cpu::general::points(&points, 0.0, &nodes()),
+    };
+    let tol = general_tolerances();
+    assert!(compare_cells(&good, &refs, &tol).failures.is_empty());
+    let i = 37;
+    let reject = |cells: &[FieldCell], what: &str, needle: &str| {
+        let result = compare_cells(cells, &refs, &tol);
+        assert!(!result.failures.is_empty(), "{what} was accepted");
+        eprintln!("negative control, {what}: {}", result.failures[0]);
+        assert!(
+            result.failures.iter().any(|f| f.contains(needle)),
+            "{what}: no failure mentions {needle:?}: {:?}",
+            result.failures
+        );
+    };
+    // F12 off by 3e-4 of λ_max (3× the tolerance).
+    let mut bad = good.clone();
+    bad[i].fisher[1] += 3e-4 * bad[i].eigenvalues[0];
+    reject(&bad, "F12 perturbed by 3e-4·‖F‖", "F error");
+    // A NaN loss.
+    let mut bad = good.clone();
+    bad[i].loss = f32::NAN;
+    reject(&bad, "a NaN loss", "L is not finite");
+    // A flag mismatch: a regular cell flagged κ = ∞.
+    let mut bad = good.clone();
+    bad[i].flags |= flags::KAPPA_INFINITE;
+    reject(&bad, "κ flagged infinite on a regular cell", "κ is null");
+    // A natural gradient flagged undefined where the reference has one.
+    let mut bad = good.clone();
+    bad[i].flags |= flags::NATGRAD_UNDEFINED;
+    reject(&bad, "ñ flagged undefined", "the natural gradient is null");
+    // The wrong slice order: (σ2, μ1) evaluated, (μ1, σ2) expected.
+    let swapped: Vec<GeneralPointInput> = points
+        .iter()
+        .map(|p| GeneralPointInput {
+            slice_a: p.slice_b,
+            slice_b: p.slice_a,
+            ..*p
+        })
+        .collect();
+    let bad = cpu::general::points(&swapped, 0.0, &nodes());
+    reject(&bad, "the slice order swapped", "F error");
+}
+
+/// Splits beyond `GENERAL_MAX_SPLITS`: only the target pass (model and target splits
+/// together) can drop any, far grades first; the cell says so and stays within tolerance.
+#[test]
+fn dropped_splits_are_flagged_and_harmless() {
+    // Two mixtures with σ1 ≠ σ2 and both roots inside each window: up to 31 splits.
+    let model = Model {
+        pi: 0.4,
+        mu1: -0.3,
+        mu2: 0.4,
+        sigma1: 0.6,
+        sigma2: 1.3,
+    };
+    let target = Model {
+        pi: 0.6,
+        mu1: 0.5,
+        mu2: -0.2,
+        sigma1: 1.4,
+        sigma2: 0.7,
+    };
+    let s = slice(Param::Mu1, Param::Sigma2);
+    let inputs = vec![
+        GeneralPointInput::new(&model, &s, Some(&target)),
+        GeneralPointInput::new(&model, &s, None),
+    ];
+    let refs: Vec<PointReport> = references(&inputs, 0.0).iter().map(point_report).collect();
+    let cells = cpu::general::points(&inputs, 0.0, &nodes());
+    assert_ne!(
+        cells[0].flags & FLAG_SPLITS_DROPPED,
+        0,
+        "this point should fill the target pass's windows"
+    );
+    assert_eq!(
+        cells[1].flags & FLAG_SPLITS_DROPPED,
+        0,
+        "F alone never drops"
+    );
+    let result = compare_cells(&cells, &refs, &general_tolerances());
+    eprintln!("{}", summary("dropped splits", &result, 2, 0));
+    assert!(result.failures.is_empty(), "{:?}", result.failures);
 }
