@@ -286,3 +286,152 @@ fn no_adapter_on_the_chosen_backend_says_what_to_install() {
         "{stderr}"
     );
 }
+
+/// The 30-digit public references of the general mixture (shared/reference, copied to
+/// tests/data): fed back in as points, the CPU answer must match each to 1e-8.
+#[test]
+fn general_points_match_the_30_digit_references_and_echo_their_input() {
+    let path = format!(
+        "{}/tests/data/public_general_points.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let references: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(references.len(), 5, "{path}: number of points");
+    let out = fisherflow(&["fim", "--points", &path, "--json"], None);
+    let got = json(&out);
+    let got = got["points"].as_array().unwrap();
+    let close = |a: f64, b: f64, scale: f64| (a - b).abs() <= 1e-8 * scale.max(1e-300);
+    for (i, (g, r)) in zip_exact(got, &references, "points").enumerate() {
+        // Echoed as given.
+        for key in ["model", "slice", "target"] {
+            assert_eq!(g[key], r[key], "point {i}: {key} echoed as given");
+        }
+        let scale = r["eigenvalues"][0].as_f64().unwrap();
+        for (a, b) in [(0, 0), (0, 1), (1, 1)] {
+            let (x, y) = (
+                g["fisher"][a][b].as_f64().unwrap(),
+                r["fisher"][a][b].as_f64().unwrap(),
+            );
+            assert!(close(x, y, scale), "point {i}: F[{a}][{b}] {x} vs {y}");
+        }
+        let kl = r["kl"].as_f64().unwrap();
+        assert!(close(g["kl"].as_f64().unwrap(), kl, kl), "point {i}: KL");
+        let grad = &r["grad"];
+        let norm = grad[0].as_f64().unwrap().hypot(grad[1].as_f64().unwrap());
+        for k in 0..2 {
+            assert!(
+                close(
+                    g["grad"][k].as_f64().unwrap(),
+                    grad[k].as_f64().unwrap(),
+                    norm
+                ),
+                "point {i}: ∇L[{k}]"
+            );
+        }
+        let ef_scale = r["empirical_fisher"][1][1]
+            .as_f64()
+            .unwrap()
+            .max(r["empirical_fisher"][0][0].as_f64().unwrap());
+        assert!(
+            close(
+                g["empirical_fisher"][0][1].as_f64().unwrap(),
+                r["empirical_fisher"][0][1].as_f64().unwrap(),
+                ef_scale
+            ),
+            "point {i}: empirical Fisher"
+        );
+    }
+    // Negative control of the comparison: the same points in swapped slice order do not match
+    // wherever the two diagonal entries differ.
+    let swapped: Vec<serde_json::Value> = references
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            let s = r["slice"].as_array().unwrap().clone();
+            r["slice"] = serde_json::json!([s[1], s[0]]);
+            r
+        })
+        .collect();
+    let out = fisherflow(
+        &["fim", "--points", "-", "--json"],
+        Some(&serde_json::to_string(&swapped).unwrap()),
+    );
+    let swapped_got = json(&out);
+    let differs = zip_exact(
+        swapped_got["points"].as_array().unwrap(),
+        &references,
+        "swapped",
+    )
+    .filter(|(g, r)| {
+        let (x, y) = (
+            g["fisher"][0][0].as_f64().unwrap(),
+            r["fisher"][0][0].as_f64().unwrap(),
+        );
+        !close(x, y, r["eigenvalues"][0].as_f64().unwrap())
+    })
+    .count();
+    assert!(differs >= 3, "slice order matters: {differs} of 5 differ");
+    // Seed and general points mix in one file, each answered in its own form.
+    let mixed = r#"[{"mu1": 0, "mu2": 0.01, "sigma": 1},
+                    {"model": {"pi": 0.25}, "slice": ["pi", "mu1"]}]"#;
+    let out = json(&fisherflow(
+        &["fim", "--points", "-", "--json"],
+        Some(mixed),
+    ));
+    let points = out["points"].as_array().unwrap();
+    assert_eq!(points.len(), 2);
+    assert!(points[0].get("model").is_none() && points[0]["sigma"] == 1.0);
+    assert_eq!(
+        points[1]["model"],
+        serde_json::json!({"pi": 0.25}),
+        "echoed as given"
+    );
+    assert!(points[1].get("kl").is_none(), "no target, no loss");
+}
+
+#[test]
+fn bad_general_points_exit_2_naming_the_field() {
+    for (points, mentions) in [
+        (
+            r#"[{"model": {"pi": 0.5, "mu3": 1}, "slice": ["mu1", "mu2"]}]"#,
+            &["point 0", "mu3"][..],
+        ),
+        (
+            r#"[{"model": {}, "slice": ["mu1", "mu1"]}]"#,
+            &["point 0", "mu1"][..],
+        ),
+        (
+            r#"[{"model": {}, "slice": ["mu1", "nu"]}]"#,
+            &["point 0", "nu"][..],
+        ),
+        (
+            r#"[{"model": {"pi": 1.5}, "slice": ["mu1", "mu2"]}]"#,
+            &["point 0", "pi"][..],
+        ),
+        (
+            r#"[{"model": {"pi": 1.0}, "slice": ["pi", "mu2"]}]"#,
+            &["point 0", "pi"][..],
+        ),
+        (
+            r#"[{"model": {"sigma2": 0}, "slice": ["mu1", "mu2"]}]"#,
+            &["point 0", "sigma2"][..],
+        ),
+        (
+            r#"[{"mu1": 0, "mu2": 0, "sigma": 1}, {"model": {}}]"#,
+            &["point 1", "slice"][..],
+        ),
+        (
+            r#"[{"model": {}, "slice": ["mu1", "mu2"], "target": {"sigma1": -1}}]"#,
+            &["point 0", "target"][..],
+        ),
+    ] {
+        assert_bad_input(&["fim", "--points", "-", "--json"], Some(points), mentions);
+    }
+    // The GPU path does not take general points yet: it says so, exit 2, nothing printed.
+    assert_bad_input(
+        &["fim", "--points", "-", "--device", "gpu"],
+        Some(r#"[{"model": {}, "slice": ["mu1", "sigma1"]}]"#),
+        &["--device cpu"],
+    );
+}

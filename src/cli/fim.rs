@@ -1,6 +1,12 @@
 //! `fisherflow fim`: F, eigenvalues, κ and (with a target) L, ∇L, the natural gradient and the
 //! angle at one point or a list of points, on the CPU (f64 reference) or the GPU (the
 //! `fim_field.wgsl` kernel, all points in one dispatch).
+//!
+//! A point is either the seed's `{"mu1", "mu2", "sigma", "target": [t1, t2]}` (the (μ1, μ2)
+//! slice of ½N(μ1, σ²) + ½N(μ2, σ²)) or a general one, `{"model": {pi, mu1, mu2, sigma1,
+//! sigma2}, "slice": ["a", "b"], "target": {…}}`, answered with the same keys in slice order
+//! (plus the population empirical Fisher when a target is given), echoing `model`, `slice` and
+//! `target` as given.
 
 use std::fmt::Write as _;
 use std::io::Read;
@@ -14,9 +20,11 @@ use super::{CliError, CliResult, parse_pair};
 use crate::compute::fim_field::evaluate_points;
 use crate::gpu::context::{BackendChoice, GpuContext, GpuOptions};
 use crate::gpu::gpu_data;
+use crate::math::general::DEFAULT_NODES_GENERAL;
 use crate::math::quadrature::{DEFAULT_NODES_F32, DEFAULT_NODES_F64};
 use crate::math::{
-    PointInput, PointReport, QuadratureRule, evaluate_point, validate_damping, validate_finite,
+    GeneralInput, PointInput, PointReport, QuadratureRule, evaluate_general, evaluate_point,
+    validate_damping, validate_finite,
 };
 use crate::verify::report_from_cell;
 
@@ -44,8 +52,9 @@ pub struct FimArgs {
     /// Target θ* = T1,T2 of a single point: adds L, ∇L, natural gradient and angle.
     #[arg(long, value_parser = parse_pair, allow_hyphen_values = true, conflicts_with = "points")]
     pub target: Option<[f64; 2]>,
-    /// JSON array of {"mu1", "mu2", "sigma", "target": [t1, t2]} (target optional); `-` reads
-    /// standard input.
+    /// JSON array of points, each {"mu1", "mu2", "sigma", "target": [t1, t2]} (the seed's
+    /// slice) or {"model": {pi, mu1, mu2, sigma1, sigma2}, "slice": [a, b], "target": {…}}
+    /// (any slice of the general mixture); targets optional; `-` reads standard input.
     #[arg(long, value_name = "FILE")]
     pub points: Option<PathBuf>,
     /// Damping λ ≥ 0 of the natural gradient (F + λI)⁻¹∇L.
@@ -65,47 +74,130 @@ pub struct FimArgs {
     pub backend: Option<BackendChoice>,
 }
 
+/// One point to evaluate, in either form.
+#[derive(Clone, Debug)]
+pub enum FimPoint {
+    /// The seed's slice.
+    Seed(PointInput),
+    /// A slice of the general mixture, with the JSON it was given as (echoed back).
+    General {
+        /// The parsed point.
+        input: GeneralInput,
+        /// `model`, `slice` and `target` exactly as given.
+        given: serde_json::Map<String, serde_json::Value>,
+    },
+}
+
 #[derive(Serialize)]
 struct FimOutput {
     device: String,
-    points: Vec<PointReport>,
+    points: Vec<serde_json::Value>,
 }
 
 /// Runs `fisherflow fim`.
 pub fn run(args: &FimArgs) -> CliResult {
-    let points = read_points(args)?;
+    let points = read_fim_points(args)?;
     validate_damping(args.damping).map_err(CliError::input)?;
     let nodes = args.nodes.unwrap_or(match args.device {
         Device::Cpu => DEFAULT_NODES_F64,
         Device::Gpu => DEFAULT_NODES_F32,
     });
     let rule = QuadratureRule::new(nodes).map_err(CliError::input)?;
-    let (device, reports) = match args.device {
+    let seed: Vec<PointInput> = points
+        .iter()
+        .filter_map(|p| match p {
+            FimPoint::Seed(input) => Some(*input),
+            FimPoint::General { .. } => None,
+        })
+        .collect();
+    if args.device == Device::Gpu && seed.len() != points.len() {
+        return Err(CliError::input(anyhow!(
+            "general points ({{\"model\", \"slice\"}}) are evaluated on the CPU only so far; \
+             use --device cpu for them"
+        )));
+    }
+    let (device, seed_reports) = match args.device {
         Device::Cpu => {
-            let reports = points
+            let reports = seed
                 .iter()
                 .map(|p| evaluate_point(p, &rule, args.damping))
                 .collect();
             ("cpu".to_owned(), reports)
         }
-        Device::Gpu => evaluate_on_gpu(&points, args, &rule)?,
+        Device::Gpu => evaluate_on_gpu(&seed, args, &rule)?,
     };
+    // The general rule: Q per panel-window as in `math::general` (its default when --nodes is
+    // not given, since the seed's default of 128 is more than the general rule needs).
+    let general_rule = match args.nodes {
+        Some(_) => rule.clone(),
+        None => QuadratureRule::new(DEFAULT_NODES_GENERAL).map_err(CliError::input)?,
+    };
+    let mut seed_reports = seed_reports.into_iter();
+    let mut reports = Vec::with_capacity(points.len());
+    let mut json = Vec::with_capacity(points.len());
+    for point in &points {
+        match point {
+            FimPoint::Seed(_) => {
+                let report = seed_reports.next().expect("one report per seed point");
+                json.push(serde_json::to_value(&report).map_err(CliError::runtime)?);
+                reports.push(Report::Seed(report));
+            }
+            FimPoint::General { input, given } => {
+                let report = evaluate_general(input, &general_rule, args.damping);
+                let mut value = serde_json::to_value(&report).map_err(CliError::runtime)?;
+                if let Some(object) = value.as_object_mut() {
+                    for (key, original) in given {
+                        object.insert(key.clone(), original.clone());
+                    }
+                }
+                json.push(value);
+                reports.push(Report::General(report));
+            }
+        }
+    }
     let output = FimOutput {
         device,
-        points: reports,
+        points: json,
     };
     let text = if args.json {
         serde_json::to_string_pretty(&output).map_err(CliError::runtime)? + "\n"
     } else {
-        summary(&output, nodes, args.damping)
+        summary(
+            &output.device,
+            &reports,
+            nodes,
+            general_rule.nodes_per_component(),
+            args.damping,
+        )
     };
     print!("{text}");
     Ok(())
 }
 
+/// A result of either form, for the readable summary.
+enum Report {
+    Seed(PointReport),
+    General(crate::math::GeneralReport),
+}
+
+/// The seed-form points to evaluate (the single-point options or a --points file of seed
+/// points only; a general point is an error here).
+pub fn read_points(args: &FimArgs) -> Result<Vec<PointInput>, CliError> {
+    read_fim_points(args)?
+        .into_iter()
+        .enumerate()
+        .map(|(index, p)| match p {
+            FimPoint::Seed(input) => Ok(input),
+            FimPoint::General { .. } => Err(CliError::input(anyhow!(
+                "point {index}: a general point where only the seed's form is accepted"
+            ))),
+        })
+        .collect()
+}
+
 /// The points to evaluate, from the single-point options or --points; every field validated,
 /// errors naming the point's index and field.
-pub fn read_points(args: &FimArgs) -> Result<Vec<PointInput>, CliError> {
+pub fn read_fim_points(args: &FimArgs) -> Result<Vec<FimPoint>, CliError> {
     let points = match &args.points {
         Some(path) => parse_points_json(&read_source(path)?)?,
         None => {
@@ -121,7 +213,7 @@ pub fn read_points(args: &FimArgs) -> Result<Vec<PointInput>, CliError> {
                 target: args.target,
             };
             point.validate().map_err(CliError::input)?;
-            vec![point]
+            vec![FimPoint::Seed(point)]
         }
     };
     Ok(points)
@@ -142,17 +234,21 @@ fn read_source(path: &PathBuf) -> Result<String, CliError> {
     Ok(text)
 }
 
-/// Parses and validates a JSON array of points.
-pub fn parse_points_json(text: &str) -> Result<Vec<PointInput>, CliError> {
+/// Parses and validates a JSON array of points (either form; see the module docs).
+pub fn parse_points_json(text: &str) -> Result<Vec<FimPoint>, CliError> {
     let values: Vec<serde_json::Value> = serde_json::from_str(text)
         .context(
-            "--points must be a JSON array of {\"mu1\", \"mu2\", \"sigma\", \"target\"} objects",
+            "--points must be a JSON array of {\"mu1\", \"mu2\", \"sigma\", \"target\"} or \
+             {\"model\", \"slice\", \"target\"} objects",
         )
         .map_err(CliError::input)?;
     values
         .into_iter()
         .enumerate()
         .map(|(index, value)| {
+            if value.get("model").is_some() {
+                return parse_general(index, value);
+            }
             warn_unknown_fields(index, &value);
             let point: PointInput = serde_json::from_value(value)
                 .with_context(|| format!("point {index}: expected {{\"mu1\", \"mu2\", \"sigma\", \"target\": [t1, t2]}}"))
@@ -161,9 +257,72 @@ pub fn parse_points_json(text: &str) -> Result<Vec<PointInput>, CliError> {
                 .validate()
                 .with_context(|| format!("point {index}"))
                 .map_err(CliError::input)?;
-            Ok(point)
+            Ok(FimPoint::Seed(point))
         })
         .collect()
+}
+
+/// A general point: `model` (missing parameters take the defaults π = ½, μ = 0, σ = 1; an
+/// unknown one is an error), `slice` (two different parameter names), optional `target`.
+fn parse_general(index: usize, value: serde_json::Value) -> Result<FimPoint, CliError> {
+    const KNOWN: [&str; 3] = ["model", "slice", "target"];
+    let serde_json::Value::Object(object) = value else {
+        return Err(CliError::input(anyhow!(
+            "point {index}: expected an object"
+        )));
+    };
+    let unknown: Vec<&str> = object
+        .keys()
+        .map(String::as_str)
+        .filter(|k| !KNOWN.contains(k))
+        .collect();
+    if !unknown.is_empty() {
+        eprintln!(
+            "note: point {index}: ignoring field(s) {}",
+            unknown.join(", ")
+        );
+    }
+    let given: serde_json::Map<String, serde_json::Value> = object
+        .iter()
+        .filter(|(k, _)| KNOWN.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let field = |name: &str| object.get(name).cloned();
+    let model = serde_json::from_value(field("model").unwrap_or_default())
+        .with_context(|| format!("point {index}: model"))
+        .map_err(CliError::input)?;
+    let slice = field("slice")
+        .ok_or_else(|| {
+            anyhow!("point {index}: slice: missing (e.g. \"slice\": [\"mu1\", \"sigma1\"])")
+        })
+        .and_then(|v| serde_json::from_value(v).with_context(|| format!("point {index}: slice")))
+        .map_err(CliError::input)?;
+    let target = match field("target") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(v) => Some(
+            serde_json::from_value(v)
+                .with_context(|| format!("point {index}: target"))
+                .map_err(CliError::input)?,
+        ),
+    };
+    let input = GeneralInput {
+        model,
+        slice,
+        target,
+    };
+    // Validated part by part so the message names which one is wrong.
+    input
+        .model
+        .validate_for(&input.slice)
+        .with_context(|| format!("point {index}: model"))
+        .map_err(CliError::input)?;
+    if let Some(target) = &input.target {
+        target
+            .validate()
+            .with_context(|| format!("point {index}: target"))
+            .map_err(CliError::input)?;
+    }
+    Ok(FimPoint::General { input, given })
 }
 
 /// Extra keys are allowed (so reference files with their expected values can be fed back in),
@@ -217,15 +376,33 @@ fn evaluate_on_gpu(
     Ok((ctx.describe(), reports))
 }
 
-fn summary(output: &FimOutput, nodes: u32, damping: f64) -> String {
+fn summary(
+    device: &str,
+    reports: &[Report],
+    nodes: u32,
+    general_nodes: u32,
+    damping: f64,
+) -> String {
     let mut s = String::new();
     let opt = |v: Option<f64>, none: &str| v.map_or(none.to_owned(), |v| format!("{v:.9e}"));
+    let any_general = reports.iter().any(|r| matches!(r, Report::General(_)));
+    let general = if any_general {
+        format!(" (general points: {general_nodes} per panel window)")
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         s,
-        "device: {}   quadrature: {nodes} nodes/component   damping λ = {damping}",
-        output.device
+        "device: {device}   quadrature: {nodes} nodes/component{general}   damping λ = {damping}"
     );
-    for (i, p) in output.points.iter().enumerate() {
+    for (i, report) in reports.iter().enumerate() {
+        let p = match report {
+            Report::Seed(p) => p,
+            Report::General(g) => {
+                general_summary(&mut s, i, g);
+                continue;
+            }
+        };
         let _ = writeln!(
             s,
             "\npoint {i}: θ = ({}, {}), σ = {}",
@@ -259,4 +436,50 @@ fn summary(output: &FimOutput, nodes: u32, damping: f64) -> String {
         }
     }
     s
+}
+
+/// The readable summary of a general point.
+fn general_summary(s: &mut String, i: usize, g: &crate::math::GeneralReport) {
+    let m = &g.model;
+    let [a, b] = [g.slice.a, g.slice.b];
+    let _ = writeln!(
+        s,
+        "\npoint {i}: π = {}, μ1 = {}, μ2 = {}, σ1 = {}, σ2 = {}; slice ({a}, {b})",
+        m.pi, m.mu1, m.mu2, m.sigma1, m.sigma2
+    );
+    let f = g.fisher;
+    let _ = writeln!(s, "  F ({a}, {b}) = [[{:.9e}, {:.9e}],", f[0][0], f[0][1]);
+    let _ = writeln!(s, "                  [{:.9e}, {:.9e}]]", f[1][0], f[1][1]);
+    let _ = writeln!(
+        s,
+        "  eigenvalues  = λmax {:.9e}, λmin {:.9e}",
+        g.eigenvalues[0], g.eigenvalues[1]
+    );
+    let kappa = g
+        .kappa
+        .map_or("∞ (F is singular on this slice)".to_owned(), |k| {
+            format!("{k:.9e}")
+        });
+    let _ = writeln!(s, "  κ            = {kappa}");
+    if let (Some(t), Some(l)) = (&g.target, &g.loss) {
+        let _ = writeln!(
+            s,
+            "  target       = π = {}, μ1 = {}, μ2 = {}, σ1 = {}, σ2 = {}",
+            t.pi, t.mu1, t.mu2, t.sigma1, t.sigma2
+        );
+        let _ = writeln!(s, "  L = KL       = {:.9e}", l.kl);
+        let _ = writeln!(s, "  ∇L           = ({:.9e}, {:.9e})", l.grad[0], l.grad[1]);
+        let nat = l
+            .natgrad
+            .map_or("undefined (F + λI is singular)".to_owned(), |n| {
+                format!("({:.9e}, {:.9e})", n[0], n[1])
+            });
+        let _ = writeln!(s, "  natural grad = {nat}");
+        let ef = l.empirical_fisher;
+        let _ = writeln!(
+            s,
+            "  empirical F  = [[{:.9e}, {:.9e}], [{:.9e}, {:.9e}]]",
+            ef[0][0], ef[0][1], ef[1][0], ef[1][1]
+        );
+    }
 }
