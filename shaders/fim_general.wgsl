@@ -9,10 +9,11 @@
 //             v = (e_a − e_b)/√2, formed from the block (not accumulated there);
 //   flags   — FLAG_SPLITS_DROPPED (16) on top of the seed's bits.
 //
-// F is accumulated in the standard basis; where that block's κ exceeds REFINE_KAPPA, a second
-// pass accumulates F again in the block's own eigenbasis (p = Q·s), so the small eigenvalue
-// is a sum of squares, not the difference F11·F22 − F12² that loses κ·(sum rounding): the
-// Rayleigh quotient there is accurate to second order in the first pass's eigenvector error.
+// F is accumulated in the standard basis; where its correlation is high (F11·F22 >
+// REFINE_RATIO·det F), a second pass accumulates F again in the block's own eigenbasis
+// (p = Q·s), so the small eigenvalue is a sum of squares, not the difference F11·F22 − F12²
+// that loses (sum rounding)·F11·F22/det: the Rayleigh quotient there is accurate to second
+// order in the first pass's eigenvector error.
 //
 // Rust side: `src/compute/general.rs` (dispatch), `src/cpu/general.rs` (f32 mirror),
 // `src/gpu/general_data.rs` (GeneralParams, GeneralPointInput byte layouts).
@@ -77,7 +78,8 @@ fn evaluate_general_point(p: GeneralPointInput, damping: f32, panel_nodes: u32) 
     // The basis F was finally accumulated in (rows q_max, q_min; identity when not refined).
     var basis = mat2x2<f32>(1.0, 0.0, 0.0, 1.0);
     var f_acc = f_std;
-    if !(eig.lambda_min * REFINE_KAPPA > eig.lambda_max) {
+    // Refine where the determinant cancels (NaN sums refine too, and stay NaN).
+    if !(sym2_det(f_std) * REFINE_RATIO > f_std.x * f_std.z) {
         let q = eig.q_max;
         // mat2x2 is column-major: columns (q.x, −q.y), (q.y, q.x) make rows q_max, q_min.
         basis = mat2x2<f32>(q.x, -q.y, q.y, q.x);

@@ -809,3 +809,150 @@ fn dropped_splits_are_flagged_and_harmless() {
     eprintln!("{}", summary("dropped splits", &result, 2, 0));
     assert!(result.failures.is_empty(), "{:?}", result.failures);
 }
+
+/// Cost per point: integrand evaluations (from the mirror, which makes the kernel's) per
+/// preset, and wall time per point of the general kernel against the seed kernel on the same
+/// adapter (upload, dispatch and read-back, pipelines built beforehand). Prints a table;
+/// `cargo test --release --test gpu_general -- --ignored --nocapture cost`.
+#[test]
+#[ignore = "measurement: prints the cost table"]
+fn cost_per_point_against_the_seed_kernel() {
+    use fisherflow::compute::fim_field::{FieldData, FieldMode, FimFieldPipeline};
+    use fisherflow::compute::general::{GeneralData, GeneralPipeline};
+    use fisherflow::gpu::gpu_data::{FieldParams, PointInput};
+    use fisherflow::math::quadrature::DEFAULT_NODES_F32;
+    use std::time::Instant;
+    let nodes = nodes();
+    let mut all = Vec::new();
+    for preset in presets() {
+        let points = inputs(&preset);
+        let costs: Vec<cpu::general::PointCost> = points
+            .iter()
+            .map(|p| cpu::general::evaluate_general_point_counted(p, 0.0, &nodes).1)
+            .collect();
+        let counts: Vec<u32> = costs.iter().map(|c| c.evaluations).collect();
+        let refined = costs.iter().filter(|c| c.refined).count();
+        let no_target: Vec<u32> = points
+            .iter()
+            .map(|p| {
+                let p = GeneralPointInput {
+                    has_target: 0,
+                    ..*p
+                };
+                cpu::general::evaluate_general_point_counted(&p, 0.0, &nodes)
+                    .1
+                    .evaluations
+            })
+            .collect();
+        let mean = |v: &[u32]| v.iter().map(|&n| n as f64).sum::<f64>() / v.len() as f64;
+        eprintln!(
+            "{:<45} evaluations/point with target: min {} mean {:.0} max {}; F only: min {} \
+             mean {:.0} max {} ({refined} of {} refined)",
+            preset.name,
+            counts.iter().min().unwrap(),
+            mean(&counts),
+            counts.iter().max().unwrap(),
+            no_target.iter().min().unwrap(),
+            mean(&no_target),
+            no_target.iter().max().unwrap(),
+            points.len()
+        );
+        all.extend(points);
+    }
+    let seed_q = DEFAULT_NODES_F32;
+    eprintln!(
+        "seed kernel (Q = {seed_q}): {} evaluations/point with target ({} for F)",
+        4 * seed_q,
+        2 * seed_q
+    );
+    // Timing on the same adapter: the presets' points repeated to N, against the seed kernel on
+    // as many (μ1, μ2) points.
+    let n = 8192;
+    let general: Vec<GeneralPointInput> = all.iter().cycle().take(n).copied().collect();
+    let seed: Vec<PointInput> = (0..n)
+        .map(|i| PointInput {
+            theta: [
+                -3.0 + 6.0 * (i % 91) as f32 / 90.0,
+                -3.0 + 6.0 * (i / 91) as f32 / 90.0,
+            ],
+            target: [-1.0, 1.5],
+            sigma: 1.0,
+            has_target: 1,
+            _pad: [0; 2],
+        })
+        .collect();
+    let t = Instant::now();
+    let mirror = cpu::general::points(&general, 0.0, &nodes);
+    let mirror_s = t.elapsed().as_secs_f64();
+    let seed_nodes = QuadratureRule::new(seed_q)
+        .unwrap()
+        .panel_rule()
+        .table_f32();
+    let seed_params = FieldParams {
+        panel_nodes: seed_nodes.len() as u32,
+        ..Default::default()
+    };
+    let t = Instant::now();
+    let seed_mirror = cpu::fim_field::points(&seed_params, &seed_nodes, &seed);
+    let seed_mirror_s = t.elapsed().as_secs_f64();
+    assert_eq!(mirror.len() + seed_mirror.len(), 2 * n);
+    eprintln!(
+        "CPU mirrors ({} threads): general {:.1} µs/point, seed {:.1} µs/point",
+        rayon::current_num_threads(),
+        mirror_s / n as f64 * 1e6,
+        seed_mirror_s / n as f64 * 1e6
+    );
+    let Some(ctx) = common::gpu() else { return };
+    let rule = f32_rule();
+    let pipeline = GeneralPipeline::new(&ctx.device);
+    let data = GeneralData::new(&ctx, &pipeline, n as u32, &rule).unwrap();
+    let seed_rule = QuadratureRule::new(seed_q).unwrap();
+    let seed_pipeline = FimFieldPipeline::new(&ctx.device);
+    let seed_data = FieldData::new(&ctx, &seed_pipeline, n as u32, &seed_rule).unwrap();
+    let run_general = || {
+        let mut encoder = ctx.device.create_command_encoder(&Default::default());
+        data.encode(&ctx.queue, &mut encoder, &pipeline, &general, 0.0);
+        ctx.queue.submit([encoder.finish()]);
+        data.read_cells(&ctx, n as u32).unwrap()
+    };
+    let run_seed = || {
+        seed_data.upload_points(&ctx.queue, &seed);
+        let params = FieldParams {
+            cell_count: n as u32,
+            grid: [n as u32, 1],
+            ..Default::default()
+        };
+        let mut encoder = ctx.device.create_command_encoder(&Default::default());
+        seed_data.encode(
+            &ctx.queue,
+            &mut encoder,
+            &seed_pipeline,
+            FieldMode::Points,
+            &params,
+            None,
+        );
+        ctx.queue.submit([encoder.finish()]);
+        seed_data.read_cells(&ctx, n as u32).unwrap()
+    };
+    // Warm up, then the best of three.
+    run_general();
+    run_seed();
+    let best = |f: &dyn Fn() -> Vec<FieldCell>| {
+        (0..3)
+            .map(|_| {
+                let t = Instant::now();
+                assert_eq!(f().len(), n);
+                t.elapsed().as_secs_f64()
+            })
+            .fold(f64::INFINITY, f64::min)
+    };
+    let g = best(&run_general);
+    let s = best(&run_seed);
+    eprintln!(
+        "{} ({n} points, best of 3): general {:.1} µs/point, seed {:.1} µs/point ({:.1}×)",
+        ctx.describe(),
+        g / n as f64 * 1e6,
+        s / n as f64 * 1e6,
+        g / s
+    );
+}

@@ -38,8 +38,10 @@ const GRADE_FAR: f32 = 12.0;
 const GENERAL_TAIL: f32 = 1e-12;
 const TRUNCATION_MIN: f32 = 6.0;
 const TRUNCATION_MAX: f32 = 16.0;
-// Above this κ of the standard-basis block the kernel runs the refinement pass (below).
-const REFINE_KAPPA: f32 = 30.0;
+// Where F11·F22 exceeds this times det F (the block's correlation ρ² > 1 − 1/30), the
+// determinant F11·F22 − F12² cancels: the kernel runs the refinement pass (fim_general.wgsl).
+// A large κ from unequal scales alone (ρ small) needs no refinement: det/λ_max is accurate.
+const REFINE_RATIO: f32 = 30.0;
 // ln √(2π) and √(2π).
 const LN_SQRT_2PI: f32 = 0.9189385332046728;
 const SQRT_2PI: f32 = 2.5066282746310002;

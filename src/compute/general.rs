@@ -19,11 +19,12 @@
 //! * truncation T from Q(T)(1 + T²)² ≤ 1e-12·m² (m the smallest weight), clamped to [6, 16]σ;
 //! * n Gauss–Legendre nodes per panel from the `QuadratureRule` (Q/2), each panel summed on its
 //!   own before it joins the total;
-//! * F in the standard basis, and where κ > 30 a second pass in that block's eigenbasis, so
-//!   λ_min is a sum of squares rather than a cancelling determinant.
+//! * F in the standard basis, and where F11·F22 > 30·det F (correlation ρ² > 29/30) a second
+//!   pass in that block's eigenbasis, so λ_min is a sum of squares rather than a cancelling
+//!   determinant (a large κ from unequal scales alone needs no second pass).
 //!
 //! Cost per point (integrand evaluations): (panels under the model)·n for F, twice that where
-//! κ > 30, plus (panels under the target)·n with a target; `tests/gpu_general.rs` prints the
+//! refined, plus (panels under the target)·n with a target; `tests/gpu_general.rs` prints the
 //! measured counts and times.
 
 use wgpu::util::DeviceExt;

@@ -29,9 +29,8 @@ pub const GENERAL_TAIL: f32 = 1e-12;
 pub const TRUNCATION_MIN: f32 = 6.0;
 /// Largest truncation, in σ (`TRUNCATION_MAX`).
 pub const TRUNCATION_MAX: f32 = 16.0;
-/// κ of the standard-basis block above which F is accumulated again in its eigenbasis
-/// (`REFINE_KAPPA`).
-pub const REFINE_KAPPA: f32 = 30.0;
+/// F is accumulated again in its eigenbasis where F11·F22 > this·det F (`REFINE_RATIO`).
+pub const REFINE_RATIO: f32 = 30.0;
 /// ln √(2π).
 pub const LN_SQRT_2PI: f32 = 0.918_938_5;
 /// √(2π).
@@ -468,13 +467,22 @@ fn transpose(b: [[f32; 2]; 2]) -> [[f32; 2]; 2] {
     [[b[0][0], b[1][0]], [b[0][1], b[1][1]]]
 }
 
-/// Everything at one point, as the shader's `evaluate_general_point`; also returns the
-/// integrand evaluations it made (the cost per point).
+/// What one point cost: integrand evaluations, and whether F took the refinement pass.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PointCost {
+    /// Integrand evaluations (F's passes and the target pass).
+    pub evaluations: u32,
+    /// Whether F was accumulated a second time in its eigenbasis.
+    pub refined: bool,
+}
+
+/// Everything at one point, as the shader's `evaluate_general_point`; also returns what it
+/// cost.
 pub fn evaluate_general_point_counted(
     p: &GeneralPointInput,
     damping: f32,
     nodes: &[[f32; 2]],
-) -> (FieldCell, u32) {
+) -> (FieldCell, PointCost) {
     let psi = p.model;
     let slice = [p.slice_a, p.slice_b];
     let origin = psi[1];
@@ -493,9 +501,11 @@ pub fn evaluate_general_point_counted(
     let (mut lambda, mut q_max) = ([eig1.lambda_max, eig1.lambda_min], eig1.q_max);
     let mut basis = identity;
     let mut f_acc = f_std;
-    // Written so that a NaN eigenvalue also refines (as the shader's `!(… > …)`).
-    let well_conditioned = eig1.lambda_min * REFINE_KAPPA > eig1.lambda_max;
-    if !well_conditioned {
+    // Refine where the determinant cancels; written so that NaN sums refine too (as the
+    // shader's `!(… > …)`).
+    let uncorrelated = f_std.det() * REFINE_RATIO > f_std.xx * f_std.yy;
+    let refined = !uncorrelated;
+    if refined {
         let q = eig1.q_max;
         basis = [[q[0], q[1]], [-q[1], q[0]]];
         let second = fisher_pass(&m, slice, basis, t_model, nodes);
@@ -561,7 +571,13 @@ pub fn evaluate_general_point_counted(
         cell_flags |= FLAG_SPLITS_DROPPED;
     }
     out.flags = cell_flags;
-    (out, evaluations)
+    (
+        out,
+        PointCost {
+            evaluations,
+            refined,
+        },
+    )
 }
 
 /// Everything at one point (`evaluate_general_point`).
