@@ -428,10 +428,47 @@ fn bad_general_points_exit_2_naming_the_field() {
     ] {
         assert_bad_input(&["fim", "--points", "-", "--json"], Some(points), mentions);
     }
-    // The GPU path does not take general points yet: it says so, exit 2, nothing printed.
-    assert_bad_input(
-        &["fim", "--points", "-", "--device", "gpu"],
-        Some(r#"[{"model": {}, "slice": ["mu1", "sigma1"]}]"#),
-        &["--device cpu"],
+}
+
+#[test]
+fn general_points_on_the_gpu_agree_with_the_cpu() {
+    let path = format!(
+        "{}/tests/data/public_general_points.json",
+        env!("CARGO_MANIFEST_DIR")
     );
+    let cpu = json(&fisherflow(&["fim", "--points", &path, "--json"], None));
+    let gpu = json(&fisherflow(
+        &["fim", "--points", &path, "--json", "--device", "gpu"],
+        None,
+    ));
+    assert_ne!(gpu["device"], "cpu");
+    let (cpu, gpu) = (
+        cpu["points"].as_array().unwrap(),
+        gpu["points"].as_array().unwrap(),
+    );
+    for (i, (c, g)) in zip_exact(cpu, gpu, "points").enumerate() {
+        assert_eq!(c["slice"], g["slice"], "point {i}: echoed slice");
+        assert!(
+            g.get("empirical_fisher").is_none(),
+            "point {i}: the GPU reports no empirical Fisher rather than a made-up one"
+        );
+        // Issue 10's f32 tolerance: F within 1e-4 of ‖F‖.
+        let scale = c["eigenvalues"][0].as_f64().unwrap();
+        for (a, b) in [(0, 0), (0, 1), (1, 1)] {
+            let (x, y) = (
+                g["fisher"][a][b].as_f64().unwrap(),
+                c["fisher"][a][b].as_f64().unwrap(),
+            );
+            assert!(
+                (x - y).abs() <= 1e-4 * scale,
+                "point {i}: F[{a}][{b}] {x} vs {y}"
+            );
+        }
+        let kl = c["kl"].as_f64().unwrap();
+        let gkl = g["kl"].as_f64().unwrap();
+        assert!(
+            (gkl - kl).abs() <= (1e-3 * kl).max(1e-6),
+            "point {i}: L {gkl} vs {kl}"
+        );
+    }
 }

@@ -18,9 +18,11 @@ use serde::Serialize;
 
 use super::{CliError, CliResult, parse_pair};
 use crate::compute::fim_field::evaluate_points;
+use crate::compute::general::{DEFAULT_NODES_GENERAL_F32, evaluate_general_points};
 use crate::gpu::context::{BackendChoice, GpuContext, GpuOptions};
+use crate::gpu::general_data::GeneralPointInput;
 use crate::gpu::gpu_data;
-use crate::math::general::DEFAULT_NODES_GENERAL;
+use crate::math::general::{DEFAULT_NODES_GENERAL, GeneralReport, GeneralTargetReport};
 use crate::math::quadrature::{DEFAULT_NODES_F32, DEFAULT_NODES_F64};
 use crate::math::{
     GeneralInput, PointInput, PointReport, QuadratureRule, evaluate_general, evaluate_point,
@@ -110,12 +112,6 @@ pub fn run(args: &FimArgs) -> CliResult {
             FimPoint::General { .. } => None,
         })
         .collect();
-    if args.device == Device::Gpu && seed.len() != points.len() {
-        return Err(CliError::input(anyhow!(
-            "general points ({{\"model\", \"slice\"}}) are evaluated on the CPU only so far; \
-             use --device cpu for them"
-        )));
-    }
     let (device, seed_reports) = match args.device {
         Device::Cpu => {
             let reports = seed
@@ -126,11 +122,26 @@ pub fn run(args: &FimArgs) -> CliResult {
         }
         Device::Gpu => evaluate_on_gpu(&seed, args, &rule)?,
     };
-    // The general rule: Q per panel-window as in `math::general` (its default when --nodes is
-    // not given, since the seed's default of 128 is more than the general rule needs).
-    let general_rule = match args.nodes {
-        Some(_) => rule.clone(),
-        None => QuadratureRule::new(DEFAULT_NODES_GENERAL).map_err(CliError::input)?,
+    // The general rule: Q per panel window as in `math::general` (f64) or
+    // `compute::general` (f32) when --nodes is not given.
+    let general_rule = match (args.nodes, args.device) {
+        (Some(n), _) => QuadratureRule::new(n),
+        (None, Device::Cpu) => QuadratureRule::new(DEFAULT_NODES_GENERAL),
+        (None, Device::Gpu) => QuadratureRule::new(DEFAULT_NODES_GENERAL_F32),
+    }
+    .map_err(CliError::input)?;
+    let general: Vec<&GeneralInput> = points
+        .iter()
+        .filter_map(|p| match p {
+            FimPoint::General { input, .. } => Some(input),
+            FimPoint::Seed(_) => None,
+        })
+        .collect();
+    let mut general_gpu = match args.device {
+        Device::Gpu if !general.is_empty() => {
+            evaluate_general_on_gpu(&general, args, &general_rule)?.into_iter()
+        }
+        _ => Vec::new().into_iter(),
     };
     let mut seed_reports = seed_reports.into_iter();
     let mut reports = Vec::with_capacity(points.len());
@@ -143,9 +154,15 @@ pub fn run(args: &FimArgs) -> CliResult {
                 reports.push(Report::Seed(report));
             }
             FimPoint::General { input, given } => {
-                let report = evaluate_general(input, &general_rule, args.damping);
+                let report = match args.device {
+                    Device::Cpu => evaluate_general(input, &general_rule, args.damping),
+                    Device::Gpu => general_gpu.next().expect("one GPU cell per general point"),
+                };
                 let mut value = serde_json::to_value(&report).map_err(CliError::runtime)?;
                 if let Some(object) = value.as_object_mut() {
+                    if args.device == Device::Gpu {
+                        object.remove("empirical_fisher");
+                    }
                     for (key, original) in given {
                         object.insert(key.clone(), original.clone());
                     }
@@ -177,7 +194,7 @@ pub fn run(args: &FimArgs) -> CliResult {
 /// A result of either form, for the readable summary.
 enum Report {
     Seed(PointReport),
-    General(crate::math::GeneralReport),
+    General(GeneralReport),
 }
 
 /// The seed-form points to evaluate (the single-point options or a --points file of seed
@@ -344,6 +361,59 @@ fn warn_unknown_fields(index: usize, value: &serde_json::Value) {
     }
 }
 
+/// General points in one dispatch of `fim_general.wgsl` (f32). The GPU does not compute the
+/// empirical Fisher, so its reports carry none (the key is left out of the JSON).
+fn evaluate_general_on_gpu(
+    points: &[&GeneralInput],
+    args: &FimArgs,
+    rule: &QuadratureRule,
+) -> Result<Vec<GeneralReport>, CliError> {
+    let ctx = GpuContext::new_headless(GpuOptions {
+        backend: args.backend,
+        ..Default::default()
+    })
+    .map_err(CliError::runtime)?;
+    let inputs: Vec<GeneralPointInput> = points
+        .iter()
+        .map(|p| GeneralPointInput::new(&p.model, &p.slice, p.target.as_ref()))
+        .collect();
+    let cells = evaluate_general_points(&ctx, &inputs, args.damping as f32, rule)
+        .map_err(CliError::runtime)?;
+    if cells.len() != points.len() {
+        return Err(CliError::runtime(anyhow!(
+            "the GPU returned {} cells for {} points",
+            cells.len(),
+            points.len()
+        )));
+    }
+    Ok(points
+        .iter()
+        .zip(&cells)
+        .map(|(p, cell)| general_report_from_cell(p, cell))
+        .collect())
+}
+
+/// The f64 record of a general point's f32 cell (slice block in slice order). The GPU does
+/// not compute the empirical Fisher: its entries are NaN here and `run` drops the key.
+fn general_report_from_cell(p: &GeneralInput, cell: &gpu_data::FieldCell) -> GeneralReport {
+    let f = cell.fisher.map(f64::from);
+    GeneralReport {
+        model: p.model,
+        slice: p.slice,
+        target: p.target,
+        fisher: [[f[0], f[1]], [f[1], f[2]]],
+        eigenvalues: cell.eigenvalues.map(f64::from),
+        kappa: cell.kappa().map(f64::from),
+        loss: (cell.flags & gpu_data::flags::HAS_TARGET != 0).then(|| GeneralTargetReport {
+            kl: cell.loss as f64,
+            grad: cell.grad.map(f64::from),
+            natgrad: cell.natgrad().map(|n| n.map(f64::from)),
+            angle_deg: cell.angle().map(f64::from),
+            empirical_fisher: [[f64::NAN; 2]; 2],
+        }),
+    }
+}
+
 fn evaluate_on_gpu(
     points: &[PointInput],
     args: &FimArgs,
@@ -439,7 +509,7 @@ fn summary(
 }
 
 /// The readable summary of a general point.
-fn general_summary(s: &mut String, i: usize, g: &crate::math::GeneralReport) {
+fn general_summary(s: &mut String, i: usize, g: &GeneralReport) {
     let m = &g.model;
     let [a, b] = [g.slice.a, g.slice.b];
     let _ = writeln!(
@@ -476,10 +546,13 @@ fn general_summary(s: &mut String, i: usize, g: &crate::math::GeneralReport) {
             });
         let _ = writeln!(s, "  natural grad = {nat}");
         let ef = l.empirical_fisher;
-        let _ = writeln!(
-            s,
-            "  empirical F  = [[{:.9e}, {:.9e}], [{:.9e}, {:.9e}]]",
-            ef[0][0], ef[0][1], ef[1][0], ef[1][1]
-        );
+        // (NaN on the GPU path, which does not compute it.)
+        if ef[0][0].is_finite() {
+            let _ = writeln!(
+                s,
+                "  empirical F  = [[{:.9e}, {:.9e}], [{:.9e}, {:.9e}]]",
+                ef[0][0], ef[0][1], ef[1][0], ef[1][1]
+            );
+        }
     }
 }
