@@ -54,10 +54,12 @@ struct Mixture {
     mean: vec2<f32>,         // (μ1, μ2) − the frame origin
     sigma: vec2<f32>,        // (σ1, σ2)
     log_norm: vec2<f32>,     // ln w_c − ln σ_c − ln √(2π) (0 where w_c = 0: never used)
-    // ln(φ1/φ2) = (a·y' + b)·y' + c_phi with y' = y − mean.x; ℓ = that + logit_w.
+    // ln(φ1/φ2) = (a·y' + b)·y' + c_phi with y' = y − mean.x (for the switch points only;
+    // the nodes use log_phi_ratio's form); ℓ = that + logit_w.
     a: f32,
     b: f32,
     c_phi: f32,
+    log_sigma_ratio: f32,    // ln(σ2/σ1)
     logit_w: f32,            // ln π − ln(1 − π)
     boundary: u32,           // 1 when π = 0 or 1: one component, nothing switches
 }
@@ -75,7 +77,8 @@ fn make_mixture(pi: f32, mean: vec2<f32>, sigma: vec2<f32>) -> Mixture {
     // cancellation of two reciprocals when they are close.
     m.a = 0.5 * (sigma.x - sigma.y) * (sigma.x + sigma.y) / (v1 * v2);
     m.b = d / v2;
-    m.c_phi = log(sigma.y / sigma.x) + 0.5 * d * d / v2;
+    m.log_sigma_ratio = log(sigma.y / sigma.x);
+    m.c_phi = m.log_sigma_ratio + 0.5 * d * d / v2;
     if m.boundary == 0u {
         m.log_norm = vec2<f32>(log(pi) - log(sigma.x), log(1.0 - pi) - log(sigma.y)) - LN_SQRT_2PI;
         m.logit_w = log(pi) - log(1.0 - pi);
@@ -86,10 +89,22 @@ fn make_mixture(pi: f32, mean: vec2<f32>, sigma: vec2<f32>) -> Mixture {
     return m;
 }
 
-// ln(φ1(y)/φ2(y)): the log-ratio without the weights.
-fn log_phi_ratio(m: Mixture, y: f32) -> f32 {
-    let yp = y - m.mean.x;
-    return (m.a * yp + m.b) * yp + m.c_phi;
+// ln(φ1(y)/φ2(y)) = ln(σ2/σ1) + ½(z2 − z1)(z2 + z1): the log-ratio without the weights, at
+// standardized positions z. The difference z2 − z1 is taken whichever way rounds less here:
+// directly (error ~ε(|z1| + |z2|): a narrow component far from the other) or as
+// ((σ1 − σ2)(y − μ1) + σ1(μ1 − μ2))/(σ1σ2) (error ~ε(|σ1 − σ2||z1| + |μ1 − μ2|)/σ2: nearly
+// equal components, where the direct difference of two large z's would cancel). The
+// polynomial (a·y' + b)·y' + c_phi is avoided: centred on μ1, its terms grow like d²/σ2² and
+// cancel near a narrow second component (2.8e-5 of F_σ2σ2 at σ2 = σ1/20, means 1.8σ1 apart).
+fn log_phi_ratio(m: Mixture, z: vec2<f32>) -> f32 {
+    let sigma_diff = m.sigma.x - m.sigma.y;
+    let mean_diff = m.mean.x - m.mean.y;
+    let direct = z.y - z.x;
+    let formula = (sigma_diff * (z.x * m.sigma.x) + m.sigma.x * mean_diff) / (m.sigma.x * m.sigma.y);
+    let direct_error = abs(z.x) + abs(z.y);
+    let formula_error = (abs(sigma_diff) * abs(z.x) + abs(mean_diff)) / m.sigma.y;
+    let difference = select(direct, formula, formula_error < direct_error);
+    return m.log_sigma_ratio + 0.5 * difference * (z.x + z.y);
 }
 
 // The stable logistic 1/(1 + e^{−x}): never forms e^{+|x|}.
@@ -125,11 +140,11 @@ struct NodeState {
 }
 
 fn node_state(m: Mixture, y: f32) -> NodeState {
-    let lphi = log_phi_ratio(m, y);
-    let l = lphi + m.logit_w;
     var s: NodeState;
-    s.r = vec2<f32>(logistic(l), logistic(-l));
     s.z = vec2<f32>((y - m.mean.x) / m.sigma.x, (y - m.mean.y) / m.sigma.y);
+    let lphi = log_phi_ratio(m, s.z);
+    let l = lphi + m.logit_w;
+    s.r = vec2<f32>(logistic(l), logistic(-l));
     s.log_phi = lphi;
     return s;
 }

@@ -49,12 +49,15 @@ pub struct Mixture {
     pub sigma: [f32; 2],
     /// ln w_c − ln σ_c − ln √(2π).
     pub log_norm: [f32; 2],
-    /// ln(φ1/φ2) = (a·y' + b)·y' + c_phi, y' = y − mean[0].
+    /// ln(φ1/φ2) = (a·y' + b)·y' + c_phi, y' = y − mean[0] (for the switch points; nodes use
+    /// [`log_phi_ratio`]).
     pub a: f32,
     /// See `a`.
     pub b: f32,
     /// See `a`.
     pub c_phi: f32,
+    /// ln(σ2/σ1).
+    pub log_sigma_ratio: f32,
     /// ln π − ln(1 − π).
     pub logit_w: f32,
     /// π = 0 or 1.
@@ -92,17 +95,30 @@ pub fn make_mixture(pi: f32, mean: [f32; 2], sigma: [f32; 2]) -> Mixture {
         log_norm,
         a: 0.5 * (sigma[0] - sigma[1]) * (sigma[0] + sigma[1]) / (v1 * v2),
         b: d / v2,
+        log_sigma_ratio: (sigma[1] / sigma[0]).ln(),
         c_phi: (sigma[1] / sigma[0]).ln() + 0.5 * d * d / v2,
         logit_w,
         boundary,
     }
 }
 
-/// `log_phi_ratio`: ln(φ1(y)/φ2(y)).
+/// `log_phi_ratio`: ln(φ1/φ2) = ln(σ2/σ1) + ½(z2 − z1)(z2 + z1) at standardized positions
+/// z, with z2 − z1 taken whichever way rounds less (see the shader).
 #[inline]
-pub fn log_phi_ratio(m: &Mixture, y: f32) -> f32 {
-    let yp = y - m.mean[0];
-    (m.a * yp + m.b) * yp + m.c_phi
+pub fn log_phi_ratio(m: &Mixture, z: [f32; 2]) -> f32 {
+    let sigma_diff = m.sigma[0] - m.sigma[1];
+    let mean_diff = m.mean[0] - m.mean[1];
+    let direct = z[1] - z[0];
+    let formula =
+        (sigma_diff * (z[0] * m.sigma[0]) + m.sigma[0] * mean_diff) / (m.sigma[0] * m.sigma[1]);
+    let direct_error = z[0].abs() + z[1].abs();
+    let formula_error = (sigma_diff.abs() * z[0].abs() + mean_diff.abs()) / m.sigma[1];
+    let difference = if formula_error < direct_error {
+        formula
+    } else {
+        direct
+    };
+    m.log_sigma_ratio + 0.5 * difference * (z[0] + z[1])
 }
 
 /// `logistic`: 1/(1 + e^{−x}) without forming e^{+|x|}.
@@ -151,11 +167,12 @@ pub struct NodeState {
 /// `node_state`.
 #[inline]
 pub fn node_state(m: &Mixture, y: f32) -> NodeState {
-    let lphi = log_phi_ratio(m, y);
+    let z = [(y - m.mean[0]) / m.sigma[0], (y - m.mean[1]) / m.sigma[1]];
+    let lphi = log_phi_ratio(m, z);
     let l = lphi + m.logit_w;
     NodeState {
         r: [logistic(l), logistic(-l)],
-        z: [(y - m.mean[0]) / m.sigma[0], (y - m.mean[1]) / m.sigma[1]],
+        z,
         log_phi: lphi,
     }
 }
