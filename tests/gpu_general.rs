@@ -948,6 +948,24 @@ fn cost_per_point_against_the_seed_kernel() {
     };
     let g = best(&run_general);
     let s = best(&run_seed);
+    // Per preset: its points repeated to n.
+    for preset in presets() {
+        let points: Vec<GeneralPointInput> = inputs(&preset).into_iter().cycle().take(n).collect();
+        let run = || {
+            let mut encoder = ctx.device.create_command_encoder(&Default::default());
+            data.encode(&ctx.queue, &mut encoder, &pipeline, &points, 0.0);
+            ctx.queue.submit([encoder.finish()]);
+            data.read_cells(&ctx, n as u32).unwrap()
+        };
+        run();
+        let t = best(&run);
+        eprintln!(
+            "  {:<45} general {:.1} µs/point ({:.1}× the seed kernel)",
+            preset.name,
+            t / n as f64 * 1e6,
+            t / s
+        );
+    }
     eprintln!(
         "{} ({n} points, best of 3): general {:.1} µs/point, seed {:.1} µs/point ({:.1}×)",
         ctx.describe(),

@@ -107,12 +107,6 @@ fn log_phi_ratio(m: Mixture, z: vec2<f32>) -> f32 {
     return m.log_sigma_ratio + 0.5 * difference * (z.x + z.y);
 }
 
-// The stable logistic 1/(1 + e^{−x}): never forms e^{+|x|}.
-fn logistic(x: f32) -> f32 {
-    let e = exp(-abs(x));
-    return select(e / (1.0 + e), 1.0 / (1.0 + e), x >= 0.0);
-}
-
 // 1 − e^{−u} for u ≥ 0 without cancellation near 0: 2t/(1 + t), t = tanh(u/2).
 fn one_minus_exp(u: f32) -> f32 {
     let t = stable_tanh(0.5 * u);
@@ -143,8 +137,12 @@ fn node_state(m: Mixture, y: f32) -> NodeState {
     var s: NodeState;
     s.z = vec2<f32>((y - m.mean.x) / m.sigma.x, (y - m.mean.y) / m.sigma.y);
     let lphi = log_phi_ratio(m, s.z);
+    // (r1, r2) = (logistic(ℓ), logistic(−ℓ)) from one exponential, e^{−|ℓ|}.
     let l = lphi + m.logit_w;
-    s.r = vec2<f32>(logistic(l), logistic(-l));
+    let e = exp(-abs(l));
+    let near = 1.0 / (1.0 + e);
+    let far = e / (1.0 + e);
+    s.r = select(vec2<f32>(far, near), vec2<f32>(near, far), l >= 0.0);
     s.log_phi = lphi;
     return s;
 }

@@ -121,17 +121,6 @@ pub fn log_phi_ratio(m: &Mixture, z: [f32; 2]) -> f32 {
     m.log_sigma_ratio + 0.5 * difference * (z[0] + z[1])
 }
 
-/// `logistic`: 1/(1 + e^{−x}) without forming e^{+|x|}.
-#[inline]
-pub fn logistic(x: f32) -> f32 {
-    let e = (-x.abs()).exp();
-    if x >= 0.0 {
-        1.0 / (1.0 + e)
-    } else {
-        e / (1.0 + e)
-    }
-}
-
 /// `one_minus_exp`: 1 − e^{−u} for u ≥ 0.
 #[inline]
 pub fn one_minus_exp(u: f32) -> f32 {
@@ -169,9 +158,13 @@ pub struct NodeState {
 pub fn node_state(m: &Mixture, y: f32) -> NodeState {
     let z = [(y - m.mean[0]) / m.sigma[0], (y - m.mean[1]) / m.sigma[1]];
     let lphi = log_phi_ratio(m, z);
+    // (r1, r2) = (logistic(ℓ), logistic(−ℓ)) from one exponential, e^{−|ℓ|}.
     let l = lphi + m.logit_w;
+    let e = (-l.abs()).exp();
+    let near = 1.0 / (1.0 + e);
+    let far = e / (1.0 + e);
     NodeState {
-        r: [logistic(l), logistic(-l)],
+        r: if l >= 0.0 { [near, far] } else { [far, near] },
         z,
         log_phi: lphi,
     }
