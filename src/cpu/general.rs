@@ -49,7 +49,7 @@ pub struct Mixture {
     pub sigma: [f32; 2],
     /// ln w_c − ln σ_c − ln √(2π).
     pub log_norm: [f32; 2],
-    /// ln(φ1/φ2) = (a·y' + b)·y' + c_phi, y' = y − mean[0] (for the switch points; nodes use
+    /// ln(φ1/φ2) = (a·y' + b)·y' + c_phi, y' = y − mean₁ (for the switch points; nodes use
     /// [`log_phi_ratio`]).
     pub a: f32,
     /// See `a`.
