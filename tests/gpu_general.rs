@@ -1084,3 +1084,98 @@ fn far_from_zero_the_frame_keeps_precision() {
         }
     }
 }
+
+/// The value of `const NAME: TYPE = …;` in the spliced `shader`, as text without a `u` suffix.
+fn wgsl_const(shader: &str, name: &str) -> Option<String> {
+    let source = fisherflow::gpu::shader::spliced(shader);
+    source.lines().find_map(|line| {
+        let rest = line.trim().strip_prefix(&format!("const {name}: "))?;
+        let value = rest.split('=').nth(1)?.split(';').next()?.trim();
+        Some(value.trim_end_matches('u').to_owned())
+    })
+}
+
+/// Same constants on both sides: the mirror's and the dispatch's against the shader's, and
+/// the parameter codes against `Param::index`.
+#[test]
+fn mirror_and_dispatch_constants_match_the_shader() {
+    use cpu::general as m;
+    let shader = "fim_general.wgsl";
+    let float = |name: &str| -> f32 {
+        wgsl_const(shader, name)
+            .unwrap_or_else(|| panic!("{shader} declares no {name}"))
+            .parse()
+            .unwrap()
+    };
+    let int = |name: &str| -> u32 {
+        wgsl_const(shader, name)
+            .unwrap_or_else(|| panic!("{shader} declares no {name}"))
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(
+        int("WORKGROUP_SIZE"),
+        fisherflow::compute::general::WORKGROUP_SIZE
+    );
+    assert_eq!(int("FLAG_SPLITS_DROPPED"), FLAG_SPLITS_DROPPED);
+    assert_eq!(int("GENERAL_MAX_SPLITS") as usize, m::GENERAL_MAX_SPLITS);
+    assert_eq!(int("GENERAL_MAX_EDGES") as usize, m::GENERAL_MAX_EDGES);
+    for (name, rust) in [
+        ("GRADE_NEAR", m::GRADE_NEAR),
+        ("GRADE_FAR", m::GRADE_FAR),
+        ("GENERAL_TAIL", m::GENERAL_TAIL),
+        ("TRUNCATION_MIN", m::TRUNCATION_MIN),
+        ("TRUNCATION_MAX", m::TRUNCATION_MAX),
+        ("REFINE_RATIO", m::REFINE_RATIO),
+        ("LN_SQRT_2PI", m::LN_SQRT_2PI),
+        ("SQRT_2PI", m::SQRT_2PI),
+        ("SATURATED_LOG_RATIO", m::SATURATED_LOG_RATIO),
+    ] {
+        assert_eq!(float(name), rust, "{name}");
+    }
+    for (name, p) in [
+        ("PARAM_PI", Param::Pi),
+        ("PARAM_MU1", Param::Mu1),
+        ("PARAM_MU2", Param::Mu2),
+        ("PARAM_SIGMA1", Param::Sigma1),
+        ("PARAM_SIGMA2", Param::Sigma2),
+    ] {
+        assert_eq!(int(name) as usize, p.index(), "{name}");
+    }
+    // Negative control of the reader.
+    assert_eq!(wgsl_const(shader, "NO_SUCH_CONSTANT"), None);
+}
+
+/// Inputs go through `GeneralInput::validate`: a π on the boundary of a π slice or σ ≤ 0 is
+/// refused naming the field, before the kernel could turn it into NaN.
+#[test]
+fn kernel_inputs_are_validated() {
+    let good = GeneralInput {
+        model: Model::default(),
+        slice: slice(Param::Pi, Param::Mu1),
+        target: None,
+    };
+    assert!(GeneralPointInput::from_general(&good).is_ok());
+    let boundary = GeneralInput {
+        model: Model {
+            pi: 1.0,
+            ..Model::default()
+        },
+        ..good
+    };
+    let err = GeneralPointInput::from_general(&boundary)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("strictly between 0 and 1"), "{err}");
+    let bad_sigma = GeneralInput {
+        target: Some(Model {
+            sigma2: 0.0,
+            ..Model::default()
+        }),
+        ..good
+    };
+    let err = GeneralPointInput::from_general(&bad_sigma)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("sigma2"), "{err}");
+}

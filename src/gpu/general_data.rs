@@ -6,7 +6,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use crate::math::{Model, Param, Slice};
+use crate::math::{GeneralInput, Model, ModelError, Param, Slice};
 
 /// Bit of `FieldCell::flags` set by the general kernel only: a window had more splits than
 /// `GENERAL_MAX_SPLITS` and dropped the lowest-priority ones (`FLAG_SPLITS_DROPPED` in
@@ -59,6 +59,14 @@ impl GeneralPointInput {
             has_target: target.is_some() as u32,
             _pad: [0; 3],
         }
+    }
+
+    /// The kernel input of a general point after [`GeneralInput::validate`]: the kernel itself
+    /// checks nothing (π on the boundary of a slice that varies π, or σ ≤ 0, would give NaN),
+    /// so callers go through here. The error names the first bad field.
+    pub fn from_general(input: &GeneralInput) -> Result<Self, ModelError> {
+        input.validate()?;
+        Ok(Self::new(&input.model, &input.slice, input.target.as_ref()))
     }
 
     /// The model exactly as the kernel sees it (the f32 values widened): where the f64
