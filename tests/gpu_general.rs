@@ -1179,3 +1179,22 @@ fn kernel_inputs_are_validated() {
         .to_string();
     assert!(err.contains("sigma2"), "{err}");
 }
+
+/// An empty point list reads back empty; a list beyond one storage binding is refused naming
+/// the wgpu limit and what to do.
+#[test]
+fn empty_lists_and_capacity_limits() {
+    let Some(ctx) = common::gpu() else { return };
+    assert!(
+        evaluate_general_points(&ctx, &[], 0.0, &f32_rule())
+            .unwrap()
+            .is_empty()
+    );
+    let err = fisherflow::compute::general::check_capacity(&ctx.device, u32::MAX)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("max_") && err.contains("general points per dispatch"),
+        "{err}"
+    );
+}
