@@ -53,6 +53,7 @@ struct Mixture {
     weight: vec2<f32>,       // (π, 1 − π)
     mean: vec2<f32>,         // (μ1, μ2) − the frame origin
     sigma: vec2<f32>,        // (σ1, σ2)
+    inv_sigma: vec2<f32>,    // (1/σ1, 1/σ2): the nodes multiply, never divide
     log_norm: vec2<f32>,     // ln w_c − ln σ_c − ln √(2π) (0 where w_c = 0: never used)
     // ln(φ1/φ2) = (a·y' + b)·y' + c_phi with y' = y − mean.x (for the switch points only;
     // the nodes use log_phi_ratio's form); ℓ = that + logit_w.
@@ -69,6 +70,7 @@ fn make_mixture(pi: f32, mean: vec2<f32>, sigma: vec2<f32>) -> Mixture {
     m.weight = vec2<f32>(pi, 1.0 - pi);
     m.mean = mean;
     m.sigma = sigma;
+    m.inv_sigma = 1.0 / sigma;
     m.boundary = select(0u, 1u, pi <= 0.0 || pi >= 1.0);
     let d = mean.x - mean.y;
     let v1 = sigma.x * sigma.x;
@@ -100,9 +102,9 @@ fn log_phi_ratio(m: Mixture, z: vec2<f32>) -> f32 {
     let sigma_diff = m.sigma.x - m.sigma.y;
     let mean_diff = m.mean.x - m.mean.y;
     let direct = z.y - z.x;
-    let formula = (sigma_diff * (z.x * m.sigma.x) + m.sigma.x * mean_diff) / (m.sigma.x * m.sigma.y);
+    let formula = (sigma_diff * (z.x * m.sigma.x) + m.sigma.x * mean_diff) * (m.inv_sigma.x * m.inv_sigma.y);
     let direct_error = abs(z.x) + abs(z.y);
-    let formula_error = (abs(sigma_diff) * abs(z.x) + abs(mean_diff)) / m.sigma.y;
+    let formula_error = (abs(sigma_diff) * abs(z.x) + abs(mean_diff)) * m.inv_sigma.y;
     let difference = select(direct, formula, formula_error < direct_error);
     return m.log_sigma_ratio + 0.5 * difference * (z.x + z.y);
 }
@@ -115,8 +117,8 @@ fn one_minus_exp(u: f32) -> f32 {
 
 // ln p(y) by log-sum-exp of the weighted component log-densities.
 fn mixture_log_density(m: Mixture, y: f32) -> f32 {
-    let z1 = (y - m.mean.x) / m.sigma.x;
-    let z2 = (y - m.mean.y) / m.sigma.y;
+    let z1 = (y - m.mean.x) * m.inv_sigma.x;
+    let z2 = (y - m.mean.y) * m.inv_sigma.y;
     let e1 = m.log_norm.x - 0.5 * z1 * z1;
     let e2 = m.log_norm.y - 0.5 * z2 * z2;
     if m.boundary != 0u {
@@ -126,16 +128,27 @@ fn mixture_log_density(m: Mixture, y: f32) -> f32 {
     return hi + log(1.0 + exp(-abs(e1 - e2)));
 }
 
+// ln p at a node of `m` from its state: the larger weighted log-density plus
+// ln(1 + e^{−|ℓ|}), reusing the responsibilities' exponential (on the weight boundary ℓ is
+// saturated, the tail 0, and the one component's log-density is picked).
+fn node_log_density(m: Mixture, s: NodeState) -> f32 {
+    let e1 = m.log_norm.x - 0.5 * s.z.x * s.z.x;
+    let e2 = m.log_norm.y - 0.5 * s.z.y * s.z.y;
+    return select(e2, e1, s.log_ratio >= 0.0) + log(1.0 + s.tail);
+}
+
 // What the scores at one node are built from.
 struct NodeState {
     r: vec2<f32>,            // (r1, r2)
     z: vec2<f32>,            // ((y − μ1)/σ1, (y − μ2)/σ2)
     log_phi: f32,            // ln(φ1/φ2)
+    log_ratio: f32,          // ℓ = ln(πφ1/((1 − π)φ2))
+    tail: f32,               // e^{−|ℓ|}
 }
 
 fn node_state(m: Mixture, y: f32) -> NodeState {
     var s: NodeState;
-    s.z = vec2<f32>((y - m.mean.x) / m.sigma.x, (y - m.mean.y) / m.sigma.y);
+    s.z = vec2<f32>((y - m.mean.x) * m.inv_sigma.x, (y - m.mean.y) * m.inv_sigma.y);
     let lphi = log_phi_ratio(m, s.z);
     // (r1, r2) = (logistic(ℓ), logistic(−ℓ)) from one exponential, e^{−|ℓ|}.
     let l = lphi + m.logit_w;
@@ -143,6 +156,8 @@ fn node_state(m: Mixture, y: f32) -> NodeState {
     let near = 1.0 / (1.0 + e);
     let far = e / (1.0 + e);
     s.r = select(vec2<f32>(far, near), vec2<f32>(near, far), l >= 0.0);
+    s.log_ratio = l;
+    s.tail = e;
     s.log_phi = lphi;
     return s;
 }
@@ -160,16 +175,16 @@ fn score(m: Mixture, s: NodeState, k: u32) -> f32 {
             return -s.r.y / m.weight.y * one_minus_exp(-s.log_phi);
         }
         case 1u: {
-            return s.r.x * s.z.x / m.sigma.x;
+            return s.r.x * s.z.x * m.inv_sigma.x;
         }
         case 2u: {
-            return s.r.y * s.z.y / m.sigma.y;
+            return s.r.y * s.z.y * m.inv_sigma.y;
         }
         case 3u: {
-            return s.r.x * (s.z.x * s.z.x - 1.0) / m.sigma.x;
+            return s.r.x * (s.z.x * s.z.x - 1.0) * m.inv_sigma.x;
         }
         default: {
-            return s.r.y * (s.z.y * s.z.y - 1.0) / m.sigma.y;
+            return s.r.y * (s.z.y * s.z.y - 1.0) * m.inv_sigma.y;
         }
     }
 }
@@ -362,12 +377,13 @@ fn fisher_pass(m: Mixture, slice: vec2<u32>, basis: mat2x2<f32>, t: f32, panel_n
             let hi = w.edges[p + 1u];
             let half_width = 0.5 * (hi - lo);
             let middle = 0.5 * (hi + lo);
+            let scale = half_width * INV_SQRT_2PI * m.inv_sigma[c];
             var panel = vec3<f32>(0.0);
             for (var k = 0u; k < panel_nodes; k++) {
                 let node = quadrature_nodes[k];
                 let y = middle + half_width * node.x;
-                let zc = (y - m.mean[c]) / m.sigma[c];
-                let weight = half_width * node.y * exp(-0.5 * zc * zc) / (SQRT_2PI * m.sigma[c]);
+                let zc = (y - m.mean[c]) * m.inv_sigma[c];
+                let weight = scale * node.y * exp(-0.5 * zc * zc);
                 let st = node_state(m, y);
                 let s = vec2<f32>(score(m, st, slice.x), score(m, st, slice.y));
                 let q = basis * s;
@@ -400,15 +416,16 @@ fn target_pass(m: Mixture, target_mix: Mixture, slice: vec2<u32>, t: f32, panel_
             let hi = w.edges[p + 1u];
             let half_width = 0.5 * (hi - lo);
             let middle = 0.5 * (hi + lo);
+            let scale = half_width * INV_SQRT_2PI * target_mix.inv_sigma[c];
             var panel = vec3<f32>(0.0);
             for (var k = 0u; k < panel_nodes; k++) {
                 let node = quadrature_nodes[k];
                 let y = middle + half_width * node.x;
-                let zc = (y - target_mix.mean[c]) / target_mix.sigma[c];
-                let weight = half_width * node.y * exp(-0.5 * zc * zc) / (SQRT_2PI * target_mix.sigma[c]);
+                let zc = (y - target_mix.mean[c]) * target_mix.inv_sigma[c];
+                let weight = scale * node.y * exp(-0.5 * zc * zc);
                 let st = node_state(m, y);
                 let s = vec2<f32>(score(m, st, slice.x), score(m, st, slice.y));
-                let log_ratio = mixture_log_density(target_mix, y) - mixture_log_density(m, y);
+                let log_ratio = mixture_log_density(target_mix, y) - node_log_density(m, st);
                 panel += weight * vec3<f32>(s, log_ratio);
             }
             component += panel;

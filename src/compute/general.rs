@@ -33,24 +33,29 @@
 //! near each slice's singular set (GPU; the mirror agrees within a factor of 2), with issue 10's
 //! measures (F relative to ‖F‖, the rest relative; λ_min and ñ where κ ≤ 1e3):
 //!
-//! | preset | F | λ_min | L | ∇L | ñ | evaluations/point (F only) |
-//! |---|---|---|---|---|---|---|
-//! | seed (μ1, μ2) | 2.6e-7 | 1.3e-6 | 9.2e-6 | 1.6e-6 | 2.7e-6 | 529 (194) |
-//! | half-plane (μ1, σ1), π = 1 | 2.1e-7 | 1.9e-7 | 2.7e-6 | 4.1e-7 | 4.0e-7 | 64 (32) |
-//! | (π, μ1), π ≥ 1e-3 | 7.0e-7 | 1.8e-6 | 3.1e-5 | 2.7e-6 | 2.7e-6 | 509 (189) |
-//! | (σ1, σ2) | 4.5e-7 | 1.9e-6 | 4.7e-6 | 4.0e-6 | 7.0e-6 | 1026 (389) |
-//! | (μ1, σ2) | 8.8e-7 | 3.5e-7 | 6.8e-5 | 2.9e-6 | 8.9e-6 | 1119 (458) |
-//! | (μ1, μ2), π = 0.3 | 3.3e-7 | 1.1e-6 | 1.6e-5 | 2.9e-6 | 1.7e-6 | 518 (184) |
-//! | (μ1, μ2), σ1 = 0.5, σ2 = 1.5 | 2.3e-7 | 3.6e-7 | 9.7e-6 | 4.3e-6 | 2.3e-6 | 1157 (485) |
+//! | preset | F | λ_min | L | ∇L | ñ | evaluations/point (F only) | µs/point (× seed kernel) |
+//! |---|---|---|---|---|---|---|---|
+//! | seed (μ1, μ2) | 2.6e-7 | 1.3e-6 | 1.2e-5 | 1.5e-6 | 2.5e-6 | 529 (194) | 5.7 (6.8×) |
+//! | half-plane (μ1, σ1), π = 1 | 3.4e-7 | 3.1e-7 | 2.8e-6 | 5.9e-7 | 4.7e-7 | 64 (32) | 1.2 (1.5×) |
+//! | (π, μ1), π ≥ 1e-3 | 7.0e-7 | 1.8e-6 | 2.9e-5 | 4.0e-6 | 2.6e-6 | 509 (189) | 5.4 (6.4×) |
+//! | (σ1, σ2) | 5.1e-7 | 2.6e-6 | 5.4e-6 | 4.2e-6 | 3.5e-6 | 1026 (389) | 11.1 (13×) |
+//! | (μ1, σ2) | 9.7e-7 | 3.3e-7 | 8.3e-5 | 2.2e-6 | 8.8e-6 | 1119 (458) | 10.3 (12×) |
+//! | (μ1, μ2), π = 0.3 | 3.3e-7 | 7.2e-7 | 1.7e-5 | 3.0e-6 | 1.6e-6 | 518 (184) | 5.7 (6.7×) |
+//! | (μ1, μ2), σ1 = 0.5, σ2 = 1.5 | 2.6e-7 | 4.0e-7 | 2.2e-6 | 2.8e-6 | 2.9e-6 | 1157 (485) | 9.9 (12×) |
+//!
+//! Times: 8192 points per dispatch, upload + dispatch + read-back, best of 3, on a shared
+//! 2-core machine (noisy: the same run at higher load gave ~1.4× these); the seed kernel
+//! (Q = 64, rotated basis, 256 evaluations per point, 128 for F) took 0.8 µs/point in the same
+//! run. The CPU mirrors (rayon, 2 threads): 11.7 µs/point general, 2.9 seed.
 //!
 //! Against the 40 30-digit references (at their f64 inputs, so f32 input rounding included):
-//! F 1.2e-5 (π = 0.999, where rounding 1 − π to f32 moves F_ππ by 1e-5), λ_min 3e-7, L 4e-5,
+//! F 1.2e-5 (π = 0.999, where rounding 1 − π to f32 moves F_ππ by 1e-5), λ_min 5e-7, L 4e-5,
 //! ∇L 7e-5 (the small ∇L at Δ = 0.001σ, π = 0.3), ñ 1e-6. With n = 12 (Q = 24) the worst F
-//! error is 4e-5 and ∇L 2.6e-4: inside the tolerances, without margin; hence Q = 32.
-//! The seed kernel (Q = 64, rotated basis) makes 256 evaluations per point (128 for F); on
-//! llvmpipe the general kernel takes ~8–15× its time per point on the (μ1, μ2) and (π, μ1)
-//! presets, ~15× where σ1 ≠ σ2 (two roots and a vertex per mixture: up to 21 panels per window
-//! under the target), ~2× on the half-plane (one Gaussian: two panels).
+//! error is 4e-5 and ∇L 2.6e-4: inside the tolerances, without margin; hence Q = 32. The cost
+//! beyond the seed kernel's is the panels (σ1 ≠ σ2: two roots and a vertex per mixture, up to
+//! 21 panels per window under the target) and the per-node work (five transcendentals in the
+//! target pass against the seed's four, and lanes of one SIMD group that diverge in panel
+//! count and refinement).
 //!
 //! # Near the singular sets (f32)
 //! * (μ1, μ2) at μ1 = μ2 with σ1 = σ2: reported singular or with κ ≥ 1e3, the small

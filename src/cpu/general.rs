@@ -8,7 +8,7 @@
 
 use rayon::prelude::*;
 
-use super::gmm::stable_tanh;
+use super::gmm::{INV_SQRT_2PI, stable_tanh};
 use crate::gpu::general_data::{FLAG_SPLITS_DROPPED, GeneralPointInput};
 use crate::gpu::gpu_data::{FieldCell, flags};
 use crate::math::sym2::{Sym2, angle_deg, natural_gradient};
@@ -47,6 +47,8 @@ pub struct Mixture {
     pub mean: [f32; 2],
     /// (σ1, σ2).
     pub sigma: [f32; 2],
+    /// (1/σ1, 1/σ2).
+    pub inv_sigma: [f32; 2],
     /// ln w_c − ln σ_c − ln √(2π).
     pub log_norm: [f32; 2],
     /// ln(φ1/φ2) = (a·y' + b)·y' + c_phi, y' = y − mean₁ (for the switch points; nodes use
@@ -92,6 +94,7 @@ pub fn make_mixture(pi: f32, mean: [f32; 2], sigma: [f32; 2]) -> Mixture {
         weight: [pi, 1.0 - pi],
         mean,
         sigma,
+        inv_sigma: sigma.map(|v| 1.0 / v),
         log_norm,
         a: 0.5 * (sigma[0] - sigma[1]) * (sigma[0] + sigma[1]) / (v1 * v2),
         b: d / v2,
@@ -109,10 +112,10 @@ pub fn log_phi_ratio(m: &Mixture, z: [f32; 2]) -> f32 {
     let sigma_diff = m.sigma[0] - m.sigma[1];
     let mean_diff = m.mean[0] - m.mean[1];
     let direct = z[1] - z[0];
-    let formula =
-        (sigma_diff * (z[0] * m.sigma[0]) + m.sigma[0] * mean_diff) / (m.sigma[0] * m.sigma[1]);
+    let formula = (sigma_diff * (z[0] * m.sigma[0]) + m.sigma[0] * mean_diff)
+        * (m.inv_sigma[0] * m.inv_sigma[1]);
     let direct_error = z[0].abs() + z[1].abs();
-    let formula_error = (sigma_diff.abs() * z[0].abs() + mean_diff.abs()) / m.sigma[1];
+    let formula_error = (sigma_diff.abs() * z[0].abs() + mean_diff.abs()) * m.inv_sigma[1];
     let difference = if formula_error < direct_error {
         formula
     } else {
@@ -131,8 +134,8 @@ pub fn one_minus_exp(u: f32) -> f32 {
 /// `mixture_log_density`: ln p(y).
 #[inline]
 pub fn mixture_log_density(m: &Mixture, y: f32) -> f32 {
-    let z1 = (y - m.mean[0]) / m.sigma[0];
-    let z2 = (y - m.mean[1]) / m.sigma[1];
+    let z1 = (y - m.mean[0]) * m.inv_sigma[0];
+    let z2 = (y - m.mean[1]) * m.inv_sigma[1];
     let e1 = m.log_norm[0] - 0.5 * z1 * z1;
     let e2 = m.log_norm[1] - 0.5 * z2 * z2;
     if m.boundary {
@@ -151,12 +154,28 @@ pub struct NodeState {
     pub z: [f32; 2],
     /// ln(φ1/φ2).
     pub log_phi: f32,
+    /// ℓ = ln(πφ1/((1 − π)φ2)).
+    pub log_ratio: f32,
+    /// e^{−|ℓ|}.
+    pub tail: f32,
+}
+
+/// `node_log_density`: ln p at a node from its state (reuses the responsibilities'
+/// exponential).
+#[inline]
+pub fn node_log_density(m: &Mixture, s: &NodeState) -> f32 {
+    let e1 = m.log_norm[0] - 0.5 * s.z[0] * s.z[0];
+    let e2 = m.log_norm[1] - 0.5 * s.z[1] * s.z[1];
+    (if s.log_ratio >= 0.0 { e1 } else { e2 }) + (1.0 + s.tail).ln()
 }
 
 /// `node_state`.
 #[inline]
 pub fn node_state(m: &Mixture, y: f32) -> NodeState {
-    let z = [(y - m.mean[0]) / m.sigma[0], (y - m.mean[1]) / m.sigma[1]];
+    let z = [
+        (y - m.mean[0]) * m.inv_sigma[0],
+        (y - m.mean[1]) * m.inv_sigma[1],
+    ];
     let lphi = log_phi_ratio(m, z);
     // (r1, r2) = (logistic(ℓ), logistic(−ℓ)) from one exponential, e^{−|ℓ|}.
     let l = lphi + m.logit_w;
@@ -167,6 +186,8 @@ pub fn node_state(m: &Mixture, y: f32) -> NodeState {
         r: if l >= 0.0 { [near, far] } else { [far, near] },
         z,
         log_phi: lphi,
+        log_ratio: l,
+        tail: e,
     }
 }
 
@@ -181,10 +202,10 @@ pub fn score(m: &Mixture, s: &NodeState, k: u32) -> f32 {
                 -s.r[1] / m.weight[1] * one_minus_exp(-s.log_phi)
             }
         }
-        1 => s.r[0] * s.z[0] / m.sigma[0],
-        2 => s.r[1] * s.z[1] / m.sigma[1],
-        3 => s.r[0] * (s.z[0] * s.z[0] - 1.0) / m.sigma[0],
-        _ => s.r[1] * (s.z[1] * s.z[1] - 1.0) / m.sigma[1],
+        1 => s.r[0] * s.z[0] * m.inv_sigma[0],
+        2 => s.r[1] * s.z[1] * m.inv_sigma[1],
+        3 => s.r[0] * (s.z[0] * s.z[0] - 1.0) * m.inv_sigma[0],
+        _ => s.r[1] * (s.z[1] * s.z[1] - 1.0) * m.inv_sigma[1],
     }
 }
 
@@ -387,12 +408,12 @@ fn window_sums(
         let (lo, hi) = (w.edges[p], w.edges[p + 1]);
         let half_width = 0.5 * (hi - lo);
         let middle = 0.5 * (hi + lo);
+        let scale = half_width * INV_SQRT_2PI * under.inv_sigma[c];
         let mut panel = [0.0f32; 3];
         for node in nodes {
             let y = middle + half_width * node[0];
-            let zc = (y - under.mean[c]) / under.sigma[c];
-            let weight =
-                half_width * node[1] * (-0.5 * zc * zc).exp() / (SQRT_2PI * under.sigma[c]);
+            let zc = (y - under.mean[c]) * under.inv_sigma[c];
+            let weight = scale * node[1] * (-0.5 * zc * zc).exp();
             let v = f(y);
             for k in 0..3 {
                 panel[k] += weight * v[k];
@@ -455,7 +476,7 @@ pub fn target_pass(
         out.dropped += w.dropped;
         let (component, count) = window_sums(target_mix, c, &w, nodes, |y| {
             let st = node_state(m, y);
-            let log_ratio = mixture_log_density(target_mix, y) - mixture_log_density(m, y);
+            let log_ratio = mixture_log_density(target_mix, y) - node_log_density(m, &st);
             [score(m, &st, slice[0]), score(m, &st, slice[1]), log_ratio]
         });
         out.nodes += count;
