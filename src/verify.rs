@@ -420,3 +420,72 @@ fn summarize(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A report with the given spectrum and natural gradient (everything else fixed).
+    fn report(eigenvalues: [f64; 2], natgrad: Option<[f64; 2]>) -> PointReport {
+        let kappa = (eigenvalues[1] > 0.0).then(|| eigenvalues[0] / eigenvalues[1]);
+        PointReport {
+            mu1: 0.0,
+            mu2: 1.0,
+            sigma: 1.0,
+            fisher: [[1.0, 0.0], [0.0, 1.0]],
+            eigenvalues,
+            kappa,
+            target: Some([0.0, 0.0]),
+            loss: Some(TargetReport {
+                kl: 0.5,
+                grad: [1.0, 0.0],
+                natgrad,
+                angle_deg: natgrad.map(|_| 0.0),
+            }),
+        }
+    }
+
+    #[test]
+    fn both_singular_cells_skip_the_spectrum_and_on_request_the_natural_gradient() {
+        let general = Tolerances {
+            singular_kappa: 1e3,
+            singular_skips_natgrad: true,
+            ..Tolerances::default()
+        };
+        // κ 2e3 against 5e4: both singular (≥ 1e3), λ_min 25× apart, ñ far apart — accepted.
+        let reference = report([1.0, 2e-5], Some([5e4, 0.0]));
+        let got = report([1.0, 5e-4], Some([2e3, 0.0]));
+        let e = report_errors(&got, &reference, &general);
+        assert_eq!(e.lambda_min, None);
+        assert_eq!(e.natgrad, None);
+        assert_eq!(e.violation(&general), None, "{e:?}");
+        // Singular (κ = ∞, no ñ) against κ = 5e4 with ñ: accepted as well.
+        let got = report([1.0, 0.0], None);
+        assert_eq!(
+            report_errors(&got, &reference, &general).violation(&general),
+            None
+        );
+        // Without the request the same ñ is held to its tolerance (the seed's rule).
+        let seed_like = Tolerances {
+            singular_skips_natgrad: false,
+            ..general
+        };
+        let got = report([1.0, 5e-4], Some([2e3, 0.0]));
+        let why = report_errors(&got, &reference, &seed_like)
+            .violation(&seed_like)
+            .unwrap();
+        assert!(why.contains("natural gradient"), "{why}");
+        // Negative control: κ = 500 is not singular, so against κ = ∞ it is a mismatch, and
+        // against κ = 5e4 its λ_min is compared (and fails).
+        let regular = report([1.0, 2e-3], Some([500.0, 0.0]));
+        let infinite = report([1.0, 0.0], None);
+        let why = report_errors(&regular, &infinite, &general)
+            .violation(&general)
+            .unwrap();
+        assert!(why.contains("κ is present but null"), "{why}");
+        let why = report_errors(&regular, &reference, &general)
+            .violation(&general)
+            .unwrap();
+        assert!(why.contains("λ_min"), "{why}");
+    }
+}
