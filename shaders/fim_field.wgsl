@@ -10,6 +10,7 @@
 
 // #include <common/gmm.wgsl>
 // #include <common/field_cell.wgsl>
+// #include <common/dispatch.wgsl>
 
 const WORKGROUP_SIZE: u32 = 64u;
 
@@ -85,11 +86,6 @@ fn evaluate_cell(offset: vec2<f32>, sigma: f32, target_y0: vec2<f32>, has_target
     }
     out.flags = flags;
     return out;
-}
-
-// Linear invocation index over a 2-D dispatch (the x dimension alone caps at 65535 groups).
-fn linear_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
-    return gid.x + gid.y * groups.x * WORKGROUP_SIZE;
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)

@@ -20,6 +20,7 @@
 
 // #include <common/gmm_general.wgsl>
 // #include <common/field_cell.wgsl>
+// #include <common/dispatch.wgsl>
 
 const WORKGROUP_SIZE: u32 = 64u;
 const FLAG_SPLITS_DROPPED: u32 = 16u;
@@ -137,11 +138,6 @@ fn evaluate_general_point(p: GeneralPointInput, damping: f32, panel_nodes: u32) 
     }
     out.flags = flags;
     return out;
-}
-
-// Linear invocation index over a 2-D dispatch (the x dimension alone caps at 65535 groups).
-fn linear_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
-    return gid.x + gid.y * groups.x * WORKGROUP_SIZE;
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)

@@ -356,6 +356,19 @@ struct PassSums {
     dropped: u32,            // splits dropped over all windows
 }
 
+// Node k of the panel [lo, hi] of component c of `under`: (y, weight with the component's
+// density folded in). Both passes below walk their windows' panels with it; the mirror's
+// `window_sums` does the same walk with the integrand as a closure.
+fn panel_node(under: Mixture, c: u32, lo: f32, hi: f32, k: u32) -> vec2<f32> {
+    let half_width = 0.5 * (hi - lo);
+    let middle = 0.5 * (hi + lo);
+    let scale = half_width * INV_SQRT_2PI * under.inv_sigma[c];
+    let node = quadrature_nodes[k];
+    let y = middle + half_width * node.x;
+    let zc = (y - under.mean[c]) * under.inv_sigma[c];
+    return vec2<f32>(y, scale * node.y * exp(-0.5 * zc * zc));
+}
+
 // E_model[(p1², p1·p2, p2²)] with p = B·(s_a, s_b), B the orthonormal basis with rows
 // `basis[0]`, `basis[1]` (identity: the standard-basis block). Each panel is summed on its own
 // before being added to the total (a two-level sum: the rounding of one long running sum would
@@ -373,17 +386,11 @@ fn fisher_pass(m: Mixture, slice: vec2<u32>, basis: mat2x2<f32>, t: f32, panel_n
         out.dropped += w.dropped;
         var component = vec3<f32>(0.0);
         for (var p = 0u; p + 1u < w.count; p++) {
-            let lo = w.edges[p];
-            let hi = w.edges[p + 1u];
-            let half_width = 0.5 * (hi - lo);
-            let middle = 0.5 * (hi + lo);
-            let scale = half_width * INV_SQRT_2PI * m.inv_sigma[c];
             var panel = vec3<f32>(0.0);
             for (var k = 0u; k < panel_nodes; k++) {
-                let node = quadrature_nodes[k];
-                let y = middle + half_width * node.x;
-                let zc = (y - m.mean[c]) * m.inv_sigma[c];
-                let weight = scale * node.y * exp(-0.5 * zc * zc);
+                let yw = panel_node(m, c, w.edges[p], w.edges[p + 1u], k);
+                let y = yw.x;
+                let weight = yw.y;
                 let st = node_state(m, y);
                 let s = vec2<f32>(score(m, st, slice.x), score(m, st, slice.y));
                 let q = basis * s;
@@ -412,17 +419,11 @@ fn target_pass(m: Mixture, target_mix: Mixture, slice: vec2<u32>, t: f32, panel_
         out.dropped += w.dropped;
         var component = vec3<f32>(0.0);
         for (var p = 0u; p + 1u < w.count; p++) {
-            let lo = w.edges[p];
-            let hi = w.edges[p + 1u];
-            let half_width = 0.5 * (hi - lo);
-            let middle = 0.5 * (hi + lo);
-            let scale = half_width * INV_SQRT_2PI * target_mix.inv_sigma[c];
             var panel = vec3<f32>(0.0);
             for (var k = 0u; k < panel_nodes; k++) {
-                let node = quadrature_nodes[k];
-                let y = middle + half_width * node.x;
-                let zc = (y - target_mix.mean[c]) * target_mix.inv_sigma[c];
-                let weight = scale * node.y * exp(-0.5 * zc * zc);
+                let yw = panel_node(target_mix, c, w.edges[p], w.edges[p + 1u], k);
+                let y = yw.x;
+                let weight = yw.y;
                 let st = node_state(m, y);
                 let s = vec2<f32>(score(m, st, slice.x), score(m, st, slice.y));
                 let log_ratio = mixture_log_density(target_mix, y) - node_log_density(m, st);

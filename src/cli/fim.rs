@@ -112,15 +112,24 @@ pub fn run(args: &FimArgs) -> CliResult {
             FimPoint::General { .. } => None,
         })
         .collect();
-    let (device, seed_reports) = match args.device {
-        Device::Cpu => {
-            let reports = seed
-                .iter()
-                .map(|p| evaluate_point(p, &rule, args.damping))
-                .collect();
-            ("cpu".to_owned(), reports)
-        }
-        Device::Gpu => evaluate_on_gpu(&seed, args, &rule)?,
+    // One device for every point of the run (seed and general alike).
+    let ctx = match args.device {
+        Device::Cpu => None,
+        Device::Gpu => Some(
+            GpuContext::new_headless(GpuOptions {
+                backend: args.backend,
+                ..Default::default()
+            })
+            .map_err(CliError::runtime)?,
+        ),
+    };
+    let device = ctx.as_ref().map_or("cpu".to_owned(), GpuContext::describe);
+    let seed_reports = match &ctx {
+        None => seed
+            .iter()
+            .map(|p| evaluate_point(p, &rule, args.damping))
+            .collect(),
+        Some(ctx) => evaluate_on_gpu(ctx, &seed, args.damping, &rule)?,
     };
     // The general rule: Q per panel window as in `math::general` (f64) or
     // `compute::general` (f32) when --nodes is not given.
@@ -137,9 +146,9 @@ pub fn run(args: &FimArgs) -> CliResult {
             FimPoint::Seed(_) => None,
         })
         .collect();
-    let mut general_gpu = match args.device {
-        Device::Gpu if !general.is_empty() => {
-            evaluate_general_on_gpu(&general, args, &general_rule)?.into_iter()
+    let mut general_gpu = match &ctx {
+        Some(ctx) if !general.is_empty() => {
+            evaluate_general_on_gpu(ctx, &general, args.damping, &general_rule)?.into_iter()
         }
         _ => Vec::new().into_iter(),
     };
@@ -266,7 +275,9 @@ pub fn parse_points_json(text: &str) -> Result<Vec<FimPoint>, CliError> {
             if value.get("model").is_some() {
                 return parse_general(index, value);
             }
-            warn_unknown_fields(index, &value);
+            if let Some(object) = value.as_object() {
+                warn_unknown_fields(index, object, &["mu1", "mu2", "sigma", "target"]);
+            }
             let point: PointInput = serde_json::from_value(value)
                 .with_context(|| format!("point {index}: expected {{\"mu1\", \"mu2\", \"sigma\", \"target\": [t1, t2]}}"))
                 .map_err(CliError::input)?;
@@ -288,17 +299,7 @@ fn parse_general(index: usize, value: serde_json::Value) -> Result<FimPoint, Cli
             "point {index}: expected an object"
         )));
     };
-    let unknown: Vec<&str> = object
-        .keys()
-        .map(String::as_str)
-        .filter(|k| !KNOWN.contains(k))
-        .collect();
-    if !unknown.is_empty() {
-        eprintln!(
-            "note: point {index}: ignoring field(s) {}",
-            unknown.join(", ")
-        );
-    }
+    warn_unknown_fields(index, &object, &KNOWN);
     let given: serde_json::Map<String, serde_json::Value> = object
         .iter()
         .filter(|(k, _)| KNOWN.contains(&k.as_str()))
@@ -344,41 +345,38 @@ fn parse_general(index: usize, value: serde_json::Value) -> Result<FimPoint, Cli
 
 /// Extra keys are allowed (so reference files with their expected values can be fed back in),
 /// but named on stderr in case one is a misspelt `target`.
-fn warn_unknown_fields(index: usize, value: &serde_json::Value) {
-    const KNOWN: [&str; 4] = ["mu1", "mu2", "sigma", "target"];
-    if let Some(object) = value.as_object() {
-        let unknown: Vec<&str> = object
-            .keys()
-            .map(String::as_str)
-            .filter(|k| !KNOWN.contains(k))
-            .collect();
-        if !unknown.is_empty() {
-            eprintln!(
-                "note: point {index}: ignoring field(s) {}",
-                unknown.join(", ")
-            );
-        }
+fn warn_unknown_fields(
+    index: usize,
+    object: &serde_json::Map<String, serde_json::Value>,
+    known: &[&str],
+) {
+    let unknown: Vec<&str> = object
+        .keys()
+        .map(String::as_str)
+        .filter(|k| !known.contains(k))
+        .collect();
+    if !unknown.is_empty() {
+        eprintln!(
+            "note: point {index}: ignoring field(s) {}",
+            unknown.join(", ")
+        );
     }
 }
 
 /// General points in one dispatch of `fim_general.wgsl` (f32). The GPU does not compute the
 /// empirical Fisher, so its reports carry none (the key is left out of the JSON).
 fn evaluate_general_on_gpu(
+    ctx: &GpuContext,
     points: &[&GeneralInput],
-    args: &FimArgs,
+    damping: f64,
     rule: &QuadratureRule,
 ) -> Result<Vec<GeneralReport>, CliError> {
-    let ctx = GpuContext::new_headless(GpuOptions {
-        backend: args.backend,
-        ..Default::default()
-    })
-    .map_err(CliError::runtime)?;
     let inputs: Vec<GeneralPointInput> = points
         .iter()
         .map(|p| GeneralPointInput::new(&p.model, &p.slice, p.target.as_ref()))
         .collect();
-    let cells = evaluate_general_points(&ctx, &inputs, args.damping as f32, rule)
-        .map_err(CliError::runtime)?;
+    let cells =
+        evaluate_general_points(ctx, &inputs, damping as f32, rule).map_err(CliError::runtime)?;
     if cells.len() != points.len() {
         return Err(CliError::runtime(anyhow!(
             "the GPU returned {} cells for {} points",
@@ -415,15 +413,11 @@ fn general_report_from_cell(p: &GeneralInput, cell: &gpu_data::FieldCell) -> Gen
 }
 
 fn evaluate_on_gpu(
+    ctx: &GpuContext,
     points: &[PointInput],
-    args: &FimArgs,
+    damping: f64,
     rule: &QuadratureRule,
-) -> Result<(String, Vec<PointReport>), CliError> {
-    let ctx = GpuContext::new_headless(GpuOptions {
-        backend: args.backend,
-        ..Default::default()
-    })
-    .map_err(CliError::runtime)?;
+) -> Result<Vec<PointReport>, CliError> {
     // f32 overflow is an input problem on this path: say so instead of printing inf.
     for (index, p) in points.iter().enumerate() {
         for (field, value) in [("mu1", p.mu1), ("mu2", p.mu2), ("sigma", p.sigma)] {
@@ -436,14 +430,13 @@ fn evaluate_on_gpu(
     let cells = if inputs.is_empty() {
         Vec::new()
     } else {
-        evaluate_points(&ctx, &inputs, args.damping as f32, rule).map_err(CliError::runtime)?
+        evaluate_points(ctx, &inputs, damping as f32, rule).map_err(CliError::runtime)?
     };
-    let reports = points
+    Ok(points
         .iter()
         .zip(&cells)
         .map(|(p, c)| report_from_cell(p, c))
-        .collect();
-    Ok((ctx.describe(), reports))
+        .collect())
 }
 
 fn summary(

@@ -6,12 +6,10 @@
 //! view only rewrites the uniform. Reading back ([`FieldData::read_cells`]) is for tests, the
 //! CLI and the benchmark; the viewer never does it.
 
-use wgpu::util::DeviceExt;
-
+use super::cells::CellBuffers;
 use crate::gpu::context::{GpuContext, GpuError};
 use crate::gpu::gpu_data::{FieldCell, FieldParams, PointInput};
 use crate::gpu::limits;
-use crate::gpu::shader;
 use crate::math::QuadratureRule;
 
 /// Invocations per workgroup; must equal `WORKGROUP_SIZE` in the shader.
@@ -27,53 +25,21 @@ pub struct FimFieldPipeline {
 impl FimFieldPipeline {
     /// Compiles the shader and builds both entry points' pipelines.
     pub fn new(device: &wgpu::Device) -> Self {
-        let storage = |binding, read_only| wgpu::BindGroupLayoutEntry {
-            binding,
-            visibility: wgpu::ShaderStages::COMPUTE,
-            ty: wgpu::BindingType::Buffer {
-                ty: wgpu::BufferBindingType::Storage { read_only },
-                has_dynamic_offset: false,
-                min_binding_size: None,
-            },
-            count: None,
-        };
-        let bind_group_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("fim_field layout"),
-            entries: &[
-                wgpu::BindGroupLayoutEntry {
-                    binding: 0,
-                    visibility: wgpu::ShaderStages::COMPUTE,
-                    ty: wgpu::BindingType::Buffer {
-                        ty: wgpu::BufferBindingType::Uniform,
-                        has_dynamic_offset: false,
-                        min_binding_size: wgpu::BufferSize::new(size_of::<FieldParams>() as u64),
-                    },
-                    count: None,
-                },
-                storage(1, true),
-                storage(2, false),
-                storage(3, true),
-            ],
-        });
-        let layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("fim_field pipeline layout"),
-            bind_group_layouts: &[Some(&bind_group_layout)],
-            ..Default::default()
-        });
-        let module = shader::create_module(device, "fim_field.wgsl");
-        let pipeline = |entry: &str| {
-            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some(entry),
-                layout: Some(&layout),
-                module: &module,
-                entry_point: Some(entry),
-                compilation_options: Default::default(),
-                cache: None,
-            })
-        };
+        let bind_group_layout = super::stage_layout(
+            device,
+            "fim_field layout",
+            size_of::<FieldParams>() as u64,
+            &[true, false, true],
+        );
+        let [field_pipeline, points_pipeline] = super::stage_pipelines(
+            device,
+            &bind_group_layout,
+            "fim_field.wgsl",
+            ["field", "points"],
+        );
         Self {
-            field_pipeline: pipeline("field"),
-            points_pipeline: pipeline("points"),
+            field_pipeline,
+            points_pipeline,
             bind_group_layout,
         }
     }
@@ -90,18 +56,7 @@ pub enum FieldMode {
 
 /// Buffers for one grid capacity and node count.
 pub struct FieldData {
-    params_buffer: wgpu::Buffer,
-    nodes_buffer: wgpu::Buffer,
-    cells_buffer: wgpu::Buffer,
-    points_buffer: wgpu::Buffer,
-    bind_group: wgpu::BindGroup,
-    capacity: u32,
-    panel_nodes: u32,
-}
-
-/// Bytes of the output for `cells` cells.
-pub fn cells_bytes(cells: u32) -> u64 {
-    cells as u64 * size_of::<FieldCell>() as u64
+    buffers: CellBuffers,
 }
 
 /// Checks that a field of `cells` cells fits one storage binding on `device`; the error names
@@ -140,93 +95,46 @@ impl FieldData {
     ) -> Result<Self, GpuError> {
         let capacity = capacity.max(1);
         check_capacity(&ctx.device, capacity)?;
-        let device = &ctx.device;
-        let params_buffer = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("fim_field params"),
-            size: size_of::<FieldParams>() as u64,
-            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        let nodes_buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("gauss-legendre nodes"),
-            contents: bytemuck::cast_slice(&rule.panel_rule().table_f32()),
-            usage: wgpu::BufferUsages::STORAGE,
-        });
-        let cells_buffer = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("fim_field cells"),
-            size: cells_bytes(capacity),
-            // VERTEX: the ellipse and arrow pipelines read cells as instance data.
-            usage: wgpu::BufferUsages::STORAGE
-                | wgpu::BufferUsages::VERTEX
-                | wgpu::BufferUsages::COPY_SRC,
-            mapped_at_creation: false,
-        });
-        let points_buffer = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("fim_field point inputs"),
-            size: capacity as u64 * size_of::<PointInput>() as u64,
-            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("fim_field bind group"),
-            layout: &pipeline.bind_group_layout,
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: params_buffer.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: nodes_buffer.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 2,
-                    resource: cells_buffer.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 3,
-                    resource: points_buffer.as_entire_binding(),
-                },
-            ],
-        });
         Ok(Self {
-            params_buffer,
-            nodes_buffer,
-            cells_buffer,
-            points_buffer,
-            bind_group,
-            capacity,
-            panel_nodes: rule.panel_rule().nodes.len() as u32,
+            buffers: CellBuffers::new(
+                ctx,
+                &pipeline.bind_group_layout,
+                "fim_field",
+                size_of::<FieldParams>() as u64,
+                size_of::<PointInput>() as u64,
+                capacity,
+                rule,
+            ),
         })
     }
 
     /// The output buffer (`array<FieldCell>`), bound by the renderer.
     pub fn cells_buffer(&self) -> &wgpu::Buffer {
-        &self.cells_buffer
+        &self.buffers.cells
     }
 
     /// The node table (`array<vec2<f32>>`), shared with the particle stage.
     pub fn nodes_buffer(&self) -> &wgpu::Buffer {
-        &self.nodes_buffer
+        &self.buffers.nodes
     }
 
     /// Cells this data can hold.
     pub fn capacity(&self) -> u32 {
-        self.capacity
+        self.buffers.capacity
     }
 
     /// Gauss–Legendre nodes per panel (Q/2) of the node table.
     pub fn panel_nodes(&self) -> u32 {
-        self.panel_nodes
+        self.buffers.panel_nodes
     }
 
     /// Uploads the point list for [`FieldMode::Points`].
     pub fn upload_points(&self, queue: &wgpu::Queue, points: &[PointInput]) {
         assert!(
-            points.len() as u32 <= self.capacity,
+            points.len() as u32 <= self.buffers.capacity,
             "point list exceeds FieldData capacity"
         );
-        queue.write_buffer(&self.points_buffer, 0, bytemuck::cast_slice(points));
+        queue.write_buffer(&self.buffers.inputs, 0, bytemuck::cast_slice(points));
     }
 
     /// Writes `params` and records the dispatch into `encoder`. `params.panel_nodes` is set
@@ -241,14 +149,14 @@ impl FieldData {
         timestamp_writes: Option<wgpu::ComputePassTimestampWrites<'_>>,
     ) {
         assert!(
-            params.cell_count <= self.capacity,
+            params.cell_count <= self.buffers.capacity,
             "dispatch exceeds FieldData capacity"
         );
         let params = FieldParams {
-            panel_nodes: self.panel_nodes,
+            panel_nodes: self.buffers.panel_nodes,
             ..*params
         };
-        queue.write_buffer(&self.params_buffer, 0, bytemuck::bytes_of(&params));
+        queue.write_buffer(&self.buffers.params, 0, bytemuck::bytes_of(&params));
         let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
             label: Some("fim_field"),
             timestamp_writes,
@@ -257,17 +165,14 @@ impl FieldData {
             FieldMode::Grid => &pipeline.field_pipeline,
             FieldMode::Points => &pipeline.points_pipeline,
         });
-        pass.set_bind_group(0, &self.bind_group, &[]);
+        pass.set_bind_group(0, &self.buffers.bind_group, &[]);
         let (x, y) = dispatch_size(params.cell_count, WORKGROUP_SIZE, 65_535);
         pass.dispatch_workgroups(x, y, 1);
     }
 
     /// Reads `count` cells back (tests, CLI, benchmark).
     pub fn read_cells(&self, ctx: &GpuContext, count: u32) -> Result<Vec<FieldCell>, GpuError> {
-        let bytes = ctx.read_buffer(&self.cells_buffer, cells_bytes(count.max(1)))?;
-        let mut cells: Vec<FieldCell> = bytemuck::pod_collect_to_vec(&bytes);
-        cells.truncate(count as usize);
-        Ok(cells)
+        self.buffers.read_cells(ctx, count)
     }
 }
 

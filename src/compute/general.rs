@@ -70,13 +70,11 @@
 //! μ1 inside the kernel, but a caller zooming deep into a general slice far from 0 loses the
 //! digits f32 cannot hold in ψ itself.
 
-use wgpu::util::DeviceExt;
-
+use super::cells::CellBuffers;
 use crate::gpu::context::{GpuContext, GpuError};
 use crate::gpu::general_data::{GeneralParams, GeneralPointInput};
 use crate::gpu::gpu_data::FieldCell;
 use crate::gpu::limits;
-use crate::gpu::shader;
 use crate::math::QuadratureRule;
 
 use super::fim_field::dispatch_size;
@@ -98,48 +96,14 @@ pub struct GeneralPipeline {
 impl GeneralPipeline {
     /// Compiles the shader and builds the `points` pipeline.
     pub fn new(device: &wgpu::Device) -> Self {
-        let storage = |binding, read_only| wgpu::BindGroupLayoutEntry {
-            binding,
-            visibility: wgpu::ShaderStages::COMPUTE,
-            ty: wgpu::BindingType::Buffer {
-                ty: wgpu::BufferBindingType::Storage { read_only },
-                has_dynamic_offset: false,
-                min_binding_size: None,
-            },
-            count: None,
-        };
-        let bind_group_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("fim_general layout"),
-            entries: &[
-                wgpu::BindGroupLayoutEntry {
-                    binding: 0,
-                    visibility: wgpu::ShaderStages::COMPUTE,
-                    ty: wgpu::BindingType::Buffer {
-                        ty: wgpu::BufferBindingType::Uniform,
-                        has_dynamic_offset: false,
-                        min_binding_size: wgpu::BufferSize::new(size_of::<GeneralParams>() as u64),
-                    },
-                    count: None,
-                },
-                storage(1, true),
-                storage(2, false),
-                storage(3, true),
-            ],
-        });
-        let layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("fim_general pipeline layout"),
-            bind_group_layouts: &[Some(&bind_group_layout)],
-            ..Default::default()
-        });
-        let module = shader::create_module(device, "fim_general.wgsl");
-        let points_pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some("fim_general points"),
-            layout: Some(&layout),
-            module: &module,
-            entry_point: Some("points"),
-            compilation_options: Default::default(),
-            cache: None,
-        });
+        let bind_group_layout = super::stage_layout(
+            device,
+            "fim_general layout",
+            size_of::<GeneralParams>() as u64,
+            &[true, false, true],
+        );
+        let [points_pipeline] =
+            super::stage_pipelines(device, &bind_group_layout, "fim_general.wgsl", ["points"]);
         Self {
             bind_group_layout,
             points_pipeline,
@@ -169,12 +133,7 @@ pub fn check_capacity(device: &wgpu::Device, points: u32) -> Result<(), GpuError
 
 /// Buffers for one capacity and node count.
 pub struct GeneralData {
-    params_buffer: wgpu::Buffer,
-    cells_buffer: wgpu::Buffer,
-    points_buffer: wgpu::Buffer,
-    bind_group: wgpu::BindGroup,
-    capacity: u32,
-    panel_nodes: u32,
+    buffers: CellBuffers,
 }
 
 impl GeneralData {
@@ -187,61 +146,27 @@ impl GeneralData {
     ) -> Result<Self, GpuError> {
         let capacity = capacity.max(1);
         check_capacity(&ctx.device, capacity)?;
-        let device = &ctx.device;
-        let params_buffer = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("fim_general params"),
-            size: size_of::<GeneralParams>() as u64,
-            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        let nodes_buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("fim_general gauss-legendre nodes"),
-            contents: bytemuck::cast_slice(&rule.panel_rule().table_f32()),
-            usage: wgpu::BufferUsages::STORAGE,
-        });
-        let cells_buffer = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("fim_general cells"),
-            size: capacity as u64 * size_of::<FieldCell>() as u64,
-            // VERTEX: the renderer may draw these cells as it draws the seed field's.
-            usage: wgpu::BufferUsages::STORAGE
-                | wgpu::BufferUsages::VERTEX
-                | wgpu::BufferUsages::COPY_SRC,
-            mapped_at_creation: false,
-        });
-        let points_buffer = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("fim_general point inputs"),
-            size: capacity as u64 * size_of::<GeneralPointInput>() as u64,
-            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("fim_general bind group"),
-            layout: &pipeline.bind_group_layout,
-            entries: &[
-                bind_entry(0, &params_buffer),
-                bind_entry(1, &nodes_buffer),
-                bind_entry(2, &cells_buffer),
-                bind_entry(3, &points_buffer),
-            ],
-        });
         Ok(Self {
-            params_buffer,
-            cells_buffer,
-            points_buffer,
-            bind_group,
-            capacity,
-            panel_nodes: rule.panel_rule().nodes.len() as u32,
+            buffers: CellBuffers::new(
+                ctx,
+                &pipeline.bind_group_layout,
+                "fim_general",
+                size_of::<GeneralParams>() as u64,
+                size_of::<GeneralPointInput>() as u64,
+                capacity,
+                rule,
+            ),
         })
     }
 
     /// The output buffer (`array<FieldCell>`).
     pub fn cells_buffer(&self) -> &wgpu::Buffer {
-        &self.cells_buffer
+        &self.buffers.cells
     }
 
     /// Points this data can hold.
     pub fn capacity(&self) -> u32 {
-        self.capacity
+        self.buffers.capacity
     }
 
     /// Uploads the inputs, writes the uniform and records the dispatch into `encoder`.
@@ -255,47 +180,32 @@ impl GeneralData {
     ) {
         let count = points.len() as u32;
         assert!(
-            count <= self.capacity,
+            count <= self.buffers.capacity,
             "point list exceeds GeneralData capacity"
         );
-        queue.write_buffer(&self.points_buffer, 0, bytemuck::cast_slice(points));
+        queue.write_buffer(&self.buffers.inputs, 0, bytemuck::cast_slice(points));
         let params = GeneralParams {
             damping,
-            panel_nodes: self.panel_nodes,
+            panel_nodes: self.buffers.panel_nodes,
             point_count: count,
             _pad: 0,
         };
-        queue.write_buffer(&self.params_buffer, 0, bytemuck::bytes_of(&params));
-        encoder.push_debug_group("fim_general");
-        {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("fim_general"),
-                timestamp_writes: None,
-            });
-            pass.set_pipeline(&pipeline.points_pipeline);
-            pass.set_bind_group(0, &self.bind_group, &[]);
-            let (x, y) = dispatch_size(count, WORKGROUP_SIZE, 65_535);
-            pass.dispatch_workgroups(x, y, 1);
-        }
-        encoder.pop_debug_group();
+        queue.write_buffer(&self.buffers.params, 0, bytemuck::bytes_of(&params));
+        // A labelled pass rather than an encoder debug group: Mesa 22.3 lavapipe (CI's) crashed
+        // in vkCmdBeginDebugUtilsLabelEXT on a group around the field pass.
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some("fim_general"),
+            timestamp_writes: None,
+        });
+        pass.set_pipeline(&pipeline.points_pipeline);
+        pass.set_bind_group(0, &self.buffers.bind_group, &[]);
+        let (x, y) = dispatch_size(count, WORKGROUP_SIZE, 65_535);
+        pass.dispatch_workgroups(x, y, 1);
     }
 
     /// Reads `count` cells back.
     pub fn read_cells(&self, ctx: &GpuContext, count: u32) -> Result<Vec<FieldCell>, GpuError> {
-        let bytes = ctx.read_buffer(
-            &self.cells_buffer,
-            count.max(1) as u64 * size_of::<FieldCell>() as u64,
-        )?;
-        let mut cells: Vec<FieldCell> = bytemuck::pod_collect_to_vec(&bytes);
-        cells.truncate(count as usize);
-        Ok(cells)
-    }
-}
-
-fn bind_entry(binding: u32, buffer: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {
-    wgpu::BindGroupEntry {
-        binding,
-        resource: buffer.as_entire_binding(),
+        self.buffers.read_cells(ctx, count)
     }
 }
 

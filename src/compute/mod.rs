@@ -2,6 +2,76 @@
 //! (built once) and a small data struct with the buffers and bind groups that change with
 //! the scene.
 
+pub mod cells;
 pub mod fim_field;
 pub mod general;
 pub mod particles;
+
+use crate::gpu::shader;
+
+/// A compute stage's bind group layout: binding 0 a uniform of `uniform_bytes`, then one
+/// storage buffer per entry of `storage_read_only` (true: read-only), bindings 1, 2, ….
+pub fn stage_layout(
+    device: &wgpu::Device,
+    label: &str,
+    uniform_bytes: u64,
+    storage_read_only: &[bool],
+) -> wgpu::BindGroupLayout {
+    let entry = |binding: u32, ty, min_binding_size| wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::COMPUTE,
+        ty: wgpu::BindingType::Buffer {
+            ty,
+            has_dynamic_offset: false,
+            min_binding_size,
+        },
+        count: None,
+    };
+    let mut entries = vec![entry(
+        0,
+        wgpu::BufferBindingType::Uniform,
+        wgpu::BufferSize::new(uniform_bytes),
+    )];
+    entries.extend(
+        storage_read_only
+            .iter()
+            .zip(1u32..)
+            .map(|(&read_only, binding)| {
+                entry(
+                    binding,
+                    wgpu::BufferBindingType::Storage { read_only },
+                    None,
+                )
+            }),
+    );
+    device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+        label: Some(label),
+        entries: &entries,
+    })
+}
+
+/// One compute pipeline per entry point of `shader_file`, all on the bind group `layout`
+/// (the module is compiled once).
+pub fn stage_pipelines<const N: usize>(
+    device: &wgpu::Device,
+    layout: &wgpu::BindGroupLayout,
+    shader_file: &str,
+    entry_points: [&str; N],
+) -> [wgpu::ComputePipeline; N] {
+    let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+        label: Some(shader_file),
+        bind_group_layouts: &[Some(layout)],
+        ..Default::default()
+    });
+    let module = shader::create_module(device, shader_file);
+    entry_points.map(|entry| {
+        device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some(entry),
+            layout: Some(&pipeline_layout),
+            module: &module,
+            entry_point: Some(entry),
+            compilation_options: Default::default(),
+            cache: None,
+        })
+    })
+}

@@ -11,7 +11,6 @@ use wgpu::util::DeviceExt;
 use crate::compute::fim_field::dispatch_size;
 use crate::gpu::context::{GpuContext, GpuError};
 use crate::gpu::gpu_data::{FlowParams, Particle, flow_flags};
-use crate::gpu::shader;
 use crate::gpu::timing::GpuTimer;
 use crate::math::QuadratureRule;
 
@@ -27,40 +26,14 @@ pub struct ParticlePipeline {
 impl ParticlePipeline {
     /// Compiles the shader.
     pub fn new(device: &wgpu::Device) -> Self {
-        let entry = |binding, ty| wgpu::BindGroupLayoutEntry {
-            binding,
-            visibility: wgpu::ShaderStages::COMPUTE,
-            ty: wgpu::BindingType::Buffer {
-                ty,
-                has_dynamic_offset: false,
-                min_binding_size: None,
-            },
-            count: None,
-        };
-        let storage = |read_only| wgpu::BufferBindingType::Storage { read_only };
-        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("particles layout"),
-            entries: &[
-                entry(0, wgpu::BufferBindingType::Uniform),
-                entry(1, storage(true)),
-                entry(2, storage(true)),
-                entry(3, storage(false)),
-            ],
-        });
-        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("particles pipeline layout"),
-            bind_group_layouts: &[Some(&layout)],
-            ..Default::default()
-        });
-        let module = shader::create_module(device, "particles.wgsl");
-        let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some("particles step"),
-            layout: Some(&pipeline_layout),
-            module: &module,
-            entry_point: Some("step"),
-            compilation_options: Default::default(),
-            cache: None,
-        });
+        // Bindings: the uniform, the node table, the particles read, the particles written.
+        let layout = super::stage_layout(
+            device,
+            "particles layout",
+            size_of::<FlowParams>() as u64,
+            &[true, true, false],
+        );
+        let [pipeline] = super::stage_pipelines(device, &layout, "particles.wgsl", ["step"]);
         Self { layout, pipeline }
     }
 }

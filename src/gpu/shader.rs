@@ -11,6 +11,10 @@ pub const SOURCES: &[(&str, &str)] = &[
         include_str!("../../shaders/common/colormap.wgsl"),
     ),
     (
+        "common/dispatch.wgsl",
+        include_str!("../../shaders/common/dispatch.wgsl"),
+    ),
+    (
         "common/field_cell.wgsl",
         include_str!("../../shaders/common/field_cell.wgsl"),
     ),

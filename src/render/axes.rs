@@ -75,7 +75,6 @@ pub fn axis_lines(
 /// pipeline (`lines.wgsl`); the tick labels are the overlay's.
 pub struct AxesLayer {
     quads: InstancedQuads,
-    view_group: wgpu::BindGroup,
 }
 
 impl AxesLayer {
@@ -87,8 +86,7 @@ impl AxesLayer {
         format: wgpu::TextureFormat,
     ) -> Self {
         Self {
-            quads: super::lines::line_renderer(device, view_layout, format),
-            view_group: view_group.clone(),
+            quads: super::lines::line_renderer(device, view_layout, view_group, format),
         }
     }
 }
@@ -111,7 +109,7 @@ impl Layer for AxesLayer {
     }
 
     fn draw(&self, pass: &mut wgpu::RenderPass<'_>, _frame: &LayerFrame<'_>) {
-        self.quads.draw(pass, &self.view_group);
+        self.quads.draw(pass);
     }
 }
 

@@ -19,11 +19,13 @@ pub const LINE_ATTRIBUTES: [wgpu::VertexAttribute; 4] = {
 pub fn line_renderer(
     device: &wgpu::Device,
     view_layout: &wgpu::BindGroupLayout,
+    view_group: &wgpu::BindGroup,
     format: wgpu::TextureFormat,
 ) -> InstancedQuads {
     InstancedQuads::new(
         device,
         view_layout,
+        view_group,
         format,
         "lines.wgsl",
         size_of::<LineInstance>() as u64,

@@ -23,11 +23,13 @@ pub const MARKER_ATTRIBUTES: [wgpu::VertexAttribute; 4] = {
 pub fn marker_renderer(
     device: &wgpu::Device,
     view_layout: &wgpu::BindGroupLayout,
+    view_group: &wgpu::BindGroup,
     format: wgpu::TextureFormat,
 ) -> InstancedQuads {
     InstancedQuads::new(
         device,
         view_layout,
+        view_group,
         format,
         "markers.wgsl",
         size_of::<MarkerInstance>() as u64,
@@ -38,7 +40,6 @@ pub fn marker_renderer(
 /// The markers layer: θ*, its twin and the probe as round markers of constant pixel size.
 pub struct MarkerLayer {
     quads: InstancedQuads,
-    view_group: wgpu::BindGroup,
 }
 
 impl MarkerLayer {
@@ -50,8 +51,7 @@ impl MarkerLayer {
         format: wgpu::TextureFormat,
     ) -> Self {
         Self {
-            quads: marker_renderer(device, view_layout, format),
-            view_group: view_group.clone(),
+            quads: marker_renderer(device, view_layout, view_group, format),
         }
     }
 }
@@ -70,7 +70,7 @@ impl Layer for MarkerLayer {
     }
 
     fn draw(&self, pass: &mut wgpu::RenderPass<'_>, _frame: &LayerFrame<'_>) {
-        self.quads.draw(pass, &self.view_group);
+        self.quads.draw(pass);
     }
 }
 

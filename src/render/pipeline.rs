@@ -186,18 +186,21 @@ impl InstanceBuffer {
     }
 }
 
-/// An instanced-quad pipeline whose only bind group is the view, with its instance buffer:
-/// what the line and marker stages both are.
+/// An instanced-quad pipeline whose only bind group is the view, with that bind group and its
+/// instance buffer: what the axes (line) and marker layers both are.
 pub struct InstancedQuads {
     pipeline: wgpu::RenderPipeline,
+    view_group: wgpu::BindGroup,
     instances: InstanceBuffer,
 }
 
 impl InstancedQuads {
-    /// Builds the pipeline from `shader_file` with instances of `stride` bytes and `attributes`.
+    /// Builds the pipeline from `shader_file` with instances of `stride` bytes and `attributes`;
+    /// `view_group` (of `view_layout`) is bound when drawing.
     pub fn new(
         device: &wgpu::Device,
         view_layout: &wgpu::BindGroupLayout,
+        view_group: &wgpu::BindGroup,
         format: wgpu::TextureFormat,
         shader_file: &'static str,
         stride: u64,
@@ -216,6 +219,7 @@ impl InstancedQuads {
         .build(device);
         Self {
             pipeline,
+            view_group: view_group.clone(),
             instances: InstanceBuffer::new(device, shader_file, 16 * 1024),
         }
     }
@@ -231,12 +235,12 @@ impl InstancedQuads {
     }
 
     /// Draws the uploaded instances.
-    pub fn draw(&self, pass: &mut wgpu::RenderPass<'_>, view_group: &wgpu::BindGroup) {
+    pub fn draw(&self, pass: &mut wgpu::RenderPass<'_>) {
         if self.instances.count() == 0 {
             return;
         }
         pass.set_pipeline(&self.pipeline);
-        pass.set_bind_group(0, view_group, &[]);
+        pass.set_bind_group(0, &self.view_group, &[]);
         pass.set_vertex_buffer(0, self.instances.buffer().slice(..));
         pass.draw(0..4, 0..self.instances.count());
     }

@@ -1,0 +1,107 @@
+//! The buffers every cell-evaluating stage (the seed's `fim_field`, the general `fim_general`)
+//! binds the same way: 0 its uniform, 1 the Gauss–Legendre node table, 2 the output
+//! `array<FieldCell>` (also an instance vertex buffer, so the renderer draws it directly),
+//! 3 the per-point inputs. One place allocates them, binds them and reads the cells back.
+
+use wgpu::util::DeviceExt;
+
+use crate::gpu::context::{GpuContext, GpuError};
+use crate::gpu::gpu_data::FieldCell;
+use crate::math::QuadratureRule;
+
+/// A stage's uniform, node table, output cells and point inputs, and their bind group.
+pub struct CellBuffers {
+    /// The stage's uniform (binding 0).
+    pub params: wgpu::Buffer,
+    /// The n-point Gauss–Legendre rule (binding 1).
+    pub nodes: wgpu::Buffer,
+    /// The output cells (binding 2).
+    pub cells: wgpu::Buffer,
+    /// The per-point inputs (binding 3).
+    pub inputs: wgpu::Buffer,
+    /// The bind group of all four.
+    pub bind_group: wgpu::BindGroup,
+    /// Cells (and inputs) the buffers hold.
+    pub capacity: u32,
+    /// Gauss–Legendre nodes per panel, n = Q/2.
+    pub panel_nodes: u32,
+}
+
+impl CellBuffers {
+    /// Allocates for `capacity` cells (at least 1) under `layout` (see
+    /// [`super::stage_layout`] with `[true, false, true]`): a uniform of `params_bytes`, inputs
+    /// of `input_bytes` each, the node table of `rule`. Labels start with `label`.
+    pub fn new(
+        ctx: &GpuContext,
+        layout: &wgpu::BindGroupLayout,
+        label: &str,
+        params_bytes: u64,
+        input_bytes: u64,
+        capacity: u32,
+        rule: &QuadratureRule,
+    ) -> Self {
+        let device = &ctx.device;
+        let capacity = capacity.max(1);
+        let buffer = |what: &str, size: u64, usage| {
+            device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(&format!("{label} {what}")),
+                size,
+                usage,
+                mapped_at_creation: false,
+            })
+        };
+        let params = buffer(
+            "params",
+            params_bytes,
+            wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+        );
+        let nodes = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some(&format!("{label} gauss-legendre nodes")),
+            contents: bytemuck::cast_slice(&rule.panel_rule().table_f32()),
+            usage: wgpu::BufferUsages::STORAGE,
+        });
+        // VERTEX: the ellipse and arrow pipelines read cells as instance data.
+        let cells = buffer(
+            "cells",
+            capacity as u64 * size_of::<FieldCell>() as u64,
+            wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::VERTEX | wgpu::BufferUsages::COPY_SRC,
+        );
+        let inputs = buffer(
+            "point inputs",
+            capacity as u64 * input_bytes,
+            wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+        );
+        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(&format!("{label} bind group")),
+            layout,
+            entries: &[&params, &nodes, &cells, &inputs]
+                .iter()
+                .zip(0u32..)
+                .map(|(buffer, binding)| wgpu::BindGroupEntry {
+                    binding,
+                    resource: buffer.as_entire_binding(),
+                })
+                .collect::<Vec<_>>(),
+        });
+        Self {
+            params,
+            nodes,
+            cells,
+            inputs,
+            bind_group,
+            capacity,
+            panel_nodes: rule.panel_rule().nodes.len() as u32,
+        }
+    }
+
+    /// Reads the first `count` cells back (tests, the CLI, the benchmark; never the frame loop).
+    pub fn read_cells(&self, ctx: &GpuContext, count: u32) -> Result<Vec<FieldCell>, GpuError> {
+        let bytes = ctx.read_buffer(
+            &self.cells,
+            count.max(1) as u64 * size_of::<FieldCell>() as u64,
+        )?;
+        let mut cells: Vec<FieldCell> = bytemuck::pod_collect_to_vec(&bytes);
+        cells.truncate(count as usize);
+        Ok(cells)
+    }
+}
