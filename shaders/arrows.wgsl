@@ -13,7 +13,7 @@ struct ArrowParams {
     _pad: f32,
     euclid_color: vec4<f32>,
     natural_color: vec4<f32>,
-    anchor: vec2<f32>,  // the probe minus the view centre, formed in f64
+    anchor: vec2<f32>,  // the probe minus the view centre, formed in f64, display units
     _pad2: vec2<f32>,
 }
 
@@ -43,8 +43,9 @@ fn vs_main(@builtin(vertex_index) vertex: u32, @builtin(instance_index) instance
         out.position = vec4<f32>(2.0, 2.0, 0.0, 1.0);   // off screen: nothing drawn
         return out;
     }
-    // Screen y points down while world μ2 points up; work in world-aligned pixels.
-    let d = normalize(direction);
+    // Screen y points down while world μ2 points up; work in world-aligned pixels. The
+    // direction as drawn on this slice's axes (display units, see common/view.wgsl).
+    let d = normalize(world_to_display(view, direction));
     let corner = vec2<f32>(f32(vertex & 1u), f32(vertex >> 1u));
     let half_width = 0.4 * arrow.head_px + 2.0;
     let along = mix(-2.0, arrow.length_px + 2.0, corner.x);

@@ -1,6 +1,7 @@
 // Metric ellipses: one instance per FIM field cell, read straight from the field buffer (bound
 // as an instance vertex buffer, no CPU round trip). Each glyph is the level set
-// δᵀF(θ)δ = ε: semi-axis √(ε/λ_i) along eigenvector q_i. A semi-axis longer than `cap` is
+// δᵀF(θ)δ = ε: semi-axis √(ε/λ_i) along eigenvector q_i (of the metric in display units, on a
+// slice drawn with unequal scaling). A semi-axis longer than `cap` is
 // clamped to it and the glyph is hatched with a warning outline, so clamping never hides the
 // singularity at the diagonal. Fill colour encodes log10 κ. Rust side: src/render/ellipses.rs.
 
@@ -9,8 +10,8 @@
 // #include <common/field_cell.wgsl>
 
 struct EllipseParams {
-    epsilon: f32,          // the level ε of δᵀFδ = ε (world units²·F)
-    cap: f32,              // largest drawn semi-axis, world units
+    epsilon: f32,          // the level ε of δᵀFδ = ε (display units²·F)
+    cap: f32,              // largest drawn semi-axis, display units
     log_kappa_top: f32,    // log10 κ mapped to the top of the colour map
     opacity: f32,
 }
@@ -35,6 +36,10 @@ struct VertexOut {
     @location(3) @interpolate(flat) clamped: u32,
 }
 
+// FLAG_OUTSIDE_MODEL of the general kernel (fim_general.wgsl, general_data.rs): the cell lies
+// outside the model and was not computed.
+const OUTSIDE_MODEL_BIT: u32 = 32u;
+
 // sRGB #ff8c00, the legend's swatch (palette::CLAMPED).
 const CLAMP_OUTLINE_SRGB: vec3<f32> = vec3<f32>(1.0, 0.549, 0.0);
 
@@ -46,22 +51,67 @@ fn semi_axis(lambda: f32) -> vec2<f32> {
     return vec2<f32>(ellipse.cap, 1.0);
 }
 
+// The glyph's metric in display units (common/view.wgsl): with δ_world = S δ_display,
+// S = diag(axis_scale), the metric is S F S. Built from the cell's eigenpairs, so λ_min keeps
+// the accuracy the kernel gave it: det(S F S) = λ_max λ_min (s_x s_y)², and the small
+// eigenvalue is that determinant over the large one rather than a cancelling difference.
+struct DisplayEigen {
+    lambda: vec2<f32>,   // (λ_max, λ_min)
+    q_max: vec2<f32>,
+}
+
+fn display_eigen(lambda: vec2<f32>, q_max: vec2<f32>) -> DisplayEigen {
+    let s = view.axis_scale;
+    if s.x == 1.0 && s.y == 1.0 {
+        return DisplayEigen(lambda, q_max);
+    }
+    let a = q_max * s;                 // S q_max
+    let b = perpendicular(q_max) * s;  // S q_min
+    let xx = lambda.x * a.x * a.x + lambda.y * b.x * b.x;
+    let xy = lambda.x * a.x * a.y + lambda.y * b.x * b.y;
+    let yy = lambda.x * a.y * a.y + lambda.y * b.y * b.y;
+    let mean = 0.5 * (xx + yy);
+    let half_gap = 0.5 * (xx - yy);
+    let radius = sqrt(half_gap * half_gap + xy * xy);
+    let lambda_max = mean + radius;
+    var lambda_min = 0.0;
+    if lambda_max > 0.0 {
+        lambda_min = lambda.x * lambda.y * (s.x * s.y) * (s.x * s.y) / lambda_max;
+    }
+    // The eigenvector of the larger eigenvalue, from whichever row is better conditioned.
+    var q = vec2<f32>(1.0, 0.0);
+    if radius > 0.0 {
+        if half_gap >= 0.0 {
+            q = normalize(vec2<f32>(half_gap + radius, xy));
+        } else {
+            q = normalize(vec2<f32>(xy, radius - half_gap));
+        }
+    }
+    return DisplayEigen(vec2<f32>(lambda_max, lambda_min), q);
+}
+
 @vertex
 fn vs_main(@builtin(vertex_index) vertex: u32, cell: CellAttributes) -> VertexOut {
-    let along_max = semi_axis(cell.eigenvalues.x);
-    let along_min = semi_axis(cell.eigenvalues.y);
+    var out: VertexOut;
+    // Cells outside the model (σ ≤ 0, π ∉ (0, 1); general kernel) have no glyph.
+    if (cell.flags & OUTSIDE_MODEL_BIT) != 0u {
+        out.position = vec4<f32>(2.0, 2.0, 0.0, 1.0);
+        return out;
+    }
+    let eig = display_eigen(cell.eigenvalues, cell.q_max);
+    let along_max = semi_axis(eig.lambda.x);
+    let along_min = semi_axis(eig.lambda.y);
     // Triangle strip corners (−1,−1), (1,−1), (−1,1), (1,1), padded by 1.5 px for antialiasing.
     let corner = vec2<f32>(f32(vertex & 1u), f32(vertex >> 1u)) * 2.0 - 1.0;
     let pad = 1.5 * view.world_per_px;
     let local = corner * (vec2<f32>(along_max.x, along_min.x) + pad);
     // cell.theta is the offset from the field's floating origin (see common/view.wgsl).
-    let from_center = (cell.theta + view.field_origin) + cell.q_max * local.x
-        + perpendicular(cell.q_max) * local.y;
+    let from_center = world_to_display(view, cell.theta + view.field_origin)
+        + eig.q_max * local.x + perpendicular(eig.q_max) * local.y;
     var t = 1.0;
     if (cell.flags & FLAG_KAPPA_INFINITE) == 0u {
         t = log(max(cell.rotated.w, 1.0)) / (log(10.0) * ellipse.log_kappa_top);
     }
-    var out: VertexOut;
     out.position = offset_to_clip(view, from_center);
     out.local = local;
     out.semi_axes = vec2<f32>(along_max.x, along_min.x);

@@ -6,7 +6,7 @@
 @group(0) @binding(0) var<uniform> view: View;
 
 struct Segment {
-    @location(0) start: vec2<f32>,      // offset from the view centre, world units
+    @location(0) start: vec2<f32>,      // offset from the view centre, display units
     @location(1) end: vec2<f32>,        // offset from the view centre
     @location(2) color: vec4<f32>,      // linear, straight alpha
     @location(3) style: vec2<f32>,      // (width px, dash period px; 0 = solid)

@@ -6,7 +6,7 @@
 @group(0) @binding(0) var<uniform> view: View;
 
 struct Marker {
-    @location(0) center: vec2<f32>,     // offset from the view centre, world units
+    @location(0) center: vec2<f32>,     // offset from the view centre, display units
     @location(1) size: vec2<f32>,       // (radius px, ring width px)
     @location(2) fill: vec4<f32>,       // linear, straight alpha
     @location(3) ring: vec4<f32>,

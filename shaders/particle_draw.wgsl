@@ -35,7 +35,9 @@ struct VertexOut {
 
 @vertex
 fn vs_main(@builtin(vertex_index) vertex: u32, p: ParticleAttributes) -> VertexOut {
-    let delta = p.position - p.previous;
+    // Everything in display units from the view centre (see common/view.wgsl).
+    let head = world_to_offset(view, p.position);
+    let delta = world_to_display(view, p.position - p.previous);
     var length_px = length(delta) / view.world_per_px;
     // A jump (respawn) is not a streak: draw only the head.
     if length_px > 200.0 {
@@ -45,14 +47,14 @@ fn vs_main(@builtin(vertex_index) vertex: u32, p: ParticleAttributes) -> VertexO
     if length_px > 1e-3 {
         direction = delta / (length_px * view.world_per_px);
     }
-    let start = p.position - direction * length_px * view.world_per_px;
+    let start = head - direction * length_px * view.world_per_px;
     let r = style.radius_px + 1.0;
     let corner = vec2<f32>(f32(vertex & 1u), f32(vertex >> 1u));
     let along = mix(-r, length_px + r, corner.x);
     let across = mix(-r, r, corner.y);
-    let world = start + (direction * along + perpendicular(direction) * across) * view.world_per_px;
+    let offset = start + (direction * along + perpendicular(direction) * across) * view.world_per_px;
     var out: VertexOut;
-    out.clip = world_to_clip(view, world);
+    out.clip = offset_to_clip(view, offset);
     out.local_px = vec2<f32>(along, across);
     out.length_px = length_px;
     if style.color_by_speed != 0u {

@@ -594,6 +594,7 @@ fn bench_frames(
             camera: Camera {
                 center: [0.0, 0.0],
                 half_height: 4.0,
+                x_per_y: 1.0,
             },
             ..Scene::default()
         };

@@ -73,14 +73,14 @@ pub struct PanelNumbers {
 /// `cap` the longest semi-axis the glyphs draw.
 pub fn compute(scene: &Scene, epsilon: f64, cap: f64) -> PanelNumbers {
     let rule = QuadratureRule::new(DEFAULT_NODES_F64).expect("the default node count is valid");
-    let star = Mixture::new(scene.target[0], scene.target[1], scene.sigma);
+    let star = Mixture::new(scene.target()[0], scene.target()[1], scene.model.sigma1);
     let score_form = fisher_score_form(&star, &rule);
     let hessian_form = fisher_hessian_form(&star, &rule);
     let f_rot = fisher_rotated(&star, &rule);
     let eigen = f_rot.eigen();
     let forms_difference = score_form.max_abs_difference(&hessian_form);
     let target = TargetNumbers {
-        theta: scene.target,
+        theta: scene.target(),
         score_form,
         hessian_form,
         forms_difference,
@@ -100,9 +100,9 @@ fn probe_numbers(
     epsilon: f64,
     cap: f64,
 ) -> ProbeNumbers {
-    let m = Mixture::new(p[0], p[1], scene.sigma);
+    let m = Mixture::new(p[0], p[1], scene.model.sigma1);
     let f_rot = fisher_rotated(&m, rule);
-    let g_rot = gradient_rotated(&m, scene.target, rule);
+    let g_rot = gradient_rotated(&m, scene.target(), rule);
     let grad = rotate_vector(g_rot);
     let natgrad = natural_gradient(&f_rot, scene.damping, g_rot).map(rotate_vector);
     let eig = f_rot.eigen();
@@ -120,7 +120,7 @@ fn probe_numbers(
             * (f.xx * step[0] * step[0]
                 + 2.0 * f.xy * step[0] * step[1]
                 + f.yy * step[1] * step[1]);
-        let moved = Mixture::new(p[0] + step[0], p[1] + step[1], scene.sigma);
+        let moved = Mixture::new(p[0] + step[0], p[1] + step[1], scene.model.sigma1);
         KlCheck {
             step,
             exact: kl_divergence(&moved, p, rule),
@@ -129,7 +129,7 @@ fn probe_numbers(
     };
     ProbeNumbers {
         theta: p,
-        loss: kl_divergence(&m, scene.target, rule),
+        loss: kl_divergence(&m, scene.target(), rule),
         grad,
         natgrad,
         angle_deg: natgrad.and_then(|n| angle_deg(grad, n)),

@@ -11,6 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::math::quadrature::{DEFAULT_NODES_F32, MAX_NODES, MIN_NODES};
+use crate::math::{Model, Param, Slice};
 
 /// Smallest and largest σ the UI offers (log slider).
 pub const SIGMA_RANGE: (f64, f64) = (0.05, 5.0);
@@ -38,14 +39,30 @@ pub const NODE_CHOICES: [u32; 6] = [16, 32, 48, 64, 96, 128];
 /// form stay finite.
 pub const WORLD_LIMIT: f64 = 1e6;
 
-/// The 2-D view of the (μ1, μ2) plane: equal scaling on both axes.
+/// The 2-D view of a slice plane. World coordinates are slice coordinates (the values of the
+/// slice's two parameters). One pixel spans `x_per_y` times as much along the horizontal axis
+/// as along the vertical one: 1 (equal scaling) where both axes share units, e.g. (μ1, μ2) or
+/// the half-plane (μ1, σ1); chosen to fit where they do not, e.g. (π, μ1).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Camera {
     /// World point at the centre of the canvas.
     pub center: [f64; 2],
-    /// Half the visible extent along μ2 (world units); the μ1 extent follows the aspect.
+    /// Half the visible extent along the vertical axis (world units); the horizontal extent
+    /// follows the aspect and `x_per_y`.
     pub half_height: f64,
+    /// Horizontal world units per vertical world unit on screen (1 = equal scaling; absent in
+    /// a file = 1).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub x_per_y: f64,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+fn is_one(v: &f64) -> bool {
+    *v == 1.0
 }
 
 impl Default for Camera {
@@ -53,6 +70,7 @@ impl Default for Camera {
         Self {
             center: [0.0, 0.0],
             half_height: 4.0,
+            x_per_y: 1.0,
         }
     }
 }
@@ -62,6 +80,9 @@ impl Camera {
     /// tests (1e-5 around (3, −2), 1e-3 around (300, −200)) with a decade to spare, and out to
     /// where the whole plane the coordinates may reach ([`WORLD_LIMIT`]) fits in the view.
     pub const HALF_HEIGHT_RANGE: (f64, f64) = (1e-6, 1e6);
+
+    /// Range of [`Camera::x_per_y`]: wide enough for π (0..1) beside a mean spanning 1e4.
+    pub const X_PER_Y_RANGE: (f64, f64) = (1e-6, 1e6);
 
     /// The same camera with its half-height in [`Camera::HALF_HEIGHT_RANGE`] and its centre
     /// within ±[`WORLD_LIMIT`] (non-finite values fall back to the default camera's).
@@ -73,21 +94,35 @@ impl Camera {
         } else {
             fallback.half_height
         };
+        let x_per_y = if self.x_per_y.is_finite() {
+            self.x_per_y
+                .clamp(Self::X_PER_Y_RANGE.0, Self::X_PER_Y_RANGE.1)
+        } else {
+            1.0
+        };
         Self {
             center: clamp_world(self.center).unwrap_or(fallback.center),
             half_height,
+            x_per_y,
         }
     }
 
-    /// World units per physical pixel for a canvas `height_px` tall.
+    /// Vertical world units per physical pixel for a canvas `height_px` tall (the horizontal
+    /// ones are this times `x_per_y`: [`Camera::world_per_pixel_xy`]).
     pub fn world_per_pixel(&self, height_px: f32) -> f64 {
         2.0 * self.half_height / height_px.max(1.0) as f64
+    }
+
+    /// World units per physical pixel along x and y.
+    pub fn world_per_pixel_xy(&self, height_px: f32) -> [f64; 2] {
+        let s = self.world_per_pixel(height_px);
+        [s * self.x_per_y, s]
     }
 
     /// The visible rectangle ([min], [max]) for a canvas of `size_px`.
     pub fn visible_rect(&self, size_px: [f32; 2]) -> ([f64; 2], [f64; 2]) {
         let aspect = size_px[0].max(1.0) as f64 / size_px[1].max(1.0) as f64;
-        let half = [self.half_height * aspect, self.half_height];
+        let half = [self.half_height * aspect * self.x_per_y, self.half_height];
         (
             [self.center[0] - half[0], self.center[1] - half[1]],
             [self.center[0] + half[0], self.center[1] + half[1]],
@@ -96,19 +131,19 @@ impl Camera {
 
     /// Pixel (origin top-left, y down) to world.
     pub fn pixel_to_world(&self, pixel: [f32; 2], size_px: [f32; 2]) -> [f64; 2] {
-        let s = self.world_per_pixel(size_px[1]);
+        let s = self.world_per_pixel_xy(size_px[1]);
         [
-            self.center[0] + (pixel[0] as f64 - 0.5 * size_px[0] as f64) * s,
-            self.center[1] - (pixel[1] as f64 - 0.5 * size_px[1] as f64) * s,
+            self.center[0] + (pixel[0] as f64 - 0.5 * size_px[0] as f64) * s[0],
+            self.center[1] - (pixel[1] as f64 - 0.5 * size_px[1] as f64) * s[1],
         ]
     }
 
     /// World to pixel (origin top-left, y down).
     pub fn world_to_pixel(&self, world: [f64; 2], size_px: [f32; 2]) -> [f32; 2] {
-        let s = self.world_per_pixel(size_px[1]);
+        let s = self.world_per_pixel_xy(size_px[1]);
         [
-            ((world[0] - self.center[0]) / s + 0.5 * size_px[0] as f64) as f32,
-            (-(world[1] - self.center[1]) / s + 0.5 * size_px[1] as f64) as f32,
+            ((world[0] - self.center[0]) / s[0] + 0.5 * size_px[0] as f64) as f32,
+            (-(world[1] - self.center[1]) / s[1] + 0.5 * size_px[1] as f64) as f32,
         ]
     }
 
@@ -133,9 +168,9 @@ impl Camera {
         if !delta_px.iter().all(|d| d.is_finite()) {
             return;
         }
-        let s = self.world_per_pixel(height_px);
-        self.center[0] -= delta_px[0] as f64 * s;
-        self.center[1] += delta_px[1] as f64 * s;
+        let s = self.world_per_pixel_xy(height_px);
+        self.center[0] -= delta_px[0] as f64 * s[0];
+        self.center[1] += delta_px[1] as f64 * s[1];
         *self = self.clamped();
     }
 
@@ -152,10 +187,59 @@ impl Camera {
         Self {
             center: [0.5 * (lo[0] + hi[0]), 0.5 * (lo[1] + hi[1])],
             half_height: half,
+            x_per_y: 1.0,
+        }
+        .clamped()
+    }
+
+    /// A camera for any slice: each axis spans the handles, the twin and the probe with a
+    /// margin in that parameter's own units (2.5 σ for a mean, σ/2 for a σ, the whole open
+    /// interval for π), and `x_per_y` is 1 where both axes share units (means and σ's are
+    /// lengths; π is a number) or else fits both spans into a canvas of aspect
+    /// [`NOMINAL_ASPECT`]. The seed's slice gets [`Camera::fit`].
+    pub fn fit_slice(model: &Model, slice: &Slice, probe: Option<[f64; 2]>) -> Self {
+        if slice.is_seed() && model.sigma1 == model.sigma2 {
+            let t = slice.coords(model);
+            return Self::fit(t, model.sigma1, probe);
+        }
+        let t = slice.coords(model);
+        let twin = slice.twin(model, model);
+        let scale = model.sigma1.max(model.sigma2);
+        let span = |k: usize, p: Param| -> (f64, f64) {
+            let mut values = vec![t[k]];
+            values.extend(twin.map(|w| w[k]));
+            values.extend(probe.map(|q| q[k]));
+            let lo = values.iter().cloned().fold(f64::INFINITY, f64::min);
+            let hi = values.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            match p {
+                Param::Pi => (-0.05, 1.05),
+                Param::Mu1 | Param::Mu2 => (lo - 2.5 * scale, hi + 2.5 * scale),
+                // σ from just below 0 (so the model's edge shows) to past the handles.
+                Param::Sigma1 | Param::Sigma2 => (-0.15 * hi, hi + 0.6 * scale),
+            }
+        };
+        let (x0, x1) = span(0, slice.a);
+        let (y0, y1) = span(1, slice.b);
+        let shares_units = (slice.a == Param::Pi) == (slice.b == Param::Pi);
+        let (half_x, half_y) = (0.5 * (x1 - x0), 0.5 * (y1 - y0));
+        let (half_height, x_per_y) = if shares_units {
+            // Equal scaling: the larger of the two spans decides.
+            (half_y.max(half_x / NOMINAL_ASPECT), 1.0)
+        } else {
+            (half_y, half_x / (half_y * NOMINAL_ASPECT))
+        };
+        Self {
+            center: [0.5 * (x0 + x1), 0.5 * (y0 + y1)],
+            half_height: half_height.max(1e-3),
+            x_per_y,
         }
         .clamped()
     }
 }
+
+/// The canvas aspect (width/height) [`Camera::fit_slice`] plans for when the axes do not share
+/// units: about the viewer's canvas at its default window size.
+pub const NOMINAL_ASPECT: f64 = 1.4;
 
 /// Which layers the canvas draws.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -250,18 +334,23 @@ impl Default for Flow {
 }
 
 /// Everything the picture depends on.
+///
+/// `model` is the target θ*, all five parameters of the general mixture; the canvas is the
+/// slice through it named by `slice`: the handle sits at the model's slice coordinates, and the
+/// three held parameters take the model's values everywhere on the canvas. A file may instead
+/// give the seed's `sigma` (σ1 = σ2) and `target = [μ1, μ2]` (slice coordinates): old scene
+/// files load unchanged ([`SceneFile`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(try_from = "SceneFile")]
 pub struct Scene {
-    /// Shared standard deviation σ.
-    pub sigma: f64,
-    /// The target θ* = (μ1*, μ2*); its twin (μ2*, μ1*) is implied.
-    pub target: [f64; 2],
-    /// Where the gradient arrows are drawn, if anywhere. Absent in a TOML file means no probe
-    /// (not the default scene's), so a scene without one round-trips.
-    #[serde(default)]
+    /// The target θ*: all five parameters (π, μ1, μ2, σ1, σ2).
+    pub model: Model,
+    /// The canvas: which two parameters vary (horizontal, vertical).
+    pub slice: Slice,
+    /// Where the gradient arrows are drawn, if anywhere, in slice coordinates. Absent in a
+    /// TOML file means no probe (not the default scene's), so a scene without one round-trips.
     pub probe: Option<[f64; 2]>,
-    /// Grid density: cells across the view height (cells are square in world units).
+    /// Grid density: cells across the view height (cells are square on screen).
     pub grid: u32,
     /// Display scale of the ellipses (1 = the level set that fills 90% of a far cell).
     pub ellipse_scale: f64,
@@ -280,8 +369,8 @@ pub struct Scene {
 impl Default for Scene {
     fn default() -> Self {
         Self {
-            sigma: 1.0,
-            target: [-1.5, 1.0],
+            model: Model::seed(-1.5, 1.0, 1.0),
+            slice: Slice::SEED,
             probe: Some([1.2, 0.4]),
             grid: 32,
             ellipse_scale: 1.0,
@@ -293,6 +382,188 @@ impl Default for Scene {
         }
     }
 }
+
+/// A scene as written in a file: [`Scene`]'s fields, plus the seed's `sigma` and `target` that
+/// files from before the general model use. `sigma` sets σ1 = σ2 and may not be combined with
+/// a `model` that gives either σ; `target` sets the slice coordinates of the model (the
+/// defaults' or the file's).
+#[derive(Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct SceneFile {
+    model: Option<toml::Table>,
+    slice: Slice,
+    sigma: Option<f64>,
+    target: Option<[f64; 2]>,
+    probe: Option<[f64; 2]>,
+    grid: u32,
+    ellipse_scale: f64,
+    damping: f64,
+    nodes: u32,
+    camera: Camera,
+    layers: Layers,
+    flow: Flow,
+}
+
+impl Default for SceneFile {
+    fn default() -> Self {
+        let s = Scene::default();
+        Self {
+            model: None,
+            slice: s.slice,
+            sigma: None,
+            target: None,
+            // Absent means no probe.
+            probe: None,
+            grid: s.grid,
+            ellipse_scale: s.ellipse_scale,
+            damping: s.damping,
+            nodes: s.nodes,
+            camera: s.camera,
+            layers: s.layers,
+            flow: s.flow,
+        }
+    }
+}
+
+impl TryFrom<SceneFile> for Scene {
+    type Error = String;
+
+    fn try_from(f: SceneFile) -> Result<Self, String> {
+        // Keys the file's model omits keep the default scene's values (its handle at
+        // (−1.5, 1), σ = 1), so `[scene.model] pi = 0.3` changes π only.
+        let mut model = Scene::default().model;
+        let gives_sigma = f.model.as_ref().is_some_and(|m| {
+            m.contains_key(Param::Sigma1.name()) || m.contains_key(Param::Sigma2.name())
+        });
+        if let Some(table) = f.model {
+            for (key, value) in table {
+                let param: Param = key.parse().map_err(|e| format!("model.{key}: {e}"))?;
+                let v = value
+                    .as_float()
+                    .or_else(|| value.as_integer().map(|i| i as f64))
+                    .ok_or_else(|| format!("model.{key}: must be a number, got {value}"))?;
+                model = model.with(param, v);
+            }
+        }
+        if let Some(sigma) = f.sigma {
+            if gives_sigma {
+                return Err(
+                    "sigma: give either sigma (sigma1 = sigma2) or model.sigma1/sigma2, \
+                            not both"
+                        .into(),
+                );
+            }
+            model.sigma1 = sigma;
+            model.sigma2 = sigma;
+        }
+        if let Some(t) = f.target {
+            model = f.slice.place(&model, t);
+        }
+        Ok(Scene {
+            model,
+            slice: f.slice,
+            probe: f.probe,
+            grid: f.grid,
+            ellipse_scale: f.ellipse_scale,
+            damping: f.damping,
+            nodes: f.nodes,
+            camera: f.camera,
+            layers: f.layers,
+            flow: f.flow,
+        })
+    }
+}
+
+/// The six slices the viewer offers as presets (issue 10), each a model, a slice and a view.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Preset {
+    /// The seed's (μ1, μ2) at π = ½, σ1 = σ2 = 1: the singular diagonal.
+    Seed,
+    /// (μ1, σ1) at π = 1: one Gaussian, the hyperbolic half-plane, F = diag(1/σ², 2/σ²).
+    HalfPlane,
+    /// (π, μ1): as π → 0 component 1 vanishes and μ1 stops mattering.
+    WeightSingularity,
+    /// (σ1, σ2) with the means apart.
+    Sigmas,
+    /// (μ1, σ2): a mean against the other component's width.
+    MeanSigma,
+    /// (μ1, μ2) with π = 0.3, σ1 = 0.6, σ2 = 1.4: no singular diagonal.
+    Unequal,
+}
+
+impl Preset {
+    /// All presets, in menu order.
+    pub const ALL: [Preset; 6] = [
+        Preset::Seed,
+        Preset::HalfPlane,
+        Preset::WeightSingularity,
+        Preset::Sigmas,
+        Preset::MeanSigma,
+        Preset::Unequal,
+    ];
+
+    /// The menu label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Preset::Seed => "seed (μ1, μ2), π = ½, σ1 = σ2",
+            Preset::HalfPlane => "half-plane (μ1, σ1), π = 1",
+            Preset::WeightSingularity => "weight singularity (π, μ1)",
+            Preset::Sigmas => "(σ1, σ2)",
+            Preset::MeanSigma => "(μ1, σ2)",
+            Preset::Unequal => "(μ1, μ2), π = 0.3, σ1 ≠ σ2",
+        }
+    }
+
+    /// The target model, the slice and the probe (slice coordinates).
+    pub fn setup(self) -> (Model, Slice, [f64; 2]) {
+        let m = |pi, mu1, mu2, sigma1, sigma2| Model {
+            pi,
+            mu1,
+            mu2,
+            sigma1,
+            sigma2,
+        };
+        let s = |a, b| Slice { a, b };
+        use Param::*;
+        match self {
+            Preset::Seed => (m(0.5, -1.5, 1.0, 1.0, 1.0), s(Mu1, Mu2), [1.2, 0.4]),
+            Preset::HalfPlane => (m(1.0, 0.0, 0.0, 1.0, 1.0), s(Mu1, Sigma1), [1.5, 2.0]),
+            Preset::WeightSingularity => (m(0.6, -1.0, 1.5, 1.0, 1.0), s(Pi, Mu1), [0.2, 1.0]),
+            Preset::Sigmas => (m(0.5, -1.0, 1.0, 0.8, 1.2), s(Sigma1, Sigma2), [1.6, 0.5]),
+            Preset::MeanSigma => (m(0.5, -1.0, 1.0, 1.0, 0.7), s(Mu1, Sigma2), [1.5, 1.5]),
+            Preset::Unequal => (m(0.3, -1.5, 1.0, 0.6, 1.4), s(Mu1, Mu2), [1.2, 0.4]),
+        }
+    }
+}
+
+/// Where a slice coordinate may be dragged or typed: π on the open interval (a boundary value
+/// would make F infinite), σ positive, a mean anywhere within ±[`WORLD_LIMIT`].
+pub fn coordinate_range(p: Param) -> (f64, f64) {
+    match p {
+        Param::Pi => (PI_EDGE, 1.0 - PI_EDGE),
+        Param::Mu1 | Param::Mu2 => (-WORLD_LIMIT, WORLD_LIMIT),
+        Param::Sigma1 | Param::Sigma2 => (SIGMA_FLOOR, WORLD_LIMIT),
+    }
+}
+
+/// Closest a slice's π coordinate comes to 0 or 1.
+pub const PI_EDGE: f64 = 1e-4;
+/// Smallest σ a slice coordinate takes (handles, probe).
+pub const SIGMA_FLOOR: f64 = 1e-3;
+
+/// Where a held parameter's slider goes: π on the closed interval (π = 1 is one Gaussian, the
+/// half-plane), σ on [`SIGMA_RANGE`], a mean within ±[`MEAN_SLIDER_LIMIT`].
+pub fn held_range(p: Param) -> (f64, f64) {
+    match p {
+        Param::Pi => (0.0, 1.0),
+        Param::Mu1 | Param::Mu2 => (-MEAN_SLIDER_LIMIT, MEAN_SLIDER_LIMIT),
+        Param::Sigma1 | Param::Sigma2 => SIGMA_RANGE,
+    }
+}
+
+/// Largest |μ| a held-parameter slider sets.
+pub const MEAN_SLIDER_LIMIT: f64 = 10.0;
 
 /// A scene value out of range: which field, and what is allowed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -308,14 +579,23 @@ pub struct SceneError {
 /// [`Scene::apply`] carries it out, clamped to the UI's ranges.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum SceneEdit {
-    /// σ, clamped to [`SIGMA_RANGE`].
+    /// The shared σ (σ1 = σ2 = σ, the seed's slider), clamped to [`SIGMA_RANGE`].
     SetSigma(f64),
+    /// One parameter of the target model: a held parameter's slider (clamped to
+    /// [`held_range`]) or, for a slice parameter, its coordinate (clamped to
+    /// [`coordinate_range`]).
+    SetParam(Param, f64),
+    /// The canvas' slice; the view is refitted and the probe moved to the slice's default.
+    /// π moves off 0 or 1 when it becomes a slice coordinate.
+    SetSlice(Slice),
+    /// One of the six presets: model, slice, probe and view.
+    ApplyPreset(Preset),
     /// Damping λ, clamped to [`DAMPING_RANGE`].
     SetDamping(f64),
-    /// The target θ* (dragging either handle or a density-strip marker); coordinates clamped
-    /// to ±[`WORLD_LIMIT`].
+    /// The target's slice coordinates (dragging either handle or a density-strip marker),
+    /// each clamped to its [`coordinate_range`].
     SetTarget([f64; 2]),
-    /// Place the probe (a click) or clear it (None); coordinates clamped to ±[`WORLD_LIMIT`].
+    /// Place the probe (a click) or clear it (None); coordinates clamped like the target's.
     SetProbe(Option<[f64; 2]>),
     /// Grid density, clamped to [`MIN_GRID`]..=[`MAX_GRID`].
     SetGrid(u32),
@@ -370,6 +650,16 @@ pub enum SceneEdit {
     Reset,
 }
 
+/// Slice coordinates `v` clamped to the model's domain ([`coordinate_range`] of each); None
+/// when one is NaN.
+fn clamp_coords(slice: &Slice, v: [f64; 2]) -> Option<[f64; 2]> {
+    if v.iter().any(|x| x.is_nan()) {
+        return None;
+    }
+    let [a, b] = slice.params().map(coordinate_range);
+    Some([v[0].clamp(a.0, a.1), v[1].clamp(b.0, b.1)])
+}
+
 /// `v` with each coordinate clamped to ±[`WORLD_LIMIT`]; None when one is NaN.
 fn clamp_world(v: [f64; 2]) -> Option<[f64; 2]> {
     v.iter()
@@ -393,16 +683,46 @@ impl Scene {
         use crate::math::quadrature::{MAX_NODES, MIN_NODES};
         let flow = &mut self.flow;
         match edit {
-            SceneEdit::SetSigma(v) => self.sigma = clamp_f64(v, SIGMA_RANGE, self.sigma),
+            SceneEdit::SetSigma(v) => {
+                let sigma = clamp_f64(v, SIGMA_RANGE, self.model.sigma1);
+                self.model.sigma1 = sigma;
+                self.model.sigma2 = sigma;
+            }
+            SceneEdit::SetParam(p, v) => {
+                let range = if self.slice.contains(p) {
+                    coordinate_range(p)
+                } else {
+                    held_range(p)
+                };
+                self.model = self.model.with(p, clamp_f64(v, range, self.model.get(p)));
+            }
+            SceneEdit::SetSlice(slice) => {
+                if slice.validate().is_ok() && slice != self.slice {
+                    self.slice = slice;
+                    if slice.contains(Param::Pi) {
+                        let (lo, hi) = coordinate_range(Param::Pi);
+                        self.model.pi = self.model.pi.clamp(lo, hi);
+                    }
+                    self.probe = Some(default_probe(&self.model, &slice));
+                    self.fit_view();
+                }
+            }
+            SceneEdit::ApplyPreset(preset) => {
+                let (model, slice, probe) = preset.setup();
+                self.model = model;
+                self.slice = slice;
+                self.probe = Some(probe);
+                self.fit_view();
+            }
             SceneEdit::SetDamping(v) => self.damping = clamp_f64(v, DAMPING_RANGE, self.damping),
             SceneEdit::SetTarget(t) => {
-                if let Some(t) = clamp_world(t) {
-                    self.target = t;
+                if let Some(t) = clamp_coords(&self.slice, t) {
+                    self.model = self.slice.place(&self.model, t);
                 }
             }
             SceneEdit::SetProbe(None) => self.probe = None,
             SceneEdit::SetProbe(Some(p)) => {
-                if let Some(p) = clamp_world(p) {
+                if let Some(p) = clamp_coords(&self.slice, p) {
                     self.probe = Some(p);
                 }
             }
@@ -448,26 +768,55 @@ impl Scene {
         }
     }
 
-    /// The label-swapped twin of the target.
-    pub fn twin(&self) -> [f64; 2] {
-        [self.target[1], self.target[0]]
+    /// The target θ*'s slice coordinates (where its handle is drawn).
+    pub fn target(&self) -> [f64; 2] {
+        self.slice.coords(&self.model)
+    }
+
+    /// The twin handle: the label-swapped target's slice coordinates, where that lies in the
+    /// slice (always on the seed's slice; never with π ≠ ½ held, for example).
+    pub fn twin(&self) -> Option<[f64; 2]> {
+        self.slice.twin(&self.model, &self.model)
+    }
+
+    /// The seed's σ when the canvas is the seed's model and slice — (μ1, μ2) with π = ½ and
+    /// σ1 = σ2 — which the seed kernels (rotated basis, exact diagonal) evaluate; None for
+    /// every other slice, which the general kernel evaluates.
+    pub fn seed_sigma(&self) -> Option<f64> {
+        let m = &self.model;
+        (self.slice.is_seed() && m.pi == 0.5 && m.sigma1 == m.sigma2).then_some(m.sigma1)
+    }
+
+    /// The model at slice coordinates `xy` (the held parameters from the target).
+    pub fn model_at(&self, xy: [f64; 2]) -> Model {
+        self.slice.place(&self.model, xy)
+    }
+
+    /// A length that sets the picture's scale: the larger σ.
+    pub fn length_scale(&self) -> f64 {
+        self.model.sigma1.max(self.model.sigma2)
     }
 
     /// Checks every field's range.
     pub fn validate(&self) -> Result<(), SceneError> {
         let err = |field, message: String| Err(SceneError { field, message });
         let finite2 = |v: [f64; 2]| v.iter().all(|x| x.is_finite());
-        if !(self.sigma.is_finite() && self.sigma > 0.0) {
-            return err(
-                "sigma",
-                format!("must be a positive number, got {}", self.sigma),
-            );
-        }
-        if !finite2(self.target) {
-            return err("target", "must be two finite numbers".into());
+        if let Err(e) = self.model.validate_for(&self.slice) {
+            let field = match &e {
+                crate::math::ModelError::UnknownParam { .. }
+                | crate::math::ModelError::SliceSyntax { .. }
+                | crate::math::ModelError::RepeatedParam { .. } => "slice",
+                _ => "model",
+            };
+            return err(field, e.to_string());
         }
         if self.probe.is_some_and(|p| !finite2(p)) {
             return err("probe", "must be two finite numbers".into());
+        }
+        if let Some(p) = self.probe
+            && let Err(e) = self.model_at(p).validate_for(&self.slice)
+        {
+            return err("probe", format!("lies outside the model: {e}"));
         }
         if !(MIN_GRID..=MAX_GRID).contains(&self.grid) {
             return err(
@@ -530,10 +879,15 @@ impl Scene {
             return err("flow.fade", format!("must be in (0, 1], got {}", f.fade));
         }
         let c = &self.camera;
-        if !(finite2(c.center) && c.half_height.is_finite() && c.half_height > 0.0) {
+        if !(finite2(c.center)
+            && c.half_height.is_finite()
+            && c.half_height > 0.0
+            && c.x_per_y.is_finite()
+            && c.x_per_y > 0.0)
+        {
             return err(
                 "camera",
-                "center must be finite and half_height positive".into(),
+                "center must be finite, half_height and x_per_y positive".into(),
             );
         }
         Ok(())
@@ -553,10 +907,31 @@ impl Scene {
         Ok(scene)
     }
 
-    /// Frames both handles, the diagonal between them and the probe.
+    /// Frames the handles and the probe ([`Camera::fit_slice`]).
     pub fn fit_view(&mut self) {
-        self.camera = Camera::fit(self.target, self.sigma, self.probe);
+        self.camera = Camera::fit_slice(&self.model, &self.slice, self.probe);
     }
+}
+
+/// A probe position for a newly chosen slice: the target moved by a σ along each mean, a
+/// fifth of the way towards the far end of π, and by half along each σ, so the arrows have
+/// something to show.
+pub fn default_probe(model: &Model, slice: &Slice) -> [f64; 2] {
+    let t = slice.coords(model);
+    let scale = model.sigma1.max(model.sigma2);
+    let moved = |p: Param, v: f64| match p {
+        Param::Pi => {
+            if v > 0.5 {
+                v - 0.3
+            } else {
+                v + 0.3
+            }
+        }
+        Param::Mu1 | Param::Mu2 => v + scale,
+        Param::Sigma1 | Param::Sigma2 => v * 1.5,
+    };
+    let p = [moved(slice.a, t[0]), moved(slice.b, t[1])];
+    clamp_coords(slice, p).unwrap_or(t)
 }
 
 #[cfg(test)]
@@ -568,6 +943,7 @@ mod tests {
         let cam = Camera {
             center: [1.0, -2.0],
             half_height: 3.0,
+            x_per_y: 1.0,
         };
         let size = [800.0, 600.0];
         let w = cam.pixel_to_world([123.0, 456.0], size);
@@ -627,16 +1003,16 @@ mod tests {
     fn apply_sets_values_within_the_ui_ranges() {
         let mut scene = Scene::default();
         scene.apply(SceneEdit::SetSigma(0.7));
-        assert_eq!(scene.sigma, 0.7);
+        assert_eq!(scene.model.sigma1, 0.7);
         scene.apply(SceneEdit::SetSigma(1e-9));
         assert_eq!(
-            scene.sigma, 0.05,
+            scene.model.sigma1, 0.05,
             "σ below the slider's range clamps to 0.05"
         );
         scene.apply(SceneEdit::SetSigma(1e9));
-        assert_eq!(scene.sigma, 5.0);
+        assert_eq!(scene.model.sigma1, 5.0);
         scene.apply(SceneEdit::SetSigma(f64::NAN));
-        assert_eq!(scene.sigma, 5.0, "NaN changes nothing");
+        assert_eq!(scene.model.sigma1, 5.0, "NaN changes nothing");
         scene.apply(SceneEdit::SetDamping(-1.0));
         assert_eq!(scene.damping, 0.0);
         scene.apply(SceneEdit::SetDamping(1e3));
@@ -668,11 +1044,11 @@ mod tests {
         scene.apply(SceneEdit::SetFade(2.0));
         assert_eq!(scene.flow.fade, 1.0);
         scene.apply(SceneEdit::SetTarget([0.25, 0.25]));
-        assert_eq!(scene.target, [0.25, 0.25], "the diagonal is allowed");
+        assert_eq!(scene.target(), [0.25, 0.25], "the diagonal is allowed");
         scene.apply(SceneEdit::SetTarget([1e9, -1e9]));
-        assert_eq!(scene.target, [1e6, -1e6]);
+        assert_eq!(scene.target(), [1e6, -1e6]);
         scene.apply(SceneEdit::SetTarget([f64::NAN, 0.0]));
-        assert_eq!(scene.target, [1e6, -1e6], "NaN changes nothing");
+        assert_eq!(scene.target(), [1e6, -1e6], "NaN changes nothing");
         scene.apply(SceneEdit::SetProbe(Some([2.0, f64::INFINITY])));
         assert_eq!(scene.probe, Some([2.0, 1e6]));
         scene.apply(SceneEdit::SetProbe(None));
@@ -689,7 +1065,7 @@ mod tests {
     fn apply_zoom_pan_fit_and_reset() {
         let mut scene = Scene {
             grid: 64,
-            sigma: 0.3,
+            model: Model::seed(-1.5, 1.0, 0.3),
             ..Scene::default()
         };
         scene.apply(SceneEdit::ZoomAbout {
@@ -730,10 +1106,10 @@ mod tests {
     #[test]
     fn validation_names_the_field() {
         let bad = Scene {
-            sigma: -1.0,
+            model: Model::seed(-1.5, 1.0, -1.0),
             ..Scene::default()
         };
-        assert_eq!(bad.validate().unwrap_err().field, "sigma");
+        assert_eq!(bad.validate().unwrap_err().field, "model");
         let bad = Scene {
             grid: 3,
             ..Scene::default()
@@ -746,7 +1122,7 @@ mod tests {
     fn scene_round_trips_through_toml() {
         let scene = Scene {
             probe: None,
-            sigma: 0.7,
+            model: Model::seed(-1.5, 1.0, 0.7),
             ..Scene::default()
         };
         let text = toml::to_string(&scene).unwrap();

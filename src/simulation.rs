@@ -16,13 +16,17 @@ use crate::gpu::gpu_data::{FieldCell, FieldParams, FlowParams, PointInput};
 use crate::math::QuadratureRule;
 use crate::scene::Scene;
 
-/// The field grid for a camera: square cells of size `cell`, origin snapped to the cell grid.
+/// The field grid for a camera: cells square on screen (`cell` world units high, `cell ×
+/// x_per_y` wide: see [`Camera::x_per_y`](crate::scene::Camera)), origin snapped to the cell
+/// grid.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct GridLayout {
     /// World position of the grid's lower-left corner.
     pub origin: [f64; 2],
-    /// Cell edge length (world units).
+    /// Cell height in world units (= the cell edge in display units).
     pub cell: f64,
+    /// The camera's horizontal world units per vertical one.
+    pub x_per_y: f64,
     /// Cells along μ1.
     pub columns: u32,
     /// Cells along μ2.
@@ -35,15 +39,35 @@ impl GridLayout {
     pub fn for_view(scene: &Scene, size_px: [f32; 2], density: u32) -> Self {
         let (lo, hi) = scene.camera.visible_rect(size_px);
         let cell = 2.0 * scene.camera.half_height / density.max(1) as f64;
-        let origin = [(lo[0] / cell).floor() * cell, (lo[1] / cell).floor() * cell];
-        let columns = ((hi[0] - origin[0]) / cell).ceil().max(1.0) as u32;
+        let x_per_y = scene.camera.x_per_y;
+        let cell_x = cell * x_per_y;
+        let origin = [
+            (lo[0] / cell_x).floor() * cell_x,
+            (lo[1] / cell).floor() * cell,
+        ];
+        let columns = ((hi[0] - origin[0]) / cell_x).ceil().max(1.0) as u32;
         let rows = ((hi[1] - origin[1]) / cell).ceil().max(1.0) as u32;
         Self {
             origin,
             cell,
+            x_per_y,
             columns,
             rows,
         }
+    }
+
+    /// A cell's extent in world units, (width, height).
+    pub fn cell_size(&self) -> [f64; 2] {
+        [self.cell * self.x_per_y, self.cell]
+    }
+
+    /// The grid's upper-right corner in world units.
+    pub fn far_corner(&self) -> [f64; 2] {
+        let [w, h] = self.cell_size();
+        [
+            self.origin[0] + self.columns as f64 * w,
+            self.origin[1] + self.rows as f64 * h,
+        ]
     }
 
     /// Number of cells.
@@ -79,15 +103,16 @@ pub const CONVERGE_RADIUS_SIGMAS: f64 = 0.03;
 /// The flow uniform for a scene (the particles' spawn rectangle is the visible view).
 pub fn flow_params(scene: &Scene, view_min: [f64; 2], view_max: [f64; 2]) -> FlowParams {
     let f = &scene.flow;
+    let target = scene.target();
     FlowParams {
-        target: [scene.target[0] as f32, scene.target[1] as f32],
+        target: [target[0] as f32, target[1] as f32],
         view_min: [view_min[0] as f32, view_min[1] as f32],
         view_max: [view_max[0] as f32, view_max[1] as f32],
-        sigma: scene.sigma as f32,
+        sigma: scene.model.sigma1 as f32,
         damping: scene.damping as f32,
         dt: f.dt as f32,
         speed_cap: f.speed_cap as f32,
-        converge_radius: (CONVERGE_RADIUS_SIGMAS * scene.sigma) as f32,
+        converge_radius: (CONVERGE_RADIUS_SIGMAS * scene.length_scale()) as f32,
         max_age: f.max_age,
         integrator: f.integrator.code(),
         mode: f.mode.code(),
@@ -284,14 +309,11 @@ impl Simulation {
         // it moves only when a pan crosses a cell, so the cached field stays valid otherwise.
         let params = grid_params(
             layout.origin,
-            [
-                layout.origin[0] + layout.columns as f64 * layout.cell,
-                layout.origin[1] + layout.rows as f64 * layout.cell,
-            ],
+            layout.far_corner(),
             layout.columns,
             layout.rows,
-            scene.sigma as f32,
-            scene.target,
+            scene.model.sigma1 as f32,
+            scene.target(),
             scene.damping as f32,
         );
         let key = FieldKey {
@@ -341,11 +363,11 @@ impl Simulation {
             grid: [1, 1],
             ..Default::default()
         }
-        .with_origin(probe, scene.target);
+        .with_origin(probe, scene.target());
         let input = PointInput {
             theta: [0.0, 0.0],
             target: params.target_y0,
-            sigma: scene.sigma as f32,
+            sigma: scene.model.sigma1 as f32,
             has_target: 1,
             _pad: [0; 2],
         };

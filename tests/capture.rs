@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use common::process::run_with_timeout;
 use fisherflow::gpu::context::GpuContext;
+use fisherflow::math::Model;
 use fisherflow::render::target::Image;
 use fisherflow::scene::Scene;
 
@@ -245,11 +246,11 @@ fn shipped_scenarios_parse() {
 #[test]
 fn a_recorded_session_replays_as_a_scenario() {
     let first = Scene {
-        target: [-1.5, 1.0],
+        model: Model::seed(-1.5, 1.0, 1.0),
         ..Scene::default()
     };
     let mut later = Scene {
-        target: [0.2, 0.3],
+        model: Model::seed(0.2, 0.3, 1.0),
         ..Scene::default()
     };
     later.flow.enabled = true;
@@ -258,11 +259,11 @@ fn a_recorded_session_replays_as_a_scenario() {
     let text = toml::to_string(&scenario).unwrap();
     let back = fisherflow::capture::Scenario::parse(&text).unwrap();
     assert_eq!(back.frame_count(), 60, "2 s at 30 frames per second");
-    assert_eq!(back.scene_at(0.0).target, [-1.5, 1.0]);
-    assert_eq!(back.scene_at(2.0).target, [0.2, 0.3]);
+    assert_eq!(back.scene_at(0.0).target(), [-1.5, 1.0]);
+    assert_eq!(back.scene_at(2.0).target(), [0.2, 0.3]);
     assert!(back.scene_at(2.0).flow.enabled && !back.scene_at(1.0).flow.enabled);
     assert_eq!(
-        back.scene_at(1.0).target,
+        back.scene_at(1.0).target(),
         [-0.65, 0.65],
         "halfway: ((-1.5 + 0.2) / 2, (1.0 + 0.3) / 2)"
     );
@@ -412,8 +413,7 @@ fn check_scale(small: Sizes, big: Sizes, scale: f64) -> Result<(), String> {
 fn arrows_markers_and_text_scale_with_pixels_per_point() {
     let Some(ctx) = common::gpu() else { return };
     let mut scene = Scene {
-        sigma: 1.0,
-        target: [-1.5, 1.0],
+        model: Model::seed(-1.5, 1.0, 1.0),
         probe: Some([0.6, 0.3]),
         grid: 16,
         ..Scene::default()

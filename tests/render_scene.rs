@@ -10,7 +10,7 @@ use fisherflow::gpu::context::GpuContext;
 use fisherflow::math::fisher::fisher_rotated;
 use fisherflow::math::loss::gradient_rotated;
 use fisherflow::math::sym2::{natural_gradient, rotate_vector};
-use fisherflow::math::{Mixture, QuadratureRule};
+use fisherflow::math::{Mixture, Model, QuadratureRule};
 use fisherflow::render::colormap::palette;
 use fisherflow::render::target::Image;
 use fisherflow::scene::{Camera, Layers, Scene};
@@ -88,11 +88,12 @@ fn near_the_diagonal_ellipses_are_long_along_1_minus_1_and_clamp_marked() {
     let Some(ctx) = common::gpu() else { return };
     // σ large against the view: every cell is within 0.3σ of the diagonal.
     let near = ellipses_only(Scene {
-        sigma: 5.0,
+        model: Model::seed(-1.5, 1.0, 5.0),
         grid: 16,
         camera: Camera {
             center: [0.3, 0.3],
             half_height: 0.5,
+            x_per_y: 1.0,
         },
         ..Scene::default()
     });
@@ -115,11 +116,12 @@ fn near_the_diagonal_ellipses_are_long_along_1_minus_1_and_clamp_marked() {
 
     // Negative control: far from the diagonal the ellipses are round and none is clamped.
     let far = ellipses_only(Scene {
-        sigma: 0.2,
+        model: Model::seed(-1.5, 1.0, 0.2),
         grid: 16,
         camera: Camera {
             center: [3.0, -3.0],
             half_height: 0.5,
+            x_per_y: 1.0,
         },
         ..Scene::default()
     });
@@ -154,11 +156,12 @@ fn a_far_ellipse_has_equal_radii_in_pixels() {
     let Some(ctx) = common::gpu() else { return };
     // One cell spans 400/8 = 50 px; at scale 1 the semi-axes are 0.45 cell = 22.5 px.
     let scene = ellipses_only(Scene {
-        sigma: 0.2,
+        model: Model::seed(-1.5, 1.0, 0.2),
         grid: 8,
         camera: Camera {
             center: [3.0625, -2.9375],
             half_height: 0.5,
+            x_per_y: 1.0,
         },
         ..Scene::default()
     });
@@ -210,7 +213,7 @@ fn probe_arrows_point_along_the_descent_directions() {
     let probe = [0.55, 0.35];
     let scene = Scene {
         probe: Some(probe),
-        target: [-1.0, 1.2],
+        model: Model::seed(-1.0, 1.2, 1.0),
         layers: Layers {
             ellipses: false,
             axes: false,
@@ -222,6 +225,7 @@ fn probe_arrows_point_along_the_descent_directions() {
         camera: Camera {
             center: probe,
             half_height: 1.0,
+            x_per_y: 1.0,
         },
         ..Scene::default()
     };
@@ -234,8 +238,8 @@ fn probe_arrows_point_along_the_descent_directions() {
         .unwrap_or_else(|| panic!("no cyan arrow: {path}"));
     // The f64 reference's directions.
     let rule = QuadratureRule::new(128).unwrap();
-    let m = Mixture::new(probe[0], probe[1], scene.sigma);
-    let g_rot = gradient_rotated(&m, scene.target, &rule);
+    let m = Mixture::new(probe[0], probe[1], scene.model.sigma1);
+    let g_rot = gradient_rotated(&m, scene.target(), &rule);
     let n_rot = natural_gradient(&fisher_rotated(&m, &rule), 0.0, g_rot).unwrap();
     let (g, n) = (rotate_vector(g_rot), rotate_vector(n_rot));
     let (down_g, down_n) = ([-g[0], -g[1]], [-n[0], -n[1]]);
@@ -384,11 +388,12 @@ fn deep_zoom_keeps_the_glyph_lattice_regular() {
         ("deep_zoom_300_-200", [300.0, -200.0], 1e-3),
     ] {
         let scene = ellipses_only(Scene {
-            sigma: 1.0,
+            model: Model::seed(-1.5, 1.0, 1.0),
             grid: 16,
             camera: Camera {
                 center,
                 half_height,
+                x_per_y: 1.0,
             },
             ..Scene::default()
         });

@@ -108,7 +108,7 @@ fn random_action(rng: &mut Rng, scene: &Scene, canvas: [u32; 2]) -> Action {
             rng.range(0.0, size[1] as f64) as f32,
         ]
     };
-    let sigma = scene.sigma;
+    let sigma = scene.model.sigma1;
     let edit = match rng.int(0, 99) {
         0..=9 => SceneEdit::SetSigma(match rng.int(0, 3) {
             0 => SIGMA_RANGE.0,
@@ -348,11 +348,11 @@ struct Coverage {
 impl Coverage {
     fn note(&mut self, scene: &Scene) {
         let (h_lo, h_hi) = Camera::HALF_HEIGHT_RANGE;
-        self.sigma_min |= scene.sigma == SIGMA_RANGE.0;
-        self.sigma_max |= scene.sigma == SIGMA_RANGE.1;
+        self.sigma_min |= scene.model.sigma1 == SIGMA_RANGE.0;
+        self.sigma_max |= scene.model.sigma1 == SIGMA_RANGE.1;
         self.zoom_min |= scene.camera.half_height == h_lo;
         self.zoom_max |= scene.camera.half_height == h_hi;
-        self.target_on_diagonal |= scene.target[0] == scene.target[1];
+        self.target_on_diagonal |= scene.target()[0] == scene.target()[1];
         self.flow_on |= scene.flow.enabled;
         self.flow_off |= !scene.flow.enabled;
         self.grid_min |= scene.grid == fisherflow::scene::MIN_GRID;

@@ -6,6 +6,7 @@ use egui::accesskit::Role;
 use egui::{Event, Modifiers, PointerButton, Pos2, vec2};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use fisherflow::math::Model;
 use fisherflow::overlay::setup_egui;
 use fisherflow::render::FrameInfo;
 use fisherflow::scene::Scene;
@@ -110,7 +111,7 @@ fn sliders_edit_the_scene() {
         .set_value_accesskit(65536.0);
     h.run();
     let scene = &h.state().0;
-    assert_eq!(scene.sigma, 0.5);
+    assert_eq!(scene.model.sigma1, 0.5);
     assert_eq!(scene.grid, 256);
     assert_eq!(scene.ellipse_scale, 2.0);
     assert_eq!(scene.damping, 0.1);
@@ -121,25 +122,25 @@ fn sliders_edit_the_scene() {
 fn dragging_the_target_moves_both_handles_and_can_reach_the_diagonal() {
     let mut h = harness(Scene::default());
     h.run();
-    let start = h.state().0.target;
+    let start = h.state().0.target();
     let from = canvas_point(&h, start);
     let to = canvas_point(&h, [0.5, 0.5]);
     drag(&mut h, from, to);
     let scene = &h.state().0;
     assert!(
-        (scene.target[0] - 0.5).abs() < 0.02 && (scene.target[1] - 0.5).abs() < 0.02,
+        (scene.target()[0] - 0.5).abs() < 0.02 && (scene.target()[1] - 0.5).abs() < 0.02,
         "{:?}",
-        scene.target
+        scene.target()
     );
     // The twin moved with it: dragged onto the diagonal, it sits on the target (hand value).
-    let twin = scene.twin();
+    let twin = scene.twin().expect("the seed's slice has a twin");
     assert!(
         (twin[0] - 0.5).abs() < 0.02 && (twin[1] - 0.5).abs() < 0.02,
         "the twin follows onto the diagonal: {twin:?}"
     );
     // On (or a hair from) the diagonal the panel reports the divergence of κ.
     let on_diagonal = Scene {
-        target: [0.5, 0.5],
+        model: Model::seed(0.5, 0.5, scene.model.sigma1),
         ..scene.clone()
     };
     let mut h = harness(on_diagonal);
@@ -154,11 +155,11 @@ fn dragging_the_target_moves_both_handles_and_can_reach_the_diagonal() {
 fn dragging_the_twin_moves_the_target_swapped() {
     let mut h = harness(Scene::default());
     h.run();
-    let twin = h.state().0.twin();
+    let twin = h.state().0.twin().expect("the seed's slice has a twin");
     let from = canvas_point(&h, twin);
     let to = canvas_point(&h, [2.0, -1.0]);
     drag(&mut h, from, to);
-    let target = h.state().0.target;
+    let target = h.state().0.target();
     assert!(
         (target[0] + 1.0).abs() < 0.02 && (target[1] - 2.0).abs() < 0.02,
         "{target:?}"
@@ -210,9 +211,9 @@ fn density_strip_markers_move_one_mean() {
     h.run();
     let marker = h.get_by_label("μ1* marker").rect();
     let from = marker.center();
-    let before = h.state().0.target;
+    let before = h.state().0.target();
     drag(&mut h, from, from + vec2(80.0, 0.0));
-    let after = h.state().0.target;
+    let after = h.state().0.target();
     assert!(after[0] > before[0] + 0.1, "{before:?} → {after:?}");
     assert_eq!(after[1], before[1], "only μ1* moves");
 }
@@ -221,7 +222,8 @@ fn density_strip_markers_move_one_mean() {
 fn keys_fit_reset_and_toggle_help() {
     let mut scene = Scene::default();
     scene.camera.center = [50.0, 50.0];
-    scene.sigma = 0.3;
+    scene.model.sigma1 = 0.3;
+    scene.model.sigma2 = 0.3;
     let mut h = harness(scene);
     h.run();
     h.key_press(egui::Key::F);
@@ -241,8 +243,8 @@ fn keys_fit_reset_and_toggle_help() {
     h.key_press(egui::Key::R);
     h.run();
     assert_eq!(
-        h.state().0.sigma,
-        Scene::default().sigma,
+        h.state().0.model,
+        Scene::default().model,
         "R resets the scene"
     );
     h.key_press(egui::Key::P);

@@ -1,6 +1,13 @@
-// The 2-D view shared by every render pipeline: world (μ1, μ2) to clip space with equal
-// scaling on both axes. Rust twin: `ViewUniform` in src/gpu/gpu_data.rs, filled by
-// src/render/mod.rs from the scene's camera.
+// The 2-D view shared by every render pipeline: world (slice coordinates) to clip space.
+// Rust twin: `ViewUniform` in src/gpu/gpu_data.rs, filled by src/render/mod.rs from the
+// scene's camera.
+//
+// Display units: a slice whose axes have different units (π against μ1) is drawn with unequal
+// scaling, one vertical world unit per `axis_scale.y`, one horizontal per `axis_scale.x`. The
+// shaders work in display units = world / axis_scale, where a pixel has the same size along
+// both axes, so pixel-sized geometry (line widths, marker discs, antialiasing) stays round.
+// World quantities are divided by axis_scale once, where they enter a vertex shader; on equal-
+// unit slices axis_scale is (1, 1) and nothing changes.
 
 //
 // Deep zoom: an f32 world position near (300, −200) has a spacing of 3e-5, coarser than a
@@ -12,22 +19,27 @@
 
 struct View {
     center: vec2<f32>,         // world point at the canvas centre (particles only)
-    ndc_per_world: vec2<f32>,  // clip-space units per world unit, x and y
+    ndc_per_world: vec2<f32>,  // clip-space units per display unit, x and y
     viewport_px: vec2<f32>,    // canvas size in physical pixels
-    world_per_px: f32,         // world units per physical pixel (same on both axes)
+    world_per_px: f32,         // display units per physical pixel (same on both axes)
     px_per_point: f32,         // physical pixels per logical point (HiDPI)
-    field_origin: vec2<f32>,   // the field's floating origin minus the centre
-    _pad: vec2<f32>,
+    field_origin: vec2<f32>,   // the field's floating origin minus the centre (world units)
+    axis_scale: vec2<f32>,     // world units per display unit: (x_per_y, 1)
 }
 
-// Clip position of a point `offset` world units from the view centre.
+// Clip position of a point `offset` display units from the view centre.
 fn offset_to_clip(v: View, offset: vec2<f32>) -> vec4<f32> {
     return vec4<f32>(offset * v.ndc_per_world, 0.0, 1.0);
 }
 
-// Clip position of an absolute world point (particles).
-fn world_to_clip(v: View, p: vec2<f32>) -> vec4<f32> {
-    return offset_to_clip(v, p - v.center);
+// A world offset or direction in display units.
+fn world_to_display(v: View, w: vec2<f32>) -> vec2<f32> {
+    return w / v.axis_scale;
+}
+
+// An absolute world point's offset from the view centre in display units (particles).
+fn world_to_offset(v: View, p: vec2<f32>) -> vec2<f32> {
+    return world_to_display(v, p - v.center);
 }
 
 // The unit vector turned by +90°.

@@ -13,17 +13,56 @@
 //!
 //! [[keyframes]]
 //! time = 4.0
-//! target = [0.4, 0.4]     # any of: sigma, target, probe, grid, ellipse_scale, damping,
-//! sigma = 0.8             #   camera, flow, flow_mode, particles
+//! target = [0.4, 0.4]     # any of: sigma, target, model, probe, grid, ellipse_scale,
+//! sigma = 0.8             #   damping, camera, flow, flow_mode, particles
+//! model = { pi = 0.2 }    # any of the five parameters: pi, mu1, mu2, sigma1, sigma2
 //! ```
 //!
-//! Each field is its own track: the initial scene's value at time 0, then the keyframes that
-//! set it. Numbers are interpolated linearly (σ, ellipse scale and camera zoom geometrically,
-//! the grid rounded), switches (`flow`, `flow_mode`, `particles`) hold until the next key.
+//! The scene may name a general model and slice (`[scene.model]`, `slice = ["pi", "mu1"]`);
+//! the slice is fixed for the whole capture. Each field is its own track, and each of the
+//! model's five parameters is one: the initial scene's value at time 0, then the keyframes that
+//! set it (`target` sets the two slice parameters, `sigma` both σ's). Numbers are interpolated
+//! linearly (σ's, ellipse scale and camera zoom geometrically, the grid rounded), switches
+//! (`flow`, `flow_mode`, `particles`) hold until the next key.
 
 use serde::{Deserialize, Serialize};
 
+use crate::math::Param;
 use crate::scene::{Camera, FlowMode, Scene};
+
+/// Some of the model's five parameters (a keyframe's `model = { … }`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelKey {
+    /// π.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pi: Option<f64>,
+    /// μ1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mu1: Option<f64>,
+    /// μ2.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mu2: Option<f64>,
+    /// σ1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sigma1: Option<f64>,
+    /// σ2.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sigma2: Option<f64>,
+}
+
+impl ModelKey {
+    /// The value this key sets for `p`, if any.
+    pub fn get(&self, p: Param) -> Option<f64> {
+        match p {
+            Param::Pi => self.pi,
+            Param::Mu1 => self.mu1,
+            Param::Mu2 => self.mu2,
+            Param::Sigma1 => self.sigma1,
+            Param::Sigma2 => self.sigma2,
+        }
+    }
+}
 
 /// One keyframe: the time and whichever fields it sets.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -34,9 +73,12 @@ pub struct Keyframe {
     /// σ.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sigma: Option<f64>,
-    /// θ*.
+    /// θ*'s slice coordinates.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<[f64; 2]>,
+    /// Any of the model's parameters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelKey>,
     /// Probe position.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub probe: Option<[f64; 2]>,
@@ -171,8 +213,30 @@ impl Scenario {
     pub fn scene_at(&self, t: f64) -> Scene {
         let mut scene = self.scene.clone();
         let s0 = &self.scene;
-        scene.sigma = self.track(t, s0.sigma, |k| k.sigma, geometric);
-        scene.target = self.track(t, s0.target, |k| k.target, linear2);
+        // One track per model parameter; a key's `model` entry wins over its `target` (the
+        // slice parameters) and `sigma` (both σ's).
+        let slice = s0.slice;
+        for p in Param::ALL {
+            let key_value = |k: &Keyframe| {
+                k.model.and_then(|m| m.get(p)).or_else(|| {
+                    let from_target = slice
+                        .params()
+                        .iter()
+                        .position(|&q| q == p)
+                        .and_then(|i| k.target.map(|t| t[i]));
+                    let from_sigma = matches!(p, Param::Sigma1 | Param::Sigma2)
+                        .then_some(k.sigma)
+                        .flatten();
+                    from_target.or(from_sigma)
+                })
+            };
+            let mix = match p {
+                Param::Sigma1 | Param::Sigma2 => geometric,
+                _ => linear,
+            };
+            let v = self.track(t, s0.model.get(p), key_value, mix);
+            scene.model = scene.model.with(p, v);
+        }
         // The probe appears with the initial scene or its first key, then moves between keys.
         let first_probe = s0
             .probe
@@ -190,25 +254,27 @@ impl Scenario {
             .round() as u32;
         scene.ellipse_scale = self.track(t, s0.ellipse_scale, |k| k.ellipse_scale, geometric);
         scene.damping = self.track(t, s0.damping, |k| k.damping, linear);
+        let c0 = &s0.camera;
         let cam = self.track(
             t,
-            [
-                s0.camera.center[0],
-                s0.camera.center[1],
-                s0.camera.half_height,
-            ],
-            |k| k.camera.map(|c| [c.center[0], c.center[1], c.half_height]),
+            [c0.center[0], c0.center[1], c0.half_height, c0.x_per_y],
+            |k| {
+                k.camera
+                    .map(|c| [c.center[0], c.center[1], c.half_height, c.x_per_y])
+            },
             |a, b, f| {
                 [
                     linear(a[0], b[0], f),
                     linear(a[1], b[1], f),
                     geometric(a[2], b[2], f),
+                    geometric(a[3], b[3], f),
                 ]
             },
         );
         scene.camera = Camera {
             center: [cam[0], cam[1]],
             half_height: cam[2],
+            x_per_y: cam[3],
         };
         scene.flow.enabled = self.hold(t, s0.flow.enabled, |k| k.flow);
         scene.flow.mode = self.hold(t, s0.flow.mode, |k| k.flow_mode);
@@ -289,15 +355,45 @@ flow = true
         let s = Scenario::parse(BASIC).unwrap();
         assert_eq!(s.frame_count(), 20);
         let half = s.scene_at(0.5);
-        assert_eq!(half.target, [-1.0, 1.0]);
+        assert_eq!(half.target(), [-1.0, 1.0]);
         assert!(
-            (half.sigma - 2.0).abs() < 1e-12,
-            "σ is interpolated geometrically"
+            (half.model.sigma1 - 2.0).abs() < 1e-12 && half.model.sigma2 == half.model.sigma1,
+            "σ is interpolated geometrically, both σ's"
         );
         assert!(!half.flow.enabled, "switches hold until their key");
         let after = s.scene_at(1.5);
-        assert_eq!(after.target, [0.0, 0.0]);
+        assert_eq!(after.target(), [0.0, 0.0]);
         assert!(after.flow.enabled);
+    }
+
+    #[test]
+    fn keyframes_animate_any_model_parameter_on_any_slice() {
+        let s = Scenario::parse(
+            r#"
+duration = 2.0
+[scene]
+slice = ["pi", "mu1"]
+model = { pi = 0.6, mu1 = -1.0, mu2 = 1.5 }
+[[keyframes]]
+time = 2.0
+model = { pi = 0.2, sigma2 = 4.0 }
+target = [0.9, 3.0]
+"#,
+        )
+        .unwrap();
+        let half = s.scene_at(1.0);
+        // π from the key's model entry (it wins over target[0]); μ1 from target[1]; σ2
+        // geometric from 1 to 4; μ2 and σ1 untouched.
+        assert!((half.model.pi - 0.4).abs() < 1e-12, "{:?}", half.model);
+        assert!((half.model.mu1 - 1.0).abs() < 1e-12);
+        assert!((half.model.sigma2 - 2.0).abs() < 1e-12);
+        assert_eq!((half.model.mu2, half.model.sigma1), (1.5, 1.0));
+        assert_eq!(half.slice.to_string(), "pi,mu1");
+        let bad = Scenario::parse(
+            "duration = 1.0\n[[keyframes]]\ntime = 0.5\nmodel = { sigma3 = 1.0 }\n",
+        )
+        .unwrap_err();
+        assert!(bad.contains("sigma3"), "{bad}");
     }
 
     #[test]

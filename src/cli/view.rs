@@ -21,16 +21,17 @@ pub struct ViewArgs {
     /// Start from a saved scene (TOML, as written by the viewer's "save scene").
     #[arg(long, value_name = "FILE.toml")]
     pub scene: Option<PathBuf>,
-    /// σ (> 0).
-    #[arg(long, allow_negative_numbers = true)]
-    pub sigma: Option<f64>,
+    /// The model and slice (defaults: the scene's, i.e. the seed's ½N(−1.5, 1) + ½N(1, 1) on
+    /// (mu1, mu2) unless --scene gives another).
+    #[command(flatten)]
+    pub model: super::ModelArgs,
     /// Grid density: cells across the view height (8..=2048, limited by the device).
     #[arg(long)]
     pub grid: Option<u32>,
-    /// Target θ* = A,B.
+    /// Target θ*'s slice coordinates A,B.
     #[arg(long, value_parser = parse_pair, allow_hyphen_values = true)]
     pub target: Option<[f64; 2]>,
-    /// Probe position X,Y.
+    /// Probe position X,Y (slice coordinates).
     #[arg(long, value_parser = parse_pair, allow_hyphen_values = true)]
     pub probe: Option<[f64; 2]>,
     /// Damping λ ≥ 0.
@@ -123,14 +124,29 @@ pub fn scene_from_args(args: &ViewArgs) -> Result<Scene, CliError> {
         Some(path) => Scene::load(path).map_err(CliError::input)?,
         None => Scene::default(),
     };
-    if let Some(v) = args.sigma {
-        scene.sigma = v;
+    let slice_changed = args.model.slice.is_some_and(|s| s != scene.slice);
+    if let Some(slice) = args.model.slice {
+        scene.slice = slice;
+    }
+    let mut model = scene.model;
+    if let Some(v) = args.target {
+        model = scene.slice.place(&model, v);
+    }
+    // --model overrides the scene's keys; --target (slice coordinates) wins over --model's
+    // values of the two slice parameters.
+    scene.model = args.model.apply(model, &scene.slice)?;
+    if let Some(v) = args.target {
+        scene.model = scene.slice.place(&scene.model, v);
+        scene
+            .model
+            .validate_for(&scene.slice)
+            .map_err(|e| CliError::input(anyhow!("--target: {e}")))?;
     }
     if let Some(v) = args.grid {
         scene.grid = v;
     }
-    if let Some(v) = args.target {
-        scene.target = v;
+    if slice_changed && args.probe.is_none() {
+        scene.probe = Some(crate::scene::default_probe(&scene.model, &scene.slice));
     }
     if let Some(v) = args.probe {
         scene.probe = Some(v);
@@ -157,8 +173,9 @@ pub fn scene_from_args(args: &ViewArgs) -> Result<Scene, CliError> {
             .replace('_', "-");
         CliError::input(anyhow!("--{option}: {}", e.message))
     })?;
-    if args.scene.is_none()
-        && (args.target.is_some() || args.probe.is_some() || args.sigma.is_some())
+    if slice_changed
+        || (args.scene.is_none()
+            && (args.target.is_some() || args.probe.is_some() || args.model.given()))
     {
         scene.fit_view();
     }

@@ -300,19 +300,20 @@ pub struct ViewUniform {
     /// World point at the canvas centre (f32: only the particles, which live in absolute
     /// coordinates, use it; everything else is drawn as offsets from the centre).
     pub center: [f32; 2],
-    /// Clip-space units per world unit, x and y.
+    /// Clip-space units per display unit, x and y.
     pub ndc_per_world: [f32; 2],
     /// Canvas size in physical pixels.
     pub viewport_px: [f32; 2],
-    /// World units per physical pixel.
+    /// Display units per physical pixel (display = world / `axis_scale`; the same on both
+    /// axes).
     pub world_per_px: f32,
     /// Physical pixels per logical point.
     pub px_per_point: f32,
     /// The field's floating origin minus the view centre, formed in f64 (field cells are
     /// drawn at `theta + field_origin` from the centre).
     pub field_origin: [f32; 2],
-    /// Padding to the WGSL struct's 16-byte multiple.
-    pub _pad: [f32; 2],
+    /// World units per display unit, (x_per_y, 1): see `shaders/common/view.wgsl`.
+    pub axis_scale: [f32; 2],
 }
 
 /// Must match `EllipseParams` in `shaders/ellipses.wgsl`.

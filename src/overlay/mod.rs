@@ -130,11 +130,13 @@ pub fn draw(painter: &egui::Painter, rect: Rect, scene: &Scene, input: &OverlayI
             }
         });
         label(
-            scene.target,
+            scene.target(),
             &format!("θ*   κ = {kappa}"),
             color(palette::TARGET),
         );
-        label(scene.twin(), "twin", color(palette::TWIN));
+        if let Some(twin) = scene.twin() {
+            label(twin, "twin", color(palette::TWIN));
+        }
     }
     if let (true, Some(p)) = (scene.layers.probe, scene.probe) {
         let at = world_to_screen(scene, rect, p);

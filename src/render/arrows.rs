@@ -121,7 +121,6 @@ impl Layer for ArrowRenderer {
 
     fn prepare(&mut self, frame: &LayerFrame<'_>) {
         let ppp = frame.px_per_point;
-        let center = frame.scene.camera.center;
         ArrowRenderer::prepare(
             self,
             &frame.ctx.queue,
@@ -132,10 +131,11 @@ impl Layer for ArrowRenderer {
                 _pad: 0.0,
                 euclid_color: linear_rgba(palette::EUCLID, 1.0),
                 natural_color: linear_rgba(palette::NATURAL, 1.0),
-                // The probe as an offset from the view centre, formed in f64 (deep zoom).
-                anchor: frame.scene.probe.map_or([0.0; 2], |p| {
-                    [(p[0] - center[0]) as f32, (p[1] - center[1]) as f32]
-                }),
+                // The probe as a display offset from the view centre, formed in f64 (deep zoom).
+                anchor: frame
+                    .scene
+                    .probe
+                    .map_or([0.0; 2], |p| super::display_offset(&frame.scene.camera, p)),
                 _pad2: [0.0; 2],
             },
         );

@@ -6,6 +6,24 @@ use super::colormap::{linear_rgba, palette};
 use super::layer::{Layer, LayerFrame};
 use super::pipeline::InstancedQuads;
 use crate::gpu::gpu_data::LineInstance;
+use crate::math::Param;
+use crate::scene::{Camera, Scene};
+
+/// Whether the slice's diagonal a = b is where F is singular: (μ1, μ2) or (σ1, σ2) with the
+/// held parameters making the components interchangeable there (σ1 = σ2, resp. μ1 = μ2).
+pub fn diagonal_is_singular(scene: &Scene) -> bool {
+    let m = &scene.model;
+    let [a, b] = {
+        let mut p = scene.slice.params();
+        p.sort();
+        p
+    };
+    match (a, b) {
+        (Param::Mu1, Param::Mu2) => m.sigma1 == m.sigma2,
+        (Param::Sigma1, Param::Sigma2) => m.mu1 == m.mu2,
+        _ => false,
+    }
+}
 
 /// Tick values covering [lo, hi] with a 1-2-5 step giving about `target` ticks.
 pub fn ticks(lo: f64, hi: f64, target: usize) -> (Vec<f64>, f64) {
@@ -22,21 +40,22 @@ pub fn ticks(lo: f64, hi: f64, target: usize) -> (Vec<f64>, f64) {
     ((first..=last).map(|i| i as f64 * step).collect(), step)
 }
 
-/// The axes, the tick grid and the dashed diagonal for the visible rectangle, as offsets from
-/// the view centre `center` (formed in f64, so deep zooms stay exact).
+/// The axes, the tick grid and (`diagonal`) the dashed diagonal for the visible rectangle of
+/// `camera`, as display offsets from its centre (formed in f64, so deep zooms stay exact).
 pub fn axis_lines(
     lo: [f64; 2],
     hi: [f64; 2],
-    center: [f64; 2],
+    camera: &Camera,
     px_per_point: f32,
+    diagonal: bool,
 ) -> Vec<LineInstance> {
     let mut out = Vec::new();
     let grid = linear_rgba(palette::GRID, 1.0);
     let axis = linear_rgba(palette::AXIS, 0.9);
     let width = px_per_point;
     let seg = |a: [f64; 2], b: [f64; 2], color, w: f32, dash: f32| LineInstance {
-        start: [(a[0] - center[0]) as f32, (a[1] - center[1]) as f32],
-        end: [(b[0] - center[0]) as f32, (b[1] - center[1]) as f32],
+        start: super::display_offset(camera, a),
+        end: super::display_offset(camera, b),
         color,
         style: [w, dash],
     };
@@ -57,6 +76,9 @@ pub fn axis_lines(
     }
     if lo[1] < 0.0 && hi[1] > 0.0 {
         out.push(seg([lo[0], 0.0], [hi[0], 0.0], axis, 1.5 * width, 0.0));
+    }
+    if !diagonal {
+        return out;
     }
     // The diagonal, where F is singular: dashed, across the whole view.
     let d_lo = lo[0].min(lo[1]);
@@ -100,7 +122,13 @@ impl Layer for AxesLayer {
         let camera = &frame.scene.camera;
         let (lo, hi) = camera.visible_rect(frame.size_px);
         let lines = if frame.scene.layers.axes {
-            axis_lines(lo, hi, camera.center, frame.px_per_point)
+            axis_lines(
+                lo,
+                hi,
+                camera,
+                frame.px_per_point,
+                diagonal_is_singular(frame.scene),
+            )
         } else {
             Vec::new()
         };

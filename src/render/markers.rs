@@ -78,18 +78,20 @@ impl Layer for MarkerLayer {
 /// see common/view.wgsl).
 fn markers_for(scene: &Scene, px_per_point: f32) -> Vec<MarkerInstance> {
     let mut out = Vec::new();
-    let c = scene.camera.center;
-    let at = |p: [f64; 2]| [(p[0] - c[0]) as f32, (p[1] - c[1]) as f32];
+    let at = |p: [f64; 2]| super::display_offset(&scene.camera, p);
     if scene.layers.handles {
         let r = HANDLE_RADIUS_PT * px_per_point;
+        // The twin exists only where the label-swapped target lies in the slice.
+        if let Some(twin) = scene.twin() {
+            out.push(MarkerInstance {
+                center: at(twin),
+                size: [r, 2.5 * px_per_point],
+                fill: linear_rgba(palette::TWIN, 0.25),
+                ring: linear_rgba(palette::TWIN, 1.0),
+            });
+        }
         out.push(MarkerInstance {
-            center: at(scene.twin()),
-            size: [r, 2.5 * px_per_point],
-            fill: linear_rgba(palette::TWIN, 0.25),
-            ring: linear_rgba(palette::TWIN, 1.0),
-        });
-        out.push(MarkerInstance {
-            center: at(scene.target),
+            center: at(scene.target()),
             size: [r, 2.5 * px_per_point],
             fill: linear_rgba(palette::TARGET, 0.9),
             ring: linear_rgba(0x000000, 1.0),

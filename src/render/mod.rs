@@ -263,11 +263,12 @@ impl SceneRenderer {
                 (layout.origin[0] - camera.center[0]) as f32,
                 (layout.origin[1] - camera.center[1]) as f32,
             ],
-            _pad: [0.0; 2],
+            axis_scale: [camera.x_per_y as f32, 1.0],
         };
         ctx.queue
             .write_buffer(&self.view_buffer, 0, bytemuck::bytes_of(&view));
-        let epsilon = ellipses::ellipse_epsilon(layout.cell, scene.ellipse_scale, scene.sigma);
+        let epsilon =
+            ellipses::ellipse_epsilon(layout.cell, scene.ellipse_scale, scene.model.sigma1);
         FramePlan {
             layout,
             size_px: size,
@@ -426,3 +427,15 @@ impl SceneRenderer {
 
 /// Marker radius of the handles in logical points (also the UI's pick radius).
 pub const HANDLE_RADIUS_PT: f32 = 7.0;
+
+/// The world point `p`'s offset from the camera centre in display units, formed in f64 (deep
+/// zoom, see common/view.wgsl). Display units are world units divided by the view's
+/// `axis_scale` = (x_per_y, 1): one display unit spans the same pixels on both axes, so the
+/// shaders' pixel-sized geometry (line widths, marker radii, antialiasing) stays round on a
+/// slice whose axes have different units.
+pub fn display_offset(camera: &crate::scene::Camera, p: [f64; 2]) -> [f32; 2] {
+    [
+        ((p[0] - camera.center[0]) / camera.x_per_y) as f32,
+        (p[1] - camera.center[1]) as f32,
+    ]
+}

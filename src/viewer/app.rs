@@ -916,8 +916,15 @@ pub fn recording_scenario(snapshots: &[(f64, Scene)], size: [u32; 2]) -> crate::
         .iter()
         .map(|(time, s)| Keyframe {
             time: time.min(duration),
-            sigma: Some(s.sigma),
-            target: Some(s.target),
+            sigma: None,
+            target: None,
+            model: Some(crate::capture::scenario::ModelKey {
+                pi: Some(s.model.pi),
+                mu1: Some(s.model.mu1),
+                mu2: Some(s.model.mu2),
+                sigma1: Some(s.model.sigma1),
+                sigma2: Some(s.model.sigma2),
+            }),
             probe: s.probe,
             grid: Some(s.grid),
             ellipse_scale: Some(s.ellipse_scale),

@@ -64,8 +64,8 @@ impl Default for UiState {
 
 #[derive(Clone, Debug, PartialEq)]
 struct NumbersKey {
-    sigma: f64,
-    target: [f64; 2],
+    model: crate::math::Model,
+    slice: crate::math::Slice,
     probe: Option<[f64; 2]>,
     damping: f64,
     epsilon: f64,
@@ -98,8 +98,8 @@ impl UiState {
     /// The panel numbers for the current scene (recomputed only when their inputs change).
     pub fn numbers(&mut self, scene: &Scene, info: &FrameInfo) -> &PanelNumbers {
         let key = NumbersKey {
-            sigma: scene.sigma,
-            target: scene.target,
+            model: scene.model,
+            slice: scene.slice,
             probe: scene.probe,
             damping: scene.damping,
             epsilon: info.epsilon,
@@ -260,7 +260,7 @@ fn side_panel(
     edit_copy(
         &mut out,
         scene,
-        |s| s.sigma,
+        |s| s.model.sigma1,
         |v| {
             ui.add(
                 egui::Slider::new(v, SIGMA_RANGE.0..=SIGMA_RANGE.1)
@@ -287,7 +287,7 @@ fn side_panel(
     edit_copy(
         &mut out,
         scene,
-        |s| s.target,
+        |s| s.target(),
         |t| {
             labelled_drag(ui, "target μ1*", &mut t[0], 0.01);
             labelled_drag(ui, "target μ2*", &mut t[1], 0.01);
@@ -618,10 +618,14 @@ fn canvas(
 
     let handle_at = |pos: Pos2, scene: &Scene| -> Option<Drag> {
         let pick = HANDLE_RADIUS_PT + 4.0;
-        [(Drag::Target, scene.target), (Drag::Twin, scene.twin())]
-            .into_iter()
-            .find(|(_, w)| world_to_screen(scene, rect, *w).distance(pos) <= pick)
-            .map(|(d, _)| d)
+        [
+            (Drag::Target, Some(scene.target())),
+            (Drag::Twin, scene.twin()),
+        ]
+        .into_iter()
+        .filter_map(|(d, w)| w.map(|w| (d, w)))
+        .find(|(_, w)| world_to_screen(scene, rect, *w).distance(pos) <= pick)
+        .map(|(d, _)| d)
     };
     if response.drag_started()
         && let Some(origin) = ui.input(|i| i.pointer.press_origin())
@@ -708,12 +712,12 @@ fn density_strip(ui: &mut egui::Ui, scene: &Scene, state: &mut UiState) -> Vec<C
     let (response, painter) = ui.allocate_painter(ui.available_size(), Sense::hover());
     let rect = response.rect.shrink2(vec2(30.0, 8.0));
     painter.rect_filled(response.rect, 0.0, Color32::from_rgb(24, 26, 32));
-    let mut xs = vec![scene.target[0], scene.target[1]];
+    let mut xs = vec![scene.target()[0], scene.target()[1]];
     if let Some(p) = scene.probe {
         xs.extend(p);
     }
-    let lo = xs.iter().cloned().fold(f64::INFINITY, f64::min) - 4.0 * scene.sigma;
-    let hi = xs.iter().cloned().fold(f64::NEG_INFINITY, f64::max) + 4.0 * scene.sigma;
+    let lo = xs.iter().cloned().fold(f64::INFINITY, f64::min) - 4.0 * scene.model.sigma1;
+    let hi = xs.iter().cloned().fold(f64::NEG_INFINITY, f64::max) + 4.0 * scene.model.sigma1;
     let axis_y = rect.bottom() - 16.0;
     let to_x = |x: f64| rect.left() + ((x - lo) / (hi - lo)) as f32 * rect.width();
     let from_x = |px: f32| lo + (px - rect.left()) as f64 / rect.width() as f64 * (hi - lo);
@@ -721,13 +725,16 @@ fn density_strip(ui: &mut egui::Ui, scene: &Scene, state: &mut UiState) -> Vec<C
     let grid: Vec<f64> = (0..=samples)
         .map(|i| lo + (hi - lo) * i as f64 / samples as f64)
         .collect();
-    let mut curves = vec![(scene.target, Color32::WHITE)];
+    let mut curves = vec![(scene.target(), Color32::WHITE)];
     if let Some(p) = scene.probe {
         curves.push((p, color(palette::NATURAL)));
     }
     let peak = curves
         .iter()
-        .flat_map(|(m, _)| grid.iter().map(|&x| mixture_density(x, *m, scene.sigma)[0]))
+        .flat_map(|(m, _)| {
+            grid.iter()
+                .map(|&x| mixture_density(x, *m, scene.model.sigma1)[0])
+        })
         .fold(1e-12, f64::max);
     let to_y = |d: f64| axis_y - (d / peak) as f32 * (axis_y - rect.top() - 4.0);
     painter.line_segment(
@@ -738,7 +745,12 @@ fn density_strip(ui: &mut egui::Ui, scene: &Scene, state: &mut UiState) -> Vec<C
         for k in 0..3 {
             let points: Vec<Pos2> = grid
                 .iter()
-                .map(|&x| pos2(to_x(x), to_y(mixture_density(x, *means, scene.sigma)[k])))
+                .map(|&x| {
+                    pos2(
+                        to_x(x),
+                        to_y(mixture_density(x, *means, scene.model.sigma1)[k]),
+                    )
+                })
                 .collect();
             let stroke = if k == 0 {
                 Stroke::new(2.0, *c)
@@ -773,7 +785,7 @@ fn density_strip(ui: &mut egui::Ui, scene: &Scene, state: &mut UiState) -> Vec<C
     );
     // Draggable μ* markers on the x axis.
     for k in 0..2 {
-        let x = to_x(scene.target[k]);
+        let x = to_x(scene.target()[k]);
         let marker = Rect::from_center_size(pos2(x, axis_y + 6.0), vec2(16.0, 14.0));
         let id = ui.make_persistent_id(("density marker", k));
         let r = ui.interact(marker, id, Sense::drag());
@@ -808,7 +820,7 @@ fn density_strip(ui: &mut egui::Ui, scene: &Scene, state: &mut UiState) -> Vec<C
         if r.dragged()
             && let Some(pos) = r.interact_pointer_pos()
         {
-            let mut target = scene.target;
+            let mut target = scene.target();
             target[k] = from_x(pos.x);
             out.push(Command::Edit(SceneEdit::SetTarget(target)));
         }
