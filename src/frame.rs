@@ -97,7 +97,7 @@ impl FrameRenderer {
         let input = overlay::OverlayInput {
             info: &info,
             probe_angle_deg: panel.probe.as_ref().and_then(|p| p.angle_deg),
-            target_kappa: panel.target.eigen.condition(),
+            target_kappa: panel.target.kappa(),
             legends: &legends,
         };
         let mut output = painter.egui.run_ui(raw, |ui| {

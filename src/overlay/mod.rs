@@ -1,7 +1,12 @@
-//! Text and legends over the canvas, drawn with egui's painter: tick labels, axis names,
-//! handle labels, the probe's angle, the κ colour bar and the ε / clamping / arrow legend.
+//! Text and legends over the canvas, drawn with egui's painter: the region outside the model
+//! (hatched and named), tick labels in the slice's units, the slice's axis names, handle
+//! labels, the probe's angle, the κ colour bar and the ε / clamping / arrow legend.
 //! The same function serves the viewer and captures, so a capture shows the same labels.
 //! Lives below both (the viewer records through the capture pipeline, so neither may own it).
+//!
+//! Every world ↔ screen conversion goes through the camera ([`world_to_screen`],
+//! [`screen_to_world`]), which knows the unequal scaling (`x_per_y`) of slices whose axes do
+//! not share units, e.g. (π, μ1).
 
 pub mod fonts;
 
@@ -9,18 +14,59 @@ pub use fonts::setup_egui;
 
 use egui::{Align2, Color32, FontId, Pos2, Rect, Stroke, pos2, vec2};
 
+use crate::math::Param;
+use crate::numbers::Kappa;
 use crate::render::FrameInfo;
-use crate::render::axes::ticks;
+use crate::render::axes::{diagonal_is_singular, ticks};
 use crate::render::colormap::{colormap_srgb, palette};
 use crate::render::layer::{Legend, LegendItem, SwatchShape};
 use crate::scene::Scene;
+
+/// A parameter's symbol as the canvas and the panel show it (π, μ1, μ2, σ1, σ2).
+pub fn symbol(p: Param) -> &'static str {
+    match p {
+        Param::Pi => "π",
+        Param::Mu1 => "μ1",
+        Param::Mu2 => "μ2",
+        Param::Sigma1 => "σ1",
+        Param::Sigma2 => "σ2",
+    }
+}
+
+/// The parts of one slice axis that lie outside the model, as (from, to, label): σ ≤ 0 for a
+/// σ, π ≤ 0 and π ≥ 1 for π (at the ends F can be infinite), nothing for a mean.
+pub fn outside_model(p: Param) -> Vec<(f64, f64, String)> {
+    let name = symbol(p);
+    match p {
+        Param::Pi => vec![
+            (
+                f64::NEG_INFINITY,
+                0.0,
+                format!("outside the model ({name} ≤ 0)"),
+            ),
+            (
+                1.0,
+                f64::INFINITY,
+                format!("outside the model ({name} ≥ 1)"),
+            ),
+        ],
+        Param::Sigma1 | Param::Sigma2 => {
+            vec![(
+                f64::NEG_INFINITY,
+                0.0,
+                format!("outside the model ({name} ≤ 0)"),
+            )]
+        }
+        Param::Mu1 | Param::Mu2 => Vec::new(),
+    }
+}
 
 /// An egui colour from a palette hex.
 pub fn color(hex: u32) -> Color32 {
     Color32::from_rgb((hex >> 16) as u8, (hex >> 8) as u8, hex as u8)
 }
 
-/// World (μ1, μ2) to a point in `rect` (the canvas in egui points).
+/// World (slice coordinates) to a point in `rect` (the canvas in egui points).
 pub fn world_to_screen(scene: &Scene, rect: Rect, world: [f64; 2]) -> Pos2 {
     let p = scene
         .camera
@@ -42,8 +88,8 @@ pub struct OverlayInput<'a> {
     pub info: &'a FrameInfo,
     /// The angle between the arrows at the probe, if defined.
     pub probe_angle_deg: Option<f64>,
-    /// κ(F) at θ*, None when infinite (shown beside the target handle).
-    pub target_kappa: Option<f64>,
+    /// κ of the chosen metric at θ* (shown beside the target handle).
+    pub target_kappa: Kappa,
     /// The layers' legend boxes, back to front (`SceneRenderer::legends`).
     pub legends: &'a [Legend],
 }
@@ -54,6 +100,8 @@ pub fn draw(painter: &egui::Painter, rect: Rect, scene: &Scene, input: &OverlayI
     let dim = Color32::from_gray(150);
     let small = FontId::proportional(11.0);
     let (lo, hi) = scene.camera.visible_rect([rect.width(), rect.height()]);
+    // The model's domain first, so the labels stay readable on top of the hatching.
+    outside_regions(painter, rect, scene, lo, hi);
     if scene.layers.axes {
         let (xs, step) = ticks(lo[0], hi[0], 8);
         for x in xs {
@@ -77,28 +125,30 @@ pub fn draw(painter: &egui::Painter, rect: Rect, scene: &Scene, input: &OverlayI
                 dim,
             );
         }
+        let [a, b] = scene.slice.params();
         painter.text(
             rect.right_bottom() + vec2(-8.0, -18.0),
             Align2::RIGHT_BOTTOM,
-            "μ1 →",
+            format!("{} →", symbol(a)),
             FontId::proportional(14.0),
             text,
         );
         painter.text(
             rect.left_top() + vec2(28.0, 8.0),
             Align2::LEFT_TOP,
-            "↑ μ2",
+            format!("↑ {}", symbol(b)),
             FontId::proportional(14.0),
             text,
         );
-        // Label the diagonal a little above where it enters the view at the bottom or left.
+        // Label the singular diagonal (where the slice has one) a little above where it enters
+        // the view at the bottom or left.
         let start = lo[0].max(lo[1]);
         let end = hi[0].min(hi[1]);
-        if end > start {
+        if diagonal_is_singular(scene) && end > start {
             let at = start + 0.12 * (end - start);
             let p = world_to_screen(scene, rect, [at, at]);
             let galley = painter.layout_no_wrap(
-                "μ1 = μ2: F singular".into(),
+                format!("{} = {}: F singular", symbol(a), symbol(b)),
                 small.clone(),
                 color(palette::DIAGONAL),
             );
@@ -122,13 +172,12 @@ pub fn draw(painter: &egui::Painter, rect: Rect, scene: &Scene, input: &OverlayI
                 c,
             );
         };
-        let kappa = input.target_kappa.map_or("∞".to_owned(), |k| {
-            if k < 1e4 {
-                format!("{k:.1}")
-            } else {
-                format!("{k:.1e}")
-            }
-        });
+        let kappa = match input.target_kappa {
+            Kappa::Finite(k) if k < 1e4 => format!("{k:.1}"),
+            Kappa::Finite(k) => format!("{k:.1e}"),
+            Kappa::Infinite => "∞".to_owned(),
+            Kappa::Undefined => "undefined".to_owned(),
+        };
         label(
             scene.target(),
             &format!("θ*   κ = {kappa}"),
@@ -154,6 +203,64 @@ pub fn draw(painter: &egui::Painter, rect: Rect, scene: &Scene, input: &OverlayI
     }
     if scene.layers.legend {
         draw_legends(painter, rect, input.legends);
+    }
+}
+
+/// Hatches and names the parts of the visible plane outside the model ([`outside_model`]):
+/// a vertical strip for the horizontal axis' parameter, a horizontal band for the vertical
+/// one's. The label runs along the strip (rotated for a vertical one) and is left out where
+/// the strip is too thin to hold it.
+fn outside_regions(painter: &egui::Painter, rect: Rect, scene: &Scene, lo: [f64; 2], hi: [f64; 2]) {
+    let fill = Color32::from_rgba_unmultiplied(12, 12, 16, 190);
+    let hatch = Stroke::new(1.0, Color32::from_gray(90));
+    let label_color = Color32::from_gray(200);
+    let font = FontId::proportional(13.0);
+    for (k, p) in scene.slice.params().into_iter().enumerate() {
+        for (from, to, label) in outside_model(p) {
+            let (from, to) = (from.max(lo[k]), to.min(hi[k]));
+            if from >= to {
+                continue;
+            }
+            // Screen extent along axis k (y grows downwards, so the ends swap for k = 1).
+            let ends = [from, to].map(|v| {
+                let world = if k == 0 { [v, lo[1]] } else { [lo[0], v] };
+                world_to_screen(scene, rect, world)
+            });
+            let region = if k == 0 {
+                Rect::from_x_y_ranges(ends[0].x..=ends[1].x, rect.y_range())
+            } else {
+                Rect::from_x_y_ranges(rect.x_range(), ends[1].y..=ends[0].y)
+            }
+            .intersect(rect);
+            if !region.is_positive() {
+                continue;
+            }
+            let clipped = painter.with_clip_rect(region);
+            clipped.rect_filled(region, 0.0, fill);
+            let spacing = 12.0;
+            let (w, h) = (region.width(), region.height());
+            let mut c = -h;
+            while c < w {
+                let start = pos2(region.left() + c, region.top());
+                clipped.line_segment([start, start + vec2(h, h)], hatch);
+                c += spacing;
+            }
+            let galley = painter.layout_no_wrap(label, font.clone(), label_color);
+            let size = galley.size();
+            let center = region.center();
+            if k == 0 && w >= size.y + 6.0 {
+                // Reads bottom to top along the strip: the galley turned by −90° about its
+                // top-left corner spans x ∈ [pos.x, pos.x + h], y ∈ [pos.y − w, pos.y].
+                let pos = pos2(center.x - 0.5 * size.y, center.y + 0.5 * size.x);
+                painter.add(
+                    egui::epaint::TextShape::new(pos, galley, label_color)
+                        .with_angle(-std::f32::consts::FRAC_PI_2),
+                );
+            } else if k == 1 && h >= size.y + 6.0 {
+                let pos = center - 0.5 * size;
+                painter.galley(pos, galley, label_color);
+            }
+        }
     }
 }
 

@@ -8,14 +8,16 @@
 
 use egui::{Color32, FontId, Key, Pos2, Rect, RichText, Sense, Stroke, pos2, vec2};
 
-use crate::numbers::{self, PanelNumbers};
-use crate::overlay::{self, color, screen_to_world, world_to_screen};
+use crate::math::general::Mat5;
+use crate::math::{Metric, Model, Param, Slice};
+use crate::numbers::{self, Kappa, PanelNumbers};
+use crate::overlay::{self, color, screen_to_world, symbol, world_to_screen};
 use crate::render::colormap::palette;
 use crate::render::ellipses::CAP_CELLS;
 use crate::render::{FrameInfo, HANDLE_RADIUS_PT};
 use crate::scene::{
     DAMPING_RANGE, DT_RANGE, ELLIPSE_SCALE_RANGE, FADE_RANGE, MAX_GRID, MIN_GRID, NODE_CHOICES,
-    SIGMA_RANGE, SPEED_CAP_RANGE, STEPS_PER_FRAME_RANGE, Scene, SceneEdit,
+    Preset, SPEED_CAP_RANGE, STEPS_PER_FRAME_RANGE, Scene, SceneEdit, held_range,
 };
 
 /// What the pointer is dragging on the canvas or the density strip.
@@ -23,11 +25,11 @@ use crate::scene::{
 pub enum Drag {
     /// The target handle θ*.
     Target,
-    /// The twin handle (μ2*, μ1*).
+    /// The twin handle: the label-swapped target, where it lies in the slice.
     Twin,
     /// The view.
     Pan,
-    /// A μ* marker on the density strip (0: μ1*, 1: μ2*).
+    /// A mean's marker on the density strip (0: μ1*, 1: μ2*).
     DensityMarker(usize),
 }
 
@@ -45,6 +47,9 @@ pub struct UiState {
     pub recording: bool,
     /// Path of the scene file for save and load.
     pub scene_path: String,
+    /// On the seed's slice with σ1 = σ2, show two σ sliders instead of the shared one (the
+    /// user unticked "σ1 = σ2").
+    pub untie_sigmas: bool,
     numbers: Option<(NumbersKey, PanelNumbers)>,
 }
 
@@ -57,19 +62,25 @@ impl Default for UiState {
             canvas_rect: None,
             recording: false,
             scene_path: "fisherflow-scene.toml".to_owned(),
+            untie_sigmas: false,
             numbers: None,
         }
     }
 }
 
+/// Everything [`numbers::compute`] reads: the numbers are recomputed only when this changes
+/// (a general recompute costs about a millisecond, too much for every frame).
 #[derive(Clone, Debug, PartialEq)]
 struct NumbersKey {
-    model: crate::math::Model,
-    slice: crate::math::Slice,
+    model: Model,
+    slice: Slice,
+    metric: Metric,
     probe: Option<[f64; 2]>,
     damping: f64,
     epsilon: f64,
     cap: f64,
+    /// The KL check's step is capped in display units, which depend on it.
+    x_per_y: f64,
 }
 
 /// Per-frame facts from the app that the UI displays.
@@ -100,10 +111,12 @@ impl UiState {
         let key = NumbersKey {
             model: scene.model,
             slice: scene.slice,
+            metric: scene.metric,
             probe: scene.probe,
             damping: scene.damping,
             epsilon: info.epsilon,
             cap: CAP_CELLS * info.cell,
+            x_per_y: scene.camera.x_per_y,
         };
         if self.numbers.as_ref().is_none_or(|(k, _)| *k != key) {
             let computed = numbers::compute(scene, key.epsilon, key.cap);
@@ -113,7 +126,6 @@ impl UiState {
     }
 }
 
-/// Lays out the whole window: side panel, density strip, canvas.
 /// What a panel asks for: a scene edit, or something only the app can do.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
@@ -253,48 +265,7 @@ fn side_panel(
 ) -> Vec<Command> {
     let mut out = Vec::new();
     ui.heading("fisherflow");
-    ui.label(RichText::new("½N(μ1, σ²) + ½N(μ2, σ²) over the (μ1, μ2) plane").small());
-    ui.separator();
-
-    ui.strong("Model");
-    edit_copy(
-        &mut out,
-        scene,
-        |s| s.model.sigma1,
-        |v| {
-            ui.add(
-                egui::Slider::new(v, SIGMA_RANGE.0..=SIGMA_RANGE.1)
-                    .logarithmic(true)
-                    .text("σ"),
-            );
-        },
-        SceneEdit::SetSigma,
-    );
-    edit_copy(
-        &mut out,
-        scene,
-        |s| s.damping,
-        |v| {
-            ui.add(
-                egui::Slider::new(v, DAMPING_RANGE.0..=DAMPING_RANGE.1)
-                    .logarithmic(true)
-                    .smallest_positive(1e-4)
-                    .text("damping λ"),
-            );
-        },
-        SceneEdit::SetDamping,
-    );
-    edit_copy(
-        &mut out,
-        scene,
-        |s| s.target(),
-        |t| {
-            labelled_drag(ui, "target μ1*", &mut t[0], 0.01);
-            labelled_drag(ui, "target μ2*", &mut t[1], 0.01);
-        },
-        SceneEdit::SetTarget,
-    );
-
+    out.extend(model_section(ui, scene, state));
     ui.separator();
     ui.strong("Field");
     let limit = frame.info.max_grid.clamp(MIN_GRID, MAX_GRID);
@@ -410,9 +381,14 @@ fn side_panel(
 
     let numbers = state.numbers(scene, &frame.info).clone();
     ui.separator();
-    target_numbers(ui, &numbers);
+    target_numbers(ui, scene, &numbers);
     ui.separator();
-    out.extend(probe_numbers(ui, &numbers));
+    out.extend(probe_numbers(ui, scene, &numbers));
+    ui.separator();
+    match &numbers.probe {
+        Some(p) => full_matrix(ui, "Full Fisher matrix F (5×5) at the probe", &p.full),
+        None => full_matrix(ui, "Full Fisher matrix F (5×5) at θ*", &numbers.target.full),
+    }
     ui.separator();
     ui.strong("Performance");
     ui.label(format!(
@@ -420,6 +396,224 @@ fn side_panel(
         frame.frame_ms, frame.info.cells
     ));
     ui.label(RichText::new(frame.adapter).small());
+    out
+}
+
+/// A value for the headings: up to three decimals without trailing zeros, or scientific
+/// notation where that would hide it.
+fn short(v: f64) -> String {
+    if v == 0.0 {
+        return "0".to_owned();
+    }
+    if !(1e-3..1e4).contains(&v.abs()) {
+        return format!("{v:.2e}");
+    }
+    let s = format!("{v:.3}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    s.replace('-', "−")
+}
+
+/// The model with its current values, e.g. "p = 0.5·N(−1.5, 1²) + 0.5·N(1, 1²)".
+pub fn model_heading(m: &Model) -> String {
+    format!(
+        "p = {}·N({}, {}²) + {}·N({}, {}²)",
+        short(m.pi),
+        short(m.mu1),
+        short(m.sigma1),
+        short(1.0 - m.pi),
+        short(m.mu2),
+        short(m.sigma2)
+    )
+}
+
+/// The slice after choosing `p` for axis `axis` (0 horizontal, 1 vertical): picking the other
+/// axis' parameter swaps the two, so the slice never names one parameter twice.
+pub fn pick_axis(slice: Slice, axis: usize, p: Param) -> Slice {
+    let [a, b] = slice.params();
+    let swapped = Slice { a: b, b: a };
+    match axis {
+        0 if p == b => swapped,
+        0 => Slice { a: p, b },
+        _ if p == a => swapped,
+        _ => Slice { a, b: p },
+    }
+}
+
+/// A drop-down of the five parameters (by symbol); the one picked, if any.
+fn param_combo(ui: &mut egui::Ui, label: &str, current: Param) -> Option<Param> {
+    let mut picked = None;
+    egui::ComboBox::from_label(label)
+        .selected_text(symbol(current))
+        .width(56.0)
+        .show_ui(ui, |ui| {
+            for p in Param::ALL {
+                if ui.selectable_label(p == current, symbol(p)).clicked() {
+                    picked = Some(p);
+                }
+            }
+        });
+    picked.filter(|p| *p != current)
+}
+
+/// The "Model" section: what is drawn (heading, preset, slice), the held parameters, the
+/// target's slice coordinates, the metric and the damping.
+fn model_section(ui: &mut egui::Ui, scene: &Scene, state: &mut UiState) -> Vec<Command> {
+    let mut out = Vec::new();
+    let m = &scene.model;
+    let slice = scene.slice;
+    let [a, b] = slice.params();
+    ui.label(RichText::new(model_heading(m)).strong());
+    let held = slice.held().map(symbol).join(", ");
+    ui.label(
+        RichText::new(format!(
+            "slice ({}, {}): {} across, {} up; {held} held",
+            symbol(a),
+            symbol(b),
+            symbol(a),
+            symbol(b)
+        ))
+        .small(),
+    );
+    ui.separator();
+
+    ui.strong("Model");
+    let current = Preset::ALL.into_iter().find(|p| {
+        let (model, s, _) = p.setup();
+        model == *m && s == slice
+    });
+    let mut preset = None;
+    egui::ComboBox::from_label("preset")
+        .selected_text(current.map_or("custom", |p| p.label()))
+        .width(210.0)
+        .show_ui(ui, |ui| {
+            for p in Preset::ALL {
+                if ui.selectable_label(current == Some(p), p.label()).clicked() {
+                    preset = Some(p);
+                }
+            }
+        });
+    if let Some(p) = preset {
+        out.push(Command::Edit(SceneEdit::ApplyPreset(p)));
+    }
+    ui.horizontal(|ui| {
+        let picked = [
+            param_combo(ui, "across", a).map(|p| pick_axis(slice, 0, p)),
+            param_combo(ui, "up", b).map(|p| pick_axis(slice, 1, p)),
+        ];
+        if ui
+            .small_button("⇄")
+            .on_hover_text("swap the axes")
+            .clicked()
+        {
+            out.push(Command::Edit(SceneEdit::SetSlice(Slice { a: b, b: a })));
+        }
+        for s in picked.into_iter().flatten() {
+            out.push(Command::Edit(SceneEdit::SetSlice(s)));
+        }
+    });
+
+    // The held parameters. On the seed's slice with σ1 = σ2 one shared σ slider (the seed's
+    // model), unless the user unties them.
+    let equal = m.sigma1 == m.sigma2;
+    if slice.is_seed() {
+        let mut tied = equal && !state.untie_sigmas;
+        if ui.checkbox(&mut tied, "σ1 = σ2").changed() {
+            state.untie_sigmas = !tied;
+            if tied && !equal {
+                out.push(Command::Edit(SceneEdit::SetSigma(m.sigma1)));
+            }
+        }
+    }
+    let shared = slice.is_seed() && equal && !state.untie_sigmas;
+    for p in slice.held() {
+        let (lo, hi) = held_range(p);
+        let is_sigma = matches!(p, Param::Sigma1 | Param::Sigma2);
+        if shared && is_sigma {
+            if p == Param::Sigma1 {
+                edit_copy(
+                    &mut out,
+                    scene,
+                    |s| s.model.sigma1,
+                    |v| {
+                        ui.add(
+                            egui::Slider::new(v, lo..=hi)
+                                .logarithmic(true)
+                                .clamping(egui::SliderClamping::Edits)
+                                .text("σ"),
+                        );
+                    },
+                    SceneEdit::SetSigma,
+                );
+            }
+            continue;
+        }
+        edit_copy(
+            &mut out,
+            scene,
+            |s| s.model.get(p),
+            |v| {
+                // Edits-only clamping: a value from a file outside the slider's range is shown,
+                // not silently changed.
+                ui.add(
+                    egui::Slider::new(v, lo..=hi)
+                        .logarithmic(is_sigma)
+                        .clamping(egui::SliderClamping::Edits)
+                        .text(symbol(p)),
+                );
+            },
+            |v| SceneEdit::SetParam(p, v),
+        );
+    }
+    edit_copy(
+        &mut out,
+        scene,
+        |s| s.target(),
+        |t| {
+            for (k, p) in [a, b].into_iter().enumerate() {
+                let speed = if p == Param::Pi { 0.001 } else { 0.01 };
+                labelled_drag(ui, &format!("target {}*", symbol(p)), &mut t[k], speed);
+            }
+        },
+        SceneEdit::SetTarget,
+    );
+
+    ui.horizontal(|ui| {
+        ui.label("metric");
+        for (metric, label) in [
+            (Metric::Induced, "induced block"),
+            (Metric::Profiled, "profiled"),
+        ] {
+            if ui.selectable_label(scene.metric == metric, label).clicked()
+                && scene.metric != metric
+            {
+                out.push(Command::Edit(SceneEdit::SetMetric(metric)));
+            }
+        }
+    });
+    ui.label(
+        RichText::new(match scene.metric {
+            Metric::Induced => "F_ss: the slice's own geometry, the held three known exactly.",
+            Metric::Profiled => {
+                "F_ss − F_sn F_nn⁻¹ F_ns: what is left about the slice when the held three \
+                 are unknown too (≤ the induced block)."
+            }
+        })
+        .small(),
+    );
+    edit_copy(
+        &mut out,
+        scene,
+        |s| s.damping,
+        |v| {
+            ui.add(
+                egui::Slider::new(v, DAMPING_RANGE.0..=DAMPING_RANGE.1)
+                    .logarithmic(true)
+                    .smallest_positive(1e-4)
+                    .text("damping λ"),
+            );
+        },
+        SceneEdit::SetDamping,
+    );
     out
 }
 
@@ -510,40 +704,77 @@ fn fmt(v: f64) -> String {
     format!("{v:>11.4e}")
 }
 
-fn fmt_kappa(k: Option<f64>) -> String {
-    k.map_or("∞ (singular)".to_owned(), |k| format!("{k:.4e}"))
+fn fmt_kappa(k: Kappa) -> String {
+    match k {
+        Kappa::Finite(k) => format!("{k:.4e}"),
+        Kappa::Infinite => "∞ (singular)".to_owned(),
+        Kappa::Undefined => "undefined (no profiled metric here)".to_owned(),
+    }
 }
 
-fn target_numbers(ui: &mut egui::Ui, n: &PanelNumbers) {
+/// Slice coordinates with their names, e.g. "(μ1 −1.5, σ1 1)".
+fn at_coords(slice: &Slice, theta: [f64; 2]) -> String {
+    format!(
+        "({} {}, {} {})",
+        symbol(slice.a),
+        short(theta[0]),
+        symbol(slice.b),
+        short(theta[1])
+    )
+}
+
+fn matrix(ui: &mut egui::Ui, name: &str, m: &crate::math::Sym2<f64>) {
+    ui.label(mono(format!(
+        "{name} [{} {}]\n{:w$} [{} {}]",
+        fmt(m.xx),
+        fmt(m.xy),
+        "",
+        fmt(m.xy),
+        fmt(m.yy),
+        w = name.chars().count()
+    )));
+}
+
+/// Where the profiled metric is undefined, in a colour that stands out.
+fn undefined_note(ui: &mut egui::Ui, error: &crate::math::ProfiledError) {
+    ui.colored_label(
+        Color32::from_rgb(255, 170, 60),
+        RichText::new(error.to_string()).small(),
+    );
+}
+
+fn target_numbers(ui: &mut egui::Ui, scene: &Scene, n: &PanelNumbers) {
     let t = &n.target;
-    ui.strong(format!("At θ* = ({:.3}, {:.3})", t.theta[0], t.theta[1]));
-    let matrix = |ui: &mut egui::Ui, name: &str, m: &crate::math::Sym2<f64>| {
-        ui.label(mono(format!(
-            "{name} [{} {}]\n{:w$} [{} {}]",
-            fmt(m.xx),
-            fmt(m.xy),
-            "",
-            fmt(m.xy),
-            fmt(m.yy),
-            w = name.chars().count()
-        )));
-    };
-    matrix(ui, "F  = E[ssᵀ] ", &t.score_form);
-    matrix(ui, "F  = −E[∇²]", &t.hessian_form);
+    ui.strong(format!("At θ* = {}", at_coords(&scene.slice, t.theta)));
+    matrix(ui, "F_ss = E[ssᵀ] ", &t.score_form);
+    matrix(ui, "F_ss = −E[∇²]", &t.hessian_form);
     ui.label(mono(format!(
         "max |difference| = {:.1e}",
         t.forms_difference
     )));
-    ui.label(mono(format!(
-        "λmax = {}  λmin = {}",
-        fmt(t.eigen.lambda_max),
-        fmt(t.eigen.lambda_min)
-    )));
-    ui.label(mono(format!("κ = {}", fmt_kappa(t.eigen.condition()))));
-    ui.label(mono(format!("det F = {:.4e}", t.det)));
+    // The chosen metric's name in the lines below: plain κ and det F for the induced block.
+    let (kappa_name, det_name) = match t.metric {
+        Metric::Induced => ("κ", "det F"),
+        Metric::Profiled => ("κ(S)", "det S"),
+    };
+    match &t.block {
+        Ok(b) => {
+            if t.metric == Metric::Profiled {
+                matrix(ui, "S = F_ss − F_sn F_nn⁻¹ F_ns", &b.f);
+            }
+            ui.label(mono(format!(
+                "λmax = {}  λmin = {}",
+                fmt(b.eigen.lambda_max),
+                fmt(b.eigen.lambda_min)
+            )));
+            ui.label(mono(format!("{kappa_name} = {}", fmt_kappa(t.kappa()))));
+            ui.label(mono(format!("{det_name} = {:.4e}", b.det)));
+        }
+        Err(e) => undefined_note(ui, e),
+    }
 }
 
-fn probe_numbers(ui: &mut egui::Ui, n: &PanelNumbers) -> Vec<Command> {
+fn probe_numbers(ui: &mut egui::Ui, scene: &Scene, n: &PanelNumbers) -> Vec<Command> {
     let mut out = Vec::new();
     let Some(p) = &n.probe else {
         ui.strong("Probe");
@@ -551,7 +782,7 @@ fn probe_numbers(ui: &mut egui::Ui, n: &PanelNumbers) -> Vec<Command> {
         return out;
     };
     ui.horizontal(|ui| {
-        ui.strong(format!("Probe θ = ({:.3}, {:.3})", p.theta[0], p.theta[1]));
+        ui.strong(format!("Probe θ = {}", at_coords(&scene.slice, p.theta)));
         if ui.small_button("clear").clicked() {
             out.push(Command::Edit(SceneEdit::SetProbe(None)));
         }
@@ -565,33 +796,78 @@ fn probe_numbers(ui: &mut egui::Ui, n: &PanelNumbers) -> Vec<Command> {
         ))
         .color(color(palette::EUCLID)),
     );
-    let nat = p
-        .natgrad
-        .map_or("undefined: F + λI singular".to_owned(), |g| {
-            format!("({}, {})", fmt(g[0]), fmt(g[1]))
-        });
-    ui.label(mono(format!("F⁻¹∇L   = {nat}")).color(color(palette::NATURAL)));
+    let nat = match (&p.natgrad, &p.block) {
+        (Some(g), _) => format!("({}, {})", fmt(g[0]), fmt(g[1])),
+        (None, Err(_)) => "undefined: no profiled metric here".to_owned(),
+        (None, Ok(_)) => "undefined: F + λI singular".to_owned(),
+    };
+    let name = match scene.metric {
+        Metric::Induced => "(F+λI)⁻¹∇L",
+        Metric::Profiled => "(S+λI)⁻¹∇L",
+    };
+    ui.label(mono(format!("{name} = {nat}")).color(color(palette::NATURAL)));
     ui.label(mono(format!(
         "angle Δθ = {}",
         p.angle_deg
             .map_or("undefined".to_owned(), |a| format!("{a:.3}°"))
     )));
-    ui.label(mono(format!("κ at probe = {}", fmt_kappa(p.kappa))));
-    ui.label(mono("KL(p_θ ‖ p_θ+δ) vs ½δᵀFδ, δ along the long axis:"));
+    ui.label(mono(format!("κ at probe = {}", fmt_kappa(p.kappa()))));
+    if let Err(e) = &p.block {
+        undefined_note(ui, e);
+    }
+    ui.label(mono("KL(p_θ ‖ p_θ+δ) vs ½δᵀF_ssδ, δ along the long axis:"));
     for (name, check) in [
         ("drawn ellipse", &p.kl_on_glyph),
         ("δᵀFδ = 1e-6 ", &p.kl_small),
     ] {
-        if check.quadratic > 0.0 {
-            ui.label(mono(format!(
-                " {name}: {:.4e} vs {:.4e} ({:+.2}%)",
-                check.exact,
-                check.quadratic,
-                100.0 * (check.exact / check.quadratic - 1.0)
-            )));
+        match check {
+            Some(check) if check.quadratic > 0.0 => {
+                ui.label(mono(format!(
+                    " {name}: {:.4e} vs {:.4e} ({:+.2}%)",
+                    check.exact,
+                    check.quadratic,
+                    100.0 * (check.exact / check.quadratic - 1.0)
+                )));
+            }
+            Some(_) => {}
+            None => {
+                ui.label(mono(format!(" {name}: the step leaves the model")));
+            }
         }
     }
     out
+}
+
+/// The full 5×5 F as a grid with the parameters' names on its rows and columns; an entry that
+/// is NaN (π's row and column with π held at 0 or 1) reads "undef.".
+fn full_matrix(ui: &mut egui::Ui, heading: &str, full: &Mat5) {
+    ui.strong(heading);
+    egui::Grid::new("fisher 5x5")
+        .striped(true)
+        .spacing(vec2(6.0, 2.0))
+        .show(ui, |ui| {
+            ui.label("");
+            for p in Param::ALL {
+                ui.label(mono(symbol(p)).strong());
+            }
+            ui.end_row();
+            for p in Param::ALL {
+                ui.label(mono(symbol(p)).strong());
+                for q in Param::ALL {
+                    let v = full[p.index()][q.index()];
+                    let text = if v.is_nan() {
+                        "undef.".to_owned()
+                    } else {
+                        format!("{v:.3e}")
+                    };
+                    ui.label(mono(text).size(10.5));
+                }
+                ui.end_row();
+            }
+        });
+    if full.iter().flatten().any(|v| v.is_nan()) {
+        ui.label(RichText::new("undef.: π's score does not exist with π held at 0 or 1").small());
+    }
 }
 
 fn canvas(
@@ -647,7 +923,9 @@ fn canvas(
             }
             Some(Drag::Twin) => {
                 let w = screen_to_world(scene, rect, pos);
-                out.push(Command::Edit(SceneEdit::SetTarget([w[1], w[0]])));
+                out.push(Command::Edit(SceneEdit::SetTarget(target_for_twin(
+                    scene, w,
+                ))));
             }
             Some(Drag::Pan) => {
                 let d = response.drag_delta();
@@ -690,20 +968,28 @@ fn canvas(
     let input = overlay::OverlayInput {
         info: &frame.info,
         probe_angle_deg: numbers.probe.as_ref().and_then(|p| p.angle_deg),
-        target_kappa: numbers.target.eigen.condition(),
+        target_kappa: numbers.target.kappa(),
         legends: frame.legends,
     };
     overlay::draw(&painter, rect, scene, &input);
     out
 }
 
-/// Density of ½N(a, σ²) + ½N(b, σ²) and its components at x.
-fn mixture_density(x: f64, means: [f64; 2], sigma: f64) -> [f64; 3] {
-    let n = |m: f64| {
-        0.5 * (-0.5 * ((x - m) / sigma).powi(2)).exp()
+/// The target's slice coordinates that put the twin handle at `w`: the twin is the swapped
+/// target's coordinates, so swap, place the twin's coordinates, swap back (on the seed's slice
+/// (w1, w0); the held parameters stay as they are).
+pub fn target_for_twin(scene: &Scene, w: [f64; 2]) -> [f64; 2] {
+    let twin_model = scene.slice.place(&scene.model.swapped(), w);
+    scene.slice.coords(&twin_model.swapped())
+}
+
+/// The weighted components π N(x | μ1, σ1²), (1 − π) N(x | μ2, σ2²) and their sum p(x).
+fn mixture_density(x: f64, m: &Model) -> [f64; 3] {
+    let n = |w: f64, mu: f64, sigma: f64| {
+        w * (-0.5 * ((x - mu) / sigma).powi(2)).exp()
             / (sigma * (2.0 * std::f64::consts::PI).sqrt())
     };
-    let (a, b) = (n(means[0]), n(means[1]));
+    let (a, b) = (n(m.pi, m.mu1, m.sigma1), n(1.0 - m.pi, m.mu2, m.sigma2));
     [a + b, a, b]
 }
 
@@ -712,12 +998,20 @@ fn density_strip(ui: &mut egui::Ui, scene: &Scene, state: &mut UiState) -> Vec<C
     let (response, painter) = ui.allocate_painter(ui.available_size(), Sense::hover());
     let rect = response.rect.shrink2(vec2(30.0, 8.0));
     painter.rect_filled(response.rect, 0.0, Color32::from_rgb(24, 26, 32));
-    let mut xs = vec![scene.target()[0], scene.target()[1]];
+    // θ* and the probe's model, each with its two components; x spans every component's
+    // μ ± 4σ.
+    let mut curves = vec![(scene.model, Color32::WHITE)];
     if let Some(p) = scene.probe {
-        xs.extend(p);
+        curves.push((scene.model_at(p), color(palette::NATURAL)));
     }
-    let lo = xs.iter().cloned().fold(f64::INFINITY, f64::min) - 4.0 * scene.model.sigma1;
-    let hi = xs.iter().cloned().fold(f64::NEG_INFINITY, f64::max) + 4.0 * scene.model.sigma1;
+    let (lo, hi) = curves
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (m, _)| {
+            (
+                lo.min(m.mu1 - 4.0 * m.sigma1).min(m.mu2 - 4.0 * m.sigma2),
+                hi.max(m.mu1 + 4.0 * m.sigma1).max(m.mu2 + 4.0 * m.sigma2),
+            )
+        });
     let axis_y = rect.bottom() - 16.0;
     let to_x = |x: f64| rect.left() + ((x - lo) / (hi - lo)) as f32 * rect.width();
     let from_x = |px: f32| lo + (px - rect.left()) as f64 / rect.width() as f64 * (hi - lo);
@@ -725,32 +1019,20 @@ fn density_strip(ui: &mut egui::Ui, scene: &Scene, state: &mut UiState) -> Vec<C
     let grid: Vec<f64> = (0..=samples)
         .map(|i| lo + (hi - lo) * i as f64 / samples as f64)
         .collect();
-    let mut curves = vec![(scene.target(), Color32::WHITE)];
-    if let Some(p) = scene.probe {
-        curves.push((p, color(palette::NATURAL)));
-    }
     let peak = curves
         .iter()
-        .flat_map(|(m, _)| {
-            grid.iter()
-                .map(|&x| mixture_density(x, *m, scene.model.sigma1)[0])
-        })
+        .flat_map(|(m, _)| grid.iter().map(|&x| mixture_density(x, m)[0]))
         .fold(1e-12, f64::max);
     let to_y = |d: f64| axis_y - (d / peak) as f32 * (axis_y - rect.top() - 4.0);
     painter.line_segment(
         [pos2(rect.left(), axis_y), pos2(rect.right(), axis_y)],
         Stroke::new(1.0, Color32::from_gray(120)),
     );
-    for (means, c) in &curves {
+    for (m, c) in &curves {
         for k in 0..3 {
             let points: Vec<Pos2> = grid
                 .iter()
-                .map(|&x| {
-                    pos2(
-                        to_x(x),
-                        to_y(mixture_density(x, *means, scene.model.sigma1)[k]),
-                    )
-                })
+                .map(|&x| pos2(to_x(x), to_y(mixture_density(x, m)[k])))
                 .collect();
             let stroke = if k == 0 {
                 Stroke::new(2.0, *c)
@@ -783,9 +1065,10 @@ fn density_strip(ui: &mut egui::Ui, scene: &Scene, state: &mut UiState) -> Vec<C
         FontId::proportional(12.0),
         Color32::GRAY,
     );
-    // Draggable μ* markers on the x axis.
-    for k in 0..2 {
-        let x = to_x(scene.target()[k]);
+    // Draggable μ1*, μ2* markers on the x axis: each sets that mean of θ* (a slice coordinate
+    // or a held parameter, whichever it is on this slice).
+    for (k, param) in [Param::Mu1, Param::Mu2].into_iter().enumerate() {
+        let x = to_x(scene.model.get(param));
         let marker = Rect::from_center_size(pos2(x, axis_y + 6.0), vec2(16.0, 14.0));
         let id = ui.make_persistent_id(("density marker", k));
         let r = ui.interact(marker, id, Sense::drag());
@@ -820,9 +1103,7 @@ fn density_strip(ui: &mut egui::Ui, scene: &Scene, state: &mut UiState) -> Vec<C
         if r.dragged()
             && let Some(pos) = r.interact_pointer_pos()
         {
-            let mut target = scene.target();
-            target[k] = from_x(pos.x);
-            out.push(Command::Edit(SceneEdit::SetTarget(target)));
+            out.push(Command::Edit(SceneEdit::SetParam(param, from_x(pos.x))));
         }
         if r.drag_stopped() {
             state.drag = None;
@@ -838,12 +1119,15 @@ fn density_strip(ui: &mut egui::Ui, scene: &Scene, state: &mut UiState) -> Vec<C
 pub const BINDINGS: &[(&str, &str)] = &[
     (
         "drag a handle",
-        "move θ* and its twin together (they may meet on the diagonal)",
+        "move θ* (and its twin, where the slice has one: they may meet on the diagonal)",
     ),
     ("drag empty canvas", "pan"),
     ("wheel / pinch", "zoom around the cursor"),
     ("click", "place the probe (arrows −∇L red, −F⁻¹∇L cyan)"),
-    ("drag μ* on the strip", "move one target mean"),
+    (
+        "drag μ1* / μ2* on the strip",
+        "move one mean of θ*, on any slice",
+    ),
     (
         "Space",
         "flow on/off: particles follow −F⁻¹∇L (cyan) and −∇L (red)",
@@ -871,7 +1155,8 @@ fn help_window(ui: &egui::Ui, state: &mut UiState) {
         });
         ui.separator();
         ui.label("Ellipses: level sets δᵀF(θ)δ = ε of the Fisher metric, coloured by log₁₀ κ.");
-        ui.label("Near μ1 = μ2, F loses rank: ellipses stretch along (1, −1) and get capped (hatched).");
+        ui.label("On (μ1, μ2) with σ1 = σ2, F loses rank at μ1 = μ2: ellipses stretch along (1 − π, −π) and get capped (hatched).");
+        ui.label("Hatched grey: outside the model (σ ≤ 0, π ≤ 0 or π ≥ 1); nothing is computed there.");
     });
     state.show_help = open;
 }
