@@ -18,9 +18,13 @@
 //! δ within the slice holds the other three parameters fixed, which is what ½δᵀF_ssδ
 //! approximates (the profiled block would under-estimate it).
 //!
-//! Cost (release build of the test, `cargo test --release --lib numbers -- --ignored
-//! --nocapture`, this machine's Xeon, one core): see [`tests::cost`]; the UI recomputes only
-//! when an input changes (the cache key in `viewer::ui`).
+//! Cost of one recompute (both forms and the 5×5 at θ*, the 5×5, L, ∇L, ñ and the two KL
+//! checks at the probe), measured with the dev/test profile the viewer is usually run with
+//! (`cargo test --lib numbers -- --ignored --nocapture cost`, one core of this machine's
+//! Xeon): 60–250 µs on the seed's slice and the half-plane / (π, μ1) presets, 520–620 µs on
+//! (σ1, σ2), (μ1, σ2) and (μ1, μ2) with σ1 ≠ σ2 (more quadrature panels where σ1 ≠ σ2), the
+//! same for either metric. The UI recomputes only when an input changes (the cache key in
+//! `viewer::ui`), so a drag pays it once per frame at most.
 
 use crate::math::fisher::{fisher_hessian_form, fisher_rotated, fisher_score_form};
 use crate::math::general::{

@@ -373,3 +373,104 @@ fn draw_legends(painter: &egui::Painter, rect: Rect, legends: &[Legend]) {
         top += height + 8.0;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scene::{Preset, SceneEdit};
+
+    /// Runs the overlay for `scene` on a 1000×700 canvas; returns every text it drew and the
+    /// filled rectangles in the out-of-model colour.
+    fn drawn(scene: &Scene) -> (Rect, Vec<String>, Vec<Rect>) {
+        let ctx = egui::Context::default();
+        let rect = Rect::from_min_size(Pos2::ZERO, vec2(1000.0, 700.0));
+        let info = FrameInfo::default();
+        let input = OverlayInput {
+            info: &info,
+            probe_angle_deg: Some(12.0),
+            target_kappa: Kappa::Finite(2.0),
+            legends: &[],
+        };
+        let mut output = ctx.run_ui(
+            egui::RawInput {
+                screen_rect: Some(rect),
+                ..Default::default()
+            },
+            |ui| draw(ui.painter(), rect, scene, &input),
+        );
+        // No renderer here: the font atlas upload is dropped on purpose.
+        output.textures_delta.clear();
+        let mut texts = Vec::new();
+        let mut fills = Vec::new();
+        for clipped in std::mem::take(&mut output.shapes) {
+            match clipped.shape {
+                egui::Shape::Text(t) => texts.push(t.galley.job.text.clone()),
+                egui::Shape::Rect(r)
+                    if r.fill == Color32::from_rgba_unmultiplied(12, 12, 16, 190) =>
+                {
+                    fills.push(r.rect)
+                }
+                _ => {}
+            }
+        }
+        (rect, texts, fills)
+    }
+
+    fn preset(p: Preset) -> Scene {
+        let mut scene = Scene::default();
+        scene.apply(SceneEdit::ApplyPreset(p));
+        scene
+    }
+
+    #[test]
+    fn half_plane_names_its_axes_and_hatches_sigma_below_zero() {
+        let scene = preset(Preset::HalfPlane);
+        let (rect, texts, fills) = drawn(&scene);
+        for wanted in ["μ1 →", "↑ σ1", "outside the model (σ1 ≤ 0)"] {
+            assert!(texts.iter().any(|t| t == wanted), "{wanted}: {texts:?}");
+        }
+        assert!(!texts.iter().any(|t| t.contains("F singular")), "{texts:?}");
+        // One band, from σ1 = 0 down to the canvas' bottom edge, across the whole width.
+        assert_eq!(fills.len(), 1, "{fills:?}");
+        let zero = world_to_screen(&scene, rect, [0.0, 0.0]).y;
+        let band = fills[0];
+        assert!((band.top() - zero).abs() < 0.5 && band.bottom() == rect.bottom());
+        assert_eq!((band.left(), band.right()), (rect.left(), rect.right()));
+    }
+
+    #[test]
+    fn weight_axis_hatches_both_ends() {
+        let scene = preset(Preset::WeightSingularity);
+        let (rect, texts, fills) = drawn(&scene);
+        for wanted in [
+            "π →",
+            "↑ μ1",
+            "outside the model (π ≤ 0)",
+            "outside the model (π ≥ 1)",
+        ] {
+            assert!(texts.iter().any(|t| t == wanted), "{wanted}: {texts:?}");
+        }
+        // Two vertical strips ending at π = 0 and π = 1, x_per_y included.
+        assert_eq!(fills.len(), 2, "{fills:?}");
+        let x0 = world_to_screen(&scene, rect, [0.0, 0.0]).x;
+        let x1 = world_to_screen(&scene, rect, [1.0, 0.0]).x;
+        assert!((fills[0].right() - x0).abs() < 0.5 && fills[0].left() == rect.left());
+        assert!((fills[1].left() - x1).abs() < 0.5 && fills[1].right() == rect.right());
+    }
+
+    #[test]
+    fn seed_slice_labels_its_diagonal_and_has_no_outside() {
+        let (_, texts, fills) = drawn(&Scene::default());
+        assert!(
+            texts.iter().any(|t| t == "μ1 = μ2: F singular"),
+            "{texts:?}"
+        );
+        assert!(texts.iter().any(|t| t == "θ*   κ = 2.0"), "{texts:?}");
+        assert!(texts.iter().any(|t| t == "twin"), "{texts:?}");
+        assert!(fills.is_empty(), "means have no outside: {fills:?}");
+        // Negative control: σ1 ≠ σ2 on (μ1, μ2) has no singular diagonal, and no twin.
+        let (_, texts, _) = drawn(&preset(Preset::Unequal));
+        assert!(!texts.iter().any(|t| t.contains("F singular")), "{texts:?}");
+        assert!(!texts.iter().any(|t| t == "twin"), "{texts:?}");
+    }
+}
