@@ -738,3 +738,216 @@ fn near_the_seed_diagonal_the_general_path_loses_kappa_epsilon() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The profiled metric (Schur complement of the held parameters' block).
+
+use fisherflow::math::general::{
+    Metric, PROFILE_MIN_PIVOT, ProfiledError, fisher_metric, fisher_profiled, held_params,
+    schur_complement,
+};
+
+/// The inverse of a symmetric positive definite 5×5 by Gauss–Jordan with partial pivoting (an
+/// independent route to the profiled metric: S⁻¹ = (F⁻¹)_ss).
+fn inverse5(m: &Mat5) -> Mat5 {
+    let mut a = *m;
+    let mut inv: Mat5 = std::array::from_fn(|i| std::array::from_fn(|j| (i == j) as u8 as f64));
+    for col in 0..5 {
+        let pivot = (col..5)
+            .max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))
+            .unwrap();
+        a.swap(col, pivot);
+        inv.swap(col, pivot);
+        let p = a[col][col];
+        for j in 0..5 {
+            a[col][j] /= p;
+            inv[col][j] /= p;
+        }
+        for i in 0..5 {
+            if i != col {
+                let f = a[i][col];
+                for j in 0..5 {
+                    a[i][j] -= f * a[col][j];
+                    inv[i][j] -= f * inv[col][j];
+                }
+            }
+        }
+    }
+    inv
+}
+
+/// Points spread over the model, off the weight boundary and away from coincident components.
+fn profiled_points() -> Vec<(Model, Slice)> {
+    use Param::*;
+    let models = [
+        model(0.5, -1.0, 1.2, 1.0, 1.0),
+        model(0.3, 0.4, -0.8, 0.6, 1.4),
+        model(0.8, -2.0, 0.5, 1.3, 0.7),
+        model(0.05, 1.0, -1.0, 0.9, 1.1),
+        model(0.6, 0.0, 0.3, 0.5, 2.0),
+    ];
+    let slices = [
+        slice(Mu1, Mu2),
+        slice(Mu1, Sigma1),
+        slice(Pi, Mu1),
+        slice(Sigma1, Sigma2),
+        slice(Mu1, Sigma2),
+        slice(Sigma2, Pi),
+    ];
+    models
+        .iter()
+        .flat_map(|m| slices.iter().map(move |s| (*m, *s)))
+        .collect()
+}
+
+/// S = F_ss − F_sn F_nn⁻¹ F_ns equals ((F⁻¹)_ss)⁻¹ (the Schur complement identity), to 1e-9 of
+/// ‖S‖; the induced block in its place is rejected (negative control).
+#[test]
+fn profiled_metric_is_the_inverse_of_the_inverse_fishers_block() {
+    let rule = rule();
+    let mut worst = 0.0f64;
+    let mut worst_control = f64::INFINITY;
+    for (m, s) in profiled_points() {
+        let full = fisher_full(&m, &rule);
+        let profiled = fisher_profiled(&m, &s, &rule).unwrap();
+        let inv = inverse5(&full);
+        let block = slice_block(&inv, &s);
+        let det = block.det();
+        let expected = Sym2::new(block.yy / det, -block.xy / det, block.xx / det);
+        let e = rel_diff(&profiled, &expected);
+        worst = worst.max(e);
+        assert!(
+            e < 1e-9,
+            "{m:?} {s:?}: {profiled:?} vs {expected:?} ({e:.1e})"
+        );
+        worst_control = worst_control.min(rel_diff(&slice_block(&full, &s), &expected));
+    }
+    eprintln!(
+        "profiled vs ((F⁻¹)_ss)⁻¹: worst {worst:.1e}; the induced block differs by ≥ {worst_control:.1e}"
+    );
+    assert!(worst_control > 1e-3, "the control never differs");
+}
+
+/// Whether a symmetric 2×2 is positive semi-definite up to `tol` (diagonal and determinant).
+fn is_psd(m: &Sym2<f64>, tol: f64) -> bool {
+    m.xx >= -tol && m.yy >= -tol && m.det() >= -tol * m.max_abs()
+}
+
+/// Loewner order: F_ss − S = F_sn F_nn⁻¹ F_ns is positive semi-definite, so S ≤ F_ss (less
+/// information with the held parameters unknown), at every test point.
+#[test]
+fn profiled_metric_is_at_most_the_induced_metric() {
+    let rule = rule();
+    for (m, s) in profiled_points() {
+        let induced = fisher_slice(&m, &s, &rule);
+        let profiled = fisher_profiled(&m, &s, &rule).unwrap();
+        let diff = Sym2::new(
+            induced.xx - profiled.xx,
+            induced.xy - profiled.xy,
+            induced.yy - profiled.yy,
+        );
+        let tol = 1e-12 * induced.eigen().lambda_max;
+        assert!(
+            is_psd(&diff, tol),
+            "{m:?} {s:?}: F_ss − S = {diff:?} is not PSD"
+        );
+        assert!(
+            profiled.eigen().lambda_min > 0.0,
+            "{m:?} {s:?}: S not positive definite"
+        );
+    }
+    // Negative control: the order reversed (S ≥ F_ss) fails somewhere.
+    let (m, s) = profiled_points()[0];
+    let induced = fisher_slice(&m, &s, &rule);
+    let profiled = fisher_profiled(&m, &s, &rule).unwrap();
+    let reversed = Sym2::new(
+        profiled.xx - induced.xx,
+        profiled.xy - induced.xy,
+        profiled.yy - induced.yy,
+    );
+    assert!(!is_psd(&reversed, 1e-12 * induced.eigen().lambda_max));
+}
+
+/// Orthogonality: with the components 20σ apart, (μ1, σ1) of component 1 is orthogonal to the
+/// held (π, μ2, σ2) up to the overlap (F_μ1π = E_φ1[z]/σ1 = 0 and F_σ1π = E_φ1[z² − 1]/σ1 = 0
+/// once the responsibilities are 0/1), so the profiled metric equals the induced one (1e-10).
+/// With the components 1σ apart it does not (the check has teeth).
+#[test]
+fn profiled_equals_induced_where_the_held_parameters_are_orthogonal() {
+    let rule = rule();
+    let s = slice(Param::Mu1, Param::Sigma1);
+    let far = model(0.4, -10.0, 10.0, 1.0, 1.0);
+    let induced = fisher_slice(&far, &s, &rule);
+    let profiled = fisher_profiled(&far, &s, &rule).unwrap();
+    let e = rel_diff(&profiled, &induced);
+    eprintln!("far apart: profiled vs induced {e:.1e}; induced {induced:?}");
+    assert!(e < 1e-10, "{e:.1e}");
+    // F_sn itself vanishes there.
+    let full = fisher_full(&far, &rule);
+    for k in held_params(&s) {
+        for c in [Param::Mu1.index(), Param::Sigma1.index()] {
+            assert!(
+                full[c][k].abs() < 1e-10 * induced.max_abs(),
+                "F[{c}][{k}] = {}",
+                full[c][k]
+            );
+        }
+    }
+    let near = model(0.4, -0.5, 0.5, 1.0, 1.0);
+    let e = rel_diff(
+        &fisher_profiled(&near, &s, &rule).unwrap(),
+        &fisher_slice(&near, &s, &rule),
+    );
+    assert!(
+        e > 1e-2,
+        "overlapping components: profiled ≈ induced ({e:.1e})"
+    );
+}
+
+/// Where the profiled metric is undefined it says so: π held at exactly 0 or 1 (the
+/// half-plane), and F_nn singular (the seed's slice at μ1 = μ2, σ1 = σ2: the held π's score
+/// vanishes). Just off the diagonal it is defined.
+#[test]
+fn profiled_metric_is_undefined_on_the_weight_boundary_and_where_f_nn_is_singular() {
+    let rule = rule();
+    let half_plane = slice(Param::Mu1, Param::Sigma1);
+    for pi in [0.0, 1.0] {
+        let m = model(pi, 0.0, 0.0, 1.0, 1.0);
+        let err = fisher_profiled(&m, &half_plane, &rule).unwrap_err();
+        assert_eq!(err, ProfiledError::WeightOnBoundary { pi });
+        assert!(err.to_string().contains("induced metric"), "{err}");
+        assert!(fisher_metric(&m, &half_plane, Metric::Induced, &rule).is_ok());
+    }
+    let seed = slice(Param::Mu1, Param::Mu2);
+    let diagonal = model(0.5, 0.3, 0.3, 1.0, 1.0);
+    match fisher_profiled(&diagonal, &seed, &rule) {
+        Err(ProfiledError::SingularNuisance { min_pivot }) => {
+            assert!(min_pivot < PROFILE_MIN_PIVOT, "{min_pivot}")
+        }
+        other => panic!("expected a singular F_nn, got {other:?}"),
+    }
+    let (_, pivot) = schur_complement(&fisher_full(&diagonal, &rule), &seed);
+    assert!(pivot < PROFILE_MIN_PIVOT);
+    assert!(fisher_profiled(&model(0.5, 0.3, 0.5, 1.0, 1.0), &seed, &rule).is_ok());
+}
+
+/// The metric's names, codes and serde form.
+#[test]
+fn metric_names_codes_and_serde() {
+    for (m, name, code) in [
+        (Metric::Induced, "induced", 0),
+        (Metric::Profiled, "profiled", 1),
+    ] {
+        assert_eq!(m.to_string(), name);
+        assert_eq!(name.parse::<Metric>().unwrap(), m);
+        assert_eq!(m.code(), code);
+        assert_eq!(serde_json::to_string(&m).unwrap(), format!("\"{name}\""));
+        assert_eq!(
+            serde_json::from_str::<Metric>(&format!("\"{name}\"")).unwrap(),
+            m
+        );
+    }
+    assert_eq!(Metric::default(), Metric::Induced);
+    assert!("Profiled".parse::<Metric>().is_err());
+    assert!(serde_json::from_str::<Metric>("\"schur\"").is_err());
+}

@@ -25,7 +25,7 @@ pub mod point;
 pub mod quadrature;
 pub mod sym2;
 
-pub use general::{GeneralInput, GeneralReport, evaluate_general};
+pub use general::{GeneralInput, GeneralReport, Metric, ProfiledError, evaluate_general};
 pub use mixture::Mixture;
 pub use model::{Model, ModelError, Param, Slice};
 pub use point::{PointInput, PointReport, evaluate_point};
