@@ -769,10 +769,12 @@ fn comparator_rejects_wrong_general_results() {
     reject(&bad, "the slice order swapped", "F error");
 }
 
-/// Splits beyond `GENERAL_MAX_SPLITS`: only the target pass (model and target splits
-/// together) can drop any, far grades first; the cell says so and stays within tolerance.
+/// `GENERAL_MAX_SPLITS` = 31 holds every split the fullest target pass asks for (model and
+/// target both with σ1 ≠ σ2 and both roots in every window): nothing is dropped, the flag stays
+/// clear, and the cells are within tolerance — also the (σ1, σ2) cell where the former limit of
+/// 20 dropped far grades and lost 2.3e-3 of ∇L.
 #[test]
-fn dropped_splits_are_flagged_and_harmless() {
+fn the_fullest_windows_drop_no_splits() {
     // Two mixtures with σ1 ≠ σ2 and both roots inside each window: up to 31 splits.
     let model = Model {
         pi: 0.4,
@@ -789,24 +791,44 @@ fn dropped_splits_are_flagged_and_harmless() {
         sigma2: 0.7,
     };
     let s = slice(Param::Mu1, Param::Sigma2);
+    let sigmas = Model {
+        pi: 0.5,
+        mu1: -1.0,
+        mu2: 1.0,
+        sigma1: 1.8484375,
+        sigma2: 0.1734375,
+    };
+    let sigmas_target = Model {
+        sigma1: 0.5,
+        sigma2: 2.0,
+        ..sigmas
+    };
     let inputs = vec![
         GeneralPointInput::new(&model, &s, Some(&target)),
         GeneralPointInput::new(&model, &s, None),
+        GeneralPointInput::new(
+            &sigmas,
+            &slice(Param::Sigma1, Param::Sigma2),
+            Some(&sigmas_target),
+        ),
     ];
     let refs: Vec<PointReport> = references(&inputs, 0.0).iter().map(point_report).collect();
     let cells = cpu::general::points(&inputs, 0.0, &nodes());
-    assert_ne!(
-        cells[0].flags & FLAG_SPLITS_DROPPED,
-        0,
-        "this point should fill the target pass's windows"
-    );
-    assert_eq!(
-        cells[1].flags & FLAG_SPLITS_DROPPED,
-        0,
-        "F alone never drops"
-    );
+    for (i, c) in cells.iter().enumerate() {
+        assert_eq!(c.flags & FLAG_SPLITS_DROPPED, 0, "point {i} dropped splits");
+    }
+    // This point does fill its windows beyond the former limit of 20.
+    let nodes = nodes();
+    let m = cpu::general::make_mixture(0.4, [0.0, 0.7], [0.6, 1.3]);
+    let t = cpu::general::make_mixture(0.6, [0.8, 0.1], [1.4, 0.7]);
+    let fullest = (0..2)
+        .map(|c| cpu::general::component_window(&t, c, 9.0, &m, Some(&t)).count - 2)
+        .max()
+        .unwrap();
+    assert!(fullest > 20, "only {fullest} splits");
+    drop(nodes);
     let result = compare_cells(&cells, &refs, &general_tolerances());
-    eprintln!("{}", summary("dropped splits", &result, 2, 0));
+    eprintln!("{}", summary("fullest windows", &result, 3, 0));
     assert!(result.failures.is_empty(), "{:?}", result.failures);
 }
 
@@ -1118,6 +1140,12 @@ fn mirror_and_dispatch_constants_match_the_shader() {
         fisherflow::compute::general::WORKGROUP_SIZE
     );
     assert_eq!(int("FLAG_SPLITS_DROPPED"), FLAG_SPLITS_DROPPED);
+    assert_eq!(int("FLAG_OUTSIDE_MODEL"), FLAG_OUTSIDE_MODEL);
+    assert_eq!(int("FLAG_METRIC_UNDEFINED"), FLAG_METRIC_UNDEFINED);
+    assert_eq!(int("METRIC_INDUCED"), Metric::Induced.code());
+    assert_eq!(int("METRIC_PROFILED"), Metric::Profiled.code());
+    assert_eq!(int("METRIC_PROFILED"), m::METRIC_PROFILED);
+    assert_eq!(float("PROFILE_MIN_PIVOT"), m::PROFILE_MIN_PIVOT);
     assert_eq!(int("GENERAL_MAX_SPLITS") as usize, m::GENERAL_MAX_SPLITS);
     assert_eq!(int("GENERAL_MAX_EDGES") as usize, m::GENERAL_MAX_EDGES);
     for (name, rust) in [
@@ -1197,4 +1225,404 @@ fn empty_lists_and_capacity_limits() {
         err.contains("max_") && err.contains("general points per dispatch"),
         "{err}"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The `grid` entry point (floating origin, cells outside the model) and the profiled metric.
+
+use fisherflow::compute::general::evaluate_general_grid;
+use fisherflow::gpu::general_data::{
+    FLAG_METRIC_UNDEFINED, FLAG_OUTSIDE_MODEL, GeneralGridParams, general_grid_params,
+};
+use fisherflow::math::Metric;
+use fisherflow::math::general::{evaluate_general_metric, fisher_full, schur_complement};
+
+/// One grid preset of the grid issue: a slice, its base model and target, and a view that
+/// (where the slice has a σ or π) crosses the model's boundary.
+struct GridPreset {
+    name: &'static str,
+    slice: Slice,
+    base: Model,
+    target: Model,
+    view_min: [f64; 2],
+    view_max: [f64; 2],
+}
+
+fn grid_presets() -> Vec<GridPreset> {
+    use Param::*;
+    vec![
+        GridPreset {
+            name: "seed (mu1, mu2)",
+            slice: slice(Mu1, Mu2),
+            base: Model::default(),
+            target: Model::seed(-1.0, 1.5, 1.0),
+            view_min: [-3.0, -3.0],
+            view_max: [3.0, 3.0],
+        },
+        GridPreset {
+            name: "half-plane (mu1, sigma1) at pi = 1",
+            slice: slice(Mu1, Sigma1),
+            base: Model {
+                pi: 1.0,
+                ..Model::default()
+            },
+            target: Model {
+                pi: 1.0,
+                mu1: 0.5,
+                sigma1: 1.2,
+                ..Model::default()
+            },
+            view_min: [-3.0, -0.5],
+            view_max: [3.0, 3.0],
+        },
+        GridPreset {
+            name: "weight (pi, mu1)",
+            slice: slice(Pi, Mu1),
+            base: Model::default(),
+            target: Model {
+                pi: 0.3,
+                mu1: 1.5,
+                ..Model::default()
+            },
+            view_min: [-0.2, -3.0],
+            view_max: [1.2, 3.0],
+        },
+        GridPreset {
+            name: "(sigma1, sigma2)",
+            slice: slice(Sigma1, Sigma2),
+            base: Model {
+                mu1: -1.0,
+                mu2: 1.0,
+                ..Model::default()
+            },
+            target: Model {
+                mu1: -1.0,
+                mu2: 1.0,
+                sigma1: 0.5,
+                sigma2: 2.0,
+                ..Model::default()
+            },
+            // Cell centres from σ = −0.04 up: the f32 kernel's ∇L loses 1e-3 relative below
+            // σ2 ≈ σ1/100 (6.7e-3 at σ2 = 0.009, σ1 = 1.7 against a target with σ2 = 2).
+            view_min: [-0.35, -0.35],
+            view_max: [3.0, 3.0],
+        },
+        GridPreset {
+            name: "(mu1, sigma2)",
+            slice: slice(Mu1, Sigma2),
+            base: Model::default(),
+            target: Model {
+                mu1: -1.0,
+                sigma2: 0.6,
+                ..Model::default()
+            },
+            view_min: [-3.0, -0.4],
+            view_max: [3.0, 3.0],
+        },
+        GridPreset {
+            name: "(mu1, mu2) at pi = 0.3, sigma1 = 0.6, sigma2 = 1.4",
+            slice: slice(Mu1, Mu2),
+            base: Model {
+                pi: 0.3,
+                sigma1: 0.6,
+                sigma2: 1.4,
+                ..Model::default()
+            },
+            target: Model {
+                pi: 0.3,
+                mu1: -1.0,
+                mu2: 1.5,
+                sigma1: 0.6,
+                sigma2: 1.4,
+            },
+            view_min: [-3.0, -3.0],
+            view_max: [3.0, 3.0],
+        },
+    ]
+}
+
+const GRID_SIDE: u32 = 16;
+
+fn grid_params_of(p: &GridPreset, metric: Metric) -> GeneralGridParams {
+    general_grid_params(
+        p.view_min,
+        p.view_max,
+        GRID_SIDE,
+        GRID_SIDE,
+        &p.base,
+        &p.slice,
+        Some(&p.target),
+        0.0,
+        metric,
+    )
+}
+
+/// The f64 reference of every grid cell at the cell's model (`GeneralGridParams::cell_model`):
+/// None where the cell is outside the model, Some(Err) where the metric is undefined.
+///
+/// The target's means are taken from `target` in f64 (the kernel sees them through
+/// `target_mean`, formed in f64), its π and σ's as the kernel's f32 values.
+fn grid_references(
+    g: &GeneralGridParams,
+    metric: Metric,
+    target: &Model,
+) -> Vec<Option<Result<GeneralReport, fisherflow::math::ProfiledError>>> {
+    let rule = QuadratureRule::new(DEFAULT_NODES_GENERAL).unwrap();
+    let slice = g.slice().unwrap();
+    let target = Model {
+        mu1: target.mu1,
+        mu2: target.mu2,
+        ..g.target_f64().expect("grid presets have a target")
+    };
+    (0..g.cell_count)
+        .into_par_iter()
+        .map(|i| {
+            let model = g.cell_model(i);
+            model.validate_for(&slice).ok()?;
+            let input = GeneralInput {
+                model,
+                slice,
+                target: Some(target),
+            };
+            Some(evaluate_general_metric(&input, &rule, 0.0, metric))
+        })
+        .collect()
+}
+
+/// Checks one grid's cells against the references: theta is the kernel's offset everywhere;
+/// outside cells carry exactly FLAG_OUTSIDE_MODEL and zeros; cells with an undefined metric
+/// carry FLAG_METRIC_UNDEFINED and zeros (and the f32 kernel may call the metric undefined only
+/// where the f64 F_nn is nearly singular, `near_singular`); the rest pass the comparator.
+/// Returns (summary, outside, undefined, compared), or Err naming the first problem.
+fn check_grid(
+    what: &str,
+    g: &GeneralGridParams,
+    cells: &[FieldCell],
+    refs: &[Option<Result<GeneralReport, fisherflow::math::ProfiledError>>],
+    near_singular: &dyn Fn(u32) -> bool,
+) -> Result<(String, usize, usize, usize), String> {
+    if cells.len() != refs.len() {
+        return Err(format!(
+            "{what}: {} cells for {} references",
+            cells.len(),
+            refs.len()
+        ));
+    }
+    let (mut outside, mut undefined) = (0, 0);
+    let mut got = Vec::new();
+    let mut want = Vec::new();
+    for (i, (c, r)) in cells.iter().zip(refs).enumerate() {
+        let offset = g.cell_offset(i as u32);
+        if c.theta != offset {
+            return Err(format!(
+                "{what}: cell {i} theta {:?} ≠ offset {offset:?}",
+                c.theta
+            ));
+        }
+        let blank = |flag: u32| FieldCell {
+            theta: offset,
+            flags: flag,
+            ..FieldCell::default()
+        };
+        match r {
+            None => {
+                if *c != blank(FLAG_OUTSIDE_MODEL) {
+                    return Err(format!(
+                        "{what}: cell {i} is outside the model but reads {c:?}"
+                    ));
+                }
+                outside += 1;
+            }
+            Some(Err(_)) => {
+                if *c != blank(FLAG_METRIC_UNDEFINED) {
+                    return Err(format!(
+                        "{what}: cell {i}: metric undefined in f64, got {c:?}"
+                    ));
+                }
+                undefined += 1;
+            }
+            Some(Ok(report)) => {
+                if c.flags & FLAG_METRIC_UNDEFINED != 0 {
+                    if *c != blank(FLAG_METRIC_UNDEFINED) || !near_singular(i as u32) {
+                        return Err(format!(
+                            "{what}: cell {i} called the metric undefined away from the singular set: {c:?}"
+                        ));
+                    }
+                    undefined += 1;
+                    continue;
+                }
+                if c.flags & FLAG_OUTSIDE_MODEL != 0 {
+                    return Err(format!("{what}: cell {i} flagged outside but is inside"));
+                }
+                let reference = point_report(report);
+                got.push(cell_report(c, &reference));
+                want.push(reference);
+            }
+        }
+    }
+    let result = compare_reports(&got, &want, &general_tolerances());
+    let line = format!(
+        "{} [{outside} outside, {undefined} undefined]",
+        summary(what, &result, want.len(), 0)
+    );
+    if !result.failures.is_empty() {
+        return Err(format!(
+            "{line}: {} failures, first: {:#?}",
+            result.failures.len(),
+            &result.failures[..result.failures.len().min(6)]
+        ));
+    }
+    Ok((line, outside, undefined, want.len()))
+}
+
+/// The f64 smallest pivot of F_nn (unit diagonal) at a grid cell.
+fn min_pivot(g: &GeneralGridParams, i: u32) -> f64 {
+    let rule = QuadratureRule::new(DEFAULT_NODES_GENERAL).unwrap();
+    schur_complement(&fisher_full(&g.cell_model(i), &rule), &g.slice().unwrap()).1
+}
+
+fn grid_runs(g: &GeneralGridParams) -> Vec<(&'static str, Vec<FieldCell>)> {
+    let mut runs = vec![("cpu-f32", cpu::general::grid(g, &nodes()))];
+    if let Some(ctx) = common::shared_gpu() {
+        runs.push(("gpu", evaluate_general_grid(ctx, g, &f32_rule()).unwrap()));
+    }
+    runs
+}
+
+/// The grid entry point on every preset slice, induced metric: GPU and mirror against the f64
+/// reference at each cell's model, cells outside the model flagged and blank. Every preset
+/// with a σ or π coordinate must have cells outside the model and cells inside.
+#[test]
+fn grid_matches_f64_on_every_preset_slice() {
+    for preset in grid_presets() {
+        let g = grid_params_of(&preset, Metric::Induced);
+        let refs = grid_references(&g, Metric::Induced, &preset.target);
+        let varies_scale = [Param::Pi, Param::Sigma1, Param::Sigma2]
+            .iter()
+            .any(|&p| preset.slice.contains(p));
+        for (what, cells) in grid_runs(&g) {
+            let (line, outside, _, compared) = check_grid(
+                &format!("{what} grid {}", preset.name),
+                &g,
+                &cells,
+                &refs,
+                &|_| false,
+            )
+            .unwrap();
+            eprintln!("{line}");
+            assert_eq!(outside > 0, varies_scale, "{line}");
+            assert!(compared >= 150, "{line}");
+        }
+    }
+}
+
+/// The profiled metric on the grid presets: GPU and mirror against the f64 Schur complement.
+/// Where π is held at 1 (the half-plane) every inside cell is undefined; elsewhere the f32
+/// kernel may call F_nn singular only where the f64 pivot is below 1e-2.
+#[test]
+fn profiled_grid_matches_f64_where_defined() {
+    for preset in grid_presets() {
+        let g = grid_params_of(&preset, Metric::Profiled);
+        let refs = grid_references(&g, Metric::Profiled, &preset.target);
+        let near = |i: u32| min_pivot(&g, i) < 1e-2;
+        for (what, cells) in grid_runs(&g) {
+            let (line, outside, undefined, compared) = check_grid(
+                &format!("{what} profiled grid {}", preset.name),
+                &g,
+                &cells,
+                &refs,
+                &near,
+            )
+            .unwrap();
+            eprintln!("{line}");
+            if preset.base.pi == 1.0 {
+                assert_eq!(compared, 0, "{line}");
+                assert_eq!(undefined + outside, cells.len(), "{line}");
+            } else {
+                assert!(compared >= 150, "{line}");
+            }
+        }
+    }
+}
+
+/// Far from 0 and zoomed in: the (μ1, μ2) preset with σ1 ≠ σ2 on a 0.5-wide view about
+/// (1000, 1000). The f64-formed μ2 − μ1 keeps Δ accurate (absolute f32 inputs would round μ to
+/// 6e-5, 1e-4 of the view); the grid passes the comparator against f64 at the cells' exact
+/// models.
+#[test]
+fn grid_far_from_zero_keeps_the_difference_of_means() {
+    let mut preset = grid_presets().remove(5);
+    preset.view_min = [1000.0 - 0.25, 1000.0 - 0.25];
+    preset.view_max = [1000.0 + 0.25, 1000.0 + 0.25];
+    preset.target.mu1 = 1000.1;
+    preset.target.mu2 = 999.8;
+    let g = grid_params_of(&preset, Metric::Induced);
+    let refs = grid_references(&g, Metric::Induced, &preset.target);
+    for (what, cells) in grid_runs(&g) {
+        let (line, ..) = check_grid(&format!("{what} grid at 1000"), &g, &cells, &refs, &|_| {
+            false
+        })
+        .unwrap();
+        eprintln!("{line}");
+    }
+}
+
+/// Negative controls for the grid check: a perturbed F entry, a cell wrongly flagged outside,
+/// an outside cell with a value, and a grid evaluated one cell off its origin must each fail.
+#[test]
+fn grid_check_rejects_wrong_grids() {
+    let preset = grid_presets().remove(4); // (mu1, sigma2): crosses σ2 = 0
+    let g = grid_params_of(&preset, Metric::Induced);
+    let refs = grid_references(&g, Metric::Induced, &preset.target);
+    let good = match common::shared_gpu() {
+        Some(ctx) => evaluate_general_grid(ctx, &g, &f32_rule()).unwrap(),
+        None => cpu::general::grid(&g, &nodes()),
+    };
+    assert!(check_grid("good", &g, &good, &refs, &|_| false).is_ok());
+    let inside = refs.iter().rposition(|r| r.is_some()).unwrap();
+    let outside = refs.iter().position(|r| r.is_none()).unwrap();
+    let mut perturbed = good.clone();
+    perturbed[inside].fisher[1] += 3e-4 * perturbed[inside].eigenvalues[0];
+    let mut flagged = good.clone();
+    flagged[inside].flags |= FLAG_OUTSIDE_MODEL;
+    let mut valued = good.clone();
+    valued[outside].loss = 1.0;
+    let shifted_params = general_grid_params(
+        [preset.view_min[0] + 6.0 / 16.0, preset.view_min[1]],
+        [preset.view_max[0] + 6.0 / 16.0, preset.view_max[1]],
+        GRID_SIDE,
+        GRID_SIDE,
+        &preset.base,
+        &preset.slice,
+        Some(&preset.target),
+        0.0,
+        Metric::Induced,
+    );
+    let shifted = cpu::general::grid(&shifted_params, &nodes());
+    for (what, cells) in [
+        ("F12 + 3e-4‖F‖ in one cell", perturbed),
+        ("an inside cell flagged outside", flagged),
+        ("an outside cell with a loss", valued),
+        ("the grid one column off", shifted),
+    ] {
+        let verdict = check_grid(what, &g, &cells, &refs, &|_| false);
+        eprintln!("negative control, {what}: {:?}", verdict.as_ref().err());
+        assert!(verdict.is_err(), "{what} was accepted");
+    }
+    // And the profiled check: the induced block where the profiled one is expected.
+    let seed = grid_presets().remove(0);
+    let gp = grid_params_of(&seed, Metric::Profiled);
+    let gi = GeneralGridParams {
+        metric: Metric::Induced.code(),
+        ..gp
+    };
+    let refs = grid_references(&gp, Metric::Profiled, &seed.target);
+    let verdict = check_grid(
+        "induced for profiled",
+        &gp,
+        &cpu::general::grid(&gi, &nodes()),
+        &refs,
+        &|i| min_pivot(&gp, i) < 1e-2,
+    );
+    assert!(verdict.is_err(), "the induced block passed as profiled");
 }

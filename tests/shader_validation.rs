@@ -109,6 +109,11 @@ fn wgsl_struct_sizes_match_gpu_data() {
             size_of::<fisherflow::gpu::general_data::GeneralPointInput>(),
         ),
         ("fim_general.wgsl", "FieldCell", size_of::<FieldCell>()),
+        (
+            "fim_general.wgsl",
+            "GeneralGridParams",
+            size_of::<fisherflow::gpu::general_data::GeneralGridParams>(),
+        ),
     ];
     for (shader, name, rust) in cases {
         assert_eq!(wgsl_struct_size(shader, name), rust, "{shader}: {name}");

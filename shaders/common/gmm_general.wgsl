@@ -11,9 +11,16 @@
 //
 // Frame: every position is taken relative to the model's μ1 ("the y frame"), so the
 // quadrature nodes near the model's components keep their precision however large μ1 is.
+//
+// The last section, `evaluate_general_mixtures`, is everything at one point (F's slice block —
+// induced or profiled —, its eigen-decomposition, ∇L, L, ñ, the angle) from the two mixtures in
+// the y frame. Its callers: fim_general.wgsl (entry points `points` and `grid`) and
+// particles.wgsl (general mode), which builds the mixtures from a particle's position.
 
-// stable_tanh and the 2×2 algebra (sym2) come from the seed's file.
+// stable_tanh and the 2×2 algebra (sym2) come from the seed's file; the output record from
+// field_cell.wgsl.
 // #include <common/gmm.wgsl>
+// #include <common/field_cell.wgsl>
 
 const PARAM_PI: u32 = 0u;
 const PARAM_MU1: u32 = 1u;
@@ -23,11 +30,13 @@ const PARAM_SIGMA2: u32 = 4u;
 
 // At most this many splits (the component centre included) inside one component's window;
 // the window's two ends come on top. The model alone asks for at most 16 (centre, two roots,
-// the vertex, and ±3w, ±12w around each of the three), so F never drops one; the target pass
-// (model and target splits together, up to 31) drops the lowest-priority ones beyond this —
-// the ±12w grades first — and says so (FLAG_SPLITS_DROPPED).
-const GENERAL_MAX_SPLITS: u32 = 20u;
-const GENERAL_MAX_EDGES: u32 = 22u;   // GENERAL_MAX_SPLITS + the two ends
+// the vertex, and ±3w, ±12w around each of the three), the target pass (model and target
+// splits together) at most 31, so no split is ever dropped. (With 20, the target pass dropped
+// the far grades and ∇L lost 2.3e-3 relative on (σ1, σ2) at μ = ∓1, σ2 = 0.17, σ1 = 1.8
+// against a target with σ2 = 2.) A window that did drop one would still say so
+// (FLAG_SPLITS_DROPPED) and keep the splits in priority order.
+const GENERAL_MAX_SPLITS: u32 = 31u;
+const GENERAL_MAX_EDGES: u32 = 33u;   // GENERAL_MAX_SPLITS + the two ends
 // Graded splits at r ± k·w around each switch point r (w the logistic's width) and v ± k·s
 // around the vertex (s = 1/√(2|a|)): the f64 rule's levels.
 const GRADE_NEAR: f32 = 3.0;
@@ -435,4 +444,310 @@ fn target_pass(m: Mixture, target_mix: Mixture, slice: vec2<u32>, t: f32, panel_
         out.sums += target_mix.weight[c] * component;
     }
     return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Everything at one point (CPU twin: cpu::general::evaluate_general_mixtures).
+
+// Bits of FieldCell.flags set by the general kernel only (Rust: src/gpu/general_data.rs).
+const FLAG_SPLITS_DROPPED: u32 = 16u;    // a window dropped its lowest-priority splits
+const FLAG_OUTSIDE_MODEL: u32 = 32u;     // grid cell outside the model: nothing computed
+const FLAG_METRIC_UNDEFINED: u32 = 64u;  // the profiled metric is undefined here
+// The metric on the slice (Rust: math::general::Metric::code).
+const METRIC_INDUCED: u32 = 0u;          // the (a, b) block of F
+const METRIC_PROFILED: u32 = 1u;         // its Schur complement F_ss − F_sn F_nn⁻¹ F_ns
+// The profiled metric is reported undefined where a pivot of the held parameters' correlation
+// matrix (F_nn scaled to unit diagonal) falls below this: the Schur complement's f32 rounding
+// grows like ε/pivot (6e-5 relative to F_sn F_nn⁻¹ F_ns at the limit).
+const PROFILE_MIN_PIVOT: f32 = 1e-3;
+
+// Index of F_ij (i ≤ j) in the packed upper triangle of the 5×5 F (row-major).
+fn tri_index(i: u32, j: u32) -> u32 {
+    let lo = min(i, j);
+    let hi = max(i, j);
+    // Row lo starts after Σ_{r<lo} (5 − r) = lo(11 − lo)/2 entries.
+    return lo * (11u - lo) / 2u + (hi - lo);
+}
+
+// The full F = E_model[s sᵀ] (all five scores), packed upper triangle, two-level sums as in
+// fisher_pass. Only off the weight boundary (the π score is undefined there).
+struct FullSums {
+    sums: array<f32, 15>,
+    dropped: u32,
+}
+
+fn fisher_full_pass(m: Mixture, t: f32, panel_nodes: u32) -> FullSums {
+    var out: FullSums;
+    out.dropped = 0u;
+    for (var k = 0u; k < 15u; k++) {
+        out.sums[k] = 0.0;
+    }
+    for (var c = 0u; c < 2u; c++) {
+        let w = component_window(m, c, t, m, m, false);
+        out.dropped += w.dropped;
+        var component: array<f32, 15>;
+        for (var k = 0u; k < 15u; k++) {
+            component[k] = 0.0;
+        }
+        for (var p = 0u; p + 1u < w.count; p++) {
+            var panel: array<f32, 15>;
+            for (var k = 0u; k < 15u; k++) {
+                panel[k] = 0.0;
+            }
+            for (var k = 0u; k < panel_nodes; k++) {
+                let yw = panel_node(m, c, w.edges[p], w.edges[p + 1u], k);
+                let st = node_state(m, yw.x);
+                var s: array<f32, 5>;
+                for (var i = 0u; i < 5u; i++) {
+                    s[i] = score(m, st, i);
+                }
+                var idx = 0u;
+                for (var i = 0u; i < 5u; i++) {
+                    let wi = yw.y * s[i];
+                    for (var j = i; j < 5u; j++) {
+                        panel[idx] += wi * s[j];
+                        idx += 1u;
+                    }
+                }
+            }
+            for (var k = 0u; k < 15u; k++) {
+                component[k] += panel[k];
+            }
+        }
+        for (var k = 0u; k < 15u; k++) {
+            out.sums[k] += m.weight[c] * component[k];
+        }
+    }
+    return out;
+}
+
+// The profiled metric S = F_ss − F_sn F_nn⁻¹ F_ns from the packed F: F_nn is scaled to unit
+// diagonal (the held parameters mix units) and factored by Cholesky, C = LLᵀ; then
+// S = F_ss − WᵀW with W = L⁻¹ D F_ns (`block`), and the regression of the slice scores on the
+// held ones, P = F_sn F_nn⁻¹ (rows `p_a`, `p_b` over the held parameters `held`). `block` is a
+// difference of sums that cancels where S ≪ F_ss (1.5e-3 of ‖S‖ on the seed's slice); the
+// kernel uses it only to choose a basis and accumulates S again as E[r rᵀ], r = s_s − P s_n
+// (`residual_pass`), a sum of squares whose error is second order in P's. `defined` is false
+// where a diagonal entry of F_nn is not positive or a pivot is below PROFILE_MIN_PIVOT.
+struct Profiled {
+    block: vec3<f32>,
+    p_a: vec3<f32>,
+    p_b: vec3<f32>,
+    held: vec3<u32>,
+    defined: bool,
+}
+
+fn profiled_block(f: array<f32, 15>, slice: vec2<u32>) -> Profiled {
+    var out: Profiled;
+    out.block = vec3<f32>(0.0);
+    out.p_a = vec3<f32>(0.0);
+    out.p_b = vec3<f32>(0.0);
+    out.defined = false;
+    // The held parameters, ascending.
+    var n = vec3<u32>(0u);
+    var count = 0u;
+    for (var k = 0u; k < 5u; k++) {
+        if k != slice.x && k != slice.y {
+            n[count] = k;
+            count += 1u;
+        }
+    }
+    out.held = n;
+    var d = vec3<f32>(0.0);
+    for (var i = 0u; i < 3u; i++) {
+        let fii = f[tri_index(n[i], n[i])];
+        if !(fii > 0.0) {
+            return out;
+        }
+        d[i] = inverseSqrt(fii);
+    }
+    let c10 = f[tri_index(n[1], n[0])] * d[1] * d[0];
+    let c20 = f[tri_index(n[2], n[0])] * d[2] * d[0];
+    let c21 = f[tri_index(n[2], n[1])] * d[2] * d[1];
+    // Cholesky of the unit-diagonal C: L00 = 1.
+    let l10 = c10;
+    let l20 = c20;
+    let p1 = 1.0 - l10 * l10;
+    if !(p1 >= PROFILE_MIN_PIVOT) {
+        return out;
+    }
+    let l11 = sqrt(p1);
+    let l21 = (c21 - l20 * l10) / l11;
+    let p2 = 1.0 - l20 * l20 - l21 * l21;
+    if !(p2 >= PROFILE_MIN_PIVOT) {
+        return out;
+    }
+    let l22 = sqrt(p2);
+    // W = L⁻¹ B, B_ic = d_i F(n_i, s_c); rows i, columns (a, b).
+    var w0 = d[0] * vec2<f32>(f[tri_index(n[0], slice.x)], f[tri_index(n[0], slice.y)]);
+    var w1 = d[1] * vec2<f32>(f[tri_index(n[1], slice.x)], f[tri_index(n[1], slice.y)]);
+    var w2 = d[2] * vec2<f32>(f[tri_index(n[2], slice.x)], f[tri_index(n[2], slice.y)]);
+    w1 = (w1 - l10 * w0) / l11;
+    w2 = (w2 - l20 * w0 - l21 * w1) / l22;
+    let f_ss = vec3<f32>(f[tri_index(slice.x, slice.x)], f[tri_index(slice.x, slice.y)],
+        f[tri_index(slice.y, slice.y)]);
+    out.block = f_ss - vec3<f32>(w0.x * w0.x + w1.x * w1.x + w2.x * w2.x,
+        w0.x * w0.y + w1.x * w1.y + w2.x * w2.y, w0.y * w0.y + w1.y * w1.y + w2.y * w2.y);
+    // P's rows: D L⁻ᵀ W (back substitution), column by column.
+    let v2 = w2 / l22;
+    let v1 = (w1 - l21 * v2) / l11;
+    let v0 = w0 - l10 * v1 - l20 * v2;
+    out.p_a = d * vec3<f32>(v0.x, v1.x, v2.x);
+    out.p_b = d * vec3<f32>(v0.y, v1.y, v2.y);
+    out.defined = true;
+    return out;
+}
+
+// E_model[(q1², q1·q2, q2²)] with q = B·r, r = (s_a − p_a·s_n, s_b − p_b·s_n) the slice scores'
+// residuals after regression on the held scores (see profiled_block), B as in fisher_pass.
+fn residual_pass(m: Mixture, slice: vec2<u32>, prof: Profiled, basis: mat2x2<f32>, t: f32,
+        panel_nodes: u32) -> PassSums {
+    var out: PassSums;
+    out.sums = vec3<f32>(0.0);
+    out.nodes = 0u;
+    out.dropped = 0u;
+    for (var c = 0u; c < 2u; c++) {
+        let w = component_window(m, c, t, m, m, false);
+        out.dropped += w.dropped;
+        var component = vec3<f32>(0.0);
+        for (var p = 0u; p + 1u < w.count; p++) {
+            var panel = vec3<f32>(0.0);
+            for (var k = 0u; k < panel_nodes; k++) {
+                let yw = panel_node(m, c, w.edges[p], w.edges[p + 1u], k);
+                let st = node_state(m, yw.x);
+                let s_n = vec3<f32>(score(m, st, prof.held.x), score(m, st, prof.held.y),
+                    score(m, st, prof.held.z));
+                let r = vec2<f32>(score(m, st, slice.x) - dot(prof.p_a, s_n),
+                    score(m, st, slice.y) - dot(prof.p_b, s_n));
+                let q = basis * r;
+                panel += yw.y * vec3<f32>(q.x * q.x, q.x * q.y, q.y * q.y);
+            }
+            component += panel;
+            out.nodes += panel_nodes;
+        }
+        out.sums += m.weight[c] * component;
+    }
+    return out;
+}
+
+// The rows (q_max, q_min) of a block's eigenbasis as a mat2x2 B (p = B·s); mat2x2 is
+// column-major: columns (q.x, −q.y), (q.y, q.x).
+fn eigen_basis(q: vec2<f32>) -> mat2x2<f32> {
+    return mat2x2<f32>(q.x, -q.y, q.y, q.x);
+}
+
+// Everything at one point from the model and target mixtures in the y frame: the slice's metric
+// block in the standard basis (slice order) — the induced block F_ss, or the profiled block —,
+// its eigen-decomposition and κ, and with a target L, ∇L, ñ = (G + λI)⁻¹∇L (G the chosen
+// metric) and the angle. `theta` is left 0 for the caller. Where the profiled metric is
+// undefined the cell carries FLAG_METRIC_UNDEFINED and zeros.
+//
+// Either metric is accumulated in the standard basis first; where that block's correlation is
+// high (F11·F22 > REFINE_RATIO·det) it is accumulated again in the first block's eigenbasis
+// (induced: F_ss once more; profiled: the residual pass always runs, in that basis or the
+// standard one), so the small eigenvalue is a sum of squares.
+fn evaluate_general_mixtures(m: Mixture, target_mix: Mixture, has_target: bool, slice: vec2<u32>,
+        metric: u32, damping: f32, panel_nodes: u32) -> FieldCell {
+    var out: FieldCell;
+    var flags = 0u;
+    var dropped = 0u;
+    let t_model = truncation_sigmas(min_weight(m));
+    let identity = mat2x2<f32>(1.0, 0.0, 0.0, 1.0);
+    // The basis the block was finally accumulated in (rows q_max, q_min; identity when not
+    // refined), and the block there.
+    var basis = identity;
+    var refined = false;
+    var f_acc: vec3<f32>;
+    if metric == METRIC_PROFILED {
+        // π held at 0 or 1: F_ππ is undefined (infinite where ∫φ1²/φ2 diverges).
+        if m.boundary != 0u {
+            out.flags = FLAG_METRIC_UNDEFINED;
+            return out;
+        }
+        let full = fisher_full_pass(m, t_model, panel_nodes);
+        dropped += full.dropped;
+        let prof = profiled_block(full.sums, slice);
+        if !prof.defined {
+            out.flags = FLAG_METRIC_UNDEFINED;
+            return out;
+        }
+        if !(sym2_det(prof.block) * REFINE_RATIO > prof.block.x * prof.block.z) {
+            basis = eigen_basis(sym2_eigen(prof.block).q_max);
+            refined = true;
+        }
+        let res = residual_pass(m, slice, prof, basis, t_model, panel_nodes);
+        dropped += res.dropped;
+        f_acc = res.sums;
+    } else {
+        let first = fisher_pass(m, slice, identity, t_model, panel_nodes);
+        dropped += first.dropped;
+        f_acc = first.sums;
+        // Refine where the determinant cancels (NaN sums refine too, and stay NaN).
+        if !(sym2_det(f_acc) * REFINE_RATIO > f_acc.x * f_acc.z) {
+            basis = eigen_basis(sym2_eigen(f_acc).q_max);
+            refined = true;
+            let second = fisher_pass(m, slice, basis, t_model, panel_nodes);
+            dropped += second.dropped;
+            f_acc = second.sums;
+        }
+    }
+    var f_std = f_acc;
+    var eig = sym2_eigen(f_acc);
+    if refined {
+        // Back to the standard basis: F = Bᵀ G B.
+        let bt = transpose(basis);
+        let g = mat2x2<f32>(f_acc.x, f_acc.y, f_acc.y, f_acc.z);
+        let f = bt * g * basis;
+        f_std = vec3<f32>(f[0][0], f[0][1], f[1][1]);
+        eig.q_max = bt * eig.q_max;
+    }
+
+    out.eigenvalues = vec2<f32>(eig.lambda_max, eig.lambda_min);
+    out.fisher = vec4<f32>(f_std, eig.lambda_max * eig.lambda_min);
+    out.q_max = eig.q_max;
+    var kappa = 0.0;
+    if eig.lambda_min > 0.0 {
+        kappa = eig.lambda_max / eig.lambda_min;
+    } else {
+        flags |= FLAG_KAPPA_INFINITE;
+    }
+    out.rotated = vec4<f32>(sym2_rotate_basis(f_std), kappa);
+
+    if has_target {
+        flags |= FLAG_HAS_TARGET;
+        let t_target = truncation_sigmas(min(min_weight(m), min_weight(target_mix)));
+        let tp = target_pass(m, target_mix, slice, t_target, panel_nodes);
+        dropped += tp.dropped;
+        let grad = -tp.sums.xy;
+        out.grad = grad;
+        out.loss = tp.sums.z;
+        // ñ in the accumulation basis: (G + λI)⁻¹(B g), then back with Bᵀ.
+        let nat = natural_gradient(f_acc, damping, basis * grad);
+        if nat.defined {
+            out.natgrad = transpose(basis) * nat.value;
+            out.angle_deg = angle_deg(out.grad, out.natgrad);
+        } else {
+            flags |= FLAG_NATGRAD_UNDEFINED;
+        }
+        if !nat.defined || out.angle_deg < 0.0 {
+            flags |= FLAG_ANGLE_UNDEFINED;
+            out.angle_deg = 0.0;
+        }
+    }
+    if dropped > 0u {
+        flags |= FLAG_SPLITS_DROPPED;
+    }
+    out.flags = flags;
+    return out;
+}
+
+// Whether ψ is inside the model for a slice: σ1, σ2 > 0, π in [0, 1], and π strictly inside
+// (0, 1) when the slice varies π (Model::validate_for; NaN is outside).
+fn inside_model(psi: array<f32, 5>, slice: vec2<u32>) -> bool {
+    let pi = psi[PARAM_PI];
+    let pi_varies = slice.x == PARAM_PI || slice.y == PARAM_PI;
+    let weight_ok = select(pi >= 0.0 && pi <= 1.0, pi > 0.0 && pi < 1.0, pi_varies);
+    return weight_ok && psi[PARAM_SIGMA1] > 0.0 && psi[PARAM_SIGMA2] > 0.0
+        && abs(psi[PARAM_MU1]) < 1e30 && abs(psi[PARAM_MU2]) < 1e30 && psi[PARAM_SIGMA1] < 1e30
+        && psi[PARAM_SIGMA2] < 1e30;
 }

@@ -2,9 +2,13 @@
 //! F, ∇L, L and the natural gradient at a list of points (each with its own model, slice and
 //! optional target), into the seed's `FieldCell` records.
 //!
-//! [`GeneralPipeline`] is built once per device; [`GeneralData`] owns the uniform, the node
-//! table, the inputs and the output for one capacity. [`evaluate_general_points`] does one
-//! upload, one dispatch and one read-back.
+//! [`GeneralPipeline`] is built once per device; [`GeneralData`] owns the uniforms, the node
+//! table, the inputs and the output for one capacity. Two entry points write the same cells:
+//! `points` (a list, [`GeneralData::encode`], [`evaluate_general_points`]) and `grid` (one
+//! slice over a view with a floating origin, [`GeneralData::encode_grid`] with
+//! [`general_grid_params`](crate::gpu::general_data::general_grid_params),
+//! [`evaluate_general_grid`]). The grid's uniform lives in bind group 1 so that both entry
+//! points share group 0 (uniform, nodes, cells, inputs) and one shader module.
 //!
 //! # The f32 rule (the f64 rule of `math::general`, cut to what f32 needs)
 //! * responsibilities as logistics of the quadratic log-ratio ℓ (never a ratio of densities);
@@ -12,10 +16,12 @@
 //!   components coincide;
 //! * panel splits at the component centre, the real roots of ℓ and (σ1 ≠ σ2) its vertex, with
 //!   graded splits at ±3 and ±12 widths (the f64 levels), from the model for F and from model
-//!   and target for ∇L and L; at most `GENERAL_MAX_SPLITS` = 20 per window, inserted in
+//!   and target for ∇L and L; at most `GENERAL_MAX_SPLITS` = 31 per window, inserted in
 //!   priority order (centre, roots and vertices, near grades, far grades). F's windows need at
-//!   most 16, so only the target pass can drop splits — far grades first — and then the cell
-//!   carries [`FLAG_SPLITS_DROPPED`](crate::gpu::general_data::FLAG_SPLITS_DROPPED);
+//!   most 16 and the target pass's at most 31, so none is dropped (with the earlier limit of 20
+//!   the target pass dropped far grades and ∇L lost 2.3e-3 on a (σ1, σ2) grid cell); a window
+//!   that did drop one would mark the cell with
+//!   [`FLAG_SPLITS_DROPPED`](crate::gpu::general_data::FLAG_SPLITS_DROPPED);
 //! * truncation T from Q(T)(1 + T²)² ≤ 1e-12·m² (m the smallest weight), clamped to [6, 16]σ;
 //! * n Gauss–Legendre nodes per panel from the `QuadratureRule` (Q/2), each panel summed on its
 //!   own before it joins the total;
@@ -66,13 +72,46 @@
 //!   1e-3 of themselves down to π = 1e-5, and κ grows past 1e3 where the comparator's singular
 //!   rule takes over.
 //!
-//! Inputs are absolute f32 (no floating origin): positions are taken relative to the model's
-//! μ1 inside the kernel, but a caller zooming deep into a general slice far from 0 loses the
-//! digits f32 cannot hold in ψ itself.
+//! Inputs of `points` are absolute f32 (no floating origin): positions are taken relative to
+//! the model's μ1 inside the kernel, but a caller zooming deep into a general slice far from 0
+//! loses the digits f32 cannot hold in ψ itself. The `grid` entry point has the floating
+//! origin: μ2 − μ1 and the target's means relative to μ1 are formed in f64 at the origin (see
+//! [`GeneralGridParams`]), so a 0.5-wide (μ1, μ2) view about (1000, 1000) passes the same
+//! tolerances (`tests/gpu_general.rs`, `grid_far_from_zero_keeps_the_difference_of_means`).
+//!
+//! # The grid and the profiled metric (measured, `tests/gpu_general.rs`, lavapipe)
+//! Grid cells outside the model (σ ≤ 0, π ∉ (0, 1) on a π slice) carry only
+//! [`FLAG_OUTSIDE_MODEL`](crate::gpu::general_data::FLAG_OUTSIDE_MODEL) and their offset.
+//! With metric = profiled the kernel accumulates all five scores (15 sums), forms the Schur
+//! complement S = F_ss − F_sn F_nn⁻¹ F_ns from them (unit-diagonal Cholesky of F_nn), and then
+//! — because that difference cancels where S ≪ F_ss (1.5e-3 of ‖S‖ on the seed's slice) —
+//! accumulates S again as E[r rᵀ] with r = s_s − P s_n the slice scores' residuals after
+//! regression on the held scores (P = F_sn F_nn⁻¹ from the first pass; the error is second order
+//! in P's), in the rough S's eigenbasis where S is strongly correlated. Cost: two passes over
+//! the model's panels with five scores per node, against one or two with two scores for the
+//! induced block. Where π is held at 0 or 1, or a pivot of the unit-diagonal F_nn is below
+//! 1e-3, the cell carries
+//! [`FLAG_METRIC_UNDEFINED`](crate::gpu::general_data::FLAG_METRIC_UNDEFINED) and zeros.
+//!
+//! Worst errors of the 16×16 grids against the f64 reference at each cell's model (GPU; F
+//! relative to ‖F‖, λ_min and ñ relative):
+//!
+//! | preset (view) | induced F, λ_min, ∇L, ñ | profiled F, λ_min, ñ | outside / undefined cells |
+//! |---|---|---|---|
+//! | seed (μ1, μ2) [−3, 3]² | 2.6e-7, 1.2e-6, 9.5e-7, 1.4e-6 | 2.0e-6, 3.4e-6, 3.7e-6 | 0 / 16 (diagonal) |
+//! | half-plane (μ1, σ1), π = 1, σ1 from −0.5 | 3.4e-7, 2.4e-7, 1.2e-6, 1.3e-6 | undefined (π held at 1) | 32 / 224 |
+//! | (π, μ1), π from −0.2 to 1.2 | 8.3e-7, 2.1e-6, 2.3e-6, 3.0e-6 | 2.5e-5, 6.4e-6, 6.0e-6 | 64 / 0 |
+//! | (σ1, σ2), μ = ∓1, from −0.35 | 3.7e-7, 4.4e-7, 7.9e-7, 1.4e-6 | 7.7e-7, 3.8e-6, 3.9e-6 | 60 / 0 |
+//! | (μ1, σ2), σ2 from −0.4 | 5.3e-7, 4.3e-7, 1.1e-6, 1.4e-6 | 6.4e-6, 4.4e-6, 4.4e-6 | 32 / 0 |
+//! | (μ1, μ2), π = 0.3, σ = 0.6, 1.4 | 2.4e-7, 3.6e-7, 3.0e-6, 4.3e-6 | 1.9e-7, 3.6e-7, 3.4e-6 | 0 / 0 |
+//!
+//! The f32 limit seen on the way: below σ2 ≈ σ1/100 ∇L loses 1e-3 relative (6.7e-3 at
+//! σ2 = 0.009, σ1 = 1.7 against a target with σ2 = 2), which is why the (σ1, σ2) grid's first
+//! inside row starts at σ = 0.17 in the test.
 
 use super::cells::CellBuffers;
 use crate::gpu::context::{GpuContext, GpuError};
-use crate::gpu::general_data::{GeneralParams, GeneralPointInput};
+use crate::gpu::general_data::{GeneralGridParams, GeneralParams, GeneralPointInput};
 use crate::gpu::gpu_data::FieldCell;
 use crate::gpu::limits;
 use crate::math::QuadratureRule;
@@ -87,14 +126,16 @@ pub const WORKGROUP_SIZE: u32 = 64;
 /// tolerances on every preset slice).
 pub const DEFAULT_NODES_GENERAL_F32: u32 = 32;
 
-/// Pipeline and layout of the general stage.
+/// Pipelines and layouts of the general stage.
 pub struct GeneralPipeline {
     bind_group_layout: wgpu::BindGroupLayout,
+    grid_layout: wgpu::BindGroupLayout,
     points_pipeline: wgpu::ComputePipeline,
+    grid_pipeline: wgpu::ComputePipeline,
 }
 
 impl GeneralPipeline {
-    /// Compiles the shader and builds the `points` pipeline.
+    /// Compiles the shader and builds the `points` and `grid` pipelines.
     pub fn new(device: &wgpu::Device) -> Self {
         let bind_group_layout = super::stage_layout(
             device,
@@ -104,9 +145,32 @@ impl GeneralPipeline {
         );
         let [points_pipeline] =
             super::stage_pipelines(device, &bind_group_layout, "fim_general.wgsl", ["points"]);
+        // Group 1: the grid's uniform alone.
+        let grid_layout = super::stage_layout(
+            device,
+            "fim_general grid layout",
+            size_of::<GeneralGridParams>() as u64,
+            &[],
+        );
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("fim_general.wgsl grid"),
+            bind_group_layouts: &[Some(&bind_group_layout), Some(&grid_layout)],
+            ..Default::default()
+        });
+        let module = crate::gpu::shader::create_module(device, "fim_general.wgsl");
+        let grid_pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some("grid"),
+            layout: Some(&pipeline_layout),
+            module: &module,
+            entry_point: Some("grid"),
+            compilation_options: Default::default(),
+            cache: None,
+        });
         Self {
             bind_group_layout,
+            grid_layout,
             points_pipeline,
+            grid_pipeline,
         }
     }
 }
@@ -134,6 +198,8 @@ pub fn check_capacity(device: &wgpu::Device, points: u32) -> Result<(), GpuError
 /// Buffers for one capacity and node count.
 pub struct GeneralData {
     buffers: CellBuffers,
+    grid_params: wgpu::Buffer,
+    grid_group: wgpu::BindGroup,
 }
 
 impl GeneralData {
@@ -146,6 +212,20 @@ impl GeneralData {
     ) -> Result<Self, GpuError> {
         let capacity = capacity.max(1);
         check_capacity(&ctx.device, capacity)?;
+        let grid_params = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("fim_general grid params"),
+            size: size_of::<GeneralGridParams>() as u64,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let grid_group = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("fim_general grid bind group"),
+            layout: &pipeline.grid_layout,
+            entries: &[wgpu::BindGroupEntry {
+                binding: 0,
+                resource: grid_params.as_entire_binding(),
+            }],
+        });
         Ok(Self {
             buffers: CellBuffers::new(
                 ctx,
@@ -156,7 +236,45 @@ impl GeneralData {
                 capacity,
                 rule,
             ),
+            grid_params,
+            grid_group,
         })
+    }
+
+    /// Gauss–Legendre nodes per panel (Q/2) of the node table.
+    pub fn panel_nodes(&self) -> u32 {
+        self.buffers.panel_nodes
+    }
+
+    /// Writes the grid uniform (`panel_nodes` set from the node table) and records the `grid`
+    /// dispatch of `params.cell_count` cells into `encoder`. Cell i's `theta` is its offset from
+    /// the grid's origin (see [`GeneralGridParams`]).
+    pub fn encode_grid(
+        &self,
+        queue: &wgpu::Queue,
+        encoder: &mut wgpu::CommandEncoder,
+        pipeline: &GeneralPipeline,
+        params: &GeneralGridParams,
+    ) {
+        assert!(
+            params.cell_count <= self.buffers.capacity,
+            "grid exceeds GeneralData capacity"
+        );
+        let params = GeneralGridParams {
+            panel_nodes: self.buffers.panel_nodes,
+            ..*params
+        };
+        queue.write_buffer(&self.grid_params, 0, bytemuck::bytes_of(&params));
+        // A labelled pass, no encoder debug group (see `encode`).
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some("fim_general grid"),
+            timestamp_writes: None,
+        });
+        pass.set_pipeline(&pipeline.grid_pipeline);
+        pass.set_bind_group(0, &self.buffers.bind_group, &[]);
+        pass.set_bind_group(1, &self.grid_group, &[]);
+        let (x, y) = dispatch_size(params.cell_count, WORKGROUP_SIZE, 65_535);
+        pass.dispatch_workgroups(x, y, 1);
     }
 
     /// The output buffer (`array<FieldCell>`).
@@ -169,7 +287,8 @@ impl GeneralData {
         self.buffers.capacity
     }
 
-    /// Uploads the inputs, writes the uniform and records the dispatch into `encoder`.
+    /// Uploads the inputs, writes the uniform and records the `points` dispatch into `encoder`
+    /// (induced metric).
     pub fn encode(
         &self,
         queue: &wgpu::Queue,
@@ -188,7 +307,7 @@ impl GeneralData {
             damping,
             panel_nodes: self.buffers.panel_nodes,
             point_count: count,
-            _pad: 0,
+            metric: crate::math::Metric::Induced.code(),
         };
         queue.write_buffer(&self.buffers.params, 0, bytemuck::bytes_of(&params));
         // A labelled pass rather than an encoder debug group: Mesa 22.3 lavapipe (CI's) crashed
@@ -228,4 +347,23 @@ pub fn evaluate_general_points(
     data.encode(&ctx.queue, &mut encoder, &pipeline, points, damping);
     ctx.queue.submit([encoder.finish()]);
     data.read_cells(ctx, count)
+}
+
+/// Evaluates a general grid on the GPU in one dispatch and reads it back (one cell per grid
+/// cell, row-major from the origin corner).
+pub fn evaluate_general_grid(
+    ctx: &GpuContext,
+    params: &GeneralGridParams,
+    rule: &QuadratureRule,
+) -> Result<Vec<FieldCell>, GpuError> {
+    let pipeline = GeneralPipeline::new(&ctx.device);
+    let data = GeneralData::new(ctx, &pipeline, params.cell_count, rule)?;
+    let mut encoder = ctx
+        .device
+        .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("fim_general grid"),
+        });
+    data.encode_grid(&ctx.queue, &mut encoder, &pipeline, params);
+    ctx.queue.submit([encoder.finish()]);
+    data.read_cells(ctx, params.cell_count)
 }

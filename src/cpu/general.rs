@@ -1,6 +1,7 @@
 //! f32 mirror of `shaders/fim_general.wgsl` and `shaders/common/gmm_general.wgsl`: the general
-//! two-component mixture's slice block of F, ∇L, L and the natural gradient at a list of
-//! points, multi-threaded with rayon over points. Same names, same constants, same order of
+//! two-component mixture's slice block of F (induced or profiled), ∇L, L and the natural
+//! gradient at a list of points ([`points`]) or over a grid with a floating origin ([`grid`]),
+//! multi-threaded with rayon over points. Same names, same constants, same order of
 //! operations as the shaders (read them side by side); the 2×2 algebra is the generic
 //! [`crate::math::sym2`] (mirror of `shaders/common/sym2.wgsl`) and `stable_tanh` the seed
 //! mirror's. The rule itself (splits, grades, truncation, the refinement pass) is documented
@@ -9,14 +10,17 @@
 use rayon::prelude::*;
 
 use super::gmm::{INV_SQRT_2PI, stable_tanh};
-use crate::gpu::general_data::{FLAG_SPLITS_DROPPED, GeneralPointInput};
+use crate::gpu::general_data::{
+    FLAG_METRIC_UNDEFINED, FLAG_OUTSIDE_MODEL, FLAG_SPLITS_DROPPED, GeneralGridParams,
+    GeneralPointInput,
+};
 use crate::gpu::gpu_data::{FieldCell, flags};
 use crate::math::sym2::{Sym2, angle_deg, natural_gradient};
 
 /// Index of π in ψ (`PARAM_PI`).
 pub const PARAM_PI: u32 = 0;
 /// At most this many splits (centre included) inside one window (`GENERAL_MAX_SPLITS`).
-pub const GENERAL_MAX_SPLITS: usize = 20;
+pub const GENERAL_MAX_SPLITS: usize = 31;
 /// Splits plus the window's two ends (`GENERAL_MAX_EDGES`).
 pub const GENERAL_MAX_EDGES: usize = GENERAL_MAX_SPLITS + 2;
 /// Near graded splits, in widths (`GRADE_NEAR`).
@@ -37,6 +41,14 @@ pub const LN_SQRT_2PI: f32 = 0.918_938_5;
 pub const SQRT_2PI: f32 = 2.506_628_3;
 /// ℓ on the weight boundary (`SATURATED_LOG_RATIO`).
 pub const SATURATED_LOG_RATIO: f32 = 1e30;
+/// Index of μ1 in ψ (`PARAM_MU1`).
+pub const PARAM_MU1: usize = 1;
+/// Index of μ2 in ψ (`PARAM_MU2`).
+pub const PARAM_MU2: usize = 2;
+/// `metric` value of the profiled metric (`METRIC_PROFILED`).
+pub const METRIC_PROFILED: u32 = crate::math::Metric::Profiled.code();
+/// Pivot limit of the f32 Schur complement (`PROFILE_MIN_PIVOT`).
+pub const PROFILE_MIN_PIVOT: f32 = 1e-3;
 
 /// One mixture in the y frame (`Mixture`).
 #[derive(Clone, Copy, Debug)]
@@ -507,47 +519,252 @@ pub struct PointCost {
     pub refined: bool,
 }
 
-/// Everything at one point, as the shader's `evaluate_general_point`; also returns what it
-/// cost.
-pub fn evaluate_general_point_counted(
-    p: &GeneralPointInput,
+/// `tri_index`: F_ij's place in the packed upper triangle of the 5×5 F.
+pub fn tri_index(i: usize, j: usize) -> usize {
+    let (lo, hi) = (i.min(j), i.max(j));
+    // Row lo starts after Σ_{r<lo} (5 − r) = lo(11 − lo)/2 entries.
+    lo * (11 - lo) / 2 + (hi - lo)
+}
+
+/// `fisher_full_pass`: the packed full F = E_model[s sᵀ] (all five scores).
+pub fn fisher_full_pass(m: &Mixture, t: f32, nodes: &[[f32; 2]]) -> ([f32; 15], u32, u32) {
+    let mut sums = [0.0f32; 15];
+    let mut dropped = 0;
+    let mut evaluations = 0;
+    for c in 0..2 {
+        let w = component_window(m, c, t, m, None);
+        dropped += w.dropped;
+        let mut component = [0.0f32; 15];
+        for p in 0..w.count - 1 {
+            let (lo, hi) = (w.edges[p], w.edges[p + 1]);
+            let half_width = 0.5 * (hi - lo);
+            let middle = 0.5 * (hi + lo);
+            let scale = half_width * INV_SQRT_2PI * m.inv_sigma[c];
+            let mut panel = [0.0f32; 15];
+            for node in nodes {
+                let y = middle + half_width * node[0];
+                let zc = (y - m.mean[c]) * m.inv_sigma[c];
+                let weight = scale * node[1] * (-0.5 * zc * zc).exp();
+                let st = node_state(m, y);
+                let s: [f32; 5] = std::array::from_fn(|i| score(m, &st, i as u32));
+                let mut idx = 0;
+                for i in 0..5 {
+                    let wi = weight * s[i];
+                    for sj in &s[i..] {
+                        panel[idx] += wi * sj;
+                        idx += 1;
+                    }
+                }
+            }
+            for k in 0..15 {
+                component[k] += panel[k];
+            }
+            evaluations += nodes.len() as u32;
+        }
+        for k in 0..15 {
+            sums[k] += m.weight[c] * component[k];
+        }
+    }
+    (sums, dropped, evaluations)
+}
+
+/// `Profiled`: the rough Schur complement, the regression P = F_sn F_nn⁻¹ of the slice scores
+/// on the held ones (rows `p_a`, `p_b` over `held`).
+#[derive(Clone, Copy, Debug)]
+pub struct Profiled {
+    /// F_ss − WᵀW from the sums (cancels where S ≪ F_ss; used to choose a basis).
+    pub block: Sym2<f32>,
+    /// Row a of P.
+    pub p_a: [f32; 3],
+    /// Row b of P.
+    pub p_b: [f32; 3],
+    /// The held parameters, ascending.
+    pub held: [u32; 3],
+}
+
+/// `profiled_block`: None where F_nn is singular to f32 working precision.
+pub fn profiled_block(f: &[f32; 15], slice: [u32; 2]) -> Option<Profiled> {
+    let (sa, sb) = (slice[0] as usize, slice[1] as usize);
+    let mut n = [0usize; 3];
+    let mut count = 0;
+    for k in 0..5 {
+        if k != sa && k != sb {
+            n[count] = k;
+            count += 1;
+        }
+    }
+    let mut d = [0.0f32; 3];
+    for i in 0..3 {
+        let fii = f[tri_index(n[i], n[i])];
+        // Written so that NaN also fails (as the shader's `!(… > …)`).
+        let positive = fii > 0.0;
+        if !positive {
+            return None;
+        }
+        d[i] = 1.0 / fii.sqrt();
+    }
+    let c10 = f[tri_index(n[1], n[0])] * d[1] * d[0];
+    let c20 = f[tri_index(n[2], n[0])] * d[2] * d[0];
+    let c21 = f[tri_index(n[2], n[1])] * d[2] * d[1];
+    let l10 = c10;
+    let l20 = c20;
+    let p1 = 1.0 - l10 * l10;
+    let pivot_ok = p1 >= PROFILE_MIN_PIVOT;
+    if !pivot_ok {
+        return None;
+    }
+    let l11 = p1.sqrt();
+    let l21 = (c21 - l20 * l10) / l11;
+    let p2 = 1.0 - l20 * l20 - l21 * l21;
+    let pivot_ok = p2 >= PROFILE_MIN_PIVOT;
+    if !pivot_ok {
+        return None;
+    }
+    let l22 = p2.sqrt();
+    let row = |i: usize| [d[i] * f[tri_index(n[i], sa)], d[i] * f[tri_index(n[i], sb)]];
+    let w0 = row(0);
+    let mut w1 = row(1);
+    let mut w2 = row(2);
+    for c in 0..2 {
+        w1[c] = (w1[c] - l10 * w0[c]) / l11;
+        w2[c] = (w2[c] - l20 * w0[c] - l21 * w1[c]) / l22;
+    }
+    let block = Sym2::new(
+        f[tri_index(sa, sa)] - (w0[0] * w0[0] + w1[0] * w1[0] + w2[0] * w2[0]),
+        f[tri_index(sa, sb)] - (w0[0] * w0[1] + w1[0] * w1[1] + w2[0] * w2[1]),
+        f[tri_index(sb, sb)] - (w0[1] * w0[1] + w1[1] * w1[1] + w2[1] * w2[1]),
+    );
+    // P's rows: D L⁻ᵀ W (back substitution), column by column.
+    let mut p = [[0.0f32; 3]; 2];
+    for c in 0..2 {
+        let v2 = w2[c] / l22;
+        let v1 = (w1[c] - l21 * v2) / l11;
+        let v0 = w0[c] - l10 * v1 - l20 * v2;
+        p[c] = [d[0] * v0, d[1] * v1, d[2] * v2];
+    }
+    Some(Profiled {
+        block,
+        p_a: p[0],
+        p_b: p[1],
+        held: n.map(|k| k as u32),
+    })
+}
+
+/// `residual_pass`: E_model[(q1², q1·q2, q2²)], q = B·(s_s − P s_n).
+pub fn residual_pass(
+    m: &Mixture,
+    slice: [u32; 2],
+    prof: &Profiled,
+    basis: [[f32; 2]; 2],
+    t: f32,
+    nodes: &[[f32; 2]],
+) -> PassSums {
+    let mut out = PassSums::default();
+    for c in 0..2 {
+        let w = component_window(m, c, t, m, None);
+        out.dropped += w.dropped;
+        let (component, count) = window_sums(m, c, &w, nodes, |y| {
+            let st = node_state(m, y);
+            let s_n = prof.held.map(|k| score(m, &st, k));
+            let dot = |p: [f32; 3]| p[0] * s_n[0] + p[1] * s_n[1] + p[2] * s_n[2];
+            let r = [
+                score(m, &st, slice[0]) - dot(prof.p_a),
+                score(m, &st, slice[1]) - dot(prof.p_b),
+            ];
+            let q = mat_vec(basis, r);
+            [q[0] * q[0], q[0] * q[1], q[1] * q[1]]
+        });
+        out.nodes += count;
+        for (sum, part) in out.sums.iter_mut().zip(component) {
+            *sum += m.weight[c] * part;
+        }
+    }
+    out
+}
+
+/// `eigen_basis`: rows (q_max, q_min).
+fn eigen_basis(q: [f32; 2]) -> [[f32; 2]; 2] {
+    [[q[0], q[1]], [-q[1], q[0]]]
+}
+
+/// Everything at one point from the two mixtures in the y frame, as the shader's
+/// `evaluate_general_mixtures` (`theta` left 0); also returns what it cost.
+pub fn evaluate_general_mixtures_counted(
+    m: &Mixture,
+    target_mix: &Mixture,
+    has_target: bool,
+    slice: [u32; 2],
+    metric: u32,
     damping: f32,
     nodes: &[[f32; 2]],
 ) -> (FieldCell, PointCost) {
-    let psi = p.model;
-    let slice = [p.slice_a, p.slice_b];
-    let origin = psi[1];
-    let m = make_mixture(psi[0], [0.0, psi[2] - origin], [psi[3], psi[4]]);
     let mut cell_flags = 0;
     let mut dropped = 0;
     let identity = [[1.0, 0.0], [0.0, 1.0]];
-
-    let t_model = truncation_sigmas(min_weight(&m));
-    let first = fisher_pass(&m, slice, identity, t_model, nodes);
-    let mut evaluations = first.nodes;
-    dropped += first.dropped;
-    let [xx, xy, yy] = first.sums;
-    let mut f_std = Sym2::new(xx, xy, yy);
-    let eig1 = f_std.eigen();
-    let (mut lambda, mut q_max) = ([eig1.lambda_max, eig1.lambda_min], eig1.q_max);
+    let t_model = truncation_sigmas(min_weight(m));
     let mut basis = identity;
-    let mut f_acc = f_std;
-    // Refine where the determinant cancels; written so that NaN sums refine too (as the
-    // shader's `!(… > …)`).
-    let uncorrelated = f_std.det() * REFINE_RATIO > f_std.xx * f_std.yy;
-    let refined = !uncorrelated;
+    let mut refined = false;
+    let mut evaluations = 0;
+    let f_acc;
+    if metric == METRIC_PROFILED {
+        let undefined = FieldCell {
+            flags: FLAG_METRIC_UNDEFINED,
+            ..FieldCell::default()
+        };
+        if m.boundary {
+            return (undefined, PointCost::default());
+        }
+        let (full, full_dropped, count) = fisher_full_pass(m, t_model, nodes);
+        dropped += full_dropped;
+        evaluations += count;
+        let Some(prof) = profiled_block(&full, slice) else {
+            return (
+                undefined,
+                PointCost {
+                    evaluations,
+                    refined,
+                },
+            );
+        };
+        let rough = prof.block;
+        let uncorrelated = rough.det() * REFINE_RATIO > rough.xx * rough.yy;
+        if !uncorrelated {
+            basis = eigen_basis(rough.eigen().q_max);
+            refined = true;
+        }
+        let res = residual_pass(m, slice, &prof, basis, t_model, nodes);
+        evaluations += res.nodes;
+        dropped += res.dropped;
+        let [xx, xy, yy] = res.sums;
+        f_acc = Sym2::new(xx, xy, yy);
+    } else {
+        let first = fisher_pass(m, slice, identity, t_model, nodes);
+        evaluations += first.nodes;
+        dropped += first.dropped;
+        let [xx, xy, yy] = first.sums;
+        let mut fa = Sym2::new(xx, xy, yy);
+        // Refine where the determinant cancels; written so that NaN sums refine too (as the
+        // shader's `!(… > …)`).
+        let uncorrelated = fa.det() * REFINE_RATIO > fa.xx * fa.yy;
+        if !uncorrelated {
+            basis = eigen_basis(fa.eigen().q_max);
+            refined = true;
+            let second = fisher_pass(m, slice, basis, t_model, nodes);
+            evaluations += second.nodes;
+            dropped += second.dropped;
+            let [gxx, gxy, gyy] = second.sums;
+            fa = Sym2::new(gxx, gxy, gyy);
+        }
+        f_acc = fa;
+    }
+    let mut f_std = f_acc;
+    let e = f_acc.eigen();
+    let lambda = [e.lambda_max, e.lambda_min];
+    let mut q_max = e.q_max;
     if refined {
-        let q = eig1.q_max;
-        basis = [[q[0], q[1]], [-q[1], q[0]]];
-        let second = fisher_pass(&m, slice, basis, t_model, nodes);
-        evaluations += second.nodes;
-        dropped += second.dropped;
-        let [gxx, gxy, gyy] = second.sums;
-        f_acc = Sym2::new(gxx, gxy, gyy);
-        let e2 = f_acc.eigen();
         // F = Bᵀ G B.
         let bt = transpose(basis);
-        let g = [[gxx, gxy], [gxy, gyy]];
+        let g = [[f_acc.xx, f_acc.xy], [f_acc.xy, f_acc.yy]];
         let gb = [
             mat_vec(g, [basis[0][0], basis[1][0]]),
             mat_vec(g, [basis[0][1], basis[1][1]]),
@@ -556,12 +773,10 @@ pub fn evaluate_general_point_counted(
         let f01 = bt[1][0] * gb[0][0] + bt[1][1] * gb[0][1];
         let f11 = bt[1][0] * gb[1][0] + bt[1][1] * gb[1][1];
         f_std = Sym2::new(f00, f01, f11);
-        lambda = [e2.lambda_max, e2.lambda_min];
-        q_max = mat_vec(bt, e2.q_max);
+        q_max = mat_vec(bt, e.q_max);
     }
 
     let mut out = FieldCell {
-        theta: [psi[slice[0] as usize], psi[slice[1] as usize]],
         eigenvalues: lambda,
         fisher: [f_std.xx, f_std.xy, f_std.yy, lambda[0] * lambda[1]],
         q_max,
@@ -576,12 +791,10 @@ pub fn evaluate_general_point_counted(
     let r = f_std.rotate_basis();
     out.rotated = [r.xx, r.xy, r.yy, kappa];
 
-    if p.has_target != 0 {
+    if has_target {
         cell_flags |= flags::HAS_TARGET;
-        let t = p.target;
-        let target_mix = make_mixture(t[0], [t[1] - origin, t[2] - origin], [t[3], t[4]]);
-        let t_target = truncation_sigmas(min_weight(&m).min(min_weight(&target_mix)));
-        let tp = target_pass(&m, &target_mix, slice, t_target, nodes);
+        let t_target = truncation_sigmas(min_weight(m).min(min_weight(target_mix)));
+        let tp = target_pass(m, target_mix, slice, t_target, nodes);
         evaluations += tp.nodes;
         dropped += tp.dropped;
         let grad = [-tp.sums[0], -tp.sums[1]];
@@ -609,6 +822,104 @@ pub fn evaluate_general_point_counted(
             refined,
         },
     )
+}
+
+/// Everything at one point, as the shader's `evaluate_general_point` (induced metric); also
+/// returns what it cost.
+pub fn evaluate_general_point_counted(
+    p: &GeneralPointInput,
+    damping: f32,
+    nodes: &[[f32; 2]],
+) -> (FieldCell, PointCost) {
+    let psi = p.model;
+    let slice = [p.slice_a, p.slice_b];
+    let origin = psi[1];
+    let m = make_mixture(psi[0], [0.0, psi[2] - origin], [psi[3], psi[4]]);
+    let t = p.target;
+    let target_mix = make_mixture(t[0], [t[1] - origin, t[2] - origin], [t[3], t[4]]);
+    let (mut out, cost) = evaluate_general_mixtures_counted(
+        &m,
+        &target_mix,
+        p.has_target != 0,
+        slice,
+        0,
+        damping,
+        nodes,
+    );
+    out.theta = [psi[slice[0] as usize], psi[slice[1] as usize]];
+    (out, cost)
+}
+
+/// `inside_model`: σ1, σ2 > 0, π in [0, 1] (strictly inside when the slice varies π), all
+/// finite.
+pub fn inside_model(psi: &[f32; 5], slice: [u32; 2]) -> bool {
+    let pi = psi[PARAM_PI as usize];
+    let pi_varies = slice[0] == PARAM_PI || slice[1] == PARAM_PI;
+    let weight_ok = if pi_varies {
+        pi > 0.0 && pi < 1.0
+    } else {
+        (0.0..=1.0).contains(&pi)
+    };
+    weight_ok
+        && psi[3] > 0.0
+        && psi[4] > 0.0
+        && psi[1].abs() < 1e30
+        && psi[2].abs() < 1e30
+        && psi[3] < 1e30
+        && psi[4] < 1e30
+}
+
+/// Grid cell `index` (the shader's `evaluate_grid_cell`).
+pub fn grid_cell(g: &GeneralGridParams, nodes: &[[f32; 2]], index: u32) -> FieldCell {
+    let slice = [g.slice_a, g.slice_b];
+    let offset = g.cell_offset(index);
+    let mut off = [0.0f32; 5];
+    off[slice[0] as usize] = offset[0];
+    off[slice[1] as usize] = offset[1];
+    let mut psi = g.base;
+    psi[slice[0] as usize] = g.origin_hi[0] + (g.origin_lo[0] + offset[0]);
+    psi[slice[1] as usize] = g.origin_hi[1] + (g.origin_lo[1] + offset[1]);
+    if !inside_model(&psi, slice) {
+        return FieldCell {
+            theta: offset,
+            flags: FLAG_OUTSIDE_MODEL,
+            ..FieldCell::default()
+        };
+    }
+    let m = make_mixture(
+        psi[0],
+        [0.0, g.mean_gap + (off[PARAM_MU2] - off[PARAM_MU1])],
+        [psi[3], psi[4]],
+    );
+    let t = g.target;
+    let target_mix = make_mixture(
+        t[0],
+        [
+            g.target_mean[0] - off[PARAM_MU1],
+            g.target_mean[1] - off[PARAM_MU1],
+        ],
+        [t[3], t[4]],
+    );
+    let (mut out, _) = evaluate_general_mixtures_counted(
+        &m,
+        &target_mix,
+        g.has_target != 0,
+        slice,
+        g.metric,
+        g.damping,
+        nodes,
+    );
+    out.theta = offset;
+    out
+}
+
+/// Every cell of a grid (entry point `grid`), in parallel; `params.panel_nodes` is ignored
+/// (the node table is `nodes`).
+pub fn grid(params: &GeneralGridParams, nodes: &[[f32; 2]]) -> Vec<FieldCell> {
+    (0..params.cell_count)
+        .into_par_iter()
+        .map(|i| grid_cell(params, nodes, i))
+        .collect()
 }
 
 /// Everything at one point (`evaluate_general_point`).
