@@ -553,6 +553,11 @@ fn the_full_fisher_matrix_and_the_metric_choice_show() {
     assert!(h.query_by_label("2.500e-1").is_some());
     assert!(h.query_by_label("5.000e-1").is_some());
     assert!(h.query_all_by_label("undef.").count() == 9);
+    // The grid fits the side panel (whose right edge is the canvas' left edge).
+    let panel_right = h.state().1.canvas_rect.unwrap().left();
+    for node in h.query_all_by_label_contains("e-1") {
+        assert!(node.rect().right() <= panel_right, "{:?}", node.rect());
+    }
     // The profiled metric needs π inside (0, 1): the panel says it is undefined here.
     h.get_by_label("profiled").click();
     h.run();

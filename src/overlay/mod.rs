@@ -126,18 +126,30 @@ pub fn draw(painter: &egui::Painter, rect: Rect, scene: &Scene, input: &OverlayI
             );
         }
         let [a, b] = scene.slice.params();
-        painter.text(
+        // On a dark box, since they may sit over the hatching of the outside; the vertical
+        // axis' name moves right of a strip outside the model at the left edge.
+        let name_font = FontId::proportional(14.0);
+        boxed_text(
+            painter,
             rect.right_bottom() + vec2(-8.0, -18.0),
             Align2::RIGHT_BOTTOM,
             format!("{} →", symbol(a)),
-            FontId::proportional(14.0),
+            name_font.clone(),
             text,
         );
-        painter.text(
-            rect.left_top() + vec2(28.0, 8.0),
+        let left_edge = if outside_model(a).is_empty() || lo[0] >= 0.0 {
+            rect.left()
+        } else {
+            world_to_screen(scene, rect, [0.0, lo[1]])
+                .x
+                .min(rect.right() - 80.0)
+        };
+        boxed_text(
+            painter,
+            pos2(left_edge.max(rect.left()) + 28.0, rect.top() + 8.0),
             Align2::LEFT_TOP,
             format!("↑ {}", symbol(b)),
-            FontId::proportional(14.0),
+            name_font,
             text,
         );
         // Label the singular diagonal (where the slice has one) a little above where it enters
@@ -204,6 +216,21 @@ pub fn draw(painter: &egui::Painter, rect: Rect, scene: &Scene, input: &OverlayI
     if scene.layers.legend {
         draw_legends(painter, rect, input.legends);
     }
+}
+
+/// Text on a translucent dark box (readable over the field and over hatching).
+fn boxed_text(
+    painter: &egui::Painter,
+    pos: Pos2,
+    align: Align2,
+    text: String,
+    font: FontId,
+    color: Color32,
+) {
+    let galley = painter.layout_no_wrap(text, font, color);
+    let rect = align.anchor_size(pos, galley.size());
+    painter.rect_filled(rect.expand(3.0), 3.0, Color32::from_black_alpha(150));
+    painter.galley(rect.min, galley, color);
 }
 
 /// Hatches and names the parts of the visible plane outside the model ([`outside_model`]):
