@@ -586,3 +586,34 @@ fn the_full_fisher_matrix_and_the_metric_choice_show() {
     h.run();
     assert_eq!(h.state().0.metric, Metric::Induced);
 }
+
+#[test]
+fn dragging_the_twin_on_the_sigma_slice_swaps_through_the_label_swap() {
+    // (σ1, σ2) with the means together and π = ½: the swapped target (σ2*, σ1*) lies in the
+    // slice, so its twin handle shows and dragging it to (a, b) puts θ* at (b, a).
+    let mut scene = preset_scene(Preset::Sigmas);
+    scene.model.mu1 = 0.0;
+    scene.model.mu2 = 0.0;
+    scene.fit_view();
+    let mut h = harness(scene);
+    h.run();
+    let twin = h.state().0.twin().expect("the twin lies in this slice");
+    assert_eq!(twin, [1.2, 0.8]);
+    let from = canvas_point(&h, twin);
+    let to = canvas_point(&h, [1.5, 0.6]);
+    drag(&mut h, from, to);
+    let t = h.state().0.target();
+    assert!(
+        (t[0] - 0.6).abs() < 0.02 && (t[1] - 1.5).abs() < 0.02,
+        "{t:?}"
+    );
+    assert_eq!(h.state().0.model.mu2, 0.0, "held parameters stay");
+    // With the means apart there is no twin to grab: the same drag pans instead.
+    let mut h = harness(preset_scene(Preset::Sigmas));
+    h.run();
+    assert_eq!(h.state().0.twin(), None);
+    let before = h.state().0.model;
+    let from = canvas_point(&h, [1.2, 0.8]);
+    drag(&mut h, from, from + vec2(40.0, 0.0));
+    assert_eq!(h.state().0.model, before);
+}
