@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::math::quadrature::{DEFAULT_NODES_F32, MAX_NODES, MIN_NODES};
-use crate::math::{Model, Param, Slice};
+use crate::math::{Metric, Model, Param, Slice};
 
 /// Smallest and largest σ the UI offers (log slider).
 pub const SIGMA_RANGE: (f64, f64) = (0.05, 5.0);
@@ -347,6 +347,9 @@ pub struct Scene {
     pub model: Model,
     /// The canvas: which two parameters vary (horizontal, vertical).
     pub slice: Slice,
+    /// The metric on the slice: the induced 2×2 block of F, or the profiled one (the Schur
+    /// complement that treats the three held parameters as unknown).
+    pub metric: Metric,
     /// Where the gradient arrows are drawn, if anywhere, in slice coordinates. Absent in a
     /// TOML file means no probe (not the default scene's), so a scene without one round-trips.
     pub probe: Option<[f64; 2]>,
@@ -371,6 +374,7 @@ impl Default for Scene {
         Self {
             model: Model::seed(-1.5, 1.0, 1.0),
             slice: Slice::SEED,
+            metric: Metric::Induced,
             probe: Some([1.2, 0.4]),
             grid: 32,
             ellipse_scale: 1.0,
@@ -392,6 +396,7 @@ impl Default for Scene {
 struct SceneFile {
     model: Option<toml::Table>,
     slice: Slice,
+    metric: Metric,
     sigma: Option<f64>,
     target: Option<[f64; 2]>,
     probe: Option<[f64; 2]>,
@@ -410,6 +415,7 @@ impl Default for SceneFile {
         Self {
             model: None,
             slice: s.slice,
+            metric: s.metric,
             sigma: None,
             target: None,
             // Absent means no probe.
@@ -462,6 +468,7 @@ impl TryFrom<SceneFile> for Scene {
         Ok(Scene {
             model,
             slice: f.slice,
+            metric: f.metric,
             probe: f.probe,
             grid: f.grid,
             ellipse_scale: f.ellipse_scale,
@@ -590,6 +597,8 @@ pub enum SceneEdit {
     SetSlice(Slice),
     /// One of the six presets: model, slice, probe and view.
     ApplyPreset(Preset),
+    /// Induced or profiled metric.
+    SetMetric(Metric),
     /// Damping λ, clamped to [`DAMPING_RANGE`].
     SetDamping(f64),
     /// The target's slice coordinates (dragging either handle or a density-strip marker),
@@ -714,6 +723,7 @@ impl Scene {
                 self.probe = Some(probe);
                 self.fit_view();
             }
+            SceneEdit::SetMetric(metric) => self.metric = metric,
             SceneEdit::SetDamping(v) => self.damping = clamp_f64(v, DAMPING_RANGE, self.damping),
             SceneEdit::SetTarget(t) => {
                 if let Some(t) = clamp_coords(&self.slice, t) {
@@ -1128,5 +1138,128 @@ mod tests {
         let text = toml::to_string(&scene).unwrap();
         let back: Scene = toml::from_str(&text).unwrap();
         assert_eq!(back, scene);
+    }
+
+    #[test]
+    fn old_scene_files_load_unchanged_and_new_ones_round_trip() {
+        // A file from before the general model: σ and the target's (μ1, μ2).
+        let old: Scene = toml::from_str("sigma = 0.7\ntarget = [0.25, -2.0]\ngrid = 48\n").unwrap();
+        assert_eq!(old.model, Model::seed(0.25, -2.0, 0.7));
+        assert_eq!(old.slice, Slice::SEED);
+        assert_eq!(old.seed_sigma(), Some(0.7));
+        assert_eq!((old.grid, old.probe), (48, None));
+        // A general one: keys the model omits keep the default scene's values.
+        let general: Scene = toml::from_str(
+            "slice = [\"pi\", \"mu1\"]\nmetric = \"profiled\"\n[model]\npi = 0.3\nsigma2 = 2\n",
+        )
+        .unwrap();
+        assert_eq!(
+            general.model,
+            Model {
+                pi: 0.3,
+                sigma2: 2.0,
+                ..Model::seed(-1.5, 1.0, 1.0)
+            }
+        );
+        assert_eq!(general.target(), [0.3, -1.5]);
+        assert_eq!(general.metric, Metric::Profiled);
+        assert_eq!(
+            general.twin(),
+            None,
+            "the swapped target has π = 0.7, μ2 = −1.5: off this slice"
+        );
+        assert_eq!(general.seed_sigma(), None);
+        let text = toml::to_string(&general).unwrap();
+        assert_eq!(toml::from_str::<Scene>(&text).unwrap(), general);
+        // Negative controls: σ twice, an unknown parameter, a slice naming one twice.
+        let both = toml::from_str::<Scene>("sigma = 1.0\n[model]\nsigma1 = 2.0\n").unwrap_err();
+        assert!(both.to_string().contains("sigma"), "{both}");
+        let unknown = toml::from_str::<Scene>("[model]\nsigma3 = 2.0\n").unwrap_err();
+        assert!(unknown.to_string().contains("sigma3"), "{unknown}");
+        let twice = toml::from_str::<Scene>("slice = [\"mu1\", \"mu1\"]\n").unwrap_err();
+        assert!(twice.to_string().contains("twice"), "{twice}");
+    }
+
+    #[test]
+    fn presets_are_valid_and_scale_each_axis_in_its_own_units() {
+        for preset in Preset::ALL {
+            let mut scene = Scene::default();
+            scene.apply(SceneEdit::ApplyPreset(preset));
+            assert!(
+                scene.validate().is_ok(),
+                "{preset:?}: {:?}",
+                scene.validate()
+            );
+            let (lo, hi) = scene.camera.visible_rect([1400.0, 900.0]);
+            let t = scene.target();
+            assert!(
+                (lo[0]..=hi[0]).contains(&t[0]) && (lo[1]..=hi[1]).contains(&t[1]),
+                "{preset:?}: the handle is in view"
+            );
+            let mixes_units = scene.slice.contains(Param::Pi);
+            assert_eq!(scene.camera.x_per_y != 1.0, mixes_units, "{preset:?}");
+        }
+        // (π, μ1): the whole open interval of π shows, beside several σ of μ1.
+        let mut scene = Scene::default();
+        scene.apply(SceneEdit::ApplyPreset(Preset::WeightSingularity));
+        let (lo, hi) = scene.camera.visible_rect([1400.0, 900.0]);
+        assert!(lo[0] < 0.0 && hi[0] > 1.0, "{lo:?} {hi:?}");
+        assert!(hi[1] - lo[1] > 4.0);
+        // The half-plane: the twin does not exist at π = 1 (the swap has π = 0).
+        scene.apply(SceneEdit::ApplyPreset(Preset::HalfPlane));
+        assert_eq!(scene.twin(), None);
+        assert_eq!(scene.model.pi, 1.0);
+    }
+
+    #[test]
+    fn edits_keep_the_model_inside_its_domain() {
+        let mut scene = Scene::default();
+        scene.apply(SceneEdit::SetSlice(Slice {
+            a: Param::Pi,
+            b: Param::Sigma1,
+        }));
+        assert_eq!(scene.target(), [0.5, 1.0]);
+        // Dragging the handle past the model's edges stops inside it.
+        scene.apply(SceneEdit::SetTarget([1.7, -3.0]));
+        assert_eq!(scene.target(), [1.0 - PI_EDGE, SIGMA_FLOOR]);
+        scene.apply(SceneEdit::SetProbe(Some([-1.0, 0.0])));
+        assert_eq!(scene.probe, Some([PI_EDGE, SIGMA_FLOOR]));
+        // A held π may sit on the boundary (π = 1 is one Gaussian) ...
+        scene.apply(SceneEdit::SetSlice(Slice::SEED));
+        scene.apply(SceneEdit::SetParam(Param::Pi, 2.0));
+        assert_eq!(scene.model.pi, 1.0);
+        assert!(scene.validate().is_ok());
+        // ... and moves inside when it becomes a slice coordinate.
+        scene.apply(SceneEdit::SetSlice(Slice {
+            a: Param::Pi,
+            b: Param::Mu2,
+        }));
+        assert_eq!(scene.model.pi, 1.0 - PI_EDGE);
+        assert!(scene.validate().is_ok());
+        // A slice naming one parameter twice changes nothing.
+        let before = scene.clone();
+        scene.apply(SceneEdit::SetSlice(Slice {
+            a: Param::Mu1,
+            b: Param::Mu1,
+        }));
+        assert_eq!(scene, before);
+        scene.apply(SceneEdit::SetParam(Param::Sigma2, f64::NAN));
+        assert_eq!(scene, before, "NaN changes nothing");
+    }
+
+    #[test]
+    fn unequal_scaling_maps_pixels_per_axis() {
+        let cam = Camera {
+            center: [0.5, 0.0],
+            half_height: 3.0,
+            x_per_y: 0.1,
+        };
+        let size = [800.0, 600.0];
+        // 6 vertical units over 600 px: 0.01 per pixel; horizontally a tenth of that.
+        let a = cam.pixel_to_world([400.0, 300.0], size);
+        let b = cam.pixel_to_world([500.0, 200.0], size);
+        assert!((b[0] - a[0] - 0.1).abs() < 1e-12 && (b[1] - a[1] - 1.0).abs() < 1e-12);
+        let p = cam.world_to_pixel(b, size);
+        assert!((p[0] - 500.0).abs() < 1e-3 && (p[1] - 200.0).abs() < 1e-3);
     }
 }

@@ -4,17 +4,43 @@
 //! to draw from. A new compute stage (geodesics, optimizer paths) is one more member here; the
 //! draw code does not change.
 //!
-//! Per frame ([`Simulation::update`]): the field is dispatched only when σ, the target,
-//! damping, the node count or the grid changed; the probe likewise; particles are (re)spawned
-//! when their set changed and stepped every frame while the flow runs. Nothing is read back
-//! (except [`Simulation::read_field_and_probe`], for tests).
+//! Two kernels compute the field and the probe. The seed's slice — (μ1, μ2) with π = ½ and
+//! σ1 = σ2, [`Scene::seed_sigma`] — goes to the seed kernel (`fim_field.wgsl`: rotated basis,
+//! exact at the singular diagonal); every other slice, and the profiled metric, to the general
+//! kernel's `grid` entry (`fim_general.wgsl`), whose cells outside the model carry
+//! `FLAG_OUTSIDE_MODEL` and are not drawn. Both write the same `FieldCell` records, so the
+//! layers draw either without knowing which.
+//!
+//! The general kernel splits each component's window into panels at the responsibilities'
+//! switch points, each with its own Gauss–Legendre rule, so it needs fewer nodes per panel than
+//! the seed kernel per component: it runs with Q/2 nodes per component for the scene's Q (the
+//! default Q = 64 gives its measured default, 32), at least 16.
+//!
+//! Per frame ([`Simulation::update`]): the field is dispatched only when the model, slice,
+//! metric, damping, the node count or the grid changed; the probe likewise; particles are
+//! (re)spawned when their set changed and stepped every frame while the flow runs. Nothing is
+//! read back (except [`Simulation::read_field_and_probe`], for tests).
 
 use crate::compute::fim_field::{FieldData, FieldMode, FimFieldPipeline, grid_params};
+use crate::compute::general::{GeneralData, GeneralPipeline};
 use crate::compute::particles::{ParticleData, ParticlePipeline};
 use crate::gpu::context::{GpuContext, GpuError};
+use crate::gpu::general_data::{GeneralGridParams, general_grid_params};
 use crate::gpu::gpu_data::{FieldCell, FieldParams, FlowParams, PointInput};
-use crate::math::QuadratureRule;
+use crate::math::{Metric, QuadratureRule};
 use crate::scene::Scene;
+
+/// Nodes per component the general kernel uses for a scene asking for `nodes` (see the
+/// module docs): half, at least 16, even.
+pub fn general_nodes(nodes: u32) -> u32 {
+    ((nodes / 2).max(16) + 1) & !1
+}
+
+/// Whether `scene` goes to the seed kernel: its slice and model, and the induced metric (on the
+/// seed's slice the profiled metric differs: π and the σ's are held there).
+pub fn uses_seed_kernel(scene: &Scene) -> bool {
+    scene.seed_sigma().is_some() && scene.metric == Metric::Induced
+}
 
 /// The field grid for a camera: cells square on screen (`cell` world units high, `cell ×
 /// x_per_y` wide: see [`Camera::x_per_y`](crate::scene::Camera)), origin snapped to the cell
@@ -121,11 +147,27 @@ pub fn flow_params(scene: &Scene, view_min: [f64; 2], view_max: [f64; 2]) -> Flo
     }
 }
 
-/// Everything that determines the field buffer's contents.
+/// Everything that determines the field buffer's contents: the kernel's uniform and the node
+/// count.
 #[derive(Clone, Copy, Debug, PartialEq)]
-struct FieldKey {
-    params: FieldParams,
-    nodes: u32,
+enum FieldKey {
+    Seed(FieldParams, u32),
+    General(GeneralGridParams, u32),
+}
+
+/// The probe's inputs, per kernel.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum ProbeKey {
+    Seed(FieldParams, PointInput, u32),
+    General(GeneralGridParams, u32),
+}
+
+/// The general kernel's node table and buffers (field and one-cell probe), built on first use.
+struct GeneralStage {
+    pipeline: GeneralPipeline,
+    rule: QuadratureRule,
+    field: Option<GeneralData>,
+    probe: GeneralData,
 }
 
 /// The largest grid density (cells across the view height) whose field fits one buffer on
@@ -145,8 +187,9 @@ pub struct Simulation {
     field: Option<FieldData>,
     field_key: Option<FieldKey>,
     probe: FieldData,
-    probe_key: Option<(FieldParams, PointInput, u32)>,
+    probe_key: Option<ProbeKey>,
     probe_generation: u64,
+    general: Option<GeneralStage>,
     flow: ParticlePipeline,
     particles: Option<(ParticleData, ParticleKey)>,
     default_particles: u32,
@@ -175,6 +218,7 @@ impl Simulation {
             probe,
             probe_key: None,
             probe_generation: 0,
+            general: None,
             particles: None,
             default_particles: default_particle_count(ctx.info.device_type),
         })
@@ -195,19 +239,27 @@ impl Simulation {
 
     /// The field's cell buffer and the number of valid cells, once a field was computed.
     pub fn field(&self) -> Option<(&wgpu::Buffer, u32)> {
-        match (&self.field, &self.field_key) {
-            (Some(field), Some(key)) => Some((field.cells_buffer(), key.params.cell_count)),
-            _ => None,
+        match self.field_key? {
+            FieldKey::Seed(p, _) => Some((self.field.as_ref()?.cells_buffer(), p.cell_count)),
+            FieldKey::General(p, _) => Some((
+                self.general.as_ref()?.field.as_ref()?.cells_buffer(),
+                p.cell_count,
+            )),
         }
     }
 
-    /// The probe's one-cell buffer (always allocated; meaningful once a probe was evaluated).
+    /// The probe's one-cell buffer (always allocated; meaningful once a probe was evaluated):
+    /// the seed kernel's or the general kernel's, whichever evaluated the last probe.
     pub fn probe_buffer(&self) -> &wgpu::Buffer {
-        self.probe.cells_buffer()
+        match (&self.probe_key, &self.general) {
+            (Some(ProbeKey::General(..)), Some(general)) => general.probe.cells_buffer(),
+            _ => self.probe.cells_buffer(),
+        }
     }
 
-    /// Bumped whenever the probe buffer is replaced (a node-count change): bind groups made
-    /// from [`Simulation::probe_buffer`] must be rebuilt when it moves.
+    /// Bumped whenever the probe buffer is replaced (a node-count change, a switch between the
+    /// kernels): bind groups made from [`Simulation::probe_buffer`] must be rebuilt when it
+    /// moves.
     pub fn probe_generation(&self) -> u64 {
         self.probe_generation
     }
@@ -223,7 +275,8 @@ impl Simulation {
         view_min: [f64; 2],
         view_max: [f64; 2],
     ) -> Result<Option<(&wgpu::Buffer, u32, ParticleKey)>, GpuError> {
-        if !(scene.flow.enabled && scene.layers.particles) {
+        // TODO(issue 10): general slices' particles (the flow kernel's general mode).
+        if !(scene.flow.enabled && scene.layers.particles) || !uses_seed_kernel(scene) {
             self.particles = None;
             return Ok(None);
         }
@@ -259,12 +312,25 @@ impl Simulation {
         &self,
         ctx: &GpuContext,
     ) -> Result<(Vec<FieldCell>, Option<FieldCell>), GpuError> {
-        let field = match (&self.field, &self.field_key) {
-            (Some(field), Some(key)) => field.read_cells(ctx, key.params.cell_count)?,
-            _ => Vec::new(),
+        let field = match self.field_key {
+            Some(FieldKey::Seed(p, _)) => match &self.field {
+                Some(field) => field.read_cells(ctx, p.cell_count)?,
+                None => Vec::new(),
+            },
+            Some(FieldKey::General(p, _)) => {
+                match self.general.as_ref().and_then(|g| g.field.as_ref()) {
+                    Some(field) => field.read_cells(ctx, p.cell_count)?,
+                    None => Vec::new(),
+                }
+            }
+            None => Vec::new(),
         };
         let probe = match self.probe_key {
-            Some(_) => self.probe.read_cells(ctx, 1)?.first().copied(),
+            Some(ProbeKey::Seed(..)) => self.probe.read_cells(ctx, 1)?.first().copied(),
+            Some(ProbeKey::General(..)) => match &self.general {
+                Some(g) => g.probe.read_cells(ctx, 1)?.first().copied(),
+                None => None,
+            },
             None => None,
         };
         Ok((field, probe))
@@ -296,6 +362,40 @@ impl Simulation {
         Ok(())
     }
 
+    /// The general stage with the node table for a scene asking for `nodes`, (re)built when
+    /// that changed.
+    fn ensure_general(&mut self, ctx: &GpuContext, nodes: u32) -> Result<(), GpuError> {
+        let q = general_nodes(nodes);
+        if self
+            .general
+            .as_ref()
+            .is_some_and(|g| g.rule.nodes_per_component() == q)
+        {
+            return Ok(());
+        }
+        let rule = QuadratureRule::new(q).map_err(|e| GpuError::InvalidInput(e.to_string()))?;
+        // Keep the compiled pipeline across node-count changes (llvmpipe compiles slowly).
+        let pipeline = match self.general.take() {
+            Some(g) => g.pipeline,
+            None => GeneralPipeline::new(&ctx.device),
+        };
+        let probe = GeneralData::new(ctx, &pipeline, 1, &rule)?;
+        self.general = Some(GeneralStage {
+            pipeline,
+            rule,
+            field: None,
+            probe,
+        });
+        if matches!(self.field_key, Some(FieldKey::General(..))) {
+            self.field_key = None;
+        }
+        if matches!(self.probe_key, Some(ProbeKey::General(..))) {
+            self.probe_key = None;
+            self.probe_generation += 1;
+        }
+        Ok(())
+    }
+
     /// Dispatches the field over `layout` when its inputs changed; true if it did.
     fn update_field(
         &mut self,
@@ -304,6 +404,9 @@ impl Simulation {
         scene: &Scene,
         layout: &GridLayout,
     ) -> Result<bool, GpuError> {
+        if !uses_seed_kernel(scene) {
+            return self.update_general_field(ctx, encoder, scene, layout);
+        }
         self.ensure_rule(ctx, scene.nodes)?;
         // The floating origin is the grid's lower-left corner, a multiple of the cell size:
         // it moves only when a pan crosses a cell, so the cached field stays valid otherwise.
@@ -316,20 +419,13 @@ impl Simulation {
             scene.target(),
             scene.damping as f32,
         );
-        let key = FieldKey {
-            params,
-            nodes: scene.nodes,
-        };
+        let key = FieldKey::Seed(params, scene.nodes);
         if self.field_key == Some(key) {
             return Ok(false);
         }
         let cells = layout.cells();
         if self.field.as_ref().is_none_or(|f| f.capacity() < cells) {
-            // Grow with headroom so panning (which changes the count by a row or column)
-            // does not reallocate every frame.
-            let capacity = cells.saturating_add(cells / 4).max(1024);
-            let capacity =
-                capacity.min(cells.max(crate::compute::fim_field::max_cells(&ctx.device)));
+            let capacity = grown_capacity(ctx, cells);
             self.field = Some(FieldData::new(ctx, &self.fim, capacity, &self.rule)?);
         }
         let field = self.field.as_ref().expect("allocated just above");
@@ -345,6 +441,47 @@ impl Simulation {
         Ok(true)
     }
 
+    /// The general kernel's field over `layout` (any slice, either metric).
+    fn update_general_field(
+        &mut self,
+        ctx: &GpuContext,
+        encoder: &mut wgpu::CommandEncoder,
+        scene: &Scene,
+        layout: &GridLayout,
+    ) -> Result<bool, GpuError> {
+        self.ensure_general(ctx, scene.nodes)?;
+        let params = general_grid_params(
+            layout.origin,
+            layout.far_corner(),
+            layout.columns,
+            layout.rows,
+            &scene.model,
+            &scene.slice,
+            Some(&scene.model),
+            scene.damping as f32,
+            scene.metric,
+        );
+        let key = FieldKey::General(params, scene.nodes);
+        if self.field_key == Some(key) {
+            return Ok(false);
+        }
+        let cells = layout.cells();
+        let capacity = grown_capacity(ctx, cells);
+        let general = self.general.as_mut().expect("ensured just above");
+        if general.field.as_ref().is_none_or(|f| f.capacity() < cells) {
+            general.field = Some(GeneralData::new(
+                ctx,
+                &general.pipeline,
+                capacity,
+                &general.rule,
+            )?);
+        }
+        let field = general.field.as_ref().expect("allocated just above");
+        field.encode_grid(&ctx.queue, encoder, &general.pipeline, &params);
+        self.field_key = Some(key);
+        Ok(true)
+    }
+
     /// Dispatches the one-point probe evaluation when its inputs changed.
     fn update_probe(
         &mut self,
@@ -355,6 +492,35 @@ impl Simulation {
         let Some(probe) = scene.probe else {
             return Ok(());
         };
+        if !uses_seed_kernel(scene) {
+            self.ensure_general(ctx, scene.nodes)?;
+            // A 1 × 1 grid of zero extent: its one cell sits exactly at the probe, which is
+            // also its floating origin.
+            let params = general_grid_params(
+                probe,
+                probe,
+                1,
+                1,
+                &scene.model,
+                &scene.slice,
+                Some(&scene.model),
+                scene.damping as f32,
+                scene.metric,
+            );
+            let key = ProbeKey::General(params, scene.nodes);
+            if self.probe_key == Some(key) {
+                return Ok(());
+            }
+            if !matches!(self.probe_key, Some(ProbeKey::General(..))) {
+                self.probe_generation += 1;
+            }
+            let general = self.general.as_ref().expect("ensured just above");
+            general
+                .probe
+                .encode_grid(&ctx.queue, encoder, &general.pipeline, &params);
+            self.probe_key = Some(key);
+            return Ok(());
+        }
         // The probe is its own floating origin (offset 0), so its Δ is formed in f64 and
         // stays exact however close to the diagonal and far from (0, 0) it sits.
         let params = FieldParams {
@@ -371,9 +537,12 @@ impl Simulation {
             has_target: 1,
             _pad: [0; 2],
         };
-        let key = (params, input, scene.nodes);
+        let key = ProbeKey::Seed(params, input, scene.nodes);
         if self.probe_key == Some(key) {
             return Ok(());
+        }
+        if matches!(self.probe_key, Some(ProbeKey::General(..))) {
+            self.probe_generation += 1;
         }
         self.probe.upload_points(&ctx.queue, &[input]);
         self.probe.encode(
@@ -387,4 +556,11 @@ impl Simulation {
         self.probe_key = Some(key);
         Ok(())
     }
+}
+
+/// A field buffer's capacity for `cells`: headroom so that panning (which changes the count by
+/// a row or a column) does not reallocate every frame, within what one buffer may hold.
+fn grown_capacity(ctx: &GpuContext, cells: u32) -> u32 {
+    let capacity = cells.saturating_add(cells / 4).max(1024);
+    capacity.min(cells.max(crate::compute::fim_field::max_cells(&ctx.device)))
 }

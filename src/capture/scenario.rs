@@ -318,15 +318,21 @@ impl Scenario {
     }
 }
 
-/// a·(1 − f) + b·f: exact at both ends, so a keyframe's value is hit exactly at its time.
+/// a·(1 − f) + b·f: exact at both ends, so a keyframe's value is hit exactly at its time, and
+/// exactly a between equal ends (so a held π = ½ stays the seed's and keeps the seed kernel).
 fn linear(a: f64, b: f64, f: f64) -> f64 {
+    if a == b {
+        return a;
+    }
     a * (1.0 - f) + b * f
 }
 fn linear2(a: [f64; 2], b: [f64; 2], f: f64) -> [f64; 2] {
     [linear(a[0], b[0], f), linear(a[1], b[1], f)]
 }
 fn geometric(a: f64, b: f64, f: f64) -> f64 {
-    if a > 0.0 && b > 0.0 {
+    if a == b {
+        a
+    } else if a > 0.0 && b > 0.0 {
         a * (b / a).powf(f)
     } else {
         linear(a, b, f)

@@ -39,6 +39,10 @@ pub struct CaptureArgs {
     /// Force a graphics backend.
     #[arg(long, value_enum)]
     pub backend: Option<BackendChoice>,
+    /// The model and slice of the initial scene (override the scenario's; keys not given keep
+    /// the scenario's values). A different slice refits the view.
+    #[command(flatten)]
+    pub model: super::ModelArgs,
 }
 
 /// Reads and checks the scenario with the command line's overrides.
@@ -62,6 +66,19 @@ pub fn load(args: &CaptureArgs) -> Result<Scenario, CliError> {
         scenario.fps = f;
     }
     scenario.overlay &= !args.no_overlay;
+    if args.model.given() {
+        let scene = &mut scenario.scene;
+        let slice = args.model.slice.unwrap_or(scene.slice);
+        let slice_changed = slice != scene.slice;
+        scene.model = args.model.apply(scene.model, &slice)?;
+        scene.slice = slice;
+        if slice_changed {
+            scene.probe = scene
+                .probe
+                .map(|_| crate::scene::default_probe(&scene.model, &slice));
+            scene.fit_view();
+        }
+    }
     scenario
         .validate()
         .map_err(|e| CliError::input(anyhow!("{name} with the command-line options: {e}")))?;

@@ -128,13 +128,9 @@ pub fn scene_from_args(args: &ViewArgs) -> Result<Scene, CliError> {
     if let Some(slice) = args.model.slice {
         scene.slice = slice;
     }
-    let mut model = scene.model;
-    if let Some(v) = args.target {
-        model = scene.slice.place(&model, v);
-    }
-    // --model overrides the scene's keys; --target (slice coordinates) wins over --model's
+    // --model overrides the scene's keys; --target (slice coordinates) then wins over its
     // values of the two slice parameters.
-    scene.model = args.model.apply(model, &scene.slice)?;
+    scene.model = args.model.apply(scene.model, &scene.slice)?;
     if let Some(v) = args.target {
         scene.model = scene.slice.place(&scene.model, v);
         scene

@@ -2,7 +2,8 @@
 //! storage buffer bound directly as the instance vertex buffer.
 //!
 //! Glyph size: the level ε is chosen so that at scale 1 an ellipse where F = I/(2σ²) (far from
-//! the diagonal) has semi-axes of 0.45 cell, ε = (0.45·h·scale)²/(2σ²). Every glyph is then
+//! the diagonal) has semi-axes of 0.45 cell, ε = (0.45·h·scale)²/(2σ²) (other slices:
+//! [`reference_lambda`]). Every glyph is then
 //! the honest level set δᵀF(θ)δ = ε, so KL(p_θ ‖ p_θ+δ) ≈ ε/2 on each outline. Semi-axes
 //! longer than [`CAP_CELLS`] cells are clamped (and drawn hatched).
 
@@ -10,6 +11,8 @@ use super::FrameInfo;
 use super::layer::{Layer, LayerFrame, Legend, LegendItem, SwatchShape};
 use super::pipeline::{QuadPipeline, ViewAndParams, attribute};
 use crate::gpu::gpu_data::{EllipseParams, FieldCell};
+use crate::math::general::fisher_slice;
+use crate::math::{QuadratureRule, Sym2};
 use crate::scene::Scene;
 
 /// Largest drawn semi-axis, in cells.
@@ -18,9 +21,33 @@ pub const CAP_CELLS: f64 = 2.0;
 pub const LOG_KAPPA_TOP: f32 = 4.0;
 
 /// ε for a grid of cell size `cell` at display scale `scale`.
-pub fn ellipse_epsilon(cell: f64, scale: f64, sigma: f64) -> f64 {
+pub fn ellipse_epsilon(cell: f64, scale: f64, reference_lambda: f64) -> f64 {
     let semi = 0.45 * cell * scale;
-    semi * semi / (2.0 * sigma * sigma)
+    semi * semi * reference_lambda
+}
+
+/// The eigenvalue the ellipse level is normalised by, in display units (see
+/// `shaders/common/view.wgsl`): on the seed's slice the far-field 1/(2σ²), where the
+/// components are apart and F = I/(2σ²), so a far cell's glyph is a circle filling 90% of it
+/// at scale 1; on any other slice there is no such far field (the half-plane's F shrinks like
+/// 1/σ² without end), so the smaller eigenvalue of the induced block at the target (f64, in
+/// display units; at least a hundredth of the larger) takes its place: the glyph at the handle
+/// fits its cell at scale 1, and the other glyphs show how F differs from there.
+pub fn reference_lambda(scene: &Scene) -> f64 {
+    if let Some(sigma) = scene.seed_sigma() {
+        return 1.0 / (2.0 * sigma * sigma);
+    }
+    let rule = QuadratureRule::new(32).expect("32 nodes is a valid rule");
+    let f = fisher_slice(&scene.model, &scene.slice, &rule);
+    let s = scene.camera.x_per_y;
+    let display = Sym2::new(f.xx * s * s, f.xy * s, f.yy);
+    let eigen = display.eigen();
+    let lambda = eigen.lambda_min.max(0.01 * eigen.lambda_max);
+    if lambda.is_finite() && lambda > 0.0 {
+        lambda
+    } else {
+        1.0
+    }
 }
 
 /// The ellipse pipeline and its parameters.

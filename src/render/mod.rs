@@ -267,8 +267,11 @@ impl SceneRenderer {
         };
         ctx.queue
             .write_buffer(&self.view_buffer, 0, bytemuck::bytes_of(&view));
-        let epsilon =
-            ellipses::ellipse_epsilon(layout.cell, scene.ellipse_scale, scene.model.sigma1);
+        let epsilon = ellipses::ellipse_epsilon(
+            layout.cell,
+            scene.ellipse_scale,
+            ellipses::reference_lambda(scene),
+        );
         FramePlan {
             layout,
             size_px: size,
