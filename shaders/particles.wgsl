@@ -14,10 +14,23 @@
 // Seeding is a deterministic hash of (seed, pair, generation): in "both" mode particles 2k and
 // 2k+1 (natural, Euclidean) share their seeds.
 //
+// General mode (flag FLAG_GENERAL, a uniform-controlled branch: the seed path is unchanged):
+// the general mixture on a slice. A position is absolute slice coordinates (ψ_a, ψ_b); the model
+// there is the base ψ with those two replaced; F (induced or profiled block), ∇L and ñ come
+// from gmm_general.wgsl's evaluate_general_mixtures, the field kernel's own per-point
+// evaluation. The speed cap is the same; the displacement limit is per coordinate (the slice
+// mixes units): at most MAX_STEP_SIGMAS of the coordinate's own scale (σ_k for μ_k and σ_k,
+// min(π, 1 − π) for π), and on (μ1, μ2) with σ1 = σ2 also MAX_STEP_DELTA_FRACTION·|μ1 − μ2|
+// along each mean (the seed's singular diagonal). Particles whose position leaves the model
+// (σ ≤ 0, π ∉ (0, 1) on a π slice) are respawned like those that leave the view; one spawned
+// outside the model (a view across σ = 0) has an undefined velocity and is respawned at its
+// first step. The twin is the label-swapped target where it lies in the slice.
+//
 // State ping-pongs between two storage buffers that the draw pipeline binds as instance
 // vertex buffers; no read-back. CPU mirror: src/cpu/particles.rs. Dispatch: src/compute/particles.rs.
 
 // #include <common/gmm.wgsl>
+// #include <common/gmm_general.wgsl>
 // #include <common/random.wgsl>
 
 const WORKGROUP_SIZE: u32 = 64u;
@@ -29,6 +42,7 @@ const INTEGRATOR_RK4: u32 = 0u;
 const INTEGRATOR_EULER: u32 = 1u;
 const FLAG_TRACE: u32 = 1u;            // no respawn (one trajectory, `fisherflow trace`)
 const SPAWN_FRESH: u32 = 2u;           // this dispatch (re)spawns every particle
+const FLAG_GENERAL: u32 = 4u;          // the general mixture on a slice (see the header)
 
 const MAX_STEP_SIGMAS: f32 = 0.25;
 const MAX_STEP_DELTA_FRACTION: f32 = 0.35;
@@ -49,8 +63,21 @@ struct FlowParams {
     mode: u32,
     seed: u32,
     flags: u32,
-    _pad0: u32,
-    _pad1: u32,
+    // General mode only.
+    base_pi: f32,              // the base model ψ; a particle's position replaces ψ_a, ψ_b
+    base_mu1: f32,
+    base_mu2: f32,
+    base_sigma1: f32,
+    base_sigma2: f32,
+    target_pi: f32,            // the target ψ*
+    target_mu1: f32,
+    target_mu2: f32,
+    target_sigma1: f32,
+    target_sigma2: f32,
+    slice_a: u32,
+    slice_b: u32,
+    metric: u32,               // METRIC_INDUCED or METRIC_PROFILED
+    _pad: u32,
 }
 
 struct Particle {
@@ -76,6 +103,117 @@ struct Velocity {
     v: vec2<f32>,
     speed: f32,
     defined: bool,
+}
+
+// The general model at a position: the base with the slice coordinates replaced.
+fn general_psi(position: vec2<f32>) -> array<f32, 5> {
+    var psi = array<f32, 5>(params.base_pi, params.base_mu1, params.base_mu2, params.base_sigma1,
+        params.base_sigma2);
+    psi[params.slice_a] = position.x;
+    psi[params.slice_b] = position.y;
+    return psi;
+}
+
+// The largest displacement per step along slice parameter k at ψ (see the header).
+fn general_step_limit(psi: array<f32, 5>, k: u32) -> f32 {
+    var scale = psi[PARAM_SIGMA1];
+    if k == PARAM_PI {
+        scale = min(psi[PARAM_PI], 1.0 - psi[PARAM_PI]);
+    } else if k == PARAM_MU2 || k == PARAM_SIGMA2 {
+        scale = psi[PARAM_SIGMA2];
+    }
+    var limit = MAX_STEP_SIGMAS * scale;
+    let means = (params.slice_a == PARAM_MU1 || params.slice_b == PARAM_MU1)
+        && (params.slice_a == PARAM_MU2 || params.slice_b == PARAM_MU2);
+    if means && psi[PARAM_SIGMA1] == psi[PARAM_SIGMA2] && (k == PARAM_MU1 || k == PARAM_MU2) {
+        limit = min(limit, MAX_STEP_DELTA_FRACTION * abs(psi[PARAM_MU1] - psi[PARAM_MU2]));
+    }
+    return limit;
+}
+
+// The general mode's velocity field (CPU twin: cpu::particles::general_velocity).
+fn general_velocity(position: vec2<f32>, mode: u32) -> Velocity {
+    var out: Velocity;
+    out.v = vec2<f32>(0.0);
+    out.speed = 0.0;
+    out.defined = false;
+    let slice = vec2<u32>(params.slice_a, params.slice_b);
+    let psi = general_psi(position);
+    if !inside_model(psi, slice) {
+        return out;
+    }
+    // The y frame of the model's μ1, as fim_general.wgsl's `points`.
+    let origin = psi[PARAM_MU1];
+    let m = make_mixture(psi[PARAM_PI], vec2<f32>(0.0, psi[PARAM_MU2] - origin),
+        vec2<f32>(psi[PARAM_SIGMA1], psi[PARAM_SIGMA2]));
+    let target_mix = make_mixture(params.target_pi,
+        vec2<f32>(params.target_mu1 - origin, params.target_mu2 - origin),
+        vec2<f32>(params.target_sigma1, params.target_sigma2));
+    let cell = evaluate_general_mixtures(m, target_mix, true, slice, params.metric, params.damping,
+        params.panel_nodes);
+    if (cell.flags & FLAG_METRIC_UNDEFINED) != 0u {
+        return out;
+    }
+    var v = -cell.grad;
+    out.defined = true;
+    if mode == MODE_NATURAL {
+        out.defined = (cell.flags & FLAG_NATGRAD_UNDEFINED) == 0u;
+        v = -cell.natgrad;
+    }
+    let f = cell.fisher.xyz;
+    let fv = vec2<f32>(f.x * v.x + f.y * v.y, f.y * v.x + f.z * v.y);
+    let raw_speed = sqrt(max(dot(v, fv), 0.0));
+    var scale = 1.0;
+    if raw_speed > params.speed_cap {
+        scale = params.speed_cap / raw_speed;
+    }
+    // Per-coordinate displacement limits.
+    let limit = vec2<f32>(general_step_limit(psi, slice.x), general_step_limit(psi, slice.y));
+    for (var c = 0u; c < 2u; c++) {
+        let step = abs(v[c]) * scale * params.dt;
+        if step > limit[c] {
+            scale *= limit[c] / step;
+        }
+    }
+    out.v = v * scale;
+    out.speed = raw_speed * scale;
+    return out;
+}
+
+// One general-mode step: the same RK4 (or Euler) as `step`'s seed path (same order of the
+// sums), with the stages in a loop so that general_velocity — the whole per-point evaluation —
+// has one call site, not four: a smaller shader to compile, and the seed path's code is left as
+// it was. Returns the new position; `first` is the first stage's velocity.
+struct GeneralStep {
+    next: vec2<f32>,
+    first: Velocity,
+}
+
+fn general_step(position: vec2<f32>, mode: u32, h: f32) -> GeneralStep {
+    let rk4 = params.integrator == INTEGRATOR_RK4;
+    let stages = select(1u, 4u, rk4);
+    var out: GeneralStep;
+    var k = vec2<f32>(0.0);
+    var sum = vec2<f32>(0.0);
+    for (var s = 0u; s < stages; s++) {
+        var at = position;
+        if s == 1u || s == 2u {
+            at = position + 0.5 * h * k;
+        } else if s == 3u {
+            at = position + h * k;
+        }
+        let vel = general_velocity(at, mode);
+        if s == 0u {
+            out.first = vel;
+        }
+        k = vel.v;
+        sum += select(1.0, 2.0, s == 1u || s == 2u) * k;
+    }
+    out.next = position + h * out.first.v;
+    if rk4 {
+        out.next = position + (h / 6.0) * sum;
+    }
+    return out;
 }
 
 fn velocity(theta: vec2<f32>, mode: u32) -> Velocity {
@@ -134,11 +272,35 @@ fn spawn(index: u32, generation: u32) -> Particle {
     return p;
 }
 
+// General mode: the label-swapped target's slice coordinates (xy) and whether it lies in the
+// slice (z = 1: its held parameters equal the base's).
+fn general_twin() -> vec3<f32> {
+    let swapped = array<f32, 5>(1.0 - params.target_pi, params.target_mu2, params.target_mu1,
+        params.target_sigma2, params.target_sigma1);
+    let base = array<f32, 5>(params.base_pi, params.base_mu1, params.base_mu2, params.base_sigma1,
+        params.base_sigma2);
+    var in_slice = 1.0;
+    for (var k = 0u; k < 5u; k++) {
+        if k != params.slice_a && k != params.slice_b && swapped[k] != base[k] {
+            in_slice = 0.0;
+        }
+    }
+    return vec3<f32>(swapped[params.slice_a], swapped[params.slice_b], in_slice);
+}
+
 fn should_respawn(p: Particle, velocity_defined: bool) -> bool {
-    let outside = any(p.position < params.view_min) || any(p.position > params.view_max);
-    let twin = params.target_theta.yx;
+    var outside = any(p.position < params.view_min) || any(p.position > params.view_max);
+    var twin = params.target_theta.yx;
+    var has_twin = true;
+    if (params.flags & FLAG_GENERAL) != 0u {
+        outside = outside || !inside_model(general_psi(p.position),
+            vec2<u32>(params.slice_a, params.slice_b));
+        let t = general_twin();
+        twin = t.xy;
+        has_twin = t.z != 0.0;
+    }
     let converged = distance(p.position, params.target_theta) < params.converge_radius
-        || distance(p.position, twin) < params.converge_radius;
+        || (has_twin && distance(p.position, twin) < params.converge_radius);
     return p.age >= p.lifetime || outside || converged || !velocity_defined || !finite2(p.position);
 }
 
@@ -155,13 +317,21 @@ fn step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     var p = source[index];
     let trace = (params.flags & FLAG_TRACE) != 0u;
     let h = params.dt;
-    let k1 = velocity(p.position, p.mode);
-    var next = p.position + h * k1.v;
-    if params.integrator == INTEGRATOR_RK4 {
-        let k2 = velocity(p.position + 0.5 * h * k1.v, p.mode);
-        let k3 = velocity(p.position + 0.5 * h * k2.v, p.mode);
-        let k4 = velocity(p.position + h * k3.v, p.mode);
-        next = p.position + (h / 6.0) * (k1.v + 2.0 * k2.v + 2.0 * k3.v + k4.v);
+    var k1: Velocity;
+    var next: vec2<f32>;
+    if (params.flags & FLAG_GENERAL) != 0u {
+        let g = general_step(p.position, p.mode, h);
+        k1 = g.first;
+        next = g.next;
+    } else {
+        k1 = velocity(p.position, p.mode);
+        next = p.position + h * k1.v;
+        if params.integrator == INTEGRATOR_RK4 {
+            let k2 = velocity(p.position + 0.5 * h * k1.v, p.mode);
+            let k3 = velocity(p.position + 0.5 * h * k2.v, p.mode);
+            let k4 = velocity(p.position + h * k3.v, p.mode);
+            next = p.position + (h / 6.0) * (k1.v + 2.0 * k2.v + 2.0 * k3.v + k4.v);
+        }
     }
     var out = p;
     out.previous = p.position;

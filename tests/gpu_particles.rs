@@ -297,3 +297,215 @@ fn a_fixed_seed_gives_the_same_particles() {
         bytemuck::cast_slice::<Particle, u8>(&a) != bytemuck::cast_slice::<Particle, u8>(&other)
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// General mode: the general mixture on a slice (flow_flags::GENERAL).
+
+use fisherflow::gpu::gpu_data::flow_flags;
+use fisherflow::math::{Metric, Model, Param, Slice};
+
+/// Flow parameters for `base` on `slice` toward `target` over `view` (slice coordinates).
+fn general_params(
+    count: u32,
+    seed: u32,
+    mode: u32,
+    (base, slice, target): (Model, Slice, Model),
+    view: ([f32; 2], [f32; 2]),
+    metric: Metric,
+) -> FlowParams {
+    FlowParams {
+        view_min: view.0,
+        view_max: view.1,
+        ..params(count, seed, mode)
+    }
+    .with_general(&base, &slice, &target, metric)
+}
+
+/// The half-plane: one Gaussian (π = 1) on (μ1, σ1).
+fn half_plane() -> (Model, Slice, Model) {
+    let base = Model {
+        pi: 1.0,
+        ..Model::default()
+    };
+    let target = Model {
+        mu1: 0.5,
+        sigma1: 1.2,
+        ..base
+    };
+    (base, Slice::new(Param::Mu1, Param::Sigma1).unwrap(), target)
+}
+
+/// The weight slice (π, μ1) with μ2 = 0, σ1 = σ2 = 1.
+fn weight_slice() -> (Model, Slice, Model) {
+    let base = Model::default();
+    let target = Model {
+        pi: 0.3,
+        mu1: 1.5,
+        ..base
+    };
+    (base, Slice::new(Param::Pi, Param::Mu1).unwrap(), target)
+}
+
+/// (μ1, μ2) at π = 0.3, σ1 = 0.6, σ2 = 1.4 (for the profiled metric).
+fn unequal_means() -> (Model, Slice, Model) {
+    let base = Model {
+        pi: 0.3,
+        mu1: 0.0,
+        mu2: 0.0,
+        sigma1: 0.6,
+        sigma2: 1.4,
+    };
+    let target = Model {
+        mu1: -1.0,
+        mu2: 1.5,
+        ..base
+    };
+    (base, Slice::SEED, target)
+}
+
+/// General-slice trajectories on the GPU against the mirror, mid-trajectory and later, on the
+/// half-plane, the weight slice and (μ1, μ2) under the profiled metric; particles stay inside
+/// the model; negative controls (dt × 1.01, the slice's coordinates swapped, the other metric)
+/// must be rejected.
+#[test]
+fn general_mode_matches_the_cpu_mirror() {
+    let Some(ctx) = common::gpu() else { return };
+    let cases = [
+        (
+            "half-plane (mu1, sigma1)",
+            general_params(
+                1024,
+                11,
+                MODE_BOTH,
+                half_plane(),
+                ([-3.0, 0.2], [3.0, 3.0]),
+                Metric::Induced,
+            ),
+        ),
+        (
+            "weight (pi, mu1)",
+            general_params(
+                1024,
+                12,
+                MODE_BOTH,
+                weight_slice(),
+                ([0.05, -3.0], [0.95, 3.0]),
+                Metric::Induced,
+            ),
+        ),
+        (
+            "(mu1, mu2) profiled",
+            general_params(
+                512,
+                13,
+                MODE_BOTH,
+                unequal_means(),
+                ([-3.0, -3.0], [3.0, 3.0]),
+                Metric::Profiled,
+            ),
+        ),
+    ];
+    for (name, p) in cases {
+        let slice = [p.slice_a as usize, p.slice_b as usize];
+        for steps in [6, 30] {
+            let gpu = run_gpu(&ctx, &p, steps);
+            let cpu = run_cpu(&p, steps);
+            let moving = moved(&gpu);
+            assert!(moving * 4 > gpu.len() * 3, "{name}: only {moving} moved");
+            let verdict = mirror_matches(&gpu, &cpu);
+            eprintln!("{name}, general mode after {steps} steps: {verdict:?}");
+            verdict.unwrap();
+            for q in &gpu {
+                let mut psi = p.base;
+                psi[slice[0]] = q.position[0];
+                psi[slice[1]] = q.position[1];
+                assert!(
+                    psi[3] > 0.0 && psi[4] > 0.0 && (0.0..=1.0).contains(&psi[0]),
+                    "{name}: {q:?} outside the model"
+                );
+            }
+        }
+        let gpu = run_gpu(&ctx, &p, 6);
+        let swapped = FlowParams {
+            slice_a: p.slice_b,
+            slice_b: p.slice_a,
+            target: [p.target[1], p.target[0]],
+            ..p
+        };
+        let other_metric = FlowParams {
+            metric: 1 - p.metric,
+            ..p
+        };
+        for (what, other) in [
+            (
+                "dt × 1.01",
+                FlowParams {
+                    dt: p.dt * 1.01,
+                    ..p
+                },
+            ),
+            ("the slice's coordinates swapped", swapped),
+            ("the other metric", other_metric),
+        ] {
+            let verdict = mirror_matches(&gpu, &run_cpu(&other, 6));
+            eprintln!("{name}: control {what}: {verdict:?}");
+            assert!(verdict.is_err(), "{name}: {what} must be rejected");
+        }
+    }
+}
+
+/// The natural flow on the half-plane reaches the target from starts across the view, on the
+/// GPU and the mirror alike, never leaving σ > 0; the seed mode is untouched by the general
+/// fields (a seed run with garbage in them equals a clean one).
+#[test]
+fn general_natural_flow_reaches_the_target_and_seed_mode_ignores_general_fields() {
+    let Some(ctx) = common::gpu() else { return };
+    let p = general_params(
+        1,
+        0,
+        MODE_NATURAL,
+        half_plane(),
+        ([-3.0, 0.05], [3.0, 3.0]),
+        Metric::Induced,
+    );
+    let p = FlowParams { dt: 0.1, ..p };
+    for start in [[-2.0f32, 2.5], [2.5, 0.3], [0.0, 0.1]] {
+        let gpu = trace(&ctx, &p, &rule(), start, MODE_NATURAL, 300).unwrap();
+        let nodes = rule().panel_rule().table_f32();
+        let pc = FlowParams {
+            panel_nodes: nodes.len() as u32,
+            flags: p.flags | flow_flags::TRACE,
+            ..p
+        };
+        let mut state = Particle::trace_start(start, MODE_NATURAL);
+        let mut cpu = vec![state];
+        for _ in 0..300 {
+            state = mirror::step_particle(&pc, &nodes, 0, &state);
+            cpu.push(state);
+        }
+        for st in &gpu {
+            assert!(st.position[1] > 0.0, "from {start:?}: {st:?}");
+        }
+        let end = gpu.last().unwrap().position;
+        let d = (end[0] - 0.5).hypot(end[1] - 1.2);
+        assert!(d < 1e-2, "from {start:?}: ends at {end:?}");
+        // `trace` records the state after each step (record k after k + 1 steps).
+        let (g, c) = (gpu[19].position, cpu[20].position);
+        assert!(
+            (g[0] - c[0]).abs() < 1e-4 && (g[1] - c[1]).abs() < 1e-4,
+            "from {start:?} at step 20: gpu {g:?} vs cpu {c:?}"
+        );
+    }
+    let clean = params(256, 5, MODE_BOTH);
+    let noisy = FlowParams {
+        base: [0.3, 9.0, -9.0, 0.1, 7.0],
+        target_model: [0.9, 1.0, 2.0, 3.0, 4.0],
+        slice_a: 3,
+        slice_b: 0,
+        metric: 1,
+        ..clean
+    };
+    let a = run_gpu(&ctx, &clean, 5);
+    let b = run_gpu(&ctx, &noisy, 5);
+    assert!(bytemuck::cast_slice::<Particle, u8>(&a) == bytemuck::cast_slice::<Particle, u8>(&b));
+}

@@ -394,6 +394,17 @@ fn integer_codes_match_the_wgsl_constants() {
         ("fim_field.wgsl", "FLAG_HAS_TARGET", flags::HAS_TARGET),
         ("particles.wgsl", "FLAG_TRACE", flow_flags::TRACE),
         ("particles.wgsl", "SPAWN_FRESH", flow_flags::SPAWN_FRESH),
+        ("particles.wgsl", "FLAG_GENERAL", flow_flags::GENERAL),
+        (
+            "particles.wgsl",
+            "METRIC_PROFILED",
+            fisherflow::math::Metric::Profiled.code(),
+        ),
+        (
+            "fim_general.wgsl",
+            "FLAG_OUTSIDE_MODEL",
+            fisherflow::gpu::general_data::FLAG_OUTSIDE_MODEL,
+        ),
     ];
     let mut problems = Vec::new();
     for (shader, name, rust) in cases {

@@ -497,18 +497,35 @@ fn fisher_full_pass(m: Mixture, t: f32, panel_nodes: u32) -> FullSums {
             for (var k = 0u; k < panel_nodes; k++) {
                 let yw = panel_node(m, c, w.edges[p], w.edges[p + 1u], k);
                 let st = node_state(m, yw.x);
-                var s: array<f32, 5>;
-                for (var i = 0u; i < 5u; i++) {
-                    s[i] = score(m, st, i);
-                }
-                var idx = 0u;
-                for (var i = 0u; i < 5u; i++) {
-                    let wi = yw.y * s[i];
-                    for (var j = i; j < 5u; j++) {
-                        panel[idx] += wi * s[j];
-                        idx += 1u;
-                    }
-                }
+                // Written out, no loops: lavapipe's loop limiter counts a loop's iterations
+                // across calls within one invocation (65535), and the particle kernel's RK4
+                // evaluates this pass four times per step — with the 15 products in a nested
+                // loop its third and fourth stages were cut short.
+                let s0 = score(m, st, 0u);
+                let s1 = score(m, st, 1u);
+                let s2 = score(m, st, 2u);
+                let s3 = score(m, st, 3u);
+                let s4 = score(m, st, 4u);
+                let w0 = yw.y * s0;
+                let w1 = yw.y * s1;
+                let w2 = yw.y * s2;
+                let w3 = yw.y * s3;
+                let w4 = yw.y * s4;
+                panel[0] += w0 * s0;
+                panel[1] += w0 * s1;
+                panel[2] += w0 * s2;
+                panel[3] += w0 * s3;
+                panel[4] += w0 * s4;
+                panel[5] += w1 * s1;
+                panel[6] += w1 * s2;
+                panel[7] += w1 * s3;
+                panel[8] += w1 * s4;
+                panel[9] += w2 * s2;
+                panel[10] += w2 * s3;
+                panel[11] += w2 * s4;
+                panel[12] += w3 * s3;
+                panel[13] += w3 * s4;
+                panel[14] += w4 * s4;
             }
             for (var k = 0u; k < 15u; k++) {
                 component[k] += panel[k];

@@ -1,11 +1,18 @@
 //! f32 mirror of `shaders/particles.wgsl`: one flow step for every particle (RK4 or Euler,
-//! Fisher–Rao speed cap, displacement limit, deterministic respawn), multi-threaded with
-//! rayon. Same names and constants as the shader; the tests compare the two step by step and
-//! the benchmark races them.
+//! Fisher–Rao speed cap, displacement limit, deterministic respawn), in the seed's mode or the
+//! general mixture's (flag [`flow_flags::GENERAL`], positions in slice coordinates, the field
+//! from [`crate::cpu::general`]'s per-point evaluation), multi-threaded with rayon. Same names
+//! and constants as the shader; the tests compare the two step by step and the benchmark races
+//! them.
 
 use rayon::prelude::*;
 
+use super::general::{
+    PARAM_MU1, PARAM_MU2, PARAM_PI, evaluate_general_mixtures_counted, inside_model, make_mixture,
+};
 use super::gmm::{fisher_rotated, gradient_rotated, make_theta};
+use crate::gpu::general_data::FLAG_METRIC_UNDEFINED;
+use crate::gpu::gpu_data::flags;
 use crate::gpu::gpu_data::{FlowMode, FlowParams, Integrator, Particle, flow_flags};
 use crate::math::sym2::{Sym2, natural_gradient, rotate_vector};
 
@@ -52,8 +59,103 @@ pub struct Velocity {
     pub defined: bool,
 }
 
+/// The shader's `general_psi`: the base with the slice coordinates at `position`.
+pub fn general_psi(params: &FlowParams, position: [f32; 2]) -> [f32; 5] {
+    let mut psi = params.base;
+    psi[params.slice_a as usize] = position[0];
+    psi[params.slice_b as usize] = position[1];
+    psi
+}
+
+/// The shader's `general_step_limit`.
+pub fn general_step_limit(params: &FlowParams, psi: &[f32; 5], k: u32) -> f32 {
+    const SIGMA1: usize = 3;
+    const SIGMA2: usize = 4;
+    let scale = if k == PARAM_PI {
+        psi[0].min(1.0 - psi[0])
+    } else if k as usize == PARAM_MU2 || k as usize == SIGMA2 {
+        psi[SIGMA2]
+    } else {
+        psi[SIGMA1]
+    };
+    let mut limit = MAX_STEP_SIGMAS * scale;
+    let on = |p: usize| params.slice_a as usize == p || params.slice_b as usize == p;
+    let means = on(PARAM_MU1) && on(PARAM_MU2);
+    let k = k as usize;
+    if means && psi[SIGMA1] == psi[SIGMA2] && (k == PARAM_MU1 || k == PARAM_MU2) {
+        limit = limit.min(MAX_STEP_DELTA_FRACTION * (psi[PARAM_MU1] - psi[PARAM_MU2]).abs());
+    }
+    limit
+}
+
+/// The shader's `general_velocity`.
+pub fn general_velocity(
+    params: &FlowParams,
+    nodes: &[[f32; 2]],
+    position: [f32; 2],
+    mode: u32,
+) -> Velocity {
+    let undefined = Velocity {
+        v: [0.0, 0.0],
+        speed: 0.0,
+        defined: false,
+    };
+    let slice = [params.slice_a, params.slice_b];
+    let psi = general_psi(params, position);
+    if !inside_model(&psi, slice) {
+        return undefined;
+    }
+    let origin = psi[PARAM_MU1];
+    let m = make_mixture(psi[0], [0.0, psi[PARAM_MU2] - origin], [psi[3], psi[4]]);
+    let t = params.target_model;
+    let target_mix = make_mixture(t[0], [t[1] - origin, t[2] - origin], [t[3], t[4]]);
+    let (cell, _) = evaluate_general_mixtures_counted(
+        &m,
+        &target_mix,
+        true,
+        slice,
+        params.metric,
+        params.damping,
+        nodes,
+    );
+    if cell.flags & FLAG_METRIC_UNDEFINED != 0 {
+        return undefined;
+    }
+    let mut v = [-cell.grad[0], -cell.grad[1]];
+    let mut defined = true;
+    if mode == MODE_NATURAL {
+        defined = cell.flags & flags::NATGRAD_UNDEFINED == 0;
+        v = [-cell.natgrad[0], -cell.natgrad[1]];
+    }
+    let [fxx, fxy, fyy, _] = cell.fisher;
+    let fv = [fxx * v[0] + fxy * v[1], fxy * v[0] + fyy * v[1]];
+    let raw_speed = (v[0] * fv[0] + v[1] * fv[1]).max(0.0).sqrt();
+    let mut scale = 1.0;
+    if raw_speed > params.speed_cap {
+        scale = params.speed_cap / raw_speed;
+    }
+    let limit = [
+        general_step_limit(params, &psi, slice[0]),
+        general_step_limit(params, &psi, slice[1]),
+    ];
+    for c in 0..2 {
+        let step = v[c].abs() * scale * params.dt;
+        if step > limit[c] {
+            scale *= limit[c] / step;
+        }
+    }
+    Velocity {
+        v: [v[0] * scale, v[1] * scale],
+        speed: raw_speed * scale,
+        defined,
+    }
+}
+
 /// The shader's `velocity`.
 pub fn velocity(params: &FlowParams, nodes: &[[f32; 2]], theta: [f32; 2], mode: u32) -> Velocity {
+    if params.flags & flow_flags::GENERAL != 0 {
+        return general_velocity(params, nodes, theta, mode);
+    }
     let th = make_theta(theta, params.sigma);
     let [uu, uv, vv] = fisher_rotated(&th, nodes);
     let f_rot = Sym2::new(uu, uv, vv);
@@ -119,15 +221,35 @@ pub fn spawn(params: &FlowParams, index: u32, generation: u32) -> Particle {
     }
 }
 
+/// The shader's `general_twin`: the label-swapped target's slice coordinates, when it lies in
+/// the slice.
+pub fn general_twin(params: &FlowParams) -> Option<[f32; 2]> {
+    let t = params.target_model;
+    let swapped = [1.0 - t[0], t[2], t[1], t[4], t[3]];
+    let (a, b) = (params.slice_a as usize, params.slice_b as usize);
+    let in_slice = (0..5).all(|k| k == a || k == b || swapped[k] == params.base[k]);
+    in_slice.then_some([swapped[a], swapped[b]])
+}
+
 fn should_respawn(params: &FlowParams, p: &Particle, velocity_defined: bool) -> bool {
     let [x, y] = p.position;
-    let outside = x < params.view_min[0]
+    let mut outside = x < params.view_min[0]
         || y < params.view_min[1]
         || x > params.view_max[0]
         || y > params.view_max[1];
     let t = params.target;
+    let mut twin = Some([t[1], t[0]]);
+    if params.flags & flow_flags::GENERAL != 0 {
+        outside = outside
+            || !inside_model(
+                &general_psi(params, p.position),
+                [params.slice_a, params.slice_b],
+            );
+        twin = general_twin(params);
+    }
     let dist = |a: [f32; 2]| (x - a[0]).hypot(y - a[1]);
-    let converged = dist(t) < params.converge_radius || dist([t[1], t[0]]) < params.converge_radius;
+    let converged =
+        dist(t) < params.converge_radius || twin.is_some_and(|w| dist(w) < params.converge_radius);
     p.age >= p.lifetime || outside || converged || !velocity_defined || !finite2(p.position)
 }
 

@@ -387,16 +387,24 @@ const _: () = assert!(std::mem::size_of::<LineInstance>() == 40);
 const _: () = assert!(std::mem::size_of::<MarkerInstance>() == 48);
 
 /// Must match `FlowParams` in `shaders/particles.wgsl`.
+///
+/// Two modes. The seed's (flag [`flow_flags::GENERAL`] clear): θ = (μ1, μ2) with
+/// π = ½, σ1 = σ2 = `sigma`, target θ* = `target`, twin `target` swapped. The general mixture's
+/// (flag set): positions are absolute slice coordinates (ψ_a, ψ_b) of the slice
+/// (`slice_a`, `slice_b`); the model at a position is `base` with those two replaced; the
+/// target is `target_model` (its slice coordinates also in `target`, the converge point);
+/// `metric` picks the induced or profiled block ([`Metric::code`](crate::math::Metric::code));
+/// `sigma` is unused. The twin is the label-swapped target where it lies in the slice.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
 pub struct FlowParams {
-    /// θ*.
+    /// θ* (general mode: the target's slice coordinates (ψ*_a, ψ*_b)).
     pub target: [f32; 2],
     /// Spawn and keep-alive rectangle, lower-left.
     pub view_min: [f32; 2],
     /// Spawn and keep-alive rectangle, upper-right.
     pub view_max: [f32; 2],
-    /// σ.
+    /// σ (seed mode).
     pub sigma: f32,
     /// Damping λ.
     pub damping: f32,
@@ -420,8 +428,19 @@ pub struct FlowParams {
     pub seed: u32,
     /// Bit set of [`flow_flags`].
     pub flags: u32,
-    /// Padding.
-    pub _pad: [u32; 2],
+    /// General mode: the base model ψ = (π, μ1, μ2, σ1, σ2); the slice coordinates are
+    /// replaced by each particle's position.
+    pub base: [f32; 5],
+    /// General mode: the target ψ*.
+    pub target_model: [f32; 5],
+    /// General mode: `Param::index` of the first slice coordinate.
+    pub slice_a: u32,
+    /// General mode: `Param::index` of the second slice coordinate.
+    pub slice_b: u32,
+    /// General mode: the metric code (0 induced, 1 profiled).
+    pub metric: u32,
+    /// Padding to the WGSL struct's 16-byte multiple.
+    pub _pad: u32,
 }
 
 /// Bits of [`FlowParams::flags`].
@@ -430,6 +449,31 @@ pub mod flow_flags {
     pub const TRACE: u32 = 1;
     /// This dispatch spawns every particle afresh (generation 0).
     pub const SPAWN_FRESH: u32 = 2;
+    /// The general mixture on a slice (see [`FlowParams`](super::FlowParams)).
+    pub const GENERAL: u32 = 4;
+}
+
+impl FlowParams {
+    /// Fills the general-mode fields for `base` on `slice` with target `target` and `metric`,
+    /// and sets [`flow_flags::GENERAL`]; the rest (view, dt, …) is left as it is.
+    pub fn with_general(
+        self,
+        base: &crate::math::Model,
+        slice: &crate::math::Slice,
+        target: &crate::math::Model,
+        metric: crate::math::Metric,
+    ) -> Self {
+        Self {
+            target: [target.get(slice.a) as f32, target.get(slice.b) as f32],
+            base: base.to_array().map(|v| v as f32),
+            target_model: target.to_array().map(|v| v as f32),
+            slice_a: slice.a.index() as u32,
+            slice_b: slice.b.index() as u32,
+            metric: metric.code(),
+            flags: self.flags | flow_flags::GENERAL,
+            ..self
+        }
+    }
 }
 
 /// Must match `Particle` in `shaders/particles.wgsl`; also the instance layout the particle
@@ -473,7 +517,7 @@ impl Particle {
     }
 }
 
-const _: () = assert!(std::mem::size_of::<FlowParams>() == 80);
+const _: () = assert!(std::mem::size_of::<FlowParams>() == 128);
 const _: () = assert!(std::mem::size_of::<Particle>() == 48);
 
 /// Must match `ParticleStyle` in `shaders/particle_draw.wgsl`.
