@@ -24,10 +24,12 @@ use crate::math::QuadratureRule;
 /// Invocations per workgroup; must equal `WORKGROUP_SIZE` in `particles.wgsl`.
 pub const WORKGROUP_SIZE: u32 = 64;
 
-/// The flow step pipeline.
+/// The flow step pipelines: the seed's (`step`) and the general mixture's (`step_general`),
+/// picked per dispatch by [`flow_flags::GENERAL`].
 pub struct ParticlePipeline {
     layout: wgpu::BindGroupLayout,
     pipeline: wgpu::ComputePipeline,
+    general_pipeline: wgpu::ComputePipeline,
 }
 
 impl ParticlePipeline {
@@ -40,8 +42,13 @@ impl ParticlePipeline {
             size_of::<FlowParams>() as u64,
             &[true, true, false],
         );
-        let [pipeline] = super::stage_pipelines(device, &layout, "particles.wgsl", ["step"]);
-        Self { layout, pipeline }
+        let [pipeline, general_pipeline] =
+            super::stage_pipelines(device, &layout, "particles.wgsl", ["step", "step_general"]);
+        Self {
+            layout,
+            pipeline,
+            general_pipeline,
+        }
     }
 }
 
@@ -160,13 +167,18 @@ impl ParticleData {
         encoder: &mut wgpu::CommandEncoder,
         pipeline: &ParticlePipeline,
         group: &wgpu::BindGroup,
+        general: bool,
         timestamp_writes: Option<wgpu::ComputePassTimestampWrites<'_>>,
     ) {
         let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
             label: Some("particles"),
             timestamp_writes,
         });
-        pass.set_pipeline(&pipeline.pipeline);
+        pass.set_pipeline(if general {
+            &pipeline.general_pipeline
+        } else {
+            &pipeline.pipeline
+        });
         pass.set_bind_group(0, group, &[]);
         let (x, y) = dispatch_size(self.count, WORKGROUP_SIZE, 65_535);
         pass.dispatch_workgroups(x, y, 1);
@@ -182,7 +194,8 @@ impl ParticleData {
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                 label: Some("flow spawn"),
             });
-        self.dispatch(&mut encoder, pipeline, &self.spawn_group, None);
+        let general = params.flags & flow_flags::GENERAL != 0;
+        self.dispatch(&mut encoder, pipeline, &self.spawn_group, general, None);
         ctx.queue.submit([encoder.finish()]);
         self.current = 0;
     }
@@ -217,6 +230,7 @@ impl ParticleData {
                 encoder,
                 pipeline,
                 &self.step_groups[self.current],
+                params.flags & flow_flags::GENERAL != 0,
                 timer.map(|t| t.compute_pass(k)),
             );
             self.current = 1 - self.current;
