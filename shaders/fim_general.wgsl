@@ -112,6 +112,19 @@ fn evaluate_general_point(p: GeneralPointInput, damping: f32, panel_nodes: u32, 
     return out;
 }
 
+// The grid's metric, fixed per pipeline (src/compute/general.rs builds one `grid` pipeline per
+// metric): a pipeline constant lets the compiler drop the other metric's code. With the metric
+// read from the uniform instead, both branches' code and private arrays sat in every invocation
+// and the induced grid ran 1.3× slower on llvmpipe.
+override GRID_METRIC: u32 = METRIC_INDUCED;
+
+// The value of slice coordinate k in a cell (v = (ψ_a, ψ_b)), or `held` when k is held.
+// Selects rather than a dynamically indexed array: private arrays indexed at run time are
+// memory on llvmpipe.
+fn slice_value(k: u32, v: vec2<f32>, held: f32) -> f32 {
+    return select(select(held, v.y, grid_params.slice_b == k), v.x, grid_params.slice_a == k);
+}
+
 // Grid cell `index` (CPU twin: cpu::general::grid_cell).
 fn evaluate_grid_cell(index: u32) -> FieldCell {
     let g = grid_params;
@@ -120,24 +133,25 @@ fn evaluate_grid_cell(index: u32) -> FieldCell {
     let row = index / g.grid.x;
     let offset = (vec2<f32>(f32(column), f32(row)) + 0.5) * g.cell_size;
     // Each parameter's offset from its value at O (0 when held) and its value in the cell.
-    var off = array<f32, 5>(0.0, 0.0, 0.0, 0.0, 0.0);
-    off[slice.x] = offset.x;
-    off[slice.y] = offset.y;
-    var psi = array<f32, 5>(g.base_pi, g.base_mu1, g.base_mu2, g.base_sigma1, g.base_sigma2);
-    psi[slice.x] = g.origin_hi.x + (g.origin_lo.x + offset.x);
-    psi[slice.y] = g.origin_hi.y + (g.origin_lo.y + offset.y);
+    let coords = g.origin_hi + (g.origin_lo + offset);
+    let off_mu1 = slice_value(PARAM_MU1, offset, 0.0);
+    let off_mu2 = slice_value(PARAM_MU2, offset, 0.0);
+    let psi = array<f32, 5>(slice_value(PARAM_PI, coords, g.base_pi),
+        slice_value(PARAM_MU1, coords, g.base_mu1), slice_value(PARAM_MU2, coords, g.base_mu2),
+        slice_value(PARAM_SIGMA1, coords, g.base_sigma1),
+        slice_value(PARAM_SIGMA2, coords, g.base_sigma2));
     var out: FieldCell;
     if !inside_model(psi, slice) {
         out.theta = offset;
         out.flags = FLAG_OUTSIDE_MODEL;
         return out;
     }
-    let m = make_mixture(psi[PARAM_PI], vec2<f32>(0.0, g.mean_gap + (off[PARAM_MU2] - off[PARAM_MU1])),
+    let m = make_mixture(psi[PARAM_PI], vec2<f32>(0.0, g.mean_gap + (off_mu2 - off_mu1)),
         vec2<f32>(psi[PARAM_SIGMA1], psi[PARAM_SIGMA2]));
-    let target_mix = make_mixture(g.target_pi, g.target_mean - off[PARAM_MU1],
+    let target_mix = make_mixture(g.target_pi, g.target_mean - off_mu1,
         vec2<f32>(g.target_sigma1, g.target_sigma2));
-    out = evaluate_general_mixtures(m, target_mix, g.has_target != 0u, slice, g.metric, g.damping,
-        g.panel_nodes);
+    out = evaluate_general_mixtures(m, target_mix, g.has_target != 0u, slice, GRID_METRIC,
+        g.damping, g.panel_nodes);
     out.theta = offset;
     return out;
 }

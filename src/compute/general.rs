@@ -105,6 +105,16 @@
 //! | (μ1, σ2), σ2 from −0.4 | 5.3e-7, 4.3e-7, 1.1e-6, 1.4e-6 | 6.4e-6, 4.4e-6, 4.4e-6 | 32 / 0 |
 //! | (μ1, μ2), π = 0.3, σ = 0.6, 1.4 | 2.4e-7, 3.6e-7, 3.0e-6, 4.3e-6 | 1.9e-7, 3.6e-7, 3.4e-6 | 0 / 0 |
 //!
+//! Cost (64×64 grid of the seed preset, upload + dispatch + read-back, best of 3, lavapipe on
+//! this 2-core machine with another session's tests running, so compare within the run only):
+//! seed kernel 0.86 µs/cell; general `grid` induced 25.5 µs/cell, profiled 33.5 µs/cell;
+//! general `points` on the same cells 21 µs/point, of which `GENERAL_MAX_SPLITS` 20 → 31 costs
+//! +50% (14 µs/point with 20 — the larger window arrays; the accuracy fix above needs them; a
+//! smaller window type for F's passes, which need at most 16, would win most of it back).
+//! Earlier in the run, other presets relative to the seed kernel (metric read from the uniform,
+//! since replaced by the pipeline constant, ~1.3× faster): half-plane 20×/17× (induced/profiled),
+//! (π, μ1) 38×/45×, (σ1, σ2) 71×/91×, (μ1, σ2) 66×/86×, (μ1, μ2) at π = 0.3 70×/91×.
+//!
 //! The f32 limit seen on the way: below σ2 ≈ σ1/100 ∇L loses 1e-3 relative (6.7e-3 at
 //! σ2 = 0.009, σ1 = 1.7 against a target with σ2 = 2), which is why the (σ1, σ2) grid's first
 //! inside row starts at σ = 0.17 in the test.
@@ -114,7 +124,7 @@ use crate::gpu::context::{GpuContext, GpuError};
 use crate::gpu::general_data::{GeneralGridParams, GeneralParams, GeneralPointInput};
 use crate::gpu::gpu_data::FieldCell;
 use crate::gpu::limits;
-use crate::math::QuadratureRule;
+use crate::math::{Metric, QuadratureRule};
 
 use super::fim_field::dispatch_size;
 
@@ -131,7 +141,10 @@ pub struct GeneralPipeline {
     bind_group_layout: wgpu::BindGroupLayout,
     grid_layout: wgpu::BindGroupLayout,
     points_pipeline: wgpu::ComputePipeline,
-    grid_pipeline: wgpu::ComputePipeline,
+    /// `grid` with the pipeline constant GRID_METRIC = 0 (induced) and 1 (profiled): each
+    /// compiled without the other metric's code (1.3× faster on llvmpipe than reading the
+    /// metric from the uniform).
+    grid_pipelines: [wgpu::ComputePipeline; 2],
 }
 
 impl GeneralPipeline {
@@ -158,19 +171,29 @@ impl GeneralPipeline {
             ..Default::default()
         });
         let module = crate::gpu::shader::create_module(device, "fim_general.wgsl");
-        let grid_pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some("grid"),
-            layout: Some(&pipeline_layout),
-            module: &module,
-            entry_point: Some("grid"),
-            compilation_options: Default::default(),
-            cache: None,
+        let grid_pipelines = Metric::ALL.map(|metric| {
+            let constants = [("GRID_METRIC", metric.code() as f64)];
+            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(if metric == Metric::Induced {
+                    "grid induced"
+                } else {
+                    "grid profiled"
+                }),
+                layout: Some(&pipeline_layout),
+                module: &module,
+                entry_point: Some("grid"),
+                compilation_options: wgpu::PipelineCompilationOptions {
+                    constants: &constants,
+                    ..Default::default()
+                },
+                cache: None,
+            })
         });
         Self {
             bind_group_layout,
             grid_layout,
             points_pipeline,
-            grid_pipeline,
+            grid_pipelines,
         }
     }
 }
@@ -270,7 +293,9 @@ impl GeneralData {
             label: Some("fim_general grid"),
             timestamp_writes: None,
         });
-        pass.set_pipeline(&pipeline.grid_pipeline);
+        // The pipeline compiled for this metric (any code other than 1 is the induced one).
+        let profiled = params.metric == Metric::Profiled.code();
+        pass.set_pipeline(&pipeline.grid_pipelines[profiled as usize]);
         pass.set_bind_group(0, &self.buffers.bind_group, &[]);
         pass.set_bind_group(1, &self.grid_group, &[]);
         let (x, y) = dispatch_size(params.cell_count, WORKGROUP_SIZE, 65_535);
@@ -307,7 +332,7 @@ impl GeneralData {
             damping,
             panel_nodes: self.buffers.panel_nodes,
             point_count: count,
-            metric: crate::math::Metric::Induced.code(),
+            metric: Metric::Induced.code(),
         };
         queue.write_buffer(&self.buffers.params, 0, bytemuck::bytes_of(&params));
         // A labelled pass rather than an encoder debug group: Mesa 22.3 lavapipe (CI's) crashed
