@@ -228,8 +228,19 @@ impl Camera {
         } else {
             (half_y, half_x / (half_y * NOMINAL_ASPECT))
         };
+        let half_width = half_height * NOMINAL_ASPECT * x_per_y;
+        // An axis whose span grew to keep equal scaling grows away from the model's edge: a σ
+        // axis keeps its low end (just below σ = 0) and extends upwards, instead of showing
+        // as much outside the model as inside.
+        let center = |lo: f64, hi: f64, half: f64, p: Param| match p {
+            Param::Sigma1 | Param::Sigma2 => lo + half,
+            _ => 0.5 * (lo + hi),
+        };
         Self {
-            center: [0.5 * (x0 + x1), 0.5 * (y0 + y1)],
+            center: [
+                center(x0, x1, half_width, slice.a),
+                center(y0, y1, half_height, slice.b),
+            ],
             half_height: half_height.max(1e-3),
             x_per_y,
         }

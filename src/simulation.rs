@@ -113,6 +113,10 @@ pub struct ParticleKey {
     pub mode: u32,
     /// Quadrature nodes per component.
     pub nodes: u32,
+    /// The slice the positions are coordinates of.
+    pub slice: crate::math::Slice,
+    /// Whether the general kernel's field drives them.
+    pub general: bool,
 }
 
 /// Particle count when the scene leaves it to the adapter: a CPU rasteriser gets fewer.
@@ -275,20 +279,33 @@ impl Simulation {
         view_min: [f64; 2],
         view_max: [f64; 2],
     ) -> Result<Option<(&wgpu::Buffer, u32, ParticleKey)>, GpuError> {
-        // TODO(issue 10): general slices' particles (the flow kernel's general mode).
-        if !(scene.flow.enabled && scene.layers.particles) || !uses_seed_kernel(scene) {
+        if !(scene.flow.enabled && scene.layers.particles) {
             self.particles = None;
             return Ok(None);
         }
-        let params = flow_params(scene, view_min, view_max);
+        let general = !uses_seed_kernel(scene);
+        let mut params = flow_params(scene, view_min, view_max);
+        if general {
+            // The flow kernel's general mode: positions are slice coordinates, the field the
+            // general kernel's own per-point evaluation (the same rule as the field's).
+            params = params.with_general(&scene.model, &scene.slice, &scene.model, scene.metric);
+        }
         let key = ParticleKey {
             count: self.particle_count(scene),
             seed: scene.flow.seed,
             mode: scene.flow.mode.code(),
-            nodes: scene.nodes,
+            nodes: if general {
+                general_nodes(scene.nodes)
+            } else {
+                scene.nodes
+            },
+            slice: scene.slice,
+            general,
         };
         if self.particles.as_ref().is_none_or(|(_, k)| *k != key) {
-            let mut data = ParticleData::new(ctx, &self.flow, key.count, &self.rule)?;
+            let rule = QuadratureRule::new(key.nodes)
+                .map_err(|e| GpuError::InvalidInput(e.to_string()))?;
+            let mut data = ParticleData::new(ctx, &self.flow, key.count, &rule)?;
             data.spawn(ctx, &self.flow, &params);
             self.particles = Some((data, key));
         }
@@ -341,9 +358,15 @@ impl Simulation {
         self.field_key = None;
     }
 
-    /// The particle count the scene asks for (or the adapter's default).
+    /// The particle count the scene asks for, or the adapter's default: a quarter of it on
+    /// general slices, where each particle's evaluation costs several times the seed's (more
+    /// panels: `compute::general`).
     pub fn particle_count(&self, scene: &Scene) -> u32 {
-        scene.flow.particles.unwrap_or(self.default_particles)
+        scene.flow.particles.unwrap_or(if uses_seed_kernel(scene) {
+            self.default_particles
+        } else {
+            self.default_particles / 4
+        })
     }
 
     /// Replaces the node table (and with it the field and probe buffers) when Q changed.
