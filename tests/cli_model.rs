@@ -124,3 +124,70 @@ fn capture_draws_a_general_slice() {
     let frames: Vec<_> = std::fs::read_dir(&out).unwrap().collect();
     assert_eq!(frames.len(), 1);
 }
+
+#[test]
+fn trace_follows_the_natural_flow_on_the_half_plane() {
+    // One Gaussian (π = 1) on (μ1, σ1): the natural flow from (2, 0.5) reaches the target
+    // (0, 1). Its Fisher–Rao length is at least the hyperbolic distance between the two,
+    // √2·arccosh(1 + ((Δμ)²/2 + (Δσ)²)/(2σ_aσ_b)) = √2·arccosh(3.25) ≈ 2.635 (a flow line
+    // is not a geodesic), and not much more.
+    let out = fisherflow(&[
+        "trace",
+        "--slice",
+        "mu1,sigma1",
+        "--model",
+        "pi=1",
+        "--start",
+        "2,0.5",
+        "--target",
+        "0,1",
+        "--steps",
+        "400",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["slice"], serde_json::json!(["mu1", "sigma1"]));
+    let trajectory = v["trajectory"].as_array().unwrap();
+    let first = &trajectory[0];
+    assert_eq!(first["theta"], serde_json::json!([2.0, 0.5]));
+    assert_eq!(first["mu2"], 0.0, "μ2 is held at the model's default");
+    let last = trajectory.last().unwrap();
+    let theta: Vec<f64> = serde_json::from_value(last["theta"].clone()).unwrap();
+    assert!(
+        theta[0].abs() < 1e-4 && (theta[1] - 1.0).abs() < 1e-4,
+        "ends at θ*: {theta:?}"
+    );
+    assert!(last["loss"].as_f64().unwrap() < 1e-8);
+    let hyperbolic = 2f64.sqrt() * 3.25f64.acosh();
+    let length = last["fisher_rao_length"].as_f64().unwrap();
+    assert!(
+        length >= hyperbolic * 0.999 && length < hyperbolic * 1.2,
+        "Fisher–Rao length {length} against the geodesic distance {hyperbolic}"
+    );
+    // Negative control: a start outside the model (σ1 < 0) is refused, naming the option.
+    assert_refused(
+        &[
+            "trace",
+            "--slice",
+            "mu1,sigma1",
+            "--model",
+            "pi=1",
+            "--start",
+            "2,-0.5",
+            "--target",
+            "0,1",
+        ],
+        &["--start", "sigma1"],
+    );
+    assert_refused(
+        &[
+            "trace", "--slice", "pi,mu1", "--start", "0.2,0", "--target", "1.5,0",
+        ],
+        &["--target", "pi"],
+    );
+}

@@ -1,6 +1,8 @@
 //! `fisherflow trace`: one trajectory of the natural or Euclidean gradient flow, computed by
 //! the particle kernel (`--device gpu`) or by its CPU mirror (`--device cpu`), with the loss
-//! and the Fisher–Rao path length along it.
+//! and the Fisher–Rao path length along it, on any slice of the general mixture (`--model`,
+//! `--slice`, `--metric`): the seed's slice runs the kernel's seed mode, every other slice its
+//! general mode.
 
 use std::fmt::Write as _;
 
@@ -9,15 +11,18 @@ use clap::Args;
 use serde::Serialize;
 
 use super::fim::Device;
-use super::{CliError, CliResult, parse_pair};
+use super::{CliError, CliResult, ModelArgs, parse_pair};
 use crate::compute::particles;
 use crate::cpu::particles::step_particle;
 use crate::gpu::context::{BackendChoice, GpuContext, GpuOptions};
 use crate::gpu::gpu_data::{FlowParams, Particle, flow_flags};
 use crate::math::loss::kl_divergence;
 use crate::math::quadrature::DEFAULT_NODES_F32;
-use crate::math::{Mixture, QuadratureRule, validate_damping, validate_finite, validate_sigma};
+use crate::math::{
+    Metric, Mixture, Model, QuadratureRule, Slice, validate_damping, validate_finite,
+};
 use crate::scene::{FlowMode, Integrator};
+use crate::simulation::general_nodes;
 
 /// Largest number of steps a trace may ask for.
 pub const MAX_STEPS: u32 = 1_000_000;
@@ -25,15 +30,19 @@ pub const MAX_STEPS: u32 = 1_000_000;
 /// Options of `fisherflow trace`.
 #[derive(Debug, Args)]
 pub struct TraceArgs {
-    /// Start θ0 = A,B.
+    /// Start θ0 = A,B (slice coordinates; the held parameters from --model).
     #[arg(long, value_parser = parse_pair, allow_hyphen_values = true)]
     pub start: [f64; 2],
-    /// Target θ* = T1,T2.
+    /// Target θ* = T1,T2 (slice coordinates; the held parameters from --model).
     #[arg(long, value_parser = parse_pair, allow_hyphen_values = true)]
     pub target: [f64; 2],
-    /// σ (> 0).
-    #[arg(long, allow_negative_numbers = true)]
-    pub sigma: f64,
+    /// The model (defaults π = ½, μ1 = μ2 = 0, σ1 = σ2 = 1), the slice (default mu1,mu2) and
+    /// --sigma S for σ1 = σ2 = S.
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// The metric of the natural flow: the slice's induced block, or the profiled one.
+    #[arg(long, default_value_t = Metric::Induced, value_name = "induced|profiled")]
+    pub metric: Metric,
     /// natural: dθ/dt = −(F + λI)⁻¹∇L; euclidean: dθ/dt = −∇L.
     #[arg(long, value_enum, default_value_t = Mode::Natural)]
     pub mode: Mode,
@@ -89,10 +98,12 @@ impl Mode {
 pub struct TracePoint {
     /// Step index (0 = start).
     pub step: u32,
-    /// μ1.
+    /// μ1 of the model here (a slice coordinate on the seed's slice, else possibly held).
     pub mu1: f64,
-    /// μ2.
+    /// μ2 of the model here.
     pub mu2: f64,
+    /// The slice coordinates here, in the order of the slice.
+    pub theta: [f64; 2],
     /// L = KL(p_θ* ‖ p_θ) here.
     pub loss: f64,
     /// Fisher–Rao length of the path from the start to here.
@@ -102,7 +113,50 @@ pub struct TracePoint {
 #[derive(Serialize)]
 struct TraceOutput {
     device: String,
+    slice: Slice,
     trajectory: Vec<TracePoint>,
+}
+
+/// What a trace runs on: the slice, the base model (held parameters), the target and the
+/// start as whole models.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TraceModel {
+    /// The slice.
+    pub slice: Slice,
+    /// The model with --model applied (the held parameters' values).
+    pub base: Model,
+    /// The base with --target's slice coordinates.
+    pub target: Model,
+    /// The base with --start's slice coordinates.
+    pub start: Model,
+}
+
+impl TraceModel {
+    /// σ when the kernel's seed mode applies (the seed's slice, π = ½, σ1 = σ2, induced
+    /// metric), else None (general mode).
+    pub fn seed_sigma(&self, metric: Metric) -> Option<f64> {
+        let b = &self.base;
+        (self.slice.is_seed() && b.pi == 0.5 && b.sigma1 == b.sigma2 && metric == Metric::Induced)
+            .then_some(b.sigma1)
+    }
+}
+
+/// The models of a trace's options (exit 2 naming the option when one leaves the model).
+pub fn trace_model(args: &TraceArgs) -> Result<TraceModel, CliError> {
+    let slice = args.model.slice.unwrap_or(Slice::SEED);
+    let base = args.model.apply(Model::default(), &slice)?;
+    let place = |option: &str, xy: [f64; 2]| {
+        let m = slice.place(&base, xy);
+        m.validate_for(&slice)
+            .map_err(|e| CliError::input(anyhow!("--{option}: {e}")))?;
+        Ok::<Model, CliError>(m)
+    };
+    Ok(TraceModel {
+        slice,
+        base,
+        target: place("target", args.target)?,
+        start: place("start", args.start)?,
+    })
 }
 
 fn validate(args: &TraceArgs) -> Result<(), CliError> {
@@ -111,7 +165,6 @@ fn validate(args: &TraceArgs) -> Result<(), CliError> {
     validate_finite("start[1]", args.start[1]).map_err(input)?;
     validate_finite("target[0]", args.target[0]).map_err(input)?;
     validate_finite("target[1]", args.target[1]).map_err(input)?;
-    validate_sigma(args.sigma).map_err(input)?;
     validate_damping(args.damping).map_err(input)?;
     if !(args.dt.is_finite() && args.dt > 0.0) {
         return Err(CliError::input(anyhow!(
@@ -134,13 +187,13 @@ fn validate(args: &TraceArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// The kernel's parameters for a trace.
-pub fn trace_params(args: &TraceArgs) -> FlowParams {
-    FlowParams {
+/// The kernel's parameters for a trace (seed mode, or general mode off the seed's slice).
+pub fn trace_params(args: &TraceArgs, m: &TraceModel) -> FlowParams {
+    let params = FlowParams {
         target: [args.target[0] as f32, args.target[1] as f32],
         view_min: [f32::MIN, f32::MIN],
         view_max: [f32::MAX, f32::MAX],
-        sigma: args.sigma as f32,
+        sigma: m.base.sigma1 as f32,
         damping: args.damping as f32,
         dt: args.dt as f32,
         speed_cap: args.speed_cap as f32,
@@ -149,6 +202,10 @@ pub fn trace_params(args: &TraceArgs) -> FlowParams {
         count: 1,
         flags: flow_flags::TRACE,
         ..FlowParams::default()
+    };
+    match m.seed_sigma(args.metric) {
+        Some(_) => params,
+        None => params.with_general(&m.base, &m.slice, &m.target, args.metric),
     }
 }
 
@@ -164,7 +221,8 @@ pub fn trace_cpu(
     let params = FlowParams {
         panel_nodes: nodes.len() as u32,
         count: 1,
-        flags: flow_flags::TRACE,
+        // TRACE on top of the caller's flags (GENERAL must survive), as the kernel's trace.
+        flags: params.flags | flow_flags::TRACE,
         ..*params
     };
     let mut state = Particle::trace_start(start, mode);
@@ -178,24 +236,32 @@ pub fn trace_cpu(
 
 /// Turns kernel states into the trajectory: state k holds θ_k (`previous`) and the
 /// Fisher–Rao speed there; lengths are the running sum of speed·dt. The loss at each θ_k is
-/// the f64 reference's (f32 cannot resolve L near a minimum, where it matters most).
-pub fn trajectory(states: &[Particle], dt: f64, target: [f64; 2], sigma: f64) -> Vec<TracePoint> {
+/// the f64 reference's (f32 cannot resolve L near a minimum, where it matters most): the
+/// seed's rotated path on the seed's slice, the general one elsewhere.
+pub fn trajectory(states: &[Particle], dt: f64, m: &TraceModel, metric: Metric) -> Vec<TracePoint> {
     let rule =
         QuadratureRule::new(crate::math::quadrature::DEFAULT_NODES_F64).expect("valid default");
+    let seed_sigma = m.seed_sigma(metric);
+    let target_xy = m.slice.coords(&m.target);
     let mut length = 0.0;
     states
         .iter()
         .enumerate()
         .map(|(k, s)| {
+            let theta = [s.previous[0] as f64, s.previous[1] as f64];
+            let here = m.slice.place(&m.base, theta);
+            let loss = match seed_sigma {
+                Some(sigma) => {
+                    kl_divergence(&Mixture::new(theta[0], theta[1], sigma), target_xy, &rule)
+                }
+                None => crate::math::general::kl_divergence(&here, &m.target, &rule),
+            };
             let point = TracePoint {
                 step: k as u32,
-                mu1: s.previous[0] as f64,
-                mu2: s.previous[1] as f64,
-                loss: kl_divergence(
-                    &Mixture::new(s.previous[0] as f64, s.previous[1] as f64, sigma),
-                    target,
-                    &rule,
-                ),
+                mu1: here.mu1,
+                mu2: here.mu2,
+                theta,
+                loss,
                 fisher_rao_length: length,
             };
             length += s.speed as f64 * dt;
@@ -207,8 +273,15 @@ pub fn trajectory(states: &[Particle], dt: f64, target: [f64; 2], sigma: f64) ->
 /// Runs `fisherflow trace`.
 pub fn run(args: &TraceArgs) -> CliResult {
     validate(args)?;
-    let rule = QuadratureRule::new(args.nodes).map_err(CliError::input)?;
-    let params = trace_params(args);
+    let m = trace_model(args)?;
+    crate::math::quadrature::validate_nodes(args.nodes).map_err(CliError::input)?;
+    // The general mode's panels need fewer nodes than the seed's windows (simulation docs).
+    let nodes = match m.seed_sigma(args.metric) {
+        Some(_) => args.nodes,
+        None => general_nodes(args.nodes),
+    };
+    let rule = QuadratureRule::new(nodes).map_err(CliError::input)?;
+    let params = trace_params(args, &m);
     let start = [args.start[0] as f32, args.start[1] as f32];
     let (device, states) = match args.device {
         Device::Cpu => (
@@ -227,24 +300,32 @@ pub fn run(args: &TraceArgs) -> CliResult {
             (ctx.describe(), states)
         }
     };
-    let trajectory = trajectory(&states, args.dt, args.target, args.sigma);
-    if args.mode == Mode::Natural && args.damping == 0.0 && args.start[0] == args.start[1] {
+    let trajectory = trajectory(&states, args.dt, &m, args.metric);
+    if args.mode == Mode::Natural
+        && args.damping == 0.0
+        && m.seed_sigma(args.metric).is_some()
+        && args.start[0] == args.start[1]
+    {
         eprintln!(
             "note: the start lies on the diagonal, where the natural gradient is undefined; the path stays put (try --damping 0.01)"
         );
     }
     let text = if args.json {
-        serde_json::to_string_pretty(&TraceOutput { device, trajectory })
-            .map_err(CliError::runtime)?
+        serde_json::to_string_pretty(&TraceOutput {
+            device,
+            slice: m.slice,
+            trajectory,
+        })
+        .map_err(CliError::runtime)?
             + "\n"
     } else {
-        table(&device, args, &trajectory)
+        table(&device, args, &m, &trajectory)
     };
     print!("{text}");
     Ok(())
 }
 
-fn table(device: &str, args: &TraceArgs, points: &[TracePoint]) -> String {
+fn table(device: &str, args: &TraceArgs, m: &TraceModel, points: &[TracePoint]) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -254,7 +335,11 @@ fn table(device: &str, args: &TraceArgs, points: &[TracePoint]) -> String {
     let _ = writeln!(
         s,
         "{:>7} {:>14} {:>14} {:>14} {:>14}",
-        "step", "μ1", "μ2", "loss", "FR length"
+        "step",
+        m.slice.a.to_string(),
+        m.slice.b.to_string(),
+        "loss",
+        "FR length"
     );
     let stride = (points.len() / 40).max(1);
     for (i, p) in points.iter().enumerate() {
@@ -262,14 +347,19 @@ fn table(device: &str, args: &TraceArgs, points: &[TracePoint]) -> String {
             let _ = writeln!(
                 s,
                 "{:>7} {:>14.6} {:>14.6} {:>14.6e} {:>14.6}",
-                p.step, p.mu1, p.mu2, p.loss, p.fisher_rao_length
+                p.step, p.theta[0], p.theta[1], p.loss, p.fisher_rao_length
             );
         }
     }
     if let Some(last) = points.last() {
         let t = args.target;
-        let d_target = (last.mu1 - t[0]).hypot(last.mu2 - t[1]);
-        let d_twin = (last.mu1 - t[1]).hypot(last.mu2 - t[0]);
+        let [x, y] = last.theta;
+        let d_target = (x - t[0]).hypot(y - t[1]);
+        // The twin, where the label-swapped target lies in the slice.
+        let d_twin = m
+            .slice
+            .twin(&m.base, &m.target)
+            .map_or(f64::INFINITY, |w| (x - w[0]).hypot(y - w[1]));
         let (name, d) = if d_target <= d_twin {
             ("θ*", d_target)
         } else {

@@ -25,6 +25,10 @@ pub struct ViewArgs {
     /// (mu1, mu2) unless --scene gives another).
     #[command(flatten)]
     pub model: super::ModelArgs,
+    /// The metric on the slice: the induced block of F, or the profiled one (the held
+    /// parameters unknown).
+    #[arg(long, value_name = "induced|profiled")]
+    pub metric: Option<crate::math::Metric>,
     /// Grid density: cells across the view height (8..=2048, limited by the device).
     #[arg(long)]
     pub grid: Option<u32>,
@@ -140,6 +144,9 @@ pub fn scene_from_args(args: &ViewArgs) -> Result<Scene, CliError> {
     }
     if let Some(v) = args.grid {
         scene.grid = v;
+    }
+    if let Some(v) = args.metric {
+        scene.metric = v;
     }
     if slice_changed && args.probe.is_none() {
         scene.probe = Some(crate::scene::default_probe(&scene.model, &scene.slice));
