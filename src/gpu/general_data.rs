@@ -114,8 +114,8 @@ const _: () = assert!(std::mem::size_of::<GeneralGridParams>() == 112);
 
 /// Parameters for a `columns × rows` grid tiling [view_min, view_max] of `slice` (slice
 /// coordinates, f64), with the floating origin at `view_min`; the held parameters from `base`,
-/// the target (if any) as given. Analogous to
-/// [`fim_field::grid_params`](crate::compute::fim_field::grid_params).
+/// the target (if any) as given. Analogous to the seed kernel's `compute::fim_field::grid_params`
+/// (not linked: `gpu` sits below `compute` in the import order).
 #[allow(clippy::too_many_arguments)]
 pub fn general_grid_params(
     view_min: [f64; 2],

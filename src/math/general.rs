@@ -516,7 +516,7 @@ pub enum ProfiledError {
     /// undefined there and F_ππ = ∫φ1²/φ2 − 1 (or its mirror) is infinite when the present
     /// component is wide enough (σ1 ≥ √2σ2), so π cannot be profiled out.
     #[error(
-        "the profiled metric is undefined with pi held at {pi}: F_pi,pi is undefined          (or infinite) on the weight boundary; use the induced metric or hold pi inside (0, 1)"
+        "the profiled metric is undefined with pi held at {pi}: F_pi,pi is undefined (or infinite) on the weight boundary; use the induced metric or hold pi inside (0, 1)"
     )]
     WeightOnBoundary {
         /// The held π.
@@ -526,7 +526,7 @@ pub enum ProfiledError {
     /// unit-diagonal scaling is below [`PROFILE_MIN_PIVOT`] (e.g. the π score vanishes where
     /// the two components coincide), so F_nn⁻¹ does not exist.
     #[error(
-        "the profiled metric is undefined here: the held parameters' Fisher block is singular          (smallest pivot {min_pivot:.1e})"
+        "the profiled metric is undefined here: the held parameters' Fisher block is singular (smallest pivot {min_pivot:.1e})"
     )]
     SingularNuisance {
         /// The smallest pivot of the unit-diagonal F_nn (0 when a diagonal entry is 0).
