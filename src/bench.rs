@@ -1,5 +1,9 @@
 //! `fisherflow bench`: GPU against CPU, same work on both sides, errors beside times.
 //!
+//! It runs on one slice of the general mixture ([`BenchModel`]): the seed's slice (π = ½,
+//! σ1 = σ2, induced metric; the default) measures the seed kernels, every other slice (or
+//! `--kernel general`) the general ones; each row names its `kernel`.
+//!
 //! * FIM field over grids × node counts × paths: `gpu` (the WGSL kernel; end-to-end time with
 //!   the uniform upload, dispatch and read-back, and kernel time from timestamp queries where
 //!   the adapter has them), `cpu-f32-mt` (the f32 mirror on every core), `cpu-f64` (the
@@ -7,11 +11,24 @@
 //!   cells per second (kernel time when known, else end-to-end), and the largest relative error
 //!   against the f64 reference at 128 nodes on the same cells (a deterministic sample of at most
 //!   `error_sample` cells on large grids).
-//! * Particles: flow steps per second, GPU kernel against the CPU mirror.
+//!   On the seed's kernel the view is [−5σ, 5σ]² (σ = 1 and target (−1.5, 1) by default). On
+//!   the general kernel the paths are `fim_general.wgsl`'s `grid` entry point (kernel time
+//!   between timestamps written by empty passes just before and after the grid pass, since the
+//!   grid pass takes no timestamp writes of its own), its rayon mirror `cpu::general::grid` and
+//!   the f64 `evaluate_general_metric`, all with the general rule of Q/2 nodes per component
+//!   and panel pair ([`general_nodes`], as the viewer runs it; the row's `kernel_nodes`); the
+//!   view is the viewer's fitted view of the slice ([`Camera::fit_slice`] at its nominal
+//!   aspect, N × N cells), the target is the model; the error is against the f64 general
+//!   reference at 64 nodes with issue 10's tolerances ([`general_tolerances`]), over the
+//!   sampled cells inside the model with a defined metric (`outside_cells` and
+//!   `undefined_cells` count the others; a cell outside on one side only is an infinite error).
+//! * Particles: flow steps per second, GPU kernel against the CPU mirror (on a general slice
+//!   the kernel's general mode, positions in slice coordinates over the fitted view).
 //! * Frame loop: offscreen frames of the viewer's renderer, median and p95 wall time per frame,
 //!   split into field, particles and drawing by submitting and waiting for each stage alone
 //!   (wall clock: comparable on every adapter; lavapipe's timestamps between commands did not
-//!   add up to the wall time).
+//!   add up to the wall time). On a general slice the scene is the model on its slice with
+//!   the view fitted to it ([`Scene::fit_view`]).
 
 use std::time::Instant;
 
@@ -19,19 +36,121 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::compute::fim_field::{FieldData, FieldMode, FimFieldPipeline, grid_params};
+use crate::compute::general::{GeneralData, GeneralPipeline};
 use crate::compute::particles::{ParticleData, ParticlePipeline};
 use crate::cpu;
 use crate::frame::FrameRenderer;
 use crate::gpu::context::{GpuContext, GpuError};
+use crate::gpu::general_data::{GeneralGridParams, general_grid_params};
 use crate::gpu::gpu_data::{FieldCell, FieldParams, FlowParams, Particle};
 use crate::gpu::timing::GpuTimer;
+use crate::math::general::DEFAULT_NODES_GENERAL;
 use crate::math::quadrature::DEFAULT_NODES_F64;
-use crate::math::{PointInput, PointReport, QuadratureRule, evaluate_point};
+use crate::math::{Metric, Model, PointInput, PointReport, QuadratureRule, Slice, evaluate_point};
 use crate::render::CANVAS_FORMAT;
 use crate::render::target::RenderTarget;
-use crate::scene::{Camera, Scene};
-use crate::simulation::flow_params;
-use crate::verify::{Tolerances, compare_reports, report_from_cell};
+use crate::scene::{Camera, NOMINAL_ASPECT, Scene};
+use crate::simulation::{flow_params, general_nodes};
+use crate::verify::{
+    GeneralOutcome, Tolerances, compare_general, compare_reports, general_grid_reference,
+    general_tolerances, report_from_cell,
+};
+
+/// Which kernel a measurement ran.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Kernel {
+    /// The seed's kernels (`fim_field.wgsl`, the particle kernel's seed mode): the seed's
+    /// slice with π = ½, σ1 = σ2, induced metric.
+    Seed,
+    /// The general kernels (`fim_general.wgsl`, the particle kernel's general mode): any slice.
+    General,
+}
+
+/// The model and slice the benchmark runs on, and which kernel evaluates them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BenchModel {
+    /// The model; it is also the target (as in the viewer, whose handle is the model's slice
+    /// coordinates).
+    pub model: Model,
+    /// The slice.
+    pub slice: Slice,
+    /// The metric (the general kernel's; the seed kernel is the induced metric).
+    pub metric: Metric,
+    /// The kernel.
+    pub kernel: Kernel,
+}
+
+impl Default for BenchModel {
+    /// The seed benchmark: the default scene's model (π = ½, handle (−1.5, 1), σ = 1) on the
+    /// seed's slice.
+    fn default() -> Self {
+        let scene = Scene::default();
+        Self {
+            model: scene.model,
+            slice: scene.slice,
+            metric: Metric::Induced,
+            kernel: Kernel::Seed,
+        }
+    }
+}
+
+impl BenchModel {
+    /// `model` on `slice` with `metric`; the seed kernel where it applies (the seed's slice,
+    /// π = ½, σ1 = σ2, induced), else the general one. `kernel` forces one: the general kernel
+    /// runs anywhere, the seed kernel only where it applies (else an error naming why).
+    pub fn new(
+        model: Model,
+        slice: Slice,
+        metric: Metric,
+        kernel: Option<Kernel>,
+    ) -> Result<Self, String> {
+        let seed_applies = slice.is_seed()
+            && model.pi == 0.5
+            && model.sigma1 == model.sigma2
+            && metric == Metric::Induced;
+        let kernel = match kernel {
+            Some(Kernel::Seed) if !seed_applies => {
+                return Err(
+                    "the seed kernel runs only on the slice mu1,mu2 with pi=0.5, \
+                            sigma1 = sigma2 and the induced metric; use --kernel general or \
+                            leave --kernel out"
+                        .into(),
+                );
+            }
+            Some(k) => k,
+            None if seed_applies => Kernel::Seed,
+            None => Kernel::General,
+        };
+        Ok(Self {
+            model,
+            slice,
+            metric,
+            kernel,
+        })
+    }
+
+    /// The viewer's scene of this model and slice: the probe where the viewer puts it on a
+    /// new slice, the view fitted to the handles and the probe.
+    pub fn scene(&self) -> Scene {
+        let mut scene = Scene {
+            model: self.model,
+            slice: self.slice,
+            metric: self.metric,
+            probe: Some(crate::scene::default_probe(&self.model, &self.slice)),
+            ..Scene::default()
+        };
+        scene.fit_view();
+        scene
+    }
+
+    /// The general kernel's view: the fitted camera's visible rectangle at the viewer's
+    /// nominal aspect ([`Camera::fit_slice`], no probe).
+    pub fn general_view(&self) -> ([f64; 2], [f64; 2]) {
+        Camera::fit_slice(&self.model, &self.slice, None)
+            .visible_rect([(100.0 * NOMINAL_ASPECT) as f32, 100.0])
+    }
+}
 
 /// A path of the FIM benchmark.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -90,6 +209,8 @@ pub struct BenchConfig {
     pub frames: Vec<FrameCase>,
     /// Timed frames per case.
     pub frame_count: usize,
+    /// The model, slice and kernel.
+    pub model: BenchModel,
 }
 
 impl BenchConfig {
@@ -119,6 +240,7 @@ impl BenchConfig {
                 case(1280, 720, 128, 16_384, false),
             ],
             frame_count: 20,
+            model: BenchModel::default(),
         }
     }
 
@@ -173,6 +295,8 @@ pub struct CpuInfo {
 pub struct FimRow {
     /// Which path.
     pub path: FimPath,
+    /// Which kernel (the seed's or the general one).
+    pub kernel: Kernel,
     /// Grid side N.
     pub grid: u32,
     /// Nodes per component.
@@ -193,6 +317,17 @@ pub struct FimRow {
     pub max_rel_error: f64,
     /// Cells the error was measured on.
     pub error_cells: usize,
+    /// Gauss–Legendre nodes per component of the rule the kernel ran (the general kernel: Q/2,
+    /// [`general_nodes`]; the seed kernel: Q). General rows only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernel_nodes: Option<u32>,
+    /// Sampled cells outside the model (not compared). General rows only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outside_cells: Option<usize>,
+    /// Sampled cells with an undefined metric on either side (not compared). General rows
+    /// only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub undefined_cells: Option<usize>,
 }
 
 /// One particle-advection measurement.
@@ -200,6 +335,8 @@ pub struct FimRow {
 pub struct ParticleRow {
     /// "gpu" or "cpu-f32-mt".
     pub path: String,
+    /// Which kernel (mode of the particle kernel).
+    pub kernel: Kernel,
     /// Particle count.
     pub particles: u32,
     /// Integrator.
@@ -220,6 +357,8 @@ pub struct FrameRow {
     /// The case.
     #[serde(flatten)]
     pub case: FrameCase,
+    /// Which kernel the frame's field and particles ran.
+    pub kernel: Kernel,
     /// Cells drawn.
     pub cells: u32,
     /// Median ms/frame (wall, submit to idle).
@@ -247,6 +386,14 @@ pub struct BenchReport {
     pub particles: Vec<ParticleRow>,
     /// Frame rows.
     pub frame: Vec<FrameRow>,
+    /// The model (also the target).
+    pub model: Model,
+    /// The slice.
+    pub slice: Slice,
+    /// The metric.
+    pub metric: Metric,
+    /// The kernel of every row.
+    pub kernel: Kernel,
 }
 
 /// (median, p95) of samples.
@@ -271,10 +418,20 @@ fn cpu_model() -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
-/// The benchmark's view: σ = 1 over [−5, 5]², target (−1.5, 1): cells from on the diagonal
-/// to 10σ apart.
-fn bench_params(grid: u32) -> FieldParams {
-    grid_params([-5.0, -5.0], [5.0, 5.0], grid, grid, 1.0, [-1.5, 1.0], 0.0)
+/// The seed kernel's view: [−5σ, 5σ]² with the model's σ and handle (by default σ = 1, target
+/// (−1.5, 1)): cells from on the diagonal to 10σ apart.
+fn bench_params(grid: u32, model: &BenchModel) -> FieldParams {
+    let sigma = model.model.sigma1;
+    let t = model.slice.coords(&model.model);
+    grid_params(
+        [-5.0 * sigma, -5.0 * sigma],
+        [5.0 * sigma, 5.0 * sigma],
+        grid,
+        grid,
+        sigma as f32,
+        t,
+        0.0,
+    )
 }
 
 /// Deterministic sample of at most `limit` cell indices.
@@ -338,8 +495,15 @@ pub fn run(
         fim: Vec::new(),
         particles: Vec::new(),
         frame: Vec::new(),
+        model: config.model.model,
+        slice: config.model.slice,
+        metric: config.model.metric,
+        kernel: config.model.kernel,
     };
-    bench_fim(ctx, config, &mut report, &mut progress)?;
+    match config.model.kernel {
+        Kernel::Seed => bench_fim(ctx, config, &mut report, &mut progress)?,
+        Kernel::General => bench_fim_general(ctx, config, &mut report, &mut progress)?,
+    }
     bench_particles(ctx, config, &mut report, &mut progress)?;
     bench_frames(ctx, config, &mut report, &mut progress)?;
     Ok(report)
@@ -355,7 +519,7 @@ fn bench_fim(
     let timer = GpuTimer::new(ctx, 2);
     let reference_rule = QuadratureRule::new(DEFAULT_NODES_F64).expect("valid default");
     for &grid in &config.grids {
-        let base = bench_params(grid);
+        let base = bench_params(grid, &config.model);
         let cells = base.cell_count as usize;
         let indices = sample(cells, config.error_sample);
         progress(&format!(
@@ -446,6 +610,7 @@ fn bench_fim(
                 let seconds = kernel_ms.unwrap_or(median_ms) * 1e-3;
                 report.fim.push(FimRow {
                     path,
+                    kernel: Kernel::Seed,
                     grid,
                     nodes,
                     cells: cells as u64,
@@ -456,6 +621,9 @@ fn bench_fim(
                     cells_per_s: cells as f64 / seconds,
                     max_rel_error: max_error(&last, &references),
                     error_cells: last.len(),
+                    kernel_nodes: None,
+                    outside_cells: None,
+                    undefined_cells: None,
                 });
             }
         }
@@ -463,12 +631,196 @@ fn bench_fim(
     Ok(())
 }
 
-fn bench_flow_params(count: u32) -> FlowParams {
-    let scene = Scene::default();
-    FlowParams {
-        count,
-        ..flow_params(&scene, [-4.0, -4.0], [4.0, 4.0])
+/// The FIM section on the general kernel (module docs): the same timing and error column as
+/// [`bench_fim`], over the fitted view of the slice.
+fn bench_fim_general(
+    ctx: &GpuContext,
+    config: &BenchConfig,
+    report: &mut BenchReport,
+    progress: &mut impl FnMut(&str),
+) -> Result<(), GpuError> {
+    let bm = &config.model;
+    let (view_min, view_max) = bm.general_view();
+    let pipeline = GeneralPipeline::new(&ctx.device);
+    // Two empty passes bracket the grid pass: slots 1 (end of the first) and 2 (start of the
+    // second).
+    let timer = GpuTimer::new(ctx, 4);
+    let reference_rule = QuadratureRule::new(DEFAULT_NODES_GENERAL).expect("valid default");
+    let tolerances = general_tolerances();
+    for &grid in &config.grids {
+        let base = general_grid_params(
+            view_min,
+            view_max,
+            grid,
+            grid,
+            &bm.model,
+            &bm.slice,
+            Some(&bm.model),
+            0.0,
+            bm.metric,
+        );
+        let cells = base.cell_count as usize;
+        let indices = sample(cells, config.error_sample);
+        progress(&format!(
+            "general reference values for {grid}² ({} cells)",
+            indices.len()
+        ));
+        let references: Vec<GeneralOutcome> = indices
+            .par_iter()
+            .map(|&i| {
+                GeneralOutcome::from_reference(&general_grid_reference(
+                    &base,
+                    i as u32,
+                    &bm.model,
+                    bm.metric,
+                    &reference_rule,
+                ))
+            })
+            .collect();
+        for &nodes in &config.nodes {
+            let kernel_nodes = general_nodes(nodes);
+            let rule = QuadratureRule::new(kernel_nodes)
+                .map_err(|e| GpuError::InvalidInput(e.to_string()))?;
+            let table = rule.panel_rule().table_f32();
+            let params = GeneralGridParams {
+                panel_nodes: table.len() as u32,
+                ..base
+            };
+            for &path in &config.paths {
+                if path == FimPath::CpuF64 && grid > config.f64_max_grid {
+                    continue;
+                }
+                progress(&format!("fim general {path:?} {grid}² Q={nodes}"));
+                let mut wall = Vec::new();
+                let mut kernel = Vec::new();
+                let mut got: Vec<GeneralOutcome> = Vec::new();
+                let from_cells = |out: &[FieldCell]| -> Vec<GeneralOutcome> {
+                    indices
+                        .iter()
+                        .zip(&references)
+                        .map(|(&i, r)| {
+                            GeneralOutcome::from_grid_cell(&params, i as u32, &out[i], r)
+                        })
+                        .collect()
+                };
+                match path {
+                    FimPath::Gpu => {
+                        let data = GeneralData::new(ctx, &pipeline, params.cell_count, &rule)?;
+                        for run in 0..config.warmup + config.repeats {
+                            let start = Instant::now();
+                            let mut encoder =
+                                ctx.device.create_command_encoder(&Default::default());
+                            let mark = |encoder: &mut wgpu::CommandEncoder, pair: u32| {
+                                if let Some(t) = &timer {
+                                    encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                                        label: Some("bench timestamp"),
+                                        timestamp_writes: Some(t.compute_pass(pair)),
+                                    });
+                                }
+                            };
+                            mark(&mut encoder, 0);
+                            data.encode_grid(&ctx.queue, &mut encoder, &pipeline, &params);
+                            mark(&mut encoder, 1);
+                            if let Some(t) = &timer {
+                                t.resolve(&mut encoder);
+                            }
+                            ctx.queue.submit([encoder.finish()]);
+                            let out = data.read_cells(ctx, params.cell_count)?;
+                            let elapsed = start.elapsed().as_secs_f64() * 1e3;
+                            if run >= config.warmup {
+                                wall.push(elapsed);
+                                if let Some(t) = &timer {
+                                    let ts = t.read_ms(ctx)?;
+                                    kernel.push(ts[2] - ts[1]);
+                                }
+                            }
+                            if run + 1 == config.warmup + config.repeats {
+                                got = from_cells(&out);
+                            }
+                        }
+                    }
+                    FimPath::CpuF32Mt => {
+                        let mut out = Vec::new();
+                        for run in 0..config.warmup + config.repeats {
+                            let start = Instant::now();
+                            out = cpu::general::grid(&params, &table);
+                            if run >= config.warmup {
+                                wall.push(start.elapsed().as_secs_f64() * 1e3);
+                            }
+                        }
+                        got = from_cells(&out);
+                    }
+                    FimPath::CpuF64 => {
+                        let mut out = Vec::with_capacity(cells);
+                        for run in 0..config.warmup + config.repeats {
+                            out.clear();
+                            let start = Instant::now();
+                            for i in 0..cells {
+                                out.push(general_grid_reference(
+                                    &params, i as u32, &bm.model, bm.metric, &rule,
+                                ));
+                            }
+                            if run >= config.warmup {
+                                wall.push(start.elapsed().as_secs_f64() * 1e3);
+                            }
+                        }
+                        got = indices
+                            .iter()
+                            .map(|&i| GeneralOutcome::from_reference(&out[i]))
+                            .collect();
+                    }
+                }
+                let (median_ms, p95_ms) = median_p95(&wall);
+                let kernel_ms = (!kernel.is_empty()).then(|| median_p95(&kernel).0);
+                let seconds = kernel_ms.unwrap_or(median_ms) * 1e-3;
+                let verdict = compare_general(&got, &references, &tolerances);
+                report.fim.push(FimRow {
+                    path,
+                    kernel: Kernel::General,
+                    grid,
+                    nodes,
+                    cells: cells as u64,
+                    repeats: wall.len(),
+                    median_ms,
+                    p95_ms,
+                    kernel_ms,
+                    cells_per_s: cells as f64 / seconds,
+                    max_rel_error: verdict.comparison.max_relative,
+                    error_cells: verdict.comparison.cells,
+                    kernel_nodes: Some(kernel_nodes),
+                    outside_cells: Some(verdict.outside),
+                    undefined_cells: Some(verdict.undefined),
+                });
+            }
+        }
     }
+    Ok(())
+}
+
+/// The flow's parameters: on the seed kernel the default scene over [−4, 4]²; on the general
+/// kernel the general mode of the bench's scene over the fitted view (positions in slice
+/// coordinates, as the viewer runs it).
+fn bench_flow_params(count: u32, model: &BenchModel) -> FlowParams {
+    let params = match model.kernel {
+        Kernel::Seed => {
+            let scene = Scene {
+                model: model.model,
+                ..Scene::default()
+            };
+            flow_params(&scene, [-4.0, -4.0], [4.0, 4.0])
+        }
+        Kernel::General => {
+            let scene = model.scene();
+            let (lo, hi) = model.general_view();
+            flow_params(&scene, lo, hi).with_general(
+                &scene.model,
+                &scene.slice,
+                &scene.model,
+                scene.metric,
+            )
+        }
+    };
+    FlowParams { count, ..params }
 }
 
 fn bench_particles(
@@ -478,13 +830,17 @@ fn bench_particles(
     progress: &mut impl FnMut(&str),
 ) -> Result<(), GpuError> {
     let pipeline = ParticlePipeline::new(&ctx.device);
-    let rule =
-        QuadratureRule::new(crate::math::quadrature::DEFAULT_NODES_F32).expect("valid default");
+    let kernel_kind = config.model.kernel;
+    let nodes = match kernel_kind {
+        Kernel::Seed => crate::math::quadrature::DEFAULT_NODES_F32,
+        Kernel::General => general_nodes(crate::math::quadrature::DEFAULT_NODES_F32),
+    };
+    let rule = QuadratureRule::new(nodes).expect("valid default");
     let table = rule.panel_rule().table_f32();
     let steps = config.particle_steps.max(1);
     let timer = GpuTimer::new(ctx, 2 * steps);
     for &count in &config.particles {
-        let params = bench_flow_params(count);
+        let params = bench_flow_params(count, &config.model);
         // Big counts take seconds per step on a software adapter: one step per repeat there.
         let steps = if count > 100_000 { 1 } else { steps };
         progress(&format!("particles gpu {count}"));
@@ -521,7 +877,7 @@ fn bench_particles(
                 }
             }
         }
-        push_particle_row(report, "gpu", count, &wall, &kernel);
+        push_particle_row(report, "gpu", kernel_kind, count, &wall, &kernel);
 
         progress(&format!("particles cpu-f32-mt {count}"));
         let cpu_params = FlowParams {
@@ -544,7 +900,7 @@ fn bench_particles(
                 wall.push(start.elapsed().as_secs_f64() * 1e3 / cpu_steps as f64);
             }
         }
-        push_particle_row(report, "cpu-f32-mt", count, &wall, &[]);
+        push_particle_row(report, "cpu-f32-mt", kernel_kind, count, &wall, &[]);
     }
     Ok(())
 }
@@ -552,6 +908,7 @@ fn bench_particles(
 fn push_particle_row(
     report: &mut BenchReport,
     path: &str,
+    kernel_kind: Kernel,
     count: u32,
     wall: &[f64],
     kernel: &[f64],
@@ -560,6 +917,7 @@ fn push_particle_row(
     let kernel_ms = (!kernel.is_empty()).then(|| median_p95(kernel).0);
     report.particles.push(ParticleRow {
         path: path.to_owned(),
+        kernel: kernel_kind,
         particles: count,
         integrator: "rk4".to_owned(),
         median_ms_per_step: median,
@@ -589,14 +947,21 @@ fn bench_frames(
             CANVAS_FORMAT,
             "bench frame",
         );
-        let mut scene = Scene {
-            grid: case.grid,
-            camera: Camera {
-                center: [0.0, 0.0],
-                half_height: 4.0,
-                x_per_y: 1.0,
+        let mut scene = match config.model.kernel {
+            Kernel::Seed => Scene {
+                grid: case.grid,
+                camera: Camera {
+                    center: [0.0, 0.0],
+                    half_height: 4.0,
+                    x_per_y: 1.0,
+                },
+                model: config.model.model,
+                ..Scene::default()
             },
-            ..Scene::default()
+            Kernel::General => Scene {
+                grid: case.grid,
+                ..config.model.scene()
+            },
         };
         scene.flow.enabled = case.particles > 0;
         scene.flow.particles = (case.particles > 0).then_some(case.particles);
@@ -621,6 +986,7 @@ fn bench_frames(
         let med = |v: &Vec<f64>| median_p95(v).0;
         report.frame.push(FrameRow {
             case: *case,
+            kernel: config.model.kernel,
             cells,
             median_ms,
             p95_ms,
@@ -647,13 +1013,30 @@ pub fn table(report: &BenchReport) -> String {
         "cpu:     {} ({} threads)",
         report.cpu.model, report.cpu.threads
     );
+    let m = &report.model;
+    let _ = writeln!(
+        s,
+        "model:   pi={} mu1={} mu2={} sigma1={} sigma2={} on slice ({}, {}), {} metric, {} kernel",
+        m.pi,
+        m.mu1,
+        m.mu2,
+        m.sigma1,
+        m.sigma2,
+        report.slice.a,
+        report.slice.b,
+        report.metric,
+        match report.kernel {
+            Kernel::Seed => "seed",
+            Kernel::General => "general",
+        }
+    );
     let opt = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.2}"));
     let _ = writeln!(
         s,
         "\nFIM field                                   median     p95   kernel      cells/s   max rel err"
     );
     for r in &report.fim {
-        let _ = writeln!(
+        let _ = write!(
             s,
             "  {:<11} {:>5}² Q={:<3} {:>8} cells {:>9.2} {:>7.2} {:>8} {:>12.3e}   {:.2e}",
             serde_json::to_value(r.path)
@@ -669,6 +1052,16 @@ pub fn table(report: &BenchReport) -> String {
             r.cells_per_s,
             r.max_rel_error
         );
+        if let (Some(q), Some(outside), Some(undefined)) =
+            (r.kernel_nodes, r.outside_cells, r.undefined_cells)
+        {
+            let _ = write!(
+                s,
+                "  (general rule {q} nodes; {} compared, {outside} outside, {undefined} undefined)",
+                r.error_cells
+            );
+        }
+        let _ = writeln!(s);
     }
     let _ = writeln!(
         s,
@@ -723,6 +1116,130 @@ mod tests {
         let (m, p) = median_p95(&[5.0, 1.0, 3.0, 2.0, 4.0]);
         assert_eq!(m, 3.0);
         assert_eq!(p, 5.0);
+    }
+
+    /// The general error column can fail: the mirror's own cells pass, and a perturbed F, a
+    /// cell outside on one side only, a grid evaluated one column off and a short array each
+    /// give an error above the tolerance (infinite for the last three).
+    #[test]
+    fn general_error_column_rejects_wrong_cells() {
+        let bm = BenchModel::new(
+            Model {
+                pi: 0.5,
+                mu1: -1.0,
+                mu2: 1.0,
+                sigma1: 1.0,
+                sigma2: 0.7,
+            },
+            Slice {
+                a: crate::math::Param::Mu1,
+                b: crate::math::Param::Sigma2,
+            },
+            Metric::Induced,
+            None,
+        )
+        .unwrap();
+        assert_eq!(bm.kernel, Kernel::General);
+        // The fitted view's μ1 range; σ2 from −0.5 so that a quarter of the rows is outside.
+        let (lo, hi) = bm.general_view();
+        let (lo, hi) = ([lo[0], -0.5], [hi[0], 1.5]);
+        let g = |lo: [f64; 2], hi: [f64; 2]| {
+            let p = general_grid_params(
+                lo,
+                hi,
+                8,
+                8,
+                &bm.model,
+                &bm.slice,
+                Some(&bm.model),
+                0.0,
+                bm.metric,
+            );
+            GeneralGridParams {
+                panel_nodes: 16,
+                ..p
+            }
+        };
+        let params = g(lo, hi);
+        let rule = QuadratureRule::new(DEFAULT_NODES_GENERAL).unwrap();
+        let table = QuadratureRule::new(general_nodes(64))
+            .unwrap()
+            .panel_rule()
+            .table_f32();
+        let refs: Vec<GeneralOutcome> = (0..64)
+            .map(|i| {
+                GeneralOutcome::from_reference(&general_grid_reference(
+                    &params, i, &bm.model, bm.metric, &rule,
+                ))
+            })
+            .collect();
+        let outcomes = |p: &GeneralGridParams, cells: &[FieldCell]| -> Vec<GeneralOutcome> {
+            (0..64)
+                .map(|i| GeneralOutcome::from_grid_cell(p, i as u32, &cells[i], &refs[i]))
+                .collect()
+        };
+        let tol = general_tolerances();
+        let good = cpu::general::grid(&params, &table);
+        let verdict = compare_general(&outcomes(&params, &good), &refs, &tol);
+        assert!(verdict.comparison.max_relative <= 1e-3, "{verdict:?}");
+        assert!(
+            verdict.outside > 0 && verdict.comparison.cells > 32,
+            "{verdict:?}"
+        );
+
+        let inside = refs
+            .iter()
+            .position(|r| matches!(r, GeneralOutcome::Report(_)))
+            .unwrap();
+        let mut perturbed = good.clone();
+        perturbed[inside].fisher[1] += 3e-3 * perturbed[inside].eigenvalues[0];
+        let e = compare_general(&outcomes(&params, &perturbed), &refs, &tol);
+        assert!(e.comparison.max_relative > 1e-3, "perturbed F: {e:?}");
+
+        let mut flagged = good.clone();
+        flagged[inside].flags |= crate::gpu::general_data::FLAG_OUTSIDE_MODEL;
+        let e = compare_general(&outcomes(&params, &flagged), &refs, &tol);
+        assert_eq!(e.comparison.max_relative, f64::INFINITY, "flagged: {e:?}");
+
+        let step = (hi[0] - lo[0]) / 8.0;
+        let shifted_params = g([lo[0] + step, lo[1]], [hi[0] + step, hi[1]]);
+        let shifted = cpu::general::grid(&shifted_params, &table);
+        let e = compare_general(&outcomes(&params, &shifted), &refs, &tol);
+        assert!(
+            e.comparison.max_relative > 1e-3 || e.comparison.max_relative.is_nan(),
+            "one column off: {e:?}"
+        );
+
+        let e = compare_general(&outcomes(&params, &good)[1..], &refs, &tol);
+        assert_eq!(e.comparison.max_relative, f64::INFINITY);
+    }
+
+    #[test]
+    fn the_seed_kernel_runs_only_where_it_applies() {
+        let seed = BenchModel::default();
+        assert_eq!(seed.kernel, Kernel::Seed);
+        let again = BenchModel::new(seed.model, seed.slice, Metric::Induced, None).unwrap();
+        assert_eq!(again, seed);
+        let profiled = BenchModel::new(seed.model, seed.slice, Metric::Profiled, None).unwrap();
+        assert_eq!(profiled.kernel, Kernel::General);
+        let forced = BenchModel::new(
+            seed.model,
+            seed.slice,
+            Metric::Induced,
+            Some(Kernel::General),
+        );
+        assert_eq!(forced.unwrap().kernel, Kernel::General);
+        let unequal = Model {
+            sigma2: 1.4,
+            ..seed.model
+        };
+        assert_eq!(
+            BenchModel::new(unequal, seed.slice, Metric::Induced, None)
+                .unwrap()
+                .kernel,
+            Kernel::General
+        );
+        assert!(BenchModel::new(unequal, seed.slice, Metric::Induced, Some(Kernel::Seed)).is_err());
     }
 
     #[test]

@@ -421,6 +421,239 @@ fn summarize(
     out
 }
 
+// ---------------------------------------------------------------------------------------
+// The general model's grids (issue 10): the comparator's records of general reports and
+// cells, and the grid comparison the benchmark reports (and tests can use).
+
+/// Issue 10's tolerances for the general model's f32 paths: the default ones with
+/// `singular_kappa` = 1e3 (beyond κ = 1e3 a general f32 result counts as right when it is
+/// singular or has κ ≥ 1e3 itself, and ñ = F⁻¹∇L is then not compared either), and no |Δ|/σ
+/// rule (it has no meaning off the seed's slice; the κ rule replaces it).
+pub fn general_tolerances() -> Tolerances {
+    Tolerances {
+        singular_kappa: 1e3,
+        singular_skips_natgrad: true,
+        lambda_min_from_delta: 0.0,
+        ..Tolerances::default()
+    }
+}
+
+/// The scale of vector floors for a general model (the comparator's `sigma`): √(σ1σ2).
+pub fn general_scale(model: &crate::math::Model) -> f64 {
+    (model.sigma1 * model.sigma2).sqrt()
+}
+
+/// A general f64 report as the comparator's record: slice coordinates in (mu1, mu2),
+/// √(σ1σ2) as σ, the target's slice coordinates.
+pub fn general_point_report(r: &crate::math::GeneralReport) -> PointReport {
+    let coords = [r.model.get(r.slice.a), r.model.get(r.slice.b)];
+    PointReport {
+        mu1: coords[0],
+        mu2: coords[1],
+        sigma: general_scale(&r.model),
+        fisher: r.fisher,
+        eigenvalues: r.eigenvalues,
+        kappa: r.kappa,
+        target: r.target.map(|t| [t.get(r.slice.a), t.get(r.slice.b)]),
+        loss: r.loss.as_ref().map(|l| TargetReport {
+            kl: l.kl,
+            grad: l.grad,
+            natgrad: l.natgrad,
+            angle_deg: l.angle_deg,
+        }),
+    }
+}
+
+/// A general f32 cell as the comparator's record, beside the reference it answers (the
+/// cell's coordinates and target are the reference's: a general cell's `theta` is an offset).
+pub fn general_cell_report(cell: &FieldCell, reference: &PointReport) -> PointReport {
+    let f = cell.fisher.map(f64::from);
+    PointReport {
+        fisher: [[f[0], f[1]], [f[1], f[2]]],
+        eigenvalues: cell.eigenvalues.map(f64::from),
+        kappa: cell.kappa().map(f64::from),
+        loss: (cell.flags & crate::gpu::gpu_data::flags::HAS_TARGET != 0).then(|| TargetReport {
+            kl: cell.loss as f64,
+            grad: cell.grad.map(f64::from),
+            natgrad: cell.natgrad().map(|n| n.map(f64::from)),
+            angle_deg: cell.angle().map(f64::from),
+        }),
+        ..reference.clone()
+    }
+}
+
+/// What one cell of a general grid holds, on either side of a comparison.
+#[derive(Clone, Debug, PartialEq)]
+pub enum GeneralOutcome {
+    /// The cell's model is outside the model (σ ≤ 0, π outside [0, 1] or on the edge of a
+    /// slice that varies π): nothing computed.
+    Outside,
+    /// The metric is undefined there (profiled metric with F_nn singular or π held on the
+    /// boundary).
+    Undefined,
+    /// A result.
+    Report(PointReport),
+}
+
+impl GeneralOutcome {
+    /// The f64 side: None (outside), Err (undefined) or a report.
+    pub fn from_reference(
+        r: &Option<Result<crate::math::GeneralReport, crate::math::ProfiledError>>,
+    ) -> Self {
+        match r {
+            None => Self::Outside,
+            Some(Err(_)) => Self::Undefined,
+            Some(Ok(report)) => Self::Report(general_point_report(report)),
+        }
+    }
+
+    /// The f32 side: cell `index` of grid `g` by its flags (`FLAG_OUTSIDE_MODEL`,
+    /// `FLAG_METRIC_UNDEFINED`), else its values beside `reference`'s coordinates. A cell whose
+    /// `theta` is not the kernel's offset of `index` (a grid evaluated elsewhere) reads as a
+    /// report with NaN F, which fails any comparison.
+    pub fn from_grid_cell(
+        g: &crate::gpu::general_data::GeneralGridParams,
+        index: u32,
+        cell: &FieldCell,
+        reference: &GeneralOutcome,
+    ) -> Self {
+        use crate::gpu::general_data::{FLAG_METRIC_UNDEFINED, FLAG_OUTSIDE_MODEL};
+        let placeholder = PointReport {
+            mu1: f64::NAN,
+            mu2: f64::NAN,
+            sigma: 1.0,
+            fisher: [[0.0; 2]; 2],
+            eigenvalues: [0.0; 2],
+            kappa: None,
+            target: None,
+            loss: None,
+        };
+        let base = match reference {
+            GeneralOutcome::Report(r) => r,
+            _ => &placeholder,
+        };
+        if cell.theta != g.cell_offset(index) {
+            let mut wrong = general_cell_report(cell, base);
+            wrong.fisher[0][0] = f64::NAN;
+            return Self::Report(wrong);
+        }
+        if cell.flags & FLAG_OUTSIDE_MODEL != 0 {
+            Self::Outside
+        } else if cell.flags & FLAG_METRIC_UNDEFINED != 0 {
+            Self::Undefined
+        } else {
+            Self::Report(general_cell_report(cell, base))
+        }
+    }
+}
+
+/// A general grid's comparison: the comparator over the cells with a result on both sides,
+/// and the cells left out.
+#[derive(Clone, Debug, Default)]
+pub struct GeneralComparison {
+    /// The comparator's verdict on the compared cells; a cell outside the model on one side
+    /// only, or with a result where the reference calls the metric undefined, is a failure
+    /// and makes `max_relative` infinite.
+    pub comparison: Comparison,
+    /// Cells outside the model on both sides (not compared).
+    pub outside: usize,
+    /// Cells whose metric is undefined on the f32 side, the reference's, or both (not
+    /// compared). The f32 side may call F_nn singular where the f64 reference still resolves
+    /// it (near the singular set): counted here, never scored as zero error.
+    pub undefined: usize,
+}
+
+/// Compares general grid cells one to one (`got[k]` against `references[k]`), leaving out and
+/// counting cells outside the model or with an undefined metric. Arrays of different lengths
+/// fail as a whole.
+pub fn compare_general(
+    got: &[GeneralOutcome],
+    references: &[GeneralOutcome],
+    tol: &Tolerances,
+) -> GeneralComparison {
+    if got.len() != references.len() {
+        return GeneralComparison {
+            comparison: Comparison {
+                max_relative: f64::INFINITY,
+                failures: vec![format!(
+                    "length mismatch: {} results against {} references",
+                    got.len(),
+                    references.len()
+                )],
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+    }
+    let mut out = GeneralComparison::default();
+    let (mut have, mut want) = (Vec::new(), Vec::new());
+    let mut mismatches = Vec::new();
+    for (i, (g, r)) in got.iter().zip(references).enumerate() {
+        use GeneralOutcome::*;
+        match (g, r) {
+            (Outside, Outside) => out.outside += 1,
+            (Undefined, Undefined | Report(_)) => out.undefined += 1,
+            (Report(g), Report(r)) => {
+                have.push(g.clone());
+                want.push(r.clone());
+            }
+            (g, r) => mismatches.push(format!(
+                "cell {i}: {} where the reference is {}",
+                outcome_name(g),
+                outcome_name(r)
+            )),
+        }
+    }
+    let mut comparison = compare_reports(&have, &want, tol);
+    if !mismatches.is_empty() {
+        comparison.max_relative = f64::INFINITY;
+        comparison.failures.extend(mismatches);
+    }
+    out.comparison = comparison;
+    out
+}
+
+fn outcome_name(o: &GeneralOutcome) -> &'static str {
+    match o {
+        GeneralOutcome::Outside => "outside the model",
+        GeneralOutcome::Undefined => "metric undefined",
+        GeneralOutcome::Report(_) => "a result",
+    }
+}
+
+/// The f64 reference of cell `index` of grid `g` at the cell's model
+/// ([`GeneralGridParams::cell_model`](crate::gpu::general_data::GeneralGridParams::cell_model)):
+/// None where the cell is outside the model, Some(Err) where the metric is undefined. The
+/// target's means come from `target` in f64 (the kernel sees them through `target_mean`,
+/// formed in f64), its π and σ's as the kernel's f32 values.
+pub fn general_grid_reference(
+    g: &crate::gpu::general_data::GeneralGridParams,
+    index: u32,
+    target: &crate::math::Model,
+    metric: crate::math::Metric,
+    rule: &crate::math::QuadratureRule,
+) -> Option<Result<crate::math::GeneralReport, crate::math::ProfiledError>> {
+    let slice = g.slice()?;
+    let model = g.cell_model(index);
+    model.validate_for(&slice).ok()?;
+    let target = g.target_f64().map(|t| crate::math::Model {
+        mu1: target.mu1,
+        mu2: target.mu2,
+        ..t
+    });
+    let input = crate::math::GeneralInput {
+        model,
+        slice,
+        target,
+    };
+    Some(crate::math::general::evaluate_general_metric(
+        &input,
+        rule,
+        g.damping as f64,
+        metric,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,8 @@
 //! `fisherflow bench --quick --json` as a smoke test: the JSON has the documented shape and
 //! the f32 paths' errors are within 1e-3 of the f64 reference. Timings are never checked.
-//! Bad options exit 2 and write nothing. Every run is under a time limit.
+//! Bad options exit 2 and write nothing. Every run is under a time limit. A general slice
+//! (`--slice mu1,sigma1 --model pi=1`) benchmarks the general kernel: rows say so, the report
+//! names the model and slice, and its errors are within 1e-3 too.
 
 mod common;
 
@@ -45,6 +47,16 @@ fn quick_bench_writes_the_documented_json() {
     );
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     assert!(!v["adapter"]["name"].as_str().unwrap().is_empty());
+    // Without --model/--slice: the seed's kernel on the seed's slice, every row saying so.
+    assert_eq!(v["kernel"], "seed");
+    assert_eq!(v["slice"], serde_json::json!(["mu1", "mu2"]));
+    assert_eq!(v["model"]["pi"], 0.5);
+    for section in ["fim", "particles", "frame"] {
+        for r in v[section].as_array().unwrap() {
+            assert_eq!(r["kernel"], "seed", "{section}: {r}");
+            assert!(r.get("outside_cells").is_none(), "{section}: {r}");
+        }
+    }
     assert!(v["adapter"]["backend"].is_string());
     assert!(v["cpu"]["threads"].as_u64().unwrap() >= 1);
     let fim = v["fim"].as_array().unwrap();
@@ -100,6 +112,90 @@ fn quick_bench_writes_the_documented_json() {
     }
 }
 
+/// One small general run: the half-plane at π = 1 on a 16² grid, 256 particles.
+#[test]
+fn quick_general_bench_measures_the_general_kernel() {
+    if common::gpu().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("general.json");
+    let out = run_with_timeout(
+        Command::new(env!("CARGO_BIN_EXE_fisherflow")).args([
+            "bench",
+            "--quick",
+            "--slice",
+            "mu1,sigma1",
+            "--model",
+            "pi=1",
+            "--grids",
+            "16",
+            "--particles",
+            "256",
+            "--json",
+            path.to_str().unwrap(),
+        ]),
+        None,
+        BENCH_LIMIT,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("general kernel"), "{table}");
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(v["kernel"], "general");
+    assert_eq!(v["slice"], serde_json::json!(["mu1", "sigma1"]));
+    assert_eq!(v["metric"], "induced");
+    for key in ["pi", "mu1", "mu2", "sigma1", "sigma2"] {
+        assert!(
+            v["model"][key].is_number(),
+            "model lacks {key}: {}",
+            v["model"]
+        );
+    }
+    assert_eq!(v["model"]["pi"], 1.0);
+    let fim = v["fim"].as_array().unwrap();
+    for path in ["gpu", "cpu-f32-mt", "cpu-f64"] {
+        let r = fim
+            .iter()
+            .find(|r| r["path"] == path)
+            .unwrap_or_else(|| panic!("no {path} row"));
+        assert_eq!(r["kernel"], "general", "{r}");
+        assert_eq!(
+            (r["grid"].as_u64(), r["cells"].as_u64()),
+            (Some(16), Some(256))
+        );
+        // Q = 64 per the scene, Q/2 for the general rule.
+        assert_eq!(
+            (r["nodes"].as_u64(), r["kernel_nodes"].as_u64()),
+            (Some(64), Some(32))
+        );
+        let err = r["max_rel_error"].as_f64().unwrap();
+        assert!(err <= 1e-3, "{path} error {err} above 1e-3: {r}");
+        assert!(r["cells_per_s"].as_f64().unwrap() > 0.0);
+        // The fitted view shows the edge σ1 = 0: some cells are outside, most are compared.
+        let outside = r["outside_cells"].as_u64().unwrap();
+        let compared = r["error_cells"].as_u64().unwrap();
+        assert!(outside > 0 && compared >= 128, "{path}: {r}");
+        assert_eq!(r["undefined_cells"].as_u64(), Some(0), "{r}");
+    }
+    for section in ["particles", "frame"] {
+        let rows = v[section].as_array().unwrap();
+        assert!(!rows.is_empty(), "no {section} rows");
+        assert!(rows.iter().all(|r| r["kernel"] == "general"), "{section}");
+    }
+    assert!(
+        v["particles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["particle_steps_per_s"].as_f64().unwrap() > 0.0)
+    );
+}
+
 #[test]
 fn bad_bench_options_exit_2_and_write_nothing() {
     let dir = tempfile::tempdir().unwrap();
@@ -111,6 +207,18 @@ fn bad_bench_options_exit_2_and_write_nothing() {
         (
             vec!["bench", "--json", "/nonexistent/dir/out.json"],
             "/nonexistent/dir",
+        ),
+        (vec!["bench", "--model", "pi=2"], "pi"),
+        (vec!["bench", "--model", "sigma2=0"], "sigma2"),
+        (vec!["bench", "--model", "nu=1"], "nu"),
+        (vec!["bench", "--slice", "mu1,mu1"], "mu1"),
+        (
+            vec!["bench", "--sigma", "1", "--model", "sigma1=2"],
+            "--sigma",
+        ),
+        (
+            vec!["bench", "--kernel", "seed", "--slice", "mu1,sigma1"],
+            "--kernel",
         ),
     ] {
         let mut all = args.clone();

@@ -1,15 +1,20 @@
 //! `fisherflow bench`: the GPU-vs-CPU benchmark; prints a table, optionally writes JSON.
+//! `--model`, `--slice`, `--sigma` and `--metric` pick the slice: the seed's (the default) runs
+//! the seed kernels, any other slice the general ones (`--kernel general` forces them on the
+//! seed's slice too).
 
 use std::path::PathBuf;
 
 use anyhow::anyhow;
 use clap::Args;
 
-use super::{CliError, CliResult, require_parent_folder};
-use crate::bench::{self, BenchConfig, FimPath};
+use super::{CliError, CliResult, ModelArgs, require_parent_folder};
+use crate::bench::{self, BenchConfig, BenchModel, FimPath, Kernel};
 use crate::gpu::context::{BackendChoice, GpuContext, GpuOptions};
 use crate::math::quadrature::validate_nodes;
+use crate::math::{Metric, Slice};
 use crate::output::write_atomically;
+use crate::scene::Scene;
 
 /// Options of `fisherflow bench`.
 #[derive(Debug, Args)]
@@ -38,6 +43,19 @@ pub struct BenchArgs {
     /// Force a graphics backend.
     #[arg(long, value_enum)]
     pub backend: Option<BackendChoice>,
+    /// The model (defaults: the viewer's default scene, π = ½, μ1 = −1.5, μ2 = 1, σ1 = σ2 = 1;
+    /// the model is also the target), the slice (default mu1,mu2) and --sigma S for
+    /// σ1 = σ2 = S.
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// The metric of the general kernel: the slice's induced block, or the profiled one
+    /// (profiled always runs the general kernel).
+    #[arg(long, default_value_t = Metric::Induced, value_name = "induced|profiled")]
+    pub metric: Metric,
+    /// Which kernel: seed (only on mu1,mu2 with pi=0.5, sigma1 = sigma2, induced) or general
+    /// (any slice). Default: the seed kernel where it applies, else the general one.
+    #[arg(long, value_enum)]
+    pub kernel: Option<Kernel>,
 }
 
 /// Runs `fisherflow bench`.
@@ -80,6 +98,10 @@ pub fn run(args: &BenchArgs) -> CliResult {
         }
         config.particles = p.clone();
     }
+    let slice = args.model.slice.unwrap_or(Slice::SEED);
+    let model = args.model.apply(Scene::default().model, &slice)?;
+    config.model = BenchModel::new(model, slice, args.metric, args.kernel)
+        .map_err(|e| CliError::input(anyhow!("--kernel: {e}")))?;
     if let Some(path) = &args.json {
         require_parent_folder("--json", path)?;
     }
