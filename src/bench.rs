@@ -50,7 +50,7 @@ use crate::math::{Metric, Model, PointInput, PointReport, QuadratureRule, Slice,
 use crate::render::CANVAS_FORMAT;
 use crate::render::target::RenderTarget;
 use crate::scene::{Camera, NOMINAL_ASPECT, Scene};
-use crate::simulation::{flow_params, general_nodes};
+use crate::simulation::{flow_params, general_nodes, uses_seed_kernel};
 use crate::verify::{
     GeneralOutcome, Tolerances, compare_general, compare_reports, general_grid_reference,
     general_tolerances, report_from_cell,
@@ -357,7 +357,8 @@ pub struct FrameRow {
     /// The case.
     #[serde(flatten)]
     pub case: FrameCase,
-    /// Which kernel the frame's field and particles ran.
+    /// Which kernel the frame's field and particles ran (the viewer's choice for the scene:
+    /// the seed's on the seed's slice even under `--kernel general`).
     pub kernel: Kernel,
     /// Cells drawn.
     pub cells: u32,
@@ -986,7 +987,13 @@ fn bench_frames(
         let med = |v: &Vec<f64>| median_p95(v).0;
         report.frame.push(FrameRow {
             case: *case,
-            kernel: config.model.kernel,
+            // The viewer's simulation picks the kernel from the scene (`--kernel general` on
+            // the seed's slice does not reach it).
+            kernel: if uses_seed_kernel(&scene) {
+                Kernel::Seed
+            } else {
+                Kernel::General
+            },
             cells,
             median_ms,
             p95_ms,
@@ -1103,6 +1110,10 @@ pub fn table(report: &BenchReport) -> String {
             format!("{:.2}", r.particles_ms),
             format!("{:.2}", r.draw_ms)
         );
+        if r.kernel != report.kernel {
+            s.pop();
+            let _ = writeln!(s, "  (the viewer's {:?} kernel)", r.kernel);
+        }
     }
     s
 }
