@@ -315,7 +315,9 @@ pub struct FimRow {
     pub cells_per_s: f64,
     /// Largest relative error against the f64 reference (F, λ_min, ∇L, natural gradient).
     pub max_rel_error: f64,
-    /// Cells the error was measured on.
+    /// Cells the error was measured on (on the general kernel: the sampled cells inside the
+    /// model with a defined metric on both sides; 0 there means nothing was compared, and
+    /// `max_rel_error` 0 says nothing).
     pub error_cells: usize,
     /// Gauss–Legendre nodes per component of the rule the kernel ran (the general kernel: Q/2,
     /// [`general_nodes`]; the seed kernel: Q). General rows only.
@@ -1045,7 +1047,7 @@ pub fn table(report: &BenchReport) -> String {
     for r in &report.fim {
         let _ = write!(
             s,
-            "  {:<11} {:>5}² Q={:<3} {:>8} cells {:>9.2} {:>7.2} {:>8} {:>12.3e}   {:.2e}",
+            "  {:<11} {:>5}² Q={:<3} {:>8} cells {:>9.2} {:>7.2} {:>8} {:>12.3e}   {}",
             serde_json::to_value(r.path)
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_owned))
@@ -1057,7 +1059,12 @@ pub fn table(report: &BenchReport) -> String {
             r.p95_ms,
             opt(r.kernel_ms),
             r.cells_per_s,
-            r.max_rel_error
+            // Nothing compared (every sampled cell outside or undefined): no error to show.
+            if r.error_cells == 0 {
+                "-".to_owned()
+            } else {
+                format!("{:.2e}", r.max_rel_error)
+            }
         );
         if let (Some(q), Some(outside), Some(undefined)) =
             (r.kernel_nodes, r.outside_cells, r.undefined_cells)
