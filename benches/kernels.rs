@@ -1,21 +1,27 @@
 //! Criterion benches of the compute kernels: the FIM field (GPU kernel, f32 CPU mirror on all
 //! cores, f64 reference) and one flow step (GPU kernel, CPU mirror). GPU timings include the
 //! submission and the wait (`device.poll`), and for the field the read-back too.
-//! `fisherflow bench` is the fuller benchmark with errors and percentiles.
+//! `fim_general` times the general kernel's grid (GPU, mirror) on each of the viewer's preset
+//! slices over the view `fisherflow bench` uses for them, at the viewer's default Q (the
+//! general rule's Q/2 nodes). `fisherflow bench` is the fuller benchmark with errors and
+//! percentiles.
 
 use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use fisherflow::bench::{BenchModel, Kernel};
 use fisherflow::compute::fim_field::{FieldData, FieldMode, FimFieldPipeline, grid_params};
+use fisherflow::compute::general::{GeneralData, GeneralPipeline};
 use fisherflow::compute::particles::{ParticleData, ParticlePipeline};
 use fisherflow::cpu;
 use fisherflow::gpu::context::{AdapterPreference, GpuContext, GpuOptions};
+use fisherflow::gpu::general_data::{GeneralGridParams, general_grid_params};
 use fisherflow::gpu::gpu_data::{FieldCell, FieldParams, Particle};
 use fisherflow::math::quadrature::DEFAULT_NODES_F32;
-use fisherflow::math::{PointInput, QuadratureRule, evaluate_point};
-use fisherflow::scene::Scene;
-use fisherflow::simulation::flow_params;
+use fisherflow::math::{Metric, PointInput, QuadratureRule, evaluate_point};
+use fisherflow::scene::{Preset, Scene};
+use fisherflow::simulation::{flow_params, general_nodes};
 
 fn context() -> GpuContext {
     GpuContext::new_headless(GpuOptions {
@@ -134,5 +140,54 @@ fn particles(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, fim, particles);
+fn fim_general(c: &mut Criterion) {
+    let ctx = context();
+    let rule = QuadratureRule::new(general_nodes(DEFAULT_NODES_F32)).unwrap();
+    let table = rule.panel_rule().table_f32();
+    let pipeline = GeneralPipeline::new(&ctx.device);
+    let mut group = c.benchmark_group("fim_general");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(5))
+        .warm_up_time(Duration::from_secs(1));
+    let grid = 64u32;
+    for preset in Preset::ALL {
+        let (model, slice, _) = preset.setup();
+        let bench = BenchModel::new(model, slice, Metric::Induced, Some(Kernel::General)).unwrap();
+        let (lo, hi) = bench.general_view();
+        let params = GeneralGridParams {
+            panel_nodes: table.len() as u32,
+            ..general_grid_params(
+                lo,
+                hi,
+                grid,
+                grid,
+                &model,
+                &slice,
+                Some(&model),
+                0.0,
+                Metric::Induced,
+            )
+        };
+        let name = format!("{preset:?}");
+        group.throughput(Throughput::Elements(params.cell_count as u64));
+        let data = GeneralData::new(&ctx, &pipeline, params.cell_count, &rule).unwrap();
+        group.bench_with_input(BenchmarkId::new("gpu", &name), &params, |b, params| {
+            b.iter(|| {
+                let mut encoder = ctx.device.create_command_encoder(&Default::default());
+                data.encode_grid(&ctx.queue, &mut encoder, &pipeline, params);
+                ctx.queue.submit([encoder.finish()]);
+                black_box(data.read_cells(&ctx, params.cell_count).unwrap());
+            })
+        });
+        group.bench_with_input(
+            BenchmarkId::new("cpu-f32-mt", &name),
+            &params,
+            |b, params| b.iter(|| black_box(cpu::general::grid(black_box(params), &table))),
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(benches, fim, fim_general, particles);
 criterion_main!(benches);
