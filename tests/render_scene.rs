@@ -10,7 +10,7 @@ use fisherflow::gpu::context::GpuContext;
 use fisherflow::math::fisher::fisher_rotated;
 use fisherflow::math::loss::gradient_rotated;
 use fisherflow::math::sym2::{natural_gradient, rotate_vector};
-use fisherflow::math::{Mixture, Model, QuadratureRule};
+use fisherflow::math::{Mixture, Model, Param, QuadratureRule, Slice};
 use fisherflow::render::colormap::palette;
 use fisherflow::render::target::Image;
 use fisherflow::scene::{Camera, Layers, Scene};
@@ -465,4 +465,115 @@ fn layers_draw_back_to_front_and_say_what_they_show() {
         ..info
     };
     assert_eq!(renderer.legends(&with_probe, &flowing).len(), 3);
+}
+
+/// Pixel radii (right, up, left, down) of the glyph under the canvas centre.
+fn centre_glyph_radii(image: &Image) -> [u32; 4] {
+    let (cx, cy) = (SIZE[0] as i32 / 2, SIZE[1] as i32 / 2);
+    let radius = |dx: i32, dy: i32| {
+        (1..100)
+            .find(|&k| {
+                let p = image.pixel((cx + dx * k) as u32, (cy + dy * k) as u32);
+                is_color(p, palette::BACKGROUND, 6)
+            })
+            .unwrap_or(100)
+    };
+    [radius(1, 0), radius(0, -1), radius(-1, 0), radius(0, 1)].map(|r| r as u32)
+}
+
+#[test]
+fn half_plane_glyphs_follow_diag_one_over_sigma_squared_two_over_sigma_squared() {
+    let Some(ctx) = common::gpu() else { return };
+    // One Gaussian (π = 1) on (μ1, σ1): F = diag(1/σ², 2/σ²). The ellipse level is set by the
+    // target's block (λ_min = 1 at σ = 1), so at scale 1 the glyph at σ has semi-axes
+    // 0.45·cell·σ along μ1 and that /√2 along σ1. Grid 8 over a 400 px canvas 1 unit high:
+    // 50 px cells; the centre cell sits at σ = 1.0625: 23.9 px across and 16.9 px up.
+    let model = Model {
+        pi: 1.0,
+        mu1: 0.0,
+        mu2: 0.0,
+        sigma1: 1.0,
+        sigma2: 1.0,
+    };
+    let slice = Slice {
+        a: Param::Mu1,
+        b: Param::Sigma1,
+    };
+    let scene = |x_per_y: f64| {
+        ellipses_only(Scene {
+            model,
+            slice,
+            grid: 8,
+            camera: Camera {
+                // A cell centre: cells are 0.125·x_per_y wide and 0.125 high from 0.
+                center: [0.0625 * x_per_y, 1.0625],
+                half_height: 0.5,
+                x_per_y,
+            },
+            ..Scene::default()
+        })
+    };
+    let equal = render(&ctx, &scene(1.0));
+    let path = keep(&equal, "half_plane_glyph");
+    let [right, up, left, down] = centre_glyph_radii(&equal);
+    for (r, want) in [(right, 23.9), (left, 23.9), (up, 16.9), (down, 16.9)] {
+        assert!(
+            (r as f64 - want).abs() <= 2.0,
+            "radii {right} {up} {left} {down} px, expected 23.9 across, 16.9 up: {path}"
+        );
+    }
+    // Unequal scaling (two horizontal world units per vertical one on screen): the metric in
+    // display units is diag(4, 2)/σ² at the target, so the level follows λ_min = 2 and the
+    // glyph turns: 16.9 px across, 23.9 px up. (Drawn in world units with equal pixels it
+    // would stay 23.9 by 16.9 squeezed to 12 px across.)
+    let stretched = render(&ctx, &scene(2.0));
+    let path = keep(&stretched, "half_plane_glyph_x_per_y_2");
+    let [right, up, left, down] = centre_glyph_radii(&stretched);
+    // Upwards the glyph touches its neighbour (23.9 px + 26.8 px at σ = 1.19 > one 50 px
+    // cell), so the walk measures only down, towards the smaller glyphs.
+    for (r, want) in [(right, 16.9), (left, 16.9), (down, 23.9)] {
+        assert!(
+            (r as f64 - want).abs() <= 2.0,
+            "radii {right} {up} {left} {down} px, expected 16.9 across, 23.9 up: {path}"
+        );
+    }
+}
+
+#[test]
+fn nothing_is_drawn_outside_the_model() {
+    let Some(ctx) = common::gpu() else { return };
+    // The half-plane around σ1 = 0: the lower half of the canvas (σ1 < 0) is outside the
+    // model and must stay background; the upper half has glyphs.
+    let scene = ellipses_only(Scene {
+        model: Model {
+            pi: 1.0,
+            ..Model::default()
+        },
+        slice: Slice {
+            a: Param::Mu1,
+            b: Param::Sigma1,
+        },
+        grid: 16,
+        camera: Camera {
+            center: [0.0, 0.0],
+            half_height: 1.0,
+            x_per_y: 1.0,
+        },
+        ..Scene::default()
+    });
+    let image = render(&ctx, &scene);
+    let path = keep(&image, "outside_the_model");
+    let drawn = |rows: std::ops::Range<u32>| {
+        rows.flat_map(|y| (0..SIZE[0]).map(move |x| (x, y)))
+            .filter(|&(x, y)| !is_color(image.pixel(x, y), palette::BACKGROUND, 6))
+            .count()
+    };
+    // Row 200 is σ1 = 0; leave the antialiased boundary row out.
+    let below = drawn(SIZE[1] / 2 + 2..SIZE[1]);
+    let above = drawn(0..SIZE[1] / 2 - 2);
+    assert_eq!(below, 0, "pixels drawn where σ1 < 0: {path}");
+    assert!(
+        above > 5000,
+        "the model's half has glyphs ({above} px): {path}"
+    );
 }

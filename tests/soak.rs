@@ -23,12 +23,14 @@ use std::time::Instant;
 
 use fisherflow::gpu::context::GpuContext;
 use fisherflow::gpu::gpu_data::FieldCell;
+use fisherflow::math::{Metric, Param, Slice};
 use fisherflow::render::target::RenderTarget;
 use fisherflow::render::{CANVAS_FORMAT, SceneRenderer};
 use fisherflow::scene::{
-    Camera, FlowMode, Integrator, Layers, NODE_CHOICES, ParticleColor, SIGMA_RANGE, Scene,
+    Camera, FlowMode, Integrator, Layers, NODE_CHOICES, ParticleColor, Preset, SIGMA_RANGE, Scene,
     SceneEdit,
 };
+use fisherflow::simulation::uses_seed_kernel;
 
 /// Edits in the default soak.
 const EDITS: usize = 5000;
@@ -42,6 +44,8 @@ const CANVASES: [[u32; 2]; 3] = [[160, 120], [120, 160], [96, 96]];
 /// Largest grid density, particle count, node count and steps per frame the soak asks for:
 /// the cost of one frame on lavapipe, not the scene's own limits, sets these.
 const MAX_SOAK_GRID: u32 = 48;
+/// The same on general slices (the general kernel costs 20-90x the seed's per cell).
+const MAX_SOAK_GENERAL_GRID: u32 = 20;
 const MAX_SOAK_PARTICLES: u32 = 4096;
 const MAX_SOAK_NODES: u32 = 128;
 const MAX_SOAK_STEPS: u32 = 4;
@@ -109,6 +113,34 @@ fn random_action(rng: &mut Rng, scene: &Scene, canvas: [u32; 2]) -> Action {
         ]
     };
     let sigma = scene.model.sigma1;
+    // The general model: slices, presets, held parameters (past their ranges, NaN) and the
+    // metric, so every later edit also lands on non-seed slices.
+    if rng.chance(0.05) {
+        let param = |rng: &mut Rng| rng.pick(&Param::ALL);
+        return Action::Edit(match rng.int(0, 9) {
+            0..=2 => SceneEdit::SetSlice(Slice {
+                a: param(rng),
+                b: param(rng),
+            }),
+            3..=4 => SceneEdit::ApplyPreset(rng.pick(&Preset::ALL)),
+            5..=8 => {
+                let p = param(rng);
+                SceneEdit::SetParam(
+                    p,
+                    if rng.chance(0.25) {
+                        rng.pick(&[-1.0, 0.0, 1.0, 2.0, 1e9, f64::NAN])
+                    } else {
+                        match p {
+                            Param::Pi => rng.range(0.0, 1.0),
+                            Param::Mu1 | Param::Mu2 => rng.range(-5.0, 5.0),
+                            _ => rng.log_range(0.02, 8.0),
+                        }
+                    },
+                )
+            }
+            _ => SceneEdit::SetMetric(rng.pick(&Metric::ALL)),
+        });
+    }
     let edit = match rng.int(0, 99) {
         0..=9 => SceneEdit::SetSigma(match rng.int(0, 3) {
             0 => SIGMA_RANGE.0,
@@ -343,6 +375,8 @@ struct Coverage {
     flow_off: bool,
     grid_min: bool,
     grid_max: bool,
+    general_slice: bool,
+    profiled: bool,
 }
 
 impl Coverage {
@@ -357,6 +391,8 @@ impl Coverage {
         self.flow_off |= !scene.flow.enabled;
         self.grid_min |= scene.grid == fisherflow::scene::MIN_GRID;
         self.grid_max |= scene.grid == MAX_SOAK_GRID;
+        self.general_slice |= !uses_seed_kernel(scene);
+        self.profiled |= scene.metric == Metric::Profiled;
     }
 
     fn missing(&self) -> Vec<&'static str> {
@@ -370,6 +406,8 @@ impl Coverage {
             (self.flow_off, "flow off"),
             (self.grid_min, "the smallest grid"),
             (self.grid_max, "the largest soak grid"),
+            (self.general_slice, "the general kernel"),
+            (self.profiled, "the profiled metric"),
         ]
         .into_iter()
         .filter(|(hit, _)| !hit)
@@ -389,26 +427,40 @@ struct SoakConfig {
 
 /// The largest scene of the soak on a canvas `height_px` tall: what the warm-up renders on
 /// every canvas (and the end renders again) so that the memory plateau holds every buffer and
-/// texture at its largest.
-fn largest_scene_edits(height_px: u32) -> Vec<SceneEdit> {
+/// texture at its largest. `general`: the same on a general slice (the general kernel's field,
+/// probe and particles have buffers of their own; its field grows with the same headroom).
+fn largest_scene_edits(height_px: u32, general: bool) -> Vec<SceneEdit> {
     // Half a cell off the cell grid (the default view spans 8 world units, MAX_SOAK_GRID
     // cells), so the snapped grid needs its extra column and row: the most cells this density
     // can have, and the largest field buffer the renderer allocates for it.
     let half_cell_px = 0.5 * height_px as f32 / MAX_SOAK_GRID as f32;
-    vec![
-        SceneEdit::Reset,
+    let mut edits = vec![SceneEdit::Reset];
+    if general {
+        edits.push(SceneEdit::ApplyPreset(Preset::Sigmas));
+        edits.push(SceneEdit::SetMetric(Metric::Profiled));
+    }
+    edits.extend([
         SceneEdit::Pan {
             delta_px: [-half_cell_px, half_cell_px],
             height_px: height_px as f32,
         },
-        SceneEdit::SetGrid(MAX_SOAK_GRID),
-        SceneEdit::SetNodes(MAX_SOAK_NODES),
-        SceneEdit::SetParticles(Some(MAX_SOAK_PARTICLES)),
-        SceneEdit::SetStepsPerFrame(MAX_SOAK_STEPS),
+        SceneEdit::SetGrid(if general {
+            MAX_SOAK_GENERAL_GRID
+        } else {
+            MAX_SOAK_GRID
+        }),
+        SceneEdit::SetNodes(if general { 64 } else { MAX_SOAK_NODES }),
+        SceneEdit::SetParticles(Some(if general {
+            fisherflow::scene::PARTICLE_RANGE.0
+        } else {
+            MAX_SOAK_PARTICLES
+        })),
+        SceneEdit::SetStepsPerFrame(if general { 1 } else { MAX_SOAK_STEPS }),
         SceneEdit::SetFlow(true),
         SceneEdit::SetLayers(Layers::default()),
-        SceneEdit::SetProbe(Some([0.5, -0.25])),
-    ]
+        SceneEdit::SetProbe(Some([0.5, if general { 0.75 } else { -0.25 }])),
+    ]);
+    edits
 }
 
 /// Errors wgpu reports to the device's uncaptured-error handler (outside the per-step scopes).
@@ -555,15 +607,20 @@ fn run_soak(ctx: &GpuContext, config: &SoakConfig) -> Result<SoakReport, String>
         )
     };
 
-    // Warm-up: the largest scene on every canvas, two frames each (spawn, then a step).
-    for &size in &CANVASES {
-        for edit in largest_scene_edits(size[1]) {
-            scene.apply(edit);
-        }
-        for _ in 0..2 {
-            rig.checked(|rig| rig.frame(&scene, size))
-                .map_err(|e| fail("the warm-up", &[], e))?;
-            report.plateau = report.plateau.max(rig.memory());
+    // Warm-up: the largest scene on every canvas, on a general slice and then on the seed's,
+    // two frames each (spawn, then a step). In that order: the general stage's buffers stay
+    // allocated once made, so the most memory is the seed's largest scene (its particles are
+    // the most) with the general stage alive beside it.
+    for general in [true, false] {
+        for &size in &CANVASES {
+            for edit in largest_scene_edits(size[1], general) {
+                scene.apply(edit);
+            }
+            for _ in 0..2 {
+                rig.checked(|rig| rig.frame(&scene, size))
+                    .map_err(|e| fail("the warm-up", &[], e))?;
+                report.plateau = report.plateau.max(rig.memory());
+            }
         }
     }
     if report.plateau.buffers == 0 || report.plateau.bytes() == 0 {
@@ -590,6 +647,17 @@ fn run_soak(ctx: &GpuContext, config: &SoakConfig) -> Result<SoakReport, String>
                 // CPU adapter): pin it again, within the soak's budget.
                 if scene.flow.particles.is_none() {
                     scene.apply(SceneEdit::SetParticles(Some(MAX_SOAK_PARTICLES / 2)));
+                }
+                // General slices (and the profiled metric, which the general kernel computes on the seed's
+                // slice too) cost 20-90x the seed's per evaluation on lavapipe: keep their
+                // frames within the soak's budget (what is exercised is the same code).
+                if !uses_seed_kernel(&scene) {
+                    scene.apply(SceneEdit::SetParticles(Some(
+                        fisherflow::scene::PARTICLE_RANGE.0,
+                    )));
+                    scene.apply(SceneEdit::SetStepsPerFrame(1));
+                    scene.apply(SceneEdit::SetGrid(scene.grid.min(MAX_SOAK_GENERAL_GRID)));
+                    scene.apply(SceneEdit::SetNodes(scene.nodes.min(64)));
                 }
                 report.edits += 1;
             }
@@ -627,14 +695,16 @@ fn run_soak(ctx: &GpuContext, config: &SoakConfig) -> Result<SoakReport, String>
         }
     }
 
-    // The end: the warm-up's largest scene again, on every canvas.
-    for &size in &CANVASES {
-        for edit in largest_scene_edits(size[1]) {
-            scene.apply(edit);
+    // The end: the warm-up's largest scenes again, on every canvas.
+    for general in [true, false] {
+        for &size in &CANVASES {
+            for edit in largest_scene_edits(size[1], general) {
+                scene.apply(edit);
+            }
+            rig.checked(|rig| rig.frame(&scene, size))
+                .map_err(|e| fail("the end", &recent, e))?;
+            report.end = report.end.max(rig.memory());
         }
-        rig.checked(|rig| rig.frame(&scene, size))
-            .map_err(|e| fail("the end", &recent, e))?;
-        report.end = report.end.max(rig.memory());
     }
     report.peak = report.peak.max(report.end);
     memory_flat(report.plateau, report.end).map_err(|e| {
