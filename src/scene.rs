@@ -415,7 +415,7 @@ struct SceneFile {
     ellipse_scale: f64,
     damping: f64,
     nodes: u32,
-    camera: Camera,
+    camera: Option<Camera>,
     layers: Layers,
     flow: Flow,
 }
@@ -435,7 +435,7 @@ impl Default for SceneFile {
             ellipse_scale: s.ellipse_scale,
             damping: s.damping,
             nodes: s.nodes,
-            camera: s.camera,
+            camera: None,
             layers: s.layers,
             flow: s.flow,
         }
@@ -476,7 +476,7 @@ impl TryFrom<SceneFile> for Scene {
         if let Some(t) = f.target {
             model = f.slice.place(&model, t);
         }
-        Ok(Scene {
+        let mut scene = Scene {
             model,
             slice: f.slice,
             metric: f.metric,
@@ -485,10 +485,17 @@ impl TryFrom<SceneFile> for Scene {
             ellipse_scale: f.ellipse_scale,
             damping: f.damping,
             nodes: f.nodes,
-            camera: f.camera,
+            camera: f.camera.unwrap_or_default(),
             layers: f.layers,
             flow: f.flow,
-        })
+        };
+        // A file without a camera gets the default view on the seed's slice (as before the
+        // general model) and a fitted one on any other, whose coordinates may lie anywhere
+        // (π in (0, 1), σ > 0) — but only when the model is valid, else validation reports it.
+        if f.camera.is_none() && !scene.slice.is_seed() && model.validate_for(&f.slice).is_ok() {
+            scene.fit_view();
+        }
+        Ok(scene)
     }
 }
 
@@ -1180,6 +1187,14 @@ mod tests {
             "the swapped target has π = 0.7, μ2 = −1.5: off this slice"
         );
         assert_eq!(general.seed_sigma(), None);
+        // No camera in the file: fitted to the slice (π's whole interval in view).
+        let (lo, hi) = general.camera.visible_rect([1400.0, 900.0]);
+        assert!(lo[0] < 0.0 && hi[0] > 1.0 && general.camera.x_per_y != 1.0);
+        assert_eq!(
+            old.camera,
+            Camera::default(),
+            "the seed's slice keeps the default view"
+        );
         let text = toml::to_string(&general).unwrap();
         assert_eq!(toml::from_str::<Scene>(&text).unwrap(), general);
         // Negative controls: σ twice, an unknown parameter, a slice naming one twice.
