@@ -23,20 +23,14 @@ use fisherflow::math::general::{DEFAULT_NODES_GENERAL, GeneralReport, evaluate_g
 use fisherflow::math::point::TargetReport;
 use fisherflow::math::sym2::angle_deg;
 use fisherflow::math::{GeneralInput, Model, Param, PointReport, QuadratureRule, Slice};
-use fisherflow::verify::{Comparison, Tolerances, compare_reports};
+use fisherflow::verify::{
+    Comparison, Tolerances, compare_reports, general_cell_report, general_point_report,
+    general_scale, general_tolerances,
+};
 use rayon::prelude::*;
 use serde::Deserialize;
 
 /// The general tolerances (module docs).
-fn general_tolerances() -> Tolerances {
-    Tolerances {
-        singular_kappa: 1e3,
-        singular_skips_natgrad: true,
-        lambda_min_from_delta: 0.0,
-        ..Tolerances::default()
-    }
-}
-
 fn f32_rule() -> QuadratureRule {
     QuadratureRule::new(DEFAULT_NODES_GENERAL_F32).unwrap()
 }
@@ -240,54 +234,11 @@ fn references(points: &[GeneralPointInput], damping: f64) -> Vec<GeneralReport> 
         .collect()
 }
 
-/// The scale of vector floors in the comparator (its `sigma`): √(σ1σ2).
-fn scale(model: &Model) -> f64 {
-    (model.sigma1 * model.sigma2).sqrt()
-}
-
-/// A general reference as the comparator's record: slice coordinates in (mu1, mu2), √(σ1σ2)
-/// as σ.
-fn point_report(r: &GeneralReport) -> PointReport {
-    let coords = [r.model.get(r.slice.a), r.model.get(r.slice.b)];
-    PointReport {
-        mu1: coords[0],
-        mu2: coords[1],
-        sigma: scale(&r.model),
-        fisher: r.fisher,
-        eigenvalues: r.eigenvalues,
-        kappa: r.kappa,
-        target: r.target.map(|t| [t.get(r.slice.a), t.get(r.slice.b)]),
-        loss: r.loss.as_ref().map(|l| TargetReport {
-            kl: l.kl,
-            grad: l.grad,
-            natgrad: l.natgrad,
-            angle_deg: l.angle_deg,
-        }),
-    }
-}
-
-/// An f32 cell as the comparator's record, beside the reference it answers.
-fn cell_report(cell: &FieldCell, reference: &PointReport) -> PointReport {
-    let f = cell.fisher.map(f64::from);
-    PointReport {
-        fisher: [[f[0], f[1]], [f[1], f[2]]],
-        eigenvalues: cell.eigenvalues.map(f64::from),
-        kappa: cell.kappa().map(f64::from),
-        loss: (cell.flags & flags::HAS_TARGET != 0).then(|| TargetReport {
-            kl: cell.loss as f64,
-            grad: cell.grad.map(f64::from),
-            natgrad: cell.natgrad().map(|n| n.map(f64::from)),
-            angle_deg: cell.angle().map(f64::from),
-        }),
-        ..reference.clone()
-    }
-}
-
 fn compare_cells(cells: &[FieldCell], refs: &[PointReport], tol: &Tolerances) -> Comparison {
     let got: Vec<PointReport> = cells
         .iter()
         .zip(refs)
-        .map(|(c, r)| cell_report(c, r))
+        .map(|(c, r)| general_cell_report(c, r))
         .collect();
     compare_reports(&got, refs, tol)
 }
@@ -339,7 +290,10 @@ fn cpu_mirror_matches_f64_on_every_preset_slice() {
     let nodes = nodes();
     for preset in presets() {
         let points = inputs(&preset);
-        let refs: Vec<PointReport> = references(&points, 0.0).iter().map(point_report).collect();
+        let refs: Vec<PointReport> = references(&points, 0.0)
+            .iter()
+            .map(general_point_report)
+            .collect();
         let cells = cpu::general::points(&points, 0.0, &nodes);
         check_preset(&format!("cpu-f32 {}", preset.name), &cells, &refs);
     }
@@ -350,7 +304,10 @@ fn gpu_matches_f64_on_every_preset_slice() {
     let Some(ctx) = common::gpu() else { return };
     for preset in presets() {
         let points = inputs(&preset);
-        let refs: Vec<PointReport> = references(&points, 0.0).iter().map(point_report).collect();
+        let refs: Vec<PointReport> = references(&points, 0.0)
+            .iter()
+            .map(general_point_report)
+            .collect();
         let cells = evaluate_general_points(&ctx, &points, 0.0, &f32_rule()).unwrap();
         check_preset(&format!("gpu {}", preset.name), &cells, &refs);
     }
@@ -387,7 +344,7 @@ fn ref_report(r: &RefPoint) -> PointReport {
     PointReport {
         mu1: r.model.get(r.slice.a),
         mu2: r.model.get(r.slice.b),
-        sigma: scale(&r.model),
+        sigma: general_scale(&r.model),
         fisher: r.fisher,
         eigenvalues: r.eigenvalues,
         kappa: (l_min > 0.0).then(|| l_max / l_min),
@@ -614,7 +571,10 @@ fn singular_sets_in_f32() {
             GeneralPointInput::new(&m, &mu_slice, None)
         })
         .collect();
-    let refs: Vec<PointReport> = references(&inputs, 0.0).iter().map(point_report).collect();
+    let refs: Vec<PointReport> = references(&inputs, 0.0)
+        .iter()
+        .map(general_point_report)
+        .collect();
     for (what, cells) in run(&inputs) {
         for (c, r) in cells.iter().zip(&refs) {
             let k = c.kappa().expect("σ1 ≠ σ2: regular") as f64;
@@ -722,7 +682,10 @@ fn gpu_and_mirror_agree_closely() {
 fn comparator_rejects_wrong_general_results() {
     let preset = presets().remove(4); // (mu1, sigma2): regular everywhere
     let points = inputs(&preset);
-    let refs: Vec<PointReport> = references(&points, 0.0).iter().map(point_report).collect();
+    let refs: Vec<PointReport> = references(&points, 0.0)
+        .iter()
+        .map(general_point_report)
+        .collect();
     let good = match common::gpu() {
         Some(ctx) => evaluate_general_points(&ctx, &points, 0.0, &f32_rule()).unwrap(),
         None => cpu::general::points(&points, 0.0, &nodes()),
@@ -812,7 +775,10 @@ fn the_fullest_windows_drop_no_splits() {
             Some(&sigmas_target),
         ),
     ];
-    let refs: Vec<PointReport> = references(&inputs, 0.0).iter().map(point_report).collect();
+    let refs: Vec<PointReport> = references(&inputs, 0.0)
+        .iter()
+        .map(general_point_report)
+        .collect();
     let cells = cpu::general::points(&inputs, 0.0, &nodes());
     for (i, c) in cells.iter().enumerate() {
         assert_eq!(c.flags & FLAG_SPLITS_DROPPED, 0, "point {i} dropped splits");
@@ -1015,7 +981,7 @@ fn damped_natural_gradient_matches_on_the_singular_sets() {
         let points = inputs(&preset);
         let refs: Vec<PointReport> = references(&points, damping)
             .iter()
-            .map(point_report)
+            .map(general_point_report)
             .collect();
         let mut runs = vec![(
             "cpu-f32",
@@ -1093,7 +1059,10 @@ fn far_from_zero_the_frame_keeps_precision() {
             p[1] += shift;
         }
         let points = inputs(&preset);
-        let refs: Vec<PointReport> = references(&points, 0.0).iter().map(point_report).collect();
+        let refs: Vec<PointReport> = references(&points, 0.0)
+            .iter()
+            .map(general_point_report)
+            .collect();
         let mut runs = vec![("cpu-f32", cpu::general::points(&points, 0.0, &nodes()))];
         if let Some(ctx) = &ctx {
             runs.push((
@@ -1454,8 +1423,8 @@ fn check_grid(
                 if c.flags & FLAG_OUTSIDE_MODEL != 0 {
                     return Err(format!("{what}: cell {i} flagged outside but is inside"));
                 }
-                let reference = point_report(report);
-                got.push(cell_report(c, &reference));
+                let reference = general_point_report(report);
+                got.push(general_cell_report(c, &reference));
                 want.push(reference);
             }
         }
