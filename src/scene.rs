@@ -295,6 +295,85 @@ pub enum ParticleColor {
     Speed,
 }
 
+/// The scalar field a heatmap layer paints under the ellipses (one at a time), computed per
+/// pixel on the GPU from the field's cells (`shaders/heatmap.wgsl`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Heatmap {
+    /// No heatmap.
+    #[default]
+    None,
+    /// log₁₀ κ, the condition number of F (∞ on the singular set).
+    Log10Kappa,
+    /// √det F, the Jeffreys volume element (how densely the model packs distributions).
+    Jeffreys,
+    /// L = KL(p_θ* ‖ p_θ), with contour lines.
+    Loss,
+    /// The angle between ∇L and the natural gradient ñ, degrees.
+    Angle,
+    /// ‖ñ‖ in Fisher–Rao units, √(ñᵀFñ).
+    NatgradNorm,
+}
+
+impl Heatmap {
+    /// Every choice, in the order the UI lists them.
+    pub const ALL: [Heatmap; 6] = [
+        Heatmap::None,
+        Heatmap::Log10Kappa,
+        Heatmap::Jeffreys,
+        Heatmap::Loss,
+        Heatmap::Angle,
+        Heatmap::NatgradNorm,
+    ];
+
+    /// A short label for menus and legends.
+    pub fn label(self) -> &'static str {
+        match self {
+            Heatmap::None => "none",
+            Heatmap::Log10Kappa => "log10 κ",
+            Heatmap::Jeffreys => "√det F (Jeffreys)",
+            Heatmap::Loss => "L = KL(p* ‖ p)",
+            Heatmap::Angle => "angle ∇L vs ñ (°)",
+            Heatmap::NatgradNorm => "‖ñ‖ Fisher–Rao",
+        }
+    }
+}
+
+/// Fisher–Rao radius range of the geodesic ball.
+pub const BALL_RADIUS_RANGE: (f64, f64) = (0.01, 5.0);
+/// Range of the number of geodesics the ball shoots.
+pub const BALL_RAYS_RANGE: (u32, u32) = (8, 4096);
+
+/// Geodesic overlays at the probe (MATH.md, "Geodesics").
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Geodesics {
+    /// The geodesic ball: the Fisher–Rao circle of radius `radius` about the probe, beside the
+    /// metric ellipse δᵀFδ = r² there.
+    pub ball: bool,
+    /// Its Fisher–Rao radius r.
+    pub radius: f64,
+    /// How many geodesics the ball shoots (evenly spread in the F-orthonormal frame).
+    pub rays: u32,
+    /// Draw each geodesic of the ball (spokes), not only the circle of tips.
+    pub spokes: bool,
+    /// The shortest path (within the slice) from the probe to θ* and to its twin, with the
+    /// slice distance, beside the natural-flow and Euclidean-descent paths.
+    pub shortest_path: bool,
+}
+
+impl Default for Geodesics {
+    fn default() -> Self {
+        Self {
+            ball: false,
+            radius: 0.5,
+            rays: 256,
+            spokes: false,
+            shortest_path: false,
+        }
+    }
+}
+
 /// Smallest and largest particle counts the UI offers.
 pub const PARTICLE_RANGE: (u32, u32) = (1_000, 1 << 20);
 
@@ -378,6 +457,10 @@ pub struct Scene {
     pub layers: Layers,
     /// Flow mode.
     pub flow: Flow,
+    /// The heatmap under the ellipses.
+    pub heatmap: Heatmap,
+    /// Geodesic ball and shortest path.
+    pub geodesics: Geodesics,
 }
 
 impl Default for Scene {
@@ -394,6 +477,8 @@ impl Default for Scene {
             camera: Camera::default(),
             layers: Layers::default(),
             flow: Flow::default(),
+            heatmap: Heatmap::None,
+            geodesics: Geodesics::default(),
         }
     }
 }
@@ -418,6 +503,8 @@ struct SceneFile {
     camera: Option<Camera>,
     layers: Layers,
     flow: Flow,
+    heatmap: Heatmap,
+    geodesics: Geodesics,
 }
 
 impl Default for SceneFile {
@@ -438,6 +525,8 @@ impl Default for SceneFile {
             camera: None,
             layers: s.layers,
             flow: s.flow,
+            heatmap: s.heatmap,
+            geodesics: s.geodesics,
         }
     }
 }
@@ -488,7 +577,11 @@ impl TryFrom<SceneFile> for Scene {
             camera: f.camera.unwrap_or_default(),
             layers: f.layers,
             flow: f.flow,
+            heatmap: f.heatmap,
+            geodesics: Geodesics::default(),
         };
+        // The ball's radius and ray count go through the same clamps as the UI's edits.
+        scene.apply(SceneEdit::SetGeodesics(f.geodesics));
         // A file without a camera gets the default view on the seed's slice (as before the
         // general model) and a fitted one on any other, whose coordinates may lie anywhere
         // (π in (0, 1), σ > 0) — but only when the model is valid, else validation reports it.
@@ -632,6 +725,11 @@ pub enum SceneEdit {
     SetEllipseScale(f64),
     /// Which layers are drawn.
     SetLayers(Layers),
+    /// The heatmap layer.
+    SetHeatmap(Heatmap),
+    /// Geodesic ball and shortest path settings (radius and rays clamped to
+    /// [`BALL_RADIUS_RANGE`], [`BALL_RAYS_RANGE`]).
+    SetGeodesics(Geodesics),
     /// Flow on or off.
     SetFlow(bool),
     /// Flow on/off toggle (Space).
@@ -760,6 +858,15 @@ impl Scene {
                 self.ellipse_scale = clamp_f64(v, ELLIPSE_SCALE_RANGE, self.ellipse_scale)
             }
             SceneEdit::SetLayers(layers) => self.layers = layers,
+            SceneEdit::SetHeatmap(heatmap) => self.heatmap = heatmap,
+            SceneEdit::SetGeodesics(g) => {
+                let radius = clamp_f64(g.radius, BALL_RADIUS_RANGE, self.geodesics.radius);
+                self.geodesics = Geodesics {
+                    radius,
+                    rays: g.rays.clamp(BALL_RAYS_RANGE.0, BALL_RAYS_RANGE.1),
+                    ..g
+                };
+            }
             SceneEdit::SetFlow(on) => flow.enabled = on,
             SceneEdit::ToggleFlow => flow.enabled = !flow.enabled,
             SceneEdit::SetFlowMode(mode) => flow.mode = mode,

@@ -14,10 +14,13 @@
 //!
 //! * [`model`]: the [`Model`], [`Param`] and [`Slice`] types (validation, label swap, twin);
 //! * [`general`]: its scores, full 5×5 Fisher matrix, slice block, L, ∇L, ñ and empirical
-//!   Fisher, with the quadrature rule that splits where the responsibilities switch.
+//!   Fisher, with the quadrature rule that splits where the responsibilities switch;
+//! * [`geodesic`]: the slice metric's derivatives, Christoffel symbols and the geodesic
+//!   equation (MATH.md, "Geodesics").
 
 pub mod fisher;
 pub mod general;
+pub mod geodesic;
 pub mod loss;
 pub mod mixture;
 pub mod model;
