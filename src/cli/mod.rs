@@ -5,6 +5,7 @@
 pub mod bench;
 pub mod capture;
 pub mod fim;
+pub mod geodesic;
 pub mod trace;
 pub mod view;
 
@@ -62,6 +63,9 @@ pub enum Command {
     Bench(bench::BenchArgs),
     /// Render a scenario to PNG frames, a GIF or an MP4, headless.
     Capture(capture::CaptureArgs),
+    /// Fisher–Rao geodesics on a slice: the shortest path to --to, or the exponential map
+    /// along --direction for --length.
+    Geodesic(geodesic::GeodesicArgs),
 }
 
 /// Runs the parsed command line.
@@ -72,6 +76,7 @@ pub fn run(cli: Cli) -> CliResult {
         Some(Command::Trace(args)) => trace::run(&args),
         Some(Command::Bench(args)) => bench::run(&args),
         Some(Command::Capture(args)) => capture::run(&args),
+        Some(Command::Geodesic(args)) => geodesic::run(&args),
         None => view::run(&view::ViewArgs {
             width: 1400,
             height: 900,
