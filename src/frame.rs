@@ -94,11 +94,13 @@ impl FrameRenderer {
         );
         let panel = numbers::compute(scene, info.epsilon, CAP_CELLS * info.cell);
         let legends = self.scene.legends(scene, &info);
+        let labels = self.scene.labels(scene);
         let input = overlay::OverlayInput {
             info: &info,
             probe_angle_deg: panel.probe.as_ref().and_then(|p| p.angle_deg),
             target_kappa: panel.target.kappa(),
             legends: &legends,
+            labels: &labels,
         };
         let mut output = painter.egui.run_ui(raw, |ui| {
             overlay::draw(ui.painter(), rect, scene, &input);

@@ -10,6 +10,7 @@
 //! * [`compute`]: the GPU compute stages;
 //! * [`scene`]: the scene state the UI edits and the renderer draws;
 //! * [`simulation`]: the compute stages of a frame (field, probe, particles) and their caches;
+//! * [`geodesic_paths`]: shortest paths and descent paths from the probe (f64, a worker thread);
 //! * [`render`]: the scene renderer (instanced pipelines into a texture);
 //! * [`numbers`]: the side panel's numbers (f64, on the CPU);
 //! * [`overlay`]: labels and legends over the canvas (egui), shared by the viewer and captures;
@@ -17,7 +18,7 @@
 //! * [`viewer`]: the window;
 //! * [`verify`]: error measures of the f32 paths against the f64 reference.
 //!
-//! Imports run one way: math ← gpu ← compute/cpu ← scene ← simulation ← render ← numbers/overlay ←
+//! Imports run one way: math ← gpu ← compute/cpu ← scene ← simulation/geodesic_paths ← render ← numbers/overlay ←
 //! frame ← capture/bench ← viewer ← cli (the test at the bottom of this file enforces the rules that
 //! have been broken before).
 
@@ -29,6 +30,7 @@ pub mod cli;
 pub mod compute;
 pub mod cpu;
 pub mod frame;
+pub mod geodesic_paths;
 pub mod gpu;
 pub mod math;
 pub mod numbers;
@@ -91,7 +93,7 @@ mod architecture {
 
     #[test]
     fn imports_run_one_way() {
-        let rules: [(&str, &[&str]); 11] = [
+        let rules: [(&str, &[&str]); 12] = [
             (
                 "math",
                 &[
@@ -110,6 +112,20 @@ mod architecture {
             (
                 "simulation",
                 &["render", "overlay", "numbers", "viewer", "capture", "cli"],
+            ),
+            (
+                "geodesic_paths",
+                &[
+                    "gpu",
+                    "compute",
+                    "simulation",
+                    "render",
+                    "overlay",
+                    "numbers",
+                    "viewer",
+                    "capture",
+                    "cli",
+                ],
             ),
             (
                 "render",

@@ -238,9 +238,22 @@ fn shipped_scenarios_parse() {
         let scenario = fisherflow::capture::Scenario::parse(&text)
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert!(scenario.frame_count() > 10);
+        if path.file_name().is_some_and(|n| n == "geodesic_ball.toml") {
+            // The ball grows while the probe walks toward the diagonal.
+            let (start, end) = (scenario.scene_at(0.0), scenario.scene_at(scenario.duration));
+            assert!(start.geodesics.ball && end.geodesics.ball);
+            assert!(end.geodesics.radius > 4.0 * start.geodesics.radius);
+            let gap = |s: &Scene| s.probe.map(|p| (p[0] - p[1]).abs()).unwrap();
+            assert!(
+                gap(&end) < 0.5 * gap(&start),
+                "{:?} -> {:?}",
+                start.probe,
+                end.probe
+            );
+        }
         count += 1;
     }
-    assert_eq!(count, 3);
+    assert_eq!(count, 4);
 }
 
 #[test]

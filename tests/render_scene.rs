@@ -423,7 +423,16 @@ fn layers_draw_back_to_front_and_say_what_they_show() {
     let renderer = frames.scene_renderer();
     assert_eq!(
         renderer.layer_names(),
-        ["axes", "ellipses", "flow trails", "probe arrows", "markers"]
+        [
+            "heatmap",
+            "axes",
+            "ellipses",
+            "flow trails",
+            "paths",
+            "geodesic ball",
+            "probe arrows",
+            "markers"
+        ]
     );
     let info = fisherflow::render::FrameInfo {
         epsilon: 2.5e-3,

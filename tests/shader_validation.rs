@@ -114,6 +114,26 @@ fn wgsl_struct_sizes_match_gpu_data() {
             "GeneralGridParams",
             size_of::<fisherflow::gpu::general_data::GeneralGridParams>(),
         ),
+        (
+            "geodesic.wgsl",
+            "GeodesicParams",
+            size_of::<fisherflow::gpu::geodesic_data::GeodesicParams>(),
+        ),
+        (
+            "geodesic.wgsl",
+            "GeodesicState",
+            size_of::<fisherflow::gpu::geodesic_data::GeodesicState>(),
+        ),
+        (
+            "geodesic.wgsl",
+            "GeodesicSegment",
+            size_of::<fisherflow::gpu::geodesic_data::GeodesicSegment>(),
+        ),
+        (
+            "geodesic_ball.wgsl",
+            "BallStyle",
+            size_of::<fisherflow::gpu::geodesic_data::BallStyle>(),
+        ),
     ];
     for (shader, name, rust) in cases {
         assert_eq!(wgsl_struct_size(shader, name), rust, "{shader}: {name}");
@@ -140,6 +160,10 @@ fn workgroup_sizes_match_the_dispatch_code() {
         (
             "particles.wgsl",
             fisherflow::compute::particles::WORKGROUP_SIZE,
+        ),
+        (
+            "geodesic.wgsl",
+            fisherflow::compute::geodesic::WORKGROUP_SIZE,
         ),
     ] {
         let source = spliced(shader);
@@ -283,7 +307,13 @@ fn vertex_attributes_match_the_wgsl_layouts() {
         Option<(&'a str, &'a str)>,
         usize,
     );
-    let cases: [Case; 4] = [
+    let cases: [Case; 5] = [
+        (
+            "geodesic_ball.wgsl",
+            &fisherflow::render::geodesic_ball::SEGMENT_ATTRIBUTES,
+            Some(("geodesic.wgsl", "GeodesicSegment")),
+            size_of::<fisherflow::gpu::geodesic_data::GeodesicSegment>(),
+        ),
         (
             "ellipses.wgsl",
             &ellipses::CELL_ATTRIBUTES,
@@ -361,6 +391,7 @@ fn wgsl_u32_const(shader: &str, name: &str) -> Option<u32> {
 
 #[test]
 fn integer_codes_match_the_wgsl_constants() {
+    use fisherflow::gpu::geodesic_data;
     use fisherflow::gpu::gpu_data::{FlowMode, Integrator, flags, flow_flags};
     let cases = [
         ("particles.wgsl", "MODE_NATURAL", FlowMode::Natural.code()),
@@ -404,6 +435,35 @@ fn integer_codes_match_the_wgsl_constants() {
             "fim_general.wgsl",
             "FLAG_OUTSIDE_MODEL",
             fisherflow::gpu::general_data::FLAG_OUTSIDE_MODEL,
+        ),
+        (
+            "geodesic.wgsl",
+            "STOP_SINGULAR",
+            geodesic_data::STOP_SINGULAR,
+        ),
+        ("geodesic.wgsl", "STOP_OUTSIDE", geodesic_data::STOP_OUTSIDE),
+        ("geodesic.wgsl", "STOP_STEP", geodesic_data::STOP_STEP),
+        ("geodesic.wgsl", "SEGMENT_NONE", geodesic_data::SEGMENT_NONE),
+        ("geodesic.wgsl", "SEGMENT_RING", geodesic_data::SEGMENT_RING),
+        (
+            "geodesic.wgsl",
+            "SEGMENT_SPOKE",
+            geodesic_data::SEGMENT_SPOKE,
+        ),
+        (
+            "geodesic_ball.wgsl",
+            "SEGMENT_RING",
+            geodesic_data::SEGMENT_RING,
+        ),
+        (
+            "geodesic_ball.wgsl",
+            "SEGMENT_SPOKE",
+            geodesic_data::SEGMENT_SPOKE,
+        ),
+        (
+            "geodesic.wgsl",
+            "SUBSTEP_BUDGET",
+            geodesic_data::SUBSTEP_BUDGET,
         ),
     ];
     let mut problems = Vec::new();

@@ -39,6 +39,7 @@ fn harness(scene: Scene) -> Harness<'static, State> {
                     frame_ms: 0.0,
                     default_particles: 16_384,
                     legends: &[],
+                    labels: &[],
                 };
                 let commands = ui::show(ui, scene, state, &frame);
                 // Keep what the panels asked of the app, for the assertions.
@@ -616,4 +617,20 @@ fn dragging_the_twin_on_the_sigma_slice_swaps_through_the_label_swap() {
     let from = canvas_point(&h, [1.2, 0.8]);
     drag(&mut h, from, from + vec2(40.0, 0.0));
     assert_eq!(h.state().0.model, before);
+}
+
+#[test]
+fn the_heatmap_picker_sets_the_scene_heatmap() {
+    use fisherflow::scene::Heatmap;
+    let mut h = harness(Scene::default());
+    h.run();
+    let mut shown = Heatmap::None.label();
+    for choice in [Heatmap::Log10Kappa, Heatmap::Loss, Heatmap::None] {
+        choose(&mut h, shown, choice.label());
+        assert_eq!(h.state().0.heatmap, choice);
+        shown = choice.label();
+    }
+    // Every choice is offered.
+    choose(&mut h, shown, Heatmap::NatgradNorm.label());
+    assert_eq!(h.state().0.heatmap, Heatmap::NatgradNorm);
 }

@@ -14,21 +14,27 @@
 //! [[keyframes]]
 //! time = 4.0
 //! target = [0.4, 0.4]     # any of: sigma, target, model, probe, grid, ellipse_scale,
-//! sigma = 0.8             #   damping, camera, flow, flow_mode, particles
-//! model = { pi = 0.2 }    # any of the five parameters: pi, mu1, mu2, sigma1, sigma2
+//! sigma = 0.8             #   damping, camera, flow, flow_mode, particles, heatmap, ball,
+//! model = { pi = 0.2 }    #   ball_radius, shortest_path
+//!                         # (model: any of pi, mu1, mu2, sigma1, sigma2)
+//! heatmap = "loss"        # none, log10_kappa, jeffreys, loss, angle, natgrad_norm
+//! ball = true             # the geodesic ball at the probe,
+//! ball_radius = 1.5       #   its Fisher–Rao radius
+//! shortest_path = true    # the shortest paths from the probe to θ* and its twin
 //! ```
 //!
 //! The scene may name a general model and slice (`[scene.model]`, `slice = ["pi", "mu1"]`);
 //! the slice is fixed for the whole capture. Each field is its own track, and each of the
 //! model's five parameters is one: the initial scene's value at time 0, then the keyframes that
 //! set it (`target` sets the two slice parameters, `sigma` both σ's). Numbers are interpolated
-//! linearly (σ's, ellipse scale and camera zoom geometrically, the grid rounded), switches
-//! (`flow`, `flow_mode`, `particles`) hold until the next key.
+//! linearly (σ's, ellipse scale, the ball's radius and camera zoom geometrically, the grid
+//! rounded), switches (`flow`, `flow_mode`, `particles`, `heatmap`, `ball`, `shortest_path`)
+//! hold until the next key.
 
 use serde::{Deserialize, Serialize};
 
 use crate::math::Param;
-use crate::scene::{Camera, FlowMode, Scene};
+use crate::scene::{BALL_RADIUS_RANGE, Camera, FlowMode, Heatmap, Scene};
 
 /// Some of the model's five parameters (a keyframe's `model = { … }`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -103,6 +109,18 @@ pub struct Keyframe {
     /// Particle count.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub particles: Option<u32>,
+    /// The heatmap shown (a switch).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub heatmap: Option<Heatmap>,
+    /// The geodesic ball on or off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ball: Option<bool>,
+    /// The ball's Fisher–Rao radius (within [`BALL_RADIUS_RANGE`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ball_radius: Option<f64>,
+    /// The shortest paths on or off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shortest_path: Option<bool>,
 }
 
 /// A whole scenario file.
@@ -202,6 +220,14 @@ impl Scenario {
                 ));
             }
             previous = key.time;
+            if let Some(r) = key.ball_radius
+                && !(r.is_finite() && r >= BALL_RADIUS_RANGE.0 && r <= BALL_RADIUS_RANGE.1)
+            {
+                return Err(format!(
+                    "keyframes[{i}].ball_radius: must be a Fisher–Rao radius from {} to {}, got {r}",
+                    BALL_RADIUS_RANGE.0, BALL_RADIUS_RANGE.1
+                ));
+            }
             self.scene_at(key.time)
                 .validate()
                 .map_err(|e| format!("keyframes[{i}] (time {}): {e}", key.time))?;
@@ -279,6 +305,11 @@ impl Scenario {
         scene.flow.enabled = self.hold(t, s0.flow.enabled, |k| k.flow);
         scene.flow.mode = self.hold(t, s0.flow.mode, |k| k.flow_mode);
         scene.flow.particles = self.hold(t, s0.flow.particles, |k| k.particles.map(Some));
+        scene.heatmap = self.hold(t, s0.heatmap, |k| k.heatmap);
+        let g0 = &s0.geodesics;
+        scene.geodesics.ball = self.hold(t, g0.ball, |k| k.ball);
+        scene.geodesics.radius = self.track(t, g0.radius, |k| k.ball_radius, geometric);
+        scene.geodesics.shortest_path = self.hold(t, g0.shortest_path, |k| k.shortest_path);
         scene
     }
 

@@ -4,5 +4,6 @@
 
 pub mod fim_field;
 pub mod general;
+pub mod geodesic;
 pub mod gmm;
 pub mod particles;

@@ -4,6 +4,7 @@
 
 pub mod context;
 pub mod general_data;
+pub mod geodesic_data;
 pub mod gpu_data;
 pub mod limits;
 pub mod shader;

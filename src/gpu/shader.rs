@@ -23,6 +23,10 @@ pub const SOURCES: &[(&str, &str)] = &[
         include_str!("../../shaders/common/gmm.wgsl"),
     ),
     (
+        "common/geodesic_jet.wgsl",
+        include_str!("../../shaders/common/geodesic_jet.wgsl"),
+    ),
+    (
         "common/gmm_general.wgsl",
         include_str!("../../shaders/common/gmm_general.wgsl"),
     ),
@@ -40,6 +44,7 @@ pub const SOURCES: &[(&str, &str)] = &[
     ),
     ("arrows.wgsl", include_str!("../../shaders/arrows.wgsl")),
     ("ellipses.wgsl", include_str!("../../shaders/ellipses.wgsl")),
+    ("heatmap.wgsl", include_str!("../../shaders/heatmap.wgsl")),
     (
         "fim_field.wgsl",
         include_str!("../../shaders/fim_field.wgsl"),
@@ -47,6 +52,11 @@ pub const SOURCES: &[(&str, &str)] = &[
     (
         "fim_general.wgsl",
         include_str!("../../shaders/fim_general.wgsl"),
+    ),
+    ("geodesic.wgsl", include_str!("../../shaders/geodesic.wgsl")),
+    (
+        "geodesic_ball.wgsl",
+        include_str!("../../shaders/geodesic_ball.wgsl"),
     ),
     ("lines.wgsl", include_str!("../../shaders/lines.wgsl")),
     ("markers.wgsl", include_str!("../../shaders/markers.wgsl")),

@@ -19,7 +19,7 @@ use crate::numbers::Kappa;
 use crate::render::FrameInfo;
 use crate::render::axes::{diagonal_is_singular, ticks};
 use crate::render::colormap::{colormap_srgb, palette};
-use crate::render::layer::{Legend, LegendItem, SwatchShape};
+use crate::render::layer::{CanvasLabel, Legend, LegendItem, SwatchShape};
 use crate::scene::Scene;
 
 /// A parameter's symbol as the canvas and the panel show it (π, μ1, μ2, σ1, σ2).
@@ -92,6 +92,8 @@ pub struct OverlayInput<'a> {
     pub target_kappa: Kappa,
     /// The layers' legend boxes, back to front (`SceneRenderer::legends`).
     pub legends: &'a [Legend],
+    /// Text the layers write at points of the canvas (`SceneRenderer::labels`).
+    pub labels: &'a [CanvasLabel],
 }
 
 /// Draws the overlay for `scene` on the canvas `rect`.
@@ -212,6 +214,19 @@ pub fn draw(painter: &egui::Painter, rect: Rect, scene: &Scene, input: &OverlayI
             Color32::from_black_alpha(160),
         );
         painter.galley(pos, galley, Color32::WHITE);
+    }
+    for label in input.labels {
+        let at = world_to_screen(scene, rect, label.at);
+        if rect.contains(at) {
+            boxed_text(
+                painter,
+                at + vec2(10.0, 0.0),
+                Align2::LEFT_CENTER,
+                label.text.clone(),
+                FontId::proportional(13.0),
+                color(label.color),
+            );
+        }
     }
     if scene.layers.legend {
         draw_legends(painter, rect, input.legends);
@@ -417,6 +432,7 @@ mod tests {
             probe_angle_deg: Some(12.0),
             target_kappa: Kappa::Finite(2.0),
             legends: &[],
+            labels: &[],
         };
         let mut output = ctx.run_ui(
             egui::RawInput {

@@ -61,6 +61,8 @@ pub mod palette {
     pub const GRID: u32 = 0x2c303a;
     /// The diagonal μ1 = μ2.
     pub const DIAGONAL: u32 = 0xff6ad5;
+    /// Shortest paths (Fisher–Rao geodesics within the slice) from the probe.
+    pub const GEODESIC: u32 = 0x8dff5a;
 }
 
 #[cfg(test)]

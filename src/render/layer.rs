@@ -84,4 +84,21 @@ pub trait Layer {
     fn legend(&self, _scene: &Scene, _info: &FrameInfo) -> Option<Legend> {
         None
     }
+
+    /// Text the overlay writes on the canvas at world points this frame (e.g. a distance on
+    /// its path).
+    fn labels(&self, _scene: &Scene) -> Vec<CanvasLabel> {
+        Vec::new()
+    }
+}
+
+/// A line of text the overlay writes at a point of the canvas.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CanvasLabel {
+    /// Where, in slice coordinates (the text's left-centre sits a little right of it).
+    pub at: [f64; 2],
+    /// What it says.
+    pub text: String,
+    /// sRGB hex colour.
+    pub color: u32,
 }

@@ -17,10 +17,13 @@ pub mod arrows;
 pub mod axes;
 pub mod colormap;
 pub mod ellipses;
+pub mod geodesic_ball;
+pub mod heatmap;
 pub mod layer;
 pub mod lines;
 pub mod markers;
 pub mod particle_draw;
+pub mod paths;
 pub mod pipeline;
 pub mod target;
 pub mod trails;
@@ -88,31 +91,41 @@ struct FramePlan {
 /// The drawable layers. Each is one file implementing [`Layer`]; a new one is a field here and
 /// an entry in both lists below.
 struct Layers {
+    /// First, over the cleared background: the grid, axes and glyphs stay readable on it.
+    heatmap: heatmap::HeatmapLayer,
     axes: axes::AxesLayer,
     ellipses: ellipses::EllipseRenderer,
     trails: trails::Trails,
     arrows: arrows::ArrowRenderer,
     markers: markers::MarkerLayer,
+    paths: paths::PathsLayer,
+    geodesic_ball: geodesic_ball::GeodesicBallLayer,
 }
 
 impl Layers {
     /// Back to front: the order they are drawn in.
-    fn list(&self) -> [&dyn Layer; 5] {
+    fn list(&self) -> [&dyn Layer; 8] {
         [
+            &self.heatmap,
             &self.axes,
             &self.ellipses,
             &self.trails,
+            &self.paths,
+            &self.geodesic_ball,
             &self.arrows,
             &self.markers,
         ]
     }
 
     /// The same, mutable (for `prepare`).
-    fn list_mut(&mut self) -> [&mut dyn Layer; 5] {
+    fn list_mut(&mut self) -> [&mut dyn Layer; 8] {
         [
+            &mut self.heatmap,
             &mut self.axes,
             &mut self.ellipses,
             &mut self.trails,
+            &mut self.paths,
+            &mut self.geodesic_ball,
             &mut self.arrows,
             &mut self.markers,
         ]
@@ -140,6 +153,7 @@ impl SceneRenderer {
         Ok(Self {
             format,
             layers: Layers {
+                heatmap: heatmap::HeatmapLayer::new(device, &view_buffer, format),
                 axes: axes::AxesLayer::new(device, &view_layout, &view_group, format),
                 ellipses: ellipses::EllipseRenderer::new(device, &view_buffer, format),
                 trails: trails::Trails::new(device, format),
@@ -150,6 +164,14 @@ impl SceneRenderer {
                     format,
                 ),
                 markers: markers::MarkerLayer::new(device, &view_layout, &view_group, format),
+                paths: paths::PathsLayer::new(device, &view_layout, &view_group, format),
+                geodesic_ball: geodesic_ball::GeodesicBallLayer::new(
+                    device,
+                    &view_layout,
+                    &view_group,
+                    &view_buffer,
+                    format,
+                ),
             },
             particle_renderer: particle_draw::ParticleRenderer::new(
                 device,
@@ -365,6 +387,27 @@ impl SceneRenderer {
             .iter()
             .filter_map(|layer| layer.legend(scene, info))
             .collect()
+    }
+
+    /// The text the layers write on the canvas this frame (distances on paths).
+    pub fn labels(&self, scene: &Scene) -> Vec<layer::CanvasLabel> {
+        self.layers
+            .list()
+            .iter()
+            .flat_map(|layer| layer.labels(scene))
+            .collect()
+    }
+
+    /// Whether frames wait for the CPU-side paths instead of drawing them when ready: captures
+    /// and screenshots do, so a recording is the same on every run; the interactive viewer
+    /// does not.
+    pub fn set_synchronous(&mut self, synchronous: bool) {
+        self.layers.paths.set_synchronous(synchronous);
+    }
+
+    /// The shortest paths drawn in the last frame, if any.
+    pub fn shown_paths(&self) -> Option<&crate::geodesic_paths::PathSet> {
+        self.layers.paths.shown()
     }
 
     /// The layers' names, back to front.

@@ -267,6 +267,8 @@ struct App {
     info: FrameInfo,
     /// The layers' legends after the last frame (drawn by the UI's overlay).
     legends: Vec<crate::render::layer::Legend>,
+    /// The layers' canvas labels after the last frame.
+    labels: Vec<crate::render::layer::CanvasLabel>,
     frames: u32,
     last_frame: Option<Instant>,
     frame_ms: f64,
@@ -295,6 +297,7 @@ impl App {
             gfx: None,
             info: FrameInfo::default(),
             legends: Vec::new(),
+            labels: Vec::new(),
             frames: 0,
             last_frame: None,
             frame_ms: 0.0,
@@ -369,7 +372,12 @@ impl App {
             Some(ctx.device.limits().max_texture_dimension_2d as usize),
         );
         let mut egui_renderer = egui_wgpu::Renderer::new(&ctx.device, format, Default::default());
-        let frames = FrameRenderer::new(&ctx, false)?;
+        let mut frames = FrameRenderer::new(&ctx, false)?;
+        // Under automation (`--frames`) frames wait for the CPU-side paths, so a screenshot
+        // shows them; interactively they are drawn when ready.
+        frames
+            .scene_renderer_mut()
+            .set_synchronous(self.options.frames.is_some());
         let canvas = RenderTarget::new(&ctx.device, [1, 1], CANVAS_FORMAT, "canvas");
         let canvas_texture = egui_renderer.register_native_texture(
             &ctx.device,
@@ -407,6 +415,7 @@ impl App {
                 canvas_texture: Some(gfx.canvas_texture),
                 info: self.info,
                 legends: &self.legends,
+                labels: &self.labels,
                 adapter: &gfx.adapter,
                 frame_ms: self.frame_ms,
                 default_particles: gfx.frames.scene_renderer().simulation().particle_count(
@@ -473,6 +482,7 @@ impl App {
         );
         self.info = info;
         self.legends = gfx.frames.scene_renderer().legends(&self.scene, &self.info);
+        self.labels = gfx.frames.scene_renderer().labels(&self.scene);
 
         let failure = match gfx.surface.get_current_texture() {
             wgpu::CurrentSurfaceTexture::Success(t)
@@ -933,6 +943,10 @@ pub fn recording_scenario(snapshots: &[(f64, Scene)], size: [u32; 2]) -> crate::
             flow: Some(s.flow.enabled),
             flow_mode: Some(s.flow.mode),
             particles: s.flow.particles,
+            heatmap: Some(s.heatmap),
+            ball: Some(s.geodesics.ball),
+            ball_radius: Some(s.geodesics.radius),
+            shortest_path: Some(s.geodesics.shortest_path),
         })
         .collect();
     crate::capture::Scenario {

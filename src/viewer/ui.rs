@@ -97,6 +97,8 @@ pub struct FrameContext<'a> {
     pub default_particles: u32,
     /// The layers' legend boxes of the last frame (`SceneRenderer::legends`).
     pub legends: &'a [crate::render::layer::Legend],
+    /// The layers' canvas labels of the last frame (`SceneRenderer::labels`).
+    pub labels: &'a [crate::render::layer::CanvasLabel],
 }
 
 impl UiState {
@@ -329,6 +331,9 @@ fn side_panel(
     out.extend(flow_controls(ui, scene, frame));
 
     ui.separator();
+    out.extend(geodesic_controls(ui, scene));
+
+    ui.separator();
     ui.strong("Layers");
     edit_copy(
         &mut out,
@@ -344,6 +349,21 @@ fn side_panel(
             });
         },
         SceneEdit::SetLayers,
+    );
+    edit_copy(
+        &mut out,
+        scene,
+        |s| s.heatmap,
+        |h| {
+            egui::ComboBox::from_label("heatmap")
+                .selected_text(h.label())
+                .show_ui(ui, |ui| {
+                    for choice in crate::scene::Heatmap::ALL {
+                        ui.selectable_value(h, choice, choice.label());
+                    }
+                });
+        },
+        SceneEdit::SetHeatmap,
     );
     ui.horizontal(|ui| {
         if ui.button("Fit view (F)").clicked() {
@@ -396,6 +416,47 @@ fn side_panel(
         frame.frame_ms, frame.info.cells
     ));
     ui.label(RichText::new(frame.adapter).small());
+    out
+}
+
+/// The geodesic ball (radius, rays, spokes) and the shortest paths from the probe.
+fn geodesic_controls(ui: &mut egui::Ui, scene: &Scene) -> Vec<Command> {
+    use crate::scene::{BALL_RADIUS_RANGE, BALL_RAYS_RANGE};
+    let mut out = Vec::new();
+    edit_copy(
+        &mut out,
+        scene,
+        |s| s.geodesics,
+        |g| {
+            ui.horizontal(|ui| {
+                ui.strong("Geodesics");
+                ui.checkbox(&mut g.ball, "ball");
+                ui.checkbox(&mut g.spokes, "spokes");
+                ui.checkbox(&mut g.shortest_path, "shortest paths");
+            });
+            ui.add(
+                egui::Slider::new(&mut g.radius, BALL_RADIUS_RANGE.0..=BALL_RADIUS_RANGE.1)
+                    .logarithmic(true)
+                    .text("ball radius r (Fisher–Rao)"),
+            );
+            ui.add(
+                egui::Slider::new(&mut g.rays, BALL_RAYS_RANGE.0..=BALL_RAYS_RANGE.1)
+                    .logarithmic(true)
+                    .text("geodesics in the ball"),
+            );
+        },
+        SceneEdit::SetGeodesics,
+    );
+    if (scene.geodesics.ball || scene.geodesics.shortest_path) && scene.probe.is_none() {
+        ui.label(RichText::new("place a probe (click the canvas) to shoot geodesics").small());
+    }
+    if scene.metric == crate::math::Metric::Profiled
+        && (scene.geodesics.ball || scene.geodesics.shortest_path)
+    {
+        ui.label(
+            RichText::new("geodesics use the induced metric (curves within the slice)").small(),
+        );
+    }
     out
 }
 
@@ -970,9 +1031,73 @@ fn canvas(
         probe_angle_deg: numbers.probe.as_ref().and_then(|p| p.angle_deg),
         target_kappa: numbers.target.kappa(),
         legends: frame.legends,
+        labels: frame.labels,
     };
     overlay::draw(&painter, rect, scene, &input);
+    if let Some(hover) = response.hover_pos() {
+        heatmap_hover(ui, &painter, rect, hover, scene);
+    }
     out
+}
+
+/// The heatmap's value under the pointer, by the f64 reference (`render::heatmap::value_at`),
+/// in a box beside it. Evaluated once per pointer position and scene (kept in egui's temporary
+/// memory): a general point costs up to a millisecond.
+fn heatmap_hover(ui: &egui::Ui, painter: &egui::Painter, rect: Rect, hover: Pos2, scene: &Scene) {
+    use crate::render::heatmap::value_at;
+    use crate::scene::Heatmap;
+    if scene.heatmap == Heatmap::None {
+        return;
+    }
+    let xy = screen_to_world(scene, rect, hover);
+    let key = (
+        scene.heatmap,
+        xy,
+        scene.model,
+        scene.slice,
+        scene.metric,
+        scene.damping,
+    );
+    type HoverKey = (Heatmap, [f64; 2], Model, Slice, Metric, f64);
+    let id = egui::Id::unique("fisherflow heatmap hover");
+    let cached = ui.ctx().data(|d| d.get_temp::<(HoverKey, String)>(id));
+    let text = match cached {
+        Some((k, text)) if k == key => text,
+        _ => {
+            let value = value_at(
+                scene,
+                scene.heatmap,
+                xy,
+                crate::math::general::DEFAULT_NODES_GENERAL,
+            );
+            let text = format!(
+                "{}: {}\nat ({}, {})",
+                scene.heatmap.label(),
+                value.describe(scene.heatmap),
+                short(xy[0]),
+                short(xy[1])
+            );
+            ui.ctx()
+                .data_mut(|d| d.insert_temp(id, (key, text.clone())));
+            text
+        }
+    };
+    let galley = painter.layout_no_wrap(text, FontId::monospace(12.0), Color32::WHITE);
+    let size = galley.size();
+    // Beside the pointer, flipped to stay inside the canvas.
+    let mut pos = hover + vec2(16.0, 16.0);
+    if pos.x + size.x + 6.0 > rect.right() {
+        pos.x = hover.x - 16.0 - size.x;
+    }
+    if pos.y + size.y + 6.0 > rect.bottom() {
+        pos.y = hover.y - 16.0 - size.y;
+    }
+    painter.rect_filled(
+        Rect::from_min_size(pos, size).expand(4.0),
+        3.0,
+        Color32::from_black_alpha(200),
+    );
+    painter.galley(pos, galley, Color32::WHITE);
 }
 
 /// The target's slice coordinates that put the twin handle at `w`: the twin is the swapped

@@ -1,0 +1,167 @@
+// Heatmap of one scalar of the FIM field (log10 κ, √det F, L, the angle between ∇L and ñ,
+// ‖ñ‖_F), drawn as one full-canvas quad under everything else. Each fragment finds the four
+// field cells whose centres surround it and interpolates the scalar bilinearly, in the scale's
+// own units (decades for the log scales), so the map is smooth whatever the grid density and
+// costs one quad whatever the cell count. Rust side: src/render/heatmap.rs.
+
+// #include <common/view.wgsl>
+// #include <common/colormap.wgsl>
+// #include <common/field_cell.wgsl>
+
+// Which scalar (HeatmapKind in src/render/heatmap.rs; a test reads these back).
+const HEATMAP_LOG10_KAPPA: u32 = 1u;
+const HEATMAP_JEFFREYS: u32 = 2u;
+const HEATMAP_LOSS: u32 = 3u;
+const HEATMAP_ANGLE: u32 = 4u;
+const HEATMAP_NATGRAD_NORM: u32 = 5u;
+
+// The general kernel's flags (src/gpu/general_data.rs): no model there, or no metric.
+const OUTSIDE_MODEL_BIT: u32 = 32u;
+const METRIC_UNDEFINED_BIT: u32 = 64u;
+
+struct HeatmapParams {
+    grid: vec2<u32>,        // columns, rows of the field
+    kind: u32,              // HEATMAP_*
+    contours: u32,          // 1: contour lines at every `contour_step` of the scale
+    cell_size: vec2<f32>,   // a cell's (width, height) in world units
+    range: vec2<f32>,       // scale values at the bottom and top of the colour map
+    contour_step: f32,      // in scale units (decades for the loss)
+    opacity: f32,
+    damping: f32,           // λ of ñ = (F + λI)⁻¹∇L
+    _pad: f32,
+}
+
+@group(0) @binding(0) var<uniform> view: View;
+@group(0) @binding(1) var<uniform> heat: HeatmapParams;
+@group(0) @binding(2) var<storage, read> cells: array<FieldCell>;
+
+struct VertexOut {
+    @builtin(position) position: vec4<f32>,
+    @location(0) display: vec2<f32>,   // display offset from the view centre
+}
+
+@vertex
+fn vs_main(@builtin(vertex_index) vertex: u32) -> VertexOut {
+    // Triangle strip corners (−1,−1), (1,−1), (−1,1), (1,1): the whole canvas.
+    let corner = vec2<f32>(f32(vertex & 1u), f32(vertex >> 1u)) * 2.0 - 1.0;
+    var out: VertexOut;
+    out.position = vec4<f32>(corner, 0.0, 1.0);
+    out.display = corner * 0.5 * view.viewport_px * view.world_per_px;
+    return out;
+}
+
+// NaN or ±∞, by the bits: `x != x` may be folded away by a compiler assuming finite maths.
+fn is_finite_f32(x: f32) -> bool {
+    return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u;
+}
+
+// Cell `i`'s value in scale units and whether it is defined there (x: value, y: 1 or 0).
+// Values below or above the scale (κ = ∞, det F = 0, L = 0) are pinned just past its ends,
+// so the interpolation stays finite and such cells take the end colours. Only the fields the
+// heatmap needs are loaded (a whole FieldCell is 80 bytes; four per fragment add up on a
+// software rasterizer).
+fn cell_value(i: u32) -> vec2<f32> {
+    let below = heat.range.x - (heat.range.y - heat.range.x);
+    let above = heat.range.y + (heat.range.y - heat.range.x);
+    let flags = cells[i].flags;
+    if (flags & (OUTSIDE_MODEL_BIT | METRIC_UNDEFINED_BIT)) != 0u {
+        return vec2<f32>(0.0, 0.0);
+    }
+    let has_target = (flags & FLAG_HAS_TARGET) != 0u;
+    var v = 0.0;
+    switch heat.kind {
+        case HEATMAP_LOG10_KAPPA: {
+            if (flags & FLAG_KAPPA_INFINITE) != 0u {
+                v = above;
+            } else {
+                v = log2(max(cells[i].rotated.w, 1.0)) * 0.30103;
+            }
+        }
+        case HEATMAP_JEFFREYS: {
+            // det F = λ_max λ_min: the eigenvalues keep λ_min's digits near the singular set,
+            // where F11 F22 − F12² cancels.
+            let e = cells[i].eigenvalues;
+            let det = e.x * e.y;
+            v = select(below, 0.5 * log2(det) * 0.30103, det > 0.0);
+        }
+        case HEATMAP_LOSS: {
+            if !has_target {
+                return vec2<f32>(0.0, 0.0);
+            }
+            let loss = cells[i].loss;
+            v = select(below, log2(loss) * 0.30103, loss > 0.0);
+        }
+        case HEATMAP_ANGLE: {
+            if !has_target || (flags & FLAG_ANGLE_UNDEFINED) != 0u {
+                return vec2<f32>(0.0, 0.0);
+            }
+            v = cells[i].angle_deg;
+        }
+        case HEATMAP_NATGRAD_NORM: {
+            if !has_target || (flags & FLAG_NATGRAD_UNDEFINED) != 0u {
+                return vec2<f32>(0.0, 0.0);
+            }
+            // ñᵀFñ = ñᵀ(F + λI)ñ − λ‖ñ‖² = ñ·∇L − λ‖ñ‖²: no product with F's standard-basis
+            // entries, whose F11 − F12 cancels next to the singular set while ñ grows there.
+            let n = cells[i].natgrad;
+            let q = dot(n, cells[i].grad) - heat.damping * dot(n, n);
+            v = select(below, 0.5 * log2(q) * 0.30103, q > 0.0);
+        }
+        default: {
+            return vec2<f32>(0.0, 0.0);
+        }
+    }
+    if !is_finite_f32(v) {
+        return vec2<f32>(0.0, 0.0);
+    }
+    return vec2<f32>(clamp(v, below, above), 1.0);
+}
+
+fn cell_at(column: i32, row: i32) -> vec2<f32> {
+    let c = clamp(column, 0, i32(heat.grid.x) - 1);
+    let r = clamp(row, 0, i32(heat.grid.y) - 1);
+    return cell_value(u32(r) * heat.grid.x + u32(c));
+}
+
+@fragment
+fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
+    // The fragment in cell units, measured from the centre of cell (0, 0).
+    let world = in.display * view.axis_scale - view.field_origin;
+    let g = world / heat.cell_size - 0.5;
+    let base = floor(g);
+    let f = g - base;
+    let i = vec2<i32>(base);
+    let v00 = cell_at(i.x, i.y);
+    let v10 = cell_at(i.x + 1, i.y);
+    let v01 = cell_at(i.x, i.y + 1);
+    let v11 = cell_at(i.x + 1, i.y + 1);
+    // Bilinear weights over the defined corners only, renormalised: an undefined neighbour
+    // neither drags the value nor leaks garbage, and the map ends where the defined weight
+    // falls below one half (a smooth boundary, not a staircase of cells).
+    let w00 = (1.0 - f.x) * (1.0 - f.y) * v00.y;
+    let w10 = f.x * (1.0 - f.y) * v10.y;
+    let w01 = (1.0 - f.x) * f.y * v01.y;
+    let w11 = f.x * f.y * v11.y;
+    let weight = w00 + w10 + w01 + w11;
+    let value = (w00 * v00.x + w10 * v10.x + w01 * v01.x + w11 * v11.x) / max(weight, 1e-6);
+    let t = (value - heat.range.x) / (heat.range.y - heat.range.x);
+    var rgb = colormap(t);
+
+    // Contour lines: where the value crosses a multiple of contour_step, a line about 1.2
+    // logical px wide, its edge antialiased over one pixel of the value's screen gradient.
+    // Computed outside any branch (derivatives need uniform control flow).
+    let u = value / heat.contour_step;
+    let distance = abs(fract(u + 0.5) - 0.5);
+    let per_px = max(fwidth(u), 1e-6);
+    let half_width = 0.6 * view.px_per_point;
+    let line = clamp(half_width + 0.5 - distance / per_px, 0.0, 1.0);
+    // Lines fade where they would crowd closer than ~3 px (near L = 0 the levels pile up).
+    let spacing = clamp((1.0 / per_px - 3.0) / 3.0, 0.0, 1.0);
+    // Inside the clamped ends of the scale the value is flat: no lines there.
+    let in_range = select(0.0, 1.0, t > 0.0 && t < 1.0);
+    let on_line = line * spacing * in_range * f32(heat.contours);
+    rgb = mix(rgb, vec3<f32>(0.92, 0.92, 0.95), 0.7 * on_line);
+
+    let alpha = heat.opacity * select(0.0, 1.0, weight >= 0.5);
+    return vec4<f32>(rgb * alpha, alpha);
+}

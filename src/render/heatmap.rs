@@ -1,0 +1,618 @@
+//! Heatmaps of one scalar of the FIM field (`shaders/heatmap.wgsl`): log₁₀ κ, the Jeffreys
+//! volume element √det F, the loss L with contour lines, the angle between ∇L and ñ, and the
+//! natural gradient's Fisher–Rao length ‖ñ‖_F = √(ñᵀFñ), one at a time ([`Scene::heatmap`]).
+//!
+//! How it works: one full-canvas quad; its fragment shader reads the field's storage buffer
+//! (the same one the ellipses are instanced from, no CPU round trip), finds the four cells
+//! whose centres surround the pixel and interpolates the scalar bilinearly in the scale's units
+//! (decades on the log scales), so the map is smooth at any grid density and costs the same at
+//! every density. Cells where the scalar does not exist (outside the model, no metric, no
+//! natural gradient, an undefined angle) take no weight; where less than half the weight is
+//! defined the map is transparent, so the background shows through, never a made-up colour.
+//! κ = ∞ (and √det F = 0, L = 0) are pinned just past the scale's ends and take its end
+//! colours.
+//!
+//! Scales ([`HeatScale`]): fixed for log₁₀ κ ([0, 8], κ from 1 to 10⁸; ∞ on top) and for the
+//! angle ([0°, 90°], linear). The others follow the scene: when the scene or the view changes,
+//! the f64 reference ([`value_at`]) is evaluated on a 5 × 5 lattice over the visible
+//! rectangle and the scale spans whole decades from the smallest to the largest sample (at most
+//! [`MAX_DECADES`], cut from below: the large values are where the action is for √det F and
+//! ‖ñ‖_F, and L's low end only piles contours around θ*; at least [`MIN_LOSS_DECADES`] for L,
+//! whose zero at θ* the lattice seldom comes near), so every tick label is a number the CPU
+//! computed, never a GPU readback. The scale is recomputed (25 f64 points, 32 nodes) only when
+//! the scene, the view or the canvas changes, and moves in whole decades, so the colours jump
+//! only when a decade boundary is crossed while panning or zooming. Contour lines (the loss
+//! only) sit at every half decade.
+//!
+//! The layer is drawn first, straight after the pass's clear and before the tick grid, so the
+//! axes, ellipses and everything else stay readable over it.
+
+use super::FrameInfo;
+use super::layer::{Layer, LayerFrame, Legend, LegendItem};
+use super::pipeline::{QuadPipeline, uniform_buffer, uniform_entry};
+use crate::math::fisher::fisher_rotated;
+use crate::math::general::{fisher_metric, gradient, kl_divergence as kl_general};
+use crate::math::loss::{gradient_rotated, kl_divergence};
+use crate::math::sym2::{angle_deg, natural_gradient};
+use crate::math::{Metric, Mixture, QuadratureRule, Sym2};
+use crate::scene::{Camera, Heatmap, Scene};
+
+/// Must match `HeatmapParams` in `shaders/heatmap.wgsl`. (Kept beside its one user rather
+/// than in `gpu::gpu_data` while that file is being edited for other stages; it follows the
+/// same rules: `#[repr(C)]`, Pod, explicit padding, a size check.)
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct HeatmapParams {
+    /// Columns and rows of the field.
+    pub grid: [u32; 2],
+    /// Which scalar ([`kind_code`]).
+    pub kind: u32,
+    /// 1: draw contour lines.
+    pub contours: u32,
+    /// A cell's (width, height) in world units.
+    pub cell_size: [f32; 2],
+    /// Scale values at the bottom and the top of the colour map.
+    pub range: [f32; 2],
+    /// Contour spacing in scale units.
+    pub contour_step: f32,
+    /// Opacity of the map.
+    pub opacity: f32,
+    /// The damping λ of ñ = (F + λI)⁻¹∇L.
+    pub damping: f32,
+    /// Padding to the WGSL struct's 16-byte size multiple.
+    pub _pad: f32,
+}
+
+const _: () = assert!(std::mem::size_of::<HeatmapParams>() == 48);
+
+/// The shader's `HEATMAP_*` code of a heatmap (0: none).
+pub const fn kind_code(heatmap: Heatmap) -> u32 {
+    match heatmap {
+        Heatmap::None => 0,
+        Heatmap::Log10Kappa => 1,
+        Heatmap::Jeffreys => 2,
+        Heatmap::Loss => 3,
+        Heatmap::Angle => 4,
+        Heatmap::NatgradNorm => 5,
+    }
+}
+
+/// log₁₀ κ at the top of its scale.
+pub const LOG_KAPPA_TOP: f64 = 8.0;
+/// Widest scene-following scale, in decades.
+pub const MAX_DECADES: f64 = 6.0;
+/// The loss scale spans at least this many decades.
+pub const MIN_LOSS_DECADES: f64 = 4.0;
+/// Contour spacing of the loss map, in decades.
+pub const CONTOUR_DECADES: f64 = 0.5;
+/// Opacity of the map over the background.
+pub const OPACITY: f32 = 1.0;
+
+/// A heatmap's colour scale: the value at the bottom and top of the colour map, in scale units
+/// (log₁₀ of the quantity when `log`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct HeatScale {
+    /// Bottom (t = 0).
+    pub lo: f64,
+    /// Top (t = 1).
+    pub hi: f64,
+    /// Scale units are decades.
+    pub log: bool,
+}
+
+impl HeatScale {
+    /// Where a value falls on the colour map (unclamped): 0 at the bottom, 1 at the top.
+    pub fn t(&self, value: f64) -> f64 {
+        let v = if self.log { value.log10() } else { value };
+        (v - self.lo) / (self.hi - self.lo)
+    }
+
+    /// Tick labels spread evenly along the bar: whole decades (every other one past four) on a
+    /// log scale, 15° steps for the angle.
+    pub fn ticks(&self, top_suffix: &str) -> Vec<String> {
+        let (step, format): (f64, fn(f64) -> String) = if self.log {
+            let span = self.hi - self.lo;
+            (if span > 4.0 { 2.0 } else { 1.0 }, format_decade)
+        } else {
+            (15.0, |v| format!("{v}°"))
+        };
+        let n = ((self.hi - self.lo) / step).round() as i32;
+        (0..=n)
+            .map(|i| {
+                let label = format(self.lo + i as f64 * step);
+                if i == n {
+                    format!("{label}{top_suffix}")
+                } else {
+                    label
+                }
+            })
+            .collect()
+    }
+}
+
+/// 10^k as a short label: 0.01, 0.1, 1, 10, 100, 1000, else 1e-3, 1e4.
+fn format_decade(k: f64) -> String {
+    let k = k.round() as i32;
+    match k {
+        -2..=3 => format!("{}", 10f64.powi(k)),
+        _ => format!("1e{k}"),
+    }
+}
+
+/// The heatmap's value at one point, by the f64 reference.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum HeatValue {
+    /// A number (κ, √det F, L, degrees, ‖ñ‖_F).
+    Finite(f64),
+    /// κ = ∞ (F singular).
+    Infinite,
+    /// Not defined here, and why.
+    Undefined(&'static str),
+}
+
+impl HeatValue {
+    /// The value as the hover line shows it.
+    pub fn describe(&self, heatmap: Heatmap) -> String {
+        match (self, heatmap) {
+            (HeatValue::Finite(v), Heatmap::Angle) => format!("{v:.2}°"),
+            (HeatValue::Finite(v), Heatmap::Log10Kappa) => {
+                format!("κ = {v:.4e} (log₁₀ κ = {:.3})", v.log10())
+            }
+            (HeatValue::Finite(v), _) => format!("{v:.4e}"),
+            (HeatValue::Infinite, _) => "∞ (F singular)".to_owned(),
+            (HeatValue::Undefined(why), _) => format!("undefined ({why})"),
+        }
+    }
+}
+
+/// The heatmap's quantity at slice point `xy` of `scene`, in f64 with the `nodes`-node rule:
+/// κ (or ∞), √det F, L, the angle in degrees, ‖ñ‖_F. The seed's scenes go through the rotated
+/// basis (`math::fisher`), as the seed kernel does, so κ and det F keep their digits next to the
+/// diagonal; every other scene through the general path with the scene's metric.
+pub fn value_at(scene: &Scene, heatmap: Heatmap, xy: [f64; 2], nodes: u32) -> HeatValue {
+    let Ok(rule) = QuadratureRule::new(nodes) else {
+        return HeatValue::Undefined("invalid node count");
+    };
+    let (f, loss_part) = match (scene.seed_sigma(), scene.metric) {
+        (Some(sigma), Metric::Induced) => {
+            let m = Mixture::new(xy[0], xy[1], sigma);
+            let t = scene.target();
+            // The rotated basis is orthonormal: κ, det F, ñᵀFñ and the angle are the same
+            // computed there.
+            let f = fisher_rotated(&m, &rule);
+            let loss_part = move || (kl_divergence(&m, t, &rule), gradient_rotated(&m, t, &rule));
+            (f, Box::new(loss_part) as Box<dyn Fn() -> (f64, [f64; 2])>)
+        }
+        _ => {
+            let model = scene.model_at(xy);
+            if model.validate_for(&scene.slice).is_err() {
+                return HeatValue::Undefined("outside the model");
+            }
+            let Ok(f) = fisher_metric(&model, &scene.slice, scene.metric, &rule) else {
+                return HeatValue::Undefined("no metric here");
+            };
+            let star = scene.model;
+            let slice = scene.slice;
+            let loss_part = move || {
+                (
+                    kl_general(&model, &star, &rule),
+                    gradient(&model, &slice, &star, &rule),
+                )
+            };
+            (f, Box::new(loss_part) as Box<dyn Fn() -> (f64, [f64; 2])>)
+        }
+    };
+    let finite = |v: f64| {
+        if v.is_finite() {
+            HeatValue::Finite(v)
+        } else {
+            HeatValue::Undefined("not finite")
+        }
+    };
+    match heatmap {
+        Heatmap::None => HeatValue::Undefined("no heatmap"),
+        Heatmap::Log10Kappa => f
+            .eigen()
+            .condition()
+            .map_or(HeatValue::Infinite, |k| finite(k.max(1.0))),
+        Heatmap::Jeffreys => {
+            let e = f.eigen();
+            finite((e.lambda_max * e.lambda_min).max(0.0).sqrt())
+        }
+        Heatmap::Loss => finite(loss_part().0.max(0.0)),
+        Heatmap::Angle | Heatmap::NatgradNorm => {
+            let grad = loss_part().1;
+            let Some(n) = natural_gradient(&f, scene.damping, grad) else {
+                return HeatValue::Undefined("F + λI singular: no natural gradient");
+            };
+            if heatmap == Heatmap::Angle {
+                angle_deg(grad, n).map_or(HeatValue::Undefined("zero gradient"), finite)
+            } else {
+                finite(fisher_norm(&f, n))
+            }
+        }
+    }
+}
+
+/// √(nᵀFn).
+fn fisher_norm(f: &Sym2<f64>, n: [f64; 2]) -> f64 {
+    let fx = f.xx * n[0] + f.xy * n[1];
+    let fy = f.xy * n[0] + f.yy * n[1];
+    (n[0] * fx + n[1] * fy).max(0.0).sqrt()
+}
+
+/// The colour scale of `heatmap` for `scene` seen on a canvas of `size_px` (see the module
+/// docs); None for [`Heatmap::None`].
+pub fn scene_scale(scene: &Scene, heatmap: Heatmap, size_px: [f32; 2]) -> Option<HeatScale> {
+    match heatmap {
+        Heatmap::None => None,
+        Heatmap::Log10Kappa => Some(HeatScale {
+            lo: 0.0,
+            hi: LOG_KAPPA_TOP,
+            log: true,
+        }),
+        Heatmap::Angle => Some(HeatScale {
+            lo: 0.0,
+            hi: 90.0,
+            log: false,
+        }),
+        _ => {
+            let (lo, hi) = scene.camera.visible_rect(size_px);
+            const N: usize = 5;
+            let mut logs = Vec::with_capacity(N * N);
+            for i in 0..N {
+                for j in 0..N {
+                    let f = |k: usize| (k as f64 + 0.5) / N as f64;
+                    let xy = [
+                        lo[0] + (hi[0] - lo[0]) * f(i),
+                        lo[1] + (hi[1] - lo[1]) * f(j),
+                    ];
+                    // The scale only needs decades: a cheap rule is plenty.
+                    if let HeatValue::Finite(v) = value_at(scene, heatmap, xy, RANGE_NODES)
+                        && v > 0.0
+                    {
+                        logs.push(v.log10());
+                    }
+                }
+            }
+            let max = logs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let min = logs.iter().copied().fold(f64::INFINITY, f64::min);
+            if !max.is_finite() {
+                // Nothing defined in view: any scale will do, nothing will be coloured.
+                return Some(HeatScale {
+                    lo: -1.0,
+                    hi: 0.0,
+                    log: true,
+                });
+            }
+            let hi = max.ceil();
+            // L falls to 0 at θ*, which the lattice rarely comes near: show at least
+            // MIN_LOSS_DECADES below the top, so the basin around θ* keeps its contours.
+            let least = if heatmap == Heatmap::Loss {
+                MIN_LOSS_DECADES
+            } else {
+                1.0
+            };
+            let lo = min.floor().max(hi - MAX_DECADES).min(hi - least);
+            Some(HeatScale { lo, hi, log: true })
+        }
+    }
+}
+
+/// Quadrature nodes of the scale's samples.
+const RANGE_NODES: u32 = 32;
+
+/// Everything [`scene_scale`] reads: the scale is recomputed only when this changes.
+#[derive(Clone, Debug, PartialEq)]
+struct ScaleKey {
+    heatmap: Heatmap,
+    model: crate::math::Model,
+    slice: crate::math::Slice,
+    metric: Metric,
+    damping: f64,
+    camera: Camera,
+    size_px: [f32; 2],
+}
+
+/// The heatmap pipeline, its bindings and the current scale.
+pub struct HeatmapLayer {
+    pipeline: wgpu::RenderPipeline,
+    layout: wgpu::BindGroupLayout,
+    view_buffer: wgpu::Buffer,
+    params: wgpu::Buffer,
+    /// The field buffer the bind group was made for, and the group.
+    bound: Option<(wgpu::Buffer, wgpu::BindGroup)>,
+    /// The scale and what it was computed for.
+    scale: Option<(ScaleKey, HeatScale)>,
+    /// Whether the field matches this frame's grid (drawn only then).
+    ready: bool,
+}
+
+impl HeatmapLayer {
+    /// Builds the pipeline; `view_buffer` is the shared view uniform.
+    pub fn new(
+        device: &wgpu::Device,
+        view_buffer: &wgpu::Buffer,
+        format: wgpu::TextureFormat,
+    ) -> Self {
+        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("heatmap"),
+            entries: &[
+                uniform_entry(0),
+                uniform_entry(1),
+                wgpu::BindGroupLayoutEntry {
+                    binding: 2,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Storage { read_only: true },
+                        has_dynamic_offset: false,
+                        min_binding_size: None,
+                    },
+                    count: None,
+                },
+            ],
+        });
+        let pipeline = QuadPipeline {
+            shader_file: "heatmap.wgsl",
+            layout: &layout,
+            instances: None,
+            format,
+        }
+        .build(device);
+        Self {
+            pipeline,
+            layout,
+            view_buffer: view_buffer.clone(),
+            params: uniform_buffer(device, "heatmap params", &HeatmapParams::default()),
+            bound: None,
+            scale: None,
+            ready: false,
+        }
+    }
+
+    /// The scale drawn last (None before the first frame with a heatmap).
+    pub fn scale(&self) -> Option<HeatScale> {
+        self.scale.as_ref().map(|(_, s)| *s)
+    }
+
+    fn update_scale(&mut self, scene: &Scene, size_px: [f32; 2]) -> Option<HeatScale> {
+        let key = ScaleKey {
+            heatmap: scene.heatmap,
+            model: scene.model,
+            slice: scene.slice,
+            metric: scene.metric,
+            damping: scene.damping,
+            camera: scene.camera,
+            size_px,
+        };
+        if self.scale.as_ref().is_none_or(|(k, _)| *k != key) {
+            let scale = scene_scale(scene, scene.heatmap, size_px)?;
+            self.scale = Some((key, scale));
+        }
+        self.scale()
+    }
+}
+
+impl Layer for HeatmapLayer {
+    fn name(&self) -> &'static str {
+        "heatmap"
+    }
+
+    fn prepare(&mut self, frame: &LayerFrame<'_>) {
+        self.ready = false;
+        let scene = frame.scene;
+        if scene.heatmap == Heatmap::None {
+            return;
+        }
+        let Some((cells, count)) = frame.sim.field() else {
+            return;
+        };
+        let layout = frame.layout;
+        // The field is evaluated for this frame's layout before the draw stage; a mismatch
+        // (never expected) would index past the grid, so draw nothing then.
+        if count != layout.cells() || count == 0 {
+            return;
+        }
+        let Some(scale) = self.update_scale(scene, frame.size_px) else {
+            return;
+        };
+        if self.bound.as_ref().is_none_or(|(b, _)| b != cells) {
+            let group = frame
+                .ctx
+                .device
+                .create_bind_group(&wgpu::BindGroupDescriptor {
+                    label: Some("heatmap"),
+                    layout: &self.layout,
+                    entries: &[
+                        wgpu::BindGroupEntry {
+                            binding: 0,
+                            resource: self.view_buffer.as_entire_binding(),
+                        },
+                        wgpu::BindGroupEntry {
+                            binding: 1,
+                            resource: self.params.as_entire_binding(),
+                        },
+                        wgpu::BindGroupEntry {
+                            binding: 2,
+                            resource: cells.as_entire_binding(),
+                        },
+                    ],
+                });
+            self.bound = Some((cells.clone(), group));
+        }
+        let [w, h] = layout.cell_size();
+        let params = HeatmapParams {
+            grid: [layout.columns, layout.rows],
+            kind: kind_code(scene.heatmap),
+            contours: (scene.heatmap == Heatmap::Loss) as u32,
+            cell_size: [w as f32, h as f32],
+            range: [scale.lo as f32, scale.hi as f32],
+            contour_step: CONTOUR_DECADES as f32,
+            opacity: OPACITY,
+            damping: scene.damping as f32,
+            _pad: 0.0,
+        };
+        frame
+            .ctx
+            .queue
+            .write_buffer(&self.params, 0, bytemuck::bytes_of(&params));
+        self.ready = true;
+    }
+
+    fn draw(&self, pass: &mut wgpu::RenderPass<'_>, _frame: &LayerFrame<'_>) {
+        let (true, Some((_, group))) = (self.ready, &self.bound) else {
+            return;
+        };
+        pass.set_pipeline(&self.pipeline);
+        pass.set_bind_group(0, group, &[]);
+        pass.draw(0..4, 0..1);
+    }
+
+    fn legend(&self, scene: &Scene, _info: &FrameInfo) -> Option<Legend> {
+        if scene.heatmap == Heatmap::None {
+            return None;
+        }
+        let scale = self
+            .scale
+            .as_ref()
+            .filter(|(k, _)| k.heatmap == scene.heatmap)
+            .map(|(_, s)| *s)?;
+        let (top, note) = match scene.heatmap {
+            Heatmap::Log10Kappa => ("+, ∞", "κ = λ_max/λ_min, log scale"),
+            Heatmap::Jeffreys => ("", "Jeffreys volume element, log scale"),
+            Heatmap::Loss => ("", "log scale; contours every half decade"),
+            Heatmap::Angle => ("", "0° where ñ ∥ ∇L"),
+            Heatmap::NatgradNorm => ("", "√(ñᵀFñ), log scale"),
+            Heatmap::None => ("", ""),
+        };
+        Some(Legend {
+            title: Some(format!("heatmap: {}", scene.heatmap.label())),
+            items: vec![
+                LegendItem::ColorBar {
+                    ticks: scale.ticks(top),
+                },
+                LegendItem::Text(note.to_owned()),
+            ],
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_codes_match_the_shader() {
+        let source = include_str!("../../shaders/heatmap.wgsl");
+        for (name, heatmap) in [
+            ("HEATMAP_LOG10_KAPPA", Heatmap::Log10Kappa),
+            ("HEATMAP_JEFFREYS", Heatmap::Jeffreys),
+            ("HEATMAP_LOSS", Heatmap::Loss),
+            ("HEATMAP_ANGLE", Heatmap::Angle),
+            ("HEATMAP_NATGRAD_NORM", Heatmap::NatgradNorm),
+        ] {
+            let line = format!("const {name}: u32 = {}u;", kind_code(heatmap));
+            assert!(source.contains(&line), "shader lacks `{line}`");
+        }
+    }
+
+    #[test]
+    fn ticks_are_real_numbers_at_even_spacing() {
+        let kappa = HeatScale {
+            lo: 0.0,
+            hi: 8.0,
+            log: true,
+        };
+        assert_eq!(
+            kappa.ticks("+, ∞"),
+            ["1", "100", "1e4", "1e6", "1e8+, ∞"].map(String::from)
+        );
+        let loss = HeatScale {
+            lo: -3.0,
+            hi: 0.0,
+            log: true,
+        };
+        assert_eq!(
+            loss.ticks(""),
+            ["1e-3", "0.01", "0.1", "1"].map(String::from)
+        );
+        let angle = HeatScale {
+            lo: 0.0,
+            hi: 90.0,
+            log: false,
+        };
+        assert_eq!(angle.ticks("").len(), 7);
+        assert!((loss.t(0.01) - 1.0 / 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn half_plane_jeffreys_is_sqrt2_over_sigma_squared() {
+        // π = 1, slice (mu1, sigma1): F = diag(1/σ², 2/σ²), √det F = √2/σ² (MATH.md).
+        let scene = half_plane();
+        for (mu, sigma) in [(0.0, 1.0), (1.5, 0.5), (-2.0, 2.0)] {
+            let HeatValue::Finite(v) = value_at(&scene, Heatmap::Jeffreys, [mu, sigma], 64) else {
+                panic!("undefined at ({mu}, {sigma})");
+            };
+            let want = 2f64.sqrt() / (sigma * sigma);
+            assert!((v - want).abs() < 1e-9 * want, "{v} vs {want}");
+        }
+        // Outside the model (σ ≤ 0): undefined, not a number.
+        assert!(matches!(
+            value_at(&scene, Heatmap::Jeffreys, [0.0, -1.0], 64),
+            HeatValue::Undefined(_)
+        ));
+    }
+
+    #[test]
+    fn seed_values_match_the_oracles() {
+        let scene = Scene::default();
+        let sigma = scene.seed_sigma().expect("the default scene is the seed's");
+        // On the diagonal F is singular: κ = ∞, √det F = 0.
+        assert_eq!(
+            value_at(&scene, Heatmap::Log10Kappa, [0.3, 0.3], 64),
+            HeatValue::Infinite
+        );
+        let HeatValue::Finite(far) = value_at(&scene, Heatmap::Log10Kappa, [-6.0, 6.0], 64) else {
+            panic!()
+        };
+        assert!(
+            (far - 1.0).abs() < 1e-6,
+            "far apart F → I/(2σ²): κ → 1, got {far}"
+        );
+        // Near the diagonal κ ≈ 2σ²/Δ².
+        let delta = 1e-3;
+        let HeatValue::Finite(k) = value_at(&scene, Heatmap::Log10Kappa, [0.0, delta], 64) else {
+            panic!()
+        };
+        let want = 2.0 * sigma * sigma / (delta * delta);
+        assert!((k / want - 1.0).abs() < 1e-2, "{k} vs {want}");
+        // L = 0 at the target, and the angle lies in [0, 90).
+        let t = scene.target();
+        let HeatValue::Finite(l) = value_at(&scene, Heatmap::Loss, t, 64) else {
+            panic!()
+        };
+        assert!(l.abs() < 1e-12, "{l}");
+        let HeatValue::Finite(a) = value_at(&scene, Heatmap::Angle, [1.0, -0.5], 64) else {
+            panic!()
+        };
+        assert!((0.0..90.0).contains(&a), "{a}");
+    }
+
+    #[test]
+    fn scales_follow_the_scene_in_whole_decades() {
+        let scene = half_plane();
+        let s = scene_scale(&scene, Heatmap::Jeffreys, [400.0, 400.0]).unwrap();
+        assert!(s.log && s.lo.fract() == 0.0 && s.hi.fract() == 0.0, "{s:?}");
+        assert!(s.hi > s.lo && s.hi - s.lo <= MAX_DECADES, "{s:?}");
+        assert_eq!(scene_scale(&scene, Heatmap::None, [400.0, 400.0]), None);
+    }
+
+    /// The half-plane preset: π = 1, slice (mu1, sigma1), θ* = (0, 1).
+    fn half_plane() -> Scene {
+        let mut scene = Scene::default();
+        scene.apply(crate::scene::SceneEdit::ApplyPreset(
+            crate::scene::Preset::HalfPlane,
+        ));
+        scene
+    }
+}

@@ -1,0 +1,232 @@
+//! The shortest-path layer: from the probe, the Fisher–Rao geodesic within the slice to θ*
+//! (solid green) and to its twin (dashed), drawn beside the natural-flow (cyan) and
+//! Euclidean-descent (red) paths from the same point, with the slice distance written on each
+//! geodesic. The paths come from a [`PathWorker`] (f64, a background thread,
+//! `geodesic_paths`): the layer asks for the scene's key every frame and draws the result when
+//! it is ready, so the frame loop never waits — except in synchronous mode (captures,
+//! screenshots), where it waits so every run records the same frames.
+
+use std::time::Duration;
+
+use super::colormap::{linear_rgba, palette};
+use super::layer::{CanvasLabel, Layer, LayerFrame, Legend, LegendItem, SwatchShape};
+use super::lines::line_renderer;
+use super::pipeline::InstancedQuads;
+use super::{FrameInfo, display_offset};
+use crate::geodesic_paths::{PathKey, PathResult, PathSet, PathWorker};
+use crate::gpu::gpu_data::LineInstance;
+use crate::scene::{Camera, Scene};
+
+/// How long a synchronous frame waits for its paths.
+const SYNC_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The shortest-path layer.
+pub struct PathsLayer {
+    quads: InstancedQuads,
+    worker: PathWorker,
+    /// Wait for the paths of every frame (captures, screenshots).
+    synchronous: bool,
+    /// The paths drawn this frame, if any.
+    shown: Option<PathSet>,
+    /// A request is still being solved.
+    pending: bool,
+}
+
+impl PathsLayer {
+    /// Builds the line pipeline for targets of `format`.
+    pub fn new(
+        device: &wgpu::Device,
+        view_layout: &wgpu::BindGroupLayout,
+        view_group: &wgpu::BindGroup,
+        format: wgpu::TextureFormat,
+    ) -> Self {
+        Self {
+            quads: line_renderer(device, view_layout, view_group, format),
+            worker: PathWorker::new(),
+            synchronous: false,
+            shown: None,
+            pending: false,
+        }
+    }
+
+    /// Whether frames wait for their paths (captures and screenshots do).
+    pub fn set_synchronous(&mut self, synchronous: bool) {
+        self.synchronous = synchronous;
+    }
+
+    /// The paths drawn in the last frame.
+    pub fn shown(&self) -> Option<&PathSet> {
+        self.shown.as_ref()
+    }
+}
+
+/// A polyline as line segments of one style.
+fn polyline(
+    camera: &Camera,
+    points: &[[f64; 2]],
+    color: [f32; 4],
+    style: [f32; 2],
+    out: &mut Vec<LineInstance>,
+) {
+    for pair in points.windows(2) {
+        out.push(LineInstance {
+            start: display_offset(camera, pair[0]),
+            end: display_offset(camera, pair[1]),
+            color,
+            style,
+        });
+    }
+}
+
+/// The instances of a set of paths.
+fn instances(camera: &Camera, set: &PathSet, px_per_point: f32) -> Vec<LineInstance> {
+    let mut out = Vec::new();
+    let w = px_per_point;
+    // The geodesics are wider and drawn first: a descent path that runs along one (the natural
+    // flow often nearly does) stays visible on top of it.
+    if let Some(Ok(twin)) = &set.to_twin {
+        polyline(
+            camera,
+            &twin.path,
+            linear_rgba(palette::GEODESIC, 0.9),
+            [3.0 * w, 10.0 * w],
+            &mut out,
+        );
+    }
+    if let Ok(path) = &set.to_target {
+        polyline(
+            camera,
+            &path.path,
+            linear_rgba(palette::GEODESIC, 1.0),
+            [3.0 * w, 0.0],
+            &mut out,
+        );
+    }
+    polyline(
+        camera,
+        &set.euclidean.points,
+        linear_rgba(palette::EUCLID, 0.95),
+        [1.5 * w, 0.0],
+        &mut out,
+    );
+    polyline(
+        camera,
+        &set.natural.points,
+        linear_rgba(palette::NATURAL, 0.95),
+        [1.5 * w, 0.0],
+        &mut out,
+    );
+    out
+}
+
+/// The text for one geodesic's distance.
+fn distance_text(result: &PathResult) -> String {
+    match result {
+        Ok(p) => format!("d = {:.4}", p.distance),
+        Err(e) => format!("no path: {e}"),
+    }
+}
+
+impl Layer for PathsLayer {
+    fn name(&self) -> &'static str {
+        "paths"
+    }
+
+    fn prepare(&mut self, frame: &LayerFrame<'_>) {
+        let key = PathKey::for_scene(frame.scene);
+        self.shown = None;
+        self.pending = false;
+        if let Some(key) = key {
+            self.worker.request(key);
+            let set = if self.synchronous {
+                self.worker.wait(SYNC_TIMEOUT)
+            } else {
+                self.worker.poll()
+            };
+            self.shown = set.cloned();
+            self.pending = self.worker.pending();
+        }
+        let lines = self
+            .shown
+            .as_ref()
+            .map(|set| instances(&frame.scene.camera, set, frame.px_per_point))
+            .unwrap_or_default();
+        self.quads
+            .prepare(&frame.ctx.device, &frame.ctx.queue, &lines);
+    }
+
+    fn draw(&self, pass: &mut wgpu::RenderPass<'_>, _frame: &LayerFrame<'_>) {
+        if self.shown.is_some() {
+            self.quads.draw(pass);
+        }
+    }
+
+    fn legend(&self, scene: &Scene, _info: &FrameInfo) -> Option<Legend> {
+        PathKey::for_scene(scene)?;
+        let mut items = Vec::new();
+        match &self.shown {
+            None => items.push(LegendItem::Text(if self.pending {
+                "solving the shortest paths…".into()
+            } else {
+                "no shortest path".into()
+            })),
+            Some(set) => {
+                items.push(LegendItem::Swatch {
+                    color: palette::GEODESIC,
+                    shape: SwatchShape::Arrow,
+                    label: format!("geodesic to θ*: {}", distance_text(&set.to_target)),
+                });
+                if let Some(twin) = &set.to_twin {
+                    items.push(LegendItem::Swatch {
+                        color: palette::GEODESIC,
+                        shape: SwatchShape::Outline,
+                        label: format!("to the twin (dashed): {}", distance_text(twin)),
+                    });
+                    items.push(LegendItem::Text(
+                        "the twin is θ* relabelled, the same distribution: its distance is \
+                         the length of the shortest curve within the slice"
+                            .into(),
+                    ));
+                }
+                items.push(LegendItem::Swatch {
+                    color: palette::NATURAL,
+                    shape: SwatchShape::Arrow,
+                    label: "natural-flow path".into(),
+                });
+                items.push(LegendItem::Swatch {
+                    color: palette::EUCLID,
+                    shape: SwatchShape::Arrow,
+                    label: "Euclidean-descent path".into(),
+                });
+            }
+        }
+        Some(Legend {
+            title: Some("shortest paths (slice distance d)".into()),
+            items,
+        })
+    }
+
+    fn labels(&self, _scene: &Scene) -> Vec<CanvasLabel> {
+        let Some(set) = &self.shown else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let mut label = |result: &PathResult, prefix: &str| {
+            if let Ok(p) = result {
+                // At the path's middle point.
+                if let Some(&at) = p.path.get(p.path.len() / 2) {
+                    out.push(CanvasLabel {
+                        at,
+                        text: format!("{prefix}d = {:.4}", p.distance),
+                        color: palette::GEODESIC,
+                    });
+                }
+            }
+        };
+        label(&set.to_target, "");
+        if let Some(twin) = &set.to_twin {
+            label(twin, "to twin: ");
+        }
+        out
+    }
+}
