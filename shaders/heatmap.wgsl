@@ -1,8 +1,12 @@
 // Heatmap of one scalar of the FIM field (log10 κ, √det F, L, the angle between ∇L and ñ,
-// ‖ñ‖_F), drawn as one full-canvas quad under everything else. Each fragment finds the four
-// field cells whose centres surround it and interpolates the scalar bilinearly, in the scale's
-// own units (decades for the log scales), so the map is smooth whatever the grid density and
-// costs one quad whatever the cell count. Rust side: src/render/heatmap.rs.
+// ‖ñ‖_F), drawn under everything else and interpolated bilinearly between cell centres in the
+// scale's own units (decades for the log scales), so the map is smooth whatever the grid
+// density. Two ways to draw the same picture (src/render/heatmap.rs picks one per frame):
+//   vs_cells/fs_cells: one quad per gap between four cell centres; its vertices evaluate the
+//     four cells' scalars (per cell, not per pixel) and hand them flat to the fragments, which
+//     only mix four numbers. The cheap path while cells span a few pixels.
+//   vs_main/fs_main: one full-canvas quad whose fragments evaluate the four cells around them;
+//     for grids so dense that a quad per cell would cost more than a few loads per pixel.
 
 // #include <common/view.wgsl>
 // #include <common/colormap.wgsl>
@@ -123,27 +127,22 @@ fn cell_at(column: i32, row: i32) -> vec2<f32> {
     return cell_value(u32(r) * heat.grid.x + u32(c));
 }
 
-@fragment
-fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
-    // The fragment in cell units, measured from the centre of cell (0, 0).
-    let world = in.display * view.axis_scale - view.field_origin;
-    let g = world / heat.cell_size - 0.5;
-    let base = floor(g);
-    let f = g - base;
-    let i = vec2<i32>(base);
-    let v00 = cell_at(i.x, i.y);
-    let v10 = cell_at(i.x + 1, i.y);
-    let v01 = cell_at(i.x, i.y + 1);
-    let v11 = cell_at(i.x + 1, i.y + 1);
-    // Bilinear weights over the defined corners only, renormalised: an undefined neighbour
-    // neither drags the value nor leaks garbage, and the map ends where the defined weight
-    // falls below one half (a smooth boundary, not a staircase of cells).
+// The four corner values (x: value, y: defined) at fraction `f` between the centres: bilinear
+// weights over the defined corners only, renormalised, so an undefined neighbour neither drags
+// the value nor leaks garbage, and the map ends where the defined weight falls below one half
+// (a smooth boundary, not a staircase of cells). Returns (value, defined weight).
+fn bilinear(f: vec2<f32>, v00: vec2<f32>, v10: vec2<f32>, v01: vec2<f32>, v11: vec2<f32>) -> vec2<f32> {
     let w00 = (1.0 - f.x) * (1.0 - f.y) * v00.y;
     let w10 = f.x * (1.0 - f.y) * v10.y;
     let w01 = (1.0 - f.x) * f.y * v01.y;
     let w11 = f.x * f.y * v11.y;
     let weight = w00 + w10 + w01 + w11;
     let value = (w00 * v00.x + w10 * v10.x + w01 * v01.x + w11 * v11.x) / max(weight, 1e-6);
+    return vec2<f32>(value, weight);
+}
+
+// The colour of an interpolated value, premultiplied.
+fn shade(value: f32, weight: f32) -> vec4<f32> {
     let t = (value - heat.range.x) / (heat.range.y - heat.range.x);
     var rgb = colormap(t);
 
@@ -164,4 +163,88 @@ fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
 
     let alpha = heat.opacity * select(0.0, 1.0, weight >= 0.5);
     return vec4<f32>(rgb * alpha, alpha);
+}
+
+@fragment
+fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
+    // The fragment in cell units, measured from the centre of cell (0, 0).
+    let world = in.display * view.axis_scale - view.field_origin;
+    let g = world / heat.cell_size - 0.5;
+    let base = floor(g);
+    let i = vec2<i32>(base);
+    let mixed = bilinear(
+        g - base,
+        cell_at(i.x, i.y),
+        cell_at(i.x + 1, i.y),
+        cell_at(i.x, i.y + 1),
+        cell_at(i.x + 1, i.y + 1),
+    );
+    return shade(mixed.x, mixed.y);
+}
+
+// A block of BLOCK × BLOCK gaps between cell centres (BLOCK = 2), its 3 × 3 corner cells
+// packed two to a vec4 (x, y: value and defined of one corner; z, w: the next), row-major from
+// the lower left, the ninth alone.
+const BLOCK: u32 = 2u;
+
+struct CellsOut {
+    @builtin(position) position: vec4<f32>,
+    @location(0) f: vec2<f32>,   // in gaps from the block's lower-left corner centre
+    @location(1) @interpolate(flat) c01: vec4<f32>,
+    @location(2) @interpolate(flat) c23: vec4<f32>,
+    @location(3) @interpolate(flat) c45: vec4<f32>,
+    @location(4) @interpolate(flat) c67: vec4<f32>,
+    @location(5) @interpolate(flat) c8: vec2<f32>,
+}
+
+// Block k (row-major, across = ceil((columns + 1) / BLOCK) per row) covers the gaps whose
+// lower-left cells run from (a, b) = (BLOCK·(k mod across) − 1, BLOCK·(k div across) − 1):
+// gaps from −1 on, so the outer ring reaches the grid's edges, half a cell past the outer
+// centres, with the edge cells clamped as in fs_main (the grid covers the canvas; blocks past
+// the far edge are clamped the same way and clipped). Two triangles per block, and every
+// vertex evaluates all nine corners rather than only a provoking one, so the flat values do not
+// depend on the provoking-vertex convention (54 evaluations per block of four gaps: per cell,
+// not per pixel). Shared block corners come from the same integers through the same
+// arithmetic, so neighbouring blocks meet without gaps or double blending. Blocks rather than
+// a quad per gap: on llvmpipe every triangle costs ~1.4 µs of setup, which at 48 cells across
+// the height was half the frame; larger blocks need dynamic indexing into the corners in the
+// fragment shader, which costs more than it saves there.
+@vertex
+fn vs_cells(@builtin(vertex_index) index: u32) -> CellsOut {
+    let block = index / 6u;
+    let across = (heat.grid.x + BLOCK) / BLOCK;
+    let a = i32(BLOCK * (block % across)) - 1;
+    let b = i32(BLOCK * (block / across)) - 1;
+    // Triangles (0,0) (1,0) (0,1) and (0,1) (1,0) (1,1): corner codes 0 1 2 2 1 3, a nibble each.
+    let vertex = (0x312210u >> (4u * (index % 6u))) & 3u;
+    let corner = vec2<f32>(f32(vertex & 1u), f32(vertex >> 1u)) * f32(BLOCK);
+    // The corner's cell centre, in world units from the view centre, then clip space.
+    let world = (vec2<f32>(f32(a), f32(b)) + corner + 0.5) * heat.cell_size + view.field_origin;
+    let display = world / view.axis_scale;
+    var out: CellsOut;
+    out.position = vec4<f32>(display / (0.5 * view.viewport_px * view.world_per_px), 0.0, 1.0);
+    out.f = corner;
+    out.c01 = vec4<f32>(cell_at(a, b), cell_at(a + 1, b));
+    out.c23 = vec4<f32>(cell_at(a + 2, b), cell_at(a, b + 1));
+    out.c45 = vec4<f32>(cell_at(a + 1, b + 1), cell_at(a + 2, b + 1));
+    out.c67 = vec4<f32>(cell_at(a, b + 2), cell_at(a + 1, b + 2));
+    out.c8 = cell_at(a + 2, b + 2);
+    return out;
+}
+
+@fragment
+fn fs_cells(in: CellsOut) -> @location(0) vec4<f32> {
+    // Which of the four gaps (selects, not an indexed array: llvmpipe spills those to memory
+    // per fragment), and where inside it.
+    let right = in.f.x >= 1.0;
+    let upper = in.f.y >= 1.0;
+    // Each row's (left, right) corners of the chosen column.
+    let row0 = select(in.c01, vec4<f32>(in.c01.zw, in.c23.xy), right);
+    let row1 = select(vec4<f32>(in.c23.zw, in.c45.xy), in.c45, right);
+    let row2 = select(in.c67, vec4<f32>(in.c67.zw, in.c8), right);
+    let lo = select(row0, row1, upper);
+    let hi = select(row1, row2, upper);
+    let f = in.f - vec2<f32>(select(0.0, 1.0, right), select(0.0, 1.0, upper));
+    let mixed = bilinear(f, lo.xy, lo.zw, hi.xy, hi.zw);
+    return shade(mixed.x, mixed.y);
 }

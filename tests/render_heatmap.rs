@@ -353,6 +353,46 @@ fn a_coarse_grid_gives_a_smooth_map_not_cells() {
 }
 
 #[test]
+fn a_dense_grid_draws_per_pixel_and_matches_the_reference() {
+    let Some(ctx) = common::shared_gpu() else {
+        return;
+    };
+    // 160 cells across 240 px: 1.5 px cells, under `MIN_CELL_AREA_PX`, so the layer draws the
+    // full-canvas per-pixel path instead of the cell blocks the other tests see.
+    let scene = heat_only(
+        Scene {
+            grid: 160,
+            ..half_plane()
+        },
+        Heatmap::Jeffreys,
+    );
+    let cell_px = SIZE[1] as f32 / scene.grid as f32;
+    assert!(cell_px * cell_px < fisherflow::render::heatmap::MIN_CELL_AREA_PX);
+    let image = render(ctx, &scene);
+    let scale = scene_scale(&scene, Heatmap::Jeffreys, [SIZE[0] as f32, SIZE[1] as f32]).unwrap();
+    let mut compared = 0;
+    for i in 1..8 {
+        for j in 1..8 {
+            let (x, y) = (i * SIZE[0] / 8, j * SIZE[1] / 8);
+            let xy = world(&scene, x, y);
+            if xy[1] < 0.3 {
+                continue;
+            }
+            let want = expected_t(&scene, Heatmap::Jeffreys, &scale, xy).unwrap();
+            let (t, distance) = decode(image.pixel(x, y));
+            let path = keep(&image, "heatmap_dense");
+            assert!(distance <= ON_MAP, "off the map at {xy:?} ({path})");
+            assert!(
+                (t - want).abs() < 0.03,
+                "{xy:?}: t = {t}, f64 {want} ({path})"
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared >= 15, "{compared} compared");
+}
+
+#[test]
 fn heatmap_none_draws_nothing_and_a_heatmap_covers_the_canvas() {
     let Some(ctx) = common::shared_gpu() else {
         return;
