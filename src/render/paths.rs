@@ -183,10 +183,9 @@ impl Layer for PathsLayer {
                         label: format!("to the twin (dashed): {}", distance_text(twin)),
                     });
                     items.push(LegendItem::Text(
-                        "the twin is θ* relabelled, the same distribution: its distance is \
-                         the length of the shortest curve within the slice"
-                            .into(),
+                        "the twin: the same distribution as θ*".into(),
                     ));
+                    items.push(LegendItem::Text("(d: shortest curve in the slice)".into()));
                 }
                 items.push(LegendItem::Swatch {
                     color: palette::NATURAL,
