@@ -15,9 +15,12 @@
 //! * [`model`]: the [`Model`], [`Param`] and [`Slice`] types (validation, label swap, twin);
 //! * [`general`]: its scores, full 5×5 Fisher matrix, slice block, L, ∇L, ñ and empirical
 //!   Fisher, with the quadrature rule that splits where the responsibilities switch;
+//! * [`estimates`]: the seeded sampler and finite-sample Fisher estimates (empirical Fisher from
+//!   data, Monte-Carlo Fisher from the model);
 //! * [`geodesic`]: the slice metric's derivatives, Christoffel symbols and the geodesic
 //!   equation (MATH.md, "Geodesics").
 
+pub mod estimates;
 pub mod fisher;
 pub mod general;
 pub mod geodesic;
