@@ -11,6 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::math::quadrature::{DEFAULT_NODES_F32, MAX_NODES, MIN_NODES};
+use crate::math::optimize::{Hyperparameters, PerOptimizer};
 use crate::math::{Metric, Model, Param, Slice};
 
 /// Smallest and largest σ the UI offers (log slider).
@@ -374,6 +375,153 @@ impl Default for Geodesics {
     }
 }
 
+/// Range of the race's step count.
+pub const RACE_STEPS_RANGE: (u32, u32) = (1, 5000);
+/// Learning rates the UI offers (log slider).
+pub const LR_RANGE: (f64, f64) = (1e-4, 10.0);
+/// Range of the sample count N of the finite-sample estimates and of `mc-ngd`.
+pub const SAMPLES_RANGE: (u32, u32) = (2, crate::math::estimates::MAX_SAMPLES);
+/// Range of the convergence map's step cap.
+pub const CONVERGENCE_STEPS_RANGE: (u32, u32) = (1, 10_000);
+/// Range of the convergence map's relative loss threshold (L < threshold · L(start)).
+pub const CONVERGENCE_THRESHOLD_RANGE: (f64, f64) = (1e-6, 0.5);
+/// Range of the convergence map's resolution (cells per side).
+pub const CONVERGENCE_GRID_RANGE: (u32, u32) = (8, 1024);
+
+/// The optimizer race (issue 12): each enabled optimizer run from the same start for `steps`
+/// updates on the f64 CPU path, drawn as a polyline with a dot per step.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Race {
+    /// The race is run and drawn.
+    pub enabled: bool,
+    /// Where every optimizer starts, slice coordinates; None: the probe.
+    pub start: Option<[f64; 2]>,
+    /// Which optimizers run.
+    pub optimizers: PerOptimizer<bool>,
+    /// Updates per optimizer.
+    pub steps: u32,
+    /// Learning rate of each optimizer (the UI's shared slider sets all seven).
+    pub lr: PerOptimizer<f64>,
+    /// Momentum β, Adam's β1, β2, ε, ngd-damped's λ, mc-ngd's N and seed.
+    pub hyper: Hyperparameters,
+}
+
+impl Default for Race {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            start: None,
+            optimizers: PerOptimizer::splat(true),
+            steps: 100,
+            lr: PerOptimizer::splat(0.5),
+            hyper: Hyperparameters::default(),
+        }
+    }
+}
+
+/// Which matrix the grid's ellipses draw.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EllipseSource {
+    /// The Fisher matrix F (the slice block).
+    #[default]
+    Fisher,
+    /// The population empirical Fisher EF = E_{x∼p*}[s sᵀ] under the target.
+    EmpiricalFisher,
+}
+
+/// Fisher estimates (MATH.md, "Fisher estimates"): at the probe, the ellipses of F, the
+/// population EF, and the finite-sample EF and Monte-Carlo Fisher from N samples of one seeded
+/// generator (`math::estimates`, `shaders/common/sampling.wgsl`); across the grid, F or EF.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Estimates {
+    /// The estimate ellipses at the probe, with a legend.
+    pub at_probe: bool,
+    /// Draw F's ellipse at the probe.
+    pub fisher: bool,
+    /// Draw the population EF's ellipse.
+    pub empirical: bool,
+    /// Draw the finite-sample EF's ellipse (N samples of the target).
+    pub empirical_samples: bool,
+    /// Draw the Monte-Carlo Fisher's ellipse (N samples of the model at the probe).
+    pub monte_carlo: bool,
+    /// N.
+    pub samples: u32,
+    /// Seed of the samples (the resample button draws a new one).
+    pub seed: u32,
+    /// What the grid's ellipses show.
+    pub grid_ellipses: EllipseSource,
+}
+
+impl Default for Estimates {
+    fn default() -> Self {
+        Self {
+            at_probe: false,
+            fisher: true,
+            empirical: true,
+            empirical_samples: true,
+            monte_carlo: true,
+            samples: 100,
+            seed: 1,
+            grid_ellipses: EllipseSource::Fisher,
+        }
+    }
+}
+
+/// Which optimizer's convergence map is shown.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConvergenceView {
+    /// Gradient descent only.
+    Gd,
+    /// Natural gradient descent only.
+    Ngd,
+    /// gd on the left half of the canvas, ngd on the right, over the same view.
+    #[default]
+    Split,
+}
+
+/// The GPU convergence map (issue 12): for every cell of a `grid`² lattice over the view as a
+/// start, the number of steps gd or ngd needs to bring L below `threshold` · L(start), capped
+/// at `max_steps`; advanced `steps_per_frame` steps per frame so the UI stays responsive.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Convergence {
+    /// The map is computed and drawn as a heatmap layer.
+    pub enabled: bool,
+    /// gd, ngd, or both side by side.
+    pub view: ConvergenceView,
+    /// Learning rate of gd.
+    pub lr_gd: f64,
+    /// Learning rate of ngd.
+    pub lr_ngd: f64,
+    /// Step cap.
+    pub max_steps: u32,
+    /// Relative threshold: converged when L < threshold · L(start).
+    pub threshold: f64,
+    /// Cells per side of the map's lattice.
+    pub grid: u32,
+    /// Optimizer steps advanced per frame.
+    pub steps_per_frame: u32,
+}
+
+impl Default for Convergence {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            view: ConvergenceView::Split,
+            lr_gd: 0.5,
+            lr_ngd: 0.5,
+            max_steps: 500,
+            threshold: 1e-4,
+            grid: 128,
+            steps_per_frame: 25,
+        }
+    }
+}
+
 /// Smallest and largest particle counts the UI offers.
 pub const PARTICLE_RANGE: (u32, u32) = (1_000, 1 << 20);
 
@@ -461,6 +609,12 @@ pub struct Scene {
     pub heatmap: Heatmap,
     /// Geodesic ball and shortest path.
     pub geodesics: Geodesics,
+    /// The optimizer race.
+    pub race: Race,
+    /// Fisher estimates (probe ellipses, grid ellipse source).
+    pub estimates: Estimates,
+    /// The convergence map.
+    pub convergence: Convergence,
 }
 
 impl Default for Scene {
@@ -479,6 +633,9 @@ impl Default for Scene {
             flow: Flow::default(),
             heatmap: Heatmap::None,
             geodesics: Geodesics::default(),
+            race: Race::default(),
+            estimates: Estimates::default(),
+            convergence: Convergence::default(),
         }
     }
 }
@@ -505,6 +662,9 @@ struct SceneFile {
     flow: Flow,
     heatmap: Heatmap,
     geodesics: Geodesics,
+    race: Race,
+    estimates: Estimates,
+    convergence: Convergence,
 }
 
 impl Default for SceneFile {
@@ -527,6 +687,9 @@ impl Default for SceneFile {
             flow: s.flow,
             heatmap: s.heatmap,
             geodesics: s.geodesics,
+            race: s.race,
+            estimates: s.estimates,
+            convergence: s.convergence,
         }
     }
 }
@@ -579,7 +742,14 @@ impl TryFrom<SceneFile> for Scene {
             flow: f.flow,
             heatmap: f.heatmap,
             geodesics: Geodesics::default(),
+            race: Race::default(),
+            estimates: Estimates::default(),
+            convergence: Convergence::default(),
         };
+        // The race, estimate and convergence settings go through the UI's clamps too.
+        scene.apply(SceneEdit::SetRace(f.race));
+        scene.apply(SceneEdit::SetEstimates(f.estimates));
+        scene.apply(SceneEdit::SetConvergence(f.convergence));
         // The ball's radius and ray count go through the same clamps as the UI's edits.
         scene.apply(SceneEdit::SetGeodesics(f.geodesics));
         // A file without a camera gets the default view on the seed's slice (as before the
@@ -730,6 +900,15 @@ pub enum SceneEdit {
     /// Geodesic ball and shortest path settings (radius and rays clamped to
     /// [`BALL_RADIUS_RANGE`], [`BALL_RAYS_RANGE`]).
     SetGeodesics(Geodesics),
+    /// Optimizer race settings (steps, rates, N clamped to their ranges; a start outside the
+    /// model clamped like the probe).
+    SetRace(Race),
+    /// Where the race starts (None: the probe); clamped like the probe.
+    SetRaceStart(Option<[f64; 2]>),
+    /// Fisher-estimate settings (N clamped to [`SAMPLES_RANGE`]).
+    SetEstimates(Estimates),
+    /// Convergence-map settings (each clamped to its range).
+    SetConvergence(Convergence),
     /// Flow on or off.
     SetFlow(bool),
     /// Flow on/off toggle (Space).
@@ -865,6 +1044,68 @@ impl Scene {
                     radius,
                     rays: g.rays.clamp(BALL_RAYS_RANGE.0, BALL_RAYS_RANGE.1),
                     ..g
+                };
+            }
+            SceneEdit::SetRace(race) => {
+                let current = self.race;
+                let mut lr = race.lr;
+                for o in crate::math::optimize::Optimizer::ALL {
+                    let v = lr.get_mut(o);
+                    *v = clamp_f64(*v, LR_RANGE, current.lr.get(o));
+                }
+                let h = race.hyper;
+                let unit = (0.0, 0.9999);
+                let hyper = Hyperparameters {
+                    momentum: clamp_f64(h.momentum, unit, current.hyper.momentum),
+                    beta1: clamp_f64(h.beta1, unit, current.hyper.beta1),
+                    beta2: clamp_f64(h.beta2, unit, current.hyper.beta2),
+                    eps: clamp_f64(h.eps, (1e-12, 1.0), current.hyper.eps),
+                    damping: clamp_f64(h.damping, DAMPING_RANGE, current.hyper.damping),
+                    samples: h.samples.clamp(SAMPLES_RANGE.0, SAMPLES_RANGE.1),
+                    seed: h.seed,
+                };
+                let start = match race.start {
+                    None => None,
+                    Some(p) => clamp_coords(&self.slice, p).or(current.start),
+                };
+                self.race = Race {
+                    start,
+                    steps: race.steps.clamp(RACE_STEPS_RANGE.0, RACE_STEPS_RANGE.1),
+                    lr,
+                    hyper,
+                    ..race
+                };
+            }
+            SceneEdit::SetRaceStart(None) => self.race.start = None,
+            SceneEdit::SetRaceStart(Some(p)) => {
+                if let Some(p) = clamp_coords(&self.slice, p) {
+                    self.race.start = Some(p);
+                }
+            }
+            SceneEdit::SetEstimates(e) => {
+                self.estimates = Estimates {
+                    samples: e.samples.clamp(SAMPLES_RANGE.0, SAMPLES_RANGE.1),
+                    ..e
+                }
+            }
+            SceneEdit::SetConvergence(c) => {
+                let current = self.convergence;
+                self.convergence = Convergence {
+                    lr_gd: clamp_f64(c.lr_gd, LR_RANGE, current.lr_gd),
+                    lr_ngd: clamp_f64(c.lr_ngd, LR_RANGE, current.lr_ngd),
+                    max_steps: c
+                        .max_steps
+                        .clamp(CONVERGENCE_STEPS_RANGE.0, CONVERGENCE_STEPS_RANGE.1),
+                    threshold: clamp_f64(
+                        c.threshold,
+                        CONVERGENCE_THRESHOLD_RANGE,
+                        current.threshold,
+                    ),
+                    grid: c
+                        .grid
+                        .clamp(CONVERGENCE_GRID_RANGE.0, CONVERGENCE_GRID_RANGE.1),
+                    steps_per_frame: c.steps_per_frame.clamp(1, 1000),
+                    ..c
                 };
             }
             SceneEdit::SetFlow(on) => flow.enabled = on,

@@ -27,6 +27,7 @@ pub mod geodesic;
 pub mod loss;
 pub mod mixture;
 pub mod model;
+pub mod optimize;
 pub mod point;
 pub mod quadrature;
 pub mod sym2;
