@@ -16,6 +16,7 @@
 //! * [`overlay`]: labels and legends over the canvas (egui), shared by the viewer and captures;
 //! * [`frame`]: the one frame renderer (scene + overlay + read-back) for every consumer;
 //! * [`viewer`]: the window;
+//! * [`kfac`]: the K-FAC lab: a small classifier on the mixture, its exact layer Fisher blocks against A and G;
 //! * [`verify`]: error measures of the f32 paths against the f64 reference.
 //!
 //! Imports run one way: math ← gpu ← compute/cpu ← scene ← simulation/geodesic_paths ← render ← numbers/overlay ←
@@ -32,6 +33,7 @@ pub mod cpu;
 pub mod frame;
 pub mod geodesic_paths;
 pub mod gpu;
+pub mod kfac;
 pub mod math;
 pub mod numbers;
 pub mod output;
