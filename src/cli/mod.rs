@@ -6,6 +6,7 @@ pub mod bench;
 pub mod capture;
 pub mod fim;
 pub mod geodesic;
+pub mod kfac;
 pub mod trace;
 pub mod view;
 
@@ -66,6 +67,9 @@ pub enum Command {
     /// Fisher–Rao geodesics on a slice: the shortest path to --to, or the exponential map
     /// along --direction for --length.
     Geodesic(geodesic::GeodesicArgs),
+    /// The K-FAC lab's numbers: a small classifier on the mixture, its exact layer Fisher
+    /// blocks against K-FAC's A and G, the error and the natural-gradient cosine.
+    Kfac(kfac::KfacArgs),
 }
 
 /// Runs the parsed command line.
@@ -77,6 +81,7 @@ pub fn run(cli: Cli) -> CliResult {
         Some(Command::Bench(args)) => bench::run(&args),
         Some(Command::Capture(args)) => capture::run(&args),
         Some(Command::Geodesic(args)) => geodesic::run(&args),
+        Some(Command::Kfac(args)) => kfac::run(&args),
         None => view::run(&view::ViewArgs {
             width: 1400,
             height: 900,

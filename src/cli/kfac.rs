@@ -1,0 +1,222 @@
+//! `fisherflow kfac`: the K-FAC lab's numbers. Builds the classifier of issue 13 (Xavier from a
+//! seed, optionally trained), and reports per layer the exact Fisher block, K-FAC's factors A
+//! and G, the relative Frobenius error of G ⊗ A and the cosine between the exact and the
+//! factored damped natural gradients, all at the weights it reports.
+
+use crate::cli::{CliError, CliResult, ModelSpec, parse_model_spec};
+use crate::kfac::network::{MAX_HIDDEN, MIN_HIDDEN};
+use crate::kfac::{MixtureNodes, Network, Trainer, natgrad_cosine, network_stats, train};
+use crate::math::{Model, QuadratureRule};
+use anyhow::anyhow;
+use serde_json::{Value, json};
+
+/// Largest parameter count of a layer whose exact block the JSON may carry (n² numbers).
+pub const MAX_MATRIX_PARAMS: usize = 2048;
+
+/// Options of `fisherflow kfac`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct KfacArgs {
+    /// Hidden width H (both hidden layers).
+    #[arg(long, default_value_t = 16)]
+    pub hidden: usize,
+    /// Seed of the Xavier-uniform initial weights.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u32,
+    /// The target mixture x is drawn from: any of pi=…,mu1=…,mu2=…,sigma1=…,sigma2=… (the rest
+    /// from the default π = 0.5, μ = ∓1.5, σ = 1). Label y = 0 is component 1 (weight π).
+    #[arg(long, value_name = "KEY=VALUE,…", value_parser = parse_model_spec, allow_hyphen_values = true)]
+    pub target_model: Option<ModelSpec>,
+    /// Training steps before the matrices are computed (0: the initial weights).
+    #[arg(long, default_value_t = 0)]
+    pub train_steps: u32,
+    /// Optimizer of the training: sgd, kfac or ngd (exact block-diagonal).
+    #[arg(long, default_value = "sgd", value_parser = clap::value_parser!(String))]
+    pub optimizer: String,
+    /// Learning rate of the training.
+    #[arg(long, default_value_t = 0.1)]
+    pub lr: f64,
+    /// Damping λ > 0 of both natural gradients: (F_ℓ + λI) exact, Martens–Grosse π-split for
+    /// K-FAC's factors.
+    #[arg(long, default_value_t = 1e-3)]
+    pub damping: f64,
+    /// cpu (f64) or gpu.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// Leave the matrices out (keep the weights and the figures): for large H.
+    #[arg(long)]
+    pub no_matrices: bool,
+    /// Expectations over N seeded samples of the target instead of the quadrature (shows the
+    /// sampling noise).
+    #[arg(long)]
+    pub samples: Option<u32>,
+    /// Quadrature nodes per mixture component.
+    #[arg(long, default_value_t = 64)]
+    pub nodes: u32,
+    /// Print JSON (otherwise a table).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The default target mixture: ½N(−1.5, 1) + ½N(1.5, 1), two overlapping classes.
+fn default_target() -> Model {
+    Model {
+        pi: 0.5,
+        mu1: -1.5,
+        mu2: 1.5,
+        sigma1: 1.0,
+        sigma2: 1.0,
+    }
+}
+
+fn bad(message: String) -> CliError {
+    CliError::input(anyhow!(message))
+}
+
+/// Runs `fisherflow kfac`.
+pub fn run(args: &KfacArgs) -> CliResult {
+    if !(MIN_HIDDEN..=MAX_HIDDEN).contains(&args.hidden) {
+        return Err(bad(format!(
+            "--hidden: must be from {MIN_HIDDEN} to {MAX_HIDDEN}, got {}",
+            args.hidden
+        )));
+    }
+    let trainer: Trainer = args
+        .optimizer
+        .parse()
+        .map_err(|e| bad(format!("--optimizer: {e}")))?;
+    if !(args.lr.is_finite() && args.lr > 0.0) {
+        return Err(bad(format!(
+            "--lr: must be a positive number, got {}",
+            args.lr
+        )));
+    }
+    if !(args.damping.is_finite() && args.damping > 0.0) {
+        return Err(bad(format!(
+            "--damping: must be a positive number (damping is mandatory: G of the last layer \
+             has rank 1), got {}",
+            args.damping
+        )));
+    }
+    match args.device.as_str() {
+        "cpu" => {}
+        "gpu" => {
+            return Err(bad(
+                "--device gpu: the WGSL path of the K-FAC lab is not built yet; use --device cpu"
+                    .into(),
+            ));
+        }
+        other => return Err(bad(format!("--device: choose cpu or gpu, got `{other}`"))),
+    }
+    let mut target = default_target();
+    if let Some(spec) = &args.target_model {
+        for &(p, v) in &spec.0 {
+            target = target.with(p, v);
+        }
+    }
+    target
+        .validate()
+        .map_err(|e| bad(format!("--target-model: {e}")))?;
+    if target.pi <= 0.0 || target.pi >= 1.0 {
+        return Err(bad(format!(
+            "--target-model: pi must be strictly between 0 and 1 so both labels occur, got {}",
+            target.pi
+        )));
+    }
+    let rule = QuadratureRule::new(args.nodes).map_err(|e| bad(format!("--nodes: {e}")))?;
+    let nodes = match args.samples {
+        None => MixtureNodes::quadrature(&target, &rule),
+        Some(n) if (2..=crate::math::estimates::MAX_SAMPLES).contains(&n) => {
+            MixtureNodes::samples(&target, n, args.seed)
+        }
+        Some(n) => {
+            return Err(bad(format!(
+                "--samples: must be from 2 to {}, got {n}",
+                crate::math::estimates::MAX_SAMPLES
+            )));
+        }
+    };
+    let mut net = Network::xavier(args.hidden, args.seed);
+    if !args.no_matrices {
+        if let Some(l) = net.layers.iter().find(|l| l.len() > MAX_MATRIX_PARAMS) {
+            return Err(bad(format!(
+                "--hidden {}: a layer has {} parameters, its exact block {}² numbers; pass \
+                 --no-matrices for widths this large (the figures are still computed)",
+                args.hidden,
+                l.len(),
+                l.len()
+            )));
+        }
+    }
+    let losses = train(
+        &mut net,
+        &nodes,
+        trainer,
+        args.lr,
+        args.damping,
+        args.train_steps,
+    );
+    let stats = network_stats(&net, &nodes);
+
+    let matrix = |v: &[f64], cols: usize| -> Value {
+        Value::Array(v.chunks_exact(cols).map(|r| json!(r)).collect())
+    };
+    let mut layers = Vec::new();
+    for (l, st) in stats.layers.iter().enumerate() {
+        let mut entry = json!({
+            "layer": l + 1,
+            "d_in": st.d_in,
+            "d_out": st.d_out,
+            "rel_frobenius_error": st.rel_frobenius_error(),
+            "natgrad_cosine": natgrad_cosine(st, args.damping),
+            "pi_split": st.pi_split(),
+        });
+        if !args.no_matrices {
+            entry["exact"] = matrix(&st.exact(), st.n());
+            entry["A"] = matrix(&st.a, st.d_in);
+            entry["G"] = matrix(&st.g, st.d_out);
+        }
+        layers.push(entry);
+    }
+    let weights = json!({
+        "W1": matrix(&net.layers[0].w, net.layers[0].d_in),
+        "W2": matrix(&net.layers[1].w, net.layers[1].d_in),
+        "W3": matrix(&net.layers[2].w, net.layers[2].d_in),
+    });
+    if args.json {
+        let out = json!({
+            "weights": weights,
+            "layers": layers,
+            "loss": stats.loss,
+            "losses": losses,
+            "damping": args.damping,
+            "factored_damping": "martens-grosse-pi-split",
+            "expectation": match args.samples {
+                None => format!("quadrature, {} nodes per component", args.nodes),
+                Some(n) => format!("{n} samples, seed {}", args.seed),
+            },
+        });
+        println!(
+            "{}",
+            serde_json::to_string(&out).map_err(CliError::runtime)?
+        );
+    } else {
+        println!(
+            "network 1-{h}-{h}-2 (H = {h}), {} parameters; loss {:.6e}",
+            net.parameter_count(),
+            stats.loss,
+            h = args.hidden
+        );
+        println!("layer  d_in  d_out  ‖F−G⊗A‖/‖F‖  cos(exact, K-FAC natgrad)");
+        for (l, st) in stats.layers.iter().enumerate() {
+            println!(
+                "{:>5}  {:>4}  {:>5}  {:>12.4e}  {:>10.6}",
+                l + 1,
+                st.d_in,
+                st.d_out,
+                st.rel_frobenius_error(),
+                natgrad_cosine(st, args.damping)
+            );
+        }
+    }
+    Ok(())
+}
