@@ -242,8 +242,14 @@ impl LayerStats {
 
     /// ‖F_ℓ − G ⊗ A‖_F / ‖F_ℓ‖_F without forming either n × n matrix.
     pub fn rel_frobenius_error(&self) -> f64 {
-        let gram = self.gram();
-        let f2: f64 = gram.iter().map(|v| v * v).sum();
+        // ‖F‖_F² from whichever square is smaller: F itself (n × n, m n² work) or the Gram
+        // matrix U Uᵀ (m × m, m² n work); both have the same Frobenius norm.
+        let square = if self.n() <= self.m {
+            self.exact()
+        } else {
+            self.gram()
+        };
+        let f2: f64 = square.iter().map(|v| v * v).sum();
         let cross: f64 = self.row_forms.iter().map(|[wp, gg, aa]| wp * gg * aa).sum();
         let g2: f64 = self.g.iter().map(|v| v * v).sum();
         let a2: f64 = self.a.iter().map(|v| v * v).sum();
