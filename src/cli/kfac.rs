@@ -4,6 +4,9 @@
 //! factored damped natural gradients, all at the weights it reports.
 
 use crate::cli::{CliError, CliResult, ModelSpec, parse_model_spec};
+use crate::compute::kfac::KfacGpu;
+use crate::gpu::context::{GpuContext, GpuOptions};
+use crate::kfac::fisher::{LayerStats, cholesky_solve, cosine, kfac_solve, kron};
 use crate::kfac::network::{MAX_HIDDEN, MIN_HIDDEN};
 use crate::kfac::{MixtureNodes, Network, Trainer, natgrad_cosine, network_stats, train};
 use crate::math::{Model, QuadratureRule};
@@ -33,11 +36,11 @@ pub struct KfacArgs {
     #[arg(long, default_value = "sgd", value_parser = clap::value_parser!(String))]
     pub optimizer: String,
     /// Learning rate of the training.
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
     pub lr: f64,
     /// Damping λ > 0 of both natural gradients: (F_ℓ + λI) exact, Martens–Grosse π-split for
     /// K-FAC's factors.
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = 1e-3, allow_negative_numbers = true)]
     pub damping: f64,
     /// cpu (f64) or gpu.
     #[arg(long, default_value = "cpu")]
@@ -100,15 +103,17 @@ pub fn run(args: &KfacArgs) -> CliResult {
             args.damping
         )));
     }
-    match args.device.as_str() {
-        "cpu" => {}
-        "gpu" => {
-            return Err(bad(
-                "--device gpu: the WGSL path of the K-FAC lab is not built yet; use --device cpu"
-                    .into(),
-            ));
-        }
+    let on_gpu = match args.device.as_str() {
+        "cpu" => false,
+        "gpu" => true,
         other => return Err(bad(format!("--device: choose cpu or gpu, got `{other}`"))),
+    };
+    if on_gpu && args.no_matrices {
+        return Err(bad(
+            "--no-matrices: the GPU path forms the matrices (its figures come from them); use \
+             --device cpu for widths too large to form"
+                .into(),
+        ));
     }
     let mut target = default_target();
     if let Some(spec) = &args.target_model {
@@ -159,24 +164,56 @@ pub fn run(args: &KfacArgs) -> CliResult {
         args.train_steps,
     );
     let stats = network_stats(&net, &nodes);
+    // On the GPU the matrices come from shaders/kfac.wgsl (f32) and the figures are computed
+    // from them; the loss gradient for the cosine is the f64 one (the kernel does not form it).
+    let gpu_blocks = if on_gpu {
+        let ctx = GpuContext::new_headless(GpuOptions::default()).map_err(CliError::runtime)?;
+        let blocks = KfacGpu::new(&ctx.device)
+            .blocks(&ctx, &net, &nodes)
+            .map_err(CliError::runtime)?;
+        Some(blocks)
+    } else {
+        None
+    };
 
     let matrix = |v: &[f64], cols: usize| -> Value {
         Value::Array(v.chunks_exact(cols).map(|r| json!(r)).collect())
     };
     let mut layers = Vec::new();
+    let mut figures = Vec::new();
     for (l, st) in stats.layers.iter().enumerate() {
+        let (exact, a, g, error, cosine) = match &gpu_blocks {
+            None => {
+                let exact = (!args.no_matrices).then(|| st.exact());
+                (
+                    exact,
+                    st.a.clone(),
+                    st.g.clone(),
+                    st.rel_frobenius_error(),
+                    natgrad_cosine(st, args.damping),
+                )
+            }
+            Some(blocks) => {
+                let b = &blocks[l];
+                let widen = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<f64>>();
+                let (exact, a, g) = (widen(&b.exact), widen(&b.a), widen(&b.g));
+                let error = dense_rel_error(&exact, &a, &g, st.d_in, st.d_out);
+                let cosine = dense_natgrad_cosine(&exact, &a, &g, st, args.damping)?;
+                (Some(exact), a, g, error, cosine)
+            }
+        };
+        figures.push((error, cosine));
         let mut entry = json!({
             "layer": l + 1,
             "d_in": st.d_in,
             "d_out": st.d_out,
-            "rel_frobenius_error": st.rel_frobenius_error(),
-            "natgrad_cosine": natgrad_cosine(st, args.damping),
-            "pi_split": st.pi_split(),
+            "rel_frobenius_error": error,
+            "natgrad_cosine": cosine,
         });
-        if !args.no_matrices {
-            entry["exact"] = matrix(&st.exact(), st.n());
-            entry["A"] = matrix(&st.a, st.d_in);
-            entry["G"] = matrix(&st.g, st.d_out);
+        if let Some(exact) = exact {
+            entry["exact"] = matrix(&exact, st.n());
+            entry["A"] = matrix(&a, st.d_in);
+            entry["G"] = matrix(&g, st.d_out);
         }
         layers.push(entry);
     }
@@ -192,6 +229,7 @@ pub fn run(args: &KfacArgs) -> CliResult {
             "loss": stats.loss,
             "losses": losses,
             "damping": args.damping,
+            "device": if on_gpu { "gpu" } else { "cpu" },
             "factored_damping": "martens-grosse-pi-split",
             "expectation": match args.samples {
                 None => format!("quadrature, {} nodes per component", args.nodes),
@@ -210,16 +248,48 @@ pub fn run(args: &KfacArgs) -> CliResult {
             h = args.hidden
         );
         println!("layer  d_in  d_out  ‖F−G⊗A‖/‖F‖  cos(exact, K-FAC natgrad)");
-        for (l, st) in stats.layers.iter().enumerate() {
+        for (l, (st, (error, cosine))) in stats.layers.iter().zip(&figures).enumerate() {
             println!(
                 "{:>5}  {:>4}  {:>5}  {:>12.4e}  {:>10.6}",
                 l + 1,
                 st.d_in,
                 st.d_out,
-                st.rel_frobenius_error(),
-                natgrad_cosine(st, args.damping)
+                error,
+                cosine
             );
         }
     }
     Ok(())
+}
+
+/// ‖F − G ⊗ A‖_F / ‖F‖_F from formed matrices (the GPU path's figures).
+fn dense_rel_error(exact: &[f64], a: &[f64], g: &[f64], d_in: usize, d_out: usize) -> f64 {
+    let k = kron(g, d_out, a, d_in);
+    let num: f64 = exact.iter().zip(&k).map(|(f, k)| (f - k).powi(2)).sum();
+    let den: f64 = exact.iter().map(|f| f * f).sum();
+    (num / den).sqrt()
+}
+
+/// The natural-gradient cosine from formed matrices: (F + λI)⁻¹∇ by a dense Cholesky solve
+/// against K-FAC's factored solve with the same π-split damping as the CPU path.
+fn dense_natgrad_cosine(
+    exact: &[f64],
+    a: &[f64],
+    g: &[f64],
+    st: &LayerStats,
+    damping: f64,
+) -> Result<f64, CliError> {
+    let n = st.n();
+    let mut damped = exact.to_vec();
+    for i in 0..n {
+        damped[i * n + i] += damping;
+    }
+    let mut natural = st.grad.clone();
+    cholesky_solve(&mut damped, n, &mut natural).map_err(|e| {
+        CliError::runtime(anyhow!(
+            "the GPU's exact block plus λI is not positive definite: {e}"
+        ))
+    })?;
+    let factored = kfac_solve(a, st.d_in, g, st.d_out, &st.grad, damping);
+    Ok(cosine(&natural, &factored))
 }

@@ -6,6 +6,7 @@ pub mod cells;
 pub mod fim_field;
 pub mod general;
 pub mod geodesic;
+pub mod kfac;
 pub mod particles;
 
 use crate::gpu::shader;

@@ -58,6 +58,7 @@ pub const SOURCES: &[(&str, &str)] = &[
         "geodesic_ball.wgsl",
         include_str!("../../shaders/geodesic_ball.wgsl"),
     ),
+    ("kfac.wgsl", include_str!("../../shaders/kfac.wgsl")),
     ("lines.wgsl", include_str!("../../shaders/lines.wgsl")),
     ("markers.wgsl", include_str!("../../shaders/markers.wgsl")),
     (

@@ -280,44 +280,61 @@ impl LayerStats {
         out
     }
 
-    /// Martens and Grosse's π_ℓ = √((tr A / d_in) / (tr G / d_out)), which splits the damping
-    /// between the factors in proportion to their scales.
+    /// Martens and Grosse's π_ℓ (see [`pi_split`]).
     pub fn pi_split(&self) -> f64 {
-        let tr_a: f64 = (0..self.d_in).map(|i| self.a[i * self.d_in + i]).sum();
-        let tr_g: f64 = (0..self.d_out).map(|i| self.g[i * self.d_out + i]).sum();
-        ((tr_a / self.d_in as f64) / (tr_g / self.d_out as f64).max(f64::MIN_POSITIVE)).sqrt()
+        pi_split(&self.a, self.d_in, &self.g, self.d_out)
     }
 
-    /// K-FAC's damped factored solve: (G + (√λ/π) I)⁻¹ ⊗ (A + π√λ I)⁻¹ applied to v, i.e.
-    /// vec_r(G_λ⁻¹ V A_λ⁻¹) with V = v as d_out × d_in.
+    /// K-FAC's damped factored solve with this layer's A and G ([`kfac_solve`]).
     pub fn kfac_solve(&self, v: &[f64], lambda: f64) -> Vec<f64> {
-        let (di, d_o) = (self.d_in, self.d_out);
-        let pi = self.pi_split();
-        let mut ga = self.g.clone();
-        for i in 0..d_o {
-            ga[i * d_o + i] += lambda.sqrt() / pi;
-        }
-        let mut aa = self.a.clone();
-        for i in 0..di {
-            aa[i * di + i] += pi * lambda.sqrt();
-        }
-        // X = G_λ⁻¹ V: solve column by column (V's columns are strided by d_in).
-        let mut x = v.to_vec();
-        let gf = cholesky_factor(&mut ga, d_o).expect("damped G is positive definite");
-        for j in 0..di {
-            let mut col: Vec<f64> = (0..d_o).map(|i| x[i * di + j]).collect();
-            cholesky_apply(&gf, d_o, &mut col);
-            for i in 0..d_o {
-                x[i * di + j] = col[i];
-            }
-        }
-        // Y = X A_λ⁻¹: A symmetric, so each row of Y solves A_λ yᵀ = xᵀ.
-        let af = cholesky_factor(&mut aa, di).expect("damped A is positive definite");
-        for row in x.chunks_exact_mut(di) {
-            cholesky_apply(&af, di, row);
-        }
-        x
+        kfac_solve(&self.a, self.d_in, &self.g, self.d_out, v, lambda)
     }
+}
+
+/// Martens and Grosse's π = √((tr A / d_in) / (tr G / d_out)), which splits the damping
+/// between the factors in proportion to their scales.
+pub fn pi_split(a: &[f64], d_in: usize, g: &[f64], d_out: usize) -> f64 {
+    let tr_a: f64 = (0..d_in).map(|i| a[i * d_in + i]).sum();
+    let tr_g: f64 = (0..d_out).map(|i| g[i * d_out + i]).sum();
+    ((tr_a / d_in as f64) / (tr_g / d_out as f64).max(f64::MIN_POSITIVE)).sqrt()
+}
+
+/// K-FAC's damped factored solve: (G + (√λ/π) I)⁻¹ ⊗ (A + π√λ I)⁻¹ applied to v, i.e.
+/// vec_r(G_λ⁻¹ V A_λ⁻¹) with V = v as d_out × d_in.
+pub fn kfac_solve(
+    a: &[f64],
+    d_in: usize,
+    g: &[f64],
+    d_out: usize,
+    v: &[f64],
+    lambda: f64,
+) -> Vec<f64> {
+    let (di, d_o) = (d_in, d_out);
+    let pi = pi_split(a, d_in, g, d_out);
+    let mut ga = g.to_vec();
+    for i in 0..d_o {
+        ga[i * d_o + i] += lambda.sqrt() / pi;
+    }
+    let mut aa = a.to_vec();
+    for i in 0..di {
+        aa[i * di + i] += pi * lambda.sqrt();
+    }
+    // X = G_λ⁻¹ V: solve column by column (V's columns are strided by d_in).
+    let mut x = v.to_vec();
+    let gf = cholesky_factor(&mut ga, d_o).expect("damped G is positive definite");
+    for j in 0..di {
+        let mut col: Vec<f64> = (0..d_o).map(|i| x[i * di + j]).collect();
+        cholesky_apply(&gf, d_o, &mut col);
+        for i in 0..d_o {
+            x[i * di + j] = col[i];
+        }
+    }
+    // Y = X A_λ⁻¹: A symmetric, so each row of Y solves A_λ yᵀ = xᵀ.
+    let af = cholesky_factor(&mut aa, di).expect("damped A is positive definite");
+    for row in x.chunks_exact_mut(di) {
+        cholesky_apply(&af, di, row);
+    }
+    x
 }
 
 /// The cosine between two vectors (0 when either is zero).
