@@ -211,6 +211,10 @@ pub struct BenchConfig {
     pub frame_count: usize,
     /// The model, slice and kernel.
     pub model: BenchModel,
+    /// Layer widths d (d_in = d_out = d) of the K-FAC cost section; empty skips it.
+    pub kfac_widths: Vec<usize>,
+    /// The exact block's solve is timed while its predicted time stays under this (seconds).
+    pub kfac_exact_budget_s: f64,
 }
 
 impl BenchConfig {
@@ -241,6 +245,10 @@ impl BenchConfig {
             ],
             frame_count: 20,
             model: BenchModel::default(),
+            // Up to the 1,000 × 1,000 layer for K-FAC; the exact block while a solve stays
+            // under a minute (and its matrix under 4 GiB).
+            kfac_widths: vec![4, 8, 16, 24, 32, 48, 64, 90, 128, 256, 512, 1000],
+            kfac_exact_budget_s: 60.0,
         }
     }
 
@@ -261,6 +269,8 @@ impl BenchConfig {
                 field_every_frame: true,
             }],
             frame_count: 5,
+            kfac_widths: vec![4, 8, 16, 32],
+            kfac_exact_budget_s: 0.5,
             ..Self::full()
         }
     }
@@ -397,6 +407,10 @@ pub struct BenchReport {
     pub metric: Metric,
     /// The kernel of every row.
     pub kernel: Kernel,
+    /// K-FAC's cost: exact block solve against the two factor solves (CPU, faer).
+    pub kfac_solve: Vec<crate::kfac::cost::SolveTiming>,
+    /// Fitted exponents of time against n (exact, K-FAC), over solves of at least 1 ms.
+    pub kfac_exponents: [Option<f64>; 2],
 }
 
 /// (median, p95) of samples.
@@ -502,6 +516,8 @@ pub fn run(
         slice: config.model.slice,
         metric: config.model.metric,
         kernel: config.model.kernel,
+        kfac_solve: Vec::new(),
+        kfac_exponents: [None, None],
     };
     match config.model.kernel {
         Kernel::Seed => bench_fim(ctx, config, &mut report, &mut progress)?,
@@ -509,6 +525,24 @@ pub fn run(
     }
     bench_particles(ctx, config, &mut report, &mut progress)?;
     bench_frames(ctx, config, &mut report, &mut progress)?;
+    if !config.kfac_widths.is_empty() {
+        progress("K-FAC cost: exact block against the two factor solves (CPU)");
+        let rows = crate::kfac::cost::measure(
+            &config.kfac_widths,
+            config.kfac_exact_budget_s,
+            4 << 30,
+        );
+        let exact: Vec<(usize, f64)> = rows
+            .iter()
+            .filter_map(|r| r.exact_seconds.map(|t| (r.n, t)))
+            .collect();
+        let kfac: Vec<(usize, f64)> = rows.iter().map(|r| (r.n, r.kfac_seconds)).collect();
+        report.kfac_exponents = [
+            crate::kfac::cost::fit_exponent(&exact, 1e-3),
+            crate::kfac::cost::fit_exponent(&kfac, 1e-3),
+        ];
+        report.kfac_solve = rows;
+    }
     Ok(report)
 }
 
@@ -1121,6 +1155,29 @@ pub fn table(report: &BenchReport) -> String {
             s.pop();
             let _ = writeln!(s, "  (the viewer's {:?} kernel)", r.kernel);
         }
+    }
+    if !report.kfac_solve.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nK-FAC cost (CPU, faer Cholesky, d_in = d_out = d)       exact n×n solve   K-FAC two factors"
+        );
+        for r in &report.kfac_solve {
+            let exact = r
+                .exact_seconds
+                .map_or("skipped (budget)".to_owned(), |t| format!("{:.3e} s", t));
+            let _ = writeln!(
+                s,
+                "  d = {:>4}  n = {:>7}                                  {:>16}   {:.3e} s",
+                r.d, r.n, exact, r.kfac_seconds
+            );
+        }
+        let show = |e: Option<f64>| e.map_or("n/a".to_owned(), |e| format!("{e:.2}"));
+        let _ = writeln!(
+            s,
+            "  fitted exponents of time against n: exact {}, K-FAC {} (theory 3 and 1.5)",
+            show(report.kfac_exponents[0]),
+            show(report.kfac_exponents[1])
+        );
     }
     s
 }

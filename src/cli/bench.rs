@@ -56,6 +56,14 @@ pub struct BenchArgs {
     /// (any slice). Default: the seed kernel where it applies, else the general one.
     #[arg(long, value_enum)]
     pub kernel: Option<Kernel>,
+    /// Layer widths d (d_in = d_out = d) of the K-FAC cost section, comma-separated (default
+    /// 4,…,1000; quick 4,8,16,32); 0 skips the section.
+    #[arg(long, value_delimiter = ',')]
+    pub kfac_widths: Option<Vec<usize>>,
+    /// Time the exact block's solve while its predicted time stays under this many seconds
+    /// (default 60; quick 0.5).
+    #[arg(long)]
+    pub kfac_budget: Option<f64>,
 }
 
 /// Runs `fisherflow bench`.
@@ -89,6 +97,25 @@ pub fn run(args: &BenchArgs) -> CliResult {
             )));
         }
         config.repeats = r;
+    }
+    if let Some(w) = &args.kfac_widths {
+        if w == &[0] {
+            config.kfac_widths.clear();
+        } else if w.is_empty() || w.iter().any(|&d| !(2..=4096).contains(&d)) {
+            return Err(CliError::input(anyhow!(
+                "--kfac-widths: each width must be from 2 to 4096 (or 0 alone to skip)"
+            )));
+        } else {
+            config.kfac_widths = w.clone();
+        }
+    }
+    if let Some(b) = args.kfac_budget {
+        if !(b.is_finite() && b > 0.0) {
+            return Err(CliError::input(anyhow!(
+                "--kfac-budget: must be a positive number of seconds, got {b}"
+            )));
+        }
+        config.kfac_exact_budget_s = b;
     }
     if let Some(p) = &args.particles {
         if p.iter().any(|&n| !(1..=1 << 24).contains(&n)) {

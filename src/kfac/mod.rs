@@ -6,7 +6,9 @@
 //! * [`fisher`]: expectations over the mixture, the blocks F_ℓ, A, G, the relative Frobenius
 //!   error and the damped natural gradients (exact by Woodbury, K-FAC factored).
 
+pub mod cost;
 pub mod fisher;
+pub mod lab;
 pub mod network;
 
 use serde::{Deserialize, Serialize};
