@@ -4,7 +4,9 @@
 //! `fim_general` times the general kernel's grid (GPU, mirror) on each of the viewer's preset
 //! slices over the view `fisherflow bench` uses for them, at the viewer's default Q (the
 //! general rule's Q/2 nodes). `fisherflow bench` is the fuller benchmark with errors and
-//! percentiles.
+//! percentiles. `kfac_solve` times one solve with a layer's exact n × n block (faer Cholesky)
+//! against K-FAC's two factor solves (issue 13) at small widths; `fisherflow bench` measures
+//! the full range and fits the exponents.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -189,5 +191,33 @@ fn fim_general(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, fim, fim_general, particles);
+fn kfac_solve(c: &mut Criterion) {
+    use fisherflow::kfac::cost::{time_exact, time_kfac};
+    let mut group = c.benchmark_group("kfac_solve");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_millis(500));
+    for d in [8usize, 16, 32] {
+        group.throughput(Throughput::Elements((d * d) as u64));
+        // iter_custom: the timers exclude building the matrices.
+        group.bench_with_input(BenchmarkId::new("exact", d * d), &d, |b, &d| {
+            b.iter_custom(|iters| {
+                (0..iters)
+                    .map(|_| Duration::from_secs_f64(time_exact(d)))
+                    .sum()
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("kfac", d * d), &d, |b, &d| {
+            b.iter_custom(|iters| {
+                (0..iters)
+                    .map(|_| Duration::from_secs_f64(time_kfac(d)))
+                    .sum()
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, fim, fim_general, particles, kfac_solve);
 criterion_main!(benches);
