@@ -1,19 +1,31 @@
 // Metric ellipses: one instance per FIM field cell, read straight from the field buffer (bound
 // as an instance vertex buffer, no CPU round trip). Each glyph is the level set
 // δᵀF(θ)δ = ε: semi-axis √(ε/λ_i) along eigenvector q_i (of the metric in display units, on a
-// slice drawn with unequal scaling). A semi-axis longer than `cap` is
+// slice drawn with unequal scaling). With `source` = ELLIPSE_SOURCE_EMPIRICAL the glyph is
+// δᵀEF(θ)δ = ε instead, EF = E_{p*}[s sᵀ] the population empirical Fisher the field kernels'
+// target pass stored in the cell (ef_aa, ef_ab, ef_bb), eigen-decomposed here (sym2_eigen), and
+// the colour is log10 κ(EF); the same ε, so the two layers compare glyph by glyph. A semi-axis longer than `cap` is
 // clamped to it and the glyph is hatched with a warning outline, so clamping never hides the
 // singularity at the diagonal. Fill colour encodes log10 κ. Rust side: src/render/ellipses.rs.
 
 // #include <common/view.wgsl>
 // #include <common/colormap.wgsl>
 // #include <common/field_cell.wgsl>
+// #include <common/sym2.wgsl>
+
+// `source` values (Rust: render::ellipses::source_code).
+const ELLIPSE_SOURCE_FISHER: u32 = 0u;
+const ELLIPSE_SOURCE_EMPIRICAL: u32 = 1u;
 
 struct EllipseParams {
     epsilon: f32,          // the level ε of δᵀFδ = ε (display units²·F)
     cap: f32,              // largest drawn semi-axis, display units
     log_kappa_top: f32,    // log10 κ mapped to the top of the colour map
     opacity: f32,
+    source: u32,           // ELLIPSE_SOURCE_FISHER or ELLIPSE_SOURCE_EMPIRICAL
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> view: View;
@@ -26,6 +38,9 @@ struct CellAttributes {
     @location(2) rotated: vec4<f32>,
     @location(3) q_max: vec2<f32>,
     @location(4) flags: u32,
+    @location(5) ef_aa: f32,
+    @location(6) ef_ab: f32,
+    @location(7) ef_bb: f32,
 }
 
 struct VertexOut {
@@ -92,7 +107,18 @@ fn display_eigen(lambda: vec2<f32>, q_max: vec2<f32>) -> DisplayEigen {
 
 @vertex
 fn vs_main(@builtin(vertex_index) vertex: u32, cell: CellAttributes) -> VertexOut {
-    let eig = display_eigen(cell.eigenvalues, cell.q_max);
+    var eigenvalues = cell.eigenvalues;
+    var q_max = cell.q_max;
+    var log_kappa = log(max(cell.rotated.w, 1.0));
+    var kappa_infinite = (cell.flags & FLAG_KAPPA_INFINITE) != 0u;
+    if ellipse.source == ELLIPSE_SOURCE_EMPIRICAL {
+        let ef = sym2_eigen(vec3<f32>(cell.ef_aa, cell.ef_ab, cell.ef_bb));
+        eigenvalues = vec2<f32>(ef.lambda_max, ef.lambda_min);
+        q_max = ef.q_max;
+        kappa_infinite = !(ef.lambda_min > 0.0);
+        log_kappa = log(max(ef.lambda_max / max(ef.lambda_min, 1e-30), 1.0));
+    }
+    let eig = display_eigen(eigenvalues, q_max);
     let along_max = semi_axis(eig.lambda.x);
     let along_min = semi_axis(eig.lambda.y);
     // Triangle strip corners (−1,−1), (1,−1), (−1,1), (1,1), padded by 1.5 px for antialiasing.
@@ -103,8 +129,8 @@ fn vs_main(@builtin(vertex_index) vertex: u32, cell: CellAttributes) -> VertexOu
     let from_center = world_to_display(view, cell.theta + view.field_origin)
         + eig.q_max * local.x + perpendicular(eig.q_max) * local.y;
     var t = 1.0;
-    if (cell.flags & FLAG_KAPPA_INFINITE) == 0u {
-        t = log(max(cell.rotated.w, 1.0)) / (log(10.0) * ellipse.log_kappa_top);
+    if !kappa_infinite {
+        t = log_kappa / (log(10.0) * ellipse.log_kappa_top);
     }
     var out: VertexOut;
     out.position = offset_to_clip(view, from_center);

@@ -1,7 +1,8 @@
 // The FIM field: for every cell of a grid over the view rectangle (entry point `field`), or
 // for a list of arbitrary points (entry point `points`), evaluate F by quadrature in the
 // cancellation-free rotated basis, its eigen-decomposition and κ, and for the current target
-// ∇L, L, the damped natural gradient and the angle between the two. One invocation per cell,
+// ∇L, L, the damped natural gradient, the angle between the two and the population empirical
+// Fisher E_{p*}[s sᵀ] (standard basis, `ef_aa`, `ef_ab`, `ef_bb`). One invocation per cell,
 // no shared memory: the work per cell (2 components × Q nodes, twice) dwarfs any reuse.
 //
 // Output `cells` is laid out for the render pipelines to read directly (ellipses, arrows).
@@ -73,6 +74,17 @@ fn evaluate_cell(offset: vec2<f32>, sigma: f32, target_y0: vec2<f32>, has_target
         let nat = natural_gradient(f_rot, params.damping, g_rot);
         out.grad = rotate_vector(g_rot);
         out.loss = g_and_loss.z;
+        // The empirical Fisher E_{p*}[s sᵀ]: F's sums with the nodes placed under the
+        // target's components (σ shared, π* = ½) instead of the model's, then back to the
+        // standard (μ1, μ2) basis. The panels still split at the model's switch point (y = 0),
+        // where the scores bend.
+        let ef_rot = (accumulate_fisher(th, target_y.x, params.panel_nodes)
+            + accumulate_fisher(th, target_y.y, params.panel_nodes))
+            * (2.0 * th.inv_two_sigma_sq * th.inv_two_sigma_sq);
+        let ef = sym2_rotate_basis(ef_rot);
+        out.ef_aa = ef.x;
+        out.ef_ab = ef.y;
+        out.ef_bb = ef.z;
         if nat.defined {
             out.natgrad = rotate_vector(nat.value);
             out.angle_deg = angle_deg(out.grad, out.natgrad);

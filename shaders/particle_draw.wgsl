@@ -1,6 +1,6 @@
 // Flow particles: one instanced capsule per particle from its previous to its current position
 // (a streak; a dot when it barely moved), read straight from the particle state buffer bound
-// as an instance vertex buffer. Coloured by mode (natural cyan, Euclidean red) or by
+// as an instance vertex buffer. Coloured by mode (natural cyan, Euclidean red, EF orange) or by
 // Fisher–Rao speed on the colour map. Drawn into the trail texture (see trails.wgsl).
 // Rust side: src/render/particle_draw.rs.
 
@@ -14,6 +14,7 @@ struct ParticleStyle {
     color_by_speed: u32,        // 0: by mode, 1: by Fisher–Rao speed
     log_speed_min: f32,         // log10 speed at the bottom of the colour map
     log_speed_max: f32,
+    empirical_color: vec4<f32>, // particle mode PARTICLE_EMPIRICAL (natural-vs-EF mode)
 }
 
 @group(0) @binding(0) var<uniform> view: View;
@@ -62,7 +63,13 @@ fn vs_main(@builtin(vertex_index) vertex: u32, p: ParticleAttributes) -> VertexO
             / (style.log_speed_max - style.log_speed_min);
         out.color = vec4<f32>(colormap(t), 1.0);
     } else {
-        out.color = select(style.natural_color, style.euclid_color, p.mode == 1u);
+        // Particle modes (particles.wgsl): 0 natural, 1 Euclidean, 3 along the EF step.
+        out.color = style.natural_color;
+        if p.mode == 1u {
+            out.color = style.euclid_color;
+        } else if p.mode == 3u {
+            out.color = style.empirical_color;
+        }
     }
     // Invisible until spawned.
     if any(abs(p.position) > vec2<f32>(1e30)) {

@@ -14,6 +14,13 @@
 // Seeding is a deterministic hash of (seed, pair, generation): in "both" mode particles 2k and
 // 2k+1 (natural, Euclidean) share their seeds.
 //
+// Natural-vs-EF mode (MODE_NATURAL_VS_EF, general entry point only): pairs from the same seeds,
+// 2k along −(F + λI)⁻¹∇L (natural) and 2k+1 (particle mode PARTICLE_EMPIRICAL) along
+// −(EF + λI)⁻¹∇L with EF = E_{p*}[s sᵀ]'s slice block, which gmm_general.wgsl's target pass
+// accumulates on the same nodes as ∇L (cell.ef_aa, ef_ab, ef_bb). The Fisher–Rao speed cap
+// still measures the step in F. The Kunstner et al. (2019) picture: EF⁻¹∇L = C⁻¹∇L/(1 + q)
+// saturates far from θ*, where the natural flow does not.
+//
 // General mode (flag FLAG_GENERAL; its own entry point `step_general`, the seed's `step`
 // unchanged):
 // the general mixture on a slice. A position is absolute slice coordinates (ψ_a, ψ_b); the model
@@ -39,6 +46,10 @@ const WORKGROUP_SIZE: u32 = 64u;
 const MODE_NATURAL: u32 = 0u;
 const MODE_EUCLIDEAN: u32 = 1u;
 const MODE_BOTH: u32 = 2u;
+const MODE_NATURAL_VS_EF: u32 = 3u;
+// A particle's mode along the EF step (the odd member of a natural-vs-EF pair; the flow mode's
+// code, which no particle otherwise carries).
+const PARTICLE_EMPIRICAL: u32 = 3u;
 const INTEGRATOR_RK4: u32 = 0u;
 const INTEGRATOR_EULER: u32 = 1u;
 const FLAG_TRACE: u32 = 1u;            // no respawn (one trajectory, `fisherflow trace`)
@@ -87,7 +98,7 @@ struct Particle {
     length: f32,               // Fisher–Rao path length from the spawn point to `position`
     speed: f32,                // Fisher–Rao speed √(vᵀFv) at `previous`
     age: u32,                  // steps since spawn
-    mode: u32,                 // MODE_NATURAL or MODE_EUCLIDEAN
+    mode: u32,                 // MODE_NATURAL, MODE_EUCLIDEAN or PARTICLE_EMPIRICAL
     generation: u32,           // respawn counter (seeds the next spawn)
     lifetime: u32,             // steps this generation may live
     alive: u32,                // 1; 0 only before the first spawn
@@ -160,6 +171,12 @@ fn general_velocity(position: vec2<f32>, mode: u32) -> Velocity {
     if mode == MODE_NATURAL {
         out.defined = (cell.flags & FLAG_NATGRAD_UNDEFINED) == 0u;
         v = -cell.natgrad;
+    } else if mode == PARTICLE_EMPIRICAL {
+        // −(EF + λI)⁻¹∇L, both from the target pass (standard basis, slice order).
+        let ef = natural_gradient(vec3<f32>(cell.ef_aa, cell.ef_ab, cell.ef_bb), params.damping,
+            cell.grad);
+        out.defined = ef.defined;
+        v = -ef.value;
     }
     let f = cell.fisher.xyz;
     let fv = vec2<f32>(f.x * v.x + f.y * v.y, f.y * v.x + f.z * v.y);
@@ -255,9 +272,12 @@ fn finite2(p: vec2<f32>) -> bool {
 fn spawn(index: u32, generation: u32) -> Particle {
     var mode = params.mode;
     var stream = index;
-    if params.mode == MODE_BOTH {
-        mode = index & 1u;     // even: natural, odd: Euclidean
+    if params.mode == MODE_BOTH || params.mode == MODE_NATURAL_VS_EF {
+        mode = index & 1u;     // even: natural, odd: Euclidean (or EF)
         stream = index >> 1u;  // the pair shares its seeds
+        if params.mode == MODE_NATURAL_VS_EF && mode == 1u {
+            mode = PARTICLE_EMPIRICAL;
+        }
     }
     let rx = unit_float(hash4(params.seed, stream, generation, 0u));
     let ry = unit_float(hash4(params.seed, stream, generation, 1u));

@@ -409,8 +409,9 @@ pub struct BenchReport {
     pub kernel: Kernel,
     /// K-FAC's cost: exact block solve against the two factor solves (CPU, faer).
     pub kfac_solve: Vec<crate::kfac::cost::SolveTiming>,
-    /// Fitted exponents of time against n (exact, K-FAC), over solves of at least 1 ms.
-    pub kfac_exponents: [Option<f64>; 2],
+    /// Fitted exponents of time against n (CPU exact, CPU K-FAC, GPU exact, GPU K-FAC), over
+    /// solves of at least 1 ms.
+    pub kfac_exponents: [Option<f64>; 4],
 }
 
 /// (median, p95) of samples.
@@ -517,7 +518,7 @@ pub fn run(
         metric: config.model.metric,
         kernel: config.model.kernel,
         kfac_solve: Vec::new(),
-        kfac_exponents: [None, None],
+        kfac_exponents: [None; 4],
     };
     match config.model.kernel {
         Kernel::Seed => bench_fim(ctx, config, &mut report, &mut progress)?,
@@ -527,19 +528,23 @@ pub fn run(
     bench_frames(ctx, config, &mut report, &mut progress)?;
     if !config.kfac_widths.is_empty() {
         progress("K-FAC cost: exact block against the two factor solves (CPU)");
-        let rows = crate::kfac::cost::measure(
-            &config.kfac_widths,
-            config.kfac_exact_budget_s,
-            4 << 30,
-        );
-        let exact: Vec<(usize, f64)> = rows
-            .iter()
-            .filter_map(|r| r.exact_seconds.map(|t| (r.n, t)))
-            .collect();
-        let kfac: Vec<(usize, f64)> = rows.iter().map(|r| (r.n, r.kfac_seconds)).collect();
+        let rows =
+            crate::kfac::cost::measure(&config.kfac_widths, config.kfac_exact_budget_s, 4 << 30);
+        let mut rows = rows;
+        progress("K-FAC cost on the GPU (f32 Cholesky, one dispatch per step)");
+        bench_kfac_gpu(ctx, &mut rows, config.kfac_exact_budget_s)?;
+        let fit = |pick: &dyn Fn(&crate::kfac::cost::SolveTiming) -> Option<f64>| {
+            let pts: Vec<(usize, f64)> = rows
+                .iter()
+                .filter_map(|r| pick(r).map(|t| (r.n, t)))
+                .collect();
+            crate::kfac::cost::fit_exponent(&pts, 1e-3)
+        };
         report.kfac_exponents = [
-            crate::kfac::cost::fit_exponent(&exact, 1e-3),
-            crate::kfac::cost::fit_exponent(&kfac, 1e-3),
+            fit(&|r| r.exact_seconds),
+            fit(&|r| Some(r.kfac_seconds)),
+            fit(&|r| r.gpu_exact_seconds),
+            fit(&|r| r.gpu_kfac_seconds),
         ];
         report.kfac_solve = rows;
     }
@@ -1159,27 +1164,71 @@ pub fn table(report: &BenchReport) -> String {
     if !report.kfac_solve.is_empty() {
         let _ = writeln!(
             s,
-            "\nK-FAC cost (CPU, faer Cholesky, d_in = d_out = d)       exact n×n solve   K-FAC two factors"
+            "\nK-FAC cost (d_in = d_out = d; CPU faer f64, GPU f32)   exact n×n solve              K-FAC two factors"
         );
+        let _ = writeln!(
+            s,
+            "                                                CPU          GPU              CPU          GPU"
+        );
+        let cell = |t: Option<f64>| t.map_or("–".to_owned(), |t| format!("{t:.3e} s"));
         for r in &report.kfac_solve {
-            let exact = r
-                .exact_seconds
-                .map_or("skipped (budget)".to_owned(), |t| format!("{:.3e} s", t));
             let _ = writeln!(
                 s,
-                "  d = {:>4}  n = {:>7}                                  {:>16}   {:.3e} s",
-                r.d, r.n, exact, r.kfac_seconds
+                "  d = {:>4}  n = {:>7}                   {:>12} {:>12}     {:>12} {:>12}",
+                r.d,
+                r.n,
+                cell(r.exact_seconds),
+                cell(r.gpu_exact_seconds),
+                cell(Some(r.kfac_seconds)),
+                cell(r.gpu_kfac_seconds)
             );
         }
         let show = |e: Option<f64>| e.map_or("n/a".to_owned(), |e| format!("{e:.2}"));
+        let e = &report.kfac_exponents;
         let _ = writeln!(
             s,
-            "  fitted exponents of time against n: exact {}, K-FAC {} (theory 3 and 1.5)",
-            show(report.kfac_exponents[0]),
-            show(report.kfac_exponents[1])
+            "  fitted exponents of time against n (theory 3 and 1.5): exact CPU {}, GPU {}; \
+             K-FAC CPU {}, GPU {}  (–: skipped, over the time budget or memory)",
+            show(e[0]),
+            show(e[2]),
+            show(e[1]),
+            show(e[3])
         );
     }
     s
+}
+
+/// The GPU column of the K-FAC cost table: K-FAC's solve at every width (up to 1000), the
+/// exact block's while its predicted time (the last one scaled by (n'/n)³) stays under
+/// `budget_s` and the block fits one storage binding.
+fn bench_kfac_gpu(
+    ctx: &GpuContext,
+    rows: &mut [crate::kfac::cost::SolveTiming],
+    budget_s: f64,
+) -> Result<(), GpuError> {
+    use crate::compute::cholesky::{CholeskyGpu, time_exact_gpu, time_kfac_gpu};
+    let solver = CholeskyGpu::new(&ctx.device);
+    let max_bytes = ctx.device.limits().max_storage_buffer_binding_size;
+    // Warm-up: llvmpipe compiles a pipeline on its first dispatch; keep that out of the rows.
+    time_kfac_gpu(ctx, &solver, 2)?;
+    time_exact_gpu(ctx, &solver, 2)?;
+    let mut last: Option<(usize, f64)> = None;
+    let mut open = true;
+    for r in rows.iter_mut() {
+        if r.d <= 1000 {
+            r.gpu_kfac_seconds = Some(time_kfac_gpu(ctx, &solver, r.d)?);
+        }
+        let predicted = last.map_or(0.0, |(n0, t0)| t0 * (r.n as f64 / n0 as f64).powi(3));
+        let fits = (r.n as u64).saturating_mul(r.n as u64).saturating_mul(4) <= max_bytes;
+        if open && fits && predicted <= budget_s {
+            let t = time_exact_gpu(ctx, &solver, r.d)?;
+            last = Some((r.n, t));
+            r.gpu_exact_seconds = Some(t);
+        } else {
+            open = false;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -11,6 +11,8 @@
 //! * [`scene`]: the scene state the UI edits and the renderer draws;
 //! * [`simulation`]: the compute stages of a frame (field, probe, particles) and their caches;
 //! * [`geodesic_paths`]: shortest paths and descent paths from the probe (f64, a worker thread);
+//! * [`race_worker`]: the optimizer race from the race start to θ* (f64, a worker thread);
+//! * [`probe_estimates`]: F, EF, EF_N and the Monte-Carlo Fisher at the probe (f64, a worker thread);
 //! * [`render`]: the scene renderer (instanced pipelines into a texture);
 //! * [`numbers`]: the side panel's numbers (f64, on the CPU);
 //! * [`overlay`]: labels and legends over the canvas (egui), shared by the viewer and captures;
@@ -19,7 +21,7 @@
 //! * [`kfac`]: the K-FAC lab: a small classifier on the mixture, its exact layer Fisher blocks against A and G;
 //! * [`verify`]: error measures of the f32 paths against the f64 reference.
 //!
-//! Imports run one way: math ← gpu ← compute/cpu ← scene ← simulation/geodesic_paths ← render ← numbers/overlay ←
+//! Imports run one way: math ← gpu ← compute/cpu ← scene ← simulation/geodesic_paths/probe_estimates ← render ← numbers/overlay ←
 //! frame ← capture/bench ← viewer ← cli (the test at the bottom of this file enforces the rules that
 //! have been broken before).
 
@@ -38,6 +40,8 @@ pub mod math;
 pub mod numbers;
 pub mod output;
 pub mod overlay;
+pub mod probe_estimates;
+pub mod race_worker;
 pub mod render;
 pub mod scene;
 pub mod simulation;
@@ -95,7 +99,13 @@ mod architecture {
 
     #[test]
     fn imports_run_one_way() {
-        let rules: [(&str, &[&str]); 12] = [
+        let rules: [(&str, &[&str]); 13] = [
+            (
+                "kfac",
+                &[
+                    "gpu", "compute", "cpu", "scene", "render", "viewer", "capture", "cli",
+                ],
+            ),
             (
                 "math",
                 &[

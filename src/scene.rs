@@ -10,8 +10,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::math::quadrature::{DEFAULT_NODES_F32, MAX_NODES, MIN_NODES};
+use crate::kfac::lab::KfacLab;
 use crate::math::optimize::{Hyperparameters, PerOptimizer};
+use crate::math::quadrature::{DEFAULT_NODES_F32, MAX_NODES, MIN_NODES};
 use crate::math::{Metric, Model, Param, Slice};
 
 /// Smallest and largest σ the UI offers (log slider).
@@ -420,6 +421,17 @@ impl Default for Race {
     }
 }
 
+/// Which view the window shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Tab {
+    /// The mixture's geometry: the canvas, its layers and panels.
+    #[default]
+    Geometry,
+    /// The K-FAC lab: a small classifier's exact layer Fisher blocks against A ⊗ G.
+    Kfac,
+}
+
 /// Which matrix the grid's ellipses draw.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -517,7 +529,7 @@ impl Default for Convergence {
             max_steps: 500,
             threshold: 1e-4,
             grid: 128,
-            steps_per_frame: 25,
+            steps_per_frame: 2,
         }
     }
 }
@@ -615,6 +627,10 @@ pub struct Scene {
     pub estimates: Estimates,
     /// The convergence map.
     pub convergence: Convergence,
+    /// Which view the window shows.
+    pub tab: Tab,
+    /// The K-FAC lab's settings (its data is the target mixture `model`).
+    pub kfac: KfacLab,
 }
 
 impl Default for Scene {
@@ -636,6 +652,8 @@ impl Default for Scene {
             race: Race::default(),
             estimates: Estimates::default(),
             convergence: Convergence::default(),
+            tab: Tab::Geometry,
+            kfac: KfacLab::default(),
         }
     }
 }
@@ -665,6 +683,8 @@ struct SceneFile {
     race: Race,
     estimates: Estimates,
     convergence: Convergence,
+    tab: Tab,
+    kfac: KfacLab,
 }
 
 impl Default for SceneFile {
@@ -690,6 +710,8 @@ impl Default for SceneFile {
             race: s.race,
             estimates: s.estimates,
             convergence: s.convergence,
+            tab: s.tab,
+            kfac: s.kfac,
         }
     }
 }
@@ -745,7 +767,10 @@ impl TryFrom<SceneFile> for Scene {
             race: Race::default(),
             estimates: Estimates::default(),
             convergence: Convergence::default(),
+            tab: f.tab,
+            kfac: KfacLab::default(),
         };
+        scene.apply(SceneEdit::SetKfacLab(f.kfac));
         // The race, estimate and convergence settings go through the UI's clamps too.
         scene.apply(SceneEdit::SetRace(f.race));
         scene.apply(SceneEdit::SetEstimates(f.estimates));
@@ -909,6 +934,10 @@ pub enum SceneEdit {
     SetEstimates(Estimates),
     /// Convergence-map settings (each clamped to its range).
     SetConvergence(Convergence),
+    /// Which view the window shows.
+    SetTab(Tab),
+    /// The K-FAC lab's settings (width, rates, damping, nodes, samples clamped to their ranges).
+    SetKfacLab(KfacLab),
     /// Flow on or off.
     SetFlow(bool),
     /// Flow on/off toggle (Space).
@@ -1106,6 +1135,20 @@ impl Scene {
                         .clamp(CONVERGENCE_GRID_RANGE.0, CONVERGENCE_GRID_RANGE.1),
                     steps_per_frame: c.steps_per_frame.clamp(1, 1000),
                     ..c
+                };
+            }
+            SceneEdit::SetTab(tab) => self.tab = tab,
+            SceneEdit::SetKfacLab(lab) => {
+                use crate::kfac::lab::LAB_HIDDEN_RANGE;
+                let current = self.kfac;
+                let lr = std::array::from_fn(|k| clamp_f64(lab.lr[k], LR_RANGE, current.lr[k]));
+                self.kfac = KfacLab {
+                    hidden: lab.hidden.clamp(LAB_HIDDEN_RANGE.0, LAB_HIDDEN_RANGE.1),
+                    damping: clamp_f64(lab.damping, (1e-8, 10.0), current.damping),
+                    lr,
+                    nodes: (lab.nodes & !1).clamp(MIN_NODES, MAX_NODES),
+                    samples: lab.samples.min(crate::math::estimates::MAX_SAMPLES),
+                    ..lab
                 };
             }
             SceneEdit::SetFlow(on) => flow.enabled = on,

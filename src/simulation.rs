@@ -21,6 +21,7 @@
 //! (re)spawned when their set changed and stepped every frame while the flow runs. Nothing is
 //! read back (except [`Simulation::read_field_and_probe`], for tests).
 
+use crate::compute::convergence::{ConvergenceMap, ConvergenceStage, MapSpec};
 use crate::compute::fim_field::{FieldData, FieldMode, FimFieldPipeline, grid_params};
 use crate::compute::general::{GeneralData, GeneralPipeline};
 use crate::compute::geodesic::{GeodesicData, GeodesicPipeline};
@@ -127,6 +128,13 @@ pub fn default_particle_count(device_type: wgpu::DeviceType) -> u32 {
         wgpu::DeviceType::Cpu => 8 * 1024,
         _ => 256 * 1024,
     }
+}
+
+/// Whether the particles run on the flow kernel's general mode: off the seed's slice, and
+/// always in natural-vs-EF mode (only the general kernel's target pass accumulates EF; the seed
+/// path works in a rotated basis without it).
+pub fn flow_uses_general_kernel(scene: &Scene) -> bool {
+    !uses_seed_kernel(scene) || scene.flow.mode == crate::scene::FlowMode::NaturalVsEmpirical
 }
 
 /// Respawn radius around θ* and its twin, in σ.
@@ -257,6 +265,10 @@ pub struct Simulation {
     particles: Option<(ParticleData, ParticleKey)>,
     default_particles: u32,
     geodesic: Option<GeodesicStage>,
+    /// The convergence map (pipeline compiled on first use).
+    convergence: Option<ConvergenceStage>,
+    /// Captures: finish the convergence map inside the frame that starts it.
+    convergence_synchronous: bool,
 }
 
 /// What the simulation did this frame.
@@ -286,6 +298,8 @@ impl Simulation {
             particles: None,
             default_particles: default_particle_count(ctx.info.device_type),
             geodesic: None,
+            convergence: None,
+            convergence_synchronous: false,
         })
     }
 
@@ -414,7 +428,7 @@ impl Simulation {
             self.particles = None;
             return Ok(None);
         }
-        let general = !uses_seed_kernel(scene);
+        let general = flow_uses_general_kernel(scene);
         let mut params = flow_params(scene, view_min, view_max);
         if general {
             // The flow kernel's general mode: positions are slice coordinates, the field the
@@ -484,6 +498,49 @@ impl Simulation {
         Ok((field, probe))
     }
 
+    /// The convergence map's frame share: (re)starts it when the scene's model, slice,
+    /// settings or the visible rectangle [`view_min`, `view_max`] changed, then dispatches one
+    /// chunk (or, when synchronous, runs it to the end). Nothing when the map is off.
+    pub fn update_convergence(
+        &mut self,
+        ctx: &GpuContext,
+        encoder: &mut wgpu::CommandEncoder,
+        scene: &Scene,
+        view_min: [f64; 2],
+        view_max: [f64; 2],
+    ) -> Result<(), GpuError> {
+        if !scene.convergence.enabled || scene.model.validate_for(&scene.slice).is_err() {
+            return Ok(());
+        }
+        let stage = self
+            .convergence
+            .get_or_insert_with(|| ConvergenceStage::new(ctx));
+        stage.ensure(ctx, convergence_spec(scene, view_min, view_max))?;
+        if self.convergence_synchronous {
+            stage.run_to_completion(ctx)?;
+        } else {
+            stage.advance(ctx, encoder);
+        }
+        Ok(())
+    }
+
+    /// The current convergence map, if one was started.
+    pub fn convergence_map(&self) -> Option<&ConvergenceMap> {
+        self.convergence.as_ref()?.map()
+    }
+
+    /// Starts the convergence map again on the next frame (the panel's restart button).
+    pub fn restart_convergence(&mut self) {
+        if let Some(stage) = &mut self.convergence {
+            stage.restart();
+        }
+    }
+
+    /// Whether frames finish the convergence map before drawing (captures, screenshots).
+    pub fn set_convergence_synchronous(&mut self, synchronous: bool) {
+        self.convergence_synchronous = synchronous;
+    }
+
     /// Forgets the field so the next frame recomputes it (benchmarking the "dragging" case).
     pub fn invalidate_field(&mut self) {
         self.field_key = None;
@@ -493,10 +550,11 @@ impl Simulation {
     /// general slices, where each particle's evaluation costs several times the seed's (more
     /// panels: `compute::general`).
     pub fn particle_count(&self, scene: &Scene) -> u32 {
-        scene.flow.particles.unwrap_or(if uses_seed_kernel(scene) {
-            self.default_particles
-        } else {
+        let general = flow_uses_general_kernel(scene);
+        scene.flow.particles.unwrap_or(if general {
             self.default_particles / 4
+        } else {
+            self.default_particles
         })
     }
 
@@ -717,4 +775,40 @@ impl Simulation {
 fn grown_capacity(ctx: &GpuContext, cells: u32) -> u32 {
     let capacity = cells.saturating_add(cells / 4).max(1024);
     capacity.min(cells.max(crate::compute::fim_field::max_cells(&ctx.device)))
+}
+
+/// The convergence map of `scene` over [`view_min`, `view_max`]: its convergence settings, the model
+/// as base and target, the general kernel's node count.
+pub fn convergence_spec(scene: &Scene, view_min: [f64; 2], view_max: [f64; 2]) -> MapSpec {
+    let c = &scene.convergence;
+    let maps = match c.view {
+        crate::scene::ConvergenceView::Gd => {
+            vec![(crate::compute::convergence::MapOptimizer::Gd, c.lr_gd)]
+        }
+        crate::scene::ConvergenceView::Ngd => {
+            vec![(crate::compute::convergence::MapOptimizer::Ngd, c.lr_ngd)]
+        }
+        crate::scene::ConvergenceView::Split => {
+            vec![
+                (crate::compute::convergence::MapOptimizer::Gd, c.lr_gd),
+                (crate::compute::convergence::MapOptimizer::Ngd, c.lr_ngd),
+            ]
+        }
+    };
+    MapSpec {
+        base: scene.model,
+        target: scene.model,
+        slice: scene.slice,
+        view_min,
+        view_max,
+        grid: c.grid.max(1),
+        maps,
+        max_steps: c.max_steps,
+        threshold: c.threshold,
+        loss_floor: crate::compute::convergence::LOSS_FLOOR,
+        kappa_max: crate::compute::convergence::KAPPA_MAX,
+        leave_margin: crate::compute::convergence::LEAVE_MARGIN,
+        nodes: general_nodes(scene.nodes),
+        steps_per_frame: c.steps_per_frame.max(1),
+    }
 }

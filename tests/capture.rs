@@ -251,9 +251,22 @@ fn shipped_scenarios_parse() {
                 end.probe
             );
         }
+        if path
+            .file_name()
+            .is_some_and(|n| n == "convergence_maps.toml")
+        {
+            // Both maps side by side on the seed slice, finished before the first frame.
+            let s = scenario.scene_at(0.0);
+            assert!(s.convergence.enabled);
+            assert_eq!(
+                s.convergence.view,
+                fisherflow::scene::ConvergenceView::Split
+            );
+            assert!(s.seed_sigma().is_some());
+        }
         count += 1;
     }
-    assert_eq!(count, 4);
+    assert_eq!(count, 7);
 }
 
 #[test]

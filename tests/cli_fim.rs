@@ -172,6 +172,22 @@ fn points_from_stdin_and_single_point_summary() {
     }
 }
 
+/// Two 2×2 JSON blocks agree: each entry within `tol` of `want`'s largest entry.
+fn assert_blocks_close(got: &serde_json::Value, want: &serde_json::Value, tol: f64, i: usize) {
+    let entry = |v: &serde_json::Value, a: usize, b: usize| v[a][b].as_f64().expect("a number");
+    let scale = [(0, 0), (0, 1), (1, 1)]
+        .iter()
+        .map(|&(a, b)| entry(want, a, b).abs())
+        .fold(0.0, f64::max);
+    for (a, b) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+        let (x, y) = (entry(got, a, b), entry(want, a, b));
+        assert!(
+            (x - y).abs() <= tol * scale,
+            "point {i}: [{a}][{b}] {x} vs {y} (scale {scale})"
+        );
+    }
+}
+
 fn assert_bad_input(args: &[&str], stdin: Option<&str>, mentions: &[&str]) {
     let out = fisherflow(args, stdin);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -448,10 +464,20 @@ fn general_points_on_the_gpu_agree_with_the_cpu() {
     );
     for (i, (c, g)) in zip_exact(cpu, gpu, "points").enumerate() {
         assert_eq!(c["slice"], g["slice"], "point {i}: echoed slice");
-        assert!(
-            g.get("empirical_fisher").is_none(),
-            "point {i}: the GPU reports no empirical Fisher rather than a made-up one"
+        // The GPU reports the empirical Fisher exactly where the CPU does (points with a
+        // target), to f32 accuracy (each entry within 1e-4 of the block's largest).
+        assert_eq!(
+            g.get("empirical_fisher").is_some(),
+            c.get("empirical_fisher").is_some(),
+            "point {i}: empirical_fisher on one device only"
         );
+        assert_eq!(
+            c.get("empirical_fisher").is_some(),
+            c.get("target").is_some()
+        );
+        if c.get("empirical_fisher").is_some() {
+            assert_blocks_close(&g["empirical_fisher"], &c["empirical_fisher"], 1e-4, i);
+        }
         // Issue 10's f32 tolerance: F within 1e-4 of ‖F‖.
         let scale = c["eigenvalues"][0].as_f64().unwrap();
         for (a, b) in [(0, 0), (0, 1), (1, 1)] {
@@ -471,4 +497,127 @@ fn general_points_on_the_gpu_agree_with_the_cpu() {
             "point {i}: L {gkl} vs {kl}"
         );
     }
+}
+
+/// The empirical Fisher keys: `empirical_fisher` exactly on the points with a target (seed and
+/// general form, CPU and GPU); `--samples N --seed S` adds `mc_fisher` everywhere and
+/// `empirical_fisher_samples` exactly where there is a target (no target, no data to sample);
+/// the GPU's estimates agree with the CPU's (the same samples, f32); `--seed` defaults to 1.
+#[test]
+fn empirical_fisher_keys_appear_exactly_with_a_target() {
+    let mixed = r#"[
+      {"mu1": 0.1, "mu2": -0.1, "sigma": 1, "target": [-1.5, 0.5]},
+      {"mu1": 2, "mu2": -3, "sigma": 0.5},
+      {"model": {"pi": 0.3, "mu1": -1, "mu2": 1, "sigma1": 0.5, "sigma2": 1.5},
+       "slice": ["pi", "mu1"],
+       "target": {"pi": 0.6, "mu1": 0, "mu2": 2, "sigma1": 1, "sigma2": 1}},
+      {"model": {"pi": 0.3, "mu1": -1, "mu2": 1, "sigma1": 0.5, "sigma2": 1.5},
+       "slice": ["mu1", "sigma1"]}
+    ]"#;
+    let has_target = [true, false, true, false];
+    let run = |extra: &[&str]| {
+        let mut args = vec!["fim", "--points", "-", "--json"];
+        args.extend_from_slice(extra);
+        json(&fisherflow(&args, Some(mixed)))
+    };
+    let plain_cpu = run(&[]);
+    let plain_gpu = run(&["--device", "gpu"]);
+    let sampled_cpu = run(&["--samples", "4096", "--seed", "3"]);
+    let sampled_gpu = run(&["--samples", "4096", "--seed", "3", "--device", "gpu"]);
+    for (what, v, sampled) in [
+        ("cpu", &plain_cpu, false),
+        ("gpu", &plain_gpu, false),
+        ("cpu --samples", &sampled_cpu, true),
+        ("gpu --samples", &sampled_gpu, true),
+    ] {
+        let points = v["points"].as_array().unwrap();
+        assert_eq!(points.len(), has_target.len(), "{what}");
+        for (i, (p, &target)) in points.iter().zip(&has_target).enumerate() {
+            let has = |key: &str| p.get(key).is_some();
+            assert_eq!(
+                has("empirical_fisher"),
+                target,
+                "{what} point {i}: empirical_fisher"
+            );
+            assert_eq!(
+                has("empirical_fisher_samples"),
+                sampled && target,
+                "{what} point {i}: empirical_fisher_samples"
+            );
+            assert_eq!(has("mc_fisher"), sampled, "{what} point {i}: mc_fisher");
+        }
+    }
+    let (c, g) = (
+        sampled_cpu["points"].as_array().unwrap(),
+        sampled_gpu["points"].as_array().unwrap(),
+    );
+    for (i, (c, g)) in zip_exact(c, g, "points").enumerate() {
+        assert_blocks_close(&g["mc_fisher"], &c["mc_fisher"], 1e-4, i);
+        if has_target[i] {
+            assert_blocks_close(&g["empirical_fisher"], &c["empirical_fisher"], 1e-4, i);
+            assert_blocks_close(
+                &g["empirical_fisher_samples"],
+                &c["empirical_fisher_samples"],
+                1e-4,
+                i,
+            );
+            // With 4096 samples the estimate is near, not at, the population value.
+            assert_blocks_close(
+                &c["empirical_fisher_samples"],
+                &c["empirical_fisher"],
+                0.2,
+                i,
+            );
+            assert_ne!(c["empirical_fisher_samples"], c["empirical_fisher"]);
+        }
+    }
+    // The seed point's EF is the 2×2 slice block of the general quadrature on the seed
+    // slice: the seed point and its general twin give the same block.
+    let twin = r#"[{"model": {"pi": 0.5, "mu1": 0.1, "mu2": -0.1, "sigma1": 1, "sigma2": 1},
+        "slice": ["mu1", "mu2"],
+        "target": {"pi": 0.5, "mu1": -1.5, "mu2": 0.5, "sigma1": 1, "sigma2": 1}}]"#;
+    let twin = json(&fisherflow(&["fim", "--points", "-", "--json"], Some(twin)));
+    assert_blocks_close(
+        &twin["points"][0]["empirical_fisher"],
+        &plain_cpu["points"][0]["empirical_fisher"],
+        1e-12,
+        0,
+    );
+    // --seed defaults to 1; another seed gives other samples.
+    let default = run(&["--samples", "64"]);
+    let one = run(&["--samples", "64", "--seed", "1"]);
+    let two = run(&["--samples", "64", "--seed", "2"]);
+    assert_eq!(default, one);
+    assert_ne!(
+        default["points"][0]["mc_fisher"],
+        two["points"][0]["mc_fisher"]
+    );
+}
+
+#[test]
+fn bad_sample_options_exit_2_saying_what_to_give() {
+    fn single<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+        let mut a = vec!["fim", "--mu1", "0", "--mu2", "1", "--sigma", "1"];
+        a.extend_from_slice(extra);
+        a
+    }
+    for n in ["0", "1", "1048577"] {
+        assert_bad_input(
+            &single(&["--samples", n]),
+            None,
+            &["--samples", "from 2 to 1048576"],
+        );
+    }
+    // Beyond u32 and not a number: clap's own exit 2, naming the option.
+    assert_bad_input(&single(&["--samples", "99999999999"]), None, &["--samples"]);
+    assert_bad_input(&single(&["--samples", "many"]), None, &["--samples"]);
+    assert_bad_input(&single(&["--samples", "8", "--seed=-1"]), None, &["--seed"]);
+    // --seed alone has nothing to seed.
+    assert_bad_input(&single(&["--seed", "3"]), None, &["--samples"]);
+    // The GPU path validates before starting a device.
+    assert_bad_input(
+        &single(&["--samples", "1", "--device", "gpu"]),
+        None,
+        &["--samples"],
+    );
 }

@@ -1,15 +1,20 @@
 //! The WGSL FIM kernel on a real adapter (lavapipe in CI) against the f64 reference, and the
 //! f32 CPU mirror against the same reference, with issue #2's tolerances; plus negative
-//! controls proving the comparator rejects slightly wrong results.
+//! controls proving the comparator rejects slightly wrong results. The cells' population
+//! empirical Fisher (`ef_aa`, `ef_ab`, `ef_bb`) against the f64 general quadrature
+//! (`math::general::empirical_fisher_full` on the seed slice), with its identities (EF = F at
+//! θ = θ* and at its twin).
 
 mod common;
 
 use fisherflow::compute::fim_field::{evaluate_grid, evaluate_points, grid_params};
 use fisherflow::cpu;
 use fisherflow::gpu::gpu_data::{FieldCell, FieldParams, PointInput, flags};
+use fisherflow::math::general::{DEFAULT_NODES_GENERAL, empirical_fisher_full, slice_block};
 use fisherflow::math::quadrature::{DEFAULT_NODES_F32, DEFAULT_NODES_F64};
-use fisherflow::math::{self, PointReport, QuadratureRule};
+use fisherflow::math::{self, Model, PointReport, QuadratureRule, Slice};
 use fisherflow::verify::{Tolerances, compare};
+use rayon::prelude::*;
 
 /// The f64 reference at exactly the positions the f32 path evaluated: O + offset (f64), the
 /// target from the same parameters.
@@ -68,12 +73,60 @@ fn test_grids() -> Vec<FieldParams> {
     grids
 }
 
+/// EF's tolerance: each entry within this of the reference block's largest entry (F's
+/// measure).
+const EF_TOLERANCE: f64 = 1e-4;
+
+/// The f64 population empirical Fisher's (μ1, μ2) block at θ against θ* (both with σ).
+fn seed_empirical(theta: [f64; 2], target: [f64; 2], sigma: f64) -> [f64; 3] {
+    let rule = QuadratureRule::new(DEFAULT_NODES_GENERAL).unwrap();
+    let full = empirical_fisher_full(
+        &Model::seed(theta[0], theta[1], sigma),
+        &Model::seed(target[0], target[1], sigma),
+        &rule,
+    );
+    let b = slice_block(&full, &Slice::SEED);
+    [b.xx, b.xy, b.yy]
+}
+
+/// The largest error of a cell's EF block relative to the reference block's largest entry
+/// (infinite when either has a NaN: a NaN must never pass).
+fn empirical_error(got: [f32; 3], want: [f64; 3]) -> f64 {
+    let scale = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let mut worst = 0.0f64;
+    for (g, w) in got.iter().zip(want) {
+        let e = (*g as f64 - w).abs() / scale;
+        if !e.is_finite() {
+            return f64::INFINITY;
+        }
+        worst = worst.max(e);
+    }
+    worst
+}
+
+/// Every cell's EF against the f64 reference at the cell's f64 position; returns the worst.
+fn check_grid_empirical(cells: &[FieldCell], params: &FieldParams, what: &str) -> f64 {
+    let target = params.target();
+    let sigma = params.sigma as f64;
+    let worst = (0..params.cell_count)
+        .into_par_iter()
+        .map(|i| {
+            let want = seed_empirical(params.cell_theta(i), target, sigma);
+            empirical_error(cells[i as usize].empirical, want)
+        })
+        .reduce(|| 0.0, f64::max);
+    eprintln!("{what} σ={}: EF worst {worst:.2e}", params.sigma);
+    assert!(worst <= EF_TOLERANCE, "{what}: EF error {worst:.2e}");
+    worst
+}
+
 fn check_grid(cells: &[FieldCell], params: &FieldParams, what: &str) {
     assert_eq!(
         cells.len(),
         params.cell_count as usize,
         "{what}: cell count"
     );
+    check_grid_empirical(cells, params, what);
     let refs = references(params, params.damping as f64);
     let tol = Tolerances::default();
     // The hard cells must be there *and* be checked: near-diagonal cells whose λ_min and κ
@@ -425,4 +478,63 @@ fn a_field_beyond_the_device_limit_is_refused_naming_the_limit() {
         err.contains("grid of at most"),
         "the message says what to do: {err}"
     );
+}
+
+/// EF's identities on the seed kernel (GPU and mirror): at θ = θ* the empirical Fisher is F,
+/// and so it is at θ*'s twin (μ1 ↔ μ2, the same distribution); away from θ* it is not
+/// (negative control), and a point without a target carries EF = 0. A NaN target gives a NaN
+/// EF (a cell that must be caught, not a plausible number).
+#[test]
+fn empirical_fisher_is_fisher_at_the_target_and_its_twin() {
+    let rule = QuadratureRule::new(DEFAULT_NODES_F32).unwrap();
+    let nodes = rule.panel_rule().table_f32();
+    let point = |mu: [f32; 2], target: Option<[f32; 2]>, sigma: f32| PointInput {
+        theta: mu,
+        target: target.unwrap_or([0.0; 2]),
+        sigma,
+        has_target: target.is_some() as u32,
+        _pad: [0; 2],
+    };
+    let inputs = vec![
+        point([0.3, 1.7], Some([0.3, 1.7]), 0.8),
+        point([0.3, 1.7], Some([1.7, 0.3]), 0.8),
+        point([-2.0, 0.4], Some([-2.0, 0.4]), 1.3),
+        point([0.3, 1.7], Some([-1.0, 1.2]), 0.8),
+        point([0.3, 1.7], None, 0.8),
+        point([0.3, 1.7], Some([f32::NAN, 1.2]), 0.8),
+    ];
+    let params = FieldParams {
+        panel_nodes: nodes.len() as u32,
+        ..FieldParams::default()
+    };
+    let mut runs = vec![("cpu-f32", cpu::fim_field::points(&params, &nodes, &inputs))];
+    if let Some(ctx) = common::gpu() {
+        runs.push(("gpu", evaluate_points(&ctx, &inputs, 0.0, &rule).unwrap()));
+    }
+    for (what, cells) in runs {
+        let fisher = |c: &FieldCell| [c.fisher[0] as f64, c.fisher[1] as f64, c.fisher[2] as f64];
+        for (i, c) in cells[..3].iter().enumerate() {
+            let e = empirical_error(c.empirical, fisher(c));
+            assert!(
+                e <= EF_TOLERANCE,
+                "{what} point {i}: EF {:?} vs F {:?} ({e:.1e})",
+                c.empirical,
+                c.fisher
+            );
+        }
+        // Away from θ*: EF differs from F by far more than the tolerance.
+        let away = empirical_error(cells[3].empirical, fisher(&cells[3]));
+        assert!(away > 0.1, "{what}: EF ≈ F away from θ* ({away:.1e})");
+        let want = seed_empirical([0.3, 1.7], [-1.0, 1.2], 0.8f32 as f64);
+        let e = empirical_error(cells[3].empirical, want);
+        assert!(e <= EF_TOLERANCE, "{what}: EF away from θ* {e:.1e}");
+        assert_eq!(cells[4].empirical, [0.0; 3], "{what}: no target, no EF");
+        assert_eq!(cells[4].flags & flags::HAS_TARGET, 0);
+        assert!(
+            cells[5].empirical.iter().any(|v| v.is_nan()),
+            "{what}: a NaN target must give a NaN EF, got {:?}",
+            cells[5].empirical
+        );
+        assert_eq!(empirical_error(cells[5].empirical, want), f64::INFINITY);
+    }
 }

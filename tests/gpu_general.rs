@@ -3,7 +3,9 @@
 //! (`math::general::evaluate_general`) at the same f32-rounded inputs, on every preset slice of
 //! issue 10, with the comparator of `verify`; the 30-digit general references; the seed slice
 //! against the seed kernel; the f32 behaviour near each slice's singular set; and negative
-//! controls proving the comparator rejects wrong general results.
+//! controls proving the comparator rejects wrong general results. Every cell with a target also
+//! carries the population empirical Fisher's block (`FieldCell::empirical`), checked against
+//! the f64 `empirical_fisher_full` (each entry within [`EF_TOLERANCE`] of the block's largest).
 //!
 //! Tolerances: issue 10's (F within 1e-4 of ‖F‖, λ_min and ñ within 1e-3 relative, ∇L 1e-3,
 //! L 1e-3 relative or 1e-6 absolute) with `singular_kappa` = 1e3: on a general slice the
@@ -29,6 +31,52 @@ use fisherflow::verify::{
 };
 use rayon::prelude::*;
 use serde::Deserialize;
+
+/// EF's tolerance: each entry within this of the reference block's largest entry.
+const EF_TOLERANCE: f64 = 1e-4;
+
+/// The largest error of a cell's EF block relative to the reference block's largest entry
+/// (infinite when either has a NaN: a NaN must never pass).
+fn empirical_error(got: [f32; 3], want: &[[f64; 2]; 2]) -> f64 {
+    let want = [want[0][0], want[0][1], want[1][1]];
+    let scale = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let mut worst = 0.0f64;
+    for (g, w) in got.iter().zip(want) {
+        let e = (*g as f64 - w).abs() / scale;
+        if !e.is_finite() {
+            return f64::INFINITY;
+        }
+        worst = worst.max(e);
+    }
+    worst
+}
+
+/// Every cell's EF against its f64 report's (cells without a target: EF = 0); asserts and
+/// returns the worst error.
+fn check_empirical(what: &str, cells: &[FieldCell], refs: &[GeneralReport]) -> f64 {
+    let mut worst = 0.0f64;
+    for (i, (c, r)) in cells.iter().zip(refs).enumerate() {
+        match &r.loss {
+            Some(l) => {
+                let e = empirical_error(c.empirical, &l.empirical_fisher);
+                assert!(
+                    e <= EF_TOLERANCE,
+                    "{what}: point {i} ({:?}): EF {:?} vs {:?} ({e:.1e})",
+                    r.model,
+                    c.empirical,
+                    l.empirical_fisher
+                );
+                worst = worst.max(e);
+            }
+            None => assert_eq!(
+                c.empirical, [0.0; 3],
+                "{what}: point {i}: EF without a target"
+            ),
+        }
+    }
+    eprintln!("{what}: EF worst {worst:.1e} over {} points", cells.len());
+    worst
+}
 
 /// The general tolerances (module docs).
 fn f32_rule() -> QuadratureRule {
@@ -290,12 +338,11 @@ fn cpu_mirror_matches_f64_on_every_preset_slice() {
     let nodes = nodes();
     for preset in presets() {
         let points = inputs(&preset);
-        let refs: Vec<PointReport> = references(&points, 0.0)
-            .iter()
-            .map(general_point_report)
-            .collect();
+        let general = references(&points, 0.0);
+        let refs: Vec<PointReport> = general.iter().map(general_point_report).collect();
         let cells = cpu::general::points(&points, 0.0, &nodes);
         check_preset(&format!("cpu-f32 {}", preset.name), &cells, &refs);
+        check_empirical(&format!("cpu-f32 {}", preset.name), &cells, &general);
     }
 }
 
@@ -304,12 +351,11 @@ fn gpu_matches_f64_on_every_preset_slice() {
     let Some(ctx) = common::gpu() else { return };
     for preset in presets() {
         let points = inputs(&preset);
-        let refs: Vec<PointReport> = references(&points, 0.0)
-            .iter()
-            .map(general_point_report)
-            .collect();
+        let general = references(&points, 0.0);
+        let refs: Vec<PointReport> = general.iter().map(general_point_report).collect();
         let cells = evaluate_general_points(&ctx, &points, 0.0, &f32_rule()).unwrap();
         check_preset(&format!("gpu {}", preset.name), &cells, &refs);
+        check_empirical(&format!("gpu {}", preset.name), &cells, &general);
     }
 }
 
@@ -1422,6 +1468,16 @@ fn check_grid(
                 }
                 if c.flags & FLAG_OUTSIDE_MODEL != 0 {
                     return Err(format!("{what}: cell {i} flagged outside but is inside"));
+                }
+                // EF is the induced block E_{p*}[s sᵀ] under either metric.
+                if let Some(l) = &report.loss {
+                    let e = empirical_error(c.empirical, &l.empirical_fisher);
+                    if e > EF_TOLERANCE {
+                        return Err(format!(
+                            "{what}: cell {i}: EF {:?} vs {:?} ({e:.1e})",
+                            c.empirical, l.empirical_fisher
+                        ));
+                    }
                 }
                 let reference = general_point_report(report);
                 got.push(general_cell_report(c, &reference));

@@ -240,3 +240,54 @@ fn cli_bad_input_exits_2() {
         assert!(out.stdout.is_empty(), "{args:?}");
     }
 }
+
+/// The GPU's Cholesky solve of an exact block and its K-FAC factor solve against the f64
+/// ones (1e-3 relative: f32 on matrices of condition ~1e3), with a negative control: the
+/// answer for another right-hand side is not within the bar.
+#[test]
+fn gpu_cholesky_solves_match_f64() {
+    use fisherflow::compute::cholesky::CholeskyGpu;
+    use fisherflow::kfac::cost::synthetic;
+    let Some(ctx) = common::shared_gpu() else {
+        return;
+    };
+    let solver = CholeskyGpu::new(&ctx.device);
+    let d = 7;
+    let (g, a, v, shift) = synthetic(d);
+    let n = d * d;
+    // Exact: (G ⊗ A + λI) x = vec(V).
+    let mut block = kron(&g, d, &a, d);
+    for i in 0..n {
+        block[i * n + i] += shift;
+    }
+    let block32: Vec<f32> = block.iter().map(|&x| x as f32).collect();
+    let v32: Vec<f32> = v.iter().map(|&x| x as f32).collect();
+    let (x_gpu, _) = solver.solve(ctx, &block32, n, &v32).unwrap();
+    let mut x = v.clone();
+    cholesky_solve(&mut block.clone(), n, &mut x).unwrap();
+    let rel = |want: &[f64], got: &[f32]| {
+        let scale = want.iter().fold(0.0f64, |m, w| m.max(w.abs()));
+        want.iter()
+            .zip(got)
+            .map(|(w, g)| {
+                let g = f64::from(*g);
+                if g.is_finite() {
+                    (w - g).abs() / scale
+                } else {
+                    f64::INFINITY
+                }
+            })
+            .fold(0.0, f64::max)
+    };
+    assert!(rel(&x, &x_gpu) < 1e-3, "exact solve: {}", rel(&x, &x_gpu));
+    // K-FAC: vec_r(G⁻¹ V A⁻¹) (no damping here: the synthetic factors are SPD).
+    let g32: Vec<f32> = g.iter().map(|&x| x as f32).collect();
+    let a32: Vec<f32> = a.iter().map(|&x| x as f32).collect();
+    let (y_gpu, _) = solver.kfac_solve(ctx, &g32, &a32, &v32, d, d).unwrap();
+    let y = kfac_solve(&a, d, &g, d, &v, 0.0);
+    assert!(rel(&y, &y_gpu) < 1e-3, "K-FAC solve: {}", rel(&y, &y_gpu));
+    // Negative control: another right-hand side's answer differs beyond the bar.
+    let w32: Vec<f32> = v32.iter().rev().copied().collect();
+    let (other, _) = solver.solve(ctx, &block32, n, &w32).unwrap();
+    assert!(rel(&x, &other) > 1e-3);
+}

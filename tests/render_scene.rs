@@ -425,11 +425,14 @@ fn layers_draw_back_to_front_and_say_what_they_show() {
         renderer.layer_names(),
         [
             "heatmap",
+            "convergence",
             "axes",
             "ellipses",
             "flow trails",
             "paths",
+            "race",
             "geodesic ball",
+            "estimates",
             "probe arrows",
             "markers"
         ]

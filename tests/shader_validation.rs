@@ -401,6 +401,16 @@ fn integer_codes_match_the_wgsl_constants() {
             FlowMode::Euclidean.code(),
         ),
         ("particles.wgsl", "MODE_BOTH", FlowMode::Both.code()),
+        (
+            "particles.wgsl",
+            "MODE_NATURAL_VS_EF",
+            FlowMode::NaturalVsEmpirical.code(),
+        ),
+        (
+            "particles.wgsl",
+            "PARTICLE_EMPIRICAL",
+            fisherflow::cpu::particles::PARTICLE_EMPIRICAL,
+        ),
         ("particles.wgsl", "INTEGRATOR_RK4", Integrator::Rk4.code()),
         (
             "particles.wgsl",

@@ -329,6 +329,9 @@ fn buttons_return_commands_for_the_app() {
         ("● Record (V)", ui::Command::ToggleRecording),
         ("Screenshot (P)", ui::Command::Screenshot),
     ] {
+        // The side panel scrolls: bring the button into view first, as a user would.
+        h.get_by_label(label).scroll_to_me();
+        h.run();
         h.get_by_label(label).click();
         h.run();
         assert!(

@@ -17,7 +17,10 @@ struct FieldCell {
     loss: f32,               // L = KL(p_θ* ‖ p_θ)
     angle_deg: f32,          // angle between ∇L and the natural gradient
     flags: u32,
-    _pad0: u32,              // scalars, not vec3: a vec3 would align to 16 and grow the struct
-    _pad1: u32,
-    _pad2: u32,
+    // The population empirical Fisher EF = E_{p*}[s sᵀ]'s 2×2 block at the cell (standard
+    // basis, slice order; 0 without a target). Scalars, not vec3: a vec3 would align to 16 and
+    // grow the struct past 96 bytes.
+    ef_aa: f32,
+    ef_ab: f32,
+    ef_bb: f32,
 }

@@ -13,8 +13,8 @@
 // quadrature nodes near the model's components keep their precision however large μ1 is.
 //
 // The last section, `evaluate_general_mixtures`, is everything at one point (F's slice block —
-// induced or profiled —, its eigen-decomposition, ∇L, L, ñ, the angle) from the two mixtures in
-// the y frame. Its callers: fim_general.wgsl (entry points `points` and `grid`) and
+// induced or profiled —, its eigen-decomposition, ∇L, L, ñ, the angle, the empirical Fisher's
+// block) from the two mixtures in the y frame. Its callers: fim_general.wgsl (entry points `points` and `grid`) and
 // particles.wgsl (general mode), which builds the mixtures from a particle's position.
 
 // stable_tanh and the 2×2 algebra (sym2) come from the seed's file; the output record from
@@ -413,11 +413,22 @@ fn fisher_pass(m: Mixture, slice: vec2<u32>, basis: mat2x2<f32>, t: f32, panel_n
     return out;
 }
 
-// E_target[(s_a, s_b, ln p* − ln p)] (the model's scores): −∇L and L. Splits from both
-// mixtures (ln p* switches too), truncation from both.
-fn target_pass(m: Mixture, target_mix: Mixture, slice: vec2<u32>, t: f32, panel_nodes: u32) -> PassSums {
-    var out: PassSums;
+// What the target pass sums: E_target[(s_a, s_b, ln p* − ln p)] and the empirical Fisher's
+// block E_target[(s_a², s_a·s_b, s_b²)] (the same nodes: ∇L and EF are expectations under p*).
+struct TargetSums {
+    sums: vec3<f32>,
+    ef: vec3<f32>,
+    nodes: u32,              // integrand evaluations
+    dropped: u32,            // splits dropped over all windows
+}
+
+// E_target[(s_a, s_b, ln p* − ln p)] (the model's scores): −∇L and L; and EF's slice block
+// E_target[s sᵀ] (standard basis, slice order). Splits from both mixtures (ln p* switches
+// too), truncation from both. CPU twin: cpu::general::target_pass.
+fn target_pass(m: Mixture, target_mix: Mixture, slice: vec2<u32>, t: f32, panel_nodes: u32) -> TargetSums {
+    var out: TargetSums;
     out.sums = vec3<f32>(0.0);
+    out.ef = vec3<f32>(0.0);
     out.nodes = 0u;
     out.dropped = 0u;
     for (var c = 0u; c < 2u; c++) {
@@ -427,8 +438,10 @@ fn target_pass(m: Mixture, target_mix: Mixture, slice: vec2<u32>, t: f32, panel_
         let w = component_window(target_mix, c, t, m, target_mix, true);
         out.dropped += w.dropped;
         var component = vec3<f32>(0.0);
+        var component_ef = vec3<f32>(0.0);
         for (var p = 0u; p + 1u < w.count; p++) {
             var panel = vec3<f32>(0.0);
+            var panel_ef = vec3<f32>(0.0);
             for (var k = 0u; k < panel_nodes; k++) {
                 let yw = panel_node(target_mix, c, w.edges[p], w.edges[p + 1u], k);
                 let y = yw.x;
@@ -437,11 +450,15 @@ fn target_pass(m: Mixture, target_mix: Mixture, slice: vec2<u32>, t: f32, panel_
                 let s = vec2<f32>(score(m, st, slice.x), score(m, st, slice.y));
                 let log_ratio = mixture_log_density(target_mix, y) - node_log_density(m, st);
                 panel += weight * vec3<f32>(s, log_ratio);
+                let ws = weight * s;
+                panel_ef += vec3<f32>(ws.x * s.x, ws.x * s.y, ws.y * s.y);
             }
             component += panel;
+            component_ef += panel_ef;
             out.nodes += panel_nodes;
         }
         out.sums += target_mix.weight[c] * component;
+        out.ef += target_mix.weight[c] * component_ef;
     }
     return out;
 }
@@ -656,7 +673,8 @@ fn eigen_basis(q: vec2<f32>) -> mat2x2<f32> {
 // Everything at one point from the model and target mixtures in the y frame: the slice's metric
 // block in the standard basis (slice order) — the induced block F_ss, or the profiled block —,
 // its eigen-decomposition and κ, and with a target L, ∇L, ñ = (G + λI)⁻¹∇L (G the chosen
-// metric) and the angle. `theta` is left 0 for the caller. Where the profiled metric is
+// metric), the angle and the empirical Fisher's block E_{p*}[s sᵀ] (ef_aa, ef_ab, ef_bb; the
+// induced block of the slice scores whatever the metric: the EF has no profiled form here). `theta` is left 0 for the caller. Where the profiled metric is
 // undefined the cell carries FLAG_METRIC_UNDEFINED and zeros.
 //
 // Either metric is accumulated in the standard basis first; where that block's correlation is
@@ -738,6 +756,9 @@ fn evaluate_general_mixtures(m: Mixture, target_mix: Mixture, has_target: bool, 
         let grad = -tp.sums.xy;
         out.grad = grad;
         out.loss = tp.sums.z;
+        out.ef_aa = tp.ef.x;
+        out.ef_ab = tp.ef.y;
+        out.ef_bb = tp.ef.z;
         // ñ in the accumulation basis: (G + λI)⁻¹(B g), then back with Bᵀ.
         let nat = natural_gradient(f_acc, damping, basis * grad);
         if nat.defined {

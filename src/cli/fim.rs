@@ -4,9 +4,17 @@
 //!
 //! A point is either the seed's `{"mu1", "mu2", "sigma", "target": [t1, t2]}` (the (μ1, μ2)
 //! slice of ½N(μ1, σ²) + ½N(μ2, σ²)) or a general one, `{"model": {pi, mu1, mu2, sigma1,
-//! sigma2}, "slice": ["a", "b"], "target": {…}}`, answered with the same keys in slice order
-//! (plus the population empirical Fisher when a target is given), echoing `model`, `slice` and
-//! `target` as given.
+//! sigma2}, "slice": ["a", "b"], "target": {…}}`, answered with the same keys in slice order,
+//! echoing `model`, `slice` and `target` as given.
+//!
+//! Every point with a target (either form, either device) also gets `"empirical_fisher"`, the
+//! population empirical Fisher E_{p*}[s sᵀ]'s 2×2 block by quadrature (slice order; the seed's
+//! (μ1, μ2) for seed points). `--samples N [--seed S]` adds the finite-sample estimates of
+//! [`crate::math::estimates`] at every point: `"mc_fisher"` (N samples of the model, stream 1,
+//! i.e. k = 0) always, and `"empirical_fisher_samples"` (N samples of the target, stream 0)
+//! where the point has a target — without one there is no data to sample, so the key is left
+//! out. On `--device gpu` both come from `shaders/estimates.wgsl` (the same samples as the
+//! CPU's, in f32).
 
 use std::fmt::Write as _;
 use std::io::Read;
@@ -17,12 +25,17 @@ use clap::{Args, ValueEnum};
 use serde::Serialize;
 
 use super::{CliError, CliResult, parse_pair};
+use crate::compute::estimates::evaluate_estimates;
 use crate::compute::fim_field::evaluate_points;
 use crate::compute::general::{DEFAULT_NODES_GENERAL_F32, evaluate_general_points};
 use crate::gpu::context::{BackendChoice, GpuContext, GpuOptions};
 use crate::gpu::general_data::GeneralPointInput;
 use crate::gpu::gpu_data;
-use crate::math::general::{DEFAULT_NODES_GENERAL, GeneralReport, GeneralTargetReport};
+use crate::math::estimates::{MAX_SAMPLES, empirical_fisher_samples, mc_fisher};
+use crate::math::general::{
+    DEFAULT_NODES_GENERAL, GeneralReport, GeneralTargetReport, empirical_fisher_full, slice_block,
+};
+use crate::math::model::{Model, Slice};
 use crate::math::quadrature::{DEFAULT_NODES_F32, DEFAULT_NODES_F64};
 use crate::math::{
     GeneralInput, PointInput, PointReport, QuadratureRule, evaluate_general, evaluate_point,
@@ -74,6 +87,133 @@ pub struct FimArgs {
     /// Force a graphics backend for --device gpu (default: WGPU_BACKEND, else any).
     #[arg(long, value_enum)]
     pub backend: Option<BackendChoice>,
+    /// Finite-sample estimates from N samples (2 to 1048576): adds "mc_fisher" (N samples of
+    /// the model) and, where a point has a target, "empirical_fisher_samples" (N samples of
+    /// the target).
+    #[arg(long, value_name = "N")]
+    pub samples: Option<u32>,
+    /// Seed of the sample generator (with --samples; default 1).
+    #[arg(long, value_name = "S", requires = "samples")]
+    pub seed: Option<u32>,
+}
+
+/// The finite-sample estimates' settings (`--samples`, `--seed`), validated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SampleOptions {
+    /// N, in 2..=[`MAX_SAMPLES`].
+    pub samples: u32,
+    /// The generator's seed.
+    pub seed: u32,
+}
+
+/// The seed `--seed` defaults to.
+pub const DEFAULT_SEED: u32 = 1;
+
+impl FimArgs {
+    /// `--samples`/`--seed`, validated: None without --samples; an input error (exit 2) for an
+    /// N outside 2..=[`MAX_SAMPLES`] (one sample gives a rank-one estimate, which is no
+    /// estimate of a 2×2 matrix).
+    pub fn sample_options(&self) -> Result<Option<SampleOptions>, CliError> {
+        let Some(samples) = self.samples else {
+            if self.seed.is_some() {
+                return Err(CliError::input(anyhow!(
+                    "--seed needs --samples N: the seed only picks the samples"
+                )));
+            }
+            return Ok(None);
+        };
+        if !(2..=MAX_SAMPLES).contains(&samples) {
+            return Err(CliError::input(anyhow!(
+                "--samples {samples} is out of range: give N from 2 to {MAX_SAMPLES} (an \
+                 estimate of a 2×2 matrix needs at least 2 samples)"
+            )));
+        }
+        Ok(Some(SampleOptions {
+            samples,
+            seed: self.seed.unwrap_or(DEFAULT_SEED),
+        }))
+    }
+}
+
+/// A point as a general one: the model, the slice and the target (the seed's point is the
+/// (μ1, μ2) slice of ½N(μ1, σ²) + ½N(μ2, σ²), its target θ* with the same σ).
+fn as_general(point: &FimPoint) -> (Model, Slice, Option<Model>) {
+    match point {
+        FimPoint::Seed(p) => (
+            Model::seed(p.mu1, p.mu2, p.sigma),
+            Slice::SEED,
+            p.target.map(|t| Model::seed(t[0], t[1], p.sigma)),
+        ),
+        FimPoint::General { input, .. } => (input.model, input.slice, input.target),
+    }
+}
+
+/// The finite-sample estimates of one point (slice order), f64.
+#[derive(Clone, Copy, Debug, Default)]
+struct SampleEstimates {
+    empirical: Option<[[f64; 2]; 2]>,
+    mc: [[f64; 2]; 2],
+}
+
+fn block(v: [f32; 3]) -> [[f64; 2]; 2] {
+    let v = v.map(f64::from);
+    [[v[0], v[1]], [v[1], v[2]]]
+}
+
+/// The estimates at every point: f64 on the CPU (`math::estimates`), one dispatch of
+/// `estimates.wgsl` on the GPU.
+fn sample_estimates(
+    ctx: Option<&GpuContext>,
+    points: &[FimPoint],
+    options: SampleOptions,
+) -> Result<Vec<SampleEstimates>, CliError> {
+    let general: Vec<(Model, Slice, Option<Model>)> = points.iter().map(as_general).collect();
+    let Some(ctx) = ctx else {
+        return Ok(general
+            .iter()
+            .map(|(model, slice, target)| SampleEstimates {
+                empirical: target.map(|t| {
+                    empirical_fisher_samples(model, slice, &t, options.samples, options.seed)
+                        .to_array()
+                }),
+                mc: mc_fisher(model, slice, options.samples, options.seed, 0).to_array(),
+            })
+            .collect());
+    };
+    let inputs: Vec<GeneralPointInput> = general
+        .iter()
+        .map(|(model, slice, target)| GeneralPointInput::new(model, slice, target.as_ref()))
+        .collect();
+    let cells = evaluate_estimates(ctx, &inputs, options.samples, options.seed, 0)
+        .map_err(CliError::runtime)?;
+    if cells.len() != points.len() {
+        return Err(CliError::runtime(anyhow!(
+            "the GPU returned {} estimates for {} points",
+            cells.len(),
+            points.len()
+        )));
+    }
+    Ok(cells
+        .iter()
+        .map(|c| SampleEstimates {
+            empirical: c.empirical_samples().map(block),
+            mc: block(c.mc_fisher()),
+        })
+        .collect())
+}
+
+/// The population empirical Fisher's block of a seed point by the f64 quadrature of
+/// `math::general` (the seed's own f64 path has no EF).
+fn seed_empirical_fisher(p: &PointInput, rule: &QuadratureRule) -> Option<[[f64; 2]; 2]> {
+    let target = p.target?;
+    let model = Model::seed(p.mu1, p.mu2, p.sigma);
+    let full = empirical_fisher_full(&model, &Model::seed(target[0], target[1], p.sigma), rule);
+    Some(slice_block(&full, &Slice::SEED).to_array())
+}
+
+/// JSON of a 2×2 block.
+fn block_json(b: [[f64; 2]; 2]) -> serde_json::Value {
+    serde_json::json!(b)
 }
 
 /// One point to evaluate, in either form.
@@ -100,6 +240,7 @@ struct FimOutput {
 pub fn run(args: &FimArgs) -> CliResult {
     let points = read_fim_points(args)?;
     validate_damping(args.damping).map_err(CliError::input)?;
+    let sample_options = args.sample_options()?;
     let nodes = args.nodes.unwrap_or(match args.device {
         Device::Cpu => DEFAULT_NODES_F64,
         Device::Gpu => DEFAULT_NODES_F32,
@@ -127,7 +268,7 @@ pub fn run(args: &FimArgs) -> CliResult {
     let seed_reports = match &ctx {
         None => seed
             .iter()
-            .map(|p| evaluate_point(p, &rule, args.damping))
+            .map(|p| (evaluate_point(p, &rule, args.damping), None))
             .collect(),
         Some(ctx) => evaluate_on_gpu(ctx, &seed, args.damping, &rule)?,
     };
@@ -152,15 +293,30 @@ pub fn run(args: &FimArgs) -> CliResult {
         }
         _ => Vec::new().into_iter(),
     };
+    let estimates = match sample_options {
+        Some(options) => Some(sample_estimates(ctx.as_ref(), &points, options)?),
+        None => None,
+    };
     let mut seed_reports = seed_reports.into_iter();
     let mut reports = Vec::with_capacity(points.len());
     let mut json = Vec::with_capacity(points.len());
-    for point in &points {
+    for (index, point) in points.iter().enumerate() {
+        let estimate = estimates.as_ref().map(|e| e[index]);
         match point {
-            FimPoint::Seed(_) => {
-                let report = seed_reports.next().expect("one report per seed point");
-                json.push(serde_json::to_value(&report).map_err(CliError::runtime)?);
-                reports.push(Report::Seed(report));
+            FimPoint::Seed(input) => {
+                let (report, empirical) = seed_reports.next().expect("one report per seed point");
+                // The CPU's EF by the f64 general quadrature; the GPU's from the kernel's cell.
+                let empirical = match args.device {
+                    Device::Cpu => seed_empirical_fisher(input, &general_rule),
+                    Device::Gpu => empirical,
+                };
+                let mut value = serde_json::to_value(&report).map_err(CliError::runtime)?;
+                if let (Some(object), Some(ef)) = (value.as_object_mut(), empirical) {
+                    object.insert("empirical_fisher".into(), block_json(ef));
+                }
+                add_estimates(&mut value, estimate);
+                json.push(value);
+                reports.push(Report::Seed(report, empirical, estimate));
             }
             FimPoint::General { input, given } => {
                 let report = match args.device {
@@ -169,15 +325,13 @@ pub fn run(args: &FimArgs) -> CliResult {
                 };
                 let mut value = serde_json::to_value(&report).map_err(CliError::runtime)?;
                 if let Some(object) = value.as_object_mut() {
-                    if args.device == Device::Gpu {
-                        object.remove("empirical_fisher");
-                    }
                     for (key, original) in given {
                         object.insert(key.clone(), original.clone());
                     }
                 }
+                add_estimates(&mut value, estimate);
                 json.push(value);
-                reports.push(Report::General(report));
+                reports.push(Report::General(report, estimate));
             }
         }
     }
@@ -200,10 +354,22 @@ pub fn run(args: &FimArgs) -> CliResult {
     Ok(())
 }
 
-/// A result of either form, for the readable summary.
+/// Adds `mc_fisher` and (with a target) `empirical_fisher_samples` to a point's JSON.
+fn add_estimates(value: &mut serde_json::Value, estimate: Option<SampleEstimates>) {
+    let (Some(object), Some(e)) = (value.as_object_mut(), estimate) else {
+        return;
+    };
+    if let Some(ef) = e.empirical {
+        object.insert("empirical_fisher_samples".into(), block_json(ef));
+    }
+    object.insert("mc_fisher".into(), block_json(e.mc));
+}
+
+/// A result of either form, for the readable summary: the seed's report with its empirical
+/// Fisher (the seed's record has no field for it), and either form's sample estimates.
 enum Report {
-    Seed(PointReport),
-    General(GeneralReport),
+    Seed(PointReport, Option<[[f64; 2]; 2]>, Option<SampleEstimates>),
+    General(GeneralReport, Option<SampleEstimates>),
 }
 
 /// The seed-form points to evaluate (the single-point options or a --points file of seed
@@ -363,8 +529,7 @@ fn warn_unknown_fields(
     }
 }
 
-/// General points in one dispatch of `fim_general.wgsl` (f32). The GPU does not compute the
-/// empirical Fisher, so its reports carry none (the key is left out of the JSON).
+/// General points in one dispatch of `fim_general.wgsl` (f32), the empirical Fisher included.
 fn evaluate_general_on_gpu(
     ctx: &GpuContext,
     points: &[&GeneralInput],
@@ -391,8 +556,7 @@ fn evaluate_general_on_gpu(
         .collect())
 }
 
-/// The f64 record of a general point's f32 cell (slice block in slice order). The GPU does
-/// not compute the empirical Fisher: its entries are NaN here and `run` drops the key.
+/// The f64 record of a general point's f32 cell (slice blocks in slice order).
 fn general_report_from_cell(p: &GeneralInput, cell: &gpu_data::FieldCell) -> GeneralReport {
     let f = cell.fisher.map(f64::from);
     GeneralReport {
@@ -407,17 +571,20 @@ fn general_report_from_cell(p: &GeneralInput, cell: &gpu_data::FieldCell) -> Gen
             grad: cell.grad.map(f64::from),
             natgrad: cell.natgrad().map(|n| n.map(f64::from)),
             angle_deg: cell.angle().map(f64::from),
-            empirical_fisher: [[f64::NAN; 2]; 2],
+            empirical_fisher: block(cell.empirical),
         }),
     }
 }
 
+/// Seed points in one dispatch of `fim_field.wgsl` (f32): each report with the cell's
+/// empirical Fisher (standard (μ1, μ2) basis) when the point has a target.
+#[allow(clippy::type_complexity)] // (report, EF block) pairs, used once
 fn evaluate_on_gpu(
     ctx: &GpuContext,
     points: &[PointInput],
     damping: f64,
     rule: &QuadratureRule,
-) -> Result<Vec<PointReport>, CliError> {
+) -> Result<Vec<(PointReport, Option<[[f64; 2]; 2]>)>, CliError> {
     // f32 overflow is an input problem on this path: say so instead of printing inf.
     for (index, p) in points.iter().enumerate() {
         for (field, value) in [("mu1", p.mu1), ("mu2", p.mu2), ("sigma", p.sigma)] {
@@ -435,7 +602,13 @@ fn evaluate_on_gpu(
     Ok(points
         .iter()
         .zip(&cells)
-        .map(|(p, c)| report_from_cell(p, c))
+        .map(|(p, c)| {
+            let has_target = c.flags & gpu_data::flags::HAS_TARGET != 0;
+            (
+                report_from_cell(p, c),
+                has_target.then(|| block(c.empirical)),
+            )
+        })
         .collect())
 }
 
@@ -448,7 +621,7 @@ fn summary(
 ) -> String {
     let mut s = String::new();
     let opt = |v: Option<f64>, none: &str| v.map_or(none.to_owned(), |v| format!("{v:.9e}"));
-    let any_general = reports.iter().any(|r| matches!(r, Report::General(_)));
+    let any_general = reports.iter().any(|r| matches!(r, Report::General(..)));
     let general = if any_general {
         format!(" (general points: {general_nodes} per panel window)")
     } else {
@@ -459,10 +632,11 @@ fn summary(
         "device: {device}   quadrature: {nodes} nodes/component{general}   damping λ = {damping}"
     );
     for (i, report) in reports.iter().enumerate() {
-        let p = match report {
-            Report::Seed(p) => p,
-            Report::General(g) => {
+        let (p, empirical, estimate) = match report {
+            Report::Seed(p, empirical, estimate) => (p, empirical, estimate),
+            Report::General(g, estimate) => {
                 general_summary(&mut s, i, g);
+                estimates_summary(&mut s, estimate);
                 continue;
             }
         };
@@ -497,8 +671,31 @@ fn summary(
                     .map_or("undefined".to_owned(), |a| format!("{a:.6}°"))
             );
         }
+        if let Some(ef) = empirical {
+            block_line(&mut s, "empirical F ", ef);
+        }
+        estimates_summary(&mut s, estimate);
     }
     s
+}
+
+/// One 2×2 block of the readable summary.
+fn block_line(s: &mut String, name: &str, b: &[[f64; 2]; 2]) {
+    let _ = writeln!(
+        s,
+        "  {name} = [[{:.9e}, {:.9e}], [{:.9e}, {:.9e}]]",
+        b[0][0], b[0][1], b[1][0], b[1][1]
+    );
+}
+
+/// The sample estimates' lines of the readable summary.
+fn estimates_summary(s: &mut String, estimate: &Option<SampleEstimates>) {
+    if let Some(e) = estimate {
+        if let Some(ef) = &e.empirical {
+            block_line(s, "EF (samples)", ef);
+        }
+        block_line(s, "MC Fisher   ", &e.mc);
+    }
 }
 
 /// The readable summary of a general point.
@@ -538,14 +735,6 @@ fn general_summary(s: &mut String, i: usize, g: &GeneralReport) {
                 format!("({:.9e}, {:.9e})", n[0], n[1])
             });
         let _ = writeln!(s, "  natural grad = {nat}");
-        let ef = l.empirical_fisher;
-        // (NaN on the GPU path, which does not compute it.)
-        if ef[0][0].is_finite() {
-            let _ = writeln!(
-                s,
-                "  empirical F  = [[{:.9e}, {:.9e}], [{:.9e}, {:.9e}]]",
-                ef[0][0], ef[0][1], ef[1][0], ef[1][1]
-            );
-        }
+        block_line(s, "empirical F ", &l.empirical_fisher);
     }
 }

@@ -144,16 +144,16 @@ pub fn run(args: &KfacArgs) -> CliResult {
         }
     };
     let mut net = Network::xavier(args.hidden, args.seed);
-    if !args.no_matrices {
-        if let Some(l) = net.layers.iter().find(|l| l.len() > MAX_MATRIX_PARAMS) {
-            return Err(bad(format!(
-                "--hidden {}: a layer has {} parameters, its exact block {}² numbers; pass \
-                 --no-matrices for widths this large (the figures are still computed)",
-                args.hidden,
-                l.len(),
-                l.len()
-            )));
-        }
+    if !args.no_matrices
+        && let Some(l) = net.layers.iter().find(|l| l.len() > MAX_MATRIX_PARAMS)
+    {
+        return Err(bad(format!(
+            "--hidden {}: a layer has {} parameters, its exact block {}² numbers; pass \
+             --no-matrices for widths this large (the figures are still computed)",
+            args.hidden,
+            l.len(),
+            l.len()
+        )));
     }
     let losses = train(
         &mut net,

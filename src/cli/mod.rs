@@ -7,6 +7,7 @@ pub mod capture;
 pub mod fim;
 pub mod geodesic;
 pub mod kfac;
+pub mod optimize;
 pub mod trace;
 pub mod view;
 
@@ -67,6 +68,9 @@ pub enum Command {
     /// Fisher–Rao geodesics on a slice: the shortest path to --to, or the exponential map
     /// along --direction for --length.
     Geodesic(geodesic::GeodesicArgs),
+    /// Race the optimizers (gd, momentum, adam, ngd, ngd-damped, ef-ngd, mc-ngd) from one start
+    /// to the target on a slice (f64, CPU): trajectories, L and Fisher–Rao path lengths.
+    Optimize(optimize::OptimizeArgs),
     /// The K-FAC lab's numbers: a small classifier on the mixture, its exact layer Fisher
     /// blocks against K-FAC's A and G, the error and the natural-gradient cosine.
     Kfac(kfac::KfacArgs),
@@ -81,6 +85,7 @@ pub fn run(cli: Cli) -> CliResult {
         Some(Command::Bench(args)) => bench::run(&args),
         Some(Command::Capture(args)) => capture::run(&args),
         Some(Command::Geodesic(args)) => geodesic::run(&args),
+        Some(Command::Optimize(args)) => optimize::run(&args),
         Some(Command::Kfac(args)) => kfac::run(&args),
         None => view::run(&view::ViewArgs {
             width: 1400,

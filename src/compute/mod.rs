@@ -3,6 +3,9 @@
 //! the scene.
 
 pub mod cells;
+pub mod cholesky;
+pub mod convergence;
+pub mod estimates;
 pub mod fim_field;
 pub mod general;
 pub mod geodesic;

@@ -1,10 +1,13 @@
 //! f32 mirror of `shaders/fim_field.wgsl`: the FIM field over a grid (or a point list),
-//! multi-threaded with rayon. This is the benchmark's fair CPU opponent: the same rule, the
+//! multi-threaded with rayon, with the population empirical Fisher at cells that have a target.
+//! This is the benchmark's fair CPU opponent: the same rule, the
 //! same node count, the same f32 arithmetic as the kernel.
 
 use rayon::prelude::*;
 
-use super::gmm::{fisher_rotated, gradient_rotated_and_loss, theta_from_half_delta};
+use super::gmm::{
+    accumulate_fisher, fisher_rotated, gradient_rotated_and_loss, theta_from_half_delta,
+};
 use crate::gpu::gpu_data::{FieldCell, FieldParams, PointInput, flags};
 use crate::math::sym2::{Sym2, angle_deg, natural_gradient, rotate_vector};
 
@@ -53,6 +56,17 @@ pub fn evaluate_cell(
         let [gu, gv, loss] = gradient_rotated_and_loss(&th, target_y, nodes);
         out.grad = rotate_vector([gu, gv]);
         out.loss = loss;
+        // The empirical Fisher: F's sums under the target's components (the shader's order).
+        let a = accumulate_fisher(&th, target_y[0], nodes);
+        let b = accumulate_fisher(&th, target_y[1], nodes);
+        let scale = 2.0 * th.inv_two_sigma_sq * th.inv_two_sigma_sq;
+        let ef_rot = Sym2::new(
+            (a[0] + b[0]) * scale,
+            (a[1] + b[1]) * scale,
+            (a[2] + b[2]) * scale,
+        );
+        let ef = ef_rot.rotate_basis();
+        out.empirical = [ef.xx, ef.xy, ef.yy];
         match natural_gradient(&f_rot, damping, [gu, gv]) {
             Some(n) => {
                 out.natgrad = rotate_vector(n);

@@ -407,31 +407,31 @@ pub struct PassSums {
 /// Visits the nodes of every panel of component `c`'s window under `under`: `f(weight, y)`
 /// per node, panel sums added to the component sum (the shader's two-level sum). Returns the
 /// component sum and the evaluations.
-fn window_sums(
+fn window_sums<const N: usize>(
     under: &Mixture,
     c: usize,
     w: &Window,
     nodes: &[[f32; 2]],
-    mut f: impl FnMut(f32) -> [f32; 3],
-) -> ([f32; 3], u32) {
-    let mut component = [0.0f32; 3];
+    mut f: impl FnMut(f32) -> [f32; N],
+) -> ([f32; N], u32) {
+    let mut component = [0.0f32; N];
     let mut count = 0;
     for p in 0..w.count - 1 {
         let (lo, hi) = (w.edges[p], w.edges[p + 1]);
         let half_width = 0.5 * (hi - lo);
         let middle = 0.5 * (hi + lo);
         let scale = half_width * INV_SQRT_2PI * under.inv_sigma[c];
-        let mut panel = [0.0f32; 3];
+        let mut panel = [0.0f32; N];
         for node in nodes {
             let y = middle + half_width * node[0];
             let zc = (y - under.mean[c]) * under.inv_sigma[c];
             let weight = scale * node[1] * (-0.5 * zc * zc).exp();
             let v = f(y);
-            for k in 0..3 {
+            for k in 0..N {
                 panel[k] += weight * v[k];
             }
         }
-        for k in 0..3 {
+        for k in 0..N {
             component[k] += panel[k];
         }
         count += nodes.len() as u32;
@@ -471,15 +471,29 @@ pub fn fisher_pass(
     out
 }
 
-/// `target_pass`: E_target[(s_a, s_b, ln p* − ln p)].
+/// `TargetSums`: what the target pass sums.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TargetSums {
+    /// E_target[(s_a, s_b, ln p* − ln p)]: −∇L and L.
+    pub sums: [f32; 3],
+    /// The empirical Fisher's block E_target[(s_a², s_a·s_b, s_b²)].
+    pub ef: [f32; 3],
+    /// Integrand evaluations.
+    pub nodes: u32,
+    /// Splits dropped over all windows.
+    pub dropped: u32,
+}
+
+/// `target_pass`: E_target[(s_a, s_b, ln p* − ln p)] and E_target[s sᵀ]'s block, on the same
+/// nodes (the shader's per-weight products: `weight·s_a` times each score).
 pub fn target_pass(
     m: &Mixture,
     target_mix: &Mixture,
     slice: [u32; 2],
     t: f32,
     nodes: &[[f32; 2]],
-) -> PassSums {
-    let mut out = PassSums::default();
+) -> TargetSums {
+    let mut out = TargetSums::default();
     for c in 0..2 {
         if target_mix.weight[c] <= 0.0 {
             continue;
@@ -489,11 +503,13 @@ pub fn target_pass(
         let (component, count) = window_sums(target_mix, c, &w, nodes, |y| {
             let st = node_state(m, y);
             let log_ratio = mixture_log_density(target_mix, y) - node_log_density(m, &st);
-            [score(m, &st, slice[0]), score(m, &st, slice[1]), log_ratio]
+            let (sa, sb) = (score(m, &st, slice[0]), score(m, &st, slice[1]));
+            [sa, sb, log_ratio, sa * sa, sa * sb, sb * sb]
         });
         out.nodes += count;
-        for (sum, part) in out.sums.iter_mut().zip(component) {
-            *sum += target_mix.weight[c] * part;
+        for k in 0..3 {
+            out.sums[k] += target_mix.weight[c] * component[k];
+            out.ef[k] += target_mix.weight[c] * component[k + 3];
         }
     }
     out
@@ -800,6 +816,7 @@ pub fn evaluate_general_mixtures_counted(
         let grad = [-tp.sums[0], -tp.sums[1]];
         out.grad = grad;
         out.loss = tp.sums[2];
+        out.empirical = tp.ef;
         match natural_gradient(&f_acc, damping, mat_vec(basis, grad)) {
             Some(n) => {
                 out.natgrad = mat_vec(transpose(basis), n);

@@ -2,6 +2,7 @@
 //! side by side with its shader (same function names, same constants): the GPU tests compare
 //! against the f64 reference in [`crate::math`], and the benchmark races these against the GPU.
 
+pub mod convergence;
 pub mod fim_field;
 pub mod general;
 pub mod geodesic;

@@ -1,4 +1,5 @@
 //! f32 mirror of `shaders/particles.wgsl`: one flow step for every particle (RK4 or Euler,
+//! natural, Euclidean or empirical-Fisher velocity,
 //! Fisher–Rao speed cap, displacement limit, deterministic respawn), in the seed's mode or the
 //! general mixture's (flag [`flow_flags::GENERAL`], positions in slice coordinates, the field
 //! from [`crate::cpu::general`]'s per-point evaluation), multi-threaded with rayon. Same names
@@ -22,6 +23,10 @@ pub const MODE_NATURAL: u32 = FlowMode::Natural.code();
 pub const MODE_EUCLIDEAN: u32 = FlowMode::Euclidean.code();
 /// `mode` values: natural and Euclidean pairs from the same seeds.
 pub const MODE_BOTH: u32 = FlowMode::Both.code();
+/// `mode` values: natural and empirical-Fisher pairs from the same seeds (general kernel only).
+pub const MODE_NATURAL_VS_EF: u32 = FlowMode::NaturalVsEmpirical.code();
+/// A particle's mode along −(EF + λI)⁻¹∇L (the odd member of a natural-vs-EF pair).
+pub const PARTICLE_EMPIRICAL: u32 = FlowMode::NaturalVsEmpirical.code();
 /// `integrator` values (the codes of [`Integrator`]).
 pub const INTEGRATOR_RK4: u32 = Integrator::Rk4.code();
 /// `integrator` values.
@@ -126,6 +131,16 @@ pub fn general_velocity(
     if mode == MODE_NATURAL {
         defined = cell.flags & flags::NATGRAD_UNDEFINED == 0;
         v = [-cell.natgrad[0], -cell.natgrad[1]];
+    } else if mode == PARTICLE_EMPIRICAL {
+        // −(EF + λI)⁻¹∇L, both from the target pass (standard basis, slice order).
+        let [aa, ab, bb] = cell.empirical;
+        match natural_gradient(&Sym2::new(aa, ab, bb), params.damping, cell.grad) {
+            Some(n) => v = [-n[0], -n[1]],
+            None => {
+                defined = false;
+                v = [0.0, 0.0];
+            }
+        }
     }
     let [fxx, fxy, fyy, _] = cell.fisher;
     let fv = [fxx * v[0] + fxy * v[1], fxy * v[0] + fyy * v[1]];
@@ -198,8 +213,13 @@ fn finite2(p: [f32; 2]) -> bool {
 
 /// The shader's `spawn`.
 pub fn spawn(params: &FlowParams, index: u32, generation: u32) -> Particle {
-    let (mode, stream) = if params.mode == MODE_BOTH {
-        (index & 1, index >> 1)
+    let (mode, stream) = if params.mode == MODE_BOTH || params.mode == MODE_NATURAL_VS_EF {
+        let odd = if params.mode == MODE_NATURAL_VS_EF {
+            PARTICLE_EMPIRICAL
+        } else {
+            MODE_EUCLIDEAN
+        };
+        (if index & 1 == 0 { MODE_NATURAL } else { odd }, index >> 1)
     } else {
         (params.mode, index)
     };

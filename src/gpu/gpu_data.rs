@@ -17,11 +17,22 @@ pub enum FlowMode {
     Euclidean = 1,
     /// Both, in pairs from the same seeds.
     Both = 2,
+    /// Natural and empirical-Fisher flows in pairs from the same seeds: even particles along
+    /// −(F + λI)⁻¹∇L (cyan), odd ones along −(EF + λI)⁻¹∇L (orange), EF = E_{p*}[s sᵀ] the
+    /// population empirical Fisher (MATH.md, "Fisher estimates"; Kunstner et al. 2019). Always
+    /// on the general kernel, which accumulates EF in its target pass.
+    #[serde(rename = "natural-vs-ef")]
+    NaturalVsEmpirical = 3,
 }
 
 impl FlowMode {
     /// Every mode, in code order.
-    pub const ALL: [FlowMode; 3] = [FlowMode::Natural, FlowMode::Euclidean, FlowMode::Both];
+    pub const ALL: [FlowMode; 4] = [
+        FlowMode::Natural,
+        FlowMode::Euclidean,
+        FlowMode::Both,
+        FlowMode::NaturalVsEmpirical,
+    ];
 
     /// The shader's `mode` value.
     pub const fn code(self) -> u32 {
@@ -34,6 +45,7 @@ impl FlowMode {
             FlowMode::Natural => "natural",
             FlowMode::Euclidean => "euclidean",
             FlowMode::Both => "both",
+            FlowMode::NaturalVsEmpirical => "natural-vs-ef",
         }
     }
 }
@@ -238,8 +250,10 @@ pub struct FieldCell {
     pub angle_deg: f32,
     /// Bit set of [`flags`].
     pub flags: u32,
-    /// Padding to the WGSL struct's 16-byte alignment.
-    pub _pad: [u32; 3],
+    /// The population empirical Fisher E_{p*}[s sᵀ]'s block (EF_aa, EF_ab, EF_bb), standard
+    /// basis, slice order (WGSL `ef_aa`, `ef_ab`, `ef_bb`); zero when the cell has no target.
+    /// (These fill what was the struct's padding to 16-byte alignment.)
+    pub empirical: [f32; 3],
 }
 
 impl FieldCell {
@@ -328,6 +342,11 @@ pub struct EllipseParams {
     pub log_kappa_top: f32,
     /// Fill opacity.
     pub opacity: f32,
+    /// Which matrix the glyphs draw: 0 F, 1 the population EF (`ELLIPSE_SOURCE_*` of
+    /// `shaders/ellipses.wgsl`).
+    pub source: u32,
+    /// Padding to the uniform's 16-byte alignment.
+    pub _pad: [u32; 3],
 }
 
 /// Must match `ArrowParams` in `shaders/arrows.wgsl`.
@@ -381,7 +400,7 @@ pub struct MarkerInstance {
 }
 
 const _: () = assert!(std::mem::size_of::<ViewUniform>() == 48);
-const _: () = assert!(std::mem::size_of::<EllipseParams>() == 16);
+const _: () = assert!(std::mem::size_of::<EllipseParams>() == 32);
 const _: () = assert!(std::mem::size_of::<ArrowParams>() == 64);
 const _: () = assert!(std::mem::size_of::<LineInstance>() == 40);
 const _: () = assert!(std::mem::size_of::<MarkerInstance>() == 48);
@@ -536,6 +555,8 @@ pub struct ParticleStyle {
     pub log_speed_min: f32,
     /// log10 speed at the top.
     pub log_speed_max: f32,
+    /// Empirical-Fisher flow colour (linear RGBA; natural-vs-EF mode's odd particles).
+    pub empirical_color: [f32; 4],
 }
 
 /// Must match `TrailParams` in `shaders/trails.wgsl`.
@@ -548,5 +569,5 @@ pub struct TrailParams {
     pub _pad: [f32; 3],
 }
 
-const _: () = assert!(std::mem::size_of::<ParticleStyle>() == 48);
+const _: () = assert!(std::mem::size_of::<ParticleStyle>() == 64);
 const _: () = assert!(std::mem::size_of::<TrailParams>() == 16);

@@ -3,6 +3,7 @@
 //! include splice ([`shader`]).
 
 pub mod context;
+pub mod convergence_data;
 pub mod general_data;
 pub mod geodesic_data;
 pub mod gpu_data;

@@ -35,6 +35,10 @@ pub const SOURCES: &[(&str, &str)] = &[
         include_str!("../../shaders/common/random.wgsl"),
     ),
     (
+        "common/sampling.wgsl",
+        include_str!("../../shaders/common/sampling.wgsl"),
+    ),
+    (
         "common/sym2.wgsl",
         include_str!("../../shaders/common/sym2.wgsl"),
     ),
@@ -43,7 +47,20 @@ pub const SOURCES: &[(&str, &str)] = &[
         include_str!("../../shaders/common/view.wgsl"),
     ),
     ("arrows.wgsl", include_str!("../../shaders/arrows.wgsl")),
+    ("cholesky.wgsl", include_str!("../../shaders/cholesky.wgsl")),
+    (
+        "convergence.wgsl",
+        include_str!("../../shaders/convergence.wgsl"),
+    ),
+    (
+        "convergence_draw.wgsl",
+        include_str!("../../shaders/convergence_draw.wgsl"),
+    ),
     ("ellipses.wgsl", include_str!("../../shaders/ellipses.wgsl")),
+    (
+        "estimates.wgsl",
+        include_str!("../../shaders/estimates.wgsl"),
+    ),
     ("heatmap.wgsl", include_str!("../../shaders/heatmap.wgsl")),
     (
         "fim_field.wgsl",

@@ -25,6 +25,10 @@ pub struct SolveTiming {
     pub exact_seconds: Option<f64>,
     /// Factor both K-FAC factors and apply G⁻¹ V A⁻¹.
     pub kfac_seconds: f64,
+    /// The exact solve on the GPU (`compute::cholesky`, f32), when measured.
+    pub gpu_exact_seconds: Option<f64>,
+    /// K-FAC's solve on the GPU, when measured.
+    pub gpu_kfac_seconds: Option<f64>,
 }
 
 /// A seeded SPD matrix d × d: B Bᵀ/d + I with B's entries uniform in [−½, ½].
@@ -46,6 +50,23 @@ fn spd(d: usize, seed: u64) -> Mat<f64> {
     }
     m
 }
+
+/// The synthetic problem at width d, row-major f64: G, A (both d × d SPD), V (d × d) and the
+/// exact block G ⊗ A + λI's diagonal shift λ: what the CPU timings below factor and what the
+/// GPU's (`compute::cholesky`) are given.
+pub fn synthetic(d: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>, f64) {
+    let flat = |m: Mat<f64>| -> Vec<f64> {
+        (0..d)
+            .flat_map(|i| (0..d).map(move |j| (i, j)))
+            .map(|(i, j)| m[(i, j)])
+            .collect()
+    };
+    let v = (0..d * d).map(|p| (p as f64 * 0.618).sin()).collect();
+    (flat(spd(d, 1)), flat(spd(d, 2)), v, EXACT_SHIFT)
+}
+
+/// λ of the synthetic exact block G ⊗ A + λI.
+pub const EXACT_SHIFT: f64 = 1e-3;
 
 /// Seconds for K-FAC's solve at width d: factor G and A, X = G⁻¹V, Y = X A⁻¹.
 pub fn time_kfac(d: usize) -> f64 {
@@ -72,7 +93,7 @@ pub fn time_exact(d: usize) -> f64 {
     let n = d * d;
     let block = Mat::<f64>::from_fn(n, n, |p, q| {
         let v = g[(p / d, q / d)] * a[(p % d, q % d)];
-        if p == q { v + 1e-3 } else { v }
+        if p == q { v + EXACT_SHIFT } else { v }
     });
     let mut rhs = Mat::<f64>::from_fn(n, 1, |p, _| (p as f64 * 0.618).sin());
     let start = Instant::now();
@@ -132,6 +153,8 @@ pub fn measure(widths: &[usize], exact_budget_s: f64, max_exact_bytes: usize) ->
             n,
             exact_seconds: exact,
             kfac_seconds: kfac,
+            gpu_exact_seconds: None,
+            gpu_kfac_seconds: None,
         });
     }
     rows

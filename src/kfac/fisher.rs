@@ -147,14 +147,13 @@ pub fn network_stats(net: &Network, nodes: &MixtureNodes) -> NetworkStats {
             let a = &act.inputs[l];
             add_outer(&mut st.a, a, a, w);
         }
-        for y in 0..CLASSES {
+        for (y, (&py, &qy)) in act.probs.iter().zip(&q).enumerate() {
             let gs = net.backward(&act, Network::output_sensitivity(&act, y));
-            let py = act.probs[y];
             for (l, st) in layers.iter_mut().enumerate() {
                 let a = &act.inputs[l];
                 add_outer(&mut st.g, &gs[l], &gs[l], w * py);
                 // ∇ℒ = −E Σ_y q_y g aᵀ.
-                add_outer(&mut st.grad, &gs[l], a, -w * q[y]);
+                add_outer(&mut st.grad, &gs[l], a, -w * qy);
             }
             per_row.push(gs.map(|g| (g, k)));
             row_weights.push(w * py);

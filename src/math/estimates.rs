@@ -12,8 +12,11 @@
 //!   all wrapping u32 arithmetic;
 //! * a draw is keyed by (seed, stream, counter): `key = hash(seed ^ hash(stream))`, and its
 //!   bits are `hash(key ^ hash(counter))`;
-//! * a uniform is the top 24 bits as `(bits >> 8) + ½` over 2²⁴, in (0, 1) and exactly
-//!   representable in f32, so the GPU's uniforms equal the CPU's;
+//! * a uniform is the top 24 bits k = `bits >> 8` as (k + ½)/2²⁴, in (0, 1). That needs 25
+//!   significant bits for k ≥ 2²³, so it is *not* exact in f32: the GPU twin therefore works
+//!   from the integer k where it matters (the component pick compares k with π·2²⁴ − ½, so
+//!   both sides pick the same component) and forms the Box–Muller uniforms in f32 (an f32
+//!   rounding of the same number);
 //! * sample i of a mixture uses counters 3i, 3i + 1, 3i + 2: the first uniform picks the
 //!   component (the first when u < π), the other two make a standard normal by Box–Muller,
 //!   z = √(−2 ln u1)·cos(2π u2), and x = μ_c + σ_c z.
@@ -56,7 +59,7 @@ pub const fn random_bits(seed: u32, stream: u32, counter: u32) -> u32 {
     pcg_hash(key ^ pcg_hash(counter))
 }
 
-/// A uniform in (0, 1) with 24 random bits (exact in f32).
+/// A uniform in (0, 1) with 24 random bits: (k + ½)/2²⁴ for k = `bits >> 8` (exact in f64).
 pub fn uniform(seed: u32, stream: u32, counter: u32) -> f64 {
     ((random_bits(seed, stream, counter) >> 8) as f64 + 0.5) / 16_777_216.0
 }
@@ -93,6 +96,7 @@ pub fn score_outer_mean(model: &Model, xs: &[f64]) -> Mat5 {
         }
     }
     let inv_n = 1.0 / xs.len() as f64;
+    #[allow(clippy::needless_range_loop)] // mirrors the upper triangle: both indices needed
     for i in 0..5 {
         for j in i..5 {
             m[i][j] *= inv_n;
@@ -175,7 +179,10 @@ mod tests {
         let want_mean = 0.3 * -2.0 + 0.7 * 1.0;
         let want_var = 0.3 * (0.25 + 4.0) + 0.7 * (2.25 + 1.0) - want_mean * want_mean;
         assert!((mean - want_mean).abs() < 0.02, "{mean} vs {want_mean}");
-        assert!((var - want_var).abs() / want_var < 0.02, "{var} vs {want_var}");
+        assert!(
+            (var - want_var).abs() / want_var < 0.02,
+            "{var} vs {want_var}"
+        );
     }
 
     #[test]
@@ -188,8 +195,14 @@ mod tests {
         let ef_n = empirical_fisher_samples(&at, &slice, &target, 400_000, 5);
         let f = fisher_slice(&at, &slice, &rule);
         let mc = mc_fisher(&at, &slice, 400_000, 5, 0);
-        assert!(ef_n.max_abs_difference(&ef) < 0.02 * ef.max_abs(), "{ef_n:?} vs {ef:?}");
-        assert!(mc.max_abs_difference(&f) < 0.02 * f.max_abs(), "{mc:?} vs {f:?}");
+        assert!(
+            ef_n.max_abs_difference(&ef) < 0.02 * ef.max_abs(),
+            "{ef_n:?} vs {ef:?}"
+        );
+        assert!(
+            mc.max_abs_difference(&f) < 0.02 * f.max_abs(),
+            "{mc:?} vs {f:?}"
+        );
         // Negative control: the two estimates are not the same matrix away from θ*.
         assert!(ef.max_abs_difference(&f) > 0.1 * f.max_abs());
         // A resample is a different estimate.

@@ -9,11 +9,15 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::estimates;
+use super::general::{self, GeneralMixture};
+use super::model::{Model, Slice};
+use super::quadrature::QuadratureRule;
+use super::sym2::{SINGULAR_CONDITION, Sym2, natural_gradient};
+
 /// One of the seven optimizers, named as on the command line (`gd`, `momentum`, `adam`, `ngd`,
 /// `ngd-damped`, `ef-ngd`, `mc-ngd`).
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Optimizer {
     /// θ ← θ − lr ∇L.
@@ -240,5 +244,352 @@ impl Run {
             .iter()
             .find(|s| s.loss < threshold)
             .map(|s| s.step)
+    }
+}
+
+/// Everything a step needs at one point that comes from expectations under the target: L, ∇L
+/// (slice order) and, for `ef-ngd`, the slice block of the population empirical Fisher — one
+/// quadrature pass (the same panels as [`general::kl_divergence`] and [`general::gradient`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TargetTerms {
+    /// L = KL(p* ‖ p_θ).
+    pub loss: f64,
+    /// ∇L in slice coordinates.
+    pub grad: [f64; 2],
+    /// EF = E_{p*}[s sᵀ], slice block (only when asked for).
+    pub empirical_fisher: Option<Sym2<f64>>,
+}
+
+/// L, ∇L and (with `with_ef`) the slice block of EF at `model`, in one pass under `target`.
+pub fn target_terms(
+    model: &Model,
+    slice: &Slice,
+    target: &Model,
+    with_ef: bool,
+    rule: &QuadratureRule,
+) -> TargetTerms {
+    let (g, t) = (GeneralMixture::new(model), GeneralMixture::new(target));
+    let (a, b) = (slice.a.index(), slice.b.index());
+    if with_ef {
+        // ln p* − ln p, the two scores, and the three entries of the EF block.
+        let [kl, sa, sb, eaa, eab, ebb] = general::expectation(rule, &t, &[&g, &t], |x| {
+            let s = g.scores(x);
+            [
+                t.log_density(x) - g.log_density(x),
+                s[a],
+                s[b],
+                s[a] * s[a],
+                s[a] * s[b],
+                s[b] * s[b],
+            ]
+        });
+        TargetTerms {
+            loss: kl,
+            grad: [-sa, -sb],
+            empirical_fisher: Some(Sym2::new(eaa, eab, ebb)),
+        }
+    } else {
+        let [kl, sa, sb] = general::expectation(rule, &t, &[&g, &t], |x| {
+            let s = g.scores(x);
+            [t.log_density(x) - g.log_density(x), s[a], s[b]]
+        });
+        TargetTerms {
+            loss: kl,
+            grad: [-sa, -sb],
+            empirical_fisher: None,
+        }
+    }
+}
+
+/// The optimizer's internal state between steps (momentum's velocity, Adam's moments).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct State {
+    /// Heavy-ball velocity v (momentum), Adam's first moment m.
+    pub first: [f64; 2],
+    /// Adam's second moment v (entry-wise squares).
+    pub second: [f64; 2],
+}
+
+/// Why no step could be taken: the preconditioner was singular or not finite.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Singular(pub String);
+
+/// The update direction d of step `k` (0-based: the update from trajectory point k to k + 1),
+/// so that θ_{k+1} = θ_k − lr·d (the formulas of [`Optimizer`]'s variants; Adam's
+/// d = m̂/(√v̂ + ε) with m̂ = m/(1 − β1^(k+1)), v̂ = v/(1 − β2^(k+1))). `model` is θ_k placed in
+/// the target's slice, `terms` the target terms there (EF is computed here for `ef-ngd` when
+/// `terms` lacks it). Updates `state`.
+#[allow(clippy::too_many_arguments)]
+pub fn direction(
+    optimizer: Optimizer,
+    k: u32,
+    model: &Model,
+    slice: &Slice,
+    target: &Model,
+    terms: &TargetTerms,
+    hyper: &Hyperparameters,
+    state: &mut State,
+    rule: &QuadratureRule,
+) -> Result<[f64; 2], Singular> {
+    let g = terms.grad;
+    let precondition = |p: Sym2<f64>, damping: f64, what: &str| {
+        natural_gradient(&p, damping, g).ok_or_else(|| {
+            let eig = p.add_diagonal(damping).eigen();
+            Singular(format!(
+                "{what} is singular to working precision (eigenvalues {:.3e}, {:.3e}; κ > {:.0e}) \
+                 at ({}, {})",
+                eig.lambda_max,
+                eig.lambda_min,
+                SINGULAR_CONDITION,
+                model.get(slice.a),
+                model.get(slice.b)
+            ))
+        })
+    };
+    match optimizer {
+        Optimizer::Gd => Ok(g),
+        Optimizer::Momentum => {
+            let beta = hyper.momentum;
+            state.first = [beta * state.first[0] + g[0], beta * state.first[1] + g[1]];
+            Ok(state.first)
+        }
+        Optimizer::Adam => {
+            let (b1, b2) = (hyper.beta1, hyper.beta2);
+            let t = (k + 1) as i32;
+            let (c1, c2) = (1.0 - b1.powi(t), 1.0 - b2.powi(t));
+            let mut d = [0.0; 2];
+            for i in 0..2 {
+                state.first[i] = b1 * state.first[i] + (1.0 - b1) * g[i];
+                state.second[i] = b2 * state.second[i] + (1.0 - b2) * g[i] * g[i];
+                d[i] = (state.first[i] / c1) / ((state.second[i] / c2).sqrt() + hyper.eps);
+            }
+            Ok(d)
+        }
+        Optimizer::Ngd => precondition(general::fisher_slice(model, slice, rule), 0.0, "F"),
+        Optimizer::NgdDamped => precondition(
+            general::fisher_slice(model, slice, rule),
+            hyper.damping,
+            "F + λI",
+        ),
+        Optimizer::EfNgd => {
+            let ef = terms.empirical_fisher.unwrap_or_else(|| {
+                general::slice_block(&general::empirical_fisher_full(model, target, rule), slice)
+            });
+            precondition(ef, 0.0, "the empirical Fisher EF")
+        }
+        Optimizer::McNgd => precondition(
+            estimates::mc_fisher(model, slice, hyper.samples, hyper.seed, k),
+            0.0,
+            "the Monte-Carlo Fisher F̂",
+        ),
+    }
+}
+
+/// The first update δ = θ₁ − θ₀ = −lr·d₀ of `optimizer` from `start` (for gd, ngd, ngd-damped
+/// and ef-ngd this is −lr·P⁻¹∇L with P = I, F, F + λI, EF at the start).
+pub fn first_step(
+    target: &Model,
+    slice: &Slice,
+    start: [f64; 2],
+    optimizer: Optimizer,
+    lr: f64,
+    hyper: &Hyperparameters,
+    rule: &QuadratureRule,
+) -> Result<[f64; 2], Singular> {
+    let model = slice.place(target, start);
+    let terms = target_terms(&model, slice, target, optimizer == Optimizer::EfNgd, rule);
+    let mut state = State::default();
+    let d = direction(
+        optimizer, 0, &model, slice, target, &terms, hyper, &mut state, rule,
+    )?;
+    Ok([-lr * d[0], -lr * d[1]])
+}
+
+/// Why a point is outside the model's domain on this slice, in words; None inside.
+fn outside(model: &Model, slice: &Slice) -> Option<String> {
+    model.validate_for(slice).err().map(|e| e.to_string())
+}
+
+/// One optimizer's run of up to `steps` updates from slice coordinates `start`, minimising
+/// L(θ) = KL(p_target ‖ p_θ) over the slice through `target` (the held parameters are the
+/// target's), all in f64. Step 0 is the start; each later point records L and the cumulative
+/// Euclidean and Fisher–Rao lengths, the latter Σ √(δᵀF(θ_mid)δ) with F the slice block at
+/// each step's midpoint.
+///
+/// The run ends early — reported in [`Run::stop`], the trajectory kept up to the last valid
+/// point — when an update lands outside the domain ([`Stop::LeftDomain`]: σ ≤ 0, π outside
+/// (0, 1) on a slice that varies it, or a coordinate not finite), or when the preconditioner is
+/// singular (κ > 1e12) or L or ∇L is not finite ([`Stop::Breakdown`]). No value in the output
+/// is ever NaN. A start outside the domain gives an empty trajectory and
+/// `LeftDomain { step: 0 }`; callers check the start first.
+#[allow(clippy::too_many_arguments)]
+pub fn run(
+    target: &Model,
+    slice: &Slice,
+    start: [f64; 2],
+    optimizer: Optimizer,
+    lr: f64,
+    steps: u32,
+    hyper: &Hyperparameters,
+    rule: &QuadratureRule,
+) -> Run {
+    let finish = |trajectory: Vec<Step>, stop: Stop| Run {
+        optimizer,
+        lr,
+        trajectory,
+        stop,
+    };
+    let mut model = slice.place(target, start);
+    if let Some(detail) = outside(&model, slice) {
+        return finish(
+            Vec::new(),
+            Stop::LeftDomain {
+                step: 0,
+                theta: start,
+                detail: format!("the start is outside the model: {detail}"),
+            },
+        );
+    }
+    let with_ef = optimizer == Optimizer::EfNgd;
+    let mut terms = target_terms(&model, slice, target, with_ef, rule);
+    if !(terms.loss.is_finite() && terms.grad.iter().all(|v| v.is_finite())) {
+        return finish(
+            Vec::new(),
+            Stop::Breakdown {
+                step: 0,
+                detail: format!("L or ∇L is not finite at the start: L = {}", terms.loss),
+            },
+        );
+    }
+    let mut theta = start;
+    let mut trajectory = Vec::with_capacity(steps as usize + 1);
+    trajectory.push(Step {
+        step: 0,
+        theta,
+        loss: terms.loss,
+        fisher_rao_length: 0.0,
+        euclidean_length: 0.0,
+    });
+    let mut state = State::default();
+    let (mut fr, mut euclid) = (0.0, 0.0);
+    for k in 0..steps {
+        let step = k + 1;
+        let d = match direction(
+            optimizer, k, &model, slice, target, &terms, hyper, &mut state, rule,
+        ) {
+            Ok(d) if d.iter().all(|v| v.is_finite()) => d,
+            Ok(d) => {
+                return finish(
+                    trajectory,
+                    Stop::Breakdown {
+                        step,
+                        detail: format!("the update direction is not finite: {d:?}"),
+                    },
+                );
+            }
+            Err(Singular(detail)) => {
+                return finish(trajectory, Stop::Breakdown { step, detail });
+            }
+        };
+        let delta = [-lr * d[0], -lr * d[1]];
+        let next = [theta[0] + delta[0], theta[1] + delta[1]];
+        if !next.iter().all(|v| v.is_finite()) {
+            return finish(
+                trajectory,
+                Stop::Breakdown {
+                    step,
+                    detail: format!("the update is not finite: θ would be {next:?}"),
+                },
+            );
+        }
+        let next_model = slice.place(target, next);
+        if let Some(detail) = outside(&next_model, slice) {
+            return finish(
+                trajectory,
+                Stop::LeftDomain {
+                    step,
+                    theta: next,
+                    detail,
+                },
+            );
+        }
+        // Both ends are inside and the domain is a box in the slice coordinates, so the
+        // midpoint is too.
+        let mid = slice.place(
+            target,
+            [theta[0] + 0.5 * delta[0], theta[1] + 0.5 * delta[1]],
+        );
+        let f = general::fisher_slice(&mid, slice, rule);
+        let q = f.xx * delta[0] * delta[0]
+            + 2.0 * f.xy * delta[0] * delta[1]
+            + f.yy * delta[1] * delta[1];
+        let next_terms = target_terms(&next_model, slice, target, with_ef, rule);
+        if !(next_terms.loss.is_finite()
+            && next_terms.grad.iter().all(|v| v.is_finite())
+            && q.is_finite())
+        {
+            return finish(
+                trajectory,
+                Stop::Breakdown {
+                    step,
+                    detail: format!(
+                        "L, ∇L or the step's Fisher–Rao length is not finite at ({}, {})",
+                        next[0], next[1]
+                    ),
+                },
+            );
+        }
+        // q ≥ 0 for a positive semi-definite F; a tiny negative value can only be rounding.
+        fr += q.max(0.0).sqrt();
+        euclid += delta[0].hypot(delta[1]);
+        theta = next;
+        model = next_model;
+        terms = next_terms;
+        trajectory.push(Step {
+            step,
+            theta,
+            loss: terms.loss,
+            fisher_rao_length: fr,
+            euclidean_length: euclid,
+        });
+    }
+    finish(trajectory, Stop::Completed)
+}
+
+/// Every optimizer in `optimizers` from the same start (in [`Optimizer::ALL`] order), each with
+/// its own learning rate, in parallel (the runs are independent and deterministic).
+#[allow(clippy::too_many_arguments)]
+pub fn race(
+    target: &Model,
+    slice: &Slice,
+    start: [f64; 2],
+    optimizers: &[Optimizer],
+    lr: &PerOptimizer<f64>,
+    steps: u32,
+    hyper: &Hyperparameters,
+    rule: &QuadratureRule,
+) -> Vec<Run> {
+    use rayon::prelude::*;
+    optimizers
+        .par_iter()
+        .map(|&o| run(target, slice, start, o, lr.get(o), steps, hyper, rule))
+        .collect()
+}
+
+impl Stop {
+    /// The kebab-case reason, as in the JSON (`completed`, `left-domain`, `breakdown`).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Stop::Completed => "completed",
+            Stop::LeftDomain { .. } => "left-domain",
+            Stop::Breakdown { .. } => "breakdown",
+        }
+    }
+}
+
+impl Run {
+    /// The last point reached.
+    pub fn last(&self) -> Option<&Step> {
+        self.trajectory.last()
     }
 }

@@ -6,6 +6,11 @@
 //! [`reference_lambda`]). Every glyph is then
 //! the honest level set δᵀF(θ)δ = ε, so KL(p_θ ‖ p_θ+δ) ≈ ε/2 on each outline. Semi-axes
 //! longer than [`CAP_CELLS`] cells are clamped (and drawn hatched).
+//!
+//! Source: with the scene's `estimates.grid_ellipses` = EF the glyphs are δᵀEF(θ)δ = ε instead,
+//! EF = E_{p*}[s sᵀ] the population empirical Fisher the field kernels store in each cell
+//! (`FieldCell::empirical`), at the same ε, coloured by κ(EF): where p_θ = p* (at θ*) the two
+//! layers agree, away from it EF ≠ F ([`source_code`] is the uniform's flag).
 
 use super::FrameInfo;
 use super::layer::{Layer, LayerFrame, Legend, LegendItem, SwatchShape};
@@ -13,7 +18,7 @@ use super::pipeline::{QuadPipeline, ViewAndParams, attribute};
 use crate::gpu::gpu_data::{EllipseParams, FieldCell};
 use crate::math::general::fisher_slice;
 use crate::math::{QuadratureRule, Sym2};
-use crate::scene::Scene;
+use crate::scene::{EllipseSource, Scene};
 
 /// Largest drawn semi-axis, in cells.
 pub const CAP_CELLS: f64 = 2.0;
@@ -60,17 +65,39 @@ pub struct EllipseRenderer {
 /// The [`FieldCell`] fields `ellipses.wgsl` reads as instance attributes (locations 0–4 of
 /// its `CellAttributes`); the shader validation test checks each offset against naga's
 /// layout of the WGSL `FieldCell`.
-pub const CELL_ATTRIBUTES: [wgpu::VertexAttribute; 5] = {
+pub const CELL_ATTRIBUTES: [wgpu::VertexAttribute; 8] = {
     use std::mem::offset_of;
-    use wgpu::VertexFormat::{Float32x2, Float32x4, Uint32};
+    use wgpu::VertexFormat::{Float32, Float32x2, Float32x4, Uint32};
+    let ef = offset_of!(FieldCell, empirical);
     [
         attribute(Float32x2, offset_of!(FieldCell, theta), 0),
         attribute(Float32x2, offset_of!(FieldCell, eigenvalues), 1),
         attribute(Float32x4, offset_of!(FieldCell, rotated), 2),
         attribute(Float32x2, offset_of!(FieldCell, q_max), 3),
         attribute(Uint32, offset_of!(FieldCell, flags), 4),
+        // EF's block, the WGSL `ef_aa`, `ef_ab`, `ef_bb` (Rust `empirical`).
+        attribute(Float32, ef, 5),
+        attribute(Float32, ef + 4, 6),
+        attribute(Float32, ef + 8, 7),
     ]
 };
+
+/// The shader's `source` code for the matrix the grid's glyphs draw (`ELLIPSE_SOURCE_*` of
+/// `ellipses.wgsl`).
+pub const fn source_code(source: EllipseSource) -> u32 {
+    match source {
+        EllipseSource::Fisher => 0,
+        EllipseSource::EmpiricalFisher => 1,
+    }
+}
+
+/// The matrix's short name in the legend.
+fn source_name(source: EllipseSource) -> &'static str {
+    match source {
+        EllipseSource::Fisher => "F",
+        EllipseSource::EmpiricalFisher => "EF",
+    }
+}
 
 impl EllipseRenderer {
     /// Builds the pipeline; `view_buffer` is the shared view uniform.
@@ -132,6 +159,8 @@ impl Layer for EllipseRenderer {
                 cap: (CAP_CELLS * frame.layout.cell) as f32,
                 log_kappa_top: LOG_KAPPA_TOP,
                 opacity: 0.85,
+                source: source_code(frame.scene.estimates.grid_ellipses),
+                _pad: [0; 3],
             },
         );
     }
@@ -145,8 +174,10 @@ impl Layer for EllipseRenderer {
     }
 
     fn legend(&self, scene: &Scene, info: &FrameInfo) -> Option<Legend> {
+        let m = source_name(scene.estimates.grid_ellipses);
+        let empirical = scene.estimates.grid_ellipses == EllipseSource::EmpiricalFisher;
         scene.layers.ellipses.then(|| Legend {
-            title: Some("ellipse colour: log₁₀ κ(F)".into()),
+            title: Some(format!("ellipse colour: log₁₀ κ({m})")),
             items: vec![
                 LegendItem::ColorBar {
                     ticks: (0..=LOG_KAPPA_TOP as i32)
@@ -159,11 +190,12 @@ impl Layer for EllipseRenderer {
                         })
                         .collect(),
                 },
-                LegendItem::Text(format!("level set δᵀFδ = ε = {:.2e}", info.epsilon)),
-                LegendItem::Text(format!(
-                    "(KL ≈ ε/2 = {:.1e} on each outline)",
-                    info.epsilon / 2.0
-                )),
+                LegendItem::Text(format!("level set δᵀ{m}δ = ε = {:.2e}", info.epsilon)),
+                LegendItem::Text(if empirical {
+                    "EF = E_p*[s sᵀ] (population); = F at θ*".into()
+                } else {
+                    format!("(KL ≈ ε/2 = {:.1e} on each outline)", info.epsilon / 2.0)
+                }),
                 LegendItem::Swatch {
                     color: super::colormap::palette::CLAMPED,
                     shape: SwatchShape::Outline,

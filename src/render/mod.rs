@@ -16,7 +16,9 @@
 pub mod arrows;
 pub mod axes;
 pub mod colormap;
+pub mod convergence;
 pub mod ellipses;
+pub mod estimates;
 pub mod geodesic_ball;
 pub mod heatmap;
 pub mod layer;
@@ -25,6 +27,7 @@ pub mod markers;
 pub mod particle_draw;
 pub mod paths;
 pub mod pipeline;
+pub mod race;
 pub mod target;
 pub mod trails;
 
@@ -93,39 +96,50 @@ struct FramePlan {
 struct Layers {
     /// First, over the cleared background: the grid, axes and glyphs stay readable on it.
     heatmap: heatmap::HeatmapLayer,
+    /// The convergence map: in the heatmap's slot, opaque over it while enabled.
+    convergence: convergence::ConvergenceLayer,
     axes: axes::AxesLayer,
     ellipses: ellipses::EllipseRenderer,
     trails: trails::Trails,
     arrows: arrows::ArrowRenderer,
     markers: markers::MarkerLayer,
     paths: paths::PathsLayer,
+    /// The optimizer race: polylines per optimizer and the start handle.
+    race: race::RaceLayer,
     geodesic_ball: geodesic_ball::GeodesicBallLayer,
+    estimates: estimates::EstimatesLayer,
 }
 
 impl Layers {
     /// Back to front: the order they are drawn in.
-    fn list(&self) -> [&dyn Layer; 8] {
+    fn list(&self) -> [&dyn Layer; 11] {
         [
             &self.heatmap,
+            &self.convergence,
             &self.axes,
             &self.ellipses,
             &self.trails,
             &self.paths,
+            &self.race,
             &self.geodesic_ball,
+            &self.estimates,
             &self.arrows,
             &self.markers,
         ]
     }
 
     /// The same, mutable (for `prepare`).
-    fn list_mut(&mut self) -> [&mut dyn Layer; 8] {
+    fn list_mut(&mut self) -> [&mut dyn Layer; 11] {
         [
             &mut self.heatmap,
+            &mut self.convergence,
             &mut self.axes,
             &mut self.ellipses,
             &mut self.trails,
             &mut self.paths,
+            &mut self.race,
             &mut self.geodesic_ball,
+            &mut self.estimates,
             &mut self.arrows,
             &mut self.markers,
         ]
@@ -154,6 +168,7 @@ impl SceneRenderer {
             format,
             layers: Layers {
                 heatmap: heatmap::HeatmapLayer::new(device, &view_buffer, format),
+                convergence: convergence::ConvergenceLayer::new(device, &view_buffer, format),
                 axes: axes::AxesLayer::new(device, &view_layout, &view_group, format),
                 ellipses: ellipses::EllipseRenderer::new(device, &view_buffer, format),
                 trails: trails::Trails::new(device, format),
@@ -165,11 +180,18 @@ impl SceneRenderer {
                 ),
                 markers: markers::MarkerLayer::new(device, &view_layout, &view_group, format),
                 paths: paths::PathsLayer::new(device, &view_layout, &view_group, format),
+                race: race::RaceLayer::new(device, &view_layout, &view_group, format),
                 geodesic_ball: geodesic_ball::GeodesicBallLayer::new(
                     device,
                     &view_layout,
                     &view_group,
                     &view_buffer,
+                    format,
+                ),
+                estimates: estimates::EstimatesLayer::new(
+                    device,
+                    &view_layout,
+                    &view_group,
                     format,
                 ),
             },
@@ -320,6 +342,9 @@ impl SceneRenderer {
         plan: &FramePlan,
     ) -> Result<bool, GpuError> {
         let report = self.sim.update(ctx, encoder, scene, &plan.layout)?;
+        let (view_min, view_max) = scene.camera.visible_rect(plan.size_px);
+        self.sim
+            .update_convergence(ctx, encoder, scene, view_min, view_max)?;
         if self.sim.probe_generation() != self.probe_bound {
             self.layers
                 .arrows
@@ -403,6 +428,14 @@ impl SceneRenderer {
     /// does not.
     pub fn set_synchronous(&mut self, synchronous: bool) {
         self.layers.paths.set_synchronous(synchronous);
+        self.layers.race.set_synchronous(synchronous);
+        self.sim.set_convergence_synchronous(synchronous);
+        self.layers.estimates.set_synchronous(synchronous);
+    }
+
+    /// The optimizer race drawn in the last frame, if any.
+    pub fn shown_race(&self) -> Option<&crate::race_worker::RaceSet> {
+        self.layers.race.shown()
     }
 
     /// The shortest paths drawn in the last frame, if any.
@@ -450,6 +483,7 @@ impl SceneRenderer {
                 color_by_speed: (scene.flow.color == ParticleColor::Speed) as u32,
                 log_speed_min: particle_draw::LOG_SPEED_RANGE.0,
                 log_speed_max: particle_draw::LOG_SPEED_RANGE.1,
+                empirical_color: linear_rgba(estimates::colors::EMPIRICAL, 0.85),
             },
         );
         let mut pass = self

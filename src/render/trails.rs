@@ -234,10 +234,19 @@ impl Layer for Trails {
                         shape: SwatchShape::Dot,
                         label: "particles on −F⁻¹∇L (natural)".into(),
                     },
-                    LegendItem::Swatch {
-                        color: palette::EUCLID,
-                        shape: SwatchShape::Dot,
-                        label: "particles on −∇L (Euclidean)".into(),
+                    // Natural-vs-EF mode pairs the natural flow with the EF flow instead.
+                    if scene.flow.mode == crate::scene::FlowMode::NaturalVsEmpirical {
+                        LegendItem::Swatch {
+                            color: super::estimates::colors::EMPIRICAL,
+                            shape: SwatchShape::Dot,
+                            label: "particles on −EF⁻¹∇L (EF)".into(),
+                        }
+                    } else {
+                        LegendItem::Swatch {
+                            color: palette::EUCLID,
+                            shape: SwatchShape::Dot,
+                            label: "particles on −∇L (Euclidean)".into(),
+                        }
                     },
                 ],
             },

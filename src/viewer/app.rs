@@ -289,10 +289,12 @@ struct Recording {
 
 impl App {
     fn new(options: ViewOptions) -> Self {
+        let synchronous = options.frames.is_some();
         Self {
             scene: options.scene.clone(),
             options,
-            ui_state: UiState::default(),
+            // Under automation the K-FAC tab waits for its numbers, like the canvas' paths.
+            ui_state: UiState::with_synchronous(synchronous),
             screenshot_pending: false,
             gfx: None,
             info: FrameInfo::default(),

@@ -31,6 +31,8 @@ pub enum Drag {
     Pan,
     /// A mean's marker on the density strip (0: μ1*, 1: μ2*).
     DensityMarker(usize),
+    /// The optimizer race's start handle.
+    RaceStart,
 }
 
 /// State of the UI that is not part of the scene.
@@ -51,6 +53,10 @@ pub struct UiState {
     /// user unticked "σ1 = σ2").
     pub untie_sigmas: bool,
     numbers: Option<(NumbersKey, PanelNumbers)>,
+    /// The K-FAC tab (its worker thread starts the first time the tab is shown).
+    kfac: Option<super::kfac_tab::KfacTab>,
+    /// Frames wait for numbers computed off the frame loop (automation: screenshots show them).
+    pub synchronous: bool,
 }
 
 impl Default for UiState {
@@ -64,6 +70,8 @@ impl Default for UiState {
             scene_path: "fisherflow-scene.toml".to_owned(),
             untie_sigmas: false,
             numbers: None,
+            kfac: None,
+            synchronous: false,
         }
     }
 }
@@ -102,6 +110,14 @@ pub struct FrameContext<'a> {
 }
 
 impl UiState {
+    /// The default state, with frames waiting for off-loop numbers when `synchronous`.
+    pub fn with_synchronous(synchronous: bool) -> Self {
+        Self {
+            synchronous,
+            ..Self::default()
+        }
+    }
+
     /// Shows a message for a few seconds.
     pub fn toast(&mut self, ctx: &egui::Context, message: impl Into<String>) {
         let now = ctx.input(|i| i.time);
@@ -154,6 +170,10 @@ pub fn show(
 ) -> Vec<Command> {
     let mut commands = handle_keys(ui, state);
     let current = scene.clone();
+    commands.extend(tab_bar(ui, &current));
+    if current.tab == crate::scene::Tab::Kfac {
+        return kfac_view(ui, scene, state, commands);
+    }
     commands.extend(
         egui::Panel::left("controls")
             .resizable(true)
@@ -172,6 +192,15 @@ pub fn show(
             .show(ui, |ui| density_strip(ui, &current, state))
             .inner,
     );
+    if current.race.enabled {
+        egui::Panel::right("race results")
+            .resizable(true)
+            .default_size(360.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .show(ui, |ui| super::race_panel::results(ui, &current));
+            });
+    }
     commands.extend(
         egui::CentralPanel::no_frame()
             .show(ui, |ui| canvas(ui, &current, state, frame))
@@ -332,6 +361,10 @@ fn side_panel(
 
     ui.separator();
     out.extend(geodesic_controls(ui, scene));
+    ui.separator();
+    out.extend(super::convergence_panel::show(ui, scene));
+    ui.separator();
+    out.extend(super::race_panel::show(ui, scene));
 
     ui.separator();
     ui.strong("Layers");
@@ -399,6 +432,8 @@ fn side_panel(
         out.push(Command::ToggleRecording);
     }
 
+    ui.separator();
+    out.extend(super::estimates_panel::show(ui, scene));
     let numbers = state.numbers(scene, &frame.info).clone();
     ui.separator();
     target_numbers(ui, scene, &numbers);
@@ -692,6 +727,12 @@ fn flow_controls(ui: &mut egui::Ui, scene: &Scene, frame: &FrameContext<'_>) -> 
         ui.selectable_value(&mut flow.mode, FlowMode::Natural, "natural");
         ui.selectable_value(&mut flow.mode, FlowMode::Euclidean, "Euclidean");
         ui.selectable_value(&mut flow.mode, FlowMode::Both, "both");
+        ui.selectable_value(
+            &mut flow.mode,
+            FlowMode::NaturalVsEmpirical,
+            "natural vs EF",
+        )
+        .on_hover_text("pairs: −F⁻¹∇L (cyan) beside −EF⁻¹∇L (orange)");
     });
     let shown = flow.particles.unwrap_or(frame.default_particles);
     let mut count = shown;
@@ -958,6 +999,10 @@ fn canvas(
         [
             (Drag::Target, Some(scene.target())),
             (Drag::Twin, scene.twin()),
+            (
+                Drag::RaceStart,
+                crate::race_worker::RaceKey::for_scene(scene).map(|k| k.start),
+            ),
         ]
         .into_iter()
         .filter_map(|(d, w)| w.map(|w| (d, w)))
@@ -986,6 +1031,11 @@ fn canvas(
                 let w = screen_to_world(scene, rect, pos);
                 out.push(Command::Edit(SceneEdit::SetTarget(target_for_twin(
                     scene, w,
+                ))));
+            }
+            Some(Drag::RaceStart) => {
+                out.push(Command::Edit(SceneEdit::SetRaceStart(Some(
+                    screen_to_world(scene, rect, pos),
                 ))));
             }
             Some(Drag::Pan) => {
@@ -1022,7 +1072,10 @@ fn canvas(
             ui.ctx().set_cursor_icon(egui::CursorIcon::Grab);
         }
     }
-    if matches!(state.drag, Some(Drag::Target | Drag::Twin)) {
+    if matches!(
+        state.drag,
+        Some(Drag::Target | Drag::Twin | Drag::RaceStart)
+    ) {
         ui.ctx().set_cursor_icon(egui::CursorIcon::Grabbing);
     }
     let numbers = state.numbers(scene, &frame.info);
@@ -1302,4 +1355,54 @@ fn toast(ui: &egui::Ui, state: &mut UiState) {
         Some(_) => state.toast = None,
         None => {}
     }
+}
+
+/// The strip above everything that switches between the geometry view and the K-FAC lab.
+fn tab_bar(ui: &mut egui::Ui, scene: &Scene) -> Vec<Command> {
+    use crate::scene::Tab;
+    let mut tab = scene.tab;
+    egui::Panel::top("tabs").show(ui, |ui| {
+        ui.horizontal(|ui| {
+            ui.selectable_value(&mut tab, Tab::Geometry, "Mixture geometry");
+            ui.selectable_value(&mut tab, Tab::Kfac, "K-FAC lab");
+        });
+    });
+    if tab == scene.tab {
+        Vec::new()
+    } else {
+        vec![Command::Edit(SceneEdit::SetTab(tab))]
+    }
+}
+
+/// The K-FAC tab fills the window below the tab bar; its edits are applied like the panels'.
+fn kfac_view(
+    ui: &mut egui::Ui,
+    scene: &mut Scene,
+    state: &mut UiState,
+    mut commands: Vec<Command>,
+) -> Vec<Command> {
+    let current = scene.clone();
+    let tab = state.kfac.get_or_insert_with(super::kfac_tab::KfacTab::new);
+    let edited = egui::CentralPanel::default()
+        .show(ui, |ui| {
+            egui::ScrollArea::vertical()
+                .show(ui, |ui| {
+                    tab.ui(ui, &current.kfac, &current.model, state.synchronous)
+                })
+                .inner
+        })
+        .inner;
+    if let Some(lab) = edited {
+        commands.push(Command::Edit(SceneEdit::SetKfacLab(lab)));
+    }
+    let mut for_app = Vec::new();
+    for command in commands {
+        match command {
+            Command::Edit(edit) => scene.apply(edit),
+            other => for_app.push(other),
+        }
+    }
+    help_window(ui, state);
+    toast(ui, state);
+    for_app
 }

@@ -1,0 +1,285 @@
+//! The convergence-map layer (`shaders/convergence_draw.wgsl`): draws the simulation's
+//! convergence map (`compute::convergence`) straight from its state buffer, in the
+//! heatmap's slot (right after it, opaque over the lattice, so it replaces it while enabled).
+//! Converged cells take the shared colour map on a log scale of steps; capped, left and
+//! breakdown cells neutral greys; running cells dark hatching. In the split view gd fills the
+//! left half of the canvas and ngd the right half, over the same view, each half labelled.
+
+use super::FrameInfo;
+use super::layer::{CanvasLabel, Layer, LayerFrame, Legend, LegendItem, SwatchShape};
+use super::pipeline::{QuadPipeline, uniform_buffer, uniform_entry};
+use crate::gpu::convergence_data::Status;
+use crate::scene::{ConvergenceView, Scene};
+
+/// Must match `ConvergenceDrawParams` in `shaders/convergence_draw.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct ConvergenceDrawParams {
+    /// The lattice origin minus the view centre (world units, formed in f64).
+    pub origin: [f32; 2],
+    /// A lattice cell's size (world units).
+    pub cell_size: [f32; 2],
+    /// Columns, rows.
+    pub grid: [u32; 2],
+    /// Cells of one map.
+    pub cell_count: u32,
+    /// 1: map 0 on the left half, map 1 on the right.
+    pub split: u32,
+    /// The step cap (top of the colour scale).
+    pub max_steps: f32,
+    /// Opacity.
+    pub opacity: f32,
+    /// Padding.
+    pub _pad: [f32; 2],
+}
+
+const _: () = assert!(size_of::<ConvergenceDrawParams>() == 48);
+
+/// sRGB hex of the neutral colours (the shader's linear greys 0.3, 0.012, 0.8 encoded).
+pub const CAPPED_COLOR: u32 = 0x959595;
+/// See [`CAPPED_COLOR`].
+pub const LEFT_COLOR: u32 = 0x1b1b1b;
+/// See [`CAPPED_COLOR`].
+pub const BREAKDOWN_COLOR: u32 = 0xe7e7e7;
+/// Label colour on the canvas.
+pub const LABEL_COLOR: u32 = 0xffffff;
+
+/// Step counts at even spacing along the log colour bar t = ln(1 + s)/ln(1 + max).
+pub fn step_ticks(max_steps: u32) -> Vec<String> {
+    let top = (1.0 + max_steps as f64).ln();
+    (0..=4)
+        .map(|i| {
+            let s = ((top * i as f64 / 4.0).exp() - 1.0).round() as u64;
+            s.to_string()
+        })
+        .collect()
+}
+
+/// The layer: pipeline, uniform, the bind group of the current map's buffer.
+pub struct ConvergenceLayer {
+    pipeline: wgpu::RenderPipeline,
+    layout: wgpu::BindGroupLayout,
+    view_buffer: wgpu::Buffer,
+    params: wgpu::Buffer,
+    bound: Option<(wgpu::Buffer, wgpu::BindGroup)>,
+    visible: bool,
+    /// Where the half labels go (slice coordinates), from the last prepared frame.
+    label_spots: Vec<([f64; 2], &'static str)>,
+    /// Progress text for the legend.
+    progress: Option<String>,
+}
+
+impl ConvergenceLayer {
+    /// Builds the pipeline.
+    pub fn new(
+        device: &wgpu::Device,
+        view_buffer: &wgpu::Buffer,
+        format: wgpu::TextureFormat,
+    ) -> Self {
+        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("convergence draw"),
+            entries: &[
+                uniform_entry(0),
+                uniform_entry(1),
+                wgpu::BindGroupLayoutEntry {
+                    binding: 2,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Storage { read_only: true },
+                        has_dynamic_offset: false,
+                        min_binding_size: None,
+                    },
+                    count: None,
+                },
+            ],
+        });
+        let pipeline = QuadPipeline {
+            shader_file: "convergence_draw.wgsl",
+            layout: &layout,
+            instances: None,
+            format,
+        }
+        .build(device);
+        Self {
+            pipeline,
+            layout,
+            view_buffer: view_buffer.clone(),
+            params: uniform_buffer(
+                device,
+                "convergence draw params",
+                &ConvergenceDrawParams::default(),
+            ),
+            bound: None,
+            visible: false,
+            label_spots: Vec::new(),
+            progress: None,
+        }
+    }
+}
+
+impl Layer for ConvergenceLayer {
+    fn name(&self) -> &'static str {
+        "convergence"
+    }
+
+    fn prepare(&mut self, frame: &LayerFrame<'_>) {
+        self.visible = false;
+        self.label_spots.clear();
+        self.progress = None;
+        let scene = frame.scene;
+        if !scene.convergence.enabled {
+            return;
+        }
+        let Some(map) = frame.sim.convergence_map() else {
+            return;
+        };
+        let spec = map.spec();
+        let buffer = map.cells_buffer();
+        if self.bound.as_ref().is_none_or(|(b, _)| b != buffer) {
+            let group = frame
+                .ctx
+                .device
+                .create_bind_group(&wgpu::BindGroupDescriptor {
+                    label: Some("convergence draw"),
+                    layout: &self.layout,
+                    entries: &[
+                        wgpu::BindGroupEntry {
+                            binding: 0,
+                            resource: self.view_buffer.as_entire_binding(),
+                        },
+                        wgpu::BindGroupEntry {
+                            binding: 1,
+                            resource: self.params.as_entire_binding(),
+                        },
+                        wgpu::BindGroupEntry {
+                            binding: 2,
+                            resource: buffer.as_entire_binding(),
+                        },
+                    ],
+                });
+            self.bound = Some((buffer.clone(), group));
+        }
+        let center = scene.camera.center;
+        let n = spec.grid as f64;
+        let split = spec.maps.len() > 1;
+        let params = ConvergenceDrawParams {
+            origin: [
+                (spec.view_min[0] - center[0]) as f32,
+                (spec.view_min[1] - center[1]) as f32,
+            ],
+            cell_size: [
+                ((spec.view_max[0] - spec.view_min[0]) / n) as f32,
+                ((spec.view_max[1] - spec.view_min[1]) / n) as f32,
+            ],
+            grid: [spec.grid, spec.grid],
+            cell_count: spec.cells(),
+            split: split as u32,
+            max_steps: spec.max_steps as f32,
+            opacity: 1.0,
+            _pad: [0.0; 2],
+        };
+        frame
+            .ctx
+            .queue
+            .write_buffer(&self.params, 0, bytemuck::bytes_of(&params));
+        self.visible = true;
+        // Labels near the top of each half (a little in from the left edge of each).
+        let (lo, hi) = scene.camera.visible_rect(frame.size_px);
+        let y = hi[1] - 0.06 * (hi[1] - lo[1]);
+        let w = hi[0] - lo[0];
+        if split {
+            self.label_spots
+                .push(([lo[0] + 0.02 * w, y], spec.maps[0].0.name()));
+            self.label_spots
+                .push(([lo[0] + 0.52 * w, y], spec.maps[1].0.name()));
+        } else if let Some((opt, _)) = spec.maps.first() {
+            self.label_spots.push(([lo[0] + 0.02 * w, y], opt.name()));
+        }
+        let p = map.progress();
+        self.progress = Some(if p.done {
+            "map complete".to_owned()
+        } else {
+            format!(
+                "computing: {} of {} steps, {} cells running",
+                p.steps_done,
+                p.max_steps,
+                p.running.map_or("?".to_owned(), |r| r.to_string())
+            )
+        });
+    }
+
+    fn draw(&self, pass: &mut wgpu::RenderPass<'_>, _frame: &LayerFrame<'_>) {
+        if !self.visible {
+            return;
+        }
+        let Some((_, group)) = &self.bound else {
+            return;
+        };
+        pass.set_pipeline(&self.pipeline);
+        pass.set_bind_group(0, group, &[]);
+        pass.draw(0..4, 0..1);
+    }
+
+    fn legend(&self, scene: &Scene, _info: &FrameInfo) -> Option<Legend> {
+        if !scene.convergence.enabled || !self.visible {
+            return None;
+        }
+        let c = &scene.convergence;
+        let which = match c.view {
+            ConvergenceView::Gd => "gd",
+            ConvergenceView::Ngd => "ngd",
+            ConvergenceView::Split => "gd | ngd",
+        };
+        let mut items = vec![
+            LegendItem::ColorBar {
+                ticks: step_ticks(c.max_steps),
+            },
+            LegendItem::Text(format!("steps until L < {:.0e}·L0 (log)", c.threshold)),
+        ];
+        for (color, status) in [
+            (CAPPED_COLOR, Status::Capped),
+            (LEFT_COLOR, Status::Left),
+            (BREAKDOWN_COLOR, Status::Breakdown),
+        ] {
+            items.push(LegendItem::Swatch {
+                color,
+                shape: SwatchShape::Dot,
+                label: status.describe().to_owned(),
+            });
+        }
+        if let Some(p) = &self.progress {
+            items.push(LegendItem::Text(p.clone()));
+        }
+        Some(Legend {
+            title: Some(format!("convergence map: {which}")),
+            items,
+        })
+    }
+
+    fn labels(&self, scene: &Scene) -> Vec<CanvasLabel> {
+        if !scene.convergence.enabled {
+            return Vec::new();
+        }
+        self.label_spots
+            .iter()
+            .map(|(at, text)| CanvasLabel {
+                at: *at,
+                text: (*text).to_owned(),
+                color: LABEL_COLOR,
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn step_ticks_run_from_zero_to_the_cap() {
+        let t = step_ticks(500);
+        assert_eq!(t.first().map(String::as_str), Some("0"));
+        assert_eq!(t.last().map(String::as_str), Some("500"));
+        assert_eq!(t.len(), 5);
+    }
+}

@@ -1,0 +1,215 @@
+//! The optimizer-race layer: per enabled optimizer a polyline through its iterates in its own
+//! colour ([`crate::race_worker::RACE_COLORS`]) with a dot per step and a ringed end marker,
+//! and the race's start handle (a white ring, draggable in the viewer). The runs come from the
+//! shared [`crate::race_worker`] (f64, a background thread): the layer asks for the scene's
+//! race every frame and draws it when ready — except in synchronous mode (captures,
+//! screenshots), where it waits so every run records the same frames. While a new race is
+//! solved (the start being dragged) the previous one stays on screen.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::HANDLE_RADIUS_PT;
+use super::colormap::linear_rgba;
+use super::layer::{Layer, LayerFrame, Legend, LegendItem, SwatchShape};
+use super::lines::line_renderer;
+use super::markers::marker_renderer;
+use super::pipeline::InstancedQuads;
+use super::{FrameInfo, display_offset};
+use crate::gpu::gpu_data::{LineInstance, MarkerInstance};
+use crate::race_worker::{RaceKey, RaceSet, color, race_for, shared};
+use crate::scene::{Camera, Scene};
+
+/// How long a synchronous frame waits for its race.
+const SYNC_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The optimizer-race layer.
+pub struct RaceLayer {
+    lines: InstancedQuads,
+    markers: InstancedQuads,
+    /// Wait for the race of every frame (captures, screenshots).
+    synchronous: bool,
+    /// The race drawn this frame, if any.
+    shown: Option<Arc<RaceSet>>,
+    /// A request is still being solved.
+    pending: bool,
+}
+
+impl RaceLayer {
+    /// Builds the line and marker pipelines for targets of `format`.
+    pub fn new(
+        device: &wgpu::Device,
+        view_layout: &wgpu::BindGroupLayout,
+        view_group: &wgpu::BindGroup,
+        format: wgpu::TextureFormat,
+    ) -> Self {
+        Self {
+            lines: line_renderer(device, view_layout, view_group, format),
+            markers: marker_renderer(device, view_layout, view_group, format),
+            synchronous: false,
+            shown: None,
+            pending: false,
+        }
+    }
+
+    /// Whether frames wait for their race (captures and screenshots do).
+    pub fn set_synchronous(&mut self, synchronous: bool) {
+        self.synchronous = synchronous;
+    }
+
+    /// The race drawn in the last frame.
+    pub fn shown(&self) -> Option<&RaceSet> {
+        self.shown.as_deref()
+    }
+}
+
+/// The line and marker instances of a race, and the start handle.
+pub fn instances(
+    camera: &Camera,
+    set: &RaceSet,
+    start: [f64; 2],
+    px_per_point: f32,
+) -> (Vec<LineInstance>, Vec<MarkerInstance>) {
+    let w = px_per_point;
+    let mut lines = Vec::new();
+    let mut markers = Vec::new();
+    for run in &set.runs {
+        let c = color(run.optimizer);
+        let points: Vec<[f32; 2]> = run
+            .trajectory
+            .iter()
+            .map(|s| display_offset(camera, s.theta))
+            .collect();
+        for pair in points.windows(2) {
+            lines.push(LineInstance {
+                start: pair[0],
+                end: pair[1],
+                color: linear_rgba(c, 0.9),
+                style: [1.5 * w, 0.0],
+            });
+        }
+        // A dot per step after the start (the start handle marks step 0).
+        for &p in points.iter().skip(1) {
+            markers.push(MarkerInstance {
+                center: p,
+                size: [2.2 * w, 0.0],
+                fill: linear_rgba(c, 1.0),
+                ring: linear_rgba(c, 1.0),
+            });
+        }
+        if let Some(&end) = points.last() {
+            markers.push(MarkerInstance {
+                center: end,
+                size: [5.0 * w, 1.5 * w],
+                fill: linear_rgba(c, 1.0),
+                ring: linear_rgba(0x000000, 1.0),
+            });
+        }
+    }
+    markers.push(start_handle(camera, start, px_per_point));
+    (lines, markers)
+}
+
+/// The start handle: a white ring the size of the other handles.
+pub fn start_handle(camera: &Camera, start: [f64; 2], px_per_point: f32) -> MarkerInstance {
+    MarkerInstance {
+        center: display_offset(camera, start),
+        size: [HANDLE_RADIUS_PT * px_per_point, 2.5 * px_per_point],
+        fill: linear_rgba(0xffffff, 0.15),
+        ring: linear_rgba(0xffffff, 1.0),
+    }
+}
+
+impl Layer for RaceLayer {
+    fn name(&self) -> &'static str {
+        "race"
+    }
+
+    fn prepare(&mut self, frame: &LayerFrame<'_>) {
+        let key = RaceKey::for_scene(frame.scene);
+        self.pending = false;
+        let (mut lines, mut markers) = (Vec::new(), Vec::new());
+        match key {
+            None => self.shown = None,
+            Some(key) => {
+                let wait = if self.synchronous {
+                    SYNC_TIMEOUT
+                } else {
+                    Duration::ZERO
+                };
+                let ready = race_for(frame.scene, wait);
+                let worker = shared().lock().unwrap_or_else(|e| e.into_inner());
+                self.pending = worker.pending();
+                // While a new race is solved keep the last one of the same slice on screen.
+                self.shown = ready.or_else(|| {
+                    worker
+                        .latest()
+                        .filter(|s| s.key.slice == key.slice && s.key.model == key.model)
+                });
+                drop(worker);
+                if let Some(set) = &self.shown {
+                    (lines, markers) =
+                        instances(&frame.scene.camera, set, key.start, frame.px_per_point);
+                } else {
+                    markers.push(start_handle(
+                        &frame.scene.camera,
+                        key.start,
+                        frame.px_per_point,
+                    ));
+                }
+            }
+        }
+        self.lines
+            .prepare(&frame.ctx.device, &frame.ctx.queue, &lines);
+        self.markers
+            .prepare(&frame.ctx.device, &frame.ctx.queue, &markers);
+    }
+
+    fn draw(&self, pass: &mut wgpu::RenderPass<'_>, frame: &LayerFrame<'_>) {
+        if RaceKey::for_scene(frame.scene).is_some() {
+            self.lines.draw(pass);
+            self.markers.draw(pass);
+        }
+    }
+
+    fn legend(&self, scene: &Scene, _info: &FrameInfo) -> Option<Legend> {
+        RaceKey::for_scene(scene)?;
+        let mut items = Vec::new();
+        match &self.shown {
+            None => items.push(LegendItem::Text(if self.pending {
+                "running the race…".into()
+            } else {
+                "no race".into()
+            })),
+            Some(set) => {
+                for run in &set.runs {
+                    let last = run.trajectory.last();
+                    let to = run
+                        .steps_to(1e-6)
+                        .map_or(String::new(), |s| format!(" ({s} steps)"));
+                    items.push(LegendItem::Swatch {
+                        color: color(run.optimizer),
+                        shape: SwatchShape::Dot,
+                        label: format!(
+                            "{} L={:.0e}{to}{}",
+                            run.optimizer,
+                            last.map_or(f64::NAN, |s| s.loss),
+                            match run.stop.reason() {
+                                "completed" => "",
+                                "left-domain" => " left",
+                                _ => " broke",
+                            }
+                        ),
+                    });
+                }
+                if self.pending {
+                    items.push(LegendItem::Text("updating…".into()));
+                }
+            }
+        }
+        Some(Legend {
+            title: Some("race (steps to L<1e-6; ring: start)".into()),
+            items,
+        })
+    }
+}

@@ -1,0 +1,69 @@
+//! The side panel's "Convergence map" section: enable, which map (gd, ngd, or both side by
+//! side), the two learning rates, the step cap, the relative threshold, the lattice size and
+//! the updates per frame. Like every panel it edits a copy of the scene's value and returns
+//! one [`SceneEdit::SetConvergence`] when that changed; the simulation restarts the map
+//! whenever the settings, the model, the slice or the view change.
+
+use super::ui::Command;
+use crate::scene::{
+    CONVERGENCE_GRID_RANGE, CONVERGENCE_STEPS_RANGE, CONVERGENCE_THRESHOLD_RANGE, ConvergenceView,
+    LR_RANGE, Scene, SceneEdit,
+};
+
+/// Lays out the section; returns the edit, if any.
+pub fn show(ui: &mut egui::Ui, scene: &Scene) -> Vec<Command> {
+    let before = scene.convergence;
+    let mut c = before;
+    ui.horizontal(|ui| {
+        ui.strong("Convergence map");
+        ui.checkbox(&mut c.enabled, "on");
+    });
+    if c.enabled {
+        ui.horizontal(|ui| {
+            ui.selectable_value(&mut c.view, ConvergenceView::Gd, "gd");
+            ui.selectable_value(&mut c.view, ConvergenceView::Ngd, "ngd");
+            ui.selectable_value(&mut c.view, ConvergenceView::Split, "split");
+        });
+        ui.add(
+            egui::Slider::new(&mut c.lr_gd, LR_RANGE.0..=LR_RANGE.1)
+                .logarithmic(true)
+                .text("lr gd"),
+        );
+        ui.add(
+            egui::Slider::new(&mut c.lr_ngd, LR_RANGE.0..=LR_RANGE.1)
+                .logarithmic(true)
+                .text("lr ngd"),
+        );
+        ui.add(
+            egui::Slider::new(
+                &mut c.max_steps,
+                CONVERGENCE_STEPS_RANGE.0..=CONVERGENCE_STEPS_RANGE.1,
+            )
+            .logarithmic(true)
+            .text("max steps"),
+        );
+        ui.add(
+            egui::Slider::new(
+                &mut c.threshold,
+                CONVERGENCE_THRESHOLD_RANGE.0..=CONVERGENCE_THRESHOLD_RANGE.1,
+            )
+            .logarithmic(true)
+            .text("threshold (× L0)"),
+        );
+        ui.add(
+            egui::Slider::new(
+                &mut c.grid,
+                CONVERGENCE_GRID_RANGE.0..=CONVERGENCE_GRID_RANGE.1,
+            )
+            .logarithmic(true)
+            .text("cells per side"),
+        );
+        ui.add(egui::Slider::new(&mut c.steps_per_frame, 1..=16).text("steps per visit"));
+        ui.small("progress: see the legend on the canvas");
+    }
+    if c != before {
+        vec![Command::Edit(SceneEdit::SetConvergence(c))]
+    } else {
+        Vec::new()
+    }
+}

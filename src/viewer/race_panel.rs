@@ -1,0 +1,232 @@
+//! The optimizer race's panels. [`show`] is the side panel's "Optimizer race" section: enable,
+//! the seven optimizers (each with its colour swatch), steps, a shared learning-rate slider
+//! (log) with per-optimizer overrides, momentum β, Adam's β1, β2, ε, ngd-damped's λ, mc-ngd's
+//! N and seed, and the start (the probe, or a handle dragged on the canvas). [`results`] is
+//! the panel beside the canvas: L against step (log y) and L against the cumulative
+//! Fisher–Rao length, and a table per optimizer (steps to L < 1e-6, final L, Euclidean and
+//! Fisher–Rao path length, why it stopped).
+//!
+//! Like every panel it edits a copy of the scene's value and returns one [`SceneEdit`] when
+//! that changed. The runs come from the process-wide race worker (`race_worker::shared`, the
+//! one the canvas layer draws from): while a race is being computed the panel says so and
+//! asks egui for another frame.
+
+use egui::{RichText, Sense, vec2};
+use egui_plot::{Legend, Line, Plot};
+
+use super::ui::Command;
+use crate::math::optimize::{Optimizer, Run, Stop};
+use crate::overlay::color;
+use crate::race_worker::{self, RaceKey};
+use crate::scene::{
+    DAMPING_RANGE, LR_RANGE, RACE_STEPS_RANGE, Race, SAMPLES_RANGE, Scene, SceneEdit,
+};
+
+/// The loss threshold of the table's "steps to" column.
+pub const CONVERGED: f64 = 1e-6;
+
+/// Losses below this are drawn at it on the log axis (L reaches rounding, even −1e-17).
+const LOSS_FLOOR: f64 = 1e-17;
+
+/// A filled square of `hex` (sRGB), the optimizer's colour.
+fn swatch(ui: &mut egui::Ui, hex: u32) {
+    let (rect, _) = ui.allocate_exact_size(vec2(12.0, 12.0), Sense::hover());
+    ui.painter().rect_filled(rect, 2.0, color(hex));
+}
+
+/// The side panel's race controls; returns the edits.
+pub fn show(ui: &mut egui::Ui, scene: &Scene) -> Vec<Command> {
+    let mut out = Vec::new();
+    ui.strong("Optimizer race");
+    let before = scene.race;
+    let mut race = before;
+    ui.checkbox(&mut race.enabled, "run the race")
+        .on_hover_text("every ticked optimizer from the start to θ*, f64 on the CPU");
+    if race.enabled {
+        ui.horizontal(|ui| match race.start {
+            Some(p) => {
+                ui.label(format!("start ({:.3}, {:.3})", p[0], p[1]));
+                if ui.small_button("use the probe").clicked() {
+                    race.start = None;
+                }
+            }
+            None => {
+                ui.label("start: the probe (drag the white ring)");
+            }
+        });
+        let mut shared_lr = race.lr.gd;
+        if ui
+            .add(
+                egui::Slider::new(&mut shared_lr, LR_RANGE.0..=LR_RANGE.1)
+                    .logarithmic(true)
+                    .text("lr (all)"),
+            )
+            .changed()
+        {
+            race.lr = crate::math::optimize::PerOptimizer::splat(shared_lr);
+        }
+        egui::Grid::new("race optimizers")
+            .num_columns(3)
+            .show(ui, |ui| {
+                for o in Optimizer::ALL {
+                    ui.horizontal(|ui| {
+                        swatch(ui, race_worker::color(o));
+                        ui.checkbox(race.optimizers.get_mut(o), o.name());
+                    });
+                    ui.add(
+                        egui::DragValue::new(race.lr.get_mut(o))
+                            .range(LR_RANGE.0..=LR_RANGE.1)
+                            .speed(0.01)
+                            .prefix("lr "),
+                    );
+                    ui.end_row();
+                }
+            });
+        ui.add(
+            egui::Slider::new(&mut race.steps, RACE_STEPS_RANGE.0..=RACE_STEPS_RANGE.1)
+                .logarithmic(true)
+                .text("steps"),
+        );
+        let h = &mut race.hyper;
+        ui.add(egui::Slider::new(&mut h.momentum, 0.0..=0.999).text("momentum β"));
+        ui.add(egui::Slider::new(&mut h.beta1, 0.0..=0.999).text("Adam β1"));
+        ui.add(egui::Slider::new(&mut h.beta2, 0.0..=0.9999).text("Adam β2"));
+        ui.add(
+            egui::Slider::new(&mut h.eps, 1e-12..=1.0)
+                .logarithmic(true)
+                .text("Adam ε"),
+        );
+        ui.add(
+            egui::Slider::new(&mut h.damping, DAMPING_RANGE.0.max(1e-8)..=DAMPING_RANGE.1)
+                .logarithmic(true)
+                .text("λ (ngd-damped)"),
+        );
+        ui.add(
+            egui::Slider::new(&mut h.samples, SAMPLES_RANGE.0..=100_000)
+                .logarithmic(true)
+                .text("N (mc-ngd)"),
+        );
+        ui.add(egui::DragValue::new(&mut h.seed).prefix("mc-ngd seed "));
+    }
+    if race != before {
+        out.push(Command::Edit(SceneEdit::SetRace(race)));
+    }
+    out
+}
+
+/// A run's stop reason, short.
+fn stop_text(stop: &Stop) -> String {
+    match stop {
+        Stop::Completed => "completed".into(),
+        Stop::LeftDomain { step, .. } => format!("left the model at {step}"),
+        Stop::Breakdown { step, .. } => format!("breakdown at {step}"),
+    }
+}
+
+fn stop_detail(stop: &Stop) -> Option<&str> {
+    match stop {
+        Stop::Completed => None,
+        Stop::LeftDomain { detail, .. } | Stop::Breakdown { detail, .. } => Some(detail),
+    }
+}
+
+/// log10 of a loss for the log axis.
+fn log_loss(l: f64) -> f64 {
+    l.max(LOSS_FLOOR).log10()
+}
+
+fn power_of_ten(mark: egui_plot::GridMark, _range: &std::ops::RangeInclusive<f64>) -> String {
+    format!("1e{}", mark.value.round())
+}
+
+/// One plot of log10 L against `x` of each step.
+fn loss_plot(
+    ui: &mut egui::Ui,
+    id: &str,
+    x_label: &str,
+    runs: &[Run],
+    x: fn(&crate::math::optimize::Step) -> f64,
+) {
+    Plot::new(id)
+        .height(170.0)
+        .legend(Legend::default())
+        .x_axis_label(x_label)
+        .y_axis_label("L (log)")
+        .y_axis_formatter(power_of_ten)
+        .allow_scroll(false)
+        .show(ui, |plot| {
+            for run in runs {
+                let points: Vec<[f64; 2]> = run
+                    .trajectory
+                    .iter()
+                    .map(|s| [x(s), log_loss(s.loss)])
+                    .collect();
+                plot.line(
+                    Line::new(run.optimizer.name(), points)
+                        .color(color(race_worker::color(run.optimizer))),
+                );
+            }
+        });
+}
+
+/// The panel beside the canvas: the two plots and the table. Nothing to edit here.
+pub fn results(ui: &mut egui::Ui, scene: &Scene) {
+    ui.heading("Optimizer race");
+    let Some(key) = RaceKey::for_scene(scene) else {
+        ui.label("No race: tick optimizers and place a start (the probe) inside the model.");
+        return;
+    };
+    let Some(set) = race_worker::race_for(scene, std::time::Duration::ZERO) else {
+        ui.label("running the race…");
+        ui.ctx().request_repaint();
+        return;
+    };
+    let Race { steps, .. } = key.race;
+    ui.label(
+        RichText::new(format!(
+            "from ({:.3}, {:.3}), {steps} steps, f64 ({:.0} ms)",
+            key.start[0],
+            key.start[1],
+            set.seconds * 1e3
+        ))
+        .small(),
+    );
+    loss_plot(ui, "race loss by step", "step", &set.runs, |s| {
+        s.step as f64
+    });
+    loss_plot(
+        ui,
+        "race loss by Fisher–Rao length",
+        "Fisher–Rao length",
+        &set.runs,
+        |s| s.fisher_rao_length,
+    );
+    egui::Grid::new("race table")
+        .striped(true)
+        .num_columns(6)
+        .show(ui, |ui| {
+            for h in ["", "L<1e-6 at", "final L", "Euclid", "Fisher–Rao", "stop"] {
+                ui.strong(h);
+            }
+            ui.end_row();
+            for run in &set.runs {
+                ui.horizontal(|ui| {
+                    swatch(ui, race_worker::color(run.optimizer));
+                    ui.label(run.optimizer.name());
+                });
+                ui.label(
+                    run.steps_to(CONVERGED)
+                        .map_or("–".to_owned(), |s| s.to_string()),
+                );
+                let last = run.trajectory.last();
+                ui.label(format!("{:.2e}", last.map_or(f64::NAN, |s| s.loss)));
+                ui.label(format!("{:.3}", last.map_or(0.0, |s| s.euclidean_length)));
+                ui.label(format!("{:.3}", last.map_or(0.0, |s| s.fisher_rao_length)));
+                let r = ui.label(stop_text(&run.stop));
+                if let Some(d) = stop_detail(&run.stop) {
+                    r.on_hover_text(d);
+                }
+                ui.end_row();
+            }
+        });
+}
