@@ -146,10 +146,11 @@ pub fn parse_lr(text: &str, selected: &[Optimizer]) -> Result<PerOptimizer<f64>,
                     .parse()
                     .map_err(|e: String| bad(format!("--lr: {e}")))?;
                 if !selected.contains(&o) {
-                    return Err(bad(format!(
-                        "--lr: a rate for {o}, which is not selected; add it to --optimizer or \
-                         drop {o}=… from --lr"
-                    )));
+                    // Scripts may pass every optimizer's rate and select a few: the rate is
+                    // still checked, then ignored, with a note.
+                    number(value, o.name())?;
+                    eprintln!("note: --lr: {o} is not selected; its rate is ignored");
+                    continue;
                 }
                 if named.get(o).is_some() {
                     return Err(bad(format!("--lr: {o} given twice")));
@@ -169,24 +170,23 @@ pub fn parse_lr(text: &str, selected: &[Optimizer]) -> Result<PerOptimizer<f64>,
     Ok(out)
 }
 
-/// The hyperparameters from the options, each checked, and each only accepted when an
-/// optimizer that uses it is selected.
+/// The hyperparameters from the options, each checked. One that no selected optimizer uses
+/// (the issue's contract: `--damping` applies to ngd-damped only) is ignored with a note on
+/// stderr, so a script may pass them all and select a few optimizers.
 fn hyperparameters(
     args: &OptimizeArgs,
     selected: &[Optimizer],
 ) -> Result<Hyperparameters, CliError> {
     let mut h = Hyperparameters::default();
     let uses = |option: &str, users: &[Optimizer]| -> Result<(), CliError> {
-        if users.iter().any(|o| selected.contains(o)) {
-            Ok(())
-        } else {
+        if !users.iter().any(|o| selected.contains(o)) {
             let names: Vec<&str> = users.iter().map(|o| o.name()).collect();
-            Err(bad(format!(
-                "--{option} applies to {} only, which is not selected; drop --{option} or add \
-                 it to --optimizer",
+            eprintln!(
+                "note: --{option} applies to {} only, which is not selected; it is ignored",
                 names.join(", ")
-            )))
+            );
         }
+        Ok(())
     };
     let unit = |option: &str, v: f64| -> Result<f64, CliError> {
         if v.is_finite() && (0.0..1.0).contains(&v) {
