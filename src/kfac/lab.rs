@@ -8,6 +8,7 @@
 //! optimizer's current weights. All of it is f64 on the worker thread; the frame loop only
 //! picks up the newest snapshot, so a large width slows the numbers, never the window.
 
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
 use std::thread::JoinHandle;
 
@@ -231,7 +232,7 @@ enum Message {
 pub struct LabWorker {
     requests: Sender<Message>,
     snapshots: Receiver<LabSnapshot>,
-    latest: Option<LabSnapshot>,
+    latest: Option<Arc<LabSnapshot>>,
     last_sent: Option<(KfacLab, Model)>,
     _thread: JoinHandle<()>,
 }
@@ -273,12 +274,12 @@ impl LabWorker {
         let _ = self.requests.send(Message::Reset);
     }
 
-    /// The newest snapshot, picking up any that arrived (never blocks).
-    pub fn latest(&mut self) -> Option<&LabSnapshot> {
+    /// The newest snapshot, picking up any that arrived (never blocks; shared, not copied).
+    pub fn latest(&mut self) -> Option<Arc<LabSnapshot>> {
         while let Ok(s) = self.snapshots.try_recv() {
-            self.latest = Some(s);
+            self.latest = Some(Arc::new(s));
         }
-        self.latest.as_ref()
+        self.latest.clone()
     }
 
     /// Waits (up to `timeout`) for a snapshot of exactly these settings: captures and tests.
@@ -287,7 +288,7 @@ impl LabWorker {
         settings: KfacLab,
         target: Model,
         timeout: std::time::Duration,
-    ) -> Option<&LabSnapshot> {
+    ) -> Option<Arc<LabSnapshot>> {
         self.update(settings, target);
         let deadline = std::time::Instant::now() + timeout;
         loop {
@@ -302,11 +303,11 @@ impl LabWorker {
                 return None;
             }
             match self.snapshots.recv_timeout(left) {
-                Ok(s) => self.latest = Some(s),
+                Ok(s) => self.latest = Some(Arc::new(s)),
                 Err(_) => return None,
             }
         }
-        self.latest.as_ref()
+        self.latest.clone()
     }
 }
 

@@ -28,11 +28,16 @@ const TRAINER_COLORS: [Color32; 3] = [
     Color32::from_rgb(240, 200, 60),
 ];
 
+/// The heatmaps drawn: (step, layer, settings hash), the three textures, the three matrices.
+type HeatCache = ((u32, usize, u64), [TextureHandle; 3], [Vec<f32>; 3]);
+
 /// The tab's own state: the worker, the uploaded heatmaps and the cost measurement.
 pub struct KfacTab {
     worker: LabWorker,
     layer: usize,
-    textures: Option<((u32, usize, u64), [TextureHandle; 3])>,
+    /// The drawn layer's three matrices and their textures, rebuilt only when the snapshot,
+    /// the layer or the settings change.
+    textures: Option<HeatCache>,
     cost: Option<Vec<SolveTiming>>,
     cost_running: Option<Receiver<Vec<SolveTiming>>>,
 }
@@ -118,7 +123,7 @@ impl KfacTab {
         let mut edited = *lab;
         controls(ui, &mut edited, &mut self.worker);
         ui.separator();
-        let snapshot = self.worker.latest().cloned();
+        let snapshot = self.worker.latest();
         match snapshot {
             None => {
                 ui.label("computing the blocks…");
@@ -199,9 +204,9 @@ impl KfacTab {
 
     fn heatmaps(&mut self, ui: &mut egui::Ui, snap: &LabSnapshot, n: usize) {
         let layer = &snap.layers[self.layer - 1];
-        let values = heat_values(layer);
         let key = (snap.step, self.layer, settings_hash(&snap.settings));
-        if self.textures.as_ref().is_none_or(|(k, _)| *k != key) {
+        if self.textures.as_ref().is_none_or(|(k, _, _)| *k != key) {
+            let values = heat_values(layer);
             let images = heat_images(&values, n);
             let names = ["kfac exact", "kfac kron", "kfac diff"];
             let mut i = 0;
@@ -212,9 +217,9 @@ impl KfacTab {
                 i += 1;
                 h
             });
-            self.textures = Some((key, handles));
+            self.textures = Some((key, handles, values));
         }
-        let Some((_, handles)) = &self.textures else {
+        let Some((_, handles, values)) = &self.textures else {
             return;
         };
         let titles = [
