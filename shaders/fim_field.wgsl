@@ -3,7 +3,13 @@
 // cancellation-free rotated basis, its eigen-decomposition and κ, and for the current target
 // ∇L, L, the damped natural gradient, the angle between the two and the population empirical
 // Fisher E_{p*}[s sᵀ] (standard basis, `ef_aa`, `ef_ab`, `ef_bb`). One invocation per cell,
-// no shared memory: the work per cell (2 components × Q nodes, twice) dwarfs any reuse.
+// no shared memory: the work per cell (Q nodes for F, 2 × Q for the target) dwarfs any reuse.
+// Entry point `field_target` redoes only the target's half when only the target moved.
+//
+// Transcendentals per cell at Q nodes per component (Q = 64: 512 exps, no log): F 2 exps × Q
+// (one component: the mirror symmetry in `fisher_rotated`), the target 3 exps × 2Q (node
+// weight, the model's switch shared by tanh and the log-density, the target's log-sum-exp;
+// the log of the ratio is a short series, `log_ratio_1p`).
 //
 // Output `cells` is laid out for the render pipelines to read directly (ellipses, arrows).
 // Rust side: `src/compute/fim_field.rs` (dispatch), `src/cpu/fim_field.rs` (f32 mirror),
@@ -46,10 +52,9 @@ struct PointInput {
 @group(0) @binding(2) var<storage, read_write> cells: array<FieldCell>;
 @group(0) @binding(3) var<storage, read> point_inputs: array<PointInput>;
 
-// Everything at θ = O + offset; shared by both entry points (CPU twin:
-// cpu::fim_field::evaluate_cell). `target_y0` is θ* relative to O's midpoint.
-fn evaluate_cell(offset: vec2<f32>, sigma: f32, target_y0: vec2<f32>, has_target: bool) -> FieldCell {
-    let th = theta_from_half_delta(0.5 * (params.origin_delta + (offset.x - offset.y)), sigma);
+// The target-independent half of a cell at θ = O + offset: F (rotated and standard basis),
+// its eigen-decomposition and κ. CPU twin: cpu::fim_field::fisher_part.
+fn fisher_part(offset: vec2<f32>, th: Theta) -> FieldCell {
     let f_rot = fisher_rotated(th, params.panel_nodes);
     let eig = sym2_eigen(f_rot);
     var out: FieldCell;
@@ -65,39 +70,65 @@ fn evaluate_cell(offset: vec2<f32>, sigma: f32, target_y0: vec2<f32>, has_target
     }
     out.rotated = vec4<f32>(f_rot, kappa);
     out.q_max = rotate_vector(eig.q_max);
-    if has_target {
-        flags |= FLAG_HAS_TARGET;
-        // θ's midpoint is m̄₀ + (offset₁ + offset₂)/2: the target in θ's y frame follows.
-        let target_y = target_y0 - vec2<f32>(0.5 * (offset.x + offset.y));
-        let g_and_loss = gradient_rotated_and_loss(th, target_y, params.panel_nodes);
-        let g_rot = g_and_loss.xy;
-        let nat = natural_gradient(f_rot, params.damping, g_rot);
-        out.grad = rotate_vector(g_rot);
-        out.loss = g_and_loss.z;
-        // The empirical Fisher E_{p*}[s sᵀ]: F's sums with the nodes placed under the
-        // target's components (σ shared, π* = ½) instead of the model's, then back to the
-        // standard (μ1, μ2) basis. The panels still split at the model's switch point (y = 0),
-        // where the scores bend.
-        let ef_rot = (accumulate_fisher(th, target_y.x, params.panel_nodes)
-            + accumulate_fisher(th, target_y.y, params.panel_nodes))
-            * (2.0 * th.inv_two_sigma_sq * th.inv_two_sigma_sq);
-        let ef = sym2_rotate_basis(ef_rot);
-        out.ef_aa = ef.x;
-        out.ef_ab = ef.y;
-        out.ef_bb = ef.z;
-        if nat.defined {
-            out.natgrad = rotate_vector(nat.value);
-            out.angle_deg = angle_deg(out.grad, out.natgrad);
-        } else {
-            flags |= FLAG_NATGRAD_UNDEFINED;
-        }
-        if !nat.defined || out.angle_deg < 0.0 {
-            flags |= FLAG_ANGLE_UNDEFINED;
-            out.angle_deg = 0.0;
-        }
+    out.flags = flags;
+    return out;
+}
+
+// The target's half, added to a cell whose F is already there (`fisher_part`): ∇L, L, the
+// damped natural gradient, the angle between the two and the population empirical Fisher.
+// `target_y0` is θ* relative to O's midpoint. CPU twin: cpu::fim_field::target_part.
+fn target_part(cell: FieldCell, th: Theta, target_y0: vec2<f32>) -> FieldCell {
+    var out = cell;
+    var flags = (cell.flags & FLAG_KAPPA_INFINITE) | FLAG_HAS_TARGET;
+    // θ's midpoint is m̄₀ + (offset₁ + offset₂)/2: the target in θ's y frame follows.
+    let target_y = target_y0 - vec2<f32>(0.5 * (cell.theta.x + cell.theta.y));
+    let terms = target_terms(th, target_y, params.panel_nodes);
+    let nat = natural_gradient(cell.rotated.xyz, params.damping, terms.grad);
+    out.grad = rotate_vector(terms.grad);
+    out.loss = terms.loss;
+    // The empirical Fisher E_{p*}[s sᵀ] back in the standard (μ1, μ2) basis. Its nodes sit
+    // under the target's components; the panels still split at the model's switch point
+    // (y = 0), where the scores bend.
+    let ef = sym2_rotate_basis(terms.empirical);
+    out.ef_aa = ef.x;
+    out.ef_ab = ef.y;
+    out.ef_bb = ef.z;
+    out.natgrad = vec2<f32>(0.0);
+    out.angle_deg = 0.0;
+    if nat.defined {
+        out.natgrad = rotate_vector(nat.value);
+        out.angle_deg = angle_deg(out.grad, out.natgrad);
+    } else {
+        flags |= FLAG_NATGRAD_UNDEFINED;
+    }
+    if !nat.defined || out.angle_deg < 0.0 {
+        flags |= FLAG_ANGLE_UNDEFINED;
+        out.angle_deg = 0.0;
     }
     out.flags = flags;
     return out;
+}
+
+// θ in the y frame at offset from O: Δ from Δ₀ plus the offset's difference.
+fn cell_theta(offset: vec2<f32>, sigma: f32) -> Theta {
+    return theta_from_half_delta(0.5 * (params.origin_delta + (offset.x - offset.y)), sigma);
+}
+
+// Everything at θ = O + offset; shared by the `field` and `points` entry points (CPU twin:
+// cpu::fim_field::evaluate_cell).
+fn evaluate_cell(offset: vec2<f32>, sigma: f32, target_y0: vec2<f32>, has_target: bool) -> FieldCell {
+    let th = cell_theta(offset, sigma);
+    let cell = fisher_part(offset, th);
+    if has_target {
+        return target_part(cell, th, target_y0);
+    }
+    return cell;
+}
+
+fn grid_offset(index: u32) -> vec2<f32> {
+    let column = index % params.grid.x;
+    let row = index / params.grid.x;
+    return (vec2<f32>(f32(column), f32(row)) + 0.5) * params.cell_size;
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -107,10 +138,21 @@ fn field(@builtin(global_invocation_id) gid: vec3<u32>,
     if index >= params.cell_count {
         return;
     }
-    let column = index % params.grid.x;
-    let row = index / params.grid.x;
-    let offset = (vec2<f32>(f32(column), f32(row)) + 0.5) * params.cell_size;
-    cells[index] = evaluate_cell(offset, params.sigma, params.target_y0, true);
+    cells[index] = evaluate_cell(grid_offset(index), params.sigma, params.target_y0, true);
+}
+
+// The target moved, nothing else: the cells keep F (a third of the work at equal node counts,
+// and everything the ellipses draw) and only the target's half is recomputed. The caller
+// guarantees the buffer holds this grid's field (same origin, cells, σ and nodes).
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn field_target(@builtin(global_invocation_id) gid: vec3<u32>,
+                @builtin(num_workgroups) groups: vec3<u32>) {
+    let index = linear_index(gid, groups);
+    if index >= params.cell_count {
+        return;
+    }
+    let cell = cells[index];
+    cells[index] = target_part(cell, cell_theta(cell.theta, params.sigma), params.target_y0);
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)

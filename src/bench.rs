@@ -159,6 +159,11 @@ pub enum FimPath {
     #[serde(rename = "gpu")]
     #[value(name = "gpu")]
     Gpu,
+    /// The f32 CPU path at the SIMD limit: 8 cells per AVX2 + FMA vector on every core
+    /// (`cpu::simd`; the scalar mirror where the CPU lacks AVX2 + FMA). Seed kernel only.
+    #[serde(rename = "cpu-f32-simd")]
+    #[value(name = "cpu-f32-simd")]
+    CpuF32Simd,
     /// The f32 CPU mirror on every core.
     #[serde(rename = "cpu-f32-mt")]
     #[value(name = "cpu-f32-mt")]
@@ -215,6 +220,19 @@ pub struct BenchConfig {
     pub kfac_widths: Vec<usize>,
     /// The exact block's solve is timed while its predicted time stays under this (seconds).
     pub kfac_exact_budget_s: f64,
+    /// The JAX peer (`jax_fim.py N Q [repeats]`), run on the FIM section's grids and node
+    /// counts before our own timings, so both are measured in one run on one machine.
+    pub peer: Option<PeerCommand>,
+}
+
+/// How to run a peer implementation: `program args… N Q repeats`, one JSON line on stdout
+/// with `cells_per_s` (see `../shared/peers/jax_fim.py`).
+#[derive(Clone, Debug)]
+pub struct PeerCommand {
+    /// The program and its leading arguments (e.g. `python3 jax_fim.py`).
+    pub command: Vec<String>,
+    /// Each run is killed after this long.
+    pub timeout_s: u64,
 }
 
 impl BenchConfig {
@@ -230,7 +248,12 @@ impl BenchConfig {
         Self {
             grids: vec![64, 256, 1024],
             nodes: vec![32, 64],
-            paths: vec![FimPath::Gpu, FimPath::CpuF32Mt, FimPath::CpuF64],
+            paths: vec![
+                FimPath::Gpu,
+                FimPath::CpuF32Simd,
+                FimPath::CpuF32Mt,
+                FimPath::CpuF64,
+            ],
             repeats: 5,
             warmup: 1,
             f64_max_grid: 256,
@@ -249,6 +272,7 @@ impl BenchConfig {
             // under a minute (and its matrix under 4 GiB).
             kfac_widths: vec![4, 8, 16, 24, 32, 48, 64, 90, 128, 256, 512, 1000],
             kfac_exact_budget_s: 60.0,
+            peer: None,
         }
     }
 
@@ -298,6 +322,139 @@ pub struct CpuInfo {
     pub model: String,
     /// Threads the multi-threaded path used.
     pub threads: usize,
+    /// The instruction set of the SIMD path ("avx2+fma" or "scalar").
+    pub simd: String,
+    /// The exp ceiling: this machine's vectorised exp throughput on every core.
+    pub exp_ceiling: ExpCeiling,
+}
+
+/// The machine's limit for our kind of work: exponentials per second of the SIMD path's own
+/// `exp8` on every core, with no memory traffic (`cpu::simd::exp_throughput_kernel`, best of
+/// three ~0.2 s runs). Each CPU row states its exps/s as a fraction of this.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct ExpCeiling {
+    /// Exponentials per second, all threads.
+    pub exps_per_s: f64,
+    /// Threads.
+    pub threads: usize,
+}
+
+/// Measures [`ExpCeiling`].
+pub fn measure_exp_ceiling() -> ExpCeiling {
+    let threads = rayon::current_num_threads();
+    let per_thread: u64 = 1 << 25;
+    let mut best = 0.0f64;
+    for _ in 0..3 {
+        let start = Instant::now();
+        let sum: f32 = (0..threads)
+            .into_par_iter()
+            .map(|t| cpu::simd::exp_throughput_kernel(-20.0 + t as f32, 0.3, per_thread))
+            .sum();
+        let seconds = start.elapsed().as_secs_f64();
+        std::hint::black_box(sum);
+        best = best.max((per_thread * threads as u64) as f64 / seconds);
+    }
+    ExpCeiling {
+        exps_per_s: best,
+        threads,
+    }
+}
+
+/// One peer measurement (the peer's own JSON, the fields we use).
+#[derive(Clone, Debug, Serialize)]
+pub struct PeerRow {
+    /// The peer's name and version (e.g. "jax-0.8.1").
+    pub peer: String,
+    /// Grid side N.
+    pub grid: u32,
+    /// Nodes per component.
+    pub nodes: u32,
+    /// Best wall time of the peer's repeats.
+    pub seconds: f64,
+    /// Cells per second.
+    pub cells_per_s: f64,
+}
+
+/// Runs `command` to completion and returns its stdout, or an error naming the exit status
+/// (with the end of stderr) or the timeout (the child is then killed).
+fn run_with_timeout(
+    command: &mut std::process::Command,
+    timeout: std::time::Duration,
+) -> Result<Vec<u8>, String> {
+    use std::io::Read as _;
+    use std::process::Stdio;
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("could not start: {e}"))?;
+    // Both pipes drained on their own threads, so a chatty child never blocks on a full pipe.
+    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            break status;
+        }
+        if start.elapsed() > timeout {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("no result within {} s; killed", timeout.as_secs()));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let out = stdout.join().unwrap_or_default();
+    let err = stderr.join().unwrap_or_default();
+    if !status.success() {
+        let err = String::from_utf8_lossy(&err);
+        let tail: String = err.lines().rev().take(3).collect::<Vec<_>>().join(" | ");
+        return Err(format!("exited with {status}: {tail}"));
+    }
+    Ok(out)
+}
+
+/// Runs the peer for one grid and node count.
+fn run_peer(peer: &PeerCommand, grid: u32, nodes: u32) -> Result<PeerRow, String> {
+    let (program, leading) = peer
+        .command
+        .split_first()
+        .ok_or_else(|| "empty peer command".to_owned())?;
+    let output = run_with_timeout(
+        std::process::Command::new(program).args(leading).args([
+            grid.to_string(),
+            nodes.to_string(),
+            "5".to_owned(),
+        ]),
+        std::time::Duration::from_secs(peer.timeout_s),
+    )
+    .map_err(|e| format!("{}: {e}", peer.command.join(" ")))?;
+    let line = String::from_utf8_lossy(&output);
+    let value: serde_json::Value = line
+        .lines()
+        .rev()
+        .find_map(|l| serde_json::from_str(l).ok())
+        .ok_or_else(|| format!("the peer printed no JSON line: {line}"))?;
+    let number = |key: &str| {
+        value[key]
+            .as_f64()
+            .ok_or_else(|| format!("the peer's JSON lacks `{key}`: {value}"))
+    };
+    Ok(PeerRow {
+        peer: value["peer"].as_str().unwrap_or("peer").to_owned(),
+        grid,
+        nodes,
+        seconds: number("seconds")?,
+        cells_per_s: number("cells_per_s")?,
+    })
 }
 
 /// One FIM measurement.
@@ -323,6 +480,16 @@ pub struct FimRow {
     pub kernel_ms: Option<f64>,
     /// Cells per second (kernel time when known, else end-to-end).
     pub cells_per_s: f64,
+    /// Exponentials per second achieved (cells/s × exps per cell: 8·Q on the seed kernel,
+    /// `cpu::simd::exps_per_cell`). Seed kernel only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exps_per_s: Option<f64>,
+    /// CPU paths: `exps_per_s` over the machine's exp ceiling ([`ExpCeiling`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ceiling_fraction: Option<f64>,
+    /// Cells per second over the peer's on the same grid and node count (when a peer ran).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vs_peer: Option<f64>,
     /// Largest relative error against the f64 reference (F, λ_min, ∇L, natural gradient).
     pub max_rel_error: f64,
     /// Cells the error was measured on (on the general kernel: the sampled cells inside the
@@ -395,6 +562,8 @@ pub struct BenchReport {
     pub cpu: CpuInfo,
     /// FIM rows.
     pub fim: Vec<FimRow>,
+    /// Peer rows (the JAX peer when `--jax-peer` was given).
+    pub peers: Vec<PeerRow>,
     /// Particle rows.
     pub particles: Vec<ParticleRow>,
     /// Frame rows.
@@ -503,14 +672,18 @@ pub fn run(
             .to_owned(),
         timestamps: ctx.has_timestamps(),
     };
+    progress("exp ceiling (all cores)");
     let cpu = CpuInfo {
         model: cpu_model(),
         threads: rayon::current_num_threads(),
+        simd: cpu::simd::simd_level().name().to_owned(),
+        exp_ceiling: measure_exp_ceiling(),
     };
     let mut report = BenchReport {
         adapter,
         cpu,
         fim: Vec::new(),
+        peers: Vec::new(),
         particles: Vec::new(),
         frame: Vec::new(),
         model: config.model.model,
@@ -520,6 +693,16 @@ pub fn run(
         kfac_solve: Vec::new(),
         kfac_exponents: [None; 4],
     };
+    if let (Some(peer), Kernel::Seed) = (&config.peer, config.model.kernel) {
+        // The peer first, alone on the machine, on the same grids and node counts.
+        for &grid in &config.grids {
+            for &nodes in &config.nodes {
+                progress(&format!("peer {grid}² Q={nodes}"));
+                let row = run_peer(peer, grid, nodes).map_err(GpuError::InvalidInput)?;
+                report.peers.push(row);
+            }
+        }
+    }
     match config.model.kernel {
         Kernel::Seed => bench_fim(ctx, config, &mut report, &mut progress)?,
         Kernel::General => bench_fim_general(ctx, config, &mut report, &mut progress)?,
@@ -621,6 +804,17 @@ fn bench_fim(
                             }
                         }
                     }
+                    FimPath::CpuF32Simd => {
+                        let mut out = vec![FieldCell::default(); cells];
+                        for run in 0..config.warmup + config.repeats {
+                            let start = Instant::now();
+                            cpu::simd::field_into(&params, &table, &mut out);
+                            if run >= config.warmup {
+                                wall.push(start.elapsed().as_secs_f64() * 1e3);
+                            }
+                        }
+                        last = cell_reports(&params, &out, &indices);
+                    }
                     FimPath::CpuF32Mt => {
                         let mut out = vec![FieldCell::default(); cells];
                         for run in 0..config.warmup + config.repeats {
@@ -650,6 +844,13 @@ fn bench_fim(
                 let (median_ms, p95_ms) = median_p95(&wall);
                 let kernel_ms = (!kernel.is_empty()).then(|| median_p95(&kernel).0);
                 let seconds = kernel_ms.unwrap_or(median_ms) * 1e-3;
+                let cells_per_s = cells as f64 / seconds;
+                let exps_per_s = cells_per_s * cpu::simd::exps_per_cell(nodes) as f64;
+                let is_cpu = matches!(path, FimPath::CpuF32Simd | FimPath::CpuF32Mt);
+                let peer = report
+                    .peers
+                    .iter()
+                    .find(|p| p.grid == grid && p.nodes == nodes);
                 report.fim.push(FimRow {
                     path,
                     kernel: Kernel::Seed,
@@ -660,7 +861,11 @@ fn bench_fim(
                     median_ms,
                     p95_ms,
                     kernel_ms,
-                    cells_per_s: cells as f64 / seconds,
+                    cells_per_s,
+                    exps_per_s: (path != FimPath::CpuF64).then_some(exps_per_s),
+                    ceiling_fraction: is_cpu
+                        .then(|| exps_per_s / report.cpu.exp_ceiling.exps_per_s),
+                    vs_peer: peer.map(|p| cells_per_s / p.cells_per_s),
                     max_rel_error: max_error(&last, &references),
                     error_cells: last.len(),
                     kernel_nodes: None,
@@ -732,6 +937,10 @@ fn bench_fim_general(
                 if path == FimPath::CpuF64 && grid > config.f64_max_grid {
                     continue;
                 }
+                if path == FimPath::CpuF32Simd {
+                    // The SIMD path exists for the seed kernel only (the benchmark's race).
+                    continue;
+                }
                 progress(&format!("fim general {path:?} {grid}² Q={nodes}"));
                 let mut wall = Vec::new();
                 let mut kernel = Vec::new();
@@ -781,6 +990,7 @@ fn bench_fim_general(
                             }
                         }
                     }
+                    FimPath::CpuF32Simd => unreachable!("skipped above"),
                     FimPath::CpuF32Mt => {
                         let mut out = Vec::new();
                         for run in 0..config.warmup + config.repeats {
@@ -829,6 +1039,9 @@ fn bench_fim_general(
                     cells_per_s: cells as f64 / seconds,
                     max_rel_error: verdict.comparison.max_relative,
                     error_cells: verdict.comparison.cells,
+                    exps_per_s: None,
+                    ceiling_fraction: None,
+                    vs_peer: None,
                     kernel_nodes: Some(kernel_nodes),
                     outside_cells: Some(verdict.outside),
                     undefined_cells: Some(verdict.undefined),
@@ -1058,8 +1271,12 @@ pub fn table(report: &BenchReport) -> String {
     );
     let _ = writeln!(
         s,
-        "cpu:     {} ({} threads)",
-        report.cpu.model, report.cpu.threads
+        "cpu:     {} ({} threads, SIMD path: {}); exp ceiling {:.3e} exps/s on {} threads",
+        report.cpu.model,
+        report.cpu.threads,
+        report.cpu.simd,
+        report.cpu.exp_ceiling.exps_per_s,
+        report.cpu.exp_ceiling.threads
     );
     let m = &report.model;
     let _ = writeln!(
@@ -1079,14 +1296,25 @@ pub fn table(report: &BenchReport) -> String {
         }
     );
     let opt = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.2}"));
+    for p in &report.peers {
+        let _ = writeln!(
+            s,
+            "peer:    {} {:>5}² Q={:<3} best {:.2} ms, {:.3e} cells/s",
+            p.peer,
+            p.grid,
+            p.nodes,
+            p.seconds * 1e3,
+            p.cells_per_s
+        );
+    }
     let _ = writeln!(
         s,
-        "\nFIM field                                   median     p95   kernel      cells/s   max rel err"
+        "\nFIM field                                    median     p95   kernel      cells/s   max rel err     exps/s  of ceiling  vs peer"
     );
     for r in &report.fim {
         let _ = write!(
             s,
-            "  {:<11} {:>5}² Q={:<3} {:>8} cells {:>9.2} {:>7.2} {:>8} {:>12.3e}   {}",
+            "  {:<12} {:>5}² Q={:<3} {:>8} cells {:>9.2} {:>7.2} {:>8} {:>12.3e}   {:<9} {:>10} {:>10} {:>8}",
             serde_json::to_value(r.path)
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_owned))
@@ -1103,7 +1331,11 @@ pub fn table(report: &BenchReport) -> String {
                 "-".to_owned()
             } else {
                 format!("{:.2e}", r.max_rel_error)
-            }
+            },
+            r.exps_per_s.map_or("-".to_owned(), |v| format!("{v:.2e}")),
+            r.ceiling_fraction
+                .map_or("-".to_owned(), |v| format!("{:.0}%", 100.0 * v)),
+            r.vs_peer.map_or("-".to_owned(), |v| format!("{v:.2}×"))
         );
         if let (Some(q), Some(outside), Some(undefined)) =
             (r.kernel_nodes, r.outside_cells, r.undefined_cells)

@@ -635,20 +635,32 @@ impl Simulation {
         if self.field_key == Some(key) {
             return Ok(false);
         }
+        // F does not depend on the target: when only the target (or the damping) changed, as
+        // while a handle is dragged, the cells keep F and only the target's half is redone.
+        let same_fisher = match self.field_key {
+            Some(FieldKey::Seed(old, nodes)) => {
+                nodes == scene.nodes
+                    && FieldParams {
+                        target_y0: params.target_y0,
+                        damping: params.damping,
+                        ..old
+                    } == params
+            }
+            _ => false,
+        };
         let cells = layout.cells();
+        let mut mode = if same_fisher {
+            FieldMode::GridTarget
+        } else {
+            FieldMode::Grid
+        };
         if self.field.as_ref().is_none_or(|f| f.capacity() < cells) {
             let capacity = grown_capacity(ctx, cells);
             self.field = Some(FieldData::new(ctx, &self.fim, capacity, &self.rule)?);
+            mode = FieldMode::Grid;
         }
         let field = self.field.as_ref().expect("allocated just above");
-        field.encode(
-            &ctx.queue,
-            encoder,
-            &self.fim,
-            FieldMode::Grid,
-            &params,
-            None,
-        );
+        field.encode(&ctx.queue, encoder, &self.fim, mode, &params, None);
         self.field_key = Some(key);
         Ok(true)
     }

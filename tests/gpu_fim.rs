@@ -202,6 +202,23 @@ fn cpu_f32_mirror_matches_f64_reference() {
     }
 }
 
+/// The SIMD path (AVX2 + FMA where the CPU has them) holds the same bars as the scalar
+/// mirror on every test grid (48² = 2304 cells: whole blocks; the ragged tail is tested in
+/// `cpu::simd`'s own tests).
+#[test]
+fn cpu_simd_path_matches_f64_reference() {
+    let rule = QuadratureRule::new(DEFAULT_NODES_F32).unwrap();
+    let nodes = rule.panel_rule().table_f32();
+    for params in test_grids() {
+        let params = FieldParams {
+            panel_nodes: nodes.len() as u32,
+            ..params
+        };
+        let cells = cpu::simd::field(&params, &nodes);
+        check_grid(&cells, &params, cpu::simd::simd_level().name());
+    }
+}
+
 #[test]
 fn gpu_and_cpu_mirror_agree_closely() {
     let Some(ctx) = common::gpu() else { return };
@@ -537,4 +554,86 @@ fn empirical_fisher_is_fisher_at_the_target_and_its_twin() {
         );
         assert_eq!(empirical_error(cells[5].empirical, want), f64::INFINITY);
     }
+}
+
+/// Moving only the target redoes only the target's half (`field_target`): the cells must then
+/// equal a whole field computed for the new target, bit for bit (the same code runs), on the
+/// GPU and in the CPU mirror; the stale field (the old target's) is the negative control.
+#[test]
+fn the_target_pass_alone_equals_a_whole_field_for_the_new_target() {
+    use fisherflow::compute::fim_field::{FieldData, FieldMode, FimFieldPipeline};
+    let rule = QuadratureRule::new(DEFAULT_NODES_F32).unwrap();
+    let nodes = rule.panel_rule().table_f32();
+    let before = grid_params([-3.0, -2.5], [2.0, 3.5], 17, 13, 1.0, [-1.5, 1.0], 1e-3);
+    let after = FieldParams {
+        damping: 2e-3,
+        ..grid_params([-3.0, -2.5], [2.0, 3.5], 17, 13, 1.0, [0.7, -0.4], 1e-3)
+    };
+    assert_eq!(before.cell_size, after.cell_size, "same grid, new target");
+    let bytes = |cells: &[FieldCell]| bytemuck::cast_slice::<FieldCell, u8>(cells).to_vec();
+
+    // CPU mirror.
+    let stale = cpu::fim_field::field(&before, &nodes);
+    let mut moved = stale.clone();
+    cpu::fim_field::field_target_into(&after, &nodes, &mut moved);
+    let whole = cpu::fim_field::field(&after, &nodes);
+    assert_ne!(
+        bytes(&stale),
+        bytes(&whole),
+        "control: the target changes the cells"
+    );
+    assert_eq!(
+        bytes(&moved),
+        bytes(&whole),
+        "cpu: target pass = whole field"
+    );
+    assert!(
+        stale.iter().zip(&moved).all(|(a, b)| a.fisher == b.fisher),
+        "F is kept"
+    );
+
+    // GPU.
+    let Some(ctx) = common::gpu() else { return };
+    let pipeline = FimFieldPipeline::new(&ctx.device);
+    let data = FieldData::new(&ctx, &pipeline, before.cell_count, &rule).unwrap();
+    let run = |mode, params: &FieldParams| {
+        let mut encoder = ctx.device.create_command_encoder(&Default::default());
+        data.encode(&ctx.queue, &mut encoder, &pipeline, mode, params, None);
+        ctx.queue.submit([encoder.finish()]);
+        data.read_cells(&ctx, params.cell_count).unwrap()
+    };
+    let gpu_stale = run(FieldMode::Grid, &before);
+    let gpu_moved = run(FieldMode::GridTarget, &after);
+    let gpu_whole = evaluate_grid(&ctx, &after, &rule).unwrap();
+    // Two pipelines may be compiled with different contractions (FMA), so the GPU comparison
+    // allows f32 rounding; the stale field misses by orders of magnitude more.
+    let worst = |a: &[FieldCell], b: &[FieldCell]| {
+        let floats = |c: &FieldCell| bytemuck::cast::<FieldCell, [f32; 24]>(*c);
+        let mut worst = 0.0f32;
+        for (x, y) in a.iter().zip(b) {
+            assert_eq!(x.theta, y.theta);
+            if x.flags != y.flags {
+                return f32::INFINITY;
+            }
+            let (fx, fy) = (floats(x), floats(y));
+            for k in 0..24 {
+                if k == 20 {
+                    continue; // flags, compared above
+                }
+                let scale = fx[k].abs().max(fy[k].abs()).max(1e-3);
+                worst = worst.max((fx[k] - fy[k]).abs() / scale);
+            }
+        }
+        worst
+    };
+    let stale_miss = worst(&gpu_stale, &gpu_whole);
+    let moved_miss = worst(&gpu_moved, &gpu_whole);
+    assert!(
+        stale_miss > 1e-2,
+        "control: stale GPU field misses by {stale_miss}"
+    );
+    assert!(
+        moved_miss < 1e-4,
+        "gpu: target pass vs whole field: {moved_miss}"
+    );
 }

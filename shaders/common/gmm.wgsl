@@ -48,19 +48,47 @@ fn theta_from_half_delta(half_delta: f32, sigma: f32) -> Theta {
     return Theta(half_delta, sigma, 0.5 / (sigma * sigma));
 }
 
+// tanh(a) from e = exp(−2|a|), which every caller needs anyway (the log-cosh of the model's
+// log-density, or nothing else: one exp either way). The (7,6) Padé approximant where 1 − e
+// would cancel (|a| ≤ 1), (1 − e)/(1 + e) beyond; branch-free with one division, so SIMD lanes
+// (llvmpipe's, the CPU path's) never diverge. CPU twins: `gmm::tanh_from_exp`, `simd`.
+fn tanh_from_exp(a: f32, e: f32) -> f32 {
+    let a2 = a * a;
+    let num = 135135.0 + a2 * (17325.0 + a2 * (378.0 + a2));
+    let den = 135135.0 + a2 * (62370.0 + a2 * (3150.0 + 28.0 * a2));
+    let near = abs(a) <= 1.0;
+    return select(sign(a) * (1.0 - e), a * num, near) / select(1.0 + e, den, near);
+}
+
+// log((1 + p)/(1 + q)) for p, q ∈ [0, 1] without a log: 2·atanh(z) with
+// z = (p − q)/(2 + p + q), |z| ≤ 1/3, by its odd series through z¹³ (truncation below
+// 1.5e-8 relative at |z| = 1/3; exact in p − q, so no cancellation when p ≈ q).
+fn log_ratio_1p(p: f32, q: f32) -> f32 {
+    let z = (p - q) / (2.0 + p + q);
+    let z2 = z * z;
+    let series = 1.0 + z2 * (1.0 / 3.0 + z2 * (1.0 / 5.0 + z2 * (1.0 / 7.0 + z2 * (1.0 / 9.0
+        + z2 * (1.0 / 11.0 + z2 * (1.0 / 13.0))))));
+    return 2.0 * z * series;
+}
+
 // (σ²√2·u, σ²√2·v): the rotated scores u = (s1+s2)/√2, v = (s1−s2)/√2 up to a constant,
-// U = y − (Δ/2)·d and V = y·d − Δ/2 with d = r1 − r2 = tanh(Δ·y/(2σ²)).
-fn scaled_rotated_scores(th: Theta, y: f32) -> vec2<f32> {
-    let d = stable_tanh(2.0 * th.half_delta * y * th.inv_two_sigma_sq);
+// U = y − (Δ/2)·d and V = y·d − Δ/2 with d = r1 − r2 = tanh(a), a = Δ·y/(2σ²), given
+// e = exp(−2|a|) (see `model_switch`).
+fn rotated_scores_from(th: Theta, y: f32, a: f32, e: f32) -> vec2<f32> {
+    let d = tanh_from_exp(a, e);
     return vec2<f32>(y - th.half_delta * d, y * d - th.half_delta);
 }
 
-// log N1(y) − const and log N2(y) − const folded by log-sum-exp (the constants cancel in L).
-fn log_mixture_kernel(centre_a: f32, centre_b: f32, y: f32, inv_two_sigma_sq: f32) -> f32 {
-    let ea = -(y - centre_a) * (y - centre_a) * inv_two_sigma_sq;
-    let eb = -(y - centre_b) * (y - centre_b) * inv_two_sigma_sq;
-    let hi = max(ea, eb);
-    return hi + log(1.0 + exp(-abs(ea - eb)));
+// The model's switch at y: (a, e) = (Δ·y/(2σ²), exp(−2|a|)), the one exp a node's scores and
+// the model's log-density share.
+fn model_switch(th: Theta, y: f32) -> vec2<f32> {
+    let a = 2.0 * th.half_delta * y * th.inv_two_sigma_sq;
+    return vec2<f32>(a, exp(-2.0 * abs(a)));
+}
+
+fn scaled_rotated_scores(th: Theta, y: f32) -> vec2<f32> {
+    let s = model_switch(th, y);
+    return rotated_scores_from(th, y, s.x, s.y);
 }
 
 // The two panels of one Gaussian component, in σ units around its centre: [−T, split] and
@@ -82,32 +110,57 @@ fn component_node(split: f32, k: u32, panel_nodes: u32) -> vec2<f32> {
     return vec2<f32>(t, half_width * node.y * INV_SQRT_2PI * exp(-0.5 * t * t));
 }
 
-// ½·E_{N(c, σ²)}[(U², U·V, V²)]: one component's share of the score-square sums.
-fn accumulate_fisher(th: Theta, centre_y: f32, panel_nodes: u32) -> vec3<f32> {
+// E_{N(c, σ²)}[(U², V²)] over one component's nodes (U·V is not needed: see
+// `fisher_rotated`). 2 exps per node: the node weight and the model's switch.
+fn accumulate_fisher(th: Theta, centre_y: f32, panel_nodes: u32) -> vec2<f32> {
     let split = panel_split(centre_y, th.sigma);
-    var sums = vec3<f32>(0.0);
+    var sums = vec2<f32>(0.0);
     for (var k = 0u; k < 2u * panel_nodes; k++) {
         let node = component_node(split, k, panel_nodes);
         let uv = scaled_rotated_scores(th, centre_y + th.sigma * node.x);
-        sums += node.y * vec3<f32>(uv.x * uv.x, uv.x * uv.y, uv.y * uv.y);
+        sums += node.y * uv * uv;
     }
-    return 0.5 * sums;
+    return sums;
 }
 
-// ½·E_{N(c, σ²)}[(U, V, log p* − log p)] for one target component centred at y = centre_y;
-// the target's other component sits at y = other_y.
-fn accumulate_target(th: Theta, centre_y: f32, other_y: f32, panel_nodes: u32) -> vec3<f32> {
+// What the target pass sums over one target component's nodes: ½E[(U, V)] for ∇L,
+// ½E[log p* − log p] for L, and ½E[(U², U·V, V²)] for the empirical Fisher, all on the same
+// nodes (3 exps per node: the weight, the model's switch, the target's log-sum-exp).
+struct ComponentTargetSums {
+    score: vec2<f32>,
+    loss: f32,
+    empirical: vec3<f32>,
+}
+
+// One target component centred at y = centre_y (the other at other_y). In σ units t about
+// the centre, the target's own exponent is −t²/2 and the model's log-density is
+// −(|y| − |Δ/2|)²/(2σ²) + log(1 + e) up to the constant both share, so
+// log p* − log p = max(−t²/2, e_b) + (|y| − |Δ/2|)²/(2σ²) + log((1 + e_t)/(1 + e)), with e_b
+// the other target component's exponent and e_t = exp(−|−t²/2 − e_b|).
+fn accumulate_target(th: Theta, centre_y: f32, other_y: f32, panel_nodes: u32) -> ComponentTargetSums {
     let split = panel_split(centre_y, th.sigma);
-    var sums = vec3<f32>(0.0);
+    var sums = ComponentTargetSums(vec2<f32>(0.0), 0.0, vec3<f32>(0.0));
+    let abs_half_delta = abs(th.half_delta);
     for (var k = 0u; k < 2u * panel_nodes; k++) {
         let node = component_node(split, k, panel_nodes);
         let y = centre_y + th.sigma * node.x;
-        let uv = scaled_rotated_scores(th, y);
-        let log_target = log_mixture_kernel(centre_y, other_y, y, th.inv_two_sigma_sq);
-        let log_model = log_mixture_kernel(th.half_delta, -th.half_delta, y, th.inv_two_sigma_sq);
-        sums += node.y * vec3<f32>(uv.x, uv.y, log_target - log_model);
+        let s = model_switch(th, y);
+        let uv = rotated_scores_from(th, y, s.x, s.y);
+        let own = -0.5 * node.x * node.x;
+        let other = -(y - other_y) * (y - other_y) * th.inv_two_sigma_sq;
+        let e_target = exp(-abs(own - other));
+        let model_gap = abs(y) - abs_half_delta;
+        let log_ratio = max(own, other) + model_gap * model_gap * th.inv_two_sigma_sq
+            + log_ratio_1p(e_target, s.y);
+        let w = node.y;
+        sums.score += w * uv;
+        sums.loss += w * log_ratio;
+        sums.empirical += w * vec3<f32>(uv.x * uv.x, uv.x * uv.y, uv.y * uv.y);
     }
-    return 0.5 * sums;
+    sums.score *= 0.5;
+    sums.loss *= 0.5;
+    sums.empirical *= 0.5;
+    return sums;
 }
 
 // ½·E_{N(c, σ²)}[(U, V)] for one target component: ∇L without the loss (the flow's hot path).
@@ -121,23 +174,34 @@ fn accumulate_score(th: Theta, centre_y: f32, panel_nodes: u32) -> vec2<f32> {
     return 0.5 * sums;
 }
 
-// F in the rotated basis, packed (F_uu, F_uv, F_vv).
+// F in the rotated basis, packed (F_uu, F_uv, F_vv). The seed's two components are mirror
+// images: U is odd and V even in y, and component 2's nodes are component 1's reflected
+// (y → −y, same weights), so component 2 repeats component 1's U², V² sums and cancels its
+// U·V sum exactly: F_uv = 0 and only one component is integrated (half the work).
 fn fisher_rotated(th: Theta, panel_nodes: u32) -> vec3<f32> {
-    let sums = accumulate_fisher(th, th.half_delta, panel_nodes)
-        + accumulate_fisher(th, -th.half_delta, panel_nodes);
-    // u = U/(σ²√2): u² = U²/(2σ⁴) = U²·(1/(2σ²))²·2.
-    return sums * (2.0 * th.inv_two_sigma_sq * th.inv_two_sigma_sq);
+    let sums = accumulate_fisher(th, th.half_delta, panel_nodes);
+    // F_uu = 2·½·E[U²]/(2σ⁴) with u = U/(σ²√2): u² = U²·(1/(2σ²))²·2.
+    let scale = 2.0 * th.inv_two_sigma_sq * th.inv_two_sigma_sq;
+    return vec3<f32>(sums.x * scale, 0.0, sums.y * scale);
 }
 
-// (∇L in the rotated basis (g_u, g_v), L) for the target θ* = (t1, t2), given in the y frame
-// (relative to θ's midpoint: target_y = (t1 − m̄, t2 − m̄)).
-fn gradient_rotated_and_loss(th: Theta, target_y: vec2<f32>, panel_nodes: u32) -> vec3<f32> {
-    let t1 = target_y.x;
-    let t2 = target_y.y;
-    let sums = accumulate_target(th, t1, t2, panel_nodes) + accumulate_target(th, t2, t1, panel_nodes);
+// Everything that depends on the target θ* = (t1, t2), given in the y frame (relative to
+// θ's midpoint: target_y = (t1 − m̄, t2 − m̄)): ∇L in the rotated basis (g_u, g_v), L, and
+// the empirical Fisher E_{p*}[s sᵀ] in the rotated basis (packed like F).
+struct TargetTerms {
+    grad: vec2<f32>,
+    loss: f32,
+    empirical: vec3<f32>,
+}
+
+fn target_terms(th: Theta, target_y: vec2<f32>, panel_nodes: u32) -> TargetTerms {
+    let a = accumulate_target(th, target_y.x, target_y.y, panel_nodes);
+    let b = accumulate_target(th, target_y.y, target_y.x, panel_nodes);
     // g = −E[(u, v)] with u = U/(σ²√2) = U·(2/(2σ²))/√2.
     let score_scale = 2.0 * th.inv_two_sigma_sq * INV_SQRT2;
-    return vec3<f32>(-sums.x * score_scale, -sums.y * score_scale, sums.z);
+    let fisher_scale = 2.0 * th.inv_two_sigma_sq * th.inv_two_sigma_sq;
+    return TargetTerms(-(a.score + b.score) * score_scale, a.loss + b.loss,
+        (a.empirical + b.empirical) * fisher_scale);
 }
 
 // ∇L in the rotated basis only (no loss): same sums as above without the log terms.

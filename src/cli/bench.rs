@@ -64,6 +64,14 @@ pub struct BenchArgs {
     /// (default 60; quick 0.5).
     #[arg(long)]
     pub kfac_budget: Option<f64>,
+    /// Also run the JAX peer (`python3 FILE N Q 5`, e.g. ../shared/peers/jax_fim.py; needs
+    /// `pip install jax`) on the same grids and node counts, alone before our own timings, and
+    /// report each row's speed against it (seed kernel only).
+    #[arg(long, value_name = "FILE")]
+    pub jax_peer: Option<PathBuf>,
+    /// Kill a peer run after this many seconds (default 600).
+    #[arg(long, value_name = "SECONDS")]
+    pub peer_timeout: Option<u64>,
 }
 
 /// Runs `fisherflow bench`.
@@ -124,6 +132,22 @@ pub fn run(args: &BenchArgs) -> CliResult {
             )));
         }
         config.particles = p.clone();
+    }
+    if let Some(script) = &args.jax_peer {
+        if !script.is_file() {
+            return Err(CliError::input(anyhow!(
+                "--jax-peer: {} is not a file (give the path of jax_fim.py)",
+                script.display()
+            )));
+        }
+        config.peer = Some(bench::PeerCommand {
+            command: vec!["python3".to_owned(), script.display().to_string()],
+            timeout_s: args.peer_timeout.unwrap_or(600).max(1),
+        });
+    } else if args.peer_timeout.is_some() {
+        return Err(CliError::input(anyhow!(
+            "--peer-timeout applies to --jax-peer only; add --jax-peer FILE"
+        )));
     }
     let slice = args.model.slice.unwrap_or(Slice::SEED);
     let model = args.model.apply(Scene::default().model, &slice)?;

@@ -1,5 +1,6 @@
 //! Dispatches `shaders/fim_field.wgsl`: the FIM field over a grid into a storage buffer that
-//! the render pipelines read directly, or a list of points for `fisherflow fim --device gpu`.
+//! the render pipelines read directly (or only its target-dependent half, when only the target
+//! moved), or a list of points for `fisherflow fim --device gpu`.
 //!
 //! [`FimFieldPipeline`] is built once per device. [`FieldData`] owns the uniform, the node
 //! table and the output buffer for one grid capacity; re-dispatching for a new σ, target or
@@ -19,6 +20,7 @@ pub const WORKGROUP_SIZE: u32 = 64;
 pub struct FimFieldPipeline {
     bind_group_layout: wgpu::BindGroupLayout,
     field_pipeline: wgpu::ComputePipeline,
+    field_target_pipeline: wgpu::ComputePipeline,
     points_pipeline: wgpu::ComputePipeline,
 }
 
@@ -31,14 +33,15 @@ impl FimFieldPipeline {
             size_of::<FieldParams>() as u64,
             &[true, false, true],
         );
-        let [field_pipeline, points_pipeline] = super::stage_pipelines(
+        let [field_pipeline, field_target_pipeline, points_pipeline] = super::stage_pipelines(
             device,
             &bind_group_layout,
             "fim_field.wgsl",
-            ["field", "points"],
+            ["field", "field_target", "points"],
         );
         Self {
             field_pipeline,
+            field_target_pipeline,
             points_pipeline,
             bind_group_layout,
         }
@@ -50,6 +53,9 @@ impl FimFieldPipeline {
 pub enum FieldMode {
     /// A grid over the view (`field`).
     Grid,
+    /// Only the target's half of a grid whose F the buffer already holds (`field_target`):
+    /// the same params but for `target_y0` and `damping`.
+    GridTarget,
     /// The uploaded point list (`points`).
     Points,
 }
@@ -163,6 +169,7 @@ impl FieldData {
         });
         pass.set_pipeline(match mode {
             FieldMode::Grid => &pipeline.field_pipeline,
+            FieldMode::GridTarget => &pipeline.field_target_pipeline,
             FieldMode::Points => &pipeline.points_pipeline,
         });
         pass.set_bind_group(0, &self.buffers.bind_group, &[]);

@@ -8,3 +8,4 @@ pub mod general;
 pub mod geodesic;
 pub mod gmm;
 pub mod particles;
+pub mod simd;
