@@ -121,8 +121,16 @@ fn vs_main(@builtin(vertex_index) vertex: u32, cell: CellAttributes) -> VertexOu
     let eig = display_eigen(eigenvalues, q_max);
     let along_max = semi_axis(eig.lambda.x);
     let along_min = semi_axis(eig.lambda.y);
-    // Triangle strip corners (−1,−1), (1,−1), (−1,1), (1,1), padded by 1.5 px for antialiasing.
-    let corner = vec2<f32>(f32(vertex & 1u), f32(vertex >> 1u)) * 2.0 - 1.0;
+    // One triangle per glyph: the equilateral triangle around the unit circle, (0, 2),
+    // (−√3, −1), (√3, −1), stretched onto the semi-axes padded by 1.5 px for antialiasing
+    // (an affine image of a circumscribed triangle circumscribes the padded ellipse). On
+    // llvmpipe every triangle's setup costs about as much as a few dozen fragments, so one
+    // triangle (30% more area) beats a two-triangle quad on dense grids.
+    let corner = select(
+        vec2<f32>(select(-1.7320508, 1.7320508, vertex == 2u), -1.0),
+        vec2<f32>(0.0, 2.0),
+        vertex == 0u,
+    );
     let pad = 1.5 * view.world_per_px;
     let local = corner * (vec2<f32>(along_max.x, along_min.x) + pad);
     // cell.theta is the offset from the field's floating origin (see common/view.wgsl).

@@ -551,6 +551,18 @@ pub struct FrameRow {
     pub particles_ms: f64,
     /// Median wall time of the scene pass.
     pub draw_ms: f64,
+    /// The frame split pass by pass (separate frames of the same case, each pass submitted
+    /// and waited for alone: `SceneRenderer::render_passes_timed`), medians in drawing order.
+    pub passes: Vec<PassTime>,
+}
+
+/// One pass of the frame split.
+#[derive(Clone, Debug, Serialize)]
+pub struct PassTime {
+    /// The stage or the layer drawn.
+    pub pass: &'static str,
+    /// Median wall time in milliseconds.
+    pub ms: f64,
 }
 
 /// The whole report (`--json`).
@@ -1237,6 +1249,23 @@ fn bench_frames(
                 draw.push(stages[2]);
             }
         }
+        // The same frames again, pass by pass.
+        let mut split: Vec<(&'static str, Vec<f64>)> = Vec::new();
+        for frame in 0..3 + config.frame_count {
+            if case.field_every_frame {
+                renderer.simulation_mut().invalidate_field();
+            }
+            let (_, passes) =
+                renderer.render_passes_timed(ctx, &target.view, target.size, 1.0, &scene)?;
+            if frame >= 3 {
+                for (i, (name, ms)) in passes.into_iter().enumerate() {
+                    if split.len() <= i {
+                        split.push((name, Vec::new()));
+                    }
+                    split[i].1.push(ms);
+                }
+            }
+        }
         let (median_ms, p95_ms) = median_p95(&wall);
         let med = |v: &Vec<f64>| median_p95(v).0;
         report.frame.push(FrameRow {
@@ -1254,6 +1283,10 @@ fn bench_frames(
             field_ms: med(&field),
             particles_ms: med(&particles),
             draw_ms: med(&draw),
+            passes: split
+                .iter()
+                .map(|(pass, ms)| PassTime { pass, ms: med(ms) })
+                .collect(),
         });
     }
     Ok(())
@@ -1392,6 +1425,12 @@ pub fn table(report: &BenchReport) -> String {
             s.pop();
             let _ = writeln!(s, "  (the viewer's {:?} kernel)", r.kernel);
         }
+        let passes: Vec<String> = r
+            .passes
+            .iter()
+            .map(|p| format!("{} {:.2}", p.pass, p.ms))
+            .collect();
+        let _ = writeln!(s, "    pass by pass, ms: {}", passes.join(", "));
     }
     if !report.kfac_solve.is_empty() {
         let _ = writeln!(

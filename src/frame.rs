@@ -31,13 +31,24 @@ pub struct FrameRenderer {
 impl FrameRenderer {
     /// Builds the pipelines for targets in [`CANVAS_FORMAT`], with the overlay when `overlay`.
     pub fn new(ctx: &GpuContext, overlay: bool) -> Result<Self, GpuError> {
-        let scene = SceneRenderer::new(ctx, CANVAS_FORMAT)?;
+        Self::with_format(ctx, CANVAS_FORMAT, overlay)
+    }
+
+    /// The same for targets in `format` (an sRGB format: the shaders output linear colour).
+    /// The viewer uses its surface's sRGB twin (`Bgra8UnormSrgb` on most desktops), so the
+    /// canvas can be copied into the window instead of drawn by egui as an image.
+    pub fn with_format(
+        ctx: &GpuContext,
+        format: wgpu::TextureFormat,
+        overlay: bool,
+    ) -> Result<Self, GpuError> {
+        let scene = SceneRenderer::new(ctx, format)?;
         let overlay = overlay.then(|| {
             let egui = egui::Context::default();
             setup_egui(&egui);
             OverlayPainter {
                 egui,
-                renderer: egui_wgpu::Renderer::new(&ctx.device, CANVAS_FORMAT, Default::default()),
+                renderer: egui_wgpu::Renderer::new(&ctx.device, format, Default::default()),
             }
         });
         Ok(Self {
@@ -160,7 +171,7 @@ impl FrameRenderer {
             self.target = Some(RenderTarget::new(
                 &ctx.device,
                 size_px,
-                CANVAS_FORMAT,
+                self.scene.format(),
                 "frame",
             ));
         }

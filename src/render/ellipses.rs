@@ -141,7 +141,7 @@ impl EllipseRenderer {
         pass.set_pipeline(&self.pipeline);
         pass.set_bind_group(0, &self.bind_group, &[]);
         pass.set_vertex_buffer(0, cells_buffer.slice(..));
-        pass.draw(0..4, 0..cells);
+        pass.draw(0..3, 0..cells);
     }
 }
 

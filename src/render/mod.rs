@@ -61,6 +61,9 @@ pub struct FrameInfo {
     pub cell: f64,
 }
 
+/// The benchmark's frame split: (stage or layer, wall milliseconds) in drawing order.
+pub type PassTimes = Vec<(&'static str, f64)>;
+
 /// What the trails show; a change clears them.
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct TrailKey {
@@ -280,6 +283,69 @@ impl SceneRenderer {
         Ok((plan.info, times))
     }
 
+    /// The same frame split finer for the benchmark: field and probe, particles and trails,
+    /// the layers' preparation with the clear, then every layer in a render pass of its own
+    /// (loading what the previous ones drew), each submitted on its own and waited for.
+    /// Returns the wall clock of every pass in milliseconds, in drawing order, named after
+    /// the layer. The passes' sum is above one frame's cost (a submission and a wait each).
+    pub fn render_passes_timed(
+        &mut self,
+        ctx: &GpuContext,
+        target: &wgpu::TextureView,
+        size_px: [u32; 2],
+        px_per_point: f32,
+        scene: &Scene,
+    ) -> Result<(FrameInfo, PassTimes), GpuError> {
+        fn encoder(ctx: &GpuContext) -> wgpu::CommandEncoder {
+            ctx.device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("timed pass"),
+                })
+        }
+        fn finish(
+            ctx: &GpuContext,
+            encoder: wgpu::CommandEncoder,
+            start: std::time::Instant,
+        ) -> Result<f64, GpuError> {
+            ctx.queue.submit([encoder.finish()]);
+            ctx.wait()?;
+            Ok(start.elapsed().as_secs_f64() * 1e3)
+        }
+        let mut times = Vec::new();
+        let mut plan = self.plan_frame(ctx, size_px, px_per_point, scene);
+        let start = std::time::Instant::now();
+        let mut e = encoder(ctx);
+        plan.info.field_recomputed = self.encode_field_stage(ctx, &mut e, scene, &plan)?;
+        times.push(("field and probe", finish(ctx, e, start)?));
+        let start = std::time::Instant::now();
+        let mut e = encoder(ctx);
+        plan.info.particles = self.update_particles(ctx, &mut e, scene, size_px, px_per_point)?;
+        times.push(("particles and trails", finish(ctx, e, start)?));
+        let frame = LayerFrame {
+            ctx,
+            scene,
+            sim: &self.sim,
+            layout: &plan.layout,
+            size_px: plan.size_px,
+            px_per_point: plan.px_per_point,
+            info: &plan.info,
+        };
+        let start = std::time::Instant::now();
+        for layer in self.layers.list_mut() {
+            layer.prepare(&frame);
+        }
+        let mut e = encoder(ctx);
+        drop(begin_scene_pass(&mut e, target, true));
+        times.push(("prepare and clear", finish(ctx, e, start)?));
+        for layer in self.layers.list() {
+            let start = std::time::Instant::now();
+            let mut e = encoder(ctx);
+            layer.draw(&mut begin_scene_pass(&mut e, target, false), &frame);
+            times.push((layer.name(), finish(ctx, e, start)?));
+        }
+        Ok((plan.info, times))
+    }
+
     /// Grid layout and the view uniform (the layers prepare their own data in the draw stage).
     fn plan_frame(
         &mut self,
@@ -375,27 +441,7 @@ impl SceneRenderer {
         for layer in self.layers.list_mut() {
             layer.prepare(&frame);
         }
-        let background = linear_rgba(palette::BACKGROUND, 1.0);
-        // Passes carry labels instead of encoder-level debug groups: Mesa 22.3 lavapipe (what
-        // CI runs) crashed in vkCmdBeginDebugUtilsLabelEXT on a group around the field pass.
-        let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-            label: Some("scene"),
-            color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                view: target,
-                depth_slice: None,
-                resolve_target: None,
-                ops: wgpu::Operations {
-                    load: wgpu::LoadOp::Clear(wgpu::Color {
-                        r: background[0] as f64,
-                        g: background[1] as f64,
-                        b: background[2] as f64,
-                        a: 1.0,
-                    }),
-                    store: wgpu::StoreOp::Store,
-                },
-            })],
-            ..Default::default()
-        });
+        let mut pass = begin_scene_pass(encoder, target, true);
         for layer in self.layers.list() {
             layer.draw(&mut pass, &frame);
         }
@@ -503,6 +549,41 @@ impl SceneRenderer {
     pub fn simulation_mut(&mut self) -> &mut Simulation {
         &mut self.sim
     }
+}
+
+/// The scene's render pass on `target`: cleared to the background when `clear`, else loading
+/// what is there (the benchmark's pass-by-pass frames).
+fn begin_scene_pass<'e>(
+    encoder: &'e mut wgpu::CommandEncoder,
+    target: &wgpu::TextureView,
+    clear: bool,
+) -> wgpu::RenderPass<'e> {
+    let background = linear_rgba(palette::BACKGROUND, 1.0);
+    let load = if clear {
+        wgpu::LoadOp::Clear(wgpu::Color {
+            r: background[0] as f64,
+            g: background[1] as f64,
+            b: background[2] as f64,
+            a: 1.0,
+        })
+    } else {
+        wgpu::LoadOp::Load
+    };
+    // Passes carry labels instead of encoder-level debug groups: Mesa 22.3 lavapipe (what
+    // CI runs) crashed in vkCmdBeginDebugUtilsLabelEXT on a group around the field pass.
+    encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+        label: Some("scene"),
+        color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+            view: target,
+            depth_slice: None,
+            resolve_target: None,
+            ops: wgpu::Operations {
+                load,
+                store: wgpu::StoreOp::Store,
+            },
+        })],
+        ..Default::default()
+    })
 }
 
 /// Marker radius of the handles in logical points (also the UI's pick radius).

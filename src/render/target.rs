@@ -4,7 +4,7 @@
 
 use crate::gpu::context::{GpuContext, GpuError};
 
-/// A texture that can be rendered to, sampled, and copied out.
+/// A texture that can be rendered to, sampled, copied out and copied into.
 pub struct RenderTarget {
     /// The texture.
     pub texture: wgpu::Texture,
@@ -57,7 +57,7 @@ impl Image {
 }
 
 impl RenderTarget {
-    /// A `size` target of `format` usable as attachment, texture and copy source.
+    /// A `size` target of `format` usable as attachment, texture, copy source and destination.
     pub fn new(
         device: &wgpu::Device,
         size: [u32; 2],
@@ -78,7 +78,8 @@ impl RenderTarget {
             format,
             usage: wgpu::TextureUsages::RENDER_ATTACHMENT
                 | wgpu::TextureUsages::TEXTURE_BINDING
-                | wgpu::TextureUsages::COPY_SRC,
+                | wgpu::TextureUsages::COPY_SRC
+                | wgpu::TextureUsages::COPY_DST,
             view_formats: &[format.remove_srgb_suffix()],
         });
         let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
