@@ -260,6 +260,8 @@ pub struct Simulation {
     probe: FieldData,
     probe_key: Option<ProbeKey>,
     probe_generation: u64,
+    /// Bumped by every field dispatch: [whole cells (F and the target's half), any].
+    field_generation: [u64; 2],
     general: Option<GeneralStage>,
     flow: ParticlePipeline,
     particles: Option<(ParticleData, ParticleKey)>,
@@ -294,6 +296,7 @@ impl Simulation {
             probe,
             probe_key: None,
             probe_generation: 0,
+            field_generation: [0; 2],
             general: None,
             particles: None,
             default_particles: default_particle_count(ctx.info.device_type),
@@ -661,6 +664,7 @@ impl Simulation {
         }
         let field = self.field.as_ref().expect("allocated just above");
         field.encode(&ctx.queue, encoder, &self.fim, mode, &params, None);
+        self.bump_field_generation(mode == FieldMode::Grid);
         self.field_key = Some(key);
         Ok(true)
     }
@@ -703,7 +707,23 @@ impl Simulation {
         let field = general.field.as_ref().expect("allocated just above");
         field.encode_grid(&ctx.queue, encoder, &general.pipeline, &params);
         self.field_key = Some(key);
+        self.bump_field_generation(true);
         Ok(true)
+    }
+
+    fn bump_field_generation(&mut self, whole: bool) {
+        if whole {
+            self.field_generation[0] += 1;
+        }
+        self.field_generation[1] += 1;
+    }
+
+    /// Changes whenever the field's cells change: `target_too` false counts only dispatches
+    /// that rewrote F (a new grid, model, view or node count), true also the target-only ones
+    /// (the target's half: ∇L, L, the empirical Fisher). Cached drawings of the field compare
+    /// it to know when they are stale.
+    pub fn field_generation(&self, target_too: bool) -> u64 {
+        self.field_generation[usize::from(target_too)]
     }
 
     /// Dispatches the one-point probe evaluation when its inputs changed.

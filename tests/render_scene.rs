@@ -589,3 +589,93 @@ fn nothing_is_drawn_outside_the_model() {
         "the model's half has glyphs ({above} px): {path}"
     );
 }
+
+/// The ellipse layer draws its glyphs into a cache and composites it while nothing they depend
+/// on changed. One renderer taken through a sequence of edits must give, at every step, the
+/// image a fresh renderer gives for that scene (a stale cache would show the previous glyphs);
+/// each edit that changes the glyphs is checked to change the image (the control), and moving
+/// the target under F glyphs, which must not redraw them, leaves the image as it was.
+#[test]
+fn the_ellipse_cache_never_shows_stale_glyphs() {
+    use fisherflow::scene::{EllipseSource, SceneEdit};
+    let Some(ctx) = common::gpu() else { return };
+    let mut reused = FrameRenderer::new(&ctx, false).unwrap();
+    let mut scene = ellipses_only(Scene::default());
+    let mut previous = reused.render_image(&ctx, SIZE, 1.0, &scene).unwrap().1;
+    assert_eq!(previous.rgba, render(&ctx, &scene).rgba, "first frame");
+    type Edit = Box<dyn Fn(&mut Scene)>;
+    let steps: Vec<(&str, Edit, bool)> = vec![
+        ("ellipse scale", Box::new(|s| s.ellipse_scale *= 1.6), true),
+        ("grid", Box::new(|s| s.grid = 23), true),
+        ("pan", Box::new(|s| s.camera.center[0] += 0.37), true),
+        (
+            "target under F glyphs",
+            Box::new(|s| {
+                let [a, b] = s.target();
+                s.apply(SceneEdit::SetTarget([a + 0.4, b - 0.3]));
+            }),
+            false,
+        ),
+        (
+            "EF glyphs",
+            Box::new(|s| s.estimates.grid_ellipses = EllipseSource::EmpiricalFisher),
+            true,
+        ),
+        (
+            "target under EF glyphs",
+            Box::new(|s| {
+                let [a, b] = s.target();
+                s.apply(SceneEdit::SetTarget([a - 0.9, b + 0.5]));
+            }),
+            true,
+        ),
+        (
+            "ellipses off",
+            Box::new(|s| s.layers.ellipses = false),
+            true,
+        ),
+        ("ellipses on", Box::new(|s| s.layers.ellipses = true), true),
+    ];
+    for (what, edit, changes) in steps {
+        edit(&mut scene);
+        let got = reused.render_image(&ctx, SIZE, 1.0, &scene).unwrap().1;
+        let fresh = render(&ctx, &scene);
+        // The reused renderer may have recomputed only the target's half of the field, whose
+        // values differ from a whole dispatch's in the last f32 bits (another pipeline): a
+        // colour step or two on a few pixels. Stale glyphs differ by far more.
+        let (differing, largest) = difference(&got, &fresh);
+        if largest > 3 {
+            panic!(
+                "{what}: the reused renderer differs from a fresh one on {differing} pixels, by up \
+                 to {largest} ({})",
+                keep(&got, "stale_cache")
+            );
+        }
+        let (moved, _) = difference(&got, &previous);
+        assert_eq!(
+            moved > 100,
+            changes,
+            "{what}: the control ({moved} pixels changed)"
+        );
+        previous = got;
+    }
+}
+
+/// (pixels whose colour differs by more than 3 in a channel, the largest channel difference).
+fn difference(a: &Image, b: &Image) -> (usize, u8) {
+    let mut count = 0;
+    let mut largest = 0;
+    for (p, q) in a.rgba.chunks(4).zip(b.rgba.chunks(4)) {
+        let d = p
+            .iter()
+            .zip(q)
+            .map(|(x, y)| x.abs_diff(*y))
+            .max()
+            .unwrap_or(0);
+        largest = largest.max(d);
+        if d > 3 {
+            count += 1;
+        }
+    }
+    (count, largest)
+}

@@ -469,6 +469,10 @@ fn bad_view_options_exit_2_before_opening_a_window() {
             "needs --frames",
         ),
         (
+            vec!["view", "--drag-target"],
+            "--drag-target is for measuring",
+        ),
+        (
             vec!["view", "--frames", "5", "--automation-stall-limit", "0"],
             "--automation-stall-limit",
         ),

@@ -76,6 +76,11 @@ pub struct ViewArgs {
     /// Tests only: seconds without a presented frame after which --frames gives up (default 60).
     #[arg(long, hide = true, value_name = "SECONDS")]
     pub automation_stall_limit: Option<f64>,
+    /// Automation (measuring a handle drag): move the target θ* every frame, around a circle
+    /// of radius 0.3 about where it starts, through the same scene edit a dragged handle makes.
+    /// Needs --frames.
+    #[arg(long)]
+    pub drag_target: bool,
 }
 
 /// Largest size `--automation-resize` may ask for: within what X11 and wgpu surfaces allow
@@ -223,6 +228,11 @@ pub fn run(args: &ViewArgs) -> CliResult {
             Some(_) => {}
         }
     }
+    if args.drag_target && frames.is_none() {
+        return Err(CliError::input(anyhow!(
+            "--drag-target is for measuring: it needs --frames N"
+        )));
+    }
     let stall_limit = match args.automation_stall_limit {
         None => AUTOMATION_STALL_LIMIT,
         Some(s) if s.is_finite() && (0.1..=3600.0).contains(&s) => {
@@ -242,6 +252,7 @@ pub fn run(args: &ViewArgs) -> CliResult {
         size: [args.width, args.height],
         resize_steps,
         stall_limit,
+        drag_target: args.drag_target,
     })
     .map_err(CliError::runtime)
 }

@@ -49,6 +49,10 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("arrows.wgsl", include_str!("../../shaders/arrows.wgsl")),
     ("cholesky.wgsl", include_str!("../../shaders/cholesky.wgsl")),
     (
+        "composite.wgsl",
+        include_str!("../../shaders/composite.wgsl"),
+    ),
+    (
         "convergence.wgsl",
         include_str!("../../shaders/convergence.wgsl"),
     ),

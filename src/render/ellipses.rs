@@ -55,11 +55,45 @@ pub fn reference_lambda(scene: &Scene) -> f64 {
     }
 }
 
+/// The format of the cached glyph layer: premultiplied linear colour with enough precision
+/// that compositing it matches drawing the glyphs directly.
+const CACHE_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba16Float;
+
+/// Everything the glyph layer's pixels depend on: when it equals the cached drawing's, a frame
+/// composites the cache instead of drawing tens of thousands of glyphs again.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct CacheKey {
+    params: EllipseParams,
+    camera: crate::scene::Camera,
+    layout: crate::simulation::GridLayout,
+    size_px: [u32; 2],
+    px_per_point: f32,
+    /// The field's generation (F only for F glyphs; the target's half too for EF glyphs).
+    field_generation: u64,
+    cells: u32,
+}
+
+/// The glyphs drawn once into a texture, composited every frame until the key changes.
+struct GlyphCache {
+    texture: wgpu::Texture,
+    view: wgpu::TextureView,
+    composite_group: wgpu::BindGroup,
+    size_px: [u32; 2],
+    key: Option<CacheKey>,
+}
+
 /// The ellipse pipeline and its parameters.
 pub struct EllipseRenderer {
+    /// Draws the glyphs into the cache ([`CACHE_FORMAT`]).
     pipeline: wgpu::RenderPipeline,
     params_buffer: wgpu::Buffer,
     bind_group: wgpu::BindGroup,
+    /// Blends the cache over the canvas (the canvas's format).
+    composite: wgpu::RenderPipeline,
+    composite_layout: wgpu::BindGroupLayout,
+    cache: Option<GlyphCache>,
+    /// This frame's key (from `prepare`), None when the layer draws nothing.
+    wanted: Option<CacheKey>,
 }
 
 /// The [`FieldCell`] fields `ellipses.wgsl` reads as instance attributes (locations 0–4 of
@@ -118,6 +152,28 @@ impl EllipseRenderer {
                 step_mode: wgpu::VertexStepMode::Instance,
                 attributes: &CELL_ATTRIBUTES,
             }),
+            format: CACHE_FORMAT,
+        }
+        .build(device);
+        let composite_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("ellipse cache layout"),
+            entries: &[wgpu::BindGroupLayoutEntry {
+                binding: 0,
+                visibility: wgpu::ShaderStages::FRAGMENT,
+                ty: wgpu::BindingType::Texture {
+                    sample_type: wgpu::TextureSampleType::Float { filterable: false },
+                    view_dimension: wgpu::TextureViewDimension::D2,
+                    multisampled: false,
+                },
+                count: None,
+            }],
+        });
+        // The composite is a plain full-screen triangle: QuadPipeline's strip of 3 vertices
+        // and no instances is exactly that.
+        let composite = QuadPipeline {
+            shader_file: "composite.wgsl",
+            layout: &composite_layout,
+            instances: None,
             format,
         }
         .build(device);
@@ -125,7 +181,80 @@ impl EllipseRenderer {
             pipeline,
             params_buffer,
             bind_group,
+            composite,
+            composite_layout,
+            cache: None,
+            wanted: None,
         }
+    }
+
+    /// Redraws the cached glyphs when this frame's key differs from the cached one.
+    fn refresh_cache(
+        &mut self,
+        device: &wgpu::Device,
+        encoder: &mut wgpu::CommandEncoder,
+        cells_buffer: &wgpu::Buffer,
+    ) {
+        let Some(key) = self.wanted else { return };
+        if self.cache.as_ref().is_some_and(|c| c.key == Some(key)) {
+            return;
+        }
+        if self.cache.as_ref().is_none_or(|c| c.size_px != key.size_px) {
+            let texture = device.create_texture(&wgpu::TextureDescriptor {
+                label: Some("ellipse cache"),
+                size: wgpu::Extent3d {
+                    width: key.size_px[0].max(1),
+                    height: key.size_px[1].max(1),
+                    depth_or_array_layers: 1,
+                },
+                mip_level_count: 1,
+                sample_count: 1,
+                dimension: wgpu::TextureDimension::D2,
+                format: CACHE_FORMAT,
+                usage: wgpu::TextureUsages::RENDER_ATTACHMENT
+                    | wgpu::TextureUsages::TEXTURE_BINDING,
+                view_formats: &[],
+            });
+            let view = texture.create_view(&Default::default());
+            let composite_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("ellipse cache"),
+                layout: &self.composite_layout,
+                entries: &[wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: wgpu::BindingResource::TextureView(&view),
+                }],
+            });
+            self.cache = Some(GlyphCache {
+                texture,
+                view,
+                composite_group,
+                size_px: key.size_px,
+                key: None,
+            });
+        }
+        let cache = self.cache.as_mut().expect("allocated just above");
+        let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+            label: Some("ellipse cache"),
+            color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                view: &cache.view,
+                depth_slice: None,
+                resolve_target: None,
+                ops: wgpu::Operations {
+                    load: wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT),
+                    store: wgpu::StoreOp::Store,
+                },
+            })],
+            ..Default::default()
+        });
+        if key.cells > 0 {
+            pass.set_pipeline(&self.pipeline);
+            pass.set_bind_group(0, &self.bind_group, &[]);
+            pass.set_vertex_buffer(0, cells_buffer.slice(..));
+            pass.draw(0..3, 0..key.cells);
+        }
+        drop(pass);
+        cache.key = Some(key);
+        let _ = &cache.texture;
     }
 
     /// Writes this frame's parameters.
@@ -134,14 +263,15 @@ impl EllipseRenderer {
     }
 
     /// Draws `cells` glyphs from the field buffer.
-    pub fn draw(&self, pass: &mut wgpu::RenderPass<'_>, cells_buffer: &wgpu::Buffer, cells: u32) {
-        if cells == 0 {
+    /// Blends the cached glyphs over the canvas (when this frame's key is the cached one).
+    fn composite(&self, pass: &mut wgpu::RenderPass<'_>) {
+        let Some(cache) = &self.cache else { return };
+        if self.wanted.is_none() || cache.key != self.wanted {
             return;
         }
-        pass.set_pipeline(&self.pipeline);
-        pass.set_bind_group(0, &self.bind_group, &[]);
-        pass.set_vertex_buffer(0, cells_buffer.slice(..));
-        pass.draw(0..3, 0..cells);
+        pass.set_pipeline(&self.composite);
+        pass.set_bind_group(0, &cache.composite_group, &[]);
+        pass.draw(0..3, 0..1);
     }
 }
 
@@ -151,26 +281,45 @@ impl Layer for EllipseRenderer {
     }
 
     fn prepare(&mut self, frame: &LayerFrame<'_>) {
-        EllipseRenderer::prepare(
-            self,
-            &frame.ctx.queue,
-            &EllipseParams {
-                epsilon: frame.info.epsilon as f32,
-                cap: (CAP_CELLS * frame.layout.cell) as f32,
-                log_kappa_top: LOG_KAPPA_TOP,
-                opacity: 0.85,
-                source: source_code(frame.scene.estimates.grid_ellipses),
-                _pad: [0; 3],
-            },
-        );
+        let params = EllipseParams {
+            epsilon: frame.info.epsilon as f32,
+            cap: (CAP_CELLS * frame.layout.cell) as f32,
+            log_kappa_top: LOG_KAPPA_TOP,
+            opacity: 0.85,
+            source: source_code(frame.scene.estimates.grid_ellipses),
+            _pad: [0; 3],
+        };
+        self.wanted = None;
+        if !frame.scene.layers.ellipses {
+            return;
+        }
+        let Some((_, cells)) = frame.sim.field() else {
+            return;
+        };
+        let empirical = frame.scene.estimates.grid_ellipses == EllipseSource::EmpiricalFisher;
+        let key = CacheKey {
+            params,
+            camera: frame.scene.camera,
+            layout: *frame.layout,
+            size_px: frame.size_px.map(|v| v.round().max(1.0) as u32),
+            px_per_point: frame.px_per_point,
+            field_generation: frame.sim.field_generation(empirical),
+            cells,
+        };
+        if self.cache.as_ref().is_none_or(|c| c.key != Some(key)) {
+            EllipseRenderer::prepare(self, &frame.ctx.queue, &params);
+        }
+        self.wanted = Some(key);
     }
 
-    fn draw(&self, pass: &mut wgpu::RenderPass<'_>, frame: &LayerFrame<'_>) {
-        if frame.scene.layers.ellipses
-            && let Some((cells, count)) = frame.sim.field()
-        {
-            EllipseRenderer::draw(self, pass, cells, count);
+    fn encode_offscreen(&mut self, encoder: &mut wgpu::CommandEncoder, frame: &LayerFrame<'_>) {
+        if let Some((cells_buffer, _)) = frame.sim.field() {
+            self.refresh_cache(&frame.ctx.device, encoder, cells_buffer);
         }
+    }
+
+    fn draw(&self, pass: &mut wgpu::RenderPass<'_>, _frame: &LayerFrame<'_>) {
+        self.composite(pass);
     }
 
     fn legend(&self, scene: &Scene, info: &FrameInfo) -> Option<Legend> {

@@ -80,6 +80,10 @@ pub trait Layer {
     /// Records the layer into the scene pass (nothing when it has nothing to show).
     fn draw(&self, pass: &mut wgpu::RenderPass<'_>, frame: &LayerFrame<'_>);
 
+    /// Work of its own before the scene pass, after every layer's `prepare` (e.g. redrawing a
+    /// cached texture the layer composites in `draw`). Most layers have none.
+    fn encode_offscreen(&mut self, _encoder: &mut wgpu::CommandEncoder, _frame: &LayerFrame<'_>) {}
+
     /// What the overlay's legend says about this layer this frame, if anything.
     fn legend(&self, _scene: &Scene, _info: &FrameInfo) -> Option<Legend> {
         None

@@ -337,9 +337,11 @@ impl SceneRenderer {
         let mut e = encoder(ctx);
         drop(begin_scene_pass(&mut e, target, true));
         times.push(("prepare and clear", finish(ctx, e, start)?));
-        for layer in self.layers.list() {
+        for layer in self.layers.list_mut() {
             let start = std::time::Instant::now();
             let mut e = encoder(ctx);
+            // A layer's own offscreen work (the ellipse cache) counts as its pass.
+            layer.encode_offscreen(&mut e, &frame);
             layer.draw(&mut begin_scene_pass(&mut e, target, false), &frame);
             times.push((layer.name(), finish(ctx, e, start)?));
         }
@@ -440,6 +442,9 @@ impl SceneRenderer {
         };
         for layer in self.layers.list_mut() {
             layer.prepare(&frame);
+        }
+        for layer in self.layers.list_mut() {
+            layer.encode_offscreen(encoder, &frame);
         }
         let mut pass = begin_scene_pass(encoder, target, true);
         for layer in self.layers.list() {

@@ -49,6 +49,8 @@ pub struct ViewOptions {
     /// Automation: give up when no frame was presented for this long
     /// ([`AUTOMATION_STALL_LIMIT`] unless a test shortens it).
     pub stall_limit: Duration,
+    /// Automation: move the target every frame as a dragged handle does (`--drag-target`).
+    pub drag_target: bool,
 }
 
 /// An automated resize: before frame attempt `tick` (counting every redraw, presented or
@@ -454,6 +456,16 @@ impl App {
         };
         if gfx.config.width == 0 || gfx.config.height == 0 {
             return Ok(FrameOutcome::Skipped);
+        }
+        if self.options.drag_target {
+            // The same edit a dragged handle makes, once per frame, around a circle about the
+            // starting target (the scenario of the "dragging a handle" frame goal).
+            let origin = self.options.scene.target();
+            let angle = self.frames as f64 * 0.05;
+            self.scene.apply(crate::scene::SceneEdit::SetTarget([
+                origin[0] + 0.3 * angle.cos(),
+                origin[1] + 0.3 * angle.sin(),
+            ]));
         }
         let raw_input = gfx.egui_state.take_egui_input(&gfx.window);
         let frame_context =
