@@ -71,6 +71,11 @@ fn fim(c: &mut Criterion) {
             &params,
             |b, params| b.iter(|| cpu::fim_field::field_into(black_box(params), &table, &mut out)),
         );
+        group.bench_with_input(
+            BenchmarkId::new("cpu-f32-simd", grid),
+            &params,
+            |b, params| b.iter(|| cpu::simd::field_into(black_box(params), &table, &mut out)),
+        );
         if grid <= 64 {
             group.bench_with_input(BenchmarkId::new("cpu-f64", grid), &params, |b, params| {
                 b.iter(|| {
