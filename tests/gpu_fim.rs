@@ -188,8 +188,8 @@ fn gpu_field_matches_f64_reference() {
     }
 }
 
-#[test]
-fn cpu_f32_mirror_matches_f64_reference() {
+/// A CPU path (the scalar mirror or the SIMD one) on every test grid against the f64 bars.
+fn check_cpu_path(what: &str, path: fn(&FieldParams, &[[f32; 2]]) -> Vec<FieldCell>) {
     let rule = QuadratureRule::new(DEFAULT_NODES_F32).unwrap();
     let nodes = rule.panel_rule().table_f32();
     for params in test_grids() {
@@ -197,9 +197,13 @@ fn cpu_f32_mirror_matches_f64_reference() {
             panel_nodes: nodes.len() as u32,
             ..params
         };
-        let cells = cpu::fim_field::field(&params, &nodes);
-        check_grid(&cells, &params, "cpu-f32");
+        check_grid(&path(&params, &nodes), &params, what);
     }
+}
+
+#[test]
+fn cpu_f32_mirror_matches_f64_reference() {
+    check_cpu_path("cpu-f32", cpu::fim_field::field);
 }
 
 /// The SIMD path (AVX2 + FMA where the CPU has them) holds the same bars as the scalar
@@ -207,16 +211,7 @@ fn cpu_f32_mirror_matches_f64_reference() {
 /// `cpu::simd`'s own tests).
 #[test]
 fn cpu_simd_path_matches_f64_reference() {
-    let rule = QuadratureRule::new(DEFAULT_NODES_F32).unwrap();
-    let nodes = rule.panel_rule().table_f32();
-    for params in test_grids() {
-        let params = FieldParams {
-            panel_nodes: nodes.len() as u32,
-            ..params
-        };
-        let cells = cpu::simd::field(&params, &nodes);
-        check_grid(&cells, &params, cpu::simd::simd_level().name());
-    }
+    check_cpu_path(cpu::simd::simd_level().name(), cpu::simd::field);
 }
 
 #[test]

@@ -14,7 +14,9 @@
 
 use super::FrameInfo;
 use super::layer::{Layer, LayerFrame, Legend, LegendItem, SwatchShape};
-use super::pipeline::{QuadPipeline, ViewAndParams, attribute};
+use super::pipeline::{
+    QuadPipeline, ViewAndParams, attribute, color_pass, unfiltered_texture_entry,
+};
 use crate::gpu::gpu_data::{EllipseParams, FieldCell};
 use crate::math::general::fisher_slice;
 use crate::math::{QuadratureRule, Sym2};
@@ -157,16 +159,7 @@ impl EllipseRenderer {
         .build(device);
         let composite_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("ellipse cache layout"),
-            entries: &[wgpu::BindGroupLayoutEntry {
-                binding: 0,
-                visibility: wgpu::ShaderStages::FRAGMENT,
-                ty: wgpu::BindingType::Texture {
-                    sample_type: wgpu::TextureSampleType::Float { filterable: false },
-                    view_dimension: wgpu::TextureViewDimension::D2,
-                    multisampled: false,
-                },
-                count: None,
-            }],
+            entries: &[unfiltered_texture_entry(0)],
         });
         // The composite is a plain full-screen triangle: QuadPipeline's strip of 3 vertices
         // and no instances is exactly that.
@@ -233,19 +226,12 @@ impl EllipseRenderer {
             });
         }
         let cache = self.cache.as_mut().expect("allocated just above");
-        let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-            label: Some("ellipse cache"),
-            color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                view: &cache.view,
-                depth_slice: None,
-                resolve_target: None,
-                ops: wgpu::Operations {
-                    load: wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT),
-                    store: wgpu::StoreOp::Store,
-                },
-            })],
-            ..Default::default()
-        });
+        let mut pass = color_pass(
+            encoder,
+            "ellipse cache",
+            &cache.view,
+            wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT),
+        );
         if key.cells > 0 {
             pass.set_pipeline(&self.pipeline);
             pass.set_bind_group(0, &self.bind_group, &[]);

@@ -576,19 +576,7 @@ fn begin_scene_pass<'e>(
     };
     // Passes carry labels instead of encoder-level debug groups: Mesa 22.3 lavapipe (what
     // CI runs) crashed in vkCmdBeginDebugUtilsLabelEXT on a group around the field pass.
-    encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-        label: Some("scene"),
-        color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-            view: target,
-            depth_slice: None,
-            resolve_target: None,
-            ops: wgpu::Operations {
-                load,
-                store: wgpu::StoreOp::Store,
-            },
-        })],
-        ..Default::default()
-    })
+    pipeline::color_pass(encoder, "scene", target, load)
 }
 
 /// Marker radius of the handles in logical points (also the UI's pick radius).

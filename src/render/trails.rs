@@ -4,7 +4,7 @@
 
 use super::FrameInfo;
 use super::layer::{Layer, LayerFrame, Legend, LegendItem, SwatchShape};
-use super::pipeline::{uniform_buffer, uniform_entry};
+use super::pipeline::{color_pass, unfiltered_texture_entry, uniform_buffer, uniform_entry};
 use crate::gpu::gpu_data::TrailParams;
 use crate::gpu::shader;
 use crate::scene::{ParticleColor, Scene};
@@ -34,16 +34,7 @@ impl Trails {
         });
         let composite_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("trails composite layout"),
-            entries: &[wgpu::BindGroupLayoutEntry {
-                binding: 1,
-                visibility: wgpu::ShaderStages::FRAGMENT,
-                ty: wgpu::BindingType::Texture {
-                    sample_type: wgpu::TextureSampleType::Float { filterable: false },
-                    view_dimension: wgpu::TextureViewDimension::D2,
-                    multisampled: false,
-                },
-                count: None,
-            }],
+            entries: &[unfiltered_texture_entry(1)],
         });
         let module = shader::create_module(device, "trails.wgsl");
         let fullscreen = |label, entry, format, blend, layout: &wgpu::BindGroupLayout| {
@@ -173,19 +164,7 @@ impl Trails {
         } else {
             wgpu::LoadOp::Load
         };
-        let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-            label: Some("trails"),
-            color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                view,
-                depth_slice: None,
-                resolve_target: None,
-                ops: wgpu::Operations {
-                    load,
-                    store: wgpu::StoreOp::Store,
-                },
-            })],
-            ..Default::default()
-        });
+        let mut pass = color_pass(encoder, "trails", view, load);
         if !clear {
             pass.set_pipeline(&self.fade_pipeline);
             pass.set_bind_group(0, &self.fade_group, &[]);

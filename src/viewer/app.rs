@@ -1016,19 +1016,7 @@ fn encode_egui(
     screen: &egui_wgpu::ScreenDescriptor,
     load: wgpu::LoadOp<wgpu::Color>,
 ) {
-    let pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-        label: Some("egui"),
-        color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-            view,
-            depth_slice: None,
-            resolve_target: None,
-            ops: wgpu::Operations {
-                load,
-                store: wgpu::StoreOp::Store,
-            },
-        })],
-        ..Default::default()
-    });
+    let pass = crate::render::pipeline::color_pass(encoder, "egui", view, load);
     renderer.render(&mut pass.forget_lifetime(), paint_jobs, screen);
 }
 
