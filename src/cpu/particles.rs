@@ -172,10 +172,24 @@ pub fn velocity(params: &FlowParams, nodes: &[[f32; 2]], theta: [f32; 2], mode: 
         return general_velocity(params, nodes, theta, mode);
     }
     let th = make_theta(theta, params.sigma);
-    let [uu, uv, vv] = fisher_rotated(&th, nodes);
-    let f_rot = Sym2::new(uu, uv, vv);
+    let f_rot = fisher_rotated(&th, nodes);
     let mid = 0.5 * (theta[0] + theta[1]);
     let g = gradient_rotated(&th, mid, params.target, nodes);
+    seed_velocity_from(params, theta, mode, f_rot, g)
+}
+
+/// The seed kernel's velocity at `theta` from F (rotated basis) and ∇L (rotated) there: the
+/// natural or Euclidean direction, the Fisher–Rao speed cap and the step limit (shared by the
+/// scalar path and the SIMD one, which computes the sums 8 particles at a time).
+pub fn seed_velocity_from(
+    params: &FlowParams,
+    theta: [f32; 2],
+    mode: u32,
+    f_rot: [f32; 3],
+    g: [f32; 2],
+) -> Velocity {
+    let [uu, uv, vv] = f_rot;
+    let f_rot = Sym2::new(uu, uv, vv);
     let mut defined = true;
     let mut v_rot = [-g[0], -g[1]];
     if mode == MODE_NATURAL {
@@ -283,21 +297,49 @@ pub fn step_particle(
     if params.flags & flow_flags::SPAWN_FRESH != 0 {
         return spawn(params, index, 0);
     }
+    let h = params.dt;
+    let k1 = velocity(params, nodes, p.position, p.mode);
+    let mut next = stage_position(p.position, k1.v, h);
+    if params.integrator == INTEGRATOR_RK4 {
+        let k2 = velocity(
+            params,
+            nodes,
+            stage_position(p.position, k1.v, 0.5 * h),
+            p.mode,
+        );
+        let k3 = velocity(
+            params,
+            nodes,
+            stage_position(p.position, k2.v, 0.5 * h),
+            p.mode,
+        );
+        let k4 = velocity(params, nodes, stage_position(p.position, k3.v, h), p.mode);
+        next = rk4_position(p.position, [k1.v, k2.v, k3.v, k4.v], h);
+    }
+    finish_step(params, index, p, next, &k1)
+}
+
+/// pos + s·k: where an integrator stage evaluates the velocity.
+pub fn stage_position(pos: [f32; 2], k: [f32; 2], s: f32) -> [f32; 2] {
+    [pos[0] + s * k[0], pos[1] + s * k[1]]
+}
+
+/// RK4's combination of its four stage velocities.
+pub fn rk4_position(pos: [f32; 2], k: [[f32; 2]; 4], h: f32) -> [f32; 2] {
+    let sum = |c: usize| k[0][c] + 2.0 * k[1][c] + 2.0 * k[2][c] + k[3][c];
+    [pos[0] + (h / 6.0) * sum(0), pos[1] + (h / 6.0) * sum(1)]
+}
+
+/// The rest of a step once the new position is known: trail bookkeeping, age, respawn.
+pub fn finish_step(
+    params: &FlowParams,
+    index: u32,
+    p: &Particle,
+    next: [f32; 2],
+    k1: &Velocity,
+) -> Particle {
     let trace = params.flags & flow_flags::TRACE != 0;
     let h = params.dt;
-    let at = |pos: [f32; 2], k: [f32; 2], s: f32| [pos[0] + s * k[0], pos[1] + s * k[1]];
-    let k1 = velocity(params, nodes, p.position, p.mode);
-    let mut next = at(p.position, k1.v, h);
-    if params.integrator == INTEGRATOR_RK4 {
-        let k2 = velocity(params, nodes, at(p.position, k1.v, 0.5 * h), p.mode);
-        let k3 = velocity(params, nodes, at(p.position, k2.v, 0.5 * h), p.mode);
-        let k4 = velocity(params, nodes, at(p.position, k3.v, h), p.mode);
-        let sum = |c: usize| k1.v[c] + 2.0 * k2.v[c] + 2.0 * k3.v[c] + k4.v[c];
-        next = [
-            p.position[0] + (h / 6.0) * sum(0),
-            p.position[1] + (h / 6.0) * sum(1),
-        ];
-    }
     let mut out = *p;
     out.previous = p.position;
     out.speed = k1.speed;

@@ -21,7 +21,8 @@
 //! decomposition, natural gradient, angle) is the scalar mirror's own code.
 //!
 //! Cells are blocked 8 at a time in index order; a ragged last block repeats its last cell in the
-//! unused lanes and writes only the real ones.
+//! unused lanes and writes only the real ones. The flow ([`particles_step`]) uses the same
+//! vector sums for its velocity, 8 particles at a time, one RK4 stage after the other.
 
 use rayon::prelude::*;
 
@@ -153,6 +154,91 @@ pub fn exp_throughput_kernel(start: f32, step: f32, count: u64) -> f32 {
         sum += (start + (i % 64) as f32 * step).exp();
     }
     sum
+}
+
+/// One flow step for every particle (`cpu::particles::step`) with the seed kernel's velocity
+/// sums (F on one component, ∇L's two target components) taken 8 particles at a time in AVX2:
+/// each RK4 stage for a block of 8, then the next stage. The per-particle rest (natural or
+/// Euclidean direction, speed cap, step limit, respawn) is the scalar mirror's own code. The
+/// general kernel, a fresh spawn and CPUs without AVX2 + FMA take the scalar path; returns the
+/// level used.
+pub fn particles_step(
+    params: &crate::gpu::gpu_data::FlowParams,
+    nodes: &[[f32; 2]],
+    source: &[crate::gpu::gpu_data::Particle],
+    destination: &mut [crate::gpu::gpu_data::Particle],
+) -> SimdLevel {
+    use crate::gpu::gpu_data::flow_flags;
+    #[cfg(target_arch = "x86_64")]
+    {
+        let seed = params.flags & (flow_flags::GENERAL | flow_flags::SPAWN_FRESH) == 0;
+        if seed && simd_level() == SimdLevel::Avx2Fma {
+            let count = params.count as usize;
+            destination[..count]
+                .par_chunks_mut(64)
+                .enumerate()
+                .for_each(|(chunk, out)| {
+                    let first = chunk * 64;
+                    for (block, lanes) in out.chunks_mut(8).enumerate() {
+                        let start = first + block * 8;
+                        particle_block(
+                            params,
+                            nodes,
+                            start,
+                            &source[start..start + lanes.len()],
+                            lanes,
+                        );
+                    }
+                });
+            return SimdLevel::Avx2Fma;
+        }
+    }
+    super::particles::step(params, nodes, source, destination);
+    SimdLevel::Scalar
+}
+
+/// Up to 8 particles (`source`, indices from `first`) stepped into `out`.
+#[cfg(target_arch = "x86_64")]
+fn particle_block(
+    params: &crate::gpu::gpu_data::FlowParams,
+    nodes: &[[f32; 2]],
+    first: usize,
+    source: &[crate::gpu::gpu_data::Particle],
+    out: &mut [crate::gpu::gpu_data::Particle],
+) {
+    use super::particles::{
+        INTEGRATOR_RK4, Velocity, finish_step, rk4_position, seed_velocity_from, stage_position,
+    };
+    let count = source.len();
+    let lane = |k: usize| &source[k.min(count - 1)];
+    let velocities = |positions: [[f32; 2]; 8]| -> [Velocity; 8] {
+        // SAFETY: the caller checked AVX2 and FMA at run time.
+        let sums = unsafe { avx2::flow_sums(params.sigma, params.target, &positions, nodes) };
+        std::array::from_fn(|k| {
+            seed_velocity_from(params, positions[k], lane(k).mode, sums[k].0, sums[k].1)
+        })
+    };
+    let h = params.dt;
+    let start: [[f32; 2]; 8] = std::array::from_fn(|k| lane(k).position);
+    let k1 = velocities(start);
+    let mut next: [[f32; 2]; 8] = std::array::from_fn(|k| stage_position(start[k], k1[k].v, h));
+    if params.integrator == INTEGRATOR_RK4 {
+        let k2 = velocities(std::array::from_fn(|k| {
+            stage_position(start[k], k1[k].v, 0.5 * h)
+        }));
+        let k3 = velocities(std::array::from_fn(|k| {
+            stage_position(start[k], k2[k].v, 0.5 * h)
+        }));
+        let k4 = velocities(std::array::from_fn(|k| {
+            stage_position(start[k], k3[k].v, h)
+        }));
+        next = std::array::from_fn(|k| {
+            rk4_position(start[k], [k1[k].v, k2[k].v, k3[k].v, k4[k].v], h)
+        });
+    }
+    for (k, particle) in out.iter_mut().enumerate() {
+        *particle = finish_step(params, (first + k) as u32, &source[k], next[k], &k1[k]);
+    }
 }
 
 /// The per-cell constants of one block: where each lane's cell sits.
@@ -489,6 +575,70 @@ mod avx2 {
                     params.damping,
                 );
             }
+        }
+    }
+
+    /// ½E[(U, V)] under one target component per lane (`gmm::accumulate_score`, before ½).
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn accumulate_score8(
+        th: &Lanes,
+        centre: __m256,
+        nodes: &[[f32; 2]],
+    ) -> (__m256, __m256) {
+        unsafe {
+            let mut su = _mm256_setzero_ps();
+            let mut sv = _mm256_setzero_ps();
+            for (half_width, middle) in panels8(centre, th.sigma) {
+                for &node in nodes {
+                    let (w, t) = node8(half_width, middle, node);
+                    let y = fmadd(th.sigma, t, centre);
+                    let (_, u, v) = scores8(th, y);
+                    su = fmadd(w, u, su);
+                    sv = fmadd(w, v, sv);
+                }
+            }
+            (su, sv)
+        }
+    }
+
+    /// The flow's sums at 8 positions θ (absolute, the particle kernel's frame): per lane F in
+    /// the rotated basis (`gmm::fisher_rotated`) and ∇L rotated (`gmm::gradient_rotated`).
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn flow_sums(
+        sigma: f32,
+        target: [f32; 2],
+        positions: &[[f32; 2]; 8],
+        nodes: &[[f32; 2]],
+    ) -> [([f32; 3], [f32; 2]); 8] {
+        unsafe {
+            let half_delta: [f32; 8] =
+                std::array::from_fn(|k| 0.5 * (positions[k][0] - positions[k][1]));
+            let mid: [f32; 8] = std::array::from_fn(|k| 0.5 * (positions[k][0] + positions[k][1]));
+            let th = Lanes {
+                half_delta: load8(half_delta),
+                sigma: splat(sigma),
+                inv_two_sigma_sq: splat(0.5 / (sigma * sigma)),
+            };
+            let (f_uu, f_vv) = accumulate_fisher8(&th, nodes);
+            let centre_a: [f32; 8] = std::array::from_fn(|k| target[0] - mid[k]);
+            let centre_b: [f32; 8] = std::array::from_fn(|k| target[1] - mid[k]);
+            let (au, av) = accumulate_score8(&th, load8(centre_a), nodes);
+            let (bu, bv) = accumulate_score8(&th, load8(centre_b), nodes);
+            let inv = 0.5 / (sigma * sigma);
+            let fisher_scale = 2.0 * inv * inv;
+            let score_scale = 2.0 * inv * INV_SQRT2;
+            let (f_uu, f_vv) = (lanes_of(f_uu), lanes_of(f_vv));
+            let (au, av, bu, bv) = (lanes_of(au), lanes_of(av), lanes_of(bu), lanes_of(bv));
+            std::array::from_fn(|k| {
+                (
+                    [f_uu[k] * fisher_scale, 0.0, f_vv[k] * fisher_scale],
+                    [
+                        -(0.5 * au[k] + 0.5 * bu[k]) * score_scale,
+                        -(0.5 * av[k] + 0.5 * bv[k]) * score_scale,
+                    ],
+                )
+            })
         }
     }
 
