@@ -95,18 +95,10 @@ pub fn field_into_at(
     {
         if level == SimdLevel::Avx2Fma && simd_level() == SimdLevel::Avx2Fma {
             let count = params.cell_count as usize;
-            // 64 cells per task: enough work per task (~1.6 ms at Q = 64) that rayon's
-            // scheduling vanishes, small enough to balance two cores on small grids.
-            out[..count]
-                .par_chunks_mut(64)
-                .enumerate()
-                .for_each(|(chunk, cells)| {
-                    let first = chunk * 64;
-                    for (block, lanes) in cells.chunks_mut(8).enumerate() {
-                        // SAFETY: AVX2 and FMA were detected at run time just above.
-                        unsafe { avx2::field_block(params, nodes, first + block * 8, lanes) };
-                    }
-                });
+            for_each_block(&mut out[..count], |first, lanes| {
+                // SAFETY: AVX2 and FMA were detected at run time just above.
+                unsafe { avx2::field_block(params, nodes, first, lanes) };
+            });
             return SimdLevel::Avx2Fma;
         }
     }
@@ -174,22 +166,15 @@ pub fn particles_step(
         let seed = params.flags & (flow_flags::GENERAL | flow_flags::SPAWN_FRESH) == 0;
         if seed && simd_level() == SimdLevel::Avx2Fma {
             let count = params.count as usize;
-            destination[..count]
-                .par_chunks_mut(64)
-                .enumerate()
-                .for_each(|(chunk, out)| {
-                    let first = chunk * 64;
-                    for (block, lanes) in out.chunks_mut(8).enumerate() {
-                        let start = first + block * 8;
-                        particle_block(
-                            params,
-                            nodes,
-                            start,
-                            &source[start..start + lanes.len()],
-                            lanes,
-                        );
-                    }
-                });
+            for_each_block(&mut destination[..count], |first, lanes| {
+                particle_block(
+                    params,
+                    nodes,
+                    first,
+                    &source[first..first + lanes.len()],
+                    lanes,
+                );
+            });
             return SimdLevel::Avx2Fma;
         }
     }
@@ -239,6 +224,20 @@ fn particle_block(
     for (k, particle) in out.iter_mut().enumerate() {
         *particle = finish_step(params, (first + k) as u32, &source[k], next[k], &k1[k]);
     }
+}
+
+/// Runs `block(first index, up to 8 items)` over `items` in blocks of 8 (the last one
+/// ragged), in parallel: 64 items per rayon task, enough work per task (~1.6 ms for the field
+/// at Q = 64) that the scheduling vanishes, small enough to balance two cores on small grids.
+fn for_each_block<T: Send>(items: &mut [T], block: impl Fn(usize, &mut [T]) + Sync) {
+    items
+        .par_chunks_mut(64)
+        .enumerate()
+        .for_each(|(chunk, task)| {
+            for (k, lanes) in task.chunks_mut(8).enumerate() {
+                block(chunk * 64 + k * 8, lanes);
+            }
+        });
 }
 
 /// The per-cell constants of one block: where each lane's cell sits.

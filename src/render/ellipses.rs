@@ -77,7 +77,8 @@ struct CacheKey {
 
 /// The glyphs drawn once into a texture, composited every frame until the key changes.
 struct GlyphCache {
-    texture: wgpu::Texture,
+    /// Held with its view for the cache's lifetime.
+    _texture: wgpu::Texture,
     view: wgpu::TextureView,
     composite_group: wgpu::BindGroup,
     size_px: [u32; 2],
@@ -218,7 +219,7 @@ impl EllipseRenderer {
                 }],
             });
             self.cache = Some(GlyphCache {
-                texture,
+                _texture: texture,
                 view,
                 composite_group,
                 size_px: key.size_px,
@@ -240,7 +241,6 @@ impl EllipseRenderer {
         }
         drop(pass);
         cache.key = Some(key);
-        let _ = &cache.texture;
     }
 
     /// Writes this frame's parameters.

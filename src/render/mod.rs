@@ -94,6 +94,26 @@ struct FramePlan {
     info: FrameInfo,
 }
 
+impl FramePlan {
+    /// What every layer sees of this frame (the frame path and the benchmark's timed passes).
+    fn layer_frame<'a>(
+        &'a self,
+        ctx: &'a GpuContext,
+        scene: &'a Scene,
+        sim: &'a Simulation,
+    ) -> LayerFrame<'a> {
+        LayerFrame {
+            ctx,
+            scene,
+            sim,
+            layout: &self.layout,
+            size_px: self.size_px,
+            px_per_point: self.px_per_point,
+            info: &self.info,
+        }
+    }
+}
+
 /// The drawable layers. Each is one file implementing [`Layer`]; a new one is a field here and
 /// an entry in both lists below.
 struct Layers {
@@ -321,15 +341,7 @@ impl SceneRenderer {
         let mut e = encoder(ctx);
         plan.info.particles = self.update_particles(ctx, &mut e, scene, size_px, px_per_point)?;
         times.push(("particles and trails", finish(ctx, e, start)?));
-        let frame = LayerFrame {
-            ctx,
-            scene,
-            sim: &self.sim,
-            layout: &plan.layout,
-            size_px: plan.size_px,
-            px_per_point: plan.px_per_point,
-            info: &plan.info,
-        };
+        let frame = plan.layer_frame(ctx, scene, &self.sim);
         let start = std::time::Instant::now();
         for layer in self.layers.list_mut() {
             layer.prepare(&frame);
@@ -431,15 +443,7 @@ impl SceneRenderer {
         scene: &Scene,
         plan: &FramePlan,
     ) {
-        let frame = LayerFrame {
-            ctx,
-            scene,
-            sim: &self.sim,
-            layout: &plan.layout,
-            size_px: plan.size_px,
-            px_per_point: plan.px_per_point,
-            info: &plan.info,
-        };
+        let frame = plan.layer_frame(ctx, scene, &self.sim);
         for layer in self.layers.list_mut() {
             layer.prepare(&frame);
         }
