@@ -119,10 +119,16 @@ fn loss_pass(m: Mixture, target_mix: Mixture, slice: vec2<u32>, t: f32, panel_no
         }
         let w = component_window(target_mix, c, t, m, target_mix, true);
         var component = vec3<f32>(0.0);
-        for (var p = 0u; p + 1u < w.count; p++) {
+        var hi = w.lo;
+        for (var p = 0u; p < GENERAL_MAX_PANELS; p++) {
+            let lo = hi;
+            if !(lo < w.hi) {
+                break;
+            }
+            hi = window_next(w, lo);
             var panel = vec3<f32>(0.0);
             for (var k = 0u; k < panel_nodes; k++) {
-                let yw = panel_node(target_mix, c, w.edges[p], w.edges[p + 1u], k);
+                let yw = panel_node(target_mix, c, lo, hi, k);
                 let st = node_state(m, yw.x);
                 let s = vec2<f32>(score(m, st, slice.x), score(m, st, slice.y));
                 let log_ratio = mixture_log_density(target_mix, yw.x) - node_log_density(m, st);

@@ -125,35 +125,78 @@ fn slice_value(k: u32, v: vec2<f32>, held: f32) -> f32 {
     return select(select(held, v.y, grid_params.slice_b == k), v.x, grid_params.slice_a == k);
 }
 
-// Grid cell `index` (CPU twin: cpu::general::grid_cell).
-fn evaluate_grid_cell(index: u32) -> FieldCell {
+// Grid cell `index`'s model and target in the y frame, and its offset from O.
+struct GridCellMixtures {
+    inside: bool,            // the model is inside the model space (inside_model)
+    offset: vec2<f32>,
+    m: Mixture,
+    target_mix: Mixture,
+}
+
+fn grid_cell_mixtures(index: u32) -> GridCellMixtures {
     let g = grid_params;
     let slice = vec2<u32>(g.slice_a, g.slice_b);
     let column = index % g.grid.x;
     let row = index / g.grid.x;
-    let offset = (vec2<f32>(f32(column), f32(row)) + 0.5) * g.cell_size;
+    var out: GridCellMixtures;
+    out.offset = (vec2<f32>(f32(column), f32(row)) + 0.5) * g.cell_size;
     // Each parameter's offset from its value at O (0 when held) and its value in the cell.
-    let coords = g.origin_hi + (g.origin_lo + offset);
-    let off_mu1 = slice_value(PARAM_MU1, offset, 0.0);
-    let off_mu2 = slice_value(PARAM_MU2, offset, 0.0);
+    let coords = g.origin_hi + (g.origin_lo + out.offset);
+    let off_mu1 = slice_value(PARAM_MU1, out.offset, 0.0);
+    let off_mu2 = slice_value(PARAM_MU2, out.offset, 0.0);
     let psi = array<f32, 5>(slice_value(PARAM_PI, coords, g.base_pi),
         slice_value(PARAM_MU1, coords, g.base_mu1), slice_value(PARAM_MU2, coords, g.base_mu2),
         slice_value(PARAM_SIGMA1, coords, g.base_sigma1),
         slice_value(PARAM_SIGMA2, coords, g.base_sigma2));
+    out.inside = inside_model(psi, slice);
+    if out.inside {
+        out.m = make_mixture(psi[PARAM_PI], vec2<f32>(0.0, g.mean_gap + (off_mu2 - off_mu1)),
+            vec2<f32>(psi[PARAM_SIGMA1], psi[PARAM_SIGMA2]));
+        out.target_mix = make_mixture(g.target_pi, g.target_mean - off_mu1,
+            vec2<f32>(g.target_sigma1, g.target_sigma2));
+    }
+    return out;
+}
+
+// Grid cell `index` (CPU twin: cpu::general::grid_cell).
+fn evaluate_grid_cell(index: u32) -> FieldCell {
+    let g = grid_params;
+    let cm = grid_cell_mixtures(index);
     var out: FieldCell;
-    if !inside_model(psi, slice) {
-        out.theta = offset;
+    if !cm.inside {
+        out.theta = cm.offset;
         out.flags = FLAG_OUTSIDE_MODEL;
         return out;
     }
-    let m = make_mixture(psi[PARAM_PI], vec2<f32>(0.0, g.mean_gap + (off_mu2 - off_mu1)),
-        vec2<f32>(psi[PARAM_SIGMA1], psi[PARAM_SIGMA2]));
-    let target_mix = make_mixture(g.target_pi, g.target_mean - off_mu1,
-        vec2<f32>(g.target_sigma1, g.target_sigma2));
-    out = evaluate_general_mixtures(m, target_mix, g.has_target != 0u, slice, GRID_METRIC,
-        g.damping, g.panel_nodes);
-    out.theta = offset;
+    out = evaluate_general_mixtures(cm.m, cm.target_mix, g.has_target != 0u,
+        vec2<u32>(g.slice_a, g.slice_b), GRID_METRIC, g.damping, g.panel_nodes);
+    out.theta = cm.offset;
     return out;
+}
+
+// Grid cell `index` after only the target (or the damping) changed: its metric half is kept,
+// the target's half redone (CPU twin: cpu::general::grid_cell_target). Cells outside the model
+// or with an undefined metric carry no target half.
+fn evaluate_grid_cell_target(index: u32, cell: FieldCell) -> FieldCell {
+    let g = grid_params;
+    if (cell.flags & (FLAG_OUTSIDE_MODEL | FLAG_METRIC_UNDEFINED)) != 0u {
+        return cell;
+    }
+    let cm = grid_cell_mixtures(index);
+    if g.has_target == 0u {
+        var out = cell;
+        out.grad = vec2<f32>(0.0);
+        out.natgrad = vec2<f32>(0.0);
+        out.loss = 0.0;
+        out.angle_deg = 0.0;
+        out.ef_aa = 0.0;
+        out.ef_ab = 0.0;
+        out.ef_bb = 0.0;
+        out.flags = cell.flags & ~(FLAG_HAS_TARGET | FLAG_NATGRAD_UNDEFINED | FLAG_ANGLE_UNDEFINED);
+        return out;
+    }
+    return with_target(cell, cm.m, cm.target_mix, vec2<u32>(g.slice_a, g.slice_b), g.damping,
+        g.panel_nodes);
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -175,4 +218,16 @@ fn grid(@builtin(global_invocation_id) gid: vec3<u32>,
         return;
     }
     cells[index] = evaluate_grid_cell(index);
+}
+
+// The target-only pass over a grid the `grid` entry point wrote with the same model, view and
+// metric: a dragged handle never recomputes F.
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn grid_target(@builtin(global_invocation_id) gid: vec3<u32>,
+               @builtin(num_workgroups) groups: vec3<u32>) {
+    let index = linear_index(gid, groups);
+    if index >= grid_params.cell_count {
+        return;
+    }
+    cells[index] = evaluate_grid_cell_target(index, cells[index]);
 }

@@ -816,6 +816,32 @@ impl Preset {
         Preset::Unequal,
     ];
 
+    /// The command-line name (`--preset`; the scene file's kebab-case spelling).
+    pub fn name(self) -> &'static str {
+        match self {
+            Preset::Seed => "seed",
+            Preset::HalfPlane => "half-plane",
+            Preset::WeightSingularity => "weight-singularity",
+            Preset::Sigmas => "sigmas",
+            Preset::MeanSigma => "mean-sigma",
+            Preset::Unequal => "unequal",
+        }
+    }
+
+    /// The preset called `name` ([`Preset::name`]), or an error listing the names.
+    pub fn from_name(name: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.name() == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::ALL.iter().map(|p| p.name()).collect();
+                format!(
+                    "unknown preset `{name}`; the presets are {}",
+                    names.join(", ")
+                )
+            })
+    }
+
     /// The menu label.
     pub fn label(self) -> &'static str {
         match self {

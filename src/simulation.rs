@@ -693,6 +693,14 @@ impl Simulation {
         if self.field_key == Some(key) {
             return Ok(false);
         }
+        // As on the seed's slice: F does not depend on the target, so a dragged handle (or a
+        // damping edit) redoes only the target's half of the cells.
+        let mut target_only = match self.field_key {
+            Some(FieldKey::General(old, nodes)) => {
+                nodes == scene.nodes && params.same_metric_as(&old)
+            }
+            _ => false,
+        };
         let cells = layout.cells();
         let capacity = grown_capacity(ctx, cells);
         let general = self.general.as_mut().expect("ensured just above");
@@ -703,11 +711,16 @@ impl Simulation {
                 capacity,
                 &general.rule,
             )?);
+            target_only = false;
         }
         let field = general.field.as_ref().expect("allocated just above");
-        field.encode_grid(&ctx.queue, encoder, &general.pipeline, &params);
+        if target_only {
+            field.encode_grid_target(&ctx.queue, encoder, &general.pipeline, &params);
+        } else {
+            field.encode_grid(&ctx.queue, encoder, &general.pipeline, &params);
+        }
         self.field_key = Some(key);
-        self.bump_field_generation(true);
+        self.bump_field_generation(!target_only);
         Ok(true)
     }
 

@@ -834,7 +834,12 @@ fn the_fullest_windows_drop_no_splits() {
     let m = cpu::general::make_mixture(0.4, [0.0, 0.7], [0.6, 1.3]);
     let t = cpu::general::make_mixture(0.6, [0.8, 0.1], [1.4, 0.7]);
     let fullest = (0..2)
-        .map(|c| cpu::general::component_window(&t, c, 9.0, &m, Some(&t)).count - 2)
+        .map(|c| {
+            cpu::general::component_window(&t, c, 9.0, &m, Some(&t))
+                .panels()
+                .count()
+                - 1
+        })
         .max()
         .unwrap();
     assert!(fullest > 20, "only {fullest} splits");
@@ -1162,7 +1167,7 @@ fn mirror_and_dispatch_constants_match_the_shader() {
     assert_eq!(int("METRIC_PROFILED"), m::METRIC_PROFILED);
     assert_eq!(float("PROFILE_MIN_PIVOT"), m::PROFILE_MIN_PIVOT);
     assert_eq!(int("GENERAL_MAX_SPLITS") as usize, m::GENERAL_MAX_SPLITS);
-    assert_eq!(int("GENERAL_MAX_EDGES") as usize, m::GENERAL_MAX_EDGES);
+    assert_eq!(int("GENERAL_MAX_PANELS") as usize, m::GENERAL_MAX_PANELS);
     for (name, rust) in [
         ("GRADE_NEAR", m::GRADE_NEAR),
         ("GRADE_FAR", m::GRADE_FAR),
@@ -1650,4 +1655,84 @@ fn grid_check_rejects_wrong_grids() {
         &|i| min_pivot(&gp, i) < 1e-2,
     );
     assert!(verdict.is_err(), "the induced block passed as profiled");
+}
+
+/// The target-only pass (`grid_target`, run while a handle is dragged): a grid written for one
+/// target and brought to another gives the cells a fresh grid for the second target gives, on
+/// every grid preset and both metrics, on the GPU and in the mirror; a damping edit likewise.
+/// Negative control: the first target's cells differ from the second's by far more.
+#[test]
+fn target_only_pass_matches_a_fresh_grid() {
+    use fisherflow::compute::general::evaluate_general_grid_retargeted;
+    let ctx = common::shared_gpu();
+    let close = |a: &[FieldCell], b: &[FieldCell]| -> f32 {
+        let mut worst = 0.0f32;
+        for (x, y) in a.iter().zip(b) {
+            assert_eq!(x.flags, y.flags, "flags differ");
+            let scale = y.grad[0].hypot(y.grad[1]).max(1e-6);
+            let nscale = y.natgrad[0].hypot(y.natgrad[1]).max(1e-6);
+            let e = [
+                (x.grad[0] - y.grad[0]).hypot(x.grad[1] - y.grad[1]) / scale,
+                (x.natgrad[0] - y.natgrad[0]).hypot(x.natgrad[1] - y.natgrad[1]) / nscale,
+                (x.loss - y.loss).abs() / y.loss.abs().max(1e-3),
+                (x.fisher[0] - y.fisher[0]).abs() / y.eigenvalues[0].abs().max(1e-12),
+            ];
+            worst = e.into_iter().fold(worst, f32::max);
+        }
+        worst
+    };
+    let mut controls = 0;
+    for preset in grid_presets() {
+        for metric in Metric::ALL {
+            let first = grid_params_of(&preset, metric);
+            let a = preset.slice.a;
+            let moved = preset.target.with(a, preset.target.get(a) + 0.4);
+            let second = general_grid_params(
+                preset.view_min,
+                preset.view_max,
+                GRID_SIDE,
+                GRID_SIDE,
+                &preset.base,
+                &preset.slice,
+                Some(&moved),
+                0.05,
+                metric,
+            );
+            assert!(second.same_metric_as(&first));
+            let what = format!("{} {metric:?}", preset.name);
+            // The mirror.
+            let fresh = cpu::general::grid(&second, &nodes());
+            let mut retargeted = cpu::general::grid(&first, &nodes());
+            let stale = retargeted.clone();
+            cpu::general::grid_target(&second, &nodes(), &mut retargeted);
+            let e = close(&retargeted, &fresh);
+            assert!(e < 1e-6, "{what}: mirror's target-only pass off by {e:.2e}");
+            // Negative control: the stale cells are far from the fresh ones (where cells have a
+            // target half at all: the profiled metric is undefined on the whole half-plane).
+            let with_target: Vec<_> = stale
+                .iter()
+                .zip(&fresh)
+                .filter(|(_, y)| y.flags & flags::HAS_TARGET != 0)
+                .collect();
+            if !with_target.is_empty() {
+                controls += 1;
+                let stale_error = with_target
+                    .iter()
+                    .map(|(x, y)| (x.loss - y.loss).abs() / y.loss.abs().max(1e-3))
+                    .fold(0.0f32, f32::max);
+                assert!(
+                    stale_error > 1e-2,
+                    "{what}: control too close ({stale_error:.2e})"
+                );
+            }
+            if let Some(ctx) = ctx {
+                let gpu_fresh = evaluate_general_grid(ctx, &second, &f32_rule()).unwrap();
+                let gpu_retargeted =
+                    evaluate_general_grid_retargeted(ctx, &first, &second, &f32_rule()).unwrap();
+                let e = close(&gpu_retargeted, &gpu_fresh);
+                assert!(e < 1e-5, "{what}: GPU target-only pass off by {e:.2e}");
+            }
+        }
+    }
+    assert!(controls >= 10, "only {controls} negative controls ran");
 }

@@ -105,13 +105,19 @@ fn metric_jet(m: Mixture, slice: vec2<u32>, basis: mat2x2<f32>, panel_nodes: u32
         component.metric = vec3<f32>(0.0);
         component.d0 = vec3<f32>(0.0);
         component.d1 = vec3<f32>(0.0);
-        for (var p = 0u; p + 1u < w.count; p++) {
+        var hi = w.lo;
+        for (var p = 0u; p < GENERAL_MAX_PANELS; p++) {
+            let lo = hi;
+            if !(lo < w.hi) {
+                break;
+            }
+            hi = window_next(w, lo);
             var panel: MetricJet;
             panel.metric = vec3<f32>(0.0);
             panel.d0 = vec3<f32>(0.0);
             panel.d1 = vec3<f32>(0.0);
             for (var k = 0u; k < panel_nodes; k++) {
-                let yw = panel_node(m, c, w.edges[p], w.edges[p + 1u], k);
+                let yw = panel_node(m, c, lo, hi, k);
                 let st = node_state(m, yw.x);
                 let f = jet_integrand(m, st, slice, basis);
                 panel.metric += yw.y * f.metric;

@@ -28,15 +28,6 @@ const PARAM_MU2: u32 = 2u;
 const PARAM_SIGMA1: u32 = 3u;
 const PARAM_SIGMA2: u32 = 4u;
 
-// At most this many splits (the component centre included) inside one component's window;
-// the window's two ends come on top. The model alone asks for at most 16 (centre, two roots,
-// the vertex, and ±3w, ±12w around each of the three), the target pass (model and target
-// splits together) at most 31, so no split is ever dropped. (With 20, the target pass dropped
-// the far grades and ∇L lost 2.3e-3 relative on (σ1, σ2) at μ = ∓1, σ2 = 0.17, σ1 = 1.8
-// against a target with σ2 = 2.) A window that did drop one would still say so
-// (FLAG_SPLITS_DROPPED) and keep the splits in priority order.
-const GENERAL_MAX_SPLITS: u32 = 31u;
-const GENERAL_MAX_EDGES: u32 = 33u;   // GENERAL_MAX_SPLITS + the two ends
 // Graded splits at r ± k·w around each switch point r (w the logistic's width) and v ± k·s
 // around the vertex (s = 1/√(2|a|)): the f64 rule's levels.
 const GRADE_NEAR: f32 = 3.0;
@@ -219,51 +210,24 @@ fn min_weight(m: Mixture) -> f32 {
     return min(m.weight.x, m.weight.y);
 }
 
-// The ascending panel edges of one component's window [lo, hi].
-struct Window {
-    edges: array<f32, GENERAL_MAX_EDGES>,
-    count: u32,              // edges in use (panels = count − 1)
-    dropped: u32,            // splits inside the window that did not fit
+// The candidate panel edges one mixture contributes: the real roots of ℓ and (σ1 ≠ σ2) its
+// vertex, each with graded neighbours at ±GRADE_NEAR and ±GRADE_FAR widths. Sixteen slots in
+// four vectors (the last unused); an absent split is NO_SPLIT, which no window contains.
+// Held in registers and searched with vector compares (`next_split`): no array indexed per lane,
+// no sorting, so every SIMD lane runs the same instructions (an earlier kernel kept the edges
+// in a sorted per-lane array, which llvmpipe spilled to memory: 10× its CPU mirror's cost).
+struct Splits {
+    a: vec4<f32>,            // roots r1, r2, vertex v, (unused)
+    b: vec4<f32>,            // r1 ∓ 3w1, r2 ∓ 3w2
+    c: vec4<f32>,            // v ∓ 3s, r1 ∓ 12w1
+    d: vec4<f32>,            // r2 ∓ 12w2, v ∓ 12s
 }
 
-fn make_window(lo: f32, hi: f32) -> Window {
-    var w: Window;
-    w.edges[0] = lo;
-    w.edges[1] = hi;
-    w.count = 2u;
-    w.dropped = 0u;
-    return w;
-}
+const NO_SPLIT: f32 = 3.0e38;
 
-// Inserts a split in sorted order (insertion sort: at most GENERAL_MAX_EDGES entries);
-// ignores one outside the open window or equal to an edge, counts one that does not fit.
-fn insert_split(w: ptr<function, Window>, x: f32) {
-    let n = (*w).count;
-    if !(x > (*w).edges[0] && x < (*w).edges[n - 1u]) {
-        return;
-    }
-    if n >= GENERAL_MAX_EDGES {
-        (*w).dropped += 1u;
-        return;
-    }
-    var i = n - 1u;
-    loop {
-        let e = (*w).edges[i];
-        if e == x {
-            // Already an edge: shift back what was moved and stop.
-            for (var j = i + 1u; j < n; j++) {
-                (*w).edges[j] = (*w).edges[j + 1u];
-            }
-            return;
-        }
-        if e < x {
-            break;
-        }
-        (*w).edges[i + 1u] = e;
-        i -= 1u;
-    }
-    (*w).edges[i + 1u] = x;
-    (*w).count = n + 1u;
+fn no_splits() -> Splits {
+    let none = vec4<f32>(NO_SPLIT);
+    return Splits(none, none, none, none);
 }
 
 // The switch points of a mixture: the real roots of ℓ (stable quadratic formula) and their
@@ -307,62 +271,88 @@ fn switch_points(m: Mixture) -> SwitchPoints {
     return out;
 }
 
-// The centre and primary splits (roots, vertex) of one mixture.
-fn insert_primary(w: ptr<function, Window>, m: Mixture) {
+// A mixture's candidate splits (see Splits). A root with zero width (ℓ' = 0) puts its grades
+// on itself, where they merge with it.
+fn mixture_splits(m: Mixture) -> Splits {
     let sp = switch_points(m);
-    for (var i = 0u; i < sp.count; i++) {
-        insert_split(w, sp.x[i]);
-    }
-    if m.boundary == 0u && m.a != 0.0 {
-        insert_split(w, m.mean.x - m.b / (2.0 * m.a));
-    }
+    let r = select(vec2<f32>(NO_SPLIT), sp.x, vec2<u32>(0u, 1u) < vec2<u32>(sp.count));
+    let has_vertex = m.boundary == 0u && m.a != 0.0;
+    let v = select(NO_SPLIT, m.mean.x - m.b / (2.0 * m.a), has_vertex);
+    let s = select(0.0, inverseSqrt(2.0 * abs(m.a)), has_vertex);
+    let w = sp.width;
+    var out: Splits;
+    out.a = vec4<f32>(r, v, NO_SPLIT);
+    out.b = vec4<f32>(r.x - GRADE_NEAR * w.x, r.x + GRADE_NEAR * w.x, r.y - GRADE_NEAR * w.y,
+        r.y + GRADE_NEAR * w.y);
+    out.c = vec4<f32>(v - GRADE_NEAR * s, v + GRADE_NEAR * s, r.x - GRADE_FAR * w.x,
+        r.x + GRADE_FAR * w.x);
+    out.d = vec4<f32>(r.y - GRADE_FAR * w.y, r.y + GRADE_FAR * w.y, v - GRADE_FAR * s,
+        v + GRADE_FAR * s);
+    // NO_SPLIT ± a grade is still far outside every window (and NaN never passes `>`).
+    return out;
 }
 
-// The graded splits at ±k·(width) around each root and the vertex of one mixture.
-fn insert_grades(w: ptr<function, Window>, m: Mixture, k: f32) {
-    let sp = switch_points(m);
-    for (var i = 0u; i < sp.count; i++) {
-        if sp.width[i] > 0.0 {
-            insert_split(w, sp.x[i] - k * sp.width[i]);
-            insert_split(w, sp.x[i] + k * sp.width[i]);
-        }
-    }
-    if m.boundary == 0u && m.a != 0.0 {
-        let v = m.mean.x - m.b / (2.0 * m.a);
-        let s = 1.0 / sqrt(2.0 * abs(m.a));
-        insert_split(w, v - k * s);
-        insert_split(w, v + k * s);
-    }
+// The smallest split of `s` above `cur` (NO_SPLIT when none).
+fn next_split(s: Splits, cur: f32) -> f32 {
+    let none = vec4<f32>(NO_SPLIT);
+    let above = vec4<f32>(cur);
+    let m = min(min(select(none, s.a, s.a > above), select(none, s.b, s.b > above)),
+        min(select(none, s.c, s.c > above), select(none, s.d, s.d > above)));
+    return min(min(m.x, m.y), min(m.z, m.w));
 }
+
+// One component's window [lo, hi] of `under` and the splits inside it: its centre and the
+// candidate splits of one or two mixtures (those outside the window are never reached). Its
+// panels are walked in ascending order with `window_next`:
+//     var lo = w.lo;
+//     for (var p = 0u; p < GENERAL_MAX_PANELS; p++) {
+//         if !(lo < w.hi) { break; }
+//         let hi = window_next(w, lo);
+//         … the panel [lo, hi] …
+//         lo = hi;
+//     }
+// (every split counts once, duplicates merge: the panels are those of the sorted, de-duplicated
+// edge list).
+struct Window {
+    lo: f32,
+    hi: f32,
+    centre: f32,
+    first: Splits,
+    second: Splits,
+}
+
+// Splits a window can hold: the centre and sixteen candidates from each of two mixtures (15
+// used), so a window never has more than GENERAL_MAX_SPLITS + 1 panels.
+const GENERAL_MAX_SPLITS: u32 = 31u;
+const GENERAL_MAX_PANELS: u32 = 32u;
 
 // The window of component c of `under`: [μc − Tσc, μc + Tσc] split at μc and at the splits of
-// `first` (and of `second` when `two`), in priority order: centre, primary splits, near grades,
-// far grades (so a full window keeps the splits nearest the switch).
+// `first` (and of `second` when `two`).
 fn component_window(under: Mixture, c: u32, t: f32, first: Mixture, second: Mixture, two: bool) -> Window {
-    let centre = under.mean[c];
+    var w: Window;
+    w.centre = under.mean[c];
     let half = t * under.sigma[c];
-    var w = make_window(centre - half, centre + half);
-    insert_split(&w, centre);
-    insert_primary(&w, first);
+    w.lo = w.centre - half;
+    w.hi = w.centre + half;
+    w.first = mixture_splits(first);
     if two {
-        insert_primary(&w, second);
-    }
-    insert_grades(&w, first, GRADE_NEAR);
-    if two {
-        insert_grades(&w, second, GRADE_NEAR);
-    }
-    insert_grades(&w, first, GRADE_FAR);
-    if two {
-        insert_grades(&w, second, GRADE_FAR);
+        w.second = mixture_splits(second);
+    } else {
+        w.second = no_splits();
     }
     return w;
+}
+
+// The panel edge after `cur`: the nearest split above it, or the window's end.
+fn window_next(w: Window, cur: f32) -> f32 {
+    let centre = select(NO_SPLIT, w.centre, w.centre > cur);
+    return min(min(w.hi, centre), min(next_split(w.first, cur), next_split(w.second, cur)));
 }
 
 // Sums of one quadrature pass.
 struct PassSums {
     sums: vec3<f32>,
     nodes: u32,              // integrand evaluations
-    dropped: u32,            // splits dropped over all windows
 }
 
 // Node k of the panel [lo, hi] of component c of `under`: (y, weight with the component's
@@ -386,18 +376,22 @@ fn fisher_pass(m: Mixture, slice: vec2<u32>, basis: mat2x2<f32>, t: f32, panel_n
     var out: PassSums;
     out.sums = vec3<f32>(0.0);
     out.nodes = 0u;
-    out.dropped = 0u;
     for (var c = 0u; c < 2u; c++) {
         if m.weight[c] <= 0.0 {
             continue;
         }
         let w = component_window(m, c, t, m, m, false);
-        out.dropped += w.dropped;
         var component = vec3<f32>(0.0);
-        for (var p = 0u; p + 1u < w.count; p++) {
+        var hi = w.lo;
+        for (var p = 0u; p < GENERAL_MAX_PANELS; p++) {
+            let lo = hi;
+            if !(lo < w.hi) {
+                break;
+            }
+            hi = window_next(w, lo);
             var panel = vec3<f32>(0.0);
             for (var k = 0u; k < panel_nodes; k++) {
-                let yw = panel_node(m, c, w.edges[p], w.edges[p + 1u], k);
+                let yw = panel_node(m, c, lo, hi, k);
                 let y = yw.x;
                 let weight = yw.y;
                 let st = node_state(m, y);
@@ -419,7 +413,6 @@ struct TargetSums {
     sums: vec3<f32>,
     ef: vec3<f32>,
     nodes: u32,              // integrand evaluations
-    dropped: u32,            // splits dropped over all windows
 }
 
 // E_target[(s_a, s_b, ln p* − ln p)] (the model's scores): −∇L and L; and EF's slice block
@@ -430,20 +423,24 @@ fn target_pass(m: Mixture, target_mix: Mixture, slice: vec2<u32>, t: f32, panel_
     out.sums = vec3<f32>(0.0);
     out.ef = vec3<f32>(0.0);
     out.nodes = 0u;
-    out.dropped = 0u;
     for (var c = 0u; c < 2u; c++) {
         if target_mix.weight[c] <= 0.0 {
             continue;
         }
         let w = component_window(target_mix, c, t, m, target_mix, true);
-        out.dropped += w.dropped;
         var component = vec3<f32>(0.0);
         var component_ef = vec3<f32>(0.0);
-        for (var p = 0u; p + 1u < w.count; p++) {
+        var hi = w.lo;
+        for (var p = 0u; p < GENERAL_MAX_PANELS; p++) {
+            let lo = hi;
+            if !(lo < w.hi) {
+                break;
+            }
+            hi = window_next(w, lo);
             var panel = vec3<f32>(0.0);
             var panel_ef = vec3<f32>(0.0);
             for (var k = 0u; k < panel_nodes; k++) {
-                let yw = panel_node(target_mix, c, w.edges[p], w.edges[p + 1u], k);
+                let yw = panel_node(target_mix, c, lo, hi, k);
                 let y = yw.x;
                 let weight = yw.y;
                 let st = node_state(m, y);
@@ -467,7 +464,9 @@ fn target_pass(m: Mixture, target_mix: Mixture, slice: vec2<u32>, t: f32, panel_
 // Everything at one point (CPU twin: cpu::general::evaluate_general_mixtures).
 
 // Bits of FieldCell.flags set by the general kernel only (Rust: src/gpu/general_data.rs).
-const FLAG_SPLITS_DROPPED: u32 = 16u;    // a window dropped its lowest-priority splits
+// Reserved: the former kernel set it where a window's array dropped splits; windows now hold
+// every split (component_window), so no kernel sets it.
+const FLAG_SPLITS_DROPPED: u32 = 16u;
 const FLAG_OUTSIDE_MODEL: u32 = 32u;     // grid cell outside the model: nothing computed
 const FLAG_METRIC_UNDEFINED: u32 = 64u;  // the profiled metric is undefined here
 // The metric on the slice (Rust: math::general::Metric::code).
@@ -490,29 +489,32 @@ fn tri_index(i: u32, j: u32) -> u32 {
 // fisher_pass. Only off the weight boundary (the π score is undefined there).
 struct FullSums {
     sums: array<f32, 15>,
-    dropped: u32,
 }
 
 fn fisher_full_pass(m: Mixture, t: f32, panel_nodes: u32) -> FullSums {
     var out: FullSums;
-    out.dropped = 0u;
     for (var k = 0u; k < 15u; k++) {
         out.sums[k] = 0.0;
     }
     for (var c = 0u; c < 2u; c++) {
         let w = component_window(m, c, t, m, m, false);
-        out.dropped += w.dropped;
         var component: array<f32, 15>;
         for (var k = 0u; k < 15u; k++) {
             component[k] = 0.0;
         }
-        for (var p = 0u; p + 1u < w.count; p++) {
+        var hi = w.lo;
+        for (var p = 0u; p < GENERAL_MAX_PANELS; p++) {
+            let lo = hi;
+            if !(lo < w.hi) {
+                break;
+            }
+            hi = window_next(w, lo);
             var panel: array<f32, 15>;
             for (var k = 0u; k < 15u; k++) {
                 panel[k] = 0.0;
             }
             for (var k = 0u; k < panel_nodes; k++) {
-                let yw = panel_node(m, c, w.edges[p], w.edges[p + 1u], k);
+                let yw = panel_node(m, c, lo, hi, k);
                 let st = node_state(m, yw.x);
                 // Written out, no loops: lavapipe's loop limiter counts a loop's iterations
                 // across calls within one invocation (65535), and the particle kernel's RK4
@@ -639,15 +641,19 @@ fn residual_pass(m: Mixture, slice: vec2<u32>, prof: Profiled, basis: mat2x2<f32
     var out: PassSums;
     out.sums = vec3<f32>(0.0);
     out.nodes = 0u;
-    out.dropped = 0u;
     for (var c = 0u; c < 2u; c++) {
         let w = component_window(m, c, t, m, m, false);
-        out.dropped += w.dropped;
         var component = vec3<f32>(0.0);
-        for (var p = 0u; p + 1u < w.count; p++) {
+        var hi = w.lo;
+        for (var p = 0u; p < GENERAL_MAX_PANELS; p++) {
+            let lo = hi;
+            if !(lo < w.hi) {
+                break;
+            }
+            hi = window_next(w, lo);
             var panel = vec3<f32>(0.0);
             for (var k = 0u; k < panel_nodes; k++) {
-                let yw = panel_node(m, c, w.edges[p], w.edges[p + 1u], k);
+                let yw = panel_node(m, c, lo, hi, k);
                 let st = node_state(m, yw.x);
                 let s_n = vec3<f32>(score(m, st, prof.held.x), score(m, st, prof.held.y),
                     score(m, st, prof.held.z));
@@ -670,6 +676,53 @@ fn eigen_basis(q: vec2<f32>) -> mat2x2<f32> {
     return mat2x2<f32>(q.x, -q.y, q.y, q.x);
 }
 
+// ñ = (F + λI)⁻¹g from F's eigen-decomposition (q_max, (λ_max, λ_min)): Σ q_i (q_i·g)/(λ_i + λ).
+// The eigenvalues are the accurate ones (λ_min a sum of squares where F was refined), so ñ
+// needs no second look at F; undefined where F + λI is singular to working precision
+// (sym2's natural_gradient rule). CPU twin: cpu::general::natural_gradient_eigen.
+fn natural_gradient_eigen(q_max: vec2<f32>, lambdas: vec2<f32>, damping: f32, g: vec2<f32>) -> NaturalGradient {
+    let d = lambdas + vec2<f32>(damping);
+    if !(d.y * SINGULAR_CONDITION > d.x) {
+        return NaturalGradient(vec2<f32>(0.0), false);
+    }
+    let q_min = vec2<f32>(-q_max.y, q_max.x);
+    return NaturalGradient(q_max * (dot(q_max, g) / d.x) + q_min * (dot(q_min, g) / d.y), true);
+}
+
+// The target's half of a cell whose metric half is done: L, ∇L, the empirical Fisher's block,
+// ñ (from the cell's eigen-decomposition) and the angle, with the target's flags set anew. The
+// full evaluation and the target-only grid pass (fim_general.wgsl's `grid_target`, run while a
+// handle is dragged) both end here, so a dragged target gives the cells a fresh field would.
+// CPU twin: cpu::general::with_target.
+fn with_target(cell: FieldCell, m: Mixture, target_mix: Mixture, slice: vec2<u32>, damping: f32,
+        panel_nodes: u32) -> FieldCell {
+    var out = cell;
+    var flags = (cell.flags & ~(FLAG_NATGRAD_UNDEFINED | FLAG_ANGLE_UNDEFINED)) | FLAG_HAS_TARGET;
+    let t_target = truncation_sigmas(min(min_weight(m), min_weight(target_mix)));
+    let tp = target_pass(m, target_mix, slice, t_target, panel_nodes);
+    let grad = -tp.sums.xy;
+    out.grad = grad;
+    out.loss = tp.sums.z;
+    out.ef_aa = tp.ef.x;
+    out.ef_ab = tp.ef.y;
+    out.ef_bb = tp.ef.z;
+    out.natgrad = vec2<f32>(0.0);
+    out.angle_deg = 0.0;
+    let nat = natural_gradient_eigen(cell.q_max, cell.eigenvalues, damping, grad);
+    if nat.defined {
+        out.natgrad = nat.value;
+        out.angle_deg = angle_deg(grad, nat.value);
+    } else {
+        flags |= FLAG_NATGRAD_UNDEFINED;
+    }
+    if !nat.defined || out.angle_deg < 0.0 {
+        flags |= FLAG_ANGLE_UNDEFINED;
+        out.angle_deg = 0.0;
+    }
+    out.flags = flags;
+    return out;
+}
+
 // Everything at one point from the model and target mixtures in the y frame: the slice's metric
 // block in the standard basis (slice order) — the induced block F_ss, or the profiled block —,
 // its eigen-decomposition and κ, and with a target L, ∇L, ñ = (G + λI)⁻¹∇L (G the chosen
@@ -685,7 +738,6 @@ fn evaluate_general_mixtures(m: Mixture, target_mix: Mixture, has_target: bool, 
         metric: u32, damping: f32, panel_nodes: u32) -> FieldCell {
     var out: FieldCell;
     var flags = 0u;
-    var dropped = 0u;
     let t_model = truncation_sigmas(min_weight(m));
     let identity = mat2x2<f32>(1.0, 0.0, 0.0, 1.0);
     // The basis the block was finally accumulated in (rows q_max, q_min; identity when not
@@ -700,7 +752,6 @@ fn evaluate_general_mixtures(m: Mixture, target_mix: Mixture, has_target: bool, 
             return out;
         }
         let full = fisher_full_pass(m, t_model, panel_nodes);
-        dropped += full.dropped;
         let prof = profiled_block(full.sums, slice);
         if !prof.defined {
             out.flags = FLAG_METRIC_UNDEFINED;
@@ -711,18 +762,15 @@ fn evaluate_general_mixtures(m: Mixture, target_mix: Mixture, has_target: bool, 
             refined = true;
         }
         let res = residual_pass(m, slice, prof, basis, t_model, panel_nodes);
-        dropped += res.dropped;
         f_acc = res.sums;
     } else {
         let first = fisher_pass(m, slice, identity, t_model, panel_nodes);
-        dropped += first.dropped;
         f_acc = first.sums;
         // Refine where the determinant cancels (NaN sums refine too, and stay NaN).
         if !(sym2_det(f_acc) * REFINE_RATIO > f_acc.x * f_acc.z) {
             basis = eigen_basis(sym2_eigen(f_acc).q_max);
             refined = true;
             let second = fisher_pass(m, slice, basis, t_model, panel_nodes);
-            dropped += second.dropped;
             f_acc = second.sums;
         }
     }
@@ -748,34 +796,10 @@ fn evaluate_general_mixtures(m: Mixture, target_mix: Mixture, has_target: bool, 
     }
     out.rotated = vec4<f32>(sym2_rotate_basis(f_std), kappa);
 
-    if has_target {
-        flags |= FLAG_HAS_TARGET;
-        let t_target = truncation_sigmas(min(min_weight(m), min_weight(target_mix)));
-        let tp = target_pass(m, target_mix, slice, t_target, panel_nodes);
-        dropped += tp.dropped;
-        let grad = -tp.sums.xy;
-        out.grad = grad;
-        out.loss = tp.sums.z;
-        out.ef_aa = tp.ef.x;
-        out.ef_ab = tp.ef.y;
-        out.ef_bb = tp.ef.z;
-        // ñ in the accumulation basis: (G + λI)⁻¹(B g), then back with Bᵀ.
-        let nat = natural_gradient(f_acc, damping, basis * grad);
-        if nat.defined {
-            out.natgrad = transpose(basis) * nat.value;
-            out.angle_deg = angle_deg(out.grad, out.natgrad);
-        } else {
-            flags |= FLAG_NATGRAD_UNDEFINED;
-        }
-        if !nat.defined || out.angle_deg < 0.0 {
-            flags |= FLAG_ANGLE_UNDEFINED;
-            out.angle_deg = 0.0;
-        }
-    }
-    if dropped > 0u {
-        flags |= FLAG_SPLITS_DROPPED;
-    }
     out.flags = flags;
+    if has_target {
+        out = with_target(out, m, target_mix, slice, damping, panel_nodes);
+    }
     return out;
 }
 

@@ -69,9 +69,38 @@ pub struct BenchArgs {
     /// report each row's speed against it (seed kernel only).
     #[arg(long, value_name = "FILE")]
     pub jax_peer: Option<PathBuf>,
+    /// Run on one of the viewer's presets (its model and slice; --model, --slice and --sigma
+    /// then change them): seed, half-plane, weight-singularity, sigmas, mean-sigma, unequal.
+    #[arg(long, value_name = "NAME", value_parser = crate::scene::Preset::from_name)]
+    pub preset: Option<crate::scene::Preset>,
+    /// Add the presets section: the general kernel's full and target-only (drag) passes and
+    /// its mirror on each named preset at the viewer's view, against the seed kernel, on the
+    /// --grids and --nodes given: `all` or names separated by commas.
+    #[arg(long, value_name = "all|NAME,…", value_parser = parse_presets)]
+    pub presets: Option<Presets>,
     /// Kill a peer run after this many seconds (default 600).
     #[arg(long, value_name = "SECONDS")]
     pub peer_timeout: Option<u64>,
+}
+
+/// The presets of `--presets` (a newtype: clap would read a bare `Vec` as a repeated option).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Presets(pub Vec<crate::scene::Preset>);
+
+/// Parses `--presets`: `all`, or preset names separated by commas.
+pub fn parse_presets(text: &str) -> Result<Presets, String> {
+    use crate::scene::Preset;
+    if text.trim() == "all" {
+        return Ok(Presets(Preset::ALL.to_vec()));
+    }
+    let names = text.split(',').map(str::trim);
+    let presets = names
+        .map(Preset::from_name)
+        .collect::<Result<Vec<_>, _>>()?;
+    if presets.is_empty() {
+        return Err("name at least one preset, or `all`".into());
+    }
+    Ok(Presets(presets))
 }
 
 /// Runs `fisherflow bench`.
@@ -149,8 +178,18 @@ pub fn run(args: &BenchArgs) -> CliResult {
             "--peer-timeout applies to --jax-peer only; add --jax-peer FILE"
         )));
     }
-    let slice = args.model.slice.unwrap_or(Slice::SEED);
-    let model = args.model.apply(Scene::default().model, &slice)?;
+    let (base, default_slice) = match args.preset {
+        Some(p) => {
+            let (model, slice, _) = p.setup();
+            (model, slice)
+        }
+        None => (Scene::default().model, Slice::SEED),
+    };
+    let slice = args.model.slice.unwrap_or(default_slice);
+    let model = args.model.apply(base, &slice)?;
+    if let Some(Presets(p)) = &args.presets {
+        config.presets = p.clone();
+    }
     config.model = BenchModel::new(model, slice, args.metric, args.kernel)
         .map_err(|e| CliError::input(anyhow!("--kernel: {e}")))?;
     if let Some(path) = &args.json {

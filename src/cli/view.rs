@@ -21,6 +21,11 @@ pub struct ViewArgs {
     /// Start from a saved scene (TOML, as written by the viewer's "save scene").
     #[arg(long, value_name = "FILE.toml")]
     pub scene: Option<PathBuf>,
+    /// Start from one of the viewer's presets (its model, slice, probe and view), as the
+    /// "preset" menu sets them: seed, half-plane, weight-singularity, sigmas, mean-sigma,
+    /// unequal. Other options then change that scene.
+    #[arg(long, value_name = "NAME", value_parser = crate::scene::Preset::from_name)]
+    pub preset: Option<crate::scene::Preset>,
     /// The model and slice (defaults: the scene's, i.e. the seed's ½N(−1.5, 1) + ½N(1, 1) on
     /// (mu1, mu2) unless --scene gives another).
     #[command(flatten)]
@@ -133,6 +138,9 @@ pub fn scene_from_args(args: &ViewArgs) -> Result<Scene, CliError> {
         Some(path) => Scene::load(path).map_err(CliError::input)?,
         None => Scene::default(),
     };
+    if let Some(preset) = args.preset {
+        scene.apply(crate::scene::SceneEdit::ApplyPreset(preset));
+    }
     let slice_changed = args.model.slice.is_some_and(|s| s != scene.slice);
     if let Some(slice) = args.model.slice {
         scene.slice = slice;

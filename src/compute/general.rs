@@ -16,12 +16,18 @@
 //!   components coincide;
 //! * panel splits at the component centre, the real roots of ℓ and (σ1 ≠ σ2) its vertex, with
 //!   graded splits at ±3 and ±12 widths (the f64 levels), from the model for F and from model
-//!   and target for ∇L and L; at most `GENERAL_MAX_SPLITS` = 31 per window, inserted in
-//!   priority order (centre, roots and vertices, near grades, far grades). F's windows need at
-//!   most 16 and the target pass's at most 31, so none is dropped (with the earlier limit of 20
-//!   the target pass dropped far grades and ∇L lost 2.3e-3 on a (σ1, σ2) grid cell); a window
-//!   that did drop one would mark the cell with
-//!   [`FLAG_SPLITS_DROPPED`](crate::gpu::general_data::FLAG_SPLITS_DROPPED);
+//!   and target for ∇L and L: every split inside the window is an edge (at most 16 for F's
+//!   windows, 31 for the target pass's). The splits are never stored in a per-invocation array:
+//!   each mixture's 15 candidates sit in four `vec4` registers (`Splits`), and the panels are
+//!   walked in ascending order by taking, after each edge, the smallest candidate above it
+//!   (`window_next`: vector compares and minima). The earlier kernel insertion-sorted the
+//!   splits into a 33-entry array per invocation, which llvmpipe keeps in memory with a gather
+//!   and scatter per access: it ran at half its scalar CPU mirror's speed; the register walk
+//!   gives the same edges (the benchmark's worst error on (π, μ1) at 128² is 4.55e-5 before
+//!   and after) 4.6× faster there;
+//! * a target-only entry point (`grid_target`) for a dragged handle: F does not depend on the
+//!   target, so it keeps the cells' metric half and redoes L, ∇L, EF, ñ (from the cell's
+//!   eigen-decomposition, as the full pass now also forms it) and the angle;
 //! * truncation T from Q(T)(1 + T²)² ≤ 1e-12·m² (m the smallest weight), clamped to [6, 16]σ;
 //! * n Gauss–Legendre nodes per panel from the `QuadratureRule` (Q/2), each panel summed on its
 //!   own before it joins the total;
@@ -108,9 +114,9 @@
 //! Cost (64×64 grid of the seed preset, upload + dispatch + read-back, best of 3, lavapipe on
 //! this 2-core machine with another session's tests running, so compare within the run only):
 //! seed kernel 0.86 µs/cell; general `grid` induced 25.5 µs/cell, profiled 33.5 µs/cell;
-//! general `points` on the same cells 21 µs/point, of which `GENERAL_MAX_SPLITS` 20 → 31 costs
-//! +50% (14 µs/point with 20 — the larger window arrays; the accuracy fix above needs them; a
-//! smaller window type for F's passes, which need at most 16, would win most of it back).
+//! general `points` on the same cells 21 µs/point (these figures predate the register walk of
+//! the windows, which removed the window arrays; `fisherflow bench --presets all` measures the
+//! kernel as it is now).
 //! Earlier in the run, other presets relative to the seed kernel (metric read from the uniform,
 //! since replaced by the pipeline constant, ~1.3× faster): half-plane 20×/17× (induced/profiled),
 //! (π, μ1) 38×/45×, (σ1, σ2) 71×/91×, (μ1, σ2) 66×/86×, (μ1, μ2) at π = 0.3 70×/91×.
@@ -145,6 +151,8 @@ pub struct GeneralPipeline {
     /// compiled without the other metric's code (1.3× faster on llvmpipe than reading the
     /// metric from the uniform).
     grid_pipelines: [wgpu::ComputePipeline; 2],
+    /// `grid_target`: the target's half of cells `grid` wrote (either metric).
+    grid_target_pipeline: wgpu::ComputePipeline,
 }
 
 impl GeneralPipeline {
@@ -189,11 +197,21 @@ impl GeneralPipeline {
                 cache: None,
             })
         });
+        let grid_target_pipeline =
+            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some("grid target"),
+                layout: Some(&pipeline_layout),
+                module: &module,
+                entry_point: Some("grid_target"),
+                compilation_options: Default::default(),
+                cache: None,
+            });
         Self {
             bind_group_layout,
             grid_layout,
             points_pipeline,
             grid_pipelines,
+            grid_target_pipeline,
         }
     }
 }
@@ -279,6 +297,34 @@ impl GeneralData {
         pipeline: &GeneralPipeline,
         params: &GeneralGridParams,
     ) {
+        // The pipeline compiled for this metric (any code other than 1 is the induced one).
+        let profiled = params.metric == Metric::Profiled.code();
+        let grid = &pipeline.grid_pipelines[profiled as usize];
+        self.encode_grid_with(queue, encoder, grid, params, "fim_general grid");
+    }
+
+    /// Records the target-only pass (`grid_target`): the cells of the last `grid` dispatch keep
+    /// their metric half and get the target's half for `params`' target and damping. `params`
+    /// must equal that dispatch's in everything else (the caller's cache key says so).
+    pub fn encode_grid_target(
+        &self,
+        queue: &wgpu::Queue,
+        encoder: &mut wgpu::CommandEncoder,
+        pipeline: &GeneralPipeline,
+        params: &GeneralGridParams,
+    ) {
+        let target = &pipeline.grid_target_pipeline;
+        self.encode_grid_with(queue, encoder, target, params, "fim_general grid target");
+    }
+
+    fn encode_grid_with(
+        &self,
+        queue: &wgpu::Queue,
+        encoder: &mut wgpu::CommandEncoder,
+        compute: &wgpu::ComputePipeline,
+        params: &GeneralGridParams,
+        label: &str,
+    ) {
         assert!(
             params.cell_count <= self.buffers.capacity,
             "grid exceeds GeneralData capacity"
@@ -290,12 +336,10 @@ impl GeneralData {
         queue.write_buffer(&self.grid_params, 0, bytemuck::bytes_of(&params));
         // A labelled pass, no encoder debug group (see `encode`).
         let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-            label: Some("fim_general grid"),
+            label: Some(label),
             timestamp_writes: None,
         });
-        // The pipeline compiled for this metric (any code other than 1 is the induced one).
-        let profiled = params.metric == Metric::Profiled.code();
-        pass.set_pipeline(&pipeline.grid_pipelines[profiled as usize]);
+        pass.set_pipeline(compute);
         pass.set_bind_group(0, &self.buffers.bind_group, &[]);
         pass.set_bind_group(1, &self.grid_group, &[]);
         let (x, y) = dispatch_size(params.cell_count, WORKGROUP_SIZE, 65_535);
@@ -391,4 +435,36 @@ pub fn evaluate_general_grid(
     data.encode_grid(&ctx.queue, &mut encoder, &pipeline, params);
     ctx.queue.submit([encoder.finish()]);
     data.read_cells(ctx, params.cell_count)
+}
+
+/// Evaluates a general grid for `first`, then brings it to `second` (same model, view and
+/// metric; another target or damping) with the target-only pass, as the viewer does while a
+/// handle is dragged, and reads the cells back.
+pub fn evaluate_general_grid_retargeted(
+    ctx: &GpuContext,
+    first: &GeneralGridParams,
+    second: &GeneralGridParams,
+    rule: &QuadratureRule,
+) -> Result<Vec<FieldCell>, GpuError> {
+    assert!(
+        second.same_metric_as(first),
+        "the target-only pass needs the same model, view and metric"
+    );
+    let pipeline = GeneralPipeline::new(&ctx.device);
+    let data = GeneralData::new(ctx, &pipeline, first.cell_count, rule)?;
+    for (params, target_only) in [(first, false), (second, true)] {
+        // One submission each: the second pass's uniform write must follow the first pass.
+        let mut encoder = ctx
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("fim_general grid retargeted"),
+            });
+        if target_only {
+            data.encode_grid_target(&ctx.queue, &mut encoder, &pipeline, params);
+        } else {
+            data.encode_grid(&ctx.queue, &mut encoder, &pipeline, params);
+        }
+        ctx.queue.submit([encoder.finish()]);
+    }
+    data.read_cells(ctx, second.cell_count)
 }

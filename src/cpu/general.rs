@@ -11,18 +11,13 @@ use rayon::prelude::*;
 
 use super::gmm::{INV_SQRT_2PI, stable_tanh};
 use crate::gpu::general_data::{
-    FLAG_METRIC_UNDEFINED, FLAG_OUTSIDE_MODEL, FLAG_SPLITS_DROPPED, GeneralGridParams,
-    GeneralPointInput,
+    FLAG_METRIC_UNDEFINED, FLAG_OUTSIDE_MODEL, GeneralGridParams, GeneralPointInput,
 };
 use crate::gpu::gpu_data::{FieldCell, flags};
-use crate::math::sym2::{Sym2, angle_deg, natural_gradient};
+use crate::math::sym2::{SINGULAR_CONDITION, Sym2, angle_deg};
 
 /// Index of π in ψ (`PARAM_PI`).
 pub const PARAM_PI: u32 = 0;
-/// At most this many splits (centre included) inside one window (`GENERAL_MAX_SPLITS`).
-pub const GENERAL_MAX_SPLITS: usize = 31;
-/// Splits plus the window's two ends (`GENERAL_MAX_EDGES`).
-pub const GENERAL_MAX_EDGES: usize = GENERAL_MAX_SPLITS + 2;
 /// Near graded splits, in widths (`GRADE_NEAR`).
 pub const GRADE_NEAR: f32 = 3.0;
 /// Far graded splits, in widths (`GRADE_FAR`).
@@ -241,57 +236,16 @@ pub fn min_weight(m: &Mixture) -> f32 {
     m.weight[0].min(m.weight[1])
 }
 
-/// `Window`: ascending panel edges of one component's window.
-#[derive(Clone, Copy, Debug)]
-pub struct Window {
-    /// Edges, `count` in use.
-    pub edges: [f32; GENERAL_MAX_EDGES],
-    /// Edges in use.
-    pub count: usize,
-    /// Splits inside the window that did not fit.
-    pub dropped: u32,
-}
+/// `NO_SPLIT`: an absent split, outside every window.
+pub const NO_SPLIT: f32 = 3.0e38;
 
-/// `make_window`.
-pub fn make_window(lo: f32, hi: f32) -> Window {
-    let mut edges = [0.0; GENERAL_MAX_EDGES];
-    edges[0] = lo;
-    edges[1] = hi;
-    Window {
-        edges,
-        count: 2,
-        dropped: 0,
-    }
-}
+/// `Splits`: the candidate panel edges one mixture contributes, in the shader's slot order
+/// (roots r1, r2, vertex v, unused; r1 ∓ 3w1, r2 ∓ 3w2; v ∓ 3s, r1 ∓ 12w1; r2 ∓ 12w2, v ∓ 12s).
+pub type Splits = [f32; 16];
 
-/// `insert_split`: sorted insertion; ignores splits outside the open window or equal to an
-/// edge, counts those that do not fit.
-pub fn insert_split(w: &mut Window, x: f32) {
-    let n = w.count;
-    if !(x > w.edges[0] && x < w.edges[n - 1]) {
-        return;
-    }
-    if n >= GENERAL_MAX_EDGES {
-        w.dropped += 1;
-        return;
-    }
-    let mut i = n - 1;
-    loop {
-        let e = w.edges[i];
-        if e == x {
-            for j in i + 1..n {
-                w.edges[j] = w.edges[j + 1];
-            }
-            return;
-        }
-        if e < x {
-            break;
-        }
-        w.edges[i + 1] = e;
-        i -= 1;
-    }
-    w.edges[i + 1] = x;
-    w.count = n + 1;
+/// `no_splits`.
+pub fn no_splits() -> Splits {
+    [NO_SPLIT; 16]
 }
 
 /// `SwitchPoints`: the real roots of ℓ and the logistic's widths there.
@@ -338,35 +292,88 @@ pub fn switch_points(m: &Mixture) -> SwitchPoints {
     out
 }
 
-/// `insert_primary`: roots and vertex.
-pub fn insert_primary(w: &mut Window, m: &Mixture) {
+/// `mixture_splits`: roots and vertex with their graded neighbours.
+pub fn mixture_splits(m: &Mixture) -> Splits {
     let sp = switch_points(m);
-    for i in 0..sp.count {
-        insert_split(w, sp.x[i]);
-    }
-    if !m.boundary && m.a != 0.0 {
-        insert_split(w, m.mean[0] - m.b / (2.0 * m.a));
+    let r = [0, 1].map(|i| if i < sp.count { sp.x[i] } else { NO_SPLIT });
+    let has_vertex = !m.boundary && m.a != 0.0;
+    let v = if has_vertex {
+        m.mean[0] - m.b / (2.0 * m.a)
+    } else {
+        NO_SPLIT
+    };
+    let s = if has_vertex {
+        1.0 / (2.0 * m.a.abs()).sqrt()
+    } else {
+        0.0
+    };
+    let w = sp.width;
+    let (near, far) = (GRADE_NEAR, GRADE_FAR);
+    [
+        r[0],
+        r[1],
+        v,
+        NO_SPLIT,
+        r[0] - near * w[0],
+        r[0] + near * w[0],
+        r[1] - near * w[1],
+        r[1] + near * w[1],
+        v - near * s,
+        v + near * s,
+        r[0] - far * w[0],
+        r[0] + far * w[0],
+        r[1] - far * w[1],
+        r[1] + far * w[1],
+        v - far * s,
+        v + far * s,
+    ]
+}
+
+/// `next_split`: the smallest split above `cur` (NO_SPLIT when none).
+pub fn next_split(s: &Splits, cur: f32) -> f32 {
+    s.iter()
+        .fold(NO_SPLIT, |m, &x| if x > cur { m.min(x) } else { m })
+}
+
+/// At most this many splits inside one window: the centre and 15 candidates from each of two
+/// mixtures (`GENERAL_MAX_SPLITS`).
+pub const GENERAL_MAX_SPLITS: usize = 31;
+/// Panels of the fullest window (`GENERAL_MAX_PANELS`).
+pub const GENERAL_MAX_PANELS: usize = GENERAL_MAX_SPLITS + 1;
+
+/// `Window`: one component's window and the splits its panels are cut at.
+#[derive(Clone, Copy, Debug)]
+pub struct Window {
+    /// The window's ends.
+    pub lo: f32,
+    /// The window's ends.
+    pub hi: f32,
+    /// The component's centre (a split).
+    pub centre: f32,
+    /// Candidate splits of the first mixture.
+    pub first: Splits,
+    /// Candidate splits of the second mixture (`no_splits` for one).
+    pub second: Splits,
+}
+
+impl Window {
+    /// The panels in ascending order, as the shader walks them (`window_next`).
+    pub fn panels(&self) -> impl Iterator<Item = (f32, f32)> + '_ {
+        let mut hi = self.lo;
+        (0..GENERAL_MAX_PANELS).map_while(move |_| {
+            let lo = hi;
+            // Written so that a NaN edge also ends the walk.
+            let inside = lo < self.hi;
+            if !inside {
+                return None;
+            }
+            hi = window_next(self, lo);
+            Some((lo, hi))
+        })
     }
 }
 
-/// `insert_grades`: ±k·width around the roots and the vertex.
-pub fn insert_grades(w: &mut Window, m: &Mixture, k: f32) {
-    let sp = switch_points(m);
-    for i in 0..sp.count {
-        if sp.width[i] > 0.0 {
-            insert_split(w, sp.x[i] - k * sp.width[i]);
-            insert_split(w, sp.x[i] + k * sp.width[i]);
-        }
-    }
-    if !m.boundary && m.a != 0.0 {
-        let v = m.mean[0] - m.b / (2.0 * m.a);
-        let s = 1.0 / (2.0 * m.a.abs()).sqrt();
-        insert_split(w, v - k * s);
-        insert_split(w, v + k * s);
-    }
-}
-
-/// `component_window`: splits in priority order (centre, primaries, near grades, far grades).
+/// `component_window`.
 pub fn component_window(
     under: &Mixture,
     c: usize,
@@ -376,21 +383,20 @@ pub fn component_window(
 ) -> Window {
     let centre = under.mean[c];
     let half = t * under.sigma[c];
-    let mut w = make_window(centre - half, centre + half);
-    insert_split(&mut w, centre);
-    insert_primary(&mut w, first);
-    if let Some(s) = second {
-        insert_primary(&mut w, s);
+    Window {
+        lo: centre - half,
+        hi: centre + half,
+        centre,
+        first: mixture_splits(first),
+        second: second.map_or_else(no_splits, mixture_splits),
     }
-    insert_grades(&mut w, first, GRADE_NEAR);
-    if let Some(s) = second {
-        insert_grades(&mut w, s, GRADE_NEAR);
-    }
-    insert_grades(&mut w, first, GRADE_FAR);
-    if let Some(s) = second {
-        insert_grades(&mut w, s, GRADE_FAR);
-    }
-    w
+}
+
+/// `window_next`: the nearest split above `cur`, or the window's end.
+pub fn window_next(w: &Window, cur: f32) -> f32 {
+    let centre = if w.centre > cur { w.centre } else { NO_SPLIT };
+    w.hi.min(centre)
+        .min(next_split(&w.first, cur).min(next_split(&w.second, cur)))
 }
 
 /// `PassSums`.
@@ -400,8 +406,6 @@ pub struct PassSums {
     pub sums: [f32; 3],
     /// Integrand evaluations.
     pub nodes: u32,
-    /// Splits dropped over all windows.
-    pub dropped: u32,
 }
 
 /// Visits the nodes of every panel of component `c`'s window under `under`: `f(weight, y)`
@@ -416,8 +420,7 @@ fn window_sums<const N: usize>(
 ) -> ([f32; N], u32) {
     let mut component = [0.0f32; N];
     let mut count = 0;
-    for p in 0..w.count - 1 {
-        let (lo, hi) = (w.edges[p], w.edges[p + 1]);
+    for (lo, hi) in w.panels() {
         let half_width = 0.5 * (hi - lo);
         let middle = 0.5 * (hi + lo);
         let scale = half_width * INV_SQRT_2PI * under.inv_sigma[c];
@@ -453,7 +456,6 @@ pub fn fisher_pass(
             continue;
         }
         let w = component_window(m, c, t, m, None);
-        out.dropped += w.dropped;
         let (component, count) = window_sums(m, c, &w, nodes, |y| {
             let st = node_state(m, y);
             let s = [score(m, &st, slice[0]), score(m, &st, slice[1])];
@@ -480,8 +482,6 @@ pub struct TargetSums {
     pub ef: [f32; 3],
     /// Integrand evaluations.
     pub nodes: u32,
-    /// Splits dropped over all windows.
-    pub dropped: u32,
 }
 
 /// `target_pass`: E_target[(s_a, s_b, ln p* − ln p)] and E_target[s sᵀ]'s block, on the same
@@ -499,7 +499,6 @@ pub fn target_pass(
             continue;
         }
         let w = component_window(target_mix, c, t, m, Some(target_mix));
-        out.dropped += w.dropped;
         let (component, count) = window_sums(target_mix, c, &w, nodes, |y| {
             let st = node_state(m, y);
             let log_ratio = mixture_log_density(target_mix, y) - node_log_density(m, &st);
@@ -543,16 +542,13 @@ pub fn tri_index(i: usize, j: usize) -> usize {
 }
 
 /// `fisher_full_pass`: the packed full F = E_model[s sᵀ] (all five scores).
-pub fn fisher_full_pass(m: &Mixture, t: f32, nodes: &[[f32; 2]]) -> ([f32; 15], u32, u32) {
+pub fn fisher_full_pass(m: &Mixture, t: f32, nodes: &[[f32; 2]]) -> ([f32; 15], u32) {
     let mut sums = [0.0f32; 15];
-    let mut dropped = 0;
     let mut evaluations = 0;
     for c in 0..2 {
         let w = component_window(m, c, t, m, None);
-        dropped += w.dropped;
         let mut component = [0.0f32; 15];
-        for p in 0..w.count - 1 {
-            let (lo, hi) = (w.edges[p], w.edges[p + 1]);
+        for (lo, hi) in w.panels() {
             let half_width = 0.5 * (hi - lo);
             let middle = 0.5 * (hi + lo);
             let scale = half_width * INV_SQRT_2PI * m.inv_sigma[c];
@@ -581,7 +577,7 @@ pub fn fisher_full_pass(m: &Mixture, t: f32, nodes: &[[f32; 2]]) -> ([f32; 15], 
             sums[k] += m.weight[c] * component[k];
         }
     }
-    (sums, dropped, evaluations)
+    (sums, evaluations)
 }
 
 /// `Profiled`: the rough Schur complement, the regression P = F_sn F_nn⁻¹ of the slice scores
@@ -678,7 +674,6 @@ pub fn residual_pass(
     let mut out = PassSums::default();
     for c in 0..2 {
         let w = component_window(m, c, t, m, None);
-        out.dropped += w.dropped;
         let (component, count) = window_sums(m, c, &w, nodes, |y| {
             let st = node_state(m, y);
             let s_n = prof.held.map(|k| score(m, &st, k));
@@ -715,7 +710,6 @@ pub fn evaluate_general_mixtures_counted(
     nodes: &[[f32; 2]],
 ) -> (FieldCell, PointCost) {
     let mut cell_flags = 0;
-    let mut dropped = 0;
     let identity = [[1.0, 0.0], [0.0, 1.0]];
     let t_model = truncation_sigmas(min_weight(m));
     let mut basis = identity;
@@ -730,8 +724,7 @@ pub fn evaluate_general_mixtures_counted(
         if m.boundary {
             return (undefined, PointCost::default());
         }
-        let (full, full_dropped, count) = fisher_full_pass(m, t_model, nodes);
-        dropped += full_dropped;
+        let (full, count) = fisher_full_pass(m, t_model, nodes);
         evaluations += count;
         let Some(prof) = profiled_block(&full, slice) else {
             return (
@@ -750,13 +743,11 @@ pub fn evaluate_general_mixtures_counted(
         }
         let res = residual_pass(m, slice, &prof, basis, t_model, nodes);
         evaluations += res.nodes;
-        dropped += res.dropped;
         let [xx, xy, yy] = res.sums;
         f_acc = Sym2::new(xx, xy, yy);
     } else {
         let first = fisher_pass(m, slice, identity, t_model, nodes);
         evaluations += first.nodes;
-        dropped += first.dropped;
         let [xx, xy, yy] = first.sums;
         let mut fa = Sym2::new(xx, xy, yy);
         // Refine where the determinant cancels; written so that NaN sums refine too (as the
@@ -767,7 +758,6 @@ pub fn evaluate_general_mixtures_counted(
             refined = true;
             let second = fisher_pass(m, slice, basis, t_model, nodes);
             evaluations += second.nodes;
-            dropped += second.dropped;
             let [gxx, gxy, gyy] = second.sums;
             fa = Sym2::new(gxx, gxy, gyy);
         }
@@ -807,31 +797,12 @@ pub fn evaluate_general_mixtures_counted(
     let r = f_std.rotate_basis();
     out.rotated = [r.xx, r.xy, r.yy, kappa];
 
-    if has_target {
-        cell_flags |= flags::HAS_TARGET;
-        let t_target = truncation_sigmas(min_weight(m).min(min_weight(target_mix)));
-        let tp = target_pass(m, target_mix, slice, t_target, nodes);
-        evaluations += tp.nodes;
-        dropped += tp.dropped;
-        let grad = [-tp.sums[0], -tp.sums[1]];
-        out.grad = grad;
-        out.loss = tp.sums[2];
-        out.empirical = tp.ef;
-        match natural_gradient(&f_acc, damping, mat_vec(basis, grad)) {
-            Some(n) => {
-                out.natgrad = mat_vec(transpose(basis), n);
-                match angle_deg(out.grad, out.natgrad) {
-                    Some(a) => out.angle_deg = a,
-                    None => cell_flags |= flags::ANGLE_UNDEFINED,
-                }
-            }
-            None => cell_flags |= flags::NATGRAD_UNDEFINED | flags::ANGLE_UNDEFINED,
-        }
-    }
-    if dropped > 0 {
-        cell_flags |= FLAG_SPLITS_DROPPED;
-    }
     out.flags = cell_flags;
+    if has_target {
+        let (with, count) = with_target_counted(&out, m, target_mix, slice, damping, nodes);
+        out = with;
+        evaluations += count;
+    }
     (
         out,
         PointCost {
@@ -886,8 +857,12 @@ pub fn inside_model(psi: &[f32; 5], slice: [u32; 2]) -> bool {
         && psi[4] < 1e30
 }
 
-/// Grid cell `index` (the shader's `evaluate_grid_cell`).
-pub fn grid_cell(g: &GeneralGridParams, nodes: &[[f32; 2]], index: u32) -> FieldCell {
+/// `grid_cell_mixtures`: cell `index`'s model and target in the y frame (None outside the
+/// model) and its offset from O.
+pub fn grid_cell_mixtures(
+    g: &GeneralGridParams,
+    index: u32,
+) -> (Option<(Mixture, Mixture)>, [f32; 2]) {
     let slice = [g.slice_a, g.slice_b];
     let offset = g.cell_offset(index);
     let mut off = [0.0f32; 5];
@@ -897,11 +872,7 @@ pub fn grid_cell(g: &GeneralGridParams, nodes: &[[f32; 2]], index: u32) -> Field
     psi[slice[0] as usize] = g.origin_hi[0] + (g.origin_lo[0] + offset[0]);
     psi[slice[1] as usize] = g.origin_hi[1] + (g.origin_lo[1] + offset[1]);
     if !inside_model(&psi, slice) {
-        return FieldCell {
-            theta: offset,
-            flags: FLAG_OUTSIDE_MODEL,
-            ..FieldCell::default()
-        };
+        return (None, offset);
     }
     let m = make_mixture(
         psi[0],
@@ -917,17 +888,131 @@ pub fn grid_cell(g: &GeneralGridParams, nodes: &[[f32; 2]], index: u32) -> Field
         ],
         [t[3], t[4]],
     );
+    (Some((m, target_mix)), offset)
+}
+
+/// `evaluate_grid_cell`: grid cell `index`.
+pub fn grid_cell(g: &GeneralGridParams, nodes: &[[f32; 2]], index: u32) -> FieldCell {
+    let (mixtures, offset) = grid_cell_mixtures(g, index);
+    let Some((m, target_mix)) = mixtures else {
+        return FieldCell {
+            theta: offset,
+            flags: FLAG_OUTSIDE_MODEL,
+            ..FieldCell::default()
+        };
+    };
     let (mut out, _) = evaluate_general_mixtures_counted(
         &m,
         &target_mix,
         g.has_target != 0,
-        slice,
+        [g.slice_a, g.slice_b],
         g.metric,
         g.damping,
         nodes,
     );
     out.theta = offset;
     out
+}
+
+/// `evaluate_grid_cell_target`: grid cell `index` after only the target (or the damping)
+/// changed, from the cell a `grid` pass wrote: the metric half kept, the target half redone.
+pub fn grid_cell_target(
+    g: &GeneralGridParams,
+    nodes: &[[f32; 2]],
+    index: u32,
+    cell: &FieldCell,
+) -> FieldCell {
+    if cell.flags & (FLAG_OUTSIDE_MODEL | FLAG_METRIC_UNDEFINED) != 0 {
+        return *cell;
+    }
+    let (mixtures, _) = grid_cell_mixtures(g, index);
+    let Some((m, target_mix)) = mixtures else {
+        return *cell;
+    };
+    if g.has_target == 0 {
+        return FieldCell {
+            grad: [0.0; 2],
+            natgrad: [0.0; 2],
+            loss: 0.0,
+            angle_deg: 0.0,
+            empirical: [0.0; 3],
+            flags: cell.flags
+                & !(flags::HAS_TARGET | flags::NATGRAD_UNDEFINED | flags::ANGLE_UNDEFINED),
+            ..*cell
+        };
+    }
+    with_target_counted(
+        cell,
+        &m,
+        &target_mix,
+        [g.slice_a, g.slice_b],
+        g.damping,
+        nodes,
+    )
+    .0
+}
+
+/// The target-only pass (entry point `grid_target`) over cells a `grid` pass wrote, in parallel.
+pub fn grid_target(params: &GeneralGridParams, nodes: &[[f32; 2]], cells: &mut [FieldCell]) {
+    cells
+        .par_iter_mut()
+        .enumerate()
+        .for_each(|(i, cell)| *cell = grid_cell_target(params, nodes, i as u32, cell));
+}
+
+/// `natural_gradient_eigen`: ñ = Σ q_i (q_i·g)/(λ_i + λ) from F's eigen-decomposition; None
+/// where F + λI is singular to working precision.
+pub fn natural_gradient_eigen(
+    q_max: [f32; 2],
+    lambdas: [f32; 2],
+    damping: f32,
+    g: [f32; 2],
+) -> Option<[f32; 2]> {
+    let d = [lambdas[0] + damping, lambdas[1] + damping];
+    // Written so that NaN eigenvalues also count as singular.
+    let well_conditioned = d[1] * SINGULAR_CONDITION as f32 > d[0];
+    if !well_conditioned {
+        return None;
+    }
+    let q_min = [-q_max[1], q_max[0]];
+    let a = (q_max[0] * g[0] + q_max[1] * g[1]) / d[0];
+    let b = (q_min[0] * g[0] + q_min[1] * g[1]) / d[1];
+    Some([q_max[0] * a + q_min[0] * b, q_max[1] * a + q_min[1] * b])
+}
+
+/// `with_target`: the target's half of a cell whose metric half is done (L, ∇L, EF, ñ from the
+/// cell's eigen-decomposition, the angle, the target's flags), and the evaluations it took.
+pub fn with_target_counted(
+    cell: &FieldCell,
+    m: &Mixture,
+    target_mix: &Mixture,
+    slice: [u32; 2],
+    damping: f32,
+    nodes: &[[f32; 2]],
+) -> (FieldCell, u32) {
+    let mut out = *cell;
+    let mut cell_flags =
+        (cell.flags & !(flags::NATGRAD_UNDEFINED | flags::ANGLE_UNDEFINED)) | flags::HAS_TARGET;
+    let t_target = truncation_sigmas(min_weight(m).min(min_weight(target_mix)));
+    let tp = target_pass(m, target_mix, slice, t_target, nodes);
+    let grad = [-tp.sums[0], -tp.sums[1]];
+    out.grad = grad;
+    out.loss = tp.sums[2];
+    out.empirical = tp.ef;
+    out.natgrad = [0.0; 2];
+    out.angle_deg = 0.0;
+    match natural_gradient_eigen(cell.q_max, cell.eigenvalues, damping, grad) {
+        Some(n) => {
+            out.natgrad = n;
+            match angle_deg(grad, n) {
+                Some(a) => out.angle_deg = a,
+                None => cell_flags |= flags::ANGLE_UNDEFINED,
+            }
+        }
+        None => cell_flags |= flags::NATGRAD_UNDEFINED | flags::ANGLE_UNDEFINED,
+    }
+    out.flags = cell_flags;
+    (out, tp.nodes)
 }
 
 /// Every cell of a grid (entry point `grid`), in parallel; `params.panel_nodes` is ignored
@@ -960,21 +1045,51 @@ pub fn points(inputs: &[GeneralPointInput], damping: f32, nodes: &[[f32; 2]]) ->
 mod tests {
     use super::*;
 
+    /// The edges a window's walk visits, ends included.
+    fn edges(w: &Window) -> Vec<f32> {
+        let mut out = vec![w.lo];
+        out.extend(w.panels().map(|(_, hi)| hi));
+        out
+    }
+
     #[test]
-    fn windows_stay_sorted_and_count_what_does_not_fit() {
-        let mut w = make_window(-10.0, 10.0);
-        for x in [3.0, -2.0, 3.0, 11.0, -10.0, 0.5, 7.0] {
-            insert_split(&mut w, x);
-        }
-        // 3.0 once, 11 and −10 outside: edges −10, −2, 0.5, 3, 7, 10.
-        assert_eq!(&w.edges[..w.count], &[-10.0, -2.0, 0.5, 3.0, 7.0, 10.0]);
-        assert_eq!(w.dropped, 0);
-        for i in 0..30 {
-            insert_split(&mut w, -9.5 + 0.6 * i as f32);
-        }
-        assert_eq!(w.count, GENERAL_MAX_EDGES);
-        assert!(w.dropped > 0);
-        assert!(w.edges[..w.count].windows(2).all(|p| p[0] < p[1]));
+    fn the_window_walk_visits_every_split_once_in_order() {
+        // Splits 3 (twice), −2, 0.5, 7 inside; 11 and −10 (an end) outside the open window.
+        let mut first = no_splits();
+        first[..5].copy_from_slice(&[3.0, -2.0, 11.0, -10.0, 0.5]);
+        let mut second = no_splits();
+        second[..2].copy_from_slice(&[3.0, 7.0]);
+        let w = Window {
+            lo: -10.0,
+            hi: 10.0,
+            centre: 1.0,
+            first,
+            second,
+        };
+        assert_eq!(edges(&w), [-10.0, -2.0, 0.5, 1.0, 3.0, 7.0, 10.0]);
+        // Negative control: without the second mixture 7 is no edge.
+        let one = Window {
+            second: no_splits(),
+            ..w
+        };
+        assert_eq!(edges(&one), [-10.0, -2.0, 0.5, 1.0, 3.0, 10.0]);
+        // The fullest window: 31 distinct splits inside make 32 panels, none lost.
+        let all: Vec<f32> = (0..32).map(|i| -9.5 + 0.6 * i as f32).collect();
+        let full = Window {
+            lo: -10.0,
+            hi: 10.0,
+            centre: all[31],
+            first: all[..16].try_into().unwrap(),
+            second: all[16..32].try_into().unwrap(),
+        };
+        let e = edges(&full);
+        assert_eq!(e.len(), GENERAL_MAX_PANELS + 1);
+        assert!(e.windows(2).all(|p| p[0] < p[1]));
+        // A NaN split (a degenerate mixture) is never an edge.
+        let mut nan = no_splits();
+        nan[0] = f32::NAN;
+        let w_nan = Window { first: nan, ..one };
+        assert_eq!(edges(&w_nan), [-10.0, 1.0, 10.0]);
     }
 
     #[test]

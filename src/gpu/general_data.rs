@@ -9,9 +9,9 @@ use bytemuck::{Pod, Zeroable};
 
 use crate::math::{GeneralInput, Metric, Model, ModelError, Param, Slice};
 
-/// Bit of `FieldCell::flags` set by the general kernel only: a window had more splits than
-/// `GENERAL_MAX_SPLITS` and dropped the lowest-priority ones (`FLAG_SPLITS_DROPPED` in
-/// `gmm_general.wgsl`).
+/// Reserved bit of `FieldCell::flags` (`FLAG_SPLITS_DROPPED` in `gmm_general.wgsl`): the former
+/// general kernel set it where a window's fixed array dropped splits. The windows now walk
+/// every split in registers (`cpu::general::Window`), so no kernel sets it.
 pub const FLAG_SPLITS_DROPPED: u32 = 16;
 
 /// Bit of `FieldCell::flags` set by the general `grid` entry point only: the cell's model is
@@ -163,6 +163,20 @@ pub fn general_grid_params(
 }
 
 impl GeneralGridParams {
+    /// Whether `self` and `other` give the same metric half of every cell: they differ at most
+    /// in the target (`target`, `target_mean`, `has_target`) and the damping, so the
+    /// target-only pass (`grid_target`) can bring cells written for `other` up to `self`.
+    pub fn same_metric_as(&self, other: &Self) -> bool {
+        let target_free = |p: &Self| Self {
+            target: [0.0; 5],
+            target_mean: [0.0; 2],
+            has_target: 0,
+            damping: 0.0,
+            ..*p
+        };
+        target_free(self) == target_free(other)
+    }
+
     /// The floating origin O in f64.
     pub fn origin(&self) -> [f64; 2] {
         [

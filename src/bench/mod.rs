@@ -30,6 +30,8 @@
 //!   add up to the wall time). On a general slice the scene is the model on its slice with
 //!   the view fitted to it ([`Scene::fit_view`]).
 
+pub mod presets;
+
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -223,6 +225,8 @@ pub struct BenchConfig {
     /// The JAX peer (`jax_fim.py N Q [repeats]`), run on the FIM section's grids and node
     /// counts before our own timings, so both are measured in one run on one machine.
     pub peer: Option<PeerCommand>,
+    /// The viewer's presets the presets section runs (`--presets`); empty skips it.
+    pub presets: Vec<crate::scene::Preset>,
 }
 
 /// How to run a peer implementation: `program args… N Q repeats`, one JSON line on stdout
@@ -273,6 +277,7 @@ impl BenchConfig {
             kfac_widths: vec![4, 8, 16, 24, 32, 48, 64, 90, 128, 256, 512, 1000],
             kfac_exact_budget_s: 60.0,
             peer: None,
+            presets: Vec::new(),
         }
     }
 
@@ -593,6 +598,8 @@ pub struct BenchReport {
     /// Fitted exponents of time against n (CPU exact, CPU K-FAC, GPU exact, GPU K-FAC), over
     /// solves of at least 1 ms.
     pub kfac_exponents: [Option<f64>; 4],
+    /// The presets section (`--presets`): the general kernel per preset against the seed's.
+    pub presets: Vec<presets::PresetRow>,
 }
 
 /// (median, p95) of samples.
@@ -704,6 +711,7 @@ pub fn run(
         kernel: config.model.kernel,
         kfac_solve: Vec::new(),
         kfac_exponents: [None; 4],
+        presets: Vec::new(),
     };
     if let (Some(peer), Kernel::Seed) = (&config.peer, config.model.kernel) {
         // The peer first, alone on the machine, on the same grids and node counts.
@@ -718,6 +726,9 @@ pub fn run(
     match config.model.kernel {
         Kernel::Seed => bench_fim(ctx, config, &mut report, &mut progress)?,
         Kernel::General => bench_fim_general(ctx, config, &mut report, &mut progress)?,
+    }
+    if !config.presets.is_empty() {
+        report.presets = presets::bench_presets(ctx, config, &mut progress)?;
     }
     bench_particles(ctx, config, &mut report, &mut progress)?;
     bench_frames(ctx, config, &mut report, &mut progress)?;
@@ -1478,6 +1489,7 @@ pub fn table(report: &BenchReport) -> String {
             show(e[3])
         );
     }
+    s.push_str(&presets::presets_table(&report.presets));
     s
 }
 

@@ -1,0 +1,220 @@
+//! The presets section of `fisherflow bench` (`--presets`): the general kernel on each of the
+//! viewer's presets at the viewer's view, against the seed kernel on the seed's slice at the
+//! same grid and node count, in one run. Per preset it times, as wall time of one submission
+//! waited on (no read-back: the viewer never reads the field back):
+//! * the full `grid` pass (F, ∇L, L, ñ, EF), as after a model, view or slider edit;
+//! * the target-only pass (`grid_target`), as while a handle is dragged: the cells keep F and
+//!   only the target's half is redone;
+//! * the kernel's scalar f32 mirror on every core (`cpu::general::grid`).
+//!
+//! The seed kernel's full and target-only passes (`fim_field.wgsl` `field` and
+//! `field_target`) are timed the same way once per grid, so each row's "× seed" is the general
+//! kernel's cost per cell over the seed kernel's on the same adapter.
+
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::{BenchConfig, BenchModel, Kernel, bench_params, median_p95};
+use crate::compute::fim_field::{FieldData, FieldMode, FimFieldPipeline};
+use crate::compute::general::{GeneralData, GeneralPipeline};
+use crate::cpu;
+use crate::gpu::context::{GpuContext, GpuError};
+use crate::gpu::general_data::{GeneralGridParams, general_grid_params};
+use crate::math::{Metric, QuadratureRule};
+use crate::scene::Preset;
+use crate::simulation::general_nodes;
+
+/// One preset at one grid side and node count.
+#[derive(Clone, Debug, Serialize)]
+pub struct PresetRow {
+    /// The preset's name (`--preset`).
+    pub preset: &'static str,
+    /// Grid side N (N × N cells).
+    pub grid: u32,
+    /// Nodes per component Q (the general kernel runs Q/2 per panel pair, as in the viewer).
+    pub nodes: u32,
+    /// Median ms of the general kernel's full pass.
+    pub gpu_ms: f64,
+    /// Median ms of its target-only pass.
+    pub gpu_target_ms: f64,
+    /// Median ms of the scalar f32 mirror (every core).
+    pub mirror_ms: f64,
+    /// Median ms of the seed kernel's full pass on the seed's slice, same grid and Q.
+    pub seed_ms: f64,
+    /// Median ms of the seed kernel's target-only pass.
+    pub seed_target_ms: f64,
+}
+
+impl PresetRow {
+    /// The general kernel's cost per cell over the seed kernel's (full passes).
+    pub fn vs_seed(&self) -> f64 {
+        self.gpu_ms / self.seed_ms
+    }
+
+    /// The general target-only pass over the seed's.
+    pub fn target_vs_seed(&self) -> f64 {
+        self.gpu_target_ms / self.seed_target_ms
+    }
+
+    /// The GPU kernel's speed over its scalar mirror's.
+    pub fn vs_mirror(&self) -> f64 {
+        self.mirror_ms / self.gpu_ms
+    }
+}
+
+/// Median wall time in ms of `run` (after `warmup` untimed runs).
+fn time_ms(warmup: usize, repeats: usize, mut run: impl FnMut()) -> f64 {
+    let mut wall = Vec::with_capacity(repeats);
+    for i in 0..warmup + repeats {
+        let start = Instant::now();
+        run();
+        if i >= warmup {
+            wall.push(start.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    median_p95(&wall).0
+}
+
+/// Submits what `record` encodes and waits for the GPU.
+fn submit_and_wait(
+    ctx: &GpuContext,
+    record: impl FnOnce(&mut wgpu::CommandEncoder),
+) -> Result<(), GpuError> {
+    let mut encoder = ctx.device.create_command_encoder(&Default::default());
+    record(&mut encoder);
+    ctx.queue.submit([encoder.finish()]);
+    ctx.wait()
+}
+
+/// The general grid of `preset` at the viewer's fitted view, and the same grid with the
+/// target moved (as a drag moves it).
+fn preset_params(preset: Preset, grid: u32) -> (GeneralGridParams, GeneralGridParams) {
+    let (model, slice, _) = preset.setup();
+    let bm = BenchModel {
+        model,
+        slice,
+        metric: Metric::Induced,
+        kernel: Kernel::General,
+    };
+    let (view_min, view_max) = bm.general_view();
+    let params = |target| {
+        general_grid_params(
+            view_min,
+            view_max,
+            grid,
+            grid,
+            &model,
+            &slice,
+            Some(&target),
+            0.0,
+            Metric::Induced,
+        )
+    };
+    // A drag step: the target's first coordinate moved by a tenth of the view.
+    let moved = model.with(
+        slice.a,
+        model.get(slice.a) + 0.1 * (view_max[0] - view_min[0]),
+    );
+    (params(model), params(moved))
+}
+
+/// Runs the section: one row per preset, grid and node count.
+pub fn bench_presets(
+    ctx: &GpuContext,
+    config: &BenchConfig,
+    progress: &mut impl FnMut(&str),
+) -> Result<Vec<PresetRow>, GpuError> {
+    let mut rows = Vec::new();
+    let fim = FimFieldPipeline::new(&ctx.device);
+    let general = GeneralPipeline::new(&ctx.device);
+    let (warmup, repeats) = (config.warmup, config.repeats);
+    for &grid in &config.grids {
+        for &nodes in &config.nodes {
+            let bad_rule = |e: crate::math::InputError| GpuError::InvalidInput(e.to_string());
+            // The seed kernel on the seed's slice.
+            progress(&format!("presets: seed kernel {grid}² Q={nodes}"));
+            let rule = QuadratureRule::new(nodes).map_err(bad_rule)?;
+            let seed = bench_params(grid, &BenchModel::default());
+            let seed = crate::gpu::gpu_data::FieldParams {
+                panel_nodes: rule.panel_rule().table_f32().len() as u32,
+                ..seed
+            };
+            let data = FieldData::new(ctx, &fim, seed.cell_count, &rule)?;
+            let dispatch = |mode| {
+                submit_and_wait(ctx, |e| data.encode(&ctx.queue, e, &fim, mode, &seed, None))
+                    .expect("the seed field's wait")
+            };
+            let seed_ms = time_ms(warmup, repeats, || dispatch(FieldMode::Grid));
+            let seed_target_ms = time_ms(warmup, repeats, || dispatch(FieldMode::GridTarget));
+            // The general kernel on each preset.
+            let kernel_nodes = general_nodes(nodes);
+            let rule = QuadratureRule::new(kernel_nodes).map_err(bad_rule)?;
+            let table = rule.panel_rule().table_f32();
+            for &preset in &config.presets {
+                progress(&format!("presets: {} {grid}² Q={nodes}", preset.name()));
+                let (params, moved) = preset_params(preset, grid);
+                let data = GeneralData::new(ctx, &general, params.cell_count, &rule)?;
+                let gpu_ms = time_ms(warmup, repeats, || {
+                    submit_and_wait(ctx, |e| data.encode_grid(&ctx.queue, e, &general, &params))
+                        .expect("the general field's wait")
+                });
+                // The cells now hold `params`' grid: alternate the target between the two
+                // positions, as a drag does.
+                let mut flip = false;
+                let gpu_target_ms = time_ms(warmup, repeats, || {
+                    flip = !flip;
+                    let p = if flip { &moved } else { &params };
+                    submit_and_wait(ctx, |e| data.encode_grid_target(&ctx.queue, e, &general, p))
+                        .expect("the target-only pass's wait")
+                });
+                let mirror_ms = time_ms(1, repeats.min(5), || {
+                    std::hint::black_box(cpu::general::grid(&params, &table));
+                });
+                rows.push(PresetRow {
+                    preset: preset.name(),
+                    grid,
+                    nodes,
+                    gpu_ms,
+                    gpu_target_ms,
+                    mirror_ms,
+                    seed_ms,
+                    seed_target_ms,
+                });
+            }
+        }
+    }
+    Ok(rows)
+}
+
+/// The section's table.
+pub fn presets_table(rows: &[PresetRow]) -> String {
+    let mut out = String::new();
+    if rows.is_empty() {
+        return out;
+    }
+    out.push_str(
+        "\nPresets (general kernel at the viewer's view vs the seed kernel, same adapter; ms)\n",
+    );
+    out.push_str(&format!(
+        "  {:<20} {:>9} {:>8} {:>9} {:>8} {:>10} {:>9} {:>9} {:>9}\n",
+        "preset", "grid", "full", "× seed", "drag", "× seed", "mirror", "gpu/cpu", "seed"
+    ));
+    for r in rows {
+        out.push_str(&format!(
+            "  {:<20} {:>5}² Q={:<2} {:>7.2} {:>8.2}× {:>8.2} {:>9.2}× {:>9.2} {:>8.2}× {:>8.2}/{:.2}\n",
+            r.preset,
+            r.grid,
+            r.nodes,
+            r.gpu_ms,
+            r.vs_seed(),
+            r.gpu_target_ms,
+            r.target_vs_seed(),
+            r.mirror_ms,
+            r.vs_mirror(),
+            r.seed_ms,
+            r.seed_target_ms,
+        ));
+    }
+    out
+}
