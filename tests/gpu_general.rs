@@ -778,10 +778,10 @@ fn comparator_rejects_wrong_general_results() {
     reject(&bad, "the slice order swapped", "F error");
 }
 
-/// `GENERAL_MAX_SPLITS` = 31 holds every split the fullest target pass asks for (model and
-/// target both with σ1 ≠ σ2 and both roots in every window): nothing is dropped, the flag stays
-/// clear, and the cells are within tolerance — also the (σ1, σ2) cell where the former limit of
-/// 20 dropped far grades and lost 2.3e-3 of ∇L.
+/// The fullest target pass (model and target both with σ1 ≠ σ2 and both roots in every
+/// window) walks every split its windows hold, the flag stays clear, and the cells are within
+/// tolerance — also the (σ1, σ2) cell where the former kernel's 20-entry window arrays dropped
+/// far grades and lost 2.3e-3 of ∇L.
 #[test]
 fn the_fullest_windows_drop_no_splits() {
     // Two mixtures with σ1 ≠ σ2 and both roots inside each window: up to 31 splits.
@@ -829,20 +829,26 @@ fn the_fullest_windows_drop_no_splits() {
     for (i, c) in cells.iter().enumerate() {
         assert_eq!(c.flags & FLAG_SPLITS_DROPPED, 0, "point {i} dropped splits");
     }
-    // This point does fill its windows beyond the former limit of 20.
+    // Every candidate inside a window is an edge: the walk visits the distinct candidates
+    // (model and target, near grades) strictly inside each target window, none lost.
     let nodes = nodes();
     let m = cpu::general::make_mixture(0.4, [0.0, 0.7], [0.6, 1.3]);
     let t = cpu::general::make_mixture(0.6, [0.8, 0.1], [1.4, 0.7]);
-    let fullest = (0..2)
-        .map(|c| {
-            cpu::general::component_window(&t, c, 9.0, &m, Some(&t))
-                .panels()
-                .count()
-                - 1
-        })
-        .max()
-        .unwrap();
-    assert!(fullest > 20, "only {fullest} splits");
+    let mut fullest = 0;
+    for c in 0..2 {
+        let w = cpu::general::component_window(&t, c, 9.0, &m, Some(&t));
+        let mut inside: Vec<f32> = std::iter::once(w.centre)
+            .chain(w.first.iter().copied())
+            .chain(w.second.iter().copied())
+            .filter(|&x| x > w.lo && x < w.hi)
+            .collect();
+        inside.sort_by(f32::total_cmp);
+        inside.dedup();
+        let splits = w.panels().count() - 1;
+        assert_eq!(splits, inside.len(), "component {c}");
+        fullest = fullest.max(splits);
+    }
+    assert!(fullest >= 15, "only {fullest} splits");
     drop(nodes);
     let result = compare_cells(&cells, &refs, &general_tolerances());
     eprintln!("{}", summary("fullest windows", &result, 3, 0));

@@ -9,7 +9,7 @@
 
 use rayon::prelude::*;
 
-use super::gmm::{INV_SQRT_2PI, stable_tanh};
+use super::gmm::{INV_SQRT_2PI, log_ratio_1p, stable_tanh};
 use crate::gpu::general_data::{
     FLAG_METRIC_UNDEFINED, FLAG_OUTSIDE_MODEL, GeneralGridParams, GeneralPointInput,
 };
@@ -292,8 +292,9 @@ pub fn switch_points(m: &Mixture) -> SwitchPoints {
     out
 }
 
-/// `mixture_splits`: roots and vertex with their graded neighbours.
-pub fn mixture_splits(m: &Mixture) -> Splits {
+/// `mixture_splits`: roots and vertex with their graded neighbours (the far ones only with
+/// `far`).
+pub fn mixture_splits(m: &Mixture, far: bool) -> Splits {
     let sp = switch_points(m);
     let r = [0, 1].map(|i| if i < sp.count { sp.x[i] } else { NO_SPLIT });
     let has_vertex = !m.boundary && m.a != 0.0;
@@ -308,7 +309,9 @@ pub fn mixture_splits(m: &Mixture) -> Splits {
         0.0
     };
     let w = sp.width;
-    let (near, far) = (GRADE_NEAR, GRADE_FAR);
+    let near = GRADE_NEAR;
+    let far_or_none = |x: f32| if far { x } else { NO_SPLIT };
+    let far_grade = GRADE_FAR;
     [
         r[0],
         r[1],
@@ -320,12 +323,12 @@ pub fn mixture_splits(m: &Mixture) -> Splits {
         r[1] + near * w[1],
         v - near * s,
         v + near * s,
-        r[0] - far * w[0],
-        r[0] + far * w[0],
-        r[1] - far * w[1],
-        r[1] + far * w[1],
-        v - far * s,
-        v + far * s,
+        far_or_none(r[0] - far_grade * w[0]),
+        far_or_none(r[0] + far_grade * w[0]),
+        far_or_none(r[1] - far_grade * w[1]),
+        far_or_none(r[1] + far_grade * w[1]),
+        far_or_none(v - far_grade * s),
+        far_or_none(v + far_grade * s),
     ]
 }
 
@@ -335,9 +338,9 @@ pub fn next_split(s: &Splits, cur: f32) -> f32 {
         .fold(NO_SPLIT, |m, &x| if x > cur { m.min(x) } else { m })
 }
 
-/// At most this many splits inside one window: the centre and 15 candidates from each of two
-/// mixtures (`GENERAL_MAX_SPLITS`).
-pub const GENERAL_MAX_SPLITS: usize = 31;
+/// At most this many splits inside one window: the centre, 15 candidates of the first mixture
+/// and 9 near ones of the second (`GENERAL_MAX_SPLITS`).
+pub const GENERAL_MAX_SPLITS: usize = 25;
 /// Panels of the fullest window (`GENERAL_MAX_PANELS`).
 pub const GENERAL_MAX_PANELS: usize = GENERAL_MAX_SPLITS + 1;
 
@@ -387,8 +390,8 @@ pub fn component_window(
         lo: centre - half,
         hi: centre + half,
         centre,
-        first: mixture_splits(first),
-        second: second.map_or_else(no_splits, mixture_splits),
+        first: mixture_splits(first, true),
+        second: second.map_or_else(no_splits, |m| mixture_splits(m, false)),
     }
 }
 
@@ -473,43 +476,151 @@ pub fn fisher_pass(
     out
 }
 
-/// `TargetSums`: what the target pass sums.
+/// `UnionSums`: what the union pass sums.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct TargetSums {
-    /// E_target[(s_a, s_b, ln p* − ln p)]: −∇L and L.
-    pub sums: [f32; 3],
-    /// The empirical Fisher's block E_target[(s_a², s_a·s_b, s_b²)].
+pub struct UnionSums {
+    /// E_model[(s_a², s_a·s_b, s_b²)].
+    pub fisher: [f32; 3],
+    /// E_target[(s_a, s_b, ln p* − ln p)].
+    pub target_sums: [f32; 3],
+    /// E_target[(s_a², s_a·s_b, s_b²)].
     pub ef: [f32; 3],
     /// Integrand evaluations.
     pub nodes: u32,
 }
 
-/// `target_pass`: E_target[(s_a, s_b, ln p* − ln p)] and E_target[s sᵀ]'s block, on the same
-/// nodes (the shader's per-weight products: `weight·s_a` times each score).
-pub fn target_pass(
+/// Panels of the fullest union window (`UNION_MAX_PANELS`).
+pub const UNION_MAX_PANELS: usize = 31;
+
+/// `UnionWindow`: the union of the four components' windows and its candidate splits.
+#[derive(Clone, Copy, Debug)]
+pub struct UnionWindow {
+    /// The union's ends.
+    pub lo: f32,
+    /// The union's ends.
+    pub hi: f32,
+    /// A centre or window end closer than this (the smallest σ) to the last edge is skipped.
+    pub merge: f32,
+    /// Centres, window starts and window ends of the weighted components.
+    pub components: Splits,
+    /// The model's near splits.
+    pub model_splits: Splits,
+    /// The target's near splits.
+    pub target_splits: Splits,
+}
+
+impl UnionWindow {
+    /// The panels in ascending order, as the shader walks them (`union_next`).
+    pub fn panels(&self) -> impl Iterator<Item = (f32, f32)> + '_ {
+        let mut hi = self.lo;
+        (0..UNION_MAX_PANELS).map_while(move |_| {
+            let lo = hi;
+            // Written so that a NaN edge also ends the walk.
+            let inside = lo < self.hi;
+            if !inside {
+                return None;
+            }
+            hi = union_next(self, lo);
+            Some((lo, hi))
+        })
+    }
+}
+
+/// `union_window`.
+pub fn union_window(m: &Mixture, target_mix: &Mixture, t: f32) -> UnionWindow {
+    let weighted = [
+        m.weight[0],
+        m.weight[1],
+        target_mix.weight[0],
+        target_mix.weight[1],
+    ]
+    .map(|w| w > 0.0);
+    let centres = [m.mean[0], m.mean[1], target_mix.mean[0], target_mix.mean[1]];
+    let sigmas = [
+        m.sigma[0],
+        m.sigma[1],
+        target_mix.sigma[0],
+        target_mix.sigma[1],
+    ];
+    let mut components = no_splits();
+    let (mut lo, mut hi, mut merge) = (NO_SPLIT, -NO_SPLIT, NO_SPLIT);
+    for i in 0..4 {
+        if weighted[i] {
+            merge = merge.min(sigmas[i]);
+            let half = t * sigmas[i];
+            let (start, end) = (centres[i] - half, centres[i] + half);
+            components[i] = centres[i];
+            components[4 + i] = start;
+            components[8 + i] = end;
+            lo = lo.min(start);
+            hi = hi.max(end);
+        }
+    }
+    UnionWindow {
+        lo,
+        hi,
+        merge,
+        components,
+        model_splits: mixture_splits(m, false),
+        target_splits: mixture_splits(target_mix, false),
+    }
+}
+
+/// `union_next`.
+pub fn union_next(w: &UnionWindow, cur: f32) -> f32 {
+    w.hi.min(next_split(&w.components, cur + w.merge))
+        .min(next_split(&w.model_splits, cur).min(next_split(&w.target_splits, cur)))
+}
+
+/// `node_top_log_density`: max(e1, e2) picked by ℓ's sign.
+pub fn node_top_log_density(m: &Mixture, s: &NodeState) -> f32 {
+    let e1 = m.log_norm[0] - 0.5 * s.z[0] * s.z[0];
+    let e2 = m.log_norm[1] - 0.5 * s.z[1] * s.z[1];
+    if s.log_ratio >= 0.0 { e1 } else { e2 }
+}
+
+/// `union_pass`: F's block under the model and the target's sums under the target on one set
+/// of nodes over the union of the components' windows (see the shader).
+pub fn union_pass(
     m: &Mixture,
     target_mix: &Mixture,
     slice: [u32; 2],
     t: f32,
     nodes: &[[f32; 2]],
-) -> TargetSums {
-    let mut out = TargetSums::default();
-    for c in 0..2 {
-        if target_mix.weight[c] <= 0.0 {
-            continue;
-        }
-        let w = component_window(target_mix, c, t, m, Some(target_mix));
-        let (component, count) = window_sums(target_mix, c, &w, nodes, |y| {
+) -> UnionSums {
+    let mut out = UnionSums::default();
+    let w = union_window(m, target_mix, t);
+    for (lo, hi) in w.panels() {
+        let half_width = 0.5 * (hi - lo);
+        let middle = 0.5 * (hi + lo);
+        let mut panel_f = [0.0f32; 3];
+        let mut panel_t = [0.0f32; 3];
+        let mut panel_ef = [0.0f32; 3];
+        for node in nodes {
+            let y = middle + half_width * node[0];
             let st = node_state(m, y);
-            let log_ratio = mixture_log_density(target_mix, y) - node_log_density(m, &st);
+            let ts = node_state(target_mix, y);
+            let top = node_top_log_density(m, &st);
+            let top_target = node_top_log_density(target_mix, &ts);
+            let weight = half_width * node[1];
+            let wp = weight * top.exp() * (1.0 + st.tail);
+            let wt = weight * top_target.exp() * (1.0 + ts.tail);
+            let log_ratio = (top_target - top) + log_ratio_1p(ts.tail, st.tail);
             let (sa, sb) = (score(m, &st, slice[0]), score(m, &st, slice[1]));
-            [sa, sb, log_ratio, sa * sa, sa * sb, sb * sb]
-        });
-        out.nodes += count;
-        for k in 0..3 {
-            out.sums[k] += target_mix.weight[c] * component[k];
-            out.ef[k] += target_mix.weight[c] * component[k + 3];
+            let products = [sa * sa, sa * sb, sb * sb];
+            let values = [sa, sb, log_ratio];
+            for k in 0..3 {
+                panel_f[k] += wp * products[k];
+                panel_t[k] += wt * values[k];
+                panel_ef[k] += wt * products[k];
+            }
         }
+        for k in 0..3 {
+            out.fisher[k] += panel_f[k];
+            out.target_sums[k] += panel_t[k];
+            out.ef[k] += panel_ef[k];
+        }
+        out.nodes += nodes.len() as u32;
     }
     out
 }
@@ -716,6 +827,8 @@ pub fn evaluate_general_mixtures_counted(
     let mut refined = false;
     let mut evaluations = 0;
     let f_acc;
+    // The target's sums when the union pass made them (induced metric with a target).
+    let mut joint: Option<UnionSums> = None;
     if metric == METRIC_PROFILED {
         let undefined = FieldCell {
             flags: FLAG_METRIC_UNDEFINED,
@@ -746,9 +859,19 @@ pub fn evaluate_general_mixtures_counted(
         let [xx, xy, yy] = res.sums;
         f_acc = Sym2::new(xx, xy, yy);
     } else {
-        let first = fisher_pass(m, slice, identity, t_model, nodes);
-        evaluations += first.nodes;
-        let [xx, xy, yy] = first.sums;
+        let [xx, xy, yy] = if has_target {
+            // F and the target's sums on one set of nodes (`union_pass`).
+            let t_joint = truncation_sigmas(min_weight(m).min(min_weight(target_mix)));
+            let sums = union_pass(m, target_mix, slice, t_joint, nodes);
+            evaluations += sums.nodes;
+            let fisher = sums.fisher;
+            joint = Some(sums);
+            fisher
+        } else {
+            let first = fisher_pass(m, slice, identity, t_model, nodes);
+            evaluations += first.nodes;
+            first.sums
+        };
         let mut fa = Sym2::new(xx, xy, yy);
         // Refine where the determinant cancels; written so that NaN sums refine too (as the
         // shader's `!(… > …)`).
@@ -798,7 +921,9 @@ pub fn evaluate_general_mixtures_counted(
     out.rotated = [r.xx, r.xy, r.yy, kappa];
 
     out.flags = cell_flags;
-    if has_target {
+    if let Some(sums) = joint {
+        out = with_target_sums(&out, sums.target_sums, sums.ef, damping);
+    } else if has_target {
         let (with, count) = with_target_counted(&out, m, target_mix, slice, damping, nodes);
         out = with;
         evaluations += count;
@@ -990,15 +1115,24 @@ pub fn with_target_counted(
     damping: f32,
     nodes: &[[f32; 2]],
 ) -> (FieldCell, u32) {
+    let t_joint = truncation_sigmas(min_weight(m).min(min_weight(target_mix)));
+    let joint = union_pass(m, target_mix, slice, t_joint, nodes);
+    (
+        with_target_sums(cell, joint.target_sums, joint.ef, damping),
+        joint.nodes,
+    )
+}
+
+/// `with_target_sums`: the target's half from E_target[(s_a, s_b, ln p* − ln p)] and the EF's
+/// block.
+pub fn with_target_sums(cell: &FieldCell, sums: [f32; 3], ef: [f32; 3], damping: f32) -> FieldCell {
     let mut out = *cell;
     let mut cell_flags =
         (cell.flags & !(flags::NATGRAD_UNDEFINED | flags::ANGLE_UNDEFINED)) | flags::HAS_TARGET;
-    let t_target = truncation_sigmas(min_weight(m).min(min_weight(target_mix)));
-    let tp = target_pass(m, target_mix, slice, t_target, nodes);
-    let grad = [-tp.sums[0], -tp.sums[1]];
+    let grad = [-sums[0], -sums[1]];
     out.grad = grad;
-    out.loss = tp.sums[2];
-    out.empirical = tp.ef;
+    out.loss = sums[2];
+    out.empirical = ef;
     out.natgrad = [0.0; 2];
     out.angle_deg = 0.0;
     match natural_gradient_eigen(cell.q_max, cell.eigenvalues, damping, grad) {
@@ -1012,7 +1146,7 @@ pub fn with_target_counted(
         None => cell_flags |= flags::NATGRAD_UNDEFINED | flags::ANGLE_UNDEFINED,
     }
     out.flags = cell_flags;
-    (out, tp.nodes)
+    out
 }
 
 /// Every cell of a grid (entry point `grid`), in parallel; `params.panel_nodes` is ignored
@@ -1073,14 +1207,18 @@ mod tests {
             ..w
         };
         assert_eq!(edges(&one), [-10.0, -2.0, 0.5, 1.0, 3.0, 10.0]);
-        // The fullest window: 31 distinct splits inside make 32 panels, none lost.
-        let all: Vec<f32> = (0..32).map(|i| -9.5 + 0.6 * i as f32).collect();
+        // The fullest window: 25 distinct splits inside make 26 panels, none lost.
+        let all: Vec<f32> = (0..25).map(|i| -9.6 + 0.75 * i as f32).collect();
+        let mut first = no_splits();
+        first[..15].copy_from_slice(&all[..15]);
+        let mut second = no_splits();
+        second[..9].copy_from_slice(&all[15..24]);
         let full = Window {
             lo: -10.0,
             hi: 10.0,
-            centre: all[31],
-            first: all[..16].try_into().unwrap(),
-            second: all[16..32].try_into().unwrap(),
+            centre: all[24],
+            first,
+            second,
         };
         let e = edges(&full);
         assert_eq!(e.len(), GENERAL_MAX_PANELS + 1);
