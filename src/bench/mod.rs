@@ -189,6 +189,10 @@ pub struct FrameCase {
     pub particles: u32,
     /// Recompute the field every frame (as while dragging a slider), else only once.
     pub field_every_frame: bool,
+    /// Move the target every frame, around a circle of radius 0.3 about where it starts,
+    /// through the edit a dragged handle makes (the viewer's `--drag-target`): the field's
+    /// target-only pass and whatever follows the target.
+    pub drag_target: bool,
 }
 
 /// What to measure.
@@ -248,6 +252,11 @@ impl BenchConfig {
             grid,
             particles,
             field_every_frame,
+            drag_target: false,
+        };
+        let drag = |width, height, grid| FrameCase {
+            drag_target: true,
+            ..case(width, height, grid, 0, false)
         };
         Self {
             grids: vec![64, 256, 1024],
@@ -268,6 +277,7 @@ impl BenchConfig {
                 case(1280, 720, 128, 0, false),
                 case(1280, 720, 512, 0, false),
                 case(1280, 720, 128, 0, true),
+                drag(1280, 720, 128),
                 case(1280, 720, 128, 16_384, false),
             ],
             frame_count: 20,
@@ -296,6 +306,7 @@ impl BenchConfig {
                 grid: 64,
                 particles: 4096,
                 field_every_frame: true,
+                drag_target: false,
             }],
             frame_count: 5,
             kfac_widths: vec![4, 8, 16, 32],
@@ -1255,12 +1266,24 @@ fn bench_frames(
         };
         scene.flow.enabled = case.particles > 0;
         scene.flow.particles = (case.particles > 0).then_some(case.particles);
+        let origin = scene.target();
+        // The viewer's `--drag-target` step.
+        let drag = |scene: &mut Scene, frame: usize| {
+            let angle = frame as f64 * 0.05;
+            scene.apply(crate::scene::SceneEdit::SetTarget([
+                origin[0] + 0.3 * angle.cos(),
+                origin[1] + 0.3 * angle.sin(),
+            ]));
+        };
         let (mut wall, mut field, mut particles, mut draw) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut cells = 0;
         for frame in 0..3 + config.frame_count {
             if case.field_every_frame {
                 renderer.simulation_mut().invalidate_field();
+            }
+            if case.drag_target {
+                drag(&mut scene, frame);
             }
             let (info, stages) =
                 renderer.render_timed(ctx, &target.view, target.size, 1.0, &scene)?;
@@ -1277,6 +1300,9 @@ fn bench_frames(
         for frame in 0..3 + config.frame_count {
             if case.field_every_frame {
                 renderer.simulation_mut().invalidate_field();
+            }
+            if case.drag_target {
+                drag(&mut scene, 3 + config.frame_count + frame);
             }
             let (_, passes) =
                 renderer.render_passes_timed(ctx, &target.view, target.size, 1.0, &scene)?;
@@ -1433,7 +1459,9 @@ pub fn table(report: &BenchReport) -> String {
             c.height,
             c.grid,
             c.particles,
-            if c.field_every_frame {
+            if c.drag_target {
+                "drag"
+            } else if c.field_every_frame {
                 "always"
             } else {
                 "once"

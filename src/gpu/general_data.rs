@@ -166,13 +166,25 @@ impl GeneralGridParams {
     /// Whether `self` and `other` give the same metric half of every cell: they differ at most
     /// in the target (`target`, `target_mean`, `has_target`) and the damping, so the
     /// target-only pass (`grid_target`) can bring cells written for `other` up to `self`.
+    ///
+    /// The base's slice coordinates are not compared: every cell replaces them with its own
+    /// (the viewer's base model carries the target's slice coordinates, which a drag moves).
     pub fn same_metric_as(&self, other: &Self) -> bool {
-        let target_free = |p: &Self| Self {
-            target: [0.0; 5],
-            target_mean: [0.0; 2],
-            has_target: 0,
-            damping: 0.0,
-            ..*p
+        let target_free = |p: &Self| {
+            let mut base = p.base;
+            for k in [p.slice_a, p.slice_b] {
+                if let Some(v) = base.get_mut(k as usize) {
+                    *v = 0.0;
+                }
+            }
+            Self {
+                base,
+                target: [0.0; 5],
+                target_mean: [0.0; 2],
+                has_target: 0,
+                damping: 0.0,
+                ..*p
+            }
         };
         target_free(self) == target_free(other)
     }
@@ -260,5 +272,58 @@ impl GeneralPointInput {
         let a = *Param::ALL.get(self.slice_a as usize)?;
         let b = *Param::ALL.get(self.slice_b as usize)?;
         (a != b).then_some(Slice { a, b })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The viewer's general field: the base model carries the target's slice coordinates.
+    fn params(model: &Model, damping: f32) -> GeneralGridParams {
+        let slice = Slice {
+            a: Param::Pi,
+            b: Param::Mu1,
+        };
+        general_grid_params(
+            [0.1, -3.0],
+            [0.9, 3.0],
+            16,
+            16,
+            model,
+            &slice,
+            Some(model),
+            damping,
+            Metric::Induced,
+        )
+    }
+
+    #[test]
+    fn a_moved_target_keeps_the_metric_and_a_held_parameter_does_not() {
+        let model = Model {
+            pi: 0.4,
+            mu1: -1.0,
+            mu2: 1.5,
+            ..Model::default()
+        };
+        let first = params(&model, 0.0);
+        // A drag moves the slice coordinates of both the base and the target; damping too.
+        let dragged = params(
+            &Model {
+                pi: 0.55,
+                mu1: 0.3,
+                ..model
+            },
+            0.1,
+        );
+        assert!(dragged.same_metric_as(&first));
+        assert_ne!(dragged, first);
+        // A held parameter (μ2) changes F: not the same metric.
+        let held = params(&Model { mu2: 1.6, ..model }, 0.0);
+        assert!(!held.same_metric_as(&first));
+        // Nor does another view.
+        let mut panned = first;
+        panned.origin_lo[0] += 0.01;
+        assert!(!panned.same_metric_as(&first));
     }
 }

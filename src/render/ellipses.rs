@@ -37,15 +37,25 @@ pub fn ellipse_epsilon(cell: f64, scale: f64, reference_lambda: f64) -> f64 {
 /// `shaders/common/view.wgsl`): on the seed's slice the far-field 1/(2σ²), where the
 /// components are apart and F = I/(2σ²), so a far cell's glyph is a circle filling 90% of it
 /// at scale 1; on any other slice there is no such far field (the half-plane's F shrinks like
-/// 1/σ² without end), so the smaller eigenvalue of the induced block at the target (f64, in
-/// display units; at least a hundredth of the larger) takes its place: the glyph at the handle
-/// fits its cell at scale 1, and the other glyphs show how F differs from there.
+/// 1/σ² without end), so the smaller eigenvalue of the induced block at the view's centre
+/// (f64, in display units; at least a hundredth of the larger) takes its place: the glyph at
+/// the centre of the view fits its cell at scale 1, and the other glyphs show how F differs
+/// from there. (At the target where the view's centre is outside the model.) The view, not the
+/// handle: a dragged handle then leaves every glyph as it is, so the cached glyph layer is not
+/// redrawn each frame of a drag (it was, at 30–35 ms a frame on llvmpipe at grid 128), while a
+/// pan or zoom redraws the layer anyway.
 pub fn reference_lambda(scene: &Scene) -> f64 {
     if let Some(sigma) = scene.seed_sigma() {
         return 1.0 / (2.0 * sigma * sigma);
     }
     let rule = QuadratureRule::new(32).expect("32 nodes is a valid rule");
-    let f = fisher_slice(&scene.model, &scene.slice, &rule);
+    let centre = scene.slice.place(&scene.model, scene.camera.center);
+    let at = if centre.validate_for(&scene.slice).is_ok() {
+        centre
+    } else {
+        scene.model
+    };
+    let f = fisher_slice(&at, &scene.slice, &rule);
     let s = scene.camera.x_per_y;
     let display = Sym2::new(f.xx * s * s, f.xy * s, f.yy);
     let eigen = display.eigen();
