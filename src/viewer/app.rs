@@ -23,6 +23,7 @@ use winit::event::WindowEvent;
 use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop};
 use winit::window::{Window, WindowId};
 
+use super::damage::{Damage, damage, redraw_jobs};
 use super::ui::{self, FrameContext, UiState};
 use crate::frame::FrameRenderer;
 use crate::gpu::context::{BackendChoice, GpuContext};
@@ -584,7 +585,14 @@ impl App {
         let paint_jobs = gfx
             .egui_ctx
             .tessellate(std::mem::take(&mut full_output.shapes), ppp);
-        let textures_changed = !full_output.textures_delta.set.is_empty();
+        // A texture replaced whole (or a new one) may change what the chrome shows; a partial
+        // update does not: egui's font atlas only adds glyphs in unused space (a drag adds a
+        // few each frame as the numbers change), so the drawn glyphs stay as they are.
+        let textures_changed = full_output
+            .textures_delta
+            .set
+            .iter()
+            .any(|(_, deltas)| deltas.iter().any(|d| d.pos.is_none()));
         for (id, deltas) in full_output.textures_delta.set.drain() {
             for delta in deltas {
                 gfx.egui_renderer
@@ -915,9 +923,10 @@ impl App {
 }
 
 impl Chrome {
-    /// Redraws the chrome from `jobs` when they differ from the last drawn ones, egui's
-    /// textures changed or the window was resized (its own submission: egui's renderer holds
-    /// one set of vertex buffers, which the jobs after the canvas reuse this frame).
+    /// Redraws the chrome from `jobs` where they differ from the last drawn ones (all of it
+    /// when egui's textures changed or the window was resized), in its own submission: egui's
+    /// renderer holds one set of vertex buffers, which the jobs after the canvas reuse this
+    /// frame.
     fn update(
         &mut self,
         ctx: &GpuContext,
@@ -929,12 +938,33 @@ impl Chrome {
     ) {
         let size = screen.size_in_pixels;
         let resized = self.target.as_ref().is_none_or(|t| t.size != size);
-        if !resized && !textures_changed && same_jobs(&self.jobs, jobs) {
-            return;
-        }
-        let target = match self.target.take() {
-            Some(target) if !resized => target,
-            _ => RenderTarget::new(&ctx.device, size, format, "window chrome"),
+        // Where the chrome must be redrawn: everywhere, or only where the jobs changed (as
+        // while a handle is dragged: the numbers and the density strip; see `damage`).
+        let screen_rect = egui::Rect::from_min_size(
+            egui::Pos2::ZERO,
+            egui::vec2(size[0] as f32, size[1] as f32) / screen.pixels_per_point,
+        );
+        let area = if resized || textures_changed {
+            Damage::Everything
+        } else {
+            damage(&self.jobs, jobs, 2.0, screen.pixels_per_point, screen_rect)
+        };
+        let (target, redraw, load) = match (area, self.target.take()) {
+            (Damage::None, Some(target)) => {
+                self.target = Some(target);
+                return;
+            }
+            (Damage::Within(rects), Some(target)) => {
+                (target, redraw_jobs(jobs, &rects), wgpu::LoadOp::Load)
+            }
+            (_, target) => {
+                let target = match target {
+                    Some(target) if !resized => target,
+                    _ => RenderTarget::new(&ctx.device, size, format, "window chrome"),
+                };
+                let clear = wgpu::LoadOp::Clear(wgpu::Color::BLACK);
+                (target, jobs.to_vec(), clear)
+            }
         };
         let mut encoder = ctx
             .device
@@ -942,37 +972,13 @@ impl Chrome {
                 label: Some("window chrome"),
             });
         let mut buffers =
-            renderer.update_buffers(&ctx.device, &ctx.queue, &mut encoder, jobs, screen);
-        encode_egui(
-            renderer,
-            &mut encoder,
-            &target.view,
-            jobs,
-            screen,
-            wgpu::LoadOp::Clear(wgpu::Color::BLACK),
-        );
+            renderer.update_buffers(&ctx.device, &ctx.queue, &mut encoder, &redraw, screen);
+        encode_egui(renderer, &mut encoder, &target.view, &redraw, screen, load);
         buffers.push(encoder.finish());
         ctx.queue.submit(buffers);
         self.target = Some(target);
         self.jobs = jobs.to_vec();
     }
-}
-
-/// Whether two lists of egui paint jobs draw the same (callbacks never compare equal).
-fn same_jobs(a: &[egui::ClippedPrimitive], b: &[egui::ClippedPrimitive]) -> bool {
-    use egui::epaint::Primitive;
-    a.len() == b.len()
-        && a.iter().zip(b).all(|(x, y)| {
-            x.clip_rect == y.clip_rect
-                && match (&x.primitive, &y.primitive) {
-                    (Primitive::Mesh(m), Primitive::Mesh(n)) => {
-                        m.texture_id == n.texture_id
-                            && m.indices == n.indices
-                            && m.vertices == n.vertices
-                    }
-                    _ => false,
-                }
-        })
 }
 
 /// Copies all of `source` into `dest` (of `dest_size` pixels) at `origin`, clipped to `dest`.

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod convergence_panel;
+pub mod damage;
 pub mod estimates_panel;
 pub mod kfac_tab;
 pub mod race_panel;
