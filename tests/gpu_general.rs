@@ -1671,19 +1671,30 @@ fn grid_check_rejects_wrong_grids() {
 fn target_only_pass_matches_a_fresh_grid() {
     use fisherflow::compute::general::evaluate_general_grid_retargeted;
     let ctx = common::shared_gpu();
-    let close = |a: &[FieldCell], b: &[FieldCell]| -> f32 {
-        let mut worst = 0.0f32;
+    // Worst differences (∇L and L, then F's entries relative to λ_max and ñ): the target's
+    // sums are the same integrals on the same nodes, while the kept F was integrated on the
+    // first target's union nodes (the union pass places nodes by both mixtures' windows), so
+    // F and through it ñ may differ at the level of the rule's own error, far inside the
+    // accuracy tolerances (1e-4 of ‖F‖, 1e-3 for ñ).
+    let close = |a: &[FieldCell], b: &[FieldCell]| -> [f32; 2] {
+        let mut worst = [0.0f32; 2];
         for (x, y) in a.iter().zip(b) {
             assert_eq!(x.flags, y.flags, "flags differ");
             let scale = y.grad[0].hypot(y.grad[1]).max(1e-6);
             let nscale = y.natgrad[0].hypot(y.natgrad[1]).max(1e-6);
-            let e = [
+            let target = [
                 (x.grad[0] - y.grad[0]).hypot(x.grad[1] - y.grad[1]) / scale,
-                (x.natgrad[0] - y.natgrad[0]).hypot(x.natgrad[1] - y.natgrad[1]) / nscale,
                 (x.loss - y.loss).abs() / y.loss.abs().max(1e-3),
-                (x.fisher[0] - y.fisher[0]).abs() / y.eigenvalues[0].abs().max(1e-12),
             ];
-            worst = e.into_iter().fold(worst, f32::max);
+            let lambda = y.eigenvalues[0].abs().max(1e-12);
+            let metric = [
+                (x.fisher[0] - y.fisher[0]).abs() / lambda,
+                (x.fisher[1] - y.fisher[1]).abs() / lambda,
+                (x.fisher[2] - y.fisher[2]).abs() / lambda,
+                (x.natgrad[0] - y.natgrad[0]).hypot(x.natgrad[1] - y.natgrad[1]) / nscale,
+            ];
+            worst[0] = target.into_iter().fold(worst[0], f32::max);
+            worst[1] = metric.into_iter().fold(worst[1], f32::max);
         }
         worst
     };
@@ -1711,8 +1722,9 @@ fn target_only_pass_matches_a_fresh_grid() {
             let mut retargeted = cpu::general::grid(&first, &nodes());
             let stale = retargeted.clone();
             cpu::general::grid_target(&second, &nodes(), &mut retargeted);
-            let e = close(&retargeted, &fresh);
+            let [e, m] = close(&retargeted, &fresh);
             assert!(e < 1e-6, "{what}: mirror's target-only pass off by {e:.2e}");
+            assert!(m < 1e-4, "{what}: mirror's kept F or ñ off by {m:.2e}");
             // Negative control: the stale cells are far from the fresh ones (where cells have a
             // target half at all: the profiled metric is undefined on the whole half-plane).
             let with_target: Vec<_> = stale
@@ -1735,8 +1747,9 @@ fn target_only_pass_matches_a_fresh_grid() {
                 let gpu_fresh = evaluate_general_grid(ctx, &second, &f32_rule()).unwrap();
                 let gpu_retargeted =
                     evaluate_general_grid_retargeted(ctx, &first, &second, &f32_rule()).unwrap();
-                let e = close(&gpu_retargeted, &gpu_fresh);
+                let [e, m] = close(&gpu_retargeted, &gpu_fresh);
                 assert!(e < 1e-5, "{what}: GPU target-only pass off by {e:.2e}");
+                assert!(m < 1e-4, "{what}: GPU's kept F or ñ off by {m:.2e}");
             }
         }
     }

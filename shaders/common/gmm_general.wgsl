@@ -492,7 +492,24 @@ fn node_top_log_density(m: Mixture, s: NodeState) -> f32 {
     return select(e2, e1, s.log_ratio >= 0.0);
 }
 
-fn union_pass(m: Mixture, target_mix: Mixture, slice: vec2<u32>, t: f32, panel_nodes: u32) -> UnionSums {
+// The target at a node: its larger weighted log-density and e^{−|ℓ*|}, all that p* and ln p*
+// need (node_state without the responsibilities).
+struct DensityState {
+    top: f32,
+    tail: f32,
+}
+
+fn node_density(m: Mixture, y: f32) -> DensityState {
+    let z = vec2<f32>((y - m.mean.x) * m.inv_sigma.x, (y - m.mean.y) * m.inv_sigma.y);
+    let l = log_phi_ratio(m, z) + m.logit_w;
+    let e1 = m.log_norm.x - 0.5 * z.x * z.x;
+    let e2 = m.log_norm.y - 0.5 * z.y * z.y;
+    return DensityState(select(e2, e1, l >= 0.0), exp(-abs(l)));
+}
+
+// `with_fisher` false (the target-only pass) leaves F's sums at 0 and saves their weight.
+fn union_pass(m: Mixture, target_mix: Mixture, slice: vec2<u32>, t: f32, panel_nodes: u32,
+        with_fisher: bool) -> UnionSums {
     var out: UnionSums;
     out.fisher = vec3<f32>(0.0);
     out.target_sums = vec3<f32>(0.0);
@@ -514,18 +531,21 @@ fn union_pass(m: Mixture, target_mix: Mixture, slice: vec2<u32>, t: f32, panel_n
             let node = quadrature_nodes[k];
             let y = middle + half_width * node.x;
             let st = node_state(m, y);
-            let ts = node_state(target_mix, y);
+            let ts = node_density(target_mix, y);
             let top = node_top_log_density(m, st);
-            let top_target = node_top_log_density(target_mix, ts);
             let weight = half_width * node.y;
-            let wp = weight * exp(top) * (1.0 + st.tail);
-            let wt = weight * exp(top_target) * (1.0 + ts.tail);
-            let log_ratio = (top_target - top) + log_ratio_1p(ts.tail, st.tail);
+            let wt = weight * exp(ts.top) * (1.0 + ts.tail);
+            let log_ratio = (ts.top - top) + log_ratio_1p(ts.tail, st.tail);
             let s = vec2<f32>(score(m, st, slice.x), score(m, st, slice.y));
-            let products = vec3<f32>(s.x * s.x, s.x * s.y, s.y * s.y);
-            panel_f += wp * products;
-            panel_t += wt * vec3<f32>(s, log_ratio);
-            panel_ef += wt * products;
+            // Weight first, then each score: far outside the model's components a score can
+            // exceed 1e19 where the weight is 0, and s² would overflow (0·∞ is NaN).
+            if with_fisher {
+                let wps = (weight * exp(top) * (1.0 + st.tail)) * s;
+                panel_f += vec3<f32>(wps.x * s.x, wps.x * s.y, wps.y * s.y);
+            }
+            let wts = wt * s;
+            panel_t += vec3<f32>(wts, wt * log_ratio);
+            panel_ef += vec3<f32>(wts.x * s.x, wts.x * s.y, wts.y * s.y);
         }
         out.fisher += panel_f;
         out.target_sums += panel_t;
@@ -771,7 +791,7 @@ fn natural_gradient_eigen(q_max: vec2<f32>, lambdas: vec2<f32>, damping: f32, g:
 fn with_target(cell: FieldCell, m: Mixture, target_mix: Mixture, slice: vec2<u32>, damping: f32,
         panel_nodes: u32) -> FieldCell {
     let t_joint = truncation_sigmas(min(min_weight(m), min_weight(target_mix)));
-    let joint = union_pass(m, target_mix, slice, t_joint, panel_nodes);
+    let joint = union_pass(m, target_mix, slice, t_joint, panel_nodes, false);
     return with_target_sums(cell, joint.target_sums, joint.ef, damping);
 }
 
@@ -849,7 +869,7 @@ fn evaluate_general_mixtures(m: Mixture, target_mix: Mixture, has_target: bool, 
         if has_target {
             // F and the target's sums on one set of nodes (union_pass).
             let t_joint = truncation_sigmas(min(min_weight(m), min_weight(target_mix)));
-            joint = union_pass(m, target_mix, slice, t_joint, panel_nodes);
+            joint = union_pass(m, target_mix, slice, t_joint, panel_nodes, true);
             have_joint = true;
             f_acc = joint.fisher;
         } else {

@@ -29,8 +29,24 @@ fn sym2_eigen(m: vec3<f32>) -> Eigen2 {
     if lambda_max > 0.0 {
         lambda_min = max(sym2_det(m) / lambda_max, 0.0);
     }
-    let phi = 0.5 * atan2(2.0 * m.y, m.x - m.z);
-    return Eigen2(lambda_max, lambda_min, vec2<f32>(cos(phi), sin(phi)));
+    return Eigen2(lambda_max, lambda_min, sym2_q_max(half_gap, m.y, radius));
+}
+
+// The unit eigenvector of λ_max, (cos φ, sin φ) with φ = ½·atan2(2·xy, xx − yy), formed without
+// trigonometry: (half_gap + radius, xy) or (xy, radius − half_gap), whichever adds two terms of
+// one sign, normalised, x ≥ 0. llvmpipe's atan2, cos and sin are approximations a few 1e-6
+// off, and an eigenvector that far off leaks (q·g)/λ_max into the natural gradient's
+// 1/λ_min term (CPU twin: math::sym2::Sym2::eigen).
+fn sym2_q_max(half_gap: f32, xy: f32, radius: f32) -> vec2<f32> {
+    var v = select(vec2<f32>(xy, radius - half_gap), vec2<f32>(half_gap + radius, xy),
+        half_gap >= 0.0);
+    let length_sq = dot(v, v);
+    // The zero matrix: any direction, (1, 0) as atan2(0, 0) = 0 gave; NaN stays NaN.
+    if length_sq == 0.0 {
+        return vec2<f32>(1.0, 0.0);
+    }
+    v = v * inverseSqrt(length_sq);
+    return select(v, -v, v.x < 0.0);
 }
 
 fn sym2_solve(m: vec3<f32>, g: vec2<f32>) -> vec2<f32> {

@@ -362,18 +362,30 @@ pub struct Window {
 impl Window {
     /// The panels in ascending order, as the shader walks them (`window_next`).
     pub fn panels(&self) -> impl Iterator<Item = (f32, f32)> + '_ {
-        let mut hi = self.lo;
-        (0..GENERAL_MAX_PANELS).map_while(move |_| {
-            let lo = hi;
-            // Written so that a NaN edge also ends the walk.
-            let inside = lo < self.hi;
-            if !inside {
-                return None;
-            }
-            hi = window_next(self, lo);
-            Some((lo, hi))
+        walk_panels(self.lo, self.hi, GENERAL_MAX_PANELS, |cur| {
+            window_next(self, cur)
         })
     }
+}
+
+/// The shaders' panel walk: from `lo`, each panel ends at `next(its start)`, until `hi` (a NaN
+/// edge also ends the walk) or `max` panels.
+fn walk_panels(
+    lo: f32,
+    hi: f32,
+    max: usize,
+    next: impl Fn(f32) -> f32,
+) -> impl Iterator<Item = (f32, f32)> {
+    let mut end = lo;
+    (0..max).map_while(move |_| {
+        let start = end;
+        let inside = start < hi;
+        if !inside {
+            return None;
+        }
+        end = next(start);
+        Some((start, end))
+    })
 }
 
 /// `component_window`.
@@ -512,16 +524,8 @@ pub struct UnionWindow {
 impl UnionWindow {
     /// The panels in ascending order, as the shader walks them (`union_next`).
     pub fn panels(&self) -> impl Iterator<Item = (f32, f32)> + '_ {
-        let mut hi = self.lo;
-        (0..UNION_MAX_PANELS).map_while(move |_| {
-            let lo = hi;
-            // Written so that a NaN edge also ends the walk.
-            let inside = lo < self.hi;
-            if !inside {
-                return None;
-            }
-            hi = union_next(self, lo);
-            Some((lo, hi))
+        walk_panels(self.lo, self.hi, UNION_MAX_PANELS, |cur| {
+            union_next(self, cur)
         })
     }
 }
@@ -579,6 +583,18 @@ pub fn node_top_log_density(m: &Mixture, s: &NodeState) -> f32 {
     if s.log_ratio >= 0.0 { e1 } else { e2 }
 }
 
+/// `node_density`: the target's larger weighted log-density and e^{−|ℓ*|} at y.
+pub fn node_density(m: &Mixture, y: f32) -> (f32, f32) {
+    let z = [
+        (y - m.mean[0]) * m.inv_sigma[0],
+        (y - m.mean[1]) * m.inv_sigma[1],
+    ];
+    let l = log_phi_ratio(m, z) + m.logit_w;
+    let e1 = m.log_norm[0] - 0.5 * z[0] * z[0];
+    let e2 = m.log_norm[1] - 0.5 * z[1] * z[1];
+    (if l >= 0.0 { e1 } else { e2 }, (-l.abs()).exp())
+}
+
 /// `union_pass`: F's block under the model and the target's sums under the target on one set
 /// of nodes over the union of the components' windows (see the shader).
 pub fn union_pass(
@@ -587,6 +603,7 @@ pub fn union_pass(
     slice: [u32; 2],
     t: f32,
     nodes: &[[f32; 2]],
+    with_fisher: bool,
 ) -> UnionSums {
     let mut out = UnionSums::default();
     let w = union_window(m, target_mix, t);
@@ -599,20 +616,28 @@ pub fn union_pass(
         for node in nodes {
             let y = middle + half_width * node[0];
             let st = node_state(m, y);
-            let ts = node_state(target_mix, y);
+            let (top_target, tail_target) = node_density(target_mix, y);
             let top = node_top_log_density(m, &st);
-            let top_target = node_top_log_density(target_mix, &ts);
             let weight = half_width * node[1];
-            let wp = weight * top.exp() * (1.0 + st.tail);
-            let wt = weight * top_target.exp() * (1.0 + ts.tail);
-            let log_ratio = (top_target - top) + log_ratio_1p(ts.tail, st.tail);
+            let wp = if with_fisher {
+                weight * top.exp() * (1.0 + st.tail)
+            } else {
+                0.0
+            };
+            let wt = weight * top_target.exp() * (1.0 + tail_target);
+            let log_ratio = (top_target - top) + log_ratio_1p(tail_target, st.tail);
             let (sa, sb) = (score(m, &st, slice[0]), score(m, &st, slice[1]));
-            let products = [sa * sa, sa * sb, sb * sb];
-            let values = [sa, sb, log_ratio];
+            // Weight first, then each score (the shader's order: s² can overflow where the
+            // weight is 0).
+            let (wpa, wpb) = (wp * sa, wp * sb);
+            let (wta, wtb) = (wt * sa, wt * sb);
+            let fisher = [wpa * sa, wpa * sb, wpb * sb];
+            let target = [wta, wtb, wt * log_ratio];
+            let ef = [wta * sa, wta * sb, wtb * sb];
             for k in 0..3 {
-                panel_f[k] += wp * products[k];
-                panel_t[k] += wt * values[k];
-                panel_ef[k] += wt * products[k];
+                panel_f[k] += fisher[k];
+                panel_t[k] += target[k];
+                panel_ef[k] += ef[k];
             }
         }
         for k in 0..3 {
@@ -862,7 +887,7 @@ pub fn evaluate_general_mixtures_counted(
         let [xx, xy, yy] = if has_target {
             // F and the target's sums on one set of nodes (`union_pass`).
             let t_joint = truncation_sigmas(min_weight(m).min(min_weight(target_mix)));
-            let sums = union_pass(m, target_mix, slice, t_joint, nodes);
+            let sums = union_pass(m, target_mix, slice, t_joint, nodes, true);
             evaluations += sums.nodes;
             let fisher = sums.fisher;
             joint = Some(sums);
@@ -1116,7 +1141,7 @@ pub fn with_target_counted(
     nodes: &[[f32; 2]],
 ) -> (FieldCell, u32) {
     let t_joint = truncation_sigmas(min_weight(m).min(min_weight(target_mix)));
-    let joint = union_pass(m, target_mix, slice, t_joint, nodes);
+    let joint = union_pass(m, target_mix, slice, t_joint, nodes, false);
     (
         with_target_sums(cell, joint.target_sums, joint.ef, damping),
         joint.nodes,

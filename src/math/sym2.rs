@@ -109,8 +109,22 @@ impl<T: Float> Sym2<T> {
         } else {
             T::zero()
         };
-        let phi = half * (two * self.xy).atan2(self.xx - self.yy);
-        let (s, c) = phi.sin_cos();
+        // (cos φ, sin φ) with φ = ½·atan2(2·xy, xx − yy), without trigonometry (the shader's
+        // `sym2_q_max`: the GPU's trigonometric functions are approximations): the vector of
+        // two same-signed terms, normalised, x ≥ 0.
+        let v = if half_gap >= T::zero() {
+            [half_gap + radius, self.xy]
+        } else {
+            [self.xy, radius - half_gap]
+        };
+        let length = v[0].hypot(v[1]);
+        // The zero matrix: any direction, (1, 0) as atan2(0, 0) = 0 gave; NaN stays NaN.
+        let [c, s] = if length == T::zero() {
+            [T::one(), T::zero()]
+        } else {
+            let u = [v[0] / length, v[1] / length];
+            if u[0] < T::zero() { [-u[0], -u[1]] } else { u }
+        };
         Eigen {
             lambda_max,
             lambda_min,
