@@ -11,9 +11,9 @@
 //             offset from the grid's origin O (drawn at theta + (O − view centre));
 //   rotated — (F_uu, F_uv, F_vv, κ) of the block in the basis u = (e_a + e_b)/√2,
 //             v = (e_a − e_b)/√2, formed from the block (not accumulated there);
-//   flags   — FLAG_SPLITS_DROPPED (16), FLAG_OUTSIDE_MODEL (32, grid cells outside the model:
-//             all else zero), FLAG_METRIC_UNDEFINED (64, profiled metric undefined: all else
-//             zero) on top of the seed's bits (gmm_general.wgsl).
+//   flags   — FLAG_SPLITS_DROPPED (16, reserved: no longer set), FLAG_OUTSIDE_MODEL (32, grid
+//             cells outside the model: all else zero), FLAG_METRIC_UNDEFINED (64, profiled
+//             metric undefined: all else zero) on top of the seed's bits (gmm_general.wgsl).
 //
 // F is accumulated in the standard basis; where its correlation is high (F11·F22 >
 // REFINE_RATIO·det F), a second pass accumulates F again in the block's own eigenbasis

@@ -1,9 +1,11 @@
 // The general two-component mixture p = π N(μ1, σ1²) + (1 − π) N(μ2, σ2²) in f32 (MATH.md,
 // "The general two-component mixture and its slices"): responsibilities as logistics of the
 // quadratic log-ratio ℓ, scores for the two slice parameters only, panel splits at the roots
-// and vertex of ℓ with graded splits, the derived truncation, and the two quadrature passes
-// (F under the model, ∇L and L under the target). CPU twin: `src/cpu/general.rs` (same names,
-// same constants); f64 reference: `src/math/general.rs`, whose rule this follows.
+// and vertex of ℓ with graded splits (walked in registers, no per-lane arrays), the derived
+// truncation, F's pass over the model's windows (with the refinement and the profiled metric's
+// passes), and the union pass: F, ∇L, L and the empirical Fisher on one set of nodes over all
+// four components' windows. CPU twin: `src/cpu/general.rs` (same names, same constants); f64
+// reference: `src/math/general.rs`, whose splits and grades this follows.
 //
 // Contract with the including shader: it declares
 //     var<storage, read> quadrature_nodes: array<vec2<f32>>;   // (ξ_j, ω_j) on [-1, 1]
