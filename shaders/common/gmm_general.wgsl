@@ -134,9 +134,7 @@ fn mixture_log_density(m: Mixture, y: f32) -> f32 {
 // ln(1 + e^{−|ℓ|}), reusing the responsibilities' exponential (on the weight boundary ℓ is
 // saturated, the tail 0, and the one component's log-density is picked).
 fn node_log_density(m: Mixture, s: NodeState) -> f32 {
-    let e1 = m.log_norm.x - 0.5 * s.z.x * s.z.x;
-    let e2 = m.log_norm.y - 0.5 * s.z.y * s.z.y;
-    return select(e2, e1, s.log_ratio >= 0.0) + log(1.0 + s.tail);
+    return node_top_log_density(m, s) + log(1.0 + s.tail);
 }
 
 // What the scores at one node are built from.

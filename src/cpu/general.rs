@@ -138,20 +138,6 @@ pub fn one_minus_exp(u: f32) -> f32 {
     2.0 * t / (1.0 + t)
 }
 
-/// `mixture_log_density`: ln p(y).
-#[inline]
-pub fn mixture_log_density(m: &Mixture, y: f32) -> f32 {
-    let z1 = (y - m.mean[0]) * m.inv_sigma[0];
-    let z2 = (y - m.mean[1]) * m.inv_sigma[1];
-    let e1 = m.log_norm[0] - 0.5 * z1 * z1;
-    let e2 = m.log_norm[1] - 0.5 * z2 * z2;
-    if m.boundary {
-        return if m.weight[0] >= 1.0 { e1 } else { e2 };
-    }
-    let hi = e1.max(e2);
-    hi + (1.0 + (-(e1 - e2).abs()).exp()).ln()
-}
-
 /// `NodeState`: what the scores at one node are built from.
 #[derive(Clone, Copy, Debug)]
 pub struct NodeState {
@@ -165,15 +151,6 @@ pub struct NodeState {
     pub log_ratio: f32,
     /// e^{−|ℓ|}.
     pub tail: f32,
-}
-
-/// `node_log_density`: ln p at a node from its state (reuses the responsibilities'
-/// exponential).
-#[inline]
-pub fn node_log_density(m: &Mixture, s: &NodeState) -> f32 {
-    let e1 = m.log_norm[0] - 0.5 * s.z[0] * s.z[0];
-    let e2 = m.log_norm[1] - 0.5 * s.z[1] * s.z[1];
-    (if s.log_ratio >= 0.0 { e1 } else { e2 }) + (1.0 + s.tail).ln()
 }
 
 /// `node_state`.
