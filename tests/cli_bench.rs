@@ -95,6 +95,17 @@ fn quick_bench_writes_the_documented_json() {
         let want: &[u64] = if path == "cpu-f64" { &[64] } else { &[64, 128] };
         assert_eq!(grids, want, "{path} grids");
     }
+    // The SIMD rows run on the widest instruction set by default and say which.
+    let simd_rows: Vec<_> = fim.iter().filter(|r| r["path"] == "cpu-f32-simd").collect();
+    assert!(!simd_rows.is_empty(), "no cpu-f32-simd rows");
+    for r in simd_rows {
+        assert_eq!(r["isa"], v["cpu"]["simd"], "{r}");
+    }
+    assert!(
+        fim.iter()
+            .filter(|r| r["path"] != "cpu-f32-simd")
+            .all(|r| r.get("isa").is_none())
+    );
     let particles = v["particles"].as_array().unwrap();
     assert!(
         particles.iter().any(|r| r["path"] == "gpu")
@@ -220,7 +231,15 @@ fn bad_bench_options_exit_2_and_write_nothing() {
             vec!["bench", "--kernel", "seed", "--slice", "mu1,sigma1"],
             "--kernel",
         ),
-    ] {
+        (vec!["bench", "--isa", "sse9"], "scalar, avx2 or avx512"),
+        (vec!["bench", "--isa", "scalar", "--paths", "gpu"], "--isa"),
+    ]
+    .into_iter()
+    .chain(
+        // A set this CPU lacks is refused, naming what it has.
+        (!fisherflow::cpu::simd::SimdLevel::Avx512.is_supported())
+            .then(|| (vec!["bench", "--isa", "avx512"], "lacks avx512")),
+    ) {
         let mut all = args.clone();
         if !args.contains(&"--json") {
             all.extend(["--json", path.to_str().unwrap()]);

@@ -646,8 +646,9 @@ fn natural_vs_ef_mode_matches_the_cpu_mirror_and_the_f64_ef_step() {
     assert!(mirror_matches(&run_gpu(&ctx, &p, 6), &run_cpu(&both, 6)).is_err());
 }
 
-/// The SIMD particle step (AVX2 + FMA: 8 particles per vector, stage by stage) against the
-/// scalar mirror: a count that leaves a ragged last block, RK4 and Euler, both modes, 30
+/// The SIMD particle step at every level this CPU has (AVX2 + FMA: 8 particles per vector,
+/// AVX-512: 16; stage by stage) against the scalar mirror: a count that leaves a ragged last
+/// block, RK4 and Euler, both modes, 30
 /// steps (respawns included); positions within 1e-4 (σ = 1) and the same generations on
 /// nearly every particle (a particle at a respawn boundary may differ by rounding). Controls:
 /// a different dt and another seed are caught.
@@ -655,7 +656,7 @@ fn natural_vs_ef_mode_matches_the_cpu_mirror_and_the_f64_ef_step() {
 fn simd_particle_step_matches_the_scalar_mirror() {
     use fisherflow::cpu::simd;
     let nodes = rule().panel_rule().table_f32();
-    let run = |p: &FlowParams, simd_path: bool| {
+    let run = |p: &FlowParams, level: Option<simd::SimdLevel>| {
         let p = FlowParams {
             panel_nodes: nodes.len() as u32,
             ..*p
@@ -663,10 +664,14 @@ fn simd_particle_step_matches_the_scalar_mirror() {
         let mut a: Vec<Particle> = (0..p.count).map(|i| mirror::spawn(&p, i, 0)).collect();
         let mut b = vec![Particle::default(); p.count as usize];
         for _ in 0..30 {
-            if simd_path {
-                simd::particles_step(&p, &nodes, &a, &mut b);
-            } else {
-                mirror::step(&p, &nodes, &a, &mut b);
+            match level {
+                Some(level) => {
+                    assert_eq!(
+                        simd::particles_step_at(level, &p, &nodes, &a, &mut b),
+                        level
+                    );
+                }
+                None => mirror::step(&p, &nodes, &a, &mut b),
             }
             std::mem::swap(&mut a, &mut b);
         }
@@ -679,17 +684,23 @@ fn simd_particle_step_matches_the_scalar_mirror() {
             ..params(1003, 7, mode)
         };
         assert_ne!(p.count % 8, 0, "a ragged last block");
-        let scalar = run(&p, false);
-        let vector = run(&p, true);
-        let agree = agreement(&vector, &scalar, 1e-4);
-        assert!(
-            agree > 0.99,
-            "integrator {integrator} mode {mode}: agreement {agree}"
-        );
-        assert!(moved(&vector) > 900, "the particles moved");
-        let other_dt = run(&FlowParams { dt: 0.0505, ..p }, true);
-        assert!(agreement(&other_dt, &scalar, 1e-4) < 0.5, "control: dt");
-        let other_seed = run(&FlowParams { seed: 8, ..p }, true);
-        assert!(agreement(&other_seed, &scalar, 1e-4) < 0.5, "control: seed");
+        let scalar = run(&p, None);
+        for level in simd::supported_levels() {
+            if level == simd::SimdLevel::Scalar {
+                continue;
+            }
+            let vector = run(&p, Some(level));
+            let agree = agreement(&vector, &scalar, 1e-4);
+            assert!(
+                agree > 0.99,
+                "{} integrator {integrator} mode {mode}: agreement {agree}",
+                level.name()
+            );
+            assert!(moved(&vector) > 900, "the particles moved");
+            let other_dt = run(&FlowParams { dt: 0.0505, ..p }, Some(level));
+            assert!(agreement(&other_dt, &scalar, 1e-4) < 0.5, "control: dt");
+            let other_seed = run(&FlowParams { seed: 8, ..p }, Some(level));
+            assert!(agreement(&other_seed, &scalar, 1e-4) < 0.5, "control: seed");
+        }
     }
 }

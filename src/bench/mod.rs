@@ -161,8 +161,9 @@ pub enum FimPath {
     #[serde(rename = "gpu")]
     #[value(name = "gpu")]
     Gpu,
-    /// The f32 CPU path at the SIMD limit: 8 cells per AVX2 + FMA vector on every core
-    /// (`cpu::simd`; the scalar mirror where the CPU lacks AVX2 + FMA). Seed kernel only.
+    /// The f32 CPU path at the SIMD limit: 16 cells per AVX-512 vector or 8 per AVX2 + FMA on
+    /// every core (`cpu::simd`; the scalar mirror where the CPU lacks both; `--isa` picks the
+    /// sets). Seed kernel only.
     #[serde(rename = "cpu-f32-simd")]
     #[value(name = "cpu-f32-simd")]
     CpuF32Simd,
@@ -231,6 +232,9 @@ pub struct BenchConfig {
     pub peer: Option<PeerCommand>,
     /// The viewer's presets the presets section runs (`--presets`); empty skips it.
     pub presets: Vec<crate::scene::Preset>,
+    /// The instruction sets the SIMD rows (`cpu-f32-simd` field and particles) run on, each a
+    /// row of its own (`--isa`); by default the widest this CPU has.
+    pub isas: Vec<cpu::simd::SimdLevel>,
 }
 
 /// How to run a peer implementation: `program args… N Q repeats`, one JSON line on stdout
@@ -288,6 +292,7 @@ impl BenchConfig {
             kfac_exact_budget_s: 60.0,
             peer: None,
             presets: Vec::new(),
+            isas: vec![cpu::simd::simd_level()],
         }
     }
 
@@ -338,14 +343,16 @@ pub struct CpuInfo {
     pub model: String,
     /// Threads the multi-threaded path used.
     pub threads: usize,
-    /// The instruction set of the SIMD path ("avx2+fma" or "scalar").
+    /// The widest instruction set of the SIMD paths here ("avx512", "avx2+fma" or "scalar"),
+    /// the one the exp ceiling is measured on.
     pub simd: String,
     /// The exp ceiling: this machine's vectorised exp throughput on every core.
     pub exp_ceiling: ExpCeiling,
 }
 
 /// The machine's limit for our kind of work: exponentials per second of the SIMD path's own
-/// `exp8` on every core, with no memory traffic (`cpu::simd::exp_throughput_kernel`, best of
+/// exp at the widest instruction set present (so no row can beat its ceiling by running a
+/// wider one) on every core, with no memory traffic (`cpu::simd::exp_throughput_kernel`, best of
 /// three ~0.2 s runs). Each CPU row states its exps/s as a fraction of this.
 #[derive(Clone, Copy, Debug, Serialize)]
 pub struct ExpCeiling {
@@ -478,6 +485,9 @@ fn run_peer(peer: &PeerCommand, grid: u32, nodes: u32) -> Result<PeerRow, String
 pub struct FimRow {
     /// Which path.
     pub path: FimPath,
+    /// The instruction set of a `cpu-f32-simd` row ("avx512", "avx2+fma", "scalar").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub isa: Option<String>,
     /// Which kernel (the seed's or the general one).
     pub kernel: Kernel,
     /// Grid side N.
@@ -528,8 +538,11 @@ pub struct FimRow {
 /// One particle-advection measurement.
 #[derive(Clone, Debug, Serialize)]
 pub struct ParticleRow {
-    /// "gpu" or "cpu-f32-mt".
+    /// "gpu", "cpu-f32-simd" or "cpu-f32-mt".
     pub path: String,
+    /// The instruction set of a `cpu-f32-simd` row.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub isa: Option<String>,
     /// Which kernel (mode of the particle kernel).
     pub kernel: Kernel,
     /// Particle count.
@@ -797,11 +810,24 @@ fn bench_fim(
                 panel_nodes: table.len() as u32,
                 ..base
             };
-            for &path in &config.paths {
+            // One run per path, the SIMD path once per instruction set raced.
+            let runs = config.paths.iter().flat_map(|&path| {
+                let isas: Vec<Option<cpu::simd::SimdLevel>> = if path == FimPath::CpuF32Simd {
+                    config.isas.iter().copied().map(Some).collect()
+                } else {
+                    vec![None]
+                };
+                isas.into_iter().map(move |isa| (path, isa))
+            });
+            for (path, isa) in runs {
                 if path == FimPath::CpuF64 && grid > config.f64_max_grid {
                     continue;
                 }
-                progress(&format!("fim {path:?} {grid}² Q={nodes}"));
+                let isa_name = isa.map(|l| l.name().to_owned());
+                progress(&format!(
+                    "fim {path:?} {} {grid}² Q={nodes}",
+                    isa_name.as_deref().unwrap_or("")
+                ));
                 let mut wall = Vec::new();
                 let mut kernel = Vec::new();
                 let mut last: Vec<(usize, PointReport)> = Vec::new();
@@ -842,7 +868,8 @@ fn bench_fim(
                         let mut out = vec![FieldCell::default(); cells];
                         for run in 0..config.warmup + config.repeats {
                             let start = Instant::now();
-                            cpu::simd::field_into(&params, &table, &mut out);
+                            let level = isa.unwrap_or(cpu::simd::simd_level());
+                            cpu::simd::field_into_at(level, &params, &table, &mut out);
                             if run >= config.warmup {
                                 wall.push(start.elapsed().as_secs_f64() * 1e3);
                             }
@@ -887,6 +914,7 @@ fn bench_fim(
                     .find(|p| p.grid == grid && p.nodes == nodes);
                 report.fim.push(FimRow {
                     path,
+                    isa: isa_name,
                     kernel: Kernel::Seed,
                     grid,
                     nodes,
@@ -1062,6 +1090,7 @@ fn bench_fim_general(
                 let verdict = compare_general(&got, &references, &tolerances);
                 report.fim.push(FimRow {
                     path,
+                    isa: None,
                     kernel: Kernel::General,
                     grid,
                     nodes,
@@ -1166,21 +1195,31 @@ fn bench_particles(
                 }
             }
         }
-        push_particle_row(report, "gpu", kernel_kind, count, &wall, &kernel);
+        push_particle_row(report, "gpu", None, kernel_kind, count, &wall, &kernel);
 
         let cpu_params = FlowParams {
             panel_nodes: table.len() as u32,
             ..params
         };
-        // The SIMD path runs the seed kernel's velocity 8 particles per vector; on the general
-        // kernel (or without AVX2 + FMA) it would be the scalar mirror again, so no row.
-        let simd =
-            kernel_kind == Kernel::Seed && cpu::simd::simd_level() == cpu::simd::SimdLevel::Avx2Fma;
-        for (name, vectorised) in [("cpu-f32-simd", true), ("cpu-f32-mt", false)] {
-            if vectorised && !simd {
-                continue;
-            }
-            progress(&format!("particles {name} {count}"));
+        // The SIMD path runs the seed kernel's velocity a vector of particles at a time, once
+        // per instruction set raced; on the general kernel it would be the scalar mirror again,
+        // so no row.
+        let mut runs: Vec<Option<cpu::simd::SimdLevel>> = Vec::new();
+        if kernel_kind == Kernel::Seed {
+            runs.extend(config.isas.iter().map(|&l| Some(l)));
+        }
+        runs.push(None);
+        for isa in runs {
+            let name = if isa.is_some() {
+                "cpu-f32-simd"
+            } else {
+                "cpu-f32-mt"
+            };
+            let isa_name = isa.map(|l| l.name());
+            progress(&format!(
+                "particles {name} {} {count}",
+                isa_name.unwrap_or("")
+            ));
             let mut a: Vec<Particle> = (0..count)
                 .map(|i| cpu::particles::spawn(&cpu_params, i, 0))
                 .collect();
@@ -1189,8 +1228,8 @@ fn bench_particles(
             for run in 0..config.warmup + config.repeats {
                 let start = Instant::now();
                 for _ in 0..steps {
-                    if vectorised {
-                        cpu::simd::particles_step(&cpu_params, &table, &a, &mut b);
+                    if let Some(level) = isa {
+                        cpu::simd::particles_step_at(level, &cpu_params, &table, &a, &mut b);
                     } else {
                         cpu::particles::step(&cpu_params, &table, &a, &mut b);
                     }
@@ -1200,7 +1239,7 @@ fn bench_particles(
                     wall.push(start.elapsed().as_secs_f64() * 1e3 / steps as f64);
                 }
             }
-            push_particle_row(report, name, kernel_kind, count, &wall, &[]);
+            push_particle_row(report, name, isa_name, kernel_kind, count, &wall, &[]);
         }
     }
     Ok(())
@@ -1209,6 +1248,7 @@ fn bench_particles(
 fn push_particle_row(
     report: &mut BenchReport,
     path: &str,
+    isa: Option<&str>,
     kernel_kind: Kernel,
     count: u32,
     wall: &[f64],
@@ -1218,6 +1258,7 @@ fn push_particle_row(
     let kernel_ms = (!kernel.is_empty()).then(|| median_p95(kernel).0);
     report.particles.push(ParticleRow {
         path: path.to_owned(),
+        isa: isa.map(str::to_owned),
         kernel: kernel_kind,
         particles: count,
         integrator: "rk4".to_owned(),
@@ -1341,6 +1382,15 @@ fn bench_frames(
     Ok(())
 }
 
+/// A row's path label: the path, and the instruction set of a SIMD row
+/// ("cpu-f32-simd/avx512").
+fn with_isa(path: &str, isa: Option<&str>) -> String {
+    match isa {
+        Some(isa) => format!("{path}/{isa}"),
+        None => path.to_owned(),
+    }
+}
+
 /// The report as an aligned text table.
 pub fn table(report: &BenchReport) -> String {
     use std::fmt::Write as _;
@@ -1391,16 +1441,17 @@ pub fn table(report: &BenchReport) -> String {
     }
     let _ = writeln!(
         s,
-        "\nFIM field                                    median     p95   kernel      cells/s   max rel err     exps/s  of ceiling  vs peer"
+        "\nFIM field                                             median     p95   kernel      cells/s   max rel err     exps/s  of ceiling  vs peer"
     );
     for r in &report.fim {
+        let path = serde_json::to_value(r.path)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
         let _ = write!(
             s,
-            "  {:<12} {:>5}² Q={:<3} {:>8} cells {:>9.2} {:>7.2} {:>8} {:>12.3e}   {:<9} {:>10} {:>10} {:>8}",
-            serde_json::to_value(r.path)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
+            "  {:<21} {:>5}² Q={:<3} {:>8} cells {:>9.2} {:>7.2} {:>8} {:>12.3e}   {:<9} {:>10} {:>10} {:>8}",
+            with_isa(&path, r.isa.as_deref()),
             r.grid,
             r.nodes,
             r.cells,
@@ -1432,13 +1483,13 @@ pub fn table(report: &BenchReport) -> String {
     }
     let _ = writeln!(
         s,
-        "\nParticles (RK4)                   ms/step     p95   kernel   particle-steps/s"
+        "\nParticles (RK4)                            ms/step     p95   kernel   particle-steps/s"
     );
     for r in &report.particles {
         let _ = writeln!(
             s,
-            "  {:<12} {:>9} particles {:>9.2} {:>7.2} {:>8} {:>14.3e}",
-            r.path,
+            "  {:<21} {:>9} particles {:>9.2} {:>7.2} {:>8} {:>14.3e}",
+            with_isa(&r.path, r.isa.as_deref()),
             r.particles,
             r.median_ms_per_step,
             r.p95_ms_per_step,

@@ -78,6 +78,11 @@ pub struct BenchArgs {
     /// --grids and --nodes given: `all` or names separated by commas.
     #[arg(long, value_name = "all|NAME,…", value_parser = parse_presets)]
     pub presets: Option<Presets>,
+    /// Instruction sets of the CPU SIMD rows (field and particles), comma-separated, each a
+    /// row of its own to race them on one machine: scalar, avx2, avx512 (default: the widest
+    /// this CPU has). The exp ceiling is always measured on the widest.
+    #[arg(long, value_name = "scalar|avx2|avx512", value_delimiter = ',', value_parser = crate::cpu::simd::SimdLevel::from_name)]
+    pub isa: Option<Vec<crate::cpu::simd::SimdLevel>>,
     /// Kill a peer run after this many seconds (default 600).
     #[arg(long, value_name = "SECONDS")]
     pub peer_timeout: Option<u64>,
@@ -187,6 +192,32 @@ pub fn run(args: &BenchArgs) -> CliResult {
     };
     let slice = args.model.slice.unwrap_or(default_slice);
     let model = args.model.apply(base, &slice)?;
+    if let Some(isas) = &args.isa {
+        let missing: Vec<&str> = isas
+            .iter()
+            .filter(|l| !l.is_supported())
+            .map(|l| l.name())
+            .collect();
+        if !missing.is_empty() {
+            let here: Vec<&str> = crate::cpu::simd::supported_levels()
+                .iter()
+                .map(|l| l.name())
+                .collect();
+            return Err(CliError::input(anyhow!(
+                "--isa: this CPU lacks {}; it has {} (choose among those)",
+                missing.join(", "),
+                here.join(", ")
+            )));
+        }
+        if !config.paths.contains(&FimPath::CpuF32Simd) {
+            return Err(CliError::input(anyhow!(
+                "--isa applies to the cpu-f32-simd path, which --paths leaves out; add it"
+            )));
+        }
+        let mut isas = isas.clone();
+        isas.dedup();
+        config.isas = isas;
+    }
     if let Some(Presets(p)) = &args.presets {
         config.presets = p.clone();
     }
