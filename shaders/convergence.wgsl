@@ -108,39 +108,6 @@ struct Evaluation {
     basis: mat2x2<f32>,
 }
 
-// E_target[(s_a, s_b, ln p* − ln p)] of the model's slice scores: −∇L and L. The walk of
-// gmm_general.wgsl's target pass, kept here so this shader does not depend on that function's
-// signature (other stages extend it).
-fn loss_pass(m: Mixture, target_mix: Mixture, slice: vec2<u32>, t: f32, panel_nodes: u32) -> vec3<f32> {
-    var sums = vec3<f32>(0.0);
-    for (var c = 0u; c < 2u; c++) {
-        if target_mix.weight[c] <= 0.0 {
-            continue;
-        }
-        let w = component_window(target_mix, c, t, m, target_mix, true);
-        var component = vec3<f32>(0.0);
-        var hi = w.lo;
-        for (var p = 0u; p < GENERAL_MAX_PANELS; p++) {
-            let lo = hi;
-            if !(lo < w.hi) {
-                break;
-            }
-            hi = window_next(w, lo);
-            var panel = vec3<f32>(0.0);
-            for (var k = 0u; k < panel_nodes; k++) {
-                let yw = panel_node(target_mix, c, lo, hi, k);
-                let st = node_state(m, yw.x);
-                let s = vec2<f32>(score(m, st, slice.x), score(m, st, slice.y));
-                let log_ratio = mixture_log_density(target_mix, yw.x) - node_log_density(m, st);
-                panel += yw.y * vec3<f32>(s, log_ratio);
-            }
-            component += panel;
-        }
-        sums += target_mix.weight[c] * component;
-    }
-    return sums;
-}
-
 fn evaluate(offset: vec2<f32>, optimizer: u32) -> Evaluation {
     let g = params;
     var out: Evaluation;
@@ -161,14 +128,16 @@ fn evaluate(offset: vec2<f32>, optimizer: u32) -> Evaluation {
         vec2<f32>(psi[PARAM_SIGMA1], psi[PARAM_SIGMA2]));
     let target_mix = make_mixture(g.target_pi, g.target_mean - off_mu1,
         vec2<f32>(g.target_sigma1, g.target_sigma2));
-    let t_target = truncation_sigmas(min(min_weight(m), min_weight(target_mix)));
-    let sums = loss_pass(m, target_mix, slice, t_target, g.panel_nodes);
-    out.grad = -sums.xy;
-    out.loss = sums.z;
-    if optimizer == OPTIMIZER_NGD {
+    // −∇L, L and (ngd) F on one set of nodes: gmm_general.wgsl's union pass, as the field's
+    // kernel computes them (gd skips F's sums).
+    let t_joint = truncation_sigmas(min(min_weight(m), min_weight(target_mix)));
+    let ngd = optimizer == OPTIMIZER_NGD;
+    let joint = union_pass(m, target_mix, slice, t_joint, g.panel_nodes, ngd);
+    out.grad = -joint.target_sums.xy;
+    out.loss = joint.target_sums.z;
+    if ngd {
         let t_model = truncation_sigmas(min_weight(m));
-        let identity = mat2x2<f32>(1.0, 0.0, 0.0, 1.0);
-        var f = fisher_pass(m, slice, identity, t_model, g.panel_nodes).sums;
+        var f = joint.fisher;
         // The refinement of evaluate_general_mixtures: where the determinant cancels,
         // accumulate F again in its own eigenbasis so λ_min is a sum of squares.
         if !(sym2_det(f) * REFINE_RATIO > f.x * f.z) {

@@ -237,6 +237,13 @@ fn real_window_renders_and_saves_a_screenshot() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "viewer failed: {stderr}");
     assert!(stderr.contains("rendered 30 frames"), "{stderr}");
+    // The automation report states the first frame's latency.
+    let first = stderr
+        .split("first frame ")
+        .nth(1)
+        .and_then(|rest| rest.split(" ms").next())
+        .and_then(|ms| ms.parse::<f64>().ok());
+    assert!(first.is_some_and(|ms| ms > 0.0), "{stderr}");
     let report = window_report(&stderr);
     let (width, height, rgba) = decode(&shot);
     // The screenshot is the last frame, and the last frame filled the window the platform
@@ -472,6 +479,7 @@ fn bad_view_options_exit_2_before_opening_a_window() {
             vec!["view", "--drag-target"],
             "--drag-target is for measuring",
         ),
+        (vec!["view", "--live"], "--live is for measuring"),
         (
             vec!["view", "--frames", "5", "--automation-stall-limit", "0"],
             "--automation-stall-limit",

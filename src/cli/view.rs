@@ -86,6 +86,12 @@ pub struct ViewArgs {
     /// Needs --frames.
     #[arg(long)]
     pub drag_target: bool,
+    /// Automation (measuring as a user sees it): frames do not wait for off-loop work (the
+    /// paths, the race, the convergence map, the estimates), which is drawn when ready, as in
+    /// the interactive viewer. Without it, --frames waits so a screenshot shows everything.
+    /// Needs --frames.
+    #[arg(long)]
+    pub live: bool,
 }
 
 /// Largest size `--automation-resize` may ask for: within what X11 and wgpu surfaces allow
@@ -236,6 +242,11 @@ pub fn run(args: &ViewArgs) -> CliResult {
             Some(_) => {}
         }
     }
+    if args.live && frames.is_none() {
+        return Err(CliError::input(anyhow!(
+            "--live is for measuring: it needs --frames N (interactively frames never wait)"
+        )));
+    }
     if args.drag_target && frames.is_none() {
         return Err(CliError::input(anyhow!(
             "--drag-target is for measuring: it needs --frames N"
@@ -261,6 +272,7 @@ pub fn run(args: &ViewArgs) -> CliResult {
         resize_steps,
         stall_limit,
         drag_target: args.drag_target,
+        live: args.live,
     })
     .map_err(CliError::runtime)
 }

@@ -23,13 +23,21 @@
 //! [`MAX_STEPS_PER_DISPATCH`] updates per cell: lavapipe's loop limiter counts a loop's
 //! iterations across one invocation (65 535), and one update walks ~700 nodes.
 //!
-//! # Measured (llvmpipe, 2 shared cores, grid 128, default settings, default view at 1400 × 900)
-//! Blocking runs ([`ConvergenceMap::run_to_completion`]): gd 17–20 s (639 262 cell
-//! evaluations, 27–31 µs each; all converged, median 35 steps), ngd 38–68 s (404 351
-//! evaluations, 94–168 µs each; the 346 capped cells' 500-step tails are 43% of them), split
-//! 59 s and more (both). The spread is load from other builds on the machine. The frame
-//! loop's share at [`FRAME_BUDGET_CPU`] and `steps_per_frame` = 2: gd 32–37 ms, ngd 36–46 ms
-//! (its chunk is at the 64-cell floor), split 60–78 ms per frame, submit and wait included.
+//! # Measured (llvmpipe, 2 cores, grid 128)
+//! Before issue 21, blocking runs ([`ConvergenceMap::run_to_completion`]) of a split map on the
+//! seed slice's default view at 1400 × 900 took 59 s and more (gd 17–20 s: 639 262 cell
+//! evaluations, 27–31 µs each; ngd 38–68 s: 404 351 evaluations, 94–168 µs each). Each update
+//! now evaluates −∇L, L and (ngd) F in one union pass of `gmm_general.wgsl` (the field kernel's)
+//! instead of a loss pass over the target's two component windows plus a Fisher pass: the same
+//! split map completes in 3.3–3.9 s (the first automated frame of `view` with the map on, 4.3–
+//! 4.5 s, less 0.5 s of start-up; `capture --scenario scenarios/convergence_maps.toml` 3.7 s in
+//! all, 4.7 s before). On the unequal preset (π = 0.3, σ1 = 0.6, σ2 = 1.4, 300-step cap), where
+//! most cells run to the cap, the capture takes 15.5 s (35 s before).
+//!
+//! In the frame loop, at [`FRAME_BUDGET_CPU`] cell-steps per frame, a filling split map adds
+//! ~9 ms of compute and read-back to the viewer's median and ~10 ms to draw (a full-canvas
+//! fragment pass; llvmpipe's fill of the canvas, not the shader's arithmetic: a constant-colour
+//! shader costs 6 ms of it, and opaque writes with discard were no faster).
 //!
 //! Progress (cells still running) is read back asynchronously: a frame copies the atomic
 //! counter of ended cells into a staging buffer, a later frame maps it and a later one reads

@@ -52,6 +52,16 @@ pub struct ViewOptions {
     pub stall_limit: Duration,
     /// Automation: move the target every frame as a dragged handle does (`--drag-target`).
     pub drag_target: bool,
+    /// Automation: frames do not wait for off-loop work (`--live`), as interactively.
+    pub live: bool,
+}
+
+impl ViewOptions {
+    /// Whether frames wait for the off-loop work (paths, race, convergence map, estimates)
+    /// before drawing: under automation, unless `--live`.
+    pub fn synchronous(&self) -> bool {
+        self.frames.is_some() && !self.live
+    }
 }
 
 /// An automated resize: before frame attempt `tick` (counting every redraw, presented or
@@ -297,6 +307,11 @@ struct App {
     last_frame: Option<Instant>,
     frame_ms: f64,
     frame_times: Vec<f64>,
+    /// When the app was made (the window and device come after): the first frame's latency
+    /// is counted from here.
+    started: Instant,
+    /// Milliseconds from `started` to the first presented frame.
+    first_frame_ms: Option<f64>,
     recording: Option<Recording>,
     outcome: anyhow::Result<()>,
     /// Every redraw's outcome: the automation's failure limits and its report.
@@ -313,7 +328,7 @@ struct Recording {
 
 impl App {
     fn new(options: ViewOptions) -> Self {
-        let synchronous = options.frames.is_some();
+        let synchronous = options.synchronous();
         Self {
             scene: options.scene.clone(),
             options,
@@ -328,6 +343,8 @@ impl App {
             last_frame: None,
             frame_ms: 0.0,
             frame_times: Vec::new(),
+            started: Instant::now(),
+            first_frame_ms: None,
             recording: None,
             outcome: Ok(()),
             ledger: FrameLedger::new(Instant::now()),
@@ -418,7 +435,7 @@ impl App {
         // shows them; interactively they are drawn when ready.
         frames
             .scene_renderer_mut()
-            .set_synchronous(self.options.frames.is_some());
+            .set_synchronous(self.options.synchronous());
         let canvas = RenderTarget::new(&ctx.device, [1, 1], canvas_format, "canvas");
         let canvas_texture = egui_renderer.register_native_texture(
             &ctx.device,
@@ -695,6 +712,8 @@ impl App {
             self.save_screenshot(image, last_automated)?;
         }
         let now = Instant::now();
+        self.first_frame_ms
+            .get_or_insert_with(|| now.duration_since(self.started).as_secs_f64() * 1e3);
         if let Some(previous) = self.last_frame.replace(now) {
             let ms = now.duration_since(previous).as_secs_f64() * 1e3;
             self.frame_ms = if self.frame_ms == 0.0 {
@@ -1070,9 +1089,13 @@ impl ApplicationHandler for App {
                     && self.frames >= n
                 {
                     if let Some((median, p95)) = self.frame_stats() {
+                        // Under automation the first frame also waits for the CPU-side paths
+                        // and race (drawn when ready interactively).
                         eprintln!(
-                            "rendered {} frames: median {median:.1} ms/frame, p95 {p95:.1} ms ({} cells)",
-                            self.frames, self.info.cells
+                            "rendered {} frames: median {median:.1} ms/frame, p95 {p95:.1} ms ({} cells); first frame {:.0} ms after start",
+                            self.frames,
+                            self.info.cells,
+                            self.first_frame_ms.unwrap_or(f64::NAN)
                         );
                     }
                     self.report_window();
