@@ -951,3 +951,52 @@ fn metric_names_codes_and_serde() {
     assert!("Profiled".parse::<Metric>().is_err());
     assert!(serde_json::from_str::<Metric>("\"schur\"").is_err());
 }
+
+/// The geodesic code's slice-only scores and Hessian block are the full ones' entries, for every
+/// pair of parameters (π with itself and across components included), away from and on the
+/// weight boundary (NaN in the π row there), and the responsibilities from one exponential
+/// keep full relative precision in the far tail.
+#[test]
+fn slice_scores_and_hessian_are_the_full_ones_entries() {
+    let same = |a: f64, b: f64| (a.is_nan() && b.is_nan()) || a == b;
+    for m in [
+        model(0.3, -1.0, 1.5, 0.5, 1.0),
+        model(0.5, -1.5, 1.0, 1.0, 1.0),
+        model(1.0, 0.3, 0.0, 0.7, 1.0),
+    ] {
+        let g = GeneralMixture::new(&m);
+        for x in [-6.0, -1.2, 0.0, 0.4, 2.5, 9.0] {
+            let (s5, h5) = g.scores_and_hessian(x);
+            assert_eq!(
+                h5.map(|r| r.map(f64::to_bits)),
+                g.log_density_hessian(x).map(|r| r.map(f64::to_bits))
+            );
+            for a in 0..5 {
+                for b in 0..5 {
+                    let (s, h) = g.slice_scores_and_hessian(x, a, b);
+                    let idx = [a, b];
+                    for i in 0..2 {
+                        assert!(same(s[i], s5[idx[i]]), "{m:?} x={x} s[{i}] ({a},{b})");
+                        for j in 0..2 {
+                            assert!(
+                                same(h[i][j], h5[idx[i]][idx[j]]),
+                                "{m:?} x={x} ({a},{b}) h[{i}][{j}]: {} vs {}",
+                                h[i][j],
+                                h5[idx[i]][idx[j]]
+                            );
+                        }
+                    }
+                }
+            }
+            // Negative control: the block of (μ1, σ1) is not the block of (μ1, μ2).
+            let (_, h_ms) = g.slice_scores_and_hessian(x, 1, 3);
+            assert!(!same(h_ms[0][1], h5[1][2]), "{m:?} x={x}");
+        }
+    }
+    // Far in component 1's tail r2 = e^{ℓ}/(1 + e^{ℓ}) is tiny and must not be 1 − r1 (= 0).
+    let g = GeneralMixture::new(&model(0.5, -1.0, 1.0, 1.0, 1.0));
+    let (r1, r2) = g.responsibilities(-20.0);
+    assert_eq!(r1, 1.0);
+    let exact = (-40.0f64).exp(); // ℓ = ln(φ1/φ2) = 2x at σ = 1, μ = ∓1
+    assert!(((r2 - exact) / exact).abs() < 1e-12, "{r2} vs {exact}");
+}

@@ -74,7 +74,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::mixture::logistic;
 use super::model::{Model, ModelError, Slice};
 use super::quadrature::QuadratureRule;
 use super::sym2::{Sym2, angle_deg, natural_gradient};
@@ -166,8 +165,12 @@ impl GeneralMixture {
 
     /// (r1, r2) as stable logistics of ℓ.
     pub fn responsibilities(&self, x: f64) -> (f64, f64) {
+        // logistic(ℓ) and logistic(−ℓ) from one exponential: e^{−|ℓ|} gives the smaller one
+        // as e/(1 + e) and the larger as 1/(1 + e), each to full relative precision.
         let l = self.log_ratio(x);
-        (logistic(l), logistic(-l))
+        let e = (-l.abs()).exp();
+        let (big, small) = (1.0 / (1.0 + e), e / (1.0 + e));
+        if l >= 0.0 { (big, small) } else { (small, big) }
     }
 
     /// ln p(x), by log-sum-exp of the weighted component log-densities.
@@ -268,8 +271,13 @@ impl GeneralMixture {
     /// The score s = ∇_ψ log p(x) in the order of [`Param::ALL`](super::model::Param::ALL). The π entry is NaN on the
     /// weight boundary (π = 0 or 1), where it is undefined.
     pub fn scores(&self, x: f64) -> [f64; 5] {
-        let m = &self.model;
         let (r1, r2) = self.responsibilities(x);
+        self.scores_from(x, r1, r2)
+    }
+
+    /// The scores at x given its responsibilities (r1, r2).
+    fn scores_from(&self, x: f64, r1: f64, r2: f64) -> [f64; 5] {
+        let m = &self.model;
         let z1 = (x - m.mu1) / m.sigma1;
         let z2 = (x - m.mu2) / m.sigma2;
         let s_pi = if self.on_weight_boundary() {
@@ -289,37 +297,87 @@ impl GeneralMixture {
     /// The Hessian ∂ᵢ∂ⱼ log p(x) = (∂ᵢ∂ⱼ p)/p − sᵢsⱼ (MATH.md's second derivatives). The π row
     /// and column are NaN on the weight boundary.
     pub fn log_density_hessian(&self, x: f64) -> Mat5 {
-        let m = &self.model;
-        let s = self.scores(x);
+        self.scores_and_hessian(x).1
+    }
+
+    /// [`GeneralMixture::scores`] and [`GeneralMixture::log_density_hessian`] together, the
+    /// responsibilities computed once.
+    pub fn scores_and_hessian(&self, x: f64) -> ([f64; 5], Mat5) {
         let (r1, r2) = self.responsibilities(x);
-        // (∂∂p)/p: per component, r_k times the component's ∂∂φ/φ in (μ, σ).
-        let mut d = [[0.0; 5]; 5];
-        for (k, (r, mu, sigma)) in [(r1, m.mu1, m.sigma1), (r2, m.mu2, m.sigma2)]
-            .into_iter()
-            .enumerate()
-        {
-            let (im, is) = if k == 0 { (1, 3) } else { (2, 4) };
-            let z = (x - mu) / sigma;
-            let z2 = z * z;
-            let v = sigma * sigma;
-            d[im][im] = r * (z2 - 1.0) / v;
-            d[im][is] = r * z * (z2 - 3.0) / v;
-            d[is][is] = r * (z2 * z2 - 5.0 * z2 + 2.0) / v;
-        }
-        // ∂π∂(μ1, σ1) p / p = ∂φ1/p = (r1/π)·∂φ1/φ1; component 2 with a minus sign; ∂π²p = 0.
-        let (g1, g2) = if self.on_weight_boundary() {
-            (f64::NAN, f64::NAN)
-        } else {
-            (r1 / m.pi, -r2 / (1.0 - m.pi))
+        let s = self.scores_from(x, r1, r2);
+        let hessian = std::array::from_fn(|i| {
+            std::array::from_fn(|j| self.density_hessian_ratio(x, r1, r2, i, j) - s[i] * s[j])
+        });
+        (s, hessian)
+    }
+
+    /// The scores (s_a, s_b) and the Hessian block ∂ᵢ∂ⱼ log p for i, j ∈ {a, b} (parameter
+    /// indices) at x: what a metric jet on the slice (a, b) needs, without the rest of the 5×5
+    /// (the geodesic code evaluates it at every node of every jet).
+    pub fn slice_scores_and_hessian(
+        &self,
+        x: f64,
+        a: usize,
+        b: usize,
+    ) -> ([f64; 2], [[f64; 2]; 2]) {
+        let (r1, r2) = self.responsibilities(x);
+        let s5 = self.scores_from(x, r1, r2);
+        let s = [s5[a], s5[b]];
+        let index = [a, b];
+        let hessian = std::array::from_fn(|i| {
+            std::array::from_fn(|j| {
+                self.density_hessian_ratio(x, r1, r2, index[i], index[j]) - s[i] * s[j]
+            })
+        });
+        (s, hessian)
+    }
+
+    /// (∂ᵢ∂ⱼ p)/p at x given its responsibilities (MATH.md's second derivatives): per
+    /// component r_k times the component's ∂∂φ/φ in (μ, σ); ∂π∂(μk, σk) p/p = ±(r_k/w_k)·
+    /// ∂φk/φk; ∂π²p = 0 and the cross-component entries are 0. NaN in the π row and column on
+    /// the weight boundary.
+    fn density_hessian_ratio(&self, x: f64, r1: f64, r2: f64, i: usize, j: usize) -> f64 {
+        let m = &self.model;
+        let (i, j) = (i.min(j), i.max(j));
+        // Parameter order: π, μ1, μ2, σ1, σ2.
+        let component = |k: usize| match k {
+            1 | 3 => Some(0),
+            2 | 4 => Some(1),
+            _ => None,
         };
-        let z1 = (x - m.mu1) / m.sigma1;
-        let z2 = (x - m.mu2) / m.sigma2;
-        d[0][1] = g1 * z1 / m.sigma1;
-        d[0][3] = g1 * (z1 * z1 - 1.0) / m.sigma1;
-        d[0][2] = g2 * z2 / m.sigma2;
-        d[0][4] = g2 * (z2 * z2 - 1.0) / m.sigma2;
-        // d is filled on and above the diagonal; read it symmetrically.
-        std::array::from_fn(|i| std::array::from_fn(|j| d[i.min(j)][i.max(j)] - s[i] * s[j]))
+        // The component the pair belongs to (π pairs with either).
+        let c = match (component(i), component(j)) {
+            (Some(c), _) | (None, Some(c)) => c,
+            (None, None) => return 0.0, // ∂π² p = 0
+        };
+        let (r, mu, sigma, weight_score) = if c == 0 {
+            (r1, m.mu1, m.sigma1, r1 / m.pi)
+        } else {
+            (r2, m.mu2, m.sigma2, -r2 / (1.0 - m.pi))
+        };
+        let z = (x - mu) / sigma;
+        let z2 = z * z;
+        if i == 0 {
+            let g = if self.on_weight_boundary() {
+                f64::NAN
+            } else {
+                weight_score
+            };
+            return if j <= 2 {
+                g * z / sigma
+            } else {
+                g * (z2 - 1.0) / sigma
+            };
+        }
+        if component(i) != component(j) {
+            return 0.0;
+        }
+        let v = sigma * sigma;
+        match (i <= 2, j <= 2) {
+            (true, true) => r * (z2 - 1.0) / v,
+            (true, false) => r * z * (z2 - 3.0) / v,
+            _ => r * (z2 * z2 - 5.0 * z2 + 2.0) / v,
+        }
     }
 }
 

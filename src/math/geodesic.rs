@@ -87,11 +87,8 @@ pub fn metric_jet(model: &Model, slice: &Slice, rule: &QuadratureRule) -> Metric
     let (a, b) = (slice.a.index(), slice.b.index());
     // Sums: F_aa, F_ab, F_bb, then ∂_a F (aa, ab, bb), then ∂_b F (aa, ab, bb).
     let sums = expectation(rule, &g, &[&g], |x| {
-        let s5 = g.scores(x);
-        let h5 = g.log_density_hessian(x);
-        let s = [s5[a], s5[b]];
-        // ds[k][i] = ∂ₖsᵢ.
-        let ds = [[h5[a][a], h5[a][b]], [h5[b][a], h5[b][b]]];
+        // ds[k][i] = ∂ₖsᵢ (the Hessian block is symmetric).
+        let (s, ds) = g.slice_scores_and_hessian(x, a, b);
         let pairs = [(0, 0), (0, 1), (1, 1)];
         let mut out = [0.0; 9];
         for (n, &(i, j)) in pairs.iter().enumerate() {
@@ -738,18 +735,20 @@ fn mat_inv(a: &Mat2) -> Option<Mat2> {
 /// The jets along a polyline at its vertices and segment midpoints, interleaved (index 2k is
 /// vertex k, 2k + 1 the midpoint of segment k), or None when a point is outside the model.
 fn chain_jets(flow: &Flow<'_>, pts: &[[f64; 2]]) -> Option<Vec<MetricJet>> {
-    let mut out = Vec::with_capacity(2 * pts.len());
+    use rayon::prelude::*;
+    // Points and segment midpoints in order: x0, m0, x1, m1, …, xn.
+    let mut at = Vec::with_capacity(2 * pts.len());
     for (k, &p) in pts.iter().enumerate() {
         if k > 0 {
             let q = pts[k - 1];
-            let mid = flow
-                .model_at([0.5 * (q[0] + p[0]), 0.5 * (q[1] + p[1])])
-                .ok()?;
-            out.push(metric_jet(&mid, flow.slice, flow.rule));
+            at.push([0.5 * (q[0] + p[0]), 0.5 * (q[1] + p[1])]);
         }
-        out.push(metric_jet(&flow.model_at(p).ok()?, flow.slice, flow.rule));
+        at.push(p);
     }
-    Some(out)
+    // Each jet is a whole quadrature (~100 µs): worth spreading over the cores.
+    at.par_iter()
+        .map(|&p| Some(metric_jet(&flow.model_at(p).ok()?, flow.slice, flow.rule)))
+        .collect()
 }
 
 fn segment(pts: &[[f64; 2]], k: usize) -> [f64; 2] {
@@ -811,7 +810,7 @@ fn relax(
     pts: &mut [[f64; 2]],
     max_iterations: usize,
     tolerance: f64,
-) -> Option<f64> {
+) -> Option<Relaxed> {
     let n = pts.len() - 1;
     let mut jets = chain_jets(flow, pts)?;
     let mut e = energy(pts, &jets);
@@ -909,7 +908,20 @@ fn relax(
             break;
         }
     }
-    Some(discrete_length(pts, &jets))
+    Some(Relaxed {
+        length: discrete_length(pts, &jets),
+        touches_singular_set: jets.iter().any(|j| !metric_is_safe(&j.metric)),
+    })
+}
+
+/// What [`relax`] found about its polyline.
+struct Relaxed {
+    /// The discrete length (Simpson per segment).
+    length: f64,
+    /// Whether the metric is (numerically) singular at one of its points or segment midpoints:
+    /// the path runs through the singular set, which no geodesic of the exponential map can
+    /// cross, so shooting is not tried.
+    touches_singular_set: bool,
 }
 
 /// The Fisher–Rao length of a polyline with each segment cut into [`LENGTH_PIECES`] pieces,
@@ -1151,9 +1163,13 @@ pub fn shortest_path(
         })
         .collect();
     // A rough minimizer is enough to land in Newton's basin.
-    let guess_length = relax(&flow, &mut pts, 15, 1e-8)
+    let guess = relax(&flow, &mut pts, 15, 1e-8)
         .ok_or_else(|| no_path("the metric could not be evaluated along the straight line"))?;
-    if let Some(found) = shoot(&flow, from, to, &pts, guess_length) {
+    // Through the singular set (a point and its label-swapped twin on the seed's slice) shooting
+    // would spend its Newton iterations in vain (~0.15 s): go straight to the fine relaxation.
+    if !guess.touches_singular_set
+        && let Some(found) = shoot(&flow, from, to, &pts, guess.length)
+    {
         return Ok(found);
     }
     let mut previous = f64::NAN;
