@@ -1755,3 +1755,130 @@ fn target_only_pass_matches_a_fresh_grid() {
     }
     assert!(controls >= 10, "only {controls} negative controls ran");
 }
+
+// ---------------------------------------------------------------------------------------------
+// The SIMD general path (`cpu::simd::general_*`): the union pass with a panel's nodes in the
+// vector lanes, everything else the mirror's code.
+
+/// The SIMD levels this CPU has beyond the scalar one (none: the test says so and checks the
+/// scalar fallback only).
+fn vector_levels() -> Vec<cpu::simd::SimdLevel> {
+    let levels: Vec<_> = cpu::simd::supported_levels()
+        .into_iter()
+        .filter(|&l| l != cpu::simd::SimdLevel::Scalar)
+        .collect();
+    if levels.is_empty() {
+        eprintln!("no AVX2 + FMA on this CPU: the SIMD general path is the mirror here");
+    }
+    levels
+}
+
+/// The SIMD general path holds the mirror's f64 bars on every preset slice (F, λ, κ, L, ∇L,
+/// ñ, the angle and the EF), at every level this CPU has.
+#[test]
+fn simd_general_path_matches_f64_on_every_preset_slice() {
+    let nodes = nodes();
+    for level in vector_levels() {
+        for preset in presets() {
+            let points = inputs(&preset);
+            let general = references(&points, 0.0);
+            let refs: Vec<PointReport> = general.iter().map(general_point_report).collect();
+            let (cells, used) = cpu::simd::general_points_at(level, &points, 0.0, &nodes);
+            assert_eq!(used, level);
+            let what = format!("simd {} {}", level.name(), preset.name);
+            check_preset(&what, &cells, &refs);
+            check_empirical(&what, &cells, &general);
+        }
+    }
+    // The scalar level is the mirror itself, cell for cell.
+    let preset = &presets()[0];
+    let points = inputs(preset);
+    let (cells, used) =
+        cpu::simd::general_points_at(cpu::simd::SimdLevel::Scalar, &points, 0.0, &nodes);
+    assert_eq!(used, cpu::simd::SimdLevel::Scalar);
+    let mirror = cpu::general::points(&points, 0.0, &nodes);
+    assert!(
+        cells
+            .iter()
+            .zip(&mirror)
+            .all(|(a, b)| a.fisher == b.fisher && a.grad == b.grad)
+    );
+}
+
+/// Largest difference between two general grids, relative to each cell's scale (λ_max for F,
+/// the largest diagonal entry for the EF, |∇L| for ∇L, max(|L|, 1e-3) for L); flags must match (∞ otherwise) and NaN
+/// where the mirror is finite is NaN.
+fn grid_difference(a: &[FieldCell], b: &[FieldCell]) -> f32 {
+    let mut worst = 0.0f32;
+    for (x, y) in a.iter().zip(b) {
+        if x.flags != y.flags {
+            return f32::INFINITY;
+        }
+        if x.flags & FLAG_OUTSIDE_MODEL != 0 {
+            continue;
+        }
+        // F against λ_max; the EF against its own largest diagonal entry (near σ → 0 the two
+        // differ by orders of magnitude).
+        let scale = y.eigenvalues[0].abs().max(1e-6);
+        for (p, q) in x.fisher[..3].iter().zip(&y.fisher[..3]) {
+            worst = worst.max((p - q).abs() / scale);
+        }
+        let ef_scale = y.empirical[0].abs().max(y.empirical[2].abs()).max(1e-6);
+        for (p, q) in x.empirical.iter().zip(&y.empirical) {
+            worst = worst.max((p - q).abs() / ef_scale);
+        }
+        let grad_scale = y.grad[0].hypot(y.grad[1]).max(1e-3);
+        for k in 0..2 {
+            worst = worst.max((x.grad[k] - y.grad[k]).abs() / grad_scale);
+        }
+        worst = worst.max((x.loss - y.loss).abs() / y.loss.abs().max(1e-3));
+        if y.loss.is_finite() && !x.loss.is_finite() {
+            return f32::NAN;
+        }
+    }
+    worst
+}
+
+/// The SIMD general grid against the mirror's on every grid preset (cells outside the model
+/// included), with the induced and the profiled metric (the profiled one has no union pass and
+/// must be the mirror's exactly); controls: a perturbed ∇L, a flag and a NaN are caught.
+#[test]
+fn simd_general_grid_matches_the_mirror() {
+    let nodes = f32_rule().panel_rule().table_f32();
+    for level in vector_levels() {
+        for p in grid_presets() {
+            for metric in [Metric::Induced, Metric::Profiled] {
+                let params = GeneralGridParams {
+                    panel_nodes: nodes.len() as u32,
+                    ..grid_params_of(&p, metric)
+                };
+                let mirror = cpu::general::grid(&params, &nodes);
+                let mut simd = vec![FieldCell::default(); mirror.len()];
+                cpu::simd::general_grid_into_at(level, &params, &nodes, &mut simd);
+                let worst = grid_difference(&simd, &mirror);
+                let what = format!("{} {} {metric:?}", level.name(), p.name);
+
+                eprintln!("{what}: worst {worst:.1e}");
+                if metric == Metric::Profiled {
+                    assert_eq!(worst, 0.0, "{what}: the profiled metric is the mirror's");
+                    continue;
+                }
+                assert!(worst < 2e-4, "{what}: SIMD vs mirror {worst}");
+                // Controls.
+                let inside = (0..simd.len())
+                    .find(|&i| simd[i].flags & FLAG_OUTSIDE_MODEL == 0 && simd[i].grad[0] != 0.0)
+                    .expect("a cell inside the model");
+                let mut perturbed = simd.clone();
+                let g = perturbed[inside].grad;
+                perturbed[inside].grad[0] += 1e-2 * g[0].hypot(g[1]).max(1e-3);
+                assert!(grid_difference(&perturbed, &mirror) > 5e-3, "{what}");
+                let mut flagged = simd.clone();
+                flagged[inside].flags ^= flags::NATGRAD_UNDEFINED;
+                assert_eq!(grid_difference(&flagged, &mirror), f32::INFINITY, "{what}");
+                let mut nan = simd.clone();
+                nan[inside].loss = f32::NAN;
+                assert!(grid_difference(&nan, &mirror).is_nan(), "{what}");
+            }
+        }
+    }
+}

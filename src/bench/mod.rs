@@ -995,15 +995,24 @@ fn bench_fim_general(
                 panel_nodes: table.len() as u32,
                 ..base
             };
-            for &path in &config.paths {
+            // One run per path, the SIMD path once per instruction set raced.
+            let runs = config.paths.iter().flat_map(|&path| {
+                let isas: Vec<Option<cpu::simd::SimdLevel>> = if path == FimPath::CpuF32Simd {
+                    config.isas.iter().copied().map(Some).collect()
+                } else {
+                    vec![None]
+                };
+                isas.into_iter().map(move |isa| (path, isa))
+            });
+            for (path, isa) in runs {
                 if path == FimPath::CpuF64 && grid > config.f64_max_grid {
                     continue;
                 }
-                if path == FimPath::CpuF32Simd {
-                    // The SIMD path exists for the seed kernel only (the benchmark's race).
-                    continue;
-                }
-                progress(&format!("fim general {path:?} {grid}² Q={nodes}"));
+                let isa_name = isa.map(|l| l.name().to_owned());
+                progress(&format!(
+                    "fim general {path:?} {} {grid}² Q={nodes}",
+                    isa_name.as_deref().unwrap_or("")
+                ));
                 let mut wall = Vec::new();
                 let mut kernel = Vec::new();
                 let mut got: Vec<GeneralOutcome> = Vec::new();
@@ -1052,7 +1061,18 @@ fn bench_fim_general(
                             }
                         }
                     }
-                    FimPath::CpuF32Simd => unreachable!("skipped above"),
+                    FimPath::CpuF32Simd => {
+                        let level = isa.unwrap_or(cpu::simd::simd_level());
+                        let mut out = vec![FieldCell::default(); cells];
+                        for run in 0..config.warmup + config.repeats {
+                            let start = Instant::now();
+                            cpu::simd::general_grid_into_at(level, &params, &table, &mut out);
+                            if run >= config.warmup {
+                                wall.push(start.elapsed().as_secs_f64() * 1e3);
+                            }
+                        }
+                        got = from_cells(&out);
+                    }
                     FimPath::CpuF32Mt => {
                         let mut out = Vec::new();
                         for run in 0..config.warmup + config.repeats {
@@ -1090,7 +1110,7 @@ fn bench_fim_general(
                 let verdict = compare_general(&got, &references, &tolerances);
                 report.fim.push(FimRow {
                     path,
-                    isa: None,
+                    isa: isa_name,
                     kernel: Kernel::General,
                     grid,
                     nodes,

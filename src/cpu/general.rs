@@ -310,9 +310,27 @@ pub fn mixture_splits(m: &Mixture, far: bool) -> Splits {
 }
 
 /// `next_split`: the smallest split above `cur` (NO_SPLIT when none).
+///
+/// The minimum is taken as a tree (16 → 8 → 4 → 2 → 1) rather than a running fold: the same
+/// value (every candidate is either a number above `cur` or NO_SPLIT, never NaN, so the order
+/// of a minimum does not matter), four dependent steps instead of sixteen, and the compiler
+/// vectorises each level. A panel walk calls this three times per panel, which is as much work
+/// as the panel's nodes once those are vectorised (`cpu::simd`).
+#[inline]
 pub fn next_split(s: &Splits, cur: f32) -> f32 {
-    s.iter()
-        .fold(NO_SPLIT, |m, &x| if x > cur { m.min(x) } else { m })
+    let mut v: [f32; 16] = std::array::from_fn(|i| if s[i] > cur { s[i] } else { NO_SPLIT });
+    let mut width = 8;
+    while width > 0 {
+        for i in 0..width {
+            v[i] = if v[i + width] < v[i] {
+                v[i + width]
+            } else {
+                v[i]
+            };
+        }
+        width /= 2;
+    }
+    v[0]
 }
 
 /// At most this many splits inside one window: the centre, 15 candidates of the first mixture
@@ -822,6 +840,35 @@ pub fn evaluate_general_mixtures_counted(
     damping: f32,
     nodes: &[[f32; 2]],
 ) -> (FieldCell, PointCost) {
+    evaluate_general_mixtures_using(
+        m,
+        target_mix,
+        has_target,
+        slice,
+        metric,
+        damping,
+        nodes,
+        &union_pass,
+    )
+}
+
+/// The union pass's signature ([`union_pass`], or the SIMD path's with the same sums).
+pub type UnionPassFn =
+    dyn Fn(&Mixture, &Mixture, [u32; 2], f32, &[[f32; 2]], bool) -> UnionSums + Sync;
+
+/// [`evaluate_general_mixtures_counted`] with `union` in place of [`union_pass`] (the SIMD
+/// path's vectorised pass; everything else is this mirror's code).
+#[allow(clippy::too_many_arguments)]
+pub fn evaluate_general_mixtures_using(
+    m: &Mixture,
+    target_mix: &Mixture,
+    has_target: bool,
+    slice: [u32; 2],
+    metric: u32,
+    damping: f32,
+    nodes: &[[f32; 2]],
+    union: &UnionPassFn,
+) -> (FieldCell, PointCost) {
     let mut cell_flags = 0;
     let identity = [[1.0, 0.0], [0.0, 1.0]];
     let t_model = truncation_sigmas(min_weight(m));
@@ -864,7 +911,7 @@ pub fn evaluate_general_mixtures_counted(
         let [xx, xy, yy] = if has_target {
             // F and the target's sums on one set of nodes (`union_pass`).
             let t_joint = truncation_sigmas(min_weight(m).min(min_weight(target_mix)));
-            let sums = union_pass(m, target_mix, slice, t_joint, nodes, true);
+            let sums = union(m, target_mix, slice, t_joint, nodes, true);
             evaluations += sums.nodes;
             let fisher = sums.fisher;
             joint = Some(sums);
@@ -946,13 +993,23 @@ pub fn evaluate_general_point_counted(
     damping: f32,
     nodes: &[[f32; 2]],
 ) -> (FieldCell, PointCost) {
+    evaluate_general_point_using(p, damping, nodes, &union_pass)
+}
+
+/// [`evaluate_general_point_counted`] with `union` in place of [`union_pass`].
+pub fn evaluate_general_point_using(
+    p: &GeneralPointInput,
+    damping: f32,
+    nodes: &[[f32; 2]],
+    union: &UnionPassFn,
+) -> (FieldCell, PointCost) {
     let psi = p.model;
     let slice = [p.slice_a, p.slice_b];
     let origin = psi[1];
     let m = make_mixture(psi[0], [0.0, psi[2] - origin], [psi[3], psi[4]]);
     let t = p.target;
     let target_mix = make_mixture(t[0], [t[1] - origin, t[2] - origin], [t[3], t[4]]);
-    let (mut out, cost) = evaluate_general_mixtures_counted(
+    let (mut out, cost) = evaluate_general_mixtures_using(
         &m,
         &target_mix,
         p.has_target != 0,
@@ -960,6 +1017,7 @@ pub fn evaluate_general_point_counted(
         0,
         damping,
         nodes,
+        union,
     );
     out.theta = [psi[slice[0] as usize], psi[slice[1] as usize]];
     (out, cost)
@@ -1020,6 +1078,16 @@ pub fn grid_cell_mixtures(
 
 /// `evaluate_grid_cell`: grid cell `index`.
 pub fn grid_cell(g: &GeneralGridParams, nodes: &[[f32; 2]], index: u32) -> FieldCell {
+    grid_cell_using(g, nodes, index, &union_pass)
+}
+
+/// [`grid_cell`] with `union` in place of [`union_pass`].
+pub fn grid_cell_using(
+    g: &GeneralGridParams,
+    nodes: &[[f32; 2]],
+    index: u32,
+    union: &UnionPassFn,
+) -> FieldCell {
     let (mixtures, offset) = grid_cell_mixtures(g, index);
     let Some((m, target_mix)) = mixtures else {
         return FieldCell {
@@ -1028,7 +1096,7 @@ pub fn grid_cell(g: &GeneralGridParams, nodes: &[[f32; 2]], index: u32) -> Field
             ..FieldCell::default()
         };
     };
-    let (mut out, _) = evaluate_general_mixtures_counted(
+    let (mut out, _) = evaluate_general_mixtures_using(
         &m,
         &target_mix,
         g.has_target != 0,
@@ -1036,6 +1104,7 @@ pub fn grid_cell(g: &GeneralGridParams, nodes: &[[f32; 2]], index: u32) -> Field
         g.metric,
         g.damping,
         nodes,
+        union,
     );
     out.theta = offset;
     out

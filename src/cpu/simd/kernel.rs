@@ -45,7 +45,7 @@ pub unsafe fn exp<V: F32x>(x: V) -> V {
 
 /// `gmm::tanh_from_exp` per lane: Padé on |a| ≤ 1, (1 − e)/(1 + e) with a's sign beyond.
 #[inline(always)]
-unsafe fn tanh_from_exp<V: F32x>(a: V, e: V) -> V {
+pub(super) unsafe fn tanh_from_exp<V: F32x>(a: V, e: V) -> V {
     unsafe {
         let a2 = a * a;
         let num = a2.fmadd(
@@ -70,7 +70,7 @@ unsafe fn tanh_from_exp<V: F32x>(a: V, e: V) -> V {
 
 /// `gmm::log_ratio_1p` per lane: log((1 + p)/(1 + q)) = 2·atanh(z).
 #[inline(always)]
-unsafe fn log_ratio_1p<V: F32x>(p: V, q: V) -> V {
+pub(super) unsafe fn log_ratio_1p<V: F32x>(p: V, q: V) -> V {
     unsafe {
         // p, q ∈ [0, 1]: the denominator lies in [2, 4].
         let z = (p - q) * (V::splat(2.0) + (p + q)).recip();

@@ -31,6 +31,7 @@
 //! the same vector sums for its velocity, a vector of particles at a time, one RK4 stage after
 //! the other.
 
+mod general;
 mod kernel;
 mod vector;
 
@@ -168,6 +169,28 @@ macro_rules! entry_points {
                 unsafe { kernel::flow_sums::<$vector>(sigma, target, positions, nodes) }
             }
 
+            /// [`super::general::union_pass`].
+            #[target_feature(enable = $features)]
+            pub unsafe fn union_pass(
+                m: &crate::cpu::general::Mixture,
+                target_mix: &crate::cpu::general::Mixture,
+                slice: [u32; 2],
+                t: f32,
+                nodes: &[[f32; 2]],
+                with_fisher: bool,
+            ) -> crate::cpu::general::UnionSums {
+                unsafe {
+                    super::general::union_pass::<$vector>(
+                        m,
+                        target_mix,
+                        slice,
+                        t,
+                        nodes,
+                        with_fisher,
+                    )
+                }
+            }
+
             /// [`kernel::exp_slice`].
             #[target_feature(enable = $features)]
             pub unsafe fn exp_slice(xs: &[f32], out: &mut [f32]) {
@@ -216,6 +239,84 @@ pub fn field_into_at(
         _ => super::fim_field::field_into(params, nodes, out),
     }
     level
+}
+
+/// The union pass at `level` (`None` for the scalar level: the mirror's own pass).
+type UnionPass = fn(
+    &crate::cpu::general::Mixture,
+    &crate::cpu::general::Mixture,
+    [u32; 2],
+    f32,
+    &[[f32; 2]],
+    bool,
+) -> crate::cpu::general::UnionSums;
+
+fn union_pass_at(level: SimdLevel) -> Option<UnionPass> {
+    match level.or_supported() {
+        // SAFETY (both): `or_supported` checked the level's features at run time, and the
+        // function is only called on this CPU.
+        #[cfg(target_arch = "x86_64")]
+        SimdLevel::Avx512 => {
+            Some(|m, t, s, tr, n, f| unsafe { avx512::union_pass(m, t, s, tr, n, f) })
+        }
+        #[cfg(target_arch = "x86_64")]
+        SimdLevel::Avx2Fma => {
+            Some(|m, t, s, tr, n, f| unsafe { avx2::union_pass(m, t, s, tr, n, f) })
+        }
+        _ => None,
+    }
+}
+
+/// The general kernel's grid (`cpu::general::grid`: every slice, the induced or profiled
+/// metric) into `out` (`params.cell_count` cells) at `level`: the union pass with a panel's
+/// nodes in the vector lanes ([`general`]), the rest of each cell the scalar mirror's code, rayon
+/// over cells. The profiled metric has no union pass (it runs as the mirror) and the scalar
+/// level is the mirror. Returns the level used.
+pub fn general_grid_into_at(
+    level: SimdLevel,
+    params: &crate::gpu::general_data::GeneralGridParams,
+    nodes: &[[f32; 2]],
+    out: &mut [FieldCell],
+) -> SimdLevel {
+    use crate::cpu::general::{grid_cell, grid_cell_using};
+    let out = &mut out[..params.cell_count as usize];
+    let pass = union_pass_at(level);
+    out.par_iter_mut().enumerate().for_each(|(i, cell)| {
+        *cell = match pass {
+            Some(pass) => grid_cell_using(params, nodes, i as u32, &pass),
+            None => grid_cell(params, nodes, i as u32),
+        };
+    });
+    if pass.is_some() {
+        level.or_supported()
+    } else {
+        SimdLevel::Scalar
+    }
+}
+
+/// The general kernel at points (`cpu::general::points`, the induced metric) at `level`, as
+/// [`general_grid_into_at`]. Returns the cells and the level used.
+pub fn general_points_at(
+    level: SimdLevel,
+    inputs: &[crate::gpu::general_data::GeneralPointInput],
+    damping: f32,
+    nodes: &[[f32; 2]],
+) -> (Vec<FieldCell>, SimdLevel) {
+    use crate::cpu::general::{evaluate_general_point, evaluate_general_point_using};
+    let pass = union_pass_at(level);
+    let cells = inputs
+        .par_iter()
+        .map(|p| match pass {
+            Some(pass) => evaluate_general_point_using(p, damping, nodes, &pass).0,
+            None => evaluate_general_point(p, damping, nodes),
+        })
+        .collect();
+    let used = if pass.is_some() {
+        level.or_supported()
+    } else {
+        SimdLevel::Scalar
+    };
+    (cells, used)
 }
 
 /// The whole field as a new vector, on the best level.
