@@ -1221,13 +1221,10 @@ fn bench_particles(
             panel_nodes: table.len() as u32,
             ..params
         };
-        // The SIMD path runs the seed kernel's velocity a vector of particles at a time, once
-        // per instruction set raced; on the general kernel it would be the scalar mirror again,
-        // so no row.
-        let mut runs: Vec<Option<cpu::simd::SimdLevel>> = Vec::new();
-        if kernel_kind == Kernel::Seed {
-            runs.extend(config.isas.iter().map(|&l| Some(l)));
-        }
+        // The SIMD path, once per instruction set raced: the seed kernel's velocity a vector of
+        // particles at a time, the general kernel's with its union pass vectorised over nodes.
+        let mut runs: Vec<Option<cpu::simd::SimdLevel>> =
+            config.isas.iter().map(|&l| Some(l)).collect();
         runs.push(None);
         for isa in runs {
             let name = if isa.is_some() {

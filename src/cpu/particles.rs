@@ -9,7 +9,8 @@
 use rayon::prelude::*;
 
 use super::general::{
-    PARAM_MU1, PARAM_MU2, PARAM_PI, evaluate_general_mixtures_counted, inside_model, make_mixture,
+    PARAM_MU1, PARAM_MU2, PARAM_PI, UnionPassFn, evaluate_general_mixtures_using, inside_model,
+    make_mixture, union_pass,
 };
 use super::gmm::{fisher_rotated, gradient_rotated, make_theta};
 use crate::gpu::general_data::FLAG_METRIC_UNDEFINED;
@@ -100,6 +101,17 @@ pub fn general_velocity(
     position: [f32; 2],
     mode: u32,
 ) -> Velocity {
+    general_velocity_using(params, nodes, position, mode, &union_pass)
+}
+
+/// [`general_velocity`] with `union` in place of the mirror's union pass (the SIMD path's).
+pub fn general_velocity_using(
+    params: &FlowParams,
+    nodes: &[[f32; 2]],
+    position: [f32; 2],
+    mode: u32,
+    union: &UnionPassFn,
+) -> Velocity {
     let undefined = Velocity {
         v: [0.0, 0.0],
         speed: 0.0,
@@ -114,7 +126,7 @@ pub fn general_velocity(
     let m = make_mixture(psi[0], [0.0, psi[PARAM_MU2] - origin], [psi[3], psi[4]]);
     let t = params.target_model;
     let target_mix = make_mixture(t[0], [t[1] - origin, t[2] - origin], [t[3], t[4]]);
-    let (cell, _) = evaluate_general_mixtures_counted(
+    let (cell, _) = evaluate_general_mixtures_using(
         &m,
         &target_mix,
         true,
@@ -122,6 +134,7 @@ pub fn general_velocity(
         params.metric,
         params.damping,
         nodes,
+        union,
     );
     if cell.flags & FLAG_METRIC_UNDEFINED != 0 {
         return undefined;
@@ -168,8 +181,19 @@ pub fn general_velocity(
 
 /// The shader's `velocity`.
 pub fn velocity(params: &FlowParams, nodes: &[[f32; 2]], theta: [f32; 2], mode: u32) -> Velocity {
+    velocity_using(params, nodes, theta, mode, &union_pass)
+}
+
+/// [`velocity`] with `union` as the general kernel's union pass.
+pub fn velocity_using(
+    params: &FlowParams,
+    nodes: &[[f32; 2]],
+    theta: [f32; 2],
+    mode: u32,
+    union: &UnionPassFn,
+) -> Velocity {
     if params.flags & flow_flags::GENERAL != 0 {
-        return general_velocity(params, nodes, theta, mode);
+        return general_velocity_using(params, nodes, theta, mode, union);
     }
     let th = make_theta(theta, params.sigma);
     let f_rot = fisher_rotated(&th, nodes);
@@ -294,26 +318,28 @@ pub fn step_particle(
     index: u32,
     p: &Particle,
 ) -> Particle {
+    step_particle_using(params, nodes, index, p, &union_pass)
+}
+
+/// [`step_particle`] with `union` as the general kernel's union pass.
+pub fn step_particle_using(
+    params: &FlowParams,
+    nodes: &[[f32; 2]],
+    index: u32,
+    p: &Particle,
+    union: &UnionPassFn,
+) -> Particle {
     if params.flags & flow_flags::SPAWN_FRESH != 0 {
         return spawn(params, index, 0);
     }
     let h = params.dt;
-    let k1 = velocity(params, nodes, p.position, p.mode);
+    let velocity = |theta: [f32; 2]| velocity_using(params, nodes, theta, p.mode, union);
+    let k1 = velocity(p.position);
     let mut next = stage_position(p.position, k1.v, h);
     if params.integrator == INTEGRATOR_RK4 {
-        let k2 = velocity(
-            params,
-            nodes,
-            stage_position(p.position, k1.v, 0.5 * h),
-            p.mode,
-        );
-        let k3 = velocity(
-            params,
-            nodes,
-            stage_position(p.position, k2.v, 0.5 * h),
-            p.mode,
-        );
-        let k4 = velocity(params, nodes, stage_position(p.position, k3.v, h), p.mode);
+        let k2 = velocity(stage_position(p.position, k1.v, 0.5 * h));
+        let k3 = velocity(stage_position(p.position, k2.v, 0.5 * h));
+        let k4 = velocity(stage_position(p.position, k3.v, h));
         next = rk4_position(p.position, [k1.v, k2.v, k3.v, k4.v], h);
     }
     finish_step(params, index, p, next, &k1)
@@ -359,12 +385,23 @@ pub fn step(
     source: &[Particle],
     destination: &mut [Particle],
 ) {
+    step_using(params, nodes, source, destination, &union_pass);
+}
+
+/// [`step`] with `union` as the general kernel's union pass.
+pub fn step_using(
+    params: &FlowParams,
+    nodes: &[[f32; 2]],
+    source: &[Particle],
+    destination: &mut [Particle],
+    union: &UnionPassFn,
+) {
     let count = params.count as usize;
     destination[..count]
         .par_iter_mut()
         .enumerate()
         .for_each(|(i, out)| {
-            *out = step_particle(params, nodes, i as u32, &source[i]);
+            *out = step_particle_using(params, nodes, i as u32, &source[i], union);
         });
 }
 

@@ -383,9 +383,10 @@ pub fn particles_step(
 /// One flow step for every particle (`cpu::particles::step`) with the seed kernel's velocity
 /// sums (F on one component, ∇L's two target components) taken a vector of particles at a time
 /// at `level`: each RK4 stage for a block, then the next stage. The per-particle rest (natural
-/// or Euclidean direction, speed cap, step limit, respawn) is the scalar mirror's own code. The
-/// general kernel, a fresh spawn and the scalar level take the scalar path; returns the level
-/// used.
+/// or Euclidean direction, speed cap, step limit, respawn) is the scalar mirror's own code. On
+/// the general kernel each particle's velocity runs the vectorised union pass
+/// ([`general_grid_into_at`]'s); a fresh spawn and the scalar level take the scalar path.
+/// Returns the level used.
 pub fn particles_step_at(
     level: SimdLevel,
     params: &crate::gpu::gpu_data::FlowParams,
@@ -396,6 +397,14 @@ pub fn particles_step_at(
     use crate::gpu::gpu_data::flow_flags;
     let seed = params.flags & (flow_flags::GENERAL | flow_flags::SPAWN_FRESH) == 0;
     let level = level.or_supported();
+    let general =
+        params.flags & flow_flags::GENERAL != 0 && params.flags & flow_flags::SPAWN_FRESH == 0;
+    if general && let Some(pass) = union_pass_at(level) {
+        // The general kernel: a particle at a time, each velocity's union pass vectorised over
+        // its panel's nodes.
+        super::particles::step_using(params, nodes, source, destination, &pass);
+        return level;
+    }
     if seed && level != SimdLevel::Scalar {
         let count = params.count as usize;
         for_each_block(&mut destination[..count], level.lanes(), |first, lanes| {
