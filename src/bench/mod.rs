@@ -163,7 +163,7 @@ pub enum FimPath {
     Gpu,
     /// The f32 CPU path at the SIMD limit: 16 cells per AVX-512 vector or 8 per AVX2 + FMA on
     /// every core (`cpu::simd`; the scalar mirror where the CPU lacks both; `--isa` picks the
-    /// sets). Seed kernel only.
+    /// sets). On general slices the union pass vectorised over nodes (`cpu::simd::general_grid_into_at`).
     #[serde(rename = "cpu-f32-simd")]
     #[value(name = "cpu-f32-simd")]
     CpuF32Simd,

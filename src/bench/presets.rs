@@ -5,7 +5,8 @@
 //! * the full `grid` pass (F, ∇L, L, ñ, EF), as after a model, view or slider edit;
 //! * the target-only pass (`grid_target`), as while a handle is dragged: the cells keep F and
 //!   only the target's half is redone;
-//! * the kernel's scalar f32 mirror on every core (`cpu::general::grid`).
+//! * the kernel's scalar f32 mirror on every core (`cpu::general::grid`);
+//! * the SIMD CPU path on the widest instruction set here (`cpu::simd::general_grid_into_at`).
 //!
 //! The seed kernel's full and target-only passes (`fim_field.wgsl` `field` and
 //! `field_target`) are timed the same way once per grid, so each row's "× seed" is the general
@@ -40,6 +41,10 @@ pub struct PresetRow {
     pub gpu_target_ms: f64,
     /// Median ms of the scalar f32 mirror (every core).
     pub mirror_ms: f64,
+    /// Median ms of the SIMD CPU path (every core, the widest instruction set here).
+    pub simd_ms: f64,
+    /// That instruction set ("avx512", "avx2+fma", "scalar").
+    pub simd_isa: &'static str,
     /// Median ms of the seed kernel's full pass on the seed's slice, same grid and Q.
     pub seed_ms: f64,
     /// Median ms of the seed kernel's target-only pass.
@@ -60,6 +65,11 @@ impl PresetRow {
     /// The GPU kernel's speed over its scalar mirror's.
     pub fn vs_mirror(&self) -> f64 {
         self.mirror_ms / self.gpu_ms
+    }
+
+    /// The SIMD CPU path's speed over the scalar mirror's.
+    pub fn simd_vs_mirror(&self) -> f64 {
+        self.mirror_ms / self.simd_ms
     }
 }
 
@@ -171,6 +181,13 @@ pub fn bench_presets(
                 let mirror_ms = time_ms(1, repeats.min(5), || {
                     std::hint::black_box(cpu::general::grid(&params, &table));
                 });
+                let level = cpu::simd::simd_level();
+                let mut cells =
+                    vec![crate::gpu::gpu_data::FieldCell::default(); params.cell_count as usize];
+                let simd_ms = time_ms(1, repeats.min(5), || {
+                    cpu::simd::general_grid_into_at(level, &params, &table, &mut cells);
+                    std::hint::black_box(&cells);
+                });
                 rows.push(PresetRow {
                     preset: preset.name(),
                     grid,
@@ -178,6 +195,8 @@ pub fn bench_presets(
                     gpu_ms,
                     gpu_target_ms,
                     mirror_ms,
+                    simd_ms,
+                    simd_isa: level.name(),
                     seed_ms,
                     seed_target_ms,
                 });
@@ -197,12 +216,21 @@ pub fn presets_table(rows: &[PresetRow]) -> String {
         "\nPresets (general kernel at the viewer's view vs the seed kernel, same adapter; ms)\n",
     );
     out.push_str(&format!(
-        "  {:<20} {:>9} {:>8} {:>9} {:>8} {:>10} {:>9} {:>9} {:>9}\n",
-        "preset", "grid", "full", "× seed", "drag", "× seed", "mirror", "gpu/cpu", "seed"
+        "  {:<20} {:>9} {:>8} {:>9} {:>8} {:>10} {:>9} {:>9} {:>15} {:>9}\n",
+        "preset",
+        "grid",
+        "full",
+        "× seed",
+        "drag",
+        "× seed",
+        "mirror",
+        "gpu/cpu",
+        "simd (× mirror)",
+        "seed"
     ));
     for r in rows {
         out.push_str(&format!(
-            "  {:<20} {:>5}² Q={:<2} {:>7.2} {:>8.2}× {:>8.2} {:>9.2}× {:>9.2} {:>8.2}× {:>8.2}/{:.2}\n",
+            "  {:<20} {:>5}² Q={:<2} {:>7.2} {:>8.2}× {:>8.2} {:>9.2}× {:>9.2} {:>8.2}× {:>7.2} ({:.1}×) {:>8.2}/{:.2}\n",
             r.preset,
             r.grid,
             r.nodes,
@@ -212,6 +240,8 @@ pub fn presets_table(rows: &[PresetRow]) -> String {
             r.target_vs_seed(),
             r.mirror_ms,
             r.vs_mirror(),
+            r.simd_ms,
+            r.simd_vs_mirror(),
             r.seed_ms,
             r.seed_target_ms,
         ));
