@@ -58,6 +58,28 @@ impl FrameRenderer {
         })
     }
 
+    /// Draws [`warm_up_scenes`] once each, offscreen at 96 × 64 pixels, and waits for them:
+    /// llvmpipe compiles a pipeline's shader at its first draw or dispatch, not when the
+    /// pipeline is created, so without this the first frame that turns a feature on (a flow
+    /// mode, the heatmap, the ball, a general slice, the convergence map) would stall for the
+    /// compilation. The viewer calls it once before its first frame; captures and tests do not
+    /// need it. Frames wait for nothing off the loop meanwhile (the CPU paths of these scenes
+    /// are asked for and dropped). Returns the time it took.
+    pub fn warm_up(&mut self, ctx: &GpuContext) -> Result<std::time::Duration, GpuError> {
+        let start = std::time::Instant::now();
+        self.scene.set_synchronous(false);
+        for (k, scene) in warm_up_scenes().iter().enumerate() {
+            let t = std::time::Instant::now();
+            self.render_image(ctx, [96, 64], 1.0, scene)?;
+            log::debug!(
+                "warm-up scene {k}: {:.0} ms",
+                t.elapsed().as_secs_f64() * 1e3
+            );
+        }
+        // Nothing of the warm-up scenes is kept: the next frame is the real scene's.
+        Ok(start.elapsed())
+    }
+
     /// The scene renderer (its simulation, grid limits).
     pub fn scene_renderer(&self) -> &SceneRenderer {
         &self.scene
@@ -202,4 +224,72 @@ impl FrameRenderer {
         self.target = Some(target);
         Ok((info, image?))
     }
+}
+
+/// Small scenes that between them draw and dispatch every pipeline of the canvas (see
+/// [`FrameRenderer::warm_up`]): on the seed's slice and on a general one (π, μ1), every layer
+/// and feature on at tiny sizes (grid 8, 64 particles, 8 geodesics, the smallest convergence map),
+/// each flow mode, the EF grid ellipses and the profiled metric, and once with the target moved
+/// (the target-only passes a dragged handle runs).
+pub fn warm_up_scenes() -> Vec<Scene> {
+    use crate::math::{Metric, Param, Slice};
+    use crate::scene::{ConvergenceView, EllipseSource, FlowMode, Heatmap};
+    let mut base = Scene {
+        grid: 8,
+        probe: Some([0.6, 0.3]),
+        heatmap: Heatmap::Log10Kappa,
+        ..Scene::default()
+    };
+    base.flow.enabled = true;
+    base.flow.particles = Some(64);
+    base.geodesics.ball = true;
+    base.geodesics.rays = 8;
+    base.geodesics.spokes = true;
+    base.geodesics.shortest_path = true;
+    base.estimates.at_probe = true;
+    base.estimates.samples = 16;
+    base.convergence.enabled = true;
+    base.convergence.view = ConvergenceView::Split;
+    base.convergence.grid = crate::scene::CONVERGENCE_GRID_RANGE.0;
+    let general = {
+        let mut s = base.clone();
+        s.slice = Slice::new(Param::Pi, Param::Mu1).expect("two different parameters");
+        s.model = crate::math::Model {
+            pi: 0.6,
+            mu1: -1.0,
+            mu2: 1.5,
+            ..s.model
+        };
+        s
+    };
+    let mut scenes = Vec::new();
+    for slice_scene in [base, general] {
+        for mode in [
+            FlowMode::Natural,
+            FlowMode::Both,
+            FlowMode::NaturalVsEmpirical,
+        ] {
+            let mut s = slice_scene.clone();
+            s.flow.mode = mode;
+            s.heatmap = match mode {
+                FlowMode::Natural => Heatmap::Log10Kappa,
+                FlowMode::Both => Heatmap::Loss,
+                _ => Heatmap::Angle,
+            };
+            if mode == FlowMode::NaturalVsEmpirical {
+                s.estimates.grid_ellipses = EllipseSource::EmpiricalFisher;
+            }
+            scenes.push(s.clone());
+            if mode == FlowMode::Natural {
+                // The target moved: the target-only passes.
+                let t = s.target();
+                s.model = s.slice.place(&s.model, [t[0] + 0.01, t[1] - 0.01]);
+                scenes.push(s);
+            }
+        }
+        let mut profiled = slice_scene.clone();
+        profiled.metric = Metric::Profiled;
+        scenes.push(profiled);
+    }
+    scenes
 }

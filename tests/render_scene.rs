@@ -679,3 +679,66 @@ fn difference(a: &Image, b: &Image) -> (usize, u8) {
     }
     (count, largest)
 }
+
+/// The viewer's warm-up (`FrameRenderer::warm_up`) covers both kinds of slice, every flow mode
+/// and the profiled metric, and leaves nothing behind: a scene drawn after it is the same image,
+/// pixel for pixel, as on a fresh renderer. Control: a different scene differs.
+#[test]
+fn warm_up_covers_every_mode_and_leaves_nothing_behind() {
+    use fisherflow::frame::warm_up_scenes;
+    use fisherflow::math::Metric;
+    use fisherflow::scene::FlowMode;
+    let scenes = warm_up_scenes();
+    assert!(
+        scenes
+            .iter()
+            .any(|s| s.slice == fisherflow::math::Slice::SEED)
+    );
+    assert!(
+        scenes
+            .iter()
+            .any(|s| s.slice != fisherflow::math::Slice::SEED)
+    );
+    for mode in [
+        FlowMode::Natural,
+        FlowMode::Both,
+        FlowMode::NaturalVsEmpirical,
+    ] {
+        assert!(
+            scenes.iter().any(|s| s.flow.enabled && s.flow.mode == mode),
+            "{mode:?}"
+        );
+    }
+    assert!(scenes.iter().any(|s| s.metric == Metric::Profiled));
+    assert!(
+        scenes
+            .iter()
+            .all(|s| s.geodesics.ball && s.convergence.enabled)
+    );
+
+    let Some(ctx) = common::gpu() else { return };
+    let scene = Scene {
+        probe: Some([0.6, 0.3]),
+        ..Scene::default()
+    };
+    let fresh = render(&ctx, &scene);
+    let mut frames = FrameRenderer::new(&ctx, false).unwrap();
+    frames.warm_up(&ctx).unwrap();
+    let (_, after) = frames.render_image(&ctx, SIZE, 1.0, &scene).unwrap();
+    assert_eq!([after.width, after.height], [fresh.width, fresh.height]);
+    assert!(
+        after.rgba == fresh.rgba,
+        "the warm-up left something behind"
+    );
+    let other = render(
+        &ctx,
+        &Scene {
+            probe: Some([0.2, 0.3]),
+            ..scene.clone()
+        },
+    );
+    assert!(
+        other.rgba != fresh.rgba,
+        "control: another probe is another image"
+    );
+}

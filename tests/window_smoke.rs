@@ -481,6 +481,28 @@ fn bad_view_options_exit_2_before_opening_a_window() {
         ),
         (vec!["view", "--live"], "--live is for measuring"),
         (
+            vec!["view", "--frames", "5", "--switch-scene", "2:x.toml"],
+            "N > K + 10",
+        ),
+        (
+            vec!["view", "--frames", "50", "--switch-scene", "two:x.toml"],
+            "whole number",
+        ),
+        (
+            vec!["view", "--frames", "50", "--switch-scene", "2"],
+            "K:FILE",
+        ),
+        (
+            vec![
+                "view",
+                "--frames",
+                "50",
+                "--switch-scene",
+                "2:/nonexistent/x.toml",
+            ],
+            "/nonexistent/x.toml",
+        ),
+        (
             vec!["view", "--frames", "5", "--automation-stall-limit", "0"],
             "--automation-stall-limit",
         ),

@@ -92,6 +92,11 @@ pub struct ViewArgs {
     /// Needs --frames.
     #[arg(long)]
     pub live: bool,
+    /// Automation (measuring a switch): before frame K, replace the scene by FILE's, as the
+    /// panel's "load scene" does, and report the frames after the switch (the first one and
+    /// the median of the next ten). Needs --frames N with N > K + 10.
+    #[arg(long, value_name = "K:FILE.toml")]
+    pub switch_scene: Option<String>,
 }
 
 /// Largest size `--automation-resize` may ask for: within what X11 and wgpu surfaces allow
@@ -242,6 +247,26 @@ pub fn run(args: &ViewArgs) -> CliResult {
             Some(_) => {}
         }
     }
+    let switch = match &args.switch_scene {
+        None => None,
+        Some(spec) => {
+            let (at, path) = spec.split_once(':').ok_or_else(|| {
+                CliError::input(anyhow!("--switch-scene {spec}: give K:FILE.toml"))
+            })?;
+            let at: u32 = at.trim().parse().map_err(|_| {
+                CliError::input(anyhow!(
+                    "--switch-scene {spec}: K must be a whole number of frames"
+                ))
+            })?;
+            if !frames.is_some_and(|n| n > at + 10) {
+                return Err(CliError::input(anyhow!(
+                    "--switch-scene is for measuring: it needs --frames N with N > K + 10"
+                )));
+            }
+            let scene = Scene::load(std::path::Path::new(path)).map_err(CliError::input)?;
+            Some((at, scene))
+        }
+    };
     if args.live && frames.is_none() {
         return Err(CliError::input(anyhow!(
             "--live is for measuring: it needs --frames N (interactively frames never wait)"
@@ -273,6 +298,7 @@ pub fn run(args: &ViewArgs) -> CliResult {
         stall_limit,
         drag_target: args.drag_target,
         live: args.live,
+        switch,
     })
     .map_err(CliError::runtime)
 }

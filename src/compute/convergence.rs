@@ -503,7 +503,8 @@ impl ConvergenceMap {
             .map_or(1.0, |e| total.saturating_sub(e) as f64 / total as f64)
             .max(1.0 / 64.0);
         let cells = budget as f64 / (self.steps_per_sweep() as f64 * weight * running);
-        (cells as u32).clamp(WORKGROUP_SIZE, total)
+        // At least a workgroup, at most the whole map (which may be smaller than one).
+        (cells as u32).max(WORKGROUP_SIZE).min(total)
     }
 
     /// Progress as far as known without waiting.

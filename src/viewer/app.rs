@@ -54,6 +54,8 @@ pub struct ViewOptions {
     pub drag_target: bool,
     /// Automation: frames do not wait for off-loop work (`--live`), as interactively.
     pub live: bool,
+    /// Automation: before this frame, replace the scene by this one (`--switch-scene`).
+    pub switch: Option<(u32, Scene)>,
 }
 
 impl ViewOptions {
@@ -431,6 +433,10 @@ impl App {
             CANVAS_FORMAT
         };
         let mut frames = FrameRenderer::with_format(&ctx, canvas_format, false)?;
+        // Every pipeline drawn once now, so that turning a feature on later never stalls a
+        // frame for llvmpipe's shader compilation (FrameRenderer::warm_up).
+        let warm = frames.warm_up(&ctx)?;
+        log::info!("pipelines warmed in {:.0} ms", warm.as_secs_f64() * 1e3);
         // Under automation (`--frames`) frames wait for the CPU-side paths, so a screenshot
         // shows them; interactively they are drawn when ready.
         frames
@@ -474,6 +480,12 @@ impl App {
         };
         if gfx.config.width == 0 || gfx.config.height == 0 {
             return Ok(FrameOutcome::Skipped);
+        }
+        if let Some((at, scene)) = &self.options.switch
+            && self.frames == *at
+        {
+            // As the panel's "load scene" does.
+            self.scene = scene.clone();
         }
         if self.options.drag_target {
             // The same edit a dragged handle makes, once per frame, around a circle about the
@@ -927,6 +939,25 @@ impl App {
         }
     }
 
+    /// `--switch-scene`'s report: the first frame after the switch and the median of the next
+    /// ten (frame intervals: interval k ends with frame k + 1).
+    fn report_switch(&self) {
+        let Some((at, _)) = &self.options.switch else {
+            return;
+        };
+        let at = *at as usize;
+        // frame_times[i] is the interval that ended with frame i + 1.
+        let Some(first) = self.frame_times.get(at.saturating_sub(1)) else {
+            return;
+        };
+        let mut next: Vec<f64> = self.frame_times.iter().skip(at).take(10).copied().collect();
+        next.sort_by(f64::total_cmp);
+        let median = next.get(next.len() / 2).copied().unwrap_or(f64::NAN);
+        eprintln!(
+            "switched scene before frame {at}: that frame {first:.1} ms, the next ten median {median:.1} ms"
+        );
+    }
+
     /// Median and 95th percentile of the frame intervals so far (automation report).
     fn frame_stats(&self) -> Option<(f64, f64)> {
         let mut t = self.frame_times.clone();
@@ -1098,6 +1129,7 @@ impl ApplicationHandler for App {
                             self.first_frame_ms.unwrap_or(f64::NAN)
                         );
                     }
+                    self.report_switch();
                     self.report_window();
                     event_loop.exit();
                 }
