@@ -258,7 +258,7 @@ pub fn run(args: &ViewArgs) -> CliResult {
                     "--switch-scene {spec}: K must be a whole number of frames"
                 ))
             })?;
-            if !frames.is_some_and(|n| n > at + 10) {
+            if frames.is_none_or(|n| n <= at + 10) {
                 return Err(CliError::input(anyhow!(
                     "--switch-scene is for measuring: it needs --frames N with N > K + 10"
                 )));
