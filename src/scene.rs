@@ -328,6 +328,12 @@ impl Heatmap {
         Heatmap::NatgradNorm,
     ];
 
+    /// Whether the heatmap reads the target's half of the field's cells (L, ∇L, ñ) rather than
+    /// F alone.
+    pub fn reads_target(self) -> bool {
+        matches!(self, Heatmap::Loss | Heatmap::Angle | Heatmap::NatgradNorm)
+    }
+
     /// A short label for menus and legends.
     pub fn label(self) -> &'static str {
         match self {

@@ -39,6 +39,18 @@ pub fn general_nodes(nodes: u32) -> u32 {
     ((nodes / 2).max(16) + 1) & !1
 }
 
+/// Whether anything drawn from the field's cells reads their target half (∇L, L, ñ, the
+/// empirical Fisher): a heatmap of L, of the angle or of ‖ñ‖, or the grid's ellipses showing the
+/// EF. When nothing does, a moved target (a dragged handle) does not rerun the field's
+/// target-only pass: F's half is all that is drawn, and the pass runs as soon as a layer that
+/// reads the target's half is turned on (the field's key still holds the old target). The probe,
+/// the particles and the panel's numbers compute their own.
+pub fn draws_target_half(scene: &Scene) -> bool {
+    let ef_glyphs = scene.layers.ellipses
+        && scene.estimates.grid_ellipses == crate::scene::EllipseSource::EmpiricalFisher;
+    scene.heatmap.reads_target() || ef_glyphs
+}
+
 /// Whether `scene` goes to the seed kernel: its slice and model, and the induced metric (on the
 /// seed's slice the profiled metric differs: π and the σ's are held there).
 pub fn uses_seed_kernel(scene: &Scene) -> bool {
@@ -651,6 +663,11 @@ impl Simulation {
             }
             _ => false,
         };
+        if same_fisher && !draws_target_half(scene) {
+            // Nothing drawn reads ∇L, L, ñ or the EF of the cells: the target-only pass waits
+            // (the key stays the old one) until something does.
+            return Ok(false);
+        }
         let cells = layout.cells();
         let mut mode = if same_fisher {
             FieldMode::GridTarget
@@ -701,6 +718,10 @@ impl Simulation {
             }
             _ => false,
         };
+        if target_only && !draws_target_half(scene) {
+            // As on the seed's slice: the target-only pass waits until something reads it.
+            return Ok(false);
+        }
         let cells = layout.cells();
         let capacity = grown_capacity(ctx, cells);
         let general = self.general.as_mut().expect("ensured just above");

@@ -742,3 +742,63 @@ fn warm_up_covers_every_mode_and_leaves_nothing_behind() {
         "control: another probe is another image"
     );
 }
+
+/// While nothing drawn reads the target's half of the field (F's ellipses only), a moved target
+/// does not rerun the field's target-only pass; turning on the L heatmap afterwards runs it, and
+/// the frame is the one a fresh renderer draws for that scene (within 2/255 per channel), on the
+/// seed's slice and on a general one. Control: the heatmap for the old target differs.
+#[test]
+fn a_deferred_target_pass_runs_when_a_layer_needs_it() {
+    use fisherflow::scene::{Heatmap, Preset, SceneEdit};
+    use fisherflow::simulation::draws_target_half;
+    let Some(ctx) = common::gpu() else { return };
+    for preset in [Preset::Seed, Preset::Unequal] {
+        let mut start = Scene {
+            grid: 32,
+            ..Scene::default()
+        };
+        start.apply(SceneEdit::ApplyPreset(preset));
+        assert!(!draws_target_half(&start), "{preset:?}: F's ellipses only");
+        let mut frames = FrameRenderer::new(&ctx, false).unwrap();
+        frames.render_image(&ctx, SIZE, 1.0, &start).unwrap();
+        let before = frames.scene_renderer().simulation().field_generation(true);
+        let mut moved = start.clone();
+        let t = moved.target();
+        moved.apply(SceneEdit::SetTarget([t[0] + 0.2, t[1] - 0.1]));
+        frames.render_image(&ctx, SIZE, 1.0, &moved).unwrap();
+        assert_eq!(
+            frames.scene_renderer().simulation().field_generation(true),
+            before,
+            "{preset:?}: the target-only pass was deferred"
+        );
+        let with_heatmap = Scene {
+            heatmap: Heatmap::Loss,
+            ..moved.clone()
+        };
+        assert!(draws_target_half(&with_heatmap));
+        let (_, deferred) = frames.render_image(&ctx, SIZE, 1.0, &with_heatmap).unwrap();
+        assert!(frames.scene_renderer().simulation().field_generation(true) > before);
+        let fresh = render(&ctx, &with_heatmap);
+        let differs = |a: &Image, b: &Image| {
+            a.rgba
+                .iter()
+                .zip(&b.rgba)
+                .filter(|(x, y)| (**x as i32 - **y as i32).abs() > 2)
+                .count()
+        };
+        assert_eq!(
+            differs(&deferred, &fresh),
+            0,
+            "{preset:?}: {}",
+            keep(&deferred, "deferred_target")
+        );
+        let old_target = render(
+            &ctx,
+            &Scene {
+                heatmap: Heatmap::Loss,
+                ..start.clone()
+            },
+        );
+        assert!(differs(&old_target, &fresh) > 100, "{preset:?}: control");
+    }
+}
