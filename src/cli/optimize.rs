@@ -320,7 +320,7 @@ pub fn table(slice: &Slice, start: [f64; 2], target: [f64; 2], runs: &[Run]) -> 
             r.lr,
             last.map_or(0, |s| s.step),
             to,
-            last.map_or(f64::NAN, |s| s.loss),
+            last.map_or(f64::NAN, |s| crate::math::loss::shown_divergence(s.loss)),
             last.map_or(0.0, |s| s.euclidean_length),
             last.map_or(0.0, |s| s.fisher_rao_length),
         );

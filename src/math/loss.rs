@@ -28,9 +28,26 @@ pub fn kl_divergence(m: &Mixture, target: [f64; 2], rule: &QuadratureRule) -> f6
     kl
 }
 
+/// A KL divergence as it is shown (panels, tables, legends): ≥ 0 by definition, so a
+/// quadrature's rounding below zero (−2e-17 where θ reaches θ*) shows as 0; NaN stays NaN.
+/// The computed value itself (JSON, the optimizers' stopping rules) is left as it is.
+pub fn shown_divergence(l: f64) -> f64 {
+    if l < 0.0 { 0.0 } else { l }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_divergence_is_shown_non_negative() {
+        assert_eq!(shown_divergence(-1.97e-17), 0.0);
+        assert_eq!(shown_divergence(-0.0), 0.0);
+        assert_eq!(shown_divergence(3e-9), 3e-9);
+        assert!(shown_divergence(f64::NAN).is_nan());
+        // Control: a real negative number is not left negative, a positive one not zeroed.
+        assert!(shown_divergence(-1.0) >= 0.0 && shown_divergence(1.0) == 1.0);
+    }
 
     #[test]
     fn gradient_matches_finite_differences_of_the_loss() {

@@ -193,7 +193,7 @@ impl Layer for RaceLayer {
                         label: format!(
                             "{} L={:.0e}{to}{}",
                             run.optimizer,
-                            last.map_or(f64::NAN, |s| s.loss),
+                            last.map_or(f64::NAN, |s| crate::math::loss::shown_divergence(s.loss)),
                             match run.stop.reason() {
                                 "completed" => "",
                                 "left-domain" => " left",

@@ -15,6 +15,7 @@ use egui::{RichText, Sense, vec2};
 use egui_plot::{Legend, Line, Plot};
 
 use super::ui::Command;
+use crate::math::loss::shown_divergence;
 use crate::math::optimize::{Optimizer, Run, Stop};
 use crate::overlay::color;
 use crate::race_worker::{self, RaceKey};
@@ -219,7 +220,10 @@ pub fn results(ui: &mut egui::Ui, scene: &Scene) {
                         .map_or("–".to_owned(), |s| s.to_string()),
                 );
                 let last = run.trajectory.last();
-                ui.label(format!("{:.2e}", last.map_or(f64::NAN, |s| s.loss)));
+                ui.label(format!(
+                    "{:.2e}",
+                    last.map_or(f64::NAN, |s| shown_divergence(s.loss))
+                ));
                 ui.label(format!("{:.3}", last.map_or(0.0, |s| s.euclidean_length)));
                 ui.label(format!("{:.3}", last.map_or(0.0, |s| s.fisher_rao_length)));
                 let r = ui.label(stop_text(&run.stop));

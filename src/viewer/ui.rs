@@ -889,7 +889,10 @@ fn probe_numbers(ui: &mut egui::Ui, scene: &Scene, n: &PanelNumbers) -> Vec<Comm
             out.push(Command::Edit(SceneEdit::SetProbe(None)));
         }
     });
-    ui.label(mono(format!("L = KL(p* ‖ p) = {:.5e}", p.loss)));
+    ui.label(mono(format!(
+        "L = KL(p* ‖ p) = {:.5e}",
+        crate::math::loss::shown_divergence(p.loss)
+    )));
     ui.label(
         mono(format!(
             "∇L      = ({}, {})",
