@@ -64,20 +64,30 @@ impl FrameRenderer {
     /// mode, the heatmap, the ball, a general slice, the convergence map) would stall for the
     /// compilation. The viewer calls it once before its first frame; captures and tests do not
     /// need it. Frames wait for nothing off the loop meanwhile (the CPU paths of these scenes
-    /// are asked for and dropped). Returns the time it took.
-    pub fn warm_up(&mut self, ctx: &GpuContext) -> Result<std::time::Duration, GpuError> {
+    /// are asked for and dropped). Best effort: a scene that fails (an adapter's limit, say) is
+    /// logged and skipped, so the viewer still opens and only that feature fails, when used, as
+    /// it would have without the warm-up. Returns the time it took and how many scenes failed.
+    pub fn warm_up(&mut self, ctx: &GpuContext) -> (std::time::Duration, usize) {
         let start = std::time::Instant::now();
         self.scene.set_synchronous(false);
+        let mut failed = 0;
         for (k, scene) in warm_up_scenes().iter().enumerate() {
             let t = std::time::Instant::now();
-            self.render_image(ctx, [96, 64], 1.0, scene)?;
-            log::debug!(
-                "warm-up scene {k}: {:.0} ms",
-                t.elapsed().as_secs_f64() * 1e3
-            );
+            match self.render_image(ctx, [96, 64], 1.0, scene) {
+                Ok(_) => log::debug!(
+                    "warm-up scene {k}: {:.0} ms",
+                    t.elapsed().as_secs_f64() * 1e3
+                ),
+                Err(e) => {
+                    failed += 1;
+                    log::warn!("warm-up scene {k} failed ({e}); its features compile when used");
+                }
+            }
         }
-        // Nothing of the warm-up scenes is kept: the next frame is the real scene's.
-        Ok(start.elapsed())
+        // Nothing of the warm-up scenes is kept: the next frame starts the real scene's
+        // particles and map afresh (the field and the rest follow their keys).
+        self.scene.simulation_mut().forget_particles_and_map();
+        (start.elapsed(), failed)
     }
 
     /// The scene renderer (its simulation, grid limits).

@@ -484,7 +484,9 @@ impl Simulation {
 
     /// Reads back the cells of the last computed field and the last computed probe cell (None
     /// before any probe): for tests, such as the soak's finiteness check. Waits for the GPU; the
-    /// frame loop never calls it.
+    /// frame loop never calls it. The cells' target half is as of the last frame that drew
+    /// something reading it ([`draws_target_half`]): after a drag with F's ellipses only, it is
+    /// the old target's.
     pub fn read_field_and_probe(
         &self,
         ctx: &GpuContext,
@@ -524,7 +526,12 @@ impl Simulation {
         view_min: [f64; 2],
         view_max: [f64; 2],
     ) -> Result<(), GpuError> {
-        if !scene.convergence.enabled || scene.model.validate_for(&scene.slice).is_err() {
+        if !scene.convergence.enabled {
+            return Ok(());
+        }
+        if scene.model.validate_for(&scene.slice).is_err() {
+            // No map for a model outside its slice's domain; an older one must not be drawn.
+            self.restart_convergence();
             return Ok(());
         }
         let stage = self
@@ -554,6 +561,14 @@ impl Simulation {
     /// Whether frames finish the convergence map before drawing (captures, screenshots).
     pub fn set_convergence_synchronous(&mut self, synchronous: bool) {
         self.convergence_synchronous = synchronous;
+    }
+
+    /// Forgets the particles and the convergence map, so the next frame starts both afresh for
+    /// its scene (after the viewer's warm-up: a warm-up scene's particles could otherwise match
+    /// a real scene's key, whose view and model they do not carry).
+    pub fn forget_particles_and_map(&mut self) {
+        self.particles = None;
+        self.restart_convergence();
     }
 
     /// Forgets the field so the next frame recomputes it (benchmarking the "dragging" case).

@@ -723,7 +723,8 @@ fn warm_up_covers_every_mode_and_leaves_nothing_behind() {
     };
     let fresh = render(&ctx, &scene);
     let mut frames = FrameRenderer::new(&ctx, false).unwrap();
-    frames.warm_up(&ctx).unwrap();
+    let (_, failed) = frames.warm_up(&ctx);
+    assert_eq!(failed, 0, "every warm-up scene renders");
     let (_, after) = frames.render_image(&ctx, SIZE, 1.0, &scene).unwrap();
     assert_eq!([after.width, after.height], [fresh.width, fresh.height]);
     assert!(
@@ -741,6 +742,22 @@ fn warm_up_covers_every_mode_and_leaves_nothing_behind() {
         other.rgba != fresh.rgba,
         "control: another probe is another image"
     );
+
+    // Particles whose key matches the last warm-up scene's (its slice, flow mode, 64 particles,
+    // the default seed) start afresh too, over this scene's view.
+    let warm_flow = scenes.last().expect("warm-up scenes");
+    assert!(warm_flow.flow.enabled);
+    let mut flow = Scene::default();
+    flow.apply(fisherflow::scene::SceneEdit::ApplyPreset(
+        fisherflow::scene::Preset::WeightSingularity,
+    ));
+    flow.slice = warm_flow.slice;
+    flow.flow = warm_flow.flow;
+    let fresh = render(&ctx, &flow);
+    let mut frames = FrameRenderer::new(&ctx, false).unwrap();
+    frames.warm_up(&ctx);
+    let (_, after) = frames.render_image(&ctx, SIZE, 1.0, &flow).unwrap();
+    assert!(after.rgba == fresh.rgba, "warm-up particles were reused");
 }
 
 /// While nothing drawn reads the target's half of the field (F's ellipses only), a moved target

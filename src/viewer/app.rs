@@ -435,8 +435,11 @@ impl App {
         let mut frames = FrameRenderer::with_format(&ctx, canvas_format, false)?;
         // Every pipeline drawn once now, so that turning a feature on later never stalls a
         // frame for llvmpipe's shader compilation (FrameRenderer::warm_up).
-        let warm = frames.warm_up(&ctx)?;
-        log::info!("pipelines warmed in {:.0} ms", warm.as_secs_f64() * 1e3);
+        let (warm, failed) = frames.warm_up(&ctx);
+        log::info!(
+            "pipelines warmed in {:.0} ms ({failed} warm-up scenes failed)",
+            warm.as_secs_f64() * 1e3
+        );
         // Under automation (`--frames`) frames wait for the CPU-side paths, so a screenshot
         // shows them; interactively they are drawn when ready.
         frames

@@ -2,12 +2,12 @@
 //! the nodes of each panel in the vector lanes: the panels are walked exactly as the scalar
 //! mirror walks them (the same edges, [`UnionWindow::panels`]), and within a panel every lane
 //! evaluates one node — the model's node state, the target's density, the two slice scores and
-//! the nine weighted sums — with the same formulas and selects, so no lane diverges. A panel's
-//! nodes are padded to whole vectors with zero-weight nodes at its middle.
+//! the nine weighted sums — with the same formulas and selects, so no lane diverges.
 //!
 //! Vectorising over nodes rather than cells keeps every cell's walk of its own windows scalar
 //! and exact (cells on a general slice differ in their panel counts), and each panel holds
-//! 32 nodes at Q = 64 (two AVX-512 vectors, four AVX2 ones). The rest of a cell (the rare
+//! 32 nodes at Q = 64 (two AVX-512 vectors, four AVX2 ones; smaller rules pad the last vector
+//! and mask its padding lanes out). The rest of a cell (the rare
 //! refinement pass where F's determinant cancels, the eigen-decomposition, the natural
 //! gradient) is the scalar mirror's own code ([`crate::cpu::general::grid_cell_using`]).
 
@@ -152,13 +152,28 @@ pub unsafe fn union_pass<V: F32x>(
             }
             *slot = (V::load(&xs), V::load(&ws));
         }
+        // The real lanes of the last vector (all of them when the rule fills it): padding
+        // lanes' terms are dropped by a mask, not only weighed by 0 (0·∞ would be NaN).
+        let last_real = nodes.len() - (vectors - 1) * V::LANES;
+        let lane_index: LaneArray = std::array::from_fn(|k| k as f32);
+        let last_mask = V::load(&lane_index).lt(V::splat(last_real as f32));
+        let padded = last_real < V::LANES;
         let w = union_window(m, target_mix, t);
         for (lo, hi) in w.panels() {
             let half_width = V::splat(0.5 * (hi - lo));
             let middle = V::splat(0.5 * (hi + lo));
-            for &(xs, ws) in &node_vectors[..vectors] {
+            for (index, &(xs, ws)) in node_vectors[..vectors].iter().enumerate() {
                 let y = half_width.fmadd(xs, middle);
                 let weight = half_width * ws;
+                let masked = padded && index + 1 == vectors;
+                // sum + a·b, fused; in a padded vector only the real lanes' products are added.
+                let add = |sum: V, a: V, b: V| {
+                    if masked {
+                        sum + (a * b).keep(last_mask)
+                    } else {
+                        a.fmadd(b, sum)
+                    }
+                };
 
                 // The model: z, ℓ, e^{−|ℓ|}, responsibilities (`node_state`).
                 let (z, log_phi, log_ratio) = model.z_and_log_ratio(y);
@@ -185,17 +200,17 @@ pub unsafe fn union_pass<V: F32x>(
                 if with_fisher {
                     let wp = weight * exp(top) * (one + tail);
                     let (wpa, wpb) = (wp * sa, wp * sb);
-                    fisher[0] = wpa.fmadd(sa, fisher[0]);
-                    fisher[1] = wpa.fmadd(sb, fisher[1]);
-                    fisher[2] = wpb.fmadd(sb, fisher[2]);
+                    fisher[0] = add(fisher[0], wpa, sa);
+                    fisher[1] = add(fisher[1], wpa, sb);
+                    fisher[2] = add(fisher[2], wpb, sb);
                 }
                 let (wta, wtb) = (wt * sa, wt * sb);
-                target_sums[0] = target_sums[0] + wta;
-                target_sums[1] = target_sums[1] + wtb;
-                target_sums[2] = wt.fmadd(log_difference, target_sums[2]);
-                ef[0] = wta.fmadd(sa, ef[0]);
-                ef[1] = wta.fmadd(sb, ef[1]);
-                ef[2] = wtb.fmadd(sb, ef[2]);
+                target_sums[0] = add(target_sums[0], wt, sa);
+                target_sums[1] = add(target_sums[1], wt, sb);
+                target_sums[2] = add(target_sums[2], wt, log_difference);
+                ef[0] = add(ef[0], wta, sa);
+                ef[1] = add(ef[1], wta, sb);
+                ef[2] = add(ef[2], wtb, sb);
             }
             evaluations += nodes.len() as u32;
         }
