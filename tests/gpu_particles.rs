@@ -646,6 +646,33 @@ fn natural_vs_ef_mode_matches_the_cpu_mirror_and_the_f64_ef_step() {
     assert!(mirror_matches(&run_gpu(&ctx, &p, 6), &run_cpu(&both, 6)).is_err());
 }
 
+/// `steps` flow steps from a fresh spawn, on the SIMD path at `level` (asserting it ran there)
+/// or, with `None`, on the scalar mirror.
+fn run_steps(
+    p: &FlowParams,
+    nodes: &[[f32; 2]],
+    level: Option<fisherflow::cpu::simd::SimdLevel>,
+    steps: u32,
+) -> Vec<Particle> {
+    let p = FlowParams {
+        panel_nodes: nodes.len() as u32,
+        ..*p
+    };
+    let mut a: Vec<Particle> = (0..p.count).map(|i| mirror::spawn(&p, i, 0)).collect();
+    let mut b = vec![Particle::default(); p.count as usize];
+    for _ in 0..steps {
+        match level {
+            Some(level) => assert_eq!(
+                fisherflow::cpu::simd::particles_step_at(level, &p, nodes, &a, &mut b),
+                level
+            ),
+            None => mirror::step(&p, nodes, &a, &mut b),
+        }
+        std::mem::swap(&mut a, &mut b);
+    }
+    a
+}
+
 /// The SIMD particle step at every level this CPU has (AVX2 + FMA: 8 particles per vector,
 /// AVX-512: 16; stage by stage) against the scalar mirror: a count that leaves a ragged last
 /// block, RK4 and Euler, both modes, 30
@@ -656,27 +683,7 @@ fn natural_vs_ef_mode_matches_the_cpu_mirror_and_the_f64_ef_step() {
 fn simd_particle_step_matches_the_scalar_mirror() {
     use fisherflow::cpu::simd;
     let nodes = rule().panel_rule().table_f32();
-    let run = |p: &FlowParams, level: Option<simd::SimdLevel>| {
-        let p = FlowParams {
-            panel_nodes: nodes.len() as u32,
-            ..*p
-        };
-        let mut a: Vec<Particle> = (0..p.count).map(|i| mirror::spawn(&p, i, 0)).collect();
-        let mut b = vec![Particle::default(); p.count as usize];
-        for _ in 0..30 {
-            match level {
-                Some(level) => {
-                    assert_eq!(
-                        simd::particles_step_at(level, &p, &nodes, &a, &mut b),
-                        level
-                    );
-                }
-                None => mirror::step(&p, &nodes, &a, &mut b),
-            }
-            std::mem::swap(&mut a, &mut b);
-        }
-        a
-    };
+    let run = |p: &FlowParams, level| run_steps(p, &nodes, level, 30);
     // (RK4, both), (Euler, natural), (RK4, Euclidean).
     for (integrator, mode) in [(0, 2), (1, 0), (0, 1)] {
         let p = FlowParams {
@@ -713,27 +720,7 @@ fn simd_particle_step_matches_the_scalar_mirror() {
 fn simd_general_particle_step_matches_the_scalar_mirror() {
     use fisherflow::cpu::simd;
     let nodes = rule().panel_rule().table_f32();
-    let run = |p: &FlowParams, level: Option<simd::SimdLevel>| {
-        let p = FlowParams {
-            panel_nodes: nodes.len() as u32,
-            ..*p
-        };
-        let mut a: Vec<Particle> = (0..p.count).map(|i| mirror::spawn(&p, i, 0)).collect();
-        let mut b = vec![Particle::default(); p.count as usize];
-        for _ in 0..20 {
-            match level {
-                Some(level) => {
-                    assert_eq!(
-                        simd::particles_step_at(level, &p, &nodes, &a, &mut b),
-                        level
-                    );
-                }
-                None => mirror::step(&p, &nodes, &a, &mut b),
-            }
-            std::mem::swap(&mut a, &mut b);
-        }
-        a
-    };
+    let run = |p: &FlowParams, level| run_steps(p, &nodes, level, 20);
     let cases = [
         general_params(
             301,

@@ -237,6 +237,24 @@ pub struct BenchConfig {
     pub isas: Vec<cpu::simd::SimdLevel>,
 }
 
+impl BenchConfig {
+    /// The FIM section's runs in order: one per path, the SIMD path once per instruction set
+    /// raced (`--isa`), the others with no instruction set.
+    pub fn path_runs(&self) -> Vec<(FimPath, Option<cpu::simd::SimdLevel>)> {
+        self.paths
+            .iter()
+            .flat_map(|&path| {
+                let isas: Vec<Option<cpu::simd::SimdLevel>> = if path == FimPath::CpuF32Simd {
+                    self.isas.iter().copied().map(Some).collect()
+                } else {
+                    vec![None]
+                };
+                isas.into_iter().map(move |isa| (path, isa))
+            })
+            .collect()
+    }
+}
+
 /// How to run a peer implementation: `program args… N Q repeats`, one JSON line on stdout
 /// with `cells_per_s` (see `../shared/peers/jax_fim.py`).
 #[derive(Clone, Debug)]
@@ -810,16 +828,7 @@ fn bench_fim(
                 panel_nodes: table.len() as u32,
                 ..base
             };
-            // One run per path, the SIMD path once per instruction set raced.
-            let runs = config.paths.iter().flat_map(|&path| {
-                let isas: Vec<Option<cpu::simd::SimdLevel>> = if path == FimPath::CpuF32Simd {
-                    config.isas.iter().copied().map(Some).collect()
-                } else {
-                    vec![None]
-                };
-                isas.into_iter().map(move |isa| (path, isa))
-            });
-            for (path, isa) in runs {
+            for (path, isa) in config.path_runs() {
                 if path == FimPath::CpuF64 && grid > config.f64_max_grid {
                     continue;
                 }
@@ -995,16 +1004,7 @@ fn bench_fim_general(
                 panel_nodes: table.len() as u32,
                 ..base
             };
-            // One run per path, the SIMD path once per instruction set raced.
-            let runs = config.paths.iter().flat_map(|&path| {
-                let isas: Vec<Option<cpu::simd::SimdLevel>> = if path == FimPath::CpuF32Simd {
-                    config.isas.iter().copied().map(Some).collect()
-                } else {
-                    vec![None]
-                };
-                isas.into_iter().map(move |isa| (path, isa))
-            });
-            for (path, isa) in runs {
+            for (path, isa) in config.path_runs() {
                 if path == FimPath::CpuF64 && grid > config.f64_max_grid {
                     continue;
                 }

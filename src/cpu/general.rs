@@ -856,6 +856,9 @@ pub fn evaluate_general_mixtures_counted(
 pub type UnionPassFn =
     dyn Fn(&Mixture, &Mixture, [u32; 2], f32, &[[f32; 2]], bool) -> UnionSums + Sync;
 
+/// The same signature as a plain function pointer (what the SIMD path picks per level).
+pub type UnionPass = fn(&Mixture, &Mixture, [u32; 2], f32, &[[f32; 2]], bool) -> UnionSums;
+
 /// [`evaluate_general_mixtures_counted`] with `union` in place of [`union_pass`] (the SIMD
 /// path's vectorised pass; everything else is this mirror's code).
 #[allow(clippy::too_many_arguments)]

@@ -242,16 +242,7 @@ pub fn field_into_at(
 }
 
 /// The union pass at `level` (`None` for the scalar level: the mirror's own pass).
-type UnionPass = fn(
-    &crate::cpu::general::Mixture,
-    &crate::cpu::general::Mixture,
-    [u32; 2],
-    f32,
-    &[[f32; 2]],
-    bool,
-) -> crate::cpu::general::UnionSums;
-
-fn union_pass_at(level: SimdLevel) -> Option<UnionPass> {
+fn union_pass_at(level: SimdLevel) -> Option<crate::cpu::general::UnionPass> {
     match level.or_supported() {
         // SAFETY (both): `or_supported` checked the level's features at run time, and the
         // function is only called on this CPU.
