@@ -69,7 +69,7 @@ impl FrameRenderer {
     /// it would have without the warm-up. Returns the time it took and how many scenes failed.
     pub fn warm_up(&mut self, ctx: &GpuContext) -> (std::time::Duration, usize) {
         let start = std::time::Instant::now();
-        self.scene.set_synchronous(false);
+        self.scene.set_deterministic(false);
         let mut failed = 0;
         for (k, scene) in warm_up_scenes().iter().enumerate() {
             let t = std::time::Instant::now();
@@ -86,7 +86,7 @@ impl FrameRenderer {
         }
         // Nothing of the warm-up scenes is kept: the next frame starts the real scene's
         // particles and map afresh (the field and the rest follow their keys).
-        self.scene.simulation_mut().forget_particles_and_map();
+        self.scene.simulation_mut().forget_warm_up();
         (start.elapsed(), failed)
     }
 

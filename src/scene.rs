@@ -3,7 +3,7 @@
 //! replayed as a scenario.
 //!
 //! Interactive edits go through [`Scene::apply`] with a [`SceneEdit`]: the viewer's widgets,
-//! canvas gestures and keys, and the soak test (`tests/soak.rs`) that replays thousands of
+//! canvas gestures and keys, and the soak test (`tests/soak/soak.rs`) that replays thousands of
 //! random edits. `apply` clamps every value to the range the UI offers (the `*_RANGE`
 //! constants below, the camera's zoom and coordinate limits), so no edit sequence can leave
 //! the scene invalid or outside what the renderer was tested with.

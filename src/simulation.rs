@@ -30,6 +30,7 @@ use crate::gpu::context::{GpuContext, GpuError};
 use crate::gpu::general_data::{GeneralGridParams, general_grid_params};
 use crate::gpu::geodesic_data::{BallFrame, BallSpec, DEFAULT_STEPS, ball_frame, geodesic_params};
 use crate::gpu::gpu_data::{FieldCell, FieldParams, FlowParams, PointInput};
+use crate::jobs::{JobMode, SceneJobs};
 use crate::math::{Metric, QuadratureRule};
 use crate::scene::Scene;
 
@@ -281,8 +282,8 @@ pub struct Simulation {
     geodesic: Option<GeodesicStage>,
     /// The convergence map (pipeline compiled on first use).
     convergence: Option<ConvergenceStage>,
-    /// Captures: finish the convergence map inside the frame that starts it.
-    convergence_synchronous: bool,
+    /// The CPU work off the frame loop (race, paths, estimates, the K-FAC lab).
+    jobs: SceneJobs,
 }
 
 /// What the simulation did this frame.
@@ -314,7 +315,7 @@ impl Simulation {
             default_particles: default_particle_count(ctx.info.device_type),
             geodesic: None,
             convergence: None,
-            convergence_synchronous: false,
+            jobs: SceneJobs::new(JobMode::Background),
         })
     }
 
@@ -326,6 +327,7 @@ impl Simulation {
         scene: &Scene,
         layout: &GridLayout,
     ) -> Result<SimulationReport, GpuError> {
+        self.jobs.update(scene);
         let field_recomputed = self.update_field(ctx, encoder, scene, layout)?;
         self.update_probe(ctx, encoder, scene)?;
         self.update_geodesic_ball(ctx, encoder, scene)?;
@@ -517,7 +519,7 @@ impl Simulation {
 
     /// The convergence map's frame share: (re)starts it when the scene's model, slice,
     /// settings or the visible rectangle [`view_min`, `view_max`] changed, then dispatches one
-    /// chunk (or, when synchronous, runs it to the end). Nothing when the map is off.
+    /// chunk (or, in deterministic mode, runs it to the end). Nothing when the map is off.
     pub fn update_convergence(
         &mut self,
         ctx: &GpuContext,
@@ -538,7 +540,7 @@ impl Simulation {
             .convergence
             .get_or_insert_with(|| ConvergenceStage::new(ctx));
         stage.ensure(ctx, convergence_spec(scene, view_min, view_max))?;
-        if self.convergence_synchronous {
+        if self.jobs.mode() == JobMode::Deterministic {
             stage.run_to_completion(ctx)?;
         } else {
             stage.advance(ctx, encoder);
@@ -558,15 +560,29 @@ impl Simulation {
         }
     }
 
-    /// Whether frames finish the convergence map before drawing (captures, screenshots).
-    pub fn set_convergence_synchronous(&mut self, synchronous: bool) {
-        self.convergence_synchronous = synchronous;
+    /// Deterministic frames (captures, screenshots, tests): every job's result and the whole
+    /// convergence map are computed inside the frame that needs them, so a frame shows its own
+    /// scene whatever the machine's speed. Background (the default): they arrive when ready.
+    pub fn set_mode(&mut self, mode: JobMode) {
+        self.jobs.set_mode(mode);
     }
 
-    /// Forgets the particles and the convergence map, so the next frame starts both afresh for
-    /// its scene (after the viewer's warm-up: a warm-up scene's particles could otherwise match
-    /// a real scene's key, whose view and model they do not carry).
-    pub fn forget_particles_and_map(&mut self) {
+    /// The background jobs and their latest results.
+    pub fn jobs(&self) -> &SceneJobs {
+        &self.jobs
+    }
+
+    /// The same, mutable (the K-FAC tab's reset).
+    pub fn jobs_mut(&mut self) -> &mut SceneJobs {
+        &mut self.jobs
+    }
+
+    /// Forgets the particles, the convergence map and the jobs' results, so the next frame
+    /// starts them afresh for its scene (after the viewer's warm-up: a warm-up scene's
+    /// particles could otherwise match a real scene's key, whose view and model they do not
+    /// carry, and a warm-up race could be drawn while the real one is computed).
+    pub fn forget_warm_up(&mut self) {
+        self.jobs = SceneJobs::new(self.jobs.mode());
         self.particles = None;
         self.restart_convergence();
     }

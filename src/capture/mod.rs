@@ -289,7 +289,7 @@ pub fn capture(
     };
     let mut renderer = FrameRenderer::new(ctx, scenario.overlay)?;
     // A recording is the same on every run: frames wait for the CPU-side paths.
-    renderer.scene_renderer_mut().set_synchronous(true);
+    renderer.scene_renderer_mut().set_deterministic(true);
     let frames = scenario.frame_count();
     let start = std::time::Instant::now();
     for k in 0..frames {

@@ -2,13 +2,13 @@
 //! `grid × grid` lattice over the view (the rectangle visible when the map started) is the
 //! start of a gd or ngd run on the general mixture's slice; the map records, per cell, the
 //! number of updates the run needed to bring L = KL(p* ‖ p_θ) below the threshold, or how it
-//! ended otherwise ([`Status`]). The f64 mirror is [`crate::cpu::convergence`].
+//! ended otherwise ([`Status`]). The f64 mirror is `cpu::convergence`.
 //!
 //! # Threshold rule
 //! Converged at step k when L(θ_k) < max(threshold · L0, [`LOSS_FLOOR`]), L0 = L(θ_0). The
 //! absolute floor exists because the f32 quadrature's L has an absolute error floor: the
 //! kernel's L at θ* itself (where L = 0 exactly) came out at |L| ≤ 1.2e-8 on the seed slice,
-//! a (μ1, σ1) slice and a π = 0.3 (μ1, μ2) slice (`tests/gpu_convergence.rs`,
+//! a (μ1, σ1) slice and a π = 0.3 (μ1, μ2) slice (`tests/gpu/convergence.rs`,
 //! `a_start_at_theta_star_converges_at_zero_steps`), and L's relative error elsewhere is
 //! ~1e-5; the floor is 1e-6, ~100× that noise and below any relative threshold that matters
 //! for starts with L0 ≳ 0.01. A start at θ* (L0 ≈ 0)

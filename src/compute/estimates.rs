@@ -3,7 +3,7 @@
 //! list of general points, drawn by the seeded generator of `shaders/common/sampling.wgsl`,
 //! the WGSL twin of [`crate::math::estimates`] (bit-identical random bits and component
 //! picks; f32 transforms). f64 reference: [`crate::math::estimates::empirical_fisher_samples`]
-//! and [`crate::math::estimates::mc_fisher`] at the same seed (`tests/estimates_gpu.rs`).
+//! and [`crate::math::estimates::mc_fisher`] at the same seed (`tests/gpu/estimates.rs`).
 //!
 //! One workgroup of [`WORKGROUP_SIZE`] threads per point: the threads stride over the samples
 //! and a workgroup reduction adds their f32 partial sums, so a point costs 2N score evaluations

@@ -42,7 +42,7 @@
 //! slice parameters' scores only (the π score, with its extra tanh, only when π is on the
 //! slice).
 //!
-//! # Measured (`tests/gpu_general.rs`, lavapipe/llvmpipe 15, 2 cores)
+//! # Measured (`tests/gpu/general.rs`, lavapipe/llvmpipe 15, 2 cores)
 //! Worst errors against the f64 reference at the same f32 inputs, over 16×16 grids plus points
 //! near each slice's singular set (GPU; the mirror agrees within a factor of 2), with issue 10's
 //! measures (F relative to ‖F‖, the rest relative; λ_min and ñ where κ ≤ 1e3):
@@ -85,9 +85,9 @@
 //! loses the digits f32 cannot hold in ψ itself. The `grid` entry point has the floating
 //! origin: μ2 − μ1 and the target's means relative to μ1 are formed in f64 at the origin (see
 //! [`GeneralGridParams`]), so a 0.5-wide (μ1, μ2) view about (1000, 1000) passes the same
-//! tolerances (`tests/gpu_general.rs`, `grid_far_from_zero_keeps_the_difference_of_means`).
+//! tolerances (`tests/gpu/general.rs`, `grid_far_from_zero_keeps_the_difference_of_means`).
 //!
-//! # The grid and the profiled metric (measured, `tests/gpu_general.rs`, lavapipe)
+//! # The grid and the profiled metric (measured, `tests/gpu/general.rs`, lavapipe)
 //! Grid cells outside the model (σ ≤ 0, π ∉ (0, 1) on a π slice) carry only
 //! [`FLAG_OUTSIDE_MODEL`](crate::gpu::general_data::FLAG_OUTSIDE_MODEL) and their offset.
 //! With metric = profiled the kernel accumulates all five scores (15 sums), forms the Schur
@@ -140,7 +140,7 @@ use super::fim_field::dispatch_size;
 pub const WORKGROUP_SIZE: u32 = 64;
 
 /// Default Q (nodes per component and panel pair; n = Q/2 per panel) for the f32 general
-/// path: 32, i.e. 16 nodes per panel (`tests/gpu_general.rs` measures it against the issue's
+/// path: 32, i.e. 16 nodes per panel (`tests/gpu/general.rs` measures it against the issue's
 /// tolerances on every preset slice).
 pub const DEFAULT_NODES_GENERAL_F32: u32 = 32;
 

@@ -12,7 +12,7 @@
 //! The scheme, its step control and stop rule, are described in the shader's header; the f64
 //! mirror is `cpu::geodesic`.
 //!
-//! # Nodes, accuracy and cost (measured, `tests/gpu_geodesic.rs`, lavapipe/llvmpipe 15, 2 cores)
+//! # Nodes, accuracy and cost (measured, `tests/gpu/geodesic.rs`, lavapipe/llvmpipe 15, 2 cores)
 //! The jet uses the general model's f32 rule with Q = 32 per component (16 Gauss–Legendre
 //! nodes per panel; the viewer takes `simulation::general_nodes` of the scene's Q, 32 by
 //! default). In f64 the mirror's tips at Q = 32 and Q = 64 differ by at most 9.7e-7 of r

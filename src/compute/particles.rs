@@ -9,7 +9,7 @@
 //! General mode: fill the seed's fields (view, dt, speed cap, converge radius, …) as usual and
 //! then [`FlowParams::with_general`] (base model, slice, target, metric; sets
 //! [`flow_flags::GENERAL`]): positions, the view rectangle and `target` are then absolute
-//! slice coordinates. Measured on lavapipe (`tests/gpu_particles.rs`): GPU and mirror agree on
+//! slice coordinates. Measured on lavapipe (`tests/gpu/particles.rs`): GPU and mirror agree on
 //! 100% of particles within 1e-4 after 6 and 30 RK4 steps on the half-plane, (π, μ1) and (μ1, μ2)
 //! with the profiled metric.
 

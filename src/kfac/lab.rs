@@ -1,16 +1,12 @@
-//! The K-FAC tab's state and its worker thread (issue 13, item 3).
+//! The K-FAC tab's settings and training state (issue 13, item 3).
 //!
 //! [`KfacLab`] is the tab's part of the scene (serde): width, seed, damping, rates, which
-//! layer and which optimizer's weights the matrices show. [`LabWorker`] owns three copies of the
-//! network, trained from the same Xavier start by SGD, K-FAC and exact block-diagonal NGD, and
-//! publishes [`LabSnapshot`]s: the loss curves, and per layer the exact block, G ⊗ A, the
+//! layer and which optimizer's weights the matrices show. [`LabState`] holds three copies of
+//! the network, trained from the same Xavier start by SGD, K-FAC and exact block-diagonal NGD,
+//! and makes [`LabSnapshot`]s: the loss curves, and per layer the exact block, G ⊗ A, the
 //! relative Frobenius error, the natural-gradient cosine and both spectra, at the shown
-//! optimizer's current weights. All of it is f64 on the worker thread; the frame loop only
-//! picks up the newest snapshot, so a large width slows the numbers, never the window.
-
-use std::sync::Arc;
-use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
-use std::thread::JoinHandle;
+//! optimizer's current weights. All of it is f64; `jobs::lab` trains it off the frame loop,
+//! so a large width slows the numbers, never the window.
 
 use faer::{Mat, Side};
 use serde::{Deserialize, Serialize};
@@ -45,7 +41,7 @@ pub struct KfacLab {
     pub samples: u32,
     /// Whose weights the matrices show.
     pub shown: Trainer,
-    /// Training runs (one step of each optimizer per worker iteration).
+    /// Training runs (one step of each optimizer at a time).
     pub training: bool,
 }
 
@@ -66,7 +62,7 @@ impl Default for KfacLab {
 
 impl KfacLab {
     /// The settings that define the start: a change to any of them restarts training.
-    fn start_key(&self) -> (u32, u32, u32, u32) {
+    pub fn start_key(&self) -> (u32, u32, u32, u32) {
         (self.hidden, self.seed, self.nodes, self.samples)
     }
 }
@@ -92,7 +88,7 @@ pub struct LayerSnapshot {
     pub spectrum_kfac: Vec<f64>,
 }
 
-/// What the worker publishes.
+/// What the tab shows after each step.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LabSnapshot {
     /// The settings it was computed for.
@@ -155,18 +151,23 @@ pub fn layer_snapshot(st: &LayerStats, damping: f64) -> LayerSnapshot {
     }
 }
 
-/// The training state the worker advances.
-struct LabState {
-    settings: KfacLab,
-    target: Model,
+/// The training state the lab's job advances (`jobs::lab`).
+pub struct LabState {
+    /// The settings it trains with (those outside [`KfacLab::start_key`] may change between
+    /// steps).
+    pub settings: KfacLab,
+    /// The target mixture (the data).
+    pub target: Model,
     nodes: MixtureNodes,
     nets: [Network; 3],
     losses: [Vec<f64>; 3],
-    step: u32,
+    /// Steps taken by each optimizer.
+    pub step: u32,
 }
 
 impl LabState {
-    fn new(settings: KfacLab, target: Model) -> Self {
+    /// Three copies of the Xavier start of `settings`, on `target`'s data.
+    pub fn new(settings: KfacLab, target: Model) -> Self {
         let nodes = if settings.samples > 0 {
             MixtureNodes::samples(&target, settings.samples.max(2), settings.seed)
         } else {
@@ -187,7 +188,7 @@ impl LabState {
     }
 
     /// One step of every optimizer.
-    fn train_step(&mut self) {
+    pub fn train_step(&mut self) {
         for (k, trainer) in Trainer::ALL.into_iter().enumerate() {
             let net = &mut self.nets[k];
             let stats = network_stats(net, &self.nodes);
@@ -204,7 +205,8 @@ impl LabState {
         self.step += 1;
     }
 
-    fn snapshot(&self) -> LabSnapshot {
+    /// What the tab shows of the state now.
+    pub fn snapshot(&self) -> LabSnapshot {
         let shown = Trainer::ALL
             .iter()
             .position(|&t| t == self.settings.shown)
@@ -218,146 +220,6 @@ impl LabState {
             layers: std::array::from_fn(|l| {
                 layer_snapshot(&stats.layers[l], self.settings.damping)
             }),
-        }
-    }
-}
-
-/// A request: the settings and target the tab shows now, or a reset.
-enum Message {
-    Update(KfacLab, Model),
-    Reset,
-}
-
-/// The worker thread and its channels.
-pub struct LabWorker {
-    requests: Sender<Message>,
-    snapshots: Receiver<LabSnapshot>,
-    latest: Option<Arc<LabSnapshot>>,
-    last_sent: Option<(KfacLab, Model)>,
-    _thread: JoinHandle<()>,
-}
-
-impl Default for LabWorker {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl LabWorker {
-    /// Starts the thread (idle until the first [`LabWorker::update`]).
-    pub fn new() -> Self {
-        let (requests, inbox) = channel::<Message>();
-        let (outbox, snapshots) = channel::<LabSnapshot>();
-        let thread = std::thread::Builder::new()
-            .name("kfac-lab".into())
-            .spawn(move || worker_loop(inbox, outbox))
-            .expect("spawn the K-FAC lab worker");
-        Self {
-            requests,
-            snapshots,
-            latest: None,
-            last_sent: None,
-            _thread: thread,
-        }
-    }
-
-    /// Tells the worker what the tab shows (sent only when it changed).
-    pub fn update(&mut self, settings: KfacLab, target: Model) {
-        if self.last_sent != Some((settings, target)) {
-            self.last_sent = Some((settings, target));
-            let _ = self.requests.send(Message::Update(settings, target));
-        }
-    }
-
-    /// Back to the Xavier start.
-    pub fn reset(&mut self) {
-        let _ = self.requests.send(Message::Reset);
-    }
-
-    /// The newest snapshot, picking up any that arrived (never blocks; shared, not copied).
-    pub fn latest(&mut self) -> Option<Arc<LabSnapshot>> {
-        while let Ok(s) = self.snapshots.try_recv() {
-            self.latest = Some(Arc::new(s));
-        }
-        self.latest.clone()
-    }
-
-    /// Waits (up to `timeout`) for a snapshot of exactly these settings: captures and tests.
-    pub fn wait_for(
-        &mut self,
-        settings: KfacLab,
-        target: Model,
-        timeout: std::time::Duration,
-    ) -> Option<Arc<LabSnapshot>> {
-        self.update(settings, target);
-        let deadline = std::time::Instant::now() + timeout;
-        loop {
-            if let Some(s) = &self.latest
-                && s.settings == settings
-                && s.target == target
-            {
-                break;
-            }
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            if left.is_zero() {
-                return None;
-            }
-            match self.snapshots.recv_timeout(left) {
-                Ok(s) => self.latest = Some(Arc::new(s)),
-                Err(_) => return None,
-            }
-        }
-        self.latest.clone()
-    }
-}
-
-fn worker_loop(inbox: Receiver<Message>, outbox: Sender<LabSnapshot>) {
-    let mut state: Option<LabState> = None;
-    loop {
-        // Drain the requests; block only while idle.
-        let training = state
-            .as_ref()
-            .is_some_and(|s| s.settings.training && s.step < LAB_MAX_STEPS);
-        let message = if training {
-            match inbox.try_recv() {
-                Ok(m) => Some(m),
-                Err(TryRecvError::Empty) => None,
-                Err(TryRecvError::Disconnected) => return,
-            }
-        } else {
-            match inbox.recv() {
-                Ok(m) => Some(m),
-                Err(_) => return,
-            }
-        };
-        let mut changed = false;
-        if let Some(message) = message {
-            match message {
-                Message::Update(settings, target) => {
-                    let restart = state.as_ref().is_none_or(|s| {
-                        s.settings.start_key() != settings.start_key() || s.target != target
-                    });
-                    if restart {
-                        state = Some(LabState::new(settings, target));
-                    } else if let Some(s) = &mut state {
-                        s.settings = settings;
-                    }
-                }
-                Message::Reset => {
-                    if let Some(s) = &state {
-                        state = Some(LabState::new(s.settings, s.target));
-                    }
-                }
-            }
-            changed = true;
-        }
-        let Some(s) = &mut state else { continue };
-        if s.settings.training && s.step < LAB_MAX_STEPS {
-            s.train_step();
-            changed = true;
-        }
-        if changed && outbox.send(s.snapshot()).is_err() {
-            return;
         }
     }
 }
@@ -403,35 +265,6 @@ mod tests {
                     .zip(&snap.spectrum_kfac)
                     .any(|(a, b)| (a - b).abs() > 1e-6 * snap.spectrum_exact[0])
             );
-        }
-    }
-
-    /// The worker trains all three optimizers and publishes decreasing losses.
-    #[test]
-    fn worker_trains_and_publishes() {
-        let mut worker = LabWorker::new();
-        let settings = KfacLab {
-            hidden: 3,
-            nodes: 32,
-            training: true,
-            ..KfacLab::default()
-        };
-        worker.update(settings, target());
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        loop {
-            if let Some(s) = worker.latest()
-                && s.step >= 10
-            {
-                for losses in &s.losses {
-                    assert!(losses[10] < losses[0], "{losses:?}");
-                }
-                break;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "no snapshot with 10 steps"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(20));
         }
     }
 }

@@ -52,7 +52,7 @@
 //! Measured worst error against the 30-digit references (the 35 points of
 //! tests/data/general_points.json and the 5 public ones; every F entry relative to λ_max, every
 //! EF entry to EF's largest, ∇L and ñ components to the vector's norm, λ's and L to themselves;
-//! `cargo test --release --test general_model -- --ignored --nocapture error_table` prints it):
+//! `cargo test --release --test math -- --ignored --nocapture error_table` prints it):
 //!
 //! | Q | nodes/panel | evaluations/component, F (max panels) | under p* (max panels) | worst F, λ_max, L, ∇L, EF | worst λ_min, ñ (κ ≤ 1e4) | worst λ_min, ñ (κ > 1e4) |
 //! |---|---|---|---|---|---|---|

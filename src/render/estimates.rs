@@ -2,18 +2,16 @@
 //! EF, the finite-sample EF_N and the Monte-Carlo Fisher (those the scene toggles), each in its
 //! own colour, one common radius r so the shapes compare, with a legend naming each (with N).
 //!
-//! How: the matrices come from the [`EstimateService`] (f64, a background thread,
-//! `probe_estimates`); the layer asks for the scene's key every frame and draws the result when
-//! it is ready (synchronous mode — captures, screenshots — waits for it). r is chosen each frame
-//! from F in display units so that F's ellipse has a geometric-mean semi-axis of
-//! [`F_RADIUS_PT`] points at any zoom; every ellipse is then a CPU polyline (display units,
+//! How: the matrices come from the simulation's estimates job (f64, off the frame loop,
+//! `jobs::estimates`); the layer draws them once they are ready for the scene's probe. r is
+//! chosen each frame from F in display units so that F's ellipse has a geometric-mean
+//! semi-axis of [`F_RADIUS_PT`] points at any zoom; every ellipse is then a CPU polyline (display units,
 //! the probe's offset formed in f64) through the shared line pipeline. A semi-axis longer than
 //! [`CAP_RADII`] times F's is capped and that ellipse drawn dashed — a singular estimate (EF_N
 //! from a couple of samples, anything on the seed's diagonal) is a long dashed ellipse, never
 //! NaN.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::colormap::linear_rgba;
 use super::layer::{Layer, LayerFrame, Legend, LegendItem, SwatchShape};
@@ -21,8 +19,8 @@ use super::lines::line_renderer;
 use super::pipeline::InstancedQuads;
 use super::{FrameInfo, display_offset};
 use crate::gpu::gpu_data::LineInstance;
+use crate::jobs::estimates::{EstimateKey, ProbeEstimates};
 use crate::math::Sym2;
-use crate::probe_estimates::{EstimateKey, EstimateService, ProbeEstimates};
 use crate::scene::{Camera, Scene};
 
 /// sRGB colours of the four estimates: F cyan (as the natural flow), EF orange (as the EF
@@ -44,8 +42,6 @@ pub const F_RADIUS_PT: f64 = 55.0;
 pub const CAP_RADII: f64 = 6.0;
 /// Segments per ellipse.
 const SEGMENTS: usize = 160;
-/// How long a synchronous frame waits for its estimates.
-const SYNC_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Which of the four estimates (index into [`ESTIMATES`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -207,8 +203,6 @@ pub fn instances(
 /// The Fisher-estimate layer.
 pub struct EstimatesLayer {
     quads: InstancedQuads,
-    /// Wait for the estimates of every frame (captures, screenshots).
-    synchronous: bool,
     /// The estimates drawn this frame, if any.
     shown: Option<Arc<ProbeEstimates>>,
     /// The scene's estimates are being computed.
@@ -225,15 +219,9 @@ impl EstimatesLayer {
     ) -> Self {
         Self {
             quads: line_renderer(device, view_layout, view_group, format),
-            synchronous: false,
             shown: None,
             pending: false,
         }
-    }
-
-    /// Whether frames wait for their estimates (captures and screenshots do).
-    pub fn set_synchronous(&mut self, synchronous: bool) {
-        self.synchronous = synchronous;
     }
 
     /// The estimates drawn in the last frame.
@@ -250,14 +238,8 @@ impl Layer for EstimatesLayer {
     fn prepare(&mut self, frame: &LayerFrame<'_>) {
         self.shown = None;
         self.pending = false;
-        let service = EstimateService::global();
-        if let Some(key) = EstimateKey::for_scene(frame.scene) {
-            self.shown = if self.synchronous {
-                service.wait(key, SYNC_TIMEOUT)
-            } else {
-                service.request(key);
-                service.get(&key)
-            };
+        if EstimateKey::for_scene(frame.scene).is_some() {
+            self.shown = frame.sim.jobs().estimates_at_probe(frame.scene);
             self.pending = self.shown.is_none();
         }
         let world_per_px = frame.scene.camera.world_per_pixel(frame.size_px[1]);

@@ -478,23 +478,24 @@ impl SceneRenderer {
             .collect()
     }
 
-    /// Whether frames wait for the CPU-side paths instead of drawing them when ready: captures
-    /// and screenshots do, so a recording is the same on every run; the interactive viewer
-    /// does not.
-    pub fn set_synchronous(&mut self, synchronous: bool) {
-        self.layers.paths.set_synchronous(synchronous);
-        self.layers.race.set_synchronous(synchronous);
-        self.sim.set_convergence_synchronous(synchronous);
-        self.layers.estimates.set_synchronous(synchronous);
+    /// Deterministic frames compute every off-loop result (race, paths, estimates, the whole
+    /// convergence map) inside the frame that needs it: captures, screenshots and tests, so a
+    /// recording is the same on every run. The interactive viewer draws them when ready.
+    pub fn set_deterministic(&mut self, deterministic: bool) {
+        self.sim.set_mode(if deterministic {
+            crate::jobs::JobMode::Deterministic
+        } else {
+            crate::jobs::JobMode::Background
+        });
     }
 
     /// The optimizer race drawn in the last frame, if any.
-    pub fn shown_race(&self) -> Option<&crate::race_worker::RaceSet> {
+    pub fn shown_race(&self) -> Option<&crate::jobs::race::RaceSet> {
         self.layers.race.shown()
     }
 
     /// The shortest paths drawn in the last frame, if any.
-    pub fn shown_paths(&self) -> Option<&crate::geodesic_paths::PathSet> {
+    pub fn shown_paths(&self) -> Option<&crate::jobs::paths::PathSet> {
         self.layers.paths.shown()
     }
 

@@ -1,33 +1,25 @@
 //! The shortest-path layer: from the probe, the Fisher–Rao geodesic within the slice to θ*
 //! (solid green) and to its twin (dashed), drawn beside the natural-flow (cyan) and
 //! Euclidean-descent (red) paths from the same point, with the slice distance written on each
-//! geodesic. The paths come from a [`PathWorker`] (f64, a background thread,
-//! `geodesic_paths`): the layer asks for the scene's key every frame and draws the result when
-//! it is ready, so the frame loop never waits — except in synchronous mode (captures,
-//! screenshots), where it waits so every run records the same frames.
+//! geodesic. The paths come from the simulation's paths job (f64, off the frame loop,
+//! `jobs::paths`): the layer draws them once they are ready for the scene's key.
 
-use std::time::Duration;
+use std::sync::Arc;
 
 use super::colormap::{linear_rgba, palette};
 use super::layer::{CanvasLabel, Layer, LayerFrame, Legend, LegendItem, SwatchShape};
 use super::lines::line_renderer;
 use super::pipeline::InstancedQuads;
 use super::{FrameInfo, display_offset};
-use crate::geodesic_paths::{PathKey, PathResult, PathSet, PathWorker};
 use crate::gpu::gpu_data::LineInstance;
+use crate::jobs::paths::{PathKey, PathResult, PathSet};
 use crate::scene::{Camera, Scene};
-
-/// How long a synchronous frame waits for its paths.
-const SYNC_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The shortest-path layer.
 pub struct PathsLayer {
     quads: InstancedQuads,
-    worker: PathWorker,
-    /// Wait for the paths of every frame (captures, screenshots).
-    synchronous: bool,
     /// The paths drawn this frame, if any.
-    shown: Option<PathSet>,
+    shown: Option<Arc<PathSet>>,
     /// A request is still being solved.
     pending: bool,
 }
@@ -42,21 +34,14 @@ impl PathsLayer {
     ) -> Self {
         Self {
             quads: line_renderer(device, view_layout, view_group, format),
-            worker: PathWorker::new(),
-            synchronous: false,
             shown: None,
             pending: false,
         }
     }
 
-    /// Whether frames wait for their paths (captures and screenshots do).
-    pub fn set_synchronous(&mut self, synchronous: bool) {
-        self.synchronous = synchronous;
-    }
-
     /// The paths drawn in the last frame.
     pub fn shown(&self) -> Option<&PathSet> {
-        self.shown.as_ref()
+        self.shown.as_deref()
     }
 }
 
@@ -136,15 +121,10 @@ impl Layer for PathsLayer {
         let key = PathKey::for_scene(frame.scene);
         self.shown = None;
         self.pending = false;
-        if let Some(key) = key {
-            self.worker.request(key);
-            let set = if self.synchronous {
-                self.worker.wait(SYNC_TIMEOUT)
-            } else {
-                self.worker.poll()
-            };
-            self.shown = set.cloned();
-            self.pending = self.worker.pending();
+        if key.is_some() {
+            let jobs = frame.sim.jobs();
+            self.shown = jobs.paths_for(frame.scene);
+            self.pending = self.shown.is_none();
         }
         let lines = self
             .shown

@@ -1,13 +1,11 @@
 //! The optimizer-race layer: per enabled optimizer a polyline through its iterates in its own
-//! colour ([`crate::race_worker::RACE_COLORS`]) with a dot per step and a ringed end marker,
+//! colour ([`crate::jobs::race::RACE_COLORS`]) with a dot per step and a ringed end marker,
 //! and the race's start handle (a white ring, draggable in the viewer). The runs come from the
-//! shared [`crate::race_worker`] (f64, a background thread): the layer asks for the scene's
-//! race every frame and draws it when ready — except in synchronous mode (captures,
-//! screenshots), where it waits so every run records the same frames. While a new race is
-//! solved (the start being dragged) the previous one stays on screen.
+//! simulation's race job (f64, off the frame loop; [`crate::jobs::SceneJobs::race_for`]): the
+//! layer draws what is ready, and while a new race is solved (the start being dragged) the
+//! previous one stays on screen.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::HANDLE_RADIUS_PT;
 use super::colormap::linear_rgba;
@@ -17,18 +15,13 @@ use super::markers::marker_renderer;
 use super::pipeline::InstancedQuads;
 use super::{FrameInfo, display_offset};
 use crate::gpu::gpu_data::{LineInstance, MarkerInstance};
-use crate::race_worker::{RaceKey, RaceSet, color, race_for, shared};
+use crate::jobs::race::{RaceKey, RaceSet, color};
 use crate::scene::{Camera, Scene};
-
-/// How long a synchronous frame waits for its race.
-const SYNC_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The optimizer-race layer.
 pub struct RaceLayer {
     lines: InstancedQuads,
     markers: InstancedQuads,
-    /// Wait for the race of every frame (captures, screenshots).
-    synchronous: bool,
     /// The race drawn this frame, if any.
     shown: Option<Arc<RaceSet>>,
     /// A request is still being solved.
@@ -46,15 +39,9 @@ impl RaceLayer {
         Self {
             lines: line_renderer(device, view_layout, view_group, format),
             markers: marker_renderer(device, view_layout, view_group, format),
-            synchronous: false,
             shown: None,
             pending: false,
         }
-    }
-
-    /// Whether frames wait for their race (captures and screenshots do).
-    pub fn set_synchronous(&mut self, synchronous: bool) {
-        self.synchronous = synchronous;
     }
 
     /// The race drawn in the last frame.
@@ -132,21 +119,9 @@ impl Layer for RaceLayer {
         match key {
             None => self.shown = None,
             Some(key) => {
-                let wait = if self.synchronous {
-                    SYNC_TIMEOUT
-                } else {
-                    Duration::ZERO
-                };
-                let ready = race_for(frame.scene, wait);
-                let worker = shared().lock().unwrap_or_else(|e| e.into_inner());
-                self.pending = worker.pending();
-                // While a new race is solved keep the last one of the same slice on screen.
-                self.shown = ready.or_else(|| {
-                    worker
-                        .latest()
-                        .filter(|s| s.key.slice == key.slice && s.key.model == key.model)
-                });
-                drop(worker);
+                let jobs = frame.sim.jobs();
+                self.pending = jobs.race_pending(frame.scene);
+                self.shown = jobs.race_for(frame.scene);
                 if let Some(set) = &self.shown {
                     (lines, markers) =
                         instances(&frame.scene.camera, set, key.start, frame.px_per_point);

@@ -59,9 +59,10 @@ pub struct ViewOptions {
 }
 
 impl ViewOptions {
-    /// Whether frames wait for the off-loop work (paths, race, convergence map, estimates)
-    /// before drawing: under automation, unless `--live`.
-    pub fn synchronous(&self) -> bool {
+    /// Whether frames are deterministic (the off-loop work — paths, race, convergence map,
+    /// estimates, the K-FAC lab's snapshot — computed inside the frame that needs it): under
+    /// automation, unless `--live`.
+    pub fn deterministic(&self) -> bool {
         self.frames.is_some() && !self.live
     }
 }
@@ -225,7 +226,7 @@ impl FrameLedger {
         ))
     }
 
-    /// The automation report, one line per phase (parsed by tests/window_smoke.rs).
+    /// The automation report, one line per phase (parsed by tests/cli/window_smoke.rs).
     fn report(&self) -> String {
         self.phases
             .iter()
@@ -330,12 +331,10 @@ struct Recording {
 
 impl App {
     fn new(options: ViewOptions) -> Self {
-        let synchronous = options.synchronous();
         Self {
             scene: options.scene.clone(),
             options,
-            // Under automation the K-FAC tab waits for its numbers, like the canvas' paths.
-            ui_state: UiState::with_synchronous(synchronous),
+            ui_state: UiState::default(),
             screenshot_pending: false,
             gfx: None,
             info: FrameInfo::default(),
@@ -444,7 +443,7 @@ impl App {
         // shows them; interactively they are drawn when ready.
         frames
             .scene_renderer_mut()
-            .set_synchronous(self.options.synchronous());
+            .set_deterministic(self.options.deterministic());
         let canvas = RenderTarget::new(&ctx.device, [1, 1], canvas_format, "canvas");
         let canvas_texture = egui_renderer.register_native_texture(
             &ctx.device,
@@ -507,6 +506,7 @@ impl App {
                 info: self.info,
                 legends: &self.legends,
                 labels: &self.labels,
+                jobs: gfx.frames.scene_renderer().simulation().jobs(),
                 adapter: &gfx.adapter,
                 frame_ms: self.frame_ms,
                 default_particles: gfx.frames.scene_renderer().simulation().particle_count(
@@ -752,6 +752,15 @@ impl App {
         let wants = |c: ui::Command| commands.contains(&c);
         if wants(ui::Command::Screenshot) {
             self.screenshot_pending = true;
+        }
+        if wants(ui::Command::RestartLab)
+            && let Some(gfx) = &mut self.gfx
+        {
+            gfx.frames
+                .scene_renderer_mut()
+                .simulation_mut()
+                .jobs_mut()
+                .restart_lab();
         }
         if wants(ui::Command::SaveScene) {
             let result = toml::to_string(&self.scene)

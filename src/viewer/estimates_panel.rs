@@ -6,18 +6,19 @@
 //! √q/(1 + q) ≤ ½.
 //!
 //! Like every panel it edits a copy of the scene's value and returns one [`SceneEdit`] when
-//! that changed. The numbers come from the process-wide [`EstimateService`] (shared with the
-//! renderer's estimate layer): while they are being computed the panel says so and asks egui
-//! for another frame.
+//! that changed. The numbers come from the simulation's estimates job (`jobs::SceneJobs`,
+//! shared with the renderer's estimate layer): while they are being computed the panel says so
+//! and asks egui for another frame.
 
 use std::time::Duration;
 
 use egui::{Color32, RichText, Sense, vec2};
 
 use super::ui::Command;
+use crate::jobs::SceneJobs;
+use crate::jobs::estimates::{EstimateKey, ProbeEstimates};
 use crate::math::Sym2;
 use crate::overlay::color;
-use crate::probe_estimates::{EstimateKey, EstimateService, ProbeEstimates};
 use crate::render::estimates::{ESTIMATES, Which};
 use crate::scene::{EllipseSource, SAMPLES_RANGE, Scene, SceneEdit};
 
@@ -101,13 +102,9 @@ fn numbers(ui: &mut egui::Ui, e: &ProbeEstimates) {
     );
 }
 
-/// Up to this many samples the panel computes the numbers on the spot when the worker has not
-/// delivered them yet (a few milliseconds); above, it asks egui to look again shortly.
-const SYNC_SAMPLES: u32 = 1 << 14;
-
 /// The section; returns the scene edits its widgets made. One line (the heading and the probe
 /// toggle) until the user opens "settings and numbers", so the side panel stays short.
-pub fn show(ui: &mut egui::Ui, scene: &Scene) -> Vec<Command> {
+pub fn show(ui: &mut egui::Ui, scene: &Scene, jobs: &SceneJobs) -> Vec<Command> {
     let mut out = Vec::new();
     let before = scene.estimates;
     let mut e = before;
@@ -118,7 +115,7 @@ pub fn show(ui: &mut egui::Ui, scene: &Scene) -> Vec<Command> {
     egui::CollapsingHeader::new("estimate settings and numbers")
         .id_salt("fisher estimates")
         .default_open(false)
-        .show(ui, |ui| settings(ui, scene, &mut e));
+        .show(ui, |ui| settings(ui, scene, jobs, &mut e));
     if e != before {
         out.push(Command::Edit(SceneEdit::SetEstimates(e)));
     }
@@ -126,7 +123,7 @@ pub fn show(ui: &mut egui::Ui, scene: &Scene) -> Vec<Command> {
 }
 
 /// The toggles, N, the seed, the grid's source and the numbers.
-fn settings(ui: &mut egui::Ui, scene: &Scene, e: &mut crate::scene::Estimates) {
+fn settings(ui: &mut egui::Ui, scene: &Scene, jobs: &SceneJobs, e: &mut crate::scene::Estimates) {
     ui.horizontal_wrapped(|ui| {
         for (which, hex) in ESTIMATES {
             swatch(ui, hex);
@@ -156,18 +153,11 @@ fn settings(ui: &mut egui::Ui, scene: &Scene, e: &mut crate::scene::Estimates) {
         ui.radio_value(&mut e.grid_ellipses, EllipseSource::Fisher, "F");
         ui.radio_value(&mut e.grid_ellipses, EllipseSource::EmpiricalFisher, "EF");
     });
-    let Some(key) = EstimateKey::at_probe(scene) else {
+    if EstimateKey::at_probe(scene).is_none() {
         ui.label(RichText::new("place a probe (click the canvas) for the numbers").small());
         return;
     };
-    let service = EstimateService::global();
-    let found = if key.samples <= SYNC_SAMPLES {
-        service.wait(key, Duration::from_secs(10))
-    } else {
-        service.request(key);
-        service.get(&key)
-    };
-    match found {
+    match jobs.estimates_at_probe(scene) {
         Some(estimates) => numbers(ui, &estimates),
         None => {
             ui.label(RichText::new("computing…").color(Color32::from_rgb(255, 170, 60)));

@@ -2,10 +2,11 @@
 //! difference on one log colour scale, the per-layer error and natural-gradient cosine, both
 //! spectra, the three optimizers' loss curves and the measured cost of the two solves.
 //!
-//! Everything numeric comes from [`LabWorker`] (f64, its own thread) and from a cost
-//! measurement run on demand on another thread; this module only draws what has arrived, so the
-//! window stays responsive at any width. It returns the edited [`KfacLab`] settings, which the
-//! caller applies to the scene.
+//! Everything numeric comes from the lab's job (`jobs::lab`: f64, its own thread, the newest
+//! snapshot handed in by the caller) and from a cost measurement run on demand on another
+//! thread; this module only draws what has arrived, so the window stays responsive at any
+//! width. It returns the edited [`KfacLab`] settings, which the caller applies to the scene,
+//! and whether the user asked to start training again.
 
 use std::sync::mpsc::Receiver;
 
@@ -14,8 +15,7 @@ use egui_plot::{HoverPosition, Legend, Line, Plot, PlotImage, PlotPoint};
 
 use crate::kfac::Trainer;
 use crate::kfac::cost::{SolveTiming, fit_exponent, measure};
-use crate::kfac::lab::{KfacLab, LAB_HIDDEN_RANGE, LabSnapshot, LabWorker};
-use crate::math::Model;
+use crate::kfac::lab::{KfacLab, LAB_HIDDEN_RANGE, LabSnapshot};
 use crate::render::colormap::colormap_srgb;
 
 /// Decades of the shared log colour scale below the largest entry.
@@ -31,9 +31,8 @@ const TRAINER_COLORS: [Color32; 3] = [
 /// The heatmaps drawn: (step, layer, settings hash), the three textures, the three matrices.
 type HeatCache = ((u32, usize, u64), [TextureHandle; 3], [Vec<f32>; 3]);
 
-/// The tab's own state: the worker, the uploaded heatmaps and the cost measurement.
+/// The tab's own state: the shown layer, the uploaded heatmaps and the cost measurement.
 pub struct KfacTab {
-    worker: LabWorker,
     layer: usize,
     /// The drawn layer's three matrices and their textures, rebuilt only when the snapshot,
     /// the layer or the settings change.
@@ -89,10 +88,9 @@ fn heat_images(values: &[Vec<f32>; 3], n: usize) -> [ColorImage; 3] {
 }
 
 impl KfacTab {
-    /// A tab with its worker thread started.
+    /// A tab showing layer 1.
     pub fn new() -> Self {
         Self {
-            worker: LabWorker::new(),
             layer: 1,
             textures: None,
             cost: None,
@@ -100,30 +98,17 @@ impl KfacTab {
         }
     }
 
-    /// The worker (captures wait on it for a settled snapshot).
-    pub fn worker(&mut self) -> &mut LabWorker {
-        &mut self.worker
-    }
-
-    /// Draws the tab; returns the settings when a widget changed them.
-    /// With `wait` (automation), blocks up to a minute for the snapshot of these settings.
+    /// Draws the tab from the lab's newest `snapshot`; returns the settings when a widget
+    /// changed them, and whether reset was pressed.
     pub fn ui(
         &mut self,
         ui: &mut egui::Ui,
         lab: &KfacLab,
-        target: &Model,
-        wait: bool,
-    ) -> Option<KfacLab> {
-        self.worker.update(*lab, *target);
-        if wait {
-            let _ = self
-                .worker
-                .wait_for(*lab, *target, std::time::Duration::from_secs(60));
-        }
+        snapshot: Option<std::sync::Arc<LabSnapshot>>,
+    ) -> (Option<KfacLab>, bool) {
         let mut edited = *lab;
-        controls(ui, &mut edited, &mut self.worker);
+        let reset = controls(ui, &mut edited);
         ui.separator();
-        let snapshot = self.worker.latest();
         match snapshot {
             None => {
                 ui.label("computing the blocks…");
@@ -136,7 +121,7 @@ impl KfacTab {
                 self.results(ui, &snap);
             }
         }
-        (edited != *lab).then_some(edited)
+        ((edited != *lab).then_some(edited), reset)
     }
 
     fn results(&mut self, ui: &mut egui::Ui, snap: &LabSnapshot) {
@@ -341,7 +326,9 @@ fn settings_hash(s: &KfacLab) -> u64 {
     h.finish()
 }
 
-fn controls(ui: &mut egui::Ui, lab: &mut KfacLab, worker: &mut LabWorker) {
+/// The settings' widgets; true when reset was pressed.
+fn controls(ui: &mut egui::Ui, lab: &mut KfacLab) -> bool {
+    let mut reset = false;
     ui.horizontal_wrapped(|ui| {
         ui.add(
             egui::Slider::new(&mut lab.hidden, LAB_HIDDEN_RANGE.0..=LAB_HIDDEN_RANGE.1)
@@ -386,10 +373,9 @@ fn controls(ui: &mut egui::Ui, lab: &mut KfacLab, worker: &mut LabWorker) {
         if ui.button(label).clicked() {
             lab.training = !lab.training;
         }
-        if ui.button("reset").clicked() {
-            worker.reset();
-        }
+        reset = ui.button("reset").clicked();
     });
+    reset
 }
 
 fn spectra_plot(ui: &mut egui::Ui, layer: &crate::kfac::lab::LayerSnapshot, index: usize) {

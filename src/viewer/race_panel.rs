@@ -7,18 +7,19 @@
 //! Fisher–Rao path length, why it stopped).
 //!
 //! Like every panel it edits a copy of the scene's value and returns one [`SceneEdit`] when
-//! that changed. The runs come from the process-wide race worker (`race_worker::shared`, the
-//! one the canvas layer draws from): while a race is being computed the panel says so and
-//! asks egui for another frame.
+//! that changed. The runs come from the simulation's race job (`jobs::SceneJobs`, the one the
+//! canvas layer draws from): while a race is being computed the panel says so and asks egui
+//! for another frame.
 
 use egui::{RichText, Sense, vec2};
 use egui_plot::{Legend, Line, Plot};
 
 use super::ui::Command;
+use crate::jobs::SceneJobs;
+use crate::jobs::race::{self, RaceKey};
 use crate::math::loss::shown_divergence;
 use crate::math::optimize::{Optimizer, Run, Stop};
 use crate::overlay::color;
-use crate::race_worker::{self, RaceKey};
 use crate::scene::{
     DAMPING_RANGE, LR_RANGE, RACE_STEPS_RANGE, Race, SAMPLES_RANGE, Scene, SceneEdit,
 };
@@ -71,7 +72,7 @@ pub fn show(ui: &mut egui::Ui, scene: &Scene) -> Vec<Command> {
             .show(ui, |ui| {
                 for o in Optimizer::ALL {
                     ui.horizontal(|ui| {
-                        swatch(ui, race_worker::color(o));
+                        swatch(ui, race::color(o));
                         ui.checkbox(race.optimizers.get_mut(o), o.name());
                     });
                     ui.add(
@@ -164,20 +165,20 @@ fn loss_plot(
                     .collect();
                 plot.line(
                     Line::new(run.optimizer.name(), points)
-                        .color(color(race_worker::color(run.optimizer))),
+                        .color(color(race::color(run.optimizer))),
                 );
             }
         });
 }
 
 /// The panel beside the canvas: the two plots and the table. Nothing to edit here.
-pub fn results(ui: &mut egui::Ui, scene: &Scene) {
+pub fn results(ui: &mut egui::Ui, scene: &Scene, jobs: &SceneJobs) {
     ui.heading("Optimizer race");
     let Some(key) = RaceKey::for_scene(scene) else {
         ui.label("No race: tick optimizers and place a start (the probe) inside the model.");
         return;
     };
-    let Some(set) = race_worker::race_for(scene, std::time::Duration::ZERO) else {
+    let Some(set) = jobs.race_for(scene) else {
         ui.label("running the race…");
         ui.ctx().request_repaint();
         return;
@@ -186,8 +187,8 @@ pub fn results(ui: &mut egui::Ui, scene: &Scene) {
     ui.label(
         RichText::new(format!(
             "from ({:.3}, {:.3}), {steps} steps, f64 ({:.0} ms)",
-            key.start[0],
-            key.start[1],
+            set.key.start[0],
+            set.key.start[1],
             set.seconds * 1e3
         ))
         .small(),
@@ -212,7 +213,7 @@ pub fn results(ui: &mut egui::Ui, scene: &Scene) {
             ui.end_row();
             for run in &set.runs {
                 ui.horizontal(|ui| {
-                    swatch(ui, race_worker::color(run.optimizer));
+                    swatch(ui, race::color(run.optimizer));
                     ui.label(run.optimizer.name());
                 });
                 ui.label(

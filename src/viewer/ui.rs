@@ -53,10 +53,8 @@ pub struct UiState {
     /// user unticked "σ1 = σ2").
     pub untie_sigmas: bool,
     numbers: Option<(NumbersKey, PanelNumbers)>,
-    /// The K-FAC tab (its worker thread starts the first time the tab is shown).
+    /// The K-FAC tab's own state (made the first time the tab is shown).
     kfac: Option<super::kfac_tab::KfacTab>,
-    /// Frames wait for numbers computed off the frame loop (automation: screenshots show them).
-    pub synchronous: bool,
 }
 
 impl Default for UiState {
@@ -71,7 +69,6 @@ impl Default for UiState {
             untie_sigmas: false,
             numbers: None,
             kfac: None,
-            synchronous: false,
         }
     }
 }
@@ -107,17 +104,11 @@ pub struct FrameContext<'a> {
     pub legends: &'a [crate::render::layer::Legend],
     /// The layers' canvas labels of the last frame (`SceneRenderer::labels`).
     pub labels: &'a [crate::render::layer::CanvasLabel],
+    /// The off-loop results (race, estimates, the K-FAC lab) as of the last frame.
+    pub jobs: &'a crate::jobs::SceneJobs,
 }
 
 impl UiState {
-    /// The default state, with frames waiting for off-loop numbers when `synchronous`.
-    pub fn with_synchronous(synchronous: bool) -> Self {
-        Self {
-            synchronous,
-            ..Self::default()
-        }
-    }
-
     /// Shows a message for a few seconds.
     pub fn toast(&mut self, ctx: &egui::Context, message: impl Into<String>) {
         let now = ctx.input(|i| i.time);
@@ -157,6 +148,8 @@ pub enum Command {
     LoadScene,
     /// Start or stop recording (V, or the button).
     ToggleRecording,
+    /// Train the K-FAC lab from its start again (the tab's reset).
+    RestartLab,
 }
 
 /// Lays out the whole window: side panel, density strip, canvas. Each panel returns the
@@ -172,7 +165,7 @@ pub fn show(
     let current = scene.clone();
     commands.extend(tab_bar(ui, &current));
     if current.tab == crate::scene::Tab::Kfac {
-        return kfac_view(ui, scene, state, commands);
+        return kfac_view(ui, scene, state, frame, commands);
     }
     commands.extend(
         egui::Panel::left("controls")
@@ -197,8 +190,9 @@ pub fn show(
             .resizable(true)
             .default_size(360.0)
             .show(ui, |ui| {
-                egui::ScrollArea::vertical()
-                    .show(ui, |ui| super::race_panel::results(ui, &current));
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    super::race_panel::results(ui, &current, frame.jobs)
+                });
             });
     }
     commands.extend(
@@ -433,7 +427,7 @@ fn side_panel(
     }
 
     ui.separator();
-    out.extend(super::estimates_panel::show(ui, scene));
+    out.extend(super::estimates_panel::show(ui, scene, frame.jobs));
     let numbers = state.numbers(scene, &frame.info).clone();
     ui.separator();
     target_numbers(ui, scene, &numbers);
@@ -1004,7 +998,7 @@ fn canvas(
             (Drag::Twin, scene.twin()),
             (
                 Drag::RaceStart,
-                crate::race_worker::RaceKey::for_scene(scene).map(|k| k.start),
+                crate::jobs::race::RaceKey::for_scene(scene).map(|k| k.start),
             ),
         ]
         .into_iter()
@@ -1382,21 +1376,25 @@ fn kfac_view(
     ui: &mut egui::Ui,
     scene: &mut Scene,
     state: &mut UiState,
+    frame: &FrameContext<'_>,
     mut commands: Vec<Command>,
 ) -> Vec<Command> {
     let current = scene.clone();
     let tab = state.kfac.get_or_insert_with(super::kfac_tab::KfacTab::new);
-    let edited = egui::CentralPanel::default()
+    let (edited, reset) = egui::CentralPanel::default()
         .show(ui, |ui| {
             egui::ScrollArea::vertical()
                 .show(ui, |ui| {
-                    tab.ui(ui, &current.kfac, &current.model, state.synchronous)
+                    tab.ui(ui, &current.kfac, frame.jobs.lab_snapshot())
                 })
                 .inner
         })
         .inner;
     if let Some(lab) = edited {
         commands.push(Command::Edit(SceneEdit::SetKfacLab(lab)));
+    }
+    if reset {
+        commands.push(Command::RestartLab);
     }
     let mut for_app = Vec::new();
     for command in commands {

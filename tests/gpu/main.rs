@@ -1,0 +1,14 @@
+//! The compute stages on the test adapter (lavapipe in CI) against their f64/f32 CPU mirrors:
+//! the FIM field (seed and general kernels), geodesics, particles, convergence maps, the Fisher
+//! estimates' sampling and the K-FAC blocks.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod convergence;
+mod estimates;
+mod fim;
+mod general;
+mod geodesic;
+mod kfac;
+mod particles;

@@ -1,0 +1,13 @@
+//! Rendered frames: the scene renderer's layers (heatmaps, paths, race, estimates), scenarios
+//! and captures, read back and checked pixel by pixel.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod capture;
+mod estimates;
+mod heatmap;
+mod paths;
+mod race;
+mod scenario_geodesic;
+mod scene;

@@ -1,0 +1,821 @@
+//! Offscreen renders of the scene checked numerically on the pixels: ellipse orientation and
+//! clamping near the diagonal, round ellipses far from it, and the probe's arrows (present,
+//! in their colours, pointing along −∇L and −F⁻¹∇L as the f64 reference says). Each check has
+//! a negative control. On failure the image is written to target/test-output/ for a look.
+
+use crate::common;
+
+use fisherflow::frame::FrameRenderer;
+use fisherflow::gpu::context::GpuContext;
+use fisherflow::math::fisher::fisher_rotated;
+use fisherflow::math::loss::gradient_rotated;
+use fisherflow::math::sym2::{natural_gradient, rotate_vector};
+use fisherflow::math::{Mixture, Model, Param, QuadratureRule, Slice};
+use fisherflow::render::colormap::palette;
+use fisherflow::render::target::Image;
+use fisherflow::scene::{Camera, Layers, Scene};
+
+const SIZE: [u32; 2] = [400, 400];
+
+fn render(ctx: &GpuContext, scene: &Scene) -> Image {
+    let mut frames = FrameRenderer::new(ctx, false).unwrap();
+    frames.render_image(ctx, SIZE, 1.0, scene).unwrap().1
+}
+
+/// Keeps the image for inspection when an assertion is about to fail.
+fn keep(image: &Image, name: &str) -> String {
+    let dir = format!("{}/target/test-output", env!("CARGO_MANIFEST_DIR"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = format!("{dir}/{name}.png");
+    std::fs::write(&path, image.to_png().unwrap()).unwrap();
+    path
+}
+
+fn ellipses_only(scene: Scene) -> Scene {
+    Scene {
+        layers: Layers {
+            ellipses: true,
+            axes: false,
+            handles: false,
+            probe: false,
+            particles: false,
+            legend: false,
+        },
+        ..scene
+    }
+}
+
+fn is_color(p: [u8; 4], hex: u32, tolerance: i32) -> bool {
+    let want = [
+        (hex >> 16) as i32 & 255,
+        (hex >> 8) as i32 & 255,
+        hex as i32 & 255,
+    ];
+    (0..3).all(|c| (p[c] as i32 - want[c]).abs() <= tolerance)
+}
+
+/// The structure tensor Σ∇m∇mᵀ of a mask m (1 where `inside` holds), in *world* orientation
+/// (y up): returns (dominant gradient direction, anisotropy λ1/λ2). The outlines of ellipses
+/// elongated along d have their gradients mostly perpendicular to d.
+fn structure_tensor(image: &Image, inside: impl Fn([u8; 4]) -> bool) -> ([f64; 2], f64) {
+    let m = |x: u32, y: u32| -> f64 { if inside(image.pixel(x, y)) { 1.0 } else { 0.0 } };
+    let (mut xx, mut xy, mut yy) = (0.0, 0.0, 0.0);
+    for y in 1..image.height - 1 {
+        for x in 1..image.width - 1 {
+            let gx = m(x + 1, y) - m(x - 1, y);
+            let gy = -(m(x, y + 1) - m(x, y - 1));
+            xx += gx * gx;
+            xy += gx * gy;
+            yy += gy * gy;
+        }
+    }
+    let mean = 0.5 * (xx + yy);
+    let r = (0.25 * (xx - yy) * (xx - yy) + xy * xy).sqrt();
+    let phi = 0.5 * (2.0 * xy).atan2(xx - yy);
+    ([phi.cos(), phi.sin()], (mean + r) / (mean - r).max(1e-9))
+}
+
+fn count_near(image: &Image, hex: u32, tolerance: i32) -> usize {
+    image
+        .rgba
+        .chunks(4)
+        .filter(|p| is_color([p[0], p[1], p[2], p[3]], hex, tolerance))
+        .count()
+}
+
+#[test]
+fn near_the_diagonal_ellipses_are_long_along_1_minus_1_and_clamp_marked() {
+    let Some(ctx) = common::gpu() else { return };
+    // σ large against the view: every cell is within 0.3σ of the diagonal.
+    let near = ellipses_only(Scene {
+        model: Model::seed(-1.5, 1.0, 5.0),
+        grid: 16,
+        camera: Camera {
+            center: [0.3, 0.3],
+            half_height: 0.5,
+            x_per_y: 1.0,
+        },
+        ..Scene::default()
+    });
+    let image = render(&ctx, &near);
+    // The clamp-marked outlines (the hatching inside is screen-aligned and left out).
+    let (gradient_dir, anisotropy) =
+        structure_tensor(&image, |p| is_color(p, palette::CLAMPED, 40));
+    // Gradients ⟂ long axes: along (1, 1)/√2 when the long axes lie along (1, −1).
+    let along_11 = (gradient_dir[0] + gradient_dir[1]).abs() / 2f64.sqrt();
+    let clamped = count_near(&image, palette::CLAMPED, 40);
+    let path = keep(&image, "near_diagonal");
+    assert!(
+        along_11 > 0.99 && anisotropy > 3.0,
+        "gradient {gradient_dir:?}, anisotropy {anisotropy}: {path}"
+    );
+    assert!(
+        clamped > 500,
+        "clamp-marked outline pixels: {clamped}: {path}"
+    );
+
+    // Negative control: far from the diagonal the ellipses are round and none is clamped.
+    let far = ellipses_only(Scene {
+        model: Model::seed(-1.5, 1.0, 0.2),
+        grid: 16,
+        camera: Camera {
+            center: [3.0, -3.0],
+            half_height: 0.5,
+            x_per_y: 1.0,
+        },
+        ..Scene::default()
+    });
+    let image = render(&ctx, &far);
+    // Here the glyphs are unclamped: use the whole glyph (anything off the background).
+    let (_, anisotropy) = structure_tensor(&image, |p| !is_color(p, palette::BACKGROUND, 6));
+    let clamped = count_near(&image, palette::CLAMPED, 40);
+    let path = keep(&image, "far_from_diagonal");
+    // A blank (or all-glyph) image would score anisotropy 0: require the glyphs to be there.
+    // 256 glyphs of radius ≈ 0.45·25 px ≈ 11 px are ≈ 100k pixels; any drawn field has >10k.
+    let glyph_pixels = image
+        .rgba
+        .chunks(4)
+        .filter(|p| !is_color([p[0], p[1], p[2], p[3]], palette::BACKGROUND, 6))
+        .count();
+    assert!(
+        (10_000..150_000).contains(&glyph_pixels),
+        "the glyphs are drawn: {glyph_pixels} pixels: {path}"
+    );
+    assert!(
+        anisotropy < 1.2,
+        "far ellipses must be round, anisotropy {anisotropy}: {path}"
+    );
+    assert_eq!(
+        clamped, 0,
+        "nothing is clamped far from the diagonal: {path}"
+    );
+}
+
+#[test]
+fn a_far_ellipse_has_equal_radii_in_pixels() {
+    let Some(ctx) = common::gpu() else { return };
+    // One cell spans 400/8 = 50 px; at scale 1 the semi-axes are 0.45 cell = 22.5 px.
+    let scene = ellipses_only(Scene {
+        model: Model::seed(-1.5, 1.0, 0.2),
+        grid: 8,
+        camera: Camera {
+            center: [3.0625, -2.9375],
+            half_height: 0.5,
+            x_per_y: 1.0,
+        },
+        ..Scene::default()
+    });
+    let image = render(&ctx, &scene);
+    // The cell centred on the view centre: walk out from the centre until the background.
+    let (cx, cy) = (SIZE[0] / 2, SIZE[1] / 2);
+    let radius = |dx: i32, dy: i32| {
+        (1..100)
+            .find(|&k| {
+                let p = image.pixel((cx as i32 + dx * k) as u32, (cy as i32 + dy * k) as u32);
+                is_color(p, palette::BACKGROUND, 6)
+            })
+            .unwrap_or(100)
+    };
+    let (right, up, left, down) = (radius(1, 0), radius(0, -1), radius(-1, 0), radius(0, 1));
+    let path = keep(&image, "far_ellipse");
+    for r in [right, up, left, down] {
+        assert!(
+            (21..=25).contains(&r),
+            "radii {right} {up} {left} {down} px, expected ≈ 23: {path}"
+        );
+    }
+}
+
+/// Centroid of pixels near `hex`, relative to `origin`, in world orientation (y up).
+fn centroid(image: &Image, hex: u32, origin: [f64; 2]) -> Option<[f64; 2]> {
+    let (mut sx, mut sy, mut n) = (0.0, 0.0, 0usize);
+    for y in 0..image.height {
+        for x in 0..image.width {
+            if is_color(image.pixel(x, y), hex, 30) {
+                sx += x as f64 - origin[0];
+                sy += origin[1] - y as f64;
+                n += 1;
+            }
+        }
+    }
+    (n > 50).then(|| [sx / n as f64, sy / n as f64])
+}
+
+fn angle_between(a: [f64; 2], b: [f64; 2]) -> f64 {
+    let cross = a[0] * b[1] - a[1] * b[0];
+    let dot = a[0] * b[0] + a[1] * b[1];
+    cross.abs().atan2(dot).to_degrees()
+}
+
+#[test]
+fn probe_arrows_point_along_the_descent_directions() {
+    let Some(ctx) = common::gpu() else { return };
+    let probe = [0.55, 0.35];
+    let scene = Scene {
+        probe: Some(probe),
+        model: Model::seed(-1.0, 1.2, 1.0),
+        layers: Layers {
+            ellipses: false,
+            axes: false,
+            handles: false,
+            probe: true,
+            particles: false,
+            legend: false,
+        },
+        camera: Camera {
+            center: probe,
+            half_height: 1.0,
+            x_per_y: 1.0,
+        },
+        ..Scene::default()
+    };
+    let image = render(&ctx, &scene);
+    let path = keep(&image, "probe_arrows");
+    let centre = [SIZE[0] as f64 / 2.0, SIZE[1] as f64 / 2.0];
+    let red =
+        centroid(&image, palette::EUCLID, centre).unwrap_or_else(|| panic!("no red arrow: {path}"));
+    let cyan = centroid(&image, palette::NATURAL, centre)
+        .unwrap_or_else(|| panic!("no cyan arrow: {path}"));
+    // The f64 reference's directions.
+    let rule = QuadratureRule::new(128).unwrap();
+    let m = Mixture::new(probe[0], probe[1], scene.model.sigma1);
+    let g_rot = gradient_rotated(&m, scene.target(), &rule);
+    let n_rot = natural_gradient(&fisher_rotated(&m, &rule), 0.0, g_rot).unwrap();
+    let (g, n) = (rotate_vector(g_rot), rotate_vector(n_rot));
+    let (down_g, down_n) = ([-g[0], -g[1]], [-n[0], -n[1]]);
+    assert!(
+        angle_between(red, down_g) < 4.0,
+        "red {red:?} vs −∇L {down_g:?}: {path}"
+    );
+    assert!(
+        angle_between(cyan, down_n) < 4.0,
+        "cyan {cyan:?} vs −ñ {down_n:?}: {path}"
+    );
+    // Near the diagonal they part by tens of degrees; and the arrows share one display length.
+    let parting = angle_between(red, cyan);
+    assert!(
+        parting > 20.0,
+        "arrows part by {parting}° at Δ = 0.2σ: {path}"
+    );
+    let (lr, lc) = (red[0].hypot(red[1]), cyan[0].hypot(cyan[1]));
+    assert!(
+        (lr / lc - 1.0).abs() < 0.1,
+        "same display length: {lr} vs {lc}"
+    );
+
+    // Negative control: without a probe there are no arrows.
+    let image = render(
+        &ctx,
+        &Scene {
+            probe: None,
+            ..scene
+        },
+    );
+    assert!(centroid(&image, palette::EUCLID, centre).is_none());
+    assert!(centroid(&image, palette::NATURAL, centre).is_none());
+}
+
+/// The runs of `inside` pixels along one line of the image: (first, last) pixel of each run.
+fn runs(inside: &[bool]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, &v) in inside.iter().chain([false].iter()).enumerate() {
+        match (v, start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                out.push((s, i - 1));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// (median spacing of the runs' centres, worst deviation of a spacing from it, worst
+/// deviation of a run's width from the median width), over the runs that do not touch the
+/// image edge.
+fn spacing_regularity(runs: &[(usize, usize)], len: usize) -> (f64, f64, f64) {
+    let inner: Vec<(usize, usize)> = runs
+        .iter()
+        .copied()
+        .filter(|&(a, b)| a > 0 && b + 1 < len)
+        .collect();
+    assert!(
+        inner.len() >= 3,
+        "too few glyph runs to measure a lattice: {runs:?}"
+    );
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let centres: Vec<f64> = inner.iter().map(|&(a, b)| 0.5 * (a + b) as f64).collect();
+    let spacings: Vec<f64> = centres.windows(2).map(|w| w[1] - w[0]).collect();
+    let widths: Vec<f64> = inner.iter().map(|&(a, b)| (b - a) as f64).collect();
+    let spacing = median(spacings.clone());
+    let width = median(widths.clone());
+    let worst_spacing = spacings
+        .iter()
+        .map(|s| (s - spacing).abs())
+        .fold(0.0, f64::max);
+    let worst_width = widths.iter().map(|w| (w - width).abs()).fold(0.0, f64::max);
+    (spacing, worst_spacing, worst_width)
+}
+
+/// The glyph lattice of an ellipses-only render, measured along the pixel row and column with
+/// the most glyph pixels (the glyphs' equators): (spacing, worst spacing deviation, worst width
+/// deviation) for each direction.
+fn glyph_lattice(image: &Image) -> [(f64, f64, f64); 2] {
+    // Glyph pixels: more than half covered (the fill differs from the background by ~88 in
+    // blue), so the antialiased rims of neighbouring glyphs (2.5 px apart) do not merge.
+    let glyph = |p: [u8; 4]| !is_color(p, palette::BACKGROUND, 44);
+    let (w, h) = (image.width as usize, image.height as usize);
+    let row_mask = |y: usize| -> Vec<bool> {
+        (0..w)
+            .map(|x| glyph(image.pixel(x as u32, y as u32)))
+            .collect()
+    };
+    let column_mask = |x: usize| -> Vec<bool> {
+        (0..h)
+            .map(|y| glyph(image.pixel(x as u32, y as u32)))
+            .collect()
+    };
+    let count = |m: &Vec<bool>| m.iter().filter(|v| **v).count();
+    let best_row = (0..h).max_by_key(|&y| count(&row_mask(y))).unwrap();
+    let best_column = (0..w).max_by_key(|&x| count(&column_mask(x))).unwrap();
+    [
+        spacing_regularity(&runs(&row_mask(best_row)), w),
+        spacing_regularity(&runs(&column_mask(best_column)), h),
+    ]
+}
+
+#[test]
+fn deep_zoom_keeps_the_glyph_lattice_regular() {
+    let Some(ctx) = common::gpu() else { return };
+    // Negative control of the measure: one glyph moved by 3 px (what f32 absolute positions
+    // did here: at (3, −2) an f32 step is 2.4e-7, a fifth of a 25 px cell of a 2e-5 view).
+    let mut mask = vec![false; 400];
+    for k in 0..16 {
+        let centre = 12 + 25 * k + if k == 7 { 3 } else { 0 };
+        for m in mask.iter_mut().take(centre + 10).skip(centre - 10) {
+            *m = true;
+        }
+    }
+    let (_, bad_spacing, _) = spacing_regularity(&runs(&mask), 400);
+    assert!(
+        bad_spacing >= 2.5,
+        "the measure sees a 3 px shift: {bad_spacing}"
+    );
+    // And that is what absolute f32 cell positions (the kernel before the floating origin:
+    // view_min + (c + ½)·cell in f32) give at (3, −2) with a 2e-5-high view: spacings off by
+    // more than the 1 px this test allows.
+    let (view_min, cell) = (3.0f64 - 1e-5, 2e-5 / 16.0);
+    let px_of = |c: u32| {
+        let x = view_min as f32 + (c as f32 + 0.5) * cell as f32;
+        (x as f64 - view_min) / cell * 25.0
+    };
+    let worst_f32 = (0..15)
+        .map(|c| (px_of(c + 1) - px_of(c) - 25.0).abs())
+        .fold(0.0, f64::max);
+    assert!(
+        worst_f32 > 1.0,
+        "f32 absolutes would be irregular: {worst_f32}"
+    );
+
+    // 16 cells across 400 px: a lattice of exactly 25 px (hand-computed: 400/16).
+    for (name, center, half_height) in [
+        ("deep_zoom_3_-2", [3.0, -2.0], 1e-5),
+        ("deep_zoom_300_-200", [300.0, -200.0], 1e-3),
+    ] {
+        let scene = ellipses_only(Scene {
+            model: Model::seed(-1.5, 1.0, 1.0),
+            grid: 16,
+            camera: Camera {
+                center,
+                half_height,
+                x_per_y: 1.0,
+            },
+            ..Scene::default()
+        });
+        let image = render(&ctx, &scene);
+        let path = keep(&image, name);
+        for (axis, (spacing, worst_spacing, worst_width)) in ["μ1 (row)", "μ2 (column)"]
+            .iter()
+            .zip(glyph_lattice(&image))
+        {
+            eprintln!(
+                "{name} along {axis}: spacing {spacing} px, worst spacing deviation \
+                 {worst_spacing} px, worst width deviation {worst_width} px"
+            );
+            assert!(
+                (spacing - 25.0).abs() <= 0.5 && worst_spacing <= 1.0 && worst_width <= 1.0,
+                "{name} along {axis}: irregular glyph lattice (spacing {spacing}, worst \
+                 deviation {worst_spacing}, width deviation {worst_width}): {path}"
+            );
+        }
+    }
+}
+
+#[test]
+fn layers_draw_back_to_front_and_say_what_they_show() {
+    let Some(ctx) = common::gpu() else { return };
+    let frames = FrameRenderer::new(&ctx, false).unwrap();
+    let renderer = frames.scene_renderer();
+    assert_eq!(
+        renderer.layer_names(),
+        [
+            "heatmap",
+            "convergence",
+            "axes",
+            "ellipses",
+            "flow trails",
+            "paths",
+            "race",
+            "geodesic ball",
+            "estimates",
+            "probe arrows",
+            "markers"
+        ]
+    );
+    let info = fisherflow::render::FrameInfo {
+        epsilon: 2.5e-3,
+        ..Default::default()
+    };
+    let with_probe = Scene::default();
+    assert!(with_probe.probe.is_some());
+    let legends = renderer.legends(&with_probe, &info);
+    assert_eq!(legends.len(), 2, "ellipses and arrows: {legends:#?}");
+    assert!(
+        legends[0].title.as_deref() == Some("ellipse colour: log₁₀ κ(F)")
+            && legends[0]
+                .items
+                .iter()
+                .any(|i| matches!(i, fisherflow::render::layer::LegendItem::Text(t) if t.contains("2.50e-3"))),
+        "the ellipse legend states ε: {:#?}",
+        legends[0]
+    );
+    // Negative controls: a layer that is off says nothing; the legend switch silences all;
+    // the flow says something only while particles run.
+    let no_ellipses = Scene {
+        layers: Layers {
+            ellipses: false,
+            ..Layers::default()
+        },
+        ..Scene::default()
+    };
+    assert_eq!(renderer.legends(&no_ellipses, &info).len(), 1);
+    let no_legend = Scene {
+        layers: Layers {
+            legend: false,
+            ..Layers::default()
+        },
+        ..Scene::default()
+    };
+    assert!(renderer.legends(&no_legend, &info).is_empty());
+    let flowing = fisherflow::render::FrameInfo {
+        particles: 1024,
+        ..info
+    };
+    assert_eq!(renderer.legends(&with_probe, &flowing).len(), 3);
+}
+
+/// Pixel radii (right, up, left, down) of the glyph under the canvas centre.
+fn centre_glyph_radii(image: &Image) -> [u32; 4] {
+    let (cx, cy) = (SIZE[0] as i32 / 2, SIZE[1] as i32 / 2);
+    let radius = |dx: i32, dy: i32| {
+        (1..100)
+            .find(|&k| {
+                let p = image.pixel((cx + dx * k) as u32, (cy + dy * k) as u32);
+                is_color(p, palette::BACKGROUND, 6)
+            })
+            .unwrap_or(100)
+    };
+    [radius(1, 0), radius(0, -1), radius(-1, 0), radius(0, 1)].map(|r| r as u32)
+}
+
+#[test]
+fn half_plane_glyphs_follow_diag_one_over_sigma_squared_two_over_sigma_squared() {
+    let Some(ctx) = common::gpu() else { return };
+    // One Gaussian (π = 1) on (μ1, σ1): F = diag(1/σ², 2/σ²). The ellipse level is set by the
+    // target's block (λ_min = 1 at σ = 1), so at scale 1 the glyph at σ has semi-axes
+    // 0.45·cell·σ along μ1 and that /√2 along σ1. Grid 8 over a 400 px canvas 1 unit high:
+    // 50 px cells; the centre cell sits at σ = 1.0625: 23.9 px across and 16.9 px up.
+    let model = Model {
+        pi: 1.0,
+        mu1: 0.0,
+        mu2: 0.0,
+        sigma1: 1.0,
+        sigma2: 1.0,
+    };
+    let slice = Slice {
+        a: Param::Mu1,
+        b: Param::Sigma1,
+    };
+    let scene = |x_per_y: f64| {
+        ellipses_only(Scene {
+            model,
+            slice,
+            grid: 8,
+            camera: Camera {
+                // A cell centre: cells are 0.125·x_per_y wide and 0.125 high from 0.
+                center: [0.0625 * x_per_y, 1.0625],
+                half_height: 0.5,
+                x_per_y,
+            },
+            ..Scene::default()
+        })
+    };
+    let equal = render(&ctx, &scene(1.0));
+    let path = keep(&equal, "half_plane_glyph");
+    let [right, up, left, down] = centre_glyph_radii(&equal);
+    for (r, want) in [(right, 23.9), (left, 23.9), (up, 16.9), (down, 16.9)] {
+        assert!(
+            (r as f64 - want).abs() <= 2.0,
+            "radii {right} {up} {left} {down} px, expected 23.9 across, 16.9 up: {path}"
+        );
+    }
+    // Unequal scaling (two horizontal world units per vertical one on screen): the metric in
+    // display units is diag(4, 2)/σ² at the target, so the level follows λ_min = 2 and the
+    // glyph turns: 16.9 px across, 23.9 px up. (Drawn in world units with equal pixels it
+    // would stay 23.9 by 16.9 squeezed to 12 px across.)
+    let stretched = render(&ctx, &scene(2.0));
+    let path = keep(&stretched, "half_plane_glyph_x_per_y_2");
+    let [right, up, left, down] = centre_glyph_radii(&stretched);
+    // Upwards the glyph touches its neighbour (23.9 px + 26.8 px at σ = 1.19 > one 50 px
+    // cell), so the walk measures only down, towards the smaller glyphs.
+    for (r, want) in [(right, 16.9), (left, 16.9), (down, 23.9)] {
+        assert!(
+            (r as f64 - want).abs() <= 2.0,
+            "radii {right} {up} {left} {down} px, expected 16.9 across, 23.9 up: {path}"
+        );
+    }
+}
+
+#[test]
+fn nothing_is_drawn_outside_the_model() {
+    let Some(ctx) = common::gpu() else { return };
+    // The half-plane around σ1 = 0: the lower half of the canvas (σ1 < 0) is outside the
+    // model and must stay background; the upper half has glyphs.
+    let scene = ellipses_only(Scene {
+        model: Model {
+            pi: 1.0,
+            ..Model::default()
+        },
+        slice: Slice {
+            a: Param::Mu1,
+            b: Param::Sigma1,
+        },
+        grid: 16,
+        camera: Camera {
+            center: [0.0, 0.0],
+            half_height: 1.0,
+            x_per_y: 1.0,
+        },
+        ..Scene::default()
+    });
+    let image = render(&ctx, &scene);
+    let path = keep(&image, "outside_the_model");
+    let drawn = |rows: std::ops::Range<u32>| {
+        rows.flat_map(|y| (0..SIZE[0]).map(move |x| (x, y)))
+            .filter(|&(x, y)| !is_color(image.pixel(x, y), palette::BACKGROUND, 6))
+            .count()
+    };
+    // Row 200 is σ1 = 0; leave the antialiased boundary row out.
+    let below = drawn(SIZE[1] / 2 + 2..SIZE[1]);
+    let above = drawn(0..SIZE[1] / 2 - 2);
+    assert_eq!(below, 0, "pixels drawn where σ1 < 0: {path}");
+    assert!(
+        above > 5000,
+        "the model's half has glyphs ({above} px): {path}"
+    );
+}
+
+/// The ellipse layer draws its glyphs into a cache and composites it while nothing they depend
+/// on changed. One renderer taken through a sequence of edits must give, at every step, the
+/// image a fresh renderer gives for that scene (a stale cache would show the previous glyphs);
+/// each edit that changes the glyphs is checked to change the image (the control), and moving
+/// the target under F glyphs, which must not redraw them, leaves the image as it was.
+#[test]
+fn the_ellipse_cache_never_shows_stale_glyphs() {
+    use fisherflow::scene::{EllipseSource, SceneEdit};
+    let Some(ctx) = common::gpu() else { return };
+    let mut reused = FrameRenderer::new(&ctx, false).unwrap();
+    let mut scene = ellipses_only(Scene::default());
+    let mut previous = reused.render_image(&ctx, SIZE, 1.0, &scene).unwrap().1;
+    assert_eq!(previous.rgba, render(&ctx, &scene).rgba, "first frame");
+    type Edit = Box<dyn Fn(&mut Scene)>;
+    let steps: Vec<(&str, Edit, bool)> = vec![
+        ("ellipse scale", Box::new(|s| s.ellipse_scale *= 1.6), true),
+        ("grid", Box::new(|s| s.grid = 23), true),
+        ("pan", Box::new(|s| s.camera.center[0] += 0.37), true),
+        (
+            "target under F glyphs",
+            Box::new(|s| {
+                let [a, b] = s.target();
+                s.apply(SceneEdit::SetTarget([a + 0.4, b - 0.3]));
+            }),
+            false,
+        ),
+        (
+            "EF glyphs",
+            Box::new(|s| s.estimates.grid_ellipses = EllipseSource::EmpiricalFisher),
+            true,
+        ),
+        (
+            "target under EF glyphs",
+            Box::new(|s| {
+                let [a, b] = s.target();
+                s.apply(SceneEdit::SetTarget([a - 0.9, b + 0.5]));
+            }),
+            true,
+        ),
+        (
+            "ellipses off",
+            Box::new(|s| s.layers.ellipses = false),
+            true,
+        ),
+        ("ellipses on", Box::new(|s| s.layers.ellipses = true), true),
+    ];
+    for (what, edit, changes) in steps {
+        edit(&mut scene);
+        let got = reused.render_image(&ctx, SIZE, 1.0, &scene).unwrap().1;
+        let fresh = render(&ctx, &scene);
+        // The reused renderer may have recomputed only the target's half of the field, whose
+        // values differ from a whole dispatch's in the last f32 bits (another pipeline): a
+        // colour step or two on a few pixels. Stale glyphs differ by far more.
+        let (differing, largest) = difference(&got, &fresh);
+        if largest > 3 {
+            panic!(
+                "{what}: the reused renderer differs from a fresh one on {differing} pixels, by up \
+                 to {largest} ({})",
+                keep(&got, "stale_cache")
+            );
+        }
+        let (moved, _) = difference(&got, &previous);
+        assert_eq!(
+            moved > 100,
+            changes,
+            "{what}: the control ({moved} pixels changed)"
+        );
+        previous = got;
+    }
+}
+
+/// (pixels whose colour differs by more than 3 in a channel, the largest channel difference).
+fn difference(a: &Image, b: &Image) -> (usize, u8) {
+    let mut count = 0;
+    let mut largest = 0;
+    for (p, q) in a.rgba.chunks(4).zip(b.rgba.chunks(4)) {
+        let d = p
+            .iter()
+            .zip(q)
+            .map(|(x, y)| x.abs_diff(*y))
+            .max()
+            .unwrap_or(0);
+        largest = largest.max(d);
+        if d > 3 {
+            count += 1;
+        }
+    }
+    (count, largest)
+}
+
+/// The viewer's warm-up (`FrameRenderer::warm_up`) covers both kinds of slice, every flow mode
+/// and the profiled metric, and leaves nothing behind: a scene drawn after it is the same image,
+/// pixel for pixel, as on a fresh renderer. Control: a different scene differs.
+#[test]
+fn warm_up_covers_every_mode_and_leaves_nothing_behind() {
+    use fisherflow::frame::warm_up_scenes;
+    use fisherflow::math::Metric;
+    use fisherflow::scene::FlowMode;
+    let scenes = warm_up_scenes();
+    assert!(
+        scenes
+            .iter()
+            .any(|s| s.slice == fisherflow::math::Slice::SEED)
+    );
+    assert!(
+        scenes
+            .iter()
+            .any(|s| s.slice != fisherflow::math::Slice::SEED)
+    );
+    for mode in [
+        FlowMode::Natural,
+        FlowMode::Both,
+        FlowMode::NaturalVsEmpirical,
+    ] {
+        assert!(
+            scenes.iter().any(|s| s.flow.enabled && s.flow.mode == mode),
+            "{mode:?}"
+        );
+    }
+    assert!(scenes.iter().any(|s| s.metric == Metric::Profiled));
+    assert!(
+        scenes
+            .iter()
+            .all(|s| s.geodesics.ball && s.convergence.enabled)
+    );
+
+    let Some(ctx) = common::gpu() else { return };
+    let scene = Scene {
+        probe: Some([0.6, 0.3]),
+        ..Scene::default()
+    };
+    let fresh = render(&ctx, &scene);
+    let mut frames = FrameRenderer::new(&ctx, false).unwrap();
+    let (_, failed) = frames.warm_up(&ctx);
+    assert_eq!(failed, 0, "every warm-up scene renders");
+    let (_, after) = frames.render_image(&ctx, SIZE, 1.0, &scene).unwrap();
+    assert_eq!([after.width, after.height], [fresh.width, fresh.height]);
+    assert!(
+        after.rgba == fresh.rgba,
+        "the warm-up left something behind"
+    );
+    let other = render(
+        &ctx,
+        &Scene {
+            probe: Some([0.2, 0.3]),
+            ..scene.clone()
+        },
+    );
+    assert!(
+        other.rgba != fresh.rgba,
+        "control: another probe is another image"
+    );
+
+    // Particles whose key matches the last warm-up scene's (its slice, flow mode, 64 particles,
+    // the default seed) start afresh too, over this scene's view.
+    let warm_flow = scenes.last().expect("warm-up scenes");
+    assert!(warm_flow.flow.enabled);
+    let mut flow = Scene::default();
+    flow.apply(fisherflow::scene::SceneEdit::ApplyPreset(
+        fisherflow::scene::Preset::WeightSingularity,
+    ));
+    flow.slice = warm_flow.slice;
+    flow.flow = warm_flow.flow;
+    let fresh = render(&ctx, &flow);
+    let mut frames = FrameRenderer::new(&ctx, false).unwrap();
+    frames.warm_up(&ctx);
+    let (_, after) = frames.render_image(&ctx, SIZE, 1.0, &flow).unwrap();
+    assert!(after.rgba == fresh.rgba, "warm-up particles were reused");
+}
+
+/// While nothing drawn reads the target's half of the field (F's ellipses only), a moved target
+/// does not rerun the field's target-only pass; turning on the L heatmap afterwards runs it, and
+/// the frame is the one a fresh renderer draws for that scene (within 2/255 per channel), on the
+/// seed's slice and on a general one. Control: the heatmap for the old target differs.
+#[test]
+fn a_deferred_target_pass_runs_when_a_layer_needs_it() {
+    use fisherflow::scene::{Heatmap, Preset, SceneEdit};
+    use fisherflow::simulation::draws_target_half;
+    let Some(ctx) = common::gpu() else { return };
+    for preset in [Preset::Seed, Preset::Unequal] {
+        let mut start = Scene {
+            grid: 32,
+            ..Scene::default()
+        };
+        start.apply(SceneEdit::ApplyPreset(preset));
+        assert!(!draws_target_half(&start), "{preset:?}: F's ellipses only");
+        let mut frames = FrameRenderer::new(&ctx, false).unwrap();
+        frames.render_image(&ctx, SIZE, 1.0, &start).unwrap();
+        let before = frames.scene_renderer().simulation().field_generation(true);
+        let mut moved = start.clone();
+        let t = moved.target();
+        moved.apply(SceneEdit::SetTarget([t[0] + 0.2, t[1] - 0.1]));
+        frames.render_image(&ctx, SIZE, 1.0, &moved).unwrap();
+        assert_eq!(
+            frames.scene_renderer().simulation().field_generation(true),
+            before,
+            "{preset:?}: the target-only pass was deferred"
+        );
+        let with_heatmap = Scene {
+            heatmap: Heatmap::Loss,
+            ..moved.clone()
+        };
+        assert!(draws_target_half(&with_heatmap));
+        let (_, deferred) = frames.render_image(&ctx, SIZE, 1.0, &with_heatmap).unwrap();
+        assert!(frames.scene_renderer().simulation().field_generation(true) > before);
+        let fresh = render(&ctx, &with_heatmap);
+        let differs = |a: &Image, b: &Image| {
+            a.rgba
+                .iter()
+                .zip(&b.rgba)
+                .filter(|(x, y)| (**x as i32 - **y as i32).abs() > 2)
+                .count()
+        };
+        assert_eq!(
+            differs(&deferred, &fresh),
+            0,
+            "{preset:?}: {}",
+            keep(&deferred, "deferred_target")
+        );
+        let old_target = render(
+            &ctx,
+            &Scene {
+                heatmap: Heatmap::Loss,
+                ..start.clone()
+            },
+        );
+        assert!(differs(&old_target, &fresh) > 100, "{preset:?}: control");
+    }
+}
