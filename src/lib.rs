@@ -2,8 +2,9 @@
 //! compute shaders and drawn in real time.
 //!
 //! * [`cli`]: the command line;
-//! * [`bench`]: the GPU-vs-CPU benchmark;
-//! * [`capture`]: scripted, headless demo captures;
+//! * [`bench`]: the GPU-vs-CPU benchmark and the error measures of the f32 paths against the
+//!   f64 reference;
+//! * [`capture`]: scripted, headless demo captures, and writing files atomically;
 //! * [`math`]: the f64 reference (MATH.md made executable);
 //! * [`cpu`]: f32 multi-threaded mirrors of the WGSL compute stages;
 //! * [`gpu`]: device selection, shared byte layouts, shader loading;
@@ -13,16 +14,14 @@
 //! * [`jobs`]: work off the frame loop (the race, shortest paths, estimates at the probe, the
 //!   K-FAC lab's training), one background job type owned by the simulation;
 //! * [`render`]: the scene renderer (instanced pipelines into a texture);
-//! * [`numbers`]: the side panel's numbers (f64, on the CPU);
-//! * [`overlay`]: labels and legends over the canvas (egui), shared by the viewer and captures;
-//! * [`frame`]: the one frame renderer (scene + overlay + read-back) for every consumer;
+//! * [`frame`]: the one frame renderer (scene + overlay + read-back) for every consumer, with
+//!   the overlay's labels and legends (egui) and the side panel's numbers (f64, on the CPU);
 //! * [`viewer`]: the window;
-//! * [`kfac`]: the K-FAC lab: a small classifier on the mixture, its exact layer Fisher blocks against A and G;
-//! * [`verify`]: error measures of the f32 paths against the f64 reference.
+//! * [`kfac`]: the K-FAC lab: a small classifier on the mixture, its exact layer Fisher blocks
+//!   against A and G.
 //!
-//! Imports run one way, each module naming only those before it: output, math, kfac, gpu,
-//! verify, compute, cpu, scene, jobs, simulation, render, numbers, overlay, frame, capture,
-//! bench, viewer, cli (the test at the bottom of this file checks every module).
+//! Imports run one way, each module naming only those before it: math, kfac, gpu, compute, cpu,
+//! scene, jobs, simulation, render, frame, capture, bench, viewer, cli (the test at the bottom of this file checks every module).
 
 #![warn(missing_docs)]
 
@@ -36,13 +35,9 @@ pub mod gpu;
 pub mod jobs;
 pub mod kfac;
 pub mod math;
-pub mod numbers;
-pub mod output;
-pub mod overlay;
 pub mod render;
 pub mod scene;
 pub mod simulation;
-pub mod verify;
 pub mod viewer;
 
 #[cfg(test)]
@@ -96,20 +91,16 @@ mod architecture {
 
     /// Every top-level module, lowest first: a module names only those before it. A new
     /// module must be placed here (the test fails until it is).
-    const LAYERS: [&str; 17] = [
-        "output",
+    const LAYERS: [&str; 13] = [
         "math",
         "kfac",
         "gpu",
-        "verify",
         "compute",
         "cpu",
         "scene",
         "jobs",
         "simulation",
         "render",
-        "numbers",
-        "overlay",
         "frame",
         "capture",
         "bench",

@@ -31,12 +31,17 @@
 //!   the view fitted to it ([`Scene::fit_view`]).
 
 pub mod presets;
+pub mod verify;
 
 use std::time::Instant;
 
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::bench::verify::{
+    GeneralOutcome, Tolerances, compare_general, compare_reports, general_grid_reference,
+    general_tolerances, report_from_cell,
+};
 use crate::compute::fim_field::{FieldData, FieldMode, FimFieldPipeline, grid_params};
 use crate::compute::general::{GeneralData, GeneralPipeline};
 use crate::compute::particles::{ParticleData, ParticlePipeline};
@@ -50,13 +55,9 @@ use crate::math::general::DEFAULT_NODES_GENERAL;
 use crate::math::quadrature::DEFAULT_NODES_F64;
 use crate::math::{Metric, Model, PointInput, PointReport, QuadratureRule, Slice, evaluate_point};
 use crate::render::CANVAS_FORMAT;
-use crate::render::target::RenderTarget;
+use crate::render::canvas::Canvas;
 use crate::scene::{Camera, NOMINAL_ASPECT, Scene};
 use crate::simulation::{flow_params, general_nodes, uses_seed_kernel};
-use crate::verify::{
-    GeneralOutcome, Tolerances, compare_general, compare_reports, general_grid_reference,
-    general_tolerances, report_from_cell,
-};
 
 /// Which kernel a measurement ran.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -1300,7 +1301,7 @@ fn bench_frames(
         // The frame renderer every consumer uses, its stages timed one by one.
         let mut frames = FrameRenderer::new(ctx, false)?;
         let renderer = frames.scene_renderer_mut();
-        let target = RenderTarget::new(
+        let target = Canvas::new(
             &ctx.device,
             [case.width, case.height],
             CANVAS_FORMAT,

@@ -6,6 +6,7 @@
 //! (a folder for PNGs, a file otherwise) that is renamed into place only when every frame is
 //! done; an error or Ctrl-C removes it. An existing output is refused unless `force`.
 
+pub mod output;
 pub mod scenario;
 
 use std::io::Write;
@@ -15,10 +16,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, anyhow, bail};
 
+use crate::capture::output::temporary_sibling;
 use crate::frame::FrameRenderer;
 use crate::gpu::context::GpuContext;
-use crate::output::temporary_sibling;
-use crate::render::target::Image;
+use crate::render::canvas::Image;
 pub use scenario::Scenario;
 
 /// Output format.

@@ -10,10 +10,10 @@ use clap::Args;
 
 use super::{CliError, CliResult, ModelArgs, require_parent_folder};
 use crate::bench::{self, BenchConfig, BenchModel, FimPath, Kernel};
+use crate::capture::output::write_atomically;
 use crate::gpu::context::{BackendChoice, GpuContext, GpuOptions};
 use crate::math::quadrature::validate_nodes;
 use crate::math::{Metric, Slice};
-use crate::output::write_atomically;
 use crate::scene::Scene;
 
 /// Options of `fisherflow bench`.

@@ -25,6 +25,7 @@ use clap::{Args, ValueEnum};
 use serde::Serialize;
 
 use super::{CliError, CliResult, parse_pair};
+use crate::bench::verify::report_from_cell;
 use crate::compute::estimates::evaluate_estimates;
 use crate::compute::fim_field::evaluate_points;
 use crate::compute::general::{DEFAULT_NODES_GENERAL_F32, evaluate_general_points};
@@ -41,7 +42,6 @@ use crate::math::{
     GeneralInput, PointInput, PointReport, QuadratureRule, evaluate_general, evaluate_point,
     validate_damping, validate_finite,
 };
-use crate::verify::report_from_cell;
 
 /// Where to evaluate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

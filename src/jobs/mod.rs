@@ -251,10 +251,7 @@ impl<K, R> Drop for Job<K, R> {
 
 /// Starts the job's thread: it waits for a request, skips to the newest one queued, runs the
 /// work, and ends when the owner drops its sender.
-fn spawn<K, R>(
-    name: &'static str,
-    shared: Arc<Shared<K, R>>,
-) -> Channels<K, R>
+fn spawn<K, R>(name: &'static str, shared: Arc<Shared<K, R>>) -> Channels<K, R>
 where
     K: Clone + Send + 'static,
     R: Send + Sync + 'static,

@@ -15,6 +15,7 @@
 
 pub mod arrows;
 pub mod axes;
+pub mod canvas;
 pub mod colormap;
 pub mod convergence;
 pub mod ellipses;
@@ -28,7 +29,6 @@ pub mod particle_draw;
 pub mod paths;
 pub mod pipeline;
 pub mod race;
-pub mod target;
 pub mod trails;
 
 use crate::gpu::context::{GpuContext, GpuError};

@@ -25,10 +25,10 @@ use winit::window::{Window, WindowId};
 
 use super::damage::{Damage, damage, redraw_jobs};
 use super::ui::{self, FrameContext, UiState};
+use crate::capture::output::write_atomically;
 use crate::frame::FrameRenderer;
 use crate::gpu::context::{BackendChoice, GpuContext};
-use crate::output::write_atomically;
-use crate::render::target::{Image, RenderTarget};
+use crate::render::canvas::{Canvas, Image};
 use crate::render::{CANVAS_FORMAT, FrameInfo};
 use crate::scene::Scene;
 
@@ -268,7 +268,7 @@ struct Graphics {
     /// The one frame renderer, without its overlay: the window's egui UI draws the labels
     /// over the canvas widget itself.
     frames: FrameRenderer,
-    canvas: RenderTarget,
+    canvas: Canvas,
     canvas_texture: egui::TextureId,
     /// The copy compositor's cached chrome, when the surface can be copied into (see
     /// [`Chrome`]); None: egui draws the whole window, the canvas as an image, every frame.
@@ -289,7 +289,7 @@ struct Graphics {
 #[derive(Default)]
 struct Chrome {
     /// The chrome as drawn, at the surface's size.
-    target: Option<RenderTarget>,
+    target: Option<Canvas>,
     /// The jobs it was drawn from.
     jobs: Vec<egui::ClippedPrimitive>,
 }
@@ -416,7 +416,7 @@ impl App {
             surface.configure(&ctx.device, &config);
         }
         let egui_ctx = egui::Context::default();
-        crate::overlay::setup_egui(&egui_ctx);
+        crate::frame::overlay::setup_egui(&egui_ctx);
         let egui_state = egui_winit::State::new(
             egui_ctx.clone(),
             egui::ViewportId::ROOT,
@@ -444,7 +444,7 @@ impl App {
         frames
             .scene_renderer_mut()
             .set_deterministic(self.options.deterministic());
-        let canvas = RenderTarget::new(&ctx.device, [1, 1], canvas_format, "canvas");
+        let canvas = Canvas::new(&ctx.device, [1, 1], canvas_format, "canvas");
         let canvas_texture = egui_renderer.register_native_texture(
             &ctx.device,
             &canvas.gamma_view,
@@ -545,7 +545,7 @@ impl App {
             ((canvas_rect.height() * ppp).round() as u32).max(1),
         ];
         if gfx.canvas.size != canvas_px {
-            gfx.canvas = RenderTarget::new(
+            gfx.canvas = Canvas::new(
                 &gfx.ctx.device,
                 canvas_px,
                 gfx.frames.scene_renderer().format(),
@@ -635,9 +635,8 @@ impl App {
         let wants_screenshot =
             self.screenshot_pending || (last_automated && self.options.screenshot.is_some());
         let window_px = [gfx.config.width, gfx.config.height];
-        let screenshot_target = wants_screenshot.then(|| {
-            RenderTarget::new(&gfx.ctx.device, window_px, gfx.config.format, "screenshot")
-        });
+        let screenshot_target = wants_screenshot
+            .then(|| Canvas::new(&gfx.ctx.device, window_px, gfx.config.format, "screenshot"));
         let mut command_buffers = if let Some(chrome) = &mut gfx.chrome {
             // The copy compositor: the chrome (redrawn when it changed), the canvas, then egui's
             // jobs after the canvas image.
@@ -1022,7 +1021,7 @@ impl Chrome {
             (_, target) => {
                 let target = match target {
                     Some(target) if !resized => target,
-                    _ => RenderTarget::new(&ctx.device, size, format, "window chrome"),
+                    _ => Canvas::new(&ctx.device, size, format, "window chrome"),
                 };
                 let clear = wgpu::LoadOp::Clear(wgpu::Color::BLACK);
                 (target, jobs.to_vec(), clear)
@@ -1046,7 +1045,7 @@ impl Chrome {
 /// Copies all of `source` into `dest` (of `dest_size` pixels) at `origin`, clipped to `dest`.
 fn copy_into(
     encoder: &mut wgpu::CommandEncoder,
-    source: &RenderTarget,
+    source: &Canvas,
     origin: [u32; 2],
     dest: &wgpu::Texture,
     dest_size: [u32; 2],

@@ -15,10 +15,10 @@ use std::time::Duration;
 use egui::{Color32, RichText, Sense, vec2};
 
 use super::ui::Command;
+use crate::frame::overlay::color;
 use crate::jobs::SceneJobs;
 use crate::jobs::estimates::{EstimateKey, ProbeEstimates};
 use crate::math::Sym2;
-use crate::overlay::color;
 use crate::render::estimates::{ESTIMATES, Which};
 use crate::scene::{EllipseSource, SAMPLES_RANGE, Scene, SceneEdit};
 

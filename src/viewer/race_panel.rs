@@ -15,11 +15,11 @@ use egui::{RichText, Sense, vec2};
 use egui_plot::{Legend, Line, Plot};
 
 use super::ui::Command;
+use crate::frame::overlay::color;
 use crate::jobs::SceneJobs;
 use crate::jobs::race::{self, RaceKey};
 use crate::math::loss::shown_divergence;
 use crate::math::optimize::{Optimizer, Run, Stop};
-use crate::overlay::color;
 use crate::scene::{
     DAMPING_RANGE, LR_RANGE, RACE_STEPS_RANGE, Race, SAMPLES_RANGE, Scene, SceneEdit,
 };

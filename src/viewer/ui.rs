@@ -8,10 +8,10 @@
 
 use egui::{Color32, FontId, Key, Pos2, Rect, RichText, Sense, Stroke, pos2, vec2};
 
+use crate::frame::numbers::{self, Kappa, PanelNumbers};
+use crate::frame::overlay::{self, color, screen_to_world, symbol, world_to_screen};
 use crate::math::general::Mat5;
 use crate::math::{Metric, Model, Param, Slice};
-use crate::numbers::{self, Kappa, PanelNumbers};
-use crate::overlay::{self, color, screen_to_world, symbol, world_to_screen};
 use crate::render::colormap::palette;
 use crate::render::ellipses::CAP_CELLS;
 use crate::render::{FrameInfo, HANDLE_RADIUS_PT};

@@ -7,13 +7,13 @@
 
 use crate::common;
 
+use fisherflow::bench::verify::{Tolerances, compare};
 use fisherflow::compute::fim_field::{evaluate_grid, evaluate_points, grid_params};
 use fisherflow::cpu;
 use fisherflow::gpu::gpu_data::{FieldCell, FieldParams, PointInput, flags};
 use fisherflow::math::general::{DEFAULT_NODES_GENERAL, empirical_fisher_full, slice_block};
 use fisherflow::math::quadrature::{DEFAULT_NODES_F32, DEFAULT_NODES_F64};
 use fisherflow::math::{self, Model, PointReport, QuadratureRule, Slice};
-use fisherflow::verify::{Tolerances, compare};
 use rayon::prelude::*;
 
 /// The f64 reference at exactly the positions the f32 path evaluated: O + offset (f64), the
@@ -139,7 +139,7 @@ fn check_grid(cells: &[FieldCell], params: &FieldParams, what: &str) {
     let per_cell = cells
         .iter()
         .zip(&refs)
-        .map(|(c, r)| fisherflow::verify::cell_errors(c, r, &tol));
+        .map(|(c, r)| fisherflow::bench::verify::cell_errors(c, r, &tol));
     let near_checked = per_cell
         .zip(&refs)
         .filter(|(e, r)| {

@@ -17,6 +17,10 @@
 
 use crate::common;
 
+use fisherflow::bench::verify::{
+    Comparison, Tolerances, compare_reports, general_cell_report, general_point_report,
+    general_scale, general_tolerances,
+};
 use fisherflow::compute::general::{DEFAULT_NODES_GENERAL_F32, evaluate_general_points};
 use fisherflow::cpu;
 use fisherflow::gpu::general_data::{FLAG_SPLITS_DROPPED, GeneralPointInput};
@@ -25,10 +29,6 @@ use fisherflow::math::general::{DEFAULT_NODES_GENERAL, GeneralReport, evaluate_g
 use fisherflow::math::point::TargetReport;
 use fisherflow::math::sym2::angle_deg;
 use fisherflow::math::{GeneralInput, Model, Param, PointReport, QuadratureRule, Slice};
-use fisherflow::verify::{
-    Comparison, Tolerances, compare_reports, general_cell_report, general_point_report,
-    general_scale, general_tolerances,
-};
 use rayon::prelude::*;
 use serde::Deserialize;
 

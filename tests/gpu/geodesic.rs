@@ -412,7 +412,7 @@ fn is_color(p: [u8; 4], hex: u32, tolerance: i32) -> bool {
 
 /// Of `points` (world), the fraction with a pixel of colour `hex` within 2 px.
 fn coverage(
-    image: &fisherflow::render::target::Image,
+    image: &fisherflow::render::canvas::Image,
     camera: &fisherflow::scene::Camera,
     points: &[[f64; 2]],
     hex: u32,

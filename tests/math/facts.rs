@@ -21,7 +21,7 @@ fn max_diff(a: &Sym2<f64>, b: &Sym2<f64>) -> f64 {
     [a.xx - b.xx, a.xy - b.xy, a.yy - b.yy]
         .into_iter()
         .map(f64::abs)
-        .fold(0.0, fisherflow::verify::max_nan)
+        .fold(0.0, fisherflow::bench::verify::max_nan)
 }
 
 #[test]

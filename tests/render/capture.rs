@@ -16,7 +16,7 @@ use std::time::Duration;
 use common::process::run_with_timeout;
 use fisherflow::gpu::context::GpuContext;
 use fisherflow::math::Model;
-use fisherflow::render::target::Image;
+use fisherflow::render::canvas::Image;
 use fisherflow::scene::Scene;
 
 /// A capture of a few small frames takes seconds on lavapipe; past this it hangs.

@@ -13,9 +13,9 @@ use crate::common;
 use fisherflow::frame::FrameRenderer;
 use fisherflow::gpu::context::GpuContext;
 use fisherflow::jobs::estimates::{EstimateKey, compute};
+use fisherflow::render::canvas::Image;
 use fisherflow::render::estimates::{ESTIMATES, F_RADIUS_PT, Which};
 use fisherflow::render::layer::LegendItem;
-use fisherflow::render::target::Image;
 use fisherflow::scene::{Camera, EllipseSource, Layers, Scene};
 
 const SIZE: [u32; 2] = [400, 400];

@@ -12,9 +12,9 @@ use crate::common;
 use fisherflow::frame::FrameRenderer;
 use fisherflow::gpu::context::GpuContext;
 use fisherflow::math::Model;
+use fisherflow::render::canvas::Image;
 use fisherflow::render::colormap::{colormap_srgb, palette};
 use fisherflow::render::heatmap::{HeatScale, HeatValue, scene_scale, value_at};
-use fisherflow::render::target::Image;
 use fisherflow::scene::{Camera, Heatmap, Layers, Preset, Scene, SceneEdit};
 
 const SIZE: [u32; 2] = [240, 240];
@@ -458,13 +458,13 @@ fn outside_the_model_nothing_is_coloured() {
 #[test]
 #[ignore]
 fn frame_cost() {
-    use fisherflow::render::target::RenderTarget;
+    use fisherflow::render::canvas::Canvas;
     use fisherflow::render::{CANVAS_FORMAT, SceneRenderer};
     let Some(ctx) = common::shared_gpu() else {
         return;
     };
     let size = [1280, 720];
-    let target = RenderTarget::new(&ctx.device, size, CANVAS_FORMAT, "frame cost");
+    let target = Canvas::new(&ctx.device, size, CANVAS_FORMAT, "frame cost");
     let mut renderer = SceneRenderer::new(ctx, CANVAS_FORMAT).unwrap();
     let mut median = |scene: &Scene| {
         let mut times: Vec<f64> = (0..18)

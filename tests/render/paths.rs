@@ -6,14 +6,14 @@
 use crate::common;
 
 use fisherflow::frame::FrameRenderer;
+use fisherflow::frame::overlay::world_to_screen;
 use fisherflow::gpu::context::GpuContext;
 use fisherflow::jobs::paths::{PATH_NODES, PathKey, compute_paths};
 use fisherflow::math::QuadratureRule;
 use fisherflow::math::geodesic::shortest_path;
-use fisherflow::overlay::world_to_screen;
+use fisherflow::render::canvas::Image;
 use fisherflow::render::colormap::palette;
 use fisherflow::render::layer::LegendItem;
-use fisherflow::render::target::Image;
 use fisherflow::scene::{Layers, Scene};
 
 const SIZE: [u32; 2] = [480, 360];

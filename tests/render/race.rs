@@ -7,13 +7,13 @@
 use crate::common;
 
 use fisherflow::frame::FrameRenderer;
+use fisherflow::frame::overlay::world_to_screen;
 use fisherflow::jobs::race::{RaceKey, color};
 use fisherflow::math::QuadratureRule;
 use fisherflow::math::general::DEFAULT_NODES_GENERAL;
 use fisherflow::math::optimize::{Optimizer, race};
-use fisherflow::overlay::world_to_screen;
+use fisherflow::render::canvas::Image;
 use fisherflow::render::layer::LegendItem;
-use fisherflow::render::target::Image;
 use fisherflow::scene::{Layers, Scene};
 
 const SIZE: [u32; 2] = [480, 360];

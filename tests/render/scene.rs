@@ -11,8 +11,8 @@ use fisherflow::math::fisher::fisher_rotated;
 use fisherflow::math::loss::gradient_rotated;
 use fisherflow::math::sym2::{natural_gradient, rotate_vector};
 use fisherflow::math::{Mixture, Model, Param, QuadratureRule, Slice};
+use fisherflow::render::canvas::Image;
 use fisherflow::render::colormap::palette;
-use fisherflow::render::target::Image;
 use fisherflow::scene::{Camera, Layers, Scene};
 
 const SIZE: [u32; 2] = [400, 400];

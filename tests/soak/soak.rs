@@ -24,7 +24,7 @@ use std::time::Instant;
 use fisherflow::gpu::context::GpuContext;
 use fisherflow::gpu::gpu_data::FieldCell;
 use fisherflow::math::{Metric, Param, Slice};
-use fisherflow::render::target::RenderTarget;
+use fisherflow::render::canvas::Canvas;
 use fisherflow::render::{CANVAS_FORMAT, SceneRenderer};
 use fisherflow::scene::{
     Camera, FlowMode, Integrator, Layers, NODE_CHOICES, ParticleColor, Preset, SIGMA_RANGE, Scene,
@@ -470,7 +470,7 @@ type ErrorLog = Arc<Mutex<Vec<String>>>;
 struct Rig<'a> {
     ctx: &'a GpuContext,
     renderer: SceneRenderer,
-    targets: BTreeMap<[u32; 2], RenderTarget>,
+    targets: BTreeMap<[u32; 2], Canvas>,
     uncaptured: ErrorLog,
 }
 
@@ -487,7 +487,7 @@ impl<'a> Rig<'a> {
         let targets = CANVASES
             .iter()
             .map(|&size| {
-                let target = RenderTarget::new(&ctx.device, size, CANVAS_FORMAT, "soak");
+                let target = Canvas::new(&ctx.device, size, CANVAS_FORMAT, "soak");
                 (size, target)
             })
             .collect();

@@ -5,8 +5,8 @@
 use egui::vec2;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use fisherflow::frame::overlay::setup_egui;
 use fisherflow::jobs::SceneJobs;
-use fisherflow::overlay::setup_egui;
 use fisherflow::scene::{Scene, Tab};
 use fisherflow::viewer::ui::UiState;
 

@@ -8,9 +8,9 @@ use egui::accesskit::Role;
 use egui::{Event, Modifiers, PointerButton, Pos2, vec2};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use fisherflow::frame::overlay::setup_egui;
 use fisherflow::jobs::SceneJobs;
 use fisherflow::math::{Metric, Model, Param, Slice};
-use fisherflow::overlay::setup_egui;
 use fisherflow::scene::{Preset, Scene, SceneEdit};
 use fisherflow::viewer::ui::{self, UiState};
 

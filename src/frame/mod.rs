@@ -6,13 +6,15 @@
 //! The viewer draws its overlay as part of its own egui UI (over the canvas widget), so it asks
 //! for frames without the overlay; captures and tests ask for it.
 
+pub mod numbers;
+pub mod overlay;
+
 use crate::gpu::context::{GpuContext, GpuError};
-use crate::numbers;
-use crate::overlay::{self, setup_egui};
+use crate::render::canvas::{Canvas, Image};
 use crate::render::ellipses::CAP_CELLS;
-use crate::render::target::{Image, RenderTarget};
 use crate::render::{CANVAS_FORMAT, FrameInfo, SceneRenderer};
 use crate::scene::Scene;
+use overlay::setup_egui;
 
 /// The egui context and renderer that paint the overlay offscreen.
 struct OverlayPainter {
@@ -25,7 +27,7 @@ pub struct FrameRenderer {
     scene: SceneRenderer,
     overlay: Option<OverlayPainter>,
     /// The offscreen target of [`FrameRenderer::render_image`], kept between frames.
-    target: Option<RenderTarget>,
+    target: Option<Canvas>,
 }
 
 impl FrameRenderer {
@@ -200,7 +202,7 @@ impl FrameRenderer {
         scene: &Scene,
     ) -> Result<(FrameInfo, Image), GpuError> {
         if self.target.as_ref().is_none_or(|t| t.size != size_px) {
-            self.target = Some(RenderTarget::new(
+            self.target = Some(Canvas::new(
                 &ctx.device,
                 size_px,
                 self.scene.format(),

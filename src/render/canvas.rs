@@ -1,11 +1,11 @@
-//! An offscreen colour target the scene (and optionally the egui overlay) is drawn into, with
+//! A canvas: an offscreen colour texture the scene (and optionally the egui overlay) is drawn into, with
 //! read-back to RGBA8 for screenshots, captures and image tests. Read-back happens only on
 //! request, never in the viewer's frame loop.
 
 use crate::gpu::context::{GpuContext, GpuError};
 
 /// A texture that can be rendered to, sampled, copied out and copied into.
-pub struct RenderTarget {
+pub struct Canvas {
     /// The texture.
     pub texture: wgpu::Texture,
     /// A view of it (render into this).
@@ -56,7 +56,7 @@ impl Image {
     }
 }
 
-impl RenderTarget {
+impl Canvas {
     /// A `size` target of `format` usable as attachment, texture, copy source and destination.
     pub fn new(
         device: &wgpu::Device,

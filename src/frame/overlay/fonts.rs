@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 /// DejaVu subsets with the glyphs egui's default fonts lack (∇, ᵀ, arrows, ⁻¹, …); see
 /// `assets/fonts/` for the licence and how they were cut.
-const MATH_FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-math.ttf");
-const MATH_MONO_FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSansMono-math.ttf");
+const MATH_FONT: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans-math.ttf");
+const MATH_MONO_FONT: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSansMono-math.ttf");
 
 /// Fonts and visuals for every egui context fisherflow creates (viewer, captures, tests).
 pub fn setup_egui(ctx: &egui::Context) {

@@ -14,8 +14,8 @@ pub use fonts::setup_egui;
 
 use egui::{Align2, Color32, FontId, Pos2, Rect, Stroke, pos2, vec2};
 
+use crate::frame::numbers::Kappa;
 use crate::math::Param;
-use crate::numbers::Kappa;
 use crate::render::FrameInfo;
 use crate::render::axes::{diagonal_is_singular, ticks};
 use crate::render::colormap::{colormap_srgb, palette};
