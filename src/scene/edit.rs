@@ -1,0 +1,332 @@
+//! Interactive edits: [`SceneEdit`] and [`Scene::apply`], which clamps every value to the
+//! range the UI offers, with the coordinate ranges it clamps to.
+
+use super::*;
+
+/// Where a slice coordinate may be dragged or typed: π on the open interval (a boundary value
+/// would make F infinite), σ positive, a mean anywhere within ±[`WORLD_LIMIT`].
+pub fn coordinate_range(p: Param) -> (f64, f64) {
+    match p {
+        Param::Pi => (PI_EDGE, 1.0 - PI_EDGE),
+        Param::Mu1 | Param::Mu2 => (-WORLD_LIMIT, WORLD_LIMIT),
+        Param::Sigma1 | Param::Sigma2 => (SIGMA_FLOOR, WORLD_LIMIT),
+    }
+}
+
+/// Closest a slice's π coordinate comes to 0 or 1.
+pub const PI_EDGE: f64 = 1e-4;
+/// Smallest σ a slice coordinate takes (handles, probe).
+pub const SIGMA_FLOOR: f64 = 1e-3;
+
+/// Where a held parameter's slider goes: π on the closed interval (π = 1 is one Gaussian, the
+/// half-plane), σ on [`SIGMA_RANGE`], a mean within ±[`MEAN_SLIDER_LIMIT`].
+pub fn held_range(p: Param) -> (f64, f64) {
+    match p {
+        Param::Pi => (0.0, 1.0),
+        Param::Mu1 | Param::Mu2 => (-MEAN_SLIDER_LIMIT, MEAN_SLIDER_LIMIT),
+        Param::Sigma1 | Param::Sigma2 => SIGMA_RANGE,
+    }
+}
+
+/// Largest |μ| a held-parameter slider sets.
+pub const MEAN_SLIDER_LIMIT: f64 = 10.0;
+
+/// One interactive change to a [`Scene`]: what a widget, a canvas gesture or a key asks for.
+/// [`Scene::apply`] carries it out, clamped to the UI's ranges.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum SceneEdit {
+    /// The shared σ (σ1 = σ2 = σ, the seed's slider), clamped to [`SIGMA_RANGE`].
+    SetSigma(f64),
+    /// One parameter of the target model: a held parameter's slider (clamped to
+    /// [`held_range`]) or, for a slice parameter, its coordinate (clamped to
+    /// [`coordinate_range`]).
+    SetParam(Param, f64),
+    /// The canvas' slice; the view is refitted and the probe moved to the slice's default.
+    /// π moves off 0 or 1 when it becomes a slice coordinate.
+    SetSlice(Slice),
+    /// One of the six presets: model, slice, probe and view.
+    ApplyPreset(Preset),
+    /// Induced or profiled metric.
+    SetMetric(Metric),
+    /// Damping λ, clamped to [`DAMPING_RANGE`].
+    SetDamping(f64),
+    /// The target's slice coordinates (dragging either handle or a density-strip marker),
+    /// each clamped to its [`coordinate_range`].
+    SetTarget([f64; 2]),
+    /// Place the probe (a click) or clear it (None); coordinates clamped like the target's.
+    SetProbe(Option<[f64; 2]>),
+    /// Grid density, clamped to [`MIN_GRID`]..=[`MAX_GRID`].
+    SetGrid(u32),
+    /// Quadrature nodes per component, made even and clamped to MIN_NODES..=MAX_NODES.
+    SetNodes(u32),
+    /// Ellipse display scale, clamped to [`ELLIPSE_SCALE_RANGE`].
+    SetEllipseScale(f64),
+    /// Which layers are drawn.
+    SetLayers(Layers),
+    /// The heatmap layer.
+    SetHeatmap(Heatmap),
+    /// Geodesic ball and shortest path settings (radius and rays clamped to
+    /// [`BALL_RADIUS_RANGE`], [`BALL_RAYS_RANGE`]).
+    SetGeodesics(Geodesics),
+    /// Optimizer race settings (steps, rates, N clamped to their ranges; a start outside the
+    /// model clamped like the probe).
+    SetRace(Race),
+    /// Where the race starts (None: the probe); clamped like the probe.
+    SetRaceStart(Option<[f64; 2]>),
+    /// Fisher-estimate settings (N clamped to [`SAMPLES_RANGE`]).
+    SetEstimates(Estimates),
+    /// Convergence-map settings (each clamped to its range).
+    SetConvergence(Convergence),
+    /// Which view the window shows.
+    SetTab(Tab),
+    /// The K-FAC lab's settings (width, rates, damping, nodes, samples clamped to their ranges).
+    SetKfacLab(KfacLab),
+    /// Flow on or off.
+    SetFlow(bool),
+    /// Flow on/off toggle (Space).
+    ToggleFlow,
+    /// Natural, Euclidean or both.
+    SetFlowMode(FlowMode),
+    /// Particle count (None: the adapter's default), clamped to [`PARTICLE_RANGE`].
+    SetParticles(Option<u32>),
+    /// Flow time step, clamped to [`DT_RANGE`].
+    SetDt(f64),
+    /// Integration steps per frame, clamped to [`STEPS_PER_FRAME_RANGE`].
+    SetStepsPerFrame(u32),
+    /// Fisher–Rao speed cap, clamped to [`SPEED_CAP_RANGE`].
+    SetSpeedCap(f64),
+    /// Trail fade, clamped to [`FADE_RANGE`].
+    SetFade(f64),
+    /// RK4 or Euler.
+    SetIntegrator(Integrator),
+    /// Colour particles by mode or by speed.
+    SetParticleColor(ParticleColor),
+    /// Seed of the particle spawn.
+    SetSeed(u32),
+    /// Zoom by `factor` (> 1 zooms in) about `pixel` of a canvas of `size` pixels (wheel,
+    /// pinch); the half-height stays in [`Camera::HALF_HEIGHT_RANGE`].
+    ZoomAbout {
+        /// Zoom factor; not a positive finite number: no change.
+        factor: f64,
+        /// The fixed point, pixels from the canvas' top-left corner.
+        pixel: [f32; 2],
+        /// Canvas size in pixels.
+        size: [f32; 2],
+    },
+    /// Drag the view by `delta_px` on a canvas `height_px` tall.
+    Pan {
+        /// Pointer movement in pixels (y down).
+        delta_px: [f32; 2],
+        /// Canvas height in pixels.
+        height_px: f32,
+    },
+    /// Frame both handles and the probe (F).
+    FitView,
+    /// Back to the default scene, keeping the grid density (R).
+    Reset,
+}
+
+/// Slice coordinates `v` clamped to the model's domain ([`coordinate_range`] of each); None
+/// when one is NaN.
+pub(super) fn clamp_coords(slice: &Slice, v: [f64; 2]) -> Option<[f64; 2]> {
+    if v.iter().any(|x| x.is_nan()) {
+        return None;
+    }
+    let [a, b] = slice.params().map(coordinate_range);
+    Some([v[0].clamp(a.0, a.1), v[1].clamp(b.0, b.1)])
+}
+
+/// `v` with each coordinate clamped to ±[`WORLD_LIMIT`]; None when one is NaN.
+pub(super) fn clamp_world(v: [f64; 2]) -> Option<[f64; 2]> {
+    v.iter()
+        .all(|x| !x.is_nan())
+        .then(|| v.map(|x| x.clamp(-WORLD_LIMIT, WORLD_LIMIT)))
+}
+
+/// `v` clamped to `range`, or `current` when `v` is NaN (a NaN from a widget changes nothing).
+pub(super) fn clamp_f64(v: f64, range: (f64, f64), current: f64) -> f64 {
+    if v.is_nan() {
+        current
+    } else {
+        v.clamp(range.0, range.1)
+    }
+}
+
+impl Scene {
+    /// Applies one interactive edit, clamped to the UI's ranges; an edit with a NaN in it
+    /// changes nothing. A scene that was valid stays valid.
+    pub fn apply(&mut self, edit: SceneEdit) {
+        use crate::math::quadrature::{MAX_NODES, MIN_NODES};
+        let flow = &mut self.flow;
+        match edit {
+            SceneEdit::SetSigma(v) => {
+                let sigma = clamp_f64(v, SIGMA_RANGE, self.model.sigma1);
+                self.model.sigma1 = sigma;
+                self.model.sigma2 = sigma;
+            }
+            SceneEdit::SetParam(p, v) => {
+                let range = if self.slice.contains(p) {
+                    coordinate_range(p)
+                } else {
+                    held_range(p)
+                };
+                self.model = self.model.with(p, clamp_f64(v, range, self.model.get(p)));
+            }
+            SceneEdit::SetSlice(slice) => {
+                if slice.validate().is_ok() && slice != self.slice {
+                    self.slice = slice;
+                    if slice.contains(Param::Pi) {
+                        let (lo, hi) = coordinate_range(Param::Pi);
+                        self.model.pi = self.model.pi.clamp(lo, hi);
+                    }
+                    self.probe = Some(default_probe(&self.model, &slice));
+                    self.fit_view();
+                }
+            }
+            SceneEdit::ApplyPreset(preset) => {
+                let (model, slice, probe) = preset.setup();
+                self.model = model;
+                self.slice = slice;
+                self.probe = Some(probe);
+                self.fit_view();
+            }
+            SceneEdit::SetMetric(metric) => self.metric = metric,
+            SceneEdit::SetDamping(v) => self.damping = clamp_f64(v, DAMPING_RANGE, self.damping),
+            SceneEdit::SetTarget(t) => {
+                if let Some(t) = clamp_coords(&self.slice, t) {
+                    self.model = self.slice.place(&self.model, t);
+                }
+            }
+            SceneEdit::SetProbe(None) => self.probe = None,
+            SceneEdit::SetProbe(Some(p)) => {
+                if let Some(p) = clamp_coords(&self.slice, p) {
+                    self.probe = Some(p);
+                }
+            }
+            SceneEdit::SetGrid(n) => self.grid = n.clamp(MIN_GRID, MAX_GRID),
+            SceneEdit::SetNodes(n) => self.nodes = (n & !1).clamp(MIN_NODES, MAX_NODES),
+            SceneEdit::SetEllipseScale(v) => {
+                self.ellipse_scale = clamp_f64(v, ELLIPSE_SCALE_RANGE, self.ellipse_scale)
+            }
+            SceneEdit::SetLayers(layers) => self.layers = layers,
+            SceneEdit::SetHeatmap(heatmap) => self.heatmap = heatmap,
+            SceneEdit::SetGeodesics(g) => {
+                let radius = clamp_f64(g.radius, BALL_RADIUS_RANGE, self.geodesics.radius);
+                self.geodesics = Geodesics {
+                    radius,
+                    rays: g.rays.clamp(BALL_RAYS_RANGE.0, BALL_RAYS_RANGE.1),
+                    ..g
+                };
+            }
+            SceneEdit::SetRace(race) => {
+                let current = self.race;
+                let mut lr = race.lr;
+                for o in crate::math::optimize::Optimizer::ALL {
+                    let v = lr.get_mut(o);
+                    *v = clamp_f64(*v, LR_RANGE, current.lr.get(o));
+                }
+                let h = race.hyper;
+                let unit = (0.0, 0.9999);
+                let hyper = Hyperparameters {
+                    momentum: clamp_f64(h.momentum, unit, current.hyper.momentum),
+                    beta1: clamp_f64(h.beta1, unit, current.hyper.beta1),
+                    beta2: clamp_f64(h.beta2, unit, current.hyper.beta2),
+                    eps: clamp_f64(h.eps, (1e-12, 1.0), current.hyper.eps),
+                    damping: clamp_f64(h.damping, DAMPING_RANGE, current.hyper.damping),
+                    samples: h.samples.clamp(SAMPLES_RANGE.0, SAMPLES_RANGE.1),
+                    seed: h.seed,
+                };
+                let start = match race.start {
+                    None => None,
+                    Some(p) => clamp_coords(&self.slice, p).or(current.start),
+                };
+                self.race = Race {
+                    start,
+                    steps: race.steps.clamp(RACE_STEPS_RANGE.0, RACE_STEPS_RANGE.1),
+                    lr,
+                    hyper,
+                    ..race
+                };
+            }
+            SceneEdit::SetRaceStart(None) => self.race.start = None,
+            SceneEdit::SetRaceStart(Some(p)) => {
+                if let Some(p) = clamp_coords(&self.slice, p) {
+                    self.race.start = Some(p);
+                }
+            }
+            SceneEdit::SetEstimates(e) => {
+                self.estimates = Estimates {
+                    samples: e.samples.clamp(SAMPLES_RANGE.0, SAMPLES_RANGE.1),
+                    ..e
+                }
+            }
+            SceneEdit::SetConvergence(c) => {
+                let current = self.convergence;
+                self.convergence = Convergence {
+                    lr_gd: clamp_f64(c.lr_gd, LR_RANGE, current.lr_gd),
+                    lr_ngd: clamp_f64(c.lr_ngd, LR_RANGE, current.lr_ngd),
+                    max_steps: c
+                        .max_steps
+                        .clamp(CONVERGENCE_STEPS_RANGE.0, CONVERGENCE_STEPS_RANGE.1),
+                    threshold: clamp_f64(
+                        c.threshold,
+                        CONVERGENCE_THRESHOLD_RANGE,
+                        current.threshold,
+                    ),
+                    grid: c
+                        .grid
+                        .clamp(CONVERGENCE_GRID_RANGE.0, CONVERGENCE_GRID_RANGE.1),
+                    steps_per_frame: c.steps_per_frame.clamp(1, 1000),
+                    ..c
+                };
+            }
+            SceneEdit::SetTab(tab) => self.tab = tab,
+            SceneEdit::SetKfacLab(lab) => {
+                use crate::kfac::lab::LAB_HIDDEN_RANGE;
+                let current = self.kfac;
+                let lr = std::array::from_fn(|k| clamp_f64(lab.lr[k], LR_RANGE, current.lr[k]));
+                self.kfac = KfacLab {
+                    hidden: lab.hidden.clamp(LAB_HIDDEN_RANGE.0, LAB_HIDDEN_RANGE.1),
+                    damping: clamp_f64(lab.damping, (1e-8, 10.0), current.damping),
+                    lr,
+                    nodes: (lab.nodes & !1).clamp(MIN_NODES, MAX_NODES),
+                    samples: lab.samples.min(crate::math::estimates::MAX_SAMPLES),
+                    ..lab
+                };
+            }
+            SceneEdit::SetFlow(on) => flow.enabled = on,
+            SceneEdit::ToggleFlow => flow.enabled = !flow.enabled,
+            SceneEdit::SetFlowMode(mode) => flow.mode = mode,
+            SceneEdit::SetParticles(n) => {
+                flow.particles = n.map(|n| n.clamp(PARTICLE_RANGE.0, PARTICLE_RANGE.1))
+            }
+            SceneEdit::SetDt(v) => flow.dt = clamp_f64(v, DT_RANGE, flow.dt),
+            SceneEdit::SetStepsPerFrame(n) => {
+                flow.steps_per_frame = n.clamp(STEPS_PER_FRAME_RANGE.0, STEPS_PER_FRAME_RANGE.1)
+            }
+            SceneEdit::SetSpeedCap(v) => {
+                flow.speed_cap = clamp_f64(v, SPEED_CAP_RANGE, flow.speed_cap)
+            }
+            SceneEdit::SetFade(v) => flow.fade = clamp_f64(v, FADE_RANGE, flow.fade),
+            SceneEdit::SetIntegrator(integrator) => flow.integrator = integrator,
+            SceneEdit::SetParticleColor(color) => flow.color = color,
+            SceneEdit::SetSeed(seed) => flow.seed = seed,
+            SceneEdit::ZoomAbout {
+                factor,
+                pixel,
+                size,
+            } => self.camera.zoom_about(factor, pixel, size),
+            SceneEdit::Pan {
+                delta_px,
+                height_px,
+            } => self.camera.pan_pixels(delta_px, height_px),
+            SceneEdit::FitView => self.fit_view(),
+            SceneEdit::Reset => {
+                *self = Scene {
+                    grid: self.grid,
+                    ..Scene::default()
+                }
+            }
+        }
+    }
+}

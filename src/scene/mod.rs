@@ -1,0 +1,292 @@
+//! The scene state: the single source of truth that the UI edits, a capture scenario drives
+//! and the renderer draws. Plain data with serde, so a live session can be saved as TOML and
+//! replayed as a scenario.
+//!
+//! Interactive edits go through [`Scene::apply`] with a [`SceneEdit`]: the viewer's widgets,
+//! canvas gestures and keys, and the soak test (`tests/soak/soak.rs`) that replays thousands of
+//! random edits. `apply` clamps every value to the range the UI offers (the `*_RANGE`
+//! constants below, the camera's zoom and coordinate limits), so no edit sequence can leave
+//! the scene invalid or outside what the renderer was tested with.
+//!
+//! The state's parts live beside this file: the [`Camera`] (`camera.rs`), each feature's
+//! settings (`settings.rs`), the file format and its old spellings (`file.rs`), the presets
+//! (`preset.rs`) and the edits (`edit.rs`).
+
+mod camera;
+mod edit;
+mod file;
+mod preset;
+mod settings;
+#[cfg(test)]
+mod tests;
+
+pub use camera::*;
+pub use edit::*;
+pub use preset::*;
+pub use settings::*;
+
+use file::SceneFile;
+
+use serde::{Deserialize, Serialize};
+
+use crate::kfac::lab::KfacLab;
+use crate::math::optimize::{Hyperparameters, PerOptimizer};
+use crate::math::quadrature::{DEFAULT_NODES_F32, MAX_NODES, MIN_NODES};
+use crate::math::{Metric, Model, Param, Slice};
+
+/// Smallest and largest σ the UI offers (log slider).
+pub const SIGMA_RANGE: (f64, f64) = (0.05, 5.0);
+/// Smallest grid density (cells across the view height).
+pub const MIN_GRID: u32 = 8;
+/// Largest grid density offered when the device allows it.
+pub const MAX_GRID: u32 = 2048;
+/// Damping λ the UI offers (log slider with a zero end).
+pub const DAMPING_RANGE: (f64, f64) = (0.0, 10.0);
+/// Ellipse display scale the UI offers.
+pub const ELLIPSE_SCALE_RANGE: (f64, f64) = (0.1, 4.0);
+/// Flow time step the UI offers.
+pub const DT_RANGE: (f64, f64) = (0.001, 1.0);
+/// Integration steps per frame the UI offers.
+pub const STEPS_PER_FRAME_RANGE: (u32, u32) = (1, 16);
+/// Fisher–Rao speed cap the UI offers.
+pub const SPEED_CAP_RANGE: (f64, f64) = (0.05, 50.0);
+/// Trail fade per frame the UI offers (1 = no trails).
+pub const FADE_RANGE: (f64, f64) = (0.005, 1.0);
+/// Quadrature node counts the UI's menu offers (any even count in MIN_NODES..=MAX_NODES is
+/// valid; these are the useful ones).
+pub const NODE_CHOICES: [u32; 6] = [16, 32, 48, 64, 96, 128];
+/// Largest |coordinate| of a world point an edit may set (target, probe, camera centre). Far
+/// beyond any interesting θ, and small enough that f32 positions and the squares the kernels
+/// form stay finite.
+pub const WORLD_LIMIT: f64 = 1e6;
+
+/// Everything the picture depends on.
+///
+/// `model` is the target θ*, all five parameters of the general mixture; the canvas is the
+/// slice through it named by `slice`: the handle sits at the model's slice coordinates, and the
+/// three held parameters take the model's values everywhere on the canvas. A file may instead
+/// give the seed's `sigma` (σ1 = σ2) and `target = [μ1, μ2]` (slice coordinates): old scene
+/// files load unchanged ([`SceneFile`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "SceneFile")]
+pub struct Scene {
+    /// The target θ*: all five parameters (π, μ1, μ2, σ1, σ2).
+    pub model: Model,
+    /// The canvas: which two parameters vary (horizontal, vertical).
+    pub slice: Slice,
+    /// The metric on the slice: the induced 2×2 block of F, or the profiled one (the Schur
+    /// complement that treats the three held parameters as unknown).
+    pub metric: Metric,
+    /// Where the gradient arrows are drawn, if anywhere, in slice coordinates. Absent in a
+    /// TOML file means no probe (not the default scene's), so a scene without one round-trips.
+    pub probe: Option<[f64; 2]>,
+    /// Grid density: cells across the view height (cells are square on screen).
+    pub grid: u32,
+    /// Display scale of the ellipses (1 = the level set that fills 90% of a far cell).
+    pub ellipse_scale: f64,
+    /// Damping λ ≥ 0 of the natural gradient (F + λI)⁻¹∇L.
+    pub damping: f64,
+    /// Quadrature nodes per component for the GPU field.
+    pub nodes: u32,
+    /// The view.
+    pub camera: Camera,
+    /// Layer toggles.
+    pub layers: Layers,
+    /// Flow mode.
+    pub flow: Flow,
+    /// The heatmap under the ellipses.
+    pub heatmap: Heatmap,
+    /// Geodesic ball and shortest path.
+    pub geodesics: Geodesics,
+    /// The optimizer race.
+    pub race: Race,
+    /// Fisher estimates (probe ellipses, grid ellipse source).
+    pub estimates: Estimates,
+    /// The convergence map.
+    pub convergence: Convergence,
+    /// Which view the window shows.
+    pub tab: Tab,
+    /// The K-FAC lab's settings (its data is the target mixture `model`).
+    pub kfac: KfacLab,
+}
+
+impl Default for Scene {
+    fn default() -> Self {
+        Self {
+            model: Model::seed(-1.5, 1.0, 1.0),
+            slice: Slice::SEED,
+            metric: Metric::Induced,
+            probe: Some([1.2, 0.4]),
+            grid: 32,
+            ellipse_scale: 1.0,
+            damping: 0.0,
+            nodes: DEFAULT_NODES_F32,
+            camera: Camera::default(),
+            layers: Layers::default(),
+            flow: Flow::default(),
+            heatmap: Heatmap::None,
+            geodesics: Geodesics::default(),
+            race: Race::default(),
+            estimates: Estimates::default(),
+            convergence: Convergence::default(),
+            tab: Tab::Geometry,
+            kfac: KfacLab::default(),
+        }
+    }
+}
+
+/// A scene value out of range: which field, and what is allowed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct SceneError {
+    /// The field's name as in the TOML file.
+    pub field: &'static str,
+    /// What is wrong and what is allowed.
+    pub message: String,
+}
+
+impl Scene {
+    /// The target θ*'s slice coordinates (where its handle is drawn).
+    pub fn target(&self) -> [f64; 2] {
+        self.slice.coords(&self.model)
+    }
+
+    /// The twin handle: the label-swapped target's slice coordinates, where that lies in the
+    /// slice (always on the seed's slice; never with π ≠ ½ held, for example).
+    pub fn twin(&self) -> Option<[f64; 2]> {
+        self.slice.twin(&self.model, &self.model)
+    }
+
+    /// The seed's σ when the canvas is the seed's model and slice — (μ1, μ2) with π = ½ and
+    /// σ1 = σ2 — which the seed kernels (rotated basis, exact diagonal) evaluate; None for
+    /// every other slice, which the general kernel evaluates.
+    pub fn seed_sigma(&self) -> Option<f64> {
+        let m = &self.model;
+        (self.slice.is_seed() && m.pi == 0.5 && m.sigma1 == m.sigma2).then_some(m.sigma1)
+    }
+
+    /// The model at slice coordinates `xy` (the held parameters from the target).
+    pub fn model_at(&self, xy: [f64; 2]) -> Model {
+        self.slice.place(&self.model, xy)
+    }
+
+    /// A length that sets the picture's scale: the larger σ.
+    pub fn length_scale(&self) -> f64 {
+        self.model.sigma1.max(self.model.sigma2)
+    }
+
+    /// Checks every field's range.
+    pub fn validate(&self) -> Result<(), SceneError> {
+        let err = |field, message: String| Err(SceneError { field, message });
+        let finite2 = |v: [f64; 2]| v.iter().all(|x| x.is_finite());
+        if let Err(e) = self.model.validate_for(&self.slice) {
+            let field = match &e {
+                crate::math::ModelError::UnknownParam { .. }
+                | crate::math::ModelError::SliceSyntax { .. }
+                | crate::math::ModelError::RepeatedParam { .. } => "slice",
+                _ => "model",
+            };
+            return err(field, e.to_string());
+        }
+        if self.probe.is_some_and(|p| !finite2(p)) {
+            return err("probe", "must be two finite numbers".into());
+        }
+        if let Some(p) = self.probe
+            && let Err(e) = self.model_at(p).validate_for(&self.slice)
+        {
+            return err("probe", format!("lies outside the model: {e}"));
+        }
+        if !(MIN_GRID..=MAX_GRID).contains(&self.grid) {
+            return err(
+                "grid",
+                format!("must be from {MIN_GRID} to {MAX_GRID}, got {}", self.grid),
+            );
+        }
+        if !(self.ellipse_scale.is_finite()
+            && self.ellipse_scale > 0.0
+            && self.ellipse_scale <= 10.0)
+        {
+            return err(
+                "ellipse_scale",
+                format!("must be in (0, 10], got {}", self.ellipse_scale),
+            );
+        }
+        if !(self.damping.is_finite() && self.damping >= 0.0) {
+            return err(
+                "damping",
+                format!("must be a finite number >= 0, got {}", self.damping),
+            );
+        }
+        if !(MIN_NODES..=MAX_NODES).contains(&self.nodes) || !self.nodes.is_multiple_of(2) {
+            return err(
+                "nodes",
+                format!(
+                    "must be even, from {MIN_NODES} to {MAX_NODES}, got {}",
+                    self.nodes
+                ),
+            );
+        }
+        let f = &self.flow;
+        if f.particles
+            .is_some_and(|n| !(PARTICLE_RANGE.0..=PARTICLE_RANGE.1).contains(&n))
+        {
+            return err(
+                "flow.particles",
+                format!("must be from {} to {}", PARTICLE_RANGE.0, PARTICLE_RANGE.1),
+            );
+        }
+        if !(f.dt.is_finite() && f.dt > 0.0 && f.dt <= 10.0) {
+            return err("flow.dt", format!("must be in (0, 10], got {}", f.dt));
+        }
+        if !(1..=64).contains(&f.steps_per_frame) {
+            return err(
+                "flow.steps_per_frame",
+                format!("must be from 1 to 64, got {}", f.steps_per_frame),
+            );
+        }
+        if !(f.speed_cap.is_finite() && f.speed_cap > 0.0) {
+            return err(
+                "flow.speed_cap",
+                format!("must be a positive number, got {}", f.speed_cap),
+            );
+        }
+        if f.max_age == 0 {
+            return err("flow.max_age", "must be at least 1".into());
+        }
+        if !(f.fade.is_finite() && f.fade > 0.0 && f.fade <= 1.0) {
+            return err("flow.fade", format!("must be in (0, 1], got {}", f.fade));
+        }
+        let c = &self.camera;
+        if !(finite2(c.center)
+            && c.half_height.is_finite()
+            && c.half_height > 0.0
+            && c.x_per_y.is_finite()
+            && c.x_per_y > 0.0)
+        {
+            return err(
+                "camera",
+                "center must be finite, half_height and x_per_y positive".into(),
+            );
+        }
+        Ok(())
+    }
+
+    /// Reads and validates a scene TOML (the viewer's Save format); errors name the file and
+    /// the line or field.
+    pub fn load(path: &std::path::Path) -> anyhow::Result<Scene> {
+        use anyhow::Context;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read scene {}", path.display()))?;
+        let scene: Scene =
+            toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        scene
+            .validate()
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        Ok(scene)
+    }
+
+    /// Frames the handles and the probe ([`Camera::fit_slice`]).
+    pub fn fit_view(&mut self) {
+        self.camera = Camera::fit_slice(&self.model, &self.slice, self.probe);
+    }
+}

@@ -1,0 +1,131 @@
+//! The geodesic ball at the probe: its key, the stage that shoots it, and the view layers draw.
+
+use super::*;
+
+/// Everything the geodesic ball's segments depend on: the ball (probe, model, slice, radius,
+/// rays, steps) and the node count.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BallKey {
+    /// The ball.
+    pub spec: BallSpec,
+    /// Q, nodes per component of the jet's rule.
+    pub nodes: u32,
+}
+
+/// The scene's ball key, or None when the ball is off or there is no probe. The ball uses the
+/// general kernel's node count ([`general_nodes`]: Q = 32 by default) and
+/// [`DEFAULT_STEPS`] steps.
+pub fn ball_key(scene: &Scene) -> Option<BallKey> {
+    let probe = scene.probe?;
+    if !scene.geodesics.ball {
+        return None;
+    }
+    Some(BallKey {
+        spec: BallSpec {
+            base: scene.model,
+            slice: scene.slice,
+            probe,
+            radius: scene.geodesics.radius,
+            rays: scene.geodesics.rays.max(1),
+            steps: DEFAULT_STEPS,
+        },
+        nodes: general_nodes(scene.nodes),
+    })
+}
+
+/// The geodesic stage: pipeline (built on first use: llvmpipe compiles slowly), the last ball's
+/// buffers and the key and start frame they were computed for.
+pub(super) struct GeodesicStage {
+    pub(super) pipeline: GeodesicPipeline,
+    pub(super) data: Option<GeodesicData>,
+    pub(super) key: Option<BallKey>,
+    /// None where the probe could not start a ball (outside the model, κ > KAPPA_MAX).
+    pub(super) frame: Option<BallFrame>,
+}
+
+/// A computed ball, for drawing.
+pub struct BallView<'a> {
+    /// The segments (ring first, then spokes): instance data of `geodesic_ball.wgsl`.
+    pub segments: &'a wgpu::Buffer,
+    /// Geodesics.
+    pub rays: u32,
+    /// Steps per geodesic.
+    pub steps: u32,
+    /// The centre (slice coordinates, f64).
+    pub probe: [f64; 2],
+    /// Fisher–Rao radius.
+    pub radius: f64,
+    /// F and F^{-1/2} at the probe (f64).
+    pub frame: BallFrame,
+}
+
+impl Simulation {
+    /// The geodesic ball for `scene`, once computed for its current key (None when the ball is
+    /// off, there is no probe, or the probe could not start one).
+    pub fn geodesic_ball(&self, scene: &Scene) -> Option<BallView<'_>> {
+        let key = ball_key(scene)?;
+        let stage = self.geodesic.as_ref()?;
+        if stage.key != Some(key) {
+            return None;
+        }
+        let data = stage.data.as_ref()?;
+        let (rays, steps) = data.shape();
+        Some(BallView {
+            segments: data.segments(),
+            rays,
+            steps,
+            probe: key.spec.probe,
+            radius: key.spec.radius,
+            frame: stage.frame?,
+        })
+    }
+
+    /// Dispatches the geodesic ball when its key changed (never every frame: a ball is
+    /// `steps` + 2 dispatches of a few hundred node evaluations per geodesic and stage).
+    pub(super) fn update_geodesic_ball(
+        &mut self,
+        ctx: &GpuContext,
+        encoder: &mut wgpu::CommandEncoder,
+        scene: &Scene,
+    ) -> Result<(), GpuError> {
+        let Some(key) = ball_key(scene) else {
+            return Ok(());
+        };
+        if self.geodesic.as_ref().is_some_and(|g| g.key == Some(key)) {
+            return Ok(());
+        }
+        let stage = self.geodesic.get_or_insert_with(|| GeodesicStage {
+            pipeline: GeodesicPipeline::new(&ctx.device),
+            data: None,
+            key: None,
+            frame: None,
+        });
+        let rule =
+            QuadratureRule::new(key.nodes).map_err(|e| GpuError::InvalidInput(e.to_string()))?;
+        stage.key = Some(key);
+        stage.frame = ball_frame(&key.spec.base, &key.spec.slice, key.spec.probe, &rule);
+        let Some(params) = geodesic_params(&key.spec, &rule) else {
+            return Ok(());
+        };
+        let shape = (params.rays, params.steps);
+        // The node table lives with the data: rebuild it when Q or the ball's shape changed.
+        let panel_nodes = rule.panel_rule().nodes.len() as u32;
+        let reusable = stage
+            .data
+            .as_ref()
+            .is_some_and(|d| d.shape() == shape && d.panel_nodes() == panel_nodes);
+        if !reusable {
+            stage.data = None;
+            stage.data = Some(GeodesicData::new(
+                ctx,
+                &stage.pipeline,
+                params.rays,
+                params.steps,
+                &rule,
+            )?);
+        }
+        let data = stage.data.as_ref().expect("allocated just above");
+        data.encode(&ctx.queue, encoder, &stage.pipeline, &params);
+        Ok(())
+    }
+}

@@ -1,0 +1,85 @@
+//! The convergence map's frame share: its spec from the scene and view, and the chunk a frame
+//! dispatches.
+
+use super::*;
+
+/// The convergence map of `scene` over [`view_min`, `view_max`]: its convergence settings, the model
+/// as base and target, the general kernel's node count.
+pub fn convergence_spec(scene: &Scene, view_min: [f64; 2], view_max: [f64; 2]) -> MapSpec {
+    let c = &scene.convergence;
+    let maps = match c.view {
+        crate::scene::ConvergenceView::Gd => {
+            vec![(crate::compute::convergence::MapOptimizer::Gd, c.lr_gd)]
+        }
+        crate::scene::ConvergenceView::Ngd => {
+            vec![(crate::compute::convergence::MapOptimizer::Ngd, c.lr_ngd)]
+        }
+        crate::scene::ConvergenceView::Split => {
+            vec![
+                (crate::compute::convergence::MapOptimizer::Gd, c.lr_gd),
+                (crate::compute::convergence::MapOptimizer::Ngd, c.lr_ngd),
+            ]
+        }
+    };
+    MapSpec {
+        base: scene.model,
+        target: scene.model,
+        slice: scene.slice,
+        view_min,
+        view_max,
+        grid: c.grid.max(1),
+        maps,
+        max_steps: c.max_steps,
+        threshold: c.threshold,
+        loss_floor: crate::compute::convergence::LOSS_FLOOR,
+        kappa_max: crate::compute::convergence::KAPPA_MAX,
+        leave_margin: crate::compute::convergence::LEAVE_MARGIN,
+        nodes: general_nodes(scene.nodes),
+        steps_per_frame: c.steps_per_frame.max(1),
+    }
+}
+
+impl Simulation {
+    /// The convergence map's frame share: (re)starts it when the scene's model, slice,
+    /// settings or the visible rectangle [`view_min`, `view_max`] changed, then dispatches one
+    /// chunk (or, in deterministic mode, runs it to the end). Nothing when the map is off.
+    pub fn update_convergence(
+        &mut self,
+        ctx: &GpuContext,
+        encoder: &mut wgpu::CommandEncoder,
+        scene: &Scene,
+        view_min: [f64; 2],
+        view_max: [f64; 2],
+    ) -> Result<(), GpuError> {
+        if !scene.convergence.enabled {
+            return Ok(());
+        }
+        if scene.model.validate_for(&scene.slice).is_err() {
+            // No map for a model outside its slice's domain; an older one must not be drawn.
+            self.restart_convergence();
+            return Ok(());
+        }
+        let stage = self
+            .convergence
+            .get_or_insert_with(|| ConvergenceStage::new(ctx));
+        stage.ensure(ctx, convergence_spec(scene, view_min, view_max))?;
+        if self.jobs.mode() == JobMode::Deterministic {
+            stage.run_to_completion(ctx)?;
+        } else {
+            stage.advance(ctx, encoder);
+        }
+        Ok(())
+    }
+
+    /// The current convergence map, if one was started.
+    pub fn convergence_map(&self) -> Option<&ConvergenceMap> {
+        self.convergence.as_ref()?.map()
+    }
+
+    /// Starts the convergence map again on the next frame (the panel's restart button).
+    pub fn restart_convergence(&mut self) {
+        if let Some(stage) = &mut self.convergence {
+            stage.restart();
+        }
+    }
+}

@@ -1,0 +1,322 @@
+//! The field and probe stage: which kernel a scene goes to, the cache keys that decide when
+//! the field and the probe are dispatched again, and the dispatches.
+
+use super::*;
+
+/// Nodes per component the general kernel uses for a scene asking for `nodes` (see the
+/// module docs): half, at least 16, even.
+pub fn general_nodes(nodes: u32) -> u32 {
+    ((nodes / 2).max(16) + 1) & !1
+}
+
+/// Whether anything drawn from the field's cells reads their target half (∇L, L, ñ, the
+/// empirical Fisher): a heatmap of L, of the angle or of ‖ñ‖, or the grid's ellipses showing the
+/// EF. When nothing does, a moved target (a dragged handle) does not rerun the field's
+/// target-only pass: F's half is all that is drawn, and the pass runs as soon as a layer that
+/// reads the target's half is turned on (the field's key still holds the old target). The probe,
+/// the particles and the panel's numbers compute their own.
+pub fn draws_target_half(scene: &Scene) -> bool {
+    let ef_glyphs = scene.layers.ellipses
+        && scene.estimates.grid_ellipses == crate::scene::EllipseSource::EmpiricalFisher;
+    scene.heatmap.reads_target() || ef_glyphs
+}
+
+/// Whether `scene` goes to the seed kernel: its slice and model, and the induced metric (on the
+/// seed's slice the profiled metric differs: π and the σ's are held there).
+pub fn uses_seed_kernel(scene: &Scene) -> bool {
+    scene.seed_sigma().is_some() && scene.metric == Metric::Induced
+}
+
+/// Everything that determines the field buffer's contents: the kernel's uniform and the node
+/// count.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) enum FieldKey {
+    Seed(FieldParams, u32),
+    General(GeneralGridParams, u32),
+}
+
+/// The probe's inputs, per kernel.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) enum ProbeKey {
+    Seed(FieldParams, PointInput, u32),
+    General(GeneralGridParams, u32),
+}
+
+/// The general kernel's node table and buffers (field and one-cell probe), built on first use.
+pub(super) struct GeneralStage {
+    pub(super) pipeline: GeneralPipeline,
+    pub(super) rule: QuadratureRule,
+    pub(super) field: Option<GeneralData>,
+    pub(super) probe: GeneralData,
+}
+
+impl Simulation {
+    /// Replaces the node table (and with it the field and probe buffers) when Q changed.
+    pub(super) fn ensure_rule(&mut self, ctx: &GpuContext, nodes: u32) -> Result<(), GpuError> {
+        if self.rule.nodes_per_component() == nodes {
+            return Ok(());
+        }
+        self.rule =
+            QuadratureRule::new(nodes).map_err(|e| GpuError::InvalidInput(e.to_string()))?;
+        self.field = None;
+        self.field_key = None;
+        self.probe = FieldData::new(ctx, &self.fim, 1, &self.rule)?;
+        self.probe_key = None;
+        // The probe buffer is new: whoever draws from it must bind it again.
+        self.probe_generation += 1;
+        Ok(())
+    }
+
+    /// The general stage with the node table for a scene asking for `nodes`, (re)built when
+    /// that changed.
+    pub(super) fn ensure_general(&mut self, ctx: &GpuContext, nodes: u32) -> Result<(), GpuError> {
+        let q = general_nodes(nodes);
+        if self
+            .general
+            .as_ref()
+            .is_some_and(|g| g.rule.nodes_per_component() == q)
+        {
+            return Ok(());
+        }
+        let rule = QuadratureRule::new(q).map_err(|e| GpuError::InvalidInput(e.to_string()))?;
+        // Keep the compiled pipeline across node-count changes (llvmpipe compiles slowly).
+        let pipeline = match self.general.take() {
+            Some(g) => g.pipeline,
+            None => GeneralPipeline::new(&ctx.device),
+        };
+        let probe = GeneralData::new(ctx, &pipeline, 1, &rule)?;
+        self.general = Some(GeneralStage {
+            pipeline,
+            rule,
+            field: None,
+            probe,
+        });
+        if matches!(self.field_key, Some(FieldKey::General(..))) {
+            self.field_key = None;
+        }
+        if matches!(self.probe_key, Some(ProbeKey::General(..))) {
+            self.probe_key = None;
+            self.probe_generation += 1;
+        }
+        Ok(())
+    }
+
+    /// Dispatches the field over `layout` when its inputs changed; true if it did.
+    pub(super) fn update_field(
+        &mut self,
+        ctx: &GpuContext,
+        encoder: &mut wgpu::CommandEncoder,
+        scene: &Scene,
+        layout: &GridLayout,
+    ) -> Result<bool, GpuError> {
+        if !uses_seed_kernel(scene) {
+            return self.update_general_field(ctx, encoder, scene, layout);
+        }
+        self.ensure_rule(ctx, scene.nodes)?;
+        // The floating origin is the grid's lower-left corner, a multiple of the cell size:
+        // it moves only when a pan crosses a cell, so the cached field stays valid otherwise.
+        let params = grid_params(
+            layout.origin,
+            layout.far_corner(),
+            layout.columns,
+            layout.rows,
+            scene.model.sigma1 as f32,
+            scene.target(),
+            scene.damping as f32,
+        );
+        let key = FieldKey::Seed(params, scene.nodes);
+        if self.field_key == Some(key) {
+            return Ok(false);
+        }
+        // F does not depend on the target: when only the target (or the damping) changed, as
+        // while a handle is dragged, the cells keep F and only the target's half is redone.
+        let same_fisher = match self.field_key {
+            Some(FieldKey::Seed(old, nodes)) => {
+                nodes == scene.nodes
+                    && FieldParams {
+                        target_y0: params.target_y0,
+                        damping: params.damping,
+                        ..old
+                    } == params
+            }
+            _ => false,
+        };
+        if same_fisher && !draws_target_half(scene) {
+            // Nothing drawn reads ∇L, L, ñ or the EF of the cells: the target-only pass waits
+            // (the key stays the old one) until something does.
+            return Ok(false);
+        }
+        let cells = layout.cells();
+        let mut mode = if same_fisher {
+            FieldMode::GridTarget
+        } else {
+            FieldMode::Grid
+        };
+        if self.field.as_ref().is_none_or(|f| f.capacity() < cells) {
+            let capacity = grown_capacity(ctx, cells);
+            self.field = Some(FieldData::new(ctx, &self.fim, capacity, &self.rule)?);
+            mode = FieldMode::Grid;
+        }
+        let field = self.field.as_ref().expect("allocated just above");
+        field.encode(&ctx.queue, encoder, &self.fim, mode, &params, None);
+        self.bump_field_generation(mode == FieldMode::Grid);
+        self.field_key = Some(key);
+        Ok(true)
+    }
+
+    /// The general kernel's field over `layout` (any slice, either metric).
+    pub(super) fn update_general_field(
+        &mut self,
+        ctx: &GpuContext,
+        encoder: &mut wgpu::CommandEncoder,
+        scene: &Scene,
+        layout: &GridLayout,
+    ) -> Result<bool, GpuError> {
+        self.ensure_general(ctx, scene.nodes)?;
+        let params = general_grid_params(
+            layout.origin,
+            layout.far_corner(),
+            layout.columns,
+            layout.rows,
+            &scene.model,
+            &scene.slice,
+            Some(&scene.model),
+            scene.damping as f32,
+            scene.metric,
+        );
+        let key = FieldKey::General(params, scene.nodes);
+        if self.field_key == Some(key) {
+            return Ok(false);
+        }
+        // As on the seed's slice: F does not depend on the target, so a dragged handle (or a
+        // damping edit) redoes only the target's half of the cells.
+        let mut target_only = match self.field_key {
+            Some(FieldKey::General(old, nodes)) => {
+                nodes == scene.nodes && params.same_metric_as(&old)
+            }
+            _ => false,
+        };
+        if target_only && !draws_target_half(scene) {
+            // As on the seed's slice: the target-only pass waits until something reads it.
+            return Ok(false);
+        }
+        let cells = layout.cells();
+        let capacity = grown_capacity(ctx, cells);
+        let general = self.general.as_mut().expect("ensured just above");
+        if general.field.as_ref().is_none_or(|f| f.capacity() < cells) {
+            general.field = Some(GeneralData::new(
+                ctx,
+                &general.pipeline,
+                capacity,
+                &general.rule,
+            )?);
+            target_only = false;
+        }
+        let field = general.field.as_ref().expect("allocated just above");
+        if target_only {
+            field.encode_grid_target(&ctx.queue, encoder, &general.pipeline, &params);
+        } else {
+            field.encode_grid(&ctx.queue, encoder, &general.pipeline, &params);
+        }
+        self.field_key = Some(key);
+        self.bump_field_generation(!target_only);
+        Ok(true)
+    }
+
+    pub(super) fn bump_field_generation(&mut self, whole: bool) {
+        if whole {
+            self.field_generation[0] += 1;
+        }
+        self.field_generation[1] += 1;
+    }
+
+    /// Changes whenever the field's cells change: `target_too` false counts only dispatches
+    /// that rewrote F (a new grid, model, view or node count), true also the target-only ones
+    /// (the target's half: ∇L, L, the empirical Fisher). Cached drawings of the field compare
+    /// it to know when they are stale.
+    pub fn field_generation(&self, target_too: bool) -> u64 {
+        self.field_generation[usize::from(target_too)]
+    }
+
+    /// Dispatches the one-point probe evaluation when its inputs changed.
+    pub(super) fn update_probe(
+        &mut self,
+        ctx: &GpuContext,
+        encoder: &mut wgpu::CommandEncoder,
+        scene: &Scene,
+    ) -> Result<(), GpuError> {
+        let Some(probe) = scene.probe else {
+            return Ok(());
+        };
+        if !uses_seed_kernel(scene) {
+            self.ensure_general(ctx, scene.nodes)?;
+            // A 1 × 1 grid of zero extent: its one cell sits exactly at the probe, which is
+            // also its floating origin.
+            let params = general_grid_params(
+                probe,
+                probe,
+                1,
+                1,
+                &scene.model,
+                &scene.slice,
+                Some(&scene.model),
+                scene.damping as f32,
+                scene.metric,
+            );
+            let key = ProbeKey::General(params, scene.nodes);
+            if self.probe_key == Some(key) {
+                return Ok(());
+            }
+            if !matches!(self.probe_key, Some(ProbeKey::General(..))) {
+                self.probe_generation += 1;
+            }
+            let general = self.general.as_ref().expect("ensured just above");
+            general
+                .probe
+                .encode_grid(&ctx.queue, encoder, &general.pipeline, &params);
+            self.probe_key = Some(key);
+            return Ok(());
+        }
+        // The probe is its own floating origin (offset 0), so its Δ is formed in f64 and
+        // stays exact however close to the diagonal and far from (0, 0) it sits.
+        let params = FieldParams {
+            damping: scene.damping as f32,
+            cell_count: 1,
+            grid: [1, 1],
+            ..Default::default()
+        }
+        .with_origin(probe, scene.target());
+        let input = PointInput {
+            theta: [0.0, 0.0],
+            target: params.target_y0,
+            sigma: scene.model.sigma1 as f32,
+            has_target: 1,
+            _pad: [0; 2],
+        };
+        let key = ProbeKey::Seed(params, input, scene.nodes);
+        if self.probe_key == Some(key) {
+            return Ok(());
+        }
+        if matches!(self.probe_key, Some(ProbeKey::General(..))) {
+            self.probe_generation += 1;
+        }
+        self.probe.upload_points(&ctx.queue, &[input]);
+        self.probe.encode(
+            &ctx.queue,
+            encoder,
+            &self.fim,
+            FieldMode::Points,
+            &params,
+            None,
+        );
+        self.probe_key = Some(key);
+        Ok(())
+    }
+}
+
+/// A field buffer's capacity for `cells`: headroom so that panning (which changes the count by
+/// a row or a column) does not reallocate every frame, within what one buffer may hold.
+pub(super) fn grown_capacity(ctx: &GpuContext, cells: u32) -> u32 {
+    let capacity = cells.saturating_add(cells / 4).max(1024);
+    capacity.min(cells.max(crate::compute::fim_field::max_cells(&ctx.device)))
+}

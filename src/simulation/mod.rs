@@ -1,0 +1,217 @@
+//! The simulation stage: every compute dispatch a frame needs, apart from drawing. It owns the
+//! FIM field over the view's grid, the one-point probe evaluation and the flow's particles,
+//! with the cache keys that decide when each is recomputed, and hands the renderer the buffers
+//! to draw from. A new compute stage (geodesics, optimizer paths) is one more member here; the
+//! draw code does not change.
+//!
+//! Two kernels compute the field and the probe. The seed's slice — (μ1, μ2) with π = ½ and
+//! σ1 = σ2, [`Scene::seed_sigma`] — goes to the seed kernel (`fim_field.wgsl`: rotated basis,
+//! exact at the singular diagonal); every other slice, and the profiled metric, to the general
+//! kernel's `grid` entry (`fim_general.wgsl`), whose cells outside the model carry
+//! `FLAG_OUTSIDE_MODEL` and are not drawn. Both write the same `FieldCell` records, so the
+//! layers draw either without knowing which.
+//!
+//! The general kernel splits each component's window into panels at the responsibilities'
+//! switch points, each with its own Gauss–Legendre rule, so it needs fewer nodes per panel than
+//! the seed kernel per component: it runs with Q/2 nodes per component for the scene's Q (the
+//! default Q = 64 gives its measured default, 32), at least 16.
+//!
+//! Per frame ([`Simulation::update`]): the field is dispatched only when the model, slice,
+//! metric, damping, the node count or the grid changed; the probe likewise; particles are
+//! (re)spawned when their set changed and stepped every frame while the flow runs. Nothing is
+//! read back (except [`Simulation::read_field_and_probe`], for tests).
+//!
+//! Each stage's code lives beside this file: the field and the probe (`field.rs`), its grid
+//! (`layout.rs`), the particles (`particles.rs`), the geodesic ball (`ball.rs`) and the
+//! convergence map (`convergence.rs`).
+
+mod ball;
+mod convergence;
+mod field;
+mod layout;
+mod particles;
+
+pub use ball::*;
+pub use convergence::*;
+pub use field::*;
+pub use layout::*;
+pub use particles::*;
+
+use ball::GeodesicStage;
+use field::{FieldKey, GeneralStage, ProbeKey};
+
+use crate::compute::convergence::{ConvergenceMap, ConvergenceStage, MapSpec};
+use crate::compute::fim_field::{FieldData, FieldMode, FimFieldPipeline, grid_params};
+use crate::compute::general::{GeneralData, GeneralPipeline};
+use crate::compute::geodesic::{GeodesicData, GeodesicPipeline};
+use crate::compute::particles::{ParticleData, ParticlePipeline};
+use crate::gpu::context::{GpuContext, GpuError};
+use crate::gpu::general_data::{GeneralGridParams, general_grid_params};
+use crate::gpu::geodesic_data::{BallFrame, BallSpec, DEFAULT_STEPS, ball_frame, geodesic_params};
+use crate::gpu::gpu_data::{FieldCell, FieldParams, FlowParams, PointInput};
+use crate::jobs::{JobMode, SceneJobs};
+use crate::math::{Metric, QuadratureRule};
+use crate::scene::Scene;
+
+/// The compute stages of a frame and their cached inputs.
+pub struct Simulation {
+    fim: FimFieldPipeline,
+    rule: QuadratureRule,
+    field: Option<FieldData>,
+    field_key: Option<FieldKey>,
+    probe: FieldData,
+    probe_key: Option<ProbeKey>,
+    probe_generation: u64,
+    /// Bumped by every field dispatch: [whole cells (F and the target's half), any].
+    field_generation: [u64; 2],
+    general: Option<GeneralStage>,
+    flow: ParticlePipeline,
+    particles: Option<(ParticleData, ParticleKey)>,
+    default_particles: u32,
+    geodesic: Option<GeodesicStage>,
+    /// The convergence map (pipeline compiled on first use).
+    convergence: Option<ConvergenceStage>,
+    /// The CPU work off the frame loop (race, paths, estimates, the K-FAC lab).
+    jobs: SceneJobs,
+}
+
+/// What the simulation did this frame.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct SimulationReport {
+    /// The field was dispatched this frame.
+    pub field_recomputed: bool,
+}
+
+impl Simulation {
+    /// Builds the compute pipelines and the probe's buffers.
+    pub fn new(ctx: &GpuContext) -> Result<Self, GpuError> {
+        let fim = FimFieldPipeline::new(&ctx.device);
+        let rule = QuadratureRule::new(crate::math::quadrature::DEFAULT_NODES_F32)
+            .expect("the default node count is valid");
+        let probe = FieldData::new(ctx, &fim, 1, &rule)?;
+        Ok(Self {
+            flow: ParticlePipeline::new(&ctx.device),
+            fim,
+            rule,
+            field: None,
+            field_key: None,
+            probe,
+            probe_key: None,
+            probe_generation: 0,
+            field_generation: [0; 2],
+            general: None,
+            particles: None,
+            default_particles: default_particle_count(ctx.info.device_type),
+            geodesic: None,
+            convergence: None,
+            jobs: SceneJobs::new(JobMode::Background),
+        })
+    }
+
+    /// The field and probe dispatches for this frame (only when their inputs changed).
+    pub fn update(
+        &mut self,
+        ctx: &GpuContext,
+        encoder: &mut wgpu::CommandEncoder,
+        scene: &Scene,
+        layout: &GridLayout,
+    ) -> Result<SimulationReport, GpuError> {
+        self.jobs.update(scene);
+        let field_recomputed = self.update_field(ctx, encoder, scene, layout)?;
+        self.update_probe(ctx, encoder, scene)?;
+        self.update_geodesic_ball(ctx, encoder, scene)?;
+        Ok(SimulationReport { field_recomputed })
+    }
+
+    /// The field's cell buffer and the number of valid cells, once a field was computed.
+    pub fn field(&self) -> Option<(&wgpu::Buffer, u32)> {
+        match self.field_key? {
+            FieldKey::Seed(p, _) => Some((self.field.as_ref()?.cells_buffer(), p.cell_count)),
+            FieldKey::General(p, _) => Some((
+                self.general.as_ref()?.field.as_ref()?.cells_buffer(),
+                p.cell_count,
+            )),
+        }
+    }
+
+    /// The probe's one-cell buffer (always allocated; meaningful once a probe was evaluated):
+    /// the seed kernel's or the general kernel's, whichever evaluated the last probe.
+    pub fn probe_buffer(&self) -> &wgpu::Buffer {
+        match (&self.probe_key, &self.general) {
+            (Some(ProbeKey::General(..)), Some(general)) => general.probe.cells_buffer(),
+            _ => self.probe.cells_buffer(),
+        }
+    }
+
+    /// Bumped whenever the probe buffer is replaced (a node-count change, a switch between the
+    /// kernels): bind groups made from [`Simulation::probe_buffer`] must be rebuilt when it
+    /// moves.
+    pub fn probe_generation(&self) -> u64 {
+        self.probe_generation
+    }
+
+    /// Reads back the cells of the last computed field and the last computed probe cell (None
+    /// before any probe): for tests, such as the soak's finiteness check. Waits for the GPU; the
+    /// frame loop never calls it. The cells' target half is as of the last frame that drew
+    /// something reading it ([`draws_target_half`]): after a drag with F's ellipses only, it is
+    /// the old target's.
+    pub fn read_field_and_probe(
+        &self,
+        ctx: &GpuContext,
+    ) -> Result<(Vec<FieldCell>, Option<FieldCell>), GpuError> {
+        let field = match self.field_key {
+            Some(FieldKey::Seed(p, _)) => match &self.field {
+                Some(field) => field.read_cells(ctx, p.cell_count)?,
+                None => Vec::new(),
+            },
+            Some(FieldKey::General(p, _)) => {
+                match self.general.as_ref().and_then(|g| g.field.as_ref()) {
+                    Some(field) => field.read_cells(ctx, p.cell_count)?,
+                    None => Vec::new(),
+                }
+            }
+            None => Vec::new(),
+        };
+        let probe = match self.probe_key {
+            Some(ProbeKey::Seed(..)) => self.probe.read_cells(ctx, 1)?.first().copied(),
+            Some(ProbeKey::General(..)) => match &self.general {
+                Some(g) => g.probe.read_cells(ctx, 1)?.first().copied(),
+                None => None,
+            },
+            None => None,
+        };
+        Ok((field, probe))
+    }
+
+    /// Deterministic frames (captures, screenshots, tests): every job's result and the whole
+    /// convergence map are computed inside the frame that needs them, so a frame shows its own
+    /// scene whatever the machine's speed. Background (the default): they arrive when ready.
+    pub fn set_mode(&mut self, mode: JobMode) {
+        self.jobs.set_mode(mode);
+    }
+
+    /// The background jobs and their latest results.
+    pub fn jobs(&self) -> &SceneJobs {
+        &self.jobs
+    }
+
+    /// The same, mutable (the K-FAC tab's reset).
+    pub fn jobs_mut(&mut self) -> &mut SceneJobs {
+        &mut self.jobs
+    }
+
+    /// Forgets the particles, the convergence map and the jobs' results, so the next frame
+    /// starts them afresh for its scene (after the viewer's warm-up: a warm-up scene's
+    /// particles could otherwise match a real scene's key, whose view and model they do not
+    /// carry, and a warm-up race could be drawn while the real one is computed).
+    pub fn forget_warm_up(&mut self) {
+        self.jobs = SceneJobs::new(self.jobs.mode());
+        self.particles = None;
+        self.restart_convergence();
+    }
+
+    /// Forgets the field so the next frame recomputes it (benchmarking the "dragging" case).
+    pub fn invalidate_field(&mut self) {
+        self.field_key = None;
+    }
+}

@@ -1,0 +1,128 @@
+//! The flow's particles: the key that respawns them, the default count per adapter, the
+//! velocity field's uniform and the per-frame step.
+
+use super::*;
+
+/// What a particle set was spawned with; a change respawns every particle.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ParticleKey {
+    /// Particles.
+    pub count: u32,
+    /// Spawn seed.
+    pub seed: u32,
+    /// Flow mode code.
+    pub mode: u32,
+    /// Quadrature nodes per component.
+    pub nodes: u32,
+    /// The slice the positions are coordinates of.
+    pub slice: crate::math::Slice,
+    /// Whether the general kernel's field drives them.
+    pub general: bool,
+}
+
+/// Particle count when the scene leaves it to the adapter: a CPU rasteriser gets fewer.
+pub fn default_particle_count(device_type: wgpu::DeviceType) -> u32 {
+    match device_type {
+        wgpu::DeviceType::Cpu => 8 * 1024,
+        _ => 256 * 1024,
+    }
+}
+
+/// Whether the particles run on the flow kernel's general mode: off the seed's slice, and
+/// always in natural-vs-EF mode (only the general kernel's target pass accumulates EF; the seed
+/// path works in a rotated basis without it).
+pub fn flow_uses_general_kernel(scene: &Scene) -> bool {
+    !uses_seed_kernel(scene) || scene.flow.mode == crate::scene::FlowMode::NaturalVsEmpirical
+}
+
+/// Respawn radius around θ* and its twin, in σ.
+pub const CONVERGE_RADIUS_SIGMAS: f64 = 0.03;
+
+/// The flow uniform for a scene (the particles' spawn rectangle is the visible view).
+pub fn flow_params(scene: &Scene, view_min: [f64; 2], view_max: [f64; 2]) -> FlowParams {
+    let f = &scene.flow;
+    let target = scene.target();
+    FlowParams {
+        target: [target[0] as f32, target[1] as f32],
+        view_min: [view_min[0] as f32, view_min[1] as f32],
+        view_max: [view_max[0] as f32, view_max[1] as f32],
+        sigma: scene.model.sigma1 as f32,
+        damping: scene.damping as f32,
+        dt: f.dt as f32,
+        speed_cap: f.speed_cap as f32,
+        converge_radius: (CONVERGE_RADIUS_SIGMAS * scene.length_scale()) as f32,
+        max_age: f.max_age,
+        integrator: f.integrator.code(),
+        mode: f.mode.code(),
+        seed: f.seed,
+        ..FlowParams::default()
+    }
+}
+
+impl Simulation {
+    /// Steps the particles of `scene` (spawning them when their set changed) over the spawn
+    /// rectangle [`view_min`, `view_max`]. Returns the particle buffer, the count and the key
+    /// of the set, or None when the flow is off (the particles are then dropped).
+    pub fn step_particles(
+        &mut self,
+        ctx: &GpuContext,
+        encoder: &mut wgpu::CommandEncoder,
+        scene: &Scene,
+        view_min: [f64; 2],
+        view_max: [f64; 2],
+    ) -> Result<Option<(&wgpu::Buffer, u32, ParticleKey)>, GpuError> {
+        if !(scene.flow.enabled && scene.layers.particles) {
+            self.particles = None;
+            return Ok(None);
+        }
+        let general = flow_uses_general_kernel(scene);
+        let mut params = flow_params(scene, view_min, view_max);
+        if general {
+            // The flow kernel's general mode: positions are slice coordinates, the field the
+            // general kernel's own per-point evaluation (the same rule as the field's).
+            params = params.with_general(&scene.model, &scene.slice, &scene.model, scene.metric);
+        }
+        let key = ParticleKey {
+            count: self.particle_count(scene),
+            seed: scene.flow.seed,
+            mode: scene.flow.mode.code(),
+            nodes: if general {
+                general_nodes(scene.nodes)
+            } else {
+                scene.nodes
+            },
+            slice: scene.slice,
+            general,
+        };
+        if self.particles.as_ref().is_none_or(|(_, k)| *k != key) {
+            let rule = QuadratureRule::new(key.nodes)
+                .map_err(|e| GpuError::InvalidInput(e.to_string()))?;
+            let mut data = ParticleData::new(ctx, &self.flow, key.count, &rule)?;
+            data.spawn(ctx, &self.flow, &params);
+            self.particles = Some((data, key));
+        }
+        let (data, _) = self.particles.as_mut().expect("spawned just above");
+        data.encode_steps(
+            &ctx.queue,
+            encoder,
+            &self.flow,
+            &params,
+            scene.flow.steps_per_frame,
+            None,
+            |_, _, _| {},
+        );
+        Ok(Some((data.current_buffer(), data.count(), key)))
+    }
+
+    /// The particle count the scene asks for, or the adapter's default: a quarter of it on
+    /// general slices, where each particle's evaluation costs several times the seed's (more
+    /// panels: `compute::general`).
+    pub fn particle_count(&self, scene: &Scene) -> u32 {
+        let general = flow_uses_general_kernel(scene);
+        scene.flow.particles.unwrap_or(if general {
+            self.default_particles / 4
+        } else {
+            self.default_particles
+        })
+    }
+}
