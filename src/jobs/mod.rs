@@ -28,6 +28,7 @@ pub mod set;
 
 pub use set::SceneJobs;
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::sync::{Arc, Mutex};
@@ -82,10 +83,11 @@ impl<K: Clone, R> Progress<'_, K, R> {
     }
 }
 
-/// The thread's side: the work, and the number of the newest request.
+/// The thread's side: the work, the number of the newest request, and the first panic.
 struct Shared<K, R> {
     work: Mutex<Box<Work<K, R>>>,
     newest: AtomicU64,
+    failure: Mutex<Option<String>>,
 }
 
 /// The owner's ends of a job thread's channels: numbered requests out, keyed results in.
@@ -121,6 +123,7 @@ where
             shared: Arc::new(Shared {
                 work: Mutex::new(Box::new(work)),
                 newest: AtomicU64::new(0),
+                failure: Mutex::new(None),
             }),
             thread: None,
             requested: None,
@@ -229,6 +232,16 @@ where
         self.requested.as_ref()
     }
 
+    /// The message of the first panic in the job's thread, if its work ever panicked (the
+    /// request it was working on then stays pending; later requests are still served).
+    pub fn failure(&self) -> Option<String> {
+        self.shared
+            .failure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
     /// Whether the current request has no result yet.
     pub fn pending(&self) -> bool {
         self.requested.is_some() && self.ready().is_none()
@@ -273,7 +286,22 @@ where
                     newest: Some(&shared.newest),
                     sink: Sink::Channel(&result_tx),
                 };
-                work(&key, &mut progress);
+                // A panic is a bug in the work: keep its message for the owner (the soak test
+                // fails on it) and serve the next request instead of dying silently.
+                let outcome = catch_unwind(AssertUnwindSafe(|| work(&key, &mut progress)));
+                if let Err(panic) = outcome {
+                    let message = panic
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                        .unwrap_or_else(|| "(no message)".to_owned());
+                    log::error!("the {name} job panicked: {message}");
+                    shared
+                        .failure
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .get_or_insert(message);
+                }
             }
         })
         .expect("spawning a job thread");
@@ -330,6 +358,25 @@ mod tests {
         // Negative control: nothing requested, nothing pending, nothing current.
         let idle = squares(JobMode::Deterministic, Arc::new(AtomicU64::new(0)));
         assert!(!idle.pending() && idle.latest().is_none());
+    }
+
+    #[test]
+    fn a_panic_in_the_work_is_reported_and_the_job_goes_on() {
+        let mut job: Job<u64, u64> = Job::single("test panics", JobMode::Background, |&k| {
+            assert!(k != 13, "thirteen");
+            k + 1
+        });
+        job.request(13);
+        assert!(job.wait(Duration::from_millis(300)).is_none());
+        job.request(1);
+        assert_eq!(job.wait(Duration::from_secs(60)).as_deref(), Some(&2));
+        let failure = job.failure().expect("the panic is kept");
+        assert!(failure.contains("thirteen"), "{failure}");
+        // Negative control: a job that never panicked reports nothing.
+        let mut fine = squares(JobMode::Background, Arc::new(AtomicU64::new(0)));
+        fine.request(2);
+        fine.wait(Duration::from_secs(60));
+        assert!(fine.failure().is_none());
     }
 
     #[test]

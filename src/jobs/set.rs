@@ -81,6 +81,19 @@ impl SceneJobs {
         self.lab.poll();
     }
 
+    /// The jobs whose work panicked, with the first message of each (empty when none did).
+    pub fn failures(&self) -> Vec<String> {
+        [
+            ("race", self.race.failure()),
+            ("paths", self.paths.failure()),
+            ("estimates", self.estimates.failure()),
+            ("kfac lab", self.lab.failure()),
+        ]
+        .into_iter()
+        .filter_map(|(name, failure)| failure.map(|f| format!("the {name} job panicked: {f}")))
+        .collect()
+    }
+
     /// Starts the lab's training from Xavier again (the tab's reset button).
     pub fn restart_lab(&mut self) {
         self.lab_restarts = self.lab_restarts.wrapping_add(1);

@@ -256,7 +256,9 @@ impl LayerStats {
         (diff2 / f2).sqrt()
     }
 
-    /// (F_ℓ + λI)⁻¹ v by Woodbury through the m × m system (λI + UUᵀ) (λ > 0).
+    /// (F_ℓ + λI)⁻¹ v by Woodbury through the m × m system (λI + UUᵀ) (λ > 0). All NaN when
+    /// that system is not positive definite (weights that diverged to ∞ or NaN: a large
+    /// learning rate in the K-FAC lab), so the caller shows the divergence instead of failing.
     pub fn exact_solve(&self, v: &[f64], lambda: f64) -> Vec<f64> {
         let (m, n) = (self.m, self.n());
         let mut k = self.gram();
@@ -268,7 +270,9 @@ impl LayerStats {
             .chunks_exact(n)
             .map(|row| row.iter().zip(v).map(|(a, b)| a * b).sum())
             .collect();
-        cholesky_solve(&mut k, m, &mut uv).expect("λI + UUᵀ is positive definite for λ > 0");
+        if cholesky_solve(&mut k, m, &mut uv).is_err() {
+            return vec![f64::NAN; v.len()];
+        }
         let mut out = v.to_vec();
         for (row, c) in self.u.chunks_exact(n).zip(&uv) {
             for (o, r) in out.iter_mut().zip(row) {
@@ -299,7 +303,8 @@ pub fn pi_split(a: &[f64], d_in: usize, g: &[f64], d_out: usize) -> f64 {
 }
 
 /// K-FAC's damped factored solve: (G + (√λ/π) I)⁻¹ ⊗ (A + π√λ I)⁻¹ applied to v, i.e.
-/// vec_r(G_λ⁻¹ V A_λ⁻¹) with V = v as d_out × d_in.
+/// vec_r(G_λ⁻¹ V A_λ⁻¹) with V = v as d_out × d_in. All NaN when a damped factor is not
+/// positive definite (diverged weights), like [`LayerStats::exact_solve`].
 pub fn kfac_solve(
     a: &[f64],
     d_in: usize,
@@ -320,7 +325,9 @@ pub fn kfac_solve(
     }
     // X = G_λ⁻¹ V: solve column by column (V's columns are strided by d_in).
     let mut x = v.to_vec();
-    let gf = cholesky_factor(&mut ga, d_o).expect("damped G is positive definite");
+    let Some(gf) = cholesky_factor(&mut ga, d_o) else {
+        return vec![f64::NAN; v.len()];
+    };
     for j in 0..di {
         let mut col: Vec<f64> = (0..d_o).map(|i| x[i * di + j]).collect();
         cholesky_apply(&gf, d_o, &mut col);
@@ -329,7 +336,9 @@ pub fn kfac_solve(
         }
     }
     // Y = X A_λ⁻¹: A symmetric, so each row of Y solves A_λ yᵀ = xᵀ.
-    let af = cholesky_factor(&mut aa, di).expect("damped A is positive definite");
+    let Some(af) = cholesky_factor(&mut aa, di) else {
+        return vec![f64::NAN; v.len()];
+    };
     for row in x.chunks_exact_mut(di) {
         cholesky_apply(&af, di, row);
     }

@@ -166,6 +166,11 @@ impl ViewAndParams {
     }
 }
 
+/// The label of every [`InstancedQuads`] instance buffer: lines and markers the CPU builds
+/// (axes, paths, race, estimates), which grow to the largest set drawn (the soak test tells
+/// them from the rest of GPU memory by it).
+pub const QUAD_INSTANCES_LABEL: &str = "instanced-quad instances";
+
 /// A vertex buffer of instances that grows (by doubling) when more are written.
 pub struct InstanceBuffer {
     label: &'static str,
@@ -258,7 +263,7 @@ impl InstancedQuads {
         Self {
             pipeline,
             view_group: view_group.clone(),
-            instances: InstanceBuffer::new(device, shader_file, 16 * 1024),
+            instances: InstanceBuffer::new(device, QUAD_INSTANCES_LABEL, 16 * 1024),
         }
     }
 

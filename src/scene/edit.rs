@@ -126,6 +126,132 @@ pub enum SceneEdit {
     Reset,
 }
 
+/// The kind of a [`SceneEdit`], without its values: what the soak test draws from, so that a
+/// new edit is soaked as soon as it exists (its `match` has no catch-all arm).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[allow(missing_docs)] // each is the SceneEdit variant of the same name
+pub enum EditKind {
+    SetSigma,
+    SetParam,
+    SetSlice,
+    ApplyPreset,
+    SetMetric,
+    SetDamping,
+    SetTarget,
+    SetProbe,
+    SetGrid,
+    SetNodes,
+    SetEllipseScale,
+    SetLayers,
+    SetHeatmap,
+    SetGeodesics,
+    SetRace,
+    SetRaceStart,
+    SetEstimates,
+    SetConvergence,
+    SetTab,
+    SetKfacLab,
+    SetFlow,
+    ToggleFlow,
+    SetFlowMode,
+    SetParticles,
+    SetDt,
+    SetStepsPerFrame,
+    SetSpeedCap,
+    SetFade,
+    SetIntegrator,
+    SetParticleColor,
+    SetSeed,
+    ZoomAbout,
+    Pan,
+    FitView,
+    Reset,
+}
+
+impl EditKind {
+    /// Every kind, in [`SceneEdit`]'s order.
+    pub const ALL: [EditKind; 35] = [
+        EditKind::SetSigma,
+        EditKind::SetParam,
+        EditKind::SetSlice,
+        EditKind::ApplyPreset,
+        EditKind::SetMetric,
+        EditKind::SetDamping,
+        EditKind::SetTarget,
+        EditKind::SetProbe,
+        EditKind::SetGrid,
+        EditKind::SetNodes,
+        EditKind::SetEllipseScale,
+        EditKind::SetLayers,
+        EditKind::SetHeatmap,
+        EditKind::SetGeodesics,
+        EditKind::SetRace,
+        EditKind::SetRaceStart,
+        EditKind::SetEstimates,
+        EditKind::SetConvergence,
+        EditKind::SetTab,
+        EditKind::SetKfacLab,
+        EditKind::SetFlow,
+        EditKind::ToggleFlow,
+        EditKind::SetFlowMode,
+        EditKind::SetParticles,
+        EditKind::SetDt,
+        EditKind::SetStepsPerFrame,
+        EditKind::SetSpeedCap,
+        EditKind::SetFade,
+        EditKind::SetIntegrator,
+        EditKind::SetParticleColor,
+        EditKind::SetSeed,
+        EditKind::ZoomAbout,
+        EditKind::Pan,
+        EditKind::FitView,
+        EditKind::Reset,
+    ];
+}
+
+impl SceneEdit {
+    /// This edit's kind.
+    pub fn kind(&self) -> EditKind {
+        match self {
+            SceneEdit::SetSigma(..) => EditKind::SetSigma,
+            SceneEdit::SetParam(..) => EditKind::SetParam,
+            SceneEdit::SetSlice(..) => EditKind::SetSlice,
+            SceneEdit::ApplyPreset(..) => EditKind::ApplyPreset,
+            SceneEdit::SetMetric(..) => EditKind::SetMetric,
+            SceneEdit::SetDamping(..) => EditKind::SetDamping,
+            SceneEdit::SetTarget(..) => EditKind::SetTarget,
+            SceneEdit::SetProbe(..) => EditKind::SetProbe,
+            SceneEdit::SetGrid(..) => EditKind::SetGrid,
+            SceneEdit::SetNodes(..) => EditKind::SetNodes,
+            SceneEdit::SetEllipseScale(..) => EditKind::SetEllipseScale,
+            SceneEdit::SetLayers(..) => EditKind::SetLayers,
+            SceneEdit::SetHeatmap(..) => EditKind::SetHeatmap,
+            SceneEdit::SetGeodesics(..) => EditKind::SetGeodesics,
+            SceneEdit::SetRace(..) => EditKind::SetRace,
+            SceneEdit::SetRaceStart(..) => EditKind::SetRaceStart,
+            SceneEdit::SetEstimates(..) => EditKind::SetEstimates,
+            SceneEdit::SetConvergence(..) => EditKind::SetConvergence,
+            SceneEdit::SetTab(..) => EditKind::SetTab,
+            SceneEdit::SetKfacLab(..) => EditKind::SetKfacLab,
+            SceneEdit::SetFlow(..) => EditKind::SetFlow,
+            SceneEdit::ToggleFlow => EditKind::ToggleFlow,
+            SceneEdit::SetFlowMode(..) => EditKind::SetFlowMode,
+            SceneEdit::SetParticles(..) => EditKind::SetParticles,
+            SceneEdit::SetDt(..) => EditKind::SetDt,
+            SceneEdit::SetStepsPerFrame(..) => EditKind::SetStepsPerFrame,
+            SceneEdit::SetSpeedCap(..) => EditKind::SetSpeedCap,
+            SceneEdit::SetFade(..) => EditKind::SetFade,
+            SceneEdit::SetIntegrator(..) => EditKind::SetIntegrator,
+            SceneEdit::SetParticleColor(..) => EditKind::SetParticleColor,
+            SceneEdit::SetSeed(..) => EditKind::SetSeed,
+            SceneEdit::ZoomAbout { .. } => EditKind::ZoomAbout,
+            SceneEdit::Pan { .. } => EditKind::Pan,
+            SceneEdit::FitView => EditKind::FitView,
+            SceneEdit::Reset => EditKind::Reset,
+        }
+    }
+}
+
 /// Slice coordinates `v` clamped to the model's domain ([`coordinate_range`] of each); None
 /// when one is NaN.
 pub(super) fn clamp_coords(slice: &Slice, v: [f64; 2]) -> Option<[f64; 2]> {

@@ -23,17 +23,21 @@ use std::time::Instant;
 
 use fisherflow::gpu::context::GpuContext;
 use fisherflow::gpu::gpu_data::FieldCell;
+use fisherflow::kfac::Trainer;
+use fisherflow::math::optimize::Optimizer;
 use fisherflow::math::{Metric, Param, Slice};
 use fisherflow::render::canvas::Canvas;
+use fisherflow::render::pipeline::QUAD_INSTANCES_LABEL;
 use fisherflow::render::{CANVAS_FORMAT, SceneRenderer};
 use fisherflow::scene::{
-    Camera, FlowMode, Integrator, Layers, NODE_CHOICES, ParticleColor, Preset, SIGMA_RANGE, Scene,
-    SceneEdit,
+    Camera, Convergence, ConvergenceView, EditKind, EllipseSource, Estimates, FlowMode, Geodesics,
+    Heatmap, Integrator, Layers, NODE_CHOICES, ParticleColor, Preset, Race, SIGMA_RANGE, Scene,
+    SceneEdit, Tab,
 };
 use fisherflow::simulation::uses_seed_kernel;
 
 /// Edits in the default soak.
-const EDITS: usize = 5000;
+const EDITS: usize = 3000;
 /// Every `RENDER_EVERY`-th edit is followed by a frame.
 const RENDER_EVERY: usize = 4;
 /// Seed of the default sequence (any other: `FISHERFLOW_SOAK_SEED`).
@@ -49,9 +53,20 @@ const MAX_SOAK_GENERAL_GRID: u32 = 20;
 const MAX_SOAK_PARTICLES: u32 = 4096;
 const MAX_SOAK_NODES: u32 = 128;
 const MAX_SOAK_STEPS: u32 = 4;
+/// The features' caps: rays of the geodesic ball, race steps, the convergence map's cells per
+/// side and step cap, N of the sampled estimates, the K-FAC lab's hidden width.
+const MAX_SOAK_RAYS: u32 = 64;
+const MAX_SOAK_RACE_STEPS: u32 = 40;
+const MAX_SOAK_MAP_GRID: u32 = 16;
+const MAX_SOAK_MAP_STEPS: u32 = 200;
+const MAX_SOAK_SAMPLES: u32 = 512;
+const MAX_SOAK_HIDDEN: u32 = 4;
 /// How far above the warm-up plateau memory may go: allocation rounding, not a leak (a leak of
 /// one small buffer per frame exceeds it within a few hundred frames, see the controls).
 const SLACK_BYTES: i64 = 64 * 1024;
+/// The most the instanced quads' instance buffers may hold together (the soak's largest
+/// race, paths and ellipses are a few thousand 32-byte instances per layer).
+const MAX_QUAD_INSTANCE_BYTES: i64 = 4 << 20;
 /// How many more buffers or textures than at the plateau may be alive.
 const SLACK_OBJECTS: i64 = 2;
 
@@ -102,53 +117,104 @@ enum Action {
     Resize([u32; 2]),
 }
 
-/// A random action for the current scene and canvas. Values deliberately overshoot the UI's
-/// ranges now and then (σ, zoom, damping, dt, coordinates): `apply` must clamp them.
+/// A random action for the current scene and canvas: a canvas resize now and then, otherwise
+/// an edit of a kind drawn from every [`EditKind`] (weighted towards the gestures a user makes
+/// most).
 fn random_action(rng: &mut Rng, scene: &Scene, canvas: [u32; 2]) -> Action {
+    if rng.chance(0.05) {
+        return Action::Resize(rng.pick(&CANVASES));
+    }
+    let total: u32 = EditKind::ALL.iter().map(|&k| weight(k)).sum();
+    let mut ticket = rng.int(0, total - 1);
+    let kind = EditKind::ALL
+        .into_iter()
+        .find(|&k| {
+            let w = weight(k);
+            if ticket < w {
+                true
+            } else {
+                ticket -= w;
+                false
+            }
+        })
+        .expect("the tickets cover every kind");
     let size = [canvas[0] as f32, canvas[1] as f32];
+    Action::Edit(random_edit(rng, kind, scene, size))
+}
+
+/// How often each kind is drawn, relative to the others.
+fn weight(kind: EditKind) -> u32 {
+    match kind {
+        EditKind::ZoomAbout | EditKind::SetTarget | EditKind::SetSigma => 12,
+        EditKind::Pan | EditKind::SetProbe => 8,
+        EditKind::SetGrid | EditKind::ToggleFlow => 6,
+        EditKind::SetParticles | EditKind::SetLayers | EditKind::SetParam => 4,
+        EditKind::SetNodes | EditKind::SetDamping | EditKind::FitView | EditKind::SetSlice => 3,
+        EditKind::SetHeatmap
+        | EditKind::SetGeodesics
+        | EditKind::SetRace
+        | EditKind::SetRaceStart
+        | EditKind::SetEstimates
+        | EditKind::SetConvergence
+        | EditKind::SetFlowMode => 3,
+        EditKind::SetTab | EditKind::SetKfacLab | EditKind::ApplyPreset | EditKind::SetMetric => 2,
+        EditKind::SetEllipseScale | EditKind::SetFlow => 2,
+        EditKind::SetDt
+        | EditKind::SetStepsPerFrame
+        | EditKind::SetSpeedCap
+        | EditKind::SetFade
+        | EditKind::SetIntegrator
+        | EditKind::SetParticleColor
+        | EditKind::SetSeed
+        | EditKind::Reset => 1,
+    }
+}
+
+/// A random edit of `kind` for the current scene on a canvas of `size` pixels. Values
+/// deliberately overshoot the UI's ranges now and then (σ, zoom, damping, dt, coordinates, the
+/// features' counts): `apply` must clamp them. The features' sizes are capped so a frame stays
+/// cheap on lavapipe (small balls, races and maps). No catch-all arm: a new edit kind does not
+/// compile until the soak makes it.
+fn random_edit(rng: &mut Rng, kind: EditKind, scene: &Scene, size: [f32; 2]) -> SceneEdit {
     let pixel = |rng: &mut Rng| {
         [
             rng.range(0.0, size[0] as f64) as f32,
             rng.range(0.0, size[1] as f64) as f32,
         ]
     };
+    let world = |rng: &mut Rng| scene.camera.pixel_to_world(pixel(rng), size);
     let sigma = scene.model.sigma1;
-    // The general model: slices, presets, held parameters (past their ranges, NaN) and the
-    // metric, so every later edit also lands on non-seed slices.
-    if rng.chance(0.05) {
-        let param = |rng: &mut Rng| rng.pick(&Param::ALL);
-        return Action::Edit(match rng.int(0, 9) {
-            0..=2 => SceneEdit::SetSlice(Slice {
-                a: param(rng),
-                b: param(rng),
-            }),
-            3..=4 => SceneEdit::ApplyPreset(rng.pick(&Preset::ALL)),
-            5..=8 => {
-                let p = param(rng);
-                SceneEdit::SetParam(
-                    p,
-                    if rng.chance(0.25) {
-                        rng.pick(&[-1.0, 0.0, 1.0, 2.0, 1e9, f64::NAN])
-                    } else {
-                        match p {
-                            Param::Pi => rng.range(0.0, 1.0),
-                            Param::Mu1 | Param::Mu2 => rng.range(-5.0, 5.0),
-                            _ => rng.log_range(0.02, 8.0),
-                        }
-                    },
-                )
-            }
-            _ => SceneEdit::SetMetric(rng.pick(&Metric::ALL)),
-        });
-    }
-    let edit = match rng.int(0, 99) {
-        0..=9 => SceneEdit::SetSigma(match rng.int(0, 3) {
+    let param = |rng: &mut Rng| rng.pick(&Param::ALL);
+    match kind {
+        EditKind::SetSlice => SceneEdit::SetSlice(Slice {
+            a: param(rng),
+            b: param(rng),
+        }),
+        EditKind::ApplyPreset => SceneEdit::ApplyPreset(rng.pick(&Preset::ALL)),
+        EditKind::SetParam => {
+            let p = param(rng);
+            SceneEdit::SetParam(
+                p,
+                if rng.chance(0.25) {
+                    rng.pick(&[-1.0, 0.0, 1.0, 2.0, 1e9, f64::NAN])
+                } else {
+                    match p {
+                        Param::Pi => rng.range(0.0, 1.0),
+                        Param::Mu1 | Param::Mu2 => rng.range(-5.0, 5.0),
+                        _ => rng.log_range(0.02, 8.0),
+                    }
+                },
+            )
+        }
+        EditKind::SetMetric => SceneEdit::SetMetric(rng.pick(&Metric::ALL)),
+        EditKind::SetSigma => SceneEdit::SetSigma(match rng.int(0, 4) {
             0 => SIGMA_RANGE.0,
             1 => SIGMA_RANGE.1,
             2 => rng.pick(&[1e-9, 0.0, -1.0, 1e9]),
+            3 => sigma * rng.log_range(0.5, 2.0),
             _ => rng.log_range(0.02, 20.0),
         }),
-        10..=21 => SceneEdit::ZoomAbout {
+        EditKind::ZoomAbout => SceneEdit::ZoomAbout {
             factor: if rng.chance(0.12) {
                 rng.pick(&[1e15, 1e-15])
             } else {
@@ -157,7 +223,7 @@ fn random_action(rng: &mut Rng, scene: &Scene, canvas: [u32; 2]) -> Action {
             pixel: pixel(rng),
             size,
         },
-        22..=29 => SceneEdit::Pan {
+        EditKind::Pan => SceneEdit::Pan {
             delta_px: if rng.chance(0.05) {
                 [rng.range(-1e5, 1e5) as f32, rng.range(-1e5, 1e5) as f32]
             } else {
@@ -168,10 +234,10 @@ fn random_action(rng: &mut Rng, scene: &Scene, canvas: [u32; 2]) -> Action {
             },
             height_px: size[1],
         },
-        30..=41 => {
+        EditKind::SetTarget => {
             // Where the handle would be dragged: a canvas point, onto the diagonal, a hair
             // from it (0.01–0.02σ, where λ_min matters), or far out.
-            let w = scene.camera.pixel_to_world(pixel(rng), size);
+            let w = world(rng);
             SceneEdit::SetTarget(match rng.int(0, 4) {
                 0 => w,
                 1 => [w[0], w[0]],
@@ -183,47 +249,47 @@ fn random_action(rng: &mut Rng, scene: &Scene, canvas: [u32; 2]) -> Action {
                 _ => [rng.range(-1e7, 1e7), rng.range(-1e7, 1e7)],
             })
         }
-        42..=49 => SceneEdit::SetProbe(match rng.int(0, 5) {
+        EditKind::SetProbe => SceneEdit::SetProbe(match rng.int(0, 5) {
             0 => None,
             1 => {
-                let w = scene.camera.pixel_to_world(pixel(rng), size);
+                let w = world(rng);
                 Some([w[0], w[0]])
             }
             2 => Some([rng.range(-1e7, 1e7), rng.range(-1e7, 1e7)]),
-            _ => Some(scene.camera.pixel_to_world(pixel(rng), size)),
+            _ => Some(world(rng)),
         }),
-        50..=55 => SceneEdit::SetGrid(if rng.chance(0.3) {
+        EditKind::SetGrid => SceneEdit::SetGrid(if rng.chance(0.3) {
             rng.pick(&[0, 4, 8, MAX_SOAK_GRID])
         } else {
             rng.int(4, MAX_SOAK_GRID)
         }),
-        56..=61 => SceneEdit::ToggleFlow,
-        62..=63 => SceneEdit::SetFlow(rng.chance(0.5)),
-        64..=67 => SceneEdit::SetParticles(Some(rng.int(500, MAX_SOAK_PARTICLES))),
-        68..=70 => SceneEdit::SetNodes(if rng.chance(0.5) {
+        EditKind::ToggleFlow => SceneEdit::ToggleFlow,
+        EditKind::SetFlow => SceneEdit::SetFlow(rng.chance(0.5)),
+        EditKind::SetParticles => SceneEdit::SetParticles(Some(rng.int(500, MAX_SOAK_PARTICLES))),
+        EditKind::SetNodes => SceneEdit::SetNodes(if rng.chance(0.5) {
             rng.pick(&NODE_CHOICES)
         } else {
             rng.int(0, MAX_SOAK_NODES + 1)
         }),
-        71..=72 => SceneEdit::SetFlowMode(rng.pick(&[
-            FlowMode::Natural,
-            FlowMode::Euclidean,
-            FlowMode::Both,
-        ])),
-        73..=75 => SceneEdit::SetDamping(match rng.int(0, 2) {
+        EditKind::SetFlowMode => SceneEdit::SetFlowMode(rng.pick(&FlowMode::ALL)),
+        EditKind::SetDamping => SceneEdit::SetDamping(match rng.int(0, 2) {
             0 => 0.0,
             1 => rng.pick(&[-1.0, 1e3]),
             _ => rng.log_range(1e-5, 10.0),
         }),
-        76..=77 => SceneEdit::SetEllipseScale(rng.log_range(0.01, 20.0)),
-        78 => SceneEdit::SetDt(rng.log_range(1e-4, 5.0)),
-        79 => SceneEdit::SetStepsPerFrame(rng.int(0, MAX_SOAK_STEPS)),
-        80 => SceneEdit::SetSpeedCap(rng.log_range(0.01, 200.0)),
-        81 => SceneEdit::SetFade(rng.log_range(1e-3, 2.0)),
-        82 => SceneEdit::SetIntegrator(rng.pick(&[Integrator::Rk4, Integrator::Euler])),
-        83 => SceneEdit::SetParticleColor(rng.pick(&[ParticleColor::Mode, ParticleColor::Speed])),
-        84 => SceneEdit::SetSeed(rng.next_u64() as u32),
-        85..=88 => SceneEdit::SetLayers(Layers {
+        EditKind::SetEllipseScale => SceneEdit::SetEllipseScale(rng.log_range(0.01, 20.0)),
+        EditKind::SetDt => SceneEdit::SetDt(rng.log_range(1e-4, 5.0)),
+        EditKind::SetStepsPerFrame => SceneEdit::SetStepsPerFrame(rng.int(0, MAX_SOAK_STEPS)),
+        EditKind::SetSpeedCap => SceneEdit::SetSpeedCap(rng.log_range(0.01, 200.0)),
+        EditKind::SetFade => SceneEdit::SetFade(rng.log_range(1e-3, 2.0)),
+        EditKind::SetIntegrator => {
+            SceneEdit::SetIntegrator(rng.pick(&[Integrator::Rk4, Integrator::Euler]))
+        }
+        EditKind::SetParticleColor => {
+            SceneEdit::SetParticleColor(rng.pick(&[ParticleColor::Mode, ParticleColor::Speed]))
+        }
+        EditKind::SetSeed => SceneEdit::SetSeed(rng.next_u64() as u32),
+        EditKind::SetLayers => SceneEdit::SetLayers(Layers {
             ellipses: rng.chance(0.85),
             axes: rng.chance(0.7),
             handles: rng.chance(0.7),
@@ -231,12 +297,81 @@ fn random_action(rng: &mut Rng, scene: &Scene, canvas: [u32; 2]) -> Action {
             particles: rng.chance(0.85),
             legend: rng.chance(0.5),
         }),
-        89..=91 => SceneEdit::FitView,
-        92 => SceneEdit::Reset,
-        93..=94 => SceneEdit::SetSigma(sigma * rng.log_range(0.5, 2.0)),
-        _ => return Action::Resize(rng.pick(&CANVASES)),
-    };
-    Action::Edit(edit)
+        EditKind::SetHeatmap => SceneEdit::SetHeatmap(rng.pick(&Heatmap::ALL)),
+        EditKind::SetGeodesics => SceneEdit::SetGeodesics(Geodesics {
+            ball: rng.chance(0.5),
+            radius: rng.log_range(1e-3, 10.0),
+            rays: if rng.chance(0.1) {
+                rng.pick(&[0, 1_000_000])
+            } else {
+                rng.int(1, MAX_SOAK_RAYS)
+            },
+            spokes: rng.chance(0.5),
+            shortest_path: rng.chance(0.4),
+        }),
+        EditKind::SetRace => {
+            let mut race = scene.race;
+            race.enabled = rng.chance(0.5);
+            for o in Optimizer::ALL {
+                *race.optimizers.get_mut(o) = rng.chance(0.6);
+                *race.lr.get_mut(o) = rng.log_range(1e-5, 20.0);
+            }
+            race.steps = if rng.chance(0.1) {
+                rng.pick(&[0, 1_000_000])
+            } else {
+                rng.int(1, MAX_SOAK_RACE_STEPS)
+            };
+            race.hyper.samples = rng.int(1, 256);
+            race.hyper.seed = rng.next_u64() as u32;
+            SceneEdit::SetRace(race)
+        }
+        EditKind::SetRaceStart => SceneEdit::SetRaceStart(match rng.int(0, 3) {
+            0 => None,
+            1 => Some([rng.range(-1e7, 1e7), rng.range(-1e7, 1e7)]),
+            _ => Some(world(rng)),
+        }),
+        EditKind::SetEstimates => SceneEdit::SetEstimates(Estimates {
+            at_probe: rng.chance(0.5),
+            fisher: rng.chance(0.7),
+            empirical: rng.chance(0.7),
+            empirical_samples: rng.chance(0.7),
+            monte_carlo: rng.chance(0.7),
+            samples: rng.int(0, MAX_SOAK_SAMPLES),
+            seed: rng.next_u64() as u32,
+            grid_ellipses: rng.pick(&[EllipseSource::Fisher, EllipseSource::EmpiricalFisher]),
+        }),
+        EditKind::SetConvergence => {
+            let mut map = scene.convergence;
+            map.enabled = rng.chance(0.4);
+            map.view = rng.pick(&[
+                ConvergenceView::Gd,
+                ConvergenceView::Ngd,
+                ConvergenceView::Split,
+            ]);
+            map.lr_gd = rng.log_range(1e-4, 10.0);
+            map.lr_ngd = rng.log_range(1e-4, 10.0);
+            map.max_steps = rng.int(0, MAX_SOAK_MAP_STEPS);
+            map.threshold = rng.log_range(1e-7, 1.0);
+            map.grid = rng.int(0, MAX_SOAK_MAP_GRID);
+            map.steps_per_frame = rng.int(0, MAX_SOAK_MAP_STEPS);
+            SceneEdit::SetConvergence(map)
+        }
+        EditKind::SetTab => SceneEdit::SetTab(rng.pick(&[Tab::Geometry, Tab::Kfac])),
+        EditKind::SetKfacLab => {
+            let mut lab = scene.kfac;
+            lab.hidden = rng.int(0, MAX_SOAK_HIDDEN);
+            lab.seed = rng.next_u64() as u32;
+            lab.damping = rng.log_range(1e-9, 100.0);
+            lab.lr = [0; 3].map(|_| rng.log_range(1e-5, 20.0));
+            lab.nodes = rng.int(0, 32);
+            lab.samples = if rng.chance(0.5) { 0 } else { rng.int(1, 64) };
+            lab.shown = rng.pick(&Trainer::ALL);
+            lab.training = rng.chance(0.5);
+            SceneEdit::SetKfacLab(lab)
+        }
+        EditKind::FitView => SceneEdit::FitView,
+        EditKind::Reset => SceneEdit::Reset,
+    }
 }
 
 /// Buffers and textures alive on a device and their bytes (wgpu's `counters` feature; zero
@@ -247,6 +382,13 @@ struct GpuMemory {
     buffer_bytes: i64,
     textures: i64,
     texture_bytes: i64,
+    /// Bytes of the instanced quads' instance buffers (lines and markers built on the CPU:
+    /// axes, paths, race, estimates), counted apart: they grow by doubling to the largest set
+    /// drawn, which depends on where the random probe and start land, so they are bounded
+    /// ([`MAX_QUAD_INSTANCE_BYTES`]) rather than held to the plateau.
+    quad_instance_bytes: i64,
+    /// Render and compute pipelines alive: none may be made after the warm-up.
+    pipelines: i64,
 }
 
 impl GpuMemory {
@@ -261,15 +403,26 @@ impl GpuMemory {
     fn read(device: &wgpu::Device) -> Self {
         let hal = device.get_internal_counters().hal;
         let buffers = hal.buffers.read() as i64;
-        let textures = match device.generate_allocator_report() {
+        let report = device.generate_allocator_report();
+        let textures = match &report {
             Some(report) => report.allocations.len() as i64 - buffers,
             None => hal.textures.read() as i64,
         };
+        let quad_instance_bytes = report.map_or(0, |report| {
+            report
+                .allocations
+                .iter()
+                .filter(|a| a.name == QUAD_INSTANCES_LABEL)
+                .map(|a| a.size as i64)
+                .sum()
+        });
         Self {
             buffers,
-            buffer_bytes: hal.buffer_memory.read() as i64,
+            buffer_bytes: hal.buffer_memory.read() as i64 - quad_instance_bytes,
             textures,
             texture_bytes: hal.texture_memory.read() as i64,
+            quad_instance_bytes,
+            pipelines: (hal.render_pipelines.read() + hal.compute_pipelines.read()) as i64,
         }
     }
 
@@ -284,6 +437,8 @@ impl GpuMemory {
             buffer_bytes: self.buffer_bytes.max(other.buffer_bytes),
             textures: self.textures.max(other.textures),
             texture_bytes: self.texture_bytes.max(other.texture_bytes),
+            quad_instance_bytes: self.quad_instance_bytes.max(other.quad_instance_bytes),
+            pipelines: self.pipelines.max(other.pipelines),
         }
     }
 }
@@ -292,12 +447,14 @@ impl fmt::Display for GpuMemory {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} buffers ({} B) + {} textures ({} B) = {} B",
+            "{} buffers ({} B) + {} textures ({} B) = {} B; quad instances {} B; {} pipelines",
             self.buffers,
             self.buffer_bytes,
             self.textures,
             self.texture_bytes,
-            self.bytes()
+            self.bytes(),
+            self.quad_instance_bytes,
+            self.pipelines
         )
     }
 }
@@ -317,6 +474,18 @@ fn memory_flat(plateau: GpuMemory, now: GpuMemory) -> Result<(), String> {
         over.push(format!(
             "{} buffers alive > plateau {} + slack {SLACK_OBJECTS}",
             now.buffers, plateau.buffers
+        ));
+    }
+    if now.quad_instance_bytes > MAX_QUAD_INSTANCE_BYTES {
+        over.push(format!(
+            "{} bytes of quad instances > {MAX_QUAD_INSTANCE_BYTES}",
+            now.quad_instance_bytes
+        ));
+    }
+    if now.pipelines > plateau.pipelines {
+        over.push(format!(
+            "{} pipelines alive > {} after the warm-up: one was made in the frame loop",
+            now.pipelines, plateau.pipelines
         ));
     }
     if now.textures > plateau.textures + SLACK_OBJECTS {
@@ -361,6 +530,8 @@ struct SoakReport {
     peak: GpuMemory,
     end: GpuMemory,
     coverage: Coverage,
+    /// Seconds of the random phase's frames by what was on in them (a frame counts for each).
+    frame_seconds: BTreeMap<&'static str, (usize, f64)>,
 }
 
 /// Which extremes the rendered frames reached (the soak must exercise what it claims).
@@ -377,6 +548,18 @@ struct Coverage {
     grid_max: bool,
     general_slice: bool,
     profiled: bool,
+    /// Every edit kind applied.
+    kinds: std::collections::BTreeSet<EditKind>,
+    /// Features drawn: the race, shortest paths, the ball, the map, estimates at the probe,
+    /// the natural-vs-EF flow, the K-FAC tab, and each heatmap.
+    race: bool,
+    paths: bool,
+    ball: bool,
+    map: bool,
+    estimates: bool,
+    natural_vs_ef: bool,
+    kfac_tab: bool,
+    heatmaps: std::collections::BTreeSet<String>,
 }
 
 impl Coverage {
@@ -393,6 +576,15 @@ impl Coverage {
         self.grid_max |= scene.grid == MAX_SOAK_GRID;
         self.general_slice |= !uses_seed_kernel(scene);
         self.profiled |= scene.metric == Metric::Profiled;
+        let probe = scene.probe.is_some();
+        self.race |= scene.race.enabled;
+        self.paths |= scene.geodesics.shortest_path && probe;
+        self.ball |= scene.geodesics.ball && probe;
+        self.map |= scene.convergence.enabled;
+        self.estimates |= scene.estimates.at_probe && probe;
+        self.natural_vs_ef |= scene.flow.enabled && scene.flow.mode == FlowMode::NaturalVsEmpirical;
+        self.kfac_tab |= scene.tab == Tab::Kfac;
+        self.heatmaps.insert(format!("{:?}", scene.heatmap));
     }
 
     fn missing(&self) -> Vec<&'static str> {
@@ -408,6 +600,15 @@ impl Coverage {
             (self.grid_max, "the largest soak grid"),
             (self.general_slice, "the general kernel"),
             (self.profiled, "the profiled metric"),
+            (self.race, "the optimizer race"),
+            (self.paths, "shortest paths"),
+            (self.ball, "the geodesic ball"),
+            (self.map, "the convergence map"),
+            (self.estimates, "estimates at the probe"),
+            (self.natural_vs_ef, "the natural-vs-EF flow"),
+            (self.kfac_tab, "the K-FAC tab"),
+            (self.heatmaps.len() == Heatmap::ALL.len(), "every heatmap"),
+            (self.kinds.len() == EditKind::ALL.len(), "every edit kind"),
         ]
         .into_iter()
         .filter(|(hit, _)| !hit)
@@ -459,6 +660,37 @@ fn largest_scene_edits(height_px: u32, general: bool) -> Vec<SceneEdit> {
         SceneEdit::SetFlow(true),
         SceneEdit::SetLayers(Layers::default()),
         SceneEdit::SetProbe(Some([0.5, if general { 0.75 } else { -0.25 }])),
+        // Every feature on at the soak's caps (drawn, in deterministic frames, by the warm-up).
+        SceneEdit::SetHeatmap(Heatmap::Loss),
+        SceneEdit::SetGeodesics(Geodesics {
+            ball: true,
+            radius: 0.5,
+            rays: MAX_SOAK_RAYS,
+            spokes: true,
+            shortest_path: true,
+        }),
+        SceneEdit::SetRace({
+            let mut race = Race {
+                enabled: true,
+                steps: MAX_SOAK_RACE_STEPS,
+                ..Race::default()
+            };
+            for o in Optimizer::ALL {
+                *race.optimizers.get_mut(o) = true;
+            }
+            race
+        }),
+        SceneEdit::SetEstimates(Estimates {
+            at_probe: true,
+            samples: MAX_SOAK_SAMPLES,
+            ..Estimates::default()
+        }),
+        SceneEdit::SetConvergence(Convergence {
+            enabled: true,
+            grid: MAX_SOAK_MAP_GRID,
+            max_steps: MAX_SOAK_MAP_STEPS,
+            ..Convergence::default()
+        }),
     ]);
     edits
 }
@@ -529,6 +761,10 @@ impl<'a> Rig<'a> {
         if let Some((_, cell)) = first_non_finite(probe.as_slice()) {
             return Err(format!("the probe cell is not finite: {cell}"));
         }
+        let failures = self.renderer.simulation().jobs().failures();
+        if !failures.is_empty() {
+            return Err(failures.join("\n"));
+        }
         Ok(cells.len())
     }
 
@@ -590,6 +826,45 @@ impl<'a> Rig<'a> {
 }
 
 /// Runs the soak; Err says the seed, the step, the recent actions and what went wrong.
+/// Holds the scene within the soak's budget after an edit (the scene's own ranges go much
+/// further: a 5000-step race, a 4096-ray ball, a 1024² map): what is exercised is the same code.
+fn cap_costs(scene: &mut Scene) {
+    // A reset hands the particle count back to the adapter's default (8k on a CPU adapter):
+    // pin it again, within the soak's budget.
+    if scene.flow.particles.is_none() {
+        scene.apply(SceneEdit::SetParticles(Some(MAX_SOAK_PARTICLES / 2)));
+    }
+    // General slices (and the profiled metric, which the general kernel computes on the seed's
+    // slice too) cost 20-90x the seed's per evaluation on lavapipe.
+    if !uses_seed_kernel(scene) {
+        scene.apply(SceneEdit::SetParticles(Some(
+            fisherflow::scene::PARTICLE_RANGE.0,
+        )));
+        scene.apply(SceneEdit::SetStepsPerFrame(1));
+        scene.apply(SceneEdit::SetGrid(scene.grid.min(MAX_SOAK_GENERAL_GRID)));
+        scene.apply(SceneEdit::SetNodes(scene.nodes.min(64)));
+    }
+    let mut geodesics = scene.geodesics;
+    geodesics.rays = geodesics.rays.min(MAX_SOAK_RAYS);
+    scene.apply(SceneEdit::SetGeodesics(geodesics));
+    let mut race = scene.race;
+    race.steps = race.steps.min(MAX_SOAK_RACE_STEPS);
+    race.hyper.samples = race.hyper.samples.min(256);
+    scene.apply(SceneEdit::SetRace(race));
+    let mut map = scene.convergence;
+    map.grid = map.grid.min(MAX_SOAK_MAP_GRID);
+    map.max_steps = map.max_steps.min(MAX_SOAK_MAP_STEPS);
+    scene.apply(SceneEdit::SetConvergence(map));
+    let mut estimates = scene.estimates;
+    estimates.samples = estimates.samples.min(MAX_SOAK_SAMPLES);
+    scene.apply(SceneEdit::SetEstimates(estimates));
+    let mut lab = scene.kfac;
+    lab.hidden = lab.hidden.min(MAX_SOAK_HIDDEN);
+    lab.nodes = lab.nodes.min(32);
+    lab.samples = lab.samples.min(64);
+    scene.apply(SceneEdit::SetKfacLab(lab));
+}
+
 fn run_soak(ctx: &GpuContext, config: &SoakConfig) -> Result<SoakReport, String> {
     let start = Instant::now();
     let mut rig = Rig::new(ctx);
@@ -607,10 +882,17 @@ fn run_soak(ctx: &GpuContext, config: &SoakConfig) -> Result<SoakReport, String>
         )
     };
 
-    // Warm-up: the largest scene on every canvas, on a general slice and then on the seed's,
-    // two frames each (spawn, then a step). In that order: the general stage's buffers stay
+    // Warm-up, in deterministic frames (the off-loop results drawn in the frame that asks for
+    // them): the viewer's warm-up scenes, which make every pipeline; then the largest scene on
+    // every canvas, on a general slice and then on the seed's, two frames each (spawn, then a
+    // step). In that order: the general stage's buffers stay
     // allocated once made, so the most memory is the seed's largest scene (its particles are
     // the most) with the general stage alive beside it.
+    rig.renderer.set_deterministic(true);
+    for warm in fisherflow::frame::warm_up_scenes() {
+        rig.checked(|rig| rig.frame(&warm, CANVASES[2]))
+            .map_err(|e| fail("the warm-up scenes", &[], e))?;
+    }
     for general in [true, false] {
         for &size in &CANVASES {
             for edit in largest_scene_edits(size[1], general) {
@@ -630,6 +912,8 @@ fn run_soak(ctx: &GpuContext, config: &SoakConfig) -> Result<SoakReport, String>
         ));
     }
     report.peak = report.plateau;
+    // The random edits run as the interactive viewer does: off-loop results drawn when ready.
+    rig.renderer.set_deterministic(false);
 
     let mut rng = Rng(config.seed);
     let mut recent: Vec<Action> = Vec::new();
@@ -643,22 +927,8 @@ fn run_soak(ctx: &GpuContext, config: &SoakConfig) -> Result<SoakReport, String>
         match action {
             Action::Edit(edit) => {
                 scene.apply(edit);
-                // A reset hands the particle count back to the adapter's default (8k on a
-                // CPU adapter): pin it again, within the soak's budget.
-                if scene.flow.particles.is_none() {
-                    scene.apply(SceneEdit::SetParticles(Some(MAX_SOAK_PARTICLES / 2)));
-                }
-                // General slices (and the profiled metric, which the general kernel computes on the seed's
-                // slice too) cost 20-90x the seed's per evaluation on lavapipe: keep their
-                // frames within the soak's budget (what is exercised is the same code).
-                if !uses_seed_kernel(&scene) {
-                    scene.apply(SceneEdit::SetParticles(Some(
-                        fisherflow::scene::PARTICLE_RANGE.0,
-                    )));
-                    scene.apply(SceneEdit::SetStepsPerFrame(1));
-                    scene.apply(SceneEdit::SetGrid(scene.grid.min(MAX_SOAK_GENERAL_GRID)));
-                    scene.apply(SceneEdit::SetNodes(scene.nodes.min(64)));
-                }
+                report.coverage.kinds.insert(edit.kind());
+                cap_costs(&mut scene);
                 report.edits += 1;
             }
             Action::Resize(size) => canvas = size,
@@ -677,9 +947,32 @@ fn run_soak(ctx: &GpuContext, config: &SoakConfig) -> Result<SoakReport, String>
             }));
         }
         if (index + 1) % config.render_every == 0 {
+            let frame_start = Instant::now();
             let cells = rig
                 .checked(|rig| rig.frame(&scene, canvas))
                 .map_err(|e| fail(&step, &recent, format!("{e}\nscene: {scene:#?}")))?;
+            let seconds = frame_start.elapsed().as_secs_f64();
+            for (on, what) in [
+                (true, "all"),
+                (!uses_seed_kernel(&scene), "general kernel"),
+                (scene.flow.enabled, "flow"),
+                (
+                    scene.flow.enabled && scene.flow.mode == FlowMode::NaturalVsEmpirical,
+                    "natural-vs-EF flow",
+                ),
+                (scene.heatmap != Heatmap::None, "heatmap"),
+                (scene.geodesics.ball && scene.probe.is_some(), "ball"),
+                (scene.convergence.enabled, "map"),
+                (scene.race.enabled, "race"),
+                (scene.geodesics.shortest_path, "paths"),
+                (scene.tab == Tab::Kfac, "kfac tab"),
+            ] {
+                if on {
+                    let entry = report.frame_seconds.entry(what).or_default();
+                    entry.0 += 1;
+                    entry.1 += seconds;
+                }
+            }
             report.frames += 1;
             report.cells_checked += cells;
             report.coverage.note(&scene);
@@ -696,6 +989,7 @@ fn run_soak(ctx: &GpuContext, config: &SoakConfig) -> Result<SoakReport, String>
     }
 
     // The end: the warm-up's largest scenes again, on every canvas.
+    rig.renderer.set_deterministic(true);
     for general in [true, false] {
         for &size in &CANVASES {
             for edit in largest_scene_edits(size[1], general) {
@@ -755,6 +1049,12 @@ fn soak_random_edits_render_without_errors_nan_or_memory_growth() {
     eprintln!("GPU memory at the warm-up plateau: {}", report.plateau);
     eprintln!("GPU memory peak during the soak:  {}", report.peak);
     eprintln!("GPU memory at the end:            {}", report.end);
+    for (what, (frames, seconds)) in &report.frame_seconds {
+        eprintln!(
+            "frames with {what}: {frames}, {seconds:.1} s, {:.0} ms each",
+            1e3 * seconds / *frames as f64
+        );
+    }
     // Every rendered frame read back and checked a whole field: at least the smallest grid's
     // cells (8 across the height of a canvas no narrower than 96×160 px: ≥ 8·4 cells).
     assert!(
@@ -779,8 +1079,31 @@ fn memory_flat_accepts_the_plateau_and_rejects_growth() {
         buffer_bytes: 3_000_000,
         textures: 4,
         texture_bytes: 400_000,
+        quad_instance_bytes: 64 * 1024,
+        pipelines: 30,
     };
     assert_eq!(memory_flat(plateau, plateau), Ok(()));
+    // Quad instances may grow to the bound, not past it; no pipeline may be added.
+    let grown = GpuMemory {
+        quad_instance_bytes: MAX_QUAD_INSTANCE_BYTES,
+        ..plateau
+    };
+    assert_eq!(memory_flat(plateau, grown), Ok(()));
+    let too_many = GpuMemory {
+        quad_instance_bytes: 2 * MAX_QUAD_INSTANCE_BYTES,
+        ..plateau
+    };
+    assert!(
+        memory_flat(plateau, too_many)
+            .unwrap_err()
+            .contains("quad instances")
+    );
+    let new_pipeline = GpuMemory {
+        pipelines: 31,
+        ..plateau
+    };
+    let err = memory_flat(plateau, new_pipeline).unwrap_err();
+    assert!(err.contains("31 pipelines alive > 30"), "{err}");
     // Within the slack: allocation rounding.
     let rounding = GpuMemory {
         buffers: 41,
