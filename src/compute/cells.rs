@@ -71,18 +71,12 @@ impl CellBuffers {
             capacity as u64 * input_bytes,
             wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
         );
-        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some(&format!("{label} bind group")),
+        let bind_group = crate::gpu::buffers_bind_group(
+            device,
+            &format!("{label} bind group"),
             layout,
-            entries: &[&params, &nodes, &cells, &inputs]
-                .iter()
-                .zip(0u32..)
-                .map(|(buffer, binding)| wgpu::BindGroupEntry {
-                    binding,
-                    resource: buffer.as_entire_binding(),
-                })
-                .collect::<Vec<_>>(),
-        });
+            &[&params, &nodes, &cells, &inputs],
+        );
         Self {
             params,
             nodes,

@@ -440,18 +440,12 @@ impl ConvergenceMap {
             usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("convergence bind group"),
-            layout: &pipeline.layout,
-            entries: &[&params_buffer, &nodes, &cells, &counters]
-                .iter()
-                .zip(0u32..)
-                .map(|(buffer, binding)| wgpu::BindGroupEntry {
-                    binding,
-                    resource: buffer.as_entire_binding(),
-                })
-                .collect::<Vec<_>>(),
-        });
+        let bind_group = crate::gpu::buffers_bind_group(
+            device,
+            "convergence bind group",
+            &pipeline.layout,
+            &[&params_buffer, &nodes, &cells, &counters],
+        );
         Ok(Self {
             spec,
             params,

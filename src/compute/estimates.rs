@@ -148,18 +148,12 @@ fn run(
     );
     let cells = storage(ctx, "estimates cells", &[], cells_bytes, read_cells);
     let words = storage(ctx, "estimates words", &[], words_bytes, !read_cells);
-    let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-        label: Some("estimates bind group"),
-        layout: &pipeline.layout,
-        entries: &[&uniform, &inputs, &cells, &words]
-            .iter()
-            .zip(0u32..)
-            .map(|(buffer, binding)| wgpu::BindGroupEntry {
-                binding,
-                resource: buffer.as_entire_binding(),
-            })
-            .collect::<Vec<_>>(),
-    });
+    let bind_group = crate::gpu::buffers_bind_group(
+        device,
+        "estimates bind group",
+        &pipeline.layout,
+        &[&uniform, &inputs, &cells, &words],
+    );
     let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
         label: Some("estimates"),
     });

@@ -136,18 +136,12 @@ impl GeodesicData {
                 | wgpu::BufferUsages::COPY_SRC,
             mapped_at_creation: false,
         });
-        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("geodesic bind group"),
-            layout: &pipeline.layout,
-            entries: &[&params, &nodes, &states, &segments]
-                .iter()
-                .zip(0u32..)
-                .map(|(buffer, binding)| wgpu::BindGroupEntry {
-                    binding,
-                    resource: buffer.as_entire_binding(),
-                })
-                .collect::<Vec<_>>(),
-        });
+        let bind_group = crate::gpu::buffers_bind_group(
+            device,
+            "geodesic bind group",
+            &pipeline.layout,
+            &[&params, &nodes, &states, &segments],
+        );
         Ok(Self {
             params,
             segments,

@@ -160,18 +160,12 @@ impl KfacGpu {
                 usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
                 mapped_at_creation: false,
             });
-            let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some("kfac bind group"),
-                layout: &self.layout,
-                entries: &[&uniform, &weights, &node_buffer, &rows, &output]
-                    .iter()
-                    .zip(0u32..)
-                    .map(|(buffer, binding)| wgpu::BindGroupEntry {
-                        binding,
-                        resource: buffer.as_entire_binding(),
-                    })
-                    .collect::<Vec<_>>(),
-            });
+            let bind_group = crate::gpu::buffers_bind_group(
+                device,
+                "kfac bind group",
+                &self.layout,
+                &[&uniform, &weights, &node_buffer, &rows, &output],
+            );
             let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
                 label: Some("kfac"),
                 timestamp_writes: None,

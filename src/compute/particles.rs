@@ -110,31 +110,14 @@ impl ParticleData {
             contents: bytemuck::cast_slice(&rule.panel_rule().table_f32()),
             usage: wgpu::BufferUsages::STORAGE,
         });
-        let group =
-            |params: &wgpu::Buffer, source: &wgpu::Buffer, destination: &wgpu::Buffer, label| {
-                device.create_bind_group(&wgpu::BindGroupDescriptor {
-                    label: Some(label),
-                    layout: &pipeline.layout,
-                    entries: &[
-                        wgpu::BindGroupEntry {
-                            binding: 0,
-                            resource: params.as_entire_binding(),
-                        },
-                        wgpu::BindGroupEntry {
-                            binding: 1,
-                            resource: nodes.as_entire_binding(),
-                        },
-                        wgpu::BindGroupEntry {
-                            binding: 2,
-                            resource: source.as_entire_binding(),
-                        },
-                        wgpu::BindGroupEntry {
-                            binding: 3,
-                            resource: destination.as_entire_binding(),
-                        },
-                    ],
-                })
-            };
+        let group = |params: &wgpu::Buffer, source: &wgpu::Buffer, destination, label: &str| {
+            crate::gpu::buffers_bind_group(
+                device,
+                label,
+                &pipeline.layout,
+                &[params, &nodes, source, destination],
+            )
+        };
         let step_groups = [
             group(&step_params, &buffers[0], &buffers[1], "flow A→B"),
             group(&step_params, &buffers[1], &buffers[0], "flow B→A"),

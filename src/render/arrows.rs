@@ -2,8 +2,8 @@
 
 use super::FrameInfo;
 use super::colormap::{linear_rgba, palette};
-use super::layer::{Layer, LayerFrame, Legend, LegendItem, SwatchShape};
-use super::pipeline::{QuadPipeline, uniform_buffer, uniform_entry};
+use super::layer::{Layer, LayerFrame, LayerSetup, Legend, LegendItem, SwatchShape};
+use super::pipeline::{QuadPipeline, uniform_buffer, view_params_records_layout};
 use crate::gpu::gpu_data::ArrowParams;
 use crate::scene::Scene;
 
@@ -18,29 +18,10 @@ pub struct ArrowRenderer {
 
 impl ArrowRenderer {
     /// Builds the pipeline reading the probe cell from `probe_buffer`.
-    pub fn new(
-        device: &wgpu::Device,
-        view_buffer: &wgpu::Buffer,
-        probe_buffer: &wgpu::Buffer,
-        format: wgpu::TextureFormat,
-    ) -> Self {
-        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("arrows layout"),
-            entries: &[
-                uniform_entry(0),
-                uniform_entry(1),
-                wgpu::BindGroupLayoutEntry {
-                    binding: 2,
-                    visibility: wgpu::ShaderStages::VERTEX,
-                    ty: wgpu::BindingType::Buffer {
-                        ty: wgpu::BufferBindingType::Storage { read_only: true },
-                        has_dynamic_offset: false,
-                        min_binding_size: None,
-                    },
-                    count: None,
-                },
-            ],
-        });
+    pub fn new(setup: &LayerSetup<'_>, probe_buffer: &wgpu::Buffer) -> Self {
+        let (device, view_buffer, format) = (setup.device, setup.view_buffer, setup.format);
+        let layout =
+            view_params_records_layout(device, "arrows layout", wgpu::ShaderStages::VERTEX);
         let params_buffer = uniform_buffer(device, "arrow params", &ArrowParams::default());
         let bind_group = Self::bind(device, &layout, view_buffer, &params_buffer, probe_buffer);
         let pipeline = QuadPipeline {
@@ -65,24 +46,12 @@ impl ArrowRenderer {
         params_buffer: &wgpu::Buffer,
         probe_buffer: &wgpu::Buffer,
     ) -> wgpu::BindGroup {
-        device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("arrows bind group"),
+        crate::gpu::buffers_bind_group(
+            device,
+            "arrows bind group",
             layout,
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: view_buffer.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: params_buffer.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 2,
-                    resource: probe_buffer.as_entire_binding(),
-                },
-            ],
-        })
+            &[view_buffer, params_buffer, probe_buffer],
+        )
     }
 
     /// Writes this frame's parameters.

@@ -3,7 +3,7 @@
 //! egui overlay from the same ticks).
 
 use super::colormap::{linear_rgba, palette};
-use super::layer::{Layer, LayerFrame};
+use super::layer::{Layer, LayerFrame, LayerSetup};
 use super::pipeline::InstancedQuads;
 use crate::gpu::gpu_data::LineInstance;
 use crate::math::Param;
@@ -101,14 +101,9 @@ pub struct AxesLayer {
 
 impl AxesLayer {
     /// Builds the line pipeline for targets of `format`.
-    pub fn new(
-        device: &wgpu::Device,
-        view_layout: &wgpu::BindGroupLayout,
-        view_group: &wgpu::BindGroup,
-        format: wgpu::TextureFormat,
-    ) -> Self {
+    pub fn new(setup: &LayerSetup<'_>) -> Self {
         Self {
-            quads: super::lines::line_renderer(device, view_layout, view_group, format),
+            quads: super::lines::line_renderer(setup),
         }
     }
 }

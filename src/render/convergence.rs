@@ -6,8 +6,8 @@
 //! left half of the canvas and ngd the right half, over the same view, each half labelled.
 
 use super::FrameInfo;
-use super::layer::{CanvasLabel, Layer, LayerFrame, Legend, LegendItem, SwatchShape};
-use super::pipeline::{QuadPipeline, uniform_buffer, uniform_entry};
+use super::layer::{CanvasLabel, Layer, LayerFrame, LayerSetup, Legend, LegendItem, SwatchShape};
+use super::pipeline::{QuadPipeline, uniform_buffer, view_params_records_layout};
 use crate::gpu::convergence_data::Status;
 use crate::scene::{ConvergenceView, Scene};
 
@@ -71,28 +71,10 @@ pub struct ConvergenceLayer {
 
 impl ConvergenceLayer {
     /// Builds the pipeline.
-    pub fn new(
-        device: &wgpu::Device,
-        view_buffer: &wgpu::Buffer,
-        format: wgpu::TextureFormat,
-    ) -> Self {
-        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("convergence draw"),
-            entries: &[
-                uniform_entry(0),
-                uniform_entry(1),
-                wgpu::BindGroupLayoutEntry {
-                    binding: 2,
-                    visibility: wgpu::ShaderStages::FRAGMENT,
-                    ty: wgpu::BindingType::Buffer {
-                        ty: wgpu::BufferBindingType::Storage { read_only: true },
-                        has_dynamic_offset: false,
-                        min_binding_size: None,
-                    },
-                    count: None,
-                },
-            ],
-        });
+    pub fn new(setup: &LayerSetup<'_>) -> Self {
+        let (device, view_buffer, format) = (setup.device, setup.view_buffer, setup.format);
+        let layout =
+            view_params_records_layout(device, "convergence draw", wgpu::ShaderStages::FRAGMENT);
         let pipeline = QuadPipeline {
             shader_file: "convergence_draw.wgsl",
             layout: &layout,
@@ -136,27 +118,12 @@ impl Layer for ConvergenceLayer {
         let spec = map.spec();
         let buffer = map.cells_buffer();
         if self.bound.as_ref().is_none_or(|(b, _)| b != buffer) {
-            let group = frame
-                .ctx
-                .device
-                .create_bind_group(&wgpu::BindGroupDescriptor {
-                    label: Some("convergence draw"),
-                    layout: &self.layout,
-                    entries: &[
-                        wgpu::BindGroupEntry {
-                            binding: 0,
-                            resource: self.view_buffer.as_entire_binding(),
-                        },
-                        wgpu::BindGroupEntry {
-                            binding: 1,
-                            resource: self.params.as_entire_binding(),
-                        },
-                        wgpu::BindGroupEntry {
-                            binding: 2,
-                            resource: buffer.as_entire_binding(),
-                        },
-                    ],
-                });
+            let group = crate::gpu::buffers_bind_group(
+                &frame.ctx.device,
+                "convergence draw",
+                &self.layout,
+                &[&self.view_buffer, &self.params, buffer],
+            );
             self.bound = Some((buffer.clone(), group));
         }
         let center = scene.camera.center;

@@ -13,7 +13,7 @@
 //! layers agree, away from it EF ≠ F ([`source_code`] is the uniform's flag).
 
 use super::FrameInfo;
-use super::layer::{Layer, LayerFrame, Legend, LegendItem, SwatchShape};
+use super::layer::{Layer, LayerFrame, LayerSetup, Legend, LegendItem, SwatchShape};
 use super::pipeline::{
     QuadPipeline, ViewAndParams, attribute, color_pass, unfiltered_texture_entry,
 };
@@ -148,11 +148,8 @@ fn source_name(source: EllipseSource) -> &'static str {
 
 impl EllipseRenderer {
     /// Builds the pipeline; `view_buffer` is the shared view uniform.
-    pub fn new(
-        device: &wgpu::Device,
-        view_buffer: &wgpu::Buffer,
-        format: wgpu::TextureFormat,
-    ) -> Self {
+    pub fn new(setup: &LayerSetup<'_>) -> Self {
+        let (device, view_buffer, format) = (setup.device, setup.view_buffer, setup.format);
         let bindings = ViewAndParams::new::<EllipseParams>(device, "ellipses", view_buffer);
         let layout = bindings.layout;
         let params_buffer = bindings.params;

@@ -14,7 +14,7 @@
 use std::sync::Arc;
 
 use super::colormap::linear_rgba;
-use super::layer::{Layer, LayerFrame, Legend, LegendItem, SwatchShape};
+use super::layer::{Layer, LayerFrame, LayerSetup, Legend, LegendItem, SwatchShape};
 use super::lines::line_renderer;
 use super::pipeline::InstancedQuads;
 use super::{FrameInfo, display_offset};
@@ -211,14 +211,9 @@ pub struct EstimatesLayer {
 
 impl EstimatesLayer {
     /// Builds the line pipeline for targets of `format`.
-    pub fn new(
-        device: &wgpu::Device,
-        view_layout: &wgpu::BindGroupLayout,
-        view_group: &wgpu::BindGroup,
-        format: wgpu::TextureFormat,
-    ) -> Self {
+    pub fn new(setup: &LayerSetup<'_>) -> Self {
         Self {
-            quads: line_renderer(device, view_layout, view_group, format),
+            quads: line_renderer(setup),
             shown: None,
             pending: false,
         }

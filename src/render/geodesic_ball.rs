@@ -9,7 +9,7 @@
 //! simulation computed for the ball's start directions) through the shared line pipeline.
 
 use super::colormap::linear_rgba;
-use super::layer::{Layer, LayerFrame, Legend, LegendItem, SwatchShape};
+use super::layer::{Layer, LayerFrame, LayerSetup, Legend, LegendItem, SwatchShape};
 use super::lines::line_renderer;
 use super::pipeline::{InstancedQuads, QuadPipeline, ViewAndParams, attribute};
 use super::{FrameInfo, display_offset};
@@ -47,13 +47,8 @@ pub struct GeodesicBallLayer {
 
 impl GeodesicBallLayer {
     /// Builds the segment pipeline (view + style uniforms) and the ellipse's line pipeline.
-    pub fn new(
-        device: &wgpu::Device,
-        view_layout: &wgpu::BindGroupLayout,
-        view_group: &wgpu::BindGroup,
-        view_buffer: &wgpu::Buffer,
-        format: wgpu::TextureFormat,
-    ) -> Self {
+    pub fn new(setup: &LayerSetup<'_>) -> Self {
+        let (device, view_buffer, format) = (setup.device, setup.view_buffer, setup.format);
         let group = ViewAndParams::new::<BallStyle>(device, "geodesic ball", view_buffer);
         let pipeline = QuadPipeline {
             shader_file: "geodesic_ball.wgsl",
@@ -69,7 +64,7 @@ impl GeodesicBallLayer {
         Self {
             pipeline,
             group,
-            ellipse: line_renderer(device, view_layout, view_group, format),
+            ellipse: line_renderer(setup),
             count: 0,
         }
     }

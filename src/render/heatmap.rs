@@ -37,8 +37,8 @@
 //! axes, ellipses and everything else stay readable over it.
 
 use super::FrameInfo;
-use super::layer::{Layer, LayerFrame, Legend, LegendItem};
-use super::pipeline::{QuadPipeline, uniform_buffer, uniform_entry};
+use super::layer::{Layer, LayerFrame, LayerSetup, Legend, LegendItem};
+use super::pipeline::{QuadPipeline, uniform_buffer, view_params_records_layout};
 use crate::math::fisher::fisher_rotated;
 use crate::math::general::{fisher_metric, gradient, kl_divergence as kl_general};
 use crate::math::loss::{gradient_rotated, kl_divergence};
@@ -403,29 +403,11 @@ pub struct HeatmapLayer {
 
 impl HeatmapLayer {
     /// Builds the pipeline; `view_buffer` is the shared view uniform.
-    pub fn new(
-        device: &wgpu::Device,
-        view_buffer: &wgpu::Buffer,
-        format: wgpu::TextureFormat,
-    ) -> Self {
-        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("heatmap"),
-            entries: &[
-                uniform_entry(0),
-                uniform_entry(1),
-                wgpu::BindGroupLayoutEntry {
-                    binding: 2,
-                    // The gap quads' vertices read it, the per-pixel path's fragments.
-                    visibility: wgpu::ShaderStages::VERTEX_FRAGMENT,
-                    ty: wgpu::BindingType::Buffer {
-                        ty: wgpu::BufferBindingType::Storage { read_only: true },
-                        has_dynamic_offset: false,
-                        min_binding_size: None,
-                    },
-                    count: None,
-                },
-            ],
-        });
+    pub fn new(setup: &LayerSetup<'_>) -> Self {
+        let (device, view_buffer, format) = (setup.device, setup.view_buffer, setup.format);
+        // The gap quads' vertices read it, the per-pixel path's fragments.
+        let layout =
+            view_params_records_layout(device, "heatmap", wgpu::ShaderStages::VERTEX_FRAGMENT);
         let pipeline = QuadPipeline {
             shader_file: "heatmap.wgsl",
             layout: &layout,
@@ -493,27 +475,12 @@ impl Layer for HeatmapLayer {
             return;
         };
         if self.bound.as_ref().is_none_or(|(b, _)| b != cells) {
-            let group = frame
-                .ctx
-                .device
-                .create_bind_group(&wgpu::BindGroupDescriptor {
-                    label: Some("heatmap"),
-                    layout: &self.layout,
-                    entries: &[
-                        wgpu::BindGroupEntry {
-                            binding: 0,
-                            resource: self.view_buffer.as_entire_binding(),
-                        },
-                        wgpu::BindGroupEntry {
-                            binding: 1,
-                            resource: self.params.as_entire_binding(),
-                        },
-                        wgpu::BindGroupEntry {
-                            binding: 2,
-                            resource: cells.as_entire_binding(),
-                        },
-                    ],
-                });
+            let group = crate::gpu::buffers_bind_group(
+                &frame.ctx.device,
+                "heatmap",
+                &self.layout,
+                &[&self.view_buffer, &self.params, cells],
+            );
             self.bound = Some((cells.clone(), group));
         }
         let [w, h] = layout.cell_size();

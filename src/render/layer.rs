@@ -28,6 +28,22 @@ pub struct LayerFrame<'a> {
     pub info: &'a FrameInfo,
 }
 
+/// What every layer is built from: the device, the view uniform (its buffer, and the bind
+/// group and layout the instanced-quad layers bind alone) and the canvas format.
+#[derive(Clone, Copy)]
+pub struct LayerSetup<'a> {
+    /// The device.
+    pub device: &'a wgpu::Device,
+    /// The view uniform.
+    pub view_buffer: &'a wgpu::Buffer,
+    /// The layout of a bind group holding only the view uniform.
+    pub view_layout: &'a wgpu::BindGroupLayout,
+    /// That bind group.
+    pub view_group: &'a wgpu::BindGroup,
+    /// The canvas format.
+    pub format: wgpu::TextureFormat,
+}
+
 /// A swatch's shape in a legend line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SwatchShape {

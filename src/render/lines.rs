@@ -1,5 +1,6 @@
 //! Line segments of constant pixel width (`shaders/lines.wgsl`): axes, tick grid, the diagonal.
 
+use super::layer::LayerSetup;
 use super::pipeline::{InstancedQuads, attribute};
 use crate::gpu::gpu_data::LineInstance;
 
@@ -16,17 +17,12 @@ pub const LINE_ATTRIBUTES: [wgpu::VertexAttribute; 4] = {
 };
 
 /// The line stage: instances are [`LineInstance`].
-pub fn line_renderer(
-    device: &wgpu::Device,
-    view_layout: &wgpu::BindGroupLayout,
-    view_group: &wgpu::BindGroup,
-    format: wgpu::TextureFormat,
-) -> InstancedQuads {
+pub fn line_renderer(setup: &LayerSetup<'_>) -> InstancedQuads {
     InstancedQuads::new(
-        device,
-        view_layout,
-        view_group,
-        format,
+        setup.device,
+        setup.view_layout,
+        setup.view_group,
+        setup.format,
         "lines.wgsl",
         size_of::<LineInstance>() as u64,
         &LINE_ATTRIBUTES,

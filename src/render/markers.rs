@@ -2,7 +2,7 @@
 
 use super::HANDLE_RADIUS_PT;
 use super::colormap::{linear_rgba, palette};
-use super::layer::{Layer, LayerFrame};
+use super::layer::{Layer, LayerFrame, LayerSetup};
 use super::pipeline::{InstancedQuads, attribute};
 use crate::gpu::gpu_data::MarkerInstance;
 use crate::scene::Scene;
@@ -20,17 +20,12 @@ pub const MARKER_ATTRIBUTES: [wgpu::VertexAttribute; 4] = {
 };
 
 /// The marker stage: instances are [`MarkerInstance`].
-pub fn marker_renderer(
-    device: &wgpu::Device,
-    view_layout: &wgpu::BindGroupLayout,
-    view_group: &wgpu::BindGroup,
-    format: wgpu::TextureFormat,
-) -> InstancedQuads {
+pub fn marker_renderer(setup: &LayerSetup<'_>) -> InstancedQuads {
     InstancedQuads::new(
-        device,
-        view_layout,
-        view_group,
-        format,
+        setup.device,
+        setup.view_layout,
+        setup.view_group,
+        setup.format,
         "markers.wgsl",
         size_of::<MarkerInstance>() as u64,
         &MARKER_ATTRIBUTES,
@@ -44,14 +39,9 @@ pub struct MarkerLayer {
 
 impl MarkerLayer {
     /// Builds the marker pipeline for targets of `format`.
-    pub fn new(
-        device: &wgpu::Device,
-        view_layout: &wgpu::BindGroupLayout,
-        view_group: &wgpu::BindGroup,
-        format: wgpu::TextureFormat,
-    ) -> Self {
+    pub fn new(setup: &LayerSetup<'_>) -> Self {
         Self {
-            quads: marker_renderer(device, view_layout, view_group, format),
+            quads: marker_renderer(setup),
         }
     }
 }

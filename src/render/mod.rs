@@ -187,36 +187,27 @@ impl SceneRenderer {
                 resource: view_buffer.as_entire_binding(),
             }],
         });
+        let setup = layer::LayerSetup {
+            device,
+            view_buffer: &view_buffer,
+            view_layout: &view_layout,
+            view_group: &view_group,
+            format,
+        };
         Ok(Self {
             format,
             layers: Layers {
-                heatmap: heatmap::HeatmapLayer::new(device, &view_buffer, format),
-                convergence: convergence::ConvergenceLayer::new(device, &view_buffer, format),
-                axes: axes::AxesLayer::new(device, &view_layout, &view_group, format),
-                ellipses: ellipses::EllipseRenderer::new(device, &view_buffer, format),
+                heatmap: heatmap::HeatmapLayer::new(&setup),
+                convergence: convergence::ConvergenceLayer::new(&setup),
+                axes: axes::AxesLayer::new(&setup),
+                ellipses: ellipses::EllipseRenderer::new(&setup),
                 trails: trails::Trails::new(device, format),
-                arrows: arrows::ArrowRenderer::new(
-                    device,
-                    &view_buffer,
-                    sim.probe_buffer(),
-                    format,
-                ),
-                markers: markers::MarkerLayer::new(device, &view_layout, &view_group, format),
-                paths: paths::PathsLayer::new(device, &view_layout, &view_group, format),
-                race: race::RaceLayer::new(device, &view_layout, &view_group, format),
-                geodesic_ball: geodesic_ball::GeodesicBallLayer::new(
-                    device,
-                    &view_layout,
-                    &view_group,
-                    &view_buffer,
-                    format,
-                ),
-                estimates: estimates::EstimatesLayer::new(
-                    device,
-                    &view_layout,
-                    &view_group,
-                    format,
-                ),
+                arrows: arrows::ArrowRenderer::new(&setup, sim.probe_buffer()),
+                markers: markers::MarkerLayer::new(&setup),
+                paths: paths::PathsLayer::new(&setup),
+                race: race::RaceLayer::new(&setup),
+                geodesic_ball: geodesic_ball::GeodesicBallLayer::new(&setup),
+                estimates: estimates::EstimatesLayer::new(&setup),
             },
             particle_renderer: particle_draw::ParticleRenderer::new(
                 device,

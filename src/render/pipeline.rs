@@ -107,6 +107,33 @@ pub fn uniform_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
     }
 }
 
+/// A bind-group layout entry for a read-only storage buffer visible to `stages`.
+pub fn storage_entry(binding: u32, stages: wgpu::ShaderStages) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: stages,
+        ty: wgpu::BindingType::Buffer {
+            ty: wgpu::BufferBindingType::Storage { read_only: true },
+            has_dynamic_offset: false,
+            min_binding_size: None,
+        },
+        count: None,
+    }
+}
+
+/// The layout of a draw that reads the view uniform (0), its own parameters (1) and a storage
+/// buffer of records (2: field cells, the probe, the convergence map) in `stages`.
+pub fn view_params_records_layout(
+    device: &wgpu::Device,
+    label: &str,
+    stages: wgpu::ShaderStages,
+) -> wgpu::BindGroupLayout {
+    device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+        label: Some(label),
+        entries: &[uniform_entry(0), uniform_entry(1), storage_entry(2, stages)],
+    })
+}
+
 /// A uniform buffer holding one `T`, created with its contents.
 pub fn uniform_buffer<T: bytemuck::Pod>(
     device: &wgpu::Device,
@@ -144,20 +171,7 @@ impl ViewAndParams {
             entries: &[uniform_entry(0), uniform_entry(1)],
         });
         let params = uniform_buffer(device, label, &T::default());
-        let group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some(label),
-            layout: &layout,
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: view_buffer.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: params.as_entire_binding(),
-                },
-            ],
-        });
+        let group = crate::gpu::buffers_bind_group(device, label, &layout, &[view_buffer, &params]);
         Self {
             layout,
             params,

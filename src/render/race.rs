@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use super::HANDLE_RADIUS_PT;
 use super::colormap::linear_rgba;
-use super::layer::{Layer, LayerFrame, Legend, LegendItem, SwatchShape};
+use super::layer::{Layer, LayerFrame, LayerSetup, Legend, LegendItem, SwatchShape};
 use super::lines::line_renderer;
 use super::markers::marker_renderer;
 use super::pipeline::InstancedQuads;
@@ -30,15 +30,10 @@ pub struct RaceLayer {
 
 impl RaceLayer {
     /// Builds the line and marker pipelines for targets of `format`.
-    pub fn new(
-        device: &wgpu::Device,
-        view_layout: &wgpu::BindGroupLayout,
-        view_group: &wgpu::BindGroup,
-        format: wgpu::TextureFormat,
-    ) -> Self {
+    pub fn new(setup: &LayerSetup<'_>) -> Self {
         Self {
-            lines: line_renderer(device, view_layout, view_group, format),
-            markers: marker_renderer(device, view_layout, view_group, format),
+            lines: line_renderer(setup),
+            markers: marker_renderer(setup),
             shown: None,
             pending: false,
         }
