@@ -16,6 +16,7 @@
 // model's y frame (positions relative to the model's μ1).
 
 // #include <common/gmm_general.wgsl>
+// #include <common/general_point.wgsl>
 // #include <common/sampling.wgsl>
 
 const WORKGROUP_SIZE: u32 = 256u;
@@ -25,26 +26,6 @@ struct EstimateParams {
     seed: u32,
     model_stream: u32,       // 1 + k for `estimates`; the stream of `bits` and `draws`
     point_count: u32,
-}
-
-// The point record of fim_general.wgsl (Rust: gpu::general_data::GeneralPointInput).
-struct GeneralPointInput {
-    model_pi: f32,
-    model_mu1: f32,
-    model_mu2: f32,
-    model_sigma1: f32,
-    model_sigma2: f32,
-    target_pi: f32,
-    target_mu1: f32,
-    target_mu2: f32,
-    target_sigma1: f32,
-    target_sigma2: f32,
-    slice_a: u32,
-    slice_b: u32,
-    has_target: u32,
-    _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
 }
 
 // One point's estimates: (aa, ab, bb, w) blocks; `empirical.w` is 1 when the point has a

@@ -25,6 +25,7 @@
 // `src/gpu/general_data.rs` (GeneralParams, GeneralPointInput, GeneralGridParams layouts).
 
 // #include <common/gmm_general.wgsl>
+// #include <common/general_point.wgsl>
 // #include <common/field_cell.wgsl>
 // #include <common/dispatch.wgsl>
 
@@ -35,25 +36,6 @@ struct GeneralParams {
     panel_nodes: u32,        // n Gauss–Legendre nodes per panel
     point_count: u32,
     metric: u32,             // METRIC_INDUCED or METRIC_PROFILED
-}
-
-struct GeneralPointInput {
-    model_pi: f32,
-    model_mu1: f32,
-    model_mu2: f32,
-    model_sigma1: f32,
-    model_sigma2: f32,
-    target_pi: f32,
-    target_mu1: f32,
-    target_mu2: f32,
-    target_sigma1: f32,
-    target_sigma2: f32,
-    slice_a: u32,            // PARAM_* index of the first slice coordinate
-    slice_b: u32,            // PARAM_* index of the second
-    has_target: u32,
-    _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
 }
 
 // The grid over one slice. Cell (c, r) sits at slice coordinates O + offset, offset =

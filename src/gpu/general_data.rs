@@ -42,7 +42,7 @@ pub struct GeneralParams {
     pub metric: u32,
 }
 
-/// Must match `GeneralPointInput` in `shaders/fim_general.wgsl`: one general point.
+/// Must match `GeneralPointInput` in `shaders/common/general_point.wgsl`: one general point.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
 pub struct GeneralPointInput {

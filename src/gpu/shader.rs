@@ -31,6 +31,10 @@ pub const SOURCES: &[(&str, &str)] = &[
         include_str!("../../shaders/common/gmm_general.wgsl"),
     ),
     (
+        "common/general_point.wgsl",
+        include_str!("../../shaders/common/general_point.wgsl"),
+    ),
+    (
         "common/random.wgsl",
         include_str!("../../shaders/common/random.wgsl"),
     ),
