@@ -2,14 +2,18 @@
 //! plane. See [`app`] for the frame loop and [`ui`] for the window's layout.
 
 pub mod app;
+mod app_commands;
+mod automation;
 mod canvas;
 mod command;
+mod compositor;
 pub mod convergence_panel;
 pub mod damage;
 mod density_strip;
 pub mod estimates_panel;
 mod flow_panel;
 mod geodesic_panel;
+mod graphics;
 mod help;
 mod keys;
 pub mod kfac_tab;
