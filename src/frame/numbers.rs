@@ -24,7 +24,7 @@
 //! Xeon): 60–250 µs on the seed's slice and the half-plane / (π, μ1) presets, 520–620 µs on
 //! (σ1, σ2), (μ1, σ2) and (μ1, μ2) with σ1 ≠ σ2 (more quadrature panels where σ1 ≠ σ2), the
 //! same for either metric. The UI recomputes only when an input changes (the cache key in
-//! `viewer::ui`), so a drag pays it once per frame at most.
+//! `viewer::ui_state`), so a drag pays it once per frame at most.
 
 use crate::math::fisher::{fisher_hessian_form, fisher_rotated, fisher_score_form};
 use crate::math::general::{

@@ -4,7 +4,7 @@
 //! one [`SceneEdit::SetConvergence`] when that changed; the simulation restarts the map
 //! whenever the settings, the model, the slice or the view change.
 
-use super::ui::Command;
+use super::command::Command;
 use crate::scene::{
     CONVERGENCE_GRID_RANGE, CONVERGENCE_STEPS_RANGE, CONVERGENCE_THRESHOLD_RANGE, ConvergenceView,
     LR_RANGE, Scene, SceneEdit,

@@ -1,6 +1,6 @@
 //! Where two lists of egui paint jobs draw differently: the window chrome's damage rectangle.
 //!
-//! The copy compositor (`app.rs`, `Chrome`) keeps the window's chrome (tab bar, side panel,
+//! The copy compositor (`compositor.rs`, `Chrome`) keeps the window's chrome (tab bar, side panel,
 //! density strip) in a texture and redraws it only when egui's paint jobs change. While a
 //! handle is dragged they change every frame, but only in a few places (the numbers that follow
 //! the target, the density strip), and redrawing the whole chrome through egui's fragment

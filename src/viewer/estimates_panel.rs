@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use egui::{Color32, RichText, Sense, vec2};
 
-use super::ui::Command;
+use super::command::Command;
 use crate::frame::overlay::color;
 use crate::jobs::SceneJobs;
 use crate::jobs::estimates::{EstimateKey, ProbeEstimates};

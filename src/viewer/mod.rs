@@ -1,12 +1,28 @@
 //! The native viewer: a winit window, egui for the panels, our [`SceneRenderer`] for the
-//! plane. See [`app`] for the frame loop.
+//! plane. See [`app`] for the frame loop and [`ui`] for the window's layout.
 
 pub mod app;
+mod app_commands;
+mod automation;
+mod canvas;
+mod command;
+mod compositor;
 pub mod convergence_panel;
 pub mod damage;
+mod density_strip;
 pub mod estimates_panel;
+mod flow_panel;
+mod geodesic_panel;
+mod graphics;
+mod help;
+mod keys;
 pub mod kfac_tab;
+mod model_panel;
+mod notices;
+mod numbers_panel;
 pub mod race_panel;
+mod side_panel;
 pub mod ui;
+mod ui_state;
 
 pub use app::{ViewOptions, run};

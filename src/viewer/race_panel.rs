@@ -14,7 +14,7 @@
 use egui::{RichText, Sense, vec2};
 use egui_plot::{Legend, Line, Plot};
 
-use super::ui::Command;
+use super::command::Command;
 use crate::frame::overlay::color;
 use crate::jobs::SceneJobs;
 use crate::jobs::race::{self, RaceKey};

@@ -1,0 +1,94 @@
+//! The side panel's "Flow" section: whether the particles run, their mode, count, step, speed
+//! cap, trail, integrator, colour and seed.
+
+use super::command::Command;
+use super::ui_state::FrameContext;
+use crate::scene::{
+    DT_RANGE, FADE_RANGE, FlowMode, Integrator, PARTICLE_RANGE, ParticleColor, SPEED_CAP_RANGE,
+    STEPS_PER_FRAME_RANGE, Scene, SceneEdit,
+};
+
+/// The "Flow" section; each field the widgets changed becomes one edit.
+pub(super) fn show(ui: &mut egui::Ui, scene: &Scene, frame: &FrameContext<'_>) -> Vec<Command> {
+    let mut out = Vec::new();
+    // The widgets edit a copy; each field they changed becomes one edit below.
+    let before = scene.flow;
+    let mut flow = before;
+    ui.horizontal(|ui| {
+        ui.strong("Flow");
+        ui.checkbox(&mut flow.enabled, "run (Space)");
+    });
+    ui.horizontal(|ui| {
+        ui.selectable_value(&mut flow.mode, FlowMode::Natural, "natural");
+        ui.selectable_value(&mut flow.mode, FlowMode::Euclidean, "Euclidean");
+        ui.selectable_value(&mut flow.mode, FlowMode::Both, "both");
+        ui.selectable_value(
+            &mut flow.mode,
+            FlowMode::NaturalVsEmpirical,
+            "natural vs EF",
+        )
+        .on_hover_text("pairs: −F⁻¹∇L (cyan) beside −EF⁻¹∇L (orange)");
+    });
+    let shown = flow.particles.unwrap_or(frame.default_particles);
+    let mut count = shown;
+    ui.add(
+        egui::Slider::new(&mut count, PARTICLE_RANGE.0..=PARTICLE_RANGE.1)
+            .logarithmic(true)
+            .text("particles"),
+    );
+    ui.add(
+        egui::Slider::new(&mut flow.dt, DT_RANGE.0..=DT_RANGE.1)
+            .logarithmic(true)
+            .text("step dt"),
+    );
+    ui.add(
+        egui::Slider::new(
+            &mut flow.steps_per_frame,
+            STEPS_PER_FRAME_RANGE.0..=STEPS_PER_FRAME_RANGE.1,
+        )
+        .text("steps/frame"),
+    );
+    ui.add(
+        egui::Slider::new(&mut flow.speed_cap, SPEED_CAP_RANGE.0..=SPEED_CAP_RANGE.1)
+            .logarithmic(true)
+            .text("speed cap (Fisher–Rao)"),
+    );
+    ui.add(
+        egui::Slider::new(&mut flow.fade, FADE_RANGE.0..=FADE_RANGE.1)
+            .logarithmic(true)
+            .text("trail fade"),
+    );
+    ui.horizontal(|ui| {
+        ui.selectable_value(&mut flow.integrator, Integrator::Rk4, "RK4");
+        ui.selectable_value(&mut flow.integrator, Integrator::Euler, "Euler");
+        ui.separator();
+        ui.selectable_value(&mut flow.color, ParticleColor::Mode, "colour: mode");
+        ui.selectable_value(&mut flow.color, ParticleColor::Speed, "speed");
+    });
+    ui.horizontal(|ui| {
+        let l = ui.label("seed");
+        ui.add(egui::DragValue::new(&mut flow.seed))
+            .labelled_by(l.id);
+        if ui.button("respawn").clicked() {
+            flow.seed = flow.seed.wrapping_add(1);
+        }
+    });
+    let edits = [
+        (flow.enabled != before.enabled).then_some(SceneEdit::SetFlow(flow.enabled)),
+        (flow.mode != before.mode).then_some(SceneEdit::SetFlowMode(flow.mode)),
+        // Only an edit pins the count; untouched, the adapter's default stays in charge.
+        (count != shown).then_some(SceneEdit::SetParticles(Some(count))),
+        (flow.dt != before.dt).then_some(SceneEdit::SetDt(flow.dt)),
+        (flow.steps_per_frame != before.steps_per_frame)
+            .then_some(SceneEdit::SetStepsPerFrame(flow.steps_per_frame)),
+        (flow.speed_cap != before.speed_cap).then_some(SceneEdit::SetSpeedCap(flow.speed_cap)),
+        (flow.fade != before.fade).then_some(SceneEdit::SetFade(flow.fade)),
+        (flow.integrator != before.integrator).then_some(SceneEdit::SetIntegrator(flow.integrator)),
+        (flow.color != before.color).then_some(SceneEdit::SetParticleColor(flow.color)),
+        (flow.seed != before.seed).then_some(SceneEdit::SetSeed(flow.seed)),
+    ];
+    for edit in edits.into_iter().flatten() {
+        out.push(Command::Edit(edit));
+    }
+    out
+}

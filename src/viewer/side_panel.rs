@@ -1,0 +1,193 @@
+//! The side panel: its sections in order, the short ones (field, layers, buttons, scene file,
+//! performance) written out here.
+
+use egui::{Color32, RichText};
+
+use super::command::{Command, edit_copy};
+use super::ui_state::{FrameContext, UiState};
+use super::{
+    convergence_panel, estimates_panel, flow_panel, geodesic_panel, model_panel, numbers_panel,
+    race_panel,
+};
+use crate::scene::{ELLIPSE_SCALE_RANGE, MAX_GRID, MIN_GRID, NODE_CHOICES, Scene, SceneEdit};
+
+/// The side panel's sections, top to bottom, with a separator between each two.
+pub(super) fn show(
+    ui: &mut egui::Ui,
+    scene: &Scene,
+    state: &mut UiState,
+    frame: &FrameContext<'_>,
+) -> Vec<Command> {
+    let mut out = Vec::new();
+    ui.heading("fisherflow");
+    out.extend(model_panel::show(ui, scene, state));
+    ui.separator();
+    out.extend(field_section(ui, scene, frame));
+
+    ui.separator();
+    out.extend(flow_panel::show(ui, scene, frame));
+
+    ui.separator();
+    out.extend(geodesic_panel::show(ui, scene));
+    ui.separator();
+    out.extend(convergence_panel::show(ui, scene));
+    ui.separator();
+    out.extend(race_panel::show(ui, scene));
+
+    ui.separator();
+    out.extend(layers_section(ui, scene, state));
+
+    ui.separator();
+    out.extend(file_section(ui, state));
+
+    ui.separator();
+    out.extend(estimates_panel::show(ui, scene, frame.jobs));
+    out.extend(numbers_panel::show(ui, scene, state, frame));
+    ui.separator();
+    ui.strong("Performance");
+    ui.label(format!(
+        "{:.1} ms/frame · {} cells",
+        frame.frame_ms, frame.info.cells
+    ));
+    ui.label(RichText::new(frame.adapter).small());
+    out
+}
+
+/// The "Field" section: the grid (with the device's limit), the quadrature nodes and the
+/// ellipse scale.
+fn field_section(ui: &mut egui::Ui, scene: &Scene, frame: &FrameContext<'_>) -> Vec<Command> {
+    let mut out = Vec::new();
+    ui.strong("Field");
+    let limit = frame.info.max_grid.clamp(MIN_GRID, MAX_GRID);
+    edit_copy(
+        &mut out,
+        scene,
+        |s| s.grid,
+        |v| {
+            ui.add(
+                egui::Slider::new(v, MIN_GRID..=limit.max(1024.min(MAX_GRID)))
+                    .logarithmic(true)
+                    .text("grid"),
+            );
+        },
+        SceneEdit::SetGrid,
+    );
+    if scene.grid > frame.info.max_grid {
+        ui.colored_label(
+            Color32::from_rgb(255, 170, 60),
+            format!("device limit: {} (using it)", frame.info.max_grid),
+        );
+    } else {
+        ui.label(
+            RichText::new(format!(
+                "cells across the view height; device limit {}",
+                frame.info.max_grid
+            ))
+            .small(),
+        );
+    }
+    edit_copy(
+        &mut out,
+        scene,
+        |s| s.nodes,
+        |nodes| {
+            egui::ComboBox::from_label("quadrature nodes")
+                .selected_text(nodes.to_string())
+                .show_ui(ui, |ui| {
+                    for q in NODE_CHOICES {
+                        ui.selectable_value(nodes, q, q.to_string());
+                    }
+                });
+        },
+        SceneEdit::SetNodes,
+    );
+    edit_copy(
+        &mut out,
+        scene,
+        |s| s.ellipse_scale,
+        |v| {
+            ui.add(
+                egui::Slider::new(v, ELLIPSE_SCALE_RANGE.0..=ELLIPSE_SCALE_RANGE.1)
+                    .logarithmic(true)
+                    .text("ellipse scale"),
+            );
+        },
+        SceneEdit::SetEllipseScale,
+    );
+    out
+}
+
+/// The "Layers" section: which layers are drawn, the heatmap, and the fit view, screenshot
+/// and help buttons.
+fn layers_section(ui: &mut egui::Ui, scene: &Scene, state: &mut UiState) -> Vec<Command> {
+    let mut out = Vec::new();
+    ui.strong("Layers");
+    edit_copy(
+        &mut out,
+        scene,
+        |s| s.layers,
+        |l| {
+            ui.horizontal_wrapped(|ui| {
+                ui.checkbox(&mut l.ellipses, "ellipses");
+                ui.checkbox(&mut l.axes, "axes");
+                ui.checkbox(&mut l.handles, "handles");
+                ui.checkbox(&mut l.probe, "probe");
+                ui.checkbox(&mut l.legend, "legend");
+            });
+        },
+        SceneEdit::SetLayers,
+    );
+    edit_copy(
+        &mut out,
+        scene,
+        |s| s.heatmap,
+        |h| {
+            egui::ComboBox::from_label("heatmap")
+                .selected_text(h.label())
+                .show_ui(ui, |ui| {
+                    for choice in crate::scene::Heatmap::ALL {
+                        ui.selectable_value(h, choice, choice.label());
+                    }
+                });
+        },
+        SceneEdit::SetHeatmap,
+    );
+    ui.horizontal(|ui| {
+        if ui.button("Fit view (F)").clicked() {
+            out.push(Command::Edit(SceneEdit::FitView));
+        }
+        if ui.button("Screenshot (P)").clicked() {
+            out.push(Command::Screenshot);
+        }
+        if ui.button("Help (H)").clicked() {
+            state.show_help = !state.show_help;
+        }
+    });
+    out
+}
+
+/// The "Scene file and recording" section: the file's path, save, load and the record button.
+fn file_section(ui: &mut egui::Ui, state: &mut UiState) -> Vec<Command> {
+    let mut out = Vec::new();
+    ui.strong("Scene file and recording");
+    ui.horizontal(|ui| {
+        let l = ui.label("file");
+        ui.add(egui::TextEdit::singleline(&mut state.scene_path).desired_width(150.0))
+            .labelled_by(l.id);
+        if ui.button("Save").clicked() {
+            out.push(Command::SaveScene);
+        }
+        if ui.button("Load").clicked() {
+            out.push(Command::LoadScene);
+        }
+    });
+    let record_label = if state.recording {
+        "■ Stop recording (V)"
+    } else {
+        "● Record (V)"
+    };
+    if ui.button(record_label).clicked() {
+        out.push(Command::ToggleRecording);
+    }
+    out
+}
