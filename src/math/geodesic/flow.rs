@@ -15,8 +15,7 @@ use crate::math::sym2::Sym2;
 /// computed in the standard basis, which costs κ·ε of relative accuracy in λ_min, 1e-6 there.
 pub const SINGULAR_CONDITION_GEODESIC: f64 = 1e10;
 
-/// Local error tolerance of the integrator per step, in Fisher–Rao units (the `geodesic`
-/// module's docs).
+/// Local error tolerance of the integrator per step, in Fisher–Rao units ([`super`]'s docs).
 const STEP_TOLERANCE: f64 = 1e-8;
 /// Largest step in Fisher–Rao length (keeps the cubic Hermite dense output accurate).
 const MAX_STEP_LENGTH: f64 = 0.25;
