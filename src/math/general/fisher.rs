@@ -39,7 +39,7 @@ pub(super) fn outer(s: [f64; 5]) -> [f64; 15] {
     TRI.map(|(i, j)| s[i] * s[j])
 }
 
-/// The full Fisher matrix F = E_p[s sᵀ] (score-square form), rows in [`Param::ALL`](crate::math::model::Param::ALL) order.
+/// The full Fisher matrix F = E_p[s sᵀ] (score-square form), rows in [`Param::ALL`](crate::math::Param::ALL) order.
 /// The π row and column are NaN on the weight boundary.
 pub fn fisher_full(model: &Model, rule: &QuadratureRule) -> Mat5 {
     let g = GeneralMixture::new(model);

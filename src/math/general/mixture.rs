@@ -9,7 +9,7 @@ const GRADES: [f64; 2] = [3.0, 12.0];
 /// ln √(2π).
 const LN_SQRT_2PI: f64 = 0.918_938_533_204_672_8;
 
-/// A 5×5 matrix indexed by [`Param::index`](crate::math::model::Param::index) (ψ = (π, μ1, μ2, σ1, σ2)).
+/// A 5×5 matrix indexed by [`Param::index`](crate::math::Param::index) (ψ = (π, μ1, μ2, σ1, σ2)).
 pub type Mat5 = [[f64; 5]; 5];
 
 /// One point of the general mixture, with the logarithms the evaluation needs precomputed.
@@ -188,7 +188,7 @@ impl GeneralMixture {
         out
     }
 
-    /// The score s = ∇_ψ log p(x) in the order of [`Param::ALL`](crate::math::model::Param::ALL). The π entry is NaN on the
+    /// The score s = ∇_ψ log p(x) in the order of [`Param::ALL`](crate::math::Param::ALL). The π entry is NaN on the
     /// weight boundary (π = 0 or 1), where it is undefined.
     pub fn scores(&self, x: f64) -> [f64; 5] {
         let (r1, r2) = self.responsibilities(x);
