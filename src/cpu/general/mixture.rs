@@ -1,5 +1,5 @@
-//! One mixture in the y frame (the shaders' `Mixture`) and what a node needs of it: the
-//! responsibilities, the scores, the truncation of its windows.
+//! One mixture in the y frame (the shaders' `Mixture`) as a node sees it: responsibilities,
+//! scores, the truncation of its windows.
 
 use crate::cpu::gmm::stable_tanh;
 

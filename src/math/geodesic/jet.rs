@@ -1,5 +1,5 @@
-//! The induced metric's jet on a slice (F and its first derivatives, by quadrature), the
-//! Christoffel symbols and the geodesic equation's acceleration built on it.
+//! The geodesic equation's right-hand side on a slice: the induced metric's jet (F and its
+//! first derivatives, by quadrature), the Christoffel symbols, the acceleration.
 
 use crate::math::general::{GeneralMixture, expectation};
 use crate::math::model::{Model, Slice};

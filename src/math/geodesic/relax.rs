@@ -1,5 +1,5 @@
-//! Polylines on a slice: their Fisher–Rao length, and relaxation toward a minimizer of the
-//! discrete energy Σ δᵀḠδ.
+//! Discrete geodesics: polylines on a slice relaxed toward a minimizer of the discrete energy
+//! Σ δᵀḠδ, measured by their Fisher–Rao length.
 
 use super::flow::{Flow, metric_is_safe};
 use super::jet::{MetricJet, metric_jet, speed_squared};

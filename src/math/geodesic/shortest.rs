@@ -1,5 +1,5 @@
-//! The shortest path between two points of a slice and its length, the slice distance:
-//! shooting from a relaxed polyline, relaxation on finer polylines where shooting fails.
+//! The shortest path between two points of a slice (its length is the slice distance):
+//! shooting from a relaxed polyline, else relaxation on finer polylines.
 
 use super::flow::Flow;
 use super::relax::{fine_length, refine, relax, subdivide};
