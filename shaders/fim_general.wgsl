@@ -21,7 +21,7 @@
 // that loses (sum rounding)·F11·F22/det: the Rayleigh quotient there is accurate to second
 // order in the first pass's eigenvector error.
 //
-// Rust side: `src/compute/general.rs` (dispatch), `src/cpu/general.rs` (f32 mirror),
+// Rust side: `src/compute/general.rs` (dispatch), `src/cpu/general/` (f32 mirror),
 // `src/gpu/general_data.rs` (GeneralParams, GeneralPointInput, GeneralGridParams layouts).
 
 // #include <common/gmm_general.wgsl>

@@ -4,8 +4,8 @@
 // and vertex of ℓ with graded splits (walked in registers, no per-lane arrays), the derived
 // truncation, F's pass over the model's windows (with the refinement and the profiled metric's
 // passes), and the union pass: F, ∇L, L and the empirical Fisher on one set of nodes over all
-// four components' windows. CPU twin: `src/cpu/general.rs` (same names, same constants); f64
-// reference: `src/math/general.rs`, whose splits and grades this follows.
+// four components' windows. CPU twin: `src/cpu/general/` (same names, same constants); f64
+// reference: `src/math/general/`, whose splits and grades this follows.
 //
 // Contract with the including shader: it declares
 //     var<storage, read> quadrature_nodes: array<vec2<f32>>;   // (ξ_j, ω_j) on [-1, 1]

@@ -12,11 +12,11 @@
 //! `field_target`) are timed the same way once per grid, so each row's "× seed" is the general
 //! kernel's cost per cell over the seed kernel's on the same adapter.
 
-use std::time::Instant;
-
 use serde::Serialize;
 
-use super::{BenchConfig, BenchModel, Kernel, bench_params, median_p95};
+use super::fim::bench_params;
+use super::timing::wall_ms;
+use super::{BenchConfig, BenchModel, Kernel, median_p95};
 use crate::compute::fim_field::{FieldData, FieldMode, FimFieldPipeline};
 use crate::compute::general::{GeneralData, GeneralPipeline};
 use crate::cpu;
@@ -74,16 +74,8 @@ impl PresetRow {
 }
 
 /// Median wall time in ms of `run` (after `warmup` untimed runs).
-fn time_ms(warmup: usize, repeats: usize, mut run: impl FnMut()) -> f64 {
-    let mut wall = Vec::with_capacity(repeats);
-    for i in 0..warmup + repeats {
-        let start = Instant::now();
-        run();
-        if i >= warmup {
-            wall.push(start.elapsed().as_secs_f64() * 1e3);
-        }
-    }
-    median_p95(&wall).0
+fn time_ms(warmup: usize, repeats: usize, run: impl FnMut()) -> f64 {
+    median_p95(&wall_ms(warmup, repeats, run)).0
 }
 
 /// Submits what `record` encodes and waits for the GPU.

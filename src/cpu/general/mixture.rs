@@ -1,0 +1,198 @@
+//! One mixture in the y frame (the shaders' `Mixture`) as a node sees it: responsibilities,
+//! scores, the truncation of its windows.
+
+use crate::cpu::gmm::stable_tanh;
+
+/// Tail bound of the truncation rule (`GENERAL_TAIL`).
+pub const GENERAL_TAIL: f32 = 1e-12;
+/// Smallest truncation, in σ (`TRUNCATION_MIN`).
+pub const TRUNCATION_MIN: f32 = 6.0;
+/// Largest truncation, in σ (`TRUNCATION_MAX`).
+pub const TRUNCATION_MAX: f32 = 16.0;
+/// ln √(2π).
+pub const LN_SQRT_2PI: f32 = 0.918_938_5;
+/// √(2π).
+pub const SQRT_2PI: f32 = 2.506_628_3;
+/// ℓ on the weight boundary (`SATURATED_LOG_RATIO`).
+pub const SATURATED_LOG_RATIO: f32 = 1e30;
+
+/// One mixture in the y frame (`Mixture`).
+#[derive(Clone, Copy, Debug)]
+pub struct Mixture {
+    /// (π, 1 − π).
+    pub weight: [f32; 2],
+    /// (μ1, μ2) − the frame origin.
+    pub mean: [f32; 2],
+    /// (σ1, σ2).
+    pub sigma: [f32; 2],
+    /// (1/σ1, 1/σ2).
+    pub inv_sigma: [f32; 2],
+    /// ln w_c − ln σ_c − ln √(2π).
+    pub log_norm: [f32; 2],
+    /// ln(φ1/φ2) = (a·y' + b)·y' + c_phi, y' = y − mean₁ (for the switch points; nodes use
+    /// [`log_phi_ratio`]).
+    pub a: f32,
+    /// See `a`.
+    pub b: f32,
+    /// See `a`.
+    pub c_phi: f32,
+    /// ln(σ2/σ1).
+    pub log_sigma_ratio: f32,
+    /// ln π − ln(1 − π).
+    pub logit_w: f32,
+    /// π = 0 or 1.
+    pub boundary: bool,
+}
+
+/// `make_mixture`.
+pub fn make_mixture(pi: f32, mean: [f32; 2], sigma: [f32; 2]) -> Mixture {
+    let boundary = pi <= 0.0 || pi >= 1.0;
+    let d = mean[0] - mean[1];
+    let v1 = sigma[0] * sigma[0];
+    let v2 = sigma[1] * sigma[1];
+    let (log_norm, logit_w) = if !boundary {
+        (
+            [
+                pi.ln() - sigma[0].ln() - LN_SQRT_2PI,
+                (1.0 - pi).ln() - sigma[1].ln() - LN_SQRT_2PI,
+            ],
+            pi.ln() - (1.0 - pi).ln(),
+        )
+    } else {
+        (
+            [-sigma[0].ln() - LN_SQRT_2PI, -sigma[1].ln() - LN_SQRT_2PI],
+            if pi >= 1.0 {
+                SATURATED_LOG_RATIO
+            } else {
+                -SATURATED_LOG_RATIO
+            },
+        )
+    };
+    Mixture {
+        weight: [pi, 1.0 - pi],
+        mean,
+        sigma,
+        inv_sigma: sigma.map(|v| 1.0 / v),
+        log_norm,
+        a: 0.5 * (sigma[0] - sigma[1]) * (sigma[0] + sigma[1]) / (v1 * v2),
+        b: d / v2,
+        log_sigma_ratio: (sigma[1] / sigma[0]).ln(),
+        c_phi: (sigma[1] / sigma[0]).ln() + 0.5 * d * d / v2,
+        logit_w,
+        boundary,
+    }
+}
+
+/// `log_phi_ratio`: ln(φ1/φ2) = ln(σ2/σ1) + ½(z2 − z1)(z2 + z1) at standardized positions
+/// z, with z2 − z1 taken whichever way rounds less (see the shader).
+#[inline]
+pub fn log_phi_ratio(m: &Mixture, z: [f32; 2]) -> f32 {
+    let sigma_diff = m.sigma[0] - m.sigma[1];
+    let mean_diff = m.mean[0] - m.mean[1];
+    let direct = z[1] - z[0];
+    let formula = (sigma_diff * (z[0] * m.sigma[0]) + m.sigma[0] * mean_diff)
+        * (m.inv_sigma[0] * m.inv_sigma[1]);
+    let direct_error = z[0].abs() + z[1].abs();
+    let formula_error = (sigma_diff.abs() * z[0].abs() + mean_diff.abs()) * m.inv_sigma[1];
+    let difference = if formula_error < direct_error {
+        formula
+    } else {
+        direct
+    };
+    m.log_sigma_ratio + 0.5 * difference * (z[0] + z[1])
+}
+
+/// `one_minus_exp`: 1 − e^{−u} for u ≥ 0.
+#[inline]
+pub fn one_minus_exp(u: f32) -> f32 {
+    let t = stable_tanh(0.5 * u);
+    2.0 * t / (1.0 + t)
+}
+
+/// `NodeState`: what the scores at one node are built from.
+#[derive(Clone, Copy, Debug)]
+pub struct NodeState {
+    /// (r1, r2).
+    pub r: [f32; 2],
+    /// ((y − μ1)/σ1, (y − μ2)/σ2).
+    pub z: [f32; 2],
+    /// ln(φ1/φ2).
+    pub log_phi: f32,
+    /// ℓ = ln(πφ1/((1 − π)φ2)).
+    pub log_ratio: f32,
+    /// e^{−|ℓ|}.
+    pub tail: f32,
+}
+
+/// `node_state`.
+#[inline]
+pub fn node_state(m: &Mixture, y: f32) -> NodeState {
+    let z = [
+        (y - m.mean[0]) * m.inv_sigma[0],
+        (y - m.mean[1]) * m.inv_sigma[1],
+    ];
+    let lphi = log_phi_ratio(m, z);
+    // (r1, r2) = (logistic(ℓ), logistic(−ℓ)) from one exponential, e^{−|ℓ|}.
+    let l = lphi + m.logit_w;
+    let e = (-l.abs()).exp();
+    let near = 1.0 / (1.0 + e);
+    let far = e / (1.0 + e);
+    NodeState {
+        r: if l >= 0.0 { [near, far] } else { [far, near] },
+        z,
+        log_phi: lphi,
+        log_ratio: l,
+        tail: e,
+    }
+}
+
+/// `score`: ∂ log p / ∂ψ_k (k a `Param::index`).
+#[inline]
+pub fn score(m: &Mixture, s: &NodeState, k: u32) -> f32 {
+    match k {
+        0 => {
+            if s.log_phi >= 0.0 {
+                s.r[0] / m.weight[0] * one_minus_exp(s.log_phi)
+            } else {
+                -s.r[1] / m.weight[1] * one_minus_exp(-s.log_phi)
+            }
+        }
+        1 => s.r[0] * s.z[0] * m.inv_sigma[0],
+        2 => s.r[1] * s.z[1] * m.inv_sigma[1],
+        3 => s.r[0] * (s.z[0] * s.z[0] - 1.0) * m.inv_sigma[0],
+        _ => s.r[1] * (s.z[1] * s.z[1] - 1.0) * m.inv_sigma[1],
+    }
+}
+
+/// `truncation_sigmas`: T from the smallest positive weight.
+pub fn truncation_sigmas(min_weight: f32) -> f32 {
+    let w = min_weight.clamp(1e-12, 1.0);
+    let bound = GENERAL_TAIL * w * w;
+    let mut t: f32 = 8.0;
+    for _ in 0..6 {
+        let poly = (1.0 + t * t) * (1.0 + t * t) / (t * SQRT_2PI);
+        t = (2.0 * (poly / bound).ln()).sqrt();
+    }
+    t.clamp(TRUNCATION_MIN, TRUNCATION_MAX)
+}
+
+/// `min_weight`.
+pub fn min_weight(m: &Mixture) -> f32 {
+    if m.boundary {
+        return 1.0;
+    }
+    m.weight[0].min(m.weight[1])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncation_matches_the_rule_by_hand() {
+        // Q(T)(1 + T²)² ≤ 1e-12·m²: at m = ½, T ≈ 8.6; at m = 1e-3 wider.
+        let t = truncation_sigmas(0.5);
+        assert!((8.2..9.0).contains(&t), "{t}");
+        assert!(truncation_sigmas(1e-3) > t + 0.8);
+    }
+}
