@@ -18,6 +18,7 @@ const HEATMAP_JEFFREYS: u32 = 2u;
 const HEATMAP_LOSS: u32 = 3u;
 const HEATMAP_ANGLE: u32 = 4u;
 const HEATMAP_NATGRAD_NORM: u32 = 5u;
+const HEATMAP_EF_GAP: u32 = 6u;
 
 // The general kernel's flags (src/gpu/general_data.rs): no model there, or no metric.
 const OUTSIDE_MODEL_BIT: u32 = 32u;
@@ -110,6 +111,20 @@ fn cell_value(i: u32) -> vec2<f32> {
             let n = cells[i].natgrad;
             let q = dot(n, cells[i].grad) - heat.damping * dot(n, n);
             v = select(below, 0.5 * log2(q) * 0.30103, q > 0.0);
+        }
+        case HEATMAP_EF_GAP: {
+            if !has_target {
+                return vec2<f32>(0.0, 0.0);
+            }
+            // ‖EF − F‖_F / ‖F‖_F of the symmetric 2×2 blocks (off-diagonal counted twice).
+            let f = cells[i].fisher.xyz;
+            let d = vec3<f32>(cells[i].ef_aa, cells[i].ef_ab, cells[i].ef_bb) - f;
+            let gap2 = d.x * d.x + 2.0 * d.y * d.y + d.z * d.z;
+            let norm2 = f.x * f.x + 2.0 * f.y * f.y + f.z * f.z;
+            if norm2 <= 0.0 {
+                return vec2<f32>(0.0, 0.0);
+            }
+            v = select(below, 0.5 * log2(gap2 / norm2) * 0.30103, gap2 > 0.0);
         }
         default: {
             return vec2<f32>(0.0, 0.0);

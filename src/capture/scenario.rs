@@ -17,7 +17,7 @@
 //! sigma = 0.8             #   damping, camera, flow, flow_mode, particles, heatmap, ball,
 //! model = { pi = 0.2 }    #   ball_radius, shortest_path
 //!                         # (model: any of pi, mu1, mu2, sigma1, sigma2)
-//! heatmap = "loss"        # none, log10_kappa, jeffreys, loss, angle, natgrad_norm
+//! heatmap = "loss"        # none, log10_kappa, jeffreys, loss, angle, natgrad_norm, ef_gap
 //! ball = true             # the geodesic ball at the probe,
 //! ball_radius = 1.5       #   its Fisher–Rao radius
 //! shortest_path = true    # the shortest paths from the probe to θ* and its twin

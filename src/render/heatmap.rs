@@ -1,6 +1,7 @@
 //! Heatmaps of one scalar of the FIM field (`shaders/heatmap.wgsl`): log₁₀ κ, the Jeffreys
 //! volume element √det F, the loss L with contour lines, the angle between ∇L and ñ, and the
-//! natural gradient's Fisher–Rao length ‖ñ‖_F = √(ñᵀFñ), one at a time ([`Scene::heatmap`]).
+//! natural gradient's Fisher–Rao length ‖ñ‖_F = √(ñᵀFñ), and the empirical Fisher's gap
+//! ‖EF − F‖_F / ‖F‖_F, one at a time ([`Scene::heatmap`]).
 //!
 //! How it works: the shaders read the field's storage buffer (the same one the ellipses are
 //! instanced from, no CPU round trip) and interpolate the scalar bilinearly between the cell
@@ -40,7 +41,9 @@ use super::FrameInfo;
 use super::layer::{Layer, LayerFrame, LayerSetup, Legend, LegendItem};
 use super::pipeline::{QuadPipeline, uniform_buffer, view_params_records_layout};
 use crate::math::fisher::fisher_rotated;
-use crate::math::general::{fisher_metric, gradient, kl_divergence as kl_general};
+use crate::math::general::{
+    empirical_fisher_full, fisher_metric, gradient, kl_divergence as kl_general, slice_block,
+};
 use crate::math::loss::{gradient_rotated, kl_divergence};
 use crate::math::sym2::{angle_deg, natural_gradient};
 use crate::math::{Metric, Mixture, QuadratureRule, Sym2};
@@ -83,6 +86,7 @@ pub const fn kind_code(heatmap: Heatmap) -> u32 {
         Heatmap::Loss => 3,
         Heatmap::Angle => 4,
         Heatmap::NatgradNorm => 5,
+        Heatmap::EfGap => 6,
     }
 }
 
@@ -181,13 +185,16 @@ impl HeatValue {
 }
 
 /// The heatmap's quantity at slice point `xy` of `scene`, in f64 with the `nodes`-node rule:
-/// κ (or ∞), √det F, L, the angle in degrees, ‖ñ‖_F. The seed's scenes go through the rotated
+/// κ (or ∞), √det F, L, the angle in degrees, ‖ñ‖_F, ‖EF − F‖_F / ‖F‖_F. The seed's scenes go through the rotated
 /// basis (`math::fisher`), as the seed kernel does, so κ and det F keep their digits next to the
 /// diagonal; every other scene through the general path with the scene's metric.
 pub fn value_at(scene: &Scene, heatmap: Heatmap, xy: [f64; 2], nodes: u32) -> HeatValue {
     let Ok(rule) = QuadratureRule::new(nodes) else {
         return HeatValue::Undefined("invalid node count");
     };
+    if heatmap == Heatmap::EfGap {
+        return ef_gap(scene, xy, &rule);
+    }
     let (f, loss_part) = match (scene.seed_sigma(), scene.metric) {
         (Some(sigma), Metric::Induced) => {
             let m = Mixture::new(xy[0], xy[1], sigma);
@@ -226,6 +233,7 @@ pub fn value_at(scene: &Scene, heatmap: Heatmap, xy: [f64; 2], nodes: u32) -> He
     };
     match heatmap {
         Heatmap::None => HeatValue::Undefined("no heatmap"),
+        Heatmap::EfGap => unreachable!("answered by ef_gap above"),
         Heatmap::Log10Kappa => f
             .eigen()
             .condition()
@@ -246,6 +254,31 @@ pub fn value_at(scene: &Scene, heatmap: Heatmap, xy: [f64; 2], nodes: u32) -> He
                 finite(fisher_norm(&f, n))
             }
         }
+    }
+}
+
+/// ‖EF − F‖_F / ‖F‖_F at slice point `xy`: F the slice block of the scene's metric (what the
+/// ellipses draw), EF the slice block of E_{p*}[s sᵀ] (what the EF glyphs draw). The Frobenius
+/// norm is the same in any orthonormal basis, so the seed kernel's standard-basis cells agree.
+fn ef_gap(scene: &Scene, xy: [f64; 2], rule: &QuadratureRule) -> HeatValue {
+    let model = scene.model_at(xy);
+    if model.validate_for(&scene.slice).is_err() {
+        return HeatValue::Undefined("outside the model");
+    }
+    let Ok(f) = fisher_metric(&model, &scene.slice, scene.metric, rule) else {
+        return HeatValue::Undefined("no metric here");
+    };
+    let ef = slice_block(
+        &empirical_fisher_full(&model, &scene.model, rule),
+        &scene.slice,
+    );
+    let frobenius = |m: &Sym2<f64>| (m.xx * m.xx + 2.0 * m.xy * m.xy + m.yy * m.yy).sqrt();
+    let gap = Sym2::new(ef.xx - f.xx, ef.xy - f.xy, ef.yy - f.yy);
+    let norm = frobenius(&f);
+    if norm > 0.0 && norm.is_finite() {
+        HeatValue::Finite(frobenius(&gap) / norm)
+    } else {
+        HeatValue::Undefined("F = 0")
     }
 }
 
@@ -544,6 +577,7 @@ impl Layer for HeatmapLayer {
             Heatmap::Loss => ("", "log scale; contours every half decade"),
             Heatmap::Angle => ("", "0° where ñ ∥ ∇L"),
             Heatmap::NatgradNorm => ("", "√(ñᵀFñ), log scale"),
+            Heatmap::EfGap => ("", "Frobenius norms, log scale; 0 at θ*"),
             Heatmap::None => ("", ""),
         };
         Some(Legend {
@@ -571,6 +605,7 @@ mod tests {
             ("HEATMAP_LOSS", Heatmap::Loss),
             ("HEATMAP_ANGLE", Heatmap::Angle),
             ("HEATMAP_NATGRAD_NORM", Heatmap::NatgradNorm),
+            ("HEATMAP_EF_GAP", Heatmap::EfGap),
         ] {
             let line = format!("const {name}: u32 = {}u;", kind_code(heatmap));
             assert!(source.contains(&line), "shader lacks `{line}`");
@@ -666,6 +701,31 @@ mod tests {
         assert!(s.log && s.lo.fract() == 0.0 && s.hi.fract() == 0.0, "{s:?}");
         assert!(s.hi > s.lo && s.hi - s.lo <= MAX_DECADES, "{s:?}");
         assert_eq!(scene_scale(&scene, Heatmap::None, [400.0, 400.0]), None);
+    }
+
+    /// The EF gap vanishes at θ* (p_θ = p*, so EF = F) and not elsewhere; on the seed's slice
+    /// it is the same whether F comes from the general path (the standard basis) or not.
+    #[test]
+    fn ef_gap_is_zero_at_the_target_only() {
+        for scene in [Scene::default(), half_plane()] {
+            let t = scene.target();
+            let HeatValue::Finite(at) = value_at(&scene, Heatmap::EfGap, t, 64) else {
+                panic!("undefined at θ*")
+            };
+            assert!(at < 1e-9, "gap {at} at θ*");
+            let away = [t[0] + 0.7, t[1] + 0.4];
+            let HeatValue::Finite(g) = value_at(&scene, Heatmap::EfGap, away, 64) else {
+                panic!("undefined at {away:?}")
+            };
+            // Negative control: away from θ* the two matrices differ by a sizeable fraction.
+            assert!(g > 0.05, "gap {g} at {away:?}");
+        }
+        // Outside the model there is nothing.
+        let scene = half_plane();
+        assert!(matches!(
+            value_at(&scene, Heatmap::EfGap, [0.0, -1.0], 64),
+            HeatValue::Undefined(_)
+        ));
     }
 
     /// The half-plane preset: π = 1, slice (mu1, sigma1), θ* = (0, 1).

@@ -64,23 +64,30 @@ pub enum Heatmap {
     Angle,
     /// ‖ñ‖ in Fisher–Rao units, √(ñᵀFñ).
     NatgradNorm,
+    /// The empirical Fisher's gap, ‖EF − F‖_F / ‖F‖_F with EF = E_{p*}[s sᵀ]: 0 at θ*, where
+    /// the two agree, and growing away from it (where EF-preconditioned steps go wrong).
+    EfGap,
 }
 
 impl Heatmap {
     /// Every choice, in the order the UI lists them.
-    pub const ALL: [Heatmap; 6] = [
+    pub const ALL: [Heatmap; 7] = [
         Heatmap::None,
         Heatmap::Log10Kappa,
         Heatmap::Jeffreys,
         Heatmap::Loss,
         Heatmap::Angle,
         Heatmap::NatgradNorm,
+        Heatmap::EfGap,
     ];
 
-    /// Whether the heatmap reads the target's half of the field's cells (L, ∇L, ñ) rather than
-    /// F alone.
+    /// Whether the heatmap reads the target's half of the field's cells (L, ∇L, ñ, EF) rather
+    /// than F alone.
     pub fn reads_target(self) -> bool {
-        matches!(self, Heatmap::Loss | Heatmap::Angle | Heatmap::NatgradNorm)
+        matches!(
+            self,
+            Heatmap::Loss | Heatmap::Angle | Heatmap::NatgradNorm | Heatmap::EfGap
+        )
     }
 
     /// A short label for menus and legends.
@@ -92,6 +99,7 @@ impl Heatmap {
             Heatmap::Loss => "L = KL(p* ‖ p)",
             Heatmap::Angle => "angle ∇L vs ñ (°)",
             Heatmap::NatgradNorm => "‖ñ‖ Fisher–Rao",
+            Heatmap::EfGap => "EF gap ‖EF − F‖/‖F‖",
         }
     }
 }

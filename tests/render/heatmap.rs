@@ -301,6 +301,55 @@ fn loss_is_lowest_at_the_target_with_contour_lines() {
     );
 }
 
+/// The empirical Fisher's gap ‖EF − F‖/‖F‖ is lowest at θ* and its twin (the same
+/// distribution, where EF = F) and high elsewhere, most of all next to the singular diagonal.
+#[test]
+fn ef_gap_is_lowest_at_the_target_and_its_twin() {
+    let Some(ctx) = common::shared_gpu() else {
+        return;
+    };
+    let scene = heat_only(seed(), Heatmap::EfGap);
+    let image = render(ctx, &scene);
+    let path = keep(&image, "heatmap_ef_gap");
+    let pixel_of = |w: [f64; 2]| {
+        let wpp = 2.0 * scene.camera.half_height / SIZE[1] as f64;
+        let px = ((w[0] - scene.camera.center[0]) / wpp + SIZE[0] as f64 / 2.0) as u32;
+        let py = (SIZE[1] as f64 / 2.0 - (w[1] - scene.camera.center[1]) / wpp) as u32;
+        decode(image.pixel(px, py)).0
+    };
+    let (t, twin) = (scene.target(), scene.twin().unwrap());
+    let (at_target, at_twin) = (pixel_of(t), pixel_of(twin));
+    let mut samples = Vec::new();
+    for y in (0..SIZE[1]).step_by(6) {
+        for x in (0..SIZE[0]).step_by(6) {
+            let w = world(&scene, x, y);
+            let near = [t, twin]
+                .iter()
+                .any(|m| (w[0] - m[0]).hypot(w[1] - m[1]) < 0.8);
+            let (tx, d) = decode(image.pixel(x, y));
+            if !near && d <= ON_MAP {
+                samples.push(tx);
+            }
+        }
+    }
+    samples.sort_by(f64::total_cmp);
+    let median_away = samples[samples.len() / 2];
+    assert!(
+        at_target < median_away - 0.15 && at_twin < median_away - 0.15,
+        "t at θ* {at_target}, at the twin {at_twin}, median away {median_away} ({path})"
+    );
+    // Negative control: the Jeffreys map has no dip at θ* (it does not know the target).
+    let jeffreys = render(ctx, &heat_only(seed(), Heatmap::Jeffreys));
+    let wpp = 2.0 * scene.camera.half_height / SIZE[1] as f64;
+    let px = ((t[0] - scene.camera.center[0]) / wpp + SIZE[0] as f64 / 2.0) as u32;
+    let py = (SIZE[1] as f64 / 2.0 - (t[1] - scene.camera.center[1]) / wpp) as u32;
+    let beside = decode(jeffreys.pixel(px + 30, py)).0;
+    assert!(
+        (decode(jeffreys.pixel(px, py)).0 - beside).abs() < 0.1,
+        "√det F dips at θ*"
+    );
+}
+
 /// Largest jump between vertical neighbours, against the per-cell change of the column: a
 /// bilinear map changes by about 1/(pixels per cell) of a cell's change per pixel, a
 /// nearest-cell map by the whole of it at the cell edges.
