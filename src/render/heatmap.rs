@@ -233,7 +233,8 @@ pub fn value_at(scene: &Scene, heatmap: Heatmap, xy: [f64; 2], nodes: u32) -> He
     };
     match heatmap {
         Heatmap::None => HeatValue::Undefined("no heatmap"),
-        Heatmap::EfGap => unreachable!("answered by ef_gap above"),
+        // Its own f64 path (`ef_gap`), taken before F is formed here.
+        Heatmap::EfGap => HeatValue::Undefined("not a value of F and ∇L"),
         Heatmap::Log10Kappa => f
             .eigen()
             .condition()
