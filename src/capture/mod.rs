@@ -289,7 +289,8 @@ pub fn capture(
         }
     };
     let mut renderer = FrameRenderer::new(ctx, scenario.overlay)?;
-    // A recording is the same on every run: frames wait for the CPU-side paths.
+    // A recording is the same on every run: deterministic frames (the CPU jobs computed in the
+    // frame that asks for them).
     renderer.scene_renderer_mut().set_deterministic(true);
     let frames = scenario.frame_count();
     let start = std::time::Instant::now();

@@ -1,8 +1,9 @@
-//! The simulation stage: every compute dispatch a frame needs, apart from drawing. It owns the
-//! FIM field over the view's grid, the one-point probe evaluation and the flow's particles,
-//! with the cache keys that decide when each is recomputed, and hands the renderer the buffers
-//! to draw from. A new compute stage (geodesics, optimizer paths) is one more member here; the
-//! draw code does not change.
+//! The simulation stage: every compute dispatch a frame needs, apart from drawing, and the
+//! CPU jobs it asks for. It owns the FIM field over the view's grid, the one-point probe
+//! evaluation, the flow's particles, the geodesic ball, the convergence map and the scene's
+//! background jobs ([`SceneJobs`]: race, paths, estimates, the K-FAC lab), with the cache keys
+//! that decide when each is recomputed, and hands the renderer what to draw from. A new compute
+//! stage is one more member here; the draw code does not change.
 //!
 //! Two kernels compute the field and the probe. The seed's slice — (μ1, μ2) with π = ½ and
 //! σ1 = σ2, [`Scene::seed_sigma`] — goes to the seed kernel (`fim_field.wgsl`: rotated basis,
@@ -19,7 +20,8 @@
 //! Per frame ([`Simulation::update`]): the field is dispatched only when the model, slice,
 //! metric, damping, the node count or the grid changed; the probe likewise; particles are
 //! (re)spawned when their set changed and stepped every frame while the flow runs. Nothing is
-//! read back (except [`Simulation::read_field_and_probe`], for tests).
+//! read back (except [`Simulation::read_field_and_probe`], for tests). The jobs are requested
+//! for the scene and polled at the start of every update.
 //!
 //! Each stage's code lives beside this file: the field and the probe (`field.rs`), its grid
 //! (`layout.rs`), the particles (`particles.rs`), the geodesic ball (`ball.rs`) and the

@@ -286,7 +286,7 @@ impl App {
     /// window's real size and, when resizing, each phase's frame counts.
     fn report_automation(&self) {
         if let Some((median, p95)) = automation::frame_stats(&self.frame_times) {
-            // Under automation the first frame also waits for the CPU-side paths and race
+            // Under automation (unless `--live`) the first frame also computes the CPU jobs
             // (drawn when ready interactively).
             eprintln!(
                 "rendered {} frames: median {median:.1} ms/frame, p95 {p95:.1} ms ({} cells); first frame {:.0} ms after start",

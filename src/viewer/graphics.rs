@@ -121,8 +121,8 @@ impl Graphics {
             "pipelines warmed in {:.0} ms ({failed} warm-up scenes failed)",
             warm.as_secs_f64() * 1e3
         );
-        // Under automation (`--frames`) frames wait for the CPU-side paths, so a screenshot
-        // shows them; interactively they are drawn when ready.
+        // Under automation (`--frames`) frames are deterministic (the CPU jobs computed in the
+        // frame that asks), so a screenshot shows them; interactively they are drawn when ready.
         frames
             .scene_renderer_mut()
             .set_deterministic(options.deterministic());
