@@ -186,13 +186,7 @@ fn sample_estimates(
         .collect();
     let cells = evaluate_estimates(ctx, &inputs, options.samples, options.seed, 0)
         .map_err(CliError::runtime)?;
-    if cells.len() != points.len() {
-        return Err(CliError::runtime(anyhow!(
-            "the GPU returned {} estimates for {} points",
-            cells.len(),
-            points.len()
-        )));
-    }
+    expect_one_per_point(cells.len(), points.len(), "estimates")?;
     Ok(cells
         .iter()
         .map(|c| SampleEstimates {
@@ -542,13 +536,7 @@ fn evaluate_general_on_gpu(
         .collect();
     let cells =
         evaluate_general_points(ctx, &inputs, damping as f32, rule).map_err(CliError::runtime)?;
-    if cells.len() != points.len() {
-        return Err(CliError::runtime(anyhow!(
-            "the GPU returned {} cells for {} points",
-            cells.len(),
-            points.len()
-        )));
-    }
+    expect_one_per_point(cells.len(), points.len(), "cells")?;
     Ok(points
         .iter()
         .zip(&cells)
@@ -736,5 +724,16 @@ fn general_summary(s: &mut String, i: usize, g: &GeneralReport) {
             });
         let _ = writeln!(s, "  natural grad = {nat}");
         block_line(s, "empirical F ", &l.empirical_fisher);
+    }
+}
+
+/// A runtime error unless the GPU returned one record (`what`) per point.
+fn expect_one_per_point(returned: usize, points: usize, what: &str) -> Result<(), CliError> {
+    if returned == points {
+        Ok(())
+    } else {
+        Err(CliError::runtime(anyhow!(
+            "the GPU returned {returned} {what} for {points} points"
+        )))
     }
 }

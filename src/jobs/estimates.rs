@@ -60,13 +60,7 @@ impl EstimateKey {
     /// The key of the estimates at `scene`'s probe whether or not the scene draws them (the
     /// side panel's numbers); None without a probe or outside the model.
     pub fn at_probe(scene: &Scene) -> Option<Self> {
-        let probe = scene.probe?;
-        scene.model.validate_for(&scene.slice).ok()?;
-        scene
-            .slice
-            .place(&scene.model, probe)
-            .validate_for(&scene.slice)
-            .ok()?;
+        let probe = scene.inside_model(scene.probe?)?;
         Some(Self {
             model: scene.model,
             slice: scene.slice,

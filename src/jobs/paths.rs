@@ -54,13 +54,7 @@ impl PathKey {
         if !scene.geodesics.shortest_path {
             return None;
         }
-        let probe = scene.probe?;
-        scene.model.validate_for(&scene.slice).ok()?;
-        scene
-            .slice
-            .place(&scene.model, probe)
-            .validate_for(&scene.slice)
-            .ok()?;
+        let probe = scene.inside_model(scene.probe?)?;
         Some(Self {
             model: scene.model,
             slice: scene.slice,

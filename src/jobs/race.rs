@@ -51,13 +51,7 @@ impl RaceKey {
         if !race.enabled || !Optimizer::ALL.iter().any(|&o| race.optimizers.get(o)) {
             return None;
         }
-        let start = race.start.or(scene.probe)?;
-        scene.model.validate_for(&scene.slice).ok()?;
-        scene
-            .slice
-            .place(&scene.model, start)
-            .validate_for(&scene.slice)
-            .ok()?;
+        let start = scene.inside_model(race.start.or(scene.probe)?)?;
         Some(Self {
             model: scene.model,
             slice: scene.slice,

@@ -146,6 +146,17 @@ pub struct SceneError {
 }
 
 impl Scene {
+    /// `xy` (slice coordinates) when it and the target both lie inside the model, where the
+    /// CPU work from a point (the race, the paths, the estimates) can start; None otherwise.
+    pub fn inside_model(&self, xy: [f64; 2]) -> Option<[f64; 2]> {
+        self.model.validate_for(&self.slice).ok()?;
+        self.slice
+            .place(&self.model, xy)
+            .validate_for(&self.slice)
+            .ok()?;
+        Some(xy)
+    }
+
     /// The target θ*'s slice coordinates (where its handle is drawn).
     pub fn target(&self) -> [f64; 2] {
         self.slice.coords(&self.model)
