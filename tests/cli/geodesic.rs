@@ -6,46 +6,23 @@
 
 use crate::common;
 
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Duration;
-
-use common::process::run_with_timeout;
 
 /// One geodesic in a dev build: well under a second; bad input fails at once.
 const LIMIT: Duration = Duration::from_secs(60);
 
 fn fisherflow(args: &[&str]) -> Output {
-    let mut all = vec!["geodesic"];
-    all.extend_from_slice(args);
-    run_with_timeout(
-        Command::new(env!("CARGO_BIN_EXE_fisherflow")).args(&all),
-        None,
-        LIMIT,
-    )
+    common::cli::fisherflow(&["geodesic"], args, LIMIT)
 }
 
 fn json(args: &[&str]) -> serde_json::Value {
-    let out = fisherflow(args);
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
+    common::cli::json(&["geodesic"], args)
 }
 
 /// Exit 2, nothing on stdout, and stderr naming every one of `needles`.
 fn assert_refused(args: &[&str], needles: &[&str]) {
-    let out = fisherflow(args);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-    assert!(out.stdout.is_empty(), "{args:?} wrote to stdout");
-    for needle in needles {
-        assert!(
-            stderr.contains(needle),
-            "{args:?}: '{needle}' not in: {stderr}"
-        );
-    }
+    common::cli::assert_refused(&["geodesic"], args, needles, LIMIT);
 }
 
 fn pair(v: &serde_json::Value) -> [f64; 2] {

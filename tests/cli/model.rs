@@ -15,25 +15,12 @@ const QUICK_LIMIT: Duration = Duration::from_secs(30);
 const CAPTURE_LIMIT: Duration = Duration::from_secs(240);
 
 fn fisherflow(args: &[&str]) -> std::process::Output {
-    run_with_timeout(
-        Command::new(env!("CARGO_BIN_EXE_fisherflow")).args(args),
-        None,
-        QUICK_LIMIT,
-    )
+    common::cli::fisherflow(&[], args, QUICK_LIMIT)
 }
 
 /// Exit 2, empty stdout, and stderr naming every one of `needles`.
 fn assert_refused(args: &[&str], needles: &[&str]) {
-    let out = fisherflow(args);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-    assert!(out.stdout.is_empty(), "{args:?} wrote to stdout");
-    for needle in needles {
-        assert!(
-            stderr.contains(needle),
-            "{args:?}: '{needle}' not in: {stderr}"
-        );
-    }
+    common::cli::assert_refused(&[], args, needles, QUICK_LIMIT);
 }
 
 #[test]

@@ -6,43 +6,23 @@
 
 use crate::common;
 
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Duration;
-
-use common::process::run_with_timeout;
 
 /// A race of a few dozen steps in a dev build: well under a second; bad input fails at once.
 const LIMIT: Duration = Duration::from_secs(60);
 
 fn fisherflow(args: &[&str]) -> Output {
-    let mut all = vec!["optimize"];
-    all.extend_from_slice(args);
-    run_with_timeout(
-        Command::new(env!("CARGO_BIN_EXE_fisherflow")).args(&all),
-        None,
-        LIMIT,
-    )
+    common::cli::fisherflow(&["optimize"], args, LIMIT)
 }
 
 fn json(args: &[&str]) -> serde_json::Value {
-    let out = fisherflow(args);
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
+    common::cli::json(&["optimize"], args)
 }
 
 /// Exit 2, nothing on stdout, and stderr naming every one of `needles`.
 fn assert_refused(args: &[&str], needles: &[&str]) {
-    let out = fisherflow(args);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-    assert!(out.stdout.is_empty(), "{args:?} wrote to stdout");
-    for n in needles {
-        assert!(stderr.contains(n), "{args:?}: `{n}` not in: {stderr}");
-    }
+    common::cli::assert_refused(&["optimize"], args, needles, LIMIT);
 }
 
 const BASE: [&str; 6] = ["--start", "0.1,0.3", "--target", "-1.5,1", "--steps", "12"];

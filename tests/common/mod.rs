@@ -1,6 +1,8 @@
 //! Shared test helpers: the GPU device for tests and reference data loading.
 #![allow(dead_code)]
 
+pub mod cli;
+pub mod pixels;
 pub mod process;
 
 use fisherflow::gpu::context::{AdapterPreference, GpuContext, GpuOptions};

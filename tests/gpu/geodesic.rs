@@ -4,6 +4,7 @@
 //! controls: a mirror run with another radius, a NaN tip and a flipped stop flag must fail.
 
 use crate::common;
+use crate::common::pixels::is_color;
 
 use fisherflow::compute::geodesic::{
     BallReadback, GeodesicPipeline, evaluate_geodesic_ball, run_geodesic_ball,
@@ -359,7 +360,7 @@ fn shader_constants_match_the_mirror() {
 /// Cost of the viewer's ball on this adapter: `cargo test --release --test gpu --
 /// --ignored --nocapture`.
 #[test]
-#[ignore]
+#[ignore = "measurement: prints the ball cost table for the README; run by hand in release"]
 fn measure_ball_cost() {
     let Some(ctx) = common::shared_gpu() else {
         return;
@@ -399,15 +400,6 @@ fn measure_ball_cost() {
             spec.rays, spec.steps
         );
     }
-}
-
-fn is_color(p: [u8; 4], hex: u32, tolerance: i32) -> bool {
-    let want = [
-        (hex >> 16) as i32 & 255,
-        (hex >> 8) as i32 & 255,
-        hex as i32 & 255,
-    ];
-    (0..3).all(|c| (p[c] as i32 - want[c]).abs() <= tolerance)
 }
 
 /// Of `points` (world), the fraction with a pixel of colour `hex` within 2 px.

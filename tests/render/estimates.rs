@@ -9,6 +9,7 @@
 //! On failure the image is written to target/test-output/ for a look.
 
 use crate::common;
+use crate::common::pixels::{is_color, keep};
 
 use fisherflow::frame::FrameRenderer;
 use fisherflow::gpu::context::GpuContext;
@@ -19,23 +20,6 @@ use fisherflow::render::layer::LegendItem;
 use fisherflow::scene::{Camera, EllipseSource, Layers, Scene};
 
 const SIZE: [u32; 2] = [400, 400];
-
-fn keep(image: &Image, name: &str) -> String {
-    let dir = format!("{}/target/test-output", env!("CARGO_MANIFEST_DIR"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = format!("{dir}/{name}.png");
-    std::fs::write(&path, image.to_png().unwrap()).unwrap();
-    path
-}
-
-fn is_color(p: [u8; 4], hex: u32, tolerance: i32) -> bool {
-    let want = [
-        (hex >> 16) as i32 & 255,
-        (hex >> 8) as i32 & 255,
-        hex as i32 & 255,
-    ];
-    (0..3).all(|c| (p[c] as i32 - want[c]).abs() <= tolerance)
-}
 
 /// Pixels of `hex` at distances in [r_min, r_max] px from the image centre.
 fn ring_count(image: &Image, hex: u32, r_min: f64, r_max: f64) -> usize {

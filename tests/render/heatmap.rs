@@ -8,6 +8,7 @@
 //! uncoloured. On failure the image is written to target/test-output/.
 
 use crate::common;
+use crate::common::pixels::keep;
 
 use fisherflow::frame::FrameRenderer;
 use fisherflow::gpu::context::GpuContext;
@@ -22,14 +23,6 @@ const SIZE: [u32; 2] = [240, 240];
 fn render(ctx: &GpuContext, scene: &Scene) -> Image {
     let mut frames = FrameRenderer::new(ctx, false).unwrap();
     frames.render_image(ctx, SIZE, 1.0, scene).unwrap().1
-}
-
-fn keep(image: &Image, name: &str) -> String {
-    let dir = format!("{}/target/test-output", env!("CARGO_MANIFEST_DIR"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = format!("{dir}/{name}.png");
-    std::fs::write(&path, image.to_png().unwrap()).unwrap();
-    path
 }
 
 /// Only the heatmap: every other layer off.
@@ -505,7 +498,7 @@ fn outside_the_model_nothing_is_coloured() {
 /// measurement, not a check: `cargo test --release --test render -- --ignored
 /// --nocapture frame_cost`.
 #[test]
-#[ignore]
+#[ignore = "measurement: prints the frame cost per heatmap; timing belongs in benchmarks, run by hand in release"]
 fn frame_cost() {
     use fisherflow::render::canvas::Canvas;
     use fisherflow::render::{CANVAS_FORMAT, SceneRenderer};

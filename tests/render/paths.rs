@@ -4,6 +4,7 @@
 //! nothing of the layer is drawn when the scene does not ask for it (negative control).
 
 use crate::common;
+use crate::common::pixels::{count, count_near};
 
 use fisherflow::frame::FrameRenderer;
 use fisherflow::frame::overlay::world_to_screen;
@@ -18,38 +19,12 @@ use fisherflow::scene::{Layers, Scene};
 
 const SIZE: [u32; 2] = [480, 360];
 
-fn is_color(p: [u8; 4], hex: u32, tolerance: i32) -> bool {
-    let want = [
-        (hex >> 16) as i32 & 255,
-        (hex >> 8) as i32 & 255,
-        hex as i32 & 255,
-    ];
-    (0..3).all(|c| (p[c] as i32 - want[c]).abs() <= tolerance)
-}
-
 /// Pixels of `hex` within `radius` pixels of the screen point of `world`.
 fn color_near(scene: &Scene, image: &Image, world: [f64; 2], hex: u32, radius: i32) -> usize {
     let rect =
         egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(SIZE[0] as f32, SIZE[1] as f32));
     let p = world_to_screen(scene, rect, world);
-    let mut n = 0;
-    for dy in -radius..=radius {
-        for dx in -radius..=radius {
-            let (x, y) = (p.x as i32 + dx, p.y as i32 + dy);
-            if x >= 0 && y >= 0 && (x as u32) < SIZE[0] && (y as u32) < SIZE[1] {
-                n += is_color(image.pixel(x as u32, y as u32), hex, 40) as usize;
-            }
-        }
-    }
-    n
-}
-
-fn count(image: &Image, hex: u32) -> usize {
-    image
-        .rgba
-        .chunks_exact(4)
-        .filter(|p| is_color([p[0], p[1], p[2], p[3]], hex, 40))
-        .count()
+    count_near(image, [p.x, p.y], hex, radius)
 }
 
 /// The seed scene with only the paths (ellipses, axes, handles, probe markers and legend off,

@@ -4,6 +4,7 @@
 //! a negative control. On failure the image is written to target/test-output/ for a look.
 
 use crate::common;
+use crate::common::pixels::{is_color, keep};
 
 use fisherflow::frame::FrameRenderer;
 use fisherflow::gpu::context::GpuContext;
@@ -22,15 +23,6 @@ fn render(ctx: &GpuContext, scene: &Scene) -> Image {
     frames.render_image(ctx, SIZE, 1.0, scene).unwrap().1
 }
 
-/// Keeps the image for inspection when an assertion is about to fail.
-fn keep(image: &Image, name: &str) -> String {
-    let dir = format!("{}/target/test-output", env!("CARGO_MANIFEST_DIR"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = format!("{dir}/{name}.png");
-    std::fs::write(&path, image.to_png().unwrap()).unwrap();
-    path
-}
-
 fn ellipses_only(scene: Scene) -> Scene {
     Scene {
         layers: Layers {
@@ -43,15 +35,6 @@ fn ellipses_only(scene: Scene) -> Scene {
         },
         ..scene
     }
-}
-
-fn is_color(p: [u8; 4], hex: u32, tolerance: i32) -> bool {
-    let want = [
-        (hex >> 16) as i32 & 255,
-        (hex >> 8) as i32 & 255,
-        hex as i32 & 255,
-    ];
-    (0..3).all(|c| (p[c] as i32 - want[c]).abs() <= tolerance)
 }
 
 /// The structure tensor Σ∇m∇mᵀ of a mask m (1 where `inside` holds), in *world* orientation
