@@ -18,6 +18,7 @@ use anyhow::anyhow;
 use clap::Args;
 
 use super::{CliError, CliResult, ModelArgs, parse_pair};
+use crate::math::family::MixturePlane;
 use crate::math::general::DEFAULT_NODES_GENERAL;
 use crate::math::geodesic::{GeodesicError, exp_map, shortest_path};
 use crate::math::{Model, QuadratureRule, Slice};
@@ -130,7 +131,8 @@ pub fn run(args: &GeodesicArgs) -> CliResult {
     match task {
         Task::Shortest { to } => {
             check("to", to)?;
-            let found = shortest_path(&base, &slice, args.from, to, &rule).map_err(error)?;
+            let found = shortest_path(&MixturePlane::new(&base, &slice, &rule), args.from, to)
+                .map_err(error)?;
             out.insert("to".into(), to.into());
             out.insert("distance".into(), found.distance.into());
             out.insert("method".into(), found.method.to_string().into());
@@ -149,7 +151,13 @@ pub fn run(args: &GeodesicArgs) -> CliResult {
             );
         }
         Task::Exp { direction, length } => {
-            let g = exp_map(&base, &slice, args.from, direction, length, &rule).map_err(error)?;
+            let g = exp_map(
+                &MixturePlane::new(&base, &slice, &rule),
+                args.from,
+                direction,
+                length,
+            )
+            .map_err(error)?;
             out.insert("direction".into(), direction.into());
             out.insert("requested_length".into(), length.into());
             out.insert("length".into(), g.length.into());

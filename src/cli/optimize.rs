@@ -15,6 +15,7 @@ use anyhow::anyhow;
 use clap::Args;
 
 use super::{CliError, CliResult, ModelArgs, parse_pair};
+use crate::math::family::MixturePlane;
 use crate::math::general::DEFAULT_NODES_GENERAL;
 use crate::math::optimize::{Hyperparameters, Optimizer, PerOptimizer, Run, race};
 use crate::math::{Model, QuadratureRule, Slice};
@@ -264,9 +265,8 @@ pub fn run(args: &OptimizeArgs) -> CliResult {
     };
     let target = check("target", args.target)?;
     check("start", args.start)?;
-    let runs = race(
-        &target, &slice, args.start, &selected, &lr, args.steps, &hyper, &rule,
-    );
+    let plane = MixturePlane::new(&target, &slice, &rule);
+    let runs = race(&plane, args.start, &selected, &lr, args.steps, &hyper);
     let text = if args.json {
         let out = serde_json::json!({
             "model": target,

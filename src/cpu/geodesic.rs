@@ -13,7 +13,8 @@ use crate::gpu::geodesic_data::{
     BallSpec, KAPPA_MAX, STEP_CAP, STOP_OUTSIDE, STOP_SINGULAR, STOP_STEP, SUBSTEP_BUDGET,
     ball_frame, condition,
 };
-use crate::math::geodesic::{MetricJet, acceleration, christoffel, metric_jet, speed_squared};
+use crate::math::general::metric_jet;
+use crate::math::geodesic::{MetricJet, acceleration, christoffel, speed_squared};
 use crate::math::{Model, Param, QuadratureRule, Slice};
 
 /// One geodesic of a ball: its path (steps + 1 offsets from the probe, the last the tip; a

@@ -16,6 +16,7 @@
 
 use std::time::Instant;
 
+use crate::math::family::MixturePlane;
 use crate::math::general::{fisher_slice, gradient, kl_divergence};
 use crate::math::geodesic::{ShortestPath, shortest_path};
 use crate::math::sym2::natural_gradient;
@@ -113,9 +114,8 @@ pub fn compute_paths(key: &PathKey) -> PathSet {
     let start = Instant::now();
     let rule = QuadratureRule::new(PATH_NODES).expect("PATH_NODES is a valid node count");
     let target = key.slice.coords(&key.model);
-    let solve = |to: [f64; 2]| {
-        shortest_path(&key.model, &key.slice, key.probe, to, &rule).map_err(|e| e.to_string())
-    };
+    let plane = MixturePlane::new(&key.model, &key.slice, &rule);
+    let solve = |to: [f64; 2]| shortest_path(&plane, key.probe, to).map_err(|e| e.to_string());
     let to_target = solve(target);
     let to_twin = key.slice.twin(&key.model, &key.model).map(solve);
     let natural = descend(key, &rule, true);
@@ -245,8 +245,8 @@ mod tests {
             let sp = result.expect("a shortest path");
             let mut closed = path.points.clone();
             closed.push(end);
-            let length =
-                crate::math::geodesic::polyline_length(&key.model, &key.slice, &closed, &rule);
+            let plane = MixturePlane::new(&key.model, &key.slice, &rule);
+            let length = crate::math::geodesic::polyline_length(&plane, &closed);
             assert!(
                 sp.distance <= length + 1e-6,
                 "geodesic {} vs descent {length}",

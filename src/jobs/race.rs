@@ -8,6 +8,7 @@
 
 use std::time::Instant;
 
+use crate::math::family::MixturePlane;
 use crate::math::general::DEFAULT_NODES_GENERAL;
 use crate::math::optimize::{Optimizer, Run, race};
 use crate::math::{Model, QuadratureRule, Slice};
@@ -87,15 +88,14 @@ pub struct RaceSet {
 pub fn compute_race(key: &RaceKey) -> RaceSet {
     let began = Instant::now();
     let rule = QuadratureRule::new(DEFAULT_NODES_GENERAL).expect("the default rule is valid");
+    let plane = MixturePlane::new(&key.model, &key.slice, &rule);
     let runs = race(
-        &key.model,
-        &key.slice,
+        &plane,
         key.start,
         &key.optimizers(),
         &key.race.lr,
         key.race.steps,
         &key.race.hyper,
-        &rule,
     );
     RaceSet {
         key: *key,

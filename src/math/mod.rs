@@ -17,10 +17,14 @@
 //!   Fisher, with the quadrature rule that splits where the responsibilities switch;
 //! * [`estimates`]: the seeded sampler and finite-sample Fisher estimates (empirical Fisher from
 //!   data, Monte-Carlo Fisher from the model);
-//! * [`geodesic`]: the slice metric's derivatives, Christoffel symbols and the geodesic
-//!   equation (MATH.md, "Geodesics").
+//! * [`family`]: the [`family::Plane`] trait, a family on its canvas as the geodesics and the
+//!   optimizers see it, and the mixture's slice as one ([`family::MixturePlane`]);
+//! * [`geodesic`]: Christoffel symbols, the geodesic equation, the exponential map and shortest
+//!   paths on any plane (MATH.md, "Geodesics");
+//! * [`optimize`]: the optimizers and their race on any plane.
 
 pub mod estimates;
+pub mod family;
 pub mod fisher;
 pub mod general;
 pub mod geodesic;

@@ -9,11 +9,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::estimates;
-use super::general::{self, GeneralMixture};
-use super::model::{Model, Slice};
-use super::quadrature::QuadratureRule;
-use super::sym2::{SINGULAR_CONDITION, Sym2, natural_gradient};
+pub use super::family::TargetTerms;
+use super::family::{Plane, Preconditioner};
+use super::sym2::{SINGULAR_CONDITION, natural_gradient};
 
 /// One of the seven optimizers, named as on the command line (`gd`, `momentum`, `adam`, `ngd`,
 /// `ngd-damped`, `ef-ngd`, `mc-ngd`).
@@ -64,6 +62,31 @@ impl Optimizer {
     /// Position in [`Optimizer::ALL`].
     pub fn index(self) -> usize {
         self as usize
+    }
+
+    /// The matrix step `k` preconditions ∇L with and the damping λ added to it; None for the
+    /// first-order optimizers (gd, momentum, adam).
+    pub fn preconditioner(self, hyper: &Hyperparameters, k: u32) -> Option<(Preconditioner, f64)> {
+        match self {
+            Optimizer::Gd | Optimizer::Momentum | Optimizer::Adam => None,
+            Optimizer::Ngd => Some((Preconditioner::Fisher, 0.0)),
+            Optimizer::NgdDamped => Some((Preconditioner::Fisher, hyper.damping)),
+            Optimizer::EfNgd => Some((Preconditioner::EmpiricalFisher, 0.0)),
+            Optimizer::McNgd => Some((
+                Preconditioner::MonteCarloFisher {
+                    samples: hyper.samples,
+                    seed: hyper.seed,
+                    step: k,
+                },
+                0.0,
+            )),
+        }
+    }
+
+    /// Whether `plane`'s family can run this optimizer (it offers the preconditioner).
+    pub fn offered_by(self, plane: &dyn Plane) -> bool {
+        self.preconditioner(&Hyperparameters::default(), 0)
+            .is_none_or(|(which, _)| plane.offers(which))
     }
 }
 
@@ -247,60 +270,6 @@ impl Run {
     }
 }
 
-/// Everything a step needs at one point that comes from expectations under the target: L, ∇L
-/// (slice order) and, for `ef-ngd`, the slice block of the population empirical Fisher — one
-/// quadrature pass (the same panels as [`general::kl_divergence`] and [`general::gradient`]).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct TargetTerms {
-    /// L = KL(p* ‖ p_θ).
-    pub loss: f64,
-    /// ∇L in slice coordinates.
-    pub grad: [f64; 2],
-    /// EF = E_{p*}[s sᵀ], slice block (only when asked for).
-    pub empirical_fisher: Option<Sym2<f64>>,
-}
-
-/// L, ∇L and (with `with_ef`) the slice block of EF at `model`, in one pass under `target`.
-pub fn target_terms(
-    model: &Model,
-    slice: &Slice,
-    target: &Model,
-    with_ef: bool,
-    rule: &QuadratureRule,
-) -> TargetTerms {
-    let (g, t) = (GeneralMixture::new(model), GeneralMixture::new(target));
-    let (a, b) = (slice.a.index(), slice.b.index());
-    if with_ef {
-        // ln p* − ln p, the two scores, and the three entries of the EF block.
-        let [kl, sa, sb, eaa, eab, ebb] = general::expectation(rule, &t, &[&g, &t], |x| {
-            let s = g.scores(x);
-            [
-                t.log_density(x) - g.log_density(x),
-                s[a],
-                s[b],
-                s[a] * s[a],
-                s[a] * s[b],
-                s[b] * s[b],
-            ]
-        });
-        TargetTerms {
-            loss: kl,
-            grad: [-sa, -sb],
-            empirical_fisher: Some(Sym2::new(eaa, eab, ebb)),
-        }
-    } else {
-        let [kl, sa, sb] = general::expectation(rule, &t, &[&g, &t], |x| {
-            let s = g.scores(x);
-            [t.log_density(x) - g.log_density(x), s[a], s[b]]
-        });
-        TargetTerms {
-            loss: kl,
-            grad: [-sa, -sb],
-            empirical_fisher: None,
-        }
-    }
-}
-
 /// The optimizer's internal state between steps (momentum's velocity, Adam's moments).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct State {
@@ -316,38 +285,43 @@ pub struct Singular(pub String);
 
 /// The update direction d of step `k` (0-based: the update from trajectory point k to k + 1),
 /// so that θ_{k+1} = θ_k − lr·d (the formulas of [`Optimizer`]'s variants; Adam's
-/// d = m̂/(√v̂ + ε) with m̂ = m/(1 − β1^(k+1)), v̂ = v/(1 − β2^(k+1))). `model` is θ_k placed in
-/// the target's slice, `terms` the target terms there (EF is computed here for `ef-ngd` when
-/// `terms` lacks it). Updates `state`.
-#[allow(clippy::too_many_arguments)]
+/// d = m̂/(√v̂ + ε) with m̂ = m/(1 − β1^(k+1)), v̂ = v/(1 − β2^(k+1))) at `xy`, where the target
+/// terms are `terms` (the empirical Fisher is computed here for `ef-ngd` when `terms` lacks
+/// it). Updates `state`.
 pub fn direction(
     optimizer: Optimizer,
     k: u32,
-    model: &Model,
-    slice: &Slice,
-    target: &Model,
+    plane: &dyn Plane,
+    xy: [f64; 2],
     terms: &TargetTerms,
     hyper: &Hyperparameters,
     state: &mut State,
-    rule: &QuadratureRule,
 ) -> Result<[f64; 2], Singular> {
     let g = terms.grad;
-    let precondition = |p: Sym2<f64>, damping: f64, what: &str| {
-        natural_gradient(&p, damping, g).ok_or_else(|| {
+    if let Some((which, damping)) = optimizer.preconditioner(hyper, k) {
+        if !plane.offers(which) {
+            return Err(Singular(format!(
+                "{} needs {}, which this family does not offer",
+                optimizer.name(),
+                which.name()
+            )));
+        }
+        let p = plane.preconditioner(which, xy, terms);
+        return natural_gradient(&p, damping, g).ok_or_else(|| {
             let eig = p.add_diagonal(damping).eigen();
+            let what = if damping > 0.0 {
+                "F + λI"
+            } else {
+                which.name()
+            };
             Singular(format!(
                 "{what} is singular to working precision (eigenvalues {:.3e}, {:.3e}; κ > {:.0e}) \
                  at ({}, {})",
-                eig.lambda_max,
-                eig.lambda_min,
-                SINGULAR_CONDITION,
-                model.get(slice.a),
-                model.get(slice.b)
+                eig.lambda_max, eig.lambda_min, SINGULAR_CONDITION, xy[0], xy[1]
             ))
-        })
-    };
+        });
+    }
     match optimizer {
-        Optimizer::Gd => Ok(g),
         Optimizer::Momentum => {
             let beta = hyper.momentum;
             state.first = [beta * state.first[0] + g[0], beta * state.first[1] + g[1]];
@@ -365,54 +339,29 @@ pub fn direction(
             }
             Ok(d)
         }
-        Optimizer::Ngd => precondition(general::fisher_slice(model, slice, rule), 0.0, "F"),
-        Optimizer::NgdDamped => precondition(
-            general::fisher_slice(model, slice, rule),
-            hyper.damping,
-            "F + λI",
-        ),
-        Optimizer::EfNgd => {
-            let ef = terms.empirical_fisher.unwrap_or_else(|| {
-                general::slice_block(&general::empirical_fisher_full(model, target, rule), slice)
-            });
-            precondition(ef, 0.0, "the empirical Fisher EF")
-        }
-        Optimizer::McNgd => precondition(
-            estimates::mc_fisher(model, slice, hyper.samples, hyper.seed, k),
-            0.0,
-            "the Monte-Carlo Fisher F̂",
-        ),
+        // gd, and (unreachable) the preconditioned ones handled above.
+        _ => Ok(g),
     }
 }
 
 /// The first update δ = θ₁ − θ₀ = −lr·d₀ of `optimizer` from `start` (for gd, ngd, ngd-damped
 /// and ef-ngd this is −lr·P⁻¹∇L with P = I, F, F + λI, EF at the start).
 pub fn first_step(
-    target: &Model,
-    slice: &Slice,
+    plane: &dyn Plane,
     start: [f64; 2],
     optimizer: Optimizer,
     lr: f64,
     hyper: &Hyperparameters,
-    rule: &QuadratureRule,
 ) -> Result<[f64; 2], Singular> {
-    let model = slice.place(target, start);
-    let terms = target_terms(&model, slice, target, optimizer == Optimizer::EfNgd, rule);
+    let terms = plane.target_terms(start, optimizer == Optimizer::EfNgd);
     let mut state = State::default();
-    let d = direction(
-        optimizer, 0, &model, slice, target, &terms, hyper, &mut state, rule,
-    )?;
+    let d = direction(optimizer, 0, plane, start, &terms, hyper, &mut state)?;
     Ok([-lr * d[0], -lr * d[1]])
 }
 
-/// Why a point is outside the model's domain on this slice, in words; None inside.
-fn outside(model: &Model, slice: &Slice) -> Option<String> {
-    model.validate_for(slice).err().map(|e| e.to_string())
-}
-
-/// One optimizer's run of up to `steps` updates from slice coordinates `start`, minimising
-/// L(θ) = KL(p_target ‖ p_θ) over the slice through `target` (the held parameters are the
-/// target's), all in f64. Step 0 is the start; each later point records L and the cumulative
+/// One optimizer's run of up to `steps` updates from canvas coordinates `start`, minimising
+/// the plane's loss (the mixture's L(θ) = KL(p_target ‖ p_θ) over the slice through the
+/// target), all in f64. Step 0 is the start; each later point records L and the cumulative
 /// Euclidean and Fisher–Rao lengths, the latter Σ √(δᵀF(θ_mid)δ) with F the slice block at
 /// each step's midpoint.
 ///
@@ -422,16 +371,13 @@ fn outside(model: &Model, slice: &Slice) -> Option<String> {
 /// singular (κ > 1e12) or L or ∇L is not finite ([`Stop::Breakdown`]). No value in the output
 /// is ever NaN. A start outside the domain gives an empty trajectory and
 /// `LeftDomain { step: 0 }`; callers check the start first.
-#[allow(clippy::too_many_arguments)]
 pub fn run(
-    target: &Model,
-    slice: &Slice,
+    plane: &dyn Plane,
     start: [f64; 2],
     optimizer: Optimizer,
     lr: f64,
     steps: u32,
     hyper: &Hyperparameters,
-    rule: &QuadratureRule,
 ) -> Run {
     let finish = |trajectory: Vec<Step>, stop: Stop| Run {
         optimizer,
@@ -439,8 +385,7 @@ pub fn run(
         trajectory,
         stop,
     };
-    let mut model = slice.place(target, start);
-    if let Some(detail) = outside(&model, slice) {
+    if let Err(detail) = plane.check(start) {
         return finish(
             Vec::new(),
             Stop::LeftDomain {
@@ -451,7 +396,7 @@ pub fn run(
         );
     }
     let with_ef = optimizer == Optimizer::EfNgd;
-    let mut terms = target_terms(&model, slice, target, with_ef, rule);
+    let mut terms = plane.target_terms(start, with_ef);
     if !(terms.loss.is_finite() && terms.grad.iter().all(|v| v.is_finite())) {
         return finish(
             Vec::new(),
@@ -474,9 +419,7 @@ pub fn run(
     let (mut fr, mut euclid) = (0.0, 0.0);
     for k in 0..steps {
         let step = k + 1;
-        let d = match direction(
-            optimizer, k, &model, slice, target, &terms, hyper, &mut state, rule,
-        ) {
+        let d = match direction(optimizer, k, plane, theta, &terms, hyper, &mut state) {
             Ok(d) if d.iter().all(|v| v.is_finite()) => d,
             Ok(d) => {
                 return finish(
@@ -502,8 +445,7 @@ pub fn run(
                 },
             );
         }
-        let next_model = slice.place(target, next);
-        if let Some(detail) = outside(&next_model, slice) {
+        if let Err(detail) = plane.check(next) {
             return finish(
                 trajectory,
                 Stop::LeftDomain {
@@ -513,17 +455,13 @@ pub fn run(
                 },
             );
         }
-        // Both ends are inside and the domain is a box in the slice coordinates, so the
+        // Both ends are inside and the domain is convex (the plane's contract), so the
         // midpoint is too.
-        let mid = slice.place(
-            target,
-            [theta[0] + 0.5 * delta[0], theta[1] + 0.5 * delta[1]],
-        );
-        let f = general::fisher_slice(&mid, slice, rule);
+        let f = plane.metric([theta[0] + 0.5 * delta[0], theta[1] + 0.5 * delta[1]]);
         let q = f.xx * delta[0] * delta[0]
             + 2.0 * f.xy * delta[0] * delta[1]
             + f.yy * delta[1] * delta[1];
-        let next_terms = target_terms(&next_model, slice, target, with_ef, rule);
+        let next_terms = plane.target_terms(next, with_ef);
         if !(next_terms.loss.is_finite()
             && next_terms.grad.iter().all(|v| v.is_finite())
             && q.is_finite())
@@ -543,7 +481,6 @@ pub fn run(
         fr += q.max(0.0).sqrt();
         euclid += delta[0].hypot(delta[1]);
         theta = next;
-        model = next_model;
         terms = next_terms;
         trajectory.push(Step {
             step,
@@ -558,21 +495,18 @@ pub fn run(
 
 /// Every optimizer in `optimizers` from the same start (in [`Optimizer::ALL`] order), each with
 /// its own learning rate, in parallel (the runs are independent and deterministic).
-#[allow(clippy::too_many_arguments)]
 pub fn race(
-    target: &Model,
-    slice: &Slice,
+    plane: &dyn Plane,
     start: [f64; 2],
     optimizers: &[Optimizer],
     lr: &PerOptimizer<f64>,
     steps: u32,
     hyper: &Hyperparameters,
-    rule: &QuadratureRule,
 ) -> Vec<Run> {
     use rayon::prelude::*;
     optimizers
         .par_iter()
-        .map(|&o| run(target, slice, start, o, lr.get(o), steps, hyper, rule))
+        .map(|&o| run(plane, start, o, lr.get(o), steps, hyper))
         .collect()
 }
 

@@ -6,6 +6,7 @@
 //! to the diagonal). Every comparison goes through [`check`], which a negative control shows
 //! rejects a wrong value and NaN.
 
+use fisherflow::math::family::MixturePlane;
 use fisherflow::math::general::fisher_slice;
 use fisherflow::math::geodesic::{
     GeodesicError, PathMethod, StopReason, exp_map, polyline_length, shortest_path, speed_squared,
@@ -111,13 +112,13 @@ fn half_plane_shortest_paths_match_the_closed_form() {
     let mut worst = (0.0f64, 0.0f64);
     for (a, b) in half_plane_pairs() {
         let want = half_plane_distance(a, b);
-        let got = shortest_path(&base, &slice, a, b, &r).unwrap();
+        let got = shortest_path(&MixturePlane::new(&base, &slice, &r), a, b).unwrap();
         let err = check(&format!("d({a:?}, {b:?})"), got.distance, want, 1e-5, 0.0).unwrap();
         worst.0 = worst.0.max(err);
         assert_eq!(got.method, PathMethod::Shooting, "{a:?} → {b:?}");
         assert_eq!(got.path.first(), Some(&a));
         assert_eq!(got.path.last(), Some(&b));
-        let poly = polyline_length(&base, &slice, &got.path, &r);
+        let poly = polyline_length(&MixturePlane::new(&base, &slice, &r), &got.path);
         let perr = (poly - got.distance).abs();
         assert!(
             perr <= 1e-3 && perr <= 1e-3 * got.distance,
@@ -144,7 +145,13 @@ fn half_plane_exp_map_reaches_its_length() {
         let from = [rng.uniform(-1.0, 1.0), rng.uniform(0.5, 2.0)];
         let angle = rng.uniform(0.0, std::f64::consts::TAU);
         let length = rng.uniform(0.2, 3.5);
-        let g = exp_map(&base, &slice, from, [angle.cos(), angle.sin()], length, &r).unwrap();
+        let g = exp_map(
+            &MixturePlane::new(&base, &slice, &r),
+            from,
+            [angle.cos(), angle.sin()],
+            length,
+        )
+        .unwrap();
         assert_eq!(g.stopped, None);
         assert_eq!(g.length, length);
         assert_eq!(g.path.first(), Some(&from));
@@ -171,12 +178,10 @@ fn half_plane_ball_is_the_ellipse() {
     for k in 0..24 {
         let angle = std::f64::consts::TAU * k as f64 / 24.0;
         let g = exp_map(
-            &base,
-            &slice,
+            &MixturePlane::new(&base, &slice, &r),
             [mu0, sigma0],
             [angle.cos(), angle.sin()],
             radius,
-            &r,
         )
         .unwrap();
         let [m, s] = g.end;
@@ -191,26 +196,52 @@ fn bad_input_is_refused() {
     let (base, slice) = half_plane();
     let r = rule();
     assert!(matches!(
-        exp_map(&base, &slice, [0.0, 1.0], [0.0, 0.0], 1.0, &r),
+        exp_map(
+            &MixturePlane::new(&base, &slice, &r),
+            [0.0, 1.0],
+            [0.0, 0.0],
+            1.0
+        ),
         Err(GeodesicError::BadDirection { .. })
     ));
     assert!(matches!(
-        exp_map(&base, &slice, [0.0, 1.0], [1.0, f64::NAN], 1.0, &r),
+        exp_map(
+            &MixturePlane::new(&base, &slice, &r),
+            [0.0, 1.0],
+            [1.0, f64::NAN],
+            1.0
+        ),
         Err(GeodesicError::BadDirection { .. })
     ));
     for length in [-1.0, f64::NAN, f64::INFINITY] {
         assert!(matches!(
-            exp_map(&base, &slice, [0.0, 1.0], [1.0, 0.0], length, &r),
+            exp_map(
+                &MixturePlane::new(&base, &slice, &r),
+                [0.0, 1.0],
+                [1.0, 0.0],
+                length
+            ),
             Err(GeodesicError::BadLength { .. })
         ));
     }
-    let err = shortest_path(&base, &slice, [0.0, 1.0], [0.0, -1.0], &r).unwrap_err();
+    let err = shortest_path(
+        &MixturePlane::new(&base, &slice, &r),
+        [0.0, 1.0],
+        [0.0, -1.0],
+    )
+    .unwrap_err();
     assert!(
         matches!(err, GeodesicError::OutsideModel { which: "end", .. }),
         "{err}"
     );
     assert!(err.to_string().contains("sigma1"), "{err}");
-    let err = exp_map(&base, &slice, [0.0, 0.0], [1.0, 0.0], 1.0, &r).unwrap_err();
+    let err = exp_map(
+        &MixturePlane::new(&base, &slice, &r),
+        [0.0, 0.0],
+        [1.0, 0.0],
+        1.0,
+    )
+    .unwrap_err();
     assert!(
         matches!(err, GeodesicError::OutsideModel { which: "start", .. }),
         "{err}"
@@ -224,7 +255,7 @@ fn seed() -> (Model, Slice) {
 
 fn seed_distance(a: [f64; 2], b: [f64; 2]) -> f64 {
     let (base, slice) = seed();
-    let found = shortest_path(&base, &slice, a, b, &rule()).unwrap();
+    let found = shortest_path(&MixturePlane::new(&base, &slice, &rule()), a, b).unwrap();
     assert_eq!(found.path.first(), Some(&a));
     assert_eq!(found.path.last(), Some(&b));
     found.distance
@@ -303,7 +334,13 @@ fn antidiagonal_length_to_diagonal() -> f64 {
 #[test]
 fn seed_geodesic_toward_the_diagonal_stops_on_the_singular_set() {
     let (base, slice) = seed();
-    let g = exp_map(&base, &slice, [1.0, -1.0], [-1.0, 1.0], 5.0, &rule()).unwrap();
+    let g = exp_map(
+        &MixturePlane::new(&base, &slice, &rule()),
+        [1.0, -1.0],
+        [-1.0, 1.0],
+        5.0,
+    )
+    .unwrap();
     assert_eq!(g.stopped, Some(StopReason::SingularSet));
     assert!(
         g.length.is_finite() && g.length > 0.0 && g.length < 5.0,
@@ -331,7 +368,7 @@ fn seed_twin_distance_is_twice_the_distance_to_the_diagonal() {
     let r = rule();
     // Translation invariance: every twin pair is an antidiagonal pair moved along (1, 1).
     let (a, twin) = ([1.7, -0.3], [-0.3, 1.7]);
-    let found = shortest_path(&base, &slice, a, twin, &r).unwrap();
+    let found = shortest_path(&MixturePlane::new(&base, &slice, &r), a, twin).unwrap();
     assert_eq!(found.method, PathMethod::Relaxation);
     let want = 2.0 * antidiagonal_length_to_diagonal();
     let err = check("twin distance", found.distance, want, 1e-4, 0.0).unwrap();
@@ -339,7 +376,7 @@ fn seed_twin_distance_is_twice_the_distance_to_the_diagonal() {
         found.error_estimate >= (found.distance - want).abs(),
         "{found:?}"
     );
-    let poly = polyline_length(&base, &slice, &found.path, &r);
+    let poly = polyline_length(&MixturePlane::new(&base, &slice, &r), &found.path);
     assert!(
         (poly - found.distance).abs() <= 1e-3,
         "{poly} vs {}",
@@ -360,9 +397,9 @@ fn relaxation_agrees_with_shooting_next_to_the_singular_set() {
     let (base, slice) = seed();
     let r = rule();
     let a = [1.5, -0.8];
-    let on = shortest_path(&base, &slice, a, [0.6, 0.6], &r).unwrap();
+    let on = shortest_path(&MixturePlane::new(&base, &slice, &r), a, [0.6, 0.6]).unwrap();
     assert_eq!(on.method, PathMethod::Relaxation);
-    let off = shortest_path(&base, &slice, a, [0.601, 0.599], &r).unwrap();
+    let off = shortest_path(&MixturePlane::new(&base, &slice, &r), a, [0.601, 0.599]).unwrap();
     assert_eq!(off.method, PathMethod::Shooting);
     let err = check("relaxation", on.distance, off.distance, 1e-3, 0.0).unwrap();
     assert!(
@@ -392,7 +429,7 @@ fn timings() {
         let r = QuadratureRule::new(q).unwrap();
         for (a, b) in pairs {
             let t = std::time::Instant::now();
-            let found = shortest_path(&base, &slice, a, b, &r).unwrap();
+            let found = shortest_path(&MixturePlane::new(&base, &slice, &r), a, b).unwrap();
             eprintln!(
                 "q={q} shortest {a:?} → {b:?}: {:.3} ms, d = {:.9}, {}, {} points",
                 t.elapsed().as_secs_f64() * 1e3,
@@ -402,14 +439,26 @@ fn timings() {
             );
         }
         let t = std::time::Instant::now();
-        let g = exp_map(&base, &slice, [-1.0, 1.5], [1.0, 0.3], 3.0, &r).unwrap();
+        let g = exp_map(
+            &MixturePlane::new(&base, &slice, &r),
+            [-1.0, 1.5],
+            [1.0, 0.3],
+            3.0,
+        )
+        .unwrap();
         eprintln!(
             "q={q} exp_map length 3: {:.3} ms, {} points",
             t.elapsed().as_secs_f64() * 1e3,
             g.path.len()
         );
         let t = std::time::Instant::now();
-        let g = exp_map(&base, &slice, [1.0, -1.0], [-1.0, 1.0], 5.0, &r).unwrap();
+        let g = exp_map(
+            &MixturePlane::new(&base, &slice, &r),
+            [1.0, -1.0],
+            [-1.0, 1.0],
+            5.0,
+        )
+        .unwrap();
         eprintln!(
             "q={q} exp_map into the diagonal: {:.3} ms, length {}, {:?}",
             t.elapsed().as_secs_f64() * 1e3,

@@ -5,6 +5,7 @@
 mod common;
 
 mod facts;
+mod family;
 mod general_model;
 mod geodesic;
 mod optimize;

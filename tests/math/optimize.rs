@@ -6,6 +6,7 @@
 //! from near the seed's singular diagonal ngd reaches θ* in a few steps while gd crawls.
 
 use fisherflow::math::estimates::mc_fisher;
+use fisherflow::math::family::MixturePlane;
 use fisherflow::math::general::{fisher_slice, gradient, kl_divergence};
 use fisherflow::math::optimize::{
     Hyperparameters, Optimizer, PerOptimizer, Run, Stop, first_step, race, run,
@@ -86,7 +87,14 @@ fn first_steps_match_the_30_digit_references() {
             (Optimizer::EfNgd, scale(ef.solve(g))),
         ];
         for (k, (o, want)) in want.into_iter().enumerate() {
-            let got = first_step(&target, &slice, start, o, lr, &hyper, &rule).unwrap();
+            let got = first_step(
+                &MixturePlane::new(&target, &slice, &rule),
+                start,
+                o,
+                lr,
+                &hyper,
+            )
+            .unwrap();
             let err = rel_err(got, want);
             worst[k] = worst[k].max(err);
             assert!(
@@ -94,7 +102,14 @@ fn first_steps_match_the_30_digit_references() {
                 "point {i} {o}: {got:?} vs {want:?} ({err:.2e})"
             );
             // The run's first point is the same step.
-            let r = run(&target, &slice, start, o, lr, 1, &hyper, &rule);
+            let r = run(
+                &MixturePlane::new(&target, &slice, &rule),
+                start,
+                o,
+                lr,
+                1,
+                &hyper,
+            );
             assert_eq!(r.stop, Stop::Completed, "point {i} {o}");
             let t1 = r.trajectory[1].theta;
             assert!(rel_err([t1[0] - start[0], t1[1] - start[1]], want) < REL_TOL);
@@ -114,7 +129,16 @@ fn first_steps_match_the_30_digit_references() {
             Optimizer::EfNgd,
         ]
         .into_iter()
-        .map(|o| first_step(&target, &slice, start, o, lr, &hyper, &rule).unwrap())
+        .map(|o| {
+            first_step(
+                &MixturePlane::new(&target, &slice, &rule),
+                start,
+                o,
+                lr,
+                &hyper,
+            )
+            .unwrap()
+        })
         .collect();
         for a in 0..4 {
             for b in a + 1..4 {
@@ -158,14 +182,12 @@ fn momentum_and_adam_take_their_textbook_first_two_steps() {
 
     // Heavy ball: v1 = g0, θ1 = θ0 − lr v1; v2 = β v1 + g1, θ2 = θ1 − lr v2.
     let r = run(
-        &target,
-        &slice,
+        &MixturePlane::new(&target, &slice, &rule),
         start,
         Optimizer::Momentum,
         lr,
         2,
         &hyper,
-        &rule,
     );
     let g0 = grad(start);
     let t1 = [start[0] - lr * g0[0], start[1] - lr * g0[1]];
@@ -181,21 +203,26 @@ fn momentum_and_adam_take_their_textbook_first_two_steps() {
         "momentum θ2",
     );
     // Negative control: plain gd's second step is another point.
-    let gd = run(&target, &slice, start, Optimizer::Gd, lr, 2, &hyper, &rule);
+    let gd = run(
+        &MixturePlane::new(&target, &slice, &rule),
+        start,
+        Optimizer::Gd,
+        lr,
+        2,
+        &hyper,
+    );
     assert!(rel_err(gd.trajectory[2].theta, r.trajectory[2].theta) > 1e-3);
 
     // Adam: m = β1 m + (1 − β1) g, v = β2 v + (1 − β2) g², d = m̂/(√v̂ + ε) with
     // m̂ = m/(1 − β1^t), v̂ = v/(1 − β2^t).
     let (b1, b2, eps) = (hyper.beta1, hyper.beta2, hyper.eps);
     let r = run(
-        &target,
-        &slice,
+        &MixturePlane::new(&target, &slice, &rule),
         start,
         Optimizer::Adam,
         lr,
         2,
         &hyper,
-        &rule,
     );
     let adam = |m: [f64; 2], v: [f64; 2], t: i32| {
         let d = |i: usize| (m[i] / (1.0 - b1.powi(t))) / ((v[i] / (1.0 - b2.powi(t))).sqrt() + eps);
@@ -241,24 +268,20 @@ fn mc_ngd_resamples_each_step_deterministically() {
     };
     let lr = 0.5;
     let a = run(
-        &target,
-        &slice,
+        &MixturePlane::new(&target, &slice, &rule),
         start,
         Optimizer::McNgd,
         lr,
         3,
         &hyper,
-        &rule,
     );
     let b = run(
-        &target,
-        &slice,
+        &MixturePlane::new(&target, &slice, &rule),
         start,
         Optimizer::McNgd,
         lr,
         3,
         &hyper,
-        &rule,
     );
     assert_eq!(a, b, "same seed, same run");
     assert_finite(&a);
@@ -276,14 +299,12 @@ fn mc_ngd_resamples_each_step_deterministically() {
         assert!(rel_err(got, [t[0] - lr * other[0], t[1] - lr * other[1]]) > 1e-6);
     }
     let c = run(
-        &target,
-        &slice,
+        &MixturePlane::new(&target, &slice, &rule),
         start,
         Optimizer::McNgd,
         lr,
         3,
         &Hyperparameters { seed: 8, ..hyper },
-        &rule,
     );
     assert_ne!(
         a.trajectory[1], c.trajectory[1],
@@ -305,14 +326,12 @@ fn a_step_out_of_the_domain_ends_the_run_and_is_reported() {
     // σ1 far too wide: the gradient in σ1 is large and positive, a big lr overshoots σ1 ≤ 0.
     let start = [0.0, 2.0];
     let r = run(
-        &target,
-        &slice,
+        &MixturePlane::new(&target, &slice, &rule),
         start,
         Optimizer::Gd,
         50.0,
         20,
         &Hyperparameters::default(),
-        &rule,
     );
     let Stop::LeftDomain {
         step,
@@ -331,14 +350,12 @@ fn a_step_out_of_the_domain_ends_the_run_and_is_reported() {
     assert_finite(&r);
     // Negative control: a small lr stays inside.
     let ok = run(
-        &target,
-        &slice,
+        &MixturePlane::new(&target, &slice, &rule),
         start,
         Optimizer::Gd,
         0.1,
         20,
         &Hyperparameters::default(),
-        &rule,
     );
     assert_eq!(ok.stop, Stop::Completed);
     assert_eq!(ok.trajectory.len(), 21);
@@ -353,14 +370,12 @@ fn a_step_out_of_the_domain_ends_the_run_and_is_reported() {
         sigma2: 0.6,
     };
     let r = run(
-        &target,
-        &slice,
+        &MixturePlane::new(&target, &slice, &rule),
         [0.5, -1.0],
         Optimizer::Gd,
         20.0,
         20,
         &Hyperparameters::default(),
-        &rule,
     );
     let Stop::LeftDomain { theta, detail, .. } = &r.stop else {
         panic!("expected left-domain, got {:?}", r.stop);
@@ -379,14 +394,12 @@ fn singular_preconditioners_break_down_without_nan() {
     let on_diagonal = [0.5, 0.5];
     for o in [Optimizer::Ngd, Optimizer::EfNgd] {
         let r = run(
-            &target,
-            &slice,
+            &MixturePlane::new(&target, &slice, &rule),
             on_diagonal,
             o,
             0.5,
             10,
             &Hyperparameters::default(),
-            &rule,
         );
         let Stop::Breakdown { step, detail } = &r.stop else {
             panic!("{o}: expected breakdown, got {:?}", r.stop);
@@ -401,28 +414,24 @@ fn singular_preconditioners_break_down_without_nan() {
     // Damping makes F + λI regular there, and gd does not need F at all.
     for o in [Optimizer::NgdDamped, Optimizer::Gd] {
         let r = run(
-            &target,
-            &slice,
+            &MixturePlane::new(&target, &slice, &rule),
             on_diagonal,
             o,
             0.5,
             10,
             &Hyperparameters::default(),
-            &rule,
         );
         assert_eq!(r.stop, Stop::Completed, "{o}");
         assert_finite(&r);
     }
     // A NaN learning rate is a breakdown too, not NaN in the trajectory.
     let r = run(
-        &target,
-        &slice,
+        &MixturePlane::new(&target, &slice, &rule),
         [0.1, 0.3],
         Optimizer::Gd,
         f64::NAN,
         5,
         &Hyperparameters::default(),
-        &rule,
     );
     assert!(
         matches!(r.stop, Stop::Breakdown { step: 1, .. }),
@@ -445,14 +454,12 @@ fn near_the_diagonal_ngd_converges_in_a_few_steps_while_gd_crawls() {
     assert!(eig.condition().unwrap() > 50.0, "{:?}", eig.condition());
     for (lr, steps) in [(1.0, 100), (0.1, 100)] {
         let runs = race(
-            &target,
-            &slice,
+            &MixturePlane::new(&target, &slice, &rule),
             start,
             &Optimizer::ALL,
             &PerOptimizer::splat(lr),
             steps,
             &hyper,
-            &rule,
         );
         assert_eq!(runs.len(), 7);
         for (r, o) in runs.iter().zip(Optimizer::ALL) {

@@ -11,6 +11,7 @@ use fisherflow::frame::overlay::world_to_screen;
 use fisherflow::gpu::context::GpuContext;
 use fisherflow::jobs::paths::{PATH_NODES, PathKey, compute_paths};
 use fisherflow::math::QuadratureRule;
+use fisherflow::math::family::MixturePlane;
 use fisherflow::math::geodesic::shortest_path;
 use fisherflow::render::canvas::Image;
 use fisherflow::render::colormap::palette;
@@ -70,11 +71,9 @@ fn shortest_path_is_drawn_where_the_solver_says_with_its_distance() {
     // The same solve, independently: the label's distance is the solver's.
     let rule = QuadratureRule::new(PATH_NODES).unwrap();
     let again = shortest_path(
-        &scene.model,
-        &scene.slice,
+        &MixturePlane::new(&scene.model, &scene.slice, &rule),
         scene.probe.unwrap(),
         scene.target(),
-        &rule,
     )
     .unwrap();
     assert!(

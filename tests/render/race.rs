@@ -11,6 +11,7 @@ use fisherflow::frame::FrameRenderer;
 use fisherflow::frame::overlay::world_to_screen;
 use fisherflow::jobs::race::{RaceKey, color};
 use fisherflow::math::QuadratureRule;
+use fisherflow::math::family::MixturePlane;
 use fisherflow::math::general::DEFAULT_NODES_GENERAL;
 use fisherflow::math::optimize::{Optimizer, race};
 use fisherflow::render::canvas::Image;
@@ -69,14 +70,12 @@ fn race_is_drawn_along_each_trajectory_and_absent_when_off() {
     let key = RaceKey::for_scene(&scene).unwrap();
     let rule = QuadratureRule::new(DEFAULT_NODES_GENERAL).unwrap();
     let direct = race(
-        &scene.model,
-        &scene.slice,
+        &MixturePlane::new(&scene.model, &scene.slice, &rule),
         [0.1, 0.3],
         &Optimizer::ALL,
         &key.race.lr,
         40,
         &key.race.hyper,
-        &rule,
     );
     assert_eq!(shown.runs, direct);
     let dir = format!("{}/target/test-output", env!("CARGO_MANIFEST_DIR"));

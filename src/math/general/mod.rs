@@ -74,6 +74,7 @@
 
 mod expectation;
 mod fisher;
+mod jet;
 mod mixture;
 mod point;
 
@@ -82,6 +83,7 @@ pub use fisher::{
     Metric, PROFILE_MIN_PIVOT, ProfiledError, fisher_full, fisher_full_hessian, fisher_metric,
     fisher_profiled, fisher_slice, held_params, schur_complement, slice_block, slice_vector,
 };
+pub use jet::metric_jet;
 pub use mixture::{GeneralMixture, Mat5, SwitchPoint};
 pub use point::{
     GeneralInput, GeneralReport, GeneralTargetReport, empirical_fisher_full, evaluate_general,

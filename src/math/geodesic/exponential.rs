@@ -4,8 +4,7 @@
 use super::flow::{Flow, Stepping, dense_path, metric_is_safe};
 use super::jet::speed_squared;
 use super::{GeodesicError, check_point};
-use crate::math::model::{Model, Slice};
-use crate::math::quadrature::QuadratureRule;
+use crate::math::family::Plane;
 
 /// Why a geodesic stopped before its requested length.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,27 +46,25 @@ pub struct Geodesic {
 /// length `length`.
 ///
 /// Integrated by Dormand–Prince 5(4) in f64 with per-step error ≤ 1e-8 in the metric's norm,
-/// steps capped at 0.25 in length and at σ/4 (π: 0.05) in each coordinate. It stops early,
+/// steps capped at 0.25 in length and at the plane's coordinate scales (the mixture: σ/4, π: 0.05). It stops early,
 /// with `stopped` saying why and `length` the length reached, where the next point would leave
 /// the model, or where F is no longer safely positive definite (κ > 1e10, det ≤ 0, or the
 /// step shrinks below 1e-12 in length there). A start on the singular set stops at once
 /// (length 0).
 pub fn exp_map(
-    base: &Model,
-    slice: &Slice,
+    plane: &dyn Plane,
     from: [f64; 2],
     direction: [f64; 2],
     length: f64,
-    rule: &QuadratureRule,
 ) -> Result<Geodesic, GeodesicError> {
-    check_point(base, slice, "start", from)?;
+    check_point(plane, "start", from)?;
     if !(direction.iter().all(|d| d.is_finite()) && direction != [0.0, 0.0]) {
         return Err(GeodesicError::BadDirection { direction });
     }
     if !(length.is_finite() && length >= 0.0) {
         return Err(GeodesicError::BadLength { length });
     }
-    let flow = Flow { base, slice, rule };
+    let flow = Flow { plane };
     let stay = |stopped| Geodesic {
         path: vec![from],
         end: from,

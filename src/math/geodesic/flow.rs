@@ -2,10 +2,8 @@
 //! (adaptive or along replayed steps), with the drawn path between its nodes.
 
 use super::exponential::StopReason;
-use super::jet::{acceleration, christoffel, metric_jet, speed_squared};
-use crate::math::general::fisher_slice;
-use crate::math::model::{Model, Param, Slice};
-use crate::math::quadrature::QuadratureRule;
+use super::jet::{acceleration, christoffel, speed_squared};
+use crate::math::family::Plane;
 use crate::math::sym2::Sym2;
 
 /// Beyond this condition number F counts as singular for a geodesic: the integration stops
@@ -86,11 +84,9 @@ pub(super) fn metric_is_safe(f: &Sym2<f64>) -> bool {
         && e.lambda_max <= SINGULAR_CONDITION_GEODESIC * e.lambda_min
 }
 
-/// The geodesic equation on one slice through one base model.
+/// The geodesic equation on one plane.
 pub(super) struct Flow<'a> {
-    pub(super) base: &'a Model,
-    pub(super) slice: &'a Slice,
-    pub(super) rule: &'a QuadratureRule,
+    pub(super) plane: &'a dyn Plane,
 }
 
 /// Dormand–Prince 5(4): the stage matrix a (lower triangle; the system is autonomous, so the
@@ -147,20 +143,25 @@ pub(super) enum Stepping<'s> {
 }
 
 impl<'a> Flow<'a> {
-    pub(super) fn model_at(&self, xy: [f64; 2]) -> Result<Model, Blocked> {
-        let m = self.slice.place(self.base, xy);
-        m.validate_for(self.slice).map_err(|_| Blocked::LeftModel)?;
-        Ok(m)
+    /// Ok where `xy` is inside the model.
+    pub(super) fn inside(&self, xy: [f64; 2]) -> Result<(), Blocked> {
+        self.plane.check(xy).map_err(|_| Blocked::LeftModel)
     }
 
     pub(super) fn metric(&self, xy: [f64; 2]) -> Result<Sym2<f64>, Blocked> {
-        let m = self.model_at(xy)?;
-        Ok(fisher_slice(&m, self.slice, self.rule))
+        self.inside(xy)?;
+        Ok(self.plane.metric(xy))
+    }
+
+    /// The metric's jet at `xy`, or None outside the model.
+    pub(super) fn jet(&self, xy: [f64; 2]) -> Option<crate::math::family::MetricJet> {
+        self.inside(xy).ok()?;
+        Some(self.plane.metric_jet(xy))
     }
 
     fn slope(&self, y: &State) -> Result<Slope, Blocked> {
-        let m = self.model_at([y[0], y[1]])?;
-        let jet = metric_jet(&m, self.slice, self.rule);
+        self.inside([y[0], y[1]])?;
+        let jet = self.plane.metric_jet([y[0], y[1]]);
         if !metric_is_safe(&jet.metric) {
             return Err(Blocked::Singular);
         }
@@ -244,7 +245,7 @@ impl<'a> Flow<'a> {
                     // Caps: Fisher–Rao length per step, and coordinate change per step
                     // (where F degenerates the coordinate speed 1/√λ blows up).
                     let mut cap = MAX_STEP_LENGTH / speed;
-                    let scales = self.coordinate_scales([y[0], y[1]]);
+                    let scales = self.plane.coordinate_scales([y[0], y[1]]);
                     for i in 0..2 {
                         let rate = y[2 + i].abs();
                         if rate > 0.0 {
@@ -304,23 +305,12 @@ impl<'a> Flow<'a> {
         }
         Ok(run)
     }
-
-    /// Per-coordinate step caps at a point: a quarter of the smaller σ there for a mean or a
-    /// σ (the model's natural length), 0.05 for π.
-    fn coordinate_scales(&self, xy: [f64; 2]) -> [f64; 2] {
-        let m = self.slice.place(self.base, xy);
-        let sigma = m.sigma1.min(m.sigma2);
-        self.slice.params().map(|p| match p {
-            Param::Pi => 0.05,
-            _ => 0.25 * sigma,
-        })
-    }
 }
 
 /// The drawn path of a run: the nodes, with cubic Hermite points (θ and θ' = v at both ends
 /// of each step, so fourth-order accurate) in between, a point at least every
-/// 1/[`PATH_POINTS`] of `total_length` and every sixteenth of σ (a twentieth of π) in
-/// coordinates.
+/// 1/[`PATH_POINTS`] of `total_length` and every quarter of the plane's coordinate scale (the
+/// mixture: a sixteenth of σ, a twentieth of π).
 pub(super) fn dense_path(
     flow: &Flow<'_>,
     run: &Run,
@@ -332,7 +322,7 @@ pub(super) fn dense_path(
     for pair in run.nodes.windows(2) {
         let (a, b) = (&pair[0], &pair[1]);
         let h = b.t - a.t;
-        let scales = flow.coordinate_scales([a.y[0], a.y[1]]);
+        let scales = flow.plane.coordinate_scales([a.y[0], a.y[1]]);
         let mut pieces = (h * speed / spacing).ceil();
         for (i, scale) in scales.iter().enumerate() {
             pieces = pieces.max(((b.y[i] - a.y[i]).abs() / (0.25 * scale)).ceil());

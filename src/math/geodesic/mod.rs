@@ -1,11 +1,13 @@
-//! Fisher–Rao geodesics on a slice, in f64 (MATH.md, "Geodesics"): the metric's first
-//! derivatives by quadrature, the Christoffel symbols, and the geodesic equation's
-//! acceleration. Every geodesic path in fisherflow (the CLI's exponential map and shortest
-//! path, the WGSL kernel's f64 mirror) is built on [`metric_jet`].
+//! Fisher–Rao geodesics on any [`Plane`] (a family on its canvas), in f64 (MATH.md,
+//! "Geodesics"): the Christoffel symbols from the plane's metric jet, the geodesic equation,
+//! the exponential map and shortest paths. Every geodesic path in fisherflow (the CLI's
+//! exponential map and shortest path, the viewer's paths, the WGSL ball kernel's f64 mirror)
+//! is built on a [`MetricJet`]; the solvers see the family only through [`Plane`].
 //!
-//! # The jet
-//! On a slice (a, b) the metric is the induced block F_ij, i, j ∈ {a, b}, of the full Fisher
-//! matrix. Its derivatives are exact expectations (∂ₖp = p sₖ):
+//! # The jet (the mixture's)
+//! On a slice (a, b) of the mixture the metric is the induced block F_ij, i, j ∈ {a, b}, of the
+//! full Fisher matrix. Its derivatives are exact expectations (∂ₖp = p sₖ,
+//! [`crate::math::general::metric_jet`]):
 //!
 //!   ∂ₖF_ij = E_p[(∂ₖsᵢ) sⱼ + sᵢ (∂ₖsⱼ) + sᵢ sⱼ sₖ],
 //!
@@ -27,7 +29,7 @@
 //! error √(eᵀFe) in length, velocity error relative to the speed) against 1e-8 per step: near
 //! the singular set the coordinate speed 1/√λ blows up while lengths stay small, and a
 //! coordinate norm would force the steps to zero there. Steps are capped at 0.25 in length
-//! and σ/4 (π: 0.05) in each coordinate. A step whose stages leave the model or meet an F that
+//! and the plane's coordinate scales (the mixture: σ/4, π: 0.05). A step whose stages leave the model or meet an F that
 //! is not safely positive definite (κ > [`SINGULAR_CONDITION_GEODESIC`]) is shrunk fourfold;
 //! below 1e-12 in length the geodesic stops, with [`StopReason`] saying which. The drawn path
 //! adds cubic Hermite points (θ, θ' at both ends of a step) between the steps.
@@ -64,6 +66,7 @@
 //! ([`StopReason::LeftModel`]) at finite length where F_ππ stays finite there.
 //!
 //! [`GeneralMixture::log_density_hessian`]: super::general::GeneralMixture::log_density_hessian
+//! [`Plane`]: super::family::Plane
 
 mod exponential;
 mod flow;
@@ -75,24 +78,24 @@ mod shortest;
 
 pub use exponential::{Geodesic, StopReason, exp_map};
 pub use flow::SINGULAR_CONDITION_GEODESIC;
-pub use jet::{Christoffel, MetricJet, acceleration, christoffel, metric_jet, speed_squared};
+pub use jet::{Christoffel, MetricJet, acceleration, christoffel, speed_squared};
 pub use relax::polyline_length;
 pub use shortest::{PathMethod, ShortestPath, shortest_path};
 
-use super::model::{Model, ModelError, Slice};
+use super::family::Plane;
 
 /// Bad input to the geodesic solvers, or no path found.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum GeodesicError {
-    /// A point whose model is not valid on the slice.
+    /// A point outside the model.
     #[error("the {which} point ({}, {}) is outside the model: {error}", point[0], point[1])]
     OutsideModel {
         /// Which point ("start", "end").
         which: &'static str,
-        /// Its slice coordinates.
+        /// Its canvas coordinates.
         point: [f64; 2],
-        /// What is wrong with the model there.
-        error: ModelError,
+        /// What is wrong there ([`Plane::check`]).
+        error: String,
     },
     /// A direction of length zero, or not finite.
     #[error("the direction ({}, {}) must be a finite nonzero vector", direction[0], direction[1])]
@@ -119,14 +122,12 @@ pub enum GeodesicError {
 }
 
 fn check_point(
-    base: &Model,
-    slice: &Slice,
+    plane: &dyn Plane,
     which: &'static str,
     point: [f64; 2],
 ) -> Result<(), GeodesicError> {
-    slice
-        .place(base, point)
-        .validate_for(slice)
+    plane
+        .check(point)
         .map_err(|error| GeodesicError::OutsideModel {
             which,
             point,

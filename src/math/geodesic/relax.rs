@@ -2,33 +2,23 @@
 //! Σ δᵀḠδ, measured by their Fisher–Rao length.
 
 use super::flow::{Flow, metric_is_safe};
-use super::jet::{MetricJet, metric_jet, speed_squared};
+use super::jet::{MetricJet, speed_squared};
 use super::mat2::{Mat2, mat, mat_inv, mat_mul, mat_sub, mat_vec};
-use crate::math::general::fisher_slice;
-use crate::math::model::{Model, Slice};
-use crate::math::quadrature::QuadratureRule;
+use crate::math::family::Plane;
 use crate::math::sym2::Sym2;
 
 /// The Fisher–Rao length of a polyline: Σ √(δᵀ F(midpoint) δ) over its segments (second-order
 /// accurate in the segment length). NaN where a midpoint is outside the model (it never is
-/// for points inside: the domain is a product of intervals, so convex).
-pub fn polyline_length(
-    base: &Model,
-    slice: &Slice,
-    path: &[[f64; 2]],
-    rule: &QuadratureRule,
-) -> f64 {
+/// for points inside: a plane's domain is convex).
+pub fn polyline_length(plane: &dyn Plane, path: &[[f64; 2]]) -> f64 {
     path.windows(2)
         .map(|w| {
             let mid = [0.5 * (w[0][0] + w[1][0]), 0.5 * (w[0][1] + w[1][1])];
-            let m = slice.place(base, mid);
-            if m.validate_for(slice).is_err() {
+            if plane.check(mid).is_err() {
                 return f64::NAN;
             }
             let d = [w[1][0] - w[0][0], w[1][1] - w[0][1]];
-            speed_squared(&fisher_slice(&m, slice, rule), d)
-                .max(0.0)
-                .sqrt()
+            speed_squared(&plane.metric(mid), d).max(0.0).sqrt()
         })
         .sum()
 }
@@ -47,9 +37,7 @@ fn chain_jets(flow: &Flow<'_>, pts: &[[f64; 2]]) -> Option<Vec<MetricJet>> {
         at.push(p);
     }
     // Each jet is a whole quadrature (~100 µs): worth spreading over the cores.
-    at.par_iter()
-        .map(|&p| Some(metric_jet(&flow.model_at(p).ok()?, flow.slice, flow.rule)))
-        .collect()
+    at.par_iter().map(|&p| flow.jet(p)).collect()
 }
 
 fn segment(pts: &[[f64; 2]], k: usize) -> [f64; 2] {
@@ -229,7 +217,7 @@ pub(super) struct Relaxed {
 /// midpoint rule on each: the speed along a segment that crosses the seed's diagonal has a
 /// kink (|t|-like), where Simpson's rule on the whole segment would miss a third of its length.
 pub(super) fn fine_length(flow: &Flow<'_>, pts: &[[f64; 2]]) -> f64 {
-    polyline_length(flow.base, flow.slice, &subdivide(pts), flow.rule)
+    polyline_length(flow.plane, &subdivide(pts))
 }
 
 /// The polyline with each segment cut into [`LENGTH_PIECES`] equal pieces.

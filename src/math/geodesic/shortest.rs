@@ -5,8 +5,7 @@ use super::flow::Flow;
 use super::relax::{fine_length, refine, relax, subdivide};
 use super::shooting::shoot;
 use super::{GeodesicError, check_point};
-use crate::math::model::{Model, Slice};
-use crate::math::quadrature::QuadratureRule;
+use crate::math::family::Plane;
 
 /// How [`shortest_path`] found its answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,14 +65,12 @@ const FINE_SEGMENTS: usize = 64;
 /// [`exp_map`]: super::exp_map
 /// [`polyline_length`]: super::polyline_length
 pub fn shortest_path(
-    base: &Model,
-    slice: &Slice,
+    plane: &dyn Plane,
     from: [f64; 2],
     to: [f64; 2],
-    rule: &QuadratureRule,
 ) -> Result<ShortestPath, GeodesicError> {
-    check_point(base, slice, "start", from)?;
-    check_point(base, slice, "end", to)?;
+    check_point(plane, "start", from)?;
+    check_point(plane, "end", to)?;
     if from == to {
         return Ok(ShortestPath {
             distance: 0.0,
@@ -82,7 +79,7 @@ pub fn shortest_path(
             error_estimate: 0.0,
         });
     }
-    let flow = Flow { base, slice, rule };
+    let flow = Flow { plane };
     let no_path = |reason: &str| GeodesicError::NoPath {
         from,
         to,
