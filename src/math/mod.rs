@@ -22,6 +22,8 @@
 //! * [`geodesic`]: Christoffel symbols, the geodesic equation, the exponential map and shortest
 //!   paths on any plane (MATH.md, "Geodesics");
 //! * [`optimize`]: the optimizers and their race on any plane.
+//!
+//! The second family, the policy plane of a learned controller ([`policy`]).
 
 pub mod estimates;
 pub mod family;
@@ -33,6 +35,7 @@ pub mod mixture;
 pub mod model;
 pub mod optimize;
 pub mod point;
+pub mod policy;
 pub mod quadrature;
 pub mod sym2;
 

@@ -9,5 +9,6 @@ mod family;
 mod general_model;
 mod geodesic;
 mod optimize;
+mod policy;
 mod reference_points;
 mod shader_validation;

@@ -109,9 +109,10 @@ impl Plane for MixturePlane<'_> {
         }
     }
 
-    /// Every kind: F, the empirical Fisher under the target and the Monte-Carlo Fisher.
-    fn offers(&self, _which: Preconditioner) -> bool {
-        true
+    /// F, the empirical Fisher under the target and the Monte-Carlo Fisher; no Gauss–Newton
+    /// matrix (the loss is not a sum of squares).
+    fn offers(&self, which: Preconditioner) -> bool {
+        !matches!(which, Preconditioner::GaussNewton)
     }
 
     fn preconditioner(
@@ -134,6 +135,9 @@ impl Plane for MixturePlane<'_> {
                 seed,
                 step,
             } => estimates::mc_fisher(&model, self.slice, samples, seed, step),
+            Preconditioner::GaussNewton => {
+                unreachable!("the mixture does not offer it (offers), so direction never asks")
+            }
         }
     }
 }

@@ -59,6 +59,9 @@ pub enum Preconditioner {
         /// The step whose stream is drawn.
         step: u32,
     },
+    /// The Gauss–Newton matrix of a quadratic cost (the policy plane's (R + BᵀP_K B) Σ_K,
+    /// whose step ½ is policy iteration).
+    GaussNewton,
 }
 
 impl Preconditioner {
@@ -68,6 +71,7 @@ impl Preconditioner {
             Preconditioner::Fisher => "F",
             Preconditioner::EmpiricalFisher => "the empirical Fisher EF",
             Preconditioner::MonteCarloFisher { .. } => "the Monte-Carlo Fisher F̂",
+            Preconditioner::GaussNewton => "the Gauss–Newton matrix",
         }
     }
 }
@@ -96,6 +100,13 @@ pub trait Plane: Sync {
     /// L and ∇L at `xy`, with the empirical Fisher's block when `with_empirical_fisher` and the
     /// family has one.
     fn target_terms(&self, xy: [f64; 2], with_empirical_fisher: bool) -> TargetTerms;
+
+    /// Whether F grows without bound toward the model's open edges (the policy plane's Σ_K/σ²
+    /// as ρ(A_K) → 1), so that a geodesic meeting an ill-conditioned F has reached an edge
+    /// rather than a singular set where F degenerates (the mixture's). Default: no.
+    fn edges_blow_up(&self) -> bool {
+        false
+    }
 
     /// Whether the family has the preconditioner `which` (its seed and sample count aside).
     fn offers(&self, which: Preconditioner) -> bool;

@@ -31,10 +31,14 @@ pub(super) enum Blocked {
     Singular,
 }
 
-impl From<Blocked> for StopReason {
-    fn from(b: Blocked) -> Self {
+impl Flow<'_> {
+    /// Why a geodesic blocked by `b` stops: an ill-conditioned metric is the singular set,
+    /// except on a plane whose metric blows up at its open edges ([`Plane::edges_blow_up`]),
+    /// where it means the geodesic has reached the edge.
+    fn reason(&self, b: Blocked) -> StopReason {
         match b {
             Blocked::LeftModel => StopReason::LeftModel,
+            Blocked::Singular if self.plane.edges_blow_up() => StopReason::LeftModel,
             Blocked::Singular => StopReason::SingularSet,
         }
     }
@@ -229,7 +233,7 @@ impl<'a> Flow<'a> {
                             run.steps.push(h);
                         }
                         Err(b) => {
-                            run.stopped = Some(b.into());
+                            run.stopped = Some(self.reason(b));
                             return Ok(run);
                         }
                     }
@@ -258,7 +262,7 @@ impl<'a> Flow<'a> {
                         h = t_end - t;
                     }
                     if h * speed < MIN_STEP_LENGTH && !last_step {
-                        run.stopped = Some(last_block.into());
+                        run.stopped = Some(self.reason(last_block));
                         return Ok(run);
                     }
                     match self.step(&y, &k, h) {
@@ -299,7 +303,7 @@ impl<'a> Flow<'a> {
                     }
                 }
                 if t < t_end {
-                    run.stopped = Some(last_block.into());
+                    run.stopped = Some(self.reason(last_block));
                 }
             }
         }
