@@ -5,7 +5,8 @@
 //! A point is either the seed's `{"mu1", "mu2", "sigma", "target": [t1, t2]}` (the (μ1, μ2)
 //! slice of ½N(μ1, σ²) + ½N(μ2, σ²)) or a general one, `{"model": {pi, mu1, mu2, sigma1,
 //! sigma2}, "slice": ["a", "b"], "target": {…}}`, answered with the same keys in slice order,
-//! echoing `model`, `slice` and `target` as given.
+//! echoing `model`, `slice` and `target` as given. A policy-plane point `{"system": {...},
+//! "gains": [k1, k2], "horizon": H}` is answered by [`super::fim_policy`] (f64, CPU only).
 //!
 //! Every point with a target (either form, either device) also gets `"empirical_fisher"`, the
 //! population empirical Fisher E_{p*}[s sᵀ]'s 2×2 block by quadrature (slice order; the seed's
@@ -24,7 +25,7 @@ use anyhow::{Context, anyhow};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
-use super::{CliError, CliResult, parse_pair};
+use super::{CliError, CliResult, fim_policy, parse_pair};
 use crate::bench::verify::report_from_cell;
 use crate::compute::estimates::evaluate_estimates;
 use crate::compute::fim_field::evaluate_points;
@@ -145,6 +146,7 @@ fn as_general(point: &FimPoint) -> (Model, Slice, Option<Model>) {
             p.target.map(|t| Model::seed(t[0], t[1], p.sigma)),
         ),
         FimPoint::General { input, .. } => (input.model, input.slice, input.target),
+        FimPoint::Policy(_) => unreachable!("run refuses --samples with policy points"),
     }
 }
 
@@ -222,6 +224,8 @@ pub enum FimPoint {
         /// `model`, `slice` and `target` exactly as given.
         given: serde_json::Map<String, serde_json::Value>,
     },
+    /// A point of the policy plane.
+    Policy(fim_policy::PolicyInput),
 }
 
 #[derive(Serialize)]
@@ -233,6 +237,24 @@ struct FimOutput {
 /// Runs `fisherflow fim`.
 pub fn run(args: &FimArgs) -> CliResult {
     let points = read_fim_points(args)?;
+    if let Some(index) = points.iter().position(|p| matches!(p, FimPoint::Policy(_))) {
+        let refuse = |what: &str| {
+            Err(CliError::input(anyhow!(
+                "point {index} is a policy-plane point: {what}"
+            )))
+        };
+        if args.device == Device::Gpu {
+            return refuse(
+                "its GPU kernel is not built yet; use --device cpu (the f64 closed loop)",
+            );
+        }
+        if args.samples.is_some() {
+            return refuse(
+                "--samples estimates the mixture's Fisher from samples; drop it (the policy \
+                 plane's rollout estimates are not built yet)",
+            );
+        }
+    }
     validate_damping(args.damping).map_err(CliError::input)?;
     let sample_options = args.sample_options()?;
     let nodes = args.nodes.unwrap_or(match args.device {
@@ -244,7 +266,7 @@ pub fn run(args: &FimArgs) -> CliResult {
         .iter()
         .filter_map(|p| match p {
             FimPoint::Seed(input) => Some(*input),
-            FimPoint::General { .. } => None,
+            FimPoint::General { .. } | FimPoint::Policy(_) => None,
         })
         .collect();
     // One device for every point of the run (seed and general alike).
@@ -278,7 +300,7 @@ pub fn run(args: &FimArgs) -> CliResult {
         .iter()
         .filter_map(|p| match p {
             FimPoint::General { input, .. } => Some(input),
-            FimPoint::Seed(_) => None,
+            FimPoint::Seed(_) | FimPoint::Policy(_) => None,
         })
         .collect();
     let mut general_gpu = match &ctx {
@@ -327,6 +349,11 @@ pub fn run(args: &FimArgs) -> CliResult {
                 json.push(value);
                 reports.push(Report::General(report, estimate));
             }
+            FimPoint::Policy(input) => {
+                let value = fim_policy::evaluate(input);
+                reports.push(Report::Policy(input.clone()));
+                json.push(value);
+            }
         }
     }
     let output = FimOutput {
@@ -364,6 +391,7 @@ fn add_estimates(value: &mut serde_json::Value, estimate: Option<SampleEstimates
 enum Report {
     Seed(PointReport, Option<[[f64; 2]; 2]>, Option<SampleEstimates>),
     General(GeneralReport, Option<SampleEstimates>),
+    Policy(fim_policy::PolicyInput),
 }
 
 /// The seed-form points to evaluate (the single-point options or a --points file of seed
@@ -374,8 +402,8 @@ pub fn read_points(args: &FimArgs) -> Result<Vec<PointInput>, CliError> {
         .enumerate()
         .map(|(index, p)| match p {
             FimPoint::Seed(input) => Ok(input),
-            FimPoint::General { .. } => Err(CliError::input(anyhow!(
-                "point {index}: a general point where only the seed's form is accepted"
+            FimPoint::General { .. } | FimPoint::Policy(_) => Err(CliError::input(anyhow!(
+                "point {index}: a general or policy point where only the seed's form is accepted"
             ))),
         })
         .collect()
@@ -434,6 +462,12 @@ pub fn parse_points_json(text: &str) -> Result<Vec<FimPoint>, CliError> {
         .map(|(index, value)| {
             if value.get("model").is_some() {
                 return parse_general(index, value);
+            }
+            if let Some(object) = value.as_object()
+                && object.contains_key("system")
+            {
+                warn_unknown_fields(index, object, &fim_policy::KEYS);
+                return fim_policy::parse(index, object).map(FimPoint::Policy);
             }
             if let Some(object) = value.as_object() {
                 warn_unknown_fields(index, object, &["mu1", "mu2", "sigma", "target"]);
@@ -625,6 +659,10 @@ fn summary(
             Report::General(g, estimate) => {
                 general_summary(&mut s, i, g);
                 estimates_summary(&mut s, estimate);
+                continue;
+            }
+            Report::Policy(input) => {
+                fim_policy::summary(&mut s, i, input);
                 continue;
             }
         };

@@ -1,5 +1,5 @@
-//! `fisherflow geodesic`: Fisher–Rao geodesics on a slice of the general mixture, in f64
-//! (`math::geodesic`). Two forms:
+//! `fisherflow geodesic`: Fisher–Rao geodesics on a slice of the general mixture, or with
+//! `--system KEY=VALUE,…` on the policy plane of gains K, in f64 (`math::geodesic`). Two forms:
 //!
 //! * `--from X,Y --to X,Y`: the shortest path within the slice and its length, the slice
 //!   distance (JSON keys `distance`, `path`, plus `method` and `error_estimate`);
@@ -8,8 +8,9 @@
 //!   and `stopped` — "left the model" or "singular set" — only when it stopped early, `length`
 //!   then being the length reached).
 //!
-//! Points are slice coordinates; the held parameters come from `--model`/`--sigma`
-//! ([`ModelArgs`]). Every input is checked before any work: a bad one exits 2 with a message
+//! Points are slice coordinates, the held parameters from `--model`/`--sigma` ([`ModelArgs`]);
+//! with `--system` they are gains K1,K2 inside the stability triangle, and a ray that reaches
+//! an edge stops with `"stopped": "left the model"` and the length to it. Every input is checked before any work: a bad one exits 2 with a message
 //! naming the option and what to do, and nothing on stdout.
 
 use std::fmt::Write as _;
@@ -17,10 +18,11 @@ use std::fmt::Write as _;
 use anyhow::anyhow;
 use clap::Args;
 
-use super::{CliError, CliResult, ModelArgs, parse_pair};
-use crate::math::family::MixturePlane;
+use super::{CliError, CliResult, ModelArgs, parse_pair, parse_system, refuse_mixture_options};
+use crate::math::family::{MixturePlane, Plane};
 use crate::math::general::DEFAULT_NODES_GENERAL;
 use crate::math::geodesic::{GeodesicError, exp_map, shortest_path};
+use crate::math::policy::PolicyPlane;
 use crate::math::{Model, QuadratureRule, Slice};
 
 /// Options of `fisherflow geodesic`.
@@ -43,6 +45,11 @@ pub struct GeodesicArgs {
     /// --sigma S for σ1 = σ2 = S.
     #[command(flatten)]
     pub model: ModelArgs,
+    /// The policy plane instead of the mixture: plant=cart|pendulum and any of dt, friction,
+    /// omega2 (pendulum), q_pos, q_vel, r, x0_pos, x0_vel, exploration (MATH.md); the points
+    /// are then gains K1,K2.
+    #[arg(long, value_name = "KEY=VALUE,…")]
+    pub system: Option<String>,
     /// Quadrature nodes per mixture component for the metric and its derivatives (even).
     #[arg(long, default_value_t = DEFAULT_NODES_GENERAL)]
     pub nodes: u32,
@@ -101,12 +108,43 @@ fn task(args: &GeodesicArgs) -> Result<Task, CliError> {
 /// Runs `fisherflow geodesic`.
 pub fn run(args: &GeodesicArgs) -> CliResult {
     let task = task(args)?;
+    let system = args.system.as_deref().map(parse_system).transpose()?;
     let slice = args.model.slice.unwrap_or(Slice::SEED);
-    let base = args.model.apply(Model::default(), &slice)?;
+    let base = match system {
+        None => args.model.apply(Model::default(), &slice)?,
+        Some(_) => {
+            refuse_mixture_options(&args.model, &[])?;
+            Model::default()
+        }
+    };
     let rule =
         QuadratureRule::new(args.nodes).map_err(|e| CliError::input(anyhow!("--nodes: {e}")))?;
+    let mut out = serde_json::Map::new();
+    let (mixture, policy);
+    let (plane, canvas): (&dyn Plane, String) = match &system {
+        None => {
+            out.insert(
+                "model".into(),
+                serde_json::to_value(base).map_err(CliError::runtime)?,
+            );
+            out.insert(
+                "slice".into(),
+                serde_json::to_value(slice).map_err(CliError::runtime)?,
+            );
+            mixture = MixturePlane::new(&base, &slice, &rule);
+            (&mixture, format!("slice {slice}"))
+        }
+        Some(system) => {
+            out.insert(
+                "system".into(),
+                serde_json::to_value(system).map_err(CliError::runtime)?,
+            );
+            policy = PolicyPlane::new(system);
+            (&policy, format!("the {} policy plane", system.plant.name()))
+        }
+    };
     let check = |option: &str, xy: [f64; 2]| {
-        slice.place(&base, xy).validate_for(&slice).map_err(|e| {
+        plane.check(xy).map_err(|e| {
             CliError::input(anyhow!(
                 "--{option}: the point ({}, {}) is outside the model: {e}; choose a point \
                  inside it",
@@ -116,23 +154,13 @@ pub fn run(args: &GeodesicArgs) -> CliResult {
         })
     };
     check("from", args.from)?;
-    let mut out = serde_json::Map::new();
-    out.insert(
-        "model".into(),
-        serde_json::to_value(base).map_err(CliError::runtime)?,
-    );
-    out.insert(
-        "slice".into(),
-        serde_json::to_value(slice).map_err(CliError::runtime)?,
-    );
     out.insert("from".into(), args.from.into());
     let mut text = String::new();
     let point = |p: [f64; 2]| format!("({}, {})", p[0], p[1]);
     match task {
         Task::Shortest { to } => {
             check("to", to)?;
-            let found = shortest_path(&MixturePlane::new(&base, &slice, &rule), args.from, to)
-                .map_err(error)?;
+            let found = shortest_path(plane, args.from, to).map_err(error)?;
             out.insert("to".into(), to.into());
             out.insert("distance".into(), found.distance.into());
             out.insert("method".into(), found.method.to_string().into());
@@ -140,7 +168,7 @@ pub fn run(args: &GeodesicArgs) -> CliResult {
             out.insert("path".into(), found.path.clone().into());
             let _ = writeln!(
                 text,
-                "shortest path on slice {slice} from {} to {}: distance {:.10} ({}, error \
+                "shortest path on {canvas} from {} to {}: distance {:.10} ({}, error \
                  ≲ {:.0e}), {} path points",
                 point(args.from),
                 point(to),
@@ -151,13 +179,7 @@ pub fn run(args: &GeodesicArgs) -> CliResult {
             );
         }
         Task::Exp { direction, length } => {
-            let g = exp_map(
-                &MixturePlane::new(&base, &slice, &rule),
-                args.from,
-                direction,
-                length,
-            )
-            .map_err(error)?;
+            let g = exp_map(plane, args.from, direction, length).map_err(error)?;
             out.insert("direction".into(), direction.into());
             out.insert("requested_length".into(), length.into());
             out.insert("length".into(), g.length.into());
@@ -168,7 +190,7 @@ pub fn run(args: &GeodesicArgs) -> CliResult {
             out.insert("path".into(), g.path.clone().into());
             let _ = write!(
                 text,
-                "geodesic on slice {slice} from {} along {}: length {:.10} reached at {}",
+                "geodesic on {canvas} from {} along {}: length {:.10} reached at {}",
                 point(args.from),
                 point(direction),
                 g.length,

@@ -5,6 +5,7 @@
 pub mod bench;
 pub mod capture;
 pub mod fim;
+pub mod fim_policy;
 pub mod geodesic;
 pub mod kfac;
 pub mod optimize;
@@ -146,6 +147,33 @@ pub struct ModelArgs {
     /// sigma1 or sigma2).
     #[arg(long, allow_negative_numbers = true)]
     pub sigma: Option<f64>,
+}
+
+/// Parses `--system KEY=VALUE,…` (the policy plane's keys, MATH.md), every key checked.
+pub fn parse_system(text: &str) -> Result<crate::math::policy::System, CliError> {
+    text.parse().map_err(|e| {
+        CliError::input(anyhow::anyhow!(
+            "--{e}; the keys are plant=cart|pendulum, dt, friction, omega2 (pendulum), q_pos, \
+             q_vel, r, x0_pos, x0_vel, exploration (MATH.md, \"The policy plane\")"
+        ))
+    })
+}
+
+/// With `--system` the canvas is the policy plane's gains: the mixture's options (`--model`,
+/// `--slice`, `--sigma`, and `others`, each with whether it was given) are refused (exit 2).
+pub fn refuse_mixture_options(model: &ModelArgs, others: &[(bool, &str)]) -> Result<(), CliError> {
+    let given = [
+        (model.model.is_some(), "--model"),
+        (model.slice.is_some(), "--slice"),
+        (model.sigma.is_some(), "--sigma"),
+    ];
+    match given.iter().chain(others).find(|(g, _)| *g) {
+        Some((_, option)) => Err(CliError::input(anyhow::anyhow!(
+            "{option} is the mixture's; with --system the canvas is the gains K = (k1, k2) and the \
+             target the optimum K* (computed): drop {option}"
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Parsed `--model`: parameter values in the order given.

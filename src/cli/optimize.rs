@@ -1,23 +1,34 @@
-//! `fisherflow optimize`: race the optimizers of `math::optimize` (gd, momentum, adam, ngd,
-//! ngd-damped, ef-ngd, mc-ngd) from one start to the target on a slice of the general mixture,
-//! on the f64 CPU path, and print each trajectory with L and the cumulative Fisher–Rao length.
+//! `fisherflow optimize`: race the optimizers of `math::optimize` from one start on a family's
+//! plane, on the f64 CPU path, and print each trajectory with the loss and the cumulative
+//! Fisher–Rao length.
 //!
-//! Start and target are slice coordinates; the held parameters come from `--model`/`--sigma`
-//! ([`ModelArgs`]). JSON: `{"runs": [{"optimizer", "lr", "trajectory": [{"step", "theta",
-//! "loss", "fisher_rao_length", "euclidean_length"}, …], "stop": {"reason", …}}, …]}` plus the
-//! inputs echoed (`model`, `slice`, `start`, `target`, `steps`, `hyperparameters`). Without
-//! `--json` a table per optimizer. Every input is checked before any work: a bad one exits 2
-//! with a message naming the option and what to do, and nothing on stdout.
+//! * The mixture (default): gd, momentum, adam, ngd, ngd-damped, ef-ngd, mc-ngd toward the
+//!   target on a slice. Start and target are slice coordinates; the held parameters come from
+//!   `--model`/`--sigma` ([`ModelArgs`]).
+//! * The policy plane (`--system KEY=VALUE,…`): gd, momentum, adam, npg, gauss-newton from
+//!   gains `--start` toward the DARE optimum K*, the loss the cost C(K). A run that leaves the
+//!   stability triangle stops with `left-domain` ("unstable: ρ(A_K) = …"), the point outside in
+//!   `stop.theta` and not in the trajectory.
+//!
+//! JSON: `{"runs": [{"optimizer", "lr", "trajectory": [{"step", "theta", "loss",
+//! "fisher_rao_length", "euclidean_length"}, …], "stop": {"reason", …}}, …]}` plus the inputs
+//! echoed (`model`, `slice`, `start`, `target`, or `system`, `start` and `"optimum": {"theta",
+//! "loss"}`; `steps`, `hyperparameters`). Without `--json` a table per optimizer. Every input
+//! is checked before any work: a bad one exits 2 with a message naming the option and what to
+//! do, and nothing on stdout.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use anyhow::anyhow;
 use clap::Args;
 
-use super::{CliError, CliResult, ModelArgs, parse_pair};
+use super::{CliError, CliResult, ModelArgs, parse_pair, parse_system, refuse_mixture_options};
 use crate::math::family::MixturePlane;
+use crate::math::family::Plane;
 use crate::math::general::DEFAULT_NODES_GENERAL;
-use crate::math::optimize::{Hyperparameters, Optimizer, PerOptimizer, Run, race};
+use crate::math::optimize::{Hyperparameters, Optimizer, Run, race};
+use crate::math::policy::PolicyPlane;
 use crate::math::{Model, QuadratureRule, Slice};
 use crate::scene::SAMPLES_RANGE;
 
@@ -34,11 +45,18 @@ pub struct OptimizeArgs {
     /// --model).
     #[arg(long, value_name = "A,B", value_parser = parse_pair, allow_hyphen_values = true)]
     pub start: [f64; 2],
-    /// The target θ* = A,B (slice coordinates): L = KL(p_θ* ‖ p_θ).
+    /// The target θ* = A,B (slice coordinates): L = KL(p_θ* ‖ p_θ). The mixture's; required
+    /// there, an error with --system (whose target K* is computed).
     #[arg(long, value_name = "A,B", value_parser = parse_pair, allow_hyphen_values = true)]
-    pub target: [f64; 2],
-    /// Optimizers to run, comma-separated: gd, momentum, adam, ngd, ngd-damped, ef-ngd, mc-ngd
-    /// (default: all seven).
+    pub target: Option<[f64; 2]>,
+    /// The policy plane instead of the mixture: plant=cart|pendulum and any of dt, friction,
+    /// omega2 (pendulum), q_pos, q_vel, r, x0_pos, x0_vel, exploration (MATH.md); --start is
+    /// then the gains K1,K2.
+    #[arg(long, value_name = "KEY=VALUE,…")]
+    pub system: Option<String>,
+    /// Optimizers to run, comma-separated. The mixture's: gd, momentum, adam, ngd, ngd-damped,
+    /// ef-ngd, mc-ngd; the policy plane's: gd, momentum, adam, npg, gauss-newton (default: all
+    /// of the family's).
     #[arg(long, value_name = "NAME,…")]
     pub optimizer: Option<String>,
     /// Learning rate: one value L for all, or NAME=L,… per optimizer (a bare L among them is
@@ -85,36 +103,63 @@ fn bad(msg: String) -> CliError {
     CliError::input(anyhow!(msg))
 }
 
-/// The selected optimizers in [`Optimizer::ALL`] order (no repeats).
-pub fn parse_optimizers(text: Option<&str>) -> Result<Vec<Optimizer>, CliError> {
-    let Some(text) = text else {
-        return Ok(Optimizer::ALL.to_vec());
+/// An optimizer's name, which must be one of `family`'s.
+fn family_optimizer(name: &str, family: &[Optimizer], option: &str) -> Result<Optimizer, CliError> {
+    let o: Optimizer = name
+        .trim()
+        .parse()
+        .map_err(|e: String| bad(format!("--{option}: {e}")))?;
+    if family.contains(&o) {
+        return Ok(o);
+    }
+    let names: Vec<&str> = family.iter().map(|o| o.name()).collect();
+    let (this, other) = if family.contains(&Optimizer::Npg) {
+        ("the policy plane (--system)", "the mixture's")
+    } else {
+        ("the mixture", "the policy plane's (--system)")
     };
-    let mut chosen = PerOptimizer::splat(false);
+    Err(bad(format!(
+        "--{option}: {o} is {other}; on {this} choose from {}",
+        names.join(", ")
+    )))
+}
+
+/// The selected optimizers of `family` in its order (no repeats).
+pub fn parse_optimizers(
+    text: Option<&str>,
+    family: &[Optimizer],
+) -> Result<Vec<Optimizer>, CliError> {
+    let Some(text) = text else {
+        return Ok(family.to_vec());
+    };
+    let mut chosen = Vec::new();
     for name in text.split(',').map(str::trim) {
         if name.is_empty() {
             return Err(bad(format!(
                 "--optimizer: empty name in `{text}`; give names separated by commas, e.g. gd,ngd"
             )));
         }
-        let o: Optimizer = name
-            .parse()
-            .map_err(|e: String| bad(format!("--optimizer: {e}")))?;
-        if chosen.get(o) {
+        let o = family_optimizer(name, family, "optimizer")?;
+        if chosen.contains(&o) {
             return Err(bad(format!("--optimizer: {o} given twice")));
         }
-        *chosen.get_mut(o) = true;
+        chosen.push(o);
     }
-    Ok(Optimizer::ALL
-        .into_iter()
-        .filter(|&o| chosen.get(o))
+    Ok(family
+        .iter()
+        .copied()
+        .filter(|o| chosen.contains(o))
         .collect())
 }
 
 /// Parses --lr (`L` or `NAME=L,…`, a bare L being the value for the optimizers not named)
 /// for the selected optimizers: every rate finite and > 0, every name selected, every selected
-/// optimizer given a rate.
-pub fn parse_lr(text: &str, selected: &[Optimizer]) -> Result<PerOptimizer<f64>, CliError> {
+/// optimizer given a rate, every name one of `family`'s.
+pub fn parse_lr(
+    text: &str,
+    selected: &[Optimizer],
+    family: &[Optimizer],
+) -> Result<BTreeMap<Optimizer, f64>, CliError> {
     let number = |s: &str, what: &str| -> Result<f64, CliError> {
         let v: f64 = s
             .trim()
@@ -129,7 +174,7 @@ pub fn parse_lr(text: &str, selected: &[Optimizer]) -> Result<PerOptimizer<f64>,
         }
     };
     let mut default = None;
-    let mut named: PerOptimizer<Option<f64>> = PerOptimizer::splat(None);
+    let mut named: BTreeMap<Optimizer, f64> = BTreeMap::new();
     for entry in text.split(',').map(str::trim) {
         match entry.split_once('=') {
             None => {
@@ -142,10 +187,7 @@ pub fn parse_lr(text: &str, selected: &[Optimizer]) -> Result<PerOptimizer<f64>,
                 default = Some(number(entry, "value")?);
             }
             Some((name, value)) => {
-                let o: Optimizer = name
-                    .trim()
-                    .parse()
-                    .map_err(|e: String| bad(format!("--lr: {e}")))?;
+                let o = family_optimizer(name, family, "lr")?;
                 if !selected.contains(&o) {
                     // Scripts may pass every optimizer's rate and select a few: the rate is
                     // still checked, then ignored, with a note.
@@ -153,20 +195,21 @@ pub fn parse_lr(text: &str, selected: &[Optimizer]) -> Result<PerOptimizer<f64>,
                     eprintln!("note: --lr: {o} is not selected; its rate is ignored");
                     continue;
                 }
-                if named.get(o).is_some() {
+                if named.contains_key(&o) {
                     return Err(bad(format!("--lr: {o} given twice")));
                 }
-                *named.get_mut(o) = Some(number(value, o.name())?);
+                named.insert(o, number(value, o.name())?);
             }
         }
     }
-    let mut out = PerOptimizer::splat(f64::NAN);
+    let mut out = BTreeMap::new();
     for &o in selected {
-        *out.get_mut(o) = named.get(o).or(default).ok_or_else(|| {
+        let rate = named.get(&o).copied().or(default).ok_or_else(|| {
             bad(format!(
                 "--lr: no learning rate for {o}; add {o}=L or a bare L for the rest"
             ))
         })?;
+        out.insert(o, rate);
     }
     Ok(out)
 }
@@ -241,15 +284,20 @@ fn hyperparameters(
 
 /// Runs `fisherflow optimize`.
 pub fn run(args: &OptimizeArgs) -> CliResult {
-    let selected = parse_optimizers(args.optimizer.as_deref())?;
-    let lr = parse_lr(&args.lr, &selected)?;
-    let hyper = hyperparameters(args, &selected)?;
-    if !(1..=MAX_STEPS).contains(&args.steps) {
-        return Err(bad(format!(
-            "--steps must be from 1 to {MAX_STEPS}, got {}",
-            args.steps
-        )));
+    if let Some(system) = &args.system {
+        return run_policy(args, system);
     }
+    let selected = parse_optimizers(args.optimizer.as_deref(), &Optimizer::MIXTURE)?;
+    let lr = parse_lr(&args.lr, &selected, &Optimizer::MIXTURE)?;
+    let hyper = hyperparameters(args, &selected)?;
+    check_steps(args.steps)?;
+    let Some(target_xy) = args.target else {
+        return Err(bad(
+            "--target A,B is required on the mixture (the target θ*, slice coordinates); \
+             or give --system for the policy plane"
+                .into(),
+        ));
+    };
     let slice = args.model.slice.unwrap_or(Slice::SEED);
     let base = args.model.apply(Model::default(), &slice)?;
     let rule =
@@ -263,47 +311,138 @@ pub fn run(args: &OptimizeArgs) -> CliResult {
             ))
         })
     };
-    let target = check("target", args.target)?;
+    let target = check("target", target_xy)?;
     check("start", args.start)?;
     let plane = MixturePlane::new(&target, &slice, &rule);
-    let runs = race(&plane, args.start, &selected, &lr, args.steps, &hyper);
+    let runs = race(
+        &plane,
+        args.start,
+        &selected,
+        |o| lr[&o],
+        args.steps,
+        &hyper,
+    );
     let text = if args.json {
         let out = serde_json::json!({
             "model": target,
             "slice": slice,
             "start": args.start,
-            "target": args.target,
+            "target": target_xy,
             "steps": args.steps,
             "hyperparameters": hyper,
             "runs": runs,
         });
         serde_json::to_string_pretty(&out).map_err(CliError::runtime)? + "\n"
     } else {
-        table(&slice, args.start, args.target, &runs)
+        let title = format!(
+            "optimizer race on slice {slice} from ({}, {}) to ({}, {}):",
+            args.start[0], args.start[1], target_xy[0], target_xy[1]
+        );
+        table(
+            &title,
+            &runs,
+            |loss| loss < CONVERGED,
+            "to L<1e-6",
+            ("final L", crate::math::loss::shown_divergence),
+        )
     };
     print!("{text}");
     Ok(())
 }
 
-/// The readable summary: per optimizer, steps to L < 1e-6, final L, Euclidean and Fisher–Rao
-/// path length and why it stopped.
-pub fn table(slice: &Slice, start: [f64; 2], target: [f64; 2], runs: &[Run]) -> String {
-    let mut t = String::new();
-    let _ = writeln!(
-        t,
-        "optimizer race on slice {slice} from ({}, {}) to ({}, {}):",
-        start[0], start[1], target[0], target[1]
+fn check_steps(steps: u32) -> Result<(), CliError> {
+    if (1..=MAX_STEPS).contains(&steps) {
+        Ok(())
+    } else {
+        Err(bad(format!(
+            "--steps must be from 1 to {MAX_STEPS}, got {steps}"
+        )))
+    }
+}
+
+/// The policy plane's race (`--system`): the mixture's options are refused, the start must lie
+/// inside the stability triangle, and the JSON adds the optimum K*.
+fn run_policy(args: &OptimizeArgs, system_text: &str) -> CliResult {
+    let system = parse_system(system_text)?;
+    refuse_mixture_options(&args.model, &[(args.target.is_some(), "--target")])?;
+    let selected = parse_optimizers(args.optimizer.as_deref(), &Optimizer::POLICY)?;
+    let lr = parse_lr(&args.lr, &selected, &Optimizer::POLICY)?;
+    let hyper = hyperparameters(args, &selected)?;
+    check_steps(args.steps)?;
+    let plane = PolicyPlane::new(&system);
+    let (k_star, c_star) = plane.lqr.optimum();
+    plane.check(args.start).map_err(|e| {
+        bad(format!(
+            "--start: the gains ({}, {}) are outside the stability triangle ({e}); choose gains \
+             inside it, e.g. near the optimum K* = ({:.4}, {:.4})",
+            args.start[0], args.start[1], k_star[0], k_star[1]
+        ))
+    })?;
+    let runs = race(
+        &plane,
+        args.start,
+        &selected,
+        |o| lr[&o],
+        args.steps,
+        &hyper,
     );
+    let text = if args.json {
+        let out = serde_json::json!({
+            "system": system,
+            "start": args.start,
+            "steps": args.steps,
+            "hyperparameters": hyper,
+            "optimum": { "theta": k_star, "loss": c_star },
+            "runs": runs,
+        });
+        serde_json::to_string_pretty(&out).map_err(CliError::runtime)? + "\n"
+    } else {
+        let title = format!(
+            "optimizer race on the {} policy plane ({system}) from K = ({}, {}); K* = ({:.6}, \
+             {:.6}), C* = {c_star:.10}:",
+            system.plant.name(),
+            args.start[0],
+            args.start[1],
+            k_star[0],
+            k_star[1]
+        );
+        table(
+            &title,
+            &runs,
+            |cost| cost <= c_star * (1.0 + CONVERGED),
+            "to C≤C*(1+ε)",
+            ("final C/C*−1", |cost| cost / c_star - 1.0),
+        )
+    };
+    print!("{text}");
+    Ok(())
+}
+
+/// The readable summary: per optimizer, the first step that `converged` accepts (its column
+/// named `to`), the final loss as `shown` (the mixture's L, the policy plane's C/C* − 1, its
+/// column named `shown_label`),
+/// the Euclidean and Fisher–Rao path lengths and why it stopped.
+pub fn table(
+    title: &str,
+    runs: &[Run],
+    converged: impl Fn(f64) -> bool,
+    to: &str,
+    (shown_label, shown): (&str, impl Fn(f64) -> f64),
+) -> String {
+    let mut t = String::new();
+    let _ = writeln!(t, "{title}");
     let _ = writeln!(
         t,
-        "{:<11} {:>9} {:>7} {:>10} {:>11} {:>10} {:>11}  stop",
-        "optimizer", "lr", "steps", "to L<1e-6", "final L", "Euclidean", "Fisher–Rao"
+        "{:<12} {:>9} {:>7} {:>13} {:>12} {:>10} {:>11}  stop",
+        "optimizer", "lr", "steps", to, shown_label, "Euclidean", "Fisher–Rao"
     );
     for r in runs {
         let last = r.last();
-        let to = r
-            .steps_to(CONVERGED)
-            .map_or("-".to_owned(), |s| s.to_string());
+        let reached = r
+            .trajectory
+            .iter()
+            .find(|s| converged(s.loss))
+            .map_or("-".to_owned(), |s| s.step.to_string());
         let stop = match &r.stop {
             crate::math::optimize::Stop::Completed => "completed".to_owned(),
             crate::math::optimize::Stop::LeftDomain { step, detail, .. } => {
@@ -315,12 +454,12 @@ pub fn table(slice: &Slice, start: [f64; 2], target: [f64; 2], runs: &[Run]) -> 
         };
         let _ = writeln!(
             t,
-            "{:<11} {:>9.3e} {:>7} {:>10} {:>11.3e} {:>10.4} {:>11.4}  {stop}",
+            "{:<12} {:>9.3e} {:>7} {:>13} {:>12.3e} {:>10.4} {:>11.4}  {stop}",
             r.optimizer.name(),
             r.lr,
             last.map_or(0, |s| s.step),
-            to,
-            last.map_or(f64::NAN, |s| crate::math::loss::shown_divergence(s.loss)),
+            reached,
+            last.map_or(f64::NAN, |s| shown(s.loss)),
             last.map_or(0.0, |s| s.euclidean_length),
             last.map_or(0.0, |s| s.fisher_rao_length),
         );

@@ -14,9 +14,9 @@ use crate::math::optimize::{Optimizer, Run, race};
 use crate::math::{Model, QuadratureRule, Slice};
 use crate::scene::{Race, Scene};
 
-/// Each optimizer's colour (sRGB hex), in [`Optimizer::ALL`] order: the canvas polylines, the
+/// Each optimizer's colour (sRGB hex), in [`Optimizer::EVERY`] order: the canvas polylines, the
 /// panel's swatches and plot lines.
-pub const RACE_COLORS: [u32; 7] = [
+pub const RACE_COLORS: [u32; 9] = [
     0xff4b3e, // gd: the Euclidean red of the flow
     0xffa94d, // momentum
     0xffe066, // adam
@@ -24,6 +24,8 @@ pub const RACE_COLORS: [u32; 7] = [
     0x4d8dff, // ngd-damped
     0xc77dff, // ef-ngd
     0x8dff5a, // mc-ngd
+    0x2ee6f0, // npg: the natural cyan, as ngd (they never race together)
+    0xff7ad9, // gauss-newton
 ];
 
 /// The colour of `o`.
@@ -49,7 +51,7 @@ impl RaceKey {
     /// optimizer enabled, a start or target outside the model).
     pub fn for_scene(scene: &Scene) -> Option<Self> {
         let race = scene.race;
-        if !race.enabled || !Optimizer::ALL.iter().any(|&o| race.optimizers.get(o)) {
+        if !race.enabled || !Optimizer::MIXTURE.iter().any(|&o| race.optimizers.get(o)) {
             return None;
         }
         let start = scene.inside_model(race.start.or(scene.probe)?)?;
@@ -64,9 +66,9 @@ impl RaceKey {
         })
     }
 
-    /// The enabled optimizers, in [`Optimizer::ALL`] order.
+    /// The enabled optimizers, in [`Optimizer::MIXTURE`] order.
     pub fn optimizers(&self) -> Vec<Optimizer> {
-        Optimizer::ALL
+        Optimizer::MIXTURE
             .into_iter()
             .filter(|&o| self.race.optimizers.get(o))
             .collect()
@@ -78,7 +80,7 @@ impl RaceKey {
 pub struct RaceSet {
     /// What they were computed for.
     pub key: RaceKey,
-    /// One run per enabled optimizer, in [`Optimizer::ALL`] order.
+    /// One run per enabled optimizer, in [`Optimizer::MIXTURE`] order.
     pub runs: Vec<Run>,
     /// Wall time of the race, seconds.
     pub seconds: f64,
@@ -93,7 +95,7 @@ pub fn compute_race(key: &RaceKey) -> RaceSet {
         &plane,
         key.start,
         &key.optimizers(),
-        &key.race.lr,
+        |o| key.race.lr.get(o),
         key.race.steps,
         &key.race.hyper,
     );

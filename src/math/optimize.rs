@@ -32,11 +32,17 @@ pub enum Optimizer {
     EfNgd,
     /// θ ← θ − lr F̂⁻¹∇L, F̂ the Monte-Carlo Fisher from N model samples, resampled each step.
     McNgd,
+    /// The policy plane's natural policy gradient K ← K − lr F⁻¹∇C, F = Σ_K/σ² (Kakade): the
+    /// same step as `ngd`, under the name control papers use.
+    Npg,
+    /// The policy plane's Gauss–Newton step K ← K − lr (R + BᵀP_K B)⁻¹∇C Σ_K⁻¹; lr = ½ is
+    /// policy iteration.
+    GaussNewton,
 }
 
 impl Optimizer {
-    /// Every optimizer, in the order the UI and the JSON list them.
-    pub const ALL: [Optimizer; 7] = [
+    /// The mixture's optimizers, in the order the UI and the JSON list them.
+    pub const MIXTURE: [Optimizer; 7] = [
         Optimizer::Gd,
         Optimizer::Momentum,
         Optimizer::Adam,
@@ -44,6 +50,28 @@ impl Optimizer {
         Optimizer::NgdDamped,
         Optimizer::EfNgd,
         Optimizer::McNgd,
+    ];
+
+    /// The policy plane's optimizers, in the order the JSON lists them.
+    pub const POLICY: [Optimizer; 5] = [
+        Optimizer::Gd,
+        Optimizer::Momentum,
+        Optimizer::Adam,
+        Optimizer::Npg,
+        Optimizer::GaussNewton,
+    ];
+
+    /// Every optimizer of every family, in declaration order.
+    pub const EVERY: [Optimizer; 9] = [
+        Optimizer::Gd,
+        Optimizer::Momentum,
+        Optimizer::Adam,
+        Optimizer::Ngd,
+        Optimizer::NgdDamped,
+        Optimizer::EfNgd,
+        Optimizer::McNgd,
+        Optimizer::Npg,
+        Optimizer::GaussNewton,
     ];
 
     /// The command-line and JSON name.
@@ -56,10 +84,13 @@ impl Optimizer {
             Optimizer::NgdDamped => "ngd-damped",
             Optimizer::EfNgd => "ef-ngd",
             Optimizer::McNgd => "mc-ngd",
+            Optimizer::Npg => "npg",
+            Optimizer::GaussNewton => "gauss-newton",
         }
     }
 
-    /// Position in [`Optimizer::ALL`].
+    /// Position in [`Optimizer::EVERY`] (the mixture's come first, so this is also the
+    /// position in [`Optimizer::MIXTURE`]).
     pub fn index(self) -> usize {
         self as usize
     }
@@ -69,7 +100,8 @@ impl Optimizer {
     pub fn preconditioner(self, hyper: &Hyperparameters, k: u32) -> Option<(Preconditioner, f64)> {
         match self {
             Optimizer::Gd | Optimizer::Momentum | Optimizer::Adam => None,
-            Optimizer::Ngd => Some((Preconditioner::Fisher, 0.0)),
+            Optimizer::Ngd | Optimizer::Npg => Some((Preconditioner::Fisher, 0.0)),
+            Optimizer::GaussNewton => Some((Preconditioner::GaussNewton, 0.0)),
             Optimizer::NgdDamped => Some((Preconditioner::Fisher, hyper.damping)),
             Optimizer::EfNgd => Some((Preconditioner::EmpiricalFisher, 0.0)),
             Optimizer::McNgd => Some((
@@ -100,18 +132,24 @@ impl std::str::FromStr for Optimizer {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        Optimizer::ALL
+        Optimizer::EVERY
             .into_iter()
             .find(|o| o.name() == s)
             .ok_or_else(|| {
-                let names: Vec<_> = Optimizer::ALL.iter().map(|o| o.name()).collect();
+                let names: Vec<_> = Optimizer::EVERY.iter().map(|o| o.name()).collect();
                 format!("unknown optimizer '{s}': choose from {}", names.join(", "))
             })
     }
 }
 
-/// One value per optimizer (enabled flags, learning rates), indexed by [`Optimizer`]; in a
-/// scene file a table with the optimizers' names as keys (`ngd-damped`, …).
+/// A policy-plane optimizer asked of a [`PerOptimizer`]: a caller's bug (the viewer's race
+/// settings are the mixture's; the policy plane's race keeps its own).
+fn not_mixture(o: Optimizer) -> ! {
+    panic!("{o} is the policy plane's optimizer; PerOptimizer holds the mixture's seven")
+}
+
+/// One value per mixture optimizer (enabled flags, learning rates), indexed by [`Optimizer`];
+/// in a scene file a table with the optimizers' names as keys (`ngd-damped`, …).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct PerOptimizer<T> {
@@ -155,6 +193,7 @@ impl<T: Copy> PerOptimizer<T> {
             Optimizer::NgdDamped => self.ngd_damped,
             Optimizer::EfNgd => self.ef_ngd,
             Optimizer::McNgd => self.mc_ngd,
+            Optimizer::Npg | Optimizer::GaussNewton => not_mixture(o),
         }
     }
 
@@ -168,6 +207,7 @@ impl<T: Copy> PerOptimizer<T> {
             Optimizer::NgdDamped => &mut self.ngd_damped,
             Optimizer::EfNgd => &mut self.ef_ngd,
             Optimizer::McNgd => &mut self.mc_ngd,
+            Optimizer::Npg | Optimizer::GaussNewton => not_mixture(o),
         }
     }
 }
@@ -493,20 +533,20 @@ pub fn run(
     finish(trajectory, Stop::Completed)
 }
 
-/// Every optimizer in `optimizers` from the same start (in [`Optimizer::ALL`] order), each with
-/// its own learning rate, in parallel (the runs are independent and deterministic).
+/// Every optimizer in `optimizers` from the same start (in that order), each with its own
+/// learning rate `lr(o)`, in parallel (the runs are independent and deterministic).
 pub fn race(
     plane: &dyn Plane,
     start: [f64; 2],
     optimizers: &[Optimizer],
-    lr: &PerOptimizer<f64>,
+    lr: impl Fn(Optimizer) -> f64 + Sync,
     steps: u32,
     hyper: &Hyperparameters,
 ) -> Vec<Run> {
     use rayon::prelude::*;
     optimizers
         .par_iter()
-        .map(|&o| run(plane, start, o, lr.get(o), steps, hyper))
+        .map(|&o| run(plane, start, o, lr(o), steps, hyper))
         .collect()
 }
 

@@ -347,7 +347,7 @@ impl Scene {
             SceneEdit::SetRace(race) => {
                 let current = self.race;
                 let mut lr = race.lr;
-                for o in crate::math::optimize::Optimizer::ALL {
+                for o in crate::math::optimize::Optimizer::MIXTURE {
                     let v = lr.get_mut(o);
                     *v = clamp_f64(*v, LR_RANGE, current.lr.get(o));
                 }

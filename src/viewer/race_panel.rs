@@ -70,7 +70,7 @@ pub fn show(ui: &mut egui::Ui, scene: &Scene) -> Vec<Command> {
         egui::Grid::new("race optimizers")
             .num_columns(3)
             .show(ui, |ui| {
-                for o in Optimizer::ALL {
+                for o in Optimizer::MIXTURE {
                     ui.horizontal(|ui| {
                         swatch(ui, race::color(o));
                         ui.checkbox(race.optimizers.get_mut(o), o.name());

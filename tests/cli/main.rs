@@ -9,4 +9,5 @@ mod fim;
 mod geodesic;
 mod model;
 mod optimize;
+mod policy;
 mod window_smoke;

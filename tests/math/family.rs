@@ -143,7 +143,7 @@ fn optimizers_a_family_lacks_are_refused() {
         offers_fisher: false,
         ..GAUSSIAN
     };
-    let offered: Vec<_> = Optimizer::ALL
+    let offered: Vec<_> = Optimizer::MIXTURE
         .into_iter()
         .filter(|o| o.offered_by(&no_fisher))
         .collect();

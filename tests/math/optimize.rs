@@ -8,9 +8,7 @@
 use fisherflow::math::estimates::mc_fisher;
 use fisherflow::math::family::MixturePlane;
 use fisherflow::math::general::{fisher_slice, gradient, kl_divergence};
-use fisherflow::math::optimize::{
-    Hyperparameters, Optimizer, PerOptimizer, Run, Stop, first_step, race, run,
-};
+use fisherflow::math::optimize::{Hyperparameters, Optimizer, Run, Stop, first_step, race, run};
 use fisherflow::math::{Model, QuadratureRule, Slice, Sym2};
 
 fn rule() -> QuadratureRule {
@@ -456,13 +454,13 @@ fn near_the_diagonal_ngd_converges_in_a_few_steps_while_gd_crawls() {
         let runs = race(
             &MixturePlane::new(&target, &slice, &rule),
             start,
-            &Optimizer::ALL,
-            &PerOptimizer::splat(lr),
+            &Optimizer::MIXTURE,
+            |_| lr,
             steps,
             &hyper,
         );
         assert_eq!(runs.len(), 7);
-        for (r, o) in runs.iter().zip(Optimizer::ALL) {
+        for (r, o) in runs.iter().zip(Optimizer::MIXTURE) {
             println!(
                 "lr {lr}: {:>10}: steps to 1e-6 {:?}, final L {:.3e}, euclid {:.3}, FR {:.3}, {}",
                 r.optimizer.name(),

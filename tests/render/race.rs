@@ -72,8 +72,8 @@ fn race_is_drawn_along_each_trajectory_and_absent_when_off() {
     let direct = race(
         &MixturePlane::new(&scene.model, &scene.slice, &rule),
         [0.1, 0.3],
-        &Optimizer::ALL,
-        &key.race.lr,
+        &Optimizer::MIXTURE,
+        |o| key.race.lr.get(o),
         40,
         &key.race.hyper,
     );
@@ -106,7 +106,7 @@ fn race_is_drawn_along_each_trajectory_and_absent_when_off() {
     let legends = frames
         .scene_renderer()
         .legends(&scene, &fisherflow::render::FrameInfo::default());
-    for o in Optimizer::ALL {
+    for o in Optimizer::MIXTURE {
         assert!(
             legends.iter().flat_map(|l| l.items.iter()).any(
                 |i| matches!(i, LegendItem::Swatch { label, .. } if label.starts_with(o.name()))

@@ -312,7 +312,7 @@ fn random_edit(rng: &mut Rng, kind: EditKind, scene: &Scene, size: [f32; 2]) -> 
         EditKind::SetRace => {
             let mut race = scene.race;
             race.enabled = rng.chance(0.5);
-            for o in Optimizer::ALL {
+            for o in Optimizer::MIXTURE {
                 *race.optimizers.get_mut(o) = rng.chance(0.6);
                 *race.lr.get_mut(o) = rng.log_range(1e-5, 20.0);
             }
@@ -675,7 +675,7 @@ fn largest_scene_edits(height_px: u32, general: bool) -> Vec<SceneEdit> {
                 steps: MAX_SOAK_RACE_STEPS,
                 ..Race::default()
             };
-            for o in Optimizer::ALL {
+            for o in Optimizer::MIXTURE {
                 *race.optimizers.get_mut(o) = true;
             }
             race
