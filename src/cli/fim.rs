@@ -243,11 +243,6 @@ pub fn run(args: &FimArgs) -> CliResult {
                 "point {index} is a policy-plane point: {what}"
             )))
         };
-        if args.device == Device::Gpu {
-            return refuse(
-                "its GPU kernel is not built yet; use --device cpu (the f64 closed loop)",
-            );
-        }
         if args.samples.is_some() {
             return refuse(
                 "--samples estimates the mixture's Fisher from samples; drop it (the policy \
@@ -313,6 +308,33 @@ pub fn run(args: &FimArgs) -> CliResult {
         Some(options) => Some(sample_estimates(ctx.as_ref(), &points, options)?),
         None => None,
     };
+    // Policy points on the GPU: one dispatch per system (a file may mix plants).
+    let policy: Vec<&fim_policy::PolicyInput> = points
+        .iter()
+        .filter_map(|p| match p {
+            FimPoint::Policy(input) => Some(input),
+            _ => None,
+        })
+        .collect();
+    let policy_gpu = match &ctx {
+        Some(ctx) if !policy.is_empty() => {
+            let mut cells = Vec::with_capacity(policy.len());
+            for input in &policy {
+                let cell = crate::compute::policy::evaluate_policy_points(
+                    ctx,
+                    &input.system,
+                    &[input.gains],
+                    args.damping,
+                )
+                .map_err(CliError::runtime)?;
+                expect_one_per_point(cell.len(), 1, "policy cells")?;
+                cells.push(cell[0]);
+            }
+            Some(cells)
+        }
+        _ => None,
+    };
+    let mut policy_index = 0;
     let mut seed_reports = seed_reports.into_iter();
     let mut reports = Vec::with_capacity(points.len());
     let mut json = Vec::with_capacity(points.len());
@@ -350,7 +372,11 @@ pub fn run(args: &FimArgs) -> CliResult {
                 reports.push(Report::General(report, estimate));
             }
             FimPoint::Policy(input) => {
-                let value = fim_policy::evaluate(input);
+                let value = match &policy_gpu {
+                    Some(cells) => fim_policy::from_cell(input, &cells[policy_index]),
+                    None => fim_policy::evaluate(input, args.damping),
+                };
+                policy_index += 1;
                 reports.push(Report::Policy(input.clone()));
                 json.push(value);
             }

@@ -3,7 +3,10 @@
 //! f64, with the input echoed plus `stable`, `spectral_radius`, `cost`, `control_energy`,
 //! `grad`, `fisher`, `natgrad`, `gauss_newton`, `eigenvalues` and `kappa` (all but the first
 //! two null where unstable) and, with a horizon, the finite-horizon noisy cost's `cost_h`,
-//! `grad_h` and `fisher_h` (MATH.md, "The policy plane").
+//! `grad_h` and `fisher_h` (MATH.md, "The policy plane"). `--damping λ` makes `natgrad`
+//! (F + λI)⁻¹∇C. On `--device gpu` the closed loop comes from `shaders/policy_field.wgsl`
+//! (f32, all points in one dispatch); the finite-horizon values come from the f64 recursion
+//! on either device (the kernel has no horizon).
 
 use std::fmt::Write as _;
 
@@ -11,8 +14,11 @@ use anyhow::{Context, anyhow};
 use serde_json::{Map, Value, json};
 
 use super::CliError;
+use crate::gpu::general_data::FLAG_OUTSIDE_MODEL;
+use crate::gpu::gpu_data::FieldCell;
 use crate::math::Sym2;
 use crate::math::policy::{Lqr, System};
+use crate::math::sym2::natural_gradient;
 
 /// The longest horizon a point may ask for (the recursion is O(H); 1e6 steps take ~10 ms).
 pub const MAX_HORIZON: u64 = 1_000_000;
@@ -91,23 +97,117 @@ fn matrix(s: &Sym2<f64>) -> Value {
     json!([[s.xx, s.xy], [s.xy, s.yy]])
 }
 
-/// The point's answer: its input echoed plus the closed loop's values (f64).
-pub fn evaluate(point: &PolicyInput) -> Value {
-    let lqr = Lqr::new(&point.system);
-    let at = lqr.evaluate(point.gains);
+/// The closed loop's values at a point, from the f64 path or a GPU cell.
+struct Values {
+    stable: bool,
+    spectral_radius: f64,
+    /// cost, control energy, ∇C, F, natgrad, Gauss–Newton, eigenvalues, κ (inside only).
+    inside: Option<(
+        f64,
+        f64,
+        [f64; 2],
+        Sym2<f64>,
+        [f64; 2],
+        [f64; 2],
+        [f64; 2],
+        f64,
+    )>,
+}
+
+/// The point's answer from the f64 closed loop: its input echoed plus the values.
+pub fn evaluate(point: &PolicyInput, damping: f64) -> Value {
+    let at = Lqr::new(&point.system).evaluate(point.gains);
+    let values = Values {
+        stable: at.stable,
+        spectral_radius: at.spectral_radius,
+        inside: at.closed.map(|c| {
+            let natgrad = if damping == 0.0 {
+                Some(c.natgrad)
+            } else {
+                natural_gradient(&c.fisher, damping, c.grad)
+            };
+            (
+                c.cost,
+                c.control_energy,
+                c.grad,
+                c.fisher,
+                natgrad.unwrap_or([f64::NAN; 2]),
+                c.gauss_newton,
+                c.eigenvalues,
+                c.kappa,
+            )
+        }),
+    };
+    answer(point, &values)
+}
+
+/// The point's answer from a cell of `policy_field.wgsl` (f32; the horizon's values f64).
+pub fn from_cell(point: &PolicyInput, cell: &FieldCell) -> Value {
+    let outside = cell.flags & FLAG_OUTSIDE_MODEL != 0;
+    let v = |x: f32| f64::from(x);
+    let pair = |x: [f32; 2]| x.map(f64::from);
+    let s2 = point.system.exploration * point.system.exploration;
+    let values = Values {
+        stable: !outside,
+        spectral_radius: v(cell.spectral_radius()),
+        inside: (!outside).then(|| {
+            let fisher = Sym2::new(v(cell.fisher[0]), v(cell.fisher[1]), v(cell.fisher[2]));
+            let natgrad = if cell.flags & crate::gpu::gpu_data::flags::NATGRAD_UNDEFINED != 0 {
+                [f64::NAN; 2]
+            } else {
+                pair(cell.natgrad)
+            };
+            // Gauss–Newton 2E/H from ∇C = 2EΣ: 2E = ∇C Σ⁻¹ = ∇C F⁻¹/σ².
+            let e2 = natural_gradient(&fisher, 0.0, pair(cell.grad))
+                .map_or([f64::NAN; 2], |n| n.map(|x| x / s2));
+            let h = v(cell.control_curvature());
+            (
+                v(cell.loss),
+                v(cell.control_energy()),
+                pair(cell.grad),
+                fisher,
+                natgrad,
+                [e2[0] / h, e2[1] / h],
+                pair(cell.eigenvalues),
+                if cell.rotated[3] > 0.0 {
+                    v(cell.rotated[3])
+                } else {
+                    f64::INFINITY
+                },
+            )
+        }),
+    };
+    answer(point, &values)
+}
+
+fn answer(point: &PolicyInput, values: &Values) -> Value {
     let mut out = point.given.clone();
-    out.insert("stable".into(), at.stable.into());
-    out.insert("spectral_radius".into(), at.spectral_radius.into());
-    let values: [(&str, Value); 8] = match at.closed {
-        Some(c) => [
-            ("cost", c.cost.into()),
-            ("control_energy", c.control_energy.into()),
-            ("grad", json!(c.grad)),
-            ("fisher", matrix(&c.fisher)),
-            ("natgrad", json!(c.natgrad)),
-            ("gauss_newton", json!(c.gauss_newton)),
-            ("eigenvalues", json!(c.eigenvalues)),
-            ("kappa", c.kappa.into()),
+    out.insert("stable".into(), values.stable.into());
+    out.insert("spectral_radius".into(), values.spectral_radius.into());
+    let finite_or_null = |v: [f64; 2]| {
+        if v.iter().all(|x| x.is_finite()) {
+            json!(v)
+        } else {
+            Value::Null
+        }
+    };
+    let entries: [(&str, Value); 8] = match values.inside {
+        Some((cost, energy, grad, fisher, natgrad, gauss_newton, eigenvalues, kappa)) => [
+            ("cost", cost.into()),
+            ("control_energy", energy.into()),
+            ("grad", json!(grad)),
+            ("fisher", matrix(&fisher)),
+            ("natgrad", finite_or_null(natgrad)),
+            ("gauss_newton", finite_or_null(gauss_newton)),
+            ("eigenvalues", json!(eigenvalues)),
+            (
+                "kappa",
+                if kappa.is_finite() {
+                    kappa.into()
+                } else {
+                    Value::Null
+                },
+            ),
         ],
         None => [
             "cost",
@@ -121,11 +221,11 @@ pub fn evaluate(point: &PolicyInput) -> Value {
         ]
         .map(|k| (k, Value::Null)),
     };
-    for (key, value) in values {
+    for (key, value) in entries {
         out.insert(key.into(), value);
     }
     if let Some(h) = point.horizon {
-        let fh = lqr.finite_horizon(point.gains, h);
+        let fh = Lqr::new(&point.system).finite_horizon(point.gains, h);
         out.insert("cost_h".into(), fh.cost.into());
         out.insert("grad_h".into(), json!(fh.grad));
         out.insert("fisher_h".into(), matrix(&fh.fisher));

@@ -11,6 +11,7 @@ pub mod general;
 pub mod geodesic;
 pub mod kfac;
 pub mod particles;
+pub mod policy;
 
 use crate::gpu::shader;
 

@@ -252,11 +252,28 @@ pub struct FieldCell {
     pub flags: u32,
     /// The population empirical Fisher E_{p*}[s sᵀ]'s block (EF_aa, EF_ab, EF_bb), standard
     /// basis, slice order (WGSL `ef_aa`, `ef_ab`, `ef_bb`); zero when the cell has no target.
-    /// (These fill what was the struct's padding to 16-byte alignment.)
+    /// (These fill what was the struct's padding to 16-byte alignment.) The policy plane,
+    /// which has no empirical Fisher, carries (ρ(A_K), control energy, R + BᵀP_K B) here
+    /// (`shaders/policy_field.wgsl`; [`FieldCell::spectral_radius`] and its siblings).
     pub empirical: [f32; 3],
 }
 
 impl FieldCell {
+    /// A policy-plane cell's ρ(A_K).
+    pub fn spectral_radius(&self) -> f32 {
+        self.empirical[0]
+    }
+
+    /// A policy-plane cell's control energy E_u = tr(KᵀK Σ_K).
+    pub fn control_energy(&self) -> f32 {
+        self.empirical[1]
+    }
+
+    /// A policy-plane cell's R + BᵀP_K B (the Gauss–Newton direction is 2E_K over it).
+    pub fn control_curvature(&self) -> f32 {
+        self.empirical[2]
+    }
+
     /// κ, or None when infinite.
     pub fn kappa(&self) -> Option<f32> {
         (self.flags & flags::KAPPA_INFINITE == 0).then_some(self.rotated[3])

@@ -80,6 +80,10 @@ pub const SOURCES: &[(&str, &str)] = &[
     ),
     ("geodesic.wgsl", include_str!("../../shaders/geodesic.wgsl")),
     (
+        "policy_field.wgsl",
+        include_str!("../../shaders/policy_field.wgsl"),
+    ),
+    (
         "geodesic_ball.wgsl",
         include_str!("../../shaders/geodesic_ball.wgsl"),
     ),

@@ -99,19 +99,37 @@ fn fim_refuses_bad_policy_points() {
         std::fs::write(&file, format!("[{entry}]")).unwrap();
         refused("fim", &["--points", file.to_str().unwrap()], &[needle]);
     }
-    // A good point is answered (the control), but not on the GPU, whose kernel is not built.
+    // A good point is answered (the control), on the CPU and on the GPU (f32: within 1e-5).
     let good = dir.join("good.json");
     std::fs::write(
         &good,
         r#"[{"system": {"plant": "pendulum"}, "gains": [20, 5]}]"#,
     )
     .unwrap();
-    let out = common::cli::json(&["fim"], &["--points", good.to_str().unwrap(), "--json"]);
-    assert_eq!(out["points"][0]["stable"], Value::Bool(true));
+    let cpu = common::cli::json(&["fim"], &["--points", good.to_str().unwrap(), "--json"]);
+    assert_eq!(cpu["points"][0]["stable"], Value::Bool(true));
+    let gpu = common::cli::json(
+        &["fim"],
+        &[
+            "--points",
+            good.to_str().unwrap(),
+            "--device",
+            "gpu",
+            "--json",
+        ],
+    );
+    for key in ["cost", "spectral_radius", "control_energy", "kappa"] {
+        let (g, c) = (
+            gpu["points"][0][key].as_f64().unwrap(),
+            cpu["points"][0][key].as_f64().unwrap(),
+        );
+        assert!((g - c).abs() <= 1e-5 * c, "{key}: gpu {g} vs cpu {c}");
+    }
+    // --samples is the mixture's: refused for policy points.
     refused(
         "fim",
-        &["--points", good.to_str().unwrap(), "--device", "gpu"],
-        &["--device cpu"],
+        &["--points", good.to_str().unwrap(), "--samples", "100"],
+        &["--samples"],
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }

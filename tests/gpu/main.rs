@@ -12,3 +12,4 @@ mod general;
 mod geodesic;
 mod kfac;
 mod particles;
+mod policy;

@@ -154,6 +154,11 @@ impl Lqr {
         }
     }
 
+    /// The plant's A = [[1, dt], [a·dt, 1 − b·dt]].
+    pub fn plant_matrix(&self) -> Mat2 {
+        self.a
+    }
+
     /// A_K = A − BK.
     pub fn closed_loop(&self, k: [f64; 2]) -> Mat2 {
         let a = &self.a;
