@@ -97,21 +97,23 @@ fn matrix(s: &Sym2<f64>) -> Value {
     json!([[s.xx, s.xy], [s.xy, s.yy]])
 }
 
+/// The values that exist only inside the stability triangle.
+struct Inside {
+    cost: f64,
+    control_energy: f64,
+    grad: [f64; 2],
+    fisher: Sym2<f64>,
+    natgrad: [f64; 2],
+    gauss_newton: [f64; 2],
+    eigenvalues: [f64; 2],
+    kappa: f64,
+}
+
 /// The closed loop's values at a point, from the f64 path or a GPU cell.
 struct Values {
     stable: bool,
     spectral_radius: f64,
-    /// cost, control energy, ∇C, F, natgrad, Gauss–Newton, eigenvalues, κ (inside only).
-    inside: Option<(
-        f64,
-        f64,
-        [f64; 2],
-        Sym2<f64>,
-        [f64; 2],
-        [f64; 2],
-        [f64; 2],
-        f64,
-    )>,
+    inside: Option<Inside>,
 }
 
 /// The point's answer from the f64 closed loop: its input echoed plus the values.
@@ -126,16 +128,16 @@ pub fn evaluate(point: &PolicyInput, damping: f64) -> Value {
             } else {
                 natural_gradient(&c.fisher, damping, c.grad)
             };
-            (
-                c.cost,
-                c.control_energy,
-                c.grad,
-                c.fisher,
-                natgrad.unwrap_or([f64::NAN; 2]),
-                c.gauss_newton,
-                c.eigenvalues,
-                c.kappa,
-            )
+            Inside {
+                cost: c.cost,
+                control_energy: c.control_energy,
+                grad: c.grad,
+                fisher: c.fisher,
+                natgrad: natgrad.unwrap_or([f64::NAN; 2]),
+                gauss_newton: c.gauss_newton,
+                eigenvalues: c.eigenvalues,
+                kappa: c.kappa,
+            }
         }),
     };
     answer(point, &values)
@@ -161,20 +163,16 @@ pub fn from_cell(point: &PolicyInput, cell: &FieldCell) -> Value {
             let e2 = natural_gradient(&fisher, 0.0, pair(cell.grad))
                 .map_or([f64::NAN; 2], |n| n.map(|x| x / s2));
             let h = v(cell.control_curvature());
-            (
-                v(cell.loss),
-                v(cell.control_energy()),
-                pair(cell.grad),
+            Inside {
+                cost: v(cell.loss),
+                control_energy: v(cell.control_energy()),
+                grad: pair(cell.grad),
                 fisher,
                 natgrad,
-                [e2[0] / h, e2[1] / h],
-                pair(cell.eigenvalues),
-                if cell.rotated[3] > 0.0 {
-                    v(cell.rotated[3])
-                } else {
-                    f64::INFINITY
-                },
-            )
+                gauss_newton: [e2[0] / h, e2[1] / h],
+                eigenvalues: pair(cell.eigenvalues),
+                kappa: cell.kappa().map_or(f64::INFINITY, f64::from),
+            }
         }),
     };
     answer(point, &values)
