@@ -189,19 +189,19 @@ fn answer(point: &PolicyInput, values: &Values) -> Value {
             Value::Null
         }
     };
-    let entries: [(&str, Value); 8] = match values.inside {
-        Some((cost, energy, grad, fisher, natgrad, gauss_newton, eigenvalues, kappa)) => [
-            ("cost", cost.into()),
-            ("control_energy", energy.into()),
-            ("grad", json!(grad)),
-            ("fisher", matrix(&fisher)),
-            ("natgrad", finite_or_null(natgrad)),
-            ("gauss_newton", finite_or_null(gauss_newton)),
-            ("eigenvalues", json!(eigenvalues)),
+    let entries: [(&str, Value); 8] = match &values.inside {
+        Some(i) => [
+            ("cost", i.cost.into()),
+            ("control_energy", i.control_energy.into()),
+            ("grad", json!(i.grad)),
+            ("fisher", matrix(&i.fisher)),
+            ("natgrad", finite_or_null(i.natgrad)),
+            ("gauss_newton", finite_or_null(i.gauss_newton)),
+            ("eigenvalues", json!(i.eigenvalues)),
             (
                 "kappa",
-                if kappa.is_finite() {
-                    kappa.into()
+                if i.kappa.is_finite() {
+                    i.kappa.into()
                 } else {
                     Value::Null
                 },
