@@ -242,7 +242,7 @@ impl FrameRenderer {
 /// [`FrameRenderer::warm_up`]): on the seed's slice and on a general one (π, μ1), every layer
 /// and feature on at tiny sizes (grid 8, 64 particles, 8 geodesics, the smallest convergence map),
 /// each flow mode, the EF grid ellipses and the profiled metric, and once with the target moved
-/// (the target-only passes a dragged handle runs).
+/// (the target-only passes a dragged handle runs); and the policy plane's field.
 pub fn warm_up_scenes() -> Vec<Scene> {
     use crate::math::{Metric, Param, Slice};
     use crate::scene::{ConvergenceView, EllipseSource, FlowMode, Heatmap};
@@ -303,5 +303,15 @@ pub fn warm_up_scenes() -> Vec<Scene> {
         profiled.metric = Metric::Profiled;
         scenes.push(profiled);
     }
+    // The policy plane's kernel (its field and probe), with a heatmap over it.
+    let mut policy = Scene {
+        grid: 8,
+        heatmap: Heatmap::Loss,
+        ..Scene::default()
+    };
+    policy.apply(crate::scene::SceneEdit::ApplyPreset(
+        crate::scene::Preset::Pendulum,
+    ));
+    scenes.push(policy);
     scenes
 }

@@ -177,11 +177,55 @@ pub struct PanelNumbers {
 /// `cap` the longest semi-axis the glyphs draw, in vertical world units (the step's horizontal
 /// part is measured in display units, i.e. divided by the camera's `x_per_y`).
 pub fn compute(scene: &Scene, epsilon: f64, cap: f64) -> PanelNumbers {
+    if let Some(lqr) = scene.lqr() {
+        return compute_policy(scene, &lqr);
+    }
     if let Some(sigma) = scene.seed_sigma() {
         compute_seed(scene, sigma, epsilon, cap)
     } else {
         compute_general(scene, epsilon, cap)
     }
+}
+
+/// The policy plane's numbers in the panel's shape: F = Σ_K/σ² at K* and at the probe (one
+/// form: it is a closed form, so both "forms" are the same matrix), the loss C with ∇C and the
+/// damped natural gradient at the probe. The mixture's 5×5 F and KL checks do not exist here
+/// (NaN and None); the policy panel shows ρ, the control energy and Gauss–Newton beside these
+/// (`viewer::policy_panel`).
+fn compute_policy(scene: &Scene, lqr: &crate::math::policy::Lqr) -> PanelNumbers {
+    let (k_star, _) = lqr.optimum();
+    let nan = [[f64::NAN; 5]; 5];
+    let f_star = lqr
+        .evaluate(k_star)
+        .closed
+        .map_or(Sym2::new(f64::NAN, f64::NAN, f64::NAN), |c| c.fisher);
+    let target = TargetNumbers {
+        theta: k_star,
+        score_form: f_star,
+        hessian_form: f_star,
+        forms_difference: 0.0,
+        metric: Metric::Induced,
+        block: Ok(Block::of(f_star)),
+        full: nan,
+    };
+    let probe = scene
+        .probe
+        .and_then(|p| Some((p, lqr.evaluate(p).closed?)))
+        .map(|(p, c)| {
+            let natgrad = natural_gradient(&c.fisher, scene.damping, c.grad);
+            ProbeNumbers {
+                theta: p,
+                loss: c.cost,
+                grad: c.grad,
+                natgrad,
+                angle_deg: natgrad.and_then(|n| angle_deg(c.grad, n)),
+                block: Ok(Block::of(c.fisher)),
+                kl_on_glyph: None,
+                kl_small: None,
+                full: nan,
+            }
+        });
+    PanelNumbers { target, probe }
 }
 
 /// The seed's rule (rotated basis, Q = [`DEFAULT_NODES_F64`]).

@@ -60,6 +60,9 @@ impl EstimateKey {
     /// The key of the estimates at `scene`'s probe whether or not the scene draws them (the
     /// side panel's numbers); None without a probe or outside the model.
     pub fn at_probe(scene: &Scene) -> Option<Self> {
+        if !scene.offers(crate::scene::Feature::Estimates) {
+            return None;
+        }
         let probe = scene.inside_model(scene.probe?)?;
         Some(Self {
             model: scene.model,

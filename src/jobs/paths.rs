@@ -52,7 +52,7 @@ impl PathKey {
     /// The key of `scene`'s paths, or None when it asks for none (shortest paths off, no probe,
     /// a probe or target outside the model).
     pub fn for_scene(scene: &Scene) -> Option<Self> {
-        if !scene.geodesics.shortest_path {
+        if !(scene.geodesics.shortest_path && scene.offers(crate::scene::Feature::Paths)) {
             return None;
         }
         let probe = scene.inside_model(scene.probe?)?;

@@ -51,7 +51,10 @@ impl RaceKey {
     /// optimizer enabled, a start or target outside the model).
     pub fn for_scene(scene: &Scene) -> Option<Self> {
         let race = scene.race;
-        if !race.enabled || !Optimizer::MIXTURE.iter().any(|&o| race.optimizers.get(o)) {
+        if !scene.offers(crate::scene::Feature::Race)
+            || !race.enabled
+            || !Optimizer::MIXTURE.iter().any(|&o| race.optimizers.get(o))
+        {
             return None;
         }
         let start = scene.inside_model(race.start.or(scene.probe)?)?;

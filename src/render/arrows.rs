@@ -123,12 +123,22 @@ impl Layer for ArrowRenderer {
                 LegendItem::Swatch {
                     color: palette::EUCLID,
                     shape: SwatchShape::Arrow,
-                    label: "−∇L  Euclidean descent".into(),
+                    label: if scene.system.is_some() {
+                        "−∇C  Euclidean descent"
+                    } else {
+                        "−∇L  Euclidean descent"
+                    }
+                    .into(),
                 },
                 LegendItem::Swatch {
                     color: palette::NATURAL,
                     shape: SwatchShape::Arrow,
-                    label: "−F⁻¹∇L  natural descent".into(),
+                    label: if scene.system.is_some() {
+                        "−F⁻¹∇C  natural descent (npg)"
+                    } else {
+                        "−F⁻¹∇L  natural descent"
+                    }
+                    .into(),
                 },
             ],
         })

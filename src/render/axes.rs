@@ -12,6 +12,9 @@ use crate::scene::{Camera, Scene};
 /// Whether the slice's diagonal a = b is where F is singular: (μ1, μ2) or (σ1, σ2) with the
 /// held parameters making the components interchangeable there (σ1 = σ2, resp. μ1 = μ2).
 pub fn diagonal_is_singular(scene: &Scene) -> bool {
+    if scene.system.is_some() {
+        return false;
+    }
     let m = &scene.model;
     let [a, b] = {
         let mut p = scene.slice.params();

@@ -188,7 +188,10 @@ impl Layer for ConvergenceLayer {
     }
 
     fn legend(&self, scene: &Scene, _info: &FrameInfo) -> Option<Legend> {
-        if !scene.convergence.enabled || !self.visible {
+        if !scene.convergence.enabled
+            || !self.visible
+            || !scene.offers(crate::scene::Feature::ConvergenceMap)
+        {
             return None;
         }
         let c = &scene.convergence;

@@ -279,7 +279,7 @@ impl Layer for EllipseRenderer {
             cap: (CAP_CELLS * frame.layout.cell) as f32,
             log_kappa_top: LOG_KAPPA_TOP,
             opacity: 0.85,
-            source: source_code(frame.scene.estimates.grid_ellipses),
+            source: source_code(frame.scene.grid_ellipse_source()),
             _pad: [0; 3],
         };
         self.wanted = None;
@@ -289,7 +289,7 @@ impl Layer for EllipseRenderer {
         let Some((_, cells)) = frame.sim.field() else {
             return;
         };
-        let empirical = frame.scene.estimates.grid_ellipses == EllipseSource::EmpiricalFisher;
+        let empirical = frame.scene.grid_ellipse_source() == EllipseSource::EmpiricalFisher;
         let key = CacheKey {
             params,
             camera: frame.scene.camera,
@@ -316,8 +316,8 @@ impl Layer for EllipseRenderer {
     }
 
     fn legend(&self, scene: &Scene, info: &FrameInfo) -> Option<Legend> {
-        let m = source_name(scene.estimates.grid_ellipses);
-        let empirical = scene.estimates.grid_ellipses == EllipseSource::EmpiricalFisher;
+        let m = source_name(scene.grid_ellipse_source());
+        let empirical = scene.grid_ellipse_source() == EllipseSource::EmpiricalFisher;
         scene.layers.ellipses.then(|| Legend {
             title: Some(format!("ellipse colour: log₁₀ κ({m})")),
             items: vec![

@@ -254,7 +254,10 @@ impl Layer for EstimatesLayer {
     }
 
     fn legend(&self, scene: &Scene, _info: &FrameInfo) -> Option<Legend> {
-        if !scene.estimates.at_probe || scene.probe.is_none() {
+        if !scene.estimates.at_probe
+            || scene.probe.is_none()
+            || !scene.offers(crate::scene::Feature::Estimates)
+        {
             return None;
         }
         let n = scene.estimates.samples;

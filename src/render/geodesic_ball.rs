@@ -159,7 +159,10 @@ impl Layer for GeodesicBallLayer {
     }
 
     fn legend(&self, scene: &Scene, _info: &FrameInfo) -> Option<Legend> {
-        if !scene.geodesics.ball || scene.probe.is_none() {
+        if !scene.geodesics.ball
+            || scene.probe.is_none()
+            || !scene.offers(crate::scene::Feature::GeodesicBall)
+        {
             return None;
         }
         let r = scene.geodesics.radius;

@@ -47,7 +47,7 @@ use crate::math::general::{
 use crate::math::loss::{gradient_rotated, kl_divergence};
 use crate::math::sym2::{angle_deg, natural_gradient};
 use crate::math::{Metric, Mixture, QuadratureRule, Sym2};
-use crate::scene::{Camera, Heatmap, Scene};
+use crate::scene::{Camera, Feature, Heatmap, Scene};
 
 /// Must match `HeatmapParams` in `shaders/heatmap.wgsl`. (Kept beside its one user rather
 /// than in `gpu::gpu_data` while that file is being edited for other stages; it follows the
@@ -195,7 +195,19 @@ pub fn value_at(scene: &Scene, heatmap: Heatmap, xy: [f64; 2], nodes: u32) -> He
     if heatmap == Heatmap::EfGap {
         return ef_gap(scene, xy, &rule);
     }
+    let policy = scene.lqr().map(|lqr| lqr.evaluate(xy).closed);
     let (f, loss_part) = match (scene.seed_sigma(), scene.metric) {
+        // The policy plane: F = Σ_K/σ², its loss C and ∇C in closed form.
+        _ if policy.is_some() => {
+            let Some(Some(closed)) = policy else {
+                return HeatValue::Undefined("outside the stability triangle");
+            };
+            let loss_part = move || (closed.cost, closed.grad);
+            (
+                closed.fisher,
+                Box::new(loss_part) as Box<dyn Fn() -> (f64, [f64; 2])>,
+            )
+        }
         (Some(sigma), Metric::Induced) => {
             let m = Mixture::new(xy[0], xy[1], sigma);
             let t = scene.target();
@@ -493,7 +505,7 @@ impl Layer for HeatmapLayer {
     fn prepare(&mut self, frame: &LayerFrame<'_>) {
         self.path = DrawPath::Off;
         let scene = frame.scene;
-        if scene.heatmap == Heatmap::None {
+        if scene.heatmap == Heatmap::None || !scene.offers(Feature::Heatmap(scene.heatmap)) {
             return;
         }
         let Some((cells, count)) = frame.sim.field() else {
@@ -564,7 +576,7 @@ impl Layer for HeatmapLayer {
     }
 
     fn legend(&self, scene: &Scene, _info: &FrameInfo) -> Option<Legend> {
-        if scene.heatmap == Heatmap::None {
+        if scene.heatmap == Heatmap::None || !scene.offers(Feature::Heatmap(scene.heatmap)) {
             return None;
         }
         let scale = self
@@ -582,7 +594,10 @@ impl Layer for HeatmapLayer {
             Heatmap::None => ("", ""),
         };
         Some(Legend {
-            title: Some(format!("heatmap: {}", scene.heatmap.label())),
+            title: Some(format!(
+                "heatmap: {}",
+                scene.heatmap.label_for(scene.family())
+            )),
             items: vec![
                 LegendItem::ColorBar {
                     ticks: scale.ticks(top),

@@ -42,10 +42,15 @@ pub enum SceneEdit {
     /// [`coordinate_range`]).
     SetParam(Param, f64),
     /// The canvas' slice; the view is refitted and the probe moved to the slice's default.
-    /// π moves off 0 or 1 when it becomes a slice coordinate.
+    /// π moves off 0 or 1 when it becomes a slice coordinate. On the policy plane it shows
+    /// the mixture again.
     SetSlice(Slice),
     /// One of the six presets: model, slice, probe and view.
     ApplyPreset(Preset),
+    /// The policy plane's system (None: back to the mixture); keys clamped to
+    /// [`SYSTEM_RANGES`], the probe moved inside the triangle and the view refitted when the
+    /// family changes.
+    SetSystem(Option<System>),
     /// Induced or profiled metric.
     SetMetric(Metric),
     /// Damping λ, clamped to [`DAMPING_RANGE`].
@@ -135,6 +140,7 @@ pub enum EditKind {
     SetParam,
     SetSlice,
     ApplyPreset,
+    SetSystem,
     SetMetric,
     SetDamping,
     SetTarget,
@@ -217,6 +223,7 @@ impl SceneEdit {
             SceneEdit::SetParam(..) => EditKind::SetParam,
             SceneEdit::SetSlice(..) => EditKind::SetSlice,
             SceneEdit::ApplyPreset(..) => EditKind::ApplyPreset,
+            SceneEdit::SetSystem(..) => EditKind::SetSystem,
             SceneEdit::SetMetric(..) => EditKind::SetMetric,
             SceneEdit::SetDamping(..) => EditKind::SetDamping,
             SceneEdit::SetTarget(..) => EditKind::SetTarget,
@@ -249,6 +256,50 @@ impl SceneEdit {
             SceneEdit::FitView => EditKind::FitView,
             SceneEdit::Reset => EditKind::Reset,
         }
+    }
+}
+
+/// The ranges the viewer offers for the policy plane's keys (its sliders; the soak's edits).
+pub const SYSTEM_RANGES: [(&str, f64, f64); 9] = [
+    ("dt", 0.005, 0.5),
+    ("friction", 0.0, 5.0),
+    ("omega2", 0.1, 100.0),
+    ("q_pos", 0.01, 100.0),
+    ("q_vel", 0.0, 100.0),
+    ("r", 0.001, 100.0),
+    ("x0_pos", 0.01, 100.0),
+    ("x0_vel", 0.01, 100.0),
+    ("exploration", 0.01, 10.0),
+];
+
+/// `system` with every key clamped to [`SYSTEM_RANGES`] (NaN to the default's value; ω²
+/// dropped on the cart), so the result is always valid.
+pub fn clamp_system(system: System) -> System {
+    let d = System::new(system.plant);
+    let range = |key: &str| {
+        let (_, lo, hi) = SYSTEM_RANGES
+            .iter()
+            .find(|(k, _, _)| *k == key)
+            .expect("every clamped key has a range");
+        (*lo, *hi)
+    };
+    let c = |key: &str, v: f64, default: f64| clamp_f64(v, range(key), default);
+    System {
+        plant: system.plant,
+        dt: system.dt.map(|v| c("dt", v, system.plant.default_dt())),
+        friction: c("friction", system.friction, d.friction),
+        omega2: match system.plant {
+            crate::math::policy::Plant::Cart => None,
+            crate::math::policy::Plant::Pendulum => system
+                .omega2
+                .map(|v| c("omega2", v, crate::math::policy::system::DEFAULT_OMEGA2)),
+        },
+        q_pos: c("q_pos", system.q_pos, d.q_pos),
+        q_vel: c("q_vel", system.q_vel, d.q_vel),
+        r: c("r", system.r, d.r),
+        x0_pos: c("x0_pos", system.x0_pos, d.x0_pos),
+        x0_vel: c("x0_vel", system.x0_vel, d.x0_vel),
+        exploration: c("exploration", system.exploration, d.exploration),
     }
 }
 
@@ -299,7 +350,9 @@ impl Scene {
                 self.model = self.model.with(p, clamp_f64(v, range, self.model.get(p)));
             }
             SceneEdit::SetSlice(slice) => {
-                if slice.validate().is_ok() && slice != self.slice {
+                // Choosing one of the mixture's slices shows the mixture again.
+                if slice.validate().is_ok() && (slice != self.slice || self.system.is_some()) {
+                    self.system = None;
                     self.slice = slice;
                     if slice.contains(Param::Pi) {
                         let (lo, hi) = coordinate_range(Param::Pi);
@@ -309,15 +362,48 @@ impl Scene {
                     self.fit_view();
                 }
             }
-            SceneEdit::ApplyPreset(preset) => {
-                let (model, slice, probe) = preset.setup();
-                self.model = model;
-                self.slice = slice;
-                self.probe = Some(probe);
-                self.fit_view();
+            SceneEdit::ApplyPreset(preset) => match preset.system() {
+                Some(system) => {
+                    self.system = Some(system);
+                    self.probe = Some(default_policy_probe(&system));
+                    self.fit_view();
+                }
+                None => {
+                    let (model, slice, probe) = preset.setup();
+                    self.system = None;
+                    self.model = model;
+                    self.slice = slice;
+                    self.probe = Some(probe);
+                    self.fit_view();
+                }
+            },
+            SceneEdit::SetSystem(None) => {
+                if self.system.take().is_some() {
+                    self.probe = Some(default_probe(&self.model, &self.slice));
+                    self.fit_view();
+                }
+            }
+            SceneEdit::SetSystem(Some(system)) => {
+                let system = clamp_system(system);
+                let family_changed = self.system.is_none();
+                self.system = Some(system);
+                let inside = self.probe.and_then(|p| self.inside_model(p));
+                if inside.is_none() {
+                    self.probe = Some(default_policy_probe(&system));
+                }
+                if family_changed {
+                    self.fit_view();
+                }
             }
             SceneEdit::SetMetric(metric) => self.metric = metric,
             SceneEdit::SetDamping(v) => self.damping = clamp_f64(v, DAMPING_RANGE, self.damping),
+            // The policy plane's target K* is computed, not dragged.
+            SceneEdit::SetTarget(_) if self.system.is_some() => {}
+            SceneEdit::SetProbe(Some(p)) if self.system.is_some() => {
+                if let Some(p) = self.inside_model(p) {
+                    self.probe = Some(p);
+                }
+            }
             SceneEdit::SetTarget(t) => {
                 if let Some(t) = clamp_coords(&self.slice, t) {
                     self.model = self.slice.place(&self.model, t);

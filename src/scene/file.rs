@@ -30,6 +30,7 @@ pub(super) struct SceneFile {
     convergence: Convergence,
     tab: Tab,
     kfac: KfacLab,
+    system: Option<System>,
 }
 
 impl Default for SceneFile {
@@ -57,6 +58,7 @@ impl Default for SceneFile {
             convergence: s.convergence,
             tab: s.tab,
             kfac: s.kfac,
+            system: None,
         }
     }
 }
@@ -114,6 +116,7 @@ impl TryFrom<SceneFile> for Scene {
             convergence: Convergence::default(),
             tab: f.tab,
             kfac: KfacLab::default(),
+            system: f.system,
         };
         scene.apply(SceneEdit::SetKfacLab(f.kfac));
         // The race, estimate and convergence settings go through the UI's clamps too.
@@ -125,7 +128,13 @@ impl TryFrom<SceneFile> for Scene {
         // A file without a camera gets the default view on the seed's slice (as before the
         // general model) and a fitted one on any other, whose coordinates may lie anywhere
         // (π in (0, 1), σ > 0) — but only when the model is valid, else validation reports it.
-        if f.camera.is_none() && !scene.slice.is_seed() && model.validate_for(&f.slice).is_ok() {
+        let policy_valid = scene.system.is_some_and(|s| s.validate().is_ok());
+        if f.camera.is_none()
+            && (policy_valid
+                || (scene.system.is_none()
+                    && !scene.slice.is_seed()
+                    && model.validate_for(&f.slice).is_ok()))
+        {
             scene.fit_view();
         }
         Ok(scene)

@@ -10,10 +10,12 @@
 //!
 //! The state's parts live beside this file: the [`Camera`] (`camera.rs`), each feature's
 //! settings (`settings.rs`), the file format and its old spellings (`file.rs`), the presets
-//! (`preset.rs`) and the edits (`edit.rs`).
+//! (`preset.rs`), the edits (`edit.rs`) and the family on the canvas with what it offers
+//! (`family.rs`).
 
 mod camera;
 mod edit;
+mod family;
 mod file;
 mod preset;
 mod settings;
@@ -22,6 +24,7 @@ mod tests;
 
 pub use camera::*;
 pub use edit::*;
+pub use family::*;
 pub use preset::*;
 pub use settings::*;
 
@@ -31,6 +34,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::kfac::lab::KfacLab;
 use crate::math::optimize::{Hyperparameters, PerOptimizer};
+use crate::math::policy::System;
 use crate::math::quadrature::{DEFAULT_NODES_F32, MAX_NODES, MIN_NODES};
 use crate::math::{Metric, Model, Param, Slice};
 
@@ -108,6 +112,11 @@ pub struct Scene {
     pub tab: Tab,
     /// The K-FAC lab's settings (its data is the target mixture `model`).
     pub kfac: KfacLab,
+    /// The policy plane's plant, weights and exploration: when given, the canvas shows the
+    /// policy plane of its gains instead of the mixture ([`Family`]); `model` and `slice` are
+    /// kept for when the mixture comes back. A `[system]` table in a file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub system: Option<System>,
 }
 
 impl Default for Scene {
@@ -131,6 +140,7 @@ impl Default for Scene {
             convergence: Convergence::default(),
             tab: Tab::Geometry,
             kfac: KfacLab::default(),
+            system: None,
         }
     }
 }
@@ -149,6 +159,9 @@ impl Scene {
     /// `xy` (slice coordinates) when it and the target both lie inside the model, where the
     /// CPU work from a point (the race, the paths, the estimates) can start; None otherwise.
     pub fn inside_model(&self, xy: [f64; 2]) -> Option<[f64; 2]> {
+        if let Some(lqr) = self.lqr() {
+            return lqr.evaluate(xy).closed.map(|_| xy);
+        }
         self.model.validate_for(&self.slice).ok()?;
         self.slice
             .place(&self.model, xy)
@@ -157,14 +170,21 @@ impl Scene {
         Some(xy)
     }
 
-    /// The target θ*'s slice coordinates (where its handle is drawn).
+    /// The target θ*'s slice coordinates (where its handle is drawn); on the policy plane the
+    /// optimum K* (computed by policy iteration, a few microseconds).
     pub fn target(&self) -> [f64; 2] {
-        self.slice.coords(&self.model)
+        match self.lqr() {
+            Some(lqr) => lqr.optimum().0,
+            None => self.slice.coords(&self.model),
+        }
     }
 
     /// The twin handle: the label-swapped target's slice coordinates, where that lies in the
     /// slice (always on the seed's slice; never with π ≠ ½ held, for example).
     pub fn twin(&self) -> Option<[f64; 2]> {
+        if self.system.is_some() {
+            return None;
+        }
         self.slice.twin(&self.model, &self.model)
     }
 
@@ -172,6 +192,9 @@ impl Scene {
     /// σ1 = σ2 — which the seed kernels (rotated basis, exact diagonal) evaluate; None for
     /// every other slice, which the general kernel evaluates.
     pub fn seed_sigma(&self) -> Option<f64> {
+        if self.system.is_some() {
+            return None;
+        }
         let m = &self.model;
         (self.slice.is_seed() && m.pi == 0.5 && m.sigma1 == m.sigma2).then_some(m.sigma1)
     }
@@ -199,10 +222,25 @@ impl Scene {
             };
             return err(field, e.to_string());
         }
+        if let Some(system) = &self.system
+            && let Err(e) = system.validate()
+        {
+            return err("system", e.to_string());
+        }
         if self.probe.is_some_and(|p| !finite2(p)) {
             return err("probe", "must be two finite numbers".into());
         }
-        if let Some(p) = self.probe
+        if let (Some(p), Some(lqr)) = (self.probe, self.lqr()) {
+            if lqr.evaluate(p).closed.is_none() {
+                return err(
+                    "probe",
+                    format!(
+                        "lies outside the stability triangle: unstable, ρ(A_K) = {}",
+                        lqr.spectral_radius(p)
+                    ),
+                );
+            }
+        } else if let Some(p) = self.probe
             && let Err(e) = self.model_at(p).validate_for(&self.slice)
         {
             return err("probe", format!("lies outside the model: {e}"));
@@ -298,6 +336,9 @@ impl Scene {
 
     /// Frames the handles and the probe ([`Camera::fit_slice`]).
     pub fn fit_view(&mut self) {
-        self.camera = Camera::fit_slice(&self.model, &self.slice, self.probe);
+        self.camera = match &self.system {
+            Some(system) => policy_view(system, self.probe),
+            None => Camera::fit_slice(&self.model, &self.slice, self.probe),
+        };
     }
 }

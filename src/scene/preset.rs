@@ -1,4 +1,5 @@
-//! The viewer's preset slices and the probe placed on a newly chosen slice.
+//! The viewer's presets — the mixture's six slices and the policy plane of each plant — and the
+//! probe placed on a newly chosen slice.
 
 use super::*;
 
@@ -18,10 +19,29 @@ pub enum Preset {
     MeanSigma,
     /// (μ1, μ2) with π = 0.3, σ1 = 0.6, σ2 = 1.4: no singular diagonal.
     Unequal,
+    /// The policy plane of the cart (a double integrator), every key at its default.
+    Cart,
+    /// The policy plane of the inverted pendulum (unstable without control).
+    Pendulum,
 }
 
 impl Preset {
-    /// All presets, in menu order.
+    /// The policy plane's presets, in menu order.
+    pub const POLICY: [Preset; 2] = [Preset::Cart, Preset::Pendulum];
+
+    /// Every preset of both families, in menu order.
+    pub const EVERY: [Preset; 8] = [
+        Preset::Seed,
+        Preset::HalfPlane,
+        Preset::WeightSingularity,
+        Preset::Sigmas,
+        Preset::MeanSigma,
+        Preset::Unequal,
+        Preset::Cart,
+        Preset::Pendulum,
+    ];
+
+    /// The mixture's six slices, in menu order.
     pub const ALL: [Preset; 6] = [
         Preset::Seed,
         Preset::HalfPlane,
@@ -40,16 +60,18 @@ impl Preset {
             Preset::Sigmas => "sigmas",
             Preset::MeanSigma => "mean-sigma",
             Preset::Unequal => "unequal",
+            Preset::Cart => "cart",
+            Preset::Pendulum => "pendulum",
         }
     }
 
     /// The preset called `name` ([`Preset::name`]), or an error listing the names.
     pub fn from_name(name: &str) -> Result<Self, String> {
-        Self::ALL
+        Self::EVERY
             .into_iter()
             .find(|p| p.name() == name)
             .ok_or_else(|| {
-                let names: Vec<&str> = Self::ALL.iter().map(|p| p.name()).collect();
+                let names: Vec<&str> = Self::EVERY.iter().map(|p| p.name()).collect();
                 format!(
                     "unknown preset `{name}`; the presets are {}",
                     names.join(", ")
@@ -66,10 +88,24 @@ impl Preset {
             Preset::Sigmas => "(σ1, σ2)",
             Preset::MeanSigma => "(μ1, σ2)",
             Preset::Unequal => "(μ1, μ2), π = 0.3, σ1 ≠ σ2",
+            Preset::Cart => "cart: policy plane",
+            Preset::Pendulum => "pendulum: policy plane",
         }
     }
 
-    /// The target model, the slice and the probe (slice coordinates).
+    /// The policy plane's system of a policy preset; None for the mixture's.
+    pub fn system(self) -> Option<System> {
+        use crate::math::policy::Plant;
+        match self {
+            Preset::Cart => Some(System::new(Plant::Cart)),
+            Preset::Pendulum => Some(System::new(Plant::Pendulum)),
+            _ => None,
+        }
+    }
+
+    /// The target model, the slice and the probe (slice coordinates) of a mixture preset; a
+    /// policy preset keeps the default scene's (the mixture's state while the policy plane is
+    /// shown).
     pub fn setup(self) -> (Model, Slice, [f64; 2]) {
         let m = |pi, mu1, mu2, sigma1, sigma2| Model {
             pi,
@@ -87,7 +123,23 @@ impl Preset {
             Preset::Sigmas => (m(0.5, -1.0, 1.0, 0.8, 1.2), s(Sigma1, Sigma2), [1.6, 0.5]),
             Preset::MeanSigma => (m(0.5, -1.0, 1.0, 1.0, 0.7), s(Mu1, Sigma2), [1.5, 1.5]),
             Preset::Unequal => (m(0.3, -1.5, 1.0, 0.6, 1.4), s(Mu1, Mu2), [1.2, 0.4]),
+            Preset::Cart | Preset::Pendulum => Preset::Seed.setup(),
         }
+    }
+}
+
+/// The policy plane's default probe: from K* two and a half times as far from the triangle's
+/// left edge along k1, at half K*'s k2 (where ∇C and the natural gradient part clearly);
+/// K* itself should that lie outside.
+pub fn default_policy_probe(system: &System) -> [f64; 2] {
+    let lqr = crate::math::policy::Lqr::new(system);
+    let a = system.a();
+    let (k, _) = lqr.optimum();
+    let p = [a + 2.5 * (k[0] - a), 0.5 * k[1]];
+    if lqr.evaluate(p).closed.is_some() {
+        p
+    } else {
+        k
     }
 }
 

@@ -17,7 +17,7 @@ pub struct BallKey {
 /// [`DEFAULT_STEPS`] steps.
 pub fn ball_key(scene: &Scene) -> Option<BallKey> {
     let probe = scene.probe?;
-    if !scene.geodesics.ball {
+    if !(scene.geodesics.ball && scene.offers(crate::scene::Feature::GeodesicBall)) {
         return None;
     }
     Some(BallKey {

@@ -54,6 +54,10 @@ impl Simulation {
         if !scene.convergence.enabled {
             return Ok(());
         }
+        if !scene.offers(crate::scene::Feature::ConvergenceMap) {
+            self.restart_convergence();
+            return Ok(());
+        }
         if scene.model.validate_for(&scene.slice).is_err() {
             // No map for a model outside its slice's domain; an older one must not be drawn.
             self.restart_convergence();

@@ -17,7 +17,7 @@ pub fn general_nodes(nodes: u32) -> u32 {
 /// the particles and the panel's numbers compute their own.
 pub fn draws_target_half(scene: &Scene) -> bool {
     let ef_glyphs = scene.layers.ellipses
-        && scene.estimates.grid_ellipses == crate::scene::EllipseSource::EmpiricalFisher;
+        && scene.grid_ellipse_source() == crate::scene::EllipseSource::EmpiricalFisher;
     scene.heatmap.reads_target() || ef_glyphs
 }
 
@@ -33,6 +33,7 @@ pub fn uses_seed_kernel(scene: &Scene) -> bool {
 pub(super) enum FieldKey {
     Seed(FieldParams, u32),
     General(GeneralGridParams, u32),
+    Policy(PolicyParams),
 }
 
 /// The probe's inputs, per kernel.
@@ -40,6 +41,14 @@ pub(super) enum FieldKey {
 pub(super) enum ProbeKey {
     Seed(FieldParams, PointInput, u32),
     General(GeneralGridParams, u32),
+    Policy(PolicyParams),
+}
+
+/// The policy plane's kernel and its field and probe buffers, built on first use.
+pub(super) struct PolicyStage {
+    pub(super) pipeline: PolicyPipeline,
+    pub(super) field: Option<PolicyData>,
+    pub(super) probe: PolicyData,
 }
 
 /// The general kernel's node table and buffers (field and one-cell probe), built on first use.
@@ -109,6 +118,9 @@ impl Simulation {
         scene: &Scene,
         layout: &GridLayout,
     ) -> Result<bool, GpuError> {
+        if let Some(system) = &scene.system {
+            return self.update_policy_field(ctx, encoder, system, scene.damping, layout);
+        }
         if !uses_seed_kernel(scene) {
             return self.update_general_field(ctx, encoder, scene, layout);
         }
@@ -223,6 +235,55 @@ impl Simulation {
         Ok(true)
     }
 
+    /// The policy plane's stage, built on first use.
+    fn ensure_policy(&mut self, ctx: &GpuContext) -> Result<&mut PolicyStage, GpuError> {
+        if self.policy.is_none() {
+            let pipeline = PolicyPipeline::new(&ctx.device);
+            let probe = PolicyData::new(ctx, &pipeline, 1)?;
+            self.policy = Some(PolicyStage {
+                pipeline,
+                field: None,
+                probe,
+            });
+        }
+        Ok(self.policy.as_mut().expect("built just above"))
+    }
+
+    /// The policy plane's field over `layout`: one closed-form pass (no target-only pass: the
+    /// target K* moves only with the system, which changes every cell).
+    pub(super) fn update_policy_field(
+        &mut self,
+        ctx: &GpuContext,
+        encoder: &mut wgpu::CommandEncoder,
+        system: &System,
+        damping: f64,
+        layout: &GridLayout,
+    ) -> Result<bool, GpuError> {
+        let far = layout.far_corner();
+        let (columns, rows) = (layout.columns, layout.rows);
+        let cell_size = [
+            (far[0] - layout.origin[0]) / columns as f64,
+            (far[1] - layout.origin[1]) / rows as f64,
+        ];
+        let params =
+            PolicyParams::new(system, damping).with_grid(layout.origin, cell_size, [columns, rows]);
+        let key = FieldKey::Policy(params);
+        if self.field_key == Some(key) {
+            return Ok(false);
+        }
+        let cells = layout.cells();
+        let capacity = grown_capacity(ctx, cells);
+        let stage = self.ensure_policy(ctx)?;
+        if stage.field.as_ref().is_none_or(|f| f.capacity() < cells) {
+            stage.field = Some(PolicyData::new(ctx, &stage.pipeline, capacity)?);
+        }
+        let field = stage.field.as_ref().expect("allocated just above");
+        field.encode(&ctx.queue, encoder, &stage.pipeline, &params, None);
+        self.field_key = Some(key);
+        self.bump_field_generation(true);
+        Ok(true)
+    }
+
     pub(super) fn bump_field_generation(&mut self, whole: bool) {
         if whole {
             self.field_generation[0] += 1;
@@ -248,6 +309,24 @@ impl Simulation {
         let Some(probe) = scene.probe else {
             return Ok(());
         };
+        if let Some(system) = &scene.system {
+            // A 1 × 1 grid of zero extent at the probe: its cell is the probe's K.
+            let params =
+                PolicyParams::new(system, scene.damping).with_grid(probe, [0.0, 0.0], [1, 1]);
+            let key = ProbeKey::Policy(params);
+            if self.probe_key == Some(key) {
+                return Ok(());
+            }
+            if !matches!(self.probe_key, Some(ProbeKey::Policy(..))) {
+                self.probe_generation += 1;
+            }
+            let stage = self.ensure_policy(ctx)?;
+            stage
+                .probe
+                .encode(&ctx.queue, encoder, &stage.pipeline, &params, None);
+            self.probe_key = Some(key);
+            return Ok(());
+        }
         if !uses_seed_kernel(scene) {
             self.ensure_general(ctx, scene.nodes)?;
             // A 1 × 1 grid of zero extent: its one cell sits exactly at the probe, which is
@@ -297,7 +376,10 @@ impl Simulation {
         if self.probe_key == Some(key) {
             return Ok(());
         }
-        if matches!(self.probe_key, Some(ProbeKey::General(..))) {
+        if matches!(
+            self.probe_key,
+            Some(ProbeKey::General(..) | ProbeKey::Policy(..))
+        ) {
             self.probe_generation += 1;
         }
         self.probe.upload_points(&ctx.queue, &[input]);

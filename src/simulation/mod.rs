@@ -40,18 +40,20 @@ pub use layout::*;
 pub use particles::*;
 
 use ball::GeodesicStage;
-use field::{FieldKey, GeneralStage, ProbeKey};
+use field::{FieldKey, GeneralStage, PolicyStage, ProbeKey};
 
 use crate::compute::convergence::{ConvergenceMap, ConvergenceStage, MapSpec};
 use crate::compute::fim_field::{FieldData, FieldMode, FimFieldPipeline, grid_params};
 use crate::compute::general::{GeneralData, GeneralPipeline};
 use crate::compute::geodesic::{GeodesicData, GeodesicPipeline};
 use crate::compute::particles::{ParticleData, ParticlePipeline};
+use crate::compute::policy::{PolicyData, PolicyParams, PolicyPipeline};
 use crate::gpu::context::{GpuContext, GpuError};
 use crate::gpu::general_data::{GeneralGridParams, general_grid_params};
 use crate::gpu::geodesic_data::{BallFrame, BallSpec, DEFAULT_STEPS, ball_frame, geodesic_params};
 use crate::gpu::gpu_data::{FieldCell, FieldParams, FlowParams, PointInput};
 use crate::jobs::{JobMode, SceneJobs};
+use crate::math::policy::System;
 use crate::math::{Metric, QuadratureRule};
 use crate::scene::Scene;
 
@@ -67,6 +69,8 @@ pub struct Simulation {
     /// Bumped by every field dispatch: [whole cells (F and the target's half), any].
     field_generation: [u64; 2],
     general: Option<GeneralStage>,
+    /// The policy plane's kernel (compiled on first use).
+    policy: Option<PolicyStage>,
     flow: ParticlePipeline,
     particles: Option<(ParticleData, ParticleKey)>,
     default_particles: u32,
@@ -102,6 +106,7 @@ impl Simulation {
             probe_generation: 0,
             field_generation: [0; 2],
             general: None,
+            policy: None,
             particles: None,
             default_particles: default_particle_count(ctx.info.device_type),
             geodesic: None,
@@ -133,14 +138,19 @@ impl Simulation {
                 self.general.as_ref()?.field.as_ref()?.cells_buffer(),
                 p.cell_count,
             )),
+            FieldKey::Policy(p) => Some((
+                self.policy.as_ref()?.field.as_ref()?.cells_buffer(),
+                p.cell_count,
+            )),
         }
     }
 
     /// The probe's one-cell buffer (always allocated; meaningful once a probe was evaluated):
     /// the seed kernel's or the general kernel's, whichever evaluated the last probe.
     pub fn probe_buffer(&self) -> &wgpu::Buffer {
-        match (&self.probe_key, &self.general) {
-            (Some(ProbeKey::General(..)), Some(general)) => general.probe.cells_buffer(),
+        match (&self.probe_key, &self.general, &self.policy) {
+            (Some(ProbeKey::General(..)), Some(general), _) => general.probe.cells_buffer(),
+            (Some(ProbeKey::Policy(..)), _, Some(policy)) => policy.probe.cells_buffer(),
             _ => self.probe.cells_buffer(),
         }
     }
@@ -172,11 +182,21 @@ impl Simulation {
                     None => Vec::new(),
                 }
             }
+            Some(FieldKey::Policy(p)) => {
+                match self.policy.as_ref().and_then(|g| g.field.as_ref()) {
+                    Some(field) => field.read_cells(ctx, p.cell_count)?,
+                    None => Vec::new(),
+                }
+            }
             None => Vec::new(),
         };
         let probe = match self.probe_key {
             Some(ProbeKey::Seed(..)) => self.probe.read_cells(ctx, 1)?.first().copied(),
             Some(ProbeKey::General(..)) => match &self.general {
+                Some(g) => g.probe.read_cells(ctx, 1)?.first().copied(),
+                None => None,
+            },
+            Some(ProbeKey::Policy(..)) => match &self.policy {
                 Some(g) => g.probe.read_cells(ctx, 1)?.first().copied(),
                 None => None,
             },

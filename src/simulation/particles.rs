@@ -71,7 +71,10 @@ impl Simulation {
         view_min: [f64; 2],
         view_max: [f64; 2],
     ) -> Result<Option<(&wgpu::Buffer, u32, ParticleKey)>, GpuError> {
-        if !(scene.flow.enabled && scene.layers.particles) {
+        if !(scene.flow.enabled
+            && scene.layers.particles
+            && scene.offers(crate::scene::Feature::Particles))
+        {
             self.particles = None;
             return Ok(None);
         }

@@ -166,7 +166,7 @@ fn heatmap_hover(ui: &egui::Ui, painter: &egui::Painter, rect: Rect, hover: Pos2
             );
             let text = format!(
                 "{}: {}\nat ({}, {})",
-                scene.heatmap.label(),
+                scene.heatmap.label_for(scene.family()),
                 value.describe(scene.heatmap),
                 short(xy[0]),
                 short(xy[1])

@@ -20,6 +20,7 @@ pub mod kfac_tab;
 mod model_panel;
 mod notices;
 mod numbers_panel;
+mod policy_panel;
 pub mod race_panel;
 mod side_panel;
 pub mod ui;

@@ -65,6 +65,9 @@ fn param_combo(ui: &mut egui::Ui, label: &str, current: Param) -> Option<Param> 
 /// The "Model" section: what is drawn (heading, preset, slice), the held parameters, the
 /// target's slice coordinates, the metric and the damping.
 pub(super) fn show(ui: &mut egui::Ui, scene: &Scene, state: &mut UiState) -> Vec<Command> {
+    if let Some(system) = &scene.system {
+        return super::policy_panel::system_controls(ui, scene, system);
+    }
     let mut out = Vec::new();
     let m = &scene.model;
     let slice = scene.slice;
@@ -93,7 +96,7 @@ pub(super) fn show(ui: &mut egui::Ui, scene: &Scene, state: &mut UiState) -> Vec
         .selected_text(current.map_or("custom", |p| p.label()))
         .width(210.0)
         .show_ui(ui, |ui| {
-            for p in Preset::ALL {
+            for p in Preset::EVERY {
                 if ui.selectable_label(current == Some(p), p.label()).clicked() {
                     preset = Some(p);
                 }

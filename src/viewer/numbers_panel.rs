@@ -20,6 +20,9 @@ pub(super) fn show(
     state: &mut UiState,
     frame: &FrameContext<'_>,
 ) -> Vec<Command> {
+    if let Some(system) = &scene.system {
+        return super::policy_panel::numbers(ui, scene, system);
+    }
     let mut out = Vec::new();
     let numbers = state.numbers(scene, &frame.info).clone();
     ui.separator();

@@ -24,15 +24,25 @@ pub(super) fn show(
     ui.separator();
     out.extend(field_section(ui, scene, frame));
 
-    ui.separator();
-    out.extend(flow_panel::show(ui, scene, frame));
-
-    ui.separator();
-    out.extend(geodesic_panel::show(ui, scene));
-    ui.separator();
-    out.extend(convergence_panel::show(ui, scene));
-    ui.separator();
-    out.extend(race_panel::show(ui, scene));
+    // The sections of features the canvas's family offers (the policy plane: none of these
+    // yet; Scene::offers).
+    use crate::scene::Feature;
+    if scene.offers(Feature::Particles) {
+        ui.separator();
+        out.extend(flow_panel::show(ui, scene, frame));
+    }
+    if scene.offers(Feature::GeodesicBall) {
+        ui.separator();
+        out.extend(geodesic_panel::show(ui, scene));
+    }
+    if scene.offers(Feature::ConvergenceMap) {
+        ui.separator();
+        out.extend(convergence_panel::show(ui, scene));
+    }
+    if scene.offers(Feature::Race) {
+        ui.separator();
+        out.extend(race_panel::show(ui, scene));
+    }
 
     ui.separator();
     out.extend(layers_section(ui, scene, state));
@@ -41,7 +51,9 @@ pub(super) fn show(
     out.extend(file_section(ui, state));
 
     ui.separator();
-    out.extend(estimates_panel::show(ui, scene, frame.jobs));
+    if scene.offers(Feature::Estimates) {
+        out.extend(estimates_panel::show(ui, scene, frame.jobs));
+    }
     out.extend(numbers_panel::show(ui, scene, state, frame));
     ui.separator();
     ui.strong("Performance");
@@ -143,10 +155,13 @@ fn layers_section(ui: &mut egui::Ui, scene: &Scene, state: &mut UiState) -> Vec<
         |s| s.heatmap,
         |h| {
             egui::ComboBox::from_label("heatmap")
-                .selected_text(h.label())
+                .selected_text(h.label_for(scene.family()))
                 .show_ui(ui, |ui| {
-                    for choice in crate::scene::Heatmap::ALL {
-                        ui.selectable_value(h, choice, choice.label());
+                    for choice in crate::scene::Heatmap::ALL
+                        .into_iter()
+                        .filter(|&h| scene.offers(crate::scene::Feature::Heatmap(h)))
+                    {
+                        ui.selectable_value(h, choice, choice.label_for(scene.family()));
                     }
                 });
         },

@@ -41,14 +41,16 @@ pub fn show(
             })
             .inner,
     );
-    commands.extend(
-        egui::Panel::bottom("density")
-            .resizable(false)
-            .exact_size(150.0)
-            .show(ui, |ui| density_strip::show(ui, &current, state))
-            .inner,
-    );
-    if current.race.enabled {
+    if current.offers(crate::scene::Feature::DensityStrip) {
+        commands.extend(
+            egui::Panel::bottom("density")
+                .resizable(false)
+                .exact_size(150.0)
+                .show(ui, |ui| density_strip::show(ui, &current, state))
+                .inner,
+        );
+    }
+    if current.race.enabled && current.offers(crate::scene::Feature::Race) {
         egui::Panel::right("race results")
             .resizable(true)
             .default_size(360.0)
@@ -74,7 +76,12 @@ fn tab_bar(ui: &mut egui::Ui, scene: &Scene) -> Vec<Command> {
     let mut tab = scene.tab;
     egui::Panel::top("tabs").show(ui, |ui| {
         ui.horizontal(|ui| {
-            ui.selectable_value(&mut tab, Tab::Geometry, "Mixture geometry");
+            let geometry = if scene.system.is_some() {
+                "Policy-plane geometry"
+            } else {
+                "Mixture geometry"
+            };
+            ui.selectable_value(&mut tab, Tab::Geometry, geometry);
             ui.selectable_value(&mut tab, Tab::Kfac, "K-FAC lab");
         });
     });

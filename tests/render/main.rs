@@ -8,6 +8,7 @@ mod capture;
 mod estimates;
 mod heatmap;
 mod paths;
+mod policy;
 mod race;
 mod scenario_geodesic;
 mod scene;

@@ -25,6 +25,7 @@ use fisherflow::gpu::context::GpuContext;
 use fisherflow::gpu::gpu_data::FieldCell;
 use fisherflow::kfac::Trainer;
 use fisherflow::math::optimize::Optimizer;
+use fisherflow::math::policy::{Plant, System};
 use fisherflow::math::{Metric, Param, Slice};
 use fisherflow::render::canvas::Canvas;
 use fisherflow::render::pipeline::QUAD_INSTANCES_LABEL;
@@ -158,6 +159,7 @@ fn weight(kind: EditKind) -> u32 {
         | EditKind::SetConvergence
         | EditKind::SetFlowMode => 3,
         EditKind::SetTab | EditKind::SetKfacLab | EditKind::ApplyPreset | EditKind::SetMetric => 2,
+        EditKind::SetSystem => 2,
         EditKind::SetEllipseScale | EditKind::SetFlow => 2,
         EditKind::SetDt
         | EditKind::SetStepsPerFrame
@@ -190,7 +192,35 @@ fn random_edit(rng: &mut Rng, kind: EditKind, scene: &Scene, size: [f32; 2]) -> 
             a: param(rng),
             b: param(rng),
         }),
-        EditKind::ApplyPreset => SceneEdit::ApplyPreset(rng.pick(&Preset::ALL)),
+        EditKind::ApplyPreset => SceneEdit::ApplyPreset(rng.pick(&Preset::EVERY)),
+        EditKind::SetSystem => {
+            if rng.chance(0.25) {
+                SceneEdit::SetSystem(None)
+            } else {
+                // Keys in and beyond the sliders' ranges (NaN too): apply clamps them.
+                let key = |rng: &mut Rng, lo: f64, hi: f64| {
+                    if rng.chance(0.1) {
+                        rng.pick(&[-1.0, 0.0, 1e9, f64::NAN])
+                    } else {
+                        rng.log_range(lo, hi)
+                    }
+                };
+                let plant = rng.pick(&[Plant::Cart, Plant::Pendulum]);
+                SceneEdit::SetSystem(Some(System {
+                    plant,
+                    dt: rng.chance(0.5).then(|| key(rng, 0.01, 0.3)),
+                    friction: key(rng, 0.01, 3.0),
+                    omega2: (plant == Plant::Pendulum && rng.chance(0.5))
+                        .then(|| key(rng, 1.0, 40.0)),
+                    q_pos: key(rng, 0.1, 10.0),
+                    q_vel: key(rng, 0.1, 10.0),
+                    r: key(rng, 0.01, 1.0),
+                    x0_pos: key(rng, 0.1, 5.0),
+                    x0_vel: key(rng, 0.1, 5.0),
+                    exploration: key(rng, 0.1, 3.0),
+                }))
+            }
+        }
         EditKind::SetParam => {
             let p = param(rng);
             SceneEdit::SetParam(

@@ -12,7 +12,7 @@ pub mod fonts;
 
 pub use fonts::setup_egui;
 
-use egui::{Align2, Color32, FontId, Pos2, Rect, Stroke, pos2, vec2};
+use egui::{Align2, Color32, FontId, Pos2, Rect, Stroke, Vec2, pos2, vec2};
 
 use crate::frame::numbers::Kappa;
 use crate::math::Param;
@@ -103,7 +103,10 @@ pub fn draw(painter: &egui::Painter, rect: Rect, scene: &Scene, input: &OverlayI
     let small = FontId::proportional(11.0);
     let (lo, hi) = scene.camera.visible_rect([rect.width(), rect.height()]);
     // The model's domain first, so the labels stay readable on top of the hatching.
-    outside_regions(painter, rect, scene, lo, hi);
+    match scene.lqr() {
+        Some(lqr) => outside_triangle(painter, rect, scene, lqr.triangle()),
+        None => outside_regions(painter, rect, scene, lo, hi),
+    }
     if scene.layers.axes {
         let (xs, step) = ticks(lo[0], hi[0], 8);
         for x in xs {
@@ -128,6 +131,12 @@ pub fn draw(painter: &egui::Painter, rect: Rect, scene: &Scene, input: &OverlayI
             );
         }
         let [a, b] = scene.slice.params();
+        let policy = scene.system.is_some();
+        let [name_a, name_b] = if policy {
+            ["k₁ (position gain)", "k₂ (velocity gain)"]
+        } else {
+            [symbol(a), symbol(b)]
+        };
         // On a dark box, since they may sit over the hatching of the outside; the vertical
         // axis' name moves right of a strip outside the model at the left edge.
         let name_font = FontId::proportional(14.0);
@@ -135,11 +144,11 @@ pub fn draw(painter: &egui::Painter, rect: Rect, scene: &Scene, input: &OverlayI
             painter,
             rect.right_bottom() + vec2(-8.0, -18.0),
             Align2::RIGHT_BOTTOM,
-            format!("{} →", symbol(a)),
+            format!("{name_a} →"),
             name_font.clone(),
             text,
         );
-        let left_edge = if outside_model(a).is_empty() || lo[0] >= 0.0 {
+        let left_edge = if policy || outside_model(a).is_empty() || lo[0] >= 0.0 {
             rect.left()
         } else {
             world_to_screen(scene, rect, [0.0, lo[1]])
@@ -150,7 +159,7 @@ pub fn draw(painter: &egui::Painter, rect: Rect, scene: &Scene, input: &OverlayI
             painter,
             pos2(left_edge.max(rect.left()) + 28.0, rect.top() + 8.0),
             Align2::LEFT_TOP,
-            format!("↑ {}", symbol(b)),
+            format!("↑ {name_b}"),
             name_font,
             text,
         );
@@ -192,9 +201,10 @@ pub fn draw(painter: &egui::Painter, rect: Rect, scene: &Scene, input: &OverlayI
             Kappa::Infinite => "∞".to_owned(),
             Kappa::Undefined => "undefined".to_owned(),
         };
+        let star = if scene.system.is_some() { "K*" } else { "θ*" };
         label(
             scene.target(),
-            &format!("θ*   κ = {kappa}"),
+            &format!("{star}   κ = {kappa}"),
             color(palette::TARGET),
         );
         if let Some(twin) = scene.twin() {
@@ -303,6 +313,84 @@ fn outside_regions(painter: &egui::Painter, rect: Rect, scene: &Scene, lo: [f64;
                 painter.galley(pos, galley, label_color);
             }
         }
+    }
+}
+
+/// The policy plane's model is the open stability triangle: its three edges drawn as exact
+/// lines through the closed-form corners (MATH.md), the outside hatched. Each hatch line is
+/// clipped against the triangle (convex: one interval of its parameter) and drawn outside it.
+fn outside_triangle(painter: &egui::Painter, rect: Rect, scene: &Scene, corners: [[f64; 2]; 3]) {
+    let hatch = Stroke::new(1.0, Color32::from_gray(90));
+    let edge = Stroke::new(2.0, Color32::from_gray(210));
+    let c = corners.map(|k| world_to_screen(scene, rect, k));
+    // Inward half-planes n·p ≥ d of each edge (the triangle's orientation on screen decides
+    // the sign, so test against the opposite corner).
+    let planes: Vec<(Vec2, f32)> = (0..3)
+        .map(|i| {
+            let (p, q, r) = (c[i], c[(i + 1) % 3], c[(i + 2) % 3]);
+            let n = vec2(-(q.y - p.y), q.x - p.x);
+            let d = n.dot(p.to_vec2());
+            if n.dot(r.to_vec2()) >= d {
+                (n, d)
+            } else {
+                (-n, -d)
+            }
+        })
+        .collect();
+    let clipped = painter.with_clip_rect(rect);
+    let spacing = 12.0;
+    let (w, h) = (rect.width(), rect.height());
+    let mut offset = -h;
+    while offset < w {
+        let start = pos2(rect.left() + offset, rect.top());
+        let dir = vec2(h, h);
+        // The parameter interval [t0, t1] ⊂ [0, 1] of the line inside the triangle.
+        let (mut t0, mut t1) = (0.0f32, 1.0f32);
+        for (n, d) in &planes {
+            let (a, b) = (n.dot(start.to_vec2()) - d, n.dot(dir));
+            if b.abs() < 1e-9 {
+                if a < 0.0 {
+                    t0 = 1.0;
+                    t1 = 0.0;
+                }
+            } else if b > 0.0 {
+                t0 = t0.max(-a / b);
+            } else {
+                t1 = t1.min(-a / b);
+            }
+        }
+        let at = |t: f32| start + t * dir;
+        if t0 >= t1 {
+            clipped.line_segment([at(0.0), at(1.0)], hatch);
+        } else {
+            clipped.line_segment([at(0.0), at(t0)], hatch);
+            clipped.line_segment([at(t1), at(1.0)], hatch);
+        }
+        offset += spacing;
+    }
+    for i in 0..3 {
+        clipped.line_segment([c[i], c[(i + 1) % 3]], edge);
+    }
+    let font = FontId::proportional(13.0);
+    let label = "unstable: ρ(A_K) ≥ 1, C = ∞".to_owned();
+    // Below the lower edge (the corner (a, −b) to the far corner), under the middle of the
+    // canvas where the edge crosses it, else a third of the way along.
+    let (p, q) = (c[0], c[2]);
+    let s = if (q.x - p.x).abs() > 1.0 {
+        ((rect.center().x - p.x) / (q.x - p.x)).clamp(0.0, 1.0)
+    } else {
+        0.3
+    };
+    let at = p + s * (q - p) + vec2(0.0, 22.0);
+    if rect.contains(at) {
+        boxed_text(
+            painter,
+            at,
+            Align2::CENTER_TOP,
+            label,
+            font,
+            Color32::from_gray(200),
+        );
     }
 }
 

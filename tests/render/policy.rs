@@ -1,0 +1,171 @@
+//! The policy plane on the canvas: the frame's field cells are the f64 closed loop at their
+//! centres (outside the stability triangle flagged, inside C within 1e-4), the probe cell is
+//! the probe's, the probe's red and cyan arrows are drawn there, the legends speak of C and
+//! not L, and the mixture-only features asked for in the scene (race, ball, paths, estimates,
+//! map, flow) are neither computed nor listed — with the mixture's scene as the control.
+
+use crate::common;
+use crate::common::pixels::{count_near, keep};
+
+use fisherflow::frame::FrameRenderer;
+use fisherflow::frame::overlay::world_to_screen;
+use fisherflow::gpu::general_data::FLAG_OUTSIDE_MODEL;
+use fisherflow::math::policy::Lqr;
+use fisherflow::render::colormap::palette;
+use fisherflow::render::layer::LegendItem;
+use fisherflow::scene::{Heatmap, Preset, Scene, SceneEdit};
+use fisherflow::simulation::GridLayout;
+
+const SIZE: [u32; 2] = [480, 360];
+
+/// The pendulum's preset with every mixture-only feature switched on in the scene's settings.
+fn pendulum() -> Scene {
+    let mut scene = Scene {
+        grid: 24,
+        heatmap: Heatmap::Loss,
+        ..Scene::default()
+    };
+    scene.apply(SceneEdit::ApplyPreset(Preset::Pendulum));
+    scene.race.enabled = true;
+    scene.geodesics.ball = true;
+    scene.geodesics.shortest_path = true;
+    scene.estimates.at_probe = true;
+    scene.convergence.enabled = true;
+    scene.flow.enabled = true;
+    scene
+}
+
+fn legend_text(frames: &FrameRenderer, scene: &Scene) -> String {
+    let info = fisherflow::render::FrameInfo::default();
+    let mut text = String::new();
+    for legend in frames.scene_renderer().legends(scene, &info) {
+        text += legend.title.as_deref().unwrap_or("");
+        for item in legend.items {
+            match item {
+                LegendItem::Text(t) => text += &t,
+                LegendItem::Swatch { label, .. } => text += &label,
+                LegendItem::ColorBar { .. } => {}
+            }
+            text.push('\n');
+        }
+    }
+    text
+}
+
+#[test]
+fn the_policy_field_is_the_closed_loop_and_only_its_features_run() {
+    let Some(ctx) = common::shared_gpu() else {
+        return;
+    };
+    let mut frames = FrameRenderer::new(ctx, false).unwrap();
+    frames.scene_renderer_mut().set_deterministic(true);
+    let scene = pendulum();
+    let (info, image) = frames.render_image(ctx, SIZE, 1.0, &scene).unwrap();
+    let path = keep(&image, "render_policy_pendulum");
+    let (cells, probe) = frames
+        .scene_renderer()
+        .simulation()
+        .read_field_and_probe(ctx)
+        .unwrap();
+    assert_eq!(cells.len(), info.cells as usize);
+    let layout = GridLayout::for_view(&scene, [SIZE[0] as f32, SIZE[1] as f32], scene.grid);
+    let [w, h] = layout.cell_size();
+    let lqr = Lqr::new(scene.system.as_ref().unwrap());
+    let (mut inside, mut outside, mut compared) = (0, 0, 0);
+    for (i, cell) in cells.iter().enumerate() {
+        let (col, row) = (
+            (i as u32 % layout.columns) as f64,
+            (i as u32 / layout.columns) as f64,
+        );
+        let k = [
+            layout.origin[0] + (col + 0.5) * w,
+            layout.origin[1] + (row + 0.5) * h,
+        ];
+        let rho = lqr.spectral_radius(k);
+        let flagged = cell.flags & FLAG_OUTSIDE_MODEL != 0;
+        if (rho - 1.0).abs() > 1e-3 {
+            assert_eq!(flagged, rho >= 1.0, "cell {i} at {k:?}: ρ = {rho}");
+        }
+        if flagged {
+            outside += 1;
+            continue;
+        }
+        inside += 1;
+        if let Some(c) = lqr.evaluate(k).closed.filter(|_| rho <= 0.95) {
+            let err = (f64::from(cell.loss) - c.cost).abs() / c.cost;
+            assert!(
+                err < 1e-4,
+                "cell {i} at {k:?}: C {} vs {}",
+                cell.loss,
+                c.cost
+            );
+            compared += 1;
+        }
+    }
+    assert!(
+        inside > 200 && outside > 20 && compared > 100,
+        "{inside} in, {outside} out, {compared}"
+    );
+    // The probe cell is the probe's closed loop.
+    let p = scene.probe.unwrap();
+    let want = lqr.evaluate(p).closed.unwrap();
+    let probe = probe.expect("a probe cell");
+    assert!((f64::from(probe.loss) - want.cost).abs() < 1e-4 * want.cost);
+    // Its arrows: the Euclidean red and the natural cyan near the probe.
+    let rect =
+        egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(SIZE[0] as f32, SIZE[1] as f32));
+    let at = world_to_screen(&scene, rect, p);
+    for hex in [palette::EUCLID, palette::NATURAL] {
+        assert!(
+            count_near(&image, [at.x, at.y], hex, 40) > 10,
+            "{hex:06x} near the probe: {path}"
+        );
+    }
+    // The legends speak of C; nothing of the mixture-only features is listed or computed.
+    let text = legend_text(&frames, &scene);
+    assert!(
+        text.contains("C (LQR cost)") && text.contains("∇C"),
+        "{text}"
+    );
+    for absent in ["Fisher–Rao circle", "race", "geodesic"] {
+        assert!(
+            !text.to_lowercase().contains(&absent.to_lowercase()),
+            "{absent} in {text}"
+        );
+    }
+    assert!(frames.scene_renderer().shown_race().is_none());
+    assert!(frames.scene_renderer().shown_paths().is_none());
+    // Control: the same settings on the mixture's seed slice list L, the race and the ball.
+    let mut mixture = scene.clone();
+    mixture.apply(SceneEdit::ApplyPreset(Preset::Seed));
+    frames.render_image(ctx, SIZE, 1.0, &mixture).unwrap();
+    let text = legend_text(&frames, &mixture);
+    assert!(
+        text.contains("∇L") && text.contains("Fisher–Rao circle"),
+        "{text}"
+    );
+    assert!(frames.scene_renderer().shown_race().is_some());
+}
+
+#[test]
+fn a_policy_scene_file_round_trips_and_old_files_stay_on_the_mixture() {
+    let scene = pendulum();
+    let text = toml::to_string(&scene).unwrap();
+    assert!(
+        text.contains("[system]") && text.contains("plant = \"pendulum\""),
+        "{text}"
+    );
+    let back: Scene = toml::from_str(&text).unwrap();
+    assert_eq!(back, scene);
+    back.validate().unwrap();
+    // A file without [system] is the mixture, as before.
+    let old: Scene = toml::from_str("heatmap = \"loss\"").unwrap();
+    assert!(old.system.is_none());
+    // A bad system or a probe outside the triangle is refused with the key named.
+    let bad: Result<Scene, _> = toml::from_str("[system]\nplant = \"cart\"\nomega2 = 3.0");
+    let bad = bad.map(|s| s.validate());
+    assert!(matches!(&bad, Ok(Err(e)) if e.field == "system"), "{bad:?}");
+    let outside: Scene =
+        toml::from_str("probe = [500.0, 3.0]\n[system]\nplant = \"cart\"").unwrap();
+    assert_eq!(outside.validate().unwrap_err().field, "probe");
+}
