@@ -43,6 +43,7 @@ mod kfac;
 mod machine;
 mod particles;
 mod peer;
+pub mod policy;
 pub mod presets;
 mod report;
 mod table;
@@ -103,6 +104,7 @@ pub fn run(
         kfac_solve: Vec::new(),
         kfac_exponents: [None; 4],
         presets: Vec::new(),
+        policy: Vec::new(),
     };
     if let (Some(peer), Kernel::Seed) = (&config.peer, config.model.kernel) {
         // The peer first, alone on the machine, on the same grids and node counts.
@@ -122,6 +124,7 @@ pub fn run(
         report.presets = presets::bench_presets(ctx, config, &mut progress)?;
     }
     bench_particles(ctx, config, &mut report, &mut progress)?;
+    policy::bench_policy(ctx, config, &mut report, &mut progress)?;
     bench_frames(ctx, config, &mut report, &mut progress)?;
     if !config.kfac_widths.is_empty() {
         bench_kfac(ctx, config, &mut report, &mut progress)?;

@@ -152,4 +152,6 @@ pub struct BenchReport {
     pub kfac_exponents: [Option<f64>; 4],
     /// The presets section (`--presets`): the general kernel per preset against the seed's.
     pub presets: Vec<presets::PresetRow>,
+    /// The policy plane's field kernel against its f64 loop on all cores.
+    pub policy: Vec<super::policy::PolicyRow>,
 }

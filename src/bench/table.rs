@@ -191,5 +191,6 @@ pub fn table(report: &BenchReport) -> String {
         );
     }
     s.push_str(&presets::presets_table(&report.presets));
+    s.push_str(&super::policy::policy_table(&report.policy));
     s
 }

@@ -1,0 +1,112 @@
+//! The policy plane's section: its field kernel (`policy_field.wgsl`, closed-form Stein
+//! solves) over the pendulum's and the cart's default views at the FIM section's grid sizes,
+//! against the f64 closed loop on all cores (`Lqr::evaluate` per cell, rayon) — the same
+//! cells, so the ratio is the kernel's speed-up over the fastest CPU path we have for it.
+
+use serde::Serialize;
+
+use super::config::BenchConfig;
+use super::report::BenchReport;
+use super::timing::{median_p95, wall_ms};
+use crate::compute::policy::{PolicyData, PolicyParams, PolicyPipeline};
+use crate::gpu::context::{GpuContext, GpuError};
+use crate::math::policy::{Lqr, Plant, System};
+use crate::scene::policy_view;
+
+/// One plant at one grid size.
+#[derive(Clone, Debug, Serialize)]
+pub struct PolicyRow {
+    /// `cart` or `pendulum`.
+    pub plant: &'static str,
+    /// Cells along each side (grid × grid).
+    pub grid: u32,
+    /// GPU: median wall time of one dispatch and its wait, ms.
+    pub gpu_ms: f64,
+    /// GPU: 95th percentile, ms.
+    pub gpu_p95_ms: f64,
+    /// CPU: median wall time of the f64 loop over the same cells on all cores, ms.
+    pub cpu_ms: f64,
+}
+
+/// Times the policy kernel and its f64 CPU path at `config.grids`.
+pub(super) fn bench_policy(
+    ctx: &GpuContext,
+    config: &BenchConfig,
+    report: &mut BenchReport,
+    progress: &mut impl FnMut(&str),
+) -> Result<(), GpuError> {
+    use rayon::prelude::*;
+    let pipeline = PolicyPipeline::new(&ctx.device);
+    for plant in [Plant::Pendulum, Plant::Cart] {
+        let system = System::new(plant);
+        let lqr = Lqr::new(&system);
+        let camera = policy_view(&system, None);
+        let (lo, hi) = camera.visible_rect([crate::scene::NOMINAL_ASPECT as f32, 1.0]);
+        for &grid in &config.grids {
+            progress(&format!("policy plane: {} {grid}²", plant.name()));
+            let cell = [(hi[0] - lo[0]) / grid as f64, (hi[1] - lo[1]) / grid as f64];
+            let params = PolicyParams::new(&system, 0.0).with_grid(lo, cell, [grid, grid]);
+            let data = PolicyData::new(ctx, &pipeline, params.cell_count)?;
+            let mut failed = None;
+            let gpu = wall_ms(config.warmup, config.repeats, || {
+                let mut encoder = ctx.device.create_command_encoder(&Default::default());
+                data.encode(&ctx.queue, &mut encoder, &pipeline, &params, None);
+                ctx.queue.submit([encoder.finish()]);
+                if let Err(e) = ctx.wait() {
+                    failed = Some(e);
+                }
+            });
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            let cells: Vec<[f64; 2]> = (0..grid * grid)
+                .map(|i| {
+                    let (c, r) = ((i % grid) as f64, (i / grid) as f64);
+                    [lo[0] + (c + 0.5) * cell[0], lo[1] + (r + 0.5) * cell[1]]
+                })
+                .collect();
+            let cpu = wall_ms(1, config.repeats.min(5), || {
+                let inside = cells
+                    .par_iter()
+                    .filter(|&&k| lqr.evaluate(k).closed.is_some())
+                    .count();
+                std::hint::black_box(inside);
+            });
+            let (gpu_ms, gpu_p95_ms) = median_p95(&gpu);
+            report.policy.push(PolicyRow {
+                plant: plant.name(),
+                grid,
+                gpu_ms,
+                gpu_p95_ms,
+                cpu_ms: median_p95(&cpu).0,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The section's lines of the readable table.
+pub fn policy_table(rows: &[PolicyRow]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    if rows.is_empty() {
+        return s;
+    }
+    let _ = writeln!(
+        s,
+        "\npolicy plane field (closed-form Stein solves; default views)   GPU ms (p95)      CPU f64 all cores ms   GPU speed-up"
+    );
+    for r in rows {
+        let _ = writeln!(
+            s,
+            "  {:<9} {:>5}²                                         {:>8.2} ({:>7.2})   {:>12.2}         {:>8.1}×",
+            r.plant,
+            r.grid,
+            r.gpu_ms,
+            r.gpu_p95_ms,
+            r.cpu_ms,
+            r.cpu_ms / r.gpu_ms
+        );
+    }
+    s
+}
