@@ -21,6 +21,7 @@ mod model_panel;
 mod notices;
 mod numbers_panel;
 mod policy_panel;
+mod rollout_strip;
 pub mod race_panel;
 mod side_panel;
 pub mod ui;

@@ -49,6 +49,11 @@ pub fn show(
                 .show(ui, |ui| density_strip::show(ui, &current, state))
                 .inner,
         );
+    } else if let Some(system) = &current.system {
+        egui::Panel::bottom("rollout")
+            .resizable(false)
+            .exact_size(190.0)
+            .show(ui, |ui| super::rollout_strip::show(ui, &current, system, state));
     }
     if current.race.enabled && current.offers(crate::scene::Feature::Race) {
         egui::Panel::right("race results")

@@ -43,6 +43,10 @@ pub struct UiState {
     /// user unticked "σ1 = σ2").
     pub untie_sigmas: bool,
     numbers: Option<(NumbersKey, PanelNumbers)>,
+    /// The policy plane's rollout start (position, velocity); None: the plant's default, one
+    /// standard deviation of position at rest. A view input, like the help's state, not part
+    /// of the picture's scene.
+    pub rollout_start: Option<[f64; 2]>,
     /// The K-FAC tab's own state (made the first time the tab is shown).
     pub(super) kfac: Option<KfacTab>,
 }
@@ -58,6 +62,7 @@ impl Default for UiState {
             scene_path: "fisherflow-scene.toml".to_owned(),
             untie_sigmas: false,
             numbers: None,
+            rollout_start: None,
             kfac: None,
         }
     }

@@ -357,3 +357,33 @@ fn npg_settles_where_a_large_gd_step_crashes() {
     assert!(Optimizer::Ngd.offered_by(&plane));
     assert!(!Optimizer::EfNgd.offered_by(&plane) && !Optimizer::McNgd.offered_by(&plane));
 }
+
+#[test]
+fn rollouts_settle_at_k_star_and_leave_outside_the_triangle() {
+    let plane = pendulum();
+    let lqr = &plane.lqr;
+    let (k_star, _) = lqr.optimum();
+    let x0 = [1.0, 0.0];
+    let settle = lqr.rollout(k_star, x0, 400, 1e3);
+    assert_eq!(settle.len(), 401);
+    // Step n is A_K^n x0 (checked by the matrix power) and u = −Kx.
+    let m = lqr.closed_loop(k_star);
+    let mut x = x0;
+    for s in &settle[..50] {
+        assert!((s.x[0] - x[0]).abs() < 1e-12 && (s.x[1] - x[1]).abs() < 1e-12);
+        assert!((s.u + k_star[0] * x[0] + k_star[1] * x[1]).abs() < 1e-12);
+        x = [
+            m[0][0] * x[0] + m[0][1] * x[1],
+            m[1][0] * x[0] + m[1][1] * x[1],
+        ];
+    }
+    let last = settle.last().unwrap();
+    assert!(last.x[0].hypot(last.x[1]) < 1e-6, "{last:?}");
+    assert!((last.t - 400.0 * 0.05).abs() < 1e-9);
+    // Gains below the left edge (k1 < ω²: too weak to hold it up): the pendulum falls, and the
+    // rollout stops once the state has grown a thousandfold.
+    let fall = lqr.rollout([5.0, 3.0], x0, 400, 1e3);
+    assert!(fall.len() < 401);
+    let end = fall.last().unwrap();
+    assert!(end.x[0].hypot(end.x[1]) > 1e3, "{end:?}");
+}

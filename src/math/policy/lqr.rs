@@ -114,6 +114,17 @@ pub struct PolicyPoint {
     pub closed: Option<Closed>,
 }
 
+/// One state of a noise-free closed-loop rollout.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RolloutStep {
+    /// Time t = n·dt.
+    pub t: f64,
+    /// The state (position, velocity).
+    pub x: [f64; 2],
+    /// The force u = −Kx applied at this step.
+    pub u: f64,
+}
+
 /// The finite-horizon noisy cost and its Fisher (MATH.md's sample-based estimates' targets).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct FiniteHorizon {
@@ -339,6 +350,32 @@ impl Lqr {
             grad,
             fisher: Sym2::new(sum[0][0] / s2, sum[0][1] / s2, sum[1][1] / s2),
         }
+    }
+
+    /// The noise-free closed loop x_{n+1} = A_K x_n from `x0` for `steps` steps (u = −Kx;
+    /// the exploration noise left out so a user sees the controller itself), stopped early once
+    /// |x| exceeds `escape`·(|x0| + 1) — an unstable K's state grows geometrically, and the
+    /// plot only needs to show that it leaves.
+    pub fn rollout(&self, k: [f64; 2], x0: [f64; 2], steps: u32, escape: f64) -> Vec<RolloutStep> {
+        let m = self.closed_loop(k);
+        let limit = escape * (x0[0].hypot(x0[1]) + 1.0);
+        let mut x = x0;
+        let mut out = Vec::with_capacity(steps as usize + 1);
+        for n in 0..=steps {
+            out.push(RolloutStep {
+                t: n as f64 * self.dt,
+                x,
+                u: -(k[0] * x[0] + k[1] * x[1]),
+            });
+            if !(x[0].hypot(x[1]) <= limit) {
+                break;
+            }
+            x = [
+                m[0][0] * x[0] + m[0][1] * x[1],
+                m[1][0] * x[0] + m[1][1] * x[1],
+            ];
+        }
+        out
     }
 
     /// The optimum K* = (R + BᵀPB)⁻¹BᵀPA of the DARE, by policy iteration (Gauss–Newton with

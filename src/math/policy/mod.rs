@@ -14,6 +14,6 @@ pub mod lqr;
 pub mod plane;
 pub mod system;
 
-pub use lqr::{Closed, FiniteHorizon, Lqr, PolicyPoint};
+pub use lqr::{Closed, FiniteHorizon, Lqr, PolicyPoint, RolloutStep};
 pub use plane::PolicyPlane;
 pub use system::{Plant, System, SystemError};
