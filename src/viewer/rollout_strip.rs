@@ -17,6 +17,9 @@ pub const ROLLOUT_SECONDS: f64 = 8.0;
 /// A rollout stops once the state has grown this many times past where it started.
 const ESCAPE: f64 = 1e3;
 
+/// One plotted quantity of a rollout step.
+type Quantity = fn(&RolloutStep) -> f64;
+
 /// The default start: one standard deviation of position, at rest.
 pub fn default_start(system: &System) -> [f64; 2] {
     [system.x0_pos.sqrt(), 0.0]
@@ -65,7 +68,7 @@ pub(super) fn show(ui: &mut egui::Ui, scene: &Scene, system: &System, state: &mu
         });
         let width = (ui.available_width() / 3.0 - 8.0).max(80.0);
         let height = ui.available_height().max(60.0);
-        let quantities: [(&str, fn(&RolloutStep) -> f64); 3] = [
+        let quantities: [(&str, Quantity); 3] = [
             ("position", |s| s.x[0]),
             ("velocity", |s| s.x[1]),
             ("force u", |s| s.u),

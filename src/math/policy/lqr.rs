@@ -367,7 +367,8 @@ impl Lqr {
                 x,
                 u: -(k[0] * x[0] + k[1] * x[1]),
             });
-            if !(x[0].hypot(x[1]) <= limit) {
+            let size = x[0].hypot(x[1]);
+            if size.is_nan() || size > limit {
                 break;
             }
             x = [
