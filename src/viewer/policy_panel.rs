@@ -164,9 +164,9 @@ fn edge_distances(system: &System, probe: [f64; 2], damping: f64) -> [String; 2]
                     short(g.end[1])
                 ),
                 Some(other) => format!("stops after {:.4}: {other}", g.length),
-                None => format!(
-                    "no edge within {EDGE_RAY_LENGTH} (toward a corner, infinitely far?)"
-                ),
+                None => {
+                    format!("no edge within {EDGE_RAY_LENGTH} (toward a corner, infinitely far?)")
+                }
             },
             Err(e) => e.to_string(),
         }

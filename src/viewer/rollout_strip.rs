@@ -29,9 +29,15 @@ pub fn default_start(system: &System) -> [f64; 2] {
 pub(super) fn show(ui: &mut egui::Ui, scene: &Scene, system: &System, state: &mut UiState) {
     let lqr = Lqr::new(system);
     let (k_star, _) = lqr.optimum();
-    let start = state.rollout_start.get_or_insert_with(|| default_start(system));
+    let start = state
+        .rollout_start
+        .get_or_insert_with(|| default_start(system));
     let steps = (ROLLOUT_SECONDS / system.dt()).ceil().min(20_000.0) as u32;
-    let mut runs = vec![("K*", Color32::WHITE, lqr.rollout(k_star, *start, steps, ESCAPE))];
+    let mut runs = vec![(
+        "K*",
+        Color32::WHITE,
+        lqr.rollout(k_star, *start, steps, ESCAPE),
+    )];
     if let Some(p) = scene.probe {
         runs.push((
             "probe",
@@ -45,13 +51,21 @@ pub(super) fn show(ui: &mut egui::Ui, scene: &Scene, system: &System, state: &mu
             ui.label(RichText::new("closed loop u = −Kx").strong());
             ui.horizontal(|ui| {
                 let l = ui.label("x₀");
-                ui.add(egui::DragValue::new(&mut start[0]).speed(0.01).max_decimals(3))
-                    .labelled_by(l.id);
+                ui.add(
+                    egui::DragValue::new(&mut start[0])
+                        .speed(0.01)
+                        .max_decimals(3),
+                )
+                .labelled_by(l.id);
             });
             ui.horizontal(|ui| {
                 let l = ui.label("v₀");
-                ui.add(egui::DragValue::new(&mut start[1]).speed(0.01).max_decimals(3))
-                    .labelled_by(l.id);
+                ui.add(
+                    egui::DragValue::new(&mut start[1])
+                        .speed(0.01)
+                        .max_decimals(3),
+                )
+                .labelled_by(l.id);
             });
             if ui.small_button("reset start").clicked() {
                 *start = default_start(system);
@@ -59,7 +73,10 @@ pub(super) fn show(ui: &mut egui::Ui, scene: &Scene, system: &System, state: &mu
             if let Some((_, _, probe)) = runs.get(1) {
                 let fell = probe.len() < steps as usize + 1;
                 let verdict = if fell {
-                    format!("probe: leaves at t = {:.2} s", probe.last().map_or(0.0, |s| s.t))
+                    format!(
+                        "probe: leaves at t = {:.2} s",
+                        probe.last().map_or(0.0, |s| s.t)
+                    )
                 } else {
                     "probe: stays".to_owned()
                 };
@@ -89,8 +106,7 @@ pub(super) fn show(ui: &mut egui::Ui, scene: &Scene, system: &System, state: &mu
                 .include_y(0.0)
                 .show(ui, |plot| {
                     for (label, c, run) in &runs {
-                        let points: Vec<[f64; 2]> =
-                            run.iter().map(|s| [s.t, value(s)]).collect();
+                        let points: Vec<[f64; 2]> = run.iter().map(|s| [s.t, value(s)]).collect();
                         plot.line(Line::new(*label, points).color(*c));
                     }
                 });

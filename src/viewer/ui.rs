@@ -53,7 +53,9 @@ pub fn show(
         egui::Panel::bottom("rollout")
             .resizable(false)
             .exact_size(190.0)
-            .show(ui, |ui| super::rollout_strip::show(ui, &current, system, state));
+            .show(ui, |ui| {
+                super::rollout_strip::show(ui, &current, system, state)
+            });
     }
     if current.race.enabled && current.offers(crate::scene::Feature::Race) {
         egui::Panel::right("race results")

@@ -7,11 +7,13 @@
 //! * [`system`]: the plant, its weights and exploration, their defaults and range checks;
 //! * [`lqr`]: the closed loop in f64 — Stein solves, C, ∇C, F and its derivatives, the natural
 //!   and Gauss–Newton directions, the finite-horizon noisy cost, K* by policy iteration;
+//! * [`sampling`]: REINFORCE's gradient and the Fisher estimate from seeded rollouts;
 //! * [`plane`]: the family's [`crate::math::family::Plane`], so the geodesic solvers and the
 //!   optimizers run on it unchanged.
 
 pub mod lqr;
 pub mod plane;
+pub mod sampling;
 pub mod system;
 
 pub use lqr::{Closed, FiniteHorizon, Lqr, PolicyPoint, RolloutStep};
