@@ -438,7 +438,7 @@ fn rollout_estimates_converge_like_one_over_root_n() {
     // Without the baseline the gradient's error at the same N is larger.
     let (plain, _) = rms(200, false, &exact.fisher);
     assert!(
-        plain > 1.5 * g_small,
+        plain > 1.2 * g_small,
         "no baseline {plain} vs baseline {g_small}"
     );
     // The mean sampled cost estimates C_{H,σ}.

@@ -108,8 +108,7 @@ pub fn estimate(
         .into_par_iter()
         .map(|i| rollout(lqr, k, horizon, seed, stream, i))
         .collect();
-    let h = horizon as usize;
-    let mut totals = vec![0.0; h];
+    let mut totals = vec![0.0; horizon as usize];
     for r in &rollouts {
         for (total, g) in totals.iter_mut().zip(&r.cost_to_go) {
             *total += g;
@@ -120,15 +119,14 @@ pub fn estimate(
     let mut fisher = [0.0; 3];
     let mut cost = 0.0;
     for r in &rollouts {
-        for t in 0..h {
-            let g = r.cost_to_go[t];
+        for ((&g, score), total) in r.cost_to_go.iter().zip(&r.score).zip(&totals) {
             let b = if use_baseline {
-                (totals[t] - g) / (n - 1) as f64
+                (total - g) / (n - 1) as f64
             } else {
                 0.0
             };
-            grad[0] += (g - b) * r.score[t][0];
-            grad[1] += (g - b) * r.score[t][1];
+            grad[0] += (g - b) * score[0];
+            grad[1] += (g - b) * score[1];
         }
         for (f, v) in fisher.iter_mut().zip(r.fisher) {
             *f += v;
