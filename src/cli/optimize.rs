@@ -55,8 +55,8 @@ pub struct OptimizeArgs {
     #[arg(long, value_name = "KEY=VALUE,…")]
     pub system: Option<String>,
     /// Optimizers to run, comma-separated. The mixture's: gd, momentum, adam, ngd, ngd-damped,
-    /// ef-ngd, mc-ngd; the policy plane's: gd, momentum, adam, npg, gauss-newton (default: all
-    /// of the family's).
+    /// ef-ngd, mc-ngd (default: all seven); the policy plane's: gd, momentum, adam, npg,
+    /// gauss-newton, pg-mc, npg-mc (default: the first five; the sample-based two when named).
     #[arg(long, value_name = "NAME,…")]
     pub optimizer: Option<String>,
     /// Learning rate: one value L for all, or NAME=L,… per optimizer (a bare L among them is
@@ -81,10 +81,15 @@ pub struct OptimizeArgs {
     /// Adam's ε (> 0; default 1e-8).
     #[arg(long, allow_negative_numbers = true)]
     pub eps: Option<f64>,
-    /// Model samples per step of mc-ngd (2 to 1048576; default 1000).
+    /// Model samples per step of mc-ngd, or rollouts per step of pg-mc and npg-mc (2 to
+    /// 1048576; default 1000).
     #[arg(long)]
     pub samples: Option<u32>,
-    /// Seed of mc-ngd's samples (step k draws resample k; default 1).
+    /// Rollout horizon H of pg-mc and npg-mc (1 to 10000; default 30).
+    #[arg(long)]
+    pub horizon: Option<u32>,
+    /// Seed of mc-ngd's samples and of pg-mc's and npg-mc's rollouts (step k draws resample
+    /// k; default 1).
     #[arg(long)]
     pub seed: Option<u32>,
     /// The model (defaults π = ½, μ1 = μ2 = 0, σ1 = σ2 = 1), the slice (default mu1,mu2) and
@@ -124,13 +129,15 @@ fn family_optimizer(name: &str, family: &[Optimizer], option: &str) -> Result<Op
     )))
 }
 
-/// The selected optimizers of `family` in its order (no repeats).
+/// The selected optimizers of `family` in its order (no repeats); `default` when none are
+/// named.
 pub fn parse_optimizers(
     text: Option<&str>,
     family: &[Optimizer],
+    default: &[Optimizer],
 ) -> Result<Vec<Optimizer>, CliError> {
     let Some(text) = text else {
-        return Ok(family.to_vec());
+        return Ok(default.to_vec());
     };
     let mut chosen = Vec::new();
     for name in text.split(',').map(str::trim) {
@@ -265,8 +272,9 @@ fn hyperparameters(
         }
         h.eps = v;
     }
+    let sampled = [Optimizer::McNgd, Optimizer::PgMc, Optimizer::NpgMc];
     if let Some(n) = args.samples {
-        uses("samples", &[Optimizer::McNgd])?;
+        uses("samples", &sampled)?;
         if !(SAMPLES_RANGE.0..=SAMPLES_RANGE.1).contains(&n) {
             return Err(bad(format!(
                 "--samples must be from {} to {}, got {n}",
@@ -276,8 +284,29 @@ fn hyperparameters(
         h.samples = n;
     }
     if let Some(s) = args.seed {
-        uses("seed", &[Optimizer::McNgd])?;
+        uses("seed", &sampled)?;
         h.seed = s;
+    }
+    if let Some(horizon) = args.horizon {
+        uses("horizon", &[Optimizer::PgMc, Optimizer::NpgMc])?;
+        let max = crate::math::policy::sampling::MAX_HORIZON;
+        if !(1..=max).contains(&horizon) {
+            return Err(bad(format!(
+                "--horizon must be from 1 to {max}, got {horizon}"
+            )));
+        }
+        h.horizon = horizon;
+    }
+    if selected.iter().any(|o| o.is_sampled())
+        && h.samples as u64 * (h.horizon as u64 + 2) > crate::math::policy::sampling::MAX_DRAWS
+    {
+        return Err(bad(format!(
+            "--samples {} × (--horizon {} + 2) draws per step exceed {}; use fewer rollouts \
+             or a shorter horizon",
+            h.samples,
+            h.horizon,
+            crate::math::policy::sampling::MAX_DRAWS
+        )));
     }
     Ok(h)
 }
@@ -287,7 +316,11 @@ pub fn run(args: &OptimizeArgs) -> CliResult {
     if let Some(system) = &args.system {
         return run_policy(args, system);
     }
-    let selected = parse_optimizers(args.optimizer.as_deref(), &Optimizer::MIXTURE)?;
+    let selected = parse_optimizers(
+        args.optimizer.as_deref(),
+        &Optimizer::MIXTURE,
+        &Optimizer::MIXTURE,
+    )?;
     let lr = parse_lr(&args.lr, &selected, &Optimizer::MIXTURE)?;
     let hyper = hyperparameters(args, &selected)?;
     check_steps(args.steps)?;
@@ -365,7 +398,11 @@ fn check_steps(steps: u32) -> Result<(), CliError> {
 fn run_policy(args: &OptimizeArgs, system_text: &str) -> CliResult {
     let system = parse_system(system_text)?;
     refuse_mixture_options(&args.model, &[(args.target.is_some(), "--target")])?;
-    let selected = parse_optimizers(args.optimizer.as_deref(), &Optimizer::POLICY)?;
+    let selected = parse_optimizers(
+        args.optimizer.as_deref(),
+        &Optimizer::POLICY,
+        &Optimizer::POLICY_DEFAULT,
+    )?;
     let lr = parse_lr(&args.lr, &selected, &Optimizer::POLICY)?;
     let hyper = hyperparameters(args, &selected)?;
     check_steps(args.steps)?;

@@ -303,7 +303,8 @@ pub fn warm_up_scenes() -> Vec<Scene> {
         profiled.metric = Metric::Profiled;
         scenes.push(profiled);
     }
-    // The policy plane's kernel (its field and probe), with a heatmap over it.
+    // The policy plane's kernel (its field and probe), with a heatmap over it; first, so the
+    // last warm-up scene stays a flow scene (the particles' key a real scene could match).
     let mut policy = Scene {
         grid: 8,
         heatmap: Heatmap::Loss,
@@ -312,6 +313,6 @@ pub fn warm_up_scenes() -> Vec<Scene> {
     policy.apply(crate::scene::SceneEdit::ApplyPreset(
         crate::scene::Preset::Pendulum,
     ));
-    scenes.push(policy);
+    scenes.insert(0, policy);
     scenes
 }

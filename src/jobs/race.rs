@@ -16,7 +16,7 @@ use crate::scene::{Race, Scene};
 
 /// Each optimizer's colour (sRGB hex), in [`Optimizer::EVERY`] order: the canvas polylines, the
 /// panel's swatches and plot lines.
-pub const RACE_COLORS: [u32; 9] = [
+pub const RACE_COLORS: [u32; 11] = [
     0xff4b3e, // gd: the Euclidean red of the flow
     0xffa94d, // momentum
     0xffe066, // adam
@@ -26,6 +26,8 @@ pub const RACE_COLORS: [u32; 9] = [
     0x8dff5a, // mc-ngd
     0x2ee6f0, // npg: the natural cyan, as ngd (they never race together)
     0xff7ad9, // gauss-newton
+    0xffd6a5, // pg-mc: a pale Euclidean orange
+    0x9be7ff, // npg-mc: a pale natural cyan
 ];
 
 /// The colour of `o`.

@@ -38,6 +38,12 @@ pub enum Optimizer {
     /// The policy plane's Gauss–Newton step K ← K − lr (R + BᵀP_K B)⁻¹∇C Σ_K⁻¹; lr = ½ is
     /// policy iteration.
     GaussNewton,
+    /// Policy gradient from rollouts: K ← K − lr ∇̂C_{H,σ} (REINFORCE, per-step baseline, N
+    /// rollouts of horizon H, resampled each step).
+    PgMc,
+    /// Natural policy gradient from rollouts: K ← K − lr F̂⁻¹∇̂C_{H,σ}, both from the same
+    /// rollouts.
+    NpgMc,
 }
 
 impl Optimizer {
@@ -53,7 +59,19 @@ impl Optimizer {
     ];
 
     /// The policy plane's optimizers, in the order the JSON lists them.
-    pub const POLICY: [Optimizer; 5] = [
+    pub const POLICY: [Optimizer; 7] = [
+        Optimizer::Gd,
+        Optimizer::Momentum,
+        Optimizer::Adam,
+        Optimizer::Npg,
+        Optimizer::GaussNewton,
+        Optimizer::PgMc,
+        Optimizer::NpgMc,
+    ];
+
+    /// The policy plane's optimizers run by default (the sample-based two only when named:
+    /// they cost N rollouts per step).
+    pub const POLICY_DEFAULT: [Optimizer; 5] = [
         Optimizer::Gd,
         Optimizer::Momentum,
         Optimizer::Adam,
@@ -62,7 +80,7 @@ impl Optimizer {
     ];
 
     /// Every optimizer of every family, in declaration order.
-    pub const EVERY: [Optimizer; 9] = [
+    pub const EVERY: [Optimizer; 11] = [
         Optimizer::Gd,
         Optimizer::Momentum,
         Optimizer::Adam,
@@ -72,6 +90,8 @@ impl Optimizer {
         Optimizer::McNgd,
         Optimizer::Npg,
         Optimizer::GaussNewton,
+        Optimizer::PgMc,
+        Optimizer::NpgMc,
     ];
 
     /// The command-line and JSON name.
@@ -86,6 +106,8 @@ impl Optimizer {
             Optimizer::McNgd => "mc-ngd",
             Optimizer::Npg => "npg",
             Optimizer::GaussNewton => "gauss-newton",
+            Optimizer::PgMc => "pg-mc",
+            Optimizer::NpgMc => "npg-mc",
         }
     }
 
@@ -99,7 +121,11 @@ impl Optimizer {
     /// first-order optimizers (gd, momentum, adam).
     pub fn preconditioner(self, hyper: &Hyperparameters, k: u32) -> Option<(Preconditioner, f64)> {
         match self {
-            Optimizer::Gd | Optimizer::Momentum | Optimizer::Adam => None,
+            Optimizer::Gd
+            | Optimizer::Momentum
+            | Optimizer::Adam
+            | Optimizer::PgMc
+            | Optimizer::NpgMc => None,
             Optimizer::Ngd | Optimizer::Npg => Some((Preconditioner::Fisher, 0.0)),
             Optimizer::GaussNewton => Some((Preconditioner::GaussNewton, 0.0)),
             Optimizer::NgdDamped => Some((Preconditioner::Fisher, hyper.damping)),
@@ -115,10 +141,19 @@ impl Optimizer {
         }
     }
 
-    /// Whether `plane`'s family can run this optimizer (it offers the preconditioner).
+    /// Whether `plane`'s family can run this optimizer (it offers the preconditioner, or the
+    /// sample-based estimates).
     pub fn offered_by(self, plane: &dyn Plane) -> bool {
+        if self.is_sampled() {
+            return plane.samples_rollouts();
+        }
         self.preconditioner(&Hyperparameters::default(), 0)
             .is_none_or(|(which, _)| plane.offers(which))
+    }
+
+    /// Whether it steps along a sample-based estimate (pg-mc, npg-mc).
+    pub fn is_sampled(self) -> bool {
+        matches!(self, Optimizer::PgMc | Optimizer::NpgMc)
     }
 }
 
@@ -193,7 +228,9 @@ impl<T: Copy> PerOptimizer<T> {
             Optimizer::NgdDamped => self.ngd_damped,
             Optimizer::EfNgd => self.ef_ngd,
             Optimizer::McNgd => self.mc_ngd,
-            Optimizer::Npg | Optimizer::GaussNewton => not_mixture(o),
+            Optimizer::Npg | Optimizer::GaussNewton | Optimizer::PgMc | Optimizer::NpgMc => {
+                not_mixture(o)
+            }
         }
     }
 
@@ -207,7 +244,9 @@ impl<T: Copy> PerOptimizer<T> {
             Optimizer::NgdDamped => &mut self.ngd_damped,
             Optimizer::EfNgd => &mut self.ef_ngd,
             Optimizer::McNgd => &mut self.mc_ngd,
-            Optimizer::Npg | Optimizer::GaussNewton => not_mixture(o),
+            Optimizer::Npg | Optimizer::GaussNewton | Optimizer::PgMc | Optimizer::NpgMc => {
+                not_mixture(o)
+            }
         }
     }
 }
@@ -228,8 +267,11 @@ pub struct Hyperparameters {
     pub damping: f64,
     /// Model samples per step of `mc-ngd`.
     pub samples: u32,
-    /// Seed of `mc-ngd`'s samples (step k draws stream `estimates::stream_model(k)`).
+    /// Seed of `mc-ngd`'s samples (step k draws stream `estimates::stream_model(k)`), and of
+    /// `pg-mc`'s and `npg-mc`'s rollouts likewise.
     pub seed: u32,
+    /// Rollout horizon H of `pg-mc` and `npg-mc` (the policy plane).
+    pub horizon: u32,
 }
 
 impl Default for Hyperparameters {
@@ -242,6 +284,7 @@ impl Default for Hyperparameters {
             damping: 1e-3,
             samples: 1000,
             seed: 1,
+            horizon: 30,
         }
     }
 }
@@ -337,6 +380,23 @@ pub fn direction(
     hyper: &Hyperparameters,
     state: &mut State,
 ) -> Result<[f64; 2], Singular> {
+    if optimizer.is_sampled() {
+        let Some((g, f)) = plane.sampled(xy, hyper.samples, hyper.horizon, hyper.seed, k) else {
+            return Err(Singular(format!(
+                "{} needs sampled estimates, which this family does not offer",
+                optimizer.name()
+            )));
+        };
+        if optimizer == Optimizer::PgMc {
+            return Ok(g);
+        }
+        return natural_gradient(&f, 0.0, g).ok_or_else(|| {
+            Singular(format!(
+                "the rollouts' Fisher estimate F̂ is singular at ({}, {})",
+                xy[0], xy[1]
+            ))
+        });
+    }
     let g = terms.grad;
     if let Some((which, damping)) = optimizer.preconditioner(hyper, k) {
         if !plane.offers(which) {

@@ -447,6 +447,9 @@ impl Scene {
                     damping: clamp_f64(h.damping, DAMPING_RANGE, current.hyper.damping),
                     samples: h.samples.clamp(SAMPLES_RANGE.0, SAMPLES_RANGE.1),
                     seed: h.seed,
+                    horizon: h
+                        .horizon
+                        .clamp(1, crate::math::policy::sampling::MAX_HORIZON),
                 };
                 let start = match race.start {
                     None => None,

@@ -330,3 +330,73 @@ fn mixture_options_and_bad_systems_are_refused() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn sample_based_optimizers_are_seeded_and_checked() {
+    let args = [
+        "--system",
+        "plant=cart",
+        "--start",
+        "5,6",
+        "--lr",
+        "0.02,npg-mc=0.3",
+        "--steps",
+        "20",
+        "--optimizer",
+        "pg-mc,npg-mc",
+        "--samples",
+        "200",
+        "--horizon",
+        "40",
+        "--seed",
+        "3",
+        "--json",
+    ];
+    let first = common::cli::json(&["optimize"], &args);
+    let again = common::cli::json(&["optimize"], &args);
+    assert_eq!(
+        first["runs"], again["runs"],
+        "the same seed gives the same runs"
+    );
+    let names: Vec<&str> = first["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["optimizer"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["pg-mc", "npg-mc"]);
+    assert_eq!(first["hyperparameters"]["horizon"], 40);
+    // Another seed gives other runs (the control for "the same").
+    let mut other = args.to_vec();
+    other[15] = "4";
+    let other = common::cli::json(&["optimize"], &other);
+    assert_ne!(first["runs"], other["runs"]);
+    // Both descend from the start's cost.
+    for run in first["runs"].as_array().unwrap() {
+        let t = run["trajectory"].as_array().unwrap();
+        let (c0, c1) = (
+            t[0]["loss"].as_f64().unwrap(),
+            t.last().unwrap()["loss"].as_f64().unwrap(),
+        );
+        assert!(c1 < c0, "{}: {c0} → {c1}", run["optimizer"]);
+    }
+    let mut bad = args.to_vec();
+    bad[13] = "0";
+    refused("optimize", &bad, &["--horizon"]);
+    refused(
+        "optimize",
+        &[
+            "--start",
+            "0.1,0.3",
+            "--target",
+            "-1.5,1",
+            "--lr",
+            "0.1",
+            "--steps",
+            "3",
+            "--optimizer",
+            "pg-mc",
+        ],
+        &["pg-mc", "policy plane"],
+    );
+}

@@ -108,6 +108,25 @@ pub trait Plane: Sync {
         false
     }
 
+    /// A sample-based estimate of (∇L, F) at `xy` from `samples` seeded draws (rollouts of
+    /// `horizon` steps on the policy plane), the `step`-th of an optimizer's run; None where
+    /// the family has none ([`Plane::samples_rollouts`]).
+    fn sampled(
+        &self,
+        _xy: [f64; 2],
+        _samples: u32,
+        _horizon: u32,
+        _seed: u32,
+        _step: u32,
+    ) -> Option<([f64; 2], Sym2<f64>)> {
+        None
+    }
+
+    /// Whether [`Plane::sampled`] has estimates (the sample-based optimizers run on it).
+    fn samples_rollouts(&self) -> bool {
+        false
+    }
+
     /// Whether the family has the preconditioner `which` (its seed and sample count aside).
     fn offers(&self, which: Preconditioner) -> bool;
 

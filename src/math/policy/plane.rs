@@ -84,6 +84,25 @@ impl Plane for PolicyPlane {
         }
     }
 
+    /// REINFORCE's ∇̂C_{H,σ} (with the per-step baseline) and F̂ from `samples` rollouts of
+    /// `horizon` steps, stream 1 + `step` of `seed` ([`super::sampling`]).
+    fn sampled(
+        &self,
+        k: [f64; 2],
+        samples: u32,
+        horizon: u32,
+        seed: u32,
+        step: u32,
+    ) -> Option<([f64; 2], Sym2<f64>)> {
+        let stream = crate::math::estimates::stream_model(step);
+        let e = super::sampling::estimate(&self.lqr, k, samples, horizon, seed, stream, true);
+        Some((e.grad, e.fisher))
+    }
+
+    fn samples_rollouts(&self) -> bool {
+        true
+    }
+
     /// F (npg) and the Gauss–Newton matrix; the mixture's data-based Fishers do not exist here.
     fn offers(&self, which: Preconditioner) -> bool {
         matches!(which, Preconditioner::Fisher | Preconditioner::GaussNewton)

@@ -17,6 +17,9 @@ use super::lqr::Lqr;
 use crate::math::estimates::uniform;
 use crate::math::sym2::Sym2;
 
+/// The longest rollout horizon (the optimizers' and the CLI's limit).
+pub const MAX_HORIZON: u32 = 10_000;
+
 /// Most rollouts × (horizon + 2) one estimate may draw (its counters stay below 2³¹).
 pub const MAX_DRAWS: u64 = 1 << 30;
 
