@@ -19,6 +19,8 @@ const HEATMAP_LOSS: u32 = 3u;
 const HEATMAP_ANGLE: u32 = 4u;
 const HEATMAP_NATGRAD_NORM: u32 = 5u;
 const HEATMAP_EF_GAP: u32 = 6u;
+const HEATMAP_SPECTRAL_RADIUS: u32 = 7u;   // the policy plane's ρ(A_K), in the ef_aa slot
+const HEATMAP_CONTROL_ENERGY: u32 = 8u;    // the policy plane's E_u, in the ef_ab slot
 
 // The general kernel's flags (src/gpu/general_data.rs): no model there, or no metric.
 const OUTSIDE_MODEL_BIT: u32 = 32u;
@@ -125,6 +127,13 @@ fn cell_value(i: u32) -> vec2<f32> {
                 return vec2<f32>(0.0, 0.0);
             }
             v = select(below, 0.5 * log2(gap2 / norm2) * 0.30103, gap2 > 0.0);
+        }
+        case HEATMAP_SPECTRAL_RADIUS: {
+            v = cells[i].ef_aa;
+        }
+        case HEATMAP_CONTROL_ENERGY: {
+            let e = cells[i].ef_ab;
+            v = select(below, log2(e) * 0.30103, e > 0.0);
         }
         default: {
             return vec2<f32>(0.0, 0.0);

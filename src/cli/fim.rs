@@ -317,21 +317,7 @@ pub fn run(args: &FimArgs) -> CliResult {
         })
         .collect();
     let policy_gpu = match &ctx {
-        Some(ctx) if !policy.is_empty() => {
-            let mut cells = Vec::with_capacity(policy.len());
-            for input in &policy {
-                let cell = crate::compute::policy::evaluate_policy_points(
-                    ctx,
-                    &input.system,
-                    &[input.gains],
-                    args.damping,
-                )
-                .map_err(CliError::runtime)?;
-                expect_one_per_point(cell.len(), 1, "policy cells")?;
-                cells.push(cell[0]);
-            }
-            Some(cells)
-        }
+        Some(ctx) if !policy.is_empty() => Some(fim_policy::on_gpu(ctx, &policy, args.damping)?),
         _ => None,
     };
     let mut policy_index = 0;

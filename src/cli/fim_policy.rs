@@ -143,6 +143,26 @@ pub fn evaluate(point: &PolicyInput, damping: f64) -> Value {
     answer(point, &values)
 }
 
+/// The cells of `policy_field.wgsl` for `points` (f32), one dispatch per point (a file may mix
+/// systems; each is a handful of cells).
+pub fn on_gpu(
+    ctx: &crate::gpu::context::GpuContext,
+    points: &[&PolicyInput],
+    damping: f64,
+) -> Result<Vec<FieldCell>, CliError> {
+    points
+        .iter()
+        .map(|p| {
+            let cells =
+                crate::compute::policy::evaluate_policy_points(ctx, &p.system, &[p.gains], damping)
+                    .map_err(CliError::runtime)?;
+            cells.first().copied().ok_or_else(|| {
+                CliError::runtime(anyhow!("the GPU returned no cell for a policy point"))
+            })
+        })
+        .collect()
+}
+
 /// The point's answer from a cell of `policy_field.wgsl` (f32; the horizon's values f64).
 pub fn from_cell(point: &PolicyInput, cell: &FieldCell) -> Value {
     let outside = cell.flags & FLAG_OUTSIDE_MODEL != 0;

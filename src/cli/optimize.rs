@@ -401,7 +401,8 @@ fn run_policy(args: &OptimizeArgs, system_text: &str) -> CliResult {
     let selected = parse_optimizers(
         args.optimizer.as_deref(),
         &Optimizer::POLICY,
-        &Optimizer::POLICY_DEFAULT,
+        // The sample-based two (the last) only when named: N rollouts per step.
+        &Optimizer::POLICY[..5],
     )?;
     let lr = parse_lr(&args.lr, &selected, &Optimizer::POLICY)?;
     let hyper = hyperparameters(args, &selected)?;
@@ -443,16 +444,47 @@ fn run_policy(args: &OptimizeArgs, system_text: &str) -> CliResult {
             k_star[0],
             k_star[1]
         );
-        table(
+        let mut text = table(
             &title,
             &runs,
             |cost| cost <= c_star * (1.0 + CONVERGED),
             "to C≤C*(1+ε)",
             ("final C/C*−1", |cost| cost / c_star - 1.0),
-        )
+        );
+        text.push_str(&learning_costs(&plane, c_star, &runs));
+        text
     };
     print!("{text}");
     Ok(())
+}
+
+/// What learning cost on the plant, per run: Σᵢ (C(Kᵢ) − C*) over the iterates (the cost paid
+/// while learning) and Σᵢ E_u(Kᵢ) (the control energy spent), and whether it crashed.
+fn learning_costs(plane: &PolicyPlane, c_star: f64, runs: &[Run]) -> String {
+    let mut t = String::from(
+        "while learning: Σ (C − C*) over the iterates, Σ E_u (control energy), crash\n",
+    );
+    for r in runs {
+        let (mut paid, mut energy) = (0.0, 0.0);
+        for s in &r.trajectory {
+            if let Some(c) = plane.lqr.evaluate(s.theta).closed {
+                paid += c.cost - c_star;
+                energy += c.control_energy;
+            }
+        }
+        let crash = match &r.stop {
+            crate::math::optimize::Stop::LeftDomain { step, .. } => format!("at step {step}"),
+            _ => "none".to_owned(),
+        };
+        let _ = writeln!(
+            t,
+            "{:<12} {:>12.4e} {:>12.4e}   {crash}",
+            r.optimizer.name(),
+            paid,
+            energy
+        );
+    }
+    t
 }
 
 /// The readable summary: per optimizer, the first step that `converged` accepts (its column

@@ -42,35 +42,13 @@ impl CellBuffers {
     ) -> Self {
         let device = &ctx.device;
         let capacity = capacity.max(1);
-        let buffer = |what: &str, size: u64, usage| {
-            device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some(&format!("{label} {what}")),
-                size,
-                usage,
-                mapped_at_creation: false,
-            })
-        };
-        let params = buffer(
-            "params",
-            params_bytes,
-            wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-        );
+        let [params, cells, inputs] =
+            stage_buffers(device, label, params_bytes, input_bytes, capacity);
         let nodes = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some(&format!("{label} gauss-legendre nodes")),
             contents: bytemuck::cast_slice(&rule.panel_rule().table_f32()),
             usage: wgpu::BufferUsages::STORAGE,
         });
-        // VERTEX: the ellipse and arrow pipelines read cells as instance data.
-        let cells = buffer(
-            "cells",
-            capacity as u64 * size_of::<FieldCell>() as u64,
-            wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::VERTEX | wgpu::BufferUsages::COPY_SRC,
-        );
-        let inputs = buffer(
-            "point inputs",
-            capacity as u64 * input_bytes,
-            wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
-        );
         let bind_group = crate::gpu::buffers_bind_group(
             device,
             &format!("{label} bind group"),
@@ -90,12 +68,55 @@ impl CellBuffers {
 
     /// Reads the first `count` cells back (tests, the CLI, the benchmark; never the frame loop).
     pub fn read_cells(&self, ctx: &GpuContext, count: u32) -> Result<Vec<FieldCell>, GpuError> {
-        let bytes = ctx.read_buffer(
-            &self.cells,
-            count.max(1) as u64 * size_of::<FieldCell>() as u64,
-        )?;
-        let mut cells: Vec<FieldCell> = bytemuck::pod_collect_to_vec(&bytes);
-        cells.truncate(count as usize);
-        Ok(cells)
+        read_cells(ctx, &self.cells, count)
     }
+}
+
+/// A cell-evaluating stage's uniform of `params_bytes`, its output cells for `capacity` cells
+/// (also an instance vertex buffer: the ellipse and arrow pipelines read cells as instance
+/// data) and its per-point inputs of `input_bytes` each, labelled `label …`.
+pub fn stage_buffers(
+    device: &wgpu::Device,
+    label: &str,
+    params_bytes: u64,
+    input_bytes: u64,
+    capacity: u32,
+) -> [wgpu::Buffer; 3] {
+    let buffer = |what: &str, size: u64, usage| {
+        device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(&format!("{label} {what}")),
+            size,
+            usage,
+            mapped_at_creation: false,
+        })
+    };
+    [
+        buffer(
+            "params",
+            params_bytes,
+            wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+        ),
+        buffer(
+            "cells",
+            capacity as u64 * size_of::<FieldCell>() as u64,
+            wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::VERTEX | wgpu::BufferUsages::COPY_SRC,
+        ),
+        buffer(
+            "point inputs",
+            capacity as u64 * input_bytes,
+            wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+        ),
+    ]
+}
+
+/// Reads the first `count` cells of `cells` back (blocking).
+pub fn read_cells(
+    ctx: &GpuContext,
+    cells: &wgpu::Buffer,
+    count: u32,
+) -> Result<Vec<FieldCell>, GpuError> {
+    let bytes = ctx.read_buffer(cells, count.max(1) as u64 * size_of::<FieldCell>() as u64)?;
+    let mut out: Vec<FieldCell> = bytemuck::pod_collect_to_vec(&bytes);
+    out.truncate(count as usize);
+    Ok(out)
 }

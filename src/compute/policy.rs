@@ -127,28 +127,12 @@ impl PolicyData {
             size_of::<FieldCell>() as u64,
             |max| format!("evaluate at most {max} cells per dispatch"),
         )?;
-        let buffer = |what: &str, size: u64, usage| {
-            device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some(&format!("policy_field {what}")),
-                size,
-                usage,
-                mapped_at_creation: false,
-            })
-        };
-        let params = buffer(
-            "params",
+        let [params, cells, points] = super::cells::stage_buffers(
+            device,
+            "policy_field",
             size_of::<PolicyParams>() as u64,
-            wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-        );
-        let cells = buffer(
-            "cells",
-            capacity as u64 * size_of::<FieldCell>() as u64,
-            wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::VERTEX | wgpu::BufferUsages::COPY_SRC,
-        );
-        let points = buffer(
-            "points",
-            capacity as u64 * 8,
-            wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+            8,
+            capacity,
         );
         let bind_group = crate::gpu::buffers_bind_group(
             device,
@@ -209,13 +193,7 @@ impl PolicyData {
 
     /// Reads `count` cells back (blocking).
     pub fn read_cells(&self, ctx: &GpuContext, count: u32) -> Result<Vec<FieldCell>, GpuError> {
-        let bytes = ctx.read_buffer(
-            &self.cells,
-            count.max(1) as u64 * size_of::<FieldCell>() as u64,
-        )?;
-        let mut cells: Vec<FieldCell> = bytemuck::pod_collect_to_vec(&bytes);
-        cells.truncate(count as usize);
-        Ok(cells)
+        super::cells::read_cells(ctx, &self.cells, count)
     }
 }
 

@@ -14,7 +14,7 @@ use crate::math::optimize::{Optimizer, Run, race};
 use crate::math::{Model, QuadratureRule, Slice};
 use crate::scene::{Race, Scene};
 
-/// Each optimizer's colour (sRGB hex), in [`Optimizer::EVERY`] order: the canvas polylines, the
+/// Each optimizer's colour (sRGB hex), in [`Optimizer::every`] order: the canvas polylines, the
 /// panel's swatches and plot lines.
 pub const RACE_COLORS: [u32; 11] = [
     0xff4b3e, // gd: the Euclidean red of the flow

@@ -69,30 +69,13 @@ impl Optimizer {
         Optimizer::NpgMc,
     ];
 
-    /// The policy plane's optimizers run by default (the sample-based two only when named:
-    /// they cost N rollouts per step).
-    pub const POLICY_DEFAULT: [Optimizer; 5] = [
-        Optimizer::Gd,
-        Optimizer::Momentum,
-        Optimizer::Adam,
-        Optimizer::Npg,
-        Optimizer::GaussNewton,
-    ];
-
-    /// Every optimizer of every family, in declaration order.
-    pub const EVERY: [Optimizer; 11] = [
-        Optimizer::Gd,
-        Optimizer::Momentum,
-        Optimizer::Adam,
-        Optimizer::Ngd,
-        Optimizer::NgdDamped,
-        Optimizer::EfNgd,
-        Optimizer::McNgd,
-        Optimizer::Npg,
-        Optimizer::GaussNewton,
-        Optimizer::PgMc,
-        Optimizer::NpgMc,
-    ];
+    /// Every optimizer of both families: the mixture's, then the policy plane's own (the
+    /// declaration order, which [`Optimizer::index`] follows).
+    pub fn every() -> impl Iterator<Item = Optimizer> {
+        Optimizer::MIXTURE
+            .into_iter()
+            .chain(Optimizer::POLICY[3..].iter().copied())
+    }
 
     /// The command-line and JSON name.
     pub fn name(self) -> &'static str {
@@ -111,7 +94,7 @@ impl Optimizer {
         }
     }
 
-    /// Position in [`Optimizer::EVERY`] (the mixture's come first, so this is also the
+    /// Position in [`Optimizer::every`] (the mixture's come first, so this is also the
     /// position in [`Optimizer::MIXTURE`]).
     pub fn index(self) -> usize {
         self as usize
@@ -167,13 +150,10 @@ impl std::str::FromStr for Optimizer {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        Optimizer::EVERY
-            .into_iter()
-            .find(|o| o.name() == s)
-            .ok_or_else(|| {
-                let names: Vec<_> = Optimizer::EVERY.iter().map(|o| o.name()).collect();
-                format!("unknown optimizer '{s}': choose from {}", names.join(", "))
-            })
+        Optimizer::every().find(|o| o.name() == s).ok_or_else(|| {
+            let names: Vec<_> = Optimizer::every().map(|o| o.name()).collect();
+            format!("unknown optimizer '{s}': choose from {}", names.join(", "))
+        })
     }
 }
 

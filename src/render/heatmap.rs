@@ -87,6 +87,8 @@ pub const fn kind_code(heatmap: Heatmap) -> u32 {
         Heatmap::Angle => 4,
         Heatmap::NatgradNorm => 5,
         Heatmap::EfGap => 6,
+        Heatmap::SpectralRadius => 7,
+        Heatmap::ControlEnergy => 8,
     }
 }
 
@@ -195,6 +197,17 @@ pub fn value_at(scene: &Scene, heatmap: Heatmap, xy: [f64; 2], nodes: u32) -> He
     if heatmap == Heatmap::EfGap {
         return ef_gap(scene, xy, &rule);
     }
+    if matches!(heatmap, Heatmap::SpectralRadius | Heatmap::ControlEnergy) {
+        let Some(lqr) = scene.lqr() else {
+            return HeatValue::Undefined("the policy plane's");
+        };
+        let at = lqr.evaluate(xy);
+        return match (heatmap, at.closed) {
+            (_, None) => HeatValue::Undefined("outside the stability triangle"),
+            (Heatmap::SpectralRadius, Some(_)) => HeatValue::Finite(at.spectral_radius),
+            (_, Some(c)) => HeatValue::Finite(c.control_energy),
+        };
+    }
     let policy = scene.lqr().map(|lqr| lqr.evaluate(xy).closed);
     let (f, loss_part) = match (scene.seed_sigma(), scene.metric) {
         // The policy plane: F = Σ_K/σ², its loss C and ∇C in closed form.
@@ -246,7 +259,9 @@ pub fn value_at(scene: &Scene, heatmap: Heatmap, xy: [f64; 2], nodes: u32) -> He
     match heatmap {
         Heatmap::None => HeatValue::Undefined("no heatmap"),
         // Its own f64 path (`ef_gap`), taken before F is formed here.
-        Heatmap::EfGap => HeatValue::Undefined("not a value of F and ∇L"),
+        Heatmap::EfGap | Heatmap::SpectralRadius | Heatmap::ControlEnergy => {
+            HeatValue::Undefined("not a value of F and ∇L")
+        }
         Heatmap::Log10Kappa => f
             .eigen()
             .condition()
@@ -315,6 +330,11 @@ pub fn scene_scale(scene: &Scene, heatmap: Heatmap, size_px: [f32; 2]) -> Option
         Heatmap::Angle => Some(HeatScale {
             lo: 0.0,
             hi: 90.0,
+            log: false,
+        }),
+        Heatmap::SpectralRadius => Some(HeatScale {
+            lo: 0.0,
+            hi: 1.0,
             log: false,
         }),
         _ => {
@@ -591,6 +611,8 @@ impl Layer for HeatmapLayer {
             Heatmap::Angle => ("", "0° where ñ ∥ ∇L"),
             Heatmap::NatgradNorm => ("", "√(ñᵀFñ), log scale"),
             Heatmap::EfGap => ("", "Frobenius norms, log scale; 0 at θ*"),
+            Heatmap::SpectralRadius => ("", "1 at the triangle's edges: unstable beyond"),
+            Heatmap::ControlEnergy => ("", "tr(KᵀK Σ_K), log scale"),
             Heatmap::None => ("", ""),
         };
         Some(Legend {
@@ -622,6 +644,8 @@ mod tests {
             ("HEATMAP_ANGLE", Heatmap::Angle),
             ("HEATMAP_NATGRAD_NORM", Heatmap::NatgradNorm),
             ("HEATMAP_EF_GAP", Heatmap::EfGap),
+            ("HEATMAP_SPECTRAL_RADIUS", Heatmap::SpectralRadius),
+            ("HEATMAP_CONTROL_ENERGY", Heatmap::ControlEnergy),
         ] {
             let line = format!("const {name}: u32 = {}u;", kind_code(heatmap));
             assert!(source.contains(&line), "shader lacks `{line}`");

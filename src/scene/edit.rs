@@ -48,7 +48,7 @@ pub enum SceneEdit {
     /// One of the six presets: model, slice, probe and view.
     ApplyPreset(Preset),
     /// The policy plane's system (None: back to the mixture); keys clamped to
-    /// [`SYSTEM_RANGES`], the probe moved inside the triangle and the view refitted when the
+    /// [`SYSTEM_RANGES`]; the probe moved to the plant's default and the view refitted when the
     /// family changes.
     SetSystem(Option<System>),
     /// Induced or profiled metric.
@@ -387,11 +387,10 @@ impl Scene {
                 let system = clamp_system(system);
                 let family_changed = self.system.is_none();
                 self.system = Some(system);
-                let inside = self.probe.and_then(|p| self.inside_model(p));
-                if inside.is_none() {
-                    self.probe = Some(default_policy_probe(&system));
-                }
+                // Coming from the mixture the probe's coordinates mean nothing here; on the
+                // policy plane it stays where the user put it, inside the triangle or not.
                 if family_changed {
+                    self.probe = Some(default_policy_probe(&system));
                     self.fit_view();
                 }
             }
@@ -399,9 +398,11 @@ impl Scene {
             SceneEdit::SetDamping(v) => self.damping = clamp_f64(v, DAMPING_RANGE, self.damping),
             // The policy plane's target K* is computed, not dragged.
             SceneEdit::SetTarget(_) if self.system.is_some() => {}
+            // Anywhere on the policy plane (outside the triangle its rollout falls), within the
+            // world's limits.
             SceneEdit::SetProbe(Some(p)) if self.system.is_some() => {
-                if let Some(p) = self.inside_model(p) {
-                    self.probe = Some(p);
+                if p.iter().all(|v| !v.is_nan()) {
+                    self.probe = Some(p.map(|v| v.clamp(-WORLD_LIMIT, WORLD_LIMIT)));
                 }
             }
             SceneEdit::SetTarget(t) => {

@@ -49,12 +49,16 @@ impl Scene {
         }
     }
 
-    /// Whether the canvas's family offers `feature`: the mixture offers every one; the policy
-    /// plane the field, ellipses, probe arrows and the heatmaps that read F, C, ∇C and ñ
-    /// (not the EF gap: it has no empirical Fisher).
+    /// Whether the canvas's family offers `feature`: the mixture offers every one but the
+    /// policy plane's own heatmaps (ρ(A_K), control energy); the policy plane the field,
+    /// ellipses, probe arrows, its own heatmaps and those that read F, C, ∇C and ñ (not the EF
+    /// gap: it has no empirical Fisher).
     pub fn offers(&self, feature: Feature) -> bool {
         match self.family() {
-            Family::Mixture => true,
+            Family::Mixture => !matches!(
+                feature,
+                Feature::Heatmap(Heatmap::SpectralRadius | Heatmap::ControlEnergy)
+            ),
             Family::Policy => match feature {
                 Feature::Heatmap(h) => h != Heatmap::EfGap,
                 _ => false,

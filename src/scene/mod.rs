@@ -230,17 +230,10 @@ impl Scene {
         if self.probe.is_some_and(|p| !finite2(p)) {
             return err("probe", "must be two finite numbers".into());
         }
-        if let (Some(p), Some(lqr)) = (self.probe, self.lqr()) {
-            if lqr.evaluate(p).closed.is_none() {
-                return err(
-                    "probe",
-                    format!(
-                        "lies outside the stability triangle: unstable, ρ(A_K) = {}",
-                        lqr.spectral_radius(p)
-                    ),
-                );
-            }
-        } else if let Some(p) = self.probe
+        // On the policy plane a probe may lie outside the stability triangle: its arrows are
+        // undefined there, but its rollout shows the plant falling.
+        if self.system.is_none()
+            && let Some(p) = self.probe
             && let Err(e) = self.model_at(p).validate_for(&self.slice)
         {
             return err("probe", format!("lies outside the model: {e}"));

@@ -30,16 +30,9 @@ impl Preset {
     pub const POLICY: [Preset; 2] = [Preset::Cart, Preset::Pendulum];
 
     /// Every preset of both families, in menu order.
-    pub const EVERY: [Preset; 8] = [
-        Preset::Seed,
-        Preset::HalfPlane,
-        Preset::WeightSingularity,
-        Preset::Sigmas,
-        Preset::MeanSigma,
-        Preset::Unequal,
-        Preset::Cart,
-        Preset::Pendulum,
-    ];
+    pub fn every() -> impl Iterator<Item = Preset> {
+        Preset::ALL.into_iter().chain(Preset::POLICY)
+    }
 
     /// The mixture's six slices, in menu order.
     pub const ALL: [Preset; 6] = [
@@ -67,16 +60,13 @@ impl Preset {
 
     /// The preset called `name` ([`Preset::name`]), or an error listing the names.
     pub fn from_name(name: &str) -> Result<Self, String> {
-        Self::EVERY
-            .into_iter()
-            .find(|p| p.name() == name)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Self::EVERY.iter().map(|p| p.name()).collect();
-                format!(
-                    "unknown preset `{name}`; the presets are {}",
-                    names.join(", ")
-                )
-            })
+        Self::every().find(|p| p.name() == name).ok_or_else(|| {
+            let names: Vec<&str> = Self::every().map(|p| p.name()).collect();
+            format!(
+                "unknown preset `{name}`; the presets are {}",
+                names.join(", ")
+            )
+        })
     }
 
     /// The menu label.

@@ -67,11 +67,16 @@ pub enum Heatmap {
     /// The empirical Fisher's gap, ‖EF − F‖_F / ‖F‖_F with EF = E_{p*}[s sᵀ]: 0 at θ*, where
     /// the two agree, and growing away from it (where EF-preconditioned steps go wrong).
     EfGap,
+    /// The policy plane's ρ(A_K), the closed loop's spectral radius (1 at the triangle's
+    /// edges), on a linear scale.
+    SpectralRadius,
+    /// The policy plane's control energy E_u = tr(KᵀK Σ_K), log scale.
+    ControlEnergy,
 }
 
 impl Heatmap {
     /// Every choice, in the order the UI lists them.
-    pub const ALL: [Heatmap; 7] = [
+    pub const ALL: [Heatmap; 9] = [
         Heatmap::None,
         Heatmap::Log10Kappa,
         Heatmap::Jeffreys,
@@ -79,6 +84,8 @@ impl Heatmap {
         Heatmap::Angle,
         Heatmap::NatgradNorm,
         Heatmap::EfGap,
+        Heatmap::SpectralRadius,
+        Heatmap::ControlEnergy,
     ];
 
     /// Whether the heatmap reads the target's half of the field's cells (L, ∇L, ñ, EF) rather
@@ -100,6 +107,8 @@ impl Heatmap {
             Heatmap::Angle => "angle ∇L vs ñ (°)",
             Heatmap::NatgradNorm => "‖ñ‖ Fisher–Rao",
             Heatmap::EfGap => "EF gap ‖EF − F‖/‖F‖",
+            Heatmap::SpectralRadius => "ρ(A_K) spectral radius",
+            Heatmap::ControlEnergy => "control energy E_u",
         }
     }
 }

@@ -96,7 +96,7 @@ pub(super) fn show(ui: &mut egui::Ui, scene: &Scene, state: &mut UiState) -> Vec
         .selected_text(current.map_or("custom", |p| p.label()))
         .width(210.0)
         .show_ui(ui, |ui| {
-            for p in Preset::EVERY {
+            for p in Preset::every() {
                 if ui.selectable_label(current == Some(p), p.label()).clicked() {
                     preset = Some(p);
                 }

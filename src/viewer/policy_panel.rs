@@ -68,7 +68,7 @@ pub(super) fn system_controls(ui: &mut egui::Ui, scene: &Scene, system: &System)
         })
         .width(210.0)
         .show_ui(ui, |ui| {
-            for p in Preset::EVERY {
+            for p in Preset::every() {
                 if ui.selectable_label(false, p.label()).clicked() {
                     preset = Some(p);
                 }

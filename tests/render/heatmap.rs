@@ -114,6 +114,9 @@ fn every_heatmap_matches_the_f64_reference_on_a_lattice() {
     };
     for heatmap in Heatmap::ALL.into_iter().filter(|h| *h != Heatmap::None) {
         for (name, base) in [("seed", seed()), ("half_plane", half_plane())] {
+            if !base.offers(fisherflow::scene::Feature::Heatmap(heatmap)) {
+                continue;
+            }
             let scene = heat_only(Scene { grid: 64, ..base }, heatmap);
             let image = render(ctx, &scene);
             let scale = scene_scale(&scene, heatmap, [SIZE[0] as f32, SIZE[1] as f32]).unwrap();
@@ -525,6 +528,9 @@ fn frame_cost() {
     for (name, base) in [("seed", seed()), ("half-plane", half_plane())] {
         for layers in ["heatmap only", "default layers"] {
             for heatmap in Heatmap::ALL {
+                if !base.offers(fisherflow::scene::Feature::Heatmap(heatmap)) {
+                    continue;
+                }
                 if quick
                     && (name != "seed"
                         || layers != "heatmap only"

@@ -161,11 +161,50 @@ fn a_policy_scene_file_round_trips_and_old_files_stay_on_the_mixture() {
     // A file without [system] is the mixture, as before.
     let old: Scene = toml::from_str("heatmap = \"loss\"").unwrap();
     assert!(old.system.is_none());
-    // A bad system or a probe outside the triangle is refused with the key named.
+    // A bad system is refused with the key named.
     let bad: Result<Scene, _> = toml::from_str("[system]\nplant = \"cart\"\nomega2 = 3.0");
     let bad = bad.map(|s| s.validate());
     assert!(matches!(&bad, Ok(Err(e)) if e.field == "system"), "{bad:?}");
+    // A probe outside the triangle is allowed there (its rollout falls), a NaN one is not.
     let outside: Scene =
         toml::from_str("probe = [500.0, 3.0]\n[system]\nplant = \"cart\"").unwrap();
-    assert_eq!(outside.validate().unwrap_err().field, "probe");
+    outside.validate().unwrap();
+    let mut nan = outside.clone();
+    nan.probe = Some([f64::NAN, 1.0]);
+    assert_eq!(nan.validate().unwrap_err().field, "probe");
+}
+
+/// The policy plane's own heatmaps (ρ(A_K), control energy) are drawn there with their legends,
+/// and the mixture does not offer them (no legend, no layer), nor the policy plane the EF gap.
+#[test]
+fn the_policy_heatmaps_belong_to_the_policy_plane() {
+    let Some(ctx) = common::shared_gpu() else {
+        return;
+    };
+    let mut frames = FrameRenderer::new(ctx, false).unwrap();
+    frames.scene_renderer_mut().set_deterministic(true);
+    for (heatmap, title) in [
+        (Heatmap::SpectralRadius, "ρ(A_K) spectral radius"),
+        (Heatmap::ControlEnergy, "control energy E_u"),
+    ] {
+        let scene = Scene {
+            heatmap,
+            ..pendulum()
+        };
+        let (_, image) = frames.render_image(ctx, SIZE, 1.0, &scene).unwrap();
+        keep(&image, &format!("render_policy_{heatmap:?}"));
+        assert!(legend_text(&frames, &scene).contains(title), "{heatmap:?}");
+        let mut mixture = scene.clone();
+        mixture.apply(SceneEdit::ApplyPreset(Preset::Seed));
+        assert!(!mixture.offers(fisherflow::scene::Feature::Heatmap(heatmap)));
+        frames.render_image(ctx, SIZE, 1.0, &mixture).unwrap();
+        assert!(!legend_text(&frames, &mixture).contains(title));
+    }
+    let ef = Scene {
+        heatmap: Heatmap::EfGap,
+        ..pendulum()
+    };
+    assert!(!ef.offers(fisherflow::scene::Feature::Heatmap(Heatmap::EfGap)));
+    frames.render_image(ctx, SIZE, 1.0, &ef).unwrap();
+    assert!(!legend_text(&frames, &ef).contains("EF gap"));
 }

@@ -192,7 +192,9 @@ fn random_edit(rng: &mut Rng, kind: EditKind, scene: &Scene, size: [f32; 2]) -> 
             a: param(rng),
             b: param(rng),
         }),
-        EditKind::ApplyPreset => SceneEdit::ApplyPreset(rng.pick(&Preset::EVERY)),
+        EditKind::ApplyPreset => {
+            SceneEdit::ApplyPreset(rng.pick(&Preset::every().collect::<Vec<_>>()))
+        }
         EditKind::SetSystem => {
             if rng.chance(0.25) {
                 SceneEdit::SetSystem(None)
