@@ -332,11 +332,31 @@ pub fn scene_scale(scene: &Scene, heatmap: Heatmap, size_px: [f32; 2]) -> Option
             hi: 90.0,
             log: false,
         }),
-        Heatmap::SpectralRadius => Some(HeatScale {
-            lo: 0.0,
-            hi: 1.0,
-            log: false,
-        }),
+        // Linear up to 1 (the edges), from the smallest ρ in view rounded down to a twentieth:
+        // the stable gains that matter have ρ close to 1 (0.88–1 on the pendulum's view), which
+        // a scale from 0 would paint in one colour.
+        Heatmap::SpectralRadius => {
+            let (lo, hi) = scene.camera.visible_rect(size_px);
+            const N: usize = 7;
+            let least = (0..N * N)
+                .filter_map(|n| {
+                    let f = |k: usize| (k as f64 + 0.5) / N as f64;
+                    let xy = [
+                        lo[0] + (hi[0] - lo[0]) * f(n % N),
+                        lo[1] + (hi[1] - lo[1]) * f(n / N),
+                    ];
+                    match value_at(scene, heatmap, xy, RANGE_NODES) {
+                        HeatValue::Finite(v) => Some(v),
+                        _ => None,
+                    }
+                })
+                .fold(1.0f64, f64::min);
+            Some(HeatScale {
+                lo: ((least * 20.0).floor() / 20.0).clamp(0.0, 0.95),
+                hi: 1.0,
+                log: false,
+            })
+        }
         _ => {
             let (lo, hi) = scene.camera.visible_rect(size_px);
             const N: usize = 5;
@@ -650,6 +670,25 @@ mod tests {
             let line = format!("const {name}: u32 = {}u;", kind_code(heatmap));
             assert!(source.contains(&line), "shader lacks `{line}`");
         }
+    }
+
+    /// ρ's scale follows the view: on the pendulum's default view its smallest ρ (0.88 near
+    /// K*) sets the low end, rounded down to a twentieth; the top is the edge, 1.
+    #[test]
+    fn spectral_radius_scale_follows_the_view() {
+        let mut scene = Scene::default();
+        scene.apply(crate::scene::SceneEdit::ApplyPreset(
+            crate::scene::Preset::Pendulum,
+        ));
+        let scale = scene_scale(&scene, Heatmap::SpectralRadius, [800.0, 560.0]).unwrap();
+        assert!(!scale.log && scale.hi == 1.0, "{scale:?}");
+        assert!((0.75..=0.9).contains(&scale.lo), "{scale:?}");
+        // Control: a view far inside the triangle's right part has a higher floor.
+        scene.camera.center = [800.0, 60.0];
+        scene.camera.half_height = 2.0;
+        scene.camera.x_per_y = 10.0;
+        let far = scene_scale(&scene, Heatmap::SpectralRadius, [800.0, 560.0]).unwrap();
+        assert!(far.lo != scale.lo, "{far:?} vs {scale:?}");
     }
 
     #[test]
