@@ -8,4 +8,5 @@ pub mod general;
 pub mod geodesic;
 pub mod gmm;
 pub mod particles;
+pub mod policy;
 pub mod simd;

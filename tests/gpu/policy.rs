@@ -154,3 +154,87 @@ fn policy_grids_match_the_f64_loop_and_flag_the_outside() {
         eprintln!("policy_field grid {text}: {compared} cells compared, worst error {worst:.1e}");
     }
 }
+
+/// The kernel against its f32 mirror (`cpu::policy`), cell by cell over the pendulum's grid:
+/// the same flags everywhere away from the edges (|ρ − 1| > 1e-3), and inside C, ∇C, F, ρ
+/// and the control energy within 1e-4 of each other on MATH.md's scales where ρ ≤ 0.95 and
+/// κ ≤ 1e3 (the two differ by rounding and llvmpipe's fused multiply-adds). Control: the
+/// mirror of a system with r 1% larger does not match.
+#[test]
+fn the_kernel_matches_its_f32_mirror() {
+    let Some(ctx) = common::shared_gpu() else {
+        return;
+    };
+    let system: System = "plant=pendulum,friction=0.2".parse().unwrap();
+    let lqr = Lqr::new(&system);
+    let t = lqr.triangle();
+    let (lo, hi) = (
+        [t[0][0] - 1.0, t[0][1] - 1.0],
+        [t[0][0] + 60.0, t[1][1] + 1.0],
+    );
+    let grid = [48, 40];
+    let cell = [(hi[0] - lo[0]) / 48.0, (hi[1] - lo[1]) / 40.0];
+    let params = PolicyParams::new(&system, 0.0).with_grid(lo, cell, grid);
+    let gpu = evaluate_policy_grid(ctx, &params).unwrap();
+    let mirror = fisherflow::cpu::policy::grid(&params);
+    let other = fisherflow::cpu::policy::grid(
+        &PolicyParams::new(
+            &System {
+                r: system.r * 1.01,
+                ..system
+            },
+            0.0,
+        )
+        .with_grid(lo, cell, grid),
+    );
+    let (mut compared, mut worst, mut control_failures) = (0, 0.0f64, 0);
+    for (i, (g, m)) in gpu.iter().zip(&mirror).enumerate() {
+        let k = [
+            lo[0] as f32 as f64 + f64::from(m.theta[0]),
+            lo[1] as f32 as f64 + f64::from(m.theta[1]),
+        ];
+        let rho = lqr.spectral_radius(k);
+        if (rho - 1.0).abs() > 1e-3 {
+            assert_eq!(g.flags, m.flags, "cell {i} at {k:?}");
+        }
+        let Some(want) = comparable(&lqr, k) else {
+            continue;
+        };
+        let f = |c: &FieldCell| {
+            let mut d = want;
+            d.cost = f64::from(c.loss);
+            d
+        };
+        // The mirror judged as if it were the reference (its C, F, ∇C), the GPU against it.
+        let as_reference = |c: &FieldCell| Closed {
+            fisher: fisherflow::math::Sym2::new(
+                f64::from(c.fisher[0]),
+                f64::from(c.fisher[1]),
+                f64::from(c.fisher[2]),
+            ),
+            grad: [f64::from(c.grad[0]), f64::from(c.grad[1])],
+            ..f(c)
+        };
+        let err = error(g, &as_reference(m), k)
+            .max((f64::from(g.spectral_radius()) - f64::from(m.spectral_radius())).abs())
+            .max(
+                (f64::from(g.control_energy()) - f64::from(m.control_energy())).abs()
+                    / f64::from(m.control_energy()),
+            );
+        assert!(
+            err <= TOLERANCE,
+            "cell {i} at {k:?}: {err:.1e}\n{g:?}\n{m:?}"
+        );
+        worst = worst.max(err);
+        compared += 1;
+        if error(g, &as_reference(&other[i]), k) > TOLERANCE {
+            control_failures += 1;
+        }
+    }
+    assert!(compared > 200, "only {compared} cells compared");
+    assert!(
+        control_failures > compared / 2,
+        "control: {control_failures} of {compared}"
+    );
+    eprintln!("policy_field against its f32 mirror: {compared} cells, worst {worst:.1e}");
+}
