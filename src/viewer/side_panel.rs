@@ -98,21 +98,24 @@ fn field_section(ui: &mut egui::Ui, scene: &Scene, frame: &FrameContext<'_>) -> 
             .small(),
         );
     }
-    edit_copy(
-        &mut out,
-        scene,
-        |s| s.nodes,
-        |nodes| {
-            egui::ComboBox::from_label("quadrature nodes")
-                .selected_text(nodes.to_string())
-                .show_ui(ui, |ui| {
-                    for q in NODE_CHOICES {
-                        ui.selectable_value(nodes, q, q.to_string());
-                    }
-                });
-        },
-        SceneEdit::SetNodes,
-    );
+    // The policy plane's cells are closed forms: no quadrature to choose.
+    if scene.system.is_none() {
+        edit_copy(
+            &mut out,
+            scene,
+            |s| s.nodes,
+            |nodes| {
+                egui::ComboBox::from_label("quadrature nodes")
+                    .selected_text(nodes.to_string())
+                    .show_ui(ui, |ui| {
+                        for q in NODE_CHOICES {
+                            ui.selectable_value(nodes, q, q.to_string());
+                        }
+                    });
+            },
+            SceneEdit::SetNodes,
+        );
+    }
     edit_copy(
         &mut out,
         scene,
