@@ -401,8 +401,7 @@ fn run_policy(args: &OptimizeArgs, system_text: &str) -> CliResult {
     let selected = parse_optimizers(
         args.optimizer.as_deref(),
         &Optimizer::POLICY,
-        // The sample-based two (the last) only when named: N rollouts per step.
-        &Optimizer::POLICY[..5],
+        &Optimizer::POLICY_RACE,
     )?;
     let lr = parse_lr(&args.lr, &selected, &Optimizer::POLICY)?;
     let hyper = hyperparameters(args, &selected)?;

@@ -11,6 +11,7 @@ use std::time::Instant;
 use crate::math::family::MixturePlane;
 use crate::math::general::DEFAULT_NODES_GENERAL;
 use crate::math::optimize::{Optimizer, Run, race};
+use crate::math::policy::System;
 use crate::math::{Model, QuadratureRule, Slice};
 use crate::scene::{Race, Scene};
 
@@ -46,6 +47,8 @@ pub struct RaceKey {
     pub start: [f64; 2],
     /// The race settings (optimizers, steps, rates, hyperparameters).
     pub race: Race,
+    /// The policy plane's system when the race runs there (its own optimizers and rates).
+    pub system: Option<System>,
 }
 
 impl RaceKey {
@@ -53,9 +56,10 @@ impl RaceKey {
     /// optimizer enabled, a start or target outside the model).
     pub fn for_scene(scene: &Scene) -> Option<Self> {
         let race = scene.race;
+        let any_mixture = Optimizer::MIXTURE.iter().any(|&o| race.optimizers.get(o));
         if !scene.offers(crate::scene::Feature::Race)
             || !race.enabled
-            || !Optimizer::MIXTURE.iter().any(|&o| race.optimizers.get(o))
+            || (scene.system.is_none() && !any_mixture)
         {
             return None;
         }
@@ -68,15 +72,28 @@ impl RaceKey {
                 start: Some(start),
                 ..race
             },
+            system: scene.system,
         })
     }
 
-    /// The enabled optimizers, in [`Optimizer::MIXTURE`] order.
+    /// The enabled optimizers, in [`Optimizer::MIXTURE`] order; on the policy plane its five
+    /// ([`Optimizer::POLICY_RACE`]).
     pub fn optimizers(&self) -> Vec<Optimizer> {
+        if self.system.is_some() {
+            return Optimizer::POLICY_RACE.to_vec();
+        }
         Optimizer::MIXTURE
             .into_iter()
             .filter(|&o| self.race.optimizers.get(o))
             .collect()
+    }
+
+    /// The learning rate of `o` in this race.
+    pub fn lr(&self, o: Optimizer) -> f64 {
+        match self.system {
+            Some(_) => self.race.policy_lr.get(o),
+            None => self.race.lr.get(o),
+        }
     }
 }
 
@@ -95,12 +112,20 @@ pub struct RaceSet {
 pub fn compute_race(key: &RaceKey) -> RaceSet {
     let began = Instant::now();
     let rule = QuadratureRule::new(DEFAULT_NODES_GENERAL).expect("the default rule is valid");
-    let plane = MixturePlane::new(&key.model, &key.slice, &rule);
+    let mixture = MixturePlane::new(&key.model, &key.slice, &rule);
+    let policy = key
+        .system
+        .as_ref()
+        .map(crate::math::policy::PolicyPlane::new);
+    let plane: &dyn crate::math::family::Plane = match &policy {
+        Some(p) => p,
+        None => &mixture,
+    };
     let runs = race(
-        &plane,
+        plane,
         key.start,
         &key.optimizers(),
-        |o| key.race.lr.get(o),
+        |o| key.lr(o),
         key.race.steps,
         &key.race.hyper,
     );

@@ -69,6 +69,16 @@ impl Optimizer {
         Optimizer::NpgMc,
     ];
 
+    /// The policy plane's optimizers the viewer races (and `optimize --system` runs by
+    /// default): all but the sample-based two, which cost N rollouts per step.
+    pub const POLICY_RACE: [Optimizer; 5] = [
+        Optimizer::Gd,
+        Optimizer::Momentum,
+        Optimizer::Adam,
+        Optimizer::Npg,
+        Optimizer::GaussNewton,
+    ];
+
     /// Every optimizer of both families: the mixture's, then the policy plane's own (the
     /// declaration order, which [`Optimizer::index`] follows).
     pub fn every() -> impl Iterator<Item = Optimizer> {

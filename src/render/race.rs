@@ -152,18 +152,30 @@ impl Layer for RaceLayer {
                 "no race".into()
             })),
             Some(set) => {
+                // The mixture's L, or the policy plane's relative excess C/C* − 1.
+                let c_star = set
+                    .key
+                    .system
+                    .as_ref()
+                    .map(|s| crate::math::policy::Lqr::new(s).optimum().1);
+                let shown = |loss: f64| c_star.map_or(loss, |c| loss / c - 1.0);
                 for run in &set.runs {
                     let last = run.trajectory.last();
                     let to = run
-                        .steps_to(1e-6)
-                        .map_or(String::new(), |s| format!(" ({s} steps)"));
+                        .trajectory
+                        .iter()
+                        .find(|s| shown(s.loss) < 1e-6)
+                        .map_or(String::new(), |s| format!(" ({} steps)", s.step));
                     items.push(LegendItem::Swatch {
                         color: color(run.optimizer),
                         shape: SwatchShape::Dot,
                         label: format!(
-                            "{} L={:.0e}{to}{}",
+                            "{} {}={:.0e}{to}{}",
                             run.optimizer,
-                            last.map_or(f64::NAN, |s| crate::math::loss::shown_divergence(s.loss)),
+                            if c_star.is_some() { "C/C*−1" } else { "L" },
+                            last.map_or(f64::NAN, |s| {
+                                crate::math::loss::shown_divergence(shown(s.loss))
+                            }),
                             match run.stop.reason() {
                                 "completed" => "",
                                 "left-domain" => " left",
@@ -177,8 +189,13 @@ impl Layer for RaceLayer {
                 }
             }
         }
+        let title = if scene.system.is_some() {
+            "race (steps to C/C* − 1 < 1e-6; ring: start)"
+        } else {
+            "race (steps to L<1e-6; ring: start)"
+        };
         Some(Legend {
-            title: Some("race (steps to L<1e-6; ring: start)".into()),
+            title: Some(title.into()),
             items,
         })
     }

@@ -330,6 +330,19 @@ pub(super) fn clamp_f64(v: f64, range: (f64, f64), current: f64) -> f64 {
 }
 
 impl Scene {
+    /// A canvas point an edit may set (the race's start): on the mixture clamped to the
+    /// slice's domain ([`clamp_coords`]); on the policy plane anywhere within the world's
+    /// limits (a start outside the triangle runs no race). None when a coordinate is NaN.
+    fn clamp_point(&self, p: [f64; 2]) -> Option<[f64; 2]> {
+        match self.system {
+            None => clamp_coords(&self.slice, p),
+            Some(_) => p
+                .iter()
+                .all(|v| !v.is_nan())
+                .then(|| p.map(|v| v.clamp(-WORLD_LIMIT, WORLD_LIMIT))),
+        }
+    }
+
     /// Applies one interactive edit, clamped to the UI's ranges; an edit with a NaN in it
     /// changes nothing. A scene that was valid stays valid.
     pub fn apply(&mut self, edit: SceneEdit) {
@@ -454,19 +467,25 @@ impl Scene {
                 };
                 let start = match race.start {
                     None => None,
-                    Some(p) => clamp_coords(&self.slice, p).or(current.start),
+                    Some(p) => self.clamp_point(p).or(current.start),
                 };
+                let mut policy_lr = race.policy_lr;
+                for o in crate::math::optimize::Optimizer::POLICY_RACE {
+                    let v = policy_lr.get_mut(o);
+                    *v = clamp_f64(*v, LR_RANGE, current.policy_lr.get(o));
+                }
                 self.race = Race {
                     start,
                     steps: race.steps.clamp(RACE_STEPS_RANGE.0, RACE_STEPS_RANGE.1),
                     lr,
                     hyper,
+                    policy_lr,
                     ..race
                 };
             }
             SceneEdit::SetRaceStart(None) => self.race.start = None,
             SceneEdit::SetRaceStart(Some(p)) => {
-                if let Some(p) = clamp_coords(&self.slice, p) {
+                if let Some(p) = self.clamp_point(p) {
                     self.race.start = Some(p);
                 }
             }

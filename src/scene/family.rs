@@ -61,6 +61,7 @@ impl Scene {
             ),
             Family::Policy => match feature {
                 Feature::Heatmap(h) => h != Heatmap::EfGap,
+                Feature::Race => true,
                 _ => false,
             },
         }

@@ -178,6 +178,64 @@ pub struct Race {
     pub lr: PerOptimizer<f64>,
     /// Momentum β, Adam's β1, β2, ε, ngd-damped's λ, mc-ngd's N and seed.
     pub hyper: Hyperparameters,
+    /// The learning rates on the policy plane, whose race runs its own five optimizers.
+    pub policy_lr: PolicyRates,
+}
+
+/// The policy plane's race rates: gd, momentum, adam, npg and gauss-newton (½: policy
+/// iteration). Defaults that settle from the presets' probes without crashing, except
+/// momentum's, which shows an overshoot.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PolicyRates {
+    /// Gradient descent.
+    pub gd: f64,
+    /// Heavy-ball momentum.
+    pub momentum: f64,
+    /// Adam.
+    pub adam: f64,
+    /// The natural policy gradient.
+    pub npg: f64,
+    /// Gauss–Newton.
+    pub gauss_newton: f64,
+}
+
+impl Default for PolicyRates {
+    fn default() -> Self {
+        Self {
+            gd: 0.01,
+            momentum: 0.005,
+            adam: 0.5,
+            npg: 0.5,
+            gauss_newton: 0.5,
+        }
+    }
+}
+
+impl PolicyRates {
+    /// The rate of `o` (one of [`crate::math::optimize::Optimizer::POLICY`]'s first five).
+    pub fn get(&self, o: crate::math::optimize::Optimizer) -> f64 {
+        use crate::math::optimize::Optimizer;
+        match o {
+            Optimizer::Gd => self.gd,
+            Optimizer::Momentum => self.momentum,
+            Optimizer::Adam => self.adam,
+            Optimizer::GaussNewton => self.gauss_newton,
+            _ => self.npg,
+        }
+    }
+
+    /// The same, mutably.
+    pub fn get_mut(&mut self, o: crate::math::optimize::Optimizer) -> &mut f64 {
+        use crate::math::optimize::Optimizer;
+        match o {
+            Optimizer::Gd => &mut self.gd,
+            Optimizer::Momentum => &mut self.momentum,
+            Optimizer::Adam => &mut self.adam,
+            Optimizer::GaussNewton => &mut self.gauss_newton,
+            _ => &mut self.npg,
+        }
+    }
 }
 
 impl Default for Race {
@@ -189,6 +247,7 @@ impl Default for Race {
             steps: 100,
             lr: PerOptimizer::splat(0.5),
             hyper: Hyperparameters::default(),
+            policy_lr: PolicyRates::default(),
         }
     }
 }

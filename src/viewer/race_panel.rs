@@ -56,6 +56,40 @@ pub fn show(ui: &mut egui::Ui, scene: &Scene) -> Vec<Command> {
                 ui.label("start: the probe (drag the white ring)");
             }
         });
+        if scene.system.is_some() {
+            // The policy plane's five, each at its own rate (no shared slider: their scales
+            // differ by orders of magnitude, and gauss-newton's ½ is policy iteration).
+            egui::Grid::new("policy race optimizers")
+                .num_columns(2)
+                .show(ui, |ui| {
+                    for o in Optimizer::POLICY_RACE {
+                        ui.horizontal(|ui| {
+                            swatch(ui, race::color(o));
+                            ui.label(o.name());
+                        });
+                        ui.add(
+                            egui::DragValue::new(race.policy_lr.get_mut(o))
+                                .range(LR_RANGE.0..=LR_RANGE.1)
+                                .speed(0.001)
+                                .prefix("lr "),
+                        );
+                        ui.end_row();
+                    }
+                });
+            ui.add(
+                egui::Slider::new(&mut race.steps, RACE_STEPS_RANGE.0..=RACE_STEPS_RANGE.1)
+                    .logarithmic(true)
+                    .text("steps"),
+            );
+            let h = &mut race.hyper;
+            ui.add(egui::Slider::new(&mut h.momentum, 0.0..=0.999).text("momentum β"));
+            ui.add(egui::Slider::new(&mut h.beta1, 0.0..=0.999).text("Adam β1"));
+            ui.add(egui::Slider::new(&mut h.beta2, 0.0..=0.9999).text("Adam β2"));
+            if race != before {
+                out.push(Command::Edit(SceneEdit::SetRace(race)));
+            }
+            return out;
+        }
         let mut shared_lr = race.lr.gd;
         if ui
             .add(
@@ -141,19 +175,49 @@ fn power_of_ten(mark: egui_plot::GridMark, _range: &std::ops::RangeInclusive<f64
     format!("1e{}", mark.value.round())
 }
 
-/// One plot of log10 L against `x` of each step.
+/// What the plots and the table show as the loss: the mixture's L, or on the policy plane the
+/// relative excess C/C* − 1 (C itself never reaches 0), with its name.
+struct Shown {
+    name: &'static str,
+    c_star: Option<f64>,
+}
+
+impl Shown {
+    fn of(key: &RaceKey) -> Self {
+        match &key.system {
+            Some(system) => Self {
+                name: "C/C* − 1",
+                c_star: Some(crate::math::policy::Lqr::new(system).optimum().1),
+            },
+            None => Self {
+                name: "L",
+                c_star: None,
+            },
+        }
+    }
+
+    fn value(&self, loss: f64) -> f64 {
+        match self.c_star {
+            Some(c) => loss / c - 1.0,
+            None => loss,
+        }
+    }
+}
+
+/// One plot of log10 of the shown loss against `x` of each step.
 fn loss_plot(
     ui: &mut egui::Ui,
     id: &str,
     x_label: &str,
     runs: &[Run],
+    shown: &Shown,
     x: fn(&crate::math::optimize::Step) -> f64,
 ) {
     Plot::new(id)
         .height(170.0)
         .legend(Legend::default())
         .x_axis_label(x_label)
-        .y_axis_label("L (log)")
+        .y_axis_label(format!("{} (log)", shown.name))
         .y_axis_formatter(power_of_ten)
         .allow_scroll(false)
         .show(ui, |plot| {
@@ -161,7 +225,7 @@ fn loss_plot(
                 let points: Vec<[f64; 2]> = run
                     .trajectory
                     .iter()
-                    .map(|s| [x(s), log_loss(s.loss)])
+                    .map(|s| [x(s), log_loss(shown.value(s.loss))])
                     .collect();
                 plot.line(
                     Line::new(run.optimizer.name(), points)
@@ -193,7 +257,8 @@ pub fn results(ui: &mut egui::Ui, scene: &Scene, jobs: &SceneJobs) {
         ))
         .small(),
     );
-    loss_plot(ui, "race loss by step", "step", &set.runs, |s| {
+    let shown = Shown::of(&key);
+    loss_plot(ui, "race loss by step", "step", &set.runs, &shown, |s| {
         s.step as f64
     });
     loss_plot(
@@ -201,14 +266,34 @@ pub fn results(ui: &mut egui::Ui, scene: &Scene, jobs: &SceneJobs) {
         "race loss by Fisher–Rao length",
         "Fisher–Rao length",
         &set.runs,
+        &shown,
         |s| s.fisher_rao_length,
     );
+    // On the policy plane: what learning cost the plant, Σ (C − C*) and Σ E_u over the iterates.
+    let lqr = key.system.as_ref().map(crate::math::policy::Lqr::new);
+    let paid = |run: &Run| -> Option<(f64, f64)> {
+        let (lqr, c_star) = (lqr.as_ref()?, shown.c_star?);
+        Some(run.trajectory.iter().fold(
+            (0.0, 0.0),
+            |(c, e), s| match lqr.evaluate(s.theta).closed {
+                Some(closed) => (c + closed.cost - c_star, e + closed.control_energy),
+                None => (c, e),
+            },
+        ))
+    };
+    let to = format!("{}<1e-6 at", shown.name);
+    let last_name = format!("final {}", shown.name);
+    let mut headers = vec!["", to.as_str(), last_name.as_str()];
+    if lqr.is_some() {
+        headers.extend(["Σ(C − C*)", "Σ E_u"]);
+    }
+    headers.extend(["Euclid", "Fisher–Rao", "stop"]);
     egui::Grid::new("race table")
         .striped(true)
-        .num_columns(6)
+        .num_columns(headers.len())
         .show(ui, |ui| {
-            for h in ["", "L<1e-6 at", "final L", "Euclid", "Fisher–Rao", "stop"] {
-                ui.strong(h);
+            for h in &headers {
+                ui.strong(*h);
             }
             ui.end_row();
             for run in &set.runs {
@@ -217,14 +302,20 @@ pub fn results(ui: &mut egui::Ui, scene: &Scene, jobs: &SceneJobs) {
                     ui.label(run.optimizer.name());
                 });
                 ui.label(
-                    run.steps_to(CONVERGED)
-                        .map_or("–".to_owned(), |s| s.to_string()),
+                    run.trajectory
+                        .iter()
+                        .find(|s| shown.value(s.loss) < CONVERGED)
+                        .map_or("–".to_owned(), |s| s.step.to_string()),
                 );
                 let last = run.trajectory.last();
                 ui.label(format!(
                     "{:.2e}",
-                    last.map_or(f64::NAN, |s| shown_divergence(s.loss))
+                    last.map_or(f64::NAN, |s| shown_divergence(shown.value(s.loss)))
                 ));
+                if let Some((cost, energy)) = paid(run) {
+                    ui.label(format!("{cost:.3e}"));
+                    ui.label(format!("{energy:.3e}"));
+                }
                 ui.label(format!("{:.3}", last.map_or(0.0, |s| s.euclidean_length)));
                 ui.label(format!("{:.3}", last.map_or(0.0, |s| s.fisher_rao_length)));
                 let r = ui.label(stop_text(&run.stop));

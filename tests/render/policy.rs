@@ -1,8 +1,9 @@
 //! The policy plane on the canvas: the frame's field cells are the f64 closed loop at their
 //! centres (outside the stability triangle flagged, inside C within 1e-4), the probe cell is
 //! the probe's, the probe's red and cyan arrows are drawn there, the legends speak of C and
-//! not L, and the mixture-only features asked for in the scene (race, ball, paths, estimates,
-//! map, flow) are neither computed nor listed — with the mixture's scene as the control.
+//! not L, the race runs the plant's five optimizers, and the mixture-only features asked for in
+//! the scene (ball, paths, estimates, map, flow) are neither computed nor listed — with the
+//! mixture's scene as the control.
 
 use crate::common;
 use crate::common::pixels::{count_near, keep};
@@ -127,14 +128,33 @@ fn the_policy_field_is_the_closed_loop_and_only_its_features_run() {
         text.contains("C (LQR cost)") && text.contains("∇C"),
         "{text}"
     );
-    for absent in ["Fisher–Rao circle", "race", "geodesic"] {
+    for absent in ["Fisher–Rao circle", "geodesic", "estimate"] {
         assert!(
             !text.to_lowercase().contains(&absent.to_lowercase()),
             "{absent} in {text}"
         );
     }
-    assert!(frames.scene_renderer().shown_race().is_none());
     assert!(frames.scene_renderer().shown_paths().is_none());
+    // The race runs on the plant: its five optimizers, the runs a direct race on the policy
+    // plane with the scene's rates, the legend in C/C* − 1.
+    let shown = frames
+        .scene_renderer()
+        .shown_race()
+        .expect("the policy plane's race")
+        .clone();
+    let names: Vec<_> = shown.runs.iter().map(|r| r.optimizer).collect();
+    assert_eq!(names, fisherflow::math::optimize::Optimizer::POLICY_RACE);
+    let plane = fisherflow::math::policy::PolicyPlane::new(scene.system.as_ref().unwrap());
+    let direct = fisherflow::math::optimize::race(
+        &plane,
+        scene.probe.unwrap(),
+        &fisherflow::math::optimize::Optimizer::POLICY_RACE,
+        |o| scene.race.policy_lr.get(o),
+        scene.race.steps,
+        &scene.race.hyper,
+    );
+    assert_eq!(shown.runs, direct);
+    assert!(text.contains("C/C* − 1 < 1e-6"), "{text}");
     // Control: the same settings on the mixture's seed slice list L, the race and the ball.
     let mut mixture = scene.clone();
     mixture.apply(SceneEdit::ApplyPreset(Preset::Seed));
