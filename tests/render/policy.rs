@@ -228,3 +228,23 @@ fn the_policy_heatmaps_belong_to_the_policy_plane() {
     frames.render_image(ctx, SIZE, 1.0, &ef).unwrap();
     assert!(!legend_text(&frames, &ef).contains("EF gap"));
 }
+
+/// `scenarios/pendulum_learns.toml` parses and validates, is on the pendulum's policy plane
+/// with the race on, and its start walks: the race key differs between its first and last
+/// frames (a capture redraws the race), while both starts lie inside the triangle.
+#[test]
+fn the_pendulum_scenario_loads_on_the_policy_plane() {
+    use fisherflow::capture::scenario::Scenario;
+    let path = format!(
+        "{}/scenarios/pendulum_learns.toml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let scenario = Scenario::parse(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let (first, last) = (scenario.scene_at(0.0), scenario.scene_at(scenario.duration));
+    assert_eq!(first.family(), fisherflow::scene::Family::Policy);
+    let key = |s: &Scene| fisherflow::jobs::race::RaceKey::for_scene(s).expect("a race");
+    assert_ne!(key(&first).start, key(&last).start);
+    for s in [&first, &last] {
+        assert!(s.inside_model(s.probe.unwrap()).is_some());
+    }
+}
