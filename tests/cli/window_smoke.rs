@@ -54,11 +54,22 @@ fn viewer_command(args: &[&str], display: Display) -> Option<(Command, bool)> {
         std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
     let xvfb = (display == Display::PrivateXvfb || !session) && xvfb_run_available();
     if xvfb {
+        // Through a shell that reports the viewer's own exit status on stderr: xvfb-run's
+        // exit code is its own when its clean-up fails ("problem while cleaning up temporary
+        // directory", seen once in CI), which would hide the viewer's ([`exit_code`]).
         let mut c = Command::new("xvfb-run");
-        c.args(["-a", "-s", "-screen 0 1600x1000x24", binary])
-            .args(args)
-            // winit prefers Wayland when it can connect: keep it on the private X server.
-            .env_remove("WAYLAND_DISPLAY");
+        c.args([
+            "-a",
+            "-s",
+            "-screen 0 1600x1000x24",
+            "sh",
+            "-c",
+            "\"$0\" \"$@\"; status=$?; echo \"fisherflow exit status $status\" >&2; exit $status",
+            binary,
+        ])
+        .args(args)
+        // winit prefers Wayland when it can connect: keep it on the private X server.
+        .env_remove("WAYLAND_DISPLAY");
         return Some((c, true));
     }
     if session && display == Display::Any {
@@ -79,6 +90,17 @@ fn viewer_command(args: &[&str], display: Display) -> Option<(Command, bool)> {
              (apt-get install xvfb xauth)"
         ),
     }
+}
+
+/// The viewer's exit code: the one its wrapper reported under xvfb-run, else the process's.
+fn exit_code(out: &Output) -> Option<i32> {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    stderr
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("fisherflow exit status "))
+        .and_then(|v| v.trim().parse().ok())
+        .or(out.status.code())
 }
 
 /// Runs the viewer with `args` under the time limit; None when skipped by hand.
@@ -235,7 +257,7 @@ fn real_window_renders_and_saves_a_screenshot() {
         return;
     };
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "viewer failed: {stderr}");
+    assert_eq!(exit_code(&out), Some(0), "viewer failed: {stderr}");
     assert!(stderr.contains("rendered 30 frames"), "{stderr}");
     // The automation report states the first frame's latency.
     let first = stderr
@@ -342,7 +364,7 @@ fn real_window_keeps_rendering_through_resizes_to_1x1_large_and_back() {
         return;
     };
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "viewer failed: {stderr}");
+    assert_eq!(exit_code(&out), Some(0), "viewer failed: {stderr}");
     let phases = phases(&stderr);
     assert_eq!(phases.len(), 4, "the opening phase and 3 resizes: {stderr}");
     for (phase, want) in phases[1..].iter().zip([[1, 1], [2400, 1600], [900, 600]]) {
@@ -385,7 +407,7 @@ fn minimised_window_skips_frames_and_resumes() {
         return;
     };
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "viewer failed: {stderr}");
+    assert_eq!(exit_code(&out), Some(0), "viewer failed: {stderr}");
     let phases = phases(&stderr);
     assert_eq!(phases.len(), 3, "{stderr}");
     let zero = &phases[1];
@@ -420,7 +442,7 @@ fn automation_left_minimised_gives_up_with_a_message() {
         return;
     };
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(exit_code(&out), Some(1), "{stderr}");
     assert!(
         stderr.contains("no frame presented for ")
             && stderr.contains("3 of 10 done")
@@ -448,7 +470,7 @@ fn bad_view_options_exit_2_before_opening_a_window() {
         QUICK_LIMIT,
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(exit_code(&out), Some(2), "{stderr}");
     assert!(
         stderr.contains("gridd") && stderr.contains("line 2"),
         "{stderr}"
@@ -517,7 +539,7 @@ fn bad_view_options_exit_2_before_opening_a_window() {
             QUICK_LIMIT,
         );
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(exit_code(&out), Some(2), "{args:?}: {stderr}");
         assert!(
             stderr.contains(mention),
             "{args:?} should mention {mention}: {stderr}"
