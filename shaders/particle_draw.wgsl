@@ -15,7 +15,11 @@ struct ParticleStyle {
     log_speed_min: f32,         // log10 speed at the bottom of the colour map
     log_speed_max: f32,
     empirical_color: vec4<f32>, // particle mode PARTICLE_EMPIRICAL (natural-vs-EF mode)
+    crash_color: vec4<f32>,     // a policy-plane particle that stepped out of the triangle
 }
+
+// A crashed particle's radius over a live one's.
+const CRASH_SCALE: f32 = 3.0;
 
 @group(0) @binding(0) var<uniform> view: View;
 @group(0) @binding(1) var<uniform> style: ParticleStyle;
@@ -32,6 +36,7 @@ struct VertexOut {
     @location(0) local_px: vec2<f32>,                    // (along, across) from `previous`
     @location(1) @interpolate(flat) length_px: f32,
     @location(2) @interpolate(flat) color: vec4<f32>,
+    @location(3) @interpolate(flat) radius_px: f32,
 }
 
 @vertex
@@ -49,7 +54,11 @@ fn vs_main(@builtin(vertex_index) vertex: u32, p: ParticleAttributes) -> VertexO
         direction = delta / (length_px * view.world_per_px);
     }
     let start = head - direction * length_px * view.world_per_px;
-    let r = style.radius_px + 1.0;
+    // A crash (policy plane, mode bit 4): a burst in the crash colour, CRASH_SCALE times the
+    // radius, over its whole hold.
+    let crashed = (p.mode & 4u) != 0u;
+    let radius_px = style.radius_px * select(1.0, CRASH_SCALE, crashed);
+    let r = radius_px + 1.0;
     let corner = vec2<f32>(f32(vertex & 1u), f32(vertex >> 1u));
     let along = mix(-r, length_px + r, corner.x);
     let across = mix(-r, r, corner.y);
@@ -63,14 +72,20 @@ fn vs_main(@builtin(vertex_index) vertex: u32, p: ParticleAttributes) -> VertexO
             / (style.log_speed_max - style.log_speed_min);
         out.color = vec4<f32>(colormap(t), 1.0);
     } else {
-        // Particle modes (particles.wgsl): 0 natural, 1 Euclidean, 3 along the EF step.
+        // Particle modes (particles.wgsl): 0 natural, 1 Euclidean, 3 along the EF step; bit 4
+        // a crash on the policy plane (kept with the mode's code).
+        let mode = p.mode & 3u;
         out.color = style.natural_color;
-        if p.mode == 1u {
+        if mode == 1u {
             out.color = style.euclid_color;
-        } else if p.mode == 3u {
+        } else if mode == 3u {
             out.color = style.empirical_color;
         }
     }
+    if crashed {
+        out.color = style.crash_color;
+    }
+    out.radius_px = radius_px;
     // Invisible until spawned.
     if any(abs(p.position) > vec2<f32>(1e30)) {
         out.clip = vec4<f32>(2.0, 2.0, 0.0, 1.0);
@@ -81,7 +96,7 @@ fn vs_main(@builtin(vertex_index) vertex: u32, p: ParticleAttributes) -> VertexO
 @fragment
 fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
     let along = clamp(in.local_px.x, 0.0, in.length_px);
-    let d = length(vec2<f32>(in.local_px.x - along, in.local_px.y)) - style.radius_px;
+    let d = length(vec2<f32>(in.local_px.x - along, in.local_px.y)) - in.radius_px;
     let coverage = clamp(0.5 - d, 0.0, 1.0);
     let alpha = coverage * in.color.a;
     if alpha <= 0.0 {

@@ -34,12 +34,24 @@
 // outside the model (a view across σ = 0) has an undefined velocity and is respawned at its
 // first step. The twin is the label-swapped target where it lies in the slice.
 //
+// Policy mode (FLAG_POLICY; its own entry point `step_policy`): the policy plane's gains
+// K = (k1, k2) (common/policy.wgsl). Natural particles follow −(F + λI)⁻¹∇C with F = Σ_K/σ²,
+// Euclidean ones −∇C; the speed cap is the same and the displacement limit per coordinate is
+// POLICY_MAX_STEP_SCALES of the plane's coordinate scale (the triangle's extent over 32). C is a
+// barrier at the triangle's edges, so the continuous flows never leave it, but a finite step
+// can: a particle whose RK4 stage or step lands outside crashes — it stays where it was,
+// flagged PARTICLE_CRASHED (drawn as a burst) for CRASH_HOLD_STEPS steps, then respawns. Spawns
+// draw up to SPAWN_TRIES points in the view and keep the first inside the triangle (a fixed
+// loop: the same work in every lane). Converged: within `converge_radius` of K* in units of
+// the coordinate scales. No twin.
+//
 // State ping-pongs between two storage buffers that the draw pipeline binds as instance
 // vertex buffers; no read-back. CPU mirror: src/cpu/particles.rs. Dispatch: src/compute/particles.rs.
 
 // #include <common/gmm.wgsl>
 // #include <common/gmm_general.wgsl>
 // #include <common/random.wgsl>
+// #include <common/policy.wgsl>
 
 const WORKGROUP_SIZE: u32 = 64u;
 
@@ -55,6 +67,14 @@ const INTEGRATOR_EULER: u32 = 1u;
 const FLAG_TRACE: u32 = 1u;            // no respawn (one trajectory, `fisherflow trace`)
 const SPAWN_FRESH: u32 = 2u;           // this dispatch (re)spawns every particle
 const FLAG_GENERAL: u32 = 4u;          // the general mixture on a slice (see the header)
+const FLAG_POLICY: u32 = 8u;           // the policy plane (see the header)
+// Policy mode: a particle's mode bit after a crash (kept with its natural/Euclidean code).
+const PARTICLE_CRASHED: u32 = 4u;
+const CRASH_HOLD_STEPS: u32 = 24u;
+const SPAWN_TRIES: u32 = 8u;
+// Policy mode: the displacement limit per step in coordinate scales (1/32 of the triangle):
+// loose enough that a large step shows the crash a finite learning rate risks.
+const POLICY_MAX_STEP_SCALES: f32 = 1.0;
 
 const MAX_STEP_SIGMAS: f32 = 0.25;
 const MAX_STEP_DELTA_FRACTION: f32 = 0.35;
@@ -90,6 +110,8 @@ struct FlowParams {
     slice_b: u32,
     metric: u32,               // METRIC_INDUCED or METRIC_PROFILED
     _pad: u32,
+    // Policy mode only: the system (target_theta is K*).
+    plant: PolicyPlant,
 }
 
 struct Particle {
@@ -386,6 +408,139 @@ fn step_general(@builtin(global_invocation_id) gid: vec3<u32>,
     out.age = p.age + 1u;
     if !trace && should_respawn_general(out, g.first.defined) {
         out = spawn(index, p.generation + 1u);
+    }
+    destination[index] = out;
+}
+
+// Policy mode's velocity field (CPU twin: cpu::particles::policy_velocity). `defined` is false
+// outside the triangle.
+fn policy_velocity(k: vec2<f32>, mode: u32) -> Velocity {
+    var out: Velocity;
+    out.v = vec2<f32>(0.0);
+    out.speed = 0.0;
+    let pt = policy_point(params.plant, k);
+    out.defined = pt.stable;
+    let s2 = params.plant.exploration * params.plant.exploration;
+    let fisher = pt.sigma / s2;
+    var v = -pt.grad;
+    if mode == MODE_NATURAL {
+        let nat = natural_gradient(fisher, params.plant.damping, pt.grad);
+        out.defined = out.defined && nat.defined;
+        v = -nat.value;
+    }
+    let fv = vec2<f32>(fisher.x * v.x + fisher.y * v.y, fisher.y * v.x + fisher.z * v.y);
+    let raw_speed = sqrt(max(dot(v, fv), 0.0));
+    var scale = 1.0;
+    if raw_speed > params.speed_cap {
+        scale = params.speed_cap / raw_speed;
+    }
+    let limit = POLICY_MAX_STEP_SCALES * policy_scales(params.plant);
+    for (var c = 0u; c < 2u; c++) {
+        let step = abs(v[c]) * scale * params.dt;
+        if step > limit[c] {
+            scale *= limit[c] / step;
+        }
+    }
+    out.v = v * scale;
+    out.speed = raw_speed * scale;
+    return out;
+}
+
+// Policy mode's spawn: the first of SPAWN_TRIES uniform points in the view that lies inside
+// the triangle (the last try when none does; it respawns at its first step).
+fn spawn_policy(index: u32, generation: u32) -> Particle {
+    var p = spawn(index, generation);
+    var stream = index;
+    if params.mode == MODE_BOTH || params.mode == MODE_NATURAL_VS_EF {
+        stream = index >> 1u;
+    }
+    var found = jury_stable(closed_loop(params.plant, p.position));
+    for (var t = 1u; t < SPAWN_TRIES; t++) {
+        let rx = unit_float(hash4(params.seed, stream, generation, 2u + 2u * t));
+        let ry = unit_float(hash4(params.seed, stream, generation, 3u + 2u * t));
+        let k = params.view_min + (params.view_max - params.view_min) * vec2<f32>(rx, ry);
+        if !found && jury_stable(closed_loop(params.plant, k)) {
+            p.position = k;
+            found = true;
+        }
+    }
+    p.previous = p.position;
+    // Both members of a pair natural/Euclidean: the policy plane has no empirical Fisher.
+    p.mode = p.mode & 1u;
+    return p;
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn step_policy(@builtin(global_invocation_id) gid: vec3<u32>,
+               @builtin(num_workgroups) groups: vec3<u32>) {
+    let index = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
+    if index >= params.count {
+        return;
+    }
+    if (params.flags & SPAWN_FRESH) != 0u {
+        destination[index] = spawn_policy(index, 0u);
+        return;
+    }
+    var p = source[index];
+    let trace = (params.flags & FLAG_TRACE) != 0u;
+    var out = p;
+    out.previous = p.position;
+    out.age = p.age + 1u;
+    if (p.mode & PARTICLE_CRASHED) != 0u {
+        // Held at its crash point until its (short) lifetime runs out.
+        out.speed = 0.0;
+        if out.age >= out.lifetime {
+            out = spawn_policy(index, p.generation + 1u);
+        }
+        destination[index] = out;
+        return;
+    }
+    let h = params.dt;
+    let mode = p.mode & 1u;
+    let rk4 = params.integrator == INTEGRATOR_RK4;
+    let stages = select(1u, 4u, rk4);
+    var k = vec2<f32>(0.0);
+    var sum = vec2<f32>(0.0);
+    var first: Velocity;
+    var left = false;
+    for (var s = 0u; s < stages; s++) {
+        var at = p.position;
+        if s == 1u || s == 2u {
+            at = p.position + 0.5 * h * k;
+        } else if s == 3u {
+            at = p.position + h * k;
+        }
+        let vel = policy_velocity(at, mode);
+        if s == 0u {
+            first = vel;
+        }
+        left = left || !jury_stable(closed_loop(params.plant, at));
+        k = vel.v;
+        sum += select(1.0, 2.0, s == 1u || s == 2u) * k;
+    }
+    var next = p.position + h * first.v;
+    if rk4 {
+        next = p.position + (h / 6.0) * sum;
+    }
+    left = left || !jury_stable(closed_loop(params.plant, next));
+    out.speed = first.speed;
+    out.length = p.length + first.speed * h;
+    out.position = next;
+    if left && first.defined {
+        // A finite step out of the triangle: the crash (see the header).
+        out.position = p.position;
+        out.mode = p.mode | PARTICLE_CRASHED;
+        out.age = 0u;
+        out.lifetime = CRASH_HOLD_STEPS;
+        destination[index] = out;
+        return;
+    }
+    let scale = policy_scales(params.plant);
+    let converged = length((next - params.target_theta) / scale) < params.converge_radius;
+    let outside = any(next < params.view_min) || any(next > params.view_max);
+    if !trace && (out.age >= p.lifetime || outside || converged || !first.defined
+        || !finite2(next)) {
+        out = spawn_policy(index, p.generation + 1u);
     }
     destination[index] = out;
 }

@@ -1,5 +1,5 @@
 // The policy plane's field (MATH.md, "The policy plane"): at gains K = (k1, k2) the closed loop
-// A_K = A − BK of the plant x' = Ax + Bu, B = (0, dt)ᵀ; stability by the Jury conditions
+// A_K = A − BK of the plant x' = Ax + Bu, B = (0, dt)ᵀ (common/policy.wgsl); stability by the Jury conditions
 // |det A_K| < 1, |tr A_K| < 1 + det A_K; P_K and Σ_K from the 2×2 Stein equations
 // P = Q + KᵀRK + A_Kᵀ P A_K and Σ = Σ0 + A_K Σ A_Kᵀ (3×3 solves in closed form: no quadrature,
 // no loops, the same work in every lane); the cost C = tr(P_K Σ0), ∇C = 2 E_K Σ_K with
@@ -20,6 +20,7 @@
 // `src/math/policy/lqr.rs` (`Lqr::evaluate`), which `tests/gpu/policy.rs` compares against.
 
 // #include <common/field_cell.wgsl>
+// #include <common/policy.wgsl>
 // #include <common/sym2.wgsl>
 // #include <common/dispatch.wgsl>
 
@@ -32,34 +33,12 @@ struct PolicyParams {
     grid: vec2<u32>,         // grid: columns, rows
     cell_count: u32,         // cells (or points) to evaluate
     use_points: u32,         // 1: K from `points`, theta absolute
-    a: vec4<f32>,            // A row-major (a00, a01, a10, a11)
-    dt: f32,
-    r: f32,
-    q_pos: f32,
-    q_vel: f32,
-    x0_pos: f32,
-    x0_vel: f32,
-    exploration: f32,
-    damping: f32,
+    plant: PolicyPlant,
 }
 
 @group(0) @binding(0) var<uniform> params: PolicyParams;
 @group(0) @binding(1) var<storage, read_write> cells: array<FieldCell>;
 @group(0) @binding(2) var<storage, read> points: array<vec2<f32>>;
-
-// X = W + M X Mᵀ for symmetric X = (x11, x12, x22) and W = (w11, w12, w22), M = (m00, m01,
-// m10, m11): the 3×3 system (I − T)x = w solved by Cramer's rule on its rows (the inverse's
-// columns are the rows' cross products over the determinant).
-fn stein(m: vec4<f32>, w: vec3<f32>) -> vec3<f32> {
-    let r0 = vec3<f32>(1.0 - m.x * m.x, -2.0 * m.x * m.y, -m.y * m.y);
-    let r1 = vec3<f32>(-m.x * m.z, 1.0 - (m.x * m.w + m.y * m.z), -m.y * m.w);
-    let r2 = vec3<f32>(-m.z * m.z, -2.0 * m.z * m.w, 1.0 - m.w * m.w);
-    let c0 = cross(r1, r2);
-    let c1 = cross(r2, r0);
-    let c2 = cross(r0, r1);
-    let det = dot(r0, c0);
-    return (w.x * c0 + w.y * c1 + w.z * c2) / det;
-}
 
 fn evaluate(index: u32) -> FieldCell {
     var out: FieldCell;
@@ -72,24 +51,10 @@ fn evaluate(index: u32) -> FieldCell {
         k = points[index];
         out.theta = k;
     }
-    let dt = params.dt;
-    let a = params.a;
-    // A_K = A − BK: only the second row changes.
-    let m = vec4<f32>(a.x, a.y, a.z - dt * k.x, a.w - dt * k.y);
-    let tr = m.x + m.w;
-    let det = m.x * m.w - m.y * m.z;
-    let stable = abs(det) < 1.0 && abs(tr) < 1.0 + det;
-    // P: Stein in A_Kᵀ with W = Q + KᵀRK; Σ: Stein in A_K with W = Σ0.
-    let r = params.r;
-    let p = stein(vec4<f32>(m.x, m.z, m.y, m.w),
-        vec3<f32>(params.q_pos + r * k.x * k.x, r * k.x * k.y, params.q_vel + r * k.y * k.y));
-    let s = stein(m, vec3<f32>(params.x0_pos, 0.0, params.x0_vel));
-    let cost = p.x * params.x0_pos + p.z * params.x0_vel;
-    let h = r + dt * dt * p.z;
-    let bpa = dt * vec2<f32>(p.y * a.x + p.z * a.z, p.y * a.y + p.z * a.w);
-    let e = h * k - bpa;
-    let grad = 2.0 * vec2<f32>(e.x * s.x + e.y * s.y, e.x * s.y + e.y * s.z);
-    let s2 = params.exploration * params.exploration;
+    let pt = policy_point(params.plant, k);
+    let grad = pt.grad;
+    let s = pt.sigma;
+    let s2 = params.plant.exploration * params.plant.exploration;
     let fisher = s / s2;
     let eig = sym2_eigen(fisher);
     var flags = FLAG_HAS_TARGET;
@@ -99,7 +64,7 @@ fn evaluate(index: u32) -> FieldCell {
     } else {
         flags = flags | FLAG_KAPPA_INFINITE;
     }
-    let natural = natural_gradient(fisher, params.damping, grad);
+    let natural = natural_gradient(fisher, params.plant.damping, grad);
     if !natural.defined {
         flags = flags | FLAG_NATGRAD_UNDEFINED;
     }
@@ -107,24 +72,22 @@ fn evaluate(index: u32) -> FieldCell {
     if !natural.defined || angle < 0.0 {
         flags = flags | FLAG_ANGLE_UNDEFINED;
     }
-    let disc = 0.25 * tr * tr - det;
-    let rho = select(sqrt(max(det, 0.0)), 0.5 * abs(tr) + sqrt(max(disc, 0.0)), disc >= 0.0);
     out.eigenvalues = vec2<f32>(eig.lambda_max, eig.lambda_min);
     out.fisher = vec4<f32>(fisher, sym2_det(fisher));
     out.rotated = vec4<f32>(sym2_rotate_basis(fisher), kappa);
     out.q_max = eig.q_max;
     out.grad = grad;
     out.natgrad = natural.value;
-    out.loss = cost;
+    out.loss = pt.cost;
     out.angle_deg = max(angle, 0.0);
     out.flags = flags;
-    out.ef_aa = rho;
+    out.ef_aa = pt.rho;
     out.ef_ab = k.x * k.x * s.x + 2.0 * k.x * k.y * s.y + k.y * k.y * s.z;
-    out.ef_bb = h;
-    if !stable {
+    out.ef_bb = pt.h;
+    if !pt.stable {
         var outside: FieldCell;
         outside.theta = out.theta;
-        outside.ef_aa = rho;
+        outside.ef_aa = pt.rho;
         outside.flags = FLAG_OUTSIDE_MODEL;
         return outside;
     }

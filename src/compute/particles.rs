@@ -24,12 +24,14 @@ use crate::math::QuadratureRule;
 /// Invocations per workgroup; must equal `WORKGROUP_SIZE` in `particles.wgsl`.
 pub const WORKGROUP_SIZE: u32 = 64;
 
-/// The flow step pipelines: the seed's (`step`) and the general mixture's (`step_general`),
-/// picked per dispatch by [`flow_flags::GENERAL`].
+/// The flow step pipelines: the seed's (`step`), the general mixture's (`step_general`) and
+/// the policy plane's (`step_policy`), picked per dispatch by [`flow_flags::GENERAL`] and
+/// [`flow_flags::POLICY`].
 pub struct ParticlePipeline {
     layout: wgpu::BindGroupLayout,
     pipeline: wgpu::ComputePipeline,
     general_pipeline: wgpu::ComputePipeline,
+    policy_pipeline: wgpu::ComputePipeline,
 }
 
 impl ParticlePipeline {
@@ -42,12 +44,28 @@ impl ParticlePipeline {
             size_of::<FlowParams>() as u64,
             &[true, true, false],
         );
-        let [pipeline, general_pipeline] =
-            super::stage_pipelines(device, &layout, "particles.wgsl", ["step", "step_general"]);
+        let [pipeline, general_pipeline, policy_pipeline] = super::stage_pipelines(
+            device,
+            &layout,
+            "particles.wgsl",
+            ["step", "step_general", "step_policy"],
+        );
         Self {
             layout,
             pipeline,
             general_pipeline,
+            policy_pipeline,
+        }
+    }
+
+    /// The entry point `flags` select.
+    fn for_flags(&self, flags: u32) -> &wgpu::ComputePipeline {
+        if flags & flow_flags::POLICY != 0 {
+            &self.policy_pipeline
+        } else if flags & flow_flags::GENERAL != 0 {
+            &self.general_pipeline
+        } else {
+            &self.pipeline
         }
     }
 }
@@ -150,18 +168,14 @@ impl ParticleData {
         encoder: &mut wgpu::CommandEncoder,
         pipeline: &ParticlePipeline,
         group: &wgpu::BindGroup,
-        general: bool,
+        flags: u32,
         timestamp_writes: Option<wgpu::ComputePassTimestampWrites<'_>>,
     ) {
         let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
             label: Some("particles"),
             timestamp_writes,
         });
-        pass.set_pipeline(if general {
-            &pipeline.general_pipeline
-        } else {
-            &pipeline.pipeline
-        });
+        pass.set_pipeline(pipeline.for_flags(flags));
         pass.set_bind_group(0, group, &[]);
         let (x, y) = dispatch_size(self.count, WORKGROUP_SIZE, 65_535);
         pass.dispatch_workgroups(x, y, 1);
@@ -177,8 +191,13 @@ impl ParticleData {
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                 label: Some("flow spawn"),
             });
-        let general = params.flags & flow_flags::GENERAL != 0;
-        self.dispatch(&mut encoder, pipeline, &self.spawn_group, general, None);
+        self.dispatch(
+            &mut encoder,
+            pipeline,
+            &self.spawn_group,
+            params.flags,
+            None,
+        );
         ctx.queue.submit([encoder.finish()]);
         self.current = 0;
     }
@@ -213,7 +232,7 @@ impl ParticleData {
                 encoder,
                 pipeline,
                 &self.step_groups[self.current],
-                params.flags & flow_flags::GENERAL != 0,
+                params.flags,
                 timer.map(|t| t.compute_pass(k)),
             );
             self.current = 1 - self.current;

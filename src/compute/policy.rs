@@ -15,20 +15,12 @@ use crate::math::policy::{Lqr, System};
 /// Invocations per workgroup (`WORKGROUP_SIZE` in the shader).
 pub const WORKGROUP_SIZE: u32 = 64;
 
-/// Must match `PolicyParams` in `shaders/policy_field.wgsl` (80 bytes).
+/// The plant, its cost weights, the start distribution, the exploration σ and the damping:
+/// what every policy kernel evaluates K against. Must match `PolicyPlant` in
+/// `shaders/common/policy.wgsl` (48 bytes).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
-pub struct PolicyParams {
-    /// Grid: the lower-left corner O in gains.
-    pub origin: [f32; 2],
-    /// Grid: the cell size along k1 and k2.
-    pub cell_size: [f32; 2],
-    /// Grid: columns, rows.
-    pub grid: [u32; 2],
-    /// Cells (or points) to evaluate.
-    pub cell_count: u32,
-    /// 1: the gains come from the point list and `theta` is K itself.
-    pub use_points: u32,
+pub struct PolicyPlant {
     /// The plant's A, row-major.
     pub a: [f32; 4],
     /// The Euler step.
@@ -49,8 +41,8 @@ pub struct PolicyParams {
     pub damping: f32,
 }
 
-impl PolicyParams {
-    /// The uniform of `system` with damping λ (grid and count unset).
+impl PolicyPlant {
+    /// `system` in f32, with damping λ.
     pub fn new(system: &System, damping: f64) -> Self {
         let a = Lqr::new(system).plant_matrix();
         Self {
@@ -63,6 +55,33 @@ impl PolicyParams {
             x0_vel: system.x0_vel as f32,
             exploration: system.exploration as f32,
             damping: damping as f32,
+        }
+    }
+}
+
+/// Must match `PolicyParams` in `shaders/policy_field.wgsl` (80 bytes).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct PolicyParams {
+    /// Grid: the lower-left corner O in gains.
+    pub origin: [f32; 2],
+    /// Grid: the cell size along k1 and k2.
+    pub cell_size: [f32; 2],
+    /// Grid: columns, rows.
+    pub grid: [u32; 2],
+    /// Cells (or points) to evaluate.
+    pub cell_count: u32,
+    /// 1: the gains come from the point list and `theta` is K itself.
+    pub use_points: u32,
+    /// The system.
+    pub plant: PolicyPlant,
+}
+
+impl PolicyParams {
+    /// The uniform of `system` with damping λ (grid and count unset).
+    pub fn new(system: &System, damping: f64) -> Self {
+        Self {
+            plant: PolicyPlant::new(system, damping),
             ..Self::default()
         }
     }

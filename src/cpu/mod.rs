@@ -9,4 +9,5 @@ pub mod geodesic;
 pub mod gmm;
 pub mod particles;
 pub mod policy;
+pub mod policy_flow;
 pub mod simd;

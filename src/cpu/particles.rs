@@ -329,6 +329,9 @@ pub fn step_particle_using(
     p: &Particle,
     union: &UnionPassFn,
 ) -> Particle {
+    if params.flags & flow_flags::POLICY != 0 {
+        return super::policy_flow::step_policy_particle(params, index, p);
+    }
     if params.flags & flow_flags::SPAWN_FRESH != 0 {
         return spawn(params, index, 0);
     }

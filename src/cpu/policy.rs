@@ -5,7 +5,7 @@
 
 use rayon::prelude::*;
 
-use crate::compute::policy::PolicyParams;
+use crate::compute::policy::{PolicyParams, PolicyPlant};
 use crate::gpu::general_data::FLAG_OUTSIDE_MODEL;
 use crate::gpu::gpu_data::{FieldCell, flags};
 use crate::math::sym2::{Sym2, angle_deg, natural_gradient};
@@ -36,6 +36,85 @@ pub fn stein(m: [f32; 4], w: [f32; 3]) -> [f32; 3] {
     std::array::from_fn(|i| (w[0] * c0[i] + w[1] * c1[i] + w[2] * c2[i]) / det)
 }
 
+/// The shader library's `PolicyPoint` (`common/policy.wgsl`): what one K gives.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PolicyPoint {
+    /// Inside the stability triangle (Jury).
+    pub stable: bool,
+    /// ρ(A_K).
+    pub rho: f32,
+    /// C(K).
+    pub cost: f32,
+    /// ∇C.
+    pub grad: [f32; 2],
+    /// Σ_K as (xx, xy, yy).
+    pub sigma: [f32; 3],
+    /// R + BᵀP_K B.
+    pub h: f32,
+}
+
+/// The shader's `closed_loop`: A_K = A − BK, row-major.
+pub fn closed_loop(plant: &PolicyPlant, k: [f32; 2]) -> [f32; 4] {
+    let a = plant.a;
+    [a[0], a[1], a[2] - plant.dt * k[0], a[3] - plant.dt * k[1]]
+}
+
+/// The shader's `jury_stable`.
+pub fn jury_stable(m: [f32; 4]) -> bool {
+    let tr = m[0] + m[3];
+    let det = m[0] * m[3] - m[1] * m[2];
+    det.abs() < 1.0 && tr.abs() < 1.0 + det
+}
+
+/// The shader's `policy_point`.
+pub fn policy_point(plant: &PolicyPlant, k: [f32; 2]) -> PolicyPoint {
+    let m = closed_loop(plant, k);
+    let tr = m[0] + m[3];
+    let det = m[0] * m[3] - m[1] * m[2];
+    let r = plant.r;
+    let p = stein(
+        [m[0], m[2], m[1], m[3]],
+        [
+            plant.q_pos + r * k[0] * k[0],
+            r * k[0] * k[1],
+            plant.q_vel + r * k[1] * k[1],
+        ],
+    );
+    let s = stein(m, [plant.x0_pos, 0.0, plant.x0_vel]);
+    let cost = p[0] * plant.x0_pos + p[2] * plant.x0_vel;
+    let (dt, a) = (plant.dt, plant.a);
+    let h = r + dt * dt * p[2];
+    let bpa = [
+        dt * (p[1] * a[0] + p[2] * a[2]),
+        dt * (p[1] * a[1] + p[2] * a[3]),
+    ];
+    let e = [h * k[0] - bpa[0], h * k[1] - bpa[1]];
+    let grad = [
+        2.0 * (e[0] * s[0] + e[1] * s[1]),
+        2.0 * (e[0] * s[1] + e[1] * s[2]),
+    ];
+    let disc = 0.25 * tr * tr - det;
+    let rho = if disc >= 0.0 {
+        0.5 * tr.abs() + disc.max(0.0).sqrt()
+    } else {
+        det.max(0.0).sqrt()
+    };
+    PolicyPoint {
+        stable: jury_stable(m),
+        rho,
+        cost,
+        grad,
+        sigma: s,
+        h,
+    }
+}
+
+/// The shader's `policy_scales`: the triangle's extent along each gain
+/// over 32.
+pub fn policy_scales(plant: &PolicyPlant) -> [f32; 2] {
+    [4.0 / (plant.dt * plant.dt) / 32.0, 4.0 / plant.dt / 32.0]
+}
+
 /// The shader's `evaluate` for cell `index` (the grid's, or with `points` the gains' list).
 pub fn evaluate(params: &PolicyParams, index: u32, points: Option<&[[f32; 2]]>) -> FieldCell {
     let mut out = FieldCell::default();
@@ -51,33 +130,10 @@ pub fn evaluate(params: &PolicyParams, index: u32, points: Option<&[[f32; 2]]>) 
         k = points[index as usize];
         out.theta = k;
     }
-    let (dt, a) = (params.dt, params.a);
-    let m = [a[0], a[1], a[2] - dt * k[0], a[3] - dt * k[1]];
-    let tr = m[0] + m[3];
-    let det = m[0] * m[3] - m[1] * m[2];
-    let stable = det.abs() < 1.0 && tr.abs() < 1.0 + det;
-    let r = params.r;
-    let p = stein(
-        [m[0], m[2], m[1], m[3]],
-        [
-            params.q_pos + r * k[0] * k[0],
-            r * k[0] * k[1],
-            params.q_vel + r * k[1] * k[1],
-        ],
-    );
-    let s = stein(m, [params.x0_pos, 0.0, params.x0_vel]);
-    let cost = p[0] * params.x0_pos + p[2] * params.x0_vel;
-    let h = r + dt * dt * p[2];
-    let bpa = [
-        dt * (p[1] * a[0] + p[2] * a[2]),
-        dt * (p[1] * a[1] + p[2] * a[3]),
-    ];
-    let e = [h * k[0] - bpa[0], h * k[1] - bpa[1]];
-    let grad = [
-        2.0 * (e[0] * s[0] + e[1] * s[1]),
-        2.0 * (e[0] * s[1] + e[1] * s[2]),
-    ];
-    let s2 = params.exploration * params.exploration;
+    let plant = &params.plant;
+    let pt = policy_point(plant, k);
+    let (grad, s) = (pt.grad, pt.sigma);
+    let s2 = plant.exploration * plant.exploration;
     let fisher = Sym2::new(s[0] / s2, s[1] / s2, s[2] / s2);
     let eig = fisher.eigen();
     let mut cell_flags = flags::HAS_TARGET;
@@ -87,7 +143,7 @@ pub fn evaluate(params: &PolicyParams, index: u32, points: Option<&[[f32; 2]]>) 
         cell_flags |= flags::KAPPA_INFINITE;
         0.0
     };
-    let natural = natural_gradient(&fisher, params.damping, grad);
+    let natural = natural_gradient(&fisher, plant.damping, grad);
     if natural.is_none() {
         cell_flags |= flags::NATGRAD_UNDEFINED;
     }
@@ -95,14 +151,8 @@ pub fn evaluate(params: &PolicyParams, index: u32, points: Option<&[[f32; 2]]>) 
     if angle.is_none() {
         cell_flags |= flags::ANGLE_UNDEFINED;
     }
-    let disc = 0.25 * tr * tr - det;
-    let rho = if disc >= 0.0 {
-        0.5 * tr.abs() + disc.max(0.0).sqrt()
-    } else {
-        det.max(0.0).sqrt()
-    };
-    if !stable {
-        out.empirical[0] = rho;
+    if !pt.stable {
+        out.empirical[0] = pt.rho;
         out.flags = FLAG_OUTSIDE_MODEL;
         return out;
     }
@@ -113,13 +163,13 @@ pub fn evaluate(params: &PolicyParams, index: u32, points: Option<&[[f32; 2]]>) 
     out.q_max = eig.q_max;
     out.grad = grad;
     out.natgrad = natural.unwrap_or([0.0; 2]);
-    out.loss = cost;
+    out.loss = pt.cost;
     out.angle_deg = angle.unwrap_or(0.0);
     out.flags = cell_flags;
     out.empirical = [
-        rho,
+        pt.rho,
         k[0] * k[0] * s[0] + 2.0 * k[0] * k[1] * s[1] + k[1] * k[1] * s[2],
-        h,
+        pt.h,
     ];
     out
 }

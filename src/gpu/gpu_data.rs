@@ -477,6 +477,8 @@ pub struct FlowParams {
     pub metric: u32,
     /// Padding to the WGSL struct's 16-byte multiple.
     pub _pad: u32,
+    /// Policy mode: the system (`target` is then K*).
+    pub plant: crate::compute::policy::PolicyPlant,
 }
 
 /// Bits of [`FlowParams::flags`].
@@ -487,9 +489,32 @@ pub mod flow_flags {
     pub const SPAWN_FRESH: u32 = 2;
     /// The general mixture on a slice (see [`FlowParams`](super::FlowParams)).
     pub const GENERAL: u32 = 4;
+    /// The policy plane (see [`FlowParams::with_policy`](super::FlowParams::with_policy)).
+    pub const POLICY: u32 = 8;
 }
 
+/// Policy mode: the bit a crashed particle carries in [`Particle::mode`] beside its natural
+/// (0) or Euclidean (1) code, for `CRASH_HOLD_STEPS` steps before it respawns.
+pub const PARTICLE_CRASHED: u32 = 4;
+
 impl FlowParams {
+    /// Fills the policy-mode fields for `system` with damping λ and optimum `optimum` (the
+    /// converge point), and sets [`flow_flags::POLICY`]: positions and the view rectangle are
+    /// then gains K, and `converge_radius` is measured in the plane's coordinate scales.
+    pub fn with_policy(
+        self,
+        system: &crate::math::policy::System,
+        damping: f64,
+        optimum: [f64; 2],
+    ) -> Self {
+        Self {
+            target: optimum.map(|v| v as f32),
+            plant: crate::compute::policy::PolicyPlant::new(system, damping),
+            flags: self.flags | flow_flags::POLICY,
+            ..self
+        }
+    }
+
     /// Fills the general-mode fields for `base` on `slice` with target `target` and `metric`,
     /// and sets [`flow_flags::GENERAL`]; the rest (view, dt, …) is left as it is.
     pub fn with_general(
@@ -553,7 +578,7 @@ impl Particle {
     }
 }
 
-const _: () = assert!(std::mem::size_of::<FlowParams>() == 128);
+const _: () = assert!(std::mem::size_of::<FlowParams>() == 176);
 const _: () = assert!(std::mem::size_of::<Particle>() == 48);
 
 /// Must match `ParticleStyle` in `shaders/particle_draw.wgsl`.
@@ -574,6 +599,8 @@ pub struct ParticleStyle {
     pub log_speed_max: f32,
     /// Empirical-Fisher flow colour (linear RGBA; natural-vs-EF mode's odd particles).
     pub empirical_color: [f32; 4],
+    /// A crashed particle's colour (linear RGBA; the policy plane).
+    pub crash_color: [f32; 4],
 }
 
 /// Must match `TrailParams` in `shaders/trails.wgsl`.
@@ -586,5 +613,5 @@ pub struct TrailParams {
     pub _pad: [f32; 3],
 }
 
-const _: () = assert!(std::mem::size_of::<ParticleStyle>() == 64);
+const _: () = assert!(std::mem::size_of::<ParticleStyle>() == 80);
 const _: () = assert!(std::mem::size_of::<TrailParams>() == 16);

@@ -35,6 +35,10 @@ pub const SOURCES: &[(&str, &str)] = &[
         include_str!("../../shaders/common/general_point.wgsl"),
     ),
     (
+        "common/policy.wgsl",
+        include_str!("../../shaders/common/policy.wgsl"),
+    ),
+    (
         "common/random.wgsl",
         include_str!("../../shaders/common/random.wgsl"),
     ),

@@ -63,6 +63,8 @@ pub mod palette {
     pub const DIAGONAL: u32 = 0xff6ad5;
     /// Shortest paths (Fisher–Rao geodesics within the slice) from the probe.
     pub const GEODESIC: u32 = 0x8dff5a;
+    /// A flow particle that stepped out of the policy plane's stability triangle (a crash).
+    pub const CRASH: u32 = 0xfff06a;
 }
 
 #[cfg(test)]

@@ -531,6 +531,7 @@ impl SceneRenderer {
                 log_speed_min: particle_draw::LOG_SPEED_RANGE.0,
                 log_speed_max: particle_draw::LOG_SPEED_RANGE.1,
                 empirical_color: linear_rgba(estimates::colors::EMPIRICAL, 0.85),
+                crash_color: linear_rgba(palette::CRASH, 1.0),
             },
         );
         let mut pass = self

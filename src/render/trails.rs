@@ -204,17 +204,26 @@ impl Layer for Trails {
         if info.particles == 0 {
             return None;
         }
+        // The policy plane descends its cost C; its finite steps can crash out of the triangle.
+        let policy = scene.family() == crate::scene::Family::Policy;
+        let loss = if policy { "C" } else { "L" };
+        let crash = policy.then(|| LegendItem::Swatch {
+            color: palette::CRASH,
+            shape: SwatchShape::Dot,
+            label: "crash: a step left the triangle".into(),
+        });
         Some(match scene.flow.color {
             ParticleColor::Mode => Legend {
                 title: None,
-                items: vec![
+                items: [
                     LegendItem::Swatch {
                         color: palette::NATURAL,
                         shape: SwatchShape::Dot,
-                        label: "particles on −F⁻¹∇L (natural)".into(),
+                        label: format!("particles on −F⁻¹∇{loss} (natural)"),
                     },
-                    // Natural-vs-EF mode pairs the natural flow with the EF flow instead.
-                    if scene.flow.mode == crate::scene::FlowMode::NaturalVsEmpirical {
+                    // Natural-vs-EF mode pairs the natural flow with the EF flow instead (the
+                    // policy plane has no EF: it runs both flows).
+                    if scene.flow.mode == crate::scene::FlowMode::NaturalVsEmpirical && !policy {
                         LegendItem::Swatch {
                             color: super::estimates::colors::EMPIRICAL,
                             shape: SwatchShape::Dot,
@@ -224,10 +233,13 @@ impl Layer for Trails {
                         LegendItem::Swatch {
                             color: palette::EUCLID,
                             shape: SwatchShape::Dot,
-                            label: "particles on −∇L (Euclidean)".into(),
+                            label: format!("particles on −∇{loss} (Euclidean)"),
                         }
                     },
-                ],
+                ]
+                .into_iter()
+                .chain(crash)
+                .collect(),
             },
             ParticleColor::Speed => Legend {
                 title: Some("particle colour: log₁₀ Fisher–Rao speed".into()),

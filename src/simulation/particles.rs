@@ -18,6 +18,8 @@ pub struct ParticleKey {
     pub slice: crate::math::Slice,
     /// Whether the general kernel's field drives them.
     pub general: bool,
+    /// Whether they are gains on the policy plane.
+    pub policy: bool,
 }
 
 /// Particle count when the scene leaves it to the adapter: a CPU rasteriser gets fewer.
@@ -28,15 +30,21 @@ pub fn default_particle_count(device_type: wgpu::DeviceType) -> u32 {
     }
 }
 
-/// Whether the particles run on the flow kernel's general mode: off the seed's slice, and
-/// always in natural-vs-EF mode (only the general kernel's target pass accumulates EF; the seed
+/// Whether the particles run on the flow kernel's general mode: on the mixture off the seed's
+/// slice, and always in natural-vs-EF mode (only the general kernel's target pass accumulates EF; the seed
 /// path works in a rotated basis without it).
 pub fn flow_uses_general_kernel(scene: &Scene) -> bool {
-    !uses_seed_kernel(scene) || scene.flow.mode == crate::scene::FlowMode::NaturalVsEmpirical
+    scene.system.is_none()
+        && (!uses_seed_kernel(scene)
+            || scene.flow.mode == crate::scene::FlowMode::NaturalVsEmpirical)
 }
 
 /// Respawn radius around θ* and its twin, in σ.
 pub const CONVERGE_RADIUS_SIGMAS: f64 = 0.03;
+
+/// The policy plane's respawn radius around K*, in its coordinate scales (the triangle's
+/// extent over 32: this is 1/128 of it).
+pub const CONVERGE_RADIUS_POLICY: f64 = 0.25;
 
 /// The flow uniform for a scene (the particles' spawn rectangle is the visible view).
 pub fn flow_params(scene: &Scene, view_min: [f64; 2], view_max: [f64; 2]) -> FlowParams {
@@ -78,9 +86,17 @@ impl Simulation {
             self.particles = None;
             return Ok(None);
         }
+        let policy = scene.system;
         let general = flow_uses_general_kernel(scene);
         let mut params = flow_params(scene, view_min, view_max);
-        if general {
+        if let Some(system) = &policy {
+            // Policy mode: positions are gains, the field the closed-form policy point.
+            params = FlowParams {
+                converge_radius: CONVERGE_RADIUS_POLICY as f32,
+                ..params
+            }
+            .with_policy(system, scene.damping, scene.target());
+        } else if general {
             // The flow kernel's general mode: positions are slice coordinates, the field the
             // general kernel's own per-point evaluation (the same rule as the field's).
             params = params.with_general(&scene.model, &scene.slice, &scene.model, scene.metric);
@@ -96,6 +112,7 @@ impl Simulation {
             },
             slice: scene.slice,
             general,
+            policy: policy.is_some(),
         };
         if self.particles.as_ref().is_none_or(|(_, k)| *k != key) {
             let rule = QuadratureRule::new(key.nodes)

@@ -22,12 +22,15 @@ pub(super) fn show(ui: &mut egui::Ui, scene: &Scene, frame: &FrameContext<'_>) -
         ui.selectable_value(&mut flow.mode, FlowMode::Natural, "natural");
         ui.selectable_value(&mut flow.mode, FlowMode::Euclidean, "Euclidean");
         ui.selectable_value(&mut flow.mode, FlowMode::Both, "both");
-        ui.selectable_value(
-            &mut flow.mode,
-            FlowMode::NaturalVsEmpirical,
-            "natural vs EF",
-        )
-        .on_hover_text("pairs: −F⁻¹∇L (cyan) beside −EF⁻¹∇L (orange)");
+        // The policy plane has no empirical Fisher (its natural-vs-EF mode runs both flows).
+        if scene.family() == crate::scene::Family::Mixture {
+            ui.selectable_value(
+                &mut flow.mode,
+                FlowMode::NaturalVsEmpirical,
+                "natural vs EF",
+            )
+            .on_hover_text("pairs: −F⁻¹∇L (cyan) beside −EF⁻¹∇L (orange)");
+        }
     });
     let shown = flow.particles.unwrap_or(frame.default_particles);
     let mut count = shown;

@@ -13,3 +13,4 @@ mod geodesic;
 mod kfac;
 mod particles;
 mod policy;
+mod policy_flow;

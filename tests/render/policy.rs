@@ -2,7 +2,7 @@
 //! centres (outside the stability triangle flagged, inside C within 1e-4), the probe cell is
 //! the probe's, the probe's red and cyan arrows are drawn there, the legends speak of C and
 //! not L, the race runs the plant's five optimizers, and the mixture-only features asked for in
-//! the scene (ball, paths, estimates, map, flow) are neither computed nor listed — with the
+//! the scene (ball, paths, estimates, map) are neither computed nor listed, while its flow runs — with the
 //! mixture's scene as the control.
 
 use crate::common;
@@ -37,9 +37,17 @@ fn pendulum() -> Scene {
 }
 
 fn legend_text(frames: &FrameRenderer, scene: &Scene) -> String {
-    let info = fisherflow::render::FrameInfo::default();
+    legend_text_with(frames, scene, &fisherflow::render::FrameInfo::default())
+}
+
+/// The legends' text for a frame that reported `info` (the flow's legend needs its particles).
+fn legend_text_with(
+    frames: &FrameRenderer,
+    scene: &Scene,
+    info: &fisherflow::render::FrameInfo,
+) -> String {
     let mut text = String::new();
-    for legend in frames.scene_renderer().legends(scene, &info) {
+    for legend in frames.scene_renderer().legends(scene, info) {
         text += legend.title.as_deref().unwrap_or("");
         for item in legend.items {
             match item {
@@ -135,6 +143,13 @@ fn the_policy_field_is_the_closed_loop_and_only_its_features_run() {
         );
     }
     assert!(frames.scene_renderer().shown_paths().is_none());
+    // The flow runs on the plant's gains, its legend in C with the crash marker.
+    assert!(info.particles > 0, "no policy particles");
+    let text_with_flow = legend_text_with(&frames, &scene, &info);
+    assert!(
+        text_with_flow.contains("particles on −F⁻¹∇C") && text_with_flow.contains("crash"),
+        "{text_with_flow}"
+    );
     // The race runs on the plant: its five optimizers, the runs a direct race on the policy
     // plane with the scene's rates, the legend in C/C* − 1.
     let shown = frames
