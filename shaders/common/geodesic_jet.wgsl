@@ -1,7 +1,8 @@
 // The slice metric's jet in f32 (MATH.md, "Geodesics"): F's (a, b) block and its derivatives
 // ∂ₖF_ij = E_p[(∂ₖsᵢ) sⱼ + sᵢ (∂ₖsⱼ) + sᵢ sⱼ sₖ] by the general model's quadrature (the same
-// windows, splits and truncation as fisher_pass), the geodesic equation's acceleration, and the
-// "safely positive definite" test geodesics stop on. f64 twin: `math::geodesic::metric_jet`.
+// windows, splits and truncation as fisher_pass), in the MetricJet of common/metric_jet.wgsl
+// (which also holds the geodesic equation's acceleration and the stop test). f64 twin:
+// `math::general::metric_jet`.
 //
 // Accumulation basis: the sums are taken in a fixed orthonormal basis B (rows q, q⊥), i.e. in
 // the coordinates u = B·θ: scores B·s, second derivatives B·H·Bᵀ. With B the eigenbasis of F
@@ -11,6 +12,7 @@
 // κ and the geodesics themselves are the same in u as in θ (RK4 commutes with linear maps).
 
 // #include <common/gmm_general.wgsl>
+// #include <common/metric_jet.wgsl>
 
 // (∂ₖ∂ᵢ p)/p at a node for two parameters k, i (PARAM_*): per component r_c times ∂∂φ/φ in
 // (μ, σ) (z = (y − μ)/σ: (z² − 1)/σ², z(z² − 3)/σ², (z⁴ − 5z² + 2)/σ²), the π row ∂φ1/p =
@@ -51,14 +53,6 @@ fn density_hessian_ratio(m: Mixture, s: NodeState, k: u32, i: u32) -> f32 {
         poly = z * (z2 - 3.0);
     }
     return r * poly * inv * inv;
-}
-
-// The metric and its derivatives in the accumulation basis: (xx, xy, yy) of G = B F Bᵀ and of
-// ∂_{u0} G, ∂_{u1} G.
-struct MetricJet {
-    metric: vec3<f32>,
-    d0: vec3<f32>,
-    d1: vec3<f32>,
 }
 
 // One node's contribution: G's products and the two derivative integrands.
@@ -133,31 +127,4 @@ fn metric_jet(m: Mixture, slice: vec2<u32>, basis: mat2x2<f32>, panel_nodes: u32
         total.d1 += m.weight[c] * component.d1;
     }
     return total;
-}
-
-// κ = λ_max/λ_min of a symmetric 2×2 block as λ_max²/det (λ_min = det/λ_max, the accurate form),
-// or -1 where the block is not positive definite (det ≤ 0, a diagonal entry ≤ 0, or NaN).
-fn jet_condition(g: vec3<f32>) -> f32 {
-    let det = g.x * g.z - g.y * g.y;
-    if !(det > 0.0 && g.x > 0.0 && g.z > 0.0) {
-        return -1.0;
-    }
-    let half_gap = 0.5 * (g.x - g.z);
-    let lambda_max = 0.5 * (g.x + g.z) + sqrt(half_gap * half_gap + g.y * g.y);
-    return lambda_max * (lambda_max / det);
-}
-
-// θ̈ = −Γ(θ̇, θ̇) from the jet: with Christoffel symbols of the first kind
-// Γ_l,ij = ½(∂ᵢF_lj + ∂ⱼF_li − ∂ₗF_ij), c_l = Γ_l,ij vⁱvʲ and θ̈ = −F⁻¹c.
-fn jet_acceleration(j: MetricJet, v: vec2<f32>) -> vec2<f32> {
-    let d0 = j.d0;
-    let d1 = j.d1;
-    let vv = vec3<f32>(v.x * v.x, 2.0 * v.x * v.y, v.y * v.y);
-    // Γ_0 = (½∂0F00, ½∂1F00, ∂1F01 − ½∂0F11), Γ_1 = (∂0F01 − ½∂1F00, ½∂0F11, ½∂1F11).
-    let gamma0 = vec3<f32>(0.5 * d0.x, 0.5 * d1.x, d1.y - 0.5 * d0.z);
-    let gamma1 = vec3<f32>(d0.y - 0.5 * d1.x, 0.5 * d0.z, 0.5 * d1.z);
-    let c = vec2<f32>(dot(gamma0, vv), dot(gamma1, vv));
-    let g = j.metric;
-    let det = g.x * g.z - g.y * g.y;
-    return -vec2<f32>(g.z * c.x - g.y * c.y, g.x * c.y - g.y * c.x) / det;
 }

@@ -764,11 +764,6 @@ fn residual_pass(m: Mixture, slice: vec2<u32>, prof: Profiled, basis: mat2x2<f32
     return out;
 }
 
-// The rows (q_max, q_min) of a block's eigenbasis as a mat2x2 B (p = B·s); mat2x2 is
-// column-major: columns (q.x, −q.y), (q.y, q.x).
-fn eigen_basis(q: vec2<f32>) -> mat2x2<f32> {
-    return mat2x2<f32>(q.x, -q.y, q.y, q.x);
-}
 
 // ñ = (F + λI)⁻¹g from F's eigen-decomposition (q_max, (λ_max, λ_min)): Σ q_i (q_i·g)/(λ_i + λ).
 // The eigenvalues are the accurate ones (λ_min a sum of squares where F was refined), so ñ

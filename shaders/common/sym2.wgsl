@@ -88,3 +88,9 @@ fn angle_deg(a: vec2<f32>, b: vec2<f32>) -> f32 {
     let cross = a.x * b.y - a.y * b.x;
     return atan2(abs(cross), dot(a, b)) * DEGREES_PER_RADIAN;
 }
+
+// The rows (q_max, q_min) of a block's eigenbasis as a mat2x2 B (p = B·s); mat2x2 is
+// column-major: columns (q.x, −q.y), (q.y, q.x).
+fn eigen_basis(q: vec2<f32>) -> mat2x2<f32> {
+    return mat2x2<f32>(q.x, -q.y, q.y, q.x);
+}

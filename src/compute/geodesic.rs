@@ -58,8 +58,18 @@ pub struct GeodesicPipeline {
 }
 
 impl GeodesicPipeline {
-    /// Compiles the shader and builds its three pipelines.
+    /// Compiles the mixture's shader (`geodesic.wgsl`) and builds its three pipelines.
     pub fn new(device: &wgpu::Device) -> Self {
+        Self::for_shader(device, "geodesic.wgsl")
+    }
+
+    /// The policy plane's (`geodesic_policy.wgsl`): the same integrator and layout on the
+    /// closed-form jet of F = Σ_K/σ².
+    pub fn policy(device: &wgpu::Device) -> Self {
+        Self::for_shader(device, "geodesic_policy.wgsl")
+    }
+
+    fn for_shader(device: &wgpu::Device, shader: &str) -> Self {
         // 0 uniform, 1 node table (read), 2 states, 3 segments.
         let layout = super::stage_layout(
             device,
@@ -68,7 +78,7 @@ impl GeodesicPipeline {
             &[true, false, false],
         );
         let [start, step, ring] =
-            super::stage_pipelines(device, &layout, "geodesic.wgsl", ["start", "step", "ring"]);
+            super::stage_pipelines(device, &layout, shader, ["start", "step", "ring"]);
         Self {
             layout,
             start,

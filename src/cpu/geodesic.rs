@@ -1,4 +1,5 @@
-//! The f64 mirror of `shaders/geodesic.wgsl`: the geodesic ball's scheme — the same
+//! The f64 mirror of `shaders/geodesic.wgsl` and `shaders/geodesic_policy.wgsl`: the geodesic
+//! ball's scheme — the same
 //! directions, samples, substep cap, budget and stop rule — built on [`math::geodesic`]'s exact jet
 //! (`metric_jet`, `christoffel`, `acceleration`). Read it beside the shader: `start`, `step`
 //! (one substep) and `ring` (the budget check) are the kernel's three entry points, here one
@@ -10,11 +11,13 @@
 //! rounding only.
 
 use crate::gpu::geodesic_data::{
-    BallSpec, KAPPA_MAX, STEP_CAP, STOP_OUTSIDE, STOP_SINGULAR, STOP_STEP, SUBSTEP_BUDGET,
-    ball_frame, condition,
+    BallFrame, BallSpec, KAPPA_MAX, STEP_CAP, STOP_OUTSIDE, STOP_SINGULAR, STOP_STEP,
+    SUBSTEP_BUDGET, ball_frame, condition, policy_ball_frame,
 };
+use crate::math::family::Plane;
 use crate::math::general::metric_jet;
 use crate::math::geodesic::{MetricJet, acceleration, christoffel, speed_squared};
+use crate::math::policy::{PolicyPlane, System};
 use crate::math::{Model, Param, QuadratureRule, Slice};
 
 /// One geodesic of a ball: its path (steps + 1 offsets from the probe, the last the tip; a
@@ -42,17 +45,75 @@ struct Evaluation {
     kappa: f64,
 }
 
-fn evaluate(spec: &BallSpec, rule: &QuadratureRule, x: [f64; 2]) -> Result<Evaluation, u32> {
-    let model = spec
-        .slice
-        .place(&spec.base, [spec.probe[0] + x[0], spec.probe[1] + x[1]]);
-    if !inside(&model, &spec.slice) {
-        return Err(STOP_OUTSIDE);
-    }
-    let jet = metric_jet(&model, &spec.slice, rule);
+/// A family's half of the scheme (the kernel's `evaluate` and `scale_at`): at the offset `x`
+/// from the probe, the metric's jet or the stop flag, and the step cap's coordinate scales.
+trait BallField {
+    /// The jet at `x`, or [`STOP_OUTSIDE`] outside the model.
+    fn jet(&self, x: [f64; 2]) -> Result<MetricJet, u32>;
+    /// The coordinate scales ℓ at `x`.
+    fn scales(&self, x: [f64; 2]) -> [f64; 2];
+}
+
+/// The jet at `x` if it is safely positive definite (κ ≤ KAPPA_MAX), else the stop flag.
+fn evaluate(field: &dyn BallField, x: [f64; 2]) -> Result<Evaluation, u32> {
+    let jet = field.jet(x)?;
     match condition(&jet.metric) {
         Some(kappa) if (1.0..=KAPPA_MAX).contains(&kappa) => Ok(Evaluation { jet, kappa }),
         _ => Err(STOP_SINGULAR),
+    }
+}
+
+/// The mixture on a slice: `geodesic.wgsl`'s point model.
+struct MixtureField<'a> {
+    spec: &'a BallSpec,
+    rule: &'a QuadratureRule,
+}
+
+impl MixtureField<'_> {
+    fn model(&self, x: [f64; 2]) -> Model {
+        let p = self.spec.probe;
+        self.spec
+            .slice
+            .place(&self.spec.base, [p[0] + x[0], p[1] + x[1]])
+    }
+}
+
+impl BallField for MixtureField<'_> {
+    fn jet(&self, x: [f64; 2]) -> Result<MetricJet, u32> {
+        let model = self.model(x);
+        if !inside(&model, &self.spec.slice) {
+            return Err(STOP_OUTSIDE);
+        }
+        Ok(metric_jet(&model, &self.spec.slice, self.rule))
+    }
+
+    fn scales(&self, x: [f64; 2]) -> [f64; 2] {
+        let model = self.model(x);
+        [
+            scale_of(self.spec.slice.a, &model),
+            scale_of(self.spec.slice.b, &model),
+        ]
+    }
+}
+
+/// The policy plane: `geodesic_policy.wgsl`'s closed-form jet of F = Σ_K/σ² about the probe's
+/// gains.
+struct PolicyField {
+    plane: PolicyPlane,
+    probe: [f64; 2],
+}
+
+impl BallField for PolicyField {
+    fn jet(&self, x: [f64; 2]) -> Result<MetricJet, u32> {
+        let k = [self.probe[0] + x[0], self.probe[1] + x[1]];
+        if !self.plane.lqr.stable(k) {
+            return Err(STOP_OUTSIDE);
+        }
+        Ok(self.plane.metric_jet(k))
+    }
+
+    fn scales(&self, x: [f64; 2]) -> [f64; 2] {
+        self.plane.coordinate_scales(x)
     }
 }
 
@@ -76,14 +137,11 @@ fn scale_of(p: Param, model: &Model) -> f64 {
 }
 
 /// The kernel's `cap_rate`: max(|a|/|v|, max_k |v_k|/ℓ_k).
-fn cap_rate(spec: &BallSpec, x: [f64; 2], v: [f64; 2], a: [f64; 2]) -> f64 {
-    let model = spec
-        .slice
-        .place(&spec.base, [spec.probe[0] + x[0], spec.probe[1] + x[1]]);
+fn cap_rate(field: &dyn BallField, x: [f64; 2], v: [f64; 2], a: [f64; 2]) -> f64 {
     let norm = |w: [f64; 2]| w[0].hypot(w[1]);
     let turn = norm(a) / norm(v);
-    let move_rate = (v[0].abs() / scale_of(spec.slice.a, &model))
-        .max(v[1].abs() / scale_of(spec.slice.b, &model));
+    let scale = field.scales(x);
+    let move_rate = (v[0].abs() / scale[0]).max(v[1].abs() / scale[1]);
     turn.max(move_rate)
 }
 
@@ -104,28 +162,55 @@ fn axpy(x: [f64; 2], s: f64, y: [f64; 2]) -> [f64; 2] {
 /// [`ball_frame`]).
 pub fn geodesic_ball(spec: &BallSpec, rule: &QuadratureRule) -> Option<Vec<Geodesic>> {
     let frame = ball_frame(&spec.base, &spec.slice, spec.probe, rule)?;
-    let steps = spec.steps.max(1);
-    let h = spec.radius / steps as f64;
+    let field = MixtureField { spec, rule };
+    Some(shoot(&field, &frame, spec.radius, spec.rays, spec.steps))
+}
+
+/// The policy plane's ball in f64 (`geodesic_policy.wgsl`'s mirror): `rays` geodesics of
+/// length `radius` in `steps` samples about the gains `probe` of `system`, or None where the
+/// kernel would not start ([`policy_ball_frame`]).
+pub fn policy_geodesic_ball(
+    system: &System,
+    probe: [f64; 2],
+    radius: f64,
+    rays: u32,
+    steps: u32,
+) -> Option<Vec<Geodesic>> {
+    let frame = policy_ball_frame(system, probe)?;
+    let field = PolicyField {
+        plane: PolicyPlane::new(system),
+        probe,
+    };
+    Some(shoot(&field, &frame, radius, rays, steps))
+}
+
+/// The kernel's `start` for every ray, then each geodesic's integration.
+fn shoot(
+    field: &dyn BallField,
+    frame: &BallFrame,
+    radius: f64,
+    rays: u32,
+    steps: u32,
+) -> Vec<Geodesic> {
+    let steps = steps.max(1);
+    let h = radius / steps as f64;
     let m = frame.start_dir;
-    Some(
-        (0..spec.rays)
-            .map(|i| {
-                // `start`.
-                let alpha = std::f64::consts::TAU * i as f64 / spec.rays as f64;
-                let e = [alpha.cos(), alpha.sin()];
-                let v0 = [
-                    m[0][0] * e[0] + m[0][1] * e[1],
-                    m[1][0] * e[0] + m[1][1] * e[1],
-                ];
-                integrate(spec, rule, h, steps, v0)
-            })
-            .collect(),
-    )
+    (0..rays)
+        .map(|i| {
+            let alpha = std::f64::consts::TAU * i as f64 / rays as f64;
+            let e = [alpha.cos(), alpha.sin()];
+            let v0 = [
+                m[0][0] * e[0] + m[0][1] * e[1],
+                m[1][0] * e[0] + m[1][1] * e[1],
+            ];
+            integrate(field, h, steps, v0)
+        })
+        .collect()
 }
 
 /// One geodesic from the probe with initial velocity `v0`: up to steps × SUBSTEP_BUDGET calls
 /// of the kernel's `step` (one substep each), then its `ring`'s budget check.
-fn integrate(spec: &BallSpec, rule: &QuadratureRule, h: f64, steps: u32, v0: [f64; 2]) -> Geodesic {
+fn integrate(field: &dyn BallField, h: f64, steps: u32, v0: [f64; 2]) -> Geodesic {
     let mut g = Geodesic {
         path: vec![[0.0; 2]],
         flags: 0,
@@ -133,7 +218,7 @@ fn integrate(spec: &BallSpec, rule: &QuadratureRule, h: f64, steps: u32, v0: [f6
     };
     let mut x = [0.0; 2];
     let mut v = v0;
-    let mut jet = match evaluate(spec, rule, x) {
+    let mut jet = match evaluate(field, x) {
         Ok(e) => {
             g.kappa_max = e.kappa;
             e.jet
@@ -149,7 +234,7 @@ fn integrate(spec: &BallSpec, rule: &QuadratureRule, h: f64, steps: u32, v0: [f6
         if g.path.len() > steps as usize {
             break;
         }
-        match substep(spec, rule, h - progress, x, v, &jet) {
+        match substep(field, h - progress, x, v, &jet) {
             Ok(s) => {
                 (x, v, jet) = (s.x, s.v, s.end.jet);
                 g.kappa_max = g.kappa_max.max(s.end.kappa);
@@ -191,8 +276,7 @@ struct Substep {
 /// The kernel's `step`: renormalise, cap the substep, RK4; Err: the stop flag (the geodesic
 /// stays at `x`).
 fn substep(
-    spec: &BallSpec,
-    rule: &QuadratureRule,
+    field: &dyn BallField,
     left: f64,
     x: [f64; 2],
     v: [f64; 2],
@@ -201,7 +285,7 @@ fn substep(
     let s = speed_squared(&jet.metric, v).sqrt();
     let v = [v[0] / s, v[1] / s];
     let a = accel(jet, v);
-    let cap = STEP_CAP / cap_rate(spec, x, v, a);
+    let cap = STEP_CAP / cap_rate(field, x, v, a);
     // A NaN rate stops too, as in the kernel (`!(cap > 0.0)`).
     if cap.is_nan() || cap <= 0.0 {
         return Err(STOP_STEP);
@@ -210,13 +294,13 @@ fn substep(
     let hs = if finishes { left } else { cap };
     let x2 = axpy(x, 0.5 * hs, v);
     let v2 = axpy(v, 0.5 * hs, a);
-    let a2 = accel(&evaluate(spec, rule, x2)?.jet, v2);
+    let a2 = accel(&evaluate(field, x2)?.jet, v2);
     let x3 = axpy(x, 0.5 * hs, v2);
     let v3 = axpy(v, 0.5 * hs, a2);
-    let a3 = accel(&evaluate(spec, rule, x3)?.jet, v3);
+    let a3 = accel(&evaluate(field, x3)?.jet, v3);
     let x4 = axpy(x, hs, v3);
     let v4 = axpy(v, hs, a3);
-    let a4 = accel(&evaluate(spec, rule, x4)?.jet, v4);
+    let a4 = accel(&evaluate(field, x4)?.jet, v4);
     let w = hs / 6.0;
     let x_next = std::array::from_fn(|k| x[k] + w * (v[k] + 2.0 * v2[k] + 2.0 * v3[k] + v4[k]));
     let v_next = std::array::from_fn(|k| v[k] + w * (a[k] + 2.0 * a2[k] + 2.0 * a3[k] + a4[k]));
@@ -225,7 +309,7 @@ fn substep(
         length: hs,
         x: x_next,
         v: v_next,
-        end: evaluate(spec, rule, x_next)?,
+        end: evaluate(field, x_next)?,
     })
 }
 

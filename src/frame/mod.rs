@@ -303,8 +303,9 @@ pub fn warm_up_scenes() -> Vec<Scene> {
         profiled.metric = Metric::Profiled;
         scenes.push(profiled);
     }
-    // The policy plane's kernel (its field and probe), with a heatmap over it; first, so the
-    // last warm-up scene stays a flow scene (the particles' key a real scene could match).
+    // The policy plane's kernel (its field and probe), with a heatmap over it, its flow and its
+    // geodesic ball; first, so the last warm-up scene stays a mixture flow scene (the
+    // particles' key a real scene could match).
     let mut policy = Scene {
         grid: 8,
         heatmap: Heatmap::Loss,
@@ -313,6 +314,10 @@ pub fn warm_up_scenes() -> Vec<Scene> {
     policy.apply(crate::scene::SceneEdit::ApplyPreset(
         crate::scene::Preset::Pendulum,
     ));
+    policy.flow.enabled = true;
+    policy.flow.particles = Some(64);
+    policy.geodesics.ball = true;
+    policy.geodesics.rays = 8;
     scenes.insert(0, policy);
     scenes
 }

@@ -35,7 +35,7 @@ pub const SUBSTEP_BUDGET: u32 = 4;
 /// Steps per geodesic the viewer's ball uses (each a dispatch; the path has steps + 1 points).
 pub const DEFAULT_STEPS: u32 = 32;
 
-/// Must match `GeodesicParams` in `shaders/geodesic.wgsl` (uniform, 64 bytes).
+/// Must match `GeodesicParams` in `shaders/common/geodesic_scheme.wgsl` (uniform, 128 bytes).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
 pub struct GeodesicParams {
@@ -61,6 +61,12 @@ pub struct GeodesicParams {
     pub rays: u32,
     /// Gauss–Legendre nodes per panel (set from the node table when dispatching).
     pub panel_nodes: u32,
+    /// The policy plane only: the system.
+    pub plant: crate::compute::policy::PolicyPlant,
+    /// The policy plane only: the probe's gains K (the origin of the offsets).
+    pub probe_gains: [f32; 2],
+    /// Padding to the WGSL struct's 16-byte multiple.
+    pub _pad: [u32; 2],
 }
 
 /// Must match `GeodesicState` in `shaders/geodesic.wgsl` (storage, 96 bytes).
@@ -124,7 +130,7 @@ pub struct BallStyle {
     pub _pad: [u32; 3],
 }
 
-const _: () = assert!(size_of::<GeodesicParams>() == 64);
+const _: () = assert!(size_of::<GeodesicParams>() == 128);
 const _: () = assert!(size_of::<GeodesicState>() == 96);
 const _: () = assert!(size_of::<GeodesicSegment>() == 24);
 const _: () = assert!(size_of::<BallStyle>() == 64);
@@ -150,7 +156,12 @@ pub fn ball_frame(
 ) -> Option<BallFrame> {
     let model = slice.place(base, probe);
     model.validate_for(slice).ok()?;
-    let metric = fisher_slice(&model, slice, rule);
+    frame_of(fisher_slice(&model, slice, rule))
+}
+
+/// The start frame of a ball whose metric at the probe is `metric`, or None where it is not
+/// safely positive definite (κ > [`KAPPA_MAX`]).
+pub fn frame_of(metric: Sym2<f64>) -> Option<BallFrame> {
     let kappa = condition(&metric)?;
     if kappa > KAPPA_MAX {
         return None;
@@ -223,7 +234,43 @@ pub fn geodesic_params(spec: &BallSpec, rule: &QuadratureRule) -> Option<Geodesi
         step_length: (spec.radius / spec.steps.max(1) as f64) as f32,
         steps: spec.steps.max(1),
         rays: spec.rays,
-        panel_nodes: 0,
+        ..GeodesicParams::default()
+    })
+}
+
+/// The policy plane's start frame at the gains `probe`: F = Σ_K/σ² there, or None outside the
+/// stability triangle or where F is not safely positive definite.
+pub fn policy_ball_frame(
+    system: &crate::math::policy::System,
+    probe: [f64; 2],
+) -> Option<BallFrame> {
+    let plane = crate::math::policy::PolicyPlane::new(system);
+    use crate::math::family::Plane;
+    plane.check(probe).ok()?;
+    frame_of(plane.metric(probe))
+}
+
+/// The kernel's uniform for a ball of Fisher–Rao radius `radius` on the policy plane of
+/// `system` about the gains `probe` (`geodesic_policy.wgsl`), or None where
+/// [`policy_ball_frame`] is.
+pub fn policy_geodesic_params(
+    system: &crate::math::policy::System,
+    probe: [f64; 2],
+    radius: f64,
+    rays: u32,
+    steps: u32,
+) -> Option<GeodesicParams> {
+    let frame = policy_ball_frame(system, probe)?;
+    let m = frame.start_dir;
+    Some(GeodesicParams {
+        start_dir: [m[0][0], m[0][1], m[1][0], m[1][1]].map(|v| v as f32),
+        basis: frame.basis.map(|v| v as f32),
+        step_length: (radius / steps.max(1) as f64) as f32,
+        steps: steps.max(1),
+        rays,
+        plant: crate::compute::policy::PolicyPlant::new(system, 0.0),
+        probe_gains: probe.map(|v| v as f32),
+        ..GeodesicParams::default()
     })
 }
 

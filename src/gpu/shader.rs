@@ -23,6 +23,14 @@ pub const SOURCES: &[(&str, &str)] = &[
         include_str!("../../shaders/common/gmm.wgsl"),
     ),
     (
+        "common/geodesic_scheme.wgsl",
+        include_str!("../../shaders/common/geodesic_scheme.wgsl"),
+    ),
+    (
+        "common/metric_jet.wgsl",
+        include_str!("../../shaders/common/metric_jet.wgsl"),
+    ),
+    (
         "common/geodesic_jet.wgsl",
         include_str!("../../shaders/common/geodesic_jet.wgsl"),
     ),
@@ -83,6 +91,10 @@ pub const SOURCES: &[(&str, &str)] = &[
         include_str!("../../shaders/fim_general.wgsl"),
     ),
     ("geodesic.wgsl", include_str!("../../shaders/geodesic.wgsl")),
+    (
+        "geodesic_policy.wgsl",
+        include_str!("../../shaders/geodesic_policy.wgsl"),
+    ),
     (
         "policy_field.wgsl",
         include_str!("../../shaders/policy_field.wgsl"),

@@ -10,6 +10,9 @@ pub struct BallKey {
     pub spec: BallSpec,
     /// Q, nodes per component of the jet's rule.
     pub nodes: u32,
+    /// The policy plane's system (the ball is then on its gains; `spec`'s model and slice
+    /// are unused).
+    pub system: Option<System>,
 }
 
 /// The scene's ball key, or None when the ball is off or there is no probe. The ball uses the
@@ -30,14 +33,18 @@ pub fn ball_key(scene: &Scene) -> Option<BallKey> {
             steps: DEFAULT_STEPS,
         },
         nodes: general_nodes(scene.nodes),
+        system: scene.system,
     })
 }
 
-/// The geodesic stage: pipeline (built on first use: llvmpipe compiles slowly), the last ball's
-/// buffers and the key and start frame they were computed for.
+/// The geodesic stage: the families' pipelines (each built on first use: llvmpipe compiles
+/// slowly), the last ball's buffers and the key and start frame they were computed for.
+#[derive(Default)]
 pub(super) struct GeodesicStage {
-    pub(super) pipeline: GeodesicPipeline,
-    pub(super) data: Option<GeodesicData>,
+    pub(super) mixture: Option<GeodesicPipeline>,
+    pub(super) policy: Option<GeodesicPipeline>,
+    /// The buffers, bound for the pipeline of the family in the flag (true: the policy plane).
+    pub(super) data: Option<(GeodesicData, bool)>,
     pub(super) key: Option<BallKey>,
     /// None where the probe could not start a ball (outside the model, κ > KAPPA_MAX).
     pub(super) frame: Option<BallFrame>,
@@ -68,7 +75,7 @@ impl Simulation {
         if stage.key != Some(key) {
             return None;
         }
-        let data = stage.data.as_ref()?;
+        let (data, _) = stage.data.as_ref()?;
         let (rays, steps) = data.shape();
         Some(BallView {
             segments: data.segments(),
@@ -94,38 +101,49 @@ impl Simulation {
         if self.geodesic.as_ref().is_some_and(|g| g.key == Some(key)) {
             return Ok(());
         }
-        let stage = self.geodesic.get_or_insert_with(|| GeodesicStage {
-            pipeline: GeodesicPipeline::new(&ctx.device),
-            data: None,
-            key: None,
-            frame: None,
-        });
+        let stage = self.geodesic.get_or_insert_with(GeodesicStage::default);
         let rule =
             QuadratureRule::new(key.nodes).map_err(|e| GpuError::InvalidInput(e.to_string()))?;
         stage.key = Some(key);
-        stage.frame = ball_frame(&key.spec.base, &key.spec.slice, key.spec.probe, &rule);
-        let Some(params) = geodesic_params(&key.spec, &rule) else {
+        let spec = &key.spec;
+        let policy = key.system.is_some();
+        let params = match &key.system {
+            Some(system) => {
+                stage.frame = policy_ball_frame(system, spec.probe);
+                policy_geodesic_params(system, spec.probe, spec.radius, spec.rays, spec.steps)
+            }
+            None => {
+                stage.frame = ball_frame(&spec.base, &spec.slice, spec.probe, &rule);
+                geodesic_params(spec, &rule)
+            }
+        };
+        let Some(params) = params else {
             return Ok(());
+        };
+        let pipeline: &GeodesicPipeline = if policy {
+            stage
+                .policy
+                .get_or_insert_with(|| GeodesicPipeline::policy(&ctx.device))
+        } else {
+            stage
+                .mixture
+                .get_or_insert_with(|| GeodesicPipeline::new(&ctx.device))
         };
         let shape = (params.rays, params.steps);
         // The node table lives with the data: rebuild it when Q or the ball's shape changed.
         let panel_nodes = rule.panel_rule().nodes.len() as u32;
-        let reusable = stage
-            .data
-            .as_ref()
-            .is_some_and(|d| d.shape() == shape && d.panel_nodes() == panel_nodes);
+        let reusable = stage.data.as_ref().is_some_and(|(d, p)| {
+            d.shape() == shape && d.panel_nodes() == panel_nodes && *p == policy
+        });
         if !reusable {
             stage.data = None;
-            stage.data = Some(GeodesicData::new(
-                ctx,
-                &stage.pipeline,
-                params.rays,
-                params.steps,
-                &rule,
-            )?);
+            stage.data = Some((
+                GeodesicData::new(ctx, pipeline, params.rays, params.steps, &rule)?,
+                policy,
+            ));
         }
-        let data = stage.data.as_ref().expect("allocated just above");
-        data.encode(&ctx.queue, encoder, &stage.pipeline, &params);
+        let (data, _) = stage.data.as_ref().expect("allocated just above");
+        data.encode(&ctx.queue, encoder, pipeline, &params);
         Ok(())
     }
 }

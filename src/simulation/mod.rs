@@ -50,7 +50,10 @@ use crate::compute::particles::{ParticleData, ParticlePipeline};
 use crate::compute::policy::{PolicyData, PolicyParams, PolicyPipeline};
 use crate::gpu::context::{GpuContext, GpuError};
 use crate::gpu::general_data::{GeneralGridParams, general_grid_params};
-use crate::gpu::geodesic_data::{BallFrame, BallSpec, DEFAULT_STEPS, ball_frame, geodesic_params};
+use crate::gpu::geodesic_data::{
+    BallFrame, BallSpec, DEFAULT_STEPS, ball_frame, geodesic_params, policy_ball_frame,
+    policy_geodesic_params,
+};
 use crate::gpu::gpu_data::{FieldCell, FieldParams, FlowParams, PointInput};
 use crate::jobs::{JobMode, SceneJobs};
 use crate::math::policy::System;

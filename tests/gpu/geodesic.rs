@@ -68,19 +68,19 @@ fn mirror(spec: &BallSpec, q: u32) -> Vec<Geodesic> {
 
 /// How a GPU ball compares with a mirror ball.
 #[derive(Debug, Default)]
-struct Comparison {
+pub(crate) struct Comparison {
     /// Largest tip error of geodesics that reached length r in both, per coordinate relative to
     /// the ball's coordinate extent along that axis (the largest |tip offset| of the mirror).
-    tip_error: f64,
+    pub(crate) tip_error: f64,
     /// Geodesics whose stop flags differ.
-    flag_mismatches: usize,
+    pub(crate) flag_mismatches: usize,
     /// Geodesics stopped in both.
-    stopped: usize,
+    pub(crate) stopped: usize,
 }
 
 /// Compares tips and flags; Err lists what is not finite or beyond `tolerance` (relative tip
 /// error) or has more than `allowed_flag_mismatches` differing flags.
-fn compare(
+pub(crate) fn compare(
     gpu: &BallReadback,
     mirror: &[Geodesic],
     tolerance: f64,

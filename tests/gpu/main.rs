@@ -14,3 +14,4 @@ mod kfac;
 mod particles;
 mod policy;
 mod policy_flow;
+mod policy_geodesic;

@@ -2,7 +2,8 @@
 //! centres (outside the stability triangle flagged, inside C within 1e-4), the probe cell is
 //! the probe's, the probe's red and cyan arrows are drawn there, the legends speak of C and
 //! not L, the race runs the plant's five optimizers, and the mixture-only features asked for in
-//! the scene (ball, paths, estimates, map) are neither computed nor listed, while its flow runs — with the
+//! the scene (paths, estimates, map) are neither computed nor listed, while its flow and
+//! geodesic ball run — with the
 //! mixture's scene as the control.
 
 use crate::common;
@@ -136,13 +137,23 @@ fn the_policy_field_is_the_closed_loop_and_only_its_features_run() {
         text.contains("C (LQR cost)") && text.contains("∇C"),
         "{text}"
     );
-    for absent in ["Fisher–Rao circle", "geodesic", "estimate"] {
+    for absent in ["estimate", "convergence"] {
         assert!(
             !text.to_lowercase().contains(&absent.to_lowercase()),
             "{absent} in {text}"
         );
     }
     assert!(frames.scene_renderer().shown_paths().is_none());
+    // The geodesic ball runs on the gains (its rays against the mirror: tests/gpu).
+    assert!(text.contains("Fisher–Rao circle"), "{text}");
+    assert!(
+        frames
+            .scene_renderer()
+            .simulation()
+            .geodesic_ball(&scene)
+            .is_some(),
+        "no policy ball"
+    );
     // The flow runs on the plant's gains, its legend in C with the crash marker.
     assert!(info.particles > 0, "no policy particles");
     let text_with_flow = legend_text_with(&frames, &scene, &info);
