@@ -56,11 +56,13 @@ impl RaceKey {
     /// optimizer enabled, a start or target outside the model).
     pub fn for_scene(scene: &Scene) -> Option<Self> {
         let race = scene.race;
-        let any_mixture = Optimizer::MIXTURE.iter().any(|&o| race.optimizers.get(o));
-        if !scene.offers(crate::scene::Feature::Race)
-            || !race.enabled
-            || (scene.system.is_none() && !any_mixture)
-        {
+        let any = match scene.system {
+            Some(_) => Optimizer::POLICY_RACE
+                .iter()
+                .any(|&o| race.policy_optimizers.get(o)),
+            None => Optimizer::MIXTURE.iter().any(|&o| race.optimizers.get(o)),
+        };
+        if !scene.offers(crate::scene::Feature::Race) || !race.enabled || !any {
             return None;
         }
         let start = scene.inside_model(race.start.or(scene.probe)?)?;
@@ -76,11 +78,14 @@ impl RaceKey {
         })
     }
 
-    /// The enabled optimizers, in [`Optimizer::MIXTURE`] order; on the policy plane its five
-    /// ([`Optimizer::POLICY_RACE`]).
+    /// The enabled optimizers, in [`Optimizer::MIXTURE`] order; on the policy plane those of
+    /// its five ([`Optimizer::POLICY_RACE`]) that are enabled.
     pub fn optimizers(&self) -> Vec<Optimizer> {
         if self.system.is_some() {
-            return Optimizer::POLICY_RACE.to_vec();
+            return Optimizer::POLICY_RACE
+                .into_iter()
+                .filter(|&o| self.race.policy_optimizers.get(o))
+                .collect();
         }
         Optimizer::MIXTURE
             .into_iter()
@@ -104,8 +109,94 @@ pub struct RaceSet {
     pub key: RaceKey,
     /// One run per enabled optimizer, in [`Optimizer::MIXTURE`] order.
     pub runs: Vec<Run>,
+    /// The policy plane's ring of starts (empty when off or on the mixture).
+    pub ring: Vec<RingStart>,
     /// Wall time of the race, seconds.
     pub seconds: f64,
+}
+
+/// One start of the ring and its race.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RingStart {
+    /// The start (gains).
+    pub start: [f64; 2],
+    /// One run per enabled optimizer, as [`RaceSet::runs`]; empty where the start lies outside
+    /// the model (the ring's ellipse can cross the triangle's edge).
+    pub runs: Vec<Run>,
+}
+
+/// What the ring says about one optimizer.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct RingSummary {
+    /// Starts raced (inside the model).
+    pub starts: usize,
+    /// Runs that left the model (crashed: the closed loop went unstable).
+    pub crashed: usize,
+    /// Runs that reached C ≤ (1 + 1e-6)·C*.
+    pub converged: usize,
+    /// The median steps to get there over the runs that did.
+    pub median_steps: Option<u32>,
+}
+
+/// The ring's starts: `count` points r·F^{-1/2}(cos αᵢ, sin αᵢ) about `center` (the metric
+/// ellipse δᵀFδ = r² of F at the centre), αᵢ = 2πi/count.
+pub fn ring_starts(
+    plane: &dyn crate::math::family::Plane,
+    center: [f64; 2],
+    radius: f64,
+    count: u32,
+) -> Vec<[f64; 2]> {
+    let e = plane.metric(center).eigen();
+    let (q, p) = (e.q_max, e.q_min);
+    let (a, b) = (
+        radius / e.lambda_max.max(1e-300).sqrt(),
+        radius / e.lambda_min.max(1e-300).sqrt(),
+    );
+    (0..count)
+        .map(|i| {
+            let alpha = std::f64::consts::TAU * i as f64 / count as f64;
+            let (c, s) = (alpha.cos(), alpha.sin());
+            [
+                center[0] + a * c * q[0] + b * s * p[0],
+                center[1] + a * c * q[1] + b * s * p[1],
+            ]
+        })
+        .collect()
+}
+
+impl RaceSet {
+    /// The ring's account of `o`: starts raced, crashes, convergences to C ≤ (1 + 1e-6)·C*
+    /// and their median step count (None without a ring or off the policy plane).
+    pub fn ring_summary(&self, o: Optimizer) -> Option<RingSummary> {
+        let system = self.key.system.as_ref()?;
+        if self.ring.is_empty() {
+            return None;
+        }
+        let threshold = (1.0 + 1e-6) * crate::math::policy::Lqr::new(system).optimum().1;
+        let mut out = RingSummary::default();
+        let mut steps = Vec::new();
+        for run in self.ring.iter().flat_map(|r| &r.runs) {
+            if run.optimizer != o {
+                continue;
+            }
+            out.starts += 1;
+            if run.stop.reason() == "left-domain" {
+                out.crashed += 1;
+            }
+            if let Some(n) = run
+                .trajectory
+                .iter()
+                .find(|s| s.loss <= threshold)
+                .map(|s| s.step)
+            {
+                out.converged += 1;
+                steps.push(n);
+            }
+        }
+        steps.sort_unstable();
+        out.median_steps = steps.get(steps.len() / 2).copied();
+        Some(out)
+    }
 }
 
 /// Runs the race of `key` (f64, the default general rule, on the calling thread).
@@ -121,17 +212,38 @@ pub fn compute_race(key: &RaceKey) -> RaceSet {
         Some(p) => p,
         None => &mixture,
     };
-    let runs = race(
-        plane,
-        key.start,
-        &key.optimizers(),
-        |o| key.lr(o),
-        key.race.steps,
-        &key.race.hyper,
-    );
+    let optimizers = key.optimizers();
+    let run_from = |start| {
+        race(
+            plane,
+            start,
+            &optimizers,
+            |o| key.lr(o),
+            key.race.steps,
+            &key.race.hyper,
+        )
+    };
+    let runs = run_from(key.start);
+    let ring = match key.system {
+        Some(_) if key.race.ring_starts > 0 => {
+            ring_starts(plane, key.start, key.race.ring_radius, key.race.ring_starts)
+                .into_iter()
+                .map(|start| RingStart {
+                    start,
+                    runs: if plane.check(start).is_ok() {
+                        run_from(start)
+                    } else {
+                        Vec::new()
+                    },
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    };
     RaceSet {
         key: *key,
         runs,
+        ring,
         seconds: began.elapsed().as_secs_f64(),
     }
 }
@@ -157,5 +269,81 @@ mod tests {
         let mut scene = race_scene();
         scene.race.enabled = false;
         assert!(RaceKey::for_scene(&scene).is_none());
+    }
+
+    fn pendulum_race(gd_lr: f64) -> Scene {
+        let mut scene = Scene::default();
+        scene.apply(crate::scene::SceneEdit::ApplyPreset(
+            crate::scene::Preset::Pendulum,
+        ));
+        scene.probe = Some([31.6, 3.2]);
+        scene.race.enabled = true;
+        scene.race.steps = 200;
+        scene.race.ring_starts = 12;
+        scene.race.ring_radius = 12.0;
+        scene.race.policy_lr.gd = gd_lr;
+        scene
+    }
+
+    #[test]
+    fn the_policy_ring_races_every_start_and_counts_its_crashes() {
+        let scene = pendulum_race(0.01);
+        let key = RaceKey::for_scene(&scene).unwrap();
+        let set = compute_race(&key);
+        assert_eq!(set.ring.len(), 12);
+        let plane = crate::math::policy::PolicyPlane::new(scene.system.as_ref().unwrap());
+        use crate::math::family::Plane;
+        let f = plane.metric(key.start);
+        for ring_start in &set.ring {
+            // On the metric ellipse δᵀFδ = r² about the start.
+            let d = [
+                ring_start.start[0] - key.start[0],
+                ring_start.start[1] - key.start[1],
+            ];
+            let q = (f.xx * d[0] * d[0] + 2.0 * f.xy * d[0] * d[1] + f.yy * d[1] * d[1]).sqrt();
+            assert!((q / 12.0 - 1.0).abs() < 1e-9, "{q}");
+            // Each start's runs are a direct race from it.
+            if plane.check(ring_start.start).is_ok() {
+                let direct = race(
+                    &plane,
+                    ring_start.start,
+                    &key.optimizers(),
+                    |o| key.lr(o),
+                    key.race.steps,
+                    &key.race.hyper,
+                );
+                assert_eq!(ring_start.runs, direct);
+            } else {
+                assert!(ring_start.runs.is_empty());
+            }
+        }
+        let calm = set.ring_summary(Optimizer::Gd).unwrap();
+        assert!(calm.starts > 0);
+        assert_eq!(calm.crashed, 0, "small-rate gd crashed");
+        // npg with its default rate settles from every start raced.
+        let npg = set.ring_summary(Optimizer::Npg).unwrap();
+        assert_eq!(npg.converged, npg.starts);
+        // A gd rate far too large crashes from some starts.
+        let wild = compute_race(&RaceKey::for_scene(&pendulum_race(0.5)).unwrap());
+        let crashed = wild.ring_summary(Optimizer::Gd).unwrap().crashed;
+        assert!(crashed > 0, "no crash at lr 0.5");
+        // Unticked optimizers do not run; none ticked: no race.
+        let mut some = pendulum_race(0.01);
+        some.race.policy_optimizers.adam = false;
+        let key = RaceKey::for_scene(&some).unwrap();
+        assert!(!key.optimizers().contains(&Optimizer::Adam));
+        assert_eq!(key.optimizers().len(), 4);
+        some.race.policy_optimizers = crate::scene::PolicyPer {
+            gd: false,
+            momentum: false,
+            adam: false,
+            npg: false,
+            gauss_newton: false,
+        };
+        assert!(RaceKey::for_scene(&some).is_none());
+        // The mixture has no ring.
+        let mixture = race_scene();
+        let set = compute_race(&RaceKey::for_scene(&mixture).unwrap());
+        assert!(set.ring.is_empty() && set.ring_summary(Optimizer::Gd).is_none());
     }
 }

@@ -88,6 +88,42 @@ pub fn instances(
             });
         }
     }
+    // The ring of starts (policy plane): each start's runs thinner and fainter, a small white
+    // dot at the start, and a crash marker where a run left the triangle.
+    for ring_start in &set.ring {
+        markers.push(MarkerInstance {
+            center: display_offset(camera, ring_start.start),
+            size: [2.5 * w, 1.0 * w],
+            fill: linear_rgba(0xffffff, 0.6),
+            ring: linear_rgba(0xffffff, 1.0),
+        });
+        for run in &ring_start.runs {
+            let c = color(run.optimizer);
+            let points: Vec<[f32; 2]> = run
+                .trajectory
+                .iter()
+                .map(|s| display_offset(camera, s.theta))
+                .collect();
+            for pair in points.windows(2) {
+                lines.push(LineInstance {
+                    start: pair[0],
+                    end: pair[1],
+                    color: linear_rgba(c, 0.45),
+                    style: [1.0 * w, 0.0],
+                });
+            }
+            if run.stop.reason() == "left-domain"
+                && let Some(&end) = points.last()
+            {
+                markers.push(MarkerInstance {
+                    center: end,
+                    size: [4.0 * w, 1.5 * w],
+                    fill: linear_rgba(super::colormap::palette::CRASH, 1.0),
+                    ring: linear_rgba(c, 1.0),
+                });
+            }
+        }
+    }
     markers.push(start_handle(camera, start, px_per_point));
     (lines, markers)
 }
@@ -182,6 +218,19 @@ impl Layer for RaceLayer {
                                 _ => " broke",
                             }
                         ),
+                    });
+                }
+                if !set.ring.is_empty() {
+                    let crashed: usize = set
+                        .runs
+                        .iter()
+                        .filter_map(|r| set.ring_summary(r.optimizer))
+                        .map(|s| s.crashed)
+                        .sum();
+                    items.push(LegendItem::Swatch {
+                        color: super::colormap::palette::CRASH,
+                        shape: SwatchShape::Dot,
+                        label: format!("ring of {} starts: {crashed} runs crashed", set.ring.len()),
                     });
                 }
                 if self.pending {

@@ -480,6 +480,14 @@ impl Scene {
                     lr,
                     hyper,
                     policy_lr,
+                    ring_starts: race
+                        .ring_starts
+                        .clamp(RING_STARTS_RANGE.0, RING_STARTS_RANGE.1),
+                    ring_radius: clamp_f64(
+                        race.ring_radius,
+                        RING_RADIUS_RANGE,
+                        current.ring_radius,
+                    ),
                     ..race
                 };
             }

@@ -181,24 +181,52 @@ pub struct Race {
     pub hyper: Hyperparameters,
     /// The learning rates on the policy plane, whose race runs its own five optimizers.
     pub policy_lr: PolicyRates,
+    /// Which of the policy plane's five optimizers run.
+    pub policy_optimizers: PolicyPer<bool>,
+    /// The policy plane's ring of starts: this many starts (0: off) on the Fisher–Rao circle
+    /// of radius `ring_radius` about the start (its metric ellipse δᵀFδ = r²), each raced by
+    /// every enabled optimizer; the panel counts the starts each one crashed from.
+    pub ring_starts: u32,
+    /// The ring's Fisher–Rao radius.
+    pub ring_radius: f64,
 }
 
-/// The policy plane's race rates: gd, momentum, adam, npg and gauss-newton (½: policy
-/// iteration). Defaults that settle from the presets' probes without crashing, except
-/// momentum's, which shows an overshoot.
+/// Range of the ring's start count (0: off).
+pub const RING_STARTS_RANGE: (u32, u32) = (0, 64);
+/// Range of the ring's Fisher–Rao radius.
+pub const RING_RADIUS_RANGE: (f64, f64) = (0.1, 50.0);
+
+/// One value per optimizer of the policy plane's race: gd, momentum, adam, npg and
+/// gauss-newton.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct PolicyRates {
+pub struct PolicyPer<T: Default> {
     /// Gradient descent.
-    pub gd: f64,
+    pub gd: T,
     /// Heavy-ball momentum.
-    pub momentum: f64,
+    pub momentum: T,
     /// Adam.
-    pub adam: f64,
+    pub adam: T,
     /// The natural policy gradient.
-    pub npg: f64,
+    pub npg: T,
     /// Gauss–Newton.
-    pub gauss_newton: f64,
+    pub gauss_newton: T,
+}
+
+/// The policy plane's race rates (½ for gauss-newton: policy iteration). Defaults that settle
+/// from the presets' probes without crashing, except momentum's, which shows an overshoot.
+pub type PolicyRates = PolicyPer<f64>;
+
+impl Default for PolicyPer<bool> {
+    fn default() -> Self {
+        Self {
+            gd: true,
+            momentum: true,
+            adam: true,
+            npg: true,
+            gauss_newton: true,
+        }
+    }
 }
 
 impl Default for PolicyRates {
@@ -213,9 +241,9 @@ impl Default for PolicyRates {
     }
 }
 
-impl PolicyRates {
-    /// The rate of `o` (one of [`crate::math::optimize::Optimizer::POLICY`]'s first five).
-    pub fn get(&self, o: crate::math::optimize::Optimizer) -> f64 {
+impl<T: Default + Copy> PolicyPer<T> {
+    /// The value of `o` (one of [`crate::math::optimize::Optimizer::POLICY`]'s first five).
+    pub fn get(&self, o: crate::math::optimize::Optimizer) -> T {
         use crate::math::optimize::Optimizer;
         match o {
             Optimizer::Gd => self.gd,
@@ -227,7 +255,7 @@ impl PolicyRates {
     }
 
     /// The same, mutably.
-    pub fn get_mut(&mut self, o: crate::math::optimize::Optimizer) -> &mut f64 {
+    pub fn get_mut(&mut self, o: crate::math::optimize::Optimizer) -> &mut T {
         use crate::math::optimize::Optimizer;
         match o {
             Optimizer::Gd => &mut self.gd,
@@ -249,6 +277,9 @@ impl Default for Race {
             lr: PerOptimizer::splat(0.5),
             hyper: Hyperparameters::default(),
             policy_lr: PolicyRates::default(),
+            policy_optimizers: PolicyPer::default(),
+            ring_starts: 0,
+            ring_radius: 10.0,
         }
     }
 }

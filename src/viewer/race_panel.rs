@@ -21,7 +21,8 @@ use crate::jobs::race::{self, RaceKey};
 use crate::math::loss::shown_divergence;
 use crate::math::optimize::{Optimizer, Run, Stop};
 use crate::scene::{
-    DAMPING_RANGE, LR_RANGE, RACE_STEPS_RANGE, Race, SAMPLES_RANGE, Scene, SceneEdit,
+    DAMPING_RANGE, LR_RANGE, RACE_STEPS_RANGE, RING_RADIUS_RANGE, RING_STARTS_RANGE, Race,
+    SAMPLES_RANGE, Scene, SceneEdit,
 };
 
 /// The loss threshold of the table's "steps to" column.
@@ -65,7 +66,7 @@ pub fn show(ui: &mut egui::Ui, scene: &Scene) -> Vec<Command> {
                     for o in Optimizer::POLICY_RACE {
                         ui.horizontal(|ui| {
                             swatch(ui, race::color(o));
-                            ui.label(o.name());
+                            ui.checkbox(race.policy_optimizers.get_mut(o), o.name());
                         });
                         ui.add(
                             egui::DragValue::new(race.policy_lr.get_mut(o))
@@ -85,6 +86,27 @@ pub fn show(ui: &mut egui::Ui, scene: &Scene) -> Vec<Command> {
             ui.add(egui::Slider::new(&mut h.momentum, 0.0..=0.999).text("momentum β"));
             ui.add(egui::Slider::new(&mut h.beta1, 0.0..=0.999).text("Adam β1"));
             ui.add(egui::Slider::new(&mut h.beta2, 0.0..=0.9999).text("Adam β2"));
+            ui.add(
+                egui::Slider::new(
+                    &mut race.ring_starts,
+                    RING_STARTS_RANGE.0..=RING_STARTS_RANGE.1,
+                )
+                .text("ring of starts"),
+            )
+            .on_hover_text(
+                "0: one start. N: also N starts on the Fisher–Rao circle δᵀFδ = r² about it, \
+                 each raced by every ticked optimizer; the table counts the crashes",
+            );
+            if race.ring_starts > 0 {
+                ui.add(
+                    egui::Slider::new(
+                        &mut race.ring_radius,
+                        RING_RADIUS_RANGE.0..=RING_RADIUS_RANGE.1,
+                    )
+                    .logarithmic(true)
+                    .text("ring radius (Fisher–Rao)"),
+                );
+            }
             if race != before {
                 out.push(Command::Edit(SceneEdit::SetRace(race)));
             }
@@ -322,6 +344,47 @@ pub fn results(ui: &mut egui::Ui, scene: &Scene, jobs: &SceneJobs) {
                 if let Some(d) = stop_detail(&run.stop) {
                     r.on_hover_text(d);
                 }
+                ui.end_row();
+            }
+        });
+    ring_table(ui, &set);
+}
+
+/// The ring of starts' account per optimizer: starts raced, crashes, convergences and the
+/// median steps to C ≤ (1 + 1e-6)·C* (nothing without a ring).
+fn ring_table(ui: &mut egui::Ui, set: &race::RaceSet) {
+    if set.ring.is_empty() {
+        return;
+    }
+    let outside = set.ring.iter().filter(|r| r.runs.is_empty()).count();
+    ui.label(
+        RichText::new(format!(
+            "ring of {} starts at Fisher–Rao radius {} ({outside} outside the triangle, not raced)",
+            set.ring.len(),
+            set.key.race.ring_radius
+        ))
+        .small(),
+    );
+    egui::Grid::new("race ring table")
+        .striped(true)
+        .num_columns(5)
+        .show(ui, |ui| {
+            for h in ["", "starts", "crashed", "converged", "median steps"] {
+                ui.strong(h);
+            }
+            ui.end_row();
+            for run in &set.runs {
+                let Some(summary) = set.ring_summary(run.optimizer) else {
+                    continue;
+                };
+                ui.horizontal(|ui| {
+                    swatch(ui, race::color(run.optimizer));
+                    ui.label(run.optimizer.name());
+                });
+                ui.label(summary.starts.to_string());
+                ui.label(summary.crashed.to_string());
+                ui.label(summary.converged.to_string());
+                ui.label(summary.median_steps.map_or("–".into(), |n| n.to_string()));
                 ui.end_row();
             }
         });
