@@ -4,6 +4,9 @@
 use crate::scene::{Scene, SceneEdit};
 
 /// What a panel asks for: a scene edit, or something only the app can do.
+// A panel makes a handful of commands a frame, each moved once: boxing the (Copy) edit to
+// shrink the enum would cost an allocation per command and buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
     /// Edit the scene (applied through [`Scene::apply`], in order, after the panels ran).

@@ -58,6 +58,8 @@ const MAX_SOAK_STEPS: u32 = 4;
 /// side and step cap, N of the sampled estimates, the K-FAC lab's hidden width.
 const MAX_SOAK_RAYS: u32 = 64;
 const MAX_SOAK_RACE_STEPS: u32 = 40;
+/// The policy race's ring of starts (each start a whole race).
+const MAX_SOAK_RING_STARTS: u32 = 8;
 const MAX_SOAK_MAP_GRID: u32 = 16;
 const MAX_SOAK_MAP_STEPS: u32 = 200;
 const MAX_SOAK_SAMPLES: u32 = 512;
@@ -355,6 +357,16 @@ fn random_edit(rng: &mut Rng, kind: EditKind, scene: &Scene, size: [f32; 2]) -> 
             };
             race.hyper.samples = rng.int(1, 256);
             race.hyper.seed = rng.next_u64() as u32;
+            // The policy plane's toggles and ring (small: a ring races every start).
+            for o in Optimizer::POLICY_RACE {
+                *race.policy_optimizers.get_mut(o) = rng.chance(0.7);
+            }
+            race.ring_starts = if rng.chance(0.1) {
+                rng.pick(&[1_000_000, 0])
+            } else {
+                rng.int(0, MAX_SOAK_RING_STARTS)
+            };
+            race.ring_radius = rng.log_range(1e-3, 100.0);
             SceneEdit::SetRace(race)
         }
         EditKind::SetRaceStart => SceneEdit::SetRaceStart(match rng.int(0, 3) {
@@ -710,6 +722,7 @@ fn largest_scene_edits(height_px: u32, general: bool) -> Vec<SceneEdit> {
             for o in Optimizer::MIXTURE {
                 *race.optimizers.get_mut(o) = true;
             }
+            race.ring_starts = MAX_SOAK_RING_STARTS;
             race
         }),
         SceneEdit::SetEstimates(Estimates {
@@ -882,6 +895,7 @@ fn cap_costs(scene: &mut Scene) {
     let mut race = scene.race;
     race.steps = race.steps.min(MAX_SOAK_RACE_STEPS);
     race.hyper.samples = race.hyper.samples.min(256);
+    race.ring_starts = race.ring_starts.min(MAX_SOAK_RING_STARTS);
     scene.apply(SceneEdit::SetRace(race));
     let mut map = scene.convergence;
     map.grid = map.grid.min(MAX_SOAK_MAP_GRID);
