@@ -50,6 +50,7 @@ use bytemuck::{Pod, Zeroable};
 use wgpu::util::DeviceExt;
 
 use crate::gpu::context::{GpuContext, GpuError};
+use crate::math::policy::System;
 use crate::math::{Model, QuadratureRule, Slice};
 
 use super::fim_field::dispatch_size;
@@ -110,6 +111,14 @@ impl MapOptimizer {
             MapOptimizer::Ngd => "ngd",
         }
     }
+
+    /// Its name on the canvas of a family: the natural gradient is npg on the policy plane.
+    pub const fn name_on(self, policy: bool) -> &'static str {
+        match (self, policy) {
+            (MapOptimizer::Ngd, true) => "npg",
+            _ => self.name(),
+        }
+    }
 }
 
 /// Everything a convergence map's contents depend on, in f64: restart when it changes.
@@ -143,6 +152,9 @@ pub struct MapSpec {
     pub nodes: u32,
     /// Updates per cell per visit of the frame loop.
     pub steps_per_frame: u32,
+    /// The policy plane's system: the lattice is then over the gains (`base`, `target` and
+    /// `slice` unused), the loss the excess cost C − C*, and `threshold` relative to C*.
+    pub system: Option<System>,
 }
 
 impl MapSpec {
@@ -174,7 +186,7 @@ impl MapSpec {
         };
         let base = self.base.to_array().map(|v| v as f32);
         let n = self.grid;
-        ConvergenceParams {
+        let params = ConvergenceParams {
             origin_hi: hi,
             origin_lo: [
                 (self.view_min[0] - hi[0] as f64) as f32,
@@ -209,6 +221,21 @@ impl MapSpec {
             loss_floor: self.loss_floor as f32,
             kappa_max: self.kappa_max as f32,
             leave_margin: self.leave_margin as f32,
+            ..ConvergenceParams::default()
+        };
+        match &self.system {
+            None => params,
+            Some(system) => {
+                // The policy rule: converged once C − C* < threshold·C* (see the shader).
+                let c_star = crate::math::policy::Lqr::new(system).optimum().1;
+                ConvergenceParams {
+                    threshold: 0.0,
+                    loss_floor: (self.threshold * c_star) as f32,
+                    plant: crate::compute::policy::PolicyPlant::new(system, 0.0),
+                    c_star: c_star as f32,
+                    ..params
+                }
+            }
         }
     }
 
@@ -229,9 +256,12 @@ impl MapSpec {
         ]
     }
 
-    /// The slice point of θ*.
+    /// The slice point of θ* (on the policy plane, K*).
     pub fn theta_star(&self) -> [f64; 2] {
-        self.slice.coords(&self.target)
+        match &self.system {
+            Some(system) => crate::math::policy::Lqr::new(system).optimum().0,
+            None => self.slice.coords(&self.target),
+        }
     }
 }
 
@@ -289,6 +319,12 @@ pub struct ConvergenceParams {
     pub kappa_max: f32,
     /// Leave-box margin.
     pub leave_margin: f32,
+    /// The policy plane only: the system.
+    pub plant: crate::compute::policy::PolicyPlant,
+    /// The policy plane only: C*.
+    pub c_star: f32,
+    /// Padding to the WGSL struct's 16-byte multiple.
+    pub _pad: [u32; 3],
 }
 
 /// Must match `ConvCell` in `shaders/convergence.wgsl`: one cell's run.
@@ -316,7 +352,7 @@ impl ConvCell {
     }
 }
 
-const _: () = assert!(size_of::<ConvergenceParams>() == 144);
+const _: () = assert!(size_of::<ConvergenceParams>() == 208);
 const _: () = assert!(size_of::<ConvCell>() == 32);
 
 /// The compiled `advance` pipeline and its layout (built once per device).
@@ -326,15 +362,24 @@ pub struct ConvergencePipeline {
 }
 
 impl ConvergencePipeline {
-    /// Compiles the shader.
+    /// Compiles the mixture's shader (`convergence.wgsl`).
     pub fn new(device: &wgpu::Device) -> Self {
+        Self::for_shader(device, "convergence.wgsl")
+    }
+
+    /// The policy plane's (`convergence_policy.wgsl`): the same scheme on the excess cost.
+    pub fn policy(device: &wgpu::Device) -> Self {
+        Self::for_shader(device, "convergence_policy.wgsl")
+    }
+
+    fn for_shader(device: &wgpu::Device, shader: &str) -> Self {
         let layout = super::stage_layout(
             device,
             "convergence layout",
             size_of::<ConvergenceParams>() as u64,
             &[true, false, false],
         );
-        let [pipeline] = super::stage_pipelines(device, &layout, "convergence.wgsl", ["advance"]);
+        let [pipeline] = super::stage_pipelines(device, &layout, shader, ["advance"]);
         Self { layout, pipeline }
     }
 }
@@ -695,24 +740,33 @@ impl ConvergenceMap {
 /// The simulation's convergence stage: the pipeline (compiled on first use) and the current
 /// map, restarted whenever its [`MapSpec`] changes.
 pub struct ConvergenceStage {
-    pipeline: ConvergencePipeline,
+    /// The families' pipelines, each compiled on first use.
+    mixture: Option<ConvergencePipeline>,
+    policy: Option<ConvergencePipeline>,
     map: Option<ConvergenceMap>,
     budget: u32,
 }
 
 impl ConvergenceStage {
-    /// Compiles the pipeline; `budget` cell-steps per frame ([`frame_budget`]).
+    /// An empty stage; `budget` cell-steps per frame ([`frame_budget`]).
     pub fn new(ctx: &GpuContext) -> Self {
         Self {
-            pipeline: ConvergencePipeline::new(&ctx.device),
+            mixture: None,
+            policy: None,
             map: None,
             budget: frame_budget(ctx.info.device_type),
         }
     }
 
-    /// The pipeline.
-    pub fn pipeline(&self) -> &ConvergencePipeline {
-        &self.pipeline
+    /// The pipeline of `spec`'s family, compiled when first asked for.
+    fn pipeline_for(&mut self, device: &wgpu::Device, policy: bool) -> &ConvergencePipeline {
+        if policy {
+            self.policy
+                .get_or_insert_with(|| ConvergencePipeline::policy(device))
+        } else {
+            self.mixture
+                .get_or_insert_with(|| ConvergencePipeline::new(device))
+        }
     }
 
     /// Makes the map match `spec` (a new one, all cells unstarted, when it differs).
@@ -721,7 +775,9 @@ impl ConvergenceStage {
             return Ok(());
         }
         self.map = None;
-        self.map = Some(ConvergenceMap::new(ctx, &self.pipeline, spec)?);
+        let pipeline = self.pipeline_for(&ctx.device, spec.system.is_some());
+        let map = ConvergenceMap::new(ctx, pipeline, spec)?;
+        self.map = Some(map);
         Ok(())
     }
 
@@ -732,16 +788,26 @@ impl ConvergenceStage {
 
     /// The frame's share of the work (see [`ConvergenceMap::advance`]).
     pub fn advance(&mut self, ctx: &GpuContext, encoder: &mut wgpu::CommandEncoder) -> bool {
-        match &mut self.map {
-            Some(map) => map.advance(ctx, encoder, &self.pipeline, self.budget),
-            None => false,
+        let Some(policy) = self.map.as_ref().map(|m| m.spec().system.is_some()) else {
+            return false;
+        };
+        self.pipeline_for(&ctx.device, policy);
+        let pipeline = if policy { &self.policy } else { &self.mixture };
+        match (&mut self.map, pipeline) {
+            (Some(map), Some(pipeline)) => map.advance(ctx, encoder, pipeline, self.budget),
+            _ => false,
         }
     }
 
     /// Finishes the current map now (captures: the recorded frame shows the whole map).
     pub fn run_to_completion(&mut self, ctx: &GpuContext) -> Result<(), GpuError> {
-        if let Some(map) = &mut self.map {
-            map.run_to_completion(ctx, &self.pipeline)?;
+        let Some(policy) = self.map.as_ref().map(|m| m.spec().system.is_some()) else {
+            return Ok(());
+        };
+        self.pipeline_for(&ctx.device, policy);
+        let pipeline = if policy { &self.policy } else { &self.mixture };
+        if let (Some(map), Some(pipeline)) = (&mut self.map, pipeline) {
+            map.run_to_completion(ctx, pipeline)?;
         }
         Ok(())
     }

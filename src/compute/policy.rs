@@ -10,54 +10,12 @@ use super::fim_field::dispatch_size;
 use crate::gpu::context::{GpuContext, GpuError};
 use crate::gpu::gpu_data::FieldCell;
 use crate::gpu::limits;
-use crate::math::policy::{Lqr, System};
+use crate::math::policy::System;
 
 /// Invocations per workgroup (`WORKGROUP_SIZE` in the shader).
 pub const WORKGROUP_SIZE: u32 = 64;
 
-/// The plant, its cost weights, the start distribution, the exploration σ and the damping:
-/// what every policy kernel evaluates K against. Must match `PolicyPlant` in
-/// `shaders/common/policy.wgsl` (48 bytes).
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
-pub struct PolicyPlant {
-    /// The plant's A, row-major.
-    pub a: [f32; 4],
-    /// The Euler step.
-    pub dt: f32,
-    /// R.
-    pub r: f32,
-    /// Q's position weight.
-    pub q_pos: f32,
-    /// Q's velocity weight.
-    pub q_vel: f32,
-    /// Σ0's position variance.
-    pub x0_pos: f32,
-    /// Σ0's velocity variance.
-    pub x0_vel: f32,
-    /// The exploration σ.
-    pub exploration: f32,
-    /// Damping λ of the natural gradient (F + λI)⁻¹∇C.
-    pub damping: f32,
-}
-
-impl PolicyPlant {
-    /// `system` in f32, with damping λ.
-    pub fn new(system: &System, damping: f64) -> Self {
-        let a = Lqr::new(system).plant_matrix();
-        Self {
-            a: [a[0][0], a[0][1], a[1][0], a[1][1]].map(|v| v as f32),
-            dt: system.dt() as f32,
-            r: system.r as f32,
-            q_pos: system.q_pos as f32,
-            q_vel: system.q_vel as f32,
-            x0_pos: system.x0_pos as f32,
-            x0_vel: system.x0_vel as f32,
-            exploration: system.exploration as f32,
-            damping: damping as f32,
-        }
-    }
-}
+pub use crate::gpu::policy_data::PolicyPlant;
 
 /// Must match `PolicyParams` in `shaders/policy_field.wgsl` (80 bytes).
 #[repr(C)]

@@ -3,7 +3,9 @@
 //! ngd: θ ← θ − lr F⁻¹∇L with F the induced slice block), the same threshold rule
 //! (L < max(threshold · L0, floor)), the same ends and status codes, evaluated with the f64
 //! reference of [`crate::math::general`] (`kl_divergence`, `gradient`, `fisher_slice`) at the
-//! kernel's node count. Cells run in parallel (rayon).
+//! kernel's node count; on the policy plane (`convergence_policy.wgsl`) the excess cost C − C*,
+//! ∇C and F = Σ_K/σ² of [`Lqr::evaluate`], the threshold relative to C* (the spec's rule:
+//! [`MapSpec::params`]). Cells run in parallel (rayon).
 //!
 //! The order of the checks per evaluation is the kernel's: outside the model → left (outside
 //! at the start); L or ∇L not finite → breakdown; below the threshold → converged; `max_steps`
@@ -13,8 +15,9 @@
 use rayon::prelude::*;
 
 use crate::compute::convergence::{MapOptimizer, MapSpec, Status};
-use crate::math::QuadratureRule;
 use crate::math::general::{fisher_slice, gradient, kl_divergence};
+use crate::math::policy::Lqr;
+use crate::math::{QuadratureRule, Sym2};
 
 /// One cell's run in f64.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -29,6 +32,39 @@ pub struct MirrorCell {
     pub loss: f64,
     /// θ at the end (slice coordinates).
     pub theta: [f64; 2],
+}
+
+/// The loss, its gradient and (asked for) the metric at one point inside the model.
+struct Point<'a> {
+    loss: f64,
+    grad: [f64; 2],
+    fisher: Box<dyn Fn() -> Sym2<f64> + 'a>,
+}
+
+/// The family's `evaluate`: the mixture's L = KL, ∇L and F on the slice, or the policy
+/// plane's excess cost C − C*, ∇C and F = Σ_K/σ²; None outside the model.
+fn evaluate<'a>(
+    spec: &'a MapSpec,
+    policy: Option<&(Lqr, f64)>,
+    theta: [f64; 2],
+    rule: &'a QuadratureRule,
+) -> Option<Point<'a>> {
+    if let Some((lqr, c_star)) = policy {
+        let closed = lqr.evaluate(theta).closed?;
+        let fisher = closed.fisher;
+        return Some(Point {
+            loss: closed.cost - c_star,
+            grad: closed.grad,
+            fisher: Box::new(move || fisher),
+        });
+    }
+    let model = spec.slice.place(&spec.base, theta);
+    model.validate_for(&spec.slice).ok()?;
+    Some(Point {
+        loss: kl_divergence(&model, &spec.target, rule),
+        grad: gradient(&model, &spec.slice, &spec.target, rule),
+        fisher: Box::new(move || fisher_slice(&model, &spec.slice, rule)),
+    })
 }
 
 /// Runs the optimizer from `start` as the kernel does, to the end.
@@ -59,14 +95,17 @@ pub fn run_cell(
         theta: start,
     };
     let mut fresh = true;
+    let policy = spec.system.as_ref().map(|s| {
+        let lqr = Lqr::new(s);
+        let c_star = lqr.optimum().1;
+        (lqr, c_star)
+    });
     loop {
-        let model = spec.slice.place(&spec.base, cell.theta);
-        if model.validate_for(&spec.slice).is_err() {
+        let Some(point) = evaluate(spec, policy.as_ref(), cell.theta, rule) else {
             cell.status = if fresh { Status::Outside } else { Status::Left };
             return cell;
-        }
-        let loss = kl_divergence(&model, &spec.target, rule);
-        let grad = gradient(&model, &spec.slice, &spec.target, rule);
+        };
+        let (loss, grad) = (point.loss, point.grad);
         if fresh {
             cell.loss0 = loss;
             fresh = false;
@@ -76,7 +115,12 @@ pub fn run_cell(
             cell.status = Status::Breakdown;
             return cell;
         }
-        let threshold = (spec.threshold * cell.loss0).max(spec.loss_floor);
+        // The policy plane's rule is C − C* < threshold·C* (the kernel's uniform carries it as
+        // a zero relative threshold over that floor).
+        let threshold = match &policy {
+            Some((_, c_star)) => spec.threshold * c_star,
+            None => (spec.threshold * cell.loss0).max(spec.loss_floor),
+        };
         if loss < threshold {
             cell.status = Status::Converged;
             return cell;
@@ -88,7 +132,7 @@ pub fn run_cell(
         let direction = match optimizer {
             MapOptimizer::Gd => grad,
             MapOptimizer::Ngd => {
-                let f = fisher_slice(&model, &spec.slice, rule);
+                let f = (point.fisher)();
                 let eig = f.eigen();
                 // Written so that a NaN eigenvalue also breaks down, as in the kernel.
                 let conditioned = eig.lambda_min * spec.kappa_max > eig.lambda_max;

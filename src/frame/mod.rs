@@ -303,8 +303,8 @@ pub fn warm_up_scenes() -> Vec<Scene> {
         profiled.metric = Metric::Profiled;
         scenes.push(profiled);
     }
-    // The policy plane's kernel (its field and probe), with a heatmap over it, its flow and its
-    // geodesic ball; first, so the last warm-up scene stays a mixture flow scene (the
+    // The policy plane's kernel (its field and probe), with a heatmap over it, its flow, its
+    // geodesic ball and its convergence map; first, so the last warm-up scene stays a mixture flow scene (the
     // particles' key a real scene could match).
     let mut policy = Scene {
         grid: 8,
@@ -318,6 +318,8 @@ pub fn warm_up_scenes() -> Vec<Scene> {
     policy.flow.particles = Some(64);
     policy.geodesics.ball = true;
     policy.geodesics.rays = 8;
+    policy.convergence.enabled = true;
+    policy.convergence.grid = crate::scene::CONVERGENCE_GRID_RANGE.0;
     scenes.insert(0, policy);
     scenes
 }

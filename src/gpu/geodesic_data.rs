@@ -62,7 +62,7 @@ pub struct GeodesicParams {
     /// Gauss–Legendre nodes per panel (set from the node table when dispatching).
     pub panel_nodes: u32,
     /// The policy plane only: the system.
-    pub plant: crate::compute::policy::PolicyPlant,
+    pub plant: crate::gpu::policy_data::PolicyPlant,
     /// The policy plane only: the probe's gains K (the origin of the offsets).
     pub probe_gains: [f32; 2],
     /// Padding to the WGSL struct's 16-byte multiple.
@@ -268,7 +268,7 @@ pub fn policy_geodesic_params(
         step_length: (radius / steps.max(1) as f64) as f32,
         steps: steps.max(1),
         rays,
-        plant: crate::compute::policy::PolicyPlant::new(system, 0.0),
+        plant: crate::gpu::policy_data::PolicyPlant::new(system, 0.0),
         probe_gains: probe.map(|v| v as f32),
         ..GeodesicParams::default()
     })

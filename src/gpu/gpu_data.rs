@@ -478,7 +478,7 @@ pub struct FlowParams {
     /// Padding to the WGSL struct's 16-byte multiple.
     pub _pad: u32,
     /// Policy mode: the system (`target` is then K*).
-    pub plant: crate::compute::policy::PolicyPlant,
+    pub plant: crate::gpu::policy_data::PolicyPlant,
 }
 
 /// Bits of [`FlowParams::flags`].
@@ -509,7 +509,7 @@ impl FlowParams {
     ) -> Self {
         Self {
             target: optimum.map(|v| v as f32),
-            plant: crate::compute::policy::PolicyPlant::new(system, damping),
+            plant: crate::gpu::policy_data::PolicyPlant::new(system, damping),
             flags: self.flags | flow_flags::POLICY,
             ..self
         }

@@ -8,6 +8,7 @@ pub mod general_data;
 pub mod geodesic_data;
 pub mod gpu_data;
 pub mod limits;
+pub mod policy_data;
 pub mod shader;
 pub mod timing;
 

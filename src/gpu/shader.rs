@@ -11,6 +11,10 @@ pub const SOURCES: &[(&str, &str)] = &[
         include_str!("../../shaders/common/colormap.wgsl"),
     ),
     (
+        "common/convergence_scheme.wgsl",
+        include_str!("../../shaders/common/convergence_scheme.wgsl"),
+    ),
+    (
         "common/dispatch.wgsl",
         include_str!("../../shaders/common/dispatch.wgsl"),
     ),
@@ -71,6 +75,10 @@ pub const SOURCES: &[(&str, &str)] = &[
     (
         "convergence.wgsl",
         include_str!("../../shaders/convergence.wgsl"),
+    ),
+    (
+        "convergence_policy.wgsl",
+        include_str!("../../shaders/convergence_policy.wgsl"),
     ),
     (
         "convergence_draw.wgsl",

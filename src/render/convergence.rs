@@ -154,13 +154,15 @@ impl Layer for ConvergenceLayer {
         let (lo, hi) = scene.camera.visible_rect(frame.size_px);
         let y = hi[1] - 0.06 * (hi[1] - lo[1]);
         let w = hi[0] - lo[0];
+        let policy = spec.system.is_some();
         if split {
             self.label_spots
-                .push(([lo[0] + 0.02 * w, y], spec.maps[0].0.name()));
+                .push(([lo[0] + 0.02 * w, y], spec.maps[0].0.name_on(policy)));
             self.label_spots
-                .push(([lo[0] + 0.52 * w, y], spec.maps[1].0.name()));
+                .push(([lo[0] + 0.52 * w, y], spec.maps[1].0.name_on(policy)));
         } else if let Some((opt, _)) = spec.maps.first() {
-            self.label_spots.push(([lo[0] + 0.02 * w, y], opt.name()));
+            self.label_spots
+                .push(([lo[0] + 0.02 * w, y], opt.name_on(policy)));
         }
         let p = map.progress();
         self.progress = Some(if p.done {
@@ -195,26 +197,38 @@ impl Layer for ConvergenceLayer {
             return None;
         }
         let c = &scene.convergence;
+        let policy = scene.system.is_some();
+        let natural = if policy { "npg" } else { "ngd" };
         let which = match c.view {
-            ConvergenceView::Gd => "gd",
-            ConvergenceView::Ngd => "ngd",
-            ConvergenceView::Split => "gd | ngd",
+            ConvergenceView::Gd => "gd".to_owned(),
+            ConvergenceView::Ngd => natural.to_owned(),
+            ConvergenceView::Split => format!("gd | {natural}"),
+        };
+        let rule = if policy {
+            format!("steps until C ≤ (1 + {:.0e})·C* (log)", c.threshold)
+        } else {
+            format!("steps until L < {:.0e}·L0 (log)", c.threshold)
         };
         let mut items = vec![
             LegendItem::ColorBar {
                 ticks: step_ticks(c.max_steps),
             },
-            LegendItem::Text(format!("steps until L < {:.0e}·L0 (log)", c.threshold)),
+            LegendItem::Text(rule),
         ];
         for (color, status) in [
             (CAPPED_COLOR, Status::Capped),
             (LEFT_COLOR, Status::Left),
             (BREAKDOWN_COLOR, Status::Breakdown),
         ] {
+            // On the policy plane leaving the model is a crash: the closed loop went unstable.
+            let label = match status {
+                Status::Left if policy => "crashed (left the stability triangle)".to_owned(),
+                _ => status.describe().to_owned(),
+            };
             items.push(LegendItem::Swatch {
                 color,
                 shape: SwatchShape::Dot,
-                label: status.describe().to_owned(),
+                label,
             });
         }
         if let Some(p) = &self.progress {

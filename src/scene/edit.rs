@@ -508,6 +508,8 @@ impl Scene {
                 self.convergence = Convergence {
                     lr_gd: clamp_f64(c.lr_gd, LR_RANGE, current.lr_gd),
                     lr_ngd: clamp_f64(c.lr_ngd, LR_RANGE, current.lr_ngd),
+                    policy_lr_gd: clamp_f64(c.policy_lr_gd, LR_RANGE, current.policy_lr_gd),
+                    policy_lr_npg: clamp_f64(c.policy_lr_npg, LR_RANGE, current.policy_lr_npg),
                     max_steps: c
                         .max_steps
                         .clamp(CONVERGENCE_STEPS_RANGE.0, CONVERGENCE_STEPS_RANGE.1),

@@ -3,7 +3,7 @@
 //! gains (the system's stability triangle, its target the computed optimum K*, no twin).
 //!
 //! A feature asks [`Scene::offers`] before it requests work or draws, so a family that lacks
-//! one (the policy plane has no paths, estimates or convergence map in the viewer yet) turns it off in this one place, and the scene's own
+//! one (the policy plane has no paths or Fisher estimates in the viewer yet) turns it off in this one place, and the scene's own
 //! settings stay as the user left them for when the mixture comes back.
 
 use super::*;
@@ -60,7 +60,10 @@ impl Scene {
             ),
             Family::Policy => match feature {
                 Feature::Heatmap(h) => h != Heatmap::EfGap,
-                Feature::Race | Feature::Particles | Feature::GeodesicBall => true,
+                Feature::Race
+                | Feature::Particles
+                | Feature::GeodesicBall
+                | Feature::ConvergenceMap => true,
                 _ => false,
             },
         }

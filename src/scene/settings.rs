@@ -380,6 +380,10 @@ pub struct Convergence {
     pub grid: u32,
     /// Optimizer steps advanced per frame.
     pub steps_per_frame: u32,
+    /// The policy plane's gd rate (its gains' scales are not the mixture's).
+    pub policy_lr_gd: f64,
+    /// The policy plane's npg rate.
+    pub policy_lr_npg: f64,
 }
 
 impl Default for Convergence {
@@ -393,6 +397,8 @@ impl Default for Convergence {
             threshold: 1e-4,
             grid: 128,
             steps_per_frame: 2,
+            policy_lr_gd: 0.01,
+            policy_lr_npg: 0.5,
         }
     }
 }

@@ -6,19 +6,18 @@ use super::*;
 /// The convergence map of `scene` over [`view_min`, `view_max`]: its convergence settings, the model
 /// as base and target, the general kernel's node count.
 pub fn convergence_spec(scene: &Scene, view_min: [f64; 2], view_max: [f64; 2]) -> MapSpec {
+    use crate::compute::convergence::MapOptimizer;
     let c = &scene.convergence;
+    // The policy plane's gd and npg take their own rates (its scales are not the mixture's).
+    let (lr_gd, lr_ngd) = match scene.system {
+        Some(_) => (c.policy_lr_gd, c.policy_lr_npg),
+        None => (c.lr_gd, c.lr_ngd),
+    };
     let maps = match c.view {
-        crate::scene::ConvergenceView::Gd => {
-            vec![(crate::compute::convergence::MapOptimizer::Gd, c.lr_gd)]
-        }
-        crate::scene::ConvergenceView::Ngd => {
-            vec![(crate::compute::convergence::MapOptimizer::Ngd, c.lr_ngd)]
-        }
+        crate::scene::ConvergenceView::Gd => vec![(MapOptimizer::Gd, lr_gd)],
+        crate::scene::ConvergenceView::Ngd => vec![(MapOptimizer::Ngd, lr_ngd)],
         crate::scene::ConvergenceView::Split => {
-            vec![
-                (crate::compute::convergence::MapOptimizer::Gd, c.lr_gd),
-                (crate::compute::convergence::MapOptimizer::Ngd, c.lr_ngd),
-            ]
+            vec![(MapOptimizer::Gd, lr_gd), (MapOptimizer::Ngd, lr_ngd)]
         }
     };
     MapSpec {
@@ -36,6 +35,7 @@ pub fn convergence_spec(scene: &Scene, view_min: [f64; 2], view_max: [f64; 2]) -
         leave_margin: crate::compute::convergence::LEAVE_MARGIN,
         nodes: general_nodes(scene.nodes),
         steps_per_frame: c.steps_per_frame.max(1),
+        system: scene.system,
     }
 }
 
@@ -58,7 +58,7 @@ impl Simulation {
             self.restart_convergence();
             return Ok(());
         }
-        if scene.model.validate_for(&scene.slice).is_err() {
+        if scene.system.is_none() && scene.model.validate_for(&scene.slice).is_err() {
             // No map for a model outside its slice's domain; an older one must not be drawn.
             self.restart_convergence();
             return Ok(());

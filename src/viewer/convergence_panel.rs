@@ -19,20 +19,28 @@ pub fn show(ui: &mut egui::Ui, scene: &Scene) -> Vec<Command> {
         ui.checkbox(&mut c.enabled, "on");
     });
     if c.enabled {
+        // The policy plane's natural gradient is npg, with its own rates (its scales differ).
+        let policy = scene.system.is_some();
+        let natural = if policy { "npg" } else { "ngd" };
         ui.horizontal(|ui| {
             ui.selectable_value(&mut c.view, ConvergenceView::Gd, "gd");
-            ui.selectable_value(&mut c.view, ConvergenceView::Ngd, "ngd");
+            ui.selectable_value(&mut c.view, ConvergenceView::Ngd, natural);
             ui.selectable_value(&mut c.view, ConvergenceView::Split, "split");
         });
+        let (lr_gd, lr_natural) = if policy {
+            (&mut c.policy_lr_gd, &mut c.policy_lr_npg)
+        } else {
+            (&mut c.lr_gd, &mut c.lr_ngd)
+        };
         ui.add(
-            egui::Slider::new(&mut c.lr_gd, LR_RANGE.0..=LR_RANGE.1)
+            egui::Slider::new(lr_gd, LR_RANGE.0..=LR_RANGE.1)
                 .logarithmic(true)
                 .text("lr gd"),
         );
         ui.add(
-            egui::Slider::new(&mut c.lr_ngd, LR_RANGE.0..=LR_RANGE.1)
+            egui::Slider::new(lr_natural, LR_RANGE.0..=LR_RANGE.1)
                 .logarithmic(true)
-                .text("lr ngd"),
+                .text(format!("lr {natural}")),
         );
         ui.add(
             egui::Slider::new(
@@ -48,7 +56,11 @@ pub fn show(ui: &mut egui::Ui, scene: &Scene) -> Vec<Command> {
                 CONVERGENCE_THRESHOLD_RANGE.0..=CONVERGENCE_THRESHOLD_RANGE.1,
             )
             .logarithmic(true)
-            .text("threshold (× L0)"),
+            .text(if policy {
+                "threshold (C/C* − 1)"
+            } else {
+                "threshold (× L0)"
+            }),
         );
         ui.add(
             egui::Slider::new(

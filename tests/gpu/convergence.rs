@@ -52,6 +52,7 @@ fn spec(model: Model, slice: Slice, lo: [f64; 2], hi: [f64; 2], max_steps: u32) 
         leave_margin: LEAVE_MARGIN,
         nodes: 32,
         steps_per_frame: 16,
+        system: None,
     }
 }
 
@@ -102,17 +103,17 @@ fn run_gpu(ctx: &GpuContext, spec: &MapSpec) -> Vec<ConvCell> {
 
 /// How a GPU map compares with the mirror.
 #[derive(Debug, Default)]
-struct Comparison {
-    cells: usize,
-    same_status: usize,
-    identical_steps: usize,
-    within_two: usize,
-    worst_step_gap: u32,
-    status_mismatches: Vec<(usize, Status, Status, u32, u32)>,
+pub(crate) struct Comparison {
+    pub(crate) cells: usize,
+    pub(crate) same_status: usize,
+    pub(crate) identical_steps: usize,
+    pub(crate) within_two: usize,
+    pub(crate) worst_step_gap: u32,
+    pub(crate) status_mismatches: Vec<(usize, Status, Status, u32, u32)>,
 }
 
 impl Comparison {
-    fn passes(&self) -> bool {
+    pub(crate) fn passes(&self) -> bool {
         let same = self.same_status.max(1) as f64;
         self.identical_steps as f64 >= 0.95 * same
             && self.within_two == self.same_status
@@ -120,7 +121,7 @@ impl Comparison {
     }
 }
 
-fn compare(gpu: &[ConvCell], cpu: &[MirrorCell]) -> Comparison {
+pub(crate) fn compare(gpu: &[ConvCell], cpu: &[MirrorCell]) -> Comparison {
     assert_eq!(gpu.len(), cpu.len());
     let mut c = Comparison {
         cells: gpu.len(),

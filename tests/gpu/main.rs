@@ -13,5 +13,6 @@ mod geodesic;
 mod kfac;
 mod particles;
 mod policy;
+mod policy_convergence;
 mod policy_flow;
 mod policy_geodesic;
