@@ -23,6 +23,7 @@
 pub mod estimates;
 pub mod lab;
 pub mod paths;
+pub mod policy_estimates;
 pub mod race;
 pub mod set;
 

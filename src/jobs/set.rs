@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::estimates::{EstimateKey, ProbeEstimates, compute};
 use super::lab::{LabKey, lab_job};
 use super::paths::{PathKey, PathSet, compute_paths};
+use super::policy_estimates::{PolicyEstimateKey, SampleEfficiency, compute_sample_efficiency};
 use super::race::{RaceKey, RaceSet, compute_race};
 use super::{Job, JobMode};
 use crate::kfac::lab::LabSnapshot;
@@ -21,6 +22,8 @@ pub struct SceneJobs {
     pub paths: Job<PathKey, PathSet>,
     /// F, EF, EF_N and the Monte-Carlo Fisher at the probe.
     pub estimates: Job<EstimateKey, ProbeEstimates>,
+    /// The policy plane's sample efficiency at the probe.
+    pub policy_estimates: Job<PolicyEstimateKey, SampleEfficiency>,
     /// The K-FAC lab's training.
     pub lab: Job<LabKey, LabSnapshot>,
     lab_restarts: u32,
@@ -34,6 +37,7 @@ impl SceneJobs {
             race: Job::single("race", mode, compute_race),
             paths: Job::single("paths", mode, compute_paths),
             estimates: Job::single("estimates", mode, compute),
+            policy_estimates: Job::single("policy estimates", mode, compute_sample_efficiency),
             lab: lab_job(mode),
             lab_restarts: 0,
         }
@@ -45,6 +49,7 @@ impl SceneJobs {
         self.race.set_mode(mode);
         self.paths.set_mode(mode);
         self.estimates.set_mode(mode);
+        self.policy_estimates.set_mode(mode);
         self.lab.set_mode(mode);
     }
 
@@ -68,6 +73,9 @@ impl SceneJobs {
         if let Some(key) = EstimateKey::at_probe(scene).filter(|_| geometry) {
             self.estimates.request(key);
         }
+        if let Some(key) = PolicyEstimateKey::for_scene(scene).filter(|_| geometry) {
+            self.policy_estimates.request(key);
+        }
         if scene.tab == Tab::Kfac {
             self.lab.request(LabKey {
                 settings: scene.kfac,
@@ -78,6 +86,7 @@ impl SceneJobs {
         self.race.poll();
         self.paths.poll();
         self.estimates.poll();
+        self.policy_estimates.poll();
         self.lab.poll();
     }
 
@@ -87,6 +96,7 @@ impl SceneJobs {
             ("race", self.race.failure()),
             ("paths", self.paths.failure()),
             ("estimates", self.estimates.failure()),
+            ("policy estimates", self.policy_estimates.failure()),
             ("kfac lab", self.lab.failure()),
         ]
         .into_iter()
@@ -125,6 +135,12 @@ impl SceneJobs {
     pub fn estimates_at_probe(&self, scene: &Scene) -> Option<Arc<ProbeEstimates>> {
         let key = EstimateKey::at_probe(scene)?;
         self.estimates.ready().filter(|e| e.key == key)
+    }
+
+    /// The policy plane's sample-efficiency curve at `scene`'s probe, once computed.
+    pub fn sample_efficiency(&self, scene: &Scene) -> Option<Arc<SampleEfficiency>> {
+        let key = PolicyEstimateKey::for_scene(scene)?;
+        self.policy_estimates.ready().filter(|e| e.key == key)
     }
 
     /// The lab's newest snapshot, whatever settings it was made for.

@@ -23,6 +23,7 @@ mod numbers_panel;
 mod policy_panel;
 pub mod race_panel;
 mod rollout_strip;
+mod sample_efficiency_panel;
 mod side_panel;
 pub mod ui;
 mod ui_state;

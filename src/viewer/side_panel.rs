@@ -43,6 +43,10 @@ pub(super) fn show(
         ui.separator();
         out.extend(race_panel::show(ui, scene));
     }
+    if scene.family() == crate::scene::Family::Policy {
+        ui.separator();
+        out.extend(super::sample_efficiency_panel::show(ui, scene, frame.jobs));
+    }
 
     ui.separator();
     out.extend(layers_section(ui, scene, state));
