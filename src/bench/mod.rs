@@ -105,6 +105,7 @@ pub fn run(
         kfac_exponents: [None; 4],
         presets: Vec::new(),
         policy: Vec::new(),
+        policy_rollouts: Vec::new(),
     };
     if let (Some(peer), Kernel::Seed) = (&config.peer, config.model.kernel) {
         // The peer first, alone on the machine, on the same grids and node counts.
@@ -125,6 +126,7 @@ pub fn run(
     }
     bench_particles(ctx, config, &mut report, &mut progress)?;
     policy::bench_policy(ctx, config, &mut report, &mut progress)?;
+    policy::bench_rollouts(ctx, config, &mut report, &mut progress)?;
     bench_frames(ctx, config, &mut report, &mut progress)?;
     if !config.kfac_widths.is_empty() {
         bench_kfac(ctx, config, &mut report, &mut progress)?;

@@ -1,7 +1,10 @@
 //! The policy plane's section: its field kernel (`policy_field.wgsl`, closed-form Stein
 //! solves) over the pendulum's and the cart's default views at the FIM section's grid sizes,
 //! against its f32 mirror (`cpu::policy`) and the f64 closed loop (`Lqr::evaluate`), both on
-//! all cores with rayon — the same cells; the speed-up is over the faster CPU path.
+//! all cores with rayon — the same cells; the speed-up is over the faster CPU path. Then the
+//! sampled estimates: N rollouts of H = 30 steps at the pendulum's default probe on the GPU
+//! (`policy_rollouts.wgsl`, with its read-back) against the f64 reference
+//! (`sampling::estimate`, rayon over the rollouts) drawing the same numbers.
 
 use serde::Serialize;
 
@@ -89,6 +92,92 @@ pub(super) fn bench_policy(
         }
     }
     Ok(())
+}
+
+/// One rollout count of the sampled estimates.
+#[derive(Clone, Debug, Serialize)]
+pub struct RolloutRow {
+    /// N.
+    pub rollouts: u32,
+    /// H.
+    pub horizon: u32,
+    /// GPU: median wall time of the dispatch and read-back, ms.
+    pub gpu_ms: f64,
+    /// CPU: median wall time of the f64 estimate on all cores, ms.
+    pub cpu_ms: f64,
+}
+
+/// The rollout counts the section times.
+pub const BENCH_ROLLOUTS: [u32; 2] = [4096, 65_536];
+
+/// Times the GPU rollouts against the f64 ones (the same draws).
+pub(super) fn bench_rollouts(
+    ctx: &GpuContext,
+    config: &BenchConfig,
+    report: &mut BenchReport,
+    progress: &mut impl FnMut(&str),
+) -> Result<(), GpuError> {
+    use crate::compute::policy_rollouts::{RolloutPipeline, estimate_on_gpu};
+    let pipeline = RolloutPipeline::new(&ctx.device);
+    let system = System::new(Plant::Pendulum);
+    let lqr = Lqr::new(&system);
+    let k = crate::scene::default_policy_probe(&system);
+    let horizon = 30;
+    for n in BENCH_ROLLOUTS {
+        progress(&format!("policy rollouts: {n} × {horizon}"));
+        let mut failed = None;
+        let gpu = wall_ms(
+            config.warmup,
+            config.repeats.min(5),
+            || match estimate_on_gpu(ctx, &pipeline, &system, k, n, horizon, 1, 0, true) {
+                Ok(e) => {
+                    std::hint::black_box(e);
+                }
+                Err(e) => failed = Some(e),
+            },
+        );
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        let cpu = wall_ms(1, config.repeats.min(5), || {
+            std::hint::black_box(crate::math::policy::sampling::estimate(
+                &lqr, k, n, horizon, 1, 0, true,
+            ));
+        });
+        report.policy_rollouts.push(RolloutRow {
+            rollouts: n,
+            horizon,
+            gpu_ms: median_p95(&gpu).0,
+            cpu_ms: median_p95(&cpu).0,
+        });
+    }
+    Ok(())
+}
+
+/// The rollout rows of the readable table.
+pub fn rollout_table(rows: &[RolloutRow]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    if rows.is_empty() {
+        return s;
+    }
+    let _ = writeln!(
+        s,
+        "
+policy rollouts (REINFORCE ∇̂ and F̂, pendulum, default probe)    GPU ms   CPU f64 ms (all cores)   GPU speed-up"
+    );
+    for r in rows {
+        let _ = writeln!(
+            s,
+            "  N = {:>6}, H = {:>3}                                          {:>8.2}   {:>10.2}               {:>8.1}×",
+            r.rollouts,
+            r.horizon,
+            r.gpu_ms,
+            r.cpu_ms,
+            r.cpu_ms / r.gpu_ms
+        );
+    }
+    s
 }
 
 /// The section's lines of the readable table.

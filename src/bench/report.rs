@@ -154,4 +154,7 @@ pub struct BenchReport {
     pub presets: Vec<presets::PresetRow>,
     /// The policy plane's field kernel against its f64 loop on all cores.
     pub policy: Vec<super::policy::PolicyRow>,
+    /// The policy plane's sampled estimates: GPU rollouts against the f64 rollouts on all
+    /// cores.
+    pub policy_rollouts: Vec<super::policy::RolloutRow>,
 }

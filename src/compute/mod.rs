@@ -12,6 +12,7 @@ pub mod geodesic;
 pub mod kfac;
 pub mod particles;
 pub mod policy;
+pub mod policy_rollouts;
 
 use crate::gpu::shader;
 

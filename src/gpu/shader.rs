@@ -100,6 +100,10 @@ pub const SOURCES: &[(&str, &str)] = &[
     ),
     ("geodesic.wgsl", include_str!("../../shaders/geodesic.wgsl")),
     (
+        "policy_rollouts.wgsl",
+        include_str!("../../shaders/policy_rollouts.wgsl"),
+    ),
+    (
         "geodesic_policy.wgsl",
         include_str!("../../shaders/geodesic_policy.wgsl"),
     ),

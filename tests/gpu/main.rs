@@ -16,3 +16,4 @@ mod policy;
 mod policy_convergence;
 mod policy_flow;
 mod policy_geodesic;
+mod policy_rollouts;
