@@ -82,8 +82,9 @@ pub struct ViewArgs {
     #[arg(long, hide = true, value_name = "SECONDS")]
     pub automation_stall_limit: Option<f64>,
     /// Automation (measuring a handle drag): move the target θ* every frame, around a circle
-    /// of radius 0.3 about where it starts, through the same scene edit a dragged handle makes.
-    /// Needs --frames.
+    /// of radius 0.3 about where it starts, through the same scene edit a dragged handle makes;
+    /// on the policy plane (whose target is computed) sweep the exploration σ and ω² ±20%
+    /// through the sliders' edit instead. Needs --frames.
     #[arg(long)]
     pub drag_target: bool,
     /// Automation (measuring as a user sees it): frames do not wait for off-loop work (the

@@ -23,6 +23,7 @@
 pub mod estimates;
 pub mod lab;
 pub mod paths;
+pub mod policy_edges;
 pub mod policy_estimates;
 pub mod race;
 pub mod set;
@@ -81,6 +82,31 @@ impl<K: Clone, R> Progress<'_, K, R> {
     pub fn keep_going(&self) -> bool {
         self.newest
             .is_some_and(|newest| newest.load(Ordering::Acquire) == self.run)
+    }
+
+    /// Whether a newer request is waiting (never in [`JobMode::Deterministic`]): work that
+    /// only the newest key's result matters for stops early on it.
+    pub fn superseded(&self) -> bool {
+        self.newest
+            .is_some_and(|newest| newest.load(Ordering::Acquire) != self.run)
+    }
+
+    /// Waits up to `wait` for the request to settle (a slider still moving asks again every
+    /// frame); false when a newer request came meanwhile. At once true in
+    /// [`JobMode::Deterministic`]. Costly work calls it first, so a drag does not spend a core
+    /// on keys it has already left.
+    pub fn settle(&self, wait: Duration) -> bool {
+        if self.newest.is_none() {
+            return true;
+        }
+        let until = Instant::now() + wait;
+        while Instant::now() < until {
+            if self.superseded() {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        !self.superseded()
     }
 }
 

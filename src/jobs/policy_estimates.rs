@@ -77,8 +77,34 @@ fn norm2(v: [f64; 2]) -> f64 {
     v[0].hypot(v[1])
 }
 
+/// How long a request must stand before the job spends its rollouts on it (a σ or ω²
+/// slider being dragged asks for a new curve every frame).
+pub const SETTLE: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// The job's work: waits for the request to settle, computes the curve unless a newer
+/// request comes meanwhile, and publishes it.
+pub fn sample_efficiency_work(
+    key: &PolicyEstimateKey,
+    progress: &mut crate::jobs::Progress<'_, PolicyEstimateKey, SampleEfficiency>,
+) {
+    if !progress.settle(SETTLE) {
+        return;
+    }
+    if let Some(curve) = sample_efficiency_unless(key, || progress.superseded()) {
+        progress.publish(curve);
+    }
+}
+
 /// Computes the curve (f64, rollouts on all cores).
 pub fn compute_sample_efficiency(key: &PolicyEstimateKey) -> SampleEfficiency {
+    sample_efficiency_unless(key, || false).expect("never stopped")
+}
+
+/// The curve, or None as soon as `stop` says so (checked between estimates).
+fn sample_efficiency_unless(
+    key: &PolicyEstimateKey,
+    stop: impl Fn() -> bool,
+) -> Option<SampleEfficiency> {
     let lqr = Lqr::new(&key.system);
     let exact = lqr.finite_horizon(key.probe, key.horizon);
     let f = exact.fisher;
@@ -89,6 +115,9 @@ pub fn compute_sample_efficiency(key: &PolicyEstimateKey) -> SampleEfficiency {
         .map(|&n| {
             let (mut grad, mut plain, mut fisher) = (0.0, 0.0, 0.0);
             for stream in 0..REPEATS {
+                if stop() {
+                    return None;
+                }
                 let run = |baseline| {
                     estimate(&lqr, key.probe, n, key.horizon, key.seed, stream, baseline)
                 };
@@ -106,19 +135,19 @@ pub fn compute_sample_efficiency(key: &PolicyEstimateKey) -> SampleEfficiency {
                 fisher += (d[0] * d[0] + 2.0 * d[1] * d[1] + d[2] * d[2]) / (f_norm * f_norm);
             }
             let rms = |sum: f64| (sum / REPEATS as f64).sqrt();
-            SampleRow {
+            Some(SampleRow {
                 rollouts: n,
                 grad_error: rms(grad),
                 grad_error_plain: rms(plain),
                 fisher_error: rms(fisher),
-            }
+            })
         })
-        .collect();
-    SampleEfficiency {
+        .collect::<Option<Vec<_>>>()?;
+    Some(SampleEfficiency {
         key: *key,
         exact,
         rows,
-    }
+    })
 }
 
 #[cfg(test)]

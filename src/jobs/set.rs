@@ -7,7 +7,8 @@ use std::sync::Arc;
 use super::estimates::{EstimateKey, ProbeEstimates, compute};
 use super::lab::{LabKey, lab_job};
 use super::paths::{PathKey, PathSet, compute_paths};
-use super::policy_estimates::{PolicyEstimateKey, SampleEfficiency, compute_sample_efficiency};
+use super::policy_edges::{EdgeDistances, EdgeKey, edge_work};
+use super::policy_estimates::{PolicyEstimateKey, SampleEfficiency, sample_efficiency_work};
 use super::race::{RaceKey, RaceSet, compute_race};
 use super::{Job, JobMode};
 use crate::kfac::lab::LabSnapshot;
@@ -24,6 +25,8 @@ pub struct SceneJobs {
     pub estimates: Job<EstimateKey, ProbeEstimates>,
     /// The policy plane's sample efficiency at the probe.
     pub policy_estimates: Job<PolicyEstimateKey, SampleEfficiency>,
+    /// The policy plane's Fisher–Rao distances from the probe to the edge along its arrows.
+    pub policy_edges: Job<EdgeKey, EdgeDistances>,
     /// The K-FAC lab's training.
     pub lab: Job<LabKey, LabSnapshot>,
     lab_restarts: u32,
@@ -37,7 +40,8 @@ impl SceneJobs {
             race: Job::single("race", mode, compute_race),
             paths: Job::single("paths", mode, compute_paths),
             estimates: Job::single("estimates", mode, compute),
-            policy_estimates: Job::single("policy estimates", mode, compute_sample_efficiency),
+            policy_estimates: Job::new("policy estimates", mode, sample_efficiency_work),
+            policy_edges: Job::new("policy edges", mode, edge_work),
             lab: lab_job(mode),
             lab_restarts: 0,
         }
@@ -50,6 +54,7 @@ impl SceneJobs {
         self.paths.set_mode(mode);
         self.estimates.set_mode(mode);
         self.policy_estimates.set_mode(mode);
+        self.policy_edges.set_mode(mode);
         self.lab.set_mode(mode);
     }
 
@@ -76,6 +81,9 @@ impl SceneJobs {
         if let Some(key) = PolicyEstimateKey::for_scene(scene).filter(|_| geometry) {
             self.policy_estimates.request(key);
         }
+        if let Some(key) = EdgeKey::for_scene(scene).filter(|_| geometry) {
+            self.policy_edges.request(key);
+        }
         if scene.tab == Tab::Kfac {
             self.lab.request(LabKey {
                 settings: scene.kfac,
@@ -87,6 +95,7 @@ impl SceneJobs {
         self.paths.poll();
         self.estimates.poll();
         self.policy_estimates.poll();
+        self.policy_edges.poll();
         self.lab.poll();
     }
 
@@ -97,6 +106,7 @@ impl SceneJobs {
             ("paths", self.paths.failure()),
             ("estimates", self.estimates.failure()),
             ("policy estimates", self.policy_estimates.failure()),
+            ("policy edges", self.policy_edges.failure()),
             ("kfac lab", self.lab.failure()),
         ]
         .into_iter()
@@ -141,6 +151,12 @@ impl SceneJobs {
     pub fn sample_efficiency(&self, scene: &Scene) -> Option<Arc<SampleEfficiency>> {
         let key = PolicyEstimateKey::for_scene(scene)?;
         self.policy_estimates.ready().filter(|e| e.key == key)
+    }
+
+    /// The edge distances at `scene`'s probe, once shot.
+    pub fn edge_distances(&self, scene: &Scene) -> Option<Arc<EdgeDistances>> {
+        let key = EdgeKey::for_scene(scene)?;
+        self.policy_edges.ready().filter(|e| e.key == key)
     }
 
     /// The lab's newest snapshot, whatever settings it was made for.

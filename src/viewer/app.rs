@@ -204,7 +204,19 @@ impl App {
             // As the panel's "load scene" does.
             self.scene = scene.clone();
         }
-        if self.options.drag_target {
+        if let (true, Some(system)) = (self.options.drag_target, self.options.scene.system) {
+            // The policy plane's target is computed: its "drag" is a slider edit, the
+            // exploration σ and ω² swept ±20% about their start, once per frame, through the
+            // edit the sliders make (the "slider edit redraws" frame goal).
+            let swing = 1.0 + 0.2 * (self.frames as f64 * 0.05).sin();
+            let edited = crate::math::policy::System {
+                exploration: system.exploration * swing,
+                omega2: system.omega2.map(|w| w * swing),
+                ..system
+            };
+            self.scene
+                .apply(crate::scene::SceneEdit::SetSystem(Some(edited)));
+        } else if self.options.drag_target {
             // The same edit a dragged handle makes, once per frame, around a circle about the
             // starting target (the scenario of the "dragging a handle" frame goal).
             let origin = self.options.scene.target();

@@ -21,7 +21,7 @@ pub(super) fn show(
     frame: &FrameContext<'_>,
 ) -> Vec<Command> {
     if let Some(system) = &scene.system {
-        return super::policy_panel::numbers(ui, scene, system, state);
+        return super::policy_panel::numbers(ui, scene, system, frame.jobs);
     }
     let mut out = Vec::new();
     let numbers = state.numbers(scene, &frame.info).clone();

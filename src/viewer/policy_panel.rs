@@ -8,7 +8,6 @@ use egui::{FontId, RichText};
 
 use super::command::Command;
 use super::numbers_panel::short;
-use super::ui_state::UiState;
 use crate::frame::overlay::color;
 use crate::math::policy::{Lqr, Plant, System};
 use crate::math::sym2::{angle_deg, natural_gradient};
@@ -134,53 +133,12 @@ pub(super) fn system_controls(ui: &mut egui::Ui, scene: &Scene, system: &System)
     out
 }
 
-/// Longest Fisher–Rao length a ray from the probe is followed toward the edge.
-pub const EDGE_RAY_LENGTH: f64 = 500.0;
-
-/// What the edge distances depend on.
-pub type EdgeKey = (System, [f64; 2], f64);
-
-/// The Fisher–Rao distance from the probe to the triangle's edge along −∇C and along −ñ (the
-/// exponential map, f64), in words: where the ray leaves, or that it did not within
-/// [`EDGE_RAY_LENGTH`] — a ray aimed at a corner (infinitely far) may never get there.
-fn edge_distances(system: &System, probe: [f64; 2], damping: f64) -> [String; 2] {
-    use crate::math::family::Plane;
-    use crate::math::geodesic::{StopReason, exp_map};
-    let plane = crate::math::policy::PolicyPlane::new(system);
-    let Some(c) = plane.lqr.evaluate(probe).closed else {
-        return ["the probe is outside".to_owned(), String::new()];
-    };
-    let natural = natural_gradient(&c.fisher, damping, c.grad);
-    let describe = |direction: Option<[f64; 2]>| -> String {
-        let Some(d) = direction.filter(|d| d.iter().any(|v| *v != 0.0)) else {
-            return "no direction here".to_owned();
-        };
-        match exp_map(&plane, probe, [-d[0], -d[1]], EDGE_RAY_LENGTH) {
-            Ok(g) => match g.stopped {
-                Some(StopReason::LeftModel) => format!(
-                    "{:.4} to the edge, at ({}, {})",
-                    g.length,
-                    short(g.end[0]),
-                    short(g.end[1])
-                ),
-                Some(other) => format!("stops after {:.4}: {other}", g.length),
-                None => {
-                    format!("no edge within {EDGE_RAY_LENGTH} (toward a corner, infinitely far?)")
-                }
-            },
-            Err(e) => e.to_string(),
-        }
-    };
-    debug_assert!(plane.check(probe).is_ok());
-    [describe(Some(c.grad)), describe(natural)]
-}
-
 /// The numbers at K* and at the probe.
 pub(super) fn numbers(
     ui: &mut egui::Ui,
     scene: &Scene,
     system: &System,
-    state: &mut UiState,
+    jobs: &crate::jobs::SceneJobs,
 ) -> Vec<Command> {
     let mut out = Vec::new();
     let lqr = Lqr::new(system);
@@ -254,14 +212,19 @@ pub(super) fn numbers(
         fmt(c.gauss_newton[0]),
         fmt(c.gauss_newton[1])
     )));
-    let key: EdgeKey = (*system, p, scene.damping);
-    if state.edge_distances.as_ref().is_none_or(|(k, _)| *k != key) {
-        state.edge_distances = Some((key, edge_distances(system, p, scene.damping)));
-    }
-    if let Some((_, [along_grad, along_natural])) = &state.edge_distances {
-        ui.label(mono("Fisher–Rao distance to the edge, along"));
-        ui.label(mono(format!(" −∇C: {along_grad}")).color(color(palette::EUCLID)));
-        ui.label(mono(format!(" −ñ:  {along_natural}")).color(color(palette::NATURAL)));
+    // Shot off the frame loop (a job: a σ slider being dragged would otherwise shoot both rays
+    // every frame).
+    ui.label(mono("Fisher–Rao distance to the edge, along"));
+    match jobs.edge_distances(scene) {
+        Some(edges) => {
+            let [along_grad, along_natural] = &edges.text;
+            ui.label(mono(format!(" −∇C: {along_grad}")).color(color(palette::EUCLID)));
+            ui.label(mono(format!(" −ñ:  {along_natural}")).color(color(palette::NATURAL)));
+        }
+        None => {
+            ui.label(mono(" shooting…"));
+            ui.ctx().request_repaint();
+        }
     }
     ui.label(mono(format!(
         "angle Δθ = {}   κ = {:.4e}",
@@ -271,26 +234,4 @@ pub(super) fn numbers(
         c.kappa
     )));
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Along both arrows from the pendulum's default probe the rays reach the upper edge, at
-    /// Fisher–Rao lengths that differ (the arrows part by 46°): those of `fisherflow geodesic
-    /// --system plant=pendulum --from 31.6,3.2 --direction …` along −∇C and −ñ (223.437 and
-    /// 172.339); a probe outside says so.
-    #[test]
-    fn edge_distances_along_the_arrows() {
-        let system: System = "plant=pendulum".parse().unwrap();
-        let [grad, natural] = edge_distances(&system, [31.6, 3.2], 0.0);
-        assert!(grad.contains("to the edge") && natural.contains("to the edge"));
-        assert_ne!(grad, natural);
-        let length = |s: &str| s.split_whitespace().next().unwrap().parse::<f64>().unwrap();
-        assert!((length(&grad) - 223.4369).abs() < 1e-3, "{grad}");
-        assert!((length(&natural) - 172.3394).abs() < 1e-3, "{natural}");
-        let [outside, _] = edge_distances(&system, [5.0, 3.0], 0.0);
-        assert!(outside.contains("outside"), "{outside}");
-    }
 }

@@ -49,7 +49,6 @@ pub struct UiState {
     pub rollout_start: Option<[f64; 2]>,
     /// The policy plane's distances to the triangle's edge along the probe's two arrows,
     /// with the inputs they were computed for (recomputed when those change).
-    pub(super) edge_distances: Option<(super::policy_panel::EdgeKey, [String; 2])>,
     /// The K-FAC tab's own state (made the first time the tab is shown).
     pub(super) kfac: Option<KfacTab>,
 }
@@ -66,7 +65,6 @@ impl Default for UiState {
             untie_sigmas: false,
             numbers: None,
             rollout_start: None,
-            edge_distances: None,
             kfac: None,
         }
     }
