@@ -356,16 +356,17 @@ pub fn run(args: &OptimizeArgs) -> CliResult {
         &hyper,
     );
     let text = if args.json {
-        let out = serde_json::json!({
-            "model": target,
-            "slice": slice,
-            "start": args.start,
-            "target": target_xy,
-            "steps": args.steps,
-            "hyperparameters": hyper,
-            "runs": runs,
-        });
-        serde_json::to_string_pretty(&out).map_err(CliError::runtime)? + "\n"
+        race_json(
+            serde_json::json!({
+                "model": target,
+                "slice": slice,
+                "start": args.start,
+                "target": target_xy,
+            }),
+            args,
+            &hyper,
+            &runs,
+        )?
     } else {
         let title = format!(
             "optimizer race on slice {slice} from ({}, {}) to ({}, {}):",
@@ -381,6 +382,21 @@ pub fn run(args: &OptimizeArgs) -> CliResult {
     };
     print!("{text}");
     Ok(())
+}
+
+/// The race's JSON: `head`'s keys (the family's: model and slice, or system and optimum),
+/// then the steps, the hyperparameters and the runs.
+fn race_json(
+    head: serde_json::Value,
+    args: &OptimizeArgs,
+    hyper: &crate::math::optimize::Hyperparameters,
+    runs: &[Run],
+) -> Result<String, CliError> {
+    let mut out = head;
+    out["steps"] = serde_json::json!(args.steps);
+    out["hyperparameters"] = serde_json::json!(hyper);
+    out["runs"] = serde_json::json!(runs);
+    Ok(serde_json::to_string_pretty(&out).map_err(CliError::runtime)? + "\n")
 }
 
 fn check_steps(steps: u32) -> Result<(), CliError> {
@@ -424,15 +440,16 @@ fn run_policy(args: &OptimizeArgs, system_text: &str) -> CliResult {
         &hyper,
     );
     let text = if args.json {
-        let out = serde_json::json!({
-            "system": system,
-            "start": args.start,
-            "steps": args.steps,
-            "hyperparameters": hyper,
-            "optimum": { "theta": k_star, "loss": c_star },
-            "runs": runs,
-        });
-        serde_json::to_string_pretty(&out).map_err(CliError::runtime)? + "\n"
+        race_json(
+            serde_json::json!({
+                "system": system,
+                "start": args.start,
+                "optimum": { "theta": k_star, "loss": c_star },
+            }),
+            args,
+            &hyper,
+            &runs,
+        )?
     } else {
         let title = format!(
             "optimizer race on the {} policy plane ({system}) from K = ({}, {}); K* = ({:.6}, \

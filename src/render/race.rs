@@ -57,19 +57,7 @@ pub fn instances(
     let mut markers = Vec::new();
     for run in &set.runs {
         let c = color(run.optimizer);
-        let points: Vec<[f32; 2]> = run
-            .trajectory
-            .iter()
-            .map(|s| display_offset(camera, s.theta))
-            .collect();
-        for pair in points.windows(2) {
-            lines.push(LineInstance {
-                start: pair[0],
-                end: pair[1],
-                color: linear_rgba(c, 0.9),
-                style: [1.5 * w, 0.0],
-            });
-        }
+        let points = polyline(camera, run, linear_rgba(c, 0.9), 1.5 * w, &mut lines);
         // A dot per step after the start (the start handle marks step 0).
         for &p in points.iter().skip(1) {
             markers.push(MarkerInstance {
@@ -99,19 +87,7 @@ pub fn instances(
         });
         for run in &ring_start.runs {
             let c = color(run.optimizer);
-            let points: Vec<[f32; 2]> = run
-                .trajectory
-                .iter()
-                .map(|s| display_offset(camera, s.theta))
-                .collect();
-            for pair in points.windows(2) {
-                lines.push(LineInstance {
-                    start: pair[0],
-                    end: pair[1],
-                    color: linear_rgba(c, 0.45),
-                    style: [1.0 * w, 0.0],
-                });
-            }
+            let points = polyline(camera, run, linear_rgba(c, 0.45), w, &mut lines);
             if run.stop.reason() == "left-domain"
                 && let Some(&end) = points.last()
             {
@@ -126,6 +102,29 @@ pub fn instances(
     }
     markers.push(start_handle(camera, start, px_per_point));
     (lines, markers)
+}
+
+/// A run's iterates in display units, and the segments between them (`width` px, `color`
+/// linear) pushed onto `lines`.
+fn polyline(
+    camera: &Camera,
+    run: &crate::math::optimize::Run,
+    color: [f32; 4],
+    width: f32,
+    lines: &mut Vec<LineInstance>,
+) -> Vec<[f32; 2]> {
+    let points: Vec<[f32; 2]> = run
+        .trajectory
+        .iter()
+        .map(|s| display_offset(camera, s.theta))
+        .collect();
+    lines.extend(points.windows(2).map(|pair| LineInstance {
+        start: pair[0],
+        end: pair[1],
+        color,
+        style: [width, 0.0],
+    }));
+    points
 }
 
 /// The start handle: a white ring the size of the other handles.

@@ -101,23 +101,18 @@ pub(super) fn system_controls(ui: &mut egui::Ui, scene: &Scene, system: &System)
         edited.omega2 = Some(w2).filter(|_| system.omega2.is_some() || w2 != system.a());
     }
     ui.collapsing("cost weights and initial state", |ui| {
-        set(
-            key_slider(ui, "q_pos", "q_pos", system.q_pos),
-            &mut edited.q_pos,
-        );
-        set(
-            key_slider(ui, "q_vel", "q_vel", system.q_vel),
-            &mut edited.q_vel,
-        );
-        set(key_slider(ui, "r", "r", system.r), &mut edited.r);
-        set(
-            key_slider(ui, "x0_pos", "x0_pos", system.x0_pos),
-            &mut edited.x0_pos,
-        );
-        set(
-            key_slider(ui, "x0_vel", "x0_vel", system.x0_vel),
-            &mut edited.x0_vel,
-        );
+        // Each labelled by its system key (MATH.md's names).
+        let weights = [
+            ("q_pos", &mut edited.q_pos),
+            ("q_vel", &mut edited.q_vel),
+            ("r", &mut edited.r),
+            ("x0_pos", &mut edited.x0_pos),
+            ("x0_vel", &mut edited.x0_vel),
+        ];
+        for (key, slot) in weights {
+            let current = *slot;
+            set(key_slider(ui, key, key, current), slot);
+        }
     });
     if changed {
         out.push(Command::Edit(SceneEdit::SetSystem(Some(edited))));

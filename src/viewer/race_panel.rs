@@ -60,53 +60,19 @@ pub fn show(ui: &mut egui::Ui, scene: &Scene) -> Vec<Command> {
         if scene.system.is_some() {
             // The policy plane's five, each at its own rate (no shared slider: their scales
             // differ by orders of magnitude, and gauss-newton's ½ is policy iteration).
-            egui::Grid::new("policy race optimizers")
-                .num_columns(2)
-                .show(ui, |ui| {
-                    for o in Optimizer::POLICY_RACE {
-                        ui.horizontal(|ui| {
-                            swatch(ui, race::color(o));
-                            ui.checkbox(race.policy_optimizers.get_mut(o), o.name());
-                        });
-                        ui.add(
-                            egui::DragValue::new(race.policy_lr.get_mut(o))
-                                .range(LR_RANGE.0..=LR_RANGE.1)
-                                .speed(0.001)
-                                .prefix("lr "),
-                        );
-                        ui.end_row();
-                    }
-                });
-            ui.add(
-                egui::Slider::new(&mut race.steps, RACE_STEPS_RANGE.0..=RACE_STEPS_RANGE.1)
-                    .logarithmic(true)
-                    .text("steps"),
-            );
-            let h = &mut race.hyper;
-            ui.add(egui::Slider::new(&mut h.momentum, 0.0..=0.999).text("momentum β"));
-            ui.add(egui::Slider::new(&mut h.beta1, 0.0..=0.999).text("Adam β1"));
-            ui.add(egui::Slider::new(&mut h.beta2, 0.0..=0.9999).text("Adam β2"));
-            ui.add(
-                egui::Slider::new(
-                    &mut race.ring_starts,
-                    RING_STARTS_RANGE.0..=RING_STARTS_RANGE.1,
-                )
-                .text("ring of starts"),
-            )
-            .on_hover_text(
-                "0: one start. N: also N starts on the Fisher–Rao circle δᵀFδ = r² about it, \
-                 each raced by every ticked optimizer; the table counts the crashes",
-            );
-            if race.ring_starts > 0 {
-                ui.add(
-                    egui::Slider::new(
-                        &mut race.ring_radius,
-                        RING_RADIUS_RANGE.0..=RING_RADIUS_RANGE.1,
-                    )
-                    .logarithmic(true)
-                    .text("ring radius (Fisher–Rao)"),
-                );
-            }
+            let policy_race = &mut race;
+            optimizer_grid(ui, "policy race optimizers", 0.001, |ui, row| {
+                for o in Optimizer::POLICY_RACE {
+                    row(
+                        ui,
+                        o,
+                        policy_race.policy_optimizers.get_mut(o),
+                        policy_race.policy_lr.get_mut(o),
+                    );
+                }
+            });
+            steps_and_betas(ui, &mut race);
+            ring_controls(ui, &mut race);
             if race != before {
                 out.push(Command::Edit(SceneEdit::SetRace(race)));
             }
@@ -123,32 +89,19 @@ pub fn show(ui: &mut egui::Ui, scene: &Scene) -> Vec<Command> {
         {
             race.lr = crate::math::optimize::PerOptimizer::splat(shared_lr);
         }
-        egui::Grid::new("race optimizers")
-            .num_columns(3)
-            .show(ui, |ui| {
-                for o in Optimizer::MIXTURE {
-                    ui.horizontal(|ui| {
-                        swatch(ui, race::color(o));
-                        ui.checkbox(race.optimizers.get_mut(o), o.name());
-                    });
-                    ui.add(
-                        egui::DragValue::new(race.lr.get_mut(o))
-                            .range(LR_RANGE.0..=LR_RANGE.1)
-                            .speed(0.01)
-                            .prefix("lr "),
-                    );
-                    ui.end_row();
-                }
-            });
-        ui.add(
-            egui::Slider::new(&mut race.steps, RACE_STEPS_RANGE.0..=RACE_STEPS_RANGE.1)
-                .logarithmic(true)
-                .text("steps"),
-        );
+        let mixture_race = &mut race;
+        optimizer_grid(ui, "race optimizers", 0.01, |ui, row| {
+            for o in Optimizer::MIXTURE {
+                row(
+                    ui,
+                    o,
+                    mixture_race.optimizers.get_mut(o),
+                    mixture_race.lr.get_mut(o),
+                );
+            }
+        });
+        steps_and_betas(ui, &mut race);
         let h = &mut race.hyper;
-        ui.add(egui::Slider::new(&mut h.momentum, 0.0..=0.999).text("momentum β"));
-        ui.add(egui::Slider::new(&mut h.beta1, 0.0..=0.999).text("Adam β1"));
-        ui.add(egui::Slider::new(&mut h.beta2, 0.0..=0.9999).text("Adam β2"));
         ui.add(
             egui::Slider::new(&mut h.eps, 1e-12..=1.0)
                 .logarithmic(true)
@@ -170,6 +123,73 @@ pub fn show(ui: &mut egui::Ui, scene: &Scene) -> Vec<Command> {
         out.push(Command::Edit(SceneEdit::SetRace(race)));
     }
     out
+}
+
+/// One row's widgets: the optimizer's swatch and tick box, its learning rate.
+type OptimizerRow<'a> = &'a mut dyn FnMut(&mut egui::Ui, Optimizer, &mut bool, &mut f64);
+
+/// The optimizers' grid: `rows` calls its row function once per optimizer (the rate dragged
+/// in steps of `speed`).
+fn optimizer_grid(
+    ui: &mut egui::Ui,
+    id: &str,
+    speed: f64,
+    rows: impl FnOnce(&mut egui::Ui, OptimizerRow<'_>),
+) {
+    egui::Grid::new(id).num_columns(2).show(ui, |ui| {
+        let mut row = |ui: &mut egui::Ui, o: Optimizer, ticked: &mut bool, lr: &mut f64| {
+            ui.horizontal(|ui| {
+                swatch(ui, race::color(o));
+                ui.checkbox(ticked, o.name());
+            });
+            ui.add(
+                egui::DragValue::new(lr)
+                    .range(LR_RANGE.0..=LR_RANGE.1)
+                    .speed(speed)
+                    .prefix("lr "),
+            );
+            ui.end_row();
+        };
+        rows(ui, &mut row);
+    });
+}
+
+/// The step count and the momentum and Adam β sliders both families share.
+fn steps_and_betas(ui: &mut egui::Ui, race: &mut Race) {
+    ui.add(
+        egui::Slider::new(&mut race.steps, RACE_STEPS_RANGE.0..=RACE_STEPS_RANGE.1)
+            .logarithmic(true)
+            .text("steps"),
+    );
+    let h = &mut race.hyper;
+    ui.add(egui::Slider::new(&mut h.momentum, 0.0..=0.999).text("momentum β"));
+    ui.add(egui::Slider::new(&mut h.beta1, 0.0..=0.999).text("Adam β1"));
+    ui.add(egui::Slider::new(&mut h.beta2, 0.0..=0.9999).text("Adam β2"));
+}
+
+/// The policy plane's ring of starts: its count and Fisher–Rao radius.
+fn ring_controls(ui: &mut egui::Ui, race: &mut Race) {
+    ui.add(
+        egui::Slider::new(
+            &mut race.ring_starts,
+            RING_STARTS_RANGE.0..=RING_STARTS_RANGE.1,
+        )
+        .text("ring of starts"),
+    )
+    .on_hover_text(
+        "0: one start. N: also N starts on the Fisher–Rao circle δᵀFδ = r² about it, \
+         each raced by every ticked optimizer; the table counts the crashes",
+    );
+    if race.ring_starts > 0 {
+        ui.add(
+            egui::Slider::new(
+                &mut race.ring_radius,
+                RING_RADIUS_RANGE.0..=RING_RADIUS_RANGE.1,
+            )
+            .logarithmic(true)
+            .text("ring radius (Fisher–Rao)"),
+        );
+    }
 }
 
 /// A run's stop reason, short.
