@@ -372,7 +372,9 @@ impl ConvergencePipeline {
         Self::for_shader(device, "convergence_policy.wgsl")
     }
 
-    fn for_shader(device: &wgpu::Device, shader: &str) -> Self {
+    /// The pipeline of a family's convergence shader (its `evaluate` over
+    /// `common/convergence_scheme.wgsl`).
+    pub fn for_shader(device: &wgpu::Device, shader: &str) -> Self {
         let layout = super::stage_layout(
             device,
             "convergence layout",
@@ -740,10 +742,11 @@ impl ConvergenceMap {
 /// The simulation's convergence stage: the pipeline (compiled on first use) and the current
 /// map, restarted whenever its [`MapSpec`] changes.
 pub struct ConvergenceStage {
-    /// The families' pipelines, each compiled on first use.
-    mixture: Option<ConvergencePipeline>,
-    policy: Option<ConvergencePipeline>,
-    map: Option<ConvergenceMap>,
+    /// One pipeline per family half (a shader over `common/convergence_scheme.wgsl`), each
+    /// compiled on first use.
+    pipelines: Vec<(&'static str, ConvergencePipeline)>,
+    /// The map, and the shader its cells run on.
+    map: Option<(ConvergenceMap, &'static str)>,
     budget: u32,
 }
 
@@ -751,33 +754,49 @@ impl ConvergenceStage {
     /// An empty stage; `budget` cell-steps per frame ([`frame_budget`]).
     pub fn new(ctx: &GpuContext) -> Self {
         Self {
-            mixture: None,
-            policy: None,
+            pipelines: Vec::new(),
             map: None,
             budget: frame_budget(ctx.info.device_type),
         }
     }
 
-    /// The pipeline of `spec`'s family, compiled when first asked for.
-    fn pipeline_for(&mut self, device: &wgpu::Device, policy: bool) -> &ConvergencePipeline {
-        if policy {
-            self.policy
-                .get_or_insert_with(|| ConvergencePipeline::policy(device))
-        } else {
-            self.mixture
-                .get_or_insert_with(|| ConvergencePipeline::new(device))
+    /// The pipeline of `shader`, compiled when first asked for.
+    fn pipeline_for(
+        &mut self,
+        device: &wgpu::Device,
+        shader: &'static str,
+    ) -> &ConvergencePipeline {
+        if !self.pipelines.iter().any(|(s, _)| *s == shader) {
+            self.pipelines
+                .push((shader, ConvergencePipeline::for_shader(device, shader)));
         }
+        &self
+            .pipelines
+            .iter()
+            .find(|(s, _)| *s == shader)
+            .expect("compiled just above")
+            .1
     }
 
-    /// Makes the map match `spec` (a new one, all cells unstarted, when it differs).
-    pub fn ensure(&mut self, ctx: &GpuContext, spec: MapSpec) -> Result<(), GpuError> {
-        if self.map.as_ref().is_some_and(|m| *m.spec() == spec) {
+    /// Makes the map match `spec`, its cells run by the family half `shader` (a new map, all
+    /// cells unstarted, when either differs).
+    pub fn ensure(
+        &mut self,
+        ctx: &GpuContext,
+        spec: MapSpec,
+        shader: &'static str,
+    ) -> Result<(), GpuError> {
+        if self
+            .map
+            .as_ref()
+            .is_some_and(|(m, s)| *m.spec() == spec && *s == shader)
+        {
             return Ok(());
         }
         self.map = None;
-        let pipeline = self.pipeline_for(&ctx.device, spec.system.is_some());
+        let pipeline = self.pipeline_for(&ctx.device, shader);
         let map = ConvergenceMap::new(ctx, pipeline, spec)?;
-        self.map = Some(map);
+        self.map = Some((map, shader));
         Ok(())
     }
 
@@ -788,25 +807,27 @@ impl ConvergenceStage {
 
     /// The frame's share of the work (see [`ConvergenceMap::advance`]).
     pub fn advance(&mut self, ctx: &GpuContext, encoder: &mut wgpu::CommandEncoder) -> bool {
-        let Some(policy) = self.map.as_ref().map(|m| m.spec().system.is_some()) else {
+        let Some(shader) = self.map.as_ref().map(|(_, s)| *s) else {
             return false;
         };
-        self.pipeline_for(&ctx.device, policy);
-        let pipeline = if policy { &self.policy } else { &self.mixture };
+        self.pipeline_for(&ctx.device, shader);
+        let pipeline = self.pipelines.iter().find(|(s, _)| *s == shader);
         match (&mut self.map, pipeline) {
-            (Some(map), Some(pipeline)) => map.advance(ctx, encoder, pipeline, self.budget),
+            (Some((map, _)), Some((_, pipeline))) => {
+                map.advance(ctx, encoder, pipeline, self.budget)
+            }
             _ => false,
         }
     }
 
     /// Finishes the current map now (captures: the recorded frame shows the whole map).
     pub fn run_to_completion(&mut self, ctx: &GpuContext) -> Result<(), GpuError> {
-        let Some(policy) = self.map.as_ref().map(|m| m.spec().system.is_some()) else {
+        let Some(shader) = self.map.as_ref().map(|(_, s)| *s) else {
             return Ok(());
         };
-        self.pipeline_for(&ctx.device, policy);
-        let pipeline = if policy { &self.policy } else { &self.mixture };
-        if let (Some(map), Some(pipeline)) = (&mut self.map, pipeline) {
+        self.pipeline_for(&ctx.device, shader);
+        let pipeline = self.pipelines.iter().find(|(s, _)| *s == shader);
+        if let (Some((map, _)), Some((_, pipeline))) = (&mut self.map, pipeline) {
             map.run_to_completion(ctx, pipeline)?;
         }
         Ok(())
@@ -814,6 +835,6 @@ impl ConvergenceStage {
 
     /// The current map, if any.
     pub fn map(&self) -> Option<&ConvergenceMap> {
-        self.map.as_ref()
+        self.map.as_ref().map(|(m, _)| m)
     }
 }

@@ -69,7 +69,9 @@ impl GeodesicPipeline {
         Self::for_shader(device, "geodesic_policy.wgsl")
     }
 
-    fn for_shader(device: &wgpu::Device, shader: &str) -> Self {
+    /// The three pipelines of a family's geodesic shader (its `evaluate` over
+    /// `common/geodesic_scheme.wgsl`).
+    pub fn for_shader(device: &wgpu::Device, shader: &str) -> Self {
         // 0 uniform, 1 node table (read), 2 states, 3 segments.
         let layout = super::stage_layout(
             device,

@@ -37,14 +37,13 @@ pub fn ball_key(scene: &Scene) -> Option<BallKey> {
     })
 }
 
-/// The geodesic stage: the families' pipelines (each built on first use: llvmpipe compiles
-/// slowly), the last ball's buffers and the key and start frame they were computed for.
+/// The geodesic stage: one pipeline per family half (`StageFamily::ball_shader`, each built on
+/// first use: llvmpipe compiles slowly), the last ball's buffers (bound for the shader named
+/// beside them) and the key and start frame they were computed for.
 #[derive(Default)]
 pub(super) struct GeodesicStage {
-    pub(super) mixture: Option<GeodesicPipeline>,
-    pub(super) policy: Option<GeodesicPipeline>,
-    /// The buffers, bound for the pipeline of the family in the flag (true: the policy plane).
-    pub(super) data: Option<(GeodesicData, bool)>,
+    pub(super) pipelines: Vec<(&'static str, GeodesicPipeline)>,
+    pub(super) data: Option<(GeodesicData, &'static str)>,
     pub(super) key: Option<BallKey>,
     /// None where the probe could not start a ball (outside the model, κ > KAPPA_MAX).
     pub(super) frame: Option<BallFrame>,
@@ -105,41 +104,34 @@ impl Simulation {
         let rule =
             QuadratureRule::new(key.nodes).map_err(|e| GpuError::InvalidInput(e.to_string()))?;
         stage.key = Some(key);
-        let spec = &key.spec;
-        let policy = key.system.is_some();
-        let params = match &key.system {
-            Some(system) => {
-                stage.frame = policy_ball_frame(system, spec.probe);
-                policy_geodesic_params(system, spec.probe, spec.radius, spec.rays, spec.steps)
-            }
-            None => {
-                stage.frame = ball_frame(&spec.base, &spec.slice, spec.probe, &rule);
-                geodesic_params(spec, &rule)
-            }
-        };
-        let Some(params) = params else {
+        let family = stages_for(scene);
+        let Some((frame, params)) = family.ball(&key, &rule) else {
+            stage.frame = None;
             return Ok(());
         };
-        let pipeline: &GeodesicPipeline = if policy {
-            stage
-                .policy
-                .get_or_insert_with(|| GeodesicPipeline::policy(&ctx.device))
-        } else {
-            stage
-                .mixture
-                .get_or_insert_with(|| GeodesicPipeline::new(&ctx.device))
-        };
+        stage.frame = Some(frame);
+        let shader = family.ball_shader();
+        if !stage.pipelines.iter().any(|(s, _)| *s == shader) {
+            let pipeline = GeodesicPipeline::for_shader(&ctx.device, shader);
+            stage.pipelines.push((shader, pipeline));
+        }
+        let pipeline = &stage
+            .pipelines
+            .iter()
+            .find(|(s, _)| *s == shader)
+            .expect("compiled just above")
+            .1;
         let shape = (params.rays, params.steps);
         // The node table lives with the data: rebuild it when Q or the ball's shape changed.
         let panel_nodes = rule.panel_rule().nodes.len() as u32;
-        let reusable = stage.data.as_ref().is_some_and(|(d, p)| {
-            d.shape() == shape && d.panel_nodes() == panel_nodes && *p == policy
+        let reusable = stage.data.as_ref().is_some_and(|(d, s)| {
+            d.shape() == shape && d.panel_nodes() == panel_nodes && *s == shader
         });
         if !reusable {
             stage.data = None;
             stage.data = Some((
                 GeodesicData::new(ctx, pipeline, params.rays, params.steps, &rule)?,
-                policy,
+                shader,
             ));
         }
         let (data, _) = stage.data.as_ref().expect("allocated just above");

@@ -8,11 +8,8 @@ use super::*;
 pub fn convergence_spec(scene: &Scene, view_min: [f64; 2], view_max: [f64; 2]) -> MapSpec {
     use crate::compute::convergence::MapOptimizer;
     let c = &scene.convergence;
-    // The policy plane's gd and npg take their own rates (its scales are not the mixture's).
-    let (lr_gd, lr_ngd) = match scene.system {
-        Some(_) => (c.policy_lr_gd, c.policy_lr_npg),
-        None => (c.lr_gd, c.lr_ngd),
-    };
+    // Each family's gd and natural gradient take its own rates (their scales differ).
+    let (lr_gd, lr_ngd) = stages_for(scene).map_rates(c);
     let maps = match c.view {
         crate::scene::ConvergenceView::Gd => vec![(MapOptimizer::Gd, lr_gd)],
         crate::scene::ConvergenceView::Ngd => vec![(MapOptimizer::Ngd, lr_ngd)],
@@ -66,7 +63,8 @@ impl Simulation {
         let stage = self
             .convergence
             .get_or_insert_with(|| ConvergenceStage::new(ctx));
-        stage.ensure(ctx, convergence_spec(scene, view_min, view_max))?;
+        let shader = stages_for(scene).map_shader();
+        stage.ensure(ctx, convergence_spec(scene, view_min, view_max), shader)?;
         if self.jobs.mode() == JobMode::Deterministic {
             stage.run_to_completion(ctx)?;
         } else {

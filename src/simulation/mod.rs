@@ -29,12 +29,14 @@
 
 mod ball;
 mod convergence;
+mod family;
 mod field;
 mod layout;
 mod particles;
 
 pub use ball::*;
 pub use convergence::*;
+pub use family::*;
 pub use field::*;
 pub use layout::*;
 pub use particles::*;

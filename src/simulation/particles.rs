@@ -86,21 +86,8 @@ impl Simulation {
             self.particles = None;
             return Ok(None);
         }
-        let policy = scene.system;
-        let general = flow_uses_general_kernel(scene);
-        let mut params = flow_params(scene, view_min, view_max);
-        if let Some(system) = &policy {
-            // Policy mode: positions are gains, the field the closed-form policy point.
-            params = FlowParams {
-                converge_radius: CONVERGE_RADIUS_POLICY as f32,
-                ..params
-            }
-            .with_policy(system, scene.damping, scene.target());
-        } else if general {
-            // The flow kernel's general mode: positions are slice coordinates, the field the
-            // general kernel's own per-point evaluation (the same rule as the field's).
-            params = params.with_general(&scene.model, &scene.slice, &scene.model, scene.metric);
-        }
+        let (params, general) =
+            stages_for(scene).flow_params(scene, flow_params(scene, view_min, view_max));
         let key = ParticleKey {
             count: self.particle_count(scene),
             seed: scene.flow.seed,
@@ -112,7 +99,7 @@ impl Simulation {
             },
             slice: scene.slice,
             general,
-            policy: policy.is_some(),
+            policy: scene.system.is_some(),
         };
         if self.particles.as_ref().is_none_or(|(_, k)| *k != key) {
             let rule = QuadratureRule::new(key.nodes)
