@@ -57,7 +57,7 @@ impl RaceKey {
     pub fn for_scene(scene: &Scene) -> Option<Self> {
         let race = scene.race;
         let any = match scene.system {
-            Some(_) => Optimizer::POLICY_RACE
+            Some(_) => Optimizer::POLICY
                 .iter()
                 .any(|&o| race.policy_optimizers.get(o)),
             None => Optimizer::MIXTURE.iter().any(|&o| race.optimizers.get(o)),
@@ -79,10 +79,10 @@ impl RaceKey {
     }
 
     /// The enabled optimizers, in [`Optimizer::MIXTURE`] order; on the policy plane those of
-    /// its five ([`Optimizer::POLICY_RACE`]) that are enabled.
+    /// its seven ([`Optimizer::POLICY`]) that are ticked (the sampled two are not by default).
     pub fn optimizers(&self) -> Vec<Optimizer> {
         if self.system.is_some() {
-            return Optimizer::POLICY_RACE
+            return Optimizer::POLICY
                 .into_iter()
                 .filter(|&o| self.race.policy_optimizers.get(o))
                 .collect();
@@ -333,12 +333,29 @@ mod tests {
         let key = RaceKey::for_scene(&some).unwrap();
         assert!(!key.optimizers().contains(&Optimizer::Adam));
         assert_eq!(key.optimizers().len(), 4);
+        // The sampled two race when ticked (unticked by default: N rollouts a step).
+        assert!(!key.optimizers().contains(&Optimizer::PgMc));
+        some.race.policy_optimizers.npg_mc = true;
+        some.race.ring_starts = 0;
+        some.race.steps = 5;
+        some.race.hyper.samples = 64;
+        let key = RaceKey::for_scene(&some).unwrap();
+        assert!(key.optimizers().contains(&Optimizer::NpgMc));
+        let sampled = compute_race(&key);
+        let run = sampled
+            .runs
+            .iter()
+            .find(|r| r.optimizer == Optimizer::NpgMc)
+            .expect("an npg-mc run");
+        assert!(run.trajectory.len() > 1);
         some.race.policy_optimizers = crate::scene::PolicyPer {
             gd: false,
             momentum: false,
             adam: false,
             npg: false,
             gauss_newton: false,
+            pg_mc: false,
+            npg_mc: false,
         };
         assert!(RaceKey::for_scene(&some).is_none());
         // The mixture has no ring.

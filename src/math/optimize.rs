@@ -69,8 +69,9 @@ impl Optimizer {
         Optimizer::NpgMc,
     ];
 
-    /// The policy plane's optimizers the viewer races (and `optimize --system` runs by
-    /// default): all but the sample-based two, which cost N rollouts per step.
+    /// The policy plane's optimizers the viewer races by default (and `optimize --system`
+    /// runs by default): all but the sample-based two, which cost N rollouts per step (the
+    /// viewer offers them unticked).
     pub const POLICY_RACE: [Optimizer; 5] = [
         Optimizer::Gd,
         Optimizer::Momentum,

@@ -465,12 +465,18 @@ impl Scene {
                         .horizon
                         .clamp(1, crate::math::policy::sampling::MAX_HORIZON),
                 };
+                // The rollouts' draw budget: N·(H + 2) ≤ MAX_DRAWS (pg-mc and npg-mc).
+                let most = crate::math::policy::sampling::MAX_DRAWS / (hyper.horizon as u64 + 2);
+                let hyper = Hyperparameters {
+                    samples: hyper.samples.min(most as u32),
+                    ..hyper
+                };
                 let start = match race.start {
                     None => None,
                     Some(p) => self.clamp_point(p).or(current.start),
                 };
                 let mut policy_lr = race.policy_lr;
-                for o in crate::math::optimize::Optimizer::POLICY_RACE {
+                for o in crate::math::optimize::Optimizer::POLICY {
                     let v = policy_lr.get_mut(o);
                     *v = clamp_f64(*v, LR_RANGE, current.policy_lr.get(o));
                 }

@@ -211,6 +211,10 @@ pub struct PolicyPer<T: Default> {
     pub npg: T,
     /// Gauss–Newton.
     pub gauss_newton: T,
+    /// REINFORCE's sampled gradient (N rollouts of horizon H per step).
+    pub pg_mc: T,
+    /// The natural policy gradient from sampled ∇̂ and F̂.
+    pub npg_mc: T,
 }
 
 /// The policy plane's race rates (½ for gauss-newton: policy iteration). Defaults that settle
@@ -218,6 +222,7 @@ pub struct PolicyPer<T: Default> {
 pub type PolicyRates = PolicyPer<f64>;
 
 impl Default for PolicyPer<bool> {
+    /// The exact five ticked; the sampled two (N rollouts a step) not.
     fn default() -> Self {
         Self {
             gd: true,
@@ -225,6 +230,8 @@ impl Default for PolicyPer<bool> {
             adam: true,
             npg: true,
             gauss_newton: true,
+            pg_mc: false,
+            npg_mc: false,
         }
     }
 }
@@ -237,12 +244,15 @@ impl Default for PolicyRates {
             adam: 0.5,
             npg: 0.5,
             gauss_newton: 0.5,
+            pg_mc: 0.01,
+            npg_mc: 0.5,
         }
     }
 }
 
 impl<T: Default + Copy> PolicyPer<T> {
-    /// The value of `o` (one of [`crate::math::optimize::Optimizer::POLICY`]'s first five).
+    /// The value of `o` (one of [`crate::math::optimize::Optimizer::POLICY`]; npg's for any
+    /// other).
     pub fn get(&self, o: crate::math::optimize::Optimizer) -> T {
         use crate::math::optimize::Optimizer;
         match o {
@@ -250,6 +260,8 @@ impl<T: Default + Copy> PolicyPer<T> {
             Optimizer::Momentum => self.momentum,
             Optimizer::Adam => self.adam,
             Optimizer::GaussNewton => self.gauss_newton,
+            Optimizer::PgMc => self.pg_mc,
+            Optimizer::NpgMc => self.npg_mc,
             _ => self.npg,
         }
     }
@@ -262,6 +274,8 @@ impl<T: Default + Copy> PolicyPer<T> {
             Optimizer::Momentum => &mut self.momentum,
             Optimizer::Adam => &mut self.adam,
             Optimizer::GaussNewton => &mut self.gauss_newton,
+            Optimizer::PgMc => &mut self.pg_mc,
+            Optimizer::NpgMc => &mut self.npg_mc,
             _ => &mut self.npg,
         }
     }

@@ -58,11 +58,13 @@ pub fn show(ui: &mut egui::Ui, scene: &Scene) -> Vec<Command> {
             }
         });
         if scene.system.is_some() {
-            // The policy plane's five, each at its own rate (no shared slider: their scales
-            // differ by orders of magnitude, and gauss-newton's ½ is policy iteration).
+            // The policy plane's seven, each at its own rate (no shared slider: their scales
+            // differ by orders of magnitude, and gauss-newton's ½ is policy iteration); the
+            // sampled two (pg-mc, npg-mc) draw N rollouts of horizon H a step (H and the seed
+            // are set under "Sample efficiency").
             let policy_race = &mut race;
             optimizer_grid(ui, "policy race optimizers", 0.001, |ui, row| {
-                for o in Optimizer::POLICY_RACE {
+                for o in Optimizer::POLICY {
                     row(
                         ui,
                         o,
@@ -72,6 +74,13 @@ pub fn show(ui: &mut egui::Ui, scene: &Scene) -> Vec<Command> {
                 }
             });
             steps_and_betas(ui, &mut race);
+            if race.policy_optimizers.pg_mc || race.policy_optimizers.npg_mc {
+                ui.add(
+                    egui::Slider::new(&mut race.hyper.samples, SAMPLES_RANGE.0..=100_000)
+                        .logarithmic(true)
+                        .text("N rollouts (pg-mc, npg-mc)"),
+                );
+            }
             ring_controls(ui, &mut race);
             if race != before {
                 out.push(Command::Edit(SceneEdit::SetRace(race)));

@@ -114,6 +114,8 @@ impl Rng {
 }
 
 /// One step of the soak: a scene edit, or a resize of the canvas (window state, not scene).
+// A few thousand per soak, each made once and applied: the (Copy) edit stays inline.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Action {
     Edit(SceneEdit),
@@ -358,7 +360,7 @@ fn random_edit(rng: &mut Rng, kind: EditKind, scene: &Scene, size: [f32; 2]) -> 
             race.hyper.samples = rng.int(1, 256);
             race.hyper.seed = rng.next_u64() as u32;
             // The policy plane's toggles and ring (small: a ring races every start).
-            for o in Optimizer::POLICY_RACE {
+            for o in Optimizer::POLICY {
                 *race.policy_optimizers.get_mut(o) = rng.chance(0.7);
             }
             race.ring_starts = if rng.chance(0.1) {
