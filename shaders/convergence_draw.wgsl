@@ -13,7 +13,7 @@
 struct ConvergenceDrawParams {
     origin: vec2<f32>,       // the map's lattice origin minus the view centre (world, f64 on CPU)
     cell_size: vec2<f32>,    // world units
-    grid: vec2<u32>,
+    shape: vec2<u32>,
     cell_count: u32,         // cells of one map
     split: u32,              // 1: map 0 left, map 1 right
     max_steps: f32,
@@ -57,11 +57,11 @@ fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
     }
     let world = in.display * view.axis_scale - draw.origin;
     let cell = floor(world / draw.cell_size);
-    if any(cell < vec2<f32>(0.0)) || any(cell >= vec2<f32>(draw.grid)) {
+    if any(cell < vec2<f32>(0.0)) || any(cell >= vec2<f32>(draw.shape)) {
         return vec4<f32>(0.0);
     }
     let map = select(0u, 1u, draw.split != 0u && in.position.x >= half);
-    let index = map * draw.cell_count + u32(cell.y) * draw.grid.x + u32(cell.x);
+    let index = map * draw.cell_count + u32(cell.y) * draw.shape.x + u32(cell.x);
     let c = cells[index];
     var rgb = vec3<f32>(0.0);
     switch c.status {

@@ -30,7 +30,7 @@ struct FieldParams {
     origin_lo: vec2<f32>,
     cell_size: vec2<f32>,    // cell (c, r) sits at offset ((c + ½)·size₁, (r + ½)·size₂) from O
     target_y0: vec2<f32>,    // (t1 − m̄₀, t2 − m̄₀), m̄₀ = (O1 + O2)/2
-    grid: vec2<u32>,         // columns, rows
+    shape: vec2<u32>,         // columns, rows
     sigma: f32,
     damping: f32,
     panel_nodes: u32,        // n = Q/2 Gauss–Legendre nodes per panel
@@ -126,8 +126,8 @@ fn evaluate_cell(offset: vec2<f32>, sigma: f32, target_y0: vec2<f32>, has_target
 }
 
 fn grid_offset(index: u32) -> vec2<f32> {
-    let column = index % params.grid.x;
-    let row = index / params.grid.x;
+    let column = index % params.shape.x;
+    let row = index / params.shape.x;
     return (vec2<f32>(f32(column), f32(row)) + 0.5) * params.cell_size;
 }
 

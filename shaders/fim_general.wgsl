@@ -48,7 +48,7 @@ struct GeneralGridParams {
     origin_hi: vec2<f32>,    // O = hi + lo, slice coordinates (ψ_a, ψ_b)
     origin_lo: vec2<f32>,
     cell_size: vec2<f32>,    // need not be square: the two coordinates may differ in units
-    grid: vec2<u32>,         // columns, rows
+    shape: vec2<u32>,         // columns, rows
     base_pi: f32,            // the base model ψ; its slice coordinates are replaced per cell
     base_mu1: f32,
     base_mu2: f32,
@@ -118,8 +118,8 @@ struct GridCellMixtures {
 fn grid_cell_mixtures(index: u32) -> GridCellMixtures {
     let g = grid_params;
     let slice = vec2<u32>(g.slice_a, g.slice_b);
-    let column = index % g.grid.x;
-    let row = index / g.grid.x;
+    let column = index % g.shape.x;
+    let row = index / g.shape.x;
     var out: GridCellMixtures;
     out.offset = (vec2<f32>(f32(column), f32(row)) + 0.5) * g.cell_size;
     // Each parameter's offset from its value at O (0 when held) and its value in the cell.

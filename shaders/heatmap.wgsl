@@ -27,7 +27,7 @@ const OUTSIDE_MODEL_BIT: u32 = 32u;
 const METRIC_UNDEFINED_BIT: u32 = 64u;
 
 struct HeatmapParams {
-    grid: vec2<u32>,        // columns, rows of the field
+    shape: vec2<u32>,        // columns, rows of the field
     kind: u32,              // HEATMAP_*
     contours: u32,          // 1: contour lines at every `contour_step` of the scale
     cell_size: vec2<f32>,   // a cell's (width, height) in world units
@@ -146,9 +146,9 @@ fn cell_value(i: u32) -> vec2<f32> {
 }
 
 fn cell_at(column: i32, row: i32) -> vec2<f32> {
-    let c = clamp(column, 0, i32(heat.grid.x) - 1);
-    let r = clamp(row, 0, i32(heat.grid.y) - 1);
-    return cell_value(u32(r) * heat.grid.x + u32(c));
+    let c = clamp(column, 0, i32(heat.shape.x) - 1);
+    let r = clamp(row, 0, i32(heat.shape.y) - 1);
+    return cell_value(u32(r) * heat.shape.x + u32(c));
 }
 
 // The four corner values (x: value, y: defined) at fraction `f` between the centres: bilinear
@@ -236,7 +236,7 @@ struct CellsOut {
 @vertex
 fn vs_cells(@builtin(vertex_index) index: u32) -> CellsOut {
     let block = index / 6u;
-    let across = (heat.grid.x + BLOCK) / BLOCK;
+    let across = (heat.shape.x + BLOCK) / BLOCK;
     let a = i32(BLOCK * (block % across)) - 1;
     let b = i32(BLOCK * (block / across)) - 1;
     // Triangles (0,0) (1,0) (0,1) and (0,1) (1,0) (1,1): corner codes 0 1 2 2 1 3, a nibble each.

@@ -30,7 +30,7 @@ const FLAG_OUTSIDE_MODEL: u32 = 32u;
 struct PolicyParams {
     origin: vec2<f32>,       // grid: the lower-left corner O (gains)
     cell_size: vec2<f32>,    // grid: cell size along k1 and k2
-    grid: vec2<u32>,         // grid: columns, rows
+    shape: vec2<u32>,        // grid: columns, rows
     cell_count: u32,         // cells (or points) to evaluate
     use_points: u32,         // 1: K from `points`, theta absolute
     plant: PolicyPlant,
@@ -42,8 +42,8 @@ struct PolicyParams {
 
 fn evaluate(index: u32) -> FieldCell {
     var out: FieldCell;
-    let column = index % params.grid.x;
-    let row = index / params.grid.x;
+    let column = index % params.shape.x;
+    let row = index / params.shape.x;
     let offset = (vec2<f32>(f32(column), f32(row)) + 0.5) * params.cell_size;
     var k = params.origin + offset;
     out.theta = offset;

@@ -33,7 +33,7 @@ struct ConvergenceParams {
     origin_hi: vec2<f32>,    // O = hi + lo, slice coordinates
     origin_lo: vec2<f32>,
     cell_size: vec2<f32>,
-    grid: vec2<u32>,         // columns, rows (one map)
+    shape: vec2<u32>,         // columns, rows (one map)
     target_mean: vec2<f32>,  // (μ1*, μ2*) − μ1 at O (f64 on the CPU)
     lrs: vec2<f32>,          // learning rate of map 0, map 1
     optimizers: vec2<u32>,   // OPTIMIZER_* of map 0, map 1
@@ -121,14 +121,14 @@ fn advance(@builtin(global_invocation_id) gid: vec3<u32>,
     var fresh = false;
     if c.status == STATUS_UNSTARTED {
         let cell = index % params.cell_count;
-        let column = cell % params.grid.x;
-        let row = cell / params.grid.x;
+        let column = cell % params.shape.x;
+        let row = cell / params.shape.x;
         c.offset = (vec2<f32>(f32(column), f32(row)) + 0.5) * params.cell_size;
         c.steps = 0u;
         c.status = STATUS_RUNNING;
         fresh = true;
     }
-    let extent = vec2<f32>(params.grid) * params.cell_size;
+    let extent = vec2<f32>(params.shape) * params.cell_size;
     let box_lo = -params.leave_margin * extent;
     let box_hi = (1.0 + params.leave_margin) * extent;
     for (var k = 0u; k < params.steps; k++) {

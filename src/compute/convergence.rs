@@ -134,8 +134,8 @@ pub struct MapSpec {
     pub view_min: [f64; 2],
     /// See `view_min`.
     pub view_max: [f64; 2],
-    /// Cells per side.
-    pub grid: u32,
+    /// Cells per side of the lattice.
+    pub side: u32,
     /// The maps, in buffer order, with their learning rates.
     pub maps: Vec<(MapOptimizer, f64)>,
     /// Step cap.
@@ -160,7 +160,7 @@ pub struct MapSpec {
 impl MapSpec {
     /// Cells of one map.
     pub fn cells(&self) -> u32 {
-        self.grid * self.grid
+        self.side * self.side
     }
 
     /// Cells of all maps.
@@ -185,7 +185,7 @@ impl MapSpec {
                 .map_or(0, |m| m.0.code())
         };
         let base = self.base.to_array().map(|v| v as f32);
-        let n = self.grid;
+        let n = self.side;
         let params = ConvergenceParams {
             origin_hi: hi,
             origin_lo: [
@@ -196,7 +196,7 @@ impl MapSpec {
                 ((self.view_max[0] - self.view_min[0]) / n as f64) as f32,
                 ((self.view_max[1] - self.view_min[1]) / n as f64) as f32,
             ],
-            grid: [n, n],
+            shape: [n, n],
             target_mean: [
                 (self.target.mu1 - at_origin.mu1) as f32,
                 (self.target.mu2 - at_origin.mu1) as f32,
@@ -244,8 +244,8 @@ impl MapSpec {
     /// the kernel does.
     pub fn start(&self, cell: u32) -> [f64; 2] {
         let p = self.params(0);
-        let column = cell % self.grid;
-        let row = cell / self.grid;
+        let column = cell % self.side;
+        let row = cell / self.side;
         let off = [
             (column as f32 + 0.5) * p.cell_size[0],
             (row as f32 + 0.5) * p.cell_size[1],
@@ -276,7 +276,7 @@ pub struct ConvergenceParams {
     /// A lattice cell's size along a and b.
     pub cell_size: [f32; 2],
     /// Columns, rows of one map.
-    pub grid: [u32; 2],
+    pub shape: [u32; 2],
     /// (μ1*, μ2*) − μ1 at O, formed in f64.
     pub target_mean: [f32; 2],
     /// Learning rates of map 0 and map 1.
@@ -455,7 +455,7 @@ impl ConvergenceMap {
             || format!("{total} convergence-map cells"),
             total as u64,
             size_of::<ConvCell>() as u64,
-            |max| format!("use a convergence grid of at most {} cells", max),
+            |max| format!("use a convergence map of at most {} cells in all", max),
         )?;
         let params = spec.params(rule.panel_rule().nodes.len() as u32);
         let params_buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {

@@ -208,7 +208,7 @@ pub fn grid_params(
             ((view_max[0] - view_min[0]) / columns as f64) as f32,
             ((view_max[1] - view_min[1]) / rows as f64) as f32,
         ],
-        grid: [columns, rows],
+        shape: [columns, rows],
         sigma,
         damping,
         panel_nodes: 0,
@@ -257,7 +257,7 @@ pub fn evaluate_points(
     let params = FieldParams {
         damping,
         cell_count: count,
-        grid: [count.max(1), 1],
+        shape: [count.max(1), 1],
         ..Default::default()
     };
     let mut encoder = ctx

@@ -26,7 +26,7 @@ pub struct PolicyParams {
     /// Grid: the cell size along k1 and k2.
     pub cell_size: [f32; 2],
     /// Grid: columns, rows.
-    pub grid: [u32; 2],
+    pub shape: [u32; 2],
     /// Cells (or points) to evaluate.
     pub cell_count: u32,
     /// 1: the gains come from the point list and `theta` is K itself.
@@ -50,7 +50,7 @@ impl PolicyParams {
         Self {
             origin: origin.map(|v| v as f32),
             cell_size: cell_size.map(|v| v as f32),
-            grid,
+            shape: grid,
             cell_count: grid[0] * grid[1],
             use_points: 0,
             ..self
@@ -151,7 +151,7 @@ impl PolicyData {
             queue.write_buffer(&self.points, 0, bytemuck::cast_slice(points));
             params.use_points = 1;
             params.cell_count = points.len() as u32;
-            params.grid = [params.cell_count.max(1), 1];
+            params.shape = [params.cell_count.max(1), 1];
         }
         assert!(
             params.cell_count <= self.capacity,

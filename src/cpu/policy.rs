@@ -118,8 +118,8 @@ pub fn policy_scales(plant: &PolicyPlant) -> [f32; 2] {
 /// The shader's `evaluate` for cell `index` (the grid's, or with `points` the gains' list).
 pub fn evaluate(params: &PolicyParams, index: u32, points: Option<&[[f32; 2]]>) -> FieldCell {
     let mut out = FieldCell::default();
-    let column = index % params.grid[0];
-    let row = index / params.grid[0];
+    let column = index % params.shape[0];
+    let row = index / params.shape[0];
     let offset = [
         (column as f32 + 0.5) * params.cell_size[0],
         (row as f32 + 0.5) * params.cell_size[1],

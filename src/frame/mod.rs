@@ -262,7 +262,7 @@ pub fn warm_up_scenes() -> Vec<Scene> {
     base.estimates.samples = 16;
     base.convergence.enabled = true;
     base.convergence.view = ConvergenceView::Split;
-    base.convergence.grid = crate::scene::CONVERGENCE_GRID_RANGE.0;
+    base.convergence.side = crate::scene::CONVERGENCE_SIDE_RANGE.0;
     let general = {
         let mut s = base.clone();
         s.slice = Slice::new(Param::Pi, Param::Mu1).expect("two different parameters");
@@ -319,7 +319,7 @@ pub fn warm_up_scenes() -> Vec<Scene> {
     policy.geodesics.ball = true;
     policy.geodesics.rays = 8;
     policy.convergence.enabled = true;
-    policy.convergence.grid = crate::scene::CONVERGENCE_GRID_RANGE.0;
+    policy.convergence.side = crate::scene::CONVERGENCE_SIDE_RANGE.0;
     scenes.insert(0, policy);
     scenes
 }

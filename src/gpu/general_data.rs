@@ -83,7 +83,7 @@ pub struct GeneralGridParams {
     /// Cell size along a and along b (need not be equal: the coordinates may differ in units).
     pub cell_size: [f32; 2],
     /// Columns, rows.
-    pub grid: [u32; 2],
+    pub shape: [u32; 2],
     /// The base model ψ (f32); its two slice coordinates are replaced per cell.
     pub base: [f32; 5],
     /// The target ψ* (f32); its means enter through `target_mean`. Ignored unless `has_target`.
@@ -147,7 +147,7 @@ pub fn general_grid_params(
             ((view_max[0] - view_min[0]) / columns as f64) as f32,
             ((view_max[1] - view_min[1]) / rows as f64) as f32,
         ],
-        grid: [columns, rows],
+        shape: [columns, rows],
         base: base.to_array().map(|v| v as f32),
         target: target.map_or([0.0; 5], |t| t.to_array().map(|v| v as f32)),
         slice_a: slice.a.index() as u32,
@@ -199,8 +199,8 @@ impl GeneralGridParams {
 
     /// The offset from O of grid cell `index`, computed exactly as the kernel does (f32).
     pub fn cell_offset(&self, index: u32) -> [f32; 2] {
-        let column = index % self.grid[0];
-        let row = index / self.grid[0];
+        let column = index % self.shape[0];
+        let row = index / self.shape[0];
         [
             (column as f32 + 0.5) * self.cell_size[0],
             (row as f32 + 0.5) * self.cell_size[1],

@@ -146,7 +146,7 @@ pub struct FieldParams {
     /// θ* relative to O's midpoint m̄₀ = (O1 + O2)/2: (t1 − m̄₀, t2 − m̄₀), formed in f64.
     pub target_y0: [f32; 2],
     /// Columns, rows.
-    pub grid: [u32; 2],
+    pub shape: [u32; 2],
     /// σ.
     pub sigma: f32,
     /// Damping λ of the natural gradient.
@@ -186,8 +186,8 @@ impl FieldParams {
 
     /// The offset from O of grid cell `index`, computed exactly as the kernel does (f32).
     pub fn cell_offset(&self, index: u32) -> [f32; 2] {
-        let column = index % self.grid[0];
-        let row = index / self.grid[0];
+        let column = index % self.shape[0];
+        let row = index / self.shape[0];
         [
             (column as f32 + 0.5) * self.cell_size[0],
             (row as f32 + 0.5) * self.cell_size[1],

@@ -53,7 +53,7 @@ pub fn axis_lines(
     diagonal: bool,
 ) -> Vec<LineInstance> {
     let mut out = Vec::new();
-    let grid = linear_rgba(palette::GRID, 1.0);
+    let tick_line = linear_rgba(palette::TICK_LINE, 1.0);
     let axis = linear_rgba(palette::AXIS, 0.9);
     let width = px_per_point;
     let seg = |a: [f64; 2], b: [f64; 2], color, w: f32, dash: f32| LineInstance {
@@ -70,7 +70,7 @@ pub fn axis_lines(
             } else {
                 ([lo[0], v], [hi[0], v])
             };
-            out.push(seg(a, b, grid, width, 0.0));
+            out.push(seg(a, b, tick_line, width, 0.0));
         }
     }
     // The coordinate axes μ1 = 0 and μ2 = 0 where visible.

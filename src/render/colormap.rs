@@ -57,8 +57,9 @@ pub mod palette {
     pub const TWIN: u32 = 0xffc94d;
     /// Axes.
     pub const AXIS: u32 = 0xb8bcc8;
-    /// Grid lines at ticks.
-    pub const GRID: u32 = 0x2c303a;
+    /// The faint lines across the canvas at the axes' ticks (the word "grid" is kept for the
+    /// field's lattice of cells).
+    pub const TICK_LINE: u32 = 0x2c303a;
     /// The diagonal μ1 = μ2.
     pub const DIAGONAL: u32 = 0xff6ad5;
     /// Shortest paths (Fisher–Rao geodesics within the slice) from the probe.

@@ -20,7 +20,7 @@ pub struct ConvergenceDrawParams {
     /// A lattice cell's size (world units).
     pub cell_size: [f32; 2],
     /// Columns, rows.
-    pub grid: [u32; 2],
+    pub shape: [u32; 2],
     /// Cells of one map.
     pub cell_count: u32,
     /// 1: map 0 on the left half, map 1 on the right.
@@ -127,7 +127,7 @@ impl Layer for ConvergenceLayer {
             self.bound = Some((buffer.clone(), group));
         }
         let center = scene.camera.center;
-        let n = spec.grid as f64;
+        let n = spec.side as f64;
         let split = spec.maps.len() > 1;
         let params = ConvergenceDrawParams {
             origin: [
@@ -138,7 +138,7 @@ impl Layer for ConvergenceLayer {
                 ((spec.view_max[0] - spec.view_min[0]) / n) as f32,
                 ((spec.view_max[1] - spec.view_min[1]) / n) as f32,
             ],
-            grid: [spec.grid, spec.grid],
+            shape: [spec.side, spec.side],
             cell_count: spec.cells(),
             split: split as u32,
             max_steps: spec.max_steps as f32,

@@ -56,7 +56,7 @@ use crate::scene::{Camera, Feature, Heatmap, Scene};
 #[derive(Clone, Copy, Debug, Default, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct HeatmapParams {
     /// Columns and rows of the field.
-    pub grid: [u32; 2],
+    pub shape: [u32; 2],
     /// Which scalar ([`kind_code`]).
     pub kind: u32,
     /// 1: draw contour lines.
@@ -571,7 +571,7 @@ impl Layer for HeatmapLayer {
         }
         let [w, h] = layout.cell_size();
         let params = HeatmapParams {
-            grid: [layout.columns, layout.rows],
+            shape: [layout.columns, layout.rows],
             kind: kind_code(scene.heatmap),
             contours: (scene.heatmap == Heatmap::Loss) as u32,
             cell_size: [w as f32, h as f32],

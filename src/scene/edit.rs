@@ -524,9 +524,9 @@ impl Scene {
                         CONVERGENCE_THRESHOLD_RANGE,
                         current.threshold,
                     ),
-                    grid: c
-                        .grid
-                        .clamp(CONVERGENCE_GRID_RANGE.0, CONVERGENCE_GRID_RANGE.1),
+                    side: c
+                        .side
+                        .clamp(CONVERGENCE_SIDE_RANGE.0, CONVERGENCE_SIDE_RANGE.1),
                     steps_per_frame: c.steps_per_frame.clamp(1, 1000),
                     ..c
                 };

@@ -160,7 +160,7 @@ pub const CONVERGENCE_STEPS_RANGE: (u32, u32) = (1, 10_000);
 /// Range of the convergence map's relative loss threshold (L < threshold · L(start)).
 pub const CONVERGENCE_THRESHOLD_RANGE: (f64, f64) = (1e-6, 0.5);
 /// Range of the convergence map's resolution (cells per side).
-pub const CONVERGENCE_GRID_RANGE: (u32, u32) = (8, 1024);
+pub const CONVERGENCE_SIDE_RANGE: (u32, u32) = (8, 1024);
 
 /// The optimizer race (issue 12): each enabled optimizer run from the same start for `steps`
 /// updates on the f64 CPU path, drawn as a polyline with a dot per step.
@@ -390,8 +390,9 @@ pub struct Convergence {
     pub max_steps: u32,
     /// Relative threshold: converged when L < threshold · L(start).
     pub threshold: f64,
-    /// Cells per side of the map's lattice.
-    pub grid: u32,
+    /// Cells per side of the map's lattice (scene files may say `grid`, the older key).
+    #[serde(alias = "grid")]
+    pub side: u32,
     /// Optimizer steps advanced per frame.
     pub steps_per_frame: u32,
     /// The policy plane's gd rate (its gains' scales are not the mixture's).
@@ -409,7 +410,7 @@ impl Default for Convergence {
             lr_ngd: 0.5,
             max_steps: 500,
             threshold: 1e-4,
-            grid: 128,
+            side: 128,
             steps_per_frame: 2,
             policy_lr_gd: 0.01,
             policy_lr_npg: 0.5,

@@ -233,6 +233,24 @@ fn old_scene_files_load_unchanged_and_new_ones_round_trip() {
     );
     let text = toml::to_string(&general).unwrap();
     assert_eq!(toml::from_str::<Scene>(&text).unwrap(), general);
+    // The convergence map's side: older files say `grid`, new ones are written with `side`.
+    let map: Scene = toml::from_str(
+        "[convergence]
+grid = 96
+",
+    )
+    .unwrap();
+    assert_eq!(map.convergence.side, 96);
+    let written = toml::to_string(&map).unwrap();
+    assert!(written.contains("side = 96"), "{written}");
+    assert_eq!(toml::from_str::<Scene>(&written).unwrap(), map);
+    let both = toml::from_str::<Scene>(
+        "[convergence]
+grid = 96
+side = 32
+",
+    );
+    assert!(both.is_err(), "both spellings at once are refused");
     // Negative controls: σ twice, an unknown parameter, a slice naming one twice.
     let both = toml::from_str::<Scene>("sigma = 1.0\n[model]\nsigma1 = 2.0\n").unwrap_err();
     assert!(both.to_string().contains("sigma"), "{both}");

@@ -23,7 +23,7 @@ pub fn convergence_spec(scene: &Scene, view_min: [f64; 2], view_max: [f64; 2]) -
         slice: scene.slice,
         view_min,
         view_max,
-        grid: c.grid.max(1),
+        side: c.side.max(1),
         maps,
         max_steps: c.max_steps,
         threshold: c.threshold,

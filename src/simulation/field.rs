@@ -361,7 +361,7 @@ impl Simulation {
         let params = FieldParams {
             damping: scene.damping as f32,
             cell_count: 1,
-            grid: [1, 1],
+            shape: [1, 1],
             ..Default::default()
         }
         .with_origin(probe, scene.target());

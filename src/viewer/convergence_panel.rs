@@ -6,7 +6,7 @@
 
 use super::command::Command;
 use crate::scene::{
-    CONVERGENCE_GRID_RANGE, CONVERGENCE_STEPS_RANGE, CONVERGENCE_THRESHOLD_RANGE, ConvergenceView,
+    CONVERGENCE_SIDE_RANGE, CONVERGENCE_STEPS_RANGE, CONVERGENCE_THRESHOLD_RANGE, ConvergenceView,
     LR_RANGE, Scene, SceneEdit,
 };
 
@@ -64,8 +64,8 @@ pub fn show(ui: &mut egui::Ui, scene: &Scene) -> Vec<Command> {
         );
         ui.add(
             egui::Slider::new(
-                &mut c.grid,
-                CONVERGENCE_GRID_RANGE.0..=CONVERGENCE_GRID_RANGE.1,
+                &mut c.side,
+                CONVERGENCE_SIDE_RANGE.0..=CONVERGENCE_SIDE_RANGE.1,
             )
             .logarithmic(true)
             .text("cells per side"),

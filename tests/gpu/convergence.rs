@@ -43,7 +43,7 @@ fn spec(model: Model, slice: Slice, lo: [f64; 2], hi: [f64; 2], max_steps: u32) 
         slice,
         view_min: lo,
         view_max: hi,
-        grid: 16,
+        side: 16,
         maps: vec![(MapOptimizer::Gd, 0.5), (MapOptimizer::Ngd, 0.5)],
         max_steps,
         threshold: 1e-4,
@@ -250,7 +250,7 @@ fn a_start_at_theta_star_converges_at_zero_steps() {
         let star = base.theta_star();
         let h = 0.25;
         let spec = MapSpec {
-            grid: 1,
+            side: 1,
             view_min: [star[0] - h, star[1] - h],
             view_max: [star[0] + h, star[1] + h],
             ..base
@@ -300,7 +300,7 @@ fn the_frame_loop_path_gives_the_blocking_result() {
         return;
     };
     let mut spec = mu1_sigma1_spec();
-    spec.grid = 12;
+    spec.side = 12;
     spec.steps_per_frame = 5;
     let mut blocking = spec.clone();
     blocking.steps_per_frame = 5;
@@ -332,7 +332,7 @@ fn the_shipped_scenario_draws_both_maps() {
     .unwrap();
     let scenario = fisherflow::capture::Scenario::parse(&text).unwrap();
     let mut scene = scenario.scene_at(0.0);
-    scene.convergence.grid = 12;
+    scene.convergence.side = 12;
     scene.convergence.max_steps = 60;
     let mut frames = fisherflow::frame::FrameRenderer::new(ctx, false).unwrap();
     frames.scene_renderer_mut().set_deterministic(true);

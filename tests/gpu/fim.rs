@@ -148,7 +148,7 @@ fn check_grid(cells: &[FieldCell], params: &FieldParams, what: &str) {
         .count();
     let minimum_near = if params.damping == 0.0 { 40 } else { 0 };
     // Wide grids must also reach cells ≥ 10σ apart; deep zooms cannot.
-    let width_sigmas = params.cell_size[0] as f64 * params.grid[0] as f64 / params.sigma as f64;
+    let width_sigmas = params.cell_size[0] as f64 * params.shape[0] as f64 / params.sigma as f64;
     let minimum_far = if width_sigmas >= 20.0 { 2 } else { 0 };
     assert!(
         near_checked >= minimum_near && near_checked == near_diagonal && far >= minimum_far,

@@ -964,7 +964,7 @@ fn cost_per_point_against_the_seed_kernel() {
         seed_data.upload_points(&ctx.queue, &seed);
         let params = FieldParams {
             cell_count: n as u32,
-            grid: [n as u32, 1],
+            shape: [n as u32, 1],
             ..Default::default()
         };
         let mut encoder = ctx.device.create_command_encoder(&Default::default());

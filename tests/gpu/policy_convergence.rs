@@ -30,7 +30,7 @@ fn spec(system: System, max_steps: u32, lr_gd: f64) -> MapSpec {
         slice: Slice::SEED,
         view_min: [c[0] - half[0], c[1] - half[1]],
         view_max: [c[0] + half[0], c[1] + half[1]],
-        grid: 16,
+        side: 16,
         maps: vec![(MapOptimizer::Gd, lr_gd), (MapOptimizer::Ngd, 0.5)],
         max_steps,
         threshold: 1e-4,

@@ -60,7 +60,7 @@ const MAX_SOAK_RAYS: u32 = 64;
 const MAX_SOAK_RACE_STEPS: u32 = 40;
 /// The policy race's ring of starts (each start a whole race).
 const MAX_SOAK_RING_STARTS: u32 = 8;
-const MAX_SOAK_MAP_GRID: u32 = 16;
+const MAX_SOAK_MAP_SIDE: u32 = 16;
 const MAX_SOAK_MAP_STEPS: u32 = 200;
 const MAX_SOAK_SAMPLES: u32 = 512;
 const MAX_SOAK_HIDDEN: u32 = 4;
@@ -398,7 +398,7 @@ fn random_edit(rng: &mut Rng, kind: EditKind, scene: &Scene, size: [f32; 2]) -> 
             map.lr_ngd = rng.log_range(1e-4, 10.0);
             map.max_steps = rng.int(0, MAX_SOAK_MAP_STEPS);
             map.threshold = rng.log_range(1e-7, 1.0);
-            map.grid = rng.int(0, MAX_SOAK_MAP_GRID);
+            map.side = rng.int(0, MAX_SOAK_MAP_SIDE);
             map.steps_per_frame = rng.int(0, MAX_SOAK_MAP_STEPS);
             SceneEdit::SetConvergence(map)
         }
@@ -734,7 +734,7 @@ fn largest_scene_edits(height_px: u32, general: bool) -> Vec<SceneEdit> {
         }),
         SceneEdit::SetConvergence(Convergence {
             enabled: true,
-            grid: MAX_SOAK_MAP_GRID,
+            side: MAX_SOAK_MAP_SIDE,
             max_steps: MAX_SOAK_MAP_STEPS,
             ..Convergence::default()
         }),
@@ -900,7 +900,7 @@ fn cap_costs(scene: &mut Scene) {
     race.ring_starts = race.ring_starts.min(MAX_SOAK_RING_STARTS);
     scene.apply(SceneEdit::SetRace(race));
     let mut map = scene.convergence;
-    map.grid = map.grid.min(MAX_SOAK_MAP_GRID);
+    map.side = map.side.min(MAX_SOAK_MAP_SIDE);
     map.max_steps = map.max_steps.min(MAX_SOAK_MAP_STEPS);
     scene.apply(SceneEdit::SetConvergence(map));
     let mut estimates = scene.estimates;
