@@ -95,8 +95,17 @@ fn general_mu_spec() -> MapSpec {
 }
 
 fn run_gpu(ctx: &GpuContext, spec: &MapSpec) -> Vec<ConvCell> {
-    let mut map = ConvergenceMap::new(ctx, pipeline(ctx), spec.clone()).unwrap();
-    map.run_to_completion(ctx, pipeline(ctx)).unwrap();
+    run_gpu_with(ctx, pipeline(ctx), spec)
+}
+
+/// A whole map on `pipeline` (the policy plane's tests pass theirs), read back.
+pub(crate) fn run_gpu_with(
+    ctx: &GpuContext,
+    pipeline: &ConvergencePipeline,
+    spec: &MapSpec,
+) -> Vec<ConvCell> {
+    let mut map = ConvergenceMap::new(ctx, pipeline, spec.clone()).unwrap();
+    map.run_to_completion(ctx, pipeline).unwrap();
     assert!(map.progress().done);
     map.read_cells(ctx).unwrap()
 }

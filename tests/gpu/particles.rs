@@ -35,8 +35,8 @@ fn params(count: u32, seed: u32, mode: u32) -> FlowParams {
     }
 }
 
-/// Spawns and steps on the GPU; returns the final state.
-fn run_gpu(ctx: &GpuContext, p: &FlowParams, steps: u32) -> Vec<Particle> {
+/// Spawns and steps on the GPU (the policy flow's tests use it too).
+pub(crate) fn run_gpu(ctx: &GpuContext, p: &FlowParams, steps: u32) -> Vec<Particle> {
     let pipeline = ParticlePipeline::new(&ctx.device);
     let mut data = ParticleData::new(ctx, &pipeline, p.count, &rule()).unwrap();
     data.spawn(ctx, &pipeline, p);

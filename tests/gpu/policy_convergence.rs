@@ -5,14 +5,13 @@
 //! negative control: the mirror of another system.
 
 use crate::common;
-use crate::convergence::compare;
+use crate::convergence::{compare, run_gpu_with as run_gpu};
 
 use fisherflow::compute::convergence::{
-    ConvCell, ConvergenceMap, ConvergencePipeline, KAPPA_MAX, LEAVE_MARGIN, LOSS_FLOOR,
-    MapOptimizer, MapSpec, Status,
+    ConvCell, ConvergencePipeline, KAPPA_MAX, LEAVE_MARGIN, LOSS_FLOOR, MapOptimizer, MapSpec,
+    Status,
 };
 use fisherflow::cpu::convergence::mirror_map;
-use fisherflow::gpu::context::GpuContext;
 use fisherflow::math::policy::System;
 use fisherflow::math::{Model, Slice};
 use fisherflow::scene::policy_view;
@@ -41,13 +40,6 @@ fn spec(system: System, max_steps: u32, lr_gd: f64) -> MapSpec {
         steps_per_frame: 16,
         system: Some(system),
     }
-}
-
-fn run_gpu(ctx: &GpuContext, pipeline: &ConvergencePipeline, spec: &MapSpec) -> Vec<ConvCell> {
-    let mut map = ConvergenceMap::new(ctx, pipeline, spec.clone()).unwrap();
-    map.run_to_completion(ctx, pipeline).unwrap();
-    assert!(map.progress().done);
-    map.read_cells(ctx).unwrap()
 }
 
 fn count(cells: &[ConvCell], range: std::ops::Range<usize>, status: Status) -> usize {

@@ -4,13 +4,11 @@
 //! out of the triangle — marked and held where they happened, never drawn outside.
 
 use crate::common;
+use crate::particles::run_gpu;
 
-use fisherflow::compute::particles::{ParticleData, ParticlePipeline};
 use fisherflow::cpu::particles as mirror;
 use fisherflow::cpu::policy_flow::{CRASH_HOLD_STEPS, spawn_policy};
-use fisherflow::gpu::context::GpuContext;
 use fisherflow::gpu::gpu_data::{FlowParams, PARTICLE_CRASHED, Particle};
-use fisherflow::math::QuadratureRule;
 use fisherflow::math::policy::{Lqr, System};
 use fisherflow::scene::policy_view;
 
@@ -39,28 +37,6 @@ fn params(system: &System, count: u32, mode: u32, dt: f32, speed_cap: f32) -> Fl
         ..FlowParams::default()
     }
     .with_policy(system, 0.0, Lqr::new(system).optimum().0)
-}
-
-fn rule() -> QuadratureRule {
-    QuadratureRule::new(16).unwrap()
-}
-
-fn run_gpu(ctx: &GpuContext, p: &FlowParams, steps: u32) -> Vec<Particle> {
-    let pipeline = ParticlePipeline::new(&ctx.device);
-    let mut data = ParticleData::new(ctx, &pipeline, p.count, &rule()).unwrap();
-    data.spawn(ctx, &pipeline, p);
-    let mut encoder = ctx.device.create_command_encoder(&Default::default());
-    data.encode_steps(
-        &ctx.queue,
-        &mut encoder,
-        &pipeline,
-        p,
-        steps,
-        None,
-        |_, _, _| {},
-    );
-    ctx.queue.submit([encoder.finish()]);
-    data.read(ctx).unwrap()
 }
 
 fn run_cpu(p: &FlowParams, steps: u32) -> Vec<Particle> {
