@@ -180,7 +180,7 @@ impl RaceSet {
                 continue;
             }
             out.starts += 1;
-            if run.stop.reason() == "left-domain" {
+            if matches!(run.stop, crate::math::optimize::Stop::LeftDomain { .. }) {
                 out.crashed += 1;
             }
             if let Some(n) = run

@@ -88,7 +88,7 @@ pub fn instances(
         for run in &ring_start.runs {
             let c = color(run.optimizer);
             let points = polyline(camera, run, linear_rgba(c, 0.45), w, &mut lines);
-            if run.stop.reason() == "left-domain"
+            if matches!(run.stop, crate::math::optimize::Stop::LeftDomain { .. })
                 && let Some(&end) = points.last()
             {
                 markers.push(MarkerInstance {
