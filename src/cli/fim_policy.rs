@@ -98,28 +98,49 @@ fn matrix(s: &Sym2<f64>) -> Value {
 }
 
 /// The values that exist only inside the stability triangle.
-struct Inside {
-    cost: f64,
-    control_energy: f64,
-    grad: [f64; 2],
-    fisher: Sym2<f64>,
-    natgrad: [f64; 2],
-    gauss_newton: [f64; 2],
-    eigenvalues: [f64; 2],
-    kappa: f64,
+#[derive(Clone, Copy, Debug)]
+pub struct Inside {
+    /// C(K).
+    pub cost: f64,
+    /// The control energy E_u.
+    pub control_energy: f64,
+    /// ∇C.
+    pub grad: [f64; 2],
+    /// F = Σ_K/σ².
+    pub fisher: Sym2<f64>,
+    /// (F + λI)⁻¹∇C; NaN where F + λI is singular.
+    pub natgrad: [f64; 2],
+    /// The Gauss–Newton direction; NaN where undefined.
+    pub gauss_newton: [f64; 2],
+    /// [λ_max, λ_min] of F.
+    pub eigenvalues: [f64; 2],
+    /// κ of F (∞ where singular).
+    pub kappa: f64,
 }
 
 /// The closed loop's values at a point, from the f64 path or a GPU cell.
-struct Values {
-    stable: bool,
-    spectral_radius: f64,
-    inside: Option<Inside>,
+#[derive(Clone, Copy, Debug)]
+pub struct Values {
+    /// ρ(A_K) < 1.
+    pub stable: bool,
+    /// ρ(A_K).
+    pub spectral_radius: f64,
+    /// The values that exist where the loop is stable.
+    pub inside: Option<Inside>,
 }
 
 /// The point's answer from the f64 closed loop: its input echoed plus the values.
 pub fn evaluate(point: &PolicyInput, damping: f64) -> Value {
-    let at = Lqr::new(&point.system).evaluate(point.gains);
-    let values = Values {
+    answer(
+        point,
+        &values(&Lqr::new(&point.system), point.gains, damping),
+    )
+}
+
+/// The f64 closed loop's values at `gains` (what [`evaluate`] answers with).
+pub fn values(lqr: &Lqr, gains: [f64; 2], damping: f64) -> Values {
+    let at = lqr.evaluate(gains);
+    Values {
         stable: at.stable,
         spectral_radius: at.spectral_radius,
         inside: at.closed.map(|c| {
@@ -139,8 +160,7 @@ pub fn evaluate(point: &PolicyInput, damping: f64) -> Value {
                 kappa: c.kappa,
             }
         }),
-    };
-    answer(point, &values)
+    }
 }
 
 /// The cells of `policy_field.wgsl` for `points` (f32), one dispatch per point (a file may mix
@@ -165,11 +185,17 @@ pub fn on_gpu(
 
 /// The point's answer from a cell of `policy_field.wgsl` (f32; the horizon's values f64).
 pub fn from_cell(point: &PolicyInput, cell: &FieldCell) -> Value {
+    answer(point, &cell_values(&point.system, cell))
+}
+
+/// The values of a cell of `policy_field.wgsl` or its f32 mirror (what [`from_cell`] answers
+/// with), widened to f64.
+pub fn cell_values(system: &System, cell: &FieldCell) -> Values {
     let outside = cell.flags & FLAG_OUTSIDE_MODEL != 0;
     let v = |x: f32| f64::from(x);
     let pair = |x: [f32; 2]| x.map(f64::from);
-    let s2 = point.system.exploration * point.system.exploration;
-    let values = Values {
+    let s2 = system.exploration * system.exploration;
+    Values {
         stable: !outside,
         spectral_radius: v(cell.spectral_radius()),
         inside: (!outside).then(|| {
@@ -194,8 +220,7 @@ pub fn from_cell(point: &PolicyInput, cell: &FieldCell) -> Value {
                 kappa: cell.kappa().map_or(f64::INFINITY, f64::from),
             }
         }),
-    };
-    answer(point, &values)
+    }
 }
 
 fn answer(point: &PolicyInput, values: &Values) -> Value {

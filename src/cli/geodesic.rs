@@ -105,8 +105,30 @@ fn task(args: &GeodesicArgs) -> Result<Task, CliError> {
     }
 }
 
+/// What `fisherflow geodesic` computed: the JSON object `--json` prints and the readable line.
+#[derive(Clone, Debug)]
+pub struct GeodesicOutput {
+    /// The object `--json` prints (the inputs echoed, then the path and its figures).
+    pub json: serde_json::Value,
+    /// The readable summary.
+    pub text: String,
+}
+
 /// Runs `fisherflow geodesic`.
 pub fn run(args: &GeodesicArgs) -> CliResult {
+    let output = evaluate(args)?;
+    let text = if args.json {
+        serde_json::to_string_pretty(&output.json).map_err(CliError::runtime)? + "\n"
+    } else {
+        output.text
+    };
+    print!("{text}");
+    Ok(())
+}
+
+/// Checks the options and computes the geodesic (what [`run`] prints; the Python package calls
+/// this too, so its numbers and its error messages are the command's).
+pub fn evaluate(args: &GeodesicArgs) -> Result<GeodesicOutput, CliError> {
     let task = task(args)?;
     let system = args.system.as_deref().map(parse_system).transpose()?;
     let slice = args.model.slice.unwrap_or(Slice::SEED);
@@ -202,14 +224,10 @@ pub fn run(args: &GeodesicArgs) -> CliResult {
             let _ = writeln!(text, ", {} path points", g.path.len());
         }
     }
-    let text = if args.json {
-        serde_json::to_string_pretty(&serde_json::Value::Object(out)).map_err(CliError::runtime)?
-            + "\n"
-    } else {
-        text
-    };
-    print!("{text}");
-    Ok(())
+    Ok(GeodesicOutput {
+        json: serde_json::Value::Object(out),
+        text,
+    })
 }
 
 /// Input errors (exit 2) the options' own checks did not already catch; no path found is a

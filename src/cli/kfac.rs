@@ -78,8 +78,32 @@ fn bad(message: String) -> CliError {
     CliError::input(anyhow!(message))
 }
 
+/// What `fisherflow kfac` computed: the JSON object `--json` prints and the readable table.
+#[derive(Clone, Debug)]
+pub struct KfacOutput {
+    /// The object `--json` prints.
+    pub json: Value,
+    /// The readable table.
+    pub text: String,
+}
+
 /// Runs `fisherflow kfac`.
 pub fn run(args: &KfacArgs) -> CliResult {
+    let output = evaluate(args)?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string(&output.json).map_err(CliError::runtime)?
+        );
+    } else {
+        print!("{}", output.text);
+    }
+    Ok(())
+}
+
+/// Checks the options, builds (and trains) the network and computes the layers' blocks and
+/// figures (what [`run`] prints; the Python package calls this too).
+pub fn evaluate(args: &KfacArgs) -> Result<KfacOutput, CliError> {
     if !(MIN_HIDDEN..=MAX_HIDDEN).contains(&args.hidden) {
         return Err(bad(format!(
             "--hidden: must be from {MIN_HIDDEN} to {MAX_HIDDEN}, got {}",
@@ -222,44 +246,37 @@ pub fn run(args: &KfacArgs) -> CliResult {
         "W2": matrix(&net.layers[1].w, net.layers[1].d_in),
         "W3": matrix(&net.layers[2].w, net.layers[2].d_in),
     });
-    if args.json {
-        let out = json!({
-            "weights": weights,
-            "layers": layers,
-            "loss": stats.loss,
-            "losses": losses,
-            "damping": args.damping,
-            "device": if on_gpu { "gpu" } else { "cpu" },
-            "factored_damping": "martens-grosse-pi-split",
-            "expectation": match args.samples {
-                None => format!("quadrature, {} nodes per component", args.nodes),
-                Some(n) => format!("{n} samples, seed {}", args.seed),
-            },
-        });
-        println!(
-            "{}",
-            serde_json::to_string(&out).map_err(CliError::runtime)?
-        );
-    } else {
-        println!(
-            "network 1-{h}-{h}-2 (H = {h}), {} parameters; loss {:.6e}",
-            net.parameter_count(),
-            stats.loss,
-            h = args.hidden
-        );
-        println!("layer  d_in  d_out  ‖F−G⊗A‖/‖F‖  cos(exact, K-FAC natgrad)");
-        for (l, (st, (error, cosine))) in stats.layers.iter().zip(&figures).enumerate() {
-            println!(
-                "{:>5}  {:>4}  {:>5}  {:>12.4e}  {:>10.6}",
-                l + 1,
-                st.d_in,
-                st.d_out,
-                error,
-                cosine
-            );
-        }
+    let json = json!({
+        "weights": weights,
+        "layers": layers,
+        "loss": stats.loss,
+        "losses": losses,
+        "damping": args.damping,
+        "device": if on_gpu { "gpu" } else { "cpu" },
+        "factored_damping": "martens-grosse-pi-split",
+        "expectation": match args.samples {
+            None => format!("quadrature, {} nodes per component", args.nodes),
+            Some(n) => format!("{n} samples, seed {}", args.seed),
+        },
+    });
+    let mut text = format!(
+        "network 1-{h}-{h}-2 (H = {h}), {} parameters; loss {:.6e}\n",
+        net.parameter_count(),
+        stats.loss,
+        h = args.hidden
+    );
+    text.push_str("layer  d_in  d_out  ‖F−G⊗A‖/‖F‖  cos(exact, K-FAC natgrad)\n");
+    for (l, (st, (error, cosine))) in stats.layers.iter().zip(&figures).enumerate() {
+        text.push_str(&format!(
+            "{:>5}  {:>4}  {:>5}  {:>12.4e}  {:>10.6}\n",
+            l + 1,
+            st.d_in,
+            st.d_out,
+            error,
+            cosine
+        ));
     }
-    Ok(())
+    Ok(KfacOutput { json, text })
 }
 
 /// ‖F − G ⊗ A‖_F / ‖F‖_F from formed matrices (the GPU path's figures).

@@ -311,10 +311,32 @@ fn hyperparameters(
     Ok(h)
 }
 
+/// What `fisherflow optimize` computed: the JSON object `--json` prints and the readable table.
+#[derive(Clone, Debug)]
+pub struct RaceOutput {
+    /// The object `--json` prints.
+    pub json: serde_json::Value,
+    /// The readable table.
+    pub text: String,
+}
+
 /// Runs `fisherflow optimize`.
 pub fn run(args: &OptimizeArgs) -> CliResult {
+    let output = evaluate(args)?;
+    let text = if args.json {
+        serde_json::to_string_pretty(&output.json).map_err(CliError::runtime)? + "\n"
+    } else {
+        output.text
+    };
+    print!("{text}");
+    Ok(())
+}
+
+/// Checks the options and runs the race (what [`run`] prints; the Python package calls this
+/// too, so its numbers and its error messages are the command's).
+pub fn evaluate(args: &OptimizeArgs) -> Result<RaceOutput, CliError> {
     if let Some(system) = &args.system {
-        return run_policy(args, system);
+        return evaluate_policy(args, system);
     }
     let selected = parse_optimizers(
         args.optimizer.as_deref(),
@@ -355,19 +377,18 @@ pub fn run(args: &OptimizeArgs) -> CliResult {
         args.steps,
         &hyper,
     );
-    let text = if args.json {
-        race_json(
-            serde_json::json!({
-                "model": target,
-                "slice": slice,
-                "start": args.start,
-                "target": target_xy,
-            }),
-            args,
-            &hyper,
-            &runs,
-        )?
-    } else {
+    let json = race_json(
+        serde_json::json!({
+            "model": target,
+            "slice": slice,
+            "start": args.start,
+            "target": target_xy,
+        }),
+        args,
+        &hyper,
+        &runs,
+    );
+    let text = {
         let title = format!(
             "optimizer race on slice {slice} from ({}, {}) to ({}, {}):",
             args.start[0], args.start[1], target_xy[0], target_xy[1]
@@ -380,8 +401,7 @@ pub fn run(args: &OptimizeArgs) -> CliResult {
             ("final L", crate::math::loss::shown_divergence),
         )
     };
-    print!("{text}");
-    Ok(())
+    Ok(RaceOutput { json, text })
 }
 
 /// The race's JSON: `head`'s keys (the family's: model and slice, or system and optimum),
@@ -391,12 +411,12 @@ fn race_json(
     args: &OptimizeArgs,
     hyper: &crate::math::optimize::Hyperparameters,
     runs: &[Run],
-) -> Result<String, CliError> {
+) -> serde_json::Value {
     let mut out = head;
     out["steps"] = serde_json::json!(args.steps);
     out["hyperparameters"] = serde_json::json!(hyper);
     out["runs"] = serde_json::json!(runs);
-    Ok(serde_json::to_string_pretty(&out).map_err(CliError::runtime)? + "\n")
+    out
 }
 
 fn check_steps(steps: u32) -> Result<(), CliError> {
@@ -411,7 +431,7 @@ fn check_steps(steps: u32) -> Result<(), CliError> {
 
 /// The policy plane's race (`--system`): the mixture's options are refused, the start must lie
 /// inside the stability triangle, and the JSON adds the optimum K*.
-fn run_policy(args: &OptimizeArgs, system_text: &str) -> CliResult {
+fn evaluate_policy(args: &OptimizeArgs, system_text: &str) -> Result<RaceOutput, CliError> {
     let system = parse_system(system_text)?;
     refuse_mixture_options(&args.model, &[(args.target.is_some(), "--target")])?;
     let selected = parse_optimizers(
@@ -439,18 +459,17 @@ fn run_policy(args: &OptimizeArgs, system_text: &str) -> CliResult {
         args.steps,
         &hyper,
     );
-    let text = if args.json {
-        race_json(
-            serde_json::json!({
-                "system": system,
-                "start": args.start,
-                "optimum": { "theta": k_star, "loss": c_star },
-            }),
-            args,
-            &hyper,
-            &runs,
-        )?
-    } else {
+    let json = race_json(
+        serde_json::json!({
+            "system": system,
+            "start": args.start,
+            "optimum": { "theta": k_star, "loss": c_star },
+        }),
+        args,
+        &hyper,
+        &runs,
+    );
+    let text = {
         let title = format!(
             "optimizer race on the {} policy plane ({system}) from K = ({}, {}); K* = ({:.6}, \
              {:.6}), C* = {c_star:.10}:",
@@ -470,8 +489,7 @@ fn run_policy(args: &OptimizeArgs, system_text: &str) -> CliResult {
         text.push_str(&learning_costs(&plane, c_star, &runs));
         text
     };
-    print!("{text}");
-    Ok(())
+    Ok(RaceOutput { json, text })
 }
 
 /// What learning cost on the plant, per run: Σᵢ (C(Kᵢ) − C*) over the iterates (the cost paid
