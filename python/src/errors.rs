@@ -119,6 +119,15 @@ pub fn guarded<T: Send>(
         .map_err(PyErr::from)
 }
 
+/// Panics inside [`guarded`] (a test hook: the package's tests check that a panic arrives as a
+/// `RuntimeError` and the interpreter goes on).
+#[pyfunction]
+pub fn _panic_inside_for_tests(py: Python<'_>) -> PyResult<()> {
+    guarded(py, || -> Result<(), Failure> {
+        panic!("a deliberate panic from _panic_inside_for_tests")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::python_spelling;

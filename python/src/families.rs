@@ -16,7 +16,7 @@ use crate::errors::Failure;
 /// omitted ones take these defaults. π must be in [0, 1] (strictly inside on a slice that
 /// varies π), the means finite, the σ's finite and > 0; a ValueError says which is not.
 #[pyclass(name = "Model", module = "fisherflow", frozen, eq)]
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PyModel {
     /// The parameters.
     pub model: Model,

@@ -60,10 +60,7 @@ pub fn render<'py>(
             *slot = Some(renderer);
         }
         let renderer = slot.as_mut().expect("made just above");
-        renderer
-            .scene_renderer_mut()
-            .simulation_mut()
-            .forget_warm_up();
+        renderer.scene_renderer_mut().start_afresh();
         let (_, image) = renderer
             .render_image(ctx, [width, height], 1.0, &scenario.scene_at(0.0))
             .map_err(|e| Failure::runtime(format!("{e:#}")))?;

@@ -88,7 +88,7 @@ impl FrameRenderer {
         }
         // Nothing of the warm-up scenes is kept: the next frame starts the real scene's
         // particles and map afresh (the field and the rest follow their keys).
-        self.scene.simulation_mut().forget_warm_up();
+        self.scene.start_afresh();
         (start.elapsed(), failed)
     }
 

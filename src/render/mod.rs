@@ -542,6 +542,14 @@ impl SceneRenderer {
         Ok(count)
     }
 
+    /// Forgets what the frames so far left behind (particles, their trails, the convergence
+    /// map, the jobs' results), so the next frame is the first frame of its scene, as a fresh
+    /// renderer would draw it (after the viewer's warm-up; each `fisherflow.render` call).
+    pub fn start_afresh(&mut self) {
+        self.sim.forget_warm_up();
+        self.trail_key = None;
+    }
+
     /// The compute stages, for read-backs in tests and the benchmark.
     pub fn simulation(&self) -> &Simulation {
         &self.sim
