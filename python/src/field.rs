@@ -5,8 +5,7 @@
 //! triangle) are NaN rather than an error, as the viewer hatches them.
 
 use fisherflow::cli::fim_policy::cell_values;
-use fisherflow::compute::general::{check_capacity, evaluate_general_grid};
-use fisherflow::compute::policy::{PolicyParams, evaluate_policy_grid};
+use fisherflow::compute::policy::PolicyParams;
 use fisherflow::cpu;
 use fisherflow::gpu::general_data::general_grid_params;
 use fisherflow::gpu::gpu_data::FieldCell;
@@ -18,7 +17,7 @@ use pyo3::types::PyDict;
 
 use crate::errors::{Failure, guarded};
 use crate::families::{PyModel, PySystem};
-use crate::gpu::{Path, context, path};
+use crate::gpu::{Path, general_grid, path, policy_cells};
 use crate::points::{MixtureColumns, MixtureSettings, PolicyColumns, mixture_at, policy_at};
 
 /// Most cells along either side of a field.
@@ -144,11 +143,7 @@ pub fn field_mixture<'py>(
                 settings.metric,
             );
             let cells: Vec<FieldCell> = if settings.path == Path::Gpu {
-                let ctx = context()?;
-                check_capacity(&ctx.device, params.cell_count)
-                    .map_err(|e| Failure::input(format!("shape: {e:#}")))?;
-                evaluate_general_grid(ctx, &params, &settings.rule)
-                    .map_err(|e| Failure::runtime(format!("{e:#}")))?
+                general_grid(&params, &settings.rule)?
             } else {
                 let table = settings.rule.panel_rule().table_f32();
                 let mut cells = vec![FieldCell::default(); params.cell_count as usize];
@@ -202,11 +197,7 @@ pub fn field_policy<'py>(
                 [grid.columns as u32, grid.rows as u32],
             );
             let cells = if path == Path::Gpu {
-                let ctx = context()?;
-                check_capacity(&ctx.device, params.cell_count)
-                    .map_err(|e| Failure::input(format!("shape: {e:#}")))?;
-                evaluate_policy_grid(ctx, &params)
-                    .map_err(|e| Failure::runtime(format!("{e:#}")))?
+                policy_cells(&params, None)?
             } else {
                 cpu::policy::grid(&params)
             };

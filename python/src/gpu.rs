@@ -4,12 +4,98 @@
 
 use std::sync::OnceLock;
 
+use fisherflow::compute::general::{GeneralData, GeneralPipeline};
+use fisherflow::compute::policy::{PolicyData, PolicyParams, PolicyPipeline};
 use fisherflow::gpu::context::{GpuContext, GpuOptions};
+use fisherflow::gpu::general_data::{GeneralGridParams, GeneralPointInput};
+use fisherflow::gpu::gpu_data::FieldCell;
+use fisherflow::math::QuadratureRule;
 use pyo3::prelude::*;
 
 use crate::errors::{Failure, guarded};
 
 static CONTEXT: OnceLock<Result<GpuContext, String>> = OnceLock::new();
+
+/// The kernels' pipelines, made once (llvmpipe compiles a pipeline at its first dispatch, ~0.5 s
+/// for the general kernel: once per process, not per call or per chunk).
+static GENERAL: OnceLock<GeneralPipeline> = OnceLock::new();
+static POLICY: OnceLock<PolicyPipeline> = OnceLock::new();
+
+/// Points per dispatch: a million cells of 128 bytes would exceed a storage binding's limit on
+/// many adapters, so long lists go in chunks through one set of buffers.
+const CHUNK: usize = 1 << 16;
+
+fn gpu_error(e: impl std::fmt::Display) -> Failure {
+    Failure::runtime(format!("{e:#}"))
+}
+
+/// The general kernel's `points` entry at every input, in chunks.
+pub fn general_points(
+    inputs: &[GeneralPointInput],
+    damping: f32,
+    rule: &QuadratureRule,
+) -> Result<Vec<FieldCell>, Failure> {
+    let ctx = context()?;
+    let pipeline = GENERAL.get_or_init(|| GeneralPipeline::new(&ctx.device));
+    let data =
+        GeneralData::new(ctx, pipeline, inputs.len().min(CHUNK) as u32, rule).map_err(gpu_error)?;
+    let mut cells = Vec::with_capacity(inputs.len());
+    for chunk in inputs.chunks(CHUNK) {
+        let mut encoder = ctx.device.create_command_encoder(&Default::default());
+        data.encode(&ctx.queue, &mut encoder, pipeline, chunk, damping);
+        ctx.queue.submit([encoder.finish()]);
+        cells.extend(
+            data.read_cells(ctx, chunk.len() as u32)
+                .map_err(gpu_error)?,
+        );
+    }
+    Ok(cells)
+}
+
+/// The general kernel's `grid` entry (the viewer's field) over `params`.
+pub fn general_grid(
+    params: &GeneralGridParams,
+    rule: &QuadratureRule,
+) -> Result<Vec<FieldCell>, Failure> {
+    let ctx = context()?;
+    fisherflow::compute::general::check_capacity(&ctx.device, params.cell_count)
+        .map_err(|e| Failure::input(format!("shape: {e:#}")))?;
+    let pipeline = GENERAL.get_or_init(|| GeneralPipeline::new(&ctx.device));
+    let data = GeneralData::new(ctx, pipeline, params.cell_count, rule).map_err(gpu_error)?;
+    let mut encoder = ctx.device.create_command_encoder(&Default::default());
+    data.encode_grid(&ctx.queue, &mut encoder, pipeline, params);
+    ctx.queue.submit([encoder.finish()]);
+    data.read_cells(ctx, params.cell_count).map_err(gpu_error)
+}
+
+/// The policy kernel over the grid of `params`, or at `gains` (in chunks).
+pub fn policy_cells(
+    params: &PolicyParams,
+    gains: Option<&[[f32; 2]]>,
+) -> Result<Vec<FieldCell>, Failure> {
+    let ctx = context()?;
+    let pipeline = POLICY.get_or_init(|| PolicyPipeline::new(&ctx.device));
+    let Some(gains) = gains else {
+        let data = PolicyData::new(ctx, pipeline, params.cell_count)
+            .map_err(|e| Failure::input(format!("shape: {e:#}")))?;
+        let mut encoder = ctx.device.create_command_encoder(&Default::default());
+        data.encode(&ctx.queue, &mut encoder, pipeline, params, None);
+        ctx.queue.submit([encoder.finish()]);
+        return data.read_cells(ctx, params.cell_count).map_err(gpu_error);
+    };
+    let data = PolicyData::new(ctx, pipeline, gains.len().min(CHUNK) as u32).map_err(gpu_error)?;
+    let mut cells = Vec::with_capacity(gains.len());
+    for chunk in gains.chunks(CHUNK) {
+        let mut encoder = ctx.device.create_command_encoder(&Default::default());
+        data.encode(&ctx.queue, &mut encoder, pipeline, params, Some(chunk));
+        ctx.queue.submit([encoder.finish()]);
+        cells.extend(
+            data.read_cells(ctx, chunk.len() as u32)
+                .map_err(gpu_error)?,
+        );
+    }
+    Ok(cells)
+}
 
 /// The process' GPU context.
 pub fn context() -> Result<&'static GpuContext, Failure> {

@@ -4,9 +4,7 @@
 
 use fisherflow::cli::fim::general_report_from_cell;
 use fisherflow::cli::fim_policy::{Values, cell_values, values};
-use fisherflow::compute::general::evaluate_general_points;
 use fisherflow::compute::policy::PolicyParams;
-use fisherflow::compute::policy::evaluate_policy_points;
 use fisherflow::cpu;
 use fisherflow::gpu::general_data::{FLAG_METRIC_UNDEFINED, FLAG_OUTSIDE_MODEL, GeneralPointInput};
 use fisherflow::gpu::gpu_data::FieldCell;
@@ -22,11 +20,7 @@ use rayon::prelude::*;
 
 use crate::errors::{Failure, guarded};
 use crate::families::{PyModel, PySystem, parse_slice};
-use crate::gpu::{Path, context, path};
-
-/// Points per GPU dispatch: a million cells of 128 bytes would exceed a storage binding's
-/// limit on many adapters, so long lists go in chunks.
-const GPU_CHUNK: usize = 1 << 16;
+use crate::gpu::{Path, general_points, path, policy_cells};
 
 /// The mixture's values at N points, as columns.
 pub struct MixtureColumns {
@@ -292,15 +286,7 @@ pub fn mixture_at(
                 .map(|p| GeneralPointInput::new(&p.model, &p.slice, p.target.as_ref()))
                 .collect();
             let cells = if s.path == Path::Gpu {
-                let ctx = context()?;
-                let mut cells = Vec::with_capacity(inputs.len());
-                for chunk in kernel_inputs.chunks(GPU_CHUNK) {
-                    cells.extend(
-                        evaluate_general_points(ctx, chunk, s.damping as f32, &s.rule)
-                            .map_err(|e| Failure::runtime(format!("{e:#}")))?,
-                    );
-                }
-                cells
+                general_points(&kernel_inputs, s.damping as f32, &s.rule)?
             } else {
                 let table = s.rule.panel_rule().table_f32();
                 cpu::simd::general_points_at(
@@ -434,14 +420,11 @@ pub fn policy_at(
                 .collect()
         }
         Path::Gpu => {
-            let ctx = context()?;
-            let mut out = Vec::with_capacity(gains.len());
-            for chunk in gains.chunks(GPU_CHUNK) {
-                let cells = evaluate_policy_points(ctx, system, chunk, damping)
-                    .map_err(|e| Failure::runtime(format!("{e:#}")))?;
-                out.extend(cells.iter().map(|c| cell_values(system, c)));
-            }
-            out
+            let k32: Vec<[f32; 2]> = gains.iter().map(|k| k.map(|v| v as f32)).collect();
+            policy_cells(&PolicyParams::new(system, damping), Some(&k32))?
+                .iter()
+                .map(|c| cell_values(system, c))
+                .collect()
         }
     })
 }
