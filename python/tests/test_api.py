@@ -195,3 +195,19 @@ def test_a_million_points_in_one_f32_call():
     scale = np.linalg.norm(ref.fisher, axis=(1, 2))[:, None, None]
     assert (np.abs(r.fisher[idx] - ref.fisher) <= 1e-4 * scale).all()
     assert (np.abs(r.kl[idx] - ref.kl) <= np.maximum(1e-3 * ref.kl, 1e-6)).all()
+
+
+def test_the_readme_example_runs(gpu, monkeypatch):
+    """The README's Python example, as written (it uses the GPU adapter for field and render)."""
+    root = pathlib.Path(__file__).resolve().parents[2]
+    text = (root / "README.md").read_text()
+    section = text[text.index("\n## Python\n"):]
+    code = section[section.index("```python\n") + len("```python\n"):]
+    code = code[:code.index("```")]
+    monkeypatch.chdir(root)
+    scope = {}
+    exec(compile(code, "README.md (Python)", "exec"), scope)
+    assert scope["img"].shape == (450, 800, 4)
+    assert scope["r"].fisher.shape == (2, 2, 2)
+    assert scope["f"].fisher.shape == (256, 256, 2, 2)
+    assert set(scope["runs"]) == {"gd", "npg"}
