@@ -18,7 +18,9 @@ use std::fmt::Write as _;
 use anyhow::anyhow;
 use clap::Args;
 
-use super::{CliError, CliResult, ModelArgs, parse_pair, parse_system, refuse_mixture_options};
+use super::{
+    CliError, CliResult, ModelArgs, Output, parse_pair, parse_system, refuse_mixture_options,
+};
 use crate::math::family::{MixturePlane, Plane};
 use crate::math::general::DEFAULT_NODES_GENERAL;
 use crate::math::geodesic::{GeodesicError, exp_map, shortest_path};
@@ -105,30 +107,14 @@ fn task(args: &GeodesicArgs) -> Result<Task, CliError> {
     }
 }
 
-/// What `fisherflow geodesic` computed: the JSON object `--json` prints and the readable line.
-#[derive(Clone, Debug)]
-pub struct GeodesicOutput {
-    /// The object `--json` prints (the inputs echoed, then the path and its figures).
-    pub json: serde_json::Value,
-    /// The readable summary.
-    pub text: String,
-}
-
 /// Runs `fisherflow geodesic`.
 pub fn run(args: &GeodesicArgs) -> CliResult {
-    let output = evaluate(args)?;
-    let text = if args.json {
-        serde_json::to_string_pretty(&output.json).map_err(CliError::runtime)? + "\n"
-    } else {
-        output.text
-    };
-    print!("{text}");
-    Ok(())
+    evaluate(args)?.print(args.json, false)
 }
 
 /// Checks the options and computes the geodesic (what [`run`] prints; the Python package calls
 /// this too, so its numbers and its error messages are the command's).
-pub fn evaluate(args: &GeodesicArgs) -> Result<GeodesicOutput, CliError> {
+pub fn evaluate(args: &GeodesicArgs) -> Result<Output, CliError> {
     let task = task(args)?;
     let system = args.system.as_deref().map(parse_system).transpose()?;
     let slice = args.model.slice.unwrap_or(Slice::SEED);
@@ -224,7 +210,7 @@ pub fn evaluate(args: &GeodesicArgs) -> Result<GeodesicOutput, CliError> {
             let _ = writeln!(text, ", {} path points", g.path.len());
         }
     }
-    Ok(GeodesicOutput {
+    Ok(Output {
         json: serde_json::Value::Object(out),
         text,
     })

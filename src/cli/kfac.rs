@@ -3,7 +3,7 @@
 //! and G, the relative Frobenius error of G ⊗ A and the cosine between the exact and the
 //! factored damped natural gradients, all at the weights it reports.
 
-use crate::cli::{CliError, CliResult, ModelSpec, parse_model_spec};
+use crate::cli::{CliError, CliResult, ModelSpec, Output, parse_model_spec};
 use crate::compute::kfac::KfacGpu;
 use crate::gpu::context::{GpuContext, GpuOptions};
 use crate::kfac::fisher::{LayerStats, cholesky_solve, cosine, kfac_solve, kron};
@@ -78,32 +78,14 @@ fn bad(message: String) -> CliError {
     CliError::input(anyhow!(message))
 }
 
-/// What `fisherflow kfac` computed: the JSON object `--json` prints and the readable table.
-#[derive(Clone, Debug)]
-pub struct KfacOutput {
-    /// The object `--json` prints.
-    pub json: Value,
-    /// The readable table.
-    pub text: String,
-}
-
-/// Runs `fisherflow kfac`.
+/// Runs `fisherflow kfac` (its JSON on one line: the matrices make it long).
 pub fn run(args: &KfacArgs) -> CliResult {
-    let output = evaluate(args)?;
-    if args.json {
-        println!(
-            "{}",
-            serde_json::to_string(&output.json).map_err(CliError::runtime)?
-        );
-    } else {
-        print!("{}", output.text);
-    }
-    Ok(())
+    evaluate(args)?.print(args.json, true)
 }
 
 /// Checks the options, builds (and trains) the network and computes the layers' blocks and
 /// figures (what [`run`] prints; the Python package calls this too).
-pub fn evaluate(args: &KfacArgs) -> Result<KfacOutput, CliError> {
+pub fn evaluate(args: &KfacArgs) -> Result<Output, CliError> {
     if !(MIN_HIDDEN..=MAX_HIDDEN).contains(&args.hidden) {
         return Err(bad(format!(
             "--hidden: must be from {MIN_HIDDEN} to {MAX_HIDDEN}, got {}",
@@ -276,7 +258,7 @@ pub fn evaluate(args: &KfacArgs) -> Result<KfacOutput, CliError> {
             cosine
         ));
     }
-    Ok(KfacOutput { json, text })
+    Ok(Output { json, text })
 }
 
 /// ‖F − G ⊗ A‖_F / ‖F‖_F from formed matrices (the GPU path's figures).

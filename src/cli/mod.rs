@@ -44,6 +44,34 @@ impl CliError {
 /// Result of a subcommand.
 pub type CliResult = Result<(), CliError>;
 
+/// What a command computed: the JSON object `--json` prints and the readable text. The
+/// commands' `evaluate` functions return it (the Python package calls them too, so its numbers
+/// and its messages are the commands'); their `run` prints it.
+#[derive(Clone, Debug)]
+pub struct Output {
+    /// The object `--json` prints.
+    pub json: serde_json::Value,
+    /// The readable summary.
+    pub text: String,
+}
+
+impl Output {
+    /// Prints the JSON (indented, or on one line when `compact`) with `as_json`, else the text.
+    pub fn print(&self, as_json: bool, compact: bool) -> CliResult {
+        let text = match (as_json, compact) {
+            (false, _) => self.text.clone(),
+            (true, false) => serde_json::to_string_pretty(&self.json).map_err(CliError::runtime)?,
+            (true, true) => serde_json::to_string(&self.json).map_err(CliError::runtime)?,
+        };
+        if as_json {
+            println!("{text}");
+        } else {
+            print!("{text}");
+        }
+        Ok(())
+    }
+}
+
 /// fisherflow: where Euclidean and natural gradient descent part ways on a Gaussian mixture.
 #[derive(Debug, Parser)]
 #[command(name = "fisherflow", version, about, long_about = None)]

@@ -23,7 +23,9 @@ use std::fmt::Write as _;
 use anyhow::anyhow;
 use clap::Args;
 
-use super::{CliError, CliResult, ModelArgs, parse_pair, parse_system, refuse_mixture_options};
+use super::{
+    CliError, CliResult, ModelArgs, Output, parse_pair, parse_system, refuse_mixture_options,
+};
 use crate::math::family::MixturePlane;
 use crate::math::family::Plane;
 use crate::math::general::DEFAULT_NODES_GENERAL;
@@ -311,30 +313,14 @@ fn hyperparameters(
     Ok(h)
 }
 
-/// What `fisherflow optimize` computed: the JSON object `--json` prints and the readable table.
-#[derive(Clone, Debug)]
-pub struct RaceOutput {
-    /// The object `--json` prints.
-    pub json: serde_json::Value,
-    /// The readable table.
-    pub text: String,
-}
-
 /// Runs `fisherflow optimize`.
 pub fn run(args: &OptimizeArgs) -> CliResult {
-    let output = evaluate(args)?;
-    let text = if args.json {
-        serde_json::to_string_pretty(&output.json).map_err(CliError::runtime)? + "\n"
-    } else {
-        output.text
-    };
-    print!("{text}");
-    Ok(())
+    evaluate(args)?.print(args.json, false)
 }
 
 /// Checks the options and runs the race (what [`run`] prints; the Python package calls this
 /// too, so its numbers and its error messages are the command's).
-pub fn evaluate(args: &OptimizeArgs) -> Result<RaceOutput, CliError> {
+pub fn evaluate(args: &OptimizeArgs) -> Result<Output, CliError> {
     if let Some(system) = &args.system {
         return evaluate_policy(args, system);
     }
@@ -369,25 +355,13 @@ pub fn evaluate(args: &OptimizeArgs) -> Result<RaceOutput, CliError> {
     let target = check("target", target_xy)?;
     check("start", args.start)?;
     let plane = MixturePlane::new(&target, &slice, &rule);
-    let runs = race(
-        &plane,
-        args.start,
-        &selected,
-        |o| lr[&o],
-        args.steps,
-        &hyper,
-    );
-    let json = race_json(
-        serde_json::json!({
-            "model": target,
-            "slice": slice,
-            "start": args.start,
-            "target": target_xy,
-        }),
-        args,
-        &hyper,
-        &runs,
-    );
+    let head = serde_json::json!({
+        "model": target,
+        "slice": slice,
+        "start": args.start,
+        "target": target_xy,
+    });
+    let (runs, json) = race_with_json(&plane, args, &selected, &lr, &hyper, head);
     let text = {
         let title = format!(
             "optimizer race on slice {slice} from ({}, {}) to ({}, {}):",
@@ -401,22 +375,26 @@ pub fn evaluate(args: &OptimizeArgs) -> Result<RaceOutput, CliError> {
             ("final L", crate::math::loss::shown_divergence),
         )
     };
-    Ok(RaceOutput { json, text })
+    Ok(Output { json, text })
 }
 
-/// The race's JSON: `head`'s keys (the family's: model and slice, or system and optimum),
-/// then the steps, the hyperparameters and the runs.
-fn race_json(
-    head: serde_json::Value,
+/// Races the selected optimizers on `plane` from `--start` and forms the JSON: `head`'s keys
+/// (the family's: model and slice, or system and optimum), then the steps, the
+/// hyperparameters and the runs.
+fn race_with_json(
+    plane: &dyn Plane,
     args: &OptimizeArgs,
-    hyper: &crate::math::optimize::Hyperparameters,
-    runs: &[Run],
-) -> serde_json::Value {
+    selected: &[Optimizer],
+    lr: &BTreeMap<Optimizer, f64>,
+    hyper: &Hyperparameters,
+    head: serde_json::Value,
+) -> (Vec<Run>, serde_json::Value) {
+    let runs = race(plane, args.start, selected, |o| lr[&o], args.steps, hyper);
     let mut out = head;
     out["steps"] = serde_json::json!(args.steps);
     out["hyperparameters"] = serde_json::json!(hyper);
     out["runs"] = serde_json::json!(runs);
-    out
+    (runs, out)
 }
 
 fn check_steps(steps: u32) -> Result<(), CliError> {
@@ -431,7 +409,7 @@ fn check_steps(steps: u32) -> Result<(), CliError> {
 
 /// The policy plane's race (`--system`): the mixture's options are refused, the start must lie
 /// inside the stability triangle, and the JSON adds the optimum K*.
-fn evaluate_policy(args: &OptimizeArgs, system_text: &str) -> Result<RaceOutput, CliError> {
+fn evaluate_policy(args: &OptimizeArgs, system_text: &str) -> Result<Output, CliError> {
     let system = parse_system(system_text)?;
     refuse_mixture_options(&args.model, &[(args.target.is_some(), "--target")])?;
     let selected = parse_optimizers(
@@ -451,24 +429,12 @@ fn evaluate_policy(args: &OptimizeArgs, system_text: &str) -> Result<RaceOutput,
             args.start[0], args.start[1], k_star[0], k_star[1]
         ))
     })?;
-    let runs = race(
-        &plane,
-        args.start,
-        &selected,
-        |o| lr[&o],
-        args.steps,
-        &hyper,
-    );
-    let json = race_json(
-        serde_json::json!({
-            "system": system,
-            "start": args.start,
-            "optimum": { "theta": k_star, "loss": c_star },
-        }),
-        args,
-        &hyper,
-        &runs,
-    );
+    let head = serde_json::json!({
+        "system": system,
+        "start": args.start,
+        "optimum": { "theta": k_star, "loss": c_star },
+    });
+    let (runs, json) = race_with_json(&plane, args, &selected, &lr, &hyper, head);
     let text = {
         let title = format!(
             "optimizer race on the {} policy plane ({system}) from K = ({}, {}); K* = ({:.6}, \
@@ -489,7 +455,7 @@ fn evaluate_policy(args: &OptimizeArgs, system_text: &str) -> Result<RaceOutput,
         text.push_str(&learning_costs(&plane, c_star, &runs));
         text
     };
-    Ok(RaceOutput { json, text })
+    Ok(Output { json, text })
 }
 
 /// What learning cost on the plant, per run: Σᵢ (C(Kᵢ) − C*) over the iterates (the cost paid
