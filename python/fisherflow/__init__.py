@@ -220,6 +220,8 @@ def fim(
     device: str = "cpu",
     precision: Optional[str] = None,
     nodes: int = 64,
+    samples: Optional[int] = None,
+    seed: Optional[int] = None,
 ) -> FimResult:
     """The Fisher matrix and what follows from it at N points, in one call.
 
@@ -236,7 +238,13 @@ def fim(
 
     ``device="cpu"`` with ``precision="f64"`` (the default) gives exactly ``fisherflow fim
     --json``'s numbers; ``precision="f32"`` runs the SIMD CPU path; ``device="gpu"`` the
-    viewer's kernels (f32). Returns a :class:`FimResult`.
+    viewer's kernels (f32).
+
+    ``samples=N`` (2 to 2^20, with ``seed``, default 1) adds the finite-sample estimates of
+    ``fisherflow fim --samples N --seed S``: ``mc_fisher`` (N, 2, 2), the Fisher from N samples
+    of the model, and with a target ``empirical_fisher_samples`` (N, 2, 2), the empirical Fisher
+    from N samples of the target (the mixture only; f64 on the CPU or the GPU's
+    ``estimates.wgsl``). Returns a :class:`FimResult`.
     """
     _check_family(model)
     pts = _points(points)
@@ -246,11 +254,13 @@ def fim(
             raise ValueError("target is the mixture's; the policy plane's target is the optimum K* (computed): drop target")
         if metric != "induced":
             raise ValueError("metric is the mixture's; the policy plane has one metric F = Sigma_K / sigma^2: drop metric")
+        if samples is not None or seed is not None:
+            raise ValueError("samples is the mixture's (fisherflow fim --samples); the policy plane's rollout estimates are not offered here: drop samples")
         values = _native.fim_policy(model, pts, float(damping), device, precision)
     else:
         values = _native.fim_mixture(
             model, _mixture_slice(slice), pts, _check_target(target), metric, float(damping),
-            device, precision, int(nodes),
+            device, precision, int(nodes), samples, seed,
         )
     return FimResult(values)
 

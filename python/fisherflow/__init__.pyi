@@ -63,6 +63,8 @@ class FimResult(_Record):
     natgrad: FloatArray
     angle_deg: FloatArray
     empirical_fisher: FloatArray
+    mc_fisher: FloatArray
+    empirical_fisher_samples: FloatArray
     # The policy plane
     stable: npt.NDArray[np.bool_]
     spectral_radius: FloatArray
@@ -123,6 +125,8 @@ def fim(
     device: str = "cpu",
     precision: Optional[str] = None,
     nodes: int = 64,
+    samples: Optional[int] = None,
+    seed: Optional[int] = None,
 ) -> FimResult: ...
 def field(
     model: Family,

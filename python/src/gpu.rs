@@ -52,6 +52,23 @@ pub fn general_points(
     Ok(cells)
 }
 
+/// The finite-sample estimates (`estimates.wgsl`) at every input, in chunks.
+pub fn estimates(
+    inputs: &[GeneralPointInput],
+    samples: u32,
+    seed: u32,
+) -> Result<Vec<fisherflow::compute::estimates::EstimateCell>, Failure> {
+    let ctx = context()?;
+    let mut cells = Vec::with_capacity(inputs.len());
+    for chunk in inputs.chunks(CHUNK) {
+        cells.extend(
+            fisherflow::compute::estimates::evaluate_estimates(ctx, chunk, samples, seed, 0)
+                .map_err(gpu_error)?,
+        );
+    }
+    Ok(cells)
+}
+
 /// The general kernel's `grid` entry (the viewer's field) over `params`.
 pub fn general_grid(
     params: &GeneralGridParams,

@@ -2,12 +2,13 @@
 //! functions `fisherflow fim` calls, so the values are its JSON's bit for bit), the SIMD f32
 //! path, or the viewer's WGSL kernels. The results are columns (N, …) of float64.
 
-use fisherflow::cli::fim::general_report_from_cell;
+use fisherflow::cli::fim::{Device as CliDevice, FimArgs, general_report_from_cell};
 use fisherflow::cli::fim_policy::{Values, cell_values, values};
 use fisherflow::compute::policy::PolicyParams;
 use fisherflow::cpu;
 use fisherflow::gpu::general_data::{FLAG_METRIC_UNDEFINED, FLAG_OUTSIDE_MODEL, GeneralPointInput};
 use fisherflow::gpu::gpu_data::FieldCell;
+use fisherflow::math::estimates::{empirical_fisher_samples, mc_fisher};
 use fisherflow::math::general::{GeneralReport, Metric, evaluate_general_metric};
 use fisherflow::math::policy::{Lqr, System};
 use fisherflow::math::{
@@ -189,9 +190,85 @@ impl MixtureSettings {
     }
 }
 
+/// The finite-sample estimates at every input (`fisherflow fim --samples N --seed S`): the MC
+/// Fisher from N samples of the model (stream k = 0) and, with a target, the empirical Fisher
+/// from N samples of the target; f64 on the CPU, `estimates.wgsl` on the GPU.
+fn sample_estimates(
+    s: &MixtureSettings,
+    inputs: &[GeneralInput],
+    samples: u32,
+    seed: u32,
+) -> Result<(Vec<f64>, Vec<f64>), Failure> {
+    let (mut mc, mut ef) = (Vec::new(), Vec::new());
+    let block = |b: [f64; 3]| [b[0], b[1], b[1], b[2]];
+    match s.path {
+        Path::CpuF64 => {
+            let blocks: Vec<([f64; 3], Option<[f64; 3]>)> = inputs
+                .par_iter()
+                .map(|p| {
+                    let m = mc_fisher(&p.model, &p.slice, samples, seed, 0);
+                    let e = p.target.map(|t| {
+                        let e = empirical_fisher_samples(&p.model, &p.slice, &t, samples, seed);
+                        [e.xx, e.xy, e.yy]
+                    });
+                    ([m.xx, m.xy, m.yy], e)
+                })
+                .collect();
+            for (m, e) in blocks {
+                mc.extend(block(m));
+                if let Some(e) = e {
+                    ef.extend(block(e));
+                }
+            }
+        }
+        Path::Gpu => {
+            let kernel_inputs: Vec<GeneralPointInput> = inputs
+                .iter()
+                .map(|p| GeneralPointInput::new(&p.model, &p.slice, p.target.as_ref()))
+                .collect();
+            for cell in crate::gpu::estimates(&kernel_inputs, samples, seed)? {
+                mc.extend(block(cell.mc_fisher().map(f64::from)));
+                if let Some(e) = cell.empirical_samples() {
+                    ef.extend(block(e.map(f64::from)));
+                }
+            }
+        }
+        Path::CpuF32 => {
+            return Err(Failure::input(
+                "samples: the sample estimates run in f64 on the CPU (precision=\"f64\") or on \
+                 the GPU (device=\"gpu\"); the f32 CPU path has none",
+            ));
+        }
+    }
+    Ok((mc, ef))
+}
+
+/// `samples`/`seed` checked with `fisherflow fim`'s own rule and message.
+fn sample_options(samples: Option<u32>, seed: Option<u32>) -> Result<Option<(u32, u32)>, Failure> {
+    let args = FimArgs {
+        mu1: None,
+        mu2: None,
+        sigma: None,
+        target: None,
+        points: None,
+        damping: 0.0,
+        device: CliDevice::Cpu,
+        nodes: None,
+        json: true,
+        backend: None,
+        samples,
+        seed,
+    };
+    let options = args
+        .sample_options()
+        .map_err(|e| Failure::from_cli(e, &[]))?;
+    Ok(options.map(|o| (o.samples, o.seed)))
+}
+
 /// The mixture at `points` (N × 2 slice coordinates; the held parameters from `model`).
 #[pyfunction]
-#[pyo3(signature = (model, slice, points, target, metric, damping, device, precision, nodes))]
+#[pyo3(signature = (model, slice, points, target, metric, damping, device, precision, nodes,
+                    samples = None, seed = None))]
 #[allow(clippy::too_many_arguments)]
 pub fn fim_mixture<'py>(
     py: Python<'py>,
@@ -204,6 +281,8 @@ pub fn fim_mixture<'py>(
     device: &str,
     precision: Option<&str>,
     nodes: u32,
+    samples: Option<u32>,
+    seed: Option<u32>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let settings = MixtureSettings::new(
         &model,
@@ -219,17 +298,35 @@ pub fn fim_mixture<'py>(
         t.validate()
             .map_err(|e| Failure::input(format!("target: {e}")))?;
     }
+    let sampling = sample_options(samples, seed)?;
     let xy = pairs(&points)?;
     let n = xy.len();
-    let columns = guarded(py, || {
+    let (columns, estimates) = guarded(py, || {
         let inputs = xy
             .iter()
             .enumerate()
-            .map(|(i, p)| settings.input(*p, &format!("points[{i}]")).map(Some))
+            .map(|(i, p)| settings.input(*p, &format!("points[{i}]")))
             .collect::<Result<Vec<_>, _>>()?;
-        mixture_at(&settings, &inputs)
+        let estimates = match sampling {
+            Some((samples, seed)) => Some(sample_estimates(&settings, &inputs, samples, seed)?),
+            None => None,
+        };
+        let inputs: Vec<Option<GeneralInput>> = inputs.into_iter().map(Some).collect();
+        Ok((mixture_at(&settings, &inputs)?, estimates))
     })?;
-    columns.into_dict(py, &[n])
+    let d = columns.into_dict(py, &[n])?;
+    if let Some((mc, ef)) = estimates {
+        let put = |name: &str, data: Vec<f64>| -> PyResult<()> {
+            let array = numpy::ndarray::Array3::from_shape_vec((n, 2, 2), data)
+                .map_err(|e| Failure::runtime(format!("array shape: {e}")))?;
+            d.set_item(name, array.into_pyarray(py))
+        };
+        put("mc_fisher", mc)?;
+        if settings.target.is_some() {
+            put("empirical_fisher_samples", ef)?;
+        }
+    }
+    Ok(d)
 }
 
 /// The (N, 2) array as pairs.

@@ -173,3 +173,25 @@ def test_kfac_equals_the_cli():
         assert got.natgrad_cosine == w["natgrad_cosine"]
     assert k.loss == want["loss"]
     same(k.losses, want["losses"], "losses")
+
+
+def test_sample_estimates_equal_the_cli(tmp_path):
+    model, target = ff.Model(pi=0.4, mu1=-1.0, mu2=1.2), ff.Model(pi=0.5, mu1=-1.5, mu2=1.0)
+    points = [[-1.0, 1.2], [0.3, 0.8]]
+    got = ff.fim(model, points=np.array(points), target=target, samples=2000, seed=7)
+    file = tmp_path / "points.json"
+    m = model.to_dict()
+    entries = []
+    for xy in points:
+        m["mu1"], m["mu2"] = xy
+        entries.append({"model": dict(m), "slice": ["mu1", "mu2"], "target": target.to_dict()})
+    file.write_text(json.dumps(entries))
+    want = cli_json("fim", "--points", file, "--json", "--nodes", 64, "--samples", 2000, "--seed", 7)["points"]
+    same(got.mc_fisher, [w["mc_fisher"] for w in want], "mc_fisher")
+    same(got.empirical_fisher_samples, [w["empirical_fisher_samples"] for w in want], "EF samples")
+    # Without a target there is no data to sample: only the MC Fisher.
+    plain = ff.fim(model, points=np.array(points), samples=2000, seed=7)
+    assert not hasattr(plain, "empirical_fisher_samples")
+    same(plain.mc_fisher, got.mc_fisher, "mc_fisher without a target")
+    # Another seed, other samples.
+    assert not np.array_equal(ff.fim(model, points=np.array(points), samples=2000, seed=8).mc_fisher, got.mc_fisher)

@@ -96,6 +96,11 @@ CASES = {
         (["geodesic", "--slice", "mu1,sigma1", "--from=0,-1", "--to", "1,1"], None),
         [("--from", "start"), ("--to", "end")],
     ),
+    "too few samples": (
+        lambda: ff.fim(M, points=[[0.5, -0.5]], samples=1),
+        (["fim", "--mu1", "0.5", "--mu2=-0.5", "--sigma", "1", "--samples", "1"], None),
+        [],
+    ),
     "K-FAC width": (
         lambda: ff.kfac(hidden=1),
         (["kfac", "--hidden", "1"], None),
@@ -165,6 +170,9 @@ def test_nan_names_the_point_and_field():
         (lambda: ff.fim("model", points=[[0, 0]]), "model: expected a fisherflow.Model or a fisherflow.System"),
         (lambda: ff.fim(ff.System(), slice=("mu1", "mu2"), points=[[2, 3]]), "slice is the mixture's"),
         (lambda: ff.fim(M, points=[[0, 0]], metric="profiled", precision="f32"), 'metric: "profiled" at points'),
+        (lambda: ff.fim(M, points=[[0, 0]], samples=100, precision="f32"), "samples: the sample estimates run in f64"),
+        (lambda: ff.fim(M, points=[[0, 0]], seed=3), "seed needs samples N: the seed only picks the samples"),
+        (lambda: ff.fim(ff.System(), points=[[2, 3]], samples=100), "samples is the mixture's"),
         (lambda: ff.field(M, extent=(1, 0, 0, 1), shape=(4, 4)), "extent: expected finite"),
         (lambda: ff.field(M, extent=(0, 1, 0, 1), shape=(0, 4)), "shape:"),
         (lambda: ff.field(M, extent=(0, 1, 0, 1), shape=(4.5, 4)), "shape:"),
