@@ -135,6 +135,44 @@ class KfacResult(_Record):
     ``device``, ``factored_damping``, ``expectation``."""
 
 
+def _int(name: str, value: Any, lo: int, hi: int) -> int:
+    """A whole number in [lo, hi] (bool and floats refused), or ValueError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, _np.integer)):
+        raise ValueError(f"{name}: expected a whole number, got {value!r}")
+    value = int(value)
+    if not lo <= value <= hi:
+        raise ValueError(f"{name}: must be from {lo} to {hi}, got {value}")
+    return value
+
+
+def _opt_int(name: str, value: Any, lo: int, hi: int) -> Optional[int]:
+    return None if value is None else _int(name, value, lo, hi)
+
+
+def _float(name: str, value: Any) -> float:
+    """A real number (NaN and inf pass through to the range checks), or ValueError."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, _np.integer, _np.floating)):
+        raise ValueError(f"{name}: expected a number, got {value!r}")
+    return float(value)
+
+
+def _opt_float(name: str, value: Any) -> Optional[float]:
+    return None if value is None else _float(name, value)
+
+
+def _str(name: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{name}: expected a string, got {value!r}")
+    return value
+
+
+def _opt_str(name: str, value: Any) -> Optional[str]:
+    return None if value is None else _str(name, value)
+
+
+_U32 = 2**32 - 1
+
+
 def _floats(values: Any) -> _np.ndarray:
     """A nested list of numbers (None, the CLI's NaN) as a float64 array."""
     def clean(v: Any) -> Any:
@@ -151,7 +189,12 @@ def _points(points: Any) -> _np.ndarray:
     """``points`` checked: real numbers of shape (N, 2), N >= 1, as C-contiguous float64."""
     if points is None:
         raise ValueError("points: missing; give an array of shape (N, 2) of slice coordinates")
-    array = _np.asarray(points)
+    if _np.ma.isMaskedArray(points):
+        raise ValueError("points: a masked array; pass the points to evaluate as a plain array")
+    try:
+        array = _np.asarray(points)
+    except ValueError as e:
+        raise ValueError(f"points: expected an array of shape (N, 2): {e}") from None
     if array.dtype.kind not in "fiu" or array.dtype == _np.float16:
         raise ValueError(
             f"points: expected real numbers (float64 or float32), got dtype {array.dtype}"
@@ -165,7 +208,10 @@ def _pair(name: str, value: Any) -> Optional[Pair]:
     """A pair of numbers (a tuple, list or array of two), or None."""
     if value is None:
         return None
-    array = _np.asarray(value)
+    try:
+        array = _np.asarray(value)
+    except ValueError:
+        raise ValueError(f"{name}: expected two numbers (a, b), got {value!r}") from None
     if array.dtype.kind not in "fiu" or array.shape != (2,):
         raise ValueError(f"{name}: expected two numbers (a, b), got {value!r}")
     return (float(array[0]), float(array[1]))
@@ -176,8 +222,10 @@ def _slice(slice: Optional[Sequence[str]]) -> Optional[Tuple[str, str]]:
         return None
     if isinstance(slice, str):
         parts = [p.strip() for p in slice.split(",")]
-    else:
+    elif isinstance(slice, (tuple, list)):
         parts = list(slice)
+    else:
+        parts = []
     if len(parts) != 2 or not all(isinstance(p, str) for p in parts):
         raise ValueError(
             f"slice: expected two parameter names such as (\"mu1\", \"mu2\"), got {slice!r}"
@@ -248,6 +296,9 @@ def fim(
     """
     _check_family(model)
     pts = _points(points)
+    metric, device, precision = _str("metric", metric), _str("device", device), _opt_str("precision", precision)
+    damping, nodes = _float("damping", damping), _int("nodes", nodes, 0, _U32)
+    samples, seed = _opt_int("samples", samples, 0, _U32), _opt_int("seed", seed, 0, _U32)
     if isinstance(model, System):
         _no_slice(model, slice, "fim")
         if target is not None:
@@ -256,11 +307,11 @@ def fim(
             raise ValueError("metric is the mixture's; the policy plane has one metric F = Sigma_K / sigma^2: drop metric")
         if samples is not None or seed is not None:
             raise ValueError("samples is the mixture's (fisherflow fim --samples); the policy plane's rollout estimates are not offered here: drop samples")
-        values = _native.fim_policy(model, pts, float(damping), device, precision)
+        values = _native.fim_policy(model, pts, damping, device, precision)
     else:
         values = _native.fim_mixture(
-            model, _mixture_slice(slice), pts, _check_target(target), metric, float(damping),
-            device, precision, int(nodes), samples, seed,
+            model, _mixture_slice(slice), pts, _check_target(target), metric, damping,
+            device, precision, nodes, samples, seed,
         )
     return FimResult(values)
 
@@ -287,24 +338,25 @@ def field(
     Returns a :class:`FieldResult`.
     """
     _check_family(model)
-    ext = tuple(float(v) for v in extent)
-    if len(ext) != 4:
+    if not isinstance(extent, (tuple, list, _np.ndarray)) or len(extent) != 4:
         raise ValueError(f"extent: expected (a_min, a_max, b_min, b_max), got {extent!r}")
-    shp = tuple(shape)
-    if len(shp) != 2 or not all(isinstance(v, (int, _np.integer)) for v in shp):
+    ext = tuple(_float("extent", v) for v in extent)
+    if not isinstance(shape, (tuple, list)) or len(shape) != 2:
         raise ValueError(f"shape: expected (rows, columns) as two integers, got {shape!r}")
-    shp = (int(shp[0]), int(shp[1]))
-    if min(shp) < 1:
-        raise ValueError(f"shape: expected (rows, columns), each at least 1, got {shape!r}")
+    shp = (_int("shape", shape[0], 1, 8192), _int("shape", shape[1], 1, 8192))
+    metric, device, precision = _str("metric", metric), _str("device", device), _opt_str("precision", precision)
+    damping, nodes = _float("damping", damping), _int("nodes", nodes, 0, _U32)
     if isinstance(model, System):
         _no_slice(model, slice, "field")
         if target is not None:
             raise ValueError("target is the mixture's; the policy plane's target is the optimum K* (computed): drop target")
-        values = _native.field_policy(model, ext, shp, float(damping), device, precision)
+        if metric != "induced":
+            raise ValueError("metric is the mixture's; the policy plane has one metric F = Sigma_K / sigma^2: drop metric")
+        values = _native.field_policy(model, ext, shp, damping, device, precision)
     else:
         values = _native.field_mixture(
             model, _mixture_slice(slice), ext, shp, _check_target(target), metric,
-            float(damping), device, precision, int(nodes),
+            damping, device, precision, nodes,
         )
     return FieldResult(values)
 
@@ -334,14 +386,24 @@ def geodesic(
         _no_slice(model, slice, "geodesic")
     out = _native.geodesic(
         model, _slice(slice), _pair("start", start), _pair("end", end),
-        _pair("direction", direction), None if length is None else float(length), int(nodes),
+        _pair("direction", direction), _opt_float("length", length), _int("nodes", nodes, 0, _U32),
     )
-    for key in ("path", "from", "to", "end", "direction"):
+    # The CLI's "from" is a Python keyword: the attribute is `start` (and "to" is kept).
+    out["start"] = out.pop("from")
+    for key in ("path", "start", "to", "end", "direction"):
         if key in out:
             out[key] = _floats(out[key])
     if "requested_length" in out:
         out.setdefault("stopped", None)
     return Geodesic(out)
+
+
+def _warn(notes: Sequence[str]) -> None:
+    """The CLI's notes (an option no selected optimizer uses, ...) as Python warnings."""
+    import warnings
+
+    for note in notes:
+        warnings.warn(note, UserWarning, stacklevel=3)
 
 
 def _runs(out: Dict[str, Any]) -> Dict[str, Run]:
@@ -420,11 +482,24 @@ def optimize(
     if optimizers is not None:
         if isinstance(optimizers, str):
             optimizers = [optimizers]
-        optimizers = [str(o) for o in optimizers]
+        if not isinstance(optimizers, (list, tuple)) or not all(isinstance(o, str) for o in optimizers):
+            raise ValueError(f"optimizers: expected a list of optimizer names, got {optimizers!r}")
+        optimizers = list(optimizers)
+    if isinstance(lr, Mapping):
+        lr = {_str("lr", k): _float(f"lr: {k}", v) for k, v in lr.items()}
+    elif isinstance(lr, bool) or not isinstance(lr, (int, float, _np.integer, _np.floating)):
+        raise ValueError(f"lr: expected a number or a dict {{name: rate}}, got {lr!r}")
+    else:
+        lr = float(lr)
     out = _native.optimize(
-        model, sl, _pair("start", start), target_pair, optimizers, lr, int(steps), damping,
-        momentum, beta1, beta2, eps, samples, horizon, seed, int(nodes),
+        model, sl, _pair("start", start), target_pair, optimizers, lr,
+        _int("steps", steps, 0, _U32), _opt_float("damping", damping),
+        _opt_float("momentum", momentum), _opt_float("beta1", beta1), _opt_float("beta2", beta2),
+        _opt_float("eps", eps), _opt_int("samples", samples, 0, _U32),
+        _opt_int("horizon", horizon, 0, _U32), _opt_int("seed", seed, 0, _U32),
+        _int("nodes", nodes, 0, _U32),
     )
+    _warn(out.pop("notes", []))
     return _runs(out)
 
 
@@ -448,9 +523,13 @@ def kfac(
     factored damped natural gradients. ``target``: the mixture x is drawn from (default
     0.5 N(-1.5, 1) + 0.5 N(1.5, 1)). Returns a :class:`KfacResult`.
     """
+    if not isinstance(matrices, (bool, _np.bool_)):
+        raise ValueError(f"matrices: expected True or False, got {matrices!r}")
     out = _native.kfac(
-        int(hidden), int(seed), _check_target(target), int(train_steps), str(optimizer),
-        float(lr), float(damping), str(device), samples, int(nodes), bool(matrices),
+        _int("hidden", hidden, 0, 2**31), _int("seed", seed, 0, _U32), _check_target(target),
+        _int("train_steps", train_steps, 0, _U32), _str("optimizer", optimizer),
+        _float("lr", lr), _float("damping", damping), _str("device", device),
+        _opt_int("samples", samples, 0, _U32), _int("nodes", nodes, 0, _U32), bool(matrices),
     )
     out["weights"] = {k: _floats(v) for k, v in out["weights"].items()}
     out["losses"] = _floats(out["losses"])
@@ -490,7 +569,7 @@ def render(
     for name, v in (("width", width), ("height", height)):
         if not isinstance(v, (int, _np.integer)) or isinstance(v, bool):
             raise ValueError(f"{name}: expected a whole number of pixels, got {v!r}")
-        if v < 0:
+        if not 16 <= v <= 4096:
             raise ValueError(f"{name}: must be from 16 to 4096 pixels, got {v}")
     return _native.render(text, is_json, int(width), int(height), bool(overlay))
 

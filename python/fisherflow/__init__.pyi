@@ -47,6 +47,7 @@ class System:
     def plant(self) -> str: ...
     def to_dict(self) -> Dict[str, Any]: ...
     def optimum(self) -> Tuple[Tuple[float, float], float]: ...
+    def __hash__(self) -> int: ...
 
 Family = Union[Model, System]
 
@@ -54,7 +55,8 @@ class _Record:
     def to_dict(self) -> Dict[str, Any]: ...
 
 class FimResult(_Record):
-    # The mixture
+    # The mixture. kl, grad, natgrad, angle_deg and empirical_fisher are present with a target
+    # only; mc_fisher with samples=, empirical_fisher_samples with samples= and a target.
     fisher: FloatArray
     eigenvalues: FloatArray
     kappa: FloatArray
@@ -77,10 +79,17 @@ class FieldResult(FimResult):
     b: FloatArray
 
 class Geodesic(_Record):
+    # Both forms: the inputs echoed (start; model and slice, or system) and the path.
+    start: FloatArray
     path: FloatArray
+    # The shortest path (end given):
+    to: FloatArray
     distance: float
     method: str
     error_estimate: float
+    # The exponential map (direction and length given):
+    direction: FloatArray
+    requested_length: float
     end: FloatArray
     length: float
     stopped: Optional[str]
@@ -96,6 +105,7 @@ class Run(_Record):
     stop: Dict[str, Any]
 
 class KfacLayer(_Record):
+    # exact, A and G are absent with matrices=False.
     layer: int
     d_in: int
     d_out: int

@@ -22,23 +22,89 @@ pub struct PyModel {
     pub model: Model,
 }
 
-#[pymethods]
+/// A keyword's value as a number, or a ValueError naming it (bools and arrays refused).
+fn number(owner: &str, key: &str, value: &Bound<'_, PyAny>) -> Result<f64, Failure> {
+    let refuse = || {
+        let shown = value
+            .repr()
+            .map(|r| r.to_string())
+            .unwrap_or_else(|_| "?".into());
+        Failure::input(format!("{owner}: {key}: expected a number, got {shown}"))
+    };
+    if value.is_instance_of::<pyo3::types::PyBool>() {
+        return Err(refuse());
+    }
+    value.extract::<f64>().map_err(|_| refuse())
+}
+
 impl PyModel {
-    #[new]
-    #[pyo3(signature = (*, pi = 0.5, mu1 = 0.0, mu2 = 0.0, sigma1 = 1.0, sigma2 = 1.0))]
-    fn new(pi: f64, mu1: f64, mu2: f64, sigma1: f64, sigma2: f64) -> PyResult<Self> {
-        let model = Model {
-            pi,
-            mu1,
-            mu2,
-            sigma1,
-            sigma2,
-        };
-        // The CLI's `--model` message ("--model: pi must be …").
+    /// Checks a model (the CLI's `--model` message: "model: pi must be …").
+    fn checked(model: Model) -> Result<Self, Failure> {
         model
             .validate()
             .map_err(|e| Failure::input(format!("model: {e}")))?;
         Ok(Self { model })
+    }
+}
+
+/// Makes a Model from its five parameters in order (what pickling a Model calls).
+#[pyfunction]
+pub fn _model_from_parameters(
+    pi: f64,
+    mu1: f64,
+    mu2: f64,
+    sigma1: f64,
+    sigma2: f64,
+) -> PyResult<PyModel> {
+    Ok(PyModel::checked(Model::from_array([
+        pi, mu1, mu2, sigma1, sigma2,
+    ]))?)
+}
+
+#[pymethods]
+impl PyModel {
+    #[new]
+    #[pyo3(signature = (**parameters), text_signature = "(*, pi=0.5, mu1=0.0, mu2=0.0, sigma1=1.0, sigma2=1.0)")]
+    fn new(parameters: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        let mut model = Model {
+            pi: 0.5,
+            mu1: 0.0,
+            mu2: 0.0,
+            sigma1: 1.0,
+            sigma2: 1.0,
+        };
+        if let Some(parameters) = parameters {
+            for (key, value) in parameters.iter() {
+                let key: String = key.extract()?;
+                // An unknown name: the CLI's "unknown parameter 'x': expected one of …".
+                let param: Param = key
+                    .parse()
+                    .map_err(|e| Failure::input(format!("model: {e}")))?;
+                model = model.with(param, number("model", &key, &value)?);
+            }
+        }
+        Ok(Self::checked(model)?)
+    }
+
+    fn __hash__(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        // +0.0 for −0.0, so equal models hash alike.
+        for v in self.model.to_array() {
+            (v + 0.0).to_bits().hash(&mut h);
+        }
+        h.finish()
+    }
+
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, pyo3::types::PyTuple>)> {
+        let make = slf
+            .py()
+            .import("fisherflow._native")?
+            .getattr("_model_from_parameters")?;
+        let m = slf.get().model;
+        Ok((make, pyo3::types::PyTuple::new(slf.py(), m.to_array())?))
     }
 
     /// π, the first component's weight.
@@ -115,30 +181,76 @@ pub struct PySystem {
     pub spec: String,
 }
 
+impl PySystem {
+    /// Parses `--system`'s text (the CLI's messages).
+    fn parsed(spec: String) -> Result<Self, Failure> {
+        let system = parse_system(&spec).map_err(|e| Failure::from_cli(e, &[]))?;
+        Ok(Self { system, spec })
+    }
+}
+
+/// Makes a System from `--system`'s text (what pickling a System calls).
+#[pyfunction]
+pub fn _system_from_spec(spec: String) -> PyResult<PySystem> {
+    Ok(PySystem::parsed(spec)?)
+}
+
+/// A name that `KEY=VALUE,…` text can carry unchanged.
+fn plain_word(owner: &str, what: &str, word: &str) -> Result<(), Failure> {
+    if word.is_empty() || word.contains([',', '=']) || word.trim() != word {
+        return Err(Failure::input(format!(
+            "{owner}: {what} {word:?} is not a name; the plants are cart and pendulum, the keys \
+             dt, friction, omega2, q_pos, q_vel, r, x0_pos, x0_vel, exploration"
+        )));
+    }
+    Ok(())
+}
+
 #[pymethods]
 impl PySystem {
     #[new]
-    #[pyo3(signature = (plant = "cart".to_owned(), **keys))]
-    fn new(plant: String, keys: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+    #[pyo3(signature = (plant = None, **keys), text_signature = "(plant='cart', **keys)")]
+    fn new(plant: Option<&Bound<'_, PyAny>>, keys: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        let plant: String = match plant {
+            None => "cart".to_owned(),
+            Some(p) => p.extract().map_err(|_| {
+                Failure::input("system: plant: expected \"cart\" or \"pendulum\"".to_owned())
+            })?,
+        };
+        plain_word("system", "plant", &plant)?;
         let mut spec = format!("plant={plant}");
         if let Some(keys) = keys {
             for (key, value) in keys.iter() {
                 let key: String = key.extract()?;
-                let value: f64 = value.extract().map_err(|_| {
-                    Failure::input(format!(
-                        "system: {key}: expected a number, got {}",
-                        value
-                            .repr()
-                            .map(|r| r.to_string())
-                            .unwrap_or_else(|_| "?".into())
-                    ))
-                })?;
+                plain_word("system", "key", &key)?;
+                let value = number("system", &key, &value)?;
                 // Rust's Display writes the shortest digits that read back as the same f64.
                 spec.push_str(&format!(",{key}={value}"));
             }
         }
-        let system = parse_system(&spec).map_err(|e| Failure::from_cli(e, &[]))?;
-        Ok(Self { system, spec })
+        Ok(Self::parsed(spec)?)
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        other
+            .cast::<PySystem>()
+            .is_ok_and(|o| o.get().system == self.system)
+    }
+
+    fn __hash__(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        // Display writes the keys that differ from the defaults: equal systems alike.
+        self.system.to_string().hash(&mut h);
+        h.finish()
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
+        let make = slf
+            .py()
+            .import("fisherflow._native")?
+            .getattr("_system_from_spec")?;
+        Ok((make, (slf.get().spec.clone(),)))
     }
 
     /// "cart" or "pendulum".
@@ -157,9 +269,10 @@ impl PySystem {
         Ok(d)
     }
 
-    /// The optimum K* = (k1, k2) of the Riccati equation and its cost C*.
-    fn optimum(&self) -> ([f64; 2], f64) {
-        fisherflow::math::policy::Lqr::new(&self.system).optimum()
+    /// The optimum ((k1, k2), C*): the Riccati equation's gains K* and their cost.
+    fn optimum(&self) -> ((f64, f64), f64) {
+        let (k, c) = fisherflow::math::policy::Lqr::new(&self.system).optimum();
+        ((k[0], k[1]), c)
     }
 
     fn __repr__(&self) -> String {

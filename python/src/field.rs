@@ -5,11 +5,14 @@
 //! triangle) are NaN rather than an error, as the viewer hatches them.
 
 use fisherflow::cli::fim_policy::cell_values;
+use fisherflow::compute::fim_field::grid_params;
 use fisherflow::compute::policy::PolicyParams;
 use fisherflow::cpu;
 use fisherflow::gpu::general_data::general_grid_params;
 use fisherflow::gpu::gpu_data::FieldCell;
+use fisherflow::math::general::Metric;
 use fisherflow::math::validate_damping;
+use fisherflow::math::{Model, Slice};
 use numpy::IntoPyArray;
 use numpy::ndarray::Array1;
 use pyo3::prelude::*;
@@ -17,8 +20,10 @@ use pyo3::types::PyDict;
 
 use crate::errors::{Failure, guarded};
 use crate::families::{PyModel, PySystem};
-use crate::gpu::{Path, general_grid, path, policy_cells};
-use crate::points::{MixtureColumns, MixtureSettings, PolicyColumns, mixture_at, policy_at};
+use crate::gpu::{Path, general_grid, path, policy_cells, seed_grid};
+use crate::points::{
+    MixtureColumns, MixtureSettings, PolicyColumns, mixture_interruptible, policy_at,
+};
 
 /// Most cells along either side of a field.
 const MAX_SIDE: usize = 8192;
@@ -88,6 +93,34 @@ impl Grid {
     }
 }
 
+/// The kernels' cells as columns.
+fn columns_of(settings: &MixtureSettings, grid: &Grid, cells: &[FieldCell]) -> MixtureColumns {
+    let mut columns = MixtureColumns::new(cells.len(), settings.target.is_some());
+    for (xy, cell) in grid.centres().iter().zip(cells) {
+        let input = fisherflow::math::GeneralInput {
+            model: settings.slice.place(&settings.model, *xy),
+            slice: settings.slice,
+            target: settings.target,
+        };
+        columns.push_cell(&input, cell);
+    }
+    columns
+}
+
+/// Where the seed kernel computes the field (the viewer's rule: the (μ1, μ2) slice of
+/// ½N(μ1, σ²) + ½N(μ2, σ²) under the induced metric, with a target of the same σ or none):
+/// the target's (μ1*, μ2*) to give it (the model's own means where there is no target; that
+/// half of the cells is then dropped).
+fn seed_kernel(s: &MixtureSettings) -> Option<[f64; 2]> {
+    let m = &s.model;
+    let seed = |m: &Model| m.pi == 0.5 && m.sigma1 == m.sigma2;
+    let fits = s.slice == Slice::SEED
+        && s.metric == Metric::Induced
+        && seed(m)
+        && s.target.is_none_or(|t| seed(&t) && t.sigma1 == m.sigma1);
+    fits.then(|| s.target.map_or([m.mu1, m.mu2], |t| [t.mu1, t.mu2]))
+}
+
 /// The mixture over a grid of `slice`.
 #[pyfunction]
 #[pyo3(signature = (model, slice, extent, shape, target, metric, damping, device, precision, nodes))]
@@ -121,14 +154,28 @@ pub fn field_mixture<'py>(
     }
     let grid = Grid::new(extent, shape)?;
     let columns = guarded(py, || match settings.path {
-        Path::CpuF64 => {
-            // Cells outside the model are NaN (None); the rest in one parallel call.
-            let inputs: Vec<_> = grid
-                .centres()
-                .iter()
-                .map(|xy| settings.input(*xy, "cell").ok())
-                .collect();
-            mixture_at(&settings, &inputs)
+        Path::CpuF64 => Ok(None),
+        Path::CpuF32 | Path::Gpu if seed_kernel(&settings).is_some() => {
+            // The seed's slice: the seed kernel, as the viewer draws it (Q nodes per component).
+            let target = seed_kernel(&settings).expect("checked in the guard");
+            let params = grid_params(
+                [grid.extent[0], grid.extent[2]],
+                [grid.extent[1], grid.extent[3]],
+                grid.columns as u32,
+                grid.rows as u32,
+                settings.model.sigma1 as f32,
+                target,
+                settings.damping as f32,
+            );
+            let cells: Vec<FieldCell> = if settings.path == Path::Gpu {
+                seed_grid(&params, &settings.rule)?
+            } else {
+                let table = settings.rule.panel_rule().table_f32();
+                let mut cells = vec![FieldCell::default(); params.cell_count as usize];
+                cpu::simd::field_into(&params, &table, &mut cells);
+                cells
+            };
+            Ok(Some(columns_of(&settings, &grid, &cells)))
         }
         Path::CpuF32 | Path::Gpu => {
             let params = general_grid_params(
@@ -155,18 +202,21 @@ pub fn field_mixture<'py>(
                 );
                 cells
             };
-            let mut columns = MixtureColumns::new(cells.len(), settings.target.is_some());
-            for (xy, cell) in grid.centres().iter().zip(&cells) {
-                let input = fisherflow::math::GeneralInput {
-                    model: settings.slice.place(&settings.model, *xy),
-                    slice: settings.slice,
-                    target: settings.target,
-                };
-                columns.push_cell(&input, cell);
-            }
-            Ok(columns)
+            Ok(Some(columns_of(&settings, &grid, &cells)))
         }
     })?;
+    let columns = match columns {
+        Some(c) => c,
+        None => {
+            // The f64 reference cell by cell (cells outside the model NaN), interruptible.
+            let inputs: Vec<_> = grid
+                .centres()
+                .iter()
+                .map(|xy| settings.input(*xy, "cell").ok())
+                .collect();
+            mixture_interruptible(py, &settings, &inputs)?
+        }
+    };
     let d = columns.into_dict(py, &[grid.rows, grid.columns])?;
     grid.put_axes(py, &d)?;
     Ok(d)

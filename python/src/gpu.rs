@@ -4,11 +4,13 @@
 
 use std::sync::OnceLock;
 
+use fisherflow::compute::fim_field::{FieldData, FieldMode, FimFieldPipeline};
 use fisherflow::compute::general::{GeneralData, GeneralPipeline};
 use fisherflow::compute::policy::{PolicyData, PolicyParams, PolicyPipeline};
 use fisherflow::gpu::context::{GpuContext, GpuOptions};
 use fisherflow::gpu::general_data::{GeneralGridParams, GeneralPointInput};
 use fisherflow::gpu::gpu_data::FieldCell;
+use fisherflow::gpu::gpu_data::FieldParams;
 use fisherflow::math::QuadratureRule;
 use pyo3::prelude::*;
 
@@ -20,6 +22,7 @@ static CONTEXT: OnceLock<Result<GpuContext, String>> = OnceLock::new();
 /// for the general kernel: once per process, not per call or per chunk).
 static GENERAL: OnceLock<GeneralPipeline> = OnceLock::new();
 static POLICY: OnceLock<PolicyPipeline> = OnceLock::new();
+static SEED: OnceLock<FimFieldPipeline> = OnceLock::new();
 
 /// Points per dispatch: a million cells of 128 bytes would exceed a storage binding's limit on
 /// many adapters, so long lists go in chunks through one set of buffers.
@@ -67,6 +70,26 @@ pub fn estimates(
         );
     }
     Ok(cells)
+}
+
+/// The seed kernel's grid (`fim_field.wgsl`, the viewer's field on the seed's slice).
+pub fn seed_grid(params: &FieldParams, rule: &QuadratureRule) -> Result<Vec<FieldCell>, Failure> {
+    let ctx = context()?;
+    fisherflow::compute::fim_field::check_capacity(&ctx.device, params.cell_count)
+        .map_err(|e| Failure::input(format!("shape: {e:#}")))?;
+    let pipeline = SEED.get_or_init(|| FimFieldPipeline::new(&ctx.device));
+    let data = FieldData::new(ctx, pipeline, params.cell_count, rule).map_err(gpu_error)?;
+    let mut encoder = ctx.device.create_command_encoder(&Default::default());
+    data.encode(
+        &ctx.queue,
+        &mut encoder,
+        pipeline,
+        FieldMode::Grid,
+        params,
+        None,
+    );
+    ctx.queue.submit([encoder.finish()]);
+    data.read_cells(ctx, params.cell_count).map_err(gpu_error)
 }
 
 /// The general kernel's `grid` entry (the viewer's field) over `params`.

@@ -35,6 +35,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(render::render, m)?)?;
     m.add_function(wrap_pyfunction!(gpu::gpu_adapter, m)?)?;
     m.add_function(wrap_pyfunction!(errors::_panic_inside_for_tests, m)?)?;
+    m.add_function(wrap_pyfunction!(families::_model_from_parameters, m)?)?;
+    m.add_function(wrap_pyfunction!(families::_system_from_spec, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -10,7 +10,7 @@ use fisherflow::math::{Model, Param, Slice};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::errors::{Failure, guarded};
+use crate::errors::{Failure, guarded, python_spelling};
 use crate::families::{PyModel, PySystem, parse_slice};
 use crate::json::to_python;
 
@@ -197,5 +197,13 @@ pub fn optimize<'py>(
         fisherflow::cli::optimize::evaluate(&args)
             .map_err(|e| Failure::from_cli(e, &OPTIMIZE_NAMES))
     })?;
-    to_python(py, &output.json)
+    let out = to_python(py, &output.json)?;
+    // The CLI's notes (printed to stderr there) for the Python half to raise as warnings.
+    let notes: Vec<String> = output
+        .notes
+        .iter()
+        .map(|n| python_spelling(n, &OPTIMIZE_NAMES))
+        .collect();
+    out.set_item("notes", notes)?;
+    Ok(out)
 }

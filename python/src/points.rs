@@ -75,6 +75,19 @@ impl MixtureColumns {
         }
     }
 
+    /// Appends `other`'s points after these.
+    pub fn append(&mut self, other: MixtureColumns) {
+        self.n += other.n;
+        self.fisher.extend(other.fisher);
+        self.eigenvalues.extend(other.eigenvalues);
+        self.kappa.extend(other.kappa);
+        self.kl.extend(other.kl);
+        self.grad.extend(other.grad);
+        self.natgrad.extend(other.natgrad);
+        self.angle_deg.extend(other.angle_deg);
+        self.empirical_fisher.extend(other.empirical_fisher);
+    }
+
     /// Appends a point where nothing is defined (NaN everywhere).
     pub fn push_undefined(&mut self) {
         self.fisher.extend([f64::NAN; 4]);
@@ -301,19 +314,19 @@ pub fn fim_mixture<'py>(
     let sampling = sample_options(samples, seed)?;
     let xy = pairs(&points)?;
     let n = xy.len();
-    let (columns, estimates) = guarded(py, || {
-        let inputs = xy
-            .iter()
-            .enumerate()
-            .map(|(i, p)| settings.input(*p, &format!("points[{i}]")))
-            .collect::<Result<Vec<_>, _>>()?;
-        let estimates = match sampling {
-            Some((samples, seed)) => Some(sample_estimates(&settings, &inputs, samples, seed)?),
-            None => None,
-        };
-        let inputs: Vec<Option<GeneralInput>> = inputs.into_iter().map(Some).collect();
-        Ok((mixture_at(&settings, &inputs)?, estimates))
-    })?;
+    let inputs = xy
+        .iter()
+        .enumerate()
+        .map(|(i, p)| settings.input(*p, &format!("points[{i}]")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let estimates = match sampling {
+        Some((samples, seed)) => Some(guarded(py, || {
+            sample_estimates(&settings, &inputs, samples, seed)
+        })?),
+        None => None,
+    };
+    let inputs: Vec<Option<GeneralInput>> = inputs.into_iter().map(Some).collect();
+    let columns = mixture_interruptible(py, &settings, &inputs)?;
     let d = columns.into_dict(py, &[n])?;
     if let Some((mc, ef)) = estimates {
         let put = |name: &str, data: Vec<f64>| -> PyResult<()> {
@@ -339,6 +352,28 @@ pub fn pairs(points: &PyReadonlyArray2<'_, f64>) -> Result<Vec<[f64; 2]>, Failur
         )));
     }
     Ok(view.rows().into_iter().map(|r| [r[0], r[1]]).collect())
+}
+
+/// Points per GIL-free stretch of the f64 path: between stretches Ctrl-C is looked at, so a long
+/// call can be interrupted (a stretch takes ~0.2 s on 2 cores on a general slice).
+const INTERRUPT_CHUNK: usize = 2048;
+
+/// [`mixture_at`], the f64 path in stretches with a check for Ctrl-C (KeyboardInterrupt)
+/// between them; the f32 and GPU paths, fast, in one go.
+pub fn mixture_interruptible(
+    py: Python<'_>,
+    s: &MixtureSettings,
+    inputs: &[Option<GeneralInput>],
+) -> PyResult<MixtureColumns> {
+    if s.path != Path::CpuF64 {
+        return guarded(py, || mixture_at(s, inputs));
+    }
+    let mut all = MixtureColumns::new(0, s.target.is_some());
+    for chunk in inputs.chunks(INTERRUPT_CHUNK) {
+        all.append(guarded(py, || mixture_at(s, chunk))?);
+        py.check_signals()?;
+    }
+    Ok(all)
 }
 
 /// The values at validated inputs on the f64 path (None: outside the model, NaN).

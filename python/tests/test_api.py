@@ -211,3 +211,32 @@ def test_the_readme_example_runs(gpu, monkeypatch):
     assert scope["r"].fisher.shape == (2, 2, 2)
     assert scope["f"].fisher.shape == (256, 256, 2, 2)
     assert set(scope["runs"]) == {"gd", "npg"}
+
+
+def test_models_and_systems_pickle_hash_and_compare():
+    import copy
+    import pickle
+
+    m = ff.Model(pi=0.3, mu1=-1.0)
+    assert pickle.loads(pickle.dumps(m)) == m and copy.deepcopy(m) == m
+    assert hash(m) == hash(ff.Model(pi=0.3, mu1=-1)) and len({m, ff.Model(pi=0.3, mu1=-1.0)}) == 1
+    assert hash(m) != hash(ff.Model(pi=0.31, mu1=-1.0))
+    s = ff.System(plant="pendulum", dt=0.05)
+    assert pickle.loads(pickle.dumps(s)) == s
+    assert s == ff.System(plant="pendulum", dt=0.05) and s != ff.System(plant="pendulum", dt=0.04)
+    assert hash(s) == hash(ff.System(plant="pendulum", dt=0.05))
+    (k1, k2), c = s.optimum()
+    assert isinstance(k1, float) and c > 0
+
+
+def test_notes_are_warnings():
+    with pytest.warns(UserWarning, match="lr: npg is not selected; its rate is ignored"):
+        ff.optimize(ff.System(), start=(2.0, 3.0), optimizers=["gd"], lr={"gd": 0.01, "npg": 0.1}, steps=3)
+    with pytest.warns(UserWarning, match="damping applies to ngd-damped only"):
+        ff.optimize(M, start=(0.1, 0.3), target=T, optimizers=["gd"], lr=0.1, steps=3, damping=0.01)
+
+
+def test_geodesic_echoes_its_start_as_an_attribute():
+    g = ff.geodesic(M, start=(-1.0, 0.0), end=(0.0, 1.0))
+    np.testing.assert_array_equal(g.start, [-1.0, 0.0])
+    np.testing.assert_array_equal(g.to, [0.0, 1.0])

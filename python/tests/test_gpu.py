@@ -173,3 +173,23 @@ def test_gpu_sample_estimates_agree_with_the_cpu(gpu):
     c = ff.fim(M, **kw)
     within(g.mc_fisher, c.mc_fisher, 1e-4, "mc_fisher")
     within(g.empirical_fisher_samples, c.empirical_fisher_samples, 1e-4, "EF samples")
+
+
+def test_seed_slice_field_runs_the_seed_kernel_and_agrees_with_the_cpu(gpu):
+    # On the seed's slice (pi = 1/2, sigma1 = sigma2, a target of the same sigma) the f32 paths
+    # are the seed kernel's (the viewer's field there), Q nodes per component.
+    seed = ff.Model(mu1=-1.5, mu2=1.0, sigma1=0.8, sigma2=0.8)
+    target = ff.Model(mu1=-1.5, mu2=1.0, sigma1=0.8, sigma2=0.8)
+    kw = dict(slice=("mu1", "mu2"), extent=(-3.0, 3.0, -2.5, 2.5), shape=(20, 24), target=target)
+    c = ff.field(seed, **kw)
+    for path in (dict(device="gpu"), dict(precision="f32")):
+        got = ff.field(seed, **kw, **path)
+        off_diagonal = np.abs(c.a[None, :] - c.b[:, None]) > 0.3
+        within(got.fisher, c.fisher, 1e-4, f"{path} fisher")
+        within(got.grad[off_diagonal][:, None, :], c.grad[off_diagonal][:, None, :], 1e-3, f"{path} grad")
+        kl_tol = np.maximum(1e-3 * c.kl, 1e-6)
+        assert (np.abs(got.kl - c.kl) <= kl_tol).all(), f"{path} KL"
+    # Without a target the seed kernel's target half is dropped.
+    plain = ff.field(seed, slice=("mu1", "mu2"), extent=(-3.0, 3.0, -2.5, 2.5), shape=(20, 24), precision="f32")
+    assert not hasattr(plain, "kl")
+    within(plain.fisher, c.fisher, 1e-4, "no target")

@@ -213,6 +213,7 @@ pub fn evaluate(args: &GeodesicArgs) -> Result<Output, CliError> {
     Ok(Output {
         json: serde_json::Value::Object(out),
         text,
+        notes: Vec::new(),
     })
 }
 

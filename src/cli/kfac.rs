@@ -258,7 +258,11 @@ pub fn evaluate(args: &KfacArgs) -> Result<Output, CliError> {
             cosine
         ));
     }
-    Ok(Output { json, text })
+    Ok(Output {
+        json,
+        text,
+        notes: Vec::new(),
+    })
 }
 
 /// ‖F − G ⊗ A‖_F / ‖F‖_F from formed matrices (the GPU path's figures).

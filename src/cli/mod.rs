@@ -53,11 +53,17 @@ pub struct Output {
     pub json: serde_json::Value,
     /// The readable summary.
     pub text: String,
+    /// Notes for stderr (an option no selected optimizer uses, …): the CLI prints them as
+    /// `note: …`, the Python package raises them as warnings.
+    pub notes: Vec<String>,
 }
 
 impl Output {
     /// Prints the JSON (indented, or on one line when `compact`) with `as_json`, else the text.
     pub fn print(&self, as_json: bool, compact: bool) -> CliResult {
+        for note in &self.notes {
+            eprintln!("note: {note}");
+        }
         let text = match (as_json, compact) {
             (false, _) => self.text.clone(),
             (true, false) => serde_json::to_string_pretty(&self.json).map_err(CliError::runtime)?,

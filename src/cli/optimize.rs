@@ -168,6 +168,7 @@ pub fn parse_lr(
     text: &str,
     selected: &[Optimizer],
     family: &[Optimizer],
+    notes: &mut Vec<String>,
 ) -> Result<BTreeMap<Optimizer, f64>, CliError> {
     let number = |s: &str, what: &str| -> Result<f64, CliError> {
         let v: f64 = s
@@ -201,7 +202,7 @@ pub fn parse_lr(
                     // Scripts may pass every optimizer's rate and select a few: the rate is
                     // still checked, then ignored, with a note.
                     number(value, o.name())?;
-                    eprintln!("note: --lr: {o} is not selected; its rate is ignored");
+                    notes.push(format!("--lr: {o} is not selected; its rate is ignored"));
                     continue;
                 }
                 if named.contains_key(&o) {
@@ -229,15 +230,16 @@ pub fn parse_lr(
 fn hyperparameters(
     args: &OptimizeArgs,
     selected: &[Optimizer],
+    notes: &mut Vec<String>,
 ) -> Result<Hyperparameters, CliError> {
     let mut h = Hyperparameters::default();
-    let uses = |option: &str, users: &[Optimizer]| -> Result<(), CliError> {
+    let mut uses = |option: &str, users: &[Optimizer]| -> Result<(), CliError> {
         if !users.iter().any(|o| selected.contains(o)) {
             let names: Vec<&str> = users.iter().map(|o| o.name()).collect();
-            eprintln!(
-                "note: --{option} applies to {} only, which is not selected; it is ignored",
+            notes.push(format!(
+                "--{option} applies to {} only, which is not selected; it is ignored",
                 names.join(", ")
-            );
+            ));
         }
         Ok(())
     };
@@ -329,8 +331,9 @@ pub fn evaluate(args: &OptimizeArgs) -> Result<Output, CliError> {
         &Optimizer::MIXTURE,
         &Optimizer::MIXTURE,
     )?;
-    let lr = parse_lr(&args.lr, &selected, &Optimizer::MIXTURE)?;
-    let hyper = hyperparameters(args, &selected)?;
+    let mut notes = Vec::new();
+    let lr = parse_lr(&args.lr, &selected, &Optimizer::MIXTURE, &mut notes)?;
+    let hyper = hyperparameters(args, &selected, &mut notes)?;
     check_steps(args.steps)?;
     let Some(target_xy) = args.target else {
         return Err(bad(
@@ -375,7 +378,7 @@ pub fn evaluate(args: &OptimizeArgs) -> Result<Output, CliError> {
             ("final L", crate::math::loss::shown_divergence),
         )
     };
-    Ok(Output { json, text })
+    Ok(Output { json, text, notes })
 }
 
 /// Races the selected optimizers on `plane` from `--start` and forms the JSON: `head`'s keys
@@ -417,8 +420,9 @@ fn evaluate_policy(args: &OptimizeArgs, system_text: &str) -> Result<Output, Cli
         &Optimizer::POLICY,
         &Optimizer::POLICY_RACE,
     )?;
-    let lr = parse_lr(&args.lr, &selected, &Optimizer::POLICY)?;
-    let hyper = hyperparameters(args, &selected)?;
+    let mut notes = Vec::new();
+    let lr = parse_lr(&args.lr, &selected, &Optimizer::POLICY, &mut notes)?;
+    let hyper = hyperparameters(args, &selected, &mut notes)?;
     check_steps(args.steps)?;
     let plane = PolicyPlane::new(&system);
     let (k_star, c_star) = plane.lqr.optimum();
@@ -455,7 +459,7 @@ fn evaluate_policy(args: &OptimizeArgs, system_text: &str) -> Result<Output, Cli
         text.push_str(&learning_costs(&plane, c_star, &runs));
         text
     };
-    Ok(Output { json, text })
+    Ok(Output { json, text, notes })
 }
 
 /// What learning cost on the plant, per run: Σᵢ (C(Kᵢ) − C*) over the iterates (the cost paid
