@@ -94,15 +94,10 @@ impl Grid {
 }
 
 /// The kernels' cells as columns.
-fn columns_of(settings: &MixtureSettings, grid: &Grid, cells: &[FieldCell]) -> MixtureColumns {
+fn columns_of(settings: &MixtureSettings, cells: &[FieldCell]) -> MixtureColumns {
     let mut columns = MixtureColumns::new(cells.len(), settings.target.is_some());
-    for (xy, cell) in grid.centres().iter().zip(cells) {
-        let input = fisherflow::math::GeneralInput {
-            model: settings.slice.place(&settings.model, *xy),
-            slice: settings.slice,
-            target: settings.target,
-        };
-        columns.push_cell(&input, cell);
+    for cell in cells {
+        columns.push_cell(cell);
     }
     columns
 }
@@ -175,7 +170,7 @@ pub fn field_mixture<'py>(
                 cpu::simd::field_into(&params, &table, &mut cells);
                 cells
             };
-            Ok(Some(columns_of(&settings, &grid, &cells)))
+            Ok(Some(columns_of(&settings, &cells)))
         }
         Path::CpuF32 | Path::Gpu => {
             let params = general_grid_params(
@@ -202,7 +197,7 @@ pub fn field_mixture<'py>(
                 );
                 cells
             };
-            Ok(Some(columns_of(&settings, &grid, &cells)))
+            Ok(Some(columns_of(&settings, &cells)))
         }
     })?;
     let columns = match columns {

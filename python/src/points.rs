@@ -2,12 +2,12 @@
 //! functions `fisherflow fim` calls, so the values are its JSON's bit for bit), the SIMD f32
 //! path, or the viewer's WGSL kernels. The results are columns (N, …) of float64.
 
-use fisherflow::cli::fim::{Device as CliDevice, FimArgs, general_report_from_cell};
+use fisherflow::cli::fim::{Device as CliDevice, FimArgs};
 use fisherflow::cli::fim_policy::{Values, cell_values, values};
 use fisherflow::compute::policy::PolicyParams;
 use fisherflow::cpu;
 use fisherflow::gpu::general_data::{FLAG_METRIC_UNDEFINED, FLAG_OUTSIDE_MODEL, GeneralPointInput};
-use fisherflow::gpu::gpu_data::FieldCell;
+use fisherflow::gpu::gpu_data::{FieldCell, flags};
 use fisherflow::math::estimates::{empirical_fisher_samples, mc_fisher};
 use fisherflow::math::general::{GeneralReport, Metric, evaluate_general_metric};
 use fisherflow::math::policy::{Lqr, System};
@@ -106,14 +106,34 @@ impl MixtureColumns {
         self.empirical_fisher.extend([f64::NAN; 4]);
     }
 
-    /// Appends a kernel cell of `input` (outside the model or where the profiled metric is
-    /// undefined: NaN).
-    pub fn push_cell(&mut self, input: &GeneralInput, cell: &FieldCell) {
+    /// Appends a kernel cell, widened to f64 as `fisherflow fim --device gpu` reads one
+    /// (`cli::fim::general_report_from_cell`; outside the model or where the profiled metric
+    /// is undefined: NaN), straight into the columns (a 256² field has 65k cells).
+    pub fn push_cell(&mut self, cell: &FieldCell) {
         if cell.flags & (FLAG_OUTSIDE_MODEL | FLAG_METRIC_UNDEFINED) != 0 {
             self.push_undefined();
-        } else {
-            self.push_report(&general_report_from_cell(input, cell));
+            return;
         }
+        let f = cell.fisher.map(f64::from);
+        self.fisher.extend([f[0], f[1], f[1], f[2]]);
+        self.eigenvalues.extend(cell.eigenvalues.map(f64::from));
+        self.kappa
+            .push(cell.kappa().map_or(f64::INFINITY, f64::from));
+        if !self.has_target {
+            return;
+        }
+        if cell.flags & flags::HAS_TARGET == 0 {
+            self.push_missing_target();
+            return;
+        }
+        self.kl.push(f64::from(cell.loss));
+        self.grad.extend(cell.grad.map(f64::from));
+        self.natgrad
+            .extend(cell.natgrad().map_or([f64::NAN; 2], |n| n.map(f64::from)));
+        self.angle_deg
+            .push(cell.angle().map_or(f64::NAN, f64::from));
+        let e = cell.empirical.map(f64::from);
+        self.empirical_fisher.extend([e[0], e[1], e[1], e[2]]);
     }
 
     /// The columns as a dict of arrays, each with `lead` as its leading shape ((N,) or (H, W)).
@@ -429,8 +449,8 @@ pub fn mixture_at(
                 )
                 .0
             };
-            for (input, cell) in inputs.iter().zip(&cells) {
-                columns.push_cell(input, cell);
+            for cell in &cells {
+                columns.push_cell(cell);
             }
         }
     }
