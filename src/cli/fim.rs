@@ -694,14 +694,7 @@ fn summary(
         let _ = writeln!(s, "  κ            = {}", opt(p.kappa, "∞ (F is singular)"));
         if let (Some(t), Some(l)) = (p.target, &p.loss) {
             let _ = writeln!(s, "  target θ*    = ({}, {})", t[0], t[1]);
-            let _ = writeln!(s, "  L = KL       = {:.9e}", l.kl);
-            let _ = writeln!(s, "  ∇L           = ({:.9e}, {:.9e})", l.grad[0], l.grad[1]);
-            let nat = l
-                .natgrad
-                .map_or("undefined (F + λI is singular)".to_owned(), |n| {
-                    format!("({:.9e}, {:.9e})", n[0], n[1])
-                });
-            let _ = writeln!(s, "  natural grad = {nat}");
+            loss_lines(&mut s, l.kl, l.grad, l.natgrad);
             let _ = writeln!(
                 s,
                 "  angle        = {}",
@@ -715,6 +708,16 @@ fn summary(
         estimates_summary(&mut s, estimate);
     }
     s
+}
+
+/// The readable summary's L, ∇L and natural-gradient lines (either form of point).
+fn loss_lines(s: &mut String, kl: f64, grad: [f64; 2], natgrad: Option<[f64; 2]>) {
+    let _ = writeln!(s, "  L = KL       = {kl:.9e}");
+    let _ = writeln!(s, "  ∇L           = ({:.9e}, {:.9e})", grad[0], grad[1]);
+    let nat = natgrad.map_or("undefined (F + λI is singular)".to_owned(), |n| {
+        format!("({:.9e}, {:.9e})", n[0], n[1])
+    });
+    let _ = writeln!(s, "  natural grad = {nat}");
 }
 
 /// One 2×2 block of the readable summary.
@@ -765,14 +768,7 @@ fn general_summary(s: &mut String, i: usize, g: &GeneralReport) {
             "  target       = π = {}, μ1 = {}, μ2 = {}, σ1 = {}, σ2 = {}",
             t.pi, t.mu1, t.mu2, t.sigma1, t.sigma2
         );
-        let _ = writeln!(s, "  L = KL       = {:.9e}", l.kl);
-        let _ = writeln!(s, "  ∇L           = ({:.9e}, {:.9e})", l.grad[0], l.grad[1]);
-        let nat = l
-            .natgrad
-            .map_or("undefined (F + λI is singular)".to_owned(), |n| {
-                format!("({:.9e}, {:.9e})", n[0], n[1])
-            });
-        let _ = writeln!(s, "  natural grad = {nat}");
+        loss_lines(s, l.kl, l.grad, l.natgrad);
         block_line(s, "empirical F ", &l.empirical_fisher);
     }
 }
