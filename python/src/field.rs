@@ -143,10 +143,6 @@ pub fn field_mixture<'py>(
         precision,
         nodes,
     )?;
-    if let Some(t) = &settings.target {
-        t.validate()
-            .map_err(|e| Failure::input(format!("target: {e}")))?;
-    }
     let grid = Grid::new(extent, shape)?;
     let columns = guarded(py, || match settings.path {
         Path::CpuF64 => Ok(None),

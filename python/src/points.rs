@@ -166,7 +166,7 @@ pub struct MixtureSettings {
     pub model: Model,
     /// The slice.
     pub slice: Slice,
-    /// The target, if any.
+    /// The target, if any (valid: a `Model` is checked when made).
     pub target: Option<Model>,
     /// Induced or profiled.
     pub metric: Metric,
@@ -327,10 +327,6 @@ pub fn fim_mixture<'py>(
         precision,
         nodes,
     )?;
-    if let Some(t) = &settings.target {
-        t.validate()
-            .map_err(|e| Failure::input(format!("target: {e}")))?;
-    }
     let sampling = sample_options(samples, seed)?;
     let xy = pairs(&points)?;
     let n = xy.len();
