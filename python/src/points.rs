@@ -106,9 +106,10 @@ impl MixtureColumns {
         self.empirical_fisher.extend([f64::NAN; 4]);
     }
 
-    /// Appends a kernel cell, widened to f64 as `fisherflow fim --device gpu` reads one
-    /// (`cli::fim::general_report_from_cell`; outside the model or where the profiled metric
-    /// is undefined: NaN), straight into the columns (a 256² field has 65k cells).
+    /// Appends a kernel cell, widened to f64 as `fisherflow fim --device gpu` reads one (its
+    /// report from a cell, written here straight into the columns without a per-cell report
+    /// and model: a 256² field has 65k cells; outside the model or where the profiled metric
+    /// is undefined: NaN).
     pub fn push_cell(&mut self, cell: &FieldCell) {
         if cell.flags & (FLAG_OUTSIDE_MODEL | FLAG_METRIC_UNDEFINED) != 0 {
             self.push_undefined();

@@ -591,7 +591,7 @@ fn evaluate_general_on_gpu(
 }
 
 /// The f64 record of a general point's f32 cell (slice blocks in slice order).
-pub fn general_report_from_cell(p: &GeneralInput, cell: &gpu_data::FieldCell) -> GeneralReport {
+fn general_report_from_cell(p: &GeneralInput, cell: &gpu_data::FieldCell) -> GeneralReport {
     let f = cell.fisher.map(f64::from);
     GeneralReport {
         model: p.model,

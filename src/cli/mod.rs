@@ -64,16 +64,16 @@ impl Output {
         for note in &self.notes {
             eprintln!("note: {note}");
         }
-        let text = match (as_json, compact) {
-            (false, _) => self.text.clone(),
-            (true, false) => serde_json::to_string_pretty(&self.json).map_err(CliError::runtime)?,
-            (true, true) => serde_json::to_string(&self.json).map_err(CliError::runtime)?,
-        };
-        if as_json {
-            println!("{text}");
-        } else {
-            print!("{text}");
+        if !as_json {
+            print!("{}", self.text);
+            return Ok(());
         }
+        let json = if compact {
+            serde_json::to_string(&self.json)
+        } else {
+            serde_json::to_string_pretty(&self.json)
+        };
+        println!("{}", json.map_err(CliError::runtime)?);
         Ok(())
     }
 }
