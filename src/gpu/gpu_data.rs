@@ -347,6 +347,28 @@ pub struct ViewUniform {
     pub axis_scale: [f32; 2],
 }
 
+/// Must match `OutsideParams` in `shaders/outside.wgsl`: the region outside the model
+/// (`render::outside`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct OutsideParams {
+    /// The model's inside half-planes (n.x, n.y, d, active): inside where n·p ≥ d, p in the
+    /// canvas' physical pixels (origin top-left, y down), n a unit vector.
+    pub planes: [[f32; 4]; 4],
+    /// Premultiplied linear colour laid over the outside.
+    pub fill: [f32; 4],
+    /// Premultiplied linear colour of the hatch lines.
+    pub hatch: [f32; 4],
+    /// Distance between hatch lines along x, physical pixels.
+    pub spacing_px: f32,
+    /// Hatch line width, physical pixels.
+    pub line_px: f32,
+    /// x − y (physical pixels) of one hatch line.
+    pub phase_px: f32,
+    /// Padding to the uniform's 16-byte alignment.
+    pub _pad: f32,
+}
+
 /// Must match `EllipseParams` in `shaders/ellipses.wgsl`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
@@ -418,6 +440,7 @@ pub struct MarkerInstance {
 
 const _: () = assert!(std::mem::size_of::<ViewUniform>() == 48);
 const _: () = assert!(std::mem::size_of::<EllipseParams>() == 32);
+const _: () = assert!(std::mem::size_of::<OutsideParams>() == 112);
 const _: () = assert!(std::mem::size_of::<ArrowParams>() == 64);
 const _: () = assert!(std::mem::size_of::<LineInstance>() == 40);
 const _: () = assert!(std::mem::size_of::<MarkerInstance>() == 48);

@@ -116,6 +116,7 @@ pub const SOURCES: &[(&str, &str)] = &[
         include_str!("../../shaders/geodesic_ball.wgsl"),
     ),
     ("kfac.wgsl", include_str!("../../shaders/kfac.wgsl")),
+    ("outside.wgsl", include_str!("../../shaders/outside.wgsl")),
     ("lines.wgsl", include_str!("../../shaders/lines.wgsl")),
     ("markers.wgsl", include_str!("../../shaders/markers.wgsl")),
     (

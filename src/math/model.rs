@@ -86,6 +86,17 @@ impl Param {
         }
     }
 
+    /// The open interval the parameter lives in: π in (0, 1) (at the ends F can be
+    /// infinite), a mean anywhere, a σ above 0. Beyond it lies the outside of the model that
+    /// the canvas hatches.
+    pub const fn domain(self) -> (f64, f64) {
+        match self {
+            Param::Pi => (0.0, 1.0),
+            Param::Mu1 | Param::Mu2 => (f64::NEG_INFINITY, f64::INFINITY),
+            Param::Sigma1 | Param::Sigma2 => (0.0, f64::INFINITY),
+        }
+    }
+
     /// The valid names, comma separated (for error messages).
     pub fn valid_names() -> String {
         Param::ALL.map(Param::name).join(", ")

@@ -11,13 +11,18 @@
 //! EF = E_{p*}[s sᵀ] the population empirical Fisher the field kernels store in each cell
 //! (`FieldCell::empirical`), at the same ε, coloured by κ(EF): where p_θ = p* (at θ*) the two
 //! layers agree, away from it EF ≠ F ([`source_code`] is the uniform's flag).
+//!
+//! The layer's pixels are drawn into a cache and composited: the glyphs, and over them the
+//! region outside the model ([`super::outside`]), whose fill and hatch a static frame then
+//! gets for the composite it pays anyway. The cache is drawn whenever either is shown.
 
 use super::FrameInfo;
 use super::layer::{Layer, LayerFrame, LayerSetup, Legend, LegendItem, SwatchShape};
+use super::outside::{OutsideDrawing, outside_params};
 use super::pipeline::{
     QuadPipeline, ViewAndParams, attribute, color_pass, unfiltered_texture_entry,
 };
-use crate::gpu::gpu_data::{EllipseParams, FieldCell};
+use crate::gpu::gpu_data::{EllipseParams, FieldCell, OutsideParams};
 use crate::math::general::fisher_slice;
 use crate::math::{QuadratureRule, Sym2};
 use crate::scene::{EllipseSource, Scene};
@@ -82,7 +87,10 @@ struct CacheKey {
     px_per_point: f32,
     /// The field's generation (F only for F glyphs; the target's half too for EF glyphs).
     field_generation: u64,
+    /// Glyphs drawn (0 with the ellipses off).
     cells: u32,
+    /// The region outside the model, if any of it is on the slice.
+    outside: Option<OutsideParams>,
 }
 
 /// The glyphs drawn once into a texture, composited every frame until the key changes.
@@ -104,6 +112,8 @@ pub struct EllipseRenderer {
     /// Blends the cache over the canvas (the canvas's format).
     composite: wgpu::RenderPipeline,
     composite_layout: wgpu::BindGroupLayout,
+    /// Lays the outside of the model over the glyphs in the cache.
+    outside: OutsideDrawing,
     cache: Option<GlyphCache>,
     /// This frame's key (from `prepare`), None when the layer draws nothing.
     wanted: Option<CacheKey>,
@@ -184,6 +194,7 @@ impl EllipseRenderer {
             bind_group,
             composite,
             composite_layout,
+            outside: OutsideDrawing::new(setup, CACHE_FORMAT),
             cache: None,
             wanted: None,
         }
@@ -194,7 +205,7 @@ impl EllipseRenderer {
         &mut self,
         device: &wgpu::Device,
         encoder: &mut wgpu::CommandEncoder,
-        cells_buffer: &wgpu::Buffer,
+        cells_buffer: Option<&wgpu::Buffer>,
     ) {
         let Some(key) = self.wanted else { return };
         if self.cache.as_ref().is_some_and(|c| c.key == Some(key)) {
@@ -240,11 +251,14 @@ impl EllipseRenderer {
             &cache.view,
             wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT),
         );
-        if key.cells > 0 {
+        if let Some(cells_buffer) = cells_buffer.filter(|_| key.cells > 0) {
             pass.set_pipeline(&self.pipeline);
             pass.set_bind_group(0, &self.bind_group, &[]);
             pass.set_vertex_buffer(0, cells_buffer.slice(..));
             pass.draw(0..3, 0..key.cells);
+        }
+        if key.outside.is_some() {
+            self.outside.draw(&mut pass);
         }
         drop(pass);
         cache.key = Some(key);
@@ -283,32 +297,42 @@ impl Layer for EllipseRenderer {
             _pad: [0; 3],
         };
         self.wanted = None;
-        if !frame.scene.layers.ellipses {
+        let size_px = frame.size_px.map(|v| v.round().max(1.0) as u32);
+        let outside = outside_params(frame.scene, size_px.map(|v| v as f32), frame.px_per_point);
+        let cells = match frame.sim.field() {
+            Some((_, cells)) if frame.scene.layers.ellipses => cells,
+            _ => 0,
+        };
+        if cells == 0 && outside.is_none() {
             return;
         }
-        let Some((_, cells)) = frame.sim.field() else {
-            return;
-        };
         let empirical = frame.scene.grid_ellipse_source() == EllipseSource::EmpiricalFisher;
         let key = CacheKey {
             params,
             camera: frame.scene.camera,
             layout: *frame.layout,
-            size_px: frame.size_px.map(|v| v.round().max(1.0) as u32),
+            size_px,
             px_per_point: frame.px_per_point,
-            field_generation: frame.sim.field_generation(empirical),
+            field_generation: if cells > 0 {
+                frame.sim.field_generation(empirical)
+            } else {
+                0
+            },
             cells,
+            outside,
         };
         if self.cache.as_ref().is_none_or(|c| c.key != Some(key)) {
             EllipseRenderer::prepare(self, &frame.ctx.queue, &params);
+            if let Some(outside) = &outside {
+                self.outside.prepare(&frame.ctx.queue, outside);
+            }
         }
         self.wanted = Some(key);
     }
 
     fn encode_offscreen(&mut self, encoder: &mut wgpu::CommandEncoder, frame: &LayerFrame<'_>) {
-        if let Some((cells_buffer, _)) = frame.sim.field() {
-            self.refresh_cache(&frame.ctx.device, encoder, cells_buffer);
-        }
+        let cells_buffer = frame.sim.field().map(|(buffer, _)| buffer);
+        self.refresh_cache(&frame.ctx.device, encoder, cells_buffer);
     }
 
     fn draw(&self, pass: &mut wgpu::RenderPass<'_>, _frame: &LayerFrame<'_>) {

@@ -25,6 +25,7 @@ pub mod heatmap;
 pub mod layer;
 pub mod lines;
 pub mod markers;
+pub mod outside;
 pub mod particle_draw;
 pub mod paths;
 pub mod pipeline;

@@ -90,6 +90,7 @@ fn wgsl_struct_sizes_match_gpu_data() {
         ("particles.wgsl", "FlowParams", size_of::<FlowParams>()),
         ("particles.wgsl", "Particle", size_of::<Particle>()),
         ("ellipses.wgsl", "EllipseParams", size_of::<EllipseParams>()),
+        ("outside.wgsl", "OutsideParams", size_of::<OutsideParams>()),
         ("arrows.wgsl", "ArrowParams", size_of::<ArrowParams>()),
         ("lines.wgsl", "View", size_of::<ViewUniform>()),
         (

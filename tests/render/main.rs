@@ -7,6 +7,7 @@ mod common;
 mod capture;
 mod estimates;
 mod heatmap;
+mod outside;
 mod paths;
 mod policy;
 mod race;

@@ -538,7 +538,8 @@ fn half_plane_glyphs_follow_diag_one_over_sigma_squared_two_over_sigma_squared()
 fn nothing_is_drawn_outside_the_model() {
     let Some(ctx) = common::gpu() else { return };
     // The half-plane around σ1 = 0: the lower half of the canvas (σ1 < 0) is outside the
-    // model and must stay background; the upper half has glyphs.
+    // model and shows nothing but its fill and hatch (`render::outside`); the upper half has
+    // glyphs.
     let scene = ellipses_only(Scene {
         model: Model {
             pi: 1.0,
@@ -560,7 +561,11 @@ fn nothing_is_drawn_outside_the_model() {
     let path = keep(&image, "outside_the_model");
     let drawn = |rows: std::ops::Range<u32>| {
         rows.flat_map(|y| (0..SIZE[0]).map(move |x| (x, y)))
-            .filter(|&(x, y)| !is_color(image.pixel(x, y), palette::BACKGROUND, 6))
+            .filter(|&(x, y)| {
+                let p = image.pixel(x, y);
+                let band = crate::outside::hatch_coverage(p, crate::outside::filled_background());
+                !is_color(p, palette::BACKGROUND, 6) && band.is_none()
+            })
             .count()
     };
     // Row 200 is σ1 = 0; leave the antialiased boundary row out.

@@ -12,7 +12,7 @@ pub mod fonts;
 
 pub use fonts::setup_egui;
 
-use egui::{Align2, Color32, FontId, Pos2, Rect, Stroke, Vec2, pos2, vec2};
+use egui::{Align2, Color32, FontId, Pos2, Rect, Stroke, pos2, vec2};
 
 use crate::frame::numbers::Kappa;
 use crate::math::Param;
@@ -33,32 +33,28 @@ pub fn symbol(p: Param) -> &'static str {
     }
 }
 
-/// The parts of one slice axis that lie outside the model, as (from, to, label): σ ≤ 0 for a
-/// σ, π ≤ 0 and π ≥ 1 for π (at the ends F can be infinite), nothing for a mean.
+/// The parts of one slice axis that lie outside the model ([`Param::domain`]), as (from, to,
+/// label): σ ≤ 0 for a σ, π ≤ 0 and π ≥ 1 for π (at the ends F can be infinite), nothing for
+/// a mean.
 pub fn outside_model(p: Param) -> Vec<(f64, f64, String)> {
     let name = symbol(p);
-    match p {
-        Param::Pi => vec![
-            (
-                f64::NEG_INFINITY,
-                0.0,
-                format!("outside the model ({name} ≤ 0)"),
-            ),
-            (
-                1.0,
-                f64::INFINITY,
-                format!("outside the model ({name} ≥ 1)"),
-            ),
-        ],
-        Param::Sigma1 | Param::Sigma2 => {
-            vec![(
-                f64::NEG_INFINITY,
-                0.0,
-                format!("outside the model ({name} ≤ 0)"),
-            )]
-        }
-        Param::Mu1 | Param::Mu2 => Vec::new(),
+    let (low, high) = p.domain();
+    let mut parts = Vec::new();
+    if low.is_finite() {
+        parts.push((
+            f64::NEG_INFINITY,
+            low,
+            format!("outside the model ({name} ≤ {low})"),
+        ));
     }
+    if high.is_finite() {
+        parts.push((
+            high,
+            f64::INFINITY,
+            format!("outside the model ({name} ≥ {high})"),
+        ));
+    }
+    parts
 }
 
 /// An egui colour from a palette hex.
@@ -258,13 +254,12 @@ fn boxed_text(
     painter.galley(rect.min, galley, color);
 }
 
-/// Hatches and names the parts of the visible plane outside the model ([`outside_model`]):
+/// Names the parts of the visible plane outside the model ([`outside_model`]; the renderer
+/// fills and hatches them: `render::outside`):
 /// a vertical strip for the horizontal axis' parameter, a horizontal band for the vertical
 /// one's. The label runs along the strip (rotated for a vertical one) and is left out where
 /// the strip is too thin to hold it.
 fn outside_regions(painter: &egui::Painter, rect: Rect, scene: &Scene, lo: [f64; 2], hi: [f64; 2]) {
-    let fill = Color32::from_rgba_unmultiplied(12, 12, 16, 190);
-    let hatch = Stroke::new(1.0, Color32::from_gray(90));
     let label_color = Color32::from_gray(200);
     let font = FontId::proportional(13.0);
     for (k, p) in scene.slice.params().into_iter().enumerate() {
@@ -287,16 +282,7 @@ fn outside_regions(painter: &egui::Painter, rect: Rect, scene: &Scene, lo: [f64;
             if !region.is_positive() {
                 continue;
             }
-            let clipped = painter.with_clip_rect(region);
-            clipped.rect_filled(region, 0.0, fill);
-            let spacing = 12.0;
             let (w, h) = (region.width(), region.height());
-            let mut c = -h;
-            while c < w {
-                let start = pos2(region.left() + c, region.top());
-                clipped.line_segment([start, start + vec2(h, h)], hatch);
-                c += spacing;
-            }
             let galley = painter.layout_no_wrap(label, font.clone(), label_color);
             let size = galley.size();
             let center = region.center();
@@ -317,57 +303,12 @@ fn outside_regions(painter: &egui::Painter, rect: Rect, scene: &Scene, lo: [f64;
 }
 
 /// The policy plane's model is the open stability triangle: its three edges drawn as exact
-/// lines through the closed-form corners (MATH.md), the outside hatched. Each hatch line is
-/// clipped against the triangle (convex: one interval of its parameter) and drawn outside it.
+/// lines through the closed-form corners (MATH.md) and the outside named (the renderer hatches
+/// it: `render::outside`).
 fn outside_triangle(painter: &egui::Painter, rect: Rect, scene: &Scene, corners: [[f64; 2]; 3]) {
-    let hatch = Stroke::new(1.0, Color32::from_gray(90));
     let edge = Stroke::new(2.0, Color32::from_gray(210));
     let c = corners.map(|k| world_to_screen(scene, rect, k));
-    // Inward half-planes n·p ≥ d of each edge (the triangle's orientation on screen decides
-    // the sign, so test against the opposite corner).
-    let planes: Vec<(Vec2, f32)> = (0..3)
-        .map(|i| {
-            let (p, q, r) = (c[i], c[(i + 1) % 3], c[(i + 2) % 3]);
-            let n = vec2(-(q.y - p.y), q.x - p.x);
-            let d = n.dot(p.to_vec2());
-            if n.dot(r.to_vec2()) >= d {
-                (n, d)
-            } else {
-                (-n, -d)
-            }
-        })
-        .collect();
     let clipped = painter.with_clip_rect(rect);
-    let spacing = 12.0;
-    let (w, h) = (rect.width(), rect.height());
-    let mut offset = -h;
-    while offset < w {
-        let start = pos2(rect.left() + offset, rect.top());
-        let dir = vec2(h, h);
-        // The parameter interval [t0, t1] ⊂ [0, 1] of the line inside the triangle.
-        let (mut t0, mut t1) = (0.0f32, 1.0f32);
-        for (n, d) in &planes {
-            let (a, b) = (n.dot(start.to_vec2()) - d, n.dot(dir));
-            if b.abs() < 1e-9 {
-                if a < 0.0 {
-                    t0 = 1.0;
-                    t1 = 0.0;
-                }
-            } else if b > 0.0 {
-                t0 = t0.max(-a / b);
-            } else {
-                t1 = t1.min(-a / b);
-            }
-        }
-        let at = |t: f32| start + t * dir;
-        if t0 >= t1 {
-            clipped.line_segment([at(0.0), at(1.0)], hatch);
-        } else {
-            clipped.line_segment([at(0.0), at(t0)], hatch);
-            clipped.line_segment([at(t1), at(1.0)], hatch);
-        }
-        offset += spacing;
-    }
     for i in 0..3 {
         clipped.line_segment([c[i], c[(i + 1) % 3]], edge);
     }
@@ -507,6 +448,7 @@ fn draw_legends(painter: &egui::Painter, rect: Rect, legends: &[Legend]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::outside::inside_planes;
     use crate::scene::{Preset, SceneEdit};
 
     /// Runs the overlay for `scene` on a 1000×700 canvas; returns every text it drew and the
@@ -561,12 +503,15 @@ mod tests {
             assert!(texts.iter().any(|t| t == wanted), "{wanted}: {texts:?}");
         }
         assert!(!texts.iter().any(|t| t.contains("F singular")), "{texts:?}");
-        // One band, from σ1 = 0 down to the canvas' bottom edge, across the whole width.
-        assert_eq!(fills.len(), 1, "{fills:?}");
-        let zero = world_to_screen(&scene, rect, [0.0, 0.0]).y;
-        let band = fills[0];
-        assert!((band.top() - zero).abs() < 0.5 && band.bottom() == rect.bottom());
-        assert_eq!((band.left(), band.right()), (rect.left(), rect.right()));
+        // The renderer fills and hatches the band (not the overlay, every frame): its one
+        // inside half-plane is "above σ1 = 0", −y ≥ −y(σ1 = 0) in canvas pixels.
+        assert!(fills.is_empty(), "{fills:?}");
+        let planes = inside_planes(&scene, [rect.width(), rect.height()]);
+        let zero = world_to_screen(&scene, rect, [0.0, 0.0]).y - rect.top();
+        assert_eq!(planes.len(), 1, "{planes:?}");
+        let [nx, ny, d] = planes[0];
+        assert_eq!((nx, ny), (0.0, -1.0));
+        assert!((-d - zero as f64).abs() < 1e-3, "{d} against {zero}");
     }
 
     #[test]
@@ -581,12 +526,17 @@ mod tests {
         ] {
             assert!(texts.iter().any(|t| t == wanted), "{wanted}: {texts:?}");
         }
-        // Two vertical strips ending at π = 0 and π = 1, x_per_y included.
-        assert_eq!(fills.len(), 2, "{fills:?}");
-        let x0 = world_to_screen(&scene, rect, [0.0, 0.0]).x;
-        let x1 = world_to_screen(&scene, rect, [1.0, 0.0]).x;
-        assert!((fills[0].right() - x0).abs() < 0.5 && fills[0].left() == rect.left());
-        assert!((fills[1].left() - x1).abs() < 0.5 && fills[1].right() == rect.right());
+        // Inside: right of π = 0 and left of π = 1, x_per_y included.
+        assert!(fills.is_empty(), "{fills:?}");
+        let planes = inside_planes(&scene, [rect.width(), rect.height()]);
+        let x0 = (world_to_screen(&scene, rect, [0.0, 0.0]).x - rect.left()) as f64;
+        let x1 = (world_to_screen(&scene, rect, [1.0, 0.0]).x - rect.left()) as f64;
+        assert_eq!(planes.len(), 2, "{planes:?}");
+        assert_eq!(planes[0][..2], [1.0, 0.0]);
+        assert!((planes[0][2] - x0).abs() < 1e-3, "{planes:?} {x0}");
+        assert_eq!(planes[1][..2], [-1.0, 0.0]);
+        assert!((-planes[1][2] - x1).abs() < 1e-3, "{planes:?} {x1}");
+        assert!(x1 - x0 > 100.0, "π's domain spans the view: {x0}..{x1}");
     }
 
     #[test]
@@ -599,6 +549,8 @@ mod tests {
         assert!(texts.iter().any(|t| t == "θ*   κ = 2.0"), "{texts:?}");
         assert!(texts.iter().any(|t| t == "twin"), "{texts:?}");
         assert!(fills.is_empty(), "means have no outside: {fills:?}");
+        let planes = inside_planes(&Scene::default(), [800.0, 600.0]);
+        assert!(planes.is_empty(), "{planes:?}");
         // Negative control: σ1 ≠ σ2 on (μ1, μ2) has no singular diagonal, and no twin.
         let (_, texts, _) = drawn(&preset(Preset::Unequal));
         assert!(!texts.iter().any(|t| t.contains("F singular")), "{texts:?}");
