@@ -18,10 +18,9 @@
 
 use super::FrameInfo;
 use super::layer::{Layer, LayerFrame, LayerSetup, Legend, LegendItem, SwatchShape};
+use super::layer_cache::{CACHE_FORMAT, LayerCache};
 use super::outside::{OutsideDrawing, outside_params};
-use super::pipeline::{
-    QuadPipeline, ViewAndParams, attribute, color_pass, unfiltered_texture_entry,
-};
+use super::pipeline::{QuadPipeline, ViewAndParams, attribute};
 use crate::gpu::gpu_data::{EllipseParams, FieldCell, OutsideParams};
 use crate::math::general::fisher_slice;
 use crate::math::{QuadratureRule, Sym2};
@@ -72,10 +71,6 @@ pub fn reference_lambda(scene: &Scene) -> f64 {
     }
 }
 
-/// The format of the cached glyph layer: premultiplied linear colour with enough precision
-/// that compositing it matches drawing the glyphs directly.
-const CACHE_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba16Float;
-
 /// Everything the glyph layer's pixels depend on: when it equals the cached drawing's, a frame
 /// composites the cache instead of drawing tens of thousands of glyphs again.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -93,30 +88,16 @@ struct CacheKey {
     outside: Option<OutsideParams>,
 }
 
-/// The glyphs drawn once into a texture, composited every frame until the key changes.
-struct GlyphCache {
-    /// Held with its view for the cache's lifetime.
-    _texture: wgpu::Texture,
-    view: wgpu::TextureView,
-    composite_group: wgpu::BindGroup,
-    size_px: [u32; 2],
-    key: Option<CacheKey>,
-}
-
 /// The ellipse pipeline and its parameters.
 pub struct EllipseRenderer {
     /// Draws the glyphs into the cache ([`CACHE_FORMAT`]).
     pipeline: wgpu::RenderPipeline,
     params_buffer: wgpu::Buffer,
     bind_group: wgpu::BindGroup,
-    /// Blends the cache over the canvas (the canvas's format).
-    composite: wgpu::RenderPipeline,
-    composite_layout: wgpu::BindGroupLayout,
+    /// The glyphs (and the outside of the model) drawn once, composited every frame.
+    cache: LayerCache<CacheKey>,
     /// Lays the outside of the model over the glyphs in the cache.
     outside: OutsideDrawing,
-    cache: Option<GlyphCache>,
-    /// This frame's key (from `prepare`), None when the layer draws nothing.
-    wanted: Option<CacheKey>,
 }
 
 /// The [`FieldCell`] fields `ellipses.wgsl` reads as instance attributes (locations 0–4 of
@@ -175,28 +156,12 @@ impl EllipseRenderer {
             format: CACHE_FORMAT,
         }
         .build(device);
-        let composite_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("ellipse cache layout"),
-            entries: &[unfiltered_texture_entry(0)],
-        });
-        // The composite is a plain full-screen triangle: QuadPipeline's strip of 3 vertices
-        // and no instances is exactly that.
-        let composite = QuadPipeline {
-            shader_file: "composite.wgsl",
-            layout: &composite_layout,
-            instances: None,
-            format,
-        }
-        .build(device);
         Self {
             pipeline,
             params_buffer,
             bind_group,
-            composite,
-            composite_layout,
+            cache: LayerCache::new(device, "ellipse cache", format),
             outside: OutsideDrawing::new(setup, CACHE_FORMAT),
-            cache: None,
-            wanted: None,
         }
     }
 
@@ -206,51 +171,11 @@ impl EllipseRenderer {
         device: &wgpu::Device,
         encoder: &mut wgpu::CommandEncoder,
         cells_buffer: Option<&wgpu::Buffer>,
+        key: CacheKey,
     ) {
-        let Some(key) = self.wanted else { return };
-        if self.cache.as_ref().is_some_and(|c| c.key == Some(key)) {
+        let Some(mut pass) = self.cache.redraw(device, encoder, key.size_px) else {
             return;
-        }
-        if self.cache.as_ref().is_none_or(|c| c.size_px != key.size_px) {
-            let texture = device.create_texture(&wgpu::TextureDescriptor {
-                label: Some("ellipse cache"),
-                size: wgpu::Extent3d {
-                    width: key.size_px[0].max(1),
-                    height: key.size_px[1].max(1),
-                    depth_or_array_layers: 1,
-                },
-                mip_level_count: 1,
-                sample_count: 1,
-                dimension: wgpu::TextureDimension::D2,
-                format: CACHE_FORMAT,
-                usage: wgpu::TextureUsages::RENDER_ATTACHMENT
-                    | wgpu::TextureUsages::TEXTURE_BINDING,
-                view_formats: &[],
-            });
-            let view = texture.create_view(&Default::default());
-            let composite_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some("ellipse cache"),
-                layout: &self.composite_layout,
-                entries: &[wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: wgpu::BindingResource::TextureView(&view),
-                }],
-            });
-            self.cache = Some(GlyphCache {
-                _texture: texture,
-                view,
-                composite_group,
-                size_px: key.size_px,
-                key: None,
-            });
-        }
-        let cache = self.cache.as_mut().expect("allocated just above");
-        let mut pass = color_pass(
-            encoder,
-            "ellipse cache",
-            &cache.view,
-            wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT),
-        );
+        };
         if let Some(cells_buffer) = cells_buffer.filter(|_| key.cells > 0) {
             pass.set_pipeline(&self.pipeline);
             pass.set_bind_group(0, &self.bind_group, &[]);
@@ -260,25 +185,11 @@ impl EllipseRenderer {
         if key.outside.is_some() {
             self.outside.draw(&mut pass);
         }
-        drop(pass);
-        cache.key = Some(key);
     }
 
     /// Writes this frame's parameters.
     pub fn prepare(&self, queue: &wgpu::Queue, params: &EllipseParams) {
         queue.write_buffer(&self.params_buffer, 0, bytemuck::bytes_of(params));
-    }
-
-    /// Draws `cells` glyphs from the field buffer.
-    /// Blends the cached glyphs over the canvas (when this frame's key is the cached one).
-    fn composite(&self, pass: &mut wgpu::RenderPass<'_>) {
-        let Some(cache) = &self.cache else { return };
-        if self.wanted.is_none() || cache.key != self.wanted {
-            return;
-        }
-        pass.set_pipeline(&self.composite);
-        pass.set_bind_group(0, &cache.composite_group, &[]);
-        pass.draw(0..3, 0..1);
     }
 }
 
@@ -296,7 +207,7 @@ impl Layer for EllipseRenderer {
             source: source_code(frame.scene.grid_ellipse_source()),
             _pad: [0; 3],
         };
-        self.wanted = None;
+        self.cache.want(None);
         let size_px = frame.size_px.map(|v| v.round().max(1.0) as u32);
         let outside = outside_params(frame.scene, size_px.map(|v| v as f32), frame.px_per_point);
         let cells = match frame.sim.field() {
@@ -321,22 +232,25 @@ impl Layer for EllipseRenderer {
             cells,
             outside,
         };
-        if self.cache.as_ref().is_none_or(|c| c.key != Some(key)) {
+        self.cache.want(Some(key));
+        if self.cache.is_stale() {
             EllipseRenderer::prepare(self, &frame.ctx.queue, &params);
             if let Some(outside) = &outside {
                 self.outside.prepare(&frame.ctx.queue, outside);
             }
         }
-        self.wanted = Some(key);
     }
 
     fn encode_offscreen(&mut self, encoder: &mut wgpu::CommandEncoder, frame: &LayerFrame<'_>) {
+        let Some(key) = self.cache.wanted() else {
+            return;
+        };
         let cells_buffer = frame.sim.field().map(|(buffer, _)| buffer);
-        self.refresh_cache(&frame.ctx.device, encoder, cells_buffer);
+        self.refresh_cache(&frame.ctx.device, encoder, cells_buffer, key);
     }
 
     fn draw(&self, pass: &mut wgpu::RenderPass<'_>, _frame: &LayerFrame<'_>) {
-        self.composite(pass);
+        self.cache.composite(pass);
     }
 
     fn legend(&self, scene: &Scene, info: &FrameInfo) -> Option<Legend> {

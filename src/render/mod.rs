@@ -23,6 +23,7 @@ pub mod estimates;
 pub mod geodesic_ball;
 pub mod heatmap;
 pub mod layer;
+pub mod layer_cache;
 pub mod lines;
 pub mod markers;
 pub mod outside;
@@ -442,7 +443,9 @@ impl SceneRenderer {
         for layer in self.layers.list_mut() {
             layer.encode_offscreen(encoder, &frame);
         }
-        let mut pass = begin_scene_pass(encoder, target, true);
+        // The heatmap, when shown, is the canvas's backdrop: copied in, not cleared and blended.
+        let copied = self.layers.heatmap.copy_backdrop(encoder, target);
+        let mut pass = begin_scene_pass(encoder, target, !copied);
         for layer in self.layers.list() {
             layer.draw(&mut pass, &frame);
         }

@@ -579,3 +579,71 @@ fn heatmap_params_match_the_shader_struct() {
         "WGSL HeatmapParams and the Rust struct differ"
     );
 }
+
+/// The heatmap is the canvas's backdrop: drawn once into a texture of the canvas's format and
+/// copied into the canvas each frame (`LayerCache::copy_into`). A target that takes no copies
+/// gets the same texture composited instead; both must give the same pixels, also on a second
+/// frame that reuses the cache, and a different heatmap must not (negative control).
+#[test]
+fn the_copied_backdrop_equals_the_composited_one() {
+    let Some(ctx) = common::shared_gpu() else {
+        return;
+    };
+    let scene = Scene {
+        heatmap: Heatmap::Loss,
+        ..half_plane()
+    };
+    let mut frames = FrameRenderer::new(ctx, false).unwrap();
+    let copied = frames.render_image(ctx, SIZE, 1.0, &scene).unwrap().1;
+    let again = frames.render_image(ctx, SIZE, 1.0, &scene).unwrap().1;
+    assert!(copied.rgba == again.rgba, "the cached frame differs");
+    let format = frames.scene_renderer().format();
+    let texture = ctx.device.create_texture(&wgpu::TextureDescriptor {
+        label: Some("no copies"),
+        size: wgpu::Extent3d {
+            width: SIZE[0],
+            height: SIZE[1],
+            depth_or_array_layers: 1,
+        },
+        mip_level_count: 1,
+        sample_count: 1,
+        dimension: wgpu::TextureDimension::D2,
+        format,
+        usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
+        view_formats: &[],
+    });
+    let view = texture.create_view(&Default::default());
+    let canvas = fisherflow::render::canvas::Canvas {
+        gamma_view: texture.create_view(&Default::default()),
+        view,
+        texture,
+        size: SIZE,
+        format,
+    };
+    let composited = |frames: &mut FrameRenderer, scene: &Scene| {
+        let mut encoder = ctx.device.create_command_encoder(&Default::default());
+        let (_, mut buffers) = frames
+            .encode(ctx, &mut encoder, &canvas.view, SIZE, 1.0, scene)
+            .unwrap();
+        buffers.push(encoder.finish());
+        ctx.queue.submit(buffers);
+        canvas.read(ctx).unwrap()
+    };
+    let image = composited(&mut frames, &scene);
+    let path = keep(&image, "heatmap_composited");
+    let differing = (0..copied.rgba.len())
+        .filter(|&i| copied.rgba[i].abs_diff(image.rgba[i]) > 1)
+        .count();
+    assert_eq!(differing, 0, "composite against copy ({path})");
+    let other = composited(
+        &mut frames,
+        &Scene {
+            heatmap: Heatmap::Jeffreys,
+            ..scene
+        },
+    );
+    let differing = (0..copied.rgba.len())
+        .filter(|&i| copied.rgba[i].abs_diff(other.rgba[i]) > 1)
+        .count();
+    assert!(differing > 1000, "another heatmap differs: {differing}");
+}
