@@ -591,10 +591,16 @@ impl Layer for HeatmapLayer {
         if scene.heatmap == Heatmap::None || !scene.offers(Feature::Heatmap(scene.heatmap)) {
             return;
         }
-        let Some((cells, count)) = frame.sim.field() else {
-            return;
+        // Mid-drag the target's half may be current only on the coarse field (see
+        // `simulation::drag_field`), which covers the same region with larger cells.
+        let (cells, count, layout) = match frame.sim.coarse_field() {
+            Some((cells, count, coarse)) => (cells, count, coarse),
+            None => match frame.sim.field() {
+                Some((cells, count)) => (cells, count, *frame.layout),
+                None => return,
+            },
         };
-        let layout = frame.layout;
+        let layout = &layout;
         // The field is evaluated for this frame's layout before the draw stage; a mismatch
         // (never expected) would index past the grid, so draw nothing then.
         if count != layout.cells() || count == 0 {

@@ -484,6 +484,13 @@ impl SceneRenderer {
         });
     }
 
+    /// Whether a target handle is being dragged: while it is, a heatmap of the target's half
+    /// is drawn from a coarse field (`simulation::drag_field`), refined on the next frame
+    /// without the drag.
+    pub fn set_dragging(&mut self, dragging: bool) {
+        self.sim.set_dragging(dragging);
+    }
+
     /// The optimizer race drawn in the last frame, if any.
     pub fn shown_race(&self) -> Option<&crate::jobs::race::RaceSet> {
         self.layers.race.shown()

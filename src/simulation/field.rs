@@ -69,6 +69,7 @@ impl Simulation {
             QuadratureRule::new(nodes).map_err(|e| GpuError::InvalidInput(e.to_string()))?;
         self.field = None;
         self.field_key = None;
+        self.coarse = None;
         self.probe = FieldData::new(ctx, &self.fim, 1, &self.rule)?;
         self.probe_key = None;
         // The probe buffer is new: whoever draws from it must bind it again.
@@ -94,6 +95,16 @@ impl Simulation {
             None => GeneralPipeline::new(&ctx.device),
         };
         let probe = GeneralData::new(ctx, &pipeline, 1, &rule)?;
+        // Coarse general cells were made with the old node table.
+        if matches!(
+            self.coarse,
+            Some(CoarseField {
+                cells: drag_field::CoarseCells::General(_),
+                ..
+            })
+        ) {
+            self.coarse = None;
+        }
         self.general = Some(GeneralStage {
             pipeline,
             rule,
@@ -118,6 +129,8 @@ impl Simulation {
         scene: &Scene,
         layout: &GridLayout,
     ) -> Result<bool, GpuError> {
+        // Set again below by a drag frame that draws from the coarse field.
+        self.coarse_shown = false;
         if let Some(system) = &scene.system {
             return self.update_policy_field(ctx, encoder, system, scene.damping, layout);
         }
@@ -156,6 +169,12 @@ impl Simulation {
         if same_fisher && !draws_target_half(scene) {
             // Nothing drawn reads ∇L, L, ñ or the EF of the cells: the target-only pass waits
             // (the key stays the old one) until something does.
+            return Ok(false);
+        }
+        if same_fisher && self.drags_coarse(scene) {
+            // Mid-drag: the heatmap draws from the coarse field; the full grid's target half
+            // waits for the frame after the drag (its key stays the old one).
+            self.update_coarse_seed(ctx, encoder, scene, layout)?;
             return Ok(false);
         }
         let cells = layout.cells();
@@ -210,6 +229,10 @@ impl Simulation {
         };
         if target_only && !draws_target_half(scene) {
             // As on the seed's slice: the target-only pass waits until something reads it.
+            return Ok(false);
+        }
+        if target_only && self.drags_coarse(scene) {
+            self.update_coarse_general(ctx, encoder, scene, layout)?;
             return Ok(false);
         }
         let cells = layout.cells();

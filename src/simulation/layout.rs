@@ -61,6 +61,19 @@ impl GridLayout {
     pub fn cells(&self) -> u32 {
         self.columns * self.rows
     }
+
+    /// The grid of 1/`factor` the density over the same region: cells `factor` times as large
+    /// from the same origin, so the view's `field_origin` places both (the coarse field of a
+    /// drag).
+    pub fn coarsened(&self, factor: u32) -> Self {
+        let factor = factor.max(1);
+        Self {
+            cell: factor as f64 * self.cell,
+            columns: self.columns.div_ceil(factor),
+            rows: self.rows.div_ceil(factor),
+            ..*self
+        }
+    }
 }
 
 /// The largest grid density (cells across the view height) whose field fits one buffer on

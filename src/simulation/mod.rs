@@ -29,6 +29,7 @@
 
 mod ball;
 mod convergence;
+mod drag_field;
 mod family;
 mod field;
 mod layout;
@@ -36,12 +37,14 @@ mod particles;
 
 pub use ball::*;
 pub use convergence::*;
+pub use drag_field::{COARSE_CELLS, coarse_factor};
 pub use family::*;
 pub use field::*;
 pub use layout::*;
 pub use particles::*;
 
 use ball::GeodesicStage;
+use drag_field::CoarseField;
 use field::{FieldKey, GeneralStage, PolicyStage, ProbeKey};
 
 use crate::compute::convergence::{ConvergenceMap, ConvergenceStage, MapSpec};
@@ -73,6 +76,11 @@ pub struct Simulation {
     probe_generation: u64,
     /// Bumped by every field dispatch: [whole cells (F and the target's half), any].
     field_generation: [u64; 2],
+    /// A target handle is being dragged (the viewer says so before each frame).
+    dragging: bool,
+    /// The coarse field of a drag (`drag_field.rs`), and whether this frame's heatmap shows it.
+    coarse: Option<CoarseField>,
+    coarse_shown: bool,
     general: Option<GeneralStage>,
     /// The policy plane's kernel (compiled on first use).
     policy: Option<PolicyStage>,
@@ -110,6 +118,9 @@ impl Simulation {
             probe_key: None,
             probe_generation: 0,
             field_generation: [0; 2],
+            dragging: false,
+            coarse: None,
+            coarse_shown: false,
             general: None,
             policy: None,
             particles: None,

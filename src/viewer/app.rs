@@ -30,6 +30,7 @@ use super::automation::{self, FrameLedger, FrameOutcome};
 use super::compositor;
 use super::graphics::Graphics;
 use super::ui::{self, Command, FrameContext, UiState};
+use super::ui_state::Drag;
 use crate::gpu::context::BackendChoice;
 use crate::render::FrameInfo;
 use crate::render::canvas::Canvas;
@@ -158,6 +159,14 @@ impl App {
             return Ok(FrameOutcome::Skipped);
         };
         let canvas_rect = gfx.fit_canvas(self.ui_state.canvas_rect, ppp);
+        // A handle that moves the target (the canvas' or the density strip's), or the
+        // automation's drag.
+        let dragging = self.options.drag_target
+            || matches!(
+                self.ui_state.drag,
+                Some(Drag::Target | Drag::Twin | Drag::DensityMarker(_))
+            );
+        gfx.frames.scene_renderer_mut().set_dragging(dragging);
         let mut encoder = gfx
             .ctx
             .device
@@ -376,7 +385,8 @@ impl ApplicationHandler for App {
         // Automation renders back to back; otherwise egui says when it needs the next frame.
         let continuous = self.options.frames.is_some()
             || self.ui_state.toast.is_some()
-            || self.scene.flow.enabled;
+            || self.scene.flow.enabled
+            || gfx.frames.scene_renderer().simulation().needs_refinement();
         let repaint = continuous || gfx.egui_ctx.has_requested_repaint();
         if repaint {
             gfx.window.request_redraw();

@@ -810,3 +810,115 @@ fn a_deferred_target_pass_runs_when_a_layer_needs_it() {
         assert!(differs(&old_target, &fresh) > 100, "{preset:?}: control");
     }
 }
+
+/// While the viewer says a target handle is dragged, a heatmap of L draws from the coarse
+/// field (`simulation::drag_field`: ~3000 cells over the same region), close to the full map;
+/// the first frame after the drag equals a fresh renderer's pixel for pixel. With the EF's
+/// ellipses on (they read the target's half too), or without the drag flag (captures, tests),
+/// no coarse field is used.
+#[test]
+fn a_drag_draws_the_heatmap_from_a_coarse_field_then_refines_it() {
+    use fisherflow::scene::{EllipseSource, Heatmap, Preset, SceneEdit};
+    use fisherflow::simulation::COARSE_CELLS;
+    let Some(ctx) = common::gpu() else { return };
+    for preset in [Preset::Seed, Preset::Unequal] {
+        let mut start = Scene {
+            grid: 96,
+            heatmap: Heatmap::Loss,
+            ..Scene::default()
+        };
+        start.apply(SceneEdit::ApplyPreset(preset));
+        let mut frames = FrameRenderer::new(&ctx, false).unwrap();
+        frames.render_image(&ctx, SIZE, 1.0, &start).unwrap();
+        let mut moved = start.clone();
+        let t = moved.target();
+        moved.apply(SceneEdit::SetTarget([t[0] + 0.2, t[1] - 0.1]));
+        frames.scene_renderer_mut().set_dragging(true);
+        let (_, dragged) = frames.render_image(&ctx, SIZE, 1.0, &moved).unwrap();
+        let full = fisherflow::simulation::GridLayout::for_view(
+            &moved,
+            SIZE.map(|v| v as f32),
+            moved.grid,
+        );
+        let sim = frames.scene_renderer().simulation();
+        let (_, cells, coarse) = sim
+            .coarse_field()
+            .expect("a drag frame draws the coarse field");
+        assert!(sim.needs_refinement());
+        assert!(
+            cells <= 2 * COARSE_CELLS && coarse.cell > 1.5 * full.cell,
+            "{preset:?}: {cells} cells of {}",
+            coarse.cell
+        );
+        // The same picture at a lower resolution: most pixels within a few 8-bit steps.
+        let fresh = render(&ctx, &moved);
+        let close = dragged
+            .rgba
+            .chunks(4)
+            .zip(fresh.rgba.chunks(4))
+            .filter(|(a, b)| (0..3).all(|k| a[k].abs_diff(b[k]) <= 12))
+            .count();
+        let share = close as f64 / (SIZE[0] * SIZE[1]) as f64;
+        assert!(
+            share > 0.9,
+            "{preset:?}: {share} close ({})",
+            keep(&dragged, "drag_coarse")
+        );
+        frames.scene_renderer_mut().set_dragging(false);
+        let (_, rested) = frames.render_image(&ctx, SIZE, 1.0, &moved).unwrap();
+        assert!(
+            frames
+                .scene_renderer()
+                .simulation()
+                .coarse_field()
+                .is_none()
+        );
+        assert!(!frames.scene_renderer().simulation().needs_refinement());
+        // (A target-only pass and a whole pass round the target's half alike to within the
+        // 2/255 the deferred-pass test allows.)
+        let differing = |a: &Image, b: &Image| {
+            a.rgba
+                .iter()
+                .zip(&b.rgba)
+                .filter(|(x, y)| x.abs_diff(**y) > 2)
+                .count()
+        };
+        assert_eq!(
+            differing(&rested, &fresh),
+            0,
+            "{preset:?}: the frame after the drag is the full field ({})",
+            keep(&rested, "drag_rested")
+        );
+        // Controls: the coarse frame is not the full one, and the EF's ellipses or the lack of
+        // the drag flag keep the full field.
+        assert!(
+            dragged.rgba != fresh.rgba,
+            "{preset:?}: the drag frame is coarse"
+        );
+        let mut again = moved.clone();
+        again.apply(SceneEdit::SetTarget([t[0] - 0.2, t[1] + 0.1]));
+        frames.render_image(&ctx, SIZE, 1.0, &again).unwrap();
+        assert!(
+            frames
+                .scene_renderer()
+                .simulation()
+                .coarse_field()
+                .is_none()
+        );
+        frames.scene_renderer_mut().set_dragging(true);
+        let mut ef = moved.clone();
+        ef.estimates.grid_ellipses = EllipseSource::EmpiricalFisher;
+        frames.render_image(&ctx, SIZE, 1.0, &ef).unwrap();
+        let mut ef_moved = ef.clone();
+        ef_moved.apply(SceneEdit::SetTarget([t[0] + 0.3, t[1]]));
+        frames.render_image(&ctx, SIZE, 1.0, &ef_moved).unwrap();
+        assert!(
+            frames
+                .scene_renderer()
+                .simulation()
+                .coarse_field()
+                .is_none(),
+            "{preset:?}: EF ellipses read the full field"
+        );
+    }
+}
