@@ -346,6 +346,8 @@ pub struct ConvergenceMap {
     /// Updates every cell has had the chance to take (completed sweeps × their steps).
     steps_guaranteed: u32,
     ended: Option<u32>,
+    /// Dispatches recorded so far: the cells' contents change with it (drawings compare it).
+    dispatches: u64,
 }
 
 impl ConvergenceMap {
@@ -414,6 +416,7 @@ impl ConvergenceMap {
             cursor: 0,
             steps_guaranteed: 0,
             ended: None,
+            dispatches: 0,
         })
     }
 
@@ -471,6 +474,12 @@ impl ConvergenceMap {
         }
     }
 
+    /// How many dispatches have advanced the cells: a drawing of them is current while this
+    /// stays the same.
+    pub fn dispatches(&self) -> u64 {
+        self.dispatches
+    }
+
     /// Records one dispatch of `chunk` cells from `first`, `steps` updates each.
     fn encode_dispatch(
         &mut self,
@@ -481,6 +490,7 @@ impl ConvergenceMap {
         chunk: u32,
         steps: u32,
     ) {
+        self.dispatches += 1;
         self.params.first_cell = first;
         self.params.chunk_cells = chunk;
         self.params.steps = steps.clamp(1, MAX_STEPS_PER_DISPATCH);

@@ -6,7 +6,10 @@
 //! left half of the canvas and ngd the right half, over the same view, each half labelled.
 
 use super::FrameInfo;
-use super::layer::{CanvasLabel, Layer, LayerFrame, LayerSetup, Legend, LegendItem, SwatchShape};
+use super::layer::{
+    CanvasLabel, Layer, LayerFrame, LayerSetup, Legend, LegendItem, Placement, SwatchShape,
+};
+use super::layer_cache::BackdropVersion;
 use super::pipeline::{QuadPipeline, uniform_buffer, view_params_records_layout};
 use crate::gpu::convergence_data::Status;
 use crate::scene::{ConvergenceView, Scene};
@@ -67,6 +70,22 @@ pub struct ConvergenceLayer {
     label_spots: Vec<([f64; 2], &'static str)>,
     /// Progress text for the legend.
     progress: Option<String>,
+    /// Drawn into the renderer's backdrop, again only when this changes: a finished map
+    /// costs a static frame nothing (drawing it ~20 ms at 1400 × 900 on llvmpipe).
+    version: BackdropVersion<MapInputs>,
+}
+
+/// What the drawn map depends on.
+#[derive(Clone, Debug, PartialEq)]
+struct MapInputs {
+    params: ConvergenceDrawParams,
+    /// The cells' buffer and how many dispatches have advanced them.
+    buffer: wgpu::Buffer,
+    dispatches: u64,
+    /// The view uniform's inputs.
+    camera: crate::scene::Camera,
+    size_px: [f32; 2],
+    px_per_point: f32,
 }
 
 impl ConvergenceLayer {
@@ -95,6 +114,7 @@ impl ConvergenceLayer {
             visible: false,
             label_spots: Vec::new(),
             progress: None,
+            version: BackdropVersion::default(),
         }
     }
 }
@@ -106,6 +126,7 @@ impl Layer for ConvergenceLayer {
 
     fn prepare(&mut self, frame: &LayerFrame<'_>) {
         self.visible = false;
+        self.version.update(None);
         self.label_spots.clear();
         self.progress = None;
         let scene = frame.scene;
@@ -150,6 +171,14 @@ impl Layer for ConvergenceLayer {
             .queue
             .write_buffer(&self.params, 0, bytemuck::bytes_of(&params));
         self.visible = true;
+        self.version.update(Some(MapInputs {
+            params,
+            buffer: buffer.clone(),
+            dispatches: map.dispatches(),
+            camera: scene.camera,
+            size_px: frame.size_px,
+            px_per_point: frame.px_per_point,
+        }));
         // Labels near the top of each half (a little in from the left edge of each).
         let (lo, hi) = scene.camera.visible_rect(frame.size_px);
         let y = hi[1] - 0.06 * (hi[1] - lo[1]);
@@ -187,6 +216,10 @@ impl Layer for ConvergenceLayer {
         pass.set_pipeline(&self.pipeline);
         pass.set_bind_group(0, group, &[]);
         pass.draw(0..4, 0..1);
+    }
+
+    fn placement(&self) -> Placement {
+        Placement::Backdrop(self.version.current())
     }
 
     fn legend(&self, scene: &Scene, _info: &FrameInfo) -> Option<Legend> {

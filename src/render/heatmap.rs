@@ -38,9 +38,8 @@
 //! axes, ellipses and everything else stay readable over it.
 
 use super::FrameInfo;
-use super::colormap::{linear_rgba, palette};
-use super::layer::{Layer, LayerFrame, LayerSetup, Legend, LegendItem};
-use super::layer_cache::LayerCache;
+use super::layer::{Layer, LayerFrame, LayerSetup, Legend, LegendItem, Placement};
+use super::layer_cache::BackdropVersion;
 use super::pipeline::{QuadPipeline, uniform_buffer, view_params_records_layout};
 use crate::math::fisher::fisher_rotated;
 use crate::math::general::{
@@ -487,15 +486,12 @@ pub struct HeatmapLayer {
     scale: Option<(ScaleKey, HeatScale)>,
     /// This frame's path (drawn only when the field matches this frame's grid).
     path: DrawPath,
-    /// The map over the background, drawn once per change of its inputs and copied into the
-    /// canvas as its backdrop every frame (drawing it costs ~35 ms a frame at grid 128 on
-    /// llvmpipe, the copy well under one).
-    cache: LayerCache<HeatKey>,
-    /// This frame's backdrop was copied into the canvas: nothing to composite.
-    copied: bool,
+    /// The map is drawn into the renderer's backdrop, again only when this changes (drawing
+    /// it costs ~35 ms a frame at grid 128 on llvmpipe, copying the backdrop well under one).
+    version: BackdropVersion<HeatKey>,
 }
 
-/// Everything the drawn map depends on: while it stays the same a frame composites the cache.
+/// Everything the drawn map depends on: while it stays the same the backdrop is reused.
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct HeatKey {
     params: HeatmapParams,
@@ -534,26 +530,8 @@ impl HeatmapLayer {
             bound: None,
             scale: None,
             path: DrawPath::Off,
-            cache: LayerCache::backdrop(
-                device,
-                "heatmap backdrop",
-                format,
-                linear_rgba(palette::BACKGROUND, 1.0),
-            ),
-            copied: false,
+            version: BackdropVersion::default(),
         }
-    }
-
-    /// Copies this frame's map, over the background, into `target` (see
-    /// [`LayerCache::copy_into`]); true when it did, and the scene pass must then load rather
-    /// than clear.
-    pub fn copy_backdrop(
-        &mut self,
-        encoder: &mut wgpu::CommandEncoder,
-        target: &wgpu::TextureView,
-    ) -> bool {
-        self.copied = self.cache.copy_into(encoder, target);
-        self.copied
     }
 
     /// The scale drawn last (None before the first frame with a heatmap).
@@ -586,7 +564,7 @@ impl Layer for HeatmapLayer {
 
     fn prepare(&mut self, frame: &LayerFrame<'_>) {
         self.path = DrawPath::Off;
-        self.cache.want(None);
+        self.version.update(None);
         let scene = frame.scene;
         if scene.heatmap == Heatmap::None || !scene.offers(Feature::Heatmap(scene.heatmap)) {
             return;
@@ -640,7 +618,7 @@ impl Layer for HeatmapLayer {
             DrawPath::Pixels
         };
         let size_px = frame.size_px.map(|v| v.round().max(1.0) as u32);
-        self.cache.want(Some(HeatKey {
+        self.version.update(Some(HeatKey {
             params,
             path: self.path,
             field_generation: frame.sim.field_generation(true),
@@ -649,22 +627,18 @@ impl Layer for HeatmapLayer {
             size_px,
             px_per_point: frame.px_per_point,
         }));
-        if self.cache.is_stale() {
-            frame
-                .ctx
-                .queue
-                .write_buffer(&self.params, 0, bytemuck::bytes_of(&params));
-        }
+        frame
+            .ctx
+            .queue
+            .write_buffer(&self.params, 0, bytemuck::bytes_of(&params));
     }
 
-    fn encode_offscreen(&mut self, encoder: &mut wgpu::CommandEncoder, frame: &LayerFrame<'_>) {
-        let Some(key) = self.cache.wanted() else {
-            return;
-        };
+    fn placement(&self) -> Placement {
+        Placement::Backdrop(self.version.current())
+    }
+
+    fn draw(&self, pass: &mut wgpu::RenderPass<'_>, _frame: &LayerFrame<'_>) {
         let Some((_, group)) = &self.bound else {
-            return;
-        };
-        let Some(mut pass) = self.cache.redraw(&frame.ctx.device, encoder, key.size_px) else {
             return;
         };
         match self.path {
@@ -679,13 +653,6 @@ impl Layer for HeatmapLayer {
                 pass.set_bind_group(0, group, &[]);
                 pass.draw(0..4, 0..1);
             }
-        }
-    }
-
-    fn draw(&self, pass: &mut wgpu::RenderPass<'_>, _frame: &LayerFrame<'_>) {
-        if !self.copied {
-            // The backdrop is opaque: the composite replaces the cleared background.
-            self.cache.composite(pass);
         }
     }
 

@@ -28,6 +28,16 @@ pub struct LayerFrame<'a> {
     pub info: &'a FrameInfo,
 }
 
+/// Where a layer draws ([`Layer::placement`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placement {
+    /// Into the scene pass, every frame.
+    Scene,
+    /// Into the backdrop, the first layers over the cleared background: this frame's version
+    /// of its pixels (a change redraws the backdrop), None when it draws nothing.
+    Backdrop(Option<u64>),
+}
+
 /// What every layer is built from: the device, the view uniform (its buffer, and the bind
 /// group and layout the instanced-quad layers bind alone) and the canvas format.
 #[derive(Clone, Copy)]
@@ -99,6 +109,13 @@ pub trait Layer {
     /// Work of its own before the scene pass, after every layer's `prepare` (e.g. redrawing a
     /// cached texture the layer composites in `draw`). Most layers have none.
     fn encode_offscreen(&mut self, _encoder: &mut wgpu::CommandEncoder, _frame: &LayerFrame<'_>) {}
+
+    /// Where the layer draws: into the scene pass every frame (most), or into the renderer's
+    /// backdrop (the heatmap and the convergence map), redrawn only when a backdrop layer's
+    /// version changes and copied into the canvas otherwise. Asked after `prepare`.
+    fn placement(&self) -> Placement {
+        Placement::Scene
+    }
 
     /// What the overlay's legend says about this layer this frame, if anything.
     fn legend(&self, _scene: &Scene, _info: &FrameInfo) -> Option<Legend> {

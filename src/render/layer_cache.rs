@@ -218,3 +218,45 @@ impl<K: Copy + PartialEq> LayerCache<K> {
         pass.draw(0..3, 0..1);
     }
 }
+
+/// What a backdrop layer (drawn into the renderer's backdrop: the heatmap, the convergence
+/// map) reports each frame: a version that changes whenever its pixels would, counted from
+/// the inputs it compares frame to frame, and None when it draws nothing. A layer may call
+/// [`BackdropVersion::update`] with None first and with its inputs later in the same frame.
+#[derive(Debug)]
+pub struct BackdropVersion<K> {
+    /// The inputs of the last frame that drew.
+    inputs: Option<K>,
+    version: u64,
+    /// This frame draws.
+    shown: bool,
+}
+
+impl<K> Default for BackdropVersion<K> {
+    fn default() -> Self {
+        Self {
+            inputs: None,
+            version: 0,
+            shown: false,
+        }
+    }
+}
+
+impl<K: PartialEq> BackdropVersion<K> {
+    /// This frame's inputs (None: the layer draws nothing); inputs unlike the last drawn ones
+    /// count a new version.
+    pub fn update(&mut self, inputs: Option<K>) {
+        self.shown = inputs.is_some();
+        if let Some(inputs) = inputs
+            && self.inputs.as_ref() != Some(&inputs)
+        {
+            self.version += 1;
+            self.inputs = Some(inputs);
+        }
+    }
+
+    /// This frame's version, None when the layer draws nothing.
+    pub fn current(&self) -> Option<u64> {
+        self.shown.then_some(self.version)
+    }
+}

@@ -38,7 +38,7 @@ use crate::gpu::gpu_data::{ParticleStyle, ViewUniform};
 use crate::scene::{Camera, ParticleColor, Scene};
 use crate::simulation::{GridLayout, ParticleKey, Simulation};
 use colormap::{linear_rgba, palette};
-use layer::{Layer, LayerFrame, Legend};
+use layer::{Layer, LayerFrame, Legend, Placement};
 use pipeline::{uniform_buffer, uniform_entry};
 
 /// The colour format of every target the scene is drawn into (sRGB: shaders output linear).
@@ -84,6 +84,8 @@ pub struct SceneRenderer {
     view_buffer: wgpu::Buffer,
     /// The drawable layers, back to front.
     layers: Layers,
+    /// The backdrop layers over the background, reused while their versions hold.
+    backdrop: layer_cache::LayerCache<BackdropKey>,
     particle_renderer: particle_draw::ParticleRenderer,
     trail_key: Option<TrailKey>,
 }
@@ -114,6 +116,16 @@ impl FramePlan {
             info: &self.info,
         }
     }
+}
+
+/// How many layers draw into the backdrop (the heatmap and the convergence map).
+const BACKDROP_LAYERS: usize = 2;
+
+/// What the backdrop holds: each backdrop layer's version (None: draws nothing) at a size.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct BackdropKey {
+    versions: [Option<u64>; BACKDROP_LAYERS],
+    size_px: [u32; 2],
 }
 
 /// The drawable layers. Each is one file implementing [`Layer`]; a new one is a field here and
@@ -211,6 +223,12 @@ impl SceneRenderer {
                 geodesic_ball: geodesic_ball::GeodesicBallLayer::new(&setup),
                 estimates: estimates::EstimatesLayer::new(&setup),
             },
+            backdrop: layer_cache::LayerCache::backdrop(
+                device,
+                "backdrop",
+                format,
+                linear_rgba(palette::BACKGROUND, 1.0),
+            ),
             particle_renderer: particle_draw::ParticleRenderer::new(
                 device,
                 &view_buffer,
@@ -340,9 +358,19 @@ impl SceneRenderer {
             layer.prepare(&frame);
         }
         let mut e = encoder(ctx);
-        drop(begin_scene_pass(&mut e, target, true));
-        times.push(("prepare and clear", finish(ctx, e, start)?));
+        // The backdrop (heatmap, convergence map: redrawn only when they changed) copied in,
+        // or composited over the cleared background.
+        let copied = encode_backdrop(&mut self.backdrop, &self.layers, &mut e, target, &frame);
+        let mut pass = begin_scene_pass(&mut e, target, !copied);
+        if !copied {
+            self.backdrop.composite(&mut pass);
+        }
+        drop(pass);
+        times.push(("prepare and backdrop", finish(ctx, e, start)?));
         for layer in self.layers.list_mut() {
+            if layer.placement() != Placement::Scene {
+                continue;
+            }
             let start = std::time::Instant::now();
             let mut e = encoder(ctx);
             // A layer's own offscreen work (the ellipse cache) counts as its pass.
@@ -443,11 +471,16 @@ impl SceneRenderer {
         for layer in self.layers.list_mut() {
             layer.encode_offscreen(encoder, &frame);
         }
-        // The heatmap, when shown, is the canvas's backdrop: copied in, not cleared and blended.
-        let copied = self.layers.heatmap.copy_backdrop(encoder, target);
+        let copied = encode_backdrop(&mut self.backdrop, &self.layers, encoder, target, &frame);
         let mut pass = begin_scene_pass(encoder, target, !copied);
+        if !copied {
+            // Opaque: it replaces the cleared background.
+            self.backdrop.composite(&mut pass);
+        }
         for layer in self.layers.list() {
-            layer.draw(&mut pass, &frame);
+            if layer.placement() == Placement::Scene {
+                layer.draw(&mut pass, &frame);
+            }
         }
     }
 
@@ -570,6 +603,45 @@ impl SceneRenderer {
     pub fn simulation_mut(&mut self) -> &mut Simulation {
         &mut self.sim
     }
+}
+
+/// The backdrop: the first layers (heatmap, convergence map) over the cleared background,
+/// redrawn only when one of their versions changed (`Layer::placement`), then copied into
+/// `target` (a memory copy, not a pass over the canvas). Returns whether it copied; when it
+/// could not (a target that takes no copies) the scene pass composites it instead.
+fn encode_backdrop(
+    backdrop: &mut layer_cache::LayerCache<BackdropKey>,
+    layers: &Layers,
+    encoder: &mut wgpu::CommandEncoder,
+    target: &wgpu::TextureView,
+    frame: &LayerFrame<'_>,
+) -> bool {
+    let mut versions = [None; BACKDROP_LAYERS];
+    let versioned = layers
+        .list()
+        .into_iter()
+        .filter_map(|layer| match layer.placement() {
+            Placement::Backdrop(version) => Some((layer, version)),
+            Placement::Scene => None,
+        });
+    for (slot, (_, version)) in versions.iter_mut().zip(versioned) {
+        *slot = version;
+    }
+    let size_px = frame.size_px.map(|v| v.round().max(1.0) as u32);
+    backdrop.want(
+        versions
+            .iter()
+            .any(Option::is_some)
+            .then_some(BackdropKey { versions, size_px }),
+    );
+    if let Some(mut pass) = backdrop.redraw(&frame.ctx.device, encoder, size_px) {
+        for layer in layers.list() {
+            if matches!(layer.placement(), Placement::Backdrop(Some(_))) {
+                layer.draw(&mut pass, frame);
+            }
+        }
+    }
+    backdrop.copy_into(encoder, target)
 }
 
 /// The scene's render pass on `target`: cleared to the background when `clear`, else loading
