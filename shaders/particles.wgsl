@@ -14,10 +14,12 @@
 // Seeding is a deterministic hash of (seed, pair, generation): in "both" mode particles 2k and
 // 2k+1 (natural, Euclidean) share their seeds.
 //
-// Natural-vs-EF mode (MODE_NATURAL_VS_EF, general entry point only): pairs from the same seeds,
+// Natural-vs-EF mode (MODE_NATURAL_VS_EF, both the seed's and the general entry point): pairs
+// from the same seeds,
 // 2k along −(F + λI)⁻¹∇L (natural) and 2k+1 (particle mode PARTICLE_EMPIRICAL) along
-// −(EF + λI)⁻¹∇L with EF = E_{p*}[s sᵀ]'s slice block, which gmm_general.wgsl's target pass
-// accumulates on the same nodes as ∇L (cell.ef_aa, ef_ab, ef_bb). The Fisher–Rao speed cap
+// −(EF + λI)⁻¹∇L with EF = E_{p*}[s sᵀ]'s slice block, accumulated on the same nodes as ∇L
+// (gmm_general.wgsl's target pass: cell.ef_aa, ef_ab, ef_bb; on the seed's slice gmm.wgsl's
+// gradient_and_empirical_rotated, in the rotated basis). The Fisher–Rao speed cap
 // still measures the step in F. The Kunstner et al. (2019) picture: EF⁻¹∇L = C⁻¹∇L/(1 + q)
 // saturates far from θ*, where the natural flow does not.
 //
@@ -259,7 +261,17 @@ fn velocity(theta: vec2<f32>, mode: u32) -> Velocity {
     let th = make_theta(theta, params.sigma);
     let f_rot = fisher_rotated(th, params.panel_nodes);
     let mid = 0.5 * (theta.x + theta.y);
-    let g = gradient_rotated(th, mid, params.target_theta, params.panel_nodes);
+    var g: vec2<f32>;
+    var ef_rot = vec3<f32>(0.0);
+    // The flow's mode is the same in every lane: the EF's three extra sums only where a
+    // natural-vs-EF flow's particles need them.
+    if params.mode == MODE_NATURAL_VS_EF {
+        let terms = gradient_and_empirical_rotated(th, mid, params.target_theta, params.panel_nodes);
+        g = terms.grad;
+        ef_rot = terms.empirical;
+    } else {
+        g = gradient_rotated(th, mid, params.target_theta, params.panel_nodes);
+    }
     var out: Velocity;
     out.defined = true;
     var v_rot = -g;
@@ -267,6 +279,11 @@ fn velocity(theta: vec2<f32>, mode: u32) -> Velocity {
         let nat = natural_gradient(f_rot, params.damping, g);
         out.defined = nat.defined;
         v_rot = -nat.value;
+    } else if mode == PARTICLE_EMPIRICAL {
+        // −(EF + λI)⁻¹∇L in the rotated basis (the rotation is orthogonal: λI stays λI).
+        let ef = natural_gradient(ef_rot, params.damping, g);
+        out.defined = ef.defined;
+        v_rot = -ef.value;
     }
     // Fisher–Rao speed in the rotated basis (F is symmetric, the rotation orthogonal).
     let fv = vec2<f32>(f_rot.x * v_rot.x + f_rot.y * v_rot.y, f_rot.y * v_rot.x + f_rot.z * v_rot.y);

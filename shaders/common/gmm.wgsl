@@ -204,6 +204,39 @@ fn target_terms(th: Theta, target_y: vec2<f32>, panel_nodes: u32) -> TargetTerms
         (a.empirical + b.empirical) * fisher_scale);
 }
 
+// ∇L and the empirical Fisher in the rotated basis, without the loss: `target_terms` without
+// the log terms (the natural-vs-EF flow's particles: the EF step −(EF + λI)⁻¹∇L). CPU twin:
+// cpu::gmm::gradient_and_empirical_rotated.
+struct GradientAndEmpirical {
+    grad: vec2<f32>,
+    empirical: vec3<f32>,
+}
+
+// ½·E_{N(c, σ²)}[(U, V)] and ½·E[(U², U·V, V²)] for one target component.
+fn accumulate_score_empirical(th: Theta, centre_y: f32, panel_nodes: u32) -> GradientAndEmpirical {
+    let split = panel_split(centre_y, th.sigma);
+    var sums = GradientAndEmpirical(vec2<f32>(0.0), vec3<f32>(0.0));
+    for (var k = 0u; k < 2u * panel_nodes; k++) {
+        let node = component_node(split, k, panel_nodes);
+        let uv = scaled_rotated_scores(th, centre_y + th.sigma * node.x);
+        sums.grad += node.y * uv;
+        sums.empirical += node.y * vec3<f32>(uv.x * uv.x, uv.x * uv.y, uv.y * uv.y);
+    }
+    sums.grad *= 0.5;
+    sums.empirical *= 0.5;
+    return sums;
+}
+
+fn gradient_and_empirical_rotated(th: Theta, mid: f32, target_theta: vec2<f32>,
+                                  panel_nodes: u32) -> GradientAndEmpirical {
+    let a = accumulate_score_empirical(th, target_theta.x - mid, panel_nodes);
+    let b = accumulate_score_empirical(th, target_theta.y - mid, panel_nodes);
+    let score_scale = 2.0 * th.inv_two_sigma_sq * INV_SQRT2;
+    let fisher_scale = 2.0 * th.inv_two_sigma_sq * th.inv_two_sigma_sq;
+    return GradientAndEmpirical(-(a.grad + b.grad) * score_scale,
+        (a.empirical + b.empirical) * fisher_scale);
+}
+
 // ∇L in the rotated basis only (no loss): same sums as above without the log terms.
 fn gradient_rotated(th: Theta, mid: f32, target_theta: vec2<f32>, panel_nodes: u32) -> vec2<f32> {
     let sums = accumulate_score(th, target_theta.x - mid, panel_nodes)

@@ -238,6 +238,47 @@ pub fn target_terms(th: &Theta, target_y: [f32; 2], nodes: &[[f32; 2]]) -> Targe
     }
 }
 
+/// ½·E[(U, V)] and ½·E[(U², U·V, V²)] over one target component's nodes (the shader's
+/// `accumulate_score_empirical`, sums in the same order).
+pub fn accumulate_score_empirical(
+    th: &Theta,
+    centre_y: f32,
+    nodes: &[[f32; 2]],
+) -> ([f32; 2], [f32; 3]) {
+    let mut score = [0.0f32; 2];
+    let mut empirical = [0.0f32; 3];
+    for_each_node(centre_y, th.sigma, nodes, |w, t| {
+        let [u, v] = scaled_rotated_scores(th, centre_y + th.sigma * t);
+        score[0] += w * u;
+        score[1] += w * v;
+        empirical[0] += w * (u * u);
+        empirical[1] += w * (u * v);
+        empirical[2] += w * (v * v);
+    });
+    (score.map(|s| 0.5 * s), empirical.map(|s| 0.5 * s))
+}
+
+/// ∇L and the empirical Fisher in the rotated basis without the loss (the shader's
+/// `gradient_and_empirical_rotated`: the natural-vs-EF flow on the seed's slice).
+pub fn gradient_and_empirical_rotated(
+    th: &Theta,
+    mid: f32,
+    target: [f32; 2],
+    nodes: &[[f32; 2]],
+) -> ([f32; 2], [f32; 3]) {
+    let (sa, ea) = accumulate_score_empirical(th, target[0] - mid, nodes);
+    let (sb, eb) = accumulate_score_empirical(th, target[1] - mid, nodes);
+    let score_scale = 2.0 * th.inv_two_sigma_sq * INV_SQRT2;
+    let fisher_scale = 2.0 * th.inv_two_sigma_sq * th.inv_two_sigma_sq;
+    (
+        [
+            -(sa[0] + sb[0]) * score_scale,
+            -(sa[1] + sb[1]) * score_scale,
+        ],
+        [0, 1, 2].map(|k| (ea[k] + eb[k]) * fisher_scale),
+    )
+}
+
 /// ∇L in the rotated basis only (no loss).
 pub fn gradient_rotated(th: &Theta, mid: f32, target: [f32; 2], nodes: &[[f32; 2]]) -> [f32; 2] {
     let a = accumulate_score(th, target[0] - mid, nodes);

@@ -12,7 +12,7 @@ use super::general::{
     PARAM_MU1, PARAM_MU2, PARAM_PI, UnionPassFn, evaluate_general_mixtures_using, inside_model,
     make_mixture, union_pass,
 };
-use super::gmm::{fisher_rotated, gradient_rotated, make_theta};
+use super::gmm::{fisher_rotated, gradient_and_empirical_rotated, gradient_rotated, make_theta};
 use crate::gpu::general_data::FLAG_METRIC_UNDEFINED;
 use crate::gpu::gpu_data::flags;
 use crate::gpu::gpu_data::{FlowMode, FlowParams, Integrator, Particle, flow_flags};
@@ -198,6 +198,10 @@ pub fn velocity_using(
     let th = make_theta(theta, params.sigma);
     let f_rot = fisher_rotated(&th, nodes);
     let mid = 0.5 * (theta[0] + theta[1]);
+    if params.mode == MODE_NATURAL_VS_EF {
+        let (g, empirical) = gradient_and_empirical_rotated(&th, mid, params.target, nodes);
+        return seed_velocity_with(params, theta, mode, f_rot, g, empirical);
+    }
     let g = gradient_rotated(&th, mid, params.target, nodes);
     seed_velocity_from(params, theta, mode, f_rot, g)
 }
@@ -212,12 +216,30 @@ pub fn seed_velocity_from(
     f_rot: [f32; 3],
     g: [f32; 2],
 ) -> Velocity {
+    seed_velocity_with(params, theta, mode, f_rot, g, [0.0; 3])
+}
+
+/// [`seed_velocity_from`] with the empirical Fisher (rotated basis) an EF particle of the
+/// natural-vs-EF flow steps along.
+pub fn seed_velocity_with(
+    params: &FlowParams,
+    theta: [f32; 2],
+    mode: u32,
+    f_rot: [f32; 3],
+    g: [f32; 2],
+    empirical: [f32; 3],
+) -> Velocity {
     let [uu, uv, vv] = f_rot;
     let f_rot = Sym2::new(uu, uv, vv);
     let mut defined = true;
     let mut v_rot = [-g[0], -g[1]];
-    if mode == MODE_NATURAL {
-        match natural_gradient(&f_rot, params.damping, g) {
+    let metric = match mode {
+        MODE_NATURAL => Some(f_rot),
+        PARTICLE_EMPIRICAL => Some(Sym2::new(empirical[0], empirical[1], empirical[2])),
+        _ => None,
+    };
+    if let Some(metric) = metric {
+        match natural_gradient(&metric, params.damping, g) {
             Some(n) => v_rot = [-n[0], -n[1]],
             None => {
                 defined = false;

@@ -543,16 +543,35 @@ fn ef_step_f64(at: [f32; 2]) -> Option<[f64; 2]> {
     fisherflow::math::sym2::natural_gradient(&ef, 0.0, g).map(|n| [-n[0], -n[1]])
 }
 
+/// The seed's slice in the seed kernel's mode (no GENERAL flag): natural-vs-EF runs there too.
+fn seed_natural_vs_ef(count: u32, seed: u32, integrator: u32) -> FlowParams {
+    FlowParams {
+        integrator,
+        ..params(count, seed, MODE_NATURAL_VS_EF)
+    }
+}
+
 /// One Euler step from the spawn: each particle's velocity is (position − previous)/dt on the
 /// GPU, compared with the mirror's `velocity` at `previous` in the particle's own mode (pairs
 /// share their spawn point; odd particles carry PARTICLE_EMPIRICAL), and the EF particles'
 /// direction with the f64 EF step. Negative control: the mirror's natural velocity at the EF
-/// particles' points must not match. Then whole RK4 trajectories against the mirror.
+/// particles' points must not match. Then whole RK4 trajectories against the mirror. On the
+/// general kernel's mode and on the seed kernel's (both on the seed's slice).
 #[test]
 fn natural_vs_ef_mode_matches_the_cpu_mirror_and_the_f64_ef_step() {
     let Some(ctx) = common::gpu() else { return };
-    let p = seed_general(1024, 21, 1);
-    let gpu = run_gpu(&ctx, &p, 1);
+    for (kernel, make) in [
+        ("general", seed_general as fn(u32, u32, u32) -> FlowParams),
+        ("seed", seed_natural_vs_ef),
+    ] {
+        eprintln!("natural-vs-EF on the {kernel} kernel");
+        check_natural_vs_ef(&ctx, make);
+    }
+}
+
+fn check_natural_vs_ef(ctx: &GpuContext, make: fn(u32, u32, u32) -> FlowParams) {
+    let p = make(1024, 21, 1);
+    let gpu = run_gpu(ctx, &p, 1);
     let nodes = rule().panel_rule().table_f32();
     let pc = FlowParams {
         panel_nodes: nodes.len() as u32,
@@ -616,8 +635,8 @@ fn natural_vs_ef_mode_matches_the_cpu_mirror_and_the_f64_ef_step() {
         control_matched * 10 < compared,
         "the natural velocity must not pass for the EF one"
     );
-    let p = seed_general(1024, 22, 0);
-    let verdict = mirror_matches(&run_gpu(&ctx, &p, 6), &run_cpu(&p, 6));
+    let p = make(1024, 22, 0);
+    let verdict = mirror_matches(&run_gpu(ctx, &p, 6), &run_cpu(&p, 6));
     eprintln!("natural-vs-EF, RK4 after 6 steps: {verdict:?}");
     verdict.unwrap();
     // Later, per member of the pairs: the natural ones still agree; the EF ones run into the
@@ -625,7 +644,7 @@ fn natural_vs_ef_mode_matches_the_cpu_mirror_and_the_f64_ef_step() {
     // calls the step undefined this step or the next is rounding's choice, and a respawn a
     // step apart moves the whole next generation (measured on lavapipe after 30 steps: 512/512
     // natural, 460/512 EF agree; 7 against 84 respawns).
-    let (gpu, cpu) = (run_gpu(&ctx, &p, 30), run_cpu(&p, 30));
+    let (gpu, cpu) = (run_gpu(ctx, &p, 30), run_cpu(&p, 30));
     for (mode, least) in [(MODE_NATURAL, 0.99), (PARTICLE_EMPIRICAL, 0.85)] {
         let pick = |s: &[Particle]| {
             s.iter()
@@ -638,12 +657,12 @@ fn natural_vs_ef_mode_matches_the_cpu_mirror_and_the_f64_ef_step() {
         assert!(fraction >= least, "mode {mode}: only {fraction:.4} agree");
     }
     // Negative control: the mirror in "both" mode (odd particles Euclidean) must be rejected.
-    let p = seed_general(1024, 22, 0);
+    let p = make(1024, 22, 0);
     let both = FlowParams {
         mode: MODE_BOTH,
         ..p
     };
-    assert!(mirror_matches(&run_gpu(&ctx, &p, 6), &run_cpu(&both, 6)).is_err());
+    assert!(mirror_matches(&run_gpu(ctx, &p, 6), &run_cpu(&both, 6)).is_err());
 }
 
 /// `steps` flow steps from a fresh spawn, on the SIMD path at `level` (asserting it ran there)

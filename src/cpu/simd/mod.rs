@@ -393,7 +393,10 @@ pub fn particles_step_at(
     destination: &mut [crate::gpu::gpu_data::Particle],
 ) -> SimdLevel {
     use crate::gpu::gpu_data::flow_flags;
-    let seed = params.flags & (flow_flags::GENERAL | flow_flags::SPAWN_FRESH) == 0;
+    // The vector sums have no empirical Fisher: a natural-vs-EF flow on the seed's slice takes
+    // the scalar mirror.
+    let seed = params.flags & (flow_flags::GENERAL | flow_flags::SPAWN_FRESH) == 0
+        && params.mode != super::particles::MODE_NATURAL_VS_EF;
     let level = level.or_supported();
     let general =
         params.flags & flow_flags::GENERAL != 0 && params.flags & flow_flags::SPAWN_FRESH == 0;
