@@ -58,6 +58,8 @@ use super::fim_field::dispatch_size;
 pub const WORKGROUP_SIZE: u32 = 64;
 /// Most updates per cell in one dispatch (see the module docs).
 pub const MAX_STEPS_PER_DISPATCH: u32 = 16;
+/// Dispatches whose cell ranges a map remembers ([`ConvergenceMap::changed_since`]).
+const RECENT_DISPATCHES: usize = 8;
 /// The absolute floor of the threshold (module docs).
 pub const LOSS_FLOOR: f64 = 1e-6;
 /// ngd breaks down where κ(F) exceeds this: f32's λ_min is good to ~1e-6·λ_max, so beyond
@@ -348,6 +350,8 @@ pub struct ConvergenceMap {
     ended: Option<u32>,
     /// Dispatches recorded so far: the cells' contents change with it (drawings compare it).
     dispatches: u64,
+    /// The last few dispatches' cell ranges (number, first cell, cells), oldest first.
+    recent: std::collections::VecDeque<(u64, u32, u32)>,
 }
 
 impl ConvergenceMap {
@@ -417,6 +421,7 @@ impl ConvergenceMap {
             steps_guaranteed: 0,
             ended: None,
             dispatches: 0,
+            recent: std::collections::VecDeque::new(),
         })
     }
 
@@ -480,6 +485,23 @@ impl ConvergenceMap {
         self.dispatches
     }
 
+    /// The cell ranges (first, count; in buffer order, the maps end to end) the dispatches
+    /// after the first `dispatches` advanced: only their cells can have changed since. None
+    /// when that reaches further back than the few dispatches remembered.
+    pub fn changed_since(&self, dispatches: u64) -> Option<Vec<(u32, u32)>> {
+        if dispatches >= self.dispatches {
+            return Some(Vec::new());
+        }
+        let oldest = self.recent.front().map_or(u64::MAX, |r| r.0);
+        (oldest <= dispatches + 1).then(|| {
+            self.recent
+                .iter()
+                .filter(|r| r.0 > dispatches)
+                .map(|r| (r.1, r.2))
+                .collect()
+        })
+    }
+
     /// Records one dispatch of `chunk` cells from `first`, `steps` updates each.
     fn encode_dispatch(
         &mut self,
@@ -491,6 +513,10 @@ impl ConvergenceMap {
         steps: u32,
     ) {
         self.dispatches += 1;
+        if self.recent.len() == RECENT_DISPATCHES {
+            self.recent.pop_front();
+        }
+        self.recent.push_back((self.dispatches, first, chunk));
         self.params.first_cell = first;
         self.params.chunk_cells = chunk;
         self.params.steps = steps.clamp(1, MAX_STEPS_PER_DISPATCH);

@@ -73,15 +73,23 @@ pub struct ConvergenceLayer {
     /// Drawn into the renderer's backdrop, again only when this changes: a finished map
     /// costs a static frame nothing (drawing it ~20 ms at 1400 × 900 on llvmpipe).
     version: BackdropVersion<MapInputs>,
+    /// The map's dispatches the backdrop holds (as of the last prepared frame).
+    seen_dispatches: u64,
+    /// Counts the times the changed cells were not known: each draws the map afresh.
+    epoch: u64,
+    /// This frame's repaints: the rows of cells dispatched since the last frame, in pixels.
+    repaints: Vec<[u32; 4]>,
 }
 
-/// What the drawn map depends on.
+/// What the drawn map depends on, apart from its cells' progress (repainted row by row: a
+/// cell's colour changes only when a dispatch advances it, and only to an opaque colour).
 #[derive(Clone, Debug, PartialEq)]
 struct MapInputs {
     params: ConvergenceDrawParams,
-    /// The cells' buffer and how many dispatches have advanced them.
+    /// The cells' buffer.
     buffer: wgpu::Buffer,
-    dispatches: u64,
+    /// Bumped when the changed cells are not known (the map is then drawn afresh).
+    epoch: u64,
     /// The view uniform's inputs.
     camera: crate::scene::Camera,
     size_px: [f32; 2],
@@ -115,6 +123,9 @@ impl ConvergenceLayer {
             label_spots: Vec::new(),
             progress: None,
             version: BackdropVersion::default(),
+            seen_dispatches: 0,
+            epoch: 0,
+            repaints: Vec::new(),
         }
     }
 }
@@ -127,6 +138,7 @@ impl Layer for ConvergenceLayer {
     fn prepare(&mut self, frame: &LayerFrame<'_>) {
         self.visible = false;
         self.version.update(None);
+        self.repaints.clear();
         self.label_spots.clear();
         self.progress = None;
         let scene = frame.scene;
@@ -171,14 +183,22 @@ impl Layer for ConvergenceLayer {
             .queue
             .write_buffer(&self.params, 0, bytemuck::bytes_of(&params));
         self.visible = true;
-        self.version.update(Some(MapInputs {
+        let changed = map.changed_since(self.seen_dispatches);
+        if changed.is_none() {
+            self.epoch += 1;
+        }
+        let redrawn = self.version.update(Some(MapInputs {
             params,
             buffer: buffer.clone(),
-            dispatches: map.dispatches(),
+            epoch: self.epoch,
             camera: scene.camera,
             size_px: frame.size_px,
             px_per_point: frame.px_per_point,
         }));
+        if !redrawn && let Some(ranges) = changed {
+            self.repaints = repaint_rects(spec, &ranges, scene, frame.size_px);
+        }
+        self.seen_dispatches = map.dispatches();
         // Labels near the top of each half (a little in from the left edge of each).
         let (lo, hi) = scene.camera.visible_rect(frame.size_px);
         let y = hi[1] - 0.06 * (hi[1] - lo[1]);
@@ -220,6 +240,10 @@ impl Layer for ConvergenceLayer {
 
     fn placement(&self) -> Placement {
         Placement::Backdrop(self.version.current())
+    }
+
+    fn backdrop_repaints(&self) -> &[[u32; 4]] {
+        &self.repaints
     }
 
     fn legend(&self, scene: &Scene, _info: &FrameInfo) -> Option<Legend> {
@@ -286,6 +310,54 @@ impl Layer for ConvergenceLayer {
             })
             .collect()
     }
+}
+
+/// The canvas rectangles (x, y, width, height in physical pixels) that show the cells of
+/// `ranges` (first cell, count; the maps end to end): for each map, the rows the range covers,
+/// across that map's half of the canvas in the split view (the whole width otherwise), a pixel
+/// wider on every side for rounding.
+fn repaint_rects(
+    spec: &crate::compute::convergence::MapSpec,
+    ranges: &[(u32, u32)],
+    scene: &Scene,
+    size_px: [f32; 2],
+) -> Vec<[u32; 4]> {
+    let side = spec.side.max(1);
+    let per_map = spec.cells().max(1);
+    let split = spec.maps.len() > 1;
+    let cell_height = (spec.view_max[1] - spec.view_min[1]) / side as f64;
+    let mut rects = Vec::new();
+    for &(first, count) in ranges {
+        if count == 0 {
+            continue;
+        }
+        let last = first + count - 1;
+        for map in first / per_map..=last / per_map {
+            let lo = first.max(map * per_map) - map * per_map;
+            let hi = last.min(map * per_map + per_map - 1) - map * per_map;
+            let (row_lo, row_hi) = (lo / side, hi / side);
+            let world_lo = spec.view_min[1] + row_lo as f64 * cell_height;
+            let world_hi = spec.view_min[1] + (row_hi + 1) as f64 * cell_height;
+            // y grows downwards: the higher world row is the smaller pixel row.
+            let top = scene.camera.world_to_pixel([0.0, world_hi], size_px)[1];
+            let bottom = scene.camera.world_to_pixel([0.0, world_lo], size_px)[1];
+            let half = 0.5 * size_px[0];
+            let (left, right) = match (split, map) {
+                (false, _) => (0.0, size_px[0]),
+                (true, 0) => (0.0, half + 2.0),
+                (true, _) => (half - 2.0, size_px[0]),
+            };
+            // Within the backdrop's texture, whose size is the canvas's rounded.
+            let clamp_x = |v: f32| v.clamp(0.0, size_px[0].round().max(1.0));
+            let clamp_y = |v: f32| v.clamp(0.0, size_px[1].round().max(1.0));
+            let (x0, x1) = (clamp_x(left - 1.0).floor(), clamp_x(right + 1.0).ceil());
+            let (y0, y1) = (clamp_y(top - 1.0).floor(), clamp_y(bottom + 1.0).ceil());
+            if x1 > x0 && y1 > y0 {
+                rects.push([x0 as u32, y0 as u32, (x1 - x0) as u32, (y1 - y0) as u32]);
+            }
+        }
+    }
+    rects
 }
 
 #[cfg(test)]

@@ -117,6 +117,14 @@ pub trait Layer {
         Placement::Scene
     }
 
+    /// For a backdrop layer whose version did not change: rectangles of the canvas (physical
+    /// pixels: x, y, width, height) where its pixels changed since the last frame, all of them
+    /// opaque, so drawing the layer alone there over the backdrop repaints them (the filling
+    /// convergence map: the rows of cells its last dispatch advanced).
+    fn backdrop_repaints(&self) -> &[[u32; 4]] {
+        &[]
+    }
+
     /// What the overlay's legend says about this layer this frame, if anything.
     fn legend(&self, _scene: &Scene, _info: &FrameInfo) -> Option<Legend> {
         None

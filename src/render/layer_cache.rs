@@ -207,6 +207,25 @@ impl<K: Copy + PartialEq> LayerCache<K> {
         true
     }
 
+    /// A pass that draws over the cache as it is (loaded, not cleared), for layers that repaint
+    /// parts of it (`Layer::backdrop_repaints`); None when the cache is stale (it is redrawn
+    /// whole) or was never drawn.
+    pub fn repaint<'e>(
+        &self,
+        encoder: &'e mut wgpu::CommandEncoder,
+    ) -> Option<wgpu::RenderPass<'e>> {
+        let texture = self.texture.as_ref()?;
+        if self.wanted.is_none() || self.drawn != self.wanted {
+            return None;
+        }
+        Some(color_pass(
+            encoder,
+            self.label,
+            &texture.view,
+            wgpu::LoadOp::Load,
+        ))
+    }
+
     /// Blends the cache over the canvas when it holds this frame's key.
     pub fn composite(&self, pass: &mut wgpu::RenderPass<'_>) {
         let Some(texture) = &self.texture else { return };
@@ -244,15 +263,17 @@ impl<K> Default for BackdropVersion<K> {
 
 impl<K: PartialEq> BackdropVersion<K> {
     /// This frame's inputs (None: the layer draws nothing); inputs unlike the last drawn ones
-    /// count a new version.
-    pub fn update(&mut self, inputs: Option<K>) {
+    /// count a new version. Returns whether they did.
+    pub fn update(&mut self, inputs: Option<K>) -> bool {
         self.shown = inputs.is_some();
         if let Some(inputs) = inputs
             && self.inputs.as_ref() != Some(&inputs)
         {
             self.version += 1;
             self.inputs = Some(inputs);
+            return true;
         }
+        false
     }
 
     /// This frame's version, None when the layer draws nothing.

@@ -640,6 +640,21 @@ fn encode_backdrop(
                 layer.draw(&mut pass, frame);
             }
         }
+    } else {
+        // Unchanged versions: a layer may still repaint parts of it (the filling map's rows).
+        for layer in layers.list() {
+            let repaints = layer.backdrop_repaints();
+            if repaints.is_empty() || !matches!(layer.placement(), Placement::Backdrop(Some(_))) {
+                continue;
+            }
+            let Some(mut pass) = backdrop.repaint(encoder) else {
+                break;
+            };
+            for &[x, y, width, height] in repaints {
+                pass.set_scissor_rect(x, y, width, height);
+                layer.draw(&mut pass, frame);
+            }
+        }
     }
     backdrop.copy_into(encoder, target)
 }
