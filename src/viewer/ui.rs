@@ -46,6 +46,9 @@ pub fn show(
             egui::Panel::bottom("density")
                 .resizable(false)
                 .exact_size(150.0)
+                // The strip fills its own background: no panel fill under it, one layer less
+                // of egui's per-pixel work wherever a drag redraws the strip.
+                .frame(egui::Frame::NONE)
                 .show(ui, |ui| density_strip::show(ui, &current, state))
                 .inner,
         );
