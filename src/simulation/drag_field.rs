@@ -9,6 +9,7 @@
 //! every frame runs the full grid as before, and so does every frame not marked as a drag
 //! (captures and tests).
 
+use super::field::{general_field_key, grown_capacity, seed_field_key};
 use super::*;
 
 /// The coarse cells of one kernel.
@@ -83,133 +84,82 @@ impl Simulation {
         self.coarse_shown
     }
 
-    /// The seed kernel's coarse field for this frame's target: the target-only pass when the
-    /// coarse cells already hold F for this view, else the whole pass.
-    pub(super) fn update_coarse_seed(
+    /// The coarse field for this frame's target, on the kernel of the full field (`general`):
+    /// the target-only pass when the coarse cells already hold F for this view, else the whole
+    /// pass (on cells allocated anew when the kernel or the size changed).
+    pub(super) fn update_coarse(
         &mut self,
         ctx: &GpuContext,
         encoder: &mut wgpu::CommandEncoder,
         scene: &Scene,
         layout: &GridLayout,
+        general: bool,
     ) -> Result<(), GpuError> {
         let coarse_layout = layout.coarsened(coarse_factor(layout));
-        let params = grid_params(
-            coarse_layout.origin,
-            coarse_layout.far_corner(),
-            coarse_layout.columns,
-            coarse_layout.rows,
-            scene.model.sigma1 as f32,
-            scene.target(),
-            scene.damping as f32,
-        );
-        let key = FieldKey::Seed(params, scene.nodes);
+        let key = if general {
+            general_field_key(scene, &coarse_layout)
+        } else {
+            seed_field_key(scene, &coarse_layout)
+        };
         self.coarse_shown = true;
         let cells = coarse_layout.cells();
-        let reuse = match &self.coarse {
+        let target_only = match &self.coarse {
             Some(c) if c.key == key => return Ok(()),
-            Some(CoarseField {
-                cells: CoarseCells::Seed(data),
-                key: FieldKey::Seed(old, nodes),
-                ..
-            }) => {
-                let same_fisher = *nodes == scene.nodes
-                    && FieldParams {
-                        target_y0: params.target_y0,
-                        damping: params.damping,
-                        ..*old
-                    } == params;
-                (data.capacity() >= cells).then_some(same_fisher)
+            Some(c) => {
+                let same_kernel = matches!(c.cells, CoarseCells::General(_)) == general;
+                (same_kernel && c.capacity() >= cells).then(|| key.same_fisher_as(&c.key))
             }
-            _ => None,
+            None => None,
         };
-        let mode = if reuse == Some(true) {
-            FieldMode::GridTarget
-        } else {
-            FieldMode::Grid
-        };
-        if reuse.is_none() {
-            let data = FieldData::new(ctx, &self.fim, grown_capacity(ctx, cells), &self.rule)?;
+        if target_only.is_none() {
+            let capacity = grown_capacity(ctx, cells);
+            let cells = if general {
+                let stage = self
+                    .general
+                    .as_ref()
+                    .expect("the general stage is ensured first");
+                CoarseCells::General(GeneralData::new(
+                    ctx,
+                    &stage.pipeline,
+                    capacity,
+                    &stage.rule,
+                )?)
+            } else {
+                CoarseCells::Seed(FieldData::new(ctx, &self.fim, capacity, &self.rule)?)
+            };
             self.coarse = Some(CoarseField {
-                cells: CoarseCells::Seed(data),
+                cells,
                 key,
                 layout: coarse_layout,
             });
         }
+        let target_only = target_only == Some(true);
         let coarse = self.coarse.as_mut().expect("allocated just above");
-        let CoarseCells::Seed(data) = &coarse.cells else {
-            unreachable!("a seed key was matched or allocated just above");
-        };
-        data.encode(&ctx.queue, encoder, &self.fim, mode, &params, None);
+        match (&coarse.cells, key) {
+            (CoarseCells::Seed(data), FieldKey::Seed(params, _)) => {
+                let mode = if target_only {
+                    FieldMode::GridTarget
+                } else {
+                    FieldMode::Grid
+                };
+                data.encode(&ctx.queue, encoder, &self.fim, mode, &params, None);
+            }
+            (CoarseCells::General(data), FieldKey::General(params, _)) => {
+                let stage = self
+                    .general
+                    .as_ref()
+                    .expect("the general stage is ensured first");
+                if target_only {
+                    data.encode_grid_target(&ctx.queue, encoder, &stage.pipeline, &params);
+                } else {
+                    data.encode_grid(&ctx.queue, encoder, &stage.pipeline, &params);
+                }
+            }
+            _ => unreachable!("the cells were made for this key's kernel just above"),
+        }
         coarse.key = key;
         coarse.layout = coarse_layout;
         // The heatmap's cached drawing follows the target's half of either field.
-        self.bump_field_generation(false);
-        Ok(())
-    }
-
-    /// The general kernel's coarse field for this frame's target (as [`Self::update_coarse_seed`]).
-    pub(super) fn update_coarse_general(
-        &mut self,
-        ctx: &GpuContext,
-        encoder: &mut wgpu::CommandEncoder,
-        scene: &Scene,
-        layout: &GridLayout,
-    ) -> Result<(), GpuError> {
-        let coarse_layout = layout.coarsened(coarse_factor(layout));
-        let params = general_grid_params(
-            coarse_layout.origin,
-            coarse_layout.far_corner(),
-            coarse_layout.columns,
-            coarse_layout.rows,
-            &scene.model,
-            &scene.slice,
-            Some(&scene.model),
-            scene.damping as f32,
-            scene.metric,
-        );
-        let key = FieldKey::General(params, scene.nodes);
-        self.coarse_shown = true;
-        let cells = coarse_layout.cells();
-        let reuse = match &self.coarse {
-            Some(c) if c.key == key => return Ok(()),
-            Some(
-                c @ CoarseField {
-                    cells: CoarseCells::General(_),
-                    key: FieldKey::General(old, nodes),
-                    ..
-                },
-            ) => (c.capacity() >= cells)
-                .then_some(*nodes == scene.nodes && params.same_metric_as(old)),
-            _ => None,
-        };
-        let general = self
-            .general
-            .as_ref()
-            .expect("the general stage is ensured first");
-        if reuse.is_none() {
-            let data = GeneralData::new(
-                ctx,
-                &general.pipeline,
-                grown_capacity(ctx, cells),
-                &general.rule,
-            )?;
-            self.coarse = Some(CoarseField {
-                cells: CoarseCells::General(data),
-                key,
-                layout: coarse_layout,
-            });
-        }
-        let coarse = self.coarse.as_mut().expect("allocated just above");
-        let CoarseCells::General(data) = &coarse.cells else {
-            unreachable!("a general key was matched or allocated just above");
-        };
-        if reuse == Some(true) {
-            data.encode_grid_target(&ctx.queue, encoder, &general.pipeline, &params);
-        } else {
-            data.encode_grid(&ctx.queue, encoder, &general.pipeline, &params);
-        }
-        coarse.key = key;
-        coarse.layout = coarse_layout;
         self.bump_field_generation(false);
         Ok(())
     }

@@ -36,6 +36,60 @@ pub(super) enum FieldKey {
     Policy(PolicyParams),
 }
 
+impl FieldKey {
+    /// Whether cells computed for `old` already hold this key's F (the same kernel, node
+    /// count, grid, model and metric; only the target or the damping differs): the
+    /// target-only pass then brings them up to this key.
+    pub(super) fn same_fisher_as(&self, old: &FieldKey) -> bool {
+        match (self, old) {
+            (FieldKey::Seed(params, nodes), FieldKey::Seed(old, old_nodes)) => {
+                nodes == old_nodes
+                    && FieldParams {
+                        target_y0: params.target_y0,
+                        damping: params.damping,
+                        ..*old
+                    } == *params
+            }
+            (FieldKey::General(params, nodes), FieldKey::General(old, old_nodes)) => {
+                nodes == old_nodes && params.same_metric_as(old)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The seed kernel's key for `scene` over `layout`. The floating origin is the grid's
+/// lower-left corner, a multiple of the cell size: it moves only when a pan crosses a cell, so
+/// the cached field stays valid otherwise.
+pub(super) fn seed_field_key(scene: &Scene, layout: &GridLayout) -> FieldKey {
+    let params = grid_params(
+        layout.origin,
+        layout.far_corner(),
+        layout.columns,
+        layout.rows,
+        scene.model.sigma1 as f32,
+        scene.target(),
+        scene.damping as f32,
+    );
+    FieldKey::Seed(params, scene.nodes)
+}
+
+/// The general kernel's key for `scene` over `layout` (the target is the scene's model).
+pub(super) fn general_field_key(scene: &Scene, layout: &GridLayout) -> FieldKey {
+    let params = general_grid_params(
+        layout.origin,
+        layout.far_corner(),
+        layout.columns,
+        layout.rows,
+        &scene.model,
+        &scene.slice,
+        Some(&scene.model),
+        scene.damping as f32,
+        scene.metric,
+    );
+    FieldKey::General(params, scene.nodes)
+}
+
 /// The probe's inputs, per kernel.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(super) enum ProbeKey {
@@ -138,34 +192,16 @@ impl Simulation {
             return self.update_general_field(ctx, encoder, scene, layout);
         }
         self.ensure_rule(ctx, scene.nodes)?;
-        // The floating origin is the grid's lower-left corner, a multiple of the cell size:
-        // it moves only when a pan crosses a cell, so the cached field stays valid otherwise.
-        let params = grid_params(
-            layout.origin,
-            layout.far_corner(),
-            layout.columns,
-            layout.rows,
-            scene.model.sigma1 as f32,
-            scene.target(),
-            scene.damping as f32,
-        );
-        let key = FieldKey::Seed(params, scene.nodes);
+        let key = seed_field_key(scene, layout);
         if self.field_key == Some(key) {
             return Ok(false);
         }
+        let FieldKey::Seed(params, _) = key else {
+            unreachable!("a seed key")
+        };
         // F does not depend on the target: when only the target (or the damping) changed, as
         // while a handle is dragged, the cells keep F and only the target's half is redone.
-        let same_fisher = match self.field_key {
-            Some(FieldKey::Seed(old, nodes)) => {
-                nodes == scene.nodes
-                    && FieldParams {
-                        target_y0: params.target_y0,
-                        damping: params.damping,
-                        ..old
-                    } == params
-            }
-            _ => false,
-        };
+        let same_fisher = self.field_key.is_some_and(|old| key.same_fisher_as(&old));
         if same_fisher && !draws_target_half(scene) {
             // Nothing drawn reads ∇L, L, ñ or the EF of the cells: the target-only pass waits
             // (the key stays the old one) until something does.
@@ -174,7 +210,7 @@ impl Simulation {
         if same_fisher && self.drags_coarse(scene) {
             // Mid-drag: the heatmap draws from the coarse field; the full grid's target half
             // waits for the frame after the drag (its key stays the old one).
-            self.update_coarse_seed(ctx, encoder, scene, layout)?;
+            self.update_coarse(ctx, encoder, scene, layout, false)?;
             return Ok(false);
         }
         let cells = layout.cells();
@@ -204,35 +240,22 @@ impl Simulation {
         layout: &GridLayout,
     ) -> Result<bool, GpuError> {
         self.ensure_general(ctx, scene.nodes)?;
-        let params = general_grid_params(
-            layout.origin,
-            layout.far_corner(),
-            layout.columns,
-            layout.rows,
-            &scene.model,
-            &scene.slice,
-            Some(&scene.model),
-            scene.damping as f32,
-            scene.metric,
-        );
-        let key = FieldKey::General(params, scene.nodes);
+        let key = general_field_key(scene, layout);
         if self.field_key == Some(key) {
             return Ok(false);
         }
+        let FieldKey::General(params, _) = key else {
+            unreachable!("a general key")
+        };
         // As on the seed's slice: F does not depend on the target, so a dragged handle (or a
         // damping edit) redoes only the target's half of the cells.
-        let mut target_only = match self.field_key {
-            Some(FieldKey::General(old, nodes)) => {
-                nodes == scene.nodes && params.same_metric_as(&old)
-            }
-            _ => false,
-        };
+        let mut target_only = self.field_key.is_some_and(|old| key.same_fisher_as(&old));
         if target_only && !draws_target_half(scene) {
             // As on the seed's slice: the target-only pass waits until something reads it.
             return Ok(false);
         }
         if target_only && self.drags_coarse(scene) {
-            self.update_coarse_general(ctx, encoder, scene, layout)?;
+            self.update_coarse(ctx, encoder, scene, layout, true)?;
             return Ok(false);
         }
         let cells = layout.cells();
