@@ -951,6 +951,17 @@ fn run_soak(ctx: &GpuContext, config: &SoakConfig) -> Result<SoakReport, String>
                     .map_err(|e| fail("the warm-up", &[], e))?;
                 report.plateau = report.plateau.max(rig.memory());
             }
+            // A drag of the target under an L heatmap: the coarse field of a drag
+            // (`simulation::drag_field`) is made too.
+            let mut dragged = scene.clone();
+            dragged.apply(SceneEdit::SetHeatmap(Heatmap::Loss));
+            let t = dragged.target();
+            dragged.apply(SceneEdit::SetTarget([t[0] + 0.05, t[1]]));
+            rig.renderer.set_dragging(true);
+            rig.checked(|rig| rig.frame(&dragged, size))
+                .map_err(|e| fail("the warm-up's drag", &[], e))?;
+            rig.renderer.set_dragging(false);
+            report.plateau = report.plateau.max(rig.memory());
         }
     }
     if report.plateau.buffers == 0 || report.plateau.bytes() == 0 {
@@ -995,6 +1006,10 @@ fn run_soak(ctx: &GpuContext, config: &SoakConfig) -> Result<SoakReport, String>
             }));
         }
         if (index + 1) % config.render_every == 0 {
+            // A moved target is a drag now and then, as the viewer says while a handle moves.
+            rig.renderer.set_dragging(
+                matches!(action, Action::Edit(SceneEdit::SetTarget(_))) && rng.chance(0.5),
+            );
             let frame_start = Instant::now();
             let cells = rig
                 .checked(|rig| rig.frame(&scene, canvas))
@@ -1014,6 +1029,10 @@ fn run_soak(ctx: &GpuContext, config: &SoakConfig) -> Result<SoakReport, String>
                 (scene.race.enabled, "race"),
                 (scene.geodesics.shortest_path, "paths"),
                 (scene.tab == Tab::Kfac, "kfac tab"),
+                (
+                    rig.renderer.simulation().coarse_field().is_some(),
+                    "a drag's coarse field",
+                ),
             ] {
                 if on {
                     let entry = report.frame_seconds.entry(what).or_default();
