@@ -35,9 +35,10 @@
 //! most cells run to the cap, the capture takes 15.5 s (35 s before).
 //!
 //! In the frame loop, at [`FRAME_BUDGET_CPU`] cell-steps per frame, a filling split map adds
-//! ~9 ms of compute and read-back to the viewer's median and ~10 ms to draw (a full-canvas
-//! fragment pass; llvmpipe's fill of the canvas, not the shader's arithmetic: a constant-colour
-//! shader costs 6 ms of it, and opaque writes with discard were no faster).
+//! ~8–9 ms to the viewer's median, nearly all compute and read-back: the map is drawn into the
+//! renderer's backdrop, and a frame repaints only the rows of cells its dispatch advanced
+//! ([`ConvergenceMap::changed_since`]; drawing the whole map, a full-canvas fragment pass, cost
+//! ~10 ms a frame on llvmpipe).
 //!
 //! Progress (cells still running) is read back asynchronously: a frame copies the atomic
 //! counter of ended cells into a staging buffer, a later frame maps it and a later one reads
@@ -68,8 +69,10 @@ pub const KAPPA_MAX: f64 = 1e4;
 /// A run has left the domain when θ leaves the start rectangle grown by this many times its
 /// size on every side (or the model).
 pub const LEAVE_MARGIN: f64 = 2.0;
-/// gd cell-steps per frame on a CPU adapter (llvmpipe): a gd update cost ~40 µs on this
-/// 2-core machine (measured, module docs), so 600 keep a frame's share near 25 ms.
+/// gd cell-steps per frame on a CPU adapter (llvmpipe). Chosen when a gd update cost ~40 µs
+/// on this 2-core machine; since the union pass a filling split map of side 128 at this budget
+/// adds 8–9 ms to the viewer's frame median (issue 21's third session), almost all of it this
+/// compute (its drawing is a few repainted rows).
 pub const FRAME_BUDGET_CPU: u32 = 600;
 /// Cost of an ngd update in gd updates (F's pass, refined where F is nearly singular, on top
 /// of the loss pass): measured ~3–4× on llvmpipe.
