@@ -1,6 +1,6 @@
-//! The region outside the model, filled and hatched on the canvas: σ ≤ 0, π ≤ 0 and π ≥ 1 on
-//! the mixture's slices ([`crate::math::Param::domain`]), the unstable gains outside the policy plane's
-//! stability triangle. The model's inside is an intersection of at most four half-planes,
+//! The region outside the model, filled and hatched on the canvas: σ ≤ 0, π ≤ 0 and π ≥ 1
+//! on the mixture's slices ([`crate::math::Param::domain`]), the unstable gains outside the
+//! policy plane's stability triangle. The model's inside is an intersection of at most four half-planes,
 //! formed here in f64 in the canvas' physical pixels ([`inside_planes`]) and handed to
 //! `shaders/outside.wgsl`, which the glyph layer draws into its cache after the glyphs
 //! ([`OutsideDrawing`]): a static frame composites the cache it already pays for, and the
