@@ -1,8 +1,9 @@
 //! The coarse field of a target drag. While a target handle is dragged and a heatmap is the
 //! only thing drawn from the cells' target half (∇L, L, ñ), each drag frame reruns that half
-//! on a grid of half the density (a quarter of the cells, [`GridLayout::coarsened`]) instead of
-//! the whole grid: on llvmpipe the whole grid's target-only pass is most of a drag frame
-//! (~100 ms of 150 on the unequal preset at grid 128). The heatmap draws from the coarse
+//! on a coarser grid over the same region (about [`COARSE_CELLS`] cells: a third of the
+//! density at grid 128, [`GridLayout::coarsened`]) instead of the whole grid: on llvmpipe the
+//! whole grid's target-only pass was most of a drag frame (~100 ms of 150 on the unequal
+//! preset at grid 128). The heatmap draws from the coarse
 //! cells meanwhile (it interpolates between cell centres, so it stays smooth), and the first
 //! frame after the drag ends reruns the full grid's target half, so a handle at rest always
 //! shows the full field. F's ellipses never read the target half; with the EF's ellipses on
