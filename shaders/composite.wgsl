@@ -4,14 +4,13 @@
 // of thousands of triangles on dense grids: llvmpipe's costliest pass) are drawn into the
 // cache only when the field, the view or their settings change (src/render/ellipses.rs).
 
+// #include <common/fullscreen.wgsl>
+
 @group(0) @binding(0) var cached: texture_2d<f32>;
 
 @vertex
 fn vs_main(@builtin(vertex_index) index: u32) -> @builtin(position) vec4<f32> {
-    // (−1, −1), (3, −1), (−1, 3): one triangle covering the viewport.
-    let x = f32((index << 1u) & 2u) * 2.0 - 1.0;
-    let y = f32(index & 2u) * 2.0 - 1.0;
-    return vec4<f32>(x, y, 0.0, 1.0);
+    return fullscreen_triangle(index);
 }
 
 @fragment

@@ -7,6 +7,8 @@
 // same four plane tests (the unused ones are masked), no data-dependent branches. Drawn only
 // when the cache is redrawn, so a static frame pays nothing for it.
 
+// #include <common/fullscreen.wgsl>
+
 struct OutsideParams {
     planes: array<vec4<f32>, 4>,  // (n.x, n.y, d, active): inside where n·p ≥ d
     fill: vec4<f32>,              // premultiplied linear colour over the outside
@@ -21,10 +23,7 @@ struct OutsideParams {
 
 @vertex
 fn vs_main(@builtin(vertex_index) index: u32) -> @builtin(position) vec4<f32> {
-    // (−1, −1), (3, −1), (−1, 3): one triangle covering the viewport.
-    let x = f32((index << 1u) & 2u) * 2.0 - 1.0;
-    let y = f32(index & 2u) * 2.0 - 1.0;
-    return vec4<f32>(x, y, 0.0, 1.0);
+    return fullscreen_triangle(index);
 }
 
 @fragment

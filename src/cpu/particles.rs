@@ -198,30 +198,21 @@ pub fn velocity_using(
     let th = make_theta(theta, params.sigma);
     let f_rot = fisher_rotated(&th, nodes);
     let mid = 0.5 * (theta[0] + theta[1]);
-    if params.mode == MODE_NATURAL_VS_EF {
-        let (g, empirical) = gradient_and_empirical_rotated(&th, mid, params.target, nodes);
-        return seed_velocity_with(params, theta, mode, f_rot, g, empirical);
-    }
-    let g = gradient_rotated(&th, mid, params.target, nodes);
-    seed_velocity_from(params, theta, mode, f_rot, g)
+    // The EF's sums only where a natural-vs-EF flow's particles need them (as the shader).
+    let (g, empirical) = if params.mode == MODE_NATURAL_VS_EF {
+        gradient_and_empirical_rotated(&th, mid, params.target, nodes)
+    } else {
+        (gradient_rotated(&th, mid, params.target, nodes), [0.0; 3])
+    };
+    seed_velocity_from(params, theta, mode, f_rot, g, empirical)
 }
 
-/// The seed kernel's velocity at `theta` from F (rotated basis) and ∇L (rotated) there: the
-/// natural or Euclidean direction, the Fisher–Rao speed cap and the step limit (shared by the
-/// scalar path and the SIMD one, which computes the sums 8 particles at a time).
+/// The seed kernel's velocity at `theta` from F, ∇L and (for an EF particle of the
+/// natural-vs-EF flow; unused otherwise) the empirical Fisher there, all in the rotated basis:
+/// the natural, EF or Euclidean direction, the Fisher–Rao speed cap and the step limit (shared
+/// by the scalar path and the SIMD one, which computes the sums 8 particles at a time and has
+/// no EF).
 pub fn seed_velocity_from(
-    params: &FlowParams,
-    theta: [f32; 2],
-    mode: u32,
-    f_rot: [f32; 3],
-    g: [f32; 2],
-) -> Velocity {
-    seed_velocity_with(params, theta, mode, f_rot, g, [0.0; 3])
-}
-
-/// [`seed_velocity_from`] with the empirical Fisher (rotated basis) an EF particle of the
-/// natural-vs-EF flow steps along.
-pub fn seed_velocity_with(
     params: &FlowParams,
     theta: [f32; 2],
     mode: u32,

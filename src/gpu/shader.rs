@@ -23,6 +23,10 @@ pub const SOURCES: &[(&str, &str)] = &[
         include_str!("../../shaders/common/field_cell.wgsl"),
     ),
     (
+        "common/fullscreen.wgsl",
+        include_str!("../../shaders/common/fullscreen.wgsl"),
+    ),
+    (
         "common/gmm.wgsl",
         include_str!("../../shaders/common/gmm.wgsl"),
     ),

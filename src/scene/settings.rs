@@ -21,6 +21,19 @@ pub struct Layers {
     pub legend: bool,
 }
 
+impl Layers {
+    /// Every layer off (a canvas showing only what no toggle governs: the heatmap, the
+    /// features, the outside of the model).
+    pub const NONE: Layers = Layers {
+        ellipses: false,
+        axes: false,
+        handles: false,
+        probe: false,
+        particles: false,
+        legend: false,
+    };
+}
+
 impl Default for Layers {
     fn default() -> Self {
         Self {

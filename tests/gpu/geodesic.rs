@@ -452,14 +452,7 @@ fn the_ball_layer_draws_the_circle_and_the_metric_ellipse() {
             spokes: false,
             shortest_path: false,
         },
-        layers: Layers {
-            ellipses: false,
-            axes: false,
-            handles: false,
-            probe: false,
-            particles: false,
-            legend: false,
-        },
+        layers: Layers::NONE,
         camera: Camera {
             center: [0.0, 1.3],
             half_height: 1.6,

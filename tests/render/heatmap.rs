@@ -28,14 +28,7 @@ fn render(ctx: &GpuContext, scene: &Scene) -> Image {
 /// Only the heatmap: every other layer off.
 fn heat_only(scene: Scene, heatmap: Heatmap) -> Scene {
     Scene {
-        layers: Layers {
-            ellipses: false,
-            axes: false,
-            handles: false,
-            probe: false,
-            particles: false,
-            legend: false,
-        },
+        layers: Layers::NONE,
         heatmap,
         ..scene
     }

@@ -17,17 +17,6 @@ use fisherflow::scene::{Camera, Heatmap, Layers, Preset, Scene, SceneEdit};
 
 const SIZE: [u32; 2] = [240, 240];
 
-fn no_layers() -> Layers {
-    Layers {
-        ellipses: false,
-        axes: false,
-        handles: false,
-        probe: false,
-        particles: false,
-        legend: false,
-    }
-}
-
 fn linear(p: [u8; 4]) -> [f32; 3] {
     [0, 1, 2].map(|k| srgb_to_linear(p[k] as f32 / 255.0))
 }
@@ -105,7 +94,7 @@ fn the_half_plane_below_sigma_zero_is_filled_and_hatched_with_every_layer_off() 
             x_per_y: 1.0,
         },
         grid: 32,
-        layers: no_layers(),
+        layers: Layers::NONE,
         heatmap: Heatmap::None,
         ..scene
     };
@@ -145,7 +134,7 @@ fn the_half_plane_below_sigma_zero_is_filled_and_hatched_with_every_layer_off() 
 fn the_policy_planes_unstable_gains_are_hatched_without_fill() {
     let mut scene = Scene {
         grid: 16,
-        layers: no_layers(),
+        layers: Layers::NONE,
         heatmap: Heatmap::None,
         ..Scene::default()
     };

@@ -33,12 +33,8 @@ fn color_near(scene: &Scene, image: &Image, world: [f64; 2], hex: u32, radius: i
 fn paths_scene(on: bool) -> Scene {
     let mut scene = Scene {
         layers: Layers {
-            ellipses: false,
-            axes: false,
-            handles: false,
-            probe: false,
-            particles: false,
             legend: true,
+            ..Layers::NONE
         },
         probe: Some([1.2, -0.3]),
         ..Scene::default()

@@ -32,12 +32,8 @@ fn color_near(scene: &Scene, image: &Image, world: [f64; 2], hex: u32, radius: i
 fn race_scene(on: bool) -> Scene {
     let mut scene = Scene {
         layers: Layers {
-            ellipses: false,
-            axes: false,
-            handles: false,
-            probe: false,
-            particles: false,
             legend: true,
+            ..Layers::NONE
         },
         probe: Some([0.1, 0.3]),
         ..Scene::default()

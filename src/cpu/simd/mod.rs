@@ -458,7 +458,14 @@ fn particle_block(
         let sums = sums(&positions);
         std::array::from_fn(|k| {
             let k = k.min(count - 1);
-            seed_velocity_from(params, positions[k], lane(k).mode, sums[k].0, sums[k].1)
+            seed_velocity_from(
+                params,
+                positions[k],
+                lane(k).mode,
+                sums[k].0,
+                sums[k].1,
+                [0.0; 3],
+            )
         })
     };
     let h = params.dt;
