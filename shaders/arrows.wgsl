@@ -17,8 +17,8 @@ struct ArrowParams {
     _pad2: vec2<f32>,
 }
 
-@group(0) @binding(0) var<uniform> view: View;
-@group(0) @binding(1) var<uniform> arrow: ArrowParams;
+@group(0) @binding(0) var<storage, read> view: View;
+@group(0) @binding(1) var<storage, read> arrow: ArrowParams;
 @group(0) @binding(2) var<storage, read> probe: array<FieldCell>;
 
 struct VertexOut {

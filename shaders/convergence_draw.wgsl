@@ -31,8 +31,8 @@ struct ConvCell {
     _pad1: u32,
 }
 
-@group(0) @binding(0) var<uniform> view: View;
-@group(0) @binding(1) var<uniform> draw: ConvergenceDrawParams;
+@group(0) @binding(0) var<storage, read> view: View;
+@group(0) @binding(1) var<storage, read> draw: ConvergenceDrawParams;
 @group(0) @binding(2) var<storage, read> cells: array<ConvCell>;
 
 struct VertexOut {

@@ -28,8 +28,8 @@ struct EllipseParams {
     _pad2: u32,
 }
 
-@group(0) @binding(0) var<uniform> view: View;
-@group(0) @binding(1) var<uniform> ellipse: EllipseParams;
+@group(0) @binding(0) var<storage, read> view: View;
+@group(0) @binding(1) var<storage, read> ellipse: EllipseParams;
 
 // The FieldCell fields the glyph needs, as vertex attributes (offsets in render/ellipses.rs).
 struct CellAttributes {

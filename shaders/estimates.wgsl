@@ -35,7 +35,7 @@ struct EstimateCell {
     mc: vec4<f32>,
 }
 
-@group(0) @binding(0) var<uniform> params: EstimateParams;
+@group(0) @binding(0) var<storage, read> params: EstimateParams;
 @group(0) @binding(1) var<storage, read> point_inputs: array<GeneralPointInput>;
 @group(0) @binding(2) var<storage, read_write> cells: array<EstimateCell>;
 @group(0) @binding(3) var<storage, read_write> words: array<u32>;

@@ -47,7 +47,7 @@ struct PointInput {
     _pad: vec2<u32>,
 }
 
-@group(0) @binding(0) var<uniform> params: FieldParams;
+@group(0) @binding(0) var<storage, read> params: FieldParams;
 @group(0) @binding(1) var<storage, read> quadrature_nodes: array<vec2<f32>>;
 @group(0) @binding(2) var<storage, read_write> cells: array<FieldCell>;
 @group(0) @binding(3) var<storage, read> point_inputs: array<PointInput>;

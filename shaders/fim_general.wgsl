@@ -70,12 +70,12 @@ struct GeneralGridParams {
     target_mean: vec2<f32>,  // (μ1*, μ2*) − μ1 at O
 }
 
-@group(0) @binding(0) var<uniform> params: GeneralParams;
+@group(0) @binding(0) var<storage, read> params: GeneralParams;
 @group(0) @binding(1) var<storage, read> quadrature_nodes: array<vec2<f32>>;
 @group(0) @binding(2) var<storage, read_write> cells: array<FieldCell>;
 @group(0) @binding(3) var<storage, read> point_inputs: array<GeneralPointInput>;
 // Only the `grid` entry point reads the second group.
-@group(1) @binding(0) var<uniform> grid_params: GeneralGridParams;
+@group(1) @binding(0) var<storage, read> grid_params: GeneralGridParams;
 
 // Everything at one listed point (CPU twin: cpu::general::evaluate_general_point).
 fn evaluate_general_point(p: GeneralPointInput, damping: f32, panel_nodes: u32, metric: u32) -> FieldCell {

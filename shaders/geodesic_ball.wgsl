@@ -22,8 +22,8 @@ struct BallStyle {
     _pad2: u32,
 }
 
-@group(0) @binding(0) var<uniform> view: View;
-@group(0) @binding(1) var<uniform> style: BallStyle;
+@group(0) @binding(0) var<storage, read> view: View;
+@group(0) @binding(1) var<storage, read> style: BallStyle;
 
 struct Segment {
     @location(0) start: vec2<f32>,      // offset from the probe, world units

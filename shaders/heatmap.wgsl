@@ -38,8 +38,8 @@ struct HeatmapParams {
     _pad: f32,
 }
 
-@group(0) @binding(0) var<uniform> view: View;
-@group(0) @binding(1) var<uniform> heat: HeatmapParams;
+@group(0) @binding(0) var<storage, read> view: View;
+@group(0) @binding(1) var<storage, read> heat: HeatmapParams;
 @group(0) @binding(2) var<storage, read> cells: array<FieldCell>;
 
 struct VertexOut {

@@ -31,7 +31,7 @@ struct KfacParams {
     _pad2: u32,
 }
 
-@group(0) @binding(0) var<uniform> params: KfacParams;
+@group(0) @binding(0) var<storage, read> params: KfacParams;
 @group(0) @binding(1) var<storage, read> weights: array<f32>;
 @group(0) @binding(2) var<storage, read> nodes: array<vec2<f32>>;   // (x, w)
 @group(0) @binding(3) var<storage, read_write> rows: array<f32>;

@@ -3,7 +3,7 @@
 
 // #include <common/view.wgsl>
 
-@group(0) @binding(0) var<uniform> view: View;
+@group(0) @binding(0) var<storage, read> view: View;
 
 struct Segment {
     @location(0) start: vec2<f32>,      // offset from the view centre, display units

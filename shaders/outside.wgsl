@@ -19,7 +19,7 @@ struct OutsideParams {
     _pad: f32,
 }
 
-@group(0) @binding(1) var<uniform> params: OutsideParams;
+@group(0) @binding(1) var<storage, read> params: OutsideParams;
 
 @vertex
 fn vs_main(@builtin(vertex_index) index: u32) -> @builtin(position) vec4<f32> {

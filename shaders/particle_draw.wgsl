@@ -21,8 +21,8 @@ struct ParticleStyle {
 // A crashed particle's radius over a live one's.
 const CRASH_SCALE: f32 = 3.0;
 
-@group(0) @binding(0) var<uniform> view: View;
-@group(0) @binding(1) var<uniform> style: ParticleStyle;
+@group(0) @binding(0) var<storage, read> view: View;
+@group(0) @binding(1) var<storage, read> style: ParticleStyle;
 
 struct ParticleAttributes {
     @location(0) position: vec2<f32>,

@@ -129,7 +129,7 @@ struct Particle {
     _pad: u32,
 }
 
-@group(0) @binding(0) var<uniform> params: FlowParams;
+@group(0) @binding(0) var<storage, read> params: FlowParams;
 @group(0) @binding(1) var<storage, read> quadrature_nodes: array<vec2<f32>>;
 @group(0) @binding(2) var<storage, read> source: array<Particle>;
 @group(0) @binding(3) var<storage, read_write> destination: array<Particle>;

@@ -36,7 +36,7 @@ struct PolicyParams {
     plant: PolicyPlant,
 }
 
-@group(0) @binding(0) var<uniform> params: PolicyParams;
+@group(0) @binding(0) var<storage, read> params: PolicyParams;
 @group(0) @binding(1) var<storage, read_write> cells: array<FieldCell>;
 @group(0) @binding(2) var<storage, read> points: array<vec2<f32>>;
 

@@ -35,7 +35,7 @@ struct RolloutParams {
     _pad1: u32,
 }
 
-@group(0) @binding(0) var<uniform> params: RolloutParams;
+@group(0) @binding(0) var<storage, read> params: RolloutParams;
 // Per workgroup: horizon × STEP_SUMS step sums (A.x, A.y, T, S.x, S.y), then (F.xx, F.xy, F.yy,
 // cost).
 @group(0) @binding(1) var<storage, read_write> partials: array<f32>;

@@ -10,7 +10,7 @@ struct TrailParams {
     _pad2: f32,
 }
 
-@group(0) @binding(0) var<uniform> trail: TrailParams;
+@group(0) @binding(0) var<storage, read> trail: TrailParams;
 @group(0) @binding(1) var accumulated: texture_2d<f32>;
 
 @vertex

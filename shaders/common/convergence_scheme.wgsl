@@ -82,7 +82,7 @@ struct Counters {
     _pad: u32,
 }
 
-@group(0) @binding(0) var<uniform> params: ConvergenceParams;
+@group(0) @binding(0) var<storage, read> params: ConvergenceParams;
 @group(0) @binding(1) var<storage, read> quadrature_nodes: array<vec2<f32>>;
 @group(0) @binding(2) var<storage, read_write> cells: array<ConvCell>;
 @group(0) @binding(3) var<storage, read_write> counters: Counters;

@@ -77,7 +77,7 @@ struct GeodesicSegment {
     flags: u32,              // the geodesic's STOP_* bits
 }
 
-@group(0) @binding(0) var<uniform> params: GeodesicParams;
+@group(0) @binding(0) var<storage, read> params: GeodesicParams;
 @group(0) @binding(1) var<storage, read> quadrature_nodes: array<vec2<f32>>;
 @group(0) @binding(2) var<storage, read_write> states: array<GeodesicState>;
 // [0, rays): the ring (tip i → tip i + 1); then rays × steps spokes, geodesic-major.

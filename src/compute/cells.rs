@@ -94,7 +94,7 @@ pub fn stage_buffers(
         buffer(
             "params",
             params_bytes,
-            wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
         ),
         buffer(
             "cells",

@@ -379,7 +379,7 @@ impl ConvergenceMap {
         let params_buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("convergence params"),
             contents: bytemuck::bytes_of(&params),
-            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
         });
         let nodes = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("convergence gauss-legendre nodes"),

@@ -137,7 +137,7 @@ fn run(
     let uniform = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
         label: Some("estimates params"),
         contents: bytemuck::bytes_of(params),
-        usage: wgpu::BufferUsages::UNIFORM,
+        usage: wgpu::BufferUsages::STORAGE,
     });
     let inputs = storage(
         ctx,

@@ -258,7 +258,7 @@ impl GeneralData {
         let grid_params = ctx.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("fim_general grid params"),
             size: size_of::<GeneralGridParams>() as u64,
-            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
         let grid_group = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {

@@ -125,7 +125,7 @@ impl GeodesicData {
         let params = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("geodesic params"),
             size: size_of::<GeodesicParams>() as u64,
-            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
         let nodes = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {

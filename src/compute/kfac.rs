@@ -152,7 +152,7 @@ impl KfacGpu {
             let uniform = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: Some("kfac params"),
                 contents: bytemuck::bytes_of(&params),
-                usage: wgpu::BufferUsages::UNIFORM,
+                usage: wgpu::BufferUsages::STORAGE,
             });
             let output = device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("kfac output"),

@@ -16,12 +16,22 @@ pub mod policy_rollouts;
 
 use crate::gpu::shader;
 
-/// A compute stage's bind group layout: binding 0 a uniform of `uniform_bytes`, then one
-/// storage buffer per entry of `storage_read_only` (true: read-only), bindings 1, 2, ….
+/// A compute stage's bind group layout: binding 0 the stage's parameters, `params_bytes`
+/// long, then one storage buffer per entry of `storage_read_only` (true: read-only),
+/// bindings 1, 2, ….
+///
+/// The parameters are a read-only *storage* buffer, not a uniform one: Mesa's lavapipe (22.x,
+/// what CI and llvmpipe users run) "inlines" uniform values that steer loops and branches (a
+/// kernel's node count, a map's step count) by recompiling the shader with them as constants,
+/// and it does so every time the pipeline is bound, with no cache of its own: every dispatch
+/// of such a kernel compiled it again. With Mesa's disk cache warm that cost ~5–20 ms a
+/// frame (a frame with a convergence map or a flow on, a drag on a general slice); with it
+/// cold (`MESA_SHADER_CACHE_DISABLE=true`, or a first run) 200–1000 ms. Storage buffers are
+/// never inlined. On other drivers the two kinds cost the same for a few scalars.
 pub fn stage_layout(
     device: &wgpu::Device,
     label: &str,
-    uniform_bytes: u64,
+    params_bytes: u64,
     storage_read_only: &[bool],
 ) -> wgpu::BindGroupLayout {
     let entry = |binding: u32, ty, min_binding_size| wgpu::BindGroupLayoutEntry {
@@ -36,8 +46,8 @@ pub fn stage_layout(
     };
     let mut entries = vec![entry(
         0,
-        wgpu::BufferBindingType::Uniform,
-        wgpu::BufferSize::new(uniform_bytes),
+        wgpu::BufferBindingType::Storage { read_only: true },
+        wgpu::BufferSize::new(params_bytes),
     )];
     entries.extend(
         storage_read_only

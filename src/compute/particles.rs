@@ -117,7 +117,7 @@ impl ParticleData {
             device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some(label),
                 size: size_of::<FlowParams>() as u64,
-                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
                 mapped_at_creation: false,
             })
         };

@@ -110,7 +110,7 @@ pub fn estimate_on_gpu(
         &wgpu::util::BufferInitDescriptor {
             label: Some("policy rollouts params"),
             contents: bytemuck::bytes_of(&params),
-            usage: wgpu::BufferUsages::UNIFORM,
+            usage: wgpu::BufferUsages::STORAGE,
         },
     );
     let partials = device.create_buffer(&wgpu::BufferDescriptor {

@@ -3,7 +3,7 @@
 use super::FrameInfo;
 use super::colormap::{linear_rgba, palette};
 use super::layer::{Layer, LayerFrame, LayerSetup, Legend, LegendItem, SwatchShape};
-use super::pipeline::{QuadPipeline, uniform_buffer, view_params_records_layout};
+use super::pipeline::{QuadPipeline, new_params_buffer, view_params_records_layout};
 use crate::gpu::gpu_data::ArrowParams;
 use crate::scene::Scene;
 
@@ -22,7 +22,7 @@ impl ArrowRenderer {
         let (device, view_buffer, format) = (setup.device, setup.view_buffer, setup.format);
         let layout =
             view_params_records_layout(device, "arrows layout", wgpu::ShaderStages::VERTEX);
-        let params_buffer = uniform_buffer(device, "arrow params", &ArrowParams::default());
+        let params_buffer = new_params_buffer(device, "arrow params", &ArrowParams::default());
         let bind_group = Self::bind(device, &layout, view_buffer, &params_buffer, probe_buffer);
         let pipeline = QuadPipeline {
             shader_file: "arrows.wgsl",

@@ -10,7 +10,7 @@ use super::layer::{
     CanvasLabel, Layer, LayerFrame, LayerSetup, Legend, LegendItem, Placement, SwatchShape,
 };
 use super::layer_cache::BackdropVersion;
-use super::pipeline::{QuadPipeline, uniform_buffer, view_params_records_layout};
+use super::pipeline::{QuadPipeline, new_params_buffer, view_params_records_layout};
 use crate::gpu::convergence_data::Status;
 use crate::scene::{ConvergenceView, Scene};
 
@@ -113,7 +113,7 @@ impl ConvergenceLayer {
             pipeline,
             layout,
             view_buffer: view_buffer.clone(),
-            params: uniform_buffer(
+            params: new_params_buffer(
                 device,
                 "convergence draw params",
                 &ConvergenceDrawParams::default(),

@@ -40,7 +40,7 @@
 use super::FrameInfo;
 use super::layer::{Layer, LayerFrame, LayerSetup, Legend, LegendItem, Placement};
 use super::layer_cache::BackdropVersion;
-use super::pipeline::{QuadPipeline, uniform_buffer, view_params_records_layout};
+use super::pipeline::{QuadPipeline, new_params_buffer, view_params_records_layout};
 use crate::math::fisher::fisher_rotated;
 use crate::math::general::{
     empirical_fisher_full, fisher_metric, gradient, kl_divergence as kl_general, slice_block,
@@ -526,7 +526,7 @@ impl HeatmapLayer {
             cells_pipeline,
             layout,
             view_buffer: view_buffer.clone(),
-            params: uniform_buffer(device, "heatmap params", &HeatmapParams::default()),
+            params: new_params_buffer(device, "heatmap params", &HeatmapParams::default()),
             bound: None,
             scale: None,
             path: DrawPath::Off,

@@ -39,7 +39,7 @@ use crate::scene::{Camera, ParticleColor, Scene};
 use crate::simulation::{GridLayout, ParticleKey, Simulation};
 use colormap::{linear_rgba, palette};
 use layer::{Layer, LayerFrame, Legend, Placement};
-use pipeline::{uniform_buffer, uniform_entry};
+use pipeline::{new_params_buffer, params_entry};
 
 /// The colour format of every target the scene is drawn into (sRGB: shaders output linear).
 pub const CANVAS_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8UnormSrgb;
@@ -190,9 +190,9 @@ impl SceneRenderer {
         let sim = Simulation::new(ctx)?;
         let view_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("view layout"),
-            entries: &[uniform_entry(0)],
+            entries: &[params_entry(0)],
         });
-        let view_buffer = uniform_buffer(device, "view", &ViewUniform::default());
+        let view_buffer = new_params_buffer(device, "view", &ViewUniform::default());
         let view_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("view bind group"),
             layout: &view_layout,

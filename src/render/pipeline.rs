@@ -1,5 +1,5 @@
 //! Building blocks shared by the render pipelines: instanced-quad pipelines with premultiplied
-//! alpha blending, uniform bind-group layouts, and a growable instance buffer.
+//! alpha blending, parameter bind-group layouts, and a growable instance buffer.
 
 use crate::gpu::shader;
 
@@ -93,13 +93,16 @@ pub fn unfiltered_texture_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
     }
 }
 
-/// A bind-group layout entry for a uniform buffer visible to both render stages.
-pub fn uniform_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
+/// A bind-group layout entry for a draw's parameters (the view, a layer's style) visible to
+/// both render stages: a read-only storage buffer rather than a uniform one, because lavapipe
+/// recompiles a shader whose branches read uniforms each time its pipeline is bound
+/// (`compute::stage_layout` says more).
+pub fn params_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
     wgpu::BindGroupLayoutEntry {
         binding,
         visibility: wgpu::ShaderStages::VERTEX_FRAGMENT,
         ty: wgpu::BindingType::Buffer {
-            ty: wgpu::BufferBindingType::Uniform,
+            ty: wgpu::BufferBindingType::Storage { read_only: true },
             has_dynamic_offset: false,
             min_binding_size: None,
         },
@@ -121,7 +124,7 @@ pub fn storage_entry(binding: u32, stages: wgpu::ShaderStages) -> wgpu::BindGrou
     }
 }
 
-/// The layout of a draw that reads the view uniform (0), its own parameters (1) and a storage
+/// The layout of a draw that reads the view (0), its own parameters (1) and a storage
 /// buffer of records (2: field cells, the probe, the convergence map) in `stages`.
 pub fn view_params_records_layout(
     device: &wgpu::Device,
@@ -130,12 +133,12 @@ pub fn view_params_records_layout(
 ) -> wgpu::BindGroupLayout {
     device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
         label: Some(label),
-        entries: &[uniform_entry(0), uniform_entry(1), storage_entry(2, stages)],
+        entries: &[params_entry(0), params_entry(1), storage_entry(2, stages)],
     })
 }
 
-/// A uniform buffer holding one `T`, created with its contents.
-pub fn uniform_buffer<T: bytemuck::Pod>(
+/// A parameters buffer (see [`params_entry`]) holding one `T`, created with its contents.
+pub fn new_params_buffer<T: bytemuck::Pod>(
     device: &wgpu::Device,
     label: &str,
     value: &T,
@@ -144,23 +147,23 @@ pub fn uniform_buffer<T: bytemuck::Pod>(
     device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
         label: Some(label),
         contents: bytemuck::bytes_of(value),
-        usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
     })
 }
 
-/// Bind group 0 of the stages that read the shared view (binding 0) and a uniform of their own
+/// Bind group 0 of the stages that read the shared view (binding 0) and parameters of their own
 /// (binding 1).
 pub struct ViewAndParams {
     /// The layout (for the pipeline).
     pub layout: wgpu::BindGroupLayout,
-    /// The stage's own uniform.
+    /// The stage's own parameters.
     pub params: wgpu::Buffer,
     /// The bind group.
     pub group: wgpu::BindGroup,
 }
 
 impl ViewAndParams {
-    /// Creates the layout, a zeroed `T` uniform and the bind group, labelled `label`.
+    /// Creates the layout, a zeroed `T` parameters buffer and the bind group, labelled `label`.
     pub fn new<T: bytemuck::Pod + Default>(
         device: &wgpu::Device,
         label: &str,
@@ -168,9 +171,9 @@ impl ViewAndParams {
     ) -> Self {
         let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some(label),
-            entries: &[uniform_entry(0), uniform_entry(1)],
+            entries: &[params_entry(0), params_entry(1)],
         });
-        let params = uniform_buffer(device, label, &T::default());
+        let params = new_params_buffer(device, label, &T::default());
         let group = crate::gpu::buffers_bind_group(device, label, &layout, &[view_buffer, &params]);
         Self {
             layout,

@@ -4,7 +4,7 @@
 
 use super::FrameInfo;
 use super::layer::{Layer, LayerFrame, Legend, LegendItem, SwatchShape};
-use super::pipeline::{color_pass, unfiltered_texture_entry, uniform_buffer, uniform_entry};
+use super::pipeline::{color_pass, new_params_buffer, params_entry, unfiltered_texture_entry};
 use crate::gpu::gpu_data::TrailParams;
 use crate::gpu::shader;
 use crate::scene::{ParticleColor, Scene};
@@ -30,7 +30,7 @@ impl Trails {
     pub fn new(device: &wgpu::Device, scene_format: wgpu::TextureFormat) -> Self {
         let fade_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("trails fade layout"),
-            entries: &[uniform_entry(0)],
+            entries: &[params_entry(0)],
         });
         let composite_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("trails composite layout"),
@@ -75,7 +75,7 @@ impl Trails {
             dst_factor: wgpu::BlendFactor::OneMinusSrcAlpha,
             operation: wgpu::BlendOperation::Add,
         };
-        let params = uniform_buffer(device, "trail params", &TrailParams::default());
+        let params = new_params_buffer(device, "trail params", &TrailParams::default());
         let fade_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("trails fade bind group"),
             layout: &fade_layout,
