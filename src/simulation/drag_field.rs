@@ -45,11 +45,10 @@ impl CoarseField {
 /// About as many cells as a drag frame's coarse field should have: a heatmap that still shows
 /// its contours' shapes (grid ~26 across the view's height; at grid 128, a fifth of the
 /// density), and a drag frame within the 66 ms goal on every preset. Measured on llvmpipe here
-/// (L heatmap, `view --drag-target`, best of two runs): 3000 cells 67.5 ms on the sigmas preset
-/// and 70 on unequal, 1500 cells 63–64, 1000 cells 61. The pass's cost in the frame is several
-/// times its own kernel time (~5 ms at 3000 cells): on lavapipe the frame's dispatch and the
-/// heatmap that reads its cells serialize work the frame otherwise overlaps (README,
-/// "Performance").
+/// (L heatmap, `view --drag-target`, best of two runs; issue 21's fourth session): 3000 cells
+/// 67.5 ms on the sigmas preset and 70 on unequal, 1500 cells 63–64, 1000 cells 61; after the
+/// kernels' parameters moved out of uniforms (lavapipe recompiled them at every bind:
+/// `compute::stage_layout`), 3000 cells 58–59 ms and 1000 cells 52–54.
 pub const COARSE_CELLS: u32 = 1000;
 
 /// How much coarser than `layout` a drag frame's field is: the smallest factor that brings it
