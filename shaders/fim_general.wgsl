@@ -96,7 +96,7 @@ fn evaluate_general_point(p: GeneralPointInput, damping: f32, panel_nodes: u32, 
 
 // The grid's metric, fixed per pipeline (src/compute/general.rs builds one `grid` pipeline per
 // metric): a pipeline constant lets the compiler drop the other metric's code. With the metric
-// read from the uniform instead, both branches' code and private arrays sat in every invocation
+// read from the parameters instead, both branches' code and private arrays sat in every invocation
 // and the induced grid ran 1.3× slower on llvmpipe.
 override GRID_METRIC: u32 = METRIC_INDUCED;
 

@@ -5,7 +5,7 @@
 //! `--kernel general`) the general ones; each row names its `kernel`.
 //!
 //! * FIM field over grids × node counts × paths: `gpu` (the WGSL kernel; end-to-end time with
-//!   the uniform upload, dispatch and read-back, and kernel time from timestamp queries where
+//!   the parameter upload, dispatch and read-back, and kernel time from timestamp queries where
 //!   the adapter has them), `cpu-f32-mt` (the f32 mirror on every core), `cpu-f64` (the
 //!   single-threaded reference, small grids only). Each: warm-up, ≥ 5 repeats, median and p95,
 //!   cells per second (kernel time when known, else end-to-end), and the largest relative error

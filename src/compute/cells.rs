@@ -1,5 +1,5 @@
 //! The buffers every cell-evaluating stage (the seed's `fim_field`, the general `fim_general`)
-//! binds the same way: 0 its uniform, 1 the Gauss–Legendre node table, 2 the output
+//! binds the same way: 0 its parameters, 1 the Gauss–Legendre node table, 2 the output
 //! `array<FieldCell>` (also an instance vertex buffer, so the renderer draws it directly),
 //! 3 the per-point inputs. One place allocates them, binds them and reads the cells back.
 
@@ -9,9 +9,9 @@ use crate::gpu::context::{GpuContext, GpuError};
 use crate::gpu::gpu_data::FieldCell;
 use crate::math::QuadratureRule;
 
-/// A stage's uniform, node table, output cells and point inputs, and their bind group.
+/// A stage's parameters, node table, output cells and point inputs, and their bind group.
 pub struct CellBuffers {
-    /// The stage's uniform (binding 0).
+    /// The stage's parameters (binding 0).
     pub params: wgpu::Buffer,
     /// The n-point Gauss–Legendre rule (binding 1).
     pub nodes: wgpu::Buffer,
@@ -29,7 +29,7 @@ pub struct CellBuffers {
 
 impl CellBuffers {
     /// Allocates for `capacity` cells (at least 1) under `layout` (see
-    /// [`super::stage_layout`] with `[true, false, true]`): a uniform of `params_bytes`, inputs
+    /// [`super::stage_layout`] with `[true, false, true]`): parameters of `params_bytes`, inputs
     /// of `input_bytes` each, the node table of `rule`. Labels start with `label`.
     pub fn new(
         ctx: &GpuContext,
@@ -72,7 +72,7 @@ impl CellBuffers {
     }
 }
 
-/// A cell-evaluating stage's uniform of `params_bytes`, its output cells for `capacity` cells
+/// A cell-evaluating stage's parameters of `params_bytes`, its output cells for `capacity` cells
 /// (also an instance vertex buffer: the ellipse and arrow pipelines read cells as instance
 /// data) and its per-point inputs of `input_bytes` each, labelled `label …`.
 pub fn stage_buffers(

@@ -35,10 +35,12 @@
 //! most cells run to the cap, the capture takes 15.5 s (35 s before).
 //!
 //! In the frame loop, at [`FRAME_BUDGET_CPU`] cell-steps per frame, a filling split map adds
-//! ~8–9 ms to the viewer's median, nearly all compute and read-back: the map is drawn into the
-//! renderer's backdrop, and a frame repaints only the rows of cells its dispatch advanced
-//! ([`ConvergenceMap::changed_since`]; drawing the whole map, a full-canvas fragment pass, cost
-//! ~10 ms a frame on llvmpipe).
+//! 2.6–4.4 ms to the viewer's median: the map is drawn into the renderer's backdrop, and a frame
+//! repaints only the rows of cells its dispatch advanced ([`ConvergenceMap::changed_since`];
+//! drawing the whole map, a full-canvas fragment pass, cost ~10 ms a frame on llvmpipe). It
+//! added 8–9 ms while the kernel's parameters were a uniform buffer, which lavapipe recompiled
+//! the kernel for at every dispatch ([`super::stage_layout`]): a dispatch of one cell for one
+//! step cost the frame as much as the whole budget.
 //!
 //! Progress (cells still running) is read back asynchronously: a frame copies the atomic
 //! counter of ended cells into a staging buffer, a later frame maps it and a later one reads
@@ -70,9 +72,9 @@ pub const KAPPA_MAX: f64 = 1e4;
 /// size on every side (or the model).
 pub const LEAVE_MARGIN: f64 = 2.0;
 /// gd cell-steps per frame on a CPU adapter (llvmpipe). Chosen when a gd update cost ~40 µs
-/// on this 2-core machine; since the union pass a filling split map of side 128 at this budget
-/// adds 8–9 ms to the viewer's frame median (issue 21's third session), almost all of it this
-/// compute (its drawing is a few repainted rows).
+/// on this 2-core machine. A chunk is at least one workgroup ([`WORKGROUP_SIZE`] cells), so
+/// while every cell still runs a frame advances 64 cells whatever the budget; a filling split
+/// map of side 128 adds 2.6–4.4 ms to the viewer's frame median (issue 21's fourth session).
 pub const FRAME_BUDGET_CPU: u32 = 600;
 /// Cost of an ngd update in gd updates (F's pass, refined where F is nearly singular, on top
 /// of the loss pass): measured ~3–4× on llvmpipe.
@@ -172,7 +174,7 @@ impl MapSpec {
         self.cells() * self.maps.len() as u32
     }
 
-    /// The kernel's uniform (chunk fields zero: [`ConvergenceMap`] sets them per dispatch),
+    /// The kernel's parameters (chunk fields zero: [`ConvergenceMap`] sets them per dispatch),
     /// with the floating origin at `view_min` as in
     /// [`general_grid_params`](crate::gpu::general_data::general_grid_params).
     pub fn params(&self, panel_nodes: u32) -> ConvergenceParams {
@@ -536,7 +538,7 @@ impl ConvergenceMap {
 
     /// The frame loop's share: one chunk of about `budget` cell-steps (each cell of the chunk
     /// gets `min(steps_per_frame, 16)` updates), nothing once the map is done. Never waits:
-    /// the progress counter is copied, mapped and read over later frames. The queue's uniform
+    /// the progress counter is copied, mapped and read over later frames. The queue's parameters
     /// write lands before `encoder` is submitted, so call this at most once per submission.
     /// Returns whether it dispatched.
     pub fn advance(

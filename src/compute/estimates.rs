@@ -64,7 +64,7 @@ impl EstimateCell {
 const _: () = assert!(size_of::<EstimateParams>() == 16);
 const _: () = assert!(size_of::<EstimateCell>() == 32);
 
-/// The compiled stage: one layout (uniform, inputs, cells, words) and its three entry points.
+/// The compiled stage: one layout (parameters, inputs, cells, words) and its three entry points.
 pub struct EstimatesPipeline {
     layout: wgpu::BindGroupLayout,
     estimates: wgpu::ComputePipeline,
@@ -134,7 +134,7 @@ fn run(
     read_cells: bool,
 ) -> Result<Vec<u8>, GpuError> {
     let device = &ctx.device;
-    let uniform = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+    let params_buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
         label: Some("estimates params"),
         contents: bytemuck::bytes_of(params),
         usage: wgpu::BufferUsages::STORAGE,
@@ -152,7 +152,7 @@ fn run(
         device,
         "estimates bind group",
         &pipeline.layout,
-        &[&uniform, &inputs, &cells, &words],
+        &[&params_buffer, &inputs, &cells, &words],
     );
     let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
         label: Some("estimates"),

@@ -2,9 +2,9 @@
 //! the render pipelines read directly (or only its target-dependent half, when only the target
 //! moved), or a list of points for `fisherflow fim --device gpu`.
 //!
-//! [`FimFieldPipeline`] is built once per device. [`FieldData`] owns the uniform, the node
+//! [`FimFieldPipeline`] is built once per device. [`FieldData`] owns the parameters, the node
 //! table and the output buffer for one grid capacity; re-dispatching for a new σ, target or
-//! view only rewrites the uniform. Reading back ([`FieldData::read_cells`]) is for tests, the
+//! view only rewrites the parameters. Reading back ([`FieldData::read_cells`]) is for tests, the
 //! CLI and the benchmark; the viewer never does it.
 
 use super::cells::CellBuffers;

@@ -2,13 +2,13 @@
 //! F, ∇L, L and the natural gradient at a list of points (each with its own model, slice and
 //! optional target), into the seed's `FieldCell` records.
 //!
-//! [`GeneralPipeline`] is built once per device; [`GeneralData`] owns the uniforms, the node
+//! [`GeneralPipeline`] is built once per device; [`GeneralData`] owns the parameter buffers, the node
 //! table, the inputs and the output for one capacity. Two entry points write the same cells:
 //! `points` (a list, [`GeneralData::encode`], [`evaluate_general_points`]) and `grid` (one
 //! slice over a view with a floating origin, [`GeneralData::encode_grid`] with
 //! [`general_grid_params`](crate::gpu::general_data::general_grid_params),
-//! [`evaluate_general_grid`]). The grid's uniform lives in bind group 1 so that both entry
-//! points share group 0 (uniform, nodes, cells, inputs) and one shader module.
+//! [`evaluate_general_grid`]). The grid's parameters live in bind group 1 so that both entry
+//! points share group 0 (parameters, nodes, cells, inputs) and one shader module.
 //!
 //! # The f32 rule (the f64 rule of `math::general`, cut to what f32 needs)
 //! * responsibilities as logistics of the quadratic log-ratio ℓ (never a ratio of densities);
@@ -119,7 +119,7 @@
 //! general `points` on the same cells 21 µs/point (these figures predate the register walk of
 //! the windows, which removed the window arrays; `fisherflow bench --presets all` measures the
 //! kernel as it is now).
-//! Earlier in the run, other presets relative to the seed kernel (metric read from the uniform,
+//! Earlier in the run, other presets relative to the seed kernel (metric read from the parameters,
 //! since replaced by the pipeline constant, ~1.3× faster): half-plane 20×/17× (induced/profiled),
 //! (π, μ1) 38×/45×, (σ1, σ2) 71×/91×, (μ1, σ2) 66×/86×, (μ1, μ2) at π = 0.3 70×/91×.
 //!
@@ -151,7 +151,7 @@ pub struct GeneralPipeline {
     points_pipeline: wgpu::ComputePipeline,
     /// `grid` with the pipeline constant GRID_METRIC = 0 (induced) and 1 (profiled): each
     /// compiled without the other metric's code (1.3× faster on llvmpipe than reading the
-    /// metric from the uniform).
+    /// metric from the parameters).
     grid_pipelines: [wgpu::ComputePipeline; 2],
     /// `grid_target`: the target's half of cells `grid` wrote (either metric).
     grid_target_pipeline: wgpu::ComputePipeline,
@@ -168,7 +168,7 @@ impl GeneralPipeline {
         );
         let [points_pipeline] =
             super::stage_pipelines(device, &bind_group_layout, "fim_general.wgsl", ["points"]);
-        // Group 1: the grid's uniform alone.
+        // Group 1: the grid's parameters alone.
         let grid_layout = super::stage_layout(
             device,
             "fim_general grid layout",
@@ -289,7 +289,7 @@ impl GeneralData {
         self.buffers.panel_nodes
     }
 
-    /// Writes the grid uniform (`panel_nodes` set from the node table) and records the `grid`
+    /// Writes the grid's parameters (`panel_nodes` set from the node table) and records the `grid`
     /// dispatch of `params.cell_count` cells into `encoder`. Cell i's `theta` is its offset from
     /// the grid's origin (see [`GeneralGridParams`]).
     pub fn encode_grid(
@@ -358,7 +358,7 @@ impl GeneralData {
         self.buffers.capacity
     }
 
-    /// Uploads the inputs, writes the uniform and records the `points` dispatch into `encoder`
+    /// Uploads the inputs, writes the parameters and records the `points` dispatch into `encoder`
     /// (induced metric).
     pub fn encode(
         &self,
@@ -455,7 +455,7 @@ pub fn evaluate_general_grid_retargeted(
     let pipeline = GeneralPipeline::new(&ctx.device);
     let data = GeneralData::new(ctx, &pipeline, first.cell_count, rule)?;
     for (params, target_only) in [(first, false), (second, true)] {
-        // One submission each: the second pass's uniform write must follow the first pass.
+        // One submission each: the second pass's parameter write must follow the first pass.
         let mut encoder = ctx
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {

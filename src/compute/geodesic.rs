@@ -4,7 +4,7 @@
 //! instance vertex buffer, so the frame loop never reads it back.
 //!
 //! [`GeodesicPipeline`] (the three entry points `start`, `step`, `ring` on one layout) is built
-//! once per device; [`GeodesicData`] owns the uniform, node table, states and segments for one
+//! once per device; [`GeodesicData`] owns the parameters, node table, states and segments for one
 //! capacity. One ball is `start`, then steps × `SUBSTEP_BUDGET` dispatches of `step` (one RK4
 //! substep each, so no invocation runs into lavapipe's per-invocation loop limit), then `ring`,
 //! all in one compute pass. [`evaluate_geodesic_ball`] runs it and reads the segments back (tests, benchmarks).
@@ -72,7 +72,7 @@ impl GeodesicPipeline {
     /// The three pipelines of a family's geodesic shader (its `evaluate` over
     /// `common/geodesic_scheme.wgsl`).
     pub fn for_shader(device: &wgpu::Device, shader: &str) -> Self {
-        // 0 uniform, 1 node table (read), 2 states, 3 segments.
+        // 0 parameters, 1 node table (read), 2 states, 3 segments.
         let layout = super::stage_layout(
             device,
             "geodesic layout",
@@ -179,7 +179,7 @@ impl GeodesicData {
         &self.segments
     }
 
-    /// Writes the uniform and records the ball's dispatches into `encoder`. `params.rays` and
+    /// Writes the parameters and records the ball's dispatches into `encoder`. `params.rays` and
     /// `params.steps` must equal this data's shape.
     pub fn encode(
         &self,

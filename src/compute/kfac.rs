@@ -58,7 +58,7 @@ pub struct KfacGpu {
 impl KfacGpu {
     /// Compiles the shader and builds both pipelines.
     pub fn new(device: &wgpu::Device) -> Self {
-        // 0 uniform, 1 weights (read), 2 nodes (read), 3 records, 4 output.
+        // 0 parameters, 1 weights (read), 2 nodes (read), 3 records, 4 output.
         let layout = super::stage_layout(
             device,
             "kfac layout",
@@ -135,7 +135,7 @@ impl KfacGpu {
         });
         let max_groups = device.limits().max_compute_workgroups_per_dimension;
         let mut out = Vec::with_capacity(3);
-        // One uniform and output buffer per layer, all recorded in one submission.
+        // One parameter and output buffer per layer, all recorded in one submission.
         let mut layer_buffers = Vec::with_capacity(3);
         let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
             label: Some("kfac blocks"),
@@ -149,7 +149,7 @@ impl KfacGpu {
                 d_out: layer.d_out as u32,
                 _pad: [0; 3],
             };
-            let uniform = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            let params_buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: Some("kfac params"),
                 contents: bytemuck::bytes_of(&params),
                 usage: wgpu::BufferUsages::STORAGE,
@@ -164,7 +164,7 @@ impl KfacGpu {
                 device,
                 "kfac bind group",
                 &self.layout,
-                &[&uniform, &weights, &node_buffer, &rows, &output],
+                &[&params_buffer, &weights, &node_buffer, &rows, &output],
             );
             let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
                 label: Some("kfac"),
@@ -183,7 +183,7 @@ impl KfacGpu {
             pass.set_pipeline(&self.accumulate);
             pass.dispatch_workgroups(x, y, 1);
             drop(pass);
-            layer_buffers.push((output, uniform, bind_group));
+            layer_buffers.push((output, params_buffer, bind_group));
         }
         ctx.queue.submit([encoder.finish()]);
         for (index, layer) in net.layers.iter().enumerate() {

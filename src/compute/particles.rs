@@ -3,7 +3,7 @@
 //!
 //! [`ParticlePipeline`] is built once per device; [`ParticleData`] owns the buffers for one
 //! particle count. [`ParticleData::spawn`] seeds every particle (its own submission, since its
-//! uniform differs from the steps'), [`ParticleData::encode_steps`] records steps. Reading
+//! parameters differ from the steps'), [`ParticleData::encode_steps`] records steps. Reading
 //! back is for tests, `fisherflow trace` and the benchmark only.
 //!
 //! General mode: fill the seed's fields (view, dt, speed cap, converge radius, …) as usual and
@@ -37,7 +37,7 @@ pub struct ParticlePipeline {
 impl ParticlePipeline {
     /// Compiles the shader.
     pub fn new(device: &wgpu::Device) -> Self {
-        // Bindings: the uniform, the node table, the particles read, the particles written.
+        // Bindings: the parameters, the node table, the particles read, the particles written.
         let layout = super::stage_layout(
             device,
             "particles layout",
@@ -70,7 +70,7 @@ impl ParticlePipeline {
     }
 }
 
-/// Particle buffers (ping-pong), uniforms and bind groups for one particle count.
+/// Particle buffers (ping-pong), parameter buffers and bind groups for one particle count.
 pub struct ParticleData {
     buffers: [wgpu::Buffer; 2],
     step_params: wgpu::Buffer,
@@ -113,7 +113,7 @@ impl ParticleData {
             })
         };
         let buffers = [buffer("particles A"), buffer("particles B")];
-        let uniform = |label| {
+        let params_buffer = |label| {
             device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some(label),
                 size: size_of::<FlowParams>() as u64,
@@ -121,8 +121,8 @@ impl ParticleData {
                 mapped_at_creation: false,
             })
         };
-        let step_params = uniform("flow step params");
-        let spawn_params = uniform("flow spawn params");
+        let step_params = params_buffer("flow step params");
+        let spawn_params = params_buffer("flow spawn params");
         let nodes = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("flow gauss-legendre nodes"),
             contents: bytemuck::cast_slice(&rule.panel_rule().table_f32()),
@@ -211,7 +211,7 @@ impl ParticleData {
         }
     }
 
-    /// Writes the step uniform and records `steps` steps. After each step, `after_step` may
+    /// Writes the step's parameters and records `steps` steps. After each step, `after_step` may
     /// record work on the new state (trace copies it out). With a timer, step k writes its
     /// pass's start and end into timestamp pair k (the benchmark).
     #[allow(clippy::too_many_arguments)]

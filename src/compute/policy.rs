@@ -36,7 +36,7 @@ pub struct PolicyParams {
 }
 
 impl PolicyParams {
-    /// The uniform of `system` with damping λ (grid and count unset).
+    /// The parameters of `system` with damping λ (grid and count unset).
     pub fn new(system: &System, damping: f64) -> Self {
         Self {
             plant: PolicyPlant::new(system, damping),
@@ -78,7 +78,7 @@ impl PolicyPipeline {
     }
 }
 
-/// The uniform, the output cells (also an instance vertex buffer, as every field's) and the
+/// The parameters, the output cells (also an instance vertex buffer, as every field's) and the
 /// point list, for one capacity.
 pub struct PolicyData {
     params: wgpu::Buffer,
@@ -136,7 +136,7 @@ impl PolicyData {
         &self.cells
     }
 
-    /// Writes the uniform (and, with `points`, the gains; `params.use_points` and
+    /// Writes the parameters (and, with `points`, the gains; `params.use_points` and
     /// `cell_count` are then set from them) and records the dispatch.
     pub fn encode(
         &self,

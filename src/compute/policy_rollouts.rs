@@ -105,7 +105,7 @@ pub fn estimate_on_gpu(
         _pad: [0; 2],
     };
     let device = &ctx.device;
-    let uniform = wgpu::util::DeviceExt::create_buffer_init(
+    let params_buffer = wgpu::util::DeviceExt::create_buffer_init(
         device,
         &wgpu::util::BufferInitDescriptor {
             label: Some("policy rollouts params"),
@@ -123,7 +123,7 @@ pub fn estimate_on_gpu(
         device,
         "policy rollouts bind group",
         &pipeline.layout,
-        &[&uniform, &partials],
+        &[&params_buffer, &partials],
     );
     let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
         label: Some("policy rollouts"),

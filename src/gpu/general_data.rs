@@ -1,5 +1,5 @@
-//! Byte layouts of the general model's kernel (`shaders/fim_general.wgsl`): the uniform and
-//! the per-point input of the `points` entry point, and the uniform of the `grid` entry point
+//! Byte layouts of the general model's kernel (`shaders/fim_general.wgsl`): the parameters and
+//! the per-point input of the `points` entry point, and the parameters of the `grid` entry point
 //! ([`GeneralGridParams`], built by [`general_grid_params`]). The output is the seed's
 //! [`FieldCell`](super::gpu_data::FieldCell) (see the shader's header for the fields whose
 //! meaning differs). Kept apart from [`gpu_data`](super::gpu_data) so the general stage's

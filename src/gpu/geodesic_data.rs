@@ -1,6 +1,6 @@
 //! Byte layouts and constants of the geodesic ball's kernel (`shaders/geodesic.wgsl`) and its
 //! drawing (`shaders/geodesic_ball.wgsl`), and [`ball_frame`]/[`geodesic_params`], which form
-//! the kernel's uniform in f64 at the probe: the start directions M = F^{-1/2}, the
+//! the kernel's parameters in f64 at the probe: the start directions M = F^{-1/2}, the
 //! accumulation basis and μ2 − μ1. The f64 mirror (`cpu::geodesic`) uses the same frame, so
 //! both shoot the same directions.
 
@@ -35,7 +35,7 @@ pub const SUBSTEP_BUDGET: u32 = 4;
 /// Steps per geodesic the viewer's ball uses (each a dispatch; the path has steps + 1 points).
 pub const DEFAULT_STEPS: u32 = 32;
 
-/// Must match `GeodesicParams` in `shaders/common/geodesic_scheme.wgsl` (uniform, 128 bytes).
+/// Must match `GeodesicParams` in `shaders/common/geodesic_scheme.wgsl` (parameters, 128 bytes).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
 pub struct GeodesicParams {
@@ -110,7 +110,7 @@ pub struct GeodesicSegment {
     pub flags: u32,
 }
 
-/// Must match `BallStyle` in `shaders/geodesic_ball.wgsl` (uniform, 64 bytes).
+/// Must match `BallStyle` in `shaders/geodesic_ball.wgsl` (parameters, 64 bytes).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
 pub struct BallStyle {
@@ -217,7 +217,7 @@ pub struct BallSpec {
     pub steps: u32,
 }
 
-/// The kernel's uniform for `spec` (`panel_nodes` left 0: the dispatch sets it), or None where
+/// The kernel's parameters for `spec` (`panel_nodes` left 0: the dispatch sets it), or None where
 /// [`ball_frame`] is None.
 pub fn geodesic_params(spec: &BallSpec, rule: &QuadratureRule) -> Option<GeodesicParams> {
     let frame = ball_frame(&spec.base, &spec.slice, spec.probe, rule)?;
@@ -250,7 +250,7 @@ pub fn policy_ball_frame(
     frame_of(plane.metric(probe))
 }
 
-/// The kernel's uniform for a ball of Fisher–Rao radius `radius` on the policy plane of
+/// The kernel's parameters for a ball of Fisher–Rao radius `radius` on the policy plane of
 /// `system` about the gains `probe` (`geodesic_policy.wgsl`), or None where
 /// [`policy_ball_frame`] is.
 pub fn policy_geodesic_params(

@@ -365,7 +365,7 @@ pub struct OutsideParams {
     pub line_px: f32,
     /// x − y (physical pixels) of one hatch line.
     pub phase_px: f32,
-    /// Padding to the uniform's 16-byte alignment.
+    /// Padding to a multiple of 16 bytes.
     pub _pad: f32,
 }
 
@@ -384,7 +384,7 @@ pub struct EllipseParams {
     /// Which matrix the glyphs draw: 0 F, 1 the population EF (`ELLIPSE_SOURCE_*` of
     /// `shaders/ellipses.wgsl`).
     pub source: u32,
-    /// Padding to the uniform's 16-byte alignment.
+    /// Padding to a multiple of 16 bytes.
     pub _pad: [u32; 3],
 }
 

@@ -1,6 +1,6 @@
 //! The byte layout every policy-plane kernel shares (`PolicyPlant` in
 //! `shaders/common/policy.wgsl`): the plant, its cost weights, the start distribution and the
-//! exploration σ in f32, which the field, flow, geodesic and convergence uniforms embed.
+//! exploration σ in f32, which the field, flow, geodesic and convergence parameters embed.
 
 use bytemuck::{Pod, Zeroable};
 

@@ -58,7 +58,7 @@ pub fn step_ticks(max_steps: u32) -> Vec<String> {
         .collect()
 }
 
-/// The layer: pipeline, uniform, the bind group of the current map's buffer.
+/// The layer: pipeline, parameters, the bind group of the current map's buffer.
 pub struct ConvergenceLayer {
     pipeline: wgpu::RenderPipeline,
     layout: wgpu::BindGroupLayout,
@@ -90,7 +90,7 @@ struct MapInputs {
     buffer: wgpu::Buffer,
     /// Bumped when the changed cells are not known (the map is then drawn afresh).
     epoch: u64,
-    /// The view uniform's inputs.
+    /// The view parameters' inputs.
     camera: crate::scene::Camera,
     size_px: [f32; 2],
     px_per_point: f32,

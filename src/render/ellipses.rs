@@ -10,7 +10,7 @@
 //! Source: with the scene's `estimates.grid_ellipses` = EF the glyphs are δᵀEF(θ)δ = ε instead,
 //! EF = E_{p*}[s sᵀ] the population empirical Fisher the field kernels store in each cell
 //! (`FieldCell::empirical`), at the same ε, coloured by κ(EF): where p_θ = p* (at θ*) the two
-//! layers agree, away from it EF ≠ F ([`source_code`] is the uniform's flag).
+//! layers agree, away from it EF ≠ F ([`source_code`] is the parameters' flag).
 //!
 //! The layer's pixels are drawn into a cache and composited: the glyphs, and over them the
 //! region outside the model ([`super::outside`]), whose fill and hatch a static frame then
@@ -138,7 +138,7 @@ fn source_name(source: EllipseSource) -> &'static str {
 }
 
 impl EllipseRenderer {
-    /// Builds the pipeline; `view_buffer` is the shared view uniform.
+    /// Builds the pipeline; `view_buffer` is the shared view parameters.
     pub fn new(setup: &LayerSetup<'_>) -> Self {
         let (device, view_buffer, format) = (setup.device, setup.view_buffer, setup.format);
         let bindings = ViewAndParams::new::<EllipseParams>(device, "ellipses", view_buffer);

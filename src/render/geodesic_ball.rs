@@ -4,7 +4,7 @@
 //!
 //! How: the circle and spokes are drawn straight from the simulation's segment buffer
 //! (`shaders/geodesic.wgsl` writes it, `shaders/geodesic_ball.wgsl` reads it as instances),
-//! placed by one uniform, the probe's offset from the view centre formed in f64 each frame — a
+//! placed by one parameter buffer, the probe's offset from the view centre formed in f64 each frame — a
 //! pan never recomputes the ball. The ellipse is a CPU polyline (f64, from the F^{-1/2} the
 //! simulation computed for the ball's start directions) through the shared line pipeline.
 
@@ -46,7 +46,7 @@ pub struct GeodesicBallLayer {
 }
 
 impl GeodesicBallLayer {
-    /// Builds the segment pipeline (view + style uniforms) and the ellipse's line pipeline.
+    /// Builds the segment pipeline (view + style parameters) and the ellipse's line pipeline.
     pub fn new(setup: &LayerSetup<'_>) -> Self {
         let (device, view_buffer, format) = (setup.device, setup.view_buffer, setup.format);
         let group = ViewAndParams::new::<BallStyle>(device, "geodesic ball", view_buffer);

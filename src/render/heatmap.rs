@@ -505,7 +505,7 @@ struct HeatKey {
 }
 
 impl HeatmapLayer {
-    /// Builds the pipeline; `view_buffer` is the shared view uniform.
+    /// Builds the pipeline; `view_buffer` is the shared view parameters.
     pub fn new(setup: &LayerSetup<'_>) -> Self {
         let (device, view_buffer) = (setup.device, setup.view_buffer);
         // Both draw into the backdrop, in the canvas's format (the same blending as on it).

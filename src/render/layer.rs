@@ -1,4 +1,4 @@
-//! The shape every drawable layer shares: `prepare` (write this frame's uniforms and instance
+//! The shape every drawable layer shares: `prepare` (write this frame's parameters and instance
 //! lists), `draw` (record into the scene pass) and `legend` (what the overlay says about it).
 //! The renderer keeps its layers in one ordered list ([`super::SceneRenderer`]'s
 //! `layers_mut`), drawn back to front; a new overlay is one new file implementing [`Layer`]
@@ -38,15 +38,15 @@ pub enum Placement {
     Backdrop(Option<u64>),
 }
 
-/// What every layer is built from: the device, the view uniform (its buffer, and the bind
+/// What every layer is built from: the device, the view parameters (their buffer, and the bind
 /// group and layout the instanced-quad layers bind alone) and the canvas format.
 #[derive(Clone, Copy)]
 pub struct LayerSetup<'a> {
     /// The device.
     pub device: &'a wgpu::Device,
-    /// The view uniform.
+    /// The view parameters.
     pub view_buffer: &'a wgpu::Buffer,
-    /// The layout of a bind group holding only the view uniform.
+    /// The layout of a bind group holding only the view parameters.
     pub view_layout: &'a wgpu::BindGroupLayout,
     /// That bind group.
     pub view_group: &'a wgpu::BindGroup,
@@ -100,7 +100,7 @@ pub trait Layer {
     /// A short name (debugging, tests).
     fn name(&self) -> &'static str;
 
-    /// Writes this frame's uniforms and instance lists.
+    /// Writes this frame's parameters and instance lists.
     fn prepare(&mut self, frame: &LayerFrame<'_>);
 
     /// Records the layer into the scene pass (nothing when it has nothing to show).

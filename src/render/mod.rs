@@ -5,7 +5,7 @@
 //! 1. derive the field grid from the camera (square cells, origin snapped to multiples of the
 //!    cell size so panning does not shimmer) and let the [`Simulation`] record its compute
 //!    dispatches (field and probe when their inputs changed, the particles' steps);
-//! 2. write the small per-frame uniforms and instance lists (view, ellipse level, axes,
+//! 2. write the small per-frame parameters and instance lists (view, ellipse level, axes,
 //!    markers);
 //! 3. one render pass: clear, tick grid and axes, ellipses (instanced straight from the field
 //!    buffer), handles, probe arrows (read straight from the probe buffer).
@@ -381,7 +381,7 @@ impl SceneRenderer {
         Ok((plan.info, times))
     }
 
-    /// Grid layout and the view uniform (the layers prepare their own data in the draw stage).
+    /// Grid layout and the view parameters (the layers prepare their own data in the draw stage).
     fn plan_frame(
         &mut self,
         ctx: &GpuContext,

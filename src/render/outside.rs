@@ -122,7 +122,7 @@ pub fn outside_params(
     Some(params)
 }
 
-/// The outside's pipeline (drawing into the glyph layer's cache) and its uniform.
+/// The outside's pipeline (drawing into the glyph layer's cache) and its parameters.
 pub struct OutsideDrawing {
     pipeline: wgpu::RenderPipeline,
     params_buffer: wgpu::Buffer,

@@ -7,7 +7,7 @@ use crate::gpu::gpu_data::{Particle, ParticleStyle};
 /// Range of the speed colour map, log10 of Fisher–Rao speed.
 pub const LOG_SPEED_RANGE: (f32, f32) = (-2.0, 1.0);
 
-/// The particle draw pipeline and its style uniform.
+/// The particle draw pipeline and its style parameters.
 pub struct ParticleRenderer {
     pipeline: wgpu::RenderPipeline,
     style_buffer: wgpu::Buffer,

@@ -17,7 +17,7 @@ pub const TRAIL_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba16Float;
 pub struct Trails {
     fade_pipeline: wgpu::RenderPipeline,
     composite_pipeline: wgpu::RenderPipeline,
-    /// The fade pass binds only the uniform, the composite only the texture: a bind group
+    /// The fade pass binds only the parameters, the composite only the texture: a bind group
     /// holding the texture may not be set while the texture is the pass's attachment.
     composite_layout: wgpu::BindGroupLayout,
     fade_group: wgpu::BindGroup,

@@ -1,7 +1,7 @@
 //! Each family's GPU half for the stages that run on either family — the flow, the geodesic
 //! ball and the convergence map — behind one trait and registered in one list
 //! ([`STAGE_FAMILIES`]). A stage asks [`stages_for`] for the canvas's family and calls it: its
-//! uniform's family fields, the shader file of its family half (`geodesic.wgsl` or
+//! parameters' family fields, the shader file of its family half (`geodesic.wgsl` or
 //! `geodesic_policy.wgsl`, …: each the family's `evaluate` over a shared scheme in
 //! `shaders/common/`), its rates. The stages hold one pipeline per shader file, compiled when
 //! first asked for, so a new family is an implementation here and a line in the list, not an
@@ -16,14 +16,14 @@ pub trait StageFamily: Sync {
     /// Whether this family is the one `scene`'s canvas shows.
     fn on_canvas(&self, scene: &Scene) -> bool;
 
-    /// The flow uniform with this family's fields over `base` (the scene's common fields),
+    /// The flow parameters with this family's fields over `base` (the scene's common fields),
     /// and whether the particles run on the mixture's general kernel (which takes Q/2 nodes).
     fn flow_params(&self, scene: &Scene, base: FlowParams) -> (FlowParams, bool);
 
     /// The geodesic ball's family half (a shader of `shaders/`).
     fn ball_shader(&self) -> &'static str;
 
-    /// The ball's start frame and kernel uniform for `key` (None where the probe starts no
+    /// The ball's start frame and kernel parameters for `key` (None where the probe starts no
     /// ball: outside the model, or F there not safely positive definite).
     fn ball(&self, key: &BallKey, rule: &QuadratureRule) -> Option<(BallFrame, GeodesicParams)>;
 

@@ -27,7 +27,7 @@ pub fn uses_seed_kernel(scene: &Scene) -> bool {
     scene.seed_sigma().is_some() && scene.metric == Metric::Induced
 }
 
-/// Everything that determines the field buffer's contents: the kernel's uniform and the node
+/// Everything that determines the field buffer's contents: the kernel's parameters and the node
 /// count.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(super) enum FieldKey {

@@ -1,5 +1,5 @@
 //! The flow's particles: the key that respawns them, the default count per adapter, the
-//! velocity field's uniform and the per-frame step.
+//! velocity field's parameters and the per-frame step.
 
 use super::*;
 
@@ -45,7 +45,7 @@ pub const CONVERGE_RADIUS_SIGMAS: f64 = 0.03;
 /// extent over 32: this is 1/128 of it).
 pub const CONVERGE_RADIUS_POLICY: f64 = 0.25;
 
-/// The flow uniform for a scene (the particles' spawn rectangle is the visible view).
+/// The flow parameters for a scene (the particles' spawn rectangle is the visible view).
 pub fn flow_params(scene: &Scene, view_min: [f64; 2], view_max: [f64; 2]) -> FlowParams {
     let f = &scene.flow;
     let target = scene.target();
