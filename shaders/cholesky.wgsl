@@ -33,7 +33,7 @@ struct CholeskyStep {
     rhs_rows: u32, // 0: right-hand sides are columns, 1: rows (solves only)
 }
 
-@group(0) @binding(0) var<uniform> step: CholeskyStep;
+@group(0) @binding(0) var<storage, read> step: CholeskyStep;
 @group(0) @binding(1) var<storage, read_write> matrix: array<f32>;
 @group(0) @binding(2) var<storage, read_write> rhs: array<f32>;
 @group(0) @binding(3) var<storage, read_write> scratch: array<f32>;

@@ -3,8 +3,10 @@
 //! against K-FAC's two factor solves, timed like the CPU's (`kfac::cost`).
 //!
 //! Every step of the factorization and of the solves is its own dispatch; the step index k
-//! reaches the shader through a dynamic offset into one uniform buffer of 256-byte slots
-//! (written once before the timed submission), so a whole solve is one command buffer.
+//! reaches the shader through a dynamic offset into one read-only storage buffer of 256-byte
+//! slots (written once before the timed submission), so a whole solve is one command buffer. A
+//! storage buffer, not a uniform one: lavapipe recompiles a shader whose loops read a uniform at
+//! every bind (`super::stage_layout`), here at every one of a solve's thousands of steps.
 
 use std::time::Instant;
 
@@ -15,7 +17,7 @@ use crate::gpu::context::{GpuContext, GpuError};
 
 /// Invocations per workgroup; must equal `WORKGROUP_SIZE` in the shader.
 pub const WORKGROUP_SIZE: u32 = 64;
-/// Bytes between uniform slots (wgpu's minimum uniform offset alignment is at most 256).
+/// Bytes between step slots (wgpu's minimum storage offset alignment is at most 256).
 const SLOT: u64 = 256;
 
 /// Must match `CholeskyStep` in `shaders/cholesky.wgsl`.
@@ -82,7 +84,7 @@ impl CholeskyGpu {
                     binding: 0,
                     visibility: wgpu::ShaderStages::COMPUTE,
                     ty: wgpu::BindingType::Buffer {
-                        ty: wgpu::BufferBindingType::Uniform,
+                        ty: wgpu::BufferBindingType::Storage { read_only: true },
                         // One slot per step, chosen per dispatch.
                         has_dynamic_offset: true,
                         min_binding_size: wgpu::BufferSize::new(size_of::<CholeskyStep>() as u64),
@@ -191,10 +193,10 @@ impl CholeskyGpu {
                 slot
             })
             .collect();
-        let uniform = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+        let steps_buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("cholesky steps"),
             contents: &slots,
-            usage: wgpu::BufferUsages::UNIFORM,
+            usage: wgpu::BufferUsages::STORAGE,
         });
         let groups = |p: &Problem| {
             device.create_bind_group(&wgpu::BindGroupDescriptor {
@@ -204,7 +206,7 @@ impl CholeskyGpu {
                     wgpu::BindGroupEntry {
                         binding: 0,
                         resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                            buffer: &uniform,
+                            buffer: &steps_buffer,
                             offset: 0,
                             size: wgpu::BufferSize::new(size_of::<CholeskyStep>() as u64),
                         }),

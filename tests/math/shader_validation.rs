@@ -496,3 +496,73 @@ fn integer_codes_match_the_wgsl_constants() {
     let err = "sideways".parse::<FlowMode>().unwrap_err().to_string();
     assert!(err.contains("natural, euclidean, both"), "{err}");
 }
+
+/// Whether `block` (or a block nested in it) holds a loop.
+fn block_has_loop(block: &naga::Block) -> bool {
+    block.iter().any(|statement| match statement {
+        naga::Statement::Loop { .. } => true,
+        naga::Statement::Block(inner) => block_has_loop(inner),
+        naga::Statement::If { accept, reject, .. } => {
+            block_has_loop(accept) || block_has_loop(reject)
+        }
+        naga::Statement::Switch { cases, .. } => cases.iter().any(|c| block_has_loop(&c.body)),
+        _ => false,
+    })
+}
+
+/// Whether a module both binds a uniform buffer and has a loop anywhere: what lavapipe (Mesa
+/// 22, CI's driver) recompiles at every bind of its pipeline, inlining the uniform values that
+/// bound its loops (`compute::stage_layout`). Conservative: any uniform and any loop.
+fn recompiled_by_lavapipe(module: &naga::Module) -> bool {
+    let uniform = module
+        .global_variables
+        .iter()
+        .any(|(_, g)| g.space == naga::AddressSpace::Uniform);
+    let looped = module
+        .functions
+        .iter()
+        .map(|(_, f)| &f.body)
+        .chain(module.entry_points.iter().map(|e| &e.function.body))
+        .any(block_has_loop);
+    uniform && looped
+}
+
+/// No shader keeps parameters in a uniform buffer and loops: every frame that bound one
+/// compiled it again on lavapipe (a filling convergence map cost 5–8 ms a frame with Mesa's
+/// disk cache warm, 200 ms with it cold). The parameters are read-only storage buffers instead.
+#[test]
+fn no_shader_with_loops_reads_a_uniform_buffer() {
+    let offenders: Vec<&str> = SOURCES
+        .iter()
+        .filter(|(n, _)| !n.starts_with("common/"))
+        .filter(|(name, _)| {
+            let module = naga::front::wgsl::parse_str(&spliced(name)).unwrap();
+            recompiled_by_lavapipe(&module)
+        })
+        .map(|(n, _)| *n)
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "{offenders:?} loop and read a uniform buffer: use var<storage, read> for parameters"
+    );
+    // Controls: a uniform bounding a loop is flagged; the same loop over a storage buffer's
+    // bound, or a uniform in a shader without loops, is not.
+    let parse = |src: &str| naga::front::wgsl::parse_str(src).unwrap();
+    let looped = "struct P { n: u32 }
+        @group(0) @binding(0) var<SPACE> p: P;
+        @group(0) @binding(1) var<storage, read_write> out: array<f32>;
+        @compute @workgroup_size(1) fn main() {
+            for (var i = 0u; i < p.n; i++) { out[i] = 1.0; }
+        }";
+    assert!(recompiled_by_lavapipe(&parse(
+        &looped.replace("SPACE", "uniform")
+    )));
+    assert!(!recompiled_by_lavapipe(&parse(
+        &looped.replace("SPACE", "storage, read")
+    )));
+    let straight = "struct P { x: f32 }
+        @group(0) @binding(0) var<uniform> p: P;
+        @group(0) @binding(1) var<storage, read_write> out: array<f32>;
+        @compute @workgroup_size(1) fn main() { out[0] = p.x; }";
+    assert!(!recompiled_by_lavapipe(&parse(straight)));
+}
