@@ -21,10 +21,10 @@ use crate::gpu::shader;
 /// bindings 1, 2, ….
 ///
 /// The parameters are a read-only *storage* buffer, not a uniform one: Mesa's lavapipe (22.x,
-/// what CI and llvmpipe users run) "inlines" uniform values that steer loops and branches (a
-/// kernel's node count, a map's step count) by recompiling the shader with them as constants,
-/// and it does so every time the pipeline is bound, with no cache of its own: every dispatch
-/// of such a kernel compiled it again. With Mesa's disk cache warm that cost ~5–20 ms a
+/// what CI and llvmpipe users run) "inlines" the uniform values that bound a shader's loops (a
+/// kernel's node count, a map's step count) by recompiling the shader with them as constants
+/// (`update_inline_shader_state` in `lvp_execute.c`), and it does so every time the pipeline
+/// is bound, with no cache of its own: every dispatch of such a kernel compiled it again. With Mesa's disk cache warm that cost ~5–20 ms a
 /// frame (a frame with a convergence map or a flow on, a drag on a general slice); with it
 /// cold (`MESA_SHADER_CACHE_DISABLE=true`, or a first run) 200–1000 ms. Storage buffers are
 /// never inlined. On other drivers the two kinds cost the same for a few scalars.

@@ -95,7 +95,7 @@ pub fn unfiltered_texture_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
 
 /// A bind-group layout entry for a draw's parameters (the view, a layer's style) visible to
 /// both render stages: a read-only storage buffer rather than a uniform one, because lavapipe
-/// recompiles a shader whose branches read uniforms each time its pipeline is bound
+/// recompiles a shader whose loop bounds read uniforms each time its pipeline is bound
 /// (`compute::stage_layout` says more).
 pub fn params_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
     wgpu::BindGroupLayoutEntry {
