@@ -4,7 +4,7 @@
 // kfac::fisher::cholesky_factor / cholesky_apply.
 //
 // The factorization is the unblocked right-looking algorithm, two dispatches per column k
-// (the column index comes from a dynamic uniform offset, one 256-byte slot per k):
+// (the column index comes from a dynamic offset into the step buffer, one 256-byte slot per k):
 // * `scale_column`: L[i][k] = A[i][k] / √A[k][k] for i > k (A[k][k] itself is left alone, so
 //   no invocation reads what another writes);
 // * `update_trailing`: A[i][j] −= L[i][k]·L[j][k] for k < j ≤ i (the lower triangle of the

@@ -1,5 +1,5 @@
 // The 2-D view shared by every render pipeline: world (slice coordinates) to clip space.
-// Rust twin: `ViewUniform` in src/gpu/gpu_data.rs, filled by src/render/mod.rs from the
+// Rust twin: `ViewParams` in src/gpu/gpu_data.rs, filled by src/render/mod.rs from the
 // scene's camera.
 //
 // Display units: a slice whose axes have different units (π against μ1) is drawn with unequal

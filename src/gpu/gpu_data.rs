@@ -327,7 +327,7 @@ const _: () = assert!(std::mem::size_of::<PointInput>() == 32);
 /// Must match `View` in `shaders/common/view.wgsl`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
-pub struct ViewUniform {
+pub struct ViewParams {
     /// World point at the canvas centre (f32: only the particles, which live in absolute
     /// coordinates, use it; everything else is drawn as offsets from the centre).
     pub center: [f32; 2],
@@ -438,7 +438,7 @@ pub struct MarkerInstance {
     pub ring: [f32; 4],
 }
 
-const _: () = assert!(std::mem::size_of::<ViewUniform>() == 48);
+const _: () = assert!(std::mem::size_of::<ViewParams>() == 48);
 const _: () = assert!(std::mem::size_of::<EllipseParams>() == 32);
 const _: () = assert!(std::mem::size_of::<OutsideParams>() == 112);
 const _: () = assert!(std::mem::size_of::<ArrowParams>() == 64);

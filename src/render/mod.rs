@@ -34,7 +34,7 @@ pub mod race;
 pub mod trails;
 
 use crate::gpu::context::{GpuContext, GpuError};
-use crate::gpu::gpu_data::{ParticleStyle, ViewUniform};
+use crate::gpu::gpu_data::{ParticleStyle, ViewParams};
 use crate::scene::{Camera, ParticleColor, Scene};
 use crate::simulation::{GridLayout, ParticleKey, Simulation};
 use colormap::{linear_rgba, palette};
@@ -192,7 +192,7 @@ impl SceneRenderer {
             label: Some("view layout"),
             entries: &[params_entry(0)],
         });
-        let view_buffer = new_params_buffer(device, "view", &ViewUniform::default());
+        let view_buffer = new_params_buffer(device, "view", &ViewParams::default());
         let view_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("view bind group"),
             layout: &view_layout,
@@ -395,7 +395,7 @@ impl SceneRenderer {
         let layout = GridLayout::for_view(scene, size, grid);
         let camera = &scene.camera;
         let world_per_px = camera.world_per_pixel(size[1]);
-        let view = ViewUniform {
+        let view = ViewParams {
             center: [camera.center[0] as f32, camera.center[1] as f32],
             ndc_per_world: [
                 (2.0 / (size[0] as f64 * world_per_px)) as f32,

@@ -92,7 +92,7 @@ fn wgsl_struct_sizes_match_gpu_data() {
         ("ellipses.wgsl", "EllipseParams", size_of::<EllipseParams>()),
         ("outside.wgsl", "OutsideParams", size_of::<OutsideParams>()),
         ("arrows.wgsl", "ArrowParams", size_of::<ArrowParams>()),
-        ("lines.wgsl", "View", size_of::<ViewUniform>()),
+        ("lines.wgsl", "View", size_of::<ViewParams>()),
         (
             "particle_draw.wgsl",
             "ParticleStyle",
