@@ -34,6 +34,11 @@ const PARAM_SIGMA2: u32 = 4u;
 // around the vertex (s = 1/√(2|a|)): the f64 rule's levels.
 const GRADE_NEAR: f32 = 3.0;
 const GRADE_FAR: f32 = 12.0;
+// A switch's ±GRADE_NEAR neighbours join a union window's edges only where its width is at most
+// this fraction of the narrowest σ (see union_splits).
+const UNION_GRADE_LIMIT: f32 = 0.5;
+// A centre or window end this close (in the narrowest σ) below a switch split yields to it.
+const UNION_YIELD: f32 = 0.25;
 // The tail bound of the truncation rule Q(T)·(1 + T²)² ≤ TAIL·m² (m the smallest positive
 // weight): f32 resolves ~1e-7 relative, and λ_min (relative 1e-3 up to κ = 1e3) needs the tail
 // at most ~1e-10 of λ_max; 1e-12 keeps a margin (T ≈ 8.6 at m = ½, 9.9 at m = 1e-3).
@@ -154,7 +159,7 @@ fn node_state(m: Mixture, y: f32) -> NodeState {
     let l = lphi + m.logit_w;
     let e = exp(-abs(l));
     let near = 1.0 / (1.0 + e);
-    let far = e / (1.0 + e);
+    let far = e * near;
     s.r = select(vec2<f32>(far, near), vec2<f32>(near, far), l >= 0.0);
     s.log_ratio = l;
     s.tail = e;
@@ -426,26 +431,32 @@ fn fisher_pass(m: Mixture, slice: vec2<u32>, basis: mat2x2<f32>, t: f32, panel_n
 // target's) and folded one component's Gaussian into each window's weights.
 //
 // Edges: the union's ends, each weighted component's centre and window ends (μc ± Tσc: they
-// bound a narrow component's panels), and the near splits (roots, vertex, ±3 widths) of both
-// mixtures; the far grades are not needed, the window ends and the other centres cut the long
-// panels instead. A centre or window end within the smallest σ of the last edge is skipped
-// (the four windows' ends often cluster in the far tails; nothing there varies faster than
-// that σ, while the switch splits, which may be sharper, are always kept): 11 panels on average
-// on the seed's test grid instead of 16, the errors below unchanged in their first digit or
-// within 3e-7. Measured with an f64 prototype of this rule (16 nodes per panel) against a
-// dense reference over the test presets' points and the narrowest (σ1, σ2) cells: F within
-// 6e-10 of ‖F‖, λ_min 4e-10, ∇L 7e-9, L 3e-11 and the EF 2e-9 relative — more accurate than
-// the two passes, with at most 17 panels on the seed's slice against their 34 (29 against up
-// to 82 where σ1 ≠ σ2).
+// bound a narrow component's panels), and the switch splits of both mixtures (union_splits:
+// the roots; their ±3w neighbours only where the switch is sharp, w ≤ ½σ_min; the vertex only
+// without two roots); the far grades are not needed, the window ends and the other centres cut
+// the long panels instead. A centre or window end within the smallest σ of the last edge is
+// skipped (the four windows' ends often cluster in the far tails; nothing there varies faster
+// than that σ, while the switch splits, which may be sharper, are always kept), and one within
+// ¼σ_min below a switch split yields to it (no sliver panel). Measured with an f64 prototype
+// of the first rule (16 nodes per panel, every near split) against a dense reference over the
+// test presets' points and the narrowest (σ1, σ2) cells: F within 6e-10 of ‖F‖, λ_min 4e-10,
+// ∇L 7e-9, L 3e-11 and the EF 2e-9 relative — more accurate than the two passes, with at most
+// 17 panels on the seed's slice against their 34 (29 against up to 82 where σ1 ≠ σ2).
+// Issue 21 then dropped what the nodes resolve anyway (the broad switches' grades, the
+// vertex's grades, the vertex between two roots, the slivers): panels per cell at the
+// viewer's presets 12.8 → 11.5 (seed), 11.6 → 9.9 (weight-singularity), 23.8 → 13.6 (sigmas),
+// 22.6 → 13.0 (mean-sigma), 24.2 → 14.1 (unequal), the f32 test errors against the f64
+// references within their former digit (F ≤ 1.3e-6 of ‖F‖, ∇L ≤ 2e-5, the tolerances 1e-4
+// and 1e-3).
 struct UnionSums {
     fisher: vec3<f32>,       // E_model[(s_a², s_a·s_b, s_b²)]
     target_sums: vec3<f32>,  // E_target[(s_a, s_b, ln p* − ln p)]
     ef: vec3<f32>,           // E_target[(s_a², s_a·s_b, s_b²)]
 }
 
-// Splits a union window can hold: four centres, eight window ends, and nine near splits from
-// each mixture.
-const UNION_MAX_PANELS: u32 = 31u;
+// Panels of the fullest union window: four centres, eight window ends and five switch splits
+// from each mixture inside make 23.
+const UNION_MAX_PANELS: u32 = 23u;
 
 // The union window: its ends and the three sets of candidate splits.
 struct UnionWindow {
@@ -474,14 +485,49 @@ fn union_window(m: Mixture, target_mix: Mixture, t: f32) -> UnionWindow {
     w.hi = max(max(highs.x, highs.y), max(highs.z, highs.w));
     let sigmas = select(none, vec4<f32>(m.sigma, target_mix.sigma), weighted);
     w.merge = min(min(sigmas.x, sigmas.y), min(sigmas.z, sigmas.w));
-    w.model_splits = mixture_splits(m, false);
-    w.target_splits = mixture_splits(target_mix, false);
+    w.model_splits = union_splits(m, w.merge);
+    w.target_splits = union_splits(target_mix, w.merge);
     return w;
 }
 
+// A mixture's switch splits in a union window whose narrowest σ is `sigma_min`: the roots
+// always; a root's ±GRADE_NEAR·w neighbours only where w ≤ UNION_GRADE_LIMIT·σ_min (a wider
+// logistic is as smooth as the Gaussians, and the panels' nodes resolve it); the vertex only
+// where ℓ has fewer than two roots (between two roots the roots' panels resolve it); the
+// vertex's grades and the far grades never. Slots as in Splits (c and d unused).
+fn union_splits(m: Mixture, sigma_min: f32) -> Splits {
+    let sp = switch_points(m);
+    let none = vec2<f32>(NO_SPLIT);
+    let r = select(none, sp.x, vec2<u32>(0u, 1u) < vec2<u32>(sp.count));
+    let has_vertex = m.boundary == 0u && m.a != 0.0 && sp.count < 2u;
+    let v = select(NO_SPLIT, m.mean.x - m.b / (2.0 * m.a), has_vertex);
+    let graded = sp.width <= vec2<f32>(UNION_GRADE_LIMIT * sigma_min);
+    let below = select(none, r - GRADE_NEAR * sp.width, graded);
+    let above = select(none, r + GRADE_NEAR * sp.width, graded);
+    var out: Splits;
+    out.a = vec4<f32>(r, v, NO_SPLIT);
+    out.b = vec4<f32>(below.x, above.x, below.y, above.y);
+    out.c = vec4<f32>(NO_SPLIT);
+    out.d = vec4<f32>(NO_SPLIT);
+    return out;
+}
+
+// next_split over the slots union_splits fills (a and b).
+fn next_switch_split(s: Splits, cur: f32) -> f32 {
+    let none = vec4<f32>(NO_SPLIT);
+    let above = vec4<f32>(cur);
+    let m = min(select(none, s.a, s.a > above), select(none, s.b, s.b > above));
+    return min(min(m.x, m.y), min(m.z, m.w));
+}
+
+// The nearest edge above `cur`. A centre or window end within UNION_YIELD·σ_min below the next
+// switch split yields to it (no sliver panel).
 fn union_next(w: UnionWindow, cur: f32) -> f32 {
-    return min(min(w.hi, next_split(w.components, cur + w.merge)),
-        min(next_split(w.model_splits, cur), next_split(w.target_splits, cur)));
+    let component = next_split(w.components, cur + w.merge);
+    let switch_split = min(next_switch_split(w.model_splits, cur),
+        next_switch_split(w.target_splits, cur));
+    let yields = switch_split - component < UNION_YIELD * w.merge;
+    return min(w.hi, min(select(component, switch_split, yields), switch_split));
 }
 
 // The larger weighted log-density at a node, max(e1, e2), picked by ℓ's sign (the component

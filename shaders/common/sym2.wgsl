@@ -14,6 +14,15 @@ fn sym2_det(m: vec3<f32>) -> f32 {
     return fma(m.x, m.z, -w) + product_error;
 }
 
+// |v| without underflow or overflow in the squares (CPU twin: f32::hypot). A matrix with an
+// off-diagonal of 1e-22 beside equal diagonals is a real case (two components 20σ apart):
+// its squares are denormal, which llvmpipe flushes to zero, and the eigenvector came out 6e-4
+// off unit length.
+fn scaled_length(v: vec2<f32>) -> f32 {
+    let s = max(abs(v.x), abs(v.y));
+    return s * length(v / select(s, 1.0, s == 0.0));
+}
+
 struct Eigen2 {
     lambda_max: f32,
     lambda_min: f32,
@@ -23,7 +32,7 @@ struct Eigen2 {
 fn sym2_eigen(m: vec3<f32>) -> Eigen2 {
     let mean = 0.5 * (m.x + m.z);
     let half_gap = 0.5 * (m.x - m.z);
-    let radius = sqrt(half_gap * half_gap + m.y * m.y);
+    let radius = scaled_length(vec2<f32>(half_gap, m.y));
     let lambda_max = mean + radius;
     var lambda_min = 0.0;
     if lambda_max > 0.0 {
@@ -40,12 +49,12 @@ fn sym2_eigen(m: vec3<f32>) -> Eigen2 {
 fn sym2_q_max(half_gap: f32, xy: f32, radius: f32) -> vec2<f32> {
     var v = select(vec2<f32>(xy, radius - half_gap), vec2<f32>(half_gap + radius, xy),
         half_gap >= 0.0);
-    let length_sq = dot(v, v);
+    let norm = scaled_length(v);
     // The zero matrix: any direction, (1, 0) as atan2(0, 0) = 0 gave; NaN stays NaN.
-    if length_sq == 0.0 {
+    if norm == 0.0 {
         return vec2<f32>(1.0, 0.0);
     }
-    v = v * inverseSqrt(length_sq);
+    v = v / norm;
     return select(v, -v, v.x < 0.0);
 }
 

@@ -240,3 +240,53 @@ pub fn presets_table(rows: &[PresetRow]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The union pass's panels per cell at each preset's fitted view (grid 64, 16 nodes per
+    /// panel): what the general kernel's cost per cell follows. Issue 21 cut the σ presets'
+    /// ~24 panels to ~14 (`union_splits`); this keeps a change to the edge rules from quietly
+    /// bringing them back. Counting, not timing: deterministic.
+    #[test]
+    fn union_panels_per_cell_stay_within_the_presets_budget() {
+        let rule = QuadratureRule::new(general_nodes(64)).unwrap();
+        let table = rule.panel_rule().table_f32();
+        let mut means = Vec::new();
+        for preset in Preset::ALL {
+            let (params, _) = preset_params(preset, 64);
+            let (mut evaluations, mut cells) = (0u64, 0u64);
+            for i in 0..params.cell_count {
+                let (mixtures, _) = cpu::general::grid_cell_mixtures(&params, i);
+                let Some((m, target)) = mixtures else {
+                    continue;
+                };
+                let (_, cost) = cpu::general::evaluate_general_mixtures_counted(
+                    &m,
+                    &target,
+                    params.has_target != 0,
+                    [params.slice_a, params.slice_b],
+                    params.metric,
+                    params.damping,
+                    &table,
+                );
+                evaluations += u64::from(cost.evaluations);
+                cells += 1;
+            }
+            assert!(cells > 1000, "{}: {cells} cells inside", preset.name());
+            let panels = evaluations as f64 / cells as f64 / table.len() as f64;
+            eprintln!("{:<20} {panels:.1} panels per cell", preset.name());
+            means.push((preset.name(), panels));
+        }
+        for (name, panels) in &means {
+            assert!(
+                *panels <= 15.0,
+                "{name}: {panels:.1} panels per cell (budget 15)"
+            );
+        }
+        // The half-plane (one component each) needs the fewest; the σ presets the most.
+        let half_plane = means[1].1;
+        assert!(means.iter().all(|(_, p)| *p >= half_plane), "{means:?}");
+    }
+}

@@ -1882,3 +1882,71 @@ fn simd_general_grid_matches_the_mirror() {
         }
     }
 }
+
+/// ñ's error relative to the f64 reference's |ñ| (the cell's q_max norm checked beside it).
+fn natgrad_error(cell: &FieldCell, want: [f64; 2]) -> f64 {
+    let scale = want[0].hypot(want[1]);
+    let e = (cell.natgrad[0] as f64 - want[0]).hypot(cell.natgrad[1] as f64 - want[1]) / scale;
+    let unit = ((cell.q_max[0] as f64).hypot(cell.q_max[1] as f64) - 1.0).abs();
+    e.max(unit)
+}
+
+/// Two components 20σ apart make an isotropic F whose coupling is ~6e-22: its squares are
+/// denormal in f32, which llvmpipe flushes to zero. The eigenvector stays a unit vector and ñ
+/// keeps f32 accuracy (1e-5, against the general tolerance's 1e-3): the GPU's ñ was 6e-4 off
+/// when `sym2_q_max` normalised by `inverseSqrt(dot(v, v))`.
+#[test]
+fn an_isotropic_metric_with_a_denormal_coupling_keeps_a_unit_eigenvector() {
+    let model = Model {
+        pi: 0.5,
+        mu1: -10.0,
+        mu2: 10.0,
+        sigma1: 1.0,
+        sigma2: 1.0,
+    };
+    let target = Model {
+        mu1: 0.3,
+        mu2: -0.2,
+        ..model
+    };
+    let inputs = vec![GeneralPointInput::new(
+        &model,
+        &slice(Param::Mu1, Param::Mu2),
+        Some(&target),
+    )];
+    let reference = references(&inputs, 0.0).remove(0);
+    let want = reference.loss.and_then(|l| l.natgrad).expect("a defined ñ");
+    let mut runs = vec![("cpu-f32", cpu::general::points(&inputs, 0.0, &nodes()))];
+    if let Some(ctx) = common::gpu() {
+        let cells = evaluate_general_points(&ctx, &inputs, 0.0, &f32_rule()).unwrap();
+        runs.push(("gpu", cells));
+    }
+    for (what, cells) in runs {
+        let cell = cells[0];
+        assert!(
+            cell.fisher[1].abs() < 1e-18,
+            "{what}: coupling {}",
+            cell.fisher[1]
+        );
+        let e = natgrad_error(&cell, want);
+        eprintln!("{what}: ñ and |q_max| within {e:.1e}");
+        assert!(
+            e < 1e-5,
+            "{what}: ñ {:?} vs {want:?} ({e:.1e})",
+            cell.natgrad
+        );
+        // Negative controls: the failure as it was (ñ 6e-4 off), and a q_max off unit length.
+        let mut off = cell;
+        off.natgrad = off.natgrad.map(|v| v * 1.0006);
+        assert!(
+            natgrad_error(&off, want) > 1e-5,
+            "{what}: a 6e-4 error passed"
+        );
+        let mut long = cell;
+        long.q_max = [std::f32::consts::FRAC_1_SQRT_2, -0.7075286];
+        assert!(
+            natgrad_error(&long, want) > 1e-5,
+            "{what}: a non-unit q_max passed"
+        );
+    }
+}

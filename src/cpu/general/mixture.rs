@@ -136,7 +136,7 @@ pub fn node_state(m: &Mixture, y: f32) -> NodeState {
     let l = lphi + m.logit_w;
     let e = (-l.abs()).exp();
     let near = 1.0 / (1.0 + e);
-    let far = e / (1.0 + e);
+    let far = e * near;
     NodeState {
         r: if l >= 0.0 { [near, far] } else { [far, near] },
         z,

@@ -28,7 +28,7 @@ pub use mixture::{
 pub use panels::{
     GENERAL_MAX_PANELS, GENERAL_MAX_SPLITS, GRADE_FAR, GRADE_NEAR, NO_SPLIT, Splits, SwitchPoints,
     UNION_MAX_PANELS, UnionWindow, Window, component_window, mixture_splits, next_split, no_splits,
-    switch_points, union_next, union_window, window_next,
+    switch_points, union_next, union_splits, union_window, window_next,
 };
 pub use passes::{PassSums, fisher_full_pass, fisher_pass, residual_pass, tri_index};
 pub use point::{

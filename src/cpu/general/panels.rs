@@ -8,6 +8,14 @@ pub const GRADE_NEAR: f32 = 3.0;
 /// Far graded splits, in widths (`GRADE_FAR`).
 pub const GRADE_FAR: f32 = 12.0;
 
+/// A switch's graded neighbours (r ± 3w) join the union's edges only where its width w is at
+/// most this fraction of the narrowest component's σ (`UNION_GRADE_LIMIT`): a wider logistic
+/// is as smooth as the Gaussians themselves and the panels' nodes resolve it.
+pub const UNION_GRADE_LIMIT: f32 = 0.5;
+/// A centre or window end this close (in the narrowest σ) below a switch split yields to the
+/// split (`UNION_YIELD`).
+pub const UNION_YIELD: f32 = 0.25;
+
 /// `NO_SPLIT`: an absent split, outside every window.
 pub const NO_SPLIT: f32 = 3.0e38;
 
@@ -204,8 +212,9 @@ pub fn window_next(w: &Window, cur: f32) -> f32 {
         .min(next_split(&w.first, cur).min(next_split(&w.second, cur)))
 }
 
-/// Panels of the fullest union window (`UNION_MAX_PANELS`).
-pub const UNION_MAX_PANELS: usize = 31;
+/// Panels of the fullest union window: twelve component edges and five splits per mixture
+/// inside make 23 (`UNION_MAX_PANELS`).
+pub const UNION_MAX_PANELS: usize = 23;
 
 /// `UnionWindow`: the union of the four components' windows and its candidate splits.
 #[derive(Clone, Copy, Debug)]
@@ -218,9 +227,9 @@ pub struct UnionWindow {
     pub merge: f32,
     /// Centres, window starts and window ends of the weighted components.
     pub components: Splits,
-    /// The model's near splits.
+    /// The model's switch splits ([`union_splits`]).
     pub model_splits: Splits,
-    /// The target's near splits.
+    /// The target's switch splits.
     pub target_splits: Splits,
 }
 
@@ -268,15 +277,46 @@ pub fn union_window(m: &Mixture, target_mix: &Mixture, t: f32) -> UnionWindow {
         hi,
         merge,
         components,
-        model_splits: mixture_splits(m, false),
-        target_splits: mixture_splits(target_mix, false),
+        model_splits: union_splits(m, merge),
+        target_splits: union_splits(target_mix, merge),
     }
 }
 
-/// `union_next`.
+/// `union_splits`: a mixture's switch splits in a union window, `sigma_min` its narrowest σ.
+/// The roots always; each root's ±3w neighbours only where w ≤ [`UNION_GRADE_LIMIT`]·σ_min;
+/// the vertex only where ℓ has fewer than two roots (between two roots it adds nothing the
+/// roots' panels do not resolve); the vertex's ±3s and the far grades never.
+pub fn union_splits(m: &Mixture, sigma_min: f32) -> Splits {
+    let sp = switch_points(m);
+    let r = [0, 1].map(|i| if i < sp.count { sp.x[i] } else { NO_SPLIT });
+    let has_vertex = !m.boundary && m.a != 0.0 && sp.count < 2;
+    let v = if has_vertex {
+        m.mean[0] - m.b / (2.0 * m.a)
+    } else {
+        NO_SPLIT
+    };
+    let graded = sp.width.map(|w| w <= UNION_GRADE_LIMIT * sigma_min);
+    let grade = |i: usize, side: f32| {
+        if graded[i] {
+            r[i] + side * GRADE_NEAR * sp.width[i]
+        } else {
+            NO_SPLIT
+        }
+    };
+    let mut out = no_splits();
+    out[..3].copy_from_slice(&[r[0], r[1], v]);
+    out[4..8].copy_from_slice(&[grade(0, -1.0), grade(0, 1.0), grade(1, -1.0), grade(1, 1.0)]);
+    out
+}
+
+/// `union_next`: the nearest edge above `cur`. A centre or window end within
+/// [`UNION_YIELD`]·σ_min below the next switch split yields to it (no sliver panel).
 pub fn union_next(w: &UnionWindow, cur: f32) -> f32 {
-    w.hi.min(next_split(&w.components, cur + w.merge))
-        .min(next_split(&w.model_splits, cur).min(next_split(&w.target_splits, cur)))
+    let component = next_split(&w.components, cur + w.merge);
+    let switch = next_split(&w.model_splits, cur).min(next_split(&w.target_splits, cur));
+    let yields = switch - component < UNION_YIELD * w.merge;
+    let component = if yields { switch } else { component };
+    w.hi.min(component).min(switch)
 }
 
 #[cfg(test)]
@@ -288,6 +328,71 @@ mod tests {
         let mut out = vec![w.lo];
         out.extend(w.panels().map(|(_, hi)| hi));
         out
+    }
+
+    /// The finite candidates of `s`, ascending.
+    fn present(s: &Splits) -> Vec<f32> {
+        let mut v: Vec<f32> = s.iter().copied().filter(|x| *x < 1e30).collect();
+        v.sort_by(f32::total_cmp);
+        v
+    }
+
+    fn close(got: &[f32], want: &[f32]) -> bool {
+        got.len() == want.len() && got.iter().zip(want).all(|(g, w)| (g - w).abs() < 1e-5)
+    }
+
+    #[test]
+    fn union_splits_grade_only_sharp_switches_and_keep_the_vertex_only_without_two_roots() {
+        use super::super::mixture::make_mixture;
+        // Equal σ = 1, means 0 and d: one root at d/2, width σ²/d.
+        let sharp = make_mixture(0.5, [0.0, 4.0], [1.0, 1.0]);
+        assert!(close(
+            &present(&union_splits(&sharp, 1.0)),
+            &[1.25, 2.0, 2.75]
+        ));
+        // Width 1 > ½·σ_min: the root alone …
+        let broad = make_mixture(0.5, [0.0, 1.0], [1.0, 1.0]);
+        assert!(close(&present(&union_splits(&broad, 1.0)), &[0.5]));
+        // … but graded where the narrowest σ is 2 (negative control of the limit).
+        assert!(close(
+            &present(&union_splits(&broad, 2.0)),
+            &[-2.5, 0.5, 3.5]
+        ));
+        // σ1 ≠ σ2 about one mean: two roots (no vertex) or none (the vertex at 0).
+        let two = make_mixture(0.5, [0.0, 0.0], [1.0, 2.0]);
+        assert_eq!(switch_points(&two).count, 2);
+        let two_splits = present(&union_splits(&two, 1.0));
+        assert!(!two_splits.iter().any(|x| x.abs() < 1e-3), "{two_splits:?}");
+        let none = make_mixture(0.2, [0.0, 0.0], [1.0, 2.0]);
+        assert_eq!(switch_points(&none).count, 0);
+        assert!(close(&present(&union_splits(&none, 1.0)), &[0.0]));
+    }
+
+    #[test]
+    fn a_component_edge_just_below_a_switch_split_yields_to_it() {
+        let edges = |w: &UnionWindow| {
+            let mut out = vec![w.lo];
+            out.extend(w.panels().map(|(_, hi)| hi));
+            out
+        };
+        let mut components = no_splits();
+        components[0] = 1.0;
+        let mut model_splits = no_splits();
+        model_splits[0] = 1.2;
+        let w = UnionWindow {
+            lo: -5.0,
+            hi: 5.0,
+            merge: 1.0,
+            components,
+            model_splits,
+            target_splits: no_splits(),
+        };
+        // 0.2 < ¼σ_min: no sliver panel [1.0, 1.2].
+        assert_eq!(edges(&w), [-5.0, 1.2, 5.0]);
+        // Negative control: 0.3 apart, both edges stay.
+        let mut farther = w;
+        farther.model_splits[0] = 1.3;
+        assert_eq!(edges(&farther), [-5.0, 1.0, 1.3, 5.0]);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //!
 //! Vectorising over nodes rather than cells keeps every cell's walk of its own windows scalar
 //! and exact (cells on a general slice differ in their panel counts), and each panel holds
-//! 32 nodes at Q = 64 (two AVX-512 vectors, four AVX2 ones; smaller rules pad the last vector
+//! 16 nodes at Q = 64 (one AVX-512 vector, two AVX2 ones; smaller rules pad the last vector
 //! and mask its padding lanes out). The rest of a cell (the rare
 //! refinement pass where F's determinant cancels, the eigen-decomposition, the natural
 //! gradient) is the scalar mirror's own code ([`crate::cpu::general::grid_cell_using`]).
