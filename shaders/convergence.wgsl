@@ -55,10 +55,11 @@ fn evaluate(offset: vec2<f32>, optimizer: u32) -> Evaluation {
     let target_mix = make_mixture(g.target_pi, g.target_mean - off_mu1,
         vec2<f32>(g.target_sigma1, g.target_sigma2));
     // −∇L, L and (ngd) F on one set of nodes: gmm_general.wgsl's union pass, as the field's
-    // kernel computes them (gd skips F's sums).
+    // kernel computes them (gd skips F's sums; neither reads the EF).
     let t_joint = truncation_sigmas(min(min_weight(m), min_weight(target_mix)));
     let ngd = optimizer == OPTIMIZER_NGD;
-    let joint = union_pass(m, target_mix, slice, t_joint, g.panel_nodes, ngd);
+    let joint = union_pass(m, target_mix, slice, t_joint, g.panel_nodes,
+        UNION_LOSS | select(0u, UNION_FISHER, ngd));
     out.grad = -joint.target_sums.xy;
     out.loss = joint.target_sums.z;
     if ngd {

@@ -88,7 +88,7 @@ fn evaluate_general_point(p: GeneralPointInput, damping: f32, panel_nodes: u32, 
         vec2<f32>(p.target_mu1 - origin, p.target_mu2 - origin),
         vec2<f32>(p.target_sigma1, p.target_sigma2));
     var out = evaluate_general_mixtures(m, target_mix, p.has_target != 0u, slice, metric, damping,
-        panel_nodes);
+        panel_nodes, UNION_ALL);
     let psi = array<f32, 5>(p.model_pi, p.model_mu1, p.model_mu2, p.model_sigma1, p.model_sigma2);
     out.theta = vec2<f32>(psi[slice.x], psi[slice.y]);
     return out;
@@ -151,7 +151,7 @@ fn evaluate_grid_cell(index: u32) -> FieldCell {
         return out;
     }
     out = evaluate_general_mixtures(cm.m, cm.target_mix, g.has_target != 0u,
-        vec2<u32>(g.slice_a, g.slice_b), GRID_METRIC, g.damping, g.panel_nodes);
+        vec2<u32>(g.slice_a, g.slice_b), GRID_METRIC, g.damping, g.panel_nodes, UNION_ALL);
     out.theta = cm.offset;
     return out;
 }
@@ -178,7 +178,7 @@ fn evaluate_grid_cell_target(index: u32, cell: FieldCell) -> FieldCell {
         return out;
     }
     return with_target(cell, cm.m, cm.target_mix, vec2<u32>(g.slice_a, g.slice_b), g.damping,
-        g.panel_nodes);
+        g.panel_nodes, UNION_ALL);
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)

@@ -185,8 +185,9 @@ fn general_velocity(position: vec2<f32>, mode: u32) -> Velocity {
     let target_mix = make_mixture(params.target_pi,
         vec2<f32>(params.target_mu1 - origin, params.target_mu2 - origin),
         vec2<f32>(params.target_sigma1, params.target_sigma2));
+    // L is never read here, the EF only by the EF flow (the union pass skips the rest).
     let cell = evaluate_general_mixtures(m, target_mix, true, slice, params.metric, params.damping,
-        params.panel_nodes);
+        params.panel_nodes, select(0u, UNION_EF, mode == PARTICLE_EMPIRICAL));
     if (cell.flags & FLAG_METRIC_UNDEFINED) != 0u {
         return out;
     }

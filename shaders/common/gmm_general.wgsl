@@ -553,9 +553,19 @@ fn node_density(m: Mixture, y: f32) -> DensityState {
     return DensityState(select(e2, e1, l >= 0.0), exp(-abs(l)));
 }
 
-// `with_fisher` false (the target-only pass) leaves F's sums at 0 and saves their weight.
+// Which of the union pass's sums a caller reads besides −∇L (bits of `sums`): F's block, L, the
+// EF's block. What is not asked for stays 0 and costs nothing: the target-only pass skips F,
+// a particle's velocity L (and the EF unless it follows the EF), an optimizer step the EF.
+const UNION_FISHER: u32 = 1u;
+const UNION_LOSS: u32 = 2u;
+const UNION_EF: u32 = 4u;
+const UNION_ALL: u32 = 7u;
+
 fn union_pass(m: Mixture, target_mix: Mixture, slice: vec2<u32>, t: f32, panel_nodes: u32,
-        with_fisher: bool) -> UnionSums {
+        sums: u32) -> UnionSums {
+    let with_fisher = (sums & UNION_FISHER) != 0u;
+    let with_loss = (sums & UNION_LOSS) != 0u;
+    let with_ef = (sums & UNION_EF) != 0u;
     var out: UnionSums;
     out.fisher = vec3<f32>(0.0);
     out.target_sums = vec3<f32>(0.0);
@@ -581,7 +591,6 @@ fn union_pass(m: Mixture, target_mix: Mixture, slice: vec2<u32>, t: f32, panel_n
             let top = node_top_log_density(m, st);
             let weight = half_width * node.y;
             let wt = weight * exp(ts.top) * (1.0 + ts.tail);
-            let log_ratio = (ts.top - top) + log_ratio_1p(ts.tail, st.tail);
             let s = vec2<f32>(score(m, st, slice.x), score(m, st, slice.y));
             // Weight first, then each score: far outside the model's components a score can
             // exceed 1e19 where the weight is 0, and s² would overflow (0·∞ is NaN).
@@ -590,8 +599,14 @@ fn union_pass(m: Mixture, target_mix: Mixture, slice: vec2<u32>, t: f32, panel_n
                 panel_f += vec3<f32>(wps.x * s.x, wps.x * s.y, wps.y * s.y);
             }
             let wts = wt * s;
-            panel_t += vec3<f32>(wts, wt * log_ratio);
-            panel_ef += vec3<f32>(wts.x * s.x, wts.x * s.y, wts.y * s.y);
+            var loss_term = 0.0;
+            if with_loss {
+                loss_term = wt * ((ts.top - top) + log_ratio_1p(ts.tail, st.tail));
+            }
+            panel_t += vec3<f32>(wts, loss_term);
+            if with_ef {
+                panel_ef += vec3<f32>(wts.x * s.x, wts.x * s.y, wts.y * s.y);
+            }
         }
         out.fisher += panel_f;
         out.target_sums += panel_t;
@@ -829,10 +844,12 @@ fn natural_gradient_eigen(q_max: vec2<f32>, lambdas: vec2<f32>, damping: f32, g:
 // full evaluation and the target-only grid pass (fim_general.wgsl's `grid_target`, run while a
 // handle is dragged) both end here, so a dragged target gives the cells a fresh field would.
 // CPU twin: cpu::general::with_target.
+// `target_sums`: UNION_LOSS and UNION_EF where L and the EF are read (UNION_FISHER is ignored).
 fn with_target(cell: FieldCell, m: Mixture, target_mix: Mixture, slice: vec2<u32>, damping: f32,
-        panel_nodes: u32) -> FieldCell {
+        panel_nodes: u32, target_sums: u32) -> FieldCell {
     let t_joint = truncation_sigmas(min(min_weight(m), min_weight(target_mix)));
-    let joint = union_pass(m, target_mix, slice, t_joint, panel_nodes, false);
+    let joint = union_pass(m, target_mix, slice, t_joint, panel_nodes,
+        target_sums & ~UNION_FISHER);
     return with_target_sums(cell, joint.target_sums, joint.ef, damping);
 }
 
@@ -874,8 +891,12 @@ fn with_target_sums(cell: FieldCell, sums: vec3<f32>, ef: vec3<f32>, damping: f3
 // high (F11·F22 > REFINE_RATIO·det) it is accumulated again in the first block's eigenbasis
 // (induced: F_ss once more; profiled: the residual pass always runs, in that basis or the
 // standard one), so the small eigenvalue is a sum of squares.
+//
+// `target_sums` (UNION_LOSS, UNION_EF) says whether L and the EF are wanted: a particle's
+// velocity reads neither (the EF flow only the EF), and they then stay 0 (F, ∇L, ñ and the
+// angle are the same either way). The field asks for UNION_ALL.
 fn evaluate_general_mixtures(m: Mixture, target_mix: Mixture, has_target: bool, slice: vec2<u32>,
-        metric: u32, damping: f32, panel_nodes: u32) -> FieldCell {
+        metric: u32, damping: f32, panel_nodes: u32, target_sums: u32) -> FieldCell {
     var out: FieldCell;
     var flags = 0u;
     let t_model = truncation_sigmas(min_weight(m));
@@ -910,7 +931,8 @@ fn evaluate_general_mixtures(m: Mixture, target_mix: Mixture, has_target: bool, 
         if has_target {
             // F and the target's sums on one set of nodes (union_pass).
             let t_joint = truncation_sigmas(min(min_weight(m), min_weight(target_mix)));
-            joint = union_pass(m, target_mix, slice, t_joint, panel_nodes, true);
+            joint = union_pass(m, target_mix, slice, t_joint, panel_nodes,
+                UNION_FISHER | (target_sums & ~UNION_FISHER));
             have_joint = true;
             f_acc = joint.fisher;
         } else {
@@ -950,7 +972,7 @@ fn evaluate_general_mixtures(m: Mixture, target_mix: Mixture, has_target: bool, 
     if have_joint {
         out = with_target_sums(out, joint.target_sums, joint.ef, damping);
     } else if has_target {
-        out = with_target(out, m, target_mix, slice, damping, panel_nodes);
+        out = with_target(out, m, target_mix, slice, damping, panel_nodes, target_sums);
     }
     return out;
 }

@@ -38,7 +38,10 @@ pub fn node_density(m: &Mixture, y: f32) -> (f32, f32) {
 }
 
 /// `union_pass`: F's block under the model and the target's sums under the target on one set
-/// of nodes over the union of the components' windows (see the shader).
+/// of nodes over the union of the components' windows (see the shader). The shader skips the
+/// sums its caller does not read (its `UNION_*` bits: a particle's velocity reads neither L
+/// nor, outside the EF flow, the EF); this mirror always forms them all, which leaves the sums
+/// that are read unchanged.
 pub fn union_pass(
     m: &Mixture,
     target_mix: &Mixture,
