@@ -10,13 +10,23 @@ pub struct Canvas {
     pub texture: wgpu::Texture,
     /// A view of it (render into this).
     pub view: wgpu::TextureView,
-    /// The same pixels viewed without sRGB decoding: what egui samples, since egui-wgpu 0.37
-    /// treats texture samples as gamma-encoded.
-    pub gamma_view: wgpu::TextureView,
+    /// The pixels without sRGB decoding, for the viewer's canvas only
+    /// ([`Canvas::with_gamma_view`]).
+    gamma: Option<GammaView>,
     /// Size in pixels.
     pub size: [u32; 2],
     /// Its format.
     pub format: wgpu::TextureFormat,
+}
+
+/// The same pixels as a canvas viewed without sRGB decoding: what egui samples, since
+/// egui-wgpu 0.37 treats texture samples as gamma-encoded. Where textures cannot be viewed in
+/// another format (wgpu's `DownlevelFlags::VIEW_FORMATS`: the GL backend) the pixels are copied
+/// into a twin texture in the non-sRGB format instead ([`Canvas::sync_gamma`]; a copy may
+/// change only the sRGB-ness).
+struct GammaView {
+    view: wgpu::TextureView,
+    twin: Option<wgpu::Texture>,
 }
 
 /// An RGBA8 image, rows top to bottom, no padding.
@@ -56,6 +66,33 @@ impl Image {
     }
 }
 
+/// A 2D texture usable as attachment, texture, copy source and destination.
+fn create_texture(
+    device: &wgpu::Device,
+    size: [u32; 2],
+    format: wgpu::TextureFormat,
+    view_formats: &[wgpu::TextureFormat],
+    label: &str,
+) -> wgpu::Texture {
+    device.create_texture(&wgpu::TextureDescriptor {
+        label: Some(label),
+        size: wgpu::Extent3d {
+            width: size[0],
+            height: size[1],
+            depth_or_array_layers: 1,
+        },
+        mip_level_count: 1,
+        sample_count: 1,
+        dimension: wgpu::TextureDimension::D2,
+        format,
+        usage: wgpu::TextureUsages::RENDER_ATTACHMENT
+            | wgpu::TextureUsages::TEXTURE_BINDING
+            | wgpu::TextureUsages::COPY_SRC
+            | wgpu::TextureUsages::COPY_DST,
+        view_formats,
+    })
+}
+
 impl Canvas {
     /// A `size` target of `format` usable as attachment, texture, copy source and destination.
     pub fn new(
@@ -65,39 +102,130 @@ impl Canvas {
         label: &str,
     ) -> Self {
         let size = [size[0].max(1), size[1].max(1)];
-        let texture = device.create_texture(&wgpu::TextureDescriptor {
-            label: Some(label),
-            size: wgpu::Extent3d {
-                width: size[0],
-                height: size[1],
-                depth_or_array_layers: 1,
-            },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format,
-            usage: wgpu::TextureUsages::RENDER_ATTACHMENT
-                | wgpu::TextureUsages::TEXTURE_BINDING
-                | wgpu::TextureUsages::COPY_SRC
-                | wgpu::TextureUsages::COPY_DST,
-            view_formats: &[format.remove_srgb_suffix()],
-        });
+        let texture = create_texture(device, size, format, &[], label);
         let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
-        let gamma_view = texture.create_view(&wgpu::TextureViewDescriptor {
-            format: Some(format.remove_srgb_suffix()),
-            ..Default::default()
-        });
         Self {
             texture,
             view,
-            gamma_view,
+            gamma: None,
             size,
             format,
         }
     }
 
+    /// A canvas over a texture made elsewhere (for a target with fewer usages than
+    /// [`Canvas::new`] gives).
+    pub fn wrap(texture: wgpu::Texture, size: [u32; 2], format: wgpu::TextureFormat) -> Self {
+        Self {
+            view: texture.create_view(&wgpu::TextureViewDescriptor::default()),
+            texture,
+            gamma: None,
+            size,
+            format,
+        }
+    }
+
+    /// [`Canvas::new`] with a gamma view ([`Canvas::gamma_view`]): the viewer's canvas, which
+    /// egui samples.
+    pub fn with_gamma_view(
+        ctx: &GpuContext,
+        size: [u32; 2],
+        format: wgpu::TextureFormat,
+        label: &str,
+    ) -> Self {
+        let size = [size[0].max(1), size[1].max(1)];
+        let gamma_format = format.remove_srgb_suffix();
+        let reinterpret = ctx
+            .adapter
+            .get_downlevel_capabilities()
+            .flags
+            .contains(wgpu::DownlevelFlags::VIEW_FORMATS);
+        let device = &ctx.device;
+        let (texture, gamma) = if gamma_format == format {
+            let texture = create_texture(device, size, format, &[], label);
+            let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
+            (texture, GammaView { view, twin: None })
+        } else if reinterpret {
+            let texture = create_texture(device, size, format, &[gamma_format], label);
+            let view = texture.create_view(&wgpu::TextureViewDescriptor {
+                format: Some(gamma_format),
+                ..Default::default()
+            });
+            (texture, GammaView { view, twin: None })
+        } else {
+            return Self::with_gamma_twin(&ctx.device, size, format, label);
+        };
+        Self {
+            view: texture.create_view(&wgpu::TextureViewDescriptor::default()),
+            texture,
+            gamma: Some(gamma),
+            size,
+            format,
+        }
+    }
+
+    /// [`Canvas::with_gamma_view`]'s way where the device cannot reinterpret formats: the gamma
+    /// view is of a twin texture in the non-sRGB format, which [`Canvas::sync_gamma`] fills
+    /// (public so that the tests can take this way on any device).
+    pub fn with_gamma_twin(
+        device: &wgpu::Device,
+        size: [u32; 2],
+        format: wgpu::TextureFormat,
+        label: &str,
+    ) -> Self {
+        let size = [size[0].max(1), size[1].max(1)];
+        let texture = create_texture(device, size, format, &[], label);
+        let twin = create_texture(device, size, format.remove_srgb_suffix(), &[], label);
+        Self {
+            view: texture.create_view(&wgpu::TextureViewDescriptor::default()),
+            texture,
+            gamma: Some(GammaView {
+                view: twin.create_view(&wgpu::TextureViewDescriptor::default()),
+                twin: Some(twin),
+            }),
+            size,
+            format,
+        }
+    }
+
+    /// The pixels without sRGB decoding (a canvas made by [`Canvas::with_gamma_view`]).
+    pub fn gamma_view(&self) -> &wgpu::TextureView {
+        &self
+            .gamma
+            .as_ref()
+            .expect("a canvas made with_gamma_view")
+            .view
+    }
+
+    /// Brings the gamma view up to date after drawing: a copy into the twin texture where the
+    /// device cannot reinterpret the canvas's format, nothing elsewhere.
+    pub fn sync_gamma(&self, encoder: &mut wgpu::CommandEncoder) {
+        if let Some(twin) = self.gamma.as_ref().and_then(|g| g.twin.as_ref()) {
+            encoder.copy_texture_to_texture(
+                self.texture.as_image_copy(),
+                twin.as_image_copy(),
+                wgpu::Extent3d {
+                    width: self.size[0],
+                    height: self.size[1],
+                    depth_or_array_layers: 1,
+                },
+            );
+        }
+    }
+
     /// Copies the texture to the CPU as RGBA8 (BGRA formats are swizzled).
     pub fn read(&self, ctx: &GpuContext) -> Result<Image, GpuError> {
+        self.read_texture(ctx, &self.texture)
+    }
+
+    /// Copies the gamma view's twin texture to the CPU ([`Canvas::with_gamma_twin`]); None
+    /// where the gamma view is a view of the canvas itself.
+    pub fn read_gamma_twin(&self, ctx: &GpuContext) -> Option<Result<Image, GpuError>> {
+        let twin = self.gamma.as_ref()?.twin.as_ref()?;
+        Some(self.read_texture(ctx, twin))
+    }
+
+    fn read_texture(&self, ctx: &GpuContext, texture: &wgpu::Texture) -> Result<Image, GpuError> {
         let [width, height] = self.size;
         let unpadded = width * 4;
         let padded = unpadded.div_ceil(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT)
@@ -114,7 +242,7 @@ impl Canvas {
                 label: Some("target readback"),
             });
         encoder.copy_texture_to_buffer(
-            self.texture.as_image_copy(),
+            texture.as_image_copy(),
             wgpu::TexelCopyBufferInfo {
                 buffer: &buffer,
                 layout: wgpu::TexelCopyBufferLayout {

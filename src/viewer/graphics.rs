@@ -126,10 +126,10 @@ impl Graphics {
         frames
             .scene_renderer_mut()
             .set_deterministic(options.deterministic());
-        let canvas = Canvas::new(&ctx.device, [1, 1], canvas_format, "canvas");
+        let canvas = Canvas::with_gamma_view(&ctx, [1, 1], canvas_format, "canvas");
         let canvas_texture = egui_renderer.register_native_texture(
             &ctx.device,
-            &canvas.gamma_view,
+            canvas.gamma_view(),
             wgpu::FilterMode::Nearest,
         );
         let adapter = ctx.describe();
@@ -190,15 +190,15 @@ impl Graphics {
             ((canvas_rect.height() * ppp).round() as u32).max(1),
         ];
         if self.canvas.size != canvas_px {
-            self.canvas = Canvas::new(
-                &self.ctx.device,
+            self.canvas = Canvas::with_gamma_view(
+                &self.ctx,
                 canvas_px,
                 self.frames.scene_renderer().format(),
                 "canvas",
             );
             self.egui_renderer.update_egui_texture_from_wgpu_texture(
                 &self.ctx.device,
-                &self.canvas.gamma_view,
+                self.canvas.gamma_view(),
                 wgpu::FilterMode::Nearest,
                 self.canvas_texture,
             );
@@ -226,6 +226,7 @@ impl Graphics {
             overlay_buffers.is_empty(),
             "the window's frames have no overlay"
         );
+        self.canvas.sync_gamma(encoder);
         let renderer = self.frames.scene_renderer();
         Ok((info, renderer.legends(scene, &info), renderer.labels(scene)))
     }

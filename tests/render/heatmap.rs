@@ -605,14 +605,7 @@ fn the_copied_backdrop_equals_the_composited_one() {
         usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
         view_formats: &[],
     });
-    let view = texture.create_view(&Default::default());
-    let canvas = fisherflow::render::canvas::Canvas {
-        gamma_view: texture.create_view(&Default::default()),
-        view,
-        texture,
-        size: SIZE,
-        format,
-    };
+    let canvas = fisherflow::render::canvas::Canvas::wrap(texture, SIZE, format);
     let composited = |frames: &mut FrameRenderer, scene: &Scene| {
         let mut encoder = ctx.device.create_command_encoder(&Default::default());
         let (_, mut buffers) = frames

@@ -12,7 +12,8 @@ use fisherflow::math::fisher::fisher_rotated;
 use fisherflow::math::loss::gradient_rotated;
 use fisherflow::math::sym2::{natural_gradient, rotate_vector};
 use fisherflow::math::{Mixture, Model, Param, QuadratureRule, Slice};
-use fisherflow::render::canvas::Image;
+use fisherflow::render::CANVAS_FORMAT;
+use fisherflow::render::canvas::{Canvas, Image};
 use fisherflow::render::colormap::palette;
 use fisherflow::scene::{Camera, Layers, Scene};
 
@@ -921,4 +922,58 @@ fn a_drag_draws_the_heatmap_from_a_coarse_field_then_refines_it() {
             "{preset:?}: EF ellipses read the full field"
         );
     }
+}
+
+/// One frame of `scene` into a canvas whose gamma view is a twin texture; with `sync` the
+/// twin is brought up to date. Returns the canvas's and the twin's pixels.
+fn draw_with_twin(ctx: &GpuContext, frames: &mut FrameRenderer, sync: bool) -> (Image, Image) {
+    let canvas = Canvas::with_gamma_twin(&ctx.device, SIZE, CANVAS_FORMAT, "twin test");
+    let mut encoder = ctx.device.create_command_encoder(&Default::default());
+    let (_, overlay) = frames
+        .encode(
+            ctx,
+            &mut encoder,
+            &canvas.view,
+            canvas.size,
+            1.0,
+            &Scene::default(),
+        )
+        .unwrap();
+    assert!(overlay.is_empty());
+    if sync {
+        canvas.sync_gamma(&mut encoder);
+    }
+    ctx.queue.submit([encoder.finish()]);
+    let main = canvas.read(ctx).unwrap();
+    let twin = canvas.read_gamma_twin(ctx).expect("a twin").unwrap();
+    (main, twin)
+}
+
+/// The viewer's canvas where the device cannot view a texture in another format (wgpu's GL
+/// backend lacks `DownlevelFlags::VIEW_FORMATS`; `view --backend gl` panicked on it): egui
+/// samples a twin texture in the non-sRGB format that `sync_gamma` fills by a copy. Taken by
+/// hand here on lavapipe: after a frame and the sync the twin holds the canvas's bytes (a copy
+/// between the sRGB and the plain format changes no byte, so egui reads the same gamma-encoded
+/// values as through a reinterpreting view); without the sync it does not (negative control).
+#[test]
+fn the_gamma_twin_holds_the_canvas_bytes_after_a_sync() {
+    let Some(ctx) = common::gpu() else { return };
+    let mut frames = FrameRenderer::new(&ctx, false).unwrap();
+    let (main, twin) = draw_with_twin(&ctx, &mut frames, true);
+    let distinct: std::collections::HashSet<[u8; 4]> = main
+        .rgba
+        .chunks(4)
+        .map(|p| [p[0], p[1], p[2], p[3]])
+        .collect();
+    assert!(
+        distinct.len() > 50,
+        "a real frame ({} colours)",
+        distinct.len()
+    );
+    assert!(
+        main == twin,
+        "the twin differs from the canvas after the sync"
+    );
+    let (main, stale) = draw_with_twin(&ctx, &mut frames, false);
+    assert!(main != stale, "without the sync the twin matched anyway");
 }
