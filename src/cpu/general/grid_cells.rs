@@ -83,6 +83,18 @@ pub fn grid_cell_using(
     union: &UnionPassFn,
 ) -> FieldCell {
     let (mixtures, offset) = grid_cell_mixtures(g, index);
+    grid_cell_from(g, nodes, mixtures, offset, union)
+}
+
+/// A grid cell from what [`grid_cell_mixtures`] gave for it (the SIMD path forms the mixtures
+/// of a block of cells first).
+pub fn grid_cell_from(
+    g: &GeneralGridParams,
+    nodes: &[[f32; 2]],
+    mixtures: Option<(Mixture, Mixture)>,
+    offset: [f32; 2],
+    union: &UnionPassFn,
+) -> FieldCell {
     let Some((m, target_mix)) = mixtures else {
         return FieldCell {
             theta: offset,

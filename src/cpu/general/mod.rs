@@ -17,8 +17,8 @@ mod target;
 mod union;
 
 pub use grid_cells::{
-    PARAM_MU1, PARAM_MU2, PARAM_PI, grid, grid_cell, grid_cell_mixtures, grid_cell_target,
-    grid_cell_using, grid_target, inside_model,
+    PARAM_MU1, PARAM_MU2, PARAM_PI, grid, grid_cell, grid_cell_from, grid_cell_mixtures,
+    grid_cell_target, grid_cell_using, grid_target, inside_model,
 };
 pub use mixture::{
     GENERAL_TAIL, LN_SQRT_2PI, Mixture, NodeState, SATURATED_LOG_RATIO, SQRT_2PI, TRUNCATION_MAX,
@@ -27,8 +27,9 @@ pub use mixture::{
 };
 pub use panels::{
     GENERAL_MAX_PANELS, GENERAL_MAX_SPLITS, GRADE_FAR, GRADE_NEAR, NO_SPLIT, Splits, SwitchPoints,
-    UNION_MAX_PANELS, UnionWindow, Window, component_window, mixture_splits, next_split, no_splits,
-    switch_points, union_next, union_splits, union_window, window_next,
+    UNION_GRADE_LIMIT, UNION_MAX_PANELS, UNION_YIELD, UnionWindow, Window, component_window,
+    mixture_splits, next_split, no_splits, switch_points, union_next, union_splits, union_window,
+    window_next,
 };
 pub use passes::{PassSums, fisher_full_pass, fisher_pass, residual_pass, tri_index};
 pub use point::{

@@ -69,7 +69,10 @@ pub fn evaluate_general_mixtures_using(
 ) -> (FieldCell, PointCost) {
     let mut cell_flags = 0;
     let identity = [[1.0, 0.0], [0.0, 1.0]];
-    let t_model = truncation_sigmas(min_weight(m));
+    // The model's own truncation, formed when a pass over its windows needs it (the profiled
+    // metric, no target, the refinement): its six logarithms were a fifth of a half-plane
+    // cell's time on the SIMD path, where the union pass covers everything else.
+    let t_model = || truncation_sigmas(min_weight(m));
     let mut basis = identity;
     let mut refined = false;
     let mut evaluations = 0;
@@ -84,6 +87,7 @@ pub fn evaluate_general_mixtures_using(
         if m.boundary {
             return (undefined, PointCost::default());
         }
+        let t_model = t_model();
         let (full, count) = fisher_full_pass(m, t_model, nodes);
         evaluations += count;
         let Some(prof) = profiled_block(&full, slice) else {
@@ -115,7 +119,7 @@ pub fn evaluate_general_mixtures_using(
             joint = Some(sums);
             fisher
         } else {
-            let first = fisher_pass(m, slice, identity, t_model, nodes);
+            let first = fisher_pass(m, slice, identity, t_model(), nodes);
             evaluations += first.nodes;
             first.sums
         };
@@ -126,7 +130,7 @@ pub fn evaluate_general_mixtures_using(
         if !uncorrelated {
             basis = eigen_basis(fa.eigen().q_max);
             refined = true;
-            let second = fisher_pass(m, slice, basis, t_model, nodes);
+            let second = fisher_pass(m, slice, basis, t_model(), nodes);
             evaluations += second.nodes;
             let [gxx, gxy, gyy] = second.sums;
             fa = Sym2::new(gxx, gxy, gyy);

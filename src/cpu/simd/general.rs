@@ -13,11 +13,33 @@
 
 use super::kernel::{exp, log_ratio_1p, tanh_from_exp};
 use super::vector::{F32x, LaneArray, MAX_LANES};
-use crate::cpu::general::{Mixture, UnionSums, union_window};
+use crate::cpu::general::{
+    Mixture, NO_SPLIT, UNION_MAX_PANELS, UNION_YIELD, UnionSums, UnionWindow, union_window,
+};
 
 /// Most vectors of nodes a panel may hold: the largest rule (`MAX_NODES` / 2 = 256 nodes per
 /// panel) in 8 lanes.
 const MAX_NODE_VECTORS: usize = 32;
+
+/// A vector whose lane k is `f(&items[k])`.
+#[inline(always)]
+unsafe fn lane_vector<V: F32x, T>(items: &[T; MAX_LANES], f: impl Fn(&T) -> f32) -> V {
+    let mut values: LaneArray = [0.0; MAX_LANES];
+    for (value, item) in values.iter_mut().zip(items) {
+        *value = f(item);
+    }
+    unsafe { V::load(&values) }
+}
+
+/// A vector whose lane k is `f` of lane k's window, `absent` where the lane holds no cell.
+#[inline(always)]
+unsafe fn window_lanes<V: F32x>(
+    windows: &[Option<UnionWindow>; MAX_LANES],
+    absent: f32,
+    f: impl Fn(&UnionWindow) -> f32,
+) -> V {
+    unsafe { lane_vector(windows, |w| w.as_ref().map_or(absent, &f)) }
+}
 
 /// A mixture's per-cell constants, splatted.
 struct MixtureLanes<V> {
@@ -55,6 +77,39 @@ impl<V: F32x> MixtureLanes<V> {
                 logit_w: s(m.logit_w),
                 log_norm: [s(m.log_norm[0]), s(m.log_norm[1])],
                 inv_weight: [s(1.0 / m.weight[0]), s(1.0 / m.weight[1])],
+            }
+        }
+    }
+
+    /// One mixture per lane (lane k from `ms[k]`).
+    #[inline(always)]
+    unsafe fn gather(ms: &[Mixture; MAX_LANES]) -> Self {
+        unsafe {
+            MixtureLanes {
+                mean: [
+                    lane_vector(ms, |m| m.mean[0]),
+                    lane_vector(ms, |m| m.mean[1]),
+                ],
+                inv_sigma: [
+                    lane_vector(ms, |m| m.inv_sigma[0]),
+                    lane_vector(ms, |m| m.inv_sigma[1]),
+                ],
+                sigma0: lane_vector(ms, |m| m.sigma[0]),
+                sigma_diff: lane_vector(ms, |m| m.sigma[0] - m.sigma[1]),
+                abs_sigma_diff: lane_vector(ms, |m| (m.sigma[0] - m.sigma[1]).abs()),
+                mean_diff: lane_vector(ms, |m| m.mean[0] - m.mean[1]),
+                abs_mean_diff: lane_vector(ms, |m| (m.mean[0] - m.mean[1]).abs()),
+                inv_product: lane_vector(ms, |m| m.inv_sigma[0] * m.inv_sigma[1]),
+                log_sigma_ratio: lane_vector(ms, |m| m.log_sigma_ratio),
+                logit_w: lane_vector(ms, |m| m.logit_w),
+                log_norm: [
+                    lane_vector(ms, |m| m.log_norm[0]),
+                    lane_vector(ms, |m| m.log_norm[1]),
+                ],
+                inv_weight: [
+                    lane_vector(ms, |m| 1.0 / m.weight[0]),
+                    lane_vector(ms, |m| 1.0 / m.weight[1]),
+                ],
             }
         }
     }
@@ -116,6 +171,63 @@ unsafe fn score<V: F32x>(m: &MixtureLanes<V>, k: u32, r: [V; 2], z: [V; 2], log_
     }
 }
 
+/// The union pass's integrand at one node per lane: its nine terms as factor pairs a·b, in
+/// [`UnionSums`]' order (F's three when `with_fisher`, else zeros; the target's three; the EF's
+/// three), the weight first and then each score (s² can overflow where the weight is 0).
+#[inline(always)]
+unsafe fn node_terms<V: F32x>(
+    model: &MixtureLanes<V>,
+    target: &MixtureLanes<V>,
+    slice: [u32; 2],
+    y: V,
+    weight: V,
+    with_fisher: bool,
+) -> [(V, V); 9] {
+    unsafe {
+        let zero = V::zero();
+        let one = V::splat(1.0);
+        // The model: z, ℓ, e^{−|ℓ|}, responsibilities (`node_state`).
+        let (z, log_phi, log_ratio) = model.z_and_log_ratio(y);
+        let tail = exp(zero - log_ratio.abs());
+        let near = (one + tail).recip();
+        let far = tail * near;
+        let first_larger = zero.le(log_ratio);
+        let r = [
+            V::select(first_larger, near, far),
+            V::select(first_larger, far, near),
+        ];
+        let top = model.top(z, log_ratio);
+
+        // The target's density (`node_density`).
+        let (zt, _, log_ratio_t) = target.z_and_log_ratio(y);
+        let top_t = target.top(zt, log_ratio_t);
+        let tail_t = exp(zero - log_ratio_t.abs());
+
+        let wt = weight * exp(top_t) * (one + tail_t);
+        let log_difference = (top_t - top) + log_ratio_1p(tail_t, tail);
+        let sa = score(model, slice[0], r, z, log_phi);
+        let sb = score(model, slice[1], r, z, log_phi);
+        let (wpa, wpb) = if with_fisher {
+            let wp = weight * exp(top) * (one + tail);
+            (wp * sa, wp * sb)
+        } else {
+            (zero, zero)
+        };
+        let (wta, wtb) = (wt * sa, wt * sb);
+        [
+            (wpa, sa),
+            (wpa, sb),
+            (wpb, sb),
+            (wt, sa),
+            (wt, sb),
+            (wt, log_difference),
+            (wta, sa),
+            (wta, sb),
+            (wtb, sb),
+        ]
+    }
+}
+
 /// `cpu::general::union_pass` with the nodes of each panel in the lanes (module docs).
 #[inline(always)]
 pub unsafe fn union_pass<V: F32x>(
@@ -130,7 +242,6 @@ pub unsafe fn union_pass<V: F32x>(
         let model = MixtureLanes::<V>::new(m);
         let target = MixtureLanes::<V>::new(target_mix);
         let zero = V::zero();
-        let one = V::splat(1.0);
         let mut fisher = [zero; 3];
         let mut target_sums = [zero; 3];
         let mut ef = [zero; 3];
@@ -175,42 +286,14 @@ pub unsafe fn union_pass<V: F32x>(
                     }
                 };
 
-                // The model: z, ℓ, e^{−|ℓ|}, responsibilities (`node_state`).
-                let (z, log_phi, log_ratio) = model.z_and_log_ratio(y);
-                let tail = exp(zero - log_ratio.abs());
-                let near = (one + tail).recip();
-                let far = tail * near;
-                let first_larger = zero.le(log_ratio);
-                let r = [
-                    V::select(first_larger, near, far),
-                    V::select(first_larger, far, near),
-                ];
-                let top = model.top(z, log_ratio);
-
-                // The target's density (`node_density`).
-                let (zt, _, log_ratio_t) = target.z_and_log_ratio(y);
-                let top_t = target.top(zt, log_ratio_t);
-                let tail_t = exp(zero - log_ratio_t.abs());
-
-                let wt = weight * exp(top_t) * (one + tail_t);
-                let log_difference = (top_t - top) + log_ratio_1p(tail_t, tail);
-                let sa = score(&model, slice[0], r, z, log_phi);
-                let sb = score(&model, slice[1], r, z, log_phi);
-                // Weight first, then each score (s² can overflow where the weight is 0).
-                if with_fisher {
-                    let wp = weight * exp(top) * (one + tail);
-                    let (wpa, wpb) = (wp * sa, wp * sb);
-                    fisher[0] = add(fisher[0], wpa, sa);
-                    fisher[1] = add(fisher[1], wpa, sb);
-                    fisher[2] = add(fisher[2], wpb, sb);
+                let terms = node_terms(&model, &target, slice, y, weight, with_fisher);
+                for k in 0..3 {
+                    if with_fisher {
+                        fisher[k] = add(fisher[k], terms[k].0, terms[k].1);
+                    }
+                    target_sums[k] = add(target_sums[k], terms[3 + k].0, terms[3 + k].1);
+                    ef[k] = add(ef[k], terms[6 + k].0, terms[6 + k].1);
                 }
-                let (wta, wtb) = (wt * sa, wt * sb);
-                target_sums[0] = add(target_sums[0], wt, sa);
-                target_sums[1] = add(target_sums[1], wt, sb);
-                target_sums[2] = add(target_sums[2], wt, log_difference);
-                ef[0] = add(ef[0], wta, sa);
-                ef[1] = add(ef[1], wta, sb);
-                ef[2] = add(ef[2], wtb, sb);
             }
             evaluations += nodes.len() as u32;
         }
@@ -220,5 +303,98 @@ pub unsafe fn union_pass<V: F32x>(
             ef: ef.map(V::sum),
             nodes: evaluations,
         }
+    }
+}
+
+/// The union pass of `V::LANES` cells at once, one cell per lane (the grid's SIMD path,
+/// `general_grid_into_at`): every lane walks its own cell's panels — the edges of
+/// [`crate::cpu::general::union_next`], found for all lanes at once with vector compares over
+/// the candidates — and evaluates the same node of its current panel, so the lanes run the same
+/// instructions and a lane whose walk has ended, or that holds no cell (`valid` false), adds
+/// nothing. Panel sums are added to the cell's sums as the mirror adds them. `t` is each
+/// cell's truncation (`truncation_sigmas` of the smaller weight of both mixtures).
+#[inline(always)]
+pub unsafe fn union_pass_lanes<V: F32x>(
+    models: &[Mixture; MAX_LANES],
+    targets: &[Mixture; MAX_LANES],
+    t: &LaneArray,
+    valid: &[bool; MAX_LANES],
+    slice: [u32; 2],
+    nodes: &[[f32; 2]],
+    with_fisher: bool,
+) -> [UnionSums; MAX_LANES] {
+    unsafe {
+        let zero = V::zero();
+        let one = V::splat(1.0);
+        let none = V::splat(NO_SPLIT);
+        let model = MixtureLanes::<V>::gather(models);
+        let target = MixtureLanes::<V>::gather(targets);
+        let windows: [Option<UnionWindow>; MAX_LANES] = std::array::from_fn(|k| {
+            (k < V::LANES && valid[k]).then(|| union_window(&models[k], &targets[k], t[k]))
+        });
+        // A lane without a cell has lo = hi: no panel.
+        let hi: V = window_lanes(&windows, 0.0, |w| w.hi);
+        let merge: V = window_lanes(&windows, 0.0, |w| w.merge);
+        let yield_distance = merge * V::splat(UNION_YIELD);
+        let components: [V; 12] =
+            std::array::from_fn(|i| window_lanes(&windows, NO_SPLIT, |w| w.components[i]));
+        // The slots `union_splits` fills.
+        const SWITCH_SLOTS: [usize; 7] = [0, 1, 2, 4, 5, 6, 7];
+        let switches: [V; 14] = std::array::from_fn(|i| {
+            let slot = SWITCH_SLOTS[i % 7];
+            if i < 7 {
+                window_lanes(&windows, NO_SPLIT, |w| w.model_splits[slot])
+            } else {
+                window_lanes(&windows, NO_SPLIT, |w| w.target_splits[slot])
+            }
+        });
+        let mut start: V = window_lanes(&windows, 0.0, |w| w.lo);
+        let mut sums = [zero; 9];
+        let mut panels = zero;
+        for _ in 0..UNION_MAX_PANELS {
+            let active = start.lt(hi);
+            let on = V::select(active, one, zero);
+            if on.to_array()[..V::LANES].iter().all(|&x| x == 0.0) {
+                break;
+            }
+            // `union_next` per lane: the nearest component edge beyond the merge distance and
+            // the nearest switch split, a component edge just below a split yielding to it.
+            let beyond = start + merge;
+            let mut component = none;
+            for &c in &components {
+                component = component.min(V::select(beyond.lt(c), c, none));
+            }
+            let mut switch = none;
+            for &c in &switches {
+                switch = switch.min(V::select(start.lt(c), c, none));
+            }
+            let yields = (switch - component).lt(yield_distance);
+            let component = V::select(yields, switch, component);
+            let end = hi.min(component.min(switch));
+            let half_width = V::splat(0.5) * (end - start);
+            let middle = V::splat(0.5) * (end + start);
+            let mut panel = [zero; 9];
+            for node in nodes {
+                let y = half_width.fmadd(V::splat(node[0]), middle);
+                let weight = half_width * V::splat(node[1]);
+                let terms = node_terms(&model, &target, slice, y, weight, with_fisher);
+                for (sum, (a, b)) in panel.iter_mut().zip(terms) {
+                    *sum = *sum + (a * b).keep(active);
+                }
+            }
+            for (sum, p) in sums.iter_mut().zip(panel) {
+                *sum = *sum + p;
+            }
+            panels = panels + on;
+            start = V::select(active, end, start);
+        }
+        let sums = sums.map(V::to_array);
+        let panels = panels.to_array();
+        std::array::from_fn(|k| UnionSums {
+            fisher: [sums[0][k], sums[1][k], sums[2][k]],
+            target_sums: [sums[3][k], sums[4][k], sums[5][k]],
+            ef: [sums[6][k], sums[7][k], sums[8][k]],
+            nodes: panels[k] as u32 * nodes.len() as u32,
+        })
     }
 }
