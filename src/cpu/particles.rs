@@ -9,8 +9,8 @@
 use rayon::prelude::*;
 
 use super::general::{
-    PARAM_MU1, PARAM_MU2, PARAM_PI, UnionPassFn, evaluate_general_mixtures_using, inside_model,
-    make_mixture, union_pass,
+    Mixture, PARAM_MU1, PARAM_MU2, PARAM_PI, UnionPassFn, evaluate_general_mixtures_using,
+    inside_model, make_mixture, union_pass,
 };
 use super::gmm::{fisher_rotated, gradient_and_empirical_rotated, gradient_rotated, make_theta};
 use crate::gpu::general_data::FLAG_METRIC_UNDEFINED;
@@ -104,6 +104,20 @@ pub fn general_velocity(
     general_velocity_using(params, nodes, position, mode, &union_pass)
 }
 
+/// The model's and the target's mixtures at a general-mode position, in the frame of the
+/// model's μ1 (None outside the model).
+pub fn general_mixtures(params: &FlowParams, position: [f32; 2]) -> Option<(Mixture, Mixture)> {
+    let psi = general_psi(params, position);
+    if !inside_model(&psi, [params.slice_a, params.slice_b]) {
+        return None;
+    }
+    let origin = psi[PARAM_MU1];
+    let m = make_mixture(psi[0], [0.0, psi[PARAM_MU2] - origin], [psi[3], psi[4]]);
+    let t = params.target_model;
+    let target_mix = make_mixture(t[0], [t[1] - origin, t[2] - origin], [t[3], t[4]]);
+    Some((m, target_mix))
+}
+
 /// [`general_velocity`] with `union` in place of the mirror's union pass (the SIMD path's).
 pub fn general_velocity_using(
     params: &FlowParams,
@@ -119,13 +133,9 @@ pub fn general_velocity_using(
     };
     let slice = [params.slice_a, params.slice_b];
     let psi = general_psi(params, position);
-    if !inside_model(&psi, slice) {
+    let Some((m, target_mix)) = general_mixtures(params, position) else {
         return undefined;
-    }
-    let origin = psi[PARAM_MU1];
-    let m = make_mixture(psi[0], [0.0, psi[PARAM_MU2] - origin], [psi[3], psi[4]]);
-    let t = params.target_model;
-    let target_mix = make_mixture(t[0], [t[1] - origin, t[2] - origin], [t[3], t[4]]);
+    };
     let (cell, _) = evaluate_general_mixtures_using(
         &m,
         &target_mix,

@@ -731,8 +731,8 @@ fn simd_particle_step_matches_the_scalar_mirror() {
     }
 }
 
-/// The SIMD step on general slices (each velocity's union pass vectorised over its panel's
-/// nodes) against the scalar mirror at every level this CPU has: the half-plane and the weight
+/// The SIMD step on general slices (each stage's union passes a particle per vector lane, a
+/// ragged last block) against the scalar mirror at every level this CPU has: the half-plane and the weight
 /// slice in "both" mode, 20 RK4 steps, positions within 1e-4 and the same generations on > 99%
 /// of the particles; controls: another dt and another seed are caught.
 #[test]

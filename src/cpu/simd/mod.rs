@@ -475,8 +475,9 @@ pub fn particles_step(
 /// sums (F on one component, ∇L's two target components) taken a vector of particles at a time
 /// at `level`: each RK4 stage for a block, then the next stage. The per-particle rest (natural
 /// or Euclidean direction, speed cap, step limit, respawn) is the scalar mirror's own code. On
-/// the general kernel each particle's velocity runs the vectorised union pass
-/// ([`general_grid_into_at`]'s); a fresh spawn and the scalar level take the scalar path.
+/// the general kernel a block's stage runs one union pass with a particle per lane
+/// ([`general_grid_into_at`]'s `union_pass_lanes`); a fresh spawn and the scalar level take
+/// the scalar path.
 /// Returns the level used.
 pub fn particles_step_at(
     level: SimdLevel,
@@ -493,10 +494,17 @@ pub fn particles_step_at(
     let level = level.or_supported();
     let general =
         params.flags & flow_flags::GENERAL != 0 && params.flags & flow_flags::SPAWN_FRESH == 0;
-    if general && let Some(pass) = union_pass_at(level) {
-        // The general kernel: a particle at a time, each velocity's union pass vectorised over
-        // its panel's nodes.
-        super::particles::step_using(params, nodes, source, destination, &pass);
+    if general
+        && params.flags & flow_flags::POLICY == 0
+        && let Some((pass, lanes)) = union_pass_lanes_at(level)
+    {
+        // The general kernel: a block of particles at a time, each stage's union passes with
+        // a particle per lane.
+        let count = params.count as usize;
+        for_each_block(&mut destination[..count], lanes, |first, block| {
+            let source = &source[first..first + block.len()];
+            general_particle_block(pass, params, nodes, first, source, block);
+        });
         return level;
     }
     if seed && level != SimdLevel::Scalar {
@@ -581,6 +589,85 @@ fn particle_block(
     }
     for (k, particle) in out.iter_mut().enumerate() {
         *particle = finish_step(params, (first + k) as u32, &source[k], next[k], &k1[k]);
+    }
+}
+
+/// Up to a vector of general-mode particles (`source`, indices from `first`) stepped into
+/// `out`: each integrator stage's velocities of the block from one union pass with a particle
+/// per lane ([`general::union_pass_lanes`]), the rest of each velocity and of the step the
+/// mirror's code (`general_velocity_using` answered from the block's sums, `finish_step`).
+fn general_particle_block(
+    pass: UnionPassLanes,
+    params: &crate::gpu::gpu_data::FlowParams,
+    nodes: &[[f32; 2]],
+    first: usize,
+    source: &[crate::gpu::gpu_data::Particle],
+    out: &mut [crate::gpu::gpu_data::Particle],
+) {
+    use super::general::{make_mixture, min_weight, truncation_sigmas};
+    use super::particles::{
+        INTEGRATOR_RK4, Velocity, finish_step, general_mixtures, general_velocity_using,
+        rk4_position, stage_position,
+    };
+    let count = source.len();
+    let h = params.dt;
+    let stages = if params.integrator == INTEGRATOR_RK4 {
+        4
+    } else {
+        1
+    };
+    let slice = [params.slice_a, params.slice_b];
+    // A lane without a particle, or outside the model, holds a harmless mixture, masked out.
+    let filler = make_mixture(0.5, [0.0, 1.0], [1.0, 1.0]);
+    let none = Velocity {
+        v: [0.0; 2],
+        speed: 0.0,
+        defined: false,
+    };
+    // k[stage][particle], as the mirror's k1..k4.
+    let mut k = [[none; MAX_LANES]; 4];
+    for stage in 0..stages {
+        let at = |i: usize| {
+            let p = source[i].position;
+            match stage {
+                0 => p,
+                1 => stage_position(p, k[0][i].v, 0.5 * h),
+                2 => stage_position(p, k[1][i].v, 0.5 * h),
+                _ => stage_position(p, k[2][i].v, h),
+            }
+        };
+        let positions: [[f32; 2]; MAX_LANES] =
+            std::array::from_fn(|i| if i < count { at(i) } else { [0.0; 2] });
+        let mut models = [filler; MAX_LANES];
+        let mut targets = [filler; MAX_LANES];
+        let mut t = [0.0f32; MAX_LANES];
+        let mut valid = [false; MAX_LANES];
+        for i in 0..count {
+            if let Some((m, target)) = general_mixtures(params, positions[i]) {
+                t[i] = truncation_sigmas(min_weight(&m).min(min_weight(&target)));
+                (models[i], targets[i], valid[i]) = (m, target, true);
+            }
+        }
+        let sums = pass(&models, &targets, &t, &valid, slice, nodes, true);
+        for i in 0..count {
+            let lane = sums[i];
+            k[stage][i] = general_velocity_using(
+                params,
+                nodes,
+                positions[i],
+                source[i].mode,
+                &move |_, _, _, _, _, _| lane,
+            );
+        }
+    }
+    for (i, particle) in out.iter_mut().enumerate() {
+        let p = &source[i];
+        let next = if stages == 4 {
+            rk4_position(p.position, [k[0][i].v, k[1][i].v, k[2][i].v, k[3][i].v], h)
+        } else {
+            stage_position(p.position, k[0][i].v, h)
+        };
+        *particle = finish_step(params, (first + i) as u32, p, next, &k[0][i]);
     }
 }
 
