@@ -74,6 +74,22 @@ fn create_texture(
     view_formats: &[wgpu::TextureFormat],
     label: &str,
 ) -> wgpu::Texture {
+    let usage = wgpu::TextureUsages::RENDER_ATTACHMENT
+        | wgpu::TextureUsages::TEXTURE_BINDING
+        | wgpu::TextureUsages::COPY_SRC
+        | wgpu::TextureUsages::COPY_DST;
+    texture_2d(device, size, format, usage, view_formats, label)
+}
+
+/// A 2D texture of one mip level and sample (the canvases' and the trails' shape).
+pub(crate) fn texture_2d(
+    device: &wgpu::Device,
+    size: [u32; 2],
+    format: wgpu::TextureFormat,
+    usage: wgpu::TextureUsages,
+    view_formats: &[wgpu::TextureFormat],
+    label: &str,
+) -> wgpu::Texture {
     device.create_texture(&wgpu::TextureDescriptor {
         label: Some(label),
         size: wgpu::Extent3d {
@@ -85,10 +101,7 @@ fn create_texture(
         sample_count: 1,
         dimension: wgpu::TextureDimension::D2,
         format,
-        usage: wgpu::TextureUsages::RENDER_ATTACHMENT
-            | wgpu::TextureUsages::TEXTURE_BINDING
-            | wgpu::TextureUsages::COPY_SRC
-            | wgpu::TextureUsages::COPY_DST,
+        usage,
         view_formats,
     })
 }
@@ -102,24 +115,29 @@ impl Canvas {
         label: &str,
     ) -> Self {
         let size = [size[0].max(1), size[1].max(1)];
-        let texture = create_texture(device, size, format, &[], label);
-        let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
-        Self {
-            texture,
-            view,
-            gamma: None,
+        Self::wrap(
+            create_texture(device, size, format, &[], label),
             size,
             format,
-        }
+        )
     }
 
     /// A canvas over a texture made elsewhere (for a target with fewer usages than
     /// [`Canvas::new`] gives).
     pub fn wrap(texture: wgpu::Texture, size: [u32; 2], format: wgpu::TextureFormat) -> Self {
+        Self::assemble(texture, None, size, format)
+    }
+
+    fn assemble(
+        texture: wgpu::Texture,
+        gamma: Option<GammaView>,
+        size: [u32; 2],
+        format: wgpu::TextureFormat,
+    ) -> Self {
         Self {
             view: texture.create_view(&wgpu::TextureViewDescriptor::default()),
             texture,
-            gamma: None,
+            gamma,
             size,
             format,
         }
@@ -155,13 +173,7 @@ impl Canvas {
         } else {
             return Self::with_gamma_twin(&ctx.device, size, format, label);
         };
-        Self {
-            view: texture.create_view(&wgpu::TextureViewDescriptor::default()),
-            texture,
-            gamma: Some(gamma),
-            size,
-            format,
-        }
+        Self::assemble(texture, Some(gamma), size, format)
     }
 
     /// [`Canvas::with_gamma_view`]'s way where the device cannot reinterpret formats: the gamma
@@ -173,19 +185,13 @@ impl Canvas {
         format: wgpu::TextureFormat,
         label: &str,
     ) -> Self {
-        let size = [size[0].max(1), size[1].max(1)];
-        let texture = create_texture(device, size, format, &[], label);
-        let twin = create_texture(device, size, format.remove_srgb_suffix(), &[], label);
-        Self {
-            view: texture.create_view(&wgpu::TextureViewDescriptor::default()),
-            texture,
-            gamma: Some(GammaView {
-                view: twin.create_view(&wgpu::TextureViewDescriptor::default()),
-                twin: Some(twin),
-            }),
-            size,
-            format,
-        }
+        let mut canvas = Self::new(device, size, format, label);
+        let twin = create_texture(device, canvas.size, format.remove_srgb_suffix(), &[], label);
+        canvas.gamma = Some(GammaView {
+            view: twin.create_view(&wgpu::TextureViewDescriptor::default()),
+            twin: Some(twin),
+        });
+        canvas
     }
 
     /// The pixels without sRGB decoding (a canvas made by [`Canvas::with_gamma_view`]).
