@@ -1,15 +1,20 @@
-//! The general kernel's union pass (`cpu::general::union_pass`, the shader's `union_pass`) with
-//! the nodes of each panel in the vector lanes: the panels are walked exactly as the scalar
-//! mirror walks them (the same edges, [`UnionWindow::panels`]), and within a panel every lane
-//! evaluates one node — the model's node state, the target's density, the two slice scores and
-//! the nine weighted sums — with the same formulas and selects, so no lane diverges.
+//! The general kernel's union pass (`cpu::general::union_pass`, the shader's `union_pass`) in
+//! vector lanes: the panels are those the scalar mirror walks (the same edges,
+//! [`UnionWindow::panels`]), and every lane evaluates one node — the model's node state, the
+//! target's density, the two slice scores and the nine weighted sums (`node_terms`) — with the
+//! same formulas and selects, so no lane diverges.
 //!
-//! Vectorising over nodes rather than cells keeps every cell's walk of its own windows scalar
-//! and exact (cells on a general slice differ in their panel counts), and each panel holds
-//! 16 nodes at Q = 64 (one AVX-512 vector, two AVX2 ones; smaller rules pad the last vector
-//! and mask its padding lanes out). The rest of a cell (the rare
-//! refinement pass where F's determinant cancels, the eigen-decomposition, the natural
-//! gradient) is the scalar mirror's own code ([`crate::cpu::general::grid_cell_using`]).
+//! Two ways to fill the lanes:
+//! - [`union_pass`]: one point at a time, a panel's nodes in the lanes (16 nodes at Q = 64:
+//!   one AVX-512 vector, two AVX2 ones; smaller rules pad the last vector and mask its padding
+//!   lanes out). The points' path uses it.
+//! - [`union_pass_lanes`]: one cell or particle per lane, each lane walking its own panels
+//!   (the panel walk, scalar in the first way, becomes vector compares too). The grid and the
+//!   particles use it (`general_paths`).
+//!
+//! The rest of a cell (the rare refinement pass where F's determinant cancels, the
+//! eigen-decomposition, the natural gradient) is the scalar mirror's own code
+//! ([`crate::cpu::general::grid_cell_from`]).
 
 use super::kernel::{exp, log_ratio_1p, tanh_from_exp};
 use super::vector::{F32x, LaneArray, MAX_LANES};
