@@ -3,13 +3,14 @@
 
 use rayon::prelude::*;
 
-use super::config::{BenchConfig, BenchModel, FimPath, Kernel};
-use super::report::{BenchReport, FimRow};
+use super::Section;
+use super::config::{BenchModel, FimPath, Kernel};
+use super::report::FimRow;
 use super::timing::{Summary, time_gpu, wall_ms};
 use super::verify::{Tolerances, compare_reports, report_from_cell};
 use crate::compute::fim_field::{FieldData, FieldMode, FimFieldPipeline, grid_params};
 use crate::cpu;
-use crate::gpu::context::{GpuContext, GpuError};
+use crate::gpu::context::GpuError;
 use crate::gpu::gpu_data::{FieldCell, FieldParams};
 use crate::gpu::timing::GpuTimer;
 use crate::math::quadrature::DEFAULT_NODES_F64;
@@ -69,12 +70,8 @@ fn cell_reports(
 /// The FIM section on the seed kernel ([`super`]'s docs): every path of
 /// [`BenchConfig::path_runs`] over the seed's view at each grid and node count, errors against
 /// the f64 reference at [`DEFAULT_NODES_F64`].
-pub(super) fn bench_fim(
-    ctx: &GpuContext,
-    config: &BenchConfig,
-    report: &mut BenchReport,
-    progress: &mut impl FnMut(&str),
-) -> Result<(), GpuError> {
+pub(super) fn bench_fim(run: Section<'_>) -> Result<(), GpuError> {
+    let Section(ctx, config, report, progress) = run;
     let pipeline = FimFieldPipeline::new(&ctx.device);
     let timer = GpuTimer::new(ctx, 2);
     let reference_rule = QuadratureRule::new(DEFAULT_NODES_F64).expect("valid default");
@@ -110,8 +107,7 @@ pub(super) fn bench_fim(
                         let data = FieldData::new(ctx, &pipeline, params.cell_count, &rule)?;
                         let times = time_gpu(
                             ctx,
-                            warmup,
-                            repeats,
+                            config,
                             timer.as_ref(),
                             |encoder| {
                                 data.encode(

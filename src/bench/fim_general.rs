@@ -4,14 +4,15 @@
 
 use rayon::prelude::*;
 
-use super::config::{BenchConfig, FimPath, Kernel};
+use super::Section;
+use super::config::{FimPath, Kernel};
 use super::fim::sample;
-use super::report::{BenchReport, FimRow};
+use super::report::FimRow;
 use super::timing::{Summary, time_gpu, wall_ms};
 use super::verify::{GeneralOutcome, compare_general, general_grid_reference, general_tolerances};
 use crate::compute::general::{GeneralData, GeneralPipeline};
 use crate::cpu;
-use crate::gpu::context::{GpuContext, GpuError};
+use crate::gpu::context::GpuError;
 use crate::gpu::general_data::{GeneralGridParams, general_grid_params};
 use crate::gpu::gpu_data::FieldCell;
 use crate::gpu::timing::GpuTimer;
@@ -21,12 +22,8 @@ use crate::simulation::general_nodes;
 
 /// The FIM section on the general kernel ([`super`]'s docs): the same timing and error column as
 /// [`bench_fim`](super::fim::bench_fim), over the fitted view of the slice.
-pub(super) fn bench_fim_general(
-    ctx: &GpuContext,
-    config: &BenchConfig,
-    report: &mut BenchReport,
-    progress: &mut impl FnMut(&str),
-) -> Result<(), GpuError> {
+pub(super) fn bench_fim_general(run: Section<'_>) -> Result<(), GpuError> {
+    let Section(ctx, config, report, progress) = run;
     let bm = &config.model;
     let (view_min, view_max) = bm.general_view();
     let pipeline = GeneralPipeline::new(&ctx.device);
@@ -103,8 +100,7 @@ pub(super) fn bench_fim_general(
                         };
                         let times = time_gpu(
                             ctx,
-                            warmup,
-                            repeats,
+                            config,
                             timer.as_ref(),
                             |encoder| {
                                 mark(encoder, 0);

@@ -1,22 +1,19 @@
 //! The frame-loop section: offscreen frames of the viewer's renderer, timed whole, stage by
 //! stage and pass by pass.
 
-use super::config::{BenchConfig, Kernel};
-use super::report::{BenchReport, FrameRow, PassTime};
+use super::Section;
+use super::config::Kernel;
+use super::report::{FrameRow, PassTime};
 use super::timing::median_p95;
 use crate::frame::FrameRenderer;
-use crate::gpu::context::{GpuContext, GpuError};
+use crate::gpu::context::GpuError;
 use crate::render::CANVAS_FORMAT;
 use crate::render::canvas::Canvas;
 use crate::scene::{Camera, Scene};
 use crate::simulation::uses_seed_kernel;
 
-pub(super) fn bench_frames(
-    ctx: &GpuContext,
-    config: &BenchConfig,
-    report: &mut BenchReport,
-    progress: &mut impl FnMut(&str),
-) -> Result<(), GpuError> {
+pub(super) fn bench_frames(run: Section<'_>) -> Result<(), GpuError> {
+    let Section(ctx, config, report, progress) = run;
     for case in &config.frames {
         progress(&format!(
             "frame loop {}×{} grid {} particles {}",

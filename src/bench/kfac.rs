@@ -1,18 +1,13 @@
 //! The K-FAC cost section: the exact block's solve against K-FAC's two factor solves, on the
 //! CPU and on the GPU.
 
-use super::config::BenchConfig;
-use super::report::BenchReport;
+use super::Section;
 use crate::gpu::context::{GpuContext, GpuError};
 
 /// The K-FAC cost section: the exact block's solve against K-FAC's two factor solves on the
 /// CPU (faer) and the GPU, and the exponents of time against n fitted to each.
-pub(super) fn bench_kfac(
-    ctx: &GpuContext,
-    config: &BenchConfig,
-    report: &mut BenchReport,
-    progress: &mut impl FnMut(&str),
-) -> Result<(), GpuError> {
+pub(super) fn bench_kfac(run: Section<'_>) -> Result<(), GpuError> {
+    let Section(ctx, config, report, progress) = run;
     progress("K-FAC cost: exact block against the two factor solves (CPU)");
     let rows = crate::kfac::cost::measure(&config.kfac_widths, config.kfac_exact_budget_s, 4 << 30);
     let mut rows = rows;

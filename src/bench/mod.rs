@@ -67,6 +67,15 @@ use machine::cpu_model;
 use particles::bench_particles;
 use peer::run_peer;
 
+/// What one section of a run works with: the adapter, the configuration, the report it adds
+/// its rows to, and the progress line (in that order).
+pub(super) struct Section<'a>(
+    &'a GpuContext,
+    &'a BenchConfig,
+    &'a mut BenchReport,
+    &'a mut dyn FnMut(&str),
+);
+
 /// Runs the benchmark, reporting progress through `progress`.
 pub fn run(
     ctx: &GpuContext,
@@ -117,19 +126,25 @@ pub fn run(
             }
         }
     }
+    let mut run = |section: fn(Section<'_>) -> Result<(), GpuError>| {
+        section(Section(ctx, config, &mut report, &mut progress))
+    };
     match config.model.kernel {
-        Kernel::Seed => bench_fim(ctx, config, &mut report, &mut progress)?,
-        Kernel::General => bench_fim_general(ctx, config, &mut report, &mut progress)?,
+        Kernel::Seed => run(bench_fim)?,
+        Kernel::General => run(bench_fim_general)?,
     }
     if !config.presets.is_empty() {
-        report.presets = presets::bench_presets(ctx, config, &mut progress)?;
+        run(|Section(ctx, config, report, mut progress)| {
+            report.presets = presets::bench_presets(ctx, config, &mut progress)?;
+            Ok(())
+        })?;
     }
-    bench_particles(ctx, config, &mut report, &mut progress)?;
-    policy::bench_policy(ctx, config, &mut report, &mut progress)?;
-    policy::bench_rollouts(ctx, config, &mut report, &mut progress)?;
-    bench_frames(ctx, config, &mut report, &mut progress)?;
+    run(bench_particles)?;
+    run(policy::bench_policy)?;
+    run(policy::bench_rollouts)?;
+    run(bench_frames)?;
     if !config.kfac_widths.is_empty() {
-        bench_kfac(ctx, config, &mut report, &mut progress)?;
+        run(bench_kfac)?;
     }
     Ok(report)
 }

@@ -1,12 +1,13 @@
 //! The particles section: flow steps per second of the GPU kernel against its SIMD and scalar
 //! CPU mirrors.
 
-use super::config::{BenchConfig, BenchModel, Kernel};
+use super::Section;
+use super::config::{BenchModel, Kernel};
 use super::report::{BenchReport, ParticleRow};
 use super::timing::{Summary, time_gpu, wall_ms};
 use crate::compute::particles::{ParticleData, ParticlePipeline};
 use crate::cpu;
-use crate::gpu::context::{GpuContext, GpuError};
+use crate::gpu::context::GpuError;
 use crate::gpu::gpu_data::{FlowParams, Particle};
 use crate::gpu::timing::GpuTimer;
 use crate::math::QuadratureRule;
@@ -39,12 +40,8 @@ fn bench_flow_params(count: u32, model: &BenchModel) -> FlowParams {
     FlowParams { count, ..params }
 }
 
-pub(super) fn bench_particles(
-    ctx: &GpuContext,
-    config: &BenchConfig,
-    report: &mut BenchReport,
-    progress: &mut impl FnMut(&str),
-) -> Result<(), GpuError> {
+pub(super) fn bench_particles(run: Section<'_>) -> Result<(), GpuError> {
+    let Section(ctx, config, report, progress) = run;
     let pipeline = ParticlePipeline::new(&ctx.device);
     let kernel_kind = config.model.kernel;
     let nodes = match kernel_kind {
@@ -67,8 +64,7 @@ pub(super) fn bench_particles(
         data.spawn(ctx, &pipeline, &params);
         let times = time_gpu(
             ctx,
-            warmup,
-            repeats,
+            config,
             timer.as_ref(),
             |encoder| {
                 data.encode_steps(

@@ -8,11 +8,10 @@
 
 use serde::Serialize;
 
-use super::config::BenchConfig;
-use super::report::BenchReport;
+use super::Section;
 use super::timing::{median_p95, wall_ms};
 use crate::compute::policy::{PolicyData, PolicyParams, PolicyPipeline};
-use crate::gpu::context::{GpuContext, GpuError};
+use crate::gpu::context::GpuError;
 use crate::math::policy::{Lqr, Plant, System};
 use crate::scene::policy_view;
 
@@ -34,12 +33,8 @@ pub struct PolicyRow {
 }
 
 /// Times the policy kernel and its f64 CPU path at `config.grids`.
-pub(super) fn bench_policy(
-    ctx: &GpuContext,
-    config: &BenchConfig,
-    report: &mut BenchReport,
-    progress: &mut impl FnMut(&str),
-) -> Result<(), GpuError> {
+pub(super) fn bench_policy(run: Section<'_>) -> Result<(), GpuError> {
+    let Section(ctx, config, report, progress) = run;
     use rayon::prelude::*;
     let pipeline = PolicyPipeline::new(&ctx.device);
     for plant in [Plant::Pendulum, Plant::Cart] {
@@ -111,12 +106,8 @@ pub struct RolloutRow {
 pub const BENCH_ROLLOUTS: [u32; 2] = [4096, 65_536];
 
 /// Times the GPU rollouts against the f64 ones (the same draws).
-pub(super) fn bench_rollouts(
-    ctx: &GpuContext,
-    config: &BenchConfig,
-    report: &mut BenchReport,
-    progress: &mut impl FnMut(&str),
-) -> Result<(), GpuError> {
+pub(super) fn bench_rollouts(run: Section<'_>) -> Result<(), GpuError> {
+    let Section(ctx, config, report, progress) = run;
     use crate::compute::policy_rollouts::{RolloutPipeline, estimate_on_gpu};
     let pipeline = RolloutPipeline::new(&ctx.device);
     let system = System::new(Plant::Pendulum);
@@ -156,53 +147,52 @@ pub(super) fn bench_rollouts(
 
 /// The rollout rows of the readable table.
 pub fn rollout_table(rows: &[RolloutRow]) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::new();
-    if rows.is_empty() {
-        return s;
-    }
-    let _ = writeln!(
-        s,
-        "
-policy rollouts (REINFORCE ∇̂ and F̂, pendulum, default probe)    GPU ms   CPU f64 ms (all cores)   GPU speed-up"
-    );
-    for r in rows {
-        let _ = writeln!(
-            s,
-            "  N = {:>6}, H = {:>3}                                          {:>8.2}   {:>10.2}               {:>8.1}×",
-            r.rollouts,
-            r.horizon,
-            r.gpu_ms,
-            r.cpu_ms,
-            r.cpu_ms / r.gpu_ms
-        );
-    }
-    s
+    table_section(
+        "policy rollouts (REINFORCE ∇̂ and F̂, pendulum, default probe)    GPU ms   CPU f64 ms (all cores)   GPU speed-up",
+        rows,
+        |r| {
+            format!(
+                "  N = {:>6}, H = {:>3}                                          {:>8.2}   {:>10.2}               {:>8.1}×",
+                r.rollouts,
+                r.horizon,
+                r.gpu_ms,
+                r.cpu_ms,
+                r.cpu_ms / r.gpu_ms
+            )
+        },
+    )
 }
 
 /// The section's lines of the readable table.
 pub fn policy_table(rows: &[PolicyRow]) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::new();
+    table_section(
+        "policy plane field (closed-form Stein solves; default views)   GPU ms (p95)      CPU f32 ms  CPU f64 ms (all cores)   GPU speed-up",
+        rows,
+        |r| {
+            format!(
+                "  {:<9} {:>5}²                                         {:>8.2} ({:>7.2})   {:>9.2}  {:>10.2}               {:>8.1}×",
+                r.plant,
+                r.grid,
+                r.gpu_ms,
+                r.gpu_p95_ms,
+                r.cpu_f32_ms,
+                r.cpu_ms,
+                r.cpu_ms.min(r.cpu_f32_ms) / r.gpu_ms
+            )
+        },
+    )
+}
+
+/// A section of the readable table: nothing without rows, else a blank line, the `header`
+/// and a `line` a row.
+fn table_section<R>(header: &str, rows: &[R], line: impl Fn(&R) -> String) -> String {
     if rows.is_empty() {
-        return s;
+        return String::new();
     }
-    let _ = writeln!(
-        s,
-        "\npolicy plane field (closed-form Stein solves; default views)   GPU ms (p95)      CPU f32 ms  CPU f64 ms (all cores)   GPU speed-up"
-    );
+    let mut s = format!("\n{header}\n");
     for r in rows {
-        let _ = writeln!(
-            s,
-            "  {:<9} {:>5}²                                         {:>8.2} ({:>7.2})   {:>9.2}  {:>10.2}               {:>8.1}×",
-            r.plant,
-            r.grid,
-            r.gpu_ms,
-            r.gpu_p95_ms,
-            r.cpu_f32_ms,
-            r.cpu_ms,
-            r.cpu_ms.min(r.cpu_f32_ms) / r.gpu_ms
-        );
+        s.push_str(&line(r));
+        s.push('\n');
     }
     s
 }

@@ -262,7 +262,7 @@ mod tests {
                 let Some((m, target)) = mixtures else {
                     continue;
                 };
-                let (_, cost) = cpu::general::evaluate_general_mixtures_counted(
+                let (_, cost) = cpu::general::evaluate_general_mixtures_using(
                     &m,
                     &target,
                     params.has_target != 0,
@@ -270,6 +270,7 @@ mod tests {
                     params.metric,
                     params.damping,
                     &table,
+                    &cpu::general::union_pass,
                 );
                 evaluations += u64::from(cost.evaluations);
                 cells += 1;

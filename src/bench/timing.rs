@@ -69,14 +69,13 @@ pub(super) struct GpuTimes<T> {
     pub last: Option<T>,
 }
 
-/// [`time_runs`] of one GPU submission: each run records what `encode` encodes into a new
+/// [`time_runs`] of one GPU submission (`config`'s warm-up and repeat counts): each run records what `encode` encodes into a new
 /// encoder, resolves `timer`'s queries, submits, and ends when `finish` (a read-back or a wait)
 /// returns. After each timed run, the timestamps are read back and `kernel_ms` turns them into
 /// the run's kernel time.
 pub(super) fn time_gpu<T>(
     ctx: &GpuContext,
-    warmup: usize,
-    repeats: usize,
+    config: &super::config::BenchConfig,
     timer: Option<&GpuTimer>,
     mut encode: impl FnMut(&mut wgpu::CommandEncoder),
     mut finish: impl FnMut() -> Result<T, GpuError>,
@@ -85,8 +84,8 @@ pub(super) fn time_gpu<T>(
     let mut kernel = Vec::new();
     let mut last = None;
     let wall = time_runs(
-        warmup,
-        repeats,
+        config.warmup,
+        config.repeats,
         || {
             let mut encoder = ctx.device.create_command_encoder(&Default::default());
             encode(&mut encoder);

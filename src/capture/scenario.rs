@@ -60,13 +60,8 @@ pub struct ModelKey {
 impl ModelKey {
     /// The value this key sets for `p`, if any.
     pub fn get(&self, p: Param) -> Option<f64> {
-        match p {
-            Param::Pi => self.pi,
-            Param::Mu1 => self.mu1,
-            Param::Mu2 => self.mu2,
-            Param::Sigma1 => self.sigma1,
-            Param::Sigma2 => self.sigma2,
-        }
+        // In `Param::index` order, as `Model::to_array`.
+        [self.pi, self.mu1, self.mu2, self.sigma1, self.sigma2][p.index()]
     }
 }
 

@@ -142,6 +142,31 @@ pub struct ProbeNumbers {
 }
 
 impl ProbeNumbers {
+    /// The probe's numbers from what each path computes its own way; the angle between ∇L
+    /// and ñ is formed here. `checks`: the KL checks on the glyph and at [`SMALL_LEVEL`].
+    fn new(
+        theta: [f64; 2],
+        loss: f64,
+        grad: [f64; 2],
+        natgrad: Option<[f64; 2]>,
+        block: Result<Block, ProfiledError>,
+        full: Mat5,
+        checks: [Option<KlCheck>; 2],
+    ) -> Self {
+        let [kl_on_glyph, kl_small] = checks;
+        Self {
+            theta,
+            loss,
+            grad,
+            natgrad,
+            angle_deg: natgrad.and_then(|n| angle_deg(grad, n)),
+            block,
+            kl_on_glyph,
+            kl_small,
+            full,
+        }
+    }
+
     /// κ of the chosen metric at the probe.
     pub fn kappa(&self) -> Kappa {
         self.block
@@ -306,17 +331,9 @@ fn compute_seed(scene: &Scene, sigma: f64, epsilon: f64, cap: f64) -> PanelNumbe
         let kl =
             |moved: [f64; 2]| kl_divergence(&Mixture::new(moved[0], moved[1], sigma), p, &rule);
         let check = |level, cap| kl_check(&induced, p, level, cap, 1.0, |q| Some(kl(q)));
-        ProbeNumbers {
-            theta: p,
-            loss: kl_divergence(&m, t, &rule),
-            grad,
-            natgrad,
-            angle_deg: natgrad.and_then(|n| angle_deg(grad, n)),
-            block,
-            kl_on_glyph: check(epsilon, cap),
-            kl_small: check(SMALL_LEVEL, f64::INFINITY),
-            full,
-        }
+        let checks = [check(epsilon, cap), check(SMALL_LEVEL, f64::INFINITY)];
+        let loss = kl_divergence(&m, t, &rule);
+        ProbeNumbers::new(p, loss, grad, natgrad, block, full, checks)
     });
     PanelNumbers { target, probe }
 }
@@ -369,17 +386,9 @@ fn compute_general(scene: &Scene, epsilon: f64, cap: f64) -> PanelNumbers {
         };
         let x_per_y = scene.camera.x_per_y;
         let check = |level, cap| kl_check(&induced, p, level, cap, x_per_y, kl);
-        ProbeNumbers {
-            theta: p,
-            loss: kl_general(&model, &star, &rule),
-            grad,
-            natgrad,
-            angle_deg: natgrad.and_then(|n| angle_deg(grad, n)),
-            block,
-            kl_on_glyph: check(epsilon, cap),
-            kl_small: check(SMALL_LEVEL, f64::INFINITY),
-            full,
-        }
+        let checks = [check(epsilon, cap), check(SMALL_LEVEL, f64::INFINITY)];
+        let loss = kl_general(&model, &star, &rule);
+        ProbeNumbers::new(p, loss, grad, natgrad, block, full, checks)
     });
     PanelNumbers { target, probe }
 }

@@ -24,13 +24,7 @@ impl ArrowRenderer {
             view_params_records_layout(device, "arrows layout", wgpu::ShaderStages::VERTEX);
         let params_buffer = new_params_buffer(device, "arrow params", &ArrowParams::default());
         let bind_group = Self::bind(device, &layout, view_buffer, &params_buffer, probe_buffer);
-        let pipeline = QuadPipeline {
-            shader_file: "arrows.wgsl",
-            layout: &layout,
-            instances: None,
-            format,
-        }
-        .build(device);
+        let pipeline = QuadPipeline::without_instances(device, "arrows.wgsl", &layout, format);
         Self {
             pipeline,
             layout,

@@ -102,13 +102,8 @@ impl ConvergenceLayer {
         let (device, view_buffer, format) = (setup.device, setup.view_buffer, setup.format);
         let layout =
             view_params_records_layout(device, "convergence draw", wgpu::ShaderStages::FRAGMENT);
-        let pipeline = QuadPipeline {
-            shader_file: "convergence_draw.wgsl",
-            layout: &layout,
-            instances: None,
-            format,
-        }
-        .build(device);
+        let pipeline =
+            QuadPipeline::without_instances(device, "convergence_draw.wgsl", &layout, format);
         Self {
             pipeline,
             layout,

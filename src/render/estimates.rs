@@ -11,12 +11,9 @@
 //! from a couple of samples, anything on the seed's diagonal) is a long dashed ellipse, never
 //! NaN.
 
-use std::sync::Arc;
-
 use super::colormap::linear_rgba;
 use super::layer::{Layer, LayerFrame, LayerSetup, Legend, LegendItem, SwatchShape};
-use super::lines::line_renderer;
-use super::pipeline::InstancedQuads;
+use super::lines::JobLines;
 use super::{FrameInfo, display_offset};
 use crate::gpu::gpu_data::LineInstance;
 use crate::jobs::estimates::{EstimateKey, ProbeEstimates};
@@ -202,26 +199,21 @@ pub fn instances(
 
 /// The Fisher-estimate layer.
 pub struct EstimatesLayer {
-    quads: InstancedQuads,
-    /// The estimates drawn this frame, if any.
-    shown: Option<Arc<ProbeEstimates>>,
-    /// The scene's estimates are being computed.
-    pending: bool,
+    /// The estimates drawn this frame, from the estimates job.
+    lines: JobLines<ProbeEstimates>,
 }
 
 impl EstimatesLayer {
     /// Builds the line pipeline for targets of `format`.
     pub fn new(setup: &LayerSetup<'_>) -> Self {
         Self {
-            quads: line_renderer(setup),
-            shown: None,
-            pending: false,
+            lines: JobLines::new(setup),
         }
     }
 
     /// The estimates drawn in the last frame.
     pub fn shown(&self) -> Option<&ProbeEstimates> {
-        self.shown.as_deref()
+        self.lines.shown()
     }
 }
 
@@ -231,26 +223,16 @@ impl Layer for EstimatesLayer {
     }
 
     fn prepare(&mut self, frame: &LayerFrame<'_>) {
-        self.shown = None;
-        self.pending = false;
-        if EstimateKey::for_scene(frame.scene).is_some() {
-            self.shown = frame.sim.jobs().estimates_at_probe(frame.scene);
-            self.pending = self.shown.is_none();
-        }
+        let answer = EstimateKey::for_scene(frame.scene)
+            .map(|_| frame.sim.jobs().estimates_at_probe(frame.scene));
         let world_per_px = frame.scene.camera.world_per_pixel(frame.size_px[1]);
-        let lines = self
-            .shown
-            .as_ref()
-            .map(|e| instances(frame.scene, e, world_per_px, frame.px_per_point))
-            .unwrap_or_default();
-        self.quads
-            .prepare(&frame.ctx.device, &frame.ctx.queue, &lines);
+        self.lines.prepare(frame.ctx, answer, |e| {
+            instances(frame.scene, e, world_per_px, frame.px_per_point)
+        });
     }
 
     fn draw(&self, pass: &mut wgpu::RenderPass<'_>, _frame: &LayerFrame<'_>) {
-        if self.shown.is_some() {
-            self.quads.draw(pass);
-        }
+        self.lines.draw(pass);
     }
 
     fn legend(&self, scene: &Scene, _info: &FrameInfo) -> Option<Legend> {
@@ -270,14 +252,15 @@ impl Layer for EstimatesLayer {
                 label: w.label(n),
             })
             .collect();
-        items.push(LegendItem::Text(if self.shown.is_some() {
+        let shown = self.lines.shown().is_some();
+        items.push(LegendItem::Text(if shown {
             format!("one r for all; seed {}", scene.estimates.seed)
-        } else if self.pending {
+        } else if self.lines.pending() {
             "computing the estimates…".into()
         } else {
             "no estimates here (probe outside the model)".into()
         }));
-        if self.shown.is_some() {
+        if shown {
             items.push(LegendItem::Text("dashed: a semi-axis capped".into()));
         }
         Some(Legend {

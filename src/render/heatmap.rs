@@ -513,13 +513,7 @@ impl HeatmapLayer {
         // The gap quads' vertices read it, the per-pixel path's fragments.
         let layout =
             view_params_records_layout(device, "heatmap", wgpu::ShaderStages::VERTEX_FRAGMENT);
-        let pipeline = QuadPipeline {
-            shader_file: "heatmap.wgsl",
-            layout: &layout,
-            instances: None,
-            format,
-        }
-        .build(device);
+        let pipeline = QuadPipeline::without_instances(device, "heatmap.wgsl", &layout, format);
         let cells_pipeline = cells_pipeline(device, &layout, format);
         Self {
             pipeline,

@@ -84,13 +84,8 @@ impl<K: Copy + PartialEq> LayerCache<K> {
         });
         // The composite is a plain full-screen triangle: QuadPipeline's strip of 3 vertices
         // and no instances is exactly that.
-        let composite = QuadPipeline {
-            shader_file: "composite.wgsl",
-            layout: &composite_layout,
-            instances: None,
-            format,
-        }
-        .build(device);
+        let composite =
+            QuadPipeline::without_instances(device, "composite.wgsl", &composite_layout, format);
         Self {
             label,
             format: texture_format,

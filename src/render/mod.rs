@@ -443,9 +443,8 @@ impl SceneRenderer {
         plan: &FramePlan,
     ) -> Result<bool, GpuError> {
         let report = self.sim.update(ctx, encoder, scene, &plan.layout)?;
-        let (view_min, view_max) = scene.camera.visible_rect(plan.size_px);
-        self.sim
-            .update_convergence(ctx, encoder, scene, view_min, view_max)?;
+        let visible = scene.camera.visible_rect(plan.size_px);
+        self.sim.update_convergence(ctx, encoder, scene, visible)?;
         if self.sim.probe_generation() != self.probe_bound {
             self.layers
                 .arrows
@@ -549,10 +548,11 @@ impl SceneRenderer {
         size_px: [u32; 2],
         px_per_point: f32,
     ) -> Result<u32, GpuError> {
-        let (lo, hi) = scene
+        let visible = scene
             .camera
             .visible_rect([size_px[0] as f32, size_px[1] as f32]);
-        let Some((particles, count, key)) = self.sim.step_particles(ctx, encoder, scene, lo, hi)?
+        let Some((particles, count, key)) =
+            self.sim.step_particles(ctx, encoder, scene, visible)?
         else {
             self.trail_key = None;
             return Ok(0);

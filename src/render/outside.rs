@@ -134,13 +134,8 @@ impl OutsideDrawing {
     pub fn new(setup: &LayerSetup<'_>, format: wgpu::TextureFormat) -> Self {
         let bindings =
             ViewAndParams::new::<OutsideParams>(setup.device, "outside", setup.view_buffer);
-        let pipeline = QuadPipeline {
-            shader_file: "outside.wgsl",
-            layout: &bindings.layout,
-            instances: None,
-            format,
-        }
-        .build(setup.device);
+        let pipeline =
+            QuadPipeline::without_instances(setup.device, "outside.wgsl", &bindings.layout, format);
         Self {
             pipeline,
             params_buffer: bindings.params,

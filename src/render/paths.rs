@@ -4,12 +4,9 @@
 //! geodesic. The paths come from the simulation's paths job (f64, off the frame loop,
 //! `jobs::paths`): the layer draws them once they are ready for the scene's key.
 
-use std::sync::Arc;
-
 use super::colormap::{linear_rgba, palette};
 use super::layer::{CanvasLabel, Layer, LayerFrame, LayerSetup, Legend, LegendItem, SwatchShape};
-use super::lines::line_renderer;
-use super::pipeline::InstancedQuads;
+use super::lines::JobLines;
 use super::{FrameInfo, display_offset};
 use crate::gpu::gpu_data::LineInstance;
 use crate::jobs::paths::{PathKey, PathResult, PathSet};
@@ -17,26 +14,21 @@ use crate::scene::{Camera, Scene};
 
 /// The shortest-path layer.
 pub struct PathsLayer {
-    quads: InstancedQuads,
-    /// The paths drawn this frame, if any.
-    shown: Option<Arc<PathSet>>,
-    /// A request is still being solved.
-    pending: bool,
+    /// The paths drawn this frame, from the paths job.
+    lines: JobLines<PathSet>,
 }
 
 impl PathsLayer {
     /// Builds the line pipeline for targets of `format`.
     pub fn new(setup: &LayerSetup<'_>) -> Self {
         Self {
-            quads: line_renderer(setup),
-            shown: None,
-            pending: false,
+            lines: JobLines::new(setup),
         }
     }
 
     /// The paths drawn in the last frame.
     pub fn shown(&self) -> Option<&PathSet> {
-        self.shown.as_deref()
+        self.lines.shown()
     }
 }
 
@@ -113,34 +105,22 @@ impl Layer for PathsLayer {
     }
 
     fn prepare(&mut self, frame: &LayerFrame<'_>) {
-        let key = PathKey::for_scene(frame.scene);
-        self.shown = None;
-        self.pending = false;
-        if key.is_some() {
-            let jobs = frame.sim.jobs();
-            self.shown = jobs.paths_for(frame.scene);
-            self.pending = self.shown.is_none();
-        }
-        let lines = self
-            .shown
-            .as_ref()
-            .map(|set| instances(&frame.scene.camera, set, frame.px_per_point))
-            .unwrap_or_default();
-        self.quads
-            .prepare(&frame.ctx.device, &frame.ctx.queue, &lines);
+        let answer =
+            PathKey::for_scene(frame.scene).map(|_| frame.sim.jobs().paths_for(frame.scene));
+        self.lines.prepare(frame.ctx, answer, |set| {
+            instances(&frame.scene.camera, set, frame.px_per_point)
+        });
     }
 
     fn draw(&self, pass: &mut wgpu::RenderPass<'_>, _frame: &LayerFrame<'_>) {
-        if self.shown.is_some() {
-            self.quads.draw(pass);
-        }
+        self.lines.draw(pass);
     }
 
     fn legend(&self, scene: &Scene, _info: &FrameInfo) -> Option<Legend> {
         PathKey::for_scene(scene)?;
         let mut items = Vec::new();
-        match &self.shown {
-            None => items.push(LegendItem::Text(if self.pending {
+        match self.lines.shown() {
+            None => items.push(LegendItem::Text(if self.lines.pending() {
                 "solving the shortest paths…".into()
             } else {
                 "no shortest path".into()
@@ -181,7 +161,7 @@ impl Layer for PathsLayer {
     }
 
     fn labels(&self, _scene: &Scene) -> Vec<CanvasLabel> {
-        let Some(set) = &self.shown else {
+        let Some(set) = self.lines.shown() else {
             return Vec::new();
         };
         let mut out = Vec::new();

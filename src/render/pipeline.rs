@@ -15,7 +15,23 @@ pub struct QuadPipeline<'a> {
     pub format: wgpu::TextureFormat,
 }
 
-impl QuadPipeline<'_> {
+impl<'a> QuadPipeline<'a> {
+    /// A pipeline whose quads the shader places alone (no per-instance data), built at once.
+    pub fn without_instances(
+        device: &wgpu::Device,
+        shader_file: &'a str,
+        layout: &'a wgpu::BindGroupLayout,
+        format: wgpu::TextureFormat,
+    ) -> wgpu::RenderPipeline {
+        QuadPipeline {
+            shader_file,
+            layout,
+            instances: None,
+            format,
+        }
+        .build(device)
+    }
+
     /// Creates the pipeline: 4-vertex strips, no culling, premultiplied-alpha blending.
     pub fn build(self, device: &wgpu::Device) -> wgpu::RenderPipeline {
         let module = shader::create_module(device, self.shader_file);

@@ -38,16 +38,16 @@ pub fn convergence_spec(scene: &Scene, view_min: [f64; 2], view_max: [f64; 2]) -
 
 impl Simulation {
     /// The convergence map's frame share: (re)starts it when the scene's model, slice,
-    /// settings or the visible rectangle [`view_min`, `view_max`] changed, then dispatches one
-    /// chunk (or, in deterministic mode, runs it to the end). Nothing when the map is off.
+    /// settings or the `visible` rectangle (its min and max corners) changed, then dispatches
+    /// one chunk (or, in deterministic mode, runs it to the end). Nothing when the map is off.
     pub fn update_convergence(
         &mut self,
         ctx: &GpuContext,
         encoder: &mut wgpu::CommandEncoder,
         scene: &Scene,
-        view_min: [f64; 2],
-        view_max: [f64; 2],
+        visible: ([f64; 2], [f64; 2]),
     ) -> Result<(), GpuError> {
+        let (view_min, view_max) = visible;
         if !scene.convergence.enabled {
             return Ok(());
         }

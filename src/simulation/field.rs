@@ -188,33 +188,41 @@ impl Simulation {
         if let Some(system) = &scene.system {
             return self.update_policy_field(ctx, encoder, system, scene.damping, layout);
         }
-        if !uses_seed_kernel(scene) {
-            return self.update_general_field(ctx, encoder, scene, layout);
-        }
-        self.ensure_rule(ctx, scene.nodes)?;
-        let key = seed_field_key(scene, layout);
-        if self.field_key == Some(key) {
-            return Ok(false);
-        }
-        let FieldKey::Seed(params, _) = key else {
-            unreachable!("a seed key")
+        let key = if uses_seed_kernel(scene) {
+            self.ensure_rule(ctx, scene.nodes)?;
+            seed_field_key(scene, layout)
+        } else {
+            self.ensure_general(ctx, scene.nodes)?;
+            general_field_key(scene, layout)
         };
-        // F does not depend on the target: when only the target (or the damping) changed, as
-        // while a handle is dragged, the cells keep F and only the target's half is redone.
-        let same_fisher = self.field_key.is_some_and(|old| key.same_fisher_as(&old));
-        if same_fisher && !draws_target_half(scene) {
-            // Nothing drawn reads ∇L, L, ñ or the EF of the cells: the target-only pass waits
-            // (the key stays the old one) until something does.
+        let Some(target_only) = self.full_grid_pass(ctx, encoder, scene, layout, key)? else {
             return Ok(false);
-        }
-        if same_fisher && self.drags_coarse(scene) {
-            // Mid-drag: the heatmap draws from the coarse field; the full grid's target half
-            // waits for the frame after the drag (its key stays the old one).
-            self.update_coarse(ctx, encoder, scene, layout, false)?;
-            return Ok(false);
-        }
-        let cells = layout.cells();
-        let mut mode = if same_fisher {
+        };
+        let whole = match &key {
+            FieldKey::Seed(params, _) => {
+                self.dispatch_seed(ctx, encoder, layout.cells(), params, target_only)?
+            }
+            FieldKey::General(params, _) => {
+                self.dispatch_general(ctx, encoder, layout.cells(), params, target_only)?
+            }
+            FieldKey::Policy(_) => unreachable!("the policy plane returned above"),
+        };
+        self.bump_field_generation(whole);
+        self.field_key = Some(key);
+        Ok(true)
+    }
+
+    /// The seed kernel's pass over `cells` cells: the target's half alone when `target_only`
+    /// and the buffer holds the cells already, else whole cells (true).
+    fn dispatch_seed(
+        &mut self,
+        ctx: &GpuContext,
+        encoder: &mut wgpu::CommandEncoder,
+        cells: u32,
+        params: &FieldParams,
+        target_only: bool,
+    ) -> Result<bool, GpuError> {
+        let mut mode = if target_only {
             FieldMode::GridTarget
         } else {
             FieldMode::Grid
@@ -225,60 +233,71 @@ impl Simulation {
             mode = FieldMode::Grid;
         }
         let field = self.field.as_ref().expect("allocated just above");
-        field.encode(&ctx.queue, encoder, &self.fim, mode, &params, None);
-        self.bump_field_generation(mode == FieldMode::Grid);
-        self.field_key = Some(key);
-        Ok(true)
+        field.encode(&ctx.queue, encoder, &self.fim, mode, params, None);
+        Ok(mode == FieldMode::Grid)
     }
 
-    /// The general kernel's field over `layout` (any slice, either metric).
-    pub(super) fn update_general_field(
+    /// The general kernel's pass (any slice, either metric), as [`Self::dispatch_seed`].
+    fn dispatch_general(
         &mut self,
         ctx: &GpuContext,
         encoder: &mut wgpu::CommandEncoder,
-        scene: &Scene,
-        layout: &GridLayout,
+        cells: u32,
+        params: &GeneralGridParams,
+        target_only: bool,
     ) -> Result<bool, GpuError> {
-        self.ensure_general(ctx, scene.nodes)?;
-        let key = general_field_key(scene, layout);
-        if self.field_key == Some(key) {
-            return Ok(false);
-        }
-        let FieldKey::General(params, _) = key else {
-            unreachable!("a general key")
-        };
-        // As on the seed's slice: F does not depend on the target, so a dragged handle (or a
-        // damping edit) redoes only the target's half of the cells.
-        let mut target_only = self.field_key.is_some_and(|old| key.same_fisher_as(&old));
-        if target_only && !draws_target_half(scene) {
-            // As on the seed's slice: the target-only pass waits until something reads it.
-            return Ok(false);
-        }
-        if target_only && self.drags_coarse(scene) {
-            self.update_coarse(ctx, encoder, scene, layout, true)?;
-            return Ok(false);
-        }
-        let cells = layout.cells();
         let capacity = grown_capacity(ctx, cells);
-        let general = self.general.as_mut().expect("ensured just above");
-        if general.field.as_ref().is_none_or(|f| f.capacity() < cells) {
+        let general = self.general.as_mut().expect("ensured by update_field");
+        let reallocated = general.field.as_ref().is_none_or(|f| f.capacity() < cells);
+        if reallocated {
             general.field = Some(GeneralData::new(
                 ctx,
                 &general.pipeline,
                 capacity,
                 &general.rule,
             )?);
-            target_only = false;
         }
         let field = general.field.as_ref().expect("allocated just above");
-        if target_only {
-            field.encode_grid_target(&ctx.queue, encoder, &general.pipeline, &params);
+        if target_only && !reallocated {
+            field.encode_grid_target(&ctx.queue, encoder, &general.pipeline, params);
+            Ok(false)
         } else {
-            field.encode_grid(&ctx.queue, encoder, &general.pipeline, &params);
+            field.encode_grid(&ctx.queue, encoder, &general.pipeline, params);
+            Ok(true)
         }
-        self.field_key = Some(key);
-        self.bump_field_generation(!target_only);
-        Ok(true)
+    }
+
+    /// Whether the full grid is dispatched this frame for `key` (seed or general), and how:
+    /// None when nothing is (the key is current, or only the target's half changed and either
+    /// nothing drawn reads it or a drag draws from the coarse field, which this dispatches);
+    /// Some(true) for the target-only pass, Some(false) for the whole cells.
+    fn full_grid_pass(
+        &mut self,
+        ctx: &GpuContext,
+        encoder: &mut wgpu::CommandEncoder,
+        scene: &Scene,
+        layout: &GridLayout,
+        key: FieldKey,
+    ) -> Result<Option<bool>, GpuError> {
+        if self.field_key == Some(key) {
+            return Ok(None);
+        }
+        // F does not depend on the target: when only the target (or the damping) changed, as
+        // while a handle is dragged, the cells keep F and only the target's half is redone.
+        let target_only = self.field_key.is_some_and(|old| key.same_fisher_as(&old));
+        if target_only && !draws_target_half(scene) {
+            // Nothing drawn reads ∇L, L, ñ or the EF of the cells: the target-only pass waits
+            // (the key stays the old one) until something does.
+            return Ok(None);
+        }
+        if target_only && self.drags_coarse(scene) {
+            // Mid-drag: the heatmap draws from the coarse field; the full grid's target half
+            // waits for the frame after the drag (its key stays the old one).
+            let general = matches!(key, FieldKey::General(..));
+            self.update_coarse(ctx, encoder, scene, layout, general)?;
+            return Ok(None);
+        }
+        Ok(Some(target_only))
     }
 
     /// The policy plane's stage, built on first use.

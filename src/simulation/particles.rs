@@ -68,16 +68,17 @@ pub fn flow_params(scene: &Scene, view_min: [f64; 2], view_max: [f64; 2]) -> Flo
 
 impl Simulation {
     /// Steps the particles of `scene` (spawning them when their set changed) over the spawn
-    /// rectangle [`view_min`, `view_max`]. Returns the particle buffer, the count and the key
-    /// of the set, or None when the flow is off (the particles are then dropped).
+    /// rectangle `visible` (the view's min and max corners). Returns the particle buffer, the
+    /// count and the key of the set, or None when the flow is off (the particles are then
+    /// dropped).
     pub fn step_particles(
         &mut self,
         ctx: &GpuContext,
         encoder: &mut wgpu::CommandEncoder,
         scene: &Scene,
-        view_min: [f64; 2],
-        view_max: [f64; 2],
+        visible: ([f64; 2], [f64; 2]),
     ) -> Result<Option<(&wgpu::Buffer, u32, ParticleKey)>, GpuError> {
+        let (view_min, view_max) = visible;
         if !(scene.flow.enabled
             && scene.layers.particles
             && scene.offers(crate::scene::Feature::Particles))

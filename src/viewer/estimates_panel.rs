@@ -15,6 +15,7 @@ use std::time::Duration;
 use egui::{Color32, RichText, Sense, vec2};
 
 use super::command::Command;
+use super::numbers_panel::mono;
 use crate::frame::overlay::color;
 use crate::jobs::SceneJobs;
 use crate::jobs::estimates::{EstimateKey, ProbeEstimates};
@@ -36,10 +37,6 @@ fn short_label(which: Which) -> &'static str {
         Which::EmpiricalSamples => "EF_N (samples of p*)",
         Which::MonteCarlo => "MC Fisher (samples of p_θ)",
     }
-}
-
-fn mono(text: impl Into<String>) -> RichText {
-    RichText::new(text).font(egui::FontId::monospace(11.5))
 }
 
 fn matrix_text(name: &str, m: &Sym2<f64>) -> String {

@@ -4,7 +4,6 @@
 use egui::{Color32, FontId, RichText, vec2};
 
 use super::command::Command;
-use super::ui_state::{FrameContext, UiState};
 use crate::frame::numbers::{Kappa, PanelNumbers};
 use crate::frame::overlay::{color, symbol};
 use crate::math::general::Mat5;
@@ -12,23 +11,14 @@ use crate::math::{Metric, Param, Slice};
 use crate::render::colormap::palette;
 use crate::scene::{Scene, SceneEdit};
 
-/// The numbers at θ*, at the probe, and the full F (at the probe, or at θ* without one),
-/// each after a separator.
-pub(super) fn show(
-    ui: &mut egui::Ui,
-    scene: &Scene,
-    state: &mut UiState,
-    frame: &FrameContext<'_>,
-) -> Vec<Command> {
-    if let Some(system) = &scene.system {
-        return super::policy_panel::numbers(ui, scene, system, frame.jobs);
-    }
+/// The mixture's numbers at θ*, at the probe, and the full F (at the probe, or at θ* without
+/// one), each after a separator.
+pub(super) fn show(ui: &mut egui::Ui, scene: &Scene, numbers: &PanelNumbers) -> Vec<Command> {
     let mut out = Vec::new();
-    let numbers = state.numbers(scene, &frame.info).clone();
     ui.separator();
-    target_numbers(ui, scene, &numbers);
+    target_numbers(ui, scene, numbers);
     ui.separator();
-    out.extend(probe_numbers(ui, scene, &numbers));
+    out.extend(probe_numbers(ui, scene, numbers));
     ui.separator();
     match &numbers.probe {
         Some(p) => full_matrix(ui, "Full Fisher matrix F (5×5) at the probe", &p.full),
@@ -51,12 +41,19 @@ pub(super) fn short(v: f64) -> String {
     s.replace('-', "−")
 }
 
-fn mono(text: impl Into<String>) -> RichText {
+/// The panels' numbers font.
+pub(super) fn mono(text: impl Into<String>) -> RichText {
     RichText::new(text).font(FontId::monospace(11.5))
 }
 
-fn fmt(v: f64) -> String {
+/// A number in the panels' fixed-width scientific form.
+pub(super) fn fmt(v: f64) -> String {
     format!("{v:>11.4e}")
+}
+
+/// A vector as "(x, y)" in the form of [`fmt`].
+pub(super) fn fmt_pair(v: [f64; 2]) -> String {
+    format!("({}, {})", fmt(v[0]), fmt(v[1]))
 }
 
 fn fmt_kappa(k: Kappa) -> String {
@@ -146,16 +143,9 @@ fn probe_numbers(ui: &mut egui::Ui, scene: &Scene, n: &PanelNumbers) -> Vec<Comm
         "L = KL(p* ‖ p) = {:.5e}",
         crate::math::loss::shown_divergence(p.loss)
     )));
-    ui.label(
-        mono(format!(
-            "∇L      = ({}, {})",
-            fmt(p.grad[0]),
-            fmt(p.grad[1])
-        ))
-        .color(color(palette::EUCLID)),
-    );
+    ui.label(mono(format!("∇L      = {}", fmt_pair(p.grad))).color(color(palette::EUCLID)));
     let nat = match (&p.natgrad, &p.block) {
-        (Some(g), _) => format!("({}, {})", fmt(g[0]), fmt(g[1])),
+        (Some(g), _) => fmt_pair(*g),
         (None, Err(_)) => "undefined: no profiled metric here".to_owned(),
         (None, Ok(_)) => "undefined: F + λI singular".to_owned(),
     };

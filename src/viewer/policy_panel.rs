@@ -4,23 +4,15 @@
 //! (C, ρ(A_K), the control energy, F = Σ_K/σ², ∇C, the natural gradient, Gauss–Newton) in
 //! place of the mixture's.
 
-use egui::{FontId, RichText};
+use egui::RichText;
 
 use super::command::Command;
-use super::numbers_panel::short;
+use super::numbers_panel::{fmt, fmt_pair, mono, short};
 use crate::frame::overlay::color;
 use crate::math::policy::{Lqr, Plant, System};
 use crate::math::sym2::{angle_deg, natural_gradient};
 use crate::render::colormap::palette;
 use crate::scene::{Preset, SYSTEM_RANGES, Scene, SceneEdit};
-
-fn mono(text: impl Into<String>) -> RichText {
-    RichText::new(text).font(FontId::monospace(11.5))
-}
-
-fn fmt(v: f64) -> String {
-    format!("{v:>11.4e}")
-}
 
 /// A slider over `key`'s range in [`SYSTEM_RANGES`] (logarithmic where the range spans
 /// decades), labelled for accessibility and tests; the new value when moved.
@@ -186,27 +178,16 @@ pub(super) fn numbers(
         "ρ(A_K) = {rho:.5}   energy E_u = {:.4e}",
         c.control_energy
     )));
-    ui.label(
-        mono(format!(
-            "∇C          = ({}, {})",
-            fmt(c.grad[0]),
-            fmt(c.grad[1])
-        ))
-        .color(color(palette::EUCLID)),
-    );
+    ui.label(mono(format!("∇C          = {}", fmt_pair(c.grad))).color(color(palette::EUCLID)));
     let natural = natural_gradient(&c.fisher, scene.damping, c.grad);
     ui.label(
         mono(match natural {
-            Some(n) => format!("(F+λI)⁻¹∇C  = ({}, {})", fmt(n[0]), fmt(n[1])),
+            Some(n) => format!("(F+λI)⁻¹∇C  = {}", fmt_pair(n)),
             None => "(F+λI)⁻¹∇C  undefined: F + λI singular".to_owned(),
         })
         .color(color(palette::NATURAL)),
     );
-    ui.label(mono(format!(
-        "Gauss–Newton = ({}, {})",
-        fmt(c.gauss_newton[0]),
-        fmt(c.gauss_newton[1])
-    )));
+    ui.label(mono(format!("Gauss–Newton = {}", fmt_pair(c.gauss_newton))));
     // Shot off the frame loop (a job: a σ slider being dragged would otherwise shoot both rays
     // every frame).
     ui.label(mono("Fisher–Rao distance to the edge, along"));

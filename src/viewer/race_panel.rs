@@ -57,23 +57,23 @@ pub fn show(ui: &mut egui::Ui, scene: &Scene) -> Vec<Command> {
                 ui.label("start: the probe (drag the white ring)");
             }
         });
-        if scene.system.is_some() {
-            // The policy plane's seven, each at its own rate (no shared slider: their scales
-            // differ by orders of magnitude, and gauss-newton's ½ is policy iteration); the
-            // sampled two (pg-mc, npg-mc) draw N rollouts of horizon H a step (H and the seed
-            // are set under "Sample efficiency").
-            let policy_race = &mut race;
-            optimizer_grid(ui, "policy race optimizers", 0.001, |ui, row| {
-                for o in Optimizer::POLICY {
-                    row(
-                        ui,
-                        o,
-                        policy_race.policy_optimizers.get_mut(o),
-                        policy_race.policy_lr.get_mut(o),
-                    );
-                }
-            });
-            steps_and_betas(ui, &mut race);
+        let policy = scene.system.is_some();
+        if !policy {
+            let mut shared_lr = race.lr.gd;
+            if ui
+                .add(
+                    egui::Slider::new(&mut shared_lr, LR_RANGE.0..=LR_RANGE.1)
+                        .logarithmic(true)
+                        .text("lr (all)"),
+                )
+                .changed()
+            {
+                race.lr = crate::math::optimize::PerOptimizer::splat(shared_lr);
+            }
+        }
+        optimizer_table(ui, &mut race, policy);
+        steps_and_betas(ui, &mut race);
+        if policy {
             if race.policy_optimizers.pg_mc || race.policy_optimizers.npg_mc {
                 ui.add(
                     egui::Slider::new(&mut race.hyper.samples, SAMPLES_RANGE.0..=100_000)
@@ -82,56 +82,57 @@ pub fn show(ui: &mut egui::Ui, scene: &Scene) -> Vec<Command> {
                 );
             }
             ring_controls(ui, &mut race);
-            if race != before {
-                out.push(Command::Edit(SceneEdit::SetRace(race)));
-            }
-            return out;
+        } else {
+            mixture_hyperparameters(ui, &mut race);
         }
-        let mut shared_lr = race.lr.gd;
-        if ui
-            .add(
-                egui::Slider::new(&mut shared_lr, LR_RANGE.0..=LR_RANGE.1)
-                    .logarithmic(true)
-                    .text("lr (all)"),
-            )
-            .changed()
-        {
-            race.lr = crate::math::optimize::PerOptimizer::splat(shared_lr);
-        }
-        let mixture_race = &mut race;
-        optimizer_grid(ui, "race optimizers", 0.01, |ui, row| {
-            for o in Optimizer::MIXTURE {
-                row(
-                    ui,
-                    o,
-                    mixture_race.optimizers.get_mut(o),
-                    mixture_race.lr.get_mut(o),
-                );
-            }
-        });
-        steps_and_betas(ui, &mut race);
-        let h = &mut race.hyper;
-        ui.add(
-            egui::Slider::new(&mut h.eps, 1e-12..=1.0)
-                .logarithmic(true)
-                .text("Adam ε"),
-        );
-        ui.add(
-            egui::Slider::new(&mut h.damping, DAMPING_RANGE.0.max(1e-8)..=DAMPING_RANGE.1)
-                .logarithmic(true)
-                .text("λ (ngd-damped)"),
-        );
-        ui.add(
-            egui::Slider::new(&mut h.samples, SAMPLES_RANGE.0..=100_000)
-                .logarithmic(true)
-                .text("N (mc-ngd)"),
-        );
-        ui.add(egui::DragValue::new(&mut h.seed).prefix("mc-ngd seed "));
     }
     if race != before {
         out.push(Command::Edit(SceneEdit::SetRace(race)));
     }
     out
+}
+
+/// The optimizers' tick boxes and rates. The policy plane's seven each keep their own rate
+/// (no shared slider: their scales differ by orders of magnitude, and gauss-newton's ½ is
+/// policy iteration); the sampled two (pg-mc, npg-mc) draw N rollouts of horizon H a step (H
+/// and the seed are set under "Sample efficiency").
+fn optimizer_table(ui: &mut egui::Ui, race: &mut Race, policy: bool) {
+    let (id, speed, list) = if policy {
+        ("policy race optimizers", 0.001, Optimizer::POLICY)
+    } else {
+        ("race optimizers", 0.01, Optimizer::MIXTURE)
+    };
+    optimizer_grid(ui, id, speed, |ui, row| {
+        for o in list {
+            let (ticked, lr) = if policy {
+                (race.policy_optimizers.get_mut(o), race.policy_lr.get_mut(o))
+            } else {
+                (race.optimizers.get_mut(o), race.lr.get_mut(o))
+            };
+            row(ui, o, ticked, lr);
+        }
+    });
+}
+
+/// The mixture race's Adam ε, ngd-damped's λ, and mc-ngd's N and seed.
+fn mixture_hyperparameters(ui: &mut egui::Ui, race: &mut Race) {
+    let h = &mut race.hyper;
+    ui.add(
+        egui::Slider::new(&mut h.eps, 1e-12..=1.0)
+            .logarithmic(true)
+            .text("Adam ε"),
+    );
+    ui.add(
+        egui::Slider::new(&mut h.damping, DAMPING_RANGE.0.max(1e-8)..=DAMPING_RANGE.1)
+            .logarithmic(true)
+            .text("λ (ngd-damped)"),
+    );
+    ui.add(
+        egui::Slider::new(&mut h.samples, SAMPLES_RANGE.0..=100_000)
+            .logarithmic(true)
+            .text("N (mc-ngd)"),
+    );
+    ui.add(egui::DragValue::new(&mut h.seed).prefix("mc-ngd seed "));
 }
 
 /// One row's widgets: the optimizer's swatch and tick box, its learning rate.

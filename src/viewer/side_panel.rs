@@ -58,7 +58,10 @@ pub(super) fn show(
     if scene.offers(Feature::Estimates) {
         out.extend(estimates_panel::show(ui, scene, frame.jobs));
     }
-    out.extend(numbers_panel::show(ui, scene, state, frame));
+    out.extend(match &scene.system {
+        Some(system) => super::policy_panel::numbers(ui, scene, system, frame.jobs),
+        None => numbers_panel::show(ui, scene, state.numbers(scene, &frame.info)),
+    });
     ui.separator();
     ui.strong("Performance");
     ui.label(format!(

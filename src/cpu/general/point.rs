@@ -32,30 +32,9 @@ fn eigen_basis(q: [f32; 2]) -> [[f32; 2]; 2] {
 }
 
 /// Everything at one point from the two mixtures in the y frame, as the shader's
-/// `evaluate_general_mixtures` (`theta` left 0); also returns what it cost.
-pub fn evaluate_general_mixtures_counted(
-    m: &Mixture,
-    target_mix: &Mixture,
-    has_target: bool,
-    slice: [u32; 2],
-    metric: u32,
-    damping: f32,
-    nodes: &[[f32; 2]],
-) -> (FieldCell, PointCost) {
-    evaluate_general_mixtures_using(
-        m,
-        target_mix,
-        has_target,
-        slice,
-        metric,
-        damping,
-        nodes,
-        &union_pass,
-    )
-}
-
-/// [`evaluate_general_mixtures_counted`] with `union` in place of [`union_pass`] (the SIMD
-/// path's vectorised pass; everything else is this mirror's code).
+/// `evaluate_general_mixtures` (`theta` left 0), with `union` as its union pass ([`union_pass`]
+/// in the mirror; the SIMD path passes its vectorised pass, everything else is this mirror's
+/// code); also returns what it cost.
 #[allow(clippy::too_many_arguments)]
 pub fn evaluate_general_mixtures_using(
     m: &Mixture,
