@@ -101,7 +101,8 @@ pub(super) fn bench_particles(run: Section<'_>) -> Result<(), GpuError> {
             ..params
         };
         // The SIMD path, once per instruction set raced: the seed kernel's velocity a vector of
-        // particles at a time, the general kernel's with its union pass vectorised over nodes.
+        // particles at a time, the general kernel's with each stage's union pass a particle
+        // per lane.
         let mut runs: Vec<Option<cpu::simd::SimdLevel>> =
             config.isas.iter().map(|&l| Some(l)).collect();
         runs.push(None);

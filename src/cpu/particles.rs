@@ -9,8 +9,9 @@
 use rayon::prelude::*;
 
 use super::general::{
-    Mixture, PARAM_MU1, PARAM_MU2, PARAM_PI, UnionPassFn, evaluate_general_mixtures_using,
-    inside_model, make_mixture, union_pass,
+    METRIC_PROFILED, Mixture, PARAM_MU1, PARAM_MU2, PARAM_PI, UnionPassFn, UnionSums,
+    evaluate_general_mixtures_from, inside_model, make_mixture, min_weight, truncation_sigmas,
+    union_pass,
 };
 use super::gmm::{fisher_rotated, gradient_and_empirical_rotated, gradient_rotated, make_theta};
 use crate::gpu::general_data::FLAG_METRIC_UNDEFINED;
@@ -118,6 +119,13 @@ pub fn general_mixtures(params: &FlowParams, position: [f32; 2]) -> Option<(Mixt
     Some((m, target_mix))
 }
 
+/// A velocity that is not defined (outside the model, or no metric).
+pub const UNDEFINED_VELOCITY: Velocity = Velocity {
+    v: [0.0, 0.0],
+    speed: 0.0,
+    defined: false,
+};
+
 /// [`general_velocity`] with `union` in place of the mirror's union pass (the SIMD path's).
 pub fn general_velocity_using(
     params: &FlowParams,
@@ -126,28 +134,51 @@ pub fn general_velocity_using(
     mode: u32,
     union: &UnionPassFn,
 ) -> Velocity {
-    let undefined = Velocity {
-        v: [0.0, 0.0],
-        speed: 0.0,
-        defined: false,
+    let Some(mixtures) = general_mixtures(params, position) else {
+        return UNDEFINED_VELOCITY;
     };
+    let (m, target_mix) = &mixtures;
+    // The union pass serves the induced metric (the velocity always has a target).
+    let joint = (params.metric != METRIC_PROFILED).then(|| {
+        let t = truncation_sigmas(min_weight(m).min(min_weight(target_mix)));
+        union(
+            m,
+            target_mix,
+            [params.slice_a, params.slice_b],
+            t,
+            nodes,
+            true,
+        )
+    });
+    general_velocity_from(params, nodes, position, mode, &mixtures, joint)
+}
+
+/// The general-mode velocity at `position`, whose model and target mixtures are `mixtures`
+/// ([`general_mixtures`]), from the union pass's sums `joint` when the caller ran it (the SIMD
+/// particles run it for a block at once; see `evaluate_general_mixtures_from`).
+pub fn general_velocity_from(
+    params: &FlowParams,
+    nodes: &[[f32; 2]],
+    position: [f32; 2],
+    mode: u32,
+    mixtures: &(Mixture, Mixture),
+    joint: Option<UnionSums>,
+) -> Velocity {
     let slice = [params.slice_a, params.slice_b];
     let psi = general_psi(params, position);
-    let Some((m, target_mix)) = general_mixtures(params, position) else {
-        return undefined;
-    };
-    let (cell, _) = evaluate_general_mixtures_using(
-        &m,
-        &target_mix,
+    let (m, target_mix) = mixtures;
+    let (cell, _) = evaluate_general_mixtures_from(
+        m,
+        target_mix,
         true,
         slice,
         params.metric,
         params.damping,
         nodes,
-        union,
+        joint,
     );
     if cell.flags & FLAG_METRIC_UNDEFINED != 0 {
-        return undefined;
+        return UNDEFINED_VELOCITY;
     }
     let mut v = [-cell.grad[0], -cell.grad[1]];
     let mut defined = true;

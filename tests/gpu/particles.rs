@@ -733,8 +733,9 @@ fn simd_particle_step_matches_the_scalar_mirror() {
 
 /// The SIMD step on general slices (each stage's union passes a particle per vector lane, a
 /// ragged last block) against the scalar mirror at every level this CPU has: the half-plane and the weight
-/// slice in "both" mode, 20 RK4 steps, positions within 1e-4 and the same generations on > 99%
-/// of the particles; controls: another dt and another seed are caught.
+/// slice in "both" mode, the weight slice in natural-vs-EF mode (the lanes form the EF's sums)
+/// and with the profiled metric (no union pass), 20 RK4 steps, positions within 1e-4 and the
+/// same generations on > 99% of the particles; controls: another dt and another seed are caught.
 #[test]
 fn simd_general_particle_step_matches_the_scalar_mirror() {
     use fisherflow::cpu::simd;
@@ -756,6 +757,22 @@ fn simd_general_particle_step_matches_the_scalar_mirror() {
             weight_slice(),
             ([0.05, -3.0], [0.95, 3.0]),
             Metric::Induced,
+        ),
+        general_params(
+            301,
+            13,
+            mirror::MODE_NATURAL_VS_EF,
+            weight_slice(),
+            ([0.05, -3.0], [0.95, 3.0]),
+            Metric::Induced,
+        ),
+        general_params(
+            301,
+            14,
+            MODE_BOTH,
+            weight_slice(),
+            ([0.05, -3.0], [0.95, 3.0]),
+            Metric::Profiled,
         ),
     ];
     for p in cases {

@@ -33,11 +33,13 @@ pub use panels::{
 };
 pub use passes::{PassSums, fisher_full_pass, fisher_pass, residual_pass, tri_index};
 pub use point::{
-    METRIC_PROFILED, PointCost, REFINE_RATIO, evaluate_general_mixtures_using,
-    evaluate_general_point, evaluate_general_point_counted, evaluate_general_point_using, points,
+    METRIC_PROFILED, PointCost, REFINE_RATIO, evaluate_general_mixtures_from,
+    evaluate_general_mixtures_using, evaluate_general_point, evaluate_general_point_counted,
+    evaluate_general_point_using, points,
 };
 pub use profiled::{PROFILE_MIN_PIVOT, Profiled, profiled_block};
 pub use target::{natural_gradient_eigen, with_target_counted, with_target_sums};
 pub use union::{
-    UnionPass, UnionPassFn, UnionSums, node_density, node_top_log_density, union_pass,
+    UNION_ALL, UNION_EF, UNION_FISHER, UNION_LOSS, UnionPass, UnionPassFn, UnionSums, node_density,
+    node_top_log_density, union_pass,
 };

@@ -46,6 +46,32 @@ pub fn evaluate_general_mixtures_using(
     nodes: &[[f32; 2]],
     union: &UnionPassFn,
 ) -> (FieldCell, PointCost) {
+    // The union pass serves the induced metric with a target.
+    let joint = (metric != METRIC_PROFILED && has_target).then(|| {
+        let t_joint = truncation_sigmas(min_weight(m).min(min_weight(target_mix)));
+        union(m, target_mix, slice, t_joint, nodes, true)
+    });
+    evaluate_general_mixtures_from(
+        m, target_mix, has_target, slice, metric, damping, nodes, joint,
+    )
+}
+
+/// [`evaluate_general_mixtures_using`] with the union pass already run: `joint` is its sums
+/// for these mixtures (F's block and the target's sums on one set of nodes), read by the
+/// induced metric with a target (the SIMD particles form them for a block of particles at
+/// once). Where it is None or not read, the mirror's own passes run.
+#[allow(clippy::too_many_arguments)]
+pub fn evaluate_general_mixtures_from(
+    m: &Mixture,
+    target_mix: &Mixture,
+    has_target: bool,
+    slice: [u32; 2],
+    metric: u32,
+    damping: f32,
+    nodes: &[[f32; 2]],
+    joint: Option<UnionSums>,
+) -> (FieldCell, PointCost) {
+    let joint = joint.filter(|_| metric != METRIC_PROFILED && has_target);
     let mut cell_flags = 0;
     let identity = [[1.0, 0.0], [0.0, 1.0]];
     // The model's own truncation, formed when a pass over its windows needs it (the profiled
@@ -56,8 +82,6 @@ pub fn evaluate_general_mixtures_using(
     let mut refined = false;
     let mut evaluations = 0;
     let f_acc;
-    // The target's sums when the union pass made them (induced metric with a target).
-    let mut joint: Option<UnionSums> = None;
     if metric == METRIC_PROFILED {
         let undefined = FieldCell {
             flags: FLAG_METRIC_UNDEFINED,
@@ -89,14 +113,10 @@ pub fn evaluate_general_mixtures_using(
         let [xx, xy, yy] = res.sums;
         f_acc = Sym2::new(xx, xy, yy);
     } else {
-        let [xx, xy, yy] = if has_target {
+        let [xx, xy, yy] = if let Some(sums) = &joint {
             // F and the target's sums on one set of nodes (`union_pass`).
-            let t_joint = truncation_sigmas(min_weight(m).min(min_weight(target_mix)));
-            let sums = union(m, target_mix, slice, t_joint, nodes, true);
             evaluations += sums.nodes;
-            let fisher = sums.fisher;
-            joint = Some(sums);
-            fisher
+            sums.fisher
         } else {
             let first = fisher_pass(m, slice, identity, t_model(), nodes);
             evaluations += first.nodes;

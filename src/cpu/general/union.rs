@@ -37,6 +37,16 @@ pub fn node_density(m: &Mixture, y: f32) -> (f32, f32) {
     (if l >= 0.0 { e1 } else { e2 }, (-l.abs()).exp())
 }
 
+/// The shader's `UNION_*` bits: which of a union pass's sums its caller reads (F's block, the
+/// loss, the EF); the SIMD lane pass skips the rest, as the shader does.
+pub const UNION_FISHER: u32 = 1;
+/// See [`UNION_FISHER`].
+pub const UNION_LOSS: u32 = 2;
+/// See [`UNION_FISHER`].
+pub const UNION_EF: u32 = 4;
+/// Every sum.
+pub const UNION_ALL: u32 = UNION_FISHER | UNION_LOSS | UNION_EF;
+
 /// `union_pass`: F's block under the model and the target's sums under the target on one set
 /// of nodes over the union of the components' windows (see the shader). The shader skips the
 /// sums its caller does not read (its `UNION_*` bits: a particle's velocity reads neither L

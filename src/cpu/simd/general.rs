@@ -19,7 +19,8 @@
 use super::kernel::{exp, log_ratio_1p, tanh_from_exp};
 use super::vector::{F32x, LaneArray, MAX_LANES};
 use crate::cpu::general::{
-    Mixture, NO_SPLIT, UNION_MAX_PANELS, UNION_YIELD, UnionSums, UnionWindow, union_window,
+    Mixture, NO_SPLIT, UNION_ALL, UNION_EF, UNION_FISHER, UNION_LOSS, UNION_MAX_PANELS,
+    UNION_YIELD, UnionSums, UnionWindow, union_window,
 };
 
 /// Most vectors of nodes a panel may hold: the largest rule (`MAX_NODES` / 2 = 256 nodes per
@@ -177,8 +178,10 @@ unsafe fn score<V: F32x>(m: &MixtureLanes<V>, k: u32, r: [V; 2], z: [V; 2], log_
 }
 
 /// The union pass's integrand at one node per lane: its nine terms as factor pairs a·b, in
-/// [`UnionSums`]' order (F's three when `with_fisher`, else zeros; the target's three; the EF's
-/// three), the weight first and then each score (s² can overflow where the weight is 0).
+/// [`UnionSums`]' order (F's three, the target's three, the EF's three), the weight first and
+/// then each score (s² can overflow where the weight is 0). Of `sums` (the `UNION_*` bits) F's
+/// terms are zeros without `UNION_FISHER` and the loss's without `UNION_LOSS` (its logarithm is
+/// not taken); the EF's are cheap products, formed always (the caller may skip adding them).
 #[inline(always)]
 unsafe fn node_terms<V: F32x>(
     model: &MixtureLanes<V>,
@@ -186,7 +189,7 @@ unsafe fn node_terms<V: F32x>(
     slice: [u32; 2],
     y: V,
     weight: V,
-    with_fisher: bool,
+    sums: u32,
 ) -> [(V, V); 9] {
     unsafe {
         let zero = V::zero();
@@ -209,10 +212,14 @@ unsafe fn node_terms<V: F32x>(
         let tail_t = exp(zero - log_ratio_t.abs());
 
         let wt = weight * exp(top_t) * (one + tail_t);
-        let log_difference = (top_t - top) + log_ratio_1p(tail_t, tail);
+        let log_difference = if sums & UNION_LOSS != 0 {
+            (top_t - top) + log_ratio_1p(tail_t, tail)
+        } else {
+            zero
+        };
         let sa = score(model, slice[0], r, z, log_phi);
         let sb = score(model, slice[1], r, z, log_phi);
-        let (wpa, wpb) = if with_fisher {
+        let (wpa, wpb) = if sums & UNION_FISHER != 0 {
             let wp = weight * exp(top) * (one + tail);
             (wp * sa, wp * sb)
         } else {
@@ -291,7 +298,12 @@ pub unsafe fn union_pass<V: F32x>(
                     }
                 };
 
-                let terms = node_terms(&model, &target, slice, y, weight, with_fisher);
+                let wanted = if with_fisher {
+                    UNION_ALL
+                } else {
+                    UNION_ALL & !UNION_FISHER
+                };
+                let terms = node_terms(&model, &target, slice, y, weight, wanted);
                 for k in 0..3 {
                     if with_fisher {
                         fisher[k] = add(fisher[k], terms[k].0, terms[k].1);
@@ -326,7 +338,7 @@ pub unsafe fn union_pass_lanes<V: F32x>(
     valid: &[bool; MAX_LANES],
     slice: [u32; 2],
     nodes: &[[f32; 2]],
-    with_fisher: bool,
+    sums_wanted: u32,
 ) -> [UnionSums; MAX_LANES] {
     unsafe {
         let zero = V::zero();
@@ -354,6 +366,14 @@ pub unsafe fn union_pass_lanes<V: F32x>(
             }
         });
         let mut start: V = window_lanes(&windows, 0.0, |w| w.lo);
+        // Which of the nine sums are formed (`UnionSums`' order); the others stay 0.
+        let (fisher, loss, ef) = (
+            sums_wanted & UNION_FISHER != 0,
+            sums_wanted & UNION_LOSS != 0,
+            sums_wanted & UNION_EF != 0,
+        );
+        // The target's ∇L sums (4th and 5th) are always formed.
+        let added = [fisher, fisher, fisher, true, true, loss, ef, ef, ef];
         let mut sums = [zero; 9];
         let mut panels = zero;
         for _ in 0..UNION_MAX_PANELS {
@@ -382,9 +402,11 @@ pub unsafe fn union_pass_lanes<V: F32x>(
             for node in nodes {
                 let y = half_width.fmadd(V::splat(node[0]), middle);
                 let weight = half_width * V::splat(node[1]);
-                let terms = node_terms(&model, &target, slice, y, weight, with_fisher);
-                for (sum, (a, b)) in panel.iter_mut().zip(terms) {
-                    *sum = *sum + (a * b).keep(active);
+                let terms = node_terms(&model, &target, slice, y, weight, sums_wanted);
+                for ((sum, (a, b)), &add) in panel.iter_mut().zip(terms).zip(&added) {
+                    if add {
+                        *sum = *sum + (a * b).keep(active);
+                    }
                 }
             }
             for (sum, p) in sums.iter_mut().zip(panel) {

@@ -36,7 +36,7 @@ pub(super) type UnionPassLanes = fn(
     &[bool; MAX_LANES],
     [u32; 2],
     &[[f32; 2]],
-    bool,
+    u32,
 ) -> [crate::cpu::general::UnionSums; MAX_LANES];
 
 /// [`union_pass_lanes`](super::general::union_pass_lanes) at `level` with its lane count (`None` for
@@ -113,7 +113,15 @@ pub fn general_grid_into_at(
                 (models[k], targets[k], valid[k]) = (m, target, true);
             }
         }
-        let sums = pass(&models, &targets, &t, &valid, slice, nodes, true);
+        let sums = pass(
+            &models,
+            &targets,
+            &t,
+            &valid,
+            slice,
+            nodes,
+            crate::cpu::general::UNION_ALL,
+        );
         for (k, cell) in block.iter_mut().enumerate() {
             // The cell's own evaluation, its union pass answered from the block's.
             let lane = sums[k];
@@ -165,10 +173,13 @@ pub(super) fn general_particle_block(
     source: &[crate::gpu::gpu_data::Particle],
     out: &mut [crate::gpu::gpu_data::Particle],
 ) {
-    use crate::cpu::general::{make_mixture, min_weight, truncation_sigmas};
+    use crate::cpu::general::{
+        METRIC_PROFILED, UNION_EF, UNION_FISHER, UnionSums, make_mixture, min_weight,
+        truncation_sigmas,
+    };
     use crate::cpu::particles::{
-        INTEGRATOR_RK4, Velocity, finish_step, general_mixtures, general_velocity_using,
-        rk4_position, stage_position,
+        INTEGRATOR_RK4, PARTICLE_EMPIRICAL, UNDEFINED_VELOCITY, finish_step, general_mixtures,
+        general_velocity_from, rk4_position, stage_position,
     };
     let count = source.len();
     let h = params.dt;
@@ -180,13 +191,13 @@ pub(super) fn general_particle_block(
     let slice = [params.slice_a, params.slice_b];
     // A lane without a particle, or outside the model, holds a harmless mixture, masked out.
     let filler = make_mixture(0.5, [0.0, 1.0], [1.0, 1.0]);
-    let none = Velocity {
-        v: [0.0; 2],
-        speed: 0.0,
-        defined: false,
-    };
+    // The sums the velocities read (the shader's choice): F and ∇L, the EF where a particle
+    // follows it, never L. The profiled metric has no union pass (the mirror's passes run).
+    let profiled = params.metric == METRIC_PROFILED;
+    let empirical = source.iter().any(|p| p.mode == PARTICLE_EMPIRICAL);
+    let wanted = UNION_FISHER | if empirical { UNION_EF } else { 0 };
     // k[stage][particle], as the mirror's k1..k4.
-    let mut k = [[none; MAX_LANES]; 4];
+    let mut k = [[UNDEFINED_VELOCITY; MAX_LANES]; 4];
     for stage in 0..stages {
         let at = |i: usize| {
             let p = source[i].position;
@@ -209,16 +220,26 @@ pub(super) fn general_particle_block(
                 (models[i], targets[i], valid[i]) = (m, target, true);
             }
         }
-        let sums = pass(&models, &targets, &t, &valid, slice, nodes, true);
+        let sums = if profiled {
+            [UnionSums::default(); MAX_LANES]
+        } else {
+            pass(&models, &targets, &t, &valid, slice, nodes, wanted)
+        };
         for i in 0..count {
-            let lane = sums[i];
-            k[stage][i] = general_velocity_using(
-                params,
-                nodes,
-                positions[i],
-                source[i].mode,
-                &move |_, _, _, _, _, _| lane,
-            );
+            if valid[i] {
+                let mixtures = (models[i], targets[i]);
+                let joint = (!profiled).then_some(sums[i]);
+                k[stage][i] = general_velocity_from(
+                    params,
+                    nodes,
+                    positions[i],
+                    source[i].mode,
+                    &mixtures,
+                    joint,
+                );
+            } else {
+                k[stage][i] = UNDEFINED_VELOCITY;
+            }
         }
     }
     for (i, particle) in out.iter_mut().enumerate() {

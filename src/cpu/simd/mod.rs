@@ -204,17 +204,11 @@ macro_rules! entry_points {
                 valid: &[bool; MAX_LANES],
                 slice: [u32; 2],
                 nodes: &[[f32; 2]],
-                with_fisher: bool,
+                sums: u32,
             ) -> [crate::cpu::general::UnionSums; MAX_LANES] {
                 unsafe {
                     super::general::union_pass_lanes::<$vector>(
-                        models,
-                        targets,
-                        t,
-                        valid,
-                        slice,
-                        nodes,
-                        with_fisher,
+                        models, targets, t, valid, slice, nodes, sums,
                     )
                 }
             }
