@@ -4,9 +4,9 @@
 use rayon::prelude::*;
 
 use super::mixture::{Mixture, make_mixture};
-use super::point::evaluate_general_mixtures_using;
+use super::point::{evaluate_general_mixtures_from, joint_sums};
 use super::target::with_target_counted;
-use super::union::{UnionPassFn, union_pass};
+use super::union::{UnionPassFn, UnionSums, union_pass};
 use crate::gpu::general_data::{FLAG_METRIC_UNDEFINED, FLAG_OUTSIDE_MODEL, GeneralGridParams};
 use crate::gpu::gpu_data::{FieldCell, flags};
 
@@ -83,7 +83,19 @@ pub fn grid_cell_using(
     union: &UnionPassFn,
 ) -> FieldCell {
     let (mixtures, offset) = grid_cell_mixtures(g, index);
-    grid_cell_from(g, nodes, mixtures, offset, union)
+    let joint = mixtures.as_ref().and_then(|(m, target_mix)| {
+        let slice = [g.slice_a, g.slice_b];
+        joint_sums(
+            m,
+            target_mix,
+            g.has_target != 0,
+            slice,
+            g.metric,
+            nodes,
+            union,
+        )
+    });
+    grid_cell_from(g, nodes, mixtures, offset, joint)
 }
 
 /// A grid cell from what [`grid_cell_mixtures`] gave for it (the SIMD path forms the mixtures
@@ -93,7 +105,7 @@ pub fn grid_cell_from(
     nodes: &[[f32; 2]],
     mixtures: Option<(Mixture, Mixture)>,
     offset: [f32; 2],
-    union: &UnionPassFn,
+    joint: Option<UnionSums>,
 ) -> FieldCell {
     let Some((m, target_mix)) = mixtures else {
         return FieldCell {
@@ -102,7 +114,7 @@ pub fn grid_cell_from(
             ..FieldCell::default()
         };
     };
-    let (mut out, _) = evaluate_general_mixtures_using(
+    let (mut out, _) = evaluate_general_mixtures_from(
         &m,
         &target_mix,
         g.has_target != 0,
@@ -110,7 +122,7 @@ pub fn grid_cell_from(
         g.metric,
         g.damping,
         nodes,
-        union,
+        joint,
     );
     out.theta = offset;
     out

@@ -46,14 +46,27 @@ pub fn evaluate_general_mixtures_using(
     nodes: &[[f32; 2]],
     union: &UnionPassFn,
 ) -> (FieldCell, PointCost) {
-    // The union pass serves the induced metric with a target.
-    let joint = (metric != METRIC_PROFILED && has_target).then(|| {
-        let t_joint = truncation_sigmas(min_weight(m).min(min_weight(target_mix)));
-        union(m, target_mix, slice, t_joint, nodes, true)
-    });
+    let joint = joint_sums(m, target_mix, has_target, slice, metric, nodes, union);
     evaluate_general_mixtures_from(
         m, target_mix, has_target, slice, metric, damping, nodes, joint,
     )
+}
+
+/// The union pass's sums for these mixtures by `union`, where the point's evaluation reads them
+/// (the induced metric with a target), at the truncation of the smaller weight of both.
+pub fn joint_sums(
+    m: &Mixture,
+    target_mix: &Mixture,
+    has_target: bool,
+    slice: [u32; 2],
+    metric: u32,
+    nodes: &[[f32; 2]],
+    union: &UnionPassFn,
+) -> Option<UnionSums> {
+    (metric != METRIC_PROFILED && has_target).then(|| {
+        let t_joint = truncation_sigmas(min_weight(m).min(min_weight(target_mix)));
+        union(m, target_mix, slice, t_joint, nodes, true)
+    })
 }
 
 /// [`evaluate_general_mixtures_using`] with the union pass already run: `joint` is its sums

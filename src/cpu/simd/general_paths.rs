@@ -126,10 +126,7 @@ pub fn general_grid_into_at(
             // The cell's own evaluation, its union pass answered from the block's.
             let lane = sums[k];
             let (mixtures, offset) = cells[k];
-            *cell = grid_cell_from(params, nodes, mixtures, offset, &move |_, _, _, _, _, f| {
-                debug_assert!(f, "the full pass asks for F");
-                lane
-            });
+            *cell = grid_cell_from(params, nodes, mixtures, offset, Some(lane));
         }
     });
     level.or_supported()
