@@ -262,15 +262,27 @@ mod tests {
                 let Some((m, target)) = mixtures else {
                     continue;
                 };
-                let (_, cost) = cpu::general::evaluate_general_mixtures_using(
+                let (has_target, slice) =
+                    (params.has_target != 0, [params.slice_a, params.slice_b]);
+                let union = &cpu::general::union_pass;
+                let joint = cpu::general::joint_sums(
                     &m,
                     &target,
-                    params.has_target != 0,
-                    [params.slice_a, params.slice_b],
+                    has_target,
+                    slice,
+                    params.metric,
+                    &table,
+                    union,
+                );
+                let (_, cost) = cpu::general::evaluate_general_mixtures_from(
+                    &m,
+                    &target,
+                    has_target,
+                    slice,
                     params.metric,
                     params.damping,
                     &table,
-                    &cpu::general::union_pass,
+                    joint,
                 );
                 evaluations += u64::from(cost.evaluations);
                 cells += 1;

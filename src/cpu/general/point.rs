@@ -31,27 +31,6 @@ fn eigen_basis(q: [f32; 2]) -> [[f32; 2]; 2] {
     [[q[0], q[1]], [-q[1], q[0]]]
 }
 
-/// Everything at one point from the two mixtures in the y frame, as the shader's
-/// `evaluate_general_mixtures` (`theta` left 0), with `union` as its union pass ([`union_pass`]
-/// in the mirror; the SIMD path passes its vectorised pass, everything else is this mirror's
-/// code); also returns what it cost.
-#[allow(clippy::too_many_arguments)]
-pub fn evaluate_general_mixtures_using(
-    m: &Mixture,
-    target_mix: &Mixture,
-    has_target: bool,
-    slice: [u32; 2],
-    metric: u32,
-    damping: f32,
-    nodes: &[[f32; 2]],
-    union: &UnionPassFn,
-) -> (FieldCell, PointCost) {
-    let joint = joint_sums(m, target_mix, has_target, slice, metric, nodes, union);
-    evaluate_general_mixtures_from(
-        m, target_mix, has_target, slice, metric, damping, nodes, joint,
-    )
-}
-
 /// The union pass's sums for these mixtures by `union`, where the point's evaluation reads them
 /// (the induced metric with a target), at the truncation of the smaller weight of both.
 pub fn joint_sums(
@@ -69,10 +48,13 @@ pub fn joint_sums(
     })
 }
 
-/// [`evaluate_general_mixtures_using`] with the union pass already run: `joint` is its sums
-/// for these mixtures (F's block and the target's sums on one set of nodes), read by the
-/// induced metric with a target (the SIMD particles form them for a block of particles at
-/// once). Where it is None or not read, the mirror's own passes run.
+/// Everything at one point from the two mixtures in the y frame, as the shader's
+/// `evaluate_general_mixtures` (`theta` left 0), with the union pass already run: `joint` is
+/// its sums for these mixtures (F's block and the target's sums on one set of nodes, from
+/// [`joint_sums`] with the mirror's [`union_pass`] or the SIMD path's vectorised one; the SIMD
+/// grid and particles form them for a block at once), read by the induced metric with a
+/// target. Where it is None or not read, the mirror's own passes run. Also returns what it
+/// cost.
 #[allow(clippy::too_many_arguments)]
 pub fn evaluate_general_mixtures_from(
     m: &Mixture,
@@ -223,15 +205,17 @@ pub fn evaluate_general_point_using(
     let m = make_mixture(psi[0], [0.0, psi[2] - origin], [psi[3], psi[4]]);
     let t = p.target;
     let target_mix = make_mixture(t[0], [t[1] - origin, t[2] - origin], [t[3], t[4]]);
-    let (mut out, cost) = evaluate_general_mixtures_using(
+    let has_target = p.has_target != 0;
+    let joint = joint_sums(&m, &target_mix, has_target, slice, 0, nodes, union);
+    let (mut out, cost) = evaluate_general_mixtures_from(
         &m,
         &target_mix,
-        p.has_target != 0,
+        has_target,
         slice,
         0,
         damping,
         nodes,
-        union,
+        joint,
     );
     out.theta = [psi[slice[0] as usize], psi[slice[1] as usize]];
     (out, cost)
