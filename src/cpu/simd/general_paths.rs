@@ -161,7 +161,7 @@ pub fn general_points_at(
 /// Up to a vector of general-mode particles (`source`, indices from `first`) stepped into
 /// `out`: each integrator stage's velocities of the block from one union pass with a particle
 /// per lane ([`super::general::union_pass_lanes`]), the rest of each velocity and of the step the
-/// mirror's code (`general_velocity_using` answered from the block's sums, `finish_step`).
+/// mirror's code (`general_velocity_from` finishing each from its lane's sums, `finish_step`).
 pub(super) fn general_particle_block(
     pass: UnionPassLanes,
     params: &crate::gpu::gpu_data::FlowParams,
@@ -213,7 +213,10 @@ pub(super) fn general_particle_block(
         let mut valid = [false; MAX_LANES];
         for i in 0..count {
             if let Some((m, target)) = general_mixtures(params, positions[i]) {
-                t[i] = truncation_sigmas(min_weight(&m).min(min_weight(&target)));
+                // The truncation feeds the union pass only.
+                if !profiled {
+                    t[i] = truncation_sigmas(min_weight(&m).min(min_weight(&target)));
+                }
                 (models[i], targets[i], valid[i]) = (m, target, true);
             }
         }
