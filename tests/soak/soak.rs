@@ -572,6 +572,8 @@ struct SoakReport {
     frames: usize,
     cells_checked: usize,
     seconds: f64,
+    /// Seconds of the three phases: the warm-up, the random edits (frames and edits), the end.
+    phase_seconds: [f64; 3],
     plateau: GpuMemory,
     peak: GpuMemory,
     end: GpuMemory,
@@ -971,6 +973,7 @@ fn run_soak(ctx: &GpuContext, config: &SoakConfig) -> Result<SoakReport, String>
         ));
     }
     report.peak = report.plateau;
+    report.phase_seconds[0] = start.elapsed().as_secs_f64();
     // The random edits run as the interactive viewer does: off-loop results drawn when ready.
     rig.renderer.set_deterministic(false);
 
@@ -1055,6 +1058,7 @@ fn run_soak(ctx: &GpuContext, config: &SoakConfig) -> Result<SoakReport, String>
         }
     }
 
+    report.phase_seconds[1] = start.elapsed().as_secs_f64() - report.phase_seconds[0];
     // The end: the warm-up's largest scenes again, on every canvas.
     rig.renderer.set_deterministic(true);
     for general in [true, false] {
@@ -1077,6 +1081,7 @@ fn run_soak(ctx: &GpuContext, config: &SoakConfig) -> Result<SoakReport, String>
     })?;
     drop(leaked);
     report.seconds = start.elapsed().as_secs_f64();
+    report.phase_seconds[2] = report.seconds - report.phase_seconds[0] - report.phase_seconds[1];
     Ok(report)
 }
 
@@ -1113,6 +1118,8 @@ fn soak_random_edits_render_without_errors_nan_or_memory_growth() {
         report.seconds,
         ctx.describe()
     );
+    let [warm_up, edits, end] = report.phase_seconds;
+    eprintln!("phases: warm-up {warm_up:.1} s, random edits {edits:.1} s, end {end:.1} s");
     eprintln!("GPU memory at the warm-up plateau: {}", report.plateau);
     eprintln!("GPU memory peak during the soak:  {}", report.peak);
     eprintln!("GPU memory at the end:            {}", report.end);

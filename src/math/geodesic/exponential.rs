@@ -64,7 +64,7 @@ pub fn exp_map(
     if !(length.is_finite() && length >= 0.0) {
         return Err(GeodesicError::BadLength { length });
     }
-    let flow = Flow { plane };
+    let flow = Flow::new(plane);
     let stay = |stopped| Geodesic {
         path: vec![from],
         end: from,

@@ -1,6 +1,8 @@
 //! The geodesic equation as a first-order system on a slice, integrated by Dormand–Prince 5(4)
 //! (adaptive or along replayed steps), with the drawn path between its nodes.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use super::exponential::StopReason;
 use super::jet::{acceleration, christoffel, speed_squared};
 use crate::math::family::Plane;
@@ -23,6 +25,13 @@ const MIN_STEP_LENGTH: f64 = 1e-12;
 const PATH_POINTS: f64 = 128.0;
 /// Largest number of accepted plus rejected steps of one integration.
 const MAX_STEPS: usize = 20_000;
+/// Right-hand-side evaluations (each a quadrature of the metric's jet) that shooting may spend
+/// on all its integrations together. Shots that converge take 1.5–29k (the seed's, the
+/// weight-singularity's and the half-plane's paths, out to σ = 0.001); a hopeless one, aimed
+/// where the adaptive steps shrink without end (an end at σ1 = 0.001 on a (σ2, σ1) slice), ran
+/// 28 integrations of up to [`MAX_STEPS`] steps each, 4 million evaluations and 105 s, before
+/// the relaxation answered in 0.2 s.
+pub(super) const SHOOTING_SLOPE_BUDGET: usize = 60_000;
 
 /// What stopped one right-hand-side evaluation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,6 +100,11 @@ pub(super) fn metric_is_safe(f: &Sym2<f64>) -> bool {
 /// The geodesic equation on one plane.
 pub(super) struct Flow<'a> {
     pub(super) plane: &'a dyn Plane,
+    /// Right-hand-side evaluations so far (an atomic: the relaxation shares the flow across
+    /// threads).
+    slopes: AtomicUsize,
+    /// Evaluations allowed: an integration stops short once they are spent.
+    slope_budget: usize,
 }
 
 /// Dormand–Prince 5(4): the stage matrix a (lower triangle; the system is autonomous, so the
@@ -147,6 +161,26 @@ pub(super) enum Stepping<'s> {
 }
 
 impl<'a> Flow<'a> {
+    /// The flow on `plane`, its integrations bounded only by [`MAX_STEPS`] each.
+    pub(super) fn new(plane: &'a dyn Plane) -> Self {
+        Self::with_budget(plane, usize::MAX)
+    }
+
+    /// The flow on `plane` whose integrations together stop short after `slope_budget`
+    /// right-hand-side evaluations.
+    pub(super) fn with_budget(plane: &'a dyn Plane, slope_budget: usize) -> Self {
+        Self {
+            plane,
+            slopes: AtomicUsize::new(0),
+            slope_budget,
+        }
+    }
+
+    /// Whether the evaluations allowed are spent.
+    pub(super) fn out_of_budget(&self) -> bool {
+        self.slopes.load(Ordering::Relaxed) >= self.slope_budget
+    }
+
     /// Ok where `xy` is inside the model.
     pub(super) fn inside(&self, xy: [f64; 2]) -> Result<(), Blocked> {
         self.plane.check(xy).map_err(|_| Blocked::LeftModel)
@@ -164,6 +198,7 @@ impl<'a> Flow<'a> {
     }
 
     fn slope(&self, y: &State) -> Result<Slope, Blocked> {
+        self.slopes.fetch_add(1, Ordering::Relaxed);
         self.inside([y[0], y[1]])?;
         let jet = self.plane.metric_jet([y[0], y[1]]);
         if !metric_is_safe(&jet.metric) {
@@ -226,6 +261,10 @@ impl<'a> Flow<'a> {
         match stepping {
             Stepping::Replay(steps) => {
                 for &h in steps {
+                    if self.out_of_budget() {
+                        run.stopped = Some(self.reason(Blocked::Singular));
+                        return Ok(run);
+                    }
                     match self.step(&y, &k, h) {
                         Ok((yn, kn, _)) => {
                             (y, k, t) = (yn, kn, t + h);
@@ -245,6 +284,10 @@ impl<'a> Flow<'a> {
                 for _ in 0..MAX_STEPS {
                     if t >= t_end {
                         break;
+                    }
+                    if self.out_of_budget() {
+                        run.stopped = Some(self.reason(last_block));
+                        return Ok(run);
                     }
                     // Caps: Fisher–Rao length per step, and coordinate change per step
                     // (where F degenerates the coordinate speed 1/√λ blows up).
@@ -344,4 +387,44 @@ pub(super) fn dense_path(
         path.push([b.y[0], b.y[1]]);
     }
     path
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::math::family::MixturePlane;
+    use crate::math::{Model, Param, QuadratureRule, Slice};
+
+    /// A budgeted flow stops an integration short once its evaluations are spent; the same
+    /// integration unbounded reaches its end (the control).
+    #[test]
+    fn a_spent_budget_stops_the_integration_short() {
+        let model = Model::from_array([0.5, -1.0, 1.0, 1.0, 1.0]);
+        let slice = Slice::new(Param::Mu1, Param::Mu2).unwrap();
+        let rule = QuadratureRule::new(32).unwrap();
+        let plane = MixturePlane::new(&model, &slice, &rule);
+        let start: State = [-1.0, 1.0, 0.6, 0.8];
+        let speed = speed_squared(&plane.metric([-1.0, 1.0]), [0.6, 0.8]).sqrt();
+        let run = |flow: &Flow<'_>| {
+            flow.integrate(start, 1.0, speed, Stepping::Adaptive { first: 0.01 })
+                .unwrap()
+        };
+        let free = Flow::new(&plane);
+        let whole = run(&free);
+        assert_eq!(whole.stopped, None, "the unbounded run reaches t = 1");
+        let needed = free.slopes.load(Ordering::Relaxed);
+        assert!(needed > 40, "{needed} evaluations: too few to cut short");
+
+        let budget = needed / 4;
+        let bounded = Flow::with_budget(&plane, budget);
+        let short = run(&bounded);
+        assert!(short.stopped.is_some(), "the budgeted run stopped short");
+        assert!(short.last().t < 1.0);
+        // The last step may finish its stages past the budget, never more than one step's.
+        let spent = bounded.slopes.load(Ordering::Relaxed);
+        assert!(
+            (budget..budget + 7).contains(&spent),
+            "{spent} evaluations against a budget of {budget}"
+        );
+    }
 }

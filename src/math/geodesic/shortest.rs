@@ -1,7 +1,7 @@
 //! The shortest path between two points of a slice (its length is the slice distance):
 //! shooting from a relaxed polyline, else relaxation on finer polylines.
 
-use super::flow::Flow;
+use super::flow::{Flow, SHOOTING_SLOPE_BUDGET};
 use super::relax::{fine_length, refine, relax, subdivide};
 use super::shooting::shoot;
 use super::{GeodesicError, check_point};
@@ -55,6 +55,8 @@ const FINE_SEGMENTS: usize = 64;
 ///    [`exp_map`]), started from the relaxed polyline's initial velocity. When it converges
 ///    to a geodesic no longer than the relaxed polyline (2% slack), that is the answer
 ///    ([`PathMethod::Shooting`]); its distance error is the integrator's, ~1e-7.
+///    Shooting's integrations share a budget of right-hand-side evaluations
+///    ([`SHOOTING_SLOPE_BUDGET`]); spent, it gives up.
 /// 3. Otherwise (shooting cannot cross the singular set: a point and its label-swapped twin on
 ///    the seed's slice, an end on the singular set), relax on finer polylines up to 64
 ///    segments ([`PathMethod::Relaxation`]); the distance is the last one's length, each
@@ -79,7 +81,7 @@ pub fn shortest_path(
             error_estimate: 0.0,
         });
     }
-    let flow = Flow { plane };
+    let flow = Flow::with_budget(plane, SHOOTING_SLOPE_BUDGET);
     let no_path = |reason: &str| GeodesicError::NoPath {
         from,
         to,
