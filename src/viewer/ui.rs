@@ -18,6 +18,12 @@ pub use super::ui_state::{Drag, FrameContext, UiState};
 /// Lays out the whole window: side panel, density strip, canvas. Each panel returns the
 /// commands its widgets produced; the scene edits among them are applied here, in one place,
 /// and the rest are returned for the app (screenshot, save, load, recording).
+///
+/// The side panels are no narrower than their widest content (the controls of every family
+/// and feature, the race table), so that what they show never widens them: a panel that
+/// grows with its content resizes the canvas, and a resized canvas is reallocated and every
+/// cached layer redrawn, 35–50 ms a frame on llvmpipe for the two or three frames egui takes
+/// to settle (measured on a switch of scene that removed the probe).
 pub fn show(
     ui: &mut egui::Ui,
     scene: &mut Scene,
@@ -33,7 +39,8 @@ pub fn show(
     commands.extend(
         egui::Panel::left("controls")
             .resizable(true)
-            .default_size(300.0)
+            .default_size(CONTROLS_WIDTH)
+            .min_size(CONTROLS_WIDTH)
             .show(ui, |ui| {
                 egui::ScrollArea::vertical()
                     .show(ui, |ui| side_panel::show(ui, &current, state, frame))
@@ -63,7 +70,8 @@ pub fn show(
     if current.race.enabled && current.offers(crate::scene::Feature::Race) {
         egui::Panel::right("race results")
             .resizable(true)
-            .default_size(360.0)
+            .default_size(RACE_RESULTS_WIDTH)
+            .min_size(RACE_RESULTS_WIDTH)
             .show(ui, |ui| {
                 egui::ScrollArea::vertical()
                     .show(ui, |ui| race_panel::results(ui, &current, frame.jobs));
@@ -80,6 +88,12 @@ pub fn show(
     notices::recording_badge(ui, state);
     for_app
 }
+
+/// The controls panel's least width, points: its widest content (the mixture's controls on
+/// a slice with a probe, 380 points wide) with a little room.
+const CONTROLS_WIDTH: f32 = 390.0;
+/// The race results' least width, points: the mixture's seven-optimizer table (421 points).
+const RACE_RESULTS_WIDTH: f32 = 430.0;
 
 /// The strip above everything that switches between the geometry view and the K-FAC lab.
 fn tab_bar(ui: &mut egui::Ui, scene: &Scene) -> Vec<Command> {

@@ -621,3 +621,37 @@ fn the_heatmap_picker_sets_the_scene_heatmap() {
     choose(&mut h, shown, Heatmap::NatgradNorm.label());
     assert_eq!(h.state().0.heatmap, Heatmap::NatgradNorm);
 }
+
+/// What the side panel shows never moves the canvas' edge: a panel that widened with its
+/// content would resize the canvas, which the viewer then reallocates with every cached layer
+/// (35–50 ms a frame on llvmpipe for the few frames egui takes to settle). Here the probe is
+/// set and cleared and every preset applied, mixture and policy plane, and the canvas' left
+/// edge is where it was.
+#[test]
+fn the_canvas_edge_stays_where_it_is_whatever_the_panel_shows() {
+    let mut h = harness(Scene::default());
+    h.run();
+    let left = |h: &Harness<'_, State>| h.state().1.canvas_rect.unwrap().left();
+    let start = left(&h);
+    let mut scenes = vec![("no probe", Scene::default())];
+    let mut probed = Scene::default();
+    probed.apply(SceneEdit::SetProbe(Some([1.2, 0.4])));
+    scenes.push(("a probe", probed));
+    for preset in Preset::every() {
+        let mut scene = preset_scene(preset);
+        scene.apply(SceneEdit::SetProbe(Some(scene.target())));
+        scenes.push((preset.label(), scene));
+    }
+    let mut moved = Vec::new();
+    for (what, scene) in scenes {
+        h.state_mut().0 = scene;
+        h.run();
+        if left(&h) != start {
+            moved.push(format!("{what}: {} px", left(&h)));
+        }
+    }
+    assert!(
+        moved.is_empty(),
+        "the canvas' left edge moved from {start}: {moved:?}"
+    );
+}
