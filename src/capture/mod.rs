@@ -8,6 +8,7 @@
 
 pub mod output;
 pub mod scenario;
+pub mod tracks;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -13,109 +13,99 @@
 //!
 //! [[keyframes]]
 //! time = 4.0
-//! target = [0.4, 0.4]     # any of: sigma, target, model, probe, grid, ellipse_scale,
-//! sigma = 0.8             #   damping, camera, flow, flow_mode, particles, heatmap, ball,
-//! model = { pi = 0.2 }    #   ball_radius, shortest_path
-//!                         # (model: any of pi, mu1, mu2, sigma1, sigma2)
-//! heatmap = "loss"        # none, log10_kappa, jeffreys, loss, angle, natgrad_norm, ef_gap
-//! ball = true             # the geodesic ball at the probe,
-//! ball_radius = 1.5       #   its Fisher–Rao radius
-//! shortest_path = true    # the shortest paths from the probe to θ* and its twin
+//! target = [0.4, 0.4]     # θ* on the initial scene's slice (a `model` entry wins)
+//! sigma = 0.8             # σ1 = σ2 (a `model` entry wins)
+//! model = { pi = 0.2 }    # any of pi, mu1, mu2, sigma1, sigma2
+//! heatmap = "loss"        # any key of the scene file: probe, grid, camera = { … }, …
+//! race = { enabled = true, steps = 80 }   # a feature's settings, whole or in part
+//! ball = true             # shorthands: ball, ball_radius, shortest_path (geodesics.…),
+//! ball_radius = 1.5       #   flow = true (flow.enabled), flow_mode, particles (flow.…)
 //! ```
 //!
-//! The scene may name a general model and slice (`[scene.model]`, `slice = ["pi", "mu1"]`);
-//! the slice is fixed for the whole capture. Each field is its own track, and each of the
-//! model's five parameters is one: the initial scene's value at time 0, then the keyframes that
-//! set it (`target` sets the two slice parameters, `sigma` both σ's). Numbers are interpolated
-//! linearly (σ's, ellipse scale, the ball's radius and camera zoom geometrically, the grid
-//! rounded), switches (`flow`, `flow_mode`, `particles`, `heatmap`, `ball`, `shortest_path`)
-//! hold until the next key.
+//! A keyframe is part of a scene file; every setting it names is its own track
+//! ([`super::tracks`]): the initial scene's value at time 0, then the keyframes that set it.
+//! Numbers are interpolated linearly (σ's, ellipse scale, the ball's radius and camera zoom
+//! geometrically, the grid rounded), arrays of numbers element by element; other integers,
+//! switches and names (`flow`, `flow_mode`, `particles`, `heatmap`, `ball`, `shortest_path`,
+//! `slice`) hold until the next key. A scene between keys is loaded like a scene file, with its
+//! clamps and checks.
 
 use serde::{Deserialize, Serialize};
 
-use crate::math::Param;
-use crate::scene::{BALL_RADIUS_RANGE, Camera, FlowMode, Heatmap, Scene};
+use toml::{Table, Value};
 
-/// Some of the model's five parameters (a keyframe's `model = { … }`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ModelKey {
-    /// π.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pi: Option<f64>,
-    /// μ1.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mu1: Option<f64>,
-    /// μ2.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mu2: Option<f64>,
-    /// σ1.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sigma1: Option<f64>,
-    /// σ2.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sigma2: Option<f64>,
-}
+use super::tracks;
+use crate::math::{Param, Slice};
+use crate::scene::{BALL_RADIUS_RANGE, FlowMode, Scene};
 
-impl ModelKey {
-    /// The value this key sets for `p`, if any.
-    pub fn get(&self, p: Param) -> Option<f64> {
-        // In `Param::index` order, as `Model::to_array`.
-        [self.pi, self.mu1, self.mu2, self.sigma1, self.sigma2][p.index()]
-    }
-}
-
-/// One keyframe: the time and whichever fields it sets.
+/// One keyframe: the time and whichever settings it sets.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Keyframe {
     /// Seconds from the start.
     pub time: f64,
-    /// σ.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// σ1 = σ2 (files from before the general model; a `model` entry that gives a σ wins).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sigma: Option<f64>,
-    /// θ*'s slice coordinates.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// θ*'s coordinates on the initial scene's slice (a `model` entry for either wins).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<[f64; 2]>,
-    /// Any of the model's parameters.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub model: Option<ModelKey>,
-    /// Probe position.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub probe: Option<[f64; 2]>,
-    /// Grid density.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub grid: Option<u32>,
-    /// Ellipse display scale.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ellipse_scale: Option<f64>,
-    /// Damping λ.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub damping: Option<f64>,
-    /// The view.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub camera: Option<Camera>,
-    /// Flow on or off.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub flow: Option<bool>,
-    /// Flow mode.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// `flow.mode`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flow_mode: Option<FlowMode>,
-    /// Particle count.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// `flow.particles`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub particles: Option<u32>,
-    /// The heatmap shown (a switch).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub heatmap: Option<Heatmap>,
-    /// The geodesic ball on or off.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// `geodesics.ball`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ball: Option<bool>,
-    /// The ball's Fisher–Rao radius (within [`BALL_RADIUS_RANGE`]).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// `geodesics.radius` (within [`BALL_RADIUS_RANGE`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ball_radius: Option<f64>,
-    /// The shortest paths on or off.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// `geodesics.shortest_path`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shortest_path: Option<bool>,
+    /// Any other key of the scene file, as it writes it (`probe`, `grid`, `camera = { … }`,
+    /// `model = { … }`, `[keyframes.race]`, …); `flow = true` is `flow.enabled`.
+    #[serde(flatten)]
+    pub settings: Table,
+}
+
+impl Keyframe {
+    /// The settings this key sets, as a partial scene tree (the shorthands written out;
+    /// `slice` is the initial scene's, which `target` refers to).
+    fn tree(&self, slice: Slice) -> Table {
+        let mut tree = self.settings.clone();
+        if let Some(&Value::Boolean(on)) = tree.get("flow") {
+            tree.remove("flow");
+            tracks::set(&mut tree, "flow.enabled", Some(Value::Boolean(on)));
+        }
+        let mut shorthand = |path: &str, value: Option<Value>| {
+            if value.is_some() && tracks::get(&tree, path).is_none() {
+                tracks::set(&mut tree, path, value);
+            }
+        };
+        let name = |mode: FlowMode| Value::try_from(mode).ok();
+        shorthand("flow.mode", self.flow_mode.and_then(name));
+        shorthand(
+            "flow.particles",
+            self.particles.map(|n| Value::Integer(n.into())),
+        );
+        shorthand("geodesics.ball", self.ball.map(Value::Boolean));
+        shorthand("geodesics.radius", self.ball_radius.map(Value::Float));
+        shorthand(
+            "geodesics.shortest_path",
+            self.shortest_path.map(Value::Boolean),
+        );
+        for p in [Param::Sigma1, Param::Sigma2] {
+            shorthand(&format!("model.{}", p.name()), self.sigma.map(Value::Float));
+        }
+        if let Some(t) = self.target {
+            for (p, v) in slice.params().into_iter().zip(t) {
+                shorthand(&format!("model.{}", p.name()), Some(Value::Float(v)));
+            }
+        }
+        tree
+    }
 }
 
 /// A whole scenario file.
@@ -215,153 +205,54 @@ impl Scenario {
                 ));
             }
             previous = key.time;
-            if let Some(r) = key.ball_radius
-                && !(r.is_finite() && r >= BALL_RADIUS_RANGE.0 && r <= BALL_RADIUS_RANGE.1)
+            // The scene file clamps a radius; a key out of range is a mistake to report.
+            let tree = key.tree(self.scene.slice);
+            if let Some(r) = tracks::get(&tree, "geodesics.radius").map(|v| {
+                v.as_float()
+                    .or_else(|| v.as_integer().map(|i| i as f64))
+                    .unwrap_or(f64::NAN)
+            }) && !(r.is_finite() && r >= BALL_RADIUS_RANGE.0 && r <= BALL_RADIUS_RANGE.1)
             {
+                let name = if key.ball_radius.is_some() {
+                    "ball_radius"
+                } else {
+                    "geodesics.radius"
+                };
                 return Err(format!(
-                    "keyframes[{i}].ball_radius: must be a Fisher–Rao radius from {} to {}, got {r}",
+                    "keyframes[{i}].{name}: must be a Fisher–Rao radius from {} to {}, got {r}",
                     BALL_RADIUS_RANGE.0, BALL_RADIUS_RANGE.1
                 ));
             }
-            self.scene_at(key.time)
-                .validate()
+            self.try_scene_at(key.time)
                 .map_err(|e| format!("keyframes[{i}] (time {}): {e}", key.time))?;
         }
         Ok(())
     }
 
-    /// The scene at time `t` (seconds).
+    /// The scene at time `t` (seconds). Between keys every setting lies between values
+    /// [`Self::validate`] loaded; where a joint condition still fails there (a probe between two
+    /// points of the model that leaves it), the scene of the last key before `t` holds.
     pub fn scene_at(&self, t: f64) -> Scene {
-        let mut scene = self.scene.clone();
-        let s0 = &self.scene;
-        // One track per model parameter; a key's `model` entry wins over its `target` (the
-        // slice parameters) and `sigma` (both σ's).
-        let slice = s0.slice;
-        for p in Param::ALL {
-            let key_value = |k: &Keyframe| {
-                k.model.and_then(|m| m.get(p)).or_else(|| {
-                    let from_target = slice
-                        .params()
-                        .iter()
-                        .position(|&q| q == p)
-                        .and_then(|i| k.target.map(|t| t[i]));
-                    let from_sigma = matches!(p, Param::Sigma1 | Param::Sigma2)
-                        .then_some(k.sigma)
-                        .flatten();
-                    from_target.or(from_sigma)
-                })
-            };
-            let mix = match p {
-                Param::Sigma1 | Param::Sigma2 => geometric,
-                _ => linear,
-            };
-            let v = self.track(t, s0.model.get(p), key_value, mix);
-            scene.model = scene.model.with(p, v);
-        }
-        // The probe appears with the initial scene or its first key, then moves between keys.
-        let first_probe = s0
-            .probe
-            .or_else(|| self.keyframes.iter().find_map(|k| k.probe));
-        let shown = s0.probe.is_some()
-            || self
+        self.try_scene_at(t).unwrap_or_else(|_| {
+            let last = self
                 .keyframes
                 .iter()
-                .any(|k| k.probe.is_some() && k.time <= t);
-        scene.probe = first_probe
-            .filter(|_| shown)
-            .map(|p0| self.track(t, p0, |k| k.probe, linear2));
-        scene.grid = self
-            .track(t, s0.grid as f64, |k| k.grid.map(f64::from), linear)
-            .round() as u32;
-        scene.ellipse_scale = self.track(t, s0.ellipse_scale, |k| k.ellipse_scale, geometric);
-        scene.damping = self.track(t, s0.damping, |k| k.damping, linear);
-        let c0 = &s0.camera;
-        let cam = self.track(
-            t,
-            [c0.center[0], c0.center[1], c0.half_height, c0.x_per_y],
-            |k| {
-                k.camera
-                    .map(|c| [c.center[0], c.center[1], c.half_height, c.x_per_y])
-            },
-            |a, b, f| {
-                [
-                    linear(a[0], b[0], f),
-                    linear(a[1], b[1], f),
-                    geometric(a[2], b[2], f),
-                    geometric(a[3], b[3], f),
-                ]
-            },
-        );
-        scene.camera = Camera {
-            center: [cam[0], cam[1]],
-            half_height: cam[2],
-            x_per_y: cam[3],
-        };
-        scene.flow.enabled = self.hold(t, s0.flow.enabled, |k| k.flow);
-        scene.flow.mode = self.hold(t, s0.flow.mode, |k| k.flow_mode);
-        scene.flow.particles = self.hold(t, s0.flow.particles, |k| k.particles.map(Some));
-        scene.heatmap = self.hold(t, s0.heatmap, |k| k.heatmap);
-        let g0 = &s0.geodesics;
-        scene.geodesics.ball = self.hold(t, g0.ball, |k| k.ball);
-        scene.geodesics.radius = self.track(t, g0.radius, |k| k.ball_radius, geometric);
-        scene.geodesics.shortest_path = self.hold(t, g0.shortest_path, |k| k.shortest_path);
-        scene
+                .rev()
+                .find(|k| k.time <= t)
+                .map_or(0.0, |k| k.time);
+            self.try_scene_at(last)
+                .unwrap_or_else(|_| self.scene.clone())
+        })
     }
 
-    /// A continuous track: the initial value at 0, then the keys that set it, interpolated.
-    fn track<T: Copy>(
-        &self,
-        t: f64,
-        initial: T,
-        get: impl Fn(&Keyframe) -> Option<T>,
-        mix: impl Fn(T, T, f64) -> T,
-    ) -> T {
-        let mut before = (0.0, initial);
-        for key in &self.keyframes {
-            let Some(value) = get(key) else { continue };
-            if key.time >= t {
-                let span = key.time - before.0;
-                let f = if span > 0.0 {
-                    (t - before.0) / span
-                } else {
-                    1.0
-                };
-                return mix(before.1, value, f.clamp(0.0, 1.0));
-            }
-            before = (key.time, value);
-        }
-        before.1
-    }
-
-    /// A switch: the last value set at or before `t`.
-    fn hold<T: Copy>(&self, t: f64, initial: T, get: impl Fn(&Keyframe) -> Option<T>) -> T {
-        self.keyframes
+    /// The scene at time `t`, or why the settings then do not make one.
+    fn try_scene_at(&self, t: f64) -> Result<Scene, String> {
+        let keys: Vec<(f64, Table)> = self
+            .keyframes
             .iter()
-            .filter(|k| k.time <= t)
-            .filter_map(&get)
-            .last()
-            .unwrap_or(initial)
-    }
-}
-
-/// a·(1 − f) + b·f: exact at both ends, so a keyframe's value is hit exactly at its time, and
-/// exactly a between equal ends (so a held π = ½ stays the seed's and keeps the seed kernel).
-fn linear(a: f64, b: f64, f: f64) -> f64 {
-    if a == b {
-        return a;
-    }
-    a * (1.0 - f) + b * f
-}
-fn linear2(a: [f64; 2], b: [f64; 2], f: f64) -> [f64; 2] {
-    [linear(a[0], b[0], f), linear(a[1], b[1], f)]
-}
-fn geometric(a: f64, b: f64, f: f64) -> f64 {
-    if a == b {
-        a
-    } else if a > 0.0 && b > 0.0 {
-        a * (b / a).powf(f)
-    } else {
-        linear(a, b, f)
+            .map(|k| (k.time, k.tree(self.scene.slice)))
+            .collect();
+        tracks::tree_scene(tracks::tree_at(&tracks::scene_tree(&self.scene), &keys, t))
     }
 }
 
@@ -426,6 +317,53 @@ target = [0.9, 3.0]
         )
         .unwrap_err();
         assert!(bad.contains("sigma3"), "{bad}");
+    }
+
+    /// Any setting of the scene file is a track: a feature's (the race, the convergence map)
+    /// and the policy plane's (its exploration σ), each moving by its kind.
+    #[test]
+    fn keyframes_animate_any_setting_of_the_scene_file() {
+        let s = Scenario::parse(
+            r#"
+duration = 2.0
+[scene]
+probe = [30.0, 5.0]
+[scene.system]
+plant = "pendulum"
+exploration = 0.5
+[[keyframes]]
+time = 2.0
+probe = [40.0, 7.0]
+system = { exploration = 1.5 }
+race = { enabled = true, steps = 80 }
+convergence = { lr_gd = 0.9 }
+"#,
+        )
+        .unwrap();
+        let (start, half, end) = (s.scene_at(0.0), s.scene_at(1.0), s.scene_at(2.0));
+        let exploration = |scene: &Scene| scene.system.unwrap().exploration;
+        assert_eq!((exploration(&start), exploration(&end)), (0.5, 1.5));
+        assert!(
+            (exploration(&half) - 1.0).abs() < 1e-12,
+            "{}",
+            exploration(&half)
+        );
+        assert_eq!(half.probe, Some([35.0, 6.0]));
+        let lr = start.convergence.lr_gd;
+        assert!((half.convergence.lr_gd - 0.5 * (lr + 0.9)).abs() < 1e-12);
+        assert_eq!(end.convergence.lr_gd, 0.9);
+        // Switches and counts hold until their key.
+        assert!(!half.race.enabled && end.race.enabled);
+        assert_eq!((half.race.steps, end.race.steps), (start.race.steps, 80));
+        // A key names a setting the scene file does not have: the error says which.
+        let typo = Scenario::parse(
+            "duration = 1.0\n[[keyframes]]\ntime = 0.5\nrace = { enable = true }\n",
+        )
+        .unwrap_err();
+        assert!(
+            typo.contains("keyframes[0]") && typo.contains("enable"),
+            "{typo}"
+        );
     }
 
     #[test]

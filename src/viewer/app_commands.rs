@@ -172,36 +172,18 @@ impl App {
     }
 }
 
-/// A scenario replaying recorded scene snapshots: the first as the initial scene, one keyframe
-/// per snapshot, 30 frames per second.
+/// A scenario replaying recorded scene snapshots: the first as the initial scene, then a
+/// keyframe wherever a setting changed (`capture::tracks::recorded_keys`: every setting the
+/// scene file holds, the features' and the policy plane's included), 30 frames per second.
 pub fn recording_scenario(snapshots: &[(f64, Scene)], size: [u32; 2]) -> crate::capture::Scenario {
     use crate::capture::scenario::Keyframe;
     let duration = snapshots.last().map_or(0.0, |(t, _)| *t).max(1.0 / 30.0);
-    let keyframes = snapshots
-        .iter()
-        .map(|(time, s)| Keyframe {
+    let keyframes = crate::capture::tracks::recorded_keys(snapshots)
+        .into_iter()
+        .map(|(time, settings)| Keyframe {
             time: time.min(duration),
-            sigma: None,
-            target: None,
-            model: Some(crate::capture::scenario::ModelKey {
-                pi: Some(s.model.pi),
-                mu1: Some(s.model.mu1),
-                mu2: Some(s.model.mu2),
-                sigma1: Some(s.model.sigma1),
-                sigma2: Some(s.model.sigma2),
-            }),
-            probe: s.probe,
-            grid: Some(s.grid),
-            ellipse_scale: Some(s.ellipse_scale),
-            damping: Some(s.damping),
-            camera: Some(s.camera),
-            flow: Some(s.flow.enabled),
-            flow_mode: Some(s.flow.mode),
-            particles: s.flow.particles,
-            heatmap: Some(s.heatmap),
-            ball: Some(s.geodesics.ball),
-            ball_radius: Some(s.geodesics.radius),
-            shortest_path: Some(s.geodesics.shortest_path),
+            settings,
+            ..Keyframe::default()
         })
         .collect();
     crate::capture::Scenario {

@@ -280,6 +280,8 @@ fn a_recorded_session_replays_as_a_scenario() {
         ..Scene::default()
     };
     later.flow.enabled = true;
+    // A feature's setting is recorded too (the keys come from the scene file's settings).
+    later.race.enabled = true;
     let scenario =
         fisherflow::viewer::app::recording_scenario(&[(0.0, first), (2.0, later)], [320, 180]);
     let text = toml::to_string(&scenario).unwrap();
@@ -288,6 +290,7 @@ fn a_recorded_session_replays_as_a_scenario() {
     assert_eq!(back.scene_at(0.0).target(), [-1.5, 1.0]);
     assert_eq!(back.scene_at(2.0).target(), [0.2, 0.3]);
     assert!(back.scene_at(2.0).flow.enabled && !back.scene_at(1.0).flow.enabled);
+    assert!(back.scene_at(2.0).race.enabled && !back.scene_at(1.0).race.enabled);
     assert_eq!(
         back.scene_at(1.0).target(),
         [-0.65, 0.65],
