@@ -35,22 +35,13 @@ struct ConvCell {
 @group(0) @binding(1) var<storage, read> draw: ConvergenceDrawParams;
 @group(0) @binding(2) var<storage, read> cells: array<ConvCell>;
 
-struct VertexOut {
-    @builtin(position) position: vec4<f32>,
-    @location(0) display: vec2<f32>,
-}
-
 @vertex
-fn vs_main(@builtin(vertex_index) vertex: u32) -> VertexOut {
-    let corner = vec2<f32>(f32(vertex & 1u), f32(vertex >> 1u)) * 2.0 - 1.0;
-    var out: VertexOut;
-    out.position = vec4<f32>(corner, 0.0, 1.0);
-    out.display = corner * 0.5 * view.viewport_px * view.world_per_px;
-    return out;
+fn vs_main(@builtin(vertex_index) vertex: u32) -> CanvasVertex {
+    return canvas_quad_vertex(view, vertex);
 }
 
 @fragment
-fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
+fn fs_main(in: CanvasVertex) -> @location(0) vec4<f32> {
     let half = 0.5 * view.viewport_px.x;
     if draw.split != 0u && abs(in.position.x - half) < view.px_per_point {
         return vec4<f32>(vec3<f32>(0.9), 1.0) * draw.opacity;

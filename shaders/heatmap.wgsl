@@ -42,19 +42,9 @@ struct HeatmapParams {
 @group(0) @binding(1) var<storage, read> heat: HeatmapParams;
 @group(0) @binding(2) var<storage, read> cells: array<FieldCell>;
 
-struct VertexOut {
-    @builtin(position) position: vec4<f32>,
-    @location(0) display: vec2<f32>,   // display offset from the view centre
-}
-
 @vertex
-fn vs_main(@builtin(vertex_index) vertex: u32) -> VertexOut {
-    // Triangle strip corners (−1,−1), (1,−1), (−1,1), (1,1): the whole canvas.
-    let corner = vec2<f32>(f32(vertex & 1u), f32(vertex >> 1u)) * 2.0 - 1.0;
-    var out: VertexOut;
-    out.position = vec4<f32>(corner, 0.0, 1.0);
-    out.display = corner * 0.5 * view.viewport_px * view.world_per_px;
-    return out;
+fn vs_main(@builtin(vertex_index) vertex: u32) -> CanvasVertex {
+    return canvas_quad_vertex(view, vertex);
 }
 
 // NaN or ±∞, by the bits: `x != x` may be folded away by a compiler assuming finite maths.
@@ -190,7 +180,7 @@ fn shade(value: f32, weight: f32) -> vec4<f32> {
 }
 
 @fragment
-fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
+fn fs_main(in: CanvasVertex) -> @location(0) vec4<f32> {
     // The fragment in cell units, measured from the centre of cell (0, 0).
     let world = in.display * view.axis_scale - view.field_origin;
     let g = world / heat.cell_size - 0.5;

@@ -27,6 +27,23 @@ struct View {
     axis_scale: vec2<f32>,     // world units per display unit: (x_per_y, 1)
 }
 
+// A vertex of the quad over the whole canvas (a 4-vertex triangle strip, no vertex buffer) with
+// its display offset from the view centre: what the full-canvas passes (the heatmap's dense path,
+// the convergence map) interpolate to their fragments.
+struct CanvasVertex {
+    @builtin(position) position: vec4<f32>,
+    @location(0) display: vec2<f32>,
+}
+
+// Strip corner `vertex` of the canvas quad: (−1,−1), (1,−1), (−1,1), (1,1) in clip space.
+fn canvas_quad_vertex(v: View, vertex: u32) -> CanvasVertex {
+    let corner = vec2<f32>(f32(vertex & 1u), f32(vertex >> 1u)) * 2.0 - 1.0;
+    var out: CanvasVertex;
+    out.position = vec4<f32>(corner, 0.0, 1.0);
+    out.display = corner * 0.5 * v.viewport_px * v.world_per_px;
+    return out;
+}
+
 // Clip position of a point `offset` display units from the view centre.
 fn offset_to_clip(v: View, offset: vec2<f32>) -> vec4<f32> {
     return vec4<f32>(offset * v.ndc_per_world, 0.0, 1.0);
