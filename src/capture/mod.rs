@@ -295,11 +295,12 @@ pub fn capture(
     renderer.scene_renderer_mut().set_deterministic(true);
     let frames = scenario.frame_count();
     let start = std::time::Instant::now();
+    let timeline = scenario.timeline();
     for k in 0..frames {
         if CANCELLED.load(Ordering::SeqCst) {
             bail!("cancelled; nothing was written");
         }
-        let scene = scenario.scene_at(k as f64 / scenario.fps as f64);
+        let scene = timeline.scene_at(k as f64 / scenario.fps as f64);
         let (_, mut image) = renderer.render_image(ctx, [width, height], 1.0, &scene)?;
         sink.push(&mut image)?;
         progress(k + 1, frames);

@@ -190,6 +190,7 @@ impl Scenario {
             }
         }
         self.scene.validate().map_err(|e| format!("scene.{e}"))?;
+        let timeline = self.timeline();
         let mut previous = f64::NEG_INFINITY;
         for (i, key) in self.keyframes.iter().enumerate() {
             if !(key.time.is_finite() && key.time >= 0.0 && key.time <= self.duration) {
@@ -223,36 +224,61 @@ impl Scenario {
                     BALL_RADIUS_RANGE.0, BALL_RADIUS_RANGE.1
                 ));
             }
-            self.try_scene_at(key.time)
+            timeline
+                .try_scene_at(key.time)
                 .map_err(|e| format!("keyframes[{i}] (time {}): {e}", key.time))?;
         }
         Ok(())
     }
 
+    /// The scene at time `t` (seconds); for many times, [`Self::timeline`] builds the tracks
+    /// once.
+    pub fn scene_at(&self, t: f64) -> Scene {
+        self.timeline().scene_at(t)
+    }
+
+    /// The scenario's scenes over time, its tracks built once.
+    pub fn timeline(&self) -> Timeline<'_> {
+        let keys: Vec<(f64, Table)> = self
+            .keyframes
+            .iter()
+            .map(|k| (k.time, k.tree(self.scene.slice)))
+            .collect();
+        Timeline {
+            scenario: self,
+            tracks: tracks::Tracks::new(tracks::scene_tree(&self.scene), &keys),
+        }
+    }
+}
+
+/// A scenario's scenes over time ([`Scenario::timeline`]).
+pub struct Timeline<'s> {
+    scenario: &'s Scenario,
+    tracks: tracks::Tracks,
+}
+
+impl Timeline<'_> {
     /// The scene at time `t` (seconds). Between keys every setting lies between values
-    /// [`Self::validate`] loaded; where a joint condition still fails there (a probe between two
-    /// points of the model that leaves it), the scene of the last key before `t` holds.
+    /// [`Scenario::validate`] loaded; where a joint condition still fails there (a probe
+    /// between two points of the model that leaves it), the scene of the last key before `t`
+    /// holds.
     pub fn scene_at(&self, t: f64) -> Scene {
         self.try_scene_at(t).unwrap_or_else(|_| {
             let last = self
+                .scenario
                 .keyframes
                 .iter()
                 .rev()
                 .find(|k| k.time <= t)
                 .map_or(0.0, |k| k.time);
             self.try_scene_at(last)
-                .unwrap_or_else(|_| self.scene.clone())
+                .unwrap_or_else(|_| self.scenario.scene.clone())
         })
     }
 
     /// The scene at time `t`, or why the settings then do not make one.
     fn try_scene_at(&self, t: f64) -> Result<Scene, String> {
-        let keys: Vec<(f64, Table)> = self
-            .keyframes
-            .iter()
-            .map(|k| (k.time, k.tree(self.scene.slice)))
-            .collect();
-        tracks::tree_scene(tracks::tree_at(&tracks::scene_tree(&self.scene), &keys, t))
+        tracks::tree_scene(self.tracks.tree_at(t))
     }
 }
 

@@ -10,7 +10,7 @@
 //! camera's centre), integers, booleans and names hold until the next key, except the
 //! [`ROUNDED`] integers, which move linearly and round.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use toml::{Table, Value};
 
@@ -149,52 +149,69 @@ pub fn set(tree: &mut Table, path: &str, value: Option<Value>) {
     }
 }
 
-/// The tree at time `t`: `initial` with every leaf the `keys` set (each a time and a partial
-/// tree, in time order) moved to its value then. A leaf the initial tree lacks (the probe of a
-/// scene without one) is absent until its first key.
-pub fn tree_at(initial: &Table, keys: &[(f64, Table)], t: f64) -> Table {
-    let keyed: Vec<(f64, BTreeMap<String, Value>)> =
-        keys.iter().map(|(time, k)| (*time, leaves(k))).collect();
-    let paths: BTreeSet<&String> = keyed.iter().flat_map(|(_, l)| l.keys()).collect();
-    let mut tree = initial.clone();
-    for path in paths {
-        let start = get(initial, path).cloned();
-        let sets: Vec<(f64, &Value)> = keyed
-            .iter()
-            .filter_map(|(time, l)| l.get(path).map(|v| (*time, v)))
-            .collect();
-        let value = track(path, start, &sets, t);
-        set(&mut tree, path, value);
-    }
-    tree
+/// A scenario's tracks: the initial tree and, for every leaf a key sets, its keys in time
+/// order. Built once, asked for any time (a capture asks for every frame's).
+#[derive(Clone, Debug)]
+pub struct Tracks {
+    initial: Table,
+    keyed: BTreeMap<String, Vec<(f64, Value)>>,
 }
 
-/// One leaf's value at `t`: from `start` (the initial value at time 0, if any) through `sets`.
-fn track(path: &str, start: Option<Value>, sets: &[(f64, &Value)], t: f64) -> Option<Value> {
-    let reference = start.as_ref().or(sets.first().map(|(_, v)| *v))?;
+impl Tracks {
+    /// The tracks of `initial` through `keys` (each a time and a partial tree, in time order).
+    pub fn new(initial: Table, keys: &[(f64, Table)]) -> Self {
+        let mut keyed: BTreeMap<String, Vec<(f64, Value)>> = BTreeMap::new();
+        for (time, key) in keys {
+            for (path, value) in leaves(key) {
+                keyed.entry(path).or_default().push((*time, value));
+            }
+        }
+        Self { initial, keyed }
+    }
+
+    /// The tree at time `t`: the initial one with every keyed leaf moved to its value then. A
+    /// leaf the initial tree lacks (the probe of a scene without one) is absent until its first
+    /// key.
+    pub fn tree_at(&self, t: f64) -> Table {
+        let mut tree = self.initial.clone();
+        for (path, sets) in &self.keyed {
+            let start = get(&self.initial, path).cloned();
+            let value = track(path, start, sets, t);
+            set(&mut tree, path, value);
+        }
+        tree
+    }
+}
+
+/// One leaf's value at `t`: from `start` (the initial value at time 0, if any) through `sets`
+/// (in time order).
+fn track(path: &str, start: Option<Value>, sets: &[(f64, Value)], t: f64) -> Option<Value> {
+    let reference = start.as_ref().or(sets.first().map(|(_, v)| v))?;
     let motion = motion(path, reference);
     if motion == Motion::Hold {
-        return sets
-            .iter()
-            .filter(|(time, _)| *time <= t)
-            .map(|(_, v)| (*v).clone())
-            .next_back()
-            .or(start);
+        // The last key at or before t.
+        let done = sets.partition_point(|(time, _)| *time <= t);
+        return match done {
+            0 => start,
+            n => Some(sets[n - 1].1.clone()),
+        };
     }
-    let mut before: Option<(f64, Value)> = start.map(|v| (0.0, v));
-    for &(time, value) in sets {
-        if time >= t {
-            let Some((t0, from)) = before else {
-                // No value before the first key: absent until it.
-                return (time <= t).then(|| value.clone());
-            };
-            let span = time - t0;
-            let f = if span > 0.0 { (t - t0) / span } else { 1.0 };
-            return Some(mix(motion, &from, value, f.clamp(0.0, 1.0)));
-        }
-        before = Some((time, value.clone()));
-    }
-    before.map(|(_, v)| v)
+    // The first key at or after t, and what came before it.
+    let next = sets.partition_point(|(time, _)| *time < t);
+    let Some((time, value)) = sets.get(next) else {
+        return sets.last().map(|(_, v)| v.clone()).or(start);
+    };
+    let before = match next {
+        0 => start.map(|v| (0.0, v)),
+        n => Some(sets[n - 1].clone()),
+    };
+    let Some((t0, from)) = before else {
+        // No value before the first key: absent until it.
+        return (*time <= t).then(|| value.clone());
+    };
+    let span = time - t0;
+    let f = if span > 0.0 { (t - t0) / span } else { 1.0 };
+    Some(mix(motion, &from, value, f.clamp(0.0, 1.0)))
 }
 
 /// `a` moved toward `b` by the fraction `f`, keeping `a`'s number type (an integer setting
@@ -284,8 +301,14 @@ fn key_at(keys: &mut Vec<(f64, Table)>, time: f64) -> &mut Table {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
     use crate::scene::SceneEdit;
+
+    fn tree_at(initial: &Table, keys: &[(f64, Table)], t: f64) -> Table {
+        Tracks::new(initial.clone(), keys).tree_at(t)
+    }
 
     fn table(text: &str) -> Table {
         text.parse().unwrap()
