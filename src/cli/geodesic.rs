@@ -221,7 +221,7 @@ pub fn evaluate(args: &GeodesicArgs) -> Result<Output, CliError> {
 /// failure while running (exit 1).
 fn error(e: GeodesicError) -> CliError {
     match e {
-        GeodesicError::NoPath { .. } => CliError::runtime(e),
+        GeodesicError::NoPath { .. } | GeodesicError::Stopped => CliError::runtime(e),
         _ => CliError::input(e),
     }
 }

@@ -18,7 +18,7 @@ use std::time::Instant;
 
 use crate::math::family::MixturePlane;
 use crate::math::general::{fisher_slice, gradient, kl_divergence};
-use crate::math::geodesic::{ShortestPath, shortest_path};
+use crate::math::geodesic::{GeodesicError, ShortestPath, Stop, shortest_path_until};
 use crate::math::sym2::natural_gradient;
 use crate::math::{Model, QuadratureRule, Slice};
 use crate::scene::Scene;
@@ -111,23 +111,37 @@ pub struct PathSet {
 
 /// Solves every path of `key` (f64, on the calling thread).
 pub fn compute_paths(key: &PathKey) -> PathSet {
+    compute_paths_until(key, &|| false).expect("a solve that is never stopped finishes")
+}
+
+/// [`compute_paths`], asking `stop` as it goes (between the integrator's steps, the
+/// relaxation's iterations and the descents' steps): None once it says true, so a background
+/// job drops a request the user has already left (a probe dragged across a hard region)
+/// instead of finishing it first.
+pub fn compute_paths_until(key: &PathKey, stop: &Stop<'_>) -> Option<PathSet> {
     let start = Instant::now();
     let rule = QuadratureRule::new(PATH_NODES).expect("PATH_NODES is a valid node count");
     let target = key.slice.coords(&key.model);
     let plane = MixturePlane::new(&key.model, &key.slice, &rule);
-    let solve = |to: [f64; 2]| shortest_path(&plane, key.probe, to).map_err(|e| e.to_string());
-    let to_target = solve(target);
-    let to_twin = key.slice.twin(&key.model, &key.model).map(solve);
-    let natural = descend(key, &rule, true);
-    let euclidean = descend(key, &rule, false);
-    PathSet {
+    let solve = |to: [f64; 2]| match shortest_path_until(&plane, key.probe, to, stop) {
+        Err(GeodesicError::Stopped) => None,
+        solved => Some(solved.map_err(|e| e.to_string())),
+    };
+    let to_target = solve(target)?;
+    let to_twin = match key.slice.twin(&key.model, &key.model) {
+        Some(twin) => Some(solve(twin)?),
+        None => None,
+    };
+    let natural = descend(key, &rule, true, stop)?;
+    let euclidean = descend(key, &rule, false, stop)?;
+    Some(PathSet {
         key: *key,
         to_target,
         to_twin,
         natural,
         euclidean,
         seconds: start.elapsed().as_secs_f64(),
-    }
+    })
 }
 
 /// The descent direction at `theta`: −ñ (natural) or −∇L, None where undefined.
@@ -155,8 +169,14 @@ fn unit_display(key: &PathKey, d: [f64; 2]) -> [f64; 2] {
     [d[0] / len, d[1] / len]
 }
 
-/// One descent path from the probe: midpoint-rule steps of fixed display length.
-fn descend(key: &PathKey, rule: &QuadratureRule, natural: bool) -> DescentPath {
+/// One descent path from the probe: midpoint-rule steps of fixed display length; None once
+/// `stop` says so.
+fn descend(
+    key: &PathKey,
+    rule: &QuadratureRule,
+    natural: bool,
+    stop: &Stop<'_>,
+) -> Option<DescentPath> {
     let h = key.scale / 400.0;
     let loss =
         |theta: [f64; 2]| kl_divergence(&key.slice.place(&key.model, theta), &key.model, rule);
@@ -165,6 +185,9 @@ fn descend(key: &PathKey, rule: &QuadratureRule, natural: bool) -> DescentPath {
     let mut points = vec![theta];
     let mut end = DescentEnd::StepLimit;
     for _ in 0..MAX_DESCENT_STEPS {
+        if stop() {
+            return None;
+        }
         let Some(d1) = direction(key, rule, theta, natural) else {
             end = DescentEnd::Undefined;
             break;
@@ -200,7 +223,7 @@ fn descend(key: &PathKey, rule: &QuadratureRule, natural: bool) -> DescentPath {
             break;
         }
     }
-    DescentPath { points, end }
+    Some(DescentPath { points, end })
 }
 
 #[cfg(test)]
@@ -212,6 +235,25 @@ mod tests {
         let mut scene = Scene::default();
         scene.geodesics.shortest_path = true;
         PathKey::for_scene(&scene).expect("the default scene has a probe")
+    }
+
+    /// A stop request ends the solve wherever it is: at once, or after a few hundred of its
+    /// checks (inside the shortest paths or the descents). Never asked to stop, the same key
+    /// gives the whole set (the control).
+    #[test]
+    fn a_stop_request_drops_the_paths() {
+        let key = seed_key();
+        assert!(compute_paths_until(&key, &|| true).is_none());
+        let asked = std::sync::atomic::AtomicUsize::new(0);
+        let later = || asked.fetch_add(1, std::sync::atomic::Ordering::Relaxed) >= 300;
+        assert!(compute_paths_until(&key, &later).is_none());
+        let checks = asked.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(
+            (301..400).contains(&checks),
+            "{checks} checks: the solve stopped soon after the request"
+        );
+        let whole = compute_paths_until(&key, &|| false).expect("never stopped");
+        assert!(whole.to_target.is_ok() && whole.natural.points.len() > 1);
     }
 
     /// Both descent paths start at the probe and end at a minimum of L (θ* or its twin, the

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::estimates::{EstimateKey, ProbeEstimates, compute};
 use super::lab::{LabKey, lab_job};
-use super::paths::{PathKey, PathSet, compute_paths};
+use super::paths::{PathKey, PathSet, compute_paths_until};
 use super::policy_edges::{EdgeDistances, EdgeKey, edge_work};
 use super::policy_estimates::{PolicyEstimateKey, SampleEfficiency, sample_efficiency_work};
 use super::race::{RaceKey, RaceSet, compute_race};
@@ -38,7 +38,13 @@ impl SceneJobs {
         Self {
             mode,
             race: Job::single("race", mode, compute_race),
-            paths: Job::single("paths", mode, compute_paths),
+            // A path solve stops as soon as a newer request waits (it may take a second
+            // near the model's edges): the newest request wins at once.
+            paths: Job::new("paths", mode, |key, progress| {
+                if let Some(paths) = compute_paths_until(key, &|| progress.superseded()) {
+                    progress.publish(paths);
+                }
+            }),
             estimates: Job::single("estimates", mode, compute),
             policy_estimates: Job::new("policy estimates", mode, sample_efficiency_work),
             policy_edges: Job::new("policy edges", mode, edge_work),

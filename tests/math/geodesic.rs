@@ -9,7 +9,8 @@
 use fisherflow::math::family::MixturePlane;
 use fisherflow::math::general::fisher_slice;
 use fisherflow::math::geodesic::{
-    GeodesicError, PathMethod, StopReason, exp_map, polyline_length, shortest_path, speed_squared,
+    GeodesicError, PathMethod, StopReason, exp_map, polyline_length, shortest_path,
+    shortest_path_until, speed_squared,
 };
 use fisherflow::math::{Model, Param, QuadratureRule, Slice};
 
@@ -465,5 +466,49 @@ fn timings() {
             g.length,
             g.stopped
         );
+    }
+}
+
+/// A solve asked to stop ends with `Stopped` soon after the request, whether it is shooting
+/// (a half-plane pair) or relaxing (the seed's twin pair, through the singular diagonal);
+/// never asked, the same solves answer (the control).
+#[test]
+fn a_stopped_solve_ends_with_stopped() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let r = rule();
+    let (half, half_slice) = half_plane();
+    let (seed_model, seed_slice) = seed();
+    let cases = [
+        (
+            MixturePlane::new(&half, &half_slice, &r),
+            [0.5, 0.2],
+            [3.0, 4.0],
+        ),
+        (
+            MixturePlane::new(&seed_model, &seed_slice, &r),
+            [1.7, -0.3],
+            [-0.3, 1.7],
+        ),
+    ];
+    for (plane, a, b) in &cases {
+        // Never stopped, the solve answers; `checks` counts how often it asked.
+        let counted = AtomicUsize::new(0);
+        let count = || {
+            counted.fetch_add(1, Ordering::Relaxed);
+            false
+        };
+        assert!(shortest_path_until(plane, *a, *b, &count).is_ok());
+        let checks = counted.load(Ordering::Relaxed);
+        assert!(checks >= 10, "{a:?} → {b:?}: only {checks} checks");
+        for after in [0, 5, checks / 2] {
+            let asked = AtomicUsize::new(0);
+            let stop = || asked.fetch_add(1, Ordering::Relaxed) >= after;
+            let got = shortest_path_until(plane, *a, *b, &stop);
+            assert_eq!(
+                got.err(),
+                Some(GeodesicError::Stopped),
+                "{a:?} → {b:?}, stop after {after}"
+            );
+        }
     }
 }

@@ -105,7 +105,13 @@ pub(super) struct Flow<'a> {
     slopes: AtomicUsize,
     /// Evaluations allowed: an integration stops short once they are spent.
     slope_budget: usize,
+    /// Asked between steps: true stops every integration short (a newer request is waiting).
+    stop: Option<&'a Stop<'a>>,
 }
+
+/// A caller's "stop now" (a background job whose request was superseded); shared across the
+/// relaxation's threads.
+pub type Stop<'s> = dyn Fn() -> bool + Sync + 's;
 
 /// Dormand–Prince 5(4): the stage matrix a (lower triangle; the system is autonomous, so the
 /// nodes c = (0, 1/5, 3/10, 4/5, 8/9, 1, 1) are not needed), whose last row is the 5th-order
@@ -173,12 +179,27 @@ impl<'a> Flow<'a> {
             plane,
             slopes: AtomicUsize::new(0),
             slope_budget,
+            stop: None,
         }
     }
 
-    /// Whether the evaluations allowed are spent.
-    pub(super) fn out_of_budget(&self) -> bool {
-        self.slopes.load(Ordering::Relaxed) >= self.slope_budget
+    /// The same flow, asking `stop` between steps.
+    pub(super) fn stopping_when(self, stop: &'a Stop<'a>) -> Self {
+        Self {
+            stop: Some(stop),
+            ..self
+        }
+    }
+
+    /// Whether the caller asked to stop.
+    pub(super) fn stopped(&self) -> bool {
+        self.stop.is_some_and(|stop| stop())
+    }
+
+    /// Whether an integration must stop short: the evaluations allowed are spent, or the
+    /// caller asked to stop.
+    pub(super) fn must_stop(&self) -> bool {
+        self.slopes.load(Ordering::Relaxed) >= self.slope_budget || self.stopped()
     }
 
     /// Ok where `xy` is inside the model.
@@ -261,7 +282,7 @@ impl<'a> Flow<'a> {
         match stepping {
             Stepping::Replay(steps) => {
                 for &h in steps {
-                    if self.out_of_budget() {
+                    if self.must_stop() {
                         run.stopped = Some(self.reason(Blocked::Singular));
                         return Ok(run);
                     }
@@ -285,7 +306,7 @@ impl<'a> Flow<'a> {
                     if t >= t_end {
                         break;
                     }
-                    if self.out_of_budget() {
+                    if self.must_stop() {
                         run.stopped = Some(self.reason(last_block));
                         return Ok(run);
                     }

@@ -77,10 +77,10 @@ mod shooting;
 mod shortest;
 
 pub use exponential::{Geodesic, StopReason, exp_map};
-pub use flow::SINGULAR_CONDITION_GEODESIC;
+pub use flow::{SINGULAR_CONDITION_GEODESIC, Stop};
 pub use jet::{Christoffel, MetricJet, acceleration, christoffel, speed_squared};
 pub use relax::polyline_length;
-pub use shortest::{PathMethod, ShortestPath, shortest_path};
+pub use shortest::{PathMethod, ShortestPath, shortest_path, shortest_path_until};
 
 use super::family::Plane;
 
@@ -109,6 +109,9 @@ pub enum GeodesicError {
         /// The length given.
         length: f64,
     },
+    /// The caller asked the solve to stop ([`shortest_path_until`]).
+    #[error("the solve was stopped before it finished")]
+    Stopped,
     /// Neither shooting nor relaxation produced a path.
     #[error("no path found from ({}, {}) to ({}, {}): {reason}", from[0], from[1], to[0], to[1])]
     NoPath {

@@ -104,7 +104,7 @@ pub(super) fn relax(
     let mut jets = chain_jets(flow, pts)?;
     let mut e = energy(pts, &jets);
     for _ in 0..max_iterations {
-        if n < 2 {
+        if n < 2 || flow.stopped() {
             break;
         }
         let g: Vec<Mat2> = (0..n).map(|k| mat(&segment_metric(&jets, k))).collect();

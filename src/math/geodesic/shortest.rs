@@ -1,7 +1,7 @@
 //! The shortest path between two points of a slice (its length is the slice distance):
 //! shooting from a relaxed polyline, else relaxation on finer polylines.
 
-use super::flow::{Flow, SHOOTING_SLOPE_BUDGET};
+use super::flow::{Flow, SHOOTING_SLOPE_BUDGET, Stop};
 use super::relax::{fine_length, refine, relax, subdivide};
 use super::shooting::shoot;
 use super::{GeodesicError, check_point};
@@ -71,6 +71,18 @@ pub fn shortest_path(
     from: [f64; 2],
     to: [f64; 2],
 ) -> Result<ShortestPath, GeodesicError> {
+    shortest_path_until(plane, from, to, &|| false)
+}
+
+/// [`shortest_path`], asking `stop` between the integrator's steps and the relaxation's
+/// iterations: once it says true, the solve ends with [`GeodesicError::Stopped`] (a background
+/// job whose request a newer one replaced).
+pub fn shortest_path_until(
+    plane: &dyn Plane,
+    from: [f64; 2],
+    to: [f64; 2],
+    stop: &Stop<'_>,
+) -> Result<ShortestPath, GeodesicError> {
     check_point(plane, "start", from)?;
     check_point(plane, "end", to)?;
     if from == to {
@@ -81,7 +93,7 @@ pub fn shortest_path(
             error_estimate: 0.0,
         });
     }
-    let flow = Flow::with_budget(plane, SHOOTING_SLOPE_BUDGET);
+    let flow = Flow::with_budget(plane, SHOOTING_SLOPE_BUDGET).stopping_when(stop);
     let no_path = |reason: &str| GeodesicError::NoPath {
         from,
         to,
@@ -102,6 +114,7 @@ pub fn shortest_path(
     // Through the singular set (a point and its label-swapped twin on the seed's slice) shooting
     // would spend its Newton iterations in vain (~0.15 s): go straight to the fine relaxation.
     if !guess.touches_singular_set
+        && !flow.stopped()
         && let Some(found) = shoot(&flow, from, to, &pts, guess.length)
     {
         return Ok(found);
@@ -114,6 +127,9 @@ pub fn shortest_path(
             .ok_or_else(|| no_path("the metric could not be evaluated along the polyline"))?;
         previous = length;
         length = fine_length(&flow, &pts);
+    }
+    if flow.stopped() {
+        return Err(GeodesicError::Stopped);
     }
     if !length.is_finite() {
         return Err(no_path("the relaxed path has no finite length"));
