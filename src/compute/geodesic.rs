@@ -179,8 +179,9 @@ impl GeodesicData {
         &self.segments
     }
 
-    /// Writes the parameters and records the ball's dispatches into `encoder`. `params.rays` and
-    /// `params.steps` must equal this data's shape.
+    /// Writes the parameters and records the ball's dispatches into `encoder`. `params.steps`
+    /// must equal this data's, and `params.rays` be at most its rays (a ball of fewer rays in
+    /// the same buffers: the shader lays the ring and spokes out by `params.rays`).
     pub fn encode(
         &self,
         queue: &wgpu::Queue,
@@ -188,17 +189,20 @@ impl GeodesicData {
         pipeline: &GeodesicPipeline,
         params: &GeodesicParams,
     ) {
-        assert_eq!(
-            (params.rays, params.steps),
-            (self.rays, self.steps),
-            "GeodesicData was allocated for another ball shape"
+        assert!(
+            params.steps == self.steps && (1..=self.rays).contains(&params.rays),
+            "GeodesicData was allocated for {} rays × {} steps, not {} × {}",
+            self.rays,
+            self.steps,
+            params.rays,
+            params.steps
         );
         let params = GeodesicParams {
             panel_nodes: self.panel_nodes,
             ..*params
         };
         queue.write_buffer(&self.params, 0, bytemuck::bytes_of(&params));
-        let groups = self.rays.div_ceil(WORKGROUP_SIZE);
+        let groups = params.rays.div_ceil(WORKGROUP_SIZE);
         // A labelled pass, no encoder debug group (Mesa 22.3 lavapipe: see compute::general).
         let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
             label: Some("geodesic ball"),

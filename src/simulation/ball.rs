@@ -37,6 +37,11 @@ pub fn ball_key(scene: &Scene) -> Option<BallKey> {
     })
 }
 
+/// Rays of a ball shot while a handle is dragged (the ball follows the model every frame):
+/// a quarter of the default 128, so a drag frame waits for a quarter of the work; the scene's
+/// own count is shot once the drag stops.
+pub const DRAG_RAYS: u32 = 32;
+
 /// The geodesic stage: one pipeline per family half (`StageFamily::ball_shader`, each built on
 /// first use: llvmpipe compiles slowly), the last ball's buffers (bound for the shader named
 /// beside them) and the key and start frame they were computed for.
@@ -45,6 +50,8 @@ pub(super) struct GeodesicStage {
     pub(super) pipelines: Vec<(&'static str, GeodesicPipeline)>,
     pub(super) data: Option<(GeodesicData, &'static str)>,
     pub(super) key: Option<BallKey>,
+    /// Rays in the data now: the key's, or [`DRAG_RAYS`] for a ball shot during a drag.
+    pub(super) shot_rays: u32,
     /// None where the probe could not start a ball (outside the model, κ > KAPPA_MAX).
     pub(super) frame: Option<BallFrame>,
 }
@@ -75,10 +82,10 @@ impl Simulation {
             return None;
         }
         let (data, _) = stage.data.as_ref()?;
-        let (rays, steps) = data.shape();
+        let (_, steps) = data.shape();
         Some(BallView {
             segments: data.segments(),
-            rays,
+            rays: stage.shot_rays,
             steps,
             probe: key.spec.probe,
             radius: key.spec.radius,
@@ -87,7 +94,9 @@ impl Simulation {
     }
 
     /// Dispatches the geodesic ball when its key changed (never every frame: a ball is
-    /// `steps` + 2 dispatches of a few hundred node evaluations per geodesic and stage).
+    /// `steps` + 2 dispatches of a few hundred node evaluations per geodesic and stage). While
+    /// a handle is dragged (the model, and with it the ball, changes every frame) it shoots
+    /// [`DRAG_RAYS`] rays, and the scene's count in the first frame after the drag.
     pub(super) fn update_geodesic_ball(
         &mut self,
         ctx: &GpuContext,
@@ -97,7 +106,13 @@ impl Simulation {
         let Some(key) = ball_key(scene) else {
             return Ok(());
         };
-        if self.geodesic.as_ref().is_some_and(|g| g.key == Some(key)) {
+        let coarse = self.dragging && key.spec.rays > DRAG_RAYS;
+        let shoot_rays = if coarse { DRAG_RAYS } else { key.spec.rays };
+        if self
+            .geodesic
+            .as_ref()
+            .is_some_and(|g| g.key == Some(key) && (g.shot_rays == key.spec.rays || coarse))
+        {
             return Ok(());
         }
         let stage = self.geodesic.get_or_insert_with(GeodesicStage::default);
@@ -105,7 +120,15 @@ impl Simulation {
             QuadratureRule::new(key.nodes).map_err(|e| GpuError::InvalidInput(e.to_string()))?;
         stage.key = Some(key);
         let family = stages_for(scene);
-        let Some((frame, params)) = family.ball(&key, &rule) else {
+        let shot = BallKey {
+            spec: BallSpec {
+                rays: shoot_rays,
+                ..key.spec
+            },
+            ..key
+        };
+        stage.shot_rays = shoot_rays;
+        let Some((frame, params)) = family.ball(&shot, &rule) else {
             stage.frame = None;
             return Ok(());
         };
@@ -121,7 +144,8 @@ impl Simulation {
             .find(|(s, _)| *s == shader)
             .expect("compiled just above")
             .1;
-        let shape = (params.rays, params.steps);
+        // The buffers hold the scene's rays, whichever count is shot into them.
+        let shape = (key.spec.rays, params.steps);
         // The node table lives with the data: rebuild it when Q or the ball's shape changed.
         let panel_nodes = rule.panel_rule().nodes.len() as u32;
         let reusable = stage.data.as_ref().is_some_and(|(d, s)| {
@@ -130,7 +154,7 @@ impl Simulation {
         if !reusable {
             stage.data = None;
             stage.data = Some((
-                GeodesicData::new(ctx, pipeline, params.rays, params.steps, &rule)?,
+                GeodesicData::new(ctx, pipeline, shape.0, shape.1, &rule)?,
                 shader,
             ));
         }

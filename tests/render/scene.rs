@@ -824,6 +824,57 @@ fn a_deferred_target_pass_runs_when_a_layer_needs_it() {
     }
 }
 
+/// While a handle is dragged the geodesic ball (which follows the model) is shot with
+/// `DRAG_RAYS` rays, so the drag frame waits for a quarter of the work; the first frame after
+/// the drag shoots the scene's rays and equals a fresh renderer's pixel for pixel. Without the
+/// drag flag (captures, tests) every ball has the scene's rays.
+#[test]
+fn a_drag_shoots_a_coarse_ball_then_the_whole_one() {
+    use fisherflow::scene::SceneEdit;
+    use fisherflow::simulation::DRAG_RAYS;
+    let Some(ctx) = common::gpu() else { return };
+    let mut start = Scene {
+        probe: Some([1.2, 0.4]),
+        ..Scene::default()
+    };
+    start.geodesics.ball = true;
+    start.geodesics.rays = 128;
+    start.geodesics.spokes = true;
+    let mut frames = FrameRenderer::new(&ctx, false).unwrap();
+    frames.render_image(&ctx, SIZE, 1.0, &start).unwrap();
+    let rays = |frames: &FrameRenderer, scene: &Scene| {
+        frames
+            .scene_renderer()
+            .simulation()
+            .geodesic_ball(scene)
+            .expect("the ball is drawn")
+            .rays
+    };
+    assert_eq!(rays(&frames, &start), 128);
+    let mut moved = start.clone();
+    let t = moved.target();
+    moved.apply(SceneEdit::SetTarget([t[0] + 0.2, t[1] - 0.1]));
+    frames.scene_renderer_mut().set_dragging(true);
+    let (_, dragged) = frames.render_image(&ctx, SIZE, 1.0, &moved).unwrap();
+    assert_eq!(rays(&frames, &moved), DRAG_RAYS, "a drag frame's ball");
+    let fresh = render(&ctx, &moved);
+    // Control: the coarse ball's spokes are not the whole ball's.
+    assert!(
+        channels_apart(&dragged, &fresh) > 20,
+        "the drag frame draws fewer geodesics ({})",
+        keep(&dragged, "ball_drag")
+    );
+    frames.scene_renderer_mut().set_dragging(false);
+    let (_, rested) = frames.render_image(&ctx, SIZE, 1.0, &moved).unwrap();
+    assert_eq!(rays(&frames, &moved), 128, "refined after the drag");
+    assert_eq!(
+        channels_apart(&rested, &fresh),
+        0,
+        "the frame after the drag is the whole ball ({})",
+        keep(&rested, "ball_rested")
+    );
+}
+
 /// While the viewer says a target handle is dragged, a heatmap of L draws from the coarse
 /// field (`simulation::drag_field`: ~1000 cells over the same region), close to the full map;
 /// the first frame after the drag equals a fresh renderer's pixel for pixel. With the EF's
