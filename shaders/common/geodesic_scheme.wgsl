@@ -31,7 +31,7 @@ const SEGMENT_SPOKE: u32 = 2u;
 // noise. Rust: gpu::geodesic_data::KAPPA_MAX.
 const KAPPA_MAX: f32 = 1e6;
 const STEP_CAP: f32 = 0.1;
-// Substeps (dispatches of `step`) per sample step (Rust: gpu::geodesic_data::SUBSTEP_BUDGET).
+// Substeps per sample step, the budget (Rust: gpu::geodesic_data::SUBSTEP_BUDGET).
 const SUBSTEP_BUDGET: u32 = 4u;
 const TWO_PI: f32 = 6.283185307179586;
 
@@ -174,12 +174,24 @@ fn stop(i: u32, flags: u32) {
     write_spoke(i, states[i].step, states[i].position, flags);
 }
 
+// One dispatch of `step` runs this many substeps of each geodesic (Rust:
+// gpu::geodesic_data::SUBSTEPS_PER_DISPATCH). A constant count, so every lane loops alike
+// (done geodesics skip the body) and the loop bound is no uniform lavapipe recompiles at.
+const SUBSTEPS_PER_DISPATCH: u32 = 4u;
+
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn step(@builtin(global_invocation_id) id: vec3<u32>) {
     let i = id.x;
     if i >= params.rays {
         return;
     }
+    for (var k = 0u; k < SUBSTEPS_PER_DISPATCH; k++) {
+        substep(i);
+    }
+}
+
+// One RK4 substep of geodesic i, toward its next sample (nothing once it stopped or is done).
+fn substep(i: u32) {
     if states[i].flags != 0u || states[i].step >= params.steps {
         return;
     }

@@ -5,9 +5,9 @@
 //!
 //! [`GeodesicPipeline`] (the three entry points `start`, `step`, `ring` on one layout) is built
 //! once per device; [`GeodesicData`] owns the parameters, node table, states and segments for one
-//! capacity. One ball is `start`, then steps × `SUBSTEP_BUDGET` dispatches of `step` (one RK4
-//! substep each, so no invocation runs into lavapipe's per-invocation loop limit), then `ring`,
-//! all in one compute pass. [`evaluate_geodesic_ball`] runs it and reads the segments back (tests, benchmarks).
+//! capacity. One ball is `start`, then steps × `SUBSTEP_BUDGET` / `SUBSTEPS_PER_DISPATCH`
+//! dispatches of `step` (each runs that many RK4 substeps of every geodesic, a fixed count: a
+//! few, so no invocation runs long), then `ring`, all in one compute pass. [`evaluate_geodesic_ball`] runs it and reads the segments back (tests, benchmarks).
 //!
 //! The scheme, its step control and stop rule, are described in the shader's header; the f64
 //! mirror is `cpu::geodesic`.
@@ -43,6 +43,7 @@ use wgpu::util::DeviceExt;
 use crate::gpu::context::{GpuContext, GpuError};
 use crate::gpu::geodesic_data::{
     GeodesicParams, GeodesicSegment, GeodesicState, SEGMENT_NONE, SUBSTEP_BUDGET,
+    SUBSTEPS_PER_DISPATCH,
 };
 use crate::math::QuadratureRule;
 
@@ -213,7 +214,7 @@ impl GeodesicData {
         pass.dispatch_workgroups(groups, 1, 1);
         pass.set_pipeline(&pipeline.step);
         // One substep per dispatch; geodesics done early return at once.
-        for _ in 0..self.steps * SUBSTEP_BUDGET {
+        for _ in 0..(self.steps * SUBSTEP_BUDGET).div_ceil(SUBSTEPS_PER_DISPATCH) {
             pass.dispatch_workgroups(groups, 1, 1);
         }
         pass.set_pipeline(&pipeline.ring);

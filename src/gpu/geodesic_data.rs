@@ -32,6 +32,11 @@ pub const STEP_CAP: f64 = 0.1;
 /// leaving it needs ~10·ln(Δ_end²/Δ_start²) substeps (the cap shrinks them with Δ²), so 4 per
 /// step lets one started at Δ = 0.02σ get out within 32 steps.
 pub const SUBSTEP_BUDGET: u32 = 4;
+/// Substeps of each geodesic one dispatch of `step` runs (`SUBSTEPS_PER_DISPATCH` in
+/// `common/geodesic_scheme.wgsl`): steps × [`SUBSTEP_BUDGET`] / this many dispatches a ball.
+/// Most geodesics finish a sample in one substep, and on llvmpipe each dispatch costs the
+/// same whether its lanes work or return at once: 130 dispatches a ball were a fixed ~15 ms.
+pub const SUBSTEPS_PER_DISPATCH: u32 = 4;
 /// Steps per geodesic the viewer's ball uses (each a dispatch; the path has steps + 1 points).
 pub const DEFAULT_STEPS: u32 = 32;
 

@@ -476,6 +476,11 @@ fn integer_codes_match_the_wgsl_constants() {
             "SUBSTEP_BUDGET",
             geodesic_data::SUBSTEP_BUDGET,
         ),
+        (
+            "geodesic.wgsl",
+            "SUBSTEPS_PER_DISPATCH",
+            geodesic_data::SUBSTEPS_PER_DISPATCH,
+        ),
     ];
     let mut problems = Vec::new();
     for (shader, name, rust) in cases {
