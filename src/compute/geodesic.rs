@@ -30,7 +30,7 @@
 //! (mirror, 64 steps). At (0.51, 0.49) on the seed slice (Δ = 0.02σ, κ ≈ 5e3), 69 of 128
 //! geodesics stop at κ > 1e6 in both, all finite, tips within 3.4e-6.
 //!
-//! Cost of a 256-ray ball, 32 steps (32 × SUBSTEP_BUDGET = 128 `step` dispatches), buffers +
+//! Cost of a 256-ray ball, 32 steps (then 128 `step` dispatches, one substep each), buffers +
 //! dispatch + read-back, best of 3, on this 2-core machine shared with other builds (noisy):
 //! half-plane 146 ms, seed slice 706 ms, (π, μ1) 2.0 s — against the f64 mirror on one thread
 //! 154 ms, 1.7 s, 4.5 s. The cost is 4 jets per substep per geodesic, each a pass over the
