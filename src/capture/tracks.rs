@@ -149,12 +149,21 @@ pub fn set(tree: &mut Table, path: &str, value: Option<Value>) {
     }
 }
 
-/// A scenario's tracks: the initial tree and, for every leaf a key sets, its keys in time
-/// order. Built once, asked for any time (a capture asks for every frame's).
+/// A scenario's tracks: the initial tree and, for every leaf a key sets, its track. Built
+/// once, asked for any time (a capture asks for every frame's).
 #[derive(Clone, Debug)]
 pub struct Tracks {
     initial: Table,
-    keyed: BTreeMap<String, Vec<(f64, Value)>>,
+    tracks: BTreeMap<String, Track>,
+}
+
+/// One keyed leaf: its initial value (if the initial tree has it), how it moves, and its keys
+/// in time order.
+#[derive(Clone, Debug)]
+struct Track {
+    start: Option<Value>,
+    motion: Motion,
+    sets: Vec<(f64, Value)>,
 }
 
 impl Tracks {
@@ -166,7 +175,24 @@ impl Tracks {
                 keyed.entry(path).or_default().push((*time, value));
             }
         }
-        Self { initial, keyed }
+        let tracks = keyed
+            .into_iter()
+            .map(|(path, sets)| {
+                let start = get(&initial, &path).cloned();
+                // Every keyed leaf has a key, so a reference value.
+                let reference = start.as_ref().unwrap_or(&sets[0].1);
+                let motion = motion(&path, reference);
+                (
+                    path,
+                    Track {
+                        start,
+                        motion,
+                        sets,
+                    },
+                )
+            })
+            .collect();
+        Self { initial, tracks }
     }
 
     /// The tree at time `t`: the initial one with every keyed leaf moved to its value then. A
@@ -174,44 +200,43 @@ impl Tracks {
     /// key.
     pub fn tree_at(&self, t: f64) -> Table {
         let mut tree = self.initial.clone();
-        for (path, sets) in &self.keyed {
-            let start = get(&self.initial, path).cloned();
-            let value = track(path, start, sets, t);
-            set(&mut tree, path, value);
+        for (path, track) in &self.tracks {
+            set(&mut tree, path, track.at(t));
         }
         tree
     }
 }
 
-/// One leaf's value at `t`: from `start` (the initial value at time 0, if any) through `sets`
-/// (in time order).
-fn track(path: &str, start: Option<Value>, sets: &[(f64, Value)], t: f64) -> Option<Value> {
-    let reference = start.as_ref().or(sets.first().map(|(_, v)| v))?;
-    let motion = motion(path, reference);
-    if motion == Motion::Hold {
-        // The last key at or before t.
-        let done = sets.partition_point(|(time, _)| *time <= t);
-        return match done {
-            0 => start,
-            n => Some(sets[n - 1].1.clone()),
+impl Track {
+    /// The leaf's value at `t`: from its start (the initial value at time 0, if any) through
+    /// its keys.
+    fn at(&self, t: f64) -> Option<Value> {
+        let sets = &self.sets;
+        if self.motion == Motion::Hold {
+            // The last key at or before t.
+            let done = sets.partition_point(|(time, _)| *time <= t);
+            return match done {
+                0 => self.start.clone(),
+                n => Some(sets[n - 1].1.clone()),
+            };
+        }
+        // The first key at or after t, and what came before it.
+        let next = sets.partition_point(|(time, _)| *time < t);
+        let Some((time, value)) = sets.get(next) else {
+            return sets.last().map(|(_, v)| v.clone());
         };
+        let before = match next {
+            0 => self.start.as_ref().map(|v| (0.0, v)),
+            n => Some((sets[n - 1].0, &sets[n - 1].1)),
+        };
+        let Some((t0, from)) = before else {
+            // No value before the first key: absent until it.
+            return (*time <= t).then(|| value.clone());
+        };
+        let span = time - t0;
+        let f = if span > 0.0 { (t - t0) / span } else { 1.0 };
+        Some(mix(self.motion, from, value, f.clamp(0.0, 1.0)))
     }
-    // The first key at or after t, and what came before it.
-    let next = sets.partition_point(|(time, _)| *time < t);
-    let Some((time, value)) = sets.get(next) else {
-        return sets.last().map(|(_, v)| v.clone()).or(start);
-    };
-    let before = match next {
-        0 => start.map(|v| (0.0, v)),
-        n => Some(sets[n - 1].clone()),
-    };
-    let Some((t0, from)) = before else {
-        // No value before the first key: absent until it.
-        return (*time <= t).then(|| value.clone());
-    };
-    let span = time - t0;
-    let f = if span > 0.0 { (t - t0) / span } else { 1.0 };
-    Some(mix(motion, &from, value, f.clamp(0.0, 1.0)))
 }
 
 /// `a` moved toward `b` by the fraction `f`, keeping `a`'s number type (an integer setting

@@ -7,7 +7,8 @@
 //! once per device; [`GeodesicData`] owns the parameters, node table, states and segments for one
 //! capacity. One ball is `start`, then steps × `SUBSTEP_BUDGET` / `SUBSTEPS_PER_DISPATCH`
 //! dispatches of `step` (each runs that many RK4 substeps of every geodesic, a fixed count: a
-//! few, so no invocation runs long), then `ring`, all in one compute pass. [`evaluate_geodesic_ball`] runs it and reads the segments back (tests, benchmarks).
+//! few, so no invocation runs long), then `ring`, all in one compute pass.
+//! [`evaluate_geodesic_ball`] runs it and reads the segments back (tests, benchmarks).
 //!
 //! The scheme, its step control and stop rule, are described in the shader's header; the f64
 //! mirror is `cpu::geodesic`.
@@ -213,7 +214,7 @@ impl GeodesicData {
         pass.set_pipeline(&pipeline.start);
         pass.dispatch_workgroups(groups, 1, 1);
         pass.set_pipeline(&pipeline.step);
-        // One substep per dispatch; geodesics done early return at once.
+        // `SUBSTEPS_PER_DISPATCH` substeps per dispatch; geodesics done early skip them.
         for _ in 0..(self.steps * SUBSTEP_BUDGET).div_ceil(SUBSTEPS_PER_DISPATCH) {
             pass.dispatch_workgroups(groups, 1, 1);
         }
