@@ -30,6 +30,7 @@ pub mod capture;
 pub mod cli;
 pub mod compute;
 pub mod cpu;
+pub mod features;
 pub mod frame;
 pub mod gpu;
 pub mod jobs;
@@ -43,55 +44,20 @@ pub mod viewer;
 #[cfg(test)]
 mod architecture {
     //! Import rules, checked on the source text: a lower layer never names a higher one.
+    //!
+    //! A layer is a top-level module, or, inside a feature's folder (`src/features/<name>/`),
+    //! a file's role, read from its name up to the first `_`: `settings` sits with the scene,
+    //! `job` with the jobs, `stage` with the simulation, `layer` with the renderer and `panel`
+    //! with the viewer. So a feature's settings never name its layer, its layer never its
+    //! panel, and the scene, renderer and viewer name the feature files of their own level or
+    //! below.
 
-    /// Every `.rs` file under `src/<dir>` (or the file `src/<dir>.rs`), with its text.
-    fn sources(dir: &str) -> Vec<(String, String)> {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-        let mut out = Vec::new();
-        let file = root.join(format!("{dir}.rs"));
-        if file.is_file() {
-            out.push((dir.to_owned(), std::fs::read_to_string(&file).unwrap()));
-        }
-        let mut stack = vec![root.join(dir)];
-        while let Some(d) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(&d) else {
-                continue;
-            };
-            for entry in entries {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    stack.push(path);
-                } else if path.extension().is_some_and(|e| e == "rs") {
-                    let text = std::fs::read_to_string(&path).unwrap();
-                    out.push((path.display().to_string(), text));
-                }
-            }
-        }
-        assert!(!out.is_empty(), "no sources for {dir}");
-        out
-    }
-
-    /// The modules of `dir` that mention any of `forbidden` (as `crate::name` or `clap::`).
-    fn violations(dir: &str, forbidden: &[&str]) -> Vec<String> {
-        let mut found = Vec::new();
-        for (path, text) in sources(dir) {
-            for name in forbidden {
-                let needle = if *name == "clap" {
-                    "clap::".to_owned()
-                } else {
-                    format!("crate::{name}")
-                };
-                if text.contains(&needle) {
-                    found.push(format!("{path} names {needle}"));
-                }
-            }
-        }
-        found
-    }
+    use std::path::{Path, PathBuf};
 
     /// Every top-level module, lowest first: a module names only those before it. A new
-    /// module must be placed here (the test fails until it is).
-    const LAYERS: [&str; 13] = [
+    /// module must be placed here (the test fails until it is). `features` has no level of
+    /// its own: each of its files takes its role's ([`ROLES`]).
+    const LAYERS: [&str; 14] = [
         "math",
         "kfac",
         "gpu",
@@ -105,29 +71,105 @@ mod architecture {
         "capture",
         "bench",
         "viewer",
+        "cli",
     ];
 
-    /// The top-level modules on disk (folders and loose files under `src/`, not lib/main).
-    fn modules_on_disk() -> Vec<String> {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-        let mut out: Vec<String> = std::fs::read_dir(root)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter_map(|p| {
-                let name = p.file_stem()?.to_str()?.to_owned();
-                (p.is_dir() || p.extension().is_some_and(|e| e == "rs")).then_some(name)
-            })
-            .filter(|n| n != "lib" && n != "main")
-            .collect();
-        out.sort();
+    /// The roles a file in a feature folder plays, and the layer each sits with.
+    const ROLES: [(&str, &str); 5] = [
+        ("settings", "scene"),
+        ("job", "jobs"),
+        ("stage", "simulation"),
+        ("layer", "render"),
+        ("panel", "viewer"),
+    ];
+
+    /// The crate's `src/`.
+    fn src() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+    }
+
+    /// Every `.rs` file under `dir`, with its text.
+    fn sources_under(dir: &Path) -> Vec<(PathBuf, String)> {
+        let mut out = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&d) else {
+                continue;
+            };
+            for entry in entries {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    out.push((path, text));
+                }
+            }
+        }
         out
     }
 
-    #[test]
-    fn imports_run_one_way() {
-        let mut all = Vec::new();
-        // `cli` sits on top of everything. The scene state and what draws it know nothing of
-        // argument parsing (a few option enums elsewhere derive clap's `ValueEnum`).
+    /// The level of a top-level module.
+    fn layer_level(name: &str) -> Option<usize> {
+        LAYERS.iter().position(|l| *l == name)
+    }
+
+    /// The level of a feature file with this stem: its role's layer. `mod` (a folder's list of
+    /// files) sits below everything and may name nothing.
+    fn role_level(stem: &str) -> Option<usize> {
+        if stem == "mod" {
+            return Some(0);
+        }
+        let role = stem.split('_').next().unwrap_or(stem);
+        ROLES
+            .iter()
+            .find(|(r, _)| *r == role)
+            .and_then(|(_, layer)| layer_level(layer))
+    }
+
+    /// The identifier at the start of `rest` (letters, digits, `_`).
+    fn ident(rest: &str) -> &str {
+        let end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        &rest[..end]
+    }
+
+    /// What a file at `level` names above its level, as messages. `feature` is the folder the
+    /// file sits in when it is a feature's (its `super::` then means that folder).
+    fn upward_names(level: usize, text: &str, feature: Option<&str>) -> Vec<String> {
+        let mut found = Vec::new();
+        for (at, _) in text.match_indices("crate::") {
+            let rest = &text[at + "crate::".len()..];
+            let top = ident(rest);
+            if top == "features" {
+                let rest = &rest["features".len()..];
+                let Some(rest) = rest.strip_prefix("::") else {
+                    found.push("names crate::features without a feature".into());
+                    continue;
+                };
+                let name = ident(rest);
+                let file = rest[name.len()..]
+                    .strip_prefix("::")
+                    .map(ident)
+                    .unwrap_or("");
+                match role_level(file) {
+                    Some(l) if file != "mod" && l <= level => {}
+                    Some(_) if file != "mod" => {
+                        found.push(format!("names crate::features::{name}::{file}"))
+                    }
+                    _ => found.push(format!(
+                        "names crate::features::{name} without one of its files (a role's file)"
+                    )),
+                }
+            } else if let Some(l) = layer_level(top) {
+                if l > level {
+                    found.push(format!("names crate::{top}"));
+                }
+            }
+        }
+        // Only the command line parses arguments. A few option enums elsewhere derive clap's
+        // `ValueEnum`; the scene state and what draws it know nothing of argument parsing.
         let no_clap = [
             "math",
             "kfac",
@@ -137,25 +179,113 @@ mod architecture {
             "render",
             "viewer",
         ];
-        for (k, dir) in LAYERS.iter().enumerate() {
-            let mut forbidden: Vec<&str> = LAYERS[k + 1..].to_vec();
-            forbidden.push("cli");
-            if no_clap.contains(dir) {
-                forbidden.push("clap");
-            }
-            all.extend(violations(dir, &forbidden));
+        if no_clap.contains(&LAYERS[level]) && text.contains("clap::") {
+            found.push("names clap::".into());
         }
+        if feature.is_some() {
+            for (at, _) in text.match_indices("super::") {
+                let rest = &text[at + "super::".len()..];
+                let file = ident(rest);
+                if file == "super" {
+                    found.push("names super::super".into());
+                } else if let Some(l) = role_level(file) {
+                    if l > level {
+                        found.push(format!("names super::{file}"));
+                    }
+                }
+            }
+            if text.lines().any(|l| l.starts_with("use super::*")) {
+                found.push("uses super::* at the top (name the feature's files)".into());
+            }
+        }
+        found
+    }
+
+    /// Every rule broken under `src/`, as `path: message`.
+    fn all_violations() -> Vec<String> {
+        let mut found = Vec::new();
+        for (path, text) in sources_under(&src()) {
+            let relative = path.strip_prefix(src()).unwrap();
+            let parts: Vec<&str> = relative.iter().map(|p| p.to_str().unwrap()).collect();
+            let stem = path.file_stem().unwrap().to_str().unwrap();
+            let (level, feature) = match parts.as_slice() {
+                ["lib.rs"] | ["main.rs"] => continue,
+                ["features", "mod.rs"] => (0, None),
+                ["features", name, _file] => match role_level(stem) {
+                    // A `<role>_tests.rs` is its role file's test module (`#[path]`): its
+                    // `super` is that file, not the folder.
+                    Some(level) if stem.ends_with("_tests") => (level, None),
+                    Some(level) => (level, Some(*name)),
+                    None => {
+                        found.push(format!(
+                            "{}: a feature's file is named for its role (settings, job, stage, \
+                             layer, panel: up to the first `_`)",
+                            path.display()
+                        ));
+                        continue;
+                    }
+                },
+                [top, ..] => {
+                    let top = top.trim_end_matches(".rs");
+                    match layer_level(top) {
+                        Some(level) => (level, None),
+                        None => {
+                            found.push(format!(
+                                "{}: module {top} has no place in LAYERS",
+                                path.display()
+                            ));
+                            continue;
+                        }
+                    }
+                }
+                [] => continue,
+            };
+            for message in upward_names(level, &text, feature) {
+                found.push(format!("{}: {message}", path.display()));
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn imports_run_one_way() {
+        let all = all_violations();
         assert!(all.is_empty(), "{}", all.join("\n"));
-        let mut listed: Vec<String> = LAYERS.iter().map(|s| s.to_string()).collect();
-        listed.push("cli".into());
-        listed.sort();
-        assert_eq!(
-            modules_on_disk(),
-            listed,
-            "every module has its place in LAYERS"
-        );
-        // Negative controls: the checker sees imports that do exist, upward and downward.
-        assert!(!violations("viewer", &["capture"]).is_empty());
-        assert!(!violations("render", &["jobs"]).is_empty());
+        // Negative controls, on made-up sources: each breaks one rule.
+        let scene = layer_level("scene").unwrap();
+        let render = layer_level("render").unwrap();
+        let controls: [(usize, &str, Option<&str>); 8] = [
+            (scene, "use crate::render::Renderer;", None),
+            (
+                scene,
+                "use crate::features::flow::layer_trails::X;",
+                Some("flow"),
+            ),
+            (render, "use crate::features::flow::panel::show;", None),
+            (render, "use crate::features::flow::Thing;", None),
+            (scene, "use super::stage::Particles;", Some("flow")),
+            (render, "use super::super::x;", Some("flow")),
+            (render, "use super::*;\n", Some("flow")),
+            (scene, "#[derive(clap::ValueEnum)]", None),
+        ];
+        for (level, text, feature) in controls {
+            assert!(
+                !upward_names(level, text, feature).is_empty(),
+                "the checker missed `{text}`"
+            );
+        }
+        // ... and lets these through.
+        let allowed: [(usize, &str, Option<&str>); 4] = [
+            (render, "use crate::scene::Scene;", None),
+            (render, "use crate::features::flow::settings::Flow;", None),
+            (render, "use super::stage::Particles;", Some("flow")),
+            (scene, "mod tests { use super::*; }", Some("flow")),
+        ];
+        for (level, text, feature) in allowed {
+            let found = upward_names(level, text, feature);
+            assert!(found.is_empty(), "`{text}`: {found:?}");
+        }
+        assert_eq!(role_level("layer_trails"), layer_level("render"));
+        assert_eq!(role_level("widget"), None);
     }
 }

@@ -21,7 +21,6 @@ pub mod convergence;
 pub mod ellipses;
 pub mod estimates;
 pub mod geodesic_ball;
-pub mod heatmap;
 pub mod layer;
 pub mod layer_cache;
 pub mod lines;
@@ -132,7 +131,7 @@ struct BackdropKey {
 /// an entry in both lists below.
 struct Layers {
     /// First, over the cleared background: the grid, axes and glyphs stay readable on it.
-    heatmap: heatmap::HeatmapLayer,
+    heatmap: crate::features::heatmap::layer::HeatmapLayer,
     /// The convergence map: in the heatmap's slot, opaque over it while enabled.
     convergence: convergence::ConvergenceLayer,
     axes: axes::AxesLayer,
@@ -211,7 +210,7 @@ impl SceneRenderer {
         Ok(Self {
             format,
             layers: Layers {
-                heatmap: heatmap::HeatmapLayer::new(&setup),
+                heatmap: crate::features::heatmap::layer::HeatmapLayer::new(&setup),
                 convergence: convergence::ConvergenceLayer::new(&setup),
                 axes: axes::AxesLayer::new(&setup),
                 ellipses: ellipses::EllipseRenderer::new(&setup),

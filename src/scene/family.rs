@@ -93,18 +93,6 @@ impl Scene {
     }
 }
 
-impl Heatmap {
-    /// A short label for menus and legends on `family`'s canvas (the policy plane's loss is
-    /// the cost C, its gradient ∇C).
-    pub fn label_for(self, family: Family) -> &'static str {
-        match (family, self) {
-            (Family::Policy, Heatmap::Loss) => "C (LQR cost)",
-            (Family::Policy, Heatmap::Angle) => "angle ∇C vs ñ (°)",
-            _ => self.label(),
-        }
-    }
-}
-
 /// The policy plane's default view of `system`: the triangle's left edge (where the stable
 /// gains that matter lie) from below its lower corner to above its upper one, and along k1
 /// four times K*'s distance from that edge, so K*, the edge and the fast-growing cost between

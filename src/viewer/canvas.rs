@@ -1,13 +1,11 @@
 //! The canvas widget: the scene texture, the pointer's gestures on it (pan, zoom, handle
 //! drags, probe clicks) turned into edits, and the heatmap's value under the pointer.
 
-use egui::{Color32, FontId, Pos2, Rect, Sense, pos2, vec2};
+use egui::{Color32, Pos2, Rect, Sense, pos2};
 
 use super::command::Command;
-use super::numbers_panel::short;
 use super::ui_state::{Drag, FrameContext, UiState};
 use crate::frame::overlay::{self, color, screen_to_world, world_to_screen};
-use crate::math::{Metric, Model, Slice};
 use crate::render::HANDLE_RADIUS_PT;
 use crate::render::colormap::palette;
 use crate::scene::{Scene, SceneEdit};
@@ -129,69 +127,9 @@ pub(super) fn show(
     };
     overlay::draw(&painter, rect, scene, &input);
     if let Some(hover) = response.hover_pos() {
-        heatmap_hover(ui, &painter, rect, hover, scene);
+        crate::features::heatmap::panel::hover(ui, &painter, rect, hover, scene);
     }
     out
-}
-
-/// The heatmap's value under the pointer, by the f64 reference (`render::heatmap::value_at`),
-/// in a box beside it. Evaluated once per pointer position and scene (kept in egui's temporary
-/// memory): a general point costs up to a millisecond.
-fn heatmap_hover(ui: &egui::Ui, painter: &egui::Painter, rect: Rect, hover: Pos2, scene: &Scene) {
-    use crate::render::heatmap::value_at;
-    use crate::scene::Heatmap;
-    if scene.heatmap == Heatmap::None {
-        return;
-    }
-    let xy = screen_to_world(scene, rect, hover);
-    let key = (
-        scene.heatmap,
-        xy,
-        scene.model,
-        scene.slice,
-        scene.metric,
-        scene.damping,
-    );
-    type HoverKey = (Heatmap, [f64; 2], Model, Slice, Metric, f64);
-    let id = egui::Id::unique("fisherflow heatmap hover");
-    let cached = ui.ctx().data(|d| d.get_temp::<(HoverKey, String)>(id));
-    let text = match cached {
-        Some((k, text)) if k == key => text,
-        _ => {
-            let value = value_at(
-                scene,
-                scene.heatmap,
-                xy,
-                crate::math::general::DEFAULT_NODES_GENERAL,
-            );
-            let text = format!(
-                "{}: {}\nat ({}, {})",
-                scene.heatmap.label_for(scene.family()),
-                value.describe(scene.heatmap),
-                short(xy[0]),
-                short(xy[1])
-            );
-            ui.ctx()
-                .data_mut(|d| d.insert_temp(id, (key, text.clone())));
-            text
-        }
-    };
-    let galley = painter.layout_no_wrap(text, FontId::monospace(12.0), Color32::WHITE);
-    let size = galley.size();
-    // Beside the pointer, flipped to stay inside the canvas.
-    let mut pos = hover + vec2(16.0, 16.0);
-    if pos.x + size.x + 6.0 > rect.right() {
-        pos.x = hover.x - 16.0 - size.x;
-    }
-    if pos.y + size.y + 6.0 > rect.bottom() {
-        pos.y = hover.y - 16.0 - size.y;
-    }
-    painter.rect_filled(
-        Rect::from_min_size(pos, size).expand(4.0),
-        3.0,
-        Color32::from_black_alpha(200),
-    );
-    painter.galley(pos, galley, Color32::WHITE);
 }
 
 /// The target's slice coordinates that put the twin handle at `w`: the twin is the swapped

@@ -25,7 +25,7 @@ pub enum Command {
 
 /// Shows a widget on a copy of the value `get` reads and pushes `edit(copy)` when the widget
 /// changed it: the scene is only ever written through [`Scene::apply`].
-pub(super) fn edit_copy<T: Clone + PartialEq>(
+pub(crate) fn edit_copy<T: Clone + PartialEq>(
     out: &mut Vec<Command>,
     scene: &Scene,
     get: impl FnOnce(&Scene) -> T,

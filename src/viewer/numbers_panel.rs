@@ -29,7 +29,7 @@ pub(super) fn show(ui: &mut egui::Ui, scene: &Scene, numbers: &PanelNumbers) -> 
 
 /// A value for the headings: up to three decimals without trailing zeros, or scientific
 /// notation where that would hide it.
-pub(super) fn short(v: f64) -> String {
+pub(crate) fn short(v: f64) -> String {
     if v == 0.0 {
         return "0".to_owned();
     }

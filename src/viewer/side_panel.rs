@@ -159,24 +159,7 @@ fn layers_section(ui: &mut egui::Ui, scene: &Scene, state: &mut UiState) -> Vec<
         },
         SceneEdit::SetLayers,
     );
-    edit_copy(
-        &mut out,
-        scene,
-        |s| s.heatmap,
-        |h| {
-            egui::ComboBox::from_label("heatmap")
-                .selected_text(h.label_for(scene.family()))
-                .show_ui(ui, |ui| {
-                    for choice in crate::scene::Heatmap::ALL
-                        .into_iter()
-                        .filter(|&h| scene.offers(crate::scene::Feature::Heatmap(h)))
-                    {
-                        ui.selectable_value(h, choice, choice.label_for(scene.family()));
-                    }
-                });
-        },
-        SceneEdit::SetHeatmap,
-    );
+    out.extend(crate::features::heatmap::panel::choice(ui, scene));
     ui.horizontal(|ui| {
         if ui.button("Fit view (F)").clicked() {
             out.push(Command::Edit(SceneEdit::FitView));

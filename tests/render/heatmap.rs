@@ -10,12 +10,12 @@
 use crate::common;
 use crate::common::pixels::keep;
 
+use fisherflow::features::heatmap::layer::{HeatScale, HeatValue, scene_scale, value_at};
 use fisherflow::frame::FrameRenderer;
 use fisherflow::gpu::context::GpuContext;
 use fisherflow::math::Model;
 use fisherflow::render::canvas::Image;
 use fisherflow::render::colormap::{colormap_srgb, palette};
-use fisherflow::render::heatmap::{HeatScale, HeatValue, scene_scale, value_at};
 use fisherflow::scene::{Camera, Heatmap, Layers, Preset, Scene, SceneEdit};
 
 const SIZE: [u32; 2] = [240, 240];
@@ -405,7 +405,7 @@ fn a_dense_grid_draws_per_pixel_and_matches_the_reference() {
         Heatmap::Jeffreys,
     );
     let cell_px = SIZE[1] as f32 / scene.grid as f32;
-    assert!(cell_px * cell_px < fisherflow::render::heatmap::MIN_CELL_AREA_PX);
+    assert!(cell_px * cell_px < fisherflow::features::heatmap::layer::MIN_CELL_AREA_PX);
     let image = render(ctx, &scene);
     let scale = scene_scale(&scene, Heatmap::Jeffreys, [SIZE[0] as f32, SIZE[1] as f32]).unwrap();
     let mut compared = 0;
@@ -555,8 +555,8 @@ fn frame_cost() {
 /// `HeatmapParams` in Rust and in WGSL have one size (naga's layout of the spliced shader).
 #[test]
 fn heatmap_params_match_the_shader_struct() {
+    use fisherflow::features::heatmap::layer::HeatmapParams;
     use fisherflow::gpu::shader::spliced;
-    use fisherflow::render::heatmap::HeatmapParams;
     let source = spliced("heatmap.wgsl");
     let module = naga::front::wgsl::parse_str(&source).unwrap();
     let mut layouter = naga::proc::Layouter::default();

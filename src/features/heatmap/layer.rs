@@ -37,10 +37,6 @@
 //! The layer is drawn first, straight after the pass's clear and before the tick grid, so the
 //! axes, ellipses and everything else stay readable over it.
 
-use super::FrameInfo;
-use super::layer::{Layer, LayerFrame, LayerSetup, Legend, LegendItem, Placement};
-use super::layer_cache::BackdropVersion;
-use super::pipeline::{QuadPipeline, new_params_buffer, view_params_records_layout};
 use crate::math::fisher::fisher_rotated;
 use crate::math::general::{
     empirical_fisher_full, fisher_metric, gradient, kl_divergence as kl_general, slice_block,
@@ -48,6 +44,10 @@ use crate::math::general::{
 use crate::math::loss::{gradient_rotated, kl_divergence};
 use crate::math::sym2::{angle_deg, natural_gradient};
 use crate::math::{Metric, Mixture, QuadratureRule, Sym2};
+use crate::render::FrameInfo;
+use crate::render::layer::{Layer, LayerFrame, LayerSetup, Legend, LegendItem, Placement};
+use crate::render::layer_cache::BackdropVersion;
+use crate::render::pipeline::{QuadPipeline, new_params_buffer, view_params_records_layout};
 use crate::scene::{Camera, Feature, Heatmap, Scene};
 
 /// Must match `HeatmapParams` in `shaders/heatmap.wgsl`. (Kept beside its one user rather
@@ -686,5 +686,5 @@ impl Layer for HeatmapLayer {
 }
 
 #[cfg(test)]
-#[path = "heatmap_tests.rs"]
+#[path = "layer_tests.rs"]
 mod tests;

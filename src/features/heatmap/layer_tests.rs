@@ -3,7 +3,7 @@ use super::*;
 
 #[test]
 fn kind_codes_match_the_shader() {
-    let source = include_str!("../../shaders/heatmap.wgsl");
+    let source = include_str!("../../../shaders/heatmap.wgsl");
     for (name, heatmap) in [
         ("HEATMAP_LOG10_KAPPA", Heatmap::Log10Kappa),
         ("HEATMAP_JEFFREYS", Heatmap::Jeffreys),
