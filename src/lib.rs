@@ -162,10 +162,8 @@ mod architecture {
                         "names crate::features::{name} without one of its files (a role's file)"
                     )),
                 }
-            } else if let Some(l) = layer_level(top) {
-                if l > level {
-                    found.push(format!("names crate::{top}"));
-                }
+            } else if layer_level(top).is_some_and(|l| l > level) {
+                found.push(format!("names crate::{top}"));
             }
         }
         // Only the command line parses arguments. A few option enums elsewhere derive clap's
@@ -188,10 +186,8 @@ mod architecture {
                 let file = ident(rest);
                 if file == "super" {
                     found.push("names super::super".into());
-                } else if let Some(l) = role_level(file) {
-                    if l > level {
-                        found.push(format!("names super::{file}"));
-                    }
+                } else if role_level(file).is_some_and(|l| l > level) {
+                    found.push(format!("names super::{file}"));
                 }
             }
             if text.lines().any(|l| l.starts_with("use super::*")) {
