@@ -6,4 +6,5 @@
 //! stage, the renderer its layers and the window its panel, each naming only the files of its
 //! own level or below.
 
+pub mod geodesics;
 pub mod heatmap;

@@ -22,7 +22,6 @@
 
 pub mod estimates;
 pub mod lab;
-pub mod paths;
 pub mod policy_edges;
 pub mod policy_estimates;
 pub mod race;

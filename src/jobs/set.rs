@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use super::estimates::{EstimateKey, ProbeEstimates, compute};
 use super::lab::{LabKey, lab_job};
-use super::paths::{PathKey, PathSet, compute_paths_until};
 use super::policy_edges::{EdgeDistances, EdgeKey, edge_work};
 use super::policy_estimates::{PolicyEstimateKey, SampleEfficiency, sample_efficiency_work};
 use super::race::{RaceKey, RaceSet, compute_race};
 use super::{Job, JobMode};
+use crate::features::geodesics::job_paths::{PathKey, PathSet, compute_paths_until};
 use crate::kfac::lab::LabSnapshot;
 use crate::scene::{Scene, Tab};
 

@@ -20,14 +20,12 @@ pub mod colormap;
 pub mod convergence;
 pub mod ellipses;
 pub mod estimates;
-pub mod geodesic_ball;
 pub mod layer;
 pub mod layer_cache;
 pub mod lines;
 pub mod markers;
 pub mod outside;
 pub mod particle_draw;
-pub mod paths;
 pub mod pipeline;
 pub mod race;
 pub mod trails;
@@ -139,10 +137,10 @@ struct Layers {
     trails: trails::Trails,
     arrows: arrows::ArrowRenderer,
     markers: markers::MarkerLayer,
-    paths: paths::PathsLayer,
+    paths: crate::features::geodesics::layer_paths::PathsLayer,
     /// The optimizer race: polylines per optimizer and the start handle.
     race: race::RaceLayer,
-    geodesic_ball: geodesic_ball::GeodesicBallLayer,
+    geodesic_ball: crate::features::geodesics::layer_ball::GeodesicBallLayer,
     estimates: estimates::EstimatesLayer,
 }
 
@@ -217,9 +215,11 @@ impl SceneRenderer {
                 trails: trails::Trails::new(device, format),
                 arrows: arrows::ArrowRenderer::new(&setup, sim.probe_buffer()),
                 markers: markers::MarkerLayer::new(&setup),
-                paths: paths::PathsLayer::new(&setup),
+                paths: crate::features::geodesics::layer_paths::PathsLayer::new(&setup),
                 race: race::RaceLayer::new(&setup),
-                geodesic_ball: geodesic_ball::GeodesicBallLayer::new(&setup),
+                geodesic_ball: crate::features::geodesics::layer_ball::GeodesicBallLayer::new(
+                    &setup,
+                ),
                 estimates: estimates::EstimatesLayer::new(&setup),
             },
             backdrop: layer_cache::LayerCache::backdrop(
@@ -528,7 +528,7 @@ impl SceneRenderer {
     }
 
     /// The shortest paths drawn in the last frame, if any.
-    pub fn shown_paths(&self) -> Option<&crate::jobs::paths::PathSet> {
+    pub fn shown_paths(&self) -> Option<&crate::features::geodesics::job_paths::PathSet> {
         self.layers.paths.shown()
     }
 

@@ -321,7 +321,7 @@ pub(super) fn clamp_world(v: [f64; 2]) -> Option<[f64; 2]> {
 }
 
 /// `v` clamped to `range`, or `current` when `v` is NaN (a NaN from a widget changes nothing).
-pub(super) fn clamp_f64(v: f64, range: (f64, f64), current: f64) -> f64 {
+pub(crate) fn clamp_f64(v: f64, range: (f64, f64), current: f64) -> f64 {
     if v.is_nan() {
         current
     } else {
@@ -436,14 +436,7 @@ impl Scene {
             }
             SceneEdit::SetLayers(layers) => self.layers = layers,
             SceneEdit::SetHeatmap(heatmap) => self.heatmap = heatmap,
-            SceneEdit::SetGeodesics(g) => {
-                let radius = clamp_f64(g.radius, BALL_RADIUS_RANGE, self.geodesics.radius);
-                self.geodesics = Geodesics {
-                    radius,
-                    rays: g.rays.clamp(BALL_RAYS_RANGE.0, BALL_RAYS_RANGE.1),
-                    ..g
-                };
-            }
+            SceneEdit::SetGeodesics(g) => self.geodesics = g.clamped(&self.geodesics),
             SceneEdit::SetRace(race) => {
                 let current = self.race;
                 let mut lr = race.lr;

@@ -22,6 +22,7 @@ mod settings;
 #[cfg(test)]
 mod tests;
 
+pub use crate::features::geodesics::settings::{BALL_RADIUS_RANGE, BALL_RAYS_RANGE, Geodesics};
 pub use crate::features::heatmap::settings::Heatmap;
 pub use camera::*;
 pub use edit::*;

@@ -27,7 +27,6 @@
 //! (`layout.rs`), the particles (`particles.rs`), the geodesic ball (`ball.rs`) and the
 //! convergence map (`convergence.rs`).
 
-mod ball;
 mod convergence;
 mod drag_field;
 mod family;
@@ -35,7 +34,7 @@ mod field;
 mod layout;
 mod particles;
 
-pub use ball::*;
+pub use crate::features::geodesics::stage_ball::{BallKey, BallView, DRAG_RAYS, ball_key};
 pub use convergence::*;
 pub use drag_field::{COARSE_CELLS, coarse_factor};
 pub use family::*;
@@ -43,21 +42,19 @@ pub use field::*;
 pub use layout::*;
 pub use particles::*;
 
-use ball::GeodesicStage;
+use crate::features::geodesics::stage_ball::GeodesicStage;
 use drag_field::CoarseField;
 use field::{FieldKey, GeneralStage, PolicyStage, ProbeKey};
 
 use crate::compute::convergence::{ConvergenceMap, ConvergenceStage, MapSpec};
 use crate::compute::fim_field::{FieldData, FieldMode, FimFieldPipeline, grid_params};
 use crate::compute::general::{GeneralData, GeneralPipeline};
-use crate::compute::geodesic::{GeodesicData, GeodesicPipeline};
 use crate::compute::particles::{ParticleData, ParticlePipeline};
 use crate::compute::policy::{PolicyData, PolicyParams, PolicyPipeline};
 use crate::gpu::context::{GpuContext, GpuError};
 use crate::gpu::general_data::{GeneralGridParams, general_grid_params};
 use crate::gpu::geodesic_data::{
-    BallFrame, BallSpec, DEFAULT_STEPS, ball_frame, geodesic_params, policy_ball_frame,
-    policy_geodesic_params,
+    BallFrame, ball_frame, geodesic_params, policy_ball_frame, policy_geodesic_params,
 };
 use crate::gpu::gpu_data::{FieldCell, FieldParams, FlowParams, PointInput};
 use crate::jobs::{JobMode, SceneJobs};
@@ -87,7 +84,7 @@ pub struct Simulation {
     flow: ParticlePipeline,
     particles: Option<(ParticleData, ParticleKey)>,
     default_particles: u32,
-    geodesic: Option<GeodesicStage>,
+    geodesic: GeodesicStage,
     /// The convergence map (pipeline compiled on first use).
     convergence: Option<ConvergenceStage>,
     /// The CPU work off the frame loop (race, paths, estimates, the K-FAC lab).
@@ -125,7 +122,7 @@ impl Simulation {
             policy: None,
             particles: None,
             default_particles: default_particle_count(ctx.info.device_type),
-            geodesic: None,
+            geodesic: GeodesicStage::default(),
             convergence: None,
             jobs: SceneJobs::new(JobMode::Background),
         })
@@ -142,7 +139,7 @@ impl Simulation {
         self.jobs.update(scene);
         let field_recomputed = self.update_field(ctx, encoder, scene, layout)?;
         self.update_probe(ctx, encoder, scene)?;
-        self.update_geodesic_ball(ctx, encoder, scene)?;
+        self.geodesic.update(ctx, encoder, scene, self.dragging)?;
         Ok(SimulationReport { field_recomputed })
     }
 
@@ -226,6 +223,12 @@ impl Simulation {
     /// scene whatever the machine's speed. Background (the default): they arrive when ready.
     pub fn set_mode(&mut self, mode: JobMode) {
         self.jobs.set_mode(mode);
+    }
+
+    /// The geodesic ball for `scene`, once computed for its current key (None when the ball is
+    /// off, there is no probe, or the probe could not start one).
+    pub fn geodesic_ball(&self, scene: &Scene) -> Option<BallView<'_>> {
+        self.geodesic.ball(scene)
     }
 
     /// The background jobs and their latest results.

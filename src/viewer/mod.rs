@@ -12,7 +12,6 @@ pub mod damage;
 mod density_strip;
 pub mod estimates_panel;
 mod flow_panel;
-mod geodesic_panel;
 mod graphics;
 mod help;
 mod keys;

@@ -6,8 +6,7 @@ use egui::{Color32, RichText};
 use super::command::{Command, edit_copy};
 use super::ui_state::{FrameContext, UiState};
 use super::{
-    convergence_panel, estimates_panel, flow_panel, geodesic_panel, model_panel, numbers_panel,
-    race_panel,
+    convergence_panel, estimates_panel, flow_panel, model_panel, numbers_panel, race_panel,
 };
 use crate::scene::{ELLIPSE_SCALE_RANGE, MAX_GRID, MIN_GRID, NODE_CHOICES, Scene, SceneEdit};
 
@@ -33,7 +32,7 @@ pub(super) fn show(
     }
     if scene.offers(Feature::GeodesicBall) {
         ui.separator();
-        out.extend(geodesic_panel::show(ui, scene));
+        out.extend(crate::features::geodesics::panel::show(ui, scene));
     }
     if scene.offers(Feature::ConvergenceMap) {
         ui.separator();

@@ -434,8 +434,8 @@ fn coverage(
 /// ball off, neither colour appears there.
 #[test]
 fn the_ball_layer_draws_the_circle_and_the_metric_ellipse() {
+    use fisherflow::features::geodesics::layer_ball::{BALL_COLOR, METRIC_ELLIPSE_COLOR};
     use fisherflow::frame::FrameRenderer;
-    use fisherflow::render::geodesic_ball::{BALL_COLOR, METRIC_ELLIPSE_COLOR};
     use fisherflow::scene::{Camera, Geodesics, Layers, Scene};
     let Some(ctx) = common::shared_gpu() else {
         return;

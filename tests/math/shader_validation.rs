@@ -311,7 +311,7 @@ fn vertex_attributes_match_the_wgsl_layouts() {
     let cases: [Case; 5] = [
         (
             "geodesic_ball.wgsl",
-            &fisherflow::render::geodesic_ball::SEGMENT_ATTRIBUTES,
+            &fisherflow::features::geodesics::layer_ball::SEGMENT_ATTRIBUTES,
             Some(("geodesic.wgsl", "GeodesicSegment")),
             size_of::<fisherflow::gpu::geodesic_data::GeodesicSegment>(),
         ),

@@ -6,10 +6,10 @@
 use crate::common;
 use crate::common::pixels::{count, count_near};
 
+use fisherflow::features::geodesics::job_paths::{PATH_NODES, PathKey, compute_paths};
 use fisherflow::frame::FrameRenderer;
 use fisherflow::frame::overlay::world_to_screen;
 use fisherflow::gpu::context::GpuContext;
-use fisherflow::jobs::paths::{PATH_NODES, PathKey, compute_paths};
 use fisherflow::math::QuadratureRule;
 use fisherflow::math::family::MixturePlane;
 use fisherflow::math::geodesic::shortest_path;

@@ -3,12 +3,12 @@
 
 use egui::RichText;
 
-use super::command::{Command, edit_copy};
 use crate::math::Metric;
 use crate::scene::{BALL_RADIUS_RANGE, BALL_RAYS_RANGE, Scene, SceneEdit};
+use crate::viewer::command::{Command, edit_copy};
 
 /// The geodesic ball (radius, rays, spokes) and the shortest paths from the probe.
-pub(super) fn show(ui: &mut egui::Ui, scene: &Scene) -> Vec<Command> {
+pub fn show(ui: &mut egui::Ui, scene: &Scene) -> Vec<Command> {
     let mut out = Vec::new();
     edit_copy(
         &mut out,

@@ -1,6 +1,12 @@
 //! The geodesic ball at the probe: its key, the stage that shoots it, and the view layers draw.
 
-use super::*;
+use crate::compute::geodesic::{GeodesicData, GeodesicPipeline};
+use crate::gpu::context::{GpuContext, GpuError};
+use crate::gpu::geodesic_data::{BallFrame, BallSpec, DEFAULT_STEPS};
+use crate::math::QuadratureRule;
+use crate::math::policy::System;
+use crate::scene::Scene;
+use crate::simulation::{general_nodes, stages_for};
 
 /// Everything the geodesic ball's segments depend on: the ball (probe, model, slice, radius,
 /// rays, steps) and the node count.
@@ -46,14 +52,14 @@ pub const DRAG_RAYS: u32 = 32;
 /// first use: llvmpipe compiles slowly), the last ball's buffers (bound for the shader named
 /// beside them) and the key and start frame they were computed for.
 #[derive(Default)]
-pub(super) struct GeodesicStage {
-    pub(super) pipelines: Vec<(&'static str, GeodesicPipeline)>,
-    pub(super) data: Option<(GeodesicData, &'static str)>,
-    pub(super) key: Option<BallKey>,
+pub struct GeodesicStage {
+    pipelines: Vec<(&'static str, GeodesicPipeline)>,
+    data: Option<(GeodesicData, &'static str)>,
+    key: Option<BallKey>,
     /// Rays in the data now: the key's, or [`DRAG_RAYS`] for a ball shot during a drag.
-    pub(super) shot_rays: u32,
+    shot_rays: u32,
     /// None where the probe could not start a ball (outside the model, κ > KAPPA_MAX).
-    pub(super) frame: Option<BallFrame>,
+    frame: Option<BallFrame>,
 }
 
 /// A computed ball, for drawing.
@@ -72,12 +78,12 @@ pub struct BallView<'a> {
     pub frame: BallFrame,
 }
 
-impl Simulation {
+impl GeodesicStage {
     /// The geodesic ball for `scene`, once computed for its current key (None when the ball is
     /// off, there is no probe, or the probe could not start one).
-    pub fn geodesic_ball(&self, scene: &Scene) -> Option<BallView<'_>> {
+    pub fn ball(&self, scene: &Scene) -> Option<BallView<'_>> {
         let key = ball_key(scene)?;
-        let stage = self.geodesic.as_ref()?;
+        let stage = self;
         if stage.key != Some(key) {
             return None;
         }
@@ -97,25 +103,22 @@ impl Simulation {
     /// `steps` + 2 dispatches of a few hundred node evaluations per geodesic and stage). While
     /// a handle is dragged (the model, and with it the ball, changes every frame) it shoots
     /// [`DRAG_RAYS`] rays, and the scene's count in the first frame after the drag.
-    pub(super) fn update_geodesic_ball(
+    pub fn update(
         &mut self,
         ctx: &GpuContext,
         encoder: &mut wgpu::CommandEncoder,
         scene: &Scene,
+        dragging: bool,
     ) -> Result<(), GpuError> {
         let Some(key) = ball_key(scene) else {
             return Ok(());
         };
-        let coarse = self.dragging && key.spec.rays > DRAG_RAYS;
+        let coarse = dragging && key.spec.rays > DRAG_RAYS;
         let shoot_rays = if coarse { DRAG_RAYS } else { key.spec.rays };
-        if self
-            .geodesic
-            .as_ref()
-            .is_some_and(|g| g.key == Some(key) && (g.shot_rays == key.spec.rays || coarse))
-        {
+        if self.key == Some(key) && (self.shot_rays == key.spec.rays || coarse) {
             return Ok(());
         }
-        let stage = self.geodesic.get_or_insert_with(GeodesicStage::default);
+        let stage = self;
         let rule =
             QuadratureRule::new(key.nodes).map_err(|e| GpuError::InvalidInput(e.to_string()))?;
         stage.key = Some(key);

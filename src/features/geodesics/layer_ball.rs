@@ -8,13 +8,13 @@
 //! pan never recomputes the ball. The ellipse is a CPU polyline (f64, from the F^{-1/2} the
 //! simulation computed for the ball's start directions) through the shared line pipeline.
 
-use super::colormap::linear_rgba;
-use super::layer::{Layer, LayerFrame, LayerSetup, Legend, LegendItem, SwatchShape};
-use super::lines::line_renderer;
-use super::pipeline::{InstancedQuads, QuadPipeline, ViewAndParams, attribute};
-use super::{FrameInfo, display_offset};
 use crate::gpu::geodesic_data::{BallStyle, GeodesicSegment, KAPPA_MAX};
 use crate::gpu::gpu_data::LineInstance;
+use crate::render::colormap::linear_rgba;
+use crate::render::layer::{Layer, LayerFrame, LayerSetup, Legend, LegendItem, SwatchShape};
+use crate::render::lines::line_renderer;
+use crate::render::pipeline::{InstancedQuads, QuadPipeline, ViewAndParams, attribute};
+use crate::render::{FrameInfo, display_offset};
 use crate::scene::{Camera, Scene};
 
 /// sRGB colour of the Fisher–Rao circle and its spokes.

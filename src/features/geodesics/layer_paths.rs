@@ -4,12 +4,14 @@
 //! geodesic. The paths come from the simulation's paths job (f64, off the frame loop,
 //! `jobs::paths`): the layer draws them once they are ready for the scene's key.
 
-use super::colormap::{linear_rgba, palette};
-use super::layer::{CanvasLabel, Layer, LayerFrame, LayerSetup, Legend, LegendItem, SwatchShape};
-use super::lines::JobLines;
-use super::{FrameInfo, display_offset};
+use crate::features::geodesics::job_paths::{PathKey, PathResult, PathSet};
 use crate::gpu::gpu_data::LineInstance;
-use crate::jobs::paths::{PathKey, PathResult, PathSet};
+use crate::render::colormap::{linear_rgba, palette};
+use crate::render::layer::{
+    CanvasLabel, Layer, LayerFrame, LayerSetup, Legend, LegendItem, SwatchShape,
+};
+use crate::render::lines::JobLines;
+use crate::render::{FrameInfo, display_offset};
 use crate::scene::{Camera, Scene};
 
 /// The shortest-path layer.
