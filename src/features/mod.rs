@@ -6,5 +6,8 @@
 //! stage, the renderer its layers and the window its panel, each naming only the files of its
 //! own level or below.
 
+pub mod convergence;
+pub mod estimates;
 pub mod geodesics;
 pub mod heatmap;
+pub mod race;

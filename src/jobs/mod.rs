@@ -20,11 +20,8 @@
 //! The jobs of a scene ([`SceneJobs`]) are owned by the simulation, which requests them from
 //! the scene every frame and hands the layers and panels what is ready.
 
-pub mod estimates;
 pub mod lab;
 pub mod policy_edges;
-pub mod policy_estimates;
-pub mod race;
 pub mod set;
 
 pub use set::SceneJobs;

@@ -4,13 +4,15 @@
 
 use std::sync::Arc;
 
-use super::estimates::{EstimateKey, ProbeEstimates, compute};
 use super::lab::{LabKey, lab_job};
 use super::policy_edges::{EdgeDistances, EdgeKey, edge_work};
-use super::policy_estimates::{PolicyEstimateKey, SampleEfficiency, sample_efficiency_work};
-use super::race::{RaceKey, RaceSet, compute_race};
 use super::{Job, JobMode};
+use crate::features::estimates::job::{EstimateKey, ProbeEstimates, compute};
+use crate::features::estimates::job_policy::{
+    PolicyEstimateKey, SampleEfficiency, sample_efficiency_work,
+};
 use crate::features::geodesics::job_paths::{PathKey, PathSet, compute_paths_until};
+use crate::features::race::job::{RaceKey, RaceSet, compute_race};
 use crate::kfac::lab::LabSnapshot;
 use crate::scene::{Scene, Tab};
 

@@ -17,9 +17,7 @@ pub mod arrows;
 pub mod axes;
 pub mod canvas;
 pub mod colormap;
-pub mod convergence;
 pub mod ellipses;
-pub mod estimates;
 pub mod layer;
 pub mod layer_cache;
 pub mod lines;
@@ -27,7 +25,6 @@ pub mod markers;
 pub mod outside;
 pub mod particle_draw;
 pub mod pipeline;
-pub mod race;
 pub mod trails;
 
 use crate::gpu::context::{GpuContext, GpuError};
@@ -131,7 +128,7 @@ struct Layers {
     /// First, over the cleared background: the grid, axes and glyphs stay readable on it.
     heatmap: crate::features::heatmap::layer::HeatmapLayer,
     /// The convergence map: in the heatmap's slot, opaque over it while enabled.
-    convergence: convergence::ConvergenceLayer,
+    convergence: crate::features::convergence::layer::ConvergenceLayer,
     axes: axes::AxesLayer,
     ellipses: ellipses::EllipseRenderer,
     trails: trails::Trails,
@@ -139,9 +136,9 @@ struct Layers {
     markers: markers::MarkerLayer,
     paths: crate::features::geodesics::layer_paths::PathsLayer,
     /// The optimizer race: polylines per optimizer and the start handle.
-    race: race::RaceLayer,
+    race: crate::features::race::layer::RaceLayer,
     geodesic_ball: crate::features::geodesics::layer_ball::GeodesicBallLayer,
-    estimates: estimates::EstimatesLayer,
+    estimates: crate::features::estimates::layer::EstimatesLayer,
 }
 
 impl Layers {
@@ -209,18 +206,18 @@ impl SceneRenderer {
             format,
             layers: Layers {
                 heatmap: crate::features::heatmap::layer::HeatmapLayer::new(&setup),
-                convergence: convergence::ConvergenceLayer::new(&setup),
+                convergence: crate::features::convergence::layer::ConvergenceLayer::new(&setup),
                 axes: axes::AxesLayer::new(&setup),
                 ellipses: ellipses::EllipseRenderer::new(&setup),
                 trails: trails::Trails::new(device, format),
                 arrows: arrows::ArrowRenderer::new(&setup, sim.probe_buffer()),
                 markers: markers::MarkerLayer::new(&setup),
                 paths: crate::features::geodesics::layer_paths::PathsLayer::new(&setup),
-                race: race::RaceLayer::new(&setup),
+                race: crate::features::race::layer::RaceLayer::new(&setup),
                 geodesic_ball: crate::features::geodesics::layer_ball::GeodesicBallLayer::new(
                     &setup,
                 ),
-                estimates: estimates::EstimatesLayer::new(&setup),
+                estimates: crate::features::estimates::layer::EstimatesLayer::new(&setup),
             },
             backdrop: layer_cache::LayerCache::backdrop(
                 device,
@@ -523,7 +520,7 @@ impl SceneRenderer {
     }
 
     /// The optimizer race drawn in the last frame, if any.
-    pub fn shown_race(&self) -> Option<&crate::jobs::race::RaceSet> {
+    pub fn shown_race(&self) -> Option<&crate::features::race::job::RaceSet> {
         self.layers.race.shown()
     }
 
@@ -573,7 +570,10 @@ impl SceneRenderer {
                 color_by_speed: (scene.flow.color == ParticleColor::Speed) as u32,
                 log_speed_min: particle_draw::LOG_SPEED_RANGE.0,
                 log_speed_max: particle_draw::LOG_SPEED_RANGE.1,
-                empirical_color: linear_rgba(estimates::colors::EMPIRICAL, 0.85),
+                empirical_color: linear_rgba(
+                    crate::features::estimates::layer::colors::EMPIRICAL,
+                    0.85,
+                ),
                 crash_color: linear_rgba(palette::CRASH, 1.0),
             },
         );

@@ -213,7 +213,7 @@ impl Layer for Trails {
                     // policy plane has no EF: it runs both flows).
                     if scene.flow.mode == crate::scene::FlowMode::NaturalVsEmpirical && !policy {
                         LegendItem::Swatch {
-                            color: super::estimates::colors::EMPIRICAL,
+                            color: crate::features::estimates::layer::colors::EMPIRICAL,
                             shape: SwatchShape::Dot,
                             label: "particles on −EF⁻¹∇L (EF)".into(),
                         }

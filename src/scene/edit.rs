@@ -333,7 +333,7 @@ impl Scene {
     /// A canvas point an edit may set (the race's start): on the mixture clamped to the
     /// slice's domain ([`clamp_coords`]); on the policy plane anywhere within the world's
     /// limits (a start outside the triangle runs no race). None when a coordinate is NaN.
-    fn clamp_point(&self, p: [f64; 2]) -> Option<[f64; 2]> {
+    pub(crate) fn clamp_point(&self, p: [f64; 2]) -> Option<[f64; 2]> {
         match self.system {
             None => clamp_coords(&self.slice, p),
             Some(_) => p
@@ -437,92 +437,14 @@ impl Scene {
             SceneEdit::SetLayers(layers) => self.layers = layers,
             SceneEdit::SetHeatmap(heatmap) => self.heatmap = heatmap,
             SceneEdit::SetGeodesics(g) => self.geodesics = g.clamped(&self.geodesics),
-            SceneEdit::SetRace(race) => {
-                let current = self.race;
-                let mut lr = race.lr;
-                for o in crate::math::optimize::Optimizer::MIXTURE {
-                    let v = lr.get_mut(o);
-                    *v = clamp_f64(*v, LR_RANGE, current.lr.get(o));
-                }
-                let h = race.hyper;
-                let unit = (0.0, 0.9999);
-                let hyper = Hyperparameters {
-                    momentum: clamp_f64(h.momentum, unit, current.hyper.momentum),
-                    beta1: clamp_f64(h.beta1, unit, current.hyper.beta1),
-                    beta2: clamp_f64(h.beta2, unit, current.hyper.beta2),
-                    eps: clamp_f64(h.eps, (1e-12, 1.0), current.hyper.eps),
-                    damping: clamp_f64(h.damping, DAMPING_RANGE, current.hyper.damping),
-                    samples: h.samples.clamp(SAMPLES_RANGE.0, SAMPLES_RANGE.1),
-                    seed: h.seed,
-                    horizon: h
-                        .horizon
-                        .clamp(1, crate::math::policy::sampling::MAX_HORIZON),
-                };
-                // The rollouts' draw budget: N·(H + 2) ≤ MAX_DRAWS (pg-mc and npg-mc).
-                let most = crate::math::policy::sampling::MAX_DRAWS / (hyper.horizon as u64 + 2);
-                let hyper = Hyperparameters {
-                    samples: hyper.samples.min(most as u32),
-                    ..hyper
-                };
-                let start = match race.start {
-                    None => None,
-                    Some(p) => self.clamp_point(p).or(current.start),
-                };
-                let mut policy_lr = race.policy_lr;
-                for o in crate::math::optimize::Optimizer::POLICY {
-                    let v = policy_lr.get_mut(o);
-                    *v = clamp_f64(*v, LR_RANGE, current.policy_lr.get(o));
-                }
-                self.race = Race {
-                    start,
-                    steps: race.steps.clamp(RACE_STEPS_RANGE.0, RACE_STEPS_RANGE.1),
-                    lr,
-                    hyper,
-                    policy_lr,
-                    ring_starts: race
-                        .ring_starts
-                        .clamp(RING_STARTS_RANGE.0, RING_STARTS_RANGE.1),
-                    ring_radius: clamp_f64(
-                        race.ring_radius,
-                        RING_RADIUS_RANGE,
-                        current.ring_radius,
-                    ),
-                    ..race
-                };
-            }
+            SceneEdit::SetRace(race) => self.race = race.clamped(self),
+            SceneEdit::SetEstimates(e) => self.estimates = e.clamped(),
+            SceneEdit::SetConvergence(c) => self.convergence = c.clamped(&self.convergence),
             SceneEdit::SetRaceStart(None) => self.race.start = None,
             SceneEdit::SetRaceStart(Some(p)) => {
                 if let Some(p) = self.clamp_point(p) {
                     self.race.start = Some(p);
                 }
-            }
-            SceneEdit::SetEstimates(e) => {
-                self.estimates = Estimates {
-                    samples: e.samples.clamp(SAMPLES_RANGE.0, SAMPLES_RANGE.1),
-                    ..e
-                }
-            }
-            SceneEdit::SetConvergence(c) => {
-                let current = self.convergence;
-                self.convergence = Convergence {
-                    lr_gd: clamp_f64(c.lr_gd, LR_RANGE, current.lr_gd),
-                    lr_ngd: clamp_f64(c.lr_ngd, LR_RANGE, current.lr_ngd),
-                    policy_lr_gd: clamp_f64(c.policy_lr_gd, LR_RANGE, current.policy_lr_gd),
-                    policy_lr_npg: clamp_f64(c.policy_lr_npg, LR_RANGE, current.policy_lr_npg),
-                    max_steps: c
-                        .max_steps
-                        .clamp(CONVERGENCE_STEPS_RANGE.0, CONVERGENCE_STEPS_RANGE.1),
-                    threshold: clamp_f64(
-                        c.threshold,
-                        CONVERGENCE_THRESHOLD_RANGE,
-                        current.threshold,
-                    ),
-                    side: c
-                        .side
-                        .clamp(CONVERGENCE_SIDE_RANGE.0, CONVERGENCE_SIDE_RANGE.1),
-                    steps_per_frame: c.steps_per_frame.clamp(1, 1000),
-                    ..c
-                };
             }
             SceneEdit::SetTab(tab) => self.tab = tab,
             SceneEdit::SetKfacLab(lab) => {

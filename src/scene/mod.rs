@@ -22,8 +22,16 @@ mod settings;
 #[cfg(test)]
 mod tests;
 
+pub use crate::features::convergence::settings::{
+    CONVERGENCE_SIDE_RANGE, CONVERGENCE_STEPS_RANGE, CONVERGENCE_THRESHOLD_RANGE, Convergence,
+    ConvergenceView,
+};
+pub use crate::features::estimates::settings::{EllipseSource, Estimates};
 pub use crate::features::geodesics::settings::{BALL_RADIUS_RANGE, BALL_RAYS_RANGE, Geodesics};
 pub use crate::features::heatmap::settings::Heatmap;
+pub use crate::features::race::settings::{
+    PolicyPer, PolicyRates, RACE_STEPS_RANGE, RING_RADIUS_RANGE, RING_STARTS_RANGE, Race,
+};
 pub use camera::*;
 pub use edit::*;
 pub use family::*;
@@ -35,7 +43,7 @@ use file::SceneFile;
 use serde::{Deserialize, Serialize};
 
 use crate::kfac::lab::KfacLab;
-use crate::math::optimize::{Hyperparameters, PerOptimizer};
+
 use crate::math::policy::System;
 use crate::math::quadrature::{DEFAULT_NODES_F32, MAX_NODES, MIN_NODES};
 use crate::math::{Metric, Model, Param, Slice};

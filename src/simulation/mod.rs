@@ -27,15 +27,14 @@
 //! (`layout.rs`), the particles (`particles.rs`), the geodesic ball (`ball.rs`) and the
 //! convergence map (`convergence.rs`).
 
-mod convergence;
 mod drag_field;
 mod family;
 mod field;
 mod layout;
 mod particles;
 
+pub use crate::features::convergence::stage::convergence_spec;
 pub use crate::features::geodesics::stage_ball::{BallKey, BallView, DRAG_RAYS, ball_key};
-pub use convergence::*;
 pub use drag_field::{COARSE_CELLS, coarse_factor};
 pub use family::*;
 pub use field::*;
@@ -46,11 +45,12 @@ use crate::features::geodesics::stage_ball::GeodesicStage;
 use drag_field::CoarseField;
 use field::{FieldKey, GeneralStage, PolicyStage, ProbeKey};
 
-use crate::compute::convergence::{ConvergenceMap, ConvergenceStage, MapSpec};
+use crate::compute::convergence::ConvergenceMap;
 use crate::compute::fim_field::{FieldData, FieldMode, FimFieldPipeline, grid_params};
 use crate::compute::general::{GeneralData, GeneralPipeline};
 use crate::compute::particles::{ParticleData, ParticlePipeline};
 use crate::compute::policy::{PolicyData, PolicyParams, PolicyPipeline};
+use crate::features::convergence::stage::MapStage;
 use crate::gpu::context::{GpuContext, GpuError};
 use crate::gpu::general_data::{GeneralGridParams, general_grid_params};
 use crate::gpu::geodesic_data::{
@@ -86,7 +86,7 @@ pub struct Simulation {
     default_particles: u32,
     geodesic: GeodesicStage,
     /// The convergence map (pipeline compiled on first use).
-    convergence: Option<ConvergenceStage>,
+    convergence: MapStage,
     /// The CPU work off the frame loop (race, paths, estimates, the K-FAC lab).
     jobs: SceneJobs,
 }
@@ -123,7 +123,7 @@ impl Simulation {
             particles: None,
             default_particles: default_particle_count(ctx.info.device_type),
             geodesic: GeodesicStage::default(),
-            convergence: None,
+            convergence: MapStage::default(),
             jobs: SceneJobs::new(JobMode::Background),
         })
     }
@@ -229,6 +229,30 @@ impl Simulation {
     /// off, there is no probe, or the probe could not start one).
     pub fn geodesic_ball(&self, scene: &Scene) -> Option<BallView<'_>> {
         self.geodesic.ball(scene)
+    }
+
+    /// The convergence map's frame share: (re)starts it when the scene's model, slice,
+    /// settings or the `visible` rectangle (its min and max corners) changed, then dispatches
+    /// one chunk (or, in deterministic mode, runs it to the end). Nothing when the map is off.
+    pub fn update_convergence(
+        &mut self,
+        ctx: &GpuContext,
+        encoder: &mut wgpu::CommandEncoder,
+        scene: &Scene,
+        visible: ([f64; 2], [f64; 2]),
+    ) -> Result<(), GpuError> {
+        let mode = self.jobs.mode();
+        self.convergence.update(ctx, encoder, scene, visible, mode)
+    }
+
+    /// The current convergence map, if one was started.
+    pub fn convergence_map(&self) -> Option<&ConvergenceMap> {
+        self.convergence.map()
+    }
+
+    /// Starts the convergence map again on the next frame (the panel's restart button).
+    pub fn restart_convergence(&mut self) {
+        self.convergence.restart();
     }
 
     /// The background jobs and their latest results.

@@ -40,7 +40,7 @@ pub(super) fn show(
             (Drag::Twin, scene.twin()),
             (
                 Drag::RaceStart,
-                crate::jobs::race::RaceKey::for_scene(scene).map(|k| k.start),
+                crate::features::race::job::RaceKey::for_scene(scene).map(|k| k.start),
             ),
         ]
         .into_iter()

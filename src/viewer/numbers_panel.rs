@@ -42,7 +42,7 @@ pub(crate) fn short(v: f64) -> String {
 }
 
 /// The panels' numbers font.
-pub(super) fn mono(text: impl Into<String>) -> RichText {
+pub(crate) fn mono(text: impl Into<String>) -> RichText {
     RichText::new(text).font(FontId::monospace(11.5))
 }
 

@@ -5,9 +5,7 @@ use egui::{Color32, RichText};
 
 use super::command::{Command, edit_copy};
 use super::ui_state::{FrameContext, UiState};
-use super::{
-    convergence_panel, estimates_panel, flow_panel, model_panel, numbers_panel, race_panel,
-};
+use super::{flow_panel, model_panel, numbers_panel};
 use crate::scene::{ELLIPSE_SCALE_RANGE, MAX_GRID, MIN_GRID, NODE_CHOICES, Scene, SceneEdit};
 
 /// The side panel's sections, top to bottom, with a separator between each two.
@@ -36,15 +34,17 @@ pub(super) fn show(
     }
     if scene.offers(Feature::ConvergenceMap) {
         ui.separator();
-        out.extend(convergence_panel::show(ui, scene));
+        out.extend(crate::features::convergence::panel::show(ui, scene));
     }
     if scene.offers(Feature::Race) {
         ui.separator();
-        out.extend(race_panel::show(ui, scene));
+        out.extend(crate::features::race::panel::show(ui, scene));
     }
     if scene.family() == crate::scene::Family::Policy {
         ui.separator();
-        out.extend(super::sample_efficiency_panel::show(ui, scene, frame.jobs));
+        out.extend(crate::features::estimates::panel_policy::show(
+            ui, scene, frame.jobs,
+        ));
     }
 
     ui.separator();
@@ -55,7 +55,9 @@ pub(super) fn show(
 
     ui.separator();
     if scene.offers(Feature::Estimates) {
-        out.extend(estimates_panel::show(ui, scene, frame.jobs));
+        out.extend(crate::features::estimates::panel::show(
+            ui, scene, frame.jobs,
+        ));
     }
     out.extend(match &scene.system {
         Some(system) => super::policy_panel::numbers(ui, scene, system, frame.jobs),

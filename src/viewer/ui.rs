@@ -6,7 +6,8 @@
 //! the kittest tests drive it without a window.
 
 use super::kfac_tab::KfacTab;
-use super::{canvas, density_strip, help, keys, notices, race_panel, side_panel};
+use super::{canvas, density_strip, help, keys, notices, side_panel};
+use crate::features::race::panel as race_panel;
 use crate::scene::{Scene, SceneEdit, Tab};
 
 pub use super::canvas::target_for_twin;

@@ -11,11 +11,11 @@
 use crate::common;
 use crate::common::pixels::{is_color, keep};
 
+use fisherflow::features::estimates::job::{EstimateKey, compute};
+use fisherflow::features::estimates::layer::{ESTIMATES, F_RADIUS_PT, Which};
 use fisherflow::frame::FrameRenderer;
 use fisherflow::gpu::context::GpuContext;
-use fisherflow::jobs::estimates::{EstimateKey, compute};
 use fisherflow::render::canvas::Image;
-use fisherflow::render::estimates::{ESTIMATES, F_RADIUS_PT, Which};
 use fisherflow::render::layer::LegendItem;
 use fisherflow::scene::{Camera, EllipseSource, Layers, Scene};
 

@@ -268,7 +268,7 @@ fn the_pendulum_scenario_loads_on_the_policy_plane() {
     let scenario = Scenario::parse(&std::fs::read_to_string(path).unwrap()).unwrap();
     let (first, last) = (scenario.scene_at(0.0), scenario.scene_at(scenario.duration));
     assert_eq!(first.family(), fisherflow::scene::Family::Policy);
-    let key = |s: &Scene| fisherflow::jobs::race::RaceKey::for_scene(s).expect("a race");
+    let key = |s: &Scene| fisherflow::features::race::job::RaceKey::for_scene(s).expect("a race");
     assert_ne!(key(&first).start, key(&last).start);
     for s in [&first, &last] {
         assert!(s.inside_model(s.probe.unwrap()).is_some());

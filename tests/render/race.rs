@@ -7,9 +7,9 @@
 use crate::common;
 use crate::common::pixels::{count, count_near};
 
+use fisherflow::features::race::job::{RaceKey, color};
 use fisherflow::frame::FrameRenderer;
 use fisherflow::frame::overlay::world_to_screen;
-use fisherflow::jobs::race::{RaceKey, color};
 use fisherflow::math::QuadratureRule;
 use fisherflow::math::family::MixturePlane;
 use fisherflow::math::general::DEFAULT_NODES_GENERAL;

@@ -6,10 +6,10 @@
 use egui::vec2;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use fisherflow::features::estimates::panel as estimates_panel;
 use fisherflow::frame::overlay::setup_egui;
 use fisherflow::jobs::SceneJobs;
 use fisherflow::scene::{EllipseSource, Scene, SceneEdit};
-use fisherflow::viewer::estimates_panel;
 use fisherflow::viewer::ui::Command;
 
 use crate::test_jobs;

@@ -7,11 +7,11 @@
 use egui::RichText;
 use egui_plot::{Legend, Line, Plot};
 
-use super::command::Command;
 use crate::frame::overlay::color;
 use crate::jobs::SceneJobs;
 use crate::render::colormap::palette;
 use crate::scene::{Scene, SceneEdit};
+use crate::viewer::command::Command;
 
 /// The plot's line colours (sRGB): the gradient with the baseline in the natural cyan's
 /// family, without it in the Euclidean red's, the Fisher estimate in the EF orange.
@@ -44,13 +44,14 @@ pub fn show(ui: &mut egui::Ui, scene: &Scene, jobs: &SceneJobs) -> Vec<Command> 
         return out;
     };
     let log = |v: f64| v.max(1e-300).log10();
-    let series = |f: fn(&crate::jobs::policy_estimates::SampleRow) -> f64| -> Vec<[f64; 2]> {
-        curve
-            .rows
-            .iter()
-            .map(|r| [log(r.rollouts as f64), log(f(r))])
-            .collect()
-    };
+    let series =
+        |f: fn(&crate::features::estimates::job_policy::SampleRow) -> f64| -> Vec<[f64; 2]> {
+            curve
+                .rows
+                .iter()
+                .map(|r| [log(r.rollouts as f64), log(f(r))])
+                .collect()
+        };
     // 1/√N through the first baseline point.
     let anchor = curve.rows[0];
     let guide: Vec<[f64; 2]> = curve

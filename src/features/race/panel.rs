@@ -14,16 +14,16 @@
 use egui::{RichText, Sense, vec2};
 use egui_plot::{Legend, Line, Plot};
 
-use super::command::Command;
+use crate::features::race::job::{self as race, RaceKey};
 use crate::frame::overlay::color;
 use crate::jobs::SceneJobs;
-use crate::jobs::race::{self, RaceKey};
 use crate::math::loss::shown_divergence;
 use crate::math::optimize::{Optimizer, Run, Stop};
 use crate::scene::{
     DAMPING_RANGE, LR_RANGE, RACE_STEPS_RANGE, RING_RADIUS_RANGE, RING_STARTS_RANGE, Race,
     SAMPLES_RANGE, Scene, SceneEdit,
 };
+use crate::viewer::command::Command;
 
 /// The loss threshold of the table's "steps to" column.
 pub const CONVERGED: f64 = 1e-6;

@@ -5,13 +5,13 @@
 //! breakdown cells neutral greys; running cells dark hatching. In the split view gd fills the
 //! left half of the canvas and ngd the right half, over the same view, each half labelled.
 
-use super::FrameInfo;
-use super::layer::{
+use crate::gpu::convergence_data::Status;
+use crate::render::FrameInfo;
+use crate::render::layer::{
     CanvasLabel, Layer, LayerFrame, LayerSetup, Legend, LegendItem, Placement, SwatchShape,
 };
-use super::layer_cache::BackdropVersion;
-use super::pipeline::{QuadPipeline, new_params_buffer, view_params_records_layout};
-use crate::gpu::convergence_data::Status;
+use crate::render::layer_cache::BackdropVersion;
+use crate::render::pipeline::{QuadPipeline, new_params_buffer, view_params_records_layout};
 use crate::scene::{ConvergenceView, Scene};
 
 /// Must match `ConvergenceDrawParams` in `shaders/convergence_draw.wgsl`.

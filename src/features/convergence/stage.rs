@@ -1,7 +1,11 @@
-//! The convergence map's frame share: its spec from the scene and view, and the chunk a frame
+//! The convergence map's stage: its spec from the scene and view, and the chunk a frame
 //! dispatches.
 
-use super::*;
+use crate::compute::convergence::{ConvergenceMap, ConvergenceStage, MapSpec};
+use crate::gpu::context::{GpuContext, GpuError};
+use crate::jobs::JobMode;
+use crate::scene::Scene;
+use crate::simulation::{general_nodes, stages_for};
 
 /// The convergence map of `scene` over [`view_min`, `view_max`]: its convergence settings, the model
 /// as base and target, the general kernel's node count.
@@ -36,36 +40,41 @@ pub fn convergence_spec(scene: &Scene, view_min: [f64; 2], view_max: [f64; 2]) -
     }
 }
 
-impl Simulation {
+/// The convergence map's stage: the map under way (its pipeline compiled on first use).
+#[derive(Default)]
+pub struct MapStage {
+    stage: Option<ConvergenceStage>,
+}
+
+impl MapStage {
     /// The convergence map's frame share: (re)starts it when the scene's model, slice,
     /// settings or the `visible` rectangle (its min and max corners) changed, then dispatches
     /// one chunk (or, in deterministic mode, runs it to the end). Nothing when the map is off.
-    pub fn update_convergence(
+    pub fn update(
         &mut self,
         ctx: &GpuContext,
         encoder: &mut wgpu::CommandEncoder,
         scene: &Scene,
         visible: ([f64; 2], [f64; 2]),
+        mode: JobMode,
     ) -> Result<(), GpuError> {
         let (view_min, view_max) = visible;
         if !scene.convergence.enabled {
             return Ok(());
         }
         if !scene.offers(crate::scene::Feature::ConvergenceMap) {
-            self.restart_convergence();
+            self.restart();
             return Ok(());
         }
         if scene.system.is_none() && scene.model.validate_for(&scene.slice).is_err() {
             // No map for a model outside its slice's domain; an older one must not be drawn.
-            self.restart_convergence();
+            self.restart();
             return Ok(());
         }
-        let stage = self
-            .convergence
-            .get_or_insert_with(|| ConvergenceStage::new(ctx));
+        let stage = self.stage.get_or_insert_with(|| ConvergenceStage::new(ctx));
         let shader = stages_for(scene).map_shader();
         stage.ensure(ctx, convergence_spec(scene, view_min, view_max), shader)?;
-        if self.jobs.mode() == JobMode::Deterministic {
+        if mode == JobMode::Deterministic {
             stage.run_to_completion(ctx)?;
         } else {
             stage.advance(ctx, encoder);
@@ -74,13 +83,13 @@ impl Simulation {
     }
 
     /// The current convergence map, if one was started.
-    pub fn convergence_map(&self) -> Option<&ConvergenceMap> {
-        self.convergence.as_ref()?.map()
+    pub fn map(&self) -> Option<&ConvergenceMap> {
+        self.stage.as_ref()?.map()
     }
 
     /// Starts the convergence map again on the next frame (the panel's restart button).
-    pub fn restart_convergence(&mut self) {
-        if let Some(stage) = &mut self.convergence {
+    pub fn restart(&mut self) {
+        if let Some(stage) = &mut self.stage {
             stage.restart();
         }
     }

@@ -11,13 +11,13 @@
 //! from a couple of samples, anything on the seed's diagonal) is a long dashed ellipse, never
 //! NaN.
 
-use super::colormap::linear_rgba;
-use super::layer::{Layer, LayerFrame, LayerSetup, Legend, LegendItem, SwatchShape};
-use super::lines::JobLines;
-use super::{FrameInfo, display_offset};
+use crate::features::estimates::job::{EstimateKey, ProbeEstimates};
 use crate::gpu::gpu_data::LineInstance;
-use crate::jobs::estimates::{EstimateKey, ProbeEstimates};
 use crate::math::Sym2;
+use crate::render::colormap::linear_rgba;
+use crate::render::layer::{Layer, LayerFrame, LayerSetup, Legend, LegendItem, SwatchShape};
+use crate::render::lines::JobLines;
+use crate::render::{FrameInfo, display_offset};
 use crate::scene::{Camera, Scene};
 
 /// sRGB colours of the four estimates: F cyan (as the natural flow), EF orange (as the EF

@@ -4,11 +4,11 @@
 //! one [`SceneEdit::SetConvergence`] when that changed; the simulation restarts the map
 //! whenever the settings, the model, the slice or the view change.
 
-use super::command::Command;
 use crate::scene::{
     CONVERGENCE_SIDE_RANGE, CONVERGENCE_STEPS_RANGE, CONVERGENCE_THRESHOLD_RANGE, ConvergenceView,
     LR_RANGE, Scene, SceneEdit,
 };
+use crate::viewer::command::Command;
 
 /// Lays out the section; returns the edit, if any.
 pub fn show(ui: &mut egui::Ui, scene: &Scene) -> Vec<Command> {

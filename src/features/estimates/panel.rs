@@ -14,14 +14,14 @@ use std::time::Duration;
 
 use egui::{Color32, RichText, Sense, vec2};
 
-use super::command::Command;
-use super::numbers_panel::mono;
+use crate::features::estimates::job::{EstimateKey, ProbeEstimates};
+use crate::features::estimates::layer::{ESTIMATES, Which};
 use crate::frame::overlay::color;
 use crate::jobs::SceneJobs;
-use crate::jobs::estimates::{EstimateKey, ProbeEstimates};
 use crate::math::Sym2;
-use crate::render::estimates::{ESTIMATES, Which};
 use crate::scene::{EllipseSource, SAMPLES_RANGE, Scene, SceneEdit};
+use crate::viewer::command::Command;
+use crate::viewer::numbers_panel::mono;
 
 /// A filled square of `hex` (sRGB), the ellipse's colour.
 fn swatch(ui: &mut egui::Ui, hex: u32) {

@@ -1,5 +1,5 @@
 //! The optimizer-race layer: per enabled optimizer a polyline through its iterates in its own
-//! colour ([`crate::jobs::race::RACE_COLORS`]) with a dot per step and a ringed end marker,
+//! colour ([`crate::features::race::job::RACE_COLORS`]) with a dot per step and a ringed end marker,
 //! and the race's start handle (a white ring, draggable in the viewer). The runs come from the
 //! simulation's race job (f64, off the frame loop; [`crate::jobs::SceneJobs::race_for`]): the
 //! layer draws what is ready, and while a new race is solved (the start being dragged) the
@@ -7,15 +7,15 @@
 
 use std::sync::Arc;
 
-use super::HANDLE_RADIUS_PT;
-use super::colormap::linear_rgba;
-use super::layer::{Layer, LayerFrame, LayerSetup, Legend, LegendItem, SwatchShape};
-use super::lines::line_renderer;
-use super::markers::marker_renderer;
-use super::pipeline::InstancedQuads;
-use super::{FrameInfo, display_offset};
+use crate::features::race::job::{RaceKey, RaceSet, color};
 use crate::gpu::gpu_data::{LineInstance, MarkerInstance};
-use crate::jobs::race::{RaceKey, RaceSet, color};
+use crate::render::HANDLE_RADIUS_PT;
+use crate::render::colormap::linear_rgba;
+use crate::render::layer::{Layer, LayerFrame, LayerSetup, Legend, LegendItem, SwatchShape};
+use crate::render::lines::line_renderer;
+use crate::render::markers::marker_renderer;
+use crate::render::pipeline::InstancedQuads;
+use crate::render::{FrameInfo, display_offset};
 use crate::scene::{Camera, Scene};
 
 /// The optimizer-race layer.
@@ -94,7 +94,7 @@ pub fn instances(
                 markers.push(MarkerInstance {
                     center: end,
                     size: [4.0 * w, 1.5 * w],
-                    fill: linear_rgba(super::colormap::palette::CRASH, 1.0),
+                    fill: linear_rgba(crate::render::colormap::palette::CRASH, 1.0),
                     ring: linear_rgba(c, 1.0),
                 });
             }
@@ -227,7 +227,7 @@ impl Layer for RaceLayer {
                         .map(|s| s.crashed)
                         .sum();
                     items.push(LegendItem::Swatch {
-                        color: super::colormap::palette::CRASH,
+                        color: crate::render::colormap::palette::CRASH,
                         shape: SwatchShape::Dot,
                         label: format!("ring of {} starts: {crashed} runs crashed", set.ring.len()),
                     });
