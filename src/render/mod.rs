@@ -23,9 +23,7 @@ pub mod layer_cache;
 pub mod lines;
 pub mod markers;
 pub mod outside;
-pub mod particle_draw;
 pub mod pipeline;
-pub mod trails;
 
 use crate::gpu::context::{GpuContext, GpuError};
 use crate::gpu::gpu_data::{ParticleStyle, ViewParams};
@@ -80,7 +78,7 @@ pub struct SceneRenderer {
     layers: Layers,
     /// The backdrop layers over the background, reused while their versions hold.
     backdrop: layer_cache::LayerCache<BackdropKey>,
-    particle_renderer: particle_draw::ParticleRenderer,
+    particle_renderer: crate::features::flow::layer_particles::ParticleRenderer,
     trail_key: Option<TrailKey>,
 }
 
@@ -131,7 +129,7 @@ struct Layers {
     convergence: crate::features::convergence::layer::ConvergenceLayer,
     axes: axes::AxesLayer,
     ellipses: ellipses::EllipseRenderer,
-    trails: trails::Trails,
+    trails: crate::features::flow::layer_trails::Trails,
     arrows: arrows::ArrowRenderer,
     markers: markers::MarkerLayer,
     paths: crate::features::geodesics::layer_paths::PathsLayer,
@@ -209,7 +207,7 @@ impl SceneRenderer {
                 convergence: crate::features::convergence::layer::ConvergenceLayer::new(&setup),
                 axes: axes::AxesLayer::new(&setup),
                 ellipses: ellipses::EllipseRenderer::new(&setup),
-                trails: trails::Trails::new(device, format),
+                trails: crate::features::flow::layer_trails::Trails::new(device, format),
                 arrows: arrows::ArrowRenderer::new(&setup, sim.probe_buffer()),
                 markers: markers::MarkerLayer::new(&setup),
                 paths: crate::features::geodesics::layer_paths::PathsLayer::new(&setup),
@@ -225,10 +223,10 @@ impl SceneRenderer {
                 format,
                 linear_rgba(palette::BACKGROUND, 1.0),
             ),
-            particle_renderer: particle_draw::ParticleRenderer::new(
+            particle_renderer: crate::features::flow::layer_particles::ParticleRenderer::new(
                 device,
                 &view_buffer,
-                trails::TRAIL_FORMAT,
+                crate::features::flow::layer_trails::TRAIL_FORMAT,
             ),
             trail_key: None,
             probe_bound: sim.probe_generation(),
@@ -568,8 +566,8 @@ impl SceneRenderer {
                 euclid_color: linear_rgba(palette::EUCLID, 0.55),
                 radius_px: 1.2 * px_per_point,
                 color_by_speed: (scene.flow.color == ParticleColor::Speed) as u32,
-                log_speed_min: particle_draw::LOG_SPEED_RANGE.0,
-                log_speed_max: particle_draw::LOG_SPEED_RANGE.1,
+                log_speed_min: crate::features::flow::layer_particles::LOG_SPEED_RANGE.0,
+                log_speed_max: crate::features::flow::layer_particles::LOG_SPEED_RANGE.1,
                 empirical_color: linear_rgba(
                     crate::features::estimates::layer::colors::EMPIRICAL,
                     0.85,

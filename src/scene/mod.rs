@@ -27,6 +27,10 @@ pub use crate::features::convergence::settings::{
     ConvergenceView,
 };
 pub use crate::features::estimates::settings::{EllipseSource, Estimates};
+pub use crate::features::flow::settings::{
+    DT_RANGE, FADE_RANGE, Flow, FlowMode, Integrator, PARTICLE_RANGE, ParticleColor,
+    SPEED_CAP_RANGE, STEPS_PER_FRAME_RANGE,
+};
 pub use crate::features::geodesics::settings::{BALL_RADIUS_RANGE, BALL_RAYS_RANGE, Geodesics};
 pub use crate::features::heatmap::settings::Heatmap;
 pub use crate::features::race::settings::{
@@ -58,14 +62,6 @@ pub const MAX_GRID: u32 = 2048;
 pub const DAMPING_RANGE: (f64, f64) = (0.0, 10.0);
 /// Ellipse display scale the UI offers.
 pub const ELLIPSE_SCALE_RANGE: (f64, f64) = (0.1, 4.0);
-/// Flow time step the UI offers.
-pub const DT_RANGE: (f64, f64) = (0.001, 1.0);
-/// Integration steps per frame the UI offers.
-pub const STEPS_PER_FRAME_RANGE: (u32, u32) = (1, 16);
-/// Fisher–Rao speed cap the UI offers.
-pub const SPEED_CAP_RANGE: (f64, f64) = (0.05, 50.0);
-/// Trail fade per frame the UI offers (1 = no trails).
-pub const FADE_RANGE: (f64, f64) = (0.005, 1.0);
 /// Quadrature node counts the UI's menu offers (any even count in MIN_NODES..=MAX_NODES is
 /// valid; these are the useful ones).
 pub const NODE_CHOICES: [u32; 6] = [16, 32, 48, 64, 96, 128];
@@ -278,35 +274,8 @@ impl Scene {
                 ),
             );
         }
-        let f = &self.flow;
-        if f.particles
-            .is_some_and(|n| !(PARTICLE_RANGE.0..=PARTICLE_RANGE.1).contains(&n))
-        {
-            return err(
-                "flow.particles",
-                format!("must be from {} to {}", PARTICLE_RANGE.0, PARTICLE_RANGE.1),
-            );
-        }
-        if !(f.dt.is_finite() && f.dt > 0.0 && f.dt <= 10.0) {
-            return err("flow.dt", format!("must be in (0, 10], got {}", f.dt));
-        }
-        if !(1..=64).contains(&f.steps_per_frame) {
-            return err(
-                "flow.steps_per_frame",
-                format!("must be from 1 to 64, got {}", f.steps_per_frame),
-            );
-        }
-        if !(f.speed_cap.is_finite() && f.speed_cap > 0.0) {
-            return err(
-                "flow.speed_cap",
-                format!("must be a positive number, got {}", f.speed_cap),
-            );
-        }
-        if f.max_age == 0 {
-            return err("flow.max_age", "must be at least 1".into());
-        }
-        if !(f.fade.is_finite() && f.fade > 0.0 && f.fade <= 1.0) {
-            return err("flow.fade", format!("must be in (0, 1], got {}", f.fade));
+        if let Err((field, message)) = self.flow.validate() {
+            return err(field, message);
         }
         let c = &self.camera;
         if !(finite2(c.center)

@@ -47,18 +47,6 @@ impl Default for Layers {
     }
 }
 
-pub use crate::gpu::gpu_data::{FlowMode, Integrator};
-
-/// How particles are coloured.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ParticleColor {
-    /// Cyan natural, red Euclidean.
-    Mode,
-    /// By Fisher–Rao speed √(θ̇ᵀFθ̇) on the colour map (log scale).
-    Speed,
-}
-
 /// Learning rates the UI offers (log slider).
 pub const LR_RANGE: (f64, f64) = (1e-4, 10.0);
 /// Range of the sample count N of the finite-sample estimates and of `mc-ngd`.
@@ -72,53 +60,4 @@ pub enum Tab {
     Geometry,
     /// The K-FAC lab: a small classifier's exact layer Fisher blocks against A ⊗ G.
     Kfac,
-}
-
-/// Smallest and largest particle counts the UI offers.
-pub const PARTICLE_RANGE: (u32, u32) = (1_000, 1 << 20);
-
-/// Flow mode settings.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Flow {
-    /// Particles are advected and drawn (Space toggles).
-    pub enabled: bool,
-    /// Natural, Euclidean or both.
-    pub mode: FlowMode,
-    /// Particle count; absent = chosen for the adapter (8k on a CPU adapter, 256k otherwise).
-    pub particles: Option<u32>,
-    /// Time step per integration step.
-    pub dt: f64,
-    /// Integration steps per frame.
-    pub steps_per_frame: u32,
-    /// RK4 or Euler.
-    pub integrator: Integrator,
-    /// Speed cap in Fisher–Rao units per unit time.
-    pub speed_cap: f64,
-    /// Mean particle lifetime in steps.
-    pub max_age: u32,
-    /// Trail fade per frame (1 = no trails).
-    pub fade: f64,
-    /// Colour by mode or by Fisher–Rao speed.
-    pub color: ParticleColor,
-    /// Seed of the deterministic spawn.
-    pub seed: u32,
-}
-
-impl Default for Flow {
-    fn default() -> Self {
-        Self {
-            enabled: false,
-            mode: FlowMode::Both,
-            particles: None,
-            dt: 0.05,
-            steps_per_frame: 1,
-            integrator: Integrator::Rk4,
-            speed_cap: 4.0,
-            max_age: 400,
-            fade: 0.08,
-            color: ParticleColor::Mode,
-            seed: 1,
-        }
-    }
 }

@@ -31,15 +31,17 @@ mod drag_field;
 mod family;
 mod field;
 mod layout;
-mod particles;
 
 pub use crate::features::convergence::stage::convergence_spec;
+pub use crate::features::flow::stage::{
+    CONVERGE_RADIUS_POLICY, CONVERGE_RADIUS_SIGMAS, ParticleKey, default_particle_count,
+    flow_params, flow_uses_general_kernel,
+};
 pub use crate::features::geodesics::stage_ball::{BallKey, BallView, DRAG_RAYS, ball_key};
 pub use drag_field::{COARSE_CELLS, coarse_factor};
 pub use family::*;
 pub use field::*;
 pub use layout::*;
-pub use particles::*;
 
 use crate::features::geodesics::stage_ball::GeodesicStage;
 use drag_field::CoarseField;
@@ -48,9 +50,9 @@ use field::{FieldKey, GeneralStage, PolicyStage, ProbeKey};
 use crate::compute::convergence::ConvergenceMap;
 use crate::compute::fim_field::{FieldData, FieldMode, FimFieldPipeline, grid_params};
 use crate::compute::general::{GeneralData, GeneralPipeline};
-use crate::compute::particles::{ParticleData, ParticlePipeline};
 use crate::compute::policy::{PolicyData, PolicyParams, PolicyPipeline};
 use crate::features::convergence::stage::MapStage;
+use crate::features::flow::stage::FlowStage;
 use crate::gpu::context::{GpuContext, GpuError};
 use crate::gpu::general_data::{GeneralGridParams, general_grid_params};
 use crate::gpu::geodesic_data::{
@@ -81,9 +83,7 @@ pub struct Simulation {
     general: Option<GeneralStage>,
     /// The policy plane's kernel (compiled on first use).
     policy: Option<PolicyStage>,
-    flow: ParticlePipeline,
-    particles: Option<(ParticleData, ParticleKey)>,
-    default_particles: u32,
+    flow: FlowStage,
     geodesic: GeodesicStage,
     /// The convergence map (pipeline compiled on first use).
     convergence: MapStage,
@@ -106,7 +106,7 @@ impl Simulation {
             .expect("the default node count is valid");
         let probe = FieldData::new(ctx, &fim, 1, &rule)?;
         Ok(Self {
-            flow: ParticlePipeline::new(&ctx.device),
+            flow: FlowStage::new(ctx),
             fim,
             rule,
             field: None,
@@ -120,8 +120,6 @@ impl Simulation {
             coarse_shown: false,
             general: None,
             policy: None,
-            particles: None,
-            default_particles: default_particle_count(ctx.info.device_type),
             geodesic: GeodesicStage::default(),
             convergence: MapStage::default(),
             jobs: SceneJobs::new(JobMode::Background),
@@ -255,6 +253,23 @@ impl Simulation {
         self.convergence.restart();
     }
 
+    /// Steps the flow's particles (spawning them when their key changed): the buffer to draw,
+    /// its count and key; None while the flow is off.
+    pub fn step_particles(
+        &mut self,
+        ctx: &GpuContext,
+        encoder: &mut wgpu::CommandEncoder,
+        scene: &Scene,
+        visible: ([f64; 2], [f64; 2]),
+    ) -> Result<Option<(&wgpu::Buffer, u32, ParticleKey)>, GpuError> {
+        self.flow.step(ctx, encoder, scene, visible)
+    }
+
+    /// The particle count the scene asks for, or the adapter's default.
+    pub fn particle_count(&self, scene: &Scene) -> u32 {
+        self.flow.particle_count(scene)
+    }
+
     /// The background jobs and their latest results.
     pub fn jobs(&self) -> &SceneJobs {
         &self.jobs
@@ -271,7 +286,7 @@ impl Simulation {
     /// carry, and a warm-up race could be drawn while the real one is computed).
     pub fn forget_warm_up(&mut self) {
         self.jobs = SceneJobs::new(self.jobs.mode());
-        self.particles = None;
+        self.flow.forget();
         self.restart_convergence();
     }
 

@@ -9,7 +9,6 @@ pub(crate) mod command;
 mod compositor;
 pub mod damage;
 mod density_strip;
-mod flow_panel;
 mod graphics;
 mod help;
 mod keys;

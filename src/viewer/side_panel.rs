@@ -5,7 +5,7 @@ use egui::{Color32, RichText};
 
 use super::command::{Command, edit_copy};
 use super::ui_state::{FrameContext, UiState};
-use super::{flow_panel, model_panel, numbers_panel};
+use super::{model_panel, numbers_panel};
 use crate::scene::{ELLIPSE_SCALE_RANGE, MAX_GRID, MIN_GRID, NODE_CHOICES, Scene, SceneEdit};
 
 /// The side panel's sections, top to bottom, with a separator between each two.
@@ -26,7 +26,7 @@ pub(super) fn show(
     use crate::scene::Feature;
     if scene.offers(Feature::Particles) {
         ui.separator();
-        out.extend(flow_panel::show(ui, scene, frame));
+        out.extend(crate::features::flow::panel::show(ui, scene, frame));
     }
     if scene.offers(Feature::GeodesicBall) {
         ui.separator();

@@ -299,8 +299,9 @@ fn check_attributes(
 
 #[test]
 fn vertex_attributes_match_the_wgsl_layouts() {
+    use fisherflow::features::flow::layer_particles as particle_draw;
     use fisherflow::gpu::gpu_data::*;
-    use fisherflow::render::{ellipses, lines, markers, particle_draw};
+    use fisherflow::render::{ellipses, lines, markers};
     /// (shader, attribute table, the WGSL struct the buffer holds, Rust stride).
     type Case<'a> = (
         &'a str,

@@ -2,11 +2,13 @@
 //! particles, composited over the scene. Cleared whenever what it shows stops matching the
 //! view (camera, canvas size or particle set changed).
 
-use super::FrameInfo;
-use super::layer::{Layer, LayerFrame, Legend, LegendItem, SwatchShape};
-use super::pipeline::{color_pass, new_params_buffer, params_entry, unfiltered_texture_entry};
 use crate::gpu::gpu_data::TrailParams;
 use crate::gpu::shader;
+use crate::render::FrameInfo;
+use crate::render::layer::{Layer, LayerFrame, Legend, LegendItem, SwatchShape};
+use crate::render::pipeline::{
+    color_pass, new_params_buffer, params_entry, unfiltered_texture_entry,
+};
 use crate::scene::{ParticleColor, Scene};
 
 /// Format of the accumulation texture: float, so repeated fading decays to zero instead of
@@ -115,7 +117,8 @@ impl Trails {
             return false;
         }
         let usage = wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::TEXTURE_BINDING;
-        let texture = super::canvas::texture_2d(device, size, TRAIL_FORMAT, usage, &[], "trails");
+        let texture =
+            crate::render::canvas::texture_2d(device, size, TRAIL_FORMAT, usage, &[], "trails");
         let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
         let group = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("trails bind group"),
@@ -187,8 +190,8 @@ impl Layer for Trails {
     }
 
     fn legend(&self, scene: &Scene, info: &FrameInfo) -> Option<Legend> {
-        use super::colormap::palette;
-        use super::particle_draw::LOG_SPEED_RANGE;
+        use super::layer_particles::LOG_SPEED_RANGE;
+        use crate::render::colormap::palette;
         if info.particles == 0 {
             return None;
         }

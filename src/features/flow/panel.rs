@@ -1,15 +1,15 @@
 //! The side panel's "Flow" section: whether the particles run, their mode, count, step, speed
 //! cap, trail, integrator, colour and seed.
 
-use super::command::Command;
-use super::ui_state::FrameContext;
 use crate::scene::{
     DT_RANGE, FADE_RANGE, FlowMode, Integrator, PARTICLE_RANGE, ParticleColor, SPEED_CAP_RANGE,
     STEPS_PER_FRAME_RANGE, Scene, SceneEdit,
 };
+use crate::viewer::command::Command;
+use crate::viewer::ui_state::FrameContext;
 
 /// The "Flow" section; each field the widgets changed becomes one edit.
-pub(super) fn show(ui: &mut egui::Ui, scene: &Scene, frame: &FrameContext<'_>) -> Vec<Command> {
+pub fn show(ui: &mut egui::Ui, scene: &Scene, frame: &FrameContext<'_>) -> Vec<Command> {
     let mut out = Vec::new();
     // The widgets edit a copy; each field they changed becomes one edit below.
     let before = scene.flow;

@@ -1,8 +1,8 @@
 //! Flow particles as streaks (`shaders/particle_draw.wgsl`), instanced straight from the
 //! particle state buffer.
 
-use super::pipeline::{QuadPipeline, ViewAndParams, attribute};
 use crate::gpu::gpu_data::{Particle, ParticleStyle};
+use crate::render::pipeline::{QuadPipeline, ViewAndParams, attribute};
 
 /// Range of the speed colour map, log10 of Fisher–Rao speed.
 pub const LOG_SPEED_RANGE: (f32, f32) = (-2.0, 1.0);

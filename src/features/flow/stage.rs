@@ -1,7 +1,12 @@
 //! The flow's particles: the key that respawns them, the default count per adapter, the
 //! velocity field's parameters and the per-frame step.
 
-use super::*;
+use crate::compute::particles::{ParticleData, ParticlePipeline};
+use crate::gpu::context::{GpuContext, GpuError};
+use crate::gpu::gpu_data::FlowParams;
+use crate::math::QuadratureRule;
+use crate::scene::Scene;
+use crate::simulation::{general_nodes, stages_for, uses_seed_kernel};
 
 /// What a particle set was spawned with; a change respawns every particle.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -66,12 +71,34 @@ pub fn flow_params(scene: &Scene, view_min: [f64; 2], view_max: [f64; 2]) -> Flo
     }
 }
 
-impl Simulation {
+/// The flow's stage: the particle pipeline, the particles of the current key, and the
+/// adapter's default count.
+pub struct FlowStage {
+    pipeline: ParticlePipeline,
+    particles: Option<(ParticleData, ParticleKey)>,
+    default_particles: u32,
+}
+
+impl FlowStage {
+    /// Builds the particle pipeline; no particles until the flow runs.
+    pub fn new(ctx: &GpuContext) -> Self {
+        Self {
+            pipeline: ParticlePipeline::new(&ctx.device),
+            particles: None,
+            default_particles: default_particle_count(ctx.info.device_type),
+        }
+    }
+
+    /// Forgets the particles: the next step spawns them afresh.
+    pub fn forget(&mut self) {
+        self.particles = None;
+    }
+
     /// Steps the particles of `scene` (spawning them when their set changed) over the spawn
     /// rectangle `visible` (the view's min and max corners). Returns the particle buffer, the
     /// count and the key of the set, or None when the flow is off (the particles are then
     /// dropped).
-    pub fn step_particles(
+    pub fn step(
         &mut self,
         ctx: &GpuContext,
         encoder: &mut wgpu::CommandEncoder,
@@ -104,15 +131,15 @@ impl Simulation {
         if self.particles.as_ref().is_none_or(|(_, k)| *k != key) {
             let rule = QuadratureRule::new(key.nodes)
                 .map_err(|e| GpuError::InvalidInput(e.to_string()))?;
-            let mut data = ParticleData::new(ctx, &self.flow, key.count, &rule)?;
-            data.spawn(ctx, &self.flow, &params);
+            let mut data = ParticleData::new(ctx, &self.pipeline, key.count, &rule)?;
+            data.spawn(ctx, &self.pipeline, &params);
             self.particles = Some((data, key));
         }
         let (data, _) = self.particles.as_mut().expect("spawned just above");
         data.encode_steps(
             &ctx.queue,
             encoder,
-            &self.flow,
+            &self.pipeline,
             &params,
             scene.flow.steps_per_frame,
             None,

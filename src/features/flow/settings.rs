@@ -1,0 +1,112 @@
+//! The flow's settings: particles following the natural gradient, the Euclidean one or both
+//! (or the empirical Fisher's), their count, integrator, step, speed cap, trails and colour,
+//! with their defaults, ranges and the checks a scene file's values pass.
+
+use serde::{Deserialize, Serialize};
+
+pub use crate::gpu::gpu_data::{FlowMode, Integrator};
+
+/// How particles are coloured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ParticleColor {
+    /// Cyan natural, red Euclidean.
+    Mode,
+    /// By Fisher–Rao speed √(θ̇ᵀFθ̇) on the colour map (log scale).
+    Speed,
+}
+
+/// Flow time step the UI offers.
+pub const DT_RANGE: (f64, f64) = (0.001, 1.0);
+/// Integration steps per frame the UI offers.
+pub const STEPS_PER_FRAME_RANGE: (u32, u32) = (1, 16);
+/// Fisher–Rao speed cap the UI offers.
+pub const SPEED_CAP_RANGE: (f64, f64) = (0.05, 50.0);
+/// Trail fade per frame the UI offers (1 = no trails).
+pub const FADE_RANGE: (f64, f64) = (0.005, 1.0);
+
+/// Smallest and largest particle counts the UI offers.
+pub const PARTICLE_RANGE: (u32, u32) = (1_000, 1 << 20);
+
+/// Flow mode settings.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Flow {
+    /// Particles are advected and drawn (Space toggles).
+    pub enabled: bool,
+    /// Natural, Euclidean or both.
+    pub mode: FlowMode,
+    /// Particle count; absent = chosen for the adapter (8k on a CPU adapter, 256k otherwise).
+    pub particles: Option<u32>,
+    /// Time step per integration step.
+    pub dt: f64,
+    /// Integration steps per frame.
+    pub steps_per_frame: u32,
+    /// RK4 or Euler.
+    pub integrator: Integrator,
+    /// Speed cap in Fisher–Rao units per unit time.
+    pub speed_cap: f64,
+    /// Mean particle lifetime in steps.
+    pub max_age: u32,
+    /// Trail fade per frame (1 = no trails).
+    pub fade: f64,
+    /// Colour by mode or by Fisher–Rao speed.
+    pub color: ParticleColor,
+    /// Seed of the deterministic spawn.
+    pub seed: u32,
+}
+
+impl Default for Flow {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            mode: FlowMode::Both,
+            particles: None,
+            dt: 0.05,
+            steps_per_frame: 1,
+            integrator: Integrator::Rk4,
+            speed_cap: 4.0,
+            max_age: 400,
+            fade: 0.08,
+            color: ParticleColor::Mode,
+            seed: 1,
+        }
+    }
+}
+
+impl Flow {
+    /// Checks a scene file's flow settings: the field's name and what is wrong.
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        let f = self;
+        if f.particles
+            .is_some_and(|n| !(PARTICLE_RANGE.0..=PARTICLE_RANGE.1).contains(&n))
+        {
+            return Err((
+                "flow.particles",
+                format!("must be from {} to {}", PARTICLE_RANGE.0, PARTICLE_RANGE.1),
+            ));
+        }
+        if !(f.dt.is_finite() && f.dt > 0.0 && f.dt <= 10.0) {
+            return Err(("flow.dt", format!("must be in (0, 10], got {}", f.dt)));
+        }
+        if !(1..=64).contains(&f.steps_per_frame) {
+            return Err((
+                "flow.steps_per_frame",
+                format!("must be from 1 to 64, got {}", f.steps_per_frame),
+            ));
+        }
+        if !(f.speed_cap.is_finite() && f.speed_cap > 0.0) {
+            return Err((
+                "flow.speed_cap",
+                format!("must be a positive number, got {}", f.speed_cap),
+            ));
+        }
+        if f.max_age == 0 {
+            return Err(("flow.max_age", "must be at least 1".into()));
+        }
+        if !(f.fade.is_finite() && f.fade > 0.0 && f.fade <= 1.0) {
+            return Err(("flow.fade", format!("must be in (0, 1], got {}", f.fade)));
+        }
+        Ok(())
+    }
+}
