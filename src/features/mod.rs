@@ -11,4 +11,5 @@ pub mod estimates;
 pub mod flow;
 pub mod geodesics;
 pub mod heatmap;
+pub mod kfac_lab;
 pub mod race;

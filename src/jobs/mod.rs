@@ -20,7 +20,6 @@
 //! The jobs of a scene ([`SceneJobs`]) are owned by the simulation, which requests them from
 //! the scene every frame and hands the layers and panels what is ready.
 
-pub mod lab;
 pub mod policy_edges;
 pub mod set;
 

@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use super::lab::{LabKey, lab_job};
 use super::policy_edges::{EdgeDistances, EdgeKey, edge_work};
 use super::{Job, JobMode};
 use crate::features::estimates::job::{EstimateKey, ProbeEstimates, compute};
@@ -12,6 +11,7 @@ use crate::features::estimates::job_policy::{
     PolicyEstimateKey, SampleEfficiency, sample_efficiency_work,
 };
 use crate::features::geodesics::job_paths::{PathKey, PathSet, compute_paths_until};
+use crate::features::kfac_lab::job::{LabKey, lab_job};
 use crate::features::race::job::{RaceKey, RaceSet, compute_race};
 use crate::kfac::lab::LabSnapshot;
 use crate::scene::{Scene, Tab};

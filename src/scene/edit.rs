@@ -447,19 +447,7 @@ impl Scene {
                 }
             }
             SceneEdit::SetTab(tab) => self.tab = tab,
-            SceneEdit::SetKfacLab(lab) => {
-                use crate::kfac::lab::LAB_HIDDEN_RANGE;
-                let current = self.kfac;
-                let lr = std::array::from_fn(|k| clamp_f64(lab.lr[k], LR_RANGE, current.lr[k]));
-                self.kfac = KfacLab {
-                    hidden: lab.hidden.clamp(LAB_HIDDEN_RANGE.0, LAB_HIDDEN_RANGE.1),
-                    damping: clamp_f64(lab.damping, (1e-8, 10.0), current.damping),
-                    lr,
-                    nodes: (lab.nodes & !1).clamp(MIN_NODES, MAX_NODES),
-                    samples: lab.samples.min(crate::math::estimates::MAX_SAMPLES),
-                    ..lab
-                };
-            }
+            SceneEdit::SetKfacLab(lab) => self.kfac = lab.clamped(&self.kfac),
             SceneEdit::SetFlow(on) => flow.enabled = on,
             SceneEdit::ToggleFlow => flow.enabled = !flow.enabled,
             SceneEdit::SetFlowMode(mode) => flow.mode = mode,

@@ -12,7 +12,6 @@ mod density_strip;
 mod graphics;
 mod help;
 mod keys;
-pub mod kfac_tab;
 mod model_panel;
 mod notices;
 pub(crate) mod numbers_panel;

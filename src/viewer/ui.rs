@@ -5,8 +5,8 @@
 //! the soak test that replays random edits. Nothing here draws the plane itself. Pure egui, so
 //! the kittest tests drive it without a window.
 
-use super::kfac_tab::KfacTab;
 use super::{canvas, density_strip, help, keys, notices, side_panel};
+use crate::features::kfac_lab::panel::KfacTab;
 use crate::features::race::panel as race_panel;
 use crate::scene::{Scene, SceneEdit, Tab};
 

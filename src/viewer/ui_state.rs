@@ -3,7 +3,7 @@
 
 use egui::Rect;
 
-use super::kfac_tab::KfacTab;
+use crate::features::kfac_lab::panel::KfacTab;
 use crate::frame::numbers::{self, PanelNumbers};
 use crate::math::{Metric, Model, Slice};
 use crate::render::FrameInfo;

@@ -3,7 +3,7 @@
 //! start changed (or the user pressed reset), and publishes a snapshot after every step while
 //! training runs, up to [`LAB_MAX_STEPS`].
 
-use super::{Job, JobMode};
+use crate::jobs::{Job, JobMode};
 use crate::kfac::lab::{KfacLab, LAB_MAX_STEPS, LabSnapshot, LabState};
 use crate::math::Model;
 
