@@ -8,6 +8,7 @@
 
 pub mod convergence;
 pub mod estimates;
+pub mod field;
 pub mod flow;
 pub mod geodesics;
 pub mod heatmap;

@@ -9,9 +9,9 @@
 pub mod numbers;
 pub mod overlay;
 
+use crate::features::field::layer_ellipses::CAP_CELLS;
 use crate::gpu::context::{GpuContext, GpuError};
 use crate::render::canvas::{Canvas, Image};
-use crate::render::ellipses::CAP_CELLS;
 use crate::render::{CANVAS_FORMAT, FrameInfo, SceneRenderer};
 use crate::scene::Scene;
 use overlay::setup_egui;

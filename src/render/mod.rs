@@ -17,7 +17,6 @@ pub mod arrows;
 pub mod axes;
 pub mod canvas;
 pub mod colormap;
-pub mod ellipses;
 pub mod layer;
 pub mod layer_cache;
 pub mod lines;
@@ -128,7 +127,7 @@ struct Layers {
     /// The convergence map: in the heatmap's slot, opaque over it while enabled.
     convergence: crate::features::convergence::layer::ConvergenceLayer,
     axes: axes::AxesLayer,
-    ellipses: ellipses::EllipseRenderer,
+    ellipses: crate::features::field::layer_ellipses::EllipseRenderer,
     trails: crate::features::flow::layer_trails::Trails,
     arrows: arrows::ArrowRenderer,
     markers: markers::MarkerLayer,
@@ -206,7 +205,7 @@ impl SceneRenderer {
                 heatmap: crate::features::heatmap::layer::HeatmapLayer::new(&setup),
                 convergence: crate::features::convergence::layer::ConvergenceLayer::new(&setup),
                 axes: axes::AxesLayer::new(&setup),
-                ellipses: ellipses::EllipseRenderer::new(&setup),
+                ellipses: crate::features::field::layer_ellipses::EllipseRenderer::new(&setup),
                 trails: crate::features::flow::layer_trails::Trails::new(device, format),
                 arrows: arrows::ArrowRenderer::new(&setup, sim.probe_buffer()),
                 markers: markers::MarkerLayer::new(&setup),
@@ -406,10 +405,10 @@ impl SceneRenderer {
         };
         ctx.queue
             .write_buffer(&self.view_buffer, 0, bytemuck::bytes_of(&view));
-        let epsilon = ellipses::ellipse_epsilon(
+        let epsilon = crate::features::field::layer_ellipses::ellipse_epsilon(
             layout.cell,
             scene.ellipse_scale,
-            ellipses::reference_lambda(scene),
+            crate::features::field::layer_ellipses::reference_lambda(scene),
         );
         FramePlan {
             layout,

@@ -27,62 +27,39 @@
 //! (`layout.rs`), the particles (`particles.rs`), the geodesic ball (`ball.rs`) and the
 //! convergence map (`convergence.rs`).
 
-mod drag_field;
 mod family;
-mod field;
-mod layout;
 
 pub use crate::features::convergence::stage::convergence_spec;
+pub use crate::features::field::stage::{
+    FieldStage, draws_target_half, general_nodes, uses_seed_kernel,
+};
+pub use crate::features::field::stage_drag::{COARSE_CELLS, coarse_factor};
+pub use crate::features::field::stage_layout::{GridLayout, max_grid};
 pub use crate::features::flow::stage::{
     CONVERGE_RADIUS_POLICY, CONVERGE_RADIUS_SIGMAS, ParticleKey, default_particle_count,
     flow_params, flow_uses_general_kernel,
 };
 pub use crate::features::geodesics::stage_ball::{BallKey, BallView, DRAG_RAYS, ball_key};
-pub use drag_field::{COARSE_CELLS, coarse_factor};
 pub use family::*;
-pub use field::*;
-pub use layout::*;
 
 use crate::features::geodesics::stage_ball::GeodesicStage;
-use drag_field::CoarseField;
-use field::{FieldKey, GeneralStage, PolicyStage, ProbeKey};
 
 use crate::compute::convergence::ConvergenceMap;
-use crate::compute::fim_field::{FieldData, FieldMode, FimFieldPipeline, grid_params};
-use crate::compute::general::{GeneralData, GeneralPipeline};
-use crate::compute::policy::{PolicyData, PolicyParams, PolicyPipeline};
 use crate::features::convergence::stage::MapStage;
 use crate::features::flow::stage::FlowStage;
 use crate::gpu::context::{GpuContext, GpuError};
-use crate::gpu::general_data::{GeneralGridParams, general_grid_params};
 use crate::gpu::geodesic_data::{
     BallFrame, ball_frame, geodesic_params, policy_ball_frame, policy_geodesic_params,
 };
-use crate::gpu::gpu_data::{FieldCell, FieldParams, FlowParams, PointInput};
+use crate::gpu::gpu_data::{FieldCell, FlowParams};
 use crate::jobs::{JobMode, SceneJobs};
-use crate::math::policy::System;
-use crate::math::{Metric, QuadratureRule};
+use crate::math::QuadratureRule;
 use crate::scene::Scene;
 
 /// The compute stages of a frame and their cached inputs.
 pub struct Simulation {
-    fim: FimFieldPipeline,
-    rule: QuadratureRule,
-    field: Option<FieldData>,
-    field_key: Option<FieldKey>,
-    probe: FieldData,
-    probe_key: Option<ProbeKey>,
-    probe_generation: u64,
-    /// Bumped by every field dispatch: [whole cells (F and the target's half), any].
-    field_generation: [u64; 2],
-    /// A target handle is being dragged (the viewer says so before each frame).
-    dragging: bool,
-    /// The coarse field of a drag (`drag_field.rs`), and whether this frame's heatmap shows it.
-    coarse: Option<CoarseField>,
-    coarse_shown: bool,
-    general: Option<GeneralStage>,
-    /// The policy plane's kernel (compiled on first use).
-    policy: Option<PolicyStage>,
+    /// The field over the view's grid, the probe and a drag's coarse field.
+    field: FieldStage,
     flow: FlowStage,
     geodesic: GeodesicStage,
     /// The convergence map (pipeline compiled on first use).
@@ -101,25 +78,9 @@ pub struct SimulationReport {
 impl Simulation {
     /// Builds the compute pipelines and the probe's buffers.
     pub fn new(ctx: &GpuContext) -> Result<Self, GpuError> {
-        let fim = FimFieldPipeline::new(&ctx.device);
-        let rule = QuadratureRule::new(crate::math::quadrature::DEFAULT_NODES_F32)
-            .expect("the default node count is valid");
-        let probe = FieldData::new(ctx, &fim, 1, &rule)?;
         Ok(Self {
+            field: FieldStage::new(ctx)?,
             flow: FlowStage::new(ctx),
-            fim,
-            rule,
-            field: None,
-            field_key: None,
-            probe,
-            probe_key: None,
-            probe_generation: 0,
-            field_generation: [0; 2],
-            dragging: false,
-            coarse: None,
-            coarse_shown: false,
-            general: None,
-            policy: None,
             geodesic: GeodesicStage::default(),
             convergence: MapStage::default(),
             jobs: SceneJobs::new(JobMode::Background),
@@ -135,85 +96,63 @@ impl Simulation {
         layout: &GridLayout,
     ) -> Result<SimulationReport, GpuError> {
         self.jobs.update(scene);
-        let field_recomputed = self.update_field(ctx, encoder, scene, layout)?;
-        self.update_probe(ctx, encoder, scene)?;
-        self.geodesic.update(ctx, encoder, scene, self.dragging)?;
+        let field_recomputed = self.field.update_field(ctx, encoder, scene, layout)?;
+        self.field.update_probe(ctx, encoder, scene)?;
+        self.geodesic
+            .update(ctx, encoder, scene, self.field.dragging())?;
         Ok(SimulationReport { field_recomputed })
     }
 
     /// The field's cell buffer and the number of valid cells, once a field was computed.
     pub fn field(&self) -> Option<(&wgpu::Buffer, u32)> {
-        match self.field_key? {
-            FieldKey::Seed(p, _) => Some((self.field.as_ref()?.cells_buffer(), p.cell_count)),
-            FieldKey::General(p, _) => Some((
-                self.general.as_ref()?.field.as_ref()?.cells_buffer(),
-                p.cell_count,
-            )),
-            FieldKey::Policy(p) => Some((
-                self.policy.as_ref()?.field.as_ref()?.cells_buffer(),
-                p.cell_count,
-            )),
-        }
+        self.field.cells()
     }
 
-    /// The probe's one-cell buffer (always allocated; meaningful once a probe was evaluated):
-    /// the seed kernel's or the general kernel's, whichever evaluated the last probe.
+    /// The probe's one-cell buffer (always allocated; meaningful once a probe was evaluated).
     pub fn probe_buffer(&self) -> &wgpu::Buffer {
-        match (&self.probe_key, &self.general, &self.policy) {
-            (Some(ProbeKey::General(..)), Some(general), _) => general.probe.cells_buffer(),
-            (Some(ProbeKey::Policy(..)), _, Some(policy)) => policy.probe.cells_buffer(),
-            _ => self.probe.cells_buffer(),
-        }
+        self.field.probe_buffer()
     }
 
-    /// Bumped whenever the probe buffer is replaced (a node-count change, a switch between the
-    /// kernels): bind groups made from [`Simulation::probe_buffer`] must be rebuilt when it
-    /// moves.
+    /// Bumped whenever the probe buffer is replaced: bind groups made from
+    /// [`Simulation::probe_buffer`] must be rebuilt when it moves.
     pub fn probe_generation(&self) -> u64 {
-        self.probe_generation
+        self.field.probe_generation()
     }
 
-    /// Reads back the cells of the last computed field and the last computed probe cell (None
-    /// before any probe): for tests, such as the soak's finiteness check. Waits for the GPU; the
-    /// frame loop never calls it. The cells' target half is as of the last frame that drew
-    /// something reading it ([`draws_target_half`]): after a drag with F's ellipses only, it is
-    /// the old target's.
+    /// Changes whenever the field's cells change ([`FieldStage::field_generation`]).
+    pub fn field_generation(&self, target_too: bool) -> u64 {
+        self.field.field_generation(target_too)
+    }
+
+    /// Reads back the cells of the last computed field and the last computed probe cell, for
+    /// tests ([`FieldStage::read_field_and_probe`]); waits for the GPU.
     pub fn read_field_and_probe(
         &self,
         ctx: &GpuContext,
     ) -> Result<(Vec<FieldCell>, Option<FieldCell>), GpuError> {
-        let field = match self.field_key {
-            Some(FieldKey::Seed(p, _)) => match &self.field {
-                Some(field) => field.read_cells(ctx, p.cell_count)?,
-                None => Vec::new(),
-            },
-            Some(FieldKey::General(p, _)) => {
-                match self.general.as_ref().and_then(|g| g.field.as_ref()) {
-                    Some(field) => field.read_cells(ctx, p.cell_count)?,
-                    None => Vec::new(),
-                }
-            }
-            Some(FieldKey::Policy(p)) => {
-                match self.policy.as_ref().and_then(|g| g.field.as_ref()) {
-                    Some(field) => field.read_cells(ctx, p.cell_count)?,
-                    None => Vec::new(),
-                }
-            }
-            None => Vec::new(),
-        };
-        let probe = match self.probe_key {
-            Some(ProbeKey::Seed(..)) => self.probe.read_cells(ctx, 1)?.first().copied(),
-            Some(ProbeKey::General(..)) => match &self.general {
-                Some(g) => g.probe.read_cells(ctx, 1)?.first().copied(),
-                None => None,
-            },
-            Some(ProbeKey::Policy(..)) => match &self.policy {
-                Some(g) => g.probe.read_cells(ctx, 1)?.first().copied(),
-                None => None,
-            },
-            None => None,
-        };
-        Ok((field, probe))
+        self.field.read_field_and_probe(ctx)
+    }
+
+    /// Whether the viewer is dragging a target handle this frame (set before each frame).
+    pub fn set_dragging(&mut self, dragging: bool) {
+        self.field.set_dragging(dragging);
+    }
+
+    /// The coarse field the heatmap draws from this frame, with its grid; None when the full
+    /// field's cells are current (no drag, or the drag has ended).
+    pub fn coarse_field(&self) -> Option<(&wgpu::Buffer, u32, GridLayout)> {
+        self.field.coarse_field()
+    }
+
+    /// True while the heatmap shows the coarse field: the viewer must draw one more frame
+    /// once the drag ends, which reruns the full grid.
+    pub fn needs_refinement(&self) -> bool {
+        self.field.needs_refinement()
+    }
+
+    /// Forgets the field so the next frame recomputes it (benchmarking the "dragging" case).
+    pub fn invalidate_field(&mut self) {
+        self.field.invalidate();
     }
 
     /// Deterministic frames (captures, screenshots, tests): every job's result and the whole
@@ -288,10 +227,5 @@ impl Simulation {
         self.jobs = SceneJobs::new(self.jobs.mode());
         self.flow.forget();
         self.restart_convergence();
-    }
-
-    /// Forgets the field so the next frame recomputes it (benchmarking the "dragging" case).
-    pub fn invalidate_field(&mut self) {
-        self.field_key = None;
     }
 }

@@ -1,12 +1,12 @@
 //! The side panel: its sections in order, the short ones (field, layers, buttons, scene file,
 //! performance) written out here.
 
-use egui::{Color32, RichText};
+use egui::RichText;
 
 use super::command::{Command, edit_copy};
 use super::ui_state::{FrameContext, UiState};
 use super::{model_panel, numbers_panel};
-use crate::scene::{ELLIPSE_SCALE_RANGE, MAX_GRID, MIN_GRID, NODE_CHOICES, Scene, SceneEdit};
+use crate::scene::{Scene, SceneEdit};
 
 /// The side panel's sections, top to bottom, with a separator between each two.
 pub(super) fn show(
@@ -19,7 +19,7 @@ pub(super) fn show(
     ui.heading("fisherflow");
     out.extend(model_panel::show(ui, scene, state));
     ui.separator();
-    out.extend(field_section(ui, scene, frame));
+    out.extend(crate::features::field::panel::show(ui, scene, frame));
 
     // The sections of features the canvas's family offers (the policy plane: none of these
     // yet; Scene::offers).
@@ -70,73 +70,6 @@ pub(super) fn show(
         frame.frame_ms, frame.info.cells
     ));
     ui.label(RichText::new(frame.adapter).small());
-    out
-}
-
-/// The "Field" section: the grid (with the device's limit), the quadrature nodes and the
-/// ellipse scale.
-fn field_section(ui: &mut egui::Ui, scene: &Scene, frame: &FrameContext<'_>) -> Vec<Command> {
-    let mut out = Vec::new();
-    ui.strong("Field");
-    let limit = frame.info.max_grid.clamp(MIN_GRID, MAX_GRID);
-    edit_copy(
-        &mut out,
-        scene,
-        |s| s.grid,
-        |v| {
-            ui.add(
-                egui::Slider::new(v, MIN_GRID..=limit.max(1024.min(MAX_GRID)))
-                    .logarithmic(true)
-                    .text("grid"),
-            );
-        },
-        SceneEdit::SetGrid,
-    );
-    if scene.grid > frame.info.max_grid {
-        ui.colored_label(
-            Color32::from_rgb(255, 170, 60),
-            format!("device limit: {} (using it)", frame.info.max_grid),
-        );
-    } else {
-        ui.label(
-            RichText::new(format!(
-                "cells across the view height; device limit {}",
-                frame.info.max_grid
-            ))
-            .small(),
-        );
-    }
-    // The policy plane's cells are closed forms: no quadrature to choose.
-    if scene.system.is_none() {
-        edit_copy(
-            &mut out,
-            scene,
-            |s| s.nodes,
-            |nodes| {
-                egui::ComboBox::from_label("quadrature nodes")
-                    .selected_text(nodes.to_string())
-                    .show_ui(ui, |ui| {
-                        for q in NODE_CHOICES {
-                            ui.selectable_value(nodes, q, q.to_string());
-                        }
-                    });
-            },
-            SceneEdit::SetNodes,
-        );
-    }
-    edit_copy(
-        &mut out,
-        scene,
-        |s| s.ellipse_scale,
-        |v| {
-            ui.add(
-                egui::Slider::new(v, ELLIPSE_SCALE_RANGE.0..=ELLIPSE_SCALE_RANGE.1)
-                    .logarithmic(true)
-                    .text("ellipse scale"),
-            );
-        },
-        SceneEdit::SetEllipseScale,
-    );
     out
 }
 

@@ -3,11 +3,11 @@
 
 use egui::Rect;
 
+use crate::features::field::layer_ellipses::CAP_CELLS;
 use crate::features::kfac_lab::panel::KfacTab;
 use crate::frame::numbers::{self, PanelNumbers};
 use crate::math::{Metric, Model, Slice};
 use crate::render::FrameInfo;
-use crate::render::ellipses::CAP_CELLS;
 use crate::scene::Scene;
 
 /// What the pointer is dragging on the canvas or the density strip.

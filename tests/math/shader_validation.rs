@@ -299,9 +299,10 @@ fn check_attributes(
 
 #[test]
 fn vertex_attributes_match_the_wgsl_layouts() {
+    use fisherflow::features::field::layer_ellipses as ellipses;
     use fisherflow::features::flow::layer_particles as particle_draw;
     use fisherflow::gpu::gpu_data::*;
-    use fisherflow::render::{ellipses, lines, markers};
+    use fisherflow::render::{lines, markers};
     /// (shader, attribute table, the WGSL struct the buffer holds, Rust stride).
     type Case<'a> = (
         &'a str,

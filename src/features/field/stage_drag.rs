@@ -10,8 +10,12 @@
 //! every frame runs the full grid as before, and so does every frame not marked as a drag
 //! (captures and tests).
 
-use super::field::{general_field_key, grown_capacity, seed_field_key};
-use super::*;
+use super::stage::{FieldKey, FieldStage, general_field_key, grown_capacity, seed_field_key};
+use super::stage_layout::GridLayout;
+use crate::compute::fim_field::{FieldData, FieldMode};
+use crate::compute::general::GeneralData;
+use crate::gpu::context::{GpuContext, GpuError};
+use crate::scene::Scene;
 
 /// The coarse cells of one kernel.
 pub(super) enum CoarseCells {
@@ -58,7 +62,7 @@ pub fn coarse_factor(layout: &GridLayout) -> u32 {
     (ratio.sqrt().ceil() as u32).max(2)
 }
 
-impl Simulation {
+impl FieldStage {
     /// Whether the viewer is dragging a target handle this frame (set before each frame).
     pub fn set_dragging(&mut self, dragging: bool) {
         self.dragging = dragging;

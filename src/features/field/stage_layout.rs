@@ -1,7 +1,7 @@
 //! The field's grid over the view: cells square on screen, and the largest density one buffer
 //! holds.
 
-use super::*;
+use crate::scene::Scene;
 
 /// The field grid for a camera: cells square on screen (`cell` world units high, `cell ×
 /// x_per_y` wide: see [`Camera::x_per_y`](crate::scene::Camera)), origin snapped to the cell

@@ -16,14 +16,14 @@
 //! region outside the model ([`super::outside`]), whose fill and hatch a static frame then
 //! gets for the composite it pays anyway. The cache is drawn whenever either is shown.
 
-use super::FrameInfo;
-use super::layer::{Layer, LayerFrame, LayerSetup, Legend, LegendItem, SwatchShape};
-use super::layer_cache::{CACHE_FORMAT, LayerCache};
-use super::outside::{OutsideDrawing, outside_params};
-use super::pipeline::{QuadPipeline, ViewAndParams, attribute};
 use crate::gpu::gpu_data::{EllipseParams, FieldCell, OutsideParams};
 use crate::math::general::fisher_slice;
 use crate::math::{QuadratureRule, Sym2};
+use crate::render::FrameInfo;
+use crate::render::layer::{Layer, LayerFrame, LayerSetup, Legend, LegendItem, SwatchShape};
+use crate::render::layer_cache::{CACHE_FORMAT, LayerCache};
+use crate::render::outside::{OutsideDrawing, outside_params};
+use crate::render::pipeline::{QuadPipeline, ViewAndParams, attribute};
 use crate::scene::{EllipseSource, Scene};
 
 /// Largest drawn semi-axis, in cells.
@@ -277,7 +277,7 @@ impl Layer for EllipseRenderer {
                     format!("(KL ≈ ε/2 = {:.1e} on each outline)", info.epsilon / 2.0)
                 }),
                 LegendItem::Swatch {
-                    color: super::colormap::palette::CLAMPED,
+                    color: crate::render::colormap::palette::CLAMPED,
                     shape: SwatchShape::Outline,
                     label: format!("semi-axis capped at {CAP_CELLS} cells"),
                 },

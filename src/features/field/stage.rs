@@ -1,7 +1,17 @@
 //! The field and probe stage: which kernel a scene goes to, the cache keys that decide when
 //! the field and the probe are dispatched again, and the dispatches.
 
-use super::*;
+use super::stage_drag::{CoarseCells, CoarseField};
+use super::stage_layout::GridLayout;
+use crate::compute::fim_field::{FieldData, FieldMode, FimFieldPipeline, grid_params};
+use crate::compute::general::{GeneralData, GeneralPipeline};
+use crate::compute::policy::{PolicyData, PolicyParams, PolicyPipeline};
+use crate::gpu::context::{GpuContext, GpuError};
+use crate::gpu::general_data::{GeneralGridParams, general_grid_params};
+use crate::gpu::gpu_data::{FieldCell, FieldParams, PointInput};
+use crate::math::policy::System;
+use crate::math::{Metric, QuadratureRule};
+use crate::scene::Scene;
 
 /// Nodes per component the general kernel uses for a scene asking for `nodes` (see the
 /// module docs): half, at least 16, even.
@@ -113,7 +123,141 @@ pub(super) struct GeneralStage {
     pub(super) probe: GeneralData,
 }
 
-impl Simulation {
+/// The field stage: the seed kernel's pipeline and node table, the field over the view's grid
+/// and the probe (on whichever kernel the scene goes to: seed, general or the policy plane's),
+/// a drag's coarse field, and the keys that decide when each is dispatched again.
+pub struct FieldStage {
+    pub(super) fim: FimFieldPipeline,
+    pub(super) rule: QuadratureRule,
+    pub(super) field: Option<FieldData>,
+    pub(super) field_key: Option<FieldKey>,
+    pub(super) probe: FieldData,
+    pub(super) probe_key: Option<ProbeKey>,
+    pub(super) probe_generation: u64,
+    /// Bumped by every field dispatch: [whole cells (F and the target's half), any].
+    pub(super) field_generation: [u64; 2],
+    /// A target handle is being dragged (the viewer says so before each frame).
+    pub(super) dragging: bool,
+    /// The coarse field of a drag (`drag_field.rs`), and whether this frame's heatmap shows it.
+    pub(super) coarse: Option<CoarseField>,
+    pub(super) coarse_shown: bool,
+    pub(super) general: Option<GeneralStage>,
+    /// The policy plane's kernel (compiled on first use).
+    pub(super) policy: Option<PolicyStage>,
+}
+
+impl FieldStage {
+    /// Builds the seed kernel's pipeline and the probe's buffers; the other kernels are built
+    /// on first use.
+    pub fn new(ctx: &GpuContext) -> Result<Self, GpuError> {
+        let fim = FimFieldPipeline::new(&ctx.device);
+        let rule = QuadratureRule::new(crate::math::quadrature::DEFAULT_NODES_F32)
+            .expect("the default node count is valid");
+        let probe = FieldData::new(ctx, &fim, 1, &rule)?;
+        Ok(Self {
+            fim,
+            rule,
+            field: None,
+            field_key: None,
+            probe,
+            probe_key: None,
+            probe_generation: 0,
+            field_generation: [0; 2],
+            dragging: false,
+            coarse: None,
+            coarse_shown: false,
+            general: None,
+            policy: None,
+        })
+    }
+
+    /// Whether a target handle is being dragged this frame.
+    pub fn dragging(&self) -> bool {
+        self.dragging
+    }
+
+    /// The field's cell buffer and the number of valid cells, once a field was computed.
+    pub fn cells(&self) -> Option<(&wgpu::Buffer, u32)> {
+        match self.field_key? {
+            FieldKey::Seed(p, _) => Some((self.field.as_ref()?.cells_buffer(), p.cell_count)),
+            FieldKey::General(p, _) => Some((
+                self.general.as_ref()?.field.as_ref()?.cells_buffer(),
+                p.cell_count,
+            )),
+            FieldKey::Policy(p) => Some((
+                self.policy.as_ref()?.field.as_ref()?.cells_buffer(),
+                p.cell_count,
+            )),
+        }
+    }
+
+    /// The probe's one-cell buffer (always allocated; meaningful once a probe was evaluated):
+    /// the seed kernel's or the general kernel's, whichever evaluated the last probe.
+    pub fn probe_buffer(&self) -> &wgpu::Buffer {
+        match (&self.probe_key, &self.general, &self.policy) {
+            (Some(ProbeKey::General(..)), Some(general), _) => general.probe.cells_buffer(),
+            (Some(ProbeKey::Policy(..)), _, Some(policy)) => policy.probe.cells_buffer(),
+            _ => self.probe.cells_buffer(),
+        }
+    }
+
+    /// Bumped whenever the probe buffer is replaced (a node-count change, a switch between the
+    /// kernels): bind groups made from [`FieldStage::probe_buffer`] must be rebuilt when it
+    /// moves.
+    pub fn probe_generation(&self) -> u64 {
+        self.probe_generation
+    }
+
+    /// Reads back the cells of the last computed field and the last computed probe cell (None
+    /// before any probe): for tests, such as the soak's finiteness check. Waits for the GPU; the
+    /// frame loop never calls it. The cells' target half is as of the last frame that drew
+    /// something reading it ([`draws_target_half`]): after a drag with F's ellipses only, it is
+    /// the old target's.
+    pub fn read_field_and_probe(
+        &self,
+        ctx: &GpuContext,
+    ) -> Result<(Vec<FieldCell>, Option<FieldCell>), GpuError> {
+        let field = match self.field_key {
+            Some(FieldKey::Seed(p, _)) => match &self.field {
+                Some(field) => field.read_cells(ctx, p.cell_count)?,
+                None => Vec::new(),
+            },
+            Some(FieldKey::General(p, _)) => {
+                match self.general.as_ref().and_then(|g| g.field.as_ref()) {
+                    Some(field) => field.read_cells(ctx, p.cell_count)?,
+                    None => Vec::new(),
+                }
+            }
+            Some(FieldKey::Policy(p)) => {
+                match self.policy.as_ref().and_then(|g| g.field.as_ref()) {
+                    Some(field) => field.read_cells(ctx, p.cell_count)?,
+                    None => Vec::new(),
+                }
+            }
+            None => Vec::new(),
+        };
+        let probe = match self.probe_key {
+            Some(ProbeKey::Seed(..)) => self.probe.read_cells(ctx, 1)?.first().copied(),
+            Some(ProbeKey::General(..)) => match &self.general {
+                Some(g) => g.probe.read_cells(ctx, 1)?.first().copied(),
+                None => None,
+            },
+            Some(ProbeKey::Policy(..)) => match &self.policy {
+                Some(g) => g.probe.read_cells(ctx, 1)?.first().copied(),
+                None => None,
+            },
+            None => None,
+        };
+        Ok((field, probe))
+    }
+
+    /// Forgets the field so the next frame recomputes it (benchmarking the "dragging" case).
+    pub fn invalidate(&mut self) {
+        self.field_key = None;
+    }
+}
+
+impl FieldStage {
     /// Replaces the node table (and with it the field and probe buffers) when Q changed.
     pub(super) fn ensure_rule(&mut self, ctx: &GpuContext, nodes: u32) -> Result<(), GpuError> {
         if self.rule.nodes_per_component() == nodes {
@@ -153,7 +297,7 @@ impl Simulation {
         if matches!(
             self.coarse,
             Some(CoarseField {
-                cells: drag_field::CoarseCells::General(_),
+                cells: CoarseCells::General(_),
                 ..
             })
         ) {
@@ -176,7 +320,7 @@ impl Simulation {
     }
 
     /// Dispatches the field over `layout` when its inputs changed; true if it did.
-    pub(super) fn update_field(
+    pub fn update_field(
         &mut self,
         ctx: &GpuContext,
         encoder: &mut wgpu::CommandEncoder,
@@ -365,7 +509,7 @@ impl Simulation {
     }
 
     /// Dispatches the one-point probe evaluation when its inputs changed.
-    pub(super) fn update_probe(
+    pub fn update_probe(
         &mut self,
         ctx: &GpuContext,
         encoder: &mut wgpu::CommandEncoder,
