@@ -1,6 +1,6 @@
 //! The convergence map's per-cell status codes, shared by the kernel's orchestration
 //! (`compute::convergence`), its f64 mirror (`cpu::convergence`) and the layer that draws it
-//! (`render::convergence`): the Rust twin of `STATUS_*` in `shaders/convergence.wgsl`; and the
+//! (`features::convergence::layer`): the Rust twin of `STATUS_*` in `shaders/convergence.wgsl`; and the
 //! kernel's byte layouts, its parameters (`ConvergenceParams`) and cell record (`ConvCell`).
 
 use bytemuck::{Pod, Zeroable};

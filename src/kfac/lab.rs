@@ -5,7 +5,7 @@
 //! the network, trained from the same Xavier start by SGD, K-FAC and exact block-diagonal NGD,
 //! and makes [`LabSnapshot`]s: the loss curves, and per layer the exact block, G ⊗ A, the
 //! relative Frobenius error, the natural-gradient cosine and both spectra, at the shown
-//! optimizer's current weights. All of it is f64; `jobs::lab` trains it off the frame loop,
+//! optimizer's current weights. All of it is f64; `features::kfac_lab::job` trains it off the frame loop,
 //! so a large width slows the numbers, never the window.
 
 use faer::{Mat, Side};
@@ -151,7 +151,7 @@ pub fn layer_snapshot(st: &LayerStats, damping: f64) -> LayerSnapshot {
     }
 }
 
-/// The training state the lab's job advances (`jobs::lab`).
+/// The training state the lab's job advances (`features::kfac_lab::job`).
 pub struct LabState {
     /// The settings it trains with (those outside [`KfacLab::start_key`] may change between
     /// steps).

@@ -510,7 +510,7 @@ impl SceneRenderer {
     }
 
     /// Whether a target handle is being dragged: while it is, a heatmap of the target's half
-    /// is drawn from a coarse field (`simulation::drag_field`), refined on the next frame
+    /// is drawn from a coarse field (`features::field::stage_drag`), refined on the next frame
     /// without the drag.
     pub fn set_dragging(&mut self, dragging: bool) {
         self.sim.set_dragging(dragging);

@@ -8,10 +8,11 @@
 //! constants below, the camera's zoom and coordinate limits), so no edit sequence can leave
 //! the scene invalid or outside what the renderer was tested with.
 //!
-//! The state's parts live beside this file: the [`Camera`] (`camera.rs`), each feature's
-//! settings (`settings.rs`), the file format and its old spellings (`file.rs`), the presets
-//! (`preset.rs`), the edits (`edit.rs`) and the family on the canvas with what it offers
-//! (`family.rs`).
+//! Each feature's settings come from its folder (`src/features/<name>/settings.rs`: the type,
+//! its defaults, ranges and clamping) and are one field here. The state's other parts live
+//! beside this file: the [`Camera`] (`camera.rs`), what no one feature owns (`settings.rs`),
+//! the file format and its old spellings (`file.rs`), the presets (`preset.rs`), the edits
+//! (`edit.rs`) and the family on the canvas with what it offers (`family.rs`).
 
 mod camera;
 mod edit;

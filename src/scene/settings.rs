@@ -1,5 +1,5 @@
-//! Each feature's settings in the scene (layers, heatmap, geodesics, race, estimates,
-//! convergence map, flow), with their defaults and the ranges the UI offers.
+//! The scene's settings no one feature owns: which layers are drawn, which tab the window
+//! shows, and the rate and sample-count ranges several features share.
 
 use super::*;
 

@@ -5,7 +5,7 @@
 //! `geodesic_policy.wgsl`, …: each the family's `evaluate` over a shared scheme in
 //! `shaders/common/`), its rates. The stages hold one pipeline per shader file, compiled when
 //! first asked for, so a new family is an implementation here and a line in the list, not an
-//! edit to the stages. (The field and probe kernels are still chosen in `field.rs`.)
+//! edit to the stages. (The field and probe kernels are still chosen in `features::field::stage`.)
 
 use super::*;
 use crate::gpu::geodesic_data::GeodesicParams;

@@ -23,9 +23,12 @@
 //! read back (except [`Simulation::read_field_and_probe`], for tests). The jobs are requested
 //! for the scene and polled at the start of every update.
 //!
-//! Each stage's code lives beside this file: the field and the probe (`field.rs`), its grid
-//! (`layout.rs`), the particles (`particles.rs`), the geodesic ball (`ball.rs`) and the
-//! convergence map (`convergence.rs`).
+//! Each stage is its feature's (`src/features/<name>/stage*.rs`) and one member here: the field
+//! and the probe (`field::stage::FieldStage`, with a drag's coarse field and the grid over the
+//! view), the particles (`flow::stage::FlowStage`), the geodesic ball
+//! (`geodesics::stage_ball::GeodesicStage`) and the convergence map
+//! (`convergence::stage::MapStage`). This file owns them and the jobs, and answers the
+//! renderer; `family.rs` holds each family's half of the stages that run on either family.
 
 mod family;
 

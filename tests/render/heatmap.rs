@@ -1,6 +1,6 @@
 //! Offscreen renders of the heatmap layer, read back as colours and decoded through the colour
 //! map (`render::colormap::colormap_srgb`) into positions t on the scale, then checked against
-//! the f64 reference at the same points (`render::heatmap::value_at` on the layer's own scale
+//! the f64 reference at the same points (`features::heatmap::layer::value_at` on the layer's own scale
 //! `scene_scale`): every heatmap on a lattice of pixels; log κ high at the diagonal and ~0 far
 //! from it; √det F on the half-plane falling along σ and flat along μ; L lowest at θ* with
 //! contour lines; smoothness at a coarse grid (no cell steps, with a step pattern as the

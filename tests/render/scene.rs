@@ -876,7 +876,7 @@ fn a_drag_shoots_a_coarse_ball_then_the_whole_one() {
 }
 
 /// While the viewer says a target handle is dragged, a heatmap of L draws from the coarse
-/// field (`simulation::drag_field`: ~1000 cells over the same region), close to the full map;
+/// field (`features::field::stage_drag`: ~1000 cells over the same region), close to the full map;
 /// the first frame after the drag equals a fresh renderer's pixel for pixel. With the EF's
 /// ellipses on (they read the target's half too), or without the drag flag (captures, tests),
 /// no coarse field is used.

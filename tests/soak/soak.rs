@@ -954,7 +954,7 @@ fn run_soak(ctx: &GpuContext, config: &SoakConfig) -> Result<SoakReport, String>
                 report.plateau = report.plateau.max(rig.memory());
             }
             // A drag of the target under an L heatmap: the coarse field of a drag
-            // (`simulation::drag_field`) is made too.
+            // (`features::field::stage_drag`) is made too.
             let mut dragged = scene.clone();
             dragged.apply(SceneEdit::SetHeatmap(Heatmap::Loss));
             let t = dragged.target();

@@ -3,7 +3,7 @@
 //! own colour, one common radius r so the shapes compare, with a legend naming each (with N).
 //!
 //! How: the matrices come from the simulation's estimates job (f64, off the frame loop,
-//! `jobs::estimates`); the layer draws them once they are ready for the scene's probe. r is
+//! `job.rs`); the layer draws them once they are ready for the scene's probe. r is
 //! chosen each frame from F in display units so that F's ellipse has a geometric-mean
 //! semi-axis of [`F_RADIUS_PT`] points at any zoom; every ellipse is then a CPU polyline (display units,
 //! the probe's offset formed in f64) through the shared line pipeline. A semi-axis longer than

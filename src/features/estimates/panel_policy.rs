@@ -2,7 +2,7 @@
 //! the sampled estimates (the race's pg-mc and npg-mc use the same), and a log–log plot of
 //! REINFORCE's relative errors at the probe against the number of rollouts N — ∇̂C_{H,σ} with
 //! and without the per-step baseline, and F̂ against F_H — beside the 1/√N a Monte-Carlo
-//! estimate follows. The curve comes from the simulation's job (`jobs::policy_estimates`).
+//! estimate follows. The curve comes from the simulation's job (`job_policy.rs`).
 
 use egui::RichText;
 use egui_plot::{Legend, Line, Plot};

@@ -138,7 +138,7 @@ pub struct FieldStage {
     pub(super) field_generation: [u64; 2],
     /// A target handle is being dragged (the viewer says so before each frame).
     pub(super) dragging: bool,
-    /// The coarse field of a drag (`drag_field.rs`), and whether this frame's heatmap shows it.
+    /// The coarse field of a drag (`stage_drag.rs`), and whether this frame's heatmap shows it.
     pub(super) coarse: Option<CoarseField>,
     pub(super) coarse_shown: bool,
     pub(super) general: Option<GeneralStage>,

@@ -2,7 +2,7 @@
 //! (solid green) and to its twin (dashed), drawn beside the natural-flow (cyan) and
 //! Euclidean-descent (red) paths from the same point, with the slice distance written on each
 //! geodesic. The paths come from the simulation's paths job (f64, off the frame loop,
-//! `jobs::paths`): the layer draws them once they are ready for the scene's key.
+//! `job_paths.rs`): the layer draws them once they are ready for the scene's key.
 
 use crate::features::geodesics::job_paths::{PathKey, PathResult, PathSet};
 use crate::gpu::gpu_data::LineInstance;

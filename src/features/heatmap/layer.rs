@@ -564,7 +564,7 @@ impl Layer for HeatmapLayer {
             return;
         }
         // Mid-drag the target's half may be current only on the coarse field (see
-        // `simulation::drag_field`), which covers the same region with larger cells.
+        // `features::field::stage_drag`), which covers the same region with larger cells.
         let (cells, count, layout) = match frame.sim.coarse_field() {
             Some((cells, count, coarse)) => (cells, count, coarse),
             None => match frame.sim.field() {

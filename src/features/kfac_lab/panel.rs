@@ -2,7 +2,7 @@
 //! difference on one log colour scale, the per-layer error and natural-gradient cosine, both
 //! spectra, the three optimizers' loss curves and the measured cost of the two solves.
 //!
-//! Everything numeric comes from the lab's job (`jobs::lab`: f64, its own thread, the newest
+//! Everything numeric comes from the lab's job (`job.rs`: f64, its own thread, the newest
 //! snapshot handed in by the caller) and from a cost measurement run on demand on another
 //! thread; this module only draws what has arrived, so the window stays responsive at any
 //! width. It returns the edited [`KfacLab`] settings, which the caller applies to the scene,

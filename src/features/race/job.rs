@@ -4,7 +4,7 @@
 //! A race of 100 steps × 7 optimizers takes ~0.1 s (release), thousands of steps proportionally
 //! more, so the frame loop never runs it: it is a [`crate::jobs::Job`] of the simulation (the
 //! newest request wins while the user drags the start), whose result the canvas layer
-//! (`render::race`) and the panel (`viewer::race_panel`) share.
+//! (`layer.rs`) and the panel (`panel.rs`) share.
 
 use std::time::Instant;
 
