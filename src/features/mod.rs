@@ -7,6 +7,7 @@
 //! own level or below.
 
 pub mod convergence;
+pub mod cramer_rao;
 pub mod estimates;
 pub mod field;
 pub mod flow;

@@ -136,11 +136,12 @@ struct Layers {
     race: crate::features::race::layer::RaceLayer,
     geodesic_ball: crate::features::geodesics::layer_ball::GeodesicBallLayer,
     estimates: crate::features::estimates::layer::EstimatesLayer,
+    cramer_rao: crate::features::cramer_rao::layer::CramerRaoLayer,
 }
 
 impl Layers {
     /// Back to front: the order they are drawn in.
-    fn list(&self) -> [&dyn Layer; 11] {
+    fn list(&self) -> [&dyn Layer; 12] {
         [
             &self.heatmap,
             &self.convergence,
@@ -151,13 +152,14 @@ impl Layers {
             &self.race,
             &self.geodesic_ball,
             &self.estimates,
+            &self.cramer_rao,
             &self.arrows,
             &self.markers,
         ]
     }
 
     /// The same, mutable (for `prepare`).
-    fn list_mut(&mut self) -> [&mut dyn Layer; 11] {
+    fn list_mut(&mut self) -> [&mut dyn Layer; 12] {
         [
             &mut self.heatmap,
             &mut self.convergence,
@@ -168,6 +170,7 @@ impl Layers {
             &mut self.race,
             &mut self.geodesic_ball,
             &mut self.estimates,
+            &mut self.cramer_rao,
             &mut self.arrows,
             &mut self.markers,
         ]
@@ -215,6 +218,7 @@ impl SceneRenderer {
                     &setup,
                 ),
                 estimates: crate::features::estimates::layer::EstimatesLayer::new(&setup),
+                cramer_rao: crate::features::cramer_rao::layer::CramerRaoLayer::new(&setup),
             },
             backdrop: layer_cache::LayerCache::backdrop(
                 device,

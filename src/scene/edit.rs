@@ -82,6 +82,8 @@ pub enum SceneEdit {
     SetEstimates(Estimates),
     /// Convergence-map settings (each clamped to its range).
     SetConvergence(Convergence),
+    /// The Cramér–Rao region (N and p clamped to their ranges).
+    SetCramerRao(crate::features::cramer_rao::settings::CramerRao),
     /// Which view the window shows.
     SetTab(Tab),
     /// The K-FAC lab's settings (width, rates, damping, nodes, samples clamped to their ranges).
@@ -155,6 +157,7 @@ pub enum EditKind {
     SetRaceStart,
     SetEstimates,
     SetConvergence,
+    SetCramerRao,
     SetTab,
     SetKfacLab,
     SetFlow,
@@ -176,7 +179,7 @@ pub enum EditKind {
 
 impl EditKind {
     /// Every kind, in [`SceneEdit`]'s order.
-    pub const ALL: [EditKind; 35] = [
+    pub const ALL: [EditKind; 36] = [
         EditKind::SetSigma,
         EditKind::SetParam,
         EditKind::SetSlice,
@@ -195,6 +198,7 @@ impl EditKind {
         EditKind::SetRaceStart,
         EditKind::SetEstimates,
         EditKind::SetConvergence,
+        EditKind::SetCramerRao,
         EditKind::SetTab,
         EditKind::SetKfacLab,
         EditKind::SetFlow,
@@ -238,6 +242,7 @@ impl SceneEdit {
             SceneEdit::SetRaceStart(..) => EditKind::SetRaceStart,
             SceneEdit::SetEstimates(..) => EditKind::SetEstimates,
             SceneEdit::SetConvergence(..) => EditKind::SetConvergence,
+            SceneEdit::SetCramerRao(..) => EditKind::SetCramerRao,
             SceneEdit::SetTab(..) => EditKind::SetTab,
             SceneEdit::SetKfacLab(..) => EditKind::SetKfacLab,
             SceneEdit::SetFlow(..) => EditKind::SetFlow,
@@ -440,6 +445,7 @@ impl Scene {
             SceneEdit::SetRace(race) => self.race = race.clamped(self),
             SceneEdit::SetEstimates(e) => self.estimates = e.clamped(),
             SceneEdit::SetConvergence(c) => self.convergence = c.clamped(&self.convergence),
+            SceneEdit::SetCramerRao(c) => self.cramer_rao = c.clamped(&self.cramer_rao),
             SceneEdit::SetRaceStart(None) => self.race.start = None,
             SceneEdit::SetRaceStart(Some(p)) => {
                 if let Some(p) = self.clamp_point(p) {

@@ -115,6 +115,8 @@ pub struct Scene {
     pub estimates: Estimates,
     /// The convergence map.
     pub convergence: Convergence,
+    /// The Cramér–Rao region at θ* and its twin.
+    pub cramer_rao: crate::features::cramer_rao::settings::CramerRao,
     /// Which view the window shows.
     pub tab: Tab,
     /// The K-FAC lab's settings (its data is the target mixture `model`).
@@ -145,6 +147,7 @@ impl Default for Scene {
             race: Race::default(),
             estimates: Estimates::default(),
             convergence: Convergence::default(),
+            cramer_rao: Default::default(),
             tab: Tab::Geometry,
             kfac: KfacLab::default(),
             system: None,

@@ -47,6 +47,7 @@ pub(super) fn show(
         ));
     }
 
+    out.extend(crate::features::cramer_rao::panel::show(ui, scene));
     ui.separator();
     out.extend(layers_section(ui, scene, state));
 

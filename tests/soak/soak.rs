@@ -21,6 +21,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use fisherflow::features::cramer_rao::settings::CramerRao;
 use fisherflow::gpu::context::GpuContext;
 use fisherflow::gpu::gpu_data::FieldCell;
 use fisherflow::kfac::Trainer;
@@ -161,6 +162,7 @@ fn weight(kind: EditKind) -> u32 {
         | EditKind::SetRaceStart
         | EditKind::SetEstimates
         | EditKind::SetConvergence
+        | EditKind::SetCramerRao
         | EditKind::SetFlowMode => 3,
         EditKind::SetTab | EditKind::SetKfacLab | EditKind::ApplyPreset | EditKind::SetMetric => 2,
         EditKind::SetSystem => 2,
@@ -375,6 +377,15 @@ fn random_edit(rng: &mut Rng, kind: EditKind, scene: &Scene, size: [f32; 2]) -> 
             0 => None,
             1 => Some([rng.range(-1e7, 1e7), rng.range(-1e7, 1e7)]),
             _ => Some(world(rng)),
+        }),
+        EditKind::SetCramerRao => SceneEdit::SetCramerRao(CramerRao {
+            enabled: rng.chance(0.6),
+            samples: rng.int(0, 2_000_000),
+            // Past both ends of the range now and then, and NaN.
+            level: match rng.int(0, 8) {
+                0 => f64::NAN,
+                _ => rng.range(0.0, 1.2),
+            },
         }),
         EditKind::SetEstimates => SceneEdit::SetEstimates(Estimates {
             at_probe: rng.chance(0.5),
@@ -605,6 +616,7 @@ struct Coverage {
     ball: bool,
     map: bool,
     estimates: bool,
+    cramer_rao: bool,
     natural_vs_ef: bool,
     kfac_tab: bool,
     heatmaps: std::collections::BTreeSet<String>,
@@ -630,6 +642,7 @@ impl Coverage {
         self.ball |= scene.geodesics.ball && probe;
         self.map |= scene.convergence.enabled;
         self.estimates |= scene.estimates.at_probe && probe;
+        self.cramer_rao |= scene.cramer_rao.enabled && scene.system.is_none();
         self.natural_vs_ef |= scene.flow.enabled && scene.flow.mode == FlowMode::NaturalVsEmpirical;
         self.kfac_tab |= scene.tab == Tab::Kfac;
         self.heatmaps.insert(format!("{:?}", scene.heatmap));
@@ -653,6 +666,7 @@ impl Coverage {
             (self.ball, "the geodesic ball"),
             (self.map, "the convergence map"),
             (self.estimates, "estimates at the probe"),
+            (self.cramer_rao, "the Cramér–Rao region"),
             (self.natural_vs_ef, "the natural-vs-EF flow"),
             (self.kfac_tab, "the K-FAC tab"),
             (self.heatmaps.len() == Heatmap::ALL.len(), "every heatmap"),
