@@ -96,7 +96,7 @@ pub struct Legend {
 }
 
 /// A drawable layer of the scene pass.
-pub trait Layer {
+pub trait Layer: std::any::Any {
     /// A short name (debugging, tests).
     fn name(&self) -> &'static str;
 

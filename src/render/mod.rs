@@ -24,6 +24,15 @@ pub mod markers;
 pub mod outside;
 pub mod pipeline;
 
+use crate::features::convergence::layer::ConvergenceLayer;
+use crate::features::cramer_rao::layer::CramerRaoLayer;
+use crate::features::estimates::layer::EstimatesLayer;
+use crate::features::field::layer_ellipses::EllipseRenderer;
+use crate::features::flow::layer_trails::Trails;
+use crate::features::geodesics::layer_ball::GeodesicBallLayer;
+use crate::features::geodesics::layer_paths::PathsLayer;
+use crate::features::heatmap::layer::HeatmapLayer;
+use crate::features::race::layer::RaceLayer;
 use crate::gpu::context::{GpuContext, GpuError};
 use crate::gpu::gpu_data::{ParticleStyle, ViewParams};
 use crate::scene::{Camera, ParticleColor, Scene};
@@ -119,61 +128,36 @@ struct BackdropKey {
     size_px: [u32; 2],
 }
 
-/// The drawable layers. Each is one file implementing [`Layer`]; a new one is a field here and
-/// an entry in both lists below.
-struct Layers {
-    /// First, over the cleared background: the grid, axes and glyphs stay readable on it.
-    heatmap: crate::features::heatmap::layer::HeatmapLayer,
-    /// The convergence map: in the heatmap's slot, opaque over it while enabled.
-    convergence: crate::features::convergence::layer::ConvergenceLayer,
-    axes: axes::AxesLayer,
-    ellipses: crate::features::field::layer_ellipses::EllipseRenderer,
-    trails: crate::features::flow::layer_trails::Trails,
-    arrows: arrows::ArrowRenderer,
-    markers: markers::MarkerLayer,
-    paths: crate::features::geodesics::layer_paths::PathsLayer,
-    /// The optimizer race: polylines per optimizer and the start handle.
-    race: crate::features::race::layer::RaceLayer,
-    geodesic_ball: crate::features::geodesics::layer_ball::GeodesicBallLayer,
-    estimates: crate::features::estimates::layer::EstimatesLayer,
-    cramer_rao: crate::features::cramer_rao::layer::CramerRaoLayer,
-}
+/// The drawable layers, back to front: the order they are drawn in. Each is one file
+/// implementing [`Layer`]; a new one is one line in [`SceneRenderer::new`]'s list.
+struct Layers(Vec<Box<dyn Layer>>);
 
 impl Layers {
-    /// Back to front: the order they are drawn in.
-    fn list(&self) -> [&dyn Layer; 12] {
-        [
-            &self.heatmap,
-            &self.convergence,
-            &self.axes,
-            &self.ellipses,
-            &self.trails,
-            &self.paths,
-            &self.race,
-            &self.geodesic_ball,
-            &self.estimates,
-            &self.cramer_rao,
-            &self.arrows,
-            &self.markers,
-        ]
+    /// Back to front.
+    fn list(&self) -> impl Iterator<Item = &dyn Layer> {
+        self.0.iter().map(|layer| layer.as_ref())
     }
 
     /// The same, mutable (for `prepare`).
-    fn list_mut(&mut self) -> [&mut dyn Layer; 12] {
-        [
-            &mut self.heatmap,
-            &mut self.convergence,
-            &mut self.axes,
-            &mut self.ellipses,
-            &mut self.trails,
-            &mut self.paths,
-            &mut self.race,
-            &mut self.geodesic_ball,
-            &mut self.estimates,
-            &mut self.cramer_rao,
-            &mut self.arrows,
-            &mut self.markers,
-        ]
+    fn list_mut(&mut self) -> impl Iterator<Item = &mut (dyn Layer + 'static)> {
+        self.0.iter_mut().map(|layer| layer.as_mut())
+    }
+
+    /// The layer of type `L`: what the renderer asks the race, paths, trails and arrows
+    /// layers for besides drawing.
+    fn get<L: Layer>(&self) -> &L {
+        self.0
+            .iter()
+            .find_map(|layer| (layer.as_ref() as &dyn std::any::Any).downcast_ref::<L>())
+            .expect("every layer type is in the list")
+    }
+
+    /// The same, mutable.
+    fn get_mut<L: Layer>(&mut self) -> &mut L {
+        self.0
+            .iter_mut()
+            .find_map(|layer| (layer.as_mut() as &mut dyn std::any::Any).downcast_mut::<L>())
+            .expect("every layer type is in the list")
     }
 }
 
@@ -204,22 +188,23 @@ impl SceneRenderer {
         };
         Ok(Self {
             format,
-            layers: Layers {
-                heatmap: crate::features::heatmap::layer::HeatmapLayer::new(&setup),
-                convergence: crate::features::convergence::layer::ConvergenceLayer::new(&setup),
-                axes: axes::AxesLayer::new(&setup),
-                ellipses: crate::features::field::layer_ellipses::EllipseRenderer::new(&setup),
-                trails: crate::features::flow::layer_trails::Trails::new(device, format),
-                arrows: arrows::ArrowRenderer::new(&setup, sim.probe_buffer()),
-                markers: markers::MarkerLayer::new(&setup),
-                paths: crate::features::geodesics::layer_paths::PathsLayer::new(&setup),
-                race: crate::features::race::layer::RaceLayer::new(&setup),
-                geodesic_ball: crate::features::geodesics::layer_ball::GeodesicBallLayer::new(
-                    &setup,
-                ),
-                estimates: crate::features::estimates::layer::EstimatesLayer::new(&setup),
-                cramer_rao: crate::features::cramer_rao::layer::CramerRaoLayer::new(&setup),
-            },
+            layers: Layers(vec![
+                // First, over the cleared background: the grid, axes and glyphs stay readable
+                // on it.
+                Box::new(HeatmapLayer::new(&setup)),
+                // The convergence map: in the heatmap's slot, opaque over it while enabled.
+                Box::new(ConvergenceLayer::new(&setup)),
+                Box::new(axes::AxesLayer::new(&setup)),
+                Box::new(EllipseRenderer::new(&setup)),
+                Box::new(Trails::new(device, format)),
+                Box::new(PathsLayer::new(&setup)),
+                Box::new(RaceLayer::new(&setup)),
+                Box::new(GeodesicBallLayer::new(&setup)),
+                Box::new(EstimatesLayer::new(&setup)),
+                Box::new(CramerRaoLayer::new(&setup)),
+                Box::new(arrows::ArrowRenderer::new(&setup, sim.probe_buffer())),
+                Box::new(markers::MarkerLayer::new(&setup)),
+            ]),
             backdrop: layer_cache::LayerCache::backdrop(
                 device,
                 "backdrop",
@@ -443,9 +428,11 @@ impl SceneRenderer {
         let visible = scene.camera.visible_rect(plan.size_px);
         self.sim.update_convergence(ctx, encoder, scene, visible)?;
         if self.sim.probe_generation() != self.probe_bound {
-            self.layers
-                .arrows
-                .rebind(&ctx.device, &self.view_buffer, self.sim.probe_buffer());
+            self.layers.get_mut::<arrows::ArrowRenderer>().rebind(
+                &ctx.device,
+                &self.view_buffer,
+                self.sim.probe_buffer(),
+            );
             self.probe_bound = self.sim.probe_generation();
         }
         Ok(report.field_recomputed)
@@ -488,7 +475,6 @@ impl SceneRenderer {
         }
         self.layers
             .list()
-            .iter()
             .filter_map(|layer| layer.legend(scene, info))
             .collect()
     }
@@ -497,7 +483,6 @@ impl SceneRenderer {
     pub fn labels(&self, scene: &Scene) -> Vec<layer::CanvasLabel> {
         self.layers
             .list()
-            .iter()
             .flat_map(|layer| layer.labels(scene))
             .collect()
     }
@@ -522,17 +507,17 @@ impl SceneRenderer {
 
     /// The optimizer race drawn in the last frame, if any.
     pub fn shown_race(&self) -> Option<&crate::features::race::job::RaceSet> {
-        self.layers.race.shown()
+        self.layers.get::<RaceLayer>().shown()
     }
 
     /// The shortest paths drawn in the last frame, if any.
     pub fn shown_paths(&self) -> Option<&crate::features::geodesics::job_paths::PathSet> {
-        self.layers.paths.shown()
+        self.layers.get::<PathsLayer>().shown()
     }
 
     /// The layers' names, back to front.
     pub fn layer_names(&self) -> Vec<&'static str> {
-        self.layers.list().iter().map(|l| l.name()).collect()
+        self.layers.list().map(|l| l.name()).collect()
     }
 
     /// Flow: the simulation steps the particles, then their streaks are drawn into the trail
@@ -554,7 +539,10 @@ impl SceneRenderer {
             self.trail_key = None;
             return Ok(0);
         };
-        let resized = self.layers.trails.ensure_size(&ctx.device, size_px);
+        let resized = self
+            .layers
+            .get_mut::<Trails>()
+            .ensure_size(&ctx.device, size_px);
         let trail_key = TrailKey {
             camera: scene.camera,
             size: size_px,
@@ -578,10 +566,12 @@ impl SceneRenderer {
                 crash_color: linear_rgba(palette::CRASH, 1.0),
             },
         );
-        let mut pass = self
-            .layers
-            .trails
-            .begin(&ctx.queue, encoder, scene.flow.fade as f32, clear);
+        let mut pass = self.layers.get_mut::<Trails>().begin(
+            &ctx.queue,
+            encoder,
+            scene.flow.fade as f32,
+            clear,
+        );
         self.particle_renderer.draw(&mut pass, particles, count);
         Ok(count)
     }
@@ -617,13 +607,10 @@ fn encode_backdrop(
     frame: &LayerFrame<'_>,
 ) -> bool {
     let mut versions = [None; BACKDROP_LAYERS];
-    let versioned = layers
-        .list()
-        .into_iter()
-        .filter_map(|layer| match layer.placement() {
-            Placement::Backdrop(version) => Some((layer, version)),
-            Placement::Scene => None,
-        });
+    let versioned = layers.list().filter_map(|layer| match layer.placement() {
+        Placement::Backdrop(version) => Some((layer, version)),
+        Placement::Scene => None,
+    });
     for (slot, (_, version)) in versions.iter_mut().zip(versioned) {
         *slot = version;
     }

@@ -31,236 +31,156 @@ pub fn held_range(p: Param) -> (f64, f64) {
 /// Largest |μ| a held-parameter slider sets.
 pub const MEAN_SLIDER_LIMIT: f64 = 10.0;
 
-/// One interactive change to a [`Scene`]: what a widget, a canvas gesture or a key asks for.
-/// [`Scene::apply`] carries it out, clamped to the UI's ranges.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum SceneEdit {
-    /// The shared σ (σ1 = σ2 = σ, the seed's slider), clamped to [`SIGMA_RANGE`].
-    SetSigma(f64),
-    /// One parameter of the target model: a held parameter's slider (clamped to
-    /// [`held_range`]) or, for a slice parameter, its coordinate (clamped to
-    /// [`coordinate_range`]).
-    SetParam(Param, f64),
-    /// The canvas' slice; the view is refitted and the probe moved to the slice's default.
-    /// π moves off 0 or 1 when it becomes a slice coordinate. On the policy plane it shows
-    /// the mixture again.
-    SetSlice(Slice),
-    /// One of the six presets: model, slice, probe and view.
-    ApplyPreset(Preset),
-    /// The policy plane's system (None: back to the mixture); keys clamped to
-    /// [`SYSTEM_RANGES`]; the probe moved to the plant's default and the view refitted when the
-    /// family changes.
-    SetSystem(Option<System>),
-    /// Induced or profiled metric.
-    SetMetric(Metric),
-    /// Damping λ, clamped to [`DAMPING_RANGE`].
-    SetDamping(f64),
-    /// The target's slice coordinates (dragging either handle or a density-strip marker),
-    /// each clamped to its [`coordinate_range`].
-    SetTarget([f64; 2]),
-    /// Place the probe (a click) or clear it (None); coordinates clamped like the target's.
-    SetProbe(Option<[f64; 2]>),
-    /// Grid density, clamped to [`MIN_GRID`]..=[`MAX_GRID`].
-    SetGrid(u32),
-    /// Quadrature nodes per component, made even and clamped to MIN_NODES..=MAX_NODES.
-    SetNodes(u32),
-    /// Ellipse display scale, clamped to [`ELLIPSE_SCALE_RANGE`].
-    SetEllipseScale(f64),
-    /// Which layers are drawn.
-    SetLayers(Layers),
-    /// The heatmap layer.
-    SetHeatmap(Heatmap),
-    /// Geodesic ball and shortest path settings (radius and rays clamped to
-    /// [`BALL_RADIUS_RANGE`], [`BALL_RAYS_RANGE`]).
-    SetGeodesics(Geodesics),
-    /// Optimizer race settings (steps, rates, N clamped to their ranges; a start outside the
-    /// model clamped like the probe).
-    SetRace(Race),
-    /// Where the race starts (None: the probe); clamped like the probe.
-    SetRaceStart(Option<[f64; 2]>),
-    /// Fisher-estimate settings (N clamped to [`SAMPLES_RANGE`]).
-    SetEstimates(Estimates),
-    /// Convergence-map settings (each clamped to its range).
-    SetConvergence(Convergence),
-    /// The Cramér–Rao region (N and p clamped to their ranges).
-    SetCramerRao(crate::features::cramer_rao::settings::CramerRao),
-    /// Which view the window shows.
-    SetTab(Tab),
-    /// The K-FAC lab's settings (width, rates, damping, nodes, samples clamped to their ranges).
-    SetKfacLab(KfacLab),
-    /// Flow on or off.
-    SetFlow(bool),
-    /// Flow on/off toggle (Space).
-    ToggleFlow,
-    /// Natural, Euclidean or both.
-    SetFlowMode(FlowMode),
-    /// Particle count (None: the adapter's default), clamped to [`PARTICLE_RANGE`].
-    SetParticles(Option<u32>),
-    /// Flow time step, clamped to [`DT_RANGE`].
-    SetDt(f64),
-    /// Integration steps per frame, clamped to [`STEPS_PER_FRAME_RANGE`].
-    SetStepsPerFrame(u32),
-    /// Fisher–Rao speed cap, clamped to [`SPEED_CAP_RANGE`].
-    SetSpeedCap(f64),
-    /// Trail fade, clamped to [`FADE_RANGE`].
-    SetFade(f64),
-    /// RK4 or Euler.
-    SetIntegrator(Integrator),
-    /// Colour particles by mode or by speed.
-    SetParticleColor(ParticleColor),
-    /// Seed of the particle spawn.
-    SetSeed(u32),
-    /// Zoom by `factor` (> 1 zooms in) about `pixel` of a canvas of `size` pixels (wheel,
-    /// pinch); the half-height stays in [`Camera::HALF_HEIGHT_RANGE`].
-    ZoomAbout {
-        /// Zoom factor; not a positive finite number: no change.
-        factor: f64,
-        /// The fixed point, pixels from the canvas' top-left corner.
-        pixel: [f32; 2],
-        /// Canvas size in pixels.
-        size: [f32; 2],
-    },
-    /// Drag the view by `delta_px` on a canvas `height_px` tall.
-    Pan {
-        /// Pointer movement in pixels (y down).
-        delta_px: [f32; 2],
-        /// Canvas height in pixels.
-        height_px: f32,
-    },
-    /// Frame both handles and the probe (F).
-    FitView,
-    /// Back to the default scene, keeping the grid density (R).
-    Reset,
-}
-
-/// The kind of a [`SceneEdit`], without its values: what the soak test draws from, so that a
-/// new edit is soaked as soon as it exists (its `match` has no catch-all arm).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[allow(missing_docs)] // each is the SceneEdit variant of the same name
-pub enum EditKind {
-    SetSigma,
-    SetParam,
-    SetSlice,
-    ApplyPreset,
-    SetSystem,
-    SetMetric,
-    SetDamping,
-    SetTarget,
-    SetProbe,
-    SetGrid,
-    SetNodes,
-    SetEllipseScale,
-    SetLayers,
-    SetHeatmap,
-    SetGeodesics,
-    SetRace,
-    SetRaceStart,
-    SetEstimates,
-    SetConvergence,
-    SetCramerRao,
-    SetTab,
-    SetKfacLab,
-    SetFlow,
-    ToggleFlow,
-    SetFlowMode,
-    SetParticles,
-    SetDt,
-    SetStepsPerFrame,
-    SetSpeedCap,
-    SetFade,
-    SetIntegrator,
-    SetParticleColor,
-    SetSeed,
-    ZoomAbout,
-    Pan,
-    FitView,
-    Reset,
-}
-
-impl EditKind {
-    /// Every kind, in [`SceneEdit`]'s order.
-    pub const ALL: [EditKind; 36] = [
-        EditKind::SetSigma,
-        EditKind::SetParam,
-        EditKind::SetSlice,
-        EditKind::ApplyPreset,
-        EditKind::SetMetric,
-        EditKind::SetDamping,
-        EditKind::SetTarget,
-        EditKind::SetProbe,
-        EditKind::SetGrid,
-        EditKind::SetNodes,
-        EditKind::SetEllipseScale,
-        EditKind::SetLayers,
-        EditKind::SetHeatmap,
-        EditKind::SetGeodesics,
-        EditKind::SetRace,
-        EditKind::SetRaceStart,
-        EditKind::SetEstimates,
-        EditKind::SetConvergence,
-        EditKind::SetCramerRao,
-        EditKind::SetTab,
-        EditKind::SetKfacLab,
-        EditKind::SetFlow,
-        EditKind::ToggleFlow,
-        EditKind::SetFlowMode,
-        EditKind::SetParticles,
-        EditKind::SetDt,
-        EditKind::SetStepsPerFrame,
-        EditKind::SetSpeedCap,
-        EditKind::SetFade,
-        EditKind::SetIntegrator,
-        EditKind::SetParticleColor,
-        EditKind::SetSeed,
-        EditKind::ZoomAbout,
-        EditKind::Pan,
-        EditKind::FitView,
-        EditKind::Reset,
-    ];
-}
-
-impl SceneEdit {
-    /// This edit's kind.
-    pub fn kind(&self) -> EditKind {
-        match self {
-            SceneEdit::SetSigma(..) => EditKind::SetSigma,
-            SceneEdit::SetParam(..) => EditKind::SetParam,
-            SceneEdit::SetSlice(..) => EditKind::SetSlice,
-            SceneEdit::ApplyPreset(..) => EditKind::ApplyPreset,
-            SceneEdit::SetSystem(..) => EditKind::SetSystem,
-            SceneEdit::SetMetric(..) => EditKind::SetMetric,
-            SceneEdit::SetDamping(..) => EditKind::SetDamping,
-            SceneEdit::SetTarget(..) => EditKind::SetTarget,
-            SceneEdit::SetProbe(..) => EditKind::SetProbe,
-            SceneEdit::SetGrid(..) => EditKind::SetGrid,
-            SceneEdit::SetNodes(..) => EditKind::SetNodes,
-            SceneEdit::SetEllipseScale(..) => EditKind::SetEllipseScale,
-            SceneEdit::SetLayers(..) => EditKind::SetLayers,
-            SceneEdit::SetHeatmap(..) => EditKind::SetHeatmap,
-            SceneEdit::SetGeodesics(..) => EditKind::SetGeodesics,
-            SceneEdit::SetRace(..) => EditKind::SetRace,
-            SceneEdit::SetRaceStart(..) => EditKind::SetRaceStart,
-            SceneEdit::SetEstimates(..) => EditKind::SetEstimates,
-            SceneEdit::SetConvergence(..) => EditKind::SetConvergence,
-            SceneEdit::SetCramerRao(..) => EditKind::SetCramerRao,
-            SceneEdit::SetTab(..) => EditKind::SetTab,
-            SceneEdit::SetKfacLab(..) => EditKind::SetKfacLab,
-            SceneEdit::SetFlow(..) => EditKind::SetFlow,
-            SceneEdit::ToggleFlow => EditKind::ToggleFlow,
-            SceneEdit::SetFlowMode(..) => EditKind::SetFlowMode,
-            SceneEdit::SetParticles(..) => EditKind::SetParticles,
-            SceneEdit::SetDt(..) => EditKind::SetDt,
-            SceneEdit::SetStepsPerFrame(..) => EditKind::SetStepsPerFrame,
-            SceneEdit::SetSpeedCap(..) => EditKind::SetSpeedCap,
-            SceneEdit::SetFade(..) => EditKind::SetFade,
-            SceneEdit::SetIntegrator(..) => EditKind::SetIntegrator,
-            SceneEdit::SetParticleColor(..) => EditKind::SetParticleColor,
-            SceneEdit::SetSeed(..) => EditKind::SetSeed,
-            SceneEdit::ZoomAbout { .. } => EditKind::ZoomAbout,
-            SceneEdit::Pan { .. } => EditKind::Pan,
-            SceneEdit::FitView => EditKind::FitView,
-            SceneEdit::Reset => EditKind::Reset,
+/// Defines [`SceneEdit`] from its variants, and with it [`EditKind`] (one per variant), its
+/// list and [`SceneEdit::kind`]: a new edit is one variant here (and its arm in `apply`), and
+/// the soak draws it at once.
+macro_rules! scene_edits {
+    (
+        $(#[$enum_meta:meta])*
+        pub enum SceneEdit {
+            $(
+                $(#[$meta:meta])*
+                $variant:ident
+                $( ( $($tuple:ty),* ) )?
+                $( { $( $(#[$field_meta:meta])* $field:ident : $field_ty:ty ),* $(,)? } )?
+            ),* $(,)?
         }
+    ) => {
+        $(#[$enum_meta])*
+        #[derive(Clone, Copy, Debug, PartialEq)]
+        pub enum SceneEdit {
+            $(
+                $(#[$meta])*
+                $variant
+                $( ( $($tuple),* ) )?
+                $( { $( $(#[$field_meta])* $field : $field_ty ),* } )?
+            ),*
+        }
+
+        /// The kind of a [`SceneEdit`], without its values: what the soak test draws from, so
+        /// that a new edit is soaked as soon as it exists (its `match` has no catch-all arm).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[allow(missing_docs)] // each is the SceneEdit variant of the same name
+        pub enum EditKind {
+            $($variant),*
+        }
+
+        impl EditKind {
+            /// Every kind, in [`SceneEdit`]'s order.
+            pub const ALL: &'static [EditKind] = &[$(EditKind::$variant),*];
+        }
+
+        impl SceneEdit {
+            /// This edit's kind.
+            pub fn kind(&self) -> EditKind {
+                match self {
+                    $(SceneEdit::$variant { .. } => EditKind::$variant),*
+                }
+            }
+        }
+    };
+}
+
+scene_edits! {
+    /// One interactive change to a [`Scene`]: what a widget, a canvas gesture or a key asks for.
+    /// [`Scene::apply`] carries it out, clamped to the UI's ranges.
+    pub enum SceneEdit {
+        /// The shared σ (σ1 = σ2 = σ, the seed's slider), clamped to [`SIGMA_RANGE`].
+        SetSigma(f64),
+        /// One parameter of the target model: a held parameter's slider (clamped to
+        /// [`held_range`]) or, for a slice parameter, its coordinate (clamped to
+        /// [`coordinate_range`]).
+        SetParam(Param, f64),
+        /// The canvas' slice; the view is refitted and the probe moved to the slice's default.
+        /// π moves off 0 or 1 when it becomes a slice coordinate. On the policy plane it shows
+        /// the mixture again.
+        SetSlice(Slice),
+        /// One of the six presets: model, slice, probe and view.
+        ApplyPreset(Preset),
+        /// The policy plane's system (None: back to the mixture); keys clamped to
+        /// [`SYSTEM_RANGES`]; the probe moved to the plant's default and the view refitted when the
+        /// family changes.
+        SetSystem(Option<System>),
+        /// Induced or profiled metric.
+        SetMetric(Metric),
+        /// Damping λ, clamped to [`DAMPING_RANGE`].
+        SetDamping(f64),
+        /// The target's slice coordinates (dragging either handle or a density-strip marker),
+        /// each clamped to its [`coordinate_range`].
+        SetTarget([f64; 2]),
+        /// Place the probe (a click) or clear it (None); coordinates clamped like the target's.
+        SetProbe(Option<[f64; 2]>),
+        /// Grid density, clamped to [`MIN_GRID`]..=[`MAX_GRID`].
+        SetGrid(u32),
+        /// Quadrature nodes per component, made even and clamped to MIN_NODES..=MAX_NODES.
+        SetNodes(u32),
+        /// Ellipse display scale, clamped to [`ELLIPSE_SCALE_RANGE`].
+        SetEllipseScale(f64),
+        /// Which layers are drawn.
+        SetLayers(Layers),
+        /// The heatmap layer.
+        SetHeatmap(Heatmap),
+        /// Geodesic ball and shortest path settings (radius and rays clamped to
+        /// [`BALL_RADIUS_RANGE`], [`BALL_RAYS_RANGE`]).
+        SetGeodesics(Geodesics),
+        /// Optimizer race settings (steps, rates, N clamped to their ranges; a start outside the
+        /// model clamped like the probe).
+        SetRace(Race),
+        /// Where the race starts (None: the probe); clamped like the probe.
+        SetRaceStart(Option<[f64; 2]>),
+        /// Fisher-estimate settings (N clamped to [`SAMPLES_RANGE`]).
+        SetEstimates(Estimates),
+        /// Convergence-map settings (each clamped to its range).
+        SetConvergence(Convergence),
+        /// The Cramér–Rao region (N and p clamped to their ranges).
+        SetCramerRao(crate::features::cramer_rao::settings::CramerRao),
+        /// Which view the window shows.
+        SetTab(Tab),
+        /// The K-FAC lab's settings (width, rates, damping, nodes, samples clamped to their ranges).
+        SetKfacLab(KfacLab),
+        /// Flow on or off.
+        SetFlow(bool),
+        /// Flow on/off toggle (Space).
+        ToggleFlow,
+        /// Natural, Euclidean or both.
+        SetFlowMode(FlowMode),
+        /// Particle count (None: the adapter's default), clamped to [`PARTICLE_RANGE`].
+        SetParticles(Option<u32>),
+        /// Flow time step, clamped to [`DT_RANGE`].
+        SetDt(f64),
+        /// Integration steps per frame, clamped to [`STEPS_PER_FRAME_RANGE`].
+        SetStepsPerFrame(u32),
+        /// Fisher–Rao speed cap, clamped to [`SPEED_CAP_RANGE`].
+        SetSpeedCap(f64),
+        /// Trail fade, clamped to [`FADE_RANGE`].
+        SetFade(f64),
+        /// RK4 or Euler.
+        SetIntegrator(Integrator),
+        /// Colour particles by mode or by speed.
+        SetParticleColor(ParticleColor),
+        /// Seed of the particle spawn.
+        SetSeed(u32),
+        /// Zoom by `factor` (> 1 zooms in) about `pixel` of a canvas of `size` pixels (wheel,
+        /// pinch); the half-height stays in [`Camera::HALF_HEIGHT_RANGE`].
+        ZoomAbout {
+            /// Zoom factor; not a positive finite number: no change.
+            factor: f64,
+            /// The fixed point, pixels from the canvas' top-left corner.
+            pixel: [f32; 2],
+            /// Canvas size in pixels.
+            size: [f32; 2],
+        },
+        /// Drag the view by `delta_px` on a canvas `height_px` tall.
+        Pan {
+            /// Pointer movement in pixels (y down).
+            delta_px: [f32; 2],
+            /// Canvas height in pixels.
+            height_px: f32,
+        },
+        /// Frame both handles and the probe (F).
+        FitView,
+        /// Back to the default scene, keeping the grid density (R).
+        Reset,
     }
 }
 

@@ -133,7 +133,8 @@ fn random_action(rng: &mut Rng, scene: &Scene, canvas: [u32; 2]) -> Action {
     let total: u32 = EditKind::ALL.iter().map(|&k| weight(k)).sum();
     let mut ticket = rng.int(0, total - 1);
     let kind = EditKind::ALL
-        .into_iter()
+        .iter()
+        .copied()
         .find(|&k| {
             let w = weight(k);
             if ticket < w {
