@@ -47,13 +47,13 @@ pub(super) fn show(
         ));
     }
 
-    out.extend(crate::features::cramer_rao::panel::show(ui, scene));
     ui.separator();
     out.extend(layers_section(ui, scene, state));
 
     ui.separator();
     out.extend(file_section(ui, state));
 
+    out.extend(crate::features::cramer_rao::panel::show(ui, scene));
     ui.separator();
     if scene.offers(Feature::Estimates) {
         out.extend(crate::features::estimates::panel::show(

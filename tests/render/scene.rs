@@ -413,6 +413,7 @@ fn layers_draw_back_to_front_and_say_what_they_show() {
             "race",
             "geodesic ball",
             "estimates",
+            "cramer-rao",
             "probe arrows",
             "markers"
         ]

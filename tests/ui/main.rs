@@ -3,6 +3,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod cramer_rao;
 mod estimates;
 mod kfac;
 mod panels;
