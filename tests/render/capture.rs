@@ -266,7 +266,7 @@ fn shipped_scenarios_parse() {
         }
         count += 1;
     }
-    assert_eq!(count, 8, "every scenario in scenarios/ is checked");
+    assert_eq!(count, 9, "every scenario in scenarios/ is checked");
 }
 
 #[test]
