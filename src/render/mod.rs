@@ -534,7 +534,7 @@ impl SceneRenderer {
             .camera
             .visible_rect([size_px[0] as f32, size_px[1] as f32]);
         let Some((particles, count, key)) =
-            self.sim.step_particles(ctx, encoder, scene, visible)?
+            self.sim.flow_mut().step(ctx, encoder, scene, visible)?
         else {
             self.trail_key = None;
             return Ok(0);

@@ -195,16 +195,9 @@ impl Simulation {
         self.convergence.restart();
     }
 
-    /// Steps the flow's particles (spawning them when their key changed): the buffer to draw,
-    /// its count and key; None while the flow is off.
-    pub fn step_particles(
-        &mut self,
-        ctx: &GpuContext,
-        encoder: &mut wgpu::CommandEncoder,
-        scene: &Scene,
-        visible: ([f64; 2], [f64; 2]),
-    ) -> Result<Option<(&wgpu::Buffer, u32, ParticleKey)>, GpuError> {
-        self.flow.step(ctx, encoder, scene, visible)
+    /// The flow's stage: its particles, stepped by the renderer before it draws their trails.
+    pub fn flow_mut(&mut self) -> &mut FlowStage {
+        &mut self.flow
     }
 
     /// The particle count the scene asks for, or the adapter's default.
