@@ -95,8 +95,10 @@ pub struct Legend {
     pub items: Vec<LegendItem>,
 }
 
-/// A drawable layer of the scene pass.
-pub trait Layer: std::any::Any {
+/// A drawable layer of the scene pass. `Any`: the renderer finds a layer of a given type in its
+/// one list (`Layers::get`); `Send`: a renderer moves between threads (the Python package keeps
+/// its renderers behind a lock).
+pub trait Layer: std::any::Any + Send {
     /// A short name (debugging, tests).
     fn name(&self) -> &'static str;
 
