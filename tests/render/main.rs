@@ -5,6 +5,7 @@
 mod common;
 
 mod capture;
+mod cramer_rao;
 mod estimates;
 mod heatmap;
 mod outside;

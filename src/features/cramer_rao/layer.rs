@@ -162,6 +162,15 @@ impl Layer for CramerRaoLayer {
                 .into(),
             ),
         ];
+        // θ*'s semi-axes in slice units (the region's size, whatever the view's aspect).
+        if let Some(f) = self.shown().and_then(|r| r.first()).and_then(|r| r.metric) {
+            let [short, long] = semi_axes(&f, c.radius_squared());
+            items.push(LegendItem::Text(format!(
+                "semi-axes at θ*: {} and {}",
+                length(short),
+                length(long)
+            )));
+        }
         let undefined = self
             .shown()
             .is_some_and(|r| r.iter().any(|r| r.metric.is_none()));
@@ -175,6 +184,29 @@ impl Layer for CramerRaoLayer {
             title: Some("Cramér–Rao: δᵀFδ ≤ χ²₂(p)/N".into()),
             items,
         })
+    }
+}
+
+/// The semi-axes [short, long] of δᵀFδ = r², r/√λ along each eigenvector of F (∞ along a
+/// direction F does not see).
+pub fn semi_axes(f: &Sym2<f64>, radius_squared: f64) -> [f64; 2] {
+    let e = f.eigen();
+    let axis = |lambda: f64| {
+        if lambda > 0.0 {
+            (radius_squared / lambda).sqrt()
+        } else {
+            f64::INFINITY
+        }
+    };
+    [axis(e.lambda_max), axis(e.lambda_min)]
+}
+
+/// A semi-axis for the legend: three significant digits, or ∞.
+fn length(a: f64) -> String {
+    if a.is_finite() {
+        format!("{a:.3}")
+    } else {
+        "∞".into()
     }
 }
 
@@ -258,6 +290,24 @@ mod tests {
             profiled.det() < induced.det(),
             "{profiled:?} vs {induced:?}"
         );
+        // The README's figures: semi-axes 0.126 and 0.765 (profiled), 0.101 and 0.288
+        // (induced) at N = 200, p = 95%.
+        let r2 = CramerRao {
+            samples: 200,
+            ..Default::default()
+        }
+        .radius_squared();
+        let [a, b] = semi_axes(&profiled, r2);
+        assert!(
+            (a - 0.1258).abs() < 1e-3 && (b - 0.7645).abs() < 1e-3,
+            "{a} {b}"
+        );
+        let [a, b] = semi_axes(&induced, r2);
+        assert!(
+            (a - 0.1010).abs() < 1e-3 && (b - 0.2877).abs() < 1e-3,
+            "{a} {b}"
+        );
+        assert_eq!(semi_axes(&Sym2::new(1.0, 1.0, 1.0), r2)[1], f64::INFINITY);
         // Control: the induced metric is not the profiled one here.
         assert!((induced.xx - profiled.xx).abs() > 1e-9 * induced.xx.abs());
     }
