@@ -2,7 +2,7 @@
 //! compute shaders and drawn in real time.
 //!
 //! * [`cli`]: the command line;
-//! * [`bench`]: the GPU-vs-CPU benchmark and the error measures of the f32 paths against the
+//! * [`bench`](mod@bench): the GPU-vs-CPU benchmark and the error measures of the f32 paths against the
 //!   f64 reference;
 //! * [`capture`]: scripted, headless demo captures, and writing files atomically;
 //! * [`math`]: the f64 reference (MATH.md made executable);

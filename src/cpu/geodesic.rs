@@ -1,6 +1,6 @@
 //! The f64 mirror of `shaders/geodesic.wgsl` and `shaders/geodesic_policy.wgsl`: the geodesic
 //! ball's scheme — the same
-//! directions, samples, substep cap, budget and stop rule — built on [`math::geodesic`]'s exact jet
+//! directions, samples, substep cap, budget and stop rule — built on [`crate::math::geodesic`]'s exact jet
 //! (`metric_jet`, `christoffel`, `acceleration`). Read it beside the shader: `start`, `step`
 //! (one substep) and `ring` (the budget check) are the kernel's three entry points, here one
 //! loop per geodesic.

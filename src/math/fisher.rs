@@ -1,7 +1,7 @@
 //! The Fisher information matrix F(θ) by quadrature, in f64, in three independent ways:
 //!
 //! * [`fisher_rotated`]: the score-square form in the rotated basis (u, v), the primary path:
-//!   F_vv = E[v²] has no cancellation near the diagonal, so λ_min stays accurate there;
+//!   F_vv = E\[v²\] has no cancellation near the diagonal, so λ_min stays accurate there;
 //! * [`fisher_score_form`]: E[s sᵀ] in the standard basis, straight from MATH.md;
 //! * [`fisher_hessian_form`]: −E[∂² log p] in the standard basis (the seed's form).
 //!

@@ -177,7 +177,7 @@ impl QuadratureRule {
         acc
     }
 
-    /// E_{x∼N(center, σ²)}[f(x)] restricted to [edges[0], edges[last]], for K quantities at
+    /// E_{x∼N(center, σ²)}[f(x)] restricted to \[edges\[0\], edges\[last\]\], for K quantities at
     /// once: one Gauss–Legendre panel (Q/2 nodes, [`Self::panel_rule`]) between each pair of
     /// consecutive edges. The caller chooses truncation and splits (the general model's rule,
     /// `math::general`); edges must be ascending.

@@ -83,7 +83,7 @@ impl Camera {
         [s * self.x_per_y, s]
     }
 
-    /// The visible rectangle ([min], [max]) for a canvas of `size_px`.
+    /// The visible rectangle (min, max corners) for a canvas of `size_px`.
     pub fn visible_rect(&self, size_px: [f32; 2]) -> ([f64; 2], [f64; 2]) {
         let aspect = size_px[0].max(1.0) as f64 / size_px[1].max(1.0) as f64;
         let half = [self.half_height * aspect * self.x_per_y, self.half_height];

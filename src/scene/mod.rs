@@ -77,7 +77,7 @@ pub const WORLD_LIMIT: f64 = 1e6;
 /// slice through it named by `slice`: the handle sits at the model's slice coordinates, and the
 /// three held parameters take the model's values everywhere on the canvas. A file may instead
 /// give the seed's `sigma` (σ1 = σ2) and `target = [μ1, μ2]` (slice coordinates): old scene
-/// files load unchanged ([`SceneFile`]).
+/// files load unchanged (`file.rs`'s `SceneFile`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "SceneFile")]
 pub struct Scene {

@@ -1,4 +1,4 @@
-//! The native viewer: a winit window, egui for the panels, our [`SceneRenderer`] for the
+//! The native viewer: a winit window, egui for the panels, our [`SceneRenderer`](crate::render::SceneRenderer) for the
 //! plane. See [`app`] for the frame loop and [`ui`] for the window's layout.
 
 pub mod app;

@@ -60,7 +60,7 @@ pub(super) fn union_pass_lanes_at(level: SimdLevel) -> Option<(UnionPassLanes, u
 
 /// The general kernel's grid (`cpu::general::grid`: every slice, the induced or profiled
 /// metric) into `out` (`params.cell_count` cells) at `level`: the union pass of a block of
-/// cells at once, one cell per vector lane ([`super::general::union_pass_lanes`]), the rest of each
+/// cells at once, one cell per vector lane (`general::union_pass_lanes`), the rest of each
 /// cell (its mixtures, the rare refinement, the eigen-decomposition, ñ) the scalar mirror's
 /// code, rayon over blocks. The profiled metric has no union pass (it runs as the mirror) and
 /// the scalar level is the mirror. Returns the level used.
@@ -160,7 +160,7 @@ pub fn general_points_at(
 
 /// Up to a vector of general-mode particles (`source`, indices from `first`) stepped into
 /// `out`: each integrator stage's velocities of the block from one union pass with a particle
-/// per lane ([`super::general::union_pass_lanes`]), the rest of each velocity and of the step the
+/// per lane (`general::union_pass_lanes`), the rest of each velocity and of the step the
 /// mirror's code (`general_velocity_from` finishing each from its lane's sums, `finish_step`).
 pub(super) fn general_particle_block(
     pass: UnionPassLanes,

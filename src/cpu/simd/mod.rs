@@ -7,10 +7,10 @@
 //! else AVX2 + FMA, else the scalar mirror ([`super::fim_field::field_into`]) — the same numbers,
 //! only slower. Every `*_at` function takes the level explicitly, so the benchmark
 //! (`bench --isa`) and the tests race and compare the levels on one machine. The kernels are
-//! written once over the vector type of [`vector`] ([`kernel`]) and compiled per level inside
+//! written once over the vector type of `vector` (`kernel`) and compiled per level inside
 //! the `#[target_feature]` entry points below.
 //!
-//! The transcendental functions are our own vectorised polynomials ([`kernel::exp`], the log
+//! The transcendental functions are our own vectorised polynomials (`kernel::exp`, the log
 //! and tanh are the shader's series and Padé forms, `gmm::log_ratio_1p`, `gmm::tanh_from_exp`),
 //! so no lane ever calls libm:
 //!

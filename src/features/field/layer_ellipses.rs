@@ -13,7 +13,7 @@
 //! layers agree, away from it EF ≠ F ([`source_code`] is the parameters' flag).
 //!
 //! The layer's pixels are drawn into a cache and composited: the glyphs, and over them the
-//! region outside the model ([`super::outside`]), whose fill and hatch a static frame then
+//! region outside the model ([`crate::render::outside`]), whose fill and hatch a static frame then
 //! gets for the composite it pays anyway. The cache is drawn whenever either is shown.
 
 use crate::gpu::gpu_data::{EllipseParams, FieldCell, OutsideParams};

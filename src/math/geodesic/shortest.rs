@@ -56,7 +56,7 @@ const FINE_SEGMENTS: usize = 64;
 ///    to a geodesic no longer than the relaxed polyline (2% slack), that is the answer
 ///    ([`PathMethod::Shooting`]); its distance error is the integrator's, ~1e-7.
 ///    Shooting's integrations share a budget of right-hand-side evaluations
-///    ([`SHOOTING_SLOPE_BUDGET`]); spent, it gives up.
+///    (`SHOOTING_SLOPE_BUDGET`); spent, it gives up.
 /// 3. Otherwise (shooting cannot cross the singular set: a point and its label-swapped twin on
 ///    the seed's slice, an end on the singular set), relax on finer polylines up to 64
 ///    segments ([`PathMethod::Relaxation`]); the distance is the last one's length, each
