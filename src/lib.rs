@@ -1,27 +1,33 @@
-//! fisherflow: the information geometry of a two-component Gaussian mixture, computed in WGSL
-//! compute shaders and drawn in real time.
+//! fisherflow: the information geometry of statistical models (a two-component Gaussian
+//! mixture, and a controller's policy plane), computed in WGSL compute shaders and drawn in
+//! real time.
 //!
 //! * [`cli`]: the command line;
-//! * [`bench`](mod@bench): the GPU-vs-CPU benchmark and the error measures of the f32 paths against the
-//!   f64 reference;
+//! * [`bench`](mod@bench): the GPU-vs-CPU benchmark and the error measures of the f32 paths
+//!   against the f64 reference;
 //! * [`capture`]: scripted, headless demo captures, and writing files atomically;
 //! * [`math`]: the f64 reference (MATH.md made executable);
 //! * [`cpu`]: f32 multi-threaded mirrors of the WGSL compute stages;
 //! * [`gpu`]: device selection, shared byte layouts, shader loading;
 //! * [`compute`]: the GPU compute stages;
 //! * [`scene`]: the scene state the UI edits and the renderer draws;
-//! * [`simulation`]: the compute stages of a frame (field, probe, particles) and their caches;
-//! * [`jobs`]: work off the frame loop (the race, shortest paths, estimates at the probe, the
-//!   K-FAC lab's training), one background job type owned by the simulation;
-//! * [`render`]: the scene renderer (instanced pipelines into a texture);
+//! * [`simulation`]: the compute stages of a frame and their caches, and the jobs;
+//! * [`jobs`]: work off the frame loop, one background job type owned by the simulation;
+//! * [`render`]: the scene renderer (an ordered list of layers drawn into a texture);
 //! * [`frame`]: the one frame renderer (scene + overlay + read-back) for every consumer, with
 //!   the overlay's labels and legends (egui) and the side panel's numbers (f64, on the CPU);
 //! * [`viewer`]: the window;
 //! * [`kfac`]: the K-FAC lab: a small classifier on the mixture, its exact layer Fisher blocks
-//!   against A and G.
+//!   against A and G;
+//! * [`features`]: the canvas's features, one folder each (field and ellipses, heatmap, flow,
+//!   geodesics, race, estimates, convergence map, K-FAC lab, Cramér–Rao region), whose files
+//!   are named for their role: settings, job, stage, layer, panel.
 //!
 //! Imports run one way, each module naming only those before it: math, kfac, gpu, compute, cpu,
-//! scene, jobs, simulation, render, frame, capture, bench, viewer, cli (the test at the bottom of this file checks every module).
+//! scene, jobs, simulation, render, frame, capture, bench, viewer, cli; a feature's file sits
+//! with its role's layer (settings with the scene, job with the jobs, stage with the
+//! simulation, layer with the renderer, panel with the viewer). The test at the bottom of this
+//! file checks every file.
 
 #![warn(missing_docs)]
 
