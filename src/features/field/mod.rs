@@ -1,6 +1,7 @@
 //! The field and its ellipses: the Fisher matrix evaluated on the GPU at every cell of a grid
-//! over the view (and at the probe), drawn as metric ellipses; every other feature that reads
-//! the cells (the heatmap, the flow's particle count, the panel's numbers) reads this stage.
+//! over the view (and at the probe), drawn as metric ellipses. Every layer that draws the field
+//! reads this stage's buffers: the ellipses and the heatmap its cells, the probe's arrows the
+//! probe's cell.
 //!
 //! Its files, by role: `stage.rs` (which kernel a scene goes to, the cache keys, the
 //! dispatches), `stage_drag.rs` (a target drag's coarse field), `stage_layout.rs` (the grid
