@@ -13,7 +13,7 @@ pub mod shader;
 pub mod timing;
 
 /// A bind group of `layout` with `buffers` bound whole at bindings 0, 1, 2, … in order: the
-/// shape of every compute stage's group (see [`crate::compute::stage_layout`]).
+/// shape of every compute stage's group (see `compute::stage_layout`).
 pub fn buffers_bind_group(
     device: &wgpu::Device,
     label: &str,
