@@ -25,7 +25,7 @@
 //!
 //! Imports run one way, each module naming only those before it: math, kfac, gpu, compute, cpu,
 //! scene, jobs, simulation, render, frame, capture, bench, viewer, cli; a feature's file sits
-//! with its role's layer (settings with the scene, job with the jobs, stage with the
+//! at its role's level (settings with the scene, job with the jobs, stage with the
 //! simulation, layer with the renderer, panel with the viewer). The test at the bottom of this
 //! file checks every file.
 
@@ -49,9 +49,9 @@ pub mod viewer;
 
 #[cfg(test)]
 mod architecture {
-    //! Import rules, checked on the source text: a lower layer never names a higher one.
+    //! Import rules, checked on the source text: a lower level never names a higher one.
     //!
-    //! A layer is a top-level module, or, inside a feature's folder (`src/features/<name>/`),
+    //! A level is a top-level module, or, inside a feature's folder (`src/features/<name>/`),
     //! a file's role, read from its name up to the first `_`: `settings` sits with the scene,
     //! `job` with the jobs, `stage` with the simulation, `layer` with the renderer and `panel`
     //! with the viewer. So a feature's settings never name its layer, its layer never its
@@ -63,7 +63,7 @@ mod architecture {
     /// Every top-level module, lowest first: a module names only those before it. A new
     /// module must be placed here (the test fails until it is). `features` has no level of
     /// its own: each of its files takes its role's ([`ROLES`]).
-    const LAYERS: [&str; 14] = [
+    const LEVELS: [&str; 14] = [
         "math",
         "kfac",
         "gpu",
@@ -80,7 +80,7 @@ mod architecture {
         "cli",
     ];
 
-    /// The roles a file in a feature folder plays, and the layer each sits with.
+    /// The roles a file in a feature folder plays, and the level (top-level module) each sits with.
     const ROLES: [(&str, &str); 5] = [
         ("settings", "scene"),
         ("job", "jobs"),
@@ -116,11 +116,11 @@ mod architecture {
     }
 
     /// The level of a top-level module.
-    fn layer_level(name: &str) -> Option<usize> {
-        LAYERS.iter().position(|l| *l == name)
+    fn module_level(name: &str) -> Option<usize> {
+        LEVELS.iter().position(|l| *l == name)
     }
 
-    /// The level of a feature file with this stem: its role's layer. `mod` (a folder's list of
+    /// The level of a feature file with this stem: its role's. `mod` (a folder's list of
     /// files) sits below everything and may name nothing.
     fn role_level(stem: &str) -> Option<usize> {
         if stem == "mod" {
@@ -130,7 +130,7 @@ mod architecture {
         ROLES
             .iter()
             .find(|(r, _)| *r == role)
-            .and_then(|(_, layer)| layer_level(layer))
+            .and_then(|(_, module)| module_level(module))
     }
 
     /// The identifier at the start of `rest` (letters, digits, `_`).
@@ -168,7 +168,7 @@ mod architecture {
                         "names crate::features::{name} without one of its files (a role's file)"
                     )),
                 }
-            } else if layer_level(top).is_some_and(|l| l > level) {
+            } else if module_level(top).is_some_and(|l| l > level) {
                 found.push(format!("names crate::{top}"));
             }
         }
@@ -183,7 +183,7 @@ mod architecture {
             "render",
             "viewer",
         ];
-        if no_clap.contains(&LAYERS[level]) && text.contains("clap::") {
+        if no_clap.contains(&LEVELS[level]) && text.contains("clap::") {
             found.push("names clap::".into());
         }
         if feature.is_some() {
@@ -229,11 +229,11 @@ mod architecture {
                 },
                 [top, ..] => {
                     let top = top.trim_end_matches(".rs");
-                    match layer_level(top) {
+                    match module_level(top) {
                         Some(level) => (level, None),
                         None => {
                             found.push(format!(
-                                "{}: module {top} has no place in LAYERS",
+                                "{}: module {top} has no place in LEVELS",
                                 path.display()
                             ));
                             continue;
@@ -254,8 +254,8 @@ mod architecture {
         let all = all_violations();
         assert!(all.is_empty(), "{}", all.join("\n"));
         // Negative controls, on made-up sources: each breaks one rule.
-        let scene = layer_level("scene").unwrap();
-        let render = layer_level("render").unwrap();
+        let scene = module_level("scene").unwrap();
+        let render = module_level("render").unwrap();
         let controls: [(usize, &str, Option<&str>); 8] = [
             (scene, "use crate::render::Renderer;", None),
             (
@@ -287,7 +287,7 @@ mod architecture {
             let found = upward_names(level, text, feature);
             assert!(found.is_empty(), "`{text}`: {found:?}");
         }
-        assert_eq!(role_level("layer_trails"), layer_level("render"));
+        assert_eq!(role_level("layer_trails"), module_level("render"));
         assert_eq!(role_level("widget"), None);
     }
 }

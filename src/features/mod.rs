@@ -1,5 +1,5 @@
 //! The features of the canvas, one folder each. A feature's files are named for their role,
-//! and each role sits with one layer of the crate (checked by `architecture` in `lib.rs`):
+//! and each role sits at one level of the crate (checked by `architecture` in `lib.rs`):
 //! `settings` with the scene (its serde settings, defaults and ranges), `job` with the jobs,
 //! `stage` with the simulation (its compute stage and cache key), `layer` with the renderer
 //! and `panel` with the viewer. So the scene reads a feature's settings, the simulation its

@@ -25,10 +25,15 @@ pub const COLOR: u32 = 0xfff1a8;
 /// Longest drawn semi-axis, in view heights (a singular direction's is infinite).
 pub const CAP_VIEW_HEIGHTS: f64 = 2.0;
 
-/// Whether the scene draws the region: switched on, on the mixture (the policy plane's
-/// target is computed, not estimated from samples).
+/// Whether the canvas's family offers the region: the mixture's (the policy plane's target is
+/// computed, not estimated from samples).
+pub fn offered(scene: &Scene) -> bool {
+    scene.system.is_none()
+}
+
+/// Whether the scene draws the region: offered and switched on.
 pub fn shown(scene: &Scene) -> bool {
-    scene.cramer_rao.enabled && scene.system.is_none()
+    scene.cramer_rao.enabled && offered(scene)
 }
 
 /// One region's centre (slice coordinates) and the metric there (None: undefined, as the

@@ -2,7 +2,7 @@
 
 use egui::RichText;
 
-use super::layer::shown;
+use super::layer::{offered, shown};
 use super::settings::{CR_LEVEL_RANGE, CR_SAMPLES_RANGE};
 use crate::scene::{Scene, SceneEdit};
 use crate::viewer::command::{Command, edit_copy};
@@ -10,7 +10,7 @@ use crate::viewer::command::{Command, edit_copy};
 /// The section, with a separator above it; nothing on the policy plane.
 pub fn show(ui: &mut egui::Ui, scene: &Scene) -> Vec<Command> {
     let mut out = Vec::new();
-    if scene.system.is_some() {
+    if !offered(scene) {
         return out;
     }
     ui.separator();
