@@ -36,6 +36,21 @@ pub fn count_near(image: &Image, center: [f32; 2], hex: u32, radius: i32) -> usi
     n
 }
 
+/// Pixels that are `hex` (to within 40) at distances in [`r_min`, `r_max`] pixels from the
+/// point `center` (pixel coordinates, pixel centres at +0.5): an outline's ring.
+pub fn count_in_ring(image: &Image, center: [f64; 2], hex: u32, r_min: f64, r_max: f64) -> usize {
+    let mut n = 0;
+    for y in 0..image.height {
+        for x in 0..image.width {
+            let r = (x as f64 + 0.5 - center[0]).hypot(y as f64 + 0.5 - center[1]);
+            if (r_min..=r_max).contains(&r) && is_color(image.pixel(x, y), hex, 40) {
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
 /// Writes `image` to `target/test-output/<name>.png`; returns the path (for failure messages).
 pub fn keep(image: &Image, name: &str) -> String {
     let dir = format!("{}/target/test-output", env!("CARGO_MANIFEST_DIR"));

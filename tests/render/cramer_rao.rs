@@ -6,7 +6,7 @@
 //! On failure the image is written to target/test-output/ for a look.
 
 use crate::common;
-use crate::common::pixels::{is_color, keep};
+use crate::common::pixels::{count_in_ring, keep};
 
 use fisherflow::features::cramer_rao::layer::{COLOR, regions, semi_axes};
 use fisherflow::features::cramer_rao::settings::CramerRao;
@@ -19,16 +19,7 @@ const SIZE: [u32; 2] = [400, 400];
 
 /// The region's pixels at distances in [r_min, r_max] px from `center` (pixels).
 fn ring_count(image: &Image, center: [f64; 2], r_min: f64, r_max: f64) -> usize {
-    let mut n = 0;
-    for y in 0..image.height {
-        for x in 0..image.width {
-            let r = (x as f64 + 0.5 - center[0]).hypot(y as f64 + 0.5 - center[1]);
-            if (r_min..=r_max).contains(&r) && is_color(image.pixel(x, y), COLOR, 40) {
-                n += 1;
-            }
-        }
-    }
-    n
+    count_in_ring(image, center, COLOR, r_min, r_max)
 }
 
 /// The seed scene with only the region drawn, the view centred on θ*, 100 px per unit.

@@ -9,7 +9,7 @@
 //! On failure the image is written to target/test-output/ for a look.
 
 use crate::common;
-use crate::common::pixels::{is_color, keep};
+use crate::common::pixels::{count_in_ring, is_color, keep};
 
 use fisherflow::features::estimates::job::{EstimateKey, compute};
 use fisherflow::features::estimates::layer::{ESTIMATES, F_RADIUS_PT, Which};
@@ -23,17 +23,8 @@ const SIZE: [u32; 2] = [400, 400];
 
 /// Pixels of `hex` at distances in [r_min, r_max] px from the image centre.
 fn ring_count(image: &Image, hex: u32, r_min: f64, r_max: f64) -> usize {
-    let c = [SIZE[0] as f64 / 2.0, SIZE[1] as f64 / 2.0];
-    let mut n = 0;
-    for y in 0..image.height {
-        for x in 0..image.width {
-            let r = (x as f64 + 0.5 - c[0]).hypot(y as f64 + 0.5 - c[1]);
-            if (r_min..=r_max).contains(&r) && is_color(image.pixel(x, y), hex, 40) {
-                n += 1;
-            }
-        }
-    }
-    n
+    let centre = [SIZE[0] as f64 / 2.0, SIZE[1] as f64 / 2.0];
+    count_in_ring(image, centre, hex, r_min, r_max)
 }
 
 fn nothing_but(mut scene: Scene, ellipses: bool) -> Scene {

@@ -9,7 +9,7 @@
 //! Where the profiled metric is undefined, nothing is drawn and the legend says so.
 
 use super::settings::CramerRao;
-use crate::features::estimates::layer::estimate_ellipse;
+use crate::features::estimates::layer::{estimate_ellipse, semi_axes as estimates_semi_axes};
 use crate::gpu::gpu_data::LineInstance;
 use crate::math::general::{DEFAULT_NODES_GENERAL, fisher_metric};
 use crate::math::{Metric, Model, QuadratureRule, Slice, Sym2};
@@ -193,17 +193,9 @@ impl Layer for CramerRaoLayer {
 }
 
 /// The semi-axes [short, long] of δᵀFδ = r², r/√λ along each eigenvector of F (∞ along a
-/// direction F does not see).
+/// direction F does not see): the estimates' semi-axes, uncapped.
 pub fn semi_axes(f: &Sym2<f64>, radius_squared: f64) -> [f64; 2] {
-    let e = f.eigen();
-    let axis = |lambda: f64| {
-        if lambda > 0.0 {
-            (radius_squared / lambda).sqrt()
-        } else {
-            f64::INFINITY
-        }
-    };
-    [axis(e.lambda_max), axis(e.lambda_min)]
+    estimates_semi_axes(f, radius_squared.sqrt(), f64::INFINITY).0
 }
 
 /// A semi-axis for the legend: three significant digits, or ∞.
