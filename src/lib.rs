@@ -154,6 +154,21 @@ mod architecture {
                     found.push("names crate::features without a feature".into());
                     continue;
                 };
+                // The list's items (`features/mod.rs`: `Features`, `FeatureEdit`, …), named
+                // one by one or as a group of them, sit at the scene's level.
+                let group = rest
+                    .strip_prefix('{')
+                    .map(|g| &g[..g.find('}').unwrap_or(g.len())]);
+                if group.is_some_and(|g| g.contains("::")) {
+                    found.push("names a feature's files in a group (name each on its own)".into());
+                    continue;
+                }
+                if group.is_some() || rest.starts_with(char::is_uppercase) {
+                    if module_level("scene").is_some_and(|scene| scene > level) {
+                        found.push("names the features' list (crate::features' items)".into());
+                    }
+                    continue;
+                }
                 let name = ident(rest);
                 let file = rest[name.len()..]
                     .strip_prefix("::")
@@ -212,7 +227,8 @@ mod architecture {
             let stem = path.file_stem().unwrap().to_str().unwrap();
             let (level, feature) = match parts.as_slice() {
                 ["lib.rs"] | ["main.rs"] => continue,
-                ["features", "mod.rs"] => (0, None),
+                // The list of features, and what it makes for the scene.
+                ["features", "mod.rs"] => (module_level("scene").unwrap(), None),
                 ["features", name, _file] => match role_level(stem) {
                     // A `<role>_tests.rs` is its role file's test module (`#[path]`): its
                     // `super` is that file, not the folder.
@@ -256,7 +272,8 @@ mod architecture {
         // Negative controls, on made-up sources: each breaks one rule.
         let scene = module_level("scene").unwrap();
         let render = module_level("render").unwrap();
-        let controls: [(usize, &str, Option<&str>); 8] = [
+        let math = module_level("math").unwrap();
+        let controls: [(usize, &str, Option<&str>); 10] = [
             (scene, "use crate::render::Renderer;", None),
             (
                 scene,
@@ -269,6 +286,12 @@ mod architecture {
             (render, "use super::super::x;", Some("flow")),
             (render, "use super::*;\n", Some("flow")),
             (scene, "#[derive(clap::ValueEnum)]", None),
+            (math, "use crate::features::Features;", None),
+            (
+                scene,
+                "use crate::features::{flow::layer_trails::X, Features};",
+                None,
+            ),
         ];
         for (level, text, feature) in controls {
             assert!(
@@ -277,11 +300,13 @@ mod architecture {
             );
         }
         // ... and lets these through.
-        let allowed: [(usize, &str, Option<&str>); 4] = [
+        let allowed: [(usize, &str, Option<&str>); 6] = [
             (render, "use crate::scene::Scene;", None),
             (render, "use crate::features::flow::settings::Flow;", None),
             (render, "use super::stage::Particles;", Some("flow")),
             (scene, "mod tests { use super::*; }", Some("flow")),
+            (scene, "use crate::features::{FeatureEdit, Features};", None),
+            (render, "use crate::features::Settings;", None),
         ];
         for (level, text, feature) in allowed {
             let found = upward_names(level, text, feature);

@@ -44,8 +44,8 @@ pub(super) fn bench_frames(run: Section<'_>) -> Result<(), GpuError> {
                 ..config.model.scene()
             },
         };
-        scene.flow.enabled = case.particles > 0;
-        scene.flow.particles = (case.particles > 0).then_some(case.particles);
+        scene.features.flow.enabled = case.particles > 0;
+        scene.features.flow.particles = (case.particles > 0).then_some(case.particles);
         let origin = scene.target();
         // The viewer's `--drag-target` step.
         let drag = |scene: &mut Scene, frame: usize| {

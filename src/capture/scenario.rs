@@ -309,10 +309,10 @@ flow = true
             (half.model.sigma1 - 2.0).abs() < 1e-12 && half.model.sigma2 == half.model.sigma1,
             "σ is interpolated geometrically, both σ's"
         );
-        assert!(!half.flow.enabled, "switches hold until their key");
+        assert!(!half.features.flow.enabled, "switches hold until their key");
         let after = s.scene_at(1.5);
         assert_eq!(after.target(), [0.0, 0.0]);
-        assert!(after.flow.enabled);
+        assert!(after.features.flow.enabled);
     }
 
     #[test]
@@ -375,12 +375,15 @@ convergence = { lr_gd = 0.9 }
             exploration(&half)
         );
         assert_eq!(half.probe, Some([35.0, 6.0]));
-        let lr = start.convergence.lr_gd;
-        assert!((half.convergence.lr_gd - 0.5 * (lr + 0.9)).abs() < 1e-12);
-        assert_eq!(end.convergence.lr_gd, 0.9);
+        let lr = start.features.convergence.lr_gd;
+        assert!((half.features.convergence.lr_gd - 0.5 * (lr + 0.9)).abs() < 1e-12);
+        assert_eq!(end.features.convergence.lr_gd, 0.9);
         // Switches and counts hold until their key.
-        assert!(!half.race.enabled && end.race.enabled);
-        assert_eq!((half.race.steps, end.race.steps), (start.race.steps, 80));
+        assert!(!half.features.race.enabled && end.features.race.enabled);
+        assert_eq!(
+            (half.features.race.steps, end.features.race.steps),
+            (start.features.race.steps, 80)
+        );
         // A key names a setting the scene file does not have: the error says which.
         let typo = Scenario::parse(
             "duration = 1.0\n[[keyframes]]\ntime = 0.5\nrace = { enable = true }\n",

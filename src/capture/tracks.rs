@@ -387,9 +387,9 @@ mod tests {
     fn recorded_keys_replay_the_snapshots() {
         let first = Scene::default();
         let mut raced = first.clone();
-        let mut race = raced.race;
+        let mut race = raced.features.race;
         race.enabled = true;
-        raced.apply(SceneEdit::SetRace(race));
+        raced.apply(SceneEdit::feature(race));
         let mut moved = raced.clone();
         moved.apply(SceneEdit::SetTarget([0.5, 0.5]));
         let snapshots = vec![
@@ -401,7 +401,7 @@ mod tests {
         let keys = recorded_keys(&snapshots);
         let initial = scene_tree(&first);
         let at = |t| tree_scene(tree_at(&initial, &keys, t)).unwrap();
-        assert!(!at(0.5).race.enabled && at(1.0).race.enabled);
+        assert!(!at(0.5).features.race.enabled && at(1.0).features.race.enabled);
         assert_eq!(at(2.0).target(), first.target(), "still until 2 s");
         assert_eq!(at(3.0).target(), [0.5, 0.5]);
         let halfway = at(2.5).target();

@@ -185,12 +185,12 @@ pub fn scene_from_args(args: &ViewArgs) -> Result<Scene, CliError> {
     if let Some(v) = args.ellipse_scale {
         scene.ellipse_scale = v;
     }
-    scene.flow.enabled |= args.flow;
+    scene.features.flow.enabled |= args.flow;
     if let Some(v) = args.flow_mode {
-        scene.flow.mode = v;
+        scene.features.flow.mode = v;
     }
     if let Some(v) = args.particles {
-        scene.flow.particles = Some(v);
+        scene.features.flow.particles = Some(v);
     }
     scene.validate().map_err(|e| {
         let option = e

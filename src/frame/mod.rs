@@ -249,20 +249,20 @@ pub fn warm_up_scenes() -> Vec<Scene> {
     let mut base = Scene {
         grid: 8,
         probe: Some([0.6, 0.3]),
-        heatmap: Heatmap::Log10Kappa,
         ..Scene::default()
     };
-    base.flow.enabled = true;
-    base.flow.particles = Some(64);
-    base.geodesics.ball = true;
-    base.geodesics.rays = 8;
-    base.geodesics.spokes = true;
-    base.geodesics.shortest_path = true;
-    base.estimates.at_probe = true;
-    base.estimates.samples = 16;
-    base.convergence.enabled = true;
-    base.convergence.view = ConvergenceView::Split;
-    base.convergence.side = crate::scene::CONVERGENCE_SIDE_RANGE.0;
+    base.features.heatmap = Heatmap::Log10Kappa;
+    base.features.flow.enabled = true;
+    base.features.flow.particles = Some(64);
+    base.features.geodesics.ball = true;
+    base.features.geodesics.rays = 8;
+    base.features.geodesics.spokes = true;
+    base.features.geodesics.shortest_path = true;
+    base.features.estimates.at_probe = true;
+    base.features.estimates.samples = 16;
+    base.features.convergence.enabled = true;
+    base.features.convergence.view = ConvergenceView::Split;
+    base.features.convergence.side = crate::scene::CONVERGENCE_SIDE_RANGE.0;
     let general = {
         let mut s = base.clone();
         s.slice = Slice::new(Param::Pi, Param::Mu1).expect("two different parameters");
@@ -282,14 +282,14 @@ pub fn warm_up_scenes() -> Vec<Scene> {
             FlowMode::NaturalVsEmpirical,
         ] {
             let mut s = slice_scene.clone();
-            s.flow.mode = mode;
-            s.heatmap = match mode {
+            s.features.flow.mode = mode;
+            s.features.heatmap = match mode {
                 FlowMode::Natural => Heatmap::Log10Kappa,
                 FlowMode::Both => Heatmap::Loss,
                 _ => Heatmap::Angle,
             };
             if mode == FlowMode::NaturalVsEmpirical {
-                s.estimates.grid_ellipses = EllipseSource::EmpiricalFisher;
+                s.features.estimates.grid_ellipses = EllipseSource::EmpiricalFisher;
             }
             scenes.push(s.clone());
             if mode == FlowMode::Natural {
@@ -308,18 +308,18 @@ pub fn warm_up_scenes() -> Vec<Scene> {
     // particles' key a real scene could match).
     let mut policy = Scene {
         grid: 8,
-        heatmap: Heatmap::Loss,
         ..Scene::default()
     };
+    policy.features.heatmap = Heatmap::Loss;
     policy.apply(crate::scene::SceneEdit::ApplyPreset(
         crate::scene::Preset::Pendulum,
     ));
-    policy.flow.enabled = true;
-    policy.flow.particles = Some(64);
-    policy.geodesics.ball = true;
-    policy.geodesics.rays = 8;
-    policy.convergence.enabled = true;
-    policy.convergence.side = crate::scene::CONVERGENCE_SIDE_RANGE.0;
+    policy.features.flow.enabled = true;
+    policy.features.flow.particles = Some(64);
+    policy.features.geodesics.ball = true;
+    policy.features.geodesics.rays = 8;
+    policy.features.convergence.enabled = true;
+    policy.features.convergence.side = crate::scene::CONVERGENCE_SIDE_RANGE.0;
     scenes.insert(0, policy);
     scenes
 }

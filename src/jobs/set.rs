@@ -94,7 +94,7 @@ impl SceneJobs {
         }
         if scene.tab == Tab::Kfac {
             self.lab.request(LabKey {
-                settings: scene.kfac,
+                settings: scene.features.kfac,
                 target: scene.model,
                 restarts: self.lab_restarts,
             });

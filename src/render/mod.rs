@@ -548,7 +548,7 @@ impl SceneRenderer {
             size: size_px,
             particles: key,
         };
-        let clear = resized || self.trail_key != Some(trail_key) || scene.flow.fade >= 1.0;
+        let clear = resized || self.trail_key != Some(trail_key) || scene.features.flow.fade >= 1.0;
         self.trail_key = Some(trail_key);
         self.particle_renderer.prepare(
             &ctx.queue,
@@ -556,7 +556,7 @@ impl SceneRenderer {
                 natural_color: linear_rgba(palette::NATURAL, 0.85),
                 euclid_color: linear_rgba(palette::EUCLID, 0.55),
                 radius_px: 1.2 * px_per_point,
-                color_by_speed: (scene.flow.color == ParticleColor::Speed) as u32,
+                color_by_speed: (scene.features.flow.color == ParticleColor::Speed) as u32,
                 log_speed_min: crate::features::flow::layer_particles::LOG_SPEED_RANGE.0,
                 log_speed_max: crate::features::flow::layer_particles::LOG_SPEED_RANGE.1,
                 empirical_color: linear_rgba(
@@ -569,7 +569,7 @@ impl SceneRenderer {
         let mut pass = self.layers.get_mut::<Trails>().begin(
             &ctx.queue,
             encoder,
-            scene.flow.fade as f32,
+            scene.features.flow.fade as f32,
             clear,
         );
         self.particle_renderer.draw(&mut pass, particles, count);

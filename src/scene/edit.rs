@@ -118,26 +118,14 @@ scene_edits! {
         SetEllipseScale(f64),
         /// Which layers are drawn.
         SetLayers(Layers),
-        /// The heatmap layer.
-        SetHeatmap(Heatmap),
-        /// Geodesic ball and shortest path settings (radius and rays clamped to
-        /// [`BALL_RADIUS_RANGE`], [`BALL_RAYS_RANGE`]).
-        SetGeodesics(Geodesics),
-        /// Optimizer race settings (steps, rates, N clamped to their ranges; a start outside the
-        /// model clamped like the probe).
-        SetRace(Race),
+        /// One feature's settings, each value clamped to its range ([`Settings::clamped_for`]):
+        /// the heatmap, the geodesics, the race, the estimates, the convergence map, the
+        /// Cramér–Rao region, the K-FAC lab, the whole flow.
+        SetFeature(FeatureEdit),
         /// Where the race starts (None: the probe); clamped like the probe.
         SetRaceStart(Option<[f64; 2]>),
-        /// Fisher-estimate settings (N clamped to [`SAMPLES_RANGE`]).
-        SetEstimates(Estimates),
-        /// Convergence-map settings (each clamped to its range).
-        SetConvergence(Convergence),
-        /// The Cramér–Rao region (N and p clamped to their ranges).
-        SetCramerRao(crate::features::cramer_rao::settings::CramerRao),
         /// Which view the window shows.
         SetTab(Tab),
-        /// The K-FAC lab's settings (width, rates, damping, nodes, samples clamped to their ranges).
-        SetKfacLab(KfacLab),
         /// Flow on or off.
         SetFlow(bool),
         /// Flow on/off toggle (Space).
@@ -181,6 +169,14 @@ scene_edits! {
         FitView,
         /// Back to the default scene, keeping the grid density (R).
         Reset,
+    }
+}
+
+impl SceneEdit {
+    /// Sets one feature's settings: `SceneEdit::feature(race)` is
+    /// `SceneEdit::SetFeature(FeatureEdit::Race(race))`.
+    pub fn feature(settings: impl Into<FeatureEdit>) -> SceneEdit {
+        SceneEdit::SetFeature(settings.into())
     }
 }
 
@@ -272,7 +268,7 @@ impl Scene {
     /// changes nothing. A scene that was valid stays valid.
     pub fn apply(&mut self, edit: SceneEdit) {
         use crate::math::quadrature::{MAX_NODES, MIN_NODES};
-        let flow = &mut self.flow;
+        let flow = &mut self.features.flow;
         match edit {
             SceneEdit::SetSigma(v) => {
                 let sigma = clamp_f64(v, SIGMA_RANGE, self.model.sigma1);
@@ -360,20 +356,14 @@ impl Scene {
                 self.ellipse_scale = clamp_f64(v, ELLIPSE_SCALE_RANGE, self.ellipse_scale)
             }
             SceneEdit::SetLayers(layers) => self.layers = layers,
-            SceneEdit::SetHeatmap(heatmap) => self.heatmap = heatmap,
-            SceneEdit::SetGeodesics(g) => self.geodesics = g.clamped(&self.geodesics),
-            SceneEdit::SetRace(race) => self.race = race.clamped(self),
-            SceneEdit::SetEstimates(e) => self.estimates = e.clamped(),
-            SceneEdit::SetConvergence(c) => self.convergence = c.clamped(&self.convergence),
-            SceneEdit::SetCramerRao(c) => self.cramer_rao = c.clamped(&self.cramer_rao),
-            SceneEdit::SetRaceStart(None) => self.race.start = None,
+            SceneEdit::SetFeature(edit) => edit.apply(self),
+            SceneEdit::SetRaceStart(None) => self.features.race.start = None,
             SceneEdit::SetRaceStart(Some(p)) => {
                 if let Some(p) = self.clamp_point(p) {
-                    self.race.start = Some(p);
+                    self.features.race.start = Some(p);
                 }
             }
             SceneEdit::SetTab(tab) => self.tab = tab,
-            SceneEdit::SetKfacLab(lab) => self.kfac = lab.clamped(&self.kfac),
             SceneEdit::SetFlow(on) => flow.enabled = on,
             SceneEdit::ToggleFlow => flow.enabled = !flow.enabled,
             SceneEdit::SetFlowMode(mode) => flow.mode = mode,

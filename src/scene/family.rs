@@ -73,7 +73,7 @@ impl Scene {
     /// (which has no empirical Fisher: its cells carry ρ and the control energy there).
     pub fn grid_ellipse_source(&self) -> EllipseSource {
         match self.family() {
-            Family::Mixture => self.estimates.grid_ellipses,
+            Family::Mixture => self.features.estimates.grid_ellipses,
             Family::Policy => EllipseSource::Fisher,
         }
     }

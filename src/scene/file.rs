@@ -1,19 +1,63 @@
 //! The scene file's format: [`Scene`]'s fields plus the spellings older files use, read
-//! through [`SceneFile`] so every file that ever loaded still loads.
+//! through [`SceneFile`] so every file that ever loaded still loads. The features' tables are
+//! read straight into their settings ([`Features::read_value`]): a feature adds no line here.
+
+use std::fmt;
+
+use serde::de::{self, MapAccess, Visitor};
 
 use super::*;
 
-/// A scene as written in a file: [`Scene`]'s fields, plus the seed's `sigma` and `target` that
-/// files from before the general model use. `sigma` sets σ1 = σ2 and may not be combined with
-/// a `model` that gives either σ; `target` sets the slice coordinates of the model (the
-/// defaults' or the file's).
-#[derive(Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub(super) struct SceneFile {
+/// Declares [`SceneFile`] with the scene file's own keys (its every key but the features'),
+/// and the visitor that reads them and the features' tables: each value is read where it
+/// stands in the file, so an error in it names its line; an unknown key names its line too.
+macro_rules! scene_file {
+    ($($(#[$doc:meta])* $key:ident: $ty:ty,)*) => {
+        /// A scene as written in a file: [`Scene`]'s fields, plus the seed's `sigma` and
+        /// `target` that files from before the general model use. `sigma` sets σ1 = σ2 and may
+        /// not be combined with a `model` that gives either σ; `target` sets the slice
+        /// coordinates of the model (the defaults' or the file's).
+        pub(super) struct SceneFile {
+            $($(#[$doc])* $key: $ty,)*
+            /// Every feature's table, as the file gives it (defaults where it gives none).
+            features: Features,
+        }
+
+        /// The scene file's own keys.
+        const FILE_KEYS: &[&str] = &[$(stringify!($key)),*];
+
+        impl<'de> Visitor<'de> for SceneFileVisitor {
+            type Value = SceneFile;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a scene table")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<SceneFile, A::Error> {
+                let mut file = SceneFile::default();
+                while let Some(FileKey(key)) = map.next_key()? {
+                    if file.features.read_value(&key, &mut map)? {
+                        continue;
+                    }
+                    match key.as_str() {
+                        $(stringify!($key) => file.$key = map.next_value()?,)*
+                        _ => unreachable!("FileKey admits the known keys only"),
+                    }
+                }
+                Ok(file)
+            }
+        }
+    };
+}
+
+scene_file! {
+    /// The target's parameters that the file gives (the others keep the default's).
     model: Option<toml::Table>,
     slice: Slice,
     metric: Metric,
+    /// The seed's σ1 = σ2.
     sigma: Option<f64>,
+    /// The seed's slice coordinates of the target.
     target: Option<[f64; 2]>,
     probe: Option<[f64; 2]>,
     grid: u32,
@@ -22,15 +66,7 @@ pub(super) struct SceneFile {
     nodes: u32,
     camera: Option<Camera>,
     layers: Layers,
-    flow: Flow,
-    heatmap: Heatmap,
-    geodesics: Geodesics,
-    race: Race,
-    estimates: Estimates,
-    convergence: Convergence,
-    cramer_rao: crate::features::cramer_rao::settings::CramerRao,
     tab: Tab,
-    kfac: KfacLab,
     system: Option<System>,
 }
 
@@ -51,17 +87,52 @@ impl Default for SceneFile {
             nodes: s.nodes,
             camera: None,
             layers: s.layers,
-            flow: s.flow,
-            heatmap: s.heatmap,
-            geodesics: s.geodesics,
-            race: s.race,
-            estimates: s.estimates,
-            convergence: s.convergence,
-            cramer_rao: s.cramer_rao,
             tab: s.tab,
-            kfac: s.kfac,
             system: None,
+            features: s.features,
         }
+    }
+}
+
+/// Reads a scene table key by key (so each value's errors keep their line).
+struct SceneFileVisitor;
+
+impl<'de> Deserialize<'de> for SceneFile {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(SceneFileVisitor)
+    }
+}
+
+/// A key of a scene file: one of [`FILE_KEYS`] or a feature's ([`Features::KEYS`]). Any other
+/// is refused as it is read, so the error points at the key's line.
+struct FileKey(String);
+
+impl<'de> Deserialize<'de> for FileKey {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl Visitor<'_> for KeyVisitor {
+            type Value = FileKey;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a scene file's key")
+            }
+
+            fn visit_str<E: de::Error>(self, key: &str) -> Result<FileKey, E> {
+                if FILE_KEYS.contains(&key) || Features::KEYS.contains(&key) {
+                    return Ok(FileKey(key.to_owned()));
+                }
+                let expected: Vec<String> = FILE_KEYS
+                    .iter()
+                    .chain(Features::KEYS)
+                    .map(|k| format!("`{k}`"))
+                    .collect();
+                Err(E::custom(format!(
+                    "unknown field `{key}`, expected one of {}",
+                    expected.join(", ")
+                )))
+            }
+        }
+        deserializer.deserialize_identifier(KeyVisitor)
     }
 }
 
@@ -110,24 +181,13 @@ impl TryFrom<SceneFile> for Scene {
             nodes: f.nodes,
             camera: f.camera.unwrap_or_default(),
             layers: f.layers,
-            flow: f.flow,
-            heatmap: f.heatmap,
-            geodesics: Geodesics::default(),
-            race: Race::default(),
-            estimates: Estimates::default(),
-            convergence: Convergence::default(),
-            cramer_rao: f.cramer_rao.clamped(&Default::default()),
+            features: Features::default(),
             tab: f.tab,
-            kfac: KfacLab::default(),
             system: f.system,
         };
-        scene.apply(SceneEdit::SetKfacLab(f.kfac));
-        // The race, estimate and convergence settings go through the UI's clamps too.
-        scene.apply(SceneEdit::SetRace(f.race));
-        scene.apply(SceneEdit::SetEstimates(f.estimates));
-        scene.apply(SceneEdit::SetConvergence(f.convergence));
-        // The ball's radius and ray count go through the same clamps as the UI's edits.
-        scene.apply(SceneEdit::SetGeodesics(f.geodesics));
+        // The features' settings go through the UI's clamps (the flow's are checked instead,
+        // by `validate`), against the file's model, slice and system.
+        f.features.load_into(&mut scene);
         // A file without a camera gets the default view on the seed's slice (as before the
         // general model) and a fitted one on any other, whose coordinates may lie anywhere
         // (π in (0, 1), σ > 0) — but only when the model is valid, else validation reports it.

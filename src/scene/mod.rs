@@ -47,7 +47,8 @@ use file::SceneFile;
 
 use serde::{Deserialize, Serialize};
 
-use crate::kfac::lab::KfacLab;
+pub use crate::features::{FeatureEdit, FeatureKind, Features, Settings};
+pub use crate::kfac::lab::KfacLab;
 
 use crate::math::policy::System;
 use crate::math::quadrature::{DEFAULT_NODES_F32, MAX_NODES, MIN_NODES};
@@ -103,24 +104,12 @@ pub struct Scene {
     pub camera: Camera,
     /// Layer toggles.
     pub layers: Layers,
-    /// Flow mode.
-    pub flow: Flow,
-    /// The heatmap under the ellipses.
-    pub heatmap: Heatmap,
-    /// Geodesic ball and shortest path.
-    pub geodesics: Geodesics,
-    /// The optimizer race.
-    pub race: Race,
-    /// Fisher estimates (probe ellipses, grid ellipse source).
-    pub estimates: Estimates,
-    /// The convergence map.
-    pub convergence: Convergence,
-    /// The Cramér–Rao region at θ* and its twin.
-    pub cramer_rao: crate::features::cramer_rao::settings::CramerRao,
+    /// Every feature's settings (`src/features/mod.rs`'s list), each a table at the top of a
+    /// scene file: `[flow]`, `[race]`, `heatmap = "loss"`, ….
+    #[serde(flatten)]
+    pub features: Features,
     /// Which view the window shows.
     pub tab: Tab,
-    /// The K-FAC lab's settings (its data is the target mixture `model`).
-    pub kfac: KfacLab,
     /// The policy plane's plant, weights and exploration: when given, the canvas shows the
     /// policy plane of its gains instead of the mixture ([`Family`]); `model` and `slice` are
     /// kept for when the mixture comes back. A `[system]` table in a file.
@@ -141,15 +130,8 @@ impl Default for Scene {
             nodes: DEFAULT_NODES_F32,
             camera: Camera::default(),
             layers: Layers::default(),
-            flow: Flow::default(),
-            heatmap: Heatmap::None,
-            geodesics: Geodesics::default(),
-            race: Race::default(),
-            estimates: Estimates::default(),
-            convergence: Convergence::default(),
-            cramer_rao: Default::default(),
+            features: Features::default(),
             tab: Tab::Geometry,
-            kfac: KfacLab::default(),
             system: None,
         }
     }
@@ -278,7 +260,7 @@ impl Scene {
                 ),
             );
         }
-        if let Err((field, message)) = self.flow.validate() {
+        if let Err((field, message)) = self.features.flow.validate() {
             return err(field, message);
         }
         let c = &self.camera;

@@ -94,19 +94,19 @@ fn apply_sets_values_within_the_ui_ranges() {
     scene.apply(SceneEdit::SetEllipseScale(100.0));
     assert_eq!(scene.ellipse_scale, 4.0);
     scene.apply(SceneEdit::SetParticles(Some(10)));
-    assert_eq!(scene.flow.particles, Some(1000));
+    assert_eq!(scene.features.flow.particles, Some(1000));
     scene.apply(SceneEdit::SetParticles(Some(u32::MAX)));
-    assert_eq!(scene.flow.particles, Some(1 << 20));
+    assert_eq!(scene.features.flow.particles, Some(1 << 20));
     scene.apply(SceneEdit::SetDt(0.0));
-    assert_eq!(scene.flow.dt, 0.001);
+    assert_eq!(scene.features.flow.dt, 0.001);
     scene.apply(SceneEdit::SetStepsPerFrame(0));
-    assert_eq!(scene.flow.steps_per_frame, 1);
+    assert_eq!(scene.features.flow.steps_per_frame, 1);
     scene.apply(SceneEdit::SetStepsPerFrame(99));
-    assert_eq!(scene.flow.steps_per_frame, 16);
+    assert_eq!(scene.features.flow.steps_per_frame, 16);
     scene.apply(SceneEdit::SetSpeedCap(0.0));
-    assert_eq!(scene.flow.speed_cap, 0.05);
+    assert_eq!(scene.features.flow.speed_cap, 0.05);
     scene.apply(SceneEdit::SetFade(2.0));
-    assert_eq!(scene.flow.fade, 1.0);
+    assert_eq!(scene.features.flow.fade, 1.0);
     scene.apply(SceneEdit::SetTarget([0.25, 0.25]));
     assert_eq!(scene.target(), [0.25, 0.25], "the diagonal is allowed");
     scene.apply(SceneEdit::SetTarget([1e9, -1e9]));
@@ -117,11 +117,11 @@ fn apply_sets_values_within_the_ui_ranges() {
     assert_eq!(scene.probe, Some([2.0, 1e6]));
     scene.apply(SceneEdit::SetProbe(None));
     assert_eq!(scene.probe, None);
-    assert!(!scene.flow.enabled);
+    assert!(!scene.features.flow.enabled);
     scene.apply(SceneEdit::ToggleFlow);
-    assert!(scene.flow.enabled);
+    assert!(scene.features.flow.enabled);
     scene.apply(SceneEdit::SetFlow(false));
-    assert!(!scene.flow.enabled);
+    assert!(!scene.features.flow.enabled);
     assert!(scene.validate().is_ok());
 }
 
@@ -240,7 +240,7 @@ grid = 96
 ",
     )
     .unwrap();
-    assert_eq!(map.convergence.side, 96);
+    assert_eq!(map.features.convergence.side, 96);
     let written = toml::to_string(&map).unwrap();
     assert!(written.contains("side = 96"), "{written}");
     assert_eq!(toml::from_str::<Scene>(&written).unwrap(), map);
@@ -341,4 +341,83 @@ fn unequal_scaling_maps_pixels_per_axis() {
     assert!((b[0] - a[0] - 0.1).abs() < 1e-12 && (b[1] - a[1] - 1.0).abs() < 1e-12);
     let p = cam.world_to_pixel(b, size);
     assert!((p[0] - 500.0).abs() < 1e-3 && (p[1] - 200.0).abs() < 1e-3);
+}
+
+/// Every feature on the list is a table (or value) at the top of a scene file, under its key,
+/// and reads back; a misspelt key inside a feature's table, or beside them, names its line.
+#[test]
+fn each_feature_is_a_top_level_key_whose_errors_name_their_line() {
+    let text = toml::to_string(&Scene::default()).unwrap();
+    let table: toml::Table = text.parse().unwrap();
+    assert_eq!(Features::KEYS.len(), FeatureKind::ALL.len());
+    for key in Features::KEYS {
+        assert!(table.contains_key(*key), "`{key}` missing from:\n{text}");
+    }
+    let mut edited = Scene::default();
+    edited.features.race.steps = 77;
+    edited.features.cramer_rao.enabled = true;
+    edited.features.heatmap = Heatmap::Loss;
+    let back: Scene = toml::from_str(&toml::to_string(&edited).unwrap()).unwrap();
+    assert_eq!(back, edited);
+    assert_ne!(back, Scene::default(), "control: the edits were read");
+
+    let in_a_table = "grid = 40\n[race]\nsteps = 10\nsteppes = 3\n";
+    let e = toml::from_str::<Scene>(in_a_table).unwrap_err().to_string();
+    assert!(e.contains("line 4") && e.contains("steppes"), "{e}");
+    let beside = "grid = 40\n[race]\nsteps = 10\n[cramer_rao]\nenabled = true\n[raec]\n";
+    let e = toml::from_str::<Scene>(beside).unwrap_err().to_string();
+    assert!(e.contains("line 6") && e.contains("raec"), "{e}");
+    let wrong_type = "heatmap = 3\n";
+    let e = toml::from_str::<Scene>(wrong_type).unwrap_err().to_string();
+    assert!(e.contains("line 1") && e.contains("heatmap"), "{e}");
+    // Control: the same file spelt right loads, with its values.
+    let right = "grid = 40\n[race]\nsteps = 10\n[cramer_rao]\nenabled = true\n";
+    let scene: Scene = toml::from_str(right).unwrap();
+    assert_eq!(scene.features.race.steps, 10);
+    assert!(scene.features.cramer_rao.enabled);
+}
+
+/// A feature edit sets its feature's settings, clamped: the flow's wildest values come back
+/// valid (a scene file's flow is reported instead), a NaN keeps the current value.
+#[test]
+fn feature_edits_are_clamped_and_a_files_flow_is_checked() {
+    let mut scene = Scene::default();
+    let wild = Flow {
+        particles: Some(1),
+        dt: 1e9,
+        steps_per_frame: 0,
+        speed_cap: f64::NAN,
+        max_age: 0,
+        fade: -1.0,
+        ..Flow::default()
+    };
+    assert!(
+        wild.validate().is_err(),
+        "control: these values are out of range"
+    );
+    scene.apply(SceneEdit::feature(wild));
+    scene.validate().unwrap();
+    let flow = scene.features.flow;
+    assert_eq!(flow.particles, Some(PARTICLE_RANGE.0));
+    assert_eq!(flow.dt, DT_RANGE.1);
+    assert_eq!(
+        flow.speed_cap,
+        Flow::default().speed_cap,
+        "NaN keeps the current"
+    );
+    assert_eq!(
+        SceneEdit::feature(Heatmap::Loss).kind(),
+        EditKind::SetFeature
+    );
+    assert_eq!(
+        FeatureEdit::from(Heatmap::Loss).kind(),
+        FeatureKind::Heatmap
+    );
+    // A file's flow is taken as written, and validation names the key.
+    let file: Scene = toml::from_str("[flow]\ndt = 50.0\n").unwrap();
+    assert_eq!(file.features.flow.dt, 50.0);
+    assert_eq!(file.validate().unwrap_err().field, "flow.dt");
+    // A file's race goes through the edit's clamps.
+    let file: Scene = toml::from_str("[race]\nsteps = 100000000\n").unwrap();
+    assert!(file.features.race.steps < 100_000_000);
 }

@@ -243,22 +243,20 @@ impl App {
     fn run_ui(&mut self) -> Option<(Vec<Command>, egui::FullOutput)> {
         let gfx = self.gfx.as_mut()?;
         let raw_input = gfx.egui_state.take_egui_input(&gfx.window);
-        let frame_context =
-            FrameContext {
-                canvas_texture: Some(gfx.canvas_texture),
-                info: self.info,
-                legends: &self.legends,
-                labels: &self.labels,
-                jobs: gfx.frames.scene_renderer().simulation().jobs(),
-                adapter: &gfx.adapter,
-                frame_ms: self.frame_ms,
-                default_particles: gfx.frames.scene_renderer().simulation().particle_count(
-                    &Scene {
-                        flow: Default::default(),
-                        ..Scene::default()
-                    },
-                ),
-            };
+        let frame_context = FrameContext {
+            canvas_texture: Some(gfx.canvas_texture),
+            info: self.info,
+            legends: &self.legends,
+            labels: &self.labels,
+            jobs: gfx.frames.scene_renderer().simulation().jobs(),
+            adapter: &gfx.adapter,
+            frame_ms: self.frame_ms,
+            default_particles: gfx
+                .frames
+                .scene_renderer()
+                .simulation()
+                .particle_count(&Scene::default()),
+        };
         let scene = &mut self.scene;
         let ui_state = &mut self.ui_state;
         let mut commands = Vec::new();
@@ -385,7 +383,7 @@ impl ApplicationHandler for App {
         // Automation renders back to back; otherwise egui says when it needs the next frame.
         let continuous = self.options.frames.is_some()
             || self.ui_state.toast.is_some()
-            || self.scene.flow.enabled
+            || self.scene.features.flow.enabled
             || gfx.frames.scene_renderer().simulation().needs_refinement();
         let repaint = continuous || gfx.egui_ctx.has_requested_repaint();
         if repaint {

@@ -68,7 +68,7 @@ pub fn show(
                 super::rollout_strip::show(ui, &current, system, state)
             });
     }
-    if current.race.enabled && current.offers(crate::scene::Feature::Race) {
+    if current.features.race.enabled && current.offers(crate::scene::Feature::Race) {
         egui::Panel::right("race results")
             .resizable(true)
             .default_size(RACE_RESULTS_WIDTH)
@@ -131,13 +131,13 @@ fn kfac_view(
         .show(ui, |ui| {
             egui::ScrollArea::vertical()
                 .show(ui, |ui| {
-                    tab.ui(ui, &current.kfac, frame.jobs.lab_snapshot())
+                    tab.ui(ui, &current.features.kfac, frame.jobs.lab_snapshot())
                 })
                 .inner
         })
         .inner;
     if let Some(lab) = edited {
-        commands.push(Command::Edit(SceneEdit::SetKfacLab(lab)));
+        commands.push(Command::Edit(SceneEdit::feature(lab)));
     }
     if reset {
         commands.push(Command::RestartLab);

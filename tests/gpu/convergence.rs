@@ -341,8 +341,8 @@ fn the_shipped_scenario_draws_both_maps() {
     .unwrap();
     let scenario = fisherflow::capture::Scenario::parse(&text).unwrap();
     let mut scene = scenario.scene_at(0.0);
-    scene.convergence.side = 12;
-    scene.convergence.max_steps = 60;
+    scene.features.convergence.side = 12;
+    scene.features.convergence.max_steps = 60;
     let mut frames = fisherflow::frame::FrameRenderer::new(ctx, false).unwrap();
     frames.scene_renderer_mut().set_deterministic(true);
     let (_, on) = frames.render_image(ctx, [200, 120], 1.0, &scene).unwrap();
@@ -355,7 +355,7 @@ fn the_shipped_scenario_draws_both_maps() {
     let cells = map.read_cells(ctx).unwrap();
     assert_eq!(cells.len(), 2 * 144);
     assert!(cells.iter().all(|c| c.status().ended()));
-    scene.convergence.enabled = false;
+    scene.features.convergence.enabled = false;
     let (_, off) = frames.render_image(ctx, [200, 120], 1.0, &scene).unwrap();
     let differing = on
         .rgba
@@ -401,9 +401,9 @@ fn a_map_painted_row_by_row_equals_one_drawn_whole() {
         grid: 16,
         ..Default::default()
     };
-    scene.convergence.enabled = true;
-    scene.convergence.side = 24;
-    scene.convergence.max_steps = 60;
+    scene.features.convergence.enabled = true;
+    scene.features.convergence.side = 24;
+    scene.features.convergence.max_steps = 60;
     let mut interactive = fisherflow::frame::FrameRenderer::new(ctx, false).unwrap();
     let mut frames = 0;
     let mut first = None;

@@ -441,17 +441,10 @@ fn the_ball_layer_draws_the_circle_and_the_metric_ellipse() {
         return;
     };
     let radius = 1.0;
-    let scene = Scene {
+    let mut scene = Scene {
         model: Model::from_array([1.0, 0.0, 0.0, 1.0, 1.0]),
         slice: Slice::new(Param::Mu1, Param::Sigma1).unwrap(),
         probe: Some([0.0, 1.0]),
-        geodesics: Geodesics {
-            ball: true,
-            radius,
-            rays: 128,
-            spokes: false,
-            shortest_path: false,
-        },
         layers: Layers::NONE,
         camera: Camera {
             center: [0.0, 1.3],
@@ -459,6 +452,13 @@ fn the_ball_layer_draws_the_circle_and_the_metric_ellipse() {
             x_per_y: 1.0,
         },
         ..Scene::default()
+    };
+    scene.features.geodesics = Geodesics {
+        ball: true,
+        radius,
+        rays: 128,
+        spokes: false,
+        shortest_path: false,
     };
     let rho = radius / 2f64.sqrt();
     let circle: Vec<[f64; 2]> = (0..90)
@@ -495,13 +495,8 @@ fn the_ball_layer_draws_the_circle_and_the_metric_ellipse() {
         "metric ellipse at {on_ellipse:.2} of its points (dashed)"
     );
     // Negative control: the ball off.
-    let off = Scene {
-        geodesics: Geodesics {
-            ball: false,
-            ..scene.geodesics
-        },
-        ..scene.clone()
-    };
+    let mut off = scene.clone();
+    off.features.geodesics.ball = false;
     let image = frames.render_image(ctx, [400, 400], 1.0, &off).unwrap().1;
     assert_eq!(coverage(&image, &scene.camera, &circle, BALL_COLOR), 0.0);
     assert_eq!(

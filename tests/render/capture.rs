@@ -241,8 +241,8 @@ fn shipped_scenarios_parse() {
         if path.file_name().is_some_and(|n| n == "geodesic_ball.toml") {
             // The ball grows while the probe walks toward the diagonal.
             let (start, end) = (scenario.scene_at(0.0), scenario.scene_at(scenario.duration));
-            assert!(start.geodesics.ball && end.geodesics.ball);
-            assert!(end.geodesics.radius > 4.0 * start.geodesics.radius);
+            assert!(start.features.geodesics.ball && end.features.geodesics.ball);
+            assert!(end.features.geodesics.radius > 4.0 * start.features.geodesics.radius);
             let gap = |s: &Scene| s.probe.map(|p| (p[0] - p[1]).abs()).unwrap();
             assert!(
                 gap(&end) < 0.5 * gap(&start),
@@ -257,9 +257,9 @@ fn shipped_scenarios_parse() {
         {
             // Both maps side by side on the seed slice, finished before the first frame.
             let s = scenario.scene_at(0.0);
-            assert!(s.convergence.enabled);
+            assert!(s.features.convergence.enabled);
             assert_eq!(
-                s.convergence.view,
+                s.features.convergence.view,
                 fisherflow::scene::ConvergenceView::Split
             );
             assert!(s.seed_sigma().is_some());
@@ -279,9 +279,9 @@ fn a_recorded_session_replays_as_a_scenario() {
         model: Model::seed(0.2, 0.3, 1.0),
         ..Scene::default()
     };
-    later.flow.enabled = true;
+    later.features.flow.enabled = true;
     // A feature's setting is recorded too (the keys come from the scene file's settings).
-    later.race.enabled = true;
+    later.features.race.enabled = true;
     let scenario =
         fisherflow::viewer::app::recording_scenario(&[(0.0, first), (2.0, later)], [320, 180]);
     let text = toml::to_string(&scenario).unwrap();
@@ -289,8 +289,8 @@ fn a_recorded_session_replays_as_a_scenario() {
     assert_eq!(back.frame_count(), 60, "2 s at 30 frames per second");
     assert_eq!(back.scene_at(0.0).target(), [-1.5, 1.0]);
     assert_eq!(back.scene_at(2.0).target(), [0.2, 0.3]);
-    assert!(back.scene_at(2.0).flow.enabled && !back.scene_at(1.0).flow.enabled);
-    assert!(back.scene_at(2.0).race.enabled && !back.scene_at(1.0).race.enabled);
+    assert!(back.scene_at(2.0).features.flow.enabled && !back.scene_at(1.0).features.flow.enabled);
+    assert!(back.scene_at(2.0).features.race.enabled && !back.scene_at(1.0).features.race.enabled);
     assert_eq!(
         back.scene_at(1.0).target(),
         [-0.65, 0.65],

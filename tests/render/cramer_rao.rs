@@ -34,7 +34,7 @@ fn region_scene() -> Scene {
         half_height: 2.0,
         x_per_y: 1.0,
     };
-    scene.apply(SceneEdit::SetCramerRao(CramerRao {
+    scene.apply(SceneEdit::feature(CramerRao {
         enabled: true,
         samples: 50,
         level: 0.95,
@@ -53,7 +53,8 @@ fn the_region_is_drawn_at_its_semi_axes_about_theta_star() {
     let path = keep(&image, "cramer_rao_region");
     let f = regions(&scene)[0].metric.unwrap();
     let px_per_unit = SIZE[1] as f64 / (2.0 * scene.camera.half_height);
-    let [short, long] = semi_axes(&f, scene.cramer_rao.radius_squared()).map(|a| a * px_per_unit);
+    let [short, long] =
+        semi_axes(&f, scene.features.cramer_rao.radius_squared()).map(|a| a * px_per_unit);
     let centre = [SIZE[0] as f64 / 2.0, SIZE[1] as f64 / 2.0];
     let on = ring_count(&image, centre, short - 3.0, long + 3.0);
     assert!(
@@ -85,7 +86,7 @@ fn the_region_is_drawn_at_its_semi_axes_about_theta_star() {
 
     // Negative controls: switched off, or on the policy plane, no pixel of its colour.
     let mut off = scene.clone();
-    off.cramer_rao.enabled = false;
+    off.features.cramer_rao.enabled = false;
     let (_, image) = frames.render_image(ctx, SIZE, 1.0, &off).unwrap();
     assert_eq!(ring_count(&image, centre, 0.0, 1e9), 0);
     let mut policy = scene.clone();

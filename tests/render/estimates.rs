@@ -49,8 +49,8 @@ fn probe_scene() -> Scene {
         half_height: 1.5,
         x_per_y: 1.0,
     };
-    scene.estimates.at_probe = true;
-    scene.estimates.samples = 200;
+    scene.features.estimates.at_probe = true;
+    scene.features.estimates.samples = 200;
     scene
 }
 
@@ -119,7 +119,7 @@ fn estimate_ellipses_draw_in_their_colours_around_the_probe() {
     // Negative controls: MC toggled off leaves none of its colour; the layer off leaves none of
     // any; a probe-less scene draws nothing either.
     let mut off = scene.clone();
-    off.estimates.monte_carlo = false;
+    off.features.estimates.monte_carlo = false;
     let image = frames.render_image(ctx, SIZE, 1.0, &off).unwrap().1;
     let mc = ESTIMATES[3].1;
     assert_eq!(ring_count(&image, mc, 0.0, 1e9), 0, "MC off");
@@ -128,7 +128,7 @@ fn estimate_ellipses_draw_in_their_colours_around_the_probe() {
         "F still on"
     );
     let mut none = scene.clone();
-    none.estimates.at_probe = false;
+    none.features.estimates.at_probe = false;
     let image = frames.render_image(ctx, SIZE, 1.0, &none).unwrap().1;
     for (which, hex) in ESTIMATES {
         assert_eq!(
@@ -166,7 +166,7 @@ fn ef_grid_ellipses_match_f_at_the_target_and_differ_away_from_it() {
             half_height: 0.02,
             x_per_y: 1.0,
         };
-        scene.estimates.grid_ellipses = source;
+        scene.features.estimates.grid_ellipses = source;
         frames.render_image(ctx, SIZE, 1.0, &scene).unwrap().1
     };
     // The default scene's θ* is (−1.5, 1): cells within 0.03 of it (σ = 1), where EF = F to

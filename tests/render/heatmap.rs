@@ -25,13 +25,20 @@ fn render(ctx: &GpuContext, scene: &Scene) -> Image {
     frames.render_image(ctx, SIZE, 1.0, scene).unwrap().1
 }
 
+/// `scene` with `heatmap` under its layers.
+fn with_heatmap(mut scene: Scene, heatmap: Heatmap) -> Scene {
+    scene.features.heatmap = heatmap;
+    scene
+}
+
 /// Only the heatmap: every other layer off.
 fn heat_only(scene: Scene, heatmap: Heatmap) -> Scene {
-    Scene {
+    let mut scene = Scene {
         layers: Layers::NONE,
-        heatmap,
         ..scene
-    }
+    };
+    scene.features.heatmap = heatmap;
+    scene
 }
 
 /// The seed's slice, σ = 1, θ* = (−1.5, 1), the view ±3 about the origin.
@@ -536,10 +543,7 @@ fn frame_cost() {
                 let scene = if layers == "heatmap only" {
                     heat_only(base.clone(), heatmap)
                 } else {
-                    Scene {
-                        heatmap,
-                        ..base.clone()
-                    }
+                    with_heatmap(base.clone(), heatmap)
                 };
                 println!(
                     "{name}, {layers}, grid {}: {:?}: scene pass {:.2} ms",
@@ -582,10 +586,7 @@ fn the_copied_backdrop_equals_the_composited_one() {
     let Some(ctx) = common::shared_gpu() else {
         return;
     };
-    let scene = Scene {
-        heatmap: Heatmap::Loss,
-        ..half_plane()
-    };
+    let scene = with_heatmap(half_plane(), Heatmap::Loss);
     let mut frames = FrameRenderer::new(ctx, false).unwrap();
     let copied = frames.render_image(ctx, SIZE, 1.0, &scene).unwrap().1;
     let again = frames.render_image(ctx, SIZE, 1.0, &scene).unwrap().1;
@@ -621,13 +622,7 @@ fn the_copied_backdrop_equals_the_composited_one() {
         .filter(|&i| copied.rgba[i].abs_diff(image.rgba[i]) > 1)
         .count();
     assert_eq!(differing, 0, "composite against copy ({path})");
-    let other = composited(
-        &mut frames,
-        &Scene {
-            heatmap: Heatmap::Jeffreys,
-            ..scene
-        },
-    );
+    let other = composited(&mut frames, &with_heatmap(scene, Heatmap::Jeffreys));
     let differing = (0..copied.rgba.len())
         .filter(|&i| copied.rgba[i].abs_diff(other.rgba[i]) > 1)
         .count();

@@ -87,7 +87,7 @@ fn the_colour_test_rejects_other_colours() {
 fn the_half_plane_below_sigma_zero_is_filled_and_hatched_with_every_layer_off() {
     let mut scene = Scene::default();
     scene.apply(SceneEdit::ApplyPreset(Preset::HalfPlane));
-    let scene = Scene {
+    let mut scene = Scene {
         camera: Camera {
             center: [0.0, 0.0],
             half_height: 2.0,
@@ -95,9 +95,9 @@ fn the_half_plane_below_sigma_zero_is_filled_and_hatched_with_every_layer_off() 
         },
         grid: 32,
         layers: Layers::NONE,
-        heatmap: Heatmap::None,
         ..scene
     };
+    scene.features.heatmap = Heatmap::None;
     let Some(image) = render(&scene) else { return };
     let path = keep(&image, "outside_half_plane");
     let base = filled_background();
@@ -135,9 +135,9 @@ fn the_policy_planes_unstable_gains_are_hatched_without_fill() {
     let mut scene = Scene {
         grid: 16,
         layers: Layers::NONE,
-        heatmap: Heatmap::None,
         ..Scene::default()
     };
+    scene.features.heatmap = Heatmap::None;
     scene.apply(SceneEdit::ApplyPreset(Preset::Pendulum));
     let Some(image) = render(&scene) else { return };
     let path = keep(&image, "outside_policy");

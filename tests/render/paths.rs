@@ -41,7 +41,7 @@ fn paths_scene(on: bool) -> Scene {
     };
     scene.camera.center = [0.0, 0.0];
     scene.camera.half_height = 3.0;
-    scene.geodesics.shortest_path = on;
+    scene.features.geodesics.shortest_path = on;
     scene
 }
 

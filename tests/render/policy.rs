@@ -24,16 +24,16 @@ const SIZE: [u32; 2] = [480, 360];
 fn pendulum() -> Scene {
     let mut scene = Scene {
         grid: 24,
-        heatmap: Heatmap::Loss,
         ..Scene::default()
     };
+    scene.features.heatmap = Heatmap::Loss;
     scene.apply(SceneEdit::ApplyPreset(Preset::Pendulum));
-    scene.race.enabled = true;
-    scene.geodesics.ball = true;
-    scene.geodesics.shortest_path = true;
-    scene.estimates.at_probe = true;
-    scene.convergence.enabled = true;
-    scene.flow.enabled = true;
+    scene.features.race.enabled = true;
+    scene.features.geodesics.ball = true;
+    scene.features.geodesics.shortest_path = true;
+    scene.features.estimates.at_probe = true;
+    scene.features.convergence.enabled = true;
+    scene.features.flow.enabled = true;
     scene
 }
 
@@ -175,9 +175,9 @@ fn the_policy_field_is_the_closed_loop_and_only_its_features_run() {
         &plane,
         scene.probe.unwrap(),
         &fisherflow::math::optimize::Optimizer::POLICY_RACE,
-        |o| scene.race.policy_lr.get(o),
-        scene.race.steps,
-        &scene.race.hyper,
+        |o| scene.features.race.policy_lr.get(o),
+        scene.features.race.steps,
+        &scene.features.race.hyper,
     );
     assert_eq!(shown.runs, direct);
     assert!(text.contains("C/C* − 1 < 1e-6"), "{text}");
@@ -233,10 +233,8 @@ fn the_policy_heatmaps_belong_to_the_policy_plane() {
         (Heatmap::SpectralRadius, "ρ(A_K) spectral radius"),
         (Heatmap::ControlEnergy, "control energy E_u"),
     ] {
-        let scene = Scene {
-            heatmap,
-            ..pendulum()
-        };
+        let mut scene = pendulum();
+        scene.features.heatmap = heatmap;
         let (_, image) = frames.render_image(ctx, SIZE, 1.0, &scene).unwrap();
         keep(&image, &format!("render_policy_{heatmap:?}"));
         assert!(legend_text(&frames, &scene).contains(title), "{heatmap:?}");
@@ -246,10 +244,8 @@ fn the_policy_heatmaps_belong_to_the_policy_plane() {
         frames.render_image(ctx, SIZE, 1.0, &mixture).unwrap();
         assert!(!legend_text(&frames, &mixture).contains(title));
     }
-    let ef = Scene {
-        heatmap: Heatmap::EfGap,
-        ..pendulum()
-    };
+    let mut ef = pendulum();
+    ef.features.heatmap = Heatmap::EfGap;
     assert!(!ef.offers(fisherflow::scene::Feature::Heatmap(Heatmap::EfGap)));
     frames.render_image(ctx, SIZE, 1.0, &ef).unwrap();
     assert!(!legend_text(&frames, &ef).contains("EF gap"));

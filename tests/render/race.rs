@@ -41,9 +41,9 @@ fn race_scene(on: bool) -> Scene {
     scene.model = scene.slice.place(&scene.model, [-1.5, 1.0]);
     scene.camera.center = [-0.5, 0.5];
     scene.camera.half_height = 2.5;
-    scene.race.enabled = on;
-    scene.race.steps = 40;
-    scene.race.lr = fisherflow::math::optimize::PerOptimizer::splat(0.2);
+    scene.features.race.enabled = on;
+    scene.features.race.steps = 40;
+    scene.features.race.lr = fisherflow::math::optimize::PerOptimizer::splat(0.2);
     scene
 }
 

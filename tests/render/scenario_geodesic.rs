@@ -39,20 +39,24 @@ fn switches_hold_and_the_radius_is_geometric() {
     let s = Scenario::parse(GEODESIC).unwrap();
     let at = |t: f64| s.scene_at(t);
     // Switches: the initial value until a key sets another, then that one.
-    assert_eq!(at(0.0).heatmap, Heatmap::Log10Kappa);
-    assert_eq!(at(0.99).heatmap, Heatmap::Log10Kappa);
-    assert_eq!(at(1.0).heatmap, Heatmap::Loss);
+    assert_eq!(at(0.0).features.heatmap, Heatmap::Log10Kappa);
+    assert_eq!(at(0.99).features.heatmap, Heatmap::Log10Kappa);
+    assert_eq!(at(1.0).features.heatmap, Heatmap::Loss);
     assert_eq!(
-        at(2.5).heatmap,
+        at(2.5).features.heatmap,
         Heatmap::Loss,
         "a key without heatmap keeps it"
     );
-    assert_eq!(at(3.5).heatmap, Heatmap::None);
-    assert!(!at(0.5).geodesics.ball && at(1.5).geodesics.ball && !at(3.0).geodesics.ball);
-    assert!(!at(1.9).geodesics.shortest_path && at(2.0).geodesics.shortest_path);
-    assert!(at(4.0).geodesics.shortest_path, "held to the end");
+    assert_eq!(at(3.5).features.heatmap, Heatmap::None);
+    assert!(
+        !at(0.5).features.geodesics.ball
+            && at(1.5).features.geodesics.ball
+            && !at(3.0).features.geodesics.ball
+    );
+    assert!(!at(1.9).features.geodesics.shortest_path && at(2.0).features.geodesics.shortest_path);
+    assert!(at(4.0).features.geodesics.shortest_path, "held to the end");
     // The radius: 0.1 at t = 0 to 1.0 at t = 2, geometric: √(0.1·1) at t = 1.
-    let r = |t: f64| at(t).geodesics.radius;
+    let r = |t: f64| at(t).features.geodesics.radius;
     assert!((r(0.0) - 0.1).abs() < 1e-12);
     assert!((r(1.0) - 0.1f64.sqrt()).abs() < 1e-12, "{}", r(1.0));
     assert!((r(0.5) - 0.1 * 10f64.powf(0.25)).abs() < 1e-12);
@@ -60,16 +64,16 @@ fn switches_hold_and_the_radius_is_geometric() {
     // Negative control: linear interpolation would give 0.55 at t = 1.
     assert!((r(1.0) - 0.55).abs() > 0.1);
     // Fields no key touches keep the initial scene's values.
-    assert_eq!(at(2.5).geodesics.rays, 64);
-    assert!(!at(2.5).geodesics.spokes);
+    assert_eq!(at(2.5).features.geodesics.rays, 64);
+    assert!(!at(2.5).features.geodesics.spokes);
 }
 
 #[test]
 fn without_keys_the_initial_scene_holds() {
     let s = Scenario::parse("duration = 1.0\n").unwrap();
     let scene = s.scene_at(0.5);
-    assert_eq!(scene.heatmap, Heatmap::None);
-    assert_eq!(scene.geodesics, Geodesics::default());
+    assert_eq!(scene.features.heatmap, Heatmap::None);
+    assert_eq!(scene.features.geodesics, Geodesics::default());
 }
 
 #[test]

@@ -604,7 +604,7 @@ fn the_ellipse_cache_never_shows_stale_glyphs() {
         ),
         (
             "EF glyphs",
-            Box::new(|s| s.estimates.grid_ellipses = EllipseSource::EmpiricalFisher),
+            Box::new(|s| s.features.estimates.grid_ellipses = EllipseSource::EmpiricalFisher),
             true,
         ),
         (
@@ -691,7 +691,9 @@ fn warm_up_covers_every_mode_and_leaves_nothing_behind() {
         FlowMode::NaturalVsEmpirical,
     ] {
         assert!(
-            scenes.iter().any(|s| s.flow.enabled && s.flow.mode == mode),
+            scenes
+                .iter()
+                .any(|s| s.features.flow.enabled && s.features.flow.mode == mode),
             "{mode:?}"
         );
     }
@@ -701,7 +703,7 @@ fn warm_up_covers_every_mode_and_leaves_nothing_behind() {
         scenes
             .iter()
             .filter(|s| s.system.is_none())
-            .all(|s| s.geodesics.ball && s.convergence.enabled)
+            .all(|s| s.features.geodesics.ball && s.features.convergence.enabled)
     );
     assert!(scenes.iter().any(|s| s.system.is_some()));
 
@@ -735,13 +737,13 @@ fn warm_up_covers_every_mode_and_leaves_nothing_behind() {
     // Particles whose key matches the last warm-up scene's (its slice, flow mode, 64 particles,
     // the default seed) start afresh too, over this scene's view.
     let warm_flow = scenes.last().expect("warm-up scenes");
-    assert!(warm_flow.flow.enabled);
+    assert!(warm_flow.features.flow.enabled);
     let mut flow = Scene::default();
     flow.apply(fisherflow::scene::SceneEdit::ApplyPreset(
         fisherflow::scene::Preset::WeightSingularity,
     ));
     flow.slice = warm_flow.slice;
-    flow.flow = warm_flow.flow;
+    flow.features.flow = warm_flow.features.flow;
     let fresh = render(&ctx, &flow);
     let mut frames = FrameRenderer::new(&ctx, false).unwrap();
     frames.warm_up(&ctx);
@@ -757,9 +759,9 @@ fn preset_scene(
 ) -> Scene {
     let mut scene = Scene {
         grid,
-        heatmap,
         ..Scene::default()
     };
+    scene.features.heatmap = heatmap;
     scene.apply(fisherflow::scene::SceneEdit::ApplyPreset(preset));
     scene
 }
@@ -797,10 +799,8 @@ fn a_deferred_target_pass_runs_when_a_layer_needs_it() {
             before,
             "{preset:?}: the target-only pass was deferred"
         );
-        let with_heatmap = Scene {
-            heatmap: Heatmap::Loss,
-            ..moved.clone()
-        };
+        let mut with_heatmap = moved.clone();
+        with_heatmap.features.heatmap = Heatmap::Loss;
         assert!(draws_target_half(&with_heatmap));
         let (_, deferred) = frames.render_image(&ctx, SIZE, 1.0, &with_heatmap).unwrap();
         assert!(frames.scene_renderer().simulation().field_generation(true) > before);
@@ -811,13 +811,11 @@ fn a_deferred_target_pass_runs_when_a_layer_needs_it() {
             "{preset:?}: {}",
             keep(&deferred, "deferred_target")
         );
-        let old_target = render(
-            &ctx,
-            &Scene {
-                heatmap: Heatmap::Loss,
-                ..start.clone()
-            },
-        );
+        let old_target = render(&ctx, &{
+            let mut old = start.clone();
+            old.features.heatmap = Heatmap::Loss;
+            old
+        });
         assert!(
             channels_apart(&old_target, &fresh) > 100,
             "{preset:?}: control"
@@ -838,9 +836,9 @@ fn a_drag_shoots_a_coarse_ball_then_the_whole_one() {
         probe: Some([1.2, 0.4]),
         ..Scene::default()
     };
-    start.geodesics.ball = true;
-    start.geodesics.rays = 128;
-    start.geodesics.spokes = true;
+    start.features.geodesics.ball = true;
+    start.features.geodesics.rays = 128;
+    start.features.geodesics.spokes = true;
     let mut frames = FrameRenderer::new(&ctx, false).unwrap();
     frames.render_image(&ctx, SIZE, 1.0, &start).unwrap();
     let rays = |frames: &FrameRenderer, scene: &Scene| {
@@ -960,7 +958,7 @@ fn a_drag_draws_the_heatmap_from_a_coarse_field_then_refines_it() {
         );
         frames.scene_renderer_mut().set_dragging(true);
         let mut ef = moved.clone();
-        ef.estimates.grid_ellipses = EllipseSource::EmpiricalFisher;
+        ef.features.estimates.grid_ellipses = EllipseSource::EmpiricalFisher;
         frames.render_image(&ctx, SIZE, 1.0, &ef).unwrap();
         let mut ef_moved = ef.clone();
         ef_moved.apply(SceneEdit::SetTarget([t[0] + 0.3, t[1]]));

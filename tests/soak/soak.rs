@@ -32,9 +32,9 @@ use fisherflow::render::canvas::Canvas;
 use fisherflow::render::pipeline::QUAD_INSTANCES_LABEL;
 use fisherflow::render::{CANVAS_FORMAT, SceneRenderer};
 use fisherflow::scene::{
-    Camera, Convergence, ConvergenceView, EditKind, EllipseSource, Estimates, FlowMode, Geodesics,
-    Heatmap, Integrator, Layers, NODE_CHOICES, ParticleColor, Preset, Race, SIGMA_RANGE, Scene,
-    SceneEdit, Tab,
+    Camera, Convergence, ConvergenceView, EditKind, EllipseSource, Estimates, FeatureEdit,
+    FeatureKind, Flow, FlowMode, Geodesics, Heatmap, Integrator, Layers, NODE_CHOICES,
+    ParticleColor, Preset, Race, SIGMA_RANGE, Scene, SceneEdit, Tab,
 };
 use fisherflow::simulation::uses_seed_kernel;
 
@@ -157,15 +157,10 @@ fn weight(kind: EditKind) -> u32 {
         EditKind::SetGrid | EditKind::ToggleFlow => 6,
         EditKind::SetParticles | EditKind::SetLayers | EditKind::SetParam => 4,
         EditKind::SetNodes | EditKind::SetDamping | EditKind::FitView | EditKind::SetSlice => 3,
-        EditKind::SetHeatmap
-        | EditKind::SetGeodesics
-        | EditKind::SetRace
-        | EditKind::SetRaceStart
-        | EditKind::SetEstimates
-        | EditKind::SetConvergence
-        | EditKind::SetCramerRao
-        | EditKind::SetFlowMode => 3,
-        EditKind::SetTab | EditKind::SetKfacLab | EditKind::ApplyPreset | EditKind::SetMetric => 2,
+        // Each of the eight features' settings about as often as one fine edit above.
+        EditKind::SetFeature => 22,
+        EditKind::SetRaceStart | EditKind::SetFlowMode => 3,
+        EditKind::SetTab | EditKind::ApplyPreset | EditKind::SetMetric => 2,
         EditKind::SetSystem => 2,
         EditKind::SetEllipseScale | EditKind::SetFlow => 2,
         EditKind::SetDt
@@ -336,8 +331,40 @@ fn random_edit(rng: &mut Rng, kind: EditKind, scene: &Scene, size: [f32; 2]) -> 
             particles: rng.chance(0.85),
             legend: rng.chance(0.5),
         }),
-        EditKind::SetHeatmap => SceneEdit::SetHeatmap(rng.pick(&Heatmap::ALL)),
-        EditKind::SetGeodesics => SceneEdit::SetGeodesics(Geodesics {
+        EditKind::SetRaceStart => SceneEdit::SetRaceStart(match rng.int(0, 3) {
+            0 => None,
+            1 => Some([rng.range(-1e7, 1e7), rng.range(-1e7, 1e7)]),
+            _ => Some(world(rng)),
+        }),
+        EditKind::SetTab => SceneEdit::SetTab(rng.pick(&[Tab::Geometry, Tab::Kfac])),
+        EditKind::SetFeature => {
+            let feature = rng.pick(FeatureKind::ALL);
+            SceneEdit::SetFeature(random_feature_edit(rng, feature, scene))
+        }
+        EditKind::FitView => SceneEdit::FitView,
+        EditKind::Reset => SceneEdit::Reset,
+    }
+}
+
+/// New settings for one feature: values past both ends of their ranges now and then (the
+/// scene clamps them), sizes within the soak's caps.
+fn random_feature_edit(rng: &mut Rng, kind: FeatureKind, scene: &Scene) -> FeatureEdit {
+    match kind {
+        FeatureKind::Flow => FeatureEdit::from(Flow {
+            enabled: rng.chance(0.5),
+            mode: rng.pick(&FlowMode::ALL),
+            particles: Some(rng.int(500, MAX_SOAK_PARTICLES)),
+            dt: rng.log_range(1e-4, 5.0),
+            steps_per_frame: rng.int(0, MAX_SOAK_STEPS),
+            integrator: rng.pick(&[Integrator::Rk4, Integrator::Euler]),
+            speed_cap: rng.log_range(0.01, 200.0),
+            max_age: rng.int(0, 1000),
+            fade: rng.log_range(1e-3, 2.0),
+            color: rng.pick(&[ParticleColor::Mode, ParticleColor::Speed]),
+            seed: rng.next_u64() as u32,
+        }),
+        FeatureKind::Heatmap => FeatureEdit::from(rng.pick(&Heatmap::ALL)),
+        FeatureKind::Geodesics => FeatureEdit::from(Geodesics {
             ball: rng.chance(0.5),
             radius: rng.log_range(1e-3, 10.0),
             rays: if rng.chance(0.1) {
@@ -348,8 +375,8 @@ fn random_edit(rng: &mut Rng, kind: EditKind, scene: &Scene, size: [f32; 2]) -> 
             spokes: rng.chance(0.5),
             shortest_path: rng.chance(0.4),
         }),
-        EditKind::SetRace => {
-            let mut race = scene.race;
+        FeatureKind::Race => {
+            let mut race = scene.features.race;
             race.enabled = rng.chance(0.5);
             for o in Optimizer::MIXTURE {
                 *race.optimizers.get_mut(o) = rng.chance(0.6);
@@ -372,14 +399,9 @@ fn random_edit(rng: &mut Rng, kind: EditKind, scene: &Scene, size: [f32; 2]) -> 
                 rng.int(0, MAX_SOAK_RING_STARTS)
             };
             race.ring_radius = rng.log_range(1e-3, 100.0);
-            SceneEdit::SetRace(race)
+            FeatureEdit::from(race)
         }
-        EditKind::SetRaceStart => SceneEdit::SetRaceStart(match rng.int(0, 3) {
-            0 => None,
-            1 => Some([rng.range(-1e7, 1e7), rng.range(-1e7, 1e7)]),
-            _ => Some(world(rng)),
-        }),
-        EditKind::SetCramerRao => SceneEdit::SetCramerRao(CramerRao {
+        FeatureKind::CramerRao => FeatureEdit::from(CramerRao {
             enabled: rng.chance(0.6),
             samples: rng.int(0, 2_000_000),
             // Past both ends of the range now and then, and NaN.
@@ -388,7 +410,7 @@ fn random_edit(rng: &mut Rng, kind: EditKind, scene: &Scene, size: [f32; 2]) -> 
                 _ => rng.range(0.0, 1.2),
             },
         }),
-        EditKind::SetEstimates => SceneEdit::SetEstimates(Estimates {
+        FeatureKind::Estimates => FeatureEdit::from(Estimates {
             at_probe: rng.chance(0.5),
             fisher: rng.chance(0.7),
             empirical: rng.chance(0.7),
@@ -398,8 +420,8 @@ fn random_edit(rng: &mut Rng, kind: EditKind, scene: &Scene, size: [f32; 2]) -> 
             seed: rng.next_u64() as u32,
             grid_ellipses: rng.pick(&[EllipseSource::Fisher, EllipseSource::EmpiricalFisher]),
         }),
-        EditKind::SetConvergence => {
-            let mut map = scene.convergence;
+        FeatureKind::Convergence => {
+            let mut map = scene.features.convergence;
             map.enabled = rng.chance(0.4);
             map.view = rng.pick(&[
                 ConvergenceView::Gd,
@@ -412,11 +434,10 @@ fn random_edit(rng: &mut Rng, kind: EditKind, scene: &Scene, size: [f32; 2]) -> 
             map.threshold = rng.log_range(1e-7, 1.0);
             map.side = rng.int(0, MAX_SOAK_MAP_SIDE);
             map.steps_per_frame = rng.int(0, MAX_SOAK_MAP_STEPS);
-            SceneEdit::SetConvergence(map)
+            FeatureEdit::from(map)
         }
-        EditKind::SetTab => SceneEdit::SetTab(rng.pick(&[Tab::Geometry, Tab::Kfac])),
-        EditKind::SetKfacLab => {
-            let mut lab = scene.kfac;
+        FeatureKind::KfacLab => {
+            let mut lab = scene.features.kfac;
             lab.hidden = rng.int(0, MAX_SOAK_HIDDEN);
             lab.seed = rng.next_u64() as u32;
             lab.damping = rng.log_range(1e-9, 100.0);
@@ -425,10 +446,8 @@ fn random_edit(rng: &mut Rng, kind: EditKind, scene: &Scene, size: [f32; 2]) -> 
             lab.samples = if rng.chance(0.5) { 0 } else { rng.int(1, 64) };
             lab.shown = rng.pick(&Trainer::ALL);
             lab.training = rng.chance(0.5);
-            SceneEdit::SetKfacLab(lab)
+            FeatureEdit::from(lab)
         }
-        EditKind::FitView => SceneEdit::FitView,
-        EditKind::Reset => SceneEdit::Reset,
     }
 }
 
@@ -631,22 +650,24 @@ impl Coverage {
         self.zoom_min |= scene.camera.half_height == h_lo;
         self.zoom_max |= scene.camera.half_height == h_hi;
         self.target_on_diagonal |= scene.target()[0] == scene.target()[1];
-        self.flow_on |= scene.flow.enabled;
-        self.flow_off |= !scene.flow.enabled;
+        self.flow_on |= scene.features.flow.enabled;
+        self.flow_off |= !scene.features.flow.enabled;
         self.grid_min |= scene.grid == fisherflow::scene::MIN_GRID;
         self.grid_max |= scene.grid == MAX_SOAK_GRID;
         self.general_slice |= !uses_seed_kernel(scene);
         self.profiled |= scene.metric == Metric::Profiled;
         let probe = scene.probe.is_some();
-        self.race |= scene.race.enabled;
-        self.paths |= scene.geodesics.shortest_path && probe;
-        self.ball |= scene.geodesics.ball && probe;
-        self.map |= scene.convergence.enabled;
-        self.estimates |= scene.estimates.at_probe && probe;
-        self.cramer_rao |= scene.cramer_rao.enabled && scene.system.is_none();
-        self.natural_vs_ef |= scene.flow.enabled && scene.flow.mode == FlowMode::NaturalVsEmpirical;
+        self.race |= scene.features.race.enabled;
+        self.paths |= scene.features.geodesics.shortest_path && probe;
+        self.ball |= scene.features.geodesics.ball && probe;
+        self.map |= scene.features.convergence.enabled;
+        self.estimates |= scene.features.estimates.at_probe && probe;
+        self.cramer_rao |= scene.features.cramer_rao.enabled && scene.system.is_none();
+        self.natural_vs_ef |=
+            scene.features.flow.enabled && scene.features.flow.mode == FlowMode::NaturalVsEmpirical;
         self.kfac_tab |= scene.tab == Tab::Kfac;
-        self.heatmaps.insert(format!("{:?}", scene.heatmap));
+        self.heatmaps
+            .insert(format!("{:?}", scene.features.heatmap));
     }
 
     fn missing(&self) -> Vec<&'static str> {
@@ -724,15 +745,15 @@ fn largest_scene_edits(height_px: u32, general: bool) -> Vec<SceneEdit> {
         SceneEdit::SetLayers(Layers::default()),
         SceneEdit::SetProbe(Some([0.5, if general { 0.75 } else { -0.25 }])),
         // Every feature on at the soak's caps (drawn, in deterministic frames, by the warm-up).
-        SceneEdit::SetHeatmap(Heatmap::Loss),
-        SceneEdit::SetGeodesics(Geodesics {
+        SceneEdit::feature(Heatmap::Loss),
+        SceneEdit::feature(Geodesics {
             ball: true,
             radius: 0.5,
             rays: MAX_SOAK_RAYS,
             spokes: true,
             shortest_path: true,
         }),
-        SceneEdit::SetRace({
+        SceneEdit::feature({
             let mut race = Race {
                 enabled: true,
                 steps: MAX_SOAK_RACE_STEPS,
@@ -744,12 +765,12 @@ fn largest_scene_edits(height_px: u32, general: bool) -> Vec<SceneEdit> {
             race.ring_starts = MAX_SOAK_RING_STARTS;
             race
         }),
-        SceneEdit::SetEstimates(Estimates {
+        SceneEdit::feature(Estimates {
             at_probe: true,
             samples: MAX_SOAK_SAMPLES,
             ..Estimates::default()
         }),
-        SceneEdit::SetConvergence(Convergence {
+        SceneEdit::feature(Convergence {
             enabled: true,
             side: MAX_SOAK_MAP_SIDE,
             max_steps: MAX_SOAK_MAP_STEPS,
@@ -895,7 +916,7 @@ impl<'a> Rig<'a> {
 fn cap_costs(scene: &mut Scene) {
     // A reset hands the particle count back to the adapter's default (8k on a CPU adapter):
     // pin it again, within the soak's budget.
-    if scene.flow.particles.is_none() {
+    if scene.features.flow.particles.is_none() {
         scene.apply(SceneEdit::SetParticles(Some(MAX_SOAK_PARTICLES / 2)));
     }
     // General slices (and the profiled metric, which the general kernel computes on the seed's
@@ -908,26 +929,26 @@ fn cap_costs(scene: &mut Scene) {
         scene.apply(SceneEdit::SetGrid(scene.grid.min(MAX_SOAK_GENERAL_GRID)));
         scene.apply(SceneEdit::SetNodes(scene.nodes.min(64)));
     }
-    let mut geodesics = scene.geodesics;
+    let mut geodesics = scene.features.geodesics;
     geodesics.rays = geodesics.rays.min(MAX_SOAK_RAYS);
-    scene.apply(SceneEdit::SetGeodesics(geodesics));
-    let mut race = scene.race;
+    scene.apply(SceneEdit::feature(geodesics));
+    let mut race = scene.features.race;
     race.steps = race.steps.min(MAX_SOAK_RACE_STEPS);
     race.hyper.samples = race.hyper.samples.min(256);
     race.ring_starts = race.ring_starts.min(MAX_SOAK_RING_STARTS);
-    scene.apply(SceneEdit::SetRace(race));
-    let mut map = scene.convergence;
+    scene.apply(SceneEdit::feature(race));
+    let mut map = scene.features.convergence;
     map.side = map.side.min(MAX_SOAK_MAP_SIDE);
     map.max_steps = map.max_steps.min(MAX_SOAK_MAP_STEPS);
-    scene.apply(SceneEdit::SetConvergence(map));
-    let mut estimates = scene.estimates;
+    scene.apply(SceneEdit::feature(map));
+    let mut estimates = scene.features.estimates;
     estimates.samples = estimates.samples.min(MAX_SOAK_SAMPLES);
-    scene.apply(SceneEdit::SetEstimates(estimates));
-    let mut lab = scene.kfac;
+    scene.apply(SceneEdit::feature(estimates));
+    let mut lab = scene.features.kfac;
     lab.hidden = lab.hidden.min(MAX_SOAK_HIDDEN);
     lab.nodes = lab.nodes.min(32);
     lab.samples = lab.samples.min(64);
-    scene.apply(SceneEdit::SetKfacLab(lab));
+    scene.apply(SceneEdit::feature(lab));
 }
 
 fn run_soak(ctx: &GpuContext, config: &SoakConfig) -> Result<SoakReport, String> {
@@ -971,7 +992,7 @@ fn run_soak(ctx: &GpuContext, config: &SoakConfig) -> Result<SoakReport, String>
             // A drag of the target under an L heatmap: the coarse field of a drag
             // (`features::field::stage_drag`) is made too.
             let mut dragged = scene.clone();
-            dragged.apply(SceneEdit::SetHeatmap(Heatmap::Loss));
+            dragged.apply(SceneEdit::feature(Heatmap::Loss));
             let t = dragged.target();
             dragged.apply(SceneEdit::SetTarget([t[0] + 0.05, t[1]]));
             rig.renderer.set_dragging(true);
@@ -1036,16 +1057,20 @@ fn run_soak(ctx: &GpuContext, config: &SoakConfig) -> Result<SoakReport, String>
             for (on, what) in [
                 (true, "all"),
                 (!uses_seed_kernel(&scene), "general kernel"),
-                (scene.flow.enabled, "flow"),
+                (scene.features.flow.enabled, "flow"),
                 (
-                    scene.flow.enabled && scene.flow.mode == FlowMode::NaturalVsEmpirical,
+                    scene.features.flow.enabled
+                        && scene.features.flow.mode == FlowMode::NaturalVsEmpirical,
                     "natural-vs-EF flow",
                 ),
-                (scene.heatmap != Heatmap::None, "heatmap"),
-                (scene.geodesics.ball && scene.probe.is_some(), "ball"),
-                (scene.convergence.enabled, "map"),
-                (scene.race.enabled, "race"),
-                (scene.geodesics.shortest_path, "paths"),
+                (scene.features.heatmap != Heatmap::None, "heatmap"),
+                (
+                    scene.features.geodesics.ball && scene.probe.is_some(),
+                    "ball",
+                ),
+                (scene.features.convergence.enabled, "map"),
+                (scene.features.race.enabled, "race"),
+                (scene.features.geodesics.shortest_path, "paths"),
                 (scene.tab == Tab::Kfac, "kfac tab"),
                 (
                     rig.renderer.simulation().coarse_field().is_some(),

@@ -8,7 +8,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use fisherflow::features::cramer_rao::panel;
 use fisherflow::frame::overlay::setup_egui;
-use fisherflow::scene::{Preset, Scene, SceneEdit};
+use fisherflow::scene::{FeatureEdit, Preset, Scene, SceneEdit};
 use fisherflow::viewer::ui::Command;
 
 type State = (Scene, Vec<Command>);
@@ -43,21 +43,21 @@ fn the_checkbox_switches_the_region_on_and_shows_its_sliders() {
     );
     h.get_by_label("at θ* and its twin").click();
     h.run();
-    assert!(h.state().0.cramer_rao.enabled);
+    assert!(h.state().0.features.cramer_rao.enabled);
     assert!(
-        matches!(h.state().1[0], Command::Edit(SceneEdit::SetCramerRao(c)) if c.enabled),
+        matches!(h.state().1[0], Command::Edit(SceneEdit::SetFeature(FeatureEdit::CramerRao(c))) if c.enabled),
         "{:?}",
         h.state().1
     );
     h.get_by_role_and_label(Role::Slider, "samples N")
         .set_value_accesskit(400.0);
     h.run();
-    assert_eq!(h.state().0.cramer_rao.samples, 400);
+    assert_eq!(h.state().0.features.cramer_rao.samples, 400);
     // Past the range: the region stays in it (the slider and the edit both clamp).
     h.get_by_role_and_label(Role::Slider, "probability p")
         .set_value_accesskit(2.0);
     h.run();
-    assert!(h.state().0.cramer_rao.level <= 0.999);
+    assert!(h.state().0.features.cramer_rao.level <= 0.999);
 }
 
 #[test]

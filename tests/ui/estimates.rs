@@ -9,7 +9,7 @@ use egui_kittest::kittest::Queryable;
 use fisherflow::features::estimates::panel as estimates_panel;
 use fisherflow::frame::overlay::setup_egui;
 use fisherflow::jobs::SceneJobs;
-use fisherflow::scene::{EllipseSource, Scene, SceneEdit};
+use fisherflow::scene::{EllipseSource, FeatureEdit, Scene, SceneEdit};
 use fisherflow::viewer::ui::Command;
 
 use crate::test_jobs;
@@ -42,18 +42,20 @@ fn toggles_resample_and_numbers() {
     assert!(h.state().1.is_empty(), "no edit before any click");
     h.get_by_label("ellipses at the probe").click();
     h.run();
-    assert!(h.state().0.estimates.at_probe);
-    assert!(matches!(h.state().1[0], Command::Edit(SceneEdit::SetEstimates(e)) if e.at_probe));
+    assert!(h.state().0.features.estimates.at_probe);
+    assert!(
+        matches!(h.state().1[0], Command::Edit(SceneEdit::SetFeature(FeatureEdit::Estimates(e))) if e.at_probe)
+    );
     h.get_by_label("estimate settings and numbers").click();
     h.run();
-    let seed = h.state().0.estimates.seed;
+    let seed = h.state().0.features.estimates.seed;
     h.get_by_label("resample").click();
     h.run();
-    assert_eq!(h.state().0.estimates.seed, seed.wrapping_add(1));
+    assert_eq!(h.state().0.features.estimates.seed, seed.wrapping_add(1));
     h.get_by_label("EF").click();
     h.run();
     assert_eq!(
-        h.state().0.estimates.grid_ellipses,
+        h.state().0.features.estimates.grid_ellipses,
         EllipseSource::EmpiricalFisher
     );
     // The default scene has a probe: the numbers are there (N = 100 is computed on the spot).

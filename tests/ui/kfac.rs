@@ -57,16 +57,19 @@ fn train_button_and_optimizer_choice_edit_the_scene() {
     };
     let mut h = harness(scene);
     h.run();
-    assert!(!h.state().0.kfac.training);
+    assert!(!h.state().0.features.kfac.training);
     h.get_by_label("train").click();
     // While training the tab keeps repainting: step a fixed number of frames.
     h.run_steps(3);
-    assert!(h.state().0.kfac.training);
+    assert!(h.state().0.features.kfac.training);
     h.get_by_role_and_label(egui::accesskit::Role::RadioButton, "ngd")
         .click();
     h.run_steps(3);
-    assert_eq!(h.state().0.kfac.shown, fisherflow::kfac::Trainer::Ngd);
+    assert_eq!(
+        h.state().0.features.kfac.shown,
+        fisherflow::kfac::Trainer::Ngd
+    );
     h.get_by_label("pause").click();
     h.run_steps(3);
-    assert!(!h.state().0.kfac.training);
+    assert!(!h.state().0.features.kfac.training);
 }

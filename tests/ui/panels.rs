@@ -121,7 +121,7 @@ fn sliders_edit_the_scene() {
     assert_eq!(scene.grid, 256);
     assert_eq!(scene.ellipse_scale, 2.0);
     assert_eq!(scene.damping, 0.1);
-    assert_eq!(scene.flow.particles, Some(65536));
+    assert_eq!(scene.features.flow.particles, Some(65536));
 }
 
 #[test]
@@ -266,10 +266,10 @@ fn keys_fit_reset_and_toggle_help() {
             .any(|c| matches!(c, ui::Command::Edit(_))),
         "scene edits are applied by show, not passed on"
     );
-    assert!(!h.state().0.flow.enabled);
+    assert!(!h.state().0.features.flow.enabled);
     h.key_press(egui::Key::Space);
     h.run();
-    assert!(h.state().0.flow.enabled, "Space turns flow on");
+    assert!(h.state().0.features.flow.enabled, "Space turns flow on");
 }
 
 #[test]
@@ -614,12 +614,12 @@ fn the_heatmap_picker_sets_the_scene_heatmap() {
     let mut shown = Heatmap::None.label();
     for choice in [Heatmap::Log10Kappa, Heatmap::Loss, Heatmap::None] {
         choose(&mut h, shown, choice.label());
-        assert_eq!(h.state().0.heatmap, choice);
+        assert_eq!(h.state().0.features.heatmap, choice);
         shown = choice.label();
     }
     // Every choice is offered.
     choose(&mut h, shown, Heatmap::NatgradNorm.label());
-    assert_eq!(h.state().0.heatmap, Heatmap::NatgradNorm);
+    assert_eq!(h.state().0.features.heatmap, Heatmap::NatgradNorm);
 }
 
 /// What the side panel shows never moves the canvas' edge: a panel that widened with its

@@ -137,7 +137,7 @@ impl Layer for ConvergenceLayer {
         self.label_spots.clear();
         self.progress = None;
         let scene = frame.scene;
-        if !scene.convergence.enabled {
+        if !scene.features.convergence.enabled {
             return;
         }
         let Some(map) = frame.sim.convergence_map() else {
@@ -242,13 +242,13 @@ impl Layer for ConvergenceLayer {
     }
 
     fn legend(&self, scene: &Scene, _info: &FrameInfo) -> Option<Legend> {
-        if !scene.convergence.enabled
+        if !scene.features.convergence.enabled
             || !self.visible
             || !scene.offers(crate::scene::Feature::ConvergenceMap)
         {
             return None;
         }
-        let c = &scene.convergence;
+        let c = &scene.features.convergence;
         let policy = scene.system.is_some();
         let natural = if policy { "npg" } else { "ngd" };
         let which = match c.view {
@@ -293,7 +293,7 @@ impl Layer for ConvergenceLayer {
     }
 
     fn labels(&self, scene: &Scene) -> Vec<CanvasLabel> {
-        if !scene.convergence.enabled {
+        if !scene.features.convergence.enabled {
             return Vec::new();
         }
         self.label_spots

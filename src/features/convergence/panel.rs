@@ -1,7 +1,7 @@
 //! The side panel's "Convergence map" section: enable, which map (gd, ngd, or both side by
 //! side), the two learning rates, the step cap, the relative threshold, the lattice size and
 //! the updates per frame. Like every panel it edits a copy of the scene's value and returns
-//! one [`SceneEdit::SetConvergence`] when that changed; the simulation restarts the map
+//! one [`SceneEdit::SetFeature`] when that changed; the simulation restarts the map
 //! whenever the settings, the model, the slice or the view change.
 
 use crate::scene::{
@@ -12,7 +12,7 @@ use crate::viewer::command::Command;
 
 /// Lays out the section; returns the edit, if any.
 pub fn show(ui: &mut egui::Ui, scene: &Scene) -> Vec<Command> {
-    let before = scene.convergence;
+    let before = scene.features.convergence;
     let mut c = before;
     ui.horizontal(|ui| {
         ui.strong("Convergence map");
@@ -74,7 +74,7 @@ pub fn show(ui: &mut egui::Ui, scene: &Scene) -> Vec<Command> {
         ui.small("progress: see the legend on the canvas");
     }
     if c != before {
-        vec![Command::Edit(SceneEdit::SetConvergence(c))]
+        vec![Command::Edit(SceneEdit::feature(c))]
     } else {
         Vec::new()
     }

@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::scene::{LR_RANGE, clamp_f64};
+use crate::features::Settings;
+use crate::scene::{LR_RANGE, Scene, clamp_f64};
 
 /// Range of the convergence map's step cap.
 pub const CONVERGENCE_STEPS_RANGE: (u32, u32) = (1, 10_000);
@@ -94,5 +95,11 @@ impl Convergence {
             steps_per_frame: self.steps_per_frame.clamp(1, 1000),
             ..self
         }
+    }
+}
+
+impl Settings for Convergence {
+    fn clamped_for(self, scene: &Scene) -> Self {
+        self.clamped(&scene.features.convergence)
     }
 }

@@ -11,7 +11,7 @@ use crate::simulation::{general_nodes, stages_for};
 /// as base and target, the general kernel's node count.
 pub fn convergence_spec(scene: &Scene, view_min: [f64; 2], view_max: [f64; 2]) -> MapSpec {
     use crate::compute::convergence::MapOptimizer;
-    let c = &scene.convergence;
+    let c = &scene.features.convergence;
     // Each family's gd and natural gradient take its own rates (their scales differ).
     let (lr_gd, lr_ngd) = stages_for(scene).map_rates(c);
     let maps = match c.view {
@@ -59,7 +59,7 @@ impl MapStage {
         mode: JobMode,
     ) -> Result<(), GpuError> {
         let (view_min, view_max) = visible;
-        if !scene.convergence.enabled {
+        if !scene.features.convergence.enabled {
             return Ok(());
         }
         if !scene.offers(crate::scene::Feature::ConvergenceMap) {

@@ -33,7 +33,7 @@ pub fn offered(scene: &Scene) -> bool {
 
 /// Whether the scene draws the region: offered and switched on.
 pub fn shown(scene: &Scene) -> bool {
-    scene.cramer_rao.enabled && offered(scene)
+    scene.features.cramer_rao.enabled && offered(scene)
 }
 
 /// One region's centre (slice coordinates) and the metric there (None: undefined, as the
@@ -135,7 +135,7 @@ impl Layer for CramerRaoLayer {
             self.regions = Some((key, regions(scene)));
         }
         let (_, regions) = self.regions.as_ref().expect("computed just above");
-        let (lines, capped) = instances(scene, &scene.cramer_rao, regions, frame.px_per_point);
+        let (lines, capped) = instances(scene, &scene.features.cramer_rao, regions, frame.px_per_point);
         self.capped = capped;
         self.quads
             .prepare(&frame.ctx.device, &frame.ctx.queue, &lines);
@@ -151,7 +151,7 @@ impl Layer for CramerRaoLayer {
         if !shown(scene) {
             return None;
         }
-        let c = &scene.cramer_rao;
+        let c = &scene.features.cramer_rao;
         let mut items = vec![
             LegendItem::Swatch {
                 color: COLOR,
@@ -223,7 +223,7 @@ mod tests {
     #[test]
     fn the_regions_semi_axes_are_r_over_root_lambda() {
         let mut scene = Scene::default();
-        scene.apply(SceneEdit::SetCramerRao(CramerRao {
+        scene.apply(SceneEdit::feature(CramerRao {
             enabled: true,
             ..Default::default()
         }));
@@ -232,8 +232,8 @@ mod tests {
         assert_eq!(both.len(), 2, "θ* and its twin");
         let f = both[0].metric.expect("F at θ*");
         let e = f.eigen();
-        let r = scene.cramer_rao.radius_squared().sqrt();
-        let (lines, capped) = instances(&scene, &scene.cramer_rao, &both[..1], 1.0);
+        let r = scene.features.cramer_rao.radius_squared().sqrt();
+        let (lines, capped) = instances(&scene, &scene.features.cramer_rao, &both[..1], 1.0);
         assert!(!capped && !lines.is_empty());
         // The polyline's farthest point from θ* (display units = world on a square camera).
         let c = crate::render::display_offset(&scene.camera, both[0].center);
@@ -248,7 +248,7 @@ mod tests {
         // Control: four times the samples halve it.
         let quarter = CramerRao {
             samples: 400,
-            ..scene.cramer_rao
+            ..scene.features.cramer_rao
         };
         let (lines, _) = instances(&scene, &quarter, &both[..1], 1.0);
         let far4 = lines
@@ -263,13 +263,13 @@ mod tests {
     #[test]
     fn a_singular_f_gives_a_dashed_capped_region_and_profiling_widens_it() {
         let mut scene = Scene::default();
-        scene.apply(SceneEdit::SetCramerRao(CramerRao {
+        scene.apply(SceneEdit::feature(CramerRao {
             enabled: true,
             ..Default::default()
         }));
         scene.apply(SceneEdit::SetTarget([0.5, 0.5]));
         let at_diagonal = regions(&scene);
-        let (lines, capped) = instances(&scene, &scene.cramer_rao, &at_diagonal, 1.0);
+        let (lines, capped) = instances(&scene, &scene.features.cramer_rao, &at_diagonal, 1.0);
         assert!(capped, "F is singular on the diagonal");
         assert!(
             lines

@@ -17,7 +17,7 @@ pub fn show(ui: &mut egui::Ui, scene: &Scene) -> Vec<Command> {
     edit_copy(
         &mut out,
         scene,
-        |s| s.cramer_rao,
+        |s| s.features.cramer_rao,
         |c| {
             ui.horizontal(|ui| {
                 ui.strong("Cramér–Rao region");
@@ -36,7 +36,7 @@ pub fn show(ui: &mut egui::Ui, scene: &Scene) -> Vec<Command> {
                     .text("probability p"),
             );
         },
-        SceneEdit::SetCramerRao,
+        SceneEdit::feature,
     );
     if shown(scene) {
         ui.label(

@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::scene::clamp_f64;
+use crate::features::Settings;
+use crate::scene::{Scene, clamp_f64};
 
 /// The sample counts N the region is drawn for.
 pub const CR_SAMPLES_RANGE: (u32, u32) = (2, 1_000_000);
@@ -54,6 +55,12 @@ impl CramerRao {
     /// r² of the region δᵀFδ ≤ r²: χ²₂(p)/N.
     pub fn radius_squared(&self) -> f64 {
         self.chi2() / self.samples as f64
+    }
+}
+
+impl Settings for CramerRao {
+    fn clamped_for(self, scene: &Scene) -> Self {
+        self.clamped(&scene.features.cramer_rao)
     }
 }
 

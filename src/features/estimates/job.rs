@@ -51,7 +51,7 @@ impl EstimateKey {
     /// The key of `scene`'s estimates, or None when it shows none (estimates off, no probe, a
     /// model or probe outside the model).
     pub fn for_scene(scene: &Scene) -> Option<Self> {
-        if !scene.estimates.at_probe {
+        if !scene.features.estimates.at_probe {
             return None;
         }
         Self::at_probe(scene)
@@ -68,8 +68,8 @@ impl EstimateKey {
             model: scene.model,
             slice: scene.slice,
             probe,
-            samples: scene.estimates.samples,
-            seed: scene.estimates.seed,
+            samples: scene.features.estimates.samples,
+            seed: scene.features.estimates.seed,
             damping: scene.damping,
         })
     }

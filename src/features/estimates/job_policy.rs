@@ -43,8 +43,8 @@ impl PolicyEstimateKey {
         Some(Self {
             system,
             probe,
-            horizon: scene.race.hyper.horizon,
-            seed: scene.race.hyper.seed,
+            horizon: scene.features.race.hyper.horizon,
+            seed: scene.features.race.hyper.seed,
         })
     }
 }

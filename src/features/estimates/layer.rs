@@ -64,7 +64,7 @@ pub const ESTIMATES: [(Which, u32); 4] = [
 impl Which {
     /// Whether the scene toggles it on.
     pub fn shown(self, scene: &Scene) -> bool {
-        let e = &scene.estimates;
+        let e = &scene.features.estimates;
         match self {
             Which::Fisher => e.fisher,
             Which::Empirical => e.empirical,
@@ -236,13 +236,13 @@ impl Layer for EstimatesLayer {
     }
 
     fn legend(&self, scene: &Scene, _info: &FrameInfo) -> Option<Legend> {
-        if !scene.estimates.at_probe
+        if !scene.features.estimates.at_probe
             || scene.probe.is_none()
             || !scene.offers(crate::scene::Feature::Estimates)
         {
             return None;
         }
-        let n = scene.estimates.samples;
+        let n = scene.features.estimates.samples;
         let mut items: Vec<LegendItem> = ESTIMATES
             .iter()
             .filter(|(w, _)| w.shown(scene))
@@ -254,7 +254,7 @@ impl Layer for EstimatesLayer {
             .collect();
         let shown = self.lines.shown().is_some();
         items.push(LegendItem::Text(if shown {
-            format!("one r for all; seed {}", scene.estimates.seed)
+            format!("one r for all; seed {}", scene.features.estimates.seed)
         } else if self.lines.pending() {
             "computing the estimates…".into()
         } else {

@@ -103,7 +103,7 @@ fn numbers(ui: &mut egui::Ui, e: &ProbeEstimates) {
 /// toggle) until the user opens "settings and numbers", so the side panel stays short.
 pub fn show(ui: &mut egui::Ui, scene: &Scene, jobs: &SceneJobs) -> Vec<Command> {
     let mut out = Vec::new();
-    let before = scene.estimates;
+    let before = scene.features.estimates;
     let mut e = before;
     ui.horizontal(|ui| {
         ui.strong("Fisher estimates");
@@ -114,7 +114,7 @@ pub fn show(ui: &mut egui::Ui, scene: &Scene, jobs: &SceneJobs) -> Vec<Command> 
         .default_open(false)
         .show(ui, |ui| settings(ui, scene, jobs, &mut e));
     if e != before {
-        out.push(Command::Edit(SceneEdit::SetEstimates(e)));
+        out.push(Command::Edit(SceneEdit::feature(e)));
     }
     out
 }

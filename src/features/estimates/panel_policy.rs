@@ -23,7 +23,7 @@ const FISHER: u32 = 0xffa94d;
 pub fn show(ui: &mut egui::Ui, scene: &Scene, jobs: &SceneJobs) -> Vec<Command> {
     let mut out = Vec::new();
     ui.strong("Sample efficiency at the probe");
-    let before = scene.race;
+    let before = scene.features.race;
     let mut race = before;
     ui.add(
         egui::Slider::new(&mut race.hyper.horizon, 1..=1000)
@@ -32,7 +32,7 @@ pub fn show(ui: &mut egui::Ui, scene: &Scene, jobs: &SceneJobs) -> Vec<Command> 
     );
     ui.add(egui::DragValue::new(&mut race.hyper.seed).prefix("seed "));
     if race != before {
-        out.push(Command::Edit(SceneEdit::SetRace(race)));
+        out.push(Command::Edit(SceneEdit::feature(race)));
     }
     let Some(curve) = jobs.sample_efficiency(scene) else {
         ui.label(if scene.probe.is_some() {

@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::scene::SAMPLES_RANGE;
+use crate::features::Settings;
+use crate::scene::{SAMPLES_RANGE, Scene};
 
 /// Which matrix the grid's ellipses draw.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,5 +63,11 @@ impl Estimates {
             samples: self.samples.clamp(SAMPLES_RANGE.0, SAMPLES_RANGE.1),
             ..self
         }
+    }
+}
+
+impl Settings for Estimates {
+    fn clamped_for(self, _scene: &Scene) -> Self {
+        self.clamped()
     }
 }

@@ -28,7 +28,7 @@ pub fn general_nodes(nodes: u32) -> u32 {
 pub fn draws_target_half(scene: &Scene) -> bool {
     let ef_glyphs = scene.layers.ellipses
         && scene.grid_ellipse_source() == crate::scene::EllipseSource::EmpiricalFisher;
-    scene.heatmap.reads_target() || ef_glyphs
+    scene.features.heatmap.reads_target() || ef_glyphs
 }
 
 /// Whether `scene` goes to the seed kernel: its slice and model, and the induced metric (on the

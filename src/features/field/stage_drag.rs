@@ -74,7 +74,7 @@ impl FieldStage {
     pub(super) fn drags_coarse(&self, scene: &Scene) -> bool {
         let ef_glyphs = scene.layers.ellipses
             && scene.grid_ellipse_source() == crate::scene::EllipseSource::EmpiricalFisher;
-        self.dragging && scene.heatmap.reads_target() && !ef_glyphs
+        self.dragging && scene.features.heatmap.reads_target() && !ef_glyphs
     }
 
     /// The coarse field the heatmap draws from this frame, with its grid; None when the full

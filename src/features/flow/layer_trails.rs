@@ -203,7 +203,7 @@ impl Layer for Trails {
             shape: SwatchShape::Dot,
             label: "crash: a step left the triangle".into(),
         });
-        Some(match scene.flow.color {
+        Some(match scene.features.flow.color {
             ParticleColor::Mode => Legend {
                 title: None,
                 items: [
@@ -214,7 +214,7 @@ impl Layer for Trails {
                     },
                     // Natural-vs-EF mode pairs the natural flow with the EF flow instead (the
                     // policy plane has no EF: it runs both flows).
-                    if scene.flow.mode == crate::scene::FlowMode::NaturalVsEmpirical && !policy {
+                    if scene.features.flow.mode == crate::scene::FlowMode::NaturalVsEmpirical && !policy {
                         LegendItem::Swatch {
                             color: crate::features::estimates::layer::colors::EMPIRICAL,
                             shape: SwatchShape::Dot,

@@ -12,7 +12,7 @@ use crate::viewer::ui_state::FrameContext;
 pub fn show(ui: &mut egui::Ui, scene: &Scene, frame: &FrameContext<'_>) -> Vec<Command> {
     let mut out = Vec::new();
     // The widgets edit a copy; each field they changed becomes one edit below.
-    let before = scene.flow;
+    let before = scene.features.flow;
     let mut flow = before;
     ui.horizontal(|ui| {
         ui.strong("Flow");

@@ -4,6 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::features::Settings;
+use crate::scene::{Scene, clamp_f64};
+
 pub use crate::gpu::gpu_data::{FlowMode, Integrator};
 
 /// How particles are coloured.
@@ -71,6 +74,32 @@ impl Default for Flow {
             color: ParticleColor::Mode,
             seed: 1,
         }
+    }
+}
+
+impl Settings for Flow {
+    /// Each value clamped to the range its widget offers, as the flow's own edits do.
+    fn clamped_for(self, scene: &Scene) -> Self {
+        let current = &scene.features.flow;
+        Flow {
+            particles: self
+                .particles
+                .map(|n| n.clamp(PARTICLE_RANGE.0, PARTICLE_RANGE.1)),
+            dt: clamp_f64(self.dt, DT_RANGE, current.dt),
+            steps_per_frame: self
+                .steps_per_frame
+                .clamp(STEPS_PER_FRAME_RANGE.0, STEPS_PER_FRAME_RANGE.1),
+            speed_cap: clamp_f64(self.speed_cap, SPEED_CAP_RANGE, current.speed_cap),
+            max_age: self.max_age.max(1),
+            fade: clamp_f64(self.fade, FADE_RANGE, current.fade),
+            ..self
+        }
+    }
+
+    /// A scene file's flow is taken as written: [`Flow::validate`] reports what is out of
+    /// range, with the key's name, rather than changing it.
+    fn loaded(self, _scene: &Scene) -> Self {
+        self
     }
 }
 

@@ -52,7 +52,7 @@ pub const CONVERGE_RADIUS_POLICY: f64 = 0.25;
 
 /// The flow parameters for a scene (the particles' spawn rectangle is the visible view).
 pub fn flow_params(scene: &Scene, view_min: [f64; 2], view_max: [f64; 2]) -> FlowParams {
-    let f = &scene.flow;
+    let f = &scene.features.flow;
     let target = scene.target();
     FlowParams {
         target: [target[0] as f32, target[1] as f32],
@@ -106,7 +106,7 @@ impl FlowStage {
         visible: ([f64; 2], [f64; 2]),
     ) -> Result<Option<(&wgpu::Buffer, u32, ParticleKey)>, GpuError> {
         let (view_min, view_max) = visible;
-        if !(scene.flow.enabled
+        if !(scene.features.flow.enabled
             && scene.layers.particles
             && scene.offers(crate::scene::Feature::Particles))
         {
@@ -117,8 +117,8 @@ impl FlowStage {
             stages_for(scene).flow_params(scene, flow_params(scene, view_min, view_max));
         let key = ParticleKey {
             count: self.particle_count(scene),
-            seed: scene.flow.seed,
-            mode: scene.flow.mode.code(),
+            seed: scene.features.flow.seed,
+            mode: scene.features.flow.mode.code(),
             nodes: if general {
                 general_nodes(scene.nodes)
             } else {
@@ -141,7 +141,7 @@ impl FlowStage {
             encoder,
             &self.pipeline,
             &params,
-            scene.flow.steps_per_frame,
+            scene.features.flow.steps_per_frame,
             None,
             |_, _, _| {},
         );
@@ -153,7 +153,7 @@ impl FlowStage {
     /// panels: `compute::general`).
     pub fn particle_count(&self, scene: &Scene) -> u32 {
         let general = flow_uses_general_kernel(scene);
-        scene.flow.particles.unwrap_or(if general {
+        scene.features.flow.particles.unwrap_or(if general {
             self.default_particles / 4
         } else {
             self.default_particles

@@ -52,7 +52,7 @@ impl PathKey {
     /// The key of `scene`'s paths, or None when it asks for none (shortest paths off, no probe,
     /// a probe or target outside the model).
     pub fn for_scene(scene: &Scene) -> Option<Self> {
-        if !(scene.geodesics.shortest_path && scene.offers(crate::scene::Feature::Paths)) {
+        if !(scene.features.geodesics.shortest_path && scene.offers(crate::scene::Feature::Paths)) {
             return None;
         }
         let probe = scene.inside_model(scene.probe?)?;
@@ -233,7 +233,7 @@ mod tests {
 
     fn seed_key() -> PathKey {
         let mut scene = Scene::default();
-        scene.geodesics.shortest_path = true;
+        scene.features.geodesics.shortest_path = true;
         PathKey::for_scene(&scene).expect("the default scene has a probe")
     }
 
@@ -305,7 +305,7 @@ mod tests {
     fn no_key_when_not_asked() {
         let mut scene = Scene::default();
         assert!(PathKey::for_scene(&scene).is_none());
-        scene.geodesics.shortest_path = true;
+        scene.features.geodesics.shortest_path = true;
         scene.probe = None;
         assert!(PathKey::for_scene(&scene).is_none());
     }

@@ -112,7 +112,7 @@ impl Layer for GeodesicBallLayer {
         if let Some(ball) = &ball {
             let camera = &frame.scene.camera;
             let w = frame.px_per_point;
-            let spokes = frame.scene.geodesics.spokes;
+            let spokes = frame.scene.features.geodesics.spokes;
             let style = BallStyle {
                 probe_offset: display_offset(camera, ball.probe),
                 ring_width: 2.0 * w,
@@ -159,18 +159,18 @@ impl Layer for GeodesicBallLayer {
     }
 
     fn legend(&self, scene: &Scene, _info: &FrameInfo) -> Option<Legend> {
-        if !scene.geodesics.ball
+        if !scene.features.geodesics.ball
             || scene.probe.is_none()
             || !scene.offers(crate::scene::Feature::GeodesicBall)
         {
             return None;
         }
-        let r = scene.geodesics.radius;
+        let r = scene.features.geodesics.radius;
         let mut items = vec![
             LegendItem::Swatch {
                 color: BALL_COLOR,
                 shape: SwatchShape::Outline,
-                label: format!("Fisher–Rao circle ({} geodesics)", scene.geodesics.rays),
+                label: format!("Fisher–Rao circle ({} geodesics)", scene.features.geodesics.rays),
             },
             LegendItem::Swatch {
                 color: METRIC_ELLIPSE_COLOR,

@@ -13,7 +13,7 @@ pub fn show(ui: &mut egui::Ui, scene: &Scene) -> Vec<Command> {
     edit_copy(
         &mut out,
         scene,
-        |s| s.geodesics,
+        |s| s.features.geodesics,
         |g| {
             ui.horizontal(|ui| {
                 ui.strong("Geodesics");
@@ -32,12 +32,12 @@ pub fn show(ui: &mut egui::Ui, scene: &Scene) -> Vec<Command> {
                     .text("geodesics in the ball"),
             );
         },
-        SceneEdit::SetGeodesics,
+        SceneEdit::feature,
     );
-    if (scene.geodesics.ball || scene.geodesics.shortest_path) && scene.probe.is_none() {
+    if (scene.features.geodesics.ball || scene.features.geodesics.shortest_path) && scene.probe.is_none() {
         ui.label(RichText::new("place a probe (click the canvas) to shoot geodesics").small());
     }
-    if scene.metric == Metric::Profiled && (scene.geodesics.ball || scene.geodesics.shortest_path) {
+    if scene.metric == Metric::Profiled && (scene.features.geodesics.ball || scene.features.geodesics.shortest_path) {
         ui.label(
             RichText::new("geodesics use the induced metric (curves within the slice)").small(),
         );

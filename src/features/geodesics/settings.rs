@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::scene::clamp_f64;
+use crate::features::Settings;
+use crate::scene::{Scene, clamp_f64};
 
 /// Fisher–Rao radius range of the geodesic ball (the mixture's slices span a few units; the
 /// policy plane's triangle tens: its optimum lies about 40 from a typical start).
@@ -50,5 +51,11 @@ impl Geodesics {
             rays: self.rays.clamp(BALL_RAYS_RANGE.0, BALL_RAYS_RANGE.1),
             ..self
         }
+    }
+}
+
+impl Settings for Geodesics {
+    fn clamped_for(self, scene: &Scene) -> Self {
+        self.clamped(&scene.features.geodesics)
     }
 }

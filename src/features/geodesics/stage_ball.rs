@@ -26,7 +26,7 @@ pub struct BallKey {
 /// [`DEFAULT_STEPS`] steps.
 pub fn ball_key(scene: &Scene) -> Option<BallKey> {
     let probe = scene.probe?;
-    if !(scene.geodesics.ball && scene.offers(crate::scene::Feature::GeodesicBall)) {
+    if !(scene.features.geodesics.ball && scene.offers(crate::scene::Feature::GeodesicBall)) {
         return None;
     }
     Some(BallKey {
@@ -34,8 +34,8 @@ pub fn ball_key(scene: &Scene) -> Option<BallKey> {
             base: scene.model,
             slice: scene.slice,
             probe,
-            radius: scene.geodesics.radius,
-            rays: scene.geodesics.rays.max(1),
+            radius: scene.features.geodesics.radius,
+            rays: scene.features.geodesics.rays.max(1),
             steps: DEFAULT_STEPS,
         },
         nodes: general_nodes(scene.nodes),

@@ -1,7 +1,7 @@
 //! Heatmaps of one scalar of the FIM field (`shaders/heatmap.wgsl`): log₁₀ κ, the Jeffreys
 //! volume element √det F, the loss L with contour lines, the angle between ∇L and ñ, and the
 //! natural gradient's Fisher–Rao length ‖ñ‖_F = √(ñᵀFñ), and the empirical Fisher's gap
-//! ‖EF − F‖_F / ‖F‖_F, one at a time ([`Scene::heatmap`]).
+//! ‖EF − F‖_F / ‖F‖_F, one at a time (the scene's `features.heatmap`).
 //!
 //! How it works: the shaders read the field's storage buffer (the same one the ellipses are
 //! instanced from, no CPU round trip) and interpolate the scalar bilinearly between the cell
@@ -535,7 +535,7 @@ impl HeatmapLayer {
 
     fn update_scale(&mut self, scene: &Scene, size_px: [f32; 2]) -> Option<HeatScale> {
         let key = ScaleKey {
-            heatmap: scene.heatmap,
+            heatmap: scene.features.heatmap,
             model: scene.model,
             slice: scene.slice,
             metric: scene.metric,
@@ -544,7 +544,7 @@ impl HeatmapLayer {
             size_px,
         };
         if self.scale.as_ref().is_none_or(|(k, _)| *k != key) {
-            let scale = scene_scale(scene, scene.heatmap, size_px)?;
+            let scale = scene_scale(scene, scene.features.heatmap, size_px)?;
             self.scale = Some((key, scale));
         }
         self.scale()
@@ -560,7 +560,7 @@ impl Layer for HeatmapLayer {
         self.path = DrawPath::Off;
         self.version.update(None);
         let scene = frame.scene;
-        if scene.heatmap == Heatmap::None || !scene.offers(Feature::Heatmap(scene.heatmap)) {
+        if scene.features.heatmap == Heatmap::None || !scene.offers(Feature::Heatmap(scene.features.heatmap)) {
             return;
         }
         // Mid-drag the target's half may be current only on the coarse field (see
@@ -593,8 +593,8 @@ impl Layer for HeatmapLayer {
         let [w, h] = layout.cell_size();
         let params = HeatmapParams {
             shape: [layout.columns, layout.rows],
-            kind: kind_code(scene.heatmap),
-            contours: (scene.heatmap == Heatmap::Loss) as u32,
+            kind: kind_code(scene.features.heatmap),
+            contours: (scene.features.heatmap == Heatmap::Loss) as u32,
             cell_size: [w as f32, h as f32],
             range: [scale.lo as f32, scale.hi as f32],
             contour_step: CONTOUR_DECADES as f32,
@@ -651,15 +651,15 @@ impl Layer for HeatmapLayer {
     }
 
     fn legend(&self, scene: &Scene, _info: &FrameInfo) -> Option<Legend> {
-        if scene.heatmap == Heatmap::None || !scene.offers(Feature::Heatmap(scene.heatmap)) {
+        if scene.features.heatmap == Heatmap::None || !scene.offers(Feature::Heatmap(scene.features.heatmap)) {
             return None;
         }
         let scale = self
             .scale
             .as_ref()
-            .filter(|(k, _)| k.heatmap == scene.heatmap)
+            .filter(|(k, _)| k.heatmap == scene.features.heatmap)
             .map(|(_, s)| *s)?;
-        let (top, note) = match scene.heatmap {
+        let (top, note) = match scene.features.heatmap {
             Heatmap::Log10Kappa => ("+, ∞", "κ = λ_max/λ_min, log scale"),
             Heatmap::Jeffreys => ("", "Jeffreys volume element, log scale"),
             Heatmap::Loss => ("", "log scale; contours every half decade"),
@@ -673,7 +673,7 @@ impl Layer for HeatmapLayer {
         Some(Legend {
             title: Some(format!(
                 "heatmap: {}",
-                scene.heatmap.label_for(scene.family())
+                scene.features.heatmap.label_for(scene.family())
             )),
             items: vec![
                 LegendItem::ColorBar {

@@ -18,7 +18,7 @@ pub fn choice(ui: &mut egui::Ui, scene: &Scene) -> Vec<Command> {
     edit_copy(
         &mut out,
         scene,
-        |s| s.heatmap,
+        |s| s.features.heatmap,
         |h| {
             egui::ComboBox::from_label("heatmap")
                 .selected_text(h.label_for(scene.family()))
@@ -31,7 +31,7 @@ pub fn choice(ui: &mut egui::Ui, scene: &Scene) -> Vec<Command> {
                     }
                 });
         },
-        SceneEdit::SetHeatmap,
+        SceneEdit::feature,
     );
     out
 }
@@ -40,12 +40,12 @@ pub fn choice(ui: &mut egui::Ui, scene: &Scene) -> Vec<Command> {
 /// in a box beside it. Evaluated once per pointer position and scene (kept in egui's temporary
 /// memory): a general point costs up to a millisecond.
 pub fn hover(ui: &egui::Ui, painter: &egui::Painter, rect: Rect, hover: Pos2, scene: &Scene) {
-    if scene.heatmap == Heatmap::None {
+    if scene.features.heatmap == Heatmap::None {
         return;
     }
     let xy = screen_to_world(scene, rect, hover);
     let key = (
-        scene.heatmap,
+        scene.features.heatmap,
         xy,
         scene.model,
         scene.slice,
@@ -60,14 +60,14 @@ pub fn hover(ui: &egui::Ui, painter: &egui::Painter, rect: Rect, hover: Pos2, sc
         _ => {
             let value = value_at(
                 scene,
-                scene.heatmap,
+                scene.features.heatmap,
                 xy,
                 crate::math::general::DEFAULT_NODES_GENERAL,
             );
             let text = format!(
                 "{}: {}\nat ({}, {})",
-                scene.heatmap.label_for(scene.family()),
-                value.describe(scene.heatmap),
+                scene.features.heatmap.label_for(scene.family()),
+                value.describe(scene.features.heatmap),
                 short(xy[0]),
                 short(xy[1])
             );

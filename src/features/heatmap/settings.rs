@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::scene::Family;
+use crate::features::Settings;
+use crate::scene::{Family, Scene};
 
 /// The scalar field a heatmap layer paints under the ellipses (one at a time), computed per
 /// pixel on the GPU from the field's cells (`shaders/heatmap.wgsl`).
@@ -80,5 +81,12 @@ impl Heatmap {
             (Family::Policy, Heatmap::Angle) => "angle ∇C vs ñ (°)",
             _ => self.label(),
         }
+    }
+}
+
+/// Every heatmap is valid anywhere (one the family does not offer draws nothing).
+impl Settings for Heatmap {
+    fn clamped_for(self, _scene: &Scene) -> Self {
+        self
     }
 }

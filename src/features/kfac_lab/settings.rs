@@ -2,7 +2,11 @@
 //! samples. The settings type lives with the lab's numbers (`kfac::lab`, which trains from
 //! it); its clamping to the UI's ranges is the scene's and lives here.
 
-use crate::kfac::lab::{KfacLab, LAB_HIDDEN_RANGE};
+pub use crate::kfac::lab::KfacLab;
+
+use crate::features::Settings;
+use crate::kfac::lab::LAB_HIDDEN_RANGE;
+use crate::scene::Scene;
 use crate::math::quadrature::{MAX_NODES, MIN_NODES};
 use crate::scene::{LR_RANGE, clamp_f64};
 
@@ -19,5 +23,11 @@ impl KfacLab {
             samples: self.samples.min(crate::math::estimates::MAX_SAMPLES),
             ..self
         }
+    }
+}
+
+impl Settings for KfacLab {
+    fn clamped_for(self, scene: &Scene) -> Self {
+        self.clamped(&scene.features.kfac)
     }
 }

@@ -55,7 +55,7 @@ impl RaceKey {
     /// The key of `scene`'s race, or None when there is none to run (race off, no start, no
     /// optimizer enabled, a start or target outside the model).
     pub fn for_scene(scene: &Scene) -> Option<Self> {
-        let race = scene.race;
+        let race = scene.features.race;
         let any = match scene.system {
             Some(_) => Optimizer::POLICY
                 .iter()
@@ -254,9 +254,9 @@ mod tests {
 
     fn race_scene() -> Scene {
         let mut scene = Scene::default();
-        scene.race.enabled = true;
-        scene.race.steps = 10;
-        scene.race.start = Some([0.1, 0.3]);
+        scene.features.race.enabled = true;
+        scene.features.race.steps = 10;
+        scene.features.race.start = Some([0.1, 0.3]);
         scene
     }
 
@@ -264,10 +264,10 @@ mod tests {
     fn no_key_when_off_or_empty() {
         let mut scene = race_scene();
         assert!(RaceKey::for_scene(&scene).is_some());
-        scene.race.optimizers = crate::math::optimize::PerOptimizer::splat(false);
+        scene.features.race.optimizers = crate::math::optimize::PerOptimizer::splat(false);
         assert!(RaceKey::for_scene(&scene).is_none());
         let mut scene = race_scene();
-        scene.race.enabled = false;
+        scene.features.race.enabled = false;
         assert!(RaceKey::for_scene(&scene).is_none());
     }
 
@@ -277,11 +277,11 @@ mod tests {
             crate::scene::Preset::Pendulum,
         ));
         scene.probe = Some([31.6, 3.2]);
-        scene.race.enabled = true;
-        scene.race.steps = 200;
-        scene.race.ring_starts = 12;
-        scene.race.ring_radius = 12.0;
-        scene.race.policy_lr.gd = gd_lr;
+        scene.features.race.enabled = true;
+        scene.features.race.steps = 200;
+        scene.features.race.ring_starts = 12;
+        scene.features.race.ring_radius = 12.0;
+        scene.features.race.policy_lr.gd = gd_lr;
         scene
     }
 
@@ -329,16 +329,16 @@ mod tests {
         assert!(crashed > 0, "no crash at lr 0.5");
         // Unticked optimizers do not run; none ticked: no race.
         let mut some = pendulum_race(0.01);
-        some.race.policy_optimizers.adam = false;
+        some.features.race.policy_optimizers.adam = false;
         let key = RaceKey::for_scene(&some).unwrap();
         assert!(!key.optimizers().contains(&Optimizer::Adam));
         assert_eq!(key.optimizers().len(), 4);
         // The sampled two race when ticked (unticked by default: N rollouts a step).
         assert!(!key.optimizers().contains(&Optimizer::PgMc));
-        some.race.policy_optimizers.npg_mc = true;
-        some.race.ring_starts = 0;
-        some.race.steps = 5;
-        some.race.hyper.samples = 64;
+        some.features.race.policy_optimizers.npg_mc = true;
+        some.features.race.ring_starts = 0;
+        some.features.race.steps = 5;
+        some.features.race.hyper.samples = 64;
         let key = RaceKey::for_scene(&some).unwrap();
         assert!(key.optimizers().contains(&Optimizer::NpgMc));
         let sampled = compute_race(&key);
@@ -348,7 +348,7 @@ mod tests {
             .find(|r| r.optimizer == Optimizer::NpgMc)
             .expect("an npg-mc run");
         assert!(run.trajectory.len() > 1);
-        some.race.policy_optimizers = crate::scene::PolicyPer {
+        some.features.race.policy_optimizers = crate::scene::PolicyPer {
             gd: false,
             momentum: false,
             adam: false,

@@ -41,7 +41,7 @@ fn swatch(ui: &mut egui::Ui, hex: u32) {
 pub fn show(ui: &mut egui::Ui, scene: &Scene) -> Vec<Command> {
     let mut out = Vec::new();
     ui.strong("Optimizer race");
-    let before = scene.race;
+    let before = scene.features.race;
     let mut race = before;
     ui.checkbox(&mut race.enabled, "run the race")
         .on_hover_text("every ticked optimizer from the start to θ*, f64 on the CPU");
@@ -87,7 +87,7 @@ pub fn show(ui: &mut egui::Ui, scene: &Scene) -> Vec<Command> {
         }
     }
     if race != before {
-        out.push(Command::Edit(SceneEdit::SetRace(race)));
+        out.push(Command::Edit(SceneEdit::feature(race)));
     }
     out
 }

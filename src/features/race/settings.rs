@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::features::Settings;
 use crate::math::optimize::{Hyperparameters, PerOptimizer};
 use crate::scene::{DAMPING_RANGE, LR_RANGE, SAMPLES_RANGE, Scene, clamp_f64};
 
@@ -150,7 +151,7 @@ impl Race {
     /// hyperparameters, the ring) and the start clamped like the probe; a value that is not a
     /// number keeps the scene's.
     pub fn clamped(self, scene: &Scene) -> Race {
-        let current = scene.race;
+        let current = scene.features.race;
         let mut lr = self.lr;
         for o in crate::math::optimize::Optimizer::MIXTURE {
             let v = lr.get_mut(o);
@@ -197,5 +198,11 @@ impl Race {
             ring_radius: clamp_f64(self.ring_radius, RING_RADIUS_RANGE, current.ring_radius),
             ..self
         }
+    }
+}
+
+impl Settings for Race {
+    fn clamped_for(self, scene: &Scene) -> Self {
+        self.clamped(scene)
     }
 }
