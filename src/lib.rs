@@ -21,7 +21,8 @@
 //!   against A and G;
 //! * [`features`]: the canvas's features, one folder each (field and ellipses, heatmap, flow,
 //!   geodesics, race, estimates, convergence map, K-FAC lab, Cramér–Rao region), whose files
-//!   are named for their role: settings, job, stage, layer, panel.
+//!   are named for their role: settings, job, stage, layer, panel; and the list that registers
+//!   them (`features/mod.rs`, at the scene's level: it makes the scene's `Features`).
 //!
 //! Imports run one way, each module naming only those before it: math, kfac, gpu, compute, cpu,
 //! scene, jobs, simulation, render, frame, capture, bench, viewer, cli; a feature's file sits
