@@ -10,8 +10,8 @@ use rayon::prelude::*;
 
 use super::general::{
     METRIC_PROFILED, Mixture, PARAM_MU1, PARAM_MU2, PARAM_PI, UnionPassFn, UnionSums,
-    evaluate_general_mixtures_from, inside_model, make_mixture, min_weight, truncation_sigmas,
-    union_pass,
+    evaluate_general_mixtures_from, inside_model, make_mixture, min_weight, mixture_shape,
+    truncation_sigmas, union_pass,
 };
 use super::gmm::{fisher_rotated, gradient_and_empirical_rotated, gradient_rotated, make_theta};
 use crate::gpu::general_data::FLAG_METRIC_UNDEFINED;
@@ -108,6 +108,23 @@ pub fn general_velocity(
 /// The model's and the target's mixtures at a general-mode position, in the frame of the
 /// model's μ1 (None outside the model).
 pub fn general_mixtures(params: &FlowParams, position: [f32; 2]) -> Option<(Mixture, Mixture)> {
+    general_mixtures_with(params, &target_shape(params), position)
+}
+
+/// The target's mixture with its means at 0 ([`mixture_shape`]): the same for every particle,
+/// which [`general_mixtures_with`] places in each particle's frame.
+pub fn target_shape(params: &FlowParams) -> Mixture {
+    let t = params.target_model;
+    mixture_shape(t[0], [t[3], t[4]])
+}
+
+/// [`general_mixtures`] with the target's shape formed once (`target_shape`): the same
+/// mixtures, bit for bit, without the target's logarithms at every particle.
+pub fn general_mixtures_with(
+    params: &FlowParams,
+    target: &Mixture,
+    position: [f32; 2],
+) -> Option<(Mixture, Mixture)> {
     let psi = general_psi(params, position);
     if !inside_model(&psi, [params.slice_a, params.slice_b]) {
         return None;
@@ -115,8 +132,7 @@ pub fn general_mixtures(params: &FlowParams, position: [f32; 2]) -> Option<(Mixt
     let origin = psi[PARAM_MU1];
     let m = make_mixture(psi[0], [0.0, psi[PARAM_MU2] - origin], [psi[3], psi[4]]);
     let t = params.target_model;
-    let target_mix = make_mixture(t[0], [t[1] - origin, t[2] - origin], [t[3], t[4]]);
-    Some((m, target_mix))
+    Some((m, target.placed([t[1] - origin, t[2] - origin])))
 }
 
 /// A velocity that is not defined (outside the model, or no metric).

@@ -46,8 +46,14 @@ pub struct Mixture {
 
 /// `make_mixture`.
 pub fn make_mixture(pi: f32, mean: [f32; 2], sigma: [f32; 2]) -> Mixture {
+    mixture_shape(pi, sigma).placed(mean)
+}
+
+/// A mixture's weights and widths with what depends on them alone (the logarithms), its
+/// means at 0: [`Mixture::placed`] puts it anywhere. The particles form the target's shape
+/// once and place it in each particle's frame.
+pub fn mixture_shape(pi: f32, sigma: [f32; 2]) -> Mixture {
     let boundary = pi <= 0.0 || pi >= 1.0;
-    let d = mean[0] - mean[1];
     let v1 = sigma[0] * sigma[0];
     let v2 = sigma[1] * sigma[1];
     let (log_norm, logit_w) = if !boundary {
@@ -70,16 +76,32 @@ pub fn make_mixture(pi: f32, mean: [f32; 2], sigma: [f32; 2]) -> Mixture {
     };
     Mixture {
         weight: [pi, 1.0 - pi],
-        mean,
+        mean: [0.0; 2],
         sigma,
         inv_sigma: sigma.map(|v| 1.0 / v),
         log_norm,
         a: 0.5 * (sigma[0] - sigma[1]) * (sigma[0] + sigma[1]) / (v1 * v2),
-        b: d / v2,
+        b: 0.0,
         log_sigma_ratio: (sigma[1] / sigma[0]).ln(),
-        c_phi: (sigma[1] / sigma[0]).ln() + 0.5 * d * d / v2,
+        c_phi: 0.0,
         logit_w,
         boundary,
+    }
+}
+
+impl Mixture {
+    /// This mixture with its means at `mean` (in the frame's y), and the terms of ln(φ1/φ2)
+    /// that depend on their difference formed as `make_mixture` forms them.
+    #[inline]
+    pub fn placed(&self, mean: [f32; 2]) -> Mixture {
+        let d = mean[0] - mean[1];
+        let v2 = self.sigma[1] * self.sigma[1];
+        Mixture {
+            mean,
+            b: d / v2,
+            c_phi: self.log_sigma_ratio + 0.5 * d * d / v2,
+            ..*self
+        }
     }
 }
 
@@ -194,5 +216,41 @@ mod tests {
         let t = truncation_sigmas(0.5);
         assert!((8.2..9.0).contains(&t), "{t}");
         assert!(truncation_sigmas(1e-3) > t + 0.8);
+    }
+
+    /// A shape placed at a pair of means is `make_mixture` at them, bit for bit (the
+    /// particles place the target's shape in every particle's frame).
+    #[test]
+    fn a_placed_shape_is_make_mixture_bit_for_bit() {
+        let bits = |m: &Mixture| {
+            [
+                m.weight[0],
+                m.weight[1],
+                m.mean[0],
+                m.mean[1],
+                m.sigma[0],
+                m.sigma[1],
+                m.inv_sigma[0],
+                m.inv_sigma[1],
+                m.log_norm[0],
+                m.log_norm[1],
+                m.a,
+                m.b,
+                m.c_phi,
+                m.log_sigma_ratio,
+                m.logit_w,
+            ]
+            .map(f32::to_bits)
+        };
+        for (pi, sigma) in [(0.3, [0.6, 1.4]), (0.5, [1.0, 1.0]), (1.0, [0.7, 2.0])] {
+            let shape = mixture_shape(pi, sigma);
+            for mean in [[0.0, 1.5], [-2.3, 0.7], [1e3, -1e-3]] {
+                let placed = shape.placed(mean);
+                assert_eq!(bits(&placed), bits(&make_mixture(pi, mean, sigma)));
+                // Control: another pair of means is another mixture.
+                let moved = shape.placed([mean[0] + 0.25, mean[1]]);
+                assert_ne!(bits(&moved), bits(&make_mixture(pi, mean, sigma)));
+            }
+        }
     }
 }

@@ -22,8 +22,8 @@ pub use grid_cells::{
 };
 pub use mixture::{
     GENERAL_TAIL, LN_SQRT_2PI, Mixture, NodeState, SATURATED_LOG_RATIO, SQRT_2PI, TRUNCATION_MAX,
-    TRUNCATION_MIN, log_phi_ratio, make_mixture, min_weight, node_state, one_minus_exp, score,
-    truncation_sigmas,
+    TRUNCATION_MIN, log_phi_ratio, make_mixture, min_weight, mixture_shape, node_state,
+    one_minus_exp, score, truncation_sigmas,
 };
 pub use panels::{
     GENERAL_MAX_PANELS, GENERAL_MAX_SPLITS, GRADE_FAR, GRADE_NEAR, NO_SPLIT, Splits, SwitchPoints,

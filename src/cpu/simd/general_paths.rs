@@ -158,16 +158,18 @@ pub fn general_points_at(
     (cells, used)
 }
 
-/// Up to a vector of general-mode particles (`source`, indices from `first`) stepped into
-/// `out`: each integrator stage's velocities of the block from one union pass with a particle
-/// per lane (`general::union_pass_lanes`), the rest of each velocity and of the step the
-/// mirror's code (`general_velocity_from` finishing each from its lane's sums, `finish_step`).
+/// Up to a vector of general-mode particles (`source[indices[k]]`) stepped into `out[k]`:
+/// each integrator stage's velocities of the block from one union pass with a particle per
+/// lane (`general::union_pass_lanes`), the rest of each velocity and of the step the mirror's
+/// code (`general_velocity_from` finishing each from its lane's sums, `finish_step`). `target`
+/// is the target's shape (`particles::target_shape`), formed once for every block.
 pub(super) fn general_particle_block(
     pass: UnionPassLanes,
     params: &crate::gpu::gpu_data::FlowParams,
     nodes: &[[f32; 2]],
-    first: usize,
+    target: &crate::cpu::general::Mixture,
     source: &[crate::gpu::gpu_data::Particle],
+    indices: &[u32],
     out: &mut [crate::gpu::gpu_data::Particle],
 ) {
     use crate::cpu::general::{
@@ -175,10 +177,12 @@ pub(super) fn general_particle_block(
         truncation_sigmas,
     };
     use crate::cpu::particles::{
-        INTEGRATOR_RK4, PARTICLE_EMPIRICAL, UNDEFINED_VELOCITY, finish_step, general_mixtures,
+        INTEGRATOR_RK4, PARTICLE_EMPIRICAL, UNDEFINED_VELOCITY, finish_step, general_mixtures_with,
         general_velocity_from, rk4_position, stage_position,
     };
-    let count = source.len();
+    let count = indices.len();
+    let source: [&crate::gpu::gpu_data::Particle; MAX_LANES] =
+        std::array::from_fn(|k| &source[indices[k.min(count - 1)] as usize]);
     let h = params.dt;
     let stages = if params.integrator == INTEGRATOR_RK4 {
         4
@@ -191,7 +195,7 @@ pub(super) fn general_particle_block(
     // The sums the velocities read (the shader's choice): F and ∇L, the EF where a particle
     // follows it, never L. The profiled metric has no union pass (the mirror's passes run).
     let profiled = params.metric == METRIC_PROFILED;
-    let empirical = source.iter().any(|p| p.mode == PARTICLE_EMPIRICAL);
+    let empirical = source[..count].iter().any(|p| p.mode == PARTICLE_EMPIRICAL);
     let wanted = UNION_FISHER | if empirical { UNION_EF } else { 0 };
     // k[stage][particle], as the mirror's k1..k4.
     let mut k = [[UNDEFINED_VELOCITY; MAX_LANES]; 4];
@@ -211,11 +215,18 @@ pub(super) fn general_particle_block(
         let mut targets = [filler; MAX_LANES];
         let mut t = [0.0f32; MAX_LANES];
         let mut valid = [false; MAX_LANES];
+        // The truncation's six logarithms, once per distinct smallest weight (on a slice
+        // without π every particle has the same).
+        let mut truncation = (f32::NAN, 0.0);
         for i in 0..count {
-            if let Some((m, target)) = general_mixtures(params, positions[i]) {
+            if let Some((m, target)) = general_mixtures_with(params, target, positions[i]) {
                 // The truncation feeds the union pass only.
                 if !profiled {
-                    t[i] = truncation_sigmas(min_weight(&m).min(min_weight(&target)));
+                    let w = min_weight(&m).min(min_weight(&target));
+                    if w != truncation.0 {
+                        truncation = (w, truncation_sigmas(w));
+                    }
+                    t[i] = truncation.1;
                 }
                 (models[i], targets[i], valid[i]) = (m, target, true);
             }
@@ -249,6 +260,6 @@ pub(super) fn general_particle_block(
         } else {
             stage_position(p.position, k[0][i].v, h)
         };
-        *particle = finish_step(params, (first + i) as u32, p, next, &k[0][i]);
+        *particle = finish_step(params, indices[i], p, next, &k[0][i]);
     }
 }
