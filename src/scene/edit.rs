@@ -31,13 +31,14 @@ pub fn held_range(p: Param) -> (f64, f64) {
 /// Largest |μ| a held-parameter slider sets.
 pub const MEAN_SLIDER_LIMIT: f64 = 10.0;
 
-/// Defines [`SceneEdit`] from its variants, and with it [`EditKind`] (one per variant), its
-/// list and [`SceneEdit::kind`]: a new edit is one variant here (and its arm in `apply`), and
-/// the soak draws it at once.
-macro_rules! scene_edits {
+/// Defines an edit enum from its variants, and with it its kinds (one per variant, named in
+/// `kinds`), their list and `kind()`: a new edit is one variant (and its arm in `apply`), and
+/// the soak draws it at once. [`SceneEdit`] is one; a feature's own fine edits another
+/// (`FlowEdit`).
+macro_rules! edits {
     (
         $(#[$enum_meta:meta])*
-        pub enum SceneEdit {
+        pub enum $Edit:ident, kinds $Kind:ident {
             $(
                 $(#[$meta:meta])*
                 $variant:ident
@@ -48,7 +49,7 @@ macro_rules! scene_edits {
     ) => {
         $(#[$enum_meta])*
         #[derive(Clone, Copy, Debug, PartialEq)]
-        pub enum SceneEdit {
+        pub enum $Edit {
             $(
                 $(#[$meta])*
                 $variant
@@ -57,34 +58,39 @@ macro_rules! scene_edits {
             ),*
         }
 
-        /// The kind of a [`SceneEdit`], without its values: what the soak test draws from, so
-        /// that a new edit is soaked as soon as it exists (its `match` has no catch-all arm).
+        #[doc = concat!(
+            "The kind of a [`", stringify!($Edit), "`], without its values: what the soak ",
+            "test draws from, so that a new edit is soaked as soon as it exists (its `match` ",
+            "has no catch-all arm)."
+        )]
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        #[allow(missing_docs)] // each is the SceneEdit variant of the same name
-        pub enum EditKind {
+        #[allow(missing_docs)] // each is the edit's variant of the same name
+        pub enum $Kind {
             $($variant),*
         }
 
-        impl EditKind {
-            /// Every kind, in [`SceneEdit`]'s order.
-            pub const ALL: &'static [EditKind] = &[$(EditKind::$variant),*];
+        impl $Kind {
+            /// Every kind, in the edit's order.
+            pub const ALL: &'static [$Kind] = &[$($Kind::$variant),*];
         }
 
-        impl SceneEdit {
+        impl $Edit {
             /// This edit's kind.
-            pub fn kind(&self) -> EditKind {
+            pub fn kind(&self) -> $Kind {
                 match self {
-                    $(SceneEdit::$variant { .. } => EditKind::$variant),*
+                    $($Edit::$variant { .. } => $Kind::$variant),*
                 }
             }
         }
     };
 }
 
-scene_edits! {
+pub(crate) use edits;
+
+edits! {
     /// One interactive change to a [`Scene`]: what a widget, a canvas gesture or a key asks for.
     /// [`Scene::apply`] carries it out, clamped to the UI's ranges.
-    pub enum SceneEdit {
+    pub enum SceneEdit, kinds EditKind {
         /// The shared σ (σ1 = σ2 = σ, the seed's slider), clamped to [`SIGMA_RANGE`].
         SetSigma(f64),
         /// One parameter of the target model: a held parameter's slider (clamped to
@@ -126,28 +132,8 @@ scene_edits! {
         SetRaceStart(Option<[f64; 2]>),
         /// Which view the window shows.
         SetTab(Tab),
-        /// Flow on or off.
-        SetFlow(bool),
-        /// Flow on/off toggle (Space).
-        ToggleFlow,
-        /// Natural, Euclidean or both.
-        SetFlowMode(FlowMode),
-        /// Particle count (None: the adapter's default), clamped to [`PARTICLE_RANGE`].
-        SetParticles(Option<u32>),
-        /// Flow time step, clamped to [`DT_RANGE`].
-        SetDt(f64),
-        /// Integration steps per frame, clamped to [`STEPS_PER_FRAME_RANGE`].
-        SetStepsPerFrame(u32),
-        /// Fisher–Rao speed cap, clamped to [`SPEED_CAP_RANGE`].
-        SetSpeedCap(f64),
-        /// Trail fade, clamped to [`FADE_RANGE`].
-        SetFade(f64),
-        /// RK4 or Euler.
-        SetIntegrator(Integrator),
-        /// Colour particles by mode or by speed.
-        SetParticleColor(ParticleColor),
-        /// Seed of the particle spawn.
-        SetSeed(u32),
+        /// One of the flow's settings ([`FlowEdit`], clamped to its widget's range).
+        Flow(FlowEdit),
         /// Zoom by `factor` (> 1 zooms in) about `pixel` of a canvas of `size` pixels (wheel,
         /// pinch); the half-height stays in [`Camera::HALF_HEIGHT_RANGE`].
         ZoomAbout {
@@ -268,7 +254,6 @@ impl Scene {
     /// changes nothing. A scene that was valid stays valid.
     pub fn apply(&mut self, edit: SceneEdit) {
         use crate::math::quadrature::{MAX_NODES, MIN_NODES};
-        let flow = &mut self.features.flow;
         match edit {
             SceneEdit::SetSigma(v) => {
                 let sigma = clamp_f64(v, SIGMA_RANGE, self.model.sigma1);
@@ -364,23 +349,7 @@ impl Scene {
                 }
             }
             SceneEdit::SetTab(tab) => self.tab = tab,
-            SceneEdit::SetFlow(on) => flow.enabled = on,
-            SceneEdit::ToggleFlow => flow.enabled = !flow.enabled,
-            SceneEdit::SetFlowMode(mode) => flow.mode = mode,
-            SceneEdit::SetParticles(n) => {
-                flow.particles = n.map(|n| n.clamp(PARTICLE_RANGE.0, PARTICLE_RANGE.1))
-            }
-            SceneEdit::SetDt(v) => flow.dt = clamp_f64(v, DT_RANGE, flow.dt),
-            SceneEdit::SetStepsPerFrame(n) => {
-                flow.steps_per_frame = n.clamp(STEPS_PER_FRAME_RANGE.0, STEPS_PER_FRAME_RANGE.1)
-            }
-            SceneEdit::SetSpeedCap(v) => {
-                flow.speed_cap = clamp_f64(v, SPEED_CAP_RANGE, flow.speed_cap)
-            }
-            SceneEdit::SetFade(v) => flow.fade = clamp_f64(v, FADE_RANGE, flow.fade),
-            SceneEdit::SetIntegrator(integrator) => flow.integrator = integrator,
-            SceneEdit::SetParticleColor(color) => flow.color = color,
-            SceneEdit::SetSeed(seed) => flow.seed = seed,
+            SceneEdit::Flow(edit) => edit.apply(&mut self.features.flow),
             SceneEdit::ZoomAbout {
                 factor,
                 pixel,

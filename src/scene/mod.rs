@@ -29,8 +29,8 @@ pub use crate::features::convergence::settings::{
 };
 pub use crate::features::estimates::settings::{EllipseSource, Estimates};
 pub use crate::features::flow::settings::{
-    DT_RANGE, FADE_RANGE, Flow, FlowMode, Integrator, PARTICLE_RANGE, ParticleColor,
-    SPEED_CAP_RANGE, STEPS_PER_FRAME_RANGE,
+    DT_RANGE, FADE_RANGE, Flow, FlowEdit, FlowEditKind, FlowMode, Integrator, PARTICLE_RANGE,
+    ParticleColor, SPEED_CAP_RANGE, STEPS_PER_FRAME_RANGE,
 };
 pub use crate::features::geodesics::settings::{BALL_RADIUS_RANGE, BALL_RAYS_RANGE, Geodesics};
 pub use crate::features::heatmap::settings::Heatmap;

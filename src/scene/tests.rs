@@ -93,19 +93,19 @@ fn apply_sets_values_within_the_ui_ranges() {
     assert_eq!(scene.nodes, 512);
     scene.apply(SceneEdit::SetEllipseScale(100.0));
     assert_eq!(scene.ellipse_scale, 4.0);
-    scene.apply(SceneEdit::SetParticles(Some(10)));
+    scene.apply(SceneEdit::Flow(FlowEdit::Particles(Some(10))));
     assert_eq!(scene.features.flow.particles, Some(1000));
-    scene.apply(SceneEdit::SetParticles(Some(u32::MAX)));
+    scene.apply(SceneEdit::Flow(FlowEdit::Particles(Some(u32::MAX))));
     assert_eq!(scene.features.flow.particles, Some(1 << 20));
-    scene.apply(SceneEdit::SetDt(0.0));
+    scene.apply(SceneEdit::Flow(FlowEdit::Dt(0.0)));
     assert_eq!(scene.features.flow.dt, 0.001);
-    scene.apply(SceneEdit::SetStepsPerFrame(0));
+    scene.apply(SceneEdit::Flow(FlowEdit::StepsPerFrame(0)));
     assert_eq!(scene.features.flow.steps_per_frame, 1);
-    scene.apply(SceneEdit::SetStepsPerFrame(99));
+    scene.apply(SceneEdit::Flow(FlowEdit::StepsPerFrame(99)));
     assert_eq!(scene.features.flow.steps_per_frame, 16);
-    scene.apply(SceneEdit::SetSpeedCap(0.0));
+    scene.apply(SceneEdit::Flow(FlowEdit::SpeedCap(0.0)));
     assert_eq!(scene.features.flow.speed_cap, 0.05);
-    scene.apply(SceneEdit::SetFade(2.0));
+    scene.apply(SceneEdit::Flow(FlowEdit::Fade(2.0)));
     assert_eq!(scene.features.flow.fade, 1.0);
     scene.apply(SceneEdit::SetTarget([0.25, 0.25]));
     assert_eq!(scene.target(), [0.25, 0.25], "the diagonal is allowed");
@@ -118,9 +118,9 @@ fn apply_sets_values_within_the_ui_ranges() {
     scene.apply(SceneEdit::SetProbe(None));
     assert_eq!(scene.probe, None);
     assert!(!scene.features.flow.enabled);
-    scene.apply(SceneEdit::ToggleFlow);
+    scene.apply(SceneEdit::Flow(FlowEdit::Toggle));
     assert!(scene.features.flow.enabled);
-    scene.apply(SceneEdit::SetFlow(false));
+    scene.apply(SceneEdit::Flow(FlowEdit::Run(false)));
     assert!(!scene.features.flow.enabled);
     assert!(scene.validate().is_ok());
 }

@@ -4,7 +4,7 @@ use egui::Key;
 
 use super::command::Command;
 use super::ui_state::UiState;
-use crate::scene::SceneEdit;
+use crate::scene::{FlowEdit, SceneEdit};
 
 /// The commands of the keys pressed this frame (none while a text field has the keyboard).
 pub(super) fn handle_keys(ui: &egui::Ui, state: &mut UiState) -> Vec<Command> {
@@ -24,7 +24,7 @@ pub(super) fn handle_keys(ui: &egui::Ui, state: &mut UiState) -> Vec<Command> {
         out.push(Command::Screenshot);
     }
     if pressed(Key::Space) {
-        out.push(Command::Edit(SceneEdit::ToggleFlow));
+        out.push(Command::Edit(SceneEdit::Flow(FlowEdit::Toggle)));
     }
     if pressed(Key::V) {
         out.push(Command::ToggleRecording);

@@ -33,8 +33,8 @@ use fisherflow::render::pipeline::QUAD_INSTANCES_LABEL;
 use fisherflow::render::{CANVAS_FORMAT, SceneRenderer};
 use fisherflow::scene::{
     Camera, Convergence, ConvergenceView, EditKind, EllipseSource, Estimates, FeatureEdit,
-    FeatureKind, Flow, FlowMode, Geodesics, Heatmap, Integrator, Layers, NODE_CHOICES,
-    ParticleColor, Preset, Race, SIGMA_RANGE, Scene, SceneEdit, Tab,
+    FeatureKind, Flow, FlowEdit, FlowEditKind, FlowMode, Geodesics, Heatmap, Integrator, Layers,
+    NODE_CHOICES, ParticleColor, Preset, Race, SIGMA_RANGE, Scene, SceneEdit, Tab,
 };
 use fisherflow::simulation::uses_seed_kernel;
 
@@ -130,9 +130,16 @@ fn random_action(rng: &mut Rng, scene: &Scene, canvas: [u32; 2]) -> Action {
     if rng.chance(0.05) {
         return Action::Resize(rng.pick(&CANVASES));
     }
-    let total: u32 = EditKind::ALL.iter().map(|&k| weight(k)).sum();
+    let kind = weighted(rng, EditKind::ALL, weight);
+    let size = [canvas[0] as f32, canvas[1] as f32];
+    Action::Edit(random_edit(rng, kind, scene, size))
+}
+
+/// One of `kinds`, each drawn as often as its `weight` says.
+fn weighted<K: Copy>(rng: &mut Rng, kinds: &[K], weight: impl Fn(K) -> u32) -> K {
+    let total: u32 = kinds.iter().map(|&k| weight(k)).sum();
     let mut ticket = rng.int(0, total - 1);
-    let kind = EditKind::ALL
+    kinds
         .iter()
         .copied()
         .find(|&k| {
@@ -144,9 +151,7 @@ fn random_action(rng: &mut Rng, scene: &Scene, canvas: [u32; 2]) -> Action {
                 false
             }
         })
-        .expect("the tickets cover every kind");
-    let size = [canvas[0] as f32, canvas[1] as f32];
-    Action::Edit(random_edit(rng, kind, scene, size))
+        .expect("the tickets cover every kind")
 }
 
 /// How often each kind is drawn, relative to the others.
@@ -154,23 +159,57 @@ fn weight(kind: EditKind) -> u32 {
     match kind {
         EditKind::ZoomAbout | EditKind::SetTarget | EditKind::SetSigma => 12,
         EditKind::Pan | EditKind::SetProbe => 8,
-        EditKind::SetGrid | EditKind::ToggleFlow => 6,
-        EditKind::SetParticles | EditKind::SetLayers | EditKind::SetParam => 4,
+        EditKind::SetGrid => 6,
+        EditKind::SetLayers | EditKind::SetParam => 4,
         EditKind::SetNodes | EditKind::SetDamping | EditKind::FitView | EditKind::SetSlice => 3,
         // Each of the eight features' settings about as often as one fine edit above.
         EditKind::SetFeature => 22,
-        EditKind::SetRaceStart | EditKind::SetFlowMode => 3,
+        // The flow's own edits, together (`flow_weight` shares them out).
+        EditKind::Flow => FlowEditKind::ALL.iter().map(|&k| flow_weight(k)).sum(),
+        EditKind::SetRaceStart => 3,
         EditKind::SetTab | EditKind::ApplyPreset | EditKind::SetMetric => 2,
         EditKind::SetSystem => 2,
-        EditKind::SetEllipseScale | EditKind::SetFlow => 2,
-        EditKind::SetDt
-        | EditKind::SetStepsPerFrame
-        | EditKind::SetSpeedCap
-        | EditKind::SetFade
-        | EditKind::SetIntegrator
-        | EditKind::SetParticleColor
-        | EditKind::SetSeed
-        | EditKind::Reset => 1,
+        EditKind::SetEllipseScale => 2,
+        EditKind::Reset => 1,
+    }
+}
+
+/// How often each of the flow's edits is drawn, relative to the others and to [`weight`]'s.
+fn flow_weight(kind: FlowEditKind) -> u32 {
+    match kind {
+        FlowEditKind::Toggle => 6,
+        FlowEditKind::Particles => 4,
+        FlowEditKind::Mode => 3,
+        FlowEditKind::Run => 2,
+        FlowEditKind::Dt
+        | FlowEditKind::StepsPerFrame
+        | FlowEditKind::SpeedCap
+        | FlowEditKind::Fade
+        | FlowEditKind::Integrator
+        | FlowEditKind::Color
+        | FlowEditKind::Seed => 1,
+    }
+}
+
+/// One of the flow's edits, drawn by [`flow_weight`], with values past its widget's range now
+/// and then (`apply` clamps them) and sizes within the soak's caps.
+fn random_flow_edit(rng: &mut Rng) -> FlowEdit {
+    match weighted(rng, FlowEditKind::ALL, flow_weight) {
+        FlowEditKind::Toggle => FlowEdit::Toggle,
+        FlowEditKind::Run => FlowEdit::Run(rng.chance(0.5)),
+        FlowEditKind::Particles => FlowEdit::Particles(Some(rng.int(500, MAX_SOAK_PARTICLES))),
+        FlowEditKind::Mode => FlowEdit::Mode(rng.pick(&FlowMode::ALL)),
+        FlowEditKind::Dt => FlowEdit::Dt(rng.log_range(1e-4, 5.0)),
+        FlowEditKind::StepsPerFrame => FlowEdit::StepsPerFrame(rng.int(0, MAX_SOAK_STEPS)),
+        FlowEditKind::SpeedCap => FlowEdit::SpeedCap(rng.log_range(0.01, 200.0)),
+        FlowEditKind::Fade => FlowEdit::Fade(rng.log_range(1e-3, 2.0)),
+        FlowEditKind::Integrator => {
+            FlowEdit::Integrator(rng.pick(&[Integrator::Rk4, Integrator::Euler]))
+        }
+        FlowEditKind::Color => {
+            FlowEdit::Color(rng.pick(&[ParticleColor::Mode, ParticleColor::Speed]))
+        }
+        FlowEditKind::Seed => FlowEdit::Seed(rng.next_u64() as u32),
     }
 }
 
@@ -297,32 +336,18 @@ fn random_edit(rng: &mut Rng, kind: EditKind, scene: &Scene, size: [f32; 2]) -> 
         } else {
             rng.int(4, MAX_SOAK_GRID)
         }),
-        EditKind::ToggleFlow => SceneEdit::ToggleFlow,
-        EditKind::SetFlow => SceneEdit::SetFlow(rng.chance(0.5)),
-        EditKind::SetParticles => SceneEdit::SetParticles(Some(rng.int(500, MAX_SOAK_PARTICLES))),
+        EditKind::Flow => SceneEdit::Flow(random_flow_edit(rng)),
         EditKind::SetNodes => SceneEdit::SetNodes(if rng.chance(0.5) {
             rng.pick(&NODE_CHOICES)
         } else {
             rng.int(0, MAX_SOAK_NODES + 1)
         }),
-        EditKind::SetFlowMode => SceneEdit::SetFlowMode(rng.pick(&FlowMode::ALL)),
         EditKind::SetDamping => SceneEdit::SetDamping(match rng.int(0, 2) {
             0 => 0.0,
             1 => rng.pick(&[-1.0, 1e3]),
             _ => rng.log_range(1e-5, 10.0),
         }),
         EditKind::SetEllipseScale => SceneEdit::SetEllipseScale(rng.log_range(0.01, 20.0)),
-        EditKind::SetDt => SceneEdit::SetDt(rng.log_range(1e-4, 5.0)),
-        EditKind::SetStepsPerFrame => SceneEdit::SetStepsPerFrame(rng.int(0, MAX_SOAK_STEPS)),
-        EditKind::SetSpeedCap => SceneEdit::SetSpeedCap(rng.log_range(0.01, 200.0)),
-        EditKind::SetFade => SceneEdit::SetFade(rng.log_range(1e-3, 2.0)),
-        EditKind::SetIntegrator => {
-            SceneEdit::SetIntegrator(rng.pick(&[Integrator::Rk4, Integrator::Euler]))
-        }
-        EditKind::SetParticleColor => {
-            SceneEdit::SetParticleColor(rng.pick(&[ParticleColor::Mode, ParticleColor::Speed]))
-        }
-        EditKind::SetSeed => SceneEdit::SetSeed(rng.next_u64() as u32),
         EditKind::SetLayers => SceneEdit::SetLayers(Layers {
             ellipses: rng.chance(0.85),
             axes: rng.chance(0.7),
@@ -735,13 +760,17 @@ fn largest_scene_edits(height_px: u32, general: bool) -> Vec<SceneEdit> {
             MAX_SOAK_GRID
         }),
         SceneEdit::SetNodes(if general { 64 } else { MAX_SOAK_NODES }),
-        SceneEdit::SetParticles(Some(if general {
+        SceneEdit::Flow(FlowEdit::Particles(Some(if general {
             fisherflow::scene::PARTICLE_RANGE.0
         } else {
             MAX_SOAK_PARTICLES
+        }))),
+        SceneEdit::Flow(FlowEdit::StepsPerFrame(if general {
+            1
+        } else {
+            MAX_SOAK_STEPS
         })),
-        SceneEdit::SetStepsPerFrame(if general { 1 } else { MAX_SOAK_STEPS }),
-        SceneEdit::SetFlow(true),
+        SceneEdit::Flow(FlowEdit::Run(true)),
         SceneEdit::SetLayers(Layers::default()),
         SceneEdit::SetProbe(Some([0.5, if general { 0.75 } else { -0.25 }])),
         // Every feature on at the soak's caps (drawn, in deterministic frames, by the warm-up).
@@ -917,15 +946,17 @@ fn cap_costs(scene: &mut Scene) {
     // A reset hands the particle count back to the adapter's default (8k on a CPU adapter):
     // pin it again, within the soak's budget.
     if scene.features.flow.particles.is_none() {
-        scene.apply(SceneEdit::SetParticles(Some(MAX_SOAK_PARTICLES / 2)));
+        scene.apply(SceneEdit::Flow(FlowEdit::Particles(Some(
+            MAX_SOAK_PARTICLES / 2,
+        ))));
     }
     // General slices (and the profiled metric, which the general kernel computes on the seed's
     // slice too) cost 20-90x the seed's per evaluation on lavapipe.
     if !uses_seed_kernel(scene) {
-        scene.apply(SceneEdit::SetParticles(Some(
+        scene.apply(SceneEdit::Flow(FlowEdit::Particles(Some(
             fisherflow::scene::PARTICLE_RANGE.0,
-        )));
-        scene.apply(SceneEdit::SetStepsPerFrame(1));
+        ))));
+        scene.apply(SceneEdit::Flow(FlowEdit::StepsPerFrame(1)));
         scene.apply(SceneEdit::SetGrid(scene.grid.min(MAX_SOAK_GENERAL_GRID)));
         scene.apply(SceneEdit::SetNodes(scene.nodes.min(64)));
     }

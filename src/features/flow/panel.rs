@@ -2,7 +2,7 @@
 //! cap, trail, integrator, colour and seed.
 
 use crate::scene::{
-    DT_RANGE, FADE_RANGE, FlowMode, Integrator, PARTICLE_RANGE, ParticleColor, SPEED_CAP_RANGE,
+    DT_RANGE, FADE_RANGE, FlowEdit, FlowMode, Integrator, PARTICLE_RANGE, ParticleColor, SPEED_CAP_RANGE,
     STEPS_PER_FRAME_RANGE, Scene, SceneEdit,
 };
 use crate::viewer::command::Command;
@@ -77,21 +77,21 @@ pub fn show(ui: &mut egui::Ui, scene: &Scene, frame: &FrameContext<'_>) -> Vec<C
         }
     });
     let edits = [
-        (flow.enabled != before.enabled).then_some(SceneEdit::SetFlow(flow.enabled)),
-        (flow.mode != before.mode).then_some(SceneEdit::SetFlowMode(flow.mode)),
+        (flow.enabled != before.enabled).then_some(FlowEdit::Run(flow.enabled)),
+        (flow.mode != before.mode).then_some(FlowEdit::Mode(flow.mode)),
         // Only an edit pins the count; untouched, the adapter's default stays in charge.
-        (count != shown).then_some(SceneEdit::SetParticles(Some(count))),
-        (flow.dt != before.dt).then_some(SceneEdit::SetDt(flow.dt)),
+        (count != shown).then_some(FlowEdit::Particles(Some(count))),
+        (flow.dt != before.dt).then_some(FlowEdit::Dt(flow.dt)),
         (flow.steps_per_frame != before.steps_per_frame)
-            .then_some(SceneEdit::SetStepsPerFrame(flow.steps_per_frame)),
-        (flow.speed_cap != before.speed_cap).then_some(SceneEdit::SetSpeedCap(flow.speed_cap)),
-        (flow.fade != before.fade).then_some(SceneEdit::SetFade(flow.fade)),
-        (flow.integrator != before.integrator).then_some(SceneEdit::SetIntegrator(flow.integrator)),
-        (flow.color != before.color).then_some(SceneEdit::SetParticleColor(flow.color)),
-        (flow.seed != before.seed).then_some(SceneEdit::SetSeed(flow.seed)),
+            .then_some(FlowEdit::StepsPerFrame(flow.steps_per_frame)),
+        (flow.speed_cap != before.speed_cap).then_some(FlowEdit::SpeedCap(flow.speed_cap)),
+        (flow.fade != before.fade).then_some(FlowEdit::Fade(flow.fade)),
+        (flow.integrator != before.integrator).then_some(FlowEdit::Integrator(flow.integrator)),
+        (flow.color != before.color).then_some(FlowEdit::Color(flow.color)),
+        (flow.seed != before.seed).then_some(FlowEdit::Seed(flow.seed)),
     ];
     for edit in edits.into_iter().flatten() {
-        out.push(Command::Edit(edit));
+        out.push(Command::Edit(SceneEdit::Flow(edit)));
     }
     out
 }

@@ -77,22 +77,95 @@ impl Default for Flow {
     }
 }
 
+crate::scene::edits! {
+    /// One change to the flow's settings: what its widgets and the Space key ask for.
+    /// [`FlowEdit::apply`] clamps each value to the range its widget offers.
+    pub enum FlowEdit, kinds FlowEditKind {
+        /// Flow on or off.
+        Run(bool),
+        /// Flow on/off toggle (Space).
+        Toggle,
+        /// Natural, Euclidean, both, or natural against the EF's.
+        Mode(FlowMode),
+        /// Particle count (None: the adapter's default), clamped to [`PARTICLE_RANGE`].
+        Particles(Option<u32>),
+        /// Time step, clamped to [`DT_RANGE`].
+        Dt(f64),
+        /// Integration steps per frame, clamped to [`STEPS_PER_FRAME_RANGE`].
+        StepsPerFrame(u32),
+        /// Fisher–Rao speed cap, clamped to [`SPEED_CAP_RANGE`].
+        SpeedCap(f64),
+        /// Trail fade, clamped to [`FADE_RANGE`].
+        Fade(f64),
+        /// RK4 or Euler.
+        Integrator(Integrator),
+        /// Colour particles by mode or by speed.
+        Color(ParticleColor),
+        /// Seed of the particle spawn.
+        Seed(u32),
+    }
+}
+
+impl FlowEdit {
+    /// Carries the edit out on `flow`, its value clamped to the widget's range; a value that
+    /// is not a number keeps the current one. Only the edited setting changes.
+    pub fn apply(self, flow: &mut Flow) {
+        match self {
+            FlowEdit::Run(on) => flow.enabled = on,
+            FlowEdit::Toggle => flow.enabled = !flow.enabled,
+            FlowEdit::Mode(mode) => flow.mode = mode,
+            FlowEdit::Particles(n) => {
+                flow.particles = n.map(|n| n.clamp(PARTICLE_RANGE.0, PARTICLE_RANGE.1))
+            }
+            FlowEdit::Dt(v) => flow.dt = clamp_f64(v, DT_RANGE, flow.dt),
+            FlowEdit::StepsPerFrame(n) => {
+                flow.steps_per_frame = n.clamp(STEPS_PER_FRAME_RANGE.0, STEPS_PER_FRAME_RANGE.1)
+            }
+            FlowEdit::SpeedCap(v) => flow.speed_cap = clamp_f64(v, SPEED_CAP_RANGE, flow.speed_cap),
+            FlowEdit::Fade(v) => flow.fade = clamp_f64(v, FADE_RANGE, flow.fade),
+            FlowEdit::Integrator(integrator) => flow.integrator = integrator,
+            FlowEdit::Color(color) => flow.color = color,
+            FlowEdit::Seed(seed) => flow.seed = seed,
+        }
+    }
+}
+
 impl Settings for Flow {
-    /// Each value clamped to the range its widget offers, as the flow's own edits do.
+    /// Every setting through its own [`FlowEdit`] (the widgets' clamps), and the lifetime at
+    /// least one step.
     fn clamped_for(self, scene: &Scene) -> Self {
-        let current = &scene.features.flow;
+        // Destructured, so that a new setting is a compile error here until it is clamped.
+        let Flow {
+            enabled,
+            mode,
+            particles,
+            dt,
+            steps_per_frame,
+            integrator,
+            speed_cap,
+            max_age,
+            fade,
+            color,
+            seed,
+        } = self;
+        let mut flow = scene.features.flow;
+        for edit in [
+            FlowEdit::Run(enabled),
+            FlowEdit::Mode(mode),
+            FlowEdit::Particles(particles),
+            FlowEdit::Dt(dt),
+            FlowEdit::StepsPerFrame(steps_per_frame),
+            FlowEdit::Integrator(integrator),
+            FlowEdit::SpeedCap(speed_cap),
+            FlowEdit::Fade(fade),
+            FlowEdit::Color(color),
+            FlowEdit::Seed(seed),
+        ] {
+            edit.apply(&mut flow);
+        }
         Flow {
-            particles: self
-                .particles
-                .map(|n| n.clamp(PARTICLE_RANGE.0, PARTICLE_RANGE.1)),
-            dt: clamp_f64(self.dt, DT_RANGE, current.dt),
-            steps_per_frame: self
-                .steps_per_frame
-                .clamp(STEPS_PER_FRAME_RANGE.0, STEPS_PER_FRAME_RANGE.1),
-            speed_cap: clamp_f64(self.speed_cap, SPEED_CAP_RANGE, current.speed_cap),
-            max_age: self.max_age.max(1),
-            fade: clamp_f64(self.fade, FADE_RANGE, current.fade),
-            ..self
+            max_age: max_age.max(1),
+            ..flow
         }
     }
 
