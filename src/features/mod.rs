@@ -30,8 +30,8 @@ pub trait Settings: Sized {
     }
 }
 
-/// Declares each feature's folder and makes [`Features`], [`FeatureEdit`] and [`FeatureKind`]
-/// from the list: `key: folder::settings::Type`, where `key` is the scene's field and the
+/// Declares each feature's folder and makes [`Features`], and [`FeatureEdit`] with its kinds
+/// [`FeatureKind`] (through the scene's `edits!`, as `SceneEdit`'s), from the list: `key: folder::settings::Type`, where `key` is the scene's field and the
 /// scene file's table, and `Type` (in the folder's `settings.rs`) implements [`Settings`].
 macro_rules! features {
     (
@@ -79,34 +79,15 @@ macro_rules! features {
             }
         }
 
-        /// New settings for one feature: what its panel, a key or the soak asks for.
-        /// [`Scene::apply`] clamps them ([`Settings::clamped_for`]).
-        #[derive(Clone, Copy, Debug, PartialEq)]
-        #[allow(missing_docs)] // each carries the settings of the feature of the same name
-        pub enum FeatureEdit {
-            $($Type($folder::settings::$Type),)*
-        }
-
-        /// The feature a [`FeatureEdit`] sets, without its values (what the soak draws from).
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        #[allow(missing_docs)] // each is the FeatureEdit of the same name
-        pub enum FeatureKind {
-            $($Type,)*
-        }
-
-        impl FeatureKind {
-            /// Every kind, in the list's order.
-            pub const ALL: &'static [FeatureKind] = &[$(FeatureKind::$Type),*];
+        crate::scene::edits! {
+            /// New settings for one feature: what its panel, a key or the soak asks for.
+            /// [`Scene::apply`] clamps them ([`Settings::clamped_for`]).
+            pub enum FeatureEdit, kinds FeatureKind {
+                $($(#[$doc])* $Type($folder::settings::$Type),)*
+            }
         }
 
         impl FeatureEdit {
-            /// The feature this edit sets.
-            pub fn kind(&self) -> FeatureKind {
-                match self {
-                    $(FeatureEdit::$Type(_) => FeatureKind::$Type,)*
-                }
-            }
-
             /// Sets its feature's settings in `scene`, clamped.
             pub(crate) fn apply(self, scene: &mut Scene) {
                 match self {
