@@ -16,11 +16,11 @@
 //! eigen-decomposition, the natural gradient) is the scalar mirror's own code
 //! ([`crate::cpu::general::grid_cell_from`]).
 
-use super::kernel::{exp, log_ratio_1p, tanh_from_exp};
+use super::kernel::{exp, log_ratio_1p, tanh_pade};
 use super::vector::{F32x, LaneArray, MAX_LANES};
 use crate::cpu::general::{
     Mixture, NO_SPLIT, UNION_ALL, UNION_EF, UNION_FISHER, UNION_LOSS, UNION_MAX_PANELS,
-    UNION_YIELD, UnionSums, UnionWindow, union_window,
+    UNION_YIELD, UnionSums, union_window,
 };
 
 /// Most vectors of nodes a panel may hold: the largest rule (`MAX_NODES` / 2 = 256 nodes per
@@ -37,16 +37,6 @@ unsafe fn lane_vector<V: F32x, T>(items: &[T; MAX_LANES], f: impl Fn(&T) -> f32)
     unsafe { V::load(&values) }
 }
 
-/// A vector whose lane k is `f` of lane k's window, `absent` where the lane holds no cell.
-#[inline(always)]
-unsafe fn window_lanes<V: F32x>(
-    windows: &[Option<UnionWindow>; MAX_LANES],
-    absent: f32,
-    f: impl Fn(&UnionWindow) -> f32,
-) -> V {
-    unsafe { lane_vector(windows, |w| w.as_ref().map_or(absent, &f)) }
-}
-
 /// A mixture's per-cell constants, splatted.
 struct MixtureLanes<V> {
     mean: [V; 2],
@@ -61,6 +51,8 @@ struct MixtureLanes<V> {
     logit_w: V,
     log_norm: [V; 2],
     inv_weight: [V; 2],
+    /// π/(1 − π) and its inverse: e^{±logit π}, for [`one_minus_exp_phi`].
+    odds: [V; 2],
 }
 
 impl<V: F32x> MixtureLanes<V> {
@@ -83,6 +75,7 @@ impl<V: F32x> MixtureLanes<V> {
                 logit_w: s(m.logit_w),
                 log_norm: [s(m.log_norm[0]), s(m.log_norm[1])],
                 inv_weight: [s(1.0 / m.weight[0]), s(1.0 / m.weight[1])],
+                odds: [s(m.weight[0] / m.weight[1]), s(m.weight[1] / m.weight[0])],
             }
         }
     }
@@ -115,6 +108,10 @@ impl<V: F32x> MixtureLanes<V> {
                 inv_weight: [
                     lane_vector(ms, |m| 1.0 / m.weight[0]),
                     lane_vector(ms, |m| 1.0 / m.weight[1]),
+                ],
+                odds: [
+                    lane_vector(ms, |m| m.weight[0] / m.weight[1]),
+                    lane_vector(ms, |m| m.weight[1] / m.weight[0]),
                 ],
             }
         }
@@ -153,20 +150,149 @@ impl<V: F32x> MixtureLanes<V> {
     }
 }
 
-/// ∂ log p/∂ψ_k at the lanes' nodes (`cpu::general::score`).
+/// Weights whose logit is beyond this many e-folds (π = 0 or 1, whose logit is saturated)
+/// make e^{−|ℓ|} underflow where e^{−|ln φ1/φ2|} does not: [`one_minus_exp_phi`] then takes
+/// its own exponential.
+const OWN_EXP_LOGIT: f32 = 60.0;
+
+/// Whether [`one_minus_exp_phi`] must take its own exponential for any of these mixtures.
+fn weight_score_needs_own_exp<'a>(mixtures: impl IntoIterator<Item = &'a Mixture>) -> bool {
+    mixtures
+        .into_iter()
+        .any(|m| m.logit_w.is_nan() || m.logit_w.abs() > OWN_EXP_LOGIT)
+}
+
+/// A component the target shares with the model in every lane of a block: the same mean
+/// and width (a slice that leaves them alone, such as (π, μ1)'s second component), both
+/// weights inside (0, 1). Its weighted density in the target is the model's times
+/// `scale` = w_c*/w_c, so the target's density costs one exponential instead of two.
+#[derive(Clone, Copy)]
+struct SharedComponent<V> {
+    index: usize,
+    scale: V,
+}
+
+/// What a block of lanes decides once for all its nodes (uniform, so no lane diverges).
+#[derive(Clone, Copy)]
+struct BlockChoices<V> {
+    /// See [`one_minus_exp_phi`].
+    own_exp: bool,
+    /// See [`SharedComponent`].
+    shared: Option<SharedComponent<V>>,
+}
+
+/// The (model, target) pairs of the first `lanes` lanes that hold one (`valid`).
+fn held_pairs<'a>(
+    models: &'a [Mixture; MAX_LANES],
+    targets: &'a [Mixture; MAX_LANES],
+    valid: &'a [bool; MAX_LANES],
+    lanes: usize,
+) -> impl Iterator<Item = (&'a Mixture, &'a Mixture)> {
+    models
+        .iter()
+        .zip(targets)
+        .zip(valid)
+        .take(lanes)
+        .filter(|(_, valid)| **valid)
+        .map(|(pair, _)| pair)
+}
+
+/// The component every held lane's target shares with its model ([`SharedComponent`]), if any.
+fn shared_component(
+    models: &[Mixture; MAX_LANES],
+    targets: &[Mixture; MAX_LANES],
+    valid: &[bool; MAX_LANES],
+    lanes: usize,
+) -> Option<usize> {
+    (0..2).find(|&c| {
+        held_pairs(models, targets, valid, lanes).all(|(m, t)| {
+            !m.boundary && !t.boundary && m.mean[c] == t.mean[c] && m.sigma[c] == t.sigma[c]
+        })
+    })
+}
+
+impl<V: F32x> BlockChoices<V> {
+    /// The choices for lanes holding these (model, target) pairs; lanes beyond `V::LANES` or
+    /// not `valid` hold nothing and do not count.
+    #[inline(always)]
+    unsafe fn for_lanes(
+        models: &[Mixture; MAX_LANES],
+        targets: &[Mixture; MAX_LANES],
+        valid: &[bool; MAX_LANES],
+    ) -> Self {
+        let own_exp = weight_score_needs_own_exp(
+            held_pairs(models, targets, valid, V::LANES).map(|(m, _)| m),
+        );
+        let shared = shared_component(models, targets, valid, V::LANES).map(|index| {
+            // Lanes that hold nothing get 1: their sums are dropped.
+            let mut scale: LaneArray = [1.0; MAX_LANES];
+            for (k, (m, t)) in models.iter().zip(targets).enumerate().take(V::LANES) {
+                if valid[k] {
+                    scale[k] = t.weight[index] / m.weight[index];
+                }
+            }
+            SharedComponent {
+                index,
+                scale: unsafe { V::load(&scale) },
+            }
+        });
+        BlockChoices { own_exp, shared }
+    }
+}
+
+/// 1 − e^{−u}, u = |ln φ1/φ2| (`one_minus_exp`), the factor of the weight's score. For u ≤ 2
+/// it is 2t/(1 + t) with t = tanh(u/2) from the Padé approximant, as the mirror takes it,
+/// folded into one division. Beyond, 1 − e^{−u} without cancellation, where e^{−u} comes
+/// from the responsibilities' e^{−|ℓ|} (ℓ = ln φ1/φ2 + logit π): q = e^{−|ℓ|}·(π/(1 − π))^{±1}
+/// is e^{−u} where ℓ and ln φ1/φ2 share their sign (q ≤ 1) and e^{u} where they do not, so
+/// 1 − e^{−u} = |1 − q| / max(q, 1) and the node saves an exponential. Where a lane's weight
+/// is saturated (`own_exp`, the block's choice: [`weight_score_needs_own_exp`]) e^{−|ℓ|}
+/// underflows and e^{−u} is taken directly.
 #[inline(always)]
-unsafe fn score<V: F32x>(m: &MixtureLanes<V>, k: u32, r: [V; 2], z: [V; 2], log_phi: V) -> V {
+unsafe fn one_minus_exp_phi<V: F32x>(
+    m: &MixtureLanes<V>,
+    log_phi: V,
+    log_ratio: V,
+    tail: V,
+    own_exp: bool,
+) -> V {
+    unsafe {
+        let one = V::splat(1.0);
+        let u = log_phi.abs();
+        let a = V::splat(0.5) * u;
+        let (num, den) = tanh_pade(a);
+        let (far_numerator, far_denominator) = if own_exp {
+            (one - exp(V::zero() - u), one)
+        } else {
+            let q = tail * V::select(V::zero().le(log_ratio), m.odds[0], m.odds[1]);
+            ((one - q).abs(), q.max(one))
+        };
+        let near = a.le(one);
+        let numerator = V::select(near, (a + a) * num, far_numerator);
+        // Both denominators are ≥ 1 (135135 + … or max(q, 1)).
+        let denominator = V::select(near, a.fmadd(num, den), far_denominator);
+        numerator * denominator.recip()
+    }
+}
+
+/// ∂ log p/∂ψ_k at the lanes' nodes (`cpu::general::score`); `weight_factor` is
+/// [`one_minus_exp_phi`], read by the weight's score only.
+#[inline(always)]
+unsafe fn score<V: F32x>(
+    m: &MixtureLanes<V>,
+    k: u32,
+    r: [V; 2],
+    z: [V; 2],
+    log_phi: V,
+    weight_factor: V,
+) -> V {
     unsafe {
         let one = V::splat(1.0);
         match k {
             0 => {
-                // (r_c/w_c)·(1 − e^{−|ln φ1/φ2|}), signed by which component's φ is larger;
-                // 1 − e^{−u} = 2t/(1 + t), t = tanh(u/2) (`one_minus_exp`).
-                let u = log_phi.abs();
-                let t = tanh_from_exp(V::splat(0.5) * u, exp(V::zero() - u));
-                let ome = (t + t) * (one + t).recip();
-                let first = r[0] * m.inv_weight[0] * ome;
-                let second = V::zero() - r[1] * m.inv_weight[1] * ome;
+                // (r_c/w_c)·(1 − e^{−|ln φ1/φ2|}), signed by which component's φ is larger.
+                let first = r[0] * m.inv_weight[0] * weight_factor;
+                let second = V::zero() - r[1] * m.inv_weight[1] * weight_factor;
                 V::select(V::zero().le(log_phi), first, second)
             }
             1 => r[0] * z[0] * m.inv_sigma[0],
@@ -182,6 +308,8 @@ unsafe fn score<V: F32x>(m: &MixtureLanes<V>, k: u32, r: [V; 2], z: [V; 2], log_
 /// then each score (s² can overflow where the weight is 0). Of `sums` (the `UNION_*` bits) F's
 /// terms are zeros without `UNION_FISHER` and the loss's without `UNION_LOSS` (its logarithm is
 /// not taken); the EF's are cheap products, formed always (the caller may skip adding them).
+/// Without the loss, a component the target shares with the model ([`SharedComponent`]) is
+/// taken from the model's.
 #[inline(always)]
 unsafe fn node_terms<V: F32x>(
     model: &MixtureLanes<V>,
@@ -190,6 +318,7 @@ unsafe fn node_terms<V: F32x>(
     y: V,
     weight: V,
     sums: u32,
+    choices: BlockChoices<V>,
 ) -> [(V, V); 9] {
     unsafe {
         let zero = V::zero();
@@ -205,22 +334,49 @@ unsafe fn node_terms<V: F32x>(
             V::select(first_larger, far, near),
         ];
         let top = model.top(z, log_ratio);
-
-        // The target's density (`node_density`).
-        let (zt, _, log_ratio_t) = target.z_and_log_ratio(y);
-        let top_t = target.top(zt, log_ratio_t);
-        let tail_t = exp(zero - log_ratio_t.abs());
-
-        let wt = weight * exp(top_t) * (one + tail_t);
-        let log_difference = if sums & UNION_LOSS != 0 {
-            (top_t - top) + log_ratio_1p(tail_t, tail)
+        let fisher = sums & UNION_FISHER != 0;
+        let shared = choices.shared.filter(|_| sums & UNION_LOSS == 0);
+        // e^{top}, the larger weighted component's density: F's and a shared component's.
+        let top_density = if fisher || shared.is_some() {
+            exp(top)
         } else {
             zero
         };
-        let sa = score(model, slice[0], r, z, log_phi);
-        let sb = score(model, slice[1], r, z, log_phi);
-        let (wpa, wpb) = if sums & UNION_FISHER != 0 {
-            let wp = weight * exp(top) * (one + tail);
+
+        // The target's density (`node_density`), and ln(p*/p) where the loss is wanted.
+        let (wt, log_difference) = if let Some(SharedComponent { index, scale }) = shared {
+            // w_c·φ_c of the model is e^{top} or e^{top}·e^{−|ℓ|}, whichever ℓ's sign says.
+            let smaller = top_density * tail;
+            let component = if index == 0 {
+                V::select(first_larger, top_density, smaller)
+            } else {
+                V::select(first_larger, smaller, top_density)
+            };
+            let other = 1 - index;
+            let z_other = (y - target.mean[other]) * target.inv_sigma[other];
+            let log_other = (V::splat(-0.5) * z_other).fmadd(z_other, target.log_norm[other]);
+            (weight * scale.fmadd(component, exp(log_other)), zero)
+        } else {
+            let (zt, _, log_ratio_t) = target.z_and_log_ratio(y);
+            let top_t = target.top(zt, log_ratio_t);
+            let tail_t = exp(zero - log_ratio_t.abs());
+            let wt = weight * exp(top_t) * (one + tail_t);
+            let log_difference = if sums & UNION_LOSS != 0 {
+                (top_t - top) + log_ratio_1p(tail_t, tail)
+            } else {
+                zero
+            };
+            (wt, log_difference)
+        };
+        let weight_factor = if slice.contains(&0) {
+            one_minus_exp_phi(model, log_phi, log_ratio, tail, choices.own_exp)
+        } else {
+            zero
+        };
+        let sa = score(model, slice[0], r, z, log_phi, weight_factor);
+        let sb = score(model, slice[1], r, z, log_phi, weight_factor);
+        let (wpa, wpb) = if fisher {
+            let wp = weight * top_density * (one + tail);
             (wp * sa, wp * sb)
         } else {
             (zero, zero)
@@ -281,6 +437,11 @@ pub unsafe fn union_pass<V: F32x>(
         let lane_index: LaneArray = std::array::from_fn(|k| k as f32);
         let last_mask = V::load(&lane_index).lt(V::splat(last_real as f32));
         let padded = last_real < V::LANES;
+        let choices = BlockChoices::<V>::for_lanes(
+            &std::array::from_fn(|_| *m),
+            &std::array::from_fn(|_| *target_mix),
+            &[true; MAX_LANES],
+        );
         let w = union_window(m, target_mix, t);
         for (lo, hi) in w.panels() {
             let half_width = V::splat(0.5 * (hi - lo));
@@ -303,7 +464,7 @@ pub unsafe fn union_pass<V: F32x>(
                 } else {
                     UNION_ALL & !UNION_FISHER
                 };
-                let terms = node_terms(&model, &target, slice, y, weight, wanted);
+                let terms = node_terms(&model, &target, slice, y, weight, wanted, choices);
                 for k in 0..3 {
                     if with_fisher {
                         fisher[k] = add(fisher[k], terms[k].0, terms[k].1);
@@ -346,26 +507,40 @@ pub unsafe fn union_pass_lanes<V: F32x>(
         let none = V::splat(NO_SPLIT);
         let model = MixtureLanes::<V>::gather(models);
         let target = MixtureLanes::<V>::gather(targets);
-        let windows: [Option<UnionWindow>; MAX_LANES] = std::array::from_fn(|k| {
-            (k < V::LANES && valid[k]).then(|| union_window(&models[k], &targets[k], t[k]))
-        });
-        // A lane without a cell has lo = hi: no panel.
-        let hi: V = window_lanes(&windows, 0.0, |w| w.hi);
-        let merge: V = window_lanes(&windows, 0.0, |w| w.merge);
-        let yield_distance = merge * V::splat(UNION_YIELD);
-        let components: [V; 12] =
-            std::array::from_fn(|i| window_lanes(&windows, NO_SPLIT, |w| w.components[i]));
+        // Each lane's window, transposed into one array per quantity and loaded as vectors
+        // (in this function's body, not in closures, so the loads are the level's
+        // instructions inline). A lane without a cell has lo = hi = 0: no panel.
         // The slots `union_splits` fills.
         const SWITCH_SLOTS: [usize; 7] = [0, 1, 2, 4, 5, 6, 7];
-        let switches: [V; 14] = std::array::from_fn(|i| {
-            let slot = SWITCH_SLOTS[i % 7];
-            if i < 7 {
-                window_lanes(&windows, NO_SPLIT, |w| w.model_splits[slot])
-            } else {
-                window_lanes(&windows, NO_SPLIT, |w| w.target_splits[slot])
+        let mut ends: [LaneArray; 3] = [[0.0; MAX_LANES]; 3]; // lo, hi, merge
+        let mut edges: [LaneArray; 26] = [[NO_SPLIT; MAX_LANES]; 26]; // components, switches
+        for k in 0..V::LANES {
+            if !valid[k] {
+                continue;
             }
-        });
-        let mut start: V = window_lanes(&windows, 0.0, |w| w.lo);
+            let w = union_window(&models[k], &targets[k], t[k]);
+            (ends[0][k], ends[1][k], ends[2][k]) = (w.lo, w.hi, w.merge);
+            for (i, &c) in w.components.iter().enumerate() {
+                edges[i][k] = c;
+            }
+            for (i, &slot) in SWITCH_SLOTS.iter().enumerate() {
+                edges[12 + i][k] = w.model_splits[slot];
+                edges[19 + i][k] = w.target_splits[slot];
+            }
+        }
+        let mut start = V::load(&ends[0]);
+        let hi = V::load(&ends[1]);
+        let merge = V::load(&ends[2]);
+        let yield_distance = merge * V::splat(UNION_YIELD);
+        let mut components = [zero; 12];
+        for (vector, lanes) in components.iter_mut().zip(&edges[..12]) {
+            *vector = V::load(lanes);
+        }
+        let mut switches = [zero; 14];
+        for (vector, lanes) in switches.iter_mut().zip(&edges[12..]) {
+            *vector = V::load(lanes);
+        }
+        let choices = BlockChoices::<V>::for_lanes(models, targets, valid);
         // Which of the nine sums are formed (`UnionSums`' order); the others stay 0.
         let (fisher, loss, ef) = (
             sums_wanted & UNION_FISHER != 0,
@@ -398,19 +573,21 @@ pub unsafe fn union_pass_lanes<V: F32x>(
             let end = hi.min(component.min(switch));
             let half_width = V::splat(0.5) * (end - start);
             let middle = V::splat(0.5) * (end + start);
+            // A panel's sums are masked once, at its end: a lane whose walk has ended adds
+            // nothing, whatever (even NaN) its nodes gave.
             let mut panel = [zero; 9];
             for node in nodes {
                 let y = half_width.fmadd(V::splat(node[0]), middle);
                 let weight = half_width * V::splat(node[1]);
-                let terms = node_terms(&model, &target, slice, y, weight, sums_wanted);
+                let terms = node_terms(&model, &target, slice, y, weight, sums_wanted, choices);
                 for ((sum, (a, b)), &add) in panel.iter_mut().zip(terms).zip(&added) {
                     if add {
-                        *sum = *sum + (a * b).keep(active);
+                        *sum = a.fmadd(b, *sum);
                     }
                 }
             }
             for (sum, p) in sums.iter_mut().zip(panel) {
-                *sum = *sum + p;
+                *sum = *sum + p.keep(active);
             }
             panels = panels + on;
             start = V::select(active, end, start);
@@ -425,3 +602,7 @@ pub unsafe fn union_pass_lanes<V: F32x>(
         })
     }
 }
+
+#[cfg(test)]
+#[path = "general_tests.rs"]
+mod tests;

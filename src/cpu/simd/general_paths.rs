@@ -58,6 +58,21 @@ pub(super) fn union_pass_lanes_at(level: SimdLevel) -> Option<(UnionPassLanes, u
     }
 }
 
+/// The truncations of a block's smallest weights, one per lane (`truncation_sigmas_lanes`).
+pub(super) type TruncationLanes = fn(&vector::LaneArray) -> vector::LaneArray;
+
+/// [`TruncationLanes`] at `level` (`None` for the scalar level).
+pub(super) fn truncation_lanes_at(level: SimdLevel) -> Option<TruncationLanes> {
+    match level.or_supported() {
+        // SAFETY (both): as `union_pass_at`.
+        #[cfg(target_arch = "x86_64")]
+        SimdLevel::Avx512 => Some(|w| unsafe { avx512::truncation_sigmas_lanes(w) }),
+        #[cfg(target_arch = "x86_64")]
+        SimdLevel::Avx2Fma => Some(|w| unsafe { avx2::truncation_sigmas_lanes(w) }),
+        _ => None,
+    }
+}
+
 /// The general kernel's grid (`cpu::general::grid`: every slice, the induced or profiled
 /// metric) into `out` (`params.cell_count` cells) at `level`: the union pass of a block of
 /// cells at once, one cell per vector lane (`general::union_pass_lanes`), the rest of each
@@ -162,9 +177,10 @@ pub fn general_points_at(
 /// each integrator stage's velocities of the block from one union pass with a particle per
 /// lane (`general::union_pass_lanes`), the rest of each velocity and of the step the mirror's
 /// code (`general_velocity_from` finishing each from its lane's sums, `finish_step`). `target`
-/// is the target's shape (`particles::target_shape`), formed once for every block.
+/// is the target's shape (`particles::target_shape`), formed once for every block. The lanes'
+/// truncations are taken together (`kernels.1`), as their union passes (`kernels.0`).
 pub(super) fn general_particle_block(
-    pass: UnionPassLanes,
+    kernels: (UnionPassLanes, TruncationLanes),
     params: &crate::gpu::gpu_data::FlowParams,
     nodes: &[[f32; 2]],
     target: &crate::cpu::general::Mixture,
@@ -174,8 +190,8 @@ pub(super) fn general_particle_block(
 ) {
     use crate::cpu::general::{
         METRIC_PROFILED, UNION_EF, UNION_FISHER, UnionSums, make_mixture, min_weight,
-        truncation_sigmas,
     };
+    let (pass, truncation) = kernels;
     use crate::cpu::particles::{
         INTEGRATOR_RK4, PARTICLE_EMPIRICAL, UNDEFINED_VELOCITY, finish_step, general_mixtures_with,
         general_velocity_from, rk4_position, stage_position,
@@ -213,27 +229,19 @@ pub(super) fn general_particle_block(
             std::array::from_fn(|i| if i < count { at(i) } else { [0.0; 2] });
         let mut models = [filler; MAX_LANES];
         let mut targets = [filler; MAX_LANES];
-        let mut t = [0.0f32; MAX_LANES];
+        // Each lane's smallest weight (1 where it holds nothing), for the truncation.
+        let mut min_weights = [1.0f32; MAX_LANES];
         let mut valid = [false; MAX_LANES];
-        // The truncation's six logarithms, once per distinct smallest weight (on a slice
-        // without π every particle has the same).
-        let mut truncation = (f32::NAN, 0.0);
         for i in 0..count {
             if let Some((m, target)) = general_mixtures_with(params, target, positions[i]) {
-                // The truncation feeds the union pass only.
-                if !profiled {
-                    let w = min_weight(&m).min(min_weight(&target));
-                    if w != truncation.0 {
-                        truncation = (w, truncation_sigmas(w));
-                    }
-                    t[i] = truncation.1;
-                }
+                min_weights[i] = min_weight(&m).min(min_weight(&target));
                 (models[i], targets[i], valid[i]) = (m, target, true);
             }
         }
         let sums = if profiled {
             [UnionSums::default(); MAX_LANES]
         } else {
+            let t = truncation(&min_weights);
             pass(&models, &targets, &t, &valid, slice, nodes, wanted)
         };
         for i in 0..count {

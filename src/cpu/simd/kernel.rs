@@ -43,9 +43,64 @@ pub unsafe fn exp<V: F32x>(x: V) -> V {
     }
 }
 
-/// `gmm::tanh_from_exp` per lane: Padé on |a| ≤ 1, (1 − e)/(1 + e) with a's sign beyond.
+/// ln x per lane, for positive normal finite x: x = m·2ᵉ with m ∈ [√½, √2), and
+/// ln m = 2·atanh(s), s = (m − 1)/(m + 1), |s| ≤ 0.172, by its series to s⁹ (the next term is
+/// below 2·10⁻⁹ of the sum). A few ulp: `log_is_accurate_at_every_level`.
 #[inline(always)]
-pub(super) unsafe fn tanh_from_exp<V: F32x>(a: V, e: V) -> V {
+pub(super) unsafe fn log<V: F32x>(x: V) -> V {
+    unsafe {
+        let one = V::splat(1.0);
+        let (e, m) = x.exponent_mantissa();
+        let high = V::splat(std::f32::consts::SQRT_2).le(m);
+        let m = V::select(high, V::splat(0.5) * m, m);
+        let e = V::select(high, e + one, e);
+        let s = (m - one) / (m + one);
+        let s2 = s * s;
+        let mut series = V::splat(1.0 / 9.0);
+        series = series.fmadd(s2, V::splat(1.0 / 7.0));
+        series = series.fmadd(s2, V::splat(1.0 / 5.0));
+        series = series.fmadd(s2, V::splat(1.0 / 3.0));
+        series = series.fmadd(s2, one);
+        let log_m = (s + s) * series;
+        e.fmadd(V::splat(LN2_HI), e.fmadd(V::splat(LN2_LO), log_m))
+    }
+}
+
+/// `cpu::general::truncation_sigmas` per lane (a smallest weight per lane): the mirror's six
+/// fixed-point steps t ← √(2 ln(poly(t)/bound)) with [`log`] for libm's, and its overflow
+/// kept (poly/bound beyond f32 gives the largest truncation, as the mirror's ln(∞) does).
+#[inline(always)]
+pub(super) unsafe fn truncation_sigmas<V: F32x>(min_weight: V) -> V {
+    use crate::cpu::general::{GENERAL_TAIL, SQRT_2PI, TRUNCATION_MAX, TRUNCATION_MIN};
+    unsafe {
+        let one = V::splat(1.0);
+        let w = one.min(V::splat(1e-12).max(min_weight));
+        let bound = V::splat(GENERAL_TAIL) * w * w;
+        let mut t = V::splat(8.0);
+        for _ in 0..6 {
+            let square = t.fmadd(t, one);
+            let poly = square * square / (t * V::splat(SQRT_2PI));
+            let ratio = poly / bound;
+            let finite = ratio.lt(V::splat(f32::INFINITY));
+            t = V::select(
+                finite,
+                (V::splat(2.0) * log(ratio)).sqrt(),
+                V::splat(f32::INFINITY),
+            );
+        }
+        V::splat(TRUNCATION_MAX).min(V::splat(TRUNCATION_MIN).max(t))
+    }
+}
+
+/// [`truncation_sigmas`] of the first `V::LANES` weights.
+#[inline(always)]
+pub(super) unsafe fn truncation_sigmas_lanes<V: F32x>(min_weights: &LaneArray) -> LaneArray {
+    unsafe { truncation_sigmas(V::load(min_weights)).to_array() }
+}
+
+/// The Padé approximant of tanh on |a| ≤ 1 as (num, den): tanh a ≈ a·num/den, den ≥ 135135.
+#[inline(always)]
+pub(super) unsafe fn tanh_pade<V: F32x>(a: V) -> (V, V) {
     unsafe {
         let a2 = a * a;
         let num = a2.fmadd(
@@ -59,6 +114,15 @@ pub(super) unsafe fn tanh_from_exp<V: F32x>(a: V, e: V) -> V {
             ),
             V::splat(135135.0),
         );
+        (num, den)
+    }
+}
+
+/// `gmm::tanh_from_exp` per lane: Padé on |a| ≤ 1, (1 − e)/(1 + e) with a's sign beyond.
+#[inline(always)]
+pub(super) unsafe fn tanh_from_exp<V: F32x>(a: V, e: V) -> V {
+    unsafe {
+        let (num, den) = tanh_pade(a);
         let near = a.abs().le(V::splat(1.0));
         let far_num = (V::splat(1.0) - e).or_bits(a.sign_bits());
         let numerator = V::select(near, a * num, far_num);

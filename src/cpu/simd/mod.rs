@@ -42,7 +42,7 @@ use crate::gpu::gpu_data::{FieldCell, FieldParams};
 use vector::MAX_LANES;
 
 pub use general_paths::{general_grid_into_at, general_points_at};
-use general_paths::{general_particle_block, union_pass_lanes_at};
+use general_paths::{general_particle_block, truncation_lanes_at, union_pass_lanes_at};
 
 /// Which instruction set the SIMD paths run on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -213,6 +213,14 @@ macro_rules! entry_points {
                 }
             }
 
+            /// [`kernel::truncation_sigmas_lanes`].
+            #[target_feature(enable = $features)]
+            pub unsafe fn truncation_sigmas_lanes(
+                min_weights: &super::vector::LaneArray,
+            ) -> super::vector::LaneArray {
+                unsafe { kernel::truncation_sigmas_lanes::<$vector>(min_weights) }
+            }
+
             /// [`kernel::exp_slice`].
             #[target_feature(enable = $features)]
             pub unsafe fn exp_slice(xs: &[f32], out: &mut [f32]) {
@@ -353,6 +361,7 @@ pub fn particles_step_at(
     if general
         && params.flags & flow_flags::POLICY == 0
         && let Some((pass, lanes)) = union_pass_lanes_at(level)
+        && let Some(truncation) = truncation_lanes_at(level)
     {
         // The general kernel: a block of particles at a time, each stage's union passes with
         // a particle per lane. The lanes of a block walk as many panels as the one with the
@@ -367,7 +376,8 @@ pub fn particles_step_at(
             .map(|indices| {
                 let mut out = [crate::gpu::gpu_data::Particle::default(); MAX_LANES];
                 let block = &mut out[..indices.len()];
-                general_particle_block(pass, params, nodes, &target, source, indices, block);
+                let kernels = (pass, truncation);
+                general_particle_block(kernels, params, nodes, &target, source, indices, block);
                 out
             })
             .collect();

@@ -65,6 +65,11 @@ pub trait F32x:
     fn round(self) -> Self;
     /// 2ⁿ for integral n ∈ [−126, 127] in each lane, built in the exponent field.
     fn pow2_int(self) -> Self;
+    /// (e, m) with self = m·2ᵉ and m ∈ [1, 2), read from the bits of positive normal lanes
+    /// (e as a float).
+    fn exponent_mantissa(self) -> (Self, Self);
+    /// √self, correctly rounded.
+    fn sqrt(self) -> Self;
     /// self < other (ordered, quiet: false on NaN).
     fn lt(self, other: Self) -> Self::Mask;
     /// self ≤ other (ordered, quiet).
@@ -216,6 +221,20 @@ mod x86 {
             })
         }
         #[inline(always)]
+        fn exponent_mantissa(self) -> (Self, Self) {
+            unsafe {
+                let bits = _mm256_castps_si256(self.0);
+                let e = _mm256_sub_epi32(_mm256_srli_epi32::<23>(bits), _mm256_set1_epi32(127));
+                let fraction = _mm256_and_si256(bits, _mm256_set1_epi32(0x007f_ffff));
+                let m = _mm256_or_si256(fraction, _mm256_set1_epi32(0x3f80_0000));
+                (Avx2(_mm256_cvtepi32_ps(e)), Avx2(_mm256_castsi256_ps(m)))
+            }
+        }
+        #[inline(always)]
+        fn sqrt(self) -> Self {
+            Avx2(unsafe { _mm256_sqrt_ps(self.0) })
+        }
+        #[inline(always)]
         fn lt(self, o: Self) -> Self {
             Avx2(unsafe { _mm256_cmp_ps::<_CMP_LT_OQ>(self.0, o.0) })
         }
@@ -312,6 +331,23 @@ mod x86 {
                 let biased = _mm512_add_epi32(_mm512_cvtps_epi32(self.0), _mm512_set1_epi32(127));
                 _mm512_castsi512_ps(_mm512_slli_epi32::<23>(biased))
             })
+        }
+        #[inline(always)]
+        fn exponent_mantissa(self) -> (Self, Self) {
+            unsafe {
+                let bits = _mm512_castps_si512(self.0);
+                let e = _mm512_sub_epi32(_mm512_srli_epi32::<23>(bits), _mm512_set1_epi32(127));
+                let fraction = _mm512_and_si512(bits, _mm512_set1_epi32(0x007f_ffff));
+                let m = _mm512_or_si512(fraction, _mm512_set1_epi32(0x3f80_0000));
+                (
+                    Avx512(_mm512_cvtepi32_ps(e)),
+                    Avx512(_mm512_castsi512_ps(m)),
+                )
+            }
+        }
+        #[inline(always)]
+        fn sqrt(self) -> Self {
+            Avx512(unsafe { _mm512_sqrt_ps(self.0) })
         }
         #[inline(always)]
         fn lt(self, o: Self) -> __mmask16 {
