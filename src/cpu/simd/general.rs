@@ -179,6 +179,9 @@ struct BlockChoices<V> {
     own_exp: bool,
     /// See [`SharedComponent`].
     shared: Option<SharedComponent<V>>,
+    /// Every held lane's target has both weights inside (0, 1), so its density is the sum of
+    /// its two weighted components (on the boundary their `log_norm`s are unweighted).
+    target_interior: bool,
 }
 
 /// The (model, target) pairs of the first `lanes` lanes that hold one (`valid`).
@@ -236,7 +239,13 @@ impl<V: F32x> BlockChoices<V> {
                 scale: unsafe { V::load(&scale) },
             }
         });
-        BlockChoices { own_exp, shared }
+        let target_interior =
+            held_pairs(models, targets, valid, V::LANES).all(|(_, t)| !t.boundary);
+        BlockChoices {
+            own_exp,
+            shared,
+            target_interior,
+        }
     }
 }
 
@@ -356,6 +365,16 @@ unsafe fn node_terms<V: F32x>(
             let z_other = (y - target.mean[other]) * target.inv_sigma[other];
             let log_other = (V::splat(-0.5) * z_other).fmadd(z_other, target.log_norm[other]);
             (weight * scale.fmadd(component, exp(log_other)), zero)
+        } else if sums & UNION_LOSS == 0 && choices.target_interior {
+            // Without L, p* = w1·φ1* + w2·φ2*, an exponential each: as many as
+            // e^{top*}·(1 + e^{−|ℓ*|}) takes, without ℓ*'s careful difference (which only
+            // ln p* needs) or the choice of the larger component.
+            let half = V::splat(-0.5);
+            let z0 = (y - target.mean[0]) * target.inv_sigma[0];
+            let z1 = (y - target.mean[1]) * target.inv_sigma[1];
+            let e0 = exp((half * z0).fmadd(z0, target.log_norm[0]));
+            let e1 = exp((half * z1).fmadd(z1, target.log_norm[1]));
+            (weight * (e0 + e1), zero)
         } else {
             let (zt, _, log_ratio_t) = target.z_and_log_ratio(y);
             let top_t = target.top(zt, log_ratio_t);

@@ -235,3 +235,77 @@ fn the_vector_log_and_the_lanes_truncations_match_the_mirror() {
         assert!(control > 1e-5, "{}: control {control}", level.name());
     }
 }
+
+/// Without L and with nothing shared (a slice that moves both components, such as (μ1, μ2)
+/// with unequal widths), the target's density as the sum of its two exponentials gives the
+/// sums of the full path (the one the loss takes) to f32 rounding, and F's bit for bit; a
+/// target on the weight boundary keeps the full path (its components' `log_norm`s are
+/// unweighted there), so its sums are the full path's exactly. Control: a target moved by 10⁻²
+/// changes the sums by far more than the tolerance.
+#[test]
+fn the_targets_density_without_the_loss_gives_the_full_paths_sums() {
+    let nodes = QuadratureRule::new(32).unwrap().panel_rule().table_f32();
+    let models: [Mixture; MAX_LANES] = std::array::from_fn(|k| {
+        make_mixture(
+            0.3,
+            [-2.0 + 0.2 * k as f32, 1.0 - 0.1 * k as f32],
+            [0.6, 1.4],
+        )
+    });
+    let target = make_mixture(0.3, [-1.5, 1.0], [0.6, 1.4]);
+    let moved = make_mixture(0.3, [-1.49, 1.0], [0.6, 1.4]);
+    let boundary = make_mixture(1.0, [-1.5, 1.0], [0.6, 1.4]);
+    let t: LaneArray = [truncation_sigmas(0.3); MAX_LANES];
+    let valid = [true; MAX_LANES];
+    assert_eq!(
+        shared_component(&models, &[target; MAX_LANES], &valid, MAX_LANES),
+        None
+    );
+    for level in supported_levels() {
+        let Some((pass, lanes)) = union_pass_lanes_at(level) else {
+            continue;
+        };
+        let run = |target: Mixture, sums: u32| {
+            pass(
+                &models,
+                &[target; MAX_LANES],
+                &t,
+                &valid,
+                [1, 2],
+                &nodes,
+                sums,
+            )
+        };
+        let short = run(target, UNION_FISHER);
+        let full = run(target, UNION_FISHER | UNION_LOSS);
+        let other = run(moved, UNION_FISHER);
+        let scale = (0..lanes)
+            .flat_map(|k| full[k].target_sums[..2].iter().map(|v| v.abs()))
+            .fold(0.0f32, f32::max);
+        let (mut worst, mut control) = (0.0f32, 0.0f32);
+        for k in 0..lanes {
+            assert_eq!(short[k].fisher, full[k].fisher, "{}", level.name());
+            for i in 0..2 {
+                let s = short[k].target_sums[i];
+                worst = worst.max((s - full[k].target_sums[i]).abs() / scale);
+                control = control.max((s - other[k].target_sums[i]).abs() / scale);
+            }
+        }
+        eprintln!(
+            "{}: p* as two exponentials {worst:.2e}, control {control:.2e}",
+            level.name()
+        );
+        assert!(worst < 1e-6, "{}: {worst}", level.name());
+        assert!(control > 1e-4, "{}: control {control}", level.name());
+        let on_boundary = run(boundary, UNION_FISHER);
+        let full_boundary = run(boundary, UNION_FISHER | UNION_LOSS);
+        for k in 0..lanes {
+            assert_eq!(
+                on_boundary[k].target_sums[..2],
+                full_boundary[k].target_sums[..2],
+                "{}",
+                level.name()
+            );
+        }
+    }
+}
