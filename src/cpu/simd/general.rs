@@ -415,6 +415,51 @@ unsafe fn node_terms<V: F32x>(
     }
 }
 
+/// What [`union_pass_lanes`]' panels share: the block's mixtures, slice, rule and choices.
+struct Lanes<'a, V> {
+    model: &'a MixtureLanes<V>,
+    target: &'a MixtureLanes<V>,
+    slice: [u32; 2],
+    nodes: &'a [[f32; 2]],
+    choices: BlockChoices<V>,
+}
+
+impl<V: F32x> Lanes<'_, V> {
+    /// One panel's nine sums (`UnionSums`' order) at the lanes' (middle ± half width) panels,
+    /// of the `SUMS` wanted (the others stay 0; the target's ∇L sums are always formed).
+    #[inline(always)]
+    unsafe fn panel<const SUMS: u32>(&self, half_width: V, middle: V) -> [V; 9] {
+        unsafe {
+            let (fisher, loss, ef) = (
+                SUMS & UNION_FISHER != 0,
+                SUMS & UNION_LOSS != 0,
+                SUMS & UNION_EF != 0,
+            );
+            let added = [fisher, fisher, fisher, true, true, loss, ef, ef, ef];
+            let mut panel = [V::zero(); 9];
+            for node in self.nodes {
+                let y = half_width.fmadd(V::splat(node[0]), middle);
+                let weight = half_width * V::splat(node[1]);
+                let terms = node_terms(
+                    self.model,
+                    self.target,
+                    self.slice,
+                    y,
+                    weight,
+                    SUMS,
+                    self.choices,
+                );
+                for ((sum, (a, b)), &add) in panel.iter_mut().zip(terms).zip(&added) {
+                    if add {
+                        *sum = a.fmadd(b, *sum);
+                    }
+                }
+            }
+            panel
+        }
+    }
+}
+
 /// `cpu::general::union_pass` with the nodes of each panel in the lanes (module docs).
 #[inline(always)]
 pub unsafe fn union_pass<V: F32x>(
@@ -560,14 +605,13 @@ pub unsafe fn union_pass_lanes<V: F32x>(
             *vector = V::load(lanes);
         }
         let choices = BlockChoices::<V>::for_lanes(models, targets, valid);
-        // Which of the nine sums are formed (`UnionSums`' order); the others stay 0.
-        let (fisher, loss, ef) = (
-            sums_wanted & UNION_FISHER != 0,
-            sums_wanted & UNION_LOSS != 0,
-            sums_wanted & UNION_EF != 0,
-        );
-        // The target's ∇L sums (4th and 5th) are always formed.
-        let added = [fisher, fisher, fisher, true, true, loss, ef, ef, ef];
+        let lanes = Lanes {
+            model: &model,
+            target: &target,
+            slice,
+            nodes,
+            choices,
+        };
         let mut sums = [zero; 9];
         let mut panels = zero;
         for _ in 0..UNION_MAX_PANELS {
@@ -592,19 +636,20 @@ pub unsafe fn union_pass_lanes<V: F32x>(
             let end = hi.min(component.min(switch));
             let half_width = V::splat(0.5) * (end - start);
             let middle = V::splat(0.5) * (end + start);
+            // The sums wanted as a constant, so each variant's node loop forms only its terms
+            // and keeps its sums in registers.
+            let panel = match sums_wanted & UNION_ALL {
+                0 => lanes.panel::<0>(half_width, middle),
+                1 => lanes.panel::<1>(half_width, middle),
+                2 => lanes.panel::<2>(half_width, middle),
+                3 => lanes.panel::<3>(half_width, middle),
+                4 => lanes.panel::<4>(half_width, middle),
+                5 => lanes.panel::<5>(half_width, middle),
+                6 => lanes.panel::<6>(half_width, middle),
+                _ => lanes.panel::<7>(half_width, middle),
+            };
             // A panel's sums are masked once, at its end: a lane whose walk has ended adds
             // nothing, whatever (even NaN) its nodes gave.
-            let mut panel = [zero; 9];
-            for node in nodes {
-                let y = half_width.fmadd(V::splat(node[0]), middle);
-                let weight = half_width * V::splat(node[1]);
-                let terms = node_terms(&model, &target, slice, y, weight, sums_wanted, choices);
-                for ((sum, (a, b)), &add) in panel.iter_mut().zip(terms).zip(&added) {
-                    if add {
-                        *sum = a.fmadd(b, *sum);
-                    }
-                }
-            }
             for (sum, p) in sums.iter_mut().zip(panel) {
                 *sum = *sum + p.keep(active);
             }
