@@ -1,8 +1,15 @@
 //! The general kernel's union pass (`cpu::general::union_pass`, the shader's `union_pass`) in
 //! vector lanes: the panels are those the scalar mirror walks (the same edges,
-//! [`UnionWindow::panels`]), and every lane evaluates one node — the model's node state, the
-//! target's density, the two slice scores and the nine weighted sums (`node_terms`) — with the
-//! same formulas and selects, so no lane diverges.
+//! [`crate::cpu::general::UnionWindow::panels`]), and every lane evaluates one node — the
+//! model's node state, the target's density, the two slice scores and the nine weighted sums
+//! (`node_terms`) — with the mirror's formulas and selects, so no lane diverges.
+//!
+//! Three shortcuts save exponentials where the mirror takes its own, each decided once for a
+//! block of lanes ([`BlockChoices`]) and tested against the full path: the weight's score
+//! takes e^{−|ln φ1/φ2|} from the responsibilities' e^{−|ℓ|} ([`one_minus_exp_phi`]); without
+//! L, a component the target shares with the model is taken from the model's
+//! ([`SharedComponent`]), and otherwise the target's density is the sum of its two weighted
+//! components. On (π, μ1) a node takes three exponentials instead of five.
 //!
 //! Two ways to fill the lanes:
 //! - [`union_pass`]: one point at a time, a panel's nodes in the lanes (16 nodes at Q = 64:
@@ -318,7 +325,8 @@ unsafe fn score<V: F32x>(
 /// terms are zeros without `UNION_FISHER` and the loss's without `UNION_LOSS` (its logarithm is
 /// not taken); the EF's are cheap products, formed always (the caller may skip adding them).
 /// Without the loss, a component the target shares with the model ([`SharedComponent`]) is
-/// taken from the model's.
+/// taken from the model's, and otherwise (a target inside its weights) the target's density is
+/// the sum of its two weighted components.
 #[inline(always)]
 unsafe fn node_terms<V: F32x>(
     model: &MixtureLanes<V>,

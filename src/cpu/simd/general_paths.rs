@@ -191,11 +191,11 @@ pub(super) fn general_particle_block(
     use crate::cpu::general::{
         METRIC_PROFILED, UNION_EF, UNION_FISHER, UnionSums, make_mixture, min_weight,
     };
-    let (pass, truncation) = kernels;
     use crate::cpu::particles::{
         INTEGRATOR_RK4, PARTICLE_EMPIRICAL, UNDEFINED_VELOCITY, finish_step, general_mixtures_with,
         general_velocity_from, rk4_position, stage_position,
     };
+    let (pass, truncation) = kernels;
     let count = indices.len();
     let source: [&crate::gpu::gpu_data::Particle; MAX_LANES] =
         std::array::from_fn(|k| &source[indices[k.min(count - 1)] as usize]);
