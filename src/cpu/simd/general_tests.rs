@@ -1,5 +1,6 @@
-//! The SIMD union pass's unit tests: the weight score's factor, a shared component, the
-//! vector logarithm and the lanes' truncations.
+//! The SIMD union pass's unit tests: its shortcuts against the full path (the weight score's
+//! factor, a shared component, the target's density as two exponentials), the vector
+//! logarithm and the lanes' truncations.
 use super::super::general_paths::union_pass_lanes_at;
 use super::super::supported_levels;
 use super::*;
