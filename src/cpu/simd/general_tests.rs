@@ -67,6 +67,33 @@ fn the_weight_scores_factor_needs_no_exponential_of_its_own() {
     }
 }
 
+/// A shortcut's sums (`short`) against the full path's (`full`) in the first `lanes` lanes:
+/// F's bit for bit, the target's ∇L sums within 10⁻⁶ of their largest; and, as the control,
+/// more than 10⁻⁴ away from `other`'s (a moved target's) somewhere.
+fn assert_shortcut_matches(
+    what: &str,
+    short: &[UnionSums; MAX_LANES],
+    full: &[UnionSums; MAX_LANES],
+    other: &[UnionSums; MAX_LANES],
+    lanes: usize,
+) {
+    let scale = (0..lanes)
+        .flat_map(|k| full[k].target_sums[..2].iter().map(|v| v.abs()))
+        .fold(0.0f32, f32::max);
+    let (mut worst, mut control) = (0.0f32, 0.0f32);
+    for k in 0..lanes {
+        assert_eq!(short[k].fisher, full[k].fisher, "{what}");
+        for i in 0..2 {
+            let s = short[k].target_sums[i];
+            worst = worst.max((s - full[k].target_sums[i]).abs() / scale);
+            control = control.max((s - other[k].target_sums[i]).abs() / scale);
+        }
+    }
+    eprintln!("{what}: {worst:.2e}, control {control:.2e}");
+    assert!(worst < 1e-6, "{what}: {worst}");
+    assert!(control > 1e-4, "{what}: control {control}");
+}
+
 /// A block whose targets share the models' second component (particles on (π, μ1)) takes
 /// it from the model: the target's sums equal the unshared path's (the one the loss takes)
 /// to f32 rounding and F's are the same bits. Sharing is refused where the component
@@ -97,52 +124,22 @@ fn a_shared_component_gives_the_unshared_sums() {
         valid[lanes - 1] = false;
         let mut with_nothing = models;
         with_nothing[lanes - 1] = make_mixture(1.0, [0.0, 9.0], [2.0, 3.0]);
-        let shared = pass(
-            &with_nothing,
-            &targets,
-            &t,
-            &valid,
-            [0, 1],
-            &nodes,
-            UNION_FISHER,
-        );
-        let unshared = pass(
-            &with_nothing,
-            &targets,
-            &t,
-            &valid,
-            [0, 1],
-            &nodes,
-            UNION_FISHER | UNION_LOSS,
-        );
-        let other = pass(
-            &models,
-            &[moved; MAX_LANES],
-            &t,
-            &valid,
-            [0, 1],
-            &nodes,
-            UNION_FISHER,
-        );
-        let scale = (0..lanes - 1)
-            .flat_map(|k| unshared[k].target_sums[..2].iter().map(|v| v.abs()))
-            .fold(0.0f32, f32::max);
-        let mut worst = 0.0f32;
-        let mut control = 0.0f32;
-        for k in 0..lanes - 1 {
-            assert_eq!(shared[k].fisher, unshared[k].fisher, "{}", level.name());
-            for i in 0..2 {
-                let s = shared[k].target_sums[i];
-                worst = worst.max((s - unshared[k].target_sums[i]).abs() / scale);
-                control = control.max((s - other[k].target_sums[i]).abs() / scale);
-            }
-        }
-        eprintln!(
-            "{}: shared against unshared {worst:.2e}, control {control:.2e}",
-            level.name()
-        );
-        assert!(worst < 1e-6, "{}: {worst}", level.name());
-        assert!(control > 1e-4, "{}: control {control}", level.name());
+        let run = |models: &[Mixture; MAX_LANES], target: Mixture, sums: u32| {
+            pass(
+                models,
+                &[target; MAX_LANES],
+                &t,
+                &valid,
+                [0, 1],
+                &nodes,
+                sums,
+            )
+        };
+        let shared = run(&with_nothing, target, UNION_FISHER);
+        let unshared = run(&with_nothing, target, UNION_FISHER | UNION_LOSS);
+        let other = run(&models, moved, UNION_FISHER);
+        let what = format!("{}: shared against unshared", level.name());
+        assert_shortcut_matches(&what, &shared, &unshared, &other, lanes - 1);
         valid[lanes - 1] = true;
     }
     let choices = |models: &[Mixture; MAX_LANES], targets: &[Mixture; MAX_LANES]| {
@@ -280,24 +277,8 @@ fn the_targets_density_without_the_loss_gives_the_full_paths_sums() {
         let short = run(target, UNION_FISHER);
         let full = run(target, UNION_FISHER | UNION_LOSS);
         let other = run(moved, UNION_FISHER);
-        let scale = (0..lanes)
-            .flat_map(|k| full[k].target_sums[..2].iter().map(|v| v.abs()))
-            .fold(0.0f32, f32::max);
-        let (mut worst, mut control) = (0.0f32, 0.0f32);
-        for k in 0..lanes {
-            assert_eq!(short[k].fisher, full[k].fisher, "{}", level.name());
-            for i in 0..2 {
-                let s = short[k].target_sums[i];
-                worst = worst.max((s - full[k].target_sums[i]).abs() / scale);
-                control = control.max((s - other[k].target_sums[i]).abs() / scale);
-            }
-        }
-        eprintln!(
-            "{}: p* as two exponentials {worst:.2e}, control {control:.2e}",
-            level.name()
-        );
-        assert!(worst < 1e-6, "{}: {worst}", level.name());
-        assert!(control > 1e-4, "{}: control {control}", level.name());
+        let what = format!("{}: p* as two exponentials", level.name());
+        assert_shortcut_matches(&what, &short, &full, &other, lanes);
         let on_boundary = run(boundary, UNION_FISHER);
         let full_boundary = run(boundary, UNION_FISHER | UNION_LOSS);
         for k in 0..lanes {
