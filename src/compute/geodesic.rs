@@ -7,7 +7,8 @@
 //! once per device; [`GeodesicData`] owns the parameters, node table, states and segments for one
 //! capacity. One ball is `start`, then steps × `SUBSTEP_BUDGET` / `SUBSTEPS_PER_DISPATCH`
 //! dispatches of `step` (each runs that many RK4 substeps of every geodesic, a fixed count: a
-//! few, so no invocation runs long), then `ring`, all in one compute pass.
+//! few, so no invocation runs long), then `ring`, all in one compute pass, or a few of them a
+//! frame ([`GeodesicData::encode_dispatches`]: the viewer spreads a large ball over frames).
 //! [`evaluate_geodesic_ball`] runs it and reads the segments back (tests, benchmarks).
 //!
 //! The scheme, its step control and stop rule, are described in the shader's header; the f64
@@ -181,6 +182,12 @@ impl GeodesicData {
         &self.segments
     }
 
+    /// Dispatches one ball takes: `start`, steps × `SUBSTEP_BUDGET` / `SUBSTEPS_PER_DISPATCH`
+    /// of `step`, then `ring`.
+    pub fn dispatch_count(&self) -> u32 {
+        (self.steps * SUBSTEP_BUDGET).div_ceil(SUBSTEPS_PER_DISPATCH) + 2
+    }
+
     /// Writes the parameters and records the ball's dispatches into `encoder`. `params.steps`
     /// must equal this data's, and `params.rays` be at most its rays (a ball of fewer rays in
     /// the same buffers: the shader lays the ring and spokes out by `params.rays`).
@@ -191,6 +198,22 @@ impl GeodesicData {
         pipeline: &GeodesicPipeline,
         params: &GeodesicParams,
     ) {
+        self.encode_dispatches(queue, encoder, pipeline, params, 0..self.dispatch_count());
+    }
+
+    /// Records the ball's dispatches `range` (of [`GeodesicData::dispatch_count`]) into
+    /// `encoder`, so a ball can be spread over frames: ranges must follow one another from 0,
+    /// each recorded after the last one, with the same `params` (written by the range that
+    /// starts at 0; the states carry the geodesics from one range to the next). The segments
+    /// are the ball's once the last dispatch (`ring`) has run.
+    pub fn encode_dispatches(
+        &self,
+        queue: &wgpu::Queue,
+        encoder: &mut wgpu::CommandEncoder,
+        pipeline: &GeodesicPipeline,
+        params: &GeodesicParams,
+        range: std::ops::Range<u32>,
+    ) {
         assert!(
             params.steps == self.steps && (1..=self.rays).contains(&params.rays),
             "GeodesicData was allocated for {} rays × {} steps, not {} × {}",
@@ -199,11 +222,22 @@ impl GeodesicData {
             params.rays,
             params.steps
         );
-        let params = GeodesicParams {
-            panel_nodes: self.panel_nodes,
-            ..*params
-        };
-        queue.write_buffer(&self.params, 0, bytemuck::bytes_of(&params));
+        let last = self.dispatch_count() - 1;
+        assert!(
+            range.end <= last + 1,
+            "dispatches {range:?} of {}",
+            last + 1
+        );
+        if range.is_empty() {
+            return;
+        }
+        if range.start == 0 {
+            let params = GeodesicParams {
+                panel_nodes: self.panel_nodes,
+                ..*params
+            };
+            queue.write_buffer(&self.params, 0, bytemuck::bytes_of(&params));
+        }
         let groups = params.rays.div_ceil(WORKGROUP_SIZE);
         // A labelled pass, no encoder debug group (Mesa 22.3 lavapipe: see compute::general).
         let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
@@ -211,15 +245,20 @@ impl GeodesicData {
             timestamp_writes: None,
         });
         pass.set_bind_group(0, &self.bind_group, &[]);
-        pass.set_pipeline(&pipeline.start);
-        pass.dispatch_workgroups(groups, 1, 1);
-        pass.set_pipeline(&pipeline.step);
-        // `SUBSTEPS_PER_DISPATCH` substeps per dispatch; geodesics done early skip them.
-        for _ in 0..(self.steps * SUBSTEP_BUDGET).div_ceil(SUBSTEPS_PER_DISPATCH) {
+        let mut bound = None;
+        for dispatch in range {
+            // `SUBSTEPS_PER_DISPATCH` substeps per `step`; geodesics done early skip them.
+            let (entry, which) = match dispatch {
+                0 => (&pipeline.start, 0),
+                d if d == last => (&pipeline.ring, 2),
+                _ => (&pipeline.step, 1),
+            };
+            if bound != Some(which) {
+                pass.set_pipeline(entry);
+                bound = Some(which);
+            }
             pass.dispatch_workgroups(groups, 1, 1);
         }
-        pass.set_pipeline(&pipeline.ring);
-        pass.dispatch_workgroups(groups, 1, 1);
     }
 
     /// Reads every segment back (tests and benchmarks; never the frame loop).

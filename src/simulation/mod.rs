@@ -42,7 +42,9 @@ pub use crate::features::flow::stage::{
     CONVERGE_RADIUS_POLICY, CONVERGE_RADIUS_SIGMAS, ParticleKey, default_particle_count,
     flow_params, flow_uses_general_kernel,
 };
-pub use crate::features::geodesics::stage_ball::{BallKey, BallView, DRAG_RAYS, ball_key};
+pub use crate::features::geodesics::stage_ball::{
+    BallKey, BallView, DRAG_RAYS, RAY_DISPATCHES_PER_FRAME, ball_key,
+};
 pub use family::*;
 
 use crate::features::geodesics::stage_ball::GeodesicStage;
@@ -101,8 +103,9 @@ impl Simulation {
         self.jobs.update(scene);
         let field_recomputed = self.field.update_field(ctx, encoder, scene, layout)?;
         self.field.update_probe(ctx, encoder, scene)?;
+        let mode = self.jobs.mode();
         self.geodesic
-            .update(ctx, encoder, scene, self.field.dragging())?;
+            .update(ctx, encoder, scene, self.field.dragging(), mode)?;
         Ok(SimulationReport { field_recomputed })
     }
 
@@ -151,6 +154,15 @@ impl Simulation {
     /// once the drag ends, which reruns the full grid.
     pub fn needs_refinement(&self) -> bool {
         self.field.needs_refinement()
+    }
+
+    /// True while work spread over frames is under way (the geodesic ball, the convergence
+    /// map) or the heatmap awaits its refinement: the viewer keeps drawing frames until it is
+    /// done, even when nothing else moves.
+    pub fn in_progress(&self) -> bool {
+        self.field.needs_refinement()
+            || self.geodesic.in_progress()
+            || self.convergence.in_progress()
     }
 
     /// Forgets the field so the next frame recomputes it (benchmarking the "dragging" case).

@@ -384,7 +384,7 @@ impl ApplicationHandler for App {
         let continuous = self.options.frames.is_some()
             || self.ui_state.toast.is_some()
             || self.scene.features.flow.enabled
-            || gfx.frames.scene_renderer().simulation().needs_refinement();
+            || gfx.frames.scene_renderer().simulation().in_progress();
         let repaint = continuous || gfx.egui_ctx.has_requested_repaint();
         if repaint {
             gfx.window.request_redraw();

@@ -24,6 +24,14 @@ fn render(ctx: &GpuContext, scene: &Scene) -> Image {
     frames.render_image(ctx, SIZE, 1.0, scene).unwrap().1
 }
 
+/// [`render`] in deterministic mode (as captures and screenshots): off-loop work and work the
+/// viewer spreads over frames (the geodesic ball, the convergence map) complete in the frame.
+fn render_deterministic(ctx: &GpuContext, scene: &Scene) -> Image {
+    let mut frames = FrameRenderer::new(ctx, false).unwrap();
+    frames.scene_renderer_mut().set_deterministic(true);
+    frames.render_image(ctx, SIZE, 1.0, scene).unwrap().1
+}
+
 fn ellipses_only(scene: Scene) -> Scene {
     Scene {
         layers: Layers {
@@ -826,7 +834,8 @@ fn a_deferred_target_pass_runs_when_a_layer_needs_it() {
 /// While a handle is dragged the geodesic ball (which follows the model) is shot with
 /// `DRAG_RAYS` rays, so the drag frame waits for a quarter of the work; the first frame after
 /// the drag shoots the scene's rays and equals a fresh renderer's pixel for pixel. Without the
-/// drag flag (captures, tests) every ball has the scene's rays.
+/// drag flag (captures, tests) every ball has the scene's rays. (Deterministic frames, as
+/// captures' and screenshots': each ball is complete in its frame.)
 #[test]
 fn a_drag_shoots_a_coarse_ball_then_the_whole_one() {
     use fisherflow::scene::SceneEdit;
@@ -840,6 +849,8 @@ fn a_drag_shoots_a_coarse_ball_then_the_whole_one() {
     start.features.geodesics.rays = 128;
     start.features.geodesics.spokes = true;
     let mut frames = FrameRenderer::new(&ctx, false).unwrap();
+    // Every ball in its own frame (the viewer spreads a large one over frames: the next test).
+    frames.scene_renderer_mut().set_deterministic(true);
     frames.render_image(&ctx, SIZE, 1.0, &start).unwrap();
     let rays = |frames: &FrameRenderer, scene: &Scene| {
         frames
@@ -856,7 +867,7 @@ fn a_drag_shoots_a_coarse_ball_then_the_whole_one() {
     frames.scene_renderer_mut().set_dragging(true);
     let (_, dragged) = frames.render_image(&ctx, SIZE, 1.0, &moved).unwrap();
     assert_eq!(rays(&frames, &moved), DRAG_RAYS, "a drag frame's ball");
-    let fresh = render(&ctx, &moved);
+    let fresh = render_deterministic(&ctx, &moved);
     // Control: the coarse ball's spokes are not the whole ball's.
     assert!(
         channels_apart(&dragged, &fresh) > 20,
@@ -871,6 +882,66 @@ fn a_drag_shoots_a_coarse_ball_then_the_whole_one() {
         0,
         "the frame after the drag is the whole ball ({})",
         keep(&rested, "ball_rested")
+    );
+}
+
+/// In the viewer (background mode) a large ball is spread over frames: a 256-ray ball takes
+/// `RAY_DISPATCHES_PER_FRAME` ray-dispatches a frame, the last complete ball stays drawn
+/// meanwhile (at its own probe), and the ball it ends with equals a deterministic frame's pixel
+/// for pixel.
+#[test]
+fn a_large_ball_fills_in_over_frames_behind_the_last_one() {
+    use fisherflow::simulation::RAY_DISPATCHES_PER_FRAME;
+    let Some(ctx) = common::gpu() else { return };
+    let mut scene = Scene {
+        probe: Some([1.2, 0.4]),
+        ..Scene::default()
+    };
+    scene.features.geodesics.ball = true;
+    scene.features.geodesics.rays = 256;
+    scene.features.geodesics.spokes = true;
+    // start, 32 steps × 4 substeps / 4 per dispatch, ring.
+    let dispatches: u32 = 1 + 32 + 1;
+    let expected_frames = (dispatches * 256).div_ceil(RAY_DISPATCHES_PER_FRAME);
+    assert!(expected_frames > 1, "the budget spreads a 256-ray ball");
+    let mut frames = FrameRenderer::new(&ctx, false).unwrap();
+    frames.scene_renderer_mut().set_deterministic(false);
+    // Frames until the scene's ball is drawn; before it, `shown` says what is drawn.
+    let fill = |frames: &mut FrameRenderer, scene: &Scene, shown: Option<[f64; 2]>| {
+        for n in 1..=expected_frames + 2 {
+            let (_, image) = frames.render_image(&ctx, SIZE, 1.0, scene).unwrap();
+            let sim = frames.scene_renderer().simulation();
+            let probe = sim.geodesic_ball(scene).map(|b| b.probe);
+            if probe == scene.probe && !sim.in_progress() {
+                return (n, image);
+            }
+            assert_eq!(probe, shown, "frame {n}: the last complete ball is drawn");
+            assert!(sim.in_progress(), "frame {n}: the viewer keeps drawing");
+        }
+        panic!(
+            "the ball was not complete after {} frames",
+            expected_frames + 2
+        );
+    };
+    let (n, first) = fill(&mut frames, &scene, None);
+    assert_eq!(n, expected_frames, "frames to the first ball");
+    assert_eq!(
+        channels_apart(&first, &render_deterministic(&ctx, &scene)),
+        0,
+        "the completed ball is the deterministic one ({})",
+        keep(&first, "ball_progressive")
+    );
+    // The probe moves (once): the old ball stays drawn until the new one is complete.
+    let mut moved = scene.clone();
+    moved.probe = Some([1.0, 0.6]);
+    let (n, last) = fill(&mut frames, &moved, scene.probe);
+    assert_eq!(n, expected_frames, "frames to the moved ball");
+    let fresh = render_deterministic(&ctx, &moved);
+    assert_eq!(channels_apart(&last, &fresh), 0, "the moved ball");
+    // Control: the old ball's frame is not the new one's.
+    assert!(
+        channels_apart(&first, &fresh) > 20,
+        "the probe moved the ball"
     );
 }
 

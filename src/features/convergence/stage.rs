@@ -87,6 +87,11 @@ impl MapStage {
         self.stage.as_ref()?.map()
     }
 
+    /// True while a map is filling in (cells still running).
+    pub fn in_progress(&self) -> bool {
+        self.map().is_some_and(|map| !map.progress().done)
+    }
+
     /// Starts the convergence map again on the next frame (the panel's restart button).
     pub fn restart(&mut self) {
         if let Some(stage) = &mut self.stage {

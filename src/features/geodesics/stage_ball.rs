@@ -1,8 +1,11 @@
-//! The geodesic ball at the probe: its key, the stage that shoots it, and the view layers draw.
+//! The geodesic ball at the probe: its key, the stage that shoots it (a few dispatches a
+//! frame in the viewer, into buffers of its own while the last ball stays drawn), and the
+//! view layers draw.
 
 use crate::compute::geodesic::{GeodesicData, GeodesicPipeline};
 use crate::gpu::context::{GpuContext, GpuError};
-use crate::gpu::geodesic_data::{BallFrame, BallSpec, DEFAULT_STEPS};
+use crate::gpu::geodesic_data::{BallFrame, BallSpec, DEFAULT_STEPS, GeodesicParams};
+use crate::jobs::JobMode;
 use crate::math::QuadratureRule;
 use crate::math::policy::System;
 use crate::scene::Scene;
@@ -48,18 +51,48 @@ pub fn ball_key(scene: &Scene) -> Option<BallKey> {
 /// own count is shot once the drag stops.
 pub const DRAG_RAYS: u32 = 32;
 
+/// Ray-dispatches a frame records of a ball under way (rays × dispatches, one ball being
+/// about `DEFAULT_STEPS` + 2 dispatches). On llvmpipe the GPU's work runs on the CPU's cores
+/// between the frame's submission and its present, so a 256-ray ball in one frame (34
+/// dispatches, ~50 ms on 2 cores) stalled the frame that turned it on; at this budget it takes
+/// five frames of ~8 dispatches while the last ball stays drawn, a 128-ray one three, and a
+/// drag's [`DRAG_RAYS`] ball still one (the drag never waits a frame for its ball).
+pub const RAY_DISPATCHES_PER_FRAME: u32 = 2048;
+
+/// A ball's buffers and what they were (or are being) shot for.
+struct Shot {
+    data: GeodesicData,
+    /// The shader the data's bind group was built for.
+    shader: &'static str,
+    key: BallKey,
+    /// Rays shot: the key's, or [`DRAG_RAYS`].
+    rays: u32,
+    /// None where the probe could not start a ball (outside the model, κ > KAPPA_MAX).
+    frame: Option<BallFrame>,
+}
+
+/// A ball being shot a few dispatches a frame, and how far it has come.
+struct Pending {
+    shot: Shot,
+    params: GeodesicParams,
+    /// Dispatches recorded so far (of the data's `dispatch_count`).
+    recorded: u32,
+}
+
 /// The geodesic stage: one pipeline per family half (`StageFamily::ball_shader`, each built on
-/// first use: llvmpipe compiles slowly), the last ball's buffers (bound for the shader named
-/// beside them) and the key and start frame they were computed for.
+/// first use: llvmpipe compiles slowly), the ball drawn now and the one under way, each in its
+/// own buffers, so the old ball stays drawn until the new one is complete.
 #[derive(Default)]
 pub struct GeodesicStage {
     pipelines: Vec<(&'static str, GeodesicPipeline)>,
-    data: Option<(GeodesicData, &'static str)>,
-    key: Option<BallKey>,
-    /// Rays in the data now: the key's, or [`DRAG_RAYS`] for a ball shot during a drag.
-    shot_rays: u32,
-    /// None where the probe could not start a ball (outside the model, κ > KAPPA_MAX).
-    frame: Option<BallFrame>,
+    /// The last complete ball (drawn).
+    shown: Option<Shot>,
+    /// The ball under way, in its own buffers.
+    pending: Option<Pending>,
+    /// The key last asked for, and whether it was shot coarse ([`DRAG_RAYS`]).
+    wanted: Option<(BallKey, bool)>,
+    /// Buffers of a replaced ball, kept for the next one of the same shape.
+    spare: Option<Shot>,
 }
 
 /// A computed ball, for drawing.
@@ -79,90 +112,171 @@ pub struct BallView<'a> {
 }
 
 impl GeodesicStage {
-    /// The geodesic ball for `scene`, once computed for its current key (None when the ball is
-    /// off, there is no probe, or the probe could not start one).
+    /// The geodesic ball to draw for `scene`: the last complete one, while a newer one is under
+    /// way too (at its own probe and radius: the picture of a moment ago, not a made-up one),
+    /// as long as it is on the scene's slice and family. None when the ball is off, there is
+    /// no probe, none was completed yet, or the probe could not start one.
     pub fn ball(&self, scene: &Scene) -> Option<BallView<'_>> {
         let key = ball_key(scene)?;
-        let stage = self;
-        if stage.key != Some(key) {
+        let shot = self.shown.as_ref()?;
+        let same_plane = shot.key.spec.slice == key.spec.slice
+            && shot.key.system.map(|s| s.plant) == key.system.map(|s| s.plant);
+        if !same_plane {
             return None;
         }
-        let (data, _) = stage.data.as_ref()?;
-        let (_, steps) = data.shape();
+        let (_, steps) = shot.data.shape();
         Some(BallView {
-            segments: data.segments(),
-            rays: stage.shot_rays,
+            segments: shot.data.segments(),
+            rays: shot.rays,
             steps,
-            probe: key.spec.probe,
-            radius: key.spec.radius,
-            frame: stage.frame?,
+            probe: shot.key.spec.probe,
+            radius: shot.key.spec.radius,
+            frame: shot.frame?,
         })
     }
 
-    /// Dispatches the geodesic ball when its key changed (never every frame: a ball is
-    /// `steps` + 2 dispatches of a few hundred node evaluations per geodesic and stage). While
-    /// a handle is dragged (the model, and with it the ball, changes every frame) it shoots
-    /// [`DRAG_RAYS`] rays, and the scene's count in the first frame after the drag.
+    /// True while a ball is under way: the viewer keeps drawing frames until it is complete.
+    pub fn in_progress(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// Starts a ball when its key changed (never every frame: a ball is `steps` + 2 dispatches
+    /// of a few hundred node evaluations per geodesic and stage) and records this frame's share
+    /// of the one under way: [`RAY_DISPATCHES_PER_FRAME`], or all of it in deterministic mode
+    /// (captures, screenshots, tests: a frame shows its own scene's ball). While a handle is
+    /// dragged, or while the key changes from frame to frame (a slider or the probe moving:
+    /// it changed again before the ball under way was complete), it shoots [`DRAG_RAYS`]
+    /// rays, each in one frame, and the scene's count once the key holds still.
     pub fn update(
         &mut self,
         ctx: &GpuContext,
         encoder: &mut wgpu::CommandEncoder,
         scene: &Scene,
         dragging: bool,
+        mode: JobMode,
     ) -> Result<(), GpuError> {
         let Some(key) = ball_key(scene) else {
+            // Off: nothing under way; the buffers stay for the next ball.
+            if let Some(pending) = self.pending.take() {
+                self.spare = Some(pending.shot);
+            }
+            self.wanted = None;
             return Ok(());
         };
-        let coarse = dragging && key.spec.rays > DRAG_RAYS;
-        let shoot_rays = if coarse { DRAG_RAYS } else { key.spec.rays };
-        if self.key == Some(key) && (self.shot_rays == key.spec.rays || coarse) {
-            return Ok(());
+        // The key moved on before its ball was complete, or moves on again after a coarse
+        // one: the scene is changing every frame, and only a coarse ball keeps up.
+        let changing = self.wanted.is_some_and(|(k, was_coarse)| {
+            k != key && (was_coarse || self.pending.is_some())
+        });
+        let coarse = (dragging || changing) && key.spec.rays > DRAG_RAYS;
+        let unchanged = match self.wanted {
+            Some((k, was_coarse)) => k == key && (!was_coarse || coarse),
+            None => false,
+        };
+        if !unchanged {
+            self.start(ctx, scene, key, coarse)?;
         }
-        let stage = self;
+        self.record(ctx, encoder, mode);
+        Ok(())
+    }
+
+    /// Starts the ball for `key` in buffers of its shape (the spare ones, or new).
+    fn start(
+        &mut self,
+        ctx: &GpuContext,
+        scene: &Scene,
+        key: BallKey,
+        coarse: bool,
+    ) -> Result<(), GpuError> {
+        self.wanted = Some((key, coarse));
         let rule =
             QuadratureRule::new(key.nodes).map_err(|e| GpuError::InvalidInput(e.to_string()))?;
-        stage.key = Some(key);
         let family = stages_for(scene);
-        let shot = BallKey {
-            spec: BallSpec {
-                rays: shoot_rays,
-                ..key.spec
-            },
+        let rays = if coarse { DRAG_RAYS } else { key.spec.rays };
+        let shot_key = BallKey {
+            spec: BallSpec { rays, ..key.spec },
             ..key
         };
-        stage.shot_rays = shoot_rays;
-        let Some((frame, params)) = family.ball(&shot, &rule) else {
-            stage.frame = None;
-            return Ok(());
-        };
-        stage.frame = Some(frame);
         let shader = family.ball_shader();
-        if !stage.pipelines.iter().any(|(s, _)| *s == shader) {
+        if !self.pipelines.iter().any(|(s, _)| *s == shader) {
             let pipeline = GeodesicPipeline::for_shader(&ctx.device, shader);
-            stage.pipelines.push((shader, pipeline));
+            self.pipelines.push((shader, pipeline));
         }
-        let pipeline = &stage
+        let ball = family.ball(&shot_key, &rule);
+        let steps = ball.as_ref().map_or(DEFAULT_STEPS, |(_, params)| params.steps);
+        // The buffers hold the scene's rays, whichever count is shot into them; the node table
+        // lives with the data, so Q and the shader must match too.
+        let panel_nodes = rule.panel_rule().nodes.len() as u32;
+        let fits = |shot: &Shot| {
+            shot.data.shape() == (key.spec.rays, steps)
+                && shot.data.panel_nodes() == panel_nodes
+                && shot.shader == shader
+        };
+        let recycled = [self.pending.take().map(|p| p.shot), self.spare.take()]
+            .into_iter()
+            .flatten()
+            .find(|shot| fits(shot));
+        let data = match recycled {
+            Some(shot) => shot.data,
+            None => GeodesicData::new(ctx, self.pipeline(shader), key.spec.rays, steps, &rule)?,
+        };
+        let shot = Shot {
+            data,
+            shader,
+            key,
+            rays,
+            frame: ball.as_ref().map(|(frame, _)| *frame),
+        };
+        match ball {
+            Some((_, params)) => {
+                self.pending = Some(Pending {
+                    shot,
+                    params,
+                    recorded: 0,
+                });
+            }
+            // Nothing to shoot: the probe cannot start a ball, and none is drawn.
+            None => {
+                self.spare = self.shown.replace(shot);
+            }
+        }
+        Ok(())
+    }
+
+    /// Records this frame's dispatches of the ball under way; a complete ball replaces the
+    /// shown one (whose buffers become the spare).
+    fn record(&mut self, ctx: &GpuContext, encoder: &mut wgpu::CommandEncoder, mode: JobMode) {
+        let Some(pending) = &mut self.pending else {
+            return;
+        };
+        let total = pending.shot.data.dispatch_count();
+        let share = match mode {
+            JobMode::Deterministic => total,
+            JobMode::Background => (RAY_DISPATCHES_PER_FRAME / pending.params.rays.max(1)).max(1),
+        };
+        let end = (pending.recorded + share).min(total);
+        let pipeline = self.pipelines.iter().find(|(s, _)| *s == pending.shot.shader);
+        let (_, pipeline) = pipeline.expect("built when the ball was started");
+        pending.shot.data.encode_dispatches(
+            &ctx.queue,
+            encoder,
+            pipeline,
+            &pending.params,
+            pending.recorded..end,
+        );
+        pending.recorded = end;
+        if end == total {
+            let done = self.pending.take().expect("matched above").shot;
+            self.spare = self.shown.replace(done);
+        }
+    }
+
+    fn pipeline(&self, shader: &str) -> &GeodesicPipeline {
+        &self
             .pipelines
             .iter()
             .find(|(s, _)| *s == shader)
-            .expect("compiled just above")
-            .1;
-        // The buffers hold the scene's rays, whichever count is shot into them.
-        let shape = (key.spec.rays, params.steps);
-        // The node table lives with the data: rebuild it when Q or the ball's shape changed.
-        let panel_nodes = rule.panel_rule().nodes.len() as u32;
-        let reusable = stage.data.as_ref().is_some_and(|(d, s)| {
-            d.shape() == shape && d.panel_nodes() == panel_nodes && *s == shader
-        });
-        if !reusable {
-            stage.data = None;
-            stage.data = Some((
-                GeodesicData::new(ctx, pipeline, shape.0, shape.1, &rule)?,
-                shader,
-            ));
-        }
-        let (data, _) = stage.data.as_ref().expect("allocated just above");
-        data.encode(&ctx.queue, encoder, pipeline, &params);
-        Ok(())
+            .expect("built before it is asked for")
+            .1
     }
 }
