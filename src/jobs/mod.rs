@@ -17,6 +17,10 @@
 //! the same on every run; a continuing job publishes its first result only there (the lab's
 //! training advances on the background thread alone).
 //!
+//! In the viewer the job threads, and the rayon pool their work fans out to, run at the lowest
+//! scheduling priority ([`yield_cores_to_the_frame_loop`]): on a software adapter the frame's
+//! GPU work shares the same cores.
+//!
 //! The jobs of a scene ([`SceneJobs`]) are owned by the simulation, which requests them from
 //! the scene every frame and hands the layers and panels what is ready.
 
@@ -26,7 +30,7 @@ pub mod set;
 pub use set::SceneJobs;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -284,6 +288,49 @@ impl<K, R> Drop for Job<K, R> {
     }
 }
 
+/// Whether job threads run below the frame loop's scheduling priority
+/// ([`yield_cores_to_the_frame_loop`]; the viewer's choice).
+static YIELD_TO_THE_FRAME_LOOP: AtomicBool = AtomicBool::new(false);
+
+/// The nice value job threads take in the viewer: the lowest, so they run on what the frame
+/// loop leaves, and still get every idle core.
+const JOB_NICENESS: i32 = 19;
+
+/// The viewer's choice, made once before its first frame: job threads started from now on
+/// lower their own scheduling priority, and the rayon pool their work fans out to (the race,
+/// the shortest paths, the policy plane's sampling) is built with the same, unless a pool
+/// already exists. Why: on a software adapter the GPU's work runs on the CPU's cores between a
+/// frame's submission and its present, so a job computing beside it (the race and the paths
+/// after a switch) slowed llvmpipe's threads and the frame with them. Turning the race on
+/// measured 70–78 ms a switch frame before, 46–74 after (llvmpipe, 2 cores, 1400 × 900).
+/// Elsewhere (captures, the bench, tests, Python) jobs keep the default priority.
+pub fn yield_cores_to_the_frame_loop() {
+    YIELD_TO_THE_FRAME_LOOP.store(true, Ordering::Relaxed);
+    let built = rayon::ThreadPoolBuilder::new()
+        .start_handler(|_| lower_this_threads_priority())
+        .build_global();
+    if let Err(e) = built {
+        log::debug!("the rayon pool keeps its priority: {e}");
+    }
+}
+
+/// Lowers the calling thread's scheduling priority to [`JOB_NICENESS`] (Linux; elsewhere a
+/// no-op).
+fn lower_this_threads_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: setpriority only reads its arguments. With PRIO_PROCESS and `who` = 0 Linux
+        // changes the calling thread alone (nice values are per thread under NPTL).
+        let failed = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, JOB_NICENESS) } != 0;
+        if failed {
+            log::debug!(
+                "a job thread keeps its priority: {}",
+                std::io::Error::last_os_error()
+            );
+        }
+    }
+}
+
 /// Starts the job's thread: it waits for a request, skips to the newest one queued, runs the
 /// work, and ends when the owner drops its sender.
 fn spawn<K, R>(name: &'static str, shared: Arc<Shared<K, R>>) -> Channels<K, R>
@@ -296,6 +343,9 @@ where
     std::thread::Builder::new()
         .name(format!("fisherflow {name}"))
         .spawn(move || {
+            if YIELD_TO_THE_FRAME_LOOP.load(Ordering::Relaxed) {
+                lower_this_threads_priority();
+            }
             while let Ok(mut request) = request_rx.recv() {
                 while let Ok(newer) = request_rx.try_recv() {
                     request = newer;

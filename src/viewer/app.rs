@@ -79,6 +79,8 @@ pub fn run(options: ViewOptions) -> anyhow::Result<()> {
     let event_loop = EventLoop::new().context(
         "cannot open a window: no display found (set DISPLAY, or run headless under `xvfb-run`)",
     )?;
+    // The frame loop first: the off-loop jobs take the cores it leaves (jobs module docs).
+    crate::jobs::yield_cores_to_the_frame_loop();
     let mut app = App::new(options);
     event_loop
         .run_app(&mut app)
