@@ -1,7 +1,7 @@
 //! The egui compositor: paints egui's output for the window, with the canvas in its place,
 //! into the surface (and a screenshot's texture), then presents it.
 
-use super::damage::{Damage, damage, redraw_jobs};
+use super::damage::{Damage, damage, pixel_span, redraw_jobs};
 use super::graphics::Graphics;
 use crate::gpu::context::GpuContext;
 use crate::render::canvas::Canvas;
@@ -22,6 +22,9 @@ pub(super) struct Chrome {
     target: Option<Canvas>,
     /// The jobs it was drawn from.
     jobs: Vec<egui::ClippedPrimitive>,
+    /// Opaque black at the chrome's size and format: a partial redraw copies it over its
+    /// rectangles first, as the full redraw's clear does everywhere.
+    black: Option<Canvas>,
 }
 
 /// Paints this frame's egui output into the surface texture `frame`, and into `screenshot`
@@ -170,13 +173,14 @@ impl Chrome {
         } else {
             damage(&self.jobs, jobs, 2.0, screen.pixels_per_point, screen_rect)
         };
-        let (target, redraw, load) = match (area, self.target.take()) {
+        let (target, redraw, load, cleared) = match (area, self.target.take()) {
             (Damage::None, Some(target)) => {
                 self.target = Some(target);
                 return;
             }
             (Damage::Within(rects), Some(target)) => {
-                (target, redraw_jobs(jobs, &rects), wgpu::LoadOp::Load)
+                let redraw = redraw_jobs(jobs, &rects);
+                (target, redraw, wgpu::LoadOp::Load, rects)
             }
             (_, target) => {
                 let target = match target {
@@ -184,7 +188,7 @@ impl Chrome {
                     _ => Canvas::new(&ctx.device, size, format, "window chrome"),
                 };
                 let clear = wgpu::LoadOp::Clear(wgpu::Color::BLACK);
-                (target, jobs.to_vec(), clear)
+                (target, jobs.to_vec(), clear, Vec::new())
             }
         };
         let mut encoder = ctx
@@ -192,6 +196,30 @@ impl Chrome {
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                 label: Some("window chrome"),
             });
+        if !cleared.is_empty() {
+            let black = match self.black.take() {
+                Some(black) if black.size == target.size => black,
+                _ => {
+                    let black = Canvas::new(&ctx.device, target.size, format, "chrome black");
+                    let clear = wgpu::LoadOp::Clear(wgpu::Color::BLACK);
+                    drop(crate::render::pipeline::color_pass(
+                        &mut encoder,
+                        "chrome black",
+                        &black.view,
+                        clear,
+                    ));
+                    black
+                }
+            };
+            for &rect in &cleared {
+                if let Some((origin, extent)) =
+                    pixel_span(rect, screen.pixels_per_point, target.size)
+                {
+                    copy_span(&mut encoder, &black, &target, origin, extent);
+                }
+            }
+            self.black = Some(black);
+        }
         let mut buffers =
             renderer.update_buffers(&ctx.device, &ctx.queue, &mut encoder, &redraw, screen);
         encode_egui(renderer, &mut encoder, &target.view, &redraw, screen, load);
@@ -200,6 +228,36 @@ impl Chrome {
         self.target = Some(target);
         self.jobs = jobs.to_vec();
     }
+}
+
+/// Copies the `extent` pixels at `origin` of `source` to the same place in `dest` (of the
+/// same size).
+fn copy_span(
+    encoder: &mut wgpu::CommandEncoder,
+    source: &Canvas,
+    dest: &Canvas,
+    origin: [u32; 2],
+    extent: [u32; 2],
+) {
+    let at = |texture| wgpu::TexelCopyTextureInfo {
+        texture,
+        mip_level: 0,
+        origin: wgpu::Origin3d {
+            x: origin[0],
+            y: origin[1],
+            z: 0,
+        },
+        aspect: wgpu::TextureAspect::All,
+    };
+    encoder.copy_texture_to_texture(
+        at(&source.texture),
+        at(&dest.texture),
+        wgpu::Extent3d {
+            width: extent[0],
+            height: extent[1],
+            depth_or_array_layers: 1,
+        },
+    );
 }
 
 /// Copies all of `source` into `dest` (of `dest_size` pixels) at `origin`, clipped to `dest`.

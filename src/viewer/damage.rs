@@ -199,20 +199,16 @@ fn bounds(vertices: &[egui::epaint::Vertex], range: std::ops::Range<usize>) -> R
     rect
 }
 
-/// What redraws `jobs` within the disjoint `rects` over the kept chrome: per rectangle an
-/// opaque black quad (what the full redraw's clear leaves there) and every job clipped to it,
-/// with only the triangles that can reach it ([`cull_to`]): a side panel's text is one mesh of
-/// tens of thousands of triangles, and on llvmpipe every triangle costs its setup even when the
-/// scissor leaves it no pixel (a drag redrew ~50 000 of them a frame for a few numbers).
+/// What redraws `jobs` within the disjoint `rects` over the kept chrome, once they are cleared
+/// to the full redraw's black (the compositor copies black there, [`pixel_span`]: drawing a
+/// black quad through egui's shader instead cost as much as the redraw itself on llvmpipe):
+/// every job clipped to each rectangle, with only the triangles that can reach it
+/// ([`cull_to`]): a side panel's text is one mesh of tens of thousands of triangles, and on
+/// llvmpipe every triangle costs its setup even when the scissor leaves it no pixel (a drag
+/// redrew ~50 000 of them a frame for a few numbers).
 pub fn redraw_jobs(jobs: &[ClippedPrimitive], rects: &[Rect]) -> Vec<ClippedPrimitive> {
     let mut out = Vec::new();
     for &area in rects {
-        let mut clear = Mesh::default();
-        clear.add_colored_rect(area, egui::Color32::BLACK);
-        out.push(ClippedPrimitive {
-            clip_rect: area,
-            primitive: Primitive::Mesh(clear),
-        });
         out.extend(jobs.iter().filter_map(|job| {
             let clip = job.clip_rect.intersect(area);
             if !clip.is_positive() {
@@ -229,6 +225,26 @@ pub fn redraw_jobs(jobs: &[ClippedPrimitive], rects: &[Rect]) -> Vec<ClippedPrim
         }));
     }
     out
+}
+
+/// The whole pixels `area` (points) covers at `pixels_per_point` within a target of `size`
+/// pixels: its origin and extent, None when nothing is left. The damage rectangles are
+/// snapped to whole pixels already ([`padded`]), so this is what egui's scissor covers.
+pub fn pixel_span(
+    area: Rect,
+    pixels_per_point: f32,
+    size: [u32; 2],
+) -> Option<([u32; 2], [u32; 2])> {
+    let edge = |v: f32, up: bool, limit: u32| {
+        let px = v * pixels_per_point;
+        let px = if up { px.ceil() } else { px.floor() };
+        (px.max(0.0) as u32).min(limit)
+    };
+    let x0 = edge(area.min.x, false, size[0]);
+    let y0 = edge(area.min.y, false, size[1]);
+    let x1 = edge(area.max.x, true, size[0]);
+    let y1 = edge(area.max.y, true, size[1]);
+    (x1 > x0 && y1 > y0).then_some(([x0, y0], [x1 - x0, y1 - y0]))
 }
 
 /// The triangles of `mesh` whose bounding box comes within a point of `clip` (the scissor is
@@ -439,7 +455,7 @@ mod tests {
     }
 
     #[test]
-    fn overlapping_damage_merges_and_redraws_clear_then_clip() {
+    fn overlapping_damage_merges_and_redraws_clipped_jobs_over_cleared_pixels() {
         assert_eq!(
             disjoint(vec![
                 rect(0.0, 0.0, 10.0, 10.0),
@@ -452,16 +468,23 @@ mod tests {
         far.clip_rect = rect(500.0, 500.0, 600.0, 600.0);
         let near = job(quads(&[rect(0.0, 0.0, 10.0, 10.0)]));
         let jobs = redraw_jobs(&[far, near], &[rect(0.0, 0.0, 20.0, 20.0)]);
-        // The clearing quad, then the one job that meets the rectangle, clipped to it.
-        assert_eq!(jobs.len(), 2);
-        assert!(
-            jobs.iter()
-                .all(|j| j.clip_rect == rect(0.0, 0.0, 20.0, 20.0))
+        // The one job that meets the rectangle, clipped to it.
+        assert_eq!(jobs.len(), 1);
+        assert_eq!(jobs[0].clip_rect, rect(0.0, 0.0, 20.0, 20.0));
+        // What the compositor clears first: whole pixels, clipped to the target.
+        assert_eq!(
+            pixel_span(rect(10.0, 5.0, 20.0, 7.5), 2.0, [100, 100]),
+            Some(([20, 10], [20, 5]))
         );
-        let Primitive::Mesh(clear) = &jobs[0].primitive else {
-            panic!("a mesh")
-        };
-        assert!(clear.vertices.iter().all(|v| v.color == Color32::BLACK));
+        assert_eq!(
+            pixel_span(rect(-3.0, 90.0, 20.0, 120.0), 1.0, [100, 100]),
+            Some(([0, 90], [20, 10]))
+        );
+        // Control: a rectangle off the target clears nothing.
+        assert_eq!(
+            pixel_span(rect(120.0, 0.0, 130.0, 10.0), 1.0, [100, 100]),
+            None
+        );
         assert_eq!(
             padded(rect(0.3, 0.3, 1.2, 1.2), 1.0, 1.0),
             rect(-1.0, -1.0, 3.0, 3.0)
@@ -474,15 +497,15 @@ mod tests {
         // and drops the other's; one in empty space keeps none (and no job).
         let mesh = quads(&[rect(0.0, 0.0, 10.0, 10.0), rect(500.0, 500.0, 510.0, 510.0)]);
         let jobs = redraw_jobs(&[job(mesh.clone())], &[rect(5.0, 5.0, 20.0, 20.0)]);
-        assert_eq!(jobs.len(), 2);
-        let Primitive::Mesh(kept) = &jobs[1].primitive else {
+        assert_eq!(jobs.len(), 1);
+        let Primitive::Mesh(kept) = &jobs[0].primitive else {
             panic!("a mesh")
         };
         assert_eq!(kept.indices.len(), 6);
         assert_eq!(kept.vertices.len(), 4);
         assert!(kept.vertices.iter().all(|v| v.pos.x <= 10.0));
         let jobs = redraw_jobs(&[job(mesh.clone())], &[rect(200.0, 200.0, 220.0, 220.0)]);
-        assert_eq!(jobs.len(), 1, "only the clearing quad");
+        assert!(jobs.is_empty(), "no job reaches it");
         // A triangle that merely touches the rectangle's pixel border is kept (control: the
         // culled mesh is not just the clip's interior).
         let edge = quads(&[rect(20.5, 0.0, 30.0, 10.0)]);
