@@ -421,3 +421,49 @@ fn feature_edits_are_clamped_and_a_files_flow_is_checked() {
     let file: Scene = toml::from_str("[race]\nsteps = 100000000\n").unwrap();
     assert!(file.features.race.steps < 100_000_000);
 }
+
+/// The `--switch-scene` files of `docs/frame-scenes/switch-*` measure turning one feature on:
+/// each loads as the scene it is switched from (the default scene, or the weight-singularity
+/// preset's as `view --preset` opens it) with only feature settings changed. A file that left
+/// out the probe, say, also cleared it and redrew the density strip, which the switch frame
+/// then paid for.
+#[test]
+fn switch_scene_files_change_only_features() {
+    let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/frame-scenes");
+    let mut preset = Scene::default();
+    preset.apply(SceneEdit::ApplyPreset(Preset::WeightSingularity));
+    for (folder, base) in [
+        ("switch-seed", Scene::default()),
+        ("switch-weight-singularity", preset),
+    ] {
+        let mut files: Vec<_> = std::fs::read_dir(docs.join(folder))
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .collect();
+        files.sort();
+        assert!(files.len() >= 18, "{folder}: {} files", files.len());
+        for path in files {
+            let scene = Scene::load(&path).unwrap();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let without_features = Scene {
+                features: base.features.clone(),
+                ..scene.clone()
+            };
+            assert_eq!(without_features, base, "{folder}/{name}: more than features");
+            if name == "unchanged.toml" {
+                assert_eq!(scene.features, base.features, "{folder}/{name}");
+            } else {
+                assert_ne!(scene.features, base.features, "{folder}/{name}: no feature");
+            }
+        }
+    }
+    // Control: a switch file without the probe loads as a scene without one.
+    let no_probe: Scene = toml::from_str("heatmap = \"loss\"").unwrap();
+    assert_ne!(
+        Scene {
+            features: Scene::default().features,
+            ..no_probe
+        },
+        Scene::default()
+    );
+}
