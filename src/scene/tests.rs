@@ -449,7 +449,10 @@ fn switch_scene_files_change_only_features() {
                 features: base.features.clone(),
                 ..scene.clone()
             };
-            assert_eq!(without_features, base, "{folder}/{name}: more than features");
+            assert_eq!(
+                without_features, base,
+                "{folder}/{name}: more than features"
+            );
             if name == "unchanged.toml" {
                 assert_eq!(scene.features, base.features, "{folder}/{name}");
             } else {
