@@ -277,7 +277,7 @@ mod tests {
                 let (_, cost) = cpu::general::evaluate_general_mixtures_from(
                     &m,
                     &target,
-                    has_target,
+                    cpu::general::TargetHalf::cell(has_target),
                     slice,
                     params.metric,
                     params.damping,

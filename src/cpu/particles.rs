@@ -9,7 +9,7 @@
 use rayon::prelude::*;
 
 use super::general::{
-    METRIC_PROFILED, Mixture, PARAM_MU1, PARAM_MU2, PARAM_PI, UnionPassFn, UnionSums,
+    METRIC_PROFILED, Mixture, PARAM_MU1, PARAM_MU2, PARAM_PI, TargetHalf, UnionPassFn, UnionSums,
     evaluate_general_mixtures_from, inside_model, make_mixture, min_weight, mixture_shape,
     truncation_sigmas, union_pass,
 };
@@ -186,7 +186,7 @@ pub fn general_velocity_from(
     let (cell, _) = evaluate_general_mixtures_from(
         m,
         target_mix,
-        true,
+        TargetHalf::Velocity,
         slice,
         params.metric,
         params.damping,

@@ -4,7 +4,7 @@
 use rayon::prelude::*;
 
 use super::mixture::{Mixture, make_mixture};
-use super::point::{evaluate_general_mixtures_from, joint_sums};
+use super::point::{TargetHalf, evaluate_general_mixtures_from, joint_sums};
 use super::target::with_target_counted;
 use super::union::{UnionPassFn, UnionSums, union_pass};
 use crate::gpu::general_data::{FLAG_METRIC_UNDEFINED, FLAG_OUTSIDE_MODEL, GeneralGridParams};
@@ -117,7 +117,7 @@ pub fn grid_cell_from(
     let (mut out, _) = evaluate_general_mixtures_from(
         &m,
         &target_mix,
-        g.has_target != 0,
+        TargetHalf::cell(g.has_target != 0),
         [g.slice_a, g.slice_b],
         g.metric,
         g.damping,

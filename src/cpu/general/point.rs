@@ -6,7 +6,7 @@ use rayon::prelude::*;
 use super::mixture::{Mixture, make_mixture, min_weight, truncation_sigmas};
 use super::passes::{fisher_full_pass, fisher_pass, mat_vec, residual_pass, transpose};
 use super::profiled::profiled_block;
-use super::target::{with_target_counted, with_target_sums};
+use super::target::{with_angle, with_target_counted, with_target_sums};
 use super::union::{UnionPassFn, UnionSums, union_pass};
 use crate::gpu::general_data::{FLAG_METRIC_UNDEFINED, GeneralPointInput};
 use crate::gpu::gpu_data::{FieldCell, flags};
@@ -48,6 +48,30 @@ pub fn joint_sums(
     })
 }
 
+/// How much of the target's half [`evaluate_general_mixtures_from`] forms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TargetHalf {
+    /// No target: ∇L, L, ñ and the EF stay 0, and the flags say so.
+    Absent,
+    /// All a field cell holds: ∇L, L, ñ, the EF and the angle between ∇L and ñ.
+    Cell,
+    /// What a particle's velocity reads: the same but the angle, left 0 (its atan2 was 3–4%
+    /// of the SIMD particles' time). The pass without the union's sums (the profiled metric)
+    /// still forms the angle.
+    Velocity,
+}
+
+impl TargetHalf {
+    /// A field cell's: [`TargetHalf::Cell`] when there is a target.
+    pub fn cell(has_target: bool) -> Self {
+        if has_target {
+            TargetHalf::Cell
+        } else {
+            TargetHalf::Absent
+        }
+    }
+}
+
 /// Everything at one point from the two mixtures in the y frame, as the shader's
 /// `evaluate_general_mixtures` (`theta` left 0), with the union pass already run: `joint` is
 /// its sums for these mixtures (F's block and the target's sums on one set of nodes, from
@@ -59,13 +83,14 @@ pub fn joint_sums(
 pub fn evaluate_general_mixtures_from(
     m: &Mixture,
     target_mix: &Mixture,
-    has_target: bool,
+    target: TargetHalf,
     slice: [u32; 2],
     metric: u32,
     damping: f32,
     nodes: &[[f32; 2]],
     joint: Option<UnionSums>,
 ) -> (FieldCell, PointCost) {
+    let has_target = target != TargetHalf::Absent;
     let joint = joint.filter(|_| metric != METRIC_PROFILED && has_target);
     let mut cell_flags = 0;
     let identity = [[1.0, 0.0], [0.0, 1.0]];
@@ -168,6 +193,9 @@ pub fn evaluate_general_mixtures_from(
     out.flags = cell_flags;
     if let Some(sums) = joint {
         out = with_target_sums(&out, sums.target_sums, sums.ef, damping);
+        if target == TargetHalf::Cell {
+            out = with_angle(out);
+        }
     } else if has_target {
         let (with, count) = with_target_counted(&out, m, target_mix, slice, damping, nodes);
         out = with;
@@ -210,7 +238,7 @@ pub fn evaluate_general_point_using(
     let (mut out, cost) = evaluate_general_mixtures_from(
         &m,
         &target_mix,
-        has_target,
+        TargetHalf::cell(has_target),
         slice,
         0,
         damping,
