@@ -227,23 +227,20 @@ pub fn redraw_jobs(jobs: &[ClippedPrimitive], rects: &[Rect]) -> Vec<ClippedPrim
     out
 }
 
-/// The whole pixels `area` (points) covers at `pixels_per_point` within a target of `size`
-/// pixels: its origin and extent, None when nothing is left. The damage rectangles are
-/// snapped to whole pixels already ([`padded`]), so this is what egui's scissor covers.
+/// The pixels of `area` (points) at `pixels_per_point` within a target of `size` pixels, its
+/// edges rounded as egui-wgpu rounds a clip rectangle to its scissor (so the pixels cleared are
+/// the pixels the redraw's jobs may draw): origin and extent, None when nothing is left. The
+/// damage rectangles are snapped to whole pixels already ([`padded`]).
 pub fn pixel_span(
     area: Rect,
     pixels_per_point: f32,
     size: [u32; 2],
 ) -> Option<([u32; 2], [u32; 2])> {
-    let edge = |v: f32, up: bool, limit: u32| {
-        let px = v * pixels_per_point;
-        let px = if up { px.ceil() } else { px.floor() };
-        (px.max(0.0) as u32).min(limit)
-    };
-    let x0 = edge(area.min.x, false, size[0]);
-    let y0 = edge(area.min.y, false, size[1]);
-    let x1 = edge(area.max.x, true, size[0]);
-    let y1 = edge(area.max.y, true, size[1]);
+    let edge = |v: f32, limit: u32| ((v * pixels_per_point).round().max(0.0) as u32).min(limit);
+    let x0 = edge(area.min.x, size[0]);
+    let y0 = edge(area.min.y, size[1]);
+    let x1 = edge(area.max.x, size[0]);
+    let y1 = edge(area.max.y, size[1]);
     (x1 > x0 && y1 > y0).then_some(([x0, y0], [x1 - x0, y1 - y0]))
 }
 
@@ -471,10 +468,15 @@ mod tests {
         // The one job that meets the rectangle, clipped to it.
         assert_eq!(jobs.len(), 1);
         assert_eq!(jobs[0].clip_rect, rect(0.0, 0.0, 20.0, 20.0));
-        // What the compositor clears first: whole pixels, clipped to the target.
+        // What the compositor clears first: egui's scissor of the rectangle, clipped to the
+        // target.
         assert_eq!(
             pixel_span(rect(10.0, 5.0, 20.0, 7.5), 2.0, [100, 100]),
             Some(([20, 10], [20, 5]))
+        );
+        assert_eq!(
+            pixel_span(rect(0.8, 2.4, 8.0, 4.0), 1.25, [100, 100]),
+            Some(([1, 3], [9, 2]))
         );
         assert_eq!(
             pixel_span(rect(-3.0, 90.0, 20.0, 120.0), 1.0, [100, 100]),

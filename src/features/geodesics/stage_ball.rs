@@ -47,7 +47,7 @@ pub fn ball_key(scene: &Scene) -> Option<BallKey> {
 }
 
 /// Rays of a ball shot while a handle is dragged (the ball follows the model every frame):
-/// a quarter of the default 128, so a drag frame waits for a quarter of the work; the scene's
+/// an eighth of the default 256, so a drag frame waits for an eighth of the work; the scene's
 /// own count is shot once the drag stops.
 pub const DRAG_RAYS: u32 = 32;
 
