@@ -156,13 +156,15 @@ impl Simulation {
         self.field.needs_refinement()
     }
 
-    /// True while work spread over frames is under way (the geodesic ball, the convergence
-    /// map) or the heatmap awaits its refinement: the viewer keeps drawing frames until it is
-    /// done, even when nothing else moves.
-    pub fn in_progress(&self) -> bool {
-        self.field.needs_refinement()
-            || self.geodesic.in_progress()
-            || self.convergence.in_progress()
+    /// True while work spread over frames is under way for `scene` (the geodesic ball, its
+    /// convergence map) or the heatmap awaits its refinement: the viewer keeps drawing frames
+    /// until it is done, even when nothing else moves. A map turned off midway is kept (turned
+    /// on again it goes on) but asks for no frames.
+    pub fn in_progress(&self, scene: &Scene) -> bool {
+        let map = scene.features.convergence.enabled
+            && scene.offers(crate::scene::Feature::ConvergenceMap)
+            && self.convergence.in_progress();
+        self.field.needs_refinement() || self.geodesic.in_progress() || map
     }
 
     /// Forgets the field so the next frame recomputes it (benchmarking the "dragging" case).

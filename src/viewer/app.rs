@@ -386,7 +386,11 @@ impl ApplicationHandler for App {
         let continuous = self.options.frames.is_some()
             || self.ui_state.toast.is_some()
             || self.scene.features.flow.enabled
-            || gfx.frames.scene_renderer().simulation().in_progress();
+            || gfx
+                .frames
+                .scene_renderer()
+                .simulation()
+                .in_progress(&self.scene);
         let repaint = continuous || gfx.egui_ctx.has_requested_repaint();
         if repaint {
             gfx.window.request_redraw();

@@ -912,11 +912,14 @@ fn a_large_ball_fills_in_over_frames_behind_the_last_one() {
             let (_, image) = frames.render_image(&ctx, SIZE, 1.0, scene).unwrap();
             let sim = frames.scene_renderer().simulation();
             let probe = sim.geodesic_ball(scene).map(|b| b.probe);
-            if probe == scene.probe && !sim.in_progress() {
+            if probe == scene.probe && !sim.in_progress(scene) {
                 return (n, image);
             }
             assert_eq!(probe, shown, "frame {n}: the last complete ball is drawn");
-            assert!(sim.in_progress(), "frame {n}: the viewer keeps drawing");
+            assert!(
+                sim.in_progress(scene),
+                "frame {n}: the viewer keeps drawing"
+            );
         }
         panic!(
             "the ball was not complete after {} frames",
@@ -943,6 +946,27 @@ fn a_large_ball_fills_in_over_frames_behind_the_last_one() {
         channels_apart(&first, &fresh) > 20,
         "the probe moved the ball"
     );
+}
+
+/// A convergence map filling in keeps the viewer drawing frames (`Simulation::in_progress`),
+/// and stops asking for them when it is turned off midway (it would never finish then).
+#[test]
+fn a_filling_map_asks_for_frames_until_it_is_turned_off() {
+    let Some(ctx) = common::gpu() else { return };
+    let mut scene = Scene::default();
+    scene.features.convergence.enabled = true;
+    scene.features.convergence.side = 64;
+    let mut frames = FrameRenderer::new(&ctx, false).unwrap();
+    frames.scene_renderer_mut().set_deterministic(false);
+    frames.render_image(&ctx, SIZE, 1.0, &scene).unwrap();
+    let sim = frames.scene_renderer().simulation();
+    assert!(sim.in_progress(&scene), "a 64² map is not done in a frame");
+    let mut off = scene.clone();
+    off.features.convergence.enabled = false;
+    assert!(!sim.in_progress(&off), "the map is off");
+    // Control: without the map nothing at all is under way once the frame is drawn.
+    frames.render_image(&ctx, SIZE, 1.0, &off).unwrap();
+    assert!(!frames.scene_renderer().simulation().in_progress(&off));
 }
 
 /// While the viewer says a target handle is dragged, a heatmap of L draws from the coarse
