@@ -52,12 +52,14 @@ pub fn ball_key(scene: &Scene) -> Option<BallKey> {
 pub const DRAG_RAYS: u32 = 32;
 
 /// Ray-dispatches a frame records of a ball under way (rays × dispatches, one ball being
-/// about `DEFAULT_STEPS` + 2 dispatches). On llvmpipe the GPU's work runs on the CPU's cores
+/// `DEFAULT_STEPS` + 2 dispatches). On llvmpipe the GPU's work runs on the CPU's cores
 /// between the frame's submission and its present, so a 256-ray ball in one frame (34
 /// dispatches, ~50 ms on 2 cores) stalled the frame that turned it on; at this budget it takes
-/// five frames of ~8 dispatches while the last ball stays drawn, a 128-ray one three, and a
-/// drag's [`DRAG_RAYS`] ball still one (the drag never waits a frame for its ball).
-pub const RAY_DISPATCHES_PER_FRAME: u32 = 2048;
+/// six frames of 6 dispatches while the last ball stays drawn, a 128-ray one three, and a
+/// drag's [`DRAG_RAYS`] ball still one (the drag never waits a frame for its ball). Turning a
+/// 256-ray ball on measured 44–57 ms a first frame at 2048, 30–47 at this budget (1400 × 900,
+/// two presets, three runs each).
+pub const RAY_DISPATCHES_PER_FRAME: u32 = 1536;
 
 /// A ball's buffers and what they were (or are being) shot for.
 struct Shot {
