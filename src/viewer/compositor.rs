@@ -239,24 +239,10 @@ fn copy_span(
     origin: [u32; 2],
     extent: [u32; 2],
 ) {
-    let at = |texture| wgpu::TexelCopyTextureInfo {
-        texture,
-        mip_level: 0,
-        origin: wgpu::Origin3d {
-            x: origin[0],
-            y: origin[1],
-            z: 0,
-        },
-        aspect: wgpu::TextureAspect::All,
-    };
     encoder.copy_texture_to_texture(
-        at(&source.texture),
-        at(&dest.texture),
-        wgpu::Extent3d {
-            width: extent[0],
-            height: extent[1],
-            depth_or_array_layers: 1,
-        },
+        texel_at(&source.texture, origin),
+        texel_at(&dest.texture, origin),
+        extent_of(extent),
     );
 }
 
@@ -275,22 +261,32 @@ fn copy_into(
     }
     encoder.copy_texture_to_texture(
         source.texture.as_image_copy(),
-        wgpu::TexelCopyTextureInfo {
-            texture: dest,
-            mip_level: 0,
-            origin: wgpu::Origin3d {
-                x: origin[0],
-                y: origin[1],
-                z: 0,
-            },
-            aspect: wgpu::TextureAspect::All,
-        },
-        wgpu::Extent3d {
-            width,
-            height,
-            depth_or_array_layers: 1,
-        },
+        texel_at(dest, origin),
+        extent_of([width, height]),
     );
+}
+
+/// The texel at `origin` of a 2D texture's only level, as a copy's end.
+fn texel_at(texture: &wgpu::Texture, origin: [u32; 2]) -> wgpu::TexelCopyTextureInfo<'_> {
+    wgpu::TexelCopyTextureInfo {
+        texture,
+        mip_level: 0,
+        origin: wgpu::Origin3d {
+            x: origin[0],
+            y: origin[1],
+            z: 0,
+        },
+        aspect: wgpu::TextureAspect::All,
+    }
+}
+
+/// `[width, height]` pixels of one layer.
+fn extent_of([width, height]: [u32; 2]) -> wgpu::Extent3d {
+    wgpu::Extent3d {
+        width,
+        height,
+        depth_or_array_layers: 1,
+    }
 }
 
 fn encode_egui(
