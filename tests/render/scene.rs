@@ -946,6 +946,14 @@ fn a_large_ball_fills_in_over_frames_behind_the_last_one() {
         channels_apart(&first, &fresh) > 20,
         "the probe moved the ball"
     );
+    // Off for a frame and on again: the same ball is drawn at once, nothing shot anew.
+    let mut off = moved.clone();
+    off.features.geodesics.ball = false;
+    frames.render_image(&ctx, SIZE, 1.0, &off).unwrap();
+    let (_, again) = frames.render_image(&ctx, SIZE, 1.0, &moved).unwrap();
+    let sim = frames.scene_renderer().simulation();
+    assert!(!sim.in_progress(&moved), "the kept ball is this key's");
+    assert_eq!(channels_apart(&again, &fresh), 0, "the ball on again");
 }
 
 /// A convergence map filling in keeps the viewer drawing frames (`Simulation::in_progress`),

@@ -173,8 +173,15 @@ impl GeodesicStage {
         let coarse = (dragging || changing) && key.spec.rays > DRAG_RAYS;
         let unchanged = match self.wanted {
             Some((k, was_coarse)) => k == key && (!was_coarse || coarse),
-            None => false,
+            // Turned on again: the ball last drawn is kept, and may be this key's whole one.
+            None => self
+                .shown
+                .as_ref()
+                .is_some_and(|shot| shot.key == key && shot.rays == key.spec.rays),
         };
+        if unchanged && self.wanted.is_none() {
+            self.wanted = Some((key, false));
+        }
         if !unchanged {
             self.start(ctx, scene, key, coarse)?;
         }
