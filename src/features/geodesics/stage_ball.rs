@@ -69,8 +69,8 @@ struct Shot {
     key: BallKey,
     /// Rays shot: the key's, or [`DRAG_RAYS`].
     rays: u32,
-    /// None where the probe could not start a ball (outside the model, κ > KAPPA_MAX).
-    frame: Option<BallFrame>,
+    /// F and F^{-1/2} at the probe.
+    frame: BallFrame,
 }
 
 /// A ball being shot a few dispatches a frame, and how far it has come.
@@ -133,7 +133,7 @@ impl GeodesicStage {
             steps,
             probe: shot.key.spec.probe,
             radius: shot.key.spec.radius,
-            frame: shot.frame?,
+            frame: shot.frame,
         })
     }
 
@@ -206,18 +206,23 @@ impl GeodesicStage {
             spec: BallSpec { rays, ..key.spec },
             ..key
         };
+        let Some((frame, params)) = family.ball(&shot_key, &rule) else {
+            // Nothing to shoot: the probe cannot start a ball, and none is drawn. The buffers
+            // stay for the next ball.
+            let old = [self.pending.take().map(|p| p.shot), self.shown.take()];
+            self.spare = old.into_iter().flatten().next().or(self.spare.take());
+            return Ok(());
+        };
         let shader = family.ball_shader();
         if !self.pipelines.iter().any(|(s, _)| *s == shader) {
             let pipeline = GeodesicPipeline::for_shader(&ctx.device, shader);
             self.pipelines.push((shader, pipeline));
         }
-        let ball = family.ball(&shot_key, &rule);
-        let steps = ball.as_ref().map_or(DEFAULT_STEPS, |(_, params)| params.steps);
         // The buffers hold the scene's rays, whichever count is shot into them; the node table
         // lives with the data, so Q and the shader must match too.
         let panel_nodes = rule.panel_rule().nodes.len() as u32;
         let fits = |shot: &Shot| {
-            shot.data.shape() == (key.spec.rays, steps)
+            shot.data.shape() == (key.spec.rays, params.steps)
                 && shot.data.panel_nodes() == panel_nodes
                 && shot.shader == shader
         };
@@ -227,28 +232,23 @@ impl GeodesicStage {
             .find(|shot| fits(shot));
         let data = match recycled {
             Some(shot) => shot.data,
-            None => GeodesicData::new(ctx, self.pipeline(shader), key.spec.rays, steps, &rule)?,
+            None => {
+                let pipeline = self.pipeline(shader);
+                GeodesicData::new(ctx, pipeline, key.spec.rays, params.steps, &rule)?
+            }
         };
         let shot = Shot {
             data,
             shader,
             key,
             rays,
-            frame: ball.as_ref().map(|(frame, _)| *frame),
+            frame,
         };
-        match ball {
-            Some((_, params)) => {
-                self.pending = Some(Pending {
-                    shot,
-                    params,
-                    recorded: 0,
-                });
-            }
-            // Nothing to shoot: the probe cannot start a ball, and none is drawn.
-            None => {
-                self.spare = self.shown.replace(shot);
-            }
-        }
+        self.pending = Some(Pending {
+            shot,
+            params,
+            recorded: 0,
+        });
         Ok(())
     }
 
