@@ -125,37 +125,7 @@ impl<K: Copy + PartialEq> LayerCache<K> {
             return None;
         }
         if self.texture.as_ref().is_none_or(|t| t.size_px != size_px) {
-            let texture = device.create_texture(&wgpu::TextureDescriptor {
-                label: Some(self.label),
-                size: wgpu::Extent3d {
-                    width: size_px[0].max(1),
-                    height: size_px[1].max(1),
-                    depth_or_array_layers: 1,
-                },
-                mip_level_count: 1,
-                sample_count: 1,
-                dimension: wgpu::TextureDimension::D2,
-                format: self.format,
-                usage: wgpu::TextureUsages::RENDER_ATTACHMENT
-                    | wgpu::TextureUsages::TEXTURE_BINDING
-                    | wgpu::TextureUsages::COPY_SRC,
-                view_formats: &[],
-            });
-            let view = texture.create_view(&Default::default());
-            let composite_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some(self.label),
-                layout: &self.composite_layout,
-                entries: &[wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: wgpu::BindingResource::TextureView(&view),
-                }],
-            });
-            self.texture = Some(CacheTexture {
-                texture,
-                view,
-                composite_group,
-                size_px,
-            });
+            self.texture = Some(self.allocate(device, size_px));
         }
         self.drawn = self.wanted;
         let texture = self.texture.as_ref().expect("allocated just above");
@@ -165,6 +135,91 @@ impl<K: Copy + PartialEq> LayerCache<K> {
             &texture.view,
             wgpu::LoadOp::Clear(self.clear),
         ))
+    }
+
+    /// The key the texture holds, if it holds one.
+    pub fn drawn(&self) -> Option<K> {
+        self.drawn
+    }
+
+    /// Brings a stale cache up to this frame's key without drawing: the `size_px` texels at
+    /// `offset` of what it holds become the cache. For a caller that knows this frame's
+    /// drawing is the held one moved by −`offset` pixels (a canvas narrowed about its
+    /// centre, with everything else as it was). False, and nothing done, when the cache is not
+    /// stale or the region does not fit in what it holds.
+    pub fn crop(
+        &mut self,
+        device: &wgpu::Device,
+        encoder: &mut wgpu::CommandEncoder,
+        size_px: [u32; 2],
+        offset: [u32; 2],
+    ) -> bool {
+        let Some(held) = self.texture.as_ref().filter(|_| self.is_stale()) else {
+            return false;
+        };
+        let fits = (0..2).all(|k| offset[k] + size_px[k] <= held.size_px[k]);
+        if !fits || size_px.contains(&0) {
+            return false;
+        }
+        let cropped = self.allocate(device, size_px);
+        encoder.copy_texture_to_texture(
+            wgpu::TexelCopyTextureInfo {
+                texture: &held.texture,
+                mip_level: 0,
+                origin: wgpu::Origin3d {
+                    x: offset[0],
+                    y: offset[1],
+                    z: 0,
+                },
+                aspect: wgpu::TextureAspect::All,
+            },
+            cropped.texture.as_image_copy(),
+            wgpu::Extent3d {
+                width: size_px[0],
+                height: size_px[1],
+                depth_or_array_layers: 1,
+            },
+        );
+        // The held texture lives on in the encoder until the copy has run.
+        self.texture = Some(cropped);
+        self.drawn = self.wanted;
+        true
+    }
+
+    /// A texture of `size_px` with its composite bind group.
+    fn allocate(&self, device: &wgpu::Device, size_px: [u32; 2]) -> CacheTexture {
+        let texture = device.create_texture(&wgpu::TextureDescriptor {
+            label: Some(self.label),
+            size: wgpu::Extent3d {
+                width: size_px[0].max(1),
+                height: size_px[1].max(1),
+                depth_or_array_layers: 1,
+            },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: self.format,
+            usage: wgpu::TextureUsages::RENDER_ATTACHMENT
+                | wgpu::TextureUsages::TEXTURE_BINDING
+                | wgpu::TextureUsages::COPY_SRC
+                | wgpu::TextureUsages::COPY_DST,
+            view_formats: &[],
+        });
+        let view = texture.create_view(&Default::default());
+        let composite_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(self.label),
+            layout: &self.composite_layout,
+            entries: &[wgpu::BindGroupEntry {
+                binding: 0,
+                resource: wgpu::BindingResource::TextureView(&view),
+            }],
+        });
+        CacheTexture {
+            texture,
+            view,
+            composite_group,
+            size_px,
+        }
     }
 
     /// Copies the cache into `target`'s texture when it holds this frame's key and the copy

@@ -88,6 +88,8 @@ pub struct SceneRenderer {
     backdrop: layer_cache::LayerCache<BackdropKey>,
     particle_renderer: crate::features::flow::layer_particles::ParticleRenderer,
     trail_key: Option<TrailKey>,
+    /// The last frame's field grid, kept while the canvas narrows (see `plan_frame`).
+    layout: Option<GridLayout>,
 }
 
 /// A frame's layout and what the renderer reports about it.
@@ -217,6 +219,7 @@ impl SceneRenderer {
                 crate::features::flow::layer_trails::TRAIL_FORMAT,
             ),
             trail_key: None,
+            layout: None,
             probe_bound: sim.probe_generation(),
             sim,
             view_buffer,
@@ -374,7 +377,22 @@ impl SceneRenderer {
         let size = [size_px[0].max(1) as f32, size_px[1].max(1) as f32];
         let max_grid = self.max_grid(&ctx.device, size);
         let grid = scene.grid.min(max_grid);
-        let layout = GridLayout::for_view(scene, size, grid);
+        let fresh = GridLayout::for_view(scene, size, grid);
+        // A canvas that narrows (a panel opening beside it) keeps the grid it had while that
+        // grid covers the view and the field holds its F: the field is not recomputed and the
+        // glyph cache is cropped rather than redrawn (its texels are where a redraw would put
+        // them). Deterministic frames always take the view's own grid, whatever came before.
+        let layout = match self.layout {
+            Some(kept)
+                if !self.sim.deterministic()
+                    && kept.covers(&fresh)
+                    && self.sim.field_holds_fisher_for(scene, &kept) =>
+            {
+                kept
+            }
+            _ => fresh,
+        };
+        self.layout = Some(layout);
         let camera = &scene.camera;
         let world_per_px = camera.world_per_pixel(size[1]);
         let view = ViewParams {
@@ -582,6 +600,7 @@ impl SceneRenderer {
     pub fn start_afresh(&mut self) {
         self.sim.forget_warm_up();
         self.trail_key = None;
+        self.layout = None;
     }
 
     /// The compute stages, for read-backs in tests and the benchmark.

@@ -98,11 +98,15 @@ pub fn outside_params(
     if planes.is_empty() {
         return None;
     }
+    let spacing_px = HATCH_SPACING_POINTS * px_per_point;
+    // The hatch is fixed to the plane, not to the canvas: one line through the world's origin,
+    // so the lines move with a pan, and a canvas that narrows about its centre (whose glyph
+    // cache is cropped, not redrawn) shows the lines a redraw would.
+    let origin = pixel(&scene.camera, [0.0, 0.0], size_px);
     let mut params = OutsideParams {
-        spacing_px: HATCH_SPACING_POINTS * px_per_point,
+        spacing_px,
         line_px: px_per_point,
-        // egui's lines started at the canvas' top-left corner: x − y ≡ 0.
-        phase_px: 0.0,
+        phase_px: (origin[0] - origin[1]).rem_euclid(spacing_px as f64) as f32,
         ..Default::default()
     };
     for (slot, plane) in params.planes.iter_mut().zip(&planes) {

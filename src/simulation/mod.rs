@@ -125,6 +125,18 @@ impl Simulation {
         self.field.probe_generation()
     }
 
+    /// Whether the field holds `scene`'s F over `layout`'s cells
+    /// ([`FieldStage::holds_fisher_for`]).
+    pub fn field_holds_fisher_for(&self, scene: &Scene, layout: &GridLayout) -> bool {
+        self.field.holds_fisher_for(scene, layout)
+    }
+
+    /// Whether every result is computed inside the frame that needs it (captures, screenshots,
+    /// tests; [`JobMode::Deterministic`]).
+    pub fn deterministic(&self) -> bool {
+        self.jobs.mode() == JobMode::Deterministic
+    }
+
     /// Changes whenever the field's cells change ([`FieldStage::field_generation`]).
     pub fn field_generation(&self, target_too: bool) -> u64 {
         self.field.field_generation(target_too)

@@ -8,6 +8,7 @@ mod capture;
 mod cramer_rao;
 mod estimates;
 mod heatmap;
+mod narrowing;
 mod outside;
 mod paths;
 mod policy;

@@ -88,6 +88,25 @@ struct CacheKey {
     outside: Option<OutsideParams>,
 }
 
+/// Where the drawing `wanted` lies in the drawing `held`, when it is a part of it: a canvas
+/// narrowed about its centre by an even number of pixels (the same height, so the same scale),
+/// with everything else as it was (the grid kept by `SceneRenderer::plan_frame`, the field,
+/// the camera, the parameters, the outside of the model in the plane). Its pixels then lie
+/// `(Δwidth/2, 0)` to the left of where they lie in `held`: the glyphs are drawn in display
+/// units about the camera's centre, and the outside's planes and hatch are fixed to the plane.
+fn crop_offset(held: &CacheKey, wanted: &CacheKey, scene: &Scene) -> Option<[u32; 2]> {
+    let ([held_width, held_height], [width, height]) = (held.size_px, wanted.size_px);
+    if held_height != height || held_width < width || (held_width - width) % 2 != 0 {
+        return None;
+    }
+    let as_held = CacheKey {
+        size_px: held.size_px,
+        outside: outside_params(scene, held.size_px.map(|v| v as f32), wanted.px_per_point),
+        ..*wanted
+    };
+    (as_held == *held).then_some([(held_width - width) / 2, 0])
+}
+
 /// The ellipse pipeline and its parameters.
 pub struct EllipseRenderer {
     /// Draws the glyphs into the cache ([`CACHE_FORMAT`]).
@@ -98,6 +117,9 @@ pub struct EllipseRenderer {
     cache: LayerCache<CacheKey>,
     /// Lays the outside of the model over the glyphs in the cache.
     outside: OutsideDrawing,
+    /// This frame brings the stale cache up to date by cropping it at this offset
+    /// ([`crop_offset`]) instead of drawing the glyphs again.
+    crop: Option<[u32; 2]>,
 }
 
 /// The [`FieldCell`] fields `ellipses.wgsl` reads as instance attributes (locations 0–4 of
@@ -162,6 +184,7 @@ impl EllipseRenderer {
             bind_group,
             cache: LayerCache::new(device, "ellipse cache", format),
             outside: OutsideDrawing::new(setup, CACHE_FORMAT),
+            crop: None,
         }
     }
 
@@ -233,7 +256,14 @@ impl Layer for EllipseRenderer {
             outside,
         };
         self.cache.want(Some(key));
+        self.crop = None;
         if self.cache.is_stale() {
+            self.crop = self
+                .cache
+                .drawn()
+                .and_then(|held| crop_offset(&held, &key, frame.scene));
+        }
+        if self.cache.is_stale() && self.crop.is_none() {
             EllipseRenderer::prepare(self, &frame.ctx.queue, &params);
             if let Some(outside) = &outside {
                 self.outside.prepare(&frame.ctx.queue, outside);
@@ -245,6 +275,13 @@ impl Layer for EllipseRenderer {
         let Some(key) = self.cache.wanted() else {
             return;
         };
+        if let Some(offset) = self.crop.take()
+            && self
+                .cache
+                .crop(&frame.ctx.device, encoder, key.size_px, offset)
+        {
+            return;
+        }
         let cells_buffer = frame.sim.field().map(|(buffer, _)| buffer);
         self.refresh_cache(&frame.ctx.device, encoder, cells_buffer, key);
     }
@@ -283,5 +320,63 @@ impl Layer for EllipseRenderer {
                 },
             ],
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scene::{Preset, SceneEdit};
+    use crate::simulation::GridLayout;
+
+    /// The glyph cache's key for `scene` on a canvas of `size_px`, as `prepare` forms it.
+    fn key(scene: &Scene, size_px: [u32; 2], field_generation: u64) -> CacheKey {
+        let size = size_px.map(|v| v as f32);
+        let layout = GridLayout::for_view(scene, [400.0, 300.0], scene.grid);
+        CacheKey {
+            params: EllipseParams::default(),
+            camera: scene.camera,
+            layout,
+            size_px,
+            px_per_point: 1.0,
+            field_generation,
+            cells: layout.cells(),
+            outside: outside_params(scene, size, 1.0),
+        }
+    }
+
+    #[test]
+    fn a_canvas_narrowed_about_its_centre_crops_the_glyph_cache() {
+        let seed = Scene::default();
+        let mut half_plane = Scene::default();
+        half_plane.apply(SceneEdit::ApplyPreset(Preset::HalfPlane));
+        half_plane.camera.center = [0.3, 0.5];
+        for scene in [&seed, &half_plane] {
+            let held = key(scene, [400, 300], 7);
+            let crop = |wanted: CacheKey| crop_offset(&held, &wanted, scene);
+            assert_eq!(crop(key(scene, [300, 300], 7)), Some([50, 0]));
+            assert_eq!(crop(key(scene, [400, 300], 7)), Some([0, 0]));
+            // Controls: no whole-pixel offset, another scale, a wider canvas, other cells,
+            // another camera.
+            assert_eq!(crop(key(scene, [301, 300], 7)), None, "odd");
+            assert_eq!(crop(key(scene, [300, 299], 7)), None, "shorter");
+            assert_eq!(crop(key(scene, [402, 300], 7)), None, "wider");
+            assert_eq!(crop(key(scene, [300, 300], 8)), None, "field");
+            let mut panned = scene.clone();
+            panned.camera.center[0] += 0.01;
+            let moved = CacheKey {
+                camera: panned.camera,
+                ..key(scene, [300, 300], 7)
+            };
+            assert_eq!(crop_offset(&held, &moved, &panned), None, "panned");
+        }
+        // The crop is what a redraw gives only because the outside's hatch is fixed to the
+        // plane: on the narrowed canvas its lines lie 50 pixels to the left.
+        let [held, narrowed] = [[400, 300], [300, 300]]
+            .map(|size| key(&half_plane, size, 7).outside.expect("the half-plane's outside"));
+        let spacing = held.spacing_px;
+        let shifted = (held.phase_px - 50.0).rem_euclid(spacing);
+        let apart = (narrowed.phase_px - shifted).abs();
+        assert!(apart.min(spacing - apart) < 1e-3, "{held:?} against {narrowed:?}");
     }
 }

@@ -100,6 +100,19 @@ pub(super) fn general_field_key(scene: &Scene, layout: &GridLayout) -> FieldKey 
     FieldKey::General(params, scene.nodes)
 }
 
+/// The policy plane's key for `system` over `layout`.
+fn policy_field_key(system: &System, damping: f64, layout: &GridLayout) -> FieldKey {
+    let far = layout.far_corner();
+    let (columns, rows) = (layout.columns, layout.rows);
+    let cell_size = [
+        (far[0] - layout.origin[0]) / columns as f64,
+        (far[1] - layout.origin[1]) / rows as f64,
+    ];
+    FieldKey::Policy(
+        PolicyParams::new(system, damping).with_grid(layout.origin, cell_size, [columns, rows]),
+    )
+}
+
 /// The probe's inputs, per kernel.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(super) enum ProbeKey {
@@ -249,6 +262,22 @@ impl FieldStage {
             None => None,
         };
         Ok((field, probe))
+    }
+
+    /// Whether the field holds `scene`'s F over `layout`'s cells: its key is `scene`'s over
+    /// `layout`, or differs only in the target's half (which the target-only pass redoes over
+    /// the cells it has). A canvas that narrows keeps such a grid rather than recomputing a
+    /// smaller one (`SceneRenderer::plan_frame`).
+    pub fn holds_fisher_for(&self, scene: &Scene, layout: &GridLayout) -> bool {
+        let Some(old) = self.field_key else {
+            return false;
+        };
+        let key = match &scene.system {
+            Some(system) => policy_field_key(system, scene.damping, layout),
+            None if uses_seed_kernel(scene) => seed_field_key(scene, layout),
+            None => general_field_key(scene, layout),
+        };
+        key == old || key.same_fisher_as(&old)
     }
 
     /// Forgets the field so the next frame recomputes it (benchmarking the "dragging" case).
@@ -468,15 +497,10 @@ impl FieldStage {
         damping: f64,
         layout: &GridLayout,
     ) -> Result<bool, GpuError> {
-        let far = layout.far_corner();
-        let (columns, rows) = (layout.columns, layout.rows);
-        let cell_size = [
-            (far[0] - layout.origin[0]) / columns as f64,
-            (far[1] - layout.origin[1]) / rows as f64,
-        ];
-        let params =
-            PolicyParams::new(system, damping).with_grid(layout.origin, cell_size, [columns, rows]);
-        let key = FieldKey::Policy(params);
+        let key = policy_field_key(system, damping, layout);
+        let FieldKey::Policy(params) = key else {
+            unreachable!("a policy key")
+        };
         if self.field_key == Some(key) {
             return Ok(false);
         }

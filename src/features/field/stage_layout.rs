@@ -62,6 +62,23 @@ impl GridLayout {
         self.columns * self.rows
     }
 
+    /// Whether this grid holds every cell of `other`: the same cells (size and snapping) over a
+    /// region that contains `other`'s. Cell indices are compared, not corners, so rounding in
+    /// `origin + columns·cell` cannot decide it.
+    pub fn covers(&self, other: &GridLayout) -> bool {
+        if self.cell != other.cell || self.x_per_y != other.x_per_y {
+            return false;
+        }
+        let [width, height] = self.cell_size();
+        let first = |origin: f64, size: f64| (origin / size).round() as i64;
+        let (column, row) = (first(self.origin[0], width), first(self.origin[1], height));
+        let (other_column, other_row) = (first(other.origin[0], width), first(other.origin[1], height));
+        column <= other_column
+            && row <= other_row
+            && column + self.columns as i64 >= other_column + other.columns as i64
+            && row + self.rows as i64 >= other_row + other.rows as i64
+    }
+
     /// The grid of 1/`factor` the density over the same region: cells `factor` times as large
     /// from the same origin, so the view's `field_origin` places both (the coarse field of a
     /// drag).
@@ -84,4 +101,24 @@ pub fn max_grid(device: &wgpu::Device, size_px: [f32; 2]) -> u32 {
     // cells ≈ (g·aspect + 1)(g + 1); solve for g conservatively.
     let g = ((max_cells as f64 / aspect).sqrt() - 2.0).floor();
     g.clamp(1.0, u32::MAX as f64) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_grid_covers_the_grids_of_narrower_views_only() {
+        let scene = Scene::default();
+        let wide = GridLayout::for_view(&scene, [1010.0, 725.0], 128);
+        let narrow = GridLayout::for_view(&scene, [580.0, 725.0], 128);
+        assert!(wide.covers(&narrow) && wide.covers(&wide));
+        assert!(narrow.cells() < wide.cells());
+        // Controls: the wider view, a panned view, a grid of other cells.
+        assert!(!narrow.covers(&wide), "narrower grid");
+        let mut panned = scene.clone();
+        panned.camera.center[0] += 40.0 * wide.cell;
+        assert!(!wide.covers(&GridLayout::for_view(&panned, [580.0, 725.0], 128)), "panned");
+        assert!(!wide.covers(&GridLayout::for_view(&scene, [580.0, 725.0], 127)), "other cells");
+    }
 }
