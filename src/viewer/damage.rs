@@ -1,7 +1,8 @@
 //! Where two lists of egui paint jobs draw differently: the window chrome's damage rectangle.
 //!
-//! The copy compositor (`compositor.rs`, `Chrome`) keeps the window's chrome (tab bar, side panel,
-//! density strip) in a texture and redraws it only when egui's paint jobs change. While a
+//! The copy compositor (`compositor.rs`, `job_cache::JobCache`) keeps the window's chrome
+//! (tab bar, side panel, density strip) and the canvas's overlay (labels, legends) in textures
+//! and redraws them only where egui's paint jobs change. While a
 //! handle is dragged they change every frame, but only in a few places (the numbers that follow
 //! the target, the density strip), and redrawing the whole chrome through egui's fragment
 //! shader cost about 40 ms a frame on llvmpipe at 1400×900. [`damage`] compares the jobs and

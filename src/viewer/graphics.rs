@@ -141,6 +141,7 @@ impl Graphics {
                 "canvas drawn by egui (the surface cannot be copied into)"
             }
         );
+        let chrome = copy_composite.then(|| Chrome::new(&ctx.device, format));
         Ok(Self {
             window,
             surface,
@@ -152,7 +153,7 @@ impl Graphics {
             frames,
             canvas,
             canvas_texture,
-            chrome: copy_composite.then(Chrome::default),
+            chrome,
             adapter,
         })
     }

@@ -11,6 +11,7 @@ pub mod damage;
 mod density_strip;
 mod graphics;
 mod help;
+pub mod job_cache;
 mod keys;
 mod model_panel;
 mod notices;

@@ -10,6 +10,7 @@ mod estimates;
 mod heatmap;
 mod narrowing;
 mod outside;
+mod overlay;
 mod paths;
 mod policy;
 mod race;

@@ -1,0 +1,224 @@
+//! The viewer's canvas overlay (`viewer::job_cache::Overlay`): egui's jobs after the canvas
+//! image (labels, legends, windows) drawn into transparent texels and blended over the frame
+//! where they draw give the frame egui draws directly, within the 8-bit rounding of the texels
+//! in between, on a background of two colours; after the jobs change (a number in a legend, a
+//! label that moved) the partial redraw gives the new frame as well. Controls: the frame
+//! without the overlay, and the stale overlay over the changed jobs, differ.
+
+use crate::common;
+use crate::common::pixels::keep;
+
+use fisherflow::gpu::context::GpuContext;
+use fisherflow::render::canvas::{Canvas, Image};
+use fisherflow::viewer::job_cache::{Overlay, encode_egui};
+
+const SIZE: [u32; 2] = [320, 240];
+const FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
+
+/// One egui frame: a legend box with text at the top right, a translucent disc and a label at
+/// `label_at` (points), as the canvas's overlay draws them. Returns the jobs and whether a
+/// texture was replaced whole.
+fn frame(
+    egui_ctx: &egui::Context,
+    renderer: &mut egui_wgpu::Renderer,
+    ctx: &GpuContext,
+    ppp: f32,
+    value: f64,
+    label_at: [f32; 2],
+) -> (Vec<egui::ClippedPrimitive>, bool) {
+    let size = egui::vec2(SIZE[0] as f32, SIZE[1] as f32) / ppp;
+    let mut input = egui::RawInput {
+        screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, size)),
+        ..Default::default()
+    };
+    input.viewports.insert(
+        egui::ViewportId::ROOT,
+        egui::ViewportInfo {
+            native_pixels_per_point: Some(ppp),
+            ..Default::default()
+        },
+    );
+    let mut output = egui_ctx.run_ui(input, |ui| {
+        let painter = ui.painter();
+        let legend =
+            egui::Rect::from_min_size(egui::pos2(size.x - 150.0, 8.0), egui::vec2(140.0, 44.0));
+        painter.rect_filled(legend, 4.0, egui::Color32::from_black_alpha(170));
+        painter.text(
+            legend.left_top() + egui::vec2(6.0, 6.0),
+            egui::Align2::LEFT_TOP,
+            format!("level ε = {value:.3e}"),
+            egui::FontId::proportional(13.0),
+            egui::Color32::WHITE,
+        );
+        painter.circle_filled(
+            egui::pos2(80.0, 120.0),
+            30.0,
+            egui::Color32::from_rgba_unmultiplied(46, 230, 240, 120),
+        );
+        painter.text(
+            egui::pos2(label_at[0], label_at[1]),
+            egui::Align2::LEFT_TOP,
+            "θ*  κ = 1.6",
+            egui::FontId::proportional(14.0),
+            egui::Color32::from_rgb(255, 224, 102),
+        );
+    });
+    let replaced = output
+        .textures_delta
+        .set
+        .iter()
+        .any(|(_, deltas)| deltas.iter().any(|d| d.pos.is_none()));
+    for (id, deltas) in output.textures_delta.set.drain() {
+        for delta in deltas {
+            renderer.update_texture(&ctx.device, &ctx.queue, id, &delta);
+        }
+    }
+    for id in output.textures_delta.free.drain() {
+        renderer.free_texture(&id);
+    }
+    assert_eq!(output.pixels_per_point, ppp);
+    let shapes = std::mem::take(&mut output.shapes);
+    (egui_ctx.tessellate(shapes, ppp), replaced)
+}
+
+/// The background: a mid grey with a teal lower half (so the blend is checked over two
+/// colours).
+fn background(ctx: &GpuContext) -> Canvas {
+    let canvas = Canvas::new(&ctx.device, SIZE, FORMAT, "background");
+    let lower = Canvas::new(&ctx.device, SIZE, FORMAT, "lower half");
+    let mut encoder = ctx.device.create_command_encoder(&Default::default());
+    for (target, colour) in [(&canvas, [0.45, 0.45, 0.45]), (&lower, [0.05, 0.35, 0.4])] {
+        let clear = wgpu::Color {
+            r: colour[0],
+            g: colour[1],
+            b: colour[2],
+            a: 1.0,
+        };
+        drop(fisherflow::render::pipeline::color_pass(
+            &mut encoder,
+            "background",
+            &target.view,
+            wgpu::LoadOp::Clear(clear),
+        ));
+    }
+    let half = [0, SIZE[1] / 2];
+    encoder.copy_texture_to_texture(
+        wgpu::TexelCopyTextureInfo {
+            texture: &lower.texture,
+            mip_level: 0,
+            origin: wgpu::Origin3d {
+                x: 0,
+                y: half[1],
+                z: 0,
+            },
+            aspect: wgpu::TextureAspect::All,
+        },
+        wgpu::TexelCopyTextureInfo {
+            texture: &canvas.texture,
+            mip_level: 0,
+            origin: wgpu::Origin3d {
+                x: 0,
+                y: half[1],
+                z: 0,
+            },
+            aspect: wgpu::TextureAspect::All,
+        },
+        wgpu::Extent3d {
+            width: SIZE[0],
+            height: SIZE[1] - half[1],
+            depth_or_array_layers: 1,
+        },
+    );
+    ctx.queue.submit([encoder.finish()]);
+    canvas
+}
+
+/// The background with `draw` encoded over it, read back.
+fn over_background(
+    ctx: &GpuContext,
+    draw: impl FnOnce(&mut wgpu::CommandEncoder, &Canvas),
+) -> Image {
+    let target = background(ctx);
+    let mut encoder = ctx.device.create_command_encoder(&Default::default());
+    draw(&mut encoder, &target);
+    ctx.queue.submit([encoder.finish()]);
+    target.read(ctx).unwrap()
+}
+
+/// (pixels whose channels differ by more than 2, the largest difference).
+fn apart(a: &Image, b: &Image) -> (usize, u8) {
+    let mut count = 0;
+    let mut largest = 0;
+    for (p, q) in a.rgba.chunks(4).zip(b.rgba.chunks(4)) {
+        let d = p
+            .iter()
+            .zip(q)
+            .map(|(x, y)| x.abs_diff(*y))
+            .max()
+            .unwrap_or(0);
+        largest = largest.max(d);
+        count += (d > 2) as usize;
+    }
+    (count, largest)
+}
+
+#[test]
+fn the_cached_overlay_blends_to_the_frame_egui_draws() {
+    let Some(ctx) = common::shared_gpu() else {
+        return;
+    };
+    for ppp in [1.0, 1.25] {
+        let egui_ctx = egui::Context::default();
+        let mut renderer = egui_wgpu::Renderer::new(&ctx.device, FORMAT, Default::default());
+        let mut overlay = Overlay::new(&ctx.device, FORMAT);
+        let screen = egui_wgpu::ScreenDescriptor {
+            size_in_pixels: SIZE,
+            pixels_per_point: ppp,
+        };
+        let mut stale: Option<Image> = None;
+        for (step, (value, label_at)) in [(6.33e-3, [40.0, 40.0]), (7.91e-3, [150.0, 150.0])]
+            .into_iter()
+            .enumerate()
+        {
+            let (jobs, replaced) = frame(&egui_ctx, &mut renderer, ctx, ppp, value, label_at);
+            // egui directly over the background, as the viewer drew the overlay every frame.
+            let direct = over_background(ctx, |encoder, target| {
+                // No paint callbacks here, so no command buffers of their own to submit.
+                let callbacks =
+                    renderer.update_buffers(&ctx.device, &ctx.queue, encoder, &jobs, &screen);
+                assert!(callbacks.is_empty());
+                encode_egui(
+                    &renderer,
+                    encoder,
+                    &target.view,
+                    &jobs,
+                    &screen,
+                    wgpu::LoadOp::Load,
+                );
+            });
+            // The overlay: drawn into its texels (all of them at first, where the jobs changed
+            // after), blended over the background.
+            overlay.update(ctx, &mut renderer, &jobs, replaced, &screen, FORMAT);
+            let cached =
+                over_background(ctx, |encoder, target| overlay.encode(encoder, &target.view));
+            let (count, largest) = apart(&cached, &direct);
+            assert!(
+                count == 0,
+                "step {step} at {ppp}: {count} pixels differ, by up to {largest} ({}, {})",
+                keep(&cached, "overlay_cached"),
+                keep(&direct, "overlay_direct")
+            );
+            let bare = over_background(ctx, |_, _| {});
+            let (missing, _) = apart(&bare, &direct);
+            assert!(
+                missing > 2000,
+                "control: the overlay draws ({missing} pixels)"
+            );
+            if let Some(stale) = &stale {
+                let (moved, _) = apart(stale, &direct);
+                assert!(moved > 100, "control: the jobs changed ({moved} pixels)");
+            }
+            stale = Some(cached);
+        }
+    }
+}
