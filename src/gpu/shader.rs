@@ -121,6 +121,10 @@ pub const SOURCES: &[(&str, &str)] = &[
     ),
     ("kfac.wgsl", include_str!("../../shaders/kfac.wgsl")),
     ("outside.wgsl", include_str!("../../shaders/outside.wgsl")),
+    (
+        "solid_fill.wgsl",
+        include_str!("../../shaders/solid_fill.wgsl"),
+    ),
     ("lines.wgsl", include_str!("../../shaders/lines.wgsl")),
     ("markers.wgsl", include_str!("../../shaders/markers.wgsl")),
     (

@@ -14,6 +14,7 @@
 //! over the canvas directly, within the 8-bit rounding of the texels in between.
 
 use super::damage::{Damage, damage, pixel_span, redraw_jobs};
+use super::fills::{FillPass, take_fills};
 use crate::gpu::context::GpuContext;
 use crate::render::canvas::Canvas;
 use crate::render::pipeline::{QuadPipeline, color_pass, unfiltered_texture_entry};
@@ -36,6 +37,9 @@ pub struct JobCache {
     /// `clear` at the target's size and format: a partial redraw copies it over its
     /// rectangles first, as the full redraw's clear does everywhere.
     blank: Option<Canvas>,
+    /// Draws the jobs' opaque rectangles before egui draws the rest (`fills`); made with the
+    /// first redraw, for the target's format.
+    fills: Option<FillPass>,
 }
 
 impl JobCache {
@@ -56,6 +60,7 @@ impl JobCache {
             target: None,
             jobs: Vec::new(),
             blank: None,
+            fills: None,
         }
     }
 
@@ -145,9 +150,19 @@ impl JobCache {
             }
             self.blank = Some(blank);
         }
+        let (fills, redraw) = take_fills(&redraw, screen.pixels_per_point);
+        let fill_pass = self
+            .fills
+            .get_or_insert_with(|| FillPass::new(&ctx.device, format));
+        fill_pass.prepare(&ctx.device, &ctx.queue, &fills, screen);
         let mut buffers =
             renderer.update_buffers(&ctx.device, &ctx.queue, &mut encoder, &redraw, screen);
-        encode_egui(renderer, &mut encoder, &target.view, &redraw, screen, load);
+        {
+            let mut pass =
+                color_pass(&mut encoder, self.label, &target.view, load).forget_lifetime();
+            fill_pass.draw(&mut pass, &fills, screen);
+            renderer.render(&mut pass, &redraw, screen);
+        }
         buffers.push(encoder.finish());
         ctx.queue.submit(buffers);
         self.target = Some(target);

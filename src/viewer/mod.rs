@@ -9,6 +9,7 @@ pub(crate) mod command;
 mod compositor;
 pub mod damage;
 mod density_strip;
+pub mod fills;
 mod graphics;
 mod help;
 pub mod job_cache;

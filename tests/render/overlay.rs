@@ -1,16 +1,24 @@
-//! The viewer's canvas overlay (`viewer::job_cache::Overlay`): egui's jobs after the canvas
-//! image (labels, legends, windows) drawn into transparent texels and blended over the frame
-//! where they draw give the frame egui draws directly, within the 8-bit rounding of the texels
-//! in between, on a background of two colours; after the jobs change (a number in a legend, a
-//! label that moved) the partial redraw gives the new frame as well. Controls: the frame
-//! without the overlay, and the stale overlay over the changed jobs, differ.
+//! The viewer's egui caches (`viewer::job_cache`), against egui drawing the same jobs directly.
+//!
+//! The canvas overlay (`Overlay`): egui's jobs after the canvas image (labels, legends,
+//! windows) drawn into transparent texels and blended over the frame where they draw give the
+//! frame egui draws directly, within the 8-bit rounding of the texels in between, on a
+//! background of two colours; after the jobs change (a number in a legend, a label that moved)
+//! the partial redraw gives the new frame as well. Controls: the frame without the overlay,
+//! and the stale overlay over the changed jobs, differ.
+//!
+//! The chrome (`JobCache::opaque`), whose panels' opaque fills a solid-colour pass draws
+//! before egui draws the rest (`viewer::fills`): the same bytes as egui's whole pass, drawn
+//! whole and then where a panel's text changed. Controls: the jobs hold fills to take, one
+//! fill overlapped by an earlier shape stays egui's, and the two frames differ.
 
 use crate::common;
 use crate::common::pixels::keep;
 
 use fisherflow::gpu::context::GpuContext;
 use fisherflow::render::canvas::{Canvas, Image};
-use fisherflow::viewer::job_cache::{Overlay, encode_egui};
+use fisherflow::viewer::fills::take_fills;
+use fisherflow::viewer::job_cache::{JobCache, Overlay, encode_egui};
 
 const SIZE: [u32; 2] = [320, 240];
 const FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
@@ -219,6 +227,147 @@ fn the_cached_overlay_blends_to_the_frame_egui_draws() {
                 assert!(moved > 100, "control: the jobs changed ({moved} pixels)");
             }
             stale = Some(cached);
+        }
+    }
+}
+
+/// One egui frame of chrome: a left panel and a bottom strip with their fills, text in both,
+/// a square group without a stroke (its own fill, drawn after text above it; egui draws a
+/// stroked frame's fill with the stroke, which stays in egui's pass), and a grey box that a
+/// label drawn before it overlaps (so its fill must stay in egui's pass).
+fn chrome_frame(
+    egui_ctx: &egui::Context,
+    renderer: &mut egui_wgpu::Renderer,
+    ctx: &GpuContext,
+    ppp: f32,
+    value: f64,
+) -> (Vec<egui::ClippedPrimitive>, bool) {
+    let size = egui::vec2(SIZE[0] as f32, SIZE[1] as f32) / ppp;
+    let mut input = egui::RawInput {
+        screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, size)),
+        ..Default::default()
+    };
+    input.viewports.insert(
+        egui::ViewportId::ROOT,
+        egui::ViewportInfo {
+            native_pixels_per_point: Some(ppp),
+            ..Default::default()
+        },
+    );
+    let mut output = egui_ctx.run_ui(input, |ui| {
+        egui::Panel::left("controls")
+            .exact_size(150.0)
+            .show(ui, |ui| {
+                ui.heading("fisherflow");
+                ui.label(format!("damping λ = {value:.4}"));
+                egui::Frame::group(ui.style())
+                    .fill(egui::Color32::from_gray(40))
+                    .corner_radius(0.0)
+                    .stroke(egui::Stroke::NONE)
+                    .show(ui, |ui| {
+                        ui.set_min_size(egui::vec2(110.0, 80.0));
+                        ui.label("a framed group");
+                    });
+            });
+        egui::Panel::bottom("strip")
+            .exact_size(70.0)
+            .show(ui, |ui| {
+                ui.label(format!("p(x | θ*) at {value:.3}"));
+            });
+        let painter = ui.painter();
+        let label = egui::pos2(200.0, 40.0);
+        painter.text(
+            label,
+            egui::Align2::LEFT_TOP,
+            "over",
+            egui::FontId::proportional(14.0),
+            egui::Color32::WHITE,
+        );
+        painter.rect_filled(
+            egui::Rect::from_min_size(egui::pos2(190.0, 30.0), egui::vec2(100.0, 60.0)),
+            0.0,
+            egui::Color32::from_gray(90),
+        );
+    });
+    let replaced = output
+        .textures_delta
+        .set
+        .iter()
+        .any(|(_, deltas)| deltas.iter().any(|d| d.pos.is_none()));
+    for (id, deltas) in output.textures_delta.set.drain() {
+        for delta in deltas {
+            renderer.update_texture(&ctx.device, &ctx.queue, id, &delta);
+        }
+    }
+    for id in output.textures_delta.free.drain() {
+        renderer.free_texture(&id);
+    }
+    let shapes = std::mem::take(&mut output.shapes);
+    (egui_ctx.tessellate(shapes, ppp), replaced)
+}
+
+#[test]
+fn the_chromes_fills_give_the_bytes_egui_draws() {
+    let Some(ctx) = common::shared_gpu() else {
+        return;
+    };
+    for ppp in [1.0, 1.25] {
+        let egui_ctx = egui::Context::default();
+        let mut renderer = egui_wgpu::Renderer::new(&ctx.device, FORMAT, Default::default());
+        let mut chrome = JobCache::opaque("chrome under test");
+        let screen = egui_wgpu::ScreenDescriptor {
+            size_in_pixels: SIZE,
+            pixels_per_point: ppp,
+        };
+        let mut previous: Option<Image> = None;
+        for (step, value) in [0.0, 0.0125].into_iter().enumerate() {
+            // Render the frame twice so that egui's layout has settled (panels measure
+            // themselves on their first frame).
+            let (_, replaced_first) = chrome_frame(&egui_ctx, &mut renderer, ctx, ppp, value);
+            let (jobs, replaced) = chrome_frame(&egui_ctx, &mut renderer, ctx, ppp, value);
+            let (fills, _) = take_fills(&jobs, ppp);
+            let boxed = egui::Rect::from_min_size(egui::pos2(190.0, 30.0), egui::vec2(100.0, 60.0));
+            assert!(
+                fills.iter().all(|f| f.rect != boxed),
+                "the box under an earlier label was taken"
+            );
+            let direct = Canvas::new(&ctx.device, SIZE, FORMAT, "direct");
+            let mut encoder = ctx.device.create_command_encoder(&Default::default());
+            let callbacks =
+                renderer.update_buffers(&ctx.device, &ctx.queue, &mut encoder, &jobs, &screen);
+            assert!(callbacks.is_empty());
+            encode_egui(
+                &renderer,
+                &mut encoder,
+                &direct.view,
+                &jobs,
+                &screen,
+                wgpu::LoadOp::Clear(wgpu::Color::BLACK),
+            );
+            ctx.queue.submit([encoder.finish()]);
+            let direct = direct.read(ctx).unwrap();
+            chrome.update(
+                ctx,
+                &mut renderer,
+                &jobs,
+                replaced || replaced_first,
+                &screen,
+                FORMAT,
+            );
+            let cached = chrome.target().expect("drawn").read(ctx).unwrap();
+            let (count, largest) = apart(&cached, &direct);
+            let exact = cached.rgba == direct.rgba;
+            assert!(
+                count == 0 && largest <= 1,
+                "step {step} at {ppp}: {count} pixels differ, by up to {largest}, exact {exact} ({}, {})",
+                keep(&cached, "chrome_cached"),
+                keep(&direct, "chrome_direct")
+            );
+            if let Some(previous) = &previous {
+                let (changed, _) = apart(previous, &direct);
+                assert!(changed > 20, "control: the text changed ({changed} pixels)");
+            }
+            previous = Some(cached);
         }
     }
 }
