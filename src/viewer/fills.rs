@@ -215,24 +215,29 @@ fn rectangle(mesh: &Mesh, t: usize) -> Option<(Rect, Color32)> {
         return None;
     }
     let index = |k: usize| mesh.indices[3 * t + k] as usize;
+    // Most triangles are text (glyphs away from the white texel) or translucent: out at once.
+    let color = mesh.vertices.get(index(0))?.color;
+    if color.a() != 255 || mesh.vertices[index(0)].uv != WHITE_UV {
+        return None;
+    }
     let first = [index(0), index(1), index(2)];
     let second = [index(3), index(4), index(5)];
-    let shared: Vec<usize> = first
+    let in_second = first.map(|i| second.contains(&i));
+    let in_first = second.map(|i| first.contains(&i));
+    // Two shared vertices (a, b) and one of each triangle's own (c, d).
+    let mut shared = first
         .iter()
-        .copied()
-        .filter(|i| second.contains(i))
-        .collect();
-    let (&[a, b], Some(&c), Some(&d)) = (
-        shared.as_slice(),
-        first.iter().find(|i| !shared.contains(i)),
-        second.iter().find(|i| !shared.contains(i)),
-    ) else {
+        .zip(in_second)
+        .filter(|(_, s)| *s)
+        .map(|(i, _)| *i);
+    let (Some(a), Some(b), None) = (shared.next(), shared.next(), shared.next()) else {
         return None;
     };
+    let c = first.iter().zip(in_second).find(|(_, s)| !*s)?.0;
+    let d = second.iter().zip(in_first).find(|(_, s)| !*s)?.0;
     let vertex = |i: usize| mesh.vertices.get(i).copied();
-    let corners: [Vertex; 4] = [vertex(a)?, vertex(b)?, vertex(c)?, vertex(d)?];
-    let color = corners[0].color;
-    if color.a() != 255 || corners.iter().any(|v| v.color != color || v.uv != WHITE_UV) {
+    let corners: [Vertex; 4] = [vertex(a)?, vertex(b)?, vertex(*c)?, vertex(*d)?];
+    if corners.iter().any(|v| v.color != color || v.uv != WHITE_UV) {
         return None;
     }
     let rect = Rect::from_points(&corners.map(|v| v.pos));
