@@ -232,9 +232,9 @@ fn the_cached_overlay_blends_to_the_frame_egui_draws() {
 }
 
 /// One egui frame of chrome: a left panel and a bottom strip with their fills, text in both,
-/// a square group without a stroke (its own fill, drawn after text above it; egui draws a
-/// stroked frame's fill with the stroke, which stays in egui's pass), and a grey box that a
-/// label drawn before it overlaps (so its fill must stay in egui's pass).
+/// a group (a rounded, stroked frame: its fill a fan inside the stroke, drawn after text above
+/// it), and a grey box that a label drawn before it overlaps (so its fill must stay in egui's
+/// pass).
 fn chrome_frame(
     egui_ctx: &egui::Context,
     renderer: &mut egui_wgpu::Renderer,
@@ -262,8 +262,6 @@ fn chrome_frame(
                 ui.label(format!("damping λ = {value:.4}"));
                 egui::Frame::group(ui.style())
                     .fill(egui::Color32::from_gray(40))
-                    .corner_radius(0.0)
-                    .stroke(egui::Stroke::NONE)
                     .show(ui, |ui| {
                         ui.set_min_size(egui::vec2(110.0, 80.0));
                         ui.label("a framed group");
@@ -328,8 +326,14 @@ fn the_chromes_fills_give_the_bytes_egui_draws() {
             let (fills, _) = take_fills(&jobs, ppp);
             let boxed = egui::Rect::from_min_size(egui::pos2(190.0, 30.0), egui::vec2(100.0, 60.0));
             assert!(
-                fills.iter().all(|f| f.rect != boxed),
+                fills
+                    .iter()
+                    .all(|f| !f.bounds.intersects(boxed.shrink(1.0))),
                 "the box under an earlier label was taken"
+            );
+            assert!(
+                fills.iter().any(|f| f.triangles.len() > 6),
+                "the group's rounded fill was not taken"
             );
             let direct = Canvas::new(&ctx.device, SIZE, FORMAT, "direct");
             let mut encoder = ctx.device.create_command_encoder(&Default::default());
