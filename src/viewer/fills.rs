@@ -190,13 +190,17 @@ pub fn take_fills(
                 let bounds = Rect::from_points(&corners);
                 let area: f32 = corners.chunks_exact(3).map(triangle_area).sum();
                 let visible = bounds.intersect(job.clip_rect);
-                let reached = earlier.iter().any(|(r, triangle)| {
-                    r.intersect(visible).is_positive()
-                        && corners
-                            .chunks_exact(3)
-                            .any(|own| triangles_overlap(triangle, own))
-                });
-                if area >= min_area && !reached {
+                // Small runs (most of them: a widget's dot, a marker) stay in egui's pass
+                // before the search for what reaches them, which scans every earlier triangle.
+                let reached = || {
+                    earlier.iter().any(|(r, triangle)| {
+                        r.intersect(visible).is_positive()
+                            && corners
+                                .chunks_exact(3)
+                                .any(|own| triangles_overlap(triangle, own))
+                    })
+                };
+                if area >= min_area && !reached() {
                     if visible.is_positive() {
                         fills.push(Fill {
                             triangles: corners,
