@@ -13,6 +13,29 @@ pub fn is_color(p: [u8; 4], hex: u32, tolerance: i32) -> bool {
     (0..3).all(|c| (p[c] as i32 - want[c]).abs() <= tolerance)
 }
 
+/// How two images of one size differ: the pixels where some channel differs by more than
+/// `tolerance`, and the largest channel difference anywhere.
+pub fn differing(a: &Image, b: &Image, tolerance: u8) -> (usize, u8) {
+    assert_eq!(
+        (a.width, a.height),
+        (b.width, b.height),
+        "images of different sizes"
+    );
+    let mut count = 0;
+    let mut largest = 0;
+    for (p, q) in a.rgba.chunks(4).zip(b.rgba.chunks(4)) {
+        let d = p
+            .iter()
+            .zip(q)
+            .map(|(x, y)| x.abs_diff(*y))
+            .max()
+            .unwrap_or(0);
+        largest = largest.max(d);
+        count += (d > tolerance) as usize;
+    }
+    (count, largest)
+}
+
 /// Pixels of `image` that are `hex` to within 40 per channel.
 pub fn count(image: &Image, hex: u32) -> usize {
     image

@@ -9,27 +9,20 @@
 //! view's own grid and recomputes the field.
 
 use crate::common;
-use crate::common::pixels::keep;
+use crate::common::pixels::{differing, keep};
 
 use fisherflow::frame::FrameRenderer;
 use fisherflow::render::canvas::Image;
-use fisherflow::scene::{Camera, Layers, Scene};
+use fisherflow::scene::{Camera, Scene};
 
 const WIDE: [u32; 2] = [400, 300];
 const NARROW: [u32; 2] = [300, 300];
 
+/// `scene` with the glyphs alone, at grid 48.
 fn glyphs_only(scene: Scene) -> Scene {
     Scene {
-        layers: Layers {
-            ellipses: true,
-            axes: false,
-            handles: false,
-            probe: false,
-            particles: false,
-            legend: false,
-        },
         grid: 48,
-        ..scene
+        ..crate::scene::ellipses_only(scene)
     }
 }
 
@@ -64,12 +57,8 @@ fn columns(image: &Image, left: u32, width: u32) -> Image {
     }
 }
 
-/// Pixels of `a` and `b` whose colour differs by more than `tolerance` in a channel.
-fn differing(a: &Image, b: &Image, tolerance: u8) -> usize {
-    differing_where(a, b, tolerance, |_, _| true)
-}
-
-/// The same over the pixels (x, y) where `counted` holds.
+/// Pixels of `a` and `b` where `counted` holds and some channel differs by more than
+/// `tolerance`.
 fn differing_where(
     a: &Image,
     b: &Image,
@@ -113,14 +102,14 @@ fn a_narrowed_canvas_keeps_its_grid_and_crops_the_glyph_cache() {
         let (info, narrow) = frames.render_image(&ctx, NARROW, 1.0, &scene).unwrap();
         assert!(!info.field_recomputed, "{name}: the field was recomputed");
         let middle = columns(&wide, offset, NARROW[0]);
-        let off = differing(&narrow, &middle, 0);
+        let (off, _) = differing(&narrow, &middle, 0);
         assert_eq!(
             off,
             0,
             "{name}: {off} pixels differ from the wide frame's middle ({})",
             keep(&narrow, "narrowed_canvas")
         );
-        let shifted = differing(&narrow, &columns(&wide, offset - 1, NARROW[0]), 3);
+        let (shifted, _) = differing(&narrow, &columns(&wide, offset - 1, NARROW[0]), 3);
         assert!(shifted > 500, "{name}: the control ({shifted} pixels)");
 
         // A fresh renderer: the same picture away from the left and right edges (the glyphs

@@ -13,7 +13,7 @@
 //! fill overlapped by an earlier shape stays egui's, and the two frames differ.
 
 use crate::common;
-use crate::common::pixels::keep;
+use crate::common::pixels::{differing, keep};
 
 use fisherflow::gpu::context::GpuContext;
 use fisherflow::render::canvas::{Canvas, Image};
@@ -23,16 +23,14 @@ use fisherflow::viewer::job_cache::{JobCache, Overlay, encode_egui};
 const SIZE: [u32; 2] = [320, 240];
 const FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
 
-/// One egui frame: a legend box with text at the top right, a translucent disc and a label at
-/// `label_at` (points), as the canvas's overlay draws them. Returns the jobs and whether a
-/// texture was replaced whole.
-fn frame(
+/// Runs `ui` as one egui frame on a `SIZE` screen at `ppp`, applies its texture changes to
+/// `renderer` and returns the tessellated jobs and whether a texture was replaced whole.
+fn egui_frame(
     egui_ctx: &egui::Context,
     renderer: &mut egui_wgpu::Renderer,
     ctx: &GpuContext,
     ppp: f32,
-    value: f64,
-    label_at: [f32; 2],
+    ui: impl FnMut(&mut egui::Ui),
 ) -> (Vec<egui::ClippedPrimitive>, bool) {
     let size = egui::vec2(SIZE[0] as f32, SIZE[1] as f32) / ppp;
     let mut input = egui::RawInput {
@@ -46,7 +44,38 @@ fn frame(
             ..Default::default()
         },
     );
-    let mut output = egui_ctx.run_ui(input, |ui| {
+    let mut output = egui_ctx.run_ui(input, ui);
+    let replaced = output
+        .textures_delta
+        .set
+        .iter()
+        .any(|(_, deltas)| deltas.iter().any(|d| d.pos.is_none()));
+    for (id, deltas) in output.textures_delta.set.drain() {
+        for delta in deltas {
+            renderer.update_texture(&ctx.device, &ctx.queue, id, &delta);
+        }
+    }
+    for id in output.textures_delta.free.drain() {
+        renderer.free_texture(&id);
+    }
+    assert_eq!(output.pixels_per_point, ppp);
+    let shapes = std::mem::take(&mut output.shapes);
+    (egui_ctx.tessellate(shapes, ppp), replaced)
+}
+
+/// One egui frame: a legend box with text at the top right, a translucent disc and a label at
+/// `label_at` (points), as the canvas's overlay draws them. Returns the jobs and whether a
+/// texture was replaced whole.
+fn frame(
+    egui_ctx: &egui::Context,
+    renderer: &mut egui_wgpu::Renderer,
+    ctx: &GpuContext,
+    ppp: f32,
+    value: f64,
+    label_at: [f32; 2],
+) -> (Vec<egui::ClippedPrimitive>, bool) {
+    let size = egui::vec2(SIZE[0] as f32, SIZE[1] as f32) / ppp;
+    egui_frame(egui_ctx, renderer, ctx, ppp, |ui| {
         let painter = ui.painter();
         let legend =
             egui::Rect::from_min_size(egui::pos2(size.x - 150.0, 8.0), egui::vec2(140.0, 44.0));
@@ -70,23 +99,7 @@ fn frame(
             egui::FontId::proportional(14.0),
             egui::Color32::from_rgb(255, 224, 102),
         );
-    });
-    let replaced = output
-        .textures_delta
-        .set
-        .iter()
-        .any(|(_, deltas)| deltas.iter().any(|d| d.pos.is_none()));
-    for (id, deltas) in output.textures_delta.set.drain() {
-        for delta in deltas {
-            renderer.update_texture(&ctx.device, &ctx.queue, id, &delta);
-        }
-    }
-    for id in output.textures_delta.free.drain() {
-        renderer.free_texture(&id);
-    }
-    assert_eq!(output.pixels_per_point, ppp);
-    let shapes = std::mem::take(&mut output.shapes);
-    (egui_ctx.tessellate(shapes, ppp), replaced)
+    })
 }
 
 /// The background: a mid grey with a teal lower half (so the blend is checked over two
@@ -153,23 +166,6 @@ fn over_background(
     target.read(ctx).unwrap()
 }
 
-/// (pixels whose channels differ by more than 2, the largest difference).
-fn apart(a: &Image, b: &Image) -> (usize, u8) {
-    let mut count = 0;
-    let mut largest = 0;
-    for (p, q) in a.rgba.chunks(4).zip(b.rgba.chunks(4)) {
-        let d = p
-            .iter()
-            .zip(q)
-            .map(|(x, y)| x.abs_diff(*y))
-            .max()
-            .unwrap_or(0);
-        largest = largest.max(d);
-        count += (d > 2) as usize;
-    }
-    (count, largest)
-}
-
 #[test]
 fn the_cached_overlay_blends_to_the_frame_egui_draws() {
     let Some(ctx) = common::shared_gpu() else {
@@ -209,7 +205,7 @@ fn the_cached_overlay_blends_to_the_frame_egui_draws() {
             overlay.update(ctx, &mut renderer, &jobs, replaced, &screen, FORMAT);
             let cached =
                 over_background(ctx, |encoder, target| overlay.encode(encoder, &target.view));
-            let (count, largest) = apart(&cached, &direct);
+            let (count, largest) = differing(&cached, &direct, 2);
             assert!(
                 count == 0,
                 "step {step} at {ppp}: {count} pixels differ, by up to {largest} ({}, {})",
@@ -217,13 +213,13 @@ fn the_cached_overlay_blends_to_the_frame_egui_draws() {
                 keep(&direct, "overlay_direct")
             );
             let bare = over_background(ctx, |_, _| {});
-            let (missing, _) = apart(&bare, &direct);
+            let (missing, _) = differing(&bare, &direct, 2);
             assert!(
                 missing > 2000,
                 "control: the overlay draws ({missing} pixels)"
             );
             if let Some(stale) = &stale {
-                let (moved, _) = apart(stale, &direct);
+                let (moved, _) = differing(stale, &direct, 2);
                 assert!(moved > 100, "control: the jobs changed ({moved} pixels)");
             }
             stale = Some(cached);
@@ -242,19 +238,7 @@ fn chrome_frame(
     ppp: f32,
     value: f64,
 ) -> (Vec<egui::ClippedPrimitive>, bool) {
-    let size = egui::vec2(SIZE[0] as f32, SIZE[1] as f32) / ppp;
-    let mut input = egui::RawInput {
-        screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, size)),
-        ..Default::default()
-    };
-    input.viewports.insert(
-        egui::ViewportId::ROOT,
-        egui::ViewportInfo {
-            native_pixels_per_point: Some(ppp),
-            ..Default::default()
-        },
-    );
-    let mut output = egui_ctx.run_ui(input, |ui| {
+    egui_frame(egui_ctx, renderer, ctx, ppp, |ui| {
         egui::Panel::left("controls")
             .exact_size(150.0)
             .show(ui, |ui| {
@@ -286,22 +270,7 @@ fn chrome_frame(
             0.0,
             egui::Color32::from_gray(90),
         );
-    });
-    let replaced = output
-        .textures_delta
-        .set
-        .iter()
-        .any(|(_, deltas)| deltas.iter().any(|d| d.pos.is_none()));
-    for (id, deltas) in output.textures_delta.set.drain() {
-        for delta in deltas {
-            renderer.update_texture(&ctx.device, &ctx.queue, id, &delta);
-        }
-    }
-    for id in output.textures_delta.free.drain() {
-        renderer.free_texture(&id);
-    }
-    let shapes = std::mem::take(&mut output.shapes);
-    (egui_ctx.tessellate(shapes, ppp), replaced)
+    })
 }
 
 #[test]
@@ -359,7 +328,7 @@ fn the_chromes_fills_give_the_bytes_egui_draws() {
                 FORMAT,
             );
             let cached = chrome.target().expect("drawn").read(ctx).unwrap();
-            let (count, largest) = apart(&cached, &direct);
+            let (count, largest) = differing(&cached, &direct, 2);
             let exact = cached.rgba == direct.rgba;
             assert!(
                 count == 0 && largest <= 1,
@@ -368,7 +337,7 @@ fn the_chromes_fills_give_the_bytes_egui_draws() {
                 keep(&direct, "chrome_direct")
             );
             if let Some(previous) = &previous {
-                let (changed, _) = apart(previous, &direct);
+                let (changed, _) = differing(previous, &direct, 2);
                 assert!(changed > 20, "control: the text changed ({changed} pixels)");
             }
             previous = Some(cached);

@@ -4,7 +4,7 @@
 //! a negative control. On failure the image is written to target/test-output/ for a look.
 
 use crate::common;
-use crate::common::pixels::{is_color, keep};
+use crate::common::pixels::{differing, is_color, keep};
 
 use fisherflow::frame::FrameRenderer;
 use fisherflow::gpu::context::GpuContext;
@@ -32,7 +32,8 @@ fn render_deterministic(ctx: &GpuContext, scene: &Scene) -> Image {
     frames.render_image(ctx, SIZE, 1.0, scene).unwrap().1
 }
 
-fn ellipses_only(scene: Scene) -> Scene {
+/// `scene` with the grid's glyphs the only layer drawn.
+pub(crate) fn ellipses_only(scene: Scene) -> Scene {
     Scene {
         layers: Layers {
             ellipses: true,
@@ -637,15 +638,15 @@ fn the_ellipse_cache_never_shows_stale_glyphs() {
         // The reused renderer may have recomputed only the target's half of the field, whose
         // values differ from a whole dispatch's in the last f32 bits (another pipeline): a
         // colour step or two on a few pixels. Stale glyphs differ by far more.
-        let (differing, largest) = difference(&got, &fresh);
+        let (apart, largest) = differing(&got, &fresh, 3);
         if largest > 3 {
             panic!(
-                "{what}: the reused renderer differs from a fresh one on {differing} pixels, by up \
+                "{what}: the reused renderer differs from a fresh one on {apart} pixels, by up \
                  to {largest} ({})",
                 keep(&got, "stale_cache")
             );
         }
-        let (moved, _) = difference(&got, &previous);
+        let (moved, _) = differing(&got, &previous, 3);
         assert_eq!(
             moved > 100,
             changes,
@@ -653,25 +654,6 @@ fn the_ellipse_cache_never_shows_stale_glyphs() {
         );
         previous = got;
     }
-}
-
-/// (pixels whose colour differs by more than 3 in a channel, the largest channel difference).
-fn difference(a: &Image, b: &Image) -> (usize, u8) {
-    let mut count = 0;
-    let mut largest = 0;
-    for (p, q) in a.rgba.chunks(4).zip(b.rgba.chunks(4)) {
-        let d = p
-            .iter()
-            .zip(q)
-            .map(|(x, y)| x.abs_diff(*y))
-            .max()
-            .unwrap_or(0);
-        largest = largest.max(d);
-        if d > 3 {
-            count += 1;
-        }
-    }
-    (count, largest)
 }
 
 /// The viewer's warm-up (`FrameRenderer::warm_up`) covers both kinds of slice, every flow mode
