@@ -19,7 +19,7 @@
 // block) from the two mixtures in the y frame. Its callers: fim_general.wgsl (entry points `points` and `grid`) and
 // particles.wgsl (general mode), which builds the mixtures from a particle's position.
 
-// stable_tanh and the 2×2 algebra (sym2) come from the seed's file; the output record from
+// The 2×2 algebra (sym2) and log_ratio_1p come from the seed's file; the output record from
 // field_cell.wgsl.
 // #include <common/gmm.wgsl>
 // #include <common/field_cell.wgsl>
@@ -61,6 +61,7 @@ struct Mixture {
     mean: vec2<f32>,         // (μ1, μ2) − the frame origin
     sigma: vec2<f32>,        // (σ1, σ2)
     inv_sigma: vec2<f32>,    // (1/σ1, 1/σ2): the nodes multiply, never divide
+    inv_weight: vec2<f32>,   // (1/π, 1/(1 − π)), for the weight's score
     log_norm: vec2<f32>,     // ln w_c − ln σ_c − ln √(2π) (0 where w_c = 0: never used)
     // ln(φ1/φ2) = (a·y' + b)·y' + c_phi with y' = y − mean.x (for the switch points only;
     // the nodes use log_phi_ratio's form); ℓ = that + logit_w.
@@ -78,6 +79,7 @@ fn make_mixture(pi: f32, mean: vec2<f32>, sigma: vec2<f32>) -> Mixture {
     m.mean = mean;
     m.sigma = sigma;
     m.inv_sigma = 1.0 / sigma;
+    m.inv_weight = 1.0 / m.weight;
     m.boundary = select(0u, 1u, pi <= 0.0 || pi >= 1.0);
     let d = mean.x - mean.y;
     let v1 = sigma.x * sigma.x;
@@ -114,12 +116,6 @@ fn log_phi_ratio(m: Mixture, z: vec2<f32>) -> f32 {
     let formula_error = (abs(sigma_diff) * abs(z.x) + abs(mean_diff)) * m.inv_sigma.y;
     let difference = select(direct, formula, formula_error < direct_error);
     return m.log_sigma_ratio + 0.5 * difference * (z.x + z.y);
-}
-
-// 1 − e^{−u} for u ≥ 0 without cancellation near 0: 2t/(1 + t), t = tanh(u/2).
-fn one_minus_exp(u: f32) -> f32 {
-    let t = stable_tanh(0.5 * u);
-    return 2.0 * t / (1.0 + t);
 }
 
 // ln p(y) by log-sum-exp of the weighted component log-densities.
@@ -167,31 +163,38 @@ fn node_state(m: Mixture, y: f32) -> NodeState {
     return s;
 }
 
-// ∂ log p / ∂ψ_k for one parameter k (PARAM_*). The π score is (φ1 − φ2)/p written as
-// (r1/π)(1 − φ2/φ1) or −(r2/(1 − π))(1 − φ1/φ2), whichever has the ratio ≤ 1: it keeps full
-// relative precision where the components coincide and the MATH.md form r1/π − r2/(1 − π)
-// cancels. Undefined on the weight boundary (a slice there never varies π).
+// ∂ log p/∂π = (φ1 − φ2)/p without an exponential or a branch. Where u = |ln φ1/φ2| ≤ 2 it
+// is (r_c/w_c)(1 − e^{−u}), c the component whose φ is the larger (the sign), with
+// 1 − e^{−u} = 2t/(1 + t) and t = tanh(u/2) from stable_tanh's Padé approximant, folded into
+// one division: full relative precision where the components coincide, where the MATH.md form
+// r1/π − r2/(1 − π) cancels. Beyond, that form itself: its terms then differ by a factor of at
+// least e², so it loses under 1.4 ulp. (The former form took 1 − e^{−u} from an exponential on
+// both sides of a branch; llvmpipe runs both sides under a mask, and every case of `score`'s
+// switch, so every node of every slice paid two exponentials for it.) Undefined on the weight
+// boundary (a slice there never varies π).
+fn weight_score(m: Mixture, s: NodeState) -> f32 {
+    let u = abs(s.log_phi);
+    let a = 0.5 * u;
+    let a2 = a * a;
+    let num = a * (135135.0 + a2 * (17325.0 + a2 * (378.0 + a2)));
+    let den = 135135.0 + a2 * (62370.0 + a2 * (3150.0 + 28.0 * a2));
+    let one_minus_exp = 2.0 * num / (den + num);
+    let first = s.r.x * m.inv_weight.x;
+    let second = s.r.y * m.inv_weight.y;
+    let larger = select(-second, first, s.log_phi >= 0.0);
+    return select(first - second, larger * one_minus_exp, u <= 2.0);
+}
+
+// ∂ log p / ∂ψ_k for one parameter k (PARAM_*), by selects rather than a switch: llvmpipe runs
+// every case of a switch under a mask, so the cases are all formed anyway (cheap products but
+// the weight's, whose work two calls at one node share).
 fn score(m: Mixture, s: NodeState, k: u32) -> f32 {
-    switch k {
-        case 0u: {
-            if s.log_phi >= 0.0 {
-                return s.r.x / m.weight.x * one_minus_exp(s.log_phi);
-            }
-            return -s.r.y / m.weight.y * one_minus_exp(-s.log_phi);
-        }
-        case 1u: {
-            return s.r.x * s.z.x * m.inv_sigma.x;
-        }
-        case 2u: {
-            return s.r.y * s.z.y * m.inv_sigma.y;
-        }
-        case 3u: {
-            return s.r.x * (s.z.x * s.z.x - 1.0) * m.inv_sigma.x;
-        }
-        default: {
-            return s.r.y * (s.z.y * s.z.y - 1.0) * m.inv_sigma.y;
-        }
-    }
+    let first = k == PARAM_MU1 || k == PARAM_SIGMA1;
+    let r = select(s.r.y, s.r.x, first);
+    let z = select(s.z.y, s.z.x, first);
+    let inv_sigma = select(m.inv_sigma.y, m.inv_sigma.x, first);
+    let shape = select(z * z - 1.0, z, k == PARAM_MU1 || k == PARAM_MU2);
+    return select(r * shape * inv_sigma, weight_score(m, s), k == PARAM_PI);
 }
 
 // The smallest T with Q(T)·(1 + T²)² ≤ GENERAL_TAIL·w², w the smallest positive weight

@@ -1,8 +1,6 @@
 //! One mixture in the y frame (the shaders' `Mixture`) as a node sees it: responsibilities,
 //! scores, the truncation of its windows.
 
-use crate::cpu::gmm::stable_tanh;
-
 /// Tail bound of the truncation rule (`GENERAL_TAIL`).
 pub const GENERAL_TAIL: f32 = 1e-12;
 /// Smallest truncation, in σ (`TRUNCATION_MIN`).
@@ -27,6 +25,8 @@ pub struct Mixture {
     pub sigma: [f32; 2],
     /// (1/σ1, 1/σ2).
     pub inv_sigma: [f32; 2],
+    /// (1/π, 1/(1 − π)), for [`weight_score`].
+    pub inv_weight: [f32; 2],
     /// ln w_c − ln σ_c − ln √(2π).
     pub log_norm: [f32; 2],
     /// ln(φ1/φ2) = (a·y' + b)·y' + c_phi, y' = y − mean₁ (for the switch points; nodes use
@@ -79,6 +79,7 @@ pub fn mixture_shape(pi: f32, sigma: [f32; 2]) -> Mixture {
         mean: [0.0; 2],
         sigma,
         inv_sigma: sigma.map(|v| 1.0 / v),
+        inv_weight: [1.0 / pi, 1.0 / (1.0 - pi)],
         log_norm,
         a: 0.5 * (sigma[0] - sigma[1]) * (sigma[0] + sigma[1]) / (v1 * v2),
         b: 0.0,
@@ -124,13 +125,6 @@ pub fn log_phi_ratio(m: &Mixture, z: [f32; 2]) -> f32 {
     m.log_sigma_ratio + 0.5 * difference * (z[0] + z[1])
 }
 
-/// `one_minus_exp`: 1 − e^{−u} for u ≥ 0.
-#[inline]
-pub fn one_minus_exp(u: f32) -> f32 {
-    let t = stable_tanh(0.5 * u);
-    2.0 * t / (1.0 + t)
-}
-
 /// `NodeState`: what the scores at one node are built from.
 #[derive(Clone, Copy, Debug)]
 pub struct NodeState {
@@ -168,17 +162,33 @@ pub fn node_state(m: &Mixture, y: f32) -> NodeState {
     }
 }
 
+/// `weight_score`: ∂ log p/∂π = (φ1 − φ2)/p without an exponential. For u = |ln φ1/φ2| ≤ 2,
+/// (r_c/w_c)(1 − e^{−u}) signed by the larger φ, with 1 − e^{−u} = 2t/(1 + t) and
+/// t = tanh(u/2) from the (7,6) Padé approximant, in one division (no cancellation where the
+/// components coincide); beyond, r1/π − r2/(1 − π), whose terms then differ by at least e².
+#[inline]
+pub fn weight_score(m: &Mixture, s: &NodeState) -> f32 {
+    let u = s.log_phi.abs();
+    let a = 0.5 * u;
+    let a2 = a * a;
+    let num = a * (135135.0 + a2 * (17325.0 + a2 * (378.0 + a2)));
+    let den = 135135.0 + a2 * (62370.0 + a2 * (3150.0 + 28.0 * a2));
+    let one_minus_exp = 2.0 * num / (den + num);
+    let first = s.r[0] * m.inv_weight[0];
+    let second = s.r[1] * m.inv_weight[1];
+    if u <= 2.0 {
+        let larger = if s.log_phi >= 0.0 { first } else { -second };
+        larger * one_minus_exp
+    } else {
+        first - second
+    }
+}
+
 /// `score`: ∂ log p / ∂ψ_k (k a `Param::index`).
 #[inline]
 pub fn score(m: &Mixture, s: &NodeState, k: u32) -> f32 {
     match k {
-        0 => {
-            if s.log_phi >= 0.0 {
-                s.r[0] / m.weight[0] * one_minus_exp(s.log_phi)
-            } else {
-                -s.r[1] / m.weight[1] * one_minus_exp(-s.log_phi)
-            }
-        }
+        0 => weight_score(m, s),
         1 => s.r[0] * s.z[0] * m.inv_sigma[0],
         2 => s.r[1] * s.z[1] * m.inv_sigma[1],
         3 => s.r[0] * (s.z[0] * s.z[0] - 1.0) * m.inv_sigma[0],
@@ -252,5 +262,45 @@ mod tests {
                 assert_ne!(bits(&moved), bits(&make_mixture(pi, mean, sigma)));
             }
         }
+    }
+
+    /// The weight's score, formed without an exponential (`weight_score`), is (φ1 − φ2)/p to
+    /// f32 rounding, against f64 from the same node state (ℓ and ln φ1/φ2 as the node formed
+    /// them: their own rounding is the state's, not the score's), over weights from 10⁻⁶ to
+    /// 1 − 10⁻⁶ and nodes from the components' coincidence (u = |ln φ1/φ2| → 0) to their far
+    /// tails, across the switch at u = 2. Control: the MATH.md form r1/π − r2/(1 − π)
+    /// everywhere cancels where the components nearly coincide and misses by far.
+    #[test]
+    fn the_weight_score_is_exact_to_rounding_without_an_exponential() {
+        // (φ1 − φ2)/p = (r1/π)(1 − φ2/φ1), r1 = logistic(ℓ).
+        let exact = |pi: f64, s: &NodeState| {
+            let r1 = 1.0 / (1.0 + (-(s.log_ratio as f64)).exp());
+            r1 / pi * -(-(s.log_phi as f64)).exp_m1()
+        };
+        let (mut worst, mut worst_naive) = (0.0f64, 0.0f64);
+        let mut near_switch = 0;
+        for pi in [1e-6f32, 0.01, 0.3, 0.5, 0.8, 1.0 - 1e-6] {
+            // Nearly coincident components (u tiny over the whole line) and distinct ones.
+            for (mean, sigma) in [([0.0, 1e-3], [1.0, 1.0]), ([0.0, 1.0], [1.0, 1.3])] {
+                let m = make_mixture(pi, mean, sigma);
+                for k in 0..400 {
+                    let s = node_state(&m, -6.0 + 0.03 * k as f32);
+                    let reference = exact(pi as f64, &s);
+                    let scale = reference.abs().max(1e-30);
+                    let got = weight_score(&m, &s) as f64;
+                    worst = worst.max((got - reference).abs() / scale);
+                    let naive = (s.r[0] / m.weight[0] - s.r[1] / m.weight[1]) as f64;
+                    worst_naive = worst_naive.max((naive - reference).abs() / scale);
+                    near_switch += usize::from((1.9..2.1).contains(&s.log_phi.abs()));
+                }
+            }
+        }
+        eprintln!("weight score: worst {worst:.2e}, naive form {worst_naive:.2e}");
+        assert!(near_switch > 0, "no node near the switch at u = 2");
+        assert!(worst < 2e-6, "worst relative error {worst:.2e}");
+        assert!(
+            worst_naive > 1e-3,
+            "control: the naive form reached {worst_naive:.2e}"
+        );
     }
 }

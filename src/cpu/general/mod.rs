@@ -3,8 +3,7 @@
 //! gradient at a list of points ([`points`]) or over a grid with a floating origin ([`grid`]),
 //! multi-threaded with rayon over points. Same names, same constants, same order of
 //! operations as the shaders (read them side by side); the 2×2 algebra is the generic
-//! [`crate::math::sym2`] (mirror of `shaders/common/sym2.wgsl`) and `stable_tanh` the seed
-//! mirror's. The rule itself (splits, grades, truncation, the refinement pass) is documented
+//! [`crate::math::sym2`] (mirror of `shaders/common/sym2.wgsl`). The rule itself (splits, grades, truncation, the refinement pass) is documented
 //! in the shaders' headers and in `src/compute/general.rs`.
 
 mod grid_cells;
@@ -22,8 +21,8 @@ pub use grid_cells::{
 };
 pub use mixture::{
     GENERAL_TAIL, LN_SQRT_2PI, Mixture, NodeState, SATURATED_LOG_RATIO, SQRT_2PI, TRUNCATION_MAX,
-    TRUNCATION_MIN, log_phi_ratio, make_mixture, min_weight, mixture_shape, node_state,
-    one_minus_exp, score, truncation_sigmas,
+    TRUNCATION_MIN, log_phi_ratio, make_mixture, min_weight, mixture_shape, node_state, score,
+    truncation_sigmas, weight_score,
 };
 pub use panels::{
     GENERAL_MAX_PANELS, GENERAL_MAX_SPLITS, GRADE_FAR, GRADE_NEAR, NO_SPLIT, Splits, SwitchPoints,
