@@ -113,6 +113,7 @@ pub fn run(
         kfac_solve: Vec::new(),
         kfac_exponents: [None; 4],
         presets: Vec::new(),
+        preset_particles: Vec::new(),
         policy: Vec::new(),
         policy_rollouts: Vec::new(),
     };
@@ -136,6 +137,7 @@ pub fn run(
     if !config.presets.is_empty() {
         run(|Section(ctx, config, report, mut progress)| {
             report.presets = presets::bench_presets(ctx, config, &mut progress)?;
+            report.preset_particles = presets::bench_preset_particles(ctx, config, &mut progress)?;
             Ok(())
         })?;
     }

@@ -11,14 +11,21 @@
 //! The seed kernel's full and target-only passes (`fim_field.wgsl` `field` and
 //! `field_target`) are timed the same way once per grid, so each row's "× seed" is the general
 //! kernel's cost per cell over the seed kernel's on the same adapter.
+//!
+//! Then the particles: RK4 steps of the general kernel's flow on each preset at the viewer's
+//! view, on the GPU and on the SIMD path (widest instruction set), against the seed kernel's
+//! flow on the seed's slice timed once in the same run, so each "of seed" is a rate ratio from
+//! one run (issue 21's goal: at least 1/3 on both).
 
 use serde::Serialize;
 
 use super::fim::bench_params;
+use super::particles::{bench_flow_params, particle_rule, time_cpu_steps, time_gpu_steps};
 use super::timing::wall_ms;
 use super::{BenchConfig, BenchModel, Kernel, median_p95};
 use crate::compute::fim_field::{FieldData, FieldMode, FimFieldPipeline};
 use crate::compute::general::{GeneralData, GeneralPipeline};
+use crate::compute::particles::ParticlePipeline;
 use crate::cpu;
 use crate::gpu::context::{GpuContext, GpuError};
 use crate::gpu::general_data::{GeneralGridParams, general_grid_params};
@@ -196,6 +203,125 @@ pub fn bench_presets(
         }
     }
     Ok(rows)
+}
+
+/// One preset's particles against the seed kernel's, in ms per RK4 step.
+#[derive(Clone, Debug, Serialize)]
+pub struct PresetParticleRow {
+    /// The preset's name (`--preset`).
+    pub preset: &'static str,
+    /// Particles stepped.
+    pub particles: u32,
+    /// Median ms per step of the general kernel's flow on the GPU.
+    pub gpu_ms_per_step: f64,
+    /// Median ms per step of the SIMD CPU path.
+    pub simd_ms_per_step: f64,
+    /// Its instruction set ("avx512", "avx2+fma", "scalar").
+    pub simd_isa: &'static str,
+    /// The seed kernel's flow on the seed's slice, GPU, same run.
+    pub seed_gpu_ms_per_step: f64,
+    /// The seed kernel's flow on the SIMD path, same run.
+    pub seed_simd_ms_per_step: f64,
+}
+
+impl PresetParticleRow {
+    /// The GPU rate of the general flow over the seed flow's (particle-steps per second).
+    pub fn gpu_of_seed(&self) -> f64 {
+        self.seed_gpu_ms_per_step / self.gpu_ms_per_step
+    }
+
+    /// The same on the SIMD path.
+    pub fn simd_of_seed(&self) -> f64 {
+        self.seed_simd_ms_per_step / self.simd_ms_per_step
+    }
+}
+
+/// Runs the particles of the section: the seed kernel's flow once, then each preset's, at the
+/// smallest of the run's particle counts (wall time per step, kernel time where timestamps
+/// exist, as the particles section reports).
+pub fn bench_preset_particles(
+    ctx: &GpuContext,
+    config: &BenchConfig,
+    progress: &mut impl FnMut(&str),
+) -> Result<Vec<PresetParticleRow>, GpuError> {
+    let Some(&count) = config.particles.iter().min() else {
+        return Ok(Vec::new());
+    };
+    let pipeline = ParticlePipeline::new(&ctx.device);
+    let steps = config.particle_steps.max(1);
+    let level = cpu::simd::simd_level();
+    // Median ms per step on the GPU and on the SIMD path.
+    let time = |model: &BenchModel| -> Result<(f64, f64), GpuError> {
+        let rule = particle_rule(model.kernel);
+        let table = rule.panel_rule().table_f32();
+        let params = bench_flow_params(count, model);
+        let (wall, kernel) = time_gpu_steps(ctx, config, &pipeline, &rule, &params, steps)?;
+        let gpu = super::timing::Summary::of(&wall, &kernel).seconds() * 1e3;
+        let cpu_params = crate::gpu::gpu_data::FlowParams {
+            panel_nodes: table.len() as u32,
+            ..params
+        };
+        let simd = median_p95(&time_cpu_steps(
+            config,
+            Some(level),
+            &table,
+            &cpu_params,
+            steps,
+        ))
+        .0;
+        Ok((gpu, simd))
+    };
+    progress(&format!("presets: seed kernel's particles, {count}"));
+    let (seed_gpu, seed_simd) = time(&BenchModel::default())?;
+    let mut rows = Vec::new();
+    for &preset in &config.presets {
+        progress(&format!("presets: {} particles, {count}", preset.name()));
+        let (model, slice, _) = preset.setup();
+        let (gpu, simd) = time(&BenchModel {
+            model,
+            slice,
+            metric: Metric::Induced,
+            kernel: Kernel::General,
+        })?;
+        rows.push(PresetParticleRow {
+            preset: preset.name(),
+            particles: count,
+            gpu_ms_per_step: gpu,
+            simd_ms_per_step: simd,
+            simd_isa: level.name(),
+            seed_gpu_ms_per_step: seed_gpu,
+            seed_simd_ms_per_step: seed_simd,
+        });
+    }
+    Ok(rows)
+}
+
+/// The section's particle table.
+pub fn preset_particles_table(rows: &[PresetParticleRow]) -> String {
+    let mut out = String::new();
+    let Some(first) = rows.first() else {
+        return out;
+    };
+    out.push_str(&format!(
+        "\nPreset particles (general flow at the viewer's view vs the seed kernel's flow, same \
+         run; {} particles, ms per RK4 step; seed: GPU {:.2}, SIMD/{} {:.2})\n",
+        first.particles, first.seed_gpu_ms_per_step, first.simd_isa, first.seed_simd_ms_per_step
+    ));
+    out.push_str(&format!(
+        "  {:<20} {:>9} {:>9} {:>9} {:>9}\n",
+        "preset", "gpu", "of seed", "simd", "of seed"
+    ));
+    for r in rows {
+        out.push_str(&format!(
+            "  {:<20} {:>9.2} {:>9.2} {:>9.2} {:>9.2}\n",
+            r.preset,
+            r.gpu_ms_per_step,
+            r.gpu_of_seed(),
+            r.simd_ms_per_step,
+            r.simd_of_seed(),
+        ));
+    }
+    out
 }
 
 /// The section's table.

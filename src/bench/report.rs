@@ -152,6 +152,9 @@ pub struct BenchReport {
     pub kfac_exponents: [Option<f64>; 4],
     /// The presets section (`--presets`): the general kernel per preset against the seed's.
     pub presets: Vec<presets::PresetRow>,
+    /// The presets section's particles: the general kernel's flow per preset against the seed
+    /// kernel's on the seed's slice, on the GPU and the SIMD path.
+    pub preset_particles: Vec<presets::PresetParticleRow>,
     /// The policy plane's field kernel against its f64 loop on all cores.
     pub policy: Vec<super::policy::PolicyRow>,
     /// The policy plane's sampled estimates: GPU rollouts against the f64 rollouts on all

@@ -191,6 +191,7 @@ pub fn table(report: &BenchReport) -> String {
         );
     }
     s.push_str(&presets::presets_table(&report.presets));
+    s.push_str(&presets::preset_particles_table(&report.preset_particles));
     s.push_str(&super::policy::policy_table(&report.policy));
     s.push_str(&super::policy::rollout_table(&report.policy_rollouts));
     s

@@ -143,6 +143,8 @@ fn quick_general_bench_measures_the_general_kernel() {
             "16",
             "--particles",
             "256",
+            "--presets",
+            "unequal",
             "--json",
             path.to_str().unwrap(),
         ]),
@@ -156,6 +158,7 @@ fn quick_general_bench_measures_the_general_kernel() {
     );
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(table.contains("general kernel"), "{table}");
+    assert!(table.contains("Preset particles"), "{table}");
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     assert_eq!(v["kernel"], "general");
     assert_eq!(v["slice"], serde_json::json!(["mu1", "sigma1"]));
@@ -205,6 +208,26 @@ fn quick_general_bench_measures_the_general_kernel() {
             .iter()
             .all(|r| r["particle_steps_per_s"].as_f64().unwrap() > 0.0)
     );
+    // --presets: the named preset's field row and its particles against the seed kernel's.
+    let presets = v["presets"].as_array().unwrap();
+    assert_eq!(presets.len(), 1, "{presets:?}");
+    assert_eq!(presets[0]["preset"], "unequal");
+    let particles = v["preset_particles"].as_array().unwrap();
+    assert_eq!(particles.len(), 1, "{particles:?}");
+    let row = &particles[0];
+    assert_eq!(
+        (row["preset"].as_str(), row["particles"].as_u64()),
+        (Some("unequal"), Some(256))
+    );
+    for key in [
+        "gpu_ms_per_step",
+        "simd_ms_per_step",
+        "seed_gpu_ms_per_step",
+        "seed_simd_ms_per_step",
+    ] {
+        assert!(row[key].as_f64().unwrap() > 0.0, "{key}: {row}");
+    }
+    assert_eq!(row["simd_isa"], v["cpu"]["simd"], "{row}");
 }
 
 #[test]
