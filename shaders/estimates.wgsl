@@ -40,7 +40,7 @@ struct EstimateCell {
 @group(0) @binding(2) var<storage, read_write> cells: array<EstimateCell>;
 @group(0) @binding(3) var<storage, read_write> words: array<u32>;
 // gmm_general.wgsl's contract; no entry point here integrates, so it is never bound.
-@group(0) @binding(4) var<storage, read> quadrature_nodes: array<vec2<f32>>;
+@group(0) @binding(4) var<uniform> quadrature_nodes: array<vec4<f32>, 256>;
 
 var<workgroup> partial_empirical: array<vec3<f32>, WORKGROUP_SIZE>;
 var<workgroup> partial_mc: array<vec3<f32>, WORKGROUP_SIZE>;

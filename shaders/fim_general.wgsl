@@ -71,7 +71,7 @@ struct GeneralGridParams {
 }
 
 @group(0) @binding(0) var<storage, read> params: GeneralParams;
-@group(0) @binding(1) var<storage, read> quadrature_nodes: array<vec2<f32>>;
+@group(0) @binding(1) var<uniform> quadrature_nodes: array<vec4<f32>, 256>;
 @group(0) @binding(2) var<storage, read_write> cells: array<FieldCell>;
 @group(0) @binding(3) var<storage, read> point_inputs: array<GeneralPointInput>;
 // Only the `grid` entry point reads the second group.

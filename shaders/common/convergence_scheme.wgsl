@@ -83,7 +83,7 @@ struct Counters {
 }
 
 @group(0) @binding(0) var<storage, read> params: ConvergenceParams;
-@group(0) @binding(1) var<storage, read> quadrature_nodes: array<vec2<f32>>;
+@group(0) @binding(1) var<uniform> quadrature_nodes: array<vec4<f32>, 256>;
 @group(0) @binding(2) var<storage, read_write> cells: array<ConvCell>;
 @group(0) @binding(3) var<storage, read_write> counters: Counters;
 

@@ -78,7 +78,7 @@ struct GeodesicSegment {
 }
 
 @group(0) @binding(0) var<storage, read> params: GeodesicParams;
-@group(0) @binding(1) var<storage, read> quadrature_nodes: array<vec2<f32>>;
+@group(0) @binding(1) var<uniform> quadrature_nodes: array<vec4<f32>, 256>;
 @group(0) @binding(2) var<storage, read_write> states: array<GeodesicState>;
 // [0, rays): the ring (tip i → tip i + 1); then rays × steps spokes, geodesic-major.
 @group(0) @binding(3) var<storage, read_write> segments: array<GeodesicSegment>;

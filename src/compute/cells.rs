@@ -3,8 +3,6 @@
 //! `array<FieldCell>` (also an instance vertex buffer, so the renderer draws it directly),
 //! 3 the per-point inputs. One place allocates them, binds them and reads the cells back.
 
-use wgpu::util::DeviceExt;
-
 use crate::gpu::context::{GpuContext, GpuError};
 use crate::gpu::gpu_data::FieldCell;
 use crate::math::QuadratureRule;
@@ -44,11 +42,7 @@ impl CellBuffers {
         let capacity = capacity.max(1);
         let [params, cells, inputs] =
             stage_buffers(device, label, params_bytes, input_bytes, capacity);
-        let nodes = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some(&format!("{label} gauss-legendre nodes")),
-            contents: bytemuck::cast_slice(&rule.panel_rule().table_f32()),
-            usage: wgpu::BufferUsages::STORAGE,
-        });
+        let nodes = super::node_table(device, &format!("{label} gauss-legendre nodes"), rule);
         let bind_group = crate::gpu::buffers_bind_group(
             device,
             &format!("{label} bind group"),

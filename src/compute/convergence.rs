@@ -46,6 +46,7 @@
 //! counter of ended cells into a staging buffer, a later frame maps it and a later one reads
 //! it, never waiting for the GPU.
 
+use super::Slot;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 
@@ -295,7 +296,7 @@ impl ConvergencePipeline {
             device,
             "convergence layout",
             size_of::<ConvergenceParams>() as u64,
-            &[true, false, false],
+            &[Slot::Nodes, Slot::ReadWrite, Slot::ReadWrite],
         );
         let [pipeline] = super::stage_pipelines(device, &layout, shader, ["advance"]);
         Self { layout, pipeline }
@@ -383,11 +384,7 @@ impl ConvergenceMap {
             contents: bytemuck::bytes_of(&params),
             usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
         });
-        let nodes = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("convergence gauss-legendre nodes"),
-            contents: bytemuck::cast_slice(&rule.panel_rule().table_f32()),
-            usage: wgpu::BufferUsages::STORAGE,
-        });
+        let nodes = super::node_table(device, "convergence gauss-legendre nodes", &rule);
         // Zeroed at creation (wgpu guarantees it): every cell starts unstarted.
         let cells = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("convergence cells"),

@@ -12,6 +12,7 @@
 //! The stage is built per call ([`EstimatesPipeline::new`] then [`evaluate_estimates`]): its
 //! users (`fisherflow fim --samples`, the tests) evaluate a handful of points once.
 
+use super::Slot;
 use bytemuck::{Pod, Zeroable};
 use wgpu::util::DeviceExt;
 
@@ -79,7 +80,7 @@ impl EstimatesPipeline {
             device,
             "estimates layout",
             size_of::<EstimateParams>() as u64,
-            &[true, false, false],
+            &[Slot::Read, Slot::ReadWrite, Slot::ReadWrite],
         );
         let [estimates, bits, draws] = super::stage_pipelines(
             device,

@@ -7,6 +7,7 @@
 //! view only rewrites the parameters. Reading back ([`FieldData::read_cells`]) is for tests, the
 //! CLI and the benchmark; the viewer never does it.
 
+use super::Slot;
 use super::cells::CellBuffers;
 use crate::gpu::context::{GpuContext, GpuError};
 use crate::gpu::gpu_data::{FieldCell, FieldParams, PointInput};
@@ -31,7 +32,7 @@ impl FimFieldPipeline {
             device,
             "fim_field layout",
             size_of::<FieldParams>() as u64,
-            &[true, false, true],
+            &[Slot::Nodes, Slot::ReadWrite, Slot::Read],
         );
         let [field_pipeline, field_target_pipeline, points_pipeline] = super::stage_pipelines(
             device,
@@ -119,7 +120,7 @@ impl FieldData {
         &self.buffers.cells
     }
 
-    /// The node table (`array<vec2<f32>>`), shared with the particle stage.
+    /// The node table (a uniform `array<vec4<f32>, 256>`: [`super::node_table`]).
     pub fn nodes_buffer(&self) -> &wgpu::Buffer {
         &self.buffers.nodes
     }

@@ -127,6 +127,7 @@
 //! σ2 = 0.009, σ1 = 1.7 against a target with σ2 = 2), which is why the (σ1, σ2) grid's first
 //! inside row starts at σ = 0.17 in the test.
 
+use super::Slot;
 use super::cells::CellBuffers;
 use crate::gpu::context::{GpuContext, GpuError};
 use crate::gpu::general_data::{GeneralGridParams, GeneralParams, GeneralPointInput};
@@ -164,7 +165,7 @@ impl GeneralPipeline {
             device,
             "fim_general layout",
             size_of::<GeneralParams>() as u64,
-            &[true, false, true],
+            &[Slot::Nodes, Slot::ReadWrite, Slot::Read],
         );
         let [points_pipeline] =
             super::stage_pipelines(device, &bind_group_layout, "fim_general.wgsl", ["points"]);

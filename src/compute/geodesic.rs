@@ -40,7 +40,7 @@
 //! paid only when the ball's key changes (probe, model, slice, radius, rays, nodes), never per
 //! frame; dragging the probe with the ball on a general slice is therefore slow on llvmpipe.
 
-use wgpu::util::DeviceExt;
+use super::Slot;
 
 use crate::gpu::context::{GpuContext, GpuError};
 use crate::gpu::geodesic_data::{
@@ -80,7 +80,7 @@ impl GeodesicPipeline {
             device,
             "geodesic layout",
             size_of::<GeodesicParams>() as u64,
-            &[true, false, false],
+            &[Slot::Nodes, Slot::ReadWrite, Slot::ReadWrite],
         );
         let [start, step, ring] =
             super::stage_pipelines(device, &layout, shader, ["start", "step", "ring"]);
@@ -131,11 +131,7 @@ impl GeodesicData {
             usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        let nodes = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("geodesic gauss-legendre nodes"),
-            contents: bytemuck::cast_slice(&rule.panel_rule().table_f32()),
-            usage: wgpu::BufferUsages::STORAGE,
-        });
+        let nodes = super::node_table(device, "geodesic gauss-legendre nodes", rule);
         let states = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("geodesic states"),
             size: state_bytes,

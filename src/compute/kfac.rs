@@ -8,6 +8,7 @@
 //! all and reads the matrices back (the CLI and tests; the viewer would read back
 //! asynchronously).
 
+use super::Slot;
 use bytemuck::{Pod, Zeroable};
 use wgpu::util::DeviceExt;
 
@@ -63,7 +64,7 @@ impl KfacGpu {
             device,
             "kfac layout",
             size_of::<KfacParams>() as u64,
-            &[true, true, false, false],
+            &[Slot::Read, Slot::Read, Slot::ReadWrite, Slot::ReadWrite],
         );
         let [forward_backward, accumulate] = super::stage_pipelines(
             device,

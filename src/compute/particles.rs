@@ -13,7 +13,7 @@
 //! 100% of particles within 1e-4 after 6 and 30 RK4 steps on the half-plane, (π, μ1) and (μ1, μ2)
 //! with the profiled metric.
 
-use wgpu::util::DeviceExt;
+use super::Slot;
 
 use crate::compute::fim_field::dispatch_size;
 use crate::gpu::context::{GpuContext, GpuError};
@@ -42,7 +42,7 @@ impl ParticlePipeline {
             device,
             "particles layout",
             size_of::<FlowParams>() as u64,
-            &[true, true, false],
+            &[Slot::Nodes, Slot::Read, Slot::ReadWrite],
         );
         let [pipeline, general_pipeline, policy_pipeline] = super::stage_pipelines(
             device,
@@ -123,11 +123,7 @@ impl ParticleData {
         };
         let step_params = params_buffer("flow step params");
         let spawn_params = params_buffer("flow spawn params");
-        let nodes = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("flow gauss-legendre nodes"),
-            contents: bytemuck::cast_slice(&rule.panel_rule().table_f32()),
-            usage: wgpu::BufferUsages::STORAGE,
-        });
+        let nodes = super::node_table(device, "flow gauss-legendre nodes", rule);
         let group = |params: &wgpu::Buffer, source: &wgpu::Buffer, destination, label: &str| {
             crate::gpu::buffers_bind_group(
                 device,

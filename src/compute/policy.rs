@@ -4,6 +4,7 @@
 //! empirical-Fisher slots). Closed-form Stein solves, no quadrature: one pass, the same work in
 //! every lane. Its f64 reference is [`crate::math::policy::Lqr`].
 
+use super::Slot;
 use bytemuck::{Pod, Zeroable};
 
 use super::fim_field::dispatch_size;
@@ -71,7 +72,7 @@ impl PolicyPipeline {
             device,
             "policy_field layout",
             size_of::<PolicyParams>() as u64,
-            &[false, true],
+            &[Slot::ReadWrite, Slot::Read],
         );
         let [pipeline] = super::stage_pipelines(device, &layout, "policy_field.wgsl", ["main"]);
         Self { layout, pipeline }

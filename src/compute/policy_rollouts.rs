@@ -5,6 +5,7 @@
 //! are those of the f64 reference [`crate::math::policy::sampling::estimate`] (same seed,
 //! stream and counters), which `tests/gpu/policy_rollouts.rs` compares this with.
 
+use super::Slot;
 use bytemuck::{Pod, Zeroable};
 
 use super::fim_field::dispatch_size;
@@ -55,7 +56,7 @@ impl RolloutPipeline {
             device,
             "policy rollouts layout",
             size_of::<RolloutParams>() as u64,
-            &[false],
+            &[Slot::ReadWrite],
         );
         let [pipeline] =
             super::stage_pipelines(device, &layout, "policy_rollouts.wgsl", ["rollouts"]);

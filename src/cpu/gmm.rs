@@ -127,13 +127,49 @@ fn for_each_node(centre_y: f32, sigma: f32, nodes: &[[f32; 2]], mut f: impl FnMu
     }
 }
 
+/// The shader's `component_node`: node k of one component's 2n (k < n: the panel
+/// [−T, split], else [split, T]) as (t in σ units, weight with φ(t) folded in).
+#[inline]
+fn component_node(split: f32, k: usize, nodes: &[[f32; 2]]) -> (f32, f32) {
+    let n = nodes.len();
+    let (lo, hi, node) = if k < n {
+        (-TRUNCATION_SIGMAS, split, nodes[k])
+    } else {
+        (split, TRUNCATION_SIGMAS, nodes[k - n])
+    };
+    let half_width = 0.5 * (hi - lo);
+    let t = 0.5 * (hi + lo) + half_width * node[0];
+    (
+        t,
+        half_width * node[1] * INV_SQRT_2PI * (-0.5 * t * t).exp(),
+    )
+}
+
+/// Visits one component's 2n nodes two at a time, as the shaders' F and score loops take them
+/// (k and k + 1, across the panel boundary when n is odd): `f((w, t), (w', t'))`.
+#[inline]
+fn for_each_node_pair(
+    centre_y: f32,
+    sigma: f32,
+    nodes: &[[f32; 2]],
+    mut f: impl FnMut((f32, f32), (f32, f32)),
+) {
+    let split = panel_split(centre_y, sigma);
+    for k in (0..2 * nodes.len()).step_by(2) {
+        let (t1, w1) = component_node(split, k, nodes);
+        let (t2, w2) = component_node(split, k + 1, nodes);
+        f((w1, t1), (w2, t2));
+    }
+}
+
 /// E_{N(c, σ²)}[(U², V²)] over one component's nodes.
 pub fn accumulate_fisher(th: &Theta, centre_y: f32, nodes: &[[f32; 2]]) -> [f32; 2] {
     let mut sums = [0.0f32; 2];
-    for_each_node(centre_y, th.sigma, nodes, |w, t| {
-        let [u, v] = scaled_rotated_scores(th, centre_y + th.sigma * t);
-        sums[0] += w * u * u;
-        sums[1] += w * v * v;
+    for_each_node_pair(centre_y, th.sigma, nodes, |(w1, t1), (w2, t2)| {
+        let [u1, v1] = scaled_rotated_scores(th, centre_y + th.sigma * t1);
+        let [u2, v2] = scaled_rotated_scores(th, centre_y + th.sigma * t2);
+        sums[0] += w1 * u1 * u1 + w2 * u2 * u2;
+        sums[1] += w1 * v1 * v1 + w2 * v2 * v2;
     });
     sums
 }
@@ -188,10 +224,11 @@ pub fn accumulate_target(
 /// ½·E_{N(c, σ²)}[(U, V)]: ∇L's sums without the loss (the flow's hot path).
 pub fn accumulate_score(th: &Theta, centre_y: f32, nodes: &[[f32; 2]]) -> [f32; 2] {
     let mut sums = [0.0f32; 2];
-    for_each_node(centre_y, th.sigma, nodes, |w, t| {
-        let [u, v] = scaled_rotated_scores(th, centre_y + th.sigma * t);
-        sums[0] += w * u;
-        sums[1] += w * v;
+    for_each_node_pair(centre_y, th.sigma, nodes, |(w1, t1), (w2, t2)| {
+        let [u1, v1] = scaled_rotated_scores(th, centre_y + th.sigma * t1);
+        let [u2, v2] = scaled_rotated_scores(th, centre_y + th.sigma * t2);
+        sums[0] += w1 * u1 + w2 * u2;
+        sums[1] += w1 * v1 + w2 * v2;
     });
     sums.map(|s| 0.5 * s)
 }

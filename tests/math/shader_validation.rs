@@ -517,26 +517,59 @@ fn block_has_loop(block: &naga::Block) -> bool {
     })
 }
 
-/// Whether a module both binds a uniform buffer and has a loop anywhere: what lavapipe (Mesa
-/// 22, CI's driver) recompiles at every bind of its pipeline, inlining the uniform values that
-/// bound its loops (`compute::stage_layout`). Conservative: any uniform and any loop.
+/// Whether `pointer` (an expression of `function`) reaches a uniform buffer through constant
+/// indices only: a field, a literal or constant index, or the variable itself. A read at a
+/// computed index (a loop's node k) is not one.
+fn constant_uniform_place(
+    module: &naga::Module,
+    function: &naga::Function,
+    pointer: naga::Handle<naga::Expression>,
+) -> bool {
+    match function.expressions[pointer] {
+        naga::Expression::GlobalVariable(g) => {
+            module.global_variables[g].space == naga::AddressSpace::Uniform
+        }
+        naga::Expression::AccessIndex { base, .. } => {
+            constant_uniform_place(module, function, base)
+        }
+        naga::Expression::Access { base, index } => {
+            matches!(
+                function.expressions[index],
+                naga::Expression::Literal(_) | naga::Expression::Constant(_)
+            ) && constant_uniform_place(module, function, base)
+        }
+        _ => false,
+    }
+}
+
+/// Whether a module has a loop and reads a uniform buffer at a constant offset: what lavapipe
+/// (Mesa 22, CI's driver) recompiles at every bind of its pipeline, inlining the uniform values
+/// that bound its loops or decide its branches (`compute::stage_layout`). Lavapipe inlines
+/// only loads at constant offsets (`lvp_inline_uniforms.c`: "Only replace loads with constant
+/// offsets"), so a uniform table read at a loop's index — the quadrature nodes,
+/// `compute::node_table` — is never inlined. Conservative otherwise: any such read, any loop.
 fn recompiled_by_lavapipe(module: &naga::Module) -> bool {
-    let uniform = module
-        .global_variables
-        .iter()
-        .any(|(_, g)| g.space == naga::AddressSpace::Uniform);
-    let looped = module
-        .functions
-        .iter()
-        .map(|(_, f)| &f.body)
-        .chain(module.entry_points.iter().map(|e| &e.function.body))
-        .any(block_has_loop);
-    uniform && looped
+    let functions = || {
+        module
+            .functions
+            .iter()
+            .map(|(_, f)| f)
+            .chain(module.entry_points.iter().map(|e| &e.function))
+    };
+    let constant_read = functions().any(|f| {
+        f.expressions.iter().any(|(_, e)| match *e {
+            naga::Expression::Load { pointer } => constant_uniform_place(module, f, pointer),
+            _ => false,
+        })
+    });
+    let looped = functions().any(|f| block_has_loop(&f.body));
+    constant_read && looped
 }
 
 /// No shader keeps parameters in a uniform buffer and loops: every frame that bound one
 /// compiled it again on lavapipe (a filling convergence map cost 5–8 ms a frame with Mesa's
-/// disk cache warm, 200 ms with it cold). The parameters are read-only storage buffers instead.
+/// disk cache warm, 200 ms with it cold). The parameters are read-only storage buffers instead;
+/// the one uniform buffer, the node table, is read only at computed indices.
 #[test]
 fn no_shader_with_loops_reads_a_uniform_buffer() {
     let offenders: Vec<&str> = SOURCES
@@ -550,7 +583,8 @@ fn no_shader_with_loops_reads_a_uniform_buffer() {
         .collect();
     assert!(
         offenders.is_empty(),
-        "{offenders:?} loop and read a uniform buffer: use var<storage, read> for parameters"
+        "{offenders:?} loop and read a uniform buffer at a constant offset: use \
+         var<storage, read> for parameters"
     );
     // Controls: a uniform bounding a loop is flagged; the same loop over a storage buffer's
     // bound, or a uniform in a shader without loops, is not.
@@ -572,4 +606,20 @@ fn no_shader_with_loops_reads_a_uniform_buffer() {
         @group(0) @binding(1) var<storage, read_write> out: array<f32>;
         @compute @workgroup_size(1) fn main() { out[0] = p.x; }";
     assert!(!recompiled_by_lavapipe(&parse(straight)));
+    // A uniform table read at the loop's index (the node table) is not inlined; the same table
+    // read at a constant index is flagged.
+    let table = "@group(0) @binding(0) var<storage, read> n: u32;
+        @group(0) @binding(1) var<uniform> nodes: array<vec4<f32>, 4>;
+        @group(0) @binding(2) var<storage, read_write> out: array<f32>;
+        @compute @workgroup_size(1) fn main() {
+            var sum = 0.0;
+            for (var k = 0u; k < n; k++) { sum += nodes[INDEX].y; }
+            out[0] = sum;
+        }";
+    assert!(!recompiled_by_lavapipe(&parse(
+        &table.replace("INDEX", "k")
+    )));
+    assert!(recompiled_by_lavapipe(&parse(
+        &table.replace("INDEX", "2u")
+    )));
 }

@@ -47,11 +47,46 @@ pub const UNION_EF: u32 = 4;
 /// Every sum.
 pub const UNION_ALL: u32 = UNION_FISHER | UNION_LOSS | UNION_EF;
 
+/// `union_node`: one node's terms of the union pass, F's, the target's and the EF's three
+/// each, at y with quadrature weight `weight` (F's zero without `with_fisher`).
+#[inline]
+fn union_node(
+    m: &Mixture,
+    target_mix: &Mixture,
+    slice: [u32; 2],
+    y: f32,
+    weight: f32,
+    with_fisher: bool,
+) -> [[f32; 3]; 3] {
+    let st = node_state(m, y);
+    let (top_target, tail_target) = node_density(target_mix, y);
+    let top = node_top_log_density(m, &st);
+    let wp = if with_fisher {
+        weight * top.exp() * (1.0 + st.tail)
+    } else {
+        0.0
+    };
+    let wt = weight * top_target.exp() * (1.0 + tail_target);
+    let log_ratio = (top_target - top) + log_ratio_1p(tail_target, st.tail);
+    let (sa, sb) = (score(m, &st, slice[0]), score(m, &st, slice[1]));
+    // Weight first, then each score (the shader's order: s² can overflow where the weight
+    // is 0).
+    let (wpa, wpb) = (wp * sa, wp * sb);
+    let (wta, wtb) = (wt * sa, wt * sb);
+    [
+        [wpa * sa, wpa * sb, wpb * sb],
+        [wta, wtb, wt * log_ratio],
+        [wta * sa, wta * sb, wtb * sb],
+    ]
+}
+
 /// `union_pass`: F's block under the model and the target's sums under the target on one set
 /// of nodes over the union of the components' windows (see the shader). The shader skips the
 /// sums its caller does not read (its `UNION_*` bits: a particle's velocity reads neither L
 /// nor, outside the EF flow, the EF); this mirror always forms them all, which leaves the sums
-/// that are read unchanged.
+/// that are read unchanged. Nodes go in pairs, each pair's terms added before the panel's sum,
+/// as the shader takes them; an odd rule's last node pairs with nothing (the shader's table
+/// has ξ = ω = 0 there, whose terms are 0).
 pub fn union_pass(
     m: &Mixture,
     target_mix: &Mixture,
@@ -65,40 +100,29 @@ pub fn union_pass(
     for (lo, hi) in w.panels() {
         let half_width = 0.5 * (hi - lo);
         let middle = 0.5 * (hi + lo);
-        let mut panel_f = [0.0f32; 3];
-        let mut panel_t = [0.0f32; 3];
-        let mut panel_ef = [0.0f32; 3];
-        for node in nodes {
+        let terms = |node: &[f32; 2]| {
             let y = middle + half_width * node[0];
-            let st = node_state(m, y);
-            let (top_target, tail_target) = node_density(target_mix, y);
-            let top = node_top_log_density(m, &st);
-            let weight = half_width * node[1];
-            let wp = if with_fisher {
-                weight * top.exp() * (1.0 + st.tail)
-            } else {
-                0.0
-            };
-            let wt = weight * top_target.exp() * (1.0 + tail_target);
-            let log_ratio = (top_target - top) + log_ratio_1p(tail_target, st.tail);
-            let (sa, sb) = (score(m, &st, slice[0]), score(m, &st, slice[1]));
-            // Weight first, then each score (the shader's order: s² can overflow where the
-            // weight is 0).
-            let (wpa, wpb) = (wp * sa, wp * sb);
-            let (wta, wtb) = (wt * sa, wt * sb);
-            let fisher = [wpa * sa, wpa * sb, wpb * sb];
-            let target = [wta, wtb, wt * log_ratio];
-            let ef = [wta * sa, wta * sb, wtb * sb];
-            for k in 0..3 {
-                panel_f[k] += fisher[k];
-                panel_t[k] += target[k];
-                panel_ef[k] += ef[k];
+            union_node(m, target_mix, slice, y, half_width * node[1], with_fisher)
+        };
+        let mut panel = [[0.0f32; 3]; 3];
+        for pair in nodes.chunks(2) {
+            let a = terms(&pair[0]);
+            let b = pair.get(1).map_or([[0.0; 3]; 3], terms);
+            for (sum, (a, b)) in panel.iter_mut().zip(a.iter().zip(&b)) {
+                for k in 0..3 {
+                    sum[k] += a[k] + b[k];
+                }
             }
         }
-        for k in 0..3 {
-            out.fisher[k] += panel_f[k];
-            out.target_sums[k] += panel_t[k];
-            out.ef[k] += panel_ef[k];
+        let [fisher, target_sums, ef] = panel;
+        for (total, part) in [
+            (&mut out.fisher, fisher),
+            (&mut out.target_sums, target_sums),
+            (&mut out.ef, ef),
+        ] {
+            for (t, p) in total.iter_mut().zip(part) {
+                *t += p;
+            }
         }
         out.nodes += nodes.len() as u32;
     }
