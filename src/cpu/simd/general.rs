@@ -4,12 +4,14 @@
 //! model's node state, the target's density, the two slice scores and the nine weighted sums
 //! (`node_terms`) — with the mirror's formulas and selects, so no lane diverges.
 //!
-//! Three shortcuts save exponentials where the mirror takes its own, each decided once for a
-//! block of lanes ([`BlockChoices`]) and tested against the full path: the weight's score
-//! takes e^{−|ln φ1/φ2|} from the responsibilities' e^{−|ℓ|} ([`one_minus_exp_phi`]); without
-//! L, a component the target shares with the model is taken from the model's
-//! ([`SharedComponent`]), and otherwise the target's density is the sum of its two weighted
-//! components. On (π, μ1) a node takes three exponentials instead of five.
+//! Shortcuts, each decided once for a block of lanes ([`BlockChoices`]) and tested against the
+//! full path: without L, a component the target shares with the model is taken from the
+//! model's ([`SharedComponent`]), and otherwise the target's density is the sum of its two
+//! weighted components, which saves exponentials the mirror takes; the weight's score takes
+//! its factor 1 − e^{−u} beyond u = 2 from the responsibilities' e^{−|ℓ|}
+//! ([`one_minus_exp_phi`]) where the mirror's `weight_score` forms r1/π − r2/(1 − π) (neither
+//! takes an exponential of its own since issue 21's twelfth session). On (π, μ1) a node takes
+//! three exponentials instead of the mirror's four.
 //!
 //! Two ways to fill the lanes:
 //! - [`union_pass`]: one point at a time, a panel's nodes in the lanes (16 nodes at Q = 64:
@@ -256,9 +258,9 @@ impl<V: F32x> BlockChoices<V> {
     }
 }
 
-/// 1 − e^{−u}, u = |ln φ1/φ2| (`one_minus_exp`), the factor of the weight's score. For u ≤ 2
-/// it is 2t/(1 + t) with t = tanh(u/2) from the Padé approximant, as the mirror takes it,
-/// folded into one division. Beyond, 1 − e^{−u} without cancellation, where e^{−u} comes
+/// 1 − e^{−u}, u = |ln φ1/φ2|, the factor of the weight's score. For u ≤ 2 it is 2t/(1 + t)
+/// with t = tanh(u/2) from the Padé approximant, folded into one division, as the mirror's
+/// `weight_score` takes it. Beyond, 1 − e^{−u} without cancellation, where e^{−u} comes
 /// from the responsibilities' e^{−|ℓ|} (ℓ = ln φ1/φ2 + logit π): q = e^{−|ℓ|}·(π/(1 − π))^{±1}
 /// is e^{−u} where ℓ and ln φ1/φ2 share their sign (q ≤ 1) and e^{u} where they do not, so
 /// 1 − e^{−u} = |1 − q| / max(q, 1) and the node saves an exponential. Where a lane's weight
