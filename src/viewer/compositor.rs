@@ -57,20 +57,13 @@ pub(super) fn present(
     let paint_jobs = gfx
         .egui_ctx
         .tessellate(std::mem::take(&mut full_output.shapes), ppp);
-    // A texture replaced whole (or a new one) may change what the chrome shows; a partial
-    // update does not: egui's font atlas only adds glyphs in unused space (a drag adds a
-    // few each frame as the numbers change), so the drawn glyphs stay as they are.
-    let textures_changed = full_output
-        .textures_delta
-        .set
-        .iter()
-        .any(|(_, deltas)| deltas.iter().any(|d| d.pos.is_none()));
-    for (id, deltas) in full_output.textures_delta.set.drain() {
-        for delta in deltas {
-            gfx.egui_renderer
-                .update_texture(&gfx.ctx.device, &gfx.ctx.queue, id, &delta);
-        }
-    }
+    // Whether a texture was replaced whole (the chrome may then show something else).
+    let textures_changed = super::job_cache::upload_textures(
+        &mut gfx.egui_renderer,
+        &gfx.ctx.device,
+        &gfx.ctx.queue,
+        &mut full_output.textures_delta,
+    );
     let window_px = gfx.window_px();
     let mut command_buffers = if let Some(chrome) = &mut gfx.chrome {
         // The copy compositor: the chrome (redrawn where it changed), the canvas, then the

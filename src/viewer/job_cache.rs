@@ -375,6 +375,29 @@ pub(super) fn extent_of([width, height]: [u32; 2]) -> wgpu::Extent3d {
     }
 }
 
+/// Uploads an egui frame's texture updates (`delta.set`, drained; `delta.free` is the caller's,
+/// after drawing) and says whether a texture was replaced whole or is new. A whole
+/// replacement may change what a cached layer shows; a partial update does not: egui's font
+/// atlas only adds glyphs in unused space (a drag adds a few each frame as the numbers
+/// change), so the drawn glyphs stay as they are.
+pub fn upload_textures(
+    renderer: &mut egui_wgpu::Renderer,
+    device: &wgpu::Device,
+    queue: &wgpu::Queue,
+    delta: &mut egui::TexturesDelta,
+) -> bool {
+    let replaced = delta
+        .set
+        .iter()
+        .any(|(_, deltas)| deltas.iter().any(|d| d.pos.is_none()));
+    for (id, deltas) in delta.set.drain() {
+        for delta in deltas {
+            renderer.update_texture(device, queue, id, &delta);
+        }
+    }
+    replaced
+}
+
 /// Draws `paint_jobs` with egui's renderer into `view`, loading or clearing it first.
 pub fn encode_egui(
     renderer: &egui_wgpu::Renderer,

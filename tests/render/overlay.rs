@@ -18,7 +18,7 @@ use crate::common::pixels::{differing, keep};
 use fisherflow::gpu::context::GpuContext;
 use fisherflow::render::canvas::{Canvas, Image};
 use fisherflow::viewer::fills::take_fills;
-use fisherflow::viewer::job_cache::{JobCache, Overlay, encode_egui};
+use fisherflow::viewer::job_cache::{JobCache, Overlay, encode_egui, upload_textures};
 
 const SIZE: [u32; 2] = [320, 240];
 const FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
@@ -45,16 +45,12 @@ fn egui_frame(
         },
     );
     let mut output = egui_ctx.run_ui(input, ui);
-    let replaced = output
-        .textures_delta
-        .set
-        .iter()
-        .any(|(_, deltas)| deltas.iter().any(|d| d.pos.is_none()));
-    for (id, deltas) in output.textures_delta.set.drain() {
-        for delta in deltas {
-            renderer.update_texture(&ctx.device, &ctx.queue, id, &delta);
-        }
-    }
+    let replaced = upload_textures(
+        renderer,
+        &ctx.device,
+        &ctx.queue,
+        &mut output.textures_delta,
+    );
     for id in output.textures_delta.free.drain() {
         renderer.free_texture(&id);
     }
