@@ -54,6 +54,7 @@
 // #include <common/gmm_general.wgsl>
 // #include <common/random.wgsl>
 // #include <common/policy.wgsl>
+// #include <common/flow_state.wgsl>
 
 const WORKGROUP_SIZE: u32 = 64u;
 
@@ -70,6 +71,7 @@ const FLAG_TRACE: u32 = 1u;            // no respawn (one trajectory, `fisherflo
 const SPAWN_FRESH: u32 = 2u;           // this dispatch (re)spawns every particle
 const FLAG_GENERAL: u32 = 4u;          // the general mixture on a slice (see the header)
 const FLAG_POLICY: u32 = 8u;           // the policy plane (see the header)
+const FLAG_INDEX_ORDER: u32 = 16u;     // general mode: step in index order, not place order
 // Policy mode: a particle's mode bit after a crash (kept with its natural/Euclidean code).
 const PARTICLE_CRASHED: u32 = 4u;
 const CRASH_HOLD_STEPS: u32 = 24u;
@@ -81,58 +83,12 @@ const POLICY_MAX_STEP_SCALES: f32 = 1.0;
 const MAX_STEP_SIGMAS: f32 = 0.25;
 const MAX_STEP_DELTA_FRACTION: f32 = 0.35;
 
-struct FlowParams {
-    target_theta: vec2<f32>,
-    view_min: vec2<f32>,       // spawn and keep-alive rectangle
-    view_max: vec2<f32>,
-    sigma: f32,
-    damping: f32,
-    dt: f32,
-    speed_cap: f32,            // Fisher–Rao units per unit time
-    converge_radius: f32,      // respawn within this distance of θ* or its twin
-    max_age: u32,              // mean lifetime in steps
-    panel_nodes: u32,
-    count: u32,
-    integrator: u32,
-    mode: u32,
-    seed: u32,
-    flags: u32,
-    // General mode only.
-    base_pi: f32,              // the base model ψ; a particle's position replaces ψ_a, ψ_b
-    base_mu1: f32,
-    base_mu2: f32,
-    base_sigma1: f32,
-    base_sigma2: f32,
-    target_pi: f32,            // the target ψ*
-    target_mu1: f32,
-    target_mu2: f32,
-    target_sigma1: f32,
-    target_sigma2: f32,
-    slice_a: u32,
-    slice_b: u32,
-    metric: u32,               // METRIC_INDUCED or METRIC_PROFILED
-    _pad: u32,
-    // Policy mode only: the system (target_theta is K*).
-    plant: PolicyPlant,
-}
-
-struct Particle {
-    position: vec2<f32>,
-    previous: vec2<f32>,       // position before the last step (trails draw the segment)
-    length: f32,               // Fisher–Rao path length from the spawn point to `position`
-    speed: f32,                // Fisher–Rao speed √(vᵀFv) at `previous`
-    age: u32,                  // steps since spawn
-    mode: u32,                 // MODE_NATURAL, MODE_EUCLIDEAN or PARTICLE_EMPIRICAL
-    generation: u32,           // respawn counter (seeds the next spawn)
-    lifetime: u32,             // steps this generation may live
-    alive: u32,                // 1; 0 only before the first spawn
-    _pad: u32,
-}
-
 @group(0) @binding(0) var<storage, read> params: FlowParams;
 @group(0) @binding(1) var<uniform> quadrature_nodes: array<vec4<f32>, 256>;
 @group(0) @binding(2) var<storage, read> source: array<Particle>;
 @group(0) @binding(3) var<storage, read_write> destination: array<Particle>;
+// The general step's place order (particle_order.wgsl): the particle stepped in each slot.
+@group(0) @binding(4) var<storage, read> place_order: array<u32>;
 
 // The velocity field at θ: the limited velocity and its Fisher–Rao speed.
 struct Velocity {
@@ -406,14 +362,18 @@ fn step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn step_general(@builtin(global_invocation_id) gid: vec3<u32>,
                 @builtin(num_workgroups) groups: vec3<u32>) {
-    let index = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
-    if index >= params.count {
+    let slot = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
+    if slot >= params.count {
         return;
     }
     if (params.flags & SPAWN_FRESH) != 0u {
-        destination[index] = spawn(index, 0u);
+        destination[slot] = spawn(slot, 0u);
         return;
     }
+    // The particle of this slot in place order, so that a vector's lanes step neighbours (see
+    // particle_order.wgsl; the order is a permutation, the clamp only keeps a read in bounds).
+    let placed = min(place_order[slot], params.count - 1u);
+    let index = select(placed, slot, (params.flags & FLAG_INDEX_ORDER) != 0u);
     var p = source[index];
     let trace = (params.flags & FLAG_TRACE) != 0u;
     let h = params.dt;

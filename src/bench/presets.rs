@@ -29,6 +29,7 @@ use crate::compute::particles::ParticlePipeline;
 use crate::cpu;
 use crate::gpu::context::{GpuContext, GpuError};
 use crate::gpu::general_data::{GeneralGridParams, general_grid_params};
+use crate::gpu::gpu_data::FlowParams;
 use crate::math::{Metric, QuadratureRule};
 use crate::scene::Preset;
 use crate::simulation::general_nodes;
@@ -214,6 +215,10 @@ pub struct PresetParticleRow {
     pub particles: u32,
     /// Median ms per step of the general kernel's flow on the GPU.
     pub gpu_ms_per_step: f64,
+    /// The same with the particles stepped in index order, not place order
+    /// ([`flow_flags::INDEX_ORDER`](crate::gpu::gpu_data::flow_flags::INDEX_ORDER)), timed
+    /// just before it: what sorting the lanes by place saves.
+    pub gpu_index_order_ms_per_step: f64,
     /// Median ms per step of the SIMD CPU path.
     pub simd_ms_per_step: f64,
     /// Its instruction set ("avx512", "avx2+fma", "scalar").
@@ -250,13 +255,21 @@ pub fn bench_preset_particles(
     let pipeline = ParticlePipeline::new(&ctx.device);
     let steps = config.particle_steps.max(1);
     let level = cpu::simd::simd_level();
-    // Median ms per step on the GPU and on the SIMD path.
-    let time = |model: &BenchModel| -> Result<(f64, f64), GpuError> {
+    // Median ms per step on the GPU (index order, then place order: the same on the seed
+    // kernel) and on the SIMD path.
+    let time = |model: &BenchModel| -> Result<(f64, f64, f64), GpuError> {
         let rule = particle_rule(model.kernel);
         let table = rule.panel_rule().table_f32();
         let params = bench_flow_params(count, model);
-        let (wall, kernel) = time_gpu_steps(ctx, config, &pipeline, &rule, &params, steps)?;
-        let gpu = super::timing::Summary::of(&wall, &kernel).seconds() * 1e3;
+        let gpu_ms = |params: &FlowParams| -> Result<f64, GpuError> {
+            let (wall, kernel) = time_gpu_steps(ctx, config, &pipeline, &rule, params, steps)?;
+            Ok(super::timing::Summary::of(&wall, &kernel).seconds() * 1e3)
+        };
+        let index_order = gpu_ms(&FlowParams {
+            flags: params.flags | crate::gpu::gpu_data::flow_flags::INDEX_ORDER,
+            ..params
+        })?;
+        let gpu = gpu_ms(&params)?;
         let cpu_params = crate::gpu::gpu_data::FlowParams {
             panel_nodes: table.len() as u32,
             ..params
@@ -269,15 +282,15 @@ pub fn bench_preset_particles(
             steps,
         ))
         .0;
-        Ok((gpu, simd))
+        Ok((index_order, gpu, simd))
     };
     progress(&format!("presets: seed kernel's particles, {count}"));
-    let (seed_gpu, seed_simd) = time(&BenchModel::default())?;
+    let (_, seed_gpu, seed_simd) = time(&BenchModel::default())?;
     let mut rows = Vec::new();
     for &preset in &config.presets {
         progress(&format!("presets: {} particles, {count}", preset.name()));
         let (model, slice, _) = preset.setup();
-        let (gpu, simd) = time(&BenchModel {
+        let (index_order, gpu, simd) = time(&BenchModel {
             model,
             slice,
             metric: Metric::Induced,
@@ -287,6 +300,7 @@ pub fn bench_preset_particles(
             preset: preset.name(),
             particles: count,
             gpu_ms_per_step: gpu,
+            gpu_index_order_ms_per_step: index_order,
             simd_ms_per_step: simd,
             simd_isa: level.name(),
             seed_gpu_ms_per_step: seed_gpu,
@@ -308,15 +322,16 @@ pub fn preset_particles_table(rows: &[PresetParticleRow]) -> String {
         first.particles, first.seed_gpu_ms_per_step, first.simd_isa, first.seed_simd_ms_per_step
     ));
     out.push_str(&format!(
-        "  {:<20} {:>9} {:>9} {:>9} {:>9}\n",
-        "preset", "gpu", "of seed", "simd", "of seed"
+        "  {:<20} {:>9} {:>9} {:>12} {:>9} {:>9}\n",
+        "preset", "gpu", "of seed", "index order", "simd", "of seed"
     ));
     for r in rows {
         out.push_str(&format!(
-            "  {:<20} {:>9.2} {:>9.2} {:>9.2} {:>9.2}\n",
+            "  {:<20} {:>9.2} {:>9.2} {:>12.2} {:>9.2} {:>9.2}\n",
             r.preset,
             r.gpu_ms_per_step,
             r.gpu_of_seed(),
+            r.gpu_index_order_ms_per_step,
             r.simd_ms_per_step,
             r.simd_of_seed(),
         ));

@@ -9,7 +9,10 @@
 //! General mode: fill the seed's fields (view, dt, speed cap, converge radius, …) as usual and
 //! then [`FlowParams::with_general`] (base model, slice, target, metric; sets
 //! [`flow_flags::GENERAL`]): positions, the view rectangle and `target` are then absolute
-//! slice coordinates. Measured on lavapipe (`tests/gpu/particles.rs`): GPU and mirror agree on
+//! slice coordinates. Each general step is preceded by `shaders/particle_order.wgsl`'s counting
+//! sort of the particles by place (three small dispatches in the step's compute pass), and the
+//! step runs them in that order: a vector of lanes then steps neighbours, whose quadrature
+//! windows match. Measured on lavapipe (`tests/gpu/particles.rs`): GPU and mirror agree on
 //! 100% of particles within 1e-4 after 6 and 30 RK4 steps on the half-plane, (π, μ1) and (μ1, μ2)
 //! with the profiled metric.
 
@@ -17,7 +20,7 @@ use super::Slot;
 
 use crate::compute::fim_field::dispatch_size;
 use crate::gpu::context::{GpuContext, GpuError};
-use crate::gpu::gpu_data::{FlowParams, Particle, flow_flags};
+use crate::gpu::gpu_data::{FlowParams, PLACE_CELLS, Particle, flow_flags};
 use crate::gpu::timing::GpuTimer;
 use crate::math::QuadratureRule;
 
@@ -26,23 +29,28 @@ pub const WORKGROUP_SIZE: u32 = 64;
 
 /// The flow step pipelines: the seed's (`step`), the general mixture's (`step_general`) and
 /// the policy plane's (`step_policy`), picked per dispatch by [`flow_flags::GENERAL`] and
-/// [`flow_flags::POLICY`].
+/// [`flow_flags::POLICY`]; and the place order's three passes (`particle_order.wgsl`) that
+/// precede a general step.
 pub struct ParticlePipeline {
     layout: wgpu::BindGroupLayout,
     pipeline: wgpu::ComputePipeline,
     general_pipeline: wgpu::ComputePipeline,
     policy_pipeline: wgpu::ComputePipeline,
+    order_layout: wgpu::BindGroupLayout,
+    /// `order_count`, `order_scan`, `order_scatter`, in dispatch order.
+    order_pipelines: [wgpu::ComputePipeline; 3],
 }
 
 impl ParticlePipeline {
     /// Compiles the shader.
     pub fn new(device: &wgpu::Device) -> Self {
-        // Bindings: the parameters, the node table, the particles read, the particles written.
+        // Bindings: the parameters, the node table, the particles read, the particles written,
+        // the place order.
         let layout = super::stage_layout(
             device,
             "particles layout",
             size_of::<FlowParams>() as u64,
-            &[Slot::Nodes, Slot::Read, Slot::ReadWrite],
+            &[Slot::Nodes, Slot::Read, Slot::ReadWrite, Slot::Read],
         );
         let [pipeline, general_pipeline, policy_pipeline] = super::stage_pipelines(
             device,
@@ -50,11 +58,26 @@ impl ParticlePipeline {
             "particles.wgsl",
             ["step", "step_general", "step_policy"],
         );
+        // Bindings: the parameters, the particles read, the cells' counts and slots, the order.
+        let order_layout = super::stage_layout(
+            device,
+            "particle order layout",
+            size_of::<FlowParams>() as u64,
+            &[Slot::Read, Slot::ReadWrite, Slot::ReadWrite],
+        );
+        let order_pipelines = super::stage_pipelines(
+            device,
+            &order_layout,
+            "particle_order.wgsl",
+            ["order_count", "order_scan", "order_scatter"],
+        );
         Self {
             layout,
             pipeline,
             general_pipeline,
             policy_pipeline,
+            order_layout,
+            order_pipelines,
         }
     }
 
@@ -78,6 +101,10 @@ pub struct ParticleData {
     /// Bind groups: [0] reads buffer 0 writes 1, [1] reads 1 writes 0; spawn writes buffer 0.
     step_groups: [wgpu::BindGroup; 2],
     spawn_group: wgpu::BindGroup,
+    /// The place order's bind groups: [k] sorts buffer k (what step group k reads).
+    order_groups: [wgpu::BindGroup; 2],
+    /// The place order: the particle each slot of a general step steps.
+    order: wgpu::Buffer,
     /// Index of the buffer holding the latest state.
     current: usize,
     count: u32,
@@ -124,12 +151,26 @@ impl ParticleData {
         let step_params = params_buffer("flow step params");
         let spawn_params = params_buffer("flow spawn params");
         let nodes = super::node_table(device, "flow gauss-legendre nodes", rule);
+        let storage = |label, size| {
+            device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size,
+                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+                mapped_at_creation: false,
+            })
+        };
+        // Zero at creation, as the first count needs; the scan zeroes the counts after use.
+        let cells = storage(
+            "flow place cells",
+            2 * 4 * (PLACE_CELLS * PLACE_CELLS) as u64,
+        );
+        let order = storage("flow place order", 4 * count.max(1) as u64);
         let group = |params: &wgpu::Buffer, source: &wgpu::Buffer, destination, label: &str| {
             crate::gpu::buffers_bind_group(
                 device,
                 label,
                 &pipeline.layout,
-                &[params, &nodes, source, destination],
+                &[params, &nodes, source, destination, &order],
             )
         };
         let step_groups = [
@@ -137,12 +178,26 @@ impl ParticleData {
             group(&step_params, &buffers[1], &buffers[0], "flow B→A"),
         ];
         let spawn_group = group(&spawn_params, &buffers[1], &buffers[0], "flow spawn");
+        let order_group = |source: &wgpu::Buffer, label: &str| {
+            crate::gpu::buffers_bind_group(
+                device,
+                label,
+                &pipeline.order_layout,
+                &[&step_params, source, &cells, &order],
+            )
+        };
+        let order_groups = [
+            order_group(&buffers[0], "flow order A"),
+            order_group(&buffers[1], "flow order B"),
+        ];
         Ok(Self {
             buffers,
             step_params,
             spawn_params,
             step_groups,
             spawn_group,
+            order_groups,
+            order,
             current: 0,
             count,
             panel_nodes: rule.panel_rule().nodes.len() as u32,
@@ -159,11 +214,13 @@ impl ParticleData {
         &self.buffers[self.current]
     }
 
+    /// Records one pass: the place order of buffer `side` first where `flags` ask for a
+    /// general step (not a spawn), then the step (or spawn) with `group`.
     fn dispatch(
         &self,
         encoder: &mut wgpu::CommandEncoder,
         pipeline: &ParticlePipeline,
-        group: &wgpu::BindGroup,
+        (group, side): (&wgpu::BindGroup, usize),
         flags: u32,
         timestamp_writes: Option<wgpu::ComputePassTimestampWrites<'_>>,
     ) {
@@ -171,9 +228,20 @@ impl ParticleData {
             label: Some("particles"),
             timestamp_writes,
         });
+        let (x, y) = dispatch_size(self.count, WORKGROUP_SIZE, 65_535);
+        let general = flags & flow_flags::GENERAL != 0 && flags & flow_flags::POLICY == 0;
+        if general && flags & (flow_flags::SPAWN_FRESH | flow_flags::INDEX_ORDER) == 0 {
+            let [count, scan, scatter] = &pipeline.order_pipelines;
+            pass.set_bind_group(0, &self.order_groups[side], &[]);
+            pass.set_pipeline(count);
+            pass.dispatch_workgroups(x, y, 1);
+            pass.set_pipeline(scan);
+            pass.dispatch_workgroups(1, 1, 1);
+            pass.set_pipeline(scatter);
+            pass.dispatch_workgroups(x, y, 1);
+        }
         pass.set_pipeline(pipeline.for_flags(flags));
         pass.set_bind_group(0, group, &[]);
-        let (x, y) = dispatch_size(self.count, WORKGROUP_SIZE, 65_535);
         pass.dispatch_workgroups(x, y, 1);
     }
 
@@ -190,7 +258,7 @@ impl ParticleData {
         self.dispatch(
             &mut encoder,
             pipeline,
-            &self.spawn_group,
+            (&self.spawn_group, 1),
             params.flags,
             None,
         );
@@ -227,13 +295,20 @@ impl ParticleData {
             self.dispatch(
                 encoder,
                 pipeline,
-                &self.step_groups[self.current],
+                (&self.step_groups[self.current], self.current),
                 params.flags,
                 timer.map(|t| t.compute_pass(k)),
             );
             self.current = 1 - self.current;
             after_step(encoder, &self.buffers[self.current], k);
         }
+    }
+
+    /// Reads the place order the last general step ran in back (tests): slot by slot, the
+    /// particle stepped there.
+    pub fn read_order(&self, ctx: &GpuContext) -> Result<Vec<u32>, GpuError> {
+        let bytes = ctx.read_buffer(&self.order, self.count as u64 * 4)?;
+        Ok(bytemuck::pod_collect_to_vec(&bytes))
     }
 
     /// Reads the current state back (tests, trace, benchmark).

@@ -16,7 +16,7 @@ use super::general::{
 use super::gmm::{fisher_rotated, gradient_and_empirical_rotated, gradient_rotated, make_theta};
 use crate::gpu::general_data::FLAG_METRIC_UNDEFINED;
 use crate::gpu::gpu_data::flags;
-use crate::gpu::gpu_data::{FlowMode, FlowParams, Integrator, Particle, flow_flags};
+use crate::gpu::gpu_data::{FlowMode, FlowParams, Integrator, PLACE_CELLS, Particle, flow_flags};
 use crate::math::sym2::{Sym2, natural_gradient, rotate_vector};
 
 /// `mode` values (the codes of [`FlowMode`]).
@@ -478,6 +478,46 @@ pub fn step_using(
         });
 }
 
+/// The cell of the view `position` is in, numbered row by row with every other row reversed
+/// (a serpentine: consecutive cells are neighbours on the canvas). Positions off the view count
+/// in its edge cells, NaN in the first cell of its axis. The mirror of `particle_order.wgsl`'s
+/// `place_cell`.
+pub fn place_cell(params: &FlowParams, position: [f32; 2]) -> u32 {
+    let (lo, hi) = (params.view_min, params.view_max);
+    let axis = |k: usize| {
+        let u = (position[k] - lo[k]) / (hi[k] - lo[k]) * PLACE_CELLS as f32;
+        // NaN and ±∞ land in an edge cell too (`as` saturates, NaN to 0).
+        (u.max(0.0) as u32).min(PLACE_CELLS - 1)
+    };
+    let (x, y) = (axis(0), axis(1));
+    y * PLACE_CELLS + if y % 2 == 0 { x } else { PLACE_CELLS - 1 - x }
+}
+
+/// The particles' indices ordered by [`place_cell`], in index order within a cell (a counting
+/// sort: linear in the particles). The SIMD general path forms its blocks from it; the GPU's
+/// general step runs its lanes in the same order by cell (`particle_order.wgsl`, whose atomics
+/// order the particles within a cell as they come).
+pub fn spatial_order(params: &FlowParams, particles: &[Particle]) -> Vec<u32> {
+    let cell_count = (PLACE_CELLS * PLACE_CELLS) as usize;
+    let cells: Vec<usize> = particles
+        .iter()
+        .map(|p| place_cell(params, p.position) as usize)
+        .collect();
+    let mut starts = vec![0usize; cell_count + 1];
+    for &c in &cells {
+        starts[c + 1] += 1;
+    }
+    for k in 1..starts.len() {
+        starts[k] += starts[k - 1];
+    }
+    let mut order = vec![0u32; particles.len()];
+    for (i, &c) in cells.iter().enumerate() {
+        order[starts[c]] = i as u32;
+        starts[c] += 1;
+    }
+    order
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -493,5 +533,37 @@ mod tests {
         assert_eq!(hash4(8, 1, 2, 3), 1_801_807_029);
         let mean: f32 = (0..10_000).map(|i| unit_float(pcg_hash(i))).sum::<f32>() / 10_000.0;
         assert!((mean - 0.5).abs() < 0.01, "{mean}");
+    }
+
+    /// The spatial order is a permutation of the particles, visits the view's cells in its
+    /// serpentine order, and takes particles off the view or at NaN into edge cells.
+    #[test]
+    fn the_spatial_order_is_a_permutation_by_cell() {
+        let params = FlowParams {
+            view_min: [-2.0, 0.0],
+            view_max: [2.0, 4.0],
+            ..FlowParams::default()
+        };
+        let at = |x: f32, y: f32| Particle {
+            position: [x, y],
+            ..Particle::default()
+        };
+        let cell = 4.0 / PLACE_CELLS as f32;
+        let particles = vec![
+            at(1.9, 3.9),                // top row (odd: right to left), rightmost: early in it
+            at(-1.9, 0.05),              // first cell
+            at(-1.9 + cell, 0.05),       // second cell of the first row
+            at(1.9, 0.05 + cell),        // second row (reversed): its first cell
+            at(f32::NAN, 1e9),           // NaN x, y far above: the top row's leftmost, last
+            at(-1.9, 0.05),              // the first cell again, after the first
+            at(-1.9 + 2.0 * cell, 0.05), // third cell of the first row
+        ];
+        let order = spatial_order(&params, &particles);
+        assert_eq!(order, vec![1, 5, 2, 6, 3, 0, 4]);
+        let mut sorted = order.clone();
+        sorted.sort();
+        assert_eq!(sorted, (0..particles.len() as u32).collect::<Vec<_>>());
+        // Control: index order is not this order.
+        assert_ne!(order, (0..particles.len() as u32).collect::<Vec<_>>());
     }
 }

@@ -514,7 +514,17 @@ pub mod flow_flags {
     pub const GENERAL: u32 = 4;
     /// The policy plane (see [`FlowParams::with_policy`](super::FlowParams::with_policy)).
     pub const POLICY: u32 = 8;
+    /// General mode: step the particles in index order, without the place order
+    /// (`particle_order.wgsl`) — what the benchmark races the place order against.
+    pub const INDEX_ORDER: u32 = 16;
 }
+
+/// Cells per side of the grid over the view that the general flow's place order sorts
+/// particles by (`shaders/particle_order.wgsl`'s `PLACE_CELLS`; its CPU mirror
+/// `cpu::particles::spatial_order`). SIMD blocks of 16 particles in
+/// index order kept 76–84% of their lanes busy on the presets (the rest waited for the lane
+/// with the most panels); by 32 × 32 cells, 92–98%.
+pub const PLACE_CELLS: u32 = 32;
 
 /// Policy mode: the bit a crashed particle carries in [`Particle::mode`] beside its natural
 /// (0) or Euclidean (1) code, for `CRASH_HOLD_STEPS` steps before it respawns.

@@ -59,6 +59,10 @@ pub const SOURCES: &[(&str, &str)] = &[
         include_str!("../../shaders/common/random.wgsl"),
     ),
     (
+        "common/flow_state.wgsl",
+        include_str!("../../shaders/common/flow_state.wgsl"),
+    ),
+    (
         "common/sampling.wgsl",
         include_str!("../../shaders/common/sampling.wgsl"),
     ),
@@ -134,6 +138,10 @@ pub const SOURCES: &[(&str, &str)] = &[
     (
         "particles.wgsl",
         include_str!("../../shaders/particles.wgsl"),
+    ),
+    (
+        "particle_order.wgsl",
+        include_str!("../../shaders/particle_order.wgsl"),
     ),
     ("trails.wgsl", include_str!("../../shaders/trails.wgsl")),
 ];

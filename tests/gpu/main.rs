@@ -11,6 +11,7 @@ mod fim;
 mod general;
 mod geodesic;
 mod kfac;
+mod particle_order;
 mod particles;
 mod policy;
 mod policy_convergence;

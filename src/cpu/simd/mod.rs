@@ -366,10 +366,11 @@ pub fn particles_step_at(
         // The general kernel: a block of particles at a time, each stage's union passes with
         // a particle per lane. The lanes of a block walk as many panels as the one with the
         // most, so blocks are formed from particles near each other, whose windows match
-        // (`spatial_order`); each particle's step is its own, whatever its block.
+        // (`super::particles::spatial_order`, the GPU's place order); each particle's step is
+        // its own, whatever its block.
         let count = params.count as usize;
         let target = super::particles::target_shape(params);
-        let order = spatial_order(params, &source[..count]);
+        let order = super::particles::spatial_order(params, &source[..count]);
         let stepped: Vec<[crate::gpu::gpu_data::Particle; MAX_LANES]> = order
             .par_chunks(lanes)
             .with_min_len(4)
@@ -404,44 +405,6 @@ pub fn particles_step_at(
     }
     super::particles::step(params, nodes, source, destination);
     SimdLevel::Scalar
-}
-
-/// Cells per side of the grid over the view that [`spatial_order`] sorts particles by. Blocks
-/// of 16 particles in index order kept 76–84% of their lanes busy on the presets (the rest
-/// waited for the lane with the most panels); by 32 × 32 cells, 92–98%.
-const ORDER_CELLS: usize = 32;
-
-/// The particles' indices ordered by the cell of the view they are in, row by row with every
-/// other row reversed, so that neighbours in the order are neighbours on the canvas (a
-/// counting sort: linear in the particles). Particles off the view count in its edge cells.
-fn spatial_order(
-    params: &crate::gpu::gpu_data::FlowParams,
-    particles: &[crate::gpu::gpu_data::Particle],
-) -> Vec<u32> {
-    let (lo, hi) = (params.view_min, params.view_max);
-    let cell = |p: &crate::gpu::gpu_data::Particle| {
-        let axis = |k: usize| {
-            let u = (p.position[k] - lo[k]) / (hi[k] - lo[k]) * ORDER_CELLS as f32;
-            // NaN and ±∞ land in an edge cell too (`as` saturates, NaN to 0).
-            (u.max(0.0) as usize).min(ORDER_CELLS - 1)
-        };
-        let (x, y) = (axis(0), axis(1));
-        y * ORDER_CELLS + if y % 2 == 0 { x } else { ORDER_CELLS - 1 - x }
-    };
-    let cells: Vec<usize> = particles.iter().map(cell).collect();
-    let mut starts = vec![0usize; ORDER_CELLS * ORDER_CELLS + 1];
-    for &c in &cells {
-        starts[c + 1] += 1;
-    }
-    for k in 1..starts.len() {
-        starts[k] += starts[k - 1];
-    }
-    let mut order = vec![0u32; particles.len()];
-    for (i, &c) in cells.iter().enumerate() {
-        order[starts[c]] = i as u32;
-        starts[c] += 1;
-    }
-    order
 }
 
 /// Up to a vector of particles (`source`, indices from `first`) stepped into `out`.
@@ -530,38 +493,6 @@ fn for_each_block<T: Send>(items: &mut [T], lanes: usize, block: impl Fn(usize, 
 mod tests {
     use super::*;
 
-    /// The spatial order is a permutation of the particles, visits the view's cells in its
-    /// serpentine order, and takes particles off the view or at NaN into edge cells.
-    #[test]
-    fn the_spatial_order_is_a_permutation_by_cell() {
-        use crate::gpu::gpu_data::{FlowParams, Particle};
-        let params = FlowParams {
-            view_min: [-2.0, 0.0],
-            view_max: [2.0, 4.0],
-            ..FlowParams::default()
-        };
-        let at = |x: f32, y: f32| Particle {
-            position: [x, y],
-            ..Particle::default()
-        };
-        let cell = 4.0 / ORDER_CELLS as f32;
-        let particles = vec![
-            at(1.9, 3.9),                // top row (odd: right to left), rightmost: early in it
-            at(-1.9, 0.05),              // first cell
-            at(-1.9 + cell, 0.05),       // second cell of the first row
-            at(1.9, 0.05 + cell),        // second row (reversed): its first cell
-            at(f32::NAN, 1e9),           // NaN x, y far above: the top row's leftmost, last
-            at(-1.9, 0.05),              // the first cell again, after the first
-            at(-1.9 + 2.0 * cell, 0.05), // third cell of the first row
-        ];
-        let order = spatial_order(&params, &particles);
-        assert_eq!(order, vec![1, 5, 2, 6, 3, 0, 4]);
-        let mut sorted = order.clone();
-        sorted.sort();
-        assert_eq!(sorted, (0..particles.len() as u32).collect::<Vec<_>>());
-        // Control: index order is not this order.
-        assert_ne!(order, (0..particles.len() as u32).collect::<Vec<_>>());
-    }
     use crate::compute::fim_field::grid_params;
     use crate::math::QuadratureRule;
 
