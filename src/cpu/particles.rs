@@ -9,9 +9,9 @@
 use rayon::prelude::*;
 
 use super::general::{
-    METRIC_PROFILED, Mixture, PARAM_MU1, PARAM_MU2, PARAM_PI, TargetHalf, UnionPassFn, UnionSums,
-    evaluate_general_mixtures_from, inside_model, make_mixture, min_weight, mixture_shape,
-    truncation_sigmas, union_pass,
+    METRIC_PROFILED, Mixture, PARAM_MU1, PARAM_MU2, PARAM_PI, TargetHalf, UNION_EF, UNION_FISHER,
+    UnionPassFn, UnionSums, evaluate_general_mixtures_from, inside_model, make_mixture, min_weight,
+    mixture_shape, truncation_sigmas, union_pass,
 };
 use super::gmm::{fisher_rotated, gradient_and_empirical_rotated, gradient_rotated, make_theta};
 use crate::gpu::general_data::FLAG_METRIC_UNDEFINED;
@@ -163,7 +163,8 @@ pub fn general_velocity_using(
             [params.slice_a, params.slice_b],
             t,
             nodes,
-            true,
+            // What the velocity reads (the shader's choice): F, ∇L and the EF, never L.
+            UNION_FISHER | UNION_EF,
         )
     });
     general_velocity_from(params, nodes, position, mode, &mixtures, joint)

@@ -39,6 +39,6 @@ pub use point::{
 pub use profiled::{PROFILE_MIN_PIVOT, Profiled, profiled_block};
 pub use target::{natural_gradient_eigen, with_angle, with_target_counted, with_target_sums};
 pub use union::{
-    UNION_ALL, UNION_EF, UNION_FISHER, UNION_LOSS, UnionPass, UnionPassFn, UnionSums, node_density,
-    node_top_log_density, union_pass,
+    UNION_ALL, UNION_EF, UNION_FISHER, UNION_LOSS, UNION_TARGET_SWITCHES, UnionPass, UnionPassFn,
+    UnionSums, node_density, node_top_log_density, union_pass, union_target_switches,
 };

@@ -242,8 +242,14 @@ impl UnionWindow {
     }
 }
 
-/// `union_window`.
-pub fn union_window(m: &Mixture, target_mix: &Mixture, t: f32) -> UnionWindow {
+/// `union_window`: the target's switch points are edges only with `target_switches` (only the
+/// loss needs them: ln p* turns a corner there, p* does not; see the shader).
+pub fn union_window(
+    m: &Mixture,
+    target_mix: &Mixture,
+    t: f32,
+    target_switches: bool,
+) -> UnionWindow {
     let weighted = [
         m.weight[0],
         m.weight[1],
@@ -278,7 +284,11 @@ pub fn union_window(m: &Mixture, target_mix: &Mixture, t: f32) -> UnionWindow {
         merge,
         components,
         model_splits: union_splits(m, merge),
-        target_splits: union_splits(target_mix, merge),
+        target_splits: if target_switches {
+            union_splits(target_mix, merge)
+        } else {
+            no_splits()
+        },
     }
 }
 

@@ -7,7 +7,7 @@ use super::mixture::{Mixture, make_mixture, min_weight, truncation_sigmas};
 use super::passes::{fisher_full_pass, fisher_pass, mat_vec, residual_pass, transpose};
 use super::profiled::profiled_block;
 use super::target::{with_angle, with_target_counted, with_target_sums};
-use super::union::{UnionPassFn, UnionSums, union_pass};
+use super::union::{UNION_ALL, UnionPassFn, UnionSums, union_pass};
 use crate::gpu::general_data::{FLAG_METRIC_UNDEFINED, GeneralPointInput};
 use crate::gpu::gpu_data::{FieldCell, flags};
 use crate::math::sym2::Sym2;
@@ -44,7 +44,7 @@ pub fn joint_sums(
 ) -> Option<UnionSums> {
     (metric != METRIC_PROFILED && has_target).then(|| {
         let t_joint = truncation_sigmas(min_weight(m).min(min_weight(target_mix)));
-        union(m, target_mix, slice, t_joint, nodes, true)
+        union(m, target_mix, slice, t_joint, nodes, UNION_ALL)
     })
 }
 

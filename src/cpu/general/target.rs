@@ -2,7 +2,7 @@
 //! block, the natural gradient ñ and its angle to −∇L.
 
 use super::mixture::{Mixture, min_weight, truncation_sigmas};
-use super::union::union_pass;
+use super::union::{UNION_EF, UNION_LOSS, union_pass};
 use crate::gpu::gpu_data::{FieldCell, flags};
 use crate::math::sym2::{SINGULAR_CONDITION, angle_deg};
 
@@ -37,7 +37,7 @@ pub fn with_target_counted(
     nodes: &[[f32; 2]],
 ) -> (FieldCell, u32) {
     let t_joint = truncation_sigmas(min_weight(m).min(min_weight(target_mix)));
-    let joint = union_pass(m, target_mix, slice, t_joint, nodes, false);
+    let joint = union_pass(m, target_mix, slice, t_joint, nodes, UNION_LOSS | UNION_EF);
     (
         with_angle(with_target_sums(cell, joint.target_sums, joint.ef, damping)),
         joint.nodes,

@@ -46,6 +46,14 @@ pub const UNION_LOSS: u32 = 2;
 pub const UNION_EF: u32 = 4;
 /// Every sum.
 pub const UNION_ALL: u32 = UNION_FISHER | UNION_LOSS | UNION_EF;
+/// Not a sum but a choice of panels: the target's switch points are edges too, as
+/// [`UNION_LOSS`] implies (ln p* bends there; p* does not, so ∇L and the EF need them not).
+pub const UNION_TARGET_SWITCHES: u32 = 8;
+
+/// Whether a union pass asked for `sums` takes the target's switch points as edges.
+pub fn union_target_switches(sums: u32) -> bool {
+    sums & (UNION_LOSS | UNION_TARGET_SWITCHES) != 0
+}
 
 /// `union_node`: one node's terms of the union pass, F's, the target's and the EF's three
 /// each, at y with quadrature weight `weight` (F's zero without `with_fisher`).
@@ -81,10 +89,12 @@ fn union_node(
 }
 
 /// `union_pass`: F's block under the model and the target's sums under the target on one set
-/// of nodes over the union of the components' windows (see the shader). The shader skips the
-/// sums its caller does not read (its `UNION_*` bits: a particle's velocity reads neither L
-/// nor, outside the EF flow, the EF); this mirror always forms them all, which leaves the sums
-/// that are read unchanged. Nodes go in pairs, each pair's terms added before the panel's sum,
+/// of nodes over the union of the components' windows (see the shader). `sums` are the
+/// `UNION_*` bits of what the caller reads: without [`UNION_LOSS`] (or
+/// [`UNION_TARGET_SWITCHES`]) the target's switch points are no edges (fewer panels: only ln p*
+/// bends there); without [`UNION_LOSS`] L is 0 and without [`UNION_FISHER`] F, as in the
+/// shader. The shader also skips the EF where it is not asked for; this mirror
+/// forms it, which leaves the sums that are read unchanged. Nodes go in pairs, each pair's terms added before the panel's sum,
 /// as the shader takes them; an odd rule's last node pairs with nothing (the shader's table
 /// has ξ = ω = 0 there, whose terms are 0).
 pub fn union_pass(
@@ -93,10 +103,11 @@ pub fn union_pass(
     slice: [u32; 2],
     t: f32,
     nodes: &[[f32; 2]],
-    with_fisher: bool,
+    sums: u32,
 ) -> UnionSums {
     let mut out = UnionSums::default();
-    let w = union_window(m, target_mix, t);
+    let (with_fisher, with_loss) = (sums & UNION_FISHER != 0, sums & UNION_LOSS != 0);
+    let w = union_window(m, target_mix, t, union_target_switches(sums));
     for (lo, hi) in w.panels() {
         let half_width = 0.5 * (hi - lo);
         let middle = 0.5 * (hi + lo);
@@ -126,12 +137,15 @@ pub fn union_pass(
         }
         out.nodes += nodes.len() as u32;
     }
+    if !with_loss {
+        out.target_sums[2] = 0.0;
+    }
     out
 }
 
 /// The union pass's signature ([`union_pass`], or the SIMD path's with the same sums).
 pub type UnionPassFn =
-    dyn Fn(&Mixture, &Mixture, [u32; 2], f32, &[[f32; 2]], bool) -> UnionSums + Sync;
+    dyn Fn(&Mixture, &Mixture, [u32; 2], f32, &[[f32; 2]], u32) -> UnionSums + Sync;
 
 /// The same signature as a plain function pointer (what the SIMD path picks per level).
-pub type UnionPass = fn(&Mixture, &Mixture, [u32; 2], f32, &[[f32; 2]], bool) -> UnionSums;
+pub type UnionPass = fn(&Mixture, &Mixture, [u32; 2], f32, &[[f32; 2]], u32) -> UnionSums;

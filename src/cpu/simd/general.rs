@@ -29,7 +29,7 @@ use super::kernel::{exp, log_ratio_1p, tanh_pade};
 use super::vector::{F32x, LaneArray, MAX_LANES};
 use crate::cpu::general::{
     Mixture, NO_SPLIT, UNION_ALL, UNION_EF, UNION_FISHER, UNION_LOSS, UNION_MAX_PANELS,
-    UNION_YIELD, UnionSums, union_window,
+    UNION_YIELD, UnionSums, union_target_switches, union_window,
 };
 
 /// Most vectors of nodes a panel may hold: the largest rule (`MAX_NODES` / 2 = 256 nodes per
@@ -470,7 +470,8 @@ impl<V: F32x> Lanes<'_, V> {
     }
 }
 
-/// `cpu::general::union_pass` with the nodes of each panel in the lanes (module docs).
+/// `cpu::general::union_pass` with the nodes of each panel in the lanes (module docs); `sums`
+/// as there (the EF is always formed).
 #[inline(always)]
 pub unsafe fn union_pass<V: F32x>(
     m: &Mixture,
@@ -478,7 +479,7 @@ pub unsafe fn union_pass<V: F32x>(
     slice: [u32; 2],
     t: f32,
     nodes: &[[f32; 2]],
-    with_fisher: bool,
+    sums: u32,
 ) -> UnionSums {
     unsafe {
         let model = MixtureLanes::<V>::new(m);
@@ -493,7 +494,7 @@ pub unsafe fn union_pass<V: F32x>(
         let vectors = nodes.len().div_ceil(V::LANES);
         if vectors > MAX_NODE_VECTORS {
             // Beyond any rule the viewer or the benchmark uses: the mirror's pass.
-            return crate::cpu::general::union_pass(m, target_mix, slice, t, nodes, with_fisher);
+            return crate::cpu::general::union_pass(m, target_mix, slice, t, nodes, sums);
         }
         let mut node_vectors = [(zero, zero); MAX_NODE_VECTORS];
         for (slot, chunk) in node_vectors.iter_mut().zip(nodes.chunks(V::LANES)) {
@@ -516,7 +517,9 @@ pub unsafe fn union_pass<V: F32x>(
             &std::array::from_fn(|_| *target_mix),
             &[true; MAX_LANES],
         );
-        let w = union_window(m, target_mix, t);
+        let with_fisher = sums & UNION_FISHER != 0;
+        let wanted = sums | UNION_EF;
+        let w = union_window(m, target_mix, t, union_target_switches(sums));
         for (lo, hi) in w.panels() {
             let half_width = V::splat(0.5 * (hi - lo));
             let middle = V::splat(0.5 * (hi + lo));
@@ -531,12 +534,6 @@ pub unsafe fn union_pass<V: F32x>(
                     } else {
                         a.fmadd(b, sum)
                     }
-                };
-
-                let wanted = if with_fisher {
-                    UNION_ALL
-                } else {
-                    UNION_ALL & !UNION_FISHER
                 };
                 let terms = node_terms(&model, &target, slice, y, weight, wanted, choices);
                 for k in 0..3 {
@@ -592,7 +589,12 @@ pub unsafe fn union_pass_lanes<V: F32x>(
             if !valid[k] {
                 continue;
             }
-            let w = union_window(&models[k], &targets[k], t[k]);
+            let w = union_window(
+                &models[k],
+                &targets[k],
+                t[k],
+                union_target_switches(sums_wanted),
+            );
             (ends[0][k], ends[1][k], ends[2][k]) = (w.lo, w.hi, w.merge);
             for (i, &c) in w.components.iter().enumerate() {
                 edges[i][k] = c;

@@ -4,7 +4,7 @@
 use super::super::general_paths::union_pass_lanes_at;
 use super::super::supported_levels;
 use super::*;
-use crate::cpu::general::{make_mixture, truncation_sigmas};
+use crate::cpu::general::{UNION_TARGET_SWITCHES, make_mixture, truncation_sigmas};
 use crate::math::QuadratureRule;
 
 /// 1 − e^{−u} from the responsibilities' e^{−|ℓ|} is −expm1(−u) to f32 rounding for every
@@ -135,9 +135,9 @@ fn a_shared_component_gives_the_unshared_sums() {
                 sums,
             )
         };
-        let shared = run(&with_nothing, target, UNION_FISHER);
+        let shared = run(&with_nothing, target, UNION_FISHER | UNION_TARGET_SWITCHES);
         let unshared = run(&with_nothing, target, UNION_FISHER | UNION_LOSS);
-        let other = run(&models, moved, UNION_FISHER);
+        let other = run(&models, moved, UNION_FISHER | UNION_TARGET_SWITCHES);
         let what = format!("{}: shared against unshared", level.name());
         assert_shortcut_matches(&what, &shared, &unshared, &other, lanes - 1);
         valid[lanes - 1] = true;
@@ -274,12 +274,12 @@ fn the_targets_density_without_the_loss_gives_the_full_paths_sums() {
                 sums,
             )
         };
-        let short = run(target, UNION_FISHER);
+        let short = run(target, UNION_FISHER | UNION_TARGET_SWITCHES);
         let full = run(target, UNION_FISHER | UNION_LOSS);
-        let other = run(moved, UNION_FISHER);
+        let other = run(moved, UNION_FISHER | UNION_TARGET_SWITCHES);
         let what = format!("{}: p* as two exponentials", level.name());
         assert_shortcut_matches(&what, &short, &full, &other, lanes);
-        let on_boundary = run(boundary, UNION_FISHER);
+        let on_boundary = run(boundary, UNION_FISHER | UNION_TARGET_SWITCHES);
         let full_boundary = run(boundary, UNION_FISHER | UNION_LOSS);
         for k in 0..lanes {
             assert_eq!(

@@ -181,17 +181,10 @@ macro_rules! entry_points {
                 slice: [u32; 2],
                 t: f32,
                 nodes: &[[f32; 2]],
-                with_fisher: bool,
+                sums: u32,
             ) -> crate::cpu::general::UnionSums {
                 unsafe {
-                    super::general::union_pass::<$vector>(
-                        m,
-                        target_mix,
-                        slice,
-                        t,
-                        nodes,
-                        with_fisher,
-                    )
+                    super::general::union_pass::<$vector>(m, target_mix, slice, t, nodes, sums)
                 }
             }
 
