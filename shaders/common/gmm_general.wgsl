@@ -564,6 +564,14 @@ fn node_density(m: Mixture, y: f32) -> DensityState {
     return DensityState(select(e2, e1, l >= 0.0), exp(-abs(l)));
 }
 
+// False in pipelines that never read L (the particles' step: src/compute/particles.rs sets it),
+// so that the compiled node holds neither the loss's logarithm nor the target's log-ratio:
+// llvmpipe (Mesa 22) runs an `if` body under a mask whatever its condition, so a run-time
+// `with_loss` of false still paid for both. Without it p* is taken as e^{e1*} + e^{e2*}, two
+// exponentials as before, without ℓ*'s careful difference (which only L's ln p* needs; the
+// SIMD path does the same).
+override union_loss_possible: bool = true;
+
 // Which of the union pass's sums a caller reads besides −∇L (bits of `sums`): F's block, L, the
 // EF's block. What is not asked for stays 0 and costs nothing: the target-only pass skips F,
 // a particle's velocity L (and the EF unless it follows the EF), an optimizer step the EF.
@@ -587,9 +595,23 @@ fn union_node(m: Mixture, target_mix: Mixture, slice: vec2<u32>, y: f32, weight:
         with_fisher: bool, with_loss: bool, with_ef: bool) -> UnionTerms {
     var out: UnionTerms;
     let st = node_state(m, y);
-    let ts = node_density(target_mix, y);
     let top = node_top_log_density(m, st);
-    let wt = weight * exp(ts.top) * (1.0 + ts.tail);
+    var wt: f32;
+    var loss_term = 0.0;
+    if union_loss_possible {
+        let ts = node_density(target_mix, y);
+        wt = weight * exp(ts.top) * (1.0 + ts.tail);
+        if with_loss {
+            loss_term = wt * ((ts.top - top) + log_ratio_1p(ts.tail, st.tail));
+        }
+    } else {
+        let z = vec2<f32>((y - target_mix.mean.x) * target_mix.inv_sigma.x,
+            (y - target_mix.mean.y) * target_mix.inv_sigma.y);
+        // log_norm holds ln w_c except on the weight boundary, where w = (1, 0) or (0, 1).
+        let e = exp(target_mix.log_norm - 0.5 * z * z);
+        let weighted = select(e, e * target_mix.weight, target_mix.boundary != 0u);
+        wt = weight * (weighted.x + weighted.y);
+    }
     let s = vec2<f32>(score(m, st, slice.x), score(m, st, slice.y));
     // Weight first, then each score: far outside the model's components a score can
     // exceed 1e19 where the weight is 0, and s² would overflow (0·∞ is NaN).
@@ -599,10 +621,6 @@ fn union_node(m: Mixture, target_mix: Mixture, slice: vec2<u32>, y: f32, weight:
         out.fisher = vec3<f32>(wps.x * s.x, wps.x * s.y, wps.y * s.y);
     }
     let wts = wt * s;
-    var loss_term = 0.0;
-    if with_loss {
-        loss_term = wt * ((ts.top - top) + log_ratio_1p(ts.tail, st.tail));
-    }
     out.target_sums = vec3<f32>(wts, loss_term);
     out.ef = vec3<f32>(0.0);
     if with_ef {

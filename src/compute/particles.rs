@@ -52,11 +52,13 @@ impl ParticlePipeline {
             size_of::<FlowParams>() as u64,
             &[Slot::Nodes, Slot::Read, Slot::ReadWrite, Slot::Read],
         );
-        let [pipeline, general_pipeline, policy_pipeline] = super::stage_pipelines(
+        // No particle reads L: the union pass's loss is compiled out (gmm_general.wgsl).
+        let [pipeline, general_pipeline, policy_pipeline] = super::stage_pipelines_with(
             device,
             &layout,
             "particles.wgsl",
             ["step", "step_general", "step_policy"],
+            &[("union_loss_possible", 0.0)],
         );
         // Bindings: the parameters, the particles read, the cells' counts and slots, the order.
         let order_layout = super::stage_layout(
