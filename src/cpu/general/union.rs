@@ -93,10 +93,10 @@ fn union_node(
 /// `UNION_*` bits of what the caller reads: without [`UNION_LOSS`] (or
 /// [`UNION_TARGET_SWITCHES`]) the target's switch points are no edges (fewer panels: only ln p*
 /// bends there); without [`UNION_LOSS`] L is 0 and without [`UNION_FISHER`] F, as in the
-/// shader. The shader also skips the EF where it is not asked for; this mirror
-/// forms it, which leaves the sums that are read unchanged. Nodes go in pairs, each pair's terms added before the panel's sum,
-/// as the shader takes them; an odd rule's last node pairs with nothing (the shader's table
-/// has ξ = ω = 0 there, whose terms are 0).
+/// shader. The shader also skips the EF where it is not asked for; this mirror forms it, which
+/// leaves the sums that are read unchanged. Nodes go in pairs, each pair's terms added before
+/// the panel's sum, as the shader takes them; an odd rule's last node pairs with nothing (the
+/// shader's table has ξ = ω = 0 there, whose terms are 0).
 pub fn union_pass(
     m: &Mixture,
     target_mix: &Mixture,
