@@ -29,6 +29,9 @@
 // #include <common/gmm_general.wgsl>
 // #include <common/convergence_scheme.wgsl>
 
+// gmm_general.wgsl's union pass may be asked for L here.
+const UNION_LOSS_POSSIBLE: bool = true;
+
 // The value of slice coordinate k at slice point v, or `held` when k is not on the slice.
 fn slice_value(k: u32, v: vec2<f32>, held: f32) -> f32 {
     return select(select(held, v.y, params.slice_b == k), v.x, params.slice_a == k);

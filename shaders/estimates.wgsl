@@ -19,6 +19,9 @@
 // #include <common/general_point.wgsl>
 // #include <common/sampling.wgsl>
 
+// gmm_general.wgsl's union pass may be asked for L here.
+const UNION_LOSS_POSSIBLE: bool = true;
+
 const WORKGROUP_SIZE: u32 = 256u;
 
 struct EstimateParams {

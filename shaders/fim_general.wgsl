@@ -29,6 +29,9 @@
 // #include <common/field_cell.wgsl>
 // #include <common/dispatch.wgsl>
 
+// gmm_general.wgsl's union pass may be asked for L here.
+const UNION_LOSS_POSSIBLE: bool = true;
+
 const WORKGROUP_SIZE: u32 = 64u;
 
 struct GeneralParams {

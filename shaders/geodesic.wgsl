@@ -36,6 +36,9 @@
 // #include <common/geodesic_jet.wgsl>
 // #include <common/geodesic_scheme.wgsl>
 
+// gmm_general.wgsl's union pass may be asked for L here.
+const UNION_LOSS_POSSIBLE: bool = true;
+
 // The slice offset of parameter k (0 when held).
 fn offset_of(k: u32, off: vec2<f32>) -> f32 {
     return select(select(0.0, off.y, params.slice.y == k), off.x, params.slice.x == k);

@@ -57,6 +57,8 @@
 // #include <common/flow_state.wgsl>
 
 const WORKGROUP_SIZE: u32 = 64u;
+// No particle reads L: the union pass's loss is compiled out (gmm_general.wgsl).
+const UNION_LOSS_POSSIBLE: bool = false;
 
 const MODE_NATURAL: u32 = 0u;
 const MODE_EUCLIDEAN: u32 = 1u;

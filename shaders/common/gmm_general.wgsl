@@ -564,13 +564,15 @@ fn node_density(m: Mixture, y: f32) -> DensityState {
     return DensityState(select(e2, e1, l >= 0.0), exp(-abs(l)));
 }
 
-// False in pipelines that never read L (the particles' step: src/compute/particles.rs sets it),
-// so that the compiled node holds neither the loss's logarithm nor the target's log-ratio:
-// llvmpipe (Mesa 22) runs an `if` body under a mask whatever its condition, so a run-time
-// `with_loss` of false still paid for both. Without it p* is taken as e^{e1*} + e^{e2*}, two
+// UNION_LOSS_POSSIBLE (a bool const): every shader that includes this file defines it (WGSL
+// resolves a module-scope const wherever it is declared). False in particles.wgsl, which never
+// reads L, so that its compiled node holds neither the loss's logarithm nor the target's
+// log-ratio: llvmpipe (Mesa 22) runs an `if` body under a mask whatever its condition, so a
+// run-time `with_loss` of false still paid for both. Without them p* is e^{e1*} + e^{e2*}, two
 // exponentials as before, without ℓ*'s careful difference (which only L's ln p* needs; the
-// SIMD path does the same).
-override union_loss_possible: bool = true;
+// SIMD path does the same). A const, not an `override`: a module with an override is cloned
+// and validated again for each pipeline made from it (naga's process_overrides), which slowed
+// a debug build's start-up.
 
 // Which of the union pass's sums a caller reads besides −∇L (bits of `sums`): F's block, L, the
 // EF's block. What is not asked for stays 0 and costs nothing: the target-only pass skips F,
@@ -598,7 +600,7 @@ fn union_node(m: Mixture, target_mix: Mixture, slice: vec2<u32>, y: f32, weight:
     let top = node_top_log_density(m, st);
     var wt: f32;
     var loss_term = 0.0;
-    if union_loss_possible {
+    if UNION_LOSS_POSSIBLE {
         let ts = node_density(target_mix, y);
         wt = weight * exp(ts.top) * (1.0 + ts.tail);
         if with_loss {

@@ -121,19 +121,6 @@ pub fn stage_pipelines<const N: usize>(
     shader_file: &str,
     entry_points: [&str; N],
 ) -> [wgpu::ComputePipeline; N] {
-    stage_pipelines_with(device, layout, shader_file, entry_points, &[])
-}
-
-/// [`stage_pipelines`] with values for the shader's pipeline-overridable constants
-/// (`override` declarations), fixed when the pipelines are compiled: code behind a constant
-/// `false` is compiled out, where a run-time flag would still run on llvmpipe.
-pub fn stage_pipelines_with<const N: usize>(
-    device: &wgpu::Device,
-    layout: &wgpu::BindGroupLayout,
-    shader_file: &str,
-    entry_points: [&str; N],
-    constants: &[(&str, f64)],
-) -> [wgpu::ComputePipeline; N] {
     let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
         label: Some(shader_file),
         bind_group_layouts: &[Some(layout)],
@@ -146,10 +133,7 @@ pub fn stage_pipelines_with<const N: usize>(
             layout: Some(&pipeline_layout),
             module: &module,
             entry_point: Some(entry),
-            compilation_options: wgpu::PipelineCompilationOptions {
-                constants,
-                ..Default::default()
-            },
+            compilation_options: Default::default(),
             cache: None,
         })
     })

@@ -52,13 +52,11 @@ impl ParticlePipeline {
             size_of::<FlowParams>() as u64,
             &[Slot::Nodes, Slot::Read, Slot::ReadWrite, Slot::Read],
         );
-        // No particle reads L: the union pass's loss is compiled out (gmm_general.wgsl).
-        let [pipeline, general_pipeline, policy_pipeline] = super::stage_pipelines_with(
+        let [pipeline, general_pipeline, policy_pipeline] = super::stage_pipelines(
             device,
             &layout,
             "particles.wgsl",
             ["step", "step_general", "step_policy"],
-            &[("union_loss_possible", 0.0)],
         );
         // Bindings: the parameters, the particles read, the cells' counts and slots, the order.
         let order_layout = super::stage_layout(
