@@ -19,13 +19,14 @@
 // cpu::particles::place_cell and spatial_order. Dispatch: src/compute/particles.rs.
 
 // #include <common/flow_state.wgsl>
+// #include <common/dispatch.wgsl>
 
-const ORDER_WORKGROUP_SIZE: u32 = 64u;
+const WORKGROUP_SIZE: u32 = 64u;
 // Cells per side; must equal gpu_data::PLACE_CELLS (Rust).
 const PLACE_CELLS: u32 = 32u;
 const CELL_COUNT: u32 = PLACE_CELLS * PLACE_CELLS;
 // Cells per invocation of the scan.
-const CELLS_PER_INVOCATION: u32 = CELL_COUNT / ORDER_WORKGROUP_SIZE;
+const CELLS_PER_INVOCATION: u32 = CELL_COUNT / WORKGROUP_SIZE;
 
 @group(0) @binding(0) var<storage, read> params: FlowParams;
 @group(0) @binding(1) var<storage, read> particles: array<Particle>;
@@ -33,7 +34,7 @@ const CELLS_PER_INVOCATION: u32 = CELL_COUNT / ORDER_WORKGROUP_SIZE;
 @group(0) @binding(2) var<storage, read_write> cells: array<atomic<u32>>;
 @group(0) @binding(3) var<storage, read_write> order: array<u32>;
 
-var<workgroup> partial_sums: array<u32, ORDER_WORKGROUP_SIZE>;
+var<workgroup> partial_sums: array<u32, WORKGROUP_SIZE>;
 
 // A coordinate's cell along one axis: off the view (and ±∞) in the edge cells, NaN in the
 // first (as the mirror's saturating cast).
@@ -48,14 +49,10 @@ fn place_cell(position: vec2<f32>) -> u32 {
     return y * PLACE_CELLS + select(PLACE_CELLS - 1u - x, x, y % 2u == 0u);
 }
 
-fn particle_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
-    return gid.x + gid.y * groups.x * ORDER_WORKGROUP_SIZE;
-}
-
 @compute @workgroup_size(64)
 fn order_count(@builtin(global_invocation_id) gid: vec3<u32>,
                @builtin(num_workgroups) groups: vec3<u32>) {
-    let index = particle_index(gid, groups);
+    let index = linear_index(gid, groups);
     if index >= params.count {
         return;
     }
@@ -75,7 +72,7 @@ fn order_scan(@builtin(local_invocation_index) lane: u32) {
     workgroupBarrier();
     if lane == 0u {
         var running = 0u;
-        for (var k = 0u; k < ORDER_WORKGROUP_SIZE; k++) {
+        for (var k = 0u; k < WORKGROUP_SIZE; k++) {
             let run = partial_sums[k];
             partial_sums[k] = running;
             running += run;
@@ -94,7 +91,7 @@ fn order_scan(@builtin(local_invocation_index) lane: u32) {
 @compute @workgroup_size(64)
 fn order_scatter(@builtin(global_invocation_id) gid: vec3<u32>,
                  @builtin(num_workgroups) groups: vec3<u32>) {
-    let index = particle_index(gid, groups);
+    let index = linear_index(gid, groups);
     if index >= params.count {
         return;
     }
