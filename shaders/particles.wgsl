@@ -23,7 +23,8 @@
 // still measures the step in F. The Kunstner et al. (2019) picture: EF⁻¹∇L = C⁻¹∇L/(1 + q)
 // saturates far from θ*, where the natural flow does not.
 //
-// General mode (flag FLAG_GENERAL; its own entry point `step_general`, the seed's `step`
+// General mode (flag FLAG_GENERAL; its own entry points `step_general` and, on slices that do
+// not vary π under the induced metric, `step_general_fixed_weight`; the seed's `step`
 // unchanged):
 // the general mixture on a slice. A position is absolute slice coordinates (ψ_a, ψ_b); the model
 // there is the base ψ with those two replaced; F (induced or profiled block), ∇L and ñ come
@@ -364,7 +365,20 @@ fn step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn step_general(@builtin(global_invocation_id) gid: vec3<u32>,
                 @builtin(num_workgroups) groups: vec3<u32>) {
-    let slot = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
+    step_general_slot(gid.x + gid.y * groups.x * WORKGROUP_SIZE);
+}
+
+// The same for slices that do not vary π under the induced metric (the dispatch picks it:
+// compute::particles::StepEntry): the weight's score compiled out of the node (gmm_general.wgsl's
+// weight_score_live). The profiled metric reads π's scores on every slice.
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn step_general_fixed_weight(@builtin(global_invocation_id) gid: vec3<u32>,
+                             @builtin(num_workgroups) groups: vec3<u32>) {
+    weight_score_live = false;
+    step_general_slot(gid.x + gid.y * groups.x * WORKGROUP_SIZE);
+}
+
+fn step_general_slot(slot: u32) {
     if slot >= params.count {
         return;
     }

@@ -185,6 +185,15 @@ fn weight_score(m: Mixture, s: NodeState) -> f32 {
     return select(first - second, larger * one_minus_exp, u <= 2.0);
 }
 
+// Whether `score` may be asked for the weight's score. An entry point for slices that do not
+// vary π, under the induced metric (the profiled one reads π's scores on every slice), sets it
+// to false before anything else (particles.wgsl's step_general_fixed_weight):
+// the driver inlines every call and folds the constant, so weight_score's Padé approximant and
+// its division leave that pipeline's compiled node (a select still evaluates both sides: the
+// particles of the unequal preset stepped ~20% faster without it). The other entry points
+// leave it true and compute exactly what they did; the scores are the same either way.
+var<private> weight_score_live: bool = true;
+
 // ∂ log p / ∂ψ_k for one parameter k (PARAM_*), by selects rather than a switch: llvmpipe runs
 // every case of a switch under a mask, so the cases are all formed anyway (cheap products but
 // the weight's, whose work two calls at one node share).
@@ -194,7 +203,7 @@ fn score(m: Mixture, s: NodeState, k: u32) -> f32 {
     let z = select(s.z.y, s.z.x, first);
     let inv_sigma = select(m.inv_sigma.y, m.inv_sigma.x, first);
     let shape = select(z * z - 1.0, z, k == PARAM_MU1 || k == PARAM_MU2);
-    return select(r * shape * inv_sigma, weight_score(m, s), k == PARAM_PI);
+    return select(r * shape * inv_sigma, weight_score(m, s), weight_score_live && k == PARAM_PI);
 }
 
 // The smallest T with Q(T)·(1 + T²)² ≤ GENERAL_TAIL·w², w the smallest positive weight

@@ -27,15 +27,66 @@ use crate::math::QuadratureRule;
 /// Invocations per workgroup; must equal `WORKGROUP_SIZE` in `particles.wgsl`.
 pub const WORKGROUP_SIZE: u32 = 64;
 
-/// The flow step pipelines: the seed's (`step`), the general mixture's (`step_general`) and
-/// the policy plane's (`step_policy`), picked per dispatch by [`flow_flags::GENERAL`] and
-/// [`flow_flags::POLICY`]; and the place order's three passes (`particle_order.wgsl`) that
+/// The flow step's entry points in `particles.wgsl`, one pipeline each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepEntry {
+    /// `step`: the seed's slice.
+    Seed,
+    /// `step_general`: the general mixture on a slice that varies π.
+    General,
+    /// `step_general_fixed_weight`: the general mixture on a slice that holds π, under the
+    /// induced metric, with the weight's score compiled out of the node (`gmm_general.wgsl`'s
+    /// `weight_score_live`; the same numbers, ~20% less time on the unequal preset on
+    /// llvmpipe). The profiled metric reads the whole 5 × 5 F, π's row too, on every slice.
+    GeneralFixedWeight,
+    /// `step_policy`: the policy plane.
+    Policy,
+}
+
+impl StepEntry {
+    /// Every entry, in the order of [`StepEntry::name`]'s pipelines.
+    pub const ALL: [StepEntry; 4] = [
+        StepEntry::Seed,
+        StepEntry::General,
+        StepEntry::GeneralFixedWeight,
+        StepEntry::Policy,
+    ];
+
+    /// The entry point's name in `particles.wgsl`.
+    pub fn name(self) -> &'static str {
+        match self {
+            StepEntry::Seed => "step",
+            StepEntry::General => "step_general",
+            StepEntry::GeneralFixedWeight => "step_general_fixed_weight",
+            StepEntry::Policy => "step_policy",
+        }
+    }
+
+    /// The entry a dispatch with `params` runs: by [`flow_flags::POLICY`] and
+    /// [`flow_flags::GENERAL`], and for a general slice by whether any score of π is needed
+    /// (the slice varies π, or the metric is the profiled one).
+    pub fn for_params(params: &FlowParams) -> Self {
+        let weight = crate::math::Param::Pi.index() as u32;
+        let induced = params.metric == crate::math::Metric::Induced.code();
+        if params.flags & flow_flags::POLICY != 0 {
+            StepEntry::Policy
+        } else if params.flags & flow_flags::GENERAL == 0 {
+            StepEntry::Seed
+        } else if params.slice_a != weight && params.slice_b != weight && induced {
+            StepEntry::GeneralFixedWeight
+        } else {
+            StepEntry::General
+        }
+    }
+}
+
+/// The flow step pipelines, one per [`StepEntry`], picked per dispatch by
+/// [`StepEntry::for_params`]; and the place order's three passes (`particle_order.wgsl`) that
 /// precede a general step.
 pub struct ParticlePipeline {
     layout: wgpu::BindGroupLayout,
-    pipeline: wgpu::ComputePipeline,
-    general_pipeline: wgpu::ComputePipeline,
-    policy_pipeline: wgpu::ComputePipeline,
+    /// Indexed as [`StepEntry::ALL`].
+    step_pipelines: [wgpu::ComputePipeline; 4],
     order_layout: wgpu::BindGroupLayout,
     /// `order_count`, `order_scan`, `order_scatter`, in dispatch order.
     order_pipelines: [wgpu::ComputePipeline; 3],
@@ -52,11 +103,11 @@ impl ParticlePipeline {
             size_of::<FlowParams>() as u64,
             &[Slot::Nodes, Slot::Read, Slot::ReadWrite, Slot::Read],
         );
-        let [pipeline, general_pipeline, policy_pipeline] = super::stage_pipelines(
+        let step_pipelines = super::stage_pipelines(
             device,
             &layout,
             "particles.wgsl",
-            ["step", "step_general", "step_policy"],
+            StepEntry::ALL.map(StepEntry::name),
         );
         // Bindings: the parameters, the particles read, the cells' counts and slots, the order.
         let order_layout = super::stage_layout(
@@ -73,23 +124,17 @@ impl ParticlePipeline {
         );
         Self {
             layout,
-            pipeline,
-            general_pipeline,
-            policy_pipeline,
+            step_pipelines,
             order_layout,
             order_pipelines,
         }
     }
 
-    /// The entry point `flags` select.
-    fn for_flags(&self, flags: u32) -> &wgpu::ComputePipeline {
-        if flags & flow_flags::POLICY != 0 {
-            &self.policy_pipeline
-        } else if flags & flow_flags::GENERAL != 0 {
-            &self.general_pipeline
-        } else {
-            &self.pipeline
-        }
+    /// The step pipeline a dispatch with `params` runs.
+    fn for_params(&self, params: &FlowParams) -> &wgpu::ComputePipeline {
+        let entry = StepEntry::for_params(params);
+        let slot = StepEntry::ALL.iter().position(|&e| e == entry);
+        &self.step_pipelines[slot.expect("ALL lists every entry")]
     }
 }
 
@@ -214,14 +259,14 @@ impl ParticleData {
         &self.buffers[self.current]
     }
 
-    /// Records one pass: the place order of buffer `side` first where `flags` ask for a
+    /// Records one pass: the place order of buffer `side` first where `params` ask for a
     /// general step (not a spawn), then the step (or spawn) with `group`.
     fn dispatch(
         &self,
         encoder: &mut wgpu::CommandEncoder,
         pipeline: &ParticlePipeline,
         (group, side): (&wgpu::BindGroup, usize),
-        flags: u32,
+        params: &FlowParams,
         timestamp_writes: Option<wgpu::ComputePassTimestampWrites<'_>>,
     ) {
         let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
@@ -229,6 +274,7 @@ impl ParticleData {
             timestamp_writes,
         });
         let (x, y) = dispatch_size(self.count, WORKGROUP_SIZE, 65_535);
+        let flags = params.flags;
         let general = flags & flow_flags::GENERAL != 0 && flags & flow_flags::POLICY == 0;
         if general && flags & (flow_flags::SPAWN_FRESH | flow_flags::INDEX_ORDER) == 0 {
             let [count, scan, scatter] = &pipeline.order_pipelines;
@@ -240,7 +286,7 @@ impl ParticleData {
             pass.set_pipeline(scatter);
             pass.dispatch_workgroups(x, y, 1);
         }
-        pass.set_pipeline(pipeline.for_flags(flags));
+        pass.set_pipeline(pipeline.for_params(params));
         pass.set_bind_group(0, group, &[]);
         pass.dispatch_workgroups(x, y, 1);
     }
@@ -259,7 +305,7 @@ impl ParticleData {
             &mut encoder,
             pipeline,
             (&self.spawn_group, 1),
-            params.flags,
+            &params,
             None,
         );
         ctx.queue.submit([encoder.finish()]);
@@ -296,7 +342,7 @@ impl ParticleData {
                 encoder,
                 pipeline,
                 (&self.step_groups[self.current], self.current),
-                params.flags,
+                &params,
                 timer.map(|t| t.compute_pass(k)),
             );
             self.current = 1 - self.current;
@@ -368,4 +414,66 @@ pub fn trace(
     ctx.queue.submit([encoder.finish()]);
     let bytes = ctx.read_buffer(&history, stride * (steps as u64 + 1))?;
     Ok(bytemuck::pod_collect_to_vec(&bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StepEntry;
+    use crate::gpu::gpu_data::FlowParams;
+    use crate::math::{Metric, Model, Param, Slice};
+
+    fn general_with(a: Param, b: Param, metric: Metric) -> FlowParams {
+        let model = Model::default();
+        let slice = Slice::new(a, b).expect("two different parameters");
+        FlowParams::default().with_general(&model, &slice, &model, metric)
+    }
+
+    fn general(a: Param, b: Param) -> FlowParams {
+        general_with(a, b, Metric::Induced)
+    }
+
+    /// A general slice runs the fixed-weight entry exactly where it holds π under the induced
+    /// metric, in either coordinate order; the seed's and the policy plane's flags pick theirs.
+    /// Controls: the weight's score is kept wherever π varies (a slice with π in either place)
+    /// and under the profiled metric, whose 5 × 5 F has π's row on every slice.
+    #[test]
+    fn the_step_entry_follows_the_flags_and_whether_the_slice_varies_the_weight() {
+        assert_eq!(
+            StepEntry::for_params(&FlowParams::default()),
+            StepEntry::Seed
+        );
+        for (a, b) in [(Param::Mu1, Param::Mu2), (Param::Sigma1, Param::Sigma2)] {
+            assert_eq!(
+                StepEntry::for_params(&general(a, b)),
+                StepEntry::GeneralFixedWeight
+            );
+            assert_eq!(
+                StepEntry::for_params(&general(b, a)),
+                StepEntry::GeneralFixedWeight
+            );
+        }
+        for other in [Param::Mu1, Param::Mu2, Param::Sigma1, Param::Sigma2] {
+            assert_eq!(
+                StepEntry::for_params(&general(Param::Pi, other)),
+                StepEntry::General
+            );
+            assert_eq!(
+                StepEntry::for_params(&general(other, Param::Pi)),
+                StepEntry::General
+            );
+        }
+        assert_eq!(
+            StepEntry::for_params(&general_with(Param::Mu1, Param::Mu2, Metric::Profiled)),
+            StepEntry::General
+        );
+        let policy = FlowParams {
+            flags: crate::gpu::gpu_data::flow_flags::POLICY,
+            ..general(Param::Mu1, Param::Mu2)
+        };
+        assert_eq!(StepEntry::for_params(&policy), StepEntry::Policy);
+        // Every entry has its own name (one pipeline each).
+        let mut names = StepEntry::ALL.map(StepEntry::name).to_vec();
+        names.dedup();
+        assert_eq!(names.len(), StepEntry::ALL.len());
+    }
 }

@@ -242,7 +242,8 @@ impl FrameRenderer {
 /// [`FrameRenderer::warm_up`]): on the seed's slice and on a general one (π, μ1), every layer
 /// and feature on at tiny sizes (grid 8, 64 particles, 8 geodesics, the smallest convergence map),
 /// each flow mode, the EF grid ellipses and the profiled metric, and once with the target moved
-/// (the target-only passes a dragged handle runs); and the policy plane's field.
+/// (the target-only passes a dragged handle runs); a flow on a general slice that holds π (its
+/// own particle step); and the policy plane's field.
 pub fn warm_up_scenes() -> Vec<Scene> {
     use crate::math::{Metric, Param, Slice};
     use crate::scene::{ConvergenceView, EllipseSource, FlowMode, Heatmap};
@@ -321,5 +322,16 @@ pub fn warm_up_scenes() -> Vec<Scene> {
     policy.features.convergence.enabled = true;
     policy.features.convergence.side = crate::scene::CONVERGENCE_SIDE_RANGE.0;
     scenes.insert(0, policy);
+    // A general slice that holds π: the particles' own entry point there
+    // (compute::particles::StepEntry::GeneralFixedWeight); its other pipelines are the (π, μ1)
+    // scenes' already.
+    let mut fixed_weight = Scene {
+        grid: 8,
+        slice: Slice::new(Param::Mu1, Param::Sigma1).expect("two different parameters"),
+        ..Scene::default()
+    };
+    fixed_weight.features.flow.enabled = true;
+    fixed_weight.features.flow.particles = Some(64);
+    scenes.insert(1, fixed_weight);
     scenes
 }

@@ -688,11 +688,25 @@ fn warm_up_covers_every_mode_and_leaves_nothing_behind() {
         );
     }
     assert!(scenes.iter().any(|s| s.metric == Metric::Profiled));
-    // Every mixture scene has the ball and the map on; the policy plane's kernel is warmed too.
+    // Both general step entry points: a flow on a general slice that varies π, and one on a
+    // slice that holds it (compute::particles::StepEntry).
+    let pi = fisherflow::math::Param::Pi;
+    let general_flow = |varies_pi: bool| {
+        scenes.iter().any(|s| {
+            s.system.is_none()
+                && s.slice != fisherflow::math::Slice::SEED
+                && s.features.flow.enabled
+                && (s.slice.a == pi || s.slice.b == pi) == varies_pi
+        })
+    };
+    assert!(general_flow(true) && general_flow(false));
+    // Every mixture scene but that last flow's (its other pipelines are the (π, μ1) scenes')
+    // has the ball and the map on; the policy plane's kernel is warmed too.
     assert!(
         scenes
             .iter()
-            .filter(|s| s.system.is_none())
+            .filter(|s| s.system.is_none()
+                && (s.slice == fisherflow::math::Slice::SEED || s.slice.a == pi || s.slice.b == pi))
             .all(|s| s.features.geodesics.ball && s.features.convergence.enabled)
     );
     assert!(scenes.iter().any(|s| s.system.is_some()));
