@@ -9,13 +9,19 @@
 //! * the SIMD CPU path on the widest instruction set here (`cpu::simd::general_grid_into_at`).
 //!
 //! The seed kernel's full and target-only passes (`fim_field.wgsl` `field` and
-//! `field_target`) are timed the same way once per grid, so each row's "× seed" is the general
-//! kernel's cost per cell over the seed kernel's on the same adapter.
+//! `field_target`) are timed the same way, so each row's "× seed" is the general kernel's cost
+//! per cell over the seed kernel's on the same adapter.
 //!
 //! Then the particles: RK4 steps of the general kernel's flow on each preset at the viewer's
 //! view, on the GPU and on the SIMD path (widest instruction set), against the seed kernel's
-//! flow on the seed's slice timed once in the same run, so each "of seed" is a rate ratio from
-//! one run (issue 21's goal: at least 1/3 on both).
+//! flow on the seed's slice in the same run, so each "of seed" is a rate ratio from one run
+//! (issue 21's goal: at least 1/3 on both).
+//!
+//! The seed is timed before the first preset and again after each, and a row's seed figure is
+//! the mean of the two timings that bracket it. A shared machine's speed drifts over a run (on
+//! a 2-core VM the same binary's particle step read up to 30% apart minutes later); a seed
+//! timed once at the start made the last rows' ratios follow that drift, bracketing cancels
+//! most of it.
 
 use serde::Serialize;
 
@@ -53,9 +59,10 @@ pub struct PresetRow {
     pub simd_ms: f64,
     /// That instruction set ("avx512", "avx2+fma", "scalar").
     pub simd_isa: &'static str,
-    /// Median ms of the seed kernel's full pass on the seed's slice, same grid and Q.
+    /// Median ms of the seed kernel's full pass on the seed's slice, same grid and Q: the mean
+    /// of the timings just before and just after this preset's (see the module docs).
     pub seed_ms: f64,
-    /// Median ms of the seed kernel's target-only pass.
+    /// Median ms of the seed kernel's target-only pass, bracketed the same way.
     pub seed_target_ms: f64,
 }
 
@@ -155,8 +162,14 @@ pub fn bench_presets(
                 submit_and_wait(ctx, |e| data.encode(&ctx.queue, e, &fim, mode, &seed, None))
                     .expect("the seed field's wait")
             };
-            let seed_ms = time_ms(warmup, repeats, || dispatch(FieldMode::Grid));
-            let seed_target_ms = time_ms(warmup, repeats, || dispatch(FieldMode::GridTarget));
+            // (full, target-only) ms; timed again after each preset (see the module docs).
+            let time_seed = || {
+                (
+                    time_ms(warmup, repeats, || dispatch(FieldMode::Grid)),
+                    time_ms(warmup, repeats, || dispatch(FieldMode::GridTarget)),
+                )
+            };
+            let mut seed_before = time_seed();
             // The general kernel on each preset.
             let kernel_nodes = general_nodes(nodes);
             let rule = QuadratureRule::new(kernel_nodes).map_err(bad_rule)?;
@@ -188,6 +201,12 @@ pub fn bench_presets(
                     cpu::simd::general_grid_into_at(level, &params, &table, &mut cells);
                     std::hint::black_box(&cells);
                 });
+                let seed_after = time_seed();
+                let (seed_ms, seed_target_ms) = (
+                    0.5 * (seed_before.0 + seed_after.0),
+                    0.5 * (seed_before.1 + seed_after.1),
+                );
+                seed_before = seed_after;
                 rows.push(PresetRow {
                     preset: preset.name(),
                     grid,
@@ -223,9 +242,10 @@ pub struct PresetParticleRow {
     pub simd_ms_per_step: f64,
     /// Its instruction set ("avx512", "avx2+fma", "scalar").
     pub simd_isa: &'static str,
-    /// The seed kernel's flow on the seed's slice, GPU, same run.
+    /// The seed kernel's flow on the seed's slice, GPU, same run: the mean of the timings just
+    /// before and just after this preset's (see the module docs).
     pub seed_gpu_ms_per_step: f64,
-    /// The seed kernel's flow on the SIMD path, same run.
+    /// The seed kernel's flow on the SIMD path, bracketed the same way.
     pub seed_simd_ms_per_step: f64,
 }
 
@@ -255,9 +275,9 @@ pub fn bench_preset_particles(
     let pipeline = ParticlePipeline::new(&ctx.device);
     let steps = config.particle_steps.max(1);
     let level = cpu::simd::simd_level();
-    // Median ms per step on the GPU (index order, then place order: the same on the seed
-    // kernel) and on the SIMD path.
-    let time = |model: &BenchModel| -> Result<(f64, f64, f64), GpuError> {
+    // Median ms per step on the GPU (index order where asked, NaN otherwise; then place order)
+    // and on the SIMD path. The seed kernel has no place order.
+    let time = |model: &BenchModel, index_order: bool| -> Result<(f64, f64, f64), GpuError> {
         let rule = particle_rule(model.kernel);
         let table = rule.panel_rule().table_f32();
         let params = bench_flow_params(count, model);
@@ -265,10 +285,14 @@ pub fn bench_preset_particles(
             let (wall, kernel) = time_gpu_steps(ctx, config, &pipeline, &rule, params, steps)?;
             Ok(super::timing::Summary::of(&wall, &kernel).seconds() * 1e3)
         };
-        let index_order = gpu_ms(&FlowParams {
-            flags: params.flags | crate::gpu::gpu_data::flow_flags::INDEX_ORDER,
-            ..params
-        })?;
+        let index_order = if index_order {
+            gpu_ms(&FlowParams {
+                flags: params.flags | crate::gpu::gpu_data::flow_flags::INDEX_ORDER,
+                ..params
+            })?
+        } else {
+            f64::NAN
+        };
         let gpu = gpu_ms(&params)?;
         let cpu_params = crate::gpu::gpu_data::FlowParams {
             panel_nodes: table.len() as u32,
@@ -284,18 +308,31 @@ pub fn bench_preset_particles(
         .0;
         Ok((index_order, gpu, simd))
     };
+    // The seed's flow (GPU, SIMD ms per step), timed again after each preset (module docs).
+    let time_seed = || -> Result<(f64, f64), GpuError> {
+        time(&BenchModel::default(), false).map(|(_, gpu, simd)| (gpu, simd))
+    };
     progress(&format!("presets: seed kernel's particles, {count}"));
-    let (_, seed_gpu, seed_simd) = time(&BenchModel::default())?;
+    let mut seed_before = time_seed()?;
     let mut rows = Vec::new();
     for &preset in &config.presets {
         progress(&format!("presets: {} particles, {count}", preset.name()));
         let (model, slice, _) = preset.setup();
-        let (index_order, gpu, simd) = time(&BenchModel {
-            model,
-            slice,
-            metric: Metric::Induced,
-            kernel: Kernel::General,
-        })?;
+        let (index_order, gpu, simd) = time(
+            &BenchModel {
+                model,
+                slice,
+                metric: Metric::Induced,
+                kernel: Kernel::General,
+            },
+            true,
+        )?;
+        let seed_after = time_seed()?;
+        let (seed_gpu, seed_simd) = (
+            0.5 * (seed_before.0 + seed_after.0),
+            0.5 * (seed_before.1 + seed_after.1),
+        );
+        seed_before = seed_after;
         rows.push(PresetParticleRow {
             preset: preset.name(),
             particles: count,
@@ -318,21 +355,24 @@ pub fn preset_particles_table(rows: &[PresetParticleRow]) -> String {
     };
     out.push_str(&format!(
         "\nPreset particles (general flow at the viewer's view vs the seed kernel's flow, same \
-         run; {} particles, ms per RK4 step; seed: GPU {:.2}, SIMD/{} {:.2})\n",
-        first.particles, first.seed_gpu_ms_per_step, first.simd_isa, first.seed_simd_ms_per_step
+         run; {} particles, ms per RK4 step; SIMD on {}; seed: the seed's flow timed just \
+         before and after each preset, their mean)\n",
+        first.particles, first.simd_isa
     ));
     out.push_str(&format!(
-        "  {:<20} {:>9} {:>9} {:>12} {:>9} {:>9}\n",
-        "preset", "gpu", "of seed", "index order", "simd", "of seed"
+        "  {:<20} {:>9} {:>9} {:>9} {:>12} {:>9} {:>9} {:>9}\n",
+        "preset", "gpu", "seed", "of seed", "index order", "simd", "seed", "of seed"
     ));
     for r in rows {
         out.push_str(&format!(
-            "  {:<20} {:>9.2} {:>9.2} {:>12.2} {:>9.2} {:>9.2}\n",
+            "  {:<20} {:>9.2} {:>9.2} {:>9.2} {:>12.2} {:>9.2} {:>9.2} {:>9.2}\n",
             r.preset,
             r.gpu_ms_per_step,
+            r.seed_gpu_ms_per_step,
             r.gpu_of_seed(),
             r.gpu_index_order_ms_per_step,
             r.simd_ms_per_step,
+            r.seed_simd_ms_per_step,
             r.simd_of_seed(),
         ));
     }
