@@ -369,12 +369,14 @@ fn step_general(@builtin(global_invocation_id) gid: vec3<u32>,
 }
 
 // The same for slices that do not vary π under the induced metric (the dispatch picks it:
-// compute::particles::StepEntry): the weight's score compiled out of the node (gmm_general.wgsl's
-// weight_score_live). The profiled metric reads π's scores on every slice.
+// compute::particles::StepEntry): the weight's score and the profiled metric's passes compiled
+// out (gmm_general.wgsl's weight_score_live and profiled_metric_live). The profiled metric
+// reads π's scores on every slice.
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn step_general_fixed_weight(@builtin(global_invocation_id) gid: vec3<u32>,
                              @builtin(num_workgroups) groups: vec3<u32>) {
     weight_score_live = false;
+    profiled_metric_live = false;
     step_general_slot(gid.x + gid.y * groups.x * WORKGROUP_SIZE);
 }
 

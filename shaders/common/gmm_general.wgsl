@@ -193,6 +193,10 @@ fn weight_score(m: Mixture, s: NodeState) -> f32 {
 // particles of the unequal preset stepped ~20% faster without it). The other entry points
 // leave it true and compute exactly what they did; the scores are the same either way.
 var<private> weight_score_live: bool = true;
+// Whether evaluate_general_mixtures may be asked for the profiled metric: the same entry point
+// sets it to false, which drops the 5 × 5 passes from its code (lavapipe then creates that
+// pipeline in ~280 ms, not ~440 ms).
+var<private> profiled_metric_live: bool = true;
 
 // ∂ log p / ∂ψ_k for one parameter k (PARAM_*), by selects rather than a switch: llvmpipe runs
 // every case of a switch under a mask, so the cases are all formed anyway (cheap products but
@@ -980,7 +984,7 @@ fn evaluate_general_mixtures(m: Mixture, target_mix: Mixture, has_target: bool, 
     // The target's sums when the union pass made them (induced metric with a target).
     var joint: UnionSums;
     var have_joint = false;
-    if metric == METRIC_PROFILED {
+    if profiled_metric_live && metric == METRIC_PROFILED {
         // π held at 0 or 1: F_ππ is undefined (infinite where ∫φ1²/φ2 diverges).
         if m.boundary != 0u {
             out.flags = FLAG_METRIC_UNDEFINED;

@@ -167,8 +167,11 @@ impl GeneralPipeline {
             size_of::<GeneralParams>() as u64,
             &[Slot::Nodes, Slot::ReadWrite, Slot::Read],
         );
-        let [points_pipeline] =
-            super::stage_pipelines(device, &bind_group_layout, "fim_general.wgsl", ["points"]);
+        let points_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("fim_general.wgsl points"),
+            bind_group_layouts: &[Some(&bind_group_layout)],
+            ..Default::default()
+        });
         // Group 1: the grid's parameters alone.
         let grid_layout = super::stage_layout(
             device,
@@ -182,33 +185,29 @@ impl GeneralPipeline {
             ..Default::default()
         });
         let module = crate::gpu::shader::create_module(device, "fim_general.wgsl");
-        let grid_pipelines = Metric::ALL.map(|metric| {
-            let constants = [("GRID_METRIC", metric.code() as f64)];
-            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some(if metric == Metric::Induced {
-                    "grid induced"
-                } else {
-                    "grid profiled"
-                }),
-                layout: Some(&pipeline_layout),
-                module: &module,
-                entry_point: Some("grid"),
-                compilation_options: wgpu::PipelineCompilationOptions {
-                    constants: &constants,
-                    ..Default::default()
-                },
-                cache: None,
-            })
-        });
-        let grid_target_pipeline =
-            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some("grid target"),
-                layout: Some(&pipeline_layout),
-                module: &module,
-                entry_point: Some("grid_target"),
-                compilation_options: Default::default(),
-                cache: None,
-            });
+        let metric_constants = Metric::ALL.map(|metric| [("GRID_METRIC", metric.code() as f64)]);
+        let grid = |label, constants, entry| {
+            grid_descriptor(label, &pipeline_layout, &module, entry, constants)
+        };
+        // The four at once (super::create_compute_pipelines): each is the whole general kernel.
+        let [points_pipeline, induced, profiled, grid_target_pipeline] =
+            super::create_compute_pipelines(
+                device,
+                [
+                    wgpu::ComputePipelineDescriptor {
+                        label: Some("points"),
+                        layout: Some(&points_layout),
+                        module: &module,
+                        entry_point: Some("points"),
+                        compilation_options: Default::default(),
+                        cache: None,
+                    },
+                    grid("grid induced", &metric_constants[0], "grid"),
+                    grid("grid profiled", &metric_constants[1], "grid"),
+                    grid("grid target", &[], "grid_target"),
+                ],
+            );
+        let grid_pipelines = [induced, profiled];
         Self {
             bind_group_layout,
             grid_layout,
@@ -216,6 +215,27 @@ impl GeneralPipeline {
             grid_pipelines,
             grid_target_pipeline,
         }
+    }
+}
+
+/// A `grid`/`grid_target` pipeline's descriptor on `layout` with pipeline `constants`.
+fn grid_descriptor<'a>(
+    label: &'a str,
+    layout: &'a wgpu::PipelineLayout,
+    module: &'a wgpu::ShaderModule,
+    entry: &'a str,
+    constants: &'a [(&'a str, f64)],
+) -> wgpu::ComputePipelineDescriptor<'a> {
+    wgpu::ComputePipelineDescriptor {
+        label: Some(label),
+        layout: Some(layout),
+        module,
+        entry_point: Some(entry),
+        compilation_options: wgpu::PipelineCompilationOptions {
+            constants,
+            ..Default::default()
+        },
+        cache: None,
     }
 }
 

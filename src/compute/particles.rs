@@ -35,8 +35,9 @@ pub enum StepEntry {
     /// `step_general`: the general mixture on a slice that varies π.
     General,
     /// `step_general_fixed_weight`: the general mixture on a slice that holds π, under the
-    /// induced metric, with the weight's score compiled out of the node (`gmm_general.wgsl`'s
-    /// `weight_score_live`; the same numbers, ~20% less time on the unequal preset on
+    /// induced metric, with the weight's score compiled out of the node and the profiled
+    /// metric's passes out of the code (`gmm_general.wgsl`'s `weight_score_live` and
+    /// `profiled_metric_live`; the same numbers, ~20% less time on the unequal preset on
     /// llvmpipe). The profiled metric reads the whole 5 × 5 F, π's row too, on every slice.
     GeneralFixedWeight,
     /// `step_policy`: the policy plane.
