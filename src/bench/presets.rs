@@ -17,11 +17,13 @@
 //! flow on the seed's slice in the same run, so each "of seed" is a rate ratio from one run
 //! (issue 21's goal: at least 1/3 on both).
 //!
-//! The seed is timed before the first preset and again after each, and a row's seed figure is
-//! the mean of the two timings that bracket it. A shared machine's speed drifts over a run (on
-//! a 2-core VM the same binary's particle step read up to 30% apart minutes later); a seed
-//! timed once at the start made the last rows' ratios follow that drift, bracketing cancels
-//! most of it.
+//! Each preset is timed in [`ROUNDS`] rounds, and the seed before the first round and after
+//! each: a round's seed figure is the mean of the two timings that bracket it, and a row holds
+//! the medians over its rounds of the preset's figures and of the seed's. A shared machine's
+//! speed drifts over a run and comes in bursts (on a 2-core VM the same binary's particle step
+//! read up to 30% apart, minutes or seconds later): a seed timed once at the start made the last
+//! rows' ratios follow the drift, and one slow burst during a preset's only timing skewed its
+//! row. Bracketing cancels the drift, the median of rounds rejects a burst.
 
 use serde::Serialize;
 
@@ -39,6 +41,35 @@ use crate::gpu::gpu_data::FlowParams;
 use crate::math::{Metric, QuadratureRule};
 use crate::scene::Preset;
 use crate::simulation::general_nodes;
+
+/// Rounds of each preset's timing (see the module docs).
+pub const ROUNDS: usize = 3;
+
+/// Times a preset in [`ROUNDS`] rounds, each between two timings of the seed: `seed` holds the
+/// last seed timing before the first round and is left holding the one after the last. Returns
+/// the medians over the rounds of each of the preset's figures and of the brackets' means.
+fn bracketed_rounds<const P: usize, const S: usize, E>(
+    seed: &mut [f64; S],
+    mut time_seed: impl FnMut() -> Result<[f64; S], E>,
+    mut time_preset: impl FnMut() -> Result<[f64; P], E>,
+) -> Result<([f64; P], [f64; S]), E> {
+    let mut preset_rounds = Vec::with_capacity(ROUNDS);
+    let mut seed_rounds = Vec::with_capacity(ROUNDS);
+    for _ in 0..ROUNDS {
+        preset_rounds.push(time_preset()?);
+        let after = time_seed()?;
+        seed_rounds.push(std::array::from_fn::<f64, S, _>(|k| {
+            0.5 * (seed[k] + after[k])
+        }));
+        *seed = after;
+    }
+    Ok((medians(&preset_rounds), medians(&seed_rounds)))
+}
+
+/// Each figure's median over rounds.
+fn medians<const N: usize>(rounds: &[[f64; N]]) -> [f64; N] {
+    std::array::from_fn(|k| median_p95(&rounds.iter().map(|r| r[k]).collect::<Vec<_>>()).0)
+}
 
 /// One preset at one grid side and node count.
 #[derive(Clone, Debug, Serialize)]
@@ -59,8 +90,8 @@ pub struct PresetRow {
     pub simd_ms: f64,
     /// That instruction set ("avx512", "avx2+fma", "scalar").
     pub simd_isa: &'static str,
-    /// Median ms of the seed kernel's full pass on the seed's slice, same grid and Q: the mean
-    /// of the timings just before and just after this preset's (see the module docs).
+    /// Median ms of the seed kernel's full pass on the seed's slice, same grid and Q, bracketing
+    /// this preset's rounds (see the module docs).
     pub seed_ms: f64,
     /// Median ms of the seed kernel's target-only pass, bracketed the same way.
     pub seed_target_ms: f64,
@@ -162,14 +193,14 @@ pub fn bench_presets(
                 submit_and_wait(ctx, |e| data.encode(&ctx.queue, e, &fim, mode, &seed, None))
                     .expect("the seed field's wait")
             };
-            // (full, target-only) ms; timed again after each preset (see the module docs).
+            // [full, target-only] ms; timed again after each round (see the module docs).
             let time_seed = || {
-                (
+                Ok::<_, GpuError>([
                     time_ms(warmup, repeats, || dispatch(FieldMode::Grid)),
                     time_ms(warmup, repeats, || dispatch(FieldMode::GridTarget)),
-                )
+                ])
             };
-            let mut seed_before = time_seed();
+            let mut seed_timing = time_seed()?;
             // The general kernel on each preset.
             let kernel_nodes = general_nodes(nodes);
             let rule = QuadratureRule::new(kernel_nodes).map_err(bad_rule)?;
@@ -178,35 +209,36 @@ pub fn bench_presets(
                 progress(&format!("presets: {} {grid}² Q={nodes}", preset.name()));
                 let (params, moved) = preset_params(preset, grid);
                 let data = GeneralData::new(ctx, &general, params.cell_count, &rule)?;
-                let gpu_ms = time_ms(warmup, repeats, || {
-                    submit_and_wait(ctx, |e| data.encode_grid(&ctx.queue, e, &general, &params))
-                        .expect("the general field's wait")
-                });
-                // The cells now hold `params`' grid: alternate the target between the two
-                // positions, as a drag does.
-                let mut flip = false;
-                let gpu_target_ms = time_ms(warmup, repeats, || {
-                    flip = !flip;
-                    let p = if flip { &moved } else { &params };
-                    submit_and_wait(ctx, |e| data.encode_grid_target(&ctx.queue, e, &general, p))
-                        .expect("the target-only pass's wait")
-                });
-                let mirror_ms = time_ms(1, repeats.min(5), || {
-                    std::hint::black_box(cpu::general::grid(&params, &table));
-                });
                 let level = cpu::simd::simd_level();
                 let mut cells =
                     vec![crate::gpu::gpu_data::FieldCell::default(); params.cell_count as usize];
-                let simd_ms = time_ms(1, repeats.min(5), || {
-                    cpu::simd::general_grid_into_at(level, &params, &table, &mut cells);
-                    std::hint::black_box(&cells);
-                });
-                let seed_after = time_seed();
-                let (seed_ms, seed_target_ms) = (
-                    0.5 * (seed_before.0 + seed_after.0),
-                    0.5 * (seed_before.1 + seed_after.1),
-                );
-                seed_before = seed_after;
+                let mut time_preset = || {
+                    let gpu_ms = time_ms(warmup, repeats, || {
+                        submit_and_wait(ctx, |e| data.encode_grid(&ctx.queue, e, &general, &params))
+                            .expect("the general field's wait")
+                    });
+                    // The cells now hold `params`' grid: alternate the target between the two
+                    // positions, as a drag does.
+                    let mut flip = false;
+                    let gpu_target_ms = time_ms(warmup, repeats, || {
+                        flip = !flip;
+                        let p = if flip { &moved } else { &params };
+                        submit_and_wait(ctx, |e| {
+                            data.encode_grid_target(&ctx.queue, e, &general, p)
+                        })
+                        .expect("the target-only pass's wait")
+                    });
+                    let mirror_ms = time_ms(1, repeats.min(5), || {
+                        std::hint::black_box(cpu::general::grid(&params, &table));
+                    });
+                    let simd_ms = time_ms(1, repeats.min(5), || {
+                        cpu::simd::general_grid_into_at(level, &params, &table, &mut cells);
+                        std::hint::black_box(&cells);
+                    });
+                    Ok::<_, GpuError>([gpu_ms, gpu_target_ms, mirror_ms, simd_ms])
+                };
+                let ([gpu_ms, gpu_target_ms, mirror_ms, simd_ms], [seed_ms, seed_target_ms]) =
+                    bracketed_rounds(&mut seed_timing, time_seed, &mut time_preset)?;
                 rows.push(PresetRow {
                     preset: preset.name(),
                     grid,
@@ -242,8 +274,8 @@ pub struct PresetParticleRow {
     pub simd_ms_per_step: f64,
     /// Its instruction set ("avx512", "avx2+fma", "scalar").
     pub simd_isa: &'static str,
-    /// The seed kernel's flow on the seed's slice, GPU, same run: the mean of the timings just
-    /// before and just after this preset's (see the module docs).
+    /// The seed kernel's flow on the seed's slice, GPU, same run, bracketing this preset's
+    /// rounds (see the module docs).
     pub seed_gpu_ms_per_step: f64,
     /// The seed kernel's flow on the SIMD path, bracketed the same way.
     pub seed_simd_ms_per_step: f64,
@@ -309,30 +341,25 @@ pub fn bench_preset_particles(
         Ok((index_order, gpu, simd))
     };
     // The seed's flow (GPU, SIMD ms per step), timed again after each preset (module docs).
-    let time_seed = || -> Result<(f64, f64), GpuError> {
-        time(&BenchModel::default(), false).map(|(_, gpu, simd)| (gpu, simd))
+    let time_seed = || -> Result<[f64; 2], GpuError> {
+        time(&BenchModel::default(), false).map(|(_, gpu, simd)| [gpu, simd])
     };
     progress(&format!("presets: seed kernel's particles, {count}"));
-    let mut seed_before = time_seed()?;
+    let mut seed_timing = time_seed()?;
     let mut rows = Vec::new();
     for &preset in &config.presets {
         progress(&format!("presets: {} particles, {count}", preset.name()));
         let (model, slice, _) = preset.setup();
-        let (index_order, gpu, simd) = time(
-            &BenchModel {
-                model,
-                slice,
-                metric: Metric::Induced,
-                kernel: Kernel::General,
-            },
-            true,
-        )?;
-        let seed_after = time_seed()?;
-        let (seed_gpu, seed_simd) = (
-            0.5 * (seed_before.0 + seed_after.0),
-            0.5 * (seed_before.1 + seed_after.1),
-        );
-        seed_before = seed_after;
+        let model = BenchModel {
+            model,
+            slice,
+            metric: Metric::Induced,
+            kernel: Kernel::General,
+        };
+        let ([index_order, gpu, simd], [seed_gpu, seed_simd]) =
+            bracketed_rounds(&mut seed_timing, time_seed, || {
+                time(&model, true).map(|(index, gpu, simd)| [index, gpu, simd])
+            })?;
         rows.push(PresetParticleRow {
             preset: preset.name(),
             particles: count,
@@ -355,9 +382,9 @@ pub fn preset_particles_table(rows: &[PresetParticleRow]) -> String {
     };
     out.push_str(&format!(
         "\nPreset particles (general flow at the viewer's view vs the seed kernel's flow, same \
-         run; {} particles, ms per RK4 step; SIMD on {}; seed: the seed's flow timed just \
-         before and after each preset, their mean)\n",
-        first.particles, first.simd_isa
+         run; {} particles, ms per RK4 step; SIMD on {}; medians of {} rounds, each between \
+         two timings of the seed's flow)\n",
+        first.particles, first.simd_isa, ROUNDS
     ));
     out.push_str(&format!(
         "  {:<20} {:>9} {:>9} {:>9} {:>12} {:>9} {:>9} {:>9}\n",
@@ -425,6 +452,29 @@ pub fn presets_table(rows: &[PresetRow]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Rounds between seed timings: the seed figure is the median of the brackets' means, the
+    /// preset's the median of its rounds (one slow burst rejected), and the last seed timing
+    /// is carried to the next preset. Controls: the burst's round alone would have given the
+    /// burst; an error in a round is passed on.
+    #[test]
+    fn bracketed_rounds_take_medians_and_carry_the_last_seed_timing() {
+        let mut seeds = [12.0, 14.0, 16.0].into_iter();
+        let mut presets = [20.0, 100.0, 22.0].into_iter();
+        let mut seed = [10.0];
+        let (preset, seed_figure) = bracketed_rounds(
+            &mut seed,
+            || Ok::<_, ()>([seeds.next().unwrap()]),
+            || Ok([presets.next().unwrap()]),
+        )
+        .unwrap();
+        assert_eq!(preset, [22.0]);
+        assert_eq!(seed_figure, [13.0]);
+        assert_eq!(seed, [16.0]);
+        assert_eq!(medians(&[[100.0]]), [100.0]);
+        let failed = bracketed_rounds(&mut seed, || Err::<[f64; 1], _>("no"), || Ok([1.0]));
+        assert_eq!(failed, Err("no"));
+    }
 
     /// The union pass's panels per cell at each preset's fitted view (grid 64, 16 nodes per
     /// panel): what the general kernel's cost per cell follows. Issue 21 cut the σ presets'
