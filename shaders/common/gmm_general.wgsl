@@ -34,9 +34,15 @@ const PARAM_SIGMA2: u32 = 4u;
 // around the vertex (s = 1/√(2|a|)): the f64 rule's levels.
 const GRADE_NEAR: f32 = 3.0;
 const GRADE_FAR: f32 = 12.0;
-// A switch's ±GRADE_NEAR neighbours join a union window's edges only where its width is at most
-// this fraction of the narrowest σ (see union_splits).
+// A switch's graded neighbours join a union window's edges only where its width is at most this
+// fraction of the narrowest σ (see union_splits).
 const UNION_GRADE_LIMIT: f32 = 0.5;
+// The graded neighbours' distance, in widths, in a union window without the target's switch
+// points (a velocity's; with them GRADE_NEAR): the logistic's tail beyond r ± kw is e^{−k} of
+// its height, and the panel outside begins with it. Where nothing else cuts that panel short
+// (the target's switch points often did), k = 3 missed ∇L by 1.2e-3 at the σ slice's σ1 → 0
+// edge, k = 6 by 5e-5 (CPU twin: cpu::general::UNION_VELOCITY_GRADE).
+const UNION_VELOCITY_GRADE: f32 = 6.0;
 // A centre or window end this close (in the narrowest σ) below a switch split yields to it.
 const UNION_YIELD: f32 = 0.25;
 // The tail bound of the truncation rule Q(T)·(1 + T²)² ≤ TAIL·m² (m the smallest positive
@@ -506,28 +512,29 @@ fn union_window(m: Mixture, target_mix: Mixture, t: f32, target_switches: bool) 
     w.hi = max(max(highs.x, highs.y), max(highs.z, highs.w));
     let sigmas = select(none, vec4<f32>(m.sigma, target_mix.sigma), weighted);
     w.merge = min(min(sigmas.x, sigmas.y), min(sigmas.z, sigmas.w));
-    w.model_splits = union_splits(m, w.merge);
+    let grade = select(UNION_VELOCITY_GRADE, GRADE_NEAR, target_switches);
+    w.model_splits = union_splits(m, w.merge, grade);
     w.target_splits = no_splits();
     if target_switches {
-        w.target_splits = union_splits(target_mix, w.merge);
+        w.target_splits = union_splits(target_mix, w.merge, grade);
     }
     return w;
 }
 
 // A mixture's switch splits in a union window whose narrowest σ is `sigma_min`: the roots
-// always; a root's ±GRADE_NEAR·w neighbours only where w ≤ UNION_GRADE_LIMIT·σ_min (a wider
+// always; a root's ±grade·w neighbours only where w ≤ UNION_GRADE_LIMIT·σ_min (a wider
 // logistic is as smooth as the Gaussians, and the panels' nodes resolve it); the vertex only
 // where ℓ has fewer than two roots (between two roots the roots' panels resolve it); the
 // vertex's grades and the far grades never. Slots as in Splits (c and d unused).
-fn union_splits(m: Mixture, sigma_min: f32) -> Splits {
+fn union_splits(m: Mixture, sigma_min: f32, grade: f32) -> Splits {
     let sp = switch_points(m);
     let none = vec2<f32>(NO_SPLIT);
     let r = select(none, sp.x, vec2<u32>(0u, 1u) < vec2<u32>(sp.count));
     let has_vertex = m.boundary == 0u && m.a != 0.0 && sp.count < 2u;
     let v = select(NO_SPLIT, m.mean.x - m.b / (2.0 * m.a), has_vertex);
     let graded = sp.width <= vec2<f32>(UNION_GRADE_LIMIT * sigma_min);
-    let below = select(none, r - GRADE_NEAR * sp.width, graded);
-    let above = select(none, r + GRADE_NEAR * sp.width, graded);
+    let below = select(none, r - grade * sp.width, graded);
+    let above = select(none, r + grade * sp.width, graded);
     var out: Splits;
     out.a = vec4<f32>(r, v, NO_SPLIT);
     out.b = vec4<f32>(below.x, above.x, below.y, above.y);

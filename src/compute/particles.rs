@@ -474,6 +474,7 @@ mod tests {
         assert_eq!(StepEntry::for_params(&policy), StepEntry::Policy);
         // Every entry has its own name (one pipeline each).
         let mut names = StepEntry::ALL.map(StepEntry::name).to_vec();
+        names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), StepEntry::ALL.len());
     }

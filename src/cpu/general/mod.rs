@@ -26,9 +26,9 @@ pub use mixture::{
 };
 pub use panels::{
     GENERAL_MAX_PANELS, GENERAL_MAX_SPLITS, GRADE_FAR, GRADE_NEAR, NO_SPLIT, Splits, SwitchPoints,
-    UNION_GRADE_LIMIT, UNION_MAX_PANELS, UNION_YIELD, UnionWindow, Window, component_window,
-    mixture_splits, next_split, no_splits, switch_points, union_next, union_splits, union_window,
-    window_next,
+    UNION_GRADE_LIMIT, UNION_MAX_PANELS, UNION_VELOCITY_GRADE, UNION_YIELD, UnionWindow, Window,
+    component_window, mixture_splits, next_split, no_splits, switch_points, union_next,
+    union_splits, union_window, window_next,
 };
 pub use passes::{PassSums, fisher_full_pass, fisher_pass, residual_pass, tri_index};
 pub use point::{

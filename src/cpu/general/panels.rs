@@ -12,6 +12,13 @@ pub const GRADE_FAR: f32 = 12.0;
 /// most this fraction of the narrowest component's σ (`UNION_GRADE_LIMIT`): a wider logistic
 /// is as smooth as the Gaussians themselves and the panels' nodes resolve it.
 pub const UNION_GRADE_LIMIT: f32 = 0.5;
+/// The graded neighbours' distance, in widths, in a union window without the target's switch
+/// points (`UNION_VELOCITY_GRADE`; with them [`GRADE_NEAR`]). Beyond r ± kw the logistic's
+/// tail is still e^{−k} of its height, and the panel outside starts with that sharp tail at its
+/// end: where nothing else cuts that panel short (the target's switch points often did), 16
+/// nodes over it missed ∇L by 1.2e-3 at the σ slice's σ1 → 0 edge with k = 3, and 5e-5 with
+/// k = 6 (the union panels per point even fell by ~1%).
+pub const UNION_VELOCITY_GRADE: f32 = 6.0;
 /// A centre or window end this close (in the narrowest σ) below a switch split yields to the
 /// split (`UNION_YIELD`).
 pub const UNION_YIELD: f32 = 0.25;
@@ -264,6 +271,11 @@ pub fn union_window(
         target_mix.sigma[0],
         target_mix.sigma[1],
     ];
+    let grade = if target_switches {
+        GRADE_NEAR
+    } else {
+        UNION_VELOCITY_GRADE
+    };
     let mut components = no_splits();
     let (mut lo, mut hi, mut merge) = (NO_SPLIT, -NO_SPLIT, NO_SPLIT);
     for i in 0..4 {
@@ -283,9 +295,9 @@ pub fn union_window(
         hi,
         merge,
         components,
-        model_splits: union_splits(m, merge),
+        model_splits: union_splits(m, merge, grade),
         target_splits: if target_switches {
-            union_splits(target_mix, merge)
+            union_splits(target_mix, merge, grade)
         } else {
             no_splits()
         },
@@ -293,10 +305,11 @@ pub fn union_window(
 }
 
 /// `union_splits`: a mixture's switch splits in a union window, `sigma_min` its narrowest σ.
-/// The roots always; each root's ±3w neighbours only where w ≤ [`UNION_GRADE_LIMIT`]·σ_min;
-/// the vertex only where ℓ has fewer than two roots (between two roots it adds nothing the
-/// roots' panels do not resolve); the vertex's ±3s and the far grades never.
-pub fn union_splits(m: &Mixture, sigma_min: f32) -> Splits {
+/// The roots always; each root's ±`grade`·w neighbours only where w ≤
+/// [`UNION_GRADE_LIMIT`]·σ_min; the vertex only where ℓ has fewer than two roots (between two
+/// roots it adds nothing the roots' panels do not resolve); the vertex's grades and the far
+/// grades never.
+pub fn union_splits(m: &Mixture, sigma_min: f32, grade: f32) -> Splits {
     let sp = switch_points(m);
     let r = [0, 1].map(|i| if i < sp.count { sp.x[i] } else { NO_SPLIT });
     let has_vertex = !m.boundary && m.a != 0.0 && sp.count < 2;
@@ -308,7 +321,7 @@ pub fn union_splits(m: &Mixture, sigma_min: f32) -> Splits {
     let graded = sp.width.map(|w| w <= UNION_GRADE_LIMIT * sigma_min);
     let grade = |i: usize, side: f32| {
         if graded[i] {
-            r[i] + side * GRADE_NEAR * sp.width[i]
+            r[i] + side * grade * sp.width[i]
         } else {
             NO_SPLIT
         }
@@ -357,25 +370,36 @@ mod tests {
         // Equal σ = 1, means 0 and d: one root at d/2, width σ²/d.
         let sharp = make_mixture(0.5, [0.0, 4.0], [1.0, 1.0]);
         assert!(close(
-            &present(&union_splits(&sharp, 1.0)),
+            &present(&union_splits(&sharp, 1.0, GRADE_NEAR)),
             &[1.25, 2.0, 2.75]
+        ));
+        // A velocity's grades, twice as far.
+        assert!(close(
+            &present(&union_splits(&sharp, 1.0, UNION_VELOCITY_GRADE)),
+            &[0.5, 2.0, 3.5]
         ));
         // Width 1 > ½·σ_min: the root alone …
         let broad = make_mixture(0.5, [0.0, 1.0], [1.0, 1.0]);
-        assert!(close(&present(&union_splits(&broad, 1.0)), &[0.5]));
+        assert!(close(
+            &present(&union_splits(&broad, 1.0, GRADE_NEAR)),
+            &[0.5]
+        ));
         // … but graded where the narrowest σ is 2 (negative control of the limit).
         assert!(close(
-            &present(&union_splits(&broad, 2.0)),
+            &present(&union_splits(&broad, 2.0, GRADE_NEAR)),
             &[-2.5, 0.5, 3.5]
         ));
         // σ1 ≠ σ2 about one mean: two roots (no vertex) or none (the vertex at 0).
         let two = make_mixture(0.5, [0.0, 0.0], [1.0, 2.0]);
         assert_eq!(switch_points(&two).count, 2);
-        let two_splits = present(&union_splits(&two, 1.0));
+        let two_splits = present(&union_splits(&two, 1.0, GRADE_NEAR));
         assert!(!two_splits.iter().any(|x| x.abs() < 1e-3), "{two_splits:?}");
         let none = make_mixture(0.2, [0.0, 0.0], [1.0, 2.0]);
         assert_eq!(switch_points(&none).count, 0);
-        assert!(close(&present(&union_splits(&none, 1.0)), &[0.0]));
+        assert!(close(
+            &present(&union_splits(&none, 1.0, GRADE_NEAR)),
+            &[0.0]
+        ));
     }
 
     #[test]
