@@ -2,8 +2,9 @@
 // point: each point carries a full model ψ = (π, μ1, μ2, σ1, σ2), a slice (two parameter
 // indices) and optionally a target ψ*) or over a grid of one slice (entry point `grid`, one
 // invocation per cell, with a floating origin like fim_field.wgsl's `field`). Output: the
-// slice's 2×2 metric block (the induced block of F, or with metric = 1 the profiled block, its
-// Schur complement; standard basis, slice order), its eigen-decomposition and κ, and with a
+// slice's 2×2 metric block (the induced block of F, or on the grid with GRID_METRIC = 1 the
+// profiled block, its Schur complement; `points` evaluates the induced block only; standard
+// basis, slice order), its eigen-decomposition and κ, and with a
 // target L, ∇L, the damped natural gradient and the angle, in the seed's `FieldCell` record so
 // the renderer can draw general fields unchanged. Fields whose meaning differs from
 // fim_field.wgsl's:
@@ -38,7 +39,7 @@ struct GeneralParams {
     damping: f32,
     panel_nodes: u32,        // n Gauss–Legendre nodes per panel
     point_count: u32,
-    metric: u32,             // METRIC_INDUCED or METRIC_PROFILED
+    _pad: u32,
 }
 
 // The grid over one slice. Cell (c, r) sits at slice coordinates O + offset, offset =
@@ -191,8 +192,10 @@ fn points(@builtin(global_invocation_id) gid: vec3<u32>,
     if index >= params.point_count {
         return;
     }
+    // The induced metric, the only one its callers ask for: a constant, so the pipeline is
+    // compiled without the profiled metric's passes.
     cells[index] = evaluate_general_point(point_inputs[index], params.damping, params.panel_nodes,
-        params.metric);
+        METRIC_INDUCED);
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)

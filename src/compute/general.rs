@@ -2,13 +2,14 @@
 //! F, ∇L, L and the natural gradient at a list of points (each with its own model, slice and
 //! optional target), into the seed's `FieldCell` records.
 //!
-//! [`GeneralPipeline`] is built once per device; [`GeneralData`] owns the parameter buffers, the node
-//! table, the inputs and the output for one capacity. Two entry points write the same cells:
-//! `points` (a list, [`GeneralData::encode`], [`evaluate_general_points`]) and `grid` (one
+//! [`GeneralPipeline`] (the grid's pipelines) and [`GeneralPointsPipeline`] are built once per
+//! device; [`GeneralData`] owns the parameter buffers, the node table, the inputs and the output
+//! for one capacity. Two entry points write the same cells: `points` (a list, induced metric,
+//! [`GeneralData::encode`], [`evaluate_general_points`]: the CLI and tests) and `grid` (one
 //! slice over a view with a floating origin, [`GeneralData::encode_grid`] with
 //! [`general_grid_params`](crate::gpu::general_data::general_grid_params),
-//! [`evaluate_general_grid`]). The grid's parameters live in bind group 1 so that both entry
-//! points share group 0 (parameters, nodes, cells, inputs) and one shader module.
+//! [`evaluate_general_grid`]: the viewer's field and probe). The grid's parameters live in bind
+//! group 1 so that both entry points share group 0 (parameters, nodes, cells, inputs).
 //!
 //! # The f32 rule (the f64 rule of `math::general`, cut to what f32 needs)
 //! * responsibilities as logistics of the quadratic log-ratio ℓ (never a ratio of densities);
@@ -145,11 +146,37 @@ pub const WORKGROUP_SIZE: u32 = 64;
 /// tolerances on every preset slice).
 pub const DEFAULT_NODES_GENERAL_F32: u32 = 32;
 
-/// Pipelines and layouts of the general stage.
-pub struct GeneralPipeline {
+/// The general stage's bind group layouts: group 0 (parameters, nodes, cells, point inputs),
+/// shared by every entry point, and group 1 (the grid's parameters).
+pub struct GeneralLayouts {
     bind_group_layout: wgpu::BindGroupLayout,
     grid_layout: wgpu::BindGroupLayout,
-    points_pipeline: wgpu::ComputePipeline,
+}
+
+impl GeneralLayouts {
+    fn new(device: &wgpu::Device) -> Self {
+        Self {
+            bind_group_layout: super::stage_layout(
+                device,
+                "fim_general layout",
+                size_of::<GeneralParams>() as u64,
+                &[Slot::Nodes, Slot::ReadWrite, Slot::Read],
+            ),
+            // Group 1: the grid's parameters alone.
+            grid_layout: super::stage_layout(
+                device,
+                "fim_general grid layout",
+                size_of::<GeneralGridParams>() as u64,
+                &[],
+            ),
+        }
+    }
+}
+
+/// The grid pipelines of the general stage (what the viewer, captures and the benchmark use;
+/// a probe is a 1 × 1 grid).
+pub struct GeneralPipeline {
+    layouts: GeneralLayouts,
     /// `grid` with the pipeline constant GRID_METRIC = 0 (induced) and 1 (profiled): each
     /// compiled without the other metric's code (1.3× faster on llvmpipe than reading the
     /// metric from the parameters).
@@ -159,29 +186,12 @@ pub struct GeneralPipeline {
 }
 
 impl GeneralPipeline {
-    /// Compiles the shader and builds the `points` and `grid` pipelines.
+    /// Compiles the shader and builds the `grid` pipelines (one per metric) and `grid_target`.
     pub fn new(device: &wgpu::Device) -> Self {
-        let bind_group_layout = super::stage_layout(
-            device,
-            "fim_general layout",
-            size_of::<GeneralParams>() as u64,
-            &[Slot::Nodes, Slot::ReadWrite, Slot::Read],
-        );
-        let points_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("fim_general.wgsl points"),
-            bind_group_layouts: &[Some(&bind_group_layout)],
-            ..Default::default()
-        });
-        // Group 1: the grid's parameters alone.
-        let grid_layout = super::stage_layout(
-            device,
-            "fim_general grid layout",
-            size_of::<GeneralGridParams>() as u64,
-            &[],
-        );
+        let layouts = GeneralLayouts::new(device);
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: Some("fim_general.wgsl grid"),
-            bind_group_layouts: &[Some(&bind_group_layout), Some(&grid_layout)],
+            bind_group_layouts: &[Some(&layouts.bind_group_layout), Some(&layouts.grid_layout)],
             ..Default::default()
         });
         let module = crate::gpu::shader::create_module(device, "fim_general.wgsl");
@@ -189,32 +199,69 @@ impl GeneralPipeline {
         let grid = |label, constants, entry| {
             grid_descriptor(label, &pipeline_layout, &module, entry, constants)
         };
-        // The four at once (super::create_compute_pipelines): each is the whole general kernel.
-        let [points_pipeline, induced, profiled, grid_target_pipeline] =
-            super::create_compute_pipelines(
-                device,
-                [
-                    wgpu::ComputePipelineDescriptor {
-                        label: Some("points"),
-                        layout: Some(&points_layout),
-                        module: &module,
-                        entry_point: Some("points"),
-                        compilation_options: Default::default(),
-                        cache: None,
-                    },
-                    grid("grid induced", &metric_constants[0], "grid"),
-                    grid("grid profiled", &metric_constants[1], "grid"),
-                    grid("grid target", &[], "grid_target"),
-                ],
-            );
-        let grid_pipelines = [induced, profiled];
+        // The three at once (super::create_compute_pipelines): each is the whole general kernel.
+        let [induced, profiled, grid_target_pipeline] = super::create_compute_pipelines(
+            device,
+            [
+                grid("grid induced", &metric_constants[0], "grid"),
+                grid("grid profiled", &metric_constants[1], "grid"),
+                grid("grid target", &[], "grid_target"),
+            ],
+        );
         Self {
-            bind_group_layout,
-            grid_layout,
-            points_pipeline,
-            grid_pipelines,
+            layouts,
+            grid_pipelines: [induced, profiled],
             grid_target_pipeline,
         }
+    }
+}
+
+/// The `points` pipeline of the general stage (a list of points, each with its own model,
+/// slice and target; induced metric): the CLI's `fim` and the tests. Built apart from
+/// [`GeneralPipeline`] because nothing of the viewer dispatches it, and lavapipe takes longer
+/// to build it than any other pipeline of the shader.
+pub struct GeneralPointsPipeline {
+    layouts: GeneralLayouts,
+    points_pipeline: wgpu::ComputePipeline,
+}
+
+impl GeneralPointsPipeline {
+    /// Compiles the shader and builds the `points` pipeline.
+    pub fn new(device: &wgpu::Device) -> Self {
+        let layouts = GeneralLayouts::new(device);
+        let points_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("fim_general.wgsl points"),
+            bind_group_layouts: &[Some(&layouts.bind_group_layout)],
+            ..Default::default()
+        });
+        let module = crate::gpu::shader::create_module(device, "fim_general.wgsl");
+        let [points_pipeline] = super::create_compute_pipelines(
+            device,
+            [wgpu::ComputePipelineDescriptor {
+                label: Some("points"),
+                layout: Some(&points_layout),
+                module: &module,
+                entry_point: Some("points"),
+                compilation_options: Default::default(),
+                cache: None,
+            }],
+        );
+        Self {
+            layouts,
+            points_pipeline,
+        }
+    }
+}
+
+impl AsRef<GeneralLayouts> for GeneralPipeline {
+    fn as_ref(&self) -> &GeneralLayouts {
+        &self.layouts
+    }
+}
+
+impl AsRef<GeneralLayouts> for GeneralPointsPipeline {
+    fn as_ref(&self) -> &GeneralLayouts {
+        &self.layouts
     }
 }
 
@@ -270,10 +317,11 @@ impl GeneralData {
     /// Allocates for up to `capacity` points with the given quadrature rule.
     pub fn new(
         ctx: &GpuContext,
-        pipeline: &GeneralPipeline,
+        pipeline: &impl AsRef<GeneralLayouts>,
         capacity: u32,
         rule: &QuadratureRule,
     ) -> Result<Self, GpuError> {
+        let layouts = pipeline.as_ref();
         let capacity = capacity.max(1);
         check_capacity(&ctx.device, capacity)?;
         let grid_params = ctx.device.create_buffer(&wgpu::BufferDescriptor {
@@ -284,7 +332,7 @@ impl GeneralData {
         });
         let grid_group = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("fim_general grid bind group"),
-            layout: &pipeline.grid_layout,
+            layout: &layouts.grid_layout,
             entries: &[wgpu::BindGroupEntry {
                 binding: 0,
                 resource: grid_params.as_entire_binding(),
@@ -293,7 +341,7 @@ impl GeneralData {
         Ok(Self {
             buffers: CellBuffers::new(
                 ctx,
-                &pipeline.bind_group_layout,
+                &layouts.bind_group_layout,
                 "fim_general",
                 size_of::<GeneralParams>() as u64,
                 size_of::<GeneralPointInput>() as u64,
@@ -385,7 +433,7 @@ impl GeneralData {
         &self,
         queue: &wgpu::Queue,
         encoder: &mut wgpu::CommandEncoder,
-        pipeline: &GeneralPipeline,
+        pipeline: &GeneralPointsPipeline,
         points: &[GeneralPointInput],
         damping: f32,
     ) {
@@ -399,7 +447,7 @@ impl GeneralData {
             damping,
             panel_nodes: self.buffers.panel_nodes,
             point_count: count,
-            metric: Metric::Induced.code(),
+            _pad: 0,
         };
         queue.write_buffer(&self.buffers.params, 0, bytemuck::bytes_of(&params));
         // A labelled pass rather than an encoder debug group: Mesa 22.3 lavapipe (CI's) crashed
@@ -429,7 +477,7 @@ pub fn evaluate_general_points(
     rule: &QuadratureRule,
 ) -> Result<Vec<FieldCell>, GpuError> {
     let count = points.len() as u32;
-    let pipeline = GeneralPipeline::new(&ctx.device);
+    let pipeline = GeneralPointsPipeline::new(&ctx.device);
     let data = GeneralData::new(ctx, &pipeline, count, rule)?;
     let mut encoder = ctx
         .device

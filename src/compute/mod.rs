@@ -143,7 +143,7 @@ pub fn stage_pipelines<const N: usize>(
 /// Creates the pipelines of `descriptors` at once, one thread each, and returns them in order.
 /// Creating a compute pipeline is slow on lavapipe, which translates and optimizes the whole
 /// inlined entry point then (measured on a 2-core EPYC: 280–490 ms for each of the particles'
-/// two general steps and of fim_general's four entries), and it may create several at once:
+/// two general steps and of fim_general's entries), and it may create several at once:
 /// on two cores a shader's heavy entry points take about half the viewer's start-up they took
 /// one after another. A panic on a thread (a wgpu validation error) is passed on as it was.
 pub fn create_compute_pipelines<const N: usize>(

@@ -38,8 +38,8 @@ pub struct GeneralParams {
     pub panel_nodes: u32,
     /// Points to evaluate.
     pub point_count: u32,
-    /// The metric ([`Metric::code`]): 0 induced, 1 profiled.
-    pub metric: u32,
+    /// Padding to 16 bytes (`points` evaluates the induced metric only).
+    pub _pad: u32,
 }
 
 /// Must match `GeneralPointInput` in `shaders/common/general_point.wgsl`: one general point.

@@ -863,7 +863,7 @@ fn the_fullest_windows_drop_no_splits() {
 #[ignore = "measurement: prints the cost table"]
 fn cost_per_point_against_the_seed_kernel() {
     use fisherflow::compute::fim_field::{FieldData, FieldMode, FimFieldPipeline};
-    use fisherflow::compute::general::{GeneralData, GeneralPipeline};
+    use fisherflow::compute::general::{GeneralData, GeneralPointsPipeline};
     use fisherflow::gpu::gpu_data::{FieldParams, PointInput};
     use fisherflow::math::quadrature::DEFAULT_NODES_F32;
     use std::time::Instant;
@@ -949,7 +949,7 @@ fn cost_per_point_against_the_seed_kernel() {
     );
     let Some(ctx) = common::gpu() else { return };
     let rule = f32_rule();
-    let pipeline = GeneralPipeline::new(&ctx.device);
+    let pipeline = GeneralPointsPipeline::new(&ctx.device);
     let data = GeneralData::new(&ctx, &pipeline, n as u32, &rule).unwrap();
     let seed_rule = QuadratureRule::new(seed_q).unwrap();
     let seed_pipeline = FimFieldPipeline::new(&ctx.device);
