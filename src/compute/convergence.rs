@@ -707,6 +707,13 @@ impl ConvergenceStage {
         }
     }
 
+    /// Takes `shader`'s pipeline built elsewhere (unless it has one already).
+    pub fn adopt(&mut self, shader: &'static str, pipeline: ConvergencePipeline) {
+        if !self.pipelines.iter().any(|(s, _)| *s == shader) {
+            self.pipelines.push((shader, pipeline));
+        }
+    }
+
     /// The pipeline of `shader`, compiled when first asked for.
     fn pipeline_for(
         &mut self,

@@ -226,6 +226,12 @@ impl SceneRenderer {
         })
     }
 
+    /// Takes the compute pipelines built ahead ([`crate::simulation::PipelinesAhead`]), so
+    /// that no stage compiles its own on first use.
+    pub fn adopt_pipelines(&mut self, ctx: &GpuContext, ahead: crate::simulation::PipelinesAhead) {
+        self.sim.adopt(ctx, ahead);
+    }
+
     /// The target format this renderer was built for.
     pub fn format(&self) -> wgpu::TextureFormat {
         self.format

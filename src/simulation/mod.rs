@@ -30,6 +30,7 @@
 //! (`convergence::stage::MapStage`). This file owns them and the jobs, and answers the
 //! renderer; `family.rs` holds each family's half of the stages that run on either family.
 
+mod ahead;
 mod family;
 
 pub use crate::features::convergence::stage::convergence_spec;
@@ -45,6 +46,7 @@ pub use crate::features::flow::stage::{
 pub use crate::features::geodesics::stage_ball::{
     BallKey, BallView, DRAG_RAYS, RAY_DISPATCHES_PER_FRAME, ball_key,
 };
+pub use ahead::{PipelinesAhead, PipelinesUnderWay};
 pub use family::*;
 
 use crate::features::geodesics::stage_ball::GeodesicStage;
@@ -81,7 +83,8 @@ pub struct SimulationReport {
 }
 
 impl Simulation {
-    /// Builds the compute pipelines and the probe's buffers.
+    /// Builds the seed kernel's and the particles' pipelines and the probe's buffers; the other
+    /// stages build theirs on first use, or take them built ahead ([`Simulation::adopt`]).
     pub fn new(ctx: &GpuContext) -> Result<Self, GpuError> {
         Ok(Self {
             field: FieldStage::new(ctx)?,
@@ -90,6 +93,14 @@ impl Simulation {
             convergence: MapStage::default(),
             jobs: SceneJobs::new(JobMode::Background),
         })
+    }
+
+    /// Takes the pipelines built ahead ([`PipelinesAhead`]): the stages that would compile theirs
+    /// on first use (the general kernel, the policy plane's field, the balls, the maps) have them.
+    pub fn adopt(&mut self, ctx: &GpuContext, ahead: PipelinesAhead) {
+        self.field.adopt(ahead.general, ahead.policy);
+        self.geodesic.adopt(ahead.balls);
+        self.convergence.adopt(ctx, ahead.maps);
     }
 
     /// The field and probe dispatches for this frame (only when their inputs changed).

@@ -63,6 +63,9 @@ impl Graphics {
             .create_surface(window.clone())
             .context("cannot create a surface")?;
         let ctx = GpuContext::for_surface(instance, backends, &surface)?;
+        // The stages' first-use pipelines, built on threads beside the renderer's own and the
+        // window's set-up (simulation::PipelinesAhead).
+        let ahead = crate::simulation::PipelinesAhead::spawn(&ctx.device);
         let size = window.inner_size();
         let caps = surface.get_capabilities(&ctx.adapter);
         // egui-wgpu wants a non-sRGB framebuffer (it blends in gamma space).
@@ -114,6 +117,9 @@ impl Graphics {
             CANVAS_FORMAT
         };
         let mut frames = FrameRenderer::with_format(&ctx, canvas_format, false)?;
+        frames
+            .scene_renderer_mut()
+            .adopt_pipelines(&ctx, ahead.join());
         // Every pipeline drawn once now, so that turning a feature on later never stalls a
         // frame for llvmpipe's shader compilation (FrameRenderer::warm_up).
         let (warm, failed) = frames.warm_up(&ctx);

@@ -739,7 +739,9 @@ fn warm_up_covers_every_mode_and_leaves_nothing_behind() {
     );
 
     // Particles whose key matches the last warm-up scene's (its slice, flow mode, 64 particles,
-    // the default seed) start afresh too, over this scene's view.
+    // the default seed) start afresh too, over this scene's view. This renderer takes its
+    // stages' pipelines built ahead, as the viewer's does (simulation::PipelinesAhead): the
+    // warm-up then draws with those, and the image must not change.
     let warm_flow = scenes.last().expect("warm-up scenes");
     assert!(warm_flow.features.flow.enabled);
     let mut flow = Scene::default();
@@ -750,7 +752,15 @@ fn warm_up_covers_every_mode_and_leaves_nothing_behind() {
     flow.features.flow = warm_flow.features.flow;
     let fresh = render(&ctx, &flow);
     let mut frames = FrameRenderer::new(&ctx, false).unwrap();
-    frames.warm_up(&ctx);
+    frames.scene_renderer_mut().adopt_pipelines(
+        &ctx,
+        fisherflow::simulation::PipelinesAhead::build(&ctx.device),
+    );
+    let (_, failed) = frames.warm_up(&ctx);
+    assert_eq!(
+        failed, 0,
+        "every warm-up scene renders with the pipelines built ahead"
+    );
     let (_, after) = frames.render_image(&ctx, SIZE, 1.0, &flow).unwrap();
     assert!(after.rgba == fresh.rgba, "warm-up particles were reused");
 }

@@ -1,7 +1,7 @@
 //! The convergence map's stage: its spec from the scene and view, and the chunk a frame
 //! dispatches.
 
-use crate::compute::convergence::{ConvergenceMap, ConvergenceStage, MapSpec};
+use crate::compute::convergence::{ConvergenceMap, ConvergencePipeline, ConvergenceStage, MapSpec};
 use crate::gpu::context::{GpuContext, GpuError};
 use crate::jobs::JobMode;
 use crate::scene::Scene;
@@ -47,6 +47,15 @@ pub struct MapStage {
 }
 
 impl MapStage {
+    /// Takes pipelines built ahead, by shader ([`crate::simulation::PipelinesAhead`]): a map
+    /// on their family then compiles nothing.
+    pub fn adopt(&mut self, ctx: &GpuContext, pipelines: Vec<(&'static str, ConvergencePipeline)>) {
+        let stage = self.stage.get_or_insert_with(|| ConvergenceStage::new(ctx));
+        for (shader, pipeline) in pipelines {
+            stage.adopt(shader, pipeline);
+        }
+    }
+
     /// The convergence map's frame share: (re)starts it when the scene's model, slice,
     /// settings or the `visible` rectangle (its min and max corners) changed, then dispatches
     /// one chunk (or, in deterministic mode, runs it to the end). Nothing when the map is off.

@@ -157,6 +157,9 @@ pub struct FieldStage {
     pub(super) general: Option<GeneralStage>,
     /// The policy plane's kernel (compiled on first use).
     pub(super) policy: Option<PolicyStage>,
+    /// Kernels built ahead ([`FieldStage::adopt`]), taken instead of compiling on first use.
+    ahead_general: Option<GeneralPipeline>,
+    ahead_policy: Option<PolicyPipeline>,
 }
 
 impl FieldStage {
@@ -181,7 +184,16 @@ impl FieldStage {
             coarse_shown: false,
             general: None,
             policy: None,
+            ahead_general: None,
+            ahead_policy: None,
         })
+    }
+
+    /// Takes the general and the policy plane's kernels built ahead
+    /// ([`crate::simulation::PipelinesAhead`]): their first use then compiles nothing.
+    pub fn adopt(&mut self, general: GeneralPipeline, policy: PolicyPipeline) {
+        self.ahead_general = Some(general);
+        self.ahead_policy = Some(policy);
     }
 
     /// Whether a target handle is being dragged this frame.
@@ -319,7 +331,8 @@ impl FieldStage {
         // Keep the compiled pipeline across node-count changes (llvmpipe compiles slowly).
         let pipeline = match self.general.take() {
             Some(g) => g.pipeline,
-            None => GeneralPipeline::new(&ctx.device),
+            None => self.ahead_general.take()
+                .unwrap_or_else(|| GeneralPipeline::new(&ctx.device)),
         };
         let probe = GeneralData::new(ctx, &pipeline, 1, &rule)?;
         // Coarse general cells were made with the old node table.
@@ -476,7 +489,8 @@ impl FieldStage {
     /// The policy plane's stage, built on first use.
     fn ensure_policy(&mut self, ctx: &GpuContext) -> Result<&mut PolicyStage, GpuError> {
         if self.policy.is_none() {
-            let pipeline = PolicyPipeline::new(&ctx.device);
+            let pipeline = self.ahead_policy.take()
+                .unwrap_or_else(|| PolicyPipeline::new(&ctx.device));
             let probe = PolicyData::new(ctx, &pipeline, 1)?;
             self.policy = Some(PolicyStage {
                 pipeline,

@@ -114,6 +114,16 @@ pub struct BallView<'a> {
 }
 
 impl GeodesicStage {
+    /// Takes pipelines built ahead, by shader ([`crate::simulation::PipelinesAhead`]): a ball
+    /// on their family then compiles nothing.
+    pub fn adopt(&mut self, pipelines: Vec<(&'static str, GeodesicPipeline)>) {
+        for (shader, pipeline) in pipelines {
+            if !self.pipelines.iter().any(|(s, _)| *s == shader) {
+                self.pipelines.push((shader, pipeline));
+            }
+        }
+    }
+
     /// The geodesic ball to draw for `scene`: the last complete one, while a newer one is under
     /// way too (at its own probe and radius: the picture of a moment ago, not a made-up one),
     /// as long as it is on the scene's slice and family. None when the ball is off, there is
