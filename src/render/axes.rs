@@ -3,7 +3,8 @@
 //! egui overlay from the same ticks).
 
 use super::colormap::{linear_rgba, palette};
-use super::layer::{Layer, LayerFrame, LayerSetup};
+use super::layer::{Layer, LayerFrame, LayerSetup, Placement};
+use super::layer_cache::BackdropVersion;
 use super::pipeline::InstancedQuads;
 use crate::gpu::gpu_data::LineInstance;
 use crate::math::Param;
@@ -100,6 +101,9 @@ pub fn axis_lines(
 /// pipeline (`lines.wgsl`); the tick labels are the overlay's.
 pub struct AxesLayer {
     quads: InstancedQuads,
+    /// A backdrop layer: the lines change only with the view, so a frame copies them with the
+    /// backdrop instead of drawing them again.
+    version: BackdropVersion<Vec<LineInstance>>,
 }
 
 impl AxesLayer {
@@ -107,6 +111,7 @@ impl AxesLayer {
     pub fn new(setup: &LayerSetup<'_>) -> Self {
         Self {
             quads: super::lines::line_renderer(setup),
+            version: BackdropVersion::default(),
         }
     }
 }
@@ -130,8 +135,17 @@ impl Layer for AxesLayer {
         } else {
             Vec::new()
         };
-        self.quads
-            .prepare(&frame.ctx.device, &frame.ctx.queue, &lines);
+        if self
+            .version
+            .update((!lines.is_empty()).then(|| lines.clone()))
+        {
+            self.quads
+                .prepare(&frame.ctx.device, &frame.ctx.queue, &lines);
+        }
+    }
+
+    fn placement(&self) -> Placement {
+        Placement::Backdrop(self.version.current())
     }
 
     fn draw(&self, pass: &mut wgpu::RenderPass<'_>, _frame: &LayerFrame<'_>) {

@@ -120,8 +120,9 @@ impl FramePlan {
     }
 }
 
-/// How many layers draw into the backdrop (the heatmap and the convergence map).
-const BACKDROP_LAYERS: usize = 2;
+/// How many layers draw into the backdrop (the heatmap, the convergence map, the axes and the
+/// metric ellipses).
+const BACKDROP_LAYERS: usize = 4;
 
 /// What the backdrop holds: each backdrop layer's version (None: draws nothing) at a size.
 #[derive(Clone, Copy, Debug, PartialEq)]
