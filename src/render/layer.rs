@@ -121,8 +121,9 @@ pub trait Layer: std::any::Any + Send {
 
     /// For a backdrop layer whose version did not change: rectangles of the canvas (physical
     /// pixels: x, y, width, height) where its pixels changed since the last frame, all of them
-    /// opaque, so drawing the layer alone there over the backdrop repaints them (the filling
-    /// convergence map: the rows of cells its last dispatch advanced).
+    /// opaque, so drawing the layer there over the backdrop, and the backdrop layers above it
+    /// after it, repaints them (the filling convergence map: the rows of cells its last
+    /// dispatch advanced).
     fn backdrop_repaints(&self) -> &[[u32; 4]] {
         &[]
     }

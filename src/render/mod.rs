@@ -654,10 +654,16 @@ fn encode_backdrop(
             }
         }
     } else {
-        // Unchanged versions: a layer may still repaint parts of it (the filling map's rows).
-        for layer in layers.list() {
+        // Unchanged versions: a layer may still repaint parts of it (the filling map's rows),
+        // opaque there; the backdrop layers over it (the axes, the ellipses) are drawn there
+        // again on top.
+        let drawn: Vec<&dyn Layer> = layers
+            .list()
+            .filter(|layer| matches!(layer.placement(), Placement::Backdrop(Some(_))))
+            .collect();
+        for (k, layer) in drawn.iter().enumerate() {
             let repaints = layer.backdrop_repaints();
-            if repaints.is_empty() || !matches!(layer.placement(), Placement::Backdrop(Some(_))) {
+            if repaints.is_empty() {
                 continue;
             }
             let Some(mut pass) = backdrop.repaint(encoder) else {
@@ -665,7 +671,9 @@ fn encode_backdrop(
             };
             for &[x, y, width, height] in repaints {
                 pass.set_scissor_rect(x, y, width, height);
-                layer.draw(&mut pass, frame);
+                for over in &drawn[k..] {
+                    over.draw(&mut pass, frame);
+                }
             }
         }
     }

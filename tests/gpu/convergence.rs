@@ -385,6 +385,64 @@ fn the_shipped_scenario_draws_both_maps() {
     assert!((0..3).any(|k| (l[k] - r[k]).abs() > 3.0), "{l:?} {r:?}");
 }
 
+/// The rows a filling map repaints in the backdrop are drawn over again by the backdrop layers
+/// above the map (the axes and the metric ellipses): midway through the fill, a canvas with
+/// the ellipses on differs from one with them off in every band of rows, the repainted ones
+/// included. (When the ellipses joined the backdrop, the repaints drew the map alone, opaque
+/// over them: the rows repainted since the last whole redraw showed no glyphs and no axes.)
+/// Control: with the ellipses off in both, no band differs.
+#[test]
+fn a_filling_map_repaints_the_layers_over_it() {
+    let Some(ctx) = common::shared_gpu() else {
+        return;
+    };
+    let size = [240, 160];
+    let mut scene = fisherflow::scene::Scene {
+        grid: 16,
+        ..Default::default()
+    };
+    scene.features.convergence.enabled = true;
+    scene.features.convergence.side = 24;
+    scene.features.convergence.max_steps = 60;
+    let mut bare = scene.clone();
+    bare.layers.ellipses = false;
+    bare.layers.axes = false;
+    let mut with_glyphs = fisherflow::frame::FrameRenderer::new(ctx, false).unwrap();
+    let mut without = fisherflow::frame::FrameRenderer::new(ctx, false).unwrap();
+    let mut control = fisherflow::frame::FrameRenderer::new(ctx, false).unwrap();
+    let band = 20;
+    let mut last = None;
+    for _ in 0..6 {
+        let (_, a) = with_glyphs.render_image(ctx, size, 1.0, &scene).unwrap();
+        let (_, b) = without.render_image(ctx, size, 1.0, &bare).unwrap();
+        let (_, c) = control.render_image(ctx, size, 1.0, &bare).unwrap();
+        last = Some((a, b, c));
+    }
+    let map = with_glyphs.scene_renderer().simulation().convergence_map();
+    assert!(
+        map.is_some_and(|m| !m.progress().done),
+        "the map is still filling"
+    );
+    let (a, b, c) = last.expect("frames");
+    let row_bytes = size[0] as usize * 4;
+    let differing_per_band = |p: &fisherflow::render::canvas::Image,
+                              q: &fisherflow::render::canvas::Image| {
+        p.rgba
+            .chunks(row_bytes * band)
+            .zip(q.rgba.chunks(row_bytes * band))
+            .map(|(p, q)| p.chunks(4).zip(q.chunks(4)).filter(|(x, y)| x != y).count())
+            .collect::<Vec<_>>()
+    };
+    let bands = differing_per_band(&a, &b);
+    let path = common::pixels::keep(&a, "map_repaints_with_glyphs");
+    assert!(
+        bands.iter().all(|&n| n > 100),
+        "pixels differing per {band}-row band with and without the glyphs: {bands:?} ({path})"
+    );
+    let same = differing_per_band(&b, &c);
+    assert!(same.iter().all(|&n| n == 0), "control: {same:?}");
+}
+
 /// A map filled over many interactive frames is painted row by row into the backdrop (each
 /// frame repaints only the rows its dispatch advanced: `Layer::backdrop_repaints`). Once it is
 /// done, the canvas must equal a deterministic frame that computes the map whole and draws it
