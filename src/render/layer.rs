@@ -113,7 +113,8 @@ pub trait Layer: std::any::Any + Send {
     fn encode_offscreen(&mut self, _encoder: &mut wgpu::CommandEncoder, _frame: &LayerFrame<'_>) {}
 
     /// Where the layer draws: into the scene pass every frame (most), or into the renderer's
-    /// backdrop (the heatmap and the convergence map), redrawn only when a backdrop layer's
+    /// backdrop (the heatmap, the convergence map, the axes and the ellipses), redrawn only when
+    /// a backdrop layer's
     /// version changes and copied into the canvas otherwise. Asked after `prepare`.
     fn placement(&self) -> Placement {
         Placement::Scene

@@ -349,16 +349,29 @@ impl SceneRenderer {
         for layer in self.layers.list_mut() {
             layer.prepare(&frame);
         }
+        times.push(("prepare", start.elapsed().as_secs_f64() * 1e3));
+        // A backdrop layer's own offscreen work (the ellipse cache) comes before the backdrop
+        // that draws it, and counts as the layer's pass.
+        for layer in self.layers.list_mut() {
+            if layer.placement() == Placement::Scene {
+                continue;
+            }
+            let start = std::time::Instant::now();
+            let mut e = encoder(ctx);
+            layer.encode_offscreen(&mut e, &frame);
+            times.push((layer.name(), finish(ctx, e, start)?));
+        }
+        let start = std::time::Instant::now();
         let mut e = encoder(ctx);
-        // The backdrop (heatmap, convergence map: redrawn only when they changed) copied in,
-        // or composited over the cleared background.
+        // The backdrop (heatmap, convergence map, axes, ellipses: redrawn only when one of them
+        // changed) copied in, or composited over the cleared background.
         let copied = encode_backdrop(&mut self.backdrop, &self.layers, &mut e, target, &frame);
         let mut pass = begin_scene_pass(&mut e, target, !copied);
         if !copied {
             self.backdrop.composite(&mut pass);
         }
         drop(pass);
-        times.push(("prepare and backdrop", finish(ctx, e, start)?));
+        times.push(("backdrop", finish(ctx, e, start)?));
         for layer in self.layers.list_mut() {
             if layer.placement() != Placement::Scene {
                 continue;
@@ -621,7 +634,8 @@ impl SceneRenderer {
     }
 }
 
-/// The backdrop: the first layers (heatmap, convergence map) over the cleared background,
+/// The backdrop: the first layers (heatmap, convergence map, axes, ellipses) over the cleared
+/// background,
 /// redrawn only when one of their versions changed (`Layer::placement`), then copied into
 /// `target` (a memory copy, not a pass over the canvas). Returns whether it copied; when it
 /// could not (a target that takes no copies) the scene pass composites it instead.

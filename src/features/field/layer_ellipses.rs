@@ -12,9 +12,11 @@
 //! (`FieldCell::empirical`), at the same ε, coloured by κ(EF): where p_θ = p* (at θ*) the two
 //! layers agree, away from it EF ≠ F ([`source_code`] is the parameters' flag).
 //!
-//! The layer's pixels are drawn into a cache and composited: the glyphs, and over them the
-//! region outside the model ([`crate::render::outside`]), whose fill and hatch a static frame then
-//! gets for the composite it pays anyway. The cache is drawn whenever either is shown.
+//! The layer's pixels are drawn into a cache and composited into the renderer's backdrop (a
+//! backdrop layer, versioned by the cache's key): the glyphs, and over them the region outside
+//! the model ([`crate::render::outside`]). A frame that changed neither the glyphs nor the
+//! layers under them copies the backdrop and composites nothing. The cache is drawn whenever
+//! either is shown.
 
 use crate::gpu::gpu_data::{EllipseParams, FieldCell, OutsideParams};
 use crate::math::general::fisher_slice;
