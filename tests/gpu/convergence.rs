@@ -385,6 +385,19 @@ fn the_shipped_scenario_draws_both_maps() {
     assert!((0..3).any(|k| (l[k] - r[k]).abs() > 3.0), "{l:?} {r:?}");
 }
 
+/// The seed's default scene at grid 16 with a small convergence map (24 cells a side, at most
+/// 60 steps): it fills over tens of interactive frames.
+fn small_map_scene() -> fisherflow::scene::Scene {
+    let mut scene = fisherflow::scene::Scene {
+        grid: 16,
+        ..Default::default()
+    };
+    scene.features.convergence.enabled = true;
+    scene.features.convergence.side = 24;
+    scene.features.convergence.max_steps = 60;
+    scene
+}
+
 /// The rows a filling map repaints in the backdrop are drawn over again by the backdrop layers
 /// above the map (the axes and the metric ellipses): midway through the fill, a canvas with
 /// the ellipses on differs from one with them off in every band of rows, the repainted ones
@@ -397,13 +410,7 @@ fn a_filling_map_repaints_the_layers_over_it() {
         return;
     };
     let size = [240, 160];
-    let mut scene = fisherflow::scene::Scene {
-        grid: 16,
-        ..Default::default()
-    };
-    scene.features.convergence.enabled = true;
-    scene.features.convergence.side = 24;
-    scene.features.convergence.max_steps = 60;
+    let scene = small_map_scene();
     let mut bare = scene.clone();
     bare.layers.ellipses = false;
     bare.layers.axes = false;
@@ -455,13 +462,7 @@ fn a_map_painted_row_by_row_equals_one_drawn_whole() {
         return;
     };
     let size = [240, 160];
-    let mut scene = fisherflow::scene::Scene {
-        grid: 16,
-        ..Default::default()
-    };
-    scene.features.convergence.enabled = true;
-    scene.features.convergence.side = 24;
-    scene.features.convergence.max_steps = 60;
+    let scene = small_map_scene();
     let mut interactive = fisherflow::frame::FrameRenderer::new(ctx, false).unwrap();
     let mut frames = 0;
     let mut first = None;
