@@ -5,7 +5,7 @@
 use std::sync::OnceLock;
 
 use fisherflow::compute::fim_field::{FieldData, FieldMode, FimFieldPipeline};
-use fisherflow::compute::general::{GeneralData, GeneralPipeline};
+use fisherflow::compute::general::{GeneralData, GeneralPipeline, GeneralPointsPipeline};
 use fisherflow::compute::policy::{PolicyData, PolicyParams, PolicyPipeline};
 use fisherflow::gpu::context::{GpuContext, GpuOptions};
 use fisherflow::gpu::general_data::{GeneralGridParams, GeneralPointInput};
@@ -19,8 +19,10 @@ use crate::errors::{Failure, guarded};
 static CONTEXT: OnceLock<Result<GpuContext, String>> = OnceLock::new();
 
 /// The kernels' pipelines, made once (llvmpipe compiles a pipeline at its first dispatch, ~0.5 s
-/// for the general kernel: once per process, not per call or per chunk).
+/// for the general kernel: once per process, not per call or per chunk): the general kernel's
+/// grid and its points apart (`compute::general`).
 static GENERAL: OnceLock<GeneralPipeline> = OnceLock::new();
+static GENERAL_POINTS: OnceLock<GeneralPointsPipeline> = OnceLock::new();
 static POLICY: OnceLock<PolicyPipeline> = OnceLock::new();
 static SEED: OnceLock<FimFieldPipeline> = OnceLock::new();
 
@@ -39,7 +41,7 @@ pub fn general_points(
     rule: &QuadratureRule,
 ) -> Result<Vec<FieldCell>, Failure> {
     let ctx = context()?;
-    let pipeline = GENERAL.get_or_init(|| GeneralPipeline::new(&ctx.device));
+    let pipeline = GENERAL_POINTS.get_or_init(|| GeneralPointsPipeline::new(&ctx.device));
     let data =
         GeneralData::new(ctx, pipeline, inputs.len().min(CHUNK) as u32, rule).map_err(gpu_error)?;
     let mut cells = Vec::with_capacity(inputs.len());
