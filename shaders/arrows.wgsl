@@ -25,6 +25,9 @@ struct VertexOut {
     @builtin(position) position: vec4<f32>,
     @location(0) local_px: vec2<f32>,          // (along, across) from the probe, pixels
     @location(1) @interpolate(flat) color: vec4<f32>,
+    // (length, shaft width, head length, px per point) for the fragments: on llvmpipe (Mesa
+    // 22) a storage read in a fragment shader is a loop over the SIMD lanes per component.
+    @location(2) @interpolate(flat) shape: vec4<f32>,
 }
 
 @vertex
@@ -54,6 +57,7 @@ fn vs_main(@builtin(vertex_index) vertex: u32, @builtin(instance_index) instance
     out.position = offset_to_clip(view, from_center);
     out.local_px = vec2<f32>(along, across);
     out.color = color;
+    out.shape = vec4<f32>(arrow.length_px, arrow.shaft_px, arrow.head_px, view.px_per_point);
     return out;
 }
 
@@ -61,16 +65,19 @@ fn vs_main(@builtin(vertex_index) vertex: u32, @builtin(instance_index) instance
 fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
     let along = in.local_px.x;
     let across = abs(in.local_px.y);
-    let head_start = arrow.length_px - arrow.head_px;
+    let length_px = in.shape.x;
+    let shaft_px = in.shape.y;
+    let head_px = in.shape.z;
+    let head_start = length_px - head_px;
     // Shaft: a rectangle; head: a triangle narrowing from 0.4·head at its base to 0 at the tip.
-    let shaft = max(max(-along, along - head_start), across - 0.5 * arrow.shaft_px);
-    let half_at = 0.4 * arrow.head_px * (arrow.length_px - along) / arrow.head_px;
-    let head = max(max(head_start - along, along - arrow.length_px), (across - half_at) * 0.93);
+    let shaft = max(max(-along, along - head_start), across - 0.5 * shaft_px);
+    let half_at = 0.4 * head_px * (length_px - along) / head_px;
+    let head = max(max(head_start - along, along - length_px), (across - half_at) * 0.93);
     let d = min(shaft, head);
     let coverage = clamp(0.5 - d, 0.0, 1.0);
     // A dark rim one logical point wide (px_per_point pixels, so it keeps its weight on HiDPI)
     // keeps the arrows readable over any ellipse colour.
-    let rim = clamp(1.0 + (d + 0.5) / view.px_per_point, 0.0, 1.0);
+    let rim = clamp(1.0 + (d + 0.5) / in.shape.w, 0.0, 1.0);
     let rgb = mix(in.color.rgb, vec3<f32>(0.0), rim * 0.8);
     let alpha = coverage * in.color.a;
     if alpha <= 0.0 {

@@ -35,33 +35,59 @@ struct ConvCell {
 @group(0) @binding(1) var<storage, read> draw: ConvergenceDrawParams;
 @group(0) @binding(2) var<storage, read> cells: array<ConvCell>;
 
+// What the fragments need, computed per vertex: the lattice coordinate (affine in the screen
+// position, so interpolating it is exact) and the draw's parameters as flat inputs. On
+// llvmpipe (Mesa 22) every read of a storage buffer in a fragment shader is a loop over the
+// SIMD lanes, per component: reading the parameters there cost ~3 ms per scalar at 1100 × 860
+// (~45 of this map's ~70 ms first draw); a flat input is set up once per triangle.
+struct MapVertex {
+    @builtin(position) position: vec4<f32>,
+    @location(0) lattice: vec2<f32>,                        // in cells from the map's origin
+    @location(1) @interpolate(flat) frame: vec4<f32>,      // (½ width px, px per point, 1 / log(1 + max steps), opacity)
+    @location(2) @interpolate(flat) shape: vec4<u32>,      // (columns, rows, cells per map, split)
+}
+
 @vertex
-fn vs_main(@builtin(vertex_index) vertex: u32) -> CanvasVertex {
-    return canvas_quad_vertex(view, vertex);
+fn vs_main(@builtin(vertex_index) vertex: u32) -> MapVertex {
+    let canvas = canvas_quad_vertex(view, vertex);
+    var out: MapVertex;
+    out.position = canvas.position;
+    out.lattice = (canvas.display * view.axis_scale - draw.origin) / draw.cell_size;
+    out.frame = vec4<f32>(
+        0.5 * view.viewport_px.x,
+        view.px_per_point,
+        1.0 / log(1.0 + draw.max_steps),
+        draw.opacity,
+    );
+    out.shape = vec4<u32>(draw.shape, draw.cell_count, draw.split);
+    return out;
 }
 
 @fragment
-fn fs_main(in: CanvasVertex) -> @location(0) vec4<f32> {
-    let half = 0.5 * view.viewport_px.x;
-    if draw.split != 0u && abs(in.position.x - half) < view.px_per_point {
-        return vec4<f32>(vec3<f32>(0.9), 1.0) * draw.opacity;
+fn fs_main(in: MapVertex) -> @location(0) vec4<f32> {
+    let half = in.frame.x;
+    let px_per_point = in.frame.y;
+    let opacity = in.frame.w;
+    let split = in.shape.w != 0u;
+    if split && abs(in.position.x - half) < px_per_point {
+        return vec4<f32>(vec3<f32>(0.9), 1.0) * opacity;
     }
-    let world = in.display * view.axis_scale - draw.origin;
-    let cell = floor(world / draw.cell_size);
-    if any(cell < vec2<f32>(0.0)) || any(cell >= vec2<f32>(draw.shape)) {
+    let cell = floor(in.lattice);
+    if any(cell < vec2<f32>(0.0)) || any(cell >= vec2<f32>(in.shape.xy)) {
         return vec4<f32>(0.0);
     }
-    let map = select(0u, 1u, draw.split != 0u && in.position.x >= half);
-    let index = map * draw.cell_count + u32(cell.y) * draw.shape.x + u32(cell.x);
-    let c = cells[index];
+    let map = select(0u, 1u, split && in.position.x >= half);
+    let index = map * in.shape.z + u32(cell.y) * in.shape.x + u32(cell.x);
+    // Only the two fields the colour needs (the record is 32 bytes).
+    let status = cells[index].status;
+    let steps = cells[index].steps;
     var rgb = vec3<f32>(0.0);
-    switch c.status {
+    switch status {
         case 2u: {   // converged
-            let t = log(1.0 + f32(c.steps)) / log(1.0 + draw.max_steps);
-            rgb = colormap(t);
+            rgb = colormap(log(1.0 + f32(steps)) * in.frame.z);
         }
         case 1u: {   // running: hatched
-            let stripe = fract((in.position.x + in.position.y) / (6.0 * view.px_per_point));
+            let stripe = fract((in.position.x + in.position.y) / (6.0 * px_per_point));
             rgb = select(vec3<f32>(0.02), vec3<f32>(0.06), stripe < 0.5);
         }
         case 3u: {   // left the domain
@@ -77,5 +103,5 @@ fn fs_main(in: CanvasVertex) -> @location(0) vec4<f32> {
             return vec4<f32>(0.0);
         }
     }
-    return vec4<f32>(rgb, 1.0) * draw.opacity;
+    return vec4<f32>(rgb, 1.0) * opacity;
 }

@@ -49,6 +49,10 @@ struct VertexOut {
     @location(1) @interpolate(flat) semi_axes: vec2<f32>,   // (along q_max, along q_min)
     @location(2) @interpolate(flat) color: vec3<f32>,
     @location(3) @interpolate(flat) clamped: u32,
+    // (world_per_px, px_per_point, opacity) for the fragments: on llvmpipe (Mesa 22) a storage
+    // read in a fragment shader is a loop over the SIMD lanes per component, a flat input is
+    // set up once per triangle.
+    @location(4) @interpolate(flat) style: vec3<f32>,
 }
 
 // FLAG_OUTSIDE_MODEL of the general kernel (fim_general.wgsl, general_data.rs): the cell lies
@@ -152,6 +156,7 @@ fn vs_main(@builtin(vertex_index) vertex: u32, cell: CellAttributes) -> VertexOu
     out.semi_axes = vec2<f32>(along_max.x, along_min.x);
     out.color = colormap(t);
     out.clamped = u32(max(along_max.y, along_min.y));
+    out.style = vec3<f32>(view.world_per_px, view.px_per_point, ellipse.opacity);
     return out;
 }
 
@@ -161,22 +166,22 @@ fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
     let r = length(in.local / a);
     // Signed distance to the outline in pixels, first order: (r − 1)/|∇r|.
     let gradient = length(in.local / (a * a)) / max(r, 1e-6);
-    let d_px = (r - 1.0) / max(gradient, 1e-20) / view.world_per_px;
+    let d_px = (r - 1.0) / max(gradient, 1e-20) / in.style.x;
     let coverage = clamp(0.5 - d_px, 0.0, 1.0);
     if coverage <= 0.0 {
         discard;
     }
-    let outline_px = 1.2 * view.px_per_point;
+    let outline_px = 1.2 * in.style.y;
     let on_outline = clamp(outline_px + 0.5 + d_px, 0.0, 1.0);
     var fill = in.color;
     var outline = in.color * 0.35;
     if in.clamped != 0u {
         // Hatching in screen space: stripes 4 logical px apart.
-        let stripe = fract((in.position.x + in.position.y) / (8.0 * view.px_per_point));
+        let stripe = fract((in.position.x + in.position.y) / (8.0 * in.style.y));
         fill = select(fill, fill * 0.45, stripe < 0.5);
         outline = srgb_to_linear(CLAMP_OUTLINE_SRGB);
     }
     let rgb = mix(fill, outline, on_outline);
-    let alpha = coverage * mix(ellipse.opacity, 1.0, on_outline);
+    let alpha = coverage * mix(in.style.z, 1.0, on_outline);
     return vec4<f32>(rgb * alpha, alpha);
 }

@@ -42,9 +42,35 @@ struct HeatmapParams {
 @group(0) @binding(1) var<storage, read> heat: HeatmapParams;
 @group(0) @binding(2) var<storage, read> cells: array<FieldCell>;
 
+// What `shade` reads, handed to the fragments as flat inputs by both vertex shaders: on
+// llvmpipe (Mesa 22) every read of a storage buffer in a fragment shader is a loop over the
+// SIMD lanes, per component (~3 ms per scalar read at 1100 × 860, most of what shading the
+// map cost); a flat input is set up once per triangle.
+struct Style {
+    scale: vec4<f32>,   // (value at the bottom of the colour map, at its top, contour step, opacity)
+    lines: vec2<f32>,   // (1 with contour lines, else 0; physical px per logical point)
+}
+
+fn style() -> Style {
+    return Style(
+        vec4<f32>(heat.range, heat.contour_step, heat.opacity),
+        vec2<f32>(f32(heat.contours), view.px_per_point),
+    );
+}
+
+struct DenseOut {
+    @builtin(position) position: vec4<f32>,
+    @location(0) lattice: vec2<f32>,   // in cells from the centre of cell (0, 0) (affine: exact)
+    @location(1) @interpolate(flat) scale: vec4<f32>,
+    @location(2) @interpolate(flat) lines: vec2<f32>,
+}
+
 @vertex
-fn vs_main(@builtin(vertex_index) vertex: u32) -> CanvasVertex {
-    return canvas_quad_vertex(view, vertex);
+fn vs_main(@builtin(vertex_index) vertex: u32) -> DenseOut {
+    let canvas = canvas_quad_vertex(view, vertex);
+    let style = style();
+    let world = canvas.display * view.axis_scale - view.field_origin;
+    return DenseOut(canvas.position, world / heat.cell_size - 0.5, style.scale, style.lines);
 }
 
 // NaN or ±∞, by the bits: `x != x` may be folded away by a compiler assuming finite maths.
@@ -156,34 +182,35 @@ fn bilinear(f: vec2<f32>, v00: vec2<f32>, v10: vec2<f32>, v01: vec2<f32>, v11: v
 }
 
 // The colour of an interpolated value, premultiplied.
-fn shade(value: f32, weight: f32) -> vec4<f32> {
-    let t = (value - heat.range.x) / (heat.range.y - heat.range.x);
+fn shade(value: f32, weight: f32, style: Style) -> vec4<f32> {
+    let t = (value - style.scale.x) / (style.scale.y - style.scale.x);
     var rgb = colormap(t);
 
     // Contour lines: where the value crosses a multiple of contour_step, a line about 1.2
-    // logical px wide, its edge antialiased over one pixel of the value's screen gradient.
-    // Computed outside any branch (derivatives need uniform control flow).
-    let u = value / heat.contour_step;
-    let distance = abs(fract(u + 0.5) - 0.5);
+    // logical px wide, its edge antialiased over one pixel of the value's screen gradient
+    // (fwidth: outside any branch, as derivatives need uniform control flow). The rest only
+    // where the scale has lines (the loss): llvmpipe skips the branch where no lane takes it.
+    let u = value / style.scale.z;
     let per_px = max(fwidth(u), 1e-6);
-    let half_width = 0.6 * view.px_per_point;
-    let line = clamp(half_width + 0.5 - distance / per_px, 0.0, 1.0);
-    // Lines fade where they would crowd closer than ~3 px (near L = 0 the levels pile up).
-    let spacing = clamp((1.0 / per_px - 3.0) / 3.0, 0.0, 1.0);
-    // Inside the clamped ends of the scale the value is flat: no lines there.
-    let in_range = select(0.0, 1.0, t > 0.0 && t < 1.0);
-    let on_line = line * spacing * in_range * f32(heat.contours);
-    rgb = mix(rgb, vec3<f32>(0.92, 0.92, 0.95), 0.7 * on_line);
+    if style.lines.x != 0.0 {
+        let distance = abs(fract(u + 0.5) - 0.5);
+        let half_width = 0.6 * style.lines.y;
+        let line = clamp(half_width + 0.5 - distance / per_px, 0.0, 1.0);
+        // Lines fade where they would crowd closer than ~3 px (near L = 0 the levels pile up).
+        let spacing = clamp((1.0 / per_px - 3.0) / 3.0, 0.0, 1.0);
+        // Inside the clamped ends of the scale the value is flat: no lines there.
+        let in_range = select(0.0, 1.0, t > 0.0 && t < 1.0);
+        rgb = mix(rgb, vec3<f32>(0.92, 0.92, 0.95), 0.7 * line * spacing * in_range);
+    }
 
-    let alpha = heat.opacity * select(0.0, 1.0, weight >= 0.5);
+    let alpha = style.scale.w * select(0.0, 1.0, weight >= 0.5);
     return vec4<f32>(rgb * alpha, alpha);
 }
 
 @fragment
-fn fs_main(in: CanvasVertex) -> @location(0) vec4<f32> {
+fn fs_main(in: DenseOut) -> @location(0) vec4<f32> {
     // The fragment in cell units, measured from the centre of cell (0, 0).
-    let world = in.display * view.axis_scale - view.field_origin;
-    let g = world / heat.cell_size - 0.5;
+    let g = in.lattice;
     let base = floor(g);
     let i = vec2<i32>(base);
     let mixed = bilinear(
@@ -193,7 +220,7 @@ fn fs_main(in: CanvasVertex) -> @location(0) vec4<f32> {
         cell_at(i.x, i.y + 1),
         cell_at(i.x + 1, i.y + 1),
     );
-    return shade(mixed.x, mixed.y);
+    return shade(mixed.x, mixed.y, Style(in.scale, in.lines));
 }
 
 // A block of BLOCK × BLOCK gaps between cell centres (BLOCK = 2), its 3 × 3 corner cells
@@ -209,6 +236,8 @@ struct CellsOut {
     @location(3) @interpolate(flat) c45: vec4<f32>,
     @location(4) @interpolate(flat) c67: vec4<f32>,
     @location(5) @interpolate(flat) c8: vec2<f32>,
+    @location(6) @interpolate(flat) scale: vec4<f32>,
+    @location(7) @interpolate(flat) lines: vec2<f32>,
 }
 
 // Block k (row-major, across = ceil((columns + 1) / BLOCK) per row) covers the gaps whose
@@ -243,6 +272,9 @@ fn vs_cells(@builtin(vertex_index) index: u32) -> CellsOut {
     out.c45 = vec4<f32>(cell_at(a + 1, b + 1), cell_at(a + 2, b + 1));
     out.c67 = vec4<f32>(cell_at(a, b + 2), cell_at(a + 1, b + 2));
     out.c8 = cell_at(a + 2, b + 2);
+    let style = style();
+    out.scale = style.scale;
+    out.lines = style.lines;
     return out;
 }
 
@@ -260,5 +292,5 @@ fn fs_cells(in: CellsOut) -> @location(0) vec4<f32> {
     let hi = select(row1, row2, upper);
     let f = in.f - vec2<f32>(select(0.0, 1.0, right), select(0.0, 1.0, upper));
     let mixed = bilinear(f, lo.xy, lo.zw, hi.xy, hi.zw);
-    return shade(mixed.x, mixed.y);
+    return shade(mixed.x, mixed.y, Style(in.scale, in.lines));
 }

@@ -21,25 +21,51 @@ struct OutsideParams {
 
 @group(0) @binding(1) var<storage, read> params: OutsideParams;
 
+// The parameters reach the fragments as flat inputs: on llvmpipe (Mesa 22) every read of a
+// storage buffer in a fragment shader is a loop over the SIMD lanes per component, and this
+// pass reads 23 scalars over the whole canvas; a flat input is set up once per triangle.
+struct OutsideVertex {
+    @builtin(position) position: vec4<f32>,
+    @location(0) @interpolate(flat) plane0: vec4<f32>,
+    @location(1) @interpolate(flat) plane1: vec4<f32>,
+    @location(2) @interpolate(flat) plane2: vec4<f32>,
+    @location(3) @interpolate(flat) plane3: vec4<f32>,
+    @location(4) @interpolate(flat) fill: vec4<f32>,
+    @location(5) @interpolate(flat) hatch: vec4<f32>,
+    @location(6) @interpolate(flat) lines: vec3<f32>,   // (spacing_px, line_px, phase_px)
+}
+
 @vertex
-fn vs_main(@builtin(vertex_index) index: u32) -> @builtin(position) vec4<f32> {
-    return fullscreen_triangle(index);
+fn vs_main(@builtin(vertex_index) index: u32) -> OutsideVertex {
+    return OutsideVertex(
+        fullscreen_triangle(index),
+        params.planes[0],
+        params.planes[1],
+        params.planes[2],
+        params.planes[3],
+        params.fill,
+        params.hatch,
+        vec3<f32>(params.spacing_px, params.line_px, params.phase_px),
+    );
+}
+
+// Inside where n·p ≥ d; an inactive plane (w = 0) never puts a pixel outside.
+fn outside_of(plane: vec4<f32>, p: vec2<f32>) -> bool {
+    return plane.w > 0.5 && dot(plane.xy, p) < plane.z;
 }
 
 @fragment
-fn fs_main(@builtin(position) position: vec4<f32>) -> @location(0) vec4<f32> {
-    let p = position.xy;
-    var outside = false;
-    for (var i = 0u; i < 4u; i = i + 1u) {
-        let plane = params.planes[i];
-        outside = outside || (plane.w > 0.5 && dot(plane.xy, p) < plane.z);
-    }
+fn fs_main(in: OutsideVertex) -> @location(0) vec4<f32> {
+    let p = in.position.xy;
+    let outside = outside_of(in.plane0, p) || outside_of(in.plane1, p)
+        || outside_of(in.plane2, p) || outside_of(in.plane3, p);
     // Distance along x to the nearest hatch line, turned into a perpendicular distance (the
     // lines run at 45°), then a one-pixel ramp for the coverage.
-    let along = p.x - p.y - params.phase_px;
-    let t = along - params.spacing_px * floor(along / params.spacing_px);
-    let across = min(t, params.spacing_px - t) * 0.70710678;
-    let coverage = clamp(0.5 * params.line_px + 0.5 - across, 0.0, 1.0);
-    let colour = params.hatch * coverage + params.fill * (1.0 - coverage * params.hatch.a);
+    let spacing = in.lines.x;
+    let along = p.x - p.y - in.lines.z;
+    let t = along - spacing * floor(along / spacing);
+    let across = min(t, spacing - t) * 0.70710678;
+    let coverage = clamp(0.5 * in.lines.y + 0.5 - across, 0.0, 1.0);
+    let colour = in.hatch * coverage + in.fill * (1.0 - coverage * in.hatch.a);
     return select(vec4<f32>(0.0), colour, outside);
 }

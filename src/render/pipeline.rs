@@ -112,7 +112,10 @@ pub fn unfiltered_texture_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
 /// A bind-group layout entry for a draw's parameters (the view, a layer's style) visible to
 /// both render stages: a read-only storage buffer rather than a uniform one, because lavapipe
 /// recompiles a shader whose loop bounds read uniforms each time its pipeline is bound
-/// (`compute::stage_layout` says more).
+/// (`compute::stage_layout` says more). Fragment shaders should not read it per pixel: on
+/// llvmpipe (Mesa 22) a storage read there is a loop over the SIMD lanes for each component
+/// (~3 ms per scalar over a 1100 × 860 canvas), so the vertex stage reads the parameters and
+/// hands them on as flat inputs (`heatmap.wgsl`'s `Style`, `convergence_draw.wgsl`).
 pub fn params_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
     wgpu::BindGroupLayoutEntry {
         binding,

@@ -39,7 +39,7 @@ impl Trails {
             entries: &[unfiltered_texture_entry(1)],
         });
         let module = shader::create_module(device, "trails.wgsl");
-        let fullscreen = |label, entry, format, blend, layout: &wgpu::BindGroupLayout| {
+        let fullscreen = |label, (vertex, fragment), format, blend, layout: &wgpu::BindGroupLayout| {
             let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
                 label: Some(label),
                 bind_group_layouts: &[Some(layout)],
@@ -50,7 +50,7 @@ impl Trails {
                 layout: Some(&pipeline_layout),
                 vertex: wgpu::VertexState {
                     module: &module,
-                    entry_point: Some("vs_fullscreen"),
+                    entry_point: Some(vertex),
                     compilation_options: Default::default(),
                     buffers: &[],
                 },
@@ -59,7 +59,7 @@ impl Trails {
                 multisample: wgpu::MultisampleState::default(),
                 fragment: Some(wgpu::FragmentState {
                     module: &module,
-                    entry_point: Some(entry),
+                    entry_point: Some(fragment),
                     compilation_options: Default::default(),
                     targets: &[Some(wgpu::ColorTargetState {
                         format,
@@ -89,7 +89,7 @@ impl Trails {
         Self {
             fade_pipeline: fullscreen(
                 "trails fade",
-                "fs_fade",
+                ("vs_fade", "fs_fade"),
                 TRAIL_FORMAT,
                 wgpu::BlendState {
                     color: fade_blend,
@@ -99,7 +99,7 @@ impl Trails {
             ),
             composite_pipeline: fullscreen(
                 "trails composite",
-                "fs_composite",
+                ("vs_fullscreen", "fs_composite"),
                 scene_format,
                 wgpu::BlendState::PREMULTIPLIED_ALPHA_BLENDING,
                 &composite_layout,
