@@ -58,11 +58,26 @@ fn style() -> Style {
     );
 }
 
+// What `cell_value` reads besides the cells: the heatmap's parameters in the vertex shaders,
+// flat inputs in the dense path's fragments (for the same reason as `Style`).
+struct Scalar {
+    kind: u32,             // HEATMAP_*
+    shape: vec2<u32>,      // columns, rows of the field
+    range: vec2<f32>,      // scale values at the bottom and top of the colour map
+    damping: f32,          // λ of ñ = (F + λI)⁻¹∇L
+}
+
+fn heat_scalar() -> Scalar {
+    return Scalar(heat.kind, heat.shape, heat.range, heat.damping);
+}
+
 struct DenseOut {
     @builtin(position) position: vec4<f32>,
     @location(0) lattice: vec2<f32>,   // in cells from the centre of cell (0, 0) (affine: exact)
     @location(1) @interpolate(flat) scale: vec4<f32>,
     @location(2) @interpolate(flat) lines: vec2<f32>,
+    @location(3) @interpolate(flat) kind_shape: vec3<u32>,   // Scalar's kind and shape
+    @location(4) @interpolate(flat) damping: f32,
 }
 
 @vertex
@@ -70,7 +85,14 @@ fn vs_main(@builtin(vertex_index) vertex: u32) -> DenseOut {
     let canvas = canvas_quad_vertex(view, vertex);
     let style = style();
     let world = canvas.display * view.axis_scale - view.field_origin;
-    return DenseOut(canvas.position, world / heat.cell_size - 0.5, style.scale, style.lines);
+    return DenseOut(
+        canvas.position,
+        world / heat.cell_size - 0.5,
+        style.scale,
+        style.lines,
+        vec3<u32>(heat.kind, heat.shape),
+        heat.damping,
+    );
 }
 
 // NaN or ±∞, by the bits: `x != x` may be folded away by a compiler assuming finite maths.
@@ -83,16 +105,16 @@ fn is_finite_f32(x: f32) -> bool {
 // so the interpolation stays finite and such cells take the end colours. Only the fields the
 // heatmap needs are loaded (a whole FieldCell is 80 bytes; four per fragment add up on a
 // software rasterizer).
-fn cell_value(i: u32) -> vec2<f32> {
-    let below = heat.range.x - (heat.range.y - heat.range.x);
-    let above = heat.range.y + (heat.range.y - heat.range.x);
+fn cell_value(i: u32, scalar: Scalar) -> vec2<f32> {
+    let below = scalar.range.x - (scalar.range.y - scalar.range.x);
+    let above = scalar.range.y + (scalar.range.y - scalar.range.x);
     let flags = cells[i].flags;
     if (flags & (OUTSIDE_MODEL_BIT | METRIC_UNDEFINED_BIT)) != 0u {
         return vec2<f32>(0.0, 0.0);
     }
     let has_target = (flags & FLAG_HAS_TARGET) != 0u;
     var v = 0.0;
-    switch heat.kind {
+    switch scalar.kind {
         case HEATMAP_LOG10_KAPPA: {
             if (flags & FLAG_KAPPA_INFINITE) != 0u {
                 v = above;
@@ -127,7 +149,7 @@ fn cell_value(i: u32) -> vec2<f32> {
             // ñᵀFñ = ñᵀ(F + λI)ñ − λ‖ñ‖² = ñ·∇L − λ‖ñ‖²: no product with F's standard-basis
             // entries, whose F11 − F12 cancels next to the singular set while ñ grows there.
             let n = cells[i].natgrad;
-            let q = dot(n, cells[i].grad) - heat.damping * dot(n, n);
+            let q = dot(n, cells[i].grad) - scalar.damping * dot(n, n);
             v = select(below, 0.5 * log2(q) * 0.30103, q > 0.0);
         }
         case HEATMAP_EF_GAP: {
@@ -161,10 +183,10 @@ fn cell_value(i: u32) -> vec2<f32> {
     return vec2<f32>(clamp(v, below, above), 1.0);
 }
 
-fn cell_at(column: i32, row: i32) -> vec2<f32> {
-    let c = clamp(column, 0, i32(heat.shape.x) - 1);
-    let r = clamp(row, 0, i32(heat.shape.y) - 1);
-    return cell_value(u32(r) * heat.shape.x + u32(c));
+fn cell_at(column: i32, row: i32, scalar: Scalar) -> vec2<f32> {
+    let c = clamp(column, 0, i32(scalar.shape.x) - 1);
+    let r = clamp(row, 0, i32(scalar.shape.y) - 1);
+    return cell_value(u32(r) * scalar.shape.x + u32(c), scalar);
 }
 
 // The four corner values (x: value, y: defined) at fraction `f` between the centres: bilinear
@@ -215,12 +237,13 @@ fn fs_main(in: DenseOut) -> @location(0) vec4<f32> {
     let g = in.lattice;
     let base = floor(g);
     let i = vec2<i32>(base);
+    let scalar = Scalar(in.kind_shape.x, in.kind_shape.yz, in.scale.xy, in.damping);
     let mixed = bilinear(
         g - base,
-        cell_at(i.x, i.y),
-        cell_at(i.x + 1, i.y),
-        cell_at(i.x, i.y + 1),
-        cell_at(i.x + 1, i.y + 1),
+        cell_at(i.x, i.y, scalar),
+        cell_at(i.x + 1, i.y, scalar),
+        cell_at(i.x, i.y + 1, scalar),
+        cell_at(i.x + 1, i.y + 1, scalar),
     );
     return shade(mixed.x, mixed.y, Style(in.scale, in.lines));
 }
@@ -269,11 +292,12 @@ fn vs_cells(@builtin(vertex_index) index: u32) -> CellsOut {
     var out: CellsOut;
     out.position = vec4<f32>(display / (0.5 * view.viewport_px * view.world_per_px), 0.0, 1.0);
     out.f = corner;
-    out.c01 = vec4<f32>(cell_at(a, b), cell_at(a + 1, b));
-    out.c23 = vec4<f32>(cell_at(a + 2, b), cell_at(a, b + 1));
-    out.c45 = vec4<f32>(cell_at(a + 1, b + 1), cell_at(a + 2, b + 1));
-    out.c67 = vec4<f32>(cell_at(a, b + 2), cell_at(a + 1, b + 2));
-    out.c8 = cell_at(a + 2, b + 2);
+    let scalar = heat_scalar();
+    out.c01 = vec4<f32>(cell_at(a, b, scalar), cell_at(a + 1, b, scalar));
+    out.c23 = vec4<f32>(cell_at(a + 2, b, scalar), cell_at(a, b + 1, scalar));
+    out.c45 = vec4<f32>(cell_at(a + 1, b + 1, scalar), cell_at(a + 2, b + 1, scalar));
+    out.c67 = vec4<f32>(cell_at(a, b + 2, scalar), cell_at(a + 1, b + 2, scalar));
+    out.c8 = cell_at(a + 2, b + 2, scalar);
     let style = style();
     out.scale = style.scale;
     out.lines = style.lines;

@@ -623,3 +623,91 @@ fn no_shader_with_loops_reads_a_uniform_buffer() {
         &table.replace("INDEX", "2u")
     )));
 }
+
+/// The storage-buffer structs (not per-element arrays) that a fragment entry point of `source`
+/// reads, directly or through the functions it calls, as "entry: variable".
+fn fragment_parameter_reads(name: &str, source: &str) -> Vec<String> {
+    let module = naga::front::wgsl::parse_str(source)
+        .unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(source)));
+    let info = naga::valid::Validator::new(
+        naga::valid::ValidationFlags::all(),
+        naga::valid::Capabilities::default(),
+    )
+    .validate(&module)
+    .unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(source)));
+    let mut reads = Vec::new();
+    for (index, entry) in module.entry_points.iter().enumerate() {
+        if entry.stage != naga::ShaderStage::Fragment {
+            continue;
+        }
+        let uses = info.get_entry_point(index);
+        for (handle, variable) in module.global_variables.iter() {
+            let per_element = matches!(
+                module.types[variable.ty].inner,
+                naga::TypeInner::Array {
+                    size: naga::ArraySize::Dynamic,
+                    ..
+                }
+            );
+            if matches!(variable.space, naga::AddressSpace::Storage { .. })
+                && !per_element
+                && uses[handle].contains(naga::valid::GlobalUse::READ)
+            {
+                let variable = variable.name.as_deref().unwrap_or("?");
+                reads.push(format!("{name}: {}: {variable}", entry.name));
+            }
+        }
+    }
+    reads
+}
+
+/// No fragment shader reads its draw's parameters from a storage buffer: on llvmpipe (Mesa 22)
+/// such a read is a loop over the SIMD lanes for each component, ~3 ms per scalar over a
+/// 1100 × 860 canvas (the convergence map's first draw cost 72–82 ms that way, 25–34 ms with
+/// flat inputs). The vertex stage reads them and hands them on as flat inputs
+/// (`render::pipeline::params_entry`). Per-pixel records (the map's cells) are arrays, allowed.
+#[test]
+fn fragment_shaders_take_their_parameters_as_flat_inputs() {
+    let mut reads = Vec::new();
+    for (name, _) in SOURCES.iter().filter(|(n, _)| !n.starts_with("common/")) {
+        reads.extend(fragment_parameter_reads(name, &spliced(name)));
+    }
+    assert!(
+        reads.is_empty(),
+        "fragment shaders reading parameters from storage:\n{}",
+        reads.join("\n")
+    );
+}
+
+/// Negative and positive controls of the check above: a fragment shader reading a parameter
+/// struct through a helper function is caught, one reading only a per-pixel array or a flat
+/// input is not.
+#[test]
+fn the_fragment_parameter_check_catches_a_storage_read() {
+    let reads_params = "
+        struct Params { opacity: f32, scale: f32 }
+        @group(0) @binding(0) var<storage, read> params: Params;
+        @group(0) @binding(1) var<storage, read> records: array<f32>;
+        fn faded(x: f32) -> f32 { return x * params.opacity; }
+        @vertex fn vs() -> @builtin(position) vec4<f32> { return vec4<f32>(params.scale); }
+        @fragment fn fs(@builtin(position) p: vec4<f32>) -> @location(0) vec4<f32> {
+            return vec4<f32>(faded(records[u32(p.x)]));
+        }";
+    assert_eq!(
+        fragment_parameter_reads("control", reads_params),
+        ["control: fs: params"]
+    );
+    let flat = "
+        struct Params { opacity: f32, scale: f32 }
+        struct Out {
+            @builtin(position) position: vec4<f32>,
+            @location(0) @interpolate(flat) opacity: f32,
+        }
+        @group(0) @binding(0) var<storage, read> params: Params;
+        @group(0) @binding(1) var<storage, read> records: array<f32>;
+        @vertex fn vs() -> Out { return Out(vec4<f32>(params.scale), params.opacity); }
+        @fragment fn fs(in: Out) -> @location(0) vec4<f32> {
+            return vec4<f32>(records[u32(in.position.x)] * in.opacity);
+        }";
+    assert!(fragment_parameter_reads("control", flat).is_empty());
+}
