@@ -21,7 +21,7 @@ fn srgb_to_linear(c: vec3<f32>) -> vec3<f32> {
 
 // t in [0, 1] to a linear-light colour. The segment's two anchors are picked by selects on
 // constant indices: an array indexed by a per-pixel value is a per-lane gather from memory on
-// llvmpipe, which cost the heatmap ~4 ms a frame at 1100 × 860.
+// llvmpipe, which cost a heatmap's redraw ~4 ms at 1100 × 860.
 fn colormap(t: f32) -> vec3<f32> {
     let x = clamp(t, 0.0, 1.0) * 6.0;
     let segment = min(floor(x), 5.0);
