@@ -84,14 +84,15 @@ struct DenseOut {
 fn vs_main(@builtin(vertex_index) vertex: u32) -> DenseOut {
     let canvas = canvas_quad_vertex(view, vertex);
     let style = style();
+    let scalar = heat_scalar();
     let world = canvas.display * view.axis_scale - view.field_origin;
     return DenseOut(
         canvas.position,
         world / heat.cell_size - 0.5,
         style.scale,
         style.lines,
-        vec3<u32>(heat.kind, heat.shape),
-        heat.damping,
+        vec3<u32>(scalar.kind, scalar.shape),
+        scalar.damping,
     );
 }
 

@@ -114,8 +114,8 @@ pub trait Layer: std::any::Any + Send {
 
     /// Where the layer draws: into the scene pass every frame (most), or into the renderer's
     /// backdrop (the heatmap, the convergence map, the axes and the ellipses), redrawn only when
-    /// a backdrop layer's
-    /// version changes and copied into the canvas otherwise. Asked after `prepare`.
+    /// a backdrop layer's version changes and copied into the canvas otherwise. Asked after
+    /// `prepare`.
     fn placement(&self) -> Placement {
         Placement::Scene
     }

@@ -289,9 +289,10 @@ impl<K: Copy + PartialEq> LayerCache<K> {
 }
 
 /// What a backdrop layer (drawn into the renderer's backdrop: the heatmap, the convergence
-/// map, the axes, the ellipses) reports each frame: a version that changes whenever its pixels would, counted from
-/// the inputs it compares frame to frame, and None when it draws nothing. A layer may call
-/// [`BackdropVersion::update`] with None first and with its inputs later in the same frame.
+/// map, the axes, the ellipses) reports each frame: a version that changes whenever its pixels
+/// would, counted from the inputs it compares frame to frame, and None when it draws nothing.
+/// A layer may call [`BackdropVersion::update`] with None first and with its inputs later in
+/// the same frame.
 #[derive(Debug)]
 pub struct BackdropVersion<K> {
     /// The inputs of the last frame that drew.

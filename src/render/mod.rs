@@ -635,10 +635,10 @@ impl SceneRenderer {
 }
 
 /// The backdrop: the first layers (heatmap, convergence map, axes, ellipses) over the cleared
-/// background,
-/// redrawn only when one of their versions changed (`Layer::placement`), then copied into
-/// `target` (a memory copy, not a pass over the canvas). Returns whether it copied; when it
-/// could not (a target that takes no copies) the scene pass composites it instead.
+/// background, redrawn only when one of their versions changed (`Layer::placement`), then
+/// copied into `target` (a memory copy, not a pass over the canvas). Returns whether it
+/// copied; when it could not (a target that takes no copies) the scene pass composites it
+/// instead.
 fn encode_backdrop(
     backdrop: &mut layer_cache::LayerCache<BackdropKey>,
     layers: &Layers,
